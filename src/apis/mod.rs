@@ -1,0 +1,1 @@
+//! The endpoint catalog, one module per product path.

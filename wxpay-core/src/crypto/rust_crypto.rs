@@ -1,0 +1,1 @@
+//! RustCrypto backend. STUB.

@@ -1,0 +1,182 @@
+//! The [`Endpoint`] trait that `#[endpoint]` implements, and the [`RequestWriter`] its
+//! generated code fills.
+
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
+use serde::Serialize;
+
+use crate::error::{Error, RequestError};
+use crate::keys::{PlatformKey, PlatformKeys};
+use crate::protocol::encoding::{PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
+use crate::protocol::scalar;
+
+/// One APIv3 operation: how its fields become a request and how its answer is decoded.
+///
+/// Implemented by `#[endpoint(...)]`; implement it by hand only for shapes the attribute does
+/// not cover. Both methods are pure, so a request can be built and checked without a network.
+pub trait Endpoint {
+    /// The typed answer; `()` for operations that answer 204 with no body.
+    type Response;
+    /// The HTTP method.
+    const METHOD: Method;
+    /// The path template as documented, e.g. `/v3/marketing/favor/stocks/{stock_id}/pause`
+    /// (for logs and tracing; the request path is written by [`Endpoint::write_request`]).
+    const PATH_TEMPLATE: &'static str;
+
+    /// Writes the path, query, headers and body of this request.
+    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), Error>;
+
+    /// Decodes a verified 2xx body.
+    fn decode_response(body: &[u8]) -> Result<Self::Response, serde_json::Error>;
+}
+
+/// A request before signing: exactly the bytes that will be sent and signed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RequestParts {
+    /// The method.
+    pub method: Method,
+    /// Path and query exactly as sent (and signed), e.g. `/v3/x?limit=10`.
+    pub path_and_query: String,
+    /// Headers the endpoint adds (`Content-Type`, `Wechatpay-Serial`, declared headers).
+    pub headers: HeaderMap,
+    /// The body (empty for GET and DELETE).
+    pub body: Vec<u8>,
+}
+
+/// Collects one request from an endpoint's fields: path segments, query pairs, headers, the
+/// JSON body, and the encryption of sensitive fields with one platform key.
+pub struct RequestWriter<'a> {
+    parts: RequestParts,
+    has_query: bool,
+    platform_keys: Option<&'a PlatformKeys>,
+    encryption_key: Option<&'a PlatformKey>,
+    now: i64,
+}
+
+impl<'a> RequestWriter<'a> {
+    /// A writer for one request. `platform_keys` and `now` (unix seconds) choose the key for
+    /// encrypted fields; without keys, encrypting fails with [`RequestError::NoEncryptionKey`].
+    pub fn new(method: Method, platform_keys: Option<&'a PlatformKeys>, now: i64) -> Self {
+        RequestWriter {
+            parts: RequestParts {
+                method,
+                path_and_query: String::with_capacity(96),
+                headers: HeaderMap::new(),
+                body: Vec::new(),
+            },
+            has_query: false,
+            platform_keys,
+            encryption_key: None,
+            now,
+        }
+    }
+
+    /// Appends literal path text (already valid: it comes from a checked template).
+    pub fn path_literal(&mut self, text: &str) {
+        debug_assert!(!self.has_query, "path written after the query");
+        self.parts.path_and_query.push_str(text);
+    }
+
+    /// Appends one percent-encoded path segment from a field's value.
+    pub fn path_param<T: Serialize + ?Sized>(
+        &mut self,
+        field: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let text = scalar::to_text(value).map_err(|reason| field_error(field, reason))?;
+        let Some(text) = text else {
+            return Err(field_error(field, "a path segment cannot be None".into()));
+        };
+        if text.is_empty() {
+            return Err(field_error(field, "a path segment cannot be empty".into()));
+        }
+        percent_encode_into(&mut self.parts.path_and_query, &text, PATH_SEGMENT);
+        Ok(())
+    }
+
+    /// Appends `name=value` to the query; `None` values are left out.
+    pub fn query<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let Some(text) = scalar::to_text(value).map_err(|reason| field_error(name, reason))? else {
+            return Ok(());
+        };
+        self.query_pair(name, &text);
+        Ok(())
+    }
+
+    fn query_pair(&mut self, name: &str, text: &str) {
+        let out = &mut self.parts.path_and_query;
+        out.push(if self.has_query { '&' } else { '?' });
+        self.has_query = true;
+        percent_encode_into(out, name, QUERY_COMPONENT);
+        out.push('=');
+        percent_encode_into(out, text, QUERY_COMPONENT);
+    }
+
+    /// Sets a header from a field's value; `None` values are left out.
+    pub fn header<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let Some(text) = scalar::to_text(value).map_err(|reason| field_error(name, reason))? else {
+            return Ok(());
+        };
+        let value = HeaderValue::try_from(text)
+            .map_err(|_| field_error(name, "not a valid header value".into()))?;
+        // Not `HeaderName::from_static`: it panics, and a hand-written endpoint may pass anything.
+        let name = HeaderName::try_from(name)
+            .map_err(|_| field_error(name, "not a valid header name".into()))?;
+        self.parts.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Encrypts a sensitive value with the platform key chosen for this request (RSA-OAEP,
+    /// base64) and names that key in `Wechatpay-Serial`. Every encrypted field of one request
+    /// uses the same key.
+    pub fn encrypt(&mut self, plaintext: &str) -> Result<String, Error> {
+        let key = match self.encryption_key {
+            Some(key) => key,
+            None => {
+                let key = self
+                    .platform_keys
+                    .and_then(|keys| keys.encryption_key(self.now))
+                    .ok_or(RequestError::NoEncryptionKey)?;
+                let serial = HeaderValue::try_from(key.id()).map_err(|_| {
+                    field_error(
+                        "Wechatpay-Serial",
+                        "platform key id is not a header value".into(),
+                    )
+                })?;
+                self.parts
+                    .headers
+                    .insert(crate::protocol::WECHATPAY_SERIAL, serial);
+                self.encryption_key = Some(key);
+                key
+            }
+        };
+        Ok(key.encrypt(plaintext)?)
+    }
+
+    /// Sets the JSON body.
+    pub fn json<T: Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
+        self.parts.body = serde_json::to_vec(body).map_err(RequestError::Body)?;
+        self.parts
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Ok(())
+    }
+
+    /// The finished request parts.
+    pub fn finish(self) -> RequestParts {
+        self.parts
+    }
+}
+
+fn field_error(field: &'static str, reason: String) -> Error {
+    Error::Request(RequestError::Field { field, reason })
+}

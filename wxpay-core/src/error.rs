@@ -1,0 +1,312 @@
+//! One error type the caller can match, with a kind per thing that can go wrong.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+/// Everything a call can fail with.
+///
+/// Match on the variant to tell a configuration mistake from a platform answer, a forged or
+/// tampered response, a body that is not what the endpoint declares, or a transport failure.
+/// No variant ever carries key material or the plaintext of an encrypted field.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client or a key was configured wrongly.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The request could not be built from the endpoint's fields.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// The request did not reach the platform, or its answer did not come back.
+    #[error("transport error: {}", chain(.0.as_ref()))]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The platform answered with an error (`{code, message, detail}` and a non-2xx status).
+    #[error(transparent)]
+    Api(#[from] Box<ApiError>),
+    /// The answer's signature did not verify: treat it as forged.
+    #[error("{kind}{}", request_id_suffix(.request_id.as_deref()))]
+    Verification {
+        /// What exactly failed.
+        kind: VerificationError,
+        /// The `Request-ID` the answer named, if any.
+        request_id: Option<String>,
+    },
+    /// The answer verified but its body is not what the endpoint declares.
+    #[error(transparent)]
+    Decode(#[from] Box<DecodeError>),
+    /// A cryptographic operation failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+impl Error {
+    /// The platform's `Request-ID` for the call, when the platform answered: quote it in
+    /// support tickets.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::Verification { request_id, .. } => request_id.as_deref(),
+            Error::Decode(e) => e.request_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl From<KeyError> for Error {
+    fn from(e: KeyError) -> Self {
+        Error::Config(ConfigError::Key {
+            setting: Cow::Borrowed("key"),
+            source: e,
+        })
+    }
+}
+
+fn request_id_suffix(id: Option<&str>) -> String {
+    id.map(|id| format!(" (Request-ID {id})"))
+        .unwrap_or_default()
+}
+
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
+}
+
+/// A setting of the client, or a key given to it, is missing or wrong.
+///
+/// Each variant names the setting: the builder method or the `WXPAY_*` variable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required setting was not given.
+    #[error("{setting} is not set")]
+    Missing {
+        /// The builder method or environment variable.
+        setting: Cow<'static, str>,
+    },
+    /// A setting has a value that cannot be right.
+    #[error("{setting}: {reason}")]
+    Invalid {
+        /// The builder method or environment variable.
+        setting: Cow<'static, str>,
+        /// Why it was rejected (never the value itself when it is secret).
+        reason: String,
+    },
+    /// A key or certificate could not be used.
+    #[error("{setting}: {source}")]
+    Key {
+        /// The builder method or environment variable.
+        setting: Cow<'static, str>,
+        /// What is wrong with the key.
+        source: KeyError,
+    },
+    /// A file named by a setting could not be read.
+    #[error("{setting}: cannot read {}: {source}", path.display())]
+    Read {
+        /// The builder method or environment variable.
+        setting: Cow<'static, str>,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// A key, certificate or APIv3 key could not be parsed or is unfit for its role.
+///
+/// Messages describe the problem, never the key bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The text is not PEM (no `-----BEGIN …-----` block, bad base64, unterminated block).
+    #[error("not a PEM document: {0}")]
+    NotPem(&'static str),
+    /// The PEM block is of another kind than the one expected here.
+    #[error("expected {expected}, found a PEM block labelled {found:?}")]
+    WrongKind {
+        /// What this place takes.
+        expected: &'static str,
+        /// The label that was found.
+        found: String,
+    },
+    /// The DER inside is malformed.
+    #[error("malformed {what}")]
+    Malformed {
+        /// Which structure.
+        what: &'static str,
+    },
+    /// The key is not an RSA key.
+    #[error("not an RSA key: WeChat Pay APIv3 uses RSA-2048")]
+    NotRsa,
+    /// The RSA key is shorter than the 2048 bits the protocol uses.
+    #[error("RSA key of {bits} bits; at least 2048 are required")]
+    TooSmall {
+        /// Modulus size.
+        bits: usize,
+    },
+    /// The APIv3 key is not 32 bytes.
+    #[error("the APIv3 key must be 32 bytes, got {0}")]
+    ApiV3KeyLength(usize),
+    /// The crypto backend refused the key.
+    #[error("the crypto backend rejected the key")]
+    Rejected,
+}
+
+/// A cryptographic operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// Signing failed.
+    #[error("signing failed")]
+    Sign,
+    /// Encryption failed (for RSA-OAEP: the plaintext is too long for the key).
+    #[error("encryption failed")]
+    Encrypt,
+    /// Decryption failed: wrong key, nonce or associated data, or tampered ciphertext.
+    #[error("decryption failed (wrong key, nonce or associated data, or tampered ciphertext)")]
+    Decrypt,
+    /// A value that should be base64 is not.
+    #[error("invalid base64")]
+    Base64,
+    /// The random number generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+/// An endpoint's fields could not be turned into a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// A path, query or header field has a value that cannot be sent there.
+    #[error("field `{field}`: {reason}")]
+    Field {
+        /// The field name.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The body could not be serialized.
+    #[error("the body could not be serialized: {0}")]
+    Body(#[source] serde_json::Error),
+    /// A field must be encrypted but no platform key is configured for encryption.
+    #[error("the request has encrypted fields but no valid platform key is configured")]
+    NoEncryptionKey,
+}
+
+/// Why an answer from the platform (or a notification) failed verification.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerificationError {
+    /// A `Wechatpay-*` header is absent.
+    #[error("response verification failed: header {0} is missing")]
+    MissingHeader(&'static str),
+    /// A `Wechatpay-*` header is present but unusable (not text, not a number, not base64).
+    #[error("response verification failed: header {0} is malformed")]
+    MalformedHeader(&'static str),
+    /// `Wechatpay-Timestamp` is too far from the local clock.
+    #[error(
+        "response verification failed: timestamp {timestamp} is {}s away from local time {now} (tolerance {tolerance}s)",
+        timestamp.abs_diff(*now)
+    )]
+    ClockSkew {
+        /// The answer's timestamp (unix seconds).
+        timestamp: i64,
+        /// Local time (unix seconds).
+        now: i64,
+        /// The configured tolerance in seconds.
+        tolerance: u64,
+    },
+    /// `Wechatpay-Serial` names no key in the platform key ring.
+    #[error("response verification failed: no platform key with serial {0}")]
+    UnknownSerial(String),
+    /// The signature does not match the body, timestamp and nonce.
+    #[error("response verification failed: bad signature (serial {serial})")]
+    BadSignature {
+        /// The serial the answer named.
+        serial: String,
+    },
+    /// The signature is a deliberate `WECHATPAY/SIGNTEST/` probe from the platform: it must fail.
+    #[error("response verification failed: WECHATPAY/SIGNTEST/ probe signature")]
+    SignatureProbe,
+}
+
+/// The platform's error answer: a non-2xx status with `{code, message, detail}`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The platform's error code, e.g. `PARAM_ERROR`, `SIGN_ERROR`, `NOT_ENOUGH`.
+    pub code: String,
+    /// The platform's message (often Chinese).
+    pub message: String,
+    /// The optional `detail` object (for `SIGN_ERROR` it holds `sign_information`).
+    pub detail: Option<serde_json::Value>,
+    /// `Request-ID`, for support tickets.
+    pub request_id: Option<String>,
+    /// Whether the answer carried a valid platform signature (the platform leaves some, such as
+    /// its 401s, unsigned).
+    pub signature_verified: bool,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "WeChat Pay answered {} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (Request-ID {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A verified answer whose body is not what the endpoint declares. The raw body is kept.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `Request-ID`.
+    pub request_id: Option<String>,
+    /// The body exactly as received.
+    pub body: Bytes,
+    /// What serde_json said.
+    pub source: serde_json::Error,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot decode the {} answer: {}",
+            self.status.as_u16(),
+            self.source
+        )?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (Request-ID {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}

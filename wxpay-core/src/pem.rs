@@ -1,0 +1,1 @@
+//! PEM and the few DER shapes the keys need. STUB.

@@ -1,0 +1,1 @@
+//! A local stand-in for the WeChat Pay APIv3 platform. STUB.
