@@ -84,14 +84,21 @@ impl<'a> RequestWriter<'a> {
         field: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        let text = scalar::to_text(value).map_err(|reason| field_error(field, reason))?;
-        let Some(text) = text else {
-            return Err(field_error(field, "a path segment cannot be None".into()));
-        };
-        if text.is_empty() {
-            return Err(field_error(field, "a path segment cannot be empty".into()));
+        match scalar::to_text(value).map_err(|reason| field_error(field, reason))? {
+            Some(text) if !text.is_empty() => {
+                percent_encode_into(&mut self.parts.path_and_query, &text, PATH_SEGMENT);
+                Ok(())
+            }
+            _ => Err(field_error(field, "a path segment cannot be empty or None".into())),
         }
-        percent_encode_into(&mut self.parts.path_and_query, &text, PATH_SEGMENT);
+    }
+
+    /// Appends one percent-encoded path segment of text.
+    pub(crate) fn path_segment(&mut self, text: &str) -> Result<(), Error> {
+        if text.is_empty() {
+            return Err(field_error("path", "a path segment cannot be empty".into()));
+        }
+        percent_encode_into(&mut self.parts.path_and_query, text, PATH_SEGMENT);
         Ok(())
     }
 
@@ -108,7 +115,7 @@ impl<'a> RequestWriter<'a> {
         Ok(())
     }
 
-    fn query_pair(&mut self, name: &str, text: &str) {
+    pub(crate) fn query_pair(&mut self, name: &str, text: &str) {
         let out = &mut self.parts.path_and_query;
         out.push(if self.has_query { '&' } else { '?' });
         self.has_query = true;
@@ -131,8 +138,12 @@ impl<'a> RequestWriter<'a> {
         // Not `HeaderName::from_static`: it panics, and a hand-written endpoint may pass anything.
         let name = HeaderName::try_from(name)
             .map_err(|_| field_error(name, "not a valid header name".into()))?;
-        self.parts.headers.insert(name, value);
+        self.insert_header(name, value);
         Ok(())
+    }
+
+    pub(crate) fn insert_header(&mut self, name: HeaderName, value: HeaderValue) {
+        self.parts.headers.insert(name, value);
     }
 
     /// Encrypts a sensitive value with the platform key chosen for this request (RSA-OAEP,
@@ -164,11 +175,13 @@ impl<'a> RequestWriter<'a> {
 
     /// Sets the JSON body.
     pub fn json<T: Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
-        self.parts.body = serde_json::to_vec(body).map_err(RequestError::Body)?;
-        self.parts
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.json_bytes(serde_json::to_vec(body).map_err(RequestError::Body)?);
         Ok(())
+    }
+
+    pub(crate) fn json_bytes(&mut self, body: Vec<u8>) {
+        self.parts.body = body;
+        self.parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
 
     /// The finished request parts.

@@ -10,19 +10,27 @@
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rsa")))]
 compile_error!("wxpay-core needs a crypto backend: enable the `aws-lc-rs` or the `rsa` feature");
 
+mod client;
+mod config;
 pub mod crypto;
+mod dynamic;
 mod endpoint;
 mod error;
 pub mod keys;
 mod pem;
 pub mod protocol;
 
+pub use client::Client;
+pub use config::{ClientBuilder, DEFAULT_BASE_URL};
+pub use crypto::CryptoBackend;
+pub use dynamic::DynamicRequest;
 pub use endpoint::{Endpoint, RequestParts, RequestWriter};
 pub use error::{
     ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, RequestError,
     VerificationError,
 };
-pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeys};
+pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+pub use protocol::Verified;
 
 /// What `#[endpoint]` expands to refers to; not part of the public API.
 #[doc(hidden)]

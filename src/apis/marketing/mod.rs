@@ -1,0 +1,3 @@
+//! Marketing tools (`/v3/marketing/…`).
+
+pub mod favor;

@@ -1,0 +1,312 @@
+//! Building a [`Client`]: settings from code or from `WXPAY_*` variables, all validated at
+//! once so a wrong setting is a configuration error at start-up, not a surprise at the first
+//! payment.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use http::{HeaderValue, Uri};
+use zeroize::Zeroizing;
+
+use crate::client::{Client, Inner};
+use crate::crypto::CryptoBackend;
+use crate::error::ConfigError;
+use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::protocol::DEFAULT_TIMESTAMP_TOLERANCE;
+
+/// The official API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+
+/// A setting and the name to blame when it is wrong: the builder method, or the environment
+/// variable it came from.
+#[derive(Clone)]
+struct Setting<T> {
+    name: Cow<'static, str>,
+    value: T,
+}
+
+fn setting<T>(name: impl Into<Cow<'static, str>>, value: T) -> Setting<T> {
+    Setting { name: name.into(), value }
+}
+
+/// Settings for a [`Client`]. Nothing is checked until [`ClientBuilder::build`], which checks
+/// everything and names the offending setting in its error.
+///
+/// ```
+/// # fn pem() -> &'static str { "" }
+/// let result = wxpay_core::Client::builder()
+///     .mchid("1230000109")
+///     .merchant_key("0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81", pem())
+///     .platform_public_key("PUB_KEY_ID_0112300001092025110100000000", pem())
+///     .build();
+/// // An empty PEM is a configuration error naming the setting, not a panic.
+/// assert!(result.unwrap_err().to_string().starts_with("merchant_key"));
+/// ```
+#[derive(Default)]
+pub struct ClientBuilder {
+    mchid: Option<Setting<String>>,
+    merchant_serial: Option<Setting<String>>,
+    merchant_key_pem: Option<Setting<Zeroizing<String>>>,
+    platform_certificates: Vec<Setting<String>>,
+    platform_public_key: Option<(Setting<String>, Setting<String>)>,
+    apiv3_key: Option<Setting<Zeroizing<String>>>,
+    base_url: Option<Setting<String>>,
+    backend: CryptoBackend,
+    timestamp_tolerance: Option<Duration>,
+    http: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("mchid", &self.mchid.as_ref().map(|s| &s.value))
+            .field("merchant_serial", &self.merchant_serial.as_ref().map(|s| &s.value))
+            .field("merchant_key", &self.merchant_key_pem.as_ref().map(|_| "<redacted>"))
+            .field("platform_certificates", &self.platform_certificates.len())
+            .field("platform_public_key_id", &self.platform_public_key.as_ref().map(|(id, _)| &id.value))
+            .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url.as_ref().map(|s| &s.value))
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The merchant number (`mchid`), digits.
+    pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
+        self.mchid = Some(setting("mchid", mchid.into()));
+        self
+    }
+
+    /// The merchant API key: the serial of the merchant API certificate (hex) and the private
+    /// key PEM (`apiclient_key.pem`, PKCS#8 or PKCS#1).
+    pub fn merchant_key(mut self, serial: impl Into<String>, private_key_pem: impl Into<String>) -> Self {
+        self.merchant_serial = Some(setting("merchant_key", serial.into()));
+        self.merchant_key_pem = Some(setting("merchant_key", Zeroizing::new(private_key_pem.into())));
+        self
+    }
+
+    /// A platform certificate (`wechatpay_….pem`); call once per certificate.
+    pub fn platform_certificate(mut self, certificate_pem: impl Into<String>) -> Self {
+        self.platform_certificates.push(setting("platform_certificate", certificate_pem.into()));
+        self
+    }
+
+    /// The WeChat Pay public key (`pub_key.pem`) and its id (`PUB_KEY_ID_…`). Merchants created
+    /// since late 2024 have only this; merchants migrating may set it beside certificates.
+    pub fn platform_public_key(mut self, id: impl Into<String>, public_key_pem: impl Into<String>) -> Self {
+        self.platform_public_key = Some((
+            setting("platform_public_key", id.into()),
+            setting("platform_public_key", public_key_pem.into()),
+        ));
+        self
+    }
+
+    /// The 32-character APIv3 key (for certificate downloads and notifications).
+    pub fn apiv3_key(mut self, key: impl Into<String>) -> Self {
+        self.apiv3_key = Some(setting("apiv3_key", Zeroizing::new(key.into())));
+        self
+    }
+
+    /// Scheme and host of the API, default [`DEFAULT_BASE_URL`]; a sandbox or a proxy for tests.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(setting("base_url", url.into()));
+        self
+    }
+
+    /// Which crypto backend parses the keys and does the RSA work; see [`CryptoBackend`].
+    pub fn crypto_backend(mut self, backend: CryptoBackend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// How far an answer's `Wechatpay-Timestamp` may be from local time; default 300 s.
+    pub fn timestamp_tolerance(mut self, tolerance: Duration) -> Self {
+        self.timestamp_tolerance = Some(tolerance);
+        self
+    }
+
+    /// The reqwest client to send with (for proxies or custom TLS roots). The default one uses
+    /// rustls and the platform's certificate store.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Settings from the environment:
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `WXPAY_MCHID` | merchant number |
+    /// | `WXPAY_MERCHANT_SERIAL` | merchant API certificate serial |
+    /// | `WXPAY_MERCHANT_KEY` | path to the merchant private key PEM |
+    /// | `WXPAY_PLATFORM_PUBLIC_KEY` + `WXPAY_PLATFORM_PUBLIC_KEY_ID` | path to the WeChat Pay public key PEM, and its id |
+    /// | `WXPAY_PLATFORM_CERT` | path(s) to platform certificate PEM, comma-separated |
+    /// | `WXPAY_APIV3_KEY` | the APIv3 key (optional) |
+    /// | `WXPAY_BASE_URL` | API host (optional) |
+    ///
+    /// A missing or unreadable setting is an error naming the variable.
+    pub fn from_env() -> Result<ClientBuilder, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// [`ClientBuilder::from_env`] over any variable source (tests use a map).
+    fn from_vars(var: impl Fn(&'static str) -> Option<String>) -> Result<ClientBuilder, ConfigError> {
+        let required = |name: &'static str| var(name).ok_or(ConfigError::Missing { setting: name.into() });
+        let mut builder = ClientBuilder::default();
+        builder.mchid = Some(setting("WXPAY_MCHID", required("WXPAY_MCHID")?));
+        builder.merchant_serial = Some(setting("WXPAY_MERCHANT_SERIAL", required("WXPAY_MERCHANT_SERIAL")?));
+        let key_path = required("WXPAY_MERCHANT_KEY")?;
+        builder.merchant_key_pem =
+            Some(setting("WXPAY_MERCHANT_KEY", Zeroizing::new(read_file("WXPAY_MERCHANT_KEY", &key_path)?)));
+
+        match (var("WXPAY_PLATFORM_PUBLIC_KEY"), var("WXPAY_PLATFORM_PUBLIC_KEY_ID")) {
+            (Some(path), Some(id)) => {
+                let pem = read_file("WXPAY_PLATFORM_PUBLIC_KEY", &path)?;
+                builder.platform_public_key = Some((
+                    setting("WXPAY_PLATFORM_PUBLIC_KEY_ID", id),
+                    setting("WXPAY_PLATFORM_PUBLIC_KEY", pem),
+                ));
+            }
+            (Some(_), None) => return Err(ConfigError::Missing { setting: "WXPAY_PLATFORM_PUBLIC_KEY_ID".into() }),
+            (None, Some(_)) => return Err(ConfigError::Missing { setting: "WXPAY_PLATFORM_PUBLIC_KEY".into() }),
+            (None, None) => {}
+        }
+        if let Some(paths) = var("WXPAY_PLATFORM_CERT") {
+            for path in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let pem = read_file("WXPAY_PLATFORM_CERT", path)?;
+                builder.platform_certificates.push(setting("WXPAY_PLATFORM_CERT", pem));
+            }
+        }
+        builder.apiv3_key = var("WXPAY_APIV3_KEY").map(|k| setting("WXPAY_APIV3_KEY", Zeroizing::new(k)));
+        builder.base_url = var("WXPAY_BASE_URL").map(|u| setting("WXPAY_BASE_URL", u));
+        Ok(builder)
+    }
+
+    /// Checks every setting and builds the client.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let backend = self.backend;
+
+        let mchid = self.mchid.ok_or(ConfigError::Missing { setting: "mchid".into() })?;
+        if mchid.value.is_empty() || !mchid.value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(mchid.name, "a merchant number is digits only"));
+        }
+
+        let serial = self.merchant_serial.ok_or(ConfigError::Missing { setting: "merchant_key".into() })?;
+        let key_pem = self.merchant_key_pem.ok_or(ConfigError::Missing { setting: "merchant_key".into() })?;
+        let merchant_serial = normalise_serial(&serial)?;
+        let merchant_key = MerchantKey::from_pem_with(merchant_serial, &key_pem.value, backend)
+            .map_err(|source| ConfigError::Key { setting: key_pem.name, source })?;
+
+        let mut platform_keys = PlatformKeys::new();
+        for certificate in self.platform_certificates {
+            let key = PlatformKey::from_certificate_pem_with(&certificate.value, backend)
+                .map_err(|source| ConfigError::Key { setting: certificate.name.clone(), source })?;
+            check_not_merchant(&key, merchant_key.serial(), &certificate.name)?;
+            platform_keys.insert(key);
+        }
+        if let Some((id, pem)) = self.platform_public_key {
+            if !id.value.starts_with("PUB_KEY_ID_") || !id.value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(invalid(id.name, "a WeChat Pay public key id looks like PUB_KEY_ID_0112…"));
+            }
+            let key = PlatformKey::from_public_key_pem_with(id.value, &pem.value, backend)
+                .map_err(|source| ConfigError::Key { setting: pem.name, source })?;
+            platform_keys.insert(key);
+        }
+        if platform_keys.is_empty() {
+            return Err(ConfigError::Missing { setting: "platform_certificate or platform_public_key".into() });
+        }
+
+        let apiv3_key = match self.apiv3_key {
+            Some(key) => Some(ApiV3Key::new(&key.value).map_err(|source| ConfigError::Key { setting: key.name, source })?),
+            None => None,
+        };
+
+        let base_url = match self.base_url {
+            Some(url) => check_base_url(url)?,
+            None => DEFAULT_BASE_URL.to_owned(),
+        };
+
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .build()
+                .map_err(|e| invalid("http_client", &format!("cannot create the HTTP client: {e}")))?,
+        };
+
+        Ok(Client::from_inner(Inner {
+            mchid: mchid.value,
+            merchant_key,
+            platform_keys,
+            apiv3_key,
+            base_url,
+            user_agent: user_agent(),
+            timestamp_tolerance: self
+                .timestamp_tolerance
+                .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs()),
+            http,
+        }))
+    }
+}
+
+/// `wxpay-rust/<version> (<os>; <arch>)`: the platform asks every caller for a User-Agent.
+fn user_agent() -> HeaderValue {
+    let text = format!(
+        "wxpay-rust/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
+    HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static("wxpay-rust"))
+}
+
+fn invalid(setting: impl Into<Cow<'static, str>>, reason: &str) -> ConfigError {
+    ConfigError::Invalid { setting: setting.into(), reason: reason.to_owned() }
+}
+
+fn read_file(variable: &'static str, path: &str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        setting: variable.into(),
+        path: Path::new(path).to_owned(),
+        source,
+    })
+}
+
+/// Certificate serials are hex; the platform shows them upper-case with leading zeros.
+fn normalise_serial(serial: &Setting<String>) -> Result<String, ConfigError> {
+    let value = serial.value.trim();
+    if value.is_empty() || value.len() > 40 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid(
+            serial.name.clone(),
+            "the merchant certificate serial is up to 40 hex digits, e.g. 0A3C5E7F…",
+        ));
+    }
+    Ok(value.to_ascii_uppercase())
+}
+
+/// The merchant certificate configured as a platform certificate verifies nothing the platform
+/// signs; say so at start-up instead of failing every answer with "unknown serial".
+fn check_not_merchant(key: &PlatformKey, merchant_serial: &str, setting: &Cow<'static, str>) -> Result<(), ConfigError> {
+    if matches!(key.kind(), PlatformKeyKind::Certificate { .. }) && key.id().eq_ignore_ascii_case(merchant_serial) {
+        return Err(invalid(
+            setting.clone(),
+            "this is the merchant's own API certificate (same serial as the merchant key); \
+             the platform certificate is the one downloaded from /v3/certificates",
+        ));
+    }
+    Ok(())
+}
+
+fn check_base_url(url: Setting<String>) -> Result<String, ConfigError> {
+    let trimmed = url.value.trim_end_matches('/');
+    let parsed: Uri = trimmed
+        .parse()
+        .map_err(|_| invalid(url.name.clone(), "not a URL; expected e.g. https://api.mch.weixin.qq.com"))?;
+    let scheme_ok = matches!(parsed.scheme_str(), Some("http" | "https"));
+    let bare = parsed.path_and_query().is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/");
+    if !scheme_ok || parsed.host().is_none() || !bare {
+        return Err(invalid(url.name, "expected scheme and host only, e.g. https://api.mch.weixin.qq.com"));
+    }
+    Ok(trimmed.to_owned())
+}

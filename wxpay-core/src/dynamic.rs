@@ -1,0 +1,151 @@
+//! Requests to endpoints nobody has declared yet, signed and verified like declared ones.
+
+use http::{HeaderName, HeaderValue, Method};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::client::{Client, unix_now};
+use crate::endpoint::RequestWriter;
+use crate::error::{Error, RequestError};
+use crate::protocol::Verified;
+
+/// A request built at run time from a path template such as
+/// `/v3/marketing/favor/stocks/{stock_id}/pause`.
+///
+/// Errors in the pieces (a bad header, a body that does not serialise) are kept and reported
+/// by [`DynamicRequest::send`], so the chain reads straight through:
+///
+/// ```no_run
+/// # async fn run(client: wxpay_core::Client) -> Result<(), wxpay_core::Error> {
+/// let answer: serde_json::Value = client
+///     .post("/v3/marketing/favor/stocks/{stock_id}/pause")
+///     .path("stock_id", "9856888")
+///     .json(&serde_json::json!({ "stock_creator_mchid": "1230000109" }))
+///     .send()
+///     .await?;
+/// # let _ = answer; Ok(()) }
+/// ```
+///
+/// Sensitive fields: encrypt them with [`Client::encryption_key`] and name that key with
+/// `.header("Wechatpay-Serial", key.id())`.
+#[must_use = "a request does nothing until it is sent"]
+pub struct DynamicRequest<'c> {
+    client: &'c Client,
+    method: Method,
+    template: String,
+    path_params: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Option<Result<Vec<u8>, serde_json::Error>>,
+}
+
+impl std::fmt::Debug for DynamicRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values may be personal data; the shape is enough to debug.
+        f.debug_struct("DynamicRequest")
+            .field("method", &self.method)
+            .field("template", &self.template)
+            .field("path_params", &self.path_params.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("query", &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c> DynamicRequest<'c> {
+    pub(crate) fn new(client: &'c Client, method: Method, template: &str) -> Self {
+        DynamicRequest {
+            client,
+            method,
+            template: template.to_owned(),
+            path_params: Vec::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// Fills the placeholder `{name}` with `value`, percent-encoded as one path segment.
+    pub fn path(mut self, name: &str, value: impl ToString) -> Self {
+        self.path_params.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    /// Appends `name=value` to the query, percent-encoded.
+    pub fn query(mut self, name: &str, value: impl ToString) -> Self {
+        self.query.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    /// Sets a header.
+    pub fn header(mut self, name: &str, value: impl ToString) -> Self {
+        self.headers.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    /// Sets the JSON body.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        self.body = Some(serde_json::to_vec(body));
+        self
+    }
+
+    /// Sends the request and decodes the verified answer as `T` (an empty body reads as JSON
+    /// `null`, so `()` and `Option<_>` accept a 204).
+    pub async fn send<T: DeserializeOwned>(self) -> Result<T, Error> {
+        Ok(self.send_verified().await?.value)
+    }
+
+    /// As [`DynamicRequest::send`], keeping status, `Request-ID` and headers.
+    pub async fn send_verified<T: DeserializeOwned>(self) -> Result<Verified<T>, Error> {
+        let client = self.client;
+        let request = self.build()?;
+        client
+            .execute(request, |body| {
+                serde_json::from_slice(if body.is_empty() { b"null" } else { body })
+            })
+            .await
+    }
+
+    fn build(self) -> Result<http::Request<Vec<u8>>, Error> {
+        let mut writer = RequestWriter::new(self.method, None, unix_now());
+        let mut used = vec![false; self.path_params.len()];
+        let mut rest = self.template.as_str();
+        while let Some(open) = rest.find('{') {
+            writer.path_literal(&rest[..open]);
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| template_error("unclosed `{` in the path template".into()))?;
+            let name = &rest[open + 1..open + close];
+            let index = self
+                .path_params
+                .iter()
+                .position(|(n, _)| n == name)
+                .ok_or_else(|| template_error(format!("no value for `{{{name}}}`; call .path(\"{name}\", …)")))?;
+            used[index] = true;
+            writer.path_segment(&self.path_params[index].1)?;
+            rest = &rest[open + close + 1..];
+        }
+        writer.path_literal(rest);
+        if let Some(unused) = used.iter().position(|u| !u) {
+            let name = &self.path_params[unused].0;
+            return Err(template_error(format!("`{name}` is not a placeholder of the path template")));
+        }
+        for (name, value) in &self.query {
+            writer.query_pair(name, value);
+        }
+        for (name, value) in &self.headers {
+            let name = HeaderName::try_from(name.as_str())
+                .map_err(|_| template_error(format!("`{name}` is not a valid header name")))?;
+            let value = HeaderValue::try_from(value.as_str())
+                .map_err(|_| template_error(format!("the value of `{name}` is not a valid header value")))?;
+            writer.insert_header(name, value);
+        }
+        if let Some(body) = self.body {
+            writer.json_bytes(body.map_err(RequestError::Body)?);
+        }
+        self.client.sign_parts(writer.finish())
+    }
+}
+
+fn template_error(reason: String) -> Error {
+    Error::Request(RequestError::Field { field: "path", reason })
+}
