@@ -46,7 +46,10 @@ impl std::fmt::Debug for Client {
             .field("mchid", &self.inner.mchid)
             .field("merchant_serial", &self.inner.merchant_key.serial())
             .field("platform_keys", &self.inner.platform_keys.len())
-            .field("apiv3_key", &self.inner.apiv3_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "apiv3_key",
+                &self.inner.apiv3_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("base_url", &self.inner.base_url)
             .finish_non_exhaustive()
     }
@@ -65,7 +68,9 @@ impl Client {
     }
 
     pub(crate) fn from_inner(inner: Inner) -> Client {
-        Client { inner: Arc::new(inner) }
+        Client {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The merchant number this client signs for.
@@ -102,13 +107,19 @@ impl Client {
     }
 
     /// As [`Client::send`], keeping the status, `Request-ID` and headers beside the value.
-    pub async fn send_verified<E: Endpoint>(&self, endpoint: E) -> Result<Verified<E::Response>, Error> {
+    pub async fn send_verified<E: Endpoint>(
+        &self,
+        endpoint: E,
+    ) -> Result<Verified<E::Response>, Error> {
         let request = self.prepare(&endpoint)?;
         self.execute(request, E::decode_response).await
     }
 
     /// The signed request for an endpoint, as [`Client::send`] would send it now.
-    pub fn prepare<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<http::Request<Vec<u8>>, Error> {
+    pub fn prepare<E: Endpoint + ?Sized>(
+        &self,
+        endpoint: &E,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
         protocol::prepare(endpoint, &self.context(), unix_now(), &protocol::nonce()?)
     }
 
@@ -151,7 +162,10 @@ impl Client {
     fn context(&self) -> RequestContext<'_> {
         RequestContext {
             base_url: &self.inner.base_url,
-            signer: Signer { mchid: &self.inner.mchid, key: &self.inner.merchant_key },
+            signer: Signer {
+                mchid: &self.inner.mchid,
+                key: &self.inner.merchant_key,
+            },
             platform_keys: &self.inner.platform_keys,
             user_agent: &self.inner.user_agent,
         }
@@ -173,10 +187,20 @@ impl Client {
         )
     }
 
-    async fn transport(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Bytes>, Error> {
+    async fn transport(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Bytes>, Error> {
         let request = reqwest::Request::try_from(request).map_err(transport_error)?;
-        let response = self.inner.http.execute(request).await.map_err(transport_error)?;
-        let mut builder = http::Response::builder().status(response.status()).version(response.version());
+        let response = self
+            .inner
+            .http
+            .execute(request)
+            .await
+            .map_err(transport_error)?;
+        let mut builder = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
         if let Some(headers) = builder.headers_mut() {
             *headers = response.headers().clone();
         }

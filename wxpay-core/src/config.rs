@@ -27,7 +27,10 @@ struct Setting<T> {
 }
 
 fn setting<T>(name: impl Into<Cow<'static, str>>, value: T) -> Setting<T> {
-    Setting { name: name.into(), value }
+    Setting {
+        name: name.into(),
+        value,
+    }
 }
 
 /// Settings for a [`Client`]. Nothing is checked until [`ClientBuilder::build`], which checks
@@ -61,10 +64,19 @@ impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("mchid", &self.mchid.as_ref().map(|s| &s.value))
-            .field("merchant_serial", &self.merchant_serial.as_ref().map(|s| &s.value))
-            .field("merchant_key", &self.merchant_key_pem.as_ref().map(|_| "<redacted>"))
+            .field(
+                "merchant_serial",
+                &self.merchant_serial.as_ref().map(|s| &s.value),
+            )
+            .field(
+                "merchant_key",
+                &self.merchant_key_pem.as_ref().map(|_| "<redacted>"),
+            )
             .field("platform_certificates", &self.platform_certificates.len())
-            .field("platform_public_key_id", &self.platform_public_key.as_ref().map(|(id, _)| &id.value))
+            .field(
+                "platform_public_key_id",
+                &self.platform_public_key.as_ref().map(|(id, _)| &id.value),
+            )
             .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url.as_ref().map(|s| &s.value))
             .field("backend", &self.backend)
@@ -81,21 +93,33 @@ impl ClientBuilder {
 
     /// The merchant API key: the serial of the merchant API certificate (hex) and the private
     /// key PEM (`apiclient_key.pem`, PKCS#8 or PKCS#1).
-    pub fn merchant_key(mut self, serial: impl Into<String>, private_key_pem: impl Into<String>) -> Self {
+    pub fn merchant_key(
+        mut self,
+        serial: impl Into<String>,
+        private_key_pem: impl Into<String>,
+    ) -> Self {
         self.merchant_serial = Some(setting("merchant_key", serial.into()));
-        self.merchant_key_pem = Some(setting("merchant_key", Zeroizing::new(private_key_pem.into())));
+        self.merchant_key_pem = Some(setting(
+            "merchant_key",
+            Zeroizing::new(private_key_pem.into()),
+        ));
         self
     }
 
     /// A platform certificate (`wechatpay_….pem`); call once per certificate.
     pub fn platform_certificate(mut self, certificate_pem: impl Into<String>) -> Self {
-        self.platform_certificates.push(setting("platform_certificate", certificate_pem.into()));
+        self.platform_certificates
+            .push(setting("platform_certificate", certificate_pem.into()));
         self
     }
 
     /// The WeChat Pay public key (`pub_key.pem`) and its id (`PUB_KEY_ID_…`). Merchants created
     /// since late 2024 have only this; merchants migrating may set it beside certificates.
-    pub fn platform_public_key(mut self, id: impl Into<String>, public_key_pem: impl Into<String>) -> Self {
+    pub fn platform_public_key(
+        mut self,
+        id: impl Into<String>,
+        public_key_pem: impl Into<String>,
+    ) -> Self {
         self.platform_public_key = Some((
             setting("platform_public_key", id.into()),
             setting("platform_public_key", public_key_pem.into()),
@@ -152,16 +176,30 @@ impl ClientBuilder {
     }
 
     /// [`ClientBuilder::from_env`] over any variable source (tests use a map).
-    fn from_vars(var: impl Fn(&'static str) -> Option<String>) -> Result<ClientBuilder, ConfigError> {
-        let required = |name: &'static str| var(name).ok_or(ConfigError::Missing { setting: name.into() });
+    fn from_vars(
+        var: impl Fn(&'static str) -> Option<String>,
+    ) -> Result<ClientBuilder, ConfigError> {
+        let required = |name: &'static str| {
+            var(name).ok_or(ConfigError::Missing {
+                setting: name.into(),
+            })
+        };
         let mut builder = ClientBuilder::default();
         builder.mchid = Some(setting("WXPAY_MCHID", required("WXPAY_MCHID")?));
-        builder.merchant_serial = Some(setting("WXPAY_MERCHANT_SERIAL", required("WXPAY_MERCHANT_SERIAL")?));
+        builder.merchant_serial = Some(setting(
+            "WXPAY_MERCHANT_SERIAL",
+            required("WXPAY_MERCHANT_SERIAL")?,
+        ));
         let key_path = required("WXPAY_MERCHANT_KEY")?;
-        builder.merchant_key_pem =
-            Some(setting("WXPAY_MERCHANT_KEY", Zeroizing::new(read_file("WXPAY_MERCHANT_KEY", &key_path)?)));
+        builder.merchant_key_pem = Some(setting(
+            "WXPAY_MERCHANT_KEY",
+            Zeroizing::new(read_file("WXPAY_MERCHANT_KEY", &key_path)?),
+        ));
 
-        match (var("WXPAY_PLATFORM_PUBLIC_KEY"), var("WXPAY_PLATFORM_PUBLIC_KEY_ID")) {
+        match (
+            var("WXPAY_PLATFORM_PUBLIC_KEY"),
+            var("WXPAY_PLATFORM_PUBLIC_KEY_ID"),
+        ) {
             (Some(path), Some(id)) => {
                 let pem = read_file("WXPAY_PLATFORM_PUBLIC_KEY", &path)?;
                 builder.platform_public_key = Some((
@@ -169,17 +207,28 @@ impl ClientBuilder {
                     setting("WXPAY_PLATFORM_PUBLIC_KEY", pem),
                 ));
             }
-            (Some(_), None) => return Err(ConfigError::Missing { setting: "WXPAY_PLATFORM_PUBLIC_KEY_ID".into() }),
-            (None, Some(_)) => return Err(ConfigError::Missing { setting: "WXPAY_PLATFORM_PUBLIC_KEY".into() }),
+            (Some(_), None) => {
+                return Err(ConfigError::Missing {
+                    setting: "WXPAY_PLATFORM_PUBLIC_KEY_ID".into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Missing {
+                    setting: "WXPAY_PLATFORM_PUBLIC_KEY".into(),
+                });
+            }
             (None, None) => {}
         }
         if let Some(paths) = var("WXPAY_PLATFORM_CERT") {
             for path in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                 let pem = read_file("WXPAY_PLATFORM_CERT", path)?;
-                builder.platform_certificates.push(setting("WXPAY_PLATFORM_CERT", pem));
+                builder
+                    .platform_certificates
+                    .push(setting("WXPAY_PLATFORM_CERT", pem));
             }
         }
-        builder.apiv3_key = var("WXPAY_APIV3_KEY").map(|k| setting("WXPAY_APIV3_KEY", Zeroizing::new(k)));
+        builder.apiv3_key =
+            var("WXPAY_APIV3_KEY").map(|k| setting("WXPAY_APIV3_KEY", Zeroizing::new(k)));
         builder.base_url = var("WXPAY_BASE_URL").map(|u| setting("WXPAY_BASE_URL", u));
         Ok(builder)
     }
@@ -188,38 +237,69 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, ConfigError> {
         let backend = self.backend;
 
-        let mchid = self.mchid.ok_or(ConfigError::Missing { setting: "mchid".into() })?;
+        let mchid = self.mchid.ok_or(ConfigError::Missing {
+            setting: "mchid".into(),
+        })?;
         if mchid.value.is_empty() || !mchid.value.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid(mchid.name, "a merchant number is digits only"));
         }
 
-        let serial = self.merchant_serial.ok_or(ConfigError::Missing { setting: "merchant_key".into() })?;
-        let key_pem = self.merchant_key_pem.ok_or(ConfigError::Missing { setting: "merchant_key".into() })?;
+        let serial = self.merchant_serial.ok_or(ConfigError::Missing {
+            setting: "merchant_key".into(),
+        })?;
+        let key_pem = self.merchant_key_pem.ok_or(ConfigError::Missing {
+            setting: "merchant_key".into(),
+        })?;
         let merchant_serial = normalise_serial(&serial)?;
         let merchant_key = MerchantKey::from_pem_with(merchant_serial, &key_pem.value, backend)
-            .map_err(|source| ConfigError::Key { setting: key_pem.name, source })?;
+            .map_err(|source| ConfigError::Key {
+                setting: key_pem.name,
+                source,
+            })?;
 
         let mut platform_keys = PlatformKeys::new();
         for certificate in self.platform_certificates {
-            let key = PlatformKey::from_certificate_pem_with(&certificate.value, backend)
-                .map_err(|source| ConfigError::Key { setting: certificate.name.clone(), source })?;
+            let key = PlatformKey::from_certificate_pem_with(&certificate.value, backend).map_err(
+                |source| ConfigError::Key {
+                    setting: certificate.name.clone(),
+                    source,
+                },
+            )?;
             check_not_merchant(&key, merchant_key.serial(), &certificate.name)?;
             platform_keys.insert(key);
         }
         if let Some((id, pem)) = self.platform_public_key {
-            if !id.value.starts_with("PUB_KEY_ID_") || !id.value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(invalid(id.name, "a WeChat Pay public key id looks like PUB_KEY_ID_0112…"));
+            if !id.value.starts_with("PUB_KEY_ID_")
+                || !id
+                    .value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(invalid(
+                    id.name,
+                    "a WeChat Pay public key id looks like PUB_KEY_ID_0112…",
+                ));
             }
             let key = PlatformKey::from_public_key_pem_with(id.value, &pem.value, backend)
-                .map_err(|source| ConfigError::Key { setting: pem.name, source })?;
+                .map_err(|source| ConfigError::Key {
+                    setting: pem.name,
+                    source,
+                })?;
             platform_keys.insert(key);
         }
         if platform_keys.is_empty() {
-            return Err(ConfigError::Missing { setting: "platform_certificate or platform_public_key".into() });
+            return Err(ConfigError::Missing {
+                setting: "platform_certificate or platform_public_key".into(),
+            });
         }
 
         let apiv3_key = match self.apiv3_key {
-            Some(key) => Some(ApiV3Key::new(&key.value).map_err(|source| ConfigError::Key { setting: key.name, source })?),
+            Some(key) => Some(
+                ApiV3Key::new(&key.value).map_err(|source| ConfigError::Key {
+                    setting: key.name,
+                    source,
+                })?,
+            ),
             None => None,
         };
 
@@ -230,9 +310,12 @@ impl ClientBuilder {
 
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .build()
-                .map_err(|e| invalid("http_client", &format!("cannot create the HTTP client: {e}")))?,
+            None => reqwest::Client::builder().build().map_err(|e| {
+                invalid(
+                    "http_client",
+                    &format!("cannot create the HTTP client: {e}"),
+                )
+            })?,
         };
 
         Ok(Client::from_inner(Inner {
@@ -262,7 +345,10 @@ fn user_agent() -> HeaderValue {
 }
 
 fn invalid(setting: impl Into<Cow<'static, str>>, reason: &str) -> ConfigError {
-    ConfigError::Invalid { setting: setting.into(), reason: reason.to_owned() }
+    ConfigError::Invalid {
+        setting: setting.into(),
+        reason: reason.to_owned(),
+    }
 }
 
 fn read_file(variable: &'static str, path: &str) -> Result<String, ConfigError> {
@@ -287,8 +373,14 @@ fn normalise_serial(serial: &Setting<String>) -> Result<String, ConfigError> {
 
 /// The merchant certificate configured as a platform certificate verifies nothing the platform
 /// signs; say so at start-up instead of failing every answer with "unknown serial".
-fn check_not_merchant(key: &PlatformKey, merchant_serial: &str, setting: &Cow<'static, str>) -> Result<(), ConfigError> {
-    if matches!(key.kind(), PlatformKeyKind::Certificate { .. }) && key.id().eq_ignore_ascii_case(merchant_serial) {
+fn check_not_merchant(
+    key: &PlatformKey,
+    merchant_serial: &str,
+    setting: &Cow<'static, str>,
+) -> Result<(), ConfigError> {
+    if matches!(key.kind(), PlatformKeyKind::Certificate { .. })
+        && key.id().eq_ignore_ascii_case(merchant_serial)
+    {
         return Err(invalid(
             setting.clone(),
             "this is the merchant's own API certificate (same serial as the merchant key); \
@@ -300,13 +392,148 @@ fn check_not_merchant(key: &PlatformKey, merchant_serial: &str, setting: &Cow<'s
 
 fn check_base_url(url: Setting<String>) -> Result<String, ConfigError> {
     let trimmed = url.value.trim_end_matches('/');
-    let parsed: Uri = trimmed
-        .parse()
-        .map_err(|_| invalid(url.name.clone(), "not a URL; expected e.g. https://api.mch.weixin.qq.com"))?;
+    let parsed: Uri = trimmed.parse().map_err(|_| {
+        invalid(
+            url.name.clone(),
+            "not a URL; expected e.g. https://api.mch.weixin.qq.com",
+        )
+    })?;
     let scheme_ok = matches!(parsed.scheme_str(), Some("http" | "https"));
-    let bare = parsed.path_and_query().is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/");
+    let bare = parsed
+        .path_and_query()
+        .is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/");
     if !scheme_ok || parsed.host().is_none() || !bare {
-        return Err(invalid(url.name, "expected scheme and host only, e.g. https://api.mch.weixin.qq.com"));
+        return Err(invalid(
+            url.name,
+            "expected scheme and host only, e.g. https://api.mch.weixin.qq.com",
+        ));
     }
     Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        format!(
+            "{}/../tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
+
+    fn vars(pairs: &[(&'static str, String)]) -> impl Fn(&'static str) -> Option<String> {
+        let map: HashMap<&'static str, String> = pairs.iter().cloned().collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn complete() -> Vec<(&'static str, String)> {
+        vec![
+            ("WXPAY_MCHID", "1230000109".into()),
+            (
+                "WXPAY_MERCHANT_SERIAL",
+                "0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81".into(),
+            ),
+            ("WXPAY_MERCHANT_KEY", fixture("TEST_merchant_key.pem")),
+            (
+                "WXPAY_PLATFORM_PUBLIC_KEY",
+                fixture("TEST_platform_pub.pem"),
+            ),
+            (
+                "WXPAY_PLATFORM_PUBLIC_KEY_ID",
+                "PUB_KEY_ID_0112300001092025110100000000".into(),
+            ),
+            ("WXPAY_PLATFORM_CERT", fixture("TEST_platform_cert.pem")),
+            ("WXPAY_APIV3_KEY", "TESTapiv3key0123456789ABCDEFGHIJ".into()),
+        ]
+    }
+
+    fn without(name: &str) -> Vec<(&'static str, String)> {
+        complete().into_iter().filter(|(n, _)| *n != name).collect()
+    }
+
+    fn with(name: &'static str, value: &str) -> Vec<(&'static str, String)> {
+        let mut pairs = without(name);
+        pairs.push((name, value.into()));
+        pairs
+    }
+
+    fn env_error(pairs: &[(&'static str, String)]) -> ConfigError {
+        match ClientBuilder::from_vars(vars(pairs)).and_then(ClientBuilder::build) {
+            Ok(_) => panic!("must be rejected"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_complete_environment_builds() {
+        let client = ClientBuilder::from_vars(vars(&complete()))
+            .and_then(ClientBuilder::build)
+            .expect("builds");
+        assert_eq!(client.platform_keys().len(), 2);
+        assert!(client.apiv3_key().is_some());
+    }
+
+    #[test]
+    fn each_missing_required_variable_is_named() {
+        for name in ["WXPAY_MCHID", "WXPAY_MERCHANT_SERIAL", "WXPAY_MERCHANT_KEY"] {
+            let err = env_error(&without(name));
+            assert!(
+                matches!(&err, ConfigError::Missing { setting } if setting == name),
+                "{name}: {err}"
+            );
+        }
+        let err = env_error(&without("WXPAY_PLATFORM_PUBLIC_KEY_ID"));
+        assert!(
+            err.to_string().starts_with("WXPAY_PLATFORM_PUBLIC_KEY_ID"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unreadable_and_malformed_files_name_the_variable() {
+        let err = env_error(&with(
+            "WXPAY_MERCHANT_KEY",
+            "/nonexistent/apiclient_key.pem",
+        ));
+        assert!(
+            matches!(&err, ConfigError::Read { setting, .. } if setting == "WXPAY_MERCHANT_KEY"),
+            "{err}"
+        );
+        let err = env_error(&with(
+            "WXPAY_MERCHANT_KEY",
+            &fixture("TEST_merchant_cert.pem"),
+        ));
+        assert!(
+            matches!(&err, ConfigError::Key { setting, .. } if setting == "WXPAY_MERCHANT_KEY"),
+            "{err}"
+        );
+        let err = env_error(&with(
+            "WXPAY_PLATFORM_CERT",
+            &fixture("TEST_merchant_cert.pem"),
+        ));
+        assert!(
+            matches!(&err, ConfigError::Invalid { setting, .. } if setting == "WXPAY_PLATFORM_CERT"),
+            "{err}"
+        );
+        let err = env_error(&with("WXPAY_APIV3_KEY", "short"));
+        assert!(err.to_string().starts_with("WXPAY_APIV3_KEY"), "{err}");
+        assert!(
+            !err.to_string().contains("short"),
+            "the key itself is never echoed: {err}"
+        );
+    }
+
+    #[test]
+    fn several_platform_certificates_are_comma_separated() {
+        let cert = fixture("TEST_platform_cert.pem");
+        let pairs = with("WXPAY_PLATFORM_CERT", &format!("{cert}, {cert}"));
+        let client = ClientBuilder::from_vars(vars(&pairs))
+            .and_then(ClientBuilder::build)
+            .expect("builds");
+        // The same certificate twice is one key.
+        assert_eq!(client.platform_keys().len(), 2);
+    }
 }

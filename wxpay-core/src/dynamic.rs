@@ -45,8 +45,14 @@ impl std::fmt::Debug for DynamicRequest<'_> {
         f.debug_struct("DynamicRequest")
             .field("method", &self.method)
             .field("template", &self.template)
-            .field("path_params", &self.path_params.iter().map(|(k, _)| k).collect::<Vec<_>>())
-            .field("query", &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field(
+                "path_params",
+                &self.path_params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field(
+                "query",
+                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -119,7 +125,11 @@ impl<'c> DynamicRequest<'c> {
                 .path_params
                 .iter()
                 .position(|(n, _)| n == name)
-                .ok_or_else(|| template_error(format!("no value for `{{{name}}}`; call .path(\"{name}\", …)")))?;
+                .ok_or_else(|| {
+                    template_error(format!(
+                        "no value for `{{{name}}}`; call .path(\"{name}\", …)"
+                    ))
+                })?;
             used[index] = true;
             writer.path_segment(&self.path_params[index].1)?;
             rest = &rest[open + close + 1..];
@@ -127,7 +137,9 @@ impl<'c> DynamicRequest<'c> {
         writer.path_literal(rest);
         if let Some(unused) = used.iter().position(|u| !u) {
             let name = &self.path_params[unused].0;
-            return Err(template_error(format!("`{name}` is not a placeholder of the path template")));
+            return Err(template_error(format!(
+                "`{name}` is not a placeholder of the path template"
+            )));
         }
         for (name, value) in &self.query {
             writer.query_pair(name, value);
@@ -135,8 +147,9 @@ impl<'c> DynamicRequest<'c> {
         for (name, value) in &self.headers {
             let name = HeaderName::try_from(name.as_str())
                 .map_err(|_| template_error(format!("`{name}` is not a valid header name")))?;
-            let value = HeaderValue::try_from(value.as_str())
-                .map_err(|_| template_error(format!("the value of `{name}` is not a valid header value")))?;
+            let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+                template_error(format!("the value of `{name}` is not a valid header value"))
+            })?;
             writer.insert_header(name, value);
         }
         if let Some(body) = self.body {
@@ -147,5 +160,8 @@ impl<'c> DynamicRequest<'c> {
 }
 
 fn template_error(reason: String) -> Error {
-    Error::Request(RequestError::Field { field: "path", reason })
+    Error::Request(RequestError::Field {
+        field: "path",
+        reason,
+    })
 }

@@ -89,7 +89,10 @@ impl<'a> RequestWriter<'a> {
                 percent_encode_into(&mut self.parts.path_and_query, &text, PATH_SEGMENT);
                 Ok(())
             }
-            _ => Err(field_error(field, "a path segment cannot be empty or None".into())),
+            _ => Err(field_error(
+                field,
+                "a path segment cannot be empty or None".into(),
+            )),
         }
     }
 
@@ -181,7 +184,9 @@ impl<'a> RequestWriter<'a> {
 
     pub(crate) fn json_bytes(&mut self, body: Vec<u8>) {
         self.parts.body = body;
-        self.parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.parts
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
 
     /// The finished request parts.

@@ -22,13 +22,17 @@ fn every_vector_request_signs_to_the_exact_authorization_with_every_backend() {
     let config = config();
     for &backend in CryptoBackend::all() {
         for key_file in ["TEST_merchant_key.pem", "TEST_merchant_key.pkcs1.pem"] {
-            let merchant = MerchantKey::from_pem_with(s(&config, "merchant_serial"), &key(key_file), backend)
-                .expect("merchant key");
+            let merchant =
+                MerchantKey::from_pem_with(s(&config, "merchant_serial"), &key(key_file), backend)
+                    .expect("merchant key");
             let ring = PlatformKeys::new();
             let user_agent = HeaderValue::from_static("wxpay-test");
             let context = RequestContext {
                 base_url: "https://api.mch.weixin.qq.com",
-                signer: Signer { mchid: s(&config, "mchid"), key: &merchant },
+                signer: Signer {
+                    mchid: s(&config, "mchid"),
+                    key: &merchant,
+                },
                 platform_keys: &ring,
                 user_agent: &user_agent,
             };
@@ -58,7 +62,10 @@ fn every_vector_request_signs_to_the_exact_authorization_with_every_backend() {
                 );
                 assert_eq!(request.headers()[ACCEPT], "application/json");
                 assert_eq!(request.headers()[USER_AGENT], "wxpay-test");
-                assert_eq!(request.uri().to_string(), format!("https://api.mch.weixin.qq.com{}", s(vector, "url")));
+                assert_eq!(
+                    request.uri().to_string(),
+                    format!("https://api.mch.weixin.qq.com{}", s(vector, "url"))
+                );
                 assert_eq!(request.body(), s(vector, "body").as_bytes());
             }
         }
@@ -86,17 +93,30 @@ fn encrypted_fields_use_one_key_and_name_it_in_wechatpay_serial() {
     let name = writer.encrypt("张三").expect("encrypts");
     let id = writer.encrypt("110101199003072316").expect("encrypts");
     let parts = writer.finish();
-    assert_eq!(parts.headers["wechatpay-serial"], s(&config, "platform_serial"));
+    assert_eq!(
+        parts.headers["wechatpay-serial"],
+        s(&config, "platform_serial")
+    );
     assert_ne!(name, id);
 
-    let platform_private = MerchantKey::from_pem("unused", &key("TEST_platform_key.pem")).expect("key");
+    let platform_private =
+        MerchantKey::from_pem("unused", &key("TEST_platform_key.pem")).expect("key");
     assert_eq!(&*platform_private.decrypt(&name).expect("decrypts"), "张三");
-    assert_eq!(&*platform_private.decrypt(&id).expect("decrypts"), "110101199003072316");
+    assert_eq!(
+        &*platform_private.decrypt(&id).expect("decrypts"),
+        "110101199003072316"
+    );
 }
 
 #[test]
 fn encrypting_without_platform_keys_is_an_error_not_a_panic() {
     let mut writer = wxpay_core::RequestWriter::new(Method::POST, None, 0);
     let err = writer.encrypt("x").expect_err("no key");
-    assert!(matches!(err, wxpay_core::Error::Request(wxpay_core::RequestError::NoEncryptionKey)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            wxpay_core::Error::Request(wxpay_core::RequestError::NoEncryptionKey)
+        ),
+        "{err:?}"
+    );
 }

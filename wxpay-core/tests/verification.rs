@@ -27,7 +27,9 @@ fn rings() -> Vec<(String, PlatformKeys, String)> {
     let config = config();
     let mut rings = Vec::new();
     for &backend in CryptoBackend::all() {
-        let certificate = PlatformKey::from_certificate_pem_with(&key("TEST_platform_cert.pem"), backend).expect("cert");
+        let certificate =
+            PlatformKey::from_certificate_pem_with(&key("TEST_platform_cert.pem"), backend)
+                .expect("cert");
         let public = PlatformKey::from_public_key_pem_with(
             s(&config, "platform_public_key_id"),
             &key("TEST_platform_pub.pem"),
@@ -43,7 +45,11 @@ fn rings() -> Vec<(String, PlatformKeys, String)> {
         both.insert(public);
         let serial = s(&config, "platform_serial").to_owned();
         let id = s(&config, "platform_public_key_id").to_owned();
-        rings.push((format!("{backend:?} certificate"), cert_ring, serial.clone()));
+        rings.push((
+            format!("{backend:?} certificate"),
+            cert_ring,
+            serial.clone(),
+        ));
         rings.push((format!("{backend:?} public key"), key_ring, id.clone()));
         rings.push((format!("{backend:?} both by serial"), both.clone(), serial));
         rings.push((format!("{backend:?} both by id"), both, id));
@@ -67,14 +73,23 @@ fn at(vector: &Value) -> i64 {
     s(vector, "timestamp").parse().expect("timestamp")
 }
 
-fn read(response: http::Response<Bytes>, ring: &PlatformKeys, now: i64) -> Result<Verified<Value>, Error> {
-    protocol::read_response(response, ring, now, TOLERANCE, |b| serde_json::from_slice::<Value>(b))
+fn read(
+    response: http::Response<Bytes>,
+    ring: &PlatformKeys,
+    now: i64,
+) -> Result<Verified<Value>, Error> {
+    protocol::read_response(response, ring, now, TOLERANCE, |b| {
+        serde_json::from_slice::<Value>(b)
+    })
 }
 
 fn kind(result: Result<Verified<Value>, Error>) -> VerificationError {
     match result {
         Err(Error::Verification { kind, request_id }) => {
-            assert_eq!(request_id.as_deref(), Some("08F78BB5AF0610D302A0F3BF0F1234"));
+            assert_eq!(
+                request_id.as_deref(),
+                Some("08F78BB5AF0610D302A0F3BF0F1234")
+            );
             kind
         }
         other => panic!("expected a verification error, got {other:?}"),
@@ -85,19 +100,33 @@ fn kind(result: Result<Verified<Value>, Error>) -> VerificationError {
 fn vector_responses_verify_in_every_key_configuration() {
     let json = vector("json");
     for (name, ring, serial) in rings() {
-        let answer = read(response(200, &json, &serial), &ring, at(&json)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let answer = read(response(200, &json, &serial), &ring, at(&json))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(answer.value["stock_id"], "9856888", "{name}");
-        assert_eq!(answer.request_id.as_deref(), Some("08F78BB5AF0610D302A0F3BF0F1234"));
         assert_eq!(
-            protocol::response_message(s(&json, "timestamp"), s(&json, "nonce"), s(&json, "body").as_bytes()),
+            answer.request_id.as_deref(),
+            Some("08F78BB5AF0610D302A0F3BF0F1234")
+        );
+        assert_eq!(
+            protocol::response_message(
+                s(&json, "timestamp"),
+                s(&json, "nonce"),
+                s(&json, "body").as_bytes()
+            ),
             s(&json, "message").as_bytes()
         );
 
         let empty = vector("empty_204");
-        let answer = protocol::read_response(response(204, &empty, &serial), &ring, at(&empty), TOLERANCE, |b| {
-            assert!(b.is_empty());
-            Ok(())
-        });
+        let answer = protocol::read_response(
+            response(204, &empty, &serial),
+            &ring,
+            at(&empty),
+            TOLERANCE,
+            |b| {
+                assert!(b.is_empty());
+                Ok(())
+            },
+        );
         assert!(answer.is_ok(), "{name}: {answer:?}");
     }
 }
@@ -114,7 +143,10 @@ fn every_missing_header_is_named() {
     ] {
         let mut r = response(200, &json, &serial);
         r.headers_mut().remove(HeaderName::from_static(header));
-        assert_eq!(kind(read(r, &ring, at(&json))), VerificationError::MissingHeader(label));
+        assert_eq!(
+            kind(read(r, &ring, at(&json))),
+            VerificationError::MissingHeader(label)
+        );
     }
 }
 
@@ -124,12 +156,19 @@ fn clock_skew_is_rejected_both_ways_and_the_boundary_is_accepted() {
     let (_, ring, serial) = rings().remove(0);
     let ts = at(&json);
     for now in [ts - 300, ts + 300] {
-        assert!(read(response(200, &json, &serial), &ring, now).is_ok(), "{now}");
+        assert!(
+            read(response(200, &json, &serial), &ring, now).is_ok(),
+            "{now}"
+        );
     }
     for now in [ts - 301, ts + 301, ts + 86_400] {
         assert_eq!(
             kind(read(response(200, &json, &serial), &ring, now)),
-            VerificationError::ClockSkew { timestamp: ts, now, tolerance: TOLERANCE }
+            VerificationError::ClockSkew {
+                timestamp: ts,
+                now,
+                tolerance: TOLERANCE
+            }
         );
     }
 }
@@ -138,9 +177,18 @@ fn clock_skew_is_rejected_both_ways_and_the_boundary_is_accepted() {
 fn malformed_timestamps_are_rejected() {
     let json = vector("json");
     let (_, ring, serial) = rings().remove(0);
-    for bad in ["", "abc", "-1554209980", "+1554209980", " 1554209980", "1554209980.0", "99999999999999999999"] {
+    for bad in [
+        "",
+        "abc",
+        "-1554209980",
+        "+1554209980",
+        " 1554209980",
+        "1554209980.0",
+        "99999999999999999999",
+    ] {
         let mut r = response(200, &json, &serial);
-        r.headers_mut().insert("wechatpay-timestamp", bad.parse().expect("header"));
+        r.headers_mut()
+            .insert("wechatpay-timestamp", bad.parse().expect("header"));
         assert_eq!(
             kind(read(r, &ring, at(&json))),
             VerificationError::MalformedHeader("Wechatpay-Timestamp"),
@@ -161,21 +209,33 @@ fn unknown_serial_is_named() {
     // The public key id is unknown to a certificate-only ring, and the other way round.
     let config = config();
     let r = response(200, &json, s(&config, "platform_public_key_id"));
-    assert!(matches!(kind(read(r, &ring, at(&json))), VerificationError::UnknownSerial(_)));
+    assert!(matches!(
+        kind(read(r, &ring, at(&json))),
+        VerificationError::UnknownSerial(_)
+    ));
 }
 
 #[test]
 fn the_serial_matches_whatever_its_case() {
     let json = vector("json");
     let (_, ring, serial) = rings().remove(0);
-    assert!(read(response(200, &json, &serial.to_lowercase()), &ring, at(&json)).is_ok());
+    assert!(
+        read(
+            response(200, &json, &serial.to_lowercase()),
+            &ring,
+            at(&json)
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn tampering_with_body_nonce_timestamp_or_signature_is_a_bad_signature() {
     let json = vector("json");
     for (name, ring, serial) in rings() {
-        let bad = VerificationError::BadSignature { serial: serial.clone() };
+        let bad = VerificationError::BadSignature {
+            serial: serial.clone(),
+        };
 
         let mut r = response(200, &json, &serial);
         *r.body_mut() = Bytes::from(s(&json, "body").replace("9856888", "9856889"));
@@ -183,31 +243,59 @@ fn tampering_with_body_nonce_timestamp_or_signature_is_a_bad_signature() {
 
         let mut r = response(200, &json, &serial);
         *r.body_mut() = Bytes::from(format!("{} ", s(&json, "body")));
-        assert_eq!(kind(read(r, &ring, at(&json))), bad, "{name}: trailing space");
+        assert_eq!(
+            kind(read(r, &ring, at(&json))),
+            bad,
+            "{name}: trailing space"
+        );
 
         let mut r = response(200, &json, &serial);
-        r.headers_mut().insert("wechatpay-nonce", "c5ac7061fccab6bf3e254dcf98995b81".parse().expect("h"));
+        r.headers_mut().insert(
+            "wechatpay-nonce",
+            "c5ac7061fccab6bf3e254dcf98995b81".parse().expect("h"),
+        );
         assert_eq!(kind(read(r, &ring, at(&json))), bad, "{name}: nonce");
 
         let mut r = response(200, &json, &serial);
-        r.headers_mut().insert("wechatpay-timestamp", (at(&json) + 1).to_string().parse().expect("h"));
+        r.headers_mut().insert(
+            "wechatpay-timestamp",
+            (at(&json) + 1).to_string().parse().expect("h"),
+        );
         assert_eq!(kind(read(r, &ring, at(&json))), bad, "{name}: timestamp");
 
         let mut r = response(200, &json, &serial);
         let mut signature = s(&json, "signature").to_owned();
-        signature.replace_range(0..4, if signature.starts_with("AAAA") { "BBBB" } else { "AAAA" });
-        r.headers_mut().insert("wechatpay-signature", signature.parse().expect("h"));
+        signature.replace_range(
+            0..4,
+            if signature.starts_with("AAAA") {
+                "BBBB"
+            } else {
+                "AAAA"
+            },
+        );
+        r.headers_mut()
+            .insert("wechatpay-signature", signature.parse().expect("h"));
         assert_eq!(kind(read(r, &ring, at(&json))), bad, "{name}: signature");
 
         let mut r = response(200, &json, &serial);
-        r.headers_mut().insert("wechatpay-signature", "not base64 at all!".parse().expect("h"));
+        r.headers_mut().insert(
+            "wechatpay-signature",
+            "not base64 at all!".parse().expect("h"),
+        );
         assert_eq!(kind(read(r, &ring, at(&json))), bad, "{name}: not base64");
 
         // Another answer's valid signature does not carry over.
         let other = vector("utf8");
         let mut r = response(200, &json, &serial);
-        r.headers_mut().insert("wechatpay-signature", s(&other, "signature").parse().expect("h"));
-        assert_eq!(kind(read(r, &ring, at(&json))), bad, "{name}: other signature");
+        r.headers_mut().insert(
+            "wechatpay-signature",
+            s(&other, "signature").parse().expect("h"),
+        );
+        assert_eq!(
+            kind(read(r, &ring, at(&json))),
+            bad,
+            "{name}: other signature"
+        );
     }
 }
 
@@ -218,9 +306,14 @@ fn a_signature_probe_is_its_own_kind_even_when_everything_else_is_wrong() {
     let mut r = response(200, &json, "UNKNOWN");
     r.headers_mut().insert(
         "wechatpay-signature",
-        "WECHATPAY/SIGNTEST/qOGPrFrwbHwFSWysyZ6wXanO+vzPu3RH".parse().expect("h"),
+        "WECHATPAY/SIGNTEST/qOGPrFrwbHwFSWysyZ6wXanO+vzPu3RH"
+            .parse()
+            .expect("h"),
     );
-    assert_eq!(kind(read(r, &ring, at(&json) + 10_000)), VerificationError::SignatureProbe);
+    assert_eq!(
+        kind(read(r, &ring, at(&json) + 10_000)),
+        VerificationError::SignatureProbe
+    );
 }
 
 #[test]
@@ -232,7 +325,10 @@ fn a_signed_error_answer_is_an_api_error_with_its_fields() {
                 assert_eq!(e.status, StatusCode::BAD_REQUEST);
                 assert_eq!(e.code, "PARAM_ERROR");
                 assert_eq!(e.message, "参数错误");
-                assert_eq!(e.request_id.as_deref(), Some("08F78BB5AF0610D302A0F3BF0F1234"));
+                assert_eq!(
+                    e.request_id.as_deref(),
+                    Some("08F78BB5AF0610D302A0F3BF0F1234")
+                );
                 assert!(e.signature_verified, "{name}");
                 assert!(e.to_string().contains("PARAM_ERROR"));
             }
@@ -253,7 +349,10 @@ fn an_unsigned_error_answer_is_reported_as_unverified_but_a_badly_signed_one_is_
         Err(Error::Api(e)) => {
             assert_eq!(e.code, "SIGN_ERROR");
             assert!(!e.signature_verified);
-            assert_eq!(e.detail.as_ref().expect("detail")["sign_information"]["method"], "POST");
+            assert_eq!(
+                e.detail.as_ref().expect("detail")["sign_information"]["method"],
+                "POST"
+            );
             assert_eq!(e.request_id.as_deref(), Some("R1"));
         }
         other => panic!("{other:?}"),
@@ -262,7 +361,10 @@ fn an_unsigned_error_answer_is_reported_as_unverified_but_a_badly_signed_one_is_
     let utf8 = vector("utf8");
     let mut tampered = response(400, &utf8, &serial);
     *tampered.body_mut() = Bytes::from_static(br#"{"code":"ORDERPAID","message":"paid"}"#);
-    assert!(matches!(kind(read(tampered, &ring, at(&utf8))), VerificationError::BadSignature { .. }));
+    assert!(matches!(
+        kind(read(tampered, &ring, at(&utf8))),
+        VerificationError::BadSignature { .. }
+    ));
 }
 
 #[test]
@@ -272,7 +374,13 @@ fn an_unsigned_success_is_never_data() {
         .status(200)
         .body(Bytes::from_static(br#"{"stock_id":"1"}"#))
         .expect("response");
-    assert!(matches!(read(r, &ring, 0), Err(Error::Verification { kind: VerificationError::MissingHeader(_), .. })));
+    assert!(matches!(
+        read(r, &ring, 0),
+        Err(Error::Verification {
+            kind: VerificationError::MissingHeader(_),
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -301,14 +409,21 @@ fn a_verified_body_that_does_not_decode_keeps_the_raw_body() {
     struct Wrong {
         coupon_id: String,
     }
-    let result = protocol::read_response(response(200, &json, &serial), &ring, at(&json), TOLERANCE, |b| {
-        serde_json::from_slice::<Wrong>(b)
-    });
+    let result = protocol::read_response(
+        response(200, &json, &serial),
+        &ring,
+        at(&json),
+        TOLERANCE,
+        |b| serde_json::from_slice::<Wrong>(b),
+    );
     match result {
         Err(Error::Decode(e)) => {
             assert_eq!(e.body, s(&json, "body").as_bytes());
             assert!(e.to_string().contains("coupon_id"), "{e}");
-            assert_eq!(e.request_id.as_deref(), Some("08F78BB5AF0610D302A0F3BF0F1234"));
+            assert_eq!(
+                e.request_id.as_deref(),
+                Some("08F78BB5AF0610D302A0F3BF0F1234")
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -12,7 +12,9 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
-use crate::error::{ApiError, ConfigError, DecodeError, CryptoError, Error, RequestError, VerificationError};
+use crate::error::{
+    ApiError, ConfigError, CryptoError, DecodeError, Error, RequestError, VerificationError,
+};
 use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
 
 /// `Wechatpay-Serial`: the platform key a response is signed with, or the one encrypted
@@ -45,11 +47,24 @@ pub const DEFAULT_TIMESTAMP_TOLERANCE: u64 = 300;
 /// let m = request_message("GET", "/v3/certificates", 1554208460, "593BEC0C930BF1AFEB40B4A08C8FB240", b"");
 /// assert_eq!(m, b"GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB240\n\n");
 /// ```
-pub fn request_message(method: &str, path_and_query: &str, timestamp: i64, nonce: &str, body: &[u8]) -> Vec<u8> {
+pub fn request_message(
+    method: &str,
+    path_and_query: &str,
+    timestamp: i64,
+    nonce: &str,
+    body: &[u8],
+) -> Vec<u8> {
     let timestamp = timestamp.to_string();
-    let mut message =
-        Vec::with_capacity(method.len() + path_and_query.len() + timestamp.len() + nonce.len() + body.len() + 5);
-    for part in [method.as_bytes(), path_and_query.as_bytes(), timestamp.as_bytes(), nonce.as_bytes(), body] {
+    let mut message = Vec::with_capacity(
+        method.len() + path_and_query.len() + timestamp.len() + nonce.len() + body.len() + 5,
+    );
+    for part in [
+        method.as_bytes(),
+        path_and_query.as_bytes(),
+        timestamp.as_bytes(),
+        nonce.as_bytes(),
+        body,
+    ] {
         message.extend_from_slice(part);
         message.push(b'\n');
     }
@@ -68,7 +83,13 @@ pub fn response_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// The `Authorization` header value, fields in the order the platform's documentation shows.
-pub fn authorization(mchid: &str, serial_no: &str, timestamp: i64, nonce: &str, signature: &str) -> String {
+pub fn authorization(
+    mchid: &str,
+    serial_no: &str,
+    timestamp: i64,
+    nonce: &str,
+    signature: &str,
+) -> String {
     format!(
         "{AUTHORIZATION_SCHEME} mchid=\"{mchid}\",serial_no=\"{serial_no}\",timestamp=\"{timestamp}\",nonce_str=\"{nonce}\",signature=\"{signature}\""
     )
@@ -138,14 +159,31 @@ pub fn sign_request(
     nonce: &str,
 ) -> Result<http::Request<Vec<u8>>, Error> {
     let signer = context.signer;
-    let message = request_message(parts.method.as_str(), &parts.path_and_query, timestamp, nonce, &parts.body);
+    let message = request_message(
+        parts.method.as_str(),
+        &parts.path_and_query,
+        timestamp,
+        nonce,
+        &parts.body,
+    );
     let signature = signer.key.sign(&message)?;
-    let authorization = authorization(signer.mchid, signer.key.serial(), timestamp, nonce, &signature);
+    let authorization = authorization(
+        signer.mchid,
+        signer.key.serial(),
+        timestamp,
+        nonce,
+        &signature,
+    );
     let mut request = http::Request::builder()
         .method(parts.method)
         .uri(format!("{}{}", context.base_url, parts.path_and_query))
         .body(parts.body)
-        .map_err(|e| Error::Request(RequestError::Field { field: "path", reason: e.to_string() }))?;
+        .map_err(|e| {
+            Error::Request(RequestError::Field {
+                field: "path",
+                reason: e.to_string(),
+            })
+        })?;
     let headers = request.headers_mut();
     *headers = parts.headers;
     // The client builder only admits a mchid and serial of plain ASCII, so this cannot fail
@@ -190,18 +228,27 @@ pub fn verify_signature<'k>(
     if signature.starts_with(SIGNATURE_PROBE_PREFIX) {
         return Err(VerificationError::SignatureProbe);
     }
-    let timestamp = parse_timestamp(timestamp_text).ok_or(VerificationError::MalformedHeader("Wechatpay-Timestamp"))?;
+    let timestamp = parse_timestamp(timestamp_text)
+        .ok_or(VerificationError::MalformedHeader("Wechatpay-Timestamp"))?;
     if timestamp.abs_diff(now) > tolerance {
-        return Err(VerificationError::ClockSkew { timestamp, now, tolerance });
+        return Err(VerificationError::ClockSkew {
+            timestamp,
+            now,
+            tolerance,
+        });
     }
-    let key = keys.get(serial).ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?;
+    let key = keys
+        .get(serial)
+        .ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?;
     // The timestamp is signed as received: verifying the parsed number would accept a
     // re-formatted header.
     let message = response_message(timestamp_text, nonce, body);
     if key.verify(&message, signature) {
         Ok(key)
     } else {
-        Err(VerificationError::BadSignature { serial: serial.to_owned() })
+        Err(VerificationError::BadSignature {
+            serial: serial.to_owned(),
+        })
     }
 }
 
@@ -241,7 +288,11 @@ pub fn read_response<T>(
     decode: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
 ) -> Result<Verified<T>, Error> {
     let (head, body) = response.into_parts();
-    let request_id = head.headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = head
+        .headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let verification = verify_signature(&head.headers, &body, keys, now, tolerance).map(|_| ());
     if !head.status.is_success() {
         let signature_verified = match verification {
@@ -249,20 +300,40 @@ pub fn read_response<T>(
             Err(VerificationError::MissingHeader(_)) => false,
             Err(kind) => return Err(Error::Verification { kind, request_id }),
         };
-        return Err(Error::Api(Box::new(api_error(head.status, &body, request_id, signature_verified))));
+        return Err(Error::Api(Box::new(api_error(
+            head.status,
+            &body,
+            request_id,
+            signature_verified,
+        ))));
     }
     if let Err(kind) = verification {
         return Err(Error::Verification { kind, request_id });
     }
     match decode(&body) {
-        Ok(value) => Ok(Verified { value, status: head.status, request_id, headers: head.headers }),
-        Err(source) => Err(Error::Decode(Box::new(DecodeError { status: head.status, request_id, body, source }))),
+        Ok(value) => Ok(Verified {
+            value,
+            status: head.status,
+            request_id,
+            headers: head.headers,
+        }),
+        Err(source) => Err(Error::Decode(Box::new(DecodeError {
+            status: head.status,
+            request_id,
+            body,
+            source,
+        }))),
     }
 }
 
 /// Reads the platform's `{code, message, detail}`; a body that is not that JSON (a proxy's
 /// HTML page, say) keeps its text as the message, cut to a readable length.
-fn api_error(status: StatusCode, body: &[u8], request_id: Option<String>, signature_verified: bool) -> ApiError {
+fn api_error(
+    status: StatusCode,
+    body: &[u8],
+    request_id: Option<String>,
+    signature_verified: bool,
+) -> ApiError {
     #[derive(Deserialize)]
     struct Body {
         #[serde(default)]
@@ -279,5 +350,12 @@ fn api_error(status: StatusCode, body: &[u8], request_id: Option<String>, signat
             (String::new(), message, None)
         }
     };
-    ApiError { status, code, message, detail, request_id, signature_verified }
+    ApiError {
+        status,
+        code,
+        message,
+        detail,
+        request_id,
+        signature_verified,
+    }
 }

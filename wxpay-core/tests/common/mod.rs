@@ -21,5 +21,7 @@ pub fn key(name: &str) -> String {
 }
 
 pub fn s<'a>(value: &'a Value, field: &str) -> &'a str {
-    value[field].as_str().unwrap_or_else(|| panic!("vector field {field} is not a string"))
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("vector field {field} is not a string"))
 }
