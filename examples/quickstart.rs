@@ -1,0 +1,107 @@
+//! Sends a multi-use coupon and pauses a favor stock, printing both typed answers.
+//!
+//! With no `WXPAY_MCHID` in the environment it starts the sandbox in-process and talks to it;
+//! with the `WXPAY_*` settings of a real merchant it talks to WeChat Pay:
+//!
+//! ```text
+//! WXPAY_MCHID=… WXPAY_MERCHANT_SERIAL=… WXPAY_MERCHANT_KEY=apiclient_key.pem \
+//! WXPAY_PLATFORM_PUBLIC_KEY=pub_key.pem WXPAY_PLATFORM_PUBLIC_KEY_ID=PUB_KEY_ID_… \
+//! WXPAY_APPID=wx… WXPAY_OPENID=o… WXPAY_STOCK_ID=… WXPAY_MULTIUSE_STOCK_ID=… \
+//! cargo run --example quickstart
+//! ```
+
+use std::process::ExitCode;
+
+use wxpay::Client;
+use wxpay::apis::marketing::favor::PauseStock;
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay_sandbox::Sandbox;
+
+/// What the demo acts on: a user and two stocks.
+struct Demo {
+    appid: String,
+    openid: String,
+    stock_id: String,
+    multiuse_stock_id: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // Kept alive until the end of `run`: dropping the sandbox stops it.
+    let mut sandbox = None;
+    let (client, demo) = if std::env::var_os("WXPAY_MCHID").is_some() {
+        println!("using the merchant configured in WXPAY_*");
+        (Client::from_env()?, demo_from_env()?)
+    } else {
+        let started = Sandbox::start().await?;
+        println!("no WXPAY_MCHID set: using the sandbox at {}", started.base_url());
+        let pair = sandbox_client(&started)?;
+        sandbox = Some(started);
+        pair
+    };
+
+    let out_request_no = format!("quickstart-{}", std::process::id());
+    let sent = client
+        .send(SendMultiuseCoupon {
+            openid: demo.openid.clone(),
+            stock_id: demo.multiuse_stock_id.clone(),
+            out_request_no,
+            user_name: "张三".into(),
+            id_card_number: "110101199003072316".into(),
+            amount: Some(100),
+            appid: demo.appid.clone(),
+            card_type: CardType::IdCard,
+        })
+        .await?;
+    println!("multiuse coupon sent: coupon_id = {}", sent.coupon_id);
+
+    let paused = client
+        .send(PauseStock { stock_id: demo.stock_id.clone(), stock_creator_mchid: client.mchid().to_owned() })
+        .await?;
+    println!("favor stock paused: stock_id = {}, pause_time = {}", paused.stock_id, paused.pause_time);
+
+    drop(sandbox);
+    Ok(())
+}
+
+fn demo_from_env() -> Result<Demo, String> {
+    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    Ok(Demo {
+        appid: var("WXPAY_APPID")?,
+        openid: var("WXPAY_OPENID")?,
+        stock_id: var("WXPAY_STOCK_ID")?,
+        multiuse_stock_id: var("WXPAY_MULTIUSE_STOCK_ID")?,
+    })
+}
+
+/// A client for the sandbox's generated merchant, configured as a real one would be.
+fn sandbox_client(sandbox: &Sandbox) -> Result<(Client, Demo), Box<dyn std::error::Error>> {
+    let merchant = sandbox.merchant();
+    let mut builder = Client::builder()
+        .mchid(&merchant.mchid)
+        .merchant_key(&merchant.merchant_serial, merchant.merchant_private_key_pem.expose())
+        .base_url(sandbox.base_url());
+    if let Some(certificate) = &merchant.platform_certificate_pem {
+        builder = builder.platform_certificate(certificate);
+    }
+    if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {
+        builder = builder.platform_public_key(id, key);
+    }
+    let demo = Demo {
+        appid: "wxd678efh567hg6787".into(),
+        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        stock_id: sandbox.favor_stock_ids()[0].clone(),
+        multiuse_stock_id: sandbox.multiuse_stock_ids()[0].clone(),
+    };
+    Ok((builder.build()?, demo))
+}
