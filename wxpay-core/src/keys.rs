@@ -2,16 +2,17 @@
 //!
 //! Every constructor validates its input and answers with a [`KeyError`] that describes the
 //! problem without echoing key bytes. `Debug` never prints key material.
-//!
-//! STUB: signatures are the contract; bodies are being implemented.
-#![allow(unused_variables, dead_code)]
 
+use std::fmt;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
 
 use crate::crypto::{CryptoBackend, PrivateKeyOps, PublicKeyOps};
 use crate::error::{CryptoError, KeyError};
+use crate::pem;
 
 /// The merchant's API private key (from `apiclient_key.pem`) and its certificate serial.
 #[derive(Clone)]
@@ -25,7 +26,7 @@ impl MerchantKey {
     /// Parses a PEM private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`) with the
     /// default backend. `serial` is the merchant certificate's serial number (hex).
     pub fn from_pem(serial: impl Into<String>, pem: &str) -> Result<Self, KeyError> {
-        todo!()
+        Self::from_pem_with(serial, pem, CryptoBackend::default())
     }
     /// As [`MerchantKey::from_pem`], with a chosen backend.
     pub fn from_pem_with(
@@ -33,7 +34,13 @@ impl MerchantKey {
         pem: &str,
         backend: CryptoBackend,
     ) -> Result<Self, KeyError> {
-        todo!()
+        let serial = certificate_serial(serial.into())?;
+        let pkcs8 = pem::private_key_pkcs8(pem)?;
+        Ok(MerchantKey {
+            serial,
+            key: backend.private_key(&pkcs8)?,
+            backend,
+        })
     }
     /// The merchant certificate serial (upper-case hex).
     pub fn serial(&self) -> &str {
@@ -45,12 +52,50 @@ impl MerchantKey {
     }
     /// SHA256withRSA over `message`, base64.
     pub fn sign(&self, message: &[u8]) -> Result<String, CryptoError> {
-        todo!()
+        Ok(BASE64.encode(self.key.sign_sha256(message)?))
     }
     /// Decrypts a base64 RSA-OAEP (SHA-1) ciphertext made with the merchant's public key.
     pub fn decrypt(&self, ciphertext_base64: &str) -> Result<Zeroizing<String>, CryptoError> {
-        todo!()
+        let ciphertext = BASE64
+            .decode(ciphertext_base64)
+            .map_err(|_| CryptoError::Base64)?;
+        let plaintext = self.key.decrypt_oaep_sha1(&ciphertext)?;
+        // Copied rather than moved into a `String`: a `FromUtf8Error` would carry the bytes off
+        // without zeroizing them.
+        let text = std::str::from_utf8(&plaintext).map_err(|_| CryptoError::Decrypt)?;
+        Ok(Zeroizing::new(text.to_owned()))
     }
+    /// The public half as SubjectPublicKeyInfo DER, to recognise the merchant's own key where a
+    /// platform key belongs.
+    #[allow(
+        dead_code,
+        reason = "for the client builder's key checks; until then only the tests call it"
+    )]
+    pub(crate) fn public_key_spki_der(&self) -> Vec<u8> {
+        self.key.public_key_spki_der()
+    }
+}
+
+impl fmt::Debug for MerchantKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MerchantKey")
+            .field("serial", &self.serial)
+            .field("backend", &self.backend)
+            .field("key", &format_args!("<redacted>"))
+            .finish()
+    }
+}
+
+/// Checks and normalises a certificate serial: hex digits only (it goes into the
+/// `Authorization` header as is), upper case as the platform writes it.
+fn certificate_serial(mut serial: String) -> Result<String, KeyError> {
+    if serial.is_empty() || !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(KeyError::Malformed {
+            what: "certificate serial (expected hex digits)",
+        });
+    }
+    serial.make_ascii_uppercase();
+    Ok(serial)
 }
 
 /// Which of the platform's two kinds of key a [`PlatformKey`] is.
@@ -82,19 +127,28 @@ impl PlatformKey {
     /// Parses a PEM platform certificate; its id is the certificate serial, upper-case hex with
     /// leading zeros kept (40 digits for the platform's 20-byte serials).
     pub fn from_certificate_pem(pem: &str) -> Result<Self, KeyError> {
-        todo!()
+        Self::from_certificate_pem_with(pem, CryptoBackend::default())
     }
     /// As [`PlatformKey::from_certificate_pem`], with a chosen backend.
     pub fn from_certificate_pem_with(pem: &str, backend: CryptoBackend) -> Result<Self, KeyError> {
-        todo!()
+        Self::from_certificate_der_with(&pem::certificate_der(pem)?, backend)
     }
     /// Parses a certificate from DER.
     pub fn from_certificate_der_with(der: &[u8], backend: CryptoBackend) -> Result<Self, KeyError> {
-        todo!()
+        let certificate = pem::Certificate::from_der(der)?;
+        Ok(PlatformKey {
+            key: backend.public_key(&certificate.public_key_spki)?,
+            id: certificate.serial,
+            kind: PlatformKeyKind::Certificate {
+                not_before: certificate.not_before,
+                not_after: certificate.not_after,
+            },
+            backend,
+        })
     }
     /// Parses a PEM WeChat Pay public key (`PUBLIC KEY`, SubjectPublicKeyInfo) with its id.
     pub fn from_public_key_pem(id: impl Into<String>, pem: &str) -> Result<Self, KeyError> {
-        todo!()
+        Self::from_public_key_pem_with(id, pem, CryptoBackend::default())
     }
     /// As [`PlatformKey::from_public_key_pem`], with a chosen backend.
     pub fn from_public_key_pem_with(
@@ -102,7 +156,13 @@ impl PlatformKey {
         pem: &str,
         backend: CryptoBackend,
     ) -> Result<Self, KeyError> {
-        todo!()
+        let spki = pem::public_key_spki(pem)?;
+        Ok(PlatformKey {
+            id: id.into(),
+            kind: PlatformKeyKind::PublicKey,
+            key: backend.public_key(&spki)?,
+            backend,
+        })
     }
     /// The serial or `PUB_KEY_ID_…` that `Wechatpay-Serial` uses to name this key.
     pub fn id(&self) -> &str {
@@ -115,15 +175,48 @@ impl PlatformKey {
     /// Whether the key may be used at `now` (unix seconds): public keys always, certificates
     /// within their validity window.
     pub fn is_valid_at(&self, now: i64) -> bool {
-        todo!()
+        match self.kind {
+            PlatformKeyKind::Certificate {
+                not_before,
+                not_after,
+            } => (not_before..=not_after).contains(&now),
+            PlatformKeyKind::PublicKey => true,
+        }
     }
     /// Checks a base64 SHA256withRSA signature. `false` for bad base64 as for a bad signature.
     pub fn verify(&self, message: &[u8], signature_base64: &str) -> bool {
-        todo!()
+        BASE64
+            .decode(signature_base64)
+            .is_ok_and(|signature| self.key.verify_sha256(message, &signature))
     }
     /// Encrypts a sensitive value with RSA-OAEP (SHA-1), base64.
     pub fn encrypt(&self, plaintext: &str) -> Result<String, CryptoError> {
-        todo!()
+        Ok(BASE64.encode(self.key.encrypt_oaep_sha1(plaintext.as_bytes())?))
+    }
+    /// Whether `id` names this key: certificate serials are hex, so case does not matter; a
+    /// `PUB_KEY_ID_…` is compared exactly.
+    fn is_named(&self, id: &str) -> bool {
+        match self.kind {
+            PlatformKeyKind::Certificate { .. } => self.id.eq_ignore_ascii_case(id),
+            PlatformKeyKind::PublicKey => self.id == id,
+        }
+    }
+    /// `not_before` of a certificate; public keys have no validity window.
+    fn not_before(&self) -> Option<i64> {
+        match self.kind {
+            PlatformKeyKind::Certificate { not_before, .. } => Some(not_before),
+            PlatformKeyKind::PublicKey => None,
+        }
+    }
+}
+
+impl fmt::Debug for PlatformKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlatformKey")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -140,16 +233,28 @@ impl PlatformKeys {
     }
     /// Adds a key, replacing one with the same id.
     pub fn insert(&mut self, key: PlatformKey) {
-        todo!()
+        match self.keys.iter_mut().find(|known| known.is_named(&key.id)) {
+            Some(known) => *known = key,
+            None => self.keys.push(key),
+        }
     }
     /// The key named `id` (a certificate serial, compared case-insensitively, or a `PUB_KEY_ID_…`).
     pub fn get(&self, id: &str) -> Option<&PlatformKey> {
-        todo!()
+        self.keys.iter().find(|key| key.is_named(id))
     }
     /// The key to encrypt sensitive fields with at `now`: the public key if one is configured,
     /// otherwise the valid certificate with the latest `not_before`. `None` if there is none.
     pub fn encryption_key(&self, now: i64) -> Option<&PlatformKey> {
-        todo!()
+        let public_key = self
+            .keys
+            .iter()
+            .find(|key| key.kind == PlatformKeyKind::PublicKey);
+        public_key.or_else(|| {
+            self.keys
+                .iter()
+                .filter(|key| key.is_valid_at(now))
+                .max_by_key(|key| key.not_before())
+        })
     }
     /// All keys.
     pub fn iter(&self) -> impl Iterator<Item = &PlatformKey> {
@@ -165,6 +270,12 @@ impl PlatformKeys {
     }
 }
 
+impl fmt::Debug for PlatformKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.keys).finish()
+    }
+}
+
 /// The 32-byte APIv3 key that encrypts certificates and notification resources (AES-256-GCM).
 #[derive(Clone)]
 pub struct ApiV3Key(Zeroizing<[u8; 32]>);
@@ -172,7 +283,12 @@ pub struct ApiV3Key(Zeroizing<[u8; 32]>);
 impl ApiV3Key {
     /// Takes the key as set in the merchant platform: exactly 32 bytes of text.
     pub fn new(key: &str) -> Result<Self, KeyError> {
-        todo!()
+        let mut bytes = Zeroizing::new([0; 32]);
+        if key.len() != bytes.len() {
+            return Err(KeyError::ApiV3KeyLength(key.len()));
+        }
+        bytes.copy_from_slice(key.as_bytes());
+        Ok(ApiV3Key(bytes))
     }
     /// AEAD_AES_256_GCM decryption; `ciphertext_base64` is base64 of ciphertext ‖ 16-byte tag.
     pub fn decrypt(
@@ -182,7 +298,15 @@ impl ApiV3Key {
         ciphertext_base64: &str,
         backend: CryptoBackend,
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        todo!()
+        let ciphertext = BASE64
+            .decode(ciphertext_base64)
+            .map_err(|_| CryptoError::Base64)?;
+        backend.aes_256_gcm_decrypt(
+            &self.0,
+            nonce.as_bytes(),
+            associated_data.as_bytes(),
+            &ciphertext,
+        )
     }
     /// AEAD_AES_256_GCM encryption, base64 of ciphertext ‖ tag (the platform side; for tests).
     pub fn encrypt(
@@ -192,6 +316,40 @@ impl ApiV3Key {
         plaintext: &[u8],
         backend: CryptoBackend,
     ) -> Result<String, CryptoError> {
-        todo!()
+        let ciphertext = backend.aes_256_gcm_encrypt(
+            &self.0,
+            nonce.as_bytes(),
+            associated_data.as_bytes(),
+            plaintext,
+        )?;
+        Ok(BASE64.encode(ciphertext))
+    }
+}
+
+impl fmt::Debug for ApiV3Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiV3Key(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_merchant_public_key_is_exported_as_spki_by_every_backend() {
+        let merchant_key = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/keys/TEST_merchant_key.pem"
+        ));
+        let merchant_pub = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/keys/TEST_merchant_pub.pem"
+        ));
+        let spki = pem::public_key_spki(merchant_pub).unwrap();
+        for &backend in CryptoBackend::all() {
+            let key = MerchantKey::from_pem_with("0A3C", merchant_key, backend).unwrap();
+            assert_eq!(key.public_key_spki_der(), *spki, "{}", backend.name());
+        }
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::error::{CryptoError, KeyError};
+use crate::pem;
 
 #[cfg(feature = "aws-lc-rs")]
 mod aws_lc;
@@ -56,6 +57,82 @@ impl CryptoBackend {
             CryptoBackend::AwsLc => "aws-lc",
             #[cfg(feature = "rsa")]
             CryptoBackend::RustCrypto => "rsa",
+        }
+    }
+}
+
+/// The smallest RSA modulus accepted: APIv3 signs with RSA-2048 (`WECHATPAY2-SHA256-RSA2048`).
+const MIN_RSA_BITS: usize = 2048;
+
+fn require_rsa_2048(bits: usize) -> Result<(), KeyError> {
+    if bits < MIN_RSA_BITS {
+        return Err(KeyError::TooSmall { bits });
+    }
+    Ok(())
+}
+
+// Algorithm and size are checked here, before a backend sees the key, so that both backends
+// refuse the same keys with the same error (`rsa` alone would take a 1024-bit key).
+impl CryptoBackend {
+    /// Loads an RSA private key from PKCS#8 DER.
+    pub(crate) fn private_key(self, pkcs8_der: &[u8]) -> Result<Arc<dyn PrivateKeyOps>, KeyError> {
+        require_rsa_2048(pem::rsa_private_key_bits(pkcs8_der)?)?;
+        Ok(match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => Arc::new(aws_lc::PrivateKey::from_pkcs8(pkcs8_der)?),
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => Arc::new(rust_crypto::PrivateKey::from_pkcs8(pkcs8_der)?),
+        })
+    }
+
+    /// Loads an RSA public key from SubjectPublicKeyInfo DER.
+    pub(crate) fn public_key(self, spki_der: &[u8]) -> Result<Arc<dyn PublicKeyOps>, KeyError> {
+        require_rsa_2048(pem::rsa_public_key_bits(spki_der)?)?;
+        Ok(match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => Arc::new(aws_lc::PublicKey::from_spki(spki_der)?),
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => Arc::new(rust_crypto::PublicKey::from_spki(spki_der)?),
+        })
+    }
+
+    /// AEAD_AES_256_GCM decryption of ciphertext ‖ 16-byte tag. A nonce that is not 12 bytes,
+    /// like a wrong key, AAD or tag, is [`CryptoError::Decrypt`].
+    pub(crate) fn aes_256_gcm_decrypt(
+        self,
+        key: &[u8; 32],
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext_and_tag: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => {
+                aws_lc::aes_256_gcm_decrypt(key, nonce, aad, ciphertext_and_tag)
+            }
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => {
+                rust_crypto::aes_256_gcm_decrypt(key, nonce, aad, ciphertext_and_tag)
+            }
+        }
+    }
+
+    /// AEAD_AES_256_GCM encryption to ciphertext ‖ 16-byte tag. A nonce that is not 12 bytes is
+    /// [`CryptoError::Encrypt`].
+    pub(crate) fn aes_256_gcm_encrypt(
+        self,
+        key: &[u8; 32],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => aws_lc::aes_256_gcm_encrypt(key, nonce, aad, plaintext),
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => {
+                rust_crypto::aes_256_gcm_encrypt(key, nonce, aad, plaintext)
+            }
         }
     }
 }
