@@ -250,8 +250,7 @@ impl ClientBuilder {
         let key_pem = self.merchant_key_pem.ok_or(ConfigError::Missing {
             setting: "merchant_key".into(),
         })?;
-        let merchant_serial = normalise_serial(&serial)?;
-        let merchant_key = MerchantKey::from_pem_with(merchant_serial, &key_pem.value, backend)
+        let merchant_key = MerchantKey::from_pem_with(serial.value, &key_pem.value, backend)
             .map_err(|source| ConfigError::Key {
                 setting: key_pem.name,
                 source,
@@ -357,18 +356,6 @@ fn read_file(variable: &'static str, path: &str) -> Result<String, ConfigError> 
         path: Path::new(path).to_owned(),
         source,
     })
-}
-
-/// Certificate serials are hex; the platform shows them upper-case with leading zeros.
-fn normalise_serial(serial: &Setting<String>) -> Result<String, ConfigError> {
-    let value = serial.value.trim();
-    if value.is_empty() || value.len() > 40 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(invalid(
-            serial.name.clone(),
-            "the merchant certificate serial is up to 40 hex digits, e.g. 0A3C5E7F…",
-        ));
-    }
-    Ok(value.to_ascii_uppercase())
 }
 
 /// The merchant certificate configured as a platform certificate verifies nothing the platform

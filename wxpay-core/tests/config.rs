@@ -137,7 +137,7 @@ fn missing_and_malformed_settings_are_named() {
     );
     assert!(matches!(
         error(good().merchant_key("not-hex", key("TEST_merchant_key.pem"))),
-        ConfigError::Invalid { setting, .. } if setting == "merchant_key"
+        ConfigError::Key { setting, source: KeyError::Malformed { .. } } if setting == "merchant_key"
     ));
     assert!(matches!(
         error(good().platform_public_key("1234", key("TEST_platform_pub.pem"))),

@@ -99,8 +99,11 @@ fn encrypted_fields_use_one_key_and_name_it_in_wechatpay_serial() {
     );
     assert_ne!(name, id);
 
-    let platform_private =
-        MerchantKey::from_pem("unused", &key("TEST_platform_key.pem")).expect("key");
+    let platform_private = MerchantKey::from_pem(
+        "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E",
+        &key("TEST_platform_key.pem"),
+    )
+    .expect("key");
     assert_eq!(&*platform_private.decrypt(&name).expect("decrypts"), "张三");
     assert_eq!(
         &*platform_private.decrypt(&id).expect("decrypts"),

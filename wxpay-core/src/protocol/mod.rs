@@ -114,7 +114,7 @@ pub fn nonce() -> Result<String, CryptoError> {
 }
 
 /// Who signs requests: the merchant number and its API key.
-#[derive(Clone, Copy)] // MERGE: Debug
+#[derive(Debug, Clone, Copy)]
 pub struct Signer<'a> {
     /// The merchant number (`mchid`).
     pub mchid: &'a str,
@@ -123,7 +123,7 @@ pub struct Signer<'a> {
 }
 
 /// Everything besides the endpoint that goes into a signed request.
-#[derive(Clone, Copy)] // MERGE: Debug
+#[derive(Debug, Clone, Copy)]
 pub struct RequestContext<'a> {
     /// Scheme and host, no trailing slash, e.g. `https://api.mch.weixin.qq.com`.
     pub base_url: &'a str,
