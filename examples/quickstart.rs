@@ -44,7 +44,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         (Client::from_env()?, demo_from_env()?)
     } else {
         let started = Sandbox::start().await?;
-        println!("no WXPAY_MCHID set: using the sandbox at {}", started.base_url());
+        println!(
+            "no WXPAY_MCHID set: using the sandbox at {}",
+            started.base_url()
+        );
         let pair = sandbox_client(&started)?;
         sandbox = Some(started);
         pair
@@ -66,9 +69,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("multiuse coupon sent: coupon_id = {}", sent.coupon_id);
 
     let paused = client
-        .send(PauseStock { stock_id: demo.stock_id.clone(), stock_creator_mchid: client.mchid().to_owned() })
+        .send(PauseStock {
+            stock_id: demo.stock_id.clone(),
+            stock_creator_mchid: client.mchid().to_owned(),
+        })
         .await?;
-    println!("favor stock paused: stock_id = {}, pause_time = {}", paused.stock_id, paused.pause_time);
+    println!(
+        "favor stock paused: stock_id = {}, pause_time = {}",
+        paused.stock_id, paused.pause_time
+    );
 
     drop(sandbox);
     Ok(())
@@ -89,7 +98,10 @@ fn sandbox_client(sandbox: &Sandbox) -> Result<(Client, Demo), Box<dyn std::erro
     let merchant = sandbox.merchant();
     let mut builder = Client::builder()
         .mchid(&merchant.mchid)
-        .merchant_key(&merchant.merchant_serial, merchant.merchant_private_key_pem.expose())
+        .merchant_key(
+            &merchant.merchant_serial,
+            merchant.merchant_private_key_pem.expose(),
+        )
         .base_url(sandbox.base_url());
     if let Some(certificate) = &merchant.platform_certificate_pem {
         builder = builder.platform_certificate(certificate);

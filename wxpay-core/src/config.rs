@@ -179,77 +179,65 @@ impl ClientBuilder {
     fn from_vars(
         var: impl Fn(&'static str) -> Option<String>,
     ) -> Result<ClientBuilder, ConfigError> {
-        let required = |name: &'static str| {
-            var(name).ok_or(ConfigError::Missing {
-                setting: name.into(),
-            })
-        };
-        let mut builder = ClientBuilder::default();
-        builder.mchid = Some(setting("WXPAY_MCHID", required("WXPAY_MCHID")?));
-        builder.merchant_serial = Some(setting(
-            "WXPAY_MERCHANT_SERIAL",
-            required("WXPAY_MERCHANT_SERIAL")?,
-        ));
+        let required = |name: &'static str| var(name).ok_or_else(|| missing(name));
+        let mchid = setting("WXPAY_MCHID", required("WXPAY_MCHID")?);
+        let merchant_serial = setting("WXPAY_MERCHANT_SERIAL", required("WXPAY_MERCHANT_SERIAL")?);
         let key_path = required("WXPAY_MERCHANT_KEY")?;
-        builder.merchant_key_pem = Some(setting(
+        let merchant_key_pem = setting(
             "WXPAY_MERCHANT_KEY",
             Zeroizing::new(read_file("WXPAY_MERCHANT_KEY", &key_path)?),
-        ));
+        );
 
-        match (
+        let platform_public_key = match (
             var("WXPAY_PLATFORM_PUBLIC_KEY"),
             var("WXPAY_PLATFORM_PUBLIC_KEY_ID"),
         ) {
-            (Some(path), Some(id)) => {
-                let pem = read_file("WXPAY_PLATFORM_PUBLIC_KEY", &path)?;
-                builder.platform_public_key = Some((
-                    setting("WXPAY_PLATFORM_PUBLIC_KEY_ID", id),
-                    setting("WXPAY_PLATFORM_PUBLIC_KEY", pem),
-                ));
-            }
-            (Some(_), None) => {
-                return Err(ConfigError::Missing {
-                    setting: "WXPAY_PLATFORM_PUBLIC_KEY_ID".into(),
-                });
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError::Missing {
-                    setting: "WXPAY_PLATFORM_PUBLIC_KEY".into(),
-                });
-            }
-            (None, None) => {}
-        }
+            (Some(path), Some(id)) => Some((
+                setting("WXPAY_PLATFORM_PUBLIC_KEY_ID", id),
+                setting(
+                    "WXPAY_PLATFORM_PUBLIC_KEY",
+                    read_file("WXPAY_PLATFORM_PUBLIC_KEY", &path)?,
+                ),
+            )),
+            (Some(_), None) => return Err(missing("WXPAY_PLATFORM_PUBLIC_KEY_ID")),
+            (None, Some(_)) => return Err(missing("WXPAY_PLATFORM_PUBLIC_KEY")),
+            (None, None) => None,
+        };
+        let mut platform_certificates = Vec::new();
         if let Some(paths) = var("WXPAY_PLATFORM_CERT") {
             for path in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                 let pem = read_file("WXPAY_PLATFORM_CERT", path)?;
-                builder
-                    .platform_certificates
-                    .push(setting("WXPAY_PLATFORM_CERT", pem));
+                platform_certificates.push(setting("WXPAY_PLATFORM_CERT", pem));
             }
         }
-        builder.apiv3_key =
-            var("WXPAY_APIV3_KEY").map(|k| setting("WXPAY_APIV3_KEY", Zeroizing::new(k)));
-        builder.base_url = var("WXPAY_BASE_URL").map(|u| setting("WXPAY_BASE_URL", u));
-        Ok(builder)
+        Ok(ClientBuilder {
+            mchid: Some(mchid),
+            merchant_serial: Some(merchant_serial),
+            merchant_key_pem: Some(merchant_key_pem),
+            platform_certificates,
+            platform_public_key,
+            apiv3_key: var("WXPAY_APIV3_KEY")
+                .map(|k| setting("WXPAY_APIV3_KEY", Zeroizing::new(k))),
+            base_url: var("WXPAY_BASE_URL").map(|u| setting("WXPAY_BASE_URL", u)),
+            ..ClientBuilder::default()
+        })
     }
 
     /// Checks every setting and builds the client.
     pub fn build(self) -> Result<Client, ConfigError> {
         let backend = self.backend;
 
-        let mchid = self.mchid.ok_or(ConfigError::Missing {
-            setting: "mchid".into(),
-        })?;
+        let mchid = self.mchid.ok_or_else(|| missing("mchid"))?;
         if mchid.value.is_empty() || !mchid.value.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid(mchid.name, "a merchant number is digits only"));
         }
 
-        let serial = self.merchant_serial.ok_or(ConfigError::Missing {
-            setting: "merchant_key".into(),
-        })?;
-        let key_pem = self.merchant_key_pem.ok_or(ConfigError::Missing {
-            setting: "merchant_key".into(),
-        })?;
+        let serial = self
+            .merchant_serial
+            .ok_or_else(|| missing("merchant_key"))?;
+        let key_pem = self
+            .merchant_key_pem
+            .ok_or_else(|| missing("merchant_key"))?;
         let merchant_key = MerchantKey::from_pem_with(serial.value, &key_pem.value, backend)
             .map_err(|source| ConfigError::Key {
                 setting: key_pem.name,
@@ -287,9 +275,7 @@ impl ClientBuilder {
             platform_keys.insert(key);
         }
         if platform_keys.is_empty() {
-            return Err(ConfigError::Missing {
-                setting: "platform_certificate or platform_public_key".into(),
-            });
+            return Err(missing("platform_certificate or platform_public_key"));
         }
 
         let apiv3_key = match self.apiv3_key {
@@ -343,6 +329,12 @@ fn user_agent() -> HeaderValue {
     HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static("wxpay-rust"))
 }
 
+fn missing(setting: &'static str) -> ConfigError {
+    ConfigError::Missing {
+        setting: setting.into(),
+    }
+}
+
 fn invalid(setting: impl Into<Cow<'static, str>>, reason: &str) -> ConfigError {
     ConfigError::Invalid {
         setting: setting.into(),
@@ -363,13 +355,13 @@ fn read_file(variable: &'static str, path: &str) -> Result<String, ConfigError> 
 fn check_not_merchant(
     key: &PlatformKey,
     merchant_serial: &str,
-    setting: &Cow<'static, str>,
+    setting: &str,
 ) -> Result<(), ConfigError> {
     if matches!(key.kind(), PlatformKeyKind::Certificate { .. })
         && key.id().eq_ignore_ascii_case(merchant_serial)
     {
         return Err(invalid(
-            setting.clone(),
+            setting.to_owned(),
             "this is the merchant's own API certificate (same serial as the merchant key); \
              the platform certificate is the one downloaded from /v3/certificates",
         ));
