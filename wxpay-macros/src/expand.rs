@@ -117,7 +117,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
         quote!(::core::result::Result::Ok(()))
     } else {
         let borrows = body.iter().any(|field| field.text.is_none());
-        let lifetime = borrows.then(|| quote!(<'__a>));
+        let lifetime = borrows.then(|| quote!(<'__wxpay>));
         let shims = body.iter().map(|field| &field.shims);
         let declarations = body.iter().map(|field| &field.declaration);
         let values = body.iter().map(|field| &field.value);
@@ -235,12 +235,18 @@ fn body_field(field: &Field, text: Option<Text>, krate: &TokenStream) -> BodyFie
     let mut shims = TokenStream::new();
     let (ty, value) = match text {
         Some(text) => {
-            items.extend(copied_items(&field.serde, FIELD_NOT_COPIED).into_iter().cloned());
+            items.extend(
+                copied_items(&field.serde, FIELD_NOT_COPIED)
+                    .into_iter()
+                    .cloned(),
+            );
             let ty = match text {
                 Text::String => quote!(::std::string::String),
                 Text::OptionString => {
                     if SerdeItem::find(&field.serde, "skip_serializing_if").is_none() {
-                        items.push(quote!(skip_serializing_if = "::core::option::Option::is_none"));
+                        items.push(quote!(
+                            skip_serializing_if = "::core::option::Option::is_none"
+                        ));
                     }
                     quote!(::core::option::Option<::std::string::String>)
                 }
@@ -256,9 +262,10 @@ fn body_field(field: &Field, text: Option<Text>, krate: &TokenStream) -> BodyFie
                 if FIELD_NOT_COPIED.contains(&key) {
                     continue;
                 }
-                let function = item.value.as_ref().filter(|_| {
-                    matches!(key, "skip_serializing_if" | "serialize_with" | "with")
-                });
+                let function = item
+                    .value
+                    .as_ref()
+                    .filter(|_| matches!(key, "skip_serializing_if" | "serialize_with" | "with"));
                 let Some(function) = function else {
                     items.push(item.tokens.clone());
                     continue;
@@ -304,7 +311,7 @@ fn body_field(field: &Field, text: Option<Text>, krate: &TokenStream) -> BodyFie
                 let none = path_string(krate, "::__private::option_is_none");
                 items.push(quote!(skip_serializing_if = #none));
             }
-            (quote!(&'__a #ty), quote!(&self.#member))
+            (quote!(&'__wxpay #ty), quote!(&self.#member))
         }
     };
     let attrs = (!items.is_empty()).then(|| quote!(#[serde(#(#items),*)]));

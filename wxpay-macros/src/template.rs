@@ -31,9 +31,8 @@ const LITERAL_CHARS: &str = "-._~!$&'()*+,;=:@";
 pub(crate) fn parse(text: &str) -> (Vec<Piece>, Vec<TemplateError>) {
     let mut pieces = Vec::new();
     let mut errors = Vec::new();
-    let mut error = |range: Range<usize>, message: String| {
-        errors.push(TemplateError { range, message })
-    };
+    let mut error =
+        |range: Range<usize>, message: String| errors.push(TemplateError { range, message });
 
     if text.is_empty() {
         error(
@@ -47,7 +46,11 @@ pub(crate) fn parse(text: &str) -> (Vec<Piece>, Vec<TemplateError>) {
     // A query or fragment is never part of the template: report it and look at the path only.
     let mut path = text;
     if let Some(at) = text.find(['?', '#']) {
-        let what = if text[at..].starts_with('?') { "query" } else { "fragment" };
+        let what = if text[at..].starts_with('?') {
+            "query"
+        } else {
+            "fragment"
+        };
         error(
             at..text.len(),
             format!(
@@ -190,19 +193,19 @@ fn literal_segment(segment: &str, start: usize, error: &mut impl FnMut(Range<usi
         {
             continue;
         }
-        if c == '{' {
-            if let Some(len) = segment[i..].find('}') {
-                let inner = &segment[i + 1..i + len];
-                error(
-                    start + i..start + i + len + 1,
-                    format!("placeholders are written `<{inner}>`, not `{{{inner}}}`"),
-                );
-                // Skip to the closing brace: one message for the whole `{name}`.
-                for _ in 0..segment[i + 1..i + len + 1].chars().count() {
-                    chars.next();
-                }
-                continue;
+        if c == '{'
+            && let Some(len) = segment[i..].find('}')
+        {
+            let inner = &segment[i + 1..i + len];
+            error(
+                start + i..start + i + len + 1,
+                format!("placeholders are written `<{inner}>`, not `{{{inner}}}`"),
+            );
+            // Skip to the closing brace: one message for the whole `{name}`.
+            for _ in 0..segment[i + 1..i + len + 1].chars().count() {
+                chars.next();
             }
+            continue;
         }
         let what = match c {
             ' ' => "a space".to_owned(),
@@ -263,10 +266,7 @@ mod tests {
     /// The errors as (range, first words of the message).
     fn errors(text: &str) -> Vec<(Range<usize>, String)> {
         let (_, errors) = parse(text);
-        errors
-            .into_iter()
-            .map(|e| (e.range, e.message))
-            .collect()
+        errors.into_iter().map(|e| (e.range, e.message)).collect()
     }
 
     fn only_error(text: &str) -> (Range<usize>, String) {
@@ -353,7 +353,10 @@ mod tests {
     fn placeholder_must_be_whole_segment() {
         let (range, message) = only_error("/v3/a<b>/c");
         assert_eq!(range, 4..8);
-        assert!(message.contains("must be a whole path segment"), "{message}");
+        assert!(
+            message.contains("must be a whole path segment"),
+            "{message}"
+        );
         let (range, _) = only_error("/v3/<b>c");
         assert_eq!(range, 4..8);
         let (range, _) = only_error("/v3/<a><b>");

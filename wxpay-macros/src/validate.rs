@@ -113,17 +113,17 @@ fn check_template(lit: &LitStr, endpoint: &Endpoint, errors: &mut Errors) -> Vec
         ));
     }
     for piece in &pieces {
-        if let Piece::Placeholder { name, range } = piece {
-            if !endpoint.fields.iter().any(|field| field.name == *name) {
-                let ident = endpoint.ident;
-                errors.push(syn::Error::new(
-                    template_span(lit, &text, range.clone()),
-                    format!(
-                        "placeholder `<{name}>` names no field of `{ident}`; add a field \
-                         `{name}` or fix the template"
-                    ),
-                ));
-            }
+        if let Piece::Placeholder { name, range } = piece
+            && !endpoint.fields.iter().any(|field| field.name == *name)
+        {
+            let ident = endpoint.ident;
+            errors.push(syn::Error::new(
+                template_span(lit, &text, range.clone()),
+                format!(
+                    "placeholder `<{name}>` names no field of `{ident}`; add a field `{name}` \
+                     or fix the template"
+                ),
+            ));
         }
     }
     pieces
@@ -142,7 +142,11 @@ fn template_span(lit: &LitStr, value: &str, range: Range<usize>) -> Span {
     if source.get(start..start + value.len()) != Some(value) {
         return lit.span();
     }
-    let end = if range.is_empty() { range.end + 1 } else { range.end };
+    let end = if range.is_empty() {
+        range.end + 1
+    } else {
+        range.end
+    };
     token
         .subspan(start + range.start..start + end)
         .unwrap_or_else(|| lit.span())
@@ -310,7 +314,10 @@ fn check_unique_names(endpoint: &Endpoint, places: &[Place], errors: &mut Errors
         if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == key) {
             errors.push(syn::Error::new(
                 field.ident.span(),
-                format!("`{}` sends the {what} `{key}`, which `{first}` already sends", field.name),
+                format!(
+                    "`{}` sends the {what} `{key}`, which `{first}` already sends",
+                    field.name
+                ),
             ));
         } else {
             seen.push((key, &field.name));
