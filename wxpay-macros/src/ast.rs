@@ -139,12 +139,21 @@ impl<'a> Endpoint<'a> {
             }
         };
 
-        if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
-            errors.push(syn::Error::new(
-                input.generics.span(),
+        let generics = &input.generics;
+        let generic = if !generics.params.is_empty() {
+            Some(quote::ToTokens::to_token_stream(generics))
+        } else {
+            generics
+                .where_clause
+                .as_ref()
+                .map(quote::ToTokens::to_token_stream)
+        };
+        if let Some(generic) = generic {
+            errors.push(syn::Error::new_spanned(
+                generic,
                 format!(
-                    "`#[endpoint]` structs cannot be generic; use concrete field types (owned, \
-                     such as `String`), since `{ident}` is sent as is"
+                    "`#[endpoint]` structs cannot be generic: `{ident}` is one API operation \
+                     with fixed field types; use concrete types (e.g. `String` for `&'a str`)"
                 ),
             ));
         }

@@ -328,3 +328,110 @@ fn path_string(krate: &TokenStream, rest: &str) -> LitStr {
     let path = format!("{}{rest}", krate.to_string().replace(' ', ""));
     LitStr::new(&path, Span::call_site())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(args: &str, item: &str) -> String {
+        endpoint(args.parse().unwrap(), item.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn the_crate_option_replaces_every_runtime_path() {
+        let out = expand(
+            r#"POST "/v3/x/<id>" -> X, crate = "crate::alias::inner""#,
+            "pub struct S { id: String, a: Option<u8>, #[wxpay(query)] q: u8 }",
+        );
+        assert!(!out.contains(":: wxpay"), "{out}");
+        assert!(!out.contains("\"::wxpay"), "{out}");
+        assert!(
+            out.contains("impl crate :: alias :: inner :: __private :: Endpoint for S"),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"crate = "crate::alias::inner::__private::serde""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                r#"skip_serializing_if = "crate::alias::inner::__private::option_is_none""#
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_default_runtime_path_is_absolute() {
+        let out = expand(r#"GET "/v3/x""#, "struct S { a: u8 }");
+        assert!(
+            out.contains("impl :: wxpay :: __private :: Endpoint for S"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: wxpay :: __private :: decode_empty (__body)"),
+            "{out}"
+        );
+        // No body on GET: no body struct at all.
+        assert!(!out.contains("__WxpayBody"), "{out}");
+    }
+
+    #[test]
+    fn on_error_the_struct_is_emitted_without_the_impl() {
+        let out = expand(
+            r#"FETCH "/v3/<missing>""#,
+            r#"#[serde(rename_all = "camelCase")] pub struct S { #[wxpay(query)] #[serde(rename = "b")] pub a: u8 }"#,
+        );
+        assert!(out.starts_with("pub struct S { pub a : u8 }"), "{out}");
+        assert!(!out.contains("impl"), "{out}");
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn serde_attributes_stay_when_a_serde_derive_owns_them() {
+        let out = expand(
+            r#"POST "/v3/x""#,
+            r#"#[derive(Debug, serde::Serialize)] #[serde(rename_all = "camelCase")] pub struct S { #[wxpay(query)] #[serde(rename = "b")] pub a: u8 }"#,
+        );
+        assert!(
+            out.starts_with(
+                "# [derive (Debug , serde :: Serialize)] # [serde (rename_all = \"camelCase\")] \
+                 pub struct S { # [serde (rename = \"b\")] pub a : u8 }"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn borrowed_body_fields_get_shims_for_serde_functions() {
+        let out = expand(
+            r#"POST "/v3/x""#,
+            r#"struct S {
+                #[serde(skip_serializing_if = "is_zero")] a: u64,
+                #[serde(serialize_with = "yuan")] b: u64,
+                #[serde(with = "m")] c: u64,
+                #[wxpay(encrypt)] #[serde(skip_serializing_if = "String::is_empty")] d: String,
+            }"#,
+        );
+        assert!(
+            out.contains("fn __wxpay_skip_a (__value : && u64) -> bool { is_zero (* __value) }"),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"skip_serializing_if = "__wxpay_skip_a""#),
+            "{out}"
+        );
+        assert!(out.contains("yuan (* __value , __serializer)"), "{out}");
+        assert!(
+            out.contains("m :: serialize (* __value , __serializer)"),
+            "{out}"
+        );
+        assert!(out.contains(r#"serialize_with = "__wxpay_ser_c""#), "{out}");
+        // The ciphertext is owned: the user's function applies as written.
+        assert!(out.contains(r#"# [serde (skip_serializing_if = "String::is_empty")] d : :: std :: string :: String"#), "{out}");
+        assert!(
+            out.contains("d : __request . encrypt (& self . d) ?"),
+            "{out}"
+        );
+    }
+}

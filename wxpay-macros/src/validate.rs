@@ -165,8 +165,8 @@ fn check_path_field(field: &Field, errors: &mut Errors) {
         ));
     }
     if option_inner(field.ty).is_some() {
-        errors.push(syn::Error::new(
-            syn::spanned::Spanned::span(field.ty),
+        errors.push(syn::Error::new_spanned(
+            field.ty,
             format!(
                 "`{name}` fills the path segment `<{name}>`, which cannot be left out; make it \
                  a plain type instead of `Option`"
@@ -275,8 +275,8 @@ fn check_encrypt(field: &Field, place: Place, errors: &mut Errors) -> Option<Tex
             .replace(" < ", "<")
             .replace(" >", ">")
             .replace(" :: ", "::");
-        errors.push(syn::Error::new(
-            syn::spanned::Spanned::span(field.ty),
+        errors.push(syn::Error::new_spanned(
+            field.ty,
             format!(
                 "`#[wxpay(encrypt)]` needs a `String` or `Option<String>` field, but `{name}` is \
                  `{ty}`; sensitive values are encrypted as text, so store it as a `String`"
@@ -315,7 +315,8 @@ fn check_unique_names(endpoint: &Endpoint, places: &[Place], errors: &mut Errors
             errors.push(syn::Error::new(
                 field.ident.span(),
                 format!(
-                    "`{}` sends the {what} `{key}`, which `{first}` already sends",
+                    "`{first}` and `{}` both send the {what} `{key}`; a {what} is sent once, so \
+                     rename or remove one of them",
                     field.name
                 ),
             ));
