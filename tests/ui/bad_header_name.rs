@@ -6,6 +6,8 @@ pub struct CreateRefund {
     pub idempotency_key: String,
     #[wxpay(header = "")]
     pub empty: String,
+    #[wxpay(header = "wechatpay-serial")]
+    pub serial: String,
 }
 
 fn main() {}

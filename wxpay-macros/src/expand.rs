@@ -2,7 +2,8 @@
 //! `const _: () = { impl Endpoint for Struct { ... } };` when nothing was wrong, then the errors.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
 use syn::{DeriveInput, Ident, LitStr};
 
 use crate::ast::{self, Endpoint, Field, SerdeItem};
@@ -60,9 +61,14 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
     let ident = endpoint.ident;
     let method = Ident::new(plan.method.name(), args.method_span);
     let documented = template::documented(&plan.pieces);
+    // Spanned on the response type, so a type that is not `Deserialize` is named there.
     let (response, decode) = match &args.response {
-        Some(ty) => (quote!(#ty), quote!(decode_json)),
-        None => (quote!(()), quote!(decode_empty)),
+        Some(ty) => {
+            let private = respan(private.clone(), ty.span());
+            let decode = quote_spanned!(ty.span()=> #private::decode_json(__body));
+            (quote!(#ty), decode)
+        }
+        None => (quote!(()), quote!(#private::decode_empty(__body))),
     };
 
     let fields = || {
@@ -79,8 +85,9 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
         Piece::Literal(text) => quote!(__request.path_literal(#text);),
         Piece::Placeholder { name, .. } => {
             let field = endpoint.fields.iter().find(|field| field.name == *name);
+            let span = field.map_or_else(Span::call_site, |field| field.ty.span());
             let member = field.map(|field| field.ident);
-            quote!(__request.path_param(#name, &self.#member)?;)
+            quote_spanned!(span=> __request.path_param(#name, &self.#member)?;)
         }
     });
 
@@ -90,7 +97,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             let member = field.ident;
             let name = validate::query_name(field);
             match text {
-                None => quote!(__request.query(#name, &self.#member)?;),
+                None => quote_spanned!(field.ty.span()=> __request.query(#name, &self.#member)?;),
                 Some(text) => {
                     let ciphertext = encrypt(member, text);
                     quote! {{
@@ -104,7 +111,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
     let headers = fields().filter_map(|(field, place, _)| match place {
         Place::Header(name) => {
             let member = field.ident;
-            Some(quote!(__request.header(#name, &self.#member)?;))
+            Some(quote_spanned!(field.ty.span()=> __request.header(#name, &self.#member)?;))
         }
         _ => None,
     });
@@ -159,7 +166,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                 fn decode_response(
                     __body: &[u8],
                 ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
-                    #private::#decode(__body)
+                    #decode
                 }
             }
         };
@@ -321,6 +328,25 @@ fn body_field(field: &Field, text: Option<Text>, krate: &TokenStream) -> BodyFie
         shims,
         text,
     }
+}
+
+/// `tokens` with every span set to `span`, so that an error about the expression they form is
+/// reported there.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 /// `krate` followed by `rest`, as the string serde's attributes take.

@@ -246,12 +246,29 @@ fn check_header_name(name: &str, span: Span, errors: &mut Errors) {
     let bad = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || TCHAR.contains(*c)));
+    if name.is_empty() {
+        let message = "the header name is empty; write it, e.g. `header = \"Idempotency-Key\"`";
+        errors.push(syn::Error::new(span, message));
+        return;
+    }
     let reason = match bad {
-        _ if name.is_empty() => "is empty".to_owned(),
         Some(' ') => "contains a space".to_owned(),
         Some(c) if c.is_ascii_graphic() => format!("contains `{c}`"),
         Some(c) => format!("contains `{}`", c.escape_default()),
-        None => return,
+        None => {
+            // Headers the protocol owns: the client writes them, a field must not.
+            const OWNED: [&str; 3] = ["Authorization", "Content-Type", "Wechatpay-Serial"];
+            if let Some(owned) = OWNED.iter().find(|owned| owned.eq_ignore_ascii_case(name)) {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "`{owned}` is written by wxpay itself (signing, the JSON body, encrypted \
+                         fields); a field cannot set it"
+                    ),
+                ));
+            }
+            return;
+        }
     };
     errors.push(syn::Error::new(
         span,
