@@ -175,6 +175,7 @@ fn get_fields_are_the_query_and_none_is_left_out() {
 /// DELETE: like GET, a query and no body; no arrow: an empty answer.
 #[endpoint(DELETE "/v3/merchant-service/complaint-notifications")]
 pub struct DeleteComplaintNotifications {
+    #[serde(rename(serialize = "why"))]
     pub reason: Option<String>,
 }
 
@@ -192,7 +193,7 @@ fn endpoints_without_a_response_type_accept_an_empty_answer() {
     assert_eq!(parts.method, Method::DELETE);
     assert_eq!(
         parts.path_and_query,
-        "/v3/merchant-service/complaint-notifications?reason=done"
+        "/v3/merchant-service/complaint-notifications?why=done"
     );
     assert!(parts.body.is_empty());
     let parts = request(&DeleteComplaintNotifications { reason: None });
@@ -430,6 +431,9 @@ pub struct AliasedBody {
     pub value: Option<u8>,
     #[serde(skip_serializing_if = "is_zero")]
     pub count: u64,
+    pub r#type: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub r#ref: &'static str,
 }
 
 #[derive(Debug, Deserialize)]
@@ -450,15 +454,22 @@ fn the_crate_option_replaces_the_runtime_path() {
         id: 1,
         value: None,
         count: 0,
+        r#type: "t",
+        r#ref: "",
     });
     assert_eq!(parts.path_and_query, "/v3/x/1");
-    assert_eq!(body(&parts), "{}");
+    assert_eq!(body(&parts), r#"{"type":"t"}"#);
     let parts = request(&AliasedBody {
         id: 1,
         value: Some(2),
         count: 3,
+        r#type: "t",
+        r#ref: "r",
     });
-    assert_eq!(body(&parts), r#"{"value":2,"count":3}"#);
+    assert_eq!(
+        body(&parts),
+        r#"{"value":2,"count":3,"type":"t","ref":"r"}"#
+    );
 }
 
 /// Sensitive fields: encrypted with the platform key, so without keys the request fails.
