@@ -1,0 +1,9 @@
+use wxpay::endpoint;
+
+#[endpoint(GET "/v3//certificates")]
+pub struct DoubleSlash {}
+
+#[endpoint(GET "/v3/certificates/")]
+pub struct TrailingSlash {}
+
+fn main() {}

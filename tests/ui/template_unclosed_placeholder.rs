@@ -1,0 +1,9 @@
+use wxpay::endpoint;
+
+#[endpoint(POST "/v3/marketing/favor/stocks/<stock_id/pause")]
+pub struct PauseStock {
+    pub stock_id: String,
+    pub stock_creator_mchid: String,
+}
+
+fn main() {}

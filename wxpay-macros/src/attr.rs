@@ -1,0 +1,170 @@
+//! The arguments of `#[endpoint(METHOD "template" -> Response, options...)]`.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::{Ident, LitStr, Token, Type};
+
+use crate::validate::Errors;
+
+/// The methods an endpoint can have.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    const ALL: [(&'static str, Method); 5] = [
+        ("GET", Method::Get),
+        ("POST", Method::Post),
+        ("PUT", Method::Put),
+        ("PATCH", Method::Patch),
+        ("DELETE", Method::Delete),
+    ];
+
+    /// The name as written, which is also the `http::Method` constant.
+    pub(crate) fn name(self) -> &'static str {
+        Method::ALL
+            .iter()
+            .find(|(_, method)| *method == self)
+            .map_or("GET", |(name, _)| name)
+    }
+
+    /// GET and DELETE send no body: their fields go to the query string.
+    pub(crate) fn has_body(self) -> bool {
+        !matches!(self, Method::Get | Method::Delete)
+    }
+}
+
+/// The parsed arguments. `method` is `None` when it was misspelt (already reported), so the
+/// rest can still be checked.
+pub(crate) struct Args {
+    pub method: Option<Method>,
+    pub method_span: Span,
+    pub template: LitStr,
+    /// `None` for `-> ()` or no arrow: the endpoint answers with an empty body.
+    pub response: Option<Type>,
+    /// The runtime's path, `::wxpay` unless `crate = "..."` says otherwise.
+    pub krate: TokenStream,
+}
+
+/// Parses the arguments. Misspelt names are reported in `errors` and parsing goes on; a
+/// shape that cannot be read at all is the `Err`.
+pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> syn::Result<Args> {
+    let parser = |input: ParseStream| parse_args(input, errors);
+    parser.parse2(tokens)
+}
+
+const SHAPE: &str = "#[endpoint(GET \"/v3/...\" -> Response)]";
+
+fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
+    if input.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!("missing method and path template: write `{SHAPE}`"),
+        ));
+    }
+    if input.peek(LitStr) {
+        return Err(input.error(format!(
+            "missing method before the path template: write the method first, as in `{SHAPE}`"
+        )));
+    }
+    let method_ident: Ident = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected the HTTP method, as in `{SHAPE}`"),
+        )
+    })?;
+    let method = method_from(&method_ident, errors);
+
+    if !input.peek(LitStr) {
+        let what = format!(
+            "missing path template after `{method_ident}`: write `#[endpoint({method_ident} \
+             \"/v3/...\" -> Response)]`"
+        );
+        return Err(syn::Error::new(method_ident.span(), what));
+    }
+    let template: LitStr = input.parse()?;
+
+    let mut response = None;
+    if input.peek(Token![->]) {
+        input.parse::<Token![->]>()?;
+        let ty: Type = input.parse()?;
+        let unit = matches!(&ty, Type::Tuple(tuple) if tuple.elems.is_empty());
+        if !unit {
+            response = Some(ty);
+        }
+    }
+
+    let mut krate: Option<TokenStream> = None;
+    while !input.is_empty() {
+        if !input.peek(Token![,]) {
+            return Err(input.error(
+                "expected `-> Response` after the template, or `,` before an option such as \
+                 `crate = \"::wxpay\"`",
+            ));
+        }
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        if input.peek(Token![crate]) {
+            let keyword: Token![crate] = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let lit: LitStr = input.parse()?;
+            match lit.parse::<syn::Path>() {
+                Ok(path) if krate.is_none() => krate = Some(quote::quote!(#path)),
+                Ok(_) => errors.push(syn::Error::new(
+                    keyword.span,
+                    "`crate` is given twice; keep one",
+                )),
+                Err(_) => errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "`crate = \"{}\"` is not a path; write the path the runtime is reached \
+                         by, e.g. `crate = \"::wxpay\"`",
+                        lit.value()
+                    ),
+                )),
+            }
+        } else if input.peek(Ident) {
+            let option: Ident = input.parse()?;
+            errors.push(syn::Error::new(
+                option.span(),
+                format!("unknown endpoint option `{option}`; the option is `crate = \"path\"`"),
+            ));
+            // Skip its value so the options after it are still read.
+            while !input.is_empty() && !input.peek(Token![,]) {
+                input.parse::<proc_macro2::TokenTree>()?;
+            }
+        } else {
+            return Err(input.error("expected an option such as `crate = \"::wxpay\"`"));
+        }
+    }
+
+    Ok(Args {
+        method,
+        method_span: method_ident.span(),
+        template,
+        response,
+        krate: krate.unwrap_or_else(|| quote::quote!(::wxpay)),
+    })
+}
+
+fn method_from(ident: &Ident, errors: &mut Errors) -> Option<Method> {
+    let name = ident.to_string();
+    if let Some((_, method)) = Method::ALL.iter().find(|(known, _)| *known == name) {
+        return Some(*method);
+    }
+    let upper = name.to_ascii_uppercase();
+    let message = if Method::ALL.iter().any(|(known, _)| *known == upper) {
+        format!("methods are written in upper case: `{upper}`")
+    } else {
+        format!("unknown method `{name}`; expected one of `GET`, `POST`, `PUT`, `PATCH`, `DELETE`")
+    };
+    errors.push(syn::Error::new(ident.span(), message));
+    None
+}

@@ -1,0 +1,463 @@
+//! Puts it together: the user's struct (unknown attributes removed), then
+//! `const _: () = { impl Endpoint for Struct { ... } };` when nothing was wrong, then the errors.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
+use syn::{DeriveInput, Ident, LitStr};
+
+use crate::ast::{self, Endpoint, Field, SerdeItem};
+use crate::attr::{self, Args};
+use crate::template::{self, Piece};
+use crate::validate::{self, Errors, Place, Plan, Text};
+
+/// Expands `#[endpoint(args)] input`.
+pub(crate) fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut item: DeriveInput = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let error = syn::Error::new(
+                Span::call_site(),
+                "`#[endpoint]` goes on a struct with named fields",
+            );
+            let error = error.into_compile_error();
+            return quote!(#input #error);
+        }
+    };
+
+    let mut errors = Errors::default();
+    let args = match attr::parse(args, &mut errors) {
+        Ok(args) => Some(args),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    };
+
+    let keep_serde = ast::derives_serde(&item);
+    let implementation = match ast::Endpoint::from_input(&item, &mut errors) {
+        Some(endpoint) => {
+            let plan = validate::check(args.as_ref(), &endpoint, &mut errors);
+            match (&args, plan) {
+                (Some(args), Some(plan)) if errors.is_empty() => implement(args, &endpoint, &plan),
+                _ => TokenStream::new(),
+            }
+        }
+        None => TokenStream::new(),
+    };
+
+    ast::strip(&mut item, keep_serde);
+    let errors = errors.into_compile_error();
+    quote! {
+        #item
+        #implementation
+        #errors
+    }
+}
+
+fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
+    let krate = &args.krate;
+    let private = quote!(#krate::__private);
+    let ident = endpoint.ident;
+    let method = Ident::new(plan.method.name(), args.method_span);
+    let documented = template::documented(&plan.pieces);
+    // Spanned on the response type, so a type that is not `Deserialize` is named there.
+    let (response, decode) = match &args.response {
+        Some(ty) => {
+            let private = respan(private.clone(), ty.span());
+            let decode = quote_spanned!(ty.span()=> #private::decode_json(__body));
+            (quote!(#ty), decode)
+        }
+        None => (quote!(()), quote!(#private::decode_empty(__body))),
+    };
+
+    let fields = || {
+        endpoint
+            .fields
+            .iter()
+            .zip(&plan.places)
+            .zip(&plan.encrypted)
+            .filter(|((field, _), _)| !skipped(field))
+            .map(|((field, place), text)| (field, *place, *text))
+    };
+
+    let path = plan.pieces.iter().map(|piece| match piece {
+        Piece::Literal(text) => quote!(__request.path_literal(#text);),
+        Piece::Placeholder { name, .. } => {
+            let field = endpoint.fields.iter().find(|field| field.name == *name);
+            let span = field.map_or_else(Span::call_site, |field| field.ty.span());
+            let member = field.map(|field| field.ident);
+            quote_spanned!(span=> __request.path_param(#name, &self.#member)?;)
+        }
+    });
+
+    let query = fields()
+        .filter(|(_, place, _)| *place == Place::Query)
+        .map(|(field, _, text)| {
+            let member = field.ident;
+            let name = validate::query_name(field);
+            match text {
+                None => quote_spanned!(field.ty.span()=> __request.query(#name, &self.#member)?;),
+                Some(text) => {
+                    let ciphertext = encrypt(member, text);
+                    quote! {{
+                        let __value = #ciphertext;
+                        __request.query(#name, &__value)?;
+                    }}
+                }
+            }
+        });
+
+    let headers = fields().filter_map(|(field, place, _)| match place {
+        Place::Header(name) => {
+            let member = field.ident;
+            Some(quote_spanned!(field.ty.span()=> __request.header(#name, &self.#member)?;))
+        }
+        _ => None,
+    });
+
+    let body: Vec<_> = fields()
+        .filter(|(_, place, _)| *place == Place::Body)
+        .map(|(field, _, text)| body_field(field, text, krate))
+        .collect();
+    let write_body = if body.is_empty() {
+        quote!(::core::result::Result::Ok(()))
+    } else {
+        let borrows = body.iter().any(|field| field.text.is_none());
+        let lifetime = borrows.then(|| quote!(<'__wxpay>));
+        let shims = body.iter().map(|field| &field.shims);
+        let declarations = body.iter().map(|field| &field.declaration);
+        let values = body.iter().map(|field| &field.value);
+        let serde_crate = path_string(krate, "::__private::serde");
+        let container = copied_items(&endpoint.serde, CONTAINER_NOT_COPIED);
+        let container = (!container.is_empty()).then(|| quote!(#[serde(#(#container),*)]));
+        quote! {
+            #(#shims)*
+            #[derive(#private::Serialize)]
+            #[serde(crate = #serde_crate)]
+            #container
+            struct __WxpayBody #lifetime {
+                #(#declarations,)*
+            }
+            let __body = __WxpayBody {
+                #(#values,)*
+            };
+            __request.json(&__body)
+        }
+    };
+
+    quote! {
+        const _: () = {
+            impl #private::Endpoint for #ident {
+                type Response = #response;
+                const METHOD: #private::Method = #private::Method::#method;
+                const PATH_TEMPLATE: &'static str = #documented;
+
+                fn write_request(
+                    &self,
+                    __request: &mut #private::RequestWriter<'_>,
+                ) -> ::core::result::Result<(), #private::Error> {
+                    #(#path)*
+                    #(#query)*
+                    #(#headers)*
+                    #write_body
+                }
+
+                fn decode_response(
+                    __body: &[u8],
+                ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
+                    #decode
+                }
+            }
+        };
+    }
+}
+
+/// A field marked `#[serde(skip)]` or `#[serde(skip_serializing)]` is not sent anywhere.
+fn skipped(field: &Field) -> bool {
+    field
+        .serde
+        .iter()
+        .any(|item| item.key == "skip" || item.key == "skip_serializing")
+}
+
+/// The ciphertext of an encrypted field, as an expression.
+fn encrypt(member: &Ident, text: Text) -> TokenStream {
+    match text {
+        Text::String => quote!(__request.encrypt(&self.#member)?),
+        Text::OptionString => quote! {
+            self.#member
+                .as_deref()
+                .map(|__value| __request.encrypt(__value))
+                .transpose()?
+        },
+    }
+}
+
+/// Serde items of the container that make no sense on the generated, serialize-only body.
+const CONTAINER_NOT_COPIED: &[&str] = &[
+    "from",
+    "into",
+    "try_from",
+    "remote",
+    "crate",
+    "bound",
+    "default",
+    "deny_unknown_fields",
+    "expecting",
+];
+
+/// Serde items of a field that only deserialization reads, or that the body rewrites.
+const FIELD_NOT_COPIED: &[&str] = &[
+    "default",
+    "alias",
+    "deserialize_with",
+    "borrow",
+    "bound",
+    "skip_deserializing",
+    "getter",
+];
+
+fn copied_items<'i>(items: &'i [SerdeItem], not_copied: &[&str]) -> Vec<&'i TokenStream> {
+    items
+        .iter()
+        .filter(|item| !not_copied.contains(&item.key.as_str()))
+        .map(|item| &item.tokens)
+        .collect()
+}
+
+/// One field of the generated body: its declaration, its value, and the shims its serde
+/// functions need.
+struct BodyField {
+    declaration: TokenStream,
+    value: TokenStream,
+    shims: TokenStream,
+    /// `Some` when the field holds ciphertext (owned) rather than a borrow of the user's field.
+    text: Option<Text>,
+}
+
+fn body_field(field: &Field, text: Option<Text>, krate: &TokenStream) -> BodyField {
+    let member = field.ident;
+    let mut items: Vec<TokenStream> = Vec::new();
+    let mut shims = TokenStream::new();
+    let (ty, value) = match text {
+        Some(text) => {
+            items.extend(
+                copied_items(&field.serde, FIELD_NOT_COPIED)
+                    .into_iter()
+                    .cloned(),
+            );
+            let ty = match text {
+                Text::String => quote!(::std::string::String),
+                Text::OptionString => {
+                    if SerdeItem::find(&field.serde, "skip_serializing_if").is_none() {
+                        items.push(quote!(
+                            skip_serializing_if = "::core::option::Option::is_none"
+                        ));
+                    }
+                    quote!(::core::option::Option<::std::string::String>)
+                }
+            };
+            (ty, encrypt(member, text))
+        }
+        None => {
+            let ty = field.ty;
+            let private = quote!(#krate::__private);
+            let mut skips = false;
+            for item in &field.serde {
+                let key = item.key.as_str();
+                if FIELD_NOT_COPIED.contains(&key) {
+                    continue;
+                }
+                let function = item
+                    .value
+                    .as_ref()
+                    .filter(|_| matches!(key, "skip_serializing_if" | "serialize_with" | "with"));
+                let Some(function) = function else {
+                    items.push(item.tokens.clone());
+                    continue;
+                };
+                // The body borrows the field, so serde hands these functions `&&T`: shims
+                // that take `&&T` and pass on the `&T` the user's function expects.
+                let function = function
+                    .parse::<TokenStream>()
+                    .unwrap_or_else(|error| error.into_compile_error());
+                let name = field.name.as_str();
+                if key == "skip_serializing_if" {
+                    skips = true;
+                    let shim = format_ident!("__wxpay_skip_{}", name);
+                    let shim_name = LitStr::new(&shim.to_string(), Span::call_site());
+                    shims.extend(quote! {
+                        #[allow(non_snake_case)]
+                        fn #shim(__value: &&#ty) -> bool {
+                            #function(*__value)
+                        }
+                    });
+                    items.push(quote!(skip_serializing_if = #shim_name));
+                } else {
+                    let function = if key == "with" {
+                        quote!(#function::serialize)
+                    } else {
+                        function
+                    };
+                    let shim = format_ident!("__wxpay_ser_{}", name);
+                    let shim_name = LitStr::new(&shim.to_string(), Span::call_site());
+                    shims.extend(quote! {
+                        #[allow(non_snake_case)]
+                        fn #shim<__S: #private::serde::Serializer>(
+                            __value: &&#ty,
+                            __serializer: __S,
+                        ) -> ::core::result::Result<__S::Ok, __S::Error> {
+                            #function(*__value, __serializer)
+                        }
+                    });
+                    items.push(quote!(serialize_with = #shim_name));
+                }
+            }
+            if !skips && validate::option_inner(ty).is_some() {
+                let none = path_string(krate, "::__private::option_is_none");
+                items.push(quote!(skip_serializing_if = #none));
+            }
+            (quote!(&'__wxpay #ty), quote!(&self.#member))
+        }
+    };
+    let attrs = (!items.is_empty()).then(|| quote!(#[serde(#(#items),*)]));
+    BodyField {
+        declaration: quote!(#attrs #member: #ty),
+        value: quote!(#member: #value),
+        shims,
+        text,
+    }
+}
+
+/// `tokens` with every span set to `span`, so that an error about the expression they form is
+/// reported there.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
+/// `krate` followed by `rest`, as the string serde's attributes take.
+fn path_string(krate: &TokenStream, rest: &str) -> LitStr {
+    let path = format!("{}{rest}", krate.to_string().replace(' ', ""));
+    LitStr::new(&path, Span::call_site())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(args: &str, item: &str) -> String {
+        endpoint(args.parse().unwrap(), item.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn the_crate_option_replaces_every_runtime_path() {
+        let out = expand(
+            r#"POST "/v3/x/<id>" -> X, crate = "crate::alias::inner""#,
+            "pub struct S { id: String, a: Option<u8>, #[wxpay(query)] q: u8 }",
+        );
+        assert!(!out.contains(":: wxpay"), "{out}");
+        assert!(!out.contains("\"::wxpay"), "{out}");
+        assert!(
+            out.contains("impl crate :: alias :: inner :: __private :: Endpoint for S"),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"crate = "crate::alias::inner::__private::serde""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                r#"skip_serializing_if = "crate::alias::inner::__private::option_is_none""#
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_default_runtime_path_is_absolute() {
+        let out = expand(r#"GET "/v3/x""#, "struct S { a: u8 }");
+        assert!(
+            out.contains("impl :: wxpay :: __private :: Endpoint for S"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: wxpay :: __private :: decode_empty (__body)"),
+            "{out}"
+        );
+        // No body on GET: no body struct at all.
+        assert!(!out.contains("__WxpayBody"), "{out}");
+    }
+
+    #[test]
+    fn on_error_the_struct_is_emitted_without_the_impl() {
+        let out = expand(
+            r#"FETCH "/v3/<missing>""#,
+            r#"#[serde(rename_all = "camelCase")] pub struct S { #[wxpay(query)] #[serde(rename = "b")] pub a: u8 }"#,
+        );
+        assert!(out.starts_with("pub struct S { pub a : u8 }"), "{out}");
+        assert!(!out.contains("impl"), "{out}");
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn serde_attributes_stay_when_a_serde_derive_owns_them() {
+        let out = expand(
+            r#"POST "/v3/x""#,
+            r#"#[derive(Debug, serde::Serialize)] #[serde(rename_all = "camelCase")] pub struct S { #[wxpay(query)] #[serde(rename = "b")] pub a: u8 }"#,
+        );
+        assert!(
+            out.starts_with(
+                "# [derive (Debug , serde :: Serialize)] # [serde (rename_all = \"camelCase\")] \
+                 pub struct S { # [serde (rename = \"b\")] pub a : u8 }"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn borrowed_body_fields_get_shims_for_serde_functions() {
+        let out = expand(
+            r#"POST "/v3/x""#,
+            r#"struct S {
+                #[serde(skip_serializing_if = "is_zero")] a: u64,
+                #[serde(serialize_with = "yuan")] b: u64,
+                #[serde(with = "m")] c: u64,
+                #[wxpay(encrypt)] #[serde(skip_serializing_if = "String::is_empty")] d: String,
+            }"#,
+        );
+        assert!(
+            out.contains("fn __wxpay_skip_a (__value : && u64) -> bool { is_zero (* __value) }"),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"skip_serializing_if = "__wxpay_skip_a""#),
+            "{out}"
+        );
+        assert!(out.contains("yuan (* __value , __serializer)"), "{out}");
+        assert!(
+            out.contains("m :: serialize (* __value , __serializer)"),
+            "{out}"
+        );
+        assert!(out.contains(r#"serialize_with = "__wxpay_ser_c""#), "{out}");
+        // The ciphertext is owned: the user's function applies as written.
+        assert!(out.contains(r#"# [serde (skip_serializing_if = "String::is_empty")] d : :: std :: string :: String"#), "{out}");
+        assert!(
+            out.contains("d : __request . encrypt (& self . d) ?"),
+            "{out}"
+        );
+    }
+}

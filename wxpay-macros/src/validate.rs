@@ -1,0 +1,376 @@
+//! Checks the endpoint as a whole (template against fields, roles against the method, field
+//! types against `encrypt`) and decides where each field goes.
+
+use std::ops::Range;
+
+use proc_macro2::{Span, TokenStream};
+use syn::{GenericArgument, LitStr, PathArguments, Type};
+
+use crate::ast::{Endpoint, Field, RoleKind, SerdeItem};
+use crate::attr::{Args, Method};
+use crate::template::{self, Piece};
+
+/// Errors collected while reading and checking, combined into one at the end.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub(crate) fn into_compile_error(self) -> TokenStream {
+        self.0
+            .map(syn::Error::into_compile_error)
+            .unwrap_or_default()
+    }
+}
+
+/// Where a field goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place<'a> {
+    Path,
+    Query,
+    Header(&'a str),
+    Body,
+}
+
+/// What an encrypted field holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Text {
+    String,
+    OptionString,
+}
+
+/// A checked endpoint: the template's pieces and the place of each field (in field order).
+pub(crate) struct Plan<'a> {
+    pub method: Method,
+    pub pieces: Vec<Piece>,
+    pub places: Vec<Place<'a>>,
+    /// For each field: encrypted, and as which kind of text.
+    pub encrypted: Vec<Option<Text>>,
+}
+
+/// Serde items that only mean something in the JSON body.
+const BODY_ONLY_SERDE: [&str; 4] = ["flatten", "serialize_with", "with", "skip_serializing_if"];
+
+/// Checks everything; returns the plan when the arguments could be read (the caller emits it
+/// only if no error was reported at all).
+pub(crate) fn check<'a>(
+    args: Option<&Args>,
+    endpoint: &'a Endpoint<'a>,
+    errors: &mut Errors,
+) -> Option<Plan<'a>> {
+    let method = args.and_then(|args| args.method);
+    let pieces = match args {
+        Some(args) => check_template(&args.template, endpoint, errors),
+        None => Vec::new(),
+    };
+    let in_path = |field: &Field| {
+        pieces
+            .iter()
+            .any(|piece| matches!(piece, Piece::Placeholder { name, .. } if *name == field.name))
+    };
+
+    let mut places = Vec::with_capacity(endpoint.fields.len());
+    let mut encrypted = Vec::with_capacity(endpoint.fields.len());
+    for field in &endpoint.fields {
+        let place = if in_path(field) {
+            check_path_field(field, errors);
+            Place::Path
+        } else {
+            check_role(field, method, errors)
+        };
+        encrypted.push(check_encrypt(field, place, errors));
+        places.push(place);
+    }
+    check_unique_names(endpoint, &places, errors);
+
+    Some(Plan {
+        method: method?,
+        pieces,
+        places,
+        encrypted,
+    })
+}
+
+/// Parses the template, reports its mistakes at sub-spans of the literal, and checks that each
+/// placeholder names a field.
+fn check_template(lit: &LitStr, endpoint: &Endpoint, errors: &mut Errors) -> Vec<Piece> {
+    let text = lit.value();
+    let (pieces, template_errors) = template::parse(&text);
+    for error in template_errors {
+        errors.push(syn::Error::new(
+            template_span(lit, &text, error.range),
+            error.message,
+        ));
+    }
+    for piece in &pieces {
+        if let Piece::Placeholder { name, range } = piece
+            && !endpoint.fields.iter().any(|field| field.name == *name)
+        {
+            let ident = endpoint.ident;
+            errors.push(syn::Error::new(
+                template_span(lit, &text, range.clone()),
+                format!(
+                    "placeholder `<{name}>` names no field of `{ident}`; add a field `{name}` \
+                     or fix the template"
+                ),
+            ));
+        }
+    }
+    pieces
+}
+
+/// The span of bytes `range` of the literal's value: a sub-span where the compiler offers one
+/// (nightly), else the whole literal.
+fn template_span(lit: &LitStr, value: &str, range: Range<usize>) -> Span {
+    let token = lit.token();
+    let source = token.to_string();
+    // Only a plain or raw string without escapes maps value bytes onto source bytes.
+    let Some(quote) = source.find('"') else {
+        return lit.span();
+    };
+    let start = quote + 1;
+    if source.get(start..start + value.len()) != Some(value) {
+        return lit.span();
+    }
+    let end = if range.is_empty() {
+        range.end + 1
+    } else {
+        range.end
+    };
+    token
+        .subspan(start + range.start..start + end)
+        .unwrap_or_else(|| lit.span())
+}
+
+fn check_path_field(field: &Field, errors: &mut Errors) {
+    let name = &field.name;
+    if let Some(role) = &field.role {
+        let key = role.kind.key();
+        errors.push(syn::Error::new(
+            role.span,
+            format!(
+                "`{name}` fills the path segment `<{name}>`, so it cannot also be `{key}`; \
+                 remove `{key}` or rename the placeholder"
+            ),
+        ));
+    }
+    if option_inner(field.ty).is_some() {
+        errors.push(syn::Error::new_spanned(
+            field.ty,
+            format!(
+                "`{name}` fills the path segment `<{name}>`, which cannot be left out; make it \
+                 a plain type instead of `Option`"
+            ),
+        ));
+    }
+    body_only_serde(field, "fills a path segment", errors);
+}
+
+fn check_role<'a>(field: &'a Field, method: Option<Method>, errors: &mut Errors) -> Place<'a> {
+    let name = &field.name;
+    let default = match method {
+        Some(method) if !method.has_body() => Place::Query,
+        _ => Place::Body,
+    };
+    let place = match &field.role {
+        None => default,
+        Some(role) => match &role.kind {
+            RoleKind::Query => Place::Query,
+            RoleKind::Header(header, span) => {
+                check_header_name(header, *span, errors);
+                Place::Header(header)
+            }
+            RoleKind::Body => {
+                if let Some(method) = method.filter(|method| !method.has_body()) {
+                    let method = method.name();
+                    errors.push(syn::Error::new(
+                        role.span,
+                        format!(
+                            "`#[wxpay(body)]` on a {method} endpoint: {method} requests have \
+                             no body; remove it (`{name}` then goes to the query string)"
+                        ),
+                    ));
+                }
+                Place::Body
+            }
+        },
+    };
+    match place {
+        Place::Body => {}
+        Place::Query if field.role.is_none() => {
+            let method = method.map_or("GET", Method::name);
+            let why = format!("goes to the query string (a {method} request has no body)");
+            body_only_serde(field, &why, errors);
+        }
+        Place::Query => body_only_serde(field, "goes to the query string", errors),
+        _ => body_only_serde(field, "is sent as a header", errors),
+    }
+    place
+}
+
+/// Reports serde items that only work in the JSON body on a field that is sent elsewhere.
+fn body_only_serde(field: &Field, why: &str, errors: &mut Errors) {
+    let name = &field.name;
+    for key in BODY_ONLY_SERDE {
+        if let Some(item) = SerdeItem::find(&field.serde, key) {
+            let fix = if key == "skip_serializing_if" {
+                "; make the field an `Option`, which is left out when `None`"
+            } else if key == "flatten" {
+                "; list the inner fields one by one"
+            } else {
+                ""
+            };
+            errors.push(syn::Error::new(
+                item.span,
+                format!(
+                    "`#[serde({key})]` works only on fields of the JSON body, but `{name}` \
+                     {why}{fix}"
+                ),
+            ));
+        }
+    }
+}
+
+fn check_header_name(name: &str, span: Span, errors: &mut Errors) {
+    const TCHAR: &str = "!#$%&'*+-.^_`|~";
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || TCHAR.contains(*c)));
+    if name.is_empty() {
+        let message = "the header name is empty; write it, e.g. `header = \"Idempotency-Key\"`";
+        errors.push(syn::Error::new(span, message));
+        return;
+    }
+    let reason = match bad {
+        Some(' ') => "contains a space".to_owned(),
+        Some(c) if c.is_ascii_graphic() => format!("contains `{c}`"),
+        Some(c) => format!("contains `{}`", c.escape_default()),
+        None => {
+            // Headers the protocol owns: the client writes them, a field must not.
+            const OWNED: [&str; 3] = ["Authorization", "Content-Type", "Wechatpay-Serial"];
+            if let Some(owned) = OWNED.iter().find(|owned| owned.eq_ignore_ascii_case(name)) {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "`{owned}` is written by wxpay itself (signing, the JSON body, encrypted \
+                         fields); a field cannot set it"
+                    ),
+                ));
+            }
+            return;
+        }
+    };
+    errors.push(syn::Error::new(
+        span,
+        format!(
+            "`{name}` is not a valid header name: it {reason}; a header name is letters, \
+             digits and `-`, e.g. `Idempotency-Key`"
+        ),
+    ));
+}
+
+fn check_encrypt(field: &Field, place: Place, errors: &mut Errors) -> Option<Text> {
+    let span = field.encrypt?;
+    let name = &field.name;
+    let text = if is_named(field.ty, "String") {
+        Some(Text::String)
+    } else if option_inner(field.ty).is_some_and(|inner| is_named(inner, "String")) {
+        Some(Text::OptionString)
+    } else {
+        let ty = quote::ToTokens::to_token_stream(field.ty)
+            .to_string()
+            .replace(" < ", "<")
+            .replace(" >", ">")
+            .replace(" :: ", "::");
+        errors.push(syn::Error::new_spanned(
+            field.ty,
+            format!(
+                "`#[wxpay(encrypt)]` needs a `String` or `Option<String>` field, but `{name}` is \
+                 `{ty}`; sensitive values are encrypted as text, so store it as a `String`"
+            ),
+        ));
+        None
+    };
+    let elsewhere = match place {
+        Place::Path => Some("fills a path segment"),
+        Place::Header(_) => Some("is a header"),
+        Place::Query | Place::Body => None,
+    };
+    if let Some(elsewhere) = elsewhere {
+        errors.push(syn::Error::new(
+            span,
+            format!(
+                "only body and query fields can be encrypted, but `{name}` {elsewhere}; remove \
+                 `encrypt`"
+            ),
+        ));
+        return None;
+    }
+    text
+}
+
+/// Two fields may not send the same query parameter or header.
+fn check_unique_names(endpoint: &Endpoint, places: &[Place], errors: &mut Errors) {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for (field, place) in endpoint.fields.iter().zip(places) {
+        let (key, what) = match place {
+            Place::Query => (query_name(field), "query parameter"),
+            Place::Header(header) => (header.to_ascii_lowercase(), "header"),
+            _ => continue,
+        };
+        if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == key) {
+            errors.push(syn::Error::new(
+                field.ident.span(),
+                format!(
+                    "`{first}` and `{}` both send the {what} `{key}`; a {what} is sent once, so \
+                     rename or remove one of them",
+                    field.name
+                ),
+            ));
+        } else {
+            seen.push((key, &field.name));
+        }
+    }
+}
+
+/// The query parameter of a field: its serde `rename`, else its name.
+pub(crate) fn query_name(field: &Field) -> String {
+    SerdeItem::rename(&field.serde).unwrap_or_else(|| field.name.clone())
+}
+
+/// `T` of `Option<T>` (by the last path segment's name, the way serde recognises it).
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if path.qself.is_some() || last.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(GenericArgument::Type(inner)) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+/// Whether the type's last path segment is `name` without arguments.
+fn is_named(ty: &Type, name: &str) -> bool {
+    let Type::Path(path) = ty else { return false };
+    path.qself.is_none()
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == name && last.arguments.is_none())
+}
