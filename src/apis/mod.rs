@@ -55,8 +55,8 @@ macro_rules! platform_enum {
     };
 }
 
-// pub mod marketing; (wired in once #[endpoint] expands)
-// pub mod multiuse;
+pub mod marketing;
+pub mod multiuse;
 
 #[cfg(test)]
 mod tests {

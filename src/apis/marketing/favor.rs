@@ -95,10 +95,18 @@ pub struct FixedNormalCoupon {
 #[non_exhaustive]
 pub struct CouponAvailableTime {
     /// Usable from.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available_begin_time: Option<OffsetDateTime>,
     /// Usable until.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available_end_time: Option<OffsetDateTime>,
     /// Becomes usable the day after it is received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +140,11 @@ pub struct CouponUseRule {
 impl CouponUseRule {
     /// A fixed-amount rule usable at the given merchants.
     pub fn fixed(coupon: FixedNormalCoupon, available_merchants: Vec<String>) -> Self {
-        CouponUseRule { fixed_normal_coupon: Some(coupon), available_merchants, ..Default::default() }
+        CouponUseRule {
+            fixed_normal_coupon: Some(coupon),
+            available_merchants,
+            ..Default::default()
+        }
     }
 }
 

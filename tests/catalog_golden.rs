@@ -1,0 +1,105 @@
+//! The catalog's declarations produce exactly the requests of the known-answer vectors.
+
+use http::HeaderValue;
+use serde_json::Value;
+use wxpay::apis::marketing::favor::{PauseStock, QueryStock};
+use wxpay::protocol::{self, RequestContext, Signer};
+use wxpay::{CryptoBackend, Endpoint, MerchantKey, PlatformKeys};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+}
+
+fn request_vector(name: &str) -> Value {
+    let vectors: Value = serde_json::from_str(&fixture("vectors.json")).expect("json");
+    vectors["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .find(|v| v["name"] == name)
+        .cloned()
+        .expect("vector")
+}
+
+fn prepare<E: Endpoint>(
+    endpoint: &E,
+    vector: &Value,
+    backend: CryptoBackend,
+) -> http::Request<Vec<u8>> {
+    let config: Value = serde_json::from_str(&fixture("keys/config.json")).expect("json");
+    let key = MerchantKey::from_pem_with(
+        config["merchant_serial"].as_str().expect("serial"),
+        &fixture("keys/TEST_merchant_key.pem"),
+        backend,
+    )
+    .expect("key");
+    let ring = PlatformKeys::new();
+    let user_agent = HeaderValue::from_static("wxpay-test");
+    let context = RequestContext {
+        base_url: "https://api.mch.weixin.qq.com",
+        signer: Signer {
+            mchid: config["mchid"].as_str().expect("mchid"),
+            key: &key,
+        },
+        platform_keys: &ring,
+        user_agent: &user_agent,
+    };
+    let timestamp = vector["timestamp"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    protocol::prepare(
+        endpoint,
+        &context,
+        timestamp,
+        vector["nonce"].as_str().expect("nonce"),
+    )
+    .expect("prepares")
+}
+
+#[test]
+fn pause_stock_is_signed_exactly_as_the_vector() {
+    let vector = request_vector("post_json");
+    for &backend in CryptoBackend::all() {
+        let pause = PauseStock {
+            stock_id: "9856888".into(),
+            stock_creator_mchid: "1900009191".into(),
+        };
+        let request = prepare(&pause, &vector, backend);
+        assert_eq!(request.method(), "POST");
+        assert_eq!(request.uri().path(), vector["url"].as_str().expect("url"));
+        assert_eq!(
+            request.body().as_slice(),
+            vector["body"].as_str().expect("body").as_bytes()
+        );
+        assert_eq!(request.headers()["content-type"], "application/json");
+        assert_eq!(
+            request.headers()["authorization"],
+            vector["authorization"].as_str().expect("auth")
+        );
+    }
+}
+
+#[test]
+fn a_get_sends_its_fields_in_the_query_and_an_empty_body() {
+    let query = QueryStock {
+        stock_id: "98 56/888".into(),
+        stock_creator_mchid: "1900009191".into(),
+    };
+    let request = prepare(
+        &query,
+        &request_vector("get_query"),
+        CryptoBackend::default(),
+    );
+    assert_eq!(
+        request.uri().path_and_query().expect("pq").as_str(),
+        "/v3/marketing/favor/stocks/98%2056%2F888?stock_creator_mchid=1900009191"
+    );
+    assert!(request.body().is_empty());
+    assert!(request.headers().get("content-type").is_none());
+}

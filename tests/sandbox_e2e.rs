@@ -1,0 +1,286 @@
+//! Every catalog endpoint end to end against the sandbox, in each key mode and with each
+//! crypto backend: signed requests, verified answers, typed values, the platform's errors.
+
+mod common;
+
+use common::client_for;
+use time::OffsetDateTime;
+use time::macros::{datetime, offset};
+use wxpay::apis::marketing::favor::{
+    CouponUseRule, CreateStock, FixedNormalCoupon, PauseStock, QueryStock, RestartStock,
+    SendCoupon, StartStock, StockStatus, StockType, StockUseRule,
+};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::{Client, CryptoBackend, Error};
+use wxpay_sandbox::{KeyMode, Sandbox};
+
+const APPID: &str = "wxd678efh567hg6787";
+const OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
+
+fn api_code(result: Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(Error::Api(e)) => {
+            assert!(
+                e.signature_verified,
+                "the sandbox signs its error answers: {e}"
+            );
+            assert!(e.request_id.is_some(), "{e}");
+            e.code
+        }
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn create(client: &Client, out_request_no: &str) -> CreateStock {
+    CreateStock {
+        stock_name: "满10减1 测试批次".into(),
+        comment: None,
+        belong_merchant: client.mchid().into(),
+        available_begin_time: datetime!(2026-01-01 00:00:00 +08:00),
+        available_end_time: datetime!(2027-01-01 00:00:00 +08:00),
+        stock_use_rule: StockUseRule::new(100, 10_000, 1),
+        pattern_info: None,
+        coupon_use_rule: CouponUseRule::fixed(
+            FixedNormalCoupon {
+                coupon_amount: 100,
+                transaction_minimum: 1_000,
+            },
+            vec![client.mchid().into()],
+        ),
+        no_cash: false,
+        stock_type: StockType::Normal,
+        out_request_no: out_request_no.into(),
+    }
+}
+
+async fn favor_stock_lifecycle(client: &Client) {
+    let mchid = client.mchid().to_owned();
+    let created = client
+        .send(create(client, "create-1"))
+        .await
+        .expect("create");
+    let again = client
+        .send(create(client, "create-1"))
+        .await
+        .expect("create again");
+    assert_eq!(
+        created.stock_id, again.stock_id,
+        "out_request_no makes creation idempotent"
+    );
+    assert_eq!(created.create_time.offset(), offset!(+8));
+    let stock_id = created.stock_id;
+
+    let query = || QueryStock {
+        stock_id: stock_id.clone(),
+        stock_creator_mchid: mchid.clone(),
+    };
+    let stock = client.send(query()).await.expect("query");
+    assert_eq!(stock.status, StockStatus::Unactivated);
+    assert_eq!(stock.stock_id, stock_id);
+
+    let send_coupon = |n: &str| SendCoupon {
+        openid: OPENID.into(),
+        stock_id: stock_id.clone(),
+        out_request_no: n.into(),
+        appid: APPID.into(),
+        stock_creator_mchid: mchid.clone(),
+        coupon_value: None,
+        coupon_minimum: None,
+    };
+    assert!(
+        !api_code(client.send(send_coupon("c-0")).await).is_empty(),
+        "no coupons before start"
+    );
+
+    let started = client
+        .send(StartStock {
+            stock_id: stock_id.clone(),
+            stock_creator_mchid: mchid.clone(),
+        })
+        .await
+        .expect("start");
+    assert_eq!(started.stock_id, stock_id);
+    assert_eq!(
+        client.send(query()).await.expect("query").status,
+        StockStatus::Running
+    );
+
+    let first = client.send(send_coupon("c-1")).await.expect("send coupon");
+    let repeat = client
+        .send(send_coupon("c-1"))
+        .await
+        .expect("send coupon again");
+    assert_eq!(
+        first.coupon_id, repeat.coupon_id,
+        "out_request_no makes sending idempotent"
+    );
+    let second = client.send(send_coupon("c-2")).await.expect("send another");
+    assert_ne!(first.coupon_id, second.coupon_id);
+    assert_eq!(
+        client
+            .send(query())
+            .await
+            .expect("query")
+            .distributed_coupons,
+        2
+    );
+
+    let pause = || PauseStock {
+        stock_id: stock_id.clone(),
+        stock_creator_mchid: mchid.clone(),
+    };
+    let paused = client.send(pause()).await.expect("pause");
+    assert_eq!(paused.stock_id, stock_id);
+    assert_eq!(paused.pause_time.offset(), offset!(+8));
+    assert!(paused.pause_time <= OffsetDateTime::now_utc() + time::Duration::seconds(5));
+    assert_eq!(
+        client.send(query()).await.expect("query").status,
+        StockStatus::Paused
+    );
+
+    assert!(
+        !api_code(client.send(pause()).await).is_empty(),
+        "pausing a paused stock is an error"
+    );
+    assert!(
+        !api_code(client.send(send_coupon("c-3")).await).is_empty(),
+        "no coupons from a paused stock"
+    );
+
+    let restarted = client
+        .send(RestartStock {
+            stock_id: stock_id.clone(),
+            stock_creator_mchid: mchid.clone(),
+        })
+        .await
+        .expect("restart");
+    assert_eq!(restarted.stock_id, stock_id);
+    assert_eq!(
+        client.send(query()).await.expect("query").status,
+        StockStatus::Running
+    );
+}
+
+async fn multiuse_coupon(client: &Client, stock_id: &str) {
+    let send = |n: &str| SendMultiuseCoupon {
+        openid: OPENID.into(),
+        stock_id: stock_id.into(),
+        out_request_no: n.into(),
+        user_name: "张三".into(),
+        id_card_number: "110101199003072316".into(),
+        amount: Some(100),
+        appid: APPID.into(),
+        card_type: CardType::IdCard,
+    };
+    let verified = client
+        .send_verified(send("m-1"))
+        .await
+        .expect("send multiuse");
+    assert!(verified.status.is_success());
+    assert!(verified.request_id.is_some());
+    let repeat = client.send(send("m-1")).await.expect("repeat");
+    assert_eq!(verified.value.coupon_id, repeat.coupon_id);
+    let other = client.send(send("m-2")).await.expect("another");
+    assert_ne!(other.coupon_id, repeat.coupon_id);
+}
+
+async fn dynamic_request(client: &Client, stock_id: &str) {
+    let stock: serde_json::Value = client
+        .get("/v3/marketing/favor/stocks/{stock_id}")
+        .path("stock_id", stock_id)
+        .query("stock_creator_mchid", client.mchid())
+        .send()
+        .await
+        .expect("dynamic query");
+    assert_eq!(stock["stock_id"], stock_id);
+
+    let missing = client
+        .get("/v3/marketing/favor/stocks/{stock_id}")
+        .send::<serde_json::Value>()
+        .await;
+    assert!(matches!(missing, Err(Error::Request(_))), "{missing:?}");
+    let unknown = client
+        .get("/v3/marketing/favor/stocks/nope")
+        .query("stock_creator_mchid", "1")
+        .send::<()>()
+        .await;
+    assert!(
+        matches!(unknown, Err(Error::Api(ref e)) if e.status == 404),
+        "{unknown:?}"
+    );
+}
+
+async fn run_all(mode: KeyMode) {
+    for &backend in CryptoBackend::all() {
+        let sandbox = Sandbox::builder()
+            .key_mode(mode)
+            .start()
+            .await
+            .expect("sandbox starts");
+        let client = client_for(&sandbox, backend);
+        favor_stock_lifecycle(&client).await;
+        multiuse_coupon(&client, &sandbox.multiuse_stock_ids()[0]).await;
+        dynamic_request(&client, &sandbox.favor_stock_ids()[0]).await;
+
+        // The stock the sandbox starts with is running and can be paused at once.
+        let paused = client
+            .send(PauseStock {
+                stock_id: sandbox.favor_stock_ids()[0].clone(),
+                stock_creator_mchid: client.mchid().into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{mode:?}/{backend:?}: {e}"));
+        assert_eq!(paused.stock_id, sandbox.favor_stock_ids()[0]);
+    }
+}
+
+#[tokio::test]
+async fn certificate_mode() {
+    run_all(KeyMode::Certificate).await;
+}
+
+#[tokio::test]
+async fn public_key_mode() {
+    run_all(KeyMode::PublicKey).await;
+}
+
+#[tokio::test]
+async fn mixed_mode() {
+    run_all(KeyMode::Both).await;
+}
+
+#[tokio::test]
+async fn a_client_with_the_wrong_platform_key_rejects_genuine_answers() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let other = Sandbox::start().await.expect("another sandbox");
+    // Keys of one platform, requests to another: every answer fails verification.
+    let merchant = sandbox.merchant();
+    let mut builder = Client::builder()
+        .mchid(&merchant.mchid)
+        .merchant_key(
+            &merchant.merchant_serial,
+            merchant.merchant_private_key_pem.expose(),
+        )
+        .base_url(other.base_url());
+    if let Some(cert) = &other.merchant().platform_certificate_pem {
+        builder = builder.platform_certificate(cert);
+    }
+    if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {
+        builder = builder.platform_public_key(id, key);
+    }
+    let client = builder.build().expect("client");
+    let result = client
+        .send(PauseStock {
+            stock_id: other.favor_stock_ids()[0].clone(),
+            stock_creator_mchid: merchant.mchid.clone(),
+        })
+        .await;
+    // The other sandbox does not know this merchant's key: it answers an unsigned 401.
+    match result {
+        Err(Error::Api(e)) => {
+            assert_eq!(e.code, "SIGN_ERROR");
+            assert!(!e.signature_verified);
+        }
+        other => panic!("{other:?}"),
+    }
+}
