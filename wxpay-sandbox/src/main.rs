@@ -1,0 +1,419 @@
+//! `wxpay-sandbox`: the WeChat Pay APIv3 stand-in as a command-line server, for
+//! clients in any language.
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use wxpay_sandbox::{KeyMode, Sandbox, SandboxBuilder, SandboxError};
+
+const USAGE: &str = "\
+Usage: wxpay-sandbox [OPTIONS]
+
+A local stand-in for the WeChat Pay APIv3 platform. With no key options it generates
+a full key set, writes the keys to a fresh temporary directory and prints
+`export WXPAY_…=…` lines, so that
+
+    eval \"$(wxpay-sandbox | grep ^export)\"
+
+configures a client (run it in the background and read its output from a file or
+pipe to keep it serving). Serves until Ctrl-C.
+
+Options:
+  --listen ADDR              address to listen on [default: 127.0.0.1:0]
+  --mchid MCHID              merchant id [default: 1230000109]
+  --merchant-serial SERIAL   merchant certificate serial
+  --merchant-cert PATH       merchant certificate (PEM), to verify requests with
+  --merchant-public-key PATH merchant public key (PEM), instead of a certificate;
+                             needs --merchant-serial
+  --platform-key PATH        platform private key (PEM) signing the responses
+  --platform-cert PATH       platform certificate (PEM) for that key
+  --public-key-id ID         PUB_KEY_ID_… naming that key's public half
+                             (with --platform-cert too: both modes at once)
+  --key-mode MODE            certificate | public-key | both [default: inferred;
+                             both when nothing is given]
+  --apiv3-key KEY            APIv3 key, 32 bytes
+  --stock ID                 a running favor stock with this id (repeatable)
+  --multiuse-stock ID        an active multiuse stock with this id (repeatable)
+  -h, --help                 print this help
+
+Output: `listening on http://IP:PORT`, then `stock: ID` and `multiuse-stock: ID`
+lines, then the `export` lines.";
+
+/// The options as given on the command line.
+#[derive(Debug, Default)]
+struct Options {
+    listen: Option<SocketAddr>,
+    mchid: Option<String>,
+    merchant_serial: Option<String>,
+    merchant_cert: Option<PathBuf>,
+    merchant_public_key: Option<PathBuf>,
+    platform_key: Option<PathBuf>,
+    platform_cert: Option<PathBuf>,
+    public_key_id: Option<String>,
+    key_mode: Option<KeyMode>,
+    apiv3_key: Option<String>,
+    stocks: Vec<String>,
+    multiuse_stocks: Vec<String>,
+}
+
+enum Command {
+    Help,
+    Serve(Box<Options>),
+}
+
+fn set_once<T>(slot: &mut Option<T>, flag: &str, value: T) -> Result<(), String> {
+    if slot.is_some() {
+        return Err(format!("{flag} given twice"));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
+    let mut options = Options::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let arg = arg
+            .into_string()
+            .map_err(|a| format!("argument {a:?} is not UTF-8"))?;
+        if arg == "-h" || arg == "--help" {
+            return Ok(Command::Help);
+        }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        if !flag.starts_with("--") {
+            return Err(format!("unexpected argument {arg:?}"));
+        }
+        let known = [
+            "--listen",
+            "--mchid",
+            "--merchant-serial",
+            "--merchant-cert",
+            "--merchant-public-key",
+            "--platform-key",
+            "--platform-cert",
+            "--public-key-id",
+            "--key-mode",
+            "--apiv3-key",
+            "--stock",
+            "--multiuse-stock",
+        ];
+        if !known.contains(&flag.as_str()) {
+            return Err(format!("unknown option {flag}"));
+        }
+        let value = match inline {
+            Some(value) => value,
+            None => args
+                .next()
+                .ok_or_else(|| format!("{flag} needs a value"))?
+                .into_string()
+                .map_err(|v| format!("value {v:?} of {flag} is not UTF-8"))?,
+        };
+        if value.is_empty() {
+            return Err(format!("{flag} needs a non-empty value"));
+        }
+        match flag.as_str() {
+            "--listen" => {
+                let addr = value.parse().map_err(|_| {
+                    format!("--listen {value:?} is not an address like 127.0.0.1:8080")
+                })?;
+                set_once(&mut options.listen, &flag, addr)?;
+            }
+            "--mchid" => set_once(&mut options.mchid, &flag, value)?,
+            "--merchant-serial" => set_once(&mut options.merchant_serial, &flag, value)?,
+            "--merchant-cert" => set_once(&mut options.merchant_cert, &flag, value.into())?,
+            "--merchant-public-key" => {
+                set_once(&mut options.merchant_public_key, &flag, value.into())?;
+            }
+            "--platform-key" => set_once(&mut options.platform_key, &flag, value.into())?,
+            "--platform-cert" => set_once(&mut options.platform_cert, &flag, value.into())?,
+            "--public-key-id" => set_once(&mut options.public_key_id, &flag, value)?,
+            "--key-mode" => {
+                let mode = match value.as_str() {
+                    "certificate" => KeyMode::Certificate,
+                    "public-key" => KeyMode::PublicKey,
+                    "both" => KeyMode::Both,
+                    _ => {
+                        return Err(format!(
+                            "--key-mode {value:?} is not certificate, public-key or both"
+                        ));
+                    }
+                };
+                set_once(&mut options.key_mode, &flag, mode)?;
+            }
+            "--apiv3-key" => set_once(&mut options.apiv3_key, &flag, value)?,
+            "--stock" => options.stocks.push(value),
+            _ => options.multiuse_stocks.push(value),
+        }
+    }
+    if options.merchant_cert.is_some() && options.merchant_public_key.is_some() {
+        return Err("give --merchant-cert or --merchant-public-key, not both".into());
+    }
+    if options.merchant_public_key.is_some() && options.merchant_serial.is_none() {
+        return Err("--merchant-public-key needs --merchant-serial".into());
+    }
+    if options.platform_cert.is_some() && options.platform_key.is_none() {
+        return Err("--platform-cert needs --platform-key (the sandbox signs with it)".into());
+    }
+    Ok(Command::Serve(Box::new(options)))
+}
+
+fn read(path: &Path, what: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
+}
+
+impl Options {
+    fn into_builder(self) -> Result<SandboxBuilder, String> {
+        let mut builder = Sandbox::builder();
+        if let Some(addr) = self.listen {
+            builder = builder.listen(addr);
+        }
+        if let Some(mchid) = self.mchid {
+            builder = builder.mchid(mchid);
+        }
+        if let Some(serial) = self.merchant_serial {
+            builder = builder.merchant_serial(serial);
+        }
+        if let Some(path) = &self.merchant_cert {
+            builder = builder.merchant_certificate_pem(read(path, "--merchant-cert")?);
+        }
+        if let Some(path) = &self.merchant_public_key {
+            builder = builder.merchant_public_key_pem(read(path, "--merchant-public-key")?);
+        }
+        if let Some(path) = &self.platform_key {
+            builder = builder.platform_key_pem(read(path, "--platform-key")?);
+        }
+        if let Some(path) = &self.platform_cert {
+            builder = builder.platform_certificate_pem(read(path, "--platform-cert")?);
+        }
+        if let Some(id) = self.public_key_id {
+            builder = builder.public_key_id(id);
+        }
+        if let Some(mode) = self.key_mode {
+            builder = builder.key_mode(mode);
+        }
+        if let Some(key) = self.apiv3_key {
+            builder = builder.apiv3_key(key);
+        }
+        for id in self.stocks {
+            builder = builder.favor_stock(id);
+        }
+        for id in self.multiuse_stocks {
+            builder = builder.multiuse_stock(id);
+        }
+        Ok(builder)
+    }
+}
+
+/// `'value'`, safe to paste into a POSIX shell.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// A new private directory under the system temporary directory.
+fn fresh_temp_dir() -> std::io::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let mut attempt = 0u32;
+    loop {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = base.join(format!(
+            "wxpay-sandbox-{}-{nanos:09}-{attempt}",
+            std::process::id()
+        ));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The lines printed once the sandbox listens.
+fn banner(sandbox: &Sandbox, env: &[(String, String)]) -> String {
+    let mut out = format!("listening on {}\n", sandbox.base_url());
+    for id in sandbox.favor_stock_ids() {
+        out.push_str(&format!("stock: {id}\n"));
+    }
+    for id in sandbox.multiuse_stock_ids() {
+        out.push_str(&format!("multiuse-stock: {id}\n"));
+    }
+    for (name, value) in env {
+        out.push_str(&format!("export {name}={}\n", shell_quote(value)));
+    }
+    out
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn serve(builder: SandboxBuilder) -> ExitCode {
+    let sandbox = match builder.start().await {
+        Ok(sandbox) => sandbox,
+        Err(error @ (SandboxError::Config(_) | SandboxError::Key(_))) => {
+            eprintln!("wxpay-sandbox: {error}");
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("wxpay-sandbox: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dir = match fresh_temp_dir() {
+        Ok(dir) => dir,
+        Err(error) => {
+            eprintln!("wxpay-sandbox: cannot create a directory for the keys: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let env = match sandbox.to_env(&dir) {
+        Ok(env) => env,
+        Err(error) => {
+            eprintln!(
+                "wxpay-sandbox: cannot write the keys to {}: {error}",
+                dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(banner(&sandbox, &env).as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // Keep serving: whoever started us may simply not read stdout.
+        eprintln!("wxpay-sandbox: cannot write to stdout: {error}");
+    }
+    drop(stdout);
+    wait_for_stop().await;
+    sandbox.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args_os().skip(1)) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Serve(options)) => options,
+        Err(message) => {
+            eprintln!("wxpay-sandbox: {message}\nTry `wxpay-sandbox --help`.");
+            return ExitCode::from(2);
+        }
+    };
+    let builder = match options.into_builder() {
+        Ok(builder) => builder,
+        Err(message) => {
+            eprintln!("wxpay-sandbox: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("wxpay-sandbox: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(builder))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn parses_flags_in_both_forms() {
+        let Ok(Command::Serve(options)) = parse(&[
+            "--listen=127.0.0.1:8080",
+            "--mchid",
+            "1900000001",
+            "--stock",
+            "1",
+            "--stock=2",
+            "--multiuse-stock",
+            "3",
+            "--key-mode",
+            "public-key",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            options.listen,
+            Some("127.0.0.1:8080".parse().expect("addr"))
+        );
+        assert_eq!(options.mchid.as_deref(), Some("1900000001"));
+        assert_eq!(options.stocks, ["1", "2"]);
+        assert_eq!(options.multiuse_stocks, ["3"]);
+        assert_eq!(options.key_mode, Some(KeyMode::PublicKey));
+        assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn rejects_bad_flags() {
+        for bad in [
+            &["--nope"][..],
+            &["--listen"],
+            &["--listen", "nowhere"],
+            &["--mchid", "1", "--mchid", "2"],
+            &["stray"],
+            &["--key-mode", "rsa"],
+            &["--merchant-public-key", "k.pem"],
+            &["--platform-cert", "c.pem"],
+            &[
+                "--merchant-cert",
+                "a",
+                "--merchant-public-key",
+                "b",
+                "--merchant-serial",
+                "1",
+            ],
+            &["--stock="],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn quotes_for_the_shell() {
+        assert_eq!(shell_quote("abc"), "'abc'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

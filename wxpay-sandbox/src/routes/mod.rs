@@ -1,0 +1,213 @@
+//! The HTTP face of the platform: the router, the gate every request passes through
+//! (User-Agent, `Authorization`, `Wechatpay-Serial`, then response signing) and the
+//! small extractors the endpoint modules share.
+
+mod certificates;
+mod favor;
+mod multiuse;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::header::{CONTENT_TYPE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth;
+use crate::clock;
+use crate::error::ApiError;
+use crate::signing::{REQUEST_ID, WECHATPAY_SERIAL, new_request_id, sign_response};
+use crate::state::Platform;
+
+/// Request bodies larger than this are refused; nothing the sandbox serves comes close.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The whole platform as an axum router.
+pub(crate) fn router(platform: Arc<Platform>) -> Router {
+    Router::new()
+        .route("/v3/certificates", get(certificates::list))
+        .route(
+            "/v3/marketing/favor/coupon-stocks",
+            post(favor::create_stock),
+        )
+        .route(
+            "/v3/marketing/favor/stocks/{stock_id}",
+            get(favor::query_stock),
+        )
+        .route(
+            "/v3/marketing/favor/stocks/{stock_id}/start",
+            post(favor::start_stock),
+        )
+        .route(
+            "/v3/marketing/favor/stocks/{stock_id}/pause",
+            post(favor::pause_stock),
+        )
+        .route(
+            "/v3/marketing/favor/stocks/{stock_id}/restart",
+            post(favor::restart_stock),
+        )
+        .route(
+            "/v3/marketing/favor/users/{openid}/coupons",
+            post(favor::send_coupon),
+        )
+        .route(
+            "/v3/multiuse/users/{openid}/coupons",
+            post(multiuse::send_coupon),
+        )
+        .fallback(no_such_api)
+        .method_not_allowed_fallback(no_such_api)
+        .layer(middleware::from_fn_with_state(platform.clone(), gate))
+        .with_state(platform)
+}
+
+/// Unknown path or method: 404 `NOT_FOUND`, as the platform answers.
+async fn no_such_api(request: Request) -> ApiError {
+    ApiError::not_found(format!(
+        "no such API: {} {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+/// What every request goes through. The body is read once here, so the signature is
+/// checked over exactly the bytes received, then handed on to the endpoint.
+async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Next) -> Response {
+    let request_id = new_request_id();
+    let method = request.method().clone();
+    let url = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_owned(),
+        |pq| pq.as_str().to_owned(),
+    );
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            let error = ApiError::param(format!(
+                "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
+            ));
+            return finish(&platform, error.into_response(), request_id).await;
+        }
+    };
+    if !parts.headers.contains_key(USER_AGENT) {
+        let error = ApiError::param("User-Agent header is required");
+        return finish(&platform, error.into_response(), request_id).await;
+    }
+    let now = clock::unix_seconds(clock::now());
+    if let Err(rejection) =
+        auth::verify_request(&platform, &method, &url, &parts.headers, &body, now)
+    {
+        tracing::info!(%method, %url, issue = %rejection.issue, "401 SIGN_ERROR");
+        let mut response = rejection.into_response();
+        response.headers_mut().insert(REQUEST_ID, request_id);
+        return response;
+    }
+    if let Some(serial) = parts.headers.get(WECHATPAY_SERIAL) {
+        let known = serial
+            .to_str()
+            .is_ok_and(|serial| platform.keys.knows_serial(serial));
+        if !known {
+            let error = ApiError::param(format!(
+                "Wechatpay-Serial {} unknown: it names no platform certificate or public key of this merchant",
+                String::from_utf8_lossy(serial.as_bytes())
+            ));
+            return finish(&platform, error.into_response(), request_id).await;
+        }
+    }
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    tracing::debug!(%method, %url, status = %response.status(), "answered");
+    finish(&platform, response, request_id).await
+}
+
+/// Signs a response and adds its `Request-ID`.
+async fn finish(platform: &Platform, response: Response, request_id: HeaderValue) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(_) => {
+            parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+            parts
+                .headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Bytes::from(ApiError::system("response body failed").body().to_string())
+        }
+    };
+    let now = clock::unix_seconds(clock::now());
+    if sign_response(platform, &mut parts.headers, &body, now).is_err() {
+        tracing::error!("signing a response failed");
+        let mut response = ApiError::system("signing the response failed").into_response();
+        response.headers_mut().insert(REQUEST_ID, request_id);
+        return response;
+    }
+    parts.headers.insert(REQUEST_ID, request_id);
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// A 200 answer with a JSON body.
+pub(crate) fn json_ok(value: Value) -> Response {
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// Parses a JSON request body; anything malformed is 400 `PARAM_ERROR`.
+pub(crate) fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::param(format!("request body is not valid JSON for this API: {e}")))
+}
+
+/// One percent-decoded path parameter.
+pub(crate) struct PathParam(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(value) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::param(format!("path parameter: {e}")))?;
+        if value.is_empty() {
+            return Err(ApiError::param("path parameter is empty"));
+        }
+        Ok(PathParam(value))
+    }
+}
+
+/// The decoded query string.
+pub(crate) struct QueryParams(pub(crate) HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(map) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::param(format!("query string: {e}")))?;
+        Ok(QueryParams(map))
+    }
+}
+
+/// The caller may only act on stocks it created: `stock_creator_mchid` must be present
+/// and be the authenticated merchant.
+pub(crate) fn check_creator(
+    platform: &Platform,
+    stock_creator_mchid: Option<&str>,
+) -> Result<(), ApiError> {
+    match stock_creator_mchid {
+        None | Some("") => Err(ApiError::param("stock_creator_mchid is required")),
+        Some(mchid) if mchid != platform.mchid => Err(ApiError::no_auth(format!(
+            "无权限: stock_creator_mchid {mchid} is not the calling merchant"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
