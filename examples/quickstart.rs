@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use wxpay::Client;
 use wxpay::apis::marketing::favor::PauseStock;
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::time::format_description::well_known::Rfc3339;
 use wxpay_sandbox::Sandbox;
 
 /// What the demo acts on: a user and two stocks.
@@ -76,7 +77,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!(
         "favor stock paused: stock_id = {}, pause_time = {}",
-        paused.stock_id, paused.pause_time
+        paused.stock_id,
+        paused.pause_time.format(&Rfc3339)?
     );
 
     drop(sandbox);
@@ -96,12 +98,13 @@ fn demo_from_env() -> Result<Demo, String> {
 /// A client for the sandbox's generated merchant, configured as a real one would be.
 fn sandbox_client(sandbox: &Sandbox) -> Result<(Client, Demo), Box<dyn std::error::Error>> {
     let merchant = sandbox.merchant();
+    let merchant_key = merchant
+        .merchant_private_key_pem
+        .as_ref()
+        .ok_or("the sandbox was started without a merchant private key")?;
     let mut builder = Client::builder()
         .mchid(&merchant.mchid)
-        .merchant_key(
-            &merchant.merchant_serial,
-            merchant.merchant_private_key_pem.expose(),
-        )
+        .merchant_key(&merchant.merchant_serial, merchant_key.expose())
         .base_url(sandbox.base_url());
     if let Some(certificate) = &merchant.platform_certificate_pem {
         builder = builder.platform_certificate(certificate);

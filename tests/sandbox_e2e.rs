@@ -11,7 +11,7 @@ use wxpay::apis::marketing::favor::{
     SendCoupon, StartStock, StockStatus, StockType, StockUseRule,
 };
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
-use wxpay::{Client, CryptoBackend, Error};
+use wxpay::{Client, CryptoBackend, Error, VerificationError};
 use wxpay_sandbox::{KeyMode, Sandbox};
 
 const APPID: &str = "wxd678efh567hg6787";
@@ -38,7 +38,7 @@ fn create(client: &Client, out_request_no: &str) -> CreateStock {
         belong_merchant: client.mchid().into(),
         available_begin_time: datetime!(2026-01-01 00:00:00 +08:00),
         available_end_time: datetime!(2027-01-01 00:00:00 +08:00),
-        stock_use_rule: StockUseRule::new(100, 10_000, 1),
+        stock_use_rule: StockUseRule::new(100, 10_000, 5),
         pattern_info: None,
         coupon_use_rule: CouponUseRule::fixed(
             FixedNormalCoupon {
@@ -201,7 +201,7 @@ async fn dynamic_request(client: &Client, stock_id: &str) {
     assert!(matches!(missing, Err(Error::Request(_))), "{missing:?}");
     let unknown = client
         .get("/v3/marketing/favor/stocks/nope")
-        .query("stock_creator_mchid", "1")
+        .query("stock_creator_mchid", client.mchid())
         .send::<()>()
         .await;
     assert!(
@@ -249,37 +249,80 @@ async fn mixed_mode() {
     run_all(KeyMode::Both).await;
 }
 
-#[tokio::test]
-async fn a_client_with_the_wrong_platform_key_rejects_genuine_answers() {
-    let sandbox = Sandbox::start().await.expect("sandbox");
-    let other = Sandbox::start().await.expect("another sandbox");
-    // Keys of one platform, requests to another: every answer fails verification.
-    let merchant = sandbox.merchant();
-    let mut builder = Client::builder()
-        .mchid(&merchant.mchid)
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/keys/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+}
+
+/// A client for the TEST merchant of `tests/fixtures`, trusting only the TEST platform
+/// certificate, pointed at `sandbox`.
+fn fixture_client(sandbox: &Sandbox) -> Client {
+    Client::builder()
+        .mchid("1230000109")
         .merchant_key(
-            &merchant.merchant_serial,
-            merchant.merchant_private_key_pem.expose(),
+            "0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81",
+            fixture("TEST_merchant_key.pem"),
         )
-        .base_url(other.base_url());
-    if let Some(cert) = &other.merchant().platform_certificate_pem {
-        builder = builder.platform_certificate(cert);
-    }
-    if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {
-        builder = builder.platform_public_key(id, key);
-    }
-    let client = builder.build().expect("client");
+        .platform_certificate(fixture("TEST_platform_cert.pem"))
+        .base_url(sandbox.base_url())
+        .build()
+        .expect("client")
+}
+
+fn fixture_merchant_sandbox() -> wxpay_sandbox::SandboxBuilder {
+    Sandbox::builder()
+        .mchid("1230000109")
+        .merchant_serial("0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81")
+        .merchant_certificate_pem(fixture("TEST_merchant_cert.pem"))
+        .key_mode(KeyMode::Certificate)
+}
+
+#[tokio::test]
+async fn an_answer_signed_by_a_key_the_client_does_not_trust_never_becomes_data() {
+    // The sandbox signs with a platform key it generated; the client trusts another one.
+    let sandbox = fixture_merchant_sandbox().start().await.expect("sandbox");
+    let client = fixture_client(&sandbox);
+    let stock_id = sandbox.favor_stock_ids()[0].clone();
     let result = client
         .send(PauseStock {
-            stock_id: other.favor_stock_ids()[0].clone(),
-            stock_creator_mchid: merchant.mchid.clone(),
+            stock_id,
+            stock_creator_mchid: "1230000109".into(),
         })
         .await;
-    // The other sandbox does not know this merchant's key: it answers an unsigned 401.
     match result {
+        Err(Error::Verification {
+            kind: VerificationError::UnknownSerial(serial),
+            request_id,
+        }) => {
+            assert_eq!(serial, sandbox.merchant().platform_serial);
+            assert!(request_id.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_merchant_the_platform_does_not_know_gets_its_unsigned_sign_error() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let stranger = fixture_client(&sandbox);
+    match stranger
+        .send(PauseStock {
+            stock_id: "1".into(),
+            stock_creator_mchid: "1230000109".into(),
+        })
+        .await
+    {
         Err(Error::Api(e)) => {
+            assert_eq!(e.status, 401);
             assert_eq!(e.code, "SIGN_ERROR");
-            assert!(!e.signature_verified);
+            assert!(
+                !e.signature_verified,
+                "the platform leaves its 401s unsigned"
+            );
+            assert!(e.detail.is_some());
         }
         other => panic!("{other:?}"),
     }

@@ -11,7 +11,11 @@ pub fn client_for(sandbox: &Sandbox, backend: CryptoBackend) -> Client {
         .mchid(&merchant.mchid)
         .merchant_key(
             &merchant.merchant_serial,
-            merchant.merchant_private_key_pem.expose(),
+            merchant
+                .merchant_private_key_pem
+                .as_ref()
+                .expect("generated key")
+                .expose(),
         )
         .base_url(sandbox.base_url())
         .crypto_backend(backend);
