@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method};
+use http::{HeaderMap, HeaderValue, Method};
 
 use crate::config::ClientBuilder;
+use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
 use crate::endpoint::{Endpoint, RequestParts};
-use crate::error::Error;
+use crate::error::{Error, VerificationError};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeys};
 use crate::protocol::{self, RequestContext, Signer, Verified};
 
@@ -92,6 +93,28 @@ impl Client {
     /// The APIv3 key, when one was configured.
     pub fn apiv3_key(&self) -> Option<&ApiV3Key> {
         self.inner.apiv3_key.as_ref()
+    }
+
+    /// The crypto backend this client's keys live in.
+    pub fn crypto_backend(&self) -> CryptoBackend {
+        self.inner.merchant_key.backend()
+    }
+
+    /// Checks a platform signature (of a notification, say) over the raw `body` with this
+    /// client's key ring and timestamp tolerance.
+    pub async fn verify_signature(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), VerificationError> {
+        protocol::verify_signature(
+            headers,
+            body,
+            &self.inner.platform_keys,
+            unix_now(),
+            self.inner.timestamp_tolerance,
+        )
+        .map(|_| ())
     }
 
     /// Sends a declared endpoint and returns its verified, typed answer.

@@ -3,7 +3,7 @@
 //! Two implementations exist, chosen by Cargo features: aws-lc-rs (default; the library rustls
 //! already compiles, constant-time) and the pure-Rust RustCrypto stack (`rsa`, `sha2`, `sha1`,
 //! `aes-gcm`; blinded RSA signing). Both pass the same known-answer vectors. With both features
-//! on, aws-lc-rs is the default and [`CryptoBackend::RustCrypto`] can be asked for.
+//! on, aws-lc-rs is the default and `CryptoBackend::RustCrypto` can be asked for.
 
 use std::sync::Arc;
 
