@@ -1,24 +1,34 @@
-//! The HTTP client: the transport at the edge of the pure protocol.
+//! The HTTP client: the transport at the edge of the pure protocol, and the platform key
+//! ring's refreshes, which need the transport.
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
+use crate::certificates::{self, CertificateError, CertificateList, DownloadCertificates};
 use crate::config::ClientBuilder;
 use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
 use crate::endpoint::{Endpoint, RequestParts};
 use crate::error::{Error, VerificationError};
-use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeys};
+use crate::keyring::{CertificateStore, KeyRing, PlatformKeyStatus};
+use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::protocol::{self, RequestContext, Signer, Verified};
 
 /// A WeChat Pay APIv3 client for one merchant.
 ///
 /// Cheap to clone (an `Arc` inside) and safe to share across tasks. Every call is signed with
 /// the merchant key and every answer verified against the platform key ring before it reaches
-/// the caller.
+/// the caller. Each client has its own key ring: several merchants in one process never share
+/// keys.
+///
+/// With an APIv3 key configured, platform certificates take care of themselves: they are
+/// downloaded when the ring has none, refreshed in the background (every 12 hours by default,
+/// with jitter), and downloaded at once when an answer names a serial the ring does not know
+/// (at most once per cooldown, however many answers do). See [`crate::certificates`] for the
+/// trust rule and [`Client::platform_key_status`] for monitoring.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), wxpay_core::Error> {
@@ -33,12 +43,24 @@ pub struct Client {
 pub(crate) struct Inner {
     pub(crate) mchid: String,
     pub(crate) merchant_key: MerchantKey,
-    pub(crate) platform_keys: PlatformKeys,
+    pub(crate) keyring: KeyRing,
     pub(crate) apiv3_key: Option<ApiV3Key>,
     pub(crate) base_url: String,
     pub(crate) user_agent: HeaderValue,
     pub(crate) timestamp_tolerance: u64,
+    pub(crate) refresh: RefreshPolicy,
+    pub(crate) store: Option<Arc<dyn CertificateStore>>,
     pub(crate) http: reqwest::Client,
+    refresher: OnceLock<()>,
+}
+
+/// When certificates are downloaded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RefreshPolicy {
+    /// Background refresh period; `None` turns it off.
+    pub(crate) interval: Option<Duration>,
+    /// Least time between two downloads triggered by unknown serials.
+    pub(crate) unknown_serial_cooldown: Duration,
 }
 
 impl std::fmt::Debug for Client {
@@ -46,7 +68,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("mchid", &self.inner.mchid)
             .field("merchant_serial", &self.inner.merchant_key.serial())
-            .field("platform_keys", &self.inner.platform_keys.len())
+            .field("platform_keys", &self.inner.keyring.status().key_ids)
             .field(
                 "apiv3_key",
                 &self.inner.apiv3_key.as_ref().map(|_| "<redacted>"),
@@ -68,9 +90,33 @@ impl Client {
         Ok(ClientBuilder::from_env()?.build()?)
     }
 
-    pub(crate) fn from_inner(inner: Inner) -> Client {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        mchid: String,
+        merchant_key: MerchantKey,
+        keyring: KeyRing,
+        apiv3_key: Option<ApiV3Key>,
+        base_url: String,
+        user_agent: HeaderValue,
+        timestamp_tolerance: u64,
+        refresh: RefreshPolicy,
+        store: Option<Arc<dyn CertificateStore>>,
+        http: reqwest::Client,
+    ) -> Client {
         Client {
-            inner: Arc::new(inner),
+            inner: Arc::new(Inner {
+                mchid,
+                merchant_key,
+                keyring,
+                apiv3_key,
+                base_url,
+                user_agent,
+                timestamp_tolerance,
+                refresh,
+                store,
+                http,
+                refresher: OnceLock::new(),
+            }),
         }
     }
 
@@ -79,15 +125,20 @@ impl Client {
         &self.inner.mchid
     }
 
-    /// The platform key ring answers are verified with.
-    pub fn platform_keys(&self) -> &PlatformKeys {
-        &self.inner.platform_keys
+    /// The platform key ring as it is now (answers are verified against it).
+    pub fn platform_keys(&self) -> Arc<PlatformKeys> {
+        self.inner.keyring.snapshot()
+    }
+
+    /// The refresh state of the platform keys: last success, last error, downloads, key ids.
+    pub fn platform_key_status(&self) -> PlatformKeyStatus {
+        self.inner.keyring.status()
     }
 
     /// The platform key sensitive fields are encrypted with now (what `#[wxpay(encrypt)]`
-    /// fields use); `None` when no valid key is configured.
-    pub fn encryption_key(&self) -> Option<&PlatformKey> {
-        self.inner.platform_keys.encryption_key(unix_now())
+    /// fields use): the public key if configured, else the newest valid certificate.
+    pub fn encryption_key(&self) -> Option<PlatformKey> {
+        self.platform_keys().encryption_key(unix_now()).cloned()
     }
 
     /// The APIv3 key, when one was configured.
@@ -98,23 +149,6 @@ impl Client {
     /// The crypto backend this client's keys live in.
     pub fn crypto_backend(&self) -> CryptoBackend {
         self.inner.merchant_key.backend()
-    }
-
-    /// Checks a platform signature (of a notification, say) over the raw `body` with this
-    /// client's key ring and timestamp tolerance.
-    pub async fn verify_signature(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<(), VerificationError> {
-        protocol::verify_signature(
-            headers,
-            body,
-            &self.inner.platform_keys,
-            unix_now(),
-            self.inner.timestamp_tolerance,
-        )
-        .map(|_| ())
     }
 
     /// Sends a declared endpoint and returns its verified, typed answer.
@@ -134,6 +168,7 @@ impl Client {
         &self,
         endpoint: E,
     ) -> Result<Verified<E::Response>, Error> {
+        self.ready().await?;
         let request = self.prepare(&endpoint)?;
         self.execute(request, E::decode_response).await
     }
@@ -143,7 +178,13 @@ impl Client {
         &self,
         endpoint: &E,
     ) -> Result<http::Request<Vec<u8>>, Error> {
-        protocol::prepare(endpoint, &self.context(), unix_now(), &protocol::nonce()?)
+        let keys = self.platform_keys();
+        protocol::prepare(
+            endpoint,
+            &self.context(&keys),
+            unix_now(),
+            &protocol::nonce()?,
+        )
     }
 
     /// A request to an endpoint nobody declared yet, e.g.
@@ -178,20 +219,70 @@ impl Client {
         self.request(Method::DELETE, path_template)
     }
 
-    pub(crate) fn sign_parts(&self, parts: RequestParts) -> Result<http::Request<Vec<u8>>, Error> {
-        protocol::sign_request(parts, &self.context(), unix_now(), &protocol::nonce()?)
+    /// Checks a platform signature (of a notification, say) over the raw `body` with this
+    /// client's key ring and timestamp tolerance. An unknown serial triggers one certificate
+    /// download (shared with every concurrent caller, and not repeated within the cooldown)
+    /// before it is reported.
+    pub async fn verify_signature(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), VerificationError> {
+        let verify = |keys: &PlatformKeys| {
+            protocol::verify_signature(
+                headers,
+                body,
+                keys,
+                unix_now(),
+                self.inner.timestamp_tolerance,
+            )
+            .map(|_| ())
+        };
+        match verify(&self.platform_keys()) {
+            Err(VerificationError::UnknownSerial(serial)) if self.inner.apiv3_key.is_some() => {
+                self.refresh_for_unknown_serial(&serial).await;
+                verify(&self.platform_keys())
+            }
+            other => other,
+        }
     }
 
-    fn context(&self) -> RequestContext<'_> {
+    /// Downloads the platform certificates now and installs them (waiting for a download
+    /// already under way instead of starting a second one). A public-key merchant whose
+    /// platform has no certificates (404) gets `Ok`.
+    pub async fn refresh_platform_certificates(&self) -> Result<(), Error> {
+        let _download = self.inner.keyring.download.lock().await;
+        self.download_certificates().await
+    }
+
+    pub(crate) fn sign_parts(&self, parts: RequestParts) -> Result<http::Request<Vec<u8>>, Error> {
+        let keys = self.platform_keys();
+        protocol::sign_request(parts, &self.context(&keys), unix_now(), &protocol::nonce()?)
+    }
+
+    fn context<'a>(&'a self, keys: &'a PlatformKeys) -> RequestContext<'a> {
         RequestContext {
             base_url: &self.inner.base_url,
             signer: Signer {
                 mchid: &self.inner.mchid,
                 key: &self.inner.merchant_key,
             },
-            platform_keys: &self.inner.platform_keys,
+            platform_keys: keys,
             user_agent: &self.inner.user_agent,
         }
+    }
+
+    /// Before a call: the background refresher runs, and a ring that has no key yet gets its
+    /// first download.
+    pub(crate) async fn ready(&self) -> Result<(), Error> {
+        self.start_refresher();
+        if self.platform_keys().is_empty() {
+            let _download = self.inner.keyring.download.lock().await;
+            if self.platform_keys().is_empty() {
+                self.download_certificates().await?;
+            }
+        }
+        Ok(())
     }
 
     /// Sends a signed request and verifies and decodes its answer.
@@ -201,13 +292,126 @@ impl Client {
         decode: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
     ) -> Result<Verified<T>, Error> {
         let response = self.transport(request).await?;
-        protocol::read_response(
-            response,
-            &self.inner.platform_keys,
-            unix_now(),
+        let verification = self
+            .verify_signature(response.headers(), response.body())
+            .await;
+        protocol::interpret_response(response, verification, decode)
+    }
+
+    async fn refresh_for_unknown_serial(&self, serial: &str) {
+        let keyring = &self.inner.keyring;
+        let _download = keyring.download.lock().await;
+        // Whoever held the lock before may have brought the key already.
+        if self.platform_keys().get(serial).is_some() {
+            return;
+        }
+        if !keyring.may_download(self.inner.refresh.unknown_serial_cooldown) {
+            tracing::debug!(%serial, "unknown platform serial within the download cooldown");
+            return;
+        }
+        // Failures are recorded in the status; the caller reports the unknown serial.
+        let _ = self.download_certificates().await;
+    }
+
+    /// One download: the caller holds the keyring's download lock.
+    async fn download_certificates(&self) -> Result<(), Error> {
+        let keyring = &self.inner.keyring;
+        let result = self.download_certificates_unrecorded().await;
+        match &result {
+            Ok(()) => keyring.record_success(),
+            Err(error) => keyring.record_failure(error),
+        }
+        result
+    }
+
+    async fn download_certificates_unrecorded(&self) -> Result<(), Error> {
+        let keyring = &self.inner.keyring;
+        let apiv3_key = self
+            .inner
+            .apiv3_key
+            .as_ref()
+            .ok_or(Error::Certificates(CertificateError::NoApiV3Key))?;
+        keyring.record_attempt();
+        let request = self.prepare(&DownloadCertificates::default())?;
+        let response = self.transport(request).await?;
+        let trusted = self.platform_keys();
+        let now = unix_now();
+        let has_public_key = trusted
+            .iter()
+            .any(|key| key.kind() == PlatformKeyKind::PublicKey);
+        if response.status() == StatusCode::NOT_FOUND && has_public_key {
+            // A public-key merchant: the platform has no certificates for it.
+            return Ok(());
+        }
+        if !response.status().is_success() {
+            let verification = protocol::verify_signature(
+                response.headers(),
+                response.body(),
+                &trusted,
+                now,
+                self.inner.timestamp_tolerance,
+            )
+            .map(|_| ());
+            return protocol::interpret_response(response, verification, |_| Ok(())).map(|_| ());
+        }
+        let list: CertificateList = serde_json::from_slice(response.body()).map_err(|source| {
+            Error::Decode(Box::new(crate::DecodeError {
+                status: response.status(),
+                request_id: None,
+                body: response.body().clone(),
+                source,
+            }))
+        })?;
+        let downloaded =
+            certificates::decrypt_certificates(&list, apiv3_key, self.crypto_backend(), now)?;
+        certificates::verify_download(
+            response.headers(),
+            response.body(),
+            &trusted,
+            &downloaded,
+            now,
             self.inner.timestamp_tolerance,
-            decode,
-        )
+        )?;
+        let stored = keyring.install(downloaded, now);
+        if let Some(store) = &self.inner.store
+            && let Err(error) = store.save(&self.inner.mchid, &stored)
+        {
+            // The keys are installed; only sharing them with other processes failed.
+            tracing::warn!(%error, "cannot save the platform certificates to the store");
+        }
+        Ok(())
+    }
+
+    /// Starts the background refresh once, inside the caller's tokio runtime. The task holds a
+    /// weak reference: it ends when the last clone of the client is dropped.
+    fn start_refresher(&self) {
+        let Some(interval) = self.inner.refresh.interval else {
+            return;
+        };
+        if self.inner.apiv3_key.is_none() || self.inner.refresher.get().is_some() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        self.inner.refresher.get_or_init(|| {
+            let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+            runtime.spawn(async move {
+                loop {
+                    tokio::time::sleep(with_jitter(interval)).await;
+                    let Some(inner) = weak.upgrade() else { break };
+                    let client = Client { inner };
+                    let uses_certificates = client
+                        .platform_keys()
+                        .iter()
+                        .any(|key| matches!(key.kind(), PlatformKeyKind::Certificate { .. }));
+                    if uses_certificates {
+                        // Failures are recorded in the status and logged.
+                        let _ = client.refresh_platform_certificates().await;
+                    }
+                }
+            });
+        });
     }
 
     async fn transport(
@@ -230,6 +434,17 @@ impl Client {
         let body = response.bytes().await.map_err(transport_error)?;
         builder.body(body).map_err(transport_error)
     }
+}
+
+/// `interval` ± 10 %, so a fleet started together does not download together.
+fn with_jitter(interval: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    let spread = if getrandom::fill(&mut byte).is_ok() {
+        f64::from(byte[0]) / 255.0
+    } else {
+        0.5
+    };
+    interval.mul_f64(0.9 + 0.2 * spread)
 }
 
 fn transport_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {

@@ -9,9 +9,13 @@ use std::time::Duration;
 use http::{HeaderValue, Uri};
 use zeroize::Zeroizing;
 
-use crate::client::{Client, Inner};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::client::{Client, RefreshPolicy, unix_now};
 use crate::crypto::CryptoBackend;
 use crate::error::ConfigError;
+use crate::keyring::{CertificateStore, KeyRing};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::protocol::DEFAULT_TIMESTAMP_TOLERANCE;
 
@@ -57,6 +61,9 @@ pub struct ClientBuilder {
     base_url: Option<Setting<String>>,
     backend: CryptoBackend,
     timestamp_tolerance: Option<Duration>,
+    certificate_refresh_interval: Option<Duration>,
+    unknown_serial_cooldown: Option<Duration>,
+    certificate_store: Option<Arc<dyn CertificateStore>>,
     http: Option<reqwest::Client>,
 }
 
@@ -148,6 +155,28 @@ impl ClientBuilder {
     /// How far an answer's `Wechatpay-Timestamp` may be from local time; default 300 s.
     pub fn timestamp_tolerance(mut self, tolerance: Duration) -> Self {
         self.timestamp_tolerance = Some(tolerance);
+        self
+    }
+
+    /// How often platform certificates are downloaded in the background (default 12 hours,
+    /// ±10 % jitter); `Duration::ZERO` turns the background refresh off. Only merchants with
+    /// certificates and an APIv3 key refresh.
+    pub fn certificate_refresh_interval(mut self, interval: Duration) -> Self {
+        self.certificate_refresh_interval = Some(interval);
+        self
+    }
+
+    /// The least time between two certificate downloads triggered by answers naming an
+    /// unknown serial (default 30 s), so a flood of unknown serials costs one download.
+    pub fn unknown_serial_cooldown(mut self, cooldown: Duration) -> Self {
+        self.unknown_serial_cooldown = Some(cooldown);
+        self
+    }
+
+    /// Where downloaded certificates are shared with other processes; read when the client is
+    /// built, written after every download. See [`DirectoryStore`](crate::DirectoryStore).
+    pub fn certificate_store(mut self, store: impl CertificateStore) -> Self {
+        self.certificate_store = Some(Arc::new(store));
         self
     }
 
@@ -274,8 +303,16 @@ impl ClientBuilder {
                 })?;
             platform_keys.insert(key);
         }
-        if platform_keys.is_empty() {
-            return Err(missing("platform_certificate or platform_public_key"));
+        let mut stored_pems = BTreeMap::new();
+        if let Some(store) = &self.certificate_store {
+            load_stored(
+                store.as_ref(),
+                &mchid.value,
+                merchant_key.serial(),
+                backend,
+                &mut platform_keys,
+                &mut stored_pems,
+            );
         }
 
         let apiv3_key = match self.apiv3_key {
@@ -287,6 +324,12 @@ impl ClientBuilder {
             ),
             None => None,
         };
+        // With the APIv3 key the certificates can be downloaded; without it a key is needed now.
+        if platform_keys.is_empty() && apiv3_key.is_none() {
+            return Err(missing(
+                "platform_public_key, platform_certificate or apiv3_key",
+            ));
+        }
 
         let base_url = match self.base_url {
             Some(url) => check_base_url(url)?,
@@ -303,18 +346,65 @@ impl ClientBuilder {
             })?,
         };
 
-        Ok(Client::from_inner(Inner {
-            mchid: mchid.value,
+        let refresh = RefreshPolicy {
+            interval: match self.certificate_refresh_interval {
+                Some(Duration::ZERO) => None,
+                Some(interval) => Some(interval),
+                None => Some(DEFAULT_CERTIFICATE_REFRESH_INTERVAL),
+            },
+            unknown_serial_cooldown: self
+                .unknown_serial_cooldown
+                .unwrap_or(DEFAULT_UNKNOWN_SERIAL_COOLDOWN),
+        };
+        Ok(Client::new(
+            mchid.value,
             merchant_key,
-            platform_keys,
+            KeyRing::new(platform_keys, stored_pems),
             apiv3_key,
             base_url,
-            user_agent: user_agent(),
-            timestamp_tolerance: self
-                .timestamp_tolerance
+            user_agent(),
+            self.timestamp_tolerance
                 .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs()),
+            refresh,
+            self.certificate_store,
             http,
-        }))
+        ))
+    }
+}
+
+/// Certificates are downloaded twice a day (the platform rotates them with a long overlap).
+const DEFAULT_CERTIFICATE_REFRESH_INTERVAL: Duration = Duration::from_secs(12 * 60 * 60);
+const DEFAULT_UNKNOWN_SERIAL_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// Adds the still-valid certificates of a store to the ring. A store that cannot be read or
+/// holds junk is logged, not fatal: the client downloads what it needs.
+fn load_stored(
+    store: &dyn CertificateStore,
+    mchid: &str,
+    merchant_serial: &str,
+    backend: CryptoBackend,
+    keys: &mut PlatformKeys,
+    pems: &mut BTreeMap<String, String>,
+) {
+    let stored = match store.load(mchid) {
+        Ok(stored) => stored,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the certificate store; certificates will be downloaded");
+            return;
+        }
+    };
+    let now = unix_now();
+    for pem in stored {
+        match PlatformKey::from_certificate_pem_with(&pem, backend) {
+            Ok(key) if key.is_valid_at(now) && !key.id().eq_ignore_ascii_case(merchant_serial) => {
+                pems.insert(key.id().to_owned(), pem);
+                keys.insert(key);
+            }
+            Ok(key) => {
+                tracing::debug!(serial = %key.id(), "skipping a stored certificate that is not valid now")
+            }
+            Err(error) => tracing::warn!(%error, "skipping an unreadable stored certificate"),
+        }
     }
 }
 

@@ -103,6 +103,7 @@ impl<'c> DynamicRequest<'c> {
     /// As [`DynamicRequest::send`], keeping status, `Request-ID` and headers.
     pub async fn send_verified<T: DeserializeOwned>(self) -> Result<Verified<T>, Error> {
         let client = self.client;
+        client.ready().await?;
         let request = self.build()?;
         client
             .execute(request, |body| {

@@ -41,6 +41,9 @@ pub enum Error {
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// Platform certificates could not be downloaded, decrypted or trusted.
+    #[error(transparent)]
+    Certificates(#[from] crate::certificates::CertificateError),
 }
 
 impl Error {

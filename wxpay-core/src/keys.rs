@@ -256,6 +256,10 @@ impl PlatformKeys {
                 .max_by_key(|key| key.not_before())
         })
     }
+    /// Keeps only the keys for which `keep` is true.
+    pub(crate) fn retain(&mut self, keep: impl FnMut(&PlatformKey) -> bool) {
+        self.keys.retain(keep);
+    }
     /// All keys.
     pub fn iter(&self) -> impl Iterator<Item = &PlatformKey> {
         self.keys.iter()

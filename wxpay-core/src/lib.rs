@@ -10,12 +10,14 @@
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rsa")))]
 compile_error!("wxpay-core needs a crypto backend: enable the `aws-lc-rs` or the `rsa` feature");
 
+pub mod certificates;
 mod client;
 mod config;
 pub mod crypto;
 mod dynamic;
 mod endpoint;
 mod error;
+mod keyring;
 pub mod keys;
 mod pem;
 pub mod protocol;
@@ -29,6 +31,7 @@ pub use error::{
     ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, RequestError,
     VerificationError,
 };
+pub use keyring::{CertificateStore, DirectoryStore, PlatformKeyStatus, StoredCertificate};
 pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 pub use protocol::Verified;
 

@@ -287,13 +287,24 @@ pub fn read_response<T>(
     tolerance: u64,
     decode: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
 ) -> Result<Verified<T>, Error> {
+    let verification =
+        verify_signature(response.headers(), response.body(), keys, now, tolerance).map(|_| ());
+    interpret_response(response, verification, decode)
+}
+
+/// [`read_response`] once the signature has been checked (by a caller that may have
+/// refreshed its keys in between).
+pub fn interpret_response<T>(
+    response: http::Response<Bytes>,
+    verification: Result<(), VerificationError>,
+    decode: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
+) -> Result<Verified<T>, Error> {
     let (head, body) = response.into_parts();
     let request_id = head
         .headers
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let verification = verify_signature(&head.headers, &body, keys, now, tolerance).map(|_| ());
     if !head.status.is_success() {
         let signature_verified = match verification {
             Ok(()) => true,
