@@ -58,6 +58,12 @@ macro_rules! platform_enum {
 pub mod marketing;
 pub mod multiuse;
 
+/// Platform certificates (`/v3/certificates`). The client downloads and refreshes them by
+/// itself; the declaration lives in the runtime, which needs it for that.
+pub mod certificates {
+    pub use wxpay_core::certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
+}
+
 #[cfg(test)]
 mod tests {
     platform_enum! {
