@@ -61,7 +61,9 @@ pub mod multiuse;
 /// Platform certificates (`/v3/certificates`). The client downloads and refreshes them by
 /// itself; the declaration lives in the runtime, which needs it for that.
 pub mod certificates {
-    pub use wxpay_core::certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
+    pub use wxpay_core::certificates::{
+        CertificateList, DownloadCertificates, EncryptedCertificate,
+    };
 }
 
 #[cfg(test)]

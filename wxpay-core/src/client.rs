@@ -8,14 +8,17 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::certificates::{self, CertificateError, CertificateList, DownloadCertificates};
-use crate::config::ClientBuilder;
+use tracing::Instrument;
+
+use crate::config::{BACKUP_BASE_URL, ClientBuilder, DEFAULT_BASE_URL};
 use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
-use crate::endpoint::{Endpoint, RequestParts};
-use crate::error::{Error, VerificationError};
+use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
+use crate::error::{Error, TransportError, TransportErrorKind, VerificationError};
 use crate::keyring::{CertificateStore, KeyRing, PlatformKeyStatus};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::protocol::{self, RequestContext, Signer, Verified};
+use crate::retry::{self, Attempt, RetryPolicy};
 
 /// A WeChat Pay APIv3 client for one merchant.
 ///
@@ -50,8 +53,18 @@ pub(crate) struct Inner {
     pub(crate) timestamp_tolerance: u64,
     pub(crate) refresh: RefreshPolicy,
     pub(crate) store: Option<Arc<dyn CertificateStore>>,
+    pub(crate) transport: TransportPolicy,
     pub(crate) http: reqwest::Client,
     refresher: OnceLock<()>,
+}
+
+/// How calls travel: retries, the backup host, the body limit.
+#[derive(Debug, Clone)]
+pub(crate) struct TransportPolicy {
+    pub(crate) retry: RetryPolicy,
+    /// On a connection failure to the official host, try the backup host.
+    pub(crate) failover: bool,
+    pub(crate) max_body: usize,
 }
 
 /// When certificates are downloaded.
@@ -101,6 +114,7 @@ impl Client {
         timestamp_tolerance: u64,
         refresh: RefreshPolicy,
         store: Option<Arc<dyn CertificateStore>>,
+        transport: TransportPolicy,
         http: reqwest::Client,
     ) -> Client {
         Client {
@@ -114,6 +128,7 @@ impl Client {
                 timestamp_tolerance,
                 refresh,
                 store,
+                transport,
                 http,
                 refresher: OnceLock::new(),
             }),
@@ -164,13 +179,28 @@ impl Client {
     }
 
     /// As [`Client::send`], keeping the status, `Request-ID` and headers beside the value.
+    ///
+    /// Failed attempts are retried by the client's [`RetryPolicy`]; a call that may have
+    /// reached the platform is repeated only when that cannot act twice (see
+    /// [`Endpoint::IDEMPOTENT`]).
     pub async fn send_verified<E: Endpoint>(
         &self,
         endpoint: E,
     ) -> Result<Verified<E::Response>, Error> {
-        self.ready().await?;
-        let request = self.prepare(&endpoint)?;
-        self.execute(request, E::decode_response).await
+        let idempotent = E::IDEMPOTENT || is_idempotent_method(&E::METHOD);
+        let parts = |keys: &PlatformKeys, now: i64| {
+            let mut writer = RequestWriter::new(E::METHOD, Some(keys), now);
+            endpoint.write_request(&mut writer)?;
+            Ok(writer.finish())
+        };
+        self.call(
+            &E::METHOD,
+            E::PATH_TEMPLATE,
+            idempotent,
+            parts,
+            E::decode_response,
+        )
+        .await
     }
 
     /// The signed request for an endpoint, as [`Client::send`] would send it now.
@@ -255,11 +285,6 @@ impl Client {
         self.download_certificates().await
     }
 
-    pub(crate) fn sign_parts(&self, parts: RequestParts) -> Result<http::Request<Vec<u8>>, Error> {
-        let keys = self.platform_keys();
-        protocol::sign_request(parts, &self.context(&keys), unix_now(), &protocol::nonce()?)
-    }
-
     fn context<'a>(&'a self, keys: &'a PlatformKeys) -> RequestContext<'a> {
         RequestContext {
             base_url: &self.inner.base_url,
@@ -285,17 +310,99 @@ impl Client {
         Ok(())
     }
 
-    /// Sends a signed request and verifies and decodes its answer.
-    pub(crate) async fn execute<T>(
+    /// One call: each attempt is written by `parts` and signed afresh (new timestamp and
+    /// nonce), failed attempts are retried by the policy, and the final answer is verified
+    /// (refreshing the key ring for an unknown serial) and decoded.
+    pub(crate) async fn call<T>(
         &self,
-        request: http::Request<Vec<u8>>,
+        method: &Method,
+        path_template: &str,
+        idempotent: bool,
+        parts: impl Fn(&PlatformKeys, i64) -> Result<RequestParts, Error>,
         decode: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
     ) -> Result<Verified<T>, Error> {
-        let response = self.transport(request).await?;
-        let verification = self
-            .verify_signature(response.headers(), response.body())
-            .await;
-        protocol::interpret_response(response, verification, decode)
+        let span = tracing::info_span!(
+            "wxpay.call",
+            %method,
+            path = path_template,
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        async {
+            self.ready().await?;
+            let started = std::time::Instant::now();
+            let policy = &self.inner.transport.retry;
+            let mut attempt = 0;
+            let response = loop {
+                attempt += 1;
+                tracing::Span::current().record("attempt", attempt);
+                let keys = self.platform_keys();
+                let now = unix_now();
+                let request = protocol::sign_request(
+                    parts(&keys, now)?,
+                    &self.context(&keys),
+                    now,
+                    &protocol::nonce()?,
+                )?;
+                let outcome = self.transport(request).await;
+                let delay = match &outcome {
+                    Ok(response) => {
+                        let retry_after = retry::parse_retry_after(
+                            response.headers().get(http::header::RETRY_AFTER),
+                        );
+                        let answered = Attempt::Answered {
+                            status: response.status(),
+                            retry_after,
+                        };
+                        retry::delay_before_retry(policy, attempt, &answered, idempotent, jitter())
+                    }
+                    Err(error) => retry::delay_before_retry(
+                        policy,
+                        attempt,
+                        &Attempt::Failed(error),
+                        idempotent,
+                        jitter(),
+                    ),
+                };
+                match (outcome, delay) {
+                    (Ok(response), None) => break response,
+                    (Err(error), None) => {
+                        tracing::warn!(%error, "call failed");
+                        return Err(error.into());
+                    }
+                    (outcome, Some(delay)) => {
+                        let reason = match &outcome {
+                            Ok(response) => response.status().to_string(),
+                            Err(error) => error.kind.to_string(),
+                        };
+                        tracing::debug!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+            };
+            let span = tracing::Span::current();
+            span.record("status", response.status().as_u16());
+            if let Some(id) = response
+                .headers()
+                .get(&protocol::REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+            {
+                span.record("request_id", id);
+            }
+            let verification = self
+                .verify_signature(response.headers(), response.body())
+                .await;
+            let result = protocol::interpret_response(response, verification, decode);
+            tracing::debug!(
+                ok = result.is_ok(),
+                latency_ms = started.elapsed().as_millis() as u64,
+                "call finished"
+            );
+            result
+        }
+        .instrument(span)
+        .await
     }
 
     async fn refresh_for_unknown_serial(&self, serial: &str) {
@@ -414,41 +521,107 @@ impl Client {
         });
     }
 
+    /// Sends one request and reads its whole answer, up to the body limit. With failover on,
+    /// a connection that cannot be made to the official host is tried on the backup host
+    /// (the signature does not cover the host).
     async fn transport(
         &self,
         request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Bytes>, Error> {
-        let request = reqwest::Request::try_from(request).map_err(transport_error)?;
-        let response = self
-            .inner
-            .http
-            .execute(request)
-            .await
-            .map_err(transport_error)?;
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let backup = (self.inner.transport.failover && self.inner.base_url == DEFAULT_BASE_URL)
+            .then(|| backup_request(&request))
+            .flatten();
+        match (self.send_once(request).await, backup) {
+            (Err(error), Some(backup)) if error.kind == TransportErrorKind::Connect => {
+                tracing::warn!(%error, "the official host is unreachable; trying the backup host");
+                self.send_once(backup).await
+            }
+            (outcome, _) => outcome,
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let request = reqwest::Request::try_from(request).map_err(classify)?;
+        let mut response = self.inner.http.execute(request).await.map_err(classify)?;
+        let limit = self.inner.transport.max_body;
+        let too_large = || {
+            TransportError::new(
+                TransportErrorKind::TooLarge { limit },
+                "the body is over the limit",
+            )
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_large());
+        }
         let mut builder = http::Response::builder()
             .status(response.status())
             .version(response.version());
         if let Some(headers) = builder.headers_mut() {
-            *headers = response.headers().clone();
+            *headers = std::mem::take(response.headers_mut());
         }
-        let body = response.bytes().await.map_err(transport_error)?;
-        builder.body(body).map_err(transport_error)
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        builder
+            .body(Bytes::from(body))
+            .map_err(|e| TransportError::new(TransportErrorKind::Interrupted, e))
+    }
+}
+
+/// GET, PUT and DELETE act once however often they are sent.
+fn is_idempotent_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+    )
+}
+
+/// The same request aimed at the backup host.
+fn backup_request(request: &http::Request<Vec<u8>>) -> Option<http::Request<Vec<u8>>> {
+    let path = request.uri().path_and_query()?.as_str();
+    let mut backup = http::Request::builder()
+        .method(request.method().clone())
+        .uri(format!("{BACKUP_BASE_URL}{path}"))
+        .body(request.body().clone())
+        .ok()?;
+    *backup.headers_mut() = request.headers().clone();
+    Some(backup)
+}
+
+fn classify(error: reqwest::Error) -> TransportError {
+    let kind = if error.is_connect() {
+        TransportErrorKind::Connect
+    } else if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Interrupted
+    };
+    TransportError::new(kind, error)
+}
+
+/// A uniform number in `[0, 1]` from the system RNG (0.5 if it fails: jitter is not security).
+fn jitter() -> f64 {
+    let mut byte = [0u8; 1];
+    if getrandom::fill(&mut byte).is_ok() {
+        f64::from(byte[0]) / 255.0
+    } else {
+        0.5
     }
 }
 
 /// `interval` ± 10 %, so a fleet started together does not download together.
 fn with_jitter(interval: Duration) -> Duration {
-    let mut byte = [0u8; 1];
-    let spread = if getrandom::fill(&mut byte).is_ok() {
-        f64::from(byte[0]) / 255.0
-    } else {
-        0.5
-    };
-    interval.mul_f64(0.9 + 0.2 * spread)
-}
-
-fn transport_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::Transport(Box::new(e))
+    interval.mul_f64(0.9 + 0.2 * jitter())
 }
 
 /// Seconds since the Unix epoch; a clock set before 1970 reads as 0 (and then fails the

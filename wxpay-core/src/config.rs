@@ -12,15 +12,23 @@ use zeroize::Zeroizing;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::client::{Client, RefreshPolicy, unix_now};
+use crate::client::{Client, RefreshPolicy, TransportPolicy, unix_now};
 use crate::crypto::CryptoBackend;
 use crate::error::ConfigError;
 use crate::keyring::{CertificateStore, KeyRing};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::protocol::DEFAULT_TIMESTAMP_TOLERANCE;
+use crate::retry::RetryPolicy;
 
 /// The official API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+/// The backup host, for [`ClientBuilder::backup_host_failover`].
+pub const BACKUP_BASE_URL: &str = "https://api2.wechatpay.cn";
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_MAX_RESPONSE_BODY: usize = 4 << 20;
 
 /// A setting and the name to blame when it is wrong: the builder method, or the environment
 /// variable it came from.
@@ -64,6 +72,11 @@ pub struct ClientBuilder {
     certificate_refresh_interval: Option<Duration>,
     unknown_serial_cooldown: Option<Duration>,
     certificate_store: Option<Arc<dyn CertificateStore>>,
+    retry: RetryPolicy,
+    backup_host_failover: bool,
+    max_response_body: Option<usize>,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
     http: Option<reqwest::Client>,
 }
 
@@ -177,6 +190,37 @@ impl ClientBuilder {
     /// built, written after every download. See [`DirectoryStore`](crate::DirectoryStore).
     pub fn certificate_store(mut self, store: impl CertificateStore) -> Self {
         self.certificate_store = Some(Arc::new(store));
+        self
+    }
+
+    /// How failed calls are retried; see [`RetryPolicy`] for the defaults and for which calls
+    /// are ever retried. `RetryPolicy::never()` turns retries off.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// When the official host cannot be reached at all, try the backup host
+    /// `api2.wechatpay.cn` (off by default; the User-Agent then says `failover`). Only for the
+    /// default base URL.
+    pub fn backup_host_failover(mut self, on: bool) -> Self {
+        self.backup_host_failover = on;
+        self
+    }
+
+    /// The largest answer body read into memory (default 4 MiB); a larger one is a
+    /// [`TransportErrorKind::TooLarge`](crate::TransportErrorKind) error, not an
+    /// out-of-memory.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = Some(bytes);
+        self
+    }
+
+    /// Time limits: to connect (default 5 s) and for a whole attempt (default 30 s). Ignored
+    /// with [`ClientBuilder::http_client`], whose own settings apply.
+    pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
+        self.connect_timeout = Some(connect);
+        self.request_timeout = Some(request);
         self
     }
 
@@ -338,12 +382,19 @@ impl ClientBuilder {
 
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder().build().map_err(|e| {
-                invalid(
-                    "http_client",
-                    &format!("cannot create the HTTP client: {e}"),
-                )
-            })?,
+            // Idle connections close before the platform's own ~8 s keep-alive ends, so a
+            // request never lands on a connection the platform is closing.
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .timeout(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT))
+                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                .build()
+                .map_err(|e| {
+                    invalid(
+                        "http_client",
+                        &format!("cannot create the HTTP client: {e}"),
+                    )
+                })?,
         };
 
         let refresh = RefreshPolicy {
@@ -362,11 +413,16 @@ impl ClientBuilder {
             KeyRing::new(platform_keys, stored_pems),
             apiv3_key,
             base_url,
-            user_agent(),
+            user_agent(self.backup_host_failover),
             self.timestamp_tolerance
                 .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs()),
             refresh,
             self.certificate_store,
+            TransportPolicy {
+                retry: self.retry,
+                failover: self.backup_host_failover,
+                max_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
+            },
             http,
         ))
     }
@@ -409,12 +465,14 @@ fn load_stored(
 }
 
 /// `wxpay-rust/<version> (<os>; <arch>)`: the platform asks every caller for a User-Agent.
-fn user_agent() -> HeaderValue {
+/// With failover on it says so, so the platform's logs show which clients may switch hosts.
+fn user_agent(failover: bool) -> HeaderValue {
     let text = format!(
-        "wxpay-rust/{} ({}; {})",
+        "wxpay-rust/{} ({}; {}{})",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::OS,
-        std::env::consts::ARCH
+        std::env::consts::ARCH,
+        if failover { "; failover" } else { "" }
     );
     HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static("wxpay-rust"))
 }

@@ -4,9 +4,10 @@ use http::{HeaderName, HeaderValue, Method};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::client::{Client, unix_now};
-use crate::endpoint::RequestWriter;
+use crate::client::Client;
+use crate::endpoint::{RequestParts, RequestWriter};
 use crate::error::{Error, RequestError};
+use crate::keys::PlatformKeys;
 use crate::protocol::Verified;
 
 /// A request built at run time from a path template such as
@@ -100,20 +101,26 @@ impl<'c> DynamicRequest<'c> {
         Ok(self.send_verified().await?.value)
     }
 
-    /// As [`DynamicRequest::send`], keeping status, `Request-ID` and headers.
-    pub async fn send_verified<T: DeserializeOwned>(self) -> Result<Verified<T>, Error> {
-        let client = self.client;
-        client.ready().await?;
-        let request = self.build()?;
-        client
-            .execute(request, |body| {
+    /// As [`DynamicRequest::send`], keeping status, `Request-ID` and headers. GET, PUT and
+    /// DELETE are retried by the client's policy; POST and PATCH only when the connection was
+    /// never made.
+    pub async fn send_verified<T: DeserializeOwned>(mut self) -> Result<Verified<T>, Error> {
+        let body = match self.body.take() {
+            Some(Err(error)) => return Err(RequestError::Body(error).into()),
+            Some(Ok(body)) => Some(body),
+            None => None,
+        };
+        let idempotent = matches!(self.method, Method::GET | Method::PUT | Method::DELETE);
+        let parts = |_: &PlatformKeys, now: i64| self.parts(body.as_deref(), now);
+        self.client
+            .call(&self.method, &self.template, idempotent, parts, |body| {
                 serde_json::from_slice(if body.is_empty() { b"null" } else { body })
             })
             .await
     }
 
-    fn build(self) -> Result<http::Request<Vec<u8>>, Error> {
-        let mut writer = RequestWriter::new(self.method, None, unix_now());
+    fn parts(&self, body: Option<&[u8]>, now: i64) -> Result<RequestParts, Error> {
+        let mut writer = RequestWriter::new(self.method.clone(), None, now);
         let mut used = vec![false; self.path_params.len()];
         let mut rest = self.template.as_str();
         while let Some(open) = rest.find('{') {
@@ -153,10 +160,10 @@ impl<'c> DynamicRequest<'c> {
             })?;
             writer.insert_header(name, value);
         }
-        if let Some(body) = self.body {
-            writer.json_bytes(body.map_err(RequestError::Body)?);
+        if let Some(body) = body {
+            writer.json_bytes(body.to_vec());
         }
-        self.client.sign_parts(writer.finish())
+        Ok(writer.finish())
     }
 }
 

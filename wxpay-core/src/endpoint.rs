@@ -22,6 +22,11 @@ pub trait Endpoint {
     /// The path template as documented, e.g. `/v3/marketing/favor/stocks/{stock_id}/pause`
     /// (for logs and tracing; the request path is written by [`Endpoint::write_request`]).
     const PATH_TEMPLATE: &'static str;
+    /// Whether sending the same request twice acts once, so a POST or PATCH may be retried
+    /// after a failure that left it unknown whether the platform received it. True for
+    /// endpoints that carry a caller-chosen request number (`out_trade_no`, `out_request_no`,
+    /// `out_refund_no`, …). GET, PUT and DELETE are retried regardless.
+    const IDEMPOTENT: bool = false;
 
     /// Writes the path, query, headers and body of this request.
     fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), Error>;

@@ -21,9 +21,9 @@ pub enum Error {
     /// The request could not be built from the endpoint's fields.
     #[error(transparent)]
     Request(#[from] RequestError),
-    /// The request did not reach the platform, or its answer did not come back.
-    #[error("transport error: {}", chain(.0.as_ref()))]
-    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The request did not reach the platform, or its answer did not come back whole.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     /// The platform answered with an error (`{code, message, detail}` and a non-2xx status).
     #[error(transparent)]
     Api(#[from] Box<ApiError>),
@@ -82,6 +82,58 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         next = cause.source();
     }
     out
+}
+
+/// What went wrong on the wire. [`TransportError::request_sent`] tells whether the platform
+/// may have acted on the request: only then can a retry of a non-idempotent call duplicate it.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}: {}", chain(.source.as_ref()))]
+#[non_exhaustive]
+pub struct TransportError {
+    /// What kind of failure.
+    pub kind: TransportErrorKind,
+    /// The underlying error (from the HTTP client).
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl TransportError {
+    pub(crate) fn new(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        TransportError {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// Whether the request may have reached the platform. `false` only when the connection
+    /// was never made (refused, DNS, connect timeout).
+    pub fn request_sent(&self) -> bool {
+        self.kind != TransportErrorKind::Connect
+    }
+}
+
+/// The kinds of [`TransportError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection was made: the request never left.
+    #[error("cannot connect")]
+    Connect,
+    /// The call took longer than the configured timeout.
+    #[error("timed out")]
+    Timeout,
+    /// The connection failed after the request may have been sent.
+    #[error("connection failed during the call")]
+    Interrupted,
+    /// The answer's body is larger than the configured limit.
+    #[error("the answer's body is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// A setting of the client, or a key given to it, is missing or wrong.

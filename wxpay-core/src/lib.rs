@@ -21,19 +21,21 @@ mod keyring;
 pub mod keys;
 mod pem;
 pub mod protocol;
+mod retry;
 
 pub use client::Client;
-pub use config::{ClientBuilder, DEFAULT_BASE_URL};
+pub use config::{BACKUP_BASE_URL, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::CryptoBackend;
 pub use dynamic::DynamicRequest;
 pub use endpoint::{Endpoint, RequestParts, RequestWriter};
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, RequestError,
-    VerificationError,
+    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, RequestError, TransportError,
+    TransportErrorKind, VerificationError,
 };
 pub use keyring::{CertificateStore, DirectoryStore, PlatformKeyStatus, StoredCertificate};
 pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 pub use protocol::Verified;
+pub use retry::RetryPolicy;
 
 /// What `#[endpoint]` expands to refers to; not part of the public API.
 #[doc(hidden)]
