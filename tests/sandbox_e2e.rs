@@ -322,7 +322,16 @@ async fn a_merchant_the_platform_does_not_know_gets_its_unsigned_sign_error() {
                 !e.signature_verified,
                 "the platform leaves its 401s unsigned"
             );
-            assert!(e.detail.is_some());
+            // Our side of the signature sits beside the platform's for diagnosis.
+            let ours = e.signed_request.as_ref().expect("what we signed");
+            assert_eq!(ours.method, "POST");
+            assert_eq!(ours.url, "/v3/marketing/favor/stocks/1/pause");
+            let shown = e.to_string();
+            assert!(
+                shown.contains("we signed: POST /v3/marketing/favor/stocks/1/pause"),
+                "{shown}"
+            );
+            assert!(shown.contains("platform signed: \"POST\""), "{shown}");
         }
         other => panic!("{other:?}"),
     }

@@ -14,7 +14,7 @@ use crate::config::{BACKUP_BASE_URL, ClientBuilder, DEFAULT_BASE_URL};
 use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
 use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
-use crate::error::{Error, TransportError, TransportErrorKind, VerificationError};
+use crate::error::{Error, SignedRequest, TransportError, TransportErrorKind, VerificationError};
 use crate::keyring::{CertificateStore, KeyRing, PlatformKeyStatus};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::protocol::{self, RequestContext, Signer, Verified};
@@ -334,17 +334,28 @@ impl Client {
             let started = std::time::Instant::now();
             let policy = &self.inner.transport.retry;
             let mut attempt = 0;
+            let mut signed;
             let response = loop {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
                 let keys = self.platform_keys();
                 let now = unix_now();
-                let request = protocol::sign_request(
-                    parts(&keys, now)?,
-                    &self.context(&keys),
-                    now,
-                    &protocol::nonce()?,
-                )?;
+                let (parts, nonce) = (parts(&keys, now)?, protocol::nonce()?);
+                signed = SignedRequest {
+                    method: parts.method.to_string(),
+                    url: parts.path_and_query.clone(),
+                    timestamp: now,
+                    sign_message_length: protocol::request_message(
+                        parts.method.as_str(),
+                        &parts.path_and_query,
+                        now,
+                        &nonce,
+                        &parts.body,
+                    )
+                    .len(),
+                    nonce: nonce.clone(),
+                };
+                let request = protocol::sign_request(parts, &self.context(&keys), now, &nonce)?;
                 let outcome = self.transport(request).await;
                 let delay = match &outcome {
                     Ok(response) => {
@@ -393,7 +404,12 @@ impl Client {
             let verification = self
                 .verify_signature(response.headers(), response.body())
                 .await;
-            let result = protocol::interpret_response(response, verification, decode);
+            let mut result = protocol::interpret_response(response, verification, decode);
+            if let Err(Error::Api(error)) = &mut result
+                && error.code == "SIGN_ERROR"
+            {
+                error.signed_request = Some(signed);
+            }
             tracing::debug!(
                 ok = result.is_ok(),
                 latency_ms = started.elapsed().as_millis() as u64,

@@ -311,6 +311,26 @@ pub struct ApiError {
     /// Whether the answer carried a valid platform signature (the platform leaves some, such as
     /// its 401s, unsigned).
     pub signature_verified: bool,
+    /// For `SIGN_ERROR`: what this client signed, to set beside the platform's
+    /// `detail.sign_information`.
+    pub signed_request: Option<SignedRequest>,
+}
+
+/// What a request's signature covered, without the body itself (it may hold personal data):
+/// enough to see which part differs from the platform's `sign_information`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedRequest {
+    /// The method signed.
+    pub method: String,
+    /// The path and query signed.
+    pub url: String,
+    /// The timestamp signed.
+    pub timestamp: i64,
+    /// The nonce signed.
+    pub nonce: String,
+    /// Length in bytes of the whole signed message.
+    pub sign_message_length: usize,
 }
 
 impl fmt::Display for ApiError {
@@ -322,6 +342,27 @@ impl fmt::Display for ApiError {
             self.code,
             self.message
         )?;
+        if let Some(ours) = &self.signed_request {
+            let theirs = self.detail.as_ref().and_then(|d| d.get("sign_information"));
+            let field = |name: &str| {
+                theirs
+                    .and_then(|t| t.get(name))
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "?".into())
+            };
+            write!(
+                f,
+                " [platform signed: {} {} ({} bytes); we signed: {} {} ({} bytes), timestamp {}, nonce {}]",
+                field("method"),
+                field("url"),
+                field("sign_message_length"),
+                ours.method,
+                ours.url,
+                ours.sign_message_length,
+                ours.timestamp,
+                ours.nonce
+            )?;
+        }
         if let Some(id) = &self.request_id {
             write!(f, " (Request-ID {id})")?;
         }

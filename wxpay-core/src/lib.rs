@@ -29,8 +29,8 @@ pub use crypto::CryptoBackend;
 pub use dynamic::DynamicRequest;
 pub use endpoint::{Endpoint, RequestParts, RequestWriter};
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, RequestError, TransportError,
-    TransportErrorKind, VerificationError,
+    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, RequestError, SignedRequest,
+    TransportError, TransportErrorKind, VerificationError,
 };
 pub use keyring::{CertificateStore, DirectoryStore, PlatformKeyStatus, StoredCertificate};
 pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};

@@ -368,5 +368,6 @@ fn api_error(
         detail,
         request_id,
         signature_verified,
+        signed_request: None,
     }
 }
