@@ -433,3 +433,57 @@ mod tests {
         assert_eq!(ranges, [3..5, 5..7, 8..12, 13..15, 15..16], "{all:?}");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Valid templates: segments of literal text or whole `<name>` placeholders, names unique.
+    fn valid_template() -> impl Strategy<Value = (String, Vec<String>)> {
+        proptest::collection::vec(("[a-z0-9][a-z0-9._~-]{0,8}", any::<bool>()), 1..6).prop_map(
+            |segments| {
+                let mut text = String::new();
+                let mut names = Vec::new();
+                for (i, (word, placeholder)) in segments.into_iter().enumerate() {
+                    text.push('/');
+                    if placeholder {
+                        let name = format!("p{i}");
+                        text.push_str(&format!("<{name}>"));
+                        names.push(name);
+                    } else {
+                        text.push_str(&word);
+                    }
+                }
+                (text, names)
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_parsed_without_panic(text in "\\PC{0,64}") {
+            let (_, errors) = parse(&text);
+            for error in errors {
+                prop_assert!(error.range.end <= text.len());
+                prop_assert!(text.is_char_boundary(error.range.start) && text.is_char_boundary(error.range.end));
+            }
+        }
+
+        #[test]
+        fn valid_templates_parse_cleanly_and_document_with_braces((text, names) in valid_template()) {
+            let (pieces, errors) = parse(&text);
+            prop_assert!(errors.is_empty(), "{text}: {errors:?}");
+            let placeholders: Vec<_> = pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Placeholder { name, .. } => Some(name.clone()),
+                    Piece::Literal(_) => None,
+                })
+                .collect();
+            prop_assert_eq!(placeholders, names);
+            prop_assert_eq!(documented(&pieces), text.replace('<', "{").replace('>', "}"));
+        }
+    }
+}
