@@ -5,11 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::client_for;
+use common::{client_for, merchant_builder};
 use wxpay::apis::marketing::favor::PauseStock;
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
 use wxpay::{
-    CertificateStore, Client, CryptoBackend, DirectoryStore, Error, PlatformKeyKind, RequestError,
+    CertificateStore, CryptoBackend, DirectoryStore, Error, PlatformKeyKind, RequestError,
     VerificationError,
 };
 use wxpay_sandbox::{KeyMode, Sandbox};
@@ -36,19 +36,7 @@ fn multiuse(sandbox: &Sandbox, n: &str) -> SendMultiuseCoupon {
 
 /// Only the merchant key and the APIv3 key: the platform certificates come by download.
 fn certificate_less_builder(sandbox: &Sandbox) -> wxpay::ClientBuilder {
-    let merchant = sandbox.merchant();
-    Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(
-            &merchant.merchant_serial,
-            merchant
-                .merchant_private_key_pem
-                .as_ref()
-                .expect("generated key")
-                .expose(),
-        )
-        .apiv3_key(merchant.apiv3_key.expose())
-        .base_url(sandbox.base_url())
+    merchant_builder(sandbox).apiv3_key(sandbox.merchant().apiv3_key.expose())
 }
 
 #[tokio::test]
@@ -95,22 +83,11 @@ async fn a_public_key_only_merchant_works_without_the_certificate_endpoint() {
     let merchant = sandbox.merchant();
     let client = client_for(&sandbox, CryptoBackend::default());
     // Even with the APIv3 key configured, the 404 of /v3/certificates is not an error.
-    let with_apiv3 = Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(
-            &merchant.merchant_serial,
-            merchant
-                .merchant_private_key_pem
-                .as_ref()
-                .expect("generated key")
-                .expose(),
-        )
+    let with_apiv3 = certificate_less_builder(&sandbox)
         .platform_public_key(
             merchant.public_key_id.as_deref().expect("id"),
             merchant.platform_public_key_pem.as_deref().expect("key"),
         )
-        .apiv3_key(merchant.apiv3_key.expose())
-        .base_url(sandbox.base_url())
         .build()
         .expect("client");
     with_apiv3
@@ -233,18 +210,13 @@ async fn two_merchants_in_one_process_do_not_see_each_others_keys() {
 
     // A's client pointed at B's platform: B's answers are signed by a key A does not trust,
     // and A's download (to look for it) is not trusted either.
-    let merchant = a.merchant();
-    let a_keys_at_b = Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(
-            &merchant.merchant_serial,
-            merchant
-                .merchant_private_key_pem
-                .as_ref()
-                .expect("generated key")
-                .expose(),
+    let a_keys_at_b = merchant_builder(&a)
+        .platform_certificate(
+            a.merchant()
+                .platform_certificate_pem
+                .as_deref()
+                .expect("cert"),
         )
-        .platform_certificate(merchant.platform_certificate_pem.as_deref().expect("cert"))
         .base_url(b.base_url())
         .build()
         .expect("client");
@@ -293,18 +265,8 @@ async fn an_unknown_serial_without_an_apiv3_key_is_reported_without_a_download()
         .start()
         .await
         .expect("other");
-    let merchant = sandbox.merchant();
     // Trusts the other platform's certificate only.
-    let client = Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(
-            &merchant.merchant_serial,
-            merchant
-                .merchant_private_key_pem
-                .as_ref()
-                .expect("generated key")
-                .expose(),
-        )
+    let client = merchant_builder(&sandbox)
         .platform_certificate(
             other
                 .merchant()
@@ -312,7 +274,6 @@ async fn an_unknown_serial_without_an_apiv3_key_is_reported_without_a_download()
                 .as_deref()
                 .expect("cert"),
         )
-        .base_url(sandbox.base_url())
         .unknown_serial_cooldown(Duration::from_secs(3600))
         .build()
         .expect("client");

@@ -1,24 +1,30 @@
 //! Shared helpers for the facade's integration tests.
 #![allow(dead_code)]
 
-use wxpay::{Client, CryptoBackend};
+use wxpay::{Client, ClientBuilder, CryptoBackend};
 use wxpay_sandbox::Sandbox;
 
-/// A client for the sandbox's merchant, configured as a real merchant would configure one.
-pub fn client_for(sandbox: &Sandbox, backend: CryptoBackend) -> Client {
+/// The sandbox merchant's number, API key and the sandbox's URL — no platform key yet.
+pub fn merchant_builder(sandbox: &Sandbox) -> ClientBuilder {
     let merchant = sandbox.merchant();
-    let mut builder = Client::builder()
+    Client::builder()
         .mchid(&merchant.mchid)
         .merchant_key(
             &merchant.merchant_serial,
             merchant
                 .merchant_private_key_pem
                 .as_ref()
-                .expect("generated key")
+                .expect("the sandbox generated the key")
                 .expose(),
         )
         .base_url(sandbox.base_url())
-        .crypto_backend(backend);
+}
+
+/// A client for the sandbox's merchant, configured as a real merchant would configure one:
+/// with the platform certificate and/or public key the sandbox hands out.
+pub fn client_for(sandbox: &Sandbox, backend: CryptoBackend) -> Client {
+    let merchant = sandbox.merchant();
+    let mut builder = merchant_builder(sandbox).crypto_backend(backend);
     if let Some(certificate) = &merchant.platform_certificate_pem {
         builder = builder.platform_certificate(certificate);
     }
