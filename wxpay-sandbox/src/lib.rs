@@ -47,6 +47,7 @@ mod clock;
 mod crypto;
 mod error;
 mod keys;
+mod rotation;
 mod routes;
 mod sandbox;
 mod settings;
