@@ -407,3 +407,54 @@ async fn the_control_endpoint_rotates_without_a_signature() {
     assert_not_signed(&reply);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_binary_rotates_periodically_and_says_so() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wxpay-sandbox"))
+        .args(["--rotate-every", "0.2", "--rotation-overlap", "0.05"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the binary");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut exports = Vec::new();
+    let mut rotated = Vec::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if let Some(serial) = line.strip_prefix("rotated: ") {
+                rotated.push(serial.to_owned());
+                if rotated.len() == 2 {
+                    break;
+                }
+            } else if line.starts_with("export ") {
+                exports.push(line);
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), read)
+        .await
+        .expect("two rotations are reported");
+    // Rotation implies the certificate mode: no public key is exported.
+    assert!(
+        exports
+            .iter()
+            .any(|l| l.starts_with("export WXPAY_PLATFORM_CERT="))
+    );
+    assert!(
+        !exports
+            .iter()
+            .any(|l| l.starts_with("export WXPAY_PLATFORM_PUBLIC_KEY"))
+    );
+    assert_ne!(rotated[0], rotated[1]);
+    for serial in &rotated {
+        assert_eq!(serial.len(), 40, "{serial}");
+        assert!(serial.starts_with('0'), "{serial}");
+        assert!(serial.bytes().all(|b| b.is_ascii_hexdigit()), "{serial}");
+    }
+    child.kill().await.expect("stop the binary");
+}
