@@ -101,7 +101,8 @@ impl SandboxBuilder {
     }
 
     /// The platform certificate (PEM) for the platform key; needs
-    /// [`platform_key_pem`](Self::platform_key_pem).
+    /// [`platform_key_pem`](Self::platform_key_pem). It is the initial one: certificates
+    /// made by [`Sandbox::rotate_platform_certificate`] have generated keys.
     pub fn platform_certificate_pem(mut self, pem: impl Into<String>) -> Self {
         self.platform_certificate_pem = Some(pem.into());
         self
