@@ -434,8 +434,8 @@ impl PlatformKeys {
     }
 
     fn ring(&self) -> RwLockReadGuard<'_, CertificateRing> {
-        // The ring is replaced whole under the write lock, so a panic elsewhere cannot
-        // leave it half-changed: poisoning is ignored.
+        // Nothing that holds the lock can panic halfway through a change (a rotation
+        // only retains, updates one expiry and pushes), so poisoning is ignored.
         self.certificates
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
