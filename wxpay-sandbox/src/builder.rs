@@ -101,7 +101,8 @@ impl SandboxBuilder {
     }
 
     /// The platform certificate (PEM) for the platform key; needs
-    /// [`platform_key_pem`](Self::platform_key_pem).
+    /// [`platform_key_pem`](Self::platform_key_pem). It is the initial one: certificates
+    /// made by [`Sandbox::rotate_platform_certificate`] have generated keys.
     pub fn platform_certificate_pem(mut self, pem: impl Into<String>) -> Self {
         self.platform_certificate_pem = Some(pem.into());
         self
@@ -268,7 +269,7 @@ impl SandboxBuilder {
             (true, None) => Some(random_public_key_id()),
         };
         let keys = PlatformKeys::new(key, certificate, public_key_id)?;
-        if keys.knows_serial(&merchant.serial) {
+        if keys.knows_serial(&merchant.serial, clock::monotonic()) {
             return Err(SandboxError::Config(format!(
                 "the merchant serial {} is also a platform key serial",
                 merchant.serial
@@ -337,13 +338,13 @@ impl SandboxBuilder {
             merchant_serial: merchant.serial.clone(),
             merchant_private_key_pem,
             merchant_certificate_pem,
-            platform_certificate_pem: keys.certificate().map(|c| c.pem.clone()),
-            platform_certificate_serial: keys.certificate().map(|c| c.serial.clone()),
+            platform_certificate_pem: keys.initial_certificate().map(|c| c.pem.clone()),
+            platform_certificate_serial: keys.initial_certificate().map(|c| c.serial.clone()),
             platform_public_key_pem: keys
                 .public_key_id()
                 .map(|_| keys.public_key_pem().to_owned()),
             public_key_id: keys.public_key_id().map(str::to_owned),
-            platform_serial: keys.response_serial().to_owned(),
+            platform_serial: keys.response_serial(clock::monotonic()),
             apiv3_key: apiv3_key.clone(),
         };
         Ok(Setup {

@@ -1,4 +1,5 @@
-//! The platform's clock and its way of writing times: RFC 3339 in Beijing time.
+//! The platform's clocks (wall time for timestamps, monotonic time for rotations) and
+//! its way of writing times: RFC 3339 in Beijing time.
 
 use time::macros::{format_description, offset};
 use time::{OffsetDateTime, UtcOffset};
@@ -9,6 +10,12 @@ pub(crate) const BEIJING: UtcOffset = offset!(+8);
 /// The current instant.
 pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
+}
+
+/// The current instant on the monotonic clock, which times certificate rotations.
+/// It is tokio's, so a test running with paused time can move it forward.
+pub(crate) fn monotonic() -> tokio::time::Instant {
+    tokio::time::Instant::now()
 }
 
 /// Seconds since the Unix epoch, as in `Wechatpay-Timestamp`.

@@ -10,12 +10,18 @@ use aws_lc_rs::rsa::{self, KeySize, OaepPrivateDecryptingKey, PrivateDecryptingK
 use aws_lc_rs::signature::{
     KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, UnparsedPublicKey,
 };
-use time::{Duration, OffsetDateTime};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::time::Instant;
 use x509_cert::der::pem::{self, LineEnding};
 use x509_cert::der::{Decode, Encode};
 use zeroize::Zeroizing;
 
+use crate::clock;
 use crate::crypto::{fill_random, oaep_sha1_decrypt, random_digits};
+use crate::rotation::{CertificateDownloads, CertificateRing};
 use crate::settings::Secret;
 use crate::{KeyMode, SandboxError};
 
@@ -140,8 +146,8 @@ impl RsaKey {
         // /v3/certificates must match what the certificate says.
         let now = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp())
             .map_err(|e| SandboxError::Crypto(format!("clock: {e}")))?;
-        params.not_before = now - Duration::days(1);
-        params.not_after = now + Duration::days(5 * 365);
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(5 * 365);
         let certificate = params
             .self_signed(&signer)
             .map_err(|e| SandboxError::Crypto(format!("certificate generation failed: {e}")))?;
@@ -313,14 +319,61 @@ impl MerchantKey {
     }
 }
 
-/// The platform's key: it signs every response and decrypts sensitive request fields.
-/// Clients know it by a certificate serial, a public key id, or both (the key mode).
-pub(crate) struct PlatformKeys {
+/// One platform RSA key, ready to sign responses and decrypt sensitive request fields.
+pub(crate) struct PlatformKey {
     key: RsaKey,
     decrypting: OaepPrivateDecryptingKey,
+}
+
+impl PlatformKey {
+    pub(crate) fn new(key: RsaKey) -> Result<Self, SandboxError> {
+        let decrypting = key.decrypting_key()?;
+        Ok(PlatformKey { key, decrypting })
+    }
+
+    /// SHA256withRSA, PKCS#1 v1.5.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Unspecified> {
+        self.key.sign(message)
+    }
+
+    /// Decrypts an RSA-OAEP (SHA-1) ciphertext made with this key's public half.
+    pub(crate) fn decrypt(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, Unspecified> {
+        oaep_sha1_decrypt(&self.decrypting, ciphertext)
+    }
+}
+
+/// Who signs an answer: a key and the serial (or public key id) announced with it in
+/// `Wechatpay-Serial`. Taken as one value so the two never disagree across a rotation.
+#[derive(Clone)]
+pub(crate) struct Signer {
+    key: Arc<PlatformKey>,
+    serial: String,
+}
+
+impl Signer {
+    pub(crate) fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Unspecified> {
+        self.key.sign(message)
+    }
+}
+
+/// The platform's keys: they sign every response and decrypt sensitive request fields.
+/// Clients know them by certificate serials, a public key id, or both (the key mode).
+///
+/// The key the platform starts with is the one the public key id names, for good.
+/// Certificates can be rotated at runtime (in `Certificate` mode only): see
+/// [`crate::rotation`] for the timeline.
+pub(crate) struct PlatformKeys {
+    original: Arc<PlatformKey>,
     public_key_pem: String,
-    certificate: Option<Certificate>,
+    initial_certificate: Option<Certificate>,
     public_key_id: Option<String>,
+    /// Locked briefly, never across an `.await`.
+    certificates: RwLock<CertificateRing>,
+    pub(crate) downloads: CertificateDownloads,
 }
 
 impl PlatformKeys {
@@ -343,27 +396,33 @@ impl PlatformKeys {
                 "the platform certificate does not belong to the platform private key".into(),
             ));
         }
-        let decrypting = key.decrypting_key()?;
         let public_key_pem = key.public_key_pem()?;
+        let original = Arc::new(PlatformKey::new(key)?);
+        let ring = match &certificate {
+            Some(cert) => CertificateRing::new(original.clone(), cert.clone()),
+            None => CertificateRing::default(),
+        };
         Ok(PlatformKeys {
-            key,
-            decrypting,
+            original,
             public_key_pem,
-            certificate,
+            initial_certificate: certificate,
             public_key_id,
+            certificates: RwLock::new(ring),
+            downloads: CertificateDownloads::default(),
         })
     }
 
     pub(crate) fn mode(&self) -> KeyMode {
-        match (&self.certificate, &self.public_key_id) {
+        match (&self.initial_certificate, &self.public_key_id) {
             (Some(_), Some(_)) => KeyMode::Both,
             (Some(_), None) => KeyMode::Certificate,
             _ => KeyMode::PublicKey,
         }
     }
 
-    pub(crate) fn certificate(&self) -> Option<&Certificate> {
-        self.certificate.as_ref()
+    /// The certificate the platform started with (it may have been rotated out since).
+    pub(crate) fn initial_certificate(&self) -> Option<&Certificate> {
+        self.initial_certificate.as_ref()
     }
 
     pub(crate) fn public_key_id(&self) -> Option<&str> {
@@ -374,33 +433,147 @@ impl PlatformKeys {
         &self.public_key_pem
     }
 
-    /// `Wechatpay-Serial` on responses: the public key id when there is one (it is
-    /// what the platform signs under once a merchant has a public key), else the
-    /// certificate serial.
-    pub(crate) fn response_serial(&self) -> &str {
-        match (&self.public_key_id, &self.certificate) {
-            (Some(id), _) => id,
-            (None, Some(cert)) => &cert.serial,
-            (None, None) => "",
+    fn ring(&self) -> RwLockReadGuard<'_, CertificateRing> {
+        // Nothing that holds the lock can panic halfway through a change (a rotation
+        // only retains, updates one expiry and pushes), so poisoning is ignored.
+        self.certificates
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The certificates listed at `now`, oldest first.
+    pub(crate) fn certificates(&self, now: Instant) -> Vec<Certificate> {
+        self.ring()
+            .listed(now)
+            .map(|e| e.certificate.clone())
+            .collect()
+    }
+
+    /// Who signs responses at `now`: the original key under the public key id when
+    /// there is one (it is what the platform signs under once a merchant has a public
+    /// key), else the current certificate.
+    pub(crate) fn response_signer(&self, now: Instant) -> Signer {
+        if let Some(id) = &self.public_key_id {
+            return Signer {
+                key: self.original.clone(),
+                serial: id.clone(),
+            };
+        }
+        match self.ring().signer(now) {
+            Some(entry) => Signer {
+                key: entry.key.clone(),
+                serial: entry.certificate.serial.clone(),
+            },
+            // `new` refuses a platform with neither a certificate nor a key id.
+            None => Signer {
+                key: self.original.clone(),
+                serial: String::new(),
+            },
         }
     }
 
-    /// Whether a request's `Wechatpay-Serial` names a key the platform has.
-    pub(crate) fn knows_serial(&self, serial: &str) -> bool {
-        self.public_key_id.as_deref() == Some(serial)
-            || self
-                .certificate
-                .as_ref()
-                .is_some_and(|c| same_serial(&c.serial, serial))
+    /// Who signs `/v3/certificates` at `now`: the oldest listed certificate (in
+    /// `Certificate` mode; with a public key id, the usual response signer), or, while
+    /// downloads are being forged, an unknown key under the newest serial.
+    pub(crate) fn download_signer(&self, now: Instant) -> Signer {
+        let (forged_serial, oldest) = {
+            let ring = self.ring();
+            (
+                ring.newest(now).map(|e| e.certificate.serial.clone()),
+                ring.oldest(now)
+                    .map(|e| (e.key.clone(), e.certificate.serial.clone())),
+            )
+        };
+        if let Some(forger) = self.downloads.forging_key() {
+            return Signer {
+                key: forger,
+                serial: forged_serial.unwrap_or_else(|| self.response_serial(now)),
+            };
+        }
+        match oldest {
+            Some((key, serial)) if self.public_key_id.is_none() => Signer { key, serial },
+            _ => self.response_signer(now),
+        }
     }
 
-    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Unspecified> {
-        self.key.sign(message)
+    /// `Wechatpay-Serial` on responses at `now`.
+    pub(crate) fn response_serial(&self, now: Instant) -> String {
+        self.response_signer(now).serial
     }
 
-    /// Decrypts an RSA-OAEP (SHA-1) ciphertext made with the platform public key.
-    pub(crate) fn decrypt(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, Unspecified> {
-        oaep_sha1_decrypt(&self.decrypting, ciphertext)
+    /// Whether a request's `Wechatpay-Serial` names a key the platform has at `now`.
+    pub(crate) fn knows_serial(&self, serial: &str, now: Instant) -> bool {
+        self.public_key_id.as_deref() == Some(serial) || self.ring().find(serial, now).is_some()
+    }
+
+    /// Decrypts an RSA-OAEP (SHA-1) ciphertext made with the public half of the key
+    /// that `serial` (a request's `Wechatpay-Serial`) names at `now`.
+    pub(crate) fn decrypt_for(
+        &self,
+        serial: &str,
+        ciphertext: &[u8],
+        now: Instant,
+    ) -> Result<Zeroizing<Vec<u8>>, Unspecified> {
+        if self.public_key_id.as_deref() == Some(serial) {
+            return self.original.decrypt(ciphertext);
+        }
+        let key = self
+            .ring()
+            .find(serial, now)
+            .map(|e| e.key.clone())
+            .ok_or(Unspecified)?;
+        key.decrypt(ciphertext)
+    }
+
+    /// Rotates to a freshly generated RSA-2048 key and certificate (see
+    /// [`crate::rotation`]); returns the new serial, which is never `avoid` (the
+    /// merchant's serial) nor a listed one. Slow (key generation): keep it off the
+    /// async workers.
+    pub(crate) fn rotate(&self, overlap: Duration, avoid: &str) -> Result<String, SandboxError> {
+        match self.mode() {
+            KeyMode::Certificate => {}
+            KeyMode::PublicKey => {
+                return Err(SandboxError::Config(
+                    "platform certificate rotation needs KeyMode::Certificate: this merchant \
+                     has no platform certificates (KeyMode::PublicKey)"
+                        .into(),
+                ));
+            }
+            KeyMode::Both => {
+                return Err(SandboxError::Config(
+                    "platform certificate rotation needs KeyMode::Certificate: in KeyMode::Both \
+                     responses are signed under the public key id, which stays bound to the \
+                     original key"
+                        .into(),
+                ));
+            }
+        }
+        let key = RsaKey::generate()?;
+        let mut serial = random_serial();
+        while same_serial(&serial, avoid) || self.ring().find(&serial, clock::monotonic()).is_some()
+        {
+            serial = random_serial();
+        }
+        let certificate =
+            key.self_signed_certificate(&serial, "WeChat Pay sandbox platform", "wxpay-sandbox")?;
+        let key = Arc::new(PlatformKey::new(key)?);
+        self.certificates
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .rotate(key, certificate, overlap, clock::monotonic())?;
+        tracing::info!(%serial, ?overlap, "platform certificate rotated");
+        Ok(serial)
+    }
+
+    /// Starts or stops forging `/v3/certificates` signatures with a freshly
+    /// generated key. Slow when starting (key generation).
+    pub(crate) fn forge_downloads(&self, on: bool) -> Result<(), SandboxError> {
+        let key = match on {
+            true => Some(Arc::new(PlatformKey::new(RsaKey::generate()?)?)),
+            false => None,
+        };
+        self.downloads.set_forging_key(key);
+        Ok(())
     }
 }
 

@@ -14,7 +14,12 @@
 //! - keeps favor stocks (create, query, start, pause, restart, issue coupons once per
 //!   `out_request_no`) and multiuse coupons in memory;
 //! - serves `/v3/certificates` encrypted with the APIv3 key, or 404 for a merchant that
-//!   only has the WeChat Pay public key ([`KeyMode`]).
+//!   only has the WeChat Pay public key ([`KeyMode`]);
+//! - rotates its platform certificate at runtime, as the platform does, with an overlap
+//!   during which old and new are both listed
+//!   ([`Sandbox::rotate_platform_certificate`], also `POST /sandbox/platform/rotate`
+//!   and the binary's `--rotate-every`), and has hooks to make certificate downloads
+//!   fail or come forged, for testing a client's refresh.
 //!
 //! It deliberately shares no code with `wxpay-core`: it is an independent
 //! implementation of the platform side, so the SDK is never tested only against itself.
@@ -47,6 +52,7 @@ mod clock;
 mod crypto;
 mod error;
 mod keys;
+mod rotation;
 mod routes;
 mod sandbox;
 mod settings;
@@ -70,13 +76,15 @@ pub const SANDBOX_OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum KeyMode {
     /// Platform certificates only (older merchants): responses carry the certificate
-    /// serial; `/v3/certificates` serves the certificate.
+    /// serial; `/v3/certificates` serves the certificates. The only mode that can
+    /// rotate them ([`Sandbox::rotate_platform_certificate`]).
     Certificate,
     /// The WeChat Pay public key only (merchants created since late 2024): responses
     /// carry the `PUB_KEY_ID_…`; `/v3/certificates` answers 404.
     PublicKey,
     /// Both, as during a migration: responses carry the public key id, certificates
-    /// are still served, and requests may name either.
+    /// are still served, and requests may name either. The public key id is bound to
+    /// the one platform key, so this mode does not rotate certificates.
     #[default]
     Both,
 }

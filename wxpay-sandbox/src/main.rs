@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use wxpay_sandbox::{KeyMode, Sandbox, SandboxBuilder, SandboxError};
 
@@ -37,10 +38,21 @@ Options:
   --apiv3-key KEY            APIv3 key, 32 bytes
   --stock ID                 a running favor stock with this id (repeatable)
   --multiuse-stock ID        an active multiuse stock with this id (repeatable)
+  --rotate-every SECS        rotate the platform certificate every SECS seconds
+                             (fractions allowed); needs certificate key mode, which
+                             it implies when --key-mode is not given
+  --rotation-overlap SECS    how long responses stay signed with the previous
+                             certificate after a rotation; it stays listed twice as
+                             long [default: a quarter of --rotate-every]
   -h, --help                 print this help
 
 Output: `listening on http://IP:PORT`, then `stock: ID` and `multiuse-stock: ID`
-lines, then the `export` lines.";
+lines, then the `export` lines; with --rotate-every, a `rotated: SERIAL` line per
+rotation.
+
+Control endpoint (loopback test tool, outside the platform API: no signature asked,
+answer not signed): `POST /sandbox/platform/rotate` with `{\"overlap_ms\": N}`
+rotates the platform certificate and answers `{\"serial\": \"…\"}`.";
 
 /// The options as given on the command line.
 #[derive(Debug, Default)]
@@ -57,6 +69,18 @@ struct Options {
     apiv3_key: Option<String>,
     stocks: Vec<String>,
     multiuse_stocks: Vec<String>,
+    rotate_every: Option<Duration>,
+    rotation_overlap: Option<Duration>,
+}
+
+/// A period given in (possibly fractional) seconds; it must be positive.
+fn parse_seconds(flag: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{flag} {value:?} is not a positive number of seconds"))
 }
 
 enum Command {
@@ -104,6 +128,8 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
             "--apiv3-key",
             "--stock",
             "--multiuse-stock",
+            "--rotate-every",
+            "--rotation-overlap",
         ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown option {flag}"));
@@ -150,6 +176,14 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
             }
             "--apiv3-key" => set_once(&mut options.apiv3_key, &flag, value)?,
             "--stock" => options.stocks.push(value),
+            "--rotate-every" => {
+                let period = parse_seconds(&flag, &value)?;
+                set_once(&mut options.rotate_every, &flag, period)?;
+            }
+            "--rotation-overlap" => {
+                let overlap = parse_seconds(&flag, &value)?;
+                set_once(&mut options.rotation_overlap, &flag, overlap)?;
+            }
             _ => options.multiuse_stocks.push(value),
         }
     }
@@ -158,6 +192,14 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
     }
     if options.merchant_public_key.is_some() && options.merchant_serial.is_none() {
         return Err("--merchant-public-key needs --merchant-serial".into());
+    }
+    if options.rotation_overlap.is_some() && options.rotate_every.is_none() {
+        return Err("--rotation-overlap needs --rotate-every".into());
+    }
+    if options.rotate_every.is_some()
+        && matches!(options.key_mode, Some(KeyMode::PublicKey | KeyMode::Both))
+    {
+        return Err("--rotate-every needs --key-mode certificate".into());
     }
     if options.platform_cert.is_some() && options.platform_key.is_none() {
         return Err("--platform-cert needs --platform-key (the sandbox signs with it)".into());
@@ -169,7 +211,22 @@ fn read(path: &Path, what: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
 }
 
+/// Rotate the platform certificate every `period`, with this overlap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rotation {
+    period: Duration,
+    overlap: Duration,
+}
+
 impl Options {
+    /// The periodic rotation asked for, if any.
+    fn rotation(&self) -> Option<Rotation> {
+        self.rotate_every.map(|period| Rotation {
+            period,
+            overlap: self.rotation_overlap.unwrap_or(period / 4),
+        })
+    }
+
     fn into_builder(self) -> Result<SandboxBuilder, String> {
         let mut builder = Sandbox::builder();
         if let Some(addr) = self.listen {
@@ -196,8 +253,11 @@ impl Options {
         if let Some(id) = self.public_key_id {
             builder = builder.public_key_id(id);
         }
-        if let Some(mode) = self.key_mode {
-            builder = builder.key_mode(mode);
+        match (self.key_mode, self.rotate_every) {
+            (Some(mode), _) => builder = builder.key_mode(mode),
+            // Rotation is of certificates: it implies the certificate mode.
+            (None, Some(_)) => builder = builder.key_mode(KeyMode::Certificate),
+            (None, None) => {}
         }
         if let Some(key) = self.apiv3_key {
             builder = builder.apiv3_key(key);
@@ -275,7 +335,28 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-async fn serve(builder: SandboxBuilder) -> ExitCode {
+/// Rotates every `rotation.period`, printing `rotated: SERIAL`, until stopped.
+async fn rotate_periodically(sandbox: &Sandbox, rotation: Rotation) {
+    let mut ticks = tokio::time::interval_at(
+        tokio::time::Instant::now() + rotation.period,
+        rotation.period,
+    );
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        // Key generation is slow; block_in_place keeps the other workers serving.
+        match tokio::task::block_in_place(|| sandbox.rotate_platform_certificate(rotation.overlap))
+        {
+            Ok(serial) => {
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(stdout, "rotated: {serial}").and_then(|()| stdout.flush());
+            }
+            Err(error) => eprintln!("wxpay-sandbox: rotation failed: {error}"),
+        }
+    }
+}
+
+async fn serve(builder: SandboxBuilder, rotation: Option<Rotation>) -> ExitCode {
     let sandbox = match builder.start().await {
         Ok(sandbox) => sandbox,
         Err(error @ (SandboxError::Config(_) | SandboxError::Key(_))) => {
@@ -313,7 +394,15 @@ async fn serve(builder: SandboxBuilder) -> ExitCode {
         eprintln!("wxpay-sandbox: cannot write to stdout: {error}");
     }
     drop(stdout);
-    wait_for_stop().await;
+    match rotation {
+        Some(rotation) => {
+            tokio::select! {
+                () = wait_for_stop() => {}
+                () = rotate_periodically(&sandbox, rotation) => {}
+            }
+        }
+        None => wait_for_stop().await,
+    }
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     ExitCode::SUCCESS
@@ -331,6 +420,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let rotation = options.rotation();
     let builder = match options.into_builder() {
         Ok(builder) => builder,
         Err(message) => {
@@ -348,7 +438,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(builder))
+    runtime.block_on(serve(builder, rotation))
 }
 
 #[cfg(test)]
@@ -406,6 +496,41 @@ mod tests {
                 "1",
             ],
             &["--stock="],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn parses_rotation() {
+        let Ok(Command::Serve(options)) = parse(&["--rotate-every", "2"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            options.rotation(),
+            Some(Rotation {
+                period: Duration::from_secs(2),
+                overlap: Duration::from_millis(500),
+            })
+        );
+        let Ok(Command::Serve(options)) =
+            parse(&["--rotate-every=0.5", "--rotation-overlap", "0.1"])
+        else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            options.rotation(),
+            Some(Rotation {
+                period: Duration::from_millis(500),
+                overlap: Duration::from_millis(100),
+            })
+        );
+        for bad in [
+            &["--rotate-every", "0"][..],
+            &["--rotate-every", "-1"],
+            &["--rotate-every", "soon"],
+            &["--rotation-overlap", "1"],
+            &["--rotate-every", "1", "--key-mode", "both"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

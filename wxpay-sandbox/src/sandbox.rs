@@ -12,7 +12,8 @@ use tokio::task::JoinHandle;
 
 use crate::builder::{SandboxBuilder, Setup};
 use crate::settings::MerchantSettings;
-use crate::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SandboxError, routes};
+use crate::state::Platform;
+use crate::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SandboxError, clock, routes};
 
 /// A WeChat Pay platform stand-in serving on loopback.
 ///
@@ -41,6 +42,7 @@ pub struct Sandbox {
     base_url: String,
     local_addr: SocketAddr,
     key_mode: KeyMode,
+    platform: Arc<Platform>,
     merchant: MerchantSettings,
     favor_stock_ids: Vec<String>,
     multiuse_stock_ids: Vec<String>,
@@ -69,7 +71,7 @@ impl Sandbox {
         let local_addr = listener.local_addr()?;
         let platform = Arc::new(setup.platform);
         let key_mode = platform.key_mode();
-        let app = routes::router(platform);
+        let app = routes::router(platform.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -88,6 +90,7 @@ impl Sandbox {
             base_url: format!("http://{local_addr}"),
             local_addr,
             key_mode,
+            platform,
             merchant: setup.settings,
             favor_stock_ids: setup.favor_stock_ids,
             multiuse_stock_ids: setup.multiuse_stock_ids,
@@ -143,6 +146,100 @@ impl Sandbox {
         env.push(("WXPAY_APPID".to_owned(), SANDBOX_APPID.to_owned()));
         env.push(("WXPAY_OPENID".to_owned(), SANDBOX_OPENID.to_owned()));
         Ok(env)
+    }
+
+    /// Rotates the platform certificate, as the real platform does from time to time:
+    /// generates a new RSA-2048 key and certificate (a new 40-hex-digit serial starting
+    /// with `0`) and returns its serial.
+    ///
+    /// - The new certificate is listed by `GET /v3/certificates` at once.
+    /// - Responses stay signed with the previous key (its serial in `Wechatpay-Serial`)
+    ///   until `overlap` has passed; after that every response except
+    ///   `/v3/certificates` is signed with the new key.
+    /// - `/v3/certificates` is always signed with the oldest certificate still listed,
+    ///   so a client that knows the old one can verify the download that teaches it
+    ///   the new one.
+    /// - The previous certificate stays listed, and accepted as a request's
+    ///   `Wechatpay-Serial` (for encrypted fields), until `2 × overlap` after the
+    ///   rotation; then it expires: it leaves the list and its serial gets `400`.
+    ///
+    /// Rotations may overlap (rotate again before the previous one is over); each
+    /// follows the same rules. Times are measured on tokio's clock
+    /// ([`tokio::time::Instant`]), so a test with paused time can advance through
+    /// them. Generating the key takes a moment and blocks the calling thread.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wxpay_sandbox::{KeyMode, Sandbox};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxpay_sandbox::SandboxError> {
+    /// let sandbox = Sandbox::builder().key_mode(KeyMode::Certificate).start().await?;
+    /// let old = sandbox.response_serial();
+    /// let new = sandbox.rotate_platform_certificate(Duration::from_secs(60))?;
+    /// assert_eq!(sandbox.platform_certificates(), [old.clone(), new]);
+    /// assert_eq!(sandbox.response_serial(), old, "still within the overlap");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SandboxError::Config`] unless the key mode is [`KeyMode::Certificate`]: a
+    /// public-key-only merchant has no certificates, and in [`KeyMode::Both`]
+    /// responses are signed under the public key id, which stays bound to the
+    /// original key. Also for an overlap too long to add to the clock.
+    pub fn rotate_platform_certificate(
+        &self,
+        overlap: std::time::Duration,
+    ) -> Result<String, SandboxError> {
+        self.platform
+            .keys
+            .rotate(overlap, &self.platform.merchant.serial)
+    }
+
+    /// The serials `GET /v3/certificates` lists now, oldest first (empty in
+    /// [`KeyMode::PublicKey`]).
+    pub fn platform_certificates(&self) -> Vec<String> {
+        self.platform
+            .keys
+            .certificates(clock::monotonic())
+            .into_iter()
+            .map(|c| c.serial)
+            .collect()
+    }
+
+    /// The `Wechatpay-Serial` responses are signed under now (other than
+    /// `/v3/certificates`, which the oldest listed certificate signs): a certificate
+    /// serial in [`KeyMode::Certificate`], the public key id otherwise.
+    pub fn response_serial(&self) -> String {
+        self.platform.keys.response_serial(clock::monotonic())
+    }
+
+    /// A test hook: while `fail` is true, `GET /v3/certificates` answers a signed
+    /// `500 SYSTEM_ERROR`.
+    pub fn fail_certificate_downloads(&self, fail: bool) {
+        self.platform.keys.downloads.set_fail(fail);
+    }
+
+    /// A test hook: while `on` is true, the `GET /v3/certificates` answer is signed
+    /// by a freshly generated key (unknown to every client) under the serial of the
+    /// newest listed certificate: a forged download, which a client must refuse.
+    /// Turning it on generates that key, which takes a moment.
+    ///
+    /// # Panics
+    /// If RSA key generation fails, which only a broken machine does.
+    pub fn sign_certificate_downloads_with_unknown_key(&self, on: bool) {
+        #[allow(clippy::expect_used)]
+        self.platform
+            .keys
+            .forge_downloads(on)
+            .expect("RSA-2048 key generation failed");
+    }
+
+    /// How many `GET /v3/certificates` requests have passed authentication (including
+    /// those a test hook made fail or forged).
+    pub fn certificate_downloads(&self) -> u64 {
+        self.platform.keys.downloads.count()
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits until

@@ -55,6 +55,14 @@ impl From<&str> for Secret {
 /// Which platform fields are present follows the [`KeyMode`](crate::KeyMode):
 /// certificate fields in `Certificate` and `Both` modes, public key fields in
 /// `PublicKey` and `Both` modes.
+///
+/// These are the settings at start. The platform certificate fields describe the
+/// certificate the sandbox started with; after
+/// [`Sandbox::rotate_platform_certificate`](crate::Sandbox::rotate_platform_certificate)
+/// the current list is what `GET /v3/certificates` serves (and
+/// [`Sandbox::platform_certificates`](crate::Sandbox::platform_certificates) names),
+/// and the serial responses carry is
+/// [`Sandbox::response_serial`](crate::Sandbox::response_serial).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct MerchantSettings {
@@ -66,16 +74,19 @@ pub struct MerchantSettings {
     pub merchant_private_key_pem: Option<Secret>,
     /// The merchant certificate PEM, when there is one (generated, or given to the builder).
     pub merchant_certificate_pem: Option<String>,
-    /// The platform certificate PEM (`Certificate` and `Both` modes).
+    /// The platform certificate PEM the sandbox started with (`Certificate` and `Both`
+    /// modes): a client that trusts it can verify the first `/v3/certificates`
+    /// download, and every later one through the rotation overlap.
     pub platform_certificate_pem: Option<String>,
-    /// The platform certificate's serial (`Certificate` and `Both` modes).
+    /// That initial platform certificate's serial (`Certificate` and `Both` modes).
     pub platform_certificate_serial: Option<String>,
     /// The WeChat Pay public key as an SPKI PEM (`PublicKey` and `Both` modes).
     pub platform_public_key_pem: Option<String>,
     /// The `PUB_KEY_ID_…` naming that public key (`PublicKey` and `Both` modes).
     pub public_key_id: Option<String>,
-    /// The value the platform puts in `Wechatpay-Serial` on its responses: the
-    /// certificate serial in `Certificate` mode, the public key id otherwise.
+    /// The value the platform puts in `Wechatpay-Serial` on its responses at start:
+    /// the initial certificate serial in `Certificate` mode (it changes once a rotation's
+    /// overlap has passed), the public key id otherwise (it never changes).
     pub platform_serial: String,
     /// The 32-byte APIv3 key.
     pub apiv3_key: Secret,

@@ -7,7 +7,9 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::clock;
 use crate::crypto::{random_alphanumeric, random_hex};
+use crate::keys::Signer;
 use crate::state::Platform;
 
 pub(crate) const WECHATPAY_TIMESTAMP: HeaderName = HeaderName::from_static("wechatpay-timestamp");
@@ -32,23 +34,33 @@ pub(crate) fn response_sign_message(timestamp: &str, nonce: &str, body: &[u8]) -
     message
 }
 
-/// Adds the four `Wechatpay-*` headers for `body`, signed now with the platform key.
+/// Adds the four `Wechatpay-*` headers for `body`, signed now with the key that signs
+/// the platform's responses at this moment.
 pub(crate) fn sign_response(
     platform: &Platform,
     headers: &mut HeaderMap,
     body: &[u8],
     now_unix: i64,
 ) -> Result<(), Unspecified> {
+    let signer = platform.keys.response_signer(clock::monotonic());
+    sign_response_as(&signer, headers, body, now_unix)
+}
+
+/// Adds the four `Wechatpay-*` headers for `body`, signed by `signer`.
+pub(crate) fn sign_response_as(
+    signer: &Signer,
+    headers: &mut HeaderMap,
+    body: &[u8],
+    now_unix: i64,
+) -> Result<(), Unspecified> {
     let timestamp = now_unix.to_string();
     let nonce = random_alphanumeric(32);
-    let signature = platform
-        .keys
-        .sign(&response_sign_message(&timestamp, &nonce, body))?;
+    let signature = signer.sign(&response_sign_message(&timestamp, &nonce, body))?;
     let value = |text: &str| HeaderValue::from_str(text).map_err(|_| Unspecified);
     headers.insert(WECHATPAY_TIMESTAMP, value(&timestamp)?);
     headers.insert(WECHATPAY_NONCE, value(&nonce)?);
     headers.insert(WECHATPAY_SIGNATURE, value(&STANDARD.encode(signature))?);
-    headers.insert(WECHATPAY_SERIAL, value(platform.keys.response_serial())?);
+    headers.insert(WECHATPAY_SERIAL, value(signer.serial())?);
     Ok(())
 }
 

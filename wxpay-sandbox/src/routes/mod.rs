@@ -3,6 +3,7 @@
 //! small extractors the endpoint modules share.
 
 mod certificates;
+mod control;
 mod favor;
 mod multiuse;
 
@@ -24,8 +25,14 @@ use serde_json::Value;
 use crate::auth;
 use crate::clock;
 use crate::error::ApiError;
-use crate::signing::{REQUEST_ID, WECHATPAY_SERIAL, new_request_id, sign_response};
+use crate::signing::{
+    REQUEST_ID, WECHATPAY_SERIAL, new_request_id, sign_response, sign_response_as,
+};
 use crate::state::Platform;
+
+/// The path of the certificate download, whose answers are signed by the oldest
+/// listed certificate.
+const CERTIFICATES_PATH: &str = "/v3/certificates";
 
 /// Request bodies larger than this are refused; nothing the sandbox serves comes close.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -33,7 +40,7 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 /// The whole platform as an axum router.
 pub(crate) fn router(platform: Arc<Platform>) -> Router {
     Router::new()
-        .route("/v3/certificates", get(certificates::list))
+        .route(CERTIFICATES_PATH, get(certificates::list))
         .route(
             "/v3/marketing/favor/coupon-stocks",
             post(favor::create_stock),
@@ -62,6 +69,7 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
             "/v3/multiuse/users/{openid}/coupons",
             post(multiuse::send_coupon),
         )
+        .route(control::ROTATE_PATH, post(control::rotate))
         .fallback(no_such_api)
         .method_not_allowed_fallback(no_such_api)
         .layer(middleware::from_fn_with_state(platform.clone(), gate))
@@ -79,8 +87,15 @@ async fn no_such_api(request: Request) -> ApiError {
 
 /// What every request goes through. The body is read once here, so the signature is
 /// checked over exactly the bytes received, then handed on to the endpoint.
+///
+/// The sandbox's own control endpoints (`/sandbox/…`) are not the platform's API: they
+/// pass without a merchant signature and their answers are not signed.
 async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with(control::PREFIX) {
+        return next.run(request).await;
+    }
     let request_id = new_request_id();
+    let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let url = request.uri().path_and_query().map_or_else(
         || request.uri().path().to_owned(),
@@ -93,12 +108,12 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
             let error = ApiError::param(format!(
                 "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
             ));
-            return finish(&platform, error.into_response(), request_id).await;
+            return finish(&platform, error.into_response(), request_id, &path).await;
         }
     };
     if !parts.headers.contains_key(USER_AGENT) {
         let error = ApiError::param("User-Agent header is required");
-        return finish(&platform, error.into_response(), request_id).await;
+        return finish(&platform, error.into_response(), request_id, &path).await;
     }
     let now = clock::unix_seconds(clock::now());
     if let Err(rejection) =
@@ -112,22 +127,27 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
     if let Some(serial) = parts.headers.get(WECHATPAY_SERIAL) {
         let known = serial
             .to_str()
-            .is_ok_and(|serial| platform.keys.knows_serial(serial));
+            .is_ok_and(|serial| platform.keys.knows_serial(serial, clock::monotonic()));
         if !known {
             let error = ApiError::param(format!(
                 "Wechatpay-Serial {} unknown: it names no platform certificate or public key of this merchant",
                 String::from_utf8_lossy(serial.as_bytes())
             ));
-            return finish(&platform, error.into_response(), request_id).await;
+            return finish(&platform, error.into_response(), request_id, &path).await;
         }
     }
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     tracing::debug!(%method, %url, status = %response.status(), "answered");
-    finish(&platform, response, request_id).await
+    finish(&platform, response, request_id, &path).await
 }
 
-/// Signs a response and adds its `Request-ID`.
-async fn finish(platform: &Platform, response: Response, request_id: HeaderValue) -> Response {
+/// Signs the response to a request for `path` and adds its `Request-ID`.
+async fn finish(
+    platform: &Platform,
+    response: Response,
+    request_id: HeaderValue,
+    path: &str,
+) -> Response {
     let (mut parts, body) = response.into_parts();
     let body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => body,
@@ -140,7 +160,13 @@ async fn finish(platform: &Platform, response: Response, request_id: HeaderValue
         }
     };
     let now = clock::unix_seconds(clock::now());
-    if sign_response(platform, &mut parts.headers, &body, now).is_err() {
+    let signed = if path == CERTIFICATES_PATH {
+        let signer = platform.keys.download_signer(clock::monotonic());
+        sign_response_as(&signer, &mut parts.headers, &body, now)
+    } else {
+        sign_response(platform, &mut parts.headers, &body, now)
+    };
+    if signed.is_err() {
         tracing::error!("signing a response failed");
         let mut response = ApiError::system("signing the response failed").into_response();
         response.headers_mut().insert(REQUEST_ID, request_id);

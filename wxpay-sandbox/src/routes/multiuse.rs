@@ -13,6 +13,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::{PathParam, json_body, json_ok};
+use crate::clock;
 use crate::error::ApiError;
 use crate::signing::WECHATPAY_SERIAL;
 use crate::state::Platform;
@@ -32,6 +33,7 @@ struct SendMultiuseBody {
 /// Decrypts one sensitive field. The plaintext is wiped on drop and never logged.
 fn decrypt_field(
     platform: &Platform,
+    serial: &str,
     field: &str,
     ciphertext: &str,
 ) -> Result<Zeroizing<String>, ApiError> {
@@ -41,7 +43,10 @@ fn decrypt_field(
         ))
     };
     let bytes = STANDARD.decode(ciphertext).map_err(|_| bad())?;
-    let plaintext = platform.keys.decrypt(&bytes).map_err(|_| bad())?;
+    let plaintext = platform
+        .keys
+        .decrypt_for(serial, &bytes, clock::monotonic())
+        .map_err(|_| bad())?;
     let text = std::str::from_utf8(&plaintext).map_err(|_| bad())?;
     if text.trim().is_empty() {
         return Err(ApiError::param(format!(
@@ -59,11 +64,14 @@ pub(super) async fn send_coupon(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     // The gate has already refused unknown serials; here the header must be present.
-    if !headers.contains_key(WECHATPAY_SERIAL) {
+    let Some(serial) = headers
+        .get(WECHATPAY_SERIAL)
+        .and_then(|serial| serial.to_str().ok())
+    else {
         return Err(ApiError::param(
             "Wechatpay-Serial header is required: user_name and id_card_number are encrypted",
         ));
-    }
+    };
     let body: SendMultiuseBody = json_body(&body)?;
     for (field, value) in [
         ("stock_id", &body.stock_id),
@@ -83,8 +91,8 @@ pub(super) async fn send_coupon(
     if body.amount == Some(0) {
         return Err(ApiError::param("amount must be positive"));
     }
-    let user_name = decrypt_field(&platform, "user_name", &body.user_name)?;
-    let id_card_number = decrypt_field(&platform, "id_card_number", &body.id_card_number)?;
+    let user_name = decrypt_field(&platform, serial, "user_name", &body.user_name)?;
+    let id_card_number = decrypt_field(&platform, serial, "id_card_number", &body.id_card_number)?;
     // The sandbox only checks that the identity decrypts; it keeps none of it.
     drop((user_name, id_card_number));
     let coupon_id =
