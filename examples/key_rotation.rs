@@ -75,7 +75,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
                 n += 1;
                 // Alternate a verified read with a call whose fields are encrypted with the
                 // platform key the client currently trusts.
-                let result = if n % 2 == 0 {
+                let result = if n.is_multiple_of(2) {
                     client
                         .send(QueryStock {
                             stock_id: sandbox.favor_stock_ids()[0].clone(),
