@@ -193,3 +193,48 @@ async fn the_cooldown_stops_a_flood_of_unknown_serials_from_downloading_again() 
     }
     assert_eq!(client.platform_key_status().downloads, 1);
 }
+
+#[tokio::test]
+async fn the_background_refresh_learns_a_new_certificate_before_it_signs_anything() {
+    let sandbox = certificate_sandbox().await;
+    let merchant = sandbox.merchant();
+    let client = Client::builder()
+        .mchid(&merchant.mchid)
+        .merchant_key(
+            &merchant.merchant_serial,
+            merchant
+                .merchant_private_key_pem
+                .as_ref()
+                .expect("generated key")
+                .expose(),
+        )
+        .platform_certificate(
+            merchant
+                .platform_certificate_pem
+                .as_deref()
+                .expect("certificate mode"),
+        )
+        .apiv3_key(merchant.apiv3_key.expose())
+        .base_url(sandbox.base_url())
+        .certificate_refresh_interval(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    // The first call starts the refresher in this runtime.
+    client.send(query(&sandbox)).await.expect("call");
+    let new_serial = sandbox
+        .rotate_platform_certificate(Duration::from_secs(3600))
+        .expect("rotate");
+    // Still signed with the old key: nothing but the background refresh can teach the new one.
+    for _ in 0..50 {
+        if client.platform_keys().get(&new_serial).is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        client.platform_keys().get(&new_serial).is_some(),
+        "{:?}",
+        client.platform_key_status()
+    );
+    assert!(client.platform_key_status().downloads >= 1);
+}
