@@ -103,3 +103,16 @@ fn a_get_sends_its_fields_in_the_query_and_an_empty_body() {
     assert!(request.body().is_empty());
     assert!(request.headers().get("content-type").is_none());
 }
+
+#[test]
+fn endpoints_with_a_request_number_are_declared_idempotent_and_others_are_not() {
+    use wxpay::apis::marketing::favor::{CreateStock, SendCoupon};
+    use wxpay::apis::multiuse::SendMultiuseCoupon;
+    const {
+        assert!(<CreateStock as Endpoint>::IDEMPOTENT);
+        assert!(<SendCoupon as Endpoint>::IDEMPOTENT);
+        assert!(<SendMultiuseCoupon as Endpoint>::IDEMPOTENT);
+        // Pausing twice is an error the second time: not safe to repeat blindly.
+        assert!(!<PauseStock as Endpoint>::IDEMPOTENT);
+    }
+}

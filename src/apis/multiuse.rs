@@ -36,7 +36,7 @@ platform_enum! {
 ///
 /// The same `out_request_no` sends once however often it is sent.
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html)
-#[endpoint(POST "/v3/multiuse/users/<openid>/coupons" -> SendMultiuseCouponResponse)]
+#[endpoint(POST "/v3/multiuse/users/<openid>/coupons" -> SendMultiuseCouponResponse, idempotent)]
 #[derive(Clone)]
 pub struct SendMultiuseCoupon {
     /// The user's OpenID under `appid`.

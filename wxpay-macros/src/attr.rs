@@ -49,6 +49,9 @@ pub(crate) struct Args {
     pub response: Option<Type>,
     /// The runtime's path, `::wxpay` unless `crate = "..."` says otherwise.
     pub krate: TokenStream,
+    /// `idempotent`: sending the request twice acts once (it carries a caller-chosen request
+    /// number), so the client may retry it after an unclear failure.
+    pub idempotent: bool,
 }
 
 /// Parses the arguments. Misspelt names are reported in `errors` and parsing goes on; a
@@ -100,6 +103,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
     }
 
     let mut krate: Option<TokenStream> = None;
+    let mut idempotent = false;
     while !input.is_empty() {
         if !input.peek(Token![,]) {
             return Err(input.error(
@@ -132,9 +136,28 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
             }
         } else if input.peek(Ident) {
             let option: Ident = input.parse()?;
+            if option == "idempotent" {
+                if idempotent {
+                    errors.push(syn::Error::new(
+                        option.span(),
+                        "`idempotent` is given twice; keep one",
+                    ));
+                }
+                if input.peek(Token![=]) {
+                    errors.push(syn::Error::new(
+                        option.span(),
+                        "`idempotent` takes no value",
+                    ));
+                    while !input.is_empty() && !input.peek(Token![,]) {
+                        input.parse::<proc_macro2::TokenTree>()?;
+                    }
+                }
+                idempotent = true;
+                continue;
+            }
             errors.push(syn::Error::new(
                 option.span(),
-                format!("unknown endpoint option `{option}`; the option is `crate = \"path\"`"),
+                format!("unknown endpoint option `{option}`; the options are `idempotent` and `crate = \"path\"`"),
             ));
             // Skip its value so the options after it are still read.
             while !input.is_empty() && !input.peek(Token![,]) {
@@ -151,6 +174,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         template,
         response,
         krate: krate.unwrap_or_else(|| quote::quote!(::wxpay)),
+        idempotent,
     })
 }
 

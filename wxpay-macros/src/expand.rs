@@ -146,12 +146,15 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
         }
     };
 
+    let idempotent = args.idempotent;
     quote! {
         const _: () = {
             impl #private::Endpoint for #ident {
                 type Response = #response;
                 const METHOD: #private::Method = #private::Method::#method;
-                const PATH_TEMPLATE: &'static str = #documented;
+                                const PATH_TEMPLATE: &'static str = #documented;
+                const IDEMPOTENT: bool = #idempotent;
+
 
                 fn write_request(
                     &self,

@@ -28,6 +28,9 @@ use proc_macro::TokenStream;
 /// - The template starts with `/`; `<name>` is a whole segment filled, percent-encoded, from
 ///   the field `name`. Queries come from fields, never from the template.
 /// - `-> Response` is the decoded answer; no arrow, or `-> ()`, means an empty answer.
+/// - `idempotent` declares that sending the request twice acts once (it carries a
+///   caller-chosen request number such as `out_request_no`), so the client may retry it when
+///   it cannot tell whether the platform received it.
 /// - `crate = "path"` names the runtime when it is not reachable as `::wxpay`.
 ///
 /// Field attributes: `#[wxpay(query)]`, `#[wxpay(header = "Name")]`, `#[wxpay(body)]`,

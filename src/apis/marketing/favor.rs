@@ -167,7 +167,7 @@ pub struct PatternInfo {
 ///
 /// The same `out_request_no` creates one stock however often it is sent.
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534633)
-#[endpoint(POST "/v3/marketing/favor/coupon-stocks" -> CreateStockResponse)]
+#[endpoint(POST "/v3/marketing/favor/coupon-stocks" -> CreateStockResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateStock {
     /// Stock name (批次名称).
@@ -335,7 +335,7 @@ pub struct Stock {
 ///
 /// The same `out_request_no` sends one coupon however often it is sent.
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463767)
-#[endpoint(POST "/v3/marketing/favor/users/<openid>/coupons" -> SendCouponResponse)]
+#[endpoint(POST "/v3/marketing/favor/users/<openid>/coupons" -> SendCouponResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct SendCoupon {
     /// The user's OpenID under `appid`.
