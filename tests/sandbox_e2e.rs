@@ -336,3 +336,54 @@ async fn a_merchant_the_platform_does_not_know_gets_its_unsigned_sign_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_host_that_cannot_be_reached_fails_over_to_the_backup_host() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    // Nothing listens on the primary: every connection is refused.
+    let unreachable = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("address");
+    let stock_id = sandbox.favor_stock_ids()[0].clone();
+    let pause = || PauseStock {
+        stock_id: stock_id.clone(),
+        stock_creator_mchid: sandbox.merchant().mchid.clone(),
+    };
+
+    let without = common::merchant_builder(&sandbox)
+        .platform_public_key(
+            sandbox.merchant().public_key_id.as_deref().expect("id"),
+            sandbox
+                .merchant()
+                .platform_public_key_pem
+                .as_deref()
+                .expect("key"),
+        )
+        .base_url(format!("http://{unreachable}"));
+    let result = without.build().expect("client").send(pause()).await;
+    assert!(
+        matches!(result, Err(Error::Transport(ref e)) if !e.request_sent()),
+        "{result:?}"
+    );
+
+    let with = common::merchant_builder(&sandbox)
+        .platform_public_key(
+            sandbox.merchant().public_key_id.as_deref().expect("id"),
+            sandbox
+                .merchant()
+                .platform_public_key_pem
+                .as_deref()
+                .expect("key"),
+        )
+        .base_url(format!("http://{unreachable}"))
+        .backup_base_url(sandbox.base_url());
+    let paused = with
+        .build()
+        .expect("client")
+        .send(pause())
+        .await
+        .expect("the backup host answers");
+    assert_eq!(paused.stock_id, stock_id);
+}

@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use crate::certificates::{self, CertificateError, CertificateList, DownloadCertificates};
 use tracing::Instrument;
 
-use crate::config::{BACKUP_BASE_URL, ClientBuilder, DEFAULT_BASE_URL};
+use crate::config::ClientBuilder;
 use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
 use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
@@ -62,8 +62,8 @@ pub(crate) struct Inner {
 #[derive(Debug, Clone)]
 pub(crate) struct TransportPolicy {
     pub(crate) retry: RetryPolicy,
-    /// On a connection failure to the official host, try the backup host.
-    pub(crate) failover: bool,
+    /// Where to try a call whose connection could not be made (`None`: nowhere).
+    pub(crate) backup_base_url: Option<String>,
     pub(crate) max_body: usize,
 }
 
@@ -538,15 +538,18 @@ impl Client {
     }
 
     /// Sends one request and reads its whole answer, up to the body limit. With failover on,
-    /// a connection that cannot be made to the official host is tried on the backup host
-    /// (the signature does not cover the host).
+    /// a connection that cannot be made is tried on the backup host (the signature does not
+    /// cover the host).
     async fn transport(
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let backup = (self.inner.transport.failover && self.inner.base_url == DEFAULT_BASE_URL)
-            .then(|| backup_request(&request))
-            .flatten();
+        let backup = self
+            .inner
+            .transport
+            .backup_base_url
+            .as_deref()
+            .and_then(|base| backup_request(&request, base));
         match (self.send_once(request).await, backup) {
             (Err(error), Some(backup)) if error.kind == TransportErrorKind::Connect => {
                 tracing::warn!(%error, "the official host is unreachable; trying the backup host");
@@ -603,11 +606,14 @@ fn is_idempotent_method(method: &Method) -> bool {
 }
 
 /// The same request aimed at the backup host.
-fn backup_request(request: &http::Request<Vec<u8>>) -> Option<http::Request<Vec<u8>>> {
+fn backup_request(
+    request: &http::Request<Vec<u8>>,
+    base_url: &str,
+) -> Option<http::Request<Vec<u8>>> {
     let path = request.uri().path_and_query()?.as_str();
     let mut backup = http::Request::builder()
         .method(request.method().clone())
-        .uri(format!("{BACKUP_BASE_URL}{path}"))
+        .uri(format!("{base_url}{path}"))
         .body(request.body().clone())
         .ok()?;
     *backup.headers_mut() = request.headers().clone();

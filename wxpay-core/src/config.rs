@@ -74,6 +74,7 @@ pub struct ClientBuilder {
     certificate_store: Option<Arc<dyn CertificateStore>>,
     retry: RetryPolicy,
     backup_host_failover: bool,
+    backup_base_url: Option<Setting<String>>,
     max_response_body: Option<usize>,
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
@@ -205,6 +206,12 @@ impl ClientBuilder {
     /// default base URL.
     pub fn backup_host_failover(mut self, on: bool) -> Self {
         self.backup_host_failover = on;
+        self
+    }
+
+    /// Fails over to this base URL instead (a proxy pair, or a test); turns failover on.
+    pub fn backup_base_url(mut self, url: impl Into<String>) -> Self {
+        self.backup_base_url = Some(setting("backup_base_url", url.into()));
         self
     }
 
@@ -379,6 +386,11 @@ impl ClientBuilder {
             Some(url) => check_base_url(url)?,
             None => DEFAULT_BASE_URL.to_owned(),
         };
+        let backup_base_url = match self.backup_base_url {
+            Some(url) => Some(check_base_url(url)?),
+            None => (self.backup_host_failover && base_url == DEFAULT_BASE_URL)
+                .then(|| BACKUP_BASE_URL.to_owned()),
+        };
 
         let http = match self.http {
             Some(http) => http,
@@ -413,14 +425,14 @@ impl ClientBuilder {
             KeyRing::new(platform_keys, stored_pems),
             apiv3_key,
             base_url,
-            user_agent(self.backup_host_failover),
+            user_agent(backup_base_url.is_some()),
             self.timestamp_tolerance
                 .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs()),
             refresh,
             self.certificate_store,
             TransportPolicy {
                 retry: self.retry,
-                failover: self.backup_host_failover,
+                backup_base_url,
                 max_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
             },
             http,
