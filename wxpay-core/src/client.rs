@@ -341,41 +341,16 @@ impl Client {
                 let keys = self.platform_keys();
                 let now = unix_now();
                 let (parts, nonce) = (parts(&keys, now)?, protocol::nonce()?);
-                signed = SignedRequest {
-                    method: parts.method.to_string(),
-                    url: parts.path_and_query.clone(),
-                    timestamp: now,
-                    sign_message_length: protocol::request_message(
-                        parts.method.as_str(),
-                        &parts.path_and_query,
-                        now,
-                        &nonce,
-                        &parts.body,
-                    )
-                    .len(),
-                    nonce: nonce.clone(),
-                };
+                signed = SignedRequest::of(&parts, now, &nonce);
                 let request = protocol::sign_request(parts, &self.context(&keys), now, &nonce)?;
                 let outcome = self.transport(request).await;
-                let delay = match &outcome {
-                    Ok(response) => {
-                        let retry_after = retry::parse_retry_after(
-                            response.headers().get(http::header::RETRY_AFTER),
-                        );
-                        let answered = Attempt::Answered {
-                            status: response.status(),
-                            retry_after,
-                        };
-                        retry::delay_before_retry(policy, attempt, &answered, idempotent, jitter())
-                    }
-                    Err(error) => retry::delay_before_retry(
-                        policy,
-                        attempt,
-                        &Attempt::Failed(error),
-                        idempotent,
-                        jitter(),
-                    ),
-                };
+                let delay = retry::delay_before_retry(
+                    policy,
+                    attempt,
+                    &Attempt::of(&outcome),
+                    idempotent,
+                    jitter(),
+                );
                 match (outcome, delay) {
                     (Ok(response), None) => break response,
                     (Err(error), None) => {

@@ -333,6 +333,26 @@ pub struct SignedRequest {
     pub sign_message_length: usize,
 }
 
+impl SignedRequest {
+    pub(crate) fn of(parts: &crate::RequestParts, timestamp: i64, nonce: &str) -> Self {
+        let method = parts.method.as_str();
+        let message = crate::protocol::request_message(
+            method,
+            &parts.path_and_query,
+            timestamp,
+            nonce,
+            &parts.body,
+        );
+        SignedRequest {
+            method: method.to_owned(),
+            url: parts.path_and_query.clone(),
+            timestamp,
+            nonce: nonce.to_owned(),
+            sign_message_length: message.len(),
+        }
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
