@@ -10,8 +10,9 @@ use crate::config::ClientBuilder;
 use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
 use crate::endpoint::{Endpoint, RequestParts};
-use crate::error::{Error, VerificationError};
+use crate::error::{ConfigError, Error, VerificationError};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeys};
+use crate::notification::{self, Notification};
 use crate::protocol::{self, RequestContext, Signer, Verified};
 
 /// A WeChat Pay APIv3 client for one merchant.
@@ -115,6 +116,47 @@ impl Client {
             self.inner.timestamp_tolerance,
         )
         .map(|_| ())
+    }
+
+    /// Reads a notification POSTed to the merchant's URL: verifies its signature over the raw
+    /// `body` with [`Client::verify_signature`] (this client's key ring and timestamp
+    /// tolerance; `WECHATPAY/SIGNTEST/` probes fail as
+    /// [`VerificationError::SignatureProbe`]), then decrypts the resource with the APIv3 key
+    /// and decodes it by event type. See [`notification`](crate::notification) for replying
+    /// and duplicates.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when the signature does not hold, [`Error::Notification`] when
+    /// the notification cannot be read, [`ConfigError::Missing`] when the client has no
+    /// APIv3 key.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxpay_core::Client, headers: http::HeaderMap, body: bytes::Bytes) -> Result<(), wxpay_core::Error> {
+    /// let notification = client.read_notification(&headers, &body).await?;
+    /// println!("{} {}", notification.id, notification.event_type.as_str());
+    /// # Ok(()) }
+    /// ```
+    pub async fn read_notification(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification, Error> {
+        // Checked before the signature so a misconfigured receiver fails the same way for
+        // every delivery, not only for genuine ones.
+        let apiv3_key = self.apiv3_key().ok_or(ConfigError::Missing {
+            setting: "apiv3_key".into(),
+        })?;
+        self.verify_signature(headers, body)
+            .await
+            .map_err(|kind| Error::Verification {
+                kind,
+                request_id: None,
+            })?;
+        Ok(notification::decrypt_verified(
+            body,
+            apiv3_key,
+            self.crypto_backend(),
+        )?)
     }
 
     /// Sends a declared endpoint and returns its verified, typed answer.

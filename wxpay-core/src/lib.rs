@@ -17,6 +17,7 @@ mod dynamic;
 mod endpoint;
 mod error;
 pub mod keys;
+pub mod notification;
 mod pem;
 pub mod protocol;
 
@@ -26,10 +27,11 @@ pub use crypto::CryptoBackend;
 pub use dynamic::DynamicRequest;
 pub use endpoint::{Endpoint, RequestParts, RequestWriter};
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, RequestError,
-    VerificationError,
+    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, NotificationError,
+    RequestError, VerificationError,
 };
 pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+pub use notification::Notification;
 pub use protocol::Verified;
 
 /// What `#[endpoint]` expands to refers to; not part of the public API.
