@@ -47,6 +47,7 @@ mod clock;
 mod crypto;
 mod error;
 mod keys;
+mod notify;
 mod routes;
 mod sandbox;
 mod settings;
@@ -54,6 +55,7 @@ mod signing;
 mod state;
 
 pub use builder::SandboxBuilder;
+pub use notify::{Delivery, DeliveryMode, NOTIFY_ATTEMPTS};
 pub use sandbox::Sandbox;
 pub use settings::{MerchantSettings, Secret};
 

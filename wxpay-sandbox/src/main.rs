@@ -37,6 +37,8 @@ Options:
   --apiv3-key KEY            APIv3 key, 32 bytes
   --stock ID                 a running favor stock with this id (repeatable)
   --multiuse-stock ID        an active multiuse stock with this id (repeatable)
+  --notify-url URL           where to deliver notifications (http://host:port/path);
+                             also settable with PUT /sandbox/notify-url
   -h, --help                 print this help
 
 Output: `listening on http://IP:PORT`, then `stock: ID` and `multiuse-stock: ID`
@@ -57,6 +59,7 @@ struct Options {
     apiv3_key: Option<String>,
     stocks: Vec<String>,
     multiuse_stocks: Vec<String>,
+    notify_url: Option<String>,
 }
 
 enum Command {
@@ -104,6 +107,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
             "--apiv3-key",
             "--stock",
             "--multiuse-stock",
+            "--notify-url",
         ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown option {flag}"));
@@ -150,6 +154,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
             }
             "--apiv3-key" => set_once(&mut options.apiv3_key, &flag, value)?,
             "--stock" => options.stocks.push(value),
+            "--notify-url" => set_once(&mut options.notify_url, &flag, value)?,
             _ => options.multiuse_stocks.push(value),
         }
     }
@@ -207,6 +212,9 @@ impl Options {
         }
         for id in self.multiuse_stocks {
             builder = builder.multiuse_stock(id);
+        }
+        if let Some(url) = self.notify_url {
+            builder = builder.notify_url(url);
         }
         Ok(builder)
     }

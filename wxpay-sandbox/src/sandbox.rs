@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::builder::{SandboxBuilder, Setup};
 use crate::settings::MerchantSettings;
+use crate::state::Platform;
 use crate::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SandboxError, routes};
 
 /// A WeChat Pay platform stand-in serving on loopback.
@@ -44,6 +45,7 @@ pub struct Sandbox {
     merchant: MerchantSettings,
     favor_stock_ids: Vec<String>,
     multiuse_stock_ids: Vec<String>,
+    platform: Arc<Platform>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -69,7 +71,7 @@ impl Sandbox {
         let local_addr = listener.local_addr()?;
         let platform = Arc::new(setup.platform);
         let key_mode = platform.key_mode();
-        let app = routes::router(platform);
+        let app = routes::router(platform.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -91,6 +93,7 @@ impl Sandbox {
             merchant: setup.settings,
             favor_stock_ids: setup.favor_stock_ids,
             multiuse_stock_ids: setup.multiuse_stock_ids,
+            platform,
             stop: Some(stop),
             task: Some(task),
         })
@@ -119,6 +122,11 @@ impl Sandbox {
     /// Ids of the multiuse stocks made at start (active).
     pub fn multiuse_stock_ids(&self) -> &[String] {
         &self.multiuse_stock_ids
+    }
+
+    /// The running platform, for the notification controls (in `notify`).
+    pub(crate) fn platform(&self) -> &Arc<Platform> {
+        &self.platform
     }
 
     /// How clients know the platform key.

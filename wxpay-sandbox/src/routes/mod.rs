@@ -3,6 +3,7 @@
 //! small extractors the endpoint modules share.
 
 mod certificates;
+pub(crate) mod control;
 mod favor;
 mod multiuse;
 
@@ -65,6 +66,9 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         .fallback(no_such_api)
         .method_not_allowed_fallback(no_such_api)
         .layer(middleware::from_fn_with_state(platform.clone(), gate))
+        // Merged after the gate: the sandbox's own controls are not platform API and are
+        // neither authenticated nor signed.
+        .merge(control::routes())
         .with_state(platform)
 }
 
