@@ -21,7 +21,7 @@ impl IntoResponse for NotificationRejection {
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        Reply::into_response(self).map(Body::from)
+        Reply::into_http_response(self).map(Body::from)
     }
 }
 

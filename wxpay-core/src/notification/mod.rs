@@ -34,7 +34,7 @@
 //! # async fn handle(client: wxpay_core::Client, headers: http::HeaderMap, body: bytes::Bytes) -> http::Response<bytes::Bytes> {
 //! let notification = match client.read_notification(&headers, &body).await {
 //!     Ok(notification) => notification,
-//!     Err(error) => return Reply::rejecting(&error).into_response(),
+//!     Err(error) => return Reply::rejecting(&error).into_http_response(),
 //! };
 //! match &notification.event {
 //!     Event::TransactionSuccess(transaction) => {
@@ -42,7 +42,7 @@
 //!     }
 //!     other => println!("{}: {other:?}", notification.event_type.as_str()),
 //! }
-//! Reply::success().into_response()
+//! Reply::success().into_http_response()
 //! # }
 //! ```
 

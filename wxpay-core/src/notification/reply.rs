@@ -12,11 +12,11 @@ use crate::error::Error;
 /// ```
 /// use wxpay_core::notification::Reply;
 ///
-/// let ok = Reply::success().into_response();
+/// let ok = Reply::success().into_http_response();
 /// assert_eq!(ok.status(), 204);
 ///
 /// let retry = Reply::failure(http::StatusCode::SERVICE_UNAVAILABLE, "SYSTEM_ERROR", "database down");
-/// let response = retry.into_response();
+/// let response = retry.into_http_response();
 /// assert_eq!(response.status(), 503);
 /// assert_eq!(&response.body()[..], br#"{"code":"SYSTEM_ERROR","message":"database down"}"#);
 /// ```
@@ -94,8 +94,9 @@ impl Reply {
         self.failure.is_none()
     }
 
-    /// The HTTP response, for any web framework.
-    pub fn into_response(self) -> http::Response<Bytes> {
+    /// The HTTP response, for any web framework (with the `axum` feature `Reply` is also an
+    /// `axum::response::IntoResponse`).
+    pub fn into_http_response(self) -> http::Response<Bytes> {
         let mut response = http::Response::new(Bytes::new());
         *response.status_mut() = self.status;
         if let Some((code, message)) = self.failure {

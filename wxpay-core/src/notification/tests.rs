@@ -527,7 +527,7 @@ fn replies_map_errors_to_retryable_failures() {
     let mut headers = signed_headers(&body, NOW);
     headers.remove(&protocol::WECHATPAY_NONCE);
     let unsigned = read_at(&headers, &body, NOW).unwrap_err();
-    let reply = Reply::rejecting(&unsigned).into_response();
+    let reply = Reply::rejecting(&unsigned).into_http_response();
     assert_eq!(reply.status(), 401);
     let answer: Value = serde_json::from_slice(reply.body()).unwrap();
     assert_eq!(answer["code"], "SIGN_ERROR");
