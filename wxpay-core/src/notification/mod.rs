@@ -10,7 +10,7 @@
 //! 3. decrypt `resource` (AEAD_AES_256_GCM with the APIv3 key, its nonce and associated data);
 //! 4. decode it into an [`Event`].
 //!
-//! With a [`Client`](crate::Client) this is one call, [`Client::read_notification`], which
+//! With a [`Client`](crate::Client) this is one call, [`Client::read_notification`](crate::Client::read_notification), which
 //! verifies with the client's key ring (the same one answers are checked with). Without one,
 //! [`read`] is the same as a pure function of the keys and the time.
 //!
