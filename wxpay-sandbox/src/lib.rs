@@ -14,7 +14,11 @@
 //! - keeps favor stocks (create, query, start, pause, restart, issue coupons once per
 //!   `out_request_no`) and multiuse coupons in memory;
 //! - serves `/v3/certificates` encrypted with the APIv3 key, or 404 for a merchant that
-//!   only has the WeChat Pay public key ([`KeyMode`]).
+//!   only has the WeChat Pay public key ([`KeyMode`]);
+//! - delivers notifications to a notify URL, sealed with the APIv3 key and signed like
+//!   responses, retried until acknowledged, and on request deliberately wrong
+//!   ([`DeliveryMode`]); its own control API lives under `/sandbox/…`, apart from the
+//!   platform API.
 //!
 //! It deliberately shares no code with `wxpay-core`: it is an independent
 //! implementation of the platform side, so the SDK is never tested only against itself.

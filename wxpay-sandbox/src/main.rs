@@ -380,6 +380,8 @@ mod tests {
             "3",
             "--key-mode",
             "public-key",
+            "--notify-url",
+            "http://127.0.0.1:9000/notify",
         ]) else {
             panic!("should parse");
         };
@@ -391,6 +393,10 @@ mod tests {
         assert_eq!(options.stocks, ["1", "2"]);
         assert_eq!(options.multiuse_stocks, ["3"]);
         assert_eq!(options.key_mode, Some(KeyMode::PublicKey));
+        assert_eq!(
+            options.notify_url.as_deref(),
+            Some("http://127.0.0.1:9000/notify")
+        );
         assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
     }
 
