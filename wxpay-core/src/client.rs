@@ -14,9 +14,12 @@ use crate::config::ClientBuilder;
 use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
 use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
-use crate::error::{Error, SignedRequest, TransportError, TransportErrorKind, VerificationError};
+use crate::error::{
+    ConfigError, Error, SignedRequest, TransportError, TransportErrorKind, VerificationError,
+};
 use crate::keyring::{CertificateStore, KeyRing, PlatformKeyStatus};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::notification::{self, Notification};
 use crate::protocol::{self, RequestContext, Signer, Verified};
 use crate::retry::{self, Attempt, RetryPolicy};
 
@@ -164,6 +167,47 @@ impl Client {
     /// The crypto backend this client's keys live in.
     pub fn crypto_backend(&self) -> CryptoBackend {
         self.inner.merchant_key.backend()
+    }
+
+    /// Reads a notification POSTed to the merchant's URL: verifies its signature over the raw
+    /// `body` with [`Client::verify_signature`] (this client's key ring and timestamp
+    /// tolerance; `WECHATPAY/SIGNTEST/` probes fail as
+    /// [`VerificationError::SignatureProbe`]), then decrypts the resource with the APIv3 key
+    /// and decodes it by event type. See [`notification`](crate::notification) for replying
+    /// and duplicates.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when the signature does not hold, [`Error::Notification`] when
+    /// the notification cannot be read, [`ConfigError::Missing`] when the client has no
+    /// APIv3 key.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxpay_core::Client, headers: http::HeaderMap, body: bytes::Bytes) -> Result<(), wxpay_core::Error> {
+    /// let notification = client.read_notification(&headers, &body).await?;
+    /// println!("{} {}", notification.id, notification.event_type.as_str());
+    /// # Ok(()) }
+    /// ```
+    pub async fn read_notification(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification, Error> {
+        // Checked before the signature so a misconfigured receiver fails the same way for
+        // every delivery, not only for genuine ones.
+        let apiv3_key = self.apiv3_key().ok_or(ConfigError::Missing {
+            setting: "apiv3_key".into(),
+        })?;
+        self.verify_signature(headers, body)
+            .await
+            .map_err(|kind| Error::Verification {
+                kind,
+                request_id: None,
+            })?;
+        Ok(notification::decrypt_verified(
+            body,
+            apiv3_key,
+            self.crypto_backend(),
+        )?)
     }
 
     /// Sends a declared endpoint and returns its verified, typed answer.

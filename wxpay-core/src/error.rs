@@ -44,6 +44,10 @@ pub enum Error {
     /// Platform certificates could not be downloaded, decrypted or trusted.
     #[error(transparent)]
     Certificates(#[from] crate::certificates::CertificateError),
+    /// A notification verified but could not be read: a malformed envelope, another
+    /// algorithm, a resource that does not decrypt or decode.
+    #[error(transparent)]
+    Notification(#[from] NotificationError),
 }
 
 impl Error {
@@ -425,4 +429,59 @@ impl std::error::Error for DecodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.source)
     }
+}
+
+/// A notification whose signature verified (or was not yet checked) could not be read.
+///
+/// No variant carries decrypted data: a resource that does not decode is described by the
+/// position and kind of the problem only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotificationError {
+    /// The request body could not be read, or is larger than a notification can be.
+    #[error("the notification body is unreadable or too large")]
+    UnreadableBody,
+    /// The body is not the envelope `{id, create_time, event_type, resource_type, summary,
+    /// resource{algorithm, ciphertext, nonce, associated_data, original_type}}`.
+    #[error("malformed notification envelope: {reason}")]
+    MalformedEnvelope {
+        /// What serde_json said about the (encrypted, so not secret) envelope.
+        reason: String,
+    },
+    /// `resource.algorithm` is not `AEAD_AES_256_GCM`.
+    #[error("notification resource algorithm {0:?} is not AEAD_AES_256_GCM")]
+    UnsupportedAlgorithm(String),
+    /// `resource.nonce` is not the 12 bytes AES-GCM takes.
+    #[error("notification resource nonce is {length} bytes, not 12")]
+    BadNonce {
+        /// Its length.
+        length: usize,
+    },
+    /// `resource.ciphertext` is not base64.
+    #[error("notification resource ciphertext is not base64")]
+    CiphertextNotBase64,
+    /// `resource.ciphertext` is shorter than the 16-byte tag it must end with.
+    #[error("notification resource ciphertext is {length} bytes, shorter than the 16-byte tag")]
+    TruncatedCiphertext {
+        /// Its decoded length.
+        length: usize,
+    },
+    /// The resource does not decrypt: AES-GCM cannot tell a wrong APIv3 key from a wrong
+    /// nonce or associated data or a tampered ciphertext. Check the APIv3 key first.
+    #[error(
+        "notification resource does not decrypt (wrong APIv3 key, nonce or associated data, or tampered ciphertext)"
+    )]
+    Decrypt,
+    /// The decrypted resource is not the JSON its event type declares.
+    #[error("decrypted {event_type} resource: {problem} (line {line}, column {column})")]
+    MalformedResource {
+        /// The notification's event type.
+        event_type: String,
+        /// The kind of problem (never the value).
+        problem: &'static str,
+        /// Line in the decrypted JSON.
+        line: usize,
+        /// Column in the decrypted JSON.
+        column: usize,
+    },
 }

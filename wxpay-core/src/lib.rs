@@ -19,6 +19,7 @@ mod endpoint;
 mod error;
 mod keyring;
 pub mod keys;
+pub mod notification;
 mod pem;
 pub mod protocol;
 mod retry;
@@ -29,11 +30,12 @@ pub use crypto::CryptoBackend;
 pub use dynamic::DynamicRequest;
 pub use endpoint::{Endpoint, RequestParts, RequestWriter};
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, RequestError, SignedRequest,
-    TransportError, TransportErrorKind, VerificationError,
+    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, NotificationError,
+    RequestError, SignedRequest, TransportError, TransportErrorKind, VerificationError,
 };
 pub use keyring::{CertificateStore, DirectoryStore, PlatformKeyStatus, StoredCertificate};
 pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+pub use notification::Notification;
 pub use protocol::Verified;
 pub use retry::RetryPolicy;
 

@@ -56,6 +56,7 @@ pub struct SandboxBuilder {
     key_mode: Option<KeyMode>,
     favor_stocks: Vec<String>,
     multiuse_stocks: Vec<String>,
+    notify_url: Option<String>,
 }
 
 impl SandboxBuilder {
@@ -141,6 +142,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// Where notifications are delivered (`http://host[:port]/path`); without one the
+    /// sandbox sends none until the control API sets it (`PUT /sandbox/notify-url`).
+    pub fn notify_url(mut self, url: impl Into<String>) -> Self {
+        self.notify_url = Some(url.into());
+        self
+    }
+
     /// Generates what is missing, binds the listener and starts serving in a
     /// background task of the current tokio runtime.
     ///
@@ -161,6 +169,9 @@ impl SandboxBuilder {
     }
 
     fn resolve(self) -> Result<Setup, SandboxError> {
+        if let Some(url) = &self.notify_url {
+            crate::notify::check_url(url).map_err(SandboxError::Config)?;
+        }
         let mchid = self.mchid.unwrap_or_else(|| DEFAULT_MCHID.to_owned());
         if mchid.is_empty() || !mchid.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(SandboxError::Config(format!(
@@ -347,8 +358,10 @@ impl SandboxBuilder {
             platform_serial: keys.response_serial(clock::monotonic()),
             apiv3_key: apiv3_key.clone(),
         };
+        let platform = Platform::new(mchid, merchant, keys, apiv3_key, store);
+        platform.notifier.set_url(self.notify_url);
         Ok(Setup {
-            platform: Platform::new(mchid, merchant, keys, apiv3_key, store),
+            platform,
             settings,
             favor_stock_ids,
             multiuse_stock_ids,

@@ -20,6 +20,10 @@
 //!   ([`Sandbox::rotate_platform_certificate`], also `POST /sandbox/platform/rotate`
 //!   and the binary's `--rotate-every`), and has hooks to make certificate downloads
 //!   fail or come forged, for testing a client's refresh.
+//! - delivers notifications to a notify URL, sealed with the APIv3 key and signed like
+//!   responses, retried until acknowledged, and on request deliberately wrong
+//!   ([`DeliveryMode`]); its own control API lives under `/sandbox/…`, apart from the
+//!   platform API.
 //!
 //! It deliberately shares no code with `wxpay-core`: it is an independent
 //! implementation of the platform side, so the SDK is never tested only against itself.
@@ -52,6 +56,7 @@ mod clock;
 mod crypto;
 mod error;
 mod keys;
+mod notify;
 mod rotation;
 mod routes;
 mod sandbox;
@@ -60,6 +65,7 @@ mod signing;
 mod state;
 
 pub use builder::SandboxBuilder;
+pub use notify::{Delivery, DeliveryMode, NOTIFY_ATTEMPTS};
 pub use sandbox::Sandbox;
 pub use settings::{MerchantSettings, Secret};
 

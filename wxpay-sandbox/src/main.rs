@@ -44,6 +44,8 @@ Options:
   --rotation-overlap SECS    how long responses stay signed with the previous
                              certificate after a rotation; it stays listed twice as
                              long [default: a quarter of --rotate-every]
+  --notify-url URL           where to deliver notifications (http://host:port/path);
+                             also settable with PUT /sandbox/notify-url
   -h, --help                 print this help
 
 Output: `listening on http://IP:PORT`, then `stock: ID` and `multiuse-stock: ID`
@@ -71,6 +73,7 @@ struct Options {
     multiuse_stocks: Vec<String>,
     rotate_every: Option<Duration>,
     rotation_overlap: Option<Duration>,
+    notify_url: Option<String>,
 }
 
 /// A period given in (possibly fractional) seconds; it must be positive.
@@ -130,6 +133,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
             "--multiuse-stock",
             "--rotate-every",
             "--rotation-overlap",
+            "--notify-url",
         ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown option {flag}"));
@@ -184,6 +188,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
                 let overlap = parse_seconds(&flag, &value)?;
                 set_once(&mut options.rotation_overlap, &flag, overlap)?;
             }
+            "--notify-url" => set_once(&mut options.notify_url, &flag, value)?,
             _ => options.multiuse_stocks.push(value),
         }
     }
@@ -267,6 +272,9 @@ impl Options {
         }
         for id in self.multiuse_stocks {
             builder = builder.multiuse_stock(id);
+        }
+        if let Some(url) = self.notify_url {
+            builder = builder.notify_url(url);
         }
         Ok(builder)
     }
@@ -462,6 +470,8 @@ mod tests {
             "3",
             "--key-mode",
             "public-key",
+            "--notify-url",
+            "http://127.0.0.1:9000/notify",
         ]) else {
             panic!("should parse");
         };
@@ -473,6 +483,10 @@ mod tests {
         assert_eq!(options.stocks, ["1", "2"]);
         assert_eq!(options.multiuse_stocks, ["3"]);
         assert_eq!(options.key_mode, Some(KeyMode::PublicKey));
+        assert_eq!(
+            options.notify_url.as_deref(),
+            Some("http://127.0.0.1:9000/notify")
+        );
         assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
     }
 

@@ -124,6 +124,11 @@ impl Sandbox {
         &self.multiuse_stock_ids
     }
 
+    /// The running platform, for the notification controls (in `notify`).
+    pub(crate) fn platform(&self) -> &Arc<Platform> {
+        &self.platform
+    }
+
     /// How clients know the platform key.
     pub fn key_mode(&self) -> KeyMode {
         self.key_mode

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use crate::KeyMode;
 use crate::crypto::random_digits;
 use crate::keys::{MerchantKey, PlatformKeys};
+use crate::notify::Notifier;
 use crate::settings::Secret;
 
 /// Everything the running platform knows: who the merchant is, its own keys, and the
@@ -22,6 +23,8 @@ pub(crate) struct Platform {
     pub(crate) merchant: MerchantKey,
     pub(crate) keys: PlatformKeys,
     pub(crate) apiv3_key: Secret,
+    /// Where notifications go and what became of them.
+    pub(crate) notifier: Notifier,
     store: Mutex<Store>,
 }
 
@@ -38,6 +41,7 @@ impl Platform {
             merchant,
             keys,
             apiv3_key,
+            notifier: Notifier::default(),
             store: Mutex::new(store),
         }
     }
@@ -185,6 +189,8 @@ pub(crate) struct Store {
     /// `out_request_no` → the multiuse coupon issued for it.
     multiuse_coupons: HashMap<String, IssuedCoupon>,
     coupon_ids: HashSet<String>,
+    /// Favor coupons used (through the sandbox's control API).
+    used_favor_coupons: HashSet<String>,
 }
 
 /// A fresh numeric id of `len` digits with no leading zero that `taken` rejects not.
@@ -348,6 +354,26 @@ impl Store {
             },
         );
         Ok(coupon_id)
+    }
+
+    /// The favor coupon `coupon_id`: its stock and the user holding it.
+    pub(crate) fn favor_coupon(&self, coupon_id: &str) -> Option<(&FavorStock, &str)> {
+        let coupon = self
+            .favor_coupons
+            .values()
+            .find(|coupon| coupon.coupon_id == coupon_id)?;
+        let stock = self.favor_stocks.get(&coupon.stock_id)?;
+        Some((stock, &coupon.openid))
+    }
+
+    /// Marks a favor coupon used; `false` if it already was.
+    pub(crate) fn mark_favor_coupon_used(&mut self, coupon_id: &str) -> bool {
+        self.used_favor_coupons.insert(coupon_id.to_owned())
+    }
+
+    /// Whether a multiuse coupon was already issued for `out_request_no`.
+    pub(crate) fn multiuse_request_seen(&self, out_request_no: &str) -> bool {
+        self.multiuse_coupons.contains_key(out_request_no)
     }
 
     /// Adds an active multiuse stock (`None`: a fresh id). Returns its id.

@@ -1,29 +1,165 @@
-//! The sandbox's own control endpoints, for clients that cannot call [`Sandbox`]
-//! methods (other languages, other processes). They live under `/sandbox/`, outside
-//! the platform's API: no merchant signature is asked for and the answers are not
-//! signed. The sandbox listens on loopback; these are test tools.
+//! The sandbox's own control API under `/sandbox/…`, apart from the platform API: no
+//! `Authorization`, no response signature. It sets where notifications go, queues
+//! deliberately bad deliveries, uses coupons (which the platform API cannot do: a user does
+//! that at a till) and lists what was delivered.
 //!
-//! [`Sandbox`]: crate::Sandbox
+//! - `GET|PUT /sandbox/notify-url` `{"notify_url": "http://127.0.0.1:8080/notify"}`
+//!   (`null` stops notifications)
+//! - `POST /sandbox/notifications/modes` `{"modes": ["probe", "stale_timestamp",
+//!   "tampered_body", "duplicate", "genuine"]}`: one mode for each next notification
+//! - `POST /sandbox/favor/coupons/{coupon_id}/use`: uses a favor coupon and notifies
+//!   `COUPON.USE`
+//! - `GET /sandbox/notifications`: every delivery so far and its attempts
+//! - `POST /sandbox/platform/rotate` `{"overlap_ms": N}`: rotates the platform certificate
+//!   and answers `{"serial": "…"}`
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
+use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::{json_body, json_ok};
+use super::{PathParam, json_body, json_ok};
 use crate::SandboxError;
+use crate::clock::{self, rfc3339_beijing};
+use crate::crypto::random_digits;
 use crate::error::ApiError;
+use crate::notify::{self, DeliveryMode, NewNotification};
 use crate::state::Platform;
 
-/// Paths starting with this are control endpoints.
-pub(super) const PREFIX: &str = "/sandbox/";
+pub(super) fn routes() -> Router<Arc<Platform>> {
+    Router::new()
+        .route("/sandbox/notify-url", get(notify_url).put(set_notify_url))
+        .route("/sandbox/notifications", get(deliveries))
+        .route("/sandbox/notifications/modes", post(queue_modes))
+        .route("/sandbox/favor/coupons/{coupon_id}/use", post(use_coupon))
+        .route("/sandbox/platform/rotate", post(rotate))
+}
 
-/// `POST /sandbox/platform/rotate`.
-pub(super) const ROTATE_PATH: &str = "/sandbox/platform/rotate";
+async fn notify_url(State(platform): State<Arc<Platform>>) -> Response {
+    json_ok(json!({ "notify_url": platform.notifier.url() }))
+}
+
+#[derive(Deserialize)]
+struct NotifyUrlBody {
+    notify_url: Option<String>,
+}
+
+async fn set_notify_url(
+    State(platform): State<Arc<Platform>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: NotifyUrlBody = json_body(&body)?;
+    if let Some(url) = &body.notify_url {
+        notify::check_url(url).map_err(ApiError::param)?;
+    }
+    platform.notifier.set_url(body.notify_url.clone());
+    Ok(json_ok(json!({ "notify_url": body.notify_url })))
+}
+
+#[derive(Deserialize)]
+struct ModesBody {
+    modes: Vec<String>,
+}
+
+async fn queue_modes(
+    State(platform): State<Arc<Platform>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: ModesBody = json_body(&body)?;
+    let modes = body
+        .modes
+        .iter()
+        .map(|name| {
+            DeliveryMode::parse(name).ok_or_else(|| {
+                ApiError::param(format!(
+                    "mode {name:?} is not genuine, duplicate, probe, stale_timestamp or tampered_body"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    platform.notifier.queue_modes(modes);
+    Ok(json_ok(json!({ "queued": body.modes })))
+}
+
+async fn deliveries(State(platform): State<Arc<Platform>>) -> Response {
+    let deliveries: Vec<Value> = platform
+        .notifier
+        .deliveries()
+        .iter()
+        .map(notify::Delivery::to_json)
+        .collect();
+    json_ok(json!({ "deliveries": deliveries }))
+}
+
+async fn use_coupon(
+    State(platform): State<Arc<Platform>>,
+    PathParam(coupon_id): PathParam,
+) -> Result<Response, ApiError> {
+    let notification_id = use_favor_coupon(&platform, &coupon_id)?;
+    Ok(json_ok(
+        json!({ "coupon_id": coupon_id, "notification_id": notification_id }),
+    ))
+}
+
+/// Uses a favor coupon at the sandbox merchant and notifies `COUPON.USE` with the coupon as
+/// the platform describes it. Returns the notification id (`None` without a notify URL).
+pub(crate) fn use_favor_coupon(
+    platform: &Arc<Platform>,
+    coupon_id: &str,
+) -> Result<Option<String>, ApiError> {
+    let now = clock::now();
+    let resource = {
+        let mut store = platform.store();
+        let (stock, openid) = store
+            .favor_coupon(coupon_id)
+            .ok_or_else(|| ApiError::resource_not_exists(format!("no coupon {coupon_id}")))?;
+        let spec = &stock.spec;
+        let resource = json!({
+            "stock_creator_mchid": spec.stock_creator_mchid,
+            "stock_id": stock.stock_id,
+            "coupon_id": coupon_id,
+            "coupon_name": spec.stock_name,
+            "status": "USED",
+            "description": spec.comment.clone().unwrap_or_default(),
+            "create_time": rfc3339_beijing(now),
+            "coupon_type": "NORMAL",
+            "no_cash": spec.no_cash,
+            "singleitem": false,
+            "available_begin_time": spec.available_begin_time,
+            "available_end_time": spec.available_end_time,
+            "normal_coupon_information": spec.coupon_use_rule.get("fixed_normal_coupon"),
+            "consume_information": {
+                "consume_time": rfc3339_beijing(now),
+                "consume_mchid": platform.mchid,
+                "transaction_id": format!("42{}", random_digits(26)),
+                "goods_detail": [],
+            },
+        });
+        // Who used it is not part of a COUPON.USE resource; looked up only to know it exists.
+        let _ = openid;
+        if !store.mark_favor_coupon_used(coupon_id) {
+            return Err(ApiError::invalid_request(format!(
+                "coupon {coupon_id} is already used"
+            )));
+        }
+        resource
+    };
+    Ok(notify::send(
+        platform,
+        NewNotification {
+            event_type: "COUPON.USE",
+            summary: "代金券核销",
+            original_type: "coupon",
+            resource,
+        },
+    ))
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,10 +169,7 @@ struct RotateBody {
 
 /// `POST /sandbox/platform/rotate` with `{"overlap_ms": N}`: rotates the platform
 /// certificate and answers `{"serial": "…"}`.
-pub(super) async fn rotate(
-    State(platform): State<Arc<Platform>>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+async fn rotate(State(platform): State<Arc<Platform>>, body: Bytes) -> Result<Response, ApiError> {
     let RotateBody { overlap_ms } = json_body(&body)?;
     let overlap = Duration::from_millis(overlap_ms);
     // Key generation is slow: off the async workers.

@@ -95,9 +95,21 @@ pub(super) async fn send_coupon(
     let id_card_number = decrypt_field(&platform, serial, "id_card_number", &body.id_card_number)?;
     // The sandbox only checks that the identity decrypts; it keeps none of it.
     drop((user_name, id_card_number));
-    let coupon_id =
-        platform
-            .store()
-            .send_multiuse_coupon(&body.stock_id, &openid, &body.out_request_no)?;
+    let (coupon_id, repeat) = {
+        let mut store = platform.store();
+        let repeat = store.multiuse_request_seen(&body.out_request_no);
+        let coupon_id =
+            store.send_multiuse_coupon(&body.stock_id, &openid, &body.out_request_no)?;
+        (coupon_id, repeat)
+    };
+    if !repeat {
+        crate::notify::multiuse_coupon_sent(
+            &platform,
+            &body.stock_id,
+            &coupon_id,
+            &openid,
+            &body.out_request_no,
+        );
+    }
     Ok(json_ok(json!({ "coupon_id": coupon_id })))
 }

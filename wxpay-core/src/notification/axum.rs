@@ -1,0 +1,66 @@
+//! The axum integration: [`Notification`] as an extractor, [`Reply`] as a response.
+
+use axum::body::Body;
+use axum::extract::{FromRef, FromRequest, Request};
+use axum::response::{IntoResponse, Response};
+
+use super::{MAX_NOTIFICATION_BYTES, Notification, Reply};
+use crate::client::Client;
+use crate::error::{Error, NotificationError};
+
+/// Why the [`Notification`] extractor refused a request. As a response it is
+/// [`Reply::rejecting`] of the error, so the platform delivers the notification again.
+#[derive(Debug)]
+pub struct NotificationRejection(pub Error);
+
+impl IntoResponse for NotificationRejection {
+    fn into_response(self) -> Response {
+        IntoResponse::into_response(Reply::rejecting(&self.0))
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        Reply::into_http_response(self).map(Body::from)
+    }
+}
+
+/// Reads the raw body and hands it, with the headers, to
+/// [`Client::read_notification`]; the client comes from the router state (`Client:
+/// FromRef<S>`).
+///
+/// ```no_run
+/// use axum::{Router, routing::post};
+/// use wxpay_core::Client;
+/// use wxpay_core::notification::{Notification, Reply};
+///
+/// async fn notify(notification: Notification) -> Reply {
+///     println!("{} {}", notification.id, notification.event_type.as_str());
+///     Reply::success()
+/// }
+///
+/// # fn app(client: Client) -> Router {
+/// Router::new().route("/wxpay/notify", post(notify)).with_state(client)
+/// # }
+/// ```
+impl<S> FromRequest<S> for Notification
+where
+    S: Send + Sync,
+    Client: FromRef<S>,
+{
+    type Rejection = NotificationRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let client = Client::from_ref(state);
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, MAX_NOTIFICATION_BYTES)
+            .await
+            .map_err(|_| {
+                NotificationRejection(Error::Notification(NotificationError::UnreadableBody))
+            })?;
+        client
+            .read_notification(&parts.headers, &body)
+            .await
+            .map_err(NotificationRejection)
+    }
+}
