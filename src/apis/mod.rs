@@ -57,6 +57,7 @@ macro_rules! platform_enum {
 
 pub mod marketing;
 pub mod multiuse;
+pub mod pay;
 
 #[cfg(test)]
 mod tests {

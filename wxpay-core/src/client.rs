@@ -27,7 +27,7 @@ use crate::protocol::{self, RequestContext, Signer, Verified};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {

@@ -17,6 +17,7 @@ mod dynamic;
 mod endpoint;
 mod error;
 pub mod keys;
+mod merchant;
 mod pem;
 pub mod protocol;
 
