@@ -58,6 +58,7 @@ macro_rules! platform_enum {
 pub mod marketing;
 pub mod multiuse;
 pub mod pay;
+pub mod refund;
 
 #[cfg(test)]
 mod tests {

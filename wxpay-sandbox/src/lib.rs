@@ -44,9 +44,11 @@
 mod auth;
 mod builder;
 mod clock;
+mod control;
 mod crypto;
 mod error;
 mod keys;
+mod payments;
 mod routes;
 mod sandbox;
 mod settings;
@@ -54,6 +56,7 @@ mod signing;
 mod state;
 
 pub use builder::SandboxBuilder;
+pub use control::ControlError;
 pub use sandbox::Sandbox;
 pub use settings::{MerchantSettings, Secret};
 

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::builder::{SandboxBuilder, Setup};
 use crate::settings::MerchantSettings;
+use crate::state::Platform;
 use crate::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SandboxError, routes};
 
 /// A WeChat Pay platform stand-in serving on loopback.
@@ -46,6 +47,8 @@ pub struct Sandbox {
     multiuse_stock_ids: Vec<String>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The running platform's state, for sandbox controls (`control`).
+    pub(crate) platform: Arc<Platform>,
 }
 
 impl Sandbox {
@@ -69,7 +72,7 @@ impl Sandbox {
         let local_addr = listener.local_addr()?;
         let platform = Arc::new(setup.platform);
         let key_mode = platform.key_mode();
-        let app = routes::router(platform);
+        let app = routes::router(platform.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -93,6 +96,7 @@ impl Sandbox {
             multiuse_stock_ids: setup.multiuse_stock_ids,
             stop: Some(stop),
             task: Some(task),
+            platform,
         })
     }
 

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use crate::KeyMode;
 use crate::crypto::random_digits;
 use crate::keys::{MerchantKey, PlatformKeys};
+use crate::payments::Payments;
 use crate::settings::Secret;
 
 /// Everything the running platform knows: who the merchant is, its own keys, and the
@@ -23,6 +24,7 @@ pub(crate) struct Platform {
     pub(crate) keys: PlatformKeys,
     pub(crate) apiv3_key: Secret,
     store: Mutex<Store>,
+    payments: Mutex<Payments>,
 }
 
 impl Platform {
@@ -39,6 +41,7 @@ impl Platform {
             keys,
             apiv3_key,
             store: Mutex::new(store),
+            payments: Mutex::default(),
         }
     }
 
@@ -51,6 +54,13 @@ impl Platform {
     /// poisoning is ignored.
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Locks the orders and refunds (see `payments`), poisoning ignored as for the store.
+    pub(crate) fn payments(&self) -> MutexGuard<'_, Payments> {
+        self.payments
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

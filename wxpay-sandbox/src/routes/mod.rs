@@ -3,8 +3,11 @@
 //! small extractors the endpoint modules share.
 
 mod certificates;
+mod control;
 mod favor;
 mod multiuse;
+mod pay;
+mod refund;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,10 +65,43 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
             "/v3/multiuse/users/{openid}/coupons",
             post(multiuse::send_coupon),
         )
+        .merge(pay_routes())
         .fallback(no_such_api)
         .method_not_allowed_fallback(no_such_api)
         .layer(middleware::from_fn_with_state(platform.clone(), gate))
+        // Sandbox controls are not platform APIs: beside the gate, not behind it.
+        .merge(control::router())
         .with_state(platform)
+}
+
+/// Payments and refunds.
+fn pay_routes() -> Router<Arc<Platform>> {
+    Router::new()
+        .route("/v3/pay/transactions/jsapi", post(pay::jsapi))
+        .route("/v3/pay/transactions/app", post(pay::app))
+        .route("/v3/pay/transactions/h5", post(pay::h5))
+        .route("/v3/pay/transactions/native", post(pay::native))
+        .route(
+            "/v3/pay/transactions/id/{transaction_id}",
+            get(pay::query_by_id),
+        )
+        .route(
+            "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+            get(pay::query_by_out_trade_no),
+        )
+        .route(
+            "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+            post(pay::close),
+        )
+        .route("/v3/refund/domestic/refunds", post(refund::create))
+        .route(
+            "/v3/refund/domestic/refunds/{out_refund_no}",
+            get(refund::query),
+        )
+        .route(
+            "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+            post(refund::apply_abnormal),
+        )
 }
 
 /// Unknown path or method: 404 `NOT_FOUND`, as the platform answers.
