@@ -1,6 +1,7 @@
 //! A payment end to end against the in-process sandbox: a JSAPI order, the front end's
 //! signed parameters, the user paying (a sandbox control), the query, a refund of half,
-//! and the refund's query. Prints each typed result; exits non-zero on any failure.
+//! the refund's query, and the day's trade bill downloaded (gzip) and checked. Prints each
+//! typed result; exits non-zero on any failure.
 //!
 //! ```text
 //! cargo run --example payment_flow
@@ -9,10 +10,12 @@
 use std::process::ExitCode;
 
 use wxpay::Client;
+use wxpay::apis::bill::GetTradeBill;
 use wxpay::apis::pay::transactions::{
     Amount, CreateJsapiOrder, Payer, QueryOrderByOutTradeNo, TradeState,
 };
 use wxpay::apis::refund::domestic::{CreateRefund, QueryRefund, RefundAmount, RefundStatus};
+use wxpay::time::{OffsetDateTime, UtcOffset};
 use wxpay_sandbox::{SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
 
 #[tokio::main]
@@ -89,6 +92,26 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("6. refund queried: {refund:?}");
     if refund.status != RefundStatus::Success {
         return Err(format!("expected a finished refund, got {:?}", refund.status).into());
+    }
+
+    let today = OffsetDateTime::now_utc()
+        .to_offset(UtcOffset::from_hms(8, 0, 0)?)
+        .date();
+    let request = GetTradeBill::all(today).gzip();
+    let bill = client.send(request.clone()).await?;
+    println!("7. today's trade bill: {bill:?}");
+    let mut csv = Vec::new();
+    let done = client
+        .download(&bill.download(request.tar_type.as_ref()), &mut csv)
+        .await?;
+    println!(
+        "8. downloaded and checked (gzip, SHA1 {}): {} bytes, {} lines",
+        done.digest,
+        done.bytes,
+        csv.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count()
+    );
+    if !String::from_utf8_lossy(&csv).contains(&out_trade_no) {
+        return Err("the bill does not list the order".into());
     }
 
     sandbox.shutdown().await;

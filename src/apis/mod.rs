@@ -55,6 +55,7 @@ macro_rules! platform_enum {
     };
 }
 
+pub mod bill;
 pub mod marketing;
 pub mod multiuse;
 pub mod pay;

@@ -182,7 +182,7 @@ impl Client {
         protocol::sign_request(parts, &self.context(), unix_now(), &protocol::nonce()?)
     }
 
-    fn context(&self) -> RequestContext<'_> {
+    pub(crate) fn context(&self) -> RequestContext<'_> {
         RequestContext {
             base_url: &self.inner.base_url,
             signer: Signer {

@@ -41,6 +41,9 @@ pub enum Error {
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// A download was refused before sending, or its file did not check out.
+    #[error(transparent)]
+    Download(#[from] crate::download::DownloadError),
 }
 
 impl Error {

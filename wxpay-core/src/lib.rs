@@ -13,6 +13,7 @@ compile_error!("wxpay-core needs a crypto backend: enable the `aws-lc-rs` or the
 mod client;
 mod config;
 pub mod crypto;
+mod download;
 mod dynamic;
 mod endpoint;
 mod error;
@@ -24,6 +25,7 @@ pub mod protocol;
 pub use client::Client;
 pub use config::{ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::CryptoBackend;
+pub use download::{Compression, Download, DownloadError, Downloaded, MAX_WRITE};
 pub use dynamic::DynamicRequest;
 pub use endpoint::{Endpoint, RequestParts, RequestWriter};
 pub use error::{

@@ -44,4 +44,16 @@ impl Sandbox {
         self.platform.payments().make_abnormal(out_refund_no)?;
         Ok(())
     }
+
+    /// Adds `rows` generated successful trades to the trade bill of `bill_date` (a Beijing
+    /// day). They are generated while the bill is hashed and served, never stored: a bill
+    /// of any size costs the sandbox the same few kilobytes.
+    pub fn add_synthetic_trades(&self, bill_date: time::Date, rows: u64) {
+        *self
+            .platform
+            .payments()
+            .synthetic_rows
+            .entry(bill_date)
+            .or_default() += rows;
+    }
 }

@@ -42,6 +42,7 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod bills;
 mod builder;
 mod clock;
 mod control;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::clock::BEIJING;
 use crate::crypto::random_digits;
@@ -123,9 +123,13 @@ pub(crate) enum PayError {
     RefundNotAbnormal(&'static str),
 }
 
-/// Orders and refunds.
+/// Orders, refunds, and synthetic trades for large bills.
 #[derive(Debug, Default)]
 pub(crate) struct Payments {
+    /// Synthetic successful trades added to a day's trade bill (large-bill tests).
+    pub(crate) synthetic_rows: HashMap<Date, u64>,
+    /// Download tokens handed out by the bill APIs.
+    pub(crate) bill_files: HashMap<String, std::sync::Arc<crate::bills::BillFile>>,
     orders: HashMap<String, Order>,
     by_transaction_id: HashMap<String, String>,
     refunds: HashMap<String, Refund>,
@@ -347,6 +351,27 @@ impl Payments {
         refund.status = RefundStatus::Processing;
         refund.channel = channel;
         self.refund_by_out_refund_no(&known)
+    }
+
+    /// Paid orders (their payment time, Beijing) and refunds (their creation) of one day,
+    /// in time order: what that day's bills list.
+    pub(crate) fn day(&self, date: Date) -> (Vec<Order>, Vec<Refund>) {
+        let on_day = |t: OffsetDateTime| t.to_offset(BEIJING).date() == date;
+        let mut orders: Vec<Order> = self
+            .orders
+            .values()
+            .filter(|o| o.success_time.is_some_and(on_day))
+            .cloned()
+            .collect();
+        orders.sort_by_key(|o| o.success_time);
+        let mut refunds: Vec<Refund> = self
+            .refunds
+            .values()
+            .filter(|r| on_day(r.create_time))
+            .cloned()
+            .collect();
+        refunds.sort_by_key(|r| r.create_time);
+        (orders, refunds)
     }
 
     /// The order a refund belongs to.

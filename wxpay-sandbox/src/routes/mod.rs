@@ -2,6 +2,7 @@
 //! (User-Agent, `Authorization`, `Wechatpay-Serial`, then response signing) and the
 //! small extractors the endpoint modules share.
 
+mod bill;
 mod certificates;
 mod control;
 mod favor;
@@ -102,6 +103,9 @@ fn pay_routes() -> Router<Arc<Platform>> {
             "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
             post(refund::apply_abnormal),
         )
+        .route("/v3/bill/tradebill", get(bill::trade_bill))
+        .route("/v3/bill/fundflowbill", get(bill::fund_flow_bill))
+        .route("/v3/billdownload/file", get(bill::download))
 }
 
 /// Unknown path or method: 404 `NOT_FOUND`, as the platform answers.
@@ -157,8 +161,13 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
             return finish(&platform, error.into_response(), request_id).await;
         }
     }
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let mut response = next.run(Request::from_parts(parts, Body::from(body))).await;
     tracing::debug!(%method, %url, status = %response.status(), "answered");
+    if response.extensions().get::<bill::UnsignedFile>().is_some() {
+        // Files go out as they are generated: unsigned and never buffered whole.
+        response.headers_mut().insert(REQUEST_ID, request_id);
+        return response;
+    }
     finish(&platform, response, request_id).await
 }
 
