@@ -1,7 +1,7 @@
 //! A payment end to end against the in-process sandbox: a JSAPI order, the front end's
 //! signed parameters, the user paying (a sandbox control), the query, a refund of half,
-//! the refund's query, and the day's trade bill downloaded (gzip) and checked. Prints each
-//! typed result; exits non-zero on any failure.
+//! the refund's query, the day's trade bill downloaded (gzip) and checked, and an image
+//! upload. Prints each typed result; exits non-zero on any failure.
 //!
 //! ```text
 //! cargo run --example payment_flow
@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use wxpay::Client;
 use wxpay::apis::bill::GetTradeBill;
+use wxpay::apis::merchant::media::{Image, UploadImage};
 use wxpay::apis::pay::transactions::{
     Amount, CreateJsapiOrder, Payer, QueryOrderByOutTradeNo, TradeState,
 };
@@ -113,6 +114,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if !String::from_utf8_lossy(&csv).contains(&out_trade_no) {
         return Err("the bill does not list the order".into());
     }
+
+    // A 1×1 PNG.
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
+    let uploaded = client
+        .send(UploadImage {
+            image: Image::new("logo.png", png)?,
+        })
+        .await?;
+    println!("9. image uploaded: {uploaded:?}");
 
     sandbox.shutdown().await;
     Ok(())

@@ -139,6 +139,7 @@ impl Client {
             path_and_query: path_and_query.to_owned(),
             headers: http::HeaderMap::new(),
             body: Vec::new(),
+            signed_body: None,
         };
         let context = RequestContext {
             base_url: origin,

@@ -6,6 +6,7 @@ mod bill;
 mod certificates;
 mod control;
 mod favor;
+mod media;
 mod multiuse;
 mod pay;
 mod refund;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
 use axum::http::header::{CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -31,8 +32,9 @@ use crate::error::ApiError;
 use crate::signing::{REQUEST_ID, WECHATPAY_SERIAL, new_request_id, sign_response};
 use crate::state::Platform;
 
-/// Request bodies larger than this are refused; nothing the sandbox serves comes close.
-const MAX_BODY_BYTES: usize = 1 << 20;
+/// Request bodies larger than this are refused: room for the largest image upload (5 MiB)
+/// and its multipart framing.
+const MAX_BODY_BYTES: usize = 6 << 20;
 
 /// The whole platform as an axum router.
 pub(crate) fn router(platform: Arc<Platform>) -> Router {
@@ -106,6 +108,14 @@ fn pay_routes() -> Router<Arc<Platform>> {
         .route("/v3/bill/tradebill", get(bill::trade_bill))
         .route("/v3/bill/fundflowbill", get(bill::fund_flow_bill))
         .route("/v3/billdownload/file", get(bill::download))
+        .route(
+            "/v3/merchant/media/upload",
+            post(media::merchant_upload).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
+        .route(
+            "/v3/marketing/favor/media/image-upload",
+            post(media::marketing_upload).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
 }
 
 /// Unknown path or method: 404 `NOT_FOUND`, as the platform answers.
@@ -141,8 +151,11 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
         return finish(&platform, error.into_response(), request_id).await;
     }
     let now = clock::unix_seconds(clock::now());
+    // A multipart upload is signed over its `meta` JSON, everything else over the body.
+    let meta = media::signed_part(&parts.headers, &body);
+    let signed = meta.as_deref().unwrap_or(&body);
     if let Err(rejection) =
-        auth::verify_request(&platform, &method, &url, &parts.headers, &body, now)
+        auth::verify_request(&platform, &method, &url, &parts.headers, signed, now)
     {
         tracing::info!(%method, %url, issue = %rejection.issue, "401 SIGN_ERROR");
         let mut response = rejection.into_response();
