@@ -307,3 +307,87 @@ impl BillCursor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payments::{NewOrder, NewRefund, Payments};
+    use time::macros::datetime;
+
+    fn all(file: &Arc<BillFile>) -> String {
+        let mut cursor = file.cursor();
+        let mut text = String::new();
+        while let Some(piece) = cursor.next_piece() {
+            assert!(piece.len() < PIECE + 1024, "pieces stay bounded");
+            text.push_str(&piece);
+        }
+        text
+    }
+
+    #[test]
+    fn trade_bill_in_the_platforms_format() {
+        let mut payments = Payments::default();
+        let paid_at = datetime!(2026-01-02 10:00:00 +08:00);
+        payments
+            .prepay(NewOrder {
+                trade_type: "JSAPI",
+                appid: "wxapp".into(),
+                description: "商品".into(),
+                out_trade_no: "order001".into(),
+                attach: None,
+                total: 1234,
+                currency: "CNY".into(),
+                openid: Some("openid".into()),
+                time_expire: None,
+            })
+            .unwrap();
+        payments.pay("order001", paid_at).unwrap();
+        payments
+            .refund(
+                "order001",
+                NewRefund {
+                    out_refund_no: "refund001".into(),
+                    reason: None,
+                    refund: 234,
+                    total: 1234,
+                    currency: "CNY".into(),
+                },
+                paid_at,
+            )
+            .unwrap();
+        let date = paid_at.date();
+        let file = Arc::new(BillFile::new(
+            BillKind::Trade,
+            date,
+            "1230000109",
+            payments.day(date),
+            3,
+            false,
+        ));
+        let text = all(&file);
+        let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines[0], TRADE_HEADER.trim_end());
+        assert!(lines[1].starts_with("`2026-01-02 10:00:00,`wxapp,`1230000109,"));
+        assert!(lines[1].contains("`order001,") && lines[1].contains("`12.34,"));
+        assert!(lines[2].contains("`refund001,`2.34,") && lines[2].contains("`REFUND,"));
+        assert!(lines[3].contains("`synthetic"));
+        assert_eq!(lines.len(), 1 + 2 + 3 + 2);
+        assert_eq!(lines[6], TRADE_SUMMARY.trim_end());
+        // 1 real + 3 synthetic trades: 12.34 + (0.01 + 0.02 + 0.03) yuan.
+        assert_eq!(lines[7], "`4,`12.40,`2.34,`0.00,`0.00000,`12.40,`2.34");
+        assert_eq!(all(&file), text, "the same bytes every time");
+
+        let fund = Arc::new(BillFile::new(
+            BillKind::FundFlow,
+            date,
+            "1230000109",
+            payments.day(date),
+            3,
+            false,
+        ));
+        let text = all(&fund);
+        assert!(text.starts_with(FUND_HEADER));
+        assert!(text.contains("`收入,`12.34,`12.34,") && text.contains("`支出,`2.34,`10.00,"));
+        assert!(text.ends_with("`2,`1,`12.34,`1,`2.34\r\n"), "{text}");
+    }
+}
