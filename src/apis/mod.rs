@@ -55,8 +55,12 @@ macro_rules! platform_enum {
     };
 }
 
+pub mod bill;
 pub mod marketing;
+pub mod merchant;
 pub mod multiuse;
+pub mod pay;
+pub mod refund;
 
 /// Platform certificates (`/v3/certificates`). The client downloads and refreshes them by
 /// itself; the declaration lives in the runtime, which needs it for that.

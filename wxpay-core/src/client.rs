@@ -43,7 +43,7 @@ use crate::retry::{self, Attempt, RetryPolicy};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
@@ -329,7 +329,7 @@ impl Client {
         self.download_certificates().await
     }
 
-    fn context<'a>(&'a self, keys: &'a PlatformKeys) -> RequestContext<'a> {
+    pub(crate) fn context<'a>(&'a self, keys: &'a PlatformKeys) -> RequestContext<'a> {
         RequestContext {
             base_url: &self.inner.base_url,
             signer: Signer {
@@ -639,7 +639,7 @@ fn backup_request(
     Some(backup)
 }
 
-fn classify(error: reqwest::Error) -> TransportError {
+pub(crate) fn classify(error: reqwest::Error) -> TransportError {
     let kind = if error.is_connect() {
         TransportErrorKind::Connect
     } else if error.is_timeout() {

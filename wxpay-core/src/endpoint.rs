@@ -47,6 +47,9 @@ pub struct RequestParts {
     pub headers: HeaderMap,
     /// The body (empty for GET and DELETE).
     pub body: Vec<u8>,
+    /// What the signature covers when it is not the body: the `meta` JSON of a multipart
+    /// upload ([`RequestWriter::upload`]). `None`: the body is signed.
+    pub signed_body: Option<Vec<u8>>,
 }
 
 /// Collects one request from an endpoint's fields: path segments, query pairs, headers, the
@@ -69,6 +72,7 @@ impl<'a> RequestWriter<'a> {
                 path_and_query: String::with_capacity(96),
                 headers: HeaderMap::new(),
                 body: Vec::new(),
+                signed_body: None,
             },
             has_query: false,
             platform_keys,
@@ -192,6 +196,56 @@ impl<'a> RequestWriter<'a> {
         self.parts
             .headers
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+
+    /// Makes the body a `multipart/form-data` upload of one file, as the platform's upload
+    /// APIs take it: a `meta` part with `{"filename":…,"sha256":…}` (JSON-escaped; the
+    /// SHA-256 of `content`, lower-case hex) and a `file` part with the bytes. The signature
+    /// covers the `meta` JSON, not the body. The boundary is derived from the file's digest,
+    /// so the same file gives the same bytes.
+    pub fn upload(
+        &mut self,
+        filename: &str,
+        content_type: &'static str,
+        content: &[u8],
+    ) -> Result<(), Error> {
+        if filename.is_empty() || filename.chars().any(|c| c.is_control() || c == '"') {
+            return Err(field_error(
+                "filename",
+                "a file name must be non-empty, without quotes or control characters".into(),
+            ));
+        }
+        let sha256 = crate::crypto::sha256_hex(content);
+        let meta = serde_json::to_vec(&serde_json::json!({
+            "filename": filename,
+            "sha256": sha256,
+        }))
+        .map_err(RequestError::Body)?;
+        let boundary = format!("wxpay-{}", &sha256[..32]);
+        let mut body = Vec::with_capacity(content.len() + meta.len() + 400);
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"meta\"\r\n\
+                 Content-Type: application/json\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&meta);
+        body.extend_from_slice(
+            format!(
+                "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+                 filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let header = HeaderValue::try_from(format!("multipart/form-data; boundary={boundary}"))
+            .map_err(|_| field_error("Content-Type", "not a valid header value".into()))?;
+        self.parts.headers.insert(CONTENT_TYPE, header);
+        self.parts.body = body;
+        self.parts.signed_body = Some(meta);
+        Ok(())
     }
 
     /// The finished request parts.

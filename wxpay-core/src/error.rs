@@ -48,6 +48,9 @@ pub enum Error {
     /// algorithm, a resource that does not decrypt or decode.
     #[error(transparent)]
     Notification(#[from] NotificationError),
+    /// A download was refused before sending, or its file did not check out.
+    #[error(transparent)]
+    Download(#[from] crate::download::DownloadError),
 }
 
 impl Error {
@@ -340,13 +343,9 @@ pub struct SignedRequest {
 impl SignedRequest {
     pub(crate) fn of(parts: &crate::RequestParts, timestamp: i64, nonce: &str) -> Self {
         let method = parts.method.as_str();
-        let message = crate::protocol::request_message(
-            method,
-            &parts.path_and_query,
-            timestamp,
-            nonce,
-            &parts.body,
-        );
+        let body = parts.signed_body.as_deref().unwrap_or(&parts.body);
+        let message =
+            crate::protocol::request_message(method, &parts.path_and_query, timestamp, nonce, body);
         SignedRequest {
             method: method.to_owned(),
             url: parts.path_and_query.clone(),

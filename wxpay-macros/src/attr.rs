@@ -155,10 +155,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
                 idempotent = true;
                 continue;
             }
-            errors.push(syn::Error::new(
-                option.span(),
-                format!("unknown endpoint option `{option}`; the options are `idempotent` and `crate = \"path\"`"),
-            ));
+            errors.push(syn::Error::new(option.span(), unknown_option(&option)));
             // Skip its value so the options after it are still read.
             while !input.is_empty() && !input.peek(Token![,]) {
                 input.parse::<proc_macro2::TokenTree>()?;
@@ -176,6 +173,25 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         krate: krate.unwrap_or_else(|| quote::quote!(::wxpay)),
         idempotent,
     })
+}
+
+/// What to say about an option `#[endpoint]` does not have; the shapes it leaves to the
+/// runtime get a pointer to where they live.
+fn unknown_option(option: &Ident) -> String {
+    match option.to_string().as_str() {
+        "multipart" | "upload" => format!(
+            "`{option}` is not an endpoint option: an upload implements `Endpoint` by hand and \
+             calls `RequestWriter::upload` (which builds and signs the `meta`), as \
+             `wxpay::apis::merchant::media::UploadImage` does"
+        ),
+        "download" | "unsigned" => format!(
+            "`{option}` is not an endpoint option: declare the endpoint that answers the \
+             download URL and digest, then stream the file with `Client::download`"
+        ),
+        _ => format!(
+            "unknown endpoint option `{option}`; the options are `idempotent` and `crate = \"path\"`"
+        ),
+    }
 }
 
 fn method_from(ident: &Ident, errors: &mut Errors) -> Option<Method> {

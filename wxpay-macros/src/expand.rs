@@ -65,7 +65,10 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
     let (response, decode) = match &args.response {
         Some(ty) => {
             let private = respan(private.clone(), ty.span());
-            let decode = quote_spanned!(ty.span()=> #private::decode_json(__body));
+            // Only the function is spanned there: `__body` keeps the macro's own hygiene, so
+            // a response type that comes from a `macro_rules!` fragment still sees it.
+            let function = quote_spanned!(ty.span()=> #private::decode_json);
+            let decode = quote!(#function(__body));
             (quote!(#ty), decode)
         }
         None => (quote!(()), quote!(#private::decode_empty(__body))),

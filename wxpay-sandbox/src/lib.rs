@@ -51,12 +51,15 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod bills;
 mod builder;
 mod clock;
+mod control;
 mod crypto;
 mod error;
 mod keys;
 mod notify;
+mod payments;
 mod rotation;
 mod routes;
 mod sandbox;
@@ -65,6 +68,7 @@ mod signing;
 mod state;
 
 pub use builder::SandboxBuilder;
+pub use control::ControlError;
 pub use notify::{Delivery, DeliveryMode, NOTIFY_ATTEMPTS};
 pub use sandbox::Sandbox;
 pub use settings::{MerchantSettings, Secret};

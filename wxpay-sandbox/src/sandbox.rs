@@ -42,12 +42,13 @@ pub struct Sandbox {
     base_url: String,
     local_addr: SocketAddr,
     key_mode: KeyMode,
-    platform: Arc<Platform>,
     merchant: MerchantSettings,
     favor_stock_ids: Vec<String>,
     multiuse_stock_ids: Vec<String>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The running platform's state, for sandbox controls (`control`).
+    pub(crate) platform: Arc<Platform>,
 }
 
 impl Sandbox {
@@ -90,12 +91,12 @@ impl Sandbox {
             base_url: format!("http://{local_addr}"),
             local_addr,
             key_mode,
-            platform,
             merchant: setup.settings,
             favor_stock_ids: setup.favor_stock_ids,
             multiuse_stock_ids: setup.multiuse_stock_ids,
             stop: Some(stop),
             task: Some(task),
+            platform,
         })
     }
 

@@ -14,6 +14,7 @@ use crate::KeyMode;
 use crate::crypto::random_digits;
 use crate::keys::{MerchantKey, PlatformKeys};
 use crate::notify::Notifier;
+use crate::payments::Payments;
 use crate::settings::Secret;
 
 /// Everything the running platform knows: who the merchant is, its own keys, and the
@@ -26,6 +27,7 @@ pub(crate) struct Platform {
     /// Where notifications go and what became of them.
     pub(crate) notifier: Notifier,
     store: Mutex<Store>,
+    payments: Mutex<Payments>,
 }
 
 impl Platform {
@@ -43,6 +45,7 @@ impl Platform {
             apiv3_key,
             notifier: Notifier::default(),
             store: Mutex::new(store),
+            payments: Mutex::default(),
         }
     }
 
@@ -55,6 +58,13 @@ impl Platform {
     /// poisoning is ignored.
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Locks the orders and refunds (see `payments`), poisoning ignored as for the store.
+    pub(crate) fn payments(&self) -> MutexGuard<'_, Payments> {
+        self.payments
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

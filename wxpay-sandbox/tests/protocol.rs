@@ -215,7 +215,7 @@ async fn unknown_paths_and_methods_are_signed_404s() {
     let merchant = Merchant::of(&sandbox);
     for (method, url) in [
         ("GET", "/v3/nothing/here"),
-        ("POST", "/v3/pay/transactions/jsapi"),
+        ("POST", "/v3/pay/transactions/codepay"),
         ("DELETE", "/v3/certificates"),
         ("GET", "/v3/marketing/favor/coupon-stocks"),
     ] {

@@ -154,3 +154,15 @@ pub(crate) trait PublicKeyOps: Send + Sync + 'static {
     /// RSAES-OAEP with SHA-1 and MGF1-SHA-1 (randomised).
     fn encrypt_oaep_sha1(&self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError>;
 }
+
+/// SHA-256 of `data`, lower-case hex (the `sha256` of an upload's `meta`). Any backend
+/// gives the same digest; the default one computes it.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    #[cfg(feature = "aws-lc-rs")]
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
+        .as_ref()
+        .to_vec();
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(data).to_vec();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

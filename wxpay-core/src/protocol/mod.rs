@@ -164,7 +164,7 @@ pub fn sign_request(
         &parts.path_and_query,
         timestamp,
         nonce,
-        &parts.body,
+        parts.signed_body.as_deref().unwrap_or(&parts.body),
     );
     let signature = signer.key.sign(&message)?;
     let authorization = authorization(

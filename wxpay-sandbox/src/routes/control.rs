@@ -12,6 +12,13 @@
 //! - `GET /sandbox/notifications`: every delivery so far and its attempts
 //! - `POST /sandbox/platform/rotate` `{"overlap_ms": N}`: rotates the platform certificate
 //!   and answers `{"serial": "…"}`
+//! - `POST /sandbox/orders/{out_trade_no}/pay`: the user pays an unpaid order.
+//! - `POST /sandbox/orders/{out_trade_no}/expire`: the payment window passes unpaid.
+//! - `POST /sandbox/refunds/{out_refund_no}/abnormal`: the refund cannot reach the user.
+//! - `POST /sandbox/bills/{bill_date}/synthetic-trades?rows=N`: N generated trades in that
+//!   day's trade bill (for large-bill tests; generated while served, never stored).
+//!
+//! Each is also a method of [`Sandbox`](crate::Sandbox) for in-process tests.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,12 +26,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{PathParam, json_body, json_ok};
+use super::pay::order_json;
+use super::refund::refund_json;
+use super::{PathParam, QueryParams, json_body, json_ok};
 use crate::SandboxError;
 use crate::clock::{self, rfc3339_beijing};
 use crate::crypto::random_digits;
@@ -39,6 +48,13 @@ pub(super) fn routes() -> Router<Arc<Platform>> {
         .route("/sandbox/notifications/modes", post(queue_modes))
         .route("/sandbox/favor/coupons/{coupon_id}/use", post(use_coupon))
         .route("/sandbox/platform/rotate", post(rotate))
+        .route("/sandbox/orders/{out_trade_no}/pay", post(pay))
+        .route("/sandbox/orders/{out_trade_no}/expire", post(expire))
+        .route("/sandbox/refunds/{out_refund_no}/abnormal", post(abnormal))
+        .route(
+            "/sandbox/bills/{bill_date}/synthetic-trades",
+            post(synthetic_trades),
+        )
 }
 
 async fn notify_url(State(platform): State<Arc<Platform>>) -> Response {
@@ -183,4 +199,48 @@ async fn rotate(State(platform): State<Arc<Platform>>, body: Bytes) -> Result<Re
         other => ApiError::system(other.to_string()),
     })?;
     Ok(json_ok(json!({ "serial": serial })))
+}
+
+async fn pay(State(platform): State<Arc<Platform>>, PathParam(no): PathParam) -> Response {
+    let mut payments = platform.payments();
+    match payments.pay(&no, clock::now()) {
+        Ok(order) => json_ok(order_json(&platform, order)),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn expire(State(platform): State<Arc<Platform>>, PathParam(no): PathParam) -> Response {
+    let mut payments = platform.payments();
+    match payments.expire(&no) {
+        Ok(order) => json_ok(order_json(&platform, order)),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn abnormal(State(platform): State<Arc<Platform>>, PathParam(no): PathParam) -> Response {
+    let mut payments = platform.payments();
+    match payments.make_abnormal(&no).cloned() {
+        Ok(refund) => json_ok(refund_json(&payments, &refund)),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn synthetic_trades(
+    State(platform): State<Arc<Platform>>,
+    PathParam(date): PathParam,
+    QueryParams(query): QueryParams,
+) -> Response {
+    let date = time::Date::parse(
+        &date,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    );
+    let rows = query.get("rows").and_then(|r| r.parse::<u64>().ok());
+    match (date, rows) {
+        (Ok(date), Some(rows)) => {
+            *platform.payments().synthetic_rows.entry(date).or_default() += rows;
+            json_ok(serde_json::json!({ "bill_date": date.to_string(), "added": rows }))
+        }
+        _ => ApiError::param("expected /sandbox/bills/YYYY-MM-DD/synthetic-trades?rows=N")
+            .into_response(),
+    }
 }

@@ -2,17 +2,21 @@
 //! (User-Agent, `Authorization`, `Wechatpay-Serial`, then response signing) and the
 //! small extractors the endpoint modules share.
 
+mod bill;
 mod certificates;
 pub(crate) mod control;
 mod favor;
+mod media;
 mod multiuse;
+mod pay;
+mod refund;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
 use axum::http::header::{CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -34,8 +38,9 @@ use crate::state::Platform;
 /// listed certificate.
 const CERTIFICATES_PATH: &str = "/v3/certificates";
 
-/// Request bodies larger than this are refused; nothing the sandbox serves comes close.
-const MAX_BODY_BYTES: usize = 1 << 20;
+/// Request bodies larger than this are refused: room for the largest image upload (5 MiB)
+/// and its multipart framing.
+const MAX_BODY_BYTES: usize = 6 << 20;
 
 /// The whole platform as an axum router.
 pub(crate) fn router(platform: Arc<Platform>) -> Router {
@@ -69,6 +74,7 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
             "/v3/multiuse/users/{openid}/coupons",
             post(multiuse::send_coupon),
         )
+        .merge(pay_routes())
         .fallback(no_such_api)
         .method_not_allowed_fallback(no_such_api)
         .layer(middleware::from_fn_with_state(platform.clone(), gate))
@@ -76,6 +82,47 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         // neither authenticated nor signed.
         .merge(control::routes())
         .with_state(platform)
+}
+
+/// Payments and refunds.
+fn pay_routes() -> Router<Arc<Platform>> {
+    Router::new()
+        .route("/v3/pay/transactions/jsapi", post(pay::jsapi))
+        .route("/v3/pay/transactions/app", post(pay::app))
+        .route("/v3/pay/transactions/h5", post(pay::h5))
+        .route("/v3/pay/transactions/native", post(pay::native))
+        .route(
+            "/v3/pay/transactions/id/{transaction_id}",
+            get(pay::query_by_id),
+        )
+        .route(
+            "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+            get(pay::query_by_out_trade_no),
+        )
+        .route(
+            "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+            post(pay::close),
+        )
+        .route("/v3/refund/domestic/refunds", post(refund::create))
+        .route(
+            "/v3/refund/domestic/refunds/{out_refund_no}",
+            get(refund::query),
+        )
+        .route(
+            "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+            post(refund::apply_abnormal),
+        )
+        .route("/v3/bill/tradebill", get(bill::trade_bill))
+        .route("/v3/bill/fundflowbill", get(bill::fund_flow_bill))
+        .route("/v3/billdownload/file", get(bill::download))
+        .route(
+            "/v3/merchant/media/upload",
+            post(media::merchant_upload).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
+        .route(
+            "/v3/marketing/favor/media/image-upload",
+            post(media::marketing_upload).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
 }
 
 /// Unknown path or method: 404 `NOT_FOUND`, as the platform answers.
@@ -112,8 +159,11 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
         return finish(&platform, error.into_response(), request_id, &path).await;
     }
     let now = clock::unix_seconds(clock::now());
+    // A multipart upload is signed over its `meta` JSON, everything else over the body.
+    let meta = media::signed_part(&parts.headers, &body);
+    let signed = meta.as_deref().unwrap_or(&body);
     if let Err(rejection) =
-        auth::verify_request(&platform, &method, &url, &parts.headers, &body, now)
+        auth::verify_request(&platform, &method, &url, &parts.headers, signed, now)
     {
         tracing::info!(%method, %url, issue = %rejection.issue, "401 SIGN_ERROR");
         let mut response = rejection.into_response();
@@ -132,8 +182,13 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
             return finish(&platform, error.into_response(), request_id, &path).await;
         }
     }
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let mut response = next.run(Request::from_parts(parts, Body::from(body))).await;
     tracing::debug!(%method, %url, status = %response.status(), "answered");
+    if response.extensions().get::<bill::UnsignedFile>().is_some() {
+        // Files go out as they are generated: unsigned and never buffered whole.
+        response.headers_mut().insert(REQUEST_ID, request_id);
+        return response;
+    }
     finish(&platform, response, request_id, &path).await
 }
 

@@ -1,0 +1,3 @@
+//! Merchant tools (`/v3/merchant/…`).
+
+pub mod media;

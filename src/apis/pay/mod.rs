@@ -1,0 +1,3 @@
+//! Basic payments (基础支付, `/v3/pay/…`).
+
+pub mod transactions;

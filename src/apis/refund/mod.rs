@@ -1,0 +1,3 @@
+//! Refunds (退款, `/v3/refund/…`).
+
+pub mod domestic;

@@ -1,0 +1,380 @@
+//! Downloads: files the platform serves unsigned (bills), streamed to any
+//! [`AsyncWrite`] while their digest is computed and checked.
+//!
+//! The request is signed like any other; the answer's body is not (the platform does not
+//! sign files), so the digest promised by the signed answer that handed out the URL
+//! (`hash_type`, `hash_value`) is what vouches for it. Memory stays flat whatever the size:
+//! the body moves through in pieces of at most [`MAX_WRITE`] bytes, and GZIP is decompressed
+//! through a fixed-size window.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_compression::tokio::write::GzipDecoder;
+use bytes::Bytes;
+use http::Method;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::client::{Client, unix_now};
+use crate::crypto::CryptoBackend;
+use crate::endpoint::RequestParts;
+use crate::error::Error;
+use crate::error::{TransportError, TransportErrorKind};
+use crate::protocol::{self, REQUEST_ID, RequestContext};
+
+/// The most bytes handed to the writer in one `write` call.
+pub const MAX_WRITE: usize = 16 * 1024;
+
+/// Error answers of a download are JSON; more than this is not read.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Hosts a signed download request may go to besides the client's own base URL.
+const PLATFORM_HOSTS: &[&str] = &["https://api.mch.weixin.qq.com", "https://api2.wechatpay.cn"];
+
+/// How the file is compressed on the wire (`tar_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Plain bytes.
+    #[default]
+    None,
+    /// GZIP (`tar_type=GZIP`): decompressed on the fly; the digest covers the decompressed file.
+    Gzip,
+}
+
+/// A file to download and the digest it must have, as a signed answer promised them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Download {
+    /// The `download_url`.
+    pub url: String,
+    /// The digest algorithm, `SHA1`.
+    pub hash_type: String,
+    /// The expected digest, hex (either case).
+    pub hash_value: String,
+    /// How the body is compressed.
+    pub compression: Compression,
+}
+
+impl Download {
+    /// A download of `url` that must hash to `hash_value` under `hash_type`.
+    pub fn new(
+        url: impl Into<String>,
+        hash_type: impl Into<String>,
+        hash_value: impl Into<String>,
+        compression: Compression,
+    ) -> Self {
+        Download {
+            url: url.into(),
+            hash_type: hash_type.into(),
+            hash_value: hash_value.into(),
+            compression,
+        }
+    }
+}
+
+/// A finished, checked download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Downloaded {
+    /// Bytes written (after decompression).
+    pub bytes: u64,
+    /// The digest computed, lower-case hex; equal to the promised one.
+    pub digest: String,
+    /// The download's `Request-ID`.
+    pub request_id: Option<String>,
+}
+
+/// Why a download failed once the platform had accepted it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DownloadError {
+    /// The URL is not an absolute `http(s)` URL on the client's host or a platform host.
+    #[error("download URL refused: {0}")]
+    Url(String),
+    /// The promised digest is of an algorithm this SDK does not know.
+    #[error("unsupported hash_type {0:?}: expected SHA1")]
+    UnsupportedHashType(String),
+    /// The file's digest is not the promised one: it was altered or cut short. What was
+    /// already written must be discarded.
+    #[error("the downloaded file's {hash_type} is {actual}, not the promised {expected}")]
+    DigestMismatch {
+        /// The algorithm.
+        hash_type: String,
+        /// The promised digest.
+        expected: String,
+        /// The digest of what arrived.
+        actual: String,
+    },
+    /// The GZIP stream is corrupt.
+    #[error("the GZIP stream is corrupt: {0}")]
+    Decompress(#[source] io::Error),
+    /// Writing to the caller's writer failed.
+    #[error("writing the download failed: {0}")]
+    Write(#[source] io::Error),
+}
+
+impl Client {
+    /// Downloads a file the platform serves unsigned (a bill), streaming it into `writer`
+    /// while its digest is computed; fails with [`DownloadError::DigestMismatch`] if it is
+    /// not the promised one. GZIP is decompressed on the fly. `writer` is flushed, not shut
+    /// down. Memory use does not depend on the file's size.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxpay_core::Client, download: wxpay_core::Download) -> Result<(), wxpay_core::Error> {
+    /// let mut file = tokio::io::sink(); // e.g. a tokio::fs::File
+    /// let done = client.download(&download, &mut file).await?;
+    /// println!("{} bytes, sha1 {}", done.bytes, done.digest);
+    /// # Ok(()) }
+    /// ```
+    pub async fn download<W: AsyncWrite + Unpin + ?Sized>(
+        &self,
+        download: &Download,
+        writer: &mut W,
+    ) -> Result<Downloaded, Error> {
+        let hasher = Sha1::new(&download.hash_type, self.crypto_backend())?;
+        let (origin, path_and_query) = split_url(&download.url, &self.inner.base_url)?;
+        let parts = RequestParts {
+            method: Method::GET,
+            path_and_query: path_and_query.to_owned(),
+            headers: http::HeaderMap::new(),
+            body: Vec::new(),
+            signed_body: None,
+        };
+        self.ready().await?;
+        let keys = self.platform_keys();
+        let context = RequestContext {
+            base_url: origin,
+            ..self.context(&keys)
+        };
+        let request = protocol::sign_request(parts, &context, unix_now(), &protocol::nonce()?)?;
+        let request = reqwest::Request::try_from(request).map_err(transport)?;
+        let mut response = self.inner.http.execute(request).await.map_err(transport)?;
+        let request_id = response
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+
+        if !response.status().is_success() {
+            // An error answer is the platform's signed JSON: read a bounded amount and let
+            // the ordinary reader verify it and turn it into an `ApiError`.
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(transport)? {
+                let room = MAX_ERROR_BODY.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if room <= chunk.len() {
+                    break;
+                }
+            }
+            let mut builder = http::Response::builder().status(response.status());
+            if let Some(headers) = builder.headers_mut() {
+                *headers = response.headers().clone();
+            }
+            let answer = builder.body(Bytes::from(body)).map_err(|e| {
+                Error::Transport(TransportError::new(TransportErrorKind::Interrupted, e))
+            })?;
+            let verification = self.verify_signature(answer.headers(), answer.body()).await;
+            return protocol::interpret_response(answer, verification, |_| Ok(())).map(|_| {
+                Downloaded {
+                    bytes: 0,
+                    digest: String::new(),
+                    request_id: None,
+                }
+            });
+        }
+
+        let mut sink = Hashing {
+            inner: writer,
+            hasher,
+            bytes: 0,
+        };
+        match download.compression {
+            Compression::None => {
+                while let Some(chunk) = response.chunk().await.map_err(transport)? {
+                    for piece in chunk.chunks(MAX_WRITE) {
+                        sink.write_all(piece).await.map_err(write_error)?;
+                    }
+                }
+                sink.flush().await.map_err(write_error)?;
+            }
+            Compression::Gzip => {
+                let mut decoder = GzipDecoder::new(&mut sink);
+                while let Some(chunk) = response.chunk().await.map_err(transport)? {
+                    for piece in chunk.chunks(MAX_WRITE) {
+                        decoder.write_all(piece).await.map_err(gzip_error)?;
+                    }
+                }
+                // Ends the GZIP stream (a truncated one fails here) and flushes the writer.
+                decoder.shutdown().await.map_err(gzip_error)?;
+            }
+        }
+        let bytes = sink.bytes;
+        let digest = sink.hasher.finish();
+        if !digest.eq_ignore_ascii_case(download.hash_value.trim()) {
+            return Err(Error::Download(DownloadError::DigestMismatch {
+                hash_type: download.hash_type.clone(),
+                expected: download.hash_value.clone(),
+                actual: digest,
+            }));
+        }
+        Ok(Downloaded {
+            bytes,
+            digest,
+            request_id,
+        })
+    }
+}
+
+fn transport(e: reqwest::Error) -> Error {
+    Error::Transport(crate::client::classify(e))
+}
+
+fn write_error(e: io::Error) -> Error {
+    Error::Download(DownloadError::Write(e))
+}
+
+/// The decoder reports its own corruption as `InvalidData`; anything else came from the
+/// writer below it.
+fn gzip_error(e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::UnexpectedEof {
+        Error::Download(DownloadError::Decompress(e))
+    } else {
+        write_error(e)
+    }
+}
+
+/// `(origin, path_and_query)` of an absolute URL, if its origin is the client's base URL
+/// or a platform host: a signed request goes nowhere else.
+fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
+    let refuse = |why: &str| Error::Download(DownloadError::Url(format!("{url:?}: {why}")));
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| refuse("not an absolute http(s) URL"))?;
+    let path_start = rest.find('/').ok_or_else(|| refuse("no path"))?;
+    let origin_len = url.len() - rest.len() + path_start;
+    let (origin, path_and_query) = url.split_at(origin_len);
+    let allowed = origin.eq_ignore_ascii_case(base_url.trim_end_matches('/'))
+        || PLATFORM_HOSTS
+            .iter()
+            .any(|h| origin.eq_ignore_ascii_case(h));
+    if !allowed {
+        return Err(refuse("not the client's host or a WeChat Pay host"));
+    }
+    if path_and_query
+        .bytes()
+        .any(|b| b.is_ascii_control() || b == b' ' || b == b'#')
+    {
+        return Err(refuse("the path has characters a URL cannot carry"));
+    }
+    Ok((origin, path_and_query))
+}
+
+/// A SHA-1 computation in the client's backend.
+enum Sha1 {
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(aws_lc_rs::digest::Context),
+    #[cfg(feature = "rsa")]
+    RustCrypto(sha1::Sha1),
+}
+
+impl Sha1 {
+    fn new(hash_type: &str, backend: CryptoBackend) -> Result<Self, Error> {
+        if !hash_type.eq_ignore_ascii_case("SHA1") {
+            return Err(Error::Download(DownloadError::UnsupportedHashType(
+                hash_type.to_owned(),
+            )));
+        }
+        Ok(match backend {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => Sha1::AwsLc(aws_lc_rs::digest::Context::new(
+                &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            )),
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => Sha1::RustCrypto(<sha1::Sha1 as sha1::Digest>::new()),
+        })
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            Sha1::AwsLc(context) => context.update(data),
+            #[cfg(feature = "rsa")]
+            Sha1::RustCrypto(hasher) => sha1::Digest::update(hasher, data),
+        }
+    }
+
+    fn finish(self) -> String {
+        let digest: Vec<u8> = match self {
+            #[cfg(feature = "aws-lc-rs")]
+            Sha1::AwsLc(context) => context.finish().as_ref().to_vec(),
+            #[cfg(feature = "rsa")]
+            Sha1::RustCrypto(hasher) => sha1::Digest::finalize(hasher).to_vec(),
+        };
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Passes writes through to `inner`, hashing and counting what `inner` accepted. Shutting
+/// it down only flushes `inner`: the caller's writer stays the caller's.
+struct Hashing<'w, W: ?Sized> {
+    inner: &'w mut W,
+    hasher: Sha1,
+    bytes: u64,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> AsyncWrite for Hashing<'_, W> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut *this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(written)) = &poll {
+            let accepted = buf.get(..*written).unwrap_or(buf);
+            this.hasher.update(accepted);
+            this.bytes += accepted.len() as u64;
+        }
+        poll
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.get_mut().inner).poll_flush(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_clients_host_or_a_platform_host_is_signed_for() {
+        let base = "http://127.0.0.1:8080";
+        let ok = split_url("http://127.0.0.1:8080/v3/billdownload/file?token=x", base).unwrap();
+        assert_eq!(
+            ok,
+            ("http://127.0.0.1:8080", "/v3/billdownload/file?token=x")
+        );
+        let ok = split_url(
+            "https://api.mch.weixin.qq.com/v3/billdownload/file?token=x",
+            base,
+        );
+        assert!(ok.is_ok());
+        for bad in [
+            "https://evil.example.com/v3/billdownload/file",
+            "ftp://127.0.0.1:8080/x",
+            "/v3/billdownload/file",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/a b",
+        ] {
+            assert!(split_url(bad, base).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! The platform's memory of orders and refunds, kept apart from the coupon store so each
+//! product's state machine reads on its own.
+//!
+//! Orders: `NOTPAY -pay-> SUCCESS -refund-> REFUND`, `NOTPAY -close/expire-> CLOSED`.
+//! Refunds: `PROCESSING -> SUCCESS` (completed when next looked at), or `ABNORMAL` (a
+//! sandbox control) until the merchant applies for an abnormal refund.
+
+use std::collections::HashMap;
+
+use time::{Date, OffsetDateTime};
+
+use crate::clock::BEIJING;
+use crate::crypto::random_digits;
+
+/// What a merchant asks for when placing an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewOrder {
+    pub(crate) trade_type: &'static str,
+    pub(crate) appid: String,
+    pub(crate) description: String,
+    pub(crate) out_trade_no: String,
+    pub(crate) attach: Option<String>,
+    pub(crate) total: u64,
+    pub(crate) currency: String,
+    pub(crate) openid: Option<String>,
+    pub(crate) time_expire: Option<OffsetDateTime>,
+}
+
+/// The state of an order (`TransactionTradeState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TradeState {
+    NotPay,
+    Success,
+    Refund,
+    Closed,
+}
+
+impl TradeState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TradeState::NotPay => "NOTPAY",
+            TradeState::Success => "SUCCESS",
+            TradeState::Refund => "REFUND",
+            TradeState::Closed => "CLOSED",
+        }
+    }
+
+    pub(crate) fn desc(self) -> &'static str {
+        match self {
+            TradeState::NotPay => "未支付",
+            TradeState::Success => "支付成功",
+            TradeState::Refund => "转入退款",
+            TradeState::Closed => "已关闭",
+        }
+    }
+}
+
+/// An order.
+#[derive(Debug, Clone)]
+pub(crate) struct Order {
+    pub(crate) spec: NewOrder,
+    pub(crate) prepay_id: String,
+    pub(crate) state: TradeState,
+    pub(crate) transaction_id: Option<String>,
+    pub(crate) success_time: Option<OffsetDateTime>,
+    /// Fen refunded so far (refunds in any state but closed).
+    pub(crate) refunded: u64,
+}
+
+/// The state of a refund (`RefundStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefundStatus {
+    Processing,
+    Success,
+    Abnormal,
+}
+
+impl RefundStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Processing => "PROCESSING",
+            RefundStatus::Success => "SUCCESS",
+            RefundStatus::Abnormal => "ABNORMAL",
+        }
+    }
+}
+
+/// What a merchant asks for when refunding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewRefund {
+    pub(crate) out_refund_no: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) refund: u64,
+    pub(crate) total: u64,
+    pub(crate) currency: String,
+}
+
+/// A refund.
+#[derive(Debug, Clone)]
+pub(crate) struct Refund {
+    pub(crate) spec: NewRefund,
+    pub(crate) refund_id: String,
+    pub(crate) out_trade_no: String,
+    pub(crate) transaction_id: String,
+    pub(crate) status: RefundStatus,
+    pub(crate) channel: &'static str,
+    pub(crate) create_time: OffsetDateTime,
+    pub(crate) success_time: Option<OffsetDateTime>,
+}
+
+/// Why an order or refund operation was refused; routes turn these into platform errors.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PayError {
+    OrderNotExist,
+    OutTradeNoUsed,
+    OrderPaid,
+    OrderClosed,
+    NotPaid,
+    TotalMismatch { paid: u64, given: u64 },
+    NotEnough { refundable: u64, asked: u64 },
+    OutRefundNoUsed,
+    RefundNotExist,
+    RefundNotAbnormal(&'static str),
+}
+
+/// Orders, refunds, and synthetic trades for large bills.
+#[derive(Debug, Default)]
+pub(crate) struct Payments {
+    /// Synthetic successful trades added to a day's trade bill (large-bill tests).
+    pub(crate) synthetic_rows: HashMap<Date, u64>,
+    /// Download tokens handed out by the bill APIs.
+    pub(crate) bill_files: HashMap<String, std::sync::Arc<crate::bills::BillFile>>,
+    orders: HashMap<String, Order>,
+    by_transaction_id: HashMap<String, String>,
+    refunds: HashMap<String, Refund>,
+    by_refund_id: HashMap<String, String>,
+}
+
+impl Payments {
+    /// Places an order, or gives back the same prepay id for the same order sent again.
+    pub(crate) fn prepay(&mut self, spec: NewOrder) -> Result<String, PayError> {
+        if let Some(order) = self.orders.get(&spec.out_trade_no) {
+            return match order.state {
+                _ if order.spec != spec => Err(PayError::OutTradeNoUsed),
+                TradeState::NotPay => Ok(order.prepay_id.clone()),
+                TradeState::Closed => Err(PayError::OrderClosed),
+                TradeState::Success | TradeState::Refund => Err(PayError::OrderPaid),
+            };
+        }
+        let prepay_id = format!("wx{}", random_digits(34));
+        self.orders.insert(
+            spec.out_trade_no.clone(),
+            Order {
+                spec,
+                prepay_id: prepay_id.clone(),
+                state: TradeState::NotPay,
+                transaction_id: None,
+                success_time: None,
+                refunded: 0,
+            },
+        );
+        Ok(prepay_id)
+    }
+
+    pub(crate) fn order(&self, out_trade_no: &str) -> Result<&Order, PayError> {
+        self.orders.get(out_trade_no).ok_or(PayError::OrderNotExist)
+    }
+
+    pub(crate) fn order_by_transaction_id(&self, transaction_id: &str) -> Result<&Order, PayError> {
+        self.by_transaction_id
+            .get(transaction_id)
+            .and_then(|no| self.orders.get(no))
+            .ok_or(PayError::OrderNotExist)
+    }
+
+    /// Closes an unpaid order; closing a closed order again is fine.
+    pub(crate) fn close(&mut self, out_trade_no: &str) -> Result<(), PayError> {
+        let order = self
+            .orders
+            .get_mut(out_trade_no)
+            .ok_or(PayError::OrderNotExist)?;
+        match order.state {
+            TradeState::NotPay | TradeState::Closed => {
+                order.state = TradeState::Closed;
+                Ok(())
+            }
+            TradeState::Success | TradeState::Refund => Err(PayError::OrderPaid),
+        }
+    }
+
+    /// Sandbox control: the user pays.
+    pub(crate) fn pay(
+        &mut self,
+        out_trade_no: &str,
+        now: OffsetDateTime,
+    ) -> Result<&Order, PayError> {
+        let order = self
+            .orders
+            .get_mut(out_trade_no)
+            .ok_or(PayError::OrderNotExist)?;
+        match order.state {
+            TradeState::NotPay => {}
+            TradeState::Closed => return Err(PayError::OrderClosed),
+            TradeState::Success | TradeState::Refund => return Err(PayError::OrderPaid),
+        }
+        if order.spec.time_expire.is_some_and(|expire| expire < now) {
+            order.state = TradeState::Closed;
+            return Err(PayError::OrderClosed);
+        }
+        let date = now.to_offset(BEIJING).date();
+        let transaction_id = format!(
+            "4200{:04}{:02}{:02}{}",
+            date.year(),
+            u8::from(date.month()),
+            date.day(),
+            random_digits(16)
+        );
+        // Hook for payment notifications (TRANSACTION.SUCCESS): the platform notifies
+        // `notify_url` at this point. Sending notifications is the sandbox's notification
+        // module's job; it should be called from here (and from `query_refund` when a refund
+        // succeeds), with the paid order.
+        order.state = TradeState::Success;
+        order.transaction_id = Some(transaction_id.clone());
+        order.success_time = Some(now);
+        self.by_transaction_id
+            .insert(transaction_id, out_trade_no.to_owned());
+        self.order(out_trade_no)
+    }
+
+    /// Sandbox control: the order's payment window passes unpaid.
+    pub(crate) fn expire(&mut self, out_trade_no: &str) -> Result<&Order, PayError> {
+        let order = self
+            .orders
+            .get_mut(out_trade_no)
+            .ok_or(PayError::OrderNotExist)?;
+        match order.state {
+            TradeState::NotPay | TradeState::Closed => order.state = TradeState::Closed,
+            TradeState::Success | TradeState::Refund => return Err(PayError::OrderPaid),
+        }
+        self.order(out_trade_no)
+    }
+
+    /// Refunds part or all of a paid order. The same `out_refund_no` with the same request
+    /// gives back the refund it made the first time.
+    pub(crate) fn refund(
+        &mut self,
+        out_trade_no: &str,
+        spec: NewRefund,
+        now: OffsetDateTime,
+    ) -> Result<&Refund, PayError> {
+        if let Some(existing) = self.refunds.get(&spec.out_refund_no) {
+            if existing.spec != spec || existing.out_trade_no != out_trade_no {
+                return Err(PayError::OutRefundNoUsed);
+            }
+            return self.refund_by_out_refund_no(&spec.out_refund_no);
+        }
+        let order = self
+            .orders
+            .get_mut(out_trade_no)
+            .ok_or(PayError::OrderNotExist)?;
+        let transaction_id = match (order.state, &order.transaction_id) {
+            (TradeState::Success | TradeState::Refund, Some(id)) => id.clone(),
+            _ => return Err(PayError::NotPaid),
+        };
+        if spec.total != order.spec.total {
+            return Err(PayError::TotalMismatch {
+                paid: order.spec.total,
+                given: spec.total,
+            });
+        }
+        let refundable = order.spec.total - order.refunded;
+        if spec.refund == 0 || spec.refund > refundable {
+            return Err(PayError::NotEnough {
+                refundable,
+                asked: spec.refund,
+            });
+        }
+        order.refunded += spec.refund;
+        order.state = TradeState::Refund;
+        let refund_id = format!("50000{}", random_digits(24));
+        let out_refund_no = spec.out_refund_no.clone();
+        self.by_refund_id
+            .insert(refund_id.clone(), out_refund_no.clone());
+        self.refunds.insert(
+            out_refund_no.clone(),
+            Refund {
+                spec,
+                refund_id,
+                out_trade_no: out_trade_no.to_owned(),
+                transaction_id,
+                status: RefundStatus::Processing,
+                channel: "ORIGINAL",
+                create_time: now,
+                success_time: None,
+            },
+        );
+        self.refund_by_out_refund_no(&out_refund_no)
+    }
+
+    pub(crate) fn refund_by_out_refund_no(&self, out_refund_no: &str) -> Result<&Refund, PayError> {
+        self.refunds
+            .get(out_refund_no)
+            .ok_or(PayError::RefundNotExist)
+    }
+
+    /// A refund as a query sees it: one still processing completes now (the platform
+    /// finishes refunds in the background; the sandbox finishes them when looked at).
+    pub(crate) fn query_refund(
+        &mut self,
+        out_refund_no: &str,
+        now: OffsetDateTime,
+    ) -> Result<&Refund, PayError> {
+        let refund = self
+            .refunds
+            .get_mut(out_refund_no)
+            .ok_or(PayError::RefundNotExist)?;
+        if refund.status == RefundStatus::Processing {
+            refund.status = RefundStatus::Success;
+            refund.success_time = Some(now);
+        }
+        self.refund_by_out_refund_no(out_refund_no)
+    }
+
+    /// Sandbox control: the refund cannot reach the user's account.
+    pub(crate) fn make_abnormal(&mut self, out_refund_no: &str) -> Result<&Refund, PayError> {
+        let refund = self
+            .refunds
+            .get_mut(out_refund_no)
+            .ok_or(PayError::RefundNotExist)?;
+        refund.status = RefundStatus::Abnormal;
+        refund.success_time = None;
+        self.refund_by_out_refund_no(out_refund_no)
+    }
+
+    /// The merchant sends an abnormal refund elsewhere (the user's balance or a bank card).
+    pub(crate) fn apply_abnormal(
+        &mut self,
+        refund_id: &str,
+        out_refund_no: &str,
+        channel: &'static str,
+    ) -> Result<&Refund, PayError> {
+        let known = self
+            .by_refund_id
+            .get(refund_id)
+            .filter(|no| no.as_str() == out_refund_no)
+            .ok_or(PayError::RefundNotExist)?
+            .clone();
+        let refund = self
+            .refunds
+            .get_mut(&known)
+            .ok_or(PayError::RefundNotExist)?;
+        if refund.status != RefundStatus::Abnormal {
+            return Err(PayError::RefundNotAbnormal(refund.status.as_str()));
+        }
+        refund.status = RefundStatus::Processing;
+        refund.channel = channel;
+        self.refund_by_out_refund_no(&known)
+    }
+
+    /// Paid orders (their payment time, Beijing) and refunds (their creation) of one day,
+    /// in time order: what that day's bills list.
+    pub(crate) fn day(&self, date: Date) -> (Vec<Order>, Vec<Refund>) {
+        let on_day = |t: OffsetDateTime| t.to_offset(BEIJING).date() == date;
+        let mut orders: Vec<Order> = self
+            .orders
+            .values()
+            .filter(|o| o.success_time.is_some_and(on_day))
+            .cloned()
+            .collect();
+        orders.sort_by_key(|o| o.success_time);
+        let mut refunds: Vec<Refund> = self
+            .refunds
+            .values()
+            .filter(|r| on_day(r.create_time))
+            .cloned()
+            .collect();
+        refunds.sort_by_key(|r| r.create_time);
+        (orders, refunds)
+    }
+
+    /// The order a refund belongs to.
+    pub(crate) fn order_of(&self, refund: &Refund) -> Option<&Order> {
+        self.orders.get(&refund.out_trade_no)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(no: &str, total: u64) -> NewOrder {
+        NewOrder {
+            trade_type: "JSAPI",
+            appid: "wx".into(),
+            description: "d".into(),
+            out_trade_no: no.into(),
+            attach: None,
+            total,
+            currency: "CNY".into(),
+            openid: Some("o".into()),
+            time_expire: None,
+        }
+    }
+
+    fn refund(no: &str, refund: u64, total: u64) -> NewRefund {
+        NewRefund {
+            out_refund_no: no.into(),
+            reason: None,
+            refund,
+            total,
+            currency: "CNY".into(),
+        }
+    }
+
+    #[test]
+    fn order_and_refund_lifecycle() {
+        let now = OffsetDateTime::now_utc();
+        let mut p = Payments::default();
+        let prepay = p.prepay(order("o1", 100)).unwrap();
+        assert_eq!(p.prepay(order("o1", 100)).unwrap(), prepay);
+        assert_eq!(p.prepay(order("o1", 101)), Err(PayError::OutTradeNoUsed));
+        assert_eq!(
+            p.refund("o1", refund("r0", 1, 100), now).err(),
+            Some(PayError::NotPaid)
+        );
+        p.pay("o1", now).unwrap();
+        assert_eq!(p.close("o1"), Err(PayError::OrderPaid));
+        let first = p
+            .refund("o1", refund("r1", 60, 100), now)
+            .unwrap()
+            .refund_id
+            .clone();
+        let again = p
+            .refund("o1", refund("r1", 60, 100), now)
+            .unwrap()
+            .refund_id
+            .clone();
+        assert_eq!(first, again, "the same out_refund_no is idempotent");
+        assert_eq!(
+            p.refund("o1", refund("r2", 41, 100), now).err(),
+            Some(PayError::NotEnough {
+                refundable: 40,
+                asked: 41
+            })
+        );
+        assert_eq!(
+            p.refund("o1", refund("r1", 10, 100), now).err(),
+            Some(PayError::OutRefundNoUsed)
+        );
+        p.refund("o1", refund("r3", 40, 100), now).unwrap();
+        assert_eq!(p.order("o1").unwrap().state, TradeState::Refund);
+        assert_eq!(
+            p.query_refund("r3", now).unwrap().status,
+            RefundStatus::Success
+        );
+    }
+
+    #[test]
+    fn unpaid_orders_close_or_expire() {
+        let now = OffsetDateTime::now_utc();
+        let mut p = Payments::default();
+        p.prepay(order("o2", 1)).unwrap();
+        p.close("o2").unwrap();
+        p.close("o2").unwrap();
+        assert_eq!(p.pay("o2", now).err(), Some(PayError::OrderClosed));
+        p.prepay(order("o3", 1)).unwrap();
+        assert_eq!(p.expire("o3").unwrap().state, TradeState::Closed);
+        assert_eq!(p.close("missing"), Err(PayError::OrderNotExist));
+    }
+}
