@@ -46,6 +46,7 @@ mod builder;
 mod clock;
 mod crypto;
 mod error;
+mod faults;
 mod keys;
 mod routes;
 mod sandbox;
@@ -54,6 +55,7 @@ mod signing;
 mod state;
 
 pub use builder::SandboxBuilder;
+pub use faults::{Fault, FaultCounts, FaultKind, FaultPlan, InjectedFault, OVERSIZED_BODY_BYTES};
 pub use sandbox::Sandbox;
 pub use settings::{MerchantSettings, Secret};
 

@@ -11,7 +11,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::builder::{SandboxBuilder, Setup};
+use crate::faults::Faults;
 use crate::settings::MerchantSettings;
+use crate::state::Platform;
 use crate::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SandboxError, routes};
 
 /// A WeChat Pay platform stand-in serving on loopback.
@@ -44,6 +46,8 @@ pub struct Sandbox {
     merchant: MerchantSettings,
     favor_stock_ids: Vec<String>,
     multiuse_stock_ids: Vec<String>,
+    pub(crate) platform: Arc<Platform>,
+    pub(crate) faults: Arc<Faults>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -69,7 +73,12 @@ impl Sandbox {
         let local_addr = listener.local_addr()?;
         let platform = Arc::new(setup.platform);
         let key_mode = platform.key_mode();
-        let app = routes::router(platform);
+        let faults = Arc::new(Faults::default());
+        let app = crate::faults::wrap(
+            routes::router(platform.clone()),
+            platform.clone(),
+            faults.clone(),
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -91,6 +100,8 @@ impl Sandbox {
             merchant: setup.settings,
             favor_stock_ids: setup.favor_stock_ids,
             multiuse_stock_ids: setup.multiuse_stock_ids,
+            platform,
+            faults,
             stop: Some(stop),
             task: Some(task),
         })
