@@ -343,7 +343,9 @@ fn check(sandbox: &Sandbox, outcomes: &[Outcome], stock_id: &str) -> Report {
                 report.ok += 1;
                 let right = match (outcome.operation, no) {
                     (Operation::QueryStock, _) => value == stock_id,
-                    (_, Some(no)) => issued.get(no).is_some_and(|ids| ids == &[value.clone()]),
+                    (_, Some(no)) => issued
+                        .get(no)
+                        .is_some_and(|ids| ids.as_slice() == std::slice::from_ref(value)),
                     (_, None) => false,
                 };
                 if !right {
