@@ -15,6 +15,9 @@
 //!   `out_request_no`) and multiuse coupons in memory;
 //! - serves `/v3/certificates` encrypted with the APIv3 key, or 404 for a merchant that
 //!   only has the WeChat Pay public key ([`KeyMode`]).
+//! - injects faults on demand — dropped connections, 5xx and 429, slow, truncated,
+//!   tampered, oversized and HTML answers ([`Sandbox::inject_faults`], [`FaultPlan`], or
+//!   `POST /sandbox/faults` for other languages' clients).
 //!
 //! It deliberately shares no code with `wxpay-core`: it is an independent
 //! implementation of the platform side, so the SDK is never tested only against itself.
