@@ -24,6 +24,9 @@
 //!   responses, retried until acknowledged, and on request deliberately wrong
 //!   ([`DeliveryMode`]); its own control API lives under `/sandbox/…`, apart from the
 //!   platform API.
+//! - injects faults on demand — dropped connections, 5xx and 429, slow, truncated,
+//!   tampered, oversized and HTML answers ([`Sandbox::inject_faults`], [`FaultPlan`], or
+//!   `POST /sandbox/faults` for other languages' clients).
 //!
 //! It deliberately shares no code with `wxpay-core`: it is an independent
 //! implementation of the platform side, so the SDK is never tested only against itself.
@@ -57,6 +60,7 @@ mod clock;
 mod control;
 mod crypto;
 mod error;
+mod faults;
 mod keys;
 mod notify;
 mod payments;
@@ -69,6 +73,7 @@ mod state;
 
 pub use builder::SandboxBuilder;
 pub use control::ControlError;
+pub use faults::{Fault, FaultCounts, FaultKind, FaultPlan, InjectedFault, OVERSIZED_BODY_BYTES};
 pub use notify::{Delivery, DeliveryMode, NOTIFY_ATTEMPTS};
 pub use sandbox::Sandbox;
 pub use settings::{MerchantSettings, Secret};

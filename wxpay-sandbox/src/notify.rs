@@ -504,14 +504,14 @@ impl Sandbox {
         if let Some(url) = url {
             check_url(url).map_err(SandboxError::Config)?;
         }
-        self.platform().notifier.set_url(url.map(str::to_owned));
+        self.platform.notifier.set_url(url.map(str::to_owned));
         Ok(())
     }
 
     /// Queues delivery modes for the next notifications, one each; notifications after the
     /// queue is used up are genuine.
     pub fn queue_delivery_modes(&self, modes: impl IntoIterator<Item = DeliveryMode>) {
-        self.platform().notifier.queue_modes(modes);
+        self.platform.notifier.queue_modes(modes);
     }
 
     /// Uses a favor coupon (as a user at a till would) and notifies `COUPON.USE`. Returns the
@@ -520,19 +520,19 @@ impl Sandbox {
     /// # Errors
     /// [`SandboxError::Config`] for a coupon the sandbox did not issue, or one already used.
     pub async fn use_favor_coupon(&self, coupon_id: &str) -> Result<Option<String>, SandboxError> {
-        control::use_favor_coupon(self.platform(), coupon_id)
+        control::use_favor_coupon(&self.platform, coupon_id)
             .map_err(|e| SandboxError::Config(e.message))
     }
 
     /// Every delivery so far, finished or not.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.platform().notifier.deliveries()
+        self.platform.notifier.deliveries()
     }
 
     /// Waits until every notification sent so far has been acknowledged or given up on (at
     /// most [`NOTIFY_ATTEMPTS`] attempts each, a second or two), then lists the deliveries.
     pub async fn settled_deliveries(&self) -> Vec<Delivery> {
-        self.platform().notifier.settled().await
+        self.platform.notifier.settled().await
     }
 }
 

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::builder::{SandboxBuilder, Setup};
+use crate::faults::Faults;
 use crate::settings::MerchantSettings;
 use crate::state::Platform;
 use crate::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SandboxError, clock, routes};
@@ -45,10 +46,11 @@ pub struct Sandbox {
     merchant: MerchantSettings,
     favor_stock_ids: Vec<String>,
     multiuse_stock_ids: Vec<String>,
+    /// The running platform's state, for the sandbox controls.
+    pub(crate) platform: Arc<Platform>,
+    pub(crate) faults: Arc<Faults>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-    /// The running platform's state, for sandbox controls (`control`).
-    pub(crate) platform: Arc<Platform>,
 }
 
 impl Sandbox {
@@ -72,7 +74,12 @@ impl Sandbox {
         let local_addr = listener.local_addr()?;
         let platform = Arc::new(setup.platform);
         let key_mode = platform.key_mode();
-        let app = routes::router(platform.clone());
+        let faults = Arc::new(Faults::default());
+        let app = crate::faults::wrap(
+            routes::router(platform.clone()),
+            platform.clone(),
+            faults.clone(),
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -94,9 +101,10 @@ impl Sandbox {
             merchant: setup.settings,
             favor_stock_ids: setup.favor_stock_ids,
             multiuse_stock_ids: setup.multiuse_stock_ids,
+            platform,
+            faults,
             stop: Some(stop),
             task: Some(task),
-            platform,
         })
     }
 
@@ -123,11 +131,6 @@ impl Sandbox {
     /// Ids of the multiuse stocks made at start (active).
     pub fn multiuse_stock_ids(&self) -> &[String] {
         &self.multiuse_stock_ids
-    }
-
-    /// The running platform, for the notification controls (in `notify`).
-    pub(crate) fn platform(&self) -> &Arc<Platform> {
-        &self.platform
     }
 
     /// How clients know the platform key.

@@ -424,6 +424,20 @@ impl Store {
         );
         Ok(coupon_id)
     }
+
+    /// Every `out_request_no` that issued coupons (favor, of any stock, and multiuse) →
+    /// the coupon ids issued for it: more than one is a duplicate.
+    pub(crate) fn coupons_per_out_request_no(&self) -> HashMap<String, Vec<String>> {
+        let mut issued: HashMap<String, Vec<String>> = HashMap::new();
+        let favor = self.favor_coupons.iter().map(|((_, no), c)| (no, c));
+        for (no, coupon) in favor.chain(self.multiuse_coupons.iter()) {
+            issued
+                .entry(no.clone())
+                .or_default()
+                .push(coupon.coupon_id.clone());
+        }
+        issued
+    }
 }
 
 #[cfg(test)]
