@@ -29,14 +29,23 @@ export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 
 N=200
 
+# A snapshot of the SDK, so that editing the work tree during a run cannot rebuild wxpay inside
+# a measured build; and its lock file, so that the dependency versions are the project's.
+mkdir -p "$WORK/wxpay"
+tar -C "$REPO" --exclude=./target --exclude=./.git -cf - . | tar -C "$WORK/wxpay" -xf -
+GEN="$WORK/gen"
+mkdir -p "$GEN"
+cp "$REPO/Cargo.lock" "$GEN/Cargo.lock"
+SDK="$WORK/wxpay"
+
 # --- generate -------------------------------------------------------------------------------
-mkdir -p "$WORK/endpoints/src" "$WORK/plain/src"
-cat >"$WORK/Cargo.toml" <<TOML
+mkdir -p "$GEN/endpoints/src" "$GEN/plain/src"
+cat >"$GEN/Cargo.toml" <<TOML
 [workspace]
 members = ["endpoints", "plain"]
 resolver = "3"
 TOML
-cat >"$WORK/endpoints/Cargo.toml" <<TOML
+cat >"$GEN/endpoints/Cargo.toml" <<TOML
 [package]
 name = "endpoints"
 version = "0.0.0"
@@ -44,10 +53,10 @@ edition = "2024"
 publish = false
 
 [dependencies]
-wxpay = { path = "$REPO" }
+wxpay = { path = "$SDK" }
 serde = { version = "1", features = ["derive"] }
 TOML
-cat >"$WORK/plain/Cargo.toml" <<TOML
+cat >"$GEN/plain/Cargo.toml" <<TOML
 [package]
 name = "plain"
 version = "0.0.0"
@@ -57,7 +66,7 @@ publish = false
 [dependencies]
 serde = { version = "1", features = ["derive"] }
 # Same lock file and feature set as the endpoints crate, so both see the same serde build.
-wxpay = { path = "$REPO" }
+wxpay = { path = "$SDK" }
 TOML
 
 answer='/// The answer every generated endpoint decodes.
@@ -72,11 +81,11 @@ pub struct Answer {
   echo '#![allow(dead_code)]'
   echo 'use wxpay::endpoint;'
   echo "$answer"
-} >"$WORK/endpoints/src/lib.rs"
+} >"$GEN/endpoints/src/lib.rs"
 {
   echo '#![allow(dead_code)]'
   echo "$answer"
-} >"$WORK/plain/src/lib.rs"
+} >"$GEN/plain/src/lib.rs"
 
 for i in $(seq 1 "$N"); do
   # A mix like the catalog's: every 4th a GET (fields go to the query), every 5th with an
@@ -92,7 +101,7 @@ for i in $(seq 1 "$N"); do
     pub amount: u64,
     pub note: Option<String>,
     pub appid: String,'
-  cat >>"$WORK/endpoints/src/lib.rs" <<RS
+  cat >>"$GEN/endpoints/src/lib.rs" <<RS
 /// Endpoint $i.
 #[endpoint($method "/v3/generated/things$i/<thing_id>/act" -> Answer)]
 pub struct Operation$i {
@@ -101,7 +110,7 @@ $fields
 $encrypt}
 
 RS
-  cat >>"$WORK/plain/src/lib.rs" <<RS
+  cat >>"$GEN/plain/src/lib.rs" <<RS
 /// Endpoint $i.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Operation$i {
@@ -112,10 +121,10 @@ $plain_encrypt}
 RS
 done
 
-cd "$WORK"
+cd "$GEN"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "$(rustc --version)"
-echo "generated: $WORK ($N structs per crate)"
+echo "generated: $GEN ($N structs per crate)"
 
 # --- measure --------------------------------------------------------------------------------
 # Runs a command; prints "cpu_seconds wall_seconds".
