@@ -585,12 +585,89 @@ fn ratios(all: &[Keys], rounds: usize, summary: &Summary) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Instruction counts: `WXPAY_BENCH_CALLGRIND=<backend>` runs each operation a few times in a
+// function of its own and exits, for `valgrind --tool=callgrind` (see BENCHMARKS.md), whose
+// inclusive counts per function are deterministic where wall time on a shared machine is not.
+
+const CALLGRIND_ROUNDS: usize = 5;
+
+#[inline(never)]
+fn callgrind_raw_sign(keys: &Keys, message: &[u8]) {
+    for _ in 0..CALLGRIND_ROUNDS {
+        black_box(keys.merchant.sign(black_box(message)).expect("sign"));
+    }
+}
+
+#[inline(never)]
+fn callgrind_prepare(keys: &Keys, now: i64) {
+    let endpoint = pause_stock();
+    for _ in 0..CALLGRIND_ROUNDS {
+        black_box(prepare(black_box(&endpoint), keys, now));
+    }
+}
+
+#[inline(never)]
+fn callgrind_prepare_encrypted(keys: &Keys, now: i64) {
+    let endpoint = send_multiuse_coupon();
+    for _ in 0..CALLGRIND_ROUNDS {
+        black_box(prepare(black_box(&endpoint), keys, now));
+    }
+}
+
+#[inline(never)]
+fn callgrind_raw_verify(platform: &PlatformKey, message: &[u8], signature: &str) {
+    for _ in 0..CALLGRIND_ROUNDS {
+        black_box(platform.verify(black_box(message), black_box(signature)));
+    }
+}
+
+#[inline(never)]
+fn callgrind_verify_response(keys: &Keys, responses: Vec<http::Response<Bytes>>, now: i64) {
+    for response in responses {
+        black_box(verify_response(response, keys, now));
+    }
+}
+
+fn callgrind(keys: &Keys) {
+    let now = unix_now();
+    let message: Vec<u8> = (0..300u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let signature = keys.platform_signer.sign(&message).expect("sign");
+    let platform = keys.platform.get(PUBLIC_KEY_ID).expect("platform key");
+    let body = Bytes::from_static(PAUSE_ANSWER);
+    let headers = keys.signed_answer_headers(now, &body);
+    let responses = (0..CALLGRIND_ROUNDS)
+        .map(|_| answer(&headers, &body))
+        .collect();
+    // Once each first, so one-time initialisation is not counted in the functions below.
+    black_box(prepare(&send_multiuse_coupon(), keys, now));
+    black_box(verify_response(answer(&headers, &body), keys, now));
+    callgrind_raw_sign(keys, &message);
+    callgrind_prepare(keys, now);
+    callgrind_prepare_encrypted(keys, now);
+    callgrind_raw_verify(platform, &message, &signature);
+    callgrind_verify_response(keys, responses, now);
+}
+
 fn main() {
+    if let Ok(backend) = std::env::var("WXPAY_BENCH_CALLGRIND") {
+        let backend = CryptoBackend::all()
+            .iter()
+            .copied()
+            .find(|b| b.name() == backend)
+            .expect("WXPAY_BENCH_CALLGRIND names a compiled-in backend");
+        callgrind(&Keys::new(backend));
+        return;
+    }
+
     let all: Vec<Keys> = CryptoBackend::all().iter().map(|&b| Keys::new(b)).collect();
     report_allocations(&all);
 
     let summary = Summary::default();
-    let quick = std::env::args().any(|arg| arg == "--test" || arg == "--list");
+    // Criterion's own rule: without `--bench` (as under `cargo test`) every benchmark runs once.
+    let args: Vec<String> = std::env::args().collect();
+    let quick = !args.iter().any(|arg| arg == "--bench")
+        || args.iter().any(|arg| arg == "--test" || arg == "--list");
     ratios(&all, if quick { 5 } else { 400 }, &summary);
 
     let mut c = Criterion::default()

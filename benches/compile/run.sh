@@ -16,14 +16,16 @@
 # alone (dependencies cached, crate cleaned) and each with its dependencies into an empty target
 # dir, in the same run.
 #
-# Usage: benches/compile/run.sh [ROUNDS]   (default 5; a debug build, as `cargo build` does)
+# Usage: [CACHE=/tmp/dir] benches/compile/run.sh [ROUNDS]   (default 5; debug builds, as
+# `cargo build` does)
 # Nothing is written outside a mktemp directory, which is removed at the end (KEEP=1 keeps it).
 set -euo pipefail
 
 ROUNDS="${1:-5}"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="$(mktemp -d /tmp/wxpay-compile-bench.XXXXXX)"
-TARGET="$WORK/target"
+# CACHE=/some/dir keeps the dependency cache between runs (it must not be a project target dir).
+TARGET="${CACHE:-$WORK/target}"
 export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
 
@@ -129,9 +131,8 @@ echo "generated: $GEN ($N structs per crate)"
 # --- measure --------------------------------------------------------------------------------
 # Runs a command; prints "cpu_seconds wall_seconds".
 measure() {
-  local out
-  out=$( { /usr/bin/time -f '%U %S %e' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n1 )
-  awk '{ printf "%.3f %.3f\n", $1 + $2, $3 }' <<<"$out"
+  /usr/bin/time -f '%U %S %e' -o "$WORK/time.txt" "$@" >/dev/null 2>&1
+  awk 'END { printf "%.3f %.3f\n", $1 + $2, $3 }' "$WORK/time.txt"
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
