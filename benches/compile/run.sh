@@ -131,7 +131,11 @@ echo "generated: $GEN ($N structs per crate)"
 # --- measure --------------------------------------------------------------------------------
 # Runs a command; prints "cpu_seconds wall_seconds".
 measure() {
-  /usr/bin/time -f '%U %S %e' -o "$WORK/time.txt" "$@" >/dev/null 2>&1
+  /usr/bin/time -f '%U %S %e %x' -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/build.log" || {
+    echo "build failed: $*" >&2
+    cat "$WORK/build.log" >&2
+    exit 1
+  }
   awk 'END { printf "%.3f %.3f\n", $1 + $2, $3 }' "$WORK/time.txt"
 }
 
@@ -146,7 +150,8 @@ for crate in endpoints plain; do cpu[$crate]=""; wall[$crate]=""; done
 for round in $(seq 1 "$ROUNDS"); do
   for crate in plain endpoints; do
     cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
-    read -r c w < <(measure cargo build --offline --target-dir "$TARGET" -p "$crate")
+    measure cargo build --offline --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
+    read -r c w <"$WORK/m.txt"
     cpu[$crate]+="$c"$'\n'
     wall[$crate]+="$w"$'\n'
     echo "round $round: $crate cpu ${c}s wall ${w}s"
@@ -166,11 +171,13 @@ echo
 echo "proc-macro crates, debug build:"
 for crate in wxpay-macros serde_derive; do
   cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
-  read -r c w < <(measure cargo build --offline --target-dir "$TARGET" -p "$crate")
+  measure cargo build --offline --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
+  read -r c w <"$WORK/m.txt"
   printf '  %-13s alone (deps cached):        cpu %6.2fs  wall %6.2fs\n' "$crate" "$c" "$w"
 done
 for crate in wxpay-macros serde_derive; do
-  read -r c w < <(measure cargo build --offline --target-dir "$WORK/empty-$crate" -p "$crate")
+  measure cargo build --offline --target-dir "$WORK/empty-$crate" -p "$crate" >"$WORK/m.txt"
+  read -r c w <"$WORK/m.txt"
   printf '  %-13s with deps, empty target:    cpu %6.2fs  wall %6.2fs\n' "$crate" "$c" "$w"
 done
 echo "  (dependencies: $(cargo tree --offline -p wxpay-macros -e normal --prefix none 2>/dev/null | sort -u | tr '\n' ' '))"
