@@ -180,5 +180,5 @@ for crate in wxpay-macros serde_derive; do
   read -r c w <"$WORK/m.txt"
   printf '  %-13s with deps, empty target:    cpu %6.2fs  wall %6.2fs\n' "$crate" "$c" "$w"
 done
-echo "  (dependencies: $(cargo tree --offline -p wxpay-macros -e normal --prefix none 2>/dev/null | sort -u | tr '\n' ' '))"
-echo "  (dependencies: $(cargo tree --offline -p serde_derive -e normal --prefix none 2>/dev/null | sort -u | tr '\n' ' '))"
+echo "  (dependencies: $(cargo tree --offline -p wxpay-macros -e normal --prefix none 2>/dev/null | sed 's/ (\*)//; s/ (proc-macro).*//' | sort -u | tr '\n' ' '))"
+echo "  (dependencies: $(cargo tree --offline -p serde_derive -e normal --prefix none 2>/dev/null | sed 's/ (\*)//; s/ (proc-macro).*//' | sort -u | tr '\n' ' '))"
