@@ -54,6 +54,15 @@ impl MerchantKey {
     pub fn sign(&self, message: &[u8]) -> Result<String, CryptoError> {
         Ok(BASE64.encode(self.key.sign_sha256(message)?))
     }
+    /// As [`MerchantKey::sign`], appending the base64 to `out` (no `String` of its own).
+    pub(crate) fn sign_into(&self, message: &[u8], out: &mut String) -> Result<(), CryptoError> {
+        BASE64.encode_string(self.key.sign_sha256(message)?, out);
+        Ok(())
+    }
+    /// The length of a base64 signature by this key.
+    pub(crate) fn signature_base64_len(&self) -> usize {
+        self.key.modulus_len().div_ceil(3) * 4
+    }
     /// Decrypts a base64 RSA-OAEP (SHA-1) ciphertext made with the merchant's public key.
     pub fn decrypt(&self, ciphertext_base64: &str) -> Result<Zeroizing<String>, CryptoError> {
         let ciphertext = BASE64
@@ -97,6 +106,10 @@ fn certificate_serial(mut serial: String) -> Result<String, KeyError> {
     serial.make_ascii_uppercase();
     Ok(serial)
 }
+
+/// The buffer for a decoded signature: 8192-bit RSA, the largest the backends verify, plus the
+/// slack base64's length estimate asks for.
+const MAX_SIGNATURE_LEN: usize = 1024 + 3;
 
 /// Which of the platform's two kinds of key a [`PlatformKey`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,9 +198,15 @@ impl PlatformKey {
     }
     /// Checks a base64 SHA256withRSA signature. `false` for bad base64 as for a bad signature.
     pub fn verify(&self, message: &[u8], signature_base64: &str) -> bool {
+        // Decoded on the stack: an RSA signature is at most 1024 bytes (8192 bits), and base64
+        // longer than the buffer allows is no valid signature anyway.
+        let mut signature = [0; MAX_SIGNATURE_LEN];
+        if signature_base64.len() > MAX_SIGNATURE_LEN / 3 * 4 {
+            return false;
+        }
         BASE64
-            .decode(signature_base64)
-            .is_ok_and(|signature| self.key.verify_sha256(message, &signature))
+            .decode_slice(signature_base64, &mut signature)
+            .is_ok_and(|len| self.key.verify_sha256(message, &signature[..len]))
     }
     /// Encrypts a sensitive value with RSA-OAEP (SHA-1), base64.
     pub fn encrypt(&self, plaintext: &str) -> Result<String, CryptoError> {

@@ -80,6 +80,10 @@ impl PrivateKeyOps for PrivateKey {
     fn public_key_spki_der(&self) -> Vec<u8> {
         self.public_key_spki.clone()
     }
+
+    fn modulus_len(&self) -> usize {
+        self.signing.public_modulus_len()
+    }
 }
 
 /// An RSA public key, parsed once for verification and once for OAEP.

@@ -145,6 +145,8 @@ pub(crate) trait PrivateKeyOps: Send + Sync + 'static {
     fn decrypt_oaep_sha1(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
     /// The public half as SubjectPublicKeyInfo DER.
     fn public_key_spki_der(&self) -> Vec<u8>;
+    /// The modulus length in bytes: the length of a signature.
+    fn modulus_len(&self) -> usize;
 }
 
 /// An RSA public key as one backend holds it.

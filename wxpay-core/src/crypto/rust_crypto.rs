@@ -11,6 +11,7 @@ use rand_core::OsRng;
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePublicKey as _};
 use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Verifier as _};
+use rsa::traits::PublicKeyParts as _;
 use rsa::{Oaep, RsaPrivateKey, RsaPublicKey};
 use sha1::Sha1;
 use sha2::Sha256;
@@ -65,6 +66,11 @@ impl PrivateKeyOps for PrivateKey {
 
     fn public_key_spki_der(&self) -> Vec<u8> {
         self.public_key_spki.clone()
+    }
+
+    fn modulus_len(&self) -> usize {
+        let key: &RsaPrivateKey = self.signing.as_ref();
+        key.size()
     }
 }
 

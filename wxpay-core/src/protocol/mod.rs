@@ -54,7 +54,8 @@ pub fn request_message(
     nonce: &str,
     body: &[u8],
 ) -> Vec<u8> {
-    let timestamp = timestamp.to_string();
+    let mut digits = [0; 20];
+    let timestamp = decimal(timestamp, &mut digits);
     let mut message = Vec::with_capacity(
         method.len() + path_and_query.len() + timestamp.len() + nonce.len() + body.len() + 5,
     );
@@ -69,6 +70,28 @@ pub fn request_message(
         message.push(b'\n');
     }
     message
+}
+
+/// `value` in decimal, written into `buffer` (20 bytes hold any `i64`): the signed message and
+/// the `Authorization` header both need the timestamp as text, without a `String` each.
+fn decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
+    let mut rest = value.unsigned_abs();
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        // `rest % 10` is below 10, so the cast keeps every bit.
+        buffer[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        start -= 1;
+        buffer[start] = b'-';
+    }
+    // Only ASCII digits and '-' were written.
+    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
 }
 
 /// The string a response or notification signature covers: `TIMESTAMP\nNONCE\nBODY\n`, over
@@ -90,9 +113,41 @@ pub fn authorization(
     nonce: &str,
     signature: &str,
 ) -> String {
-    format!(
-        "{AUTHORIZATION_SCHEME} mchid=\"{mchid}\",serial_no=\"{serial_no}\",timestamp=\"{timestamp}\",nonce_str=\"{nonce}\",signature=\"{signature}\""
-    )
+    let mut header =
+        authorization_before_signature(mchid, serial_no, timestamp, nonce, signature.len() + 1);
+    header.push_str(signature);
+    header.push('"');
+    header
+}
+
+/// The `Authorization` value up to and including `signature="`, with room for `rest` more
+/// bytes, so the signature can be base64-encoded straight into it (one allocation in all).
+fn authorization_before_signature(
+    mchid: &str,
+    serial_no: &str,
+    timestamp: i64,
+    nonce: &str,
+    rest: usize,
+) -> String {
+    let mut digits = [0; 20];
+    let timestamp = decimal(timestamp, &mut digits);
+    let parts = [
+        AUTHORIZATION_SCHEME,
+        " mchid=\"",
+        mchid,
+        "\",serial_no=\"",
+        serial_no,
+        "\",timestamp=\"",
+        timestamp,
+        "\",nonce_str=\"",
+        nonce,
+        "\",signature=\"",
+    ];
+    let mut header = String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + rest);
+    for part in parts {
+        header.push_str(part);
+    }
+    header
 }
 
 /// 32 random alphanumerics from the operating system's CSPRNG, without modulo bias.
@@ -166,17 +221,22 @@ pub fn sign_request(
         nonce,
         parts.signed_body.as_deref().unwrap_or(&parts.body),
     );
-    let signature = signer.key.sign(&message)?;
-    let authorization = authorization(
+    let mut authorization = authorization_before_signature(
         signer.mchid,
         signer.key.serial(),
         timestamp,
         nonce,
-        &signature,
+        signer.key.signature_base64_len() + 1,
     );
+    signer.key.sign_into(&message, &mut authorization)?;
+    authorization.push('"');
+    // Sized exactly: `Uri` and `HeaderValue` then take the buffers over without copying.
+    let mut uri = String::with_capacity(context.base_url.len() + parts.path_and_query.len());
+    uri.push_str(context.base_url);
+    uri.push_str(&parts.path_and_query);
     let mut request = http::Request::builder()
         .method(parts.method)
-        .uri(format!("{}{}", context.base_url, parts.path_and_query))
+        .uri(uri)
         .body(parts.body)
         .map_err(|e| {
             Error::Request(RequestError::Field {
@@ -369,5 +429,34 @@ fn api_error(
         request_id,
         signature_verified,
         signed_request: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_writes_every_i64_as_to_string_does() {
+        for value in [0, 7, 10, 1554208460, -1, -90, i64::MAX, i64::MIN] {
+            let mut buffer = [0; 20];
+            assert_eq!(decimal(value, &mut buffer), value.to_string());
+        }
+    }
+
+    #[test]
+    fn authorization_reads_as_the_documented_format() {
+        let header = authorization(
+            "1900009191",
+            "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
+            -5,
+            "n",
+            "s==",
+        );
+        assert_eq!(
+            header,
+            "WECHATPAY2-SHA256-RSA2048 mchid=\"1900009191\",serial_no=\"1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C\",timestamp=\"-5\",nonce_str=\"n\",signature=\"s==\""
+        );
+        assert_eq!(header.len(), header.capacity(), "sized exactly");
     }
 }
