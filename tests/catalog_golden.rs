@@ -116,3 +116,39 @@ fn endpoints_with_a_request_number_are_declared_idempotent_and_others_are_not() 
         assert!(!<PauseStock as Endpoint>::IDEMPOTENT);
     }
 }
+
+#[test]
+fn payment_endpoints_with_a_merchant_number_are_idempotent() {
+    use wxpay::apis::pay::transactions::{
+        CloseOrder, CreateAppOrder, CreateH5Order, CreateJsapiOrder, CreateNativeOrder,
+    };
+    use wxpay::apis::refund::domestic::{ApplyAbnormalRefund, CreateRefund};
+    const {
+        assert!(<CreateJsapiOrder as Endpoint>::IDEMPOTENT);
+        assert!(<CreateAppOrder as Endpoint>::IDEMPOTENT);
+        assert!(<CreateH5Order as Endpoint>::IDEMPOTENT);
+        assert!(<CreateNativeOrder as Endpoint>::IDEMPOTENT);
+        assert!(<CloseOrder as Endpoint>::IDEMPOTENT);
+        assert!(<CreateRefund as Endpoint>::IDEMPOTENT);
+        assert!(<ApplyAbnormalRefund as Endpoint>::IDEMPOTENT);
+    }
+}
+
+#[test]
+fn encrypted_request_fields_never_reach_debug_output() {
+    use wxpay::apis::refund::domestic::{AbnormalRefundType, ApplyAbnormalRefund};
+    let apply = ApplyAbnormalRefund {
+        refund_id: "50000000382019052709732678859".into(),
+        out_refund_no: "1217752501201407033233368018".into(),
+        kind: AbnormalRefundType::UserBankCard,
+        bank_type: Some("ICBC_DEBIT".into()),
+        bank_account: Some("6212263602012345678".into()),
+        real_name: Some("张三".into()),
+    };
+    let shown = format!("{apply:?}");
+    assert!(
+        !shown.contains("6212263602012345678") && !shown.contains("张三"),
+        "{shown}"
+    );
+    assert!(shown.contains("ICBC_DEBIT"));
+}

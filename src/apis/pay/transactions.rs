@@ -280,7 +280,7 @@ order! {
     /// answer's `prepay_id` becomes the front end's parameters with
     /// [`CreateJsapiOrderResponse::pay_params`].
     /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml)
-    #[endpoint(POST "/v3/pay/transactions/jsapi" -> CreateJsapiOrderResponse)]
+    #[endpoint(POST "/v3/pay/transactions/jsapi" -> CreateJsapiOrderResponse, idempotent)]
     CreateJsapiOrder -> CreateJsapiOrderResponse,
     /// The user who pays (required for JSAPI).
     payer: Payer,
@@ -292,7 +292,7 @@ order! {
     /// APP下单API — places an order paid in the merchant's app; the answer's `prepay_id`
     /// becomes the SDK's parameters with [`CreateAppOrderResponse::pay_params`].
     /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml)
-    #[endpoint(POST "/v3/pay/transactions/app" -> CreateAppOrderResponse)]
+    #[endpoint(POST "/v3/pay/transactions/app" -> CreateAppOrderResponse, idempotent)]
     CreateAppOrder -> CreateAppOrderResponse,
     /// The user who pays, when known.
     payer: Option<Payer>,
@@ -304,7 +304,7 @@ order! {
     /// H5下单API — places an order paid from a mobile browser outside WeChat; the answer is
     /// the URL that opens WeChat to pay.
     /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml)
-    #[endpoint(POST "/v3/pay/transactions/h5" -> CreateH5OrderResponse)]
+    #[endpoint(POST "/v3/pay/transactions/h5" -> CreateH5OrderResponse, idempotent)]
     CreateH5Order -> CreateH5OrderResponse,
     /// The user who pays, when known.
     payer: Option<Payer>,
@@ -316,7 +316,7 @@ order! {
     /// Native下单API — places an order paid by scanning a QR code; the answer is the
     /// `weixin://` link to show as a QR code.
     /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml)
-    #[endpoint(POST "/v3/pay/transactions/native" -> CreateNativeOrderResponse)]
+    #[endpoint(POST "/v3/pay/transactions/native" -> CreateNativeOrderResponse, idempotent)]
     CreateNativeOrder -> CreateNativeOrderResponse,
     /// The user who pays, when known.
     payer: Option<Payer>,
@@ -405,7 +405,7 @@ pub struct QueryOrderByOutTradeNo {
 
 /// 关单API — closes an unpaid order so it can no longer be paid; answers 204.
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml)
-#[endpoint(POST "/v3/pay/transactions/out-trade-no/<out_trade_no>/close")]
+#[endpoint(POST "/v3/pay/transactions/out-trade-no/<out_trade_no>/close", idempotent)]
 #[derive(Debug, Clone)]
 pub struct CloseOrder {
     /// The merchant's order number (商户订单号).

@@ -104,7 +104,7 @@ impl RefundAmount {
 /// Name the order by `transaction_id` or `out_trade_no`. The same `out_refund_no` refunds
 /// once however often it is sent, so retry with the same number.
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml)
-#[endpoint(POST "/v3/refund/domestic/refunds" -> Refund)]
+#[endpoint(POST "/v3/refund/domestic/refunds" -> Refund, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateRefund {
     /// WeChat Pay's order number (either this or `out_trade_no`).
@@ -171,8 +171,8 @@ pub struct QueryRefund {
 /// 发起异常退款 — sends an [`RefundStatus::Abnormal`] refund to a bank card of the user
 /// (`bank_account` and `real_name` are encrypted for you) or to the merchant's bank account.
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html)
-#[endpoint(POST "/v3/refund/domestic/refunds/<refund_id>/apply-abnormal-refund" -> Refund)]
-#[derive(Debug, Clone)]
+#[endpoint(POST "/v3/refund/domestic/refunds/<refund_id>/apply-abnormal-refund" -> Refund, idempotent)]
+#[derive(Clone)]
 pub struct ApplyAbnormalRefund {
     /// WeChat Pay's refund number (微信退款单号).
     pub refund_id: String,
@@ -189,6 +189,21 @@ pub struct ApplyAbnormalRefund {
     /// The user's name (encrypted with the platform key).
     #[wxpay(encrypt)]
     pub real_name: Option<String>,
+}
+
+// The card number and name are personal data: they never reach Debug output or logs.
+impl std::fmt::Debug for ApplyAbnormalRefund {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ApplyAbnormalRefund")
+            .field("refund_id", &self.refund_id)
+            .field("out_refund_no", &self.out_refund_no)
+            .field("kind", &self.kind)
+            .field("bank_type", &self.bank_type)
+            .field("bank_account", &redacted(&self.bank_account))
+            .field("real_name", &redacted(&self.real_name))
+            .finish()
+    }
 }
 
 /// The money of a refund, in fen (金额信息).
