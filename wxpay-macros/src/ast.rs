@@ -333,6 +333,11 @@ fn item(trees: Vec<TokenTree>) -> Option<SerdeItem> {
 /// Whether a `#[derive(...)]` on the item names `Serialize` or `Deserialize`, so that the
 /// `#[serde]` helper attribute is known to rustc and must be kept.
 pub(crate) fn derives_serde(input: &DeriveInput) -> bool {
+    derived(input, &["Serialize", "Deserialize"]).is_some()
+}
+
+/// The span of the first derive on the item whose last path segment is one of `names`.
+pub(crate) fn derived(input: &DeriveInput, names: &[&str]) -> Option<Span> {
     input
         .attrs
         .iter()
@@ -342,11 +347,12 @@ pub(crate) fn derives_serde(input: &DeriveInput) -> bool {
                 .ok()
         })
         .flatten()
-        .any(|path| {
+        .find(|path| {
             path.segments
                 .last()
-                .is_some_and(|s| s.ident == "Serialize" || s.ident == "Deserialize")
+                .is_some_and(|s| names.iter().any(|name| s.ident == name))
         })
+        .map(|path| path.span())
 }
 
 /// Removes what rustc would not know: `#[wxpay(...)]` everywhere, and `#[serde(...)]` when

@@ -37,6 +37,7 @@ pub(crate) fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
     let keep_serde = ast::derives_serde(&item);
     let implementation = match ast::Endpoint::from_input(&item, &mut errors) {
         Some(endpoint) => {
+            validate::check_debug(&item, &endpoint, &mut errors);
             let plan = validate::check(args.as_ref(), &endpoint, &mut errors);
             match (&args, plan) {
                 (Some(args), Some(plan)) if errors.is_empty() => implement(args, &endpoint, &plan),

@@ -34,7 +34,9 @@ use proc_macro::TokenStream;
 /// - `crate = "path"` names the runtime when it is not reachable as `::wxpay`.
 ///
 /// Field attributes: `#[wxpay(query)]`, `#[wxpay(header = "Name")]`, `#[wxpay(body)]`,
-/// `#[wxpay(encrypt)]` (a `String` or `Option<String>`, encrypted with the platform key).
+/// `#[wxpay(encrypt)]` (a `String` or `Option<String>`, encrypted with the platform key; such
+/// fields are personal data, so `#[derive(Debug)]` on the struct is refused — write a `Debug`
+/// that redacts them).
 /// Other fields are the JSON body of POST, PUT and PATCH and the query string of GET and
 /// DELETE; `Option` fields are left out when `None`; `#[serde(...)]` attributes keep working
 /// on body fields, and `rename` names a query parameter.

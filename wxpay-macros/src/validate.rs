@@ -101,6 +101,28 @@ pub(crate) fn check<'a>(
     })
 }
 
+/// A derived `Debug` would print what `#[wxpay(encrypt)]` protects in transit: personal data
+/// (names, ID and card numbers) must not reach logs either.
+pub(crate) fn check_debug(item: &syn::DeriveInput, endpoint: &Endpoint, errors: &mut Errors) {
+    let Some(debug) = crate::ast::derived(item, &["Debug"]) else {
+        return;
+    };
+    for field in endpoint
+        .fields
+        .iter()
+        .filter(|field| field.encrypt.is_some())
+    {
+        errors.push(syn::Error::new(
+            debug,
+            format!(
+                "`#[derive(Debug)]` would print `{}` in plain text, but it is personal data sent \
+                 encrypted; implement `Debug` by hand and redact it",
+                field.name
+            ),
+        ));
+    }
+}
+
 /// Parses the template, reports its mistakes at sub-spans of the literal, and checks that each
 /// placeholder names a field.
 fn check_template(lit: &LitStr, endpoint: &Endpoint, errors: &mut Errors) -> Vec<Piece> {
