@@ -37,9 +37,6 @@ const CONTROL_PREFIX: &str = "/sandbox/";
 /// The size of the body served by [`Fault::Oversized`]: 8 MiB.
 pub const OVERSIZED_BODY_BYTES: usize = 8 << 20;
 
-/// Request bodies the fault layer reads (the gate refuses larger ones anyway).
-const MAX_BODY_BYTES: usize = 1 << 20;
-
 /// One thing that goes wrong with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -615,7 +612,8 @@ async fn inject(State(state): State<LayerState>, request: Request, next: Next) -
         .path_and_query()
         .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    // The gate's own limit, so an upload the gate takes passes this layer whole.
+    let body = match axum::body::to_bytes(body, crate::routes::MAX_BODY_BYTES).await {
         Ok(body) => body,
         // Let the gate answer an unreadable body as the platform does.
         Err(_) => Bytes::new(),

@@ -40,7 +40,7 @@ const CERTIFICATES_PATH: &str = "/v3/certificates";
 
 /// Request bodies larger than this are refused: room for the largest image upload (5 MiB)
 /// and its multipart framing.
-const MAX_BODY_BYTES: usize = 6 << 20;
+pub(crate) const MAX_BODY_BYTES: usize = 6 << 20;
 
 /// The whole platform as an axum router.
 pub(crate) fn router(platform: Arc<Platform>) -> Router {
