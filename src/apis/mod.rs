@@ -6,53 +6,10 @@
 //! [`OffsetDateTime`](time::OffsetDateTime) with their offset; enums keep values they do not
 //! know in an `Unknown(String)` variant so a new value from the platform never breaks decoding.
 
-/// Declares a string enum of the platform with an `Unknown(String)` fallback.
+/// Declares a string enum of the platform with an `Unknown(String)` fallback (the runtime's
+/// macro, so notification and catalog enums behave alike).
 macro_rules! platform_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )* }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value this version of the SDK does not know yet, kept as sent.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The value as the platform writes it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( $name::$variant => $text, )*
-                    $name::Unknown(other) => other,
-                }
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(text: &str) -> Self {
-                match text {
-                    $( $text => $name::$variant, )*
-                    other => $name::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
-                Ok($name::from(&*text))
-            }
-        }
-    };
+    ($($item:tt)*) => { ::wxpay_core::__platform_enum! { $($item)* } };
 }
 
 pub mod bill;

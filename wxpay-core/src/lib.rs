@@ -10,6 +10,58 @@
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rsa")))]
 compile_error!("wxpay-core needs a crypto backend: enable the `aws-lc-rs` or the `rsa` feature");
 
+/// Declares a string enum of the platform with an `Unknown(String)` fallback, so a value the
+/// SDK does not know yet never breaks decoding. Shared by the runtime and the catalog.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __platform_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            /// A value this version of the SDK does not know yet, kept as sent.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The value as the platform writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $text, )*
+                    $name::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                match text {
+                    $( $text => $name::$variant, )*
+                    other => $name::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
+                Ok($name::from(&*text))
+            }
+        }
+    };
+}
+
 pub mod certificates;
 mod client;
 mod config;

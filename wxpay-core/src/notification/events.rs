@@ -9,49 +9,7 @@ use time::OffsetDateTime;
 use super::{decode_resource, resource_error};
 use crate::error::NotificationError;
 
-/// Declares a string enum of the platform with an `Unknown(String)` fallback (as the facade's
-/// catalog does; the runtime cannot use the facade's macro).
-macro_rules! platform_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )* }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value this version of the SDK does not know yet, kept as sent.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The value as the platform writes it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( $name::$variant => $text, )*
-                    $name::Unknown(other) => other,
-                }
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(text: &str) -> Self {
-                match text {
-                    $( $text => $name::$variant, )*
-                    other => $name::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-                Ok($name::from(&*text))
-            }
-        }
-    };
-}
+use crate::__platform_enum as platform_enum;
 
 platform_enum! {
     /// `event_type` of a notification.
