@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wxpay::apis::marketing::favor::QueryStock;
 use wxpay::certificates::CertificateError;
-use wxpay::{Client, Error, VerificationError};
+use wxpay::{Client, ClientBuilder, Error, VerificationError};
 use wxpay_sandbox::{KeyMode, Sandbox};
 
 async fn certificate_sandbox() -> Sandbox {
@@ -18,6 +18,13 @@ async fn certificate_sandbox() -> Sandbox {
 
 /// A certificate merchant: the initial certificate plus the APIv3 key.
 fn client(sandbox: &Sandbox, cooldown: Duration) -> Client {
+    certificate_merchant(sandbox)
+        .unknown_serial_cooldown(cooldown)
+        .build()
+        .expect("client")
+}
+
+fn certificate_merchant(sandbox: &Sandbox) -> ClientBuilder {
     let merchant = sandbox.merchant();
     Client::builder()
         .mchid(&merchant.mchid)
@@ -37,9 +44,6 @@ fn client(sandbox: &Sandbox, cooldown: Duration) -> Client {
         )
         .apiv3_key(merchant.apiv3_key.expose())
         .base_url(sandbox.base_url())
-        .unknown_serial_cooldown(cooldown)
-        .build()
-        .expect("client")
 }
 
 fn query(sandbox: &Sandbox) -> QueryStock {
@@ -197,25 +201,7 @@ async fn the_cooldown_stops_a_flood_of_unknown_serials_from_downloading_again() 
 #[tokio::test]
 async fn the_background_refresh_learns_a_new_certificate_before_it_signs_anything() {
     let sandbox = certificate_sandbox().await;
-    let merchant = sandbox.merchant();
-    let client = Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(
-            &merchant.merchant_serial,
-            merchant
-                .merchant_private_key_pem
-                .as_ref()
-                .expect("generated key")
-                .expose(),
-        )
-        .platform_certificate(
-            merchant
-                .platform_certificate_pem
-                .as_deref()
-                .expect("certificate mode"),
-        )
-        .apiv3_key(merchant.apiv3_key.expose())
-        .base_url(sandbox.base_url())
+    let client = certificate_merchant(&sandbox)
         .certificate_refresh_interval(Duration::from_millis(200))
         .build()
         .expect("client");
