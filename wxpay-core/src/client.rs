@@ -583,7 +583,9 @@ impl Client {
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         let request = reqwest::Request::try_from(request).map_err(classify)?;
+        let url = request.url().clone();
         let mut response = self.inner.http.execute(request).await.map_err(classify)?;
+        refuse_redirect(&url, &response)?;
         let limit = self.inner.transport.max_body;
         let too_large = || {
             TransportError::new(
@@ -637,6 +639,30 @@ fn backup_request(
         .ok()?;
     *backup.headers_mut() = request.headers().clone();
     Some(backup)
+}
+
+/// Every 3xx is an error: the platform never redirects. A caller's own reqwest client may
+/// have followed one already; an answer from another URL than the request's says so.
+pub(crate) fn refuse_redirect(
+    requested: &reqwest::Url,
+    response: &reqwest::Response,
+) -> Result<(), TransportError> {
+    let status = response.status();
+    let followed = response.url() != requested;
+    if !status.is_redirection() && !followed {
+        return Ok(());
+    }
+    let location = if followed {
+        HeaderValue::try_from(response.url().as_str()).ok()
+    } else {
+        response.headers().get(http::header::LOCATION).cloned()
+    };
+    Err(TransportError::new(
+        TransportErrorKind::Redirect {
+            status: if followed { 0 } else { status.as_u16() },
+        },
+        crate::error::Redirected::new(location.as_ref()),
+    ))
 }
 
 pub(crate) fn classify(error: reqwest::Error) -> TransportError {

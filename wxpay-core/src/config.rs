@@ -233,6 +233,11 @@ impl ClientBuilder {
 
     /// The reqwest client to send with (for proxies or custom TLS roots). The default one uses
     /// rustls and the platform's certificate store.
+    ///
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: APIv3 never redirects, and
+    /// a client that follows a 3xx re-sends the signed request (body and `Authorization`)
+    /// before this SDK sees the answer. A followed redirect is still refused when it is
+    /// noticed (the answer's URL is not the request's), but by then it has been sent.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -400,6 +405,8 @@ impl ClientBuilder {
                 .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                 .timeout(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT))
                 .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                // APIv3 never redirects; a followed 3xx would re-send the signed request.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| {
                     invalid(

@@ -150,7 +150,9 @@ impl Client {
         };
         let request = protocol::sign_request(parts, &context, unix_now(), &protocol::nonce()?)?;
         let request = reqwest::Request::try_from(request).map_err(transport)?;
+        let url = request.url().clone();
         let mut response = self.inner.http.execute(request).await.map_err(transport)?;
+        crate::client::refuse_redirect(&url, &response)?;
         let request_id = response
             .headers()
             .get(&REQUEST_ID)

@@ -120,7 +120,49 @@ impl TransportError {
     pub fn request_sent(&self) -> bool {
         self.kind != TransportErrorKind::Connect
     }
+
+    /// For a refused redirect ([`TransportErrorKind::Redirect`]): the `Location` the answer
+    /// named (as received, cut to 256 characters), if any.
+    pub fn redirect_location(&self) -> Option<&str> {
+        self.source
+            .downcast_ref::<Redirected>()
+            .and_then(|r| r.location.as_deref())
+    }
 }
+
+/// A 3xx answer, refused: APIv3 never redirects, and following one would re-send the signed
+/// request (body and `Authorization`) to wherever `Location` points.
+#[derive(Debug)]
+pub(crate) struct Redirected {
+    pub(crate) location: Option<String>,
+}
+
+impl Redirected {
+    /// The longest `Location` kept: enough to recognise where it pointed.
+    const MAX_LOCATION: usize = 256;
+
+    pub(crate) fn new(location: Option<&http::HeaderValue>) -> Self {
+        let location = location.map(|value| {
+            String::from_utf8_lossy(value.as_bytes())
+                .chars()
+                .take(Self::MAX_LOCATION)
+                .collect()
+        });
+        Redirected { location }
+    }
+}
+
+impl fmt::Display for Redirected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            // Debug-quoted: the text is the server's, so control characters stay visible.
+            Some(location) => write!(f, "the answer points to {location:?}; not followed"),
+            None => f.write_str("the answer names no Location; not followed"),
+        }
+    }
+}
+
+impl std::error::Error for Redirected {}
 
 /// The kinds of [`TransportError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -140,6 +182,15 @@ pub enum TransportErrorKind {
     TooLarge {
         /// The limit.
         limit: usize,
+    },
+    /// The answer was a redirect (3xx). The platform never redirects, so it is refused, never
+    /// followed and never retried: the request did reach a server.
+    /// [`TransportError::redirect_location`] tells where it pointed.
+    #[error("redirect {status} refused (WeChat Pay never redirects)")]
+    Redirect {
+        /// The 3xx status; 0 when a caller's own HTTP client had already followed it (see
+        /// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client)).
+        status: u16,
     },
 }
 

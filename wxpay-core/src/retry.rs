@@ -196,6 +196,19 @@ mod tests {
                 "{kind:?}"
             );
         }
+        let redirect = failed(TransportErrorKind::Redirect { status: 307 });
+        assert!(redirect.request_sent());
+        assert!(
+            delay_before_retry(
+                &RetryPolicy::default(),
+                1,
+                &Attempt::Failed(&redirect),
+                true,
+                0.5
+            )
+            .is_none(),
+            "a redirect reached a server and is never retried"
+        );
         let too_large = failed(TransportErrorKind::TooLarge { limit: 1 });
         assert!(
             delay_before_retry(
