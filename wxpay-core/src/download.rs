@@ -21,7 +21,7 @@ use crate::crypto::CryptoBackend;
 use crate::endpoint::RequestParts;
 use crate::error::Error;
 use crate::error::{TransportError, TransportErrorKind};
-use crate::protocol::{self, REQUEST_ID, RequestContext};
+use crate::protocol::{self, REQUEST_ID, RequestContext, encoding};
 
 /// The most bytes handed to the writer in one `write` call.
 pub const MAX_WRITE: usize = 16 * 1024;
@@ -248,9 +248,18 @@ fn gzip_error(e: io::Error) -> Error {
 }
 
 /// `(origin, path_and_query)` of an absolute URL, if its origin is the client's base URL
-/// or a platform host: a signed request goes nowhere else.
+/// or a platform host (a signed request goes nowhere else) and its path and query are what
+/// will be sent and signed, unchanged by the URL layer (the rule of dynamic templates).
+/// Refusals name the origin and path, never the query: it holds the download token.
 fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
-    let refuse = |why: &str| Error::Download(DownloadError::Url(format!("{url:?}: {why}")));
+    let shown: String = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(128)
+        .collect();
+    let refuse = |why: &str| Error::Download(DownloadError::Url(format!("{shown:?}: {why}")));
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
@@ -265,11 +274,13 @@ fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Err
     if !allowed {
         return Err(refuse("not the client's host or a WeChat Pay host"));
     }
-    if path_and_query
-        .bytes()
-        .any(|b| b.is_ascii_control() || b == b' ' || b == b'#')
-    {
-        return Err(refuse("the path has characters a URL cannot carry"));
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
+    };
+    encoding::check_encoded_path(path, false).map_err(|why| refuse(&why))?;
+    if let Some(query) = query {
+        encoding::check_encoded_query(query).map_err(|why| refuse(&why))?;
     }
     Ok((origin, path_and_query))
 }

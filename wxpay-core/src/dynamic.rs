@@ -8,10 +8,16 @@ use crate::client::Client;
 use crate::endpoint::{RequestParts, RequestWriter};
 use crate::error::{Error, RequestError};
 use crate::keys::PlatformKeys;
-use crate::protocol::Verified;
+use crate::protocol::{Verified, encoding};
 
 /// A request built at run time from a path template such as
 /// `/v3/marketing/favor/stocks/{stock_id}/pause`.
+///
+/// The template is an APIv3 path (`/v3/…`, `/hk/…` or `/global/…`) of already-encoded
+/// characters with whole-segment `{name}` placeholders; the query goes through
+/// [`DynamicRequest::query`]. A template with a dot segment, `\`, `?`, `#`, a space,
+/// non-ASCII or an invalid `%` escape is refused before signing: the URL layer would rewrite
+/// it, so what arrives would not be what was signed.
 ///
 /// Errors in the pieces (a bad header, a body that does not serialise) are kept and reported
 /// by [`DynamicRequest::send`], so the chain reads straight through:
@@ -83,7 +89,10 @@ impl<'c> DynamicRequest<'c> {
         self
     }
 
-    /// Sets a header.
+    /// Sets a header. Headers that frame or route the request (`Content-Length`,
+    /// `Transfer-Encoding`, `Host`, `Connection`, `TE`, `Trailer`, `Upgrade`, `Keep-Alive`,
+    /// `Proxy-Connection`) and `Authorization` (the client signs) are refused when the
+    /// request is sent: a user value there would change what arrives after it was signed.
     pub fn header(mut self, name: &str, value: impl ToString) -> Self {
         self.headers.push((name.to_owned(), value.to_string()));
         self
@@ -120,6 +129,7 @@ impl<'c> DynamicRequest<'c> {
     }
 
     fn parts(&self, body: Option<&[u8]>, now: i64) -> Result<RequestParts, Error> {
+        encoding::check_encoded_path(&self.template, true).map_err(template_error)?;
         let mut writer = RequestWriter::new(self.method.clone(), None, now);
         let mut used = vec![false; self.path_params.len()];
         let mut rest = self.template.as_str();
@@ -155,6 +165,11 @@ impl<'c> DynamicRequest<'c> {
         for (name, value) in &self.headers {
             let name = HeaderName::try_from(name.as_str())
                 .map_err(|_| template_error(format!("`{name}` is not a valid header name")))?;
+            if FORBIDDEN_HEADERS.contains(&name) {
+                return Err(template_error(format!(
+                    "the `{name}` header cannot be set: the client frames and signs the request"
+                )));
+            }
             let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
                 template_error(format!("the value of `{name}` is not a valid header value"))
             })?;
@@ -166,6 +181,20 @@ impl<'c> DynamicRequest<'c> {
         Ok(writer.finish())
     }
 }
+
+/// Headers a caller may not set; see [`DynamicRequest::header`].
+const FORBIDDEN_HEADERS: [HeaderName; 10] = [
+    http::header::CONTENT_LENGTH,
+    http::header::TRANSFER_ENCODING,
+    http::header::HOST,
+    http::header::CONNECTION,
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::UPGRADE,
+    http::header::AUTHORIZATION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+];
 
 fn template_error(reason: String) -> Error {
     Error::Request(RequestError::Field {
