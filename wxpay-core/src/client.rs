@@ -68,6 +68,7 @@ pub(crate) struct TransportPolicy {
     /// Where to try a call whose connection could not be made (`None`: nowhere).
     pub(crate) backup_base_url: Option<String>,
     pub(crate) max_body: usize,
+    pub(crate) downloads: crate::download::DownloadLimits,
 }
 
 /// When certificates are downloaded.

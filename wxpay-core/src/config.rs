@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::client::{Client, RefreshPolicy, TransportPolicy, unix_now};
 use crate::crypto::CryptoBackend;
+use crate::download::DownloadLimits;
 use crate::error::ConfigError;
 use crate::keyring::{CertificateStore, KeyRing};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
@@ -78,6 +79,7 @@ pub struct ClientBuilder {
     max_response_body: Option<usize>,
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
+    downloads: DownloadLimits,
     http: Option<reqwest::Client>,
 }
 
@@ -228,6 +230,30 @@ impl ClientBuilder {
     pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
         self.connect_timeout = Some(connect);
         self.request_timeout = Some(request);
+        self
+    }
+
+    /// Time limits of [`Client::download`](crate::Client::download), which the per-call
+    /// timeout of [`ClientBuilder::timeouts`] does not cap (a genuine bill on a slow link
+    /// takes minutes): `idle`, the longest wait for the next byte (default 30 s, error
+    /// [`DownloadError::Stalled`](crate::DownloadError::Stalled)), and `overall`, the longest
+    /// whole download (default 1 hour; `None`: none; error
+    /// [`DownloadError::TimedOut`](crate::DownloadError::TimedOut)).
+    pub fn download_timeouts(mut self, idle: Duration, overall: Option<Duration>) -> Self {
+        self.downloads.idle = idle;
+        self.downloads.overall = overall;
+        self
+    }
+
+    /// Size limits of [`Client::download`](crate::Client::download): the most bytes written
+    /// after decompression (default 4 GiB, some 16 million bill rows; error
+    /// [`DownloadError::TooLarge`](crate::DownloadError::TooLarge)) and, for GZIP, the
+    /// largest ratio of decompressed to received bytes (default 100; bill CSV compresses
+    /// 4–20:1, a GZIP bomb about 1000:1; judged once 1 MiB is written; error
+    /// [`DownloadError::CompressionRatio`](crate::DownloadError::CompressionRatio)).
+    pub fn download_limits(mut self, max_bytes: u64, max_compression_ratio: u64) -> Self {
+        self.downloads.max_bytes = max_bytes;
+        self.downloads.max_ratio = max_compression_ratio;
         self
     }
 
@@ -441,6 +467,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 backup_base_url,
                 max_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
+                downloads: self.downloads,
             },
             http,
         ))

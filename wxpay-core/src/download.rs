@@ -11,10 +11,14 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use async_compression::tokio::write::GzipDecoder;
+use std::cell::Cell;
+use std::time::Duration;
+
+use async_compression::tokio::bufread::GzipDecoder;
 use bytes::Bytes;
 use http::Method;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::time::Instant;
 
 use crate::client::{Client, unix_now};
 use crate::crypto::CryptoBackend;
@@ -31,6 +35,44 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Hosts a signed download request may go to besides the client's own base URL.
 const PLATFORM_HOSTS: &[&str] = &["https://api.mch.weixin.qq.com", "https://api2.wechatpay.cn"];
+
+/// What a download may take, set with [`ClientBuilder::download_timeouts`] and
+/// [`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits).
+///
+/// [`ClientBuilder::download_timeouts`]: crate::ClientBuilder::download_timeouts
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DownloadLimits {
+    /// The longest wait for the next byte.
+    pub(crate) idle: Duration,
+    /// The longest whole download, `None` for no limit.
+    pub(crate) overall: Option<Duration>,
+    /// The most bytes written (after decompression).
+    pub(crate) max_bytes: u64,
+    /// The largest decompressed-to-received ratio.
+    pub(crate) max_ratio: u64,
+}
+
+impl Default for DownloadLimits {
+    /// 30 s idle, 1 hour overall, 4 GiB, ratio 100. A daily trade bill row is about 250
+    /// bytes, so 4 GiB is some 16 million transactions a day. Bill CSV compresses about 4:1
+    /// with real ids and 19:1 when every row is alike (measured); a GZIP bomb runs at the
+    /// format's ceiling of about 1030:1.
+    fn default() -> Self {
+        DownloadLimits {
+            idle: Duration::from_secs(30),
+            overall: Some(Duration::from_secs(60 * 60)),
+            max_bytes: 4 << 30,
+            max_ratio: 100,
+        }
+    }
+}
+
+/// The ratio is judged once this much is written: a small file's header and first block
+/// can expand far more than a whole file does.
+const RATIO_FLOOR: u64 = 1 << 20;
+
+/// "No limit" for the HTTP client's own timer (a year).
+const NO_LIMIT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// How the file is compressed on the wire (`tar_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,9 +149,40 @@ pub enum DownloadError {
         /// The digest of what arrived.
         actual: String,
     },
-    /// The GZIP stream is corrupt.
-    #[error("the GZIP stream is corrupt: {0}")]
+    /// A malformed download: the GZIP stream is corrupt, cut short, or followed by bytes that
+    /// are not another GZIP member.
+    #[error("malformed download: the GZIP stream is corrupt, cut short or has trailing bytes: {0}")]
     Decompress(#[source] io::Error),
+    /// The file is larger than the limit
+    /// ([`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits)); what was
+    /// written must be discarded.
+    #[error("the download is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes (after decompression).
+        limit: u64,
+    },
+    /// The file decompresses to more than `limit` times the bytes received: a GZIP bomb, or
+    /// a limit too tight for this file
+    /// ([`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits)).
+    #[error("the download decompresses to more than {limit} times its compressed size")]
+    CompressionRatio {
+        /// The largest ratio allowed.
+        limit: u64,
+    },
+    /// No byte of the download arrived for `idle`
+    /// ([`ClientBuilder::download_timeouts`](crate::ClientBuilder::download_timeouts)).
+    #[error("the download stalled: nothing arrived for {idle:?}")]
+    Stalled {
+        /// The idle limit.
+        idle: Duration,
+    },
+    /// The download took longer than its overall limit
+    /// ([`ClientBuilder::download_timeouts`](crate::ClientBuilder::download_timeouts)).
+    #[error("the download took longer than {limit:?}")]
+    TimedOut {
+        /// The overall limit.
+        limit: Duration,
+    },
     /// Writing to the caller's writer failed.
     #[error("writing the download failed: {0}")]
     Write(#[source] io::Error),
@@ -149,9 +222,16 @@ impl Client {
             ..self.context(&keys)
         };
         let request = protocol::sign_request(parts, &context, unix_now(), &protocol::nonce()?)?;
-        let request = reqwest::Request::try_from(request).map_err(transport)?;
+        let limits = self.inner.transport.downloads;
+        let clock = Clock::start(&limits);
+        let mut request = reqwest::Request::try_from(request).map_err(transport)?;
+        // Not the per-call limit: a bill takes what its size and the link need, and `clock`
+        // ends a stalled or overlong one with its own error.
+        *request.timeout_mut() = Some(limits.overall.map_or(NO_LIMIT, |limit| {
+            limit.saturating_add(Duration::from_secs(1))
+        }));
         let url = request.url().clone();
-        let mut response = self.inner.http.execute(request).await.map_err(transport)?;
+        let mut response = clock.network(self.inner.http.execute(request)).await?;
         crate::client::refuse_redirect(&url, &response)?;
         let request_id = response
             .headers()
@@ -163,7 +243,7 @@ impl Client {
             // An error answer is the platform's signed JSON: read a bounded amount and let
             // the ordinary reader verify it and turn it into an `ApiError`.
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            while let Some(chunk) = clock.network(response.chunk()).await? {
                 let room = MAX_ERROR_BODY.saturating_sub(body.len());
                 body.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 if room <= chunk.len() {
@@ -187,29 +267,58 @@ impl Client {
             });
         }
 
+        let compressed = Cell::new(0u64);
         let mut sink = Hashing {
             inner: writer,
             hasher,
             bytes: 0,
+            limits,
+            compressed: None,
         };
         match download.compression {
             Compression::None => {
-                while let Some(chunk) = response.chunk().await.map_err(transport)? {
+                while let Some(chunk) = clock.network(response.chunk()).await? {
                     for piece in chunk.chunks(MAX_WRITE) {
-                        sink.write_all(piece).await.map_err(write_error)?;
+                        sink.write_all(piece).await.map_err(sink_error)?;
                     }
                 }
-                sink.flush().await.map_err(write_error)?;
+                sink.flush().await.map_err(sink_error)?;
             }
             Compression::Gzip => {
-                let mut decoder = GzipDecoder::new(&mut sink);
-                while let Some(chunk) = response.chunk().await.map_err(transport)? {
-                    for piece in chunk.chunks(MAX_WRITE) {
-                        decoder.write_all(piece).await.map_err(gzip_error)?;
+                sink.compressed = Some(&compressed);
+                // The body goes through a small pipe into a reading decoder: only that one
+                // reads several GZIP members, and its errors are the stream's, never the
+                // writer's.
+                let (wire, decoded) = tokio::io::duplex(4 * MAX_WRITE);
+                let receive = async {
+                    let mut wire = wire;
+                    while let Some(chunk) = clock.network(response.chunk()).await? {
+                        compressed.set(compressed.get().saturating_add(chunk.len() as u64));
+                        if wire.write_all(&chunk).await.is_err() {
+                            // The decoder stopped: its error is the one reported.
+                            break;
+                        }
                     }
-                }
-                // Ends the GZIP stream (a truncated one fails here) and flushes the writer.
-                decoder.shutdown().await.map_err(gzip_error)?;
+                    // The end of the body is the end of the decoder's input.
+                    let _ = wire.shutdown().await;
+                    Ok::<(), Error>(())
+                };
+                let decode = async {
+                    let mut decoder =
+                        GzipDecoder::new(BufReader::with_capacity(MAX_WRITE, decoded));
+                    decoder.multiple_members(true);
+                    let mut buffer = vec![0u8; MAX_WRITE];
+                    loop {
+                        let read = decoder.read(&mut buffer).await.map_err(malformed)?;
+                        let Some(piece) = buffer.get(..read).filter(|p| !p.is_empty()) else {
+                            break;
+                        };
+                        sink.write_all(piece).await.map_err(sink_error)?;
+                    }
+                    sink.flush().await.map_err(sink_error)?;
+                    Ok::<(), Error>(())
+                };
+                tokio::try_join!(receive, decode)?;
             }
         }
         let bytes = sink.bytes;
@@ -233,17 +342,80 @@ fn transport(e: reqwest::Error) -> Error {
     Error::Transport(crate::client::classify(e))
 }
 
-fn write_error(e: io::Error) -> Error {
-    Error::Download(DownloadError::Write(e))
+/// An error of the caller's writer, or one of the limits [`Hashing`] enforces.
+fn sink_error(e: io::Error) -> Error {
+    Error::Download(
+        match e.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
+            Some(Refused::Bytes(limit)) => DownloadError::TooLarge { limit: *limit },
+            Some(Refused::Ratio(limit)) => DownloadError::CompressionRatio { limit: *limit },
+            None => DownloadError::Write(e),
+        },
+    )
 }
 
-/// The decoder reports its own corruption as `InvalidData`; anything else came from the
-/// writer below it.
-fn gzip_error(e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::UnexpectedEof {
-        Error::Download(DownloadError::Decompress(e))
-    } else {
-        write_error(e)
+/// Anything the decoder reports is about the stream: corrupt, cut short, trailing bytes.
+fn malformed(e: io::Error) -> Error {
+    Error::Download(DownloadError::Decompress(e))
+}
+
+/// A limit [`Hashing`] stopped the file at.
+#[derive(Debug)]
+enum Refused {
+    Bytes(u64),
+    Ratio(u64),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Bytes(limit) => write!(f, "the download is over {limit} bytes"),
+            Refused::Ratio(limit) => write!(f, "the download decompresses over {limit}:1"),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// The idle and overall limits of one download's network waits.
+struct Clock {
+    idle: Duration,
+    /// The deadline and the limit it came from.
+    overall: Option<(Instant, Duration)>,
+}
+
+impl Clock {
+    fn start(limits: &DownloadLimits) -> Self {
+        let overall = limits
+            .overall
+            .and_then(|limit| Some((Instant::now().checked_add(limit)?, limit)));
+        Clock {
+            idle: limits.idle,
+            overall,
+        }
+    }
+
+    /// Waits for one network step (the answer's head, a piece of body): at most the idle
+    /// limit, and never past the overall deadline.
+    async fn network<T>(
+        &self,
+        step: impl Future<Output = Result<T, reqwest::Error>>,
+    ) -> Result<T, Error> {
+        let idle_end = Instant::now().checked_add(self.idle);
+        let (end, overall) = match (idle_end, self.overall) {
+            (Some(idle_end), Some((deadline, limit))) if deadline <= idle_end => {
+                (deadline, Some(limit))
+            }
+            (None, Some((deadline, limit))) => (deadline, Some(limit)),
+            (Some(idle_end), _) => (idle_end, None),
+            (None, None) => return step.await.map_err(transport),
+        };
+        match tokio::time::timeout_at(end, step).await {
+            Ok(result) => result.map_err(transport),
+            Err(_) => Err(Error::Download(match overall {
+                Some(limit) => DownloadError::TimedOut { limit },
+                None => DownloadError::Stalled { idle: self.idle },
+            })),
+        }
     }
 }
 
@@ -336,6 +508,9 @@ struct Hashing<'w, W: ?Sized> {
     inner: &'w mut W,
     hasher: Sha1,
     bytes: u64,
+    limits: DownloadLimits,
+    /// Bytes received so far, for a compressed download's ratio.
+    compressed: Option<&'w Cell<u64>>,
 }
 
 impl<W: AsyncWrite + Unpin + ?Sized> AsyncWrite for Hashing<'_, W> {
@@ -345,6 +520,18 @@ impl<W: AsyncWrite + Unpin + ?Sized> AsyncWrite for Hashing<'_, W> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        let total = this.bytes.saturating_add(buf.len() as u64);
+        if total > this.limits.max_bytes {
+            let refused = Refused::Bytes(this.limits.max_bytes);
+            return Poll::Ready(Err(io::Error::other(refused)));
+        }
+        if let Some(compressed) = this.compressed
+            && total > RATIO_FLOOR
+            && total > compressed.get().saturating_mul(this.limits.max_ratio)
+        {
+            let refused = Refused::Ratio(this.limits.max_ratio);
+            return Poll::Ready(Err(io::Error::other(refused)));
+        }
         let poll = Pin::new(&mut *this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(written)) = &poll {
             let accepted = buf.get(..*written).unwrap_or(buf);
