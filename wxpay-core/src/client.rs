@@ -84,7 +84,10 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("mchid", &self.inner.mchid)
             .field("merchant_serial", &self.inner.merchant_key.serial())
-            .field("platform_keys", &self.inner.keyring.status().key_ids)
+            .field(
+                "platform_keys",
+                &self.inner.keyring.status(unix_now()).key_ids,
+            )
             .field(
                 "apiv3_key",
                 &self.inner.apiv3_key.as_ref().map(|_| "<redacted>"),
@@ -150,7 +153,7 @@ impl Client {
 
     /// The refresh state of the platform keys: last success, last error, downloads, key ids.
     pub fn platform_key_status(&self) -> PlatformKeyStatus {
-        self.inner.keyring.status()
+        self.inner.keyring.status(unix_now())
     }
 
     /// The platform key sensitive fields are encrypted with now (what `#[wxpay(encrypt)]`
@@ -514,12 +517,9 @@ impl Client {
             now,
             self.inner.timestamp_tolerance,
         )?;
-        let stored = keyring.install(downloaded, now);
-        if let Some(store) = &self.inner.store
-            && let Err(error) = store.save(&self.inner.mchid, &stored)
-        {
-            // The keys are installed; only sharing them with other processes failed.
-            tracing::warn!(%error, "cannot save the platform certificates to the store");
+        let stored = keyring.install(downloaded, now)?;
+        if let Some(store) = &self.inner.store {
+            keyring.record_store_result(store.save(&self.inner.mchid, &stored));
         }
         Ok(())
     }

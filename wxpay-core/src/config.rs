@@ -15,8 +15,11 @@ use std::sync::Arc;
 use crate::client::{Client, RefreshPolicy, TransportPolicy, unix_now};
 use crate::crypto::CryptoBackend;
 use crate::error::ConfigError;
-use crate::keyring::{CertificateStore, KeyRing};
+use crate::keyring::{
+    CertificateStore, KeyRing, KeyRingSetup, KeyWarning, StoreSeal, StoredCertificate,
+};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::pem;
 use crate::protocol::DEFAULT_TIMESTAMP_TOLERANCE;
 use crate::retry::RetryPolicy;
 
@@ -324,7 +327,9 @@ impl ClientBuilder {
                 source,
             })?;
 
+        let now = unix_now();
         let mut platform_keys = PlatformKeys::new();
+        let mut configured_pems = BTreeMap::new();
         for certificate in self.platform_certificates {
             let key = PlatformKey::from_certificate_pem_with(&certificate.value, backend).map_err(
                 |source| ConfigError::Key {
@@ -333,6 +338,8 @@ impl ClientBuilder {
                 },
             )?;
             check_not_merchant(&key, merchant_key.serial(), &certificate.name)?;
+            check_not_expired(&key, now, &certificate.name)?;
+            configured_pems.insert(key.id().to_owned(), certificate.value);
             platform_keys.insert(key);
         }
         if let Some((id, pem)) = self.platform_public_key {
@@ -354,18 +361,6 @@ impl ClientBuilder {
                 })?;
             platform_keys.insert(key);
         }
-        let mut stored_pems = BTreeMap::new();
-        if let Some(store) = &self.certificate_store {
-            load_stored(
-                store.as_ref(),
-                &mchid.value,
-                merchant_key.serial(),
-                backend,
-                &mut platform_keys,
-                &mut stored_pems,
-            );
-        }
-
         let apiv3_key = match self.apiv3_key {
             Some(key) => Some(
                 ApiV3Key::new(&key.value).map_err(|source| ConfigError::Key {
@@ -375,6 +370,28 @@ impl ClientBuilder {
             ),
             None => None,
         };
+        let seal =
+            match &apiv3_key {
+                Some(key) => Some(StoreSeal::new(key, backend).map_err(|e| {
+                    invalid("apiv3_key", &format!("cannot derive the store key: {e}"))
+                })?),
+                None => None,
+            };
+        let configured: Vec<String> = platform_keys.iter().map(|k| k.id().to_owned()).collect();
+        let mut stored_pems = BTreeMap::new();
+        let mut store_warnings = Vec::new();
+        if let Some(store) = &self.certificate_store {
+            let trust = StoreTrust {
+                mchid: &mchid.value,
+                merchant_serial: merchant_key.serial(),
+                backend,
+                seal: seal.as_ref(),
+                configured: &configured_pems,
+                now,
+            };
+            store_warnings =
+                load_stored(store.as_ref(), &trust, &mut platform_keys, &mut stored_pems);
+        }
         // With the APIv3 key the certificates can be downloaded; without it a key is needed now.
         if platform_keys.is_empty() && apiv3_key.is_none() {
             return Err(missing(
@@ -419,10 +436,19 @@ impl ClientBuilder {
                 .unknown_serial_cooldown
                 .unwrap_or(DEFAULT_UNKNOWN_SERIAL_COOLDOWN),
         };
+        let keyring = KeyRing::new(KeyRingSetup {
+            keys: platform_keys,
+            stored: stored_pems,
+            configured,
+            merchant_serial: merchant_key.serial().to_owned(),
+            seal,
+            mchid: mchid.value.clone(),
+            warnings: store_warnings,
+        });
         Ok(Client::new(
             mchid.value,
             merchant_key,
-            KeyRing::new(platform_keys, stored_pems),
+            keyring,
             apiv3_key,
             base_url,
             user_agent(backup_base_url.is_some()),
@@ -444,36 +470,95 @@ impl ClientBuilder {
 const DEFAULT_CERTIFICATE_REFRESH_INTERVAL: Duration = Duration::from_secs(12 * 60 * 60);
 const DEFAULT_UNKNOWN_SERIAL_COOLDOWN: Duration = Duration::from_secs(30);
 
-/// Adds the still-valid certificates of a store to the ring. A store that cannot be read or
-/// holds junk is logged, not fatal: the client downloads what it needs.
+/// What a stored certificate is checked against.
+struct StoreTrust<'a> {
+    mchid: &'a str,
+    merchant_serial: &'a str,
+    backend: CryptoBackend,
+    /// `None` without the APIv3 key: then no entry can be checked, and none is used.
+    seal: Option<&'a StoreSeal>,
+    /// Configured certificates by serial: they win over stored ones.
+    configured: &'a BTreeMap<String, String>,
+    now: i64,
+}
+
+impl StoreTrust<'_> {
+    /// The key of a stored certificate that may join the ring, `Ok(None)` for one that is
+    /// fine but not needed, or why it is ignored.
+    fn check(&self, entry: &StoredCertificate) -> Result<Option<PlatformKey>, &'static str> {
+        let key = PlatformKey::from_certificate_pem_with(&entry.pem, self.backend)
+            .map_err(|_| "not a readable certificate")?;
+        if !key.id().eq_ignore_ascii_case(&entry.serial) {
+            return Err("the certificate inside has another serial");
+        }
+        if key.id().eq_ignore_ascii_case(self.merchant_serial) {
+            return Err("it is the merchant's own certificate");
+        }
+        if let Some((_, pem)) = self
+            .configured
+            .iter()
+            .find(|(serial, _)| serial.eq_ignore_ascii_case(key.id()))
+        {
+            let same = matches!(
+                (pem::certificate_der(pem), pem::certificate_der(&entry.pem)),
+                (Ok(a), Ok(b)) if *a == *b
+            );
+            // The configured certificate stays; a different one under its serial is an attack.
+            return if same {
+                Ok(None)
+            } else {
+                Err("it differs from the configured certificate with that serial")
+            };
+        }
+        let seal = self
+            .seal
+            .ok_or("no APIv3 key is configured to check its tag")?;
+        let tag = entry.tag.as_deref().ok_or("it has no integrity tag")?;
+        if !seal.verifies(self.mchid, key.id(), &entry.pem, tag) {
+            return Err(
+                "its integrity tag does not verify (tampered, planted, or written with another APIv3 key)",
+            );
+        }
+        Ok(key.is_valid_at(self.now).then_some(key))
+    }
+}
+
+/// Adds the stored certificates that pass [`StoreTrust::check`] to the ring; returns what was
+/// ignored. A store that cannot be read is reported, not fatal: the client downloads what it
+/// needs.
 fn load_stored(
     store: &dyn CertificateStore,
-    mchid: &str,
-    merchant_serial: &str,
-    backend: CryptoBackend,
+    trust: &StoreTrust<'_>,
     keys: &mut PlatformKeys,
     pems: &mut BTreeMap<String, String>,
-) {
-    let stored = match store.load(mchid) {
+) -> Vec<KeyWarning> {
+    let stored = match store.load(trust.mchid) {
         Ok(stored) => stored,
         Err(error) => {
             tracing::warn!(%error, "cannot read the certificate store; certificates will be downloaded");
-            return;
+            return vec![KeyWarning::Store(format!("cannot read: {error}"))];
         }
     };
-    let now = unix_now();
-    for pem in stored {
-        match PlatformKey::from_certificate_pem_with(&pem, backend) {
-            Ok(key) if key.is_valid_at(now) && !key.id().eq_ignore_ascii_case(merchant_serial) => {
-                pems.insert(key.id().to_owned(), pem);
+    let mut warnings = Vec::new();
+    for entry in stored {
+        match trust.check(&entry) {
+            Ok(Some(key)) => {
+                pems.insert(key.id().to_owned(), entry.pem);
                 keys.insert(key);
             }
-            Ok(key) => {
-                tracing::debug!(serial = %key.id(), "skipping a stored certificate that is not valid now")
+            Ok(None) => {
+                tracing::debug!(serial = %entry.serial, "skipping a stored certificate that is expired or configured")
             }
-            Err(error) => tracing::warn!(%error, "skipping an unreadable stored certificate"),
+            Err(reason) => {
+                tracing::warn!(serial = %entry.serial, reason, "ignoring a stored certificate");
+                warnings.push(KeyWarning::StoredCertificateIgnored {
+                    serial: entry.serial,
+                    reason,
+                });
+            }
         }
     }
+    warnings
 }
 
 /// `wxpay-rust/<version> (<os>; <arch>)`: the platform asks every caller for a User-Agent.
@@ -508,6 +593,22 @@ fn read_file(variable: &'static str, path: &str) -> Result<String, ConfigError> 
         path: Path::new(path).to_owned(),
         source,
     })
+}
+
+/// A configured certificate past its notAfter verifies nothing: say so at start-up (one that
+/// expires while the client runs stops verifying then, and shows in the status).
+fn check_not_expired(key: &PlatformKey, now: i64, setting: &str) -> Result<(), ConfigError> {
+    match key.kind() {
+        PlatformKeyKind::Certificate { not_after, .. } if not_after < now => Err(invalid(
+            setting.to_owned(),
+            &format!(
+                "platform certificate {} expired at {not_after} (unix seconds); configure the \
+                 current one, or the WeChat Pay public key",
+                key.id()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The merchant certificate configured as a platform certificate verifies nothing the platform

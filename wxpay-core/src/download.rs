@@ -247,7 +247,7 @@ fn gzip_error(e: io::Error) -> Error {
 
 /// `(origin, path_and_query)` of an absolute URL, if its origin is the client's base URL
 /// or a platform host: a signed request goes nowhere else.
-fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
+pub(crate) fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
     let refuse = |why: &str| Error::Download(DownloadError::Url(format!("{url:?}: {why}")));
     let rest = url
         .strip_prefix("https://")

@@ -119,7 +119,7 @@ impl<'c> DynamicRequest<'c> {
             .await
     }
 
-    fn parts(&self, body: Option<&[u8]>, now: i64) -> Result<RequestParts, Error> {
+    pub(crate) fn parts(&self, body: Option<&[u8]>, now: i64) -> Result<RequestParts, Error> {
         let mut writer = RequestWriter::new(self.method.clone(), None, now);
         let mut used = vec![false; self.path_params.len()];
         let mut rest = self.template.as_str();

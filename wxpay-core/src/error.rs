@@ -290,6 +290,17 @@ pub enum VerificationError {
     /// `Wechatpay-Serial` names no key in the platform key ring.
     #[error("response verification failed: no platform key with serial {0}")]
     UnknownSerial(String),
+    /// `Wechatpay-Serial` names a certificate that is past its notAfter: the platform never
+    /// signs with one, so the answer is forged or replayed, or the configuration is stale.
+    #[error(
+        "response verification failed: platform certificate {serial} expired at {not_after} (unix seconds)"
+    )]
+    ExpiredCertificate {
+        /// The certificate's serial.
+        serial: String,
+        /// Its notAfter, unix seconds.
+        not_after: i64,
+    },
     /// The signature does not match the body, timestamp and nonce.
     #[error("response verification failed: bad signature (serial {serial})")]
     BadSignature {
