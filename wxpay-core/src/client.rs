@@ -500,12 +500,12 @@ impl Client {
             return protocol::interpret_response(response, verification, |_| Ok(())).map(|_| ());
         }
         let list: CertificateList = serde_json::from_slice(response.body()).map_err(|source| {
-            Error::Decode(Box::new(crate::DecodeError {
-                status: response.status(),
-                request_id: None,
-                body: response.body().clone(),
-                source,
-            }))
+            Error::Decode(Box::new(crate::DecodeError::new(
+                response.status(),
+                None,
+                response.body().clone(),
+                &source,
+            )))
         })?;
         let downloaded =
             certificates::decrypt_certificates(&list, apiv3_key, self.crypto_backend(), now)?;
@@ -647,7 +647,8 @@ pub(crate) fn classify(error: reqwest::Error) -> TransportError {
     } else {
         TransportErrorKind::Interrupted
     };
-    TransportError::new(kind, error)
+    // reqwest's message names the URL, query included (`?openid=…`, a download's token).
+    TransportError::new(kind, error.without_url())
 }
 
 /// A uniform number in `[0, 1]` from the system RNG (0.5 if it fails: jitter is not security).

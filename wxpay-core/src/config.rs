@@ -3,7 +3,6 @@
 //! payment.
 
 use std::borrow::Cow;
-use std::path::Path;
 use std::time::Duration;
 
 use http::{HeaderValue, Uri};
@@ -247,13 +246,16 @@ impl ClientBuilder {
     /// |---|---|
     /// | `WXPAY_MCHID` | merchant number |
     /// | `WXPAY_MERCHANT_SERIAL` | merchant API certificate serial |
-    /// | `WXPAY_MERCHANT_KEY` | path to the merchant private key PEM |
-    /// | `WXPAY_PLATFORM_PUBLIC_KEY` + `WXPAY_PLATFORM_PUBLIC_KEY_ID` | path to the WeChat Pay public key PEM, and its id |
-    /// | `WXPAY_PLATFORM_CERT` | path(s) to platform certificate PEM, comma-separated |
+    /// | `WXPAY_MERCHANT_KEY` | the merchant private key: PEM text, or the path to the PEM file |
+    /// | `WXPAY_PLATFORM_PUBLIC_KEY` + `WXPAY_PLATFORM_PUBLIC_KEY_ID` | the WeChat Pay public key (PEM text or path), and its id |
+    /// | `WXPAY_PLATFORM_CERT` | platform certificates: PEM text (one or more blocks), or paths, comma-separated |
     /// | `WXPAY_APIV3_KEY` | the APIv3 key (optional) |
     /// | `WXPAY_BASE_URL` | API host (optional) |
     ///
-    /// A missing or unreadable setting is an error naming the variable.
+    /// A key variable whose value starts with `-----BEGIN` is the PEM itself (as secret
+    /// managers hand it out; newlines may be written `\n`); any other value is a path. A
+    /// missing, unreadable or malformed setting is an error naming the variable, never quoting
+    /// its value or the path: either may be the key.
     pub fn from_env() -> Result<ClientBuilder, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
@@ -265,21 +267,20 @@ impl ClientBuilder {
         let required = |name: &'static str| var(name).ok_or_else(|| missing(name));
         let mchid = setting("WXPAY_MCHID", required("WXPAY_MCHID")?);
         let merchant_serial = setting("WXPAY_MERCHANT_SERIAL", required("WXPAY_MERCHANT_SERIAL")?);
-        let key_path = required("WXPAY_MERCHANT_KEY")?;
         let merchant_key_pem = setting(
             "WXPAY_MERCHANT_KEY",
-            Zeroizing::new(read_file("WXPAY_MERCHANT_KEY", &key_path)?),
+            key_setting("WXPAY_MERCHANT_KEY", &required("WXPAY_MERCHANT_KEY")?)?,
         );
 
         let platform_public_key = match (
             var("WXPAY_PLATFORM_PUBLIC_KEY"),
             var("WXPAY_PLATFORM_PUBLIC_KEY_ID"),
         ) {
-            (Some(path), Some(id)) => Some((
+            (Some(value), Some(id)) => Some((
                 setting("WXPAY_PLATFORM_PUBLIC_KEY_ID", id),
                 setting(
                     "WXPAY_PLATFORM_PUBLIC_KEY",
-                    read_file("WXPAY_PLATFORM_PUBLIC_KEY", &path)?,
+                    key_setting("WXPAY_PLATFORM_PUBLIC_KEY", &value)?.to_string(),
                 ),
             )),
             (Some(_), None) => return Err(missing("WXPAY_PLATFORM_PUBLIC_KEY_ID")),
@@ -287,9 +288,19 @@ impl ClientBuilder {
             (None, None) => None,
         };
         let mut platform_certificates = Vec::new();
-        if let Some(paths) = var("WXPAY_PLATFORM_CERT") {
-            for path in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let pem = read_file("WXPAY_PLATFORM_CERT", path)?;
+        if let Some(value) = var("WXPAY_PLATFORM_CERT") {
+            let pems = if is_inline_pem(&value) {
+                // Several certificates inline are several PEM blocks, one after the other.
+                let text = key_setting("WXPAY_PLATFORM_CERT", &value)?;
+                pem_blocks(&text).into_iter().map(str::to_owned).collect()
+            } else {
+                let mut pems = Vec::new();
+                for path in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    pems.push(key_setting("WXPAY_PLATFORM_CERT", path)?.to_string());
+                }
+                pems
+            };
+            for pem in pems {
                 platform_certificates.push(setting("WXPAY_PLATFORM_CERT", pem));
             }
         }
@@ -587,12 +598,40 @@ fn invalid(setting: impl Into<Cow<'static, str>>, reason: &str) -> ConfigError {
     }
 }
 
-fn read_file(variable: &'static str, path: &str) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        setting: variable.into(),
-        path: Path::new(path).to_owned(),
-        source,
-    })
+/// Whether a key variable holds the PEM itself rather than a path.
+fn is_inline_pem(value: &str) -> bool {
+    value.trim_start().starts_with("-----BEGIN")
+}
+
+/// A key variable's PEM: the value itself when it starts with `-----BEGIN` (newlines may be
+/// written `\n`, as env files and secret managers often do), else read from the file it names.
+/// Neither the value nor the path appears in an error: either may be the key.
+fn key_setting(variable: &'static str, value: &str) -> Result<Zeroizing<String>, ConfigError> {
+    if is_inline_pem(value) {
+        let text = value.trim_start();
+        return Ok(Zeroizing::new(if text.contains('\n') {
+            text.to_owned()
+        } else {
+            text.replace("\\n", "\n")
+        }));
+    }
+    std::fs::read_to_string(value)
+        .map(Zeroizing::new)
+        .map_err(|source| ConfigError::Read {
+            setting: variable.into(),
+            source,
+        })
+}
+
+/// The PEM blocks of a text, each from its `-----BEGIN` to the next one.
+fn pem_blocks(text: &str) -> Vec<&str> {
+    let starts: Vec<usize> = text.match_indices("-----BEGIN").map(|(i, _)| i).collect();
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    starts
+        .iter()
+        .zip(ends)
+        .map(|(&start, end)| &text[start..end])
+        .collect()
 }
 
 /// A configured certificate past its notAfter verifies nothing: say so at start-up (one that

@@ -248,7 +248,9 @@ fn gzip_error(e: io::Error) -> Error {
 /// `(origin, path_and_query)` of an absolute URL, if its origin is the client's base URL
 /// or a platform host: a signed request goes nowhere else.
 pub(crate) fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
-    let refuse = |why: &str| Error::Download(DownloadError::Url(format!("{url:?}: {why}")));
+    // The query holds the download token: the error names the URL without it.
+    let shown = url.split(['?', '#']).next().unwrap_or_default();
+    let refuse = |why: &str| Error::Download(DownloadError::Url(format!("{shown:?}: {why}")));
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))

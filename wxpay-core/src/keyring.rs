@@ -683,6 +683,126 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/../tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).expect("fixture")
+    }
+
+    fn downloaded(name: &str) -> DownloadedCertificate {
+        let pem = fixture(name);
+        DownloadedCertificate {
+            key: crate::PlatformKey::from_certificate_pem(&pem).expect("certificate"),
+            pem,
+        }
+    }
+
+    fn ring(configured: PlatformKeys) -> KeyRing {
+        let configured_ids = configured.iter().map(|k| k.id().to_owned()).collect();
+        KeyRing::new(KeyRingSetup {
+            keys: configured,
+            stored: BTreeMap::new(),
+            configured: configured_ids,
+            merchant_serial: "0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81".into(),
+            seal: Some(seal(CryptoBackend::default())),
+            mchid: "1230000109".into(),
+            warnings: Vec::new(),
+        })
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn a_download_listing_the_merchants_own_certificate_is_refused_whole() {
+        let ring = ring(PlatformKeys::new());
+        let result = ring.install(
+            vec![
+                downloaded("TEST_platform_cert.pem"),
+                downloaded("TEST_merchant_cert.pem"),
+            ],
+            NOW,
+        );
+        assert_eq!(
+            result,
+            Err(CertificateError::MerchantCertificate {
+                serial: "0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81".into()
+            })
+        );
+        assert!(ring.snapshot().is_empty(), "nothing installed");
+    }
+
+    #[test]
+    fn a_download_never_replaces_a_configured_key_and_what_it_stores_is_tagged() {
+        let mut configured = PlatformKeys::new();
+        configured.insert(downloaded("TEST_platform_cert.pem").key);
+        let pinned = ring(configured);
+        // A download carrying the configured serial with another key inside.
+        let forged = downloaded("TEST_forged_platform_cert.pem");
+        assert_eq!(forged.key.id(), "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E");
+        let stored = pinned.install(vec![forged], NOW).expect("installed");
+        assert!(stored.is_empty(), "configured keys are not the store's");
+        let genuine = crate::MerchantKey::from_pem("01", &fixture("TEST_platform_key.pem"))
+            .expect("key")
+            .sign(b"m")
+            .expect("sign");
+        let snapshot = pinned.snapshot();
+        let key = snapshot
+            .get("05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E")
+            .expect("key");
+        assert!(
+            key.verify(b"m", &genuine),
+            "still the configured certificate"
+        );
+
+        let fresh = ring(PlatformKeys::new());
+        let stored = fresh
+            .install(vec![downloaded("TEST_platform_cert.pem")], NOW)
+            .expect("installed");
+        assert_eq!(stored.len(), 1);
+        let tag = stored[0].tag.as_deref().expect("tagged");
+        assert!(seal(CryptoBackend::default()).verifies(
+            "1230000109",
+            &stored[0].serial,
+            &stored[0].pem,
+            tag
+        ));
+    }
+
+    #[test]
+    fn the_status_reports_a_certificate_once_it_has_expired() {
+        let mut keys = PlatformKeys::new();
+        let key = downloaded("TEST_platform_cert.pem").key;
+        let PlatformKeyKind::Certificate { not_after, .. } = key.kind() else {
+            panic!("a certificate");
+        };
+        keys.insert(key);
+        let ring = ring(keys);
+        assert!(ring.status(not_after).warnings.is_empty());
+        assert_eq!(
+            ring.status(not_after + 1).warnings,
+            vec![KeyWarning::CertificateExpired {
+                serial: "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E".into(),
+                not_after,
+            }]
+        );
+    }
+
+    #[test]
+    fn a_failed_save_shows_in_the_status_until_one_succeeds() {
+        let ring = ring(PlatformKeys::new());
+        ring.record_store_result(Err(io::Error::other("disk full")));
+        let warnings = ring.status(NOW).warnings;
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].to_string().contains("disk full"),
+            "{warnings:?}"
+        );
+        ring.record_store_result(Ok(()));
+        assert!(ring.status(NOW).warnings.is_empty());
+    }
+
     #[test]
     fn the_tag_line_and_the_pem_are_split_apart() {
         assert_eq!(split_tag(PEM), (None, PEM));

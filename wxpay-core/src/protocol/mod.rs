@@ -386,12 +386,12 @@ pub fn interpret_response<T>(
             request_id,
             headers: head.headers,
         }),
-        Err(source) => Err(Error::Decode(Box::new(DecodeError {
-            status: head.status,
+        Err(source) => Err(Error::Decode(Box::new(DecodeError::new(
+            head.status,
             request_id,
             body,
-            source,
-        }))),
+            &source,
+        )))),
     }
 }
 
