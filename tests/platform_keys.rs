@@ -290,3 +290,91 @@ async fn an_unknown_serial_without_an_apiv3_key_is_reported_without_a_download()
     );
     assert_eq!(client.platform_key_status().downloads, 0);
 }
+
+/// A first process downloads and stores; returns the store's directory and the entry's path.
+async fn stored_entry(sandbox: &Sandbox, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("wxpay-store-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = certificate_less_builder(sandbox)
+        .certificate_store(DirectoryStore::new(&dir))
+        .build()
+        .expect("client");
+    first.send(pause(sandbox)).await.expect("first process");
+    let serial = sandbox
+        .merchant()
+        .platform_certificate_serial
+        .clone()
+        .expect("serial");
+    let entry = dir
+        .join(&sandbox.merchant().mchid)
+        .join(format!("{serial}.pem"));
+    (dir, entry)
+}
+
+#[tokio::test]
+async fn a_tampered_store_entry_is_ignored_and_reported() {
+    let sandbox = Sandbox::builder()
+        .key_mode(KeyMode::Certificate)
+        .start()
+        .await
+        .expect("sandbox");
+    let (dir, entry) = stored_entry(&sandbox, "tampered").await;
+    let genuine = std::fs::read_to_string(&entry).expect("entry");
+    let (tag, pem) = genuine.split_once('\n').expect("a tag line, then the PEM");
+    assert!(tag.starts_with("wxpay-store-v1:"), "{tag}");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+
+    // A flipped byte of the tag, the PEM without its tag, and the tag over another certificate.
+    let flipped = {
+        let mut bytes = tag.as_bytes().to_vec();
+        let last = bytes.len() - 3;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(bytes).expect("ascii")
+    };
+    let other = Sandbox::builder()
+        .key_mode(KeyMode::Certificate)
+        .start()
+        .await
+        .expect("other platform");
+    let other_pem = other
+        .merchant()
+        .platform_certificate_pem
+        .clone()
+        .expect("pem");
+    for (what, contents) in [
+        ("flipped tag", format!("{flipped}\n{pem}")),
+        ("no tag", pem.to_owned()),
+        ("another certificate", format!("{tag}\n{other_pem}")),
+    ] {
+        std::fs::write(&entry, contents).expect("tamper");
+        let client = certificate_less_builder(&sandbox)
+            .certificate_store(DirectoryStore::new(&dir))
+            .build()
+            .expect("client");
+        assert!(client.platform_keys().is_empty(), "{what}: not trusted");
+        let status = client.platform_key_status();
+        assert_eq!(status.warnings.len(), 1, "{what}: {status:?}");
+        // It downloads instead, and the store is whole again.
+        client.refresh_platform_certificates().await.expect(what);
+        assert_eq!(client.platform_key_status().downloads, 1, "{what}");
+    }
+    let restored = certificate_less_builder(&sandbox)
+        .certificate_store(DirectoryStore::new(&dir))
+        .build()
+        .expect("client");
+    assert_eq!(
+        restored.platform_keys().len(),
+        1,
+        "rewritten with a good tag"
+    );
+    assert!(restored.platform_key_status().warnings.is_empty());
+
+    // Another merchant's APIv3 key cannot vouch for this merchant's entries.
+    let wrong_key = merchant_builder(&sandbox)
+        .apiv3_key("TESTotherkey0123456789ABCDEFGHIJ")
+        .certificate_store(DirectoryStore::new(&dir))
+        .build()
+        .expect("client");
+    assert!(wrong_key.platform_keys().is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

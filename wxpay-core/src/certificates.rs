@@ -140,6 +140,13 @@ pub enum CertificateError {
     /// The download's signature did not verify with the trusted keys.
     #[error("the certificate download failed verification: {0}")]
     Verification(VerificationError),
+    /// The download lists the merchant's own API certificate, which verifies nothing the
+    /// platform signs: the whole download is refused, as that certificate is at configuration.
+    #[error("the download lists the merchant's own certificate {serial} as a platform certificate")]
+    MerchantCertificate {
+        /// Its serial.
+        serial: String,
+    },
     /// Certificates need the APIv3 key to decrypt them.
     #[error("downloading platform certificates needs the APIv3 key")]
     NoApiV3Key,

@@ -85,7 +85,10 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("mchid", &self.inner.mchid)
             .field("merchant_serial", &self.inner.merchant_key.serial())
-            .field("platform_keys", &self.inner.keyring.status().key_ids)
+            .field(
+                "platform_keys",
+                &self.inner.keyring.status(unix_now()).key_ids,
+            )
             .field(
                 "apiv3_key",
                 &self.inner.apiv3_key.as_ref().map(|_| "<redacted>"),
@@ -151,7 +154,7 @@ impl Client {
 
     /// The refresh state of the platform keys: last success, last error, downloads, key ids.
     pub fn platform_key_status(&self) -> PlatformKeyStatus {
-        self.inner.keyring.status()
+        self.inner.keyring.status(unix_now())
     }
 
     /// The platform key sensitive fields are encrypted with now (what `#[wxpay(encrypt)]`
@@ -498,12 +501,12 @@ impl Client {
             return protocol::interpret_response(response, verification, |_| Ok(())).map(|_| ());
         }
         let list: CertificateList = serde_json::from_slice(response.body()).map_err(|source| {
-            Error::Decode(Box::new(crate::DecodeError {
-                status: response.status(),
-                request_id: None,
-                body: response.body().clone(),
-                source,
-            }))
+            Error::Decode(Box::new(crate::DecodeError::new(
+                response.status(),
+                None,
+                response.body().clone(),
+                &source,
+            )))
         })?;
         let downloaded =
             certificates::decrypt_certificates(&list, apiv3_key, self.crypto_backend(), now)?;
@@ -515,12 +518,9 @@ impl Client {
             now,
             self.inner.timestamp_tolerance,
         )?;
-        let stored = keyring.install(downloaded, now);
-        if let Some(store) = &self.inner.store
-            && let Err(error) = store.save(&self.inner.mchid, &stored)
-        {
-            // The keys are installed; only sharing them with other processes failed.
-            tracing::warn!(%error, "cannot save the platform certificates to the store");
+        let stored = keyring.install(downloaded, now)?;
+        if let Some(store) = &self.inner.store {
+            keyring.record_store_result(store.save(&self.inner.mchid, &stored));
         }
         Ok(())
     }
@@ -674,7 +674,8 @@ pub(crate) fn classify(error: reqwest::Error) -> TransportError {
     } else {
         TransportErrorKind::Interrupted
     };
-    TransportError::new(kind, error)
+    // reqwest's message names the URL, query included (`?openid=…`, a download's token).
+    TransportError::new(kind, error.without_url())
 }
 
 /// A uniform number in `[0, 1]` from the system RNG (0.5 if it fails: jitter is not security).

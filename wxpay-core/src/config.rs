@@ -3,7 +3,6 @@
 //! payment.
 
 use std::borrow::Cow;
-use std::path::Path;
 use std::time::Duration;
 
 use http::{HeaderValue, Uri};
@@ -16,8 +15,11 @@ use crate::client::{Client, RefreshPolicy, TransportPolicy, unix_now};
 use crate::crypto::CryptoBackend;
 use crate::download::DownloadLimits;
 use crate::error::ConfigError;
-use crate::keyring::{CertificateStore, KeyRing};
+use crate::keyring::{
+    CertificateStore, KeyRing, KeyRingSetup, KeyWarning, StoreSeal, StoredCertificate,
+};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::pem;
 use crate::protocol::DEFAULT_TIMESTAMP_TOLERANCE;
 use crate::retry::RetryPolicy;
 
@@ -275,13 +277,16 @@ impl ClientBuilder {
     /// |---|---|
     /// | `WXPAY_MCHID` | merchant number |
     /// | `WXPAY_MERCHANT_SERIAL` | merchant API certificate serial |
-    /// | `WXPAY_MERCHANT_KEY` | path to the merchant private key PEM |
-    /// | `WXPAY_PLATFORM_PUBLIC_KEY` + `WXPAY_PLATFORM_PUBLIC_KEY_ID` | path to the WeChat Pay public key PEM, and its id |
-    /// | `WXPAY_PLATFORM_CERT` | path(s) to platform certificate PEM, comma-separated |
+    /// | `WXPAY_MERCHANT_KEY` | the merchant private key: PEM text, or the path to the PEM file |
+    /// | `WXPAY_PLATFORM_PUBLIC_KEY` + `WXPAY_PLATFORM_PUBLIC_KEY_ID` | the WeChat Pay public key (PEM text or path), and its id |
+    /// | `WXPAY_PLATFORM_CERT` | platform certificates: PEM text (one or more blocks), or paths, comma-separated |
     /// | `WXPAY_APIV3_KEY` | the APIv3 key (optional) |
     /// | `WXPAY_BASE_URL` | API host (optional) |
     ///
-    /// A missing or unreadable setting is an error naming the variable.
+    /// A key variable whose value starts with `-----BEGIN` is the PEM itself (as secret
+    /// managers hand it out; newlines may be written `\n`); any other value is a path. A
+    /// missing, unreadable or malformed setting is an error naming the variable, never quoting
+    /// its value or the path: either may be the key.
     pub fn from_env() -> Result<ClientBuilder, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
@@ -293,21 +298,20 @@ impl ClientBuilder {
         let required = |name: &'static str| var(name).ok_or_else(|| missing(name));
         let mchid = setting("WXPAY_MCHID", required("WXPAY_MCHID")?);
         let merchant_serial = setting("WXPAY_MERCHANT_SERIAL", required("WXPAY_MERCHANT_SERIAL")?);
-        let key_path = required("WXPAY_MERCHANT_KEY")?;
         let merchant_key_pem = setting(
             "WXPAY_MERCHANT_KEY",
-            Zeroizing::new(read_file("WXPAY_MERCHANT_KEY", &key_path)?),
+            key_setting("WXPAY_MERCHANT_KEY", &required("WXPAY_MERCHANT_KEY")?)?,
         );
 
         let platform_public_key = match (
             var("WXPAY_PLATFORM_PUBLIC_KEY"),
             var("WXPAY_PLATFORM_PUBLIC_KEY_ID"),
         ) {
-            (Some(path), Some(id)) => Some((
+            (Some(value), Some(id)) => Some((
                 setting("WXPAY_PLATFORM_PUBLIC_KEY_ID", id),
                 setting(
                     "WXPAY_PLATFORM_PUBLIC_KEY",
-                    read_file("WXPAY_PLATFORM_PUBLIC_KEY", &path)?,
+                    key_setting("WXPAY_PLATFORM_PUBLIC_KEY", &value)?.to_string(),
                 ),
             )),
             (Some(_), None) => return Err(missing("WXPAY_PLATFORM_PUBLIC_KEY_ID")),
@@ -315,9 +319,19 @@ impl ClientBuilder {
             (None, None) => None,
         };
         let mut platform_certificates = Vec::new();
-        if let Some(paths) = var("WXPAY_PLATFORM_CERT") {
-            for path in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let pem = read_file("WXPAY_PLATFORM_CERT", path)?;
+        if let Some(value) = var("WXPAY_PLATFORM_CERT") {
+            let pems = if is_inline_pem(&value) {
+                // Several certificates inline are several PEM blocks, one after the other.
+                let text = key_setting("WXPAY_PLATFORM_CERT", &value)?;
+                pem_blocks(&text).into_iter().map(str::to_owned).collect()
+            } else {
+                let mut pems = Vec::new();
+                for path in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    pems.push(key_setting("WXPAY_PLATFORM_CERT", path)?.to_string());
+                }
+                pems
+            };
+            for pem in pems {
                 platform_certificates.push(setting("WXPAY_PLATFORM_CERT", pem));
             }
         }
@@ -355,7 +369,9 @@ impl ClientBuilder {
                 source,
             })?;
 
+        let now = unix_now();
         let mut platform_keys = PlatformKeys::new();
+        let mut configured_pems = BTreeMap::new();
         for certificate in self.platform_certificates {
             let key = PlatformKey::from_certificate_pem_with(&certificate.value, backend).map_err(
                 |source| ConfigError::Key {
@@ -364,6 +380,8 @@ impl ClientBuilder {
                 },
             )?;
             check_not_merchant(&key, merchant_key.serial(), &certificate.name)?;
+            check_not_expired(&key, now, &certificate.name)?;
+            configured_pems.insert(key.id().to_owned(), certificate.value);
             platform_keys.insert(key);
         }
         if let Some((id, pem)) = self.platform_public_key {
@@ -385,18 +403,6 @@ impl ClientBuilder {
                 })?;
             platform_keys.insert(key);
         }
-        let mut stored_pems = BTreeMap::new();
-        if let Some(store) = &self.certificate_store {
-            load_stored(
-                store.as_ref(),
-                &mchid.value,
-                merchant_key.serial(),
-                backend,
-                &mut platform_keys,
-                &mut stored_pems,
-            );
-        }
-
         let apiv3_key = match self.apiv3_key {
             Some(key) => Some(
                 ApiV3Key::new(&key.value).map_err(|source| ConfigError::Key {
@@ -406,6 +412,28 @@ impl ClientBuilder {
             ),
             None => None,
         };
+        let seal =
+            match &apiv3_key {
+                Some(key) => Some(StoreSeal::new(key, backend).map_err(|e| {
+                    invalid("apiv3_key", &format!("cannot derive the store key: {e}"))
+                })?),
+                None => None,
+            };
+        let configured: Vec<String> = platform_keys.iter().map(|k| k.id().to_owned()).collect();
+        let mut stored_pems = BTreeMap::new();
+        let mut store_warnings = Vec::new();
+        if let Some(store) = &self.certificate_store {
+            let trust = StoreTrust {
+                mchid: &mchid.value,
+                merchant_serial: merchant_key.serial(),
+                backend,
+                seal: seal.as_ref(),
+                configured: &configured_pems,
+                now,
+            };
+            store_warnings =
+                load_stored(store.as_ref(), &trust, &mut platform_keys, &mut stored_pems);
+        }
         // With the APIv3 key the certificates can be downloaded; without it a key is needed now.
         if platform_keys.is_empty() && apiv3_key.is_none() {
             return Err(missing(
@@ -452,10 +480,19 @@ impl ClientBuilder {
                 .unknown_serial_cooldown
                 .unwrap_or(DEFAULT_UNKNOWN_SERIAL_COOLDOWN),
         };
+        let keyring = KeyRing::new(KeyRingSetup {
+            keys: platform_keys,
+            stored: stored_pems,
+            configured,
+            merchant_serial: merchant_key.serial().to_owned(),
+            seal,
+            mchid: mchid.value.clone(),
+            warnings: store_warnings,
+        });
         Ok(Client::new(
             mchid.value,
             merchant_key,
-            KeyRing::new(platform_keys, stored_pems),
+            keyring,
             apiv3_key,
             base_url,
             user_agent(backup_base_url.is_some()),
@@ -478,36 +515,95 @@ impl ClientBuilder {
 const DEFAULT_CERTIFICATE_REFRESH_INTERVAL: Duration = Duration::from_secs(12 * 60 * 60);
 const DEFAULT_UNKNOWN_SERIAL_COOLDOWN: Duration = Duration::from_secs(30);
 
-/// Adds the still-valid certificates of a store to the ring. A store that cannot be read or
-/// holds junk is logged, not fatal: the client downloads what it needs.
+/// What a stored certificate is checked against.
+struct StoreTrust<'a> {
+    mchid: &'a str,
+    merchant_serial: &'a str,
+    backend: CryptoBackend,
+    /// `None` without the APIv3 key: then no entry can be checked, and none is used.
+    seal: Option<&'a StoreSeal>,
+    /// Configured certificates by serial: they win over stored ones.
+    configured: &'a BTreeMap<String, String>,
+    now: i64,
+}
+
+impl StoreTrust<'_> {
+    /// The key of a stored certificate that may join the ring, `Ok(None)` for one that is
+    /// fine but not needed, or why it is ignored.
+    fn check(&self, entry: &StoredCertificate) -> Result<Option<PlatformKey>, &'static str> {
+        let key = PlatformKey::from_certificate_pem_with(&entry.pem, self.backend)
+            .map_err(|_| "not a readable certificate")?;
+        if !key.id().eq_ignore_ascii_case(&entry.serial) {
+            return Err("the certificate inside has another serial");
+        }
+        if key.id().eq_ignore_ascii_case(self.merchant_serial) {
+            return Err("it is the merchant's own certificate");
+        }
+        if let Some((_, pem)) = self
+            .configured
+            .iter()
+            .find(|(serial, _)| serial.eq_ignore_ascii_case(key.id()))
+        {
+            let same = matches!(
+                (pem::certificate_der(pem), pem::certificate_der(&entry.pem)),
+                (Ok(a), Ok(b)) if *a == *b
+            );
+            // The configured certificate stays; a different one under its serial is an attack.
+            return if same {
+                Ok(None)
+            } else {
+                Err("it differs from the configured certificate with that serial")
+            };
+        }
+        let seal = self
+            .seal
+            .ok_or("no APIv3 key is configured to check its tag")?;
+        let tag = entry.tag.as_deref().ok_or("it has no integrity tag")?;
+        if !seal.verifies(self.mchid, key.id(), &entry.pem, tag) {
+            return Err(
+                "its integrity tag does not verify (tampered, planted, or written with another APIv3 key)",
+            );
+        }
+        Ok(key.is_valid_at(self.now).then_some(key))
+    }
+}
+
+/// Adds the stored certificates that pass [`StoreTrust::check`] to the ring; returns what was
+/// ignored. A store that cannot be read is reported, not fatal: the client downloads what it
+/// needs.
 fn load_stored(
     store: &dyn CertificateStore,
-    mchid: &str,
-    merchant_serial: &str,
-    backend: CryptoBackend,
+    trust: &StoreTrust<'_>,
     keys: &mut PlatformKeys,
     pems: &mut BTreeMap<String, String>,
-) {
-    let stored = match store.load(mchid) {
+) -> Vec<KeyWarning> {
+    let stored = match store.load(trust.mchid) {
         Ok(stored) => stored,
         Err(error) => {
             tracing::warn!(%error, "cannot read the certificate store; certificates will be downloaded");
-            return;
+            return vec![KeyWarning::Store(format!("cannot read: {error}"))];
         }
     };
-    let now = unix_now();
-    for pem in stored {
-        match PlatformKey::from_certificate_pem_with(&pem, backend) {
-            Ok(key) if key.is_valid_at(now) && !key.id().eq_ignore_ascii_case(merchant_serial) => {
-                pems.insert(key.id().to_owned(), pem);
+    let mut warnings = Vec::new();
+    for entry in stored {
+        match trust.check(&entry) {
+            Ok(Some(key)) => {
+                pems.insert(key.id().to_owned(), entry.pem);
                 keys.insert(key);
             }
-            Ok(key) => {
-                tracing::debug!(serial = %key.id(), "skipping a stored certificate that is not valid now")
+            Ok(None) => {
+                tracing::debug!(serial = %entry.serial, "skipping a stored certificate that is expired or configured")
             }
-            Err(error) => tracing::warn!(%error, "skipping an unreadable stored certificate"),
+            Err(reason) => {
+                tracing::warn!(serial = %entry.serial, reason, "ignoring a stored certificate");
+                warnings.push(KeyWarning::StoredCertificateIgnored {
+                    serial: entry.serial,
+                    reason,
+                });
+            }
         }
     }
+    warnings
 }
 
 /// `wxpay-rust/<version> (<os>; <arch>)`: the platform asks every caller for a User-Agent.
@@ -536,12 +632,56 @@ fn invalid(setting: impl Into<Cow<'static, str>>, reason: &str) -> ConfigError {
     }
 }
 
-fn read_file(variable: &'static str, path: &str) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        setting: variable.into(),
-        path: Path::new(path).to_owned(),
-        source,
-    })
+/// Whether a key variable holds the PEM itself rather than a path.
+fn is_inline_pem(value: &str) -> bool {
+    value.trim_start().starts_with("-----BEGIN")
+}
+
+/// A key variable's PEM: the value itself when it starts with `-----BEGIN` (newlines may be
+/// written `\n`, as env files and secret managers often do), else read from the file it names.
+/// Neither the value nor the path appears in an error: either may be the key.
+fn key_setting(variable: &'static str, value: &str) -> Result<Zeroizing<String>, ConfigError> {
+    if is_inline_pem(value) {
+        let text = value.trim_start();
+        return Ok(Zeroizing::new(if text.contains('\n') {
+            text.to_owned()
+        } else {
+            text.replace("\\n", "\n")
+        }));
+    }
+    std::fs::read_to_string(value)
+        .map(Zeroizing::new)
+        .map_err(|source| ConfigError::Read {
+            setting: variable.into(),
+            source,
+        })
+}
+
+/// The PEM blocks of a text, each from its `-----BEGIN` to the next one.
+fn pem_blocks(text: &str) -> Vec<&str> {
+    let starts: Vec<usize> = text.match_indices("-----BEGIN").map(|(i, _)| i).collect();
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    starts
+        .iter()
+        .zip(ends)
+        .map(|(&start, end)| &text[start..end])
+        .collect()
+}
+
+/// A configured certificate past its notAfter verifies nothing: say so at start-up (one that
+/// expires while the client runs stops verifying then, and shows in the status).
+fn check_not_expired(key: &PlatformKey, now: i64, setting: &str) -> Result<(), ConfigError> {
+    match key.kind() {
+        PlatformKeyKind::Certificate { not_after, .. } if not_after < now => Err(invalid(
+            setting.to_owned(),
+            &format!(
+                "platform certificate {} expired at {not_after} (unix seconds); configure the \
+                 current one, or the WeChat Pay public key",
+                key.id()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The merchant certificate configured as a platform certificate verifies nothing the platform

@@ -423,7 +423,7 @@ impl Clock {
 /// or a platform host (a signed request goes nowhere else) and its path and query are what
 /// will be sent and signed, unchanged by the URL layer (the rule of dynamic templates).
 /// Refusals name the origin and path, never the query: it holds the download token.
-fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
+pub(crate) fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
     let shown: String = url
         .split(['?', '#'])
         .next()

@@ -128,7 +128,7 @@ impl<'c> DynamicRequest<'c> {
             .await
     }
 
-    fn parts(&self, body: Option<&[u8]>, now: i64) -> Result<RequestParts, Error> {
+    pub(crate) fn parts(&self, body: Option<&[u8]>, now: i64) -> Result<RequestParts, Error> {
         encoding::check_encoded_path(&self.template, true).map_err(template_error)?;
         let mut writer = RequestWriter::new(self.method.clone(), None, now);
         let mut used = vec![false; self.path_params.len()];

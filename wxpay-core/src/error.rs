@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::path::PathBuf;
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -222,13 +221,12 @@ pub enum ConfigError {
         /// What is wrong with the key.
         source: KeyError,
     },
-    /// A file named by a setting could not be read.
-    #[error("{setting}: cannot read {}: {source}", path.display())]
+    /// The file a key variable names could not be read. The path is not repeated: a value
+    /// taken for a path may be the key itself, pasted without its `-----BEGIN` line.
+    #[error("{setting}: cannot read the file it names: {source}")]
     Read {
-        /// The builder method or environment variable.
+        /// The environment variable.
         setting: Cow<'static, str>,
-        /// The file.
-        path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
     },
@@ -341,6 +339,17 @@ pub enum VerificationError {
     /// `Wechatpay-Serial` names no key in the platform key ring.
     #[error("response verification failed: no platform key with serial {0}")]
     UnknownSerial(String),
+    /// `Wechatpay-Serial` names a certificate that is past its notAfter: the platform never
+    /// signs with one, so the answer is forged or replayed, or the configuration is stale.
+    #[error(
+        "response verification failed: platform certificate {serial} expired at {not_after} (unix seconds)"
+    )]
+    ExpiredCertificate {
+        /// The certificate's serial.
+        serial: String,
+        /// Its notAfter, unix seconds.
+        not_after: i64,
+    },
     /// The signature does not match the body, timestamp and nonce.
     #[error("response verification failed: bad signature (serial {serial})")]
     BadSignature {
@@ -446,18 +455,83 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// A verified answer whose body is not what the endpoint declares. The raw body is kept.
-#[derive(Debug)]
+/// A verified answer whose body is not what the endpoint declares.
+///
+/// It says where (line, column) and what kind of problem it was, never the values: serde's own
+/// messages quote them (`invalid type: string "张三"`), and answers carry names and ID
+/// numbers. The body is kept for whoever needs it, behind [`DecodeError::raw_body`]; neither
+/// `Display` nor `Debug` shows it, and there is no `source()` to print the serde message.
 #[non_exhaustive]
 pub struct DecodeError {
     /// HTTP status.
     pub status: StatusCode,
     /// `Request-ID`.
     pub request_id: Option<String>,
-    /// The body exactly as received.
-    pub body: Bytes,
-    /// What serde_json said.
-    pub source: serde_json::Error,
+    /// What kind of problem serde_json found.
+    pub category: serde_json::error::Category,
+    /// The kind of problem in words (never a value from the answer).
+    pub problem: &'static str,
+    /// The field of the declared type that is missing or given twice, when that is the
+    /// problem (a name from the type, not from the answer).
+    pub field: Option<String>,
+    /// Line of the problem in the body (1-based; 0 when serde_json does not know).
+    pub line: usize,
+    /// Column of the problem in the body.
+    pub column: usize,
+    body: Bytes,
+}
+
+impl DecodeError {
+    pub(crate) fn new(
+        status: StatusCode,
+        request_id: Option<String>,
+        body: Bytes,
+        error: &serde_json::Error,
+    ) -> Self {
+        DecodeError {
+            status,
+            request_id,
+            category: error.classify(),
+            problem: json_problem(error),
+            field: schema_field(error),
+            line: error.line(),
+            column: error.column(),
+            body,
+        }
+    }
+
+    /// The body exactly as received. It may hold personal data: log it only where that is
+    /// allowed.
+    pub fn raw_body(&self) -> &Bytes {
+        &self.body
+    }
+}
+
+/// What kind of problem serde_json found, in words that quote nothing.
+pub(crate) fn json_problem(error: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax => "not JSON",
+        Category::Data => "a field is missing or has the wrong type",
+        Category::Eof => "cut off",
+    }
+}
+
+/// The field named by a "missing field" or "duplicate field" message: those names come from
+/// the declared type's own fields. Every other message may quote the answer and is dropped.
+fn schema_field(error: &serde_json::Error) -> Option<String> {
+    let message = error.to_string();
+    ["missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field.to_owned())
+        .filter(|field| {
+            field
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
 }
 
 impl fmt::Display for DecodeError {
@@ -466,8 +540,12 @@ impl fmt::Display for DecodeError {
             f,
             "cannot decode the {} answer: {}",
             self.status.as_u16(),
-            self.source
+            self.problem
         )?;
+        if let Some(field) = &self.field {
+            write!(f, " (field `{field}`)")?;
+        }
+        write!(f, " at line {} column {}", self.line, self.column)?;
         if let Some(id) = &self.request_id {
             write!(f, " (Request-ID {id})")?;
         }
@@ -475,11 +553,22 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("category", &self.category)
+            .field("problem", &self.problem)
+            .field("field", &self.field)
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
     }
 }
+
+impl std::error::Error for DecodeError {}
 
 /// A notification whose signature verified (or was not yet checked) could not be read.
 ///

@@ -5,20 +5,32 @@
 //! lock so concurrent triggers collapse into one (single flight).
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::certificates::DownloadedCertificate;
-use crate::keys::{PlatformKeyKind, PlatformKeys};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use zeroize::Zeroizing;
+
+use crate::certificates::{CertificateError, DownloadedCertificate};
+use crate::crypto::CryptoBackend;
+use crate::error::CryptoError;
+use crate::keys::{ApiV3Key, PlatformKeyKind, PlatformKeys};
 
 /// Where downloaded platform certificates are kept so a fleet of processes can share them and
-/// start without a download. Certificates are public; nothing secret passes through here.
+/// start without a download. Certificates are public, so nothing secret passes through here.
+///
+/// A store is a cache, never a trust anchor: whoever can write to it could otherwise make the
+/// client trust any key. So the client tags every certificate it saves with a MAC keyed by the
+/// APIv3 key (see [`StoredCertificate::tag`]) and, when it is built, uses a stored certificate
+/// only if its tag checks out; configured keys always win over stored ones. Entries it ignores
+/// are listed in [`PlatformKeyStatus::warnings`].
 pub trait CertificateStore: Send + Sync + 'static {
-    /// The certificate PEMs stored for `mchid` (none is not an error).
-    fn load(&self, mchid: &str) -> io::Result<Vec<String>>;
-    /// Replaces what is stored for `mchid` with `certificates`.
+    /// The certificates stored for `mchid`, tags included (none is not an error).
+    fn load(&self, mchid: &str) -> io::Result<Vec<StoredCertificate>>;
+    /// Replaces what is stored for `mchid` with `certificates` (keeping their tags).
     fn save(&self, mchid: &str, certificates: &[StoredCertificate]) -> io::Result<()>;
 }
 
@@ -29,10 +41,25 @@ pub struct StoredCertificate {
     pub serial: String,
     /// The certificate PEM.
     pub pem: String,
+    /// The integrity tag the client wrote with it; opaque to the store, which keeps it as
+    /// given. `None` for an entry without one (which the client will not use).
+    ///
+    /// The tag is `wxpay-store-v1:<nonce>:<mac>` (base64): AES-256-GCM with an empty plaintext
+    /// (GMAC) over the merchant number, the serial and the PEM, under a key derived from the
+    /// APIv3 key, so only a process holding the APIv3 key can write an entry others will use.
+    pub tag: Option<String>,
 }
 
-/// A [`CertificateStore`] in a directory: `<root>/<mchid>/<SERIAL>.pem`, each written to a
-/// temporary file and renamed, so a reader never sees half a certificate.
+/// The largest file the directory store reads: a certificate PEM is under 4 KiB.
+const MAX_STORED_FILE: u64 = 64 << 10;
+
+/// A [`CertificateStore`] in a directory: `<root>/<mchid>/<SERIAL>.pem`, the tag on the first
+/// line and the PEM after it, so one rename replaces both and a reader never sees half an
+/// entry.
+///
+/// Writes go to a temporary file with a random name created exclusively (never through an
+/// existing file or symlink) and are renamed into place. A root, merchant directory or entry
+/// that is a symbolic link is refused, not followed.
 ///
 /// ```no_run
 /// # fn run(builder: wxpay_core::ClientBuilder) {
@@ -62,64 +89,284 @@ impl DirectoryStore {
     }
 }
 
+/// `Ok(false)` when `path` does not exist, `Ok(true)` for a real directory, an error for a
+/// symbolic link or anything else.
+fn real_directory(path: &Path) -> io::Result<bool> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is a symbolic link; refusing to follow it",
+                path.display()
+            ),
+        )),
+        Ok(meta) if meta.is_dir() => Ok(true),
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is not a directory", path.display()),
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `<SERIAL>` of a `<SERIAL>.pem` file name.
+fn serial_of(name: &str) -> Option<&str> {
+    name.strip_suffix(".pem")
+        .filter(|serial| !serial.is_empty() && serial.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+const TAG_PREFIX: &str = "wxpay-store-";
+
+/// Splits a stored file into its tag line (if it starts with one) and the PEM.
+fn split_tag(text: &str) -> (Option<&str>, &str) {
+    match text.split_once('\n') {
+        Some((line, pem)) if line.starts_with(TAG_PREFIX) => (Some(line.trim_end()), pem),
+        _ => (None, text),
+    }
+}
+
+fn read_entry(path: &Path) -> io::Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_STORED_FILE + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_STORED_FILE {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "too large"));
+    }
+    Ok(text)
+}
+
 impl CertificateStore for DirectoryStore {
-    fn load(&self, mchid: &str) -> io::Result<Vec<String>> {
+    fn load(&self, mchid: &str) -> io::Result<Vec<StoredCertificate>> {
         let dir = self.merchant_dir(mchid)?;
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut pems = Vec::new();
-        for entry in entries {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "pem") {
-                pems.push(std::fs::read_to_string(&path)?);
+        if !real_directory(&self.root)? || !real_directory(&dir)? {
+            return Ok(Vec::new());
+        }
+        let mut stored = Vec::new();
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(serial) = name.to_str().and_then(serial_of) else {
+                continue;
+            };
+            // `file_type` does not follow links: a link, a FIFO or a directory is no entry.
+            if !entry.file_type()?.is_file() {
+                tracing::warn!(path = %entry.path().display(), "skipping a store entry that is not a regular file");
+                continue;
+            }
+            match read_entry(&entry.path()) {
+                Ok(text) => {
+                    let (tag, pem) = split_tag(&text);
+                    stored.push(StoredCertificate {
+                        serial: serial.to_ascii_uppercase(),
+                        pem: pem.to_owned(),
+                        tag: tag.map(str::to_owned),
+                    });
+                }
+                Err(error) => {
+                    tracing::warn!(path = %entry.path().display(), %error, "skipping an unreadable store entry");
+                }
             }
         }
-        Ok(pems)
+        Ok(stored)
     }
 
     fn save(&self, mchid: &str, certificates: &[StoredCertificate]) -> io::Result<()> {
         let dir = self.merchant_dir(mchid)?;
-        std::fs::create_dir_all(&dir)?;
+        if !real_directory(&self.root)? {
+            std::fs::create_dir_all(&self.root)?;
+            real_directory(&self.root)?;
+        }
+        if !real_directory(&dir)? {
+            std::fs::create_dir(&dir)?;
+            real_directory(&dir)?;
+        }
         let mut keep = Vec::with_capacity(certificates.len());
         for certificate in certificates {
-            if certificate.serial.is_empty()
-                || !certificate.serial.bytes().all(|b| b.is_ascii_hexdigit())
-            {
+            if serial_of(&format!("{}.pem", certificate.serial)).is_none() {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "a serial must be hex",
                 ));
             }
             let name = format!("{}.pem", certificate.serial.to_ascii_uppercase());
-            write_atomically(&dir, &name, certificate.pem.as_bytes())?;
+            let mut contents = String::new();
+            if let Some(tag) = &certificate.tag {
+                if !tag.starts_with(TAG_PREFIX) || tag.contains(['\n', '\r']) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "a tag is one wxpay-store- line",
+                    ));
+                }
+                contents.push_str(tag);
+                contents.push('\n');
+            }
+            contents.push_str(&certificate.pem);
+            write_atomically(&dir, &name, contents.as_bytes())?;
             keep.push(name);
         }
         for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            let stale = path.extension().is_some_and(|e| e == "pem")
-                && path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !keep.iter().any(|k| k == n));
-            if stale {
-                std::fs::remove_file(&path)?;
+            let entry = entry?;
+            let name = entry.file_name();
+            let stale = name
+                .to_str()
+                .is_some_and(|n| serial_of(n).is_some() && !keep.iter().any(|k| k == n));
+            // Removing a link removes the link, never what it points to.
+            if stale && !entry.file_type()?.is_dir() {
+                std::fs::remove_file(entry.path())?;
             }
         }
         Ok(())
     }
 }
 
+/// Writes `dir/name` by way of a temporary file with an unpredictable name, so nobody can
+/// plant a link where the store is about to write.
 fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> io::Result<()> {
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, contents)?;
-    std::fs::rename(&temporary, dir.join(name))
+    let mut random = [0u8; 12];
+    getrandom::fill(&mut random).map_err(io::Error::other)?;
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    write_through(dir, &format!(".{name}.{suffix}.tmp"), name, contents)
+}
+
+fn write_through(dir: &Path, temporary: &str, name: &str, contents: &[u8]) -> io::Result<()> {
+    let target = dir.join(name);
+    match std::fs::symlink_metadata(&target) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is not a regular file; refusing to replace it",
+                    target.display()
+                ),
+            ));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let temporary = dir.join(temporary);
+    // `create_new` is O_CREAT|O_EXCL: it fails on any existing name, a symlink included,
+    // and never opens what a link points to.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)?;
+    let written = file
+        .write_all(contents)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, &target));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Tags stored certificates with a MAC only holders of the APIv3 key can compute.
+///
+/// AES-256-GCM is what both crypto backends already have, so the tag is GMAC (GCM with an
+/// empty plaintext, the entry as associated data) under a key of its own: the first 32 bytes of
+/// AES-256-GCM keystream of the APIv3 key under a fixed nonce. Both that nonce and every tag's
+/// nonce start with the byte 0xFF, which UTF-8 never contains, while every nonce the platform
+/// uses with the APIv3 key is text: no nonce is ever shared with the platform's encryptions.
+pub(crate) struct StoreSeal {
+    key: Zeroizing<[u8; 32]>,
+    backend: CryptoBackend,
+}
+
+const TAG_VERSION: &str = "wxpay-store-v1";
+const DERIVATION_NONCE: [u8; 12] = *b"\xFFwxpay-store";
+const DERIVATION_LABEL: &[u8] = b"wxpay certificate store tag key v1";
+
+impl StoreSeal {
+    pub(crate) fn new(apiv3_key: &ApiV3Key, backend: CryptoBackend) -> Result<Self, CryptoError> {
+        let stream = Zeroizing::new(backend.aes_256_gcm_encrypt(
+            apiv3_key.bytes(),
+            &DERIVATION_NONCE,
+            DERIVATION_LABEL,
+            &[0; 32],
+        )?);
+        let mut key = Zeroizing::new([0; 32]);
+        key.copy_from_slice(stream.get(..32).ok_or(CryptoError::Encrypt)?);
+        Ok(StoreSeal { key, backend })
+    }
+
+    /// What a tag covers: each part length-prefixed, so no two entries read the same.
+    fn message(mchid: &str, serial: &str, pem: &str) -> Vec<u8> {
+        let mut message = Vec::with_capacity(64 + pem.len());
+        for part in [TAG_VERSION, mchid, &serial.to_ascii_uppercase(), pem] {
+            message.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            message.extend_from_slice(part.as_bytes());
+        }
+        message
+    }
+
+    pub(crate) fn tag(&self, mchid: &str, serial: &str, pem: &str) -> Result<String, CryptoError> {
+        let mut nonce = [0xFF; 12];
+        getrandom::fill(&mut nonce[1..]).map_err(|_| CryptoError::Random)?;
+        let mac = self.backend.aes_256_gcm_encrypt(
+            &self.key,
+            &nonce,
+            &Self::message(mchid, serial, pem),
+            &[],
+        )?;
+        Ok(format!(
+            "{TAG_VERSION}:{}:{}",
+            BASE64.encode(nonce),
+            BASE64.encode(mac)
+        ))
+    }
+
+    /// Whether `tag` is this seal's tag of the entry (the AEAD compares in constant time).
+    pub(crate) fn verifies(&self, mchid: &str, serial: &str, pem: &str, tag: &str) -> bool {
+        let Some(rest) = tag
+            .strip_prefix(TAG_VERSION)
+            .and_then(|r| r.strip_prefix(':'))
+        else {
+            return false;
+        };
+        let Some((nonce, mac)) = rest.split_once(':') else {
+            return false;
+        };
+        let (Ok(nonce), Ok(mac)) = (BASE64.decode(nonce), BASE64.decode(mac)) else {
+            return false;
+        };
+        nonce.first() == Some(&0xFF)
+            && self
+                .backend
+                .aes_256_gcm_decrypt(&self.key, &nonce, &Self::message(mchid, serial, pem), &mac)
+                .is_ok_and(|plaintext| plaintext.is_empty())
+    }
+}
+
+/// Something about the platform keys an operator should look at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyWarning {
+    /// A certificate in the store was not used: it may have been planted or tampered with.
+    #[error("stored certificate {serial} ignored: {reason}")]
+    StoredCertificateIgnored {
+        /// The serial the store named it by.
+        serial: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The store could not be read or written; the client downloads what it needs.
+    #[error("certificate store: {0}")]
+    Store(String),
+    /// A certificate of the ring is past its notAfter: answers signed with it are refused.
+    #[error("platform certificate {serial} expired at {not_after} (unix seconds)")]
+    CertificateExpired {
+        /// Its serial.
+        serial: String,
+        /// Its notAfter, unix seconds.
+        not_after: i64,
+    },
 }
 
 /// How the client's platform keys are doing: read it to alert on a refresh that keeps
-/// failing long before the old certificates expire.
+/// failing long before the old certificates expire, and on [`warnings`](Self::warnings).
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct PlatformKeyStatus {
@@ -132,6 +379,9 @@ pub struct PlatformKeyStatus {
     pub downloads: u64,
     /// The ids of the keys in the ring now.
     pub key_ids: Vec<String>,
+    /// Store entries that were not trusted, store failures, and certificates of the ring that
+    /// have expired.
+    pub warnings: Vec<KeyWarning>,
 }
 
 #[derive(Default)]
@@ -140,26 +390,55 @@ struct Bookkeeping {
     last_success: Option<SystemTime>,
     last_error: Option<(SystemTime, String)>,
     downloads: u64,
-    /// PEMs of the certificates in the ring, for the store.
+    /// PEMs of the downloaded or stored certificates in the ring, for the store.
     pems: BTreeMap<String, String>,
+    /// What the store held that was ignored, and the last store failure.
+    store_warnings: Vec<KeyWarning>,
+}
+
+/// What a client's key ring starts from.
+pub(crate) struct KeyRingSetup {
+    /// Configured keys and the stored certificates that passed their checks.
+    pub(crate) keys: PlatformKeys,
+    /// The PEMs of the stored certificates among `keys`.
+    pub(crate) stored: BTreeMap<String, String>,
+    /// Ids of the configured keys: downloads never replace them.
+    pub(crate) configured: Vec<String>,
+    /// The merchant's own certificate serial, never a platform key.
+    pub(crate) merchant_serial: String,
+    /// Tags what is saved to the store (only with the APIv3 key).
+    pub(crate) seal: Option<StoreSeal>,
+    /// The merchant number, which store entries are tagged for.
+    pub(crate) mchid: String,
+    /// Store entries ignored at start.
+    pub(crate) warnings: Vec<KeyWarning>,
 }
 
 /// One client's platform keys and their refresh state.
 pub(crate) struct KeyRing {
     keys: RwLock<Arc<PlatformKeys>>,
     bookkeeping: Mutex<Bookkeeping>,
+    configured: Vec<String>,
+    merchant_serial: String,
+    seal: Option<StoreSeal>,
+    mchid: String,
     /// Held for the whole of a download: concurrent triggers wait and then find the keys.
     pub(crate) download: tokio::sync::Mutex<()>,
 }
 
 impl KeyRing {
-    pub(crate) fn new(keys: PlatformKeys, stored: BTreeMap<String, String>) -> Self {
+    pub(crate) fn new(setup: KeyRingSetup) -> Self {
         KeyRing {
-            keys: RwLock::new(Arc::new(keys)),
+            keys: RwLock::new(Arc::new(setup.keys)),
             bookkeeping: Mutex::new(Bookkeeping {
-                pems: stored,
+                pems: setup.stored,
+                store_warnings: setup.warnings,
                 ..Bookkeeping::default()
             }),
+            configured: setup.configured,
+            merchant_serial: setup.merchant_serial,
+            seal: setup.seal,
+            mchid: setup.mchid,
             download: tokio::sync::Mutex::new(()),
         }
     }
@@ -203,18 +482,45 @@ impl KeyRing {
         self.bookkeeping().last_error = Some((SystemTime::now(), error.to_string()));
     }
 
-    /// Adds downloaded certificates; certificates that have expired by `now` leave the ring,
-    /// others stay until they do. Returns what a store should keep.
+    /// Records how saving to the store went: a failure is logged and kept in the status
+    /// until the next save succeeds.
+    pub(crate) fn record_store_result(&self, result: io::Result<()>) {
+        let mut book = self.bookkeeping();
+        book.store_warnings
+            .retain(|warning| !matches!(warning, KeyWarning::Store(_)));
+        if let Err(error) = result {
+            // The keys are installed; only sharing them with other processes failed.
+            tracing::warn!(%error, "cannot save the platform certificates to the store");
+            book.store_warnings
+                .push(KeyWarning::Store(format!("cannot save: {error}")));
+        }
+    }
+
+    /// Adds downloaded certificates (verified by the caller); certificates that have expired
+    /// by `now` leave the ring, others stay until they do. A configured key is never replaced,
+    /// and a download naming the merchant's own certificate is refused whole. Returns what a
+    /// store should keep, tagged.
     pub(crate) fn install(
         &self,
         downloaded: Vec<DownloadedCertificate>,
         now: i64,
-    ) -> Vec<StoredCertificate> {
+    ) -> Result<Vec<StoredCertificate>, CertificateError> {
+        if let Some(own) = downloaded
+            .iter()
+            .find(|c| c.key.id().eq_ignore_ascii_case(&self.merchant_serial))
+        {
+            return Err(CertificateError::MerchantCertificate {
+                serial: own.key.id().to_owned(),
+            });
+        }
         let mut keys = PlatformKeys::clone(&self.snapshot());
         let mut book = self.bookkeeping();
         for certificate in downloaded {
-            book.pems
-                .insert(certificate.key.id().to_owned(), certificate.pem);
+            let id = certificate.key.id();
+            if self.configured.iter().any(|c| c.eq_ignore_ascii_case(id)) {
+                continue;
+            }
+            book.pems.insert(id.to_owned(), certificate.pem);
             keys.insert(certificate.key);
         }
         keys.retain(|key| {
@@ -222,27 +528,285 @@ impl KeyRing {
         });
         book.pems.retain(|serial, _| keys.get(serial).is_some());
         *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
-        book.pems
+        Ok(book
+            .pems
             .iter()
             .map(|(serial, pem)| StoredCertificate {
                 serial: serial.clone(),
                 pem: pem.clone(),
+                tag: self.seal.as_ref().and_then(|seal| {
+                    seal.tag(&self.mchid, serial, pem)
+                        .inspect_err(|error| tracing::warn!(%error, "cannot tag a certificate for the store"))
+                        .ok()
+                }),
             })
-            .collect()
+            .collect())
     }
 
-    pub(crate) fn status(&self) -> PlatformKeyStatus {
-        let key_ids = self
-            .snapshot()
-            .iter()
-            .map(|key| key.id().to_owned())
-            .collect();
+    pub(crate) fn status(&self, now: i64) -> PlatformKeyStatus {
+        let keys = self.snapshot();
+        let key_ids = keys.iter().map(|key| key.id().to_owned()).collect();
         let book = self.bookkeeping();
+        let mut warnings = book.store_warnings.clone();
+        for key in keys.iter() {
+            if let PlatformKeyKind::Certificate { not_after, .. } = key.kind()
+                && not_after < now
+            {
+                warnings.push(KeyWarning::CertificateExpired {
+                    serial: key.id().to_owned(),
+                    not_after,
+                });
+            }
+        }
         PlatformKeyStatus {
             last_success: book.last_success,
             last_error: book.last_error.clone(),
             downloads: book.downloads,
             key_ids,
+            warnings,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seal(backend: CryptoBackend) -> StoreSeal {
+        let key = ApiV3Key::new("TESTapiv3key0123456789ABCDEFGHIJ").expect("key");
+        StoreSeal::new(&key, backend).expect("seal")
+    }
+
+    const PEM: &str = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+
+    #[test]
+    fn a_tag_verifies_only_its_own_entry_under_its_own_key() {
+        for &backend in CryptoBackend::all() {
+            let seal = seal(backend);
+            let tag = seal.tag("1230000109", "0A", PEM).expect("tag");
+            assert!(seal.verifies("1230000109", "0A", PEM, &tag));
+            assert!(
+                seal.verifies("1230000109", "0a", PEM, &tag),
+                "serials are hex"
+            );
+            assert!(
+                !seal.verifies("1230000108", "0A", PEM, &tag),
+                "another merchant"
+            );
+            assert!(
+                !seal.verifies("1230000109", "0B", PEM, &tag),
+                "another serial"
+            );
+            assert!(!seal.verifies("1230000109", "0A", &PEM.replace('A', "B"), &tag));
+            // Every byte of the tag matters.
+            for i in TAG_VERSION.len() + 1..tag.len() {
+                let mut bytes = tag.clone().into_bytes();
+                bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+                let tampered = String::from_utf8(bytes).expect("ascii");
+                assert!(
+                    !seal.verifies("1230000109", "0A", PEM, &tampered),
+                    "{tampered}"
+                );
+            }
+            let other = StoreSeal::new(
+                &ApiV3Key::new("TESTapiv3key0123456789ABCDEFGHIK").expect("key"),
+                backend,
+            )
+            .expect("seal");
+            assert!(
+                !other.verifies("1230000109", "0A", PEM, &tag),
+                "another APIv3 key"
+            );
+            assert!(!seal.verifies("1230000109", "0A", PEM, ""));
+            assert!(!seal.verifies("1230000109", "0A", PEM, "wxpay-store-v1:AAAA:AAAA"));
+        }
+    }
+
+    #[test]
+    fn every_backend_reads_the_tags_of_every_other() {
+        for &writer in CryptoBackend::all() {
+            let tag = seal(writer).tag("1230000109", "0A", PEM).expect("tag");
+            for &reader in CryptoBackend::all() {
+                assert!(seal(reader).verifies("1230000109", "0A", PEM, &tag));
+            }
+        }
+    }
+
+    #[test]
+    fn the_tag_key_is_not_the_apiv3_key() {
+        // A MAC made directly with the APIv3 key does not pass: the store has its own key.
+        let apiv3 = ApiV3Key::new("TESTapiv3key0123456789ABCDEFGHIJ").expect("key");
+        let backend = CryptoBackend::default();
+        let nonce = [0xFF; 12];
+        let mac = backend
+            .aes_256_gcm_encrypt(
+                apiv3.bytes(),
+                &nonce,
+                &StoreSeal::message("1", "0A", PEM),
+                &[],
+            )
+            .expect("mac");
+        let forged = format!(
+            "{TAG_VERSION}:{}:{}",
+            BASE64.encode(nonce),
+            BASE64.encode(mac)
+        );
+        assert!(!seal(backend).verifies("1", "0A", PEM, &forged));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_temporary_file_is_created_exclusively_never_through_a_link() {
+        let dir = std::env::temp_dir().join(format!("wxpay-keyring-excl-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "precious").expect("victim");
+        std::os::unix::fs::symlink(&victim, dir.join(".X.pem.tmp")).expect("link");
+        let result = write_through(&dir, ".X.pem.tmp", "X.pem", b"attacker-chosen");
+        assert_eq!(
+            result.map_err(|e| e.kind()),
+            Err(io::ErrorKind::AlreadyExists)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&victim).expect("victim"),
+            "precious"
+        );
+        assert!(!dir.join("X.pem").exists());
+        // A planted regular file at the temporary name is not written into either.
+        std::fs::write(dir.join(".Y.pem.tmp"), "planted").expect("plant");
+        assert!(write_through(&dir, ".Y.pem.tmp", "Y.pem", b"x").is_err());
+        assert_eq!(
+            std::fs::read_to_string(dir.join(".Y.pem.tmp")).expect("planted"),
+            "planted"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/../tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).expect("fixture")
+    }
+
+    fn downloaded(name: &str) -> DownloadedCertificate {
+        let pem = fixture(name);
+        DownloadedCertificate {
+            key: crate::PlatformKey::from_certificate_pem(&pem).expect("certificate"),
+            pem,
+        }
+    }
+
+    fn ring(configured: PlatformKeys) -> KeyRing {
+        let configured_ids = configured.iter().map(|k| k.id().to_owned()).collect();
+        KeyRing::new(KeyRingSetup {
+            keys: configured,
+            stored: BTreeMap::new(),
+            configured: configured_ids,
+            merchant_serial: "0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81".into(),
+            seal: Some(seal(CryptoBackend::default())),
+            mchid: "1230000109".into(),
+            warnings: Vec::new(),
+        })
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn a_download_listing_the_merchants_own_certificate_is_refused_whole() {
+        let ring = ring(PlatformKeys::new());
+        let result = ring.install(
+            vec![
+                downloaded("TEST_platform_cert.pem"),
+                downloaded("TEST_merchant_cert.pem"),
+            ],
+            NOW,
+        );
+        assert_eq!(
+            result,
+            Err(CertificateError::MerchantCertificate {
+                serial: "0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81".into()
+            })
+        );
+        assert!(ring.snapshot().is_empty(), "nothing installed");
+    }
+
+    #[test]
+    fn a_download_never_replaces_a_configured_key_and_what_it_stores_is_tagged() {
+        let mut configured = PlatformKeys::new();
+        configured.insert(downloaded("TEST_platform_cert.pem").key);
+        let pinned = ring(configured);
+        // A download carrying the configured serial with another key inside.
+        let forged = downloaded("TEST_forged_platform_cert.pem");
+        assert_eq!(forged.key.id(), "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E");
+        let stored = pinned.install(vec![forged], NOW).expect("installed");
+        assert!(stored.is_empty(), "configured keys are not the store's");
+        let genuine = crate::MerchantKey::from_pem("01", &fixture("TEST_platform_key.pem"))
+            .expect("key")
+            .sign(b"m")
+            .expect("sign");
+        let snapshot = pinned.snapshot();
+        let key = snapshot
+            .get("05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E")
+            .expect("key");
+        assert!(
+            key.verify(b"m", &genuine),
+            "still the configured certificate"
+        );
+
+        let fresh = ring(PlatformKeys::new());
+        let stored = fresh
+            .install(vec![downloaded("TEST_platform_cert.pem")], NOW)
+            .expect("installed");
+        assert_eq!(stored.len(), 1);
+        let tag = stored[0].tag.as_deref().expect("tagged");
+        assert!(seal(CryptoBackend::default()).verifies(
+            "1230000109",
+            &stored[0].serial,
+            &stored[0].pem,
+            tag
+        ));
+    }
+
+    #[test]
+    fn the_status_reports_a_certificate_once_it_has_expired() {
+        let mut keys = PlatformKeys::new();
+        let key = downloaded("TEST_platform_cert.pem").key;
+        let PlatformKeyKind::Certificate { not_after, .. } = key.kind() else {
+            panic!("a certificate");
+        };
+        keys.insert(key);
+        let ring = ring(keys);
+        assert!(ring.status(not_after).warnings.is_empty());
+        assert_eq!(
+            ring.status(not_after + 1).warnings,
+            vec![KeyWarning::CertificateExpired {
+                serial: "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E".into(),
+                not_after,
+            }]
+        );
+    }
+
+    #[test]
+    fn a_failed_save_shows_in_the_status_until_one_succeeds() {
+        let ring = ring(PlatformKeys::new());
+        ring.record_store_result(Err(io::Error::other("disk full")));
+        let warnings = ring.status(NOW).warnings;
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].to_string().contains("disk full"),
+            "{warnings:?}"
+        );
+        ring.record_store_result(Ok(()));
+        assert!(ring.status(NOW).warnings.is_empty());
+    }
+
+    #[test]
+    fn the_tag_line_and_the_pem_are_split_apart() {
+        assert_eq!(split_tag(PEM), (None, PEM));
+        let text = format!("wxpay-store-v1:a:b\r\n{PEM}");
+        assert_eq!(split_tag(&text), (Some("wxpay-store-v1:a:b"), PEM));
     }
 }

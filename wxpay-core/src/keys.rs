@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
 
 use crate::crypto::{CryptoBackend, PrivateKeyOps, PublicKeyOps};
-use crate::error::{CryptoError, KeyError};
+use crate::error::{CryptoError, KeyError, VerificationError};
 use crate::pem;
 
 /// The merchant's API private key (from `apiclient_key.pem`) and its certificate serial.
@@ -261,6 +261,31 @@ impl PlatformKeys {
     pub fn get(&self, id: &str) -> Option<&PlatformKey> {
         self.keys.iter().find(|key| key.is_named(id))
     }
+    /// The key to verify a signature naming `id` with at `now`: a certificate past its
+    /// notAfter verifies nothing, whoever configured it.
+    ///
+    /// ```
+    /// # use wxpay_core::{PlatformKeys, VerificationError};
+    /// let ring = PlatformKeys::new();
+    /// assert_eq!(
+    ///     ring.verifying_key("05D1", 1_800_000_000).err(),
+    ///     Some(VerificationError::UnknownSerial("05D1".into()))
+    /// );
+    /// ```
+    pub fn verifying_key(&self, id: &str, now: i64) -> Result<&PlatformKey, VerificationError> {
+        let key = self
+            .get(id)
+            .ok_or_else(|| VerificationError::UnknownSerial(id.to_owned()))?;
+        match key.kind {
+            PlatformKeyKind::Certificate { not_after, .. } if not_after < now => {
+                Err(VerificationError::ExpiredCertificate {
+                    serial: key.id.clone(),
+                    not_after,
+                })
+            }
+            _ => Ok(key),
+        }
+    }
     /// The key to encrypt sensitive fields with at `now`: the public key if one is configured,
     /// otherwise the valid certificate with the latest `not_before`. `None` if there is none.
     pub fn encryption_key(&self, now: i64) -> Option<&PlatformKey> {
@@ -312,6 +337,10 @@ impl ApiV3Key {
         }
         bytes.copy_from_slice(key.as_bytes());
         Ok(ApiV3Key(bytes))
+    }
+    /// The key bytes, for deriving the certificate store's tag key.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
     }
     /// AEAD_AES_256_GCM decryption; `ciphertext_base64` is base64 of ciphertext ‖ 16-byte tag.
     pub fn decrypt(

@@ -88,7 +88,9 @@ pub use error::{
     ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, NotificationError,
     RequestError, SignedRequest, TransportError, TransportErrorKind, VerificationError,
 };
-pub use keyring::{CertificateStore, DirectoryStore, PlatformKeyStatus, StoredCertificate};
+pub use keyring::{
+    CertificateStore, DirectoryStore, KeyWarning, PlatformKeyStatus, StoredCertificate,
+};
 pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 pub use notification::Notification;
 pub use protocol::Verified;
@@ -122,5 +124,45 @@ pub mod __private {
     #[inline]
     pub fn decode_empty(_body: &[u8]) -> Result<(), serde_json::Error> {
         Ok(())
+    }
+}
+
+/// Entry points for the fuzz targets in `fuzz/`: checks that sit behind a signature or a
+/// network call. Only with the hidden `__fuzz` feature; not part of the public API.
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+pub mod __fuzz {
+    use crate::{ApiV3Key, Client, CryptoBackend, Error, NotificationError, RequestParts};
+
+    /// The check of a bill's `download_url`: its origin and path-and-query, or the refusal.
+    pub fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
+        crate::download::split_url(url, base_url)
+    }
+
+    /// A notification body read as if its signature had verified.
+    pub fn read_verified_notification(
+        body: &[u8],
+        apiv3_key: &ApiV3Key,
+        backend: CryptoBackend,
+    ) -> Result<crate::Notification, NotificationError> {
+        crate::notification::decrypt_verified(body, apiv3_key, backend)
+    }
+
+    /// The request a dynamic call would sign, without sending it.
+    pub fn dynamic_request_parts(
+        client: &Client,
+        method: http::Method,
+        template: &str,
+        path: &[(&str, &str)],
+        query: &[(&str, &str)],
+    ) -> Result<RequestParts, Error> {
+        let mut request = client.request(method, template);
+        for (name, value) in path {
+            request = request.path(name, value);
+        }
+        for (name, value) in query {
+            request = request.query(name, value);
+        }
+        request.parts(None, 1_800_000_000)
     }
 }

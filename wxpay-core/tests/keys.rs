@@ -413,3 +413,55 @@ fn errors_do_not_echo_the_input() {
         assert!(!shown.contains("MII"), "{shown}");
     }
 }
+
+#[test]
+fn an_answer_naming_an_expired_certificate_fails_with_its_own_kind() {
+    use wxpay_core::VerificationError;
+    use wxpay_core::protocol;
+    // Holds the platform's public key, valid only during 2020.
+    let expired_pem = key!("TEST_expired_platform_cert.pem");
+    let serial = "7E57E8A11ED0000000000000000000000000000F";
+    let not_after = 1_609_459_200; // 2021-01-01T00:00:00Z
+    let platform = merchant_key(key!("TEST_platform_key.pem"), CryptoBackend::default()).unwrap();
+    for &backend in CryptoBackend::all() {
+        let mut ring = PlatformKeys::new();
+        ring.insert(PlatformKey::from_certificate_pem_with(expired_pem, backend).unwrap());
+        let verify_at = |now: i64| {
+            let (timestamp, nonce, body) = (now.to_string(), "593BEC0C930BF1AF", b"{}");
+            let message = protocol::response_message(&timestamp, nonce, body);
+            let mut headers = http::HeaderMap::new();
+            for (name, value) in [
+                ("wechatpay-serial", serial.to_owned()),
+                ("wechatpay-timestamp", timestamp.clone()),
+                ("wechatpay-nonce", nonce.to_owned()),
+                ("wechatpay-signature", platform.sign(&message).unwrap()),
+            ] {
+                headers.insert(name, value.parse().unwrap());
+            }
+            protocol::verify_signature(&headers, body, &ring, now, 300)
+                .map(|key| key.id().to_owned())
+        };
+        // Genuinely signed, and accepted up to the last second of its validity.
+        assert_eq!(
+            verify_at(not_after),
+            Ok(serial.to_owned()),
+            "{}",
+            backend.name()
+        );
+        assert_eq!(
+            verify_at(not_after + 1),
+            Err(VerificationError::ExpiredCertificate {
+                serial: serial.into(),
+                not_after
+            }),
+            "{}",
+            backend.name()
+        );
+        assert!(
+            verify_at(1_800_000_000)
+                .unwrap_err()
+                .to_string()
+                .contains("expired"),
+        );
+    }
+}

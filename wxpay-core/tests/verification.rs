@@ -418,7 +418,7 @@ fn a_verified_body_that_does_not_decode_keeps_the_raw_body() {
     );
     match result {
         Err(Error::Decode(e)) => {
-            assert_eq!(e.body, s(&json, "body").as_bytes());
+            assert_eq!(e.raw_body(), s(&json, "body").as_bytes());
             assert!(e.to_string().contains("coupon_id"), "{e}");
             assert_eq!(
                 e.request_id.as_deref(),

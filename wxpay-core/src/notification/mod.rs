@@ -235,15 +235,9 @@ fn decode_resource<T: DeserializeOwned>(
 }
 
 fn resource_error(event_type: &EventType, e: &serde_json::Error) -> NotificationError {
-    use serde_json::error::Category;
     NotificationError::MalformedResource {
         event_type: event_type.as_str().to_owned(),
-        problem: match e.classify() {
-            Category::Io => "unreadable",
-            Category::Syntax => "not JSON",
-            Category::Data => "a field is missing or has the wrong type",
-            Category::Eof => "cut off",
-        },
+        problem: crate::error::json_problem(e),
         line: e.line(),
         column: e.column(),
     }

@@ -297,9 +297,7 @@ pub fn verify_signature<'k>(
             tolerance,
         });
     }
-    let key = keys
-        .get(serial)
-        .ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?;
+    let key = keys.verifying_key(serial, now)?;
     // The timestamp is signed as received: verifying the parsed number would accept a
     // re-formatted header.
     let message = response_message(timestamp_text, nonce, body);
@@ -388,12 +386,12 @@ pub fn interpret_response<T>(
             request_id,
             headers: head.headers,
         }),
-        Err(source) => Err(Error::Decode(Box::new(DecodeError {
-            status: head.status,
+        Err(source) => Err(Error::Decode(Box::new(DecodeError::new(
+            head.status,
             request_id,
             body,
-            source,
-        }))),
+            &source,
+        )))),
     }
 }
 
