@@ -150,6 +150,14 @@ pub enum CertificateError {
     /// Certificates need the APIv3 key to decrypt them.
     #[error("downloading platform certificates needs the APIv3 key")]
     NoApiV3Key,
+    /// The ring has no platform key yet and the last download was less than the cooldown
+    /// ago, so none is tried now (see
+    /// [`Client::platform_key_status`](crate::Client::platform_key_status) for why it failed).
+    #[error("no platform key yet; the last certificate download was less than {cooldown:?} ago")]
+    Cooldown {
+        /// The cooldown ([`ClientBuilder::unknown_serial_cooldown`](crate::ClientBuilder::unknown_serial_cooldown)).
+        cooldown: std::time::Duration,
+    },
 }
 
 /// Decrypts and checks every listed certificate: the serial inside must equal `serial_no`,

@@ -196,6 +196,7 @@ impl Client {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Notification, Error> {
+        notification::check_size(body)?;
         // Checked before the signature so a misconfigured receiver fails the same way for
         // every delivery, not only for genuine ones.
         let apiv3_key = self.apiv3_key().ok_or(ConfigError::Missing {
@@ -346,12 +347,17 @@ impl Client {
     }
 
     /// Before a call: the background refresher runs, and a ring that has no key yet gets its
-    /// first download.
+    /// first download — at most once per cooldown, so a platform that keeps failing is not
+    /// asked again by every call.
     pub(crate) async fn ready(&self) -> Result<(), Error> {
         self.start_refresher();
         if self.platform_keys().is_empty() {
             let _download = self.inner.keyring.download.lock().await;
             if self.platform_keys().is_empty() {
+                let cooldown = self.inner.refresh.unknown_serial_cooldown;
+                if !self.inner.keyring.may_download(cooldown) {
+                    return Err(CertificateError::Cooldown { cooldown }.into());
+                }
                 self.download_certificates().await?;
             }
         }
@@ -666,7 +672,11 @@ pub(crate) fn refuse_redirect(
     ))
 }
 
+/// The URL leaves the error: its path and query may hold personal data (`openid`), and the
+/// error ends up in logs (the "call failed" warning). The call's span names the method and
+/// path template.
 pub(crate) fn classify(error: reqwest::Error) -> TransportError {
+    let error = error.without_url();
     let kind = if error.is_connect() {
         TransportErrorKind::Connect
     } else if error.is_timeout() {
@@ -688,9 +698,11 @@ fn jitter() -> f64 {
     }
 }
 
-/// `interval` ± 10 %, so a fleet started together does not download together.
+/// `interval` ± 10 %, so a fleet started together does not download together. Saturates at
+/// `Duration::MAX` (an interval meant as "never" must not panic the refresher).
 fn with_jitter(interval: Duration) -> Duration {
-    interval.mul_f64(0.9 + 0.2 * jitter())
+    Duration::try_from_secs_f64(interval.as_secs_f64() * (0.9 + 0.2 * jitter()))
+        .unwrap_or(Duration::MAX)
 }
 
 /// Seconds since the Unix epoch; a clock set before 1970 reads as 0 (and then fails the
@@ -699,4 +711,19 @@ pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_saturates_instead_of_panicking() {
+        // The old `mul_f64` panicked whenever the jitter came out above 1.0.
+        for _ in 0..64 {
+            assert!(with_jitter(Duration::MAX) >= Duration::MAX.mul_f64(0.89));
+        }
+        let jittered = with_jitter(Duration::from_secs(100));
+        assert!((90..=110).contains(&jittered.as_secs()), "{jittered:?}");
+    }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, RequestError};
 use crate::keys::{PlatformKey, PlatformKeys};
-use crate::protocol::encoding::{self, PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
+use crate::protocol::encoding::{PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
 use crate::protocol::scalar;
 
 /// One APIv3 operation: how its fields become a request and how its answer is decoded.
@@ -95,8 +95,8 @@ impl<'a> RequestWriter<'a> {
     ) -> Result<(), Error> {
         match scalar::to_text(value).map_err(|reason| field_error(field, reason))? {
             Some(text) if !text.is_empty() => {
-                encoding::check_segment_value(&text)
-                    .map_err(|reason| field_error(field, reason))?;
+                crate::protocol::encoding::check_segment_value(&text)
+                    .map_err(|r| field_error(field, r))?;
                 percent_encode_into(&mut self.parts.path_and_query, &text, PATH_SEGMENT);
                 Ok(())
             }
@@ -112,7 +112,7 @@ impl<'a> RequestWriter<'a> {
         if text.is_empty() {
             return Err(field_error("path", "a path segment cannot be empty".into()));
         }
-        encoding::check_segment_value(text).map_err(|reason| field_error("path", reason))?;
+        crate::protocol::encoding::check_segment_value(text).map_err(|r| field_error("path", r))?;
         percent_encode_into(&mut self.parts.path_and_query, text, PATH_SEGMENT);
         Ok(())
     }

@@ -323,6 +323,16 @@ pub enum VerificationError {
     /// A `Wechatpay-*` header is present but unusable (not text, not a number, not base64).
     #[error("response verification failed: header {0} is malformed")]
     MalformedHeader(&'static str),
+    /// A `Wechatpay-*` header appears more than once: which copy was signed cannot be told,
+    /// so the answer is not trusted.
+    #[error("response verification failed: header {0} appears more than once")]
+    DuplicateHeader(&'static str),
+    /// `Wechatpay-Signature-Type` names a scheme other than `WECHATPAY2-SHA256-RSA2048`
+    /// (the platform also has SM2/SM3): this SDK cannot check it. Absent is accepted.
+    #[error(
+        "response verification failed: unsupported signature type {0:?} (expected WECHATPAY2-SHA256-RSA2048)"
+    )]
+    UnsupportedSignatureType(String),
     /// `Wechatpay-Timestamp` is too far from the local clock.
     #[error(
         "response verification failed: timestamp {timestamp} is {}s away from local time {now} (tolerance {tolerance}s)",

@@ -698,6 +698,7 @@ async fn inject(State(state): State<LayerState>, request: Request, next: Next) -
                         crate::signing::WECHATPAY_NONCE,
                         crate::signing::WECHATPAY_TIMESTAMP,
                         crate::signing::WECHATPAY_SERIAL,
+                        crate::signing::WECHATPAY_SIGNATURE_TYPE,
                     ] {
                         parts.headers.remove(name);
                     }

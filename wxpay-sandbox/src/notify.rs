@@ -448,7 +448,7 @@ struct Request {
 async fn post(url: &str, request: &Request) -> Option<u16> {
     let target = parse_url(url).ok()?;
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: wxpay-sandbox\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nWechatpay-Timestamp: {timestamp}\r\nWechatpay-Nonce: {nonce}\r\nWechatpay-Signature: {signature}\r\nWechatpay-Serial: {serial}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: wxpay-sandbox\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nWechatpay-Timestamp: {timestamp}\r\nWechatpay-Nonce: {nonce}\r\nWechatpay-Signature: {signature}\r\nWechatpay-Serial: {serial}\r\nWechatpay-Signature-Type: {signature_type}\r\nConnection: close\r\n\r\n",
         path = target.path,
         host = target.host,
         length = request.body.len(),
@@ -456,6 +456,7 @@ async fn post(url: &str, request: &Request) -> Option<u16> {
         nonce = request.nonce,
         signature = request.signature,
         serial = request.serial,
+        signature_type = crate::signing::SIGNATURE_TYPE,
     );
     let exchange = async {
         let mut stream = TcpStream::connect(&target.authority).await.ok()?;

@@ -16,7 +16,12 @@ pub(crate) const WECHATPAY_TIMESTAMP: HeaderName = HeaderName::from_static("wech
 pub(crate) const WECHATPAY_NONCE: HeaderName = HeaderName::from_static("wechatpay-nonce");
 pub(crate) const WECHATPAY_SIGNATURE: HeaderName = HeaderName::from_static("wechatpay-signature");
 pub(crate) const WECHATPAY_SERIAL: HeaderName = HeaderName::from_static("wechatpay-serial");
+pub(crate) const WECHATPAY_SIGNATURE_TYPE: HeaderName =
+    HeaderName::from_static("wechatpay-signature-type");
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+
+/// The scheme the platform names on every signed answer and notification.
+pub(crate) const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
 
 /// A fresh `Request-ID`, the handle a merchant quotes to support.
 pub(crate) fn new_request_id() -> HeaderValue {
@@ -34,7 +39,8 @@ pub(crate) fn response_sign_message(timestamp: &str, nonce: &str, body: &[u8]) -
     message
 }
 
-/// Adds the four `Wechatpay-*` headers for `body`, signed now with the key that signs
+/// Adds the `Wechatpay-*` headers for `body` (the four signature headers and
+/// `Wechatpay-Signature-Type`), signed now with the key that signs
 /// the platform's responses at this moment.
 pub(crate) fn sign_response(
     platform: &Platform,
@@ -46,7 +52,7 @@ pub(crate) fn sign_response(
     sign_response_as(&signer, headers, body, now_unix)
 }
 
-/// Adds the four `Wechatpay-*` headers for `body`, signed by `signer`.
+/// Adds the `Wechatpay-*` headers for `body`, signed by `signer`.
 pub(crate) fn sign_response_as(
     signer: &Signer,
     headers: &mut HeaderMap,
@@ -61,6 +67,10 @@ pub(crate) fn sign_response_as(
     headers.insert(WECHATPAY_NONCE, value(&nonce)?);
     headers.insert(WECHATPAY_SIGNATURE, value(&STANDARD.encode(signature))?);
     headers.insert(WECHATPAY_SERIAL, value(signer.serial())?);
+    headers.insert(
+        WECHATPAY_SIGNATURE_TYPE,
+        HeaderValue::from_static(SIGNATURE_TYPE),
+    );
     Ok(())
 }
 

@@ -163,6 +163,10 @@ async fn a_used_coupon_is_notified_sealed_and_signed_like_the_platform() {
         notification.header("Wechatpay-Serial"),
         merchant.settings.platform_serial
     );
+    assert_eq!(
+        notification.header("Wechatpay-Signature-Type"),
+        "WECHATPAY2-SHA256-RSA2048"
+    );
     let envelope = notification.envelope();
     assert_eq!(envelope["id"], id.as_str());
     assert_eq!(envelope["event_type"], "COUPON.USE");

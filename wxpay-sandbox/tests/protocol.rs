@@ -65,6 +65,11 @@ async fn signed_requests_get_signed_answers_in_every_key_mode() {
         assert_eq!(reply.status, 200, "{mode:?}: {reply:?}");
         assert_eq!(reply.json()["status"], "running");
         assert_eq!(
+            reply.header("Wechatpay-Signature-Type"),
+            Some("WECHATPAY2-SHA256-RSA2048"),
+            "{mode:?}: the platform names its scheme on every signed answer"
+        );
+        assert_eq!(
             reply.header("Content-Type"),
             Some("application/json"),
             "{mode:?}"
@@ -227,6 +232,10 @@ async fn unknown_paths_and_methods_are_signed_404s() {
         let reply = merchant.verified(method, url, body, &[]).await;
         assert_eq!(reply.status, 404, "{method} {url}: {reply:?}");
         assert_eq!(reply.code(), "NOT_FOUND");
+        assert_eq!(
+            reply.header("Wechatpay-Signature-Type"),
+            Some("WECHATPAY2-SHA256-RSA2048")
+        );
         assert!(reply.json()["message"].is_string());
     }
 }

@@ -77,8 +77,18 @@ pub use seen::SeenNotifications;
 /// The only resource algorithm the platform uses.
 pub const RESOURCE_ALGORITHM: &str = "AEAD_AES_256_GCM";
 
-/// Notification bodies larger than this are refused unread; real ones are a few KiB.
+/// Notification bodies larger than this are refused unread, however they are read
+/// ([`read`], [`Client::read_notification`](crate::Client::read_notification), the axum
+/// extractor); real ones are a few KiB.
 pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
+
+/// Refuses a body over [`MAX_NOTIFICATION_BYTES`] before its signature is computed over.
+pub(crate) fn check_size(body: &[u8]) -> Result<(), NotificationError> {
+    if body.len() > MAX_NOTIFICATION_BYTES {
+        return Err(NotificationError::UnreadableBody);
+    }
+    Ok(())
+}
 
 /// AES-GCM nonces are 12 bytes; the platform sends 12 characters.
 const NONCE_LEN: usize = 12;
@@ -163,6 +173,7 @@ pub fn read(
     now: i64,
     tolerance: u64,
 ) -> Result<Notification, Error> {
+    check_size(body)?;
     protocol::verify_signature(headers, body, keys, now, tolerance).map_err(|kind| {
         Error::Verification {
             kind,

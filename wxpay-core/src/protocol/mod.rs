@@ -26,6 +26,12 @@ pub const WECHATPAY_TIMESTAMP: HeaderName = HeaderName::from_static("wechatpay-t
 pub const WECHATPAY_NONCE: HeaderName = HeaderName::from_static("wechatpay-nonce");
 /// `Wechatpay-Signature` of a response or notification.
 pub const WECHATPAY_SIGNATURE: HeaderName = HeaderName::from_static("wechatpay-signature");
+/// `Wechatpay-Signature-Type` of a response or notification: the signature scheme.
+pub const WECHATPAY_SIGNATURE_TYPE: HeaderName =
+    HeaderName::from_static("wechatpay-signature-type");
+/// The one signature scheme this SDK verifies, as `Wechatpay-Signature-Type` names it (the
+/// platform also has SM2/SM3 schemes).
+pub const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
 /// `Request-ID`, the platform's name for one call.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 
@@ -261,9 +267,10 @@ pub fn sign_request(
 }
 
 /// Checks the platform signature of a response or notification: the four `Wechatpay-*`
-/// headers, the timestamp against `now` (unix seconds) within `tolerance` seconds, the serial
-/// against `keys`, and the signature over the raw `body`. Returns the id of the key that
-/// signed.
+/// headers (each exactly once), `Wechatpay-Signature-Type` if present (it must be
+/// [`SIGNATURE_TYPE`]), the timestamp against `now` (unix seconds) within `tolerance`
+/// seconds, the serial against `keys`, and the signature over the raw `body`. Returns the id
+/// of the key that signed.
 pub fn verify_signature<'k>(
     headers: &HeaderMap,
     body: &[u8],
@@ -271,9 +278,16 @@ pub fn verify_signature<'k>(
     now: i64,
     tolerance: u64,
 ) -> Result<&'k PlatformKey, VerificationError> {
+    // One copy of each: with two, "the first wins" would verify one copy and trust the other.
+    let once = |name: &HeaderName, label: &'static str| {
+        let mut values = headers.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (_, Some(_)) => Err(VerificationError::DuplicateHeader(label)),
+            (value, None) => Ok(value),
+        }
+    };
     let text = |name: &HeaderName, label: &'static str| -> Result<&str, VerificationError> {
-        headers
-            .get(name)
+        once(name, label)?
             .ok_or(VerificationError::MissingHeader(label))?
             .to_str()
             .map_err(|_| VerificationError::MalformedHeader(label))
@@ -282,11 +296,23 @@ pub fn verify_signature<'k>(
     let signature = text(&WECHATPAY_SIGNATURE, "Wechatpay-Signature")?;
     let timestamp_text = text(&WECHATPAY_TIMESTAMP, "Wechatpay-Timestamp")?;
     let nonce = text(&WECHATPAY_NONCE, "Wechatpay-Nonce")?;
+    let signature_type = once(&WECHATPAY_SIGNATURE_TYPE, "Wechatpay-Signature-Type")?;
 
     // The probe is recognised before anything else can fail, so the platform's checks of our
     // verification always see this kind, whatever else the probe carries.
     if signature.starts_with(SIGNATURE_PROBE_PREFIX) {
         return Err(VerificationError::SignatureProbe);
+    }
+    // Absent is accepted (older answers carry none); anything but the RSA scheme is named as
+    // such, not reported as a bad signature.
+    if let Some(scheme) = signature_type
+        && scheme.as_bytes() != SIGNATURE_TYPE.as_bytes()
+    {
+        let shown = String::from_utf8_lossy(scheme.as_bytes())
+            .chars()
+            .take(64)
+            .collect();
+        return Err(VerificationError::UnsupportedSignatureType(shown));
     }
     let timestamp = parse_timestamp(timestamp_text)
         .ok_or(VerificationError::MalformedHeader("Wechatpay-Timestamp"))?;
