@@ -24,8 +24,14 @@ struct Target {
 }
 
 fn resolve(words: &[String]) -> Result<Target, Failure> {
-    // `call "POST /v3/…"` as one word works too.
-    let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+    // `call "POST /v3/…"` as one word works too; only the first space separates.
+    let words: Vec<&str> = match words {
+        [one] => match one.trim().split_once(' ') {
+            Some((method, path)) => vec![method, path.trim_start()],
+            None => vec![one.as_str()],
+        },
+        many => many.iter().map(String::as_str).collect(),
+    };
     match words.as_slice() {
         [name] if !name.starts_with('/') => {
             let operation = find(name)?;
