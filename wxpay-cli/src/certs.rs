@@ -74,7 +74,7 @@ fn show(out: &Output, dir: &Path, mchid: Option<&str>) -> Result<(), Failure> {
             rows.push(describe(mchid, &pem, now));
         }
     }
-    rows.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    rows.sort_by_key(Value::to_string);
     let document = Value::Array(rows.clone());
     out.print(&document, || {
         if rows.is_empty() {
