@@ -115,7 +115,7 @@ pub struct CallArgs {
 #[derive(Debug, Subcommand)]
 pub enum Certs {
     /// Download the platform certificates (verified with the keys already trusted, decrypted
-    /// with the APIv3 key) into DIR/<mchid>/<SERIAL>.pem, the DirectoryStore layout.
+    /// with the APIv3 key) into `DIR/<mchid>/<SERIAL>.pem`, the DirectoryStore layout.
     Download {
         /// The certificate directory (created if missing).
         #[arg(long, value_name = "DIR")]
