@@ -298,10 +298,11 @@ pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
     );
     out.print(&document, || {
         let width = matches.iter().map(|op| op.name.len()).max().unwrap_or(0);
+        let path_width = matches.iter().map(|op| op.path.len()).max().unwrap_or(0);
         let mut text = String::new();
         for op in &matches {
             text.push_str(&format!(
-                "{:width$}  {:6} {}  {}\n",
+                "{:width$}  {:6} {:path_width$}  {}\n",
                 op.name, op.method, op.path, op.title
             ));
         }

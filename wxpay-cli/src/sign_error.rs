@@ -190,7 +190,18 @@ impl Diagnosis {
     pub fn render(&self) -> String {
         const WIDTH: usize = 44;
         let cell = |text: &str| {
-            let shown: String = text.escape_debug().collect();
+            // Control characters made visible (a stray \r or \n is a classic culprit).
+            let shown: String = text
+                .chars()
+                .flat_map(|c| {
+                    let visible: Vec<char> = if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    visible
+                })
+                .collect();
             if shown.chars().count() > WIDTH {
                 format!("{}…", shown.chars().take(WIDTH - 1).collect::<String>())
             } else {
@@ -313,6 +324,16 @@ mod tests {
         let longer = SIGNED.replacen("1230000109", "12300001090", 1);
         let diagnosis = diagnose(&platform, &Signed::message(&longer)).unwrap();
         assert_eq!(diagnosis.differs, ["length"]);
+    }
+
+    #[test]
+    fn a_stray_carriage_return_is_made_visible() {
+        let ours = SIGNED.replacen("pause\n", "pause\r\n", 1);
+        let rendered = diagnose(&platform_view(SIGNED), &Signed::message(&ours))
+            .unwrap()
+            .render();
+        assert!(rendered.contains("/pause\\r"), "{rendered}");
+        assert!(rendered.contains("≠ path and query"), "{rendered}");
     }
 
     #[test]
