@@ -174,6 +174,11 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     if let (Some(op), Some(body)) = (target.operation, body.as_mut())
         && !op.encrypted.is_empty()
     {
+        // A certificate merchant configured with only the APIv3 key has no platform key
+        // before its first download.
+        if client.encryption_key().is_none() && client.apiv3_key().is_some() {
+            client.refresh_platform_certificates().await?;
+        }
         let key = client.encryption_key();
         let mut encrypt = |plain: &str| -> Result<String, Error> {
             let key = key

@@ -50,12 +50,16 @@ struct External {
 
 impl External {
     fn start(notify_url: Option<&str>) -> External {
+        External::start_with(Sandbox::builder(), notify_url)
+    }
+
+    fn start_with(builder: wxpay_sandbox::SandboxBuilder, notify_url: Option<&str>) -> External {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        let mut builder = Sandbox::builder();
+        let mut builder = builder;
         if let Some(url) = notify_url {
             builder = builder.notify_url(url);
         }
@@ -206,6 +210,37 @@ fn sensitive_fields_are_encrypted_for_the_platform_key() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("user_name is sensitive"));
+}
+
+#[test]
+fn a_merchant_with_only_the_apiv3_key_downloads_a_certificate_to_encrypt_with() {
+    let external = External::start_with(
+        Sandbox::builder().key_mode(wxpay_sandbox::KeyMode::Certificate),
+        None,
+    );
+    external
+        .wxpay()
+        .env_remove("WXPAY_PLATFORM_CERT")
+        .args(["--json", "call", "SendMultiuseCoupon", "-f"])
+        .arg(format!("openid={}", external.var("WXPAY_OPENID")))
+        .arg("-f")
+        .arg(format!(
+            "stock_id={}",
+            external.var("WXPAY_MULTIUSE_STOCK_ID")
+        ))
+        .args(["-f", "out_request_no=cli-tofu-1", "-f", "user_name=张三"])
+        .args([
+            "-f",
+            "id_card_number=110101199003072316",
+            "-f",
+            "amount:=100",
+        ])
+        .arg("-f")
+        .arg(format!("appid={}", external.var("WXPAY_APPID")))
+        .args(["-f", "card_type=ID_CARD"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("coupon_id"));
 }
 
 #[test]
