@@ -16,8 +16,11 @@ pub mod bill;
 pub mod marketing;
 pub mod merchant;
 pub mod multiuse;
+mod operations;
 pub mod pay;
 pub mod refund;
+
+pub use operations::{Content, OPERATIONS, Operation};
 
 /// Platform certificates (`/v3/certificates`). The client downloads and refreshes them by
 /// itself; the declaration lives in the runtime, which needs it for that.

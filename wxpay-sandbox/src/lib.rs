@@ -56,6 +56,7 @@
 mod auth;
 mod bills;
 mod builder;
+pub mod cli;
 mod clock;
 mod control;
 mod crypto;

@@ -1,0 +1,228 @@
+//! The catalog as data: one [`Operation`] per declared endpoint, for tools that pick an
+//! operation at run time (the `wxpay` command line, a dynamic router, documentation).
+//!
+//! Each entry names the Rust type in [`crate::apis`], its method and path template in the
+//! documented `{name}` form (what [`Client::request`](crate::Client::request) takes), the
+//! official Chinese title and link, and the dotted paths of the request fields that must be
+//! encrypted with the platform key. A test checks every entry against its declaration's
+//! [`Endpoint::METHOD`](crate::Endpoint::METHOD) and
+//! [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE), and that every declaration
+//! has an entry, so the table cannot drift from the catalog.
+//!
+//! ```
+//! let pause = wxpay::apis::OPERATIONS.iter().find(|op| op.name == "PauseStock").unwrap();
+//! assert_eq!(pause.method, "POST");
+//! assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
+//! ```
+
+/// How an operation's request carries its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Content {
+    /// A JSON body (POST, PUT, PATCH) or the query (GET, DELETE).
+    Json,
+    /// `multipart/form-data` with a signed `meta` part and a file (image uploads).
+    Multipart,
+}
+
+/// One declared operation of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Operation {
+    /// The request type's name, e.g. `PauseStock`.
+    pub name: &'static str,
+    /// The module of [`crate::apis`] it is declared in, e.g. `marketing::favor`.
+    pub module: &'static str,
+    /// The HTTP method, upper-case.
+    pub method: &'static str,
+    /// The path template with `{name}` placeholders.
+    pub path: &'static str,
+    /// The official Chinese title (接口名称).
+    pub title: &'static str,
+    /// The official documentation page.
+    pub link: &'static str,
+    /// Dotted paths of the request fields encrypted with the platform key (for example
+    /// `payer.identity.name`); the request then names that key in `Wechatpay-Serial`.
+    pub encrypted: &'static [&'static str],
+    /// How the request carries its fields.
+    pub content: Content,
+}
+
+macro_rules! operations {
+    ($( $name:ident in $first:ident $(:: $rest:ident)*: $method:ident $path:literal,
+        $title:literal, $link:literal, [$($encrypted:literal),*] $(, $content:ident)?; )*) => {
+        /// Every operation declared in [`crate::apis`], sorted by path then method.
+        pub static OPERATIONS: &[Operation] = &[$(
+            Operation {
+                name: stringify!($name),
+                module: concat!(stringify!($first) $(, "::", stringify!($rest))*),
+                method: stringify!($method),
+                path: $path,
+                title: $title,
+                link: $link,
+                encrypted: &[$($encrypted),*],
+                content: operations!(@content $($content)?),
+            },
+        )*];
+
+        #[cfg(test)]
+        pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {
+            $( check(
+                stringify!($name),
+                <crate::apis::$first $(:: $rest)*::$name as crate::Endpoint>::METHOD.as_str(),
+                <crate::apis::$first $(:: $rest)*::$name as crate::Endpoint>::PATH_TEMPLATE,
+            ); )*
+        }
+    };
+    (@content) => { Content::Json };
+    (@content $content:ident) => { Content::$content };
+}
+
+operations! {
+    UploadMarketingImage in merchant::media: POST "/v3/marketing/favor/media/image-upload",
+        "（营销）图片上传API", "https://pay.weixin.qq.com/doc/v3/merchant/4012557233", [], Multipart;
+    CreateStock in marketing::favor: POST "/v3/marketing/favor/coupon-stocks",
+        "创建代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534633", [];
+    QueryStock in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}",
+        "查询批次详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460564", [];
+    PauseStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/pause",
+        "暂停代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460305", [];
+    RestartStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/restart",
+        "重启代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460411", [];
+    StartStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/start",
+        "激活代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460137", [];
+    SendCoupon in marketing::favor: POST "/v3/marketing/favor/users/{openid}/coupons",
+        "发放代金券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463767", [];
+    GetFundFlowBill in bill: GET "/v3/bill/fundflowbill",
+        "申请资金账单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012791867", [];
+    GetTradeBill in bill: GET "/v3/bill/tradebill",
+        "申请交易账单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012791866", [];
+    DownloadCertificates in certificates: GET "/v3/certificates",
+        "获取平台证书列表",
+        "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml", [];
+    UploadImage in merchant::media: POST "/v3/merchant/media/upload",
+        "文件上传", "https://pay.weixin.qq.com/doc/v3/partner/4012760432", [], Multipart;
+    SendMultiuseCoupon in multiuse: POST "/v3/multiuse/users/{openid}/coupons",
+        "发放指定批次的消费金",
+        "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html",
+        ["user_name", "id_card_number"];
+    CreateAppOrder in pay::transactions: POST "/v3/pay/transactions/app",
+        "APP下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml",
+        ["payer.identity.number", "payer.identity.name"];
+    CreateH5Order in pay::transactions: POST "/v3/pay/transactions/h5",
+        "H5下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml",
+        ["payer.identity.number", "payer.identity.name"];
+    QueryOrderById in pay::transactions: GET "/v3/pay/transactions/id/{transaction_id}",
+        "微信支付订单号查询",
+        "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];
+    CreateJsapiOrder in pay::transactions: POST "/v3/pay/transactions/jsapi",
+        "JSAPI下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml",
+        ["payer.identity.number", "payer.identity.name"];
+    CreateNativeOrder in pay::transactions: POST "/v3/pay/transactions/native",
+        "Native下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml",
+        ["payer.identity.number", "payer.identity.name"];
+    QueryOrderByOutTradeNo in pay::transactions: GET "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+        "商户订单号查询",
+        "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];
+    CloseOrder in pay::transactions: POST "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+        "关单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml", [];
+    CreateRefund in refund::domestic: POST "/v3/refund/domestic/refunds",
+        "申请退款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml", [];
+    QueryRefund in refund::domestic: GET "/v3/refund/domestic/refunds/{out_refund_no}",
+        "查询单笔退款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_10.shtml", [];
+    ApplyAbnormalRefund in refund::domestic: POST "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+        "发起异常退款",
+        "https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html",
+        ["bank_account", "real_name"];
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn every_entry_matches_its_declaration() {
+        let mut checked = 0;
+        check_declarations(&mut |name, method, path| {
+            let entry = OPERATIONS
+                .iter()
+                .find(|op| op.name == name)
+                .unwrap_or_else(|| panic!("{name} has no entry"));
+            assert_eq!(entry.method, method, "{name}");
+            assert_eq!(entry.path, path, "{name}");
+            checked += 1;
+        });
+        assert_eq!(checked, OPERATIONS.len());
+    }
+
+    #[test]
+    fn names_are_unique_and_encrypted_paths_are_dotted_names() {
+        let names: BTreeSet<_> = OPERATIONS.iter().map(|op| op.name).collect();
+        assert_eq!(names.len(), OPERATIONS.len());
+        for op in OPERATIONS {
+            for path in op.encrypted {
+                assert!(
+                    path.split('.').all(|part| !part.is_empty()
+                        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')),
+                    "{}: {path}",
+                    op.name
+                );
+            }
+        }
+    }
+
+    /// Scans the catalog's sources for declarations, so an endpoint added without an entry
+    /// fails here even before anyone lists it in `check_declarations`.
+    #[test]
+    fn every_declaration_in_the_sources_has_an_entry() {
+        fn scan(dir: &Path, found: &mut BTreeSet<(String, String)>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .expect("read src/apis")
+                .map(|e| e.expect("entry").path())
+                .collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    scan(&path, found);
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).expect("read a source file");
+                let mut pending_method = None;
+                for line in source.lines().map(str::trim) {
+                    if let Some(rest) = line.strip_prefix("#[endpoint(") {
+                        let (method, rest) = rest.split_once(' ').expect("METHOD \"PATH\"");
+                        let path = rest.split('"').nth(1).expect("a quoted path");
+                        found.insert((method.to_owned(), angle_to_braces(path)));
+                    } else if let Some(rest) = line.strip_prefix("const METHOD: Method = Method::")
+                    {
+                        pending_method = Some(rest.trim_end_matches(';').to_owned());
+                    } else if let Some(rest) =
+                        line.strip_prefix("const PATH_TEMPLATE: &'static str = \"")
+                    {
+                        let method = pending_method.take().expect("METHOD before PATH_TEMPLATE");
+                        found.insert((method, rest.trim_end_matches("\";").to_owned()));
+                    }
+                }
+            }
+        }
+        fn angle_to_braces(path: &str) -> String {
+            path.replace('<', "{").replace('>', "}")
+        }
+        let mut found = BTreeSet::new();
+        scan(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/apis"),
+            &mut found,
+        );
+        // Declared in the runtime, which downloads certificates itself.
+        found.insert(("GET".to_owned(), "/v3/certificates".to_owned()));
+        let table: BTreeSet<_> = OPERATIONS
+            .iter()
+            .map(|op| (op.method.to_owned(), op.path.to_owned()))
+            .collect();
+        assert_eq!(found, table);
+        assert!(found.len() >= 21, "the scan found too little: {found:?}");
+    }
+}

@@ -1,0 +1,364 @@
+//! `wxpay call` and `wxpay list`: any operation through the library's dynamic client.
+
+use http::Method;
+use serde_json::{Map, Value, json};
+use wxpay::apis::{Content, OPERATIONS, Operation};
+use wxpay::{Error, RequestError, Verified};
+
+use crate::cli::{CallArgs, Global};
+use crate::config;
+use crate::exit::Failure;
+use crate::fields::{self, Request};
+use crate::output::{Output, pretty};
+use crate::sign_error;
+
+/// What `call` was asked for, resolved against the catalog.
+struct Target {
+    method: Method,
+    template: String,
+    operation: Option<&'static Operation>,
+    /// Placeholder values taken from a concrete path.
+    path_values: Vec<(String, String)>,
+    /// Query pairs written in the path.
+    query: Vec<(String, String)>,
+}
+
+fn resolve(words: &[String]) -> Result<Target, Failure> {
+    // `call "POST /v3/…"` as one word works too; only the first space separates.
+    let words: Vec<&str> = match words {
+        [one] => match one.trim().split_once(' ') {
+            Some((method, path)) => vec![method, path.trim_start()],
+            None => vec![one.as_str()],
+        },
+        many => many.iter().map(String::as_str).collect(),
+    };
+    match words.as_slice() {
+        [name] if !name.starts_with('/') => {
+            let operation = find(name)?;
+            Ok(Target {
+                method: method(operation.method)?,
+                template: operation.path.to_owned(),
+                operation: Some(operation),
+                path_values: Vec::new(),
+                query: Vec::new(),
+            })
+        }
+        [method_name, path] => {
+            let method = method(&method_name.to_ascii_uppercase())?;
+            let (path, query) = fields::split_path(path).map_err(Failure::usage)?;
+            // A path of the catalog: its template (so sensitive fields are known), with the
+            // concrete segments as placeholder values.
+            let known = OPERATIONS.iter().find_map(|op| {
+                (op.method == method.as_str())
+                    .then(|| fields::match_template(op.path, &path))
+                    .flatten()
+                    .map(|values| (op, values))
+            });
+            Ok(match known {
+                Some((operation, path_values)) => Target {
+                    method,
+                    template: operation.path.to_owned(),
+                    operation: Some(operation),
+                    path_values,
+                    query,
+                },
+                None => Target {
+                    method,
+                    template: path,
+                    operation: None,
+                    path_values: Vec::new(),
+                    query,
+                },
+            })
+        }
+        _ => Err(Failure::usage(
+            "give an operation name (PauseStock) or METHOD PATH (POST /v3/…)",
+        )),
+    }
+}
+
+fn method(name: &str) -> Result<Method, Failure> {
+    match name {
+        "GET" => Ok(Method::GET),
+        "POST" => Ok(Method::POST),
+        "PUT" => Ok(Method::PUT),
+        "PATCH" => Ok(Method::PATCH),
+        "DELETE" => Ok(Method::DELETE),
+        other => Err(Failure::usage(format!(
+            "{other:?} is not an APIv3 method (GET, POST, PUT, PATCH, DELETE)"
+        ))),
+    }
+}
+
+/// The operation named `name` (case-insensitive), or a usage error naming the nearest one.
+fn find(name: &str) -> Result<&'static Operation, Failure> {
+    if let Some(operation) = OPERATIONS
+        .iter()
+        .find(|op| op.name.eq_ignore_ascii_case(name))
+    {
+        return Ok(operation);
+    }
+    let lower = name.to_ascii_lowercase();
+    let nearest = OPERATIONS
+        .iter()
+        .map(|op| {
+            let distance = strsim::levenshtein(&lower, &op.name.to_ascii_lowercase());
+            (distance, op.name)
+        })
+        .min();
+    let mut message = format!("unknown operation {name:?}");
+    if let Some((distance, nearest)) = nearest
+        && distance <= name.len().max(3) / 2
+    {
+        message.push_str(&format!("; did you mean {nearest}?"));
+    }
+    message.push_str(" (`wxpay list` shows them all; METHOD PATH calls any other)");
+    Err(Failure::usage(message))
+}
+
+/// The `--body` JSON object: inline, `@FILE` or `-` (stdin).
+fn read_body(text: &str) -> Result<Map<String, Value>, Failure> {
+    let source = match text {
+        "-" => std::io::read_to_string(std::io::stdin())
+            .map_err(|e| Failure::usage(format!("cannot read --body from stdin: {e}")))?,
+        file if file.starts_with('@') => std::fs::read_to_string(&file[1..])
+            .map_err(|e| Failure::usage(format!("cannot read --body {file}: {e}")))?,
+        inline => inline.to_owned(),
+    };
+    match serde_json::from_str(&source) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Failure::usage("--body must be a JSON object")),
+        Err(error) => Err(Failure::usage(format!("--body is not JSON: {error}"))),
+    }
+}
+
+pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), Failure> {
+    let target = resolve(&args.operation)?;
+    if let Some(op) = target.operation
+        && op.content == Content::Multipart
+    {
+        return Err(Failure::usage(format!(
+            "{} is a multipart upload, which the command line does not send; use \
+             wxpay::apis::{}::{} from Rust",
+            op.name, op.module, op.name
+        )));
+    }
+    let mut object = match &args.body {
+        Some(text) => read_body(text)?,
+        None => Map::new(),
+    };
+    for field in &args.fields {
+        let (path, value) = fields::parse_field(field).map_err(Failure::usage)?;
+        fields::insert(&mut object, &path, value).map_err(Failure::usage)?;
+    }
+    for (name, value) in &target.path_values {
+        if object.contains_key(name) {
+            return Err(Failure::usage(format!(
+                "{name} is in the path already; do not give it as a field too"
+            )));
+        }
+        object.insert(name.clone(), Value::String(value.clone()));
+    }
+    let has_body = matches!(target.method, Method::POST | Method::PUT | Method::PATCH);
+    let Request {
+        path,
+        query: field_query,
+        mut body,
+    } = fields::split_fields(&target.template, object, has_body).map_err(Failure::usage)?;
+
+    let session = config::connect(global, None).await?;
+    let client = &session.client;
+
+    // Sensitive fields, encrypted for the platform key the request then names.
+    let mut serial = None;
+    if let (Some(op), Some(body)) = (target.operation, body.as_mut())
+        && !op.encrypted.is_empty()
+    {
+        // A certificate merchant configured with only the APIv3 key has no platform key
+        // before its first download.
+        if client.encryption_key().is_none() && client.apiv3_key().is_some() {
+            client.refresh_platform_certificates().await?;
+        }
+        let key = client.encryption_key();
+        let mut encrypt = |plain: &str| -> Result<String, Error> {
+            let key = key
+                .as_ref()
+                .ok_or(Error::Request(RequestError::NoEncryptionKey))?;
+            Ok(key.encrypt(plain)?)
+        };
+        match fields::encrypt_at(body, op.encrypted, &mut encrypt) {
+            Ok(0) => {}
+            Ok(_) => serial = key.as_ref().map(|key| key.id().to_owned()),
+            Err(Ok(error)) => return Err(error.into()),
+            Err(Err(message)) => return Err(Failure::usage(message)),
+        }
+    }
+
+    let mut request = client.request(target.method.clone(), &target.template);
+    for (name, value) in &path {
+        request = request.path(name, value);
+    }
+    for (name, value) in target.query.iter().chain(&field_query) {
+        request = request.query(name, value);
+    }
+    if let Some(serial) = &serial {
+        request = request.header("Wechatpay-Serial", serial);
+    }
+    if let Some(body) = &body {
+        request = request.json(body);
+    }
+    let answer: Result<Verified<Value>, Error> = request.send_verified().await;
+    let verified = match answer {
+        Ok(verified) => verified,
+        Err(error) => {
+            let signed_body = body
+                .as_ref()
+                .and_then(|b| serde_json::to_vec(b).ok())
+                .unwrap_or_default();
+            return Err(explain(error, &signed_body));
+        }
+    };
+    let name = target.operation.map(|op| op.name);
+    let document = json!({
+        "operation": name,
+        "status": verified.status.as_u16(),
+        "request_id": verified.request_id,
+        "verified": true,
+        "body": verified.value,
+    });
+    out.print(&document, || {
+        let mut text = format!(
+            "{} {} — signature verified, Request-ID {}\n",
+            verified.status.as_u16(),
+            verified.status.canonical_reason().unwrap_or(""),
+            verified.request_id.as_deref().unwrap_or("(none)"),
+        );
+        if !verified.value.is_null() {
+            text.push_str(&pretty(&verified.value));
+        }
+        text
+    });
+    Ok(())
+}
+
+/// A failed call; a `SIGN_ERROR` comes with the comparison of both sides of the signature.
+fn explain(error: Error, body: &[u8]) -> Failure {
+    let diagnosis = match &error {
+        Error::Api(api) if api.code == "SIGN_ERROR" => {
+            let platform = api.detail.as_ref().and_then(|d| d.get("sign_information"));
+            match (platform, &api.signed_request) {
+                (Some(platform), Some(signed)) => {
+                    let message = wxpay::protocol::request_message(
+                        &signed.method,
+                        &signed.url,
+                        signed.timestamp,
+                        &signed.nonce,
+                        body,
+                    );
+                    sign_error::diagnose(
+                        platform,
+                        &sign_error::Signed::message(&String::from_utf8_lossy(&message)),
+                    )
+                    .ok()
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let mut failure = Failure::from(error);
+    if let Some(diagnosis) = diagnosis {
+        failure.notes.push(diagnosis.render());
+    }
+    failure
+}
+
+pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
+    let needle = filter.map(str::to_lowercase);
+    let matches: Vec<&Operation> = OPERATIONS
+        .iter()
+        .filter(|op| {
+            needle.as_deref().is_none_or(|needle| {
+                op.name.to_lowercase().contains(needle)
+                    || op.path.to_lowercase().contains(needle)
+                    || op.title.to_lowercase().contains(needle)
+            })
+        })
+        .collect();
+    let document = Value::Array(
+        matches
+            .iter()
+            .map(|op| {
+                json!({
+                    "name": op.name,
+                    "rust": format!("wxpay::apis::{}::{}", op.module, op.name),
+                    "method": op.method,
+                    "path": op.path,
+                    "title": op.title,
+                    "link": op.link,
+                    "encrypted": op.encrypted,
+                })
+            })
+            .collect(),
+    );
+    out.print(&document, || {
+        let width = matches.iter().map(|op| op.name.len()).max().unwrap_or(0);
+        let path_width = matches.iter().map(|op| op.path.len()).max().unwrap_or(0);
+        let mut text = String::new();
+        for op in &matches {
+            text.push_str(&format!(
+                "{:width$}  {:6} {:path_width$}  {}\n",
+                op.name, op.method, op.path, op.title
+            ));
+        }
+        if matches.is_empty() {
+            text.push_str("no operation matches\n");
+        }
+        text
+    });
+    if matches.is_empty() && filter.is_some() {
+        return Err(Failure::usage(format!(
+            "no operation matches {:?}",
+            filter.unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_case_insensitively_and_typos_get_a_suggestion() {
+        assert_eq!(find("pausestock").unwrap().name, "PauseStock");
+        let error = find("PauseStok").unwrap_err();
+        assert!(
+            error.message.contains("did you mean PauseStock?"),
+            "{}",
+            error.message
+        );
+        let error = find("Zzzzzzzzzzzzzz").unwrap_err();
+        assert!(!error.message.contains("did you mean"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_catalog_path_resolves_to_its_template() {
+        let target = resolve(&[
+            "post".into(),
+            "/v3/marketing/favor/stocks/9856888/pause".into(),
+        ])
+        .unwrap();
+        assert_eq!(target.operation.unwrap().name, "PauseStock");
+        assert_eq!(
+            target.template,
+            "/v3/marketing/favor/stocks/{stock_id}/pause"
+        );
+        assert_eq!(target.path_values, [("stock_id".into(), "9856888".into())]);
+        let other = resolve(&["GET /v3/somewhere/new?x=1".into()]).unwrap();
+        assert!(other.operation.is_none());
+        assert_eq!(other.template, "/v3/somewhere/new");
+        assert_eq!(other.query, [("x".into(), "1".into())]);
+        assert!(resolve(&["FETCH".into(), "/v3/x".into()]).is_err());
+    }
+}

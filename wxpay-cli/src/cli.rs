@@ -1,0 +1,209 @@
+//! The command line's shape (clap derive): every subcommand has its own `--help`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Configuration, in this order: --sandbox, --profile NAME (a table of profiles.toml), or the
+WXPAY_* variables (WXPAY_MCHID, WXPAY_MERCHANT_SERIAL, WXPAY_MERCHANT_KEY, ...).
+
+Exit codes:
+  0  success
+  1  anything else (an unreadable answer, a file that cannot be written)
+  2  usage: a bad flag, an unknown operation, an invalid --field, unreadable input
+  3  configuration: a missing WXPAY_* variable or profile setting, a malformed key
+  4  transport: the platform could not be reached, or its answer did not come back whole
+  5  platform: WeChat Pay answered with an error (SIGN_ERROR, PARAM_ERROR, ...)
+  6  verification: a signature, notification or bill digest that does not check out";
+
+/// The WeChat Pay APIv3 from the terminal: call any operation, manage platform
+/// certificates, debug a signature, check a notification, fetch a bill.
+#[derive(Debug, Parser)]
+#[command(name = "wxpay", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Print one JSON document (errors too) instead of readable text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Start the embedded sandbox in-process and talk to it (demo merchant 1230000109,
+    /// favor stock 9856888, multiuse stock 9856889).
+    #[arg(long, global = true, conflicts_with = "profile")]
+    pub sandbox: bool,
+    /// Use this table of the profiles file instead of the WXPAY_* variables.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The profiles file [default: $XDG_CONFIG_HOME/wxpay/profiles.toml, else
+    /// ~/.config/wxpay/profiles.toml].
+    #[arg(long, global = true, value_name = "FILE", env = "WXPAY_PROFILES")]
+    pub profiles: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Call an operation by its Rust name (PauseStock) or by METHOD PATH, and print the
+    /// verified answer with its Request-ID.
+    Call(CallArgs),
+    /// List the catalog's operations, optionally only those whose name, path or Chinese title
+    /// contains FILTER (case-insensitive).
+    List {
+        /// Part of a name, path or title, e.g. `stock`, `/v3/pay`, `代金券`.
+        filter: Option<String>,
+    },
+    /// Download, verify and decrypt platform certificates, or show those in a directory.
+    #[command(subcommand)]
+    Certs(Certs),
+    /// Diagnose a failed call.
+    #[command(subcommand)]
+    Debug(Debug),
+    /// Verify captured platform messages.
+    #[command(subcommand)]
+    Verify(Verify),
+    /// Download a day's bill: signed request, decompressed, SHA1 checked.
+    Bill(BillArgs),
+    /// Run the sandbox server, with the same flags as `wxpay-sandbox` (see `wxpay sandbox
+    /// --help`).
+    #[command(disable_help_flag = true)]
+    Sandbox {
+        /// The sandbox's flags, passed through.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `wxpay call`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Fields: `k=v` is a string, `k:=json` raw JSON (a number, true, an object), `a.b=v` nests.
+Fields named like a path placeholder fill it; the rest become the JSON body (POST, PUT,
+PATCH) or the query (GET, DELETE). Fields the catalog marks sensitive are encrypted with
+the platform key, and the request names that key in Wechatpay-Serial.
+
+Examples:
+  wxpay --sandbox call PauseStock --field stock_id=9856888 --field stock_creator_mchid=1230000109
+  wxpay call POST /v3/marketing/favor/stocks/9856888/pause --field stock_creator_mchid=1230000109
+  wxpay call GET /v3/bill/tradebill --field bill_date=2026-11-20")]
+pub struct CallArgs {
+    /// The operation: a Rust name such as `PauseStock`, or `METHOD PATH` such as
+    /// `POST /v3/marketing/favor/stocks/9856888/pause` (placeholders `{name}` allowed).
+    #[arg(required = true, num_args = 1..=2, value_name = "OPERATION")]
+    pub operation: Vec<String>,
+    /// A JSON object to start the fields from (`@FILE` reads it from a file, `-` from stdin).
+    #[arg(long, value_name = "JSON")]
+    pub body: Option<String>,
+    /// A field: `k=v`, `k:=json`, nested `a.b=v` (repeatable).
+    #[arg(long = "field", short = 'f', value_name = "K=V")]
+    pub fields: Vec<String>,
+}
+
+/// `wxpay certs`.
+#[derive(Debug, Subcommand)]
+pub enum Certs {
+    /// Download the platform certificates (verified with the keys already trusted, decrypted
+    /// with the APIv3 key) into `DIR/<mchid>/<SERIAL>.pem`, the DirectoryStore layout.
+    Download {
+        /// The certificate directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Show the certificates in DIR (every merchant's, or --mchid's): serial and validity.
+    Show {
+        /// The certificate directory.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Only this merchant's certificates.
+        #[arg(long)]
+        mchid: Option<String>,
+    },
+}
+
+/// `wxpay debug`.
+#[derive(Debug, Subcommand)]
+pub enum Debug {
+    /// Set the platform's view of a SIGN_ERROR request (detail.sign_information) beside
+    /// what we signed, line by line, and say which part differs.
+    #[command(after_help = "\
+ANSWER is the platform's answer ({code, message, detail}) or the error printed by
+`wxpay --json call ...` (which also carries what wxpay signed: method, path and query,
+timestamp, nonce and the message's length, but never the body).
+
+What we signed comes from --request FILE, the exact message the signature covered:
+  METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nBODY\\n
+(log it where your code signs), else from the answer printed by `wxpay --json call`.")]
+    SignError(SignErrorArgs),
+}
+
+/// `wxpay debug sign-error`.
+#[derive(Debug, Args)]
+pub struct SignErrorArgs {
+    /// The SIGN_ERROR answer as JSON; `-` (the default) reads stdin.
+    #[arg(default_value = "-", value_name = "ANSWER")]
+    pub answer: String,
+    /// The message we signed, exactly (see below).
+    #[arg(long, value_name = "FILE")]
+    pub request: Option<PathBuf>,
+}
+
+/// `wxpay verify`.
+#[derive(Debug, Subcommand)]
+pub enum Verify {
+    /// Verify and decrypt a captured notification with the configured merchant's keys and
+    /// print the event.
+    #[command(after_help = "\
+The headers file holds `Name: value` lines as captured (a request line and other headers
+are ignored), or a JSON object of header names to values. The body file must be the exact
+bytes received: the signature covers them.")]
+    Notification(NotificationArgs),
+}
+
+/// `wxpay verify notification`.
+#[derive(Debug, Args)]
+pub struct NotificationArgs {
+    /// The notification's HTTP headers.
+    #[arg(long, value_name = "FILE")]
+    pub headers: PathBuf,
+    /// The notification's body, exactly as received.
+    #[arg(long, value_name = "FILE")]
+    pub body: PathBuf,
+    /// Show personal data (OpenIDs, names, accounts) instead of `<redacted>`.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+/// Which bill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BillKind {
+    /// The trade bill (申请交易账单).
+    Trade,
+    /// The fund-flow bill (申请资金账单).
+    Fundflow,
+}
+
+/// `wxpay bill`.
+#[derive(Debug, Args)]
+pub struct BillArgs {
+    /// Which bill.
+    pub kind: BillKind,
+    /// The day, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: String,
+    /// Where to write the bill (default: stdout). Written beside it first and renamed once
+    /// its digest checks out, so a bad download leaves nothing behind.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
