@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use wxpay::time::OffsetDateTime;
 use wxpay::time::format_description::well_known::Rfc3339;
-use wxpay::{CertificateStore, DirectoryStore, PlatformKey, PlatformKeyKind};
+use wxpay::{CertificateStore, DirectoryStore, PlatformKey, PlatformKeyKind, StoredCertificate};
 
 use crate::cli::{Certs, Global};
 use crate::config;
@@ -70,8 +70,8 @@ fn show(out: &Output, dir: &Path, mchid: Option<&str>) -> Result<(), Failure> {
         let pems = store
             .load(mchid)
             .map_err(|e| Failure::usage(format!("cannot read the certificates of {mchid}: {e}")))?;
-        for pem in pems {
-            rows.push(describe(mchid, &pem, now));
+        for stored in pems {
+            rows.push(describe(mchid, &stored, now));
         }
     }
     rows.sort_by_key(Value::to_string);
@@ -104,8 +104,8 @@ fn show(out: &Output, dir: &Path, mchid: Option<&str>) -> Result<(), Failure> {
     Ok(())
 }
 
-fn describe(mchid: &str, pem: &str, now: i64) -> Value {
-    match PlatformKey::from_certificate_pem(pem) {
+fn describe(mchid: &str, stored: &StoredCertificate, now: i64) -> Value {
+    match PlatformKey::from_certificate_pem(&stored.pem) {
         Ok(key) => {
             let (not_before, not_after) = match key.kind() {
                 PlatformKeyKind::Certificate {
@@ -120,6 +120,8 @@ fn describe(mchid: &str, pem: &str, now: i64) -> Value {
                 "not_before": not_before,
                 "not_after": not_after,
                 "valid_now": key.is_valid_at(now),
+                // Untagged entries are ignored by clients (the store is a cache, not trust).
+                "tagged": stored.tag.is_some(),
             })
         }
         Err(error) => json!({ "mchid": mchid, "error": error.to_string() }),
