@@ -1,19 +1,4 @@
-//! The catalog as data: one [`Operation`] per declared endpoint, for tools that pick an
-//! operation at run time (the `wxpay` command line, a dynamic router, documentation).
-//!
-//! Each entry names the Rust type in [`crate::apis`], its method and path template in the
-//! documented `{name}` form (what [`Client::request`](crate::Client::request) takes), the
-//! official Chinese title and link, and the dotted paths of the request fields that must be
-//! encrypted with the platform key. A test checks every entry against its declaration's
-//! [`Endpoint::METHOD`](crate::Endpoint::METHOD) and
-//! [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE), and that every declaration
-//! has an entry, so the table cannot drift from the catalog.
-//!
-//! ```
-//! let pause = wxpay::apis::OPERATIONS.iter().find(|op| op.name == "PauseStock").unwrap();
-//! assert_eq!(pause.method, "POST");
-//! assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
-//! ```
+//! The catalog as data ([`OPERATIONS`]), for tools that pick an operation at run time.
 
 /// How an operation's request carries its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +36,23 @@ pub struct Operation {
 macro_rules! operations {
     ($( $name:ident in $first:ident $(:: $rest:ident)*: $method:ident $path:literal,
         $title:literal, $link:literal, [$($encrypted:literal),*] $(, $content:ident)?; )*) => {
-        /// Every operation declared in [`crate::apis`], sorted by path then method.
+        /// The catalog as data: every operation declared in [`crate::apis`], for tools that
+        /// pick an operation at run time (the `wxpay` command line, a dynamic router,
+        /// documentation).
+        ///
+        /// Each entry names the Rust type, its method and path template in the documented
+        /// `{name}` form (what [`Client::request`](crate::Client::request) takes), the
+        /// official Chinese title and link, and the dotted paths of the request fields that
+        /// must be encrypted with the platform key. A test checks every entry against its
+        /// declaration's [`Endpoint::METHOD`](crate::Endpoint::METHOD) and
+        /// [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE), and that every
+        /// declaration has an entry, so the table cannot drift from the catalog.
+        ///
+        /// ```
+        /// let pause = wxpay::apis::OPERATIONS.iter().find(|op| op.name == "PauseStock").unwrap();
+        /// assert_eq!(pause.method, "POST");
+        /// assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
+        /// ```
         pub static OPERATIONS: &[Operation] = &[$(
             Operation {
                 name: stringify!($name),
