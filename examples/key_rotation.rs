@@ -77,24 +77,26 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
                 // platform key the client currently trusts.
                 let result = if n.is_multiple_of(2) {
                     client
-                        .send(QueryStock {
-                            stock_id: sandbox.favor_stock_ids()[0].clone(),
-                            stock_creator_mchid: client.mchid().to_owned(),
-                        })
+                        .send(QueryStock::new(
+                            sandbox.favor_stock_ids()[0].clone(),
+                            client.mchid().to_owned(),
+                        ))
                         .await
                         .map(drop)
                 } else {
                     client
-                        .send(SendMultiuseCoupon {
-                            openid: format!("openid-{task}"),
-                            stock_id: sandbox.multiuse_stock_ids()[0].clone(),
-                            out_request_no: format!("rotation-{task}-{n}"),
-                            user_name: "张三".into(),
-                            id_card_number: "110101199003072316".into(),
-                            amount: Some(1),
-                            appid: "wxd678efh567hg6787".into(),
-                            card_type: CardType::IdCard,
-                        })
+                        .send(
+                            SendMultiuseCoupon::new(
+                                format!("openid-{task}"),
+                                sandbox.multiuse_stock_ids()[0].clone(),
+                                format!("rotation-{task}-{n}"),
+                                "张三",
+                                "110101199003072316",
+                                "wxd678efh567hg6787",
+                                CardType::IdCard,
+                            )
+                            .amount(1),
+                        )
                         .await
                         .map(drop)
                 };

@@ -138,30 +138,30 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         // Alternate the two causes: a favor coupon used, a multiuse coupon sent.
         if n % 2 == 0 {
             let coupon = client
-                .send(SendCoupon {
-                    openid: openid.into(),
-                    stock_id: sandbox.favor_stock_ids()[0].clone(),
-                    out_request_no: format!("notifications-favor-{n}"),
-                    appid: appid.into(),
-                    stock_creator_mchid: client.mchid().into(),
-                    coupon_value: None,
-                    coupon_minimum: None,
-                })
+                .send(SendCoupon::new(
+                    openid,
+                    sandbox.favor_stock_ids()[0].clone(),
+                    format!("notifications-favor-{n}"),
+                    appid,
+                    client.mchid(),
+                ))
                 .await?;
             sandbox.use_favor_coupon(&coupon.coupon_id).await?;
             println!("favor coupon {} used ({})", coupon.coupon_id, mode.as_str());
         } else {
             let coupon = client
-                .send(SendMultiuseCoupon {
-                    openid: openid.into(),
-                    stock_id: sandbox.multiuse_stock_ids()[0].clone(),
-                    out_request_no: format!("notifications-multiuse-{n}"),
-                    user_name: "张三".into(),
-                    id_card_number: "110101199003072316".into(),
-                    amount: Some(100),
-                    appid: appid.into(),
-                    card_type: CardType::IdCard,
-                })
+                .send(
+                    SendMultiuseCoupon::new(
+                        openid,
+                        sandbox.multiuse_stock_ids()[0].clone(),
+                        format!("notifications-multiuse-{n}"),
+                        "张三",
+                        "110101199003072316",
+                        appid,
+                        CardType::IdCard,
+                    )
+                    .amount(100),
+                )
                 .await?;
             println!(
                 "multiuse coupon {} sent ({})",

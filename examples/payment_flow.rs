@@ -37,22 +37,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let out_trade_no = format!("flow{}", std::process::id());
 
     let prepay = client
-        .send(CreateJsapiOrder {
-            appid: SANDBOX_APPID.into(),
-            mchid: client.mchid().into(),
-            description: "Image形象店-深圳腾大-QQ公仔".into(),
-            out_trade_no: out_trade_no.clone(),
-            time_expire: None,
-            attach: None,
-            notify_url: "https://merchant.example.com/wxpay/notify".into(),
-            goods_tag: None,
-            support_fapiao: None,
-            amount: Amount::cny(100),
-            payer: Payer::openid(SANDBOX_OPENID),
-            detail: None,
-            scene_info: None,
-            settle_info: None,
-        })
+        .send(CreateJsapiOrder::new(
+            SANDBOX_APPID,
+            client.mchid(),
+            "Image形象店-深圳腾大-QQ公仔",
+            out_trade_no.clone(),
+            "https://merchant.example.com/wxpay/notify",
+            Amount::cny(100),
+            Payer::openid(SANDBOX_OPENID),
+        ))
         .await?;
     println!("1. JSAPI order placed: {prepay:?}");
 
@@ -66,10 +59,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("3. the user paid (sandbox control): transaction_id = {transaction_id}");
 
     let order = client
-        .send(QueryOrderByOutTradeNo {
-            out_trade_no: out_trade_no.clone(),
-            mchid: client.mchid().into(),
-        })
+        .send(QueryOrderByOutTradeNo::new(
+            out_trade_no.clone(),
+            client.mchid(),
+        ))
         .await?;
     println!("4. queried: {order:?}");
     if order.trade_state != TradeState::Success {
@@ -85,11 +78,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("5. refunded half: {refund:?}");
 
-    let refund = client
-        .send(QueryRefund {
-            out_refund_no: refund.out_refund_no,
-        })
-        .await?;
+    let refund = client.send(QueryRefund::new(refund.out_refund_no)).await?;
     println!("6. refund queried: {refund:?}");
     if refund.status != RefundStatus::Success {
         return Err(format!("expected a finished refund, got {:?}", refund.status).into());
@@ -118,9 +107,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A 1×1 PNG.
     let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
     let uploaded = client
-        .send(UploadImage {
-            image: Image::new("logo.png", png)?,
-        })
+        .send(UploadImage::new(Image::new("logo.png", png)?))
         .await?;
     println!("9. image uploaded: {uploaded:?}");
 

@@ -56,24 +56,26 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let out_request_no = format!("quickstart-{}", std::process::id());
     let sent = client
-        .send(SendMultiuseCoupon {
-            openid: demo.openid.clone(),
-            stock_id: demo.multiuse_stock_id.clone(),
-            out_request_no,
-            user_name: "张三".into(),
-            id_card_number: "110101199003072316".into(),
-            amount: Some(100),
-            appid: demo.appid.clone(),
-            card_type: CardType::IdCard,
-        })
+        .send(
+            SendMultiuseCoupon::new(
+                demo.openid.clone(),
+                demo.multiuse_stock_id.clone(),
+                out_request_no,
+                "张三",
+                "110101199003072316",
+                demo.appid.clone(),
+                CardType::IdCard,
+            )
+            .amount(100),
+        )
         .await?;
     println!("multiuse coupon sent: coupon_id = {}", sent.coupon_id);
 
     let paused = client
-        .send(PauseStock {
-            stock_id: demo.stock_id.clone(),
-            stock_creator_mchid: client.mchid().to_owned(),
-        })
+        .send(PauseStock::new(
+            demo.stock_id.clone(),
+            client.mchid().to_owned(),
+        ))
         .await?;
     println!(
         "favor stock paused: stock_id = {}, pause_time = {}",

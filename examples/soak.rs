@@ -205,10 +205,10 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
     match operation {
         Operation::QueryStock => {
             let result = client
-                .send(QueryStock {
-                    stock_id: stock_id.to_owned(),
-                    stock_creator_mchid: client.mchid().to_owned(),
-                })
+                .send(QueryStock::new(
+                    stock_id.to_owned(),
+                    client.mchid().to_owned(),
+                ))
                 .await
                 .map(|stock| stock.stock_id);
             Outcome {
@@ -227,15 +227,13 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
             };
             let out_request_no = favor_no(original);
             let result = client
-                .send(SendCoupon {
-                    openid: format!("o-soak-{original}"),
-                    stock_id: stock_id.to_owned(),
-                    out_request_no: out_request_no.clone(),
-                    appid: wxpay_sandbox::SANDBOX_APPID.to_owned(),
-                    stock_creator_mchid: client.mchid().to_owned(),
-                    coupon_value: None,
-                    coupon_minimum: None,
-                })
+                .send(SendCoupon::new(
+                    format!("o-soak-{original}"),
+                    stock_id.to_owned(),
+                    out_request_no.clone(),
+                    wxpay_sandbox::SANDBOX_APPID.to_owned(),
+                    client.mchid().to_owned(),
+                ))
                 .await
                 .map(|answer| answer.coupon_id);
             Outcome {
@@ -247,16 +245,18 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
         Operation::SendMultiuse => {
             let out_request_no = format!("soak-multiuse-{index}");
             let result = client
-                .send(SendMultiuseCoupon {
-                    openid,
-                    stock_id: multiuse_stock_id.to_owned(),
-                    out_request_no: out_request_no.clone(),
-                    user_name: "张三".into(),
-                    id_card_number: "110101199003072316".into(),
-                    amount: Some(100),
-                    appid: wxpay_sandbox::SANDBOX_APPID.to_owned(),
-                    card_type: CardType::IdCard,
-                })
+                .send(
+                    SendMultiuseCoupon::new(
+                        openid,
+                        multiuse_stock_id.to_owned(),
+                        out_request_no.clone(),
+                        "张三",
+                        "110101199003072316",
+                        wxpay_sandbox::SANDBOX_APPID.to_owned(),
+                        CardType::IdCard,
+                    )
+                    .amount(100),
+                )
                 .await
                 .map(|answer| answer.coupon_id);
             Outcome {

@@ -11,7 +11,7 @@
 //! # async fn run() -> Result<(), wxpay::Error> {
 //! let client = wxpay::Client::from_env()?;
 //! let paused = client
-//!     .send(PauseStock { stock_id: "9856888".into(), stock_creator_mchid: client.mchid().into() })
+//!     .send(PauseStock::new("9856888", client.mchid()))
 //!     .await?;
 //! println!("paused at {}", paused.pause_time);
 //! # Ok(()) }
@@ -44,7 +44,7 @@
 extern crate self as wxpay;
 
 pub use wxpay_core::*;
-pub use wxpay_macros::endpoint;
+pub use wxpay_macros::{Constructor, Sensitive, endpoint};
 
 /// The date-time crate the catalog uses for times with offsets.
 pub use time;

@@ -51,22 +51,15 @@ impl AsyncWrite for Meter {
 
 async fn pay_and_refund(sandbox: &Sandbox, client: &Client, no: &str) {
     client
-        .send(CreateJsapiOrder {
-            appid: SANDBOX_APPID.into(),
-            mchid: client.mchid().into(),
-            description: "账单测试".into(),
-            out_trade_no: no.into(),
-            time_expire: None,
-            attach: None,
-            notify_url: "https://merchant.example.com/notify".into(),
-            goods_tag: None,
-            support_fapiao: None,
-            amount: Amount::cny(1234),
-            payer: Payer::openid(SANDBOX_OPENID),
-            detail: None,
-            scene_info: None,
-            settle_info: None,
-        })
+        .send(CreateJsapiOrder::new(
+            SANDBOX_APPID,
+            client.mchid(),
+            "账单测试",
+            no,
+            "https://merchant.example.com/notify",
+            Amount::cny(1234),
+            Payer::openid(SANDBOX_OPENID),
+        ))
         .await
         .expect("prepay");
     sandbox.pay_order(no).expect("pay");
@@ -146,11 +139,11 @@ async fn bills(sandbox: &Sandbox, client: &Client, no: &str) {
     ));
 
     let fund = client
-        .send(GetFundFlowBill {
-            bill_date: BillDate(today),
-            account_type: Some(AccountType::Basic),
-            tar_type: Some(TarType::Gzip),
-        })
+        .send(
+            GetFundFlowBill::new(BillDate(today))
+                .account_type(AccountType::Basic)
+                .tar_type(TarType::Gzip),
+        )
         .await
         .expect("fund-flow bill");
     let mut fund_csv = Vec::new();

@@ -66,10 +66,7 @@ fn prepare<E: Endpoint>(
 fn pause_stock_is_signed_exactly_as_the_vector() {
     let vector = request_vector("post_json");
     for &backend in CryptoBackend::all() {
-        let pause = PauseStock {
-            stock_id: "9856888".into(),
-            stock_creator_mchid: "1900009191".into(),
-        };
+        let pause = PauseStock::new("9856888", "1900009191");
         let request = prepare(&pause, &vector, backend);
         assert_eq!(request.method(), "POST");
         assert_eq!(request.uri().path(), vector["url"].as_str().expect("url"));
@@ -87,10 +84,7 @@ fn pause_stock_is_signed_exactly_as_the_vector() {
 
 #[test]
 fn a_get_sends_its_fields_in_the_query_and_an_empty_body() {
-    let query = QueryStock {
-        stock_id: "98 56/888".into(),
-        stock_creator_mchid: "1900009191".into(),
-    };
+    let query = QueryStock::new("98 56/888", "1900009191");
     let request = prepare(
         &query,
         &request_vector("get_query"),
@@ -137,14 +131,14 @@ fn payment_endpoints_with_a_merchant_number_are_idempotent() {
 #[test]
 fn encrypted_request_fields_never_reach_debug_output() {
     use wxpay::apis::refund::domestic::{AbnormalRefundType, ApplyAbnormalRefund};
-    let apply = ApplyAbnormalRefund {
-        refund_id: "50000000382019052709732678859".into(),
-        out_refund_no: "1217752501201407033233368018".into(),
-        kind: AbnormalRefundType::UserBankCard,
-        bank_type: Some("ICBC_DEBIT".into()),
-        bank_account: Some("6212263602012345678".into()),
-        real_name: Some("张三".into()),
-    };
+    let apply = ApplyAbnormalRefund::new(
+        "50000000382019052709732678859",
+        "1217752501201407033233368018",
+        AbnormalRefundType::UserBankCard,
+    )
+    .bank_type("ICBC_DEBIT")
+    .bank_account("6212263602012345678")
+    .real_name("张三");
     let shown = format!("{apply:?}");
     assert!(
         !shown.contains("6212263602012345678") && !shown.contains("张三"),

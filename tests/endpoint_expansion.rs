@@ -3,7 +3,7 @@
 
 use http::Method;
 use serde::{Deserialize, Serialize};
-use wxpay::{Endpoint, Error, RequestError, RequestParts, RequestWriter, endpoint};
+use wxpay::{Endpoint, RequestError, RequestParts, RequestWriter, endpoint};
 
 fn request<E: Endpoint>(endpoint: &E) -> RequestParts {
     let mut writer = RequestWriter::new(E::METHOD, None, 0);
@@ -97,10 +97,10 @@ fn an_empty_path_segment_is_a_request_error() {
     assert!(
         matches!(
             error,
-            Error::Request(RequestError::Field {
+            RequestError::Field {
                 field: "stock_id",
                 ..
-            })
+            }
         ),
         "{error:?}"
     );
@@ -504,7 +504,7 @@ fn no_key<E: Endpoint>(endpoint: &E) -> bool {
     let mut writer = RequestWriter::new(E::METHOD, None, 0);
     matches!(
         endpoint.write_request(&mut writer),
-        Err(Error::Request(RequestError::NoEncryptionKey))
+        Err(RequestError::NoEncryptionKey)
     )
 }
 

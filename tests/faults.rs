@@ -85,24 +85,22 @@ impl Setup {
         out_request_no: &str,
     ) -> Result<SendCouponResponse, Error> {
         self.client
-            .send(SendCoupon {
-                openid: "oFaultUser".into(),
-                stock_id: self.sandbox.favor_stock_ids()[0].clone(),
-                out_request_no: out_request_no.into(),
-                appid: SANDBOX_APPID.into(),
-                stock_creator_mchid: self.client.mchid().into(),
-                coupon_value: None,
-                coupon_minimum: None,
-            })
+            .send(SendCoupon::new(
+                "oFaultUser",
+                self.sandbox.favor_stock_ids()[0].clone(),
+                out_request_no,
+                SANDBOX_APPID,
+                self.client.mchid(),
+            ))
             .await
     }
 
     async fn query_stock(&self) -> Result<Stock, Error> {
         self.client
-            .send(QueryStock {
-                stock_id: self.sandbox.favor_stock_ids()[0].clone(),
-                stock_creator_mchid: self.client.mchid().into(),
-            })
+            .send(QueryStock::new(
+                self.sandbox.favor_stock_ids()[0].clone(),
+                self.client.mchid(),
+            ))
             .await
     }
 

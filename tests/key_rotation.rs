@@ -47,10 +47,10 @@ fn certificate_merchant(sandbox: &Sandbox) -> ClientBuilder {
 }
 
 fn query(sandbox: &Sandbox) -> QueryStock {
-    QueryStock {
-        stock_id: sandbox.favor_stock_ids()[0].clone(),
-        stock_creator_mchid: sandbox.merchant().mchid.clone(),
-    }
+    QueryStock::new(
+        sandbox.favor_stock_ids()[0].clone(),
+        sandbox.merchant().mchid.clone(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -27,8 +27,8 @@ fn png() -> Vec<u8> {
     bytes
 }
 
-fn field_reason(result: Result<impl std::fmt::Debug, Error>) -> String {
-    match result {
+fn field_reason(result: Result<impl std::fmt::Debug, impl Into<Error>>) -> String {
+    match result.map_err(Into::into) {
         Err(Error::Request(RequestError::Field { field, reason })) => {
             assert_eq!(field, "file");
             reason
@@ -59,9 +59,7 @@ fn the_signature_covers_the_meta_json_and_matches_openssl() {
             platform_keys: &ring,
             user_agent: &user_agent,
         };
-        let upload = UploadImage {
-            image: Image::new("商户 logo.png", png()).expect("image"),
-        };
+        let upload = UploadImage::new(Image::new("商户 logo.png", png()).expect("image"));
         let request = protocol::prepare(
             &upload,
             &context,
@@ -124,13 +122,11 @@ fn images_are_checked_before_sending() {
     big.resize(UploadMarketingImage::MAX_BYTES + 1, 0);
     let image = Image::new("big.png", big).expect("image");
     let mut writer = wxpay::RequestWriter::new(http::Method::POST, None, 0);
-    let marketing = UploadMarketingImage {
-        image: image.clone(),
-    };
+    let marketing = UploadMarketingImage::new(image.clone());
     let refused = wxpay::Endpoint::write_request(&marketing, &mut writer);
     assert!(field_reason(refused).contains("2 MiB"));
     let mut writer = wxpay::RequestWriter::new(http::Method::POST, None, 0);
-    wxpay::Endpoint::write_request(&UploadImage { image }, &mut writer).expect("within 5 MiB");
+    wxpay::Endpoint::write_request(&UploadImage::new(image), &mut writer).expect("within 5 MiB");
 }
 
 #[tokio::test]
@@ -140,14 +136,12 @@ async fn both_upload_apis_end_to_end_with_each_backend() {
         let client = client_for(&sandbox, backend);
         let image = Image::new("商户 logo.png", png()).expect("image");
         let uploaded = client
-            .send(UploadImage {
-                image: image.clone(),
-            })
+            .send(UploadImage::new(image.clone()))
             .await
             .expect("merchant media upload");
         assert!(!uploaded.media_id.is_empty());
         let uploaded = client
-            .send(UploadMarketingImage { image })
+            .send(UploadMarketingImage::new(image))
             .await
             .expect("marketing image upload");
         assert!(
@@ -161,7 +155,7 @@ async fn both_upload_apis_end_to_end_with_each_backend() {
         big.resize(4 * 1024 * 1024, 7);
         let image = Image::new("big.png", big).expect("image");
         client
-            .send(UploadImage { image })
+            .send(UploadImage::new(image))
             .await
             .expect("a 4 MiB upload");
     }

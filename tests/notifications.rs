@@ -76,15 +76,13 @@ fn with_apiv3_key(sandbox: &Sandbox, backend: CryptoBackend, apiv3_key: &str) ->
 /// Issues a favor coupon with the SDK and has the sandbox use it: one notification.
 async fn use_a_coupon(sandbox: &Sandbox, client: &Client, out_request_no: &str) -> String {
     let coupon = client
-        .send(SendCoupon {
-            openid: SANDBOX_OPENID.into(),
-            stock_id: sandbox.favor_stock_ids()[0].clone(),
-            out_request_no: out_request_no.into(),
-            appid: SANDBOX_APPID.into(),
-            stock_creator_mchid: client.mchid().into(),
-            coupon_value: None,
-            coupon_minimum: None,
-        })
+        .send(SendCoupon::new(
+            SANDBOX_OPENID,
+            sandbox.favor_stock_ids()[0].clone(),
+            out_request_no,
+            SANDBOX_APPID,
+            client.mchid(),
+        ))
         .await
         .unwrap();
     sandbox.use_favor_coupon(&coupon.coupon_id).await.unwrap();

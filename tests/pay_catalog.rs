@@ -25,22 +25,17 @@ fn body(parts: &RequestParts) -> serde_json::Value {
 
 #[test]
 fn requests_write_the_documented_shapes() {
-    let order = CreateJsapiOrder {
-        appid: "wxd678efh567hg6787".into(),
-        mchid: "1230000109".into(),
-        description: "Image形象店-深圳腾大-QQ公仔".into(),
-        out_trade_no: "1217752501201407033233368018".into(),
-        time_expire: Some(datetime!(2018-06-08 10:34:56 +08:00)),
-        attach: None,
-        notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
-        goods_tag: None,
-        support_fapiao: None,
-        amount: Amount::cny(100),
-        payer: Payer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-        detail: None,
-        scene_info: Some(SceneInfo::payer_ip("14.23.150.211")),
-        settle_info: None,
-    };
+    let order = CreateJsapiOrder::new(
+        "wxd678efh567hg6787",
+        "1230000109",
+        "Image形象店-深圳腾大-QQ公仔",
+        "1217752501201407033233368018",
+        "https://www.weixin.qq.com/wxpay/pay.php",
+        Amount::cny(100),
+        Payer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+    )
+    .time_expire(datetime!(2018-06-08 10:34:56 +08:00))
+    .scene_info(SceneInfo::payer_ip("14.23.150.211"));
     let parts = write(&order);
     assert_eq!(parts.path_and_query, "/v3/pay/transactions/jsapi");
     assert_eq!(
@@ -58,18 +53,18 @@ fn requests_write_the_documented_shapes() {
         })
     );
 
-    let query = write(&QueryOrderByOutTradeNo {
-        out_trade_no: "1217752501201407033233368018".into(),
-        mchid: "1230000109".into(),
-    });
+    let query = write(&QueryOrderByOutTradeNo::new(
+        "1217752501201407033233368018",
+        "1230000109",
+    ));
     assert_eq!(
         query.path_and_query,
         "/v3/pay/transactions/out-trade-no/1217752501201407033233368018?mchid=1230000109"
     );
-    let close = write(&CloseOrder {
-        out_trade_no: "1217752501201407033233368018".into(),
-        mchid: "1230000109".into(),
-    });
+    let close = write(&CloseOrder::new(
+        "1217752501201407033233368018",
+        "1230000109",
+    ));
     assert_eq!(
         close.path_and_query,
         "/v3/pay/transactions/out-trade-no/1217752501201407033233368018/close"

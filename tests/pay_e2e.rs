@@ -30,29 +30,20 @@ fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
 }
 
 fn jsapi(client: &Client, out_trade_no: &str, total: u64) -> CreateJsapiOrder {
-    CreateJsapiOrder {
-        appid: SANDBOX_APPID.into(),
-        mchid: client.mchid().into(),
-        description: "Image形象店-深圳腾大-QQ公仔".into(),
-        out_trade_no: out_trade_no.into(),
-        time_expire: None,
-        attach: Some("自定义数据".into()),
-        notify_url: NOTIFY_URL.into(),
-        goods_tag: None,
-        support_fapiao: None,
-        amount: Amount::cny(total),
-        payer: Payer::openid(SANDBOX_OPENID),
-        detail: None,
-        scene_info: None,
-        settle_info: None,
-    }
+    CreateJsapiOrder::new(
+        SANDBOX_APPID,
+        client.mchid(),
+        "Image形象店-深圳腾大-QQ公仔",
+        out_trade_no,
+        NOTIFY_URL,
+        Amount::cny(total),
+        Payer::openid(SANDBOX_OPENID),
+    )
+    .attach("自定义数据")
 }
 
 fn by_out_trade_no(client: &Client, no: &str) -> QueryOrderByOutTradeNo {
-    QueryOrderByOutTradeNo {
-        out_trade_no: no.into(),
-        mchid: client.mchid().into(),
-    }
+    QueryOrderByOutTradeNo::new(no, client.mchid())
 }
 
 async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
@@ -83,10 +74,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
 
     let transaction_id = sandbox.pay_order(&no).expect("the user pays");
     let paid = client
-        .send(QueryOrderById {
-            transaction_id: transaction_id.clone(),
-            mchid: client.mchid().into(),
-        })
+        .send(QueryOrderById::new(transaction_id.clone(), client.mchid()))
         .await
         .expect("query by id");
     assert_eq!(paid.trade_state, TradeState::Success);
@@ -96,10 +84,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     assert_eq!(paid.success_time.map(|t| t.offset()), Some(offset!(+8)));
     assert_eq!(paid.payer, Some(Payer::openid(SANDBOX_OPENID)));
 
-    let close = CloseOrder {
-        out_trade_no: no.clone(),
-        mchid: client.mchid().into(),
-    };
+    let close = CloseOrder::new(no.clone(), client.mchid());
     let (status, code) = api_error(client.send(close).await);
     assert_eq!((status, code.as_str()), (403, "ORDERPAID"));
 
@@ -122,9 +107,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     assert_eq!((status, code.as_str()), (400, "INVALID_REQUEST"));
 
     let done = client
-        .send(QueryRefund {
-            out_refund_no: format!("refund{tag}1"),
-        })
+        .send(QueryRefund::new(format!("refund{tag}1")))
         .await
         .expect("query refund");
     assert_eq!(done.status, RefundStatus::Success);
@@ -143,35 +126,32 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
         .make_refund_abnormal(&rest.out_refund_no)
         .expect("abnormal");
     let abnormal = client
-        .send(QueryRefund {
-            out_refund_no: rest.out_refund_no.clone(),
-        })
+        .send(QueryRefund::new(rest.out_refund_no.clone()))
         .await
         .expect("query");
     assert_eq!(abnormal.status, RefundStatus::Abnormal);
     let handled = client
-        .send(ApplyAbnormalRefund {
-            refund_id: rest.refund_id.clone(),
-            out_refund_no: rest.out_refund_no.clone(),
-            kind: AbnormalRefundType::UserBankCard,
-            bank_type: Some("ICBC_DEBIT".into()),
-            bank_account: Some("6212260000000000000".into()), // encrypted for us
-            real_name: Some("张三".into()),
-        })
+        .send(
+            ApplyAbnormalRefund::new(
+                rest.refund_id.clone(),
+                rest.out_refund_no.clone(),
+                AbnormalRefundType::UserBankCard,
+            )
+            .bank_type("ICBC_DEBIT")
+            .bank_account("6212260000000000000")
+            .real_name("张三"),
+        )
         .await
         .expect("apply abnormal refund");
     assert_eq!(handled.status, RefundStatus::Processing);
     assert_eq!(handled.channel, RefundChannel::OtherBankcard);
     let (_, code) = api_error(
         client
-            .send(ApplyAbnormalRefund {
-                refund_id: rest.refund_id,
-                out_refund_no: rest.out_refund_no,
-                kind: AbnormalRefundType::MerchantBankCard,
-                bank_type: None,
-                bank_account: None,
-                real_name: None,
-            })
+            .send(ApplyAbnormalRefund::new(
+                rest.refund_id,
+                rest.out_refund_no,
+                AbnormalRefundType::MerchantBankCard,
+            ))
             .await,
     );
     assert_eq!(
@@ -183,10 +163,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
 async fn unpaid_orders(sandbox: &Sandbox, client: &Client, tag: &str) {
     let no = format!("close{tag}0001");
     client.send(jsapi(client, &no, 1)).await.expect("prepay");
-    let close = || CloseOrder {
-        out_trade_no: no.clone(),
-        mchid: client.mchid().into(),
-    };
+    let close = || CloseOrder::new(no.clone(), client.mchid());
     client.send(close()).await.expect("close: 204");
     client.send(close()).await.expect("closing twice is fine");
     let closed = client
@@ -230,22 +207,18 @@ async fn unpaid_orders(sandbox: &Sandbox, client: &Client, tag: &str) {
 
 async fn other_prepays(client: &Client, tag: &str) {
     let app = client
-        .send(CreateAppOrder {
-            appid: SANDBOX_APPID.into(),
-            mchid: client.mchid().into(),
-            description: "app".into(),
-            out_trade_no: format!("app{tag}00001"),
-            time_expire: Some(time::OffsetDateTime::now_utc() + time::Duration::hours(1)),
-            attach: None,
-            notify_url: NOTIFY_URL.into(),
-            goods_tag: None,
-            support_fapiao: Some(false),
-            amount: Amount::cny(1),
-            payer: None,
-            detail: None,
-            scene_info: None,
-            settle_info: None,
-        })
+        .send(
+            CreateAppOrder::new(
+                SANDBOX_APPID,
+                client.mchid(),
+                "app",
+                format!("app{tag}00001"),
+                NOTIFY_URL,
+                Amount::cny(1),
+            )
+            .time_expire(time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+            .support_fapiao(false),
+        )
         .await
         .expect("app prepay");
     let params = app
@@ -256,43 +229,28 @@ async fn other_prepays(client: &Client, tag: &str) {
     let mut scene = SceneInfo::payer_ip("203.0.113.7");
     scene.h5_info = Some(H5Info::new("Wap"));
     let h5 = client
-        .send(CreateH5Order {
-            appid: SANDBOX_APPID.into(),
-            mchid: client.mchid().into(),
-            description: "h5".into(),
-            out_trade_no: format!("h5{tag}000001"),
-            time_expire: None,
-            attach: None,
-            notify_url: NOTIFY_URL.into(),
-            goods_tag: None,
-            support_fapiao: None,
-            amount: Amount::cny(1),
-            payer: None,
-            detail: None,
-            scene_info: scene,
-            settle_info: None,
-        })
+        .send(CreateH5Order::new(
+            SANDBOX_APPID,
+            client.mchid(),
+            "h5",
+            format!("h5{tag}000001"),
+            NOTIFY_URL,
+            Amount::cny(1),
+            scene,
+        ))
         .await
         .expect("h5 prepay");
     assert!(h5.h5_url.starts_with("https://"), "{}", h5.h5_url);
 
     let native = client
-        .send(CreateNativeOrder {
-            appid: SANDBOX_APPID.into(),
-            mchid: client.mchid().into(),
-            description: "native".into(),
-            out_trade_no: format!("native{tag}0001"),
-            time_expire: None,
-            attach: None,
-            notify_url: NOTIFY_URL.into(),
-            goods_tag: None,
-            support_fapiao: None,
-            amount: Amount::cny(1),
-            payer: None,
-            detail: None,
-            scene_info: None,
-            settle_info: None,
-        })
+        .send(CreateNativeOrder::new(
+            SANDBOX_APPID,
+            client.mchid(),
+            "native",
+            format!("native{tag}0001"),
+            NOTIFY_URL,
+            Amount::cny(1),
+        ))
         .await
         .expect("native prepay");
     assert!(native.code_url.starts_with("weixin://wxpay/bizpayurl?pr="));

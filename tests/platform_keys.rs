@@ -15,23 +15,23 @@ use wxpay::{
 use wxpay_sandbox::{KeyMode, Sandbox};
 
 fn pause(sandbox: &Sandbox) -> PauseStock {
-    PauseStock {
-        stock_id: sandbox.favor_stock_ids()[0].clone(),
-        stock_creator_mchid: sandbox.merchant().mchid.clone(),
-    }
+    PauseStock::new(
+        sandbox.favor_stock_ids()[0].clone(),
+        sandbox.merchant().mchid.clone(),
+    )
 }
 
 fn multiuse(sandbox: &Sandbox, n: &str) -> SendMultiuseCoupon {
-    SendMultiuseCoupon {
-        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
-        stock_id: sandbox.multiuse_stock_ids()[0].clone(),
-        out_request_no: n.into(),
-        user_name: "张三".into(),
-        id_card_number: "110101199003072316".into(),
-        amount: Some(100),
-        appid: "wxd678efh567hg6787".into(),
-        card_type: CardType::IdCard,
-    }
+    SendMultiuseCoupon::new(
+        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+        sandbox.multiuse_stock_ids()[0].clone(),
+        n,
+        "张三",
+        "110101199003072316",
+        "wxd678efh567hg6787",
+        CardType::IdCard,
+    )
+    .amount(100)
 }
 
 /// Only the merchant key and the APIv3 key: the platform certificates come by download.
@@ -246,10 +246,7 @@ async fn an_expired_certificate_is_never_used_to_encrypt() {
     let err = writer
         .encrypt("110101199003072316")
         .expect_err("no valid key");
-    assert!(
-        matches!(err, Error::Request(RequestError::NoEncryptionKey)),
-        "{err:?}"
-    );
+    assert!(matches!(err, RequestError::NoEncryptionKey), "{err:?}");
     assert!(keys.encryption_key(not_after).is_some());
 }
 

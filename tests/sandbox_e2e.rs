@@ -32,25 +32,23 @@ fn api_code(result: Result<impl std::fmt::Debug, Error>) -> String {
 }
 
 fn create(client: &Client, out_request_no: &str) -> CreateStock {
-    CreateStock {
-        stock_name: "满10减1 测试批次".into(),
-        comment: None,
-        belong_merchant: client.mchid().into(),
-        available_begin_time: datetime!(2026-01-01 00:00:00 +08:00),
-        available_end_time: datetime!(2027-01-01 00:00:00 +08:00),
-        stock_use_rule: StockUseRule::new(100, 10_000, 5),
-        pattern_info: None,
-        coupon_use_rule: CouponUseRule::fixed(
+    CreateStock::new(
+        "满10减1 测试批次",
+        client.mchid(),
+        datetime!(2026-01-01 00:00:00 +08:00),
+        datetime!(2027-01-01 00:00:00 +08:00),
+        StockUseRule::new(100, 10_000, 5),
+        CouponUseRule::fixed(
             FixedNormalCoupon {
                 coupon_amount: 100,
                 transaction_minimum: 1_000,
             },
             vec![client.mchid().into()],
         ),
-        no_cash: false,
-        stock_type: StockType::Normal,
-        out_request_no: out_request_no.into(),
-    }
+        false,
+        StockType::Normal,
+        out_request_no,
+    )
 }
 
 async fn favor_stock_lifecycle(client: &Client) {
@@ -70,33 +68,19 @@ async fn favor_stock_lifecycle(client: &Client) {
     assert_eq!(created.create_time.offset(), offset!(+8));
     let stock_id = created.stock_id;
 
-    let query = || QueryStock {
-        stock_id: stock_id.clone(),
-        stock_creator_mchid: mchid.clone(),
-    };
+    let query = || QueryStock::new(stock_id.clone(), mchid.clone());
     let stock = client.send(query()).await.expect("query");
     assert_eq!(stock.status, StockStatus::Unactivated);
     assert_eq!(stock.stock_id, stock_id);
 
-    let send_coupon = |n: &str| SendCoupon {
-        openid: OPENID.into(),
-        stock_id: stock_id.clone(),
-        out_request_no: n.into(),
-        appid: APPID.into(),
-        stock_creator_mchid: mchid.clone(),
-        coupon_value: None,
-        coupon_minimum: None,
-    };
+    let send_coupon = |n: &str| SendCoupon::new(OPENID, stock_id.clone(), n, APPID, mchid.clone());
     assert!(
         !api_code(client.send(send_coupon("c-0")).await).is_empty(),
         "no coupons before start"
     );
 
     let started = client
-        .send(StartStock {
-            stock_id: stock_id.clone(),
-            stock_creator_mchid: mchid.clone(),
-        })
+        .send(StartStock::new(stock_id.clone(), mchid.clone()))
         .await
         .expect("start");
     assert_eq!(started.stock_id, stock_id);
@@ -125,10 +109,7 @@ async fn favor_stock_lifecycle(client: &Client) {
         2
     );
 
-    let pause = || PauseStock {
-        stock_id: stock_id.clone(),
-        stock_creator_mchid: mchid.clone(),
-    };
+    let pause = || PauseStock::new(stock_id.clone(), mchid.clone());
     let paused = client.send(pause()).await.expect("pause");
     assert_eq!(paused.stock_id, stock_id);
     assert_eq!(paused.pause_time.offset(), offset!(+8));
@@ -148,10 +129,7 @@ async fn favor_stock_lifecycle(client: &Client) {
     );
 
     let restarted = client
-        .send(RestartStock {
-            stock_id: stock_id.clone(),
-            stock_creator_mchid: mchid.clone(),
-        })
+        .send(RestartStock::new(stock_id.clone(), mchid.clone()))
         .await
         .expect("restart");
     assert_eq!(restarted.stock_id, stock_id);
@@ -162,15 +140,17 @@ async fn favor_stock_lifecycle(client: &Client) {
 }
 
 async fn multiuse_coupon(client: &Client, stock_id: &str) {
-    let send = |n: &str| SendMultiuseCoupon {
-        openid: OPENID.into(),
-        stock_id: stock_id.into(),
-        out_request_no: n.into(),
-        user_name: "张三".into(),
-        id_card_number: "110101199003072316".into(),
-        amount: Some(100),
-        appid: APPID.into(),
-        card_type: CardType::IdCard,
+    let send = |n: &str| {
+        SendMultiuseCoupon::new(
+            OPENID,
+            stock_id,
+            n,
+            "张三",
+            "110101199003072316",
+            APPID,
+            CardType::IdCard,
+        )
+        .amount(100)
     };
     let verified = client
         .send_verified(send("m-1"))
@@ -224,10 +204,10 @@ async fn run_all(mode: KeyMode) {
 
         // The stock the sandbox starts with is running and can be paused at once.
         let paused = client
-            .send(PauseStock {
-                stock_id: sandbox.favor_stock_ids()[0].clone(),
-                stock_creator_mchid: client.mchid().into(),
-            })
+            .send(PauseStock::new(
+                sandbox.favor_stock_ids()[0].clone(),
+                client.mchid(),
+            ))
             .await
             .unwrap_or_else(|e| panic!("{mode:?}/{backend:?}: {e}"));
         assert_eq!(paused.stock_id, sandbox.favor_stock_ids()[0]);
@@ -286,12 +266,7 @@ async fn an_answer_signed_by_a_key_the_client_does_not_trust_never_becomes_data(
     let sandbox = fixture_merchant_sandbox().start().await.expect("sandbox");
     let client = fixture_client(&sandbox);
     let stock_id = sandbox.favor_stock_ids()[0].clone();
-    let result = client
-        .send(PauseStock {
-            stock_id,
-            stock_creator_mchid: "1230000109".into(),
-        })
-        .await;
+    let result = client.send(PauseStock::new(stock_id, "1230000109")).await;
     match result {
         Err(Error::Verification {
             kind: VerificationError::UnknownSerial(serial),
@@ -308,13 +283,7 @@ async fn an_answer_signed_by_a_key_the_client_does_not_trust_never_becomes_data(
 async fn a_merchant_the_platform_does_not_know_gets_its_unsigned_sign_error() {
     let sandbox = Sandbox::start().await.expect("sandbox");
     let stranger = fixture_client(&sandbox);
-    match stranger
-        .send(PauseStock {
-            stock_id: "1".into(),
-            stock_creator_mchid: "1230000109".into(),
-        })
-        .await
-    {
+    match stranger.send(PauseStock::new("1", "1230000109")).await {
         Err(Error::Api(e)) => {
             assert_eq!(e.status, 401);
             assert_eq!(e.code, "SIGN_ERROR");
@@ -347,10 +316,7 @@ async fn a_host_that_cannot_be_reached_fails_over_to_the_backup_host() {
         .local_addr()
         .expect("address");
     let stock_id = sandbox.favor_stock_ids()[0].clone();
-    let pause = || PauseStock {
-        stock_id: stock_id.clone(),
-        stock_creator_mchid: sandbox.merchant().mchid.clone(),
-    };
+    let pause = || PauseStock::new(stock_id.clone(), sandbox.merchant().mchid.clone());
 
     let without = common::merchant_builder(&sandbox)
         .platform_public_key(

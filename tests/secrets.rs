@@ -73,33 +73,33 @@ async fn no_secret_reaches_logs_or_debug_output() {
     ];
     let client = builder.build().expect("client");
 
-    let coupon = SendMultiuseCoupon {
-        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
-        stock_id: sandbox.multiuse_stock_ids()[0].clone(),
-        out_request_no: "secret-test".into(),
-        user_name: NAME.into(),
-        id_card_number: ID_NUMBER.into(),
-        amount: Some(1),
-        appid: "wxd678efh567hg6787".into(),
-        card_type: CardType::IdCard,
-    };
+    let coupon = SendMultiuseCoupon::new(
+        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+        sandbox.multiuse_stock_ids()[0].clone(),
+        "secret-test",
+        NAME,
+        ID_NUMBER,
+        "wxd678efh567hg6787",
+        CardType::IdCard,
+    )
+    .amount(1);
     shown.push(format!("{coupon:?}"));
     let sent = client.send_verified(coupon.clone()).await.expect("send");
     shown.push(format!("{sent:?}"));
     let paused = client
-        .send(PauseStock {
-            stock_id: sandbox.favor_stock_ids()[0].clone(),
-            stock_creator_mchid: merchant.mchid.clone(),
-        })
+        .send(PauseStock::new(
+            sandbox.favor_stock_ids()[0].clone(),
+            merchant.mchid.clone(),
+        ))
         .await
         .expect("pause");
     shown.push(format!("{paused:?}"));
     // Errors too: a paused stock cannot be paused again, and a bad stock does not exist.
     let error = client
-        .send(PauseStock {
-            stock_id: sandbox.favor_stock_ids()[0].clone(),
-            stock_creator_mchid: merchant.mchid.clone(),
-        })
+        .send(PauseStock::new(
+            sandbox.favor_stock_ids()[0].clone(),
+            merchant.mchid.clone(),
+        ))
         .await
         .expect_err("already paused");
     shown.push(format!("{error:?}"));

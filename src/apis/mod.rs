@@ -15,6 +15,7 @@ macro_rules! platform_enum {
 pub mod bill;
 pub mod marketing;
 pub mod merchant;
+pub mod merchant_service;
 pub mod multiuse;
 mod operations;
 pub mod pay;

@@ -4,16 +4,18 @@
 //! use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
 //! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 //! let sent = client
-//!     .send(SendMultiuseCoupon {
-//!         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
-//!         stock_id: "9856000".into(),
-//!         out_request_no: "8956000202407191254642".into(),
-//!         user_name: "张三".into(),                  // encrypted for you
-//!         id_card_number: "110101199003072316".into(), // encrypted for you
-//!         amount: Some(10000),
-//!         appid: "wx233544546545989".into(),
-//!         card_type: CardType::IdCard,
-//!     })
+//!     .send(
+//!         SendMultiuseCoupon::new(
+//!             "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+//!             "9856000",
+//!             "8956000202407191254642",
+//!             "张三",               // encrypted for you
+//!             "110101199003072316", // encrypted for you
+//!             "wx233544546545989",
+//!             CardType::IdCard,
+//!         )
+//!         .amount(10000),
+//!     )
 //!     .await?;
 //! println!("coupon {}", sent.coupon_id);
 //! # Ok(()) }
@@ -57,22 +59,6 @@ pub struct SendMultiuseCoupon {
     pub appid: String,
     /// Kind of identity document.
     pub card_type: CardType,
-}
-
-// The name and ID number are personal data: they never reach Debug output or logs.
-impl std::fmt::Debug for SendMultiuseCoupon {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SendMultiuseCoupon")
-            .field("openid", &self.openid)
-            .field("stock_id", &self.stock_id)
-            .field("out_request_no", &self.out_request_no)
-            .field("user_name", &"<redacted>")
-            .field("id_card_number", &"<redacted>")
-            .field("amount", &self.amount)
-            .field("appid", &self.appid)
-            .field("card_type", &self.card_type)
-            .finish()
-    }
 }
 
 /// The answer to [`SendMultiuseCoupon`].

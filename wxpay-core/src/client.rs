@@ -219,11 +219,11 @@ impl Client {
     ///
     /// ```no_run
     /// # use wxpay_core::{Client, Endpoint};
-    /// # async fn run<E: Endpoint>(client: Client, pause: E) -> Result<(), wxpay_core::Error> {
+    /// # async fn run<E: Endpoint + Sync>(client: Client, pause: E) -> Result<(), wxpay_core::Error> {
     /// let answer = client.send(pause).await?;
     /// # let _ = answer; Ok(()) }
     /// ```
-    pub async fn send<E: Endpoint>(&self, endpoint: E) -> Result<E::Response, Error> {
+    pub async fn send<E: Endpoint + Sync>(&self, endpoint: E) -> Result<E::Response, Error> {
         Ok(self.send_verified(endpoint).await?.value)
     }
 
@@ -232,7 +232,7 @@ impl Client {
     /// Failed attempts are retried by the client's [`RetryPolicy`]; a call that may have
     /// reached the platform is repeated only when that cannot act twice (see
     /// [`Endpoint::IDEMPOTENT`]).
-    pub async fn send_verified<E: Endpoint>(
+    pub async fn send_verified<E: Endpoint + Sync>(
         &self,
         endpoint: E,
     ) -> Result<Verified<E::Response>, Error> {
@@ -242,14 +242,15 @@ impl Client {
             endpoint.write_request(&mut writer)?;
             Ok(writer.finish())
         };
-        self.call(
-            &E::METHOD,
-            E::PATH_TEMPLATE,
-            idempotent,
-            parts,
-            E::decode_response,
-        )
-        .await
+        let answer = self
+            .call(&E::METHOD, E::PATH_TEMPLATE, idempotent, &parts)
+            .await?;
+        let mut answer = decode_verified(answer, E::decode_response)?;
+        if let Err(mut error) = E::decrypt_response(&mut answer.value, &self.inner.merchant_key) {
+            error.request_id = answer.request_id;
+            return Err(Error::Decrypt(Box::new(error)));
+        }
+        Ok(answer)
     }
 
     /// The signed request for an endpoint, as [`Client::send`] would send it now.
@@ -366,15 +367,15 @@ impl Client {
 
     /// One call: each attempt is written by `parts` and signed afresh (new timestamp and
     /// nonce), failed attempts are retried by the policy, and the final answer is verified
-    /// (refreshing the key ring for an unknown serial) and decoded.
-    pub(crate) async fn call<T>(
+    /// (refreshing the key ring for an unknown serial). Not generic, so every endpoint shares
+    /// one copy of the loop; the caller decodes the verified body.
+    pub(crate) async fn call(
         &self,
         method: &Method,
         path_template: &str,
         idempotent: bool,
-        parts: impl Fn(&PlatformKeys, i64) -> Result<RequestParts, Error>,
-        decode: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
-    ) -> Result<Verified<T>, Error> {
+        parts: &(dyn Fn(&PlatformKeys, i64) -> Result<RequestParts, Error> + Sync),
+    ) -> Result<Verified<Bytes>, Error> {
         let span = tracing::info_span!(
             "wxpay.call",
             %method,
@@ -433,7 +434,16 @@ impl Client {
             let verification = self
                 .verify_signature(response.headers(), response.body())
                 .await;
-            let mut result = protocol::interpret_response(response, verification, decode);
+            let body = response.body().clone();
+            let mut result =
+                protocol::interpret_response(response, verification, |_| Ok(())).map(|answer| {
+                    Verified {
+                        value: body,
+                        status: answer.status,
+                        request_id: answer.request_id,
+                        headers: answer.headers,
+                    }
+                });
             if let Err(Error::Api(error)) = &mut result
                 && error.code == "SIGN_ERROR"
             {
@@ -622,6 +632,28 @@ impl Client {
         builder
             .body(Bytes::from(body))
             .map_err(|e| TransportError::new(TransportErrorKind::Interrupted, e))
+    }
+}
+
+/// Decodes the body of a verified answer; a body that is not what the endpoint declares is a
+/// [`DecodeError`](crate::DecodeError) that keeps the bytes.
+pub(crate) fn decode_verified<T>(
+    answer: Verified<Bytes>,
+    decode: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
+) -> Result<Verified<T>, Error> {
+    match decode(&answer.value) {
+        Ok(value) => Ok(Verified {
+            value,
+            status: answer.status,
+            request_id: answer.request_id,
+            headers: answer.headers,
+        }),
+        Err(source) => Err(Error::Decode(Box::new(crate::DecodeError {
+            status: answer.status,
+            request_id: answer.request_id,
+            body: answer.value,
+            source,
+        }))),
     }
 }
 

@@ -121,11 +121,13 @@ impl<'c> DynamicRequest<'c> {
         };
         let idempotent = matches!(self.method, Method::GET | Method::PUT | Method::DELETE);
         let parts = |_: &PlatformKeys, now: i64| self.parts(body.as_deref(), now);
-        self.client
-            .call(&self.method, &self.template, idempotent, parts, |body| {
-                serde_json::from_slice(if body.is_empty() { b"null" } else { body })
-            })
-            .await
+        let answer = self
+            .client
+            .call(&self.method, &self.template, idempotent, &parts)
+            .await?;
+        crate::client::decode_verified(answer, |body| {
+            serde_json::from_slice(if body.is_empty() { b"null" } else { body })
+        })
     }
 
     pub(crate) fn parts(&self, body: Option<&[u8]>, now: i64) -> Result<RequestParts, Error> {

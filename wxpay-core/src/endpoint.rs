@@ -5,10 +5,11 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 use serde::Serialize;
 
-use crate::error::{Error, RequestError};
-use crate::keys::{PlatformKey, PlatformKeys};
+use crate::error::{CryptoError, DecryptError, RequestError};
+use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
 use crate::protocol::encoding::{PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
 use crate::protocol::scalar;
+use crate::sensitive::{FieldPath, Sensitive};
 
 /// One APIv3 operation: how its fields become a request and how its answer is decoded.
 ///
@@ -29,11 +30,46 @@ pub trait Endpoint {
     const IDEMPOTENT: bool = false;
 
     /// Writes the path, query, headers and body of this request.
-    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), Error>;
+    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), RequestError>;
 
     /// Decodes a verified 2xx body.
     fn decode_response(body: &[u8]) -> Result<Self::Response, serde_json::Error>;
+
+    /// Decrypts the sensitive fields of a decoded answer with the merchant key; nothing to do
+    /// unless the response type derives [`Sensitive`](crate::Sensitive).
+    fn decrypt_response(
+        response: &mut Self::Response,
+        key: &MerchantKey,
+    ) -> Result<(), DecryptError> {
+        let _ = (response, key);
+        Ok(())
+    }
 }
+
+/// A value that can fill one path segment: text, a number or a platform enum — never a list
+/// or a struct, which have no single text form.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot fill a path segment: a segment is one value",
+    label = "a path field of this type",
+    note = "a path field is a `String`, an integer or a platform enum; send lists and objects in the body or the query"
+)]
+pub trait PathSegment: Serialize {}
+
+// The trait's note says what it takes; a list of every platform enum would not help.
+#[diagnostic::do_not_recommend]
+impl PathSegment for str {}
+#[diagnostic::do_not_recommend]
+impl PathSegment for String {}
+#[diagnostic::do_not_recommend]
+impl PathSegment for std::borrow::Cow<'_, str> {}
+#[diagnostic::do_not_recommend]
+impl<T: PathSegment + ?Sized> PathSegment for &T {}
+macro_rules! path_segments {
+    ($($ty:ty),*) => { $(#[diagnostic::do_not_recommend] impl PathSegment for $ty {})* };
+}
+path_segments!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
 
 /// A request before signing: exactly the bytes that will be sent and signed.
 #[derive(Debug, Clone)]
@@ -88,11 +124,11 @@ impl<'a> RequestWriter<'a> {
     }
 
     /// Appends one percent-encoded path segment from a field's value.
-    pub fn path_param<T: Serialize + ?Sized>(
+    pub fn path_param<T: PathSegment + ?Sized>(
         &mut self,
         field: &'static str,
         value: &T,
-    ) -> Result<(), Error> {
+    ) -> Result<(), RequestError> {
         match scalar::to_text(value).map_err(|reason| field_error(field, reason))? {
             Some(text) if !text.is_empty() => {
                 crate::protocol::encoding::check_segment_value(&text)
@@ -108,7 +144,7 @@ impl<'a> RequestWriter<'a> {
     }
 
     /// Appends one percent-encoded path segment of text.
-    pub(crate) fn path_segment(&mut self, text: &str) -> Result<(), Error> {
+    pub(crate) fn path_segment(&mut self, text: &str) -> Result<(), RequestError> {
         if text.is_empty() {
             return Err(field_error("path", "a path segment cannot be empty".into()));
         }
@@ -122,7 +158,7 @@ impl<'a> RequestWriter<'a> {
         &mut self,
         name: &'static str,
         value: &T,
-    ) -> Result<(), Error> {
+    ) -> Result<(), RequestError> {
         let Some(text) = scalar::to_text(value).map_err(|reason| field_error(name, reason))? else {
             return Ok(());
         };
@@ -144,7 +180,7 @@ impl<'a> RequestWriter<'a> {
         &mut self,
         name: &'static str,
         value: &T,
-    ) -> Result<(), Error> {
+    ) -> Result<(), RequestError> {
         let Some(text) = scalar::to_text(value).map_err(|reason| field_error(name, reason))? else {
             return Ok(());
         };
@@ -164,7 +200,7 @@ impl<'a> RequestWriter<'a> {
     /// Encrypts a sensitive value with the platform key chosen for this request (RSA-OAEP,
     /// base64) and names that key in `Wechatpay-Serial`. Every encrypted field of one request
     /// uses the same key.
-    pub fn encrypt(&mut self, plaintext: &str) -> Result<String, Error> {
+    pub fn encrypt(&mut self, plaintext: &str) -> Result<String, RequestError> {
         let key = match self.encryption_key {
             Some(key) => key,
             None => {
@@ -185,11 +221,45 @@ impl<'a> RequestWriter<'a> {
                 key
             }
         };
-        Ok(key.encrypt(plaintext)?)
+        key.encrypt(plaintext)
+            .map_err(|error| RequestError::Encrypt {
+                field: "value".into(),
+                reason: match error {
+                    CryptoError::Encrypt => too_long(plaintext),
+                    other => other.to_string(),
+                },
+            })
+    }
+
+    /// As [`RequestWriter::encrypt`], naming the field at `path` when it fails.
+    pub fn encrypt_field(
+        &mut self,
+        path: FieldPath<'_>,
+        plaintext: &str,
+    ) -> Result<String, RequestError> {
+        self.encrypt(plaintext).map_err(|error| match error {
+            RequestError::Encrypt { reason, .. } => RequestError::Encrypt {
+                field: path.to_string(),
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// A copy of `value` with every sensitive value inside it encrypted (what a body field
+    /// marked `#[wxpay(encrypt)]` sends). `name` is the field's name in errors.
+    pub fn encrypted<T: Sensitive + Clone>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<T, RequestError> {
+        let mut copy = value.clone();
+        copy.encrypt_fields(self, FieldPath::new(name))?;
+        Ok(copy)
     }
 
     /// Sets the JSON body.
-    pub fn json<T: Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
+    pub fn json<T: Serialize + ?Sized>(&mut self, body: &T) -> Result<(), RequestError> {
         self.json_bytes(serde_json::to_vec(body).map_err(RequestError::Body)?);
         Ok(())
     }
@@ -211,7 +281,7 @@ impl<'a> RequestWriter<'a> {
         filename: &str,
         content_type: &'static str,
         content: &[u8],
-    ) -> Result<(), Error> {
+    ) -> Result<(), RequestError> {
         if filename.is_empty() || filename.chars().any(|c| c.is_control() || c == '"') {
             return Err(field_error(
                 "filename",
@@ -257,6 +327,15 @@ impl<'a> RequestWriter<'a> {
     }
 }
 
-fn field_error(field: &'static str, reason: String) -> Error {
-    Error::Request(RequestError::Field { field, reason })
+fn field_error(field: &'static str, reason: String) -> RequestError {
+    RequestError::Field { field, reason }
+}
+
+/// Why RSA-OAEP refused a value: with SHA-1 it takes at most the modulus length less 42 bytes.
+fn too_long(plaintext: &str) -> String {
+    format!(
+        "RSA-OAEP cannot encrypt it: the value is {} bytes, more than the key takes (214 bytes \
+         with RSA-2048)",
+        plaintext.len()
+    )
 }

@@ -50,6 +50,10 @@ pub enum Error {
     /// A download was refused before sending, or its file did not check out.
     #[error(transparent)]
     Download(#[from] crate::download::DownloadError),
+    /// The answer verified but one of its sensitive fields did not decrypt with the merchant
+    /// key.
+    #[error(transparent)]
+    Decrypt(#[from] Box<DecryptError>),
 }
 
 impl Error {
@@ -60,6 +64,7 @@ impl Error {
             Error::Api(e) => e.request_id.as_deref(),
             Error::Verification { request_id, .. } => request_id.as_deref(),
             Error::Decode(e) => e.request_id.as_deref(),
+            Error::Decrypt(e) => e.request_id.as_deref(),
             _ => None,
         }
     }
@@ -311,6 +316,31 @@ pub enum RequestError {
     /// A field must be encrypted but no platform key is configured for encryption.
     #[error("the request has encrypted fields but no valid platform key is configured")]
     NoEncryptionKey,
+    /// A sensitive field could not be encrypted.
+    #[error("field `{field}` cannot be encrypted: {reason}")]
+    Encrypt {
+        /// Where the field sits, e.g. `receivers[0].name`.
+        field: String,
+        /// Why (never the value).
+        reason: String,
+    },
+}
+
+/// A sensitive field of a verified answer did not decrypt with the merchant key: the answer
+/// is refused rather than handed over with ciphertext where the value should be.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the answer's field `{field}` did not decrypt with the merchant key: {source}{}",
+    request_id_suffix(.request_id.as_deref())
+)]
+#[non_exhaustive]
+pub struct DecryptError {
+    /// Where the field sits, e.g. `data[0].payer_phone`.
+    pub field: String,
+    /// What the crypto backend said.
+    pub source: CryptoError,
+    /// The `Request-ID` of the answer, if any.
+    pub request_id: Option<String>,
 }
 
 /// Why an answer from the platform (or a notification) failed verification.

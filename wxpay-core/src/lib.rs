@@ -47,6 +47,9 @@ macro_rules! __platform_enum {
             }
         }
 
+        #[diagnostic::do_not_recommend]
+        impl $crate::__private::PathSegment for $name {}
+
         impl $crate::__private::serde::Serialize for $name {
             fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
@@ -77,16 +80,18 @@ pub mod notification;
 mod pem;
 pub mod protocol;
 mod retry;
+mod sensitive;
 
 pub use client::Client;
 pub use config::{BACKUP_BASE_URL, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::CryptoBackend;
 pub use download::{Compression, Download, DownloadError, Downloaded, MAX_WRITE};
 pub use dynamic::DynamicRequest;
-pub use endpoint::{Endpoint, RequestParts, RequestWriter};
+pub use endpoint::{Endpoint, PathSegment, RequestParts, RequestWriter};
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, NotificationError,
-    RequestError, SignedRequest, TransportError, TransportErrorKind, VerificationError,
+    ApiError, ConfigError, CryptoError, DecodeError, DecryptError, Error, KeyError,
+    NotificationError, RequestError, SignedRequest, TransportError, TransportErrorKind,
+    VerificationError,
 };
 pub use keyring::{
     CertificateStore, DirectoryStore, KeyWarning, PlatformKeyStatus, StoredCertificate,
@@ -95,12 +100,18 @@ pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys
 pub use notification::Notification;
 pub use protocol::Verified;
 pub use retry::RetryPolicy;
+pub use sensitive::{FieldPath, Sensitive, SensitiveString};
 
 /// What `#[endpoint]` expands to refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::endpoint::{Endpoint, RequestWriter};
-    pub use crate::error::Error;
+    pub use crate::endpoint::{Endpoint, PathSegment, RequestWriter};
+    pub use crate::error::{DecryptError, Error, RequestError};
+    pub use crate::keys::MerchantKey;
+    pub use crate::sensitive::{
+        DecryptNothing, DecryptSensitive, Decrypter, FieldPath, Probe, Redacted, RedactedWith,
+        Sensitive,
+    };
     pub use http::Method;
     pub use serde;
     pub use serde::Serialize;

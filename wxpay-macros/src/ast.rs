@@ -271,7 +271,7 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole
 }
 
 /// Reads the items of every `#[serde(...)]` attribute in `attrs`.
-fn serde_items(attrs: &[Attribute], errors: &mut Errors) -> Vec<SerdeItem> {
+pub(crate) fn serde_items(attrs: &[Attribute], errors: &mut Errors) -> Vec<SerdeItem> {
     let mut items = Vec::new();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("serde")) {
         match &attr.meta {

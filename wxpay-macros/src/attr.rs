@@ -33,9 +33,14 @@ impl Method {
             .map_or("GET", |(name, _)| name)
     }
 
-    /// GET and DELETE send no body: their fields go to the query string.
+    /// GET and DELETE send their fields in the query string unless marked otherwise.
     pub(crate) fn has_body(self) -> bool {
         !matches!(self, Method::Get | Method::Delete)
+    }
+
+    /// Only GET has no body at all: a DELETE may carry `#[wxpay(body)]` fields.
+    pub(crate) fn refuses_body(self) -> bool {
+        self == Method::Get
     }
 }
 
@@ -52,6 +57,10 @@ pub(crate) struct Args {
     /// `idempotent`: sending the request twice acts once (it carries a caller-chosen request
     /// number), so the client may retry it after an unclear failure.
     pub idempotent: bool,
+    /// `exhaustive`: the struct stays open to struct literals (no `#[non_exhaustive]`).
+    pub exhaustive: bool,
+    /// `no_constructor`: no generated `new` and setters.
+    pub constructor: bool,
 }
 
 /// Parses the arguments. Misspelt names are reported in `errors` and parsing goes on; a
@@ -104,6 +113,8 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
 
     let mut krate: Option<TokenStream> = None;
     let mut idempotent = false;
+    let mut exhaustive = false;
+    let mut constructor = true;
     while !input.is_empty() {
         if !input.peek(Token![,]) {
             return Err(input.error(
@@ -136,23 +147,35 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
             }
         } else if input.peek(Ident) {
             let option: Ident = input.parse()?;
-            if option == "idempotent" {
-                if idempotent {
+            let flag = match option.to_string().as_str() {
+                "idempotent" => Some(&mut idempotent),
+                "exhaustive" => Some(&mut exhaustive),
+                "no_constructor" => Some(&mut constructor),
+                _ => None,
+            };
+            if let Some(flag) = flag {
+                // `constructor` starts true and is switched off; the others start false.
+                let given = if option == "no_constructor" {
+                    !*flag
+                } else {
+                    *flag
+                };
+                if given {
                     errors.push(syn::Error::new(
                         option.span(),
-                        "`idempotent` is given twice; keep one",
+                        format!("`{option}` is given twice; keep one"),
                     ));
                 }
+                *flag = option != "no_constructor";
                 if input.peek(Token![=]) {
                     errors.push(syn::Error::new(
                         option.span(),
-                        "`idempotent` takes no value",
+                        format!("`{option}` takes no value"),
                     ));
                     while !input.is_empty() && !input.peek(Token![,]) {
                         input.parse::<proc_macro2::TokenTree>()?;
                     }
                 }
-                idempotent = true;
                 continue;
             }
             errors.push(syn::Error::new(option.span(), unknown_option(&option)));
@@ -172,6 +195,8 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         response,
         krate: krate.unwrap_or_else(|| quote::quote!(::wxpay)),
         idempotent,
+        exhaustive,
+        constructor,
     })
 }
 
@@ -189,7 +214,8 @@ fn unknown_option(option: &Ident) -> String {
              download URL and digest, then stream the file with `Client::download`"
         ),
         _ => format!(
-            "unknown endpoint option `{option}`; the options are `idempotent` and `crate = \"path\"`"
+            "unknown endpoint option `{option}`; the options are `idempotent`, `exhaustive`, \
+             `no_constructor` and `crate = \"path\"`"
         ),
     }
 }

@@ -8,6 +8,7 @@ use syn::{DeriveInput, Ident, LitStr};
 
 use crate::ast::{self, Endpoint, Field, SerdeItem};
 use crate::attr::{self, Args};
+use crate::constructor;
 use crate::template::{self, Piece};
 use crate::validate::{self, Errors, Place, Plan, Text};
 
@@ -35,12 +36,27 @@ pub(crate) fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
     };
 
     let keep_serde = ast::derives_serde(&item);
+    let krate = args
+        .as_ref()
+        .map_or_else(|| quote!(::wxpay), |args| args.krate.clone());
     let implementation = match ast::Endpoint::from_input(&item, &mut errors) {
         Some(endpoint) => {
             validate::check_debug(&item, &endpoint, &mut errors);
             let plan = validate::check(args.as_ref(), &endpoint, &mut errors);
             match (&args, plan) {
-                (Some(args), Some(plan)) if errors.is_empty() => implement(args, &endpoint, &plan),
+                (Some(args), Some(plan)) if errors.is_empty() && plan.method.is_some() => {
+                    let mut out = implement(args, &endpoint, &plan);
+                    out.extend(redacting_debug(&endpoint, &krate));
+                    if args.constructor {
+                        out.extend(constructors(&item));
+                    }
+                    out
+                }
+                // One mistake is one error: with a stand-in impl, every `client.send` of the
+                // struct still type-checks instead of adding an error of its own.
+                (_, plan) if item.generics.params.is_empty() => {
+                    stub(args.as_ref(), &endpoint, plan.as_ref(), &krate)
+                }
                 _ => TokenStream::new(),
             }
         }
@@ -48,6 +64,10 @@ pub(crate) fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
     };
 
     ast::strip(&mut item, keep_serde);
+    let exhaustive = args.as_ref().is_some_and(|args| args.exhaustive);
+    if !exhaustive && matches!(item.data, syn::Data::Struct(_)) {
+        item.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+    }
     let errors = errors.into_compile_error();
     quote! {
         #item
@@ -56,11 +76,113 @@ pub(crate) fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
+/// What stands in for the implementation when the endpoint has errors: it compiles whatever
+/// was wrong, and does nothing (the crate does not build anyway).
+fn stub(
+    args: Option<&Args>,
+    endpoint: &Endpoint,
+    plan: Option<&Plan>,
+    krate: &TokenStream,
+) -> TokenStream {
+    let private = quote!(#krate::__private);
+    // The trait check of encrypted body fields stays, so their mistakes are reported with
+    // the others rather than after them.
+    let sensitive = plan.into_iter().flat_map(|plan| {
+        endpoint
+            .fields
+            .iter()
+            .zip(&plan.encrypted)
+            .filter(|(_, text)| **text == Some(Text::Value))
+            .map(|(field, _)| {
+                let ty = field.ty;
+                let sensitive = quote_spanned!(ty.span()=> <#ty as #private::Sensitive>);
+                quote!(let _ = #sensitive::fmt_redacted;)
+            })
+    });
+    let ident = endpoint.ident;
+    let response = args
+        .and_then(|args| args.response.as_ref())
+        .map_or_else(|| quote!(()), |ty| quote!(#ty));
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #private::Endpoint for #ident {
+                type Response = #response;
+                const METHOD: #private::Method = #private::Method::GET;
+                const PATH_TEMPLATE: &'static str = "";
+
+                fn write_request(
+                    &self,
+                    _: &mut #private::RequestWriter<'_>,
+                ) -> ::core::result::Result<(), #private::RequestError> {
+                    #(#sensitive)*
+                    ::core::result::Result::Ok(())
+                }
+
+                fn decode_response(
+                    _: &[u8],
+                ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
+                    ::core::result::Result::Err(
+                        <#private::serde_json::Error as #private::serde::de::Error>::custom(
+                            "the endpoint did not compile",
+                        ),
+                    )
+                }
+            }
+        };
+    }
+}
+
+/// A `Debug` that prints `<redacted>` for the encrypted fields, for a struct that has any.
+fn redacting_debug(endpoint: &Endpoint, krate: &TokenStream) -> TokenStream {
+    if endpoint.fields.iter().all(|field| field.encrypt.is_none()) {
+        return TokenStream::new();
+    }
+    let private = quote!(#krate::__private);
+    let ident = endpoint.ident;
+    let shown = ident.to_string();
+    let fields = endpoint.fields.iter().map(|field| {
+        let member = field.ident;
+        let name = field.name.as_str();
+        match field.encrypt {
+            None => quote!(.field(#name, &self.#member)),
+            Some(_) => {
+                let ty = field.ty;
+                let sensitive = quote_spanned!(ty.span()=> <#ty as #private::Sensitive>);
+                quote!(.field(#name, &#private::RedactedWith(&self.#member, #sensitive::fmt_redacted)))
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #ident {
+            fn fmt(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                __f.debug_struct(#shown) #(#fields)* .finish()
+            }
+        }
+    }
+}
+
+fn constructors(item: &DeriveInput) -> TokenStream {
+    let syn::Data::Struct(data) = &item.data else {
+        return TokenStream::new();
+    };
+    let fields: Vec<_> = data
+        .fields
+        .iter()
+        .filter_map(constructor::Field::of)
+        .collect();
+    constructor::expand(&item.ident, &fields)
+}
+
 fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
     let krate = &args.krate;
     let private = quote!(#krate::__private);
     let ident = endpoint.ident;
-    let method = Ident::new(plan.method.name(), args.method_span);
+    let method = Ident::new(
+        plan.method.map_or("GET", |method| method.name()),
+        args.method_span,
+    );
     let documented = template::documented(&plan.pieces);
     // Spanned on the response type, so a type that is not `Deserialize` is named there.
     let (response, decode) = match &args.response {
@@ -74,6 +196,21 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
         }
         None => (quote!(()), quote!(#private::decode_empty(__body))),
     };
+    // A response type that derives `Sensitive` is decrypted; the choice is made by method
+    // resolution on the concrete type, so other responses cost nothing.
+    let decrypt = args.response.as_ref().map(|_| {
+        quote! {
+            fn decrypt_response(
+                __response: &mut Self::Response,
+                __key: &#private::MerchantKey,
+            ) -> ::core::result::Result<(), #private::DecryptError> {
+                #[allow(unused_imports)]
+                use #private::{DecryptNothing as _, DecryptSensitive as _};
+                let __decrypt = (&&#private::Probe::<Self::Response>::NEW).decrypter();
+                __decrypt(__response, __key)
+            }
+        }
+    });
 
     let fields = || {
         endpoint
@@ -103,7 +240,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             match text {
                 None => quote_spanned!(field.ty.span()=> __request.query(#name, &self.#member)?;),
                 Some(text) => {
-                    let ciphertext = encrypt(member, text);
+                    let ciphertext = encrypt(member, &name, text, field.ty, &private);
                     quote! {{
                         let __value = #ciphertext;
                         __request.query(#name, &__value)?;
@@ -153,6 +290,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
     let idempotent = args.idempotent;
     quote! {
         const _: () = {
+            #[automatically_derived]
             impl #private::Endpoint for #ident {
                 type Response = #response;
                 const METHOD: #private::Method = #private::Method::#method;
@@ -163,7 +301,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                 fn write_request(
                     &self,
                     __request: &mut #private::RequestWriter<'_>,
-                ) -> ::core::result::Result<(), #private::Error> {
+                ) -> ::core::result::Result<(), #private::RequestError> {
                     #(#path)*
                     #(#query)*
                     #(#headers)*
@@ -175,6 +313,8 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                 ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
                     #decode
                 }
+
+                #decrypt
             }
         };
     }
@@ -189,15 +329,32 @@ fn skipped(field: &Field) -> bool {
 }
 
 /// The ciphertext of an encrypted field, as an expression.
-fn encrypt(member: &Ident, text: Text) -> TokenStream {
+fn encrypt(
+    member: &Ident,
+    name: &str,
+    text: Text,
+    ty: &syn::Type,
+    private: &TokenStream,
+) -> TokenStream {
+    let path = quote!(#private::FieldPath::new(#name));
     match text {
-        Text::String => quote!(__request.encrypt(&self.#member)?),
+        Text::String => quote!(__request.encrypt_field(#path, &self.#member)?),
         Text::OptionString => quote! {
             self.#member
                 .as_deref()
-                .map(|__value| __request.encrypt(__value))
+                .map(|__value| __request.encrypt_field(#path, __value))
                 .transpose()?
         },
+        // A copy with everything sensitive inside encrypted; the trait is named at the
+        // field's type, so a type that is not `Sensitive` is reported there.
+        Text::Value => {
+            let sensitive = quote_spanned!(ty.span()=> <#ty as #private::Sensitive>);
+            quote! {{
+                let mut __value = ::core::clone::Clone::clone(&self.#member);
+                #sensitive::encrypt_fields(&mut __value, __request, #path)?;
+                __value
+            }}
+        }
     }
 }
 
@@ -254,18 +411,18 @@ fn body_field(field: &Field, text: Option<Text>, krate: &TokenStream) -> BodyFie
                     .into_iter()
                     .cloned(),
             );
-            let ty = match text {
-                Text::String => quote!(::std::string::String),
-                Text::OptionString => {
-                    if SerdeItem::find(&field.serde, "skip_serializing_if").is_none() {
-                        items.push(quote!(
-                            skip_serializing_if = "::core::option::Option::is_none"
-                        ));
-                    }
-                    quote!(::core::option::Option<::std::string::String>)
-                }
-            };
-            (ty, encrypt(member, text))
+            // The copy is owned, so the user's serde functions apply as written.
+            if validate::option_inner(field.ty).is_some()
+                && SerdeItem::find(&field.serde, "skip_serializing_if").is_none()
+            {
+                items.push(quote!(
+                    skip_serializing_if = "::core::option::Option::is_none"
+                ));
+            }
+            let ty = field.ty;
+            let private = quote!(#krate::__private);
+            let name = validate::query_name(field);
+            (quote!(#ty), encrypt(member, &name, text, ty, &private))
         }
         None => {
             let ty = field.ty;
@@ -410,14 +567,44 @@ mod tests {
     }
 
     #[test]
-    fn on_error_the_struct_is_emitted_without_the_impl() {
+    fn on_error_the_struct_is_emitted_with_a_stub_impl() {
         let out = expand(
-            r#"FETCH "/v3/<missing>""#,
+            r#"FETCH "/v3/<missing>" -> R"#,
             r#"#[serde(rename_all = "camelCase")] pub struct S { #[wxpay(query)] #[serde(rename = "b")] pub a: u8 }"#,
         );
-        assert!(out.starts_with("pub struct S { pub a : u8 }"), "{out}");
-        assert!(!out.contains("impl"), "{out}");
+        assert!(
+            out.starts_with("# [non_exhaustive] pub struct S { pub a : u8 }"),
+            "{out}"
+        );
+        // One stand-in impl, so `client.send(S ..)` adds no error of its own; nothing else.
+        assert_eq!(out.matches("impl").count(), 1, "{out}");
+        assert!(out.contains("Endpoint for S"), "{out}");
+        assert!(out.contains("type Response = R ;"), "{out}");
+        assert!(!out.contains("fn new"), "{out}");
         assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn options_keep_struct_literals_and_leave_out_the_constructor() {
+        let out = expand(
+            r#"GET "/v3/x", exhaustive, no_constructor"#,
+            "pub struct S { a: u8 }",
+        );
+        assert!(!out.contains("non_exhaustive"), "{out}");
+        assert!(!out.contains("fn new"), "{out}");
+        let out = expand(
+            r#"GET "/v3/x""#,
+            "pub struct S { a: String, b: Option<String>, c: Option<u8> }",
+        );
+        assert!(
+            out.contains("pub fn new (a : impl :: core :: convert :: Into < :: std :: string :: String >) -> Self"),
+            "{out}"
+        );
+        assert!(out.contains("pub fn b (mut self , b : impl :: core :: convert :: Into < :: std :: string :: String >) -> Self"), "{out}");
+        assert!(
+            out.contains("pub fn c (mut self , c : u8) -> Self"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -429,7 +616,7 @@ mod tests {
         assert!(
             out.starts_with(
                 "# [derive (Debug , serde :: Serialize)] # [serde (rename_all = \"camelCase\")] \
-                 pub struct S { # [serde (rename = \"b\")] pub a : u8 }"
+                 # [non_exhaustive] pub struct S { # [serde (rename = \"b\")] pub a : u8 }"
             ),
             "{out}"
         );
@@ -461,9 +648,16 @@ mod tests {
         );
         assert!(out.contains(r#"serialize_with = "__wxpay_ser_c""#), "{out}");
         // The ciphertext is owned: the user's function applies as written.
-        assert!(out.contains(r#"# [serde (skip_serializing_if = "String::is_empty")] d : :: std :: string :: String"#), "{out}");
         assert!(
-            out.contains("d : __request . encrypt (& self . d) ?"),
+            out.contains(r#"# [serde (skip_serializing_if = "String::is_empty")] d : String ,"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "d : { let mut __value = :: core :: clone :: Clone :: clone (& self . d) ; < \
+                 String as :: wxpay :: __private :: Sensitive > :: encrypt_fields (& mut __value \
+                 , __request , :: wxpay :: __private :: FieldPath :: new (\"d\")) ? ; __value }"
+            ),
             "{out}"
         );
     }

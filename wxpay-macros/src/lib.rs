@@ -6,7 +6,9 @@
 
 mod ast;
 mod attr;
+mod constructor;
 mod expand;
+mod sensitive;
 mod template;
 mod validate;
 
@@ -33,14 +35,61 @@ use proc_macro::TokenStream;
 ///   it cannot tell whether the platform received it.
 /// - `crate = "path"` names the runtime when it is not reachable as `::wxpay`.
 ///
+/// - `exhaustive` leaves the struct open to struct-literal construction; without it the
+///   struct is `#[non_exhaustive]`, so a field the platform adds later is not a breaking change.
+/// - `no_constructor` leaves out the generated `new` and setters (for a struct with its own
+///   `new`).
+///
+/// The struct gets `new(required fields…)` (`String` parameters take `impl Into<String>`) and
+/// a chainable setter per `Option` field, named after it.
+///
 /// Field attributes: `#[wxpay(query)]`, `#[wxpay(header = "Name")]`, `#[wxpay(body)]`,
-/// `#[wxpay(encrypt)]` (a `String` or `Option<String>`, encrypted with the platform key; such
-/// fields are personal data, so `#[derive(Debug)]` on the struct is refused — write a `Debug`
-/// that redacts them).
+/// `#[wxpay(encrypt)]`. An encrypted body field is a `String`, `Option<String>`, `Vec<String>`
+/// or (an `Option`/`Vec` of) a type with `#[derive(wxpay::Sensitive)]`, whose own
+/// `#[wxpay(encrypt)]` fields are then encrypted, at any depth; an encrypted query parameter
+/// is a `String` or `Option<String>`. Such fields are personal data: the struct gets a `Debug`
+/// that prints `<redacted>` for them, and a `#[derive(Debug)]` of its own is refused.
 /// Other fields are the JSON body of POST, PUT and PATCH and the query string of GET and
-/// DELETE; `Option` fields are left out when `None`; `#[serde(...)]` attributes keep working
-/// on body fields, and `rename` names a query parameter.
+/// DELETE (a DELETE sends its `#[wxpay(body)]` fields as a JSON body); `Option` fields are
+/// left out when `None`; `#[serde(...)]` attributes keep working on body fields, and `rename`
+/// names a query parameter. A response type that derives `Sensitive` is decrypted with the
+/// merchant key before `Client::send` returns it.
 #[proc_macro_attribute]
 pub fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::endpoint(args.into(), input.into()).into()
+}
+
+/// Encrypts a nested type's `#[wxpay(encrypt)]` fields in requests and decrypts them in
+/// answers, at any depth, and writes a `Debug` that prints `<redacted>` for them (so a
+/// `#[derive(Debug)]` beside it is a conflicting impl).
+///
+/// ```ignore
+/// #[derive(Clone, serde::Serialize, wxpay::Sensitive)]
+/// pub struct Receiver {
+///     pub account: String,
+///     #[wxpay(encrypt)]
+///     pub name: String, // String, Option<String>, Vec<String>, or another Sensitive type
+/// }
+/// ```
+///
+/// In answers, declare decrypted fields as `wxpay::SensitiveString`: it is wiped when
+/// dropped and never printed.
+#[proc_macro_derive(Sensitive, attributes(wxpay))]
+pub fn derive_sensitive(input: TokenStream) -> TokenStream {
+    sensitive::derive(input.into()).into()
+}
+
+/// `new(required fields…)` and a chainable setter per `Option` field, as `#[endpoint]` gives
+/// an endpoint: for the `#[non_exhaustive]` types a request carries.
+///
+/// ```ignore
+/// #[derive(wxpay::Constructor)]
+/// #[non_exhaustive]
+/// pub struct StoreInfo { pub id: Option<String>, pub name: String }
+///
+/// let store = StoreInfo::new("腾讯大厦分店").id("0001");
+/// ```
+#[proc_macro_derive(Constructor)]
+pub fn derive_constructor(input: TokenStream) -> TokenStream {
+    constructor::derive(input.into()).into()
 }

@@ -45,13 +45,18 @@ pub(crate) enum Place<'a> {
 /// What an encrypted field holds.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Text {
+    /// A query parameter's `String`.
     String,
+    /// A query parameter's `Option<String>`.
     OptionString,
+    /// A body field of any `Sensitive` type (checked by the trait, at the field's type).
+    Value,
 }
 
 /// A checked endpoint: the template's pieces and the place of each field (in field order).
 pub(crate) struct Plan<'a> {
-    pub method: Method,
+    /// `None` when it was misspelt (already reported): the places are then still known.
+    pub method: Option<Method>,
     pub pieces: Vec<Piece>,
     pub places: Vec<Place<'a>>,
     /// For each field: encrypted, and as which kind of text.
@@ -94,7 +99,7 @@ pub(crate) fn check<'a>(
     check_unique_names(endpoint, &places, errors);
 
     Some(Plan {
-        method: method?,
+        method,
         pieces,
         places,
         encrypted,
@@ -107,20 +112,24 @@ pub(crate) fn check_debug(item: &syn::DeriveInput, endpoint: &Endpoint, errors: 
     let Some(debug) = crate::ast::derived(item, &["Debug"]) else {
         return;
     };
-    for field in endpoint
+    let encrypted: Vec<String> = endpoint
         .fields
         .iter()
         .filter(|field| field.encrypt.is_some())
-    {
-        errors.push(syn::Error::new(
-            debug,
-            format!(
-                "`#[derive(Debug)]` would print `{}` in plain text, but it is personal data sent \
-                 encrypted; implement `Debug` by hand and redact it",
-                field.name
-            ),
-        ));
+        .map(|field| format!("`{}`", field.name))
+        .collect();
+    if encrypted.is_empty() {
+        return;
     }
+    errors.push(syn::Error::new(
+        debug,
+        format!(
+            "`#[derive(Debug)]` would print {} in plain text, but encrypted fields are personal \
+             data; remove `Debug` from the derive: `#[endpoint]` writes a `Debug` that prints \
+             `<redacted>` for them",
+            encrypted.join(", ")
+        ),
+    ));
 }
 
 /// Parses the template, reports its mistakes at sub-spans of the literal, and checks that each
@@ -195,7 +204,37 @@ fn check_path_field(field: &Field, errors: &mut Errors) {
             ),
         ));
     }
+    if let Some(shape) = not_scalar(field.ty) {
+        errors.push(syn::Error::new_spanned(
+            field.ty,
+            format!(
+                "`{name}` fills the path segment `<{name}>`, which is one value, but it is \
+                 {shape}; use a `String`, a number or a platform enum"
+            ),
+        ));
+    }
     body_only_serde(field, "fills a path segment", errors);
+}
+
+/// What a type is when it obviously cannot be one path segment (a list or a tuple); other
+/// types are checked by the `PathSegment` trait at the field's type.
+fn not_scalar(ty: &Type) -> Option<&'static str> {
+    match ungroup(ty) {
+        Type::Array(_) | Type::Slice(_) => Some("a list"),
+        Type::Tuple(_) => Some("a tuple"),
+        Type::Reference(reference) => not_scalar(&reference.elem),
+        Type::Path(path) => {
+            let last = path.path.segments.last()?;
+            let lists = [
+                "Vec", "VecDeque", "HashSet", "BTreeSet", "HashMap", "BTreeMap",
+            ];
+            lists
+                .iter()
+                .any(|list| last.ident == list)
+                .then_some("a collection")
+        }
+        _ => None,
+    }
 }
 
 fn check_role<'a>(field: &'a Field, method: Option<Method>, errors: &mut Errors) -> Place<'a> {
@@ -213,7 +252,7 @@ fn check_role<'a>(field: &'a Field, method: Option<Method>, errors: &mut Errors)
                 Place::Header(header)
             }
             RoleKind::Body => {
-                if let Some(method) = method.filter(|method| !method.has_body()) {
+                if let Some(method) = method.filter(|method| method.refuses_body()) {
                     let method = method.name();
                     errors.push(syn::Error::new(
                         role.span,
@@ -230,8 +269,15 @@ fn check_role<'a>(field: &'a Field, method: Option<Method>, errors: &mut Errors)
     match place {
         Place::Body => {}
         Place::Query if field.role.is_none() => {
-            let method = method.map_or("GET", Method::name);
-            let why = format!("goes to the query string (a {method} request has no body)");
+            let why = match method {
+                Some(Method::Delete) => "goes to the query string (a DELETE sends its fields \
+                                         there unless they are marked `#[wxpay(body)]`)"
+                    .to_owned(),
+                method => {
+                    let method = method.map_or("GET", Method::name);
+                    format!("goes to the query string (a {method} request has no body)")
+                }
+            };
             body_only_serde(field, &why, errors);
         }
         Place::Query => body_only_serde(field, "goes to the query string", errors),
@@ -304,24 +350,29 @@ fn check_header_name(name: &str, span: Span, errors: &mut Errors) {
 fn check_encrypt(field: &Field, place: Place, errors: &mut Errors) -> Option<Text> {
     let span = field.encrypt?;
     let name = &field.name;
-    let text = if is_named(field.ty, "String") {
-        Some(Text::String)
-    } else if option_inner(field.ty).is_some_and(|inner| is_named(inner, "String")) {
-        Some(Text::OptionString)
-    } else {
-        let ty = quote::ToTokens::to_token_stream(field.ty)
-            .to_string()
-            .replace(" < ", "<")
-            .replace(" >", ">")
-            .replace(" :: ", "::");
-        errors.push(syn::Error::new_spanned(
-            field.ty,
-            format!(
-                "`#[wxpay(encrypt)]` needs a `String` or `Option<String>` field, but `{name}` is \
-                 `{ty}`; sensitive values are encrypted as text, so store it as a `String`"
-            ),
-        ));
-        None
+    let text = match place {
+        // Any `Sensitive` type: the trait bound at the field's type says what to add.
+        Place::Body => Some(Text::Value),
+        _ if is_named(field.ty, "String") => Some(Text::String),
+        _ if option_inner(field.ty).is_some_and(|inner| is_named(inner, "String")) => {
+            Some(Text::OptionString)
+        }
+        Place::Query => {
+            let ty = quote::ToTokens::to_token_stream(field.ty)
+                .to_string()
+                .replace(" < ", "<")
+                .replace(" >", ">")
+                .replace(" :: ", "::");
+            errors.push(syn::Error::new_spanned(
+                field.ty,
+                format!(
+                    "an encrypted query parameter is a `String` or `Option<String>`, but \
+                     `{name}` is `{ty}`; sensitive values are encrypted as text"
+                ),
+            ));
+            None
+        }
+        _ => None,
     };
     let elsewhere = match place {
         Place::Path => Some("fills a path segment"),
@@ -372,7 +423,9 @@ pub(crate) fn query_name(field: &Field) -> String {
 
 /// `T` of `Option<T>` (by the last path segment's name, the way serde recognises it).
 pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
+    let Type::Path(path) = ungroup(ty) else {
+        return None;
+    };
     let last = path.path.segments.last()?;
     if path.qself.is_some() || last.ident != "Option" {
         return None;
@@ -387,12 +440,23 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
 }
 
 /// Whether the type's last path segment is `name` without arguments.
-fn is_named(ty: &Type, name: &str) -> bool {
-    let Type::Path(path) = ty else { return false };
+pub(crate) fn is_named(ty: &Type, name: &str) -> bool {
+    let Type::Path(path) = ungroup(ty) else {
+        return false;
+    };
     path.qself.is_none()
         && path
             .path
             .segments
             .last()
             .is_some_and(|last| last.ident == name && last.arguments.is_none())
+}
+
+/// A type passed through a `macro_rules!` `$ty:ty` arrives in an invisible group: look inside.
+fn ungroup(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => ungroup(&group.elem),
+        Type::Paren(paren) => ungroup(&paren.elem),
+        other => other,
+    }
 }

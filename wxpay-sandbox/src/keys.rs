@@ -311,6 +311,12 @@ impl MerchantKey {
         }
     }
 
+    /// The merchant's public key (SubjectPublicKeyInfo DER), which answers' sensitive fields
+    /// are encrypted with.
+    pub(crate) fn public_key_der(&self) -> &[u8] {
+        &self.public_key_der
+    }
+
     /// Checks an SHA256withRSA (PKCS#1 v1.5) signature made with the merchant key.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &self.public_key_der)

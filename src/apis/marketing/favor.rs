@@ -5,7 +5,7 @@
 //! use wxpay::apis::marketing::favor::PauseStock;
 //! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 //! let paused = client
-//!     .send(PauseStock { stock_id: "9856888".into(), stock_creator_mchid: "1230000109".into() })
+//!     .send(PauseStock::new("9856888", "1230000109"))
 //!     .await?;
 //! println!("paused at {}", paused.pause_time);
 //! # Ok(()) }
@@ -91,7 +91,7 @@ pub struct FixedNormalCoupon {
 }
 
 /// When a received coupon may be used (券可核销时间).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CouponAvailableTime {
     /// Usable from.
@@ -149,7 +149,7 @@ impl CouponUseRule {
 }
 
 /// How coupons show in the user's card wallet (样式信息).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PatternInfo {
     /// Instructions for use.

@@ -131,16 +131,21 @@ impl Image {
         self.format
     }
 
-    fn write(&self, request: &mut RequestWriter<'_>, path: &str, max: usize) -> Result<(), Error> {
+    fn write(
+        &self,
+        request: &mut RequestWriter<'_>,
+        path: &str,
+        max: usize,
+    ) -> Result<(), RequestError> {
         if self.content.len() > max {
-            return Err(Error::Request(RequestError::Field {
+            return Err(RequestError::Field {
                 field: "file",
                 reason: format!(
                     "{} bytes is over this API's limit of {} MiB",
                     self.content.len(),
                     max / (1024 * 1024)
                 ),
-            }));
+            });
         }
         request.path_literal(path);
         request.upload(&self.filename, self.format.mime(), &self.content)
@@ -150,7 +155,7 @@ impl Image {
 /// 文件上传 — uploads an image (JPG, PNG or BMP, at most [`UploadImage::MAX_BYTES`]) and
 /// answers its `media_id`, for the APIs that take one.
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760432)
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, crate::Constructor)]
 pub struct UploadImage {
     /// The image.
     pub image: Image,
@@ -174,7 +179,7 @@ impl Endpoint for UploadImage {
     const METHOD: Method = Method::POST;
     const PATH_TEMPLATE: &'static str = "/v3/merchant/media/upload";
 
-    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), Error> {
+    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), RequestError> {
         self.image
             .write(request, Self::PATH_TEMPLATE, Self::MAX_BYTES)
     }
@@ -187,7 +192,7 @@ impl Endpoint for UploadImage {
 /// （营销）图片上传API — uploads an image (JPG, PNG or BMP, at most
 /// [`UploadMarketingImage::MAX_BYTES`]) and answers its URL, for coupon and activity pages.
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012557233)
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, crate::Constructor)]
 pub struct UploadMarketingImage {
     /// The image.
     pub image: Image,
@@ -211,7 +216,7 @@ impl Endpoint for UploadMarketingImage {
     const METHOD: Method = Method::POST;
     const PATH_TEMPLATE: &'static str = "/v3/marketing/favor/media/image-upload";
 
-    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), Error> {
+    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), RequestError> {
         self.image
             .write(request, Self::PATH_TEMPLATE, Self::MAX_BYTES)
     }

@@ -7,22 +7,18 @@
 //! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 //! let appid = "wxd678efh567hg6787";
 //! let prepay = client
-//!     .send(CreateJsapiOrder {
-//!         appid: appid.into(),
-//!         mchid: client.mchid().into(),
-//!         description: "Image形象店-深圳腾大-QQ公仔".into(),
-//!         out_trade_no: "1217752501201407033233368018".into(),
-//!         time_expire: None,
-//!         attach: None,
-//!         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
-//!         goods_tag: None,
-//!         support_fapiao: None,
-//!         amount: Amount::cny(100),
-//!         payer: Payer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-//!         detail: None,
-//!         scene_info: None,
-//!         settle_info: None,
-//!     })
+//!     .send(
+//!         CreateJsapiOrder::new(
+//!             appid,
+//!             client.mchid(),
+//!             "Image形象店-深圳腾大-QQ公仔",
+//!             "1217752501201407033233368018",
+//!             "https://www.weixin.qq.com/wxpay/pay.php",
+//!             Amount::cny(100),
+//!             Payer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+//!         )
+//!         .attach("深圳分店"),
+//!     )
 //!     .await?;
 //! // Hand these to `wx.requestPayment` / `WeixinJSBridge.invoke('getBrandWCPayRequest', …)`.
 //! let params = prepay.pay_params(appid, client.merchant_key())?;
@@ -113,7 +109,7 @@ impl Payer {
 }
 
 /// One item of an order (单品).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// The merchant's item code.
@@ -131,7 +127,7 @@ pub struct GoodsDetail {
 }
 
 /// Item details for single-item offers (优惠功能).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Detail {
     /// The original price, in fen.
@@ -146,7 +142,7 @@ pub struct Detail {
 }
 
 /// A merchant's shop (商户门店信息).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// Shop number.
@@ -161,7 +157,7 @@ pub struct StoreInfo {
 }
 
 /// Where an H5 payment starts (H5场景信息).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct H5Info {
     /// Scene: `iOS`, `Android` or `Wap`.
@@ -181,21 +177,8 @@ pub struct H5Info {
     pub package_name: Option<String>,
 }
 
-impl H5Info {
-    /// A scene of this type (`iOS`, `Android`, `Wap`).
-    pub fn new(kind: impl Into<String>) -> Self {
-        H5Info {
-            kind: kind.into(),
-            app_name: None,
-            app_url: None,
-            bundle_id: None,
-            package_name: None,
-        }
-    }
-}
-
 /// Where the payment happens (场景信息).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SceneInfo {
     /// The user's IP address (IPv4 or IPv6).
@@ -224,7 +207,7 @@ impl SceneInfo {
 }
 
 /// Settlement options (结算信息).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SettleInfo {
     /// Whether the order's funds will be shared (分账).

@@ -191,21 +191,6 @@ pub struct ApplyAbnormalRefund {
     pub real_name: Option<String>,
 }
 
-// The card number and name are personal data: they never reach Debug output or logs.
-impl std::fmt::Debug for ApplyAbnormalRefund {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
-        f.debug_struct("ApplyAbnormalRefund")
-            .field("refund_id", &self.refund_id)
-            .field("out_refund_no", &self.out_refund_no)
-            .field("kind", &self.kind)
-            .field("bank_type", &self.bank_type)
-            .field("bank_account", &redacted(&self.bank_account))
-            .field("real_name", &redacted(&self.real_name))
-            .finish()
-    }
-}
-
 /// The money of a refund, in fen (金额信息).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]

@@ -55,7 +55,7 @@ fn main() {
         writer.finish().path_and_query,
         "/v3/marketing/favor/stocks/9856000/pause"
     );
-    let _: fn(&SendMultiuseCoupon, &mut RequestWriter<'_>) -> Result<(), wxpay::Error> =
+    let _: fn(&SendMultiuseCoupon, &mut RequestWriter<'_>) -> Result<(), wxpay::RequestError> =
         Endpoint::write_request;
     assert_eq!(
         QueryRefund::PATH_TEMPLATE,

@@ -4,6 +4,7 @@
 
 mod bill;
 mod certificates;
+mod complaints;
 pub(crate) mod control;
 mod favor;
 mod media;
@@ -112,6 +113,7 @@ fn pay_routes() -> Router<Arc<Platform>> {
             "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
             post(refund::apply_abnormal),
         )
+        .route("/v3/merchant-service/complaints-v2", get(complaints::list))
         .route("/v3/bill/tradebill", get(bill::trade_bill))
         .route("/v3/bill/fundflowbill", get(bill::fund_flow_bill))
         .route("/v3/billdownload/file", get(bill::download))

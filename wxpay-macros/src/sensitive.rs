@@ -1,0 +1,125 @@
+//! `#[derive(wxpay::Sensitive)]`: encrypts the `#[wxpay(encrypt)]` fields of a nested type in
+//! requests, decrypts them in answers, and writes a `Debug` that redacts them.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned as _;
+use syn::{LitStr, Meta};
+
+use crate::ast::{self, SerdeItem};
+use crate::constructor::named_fields;
+use crate::validate::Errors;
+
+pub(crate) fn derive(input: TokenStream) -> TokenStream {
+    let item: syn::DeriveInput = match syn::parse2(input) {
+        Ok(item) => item,
+        Err(error) => return error.into_compile_error(),
+    };
+    let fields = match named_fields(&item, "Sensitive") {
+        Ok(fields) => fields,
+        Err(error) => return error.into_compile_error(),
+    };
+    let mut errors = Errors::default();
+    let private = quote!(::wxpay::__private);
+    let ident = &item.ident;
+    let mut encrypt = Vec::new();
+    let mut decrypt = Vec::new();
+    let mut debug = Vec::new();
+    for field in fields {
+        let Some(member) = field.ident.as_ref() else {
+            continue;
+        };
+        let name = LitStr::new(
+            &syn::ext::IdentExt::unraw(member).to_string(),
+            member.span(),
+        );
+        if !marked_encrypt(&field.attrs, &mut errors) {
+            debug.push(quote!(.field(#name, &self.#member)));
+            continue;
+        }
+        // The path names the field as the JSON does.
+        let json = SerdeItem::rename(&ast::serde_items(&field.attrs, &mut errors)).map_or_else(
+            || LitStr::new(&name.value(), member.span()),
+            |rename| LitStr::new(&rename, member.span()),
+        );
+        let ty = &field.ty;
+        // Every use names the trait on the field's type at the type's span, so a type that is
+        // not sensitive is one error there (rustc folds the identical reports into one).
+        let sensitive = quote_spanned!(ty.span()=> <#ty as #private::Sensitive>);
+        encrypt.push(quote! {
+            #sensitive::encrypt_fields(&mut self.#member, __request, __path.field(#json))?;
+        });
+        decrypt.push(quote! {
+            #sensitive::decrypt_fields(&mut self.#member, __key, __path.field(#json))?;
+        });
+        debug.push(quote! {
+            .field(#name, &#private::RedactedWith(&self.#member, #sensitive::fmt_redacted))
+        });
+    }
+    let shown = ident.to_string();
+    let errors = errors.into_compile_error();
+    quote! {
+        #[automatically_derived]
+        #[diagnostic::do_not_recommend]
+        impl #private::Sensitive for #ident {
+            fn encrypt_fields(
+                &mut self,
+                __request: &mut #private::RequestWriter<'_>,
+                __path: #private::FieldPath<'_>,
+            ) -> ::core::result::Result<(), #private::RequestError> {
+                let _ = (&__request, &__path);
+                #(#encrypt)*
+                ::core::result::Result::Ok(())
+            }
+
+            fn decrypt_fields(
+                &mut self,
+                __key: &#private::MerchantKey,
+                __path: #private::FieldPath<'_>,
+            ) -> ::core::result::Result<(), #private::DecryptError> {
+                let _ = (&__key, &__path);
+                #(#decrypt)*
+                ::core::result::Result::Ok(())
+            }
+
+            fn fmt_redacted(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Debug::fmt(self, __f)
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #ident {
+            fn fmt(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                __f.debug_struct(#shown) #(#debug)* .finish()
+            }
+        }
+
+        #errors
+    }
+}
+
+/// Whether the field has `#[wxpay(encrypt)]`; any other key is reported.
+fn marked_encrypt(attrs: &[syn::Attribute], errors: &mut Errors) -> bool {
+    let mut encrypt = false;
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("wxpay")) {
+        if let Meta::Path(path) = &attr.meta {
+            errors.push(syn::Error::new(path.span(), "write `#[wxpay(encrypt)]`"));
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("encrypt") {
+                encrypt = true;
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "`#[derive(Sensitive)]` knows one field attribute, `#[wxpay(encrypt)]`; \
+                     query, header and body places belong to `#[endpoint]` fields",
+                ))
+            }
+        });
+        if let Err(error) = result {
+            errors.push(error);
+        }
+    }
+    encrypt
+}
