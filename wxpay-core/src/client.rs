@@ -648,12 +648,12 @@ pub(crate) fn decode_verified<T>(
             request_id: answer.request_id,
             headers: answer.headers,
         }),
-        Err(source) => Err(Error::Decode(Box::new(crate::DecodeError {
-            status: answer.status,
-            request_id: answer.request_id,
-            body: answer.value,
-            source,
-        }))),
+        Err(error) => Err(Error::Decode(Box::new(crate::DecodeError::new(
+            answer.status,
+            answer.request_id,
+            answer.value,
+            &error,
+        )))),
     }
 }
 
