@@ -167,23 +167,20 @@ impl Keys {
 }
 
 fn pause_stock() -> PauseStock {
-    PauseStock {
-        stock_id: "9856888".into(),
-        stock_creator_mchid: MCHID.into(),
-    }
+    PauseStock::new("9856888", MCHID)
 }
 
 fn send_multiuse_coupon() -> SendMultiuseCoupon {
-    SendMultiuseCoupon {
-        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
-        stock_id: "9856000".into(),
-        out_request_no: "8956000202407191254642".into(),
-        user_name: "张三".into(),
-        id_card_number: "110101199003072316".into(),
-        amount: Some(10000),
-        appid: "wx233544546545989".into(),
-        card_type: CardType::IdCard,
-    }
+    SendMultiuseCoupon::new(
+        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+        "9856000",
+        "8956000202407191254642",
+        "张三",
+        "110101199003072316",
+        "wx233544546545989",
+        CardType::IdCard,
+    )
+    .amount(10000)
 }
 
 fn unix_now() -> i64 {
@@ -406,10 +403,7 @@ fn roundtrip(c: &mut Criterion, summary: &Summary) {
     group.throughput(Throughput::Elements(1));
     for &backend in CryptoBackend::all() {
         let client = client_rt.block_on(async { client_for(&sandbox, backend) });
-        let query = QueryStock {
-            stock_id: stock_id.clone(),
-            stock_creator_mchid: client.mchid().to_owned(),
-        };
+        let query = QueryStock::new(stock_id.clone(), client.mchid().to_owned());
         // One call first: connection set up, and a check that the sandbox accepts it.
         client_rt
             .block_on(client.send(query.clone()))

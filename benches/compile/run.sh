@@ -16,8 +16,18 @@
 # alone (dependencies cached, crate cleaned) and each with its dependencies into an empty target
 # dir, in the same run.
 #
-# Usage: [CACHE=/tmp/dir] benches/compile/run.sh [ROUNDS]   (default 5; debug builds, as
-# `cargo build` does)
+# Then the catalog at scale: 1,000 endpoints shaped like the real surface (half carry a nested
+# type, one in ten a nested type with encrypted fields; every answer has 12 fields and an enum)
+#   catalog_endpoints: requests with #[endpoint], nested types with the SDK's derives
+#                      (Serialize + Constructor, or Sensitive where fields are encrypted);
+#   catalog_plain:     the same types with the derives a hand-written SDK would use (requests
+#                      Serialize, answers Deserialize);
+# answers are `#[derive(Deserialize)]` in both. And an application that calls 10 of the
+# endpoints with `client.send`, built against that catalog and against one of only 100
+# endpoints: its build must not grow with the endpoints it does not call.
+#
+# Usage: [CACHE=/tmp/dir] [ONLY=catalog|structs] benches/compile/run.sh [ROUNDS]   (default 5;
+# debug builds, as `cargo build` does)
 # Nothing is written outside a mktemp directory, which is removed at the end (KEEP=1 keeps it).
 set -euo pipefail
 
@@ -44,7 +54,7 @@ SDK="$WORK/wxpay"
 mkdir -p "$GEN/endpoints/src" "$GEN/plain/src"
 cat >"$GEN/Cargo.toml" <<TOML
 [workspace]
-members = ["endpoints", "plain"]
+members = ["endpoints", "plain", "catalog_endpoints", "catalog_plain", "catalog_small", "app", "app_small"]
 resolver = "3"
 TOML
 cat >"$GEN/endpoints/Cargo.toml" <<TOML
@@ -123,6 +133,135 @@ $plain_encrypt}
 RS
 done
 
+# --- the catalog at scale: generate --------------------------------------------------------
+# Writes the 1,000-endpoint (or $2-endpoint) catalog in flavour $1 (endpoints | plain).
+catalog() {
+  local flavour=$1 count=$2 i
+  echo '#![allow(dead_code)]'
+  echo 'use serde::{Deserialize, Serialize};'
+  for i in $(seq 1 "$count"); do
+    # A quarter are GETs (fields in the query), on odd numbers: no nested type there.
+    if (( i % 4 == 1 )); then method=GET; else method=POST; fi
+    nested="" nested_field="" sensitive=""
+    if (( i % 2 == 0 )); then
+      if [ "$flavour" = endpoints ]; then derive='#[derive(Debug, Clone, Serialize, wxpay::Constructor)]'
+      else derive='#[derive(Debug, Clone, Serialize)]'; fi
+      nested="$derive
+pub struct Detail$i {
+    pub goods_id: String,
+    pub quantity: u64,
+    pub unit_price: u64,
+    pub goods_name: Option<String>,
+}
+"
+      nested_field="    pub detail: Option<Detail$i>,"
+    fi
+    if (( i % 10 == 0 )); then
+      if [ "$flavour" = endpoints ]; then
+        derive='#[derive(Clone, Serialize, wxpay::Sensitive)]'; mark='    #[wxpay(encrypt)]'
+      else derive='#[derive(Debug, Clone, Serialize)]'; mark=''; fi
+      sensitive="$derive
+pub struct Identity$i {
+$mark
+    pub name: String,
+$mark
+    pub id_number: Option<String>,
+    pub kind: String,
+}
+"
+    fi
+    cat <<RS
+$nested$sensitive
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum State$i { Pending, Processing, Success, Closed }
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Answer$i {
+    pub id: String,
+    pub out_request_no: String,
+    pub state: State$i,
+    pub amount: u64,
+    pub refund: Option<u64>,
+    pub appid: String,
+    pub mchid: String,
+    pub create_time: String,
+    pub success_time: Option<String>,
+    pub attach: Option<String>,
+    pub payer: Option<String>,
+    pub note: Option<String>,
+}
+
+RS
+    if [ "$flavour" = endpoints ]; then
+      echo "#[wxpay::endpoint($method \"/v3/generated/things$i/<thing_id>/act\" -> Answer$i)]"
+      if (( i % 10 != 0 )); then echo '#[derive(Debug, Clone)]'; else echo '#[derive(Clone)]'; fi
+      encrypt='    #[wxpay(encrypt)]'
+    else
+      echo '#[derive(Debug, Clone, Serialize)]'
+      encrypt=''
+    fi
+    echo "pub struct Operation$i {"
+    echo "    pub thing_id: String,"
+    echo "    pub out_request_no: String,"
+    echo "    pub amount: u64,"
+    echo "    pub appid: String,"
+    echo "    pub description: Option<String>,"
+    echo "    pub notify_url: Option<String>,"
+    [ -n "$nested_field" ] && echo "$nested_field"
+    if (( i % 10 == 0 )); then
+      [ -n "$encrypt" ] && echo "$encrypt"
+      echo "    pub identity: Identity$i,"
+    fi
+    echo "}"
+    echo
+  done
+}
+
+# An application that sends endpoints 1..=10 of catalog crate $1.
+app() {
+  local catalog=$1 i
+  echo "use $catalog::*;"
+  echo
+  echo '/// Sends ten of the catalog'"'"'s endpoints.'
+  echo 'pub async fn run(client: &wxpay::Client) -> Result<u64, wxpay::Error> {'
+  echo '    let mut total = 0;'
+  for i in $(seq 1 10); do
+    if (( i % 10 == 0 )); then
+      args=", Identity$i { name: \"张三\".into(), id_number: None, kind: \"ID\".into() }"
+    else args=""; fi
+    echo "    total += client.send(Operation$i::new(\"t$i\", \"r$i\", $i, \"wx1\"$args).description(\"d\")).await?.amount;"
+  done
+  echo '    Ok(total)'
+  echo '}'
+}
+
+crate_toml() {
+  mkdir -p "$GEN/$1/src"
+  cat >"$GEN/$1/Cargo.toml" <<TOML
+[package]
+name = "$1"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+wxpay = { path = "$SDK" }
+serde = { version = "1", features = ["derive"] }
+$2
+TOML
+}
+crate_toml catalog_endpoints ""
+crate_toml catalog_plain ""
+crate_toml catalog_small ""
+crate_toml app 'catalog_endpoints = { path = "../catalog_endpoints" }'
+crate_toml app_small 'catalog_small = { path = "../catalog_small" }'
+catalog endpoints 1000 >"$GEN/catalog_endpoints/src/lib.rs"
+catalog plain 1000 >"$GEN/catalog_plain/src/lib.rs"
+catalog endpoints 100 >"$GEN/catalog_small/src/lib.rs"
+app catalog_endpoints >"$GEN/app/src/lib.rs"
+app catalog_small >"$GEN/app_small/src/lib.rs"
+
 cd "$GEN"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "$(rustc --version)"
@@ -141,24 +280,39 @@ measure() {
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+# `rounds N crate...`: N rounds of a clean build of each crate alone, alternating; leaves the
+# medians in cpu_median[crate] and wall_median[crate].
+declare -A cpu_median wall_median
+rounds() {
+  local n=$1 round crate c w
+  shift
+  declare -A cpu wall
+  for crate in "$@"; do cpu[$crate]=""; wall[$crate]=""; done
+  for round in $(seq 1 "$n"); do
+    for crate in "$@"; do
+      cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
+      measure cargo build --offline --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
+      read -r c w <"$WORK/m.txt"
+      cpu[$crate]+="$c"$'\n'
+      wall[$crate]+="$w"$'\n'
+      echo "round $round: $crate cpu ${c}s wall ${w}s"
+    done
+  done
+  for crate in "$@"; do
+    cpu_median[$crate]=$(printf '%s' "${cpu[$crate]}" | median)
+    wall_median[$crate]=$(printf '%s' "${wall[$crate]}" | median)
+  done
+}
+
 echo "pre-building the shared dependency cache..."
 cargo build --quiet --offline --target-dir "$TARGET" -p endpoints -p plain 2>/dev/null \
   || cargo build --quiet --target-dir "$TARGET" -p endpoints -p plain
 
-declare -A cpu wall
-for crate in endpoints plain; do cpu[$crate]=""; wall[$crate]=""; done
-for round in $(seq 1 "$ROUNDS"); do
-  for crate in plain endpoints; do
-    cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
-    measure cargo build --offline --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
-    read -r c w <"$WORK/m.txt"
-    cpu[$crate]+="$c"$'\n'
-    wall[$crate]+="$w"$'\n'
-    echo "round $round: $crate cpu ${c}s wall ${w}s"
-  done
-done
-ec=$(printf '%s' "${cpu[endpoints]}" | median); pc=$(printf '%s' "${cpu[plain]}" | median)
-ew=$(printf '%s' "${wall[endpoints]}" | median); pw=$(printf '%s' "${wall[plain]}" | median)
+if [ "${ONLY:-}" != catalog ]; then
+
+rounds "$ROUNDS" plain endpoints
+ec=${cpu_median[endpoints]} pc=${cpu_median[plain]}
+ew=${wall_median[endpoints]} pw=${wall_median[plain]}
 echo
 echo "200 structs, median of $ROUNDS clean builds of the crate alone (dependencies cached):"
 printf '  #[endpoint]                        cpu %6.2fs  wall %6.2fs\n' "$ec" "$ew"
@@ -182,3 +336,30 @@ for crate in wxpay-macros serde_derive; do
 done
 echo "  (dependencies: $(cargo tree --offline -p wxpay-macros -e normal --prefix none 2>/dev/null | sed 's/ (\*)//; s/ (proc-macro).*//' | sort -u | tr '\n' ' '))"
 echo "  (dependencies: $(cargo tree --offline -p serde_derive -e normal --prefix none 2>/dev/null | sed 's/ (\*)//; s/ (proc-macro).*//' | sort -u | tr '\n' ' '))"
+fi
+
+# --- the catalog at scale -------------------------------------------------------------------
+[ "${ONLY:-}" = structs ] && exit 0
+
+echo
+echo "catalog at scale: building the catalogs once..."
+cargo build --quiet --offline --target-dir "$TARGET" -p app -p app_small -p catalog_plain
+
+CROUNDS="${CATALOG_ROUNDS:-1}"
+# An app is measured alone: its catalog stays built (`cargo clean -p` cleans one package).
+rounds "$CROUNDS" catalog_plain catalog_endpoints app_small app
+declare -A mc mw
+for crate in catalog_plain catalog_endpoints app_small app; do
+  mc[$crate]=${cpu_median[$crate]} mw[$crate]=${wall_median[$crate]}
+done
+echo
+echo "1,000 endpoints, median of $CROUNDS clean builds of the crate alone (dependencies cached):"
+printf '  #[endpoint] catalog                  cpu %6.2fs  wall %6.2fs\n' "${mc[catalog_endpoints]}" "${mw[catalog_endpoints]}"
+printf '  plain derives (Serialize/Deserialize) cpu %6.2fs  wall %6.2fs\n' "${mc[catalog_plain]}" "${mw[catalog_plain]}"
+awk -v e="${mc[catalog_endpoints]}" -v p="${mc[catalog_plain]}" \
+  'BEGIN { printf "  ratio endpoint / plain: %.2fx (cpu)\n", e / p }'
+echo "an application sending 10 endpoints, built alone:"
+printf '  against 1,000 endpoints  cpu %6.2fs  wall %6.2fs\n' "${mc[app]}" "${mw[app]}"
+printf '  against   100 endpoints  cpu %6.2fs  wall %6.2fs\n' "${mc[app_small]}" "${mw[app_small]}"
+awk -v a="${mc[app]}" -v s="${mc[app_small]}" \
+  'BEGIN { printf "  ratio 1,000 / 100: %.2fx (cpu)\n", a / s }'

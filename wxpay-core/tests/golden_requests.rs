@@ -118,7 +118,7 @@ fn encrypting_without_platform_keys_is_an_error_not_a_panic() {
     assert!(
         matches!(
             err,
-            wxpay_core::Error::Request(wxpay_core::RequestError::NoEncryptionKey)
+            wxpay_core::RequestError::NoEncryptionKey
         ),
         "{err:?}"
     );
