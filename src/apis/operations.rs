@@ -135,6 +135,10 @@ operations! {
         "发起异常退款",
         "https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html",
         ["bank_account", "real_name"];
+    ListComplaints in merchant_service: GET "/v3/merchant-service/complaints-v2",
+        "查询投诉单列表API",
+        "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/list-complaints-v2.html",
+        [];
 }
 
 #[cfg(test)]

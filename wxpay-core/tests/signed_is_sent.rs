@@ -114,7 +114,7 @@ impl Endpoint for QueryStock {
     const METHOD: http::Method = http::Method::GET;
     const PATH_TEMPLATE: &'static str = "/v3/marketing/favor/stocks/{stock_id}";
 
-    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), Error> {
+    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), RequestError> {
         request.path_literal("/v3/marketing/favor/stocks/");
         request.path_param("stock_id", &self.stock_id)
     }
