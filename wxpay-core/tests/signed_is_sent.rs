@@ -245,7 +245,7 @@ async fn download_urls_follow_the_same_rule_and_errors_keep_the_token_out() {
         format!("{base}/v3/billdownload/file?token=SECRET_TOKEN#x"),
         format!("{base}/x/billdownload/file?token=SECRET_TOKEN"),
         format!("{base}@127.0.0.1:9/v3/billdownload/file?token=SECRET_TOKEN"),
-        format!("https://evil.example/v3/billdownload/file?token=SECRET_TOKEN"),
+        "http://127.0.0.2:9/v3/billdownload/file?token=SECRET_TOKEN".to_owned(),
     ] {
         let download = Download::new(&url, "SHA1", "00", Compression::None);
         match client.download(&download, &mut Vec::new()).await {
