@@ -8,7 +8,7 @@ mod loopback;
 
 use std::time::Duration;
 
-use common::{config, key, s};
+use common::key;
 use loopback::{Arrival, Loopback, answer, closed_port};
 use proptest::prelude::*;
 use wxpay_core::{
@@ -17,12 +17,7 @@ use wxpay_core::{
 };
 
 fn client(base_url: &str) -> Client {
-    let config = config();
-    Client::builder()
-        .mchid(s(&config, "mchid"))
-        .merchant_key(s(&config, "merchant_serial"), key("TEST_merchant_key.pem"))
-        .platform_certificate(key("TEST_platform_cert.pem"))
-        .base_url(base_url)
+    loopback::merchant(base_url)
         .retry_policy(RetryPolicy::never())
         .timeouts(Duration::from_secs(2), Duration::from_secs(2))
         .build()
