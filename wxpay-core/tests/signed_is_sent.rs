@@ -352,3 +352,22 @@ async fn the_property_bench_sees_an_unreachable_platform_as_sent_not_refused() {
         client.get("/v3/x/{id}").path("id", "1").send().await;
     assert!(!refused(&result));
 }
+
+#[tokio::test]
+async fn a_refused_template_sends_nothing_not_even_the_first_certificate_download() {
+    let platform = platform().await;
+    let config = common::config();
+    let client = Client::builder()
+        .mchid(common::s(&config, "mchid"))
+        .merchant_key(
+            common::s(&config, "merchant_serial"),
+            key("TEST_merchant_key.pem"),
+        )
+        .apiv3_key(common::s(&config, "apiv3_key"))
+        .base_url(&platform.url)
+        .build()
+        .expect("client");
+    let result: Result<serde_json::Value, Error> = client.get("/v3/a/../certificates").send().await;
+    assert!(refused(&result), "{result:?}");
+    assert_eq!(platform.count(), 0);
+}
