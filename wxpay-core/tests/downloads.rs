@@ -191,6 +191,25 @@ async fn gzip_with_trailing_bytes_is_a_malformed_download_not_a_write_failure() 
 }
 
 #[tokio::test]
+async fn an_empty_or_cut_short_gzip_is_malformed() {
+    let csv = b"`a,`b\r\n".repeat(100);
+    let whole = gzip(&csv).await;
+    for body in [Vec::new(), whole[..whole.len() / 2].to_vec()] {
+        let server = served(body).await;
+        let digest = sha1_hex(&csv);
+        let error = refused(
+            builder(&server.url),
+            &server,
+            &digest,
+            Compression::Gzip,
+            &mut Vec::new(),
+        )
+        .await;
+        assert!(matches!(error, DownloadError::Decompress(_)), "{error:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_multi_member_gzip_is_one_file() {
     let (first, second) = (b"`a,`1\r\n".repeat(50), b"`b,`2\r\n".repeat(70));
     let body = [gzip(&first).await, gzip(&second).await].concat();
