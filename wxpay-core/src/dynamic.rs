@@ -119,6 +119,9 @@ impl<'c> DynamicRequest<'c> {
             Some(Ok(body)) => Some(body),
             None => None,
         };
+        // A request that cannot be sent as signed is refused before anything goes out, even
+        // the first certificate download.
+        self.parts(body.as_deref(), 0)?;
         let idempotent = matches!(self.method, Method::GET | Method::PUT | Method::DELETE);
         let parts = |_: &PlatformKeys, now: i64| self.parts(body.as_deref(), now);
         let answer = self

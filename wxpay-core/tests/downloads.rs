@@ -9,21 +9,15 @@ mod loopback;
 use std::time::Duration;
 
 use async_compression::tokio::write::GzipEncoder;
-use common::{config, key, s};
 use loopback::Loopback;
 use sha1::Digest as _;
 use tokio::io::AsyncWriteExt;
 use wxpay_core::{Client, ClientBuilder, Compression, Download, DownloadError, Error, RetryPolicy};
 
 fn builder(base_url: &str) -> ClientBuilder {
-    let config = config();
-    Client::builder()
-        .mchid(s(&config, "mchid"))
-        .merchant_key(s(&config, "merchant_serial"), key("TEST_merchant_key.pem"))
-        .platform_certificate(key("TEST_platform_cert.pem"))
-        .base_url(base_url)
+    // The per-call limit is short; downloads have their own.
+    loopback::merchant(base_url)
         .retry_policy(RetryPolicy::never())
-        // The per-call limit is short; downloads have their own.
         .timeouts(Duration::from_secs(2), Duration::from_millis(400))
 }
 
@@ -66,8 +60,35 @@ fn bill(server: &Loopback, digest: &str, compression: Compression) -> Download {
     )
 }
 
-fn download_error(result: Result<impl std::fmt::Debug, Error>) -> DownloadError {
-    match result {
+/// A server answering `body` whole.
+async fn served(body: Vec<u8>) -> Loopback {
+    Loopback::answering([head(Some(body.len())), body].concat()).await
+}
+
+/// Downloads from `server`, expecting exactly `file`, checked by its digest.
+async fn delivered(client: &Client, server: &Loopback, file: &[u8], compression: Compression) {
+    let mut written = Vec::new();
+    let done = client
+        .download(&bill(server, &sha1_hex(file), compression), &mut written)
+        .await
+        .expect("the whole file");
+    assert_eq!(written, file);
+    assert_eq!(done.bytes, file.len() as u64);
+}
+
+/// Downloads from `server` with a client of `builder` into `writer`, expecting it to fail.
+async fn refused(
+    builder: ClientBuilder,
+    server: &Loopback,
+    digest: &str,
+    compression: Compression,
+    writer: &mut (impl tokio::io::AsyncWrite + Unpin),
+) -> DownloadError {
+    let client = builder.build().expect("client");
+    match client
+        .download(&bill(server, digest, compression), writer)
+        .await
+    {
         Err(Error::Download(e)) => e,
         other => panic!("expected a download error, got {other:?}"),
     }
@@ -84,16 +105,7 @@ async fn a_slow_but_steady_bill_outlasts_the_per_call_timeout() {
         .download_timeouts(Duration::from_secs(2), None)
         .build()
         .expect("client");
-    let mut file = Vec::new();
-    let done = client
-        .download(
-            &bill(&server, &sha1_hex(&csv), Compression::None),
-            &mut file,
-        )
-        .await
-        .expect("a slow download is not a failed one");
-    assert_eq!(file, csv);
-    assert_eq!(done.bytes, csv.len() as u64);
+    delivered(&client, &server, &csv, Compression::None).await;
 }
 
 #[tokio::test]
@@ -106,16 +118,10 @@ async fn a_stalled_download_ends_with_its_own_error() {
         ]
     })
     .await;
-    let client = builder(&server.url)
+    let builder = builder(&server.url)
         .timeouts(Duration::from_secs(2), Duration::from_secs(30))
-        .download_timeouts(Duration::from_millis(300), None)
-        .build()
-        .expect("client");
-    let error = download_error(
-        client
-            .download(&bill(&server, "00", Compression::None), &mut Vec::new())
-            .await,
-    );
+        .download_timeouts(Duration::from_millis(300), None);
+    let error = refused(builder, &server, "00", Compression::None, &mut Vec::new()).await;
     assert!(
         matches!(error, DownloadError::Stalled { idle } if idle == Duration::from_millis(300)),
         "{error:?}"
@@ -125,15 +131,9 @@ async fn a_stalled_download_ends_with_its_own_error() {
 #[tokio::test]
 async fn an_endless_trickle_ends_at_the_overall_limit() {
     let server = trickle(vec![b'x'; 100], 100, Duration::from_millis(50)).await;
-    let client = builder(&server.url)
-        .download_timeouts(Duration::from_secs(5), Some(Duration::from_millis(600)))
-        .build()
-        .expect("client");
-    let error = download_error(
-        client
-            .download(&bill(&server, "00", Compression::None), &mut Vec::new())
-            .await,
-    );
+    let builder = builder(&server.url)
+        .download_timeouts(Duration::from_secs(5), Some(Duration::from_millis(600)));
+    let error = refused(builder, &server, "00", Compression::None, &mut Vec::new()).await;
     assert!(
         matches!(error, DownloadError::TimedOut { limit } if limit == Duration::from_millis(600)),
         "{error:?}"
@@ -145,17 +145,10 @@ async fn a_gzip_bomb_stops_at_the_compression_ratio_limit() {
     // 32 MiB of zeros: about 32 KiB compressed, a ratio near gzip's ceiling of ~1030.
     let zeros = vec![0u8; 32 << 20];
     let bomb = gzip(&zeros).await;
-    let server = Loopback::answering([head(Some(bomb.len())), bomb].concat()).await;
-    let client = builder(&server.url)
-        .timeouts(Duration::from_secs(2), Duration::from_secs(30))
-        .build()
-        .expect("client");
+    let server = served(bomb).await;
+    let builder = builder(&server.url).timeouts(Duration::from_secs(2), Duration::from_secs(30));
     let mut written = Counting(0);
-    let error = download_error(
-        client
-            .download(&bill(&server, "00", Compression::Gzip), &mut written)
-            .await,
-    );
+    let error = refused(builder, &server, "00", Compression::Gzip, &mut written).await;
     assert!(
         matches!(error, DownloadError::CompressionRatio { limit: 100 }),
         "{error:?}"
@@ -166,18 +159,12 @@ async fn a_gzip_bomb_stops_at_the_compression_ratio_limit() {
 #[tokio::test]
 async fn a_file_over_the_size_limit_stops_there() {
     let body = vec![b'a'; 3 << 20];
-    let server = Loopback::answering([head(Some(body.len())), body].concat()).await;
-    let client = builder(&server.url)
+    let server = served(body).await;
+    let builder = builder(&server.url)
         .timeouts(Duration::from_secs(2), Duration::from_secs(30))
-        .download_limits(1 << 20, 100)
-        .build()
-        .expect("client");
+        .download_limits(1 << 20, 100);
     let mut written = Counting(0);
-    let error = download_error(
-        client
-            .download(&bill(&server, "00", Compression::None), &mut written)
-            .await,
-    );
+    let error = refused(builder, &server, "00", Compression::None, &mut written).await;
     assert!(
         matches!(error, DownloadError::TooLarge { limit } if limit == 1 << 20),
         "{error:?}"
@@ -186,21 +173,28 @@ async fn a_file_over_the_size_limit_stops_there() {
 }
 
 #[tokio::test]
-async fn gzip_with_trailing_bytes_is_a_malformed_download_not_a_write_failure() {
+async fn gzip_with_trailing_bytes_empty_or_cut_short_is_malformed_not_a_write_failure() {
     let csv = b"`a,`b\r\n".repeat(100);
-    let body = [gzip(&csv).await, b"trailing garbage".to_vec()].concat();
-    let server = Loopback::answering([head(Some(body.len())), body].concat()).await;
-    let client = builder(&server.url).build().expect("client");
-    let error = download_error(
-        client
-            .download(
-                &bill(&server, &sha1_hex(&csv), Compression::Gzip),
-                &mut Vec::new(),
-            )
-            .await,
-    );
-    assert!(matches!(error, DownloadError::Decompress(_)), "{error:?}");
-    assert!(error.to_string().contains("malformed"), "{error}");
+    let whole = gzip(&csv).await;
+    let digest = sha1_hex(&csv);
+    for body in [
+        [whole.clone(), b"trailing garbage".to_vec()].concat(),
+        Vec::new(),
+        whole[..whole.len() / 2].to_vec(),
+    ] {
+        let server = served(body).await;
+        let builder = builder(&server.url);
+        let error = refused(
+            builder,
+            &server,
+            &digest,
+            Compression::Gzip,
+            &mut Vec::new(),
+        )
+        .await;
+        assert!(matches!(error, DownloadError::Decompress(_)), "{error:?}");
+        assert!(error.to_string().contains("malformed"), "{error}");
+    }
 }
 
 #[tokio::test]
@@ -208,36 +202,27 @@ async fn a_multi_member_gzip_is_one_file() {
     let (first, second) = (b"`a,`1\r\n".repeat(50), b"`b,`2\r\n".repeat(70));
     let body = [gzip(&first).await, gzip(&second).await].concat();
     let whole = [first, second].concat();
-    let server = Loopback::answering([head(Some(body.len())), body].concat()).await;
+    let server = served(body).await;
     let client = builder(&server.url).build().expect("client");
-    let mut file = Vec::new();
-    let done = client
-        .download(
-            &bill(&server, &sha1_hex(&whole), Compression::Gzip),
-            &mut file,
-        )
-        .await
-        .expect("multi-member gzip");
-    assert_eq!(file, whole);
-    assert_eq!(done.bytes, whole.len() as u64);
+    delivered(&client, &server, &whole, Compression::Gzip).await;
 }
 
 #[tokio::test]
 async fn the_callers_failing_writer_is_still_a_write_error() {
     let csv = b"`a,`b\r\n".repeat(100);
     let body = gzip(&csv).await;
-    let server = Loopback::answering([head(Some(body.len())), body].concat()).await;
-    let client = builder(&server.url).build().expect("client");
+    let server = served(body).await;
     let mut full = [0u8; 10];
     let mut writer = std::io::Cursor::new(&mut full[..]);
-    let error = download_error(
-        client
-            .download(
-                &bill(&server, &sha1_hex(&csv), Compression::Gzip),
-                &mut writer,
-            )
-            .await,
-    );
+    let digest = sha1_hex(&csv);
+    let error = refused(
+        builder(&server.url),
+        &server,
+        &digest,
+        Compression::Gzip,
+        &mut writer,
+    )
+    .await;
     assert!(matches!(error, DownloadError::Write(_)), "{error:?}");
 }
 

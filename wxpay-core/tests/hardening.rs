@@ -88,10 +88,7 @@ fn signed_notification(size: usize) -> (http::HeaderMap, Vec<u8>, i64) {
 #[tokio::test]
 async fn read_notification_has_the_extractors_size_limit() {
     let config = config();
-    let client = Client::builder()
-        .mchid(s(&config, "mchid"))
-        .merchant_key(s(&config, "merchant_serial"), key("TEST_merchant_key.pem"))
-        .platform_certificate(key("TEST_platform_cert.pem"))
+    let client = loopback::merchant(wxpay_core::DEFAULT_BASE_URL)
         .apiv3_key(s(&config, "apiv3_key"))
         .build()
         .expect("client");
@@ -142,12 +139,7 @@ async fn read_notification_has_the_extractors_size_limit() {
 async fn transport_errors_carry_no_url_with_personal_data() {
     // Reads the request and closes: an interrupted call, the warning's usual case.
     let platform = Loopback::start(|_| Vec::new()).await;
-    let config = config();
-    let client = Client::builder()
-        .mchid(s(&config, "mchid"))
-        .merchant_key(s(&config, "merchant_serial"), key("TEST_merchant_key.pem"))
-        .platform_certificate(key("TEST_platform_cert.pem"))
-        .base_url(&platform.url)
+    let client = loopback::merchant(&platform.url)
         .retry_policy(RetryPolicy::never())
         .build()
         .expect("client");

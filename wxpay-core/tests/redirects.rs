@@ -8,18 +8,13 @@ mod loopback;
 
 use std::time::Duration;
 
-use common::{config, key, s};
+use common::{config, s};
 use loopback::{Loopback, answer, closed_port};
 use wxpay_core::{Client, ClientBuilder, Compression, Download, Error, RetryPolicy};
 use wxpay_core::{TransportError, TransportErrorKind};
 
 fn builder(base_url: &str) -> ClientBuilder {
-    let config = config();
-    Client::builder()
-        .mchid(s(&config, "mchid"))
-        .merchant_key(s(&config, "merchant_serial"), key("TEST_merchant_key.pem"))
-        .platform_certificate(key("TEST_platform_cert.pem"))
-        .base_url(base_url)
+    loopback::merchant(base_url)
         .retry_policy(
             RetryPolicy::default()
                 .max_attempts(3)

@@ -8,7 +8,7 @@ mod loopback;
 
 use std::time::Duration;
 
-use common::{config, key, s};
+use common::key;
 use loopback::{Arrival, Loopback, answer, closed_port};
 use proptest::prelude::*;
 use wxpay_core::{
@@ -17,12 +17,7 @@ use wxpay_core::{
 };
 
 fn client(base_url: &str) -> Client {
-    let config = config();
-    Client::builder()
-        .mchid(s(&config, "mchid"))
-        .merchant_key(s(&config, "merchant_serial"), key("TEST_merchant_key.pem"))
-        .platform_certificate(key("TEST_platform_cert.pem"))
-        .base_url(base_url)
+    loopback::merchant(base_url)
         .retry_policy(RetryPolicy::never())
         .timeouts(Duration::from_secs(2), Duration::from_secs(2))
         .build()
@@ -245,7 +240,7 @@ async fn download_urls_follow_the_same_rule_and_errors_keep_the_token_out() {
         format!("{base}/v3/billdownload/file?token=SECRET_TOKEN#x"),
         format!("{base}/x/billdownload/file?token=SECRET_TOKEN"),
         format!("{base}@127.0.0.1:9/v3/billdownload/file?token=SECRET_TOKEN"),
-        format!("https://evil.example/v3/billdownload/file?token=SECRET_TOKEN"),
+        "http://127.0.0.2:9/v3/billdownload/file?token=SECRET_TOKEN".to_owned(),
     ] {
         let download = Download::new(&url, "SHA1", "00", Compression::None);
         match client.download(&download, &mut Vec::new()).await {
@@ -356,4 +351,23 @@ async fn the_property_bench_sees_an_unreachable_platform_as_sent_not_refused() {
     let result: Result<serde_json::Value, Error> =
         client.get("/v3/x/{id}").path("id", "1").send().await;
     assert!(!refused(&result));
+}
+
+#[tokio::test]
+async fn a_refused_template_sends_nothing_not_even_the_first_certificate_download() {
+    let platform = platform().await;
+    let config = common::config();
+    let client = Client::builder()
+        .mchid(common::s(&config, "mchid"))
+        .merchant_key(
+            common::s(&config, "merchant_serial"),
+            key("TEST_merchant_key.pem"),
+        )
+        .apiv3_key(common::s(&config, "apiv3_key"))
+        .base_url(&platform.url)
+        .build()
+        .expect("client");
+    let result: Result<serde_json::Value, Error> = client.get("/v3/a/../certificates").send().await;
+    assert!(refused(&result), "{result:?}");
+    assert_eq!(platform.count(), 0);
 }

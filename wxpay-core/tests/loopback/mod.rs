@@ -103,6 +103,21 @@ impl Loopback {
     }
 }
 
+/// A client builder for the TEST merchant, trusting the TEST platform certificate, aimed at
+/// `base_url`.
+pub fn merchant(base_url: &str) -> wxpay_core::ClientBuilder {
+    let config = crate::common::config();
+    let s = |field| crate::common::s(&config, field).to_owned();
+    wxpay_core::Client::builder()
+        .mchid(s("mchid"))
+        .merchant_key(
+            s("merchant_serial"),
+            crate::common::key("TEST_merchant_key.pem"),
+        )
+        .platform_certificate(crate::common::key("TEST_platform_cert.pem"))
+        .base_url(base_url)
+}
+
 /// A URL on a port nothing listens on.
 pub async fn closed_port() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
