@@ -91,6 +91,8 @@ proptest! {
 
     #[test]
     fn path_segments_round_trip_through_percent_encoding(value in "\\PC{1,40}") {
+        // `.` and `..` are refused (the URL layer would remove them): tests/signed_is_sent.rs.
+        prop_assume!(value != "." && value != "..");
         let mut writer = RequestWriter::new(Method::GET, None, 0);
         writer.path_literal("/v3/x/");
         writer.path_param("id", &value).expect("encodes");
