@@ -16,8 +16,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             assert_eq!(&parsed[url::Position::BeforePath..], path_and_query, "{url:?} is rewritten");
         }
         Err(error) => {
-            if let Some((_, query)) = url.split_once('?')
+            // (Unless the same text is also in the part before the query, which may be shown.)
+            if let Some((before, query)) = url.split_once('?')
                 && query.len() >= 8
+                && !before.contains(query)
             {
                 assert!(!error.to_string().contains(query), "{url:?}: the token is shown");
             }

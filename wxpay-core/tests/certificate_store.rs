@@ -266,3 +266,19 @@ fn a_symlinked_store_root_or_merchant_directory_is_refused() {
     assert!(store.load(&mchid()).is_err());
     assert!(store.save(&mchid(), &[certificate()]).is_err());
 }
+
+#[test]
+fn only_regular_files_of_a_certificates_size_are_read() {
+    let scratch = Scratch::new("odd-entries");
+    let dir = scratch.path().join(mchid());
+    // A directory where an entry would be, and a file far larger than any certificate.
+    std::fs::create_dir_all(dir.join("0A.pem")).expect("directory entry");
+    std::fs::write(dir.join("0B.pem"), "A".repeat(1 << 20)).expect("large entry");
+    // And names that are no entry at all.
+    std::fs::write(dir.join("notes.txt"), key("TEST_platform_cert.pem")).expect("other file");
+    std::fs::write(dir.join("not-hex.pem"), key("TEST_platform_cert.pem")).expect("other name");
+    let stored = DirectoryStore::new(scratch.path())
+        .load(&mchid())
+        .expect("load");
+    assert!(stored.is_empty(), "{stored:?}");
+}
