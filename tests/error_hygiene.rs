@@ -62,7 +62,8 @@ fn a_decode_error_names_position_and_kind_never_the_values() {
         state: State,
     }
     let now = 1_800_000_000;
-    let cases: [(String, fn(&[u8]) -> Result<(), serde_json::Error>); 4] = [
+    type Decode = fn(&[u8]) -> Result<(), serde_json::Error>;
+    let cases: [(String, Decode); 4] = [
         // `invalid type: string "王秘密", expected u32`
         (format!(r#"{{"user_name":"{NAME}"}}"#), |b| {
             serde_json::from_slice::<Payer>(b).map(drop)

@@ -5,6 +5,9 @@
 //! download. The very first one can only be verified with the certificates it contains (trust
 //! on first use), unless a WeChat Pay public key is configured, which then verifies it. To avoid
 //! trusting on first use at all, configure one platform certificate or the public key.
+//! Configured keys are never replaced by downloaded ones, a download listing the merchant's own
+//! certificate is refused whole, and a certificate store only hands back what a holder of the
+//! APIv3 key wrote (see [`CertificateStore`](crate::CertificateStore)).
 
 use serde::Deserialize;
 use time::OffsetDateTime;

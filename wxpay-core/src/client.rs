@@ -152,7 +152,8 @@ impl Client {
         self.inner.keyring.snapshot()
     }
 
-    /// The refresh state of the platform keys: last success, last error, downloads, key ids.
+    /// The refresh state of the platform keys: last success, last error, downloads, key ids,
+    /// and warnings (ignored store entries, expired certificates).
     pub fn platform_key_status(&self) -> PlatformKeyStatus {
         self.inner.keyring.status(unix_now())
     }

@@ -193,6 +193,10 @@ impl ClientBuilder {
 
     /// Where downloaded certificates are shared with other processes; read when the client is
     /// built, written after every download. See [`DirectoryStore`](crate::DirectoryStore).
+    ///
+    /// Only entries whose integrity tag verifies with the APIv3 key are used (so without
+    /// [`ClientBuilder::apiv3_key`] the store is ignored), and never in place of a configured
+    /// key; the rest are listed in [`PlatformKeyStatus::warnings`](crate::PlatformKeyStatus).
     pub fn certificate_store(mut self, store: impl CertificateStore) -> Self {
         self.certificate_store = Some(Arc::new(store));
         self

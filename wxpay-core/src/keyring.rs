@@ -483,11 +483,11 @@ impl KeyRing {
     }
 
     /// Records how saving to the store went: a failure is logged and kept in the status
-    /// until the next save succeeds.
+    /// until the next save succeeds. A save rewrites the merchant's entries, so it also ends
+    /// the warnings about entries ignored at start.
     pub(crate) fn record_store_result(&self, result: io::Result<()>) {
         let mut book = self.bookkeeping();
-        book.store_warnings
-            .retain(|warning| !matches!(warning, KeyWarning::Store(_)));
+        book.store_warnings.clear();
         if let Err(error) = result {
             // The keys are installed; only sharing them with other processes failed.
             tracing::warn!(%error, "cannot save the platform certificates to the store");
@@ -699,16 +699,23 @@ mod tests {
         }
     }
 
-    fn ring(configured: PlatformKeys) -> KeyRing {
-        let configured_ids = configured.iter().map(|k| k.id().to_owned()).collect();
-        KeyRing::new(KeyRingSetup {
-            keys: configured,
+    fn setup() -> KeyRingSetup {
+        KeyRingSetup {
+            keys: PlatformKeys::new(),
             stored: BTreeMap::new(),
-            configured: configured_ids,
+            configured: Vec::new(),
             merchant_serial: "0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81".into(),
             seal: Some(seal(CryptoBackend::default())),
             mchid: "1230000109".into(),
             warnings: Vec::new(),
+        }
+    }
+
+    fn ring(configured: PlatformKeys) -> KeyRing {
+        KeyRing::new(KeyRingSetup {
+            configured: configured.iter().map(|k| k.id().to_owned()).collect(),
+            keys: configured,
+            ..setup()
         })
     }
 
@@ -801,6 +808,17 @@ mod tests {
         );
         ring.record_store_result(Ok(()));
         assert!(ring.status(NOW).warnings.is_empty());
+        // Entries ignored at start are rewritten by a save, and no longer reported.
+        let ignored = KeyRing::new(KeyRingSetup {
+            warnings: vec![KeyWarning::StoredCertificateIgnored {
+                serial: "0A".into(),
+                reason: "it has no integrity tag",
+            }],
+            ..setup()
+        });
+        assert_eq!(ignored.status(NOW).warnings.len(), 1);
+        ignored.record_store_result(Ok(()));
+        assert!(ignored.status(NOW).warnings.is_empty());
     }
 
     #[test]

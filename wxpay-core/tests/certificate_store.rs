@@ -58,6 +58,31 @@ fn plant(root: &Path, serial: &str, pem: &str) {
     std::fs::write(dir.join(format!("{serial}.pem")), pem).expect("planted");
 }
 
+/// A client built by `builder` over a store in which `planted` (a fixture) was planted under
+/// the platform serial. The scratch directory lives as long as the returned guard.
+fn over_planted_store(
+    name: &str,
+    planted: &str,
+    builder: wxpay_core::ClientBuilder,
+) -> (Scratch, Client) {
+    let scratch = Scratch::new(name);
+    plant(scratch.path(), PLATFORM_SERIAL, &key(planted));
+    let client = builder
+        .certificate_store(DirectoryStore::new(scratch.path()))
+        .build()
+        .expect("client");
+    (scratch, client)
+}
+
+/// Whether the status lists an ignored entry for the platform serial.
+fn reports_the_planted_entry(client: &Client) -> bool {
+    client
+        .platform_key_status()
+        .warnings
+        .iter()
+        .any(|w| w.to_string().contains(PLATFORM_SERIAL))
+}
+
 /// Whether the ring's key named `serial` verifies what the genuine platform key signs.
 fn verifies_genuine_platform_signatures(client: &Client, serial: &str) -> bool {
     let platform = MerchantKey::from_pem("01", &key("TEST_platform_key.pem")).expect("key");
@@ -70,50 +95,35 @@ fn verifies_genuine_platform_signatures(client: &Client, serial: &str) -> bool {
 
 #[test]
 fn a_planted_certificate_is_not_trusted_by_a_public_key_merchant() {
-    let scratch = Scratch::new("public-key");
-    plant(
-        scratch.path(),
-        PLATFORM_SERIAL,
-        &key("TEST_platform_cert.pem"),
+    let (_scratch, client) = over_planted_store(
+        "public-key",
+        "TEST_platform_cert.pem",
+        merchant()
+            .platform_public_key(
+                s(&config(), "platform_public_key_id"),
+                key("TEST_platform_pub.pem"),
+            )
+            .apiv3_key(apiv3_key()),
     );
-    let client = merchant()
-        .platform_public_key(
-            s(&config(), "platform_public_key_id"),
-            key("TEST_platform_pub.pem"),
-        )
-        .apiv3_key(apiv3_key())
-        .certificate_store(DirectoryStore::new(scratch.path()))
-        .build()
-        .expect("client");
-    let status = client.platform_key_status();
     assert_eq!(
-        status.key_ids,
+        client.platform_key_status().key_ids,
         vec![s(&config(), "platform_public_key_id").to_owned()],
         "only the configured public key is trusted"
     );
     assert!(
-        status
-            .warnings
-            .iter()
-            .any(|w| w.to_string().contains(PLATFORM_SERIAL)),
-        "the ignored entry is reported: {status:?}"
+        reports_the_planted_entry(&client),
+        "the ignored entry is reported"
     );
 }
 
 #[test]
 fn a_planted_certificate_is_not_trusted_on_first_use_either() {
     // No configured platform key: the store is all the client would have.
-    let scratch = Scratch::new("apiv3-only");
-    plant(
-        scratch.path(),
-        PLATFORM_SERIAL,
-        &key("TEST_platform_cert.pem"),
+    let (_scratch, client) = over_planted_store(
+        "apiv3-only",
+        "TEST_platform_cert.pem",
+        merchant().apiv3_key(apiv3_key()),
     );
-    let client = merchant()
-        .apiv3_key(apiv3_key())
-        .certificate_store(DirectoryStore::new(scratch.path()))
-        .build()
-        .expect("client");
     assert!(
         client.platform_keys().is_empty(),
         "an untagged entry is ignored"
@@ -123,50 +133,32 @@ fn a_planted_certificate_is_not_trusted_on_first_use_either() {
 
 #[test]
 fn a_planted_certificate_with_the_pinned_serial_does_not_replace_the_pinned_one() {
-    let scratch = Scratch::new("pinned");
-    plant(
-        scratch.path(),
-        PLATFORM_SERIAL,
-        &key("TEST_forged_platform_cert.pem"),
+    let (_scratch, client) = over_planted_store(
+        "pinned",
+        "TEST_forged_platform_cert.pem",
+        merchant()
+            .platform_certificate(key("TEST_platform_cert.pem"))
+            .apiv3_key(apiv3_key()),
     );
-    let client = merchant()
-        .platform_certificate(key("TEST_platform_cert.pem"))
-        .apiv3_key(apiv3_key())
-        .certificate_store(DirectoryStore::new(scratch.path()))
-        .build()
-        .expect("client");
     assert_eq!(client.platform_keys().len(), 1);
     assert!(
         verifies_genuine_platform_signatures(&client, PLATFORM_SERIAL),
         "the pinned certificate still verifies genuine answers"
     );
-    let status = client.platform_key_status();
-    assert!(
-        status
-            .warnings
-            .iter()
-            .any(|w| w.to_string().contains(PLATFORM_SERIAL)),
-        "{status:?}"
-    );
+    assert!(reports_the_planted_entry(&client));
 }
 
 #[test]
 fn a_store_is_ignored_without_the_apiv3_key_to_check_it() {
-    let scratch = Scratch::new("no-apiv3");
-    plant(
-        scratch.path(),
-        PLATFORM_SERIAL,
-        &key("TEST_forged_platform_cert.pem"),
-    );
-    // A certificate merchant without the APIv3 key cannot check tags: it uses what it is given.
-    let client = merchant()
-        .platform_public_key(
+    // A merchant without the APIv3 key cannot check tags: it uses what it is given.
+    let (_scratch, client) = over_planted_store(
+        "no-apiv3",
+        "TEST_forged_platform_cert.pem",
+        merchant().platform_public_key(
             s(&config(), "platform_public_key_id"),
             key("TEST_platform_pub.pem"),
-        )
-        .certificate_store(DirectoryStore::new(scratch.path()))
-        .build()
-        .expect("client");
+        ),
+    );
     assert_eq!(client.platform_keys().len(), 1);
     assert!(client.platform_keys().get(PLATFORM_SERIAL).is_none());
 }
@@ -265,4 +257,20 @@ fn a_symlinked_store_root_or_merchant_directory_is_refused() {
     let store = DirectoryStore::new(&real_root);
     assert!(store.load(&mchid()).is_err());
     assert!(store.save(&mchid(), &[certificate()]).is_err());
+}
+
+#[test]
+fn only_regular_files_of_a_certificates_size_are_read() {
+    let scratch = Scratch::new("odd-entries");
+    let dir = scratch.path().join(mchid());
+    // A directory where an entry would be, and a file far larger than any certificate.
+    std::fs::create_dir_all(dir.join("0A.pem")).expect("directory entry");
+    std::fs::write(dir.join("0B.pem"), "A".repeat(1 << 20)).expect("large entry");
+    // And names that are no entry at all.
+    std::fs::write(dir.join("notes.txt"), key("TEST_platform_cert.pem")).expect("other file");
+    std::fs::write(dir.join("not-hex.pem"), key("TEST_platform_cert.pem")).expect("other name");
+    let stored = DirectoryStore::new(scratch.path())
+        .load(&mchid())
+        .expect("load");
+    assert!(stored.is_empty(), "{stored:?}");
 }
