@@ -42,7 +42,9 @@ pub struct Session {
 /// Builds the client the global flags ask for; `store` is where downloaded certificates go.
 pub async fn connect(global: &Global, store: Option<DirectoryStore>) -> Result<Session, Failure> {
     let (builder, sandbox) = if global.sandbox {
-        let (builder, sandbox) = sandbox_builder().await?;
+        // Configured certificates are never the store's: downloading into one, the
+        // sandbox's certificate is not pinned (the download is verified by the public key).
+        let (builder, sandbox) = sandbox_builder(store.is_none()).await?;
         (builder, Some(sandbox))
     } else if let Some(name) = &global.profile {
         let path = match &global.profiles {
@@ -76,8 +78,9 @@ pub async fn connect(global: &Global, store: Option<DirectoryStore>) -> Result<S
     })
 }
 
-/// Starts the embedded sandbox and configures its merchant as a real one would be.
-async fn sandbox_builder() -> Result<(ClientBuilder, Sandbox), Failure> {
+/// Starts the embedded sandbox and configures its merchant as a real one would be: its
+/// public key, and its platform certificate too when `pin_certificate`.
+async fn sandbox_builder(pin_certificate: bool) -> Result<(ClientBuilder, Sandbox), Failure> {
     let sandbox = Sandbox::builder()
         .favor_stock(DEMO_STOCK)
         .multiuse_stock(DEMO_MULTIUSE_STOCK)
@@ -94,7 +97,7 @@ async fn sandbox_builder() -> Result<(ClientBuilder, Sandbox), Failure> {
         .merchant_key(&merchant.merchant_serial, key.expose())
         .apiv3_key(merchant.apiv3_key.expose())
         .base_url(sandbox.base_url());
-    if let Some(certificate) = &merchant.platform_certificate_pem {
+    if let (true, Some(certificate)) = (pin_certificate, &merchant.platform_certificate_pem) {
         builder = builder.platform_certificate(certificate);
     }
     if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {

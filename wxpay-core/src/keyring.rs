@@ -516,12 +516,12 @@ impl KeyRing {
         let mut keys = PlatformKeys::clone(&self.snapshot());
         let mut book = self.bookkeeping();
         for certificate in downloaded {
-            let id = certificate.key.id().to_owned();
-            // The store keeps what the platform lists, but a configured key is never replaced.
-            book.pems.insert(id.clone(), certificate.pem);
-            if !self.configured.iter().any(|c| c.eq_ignore_ascii_case(&id)) {
-                keys.insert(certificate.key);
+            let id = certificate.key.id();
+            if self.configured.iter().any(|c| c.eq_ignore_ascii_case(id)) {
+                continue;
             }
+            book.pems.insert(id.to_owned(), certificate.pem);
+            keys.insert(certificate.key);
         }
         keys.retain(|key| {
             !matches!(key.kind(), PlatformKeyKind::Certificate { .. }) || key.is_valid_at(now)
