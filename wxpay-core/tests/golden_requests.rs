@@ -116,10 +116,7 @@ fn encrypting_without_platform_keys_is_an_error_not_a_panic() {
     let mut writer = wxpay_core::RequestWriter::new(Method::POST, None, 0);
     let err = writer.encrypt("x").expect_err("no key");
     assert!(
-        matches!(
-            err,
-            wxpay_core::RequestError::NoEncryptionKey
-        ),
+        matches!(err, wxpay_core::RequestError::NoEncryptionKey),
         "{err:?}"
     );
 }
