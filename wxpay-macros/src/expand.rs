@@ -156,6 +156,7 @@ fn redacting_debug(endpoint: &Endpoint, krate: &TokenStream) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl ::core::fmt::Debug for #ident {
+            #[inline]
             fn fmt(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 __f.debug_struct(#shown) #(#fields)* .finish()
             }
@@ -200,6 +201,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
     // resolution on the concrete type, so other responses cost nothing.
     let decrypt = args.response.as_ref().map(|_| {
         quote! {
+            #[inline]
             fn decrypt_response(
                 __response: &mut Self::Response,
                 __key: &#private::MerchantKey,
@@ -298,6 +300,9 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                 const IDEMPOTENT: bool = #idempotent;
 
 
+                // `#[inline]`: compiled in the crate that sends the endpoint, not for every
+                // endpoint of the catalog that declares it.
+                #[inline]
                 fn write_request(
                     &self,
                     __request: &mut #private::RequestWriter<'_>,
@@ -308,6 +313,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                     #write_body
                 }
 
+                #[inline]
                 fn decode_response(
                     __body: &[u8],
                 ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {

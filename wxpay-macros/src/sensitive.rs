@@ -62,6 +62,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         #[automatically_derived]
         #[diagnostic::do_not_recommend]
         impl #private::Sensitive for #ident {
+            #[inline]
             fn encrypt_fields(
                 &mut self,
                 __request: &mut #private::RequestWriter<'_>,
@@ -72,6 +73,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
                 ::core::result::Result::Ok(())
             }
 
+            #[inline]
             fn decrypt_fields(
                 &mut self,
                 __key: &#private::MerchantKey,
@@ -82,6 +84,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
                 ::core::result::Result::Ok(())
             }
 
+            #[inline]
             fn fmt_redacted(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 ::core::fmt::Debug::fmt(self, __f)
             }
@@ -89,6 +92,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
 
         #[automatically_derived]
         impl ::core::fmt::Debug for #ident {
+            #[inline]
             fn fmt(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 __f.debug_struct(#shown) #(#debug)* .finish()
             }
