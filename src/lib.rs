@@ -40,6 +40,7 @@
 //! Every failure is an [`Error`] to match on: configuration, transport, the platform's
 //! answer, verification (forged or tampered answers), decoding, crypto.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as wxpay;
 

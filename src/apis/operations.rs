@@ -34,7 +34,7 @@ pub struct Operation {
 }
 
 macro_rules! operations {
-    ($( $name:ident in $first:ident $(:: $rest:ident)*: $method:ident $path:literal,
+    ($( $(#[$attr:meta])* $name:ident in $first:ident $(:: $rest:ident)*: $method:ident $path:literal,
         $title:literal, $link:literal, [$($encrypted:literal),*] $(, $content:ident)?; )*) => {
         /// The catalog as data: every operation declared in [`crate::apis`], for tools that
         /// pick an operation at run time (the `wxpay` command line, a dynamic router,
@@ -54,6 +54,7 @@ macro_rules! operations {
         /// assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
         /// ```
         pub static OPERATIONS: &[Operation] = &[$(
+            $(#[$attr])*
             Operation {
                 name: stringify!($name),
                 module: concat!(stringify!($first) $(, "::", stringify!($rest))*),
@@ -68,7 +69,7 @@ macro_rules! operations {
 
         #[cfg(test)]
         pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {
-            $( check(
+            $( $(#[$attr])* check(
                 stringify!($name),
                 <crate::apis::$first $(:: $rest)*::$name as crate::Endpoint>::METHOD.as_str(),
                 <crate::apis::$first $(:: $rest)*::$name as crate::Endpoint>::PATH_TEMPLATE,
@@ -79,67 +80,11 @@ macro_rules! operations {
     (@content $content:ident) => { Content::$content };
 }
 
-operations! {
-    UploadMarketingImage in merchant::media: POST "/v3/marketing/favor/media/image-upload",
-        "（营销）图片上传API", "https://pay.weixin.qq.com/doc/v3/merchant/4012557233", [], Multipart;
-    CreateStock in marketing::favor: POST "/v3/marketing/favor/coupon-stocks",
-        "创建代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534633", [];
-    QueryStock in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}",
-        "查询批次详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460564", [];
-    PauseStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/pause",
-        "暂停代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460305", [];
-    RestartStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/restart",
-        "重启代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460411", [];
-    StartStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/start",
-        "激活代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460137", [];
-    SendCoupon in marketing::favor: POST "/v3/marketing/favor/users/{openid}/coupons",
-        "发放代金券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463767", [];
-    GetFundFlowBill in bill: GET "/v3/bill/fundflowbill",
-        "申请资金账单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012791867", [];
-    GetTradeBill in bill: GET "/v3/bill/tradebill",
-        "申请交易账单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012791866", [];
-    DownloadCertificates in certificates: GET "/v3/certificates",
-        "获取平台证书列表",
-        "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml", [];
-    UploadImage in merchant::media: POST "/v3/merchant/media/upload",
-        "文件上传", "https://pay.weixin.qq.com/doc/v3/partner/4012760432", [], Multipart;
-    SendMultiuseCoupon in multiuse: POST "/v3/multiuse/users/{openid}/coupons",
-        "发放指定批次的消费金",
-        "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html",
-        ["user_name", "id_card_number"];
-    CreateAppOrder in pay::transactions: POST "/v3/pay/transactions/app",
-        "APP下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml",
-        ["payer.identity.number", "payer.identity.name"];
-    CreateH5Order in pay::transactions: POST "/v3/pay/transactions/h5",
-        "H5下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml",
-        ["payer.identity.number", "payer.identity.name"];
-    QueryOrderById in pay::transactions: GET "/v3/pay/transactions/id/{transaction_id}",
-        "微信支付订单号查询",
-        "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];
-    CreateJsapiOrder in pay::transactions: POST "/v3/pay/transactions/jsapi",
-        "JSAPI下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml",
-        ["payer.identity.number", "payer.identity.name"];
-    CreateNativeOrder in pay::transactions: POST "/v3/pay/transactions/native",
-        "Native下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml",
-        ["payer.identity.number", "payer.identity.name"];
-    QueryOrderByOutTradeNo in pay::transactions: GET "/v3/pay/transactions/out-trade-no/{out_trade_no}",
-        "商户订单号查询",
-        "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];
-    CloseOrder in pay::transactions: POST "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
-        "关单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml", [];
-    CreateRefund in refund::domestic: POST "/v3/refund/domestic/refunds",
-        "申请退款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml", [];
-    QueryRefund in refund::domestic: GET "/v3/refund/domestic/refunds/{out_refund_no}",
-        "查询单笔退款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_10.shtml", [];
-    ApplyAbnormalRefund in refund::domestic: POST "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
-        "发起异常退款",
-        "https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html",
-        ["bank_account", "real_name"];
-    ListComplaints in merchant_service: GET "/v3/merchant-service/complaints-v2",
-        "查询投诉单列表API",
-        "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/list-complaints-v2.html",
-        [];
-}
+mod table;
+
+pub use table::OPERATIONS;
+#[cfg(test)]
+use table::check_declarations;
 
 #[cfg(test)]
 mod tests {

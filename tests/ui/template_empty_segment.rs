@@ -3,7 +3,7 @@ use wxpay::endpoint;
 #[endpoint(GET "/v3//certificates")]
 pub struct DoubleSlash {}
 
-#[endpoint(GET "/v3/certificates/")]
-pub struct TrailingSlash {}
+#[endpoint(GET "/")]
+pub struct SlashAlone {}
 
 fn main() {}

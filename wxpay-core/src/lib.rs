@@ -25,7 +25,7 @@ macro_rules! __platform_enum {
         pub enum $name {
             $( $(#[$vmeta])* $variant, )*
             /// A value this version of the SDK does not know yet, kept as sent.
-            Unknown(String),
+            Unknown(::std::string::String),
         }
 
         impl $name {
@@ -38,11 +38,12 @@ macro_rules! __platform_enum {
             }
         }
 
-        impl From<&str> for $name {
+        // Paths spelled out: a catalog module may define a type named `From` or `Result`.
+        impl ::core::convert::From<&str> for $name {
             fn from(text: &str) -> Self {
                 match text {
                     $( $text => $name::$variant, )*
-                    other => $name::Unknown(other.to_owned()),
+                    other => $name::Unknown(::std::borrow::ToOwned::to_owned(other)),
                 }
             }
         }
@@ -51,15 +52,15 @@ macro_rules! __platform_enum {
         impl $crate::__private::PathSegment for $name {}
 
         impl $crate::__private::serde::Serialize for $name {
-            fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
-            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                 let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
-                Ok($name::from(&*text))
+                ::core::result::Result::Ok(<$name as ::core::convert::From<&str>>::from(&*text))
             }
         }
     };

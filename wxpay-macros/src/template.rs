@@ -82,10 +82,12 @@ pub(crate) fn parse(text: &str) -> (Vec<Piece>, Vec<TemplateError>) {
         let range = offset..offset + segment.len();
         let last = segments.peek().is_none();
         if segment.is_empty() {
-            if !(last && path.is_empty()) {
-                // Point at `//`, or at the trailing `/`.
+            // A trailing `/` is part of some of the platform's paths
+            // (`POST /v3/applyment4sub/applyment/`); `//` and a bare `/` never are.
+            let trailing = last && offset > start;
+            if !trailing {
                 let (slash, what) = if last {
-                    (offset.saturating_sub(1)..offset.max(1), "a trailing `/`")
+                    (offset.saturating_sub(1)..offset.max(1), "a path of `/` alone")
                 } else {
                     (offset.saturating_sub(1)..offset + 1, "`//`")
                 };
@@ -315,6 +317,16 @@ mod tests {
     }
 
     #[test]
+    fn a_trailing_slash_is_kept() {
+        let (pieces, errors) = parse("/v3/applyment4sub/applyment/");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(pieces, [lit("/v3/applyment4sub/applyment/")]);
+        let (pieces, errors) = parse("/v3/a/<x>/");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(pieces, [lit("/v3/a/"), ph("x", 6..9), lit("/")]);
+    }
+
+    #[test]
     fn leading_slash_is_required() {
         let (range, message) = only_error("v3/certificates");
         assert_eq!(range, 0..1);
@@ -334,9 +346,6 @@ mod tests {
         let (range, message) = only_error("/v3//certificates");
         assert_eq!(range, 3..5);
         assert!(message.contains("`//`"), "{message}");
-        let (range, message) = only_error("/v3/certificates/");
-        assert_eq!(range, 16..17);
-        assert!(message.contains("trailing `/`"), "{message}");
         let (range, _) = only_error("/");
         assert_eq!(range, 0..1);
     }

@@ -1,0 +1,529 @@
+//! `cargo xtask codegen [--check] [--spec DIR] [--add-names]`: generates `wxpay::apis` from
+//! the APIv3 spec (see xtask/README.md).
+
+mod emit;
+mod model;
+mod names;
+mod spec;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use model::{Module, Skipped};
+
+/// Cargo features by the first segment of a module path. Modules with a hand-written part
+/// (today's catalog) are always compiled; the rest sit behind their group's feature.
+const GROUPS: &[(&str, &[&str])] = &[
+    ("pay", &["pay", "combine_transactions", "transaction_block"]),
+    ("refund", &["refund"]),
+    ("bill", &["bill", "billdownload"]),
+    ("marketing", &["marketing", "multiuse", "discount_card", "businesscircle", "goldplan", "smartguide", "industry_coupon", "industry_rebate", "rate_activity", "lovefeast"]),
+    ("brand", &["brand", "brand_basic"]),
+    ("profitsharing", &["profitsharing"]),
+    ("transfer", &["transfer", "partner_transfer", "bank_transfer", "bank_batch_transfer", "transfer_detail", "transferdownload", "fund_app", "funds_to_oversea", "payroll_card"]),
+    ("ecommerce", &["ecommerce"]),
+    ("payscore", &["payscore"]),
+    ("papay", &["papay", "partner_papay", "edu_papay", "password_exempt_contract", "credit_repayment", "repayment"]),
+    ("global", &["global", "hk"]),
+    ("merchant", &["merchant", "merchant_service", "applyment4sub", "apply4sub", "apply4subject", "mchalterapply", "merchant_risk_manage", "merchant_store", "mch_manage", "mch_operation_manage", "mch_operate", "compliance", "capital", "merchantfund", "merchant_settlement", "abnormal_fund_processing", "realname", "certificates", "security"]),
+    ("platsolution", &["platsolution"]),
+    ("fapiao", &["new_tax_control_fapiao", "taxi_invoice"]),
+    ("face", &["offlineface", "offlinefacemch", "facemch", "palmservice", "pay_devices"]),
+    ("education", &["edu_star", "eduschoolpay"]),
+    ("mobility", &["parking", "vehicle", "ebike", "hire_power_bank", "express"]),
+    ("industry", &["gov", "med_ins", "catering", "inspolicymgr", "iotmanage", "qrcode", "recharge", "webizpay", "aggracct_bc"]),
+];
+
+/// Type names the generated code (and the macros' expansions) refer to unqualified.
+const PRELUDE: &[&str] = &[
+    "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "From", "Into",
+    "Default", "Clone", "Copy", "Debug", "Send", "Sync", "Sized", "Drop", "Fn", "ToOwned",
+    "ToString", "Iterator", "PartialEq", "Eq", "Serialize", "Deserialize", "OffsetDateTime",
+    "SensitiveString", "Self", "Value",
+];
+
+struct Args {
+    check: bool,
+    add_names: bool,
+    spec: PathBuf,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("codegen") => {}
+        Some(other) => return Err(format!("unknown task `{other}`; the task is `codegen`")),
+        None => return Err("usage: cargo xtask codegen [--check] [--spec DIR] [--add-names]".into()),
+    }
+    let root = workspace_root();
+    let mut parsed = Args {
+        check: false,
+        add_names: false,
+        spec: root.join("../shared/apiv3"),
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--check" => parsed.check = true,
+            "--add-names" => parsed.add_names = true,
+            "--spec" => {
+                parsed.spec = args.next().map(PathBuf::from).ok_or("--spec needs a directory")?;
+            }
+            other => return Err(format!("unknown flag `{other}`")),
+        }
+    }
+    Ok(parsed)
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let root = workspace_root();
+    let spec = spec::load(&args.spec).map_err(|e| {
+        format!("{e}\n(the spec is read from {}; pass --spec DIR)", args.spec.display())
+    })?;
+    let rows: Vec<_> = spec.operations.iter().map(|o| o.row.clone()).collect();
+
+    let table_path = root.join("xtask/operations.tsv");
+    let mut entries = match fs::read_to_string(&table_path) {
+        Ok(text) => names::parse(&text)?,
+        Err(_) => Vec::new(),
+    };
+    if args.add_names {
+        let mut counts = BTreeMap::new();
+        for row in &rows {
+            if let Some(first) = names::segments(&row.path).first() {
+                *counts.entry(first.clone()).or_insert(0) += 1;
+            }
+        }
+        let known: BTreeSet<_> = entries
+            .iter()
+            .map(|e| (e.method.clone(), e.path.clone()))
+            .collect();
+        for row in &rows {
+            if !known.contains(&(row.method.clone(), row.path.clone())) {
+                let mut entry = names::suggest(row, &counts);
+                let base = entry.name.clone();
+                let mut n = 2;
+                while entries.iter().any(|e| e.module == entry.module && e.name == entry.name) {
+                    entry.name = format!("{base}{n}");
+                    n += 1;
+                }
+                entries.push(entry);
+            }
+        }
+        // A partner operation takes its direct twin's name: `partner::CreateJsapiOrder`.
+        let twins: BTreeMap<(String, String), String> = entries
+            .iter()
+            .map(|e| ((e.method.clone(), e.path.clone()), e.name.clone()))
+            .collect();
+        for entry in entries.iter_mut().filter(|e| !known.contains(&(e.method.clone(), e.path.clone()))) {
+            let direct = entry.path.replacen("/partner/", "/", 1);
+            if let Some(name) = twins.get(&(entry.method.clone(), direct)) {
+                entry.name = name.clone();
+            }
+        }
+        entries.sort_by(|a, b| (&a.module, &a.path, &a.method).cmp(&(&b.module, &b.path, &b.method)));
+        fs::write(&table_path, names::render(&entries))
+            .map_err(|e| format!("cannot write {}: {e}", table_path.display()))?;
+    }
+    names::check(&entries, &rows)?;
+
+    let files = generate(&root, &spec, &entries)?;
+    check_features(&root, &files.features)?;
+    if args.check {
+        let mut stale = Vec::new();
+        for (path, text) in &files.files {
+            if fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(path.strip_prefix(&root).unwrap_or(path).display().to_string());
+            }
+        }
+        for path in generated_on_disk(&root.join("src/apis")) {
+            if !files.files.contains_key(&path) {
+                stale.push(format!("{} (no longer generated)", path.display()));
+            }
+        }
+        if !stale.is_empty() {
+            return Err(format!(
+                "the checked-in catalog differs from the spec; run `cargo xtask codegen`:\n  {}",
+                stale.join("\n  ")
+            ));
+        }
+        println!("catalog up to date: {}", files.summary);
+    } else {
+        for path in generated_on_disk(&root.join("src/apis")) {
+            if !files.files.contains_key(&path) {
+                fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+        for (path, text) in &files.files {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            if fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+                fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+        println!("generated: {}", files.summary);
+    }
+    for (op, reason) in &files.skipped.reasons {
+        eprintln!("note: {op}: {reason}");
+    }
+    Ok(())
+}
+
+struct Output {
+    files: BTreeMap<PathBuf, String>,
+    features: BTreeSet<String>,
+    skipped: Skipped,
+    summary: String,
+}
+
+fn feature_of(module: &str) -> Result<&'static str, String> {
+    let first = module.split("::").next().unwrap_or("");
+    GROUPS
+        .iter()
+        .find(|(_, firsts)| firsts.contains(&first))
+        .map(|(feature, _)| *feature)
+        .ok_or_else(|| format!("module `{module}`: its first segment is in no feature group (xtask GROUPS)"))
+}
+
+fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<Output, String> {
+    let apis = root.join("src/apis");
+    let by_key: BTreeMap<(&str, &str), &spec::Operation> = spec
+        .operations
+        .iter()
+        .map(|o| ((o.row.method.as_str(), o.row.path.as_str()), o))
+        .collect();
+    let mut modules: BTreeMap<String, Module> = BTreeMap::new();
+    let mut manual_modules = BTreeSet::new();
+    let mut skipped = Skipped::default();
+    let mut sorted: Vec<&names::Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| (&a.module, &a.path, &a.method).cmp(&(&b.module, &b.path, &b.method)));
+    for entry in &sorted {
+        let dir = module_dir(&apis, &entry.module);
+        if dir.join("manual.rs").exists() {
+            manual_modules.insert(entry.module.clone());
+        }
+        let module = modules.entry(entry.module.clone()).or_insert_with(|| {
+            let mut reserved = reserved_names(&dir.join("manual.rs"));
+            // Names of the prelude and of the module's requests are never a nested type's.
+            reserved.extend(PRELUDE.iter().map(|n| (*n).to_owned()));
+            reserved.extend(
+                entries.iter().filter(|e| e.module == entry.module).map(|e| e.name.clone()),
+            );
+            Module::new(entry.module.clone(), reserved)
+        });
+        if entry.manual {
+            continue;
+        }
+        let op = by_key[&(entry.method.as_str(), entry.path.as_str())];
+        if let Some(built) = model::build_op(module, op, entry, &mut skipped) {
+            module.ops.push(built);
+        }
+    }
+    // Every ancestor of a module is a module too.
+    let all: Vec<String> = modules.keys().cloned().collect();
+    for path in all {
+        let mut parts: Vec<&str> = path.split("::").collect();
+        while parts.len() > 1 {
+            parts.pop();
+            let parent = parts.join("::");
+            modules.entry(parent.clone()).or_insert_with(|| Module::new(parent, BTreeSet::new()));
+        }
+    }
+    for m in modules.keys() {
+        if module_dir(&apis, m).join("manual.rs").exists() {
+            manual_modules.insert(m.clone());
+        }
+    }
+    // A module is always compiled when it, or a module inside it, is hand-written.
+    let always = |m: &str| {
+        manual_modules
+            .iter()
+            .any(|manual| manual == m || manual.starts_with(&format!("{m}::")))
+    };
+    let mut files = BTreeMap::new();
+    let mut features = BTreeSet::new();
+    let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (path, module) in &modules {
+        let feature = feature_of(path)?;
+        features.insert(feature.to_owned());
+        if always(path) && !module.ops.is_empty() && !manual_modules.contains(path) {
+            return Err(format!(
+                "module `{path}` holds generated operations beside a hand-written submodule; \
+                 give them a module of their own in operations.tsv"
+            ));
+        }
+        let entry = counts.entry(feature).or_default();
+        entry.0 += module.ops.len();
+        entry.1 += module.structs.len() + module.enums.len();
+        let children: Vec<emit::Child> = modules
+            .keys()
+            .filter(|child| {
+                child.strip_prefix(&format!("{path}::")).is_some_and(|rest| !rest.contains("::"))
+            })
+            .map(|child| emit::Child {
+                name: child.rsplit("::").next().unwrap_or(child).to_owned(),
+                gate: (always(path) && !always(child)).then(|| feature.to_owned()),
+            })
+            .collect();
+        let doc = module_doc(module, feature, always(path));
+        let text = emit::module_file(&emit::ModuleFile {
+            module,
+            doc,
+            children,
+            manual: manual_modules.contains(path),
+            version: &spec.version,
+        });
+        files.insert(module_dir(&apis, path).join("mod.rs"), rustfmt(&text)?);
+    }
+    // The root: its top-level modules, each behind its feature unless always compiled.
+    let mut root_text = emit::header(&spec.version);
+    root_text.push_str(ROOT_DOC);
+    for path in modules.keys().filter(|m| !m.contains("::")) {
+        if !always(path) {
+            let feature = feature_of(path)?;
+            root_text.push_str(&format!(
+                "#[cfg(feature = \"{feature}\")]\n#[cfg_attr(docsrs, doc(cfg(feature = \"{feature}\")))]\n"
+            ));
+        }
+        root_text.push_str(&format!("pub mod {path};\n"));
+    }
+    files.insert(apis.join("mod.rs"), rustfmt(&root_text)?);
+    files.insert(
+        apis.join("operations/table.rs"),
+        rustfmt(&operations_table(&spec.version, entries, &by_key, &modules, &always)?)?,
+    );
+    let ops: usize = modules.values().map(|m| m.ops.len()).sum();
+    let types: usize = modules.values().map(|m| m.structs.len()).sum();
+    let enums: usize = modules.values().map(|m| m.enums.len()).sum();
+    let lines: usize = files.values().map(|t| t.lines().count()).sum();
+    let mut summary = format!(
+        "{ops} generated operations ({} by hand, {} not generated), {types} structs, {enums} enums, \
+         {} modules, {lines} lines\n",
+        entries.iter().filter(|e| e.manual).count(),
+        entries.len() - ops - entries.iter().filter(|e| e.manual).count(),
+        modules.len()
+    );
+    for (feature, (ops, types)) in &counts {
+        summary.push_str(&format!("  {feature}: {ops} operations, {types} types\n"));
+    }
+    Ok(Output {
+        files,
+        features,
+        skipped,
+        summary,
+    })
+}
+
+const ROOT_DOC: &str = r#"//! The endpoint catalog: every APIv3 operation declared with [`endpoint`](crate::endpoint),
+//! one module per product path of the URL, partner (服务商) operations in a `partner`
+//! submodule beside their direct twins.
+//!
+//! Conventions: requests are named verb + object (`PauseStock`), answers `<Request>Response`
+//! or a shared domain type (`Stock`); amounts are integers in fen; times are
+//! [`OffsetDateTime`](time::OffsetDateTime) with their offset; enums keep values they do not
+//! know in an `Unknown(String)` variant so a new value from the platform never breaks decoding.
+//!
+//! The modules of the default build are always compiled; every other product group is a cargo
+//! feature (`profitsharing`, `transfer`, `ecommerce`, …), and `full` enables them all.
+
+/// Declares a string enum of the platform with an `Unknown(String)` fallback (the runtime's
+/// macro, so notification and catalog enums behave alike).
+macro_rules! platform_enum {
+    ($($item:tt)*) => { ::wxpay_core::__platform_enum! { $($item)* } };
+}
+
+mod manual;
+mod operations;
+
+pub use operations::{Content, OPERATIONS, Operation};
+
+"#;
+
+fn module_doc(module: &Module, feature: &str, always: bool) -> String {
+    let mut tags: BTreeMap<&str, usize> = BTreeMap::new();
+    for op in &module.ops {
+        *tags.entry(op.row.tags.as_str()).or_default() += 1;
+    }
+    let tag = tags.iter().max_by_key(|(_, n)| **n).map(|(t, _)| *t).unwrap_or("");
+    let prefix = module
+        .ops
+        .first()
+        .map(|op| {
+            let mut p = op.entry.path.clone();
+            if let Some(i) = p.find('{') {
+                p.truncate(i);
+            }
+            p
+        })
+        .unwrap_or_default();
+    let mut doc = String::new();
+    if !tag.is_empty() {
+        doc.push_str(&format!("{tag} (`{prefix}…`)."));
+    } else {
+        doc.push_str(&format!("The `{}` operations.", module.path.replace("::", "/")));
+    }
+    if !always {
+        doc.push_str(&format!("\n\nEnabled by the `{feature}` feature."));
+    }
+    doc
+}
+
+fn operations_table(
+    version: &str,
+    entries: &[names::Entry],
+    by_key: &BTreeMap<(&str, &str), &spec::Operation>,
+    modules: &BTreeMap<String, Module>,
+    always: &dyn Fn(&str) -> bool,
+) -> Result<String, String> {
+    let mut out = emit::header(version);
+    out.push_str("//! Every operation of the spec that the catalog declares.\n\nuse super::{Content, Operation};\n\noperations! {\n");
+    let mut sorted: Vec<&names::Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+    for e in sorted {
+        let generated = modules
+            .get(&e.module)
+            .is_some_and(|m| m.ops.iter().any(|o| o.entry == *e));
+        if !e.manual && !generated {
+            continue;
+        }
+        let op = by_key[&(e.method.as_str(), e.path.as_str())];
+        if !always(&e.module) {
+            out.push_str(&format!("#[cfg(feature = \"{}\")]\n", feature_of(&e.module)?));
+        }
+        let encrypted: Vec<String> = op
+            .row
+            .encrypted_request
+            .iter()
+            .map(|p| format!("{:?}", p.replace("[]", "")))
+            .collect();
+        let content = match op.row.content.as_str() {
+            "multipart" => ", Multipart",
+            _ => "",
+        };
+        out.push_str(&format!(
+            "{} in {}: {} {:?}, {:?}, {:?}, [{}]{content};\n",
+            e.name,
+            e.module,
+            e.method,
+            e.path,
+            op.row.title,
+            op.row.doc_link,
+            encrypted.join(", ")
+        ));
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+fn module_dir(apis: &Path, module: &str) -> PathBuf {
+    module.split("::").fold(apis.to_path_buf(), |dir, part| dir.join(part))
+}
+
+/// Type names a hand-written `manual.rs` defines, so generated types do not shadow them.
+fn reserved_names(manual: &Path) -> BTreeSet<String> {
+    let Ok(text) = fs::read_to_string(manual) else {
+        return BTreeSet::new();
+    };
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let rest = line
+                .strip_prefix("pub struct ")
+                .or_else(|| line.strip_prefix("pub enum "))?;
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect()
+}
+
+fn generated_on_disk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(generated_on_disk(&path));
+        } else if fs::read_to_string(&path)
+            .is_ok_and(|text| text.starts_with("// @generated by `cargo xtask codegen`"))
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn check_features(root: &Path, features: &BTreeSet<String>) -> Result<(), String> {
+    let manifest = fs::read_to_string(root.join("Cargo.toml"))
+        .map_err(|e| format!("cannot read Cargo.toml: {e}"))?;
+    let missing: Vec<&String> = features
+        .iter()
+        .filter(|f| !manifest.lines().any(|l| l.starts_with(&format!("{f} = "))))
+        .collect();
+    let full = manifest.lines().find(|l| l.starts_with("full = ")).unwrap_or("");
+    let not_in_full: Vec<&String> = features
+        .iter()
+        .filter(|f| !full.contains(&format!("\"{f}\"")))
+        .collect();
+    if missing.is_empty() && not_in_full.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "Cargo.toml [features]: missing {missing:?}; not in `full`: {not_in_full:?}"
+        ))
+    }
+}
+
+fn rustfmt(source: &str) -> Result<String, String> {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt: {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or("rustfmt has no stdin")?
+        .write_all(source.as_bytes())
+        .map_err(|e| format!("rustfmt: {e}"))?;
+    let output = child.wait_with_output().map_err(|e| format!("rustfmt: {e}"))?;
+    if !output.status.success() {
+        let mut numbered = String::new();
+        for (i, line) in source.lines().enumerate().take(4000) {
+            numbered.push_str(&format!("{:5} {line}\n", i + 1));
+        }
+        let _ = fs::write("/tmp/xtask-unformatted.rs", numbered);
+        return Err(format!(
+            "rustfmt refused generated code (see /tmp/xtask-unformatted.rs):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt: {e}"))
+}

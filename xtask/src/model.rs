@@ -1,0 +1,626 @@
+//! From the spec to the catalog's model: modules, operations, request and answer structs,
+//! nested types (shared within a module when their shape is identical) and enums.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use serde_json::Value;
+
+use crate::names::Entry;
+use crate::spec::{Operation, Row, scalar_text};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ty {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Time,
+    Json,
+    /// A decrypted answer field (`wxpay::SensitiveString`).
+    Secret,
+    Vec(Box<Ty>),
+    /// A struct or enum of the module, by name.
+    Named(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Path,
+    Query,
+    Body,
+    Header(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub ident: String,
+    pub wire: String,
+    pub ty: Ty,
+    pub required: bool,
+    /// Short label from the spec (the field's Chinese name).
+    pub label: String,
+    pub role: Role,
+    /// `#[wxpay(encrypt)]`: the field is, or holds, ciphertext.
+    pub encrypt: bool,
+    /// An example value for tests and docs.
+    pub example: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Struct {
+    pub name: String,
+    pub label: String,
+    pub fields: Vec<Field>,
+    pub serialize: bool,
+    pub deserialize: bool,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Enum {
+    pub name: String,
+    pub label: String,
+    /// (variant, wire value, label)
+    pub variants: Vec<(String, String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Empty,
+    Named(String),
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub entry: Entry,
+    pub row: Row,
+    pub fields: Vec<Field>,
+    pub answer: Answer,
+    pub deprecated: bool,
+    pub idempotent: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Module {
+    pub path: String,
+    pub ops: Vec<Op>,
+    pub structs: Vec<Struct>,
+    pub enums: Vec<Enum>,
+    /// Type names the module's hand-written `manual.rs` defines: generated types avoid them.
+    pub reserved: BTreeSet<String>,
+    shapes: BTreeMap<String, String>,
+    enum_shapes: BTreeMap<Vec<String>, String>,
+}
+
+impl Module {
+    pub fn new(path: String, reserved: BTreeSet<String>) -> Self {
+        Module {
+            path,
+            reserved,
+            ..Module::default()
+        }
+    }
+}
+
+/// What the model leaves out, and why (reported by the generator, listed in the README).
+#[derive(Debug, Default)]
+pub struct Skipped {
+    pub reasons: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Request,
+    Answer,
+}
+
+pub fn build_op(
+    module: &mut Module,
+    op: &Operation,
+    entry: &Entry,
+    skipped: &mut Skipped,
+) -> Option<Op> {
+    let row = &op.row;
+    let key = format!("{} {}", row.method, row.path);
+    if row.content != "json" {
+        skipped.reasons.push((
+            key,
+            format!("{} content: needs the runtime's upload/download types in the DSL", row.content),
+        ));
+        return None;
+    }
+    let empty = Value::Null;
+    let spec = op.spec.as_ref().unwrap_or(&empty);
+    let name = &entry.name;
+    let mut fields: Vec<Field> = Vec::new();
+    let mut taken = BTreeSet::new();
+    let enc_req: Vec<&str> = row.encrypted_request.iter().map(String::as_str).collect();
+
+    // Path parameters, in template order.
+    for segment in crate::names::segments(&row.path) {
+        if let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let schema = find_param(spec, param, "path");
+            let ident = unique_ident(param, &mut taken);
+            fields.push(Field {
+                ident,
+                wire: param.to_owned(),
+                ty: Ty::Str,
+                required: true,
+                label: label_of(schema.unwrap_or(&empty)),
+                role: Role::Path,
+                encrypt: false,
+                example: schema
+                    .and_then(|s| s.get("example").cloned())
+                    .or_else(|| Some(Value::String(synthetic(param)))),
+            });
+        }
+    }
+    let params = spec
+        .get("parameters")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for param in &params {
+        let place = param.get("in").and_then(Value::as_str).unwrap_or("");
+        let Some(wire) = param.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        match place {
+            "query" => {
+                let encrypt = enc_req.contains(&format!("query:{wire}").as_str());
+                let required = param.get("required").and_then(Value::as_bool) == Some(true);
+                // The query is text: numbers and flags stay typed, everything else a string.
+                let ty = match param.get("type").and_then(Value::as_str) {
+                    Some("integer") | Some("number") if !encrypt => Ty::Int,
+                    Some("boolean") if !encrypt => Ty::Bool,
+                    _ => Ty::Str,
+                };
+                let ident = unique_ident(wire, &mut taken);
+                fields.push(Field {
+                    ident,
+                    wire: wire.to_owned(),
+                    ty,
+                    required,
+                    label: label_of(param),
+                    role: Role::Query,
+                    encrypt,
+                    example: param.get("example").cloned(),
+                });
+            }
+            "header" => {
+                if wire.eq_ignore_ascii_case("Wechatpay-Serial")
+                    || wire.eq_ignore_ascii_case("Authorization")
+                    || wire.eq_ignore_ascii_case("Content-Type")
+                    || wire.eq_ignore_ascii_case("Accept")
+                {
+                    continue; // the runtime writes these
+                }
+                let ident = unique_ident(wire, &mut taken);
+                fields.push(Field {
+                    ident,
+                    wire: wire.to_owned(),
+                    ty: Ty::Str,
+                    required: param.get("required").and_then(Value::as_bool) == Some(true),
+                    label: label_of(param),
+                    role: Role::Header(wire.to_owned()),
+                    encrypt: false,
+                    example: param.get("example").cloned(),
+                });
+            }
+            "body" => {
+                let schema = param.get("schema").unwrap_or(&empty);
+                let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+                    if schema.get("type").and_then(Value::as_str) == Some("array") {
+                        skipped
+                            .reasons
+                            .push((key, "the body is a JSON array, not an object".into()));
+                        return None;
+                    }
+                    continue;
+                };
+                let required = required_of(schema);
+                let role = Role::Body;
+                for (wire, prop) in props {
+                    let encrypt_paths = sub_paths(&enc_req, wire);
+                    let (ty, encrypt) = ty_of(
+                        module,
+                        name,
+                        wire,
+                        prop,
+                        Direction::Request,
+                        &encrypt_paths,
+                    );
+                    let ident = unique_ident(wire, &mut taken);
+                    fields.push(Field {
+                        ident,
+                        wire: wire.clone(),
+                        ty,
+                        required: required.contains(wire.as_str()),
+                        label: label_of(prop),
+                        role: role.clone(),
+                        encrypt,
+                        example: prop.get("example").cloned(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if op.spec.is_none() {
+        // Only in the table: its query parameters are listed there.
+        skipped
+            .reasons
+            .push((key.clone(), "not in the OpenAPI files: declared from the table".into()));
+    }
+    let enc_resp: Vec<&str> = row.encrypted_response.iter().map(String::as_str).collect();
+    let answer = answer_of(module, name, spec, &enc_resp);
+    let idempotent = row.method == "POST"
+        && fields.iter().any(|f| {
+            matches!(
+                f.wire.as_str(),
+                "out_request_no" | "out_trade_no" | "out_refund_no" | "out_order_no"
+                    | "out_batch_no" | "out_bill_no" | "out_apply_no"
+            ) && f.required
+        });
+    Some(Op {
+        entry: entry.clone(),
+        row: row.clone(),
+        fields,
+        answer,
+        deprecated: row.deprecated
+            || spec.get("deprecated").and_then(Value::as_bool) == Some(true),
+        idempotent,
+    })
+}
+
+fn answer_of(module: &mut Module, name: &str, spec: &Value, enc: &[&str]) -> Answer {
+    let Some(responses) = spec.get("responses").and_then(Value::as_object) else {
+        return Answer::Json;
+    };
+    let ok = responses
+        .iter()
+        .filter(|(code, _)| code.starts_with('2'))
+        .min_by_key(|(code, _)| code.as_str());
+    let Some((code, response)) = ok else {
+        return Answer::Json;
+    };
+    let Some(schema) = response.get("schema") else {
+        return if code == "204" { Answer::Empty } else { Answer::Json };
+    };
+    match schema.get("properties").and_then(Value::as_object) {
+        Some(props) if !props.is_empty() => {
+            let s = struct_of(
+                module,
+                &format!("{name}Response"),
+                name,
+                schema,
+                Direction::Answer,
+                enc,
+                true,
+            );
+            Answer::Named(s)
+        }
+        _ => Answer::Json,
+    }
+}
+
+/// The dotted paths under `field`: `a.b` for field `a` gives `b`; `a` itself gives "".
+fn sub_paths<'a>(paths: &[&'a str], field: &str) -> Vec<&'a str> {
+    paths
+        .iter()
+        .filter_map(|p| {
+            if *p == field {
+                Some("")
+            } else {
+                p.strip_prefix(field)
+                    .and_then(|rest| rest.strip_prefix("[]").or(Some(rest)))
+                    .and_then(|rest| rest.strip_prefix('.'))
+            }
+        })
+        .collect()
+}
+
+/// The Rust type of a schema, and whether the field is (or holds) an encrypted value.
+fn ty_of(
+    module: &mut Module,
+    op: &str,
+    wire: &str,
+    schema: &Value,
+    direction: Direction,
+    encrypted: &[&str],
+) -> (Ty, bool) {
+    let here = encrypted.contains(&"");
+    let kind = schema.get("type").and_then(Value::as_str).unwrap_or(
+        if schema.get("properties").is_some() {
+            "object"
+        } else {
+            "string"
+        },
+    );
+    match kind {
+        "array" => {
+            let items = schema.get("items").cloned().unwrap_or(Value::Null);
+            let (inner, enc) = ty_of(module, op, wire, &items, direction, encrypted);
+            // serde's time helpers take one value, not a list: lists of times stay text.
+            let inner = if inner == Ty::Time { Ty::Str } else { inner };
+            (Ty::Vec(Box::new(inner)), enc)
+        }
+        "object" => match schema.get("properties").and_then(Value::as_object) {
+            Some(props) if !props.is_empty() => {
+                let name = struct_of(
+                    module,
+                    &wire.to_upper_camel_case(),
+                    op,
+                    schema,
+                    direction,
+                    encrypted,
+                    false,
+                );
+                let sensitive = module
+                    .structs
+                    .iter()
+                    .any(|s| s.name == name && s.sensitive);
+                (Ty::Named(name), sensitive)
+            }
+            _ => (Ty::Json, false),
+        },
+        "integer" => (Ty::Int, false),
+        "number" => {
+            let float = matches!(
+                schema.get("format").and_then(Value::as_str),
+                Some("float" | "double")
+            ) || schema
+                .get("example")
+                .and_then(Value::as_f64)
+                .is_some_and(|x| x.fract() != 0.0);
+            (if float { Ty::Float } else { Ty::Int }, false)
+        }
+        "boolean" => (Ty::Bool, false),
+        _ => {
+            if here {
+                return match direction {
+                    Direction::Request => (Ty::Str, true),
+                    Direction::Answer => (Ty::Secret, true),
+                };
+            }
+            if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+                if let Some(name) = enum_of(module, wire, schema, values) {
+                    return (Ty::Named(name), false);
+                }
+            }
+            if is_time(wire, schema) {
+                (Ty::Time, false)
+            } else {
+                (Ty::Str, false)
+            }
+        }
+    }
+}
+
+/// `format: rfc3339`/`date-time`, or a `*_time` string whose example is an RFC 3339 time (the
+/// spec leaves most of those unmarked).
+fn is_time(wire: &str, schema: &Value) -> bool {
+    match schema.get("format").and_then(Value::as_str) {
+        Some("rfc3339" | "date-time") => true,
+        Some(_) => false,
+        None => {
+            wire.ends_with("_time")
+                && schema
+                    .get("example")
+                    .and_then(Value::as_str)
+                    .is_some_and(looks_rfc3339)
+        }
+    }
+}
+
+fn looks_rfc3339(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && (text.ends_with('Z') || text[19..].contains(['+', '-']))
+}
+
+fn struct_of(
+    module: &mut Module,
+    preferred: &str,
+    op: &str,
+    schema: &Value,
+    direction: Direction,
+    encrypted: &[&str],
+    top: bool,
+) -> String {
+    let required = required_of(schema);
+    let mut fields = Vec::new();
+    let mut taken = BTreeSet::new();
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (wire, prop) in props {
+            let paths = sub_paths(encrypted, wire);
+            let (ty, encrypt) = ty_of(module, op, wire, prop, direction, &paths);
+            let ident = unique_ident(wire, &mut taken);
+            fields.push(Field {
+                ident,
+                wire: wire.clone(),
+                ty,
+                required: required.contains(wire.as_str()),
+                label: label_of(prop),
+                role: Role::Body,
+                encrypt,
+                example: prop.get("example").cloned(),
+            });
+        }
+    }
+    let sensitive = fields.iter().any(|f| f.encrypt);
+    // The shape is what goes on the wire; labels and examples may differ.
+    let shape = fields
+        .iter()
+        .map(|f| format!("{}:{:?}:{}:{}", f.wire, f.ty, f.required, f.encrypt))
+        .collect::<Vec<_>>()
+        .join(",");
+    if !top {
+        if let Some(name) = module.shapes.get(&shape).cloned() {
+            if let Some(s) = module.structs.iter_mut().find(|s| s.name == name) {
+                s.serialize |= direction == Direction::Request;
+                s.deserialize |= direction == Direction::Answer;
+            }
+            return name;
+        }
+    }
+    let taken_names = |module: &Module, n: &str| {
+        module.reserved.contains(n)
+            || module.structs.iter().any(|s| s.name == n)
+            || module.enums.iter().any(|e| e.name == n)
+            || module.ops.iter().any(|o| o.entry.name == n)
+    };
+    let mut name = preferred.to_owned();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("{op}Item");
+    }
+    if taken_names(module, &name) {
+        name = format!("{op}{preferred}");
+    }
+    let mut n = 2;
+    let base = name.clone();
+    while taken_names(module, &name) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    module.shapes.insert(shape, name.clone());
+    module.structs.push(Struct {
+        name: name.clone(),
+        label: label_of(schema),
+        fields,
+        serialize: direction == Direction::Request,
+        deserialize: direction == Direction::Answer,
+        sensitive,
+    });
+    name
+}
+
+fn enum_of(module: &mut Module, wire: &str, schema: &Value, values: &[Value]) -> Option<String> {
+    let mut values: Vec<String> = values.iter().filter_map(scalar_text).collect();
+    // The spec lists some values twice.
+    let mut seen = BTreeSet::new();
+    values.retain(|v| seen.insert(v.clone()));
+    if values.is_empty() || values.iter().any(String::is_empty) {
+        return None;
+    }
+    if let Some(name) = module.enum_shapes.get(&values) {
+        return Some(name.clone());
+    }
+    let labels = schema.get("x-enum-labels");
+    let mut variants: Vec<(String, String, String)> = Vec::new();
+    for value in &values {
+        let mut ident = value.to_upper_camel_case();
+        if ident.is_empty() || !ident.is_ascii() || ident.starts_with(|c: char| c.is_ascii_digit())
+        {
+            ident = format!("V{}", ident.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
+            if ident == "V" {
+                return None; // values that are not names: keep the field a string
+            }
+        }
+        if ident == "Unknown" || ident == "Self_" || ident == "Self" {
+            ident = format!("{ident}Value");
+        }
+        let base = ident.clone();
+        let mut n = 2;
+        while variants.iter().any(|(v, _, _)| *v == ident) {
+            ident = format!("{base}{n}");
+            n += 1;
+        }
+        let label = labels
+            .and_then(|l| l.get(value))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        variants.push((ident, value.clone(), label));
+    }
+    let preferred = wire.to_upper_camel_case();
+    let mut name = preferred.clone();
+    let mut n = 2;
+    while module.reserved.contains(&name)
+        || module.structs.iter().any(|s| s.name == name)
+        || module.enums.iter().any(|e| e.name == name)
+    {
+        name = format!("{preferred}{n}");
+        n += 1;
+    }
+    module.enum_shapes.insert(values, name.clone());
+    module.enums.push(Enum {
+        name: name.clone(),
+        label: label_of(schema),
+        variants,
+    });
+    Some(name)
+}
+
+fn find_param<'a>(spec: &'a Value, name: &str, place: &str) -> Option<&'a Value> {
+    spec.get("parameters")?.as_array()?.iter().find(|p| {
+        p.get("name").and_then(Value::as_str) == Some(name)
+            && p.get("in").and_then(Value::as_str) == Some(place)
+    })
+}
+
+fn required_of(schema: &Value) -> BTreeSet<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The spec's short label for a field: its description up to the first clause break.
+pub fn label_of(schema: &Value) -> String {
+    let text = schema
+        .get("description")
+        .or_else(|| schema.get("title"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let cut = text
+        .find(|c: char| matches!(c, '\n' | '，' | '。' | '；' | '：' | '(' | '（' | ',' | ';' | '['))
+        .unwrap_or(text.len());
+    let label: String = text[..cut].trim().chars().take(24).collect();
+    label.replace(['`', '*', '<', '>', '|'], "")
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// A Rust field name for a wire name, unique in its struct.
+fn unique_ident(wire: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut ident: String = wire
+        .to_snake_case()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if ident.is_empty() {
+        ident = "field".into();
+    }
+    if ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident = format!("n{ident}");
+    }
+    if KEYWORDS.contains(&ident.as_str()) {
+        ident.push('_');
+    }
+    let base = ident.clone();
+    let mut n = 2;
+    while !taken.insert(ident.clone()) {
+        ident = format!("{base}_{n}");
+        n += 1;
+    }
+    ident
+}
+
+/// A stand-in value for a path parameter the spec gives no example for.
+fn synthetic(name: &str) -> String {
+    format!("TEST_{}", name.to_ascii_uppercase())
+}
