@@ -26,16 +26,20 @@ pub struct Operation {
     pub title: &'static str,
     /// The official documentation page.
     pub link: &'static str,
-    /// Dotted paths of the request fields encrypted with the platform key (for example
-    /// `payer.identity.name`); the request then names that key in `Wechatpay-Serial`.
+    /// Dotted paths of the body fields encrypted with the platform key (for example
+    /// `payer.identity.name`; a list is walked element by element); the request then names
+    /// that key in `Wechatpay-Serial`.
     pub encrypted: &'static [&'static str],
+    /// Query parameters encrypted with the platform key, by name.
+    pub encrypted_query: &'static [&'static str],
     /// How the request carries its fields.
     pub content: Content,
 }
 
 macro_rules! operations {
     ($( $(#[$attr:meta])* $name:ident in $first:ident $(:: $rest:ident)*: $method:ident $path:literal,
-        $title:literal, $link:literal, [$($encrypted:literal),*] $(, $content:ident)?; )*) => {
+        $title:literal, $link:literal, [$($encrypted:literal),*]
+        $(query [$($query:literal),*])? $(, $content:ident)?; )*) => {
         /// The catalog as data: every operation declared in [`crate::apis`], for tools that
         /// pick an operation at run time (the `wxpay` command line, a dynamic router,
         /// documentation).
@@ -63,6 +67,7 @@ macro_rules! operations {
                 title: $title,
                 link: $link,
                 encrypted: &[$($encrypted),*],
+                encrypted_query: &[$($($query),*)?],
                 content: operations!(@content $($content)?),
             },
         )*];
@@ -91,6 +96,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
+    use super::table::NOT_DECLARED;
     use super::*;
 
     #[test]
@@ -99,34 +105,62 @@ mod tests {
         check_declarations(&mut |name, method, path| {
             let entry = OPERATIONS
                 .iter()
-                .find(|op| op.name == name)
-                .unwrap_or_else(|| panic!("{name} has no entry"));
+                .find(|op| op.name == name && op.path == path)
+                .unwrap_or_else(|| panic!("{name} {path} has no entry"));
             assert_eq!(entry.method, method, "{name}");
-            assert_eq!(entry.path, path, "{name}");
             checked += 1;
         });
         assert_eq!(checked, OPERATIONS.len());
     }
 
     #[test]
-    fn names_are_unique_and_encrypted_paths_are_dotted_names() {
-        let names: BTreeSet<_> = OPERATIONS.iter().map(|op| op.name).collect();
+    fn names_are_unique_per_module_and_encrypted_paths_are_dotted_names() {
+        let names: BTreeSet<_> = OPERATIONS.iter().map(|op| (op.module, op.name)).collect();
         assert_eq!(names.len(), OPERATIONS.len());
+        let dotted = |path: &str| {
+            path.split('.').all(|part| {
+                !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        };
         for op in OPERATIONS {
-            for path in op.encrypted {
-                assert!(
-                    path.split('.').all(|part| !part.is_empty()
-                        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')),
-                    "{}: {path}",
-                    op.name
-                );
+            for path in op.encrypted.iter().chain(op.encrypted_query) {
+                assert!(dotted(path), "{}: {path}", op.name);
             }
         }
+    }
+
+    /// The checked-in table of names (which `cargo xtask codegen --check` holds equal to the
+    /// spec's `endpoints.tsv`) against what the catalog declares: with every feature, each
+    /// operation is declared or listed as not declared yet, with its reason.
+    #[test]
+    #[cfg(feature = "full")]
+    fn every_operation_of_the_spec_is_declared_or_listed_as_missing() {
+        let table = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("xtask/operations.tsv"),
+        )
+        .expect("xtask/operations.tsv");
+        let spec: BTreeSet<(&str, &str)> = table
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .map(|line| {
+                let mut cells = line.split('\t');
+                (cells.next().unwrap_or(""), cells.next().unwrap_or(""))
+            })
+            .collect();
+        let declared: BTreeSet<(&str, &str)> =
+            OPERATIONS.iter().map(|op| (op.method, op.path)).collect();
+        let missing: BTreeSet<(&str, &str)> =
+            NOT_DECLARED.iter().map(|(m, p, _)| (*m, *p)).collect();
+        assert!(declared.is_disjoint(&missing));
+        let covered: BTreeSet<_> = declared.union(&missing).copied().collect();
+        assert_eq!(covered, spec);
+        assert!(spec.len() >= 1_018, "{}", spec.len());
     }
 
     /// Scans the catalog's sources for declarations, so an endpoint added without an entry
     /// fails here even before anyone lists it in `check_declarations`.
     #[test]
+    #[cfg(feature = "full")]
     fn every_declaration_in_the_sources_has_an_entry() {
         fn scan(dir: &Path, found: &mut BTreeSet<(String, String)>) {
             let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -173,6 +207,5 @@ mod tests {
             .map(|op| (op.method.to_owned(), op.path.to_owned()))
             .collect();
         assert_eq!(found, table);
-        assert!(found.len() >= 21, "the scan found too little: {found:?}");
     }
 }

@@ -169,10 +169,14 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     let session = config::connect(global, None).await?;
     let client = &session.client;
 
-    // Sensitive fields, encrypted for the platform key the request then names.
+    let mut query: Vec<(String, String)> =
+        target.query.iter().cloned().chain(field_query).collect();
+
+    // Sensitive fields, encrypted for the platform key the request then names: body fields
+    // at the operation's dotted paths, query parameters by name.
     let mut serial = None;
-    if let (Some(op), Some(body)) = (target.operation, body.as_mut())
-        && !op.encrypted.is_empty()
+    if let Some(op) = target.operation
+        && (!op.encrypted.is_empty() || !op.encrypted_query.is_empty())
     {
         // A certificate merchant configured with only the APIv3 key has no platform key
         // before its first download.
@@ -186,11 +190,17 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
                 .ok_or(Error::Request(RequestError::NoEncryptionKey))?;
             Ok(key.encrypt(plain)?)
         };
-        match fields::encrypt_at(body, op.encrypted, &mut encrypt) {
-            Ok(0) => {}
-            Ok(_) => serial = key.as_ref().map(|key| key.id().to_owned()),
-            Err(Ok(error)) => return Err(error.into()),
-            Err(Err(message)) => return Err(Failure::usage(message)),
+        let mut count = 0;
+        if let Some(body) = body.as_mut() {
+            match fields::encrypt_at(body, op.encrypted, &mut encrypt) {
+                Ok(n) => count += n,
+                Err(Ok(error)) => return Err(error.into()),
+                Err(Err(message)) => return Err(Failure::usage(message)),
+            }
+        }
+        count += fields::encrypt_query(&mut query, op.encrypted_query, &mut encrypt)?;
+        if count > 0 {
+            serial = key.as_ref().map(|key| key.id().to_owned());
         }
     }
 
@@ -198,7 +208,7 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     for (name, value) in &path {
         request = request.path(name, value);
     }
-    for (name, value) in target.query.iter().chain(&field_query) {
+    for (name, value) in &query {
         request = request.query(name, value);
     }
     if let Some(serial) = &serial {
@@ -297,6 +307,7 @@ pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
                     "title": op.title,
                     "link": op.link,
                     "encrypted": op.encrypted,
+                    "encrypted_query": op.encrypted_query,
                 })
             })
             .collect(),

@@ -190,6 +190,22 @@ fn scalar(name: &str, value: Value) -> Result<String, String> {
 /// Encrypts the strings at the dotted `paths` of `body` (through arrays, into every element)
 /// with `encrypt`; returns how many were encrypted. A sensitive field that is not a string is
 /// refused rather than sent in the clear.
+/// Encrypts the query parameters named in `names`; returns how many it encrypted.
+pub fn encrypt_query<E>(
+    query: &mut [(String, String)],
+    names: &[&str],
+    encrypt: &mut dyn FnMut(&str) -> Result<String, E>,
+) -> Result<usize, E> {
+    let mut count = 0;
+    for (name, value) in query.iter_mut() {
+        if names.contains(&name.as_str()) {
+            *value = encrypt(value)?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
 pub fn encrypt_at<E>(
     body: &mut Value,
     paths: &[&str],
@@ -375,5 +391,22 @@ mod tests {
             encrypt_at(&mut number, &["user_name"], &mut seal),
             Err(Err(message)) if message.contains("must be a string")
         ));
+    }
+
+    #[test]
+    fn sensitive_query_parameters_are_encrypted_by_name() {
+        let mut query = vec![
+            ("card_no".to_owned(), "6222".to_owned()),
+            ("limit".to_owned(), "10".to_owned()),
+        ];
+        let mut seal = |plain: &str| Ok::<_, ()>(format!("sealed({plain})"));
+        assert_eq!(encrypt_query(&mut query, &["card_no"], &mut seal), Ok(1));
+        assert_eq!(query[0].1, "sealed(6222)");
+        assert_eq!(query[1].1, "10");
+        let mut fail = |_: &str| Err::<String, _>("no key");
+        assert_eq!(
+            encrypt_query(&mut query, &["limit"], &mut fail),
+            Err("no key")
+        );
     }
 }

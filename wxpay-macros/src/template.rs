@@ -87,7 +87,10 @@ pub(crate) fn parse(text: &str) -> (Vec<Piece>, Vec<TemplateError>) {
             let trailing = last && offset > start;
             if !trailing {
                 let (slash, what) = if last {
-                    (offset.saturating_sub(1)..offset.max(1), "a path of `/` alone")
+                    (
+                        offset.saturating_sub(1)..offset.max(1),
+                        "a path of `/` alone",
+                    )
                 } else {
                     (offset.saturating_sub(1)..offset + 1, "`//`")
                 };

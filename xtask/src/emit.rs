@@ -142,6 +142,9 @@ fn field_ty(f: &Field) -> String {
 }
 
 fn doc_line(out: &mut String, text: &str) {
+    if text.is_empty() {
+        out.push_str("///\n");
+    }
     for line in text.lines() {
         let _ = writeln!(out, "///{}{line}", if line.is_empty() { "" } else { " " });
     }
@@ -190,7 +193,10 @@ fn operation(op: &Op, m: &Module) -> String {
     doc_line(&mut out, &format!("{}.", english(&op.entry.name)));
     if !op.row.doc_link.is_empty() {
         doc_line(&mut out, "");
-        doc_line(&mut out, &format!("[Official documentation]({})", op.row.doc_link));
+        doc_line(
+            &mut out,
+            &format!("[Official documentation]({})", op.row.doc_link),
+        );
     }
     if op.row.scope != "v3" {
         doc_line(&mut out, "");
@@ -270,7 +276,10 @@ fn example(op: &Op, m: &Module) -> String {
         args.push(example_arg(f, m, &mut hidden));
     }
     doc_line(&mut out, "```no_run");
-    let _ = writeln!(out, "/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {{");
+    let _ = writeln!(
+        out,
+        "/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {{"
+    );
     for line in &hidden {
         let _ = writeln!(out, "/// # {line}");
     }
@@ -361,7 +370,7 @@ fn structure(s: &Struct) -> String {
     if s.sensitive {
         derives.push("crate::Sensitive");
     }
-    if s.serialize && !s.deserialize {
+    if s.serialize {
         derives.push("crate::Constructor");
     }
     let _ = writeln!(out, "#[derive({})]\n#[non_exhaustive]", derives.join(", "));

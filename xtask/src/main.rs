@@ -1,6 +1,7 @@
 //! `cargo xtask codegen [--check] [--spec DIR] [--add-names]`: generates `wxpay::apis` from
 //! the APIv3 spec (see xtask/README.md).
 
+mod cases;
 mod emit;
 mod model;
 mod names;
@@ -20,29 +21,141 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("pay", &["pay", "combine_transactions", "transaction_block"]),
     ("refund", &["refund"]),
     ("bill", &["bill", "billdownload"]),
-    ("marketing", &["marketing", "multiuse", "discount_card", "businesscircle", "goldplan", "smartguide", "industry_coupon", "industry_rebate", "rate_activity", "lovefeast"]),
+    (
+        "marketing",
+        &[
+            "marketing",
+            "multiuse",
+            "discount_card",
+            "businesscircle",
+            "goldplan",
+            "smartguide",
+            "industry_coupon",
+            "industry_rebate",
+            "rate_activity",
+            "lovefeast",
+        ],
+    ),
     ("brand", &["brand", "brand_basic"]),
     ("profitsharing", &["profitsharing"]),
-    ("transfer", &["transfer", "partner_transfer", "bank_transfer", "bank_batch_transfer", "transfer_detail", "transferdownload", "fund_app", "funds_to_oversea", "payroll_card"]),
+    (
+        "transfer",
+        &[
+            "transfer",
+            "partner_transfer",
+            "bank_transfer",
+            "bank_batch_transfer",
+            "transfer_detail",
+            "transferdownload",
+            "fund_app",
+            "funds_to_oversea",
+            "payroll_card",
+        ],
+    ),
     ("ecommerce", &["ecommerce"]),
     ("payscore", &["payscore"]),
-    ("papay", &["papay", "partner_papay", "edu_papay", "password_exempt_contract", "credit_repayment", "repayment"]),
+    (
+        "papay",
+        &[
+            "papay",
+            "partner_papay",
+            "edu_papay",
+            "password_exempt_contract",
+            "credit_repayment",
+            "repayment",
+        ],
+    ),
     ("global", &["global", "hk"]),
-    ("merchant", &["merchant", "merchant_service", "applyment4sub", "apply4sub", "apply4subject", "mchalterapply", "merchant_risk_manage", "merchant_store", "mch_manage", "mch_operation_manage", "mch_operate", "compliance", "capital", "merchantfund", "merchant_settlement", "abnormal_fund_processing", "realname", "certificates", "security"]),
+    (
+        "merchant",
+        &[
+            "merchant",
+            "merchant_service",
+            "applyment4sub",
+            "apply4sub",
+            "apply4subject",
+            "mchalterapply",
+            "merchant_risk_manage",
+            "merchant_store",
+            "mch_manage",
+            "mch_operation_manage",
+            "mch_operate",
+            "compliance",
+            "capital",
+            "merchantfund",
+            "merchant_settlement",
+            "abnormal_fund_processing",
+            "realname",
+            "certificates",
+            "security",
+        ],
+    ),
     ("platsolution", &["platsolution"]),
     ("fapiao", &["new_tax_control_fapiao", "taxi_invoice"]),
-    ("face", &["offlineface", "offlinefacemch", "facemch", "palmservice", "pay_devices"]),
+    (
+        "face",
+        &[
+            "offlineface",
+            "offlinefacemch",
+            "facemch",
+            "palmservice",
+            "pay_devices",
+        ],
+    ),
     ("education", &["edu_star", "eduschoolpay"]),
-    ("mobility", &["parking", "vehicle", "ebike", "hire_power_bank", "express"]),
-    ("industry", &["gov", "med_ins", "catering", "inspolicymgr", "iotmanage", "qrcode", "recharge", "webizpay", "aggracct_bc"]),
+    (
+        "mobility",
+        &["parking", "vehicle", "ebike", "hire_power_bank", "express"],
+    ),
+    (
+        "industry",
+        &[
+            "gov",
+            "med_ins",
+            "catering",
+            "inspolicymgr",
+            "iotmanage",
+            "qrcode",
+            "recharge",
+            "webizpay",
+            "aggracct_bc",
+        ],
+    ),
 ];
 
 /// Type names the generated code (and the macros' expansions) refer to unqualified.
 const PRELUDE: &[&str] = &[
-    "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "From", "Into",
-    "Default", "Clone", "Copy", "Debug", "Send", "Sync", "Sized", "Drop", "Fn", "ToOwned",
-    "ToString", "Iterator", "PartialEq", "Eq", "Serialize", "Deserialize", "OffsetDateTime",
-    "SensitiveString", "Self", "Value",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "From",
+    "Into",
+    "Default",
+    "Clone",
+    "Copy",
+    "Debug",
+    "Send",
+    "Sync",
+    "Sized",
+    "Drop",
+    "Fn",
+    "ToOwned",
+    "ToString",
+    "Iterator",
+    "PartialEq",
+    "Eq",
+    "Serialize",
+    "Deserialize",
+    "OffsetDateTime",
+    "SensitiveString",
+    "Self",
+    "Value",
 ];
 
 struct Args {
@@ -66,7 +179,9 @@ fn parse_args() -> Result<Args, String> {
     match args.next().as_deref() {
         Some("codegen") => {}
         Some(other) => return Err(format!("unknown task `{other}`; the task is `codegen`")),
-        None => return Err("usage: cargo xtask codegen [--check] [--spec DIR] [--add-names]".into()),
+        None => {
+            return Err("usage: cargo xtask codegen [--check] [--spec DIR] [--add-names]".into());
+        }
     }
     let root = workspace_root();
     let mut parsed = Args {
@@ -79,7 +194,10 @@ fn parse_args() -> Result<Args, String> {
             "--check" => parsed.check = true,
             "--add-names" => parsed.add_names = true,
             "--spec" => {
-                parsed.spec = args.next().map(PathBuf::from).ok_or("--spec needs a directory")?;
+                parsed.spec = args
+                    .next()
+                    .map(PathBuf::from)
+                    .ok_or("--spec needs a directory")?;
             }
             other => return Err(format!("unknown flag `{other}`")),
         }
@@ -98,7 +216,10 @@ fn run() -> Result<(), String> {
     let args = parse_args()?;
     let root = workspace_root();
     let spec = spec::load(&args.spec).map_err(|e| {
-        format!("{e}\n(the spec is read from {}; pass --spec DIR)", args.spec.display())
+        format!(
+            "{e}\n(the spec is read from {}; pass --spec DIR)",
+            args.spec.display()
+        )
     })?;
     let rows: Vec<_> = spec.operations.iter().map(|o| o.row.clone()).collect();
 
@@ -123,7 +244,10 @@ fn run() -> Result<(), String> {
                 let mut entry = names::suggest(row, &counts);
                 let base = entry.name.clone();
                 let mut n = 2;
-                while entries.iter().any(|e| e.module == entry.module && e.name == entry.name) {
+                while entries
+                    .iter()
+                    .any(|e| e.module == entry.module && e.name == entry.name)
+                {
                     entry.name = format!("{base}{n}");
                     n += 1;
                 }
@@ -135,13 +259,17 @@ fn run() -> Result<(), String> {
             .iter()
             .map(|e| ((e.method.clone(), e.path.clone()), e.name.clone()))
             .collect();
-        for entry in entries.iter_mut().filter(|e| !known.contains(&(e.method.clone(), e.path.clone()))) {
+        for entry in entries
+            .iter_mut()
+            .filter(|e| !known.contains(&(e.method.clone(), e.path.clone())))
+        {
             let direct = entry.path.replacen("/partner/", "/", 1);
             if let Some(name) = twins.get(&(entry.method.clone(), direct)) {
                 entry.name = name.clone();
             }
         }
-        entries.sort_by(|a, b| (&a.module, &a.path, &a.method).cmp(&(&b.module, &b.path, &b.method)));
+        entries
+            .sort_by(|a, b| (&a.module, &a.path, &a.method).cmp(&(&b.module, &b.path, &b.method)));
         fs::write(&table_path, names::render(&entries))
             .map_err(|e| format!("cannot write {}: {e}", table_path.display()))?;
     }
@@ -153,10 +281,15 @@ fn run() -> Result<(), String> {
         let mut stale = Vec::new();
         for (path, text) in &files.files {
             if fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
-                stale.push(path.strip_prefix(&root).unwrap_or(path).display().to_string());
+                stale.push(
+                    path.strip_prefix(&root)
+                        .unwrap_or(path)
+                        .display()
+                        .to_string(),
+                );
             }
         }
-        for path in generated_on_disk(&root.join("src/apis")) {
+        for path in generated_files(&root) {
             if !files.files.contains_key(&path) {
                 stale.push(format!("{} (no longer generated)", path.display()));
             }
@@ -169,7 +302,7 @@ fn run() -> Result<(), String> {
         }
         println!("catalog up to date: {}", files.summary);
     } else {
-        for path in generated_on_disk(&root.join("src/apis")) {
+        for path in generated_files(&root) {
             if !files.files.contains_key(&path) {
                 fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             }
@@ -185,7 +318,10 @@ fn run() -> Result<(), String> {
         println!("generated: {}", files.summary);
     }
     for (op, reason) in &files.skipped.reasons {
-        eprintln!("note: {op}: {reason}");
+        eprintln!("note: {op}: not declared: {reason}");
+    }
+    for (op, defect) in &files.skipped.defects {
+        eprintln!("note: {op}: spec defect: {defect}");
     }
     Ok(())
 }
@@ -203,7 +339,9 @@ fn feature_of(module: &str) -> Result<&'static str, String> {
         .iter()
         .find(|(_, firsts)| firsts.contains(&first))
         .map(|(feature, _)| *feature)
-        .ok_or_else(|| format!("module `{module}`: its first segment is in no feature group (xtask GROUPS)"))
+        .ok_or_else(|| {
+            format!("module `{module}`: its first segment is in no feature group (xtask GROUPS)")
+        })
 }
 
 fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<Output, String> {
@@ -228,7 +366,10 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
             // Names of the prelude and of the module's requests are never a nested type's.
             reserved.extend(PRELUDE.iter().map(|n| (*n).to_owned()));
             reserved.extend(
-                entries.iter().filter(|e| e.module == entry.module).map(|e| e.name.clone()),
+                entries
+                    .iter()
+                    .filter(|e| e.module == entry.module)
+                    .map(|e| e.name.clone()),
             );
             Module::new(entry.module.clone(), reserved)
         });
@@ -247,7 +388,9 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         while parts.len() > 1 {
             parts.pop();
             let parent = parts.join("::");
-            modules.entry(parent.clone()).or_insert_with(|| Module::new(parent, BTreeSet::new()));
+            modules
+                .entry(parent.clone())
+                .or_insert_with(|| Module::new(parent, BTreeSet::new()));
         }
     }
     for m in modules.keys() {
@@ -279,7 +422,9 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         let children: Vec<emit::Child> = modules
             .keys()
             .filter(|child| {
-                child.strip_prefix(&format!("{path}::")).is_some_and(|rest| !rest.contains("::"))
+                child
+                    .strip_prefix(&format!("{path}::"))
+                    .is_some_and(|rest| !rest.contains("::"))
             })
             .map(|child| emit::Child {
                 name: child.rsplit("::").next().unwrap_or(child).to_owned(),
@@ -296,6 +441,40 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         });
         files.insert(module_dir(&apis, path).join("mod.rs"), rustfmt(&text)?);
     }
+    // The tests: one file per feature group, `default` for the modules always compiled.
+    let mut groups: BTreeMap<String, String> = BTreeMap::new();
+    for (path, module) in &modules {
+        if module.ops.is_empty() && module.enums.is_empty() {
+            continue;
+        }
+        let group = if always(path) {
+            "default".to_owned()
+        } else {
+            feature_of(path)?.to_owned()
+        };
+        groups
+            .entry(group)
+            .or_default()
+            .push_str(&cases::module_cases(module));
+    }
+    let tests = root.join("tests/catalog");
+    let mut main_text = emit::header(&spec.version);
+    main_text.push_str(
+        "//! Every generated operation, built and written as it goes on the wire, checked against \
+         the spec\n//! (xtask/src/cases.rs says how); its example answer decoded; every enum value known.\n\n\
+         #![allow(deprecated)]\n\nmod harness;\n\n",
+    );
+    for (group, text) in &groups {
+        if group != "default" {
+            main_text.push_str(&format!("#[cfg(feature = \"{group}\")]\n"));
+        }
+        main_text.push_str(&format!("mod {group};\n"));
+        let mut file = emit::header(&spec.version);
+        file.push_str(text);
+        files.insert(tests.join(format!("{group}.rs")), rustfmt(&file)?);
+    }
+    files.insert(tests.join("main.rs"), rustfmt(&main_text)?);
+
     // The root: its top-level modules, each behind its feature unless always compiled.
     let mut root_text = emit::header(&spec.version);
     root_text.push_str(ROOT_DOC);
@@ -311,7 +490,14 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
     files.insert(apis.join("mod.rs"), rustfmt(&root_text)?);
     files.insert(
         apis.join("operations/table.rs"),
-        rustfmt(&operations_table(&spec.version, entries, &by_key, &modules, &always)?)?,
+        rustfmt(&operations_table(
+            &spec.version,
+            entries,
+            &by_key,
+            &modules,
+            &always,
+            &skipped,
+        )?)?,
     );
     let ops: usize = modules.values().map(|m| m.ops.len()).sum();
     let types: usize = modules.values().map(|m| m.structs.len()).sum();
@@ -365,7 +551,11 @@ fn module_doc(module: &Module, feature: &str, always: bool) -> String {
     for op in &module.ops {
         *tags.entry(op.row.tags.as_str()).or_default() += 1;
     }
-    let tag = tags.iter().max_by_key(|(_, n)| **n).map(|(t, _)| *t).unwrap_or("");
+    let tag = tags
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(t, _)| *t)
+        .unwrap_or("");
     let prefix = module
         .ops
         .first()
@@ -381,7 +571,10 @@ fn module_doc(module: &Module, feature: &str, always: bool) -> String {
     if !tag.is_empty() {
         doc.push_str(&format!("{tag} (`{prefix}…`)."));
     } else {
-        doc.push_str(&format!("The `{}` operations.", module.path.replace("::", "/")));
+        doc.push_str(&format!(
+            "The `{}` operations.",
+            module.path.replace("::", "/")
+        ));
     }
     if !always {
         doc.push_str(&format!("\n\nEnabled by the `{feature}` feature."));
@@ -395,6 +588,7 @@ fn operations_table(
     by_key: &BTreeMap<(&str, &str), &spec::Operation>,
     modules: &BTreeMap<String, Module>,
     always: &dyn Fn(&str) -> bool,
+    skipped: &Skipped,
 ) -> Result<String, String> {
     let mut out = emit::header(version);
     out.push_str("//! Every operation of the spec that the catalog declares.\n\nuse super::{Content, Operation};\n\noperations! {\n");
@@ -409,20 +603,36 @@ fn operations_table(
         }
         let op = by_key[&(e.method.as_str(), e.path.as_str())];
         if !always(&e.module) {
-            out.push_str(&format!("#[cfg(feature = \"{}\")]\n", feature_of(&e.module)?));
+            out.push_str(&format!(
+                "#[cfg(feature = \"{}\")]\n",
+                feature_of(&e.module)?
+            ));
         }
         let encrypted: Vec<String> = op
             .row
             .encrypted_request
             .iter()
+            .filter(|p| !p.starts_with("query:"))
             .map(|p| format!("{:?}", p.replace("[]", "")))
             .collect();
+        let query: Vec<String> = op
+            .row
+            .encrypted_request
+            .iter()
+            .filter_map(|p| p.strip_prefix("query:"))
+            .map(|p| format!("{p:?}"))
+            .collect();
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!(" query [{}]", query.join(", "))
+        };
         let content = match op.row.content.as_str() {
             "multipart" => ", Multipart",
             _ => "",
         };
         out.push_str(&format!(
-            "{} in {}: {} {:?}, {:?}, {:?}, [{}]{content};\n",
+            "{} in {}: {} {:?}, {:?}, {:?}, [{}]{query}{content};\n",
             e.name,
             e.module,
             e.method,
@@ -432,12 +642,24 @@ fn operations_table(
             encrypted.join(", ")
         ));
     }
-    out.push_str("}\n");
+    out.push_str("}\n\n");
+    out.push_str(
+        "/// The operations of the spec the catalog does not declare yet, and why.\n\
+         #[cfg(test)]\npub(crate) static NOT_DECLARED: &[(&str, &str, &str)] = &[\n",
+    );
+    for (key, reason) in &skipped.reasons {
+        if let Some((method, path)) = key.split_once(' ') {
+            out.push_str(&format!("({method:?}, {path:?}, {reason:?}),\n"));
+        }
+    }
+    out.push_str("];\n");
     Ok(out)
 }
 
 fn module_dir(apis: &Path, module: &str) -> PathBuf {
-    module.split("::").fold(apis.to_path_buf(), |dir, part| dir.join(part))
+    module
+        .split("::")
+        .fold(apis.to_path_buf(), |dir, part| dir.join(part))
 }
 
 /// Type names a hand-written `manual.rs` defines, so generated types do not shadow them.
@@ -458,6 +680,13 @@ fn reserved_names(manual: &Path) -> BTreeSet<String> {
             (!name.is_empty()).then_some(name)
         })
         .collect()
+}
+
+/// The generated files on disk: what the generator owns and may delete.
+fn generated_files(root: &Path) -> Vec<PathBuf> {
+    let mut found = generated_on_disk(&root.join("src/apis"));
+    found.extend(generated_on_disk(&root.join("tests/catalog")));
+    found
 }
 
 fn generated_on_disk(dir: &Path) -> Vec<PathBuf> {
@@ -485,7 +714,10 @@ fn check_features(root: &Path, features: &BTreeSet<String>) -> Result<(), String
         .iter()
         .filter(|f| !manifest.lines().any(|l| l.starts_with(&format!("{f} = "))))
         .collect();
-    let full = manifest.lines().find(|l| l.starts_with("full = ")).unwrap_or("");
+    let full = manifest
+        .lines()
+        .find(|l| l.starts_with("full = "))
+        .unwrap_or("");
     let not_in_full: Vec<&String> = features
         .iter()
         .filter(|f| !full.contains(&format!("\"{f}\"")))
@@ -513,7 +745,9 @@ fn rustfmt(source: &str) -> Result<String, String> {
         .ok_or("rustfmt has no stdin")?
         .write_all(source.as_bytes())
         .map_err(|e| format!("rustfmt: {e}"))?;
-    let output = child.wait_with_output().map_err(|e| format!("rustfmt: {e}"))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("rustfmt: {e}"))?;
     if !output.status.success() {
         let mut numbered = String::new();
         for (i, line) in source.lines().enumerate().take(4000) {

@@ -108,6 +108,34 @@ impl Module {
 #[derive(Debug, Default)]
 pub struct Skipped {
     pub reasons: Vec<(String, String)>,
+    /// Where the spec contradicts itself (reported, not fatal).
+    pub defects: Vec<(String, String)>,
+}
+
+/// Whether `steps` (`a`, `b[]`, …) lead through the model to a field marked encrypted.
+fn encrypted_at(module: &Module, fields: &[Field], steps: &[&str]) -> bool {
+    let Some((first, rest)) = steps.split_first() else {
+        return false;
+    };
+    let name = first.strip_suffix("[]").unwrap_or(first);
+    let Some(field) = fields.iter().find(|f| f.wire == name) else {
+        return false;
+    };
+    if rest.is_empty() {
+        return field.encrypt;
+    }
+    let mut ty = &field.ty;
+    while let Ty::Vec(inner) = ty {
+        ty = inner;
+    }
+    match ty {
+        Ty::Named(n) => module
+            .structs
+            .iter()
+            .find(|s| s.name == *n)
+            .is_some_and(|s| encrypted_at(module, &s.fields, rest)),
+        _ => false,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -127,7 +155,10 @@ pub fn build_op(
     if row.content != "json" {
         skipped.reasons.push((
             key,
-            format!("{} content: needs the runtime's upload/download types in the DSL", row.content),
+            format!(
+                "{} content: needs the runtime's upload/download types in the DSL",
+                row.content
+            ),
         ));
         return None;
     }
@@ -172,9 +203,14 @@ pub fn build_op(
                 let encrypt = enc_req.contains(&format!("query:{wire}").as_str());
                 let required = param.get("required").and_then(Value::as_bool) == Some(true);
                 // The query is text: numbers and flags stay typed, everything else a string.
+                let listed = param.get("enum").and_then(Value::as_array);
                 let ty = match param.get("type").and_then(Value::as_str) {
-                    Some("integer") | Some("number") if !encrypt => Ty::Int,
-                    Some("boolean") if !encrypt => Ty::Bool,
+                    _ if encrypt => Ty::Str,
+                    Some("integer") | Some("number") => Ty::Int,
+                    Some("boolean") => Ty::Bool,
+                    Some("string") | None => listed
+                        .and_then(|values| enum_of(module, wire, param, values))
+                        .map_or(Ty::Str, Ty::Named),
                     _ => Ty::Str,
                 };
                 let ident = unique_ident(wire, &mut taken);
@@ -224,14 +260,8 @@ pub fn build_op(
                 let role = Role::Body;
                 for (wire, prop) in props {
                     let encrypt_paths = sub_paths(&enc_req, wire);
-                    let (ty, encrypt) = ty_of(
-                        module,
-                        name,
-                        wire,
-                        prop,
-                        Direction::Request,
-                        &encrypt_paths,
-                    );
+                    let (ty, encrypt) =
+                        ty_of(module, name, wire, prop, Direction::Request, &encrypt_paths);
                     let ident = unique_ident(wire, &mut taken);
                     fields.push(Field {
                         ident,
@@ -248,11 +278,18 @@ pub fn build_op(
             _ => {}
         }
     }
-    if op.spec.is_none() {
-        // Only in the table: its query parameters are listed there.
-        skipped
-            .reasons
-            .push((key.clone(), "not in the OpenAPI files: declared from the table".into()));
+    // The table names fields the schemas sometimes lack: report them rather than guess.
+    for path in &enc_req {
+        let (fields_at, steps): (&[Field], Vec<&str>) = match path.strip_prefix("query:") {
+            Some(name) => (&fields, vec![name]),
+            None => (&fields, path.split('.').collect()),
+        };
+        if !encrypted_at(module, fields_at, &steps) {
+            skipped.defects.push((
+                key.clone(),
+                format!("encrypted field `{path}` is not an encrypted field of the schema"),
+            ));
+        }
     }
     let enc_resp: Vec<&str> = row.encrypted_response.iter().map(String::as_str).collect();
     let answer = answer_of(module, name, spec, &enc_resp);
@@ -260,8 +297,13 @@ pub fn build_op(
         && fields.iter().any(|f| {
             matches!(
                 f.wire.as_str(),
-                "out_request_no" | "out_trade_no" | "out_refund_no" | "out_order_no"
-                    | "out_batch_no" | "out_bill_no" | "out_apply_no"
+                "out_request_no"
+                    | "out_trade_no"
+                    | "out_refund_no"
+                    | "out_order_no"
+                    | "out_batch_no"
+                    | "out_bill_no"
+                    | "out_apply_no"
             ) && f.required
         });
     Some(Op {
@@ -269,8 +311,7 @@ pub fn build_op(
         row: row.clone(),
         fields,
         answer,
-        deprecated: row.deprecated
-            || spec.get("deprecated").and_then(Value::as_bool) == Some(true),
+        deprecated: row.deprecated || spec.get("deprecated").and_then(Value::as_bool) == Some(true),
         idempotent,
     })
 }
@@ -287,7 +328,11 @@ fn answer_of(module: &mut Module, name: &str, spec: &Value, enc: &[&str]) -> Ans
         return Answer::Json;
     };
     let Some(schema) = response.get("schema") else {
-        return if code == "204" { Answer::Empty } else { Answer::Json };
+        return if code == "204" {
+            Answer::Empty
+        } else {
+            Answer::Json
+        };
     };
     match schema.get("properties").and_then(Value::as_object) {
         Some(props) if !props.is_empty() => {
@@ -311,12 +356,12 @@ fn sub_paths<'a>(paths: &[&'a str], field: &str) -> Vec<&'a str> {
     paths
         .iter()
         .filter_map(|p| {
-            if *p == field {
+            let rest = p.strip_prefix(field)?;
+            let rest = rest.strip_prefix("[]").unwrap_or(rest);
+            if rest.is_empty() {
                 Some("")
             } else {
-                p.strip_prefix(field)
-                    .and_then(|rest| rest.strip_prefix("[]").or(Some(rest)))
-                    .and_then(|rest| rest.strip_prefix('.'))
+                rest.strip_prefix('.')
             }
         })
         .collect()
@@ -358,10 +403,7 @@ fn ty_of(
                     encrypted,
                     false,
                 );
-                let sensitive = module
-                    .structs
-                    .iter()
-                    .any(|s| s.name == name && s.sensitive);
+                let sensitive = module.structs.iter().any(|s| s.name == name && s.sensitive);
                 (Ty::Named(name), sensitive)
             }
             _ => (Ty::Json, false),
@@ -518,7 +560,13 @@ fn enum_of(module: &mut Module, wire: &str, schema: &Value, values: &[Value]) ->
         let mut ident = value.to_upper_camel_case();
         if ident.is_empty() || !ident.is_ascii() || ident.starts_with(|c: char| c.is_ascii_digit())
         {
-            ident = format!("V{}", ident.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
+            ident = format!(
+                "V{}",
+                ident
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+            );
             if ident == "V" {
                 return None; // values that are not names: keep the field a string
             }
@@ -581,7 +629,12 @@ pub fn label_of(schema: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or("");
     let cut = text
-        .find(|c: char| matches!(c, '\n' | '，' | '。' | '；' | '：' | '(' | '（' | ',' | ';' | '['))
+        .find(|c: char| {
+            matches!(
+                c,
+                '\n' | '，' | '。' | '；' | '：' | '(' | '（' | ',' | ';' | '['
+            )
+        })
         .unwrap_or(text.len());
     let label: String = text[..cut].trim().chars().take(24).collect();
     label.replace(['`', '*', '<', '>', '|'], "")

@@ -36,7 +36,10 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
             "manual" => true,
             "generated" => false,
             other => {
-                return Err(format!("operations.tsv line {}: unknown source `{other}`", i + 1));
+                return Err(format!(
+                    "operations.tsv line {}: unknown source `{other}`",
+                    i + 1
+                ));
             }
         };
         entries.push(Entry {
@@ -110,7 +113,11 @@ pub fn suggest(row: &Row, counts: &BTreeMap<String, usize>) -> Entry {
         .map(String::as_str)
         .collect();
     let partner = statics.contains(&"partner");
-    let product: Vec<&str> = statics.iter().copied().filter(|s| *s != "partner").collect();
+    let product: Vec<&str> = statics
+        .iter()
+        .copied()
+        .filter(|s| *s != "partner")
+        .collect();
     let mut module: Vec<String> = Vec::new();
     if let Some(first) = product.first() {
         module.push(first.to_snake_case());
@@ -181,7 +188,11 @@ pub fn suggest(row: &Row, counts: &BTreeMap<String, usize>) -> Entry {
     let name = match (row.method.as_str(), action) {
         (_, Some(verb)) => format!("{}{object}", verb.to_upper_camel_case()),
         ("GET", _) if ends_with_param => by(format!("Query{object}")),
-        ("GET", _) if object.ends_with('s') && !object.ends_with("ss") && !object.ends_with("us") => format!("List{object}"),
+        ("GET", _)
+            if object.ends_with('s') && !object.ends_with("ss") && !object.ends_with("us") =>
+        {
+            format!("List{object}")
+        }
         ("GET", _) => format!("Query{object}"),
         ("POST", _) => format!("Create{object}"),
         ("PATCH" | "PUT", _) => by(format!("Update{object}")),
@@ -228,9 +239,16 @@ fn is_key_segment(segment: &str) -> bool {
 fn singular(word: &str) -> String {
     if let Some(stem) = word.strip_suffix("ies") {
         format!("{stem}y")
-    } else if ["ches", "shes", "xes", "sses"].iter().any(|s| word.ends_with(s)) {
+    } else if ["ches", "shes", "xes", "sses"]
+        .iter()
+        .any(|s| word.ends_with(s))
+    {
         word[..word.len() - 2].to_owned()
-    } else if word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") && word.len() > 3 {
+    } else if word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+        && word.len() > 3
+    {
         word[..word.len() - 1].to_owned()
     } else {
         word.to_owned()
@@ -239,13 +257,57 @@ fn singular(word: &str) -> String {
 
 fn is_action(segment: &str) -> bool {
     const ACTIONS: &[&str] = &[
-        "pause", "start", "restart", "stop", "close", "cancel", "apply", "modify", "confirm",
-        "complete", "reverse", "query", "return", "unfreeze", "finish", "withdraw", "lock",
-        "unlock", "bind", "unbind", "use", "send", "deposit", "freeze", "terminate", "accept",
-        "reject", "approve", "submit", "revoke", "refund", "sync", "upload", "delete",
-        "notify", "activate", "deactivate", "release", "response", "feedback", "reopen",
-        "resume", "suspend", "retry", "verify", "check", "settle", "associate", "disassociate",
-        "pay", "expire",
+        "pause",
+        "start",
+        "restart",
+        "stop",
+        "close",
+        "cancel",
+        "apply",
+        "modify",
+        "confirm",
+        "complete",
+        "reverse",
+        "query",
+        "return",
+        "unfreeze",
+        "finish",
+        "withdraw",
+        "lock",
+        "unlock",
+        "bind",
+        "unbind",
+        "use",
+        "send",
+        "deposit",
+        "freeze",
+        "terminate",
+        "accept",
+        "reject",
+        "approve",
+        "submit",
+        "revoke",
+        "refund",
+        "sync",
+        "upload",
+        "delete",
+        "notify",
+        "activate",
+        "deactivate",
+        "release",
+        "response",
+        "feedback",
+        "reopen",
+        "resume",
+        "suspend",
+        "retry",
+        "verify",
+        "check",
+        "settle",
+        "associate",
+        "disassociate",
+        "pay",
+        "expire",
     ];
     ACTIONS.contains(&segment)
 }

@@ -85,14 +85,29 @@ fn read(path: &Path) -> Result<String, String> {
 
 fn parse_tsv(text: &str) -> Result<Vec<Row>, String> {
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().ok_or("endpoints.tsv is empty")?.split('\t').collect();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or("endpoints.tsv is empty")?
+        .split('\t')
+        .collect();
     let column = |name: &str| {
         header
             .iter()
             .position(|h| *h == name)
             .ok_or_else(|| format!("endpoints.tsv has no column `{name}`"))
     };
-    let [method, path, title, link, enc_req, enc_resp, content, scope, deprecated, tags] = [
+    let [
+        method,
+        path,
+        title,
+        link,
+        enc_req,
+        enc_resp,
+        content,
+        scope,
+        deprecated,
+        tags,
+    ] = [
         "method",
         "path",
         "title",
@@ -158,8 +173,8 @@ impl Files {
             return Ok(document.clone());
         }
         let text = read(&path)?;
-        let docs = YamlLoader::load_from_str(&text)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let docs =
+            YamlLoader::load_from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let document = docs.into_iter().next().map(to_json).unwrap_or(Value::Null);
         let mut labels = HashMap::new();
         for line in text.lines() {

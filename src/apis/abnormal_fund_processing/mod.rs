@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}` 查询在途异常资金付款结果
+///
 /// Query receipt by receipt id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptId;
@@ -27,7 +29,9 @@ pub struct QueryReceiptByReceiptId {
 }
 
 /// `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` 发起在途异常资金付款指令
+///
 /// Create receipt transfer instruction.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction;
@@ -54,7 +58,9 @@ pub struct CreateReceiptTransferInstruction {
 }
 
 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` 查询在途异常资金付款指令执行结果
+///
 /// Query receipt transfer instruction by out instruction no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo;
@@ -138,7 +144,7 @@ pub struct QueryReceiptByReceiptIdResponse {
 }
 
 /// 收款方.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Receiver {
     /// 商户AppID (`appid`).

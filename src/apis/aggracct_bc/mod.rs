@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/aggracct-bc/wb-channel/account/balance` 查询渠道额度
+///
 /// Query wb channel account balance.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::QueryWbChannelAccountBalance;
@@ -33,11 +35,13 @@ pub struct QueryWbChannelAccountBalance {
     /// 商户子账户协议号 (`sgn_no`).
     pub sgn_no: Option<String>,
     /// 请求场景 (`req_scene`).
-    pub req_scene: Option<String>,
+    pub req_scene: Option<ReqScene>,
 }
 
 /// `GET /v3/aggracct-bc/wb-channel/account/mch_archives` 查询商户资料
+///
 /// List wb channel account mch archives.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::ListWbChannelAccountMchArchives;
@@ -62,16 +66,18 @@ pub struct ListWbChannelAccountMchArchives {
     /// 商户子账户协议号 (`sgn_no`).
     pub sgn_no: Option<String>,
     /// 请求场景 (`req_scene`).
-    pub req_scene: Option<String>,
+    pub req_scene: Option<ReqScene>,
 }
 
 /// `GET /v3/aggracct-bc/wb-channel/account/mch_media` 查询商户影像件资料
+///
 /// Query wb channel account mch media.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::QueryWbChannelAccountMchMedia;
 ///
-/// let request = QueryWbChannelAccountMchMedia::new("SJT_MICRO_PLUS_OPEN_ACCOUNT");
+/// let request = QueryWbChannelAccountMchMedia::new(wxpay::apis::aggracct_bc::BusinessScene::SjtMicroPlusOpenAccount);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -85,15 +91,17 @@ pub struct QueryWbChannelAccountMchMedia {
     /// 微信支付业务申请单号 (`platform_trx_id`).
     pub platform_trx_id: Option<String>,
     /// 业务场景 (`business_scene`).
-    pub business_scene: String,
+    pub business_scene: BusinessScene,
     /// 影像件类型 (`mch_media_type`).
-    pub mch_media_type: Option<String>,
+    pub mch_media_type: Option<MchMediaType>,
     /// 影像件资料ID (`media_id`).
     pub media_id: Option<String>,
 }
 
 /// `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` 受理渠道结算银行账户更名申请
+///
 /// Create wb channel bank channel account rename.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename;
@@ -121,7 +129,9 @@ pub struct CreateWbChannelBankChannelAccountRename {
 }
 
 /// `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` 查询渠道结算银行账户更名申请
+///
 /// Query wb channel bank channel account rename by application id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId;
@@ -145,7 +155,9 @@ pub struct QueryWbChannelBankChannelAccountRenameByApplicationId {
 }
 
 /// `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` 资料更新请求审核结果回调通知
+///
 /// Notify info update result.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::NotifyInfoUpdateResult;
@@ -179,7 +191,9 @@ pub struct NotifyInfoUpdateResult {
 }
 
 /// `POST /v3/aggracct-bc/wb-channel/control-orders/punish` 发起微众台账管控
+///
 /// Create wb channel control order punish.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::CreateWbChannelControlOrderPunish;
@@ -219,7 +233,9 @@ pub struct CreateWbChannelControlOrderPunish {
 }
 
 /// `POST /v3/aggracct-bc/wb-channel/control-orders/recover` 解除对微众台账的管控
+///
 /// Create wb channel control order recover.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::CreateWbChannelControlOrderRecover;
@@ -256,12 +272,14 @@ pub struct CreateWbChannelControlOrderRecover {
 }
 
 /// `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` 查询控制单
+///
 /// Query wb channel control order by out request no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo;
 ///
-/// let request = QueryWbChannelControlOrderByOutRequestNo::new("out_request_no_example", "PUNISH", "1900016681");
+/// let request = QueryWbChannelControlOrderByOutRequestNo::new("out_request_no_example", wxpay::apis::aggracct_bc::ControlType::Punish, "1900016681");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -273,13 +291,15 @@ pub struct QueryWbChannelControlOrderByOutRequestNo {
     /// 微众管控/解管单号 (`out_request_no`).
     pub out_request_no: String,
     /// 控制单类型 (`control_type`).
-    pub control_type: String,
+    pub control_type: ControlType,
     /// 微信支付商户号 (`mchid`).
     pub mchid: String,
 }
 
 /// `POST /v3/aggracct-bc/wb-channel/special-reduction` 特殊减额
+///
 /// Create wb channel special reduction.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::CreateWbChannelSpecialReduction;
@@ -316,7 +336,9 @@ pub struct CreateWbChannelSpecialReduction {
 }
 
 /// `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` 查询特殊减额结果
+///
 /// Query wb channel special reduction by out request no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo;
@@ -343,7 +365,7 @@ pub struct QueryWbChannelSpecialReductionByOutRequestNo {
     /// 商户子账户协议号 (`sgn_no`).
     pub sgn_no: Option<String>,
     /// 请求场景 (`req_scene`).
-    pub req_scene: Option<String>,
+    pub req_scene: Option<ReqScene>,
 }
 
 /// `QueryWbChannelAccountBalanceResponse`.
@@ -633,7 +655,7 @@ pub struct RecoverOrder {
 #[non_exhaustive]
 pub struct QueryWbChannelControlOrderByOutRequestNoResponse {
     /// 控制场景 (`control_scene`).
-    pub control_scene: ControlScene,
+    pub control_scene: ControlType,
     /// 管控单 (`punish_order`).
     pub punish_order: Option<PunishOrder>,
     /// 解管单 (`recover_order`).
@@ -703,6 +725,18 @@ pub struct QueryWbChannelSpecialReductionByOutRequestNoResponse {
 }
 
 platform_enum! {
+/// 请求场景.
+pub enum ReqScene {
+/// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`.
+SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+/// `SJT_MICRO_MERCHANT`.
+SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+/// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`.
+WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+}
+}
+
+platform_enum! {
 /// 受益所有人证件类型.
 pub enum BeneficialOwnerIdType {
 /// `01`.
@@ -731,6 +765,32 @@ V3 = "3",
 }
 
 platform_enum! {
+/// 业务场景.
+pub enum BusinessScene {
+/// `SJT_MICRO_PLUS_OPEN_ACCOUNT`.
+SjtMicroPlusOpenAccount = "SJT_MICRO_PLUS_OPEN_ACCOUNT",
+/// `SJT_MICRO_PLUS_UPDATE_INFO`.
+SjtMicroPlusUpdateInfo = "SJT_MICRO_PLUS_UPDATE_INFO",
+/// `GET_BY_MEDIA_ID`.
+GetByMediaId = "GET_BY_MEDIA_ID",
+}
+}
+
+platform_enum! {
+/// 影像件类型.
+pub enum MchMediaType {
+/// `ID_CARD_FRONT`.
+IdCardFront = "ID_CARD_FRONT",
+/// `ID_CARD_BACK`.
+IdCardBack = "ID_CARD_BACK",
+/// `STORE_FRONT`.
+StoreFront = "STORE_FRONT",
+/// `STORE_INTERIOR`.
+StoreInterior = "STORE_INTERIOR",
+}
+}
+
+platform_enum! {
 /// 文件类型.
 pub enum MediaType {
 /// `jpg`.
@@ -749,18 +809,6 @@ platform_enum! {
 pub enum ChangeScene {
 /// `SUBJECT_INFO_RENAME`.
 SubjectInfoRename = "SUBJECT_INFO_RENAME",
-}
-}
-
-platform_enum! {
-/// 请求场景.
-pub enum ReqScene {
-/// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`.
-SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-/// `SJT_MICRO_MERCHANT`.
-SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-/// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`.
-WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
 }
 }
 
@@ -809,8 +857,8 @@ AllAllowedWhenUnique = "ALL_ALLOWED_WHEN_UNIQUE",
 }
 
 platform_enum! {
-/// 控制场景.
-pub enum ControlScene {
+/// 控制单类型.
+pub enum ControlType {
 /// `PUNISH`.
 Punish = "PUNISH",
 /// `RECOVER`.

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` 查询结算账户修改申请状态
+///
 /// Query sub merchant application by application no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012761169)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo;
@@ -28,12 +31,15 @@ pub struct QuerySubMerchantApplicationByApplicationNo {
     /// 修改结算账户申请单号 (`application_no`).
     pub application_no: String,
     /// 银行账号展示规则 (`account_number_rule`).
-    pub account_number_rule: Option<String>,
+    pub account_number_rule: Option<AccountNumberRule>,
 }
 
 /// `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` 修改结算帐号API
+///
 /// Create sub merchant modify settlement.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012761138)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::apply4sub::CreateSubMerchantModifySettlement;
@@ -70,8 +76,11 @@ pub struct CreateSubMerchantModifySettlement {
 }
 
 /// `GET /v3/apply4sub/sub_merchants/{sub_mchid}/settlement` 查询结算账户API
+///
 /// Query sub merchant settlement.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012761142)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::apply4sub::QuerySubMerchantSettlement;
@@ -140,6 +149,16 @@ pub struct QuerySubMerchantSettlementResponse {
     pub verify_fail_reason: Option<String>,
     /// 验证结果 (`verify_result`).
     pub verify_result: VerifyResult2,
+}
+
+platform_enum! {
+/// 银行账号展示规则.
+pub enum AccountNumberRule {
+/// `ACCOUNT_NUMBER_RULE_MASK_V1`.
+AccountNumberRuleMaskV1 = "ACCOUNT_NUMBER_RULE_MASK_V1",
+/// `ACCOUNT_NUMBER_RULE_MASK_V2`.
+AccountNumberRuleMaskV2 = "ACCOUNT_NUMBER_RULE_MASK_V2",
+}
 }
 
 platform_enum! {

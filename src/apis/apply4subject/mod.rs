@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `GET /v3/apply4subject/applyment` 查询商户开户意愿申请单审核结果API
+///
 /// Query applyment.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697715)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::apply4subject::QueryApplyment;
@@ -29,8 +32,11 @@ pub struct QueryApplyment {
 }
 
 /// `POST /v3/apply4subject/applyment` 提交商户开户意愿申请单API
+///
 /// Create applyment.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let contact_info: wxpay::apis::apply4subject::ContactInfo = todo!();
@@ -68,8 +74,11 @@ pub struct CreateApplyment {
 }
 
 /// `GET /v3/apply4subject/applyment/merchants/{sub_mchid}/state` 获取商户开户意愿确认状态API
+///
 /// Query applyment merchant state.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467549)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::apply4subject::QueryApplymentMerchantState;
@@ -88,8 +97,11 @@ pub struct QueryApplymentMerchantState {
 }
 
 /// `POST /v3/apply4subject/applyment/{applyment_id}/cancel` 撤销商户开户意愿申请单API
+///
 /// Cancel applyment.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697627)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::apply4subject::CancelApplyment;
@@ -108,8 +120,11 @@ pub struct CancelApplyment {
 }
 
 /// `POST /v3/apply4subject/applyment/{business_code}/cancel` 撤销商户开户意愿申请单API
+///
 /// Cancel applyment2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697627)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::apply4subject::CancelApplyment2;

@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/applyment4sub/applyment/` 提交申请单API
+///
 /// Create applyment.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012719997)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let bank_account_info: wxpay::apis::applyment4sub::BankAccountInfo = todo!();
@@ -47,8 +50,11 @@ pub struct CreateApplyment {
 }
 
 /// `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id}` 通过申请单号查询申请状态
+///
 /// Query applyment by applyment id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697052)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::applyment4sub::QueryApplymentByApplymentId;
@@ -67,8 +73,11 @@ pub struct QueryApplymentByApplymentId {
 }
 
 /// `GET /v3/applyment4sub/applyment/business_code/{business_code}` 通过业务申请编号查询申请状态
+///
 /// Query applyment by business code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697168)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::applyment4sub::QueryApplymentByBusinessCode;

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/bank-batch-transfer/receipt/detail-receipts` 查询明细电子回单受理结果API
+///
 /// List receipt detail receipts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_batch_transfer::ListReceiptDetailReceipts;
@@ -30,8 +33,11 @@ pub struct ListReceiptDetailReceipts {
 }
 
 /// `POST /v3/bank-batch-transfer/receipt/detail-receipts` 受理明细电子回单API
+///
 /// Create receipt detail receipt.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_batch_transfer::CreateReceiptDetailReceipt;
@@ -52,8 +58,11 @@ pub struct CreateReceiptDetailReceipt {
 }
 
 /// `GET /v3/bank-batch-transfer/receipt/summary-receipts` 查询汇总电子回单受理结果API
+///
 /// List receipt summary receipts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_batch_transfer::ListReceiptSummaryReceipts;
@@ -72,8 +81,11 @@ pub struct ListReceiptSummaryReceipts {
 }
 
 /// `POST /v3/bank-batch-transfer/receipt/summary-receipts` 受理汇总电子回单API
+///
 /// Create receipt summary receipt.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_batch_transfer::CreateReceiptSummaryReceipt;

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/bank-transfer/batches` 发起批量转账API
+///
 /// Create batch.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_transfer::CreateBatch;
@@ -55,8 +58,11 @@ pub struct CreateBatch {
 }
 
 /// `GET /v3/bank-transfer/batches/batch-id/{batch_id}` 微信支付批次单号查询批次单API
+///
 /// Query batch by batch id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_transfer::QueryBatchByBatchId;
@@ -79,12 +85,15 @@ pub struct QueryBatchByBatchId {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 明细状态 (`detail_state`).
-    pub detail_state: Option<String>,
+    pub detail_state: Option<DetailState>,
 }
 
 /// `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付明细单号查询明细单API
+///
 /// Query batch detail by detail id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_transfer::QueryBatchDetailByDetailId;
@@ -105,8 +114,11 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` 银行批次单号查询批次单API
+///
 /// Query batch by out batch no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_transfer::QueryBatchByOutBatchNo;
@@ -132,12 +144,15 @@ pub struct QueryBatchByOutBatchNo {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 明细状态 (`detail_state`).
-    pub detail_state: Option<String>,
+    pub detail_state: Option<DetailState>,
 }
 
 /// `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 银行明细单号查询明细单API
+///
 /// Query batch detail by out detail no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bank_transfer::QueryBatchDetailByOutDetailNo;
@@ -200,7 +215,7 @@ pub struct QueryBatchByBatchIdTransferDetailList {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DetailState,
+    pub detail_state: DetailState2,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 银行明细单号 (`out_detail_no`).
@@ -280,7 +295,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DetailState2,
+    pub detail_state: DetailState3,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 转账发起时间 (`initiate_time`).
@@ -388,7 +403,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DetailState2,
+    pub detail_state: DetailState3,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 转账发起时间 (`initiate_time`).
@@ -424,6 +439,18 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
 }
 
 platform_enum! {
+/// 明细状态.
+pub enum DetailState {
+/// `ALL`.
+All = "ALL",
+/// `SUCCESS`.
+Success = "SUCCESS",
+/// `FAIL`.
+Fail = "FAIL",
+}
+}
+
+platform_enum! {
 /// 批次状态.
 pub enum BatchState {
 /// `ACCEPTED`.
@@ -449,7 +476,7 @@ OverdueClose = "OVERDUE_CLOSE",
 
 platform_enum! {
 /// 明细状态.
-pub enum DetailState {
+pub enum DetailState2 {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `SUCCESS`.
@@ -561,7 +588,7 @@ BankAccount = "BANK_ACCOUNT",
 
 platform_enum! {
 /// 明细状态.
-pub enum DetailState2 {
+pub enum DetailState3 {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `SUCCESS`.

@@ -8,13 +8,16 @@ mod manual;
 pub use manual::*;
 
 /// `GET /v3/bill/sub-merchant-fundflowbill` 申请单个子商户资金账单API
+///
 /// Query sub merchant fundflowbill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012710630)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bill::QuerySubMerchantFundflowbill;
 ///
-/// let request = QuerySubMerchantFundflowbill::new("19000000001", "2019-06-11", "TEST_ALGORITHM", "TEST_ACCOUNT_TYPE");
+/// let request = QuerySubMerchantFundflowbill::new("19000000001", "2019-06-11", wxpay::apis::bill::Algorithm::AeadAes256Gcm, wxpay::apis::bill::AccountType2::Basic);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -28,11 +31,11 @@ pub struct QuerySubMerchantFundflowbill {
     /// 账单日期 (`bill_date`).
     pub bill_date: String,
     /// 压缩类型 (`tar_type`).
-    pub tar_type: Option<String>,
+    pub tar_type: Option<TarType2>,
     /// 加密算法 (`algorithm`).
-    pub algorithm: String,
+    pub algorithm: Algorithm,
     /// 资金账户类型 (`account_type`).
-    pub account_type: String,
+    pub account_type: AccountType2,
 }
 
 /// `DownloadBillList`.
@@ -61,4 +64,36 @@ pub struct QuerySubMerchantFundflowbillResponse {
     pub download_bill_count: i64,
     /// 下载信息明细 (`download_bill_list`).
     pub download_bill_list: Option<Vec<DownloadBillList>>,
+}
+
+platform_enum! {
+/// 压缩类型.
+pub enum TarType2 {
+/// 返回格式为.gzip的压缩包账单 (`GZIP`).
+Gzip = "GZIP",
+}
+}
+
+platform_enum! {
+/// 加密算法.
+pub enum Algorithm {
+/// `AEAD_AES_256_GCM`.
+AeadAes256Gcm = "AEAD_AES_256_GCM",
+/// `SM4_GCM`.
+Sm4Gcm = "SM4_GCM",
+}
+}
+
+platform_enum! {
+/// 资金账户类型.
+pub enum AccountType2 {
+/// `BASIC`.
+Basic = "BASIC",
+/// `OPERATION`.
+Operation = "OPERATION",
+/// `FEES`.
+Fees = "FEES",
+/// `DEPOSIT`.
+Deposit = "DEPOSIT",
+}
 }

@@ -14,7 +14,9 @@ pub mod profitsharing;
 pub mod store;
 
 /// `POST /v3/brand/applyments` 提交入驻申请
+///
 /// Create applyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let admin_info: wxpay::apis::brand::AdminInfo = todo!();

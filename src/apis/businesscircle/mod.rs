@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/businesscircle/parkings` 商圈会员停车状态同步
+///
 /// Create parking.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535502)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::businesscircle::CreateParking;
@@ -40,8 +43,11 @@ pub struct CreateParking {
 }
 
 /// `POST /v3/businesscircle/points/notify` 商圈会员积分同步
+///
 /// Notify point.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534698)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::businesscircle::NotifyPoint;
@@ -77,8 +83,11 @@ pub struct NotifyPoint {
 }
 
 /// `GET /v3/businesscircle/user-authorizations/{openid}` 商圈积分授权查询
+///
 /// Query user authorization by openid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534848)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::businesscircle::QueryUserAuthorizationByOpenid;
@@ -101,8 +110,11 @@ pub struct QueryUserAuthorizationByOpenid {
 }
 
 /// `GET /v3/businesscircle/users/{openid}/points/commit_status` 商圈会员待积分状态查询
+///
 /// Query user point commit status.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534994)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::businesscircle::QueryUserPointCommitStatus;

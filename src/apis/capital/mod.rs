@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/capital/capitallhh/areas/provinces` 查询省份列表API
+///
 /// List capitallhh area provinces.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012698641)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::capital::ListCapitallhhAreaProvinces;
@@ -24,8 +27,11 @@ use serde::Deserialize;
 pub struct ListCapitallhhAreaProvinces {}
 
 /// `GET /v3/capital/capitallhh/areas/provinces/{province_code}/cities` 查询城市列表API
+///
 /// List area province cities.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697470)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::capital::ListAreaProvinceCities;
@@ -44,8 +50,11 @@ pub struct ListAreaProvinceCities {
 }
 
 /// `GET /v3/capital/capitallhh/banks/corporate-banking` 查询支持对公业务的银行列表API
+///
 /// Query capitallhh bank corporate banking.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697626)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::capital::QueryCapitallhhBankCorporateBanking;
@@ -66,8 +75,11 @@ pub struct QueryCapitallhhBankCorporateBanking {
 }
 
 /// `GET /v3/capital/capitallhh/banks/personal-banking` 查询支持个人业务的银行列表API
+///
 /// Query capitallhh bank personal banking.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697583)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::capital::QueryCapitallhhBankPersonalBanking;
@@ -88,8 +100,11 @@ pub struct QueryCapitallhhBankPersonalBanking {
 }
 
 /// `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` 获取对私银行卡号开户银行API
+///
 /// Query capitallhh bank search banks by bank account.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697541)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount;
@@ -109,8 +124,11 @@ pub struct QueryCapitallhhBankSearchBanksByBankAccount {
 }
 
 /// `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` 查询支行列表API
+///
 /// List capitallhh bank branches.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697673)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::capital::ListCapitallhhBankBranches;

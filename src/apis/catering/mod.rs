@@ -8,8 +8,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/catering/orders/sync-status` 点餐订单信息同步（渠道商/服务商）
+///
 /// Create order sync status.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v2/partner/4011939936)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let dish_list: Vec<wxpay::apis::catering::DishList> = todo!();

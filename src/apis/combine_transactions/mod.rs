@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/combine-transactions/app` 合单下单-APP支付API
+///
 /// Create app.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556944)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrders> = todo!();
@@ -58,8 +61,11 @@ pub struct CreateApp {
 }
 
 /// `POST /v3/combine-transactions/h5` 合单下单-H5支付API
+///
 /// Create h5.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556961)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let scene_info: wxpay::apis::combine_transactions::CreateH5SceneInfo = todo!();
@@ -99,8 +105,11 @@ pub struct CreateH5 {
 }
 
 /// `GET /v3/combine-transactions/id/{combine_transaction_id}` 个人收款交易通过微信支付订单号查单
+///
 /// Query combine transaction by combine transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId;
@@ -119,8 +128,11 @@ pub struct QueryCombineTransactionByCombineTransactionId {
 }
 
 /// `POST /v3/combine-transactions/jsapi` 合单下单-JSAPI支付API
+///
 /// Create jsapi.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556926)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let combine_payer_info: wxpay::apis::combine_transactions::CreateH5CombinePayerInfo = todo!();
@@ -162,8 +174,11 @@ pub struct CreateJsapi {
 }
 
 /// `POST /v3/combine-transactions/miniprogram` 个人收款交易下单-小程序
+///
 /// Create miniprogram.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let combine_payer_info: wxpay::apis::combine_transactions::CreateMiniprogramCombinePayerInfo = todo!();
@@ -201,8 +216,11 @@ pub struct CreateMiniprogram {
 }
 
 /// `POST /v3/combine-transactions/native` 合单下单-Native支付API
+///
 /// Create native.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556982)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5SubOrders> = todo!();
@@ -241,8 +259,11 @@ pub struct CreateNative {
 }
 
 /// `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}` 合单查询订单API
+///
 /// Query combine transaction by combine out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012557006)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo;
@@ -261,8 +282,11 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 }
 
 /// `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close` 合单关闭订单API
+///
 /// Close combine transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012577452)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::CloseCombineTransactionSubOrders> = todo!();
@@ -659,7 +683,7 @@ pub struct CreateJsapiResponse {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateMiniprogramCombinePayerInfo {
     /// 用户标识 (`openid`).

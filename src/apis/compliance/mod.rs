@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `POST /v3/compliance/inactive-merchant-identity-verification/merchants` 发起不活跃商户身份核实
+///
 /// Create inactive merchant identity verification merchant.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012471357)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant;
@@ -27,8 +30,11 @@ pub struct CreateInactiveMerchantIdentityVerificationMerchant {
 }
 
 /// `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}` 查询不活跃商户身份核实结果
+///
 /// Query inactive merchant identity verification merchant verification by verification id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012471359)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId;

@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/discount-card/cards` 预受理领卡请求API
+///
 /// Create card.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::discount_card::CreateCard;
@@ -35,8 +38,11 @@ pub struct CreateCard {
 }
 
 /// `GET /v3/discount-card/cards/{out_card_code}` 查询先享卡订单API
+///
 /// Query card by out card code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::discount_card::QueryCardByOutCardCode;
@@ -55,8 +61,11 @@ pub struct QueryCardByOutCardCode {
 }
 
 /// `POST /v3/discount-card/cards/{out_card_code}/add-user-records` 增加用户记录API
+///
 /// Create card add user record.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::discount_card::CreateCardAddUserRecord;
@@ -81,8 +90,11 @@ pub struct CreateCardAddUserRecord {
 }
 
 /// `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` 通过先享卡订单号查询订单API
+///
 /// Query order by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::discount_card::QueryOrderByOutTradeNo;
@@ -102,8 +114,11 @@ pub struct QueryOrderByOutTradeNo {
 }
 
 /// `GET /v3/discount-card/orders/{out_order_no}` 通过先享卡订单号查询订单API
+///
 /// Query order by out order no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::discount_card::QueryOrderByOutOrderNo;
@@ -123,8 +138,11 @@ pub struct QueryOrderByOutOrderNo {
 }
 
 /// `PATCH /v3/discount-card/orders/{out_order_no}` 更新先享卡订单API
+///
 /// Update order by out order no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::discount_card::UpdateOrderByOutOrderNo;
@@ -156,7 +174,7 @@ pub struct CreateCardResponse {
 }
 
 /// `ObjectiveCompletionRecords`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ObjectiveCompletionRecords {
     /// 目标完成数量 (`completion_count`).
@@ -211,7 +229,7 @@ pub struct PayInformation {
 }
 
 /// `RewardUsageRecords`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RewardUsageRecords {
     /// 优惠金额 (`amount`).

@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/ebike/charge/contracts/preopen` 预开通服务API
+///
 /// Create charge contract preopen.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ebike::CreateChargeContractPreopen;
@@ -38,8 +41,11 @@ pub struct CreateChargeContractPreopen {
 }
 
 /// `GET /v3/ebike/charge/contracts/{contract_id}` 通过签约号查询用户状态API
+///
 /// Query charge contract by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ebike::QueryChargeContractByContractId;
@@ -61,8 +67,11 @@ pub struct QueryChargeContractByContractId {
 }
 
 /// `POST /v3/ebike/charge/contracts/{contract_id}/confirm` 创建用户当次充电代扣凭证API
+///
 /// Confirm charge contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let charge_info: wxpay::apis::ebike::ChargeInfo = todo!();
@@ -91,8 +100,11 @@ pub struct ConfirmChargeContract {
 }
 
 /// `POST /v3/ebike/charge/transactions` 充电自行车代扣受理扣款API
+///
 /// Create charge transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::ebike::Amount = todo!();
@@ -137,8 +149,11 @@ pub struct CreateChargeTransaction {
 }
 
 /// `GET /v3/ebike/charge/transactions/id/{transaction_id}` 查询订单API
+///
 /// Query charge transaction by transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ebike::QueryChargeTransactionByTransactionId;
@@ -160,8 +175,11 @@ pub struct QueryChargeTransactionByTransactionId {
 }
 
 /// `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` 查询订单API
+///
 /// Query charge transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ebike::QueryChargeTransactionByOutTradeNo;
@@ -183,8 +201,11 @@ pub struct QueryChargeTransactionByOutTradeNo {
 }
 
 /// `GET /v3/ebike/charge/users/{openid}/contract` 通过用户标识查询用户状态API
+///
 /// Query charge user contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ebike::QueryChargeUserContract;
@@ -290,7 +311,7 @@ pub struct CreateChargeTransactionChargeInfo {
 }
 
 /// 设备信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DeviceInfo {
     /// 充电位设备号 (`device_id`).

@@ -19,8 +19,11 @@ pub mod refunds;
 pub mod subsidies;
 
 /// `POST /v3/ecommerce/applyments/` 二级商户进件API
+///
 /// Create applyment.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012479994)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let account_info: wxpay::apis::ecommerce::AccountInfo = todo!();
@@ -85,8 +88,11 @@ pub struct CreateApplyment {
 }
 
 /// `GET /v3/ecommerce/applyments/{applyment_id}` 通过申请单ID查询申请状态
+///
 /// Query applyment by applyment id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691469)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::QueryApplymentByApplymentId;
@@ -105,13 +111,16 @@ pub struct QueryApplymentByApplymentId {
 }
 
 /// `GET /v3/ecommerce/individual-contracts/{openid}` 查询个人收款方授权结果
+///
 /// Query individual contract by openid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-contracts.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::QueryIndividualContractByOpenid;
 ///
-/// let request = QueryIndividualContractByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxd678efh567h23787", "INDIVIDUAL_PAYEE");
+/// let request = QueryIndividualContractByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxd678efh567h23787", wxpay::apis::ecommerce::PermissionType::IndividualPayee);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -125,7 +134,7 @@ pub struct QueryIndividualContractByOpenid {
     /// 签约和付款的微信小程序AppID (`appid`).
     pub appid: String,
     /// 权限类型 (`permission_type`).
-    pub permission_type: String,
+    pub permission_type: PermissionType,
 }
 
 /// 结算银行账户.
@@ -576,6 +585,14 @@ Unsigned = "UNSIGNED",
 Signed = "SIGNED",
 /// `NOT_SIGNABLE`.
 NotSignable = "NOT_SIGNABLE",
+}
+}
+
+platform_enum! {
+/// 权限类型.
+pub enum PermissionType {
+/// `INDIVIDUAL_PAYEE`.
+IndividualPayee = "INDIVIDUAL_PAYEE",
 }
 }
 

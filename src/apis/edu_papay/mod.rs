@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/edu-papay/contracts/id/{contract_id}` 通过协议号查询签约API
+///
 /// Query contract by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012522951)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_papay::QueryContractByContractId;
@@ -34,8 +37,11 @@ pub struct QueryContractByContractId {
 }
 
 /// `POST /v3/edu-papay/contracts/presign` 预签约API
+///
 /// Create contract presign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012522560)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_papay::CreateContractPresign;
@@ -70,8 +76,11 @@ pub struct CreateContractPresign {
 }
 
 /// `DELETE /v3/edu-papay/contracts/{contract_id}` 解约API
+///
 /// Delete contract by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466882)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_papay::DeleteContractByContractId;
@@ -90,8 +99,11 @@ pub struct DeleteContractByContractId {
 }
 
 /// `POST /v3/edu-papay/transactions` 教育通扣款受理API
+///
 /// Create transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012524731)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::edu_papay::Amount = todo!();
@@ -134,8 +146,11 @@ pub struct CreateTransaction {
 }
 
 /// `GET /v3/edu-papay/transactions/id/{transaction_id}` 微信订单号查单API
+///
 /// Query transaction by transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523468)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_papay::QueryTransactionByTransactionId;
@@ -156,8 +171,11 @@ pub struct QueryTransactionByTransactionId {
 }
 
 /// `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` 商户订单号查单API
+///
 /// Query transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523591)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_papay::QueryTransactionByOutTradeNo;
@@ -178,8 +196,11 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/edu-papay/user-notifications/{contract_id}/send` 发送扣款预通知API
+///
 /// Send user notification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012524814)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_papay::SendUserNotification;
@@ -204,8 +225,11 @@ pub struct SendUserNotification {
 }
 
 /// `GET /v3/edu-papay/user/{openid}/contracts` 通过用户标识查询签约API
+///
 /// List user contracts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523265)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_papay::ListUserContracts;
@@ -232,7 +256,7 @@ pub struct ListUserContracts {
     /// 签约模板号 (`plan_id`).
     pub plan_id: String,
     /// 签约状态 (`contract_status`).
-    pub contract_status: Option<String>,
+    pub contract_status: Option<ContractStatus>,
     /// 分页页码 (`offset`).
     pub offset: Option<i64>,
     /// 分页大小 (`limit`).
@@ -294,7 +318,7 @@ pub struct Amount {
 }
 
 /// 设备信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DeviceInformation {
     /// 设备号 (`device_id`).
@@ -439,4 +463,14 @@ pub struct ListUserContractsResponse {
     pub offset: Option<i64>,
     /// 总数量 (`total_count`).
     pub total_count: Option<i64>,
+}
+
+platform_enum! {
+/// 签约状态.
+pub enum ContractStatus {
+/// `ADD`.
+Add = "ADD",
+/// `DELETE`.
+Delete = "DELETE",
+}
 }

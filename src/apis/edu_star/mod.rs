@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/edu-star/orders` 通过QQ账号查询核销订单列表API
+///
 /// List orders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_star::ListOrders;
@@ -36,8 +39,11 @@ pub struct ListOrders {
 }
 
 /// `POST /v3/edu-star/orders` 创建核销订单API
+///
 /// Create order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_star::CreateOrder;
@@ -65,8 +71,11 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/edu-star/users/openid/{wechat_openid}` 通过微信用户标识查询用户信息API
+///
 /// Query user openid by wechat openid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_star::QueryUserOpenidByWechatOpenid;
@@ -87,8 +96,11 @@ pub struct QueryUserOpenidByWechatOpenid {
 }
 
 /// `GET /v3/edu-star/users/qq/{qq}` 通过QQ账号查询用户信息API
+///
 /// Query user qq by qq.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::edu_star::QueryUserQqByQq;

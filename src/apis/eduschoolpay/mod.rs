@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/eduschoolpay/contracts/presign` 预签约API
+///
 /// Create contract presign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468952)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::eduschoolpay::CreateContractPresign;
@@ -48,8 +51,11 @@ pub struct CreateContractPresign {
 }
 
 /// `GET /v3/eduschoolpay/contracts/{contract_id}` 通过协议号查询签约API
+///
 /// Query contract by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468959)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::eduschoolpay::QueryContractByContractId;
@@ -68,8 +74,11 @@ pub struct QueryContractByContractId {
 }
 
 /// `POST /v3/eduschoolpay/contracts/{contract_id}/terminate` 商户主动解约API
+///
 /// Terminate contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469025)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::eduschoolpay::TerminateContract;
@@ -88,8 +97,11 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/eduschoolpay/transactions` 扣款API
+///
 /// Create transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469030)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::eduschoolpay::Amount = todo!();
@@ -139,8 +151,11 @@ pub struct CreateTransaction {
 }
 
 /// `GET /v3/eduschoolpay/transactions/id/{transaction_id}` 微信支付订单号查单API
+///
 /// Query transaction by transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469063)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::eduschoolpay::QueryTransactionByTransactionId;
@@ -161,8 +176,11 @@ pub struct QueryTransactionByTransactionId {
 }
 
 /// `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` 商户订单号查单API
+///
 /// Query transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469097)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::eduschoolpay::QueryTransactionByOutTradeNo;
@@ -183,8 +201,11 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `GET /v3/eduschoolpay/users/{openid}/contracts` 查询用户签约列表API
+///
 /// List user contracts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468993)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::eduschoolpay::ListUserContracts;
@@ -211,8 +232,11 @@ pub struct ListUserContracts {
 }
 
 /// `GET /v3/eduschoolpay/users/{openid}/debt-state` 商户查询用户欠款状态API
+///
 /// Query user debt state.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469161)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::eduschoolpay::QueryUserDebtState;
@@ -307,7 +331,7 @@ pub struct Amount {
 }
 
 /// 设备信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DeviceInfo {
     /// 设备号 (`device_id`).

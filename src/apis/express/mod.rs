@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `POST /v3/express/users/{openid}/transform` 用户openid转换API
+///
 /// Create user transform.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_9_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::express::CreateUserTransform;

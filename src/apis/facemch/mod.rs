@@ -7,13 +7,16 @@ use crate::{SensitiveString, endpoint};
 use serde::Deserialize;
 
 /// `GET /v3/facemch/users/{face_sid}` 查询用户授权的实名信息
+///
 /// Query user by face sid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::facemch::QueryUserByFaceSid;
 ///
-/// let request = QueryUserByFaceSid::new("aabbccdd12345", "ASK_UNIONID", "wx2b029c08a6233333");
+/// let request = QueryUserByFaceSid::new("aabbccdd12345", wxpay::apis::facemch::InfoType::AskUnionid, "wx2b029c08a6233333");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -25,7 +28,7 @@ pub struct QueryUserByFaceSid {
     /// 终端设备识别用户成功后返回的凭证 (`face_sid`).
     pub face_sid: String,
     /// 标识本次请求获取的信息类型 (`info_type`).
-    pub info_type: String,
+    pub info_type: InfoType,
     /// 微信分配的公众账号ID (`appid`).
     pub appid: String,
     /// 微信支付分配的子商户号 (`sub_mchid`).
@@ -63,4 +66,14 @@ pub struct QueryUserByFaceSidResponse {
     pub sub_openid: Option<String>,
     /// UnionID (`union_id`).
     pub union_id: Option<String>,
+}
+
+platform_enum! {
+/// 标识本次请求获取的信息类型.
+pub enum InfoType {
+/// `ASK_UNIONID`.
+AskUnionid = "ASK_UNIONID",
+/// `ASK_REAL_NAME`.
+AskRealName = "ASK_REAL_NAME",
+}
 }

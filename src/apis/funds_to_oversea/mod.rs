@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/funds-to-oversea/bill-download-url` 获取购付汇账单文件下载链接API
+///
 /// Query bill download url.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476132)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::funds_to_oversea::QueryBillDownloadUrl;
@@ -30,8 +33,11 @@ pub struct QueryBillDownloadUrl {
 }
 
 /// `POST /v3/funds-to-oversea/orders` 申请资金出境API
+///
 /// Create order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476113)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let express_info: wxpay::apis::funds_to_oversea::ExpressInfo = todo!();
@@ -71,8 +77,11 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/funds-to-oversea/orders/{out_order_id}` 查询出境结果API
+///
 /// Query order by out order id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476127)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::funds_to_oversea::QueryOrderByOutOrderId;
@@ -95,8 +104,11 @@ pub struct QueryOrderByOutOrderId {
 }
 
 /// `POST /v3/funds-to-oversea/return/return-orders` 申请资金出境退回
+///
 /// Create return return order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735039)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::funds_to_oversea::CreateReturnReturnOrder;
@@ -125,8 +137,11 @@ pub struct CreateReturnReturnOrder {
 }
 
 /// `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` 查询出境退回结果（通过商户出境退回单号）
+///
 /// Query return return order by out return no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735052)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo;
@@ -147,8 +162,11 @@ pub struct QueryReturnReturnOrderByOutReturnNo {
 }
 
 /// `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` 查询订单剩余可出境余额API
+///
 /// List transaction available abroad amounts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476109)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts;

@@ -20,9 +20,13 @@ pub mod settle;
 pub mod transactions;
 
 /// `GET /v3/global/certificates` 获取平台证书列表
+///
 /// List certificates.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::ListCertificates;
@@ -38,8 +42,11 @@ pub mod transactions;
 pub struct ListCertificates {}
 
 /// `POST /v3/global/merchants` 子商户进件（融合钱包）
+///
 /// Create merchant.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let business: wxpay::apis::global::Business = todo!();
@@ -102,8 +109,11 @@ pub struct CreateMerchant {
 }
 
 /// `GET /v3/global/merchants/{sub_mchid}` 查询子商户（融合钱包）
+///
 /// Query merchant by sub mchid.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::QueryMerchantBySubMchid;
@@ -126,8 +136,11 @@ pub struct QueryMerchantBySubMchid {
 }
 
 /// `PATCH /v3/global/merchants/{sub_mchid}` 修改子商户（融合钱包）
+///
 /// Update merchant by sub mchid.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let business: wxpay::apis::global::Business = todo!();
@@ -190,8 +203,11 @@ pub struct UpdateMerchantBySubMchid {
 }
 
 /// `GET /v3/global/refunds` 查询所有退款
+///
 /// List refunds.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::ListRefunds;
@@ -222,8 +238,11 @@ pub struct ListRefunds {
 }
 
 /// `POST /v3/global/refunds` 申请退款
+///
 /// Create refund.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::CreateRefund;
@@ -346,7 +365,7 @@ pub struct Contact {
 }
 
 /// 董事信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Director {
     /// 董事姓名 (`name`).

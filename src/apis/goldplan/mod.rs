@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `POST /v3/goldplan/merchants/changecustompagestatus` 商家小票管理API
+///
 /// Create merchant changecustompagestatus.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473788)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::goldplan::CreateMerchantChangecustompagestatus;
@@ -29,8 +32,11 @@ pub struct CreateMerchantChangecustompagestatus {
 }
 
 /// `POST /v3/goldplan/merchants/changegoldplanstatus` 点金计划管理API
+///
 /// Create merchant changegoldplanstatus.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473796)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::goldplan::CreateMerchantChangegoldplanstatus;
@@ -53,8 +59,11 @@ pub struct CreateMerchantChangegoldplanstatus {
 }
 
 /// `POST /v3/goldplan/merchants/close-advertising-show` 关闭广告展示API
+///
 /// Create merchant close advertising show.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473781)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::goldplan::CreateMerchantCloseAdvertisingShow;
@@ -73,8 +82,11 @@ pub struct CreateMerchantCloseAdvertisingShow {
 }
 
 /// `PATCH /v3/goldplan/merchants/open-advertising-show` 开通广告展示API
+///
 /// Update merchant open advertising show.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473794)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::goldplan::UpdateMerchantOpenAdvertisingShow;
@@ -95,8 +107,11 @@ pub struct UpdateMerchantOpenAdvertisingShow {
 }
 
 /// `POST /v3/goldplan/merchants/set-advertising-industry-filter` 同业过滤标签管理API
+///
 /// Create merchant set advertising industry filter.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473784)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter;

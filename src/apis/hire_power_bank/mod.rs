@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/hire-power-bank/insurance-orders` 创建保险订单
+///
 /// Create insurance order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hire_power_bank::CreateInsuranceOrder;
@@ -34,8 +37,11 @@ pub struct CreateInsuranceOrder {
 }
 
 /// `GET /v3/hire-power-bank/insurance-orders/{out_order_no}` 查询保险订单详情
+///
 /// Query insurance order by out order no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo;
@@ -54,8 +60,11 @@ pub struct QueryInsuranceOrderByOutOrderNo {
 }
 
 /// `GET /v3/hire-power-bank/user-qualifications/{openid}` 查询用户保险订单领取资格
+///
 /// Query user qualification by openid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hire_power_bank::QueryUserQualificationByOpenid;

@@ -12,9 +12,13 @@ pub mod settle;
 pub mod transactions;
 
 /// `GET /hk/v3/certificates` 获取平台证书列表
+///
 /// List certificates.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::ListCertificates;
@@ -30,9 +34,13 @@ pub mod transactions;
 pub struct ListCertificates {}
 
 /// `POST /hk/v3/merchants` 子商户进件（融合钱包）
+///
 /// Create merchant.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let business: wxpay::apis::hk::Business = todo!();
@@ -89,9 +97,13 @@ pub struct CreateMerchant {
 }
 
 /// `PUT /hk/v3/merchants` 修改子商户（融合钱包）
+///
 /// Update merchant.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let business: wxpay::apis::hk::Business = todo!();
@@ -146,9 +158,13 @@ pub struct UpdateMerchant {
 }
 
 /// `GET /hk/v3/merchants/{sub_mchid}` 查询子商户（融合钱包）
+///
 /// Query merchant by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::QueryMerchantBySubMchid;
@@ -171,9 +187,13 @@ pub struct QueryMerchantBySubMchid {
 }
 
 /// `GET /hk/v3/refunds` 查询所有退款
+///
 /// List refunds.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::ListRefunds;
@@ -204,9 +224,13 @@ pub struct ListRefunds {
 }
 
 /// `POST /hk/v3/refunds` 申请退款
+///
 /// Create refund.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::CreateRefundAmount = todo!();
@@ -248,9 +272,13 @@ pub struct CreateRefund {
 }
 
 /// `GET /hk/v3/statements` 下载对账单
+///
 /// List statements.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::ListStatements;
@@ -356,7 +384,7 @@ pub struct Contact {
 }
 
 /// 董事信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Director {
     /// 董事姓名 (`name`).

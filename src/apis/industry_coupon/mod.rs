@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/industry-coupon/tokens` 出行券切卡组件预下单API
+///
 /// Create token.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553563)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let coupon_list: Vec<wxpay::apis::industry_coupon::CouponList> = todo!();

@@ -3,12 +3,14 @@
 //!
 //! Enabled by the `industry` feature.
 
-use crate::endpoint;
+use crate::{SensitiveString, endpoint};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/inspolicymgr/deduct/authorizations` 提交保单授权信息
+///
 /// Create deduct authorization.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::inspolicymgr::CreateDeductAuthorization;
@@ -39,7 +41,9 @@ pub struct CreateDeductAuthorization {
 }
 
 /// `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}` 查询保单授权信息
+///
 /// Query deduct authorization by out insurance no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo;
@@ -58,7 +62,9 @@ pub struct QueryDeductAuthorizationByOutInsuranceNo {
 }
 
 /// `POST /v3/inspolicymgr/deduct/policies` 上传保单
+///
 /// Create deduct policy.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let insured_name_list: Vec<String> = todo!();
@@ -72,7 +78,7 @@ pub struct QueryDeductAuthorizationByOutInsuranceNo {
 /// ```
 #[doc(alias = "/v3/inspolicymgr/deduct/policies")]
 #[endpoint(POST "/v3/inspolicymgr/deduct/policies" -> CreateDeductPolicyResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateDeductPolicy {
     /// 地址信息 (`address`).
     pub address: Option<String>,
@@ -102,6 +108,7 @@ pub struct CreateDeductPolicy {
     /// 承保公司代码 (`insurance_company_code`).
     pub insurance_company_code: String,
     /// 被保险人姓名列表 (`insured_name_list`).
+    #[wxpay(encrypt)]
     pub insured_name_list: Vec<String>,
     /// 用户在商户公众号内的身份标识 (`openid`).
     pub openid: String,
@@ -143,7 +150,9 @@ pub struct CreateDeductPolicy {
 }
 
 /// `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}` 查询保单
+///
 /// Query deduct policy by out insurance no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo;
@@ -162,7 +171,9 @@ pub struct QueryDeductPolicyByOutInsuranceNo {
 }
 
 /// `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` 更新保单信息
+///
 /// Update deduct policy by out insurance no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo;
@@ -174,7 +185,7 @@ pub struct QueryDeductPolicyByOutInsuranceNo {
 /// ```
 #[doc(alias = "/v3/inspolicymgr/deduct/policies/{out_insurance_no}")]
 #[endpoint(PATCH "/v3/inspolicymgr/deduct/policies/<out_insurance_no>" -> UpdateDeductPolicyByOutInsuranceNoResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UpdateDeductPolicyByOutInsuranceNo {
     /// 商户保险编号 (`out_insurance_no`).
     pub out_insurance_no: String,
@@ -204,6 +215,7 @@ pub struct UpdateDeductPolicyByOutInsuranceNo {
     /// 保险名称 (`insurance_name`).
     pub insurance_name: Option<String>,
     /// 被保险人姓名列表 (`insured_name_list`).
+    #[wxpay(encrypt)]
     pub insured_name_list: Option<Vec<String>>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: Option<String>,
@@ -277,7 +289,7 @@ pub struct QueryDeductAuthorizationByOutInsuranceNoResponse {
 }
 
 /// `CreateDeductPolicyResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateDeductPolicyResponse {
     /// 地址信息 (`address`).
@@ -308,7 +320,8 @@ pub struct CreateDeductPolicyResponse {
     /// 保险名称 (`insurance_name`).
     pub insurance_name: String,
     /// 被保险人姓名列表 (`insured_name_list`).
-    pub insured_name_list: Vec<String>,
+    #[wxpay(encrypt)]
+    pub insured_name_list: Vec<SensitiveString>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
     /// 商户保险编号 (`out_insurance_no`).
@@ -341,7 +354,7 @@ pub struct CreateDeductPolicyResponse {
 }
 
 /// `QueryDeductPolicyByOutInsuranceNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryDeductPolicyByOutInsuranceNoResponse {
     /// 地址信息 (`address`).
@@ -372,7 +385,8 @@ pub struct QueryDeductPolicyByOutInsuranceNoResponse {
     /// 保险名称 (`insurance_name`).
     pub insurance_name: String,
     /// 被保险人姓名列表 (`insured_name_list`).
-    pub insured_name_list: Vec<String>,
+    #[wxpay(encrypt)]
+    pub insured_name_list: Vec<SensitiveString>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
     /// 商户保险编号 (`out_insurance_no`).
@@ -405,7 +419,7 @@ pub struct QueryDeductPolicyByOutInsuranceNoResponse {
 }
 
 /// `UpdateDeductPolicyByOutInsuranceNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UpdateDeductPolicyByOutInsuranceNoResponse {
     /// 地址信息 (`address`).
@@ -436,7 +450,8 @@ pub struct UpdateDeductPolicyByOutInsuranceNoResponse {
     /// 保险名称 (`insurance_name`).
     pub insurance_name: String,
     /// 被保险人姓名列表 (`insured_name_list`).
-    pub insured_name_list: Vec<String>,
+    #[wxpay(encrypt)]
+    pub insured_name_list: Vec<SensitiveString>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
     /// 商户保险编号 (`out_insurance_no`).

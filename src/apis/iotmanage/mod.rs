@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/iotmanage/device-inspections/{device_sn}` 获取出厂检查结果
+///
 /// Query device inspection by device sn.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::iotmanage::QueryDeviceInspectionByDeviceSn;
@@ -28,8 +31,11 @@ pub struct QueryDeviceInspectionByDeviceSn {
 }
 
 /// `GET /v3/iotmanage/devices` 智能设备列表
+///
 /// List devices.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::iotmanage::ListDevices;

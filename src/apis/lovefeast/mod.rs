@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/lovefeast/brands/{brand_id}` 查询爱心餐品牌信息
+///
 /// Query brand by brand id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012472863)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::lovefeast::QueryBrandByBrandId;
@@ -27,8 +30,11 @@ pub struct QueryBrandByBrandId {
 }
 
 /// `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` 查询用户捐赠单列表
+///
 /// Query user order by brand id.
+///
 /// [Official documentation](商户可根据品牌ID与用户标识查询捐赠单列表)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::lovefeast::QueryUserOrderByBrandId;
@@ -53,8 +59,11 @@ pub struct QueryUserOrderByBrandId {
 }
 
 /// `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}` 查询用户捐赠单详情
+///
 /// Query user order by out trade no.
+///
 /// [Official documentation](商户根据商户订单号与用户标识查询捐赠单详情)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::lovefeast::QueryUserOrderByOutTradeNo;

@@ -8,12 +8,14 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` 分页查询子商户名下的商户管理记录
+///
 /// Query mch manage record sub mchid by sub mchid.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid;
 ///
-/// let request = QueryMchManageRecordSubMchidBySubMchid::new("123000110", 5, "FUNCTIONAL_LIMIT_RECORD");
+/// let request = QueryMchManageRecordSubMchidBySubMchid::new("123000110", 5, wxpay::apis::mch_manage::ManageRecordType::FunctionalLimitRecord);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -29,13 +31,15 @@ pub struct QueryMchManageRecordSubMchidBySubMchid {
     /// 请求资源起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 商户管理记录类型 (`manage_record_type`).
-    pub manage_record_type: String,
+    pub manage_record_type: ManageRecordType,
     /// 商户管理记录状态 (`manage_record_state`).
-    pub manage_record_state: Option<String>,
+    pub manage_record_state: Option<ManageRecordState>,
 }
 
 /// `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` 查询子商户下指定商户管理记录
+///
 /// Query mch manage record by manage record id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_manage::QueryMchManageRecordByManageRecordId;
@@ -56,7 +60,9 @@ pub struct QueryMchManageRecordByManageRecordId {
 }
 
 /// `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` 对指定商户管理记录提交资料
+///
 /// Create mch manage record mch manage submission.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_manage::CreateMchManageRecordMchManageSubmission;
@@ -191,6 +197,16 @@ pub struct CreateMchManageRecordMchManageSubmissionResponse {
 }
 
 platform_enum! {
+/// 商户管理记录类型.
+pub enum ManageRecordType {
+/// `FUNCTIONAL_LIMIT_RECORD`.
+FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
+/// `INVESTIGATE_RECORD`.
+InvestigateRecord = "INVESTIGATE_RECORD",
+}
+}
+
+platform_enum! {
 /// 商户管理记录状态.
 pub enum ManageRecordState {
 /// `PENDING`.
@@ -205,16 +221,6 @@ UnderReview = "UNDER_REVIEW",
 Recovered = "RECOVERED",
 /// `REJECTED`.
 Rejected = "REJECTED",
-}
-}
-
-platform_enum! {
-/// 商户管理记录类型.
-pub enum ManageRecordType {
-/// `FUNCTIONAL_LIMIT_RECORD`.
-FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-/// `INVESTIGATE_RECORD`.
-InvestigateRecord = "INVESTIGATE_RECORD",
 }
 }
 

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/mch_operate/risk/withdrawl-apply` 提交已注销商户号可用余额提现申请单API
+///
 /// Create risk withdrawl apply.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/withdrawal-apply/withdrawal-apply/submit-apply.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payee_info: wxpay::apis::mch_operate::PayeeInfo = todo!();
@@ -48,8 +51,11 @@ pub struct CreateRiskWithdrawlApply {
 }
 
 /// `GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}` 微信支付提现申请单号查询提现申请单状态API
+///
 /// Query risk withdrawl apply by applyment id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId;
@@ -68,8 +74,11 @@ pub struct QueryRiskWithdrawlApplyByApplymentId {
 }
 
 /// `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}` 商户提现申请单号查询提现申请单状态
+///
 /// Query risk withdrawl apply by out request no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_7.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo;

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` 查询子商户强化尽调单信息
+///
 /// Query enhanced due diligence by due diligence id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId;
@@ -29,7 +31,9 @@ pub struct QueryEnhancedDueDiligenceByDueDiligenceId {
 }
 
 /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` 提交尽调资料
+///
 /// Submit enhanced due diligence.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_operation_manage::SubmitEnhancedDueDiligence;
@@ -52,8 +56,11 @@ pub struct SubmitEnhancedDueDiligence {
 }
 
 /// `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}` 查询子商户管控情况
+///
 /// Query merchant limitation sub mchid by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/limited-functions-and-reasons/mch-limitations/query-sub-mch-limitation.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid;

@@ -11,7 +11,9 @@ pub mod mchsubjectalterapplyment;
 pub mod merchantnamealterapplyment;
 
 /// `POST /v3/mchalterapply/mchcontactalterapplyment` 提交超管变更申请单
+///
 /// Create mchcontactalterapplyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::CreateMchcontactalterapplyment;
@@ -35,7 +37,9 @@ pub struct CreateMchcontactalterapplyment {
 }
 
 /// `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}` 查询超管变更申请单状态-使用申请单号
+///
 /// Query mchcontactalterapplyment by apply id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId;
@@ -54,8 +58,11 @@ pub struct QueryMchcontactalterapplymentByApplyId {
 }
 
 /// `POST /v3/mchalterapply/mchsubjectalterapplyment` 提交资料变更申请单
+///
 /// Create mchsubjectalterapplyment.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090649)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::CreateMchsubjectalterapplyment;
@@ -96,8 +103,11 @@ pub struct CreateMchsubjectalterapplyment {
 }
 
 /// `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}` 查询资料变更申请单状态-使用申请单号
+///
 /// Query mchsubjectalterapplyment by apply id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090655)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId;
@@ -116,7 +126,9 @@ pub struct QueryMchsubjectalterapplymentByApplyId {
 }
 
 /// `POST /v3/mchalterapply/merchantnamealterapplyment` 提交商户简称变更申请单
+///
 /// Create merchantnamealterapplyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::CreateMerchantnamealterapplyment;
@@ -139,7 +151,9 @@ pub struct CreateMerchantnamealterapplyment {
 }
 
 /// `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}` 查询商户简称变更申请单状态-使用申请单号
+///
 /// Query merchantnamealterapplyment by apply id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId;

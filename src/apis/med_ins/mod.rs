@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/med-ins/orders` 医保自费混合收款下单
+///
 /// Create order.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::med_ins::Payer = todo!();
@@ -97,7 +99,9 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` 使用医保自费混合订单号查看下单结果
+///
 /// Query order by mix trade no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::med_ins::QueryOrderByMixTradeNo;
@@ -118,7 +122,9 @@ pub struct QueryOrderByMixTradeNo {
 }
 
 /// `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` 使用商户订单号查看下单结果
+///
 /// Query order by out trade no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::med_ins::QueryOrderByOutTradeNo;
@@ -139,7 +145,9 @@ pub struct QueryOrderByOutTradeNo {
 }
 
 /// `POST /v3/med-ins/refunds/notify` 医保退款通知
+///
 /// Notify refund.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::med_ins::NotifyRefund;
@@ -177,7 +185,7 @@ pub struct NotifyRefund {
 }
 
 /// `CashAddDetail`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CashAddDetail {
     /// 现金补充金额 (`cash_add_fee`).
@@ -187,7 +195,7 @@ pub struct CashAddDetail {
 }
 
 /// `CashReduceDetail`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CashReduceDetail {
     /// 现金减免金额 (`cash_reduce_fee`).

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` 查询风险订单
+///
 /// Create ec trade risk query risk trade.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade;
@@ -41,7 +43,9 @@ pub struct CreateEcTradeRiskQueryRiskTrade {
 }
 
 /// `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` 回传处置结果
+///
 /// Create ec trade risk recv dispose result.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult;
@@ -78,8 +82,11 @@ pub struct CreateEcTradeRiskRecvDisposeResult {
 }
 
 /// `POST /v3/merchant-risk-manage/report-trade-union-information` 上报订单关联信息
+///
 /// Create report trade union information.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/report-trade-risk-information.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::CreateReportTradeUnionInformation;
@@ -190,8 +197,11 @@ pub struct CreateReportTradeUnionInformation {
 }
 
 /// `GET /v3/merchant-risk-manage/trade-risk-information` 查询风险信息
+///
 /// Query trade risk information.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::QueryTradeRiskInformation;
@@ -220,8 +230,11 @@ pub struct QueryTradeRiskInformation {
 }
 
 /// `POST /v3/merchant-risk-manage/trade-risk-result` 处置结果回传
+///
 /// Create trade risk result.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::CreateTradeRiskResult;
@@ -256,8 +269,11 @@ pub struct CreateTradeRiskResult {
 }
 
 /// `DELETE /v3/merchant-risk-manage/violation-notifications` 删除商户违规通知回调地址API
+///
 /// Delete violation notification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::DeleteViolationNotification;
@@ -273,8 +289,11 @@ pub struct CreateTradeRiskResult {
 pub struct DeleteViolationNotification {}
 
 /// `GET /v3/merchant-risk-manage/violation-notifications` 查询商户违规通知回调地址API
+///
 /// List violation notifications.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::ListViolationNotifications;
@@ -290,8 +309,11 @@ pub struct DeleteViolationNotification {}
 pub struct ListViolationNotifications {}
 
 /// `POST /v3/merchant-risk-manage/violation-notifications` 创建商户违规通知回调地址API
+///
 /// Create violation notification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::CreateViolationNotification;
@@ -310,8 +332,11 @@ pub struct CreateViolationNotification {
 }
 
 /// `PUT /v3/merchant-risk-manage/violation-notifications` 修改商户违规通知回调地址API
+///
 /// Update violation notification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::UpdateViolationNotification;

@@ -20,8 +20,11 @@ pub mod complaints_v2;
 pub mod images;
 
 /// `DELETE /v3/merchant-service/complaint-notifications` 删除投诉通知回调API
+///
 /// Delete complaint notification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/delete-complaint-notifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::DeleteComplaintNotification;
@@ -37,8 +40,11 @@ pub mod images;
 pub struct DeleteComplaintNotification {}
 
 /// `GET /v3/merchant-service/complaint-notifications` 查询投诉通知回调API
+///
 /// List complaint notifications.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/query-complaint-notifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::ListComplaintNotifications;
@@ -54,8 +60,11 @@ pub struct DeleteComplaintNotification {}
 pub struct ListComplaintNotifications {}
 
 /// `POST /v3/merchant-service/complaint-notifications` 创建投诉通知回调API
+///
 /// Create complaint notification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/create-complaint-notifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::CreateComplaintNotification;
@@ -74,8 +83,11 @@ pub struct CreateComplaintNotification {
 }
 
 /// `PUT /v3/merchant-service/complaint-notifications` 更新投诉通知回调API
+///
 /// Update complaint notification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::UpdateComplaintNotification;
@@ -94,8 +106,11 @@ pub struct UpdateComplaintNotification {
 }
 
 /// `GET /v3/merchant-service/complaints` 查询投诉信息API
+///
 /// List complaints2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::ListComplaints2;
@@ -123,8 +138,11 @@ pub struct ListComplaints2 {
 }
 
 /// `GET /v3/merchant-service/complaints-v2/{complaint_id}` 查询投诉单详情API
+///
 /// Query complaints v2 by complaint id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintId;
@@ -143,8 +161,11 @@ pub struct QueryComplaintsV2ByComplaintId {
 }
 
 /// `GET /v3/merchant-service/complaints/{transaction_id}` 查询投诉详情API
+///
 /// Query complaint by transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::QueryComplaintByTransactionId;
@@ -164,8 +185,11 @@ pub struct QueryComplaintByTransactionId {
 }
 
 /// `POST /v3/merchant-service/feedbacks` 商户反馈API
+///
 /// Create feedback.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::CreateFeedback;

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/merchant-settlement/merchant-settle-rule-applications` 申请修改特约商户结算规则API
+///
 /// Create merchant settle rule application.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_settlement::CreateMerchantSettleRuleApplication;
@@ -34,8 +37,11 @@ pub struct CreateMerchantSettleRuleApplication {
 }
 
 /// `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}` 根据申请单ID查询结果API
+///
 /// Query merchant settle rule application by application id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId;

@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/merchant-store/stores` 创建门店API
+///
 /// Create store.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948546)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_store::CreateStore;
@@ -35,8 +38,11 @@ pub struct CreateStore {
 }
 
 /// `GET /v3/merchant-store/stores/{store_id}` 查询门店API
+///
 /// Query store by store id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948577)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_store::QueryStoreByStoreId;
@@ -57,8 +63,11 @@ pub struct QueryStoreByStoreId {
 }
 
 /// `PATCH /v3/merchant-store/stores/{store_id}` 修改门店API
+///
 /// Update store by store id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948551)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_store::UpdateStoreByStoreId;
@@ -85,8 +94,11 @@ pub struct UpdateStoreByStoreId {
 }
 
 /// `POST /v3/merchant-store/stores/{store_id}/recipients/bind` 绑定门店收款信息
+///
 /// Bind store recipient.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948579)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_recipient: Vec<wxpay::apis::merchant_store::StoreRecipient> = todo!();
@@ -110,8 +122,11 @@ pub struct BindStoreRecipient {
 }
 
 /// `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` 解除门店收款信息绑定
+///
 /// Unbind store recipient.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948580)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_store::UnbindStoreRecipient;
@@ -134,7 +149,7 @@ pub struct UnbindStoreRecipient {
 }
 
 /// 门店地址信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreAddress {
     /// 门店省市编码 (`address_code`).
@@ -153,7 +168,7 @@ pub struct StoreAddress {
 }
 
 /// 门店基础信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreBasics {
     /// 分店名称 (`branch_name`).
@@ -173,7 +188,7 @@ pub struct StoreBasics {
 }
 
 /// 门店经营信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreBusiness {
     /// 门店经营时间 (`business_hours`).
@@ -185,7 +200,7 @@ pub struct StoreBusiness {
 }
 
 /// `StoreRecipient`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreRecipient {
     /// 门店收款主体 (`company_name`).

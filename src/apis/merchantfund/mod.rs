@@ -10,13 +10,16 @@ use time::OffsetDateTime;
 pub mod partner;
 
 /// `GET /v3/merchantfund/merchant/income-records` 服务商银行来账查询
+///
 /// List merchant income records.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_7.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchantfund::ListMerchantIncomeRecords;
 ///
-/// let request = ListMerchantIncomeRecords::new("BASIC", "2019-06-11", 100);
+/// let request = ListMerchantIncomeRecords::new(wxpay::apis::merchantfund::AccountType::Basic, "2019-06-11", 100);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -26,7 +29,7 @@ pub mod partner;
 #[derive(Debug, Clone)]
 pub struct ListMerchantIncomeRecords {
     /// 账户类型 (`account_type`).
-    pub account_type: String,
+    pub account_type: AccountType,
     /// 日期 (`date`).
     pub date: String,
     /// 本次查询偏移量 (`offset`).

@@ -8,8 +8,11 @@ mod manual;
 pub use manual::*;
 
 /// `GET /v3/multiuse/stocks/{stock_id}/refund-flow` 下载批次退款明细
+///
 /// Query stock refund flow.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::multiuse::QueryStockRefundFlow;
@@ -28,8 +31,11 @@ pub struct QueryStockRefundFlow {
 }
 
 /// `GET /v3/multiuse/stocks/{stock_id}/send-flow` 下载批次发放明细
+///
 /// Query stock send flow.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::multiuse::QueryStockSendFlow;
@@ -48,8 +54,11 @@ pub struct QueryStockSendFlow {
 }
 
 /// `GET /v3/multiuse/stocks/{stock_id}/use-flow` 下载核销明细
+///
 /// Query stock use flow.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::multiuse::QueryStockUseFlow;

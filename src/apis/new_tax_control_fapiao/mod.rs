@@ -13,8 +13,11 @@ pub mod merchant;
 pub mod user_title;
 
 /// `POST /v3/new-tax-control-fapiao/card-template` 创建电子发票卡券模板
+///
 /// Create card template.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let card_template_information: wxpay::apis::new_tax_control_fapiao::CardTemplateInformation = todo!();
@@ -38,8 +41,11 @@ pub struct CreateCardTemplate {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications` 开具电子发票
+///
 /// Create fapiao application.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::BuyerInformation = todo!();
@@ -69,8 +75,11 @@ pub struct CreateFapiaoApplication {
 }
 
 /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` 查询电子发票
+///
 /// Query fapiao application by fapiao apply id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId;
@@ -93,13 +102,16 @@ pub struct QueryFapiaoApplicationByFapiaoApplyId {
 }
 
 /// `GET /v3/new-tax-control-fapiao/user-title` 获取用户填写的抬头
+///
 /// Query user title.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::QueryUserTitle;
 ///
-/// let request = QueryUserTitle::new("WITH_WECHATPAY", "4200000444201910177461284488");
+/// let request = QueryUserTitle::new(wxpay::apis::new_tax_control_fapiao::Scene::WithWechatpay, "4200000444201910177461284488");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -111,7 +123,7 @@ pub struct QueryUserTitle {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 开票场景 (`scene`).
-    pub scene: String,
+    pub scene: Scene,
     /// 发票申请单号 (`fapiao_apply_id`).
     pub fapiao_apply_id: String,
 }
@@ -521,5 +533,15 @@ Reversed = "REVERSED",
 IssueFailed = "ISSUE_FAILED",
 /// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
 ReverseFailed = "REVERSE_FAILED",
+}
+}
+
+platform_enum! {
+/// 开票场景.
+pub enum Scene {
+/// `WITH_WECHATPAY`.
+WithWechatpay = "WITH_WECHATPAY",
+/// `WITHOUT_WECHATPAY`.
+WithoutWechatpay = "WITHOUT_WECHATPAY",
 }
 }

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/offlineface/authinfo` 获取authinfo接口
+///
 /// Create authinfo.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlineface::CreateAuthinfo;
@@ -38,8 +41,11 @@ pub struct CreateAuthinfo {
 }
 
 /// `POST /v3/offlineface/contracts/presign` 预签约接口
+///
 /// Create contract presign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let facepay_user: wxpay::apis::offlineface::FacepayUser = todo!();
@@ -67,8 +73,11 @@ pub struct CreateContractPresign {
 }
 
 /// `GET /v3/offlineface/contracts/{contract_id}` 签约查询接口
+///
 /// Query contract by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlineface::QueryContractByContractId;
@@ -89,8 +98,11 @@ pub struct QueryContractByContractId {
 }
 
 /// `GET /v3/offlineface/face-collections` 查询重采用户列表
+///
 /// List face collections.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlineface::ListFaceCollections;
@@ -113,8 +125,11 @@ pub struct ListFaceCollections {
 }
 
 /// `GET /v3/offlineface/face-collections/{collection_id}` 查询重采请求详情
+///
 /// Query face collection by collection id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlineface::QueryFaceCollectionByCollectionId;
@@ -133,8 +148,11 @@ pub struct QueryFaceCollectionByCollectionId {
 }
 
 /// `POST /v3/offlineface/repayment-url` 获取还款链接接口
+///
 /// Create repayment url.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html#_1-3-%E8%A7%A3%E7%BA%A6)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlineface::CreateRepaymentUrl;
@@ -155,8 +173,11 @@ pub struct CreateRepaymentUrl {
 }
 
 /// `POST /v3/offlineface/transactions` 申请扣款接口
+///
 /// Create transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlineface::CreateTransaction;
@@ -199,13 +220,16 @@ pub struct CreateTransaction {
 }
 
 /// `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` 查单接口
+///
 /// Query transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlineface::QueryTransactionByOutTradeNo;
 ///
-/// let request = QueryTransactionByOutTradeNo::new("1217752501201407033233368018", "198798777", "3233122121", "2");
+/// let request = QueryTransactionByOutTradeNo::new("1217752501201407033233368018", "198798777", "3233122121", wxpay::apis::offlineface::BusinessProductId::V2);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -221,7 +245,7 @@ pub struct QueryTransactionByOutTradeNo {
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 平台产品ID (`business_product_id`).
-    pub business_product_id: String,
+    pub business_product_id: BusinessProductId,
 }
 
 /// `CreateAuthinfoResponse`.
@@ -388,7 +412,7 @@ pub struct CreateRepaymentUrlResponse {
 }
 
 /// 金额信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
     /// 货币类型 (`currency`).
@@ -611,5 +635,15 @@ App = "APP",
 Mweb = "MWEB",
 /// 行业代扣 (`AUTH`).
 Auth = "AUTH",
+}
+}
+
+platform_enum! {
+/// 平台产品ID.
+pub enum BusinessProductId {
+/// `2`.
+V2 = "2",
+/// `11`.
+V11 = "11",
 }
 }

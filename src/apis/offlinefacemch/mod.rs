@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `GET /v3/offlinefacemch/organizations` 查询机构信息接口
+///
 /// List organizations.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlinefacemch::ListOrganizations;
@@ -29,8 +32,11 @@ pub struct ListOrganizations {
 }
 
 /// `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` 刷脸用户信息查询接口
+///
 /// Query organization user by out user id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserId;
@@ -51,8 +57,11 @@ pub struct QueryOrganizationUserByOutUserId {
 }
 
 /// `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` 刷脸用户信息修改接口
+///
 /// Update organization user by out user id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlinefacemch::UpdateOrganizationUserByOutUserId;
@@ -87,8 +96,11 @@ pub struct UpdateOrganizationUserByOutUserId {
 }
 
 /// `POST /v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract` 解除刷脸用户签约关系接口
+///
 /// Create organization user terminate contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlinefacemch::CreateOrganizationUserTerminateContract;
@@ -111,8 +123,11 @@ pub struct CreateOrganizationUserTerminateContract {
 }
 
 /// `POST /v3/offlinefacemch/tokens` 获取凭证授权接口
+///
 /// Create token.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlinefacemch::CreateToken;
@@ -143,7 +158,7 @@ pub struct ListOrganizationsResponse {
 }
 
 /// 职工信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StaffInfo {
     /// 职业 (`occupation`).
@@ -152,7 +167,7 @@ pub struct StaffInfo {
 }
 
 /// 学生信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StudentInfo {
     /// 班级名 (`class_name`).

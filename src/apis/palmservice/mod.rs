@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/palmservice/authorization/openid/{openid}` 查询刷掌授权
+///
 /// Query authorization openid by openid.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::palmservice::QueryAuthorizationOpenidByOpenid;
@@ -29,7 +31,9 @@ pub struct QueryAuthorizationOpenidByOpenid {
 }
 
 /// `POST /v3/palmservice/authorization/preauthorize` 服务关联预授权
+///
 /// Create authorization preauthorize.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::palmservice::CreateAuthorizationPreauthorize;

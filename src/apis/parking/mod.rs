@@ -7,7 +7,9 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/parking/reminders/application` 提交停车场进件申请
+///
 /// Create reminder application.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let parking_lot: wxpay::apis::parking::ParkingLot = todo!();
@@ -27,7 +29,9 @@ pub struct CreateReminderApplication {
 }
 
 /// `GET /v3/parking/reminders/application/query` 查询停车场进件申请单
+///
 /// Query reminder application query.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::QueryReminderApplicationQuery;
@@ -48,7 +52,9 @@ pub struct QueryReminderApplicationQuery {
 }
 
 /// `POST /v3/parking/reminders/application/withdraw` 撤回停车场进件申请
+///
 /// Withdraw reminder application.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::WithdrawReminderApplication;
@@ -69,7 +75,9 @@ pub struct WithdrawReminderApplication {
 }
 
 /// `GET /v3/parking/reminders/applications` 查询停车场进件申请单列表
+///
 /// List reminder applications.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::ListReminderApplications;
@@ -92,7 +100,9 @@ pub struct ListReminderApplications {
 }
 
 /// `POST /v3/parking/reminders/entry` 同步车辆入场通知
+///
 /// Create reminder entry.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::CreateReminderEntry;
@@ -129,7 +139,9 @@ pub struct CreateReminderEntry {
 }
 
 /// `POST /v3/parking/reminders/exit` 同步车辆离场通知
+///
 /// Create reminder exit.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::CreateReminderExit;
@@ -176,7 +188,9 @@ pub struct CreateReminderExit {
 }
 
 /// `POST /v3/parking/reminders/ext-payment` 同步非临停扩展支付
+///
 /// Create reminder ext payment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let fee_items: Vec<wxpay::apis::parking::FeeItems> = todo!();
@@ -204,7 +218,9 @@ pub struct CreateReminderExtPayment {
 }
 
 /// `POST /v3/parking/reminders/parking-fee` 查询停车费用
+///
 /// Create reminder parking fee.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::CreateReminderParkingFee;
@@ -227,7 +243,9 @@ pub struct CreateReminderParkingFee {
 }
 
 /// `GET /v3/parking/reminders/parking-lot` 查询停车场信息
+///
 /// Query reminder parking lot.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::QueryReminderParkingLot;
@@ -248,7 +266,9 @@ pub struct QueryReminderParkingLot {
 }
 
 /// `POST /v3/parking/reminders/payment` 同步支付结果通知
+///
 /// Create reminder payment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::CreateReminderPayment;
@@ -293,7 +313,7 @@ pub struct CreateReminderPayment {
 }
 
 /// `DurationSegmentRule`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DurationSegmentRule {
     /// 收费模式 (`charge_mode`).
@@ -338,7 +358,7 @@ pub struct DurationSegmentRule {
 }
 
 /// `FixedIntervalRule`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FixedIntervalRule {
     /// 日期类型 (`day_type`).
@@ -389,7 +409,7 @@ pub struct FixedIntervalRule {
 }
 
 /// `PreEntryRule`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PreEntryRule {
     /// 收费金额 (`amount`).
@@ -416,7 +436,7 @@ pub struct PreEntryRule {
 }
 
 /// `ChargingRule`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ChargingRule {
     /// 累计限额模式 (`aggregate_limit_mode`).

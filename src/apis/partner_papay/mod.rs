@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Serialize;
 
 /// `POST /v3/partner-papay/contracts/{contract_id}/fail-notify` 服务商商户重试扣费通知API
+///
 /// Create contract fail notify.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_16.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::partner_papay::CreateContractFailNotify;
@@ -35,8 +38,11 @@ pub struct CreateContractFailNotify {
 }
 
 /// `POST /v3/partner-papay/contracts/{contract_id}/notify` 服务商商户预扣费通知API
+///
 /// Notify contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/json/partner-deduct-notify.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let estimated_amount: wxpay::apis::partner_papay::EstimatedAmount = todo!();

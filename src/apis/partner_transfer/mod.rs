@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/partner-transfer/batches` 发起批量转账API
+///
 /// Create batch.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::partner_transfer::TransferDetailList> = todo!();
@@ -52,8 +55,11 @@ pub struct CreateBatch {
 }
 
 /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}` 微信支付批次单号查询批次单API
+///
 /// Query batch by batch id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_7.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::partner_transfer::QueryBatchByBatchId;
@@ -76,12 +82,15 @@ pub struct QueryBatchByBatchId {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 明细状态 (`detail_status`).
-    pub detail_status: Option<String>,
+    pub detail_status: Option<DetailStatus>,
 }
 
 /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付明细单号查询明细单API
+///
 /// Query batch detail by detail id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::partner_transfer::QueryBatchDetailByDetailId;
@@ -102,8 +111,11 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` 商家批次单号查询批次单API
+///
 /// Query batch by out batch no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_9.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::partner_transfer::QueryBatchByOutBatchNo;
@@ -126,12 +138,15 @@ pub struct QueryBatchByOutBatchNo {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 明细状态 (`detail_status`).
-    pub detail_status: Option<String>,
+    pub detail_status: Option<DetailStatus2>,
 }
 
 /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商家明细单号查询明细单API
+///
 /// Query batch detail by out detail no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_10.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::partner_transfer::QueryBatchDetailByOutDetailNo;
@@ -432,6 +447,18 @@ PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
 }
 
 platform_enum! {
+/// 明细状态.
+pub enum DetailStatus {
+/// `ALL`.
+All = "ALL",
+/// `SUCCESS`.
+Success = "SUCCESS",
+/// `FAIL`.
+Fail = "FAIL",
+}
+}
+
+platform_enum! {
 /// 批次关闭原因.
 pub enum CloseReason {
 /// `MERCHANT_REVOCATION`.
@@ -440,5 +467,19 @@ MerchantRevocation = "MERCHANT_REVOCATION",
 OverdueClose = "OVERDUE_CLOSE",
 /// `PAYER_ACCOUNT_ABNORMAL`.
 PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+}
+}
+
+platform_enum! {
+/// 明细状态.
+pub enum DetailStatus2 {
+/// `ALL`.
+All = "ALL",
+/// `SUCCESS`.
+Success = "SUCCESS",
+/// `FAIL`.
+Fail = "FAIL",
+/// `REFUND`.
+Refund = "REFUND",
 }
 }

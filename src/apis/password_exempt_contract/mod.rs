@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` 电商收付通模式小程序场景预签约API
+///
 /// Create ecommerce pre entrust sign mini program.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram;
@@ -38,8 +41,11 @@ pub struct CreateEcommercePreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` 电商收付通模式支付后场景预签约API
+///
 /// Create ecommerce pre entrust sign pay redirect sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign;
@@ -72,8 +78,11 @@ pub struct CreateEcommercePreEntrustSignPayRedirectSign {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` 直连商户模式小程序场景预签约API
+///
 /// Create normal pre entrust sign mini program.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram;
@@ -102,8 +111,11 @@ pub struct CreateNormalPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` 直连商户模式支付后场景预签约API
+///
 /// Create normal pre entrust sign pay redirect sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign;
@@ -134,8 +146,11 @@ pub struct CreateNormalPreEntrustSignPayRedirectSign {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` 清算机构模式小程序场景预签约API
+///
 /// Create qs pre entrust sign mini program.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram;
@@ -170,8 +185,11 @@ pub struct CreateQsPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` 清算机构模式支付后场景预签约API
+///
 /// Create qs pre entrust sign pay redirect sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign;
@@ -208,8 +226,11 @@ pub struct CreateQsPreEntrustSignPayRedirectSign {
 }
 
 /// `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` 商户通过商户协议号查询协议API
+///
 /// Query contract by out contract code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::QueryContractByOutContractCode;
@@ -232,8 +253,11 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` 商户通过商户协议号解约协议API
+///
 /// Terminate contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::TerminateContract;
@@ -258,8 +282,11 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` 服务商模式小程序场景预签约API
+///
 /// Create service provider pre entrust sign mini program.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram;
@@ -296,8 +323,11 @@ pub struct CreateServiceProviderPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` 服务商模式支付后场景预签约API
+///
 /// Create service provider pre entrust sign pay redirect sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign;

@@ -7,7 +7,9 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` 查询音箱绑定信息
+///
 /// Query open scenario speaker by device sn.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn;
@@ -26,7 +28,9 @@ pub struct QueryOpenScenarioSpeakerByDeviceSn {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` 绑定音箱设备码牌
+///
 /// Bind open scenario speaker.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::BindOpenScenarioSpeaker;
@@ -49,7 +53,9 @@ pub struct BindOpenScenarioSpeaker {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` 出厂预绑定音箱和码牌
+///
 /// Create open scenario speaker prebind.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::CreateOpenScenarioSpeakerPrebind;
@@ -70,7 +76,9 @@ pub struct CreateOpenScenarioSpeakerPrebind {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` 解绑音箱设备码牌
+///
 /// Unbind open scenario speaker.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::UnbindOpenScenarioSpeaker;
@@ -89,7 +97,9 @@ pub struct UnbindOpenScenarioSpeaker {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` 码牌支付结果上报
+///
 /// Create open scenario speakerorder report.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::CreateOpenScenarioSpeakerorderReport;
@@ -116,8 +126,11 @@ pub struct CreateOpenScenarioSpeakerorderReport {
 }
 
 /// `POST /v3/pay-devices/printers/{device_id}/print-orders` 小票机打印
+///
 /// Create printer print order.
+///
 /// [Official documentation](服务商控制小票机进行打印。)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::CreatePrinterPrintOrder;
@@ -146,8 +159,11 @@ pub struct CreatePrinterPrintOrder {
 }
 
 /// `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}` 查询订单
+///
 /// Query printer print order by print order no.
+///
 /// [Official documentation](服务商查询设备下的打印订单详情)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo;
@@ -238,7 +254,7 @@ pub struct CreateOpenScenarioSpeakerorderReportResponse {
 }
 
 /// `RowList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RowList {
     /// 值列表 (`cell_list`).
@@ -247,7 +263,7 @@ pub struct RowList {
 }
 
 /// `TableList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TableList {
     /// Key字段 (`key`).
@@ -259,7 +275,7 @@ pub struct TableList {
 }
 
 /// `VariableList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct VariableList {
     /// Key字段 (`key`).

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/payroll-card/authentications` 查询核身记录API
+///
 /// List authentications.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payroll_card::ListAuthentications;
@@ -42,8 +45,11 @@ pub struct ListAuthentications {
 }
 
 /// `POST /v3/payroll-card/authentications/pre-order` 微工卡核身预下单API
+///
 /// Create authentication pre order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payroll_card::CreateAuthenticationPreOrder;
@@ -76,8 +82,11 @@ pub struct CreateAuthenticationPreOrder {
 }
 
 /// `POST /v3/payroll-card/authentications/pre-order-with-auth` 微工卡核身预下单（流程中完成授权）
+///
 /// Create authentication pre order with auth.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_29.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payroll_card::CreateAuthenticationPreOrderWithAuth;
@@ -118,8 +127,11 @@ pub struct CreateAuthenticationPreOrderWithAuth {
 }
 
 /// `GET /v3/payroll-card/authentications/{authenticate_number}` 获取核身结果API
+///
 /// Query authentication by authenticate number.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payroll_card::QueryAuthenticationByAuthenticateNumber;
@@ -140,8 +152,11 @@ pub struct QueryAuthenticationByAuthenticateNumber {
 }
 
 /// `GET /v3/payroll-card/relations/{openid}` 查询微工卡授权关系API
+///
 /// Query relation by openid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payroll_card::QueryRelationByOpenid;
@@ -166,8 +181,11 @@ pub struct QueryRelationByOpenid {
 }
 
 /// `POST /v3/payroll-card/tokens` 生成授权token API
+///
 /// Create token.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payroll_card::CreateToken;
@@ -200,8 +218,11 @@ pub struct CreateToken {
 }
 
 /// `POST /v3/payroll-card/transfer-batches` 发起批量转账API
+///
 /// Create transfer batch.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::payroll_card::TransferDetailList> = todo!();
@@ -244,8 +265,11 @@ pub struct CreateTransferBatch {
 }
 
 /// `POST /v3/payroll-card/wesure/insurance` 生成投保结果API
+///
 /// Create wesure insurance.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_32.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payroll_card::CreateWesureInsurance;
@@ -282,8 +306,11 @@ pub struct CreateWesureInsurance {
 }
 
 /// `POST /v3/payroll-card/wesure/token-validations` 校验核身结果API
+///
 /// Create wesure token validation.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_31.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payroll_card::CreateWesureTokenValidation;

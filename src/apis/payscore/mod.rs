@@ -19,8 +19,11 @@ pub mod smartretail_orders;
 pub mod users;
 
 /// `GET /v3/payscore/merchant-bill` 商户申请获取对账单API
+///
 /// Query merchant bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::QueryMerchantBill;
@@ -37,7 +40,7 @@ pub struct QueryMerchantBill {
     /// 账单日期 (`bill_date`).
     pub bill_date: String,
     /// 压缩类型 (`tar_type`).
-    pub tar_type: Option<String>,
+    pub tar_type: Option<TarType>,
     /// 加密算法 (`encryption_algorithm`).
     pub encryption_algorithm: String,
     /// 服务ID (`service_id`).
@@ -45,8 +48,11 @@ pub struct QueryMerchantBill {
 }
 
 /// `GET /v3/payscore/payafter-orders` 查询先享后付订单
+///
 /// List payafter orders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::ListPayafterOrders;
@@ -71,8 +77,11 @@ pub struct ListPayafterOrders {
 }
 
 /// `POST /v3/payscore/payafter-orders` 创建先享后付订单
+///
 /// Create payafter order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::CreatePayafterOrder;
@@ -129,8 +138,11 @@ pub struct CreatePayafterOrder {
 }
 
 /// `POST /v3/payscore/permissions` 商户预授权API
+///
 /// Create permission.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::CreatePermission;
@@ -155,8 +167,11 @@ pub struct CreatePermission {
 }
 
 /// `GET /v3/payscore/serviceorder` 查询支付分订单API
+///
 /// Query serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::QueryServiceorder;
@@ -181,8 +196,11 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/serviceorder` 创建支付分订单API
+///
 /// Create serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587900)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::CreateServiceorderRiskFund = todo!();
@@ -229,8 +247,11 @@ pub struct CreateServiceorder {
 }
 
 /// `POST /v3/payscore/servicepayondeliveryorder` 创建先用后付订单
+///
 /// Create servicepayondeliveryorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::RiskFund = todo!();
@@ -280,8 +301,11 @@ pub struct CreateServicepayondeliveryorder {
 }
 
 /// `GET /v3/payscore/smartretail-orders` 查询智慧零售订单
+///
 /// List smartretail orders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::ListSmartretailOrders;
@@ -306,8 +330,11 @@ pub struct ListSmartretailOrders {
 }
 
 /// `POST /v3/payscore/smartretail-orders` 创建智慧零售订单
+///
 /// Create smartretail order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::CreateSmartretailOrder;
@@ -352,8 +379,11 @@ pub struct CreateSmartretailOrder {
 }
 
 /// `GET /v3/payscore/user-service-state` 查询用户授权状态API
+///
 /// Query user service state.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::QueryUserServiceState;
@@ -416,7 +446,7 @@ pub struct Discounts {
 }
 
 /// `Fees`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Fees {
     /// 付费项目总金额 (`fee_amount`).
@@ -615,7 +645,7 @@ pub struct Collection {
 }
 
 /// 服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Location {
     /// 服务结束地点 (`end_location`).
@@ -641,7 +671,7 @@ pub struct PostDiscounts {
 }
 
 /// 服务风险金.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
     /// 风险金额 (`amount`).
@@ -757,7 +787,7 @@ pub struct PostPayments {
 }
 
 /// 服务风险金.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServiceorderRiskFund {
     /// 风险金额 (`amount`).
@@ -841,7 +871,7 @@ pub struct CreateServicepayondeliveryorderPostDiscounts {
 }
 
 /// `Goods`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
     /// 商品单价金额 (`amount`).
@@ -1041,6 +1071,14 @@ pub struct QueryUserServiceStateResponse {
     pub service_id: String,
     /// 用户授权服务情况 (`use_service_state`).
     pub use_service_state: UseServiceState,
+}
+
+platform_enum! {
+/// 压缩类型.
+pub enum TarType {
+/// 返回格式为.gzip的压缩包账单 (`GZIP`).
+Gzip = "GZIP",
+}
 }
 
 platform_enum! {

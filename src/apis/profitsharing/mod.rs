@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/profitsharing/bills` 申请分账账单
+///
 /// List bills.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_11.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::ListBills;
@@ -28,12 +31,15 @@ pub struct ListBills {
     /// 账单日期 (`bill_date`).
     pub bill_date: String,
     /// 压缩类型 (`tar_type`).
-    pub tar_type: Option<String>,
+    pub tar_type: Option<TarType>,
 }
 
 /// `GET /v3/profitsharing/merchant-configs/{sub_mchid}` 查询最大分账比例
+///
 /// Query merchant config by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_7.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::QueryMerchantConfigBySubMchid;
@@ -52,8 +58,11 @@ pub struct QueryMerchantConfigBySubMchid {
 }
 
 /// `POST /v3/profitsharing/orders` 请求分账
+///
 /// Create order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::CreateOrder;
@@ -85,8 +94,11 @@ pub struct CreateOrder {
 }
 
 /// `POST /v3/profitsharing/orders/unfreeze` 解冻剩余资金
+///
 /// Unfreeze order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::UnfreezeOrder;
@@ -111,8 +123,11 @@ pub struct UnfreezeOrder {
 }
 
 /// `GET /v3/profitsharing/orders/{out_order_no}` 查询分账结果
+///
 /// Query order by out order no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::QueryOrderByOutOrderNo;
@@ -135,8 +150,11 @@ pub struct QueryOrderByOutOrderNo {
 }
 
 /// `POST /v3/profitsharing/receivers/add` 添加分账接收方
+///
 /// Create receiver add.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::CreateReceiverAdd;
@@ -171,8 +189,11 @@ pub struct CreateReceiverAdd {
 }
 
 /// `POST /v3/profitsharing/receivers/delete` 删除分账接收方
+///
 /// Delete receiver.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_9.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::DeleteReceiver;
@@ -200,8 +221,11 @@ pub struct DeleteReceiver {
 }
 
 /// `POST /v3/profitsharing/return-orders` 请求分账回退
+///
 /// Create return order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::CreateReturnOrder;
@@ -232,8 +256,11 @@ pub struct CreateReturnOrder {
 }
 
 /// `GET /v3/profitsharing/return-orders/{out_return_no}` 查询分账回退结果
+///
 /// Query return order by out return no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::QueryReturnOrderByOutReturnNo;
@@ -256,8 +283,11 @@ pub struct QueryReturnOrderByOutReturnNo {
 }
 
 /// `GET /v3/profitsharing/transactions/{transaction_id}/amounts` 查询剩余待分金额
+///
 /// List transaction amounts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::ListTransactionAmounts;
@@ -556,6 +586,14 @@ pub struct ListTransactionAmountsResponse {
     pub transaction_id: String,
     /// 订单剩余待分金额 (`unsplit_amount`).
     pub unsplit_amount: i64,
+}
+
+platform_enum! {
+/// 压缩类型.
+pub enum TarType {
+/// 返回格式为.gzip的压缩包账单 (`GZIP`).
+Gzip = "GZIP",
+}
 }
 
 platform_enum! {

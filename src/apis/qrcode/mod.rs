@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/qrcode/transactions` 扣费受理
+///
 /// Create transaction.
+///
 /// [Official documentation](商户请求扣费受理接口，会完成订单受理。微信支付进行异步扣款，支付完成后，会将订单支付结果发送给商户。)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::qrcode::CreateTransaction;
@@ -52,8 +55,11 @@ pub struct CreateTransaction {
 }
 
 /// `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` 查询订单
+///
 /// Query transaction by out trade no.
+///
 /// [Official documentation](商户通过商户订单号，来查询订单信息)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::qrcode::QueryTransactionByOutTradeNo;
@@ -74,8 +80,11 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `GET /v3/qrcode/user-services/contract-id/{contract_id}` 查询用户服务可用信息
+///
 /// Query user service by contract id.
+///
 /// [Official documentation](在商户生成乘车码前，商户请求查询用户服务可用信息接口，查询)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::qrcode::QueryUserServiceByContractId;
@@ -112,7 +121,7 @@ pub struct Amount {
 }
 
 /// 公交场景信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct BusInfo {
     /// 乘车路线 (`line_name`).
@@ -131,7 +140,7 @@ pub struct BusInfo {
 }
 
 /// 地铁场景信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct MetroInfo {
     /// 乘车终点站 (`end_station`).

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/rate-activity/applications` 报名费率优惠活动API
+///
 /// Create application.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let activity_detail: wxpay::apis::rate_activity::ActivityDetail = todo!();
@@ -37,8 +40,11 @@ pub struct CreateApplication {
 }
 
 /// `GET /v3/rate-activity/applications/id/{application_id}` 根据申请单ID查询申请单结果API
+///
 /// Query application by application id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::rate_activity::QueryApplicationByApplicationId;
@@ -57,8 +63,11 @@ pub struct QueryApplicationByApplicationId {
 }
 
 /// `PATCH /v3/rate-activity/applications/id/{application_id}` 修改单据信息API
+///
 /// Update application by application id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::rate_activity::UpdateApplicationByApplicationId;

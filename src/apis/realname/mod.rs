@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/realname/verify` 实名信息校验
+///
 /// Query verify.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735179)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::realname::QueryVerify;

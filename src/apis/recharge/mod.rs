@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/recharge/bank-transfer-recharges/apply` 申请银行转账充值
+///
 /// Apply bank transfer recharge.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let recharge_amount: wxpay::apis::recharge::RechargeAmount = todo!();
@@ -35,8 +38,11 @@ pub struct ApplyBankTransferRecharge {
 }
 
 /// `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` 查询银行转账充值结果
+///
 /// Query bank transfer recharge by out recharge no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::recharge::QueryBankTransferRechargeByOutRechargeNo;
@@ -55,7 +61,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNo {
 }
 
 /// 充值金额.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RechargeAmount {
     /// 总金额 (`amount`).

@@ -7,7 +7,9 @@ use crate::{SensitiveString, endpoint};
 use serde::Deserialize;
 
 /// `POST /v3/security/echo` 商户签名验签／加解密测试
+///
 /// Create echo.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::security::CreateEcho;

@@ -7,8 +7,11 @@ use crate::{SensitiveString, endpoint};
 use serde::Deserialize;
 
 /// `GET /v3/smartguide/guides` 服务人员查询API
+///
 /// List guides.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::smartguide::ListGuides;
@@ -40,8 +43,11 @@ pub struct ListGuides {
 }
 
 /// `POST /v3/smartguide/guides` 服务人员注册API
+///
 /// Create guide.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::smartguide::CreateGuide;
@@ -78,8 +84,11 @@ pub struct CreateGuide {
 }
 
 /// `PATCH /v3/smartguide/guides/{guide_id}` 服务人员信息更新API
+///
 /// Update guide by guide id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::smartguide::UpdateGuideByGuideId;
@@ -112,8 +121,11 @@ pub struct UpdateGuideByGuideId {
 }
 
 /// `POST /v3/smartguide/guides/{guide_id}/assign` 服务人员分配API
+///
 /// Create guide assign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::smartguide::CreateGuideAssign;

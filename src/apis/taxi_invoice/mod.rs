@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/taxi-invoice/attendance/punch` 签到签退API
+///
 /// Create attendance punch.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/attendance/punch-attendance.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::CreateAttendancePunch;
@@ -37,8 +40,11 @@ pub struct CreateAttendancePunch {
 }
 
 /// `POST /v3/taxi-invoice/cards` 将出租车电子发票插入微信用户卡包API
+///
 /// Create card.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/create-taxi-invoice-card.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let fapiao_card_information: wxpay::apis::taxi_invoice::FapiaoCardInformation = todo!();
@@ -74,8 +80,11 @@ pub struct CreateCard {
 }
 
 /// `POST /v3/taxi-invoice/driver/update-driver` 更新司机信息API
+///
 /// Create driver update driver.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/update-driver.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::CreateDriverUpdateDriver;
@@ -112,8 +121,11 @@ pub struct CreateDriverUpdateDriver {
 }
 
 /// `GET /v3/taxi-invoice/drivers/{driver_license}` 获取司机信息API
+///
 /// Query driver by driver license.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::QueryDriverByDriverLicense;
@@ -134,8 +146,11 @@ pub struct QueryDriverByDriverLicense {
 }
 
 /// `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` 获取出租车公司商户信息API
+///
 /// Query taxi company by company mchid.
+///
 /// [Official documentation](获取出租车公司商户信息)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid;
@@ -156,8 +171,11 @@ pub struct QueryTaxiCompanyByCompanyMchid {
 }
 
 /// `POST /v3/taxi-invoice/taxi-company/create-taxi-company` 新增出租车公司API
+///
 /// Create taxi company create taxi company.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany;
@@ -196,8 +214,11 @@ pub struct CreateTaxiCompanyCreateTaxiCompany {
 }
 
 /// `POST /v3/taxi-invoice/taxi/update-taxi` 更新出租车信息API
+///
 /// Create taxi update taxi.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/update-taxi.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::CreateTaxiUpdateTaxi;
@@ -230,8 +251,11 @@ pub struct CreateTaxiUpdateTaxi {
 }
 
 /// `GET /v3/taxi-invoice/taxies/{plate_number}` 获取出租车信息API
+///
 /// Query taxy by plate number.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/query-taxi.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::QueryTaxyByPlateNumber;
@@ -252,8 +276,11 @@ pub struct QueryTaxyByPlateNumber {
 }
 
 /// `GET /v3/taxi-invoice/user-taxi-order/find-by-token` 根据凭证查询乘客行程单API
+///
 /// Query user taxi order find by token.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/user-taxi-order/query-user-taxi-order-by-token.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::QueryUserTaxiOrderFindByToken;
@@ -280,8 +307,11 @@ pub struct QueryUserTaxiOrderFindByToken {
 }
 
 /// `GET /v3/taxi-invoice/user-taxi-orders` 获取乘客行程单列表API
+///
 /// List user taxi orders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/products/taxi-fapiao/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::ListUserTaxiOrders;
@@ -456,7 +486,7 @@ pub struct CreateCardResponse {
 }
 
 /// 司机头像摘要.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PhotoDigest {
     /// 哈希类型 (`hash_type`).
@@ -468,7 +498,7 @@ pub struct PhotoDigest {
 }
 
 /// 司机头像.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DriverPhoto {
     /// 司机头像摘要 (`photo_digest`).

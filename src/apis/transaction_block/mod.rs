@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` 分页查询子商户名下的交易拦截记录
+///
 /// Query transaction block record sub mchid by sub mchid.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid;
@@ -31,7 +33,9 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchid {
 }
 
 /// `GET /v3/transaction-block/transaction-block-records/{block_record_id}` 查询子商户交易拦截记录详情
+///
 /// Query transaction block record by block record id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId;
@@ -52,7 +56,9 @@ pub struct QueryTransactionBlockRecordByBlockRecordId {
 }
 
 /// `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` 发起交易拦截申诉
+///
 /// Create transaction block submission sub mchid.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid;
@@ -75,7 +81,9 @@ pub struct CreateTransactionBlockSubmissionSubMchid {
 }
 
 /// `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}` 查询交易拦截申诉详情
+///
 /// Query transaction block submission by block submission id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId;

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/transfer/batches` 发起批量转账API
+///
 /// Create batch.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::transfer::TransferDetailList> = todo!();
@@ -46,8 +49,11 @@ pub struct CreateBatch {
 }
 
 /// `GET /v3/transfer/batches/batch-id/{batch_id}` 微信批次单号查询批次单API
+///
 /// Query batch by batch id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transfer::QueryBatchByBatchId;
@@ -74,8 +80,11 @@ pub struct QueryBatchByBatchId {
 }
 
 /// `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信明细单号查询明细单API
+///
 /// Query batch detail by detail id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transfer::QueryBatchDetailByDetailId;
@@ -96,8 +105,11 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` 商家批次单号查询批次单API
+///
 /// Query batch by out batch no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transfer::QueryBatchByOutBatchNo;
@@ -124,8 +136,11 @@ pub struct QueryBatchByOutBatchNo {
 }
 
 /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商家明细单号查询明细单API
+///
 /// Query batch detail by out detail no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transfer::QueryBatchDetailByOutDetailNo;
@@ -148,8 +163,11 @@ pub struct QueryBatchDetailByOutDetailNo {
 }
 
 /// `POST /v3/transfer/bill-receipt` 转账电子回单申请受理API
+///
 /// Create bill receipt.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_11.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transfer::CreateBillReceipt;
@@ -168,8 +186,11 @@ pub struct CreateBillReceipt {
 }
 
 /// `GET /v3/transfer/bill-receipt/{out_batch_no}` 查询转账电子回单API
+///
 /// Query bill receipt by out batch no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_12.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transfer::QueryBillReceiptByOutBatchNo;

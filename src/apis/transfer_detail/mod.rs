@@ -7,13 +7,16 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/transfer-detail/electronic-receipts` 查询转账明细电子回单受理结果API
+///
 /// List electronic receipts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_14.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transfer_detail::ListElectronicReceipts;
 ///
-/// let request = ListElectronicReceipts::new("BATCH_TRANSFER", "mx0911231610162610v4CNkO4HAf");
+/// let request = ListElectronicReceipts::new(wxpay::apis::transfer_detail::AcceptType::BatchTransfer, "mx0911231610162610v4CNkO4HAf");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -23,7 +26,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone)]
 pub struct ListElectronicReceipts {
     /// 受理类型 (`accept_type`).
-    pub accept_type: String,
+    pub accept_type: AcceptType,
     /// 商家转账批次单号 (`out_batch_no`).
     pub out_batch_no: Option<String>,
     /// 商家转账明细单号 (`out_detail_no`).
@@ -31,8 +34,11 @@ pub struct ListElectronicReceipts {
 }
 
 /// `POST /v3/transfer-detail/electronic-receipts` 转账明细电子回单受理API
+///
 /// Create electronic receipt.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_13.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transfer_detail::CreateElectronicReceipt;

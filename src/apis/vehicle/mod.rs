@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/vehicle/etc/contracts/{contract_id}` 通过商户ETC绑定号查询签约状态
+///
 /// Query etc contract by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::vehicle::QueryEtcContractByContractId;
@@ -30,8 +33,11 @@ pub struct QueryEtcContractByContractId {
 }
 
 /// `POST /v3/vehicle/etc/preopen` 预开通用户ETC指定卡扣费API
+///
 /// Create etc preopen.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let identify: wxpay::apis::vehicle::Identify = todo!();
@@ -69,8 +75,11 @@ pub struct CreateEtcPreopen {
 }
 
 /// `POST /v3/vehicle/etc/transactions/highway` 高速场景商户扣款API
+///
 /// Create etc transaction highway.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::vehicle::Amount = todo!();
@@ -111,8 +120,11 @@ pub struct CreateEtcTransactionHighway {
 }
 
 /// `GET /v3/vehicle/etc/transactions/id/{transaction_id}` 查询订单API
+///
 /// Query etc transaction by transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::vehicle::QueryEtcTransactionByTransactionId;
@@ -133,8 +145,11 @@ pub struct QueryEtcTransactionByTransactionId {
 }
 
 /// `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` 查询订单API
+///
 /// Query etc transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::vehicle::QueryEtcTransactionByOutTradeNo;
@@ -155,8 +170,11 @@ pub struct QueryEtcTransactionByOutTradeNo {
 }
 
 /// `GET /v3/vehicle/etc/users/{openid}/contracts` 查询ETC签约状态API
+///
 /// List etc user contracts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::vehicle::ListEtcUserContracts;
@@ -181,8 +199,11 @@ pub struct ListEtcUserContracts {
 }
 
 /// `POST /v3/vehicle/parking/parkings` 创建停车入场API
+///
 /// Create parking parking.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::vehicle::CreateParkingParking;
@@ -216,13 +237,16 @@ pub struct CreateParkingParking {
 }
 
 /// `GET /v3/vehicle/parking/services/find` 查询车牌服务开通信息API
+///
 /// Query parking service find.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::vehicle::QueryParkingServiceFind;
 ///
-/// let request = QueryParkingServiceFind::new("wxcbda96de0b165486", "1900000109", "粤B888888", "BLUE", "oUpF8uMuAJOM2pxb1Q");
+/// let request = QueryParkingServiceFind::new("wxcbda96de0b165486", "1900000109", "粤B888888", wxpay::apis::vehicle::PlateColor::Blue, "oUpF8uMuAJOM2pxb1Q");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -238,14 +262,17 @@ pub struct QueryParkingServiceFind {
     /// 车牌号 (`plate_number`).
     pub plate_number: String,
     /// 车牌颜色 (`plate_color`).
-    pub plate_color: String,
+    pub plate_color: PlateColor,
     /// 用户标识 (`openid`).
     pub openid: String,
 }
 
 /// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` 查询订单API
+///
 /// Query transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::vehicle::QueryTransactionByOutTradeNo;
@@ -266,8 +293,11 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/vehicle/transactions/parking` 扣费受理API
+///
 /// Create transaction parking.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534352)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::vehicle::CreateTransactionParkingAmount = todo!();
@@ -664,7 +694,7 @@ pub struct QueryTransactionByOutTradeNoAmount {
 }
 
 /// 停车场景信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ParkingInfo {
     /// 计费时长 (`charging_duration`).

@@ -13,7 +13,9 @@ pub mod stores;
 pub mod users;
 
 /// `GET /v3/webizpay/avail-mch-ranges` 查询可用商户范围列表
+///
 /// List avail mch ranges.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::ListAvailMchRanges;
@@ -32,7 +34,9 @@ pub struct ListAvailMchRanges {
 }
 
 /// `POST /v3/webizpay/avail-mch-ranges` 创建可用商户范围
+///
 /// Create avail mch range.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::CreateAvailMchRange;

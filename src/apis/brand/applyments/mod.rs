@@ -7,7 +7,9 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/brand/applyments/applyment-id/{applyment_id}` 根据申请单ID查询申请状态
+///
 /// Query applyment by applyment id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::applyments::QueryApplymentByApplymentId;
@@ -26,7 +28,9 @@ pub struct QueryApplymentByApplymentId {
 }
 
 /// `GET /v3/brand/applyments/business-code/{business_code}` 根据业务申请编号查询申请状态
+///
 /// Query applyment by business code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::applyments::QueryApplymentByBusinessCode;
@@ -45,7 +49,9 @@ pub struct QueryApplymentByBusinessCode {
 }
 
 /// `POST /v3/brand/applyments/cancel-applyment` 撤销申请
+///
 /// Create cancel applyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::applyments::CreateCancelApplyment;

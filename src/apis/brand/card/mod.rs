@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/brand/card/card-configs` 查询商家名片配置申请状态
+///
 /// List card configs.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::ListCardConfigs;
@@ -31,7 +33,9 @@ pub struct ListCardConfigs {
 }
 
 /// `POST /v3/brand/card/card-configs` 提交商家名片配置申请
+///
 /// Create card config.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let brand_customer_service: wxpay::apis::brand::card::BrandCustomerService = todo!();
@@ -59,7 +63,9 @@ pub struct CreateCardConfig {
 }
 
 /// `POST /v3/brand/card/card-configs/cancel-applyment` 撤销商家名片配置申请
+///
 /// Create card config cancel applyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::CreateCardConfigCancelApplyment;
@@ -82,7 +88,9 @@ pub struct CreateCardConfigCancelApplyment {
 }
 
 /// `GET /v3/brand/card/card-configs/preview-url` 获取商家名片预览二维码
+///
 /// Query card config preview url.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::QueryCardConfigPreviewUrl;
@@ -105,7 +113,9 @@ pub struct QueryCardConfigPreviewUrl {
 }
 
 /// `POST /v3/brand/card/card-configs/publish` 发布商家名片配置
+///
 /// Create card config publish.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::CreateCardConfigPublish;
@@ -133,7 +143,9 @@ pub struct CreateCardConfigPublish {
 }
 
 /// `GET /v3/brand/card/card-links` 查询已生效交易连接名片规则
+///
 /// List card links.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::ListCardLinks;
@@ -150,7 +162,7 @@ pub struct ListCardLinks {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 交易场景类型 (`payment_scene`).
-    pub payment_scene: Option<String>,
+    pub payment_scene: Option<PaymentScene>,
     /// 查询页码 (`page_index`).
     pub page_index: Option<i64>,
     /// 查询页大小 (`page_size`).
@@ -158,7 +170,9 @@ pub struct ListCardLinks {
 }
 
 /// `POST /v3/brand/card/card-links` 添加交易连接名片规则申请
+///
 /// Create card link.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::CreateCardLink;
@@ -187,7 +201,9 @@ pub struct CreateCardLink {
 }
 
 /// `GET /v3/brand/card/card-links/business-code/{business_code}` 根据业务申请编号查询添加申请状态
+///
 /// Query card link by business code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::QueryCardLinkByBusinessCode;
@@ -208,7 +224,9 @@ pub struct QueryCardLinkByBusinessCode {
 }
 
 /// `POST /v3/brand/card/card-links/cancel-applyment` 撤销交易连接名片配置申请
+///
 /// Create card link cancel applyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::CreateCardLinkCancelApplyment;
@@ -229,7 +247,9 @@ pub struct CreateCardLinkCancelApplyment {
 }
 
 /// `POST /v3/brand/card/card-links/unbind-card-link` 解除已生效交易连接名片场景
+///
 /// Create card link unbind card link.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::CreateCardLinkUnbindCardLink;

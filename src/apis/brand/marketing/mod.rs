@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/brand/marketing/shake-activities/activities` 查询摇优惠活动列表
+///
 /// List shake activity activities.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::marketing::ListShakeActivityActivities;
@@ -29,9 +31,9 @@ pub struct ListShakeActivityActivities {
     /// 分页页码 (`offset`).
     pub offset: i64,
     /// 活动状态 (`activity_state`).
-    pub activity_state: Option<String>,
+    pub activity_state: Option<ActivityState>,
     /// `audit_state`.
-    pub audit_state: Option<String>,
+    pub audit_state: Option<AuditState>,
 }
 
 /// `StockList`.

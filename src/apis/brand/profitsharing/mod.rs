@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}` 查询最大分账比例API
+///
 /// Query brand config by brand mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467022)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::QueryBrandConfigByBrandMchid;
@@ -28,8 +31,11 @@ pub struct QueryBrandConfigByBrandMchid {
 }
 
 /// `POST /v3/brand/profitsharing/finish-order` 完结分账API
+///
 /// Create finish order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467016)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::CreateFinishOrder;
@@ -54,8 +60,11 @@ pub struct CreateFinishOrder {
 }
 
 /// `GET /v3/brand/profitsharing/orders` 查询分账结果API
+///
 /// List orders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467002)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::ListOrders;
@@ -78,8 +87,11 @@ pub struct ListOrders {
 }
 
 /// `POST /v3/brand/profitsharing/orders` 请求分账API
+///
 /// Create order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692975)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receivers: Vec<wxpay::apis::brand::profitsharing::CreateOrderReceivers> = todo!();
@@ -114,8 +126,11 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts` 查询订单剩余待分金额API
+///
 /// List order amounts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467021)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::ListOrderAmounts;
@@ -134,8 +149,11 @@ pub struct ListOrderAmounts {
 }
 
 /// `POST /v3/brand/profitsharing/receivers/add` 添加分账接收方API
+///
 /// Create receiver add.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467100)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::CreateReceiverAdd;
@@ -167,8 +185,11 @@ pub struct CreateReceiverAdd {
 }
 
 /// `POST /v3/brand/profitsharing/receivers/delete` 删除分账接收方API
+///
 /// Delete receiver.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467103)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::DeleteReceiver;
@@ -196,8 +217,11 @@ pub struct DeleteReceiver {
 }
 
 /// `GET /v3/brand/profitsharing/returnorders` 查询分账回退结果API
+///
 /// List returnorders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467011)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::ListReturnorders;
@@ -222,8 +246,11 @@ pub struct ListReturnorders {
 }
 
 /// `POST /v3/brand/profitsharing/returnorders` 请求分账回退API
+///
 /// Create returnorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467097)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::CreateReturnorder;

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities` 获得品牌已授权且在生效中的产品权限信息
+///
 /// List brand product authorities.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand_basic::partner::ListBrandProductAuthorities;

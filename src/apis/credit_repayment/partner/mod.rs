@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/credit-repayment/partner/contracts/app-presign` APP预签约自动还款协议
+///
 /// Create contract app presign.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let real_identity: wxpay::apis::credit_repayment::partner::RealIdentity = todo!();
@@ -49,7 +51,9 @@ pub struct CreateContractAppPresign {
 }
 
 /// `POST /v3/credit-repayment/partner/contracts/h5-presign` H5预签约自动还款协议
+///
 /// Create contract h5 presign.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let real_identity: wxpay::apis::credit_repayment::partner::RealIdentity = todo!();
@@ -92,7 +96,9 @@ pub struct CreateContractH5Presign {
 }
 
 /// `POST /v3/credit-repayment/partner/contracts/terminate` 解除自动还款协议
+///
 /// Terminate contract.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::TerminateContract;
@@ -113,7 +119,9 @@ pub struct TerminateContract {
 }
 
 /// `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` 查询自动还款协议
+///
 /// Query contract by out contract code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::QueryContractByOutContractCode;
@@ -132,7 +140,9 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/credit-repayment/partner/deduct-orders` 发起还款
+///
 /// Create deduct order.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::CreateDeductOrder;
@@ -163,7 +173,9 @@ pub struct CreateDeductOrder {
 }
 
 /// `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` 查询还款单
+///
 /// Query deduct order by out trade no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo;
@@ -182,7 +194,9 @@ pub struct QueryDeductOrderByOutTradeNo {
 }
 
 /// `POST /v3/credit-repayment/partner/schedule-records/batch-create` 预约还款
+///
 /// Create schedule record batch create.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let schedule_items: Vec<wxpay::apis::credit_repayment::partner::ScheduleItems> = todo!();
@@ -208,7 +222,9 @@ pub struct CreateScheduleRecordBatchCreate {
 }
 
 /// `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` 查询预约还款记录
+///
 /// Query schedule record by out record id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId;

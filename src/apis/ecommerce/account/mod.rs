@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/account/apply-cancel-withdraw` 提交注销提现申请
+///
 /// Create apply cancel withdraw.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payee_info: wxpay::apis::ecommerce::account::PayeeInfo = todo!();
@@ -41,7 +43,9 @@ pub struct CreateApplyCancelWithdraw {
 }
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}` 微信支付注销提现申请单号查询申请单状态
+///
 /// Query apply cancel withdraw by applyment id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId;
@@ -60,7 +64,9 @@ pub struct QueryApplyCancelWithdrawByApplymentId {
 }
 
 /// `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` 平台代商户确认注销
+///
 /// Confirm apply cancel withdraw.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::ConfirmApplyCancelWithdraw;
@@ -90,7 +96,9 @@ pub struct ConfirmApplyCancelWithdraw {
 }
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` 商户注销提现申请单号查询申请单状态
+///
 /// Query apply cancel withdraw by out request no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo;
@@ -109,7 +117,9 @@ pub struct QueryApplyCancelWithdrawByOutRequestNo {
 }
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}` 商户注销资格校验
+///
 /// Query apply cancel withdraw validate cancel by sub mchid.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid;
@@ -128,8 +138,11 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchid {
 }
 
 /// `POST /v3/ecommerce/account/cancel-applications` 提交注销申请单
+///
 /// Create cancel application.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476217)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let application_info: Vec<wxpay::apis::ecommerce::account::ApplicationInfo> = todo!();
@@ -153,8 +166,11 @@ pub struct CreateCancelApplication {
 }
 
 /// `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` 查询注销单状态
+///
 /// Query cancel application by out apply no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476223)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo;

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}` 通过业务申请编号查询申请状态
+///
 /// Query applyment by out request no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691376)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::applyments::QueryApplymentByOutRequestNo;
@@ -28,7 +31,9 @@ pub struct QueryApplymentByOutRequestNo {
 }
 
 /// `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` 撤销申请单-使用业务申请编号
+///
 /// Revoke applyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::applyments::RevokeApplyment;
@@ -47,7 +52,9 @@ pub struct RevokeApplyment {
 }
 
 /// `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` 提交申请单
+///
 /// Create submit account hosting applyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let account_info: wxpay::apis::ecommerce::applyments::AccountInfo = todo!();
@@ -114,7 +121,9 @@ pub struct CreateSubmitAccountHostingApplyment {
 }
 
 /// `POST /v3/ecommerce/applyments/submit-sign-verify-info` 平台代理签约核身
+///
 /// Create submit sign verify info.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo;
@@ -140,7 +149,9 @@ pub struct CreateSubmitSignVerifyInfo {
 }
 
 /// `POST /v3/ecommerce/applyments/{applyment_id}/revoke` 撤销申请单-使用申请单号
+///
 /// Revoke applyment2.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::applyments::RevokeApplyment2;

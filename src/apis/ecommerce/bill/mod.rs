@@ -7,13 +7,16 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/ecommerce/bill/fundflowbill` 申请二级商户资金账单API
+///
 /// Query fundflowbill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760697)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::bill::QueryFundflowbill;
 ///
-/// let request = QueryFundflowbill::new("2019-06-11", "ALL", "TEST_ALGORITHM");
+/// let request = QueryFundflowbill::new("2019-06-11", wxpay::apis::ecommerce::bill::AccountType::All, wxpay::apis::ecommerce::bill::Algorithm::AeadAes256Gcm);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -25,11 +28,11 @@ pub struct QueryFundflowbill {
     /// 账单日期 (`bill_date`).
     pub bill_date: String,
     /// 资金账户类型 (`account_type`).
-    pub account_type: String,
+    pub account_type: AccountType,
     /// 压缩类型 (`tar_type`).
-    pub tar_type: Option<String>,
+    pub tar_type: Option<TarType>,
     /// 加密算法 (`algorithm`).
-    pub algorithm: String,
+    pub algorithm: Algorithm,
 }
 
 /// `DownloadBillList`.
@@ -58,6 +61,32 @@ pub struct QueryFundflowbillResponse {
     pub download_bill_count: i64,
     /// 下载信息明细 (`download_bill_list`).
     pub download_bill_list: Option<Vec<DownloadBillList>>,
+}
+
+platform_enum! {
+/// 资金账户类型.
+pub enum AccountType {
+/// `ALL`.
+All = "ALL",
+}
+}
+
+platform_enum! {
+/// 压缩类型.
+pub enum TarType {
+/// `GZIP`.
+Gzip = "GZIP",
+}
+}
+
+platform_enum! {
+/// 加密算法.
+pub enum Algorithm {
+/// `AEAD_AES_256_GCM`.
+AeadAes256Gcm = "AEAD_AES_256_GCM",
+/// `SM4_GCM`.
+Sm4Gcm = "SM4_GCM",
+}
 }
 
 platform_enum! {

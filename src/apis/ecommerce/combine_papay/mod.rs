@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询协议API
+///
 /// Query contract by out contract code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884060)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::combine_papay::QueryContractByOutContractCode;
@@ -32,8 +35,11 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 商户协议号解约协议API
+///
 /// Terminate contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884072)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::combine_papay::TerminateContract;
@@ -58,8 +64,11 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` APP方式预签约API
+///
 /// Create contract pre entrust sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012881608)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::combine_papay::CreateContractPreEntrustSign;
@@ -90,8 +99,11 @@ pub struct CreateContractPreEntrustSign {
 }
 
 /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` 小程序方式预签约API
+///
 /// Create contract pre entrust sign mini program.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram;
@@ -118,8 +130,11 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/ecommerce/combine-papay/transactions` 电商合单委托代扣支付API
+///
 /// Create transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884121)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::combine_papay::CreateTransaction;
@@ -148,8 +163,11 @@ pub struct CreateTransaction {
 }
 
 /// `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` 电商合单委托代扣查询订单API
+///
 /// Query transaction by combine out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884130)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo;
@@ -168,8 +186,11 @@ pub struct QueryTransactionByCombineOutTradeNo {
 }
 
 /// `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse` 电商合单委托代扣撤销订单API
+///
 /// Reverse transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884126)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::combine_papay::ReverseTransaction;

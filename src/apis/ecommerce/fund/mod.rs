@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/ecommerce/fund/balance/{sub_mchid}` 查询二级商户账户实时余额API
+///
 /// Query balance by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476690)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::fund::QueryBalanceBySubMchid;
@@ -25,12 +28,15 @@ pub struct QueryBalanceBySubMchid {
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 账户类型 (`account_type`).
-    pub account_type: Option<String>,
+    pub account_type: Option<AccountType>,
 }
 
 /// `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` 查询二级商户账户日终余额API
+///
 /// Query enddaybalance by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476693)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid;
@@ -49,12 +55,15 @@ pub struct QueryEnddaybalanceBySubMchid {
     /// 日期 (`date`).
     pub date: String,
     /// 账户类型 (`account_type`).
-    pub account_type: Option<String>,
+    pub account_type: Option<AccountType2>,
 }
 
 /// `POST /v3/ecommerce/fund/withdraw` 账户余额提现API
+///
 /// Withdraw fund.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476652)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::fund::WithdrawFund;
@@ -85,8 +94,11 @@ pub struct WithdrawFund {
 }
 
 /// `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` 商户提现单号查询
+///
 /// Query withdraw by out request no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476656)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNo;
@@ -107,8 +119,11 @@ pub struct QueryWithdrawByOutRequestNo {
 }
 
 /// `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` 微信支付提现单号查询
+///
 /// Query withdraw by withdraw id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476665)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::fund::QueryWithdrawByWithdrawId;
@@ -243,7 +258,7 @@ pub struct QueryWithdrawByWithdrawIdResponse {
 }
 
 platform_enum! {
-/// 资金账户类型.
+/// 账户类型.
 pub enum AccountType {
 /// 基本账户 (`BASIC`).
 Basic = "BASIC",

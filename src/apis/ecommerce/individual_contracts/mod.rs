@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` 根据业务申请单号查签约信息
+///
 /// Query individual contract by out contract code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode;
@@ -29,7 +31,9 @@ pub struct QueryIndividualContractByOutContractCode {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` APP场景预签约（需要实名验证）
+///
 /// Create pre entrust sign with real name identity app.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp;
@@ -58,7 +62,9 @@ pub struct CreatePreEntrustSignWithRealNameIdentityApp {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` 小程序场景预签约（需要实名验证）
+///
 /// Create pre entrust sign with real name identity mini program.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram;
@@ -91,7 +97,9 @@ pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` APP场景预签约
+///
 /// Create pre entrust sign app.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp;
@@ -112,7 +120,9 @@ pub struct CreatePreEntrustSignApp {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` 小程序场景预签约
+///
 /// Create pre entrust sign mini program.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram;

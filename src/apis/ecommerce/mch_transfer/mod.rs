@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/mch-transfer/authorizations` 申请二级商户商家转账授权
+///
 /// Create authorization.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504208)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let agreement_list: Vec<wxpay::apis::ecommerce::mch_transfer::AgreementList> = todo!();
@@ -31,8 +34,11 @@ pub struct CreateAuthorization {
 }
 
 /// `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}` 查询二级商户商家转账授权状态
+///
 /// Query authorization by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504209)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid;
@@ -51,8 +57,11 @@ pub struct QueryAuthorizationBySubMchid {
 }
 
 /// `POST /v3/ecommerce/mch-transfer/transfer-bills` 发起转账
+///
 /// Create transfer bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504211)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::mch_transfer::CreateTransferBill;
@@ -88,8 +97,11 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
+///
 /// Query transfer bill by out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504213)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo;
@@ -110,8 +122,11 @@ pub struct QueryTransferBillByOutBillNo {
 }
 
 /// `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
+///
 /// Cancel transfer bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504212)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::mch_transfer::CancelTransferBill;
@@ -132,8 +147,11 @@ pub struct CancelTransferBill {
 }
 
 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` 微信转账单号查询转账单
+///
 /// Query transfer bill by transfer bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504214)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo;

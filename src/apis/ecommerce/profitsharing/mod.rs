@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/profitsharing/after-sales-orders` 查询售后服务分账结果
+///
 /// List after sales orders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::ListAfterSalesOrders;
@@ -30,8 +33,11 @@ pub struct ListAfterSalesOrders {
 }
 
 /// `POST /v3/ecommerce/profitsharing/after-sales-orders` 请求售后服务分账
+///
 /// Create after sales order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrder;
@@ -61,8 +67,11 @@ pub struct CreateAfterSalesOrder {
 }
 
 /// `POST /v3/ecommerce/profitsharing/finish-order` 完结分账API
+///
 /// Create finish order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477745)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::CreateFinishOrder;
@@ -87,8 +96,11 @@ pub struct CreateFinishOrder {
 }
 
 /// `GET /v3/ecommerce/profitsharing/orders` 查询分账结果API
+///
 /// List orders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477734)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::ListOrders;
@@ -111,8 +123,11 @@ pub struct ListOrders {
 }
 
 /// `POST /v3/ecommerce/profitsharing/orders` 请求分账API
+///
 /// Create order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691594)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receivers: Vec<wxpay::apis::ecommerce::profitsharing::CreateOrderReceivers> = todo!();
@@ -143,8 +158,11 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts` 查询订单剩余待分金额API
+///
 /// List order amounts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477751)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::ListOrderAmounts;
@@ -163,8 +181,11 @@ pub struct ListOrderAmounts {
 }
 
 /// `POST /v3/ecommerce/profitsharing/receivers/add` 添加分账接收方API
+///
 /// Create receiver add.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477758)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::CreateReceiverAdd;
@@ -195,8 +216,11 @@ pub struct CreateReceiverAdd {
 }
 
 /// `POST /v3/ecommerce/profitsharing/receivers/delete` 删除分账接收方API
+///
 /// Delete receiver.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477759)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::DeleteReceiver;
@@ -220,8 +244,11 @@ pub struct DeleteReceiver {
 }
 
 /// `GET /v3/ecommerce/profitsharing/returnorders` 查询分账回退结果API
+///
 /// List returnorders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477740)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::ListReturnorders;
@@ -246,8 +273,11 @@ pub struct ListReturnorders {
 }
 
 /// `POST /v3/ecommerce/profitsharing/returnorders` 请求分账回退API
+///
 /// Create returnorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477737)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::CreateReturnorder;

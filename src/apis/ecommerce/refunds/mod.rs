@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/refunds/apply` 退款申请API
+///
 /// Apply refund.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012649457)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::ecommerce::refunds::Amount = todo!();
@@ -57,8 +60,11 @@ pub struct ApplyRefund {
 }
 
 /// `GET /v3/ecommerce/refunds/id/{refund_id}` 通过微信支付退款单号查询退款
+///
 /// Query refund by refund id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012650253)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::refunds::QueryRefundByRefundId;
@@ -81,8 +87,11 @@ pub struct QueryRefundByRefundId {
 }
 
 /// `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` 通过商户退款单号查询退款
+///
 /// Query refund by out refund no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012650314)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::refunds::QueryRefundByOutRefundNo;
@@ -105,8 +114,11 @@ pub struct QueryRefundByOutRefundNo {
 }
 
 /// `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` 发起异常退款
+///
 /// Create apply abnormal refund.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012649274)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefund;
@@ -142,8 +154,11 @@ pub struct CreateApplyAbnormalRefund {
 }
 
 /// `GET /v3/ecommerce/refunds/{refund_id}/return-advance` 查询垫付回补结果API
+///
 /// Query return advance.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476916)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::refunds::QueryReturnAdvance;
@@ -164,8 +179,11 @@ pub struct QueryReturnAdvance {
 }
 
 /// `POST /v3/ecommerce/refunds/{refund_id}/return-advance` 垫付退款回补API
+///
 /// Create return advance.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476927)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::refunds::CreateReturnAdvance;
@@ -186,7 +204,7 @@ pub struct CreateReturnAdvance {
 }
 
 /// `ApplyRefundFrom`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ApplyRefundFrom {
     /// 出资账户类型 (`account`).

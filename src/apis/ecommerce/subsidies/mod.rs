@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/subsidies/cancel` 取消补差API
+///
 /// Cancel subsidy.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477639)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::subsidies::CancelSubsidy;
@@ -32,8 +35,11 @@ pub struct CancelSubsidy {
 }
 
 /// `POST /v3/ecommerce/subsidies/create` 请求补差API
+///
 /// Create create.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477631)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::subsidies::CreateCreate;
@@ -62,8 +68,11 @@ pub struct CreateCreate {
 }
 
 /// `POST /v3/ecommerce/subsidies/return` 请求补差回退API
+///
 /// Return subsidy.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477636)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::subsidies::ReturnSubsidy;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` 品牌商户发放红包
+///
 /// Create brand merchant batch.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail_list: Vec<wxpay::apis::fund_app::brand_redpacket::DetailList> = todo!();
@@ -47,7 +49,9 @@ pub struct CreateBrandMerchantBatch {
 }
 
 /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` 微信支付批次单号查询批次单
+///
 /// Query brand merchant batch by batch no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo;
@@ -66,11 +70,13 @@ pub struct QueryBrandMerchantBatchByBatchNo {
     /// 是否需要查询品牌红包明细单 (`need_query_detail`).
     pub need_query_detail: Option<bool>,
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: Option<String>,
+    pub detail_state: Option<DetailState>,
 }
 
 /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}` 商家明细单号查询明细单
+///
 /// Query brand merchant batch detail by detail no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo;
@@ -91,7 +97,9 @@ pub struct QueryBrandMerchantBatchDetailByDetailNo {
 }
 
 /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` 商家批次单号查询批次单
+///
 /// Query brand merchant out batch by out batch no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo;
@@ -110,11 +118,13 @@ pub struct QueryBrandMerchantOutBatchByOutBatchNo {
     /// 是否需要查询品牌红包明细单 (`need_query_detail`).
     pub need_query_detail: Option<bool>,
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: Option<String>,
+    pub detail_state: Option<DetailState>,
 }
 
 /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}` 商家明细单号查询明细单
+///
 /// Query brand merchant out batch out detail by out detail no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo;
@@ -174,7 +184,7 @@ pub struct CreateBrandMerchantBatchResponse {
 #[non_exhaustive]
 pub struct QueryBrandMerchantBatchByBatchNoDetailList {
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailState,
+    pub detail_state: DetailState2,
     /// 商家品牌红包明细单号 (`out_detail_no`).
     pub out_detail_no: String,
     /// 微信支付品牌红包明细单号 (`transfer_detail_no`).
@@ -244,7 +254,7 @@ pub struct QueryBrandMerchantBatchDetailByDetailNoResponse {
     /// 微信支付品牌红包明细单号 (`detail_no`).
     pub detail_no: String,
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailState,
+    pub detail_state: DetailState2,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 品牌红包发起时间 (`initiate_time`).
@@ -331,7 +341,7 @@ pub struct QueryBrandMerchantOutBatchOutDetailByOutDetailNoResponse {
     /// 微信支付品牌红包明细单号 (`detail_no`).
     pub detail_no: String,
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailState,
+    pub detail_state: DetailState2,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 品牌红包发起时间 (`initiate_time`).
@@ -380,6 +390,18 @@ Closed = "CLOSED",
 }
 
 platform_enum! {
+/// 品牌红包明细单状态.
+pub enum DetailState {
+/// `DETAIL_VIEW_ALL`.
+DetailViewAll = "DETAIL_VIEW_ALL",
+/// `DETAIL_VIEW_SUCCESS`.
+DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
+/// `DETAIL_VIEW_FAIL`.
+DetailViewFail = "DETAIL_VIEW_FAIL",
+}
+}
+
+platform_enum! {
 /// 品牌红包批次单关闭原因.
 pub enum CloseReason {
 /// `MERCHANT_REVOCATION`.
@@ -391,7 +413,7 @@ SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
 
 platform_enum! {
 /// 品牌红包明细单状态.
-pub enum DetailState {
+pub enum DetailState2 {
 /// 系统转账校验中 (`DETAIL_INIT`).
 DetailInit = "DETAIL_INIT",
 /// 待商户确认，符合免密条件时，系统会自动扭转为发送中 (`DETAIL_WAIT_PAY`).

@@ -10,8 +10,11 @@ use time::OffsetDateTime;
 pub mod partner;
 
 /// `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` 商户单号申请电子回单
+///
 /// Create elecsign out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716452)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CreateElecsignOutBillNo;
@@ -30,8 +33,11 @@ pub struct CreateElecsignOutBillNo {
 }
 
 /// `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}` 商户单号查询电子回单
+///
 /// Query elecsign by out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716436)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo;
@@ -50,8 +56,11 @@ pub struct QueryElecsignByOutBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` 微信单号申请电子回单
+///
 /// Create elecsign transfer bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716456)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo;
@@ -70,8 +79,11 @@ pub struct CreateElecsignTransferBillNo {
 }
 
 /// `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}` 微信单号查询电子回单
+///
 /// Query elecsign by transfer bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo;
@@ -90,8 +102,11 @@ pub struct QueryElecsignByTransferBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills` 发起转账
+///
 /// Create transfer bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716434)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
@@ -132,8 +147,11 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
+///
 /// Query transfer bill by out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716437)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo;
@@ -152,8 +170,11 @@ pub struct QueryTransferBillByOutBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
+///
 /// Cancel transfer bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716458)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CancelTransferBill;
@@ -172,7 +193,9 @@ pub struct CancelTransferBill {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` 发起转账并完成自动收款授权
+///
 /// Create transfer bill pre transfer with authorization.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
@@ -215,7 +238,9 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` 用户授权后转账
+///
 /// Create transfer bill transfer.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
@@ -258,8 +283,11 @@ pub struct CreateTransferBillTransfer {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` 微信转账单号查询转账单
+///
 /// Query transfer bill by transfer bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716457)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo;
@@ -278,7 +306,9 @@ pub struct QueryTransferBillByTransferBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` 发起转账到QQ钱包
+///
 /// Create transfer to qq wallet bill.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
@@ -317,7 +347,9 @@ pub struct CreateTransferToQqWalletBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` 查询转账到QQ钱包的结果
+///
 /// Query transfer to qq wallet bill by out bill no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo;
@@ -336,7 +368,9 @@ pub struct QueryTransferToQqWalletBillByOutBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel` 撤销转账到QQ钱包
+///
 /// Cancel transfer to qq wallet bill.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill;
@@ -355,7 +389,9 @@ pub struct CancelTransferToQqWalletBill {
 }
 
 /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization` 申请免确认收款授权
+///
 /// Create user confirm authorization.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization;
@@ -388,7 +424,9 @@ pub struct CreateUserConfirmAuthorization {
 }
 
 /// `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` 商户单号查询自动收款授权
+///
 /// Query user confirm authorization by out authorization no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo;
@@ -411,7 +449,9 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` 解除免确认收款授权
+///
 /// Close user confirm authorization.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization;

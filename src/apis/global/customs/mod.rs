@@ -8,14 +8,18 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /global/v3/customs/orders` 报关查询API
+///
 /// List orders.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::ListOrders;
 ///
-/// let request = ListOrders::new("wxd678efh567hg6787", "1230000109", "out_trade_no", "20150806125346", "SHANGHAI_ZS");
+/// let request = ListOrders::new("wxd678efh567hg6787", "1230000109", wxpay::apis::global::customs::OrderType::OutTradeNo, "20150806125346", wxpay::apis::global::customs::Customs::GuangzhouZs);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -29,11 +33,11 @@ pub struct ListOrders {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 订单类型 (`order_type`).
-    pub order_type: String,
+    pub order_type: OrderType,
     /// 订单号 (`order_no`).
     pub order_no: String,
     /// 海关 (`customs`).
-    pub customs: String,
+    pub customs: Customs,
     /// 偏移量 (`offset`).
     pub offset: Option<i64>,
     /// 请求最大记录条数 (`limit`).
@@ -41,9 +45,13 @@ pub struct ListOrders {
 }
 
 /// `PATCH /global/v3/customs/orders` 报关信息修改API
+///
 /// Update order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::UpdateOrder;
@@ -82,9 +90,13 @@ pub struct UpdateOrder {
 }
 
 /// `POST /global/v3/customs/orders` 报关API
+///
 /// Create order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::CreateOrder;
@@ -125,9 +137,13 @@ pub struct CreateOrder {
 }
 
 /// `POST /global/v3/customs/redeclare` 报关重推API
+///
 /// Create redeclare.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::CreateRedeclare;
@@ -160,9 +176,13 @@ pub struct CreateRedeclare {
 }
 
 /// `POST /global/v3/customs/verify-certificate` 身份信息校验API
+///
 /// Create verify certificate.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::CreateVerifyCertificate;
@@ -201,14 +221,18 @@ pub struct CreateVerifyCertificate {
 }
 
 /// `GET /v3/global/customs/orders` 报关查询API
+///
 /// List orders2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::ListOrders2;
 ///
-/// let request = ListOrders2::new("wxd678efh567hg6787", "1230000109", "out_trade_no", "20150806125346", "SHANGHAI_ZS");
+/// let request = ListOrders2::new("wxd678efh567hg6787", "1230000109", wxpay::apis::global::customs::OrderType::OutTradeNo, "20150806125346", wxpay::apis::global::customs::Customs::GuangzhouZs);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -222,11 +246,11 @@ pub struct ListOrders2 {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 订单类型 (`order_type`).
-    pub order_type: String,
+    pub order_type: OrderType,
     /// 订单号 (`order_no`).
     pub order_no: String,
     /// 海关 (`customs`).
-    pub customs: String,
+    pub customs: Customs,
     /// 偏移量 (`offset`).
     pub offset: Option<i64>,
     /// 请求最大记录条数 (`limit`).
@@ -234,9 +258,13 @@ pub struct ListOrders2 {
 }
 
 /// `PATCH /v3/global/customs/orders` 报关信息修改API
+///
 /// Update order2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::UpdateOrder2;
@@ -275,9 +303,13 @@ pub struct UpdateOrder2 {
 }
 
 /// `POST /v3/global/customs/orders` 报关API
+///
 /// Create order2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::CreateOrder2;
@@ -318,9 +350,13 @@ pub struct CreateOrder2 {
 }
 
 /// `POST /v3/global/customs/redeclare` 报关重推API
+///
 /// Create redeclare2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::CreateRedeclare2;
@@ -353,9 +389,13 @@ pub struct CreateRedeclare2 {
 }
 
 /// `POST /v3/global/customs/verify-certificate` 身份信息校验API
+///
 /// Create verify certificate2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::CreateVerifyCertificate2;
@@ -657,7 +697,21 @@ pub struct CreateVerifyCertificate2Response {
 }
 
 platform_enum! {
-/// 海关代码.
+/// 订单类型.
+pub enum OrderType {
+/// `out_trade_no`.
+OutTradeNo = "out_trade_no",
+/// `transaction_id`.
+TransactionId = "transaction_id",
+/// `sub_order_no`.
+SubOrderNo = "sub_order_no",
+/// `sub_order_id`.
+SubOrderId = "sub_order_id",
+}
+}
+
+platform_enum! {
+/// 海关.
 pub enum Customs {
 /// 广州（总署版） (`GUANGZHOU_ZS`).
 GuangzhouZs = "GUANGZHOU_ZS",

@@ -7,9 +7,13 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `POST /v3/global/merchant/h5/permission/applications` 创建H5支付权限申请单
+///
 /// Create h5 permission application.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let domains: Vec<String> = todo!();
@@ -49,9 +53,13 @@ pub struct CreateH5PermissionApplication {
 }
 
 /// `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` 查询H5支付权限申请单详情
+///
 /// Query h5 permission application by applyment id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant::QueryH5PermissionApplicationByApplymentId;
@@ -70,9 +78,13 @@ pub struct QueryH5PermissionApplicationByApplymentId {
 }
 
 /// `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` 修改H5支付权限申请单
+///
 /// Update h5 permission application by applyment id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let domains: Vec<String> = todo!();
@@ -106,9 +118,13 @@ pub struct UpdateH5PermissionApplicationByApplymentId {
 }
 
 /// `POST /v3/global/merchant/h5/permission/domain/applications` 创建H5支付域名修改申请单
+///
 /// Create permission domain application.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let domains: Vec<String> = todo!();
@@ -142,9 +158,13 @@ pub struct CreatePermissionDomainApplication {
 }
 
 /// `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` 查询H5支付域名修改申请单
+///
 /// Query permission domain application by applyment id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId;
@@ -163,9 +183,13 @@ pub struct QueryPermissionDomainApplicationByApplymentId {
 }
 
 /// `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` 修改H5支付域名修改申请单
+///
 /// Update permission domain application by applyment id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let domains: Vec<String> = todo!();
@@ -195,9 +219,13 @@ pub struct UpdatePermissionDomainApplicationByApplymentId {
 }
 
 /// `GET /v3/global/merchant/h5/permission/{sub_mchid}` 查询子商户H5支付权限状态
+///
 /// Query h5 permission by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant::QueryH5PermissionBySubMchid;

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `DELETE /v3/global/merchant-service/complaint-notifications` 删除投诉通知回调
+///
 /// Delete complaint notification.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::DeleteComplaintNotification;
@@ -25,8 +28,11 @@ use time::OffsetDateTime;
 pub struct DeleteComplaintNotification {}
 
 /// `GET /v3/global/merchant-service/complaint-notifications` 查询投诉通知回调
+///
 /// List complaint notifications.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::ListComplaintNotifications;
@@ -42,8 +48,11 @@ pub struct DeleteComplaintNotification {}
 pub struct ListComplaintNotifications {}
 
 /// `POST /v3/global/merchant-service/complaint-notifications` 创建投诉通知回调
+///
 /// Create complaint notification.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::CreateComplaintNotification;
@@ -62,8 +71,11 @@ pub struct CreateComplaintNotification {
 }
 
 /// `PUT /v3/global/merchant-service/complaint-notifications` 更新投诉通知回调
+///
 /// Update complaint notification.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::UpdateComplaintNotification;
@@ -82,8 +94,11 @@ pub struct UpdateComplaintNotification {
 }
 
 /// `GET /v3/global/merchant-service/complaints` 查询投诉单列表
+///
 /// List complaints.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::ListComplaints;
@@ -108,13 +123,17 @@ pub struct ListComplaints {
     /// 诉商户号 (`complainted_mchid`).
     pub complainted_mchid: Option<String>,
     /// 商户语言 (`mch_language`).
-    pub mch_language: Option<String>,
+    pub mch_language: Option<MchLanguage>,
 }
 
 /// `GET /v3/global/merchant-service/complaints/{complaint_id}` 查询投诉单详情
+///
 /// Query complaint by complaint id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::QueryComplaintByComplaintId;
@@ -131,12 +150,15 @@ pub struct QueryComplaintByComplaintId {
     /// 投诉单号 (`complaint_id`).
     pub complaint_id: String,
     /// 商户语言 (`mch_language`).
-    pub mch_language: Option<String>,
+    pub mch_language: Option<MchLanguage>,
 }
 
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/complete` 反馈处理完成
+///
 /// Complete complaint.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::CompleteComplaint;
@@ -157,9 +179,13 @@ pub struct CompleteComplaint {
 }
 
 /// `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` 查询投诉协商历史
+///
 /// List complaint negotiation historys.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::ListComplaintNegotiationHistorys;
@@ -180,12 +206,15 @@ pub struct ListComplaintNegotiationHistorys {
     /// 分页开始位置 (`offset`).
     pub offset: Option<i64>,
     /// 商户语言 (`mch_language`).
-    pub mch_language: Option<String>,
+    pub mch_language: Option<MchLanguage>,
 }
 
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/response` 提交回复
+///
 /// Response complaint.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::merchant_service::ResponseComplaint;
@@ -418,6 +447,38 @@ pub struct ListComplaintNegotiationHistorysResponse {
     pub offset: i64,
     /// 投诉协商历史总条数 (`total_count`).
     pub total_count: Option<i64>,
+}
+
+platform_enum! {
+/// 商户语言.
+pub enum MchLanguage {
+/// 简体中文 (`ZH_CN`).
+ZhCn = "ZH_CN",
+/// 台湾繁体中文 (`ZH_TW`).
+ZhTw = "ZH_TW",
+/// 香港繁体中文 (`ZH_HK`).
+ZhHk = "ZH_HK",
+/// 英语 (`EN`).
+En = "EN",
+/// 日语 (`JA`).
+Ja = "JA",
+/// 韩语 (`KO`).
+Ko = "KO",
+/// 泰语 (`TH`).
+Th = "TH",
+/// 越南语 (`VI`).
+Vi = "VI",
+/// 俄罗斯语 (`RU`).
+Ru = "RU",
+/// 德语 (`DE`).
+De = "DE",
+/// 法语 (`FR`).
+Fr = "FR",
+/// 阿拉伯语 (`AR`).
+Ar = "AR",
+/// 西班牙语 (`ES`).
+Es = "ES",
+}
 }
 
 platform_enum! {

@@ -8,9 +8,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse` 撤销订单(微信支付订单号)
+///
 /// Reverse transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::micropay::ReverseTransaction;
@@ -35,9 +39,13 @@ pub struct ReverseTransaction {
 }
 
 /// `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
+///
 /// Reverse transaction2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::micropay::ReverseTransaction2;
@@ -62,9 +70,13 @@ pub struct ReverseTransaction2 {
 }
 
 /// `POST /v3/global/micropay/transactions/pay` 提交付款码支付
+///
 /// Pay transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::micropay::Amount = todo!();

@@ -8,9 +8,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/global/papay/contracts/app-pre-entrust-sign` APP签约API
+///
 /// Create contract app pre entrust sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::CreateContractAppPreEntrustSign;
@@ -52,9 +56,13 @@ pub struct CreateContractAppPreEntrustSign {
 }
 
 /// `POST /v3/global/papay/contracts/h5-pre-entrust-sign` H5预签约API
+///
 /// Create contract h5 pre entrust sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::CreateContractH5PreEntrustSign;
@@ -98,9 +106,13 @@ pub struct CreateContractH5PreEntrustSign {
 }
 
 /// `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` JSAPI预签约API
+///
 /// Create contract jsapi pre entrust sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::CreateContractJsapiPreEntrustSign;
@@ -142,9 +154,13 @@ pub struct CreateContractJsapiPreEntrustSign {
 }
 
 /// `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` 小程序签约API
+///
 /// Create contract miniprogram pre entrust sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::CreateContractMiniprogramPreEntrustSign;
@@ -186,9 +202,13 @@ pub struct CreateContractMiniprogramPreEntrustSign {
 }
 
 /// `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` 商户协议号查询签约API
+///
 /// Query contract by out contract code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::QueryContractByOutContractCode;
@@ -217,8 +237,11 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/global/papay/contracts/web-pre-entrust-sign` WEB预签约API
+///
 /// Create contract web pre entrust sign.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::CreateContractWebPreEntrustSign;
@@ -258,9 +281,13 @@ pub struct CreateContractWebPreEntrustSign {
 }
 
 /// `GET /v3/global/papay/contracts/{contract_id}` 代扣协议ID查询签约API
+///
 /// Query contract by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::QueryContractByContractId;
@@ -291,9 +318,13 @@ pub struct QueryContractByContractId {
 }
 
 /// `POST /v3/global/papay/contracts/{contract_id}/terminate` 申请解约API
+///
 /// Terminate contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::TerminateContract;
@@ -322,9 +353,13 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/global/papay/transactions` 支付扣款API
+///
 /// Create transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::papay::Amount = todo!();
@@ -368,9 +403,13 @@ pub struct CreateTransaction {
 }
 
 /// `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` 查询订单(商户订单号)
+///
 /// Query transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::QueryTransactionByOutTradeNo;
@@ -391,9 +430,13 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
+///
 /// Reverse transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::ReverseTransaction;
@@ -415,9 +458,13 @@ pub struct ReverseTransaction {
 }
 
 /// `GET /v3/global/papay/transactions/{transaction_id}` 查询订单(微信支付订单号)
+///
 /// Query transaction by transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::papay::QueryTransactionByTransactionId;

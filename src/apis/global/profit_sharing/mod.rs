@@ -8,9 +8,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/global/profit-sharing/bill-download-url` 获取分账账单文件下载地址API
+///
 /// Query bill download url.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::QueryBillDownloadUrl;
@@ -31,9 +35,13 @@ pub struct QueryBillDownloadUrl {
 }
 
 /// `POST /v3/global/profit-sharing/orders` 请求分账API
+///
 /// Create order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::CreateOrder;
@@ -65,9 +73,13 @@ pub struct CreateOrder {
 }
 
 /// `POST /v3/global/profit-sharing/orders/unfreeze` 解冻剩余资金API
+///
 /// Unfreeze order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::UnfreezeOrder;
@@ -92,9 +104,13 @@ pub struct UnfreezeOrder {
 }
 
 /// `GET /v3/global/profit-sharing/orders/{out_order_no}` 查询分账结果API
+///
 /// Query order by out order no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::QueryOrderByOutOrderNo;
@@ -117,9 +133,13 @@ pub struct QueryOrderByOutOrderNo {
 }
 
 /// `DELETE /v3/global/profit-sharing/receivers` 删除分账接收方API
+///
 /// Delete receiver.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::DeleteReceiver;
@@ -152,9 +172,13 @@ pub struct DeleteReceiver {
 }
 
 /// `POST /v3/global/profit-sharing/receivers` 添加分账接收方API
+///
 /// Create receiver.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::CreateReceiver;
@@ -201,9 +225,13 @@ pub struct CreateReceiver {
 }
 
 /// `GET /v3/global/profit-sharing/receivers/{account}` 查询分账接收方添加结果API
+///
 /// Query receiver by account.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::QueryReceiverByAccount;
@@ -229,13 +257,17 @@ pub struct QueryReceiverByAccount {
     pub sub_appid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<String>,
+    pub type_: Option<Type>,
 }
 
 /// `GET /v3/global/profit-sharing/refunds/bill-download-url` 获取分账退款账单下载链接API
+///
 /// Query refund bill download url.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::QueryRefundBillDownloadUrl;
@@ -256,9 +288,13 @@ pub struct QueryRefundBillDownloadUrl {
 }
 
 /// `GET /v3/global/profit-sharing/refunds/refundable-balance` 查询可供垫付退款实时余额API
+///
 /// Query refund refundable balance.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::QueryRefundRefundableBalance;
@@ -274,9 +310,13 @@ pub struct QueryRefundBillDownloadUrl {
 pub struct QueryRefundRefundableBalance {}
 
 /// `POST /v3/global/profit-sharing/transactions/mark` 分账标记API
+///
 /// Create transaction mark.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::CreateTransactionMark;
@@ -299,9 +339,13 @@ pub struct CreateTransactionMark {
 }
 
 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` 查询剩余待分金额API
+///
 /// List transaction amounts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::ListTransactionAmounts;
@@ -322,9 +366,13 @@ pub struct ListTransactionAmounts {
 }
 
 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` 查询订单剩余可退款金额API
+///
 /// List transaction refundable amounts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::profit_sharing::ListTransactionRefundableAmounts;

@@ -9,9 +9,13 @@ use serde::Deserialize;
 pub mod partner;
 
 /// `GET /v3/global/refund/recharge-balance` 商家充值退款余额查询
+///
 /// Query recharge balance.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::refund::QueryRechargeBalance;

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/global/refunds/id/{refund_id}` 查询单笔退款(微信支付退款订单号)
+///
 /// Query refund by refund id.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::refunds::QueryRefundByRefundId;
@@ -34,8 +37,11 @@ pub struct QueryRefundByRefundId {
 }
 
 /// `GET /v3/global/refunds/out-refund-no/{out_refund_no}` 查询单笔退款(商户退款订单号)
+///
 /// Query refund by out refund no.
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::refunds::QueryRefundByOutRefundNo;

@@ -8,9 +8,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/global/transactions/app` APP支付下单
+///
 /// Create app.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
@@ -68,9 +72,13 @@ pub struct CreateApp {
 }
 
 /// `GET /v3/global/transactions/id/{transaction_id}` 查询订单(微信支付订单号)
+///
 /// Query transaction by transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::transactions::QueryTransactionByTransactionId;
@@ -95,9 +103,13 @@ pub struct QueryTransactionByTransactionId {
 }
 
 /// `POST /v3/global/transactions/id/{transaction_id}/close` 关闭订单(微信支付订单号)
+///
 /// Close transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::transactions::CloseTransaction;
@@ -122,9 +134,13 @@ pub struct CloseTransaction {
 }
 
 /// `POST /v3/global/transactions/jsapi` JSAPI支付下单API
+///
 /// Create jsapi.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
@@ -182,9 +198,13 @@ pub struct CreateJsapi {
 }
 
 /// `POST /v3/global/transactions/mweb` H5支付下单
+///
 /// Create mweb.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
@@ -243,9 +263,13 @@ pub struct CreateMweb {
 }
 
 /// `POST /v3/global/transactions/native` Native支付下单API
+///
 /// Create native.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
@@ -303,9 +327,13 @@ pub struct CreateNative {
 }
 
 /// `GET /v3/global/transactions/out-trade-no/{out_trade_no}` 查询订单(商户订单号)
+///
 /// Query transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::transactions::QueryTransactionByOutTradeNo;
@@ -330,9 +358,13 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` 关闭订单(商户订单号)
+///
 /// Close transaction2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::transactions::CloseTransaction2;
@@ -401,7 +433,7 @@ pub struct Detail {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Payer {
     /// 用户标识 (`openid`).

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/gov/subsidy/audit/cup/invalid` 查询审核结果
+///
 /// Create audit cup invalid.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateAuditCupInvalid;
@@ -31,7 +33,9 @@ pub struct CreateAuditCupInvalid {
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/query` 查询审核结果
+///
 /// Query audit cup.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryAuditCup;
@@ -54,7 +58,9 @@ pub struct QueryAuditCup {
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/refund/sync` 同步非银联支付交易退款信息
+///
 /// Sync audit cup refund.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncAuditCupRefund;
@@ -81,7 +87,9 @@ pub struct SyncAuditCupRefund {
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/update` 更新审核数据
+///
 /// Create audit cup update.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let invoice_info: wxpay::apis::gov::subsidy::InvoiceInfo = todo!();
@@ -196,7 +204,9 @@ pub struct CreateAuditCupUpdate {
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/upload` 上传审核数据
+///
 /// Upload audit cup.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let invoice_info: wxpay::apis::gov::subsidy::InvoiceInfo = todo!();
@@ -311,7 +321,9 @@ pub struct UploadAuditCup {
 }
 
 /// `POST /v3/gov/subsidy/companies/query` 企业信息查询
+///
 /// Query company.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryCompany;
@@ -332,7 +344,9 @@ pub struct QueryCompany {
 }
 
 /// `POST /v3/gov/subsidy/goods/upload` 商品信息上传
+///
 /// Upload good.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::UploadGood;
@@ -373,7 +387,9 @@ pub struct UploadGood {
 }
 
 /// `POST /v3/gov/subsidy/n-qualifications/sync` N品类同步资格核销信息
+///
 /// Sync n qualification.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncNQualification;
@@ -466,7 +482,9 @@ pub struct SyncNQualification {
 }
 
 /// `GET /v3/gov/subsidy/qualification` 查询补贴资格
+///
 /// Query qualification.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryQualification;
@@ -498,11 +516,13 @@ pub struct QueryQualification {
     /// 使用的资格的地区编码 (`qualification_region_code`).
     pub qualification_region_code: i64,
     /// 证件类型 (`identity_document_type`).
-    pub identity_document_type: Option<String>,
+    pub identity_document_type: Option<IdentityDocumentType>,
 }
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/cancel` 取消资格(透传模式)
+///
 /// Cancel qualification passthrough.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CancelQualificationPassthrough;
@@ -536,7 +556,9 @@ pub struct CancelQualificationPassthrough {
 }
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/claim` 领取资格(透传模式)
+///
 /// Create qualification passthrough claim.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateQualificationPassthroughClaim;
@@ -572,7 +594,9 @@ pub struct CreateQualificationPassthroughClaim {
 }
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/query` 批量查询用户资格(透传模式)
+///
 /// Query qualification passthrough.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryQualificationPassthrough;
@@ -602,7 +626,9 @@ pub struct QueryQualificationPassthrough {
 }
 
 /// `POST /v3/gov/subsidy/qualifications/query` 批量查询用户资格
+///
 /// Query qualification2.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryQualification2;
@@ -632,7 +658,9 @@ pub struct QueryQualification2 {
 }
 
 /// `POST /v3/gov/subsidy/qualifications/sync` 同步资格核销信息
+///
 /// Sync qualification.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncQualification;
@@ -731,7 +759,9 @@ pub struct SyncQualification {
 }
 
 /// `POST /v3/gov/subsidy/sncode/lock` sn码锁定
+///
 /// Lock sncode.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::LockSncode;
@@ -773,7 +803,9 @@ pub struct LockSncode {
 }
 
 /// `POST /v3/gov/subsidy/sncode/query` 查询sn码状态
+///
 /// Query sncode.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sn_code_list: Vec<String> = todo!();
@@ -795,7 +827,9 @@ pub struct QuerySncode {
 }
 
 /// `POST /v3/gov/subsidy/sncode/unlock` sn码解锁
+///
 /// Unlock sncode.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::UnlockSncode;
@@ -824,7 +858,9 @@ pub struct UnlockSncode {
 }
 
 /// `POST /v3/gov/subsidy/transactions/query` 交易信息查询
+///
 /// Query transaction.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let order_number_list: Vec<String> = todo!();
@@ -846,7 +882,9 @@ pub struct QueryTransaction {
 }
 
 /// `POST /v3/gov/subsidy/transactions/summary/query-day` 查询单日交易汇总
+///
 /// Create transaction summary query day.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateTransactionSummaryQueryDay;
@@ -873,7 +911,9 @@ pub struct CreateTransactionSummaryQueryDay {
 }
 
 /// `POST /v3/gov/subsidy/transactions/sync` 交易信息回传
+///
 /// Sync transaction.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncTransaction;
@@ -938,7 +978,9 @@ pub struct SyncTransaction {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/cancel` 品类凭证码预核销撤销
+///
 /// Cancel zhejiang authcode.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CancelZhejiangAuthcode;
@@ -967,7 +1009,9 @@ pub struct CancelZhejiangAuthcode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/commit` 品类凭证码上报确认
+///
 /// Create zhejiang authcode commit.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeCommit;
@@ -1026,7 +1070,9 @@ pub struct CreateZhejiangAuthcodeCommit {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/issue` 申请品类凭证码
+///
 /// Create zhejiang authcode issue.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeIssue;
@@ -1064,7 +1110,9 @@ pub struct CreateZhejiangAuthcodeIssue {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/refund` 品类凭证码上报撤销
+///
 /// Refund zhejiang authcode.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::RefundZhejiangAuthcode;
@@ -1117,7 +1165,9 @@ pub struct RefundZhejiangAuthcode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/try` 预核销品类凭证码
+///
 /// Create zhejiang authcode try.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeTry;
@@ -1146,7 +1196,9 @@ pub struct CreateZhejiangAuthcodeTry {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/goods/query` 商品信息查询
+///
 /// Query zhejiang good.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryZhejiangGood;
@@ -1171,7 +1223,9 @@ pub struct QueryZhejiangGood {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` n品类核销
+///
 /// Confirm zhejiang n qualification.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::ConfirmZhejiangNQualification;
@@ -1195,7 +1249,9 @@ pub struct ConfirmZhejiangNQualification {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/alter` 变更资格
+///
 /// Create zhejiang qualification alter.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateZhejiangQualificationAlter;
@@ -1225,7 +1281,9 @@ pub struct CreateZhejiangQualificationAlter {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/claim` 领取资格
+///
 /// Create zhejiang qualification claim.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateZhejiangQualificationClaim;
@@ -1257,7 +1315,9 @@ pub struct CreateZhejiangQualificationClaim {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/query` 查询补贴资格
+///
 /// Query zhejiang qualification.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryZhejiangQualification;
@@ -1281,7 +1341,9 @@ pub struct QueryZhejiangQualification {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/sync` 核销资格
+///
 /// Sync zhejiang qualification.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncZhejiangQualification;
@@ -1303,7 +1365,9 @@ pub struct SyncZhejiangQualification {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/lock` sn码锁定
+///
 /// Lock zhejiang sncode.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::LockZhejiangSncode;
@@ -1366,7 +1430,9 @@ pub struct LockZhejiangSncode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/query` sn码销售状态查询
+///
 /// Query zhejiang sncode.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryZhejiangSncode;
@@ -1403,7 +1469,9 @@ pub struct QueryZhejiangSncode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/unlock` sn码解锁
+///
 /// Unlock zhejiang sncode.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::UnlockZhejiangSncode;

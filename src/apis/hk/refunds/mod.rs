@@ -8,9 +8,13 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /hk/v3/refunds/id/{refund_id}` 查询单笔退款(微信支付退款订单号)
+///
 /// Query refund by refund id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::refunds::QueryRefundByRefundId;
@@ -35,9 +39,13 @@ pub struct QueryRefundByRefundId {
 }
 
 /// `GET /hk/v3/refunds/out-refund-no/{out_refund_no}` 查询单笔退款(商户退款订单号)
+///
 /// Query refund by out refund no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::refunds::QueryRefundByOutRefundNo;

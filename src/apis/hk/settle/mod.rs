@@ -7,14 +7,18 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /hk/v3/settle/settlements` 查询结算资金明细API
+///
 /// List settlements.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_10.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::settle::ListSettlements;
 ///
-/// let request = ListSettlements::new("SETTLED", 5, 10);
+/// let request = ListSettlements::new(wxpay::apis::hk::settle::SettleState::Settled, 5, 10);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -26,7 +30,7 @@ pub struct ListSettlements {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 结算状态 (`settle_state`).
-    pub settle_state: String,
+    pub settle_state: SettleState,
     /// 结算开始日期 (`settle_start_date`).
     pub settle_start_date: Option<String>,
     /// 结算结束日期 (`settle_end_date`).
@@ -87,6 +91,16 @@ pub struct ListSettlementsResponse {
     pub offset: i64,
     /// 总记录条数 (`total_count`).
     pub total_count: i64,
+}
+
+platform_enum! {
+/// 结算状态.
+pub enum SettleState {
+/// `SETTLED`.
+Settled = "SETTLED",
+/// `UNSETTLE`.
+Unsettle = "UNSETTLE",
+}
 }
 
 platform_enum! {

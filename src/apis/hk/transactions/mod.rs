@@ -8,9 +8,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /hk/v3/transactions/app` APP支付下单
+///
 /// Create app.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
@@ -68,9 +72,13 @@ pub struct CreateApp {
 }
 
 /// `GET /hk/v3/transactions/id/{transaction_id}` 查询订单(微信支付订单号)
+///
 /// Query transaction by transaction id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::transactions::QueryTransactionByTransactionId;
@@ -95,9 +103,13 @@ pub struct QueryTransactionByTransactionId {
 }
 
 /// `POST /hk/v3/transactions/id/{transaction_id}/close` 关闭订单(微信支付订单号)
+///
 /// Close transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::transactions::CloseTransaction;
@@ -122,9 +134,13 @@ pub struct CloseTransaction {
 }
 
 /// `POST /hk/v3/transactions/id/{transaction_id}/reverse` 撤销订单(微信支付订单号)
+///
 /// Reverse transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::transactions::ReverseTransaction;
@@ -149,9 +165,13 @@ pub struct ReverseTransaction {
 }
 
 /// `POST /hk/v3/transactions/jsapi` 小程序/公众号支付下单
+///
 /// Create jsapi.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
@@ -209,9 +229,13 @@ pub struct CreateJsapi {
 }
 
 /// `POST /hk/v3/transactions/micropay` 提交付款码支付
+///
 /// Create micropay.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
@@ -263,9 +287,13 @@ pub struct CreateMicropay {
 }
 
 /// `POST /hk/v3/transactions/mweb` H5支付下单
+///
 /// Create mweb.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
@@ -324,9 +352,13 @@ pub struct CreateMweb {
 }
 
 /// `POST /hk/v3/transactions/native` 扫码支付下单
+///
 /// Create native.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
@@ -384,9 +416,13 @@ pub struct CreateNative {
 }
 
 /// `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` 查询订单(商户订单号)
+///
 /// Query transaction by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::transactions::QueryTransactionByOutTradeNo;
@@ -411,9 +447,13 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/close` 关闭订单(商户订单号)
+///
 /// Close transaction2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::transactions::CloseTransaction2;
@@ -438,9 +478,13 @@ pub struct CloseTransaction2 {
 }
 
 /// `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
+///
 /// Reverse transaction2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::hk::transactions::ReverseTransaction2;
@@ -509,7 +553,7 @@ pub struct Detail {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Payer {
     /// 用户标识 (`openid`).

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/bank/packages/{package_id}/tasks` 查询上传任务列表API
+///
 /// List package tasks.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::bank::ListPackageTasks;
@@ -26,7 +29,7 @@ pub struct ListPackageTasks {
     /// 号码包id (`package_id`).
     pub package_id: String,
     /// 任务状态 (`status`).
-    pub status: Option<String>,
+    pub status: Option<Status>,
     /// 文件名 (`filename`).
     pub filename: Option<String>,
     /// 分页页码 (`offset`).
@@ -75,4 +78,14 @@ pub struct ListPackageTasksResponse {
     pub offset: i64,
     /// 总数量 (`total_count`).
     pub total_count: i64,
+}
+
+platform_enum! {
+/// 任务状态.
+pub enum Status {
+/// `PROCESSING`.
+Processing = "PROCESSING",
+/// `FINISHED`.
+Finished = "FINISHED",
+}
 }

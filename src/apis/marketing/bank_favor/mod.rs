@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` 给指定用户报名多笔立减活动
+///
 /// Create user bank multi activity.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::bank_favor::CreateUserBankMultiActivity;
@@ -37,7 +39,9 @@ pub struct CreateUserBankMultiActivity {
 }
 
 /// `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` 查询绑定多笔立减活动的代金券详情
+///
 /// Query user coupon by coupon id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::bank_favor::QueryUserCouponByCouponId;

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/busifavor/callbacks` 查询商家券事件通知地址API
+///
 /// List callbacks.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465507)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::ListCallbacks;
@@ -28,8 +31,11 @@ pub struct ListCallbacks {
 }
 
 /// `POST /v3/marketing/busifavor/callbacks` 设置商家券事件通知地址API
+///
 /// Create callback.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465431)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::CreateCallback;
@@ -50,8 +56,11 @@ pub struct CreateCallback {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/associate` 关联订单信息API
+///
 /// Associate coupon.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465596)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::AssociateCoupon;
@@ -76,8 +85,11 @@ pub struct AssociateCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/deactivate` 使券失效API
+///
 /// Deactivate coupon.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465890)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::DeactivateCoupon;
@@ -102,8 +114,11 @@ pub struct DeactivateCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/disassociate` 取消关联订单信息API
+///
 /// Disassociate coupon.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465673)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::DisassociateCoupon;
@@ -128,8 +143,11 @@ pub struct DisassociateCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/return` 申请退券API
+///
 /// Return coupon.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465845)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::ReturnCoupon;
@@ -152,8 +170,11 @@ pub struct ReturnCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/send` 向用户发券
+///
 /// Send coupon.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::SendCoupon;
@@ -180,8 +201,11 @@ pub struct SendCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/use` 核销用户券API
+///
 /// Use coupon.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465292)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::UseCoupon;
@@ -217,8 +241,11 @@ pub struct UseCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/{card_id}/send` 发放消费卡API
+///
 /// Send coupon2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::SendCoupon2;
@@ -246,7 +273,9 @@ pub struct SendCoupon2 {
 }
 
 /// `POST /v3/marketing/busifavor/product-coupons/pre-send` 向用户预发放商品券
+///
 /// Create product coupon pre send.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::CreateProductCouponPreSend;
@@ -273,7 +302,9 @@ pub struct CreateProductCouponPreSend {
 }
 
 /// `POST /v3/marketing/busifavor/product-coupons/send` 向用户发放商品券
+///
 /// Send product coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::SendProductCoupon;
@@ -304,8 +335,11 @@ pub struct SendProductCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/stocks` 创建商家券API
+///
 /// Create stock.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534855)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let coupon_use_rule: wxpay::apis::marketing::busifavor::CouponUseRule = todo!();
@@ -350,8 +384,11 @@ pub struct CreateStock {
 }
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}` 查询商家券详情API
+///
 /// Query stock by stock id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534928)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::QueryStockByStockId;
@@ -370,8 +407,11 @@ pub struct QueryStockByStockId {
 }
 
 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}` 修改商家券基本信息API
+///
 /// Update stock by stock id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535020)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::UpdateStockByStockId;
@@ -410,8 +450,11 @@ pub struct UpdateStockByStockId {
 }
 
 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` 修改批次预算API
+///
 /// Update stock budget.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465739)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::UpdateStockBudget;
@@ -440,8 +483,11 @@ pub struct UpdateStockBudget {
 }
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` 查询预存code列表
+///
 /// List stock couponcodes.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::ListStockCouponcodes;
@@ -458,7 +504,7 @@ pub struct ListStockCouponcodes {
     /// 批次号 (`stock_id`).
     pub stock_id: String,
     /// 券code状态 (`status`).
-    pub status: Option<String>,
+    pub status: Option<Status>,
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,
     /// 分页页码 (`offset`).
@@ -468,8 +514,11 @@ pub struct ListStockCouponcodes {
 }
 
 /// `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` 上传预存code API
+///
 /// Create stock couponcode.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487038)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::CreateStockCouponcode;
@@ -492,8 +541,11 @@ pub struct CreateStockCouponcode {
 }
 
 /// `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` 删除预存code
+///
 /// Delete stock couponcode by coupon code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode;
@@ -516,8 +568,11 @@ pub struct DeleteStockCouponcodeByCouponCode {
 }
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` 查询预存code详情
+///
 /// Query stock couponcode by coupon code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode;
@@ -540,8 +595,11 @@ pub struct QueryStockCouponcodeByCouponCode {
 }
 
 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts` 查询营销补差付款单列表API
+///
 /// List subsidy pay receipts.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::ListSubsidyPayReceipts;
@@ -564,8 +622,11 @@ pub struct ListSubsidyPayReceipts {
 }
 
 /// `POST /v3/marketing/busifavor/subsidy/pay-receipts` 营销补差付款API
+///
 /// Create subsidy pay receipt.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::CreateSubsidyPayReceipt;
@@ -598,8 +659,11 @@ pub struct CreateSubsidyPayReceipt {
 }
 
 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}` 查询营销补差付款单详情API
+///
 /// Query subsidy pay receipt by subsidy receipt id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId;
@@ -618,8 +682,11 @@ pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
 }
 
 /// `POST /v3/marketing/busifavor/subsidy/return-receipts` 营销补差回退API
+///
 /// Create subsidy return receipt.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::CreateSubsidyReturnReceipt;
@@ -654,8 +721,11 @@ pub struct CreateSubsidyReturnReceipt {
 }
 
 /// `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}` 查询商家券营销补差回退单详情
+///
 /// Query subsidy return receipt by subsidy return receipt id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_21.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId;
@@ -674,8 +744,11 @@ pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptId {
 }
 
 /// `GET /v3/marketing/busifavor/users/{openid}/coupons` 根据过滤条件查询用户券API
+///
 /// List user coupons.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534963)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::ListUserCoupons;
@@ -696,7 +769,7 @@ pub struct ListUserCoupons {
     /// 批次号 (`stock_id`).
     pub stock_id: Option<String>,
     /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<String>,
+    pub coupon_state: Option<Status>,
     /// 创建批次的商户号 (`creator_merchant`).
     pub creator_merchant: Option<String>,
     /// 批次归属商户号 (`belong_merchant`).
@@ -710,8 +783,11 @@ pub struct ListUserCoupons {
 }
 
 /// `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}` 查询用户单张券详情API
+///
 /// Query user coupon appid by appid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535011)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::QueryUserCouponAppidByAppid;
@@ -845,7 +921,7 @@ pub struct SendProductCouponResponse {
 }
 
 /// `AvailableDayTime`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableDayTime {
     /// 当天可用开始时间 (`begin_time`).
@@ -857,7 +933,7 @@ pub struct AvailableDayTime {
 }
 
 /// 固定周期有效时间段.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableWeek {
     /// 当天可用时间段 (`available_day_time`).
@@ -869,7 +945,7 @@ pub struct AvailableWeek {
 }
 
 /// `IrregularyAvaliableTime`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct IrregularyAvaliableTime {
     /// 开始时间 (`begin_time`).
@@ -916,7 +992,7 @@ pub struct CouponAvailableTime {
 }
 
 /// 折扣券使用规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DiscountCoupon {
     /// 折扣比例 (`discount_percent`).
@@ -926,7 +1002,7 @@ pub struct DiscountCoupon {
 }
 
 /// 换购券使用规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ExchangeCoupon {
     /// 单品换购价 (`exchange_price`).
@@ -936,7 +1012,7 @@ pub struct ExchangeCoupon {
 }
 
 /// 固定面额满减券使用规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FixedNormalCoupon {
     /// 优惠金额 (`discount_amount`).
@@ -971,7 +1047,7 @@ pub struct CouponUseRule {
 }
 
 /// 小程序入口.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct MiniProgramsInfo {
     /// 入口文案 (`entrance_words`).
@@ -986,7 +1062,7 @@ pub struct MiniProgramsInfo {
 }
 
 /// 自定义入口.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CustomEntrance {
     /// 商户公众号appid (`appid`).
@@ -1007,7 +1083,7 @@ pub struct CustomEntrance {
 }
 
 /// 视频号相关信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FinderInfo {
     /// 视频号ID (`finder_id`).
@@ -1019,7 +1095,7 @@ pub struct FinderInfo {
 }
 
 /// 样式信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DisplayPatternInfo {
     /// 背景颜色 (`background_color`).
@@ -1043,7 +1119,7 @@ pub struct DisplayPatternInfo {
 }
 
 /// 事件通知配置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct NotifyConfig {
     /// 事件通知appid (`notify_appid`).
@@ -1682,7 +1758,7 @@ pub struct ListUserCouponsData {
     /// 券code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<CouponState>,
+    pub coupon_state: Option<Status>,
     /// 核销规则 (`coupon_use_rule`).
     pub coupon_use_rule: ListUserCouponsCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
@@ -1744,7 +1820,7 @@ pub struct QueryUserCouponAppidByAppidResponse {
     /// 券code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<CouponState>,
+    pub coupon_state: Option<Status>,
     /// 核销规则 (`coupon_use_rule`).
     pub coupon_use_rule: ListUserCouponsCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
@@ -1879,15 +1955,15 @@ Paused = "PAUSED",
 }
 
 platform_enum! {
-/// 券状态.
-pub enum CouponState {
-/// 可用 (`SENDED`).
+/// 券code状态.
+pub enum Status {
+/// `SENDED`.
 Sended = "SENDED",
-/// 已实扣 (`USED`).
+/// `USED`.
 Used = "USED",
-/// 已过期 (`EXPIRED`).
+/// `EXPIRED`.
 Expired = "EXPIRED",
-/// 卡被商户删除 (`DELETED`).
+/// `DELETED`.
 Deleted = "DELETED",
 /// `DEACTIVATED`.
 Deactivated = "DEACTIVATED",

@@ -9,8 +9,11 @@ mod manual;
 pub use manual::*;
 
 /// `GET /v3/marketing/favor/callbacks` 获取已设置的消息通知地址API
+///
 /// List callbacks.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012464198)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::ListCallbacks;
@@ -29,8 +32,11 @@ pub struct ListCallbacks {
 }
 
 /// `POST /v3/marketing/favor/callbacks` 设置消息通知地址API
+///
 /// Create callback.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012464070)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::CreateCallback;
@@ -53,8 +59,11 @@ pub struct CreateCallback {
 }
 
 /// `GET /v3/marketing/favor/stocks` 条件查询批次列表API
+///
 /// List stocks.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460489)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::ListStocks;
@@ -79,12 +88,15 @@ pub struct ListStocks {
     /// 终止时间 (`create_end_time`).
     pub create_end_time: Option<String>,
     /// 批次状态 (`status`).
-    pub status: Option<String>,
+    pub status: Option<Status>,
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/items` 查询代金券可用单品API
+///
 /// List stock items.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463442)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::ListStockItems;
@@ -109,8 +121,11 @@ pub struct ListStockItems {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/merchants` 查询代金券可用商户API
+///
 /// List stock merchants.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463358)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::ListStockMerchants;
@@ -135,7 +150,9 @@ pub struct ListStockMerchants {
 }
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` 修改可用单品编码
+///
 /// Create stock modify goods id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::CreateStockModifyGoodsId;
@@ -160,8 +177,11 @@ pub struct CreateStockModifyGoodsId {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow` 下载批次退款明细API
+///
 /// Query stock refund flow.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463523)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::QueryStockRefundFlow;
@@ -180,7 +200,9 @@ pub struct QueryStockRefundFlow {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` 获取批次退款明细下载链接
+///
 /// Query stock refund flow by day.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::QueryStockRefundFlowByDay;
@@ -201,8 +223,11 @@ pub struct QueryStockRefundFlowByDay {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow` 下载批次核销明细API
+///
 /// Query stock use flow.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463585)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::QueryStockUseFlow;
@@ -221,7 +246,9 @@ pub struct QueryStockUseFlow {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` 获取批次核销明细下载链接
+///
 /// Query stock use flow by day.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::QueryStockUseFlowByDay;
@@ -242,8 +269,11 @@ pub struct QueryStockUseFlowByDay {
 }
 
 /// `GET /v3/marketing/favor/users/{openid}/coupons` 根据商户号查用户的券
+///
 /// List user coupons.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534690)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::ListUserCoupons;
@@ -264,7 +294,7 @@ pub struct ListUserCoupons {
     /// 批次号 (`stock_id`).
     pub stock_id: Option<String>,
     /// 券或消费金状态 (`status`).
-    pub status: Option<String>,
+    pub status: Option<Status2>,
     /// 创建批次的商户号 (`creator_mchid`).
     pub creator_mchid: Option<String>,
     /// 批次发放商户号 (`sender_mchid`).
@@ -276,12 +306,15 @@ pub struct ListUserCoupons {
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 业务类型 (`business_type`).
-    pub business_type: Option<String>,
+    pub business_type: Option<BusinessType>,
 }
 
 /// `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` 查询代金券详情API
+///
 /// Query user coupon by coupon id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012486942)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::QueryUserCouponByCouponId;
@@ -599,7 +632,7 @@ pub struct ListUserCouponsData {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 代金券状态 (`status`).
-    pub status: Option<Status2>,
+    pub status: Option<Status3>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -660,7 +693,7 @@ pub struct QueryUserCouponByCouponIdResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 代金券状态 (`status`).
-    pub status: Option<Status2>,
+    pub status: Option<Status3>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -668,14 +701,6 @@ pub struct QueryUserCouponByCouponIdResponse {
     /// 终止批次的时间 (`stop_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub stop_time: Option<OffsetDateTime>,
-}
-
-platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `MULTIUSE`.
-Multiuse = "MULTIUSE",
-}
 }
 
 platform_enum! {
@@ -691,6 +716,14 @@ Running = "running",
 Stoped = "stoped",
 /// 暂停发放 (`paused`).
 Paused = "paused",
+}
+}
+
+platform_enum! {
+/// 业务类型.
+pub enum BusinessType {
+/// `MULTIUSE`.
+Multiuse = "MULTIUSE",
 }
 }
 
@@ -711,6 +744,16 @@ DiscountCut = "DISCOUNT_CUT",
 }
 
 platform_enum! {
+/// 券或消费金状态.
+pub enum Status2 {
+/// `SENDED`.
+Sended = "SENDED",
+/// `USED`.
+Used = "USED",
+}
+}
+
+platform_enum! {
 /// 券类型.
 pub enum CouponType {
 /// 满减券 (`NORMAL`).
@@ -722,7 +765,7 @@ CutTo = "CUT_TO",
 
 platform_enum! {
 /// 代金券状态.
-pub enum Status2 {
+pub enum Status3 {
 /// 可用 (`SENDED`).
 Sended = "SENDED",
 /// 已实扣 (`USED`).

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/goods-subsidy-activity/activities` 按区域查询品牌加价购活动
+///
 /// List activities.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::goods_subsidy_activity::ListActivities;
@@ -32,8 +35,11 @@ pub struct ListActivities {
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` 门店报名品牌加价购活动
+///
 /// Apply activity.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let apply_infos: Vec<wxpay::apis::marketing::goods_subsidy_activity::ApplyInfos> = todo!();
@@ -57,8 +63,11 @@ pub struct ApplyActivity {
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/qualification/lock` 锁定品牌加价购活动资格
+///
 /// Lock qualification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let order_information: wxpay::apis::marketing::goods_subsidy_activity::OrderInformation = todo!();
@@ -81,8 +90,11 @@ pub struct LockQualification {
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` 解锁品牌加价购活动资格
+///
 /// Unlock qualification.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let order_information: wxpay::apis::marketing::goods_subsidy_activity::OrderInformation = todo!();
@@ -105,8 +117,11 @@ pub struct UnlockQualification {
 }
 
 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` 删除零售小店活动业务代理
+///
 /// Delete retail store act representative.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384344)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let representative_info_list: Vec<wxpay::apis::marketing::goods_subsidy_activity::RepresentativeInfoList> = todo!();
@@ -136,8 +151,11 @@ pub struct DeleteRetailStoreActRepresentative {
 }
 
 /// `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` 添加零售小店活动业务代理
+///
 /// Update retail store act representative.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384327)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let representative_info_list: Vec<wxpay::apis::marketing::goods_subsidy_activity::RepresentativeInfoList> = todo!();
@@ -164,8 +182,11 @@ pub struct UpdateRetailStoreActRepresentative {
 }
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` 查询零售小店活动业务代理
+///
 /// List retail store act representatives.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384347)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives;
@@ -190,8 +211,11 @@ pub struct ListRetailStoreActRepresentatives {
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` 生成小店活动物料码
+///
 /// Create retail store act material.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384337)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial;
@@ -214,8 +238,11 @@ pub struct CreateRetailStoreActMaterial {
 }
 
 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 删除小店活动门店
+///
 /// Delete retail store act store.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384363)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Stores> = todo!();
@@ -245,8 +272,11 @@ pub struct DeleteRetailStoreActStore {
 }
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 查询小店活动门店列表
+///
 /// List retail store act stores.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384355)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores;
@@ -269,8 +299,11 @@ pub struct ListRetailStoreActStores {
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 添加小店活动门店
+///
 /// Create retail store act store.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384359)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Stores> = todo!();
@@ -297,8 +330,11 @@ pub struct CreateRetailStoreActStore {
 }
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}` 查询小店活动门店详情
+///
 /// Query retail store act store by store code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384379)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode;
@@ -415,7 +451,7 @@ pub struct ListActivitiesResponse {
 }
 
 /// 门店信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// 门店补贴入账商户号 (`accounting_merchant_id`).
@@ -430,7 +466,7 @@ pub struct StoreInfo {
 }
 
 /// `ApplyInfos`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ApplyInfos {
     /// 商品原价 (`goods_original_price`).
@@ -499,7 +535,7 @@ pub struct UnlockQualificationResponse {
 }
 
 /// `RepresentativeInfoList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RepresentativeInfoList {
     /// 业务代理的OpenID (`openid`).
@@ -565,7 +601,7 @@ pub struct CreateRetailStoreActMaterialResponse {
 }
 
 /// `Stores`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Stores {
     /// 门店编码 (`store_code`).

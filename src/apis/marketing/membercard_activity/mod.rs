@@ -8,13 +8,16 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/membercard-activity/activities` 查询活动列表API
+///
 /// List activities.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553261)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_activity::ListActivities;
 ///
-/// let request = ListActivities::new("NON_MEMBER_AFTERPAY");
+/// let request = ListActivities::new(wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -28,16 +31,19 @@ pub struct ListActivities {
     /// 请求资源起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 活动类型 (`activity_type`).
-    pub activity_type: String,
+    pub activity_type: ActivityType,
     /// 会员卡ID (`card_id`).
     pub card_id: Option<String>,
     /// 活动的当前状态 (`activity_status`).
-    pub activity_status: Option<String>,
+    pub activity_status: Option<ActivityStatus>,
 }
 
 /// `POST /v3/marketing/membercard-activity/activities` 创建活动API
+///
 /// Create activity.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553030)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_activity::CreateActivity;
@@ -76,8 +82,11 @@ pub struct CreateActivity {
 }
 
 /// `GET /v3/marketing/membercard-activity/activities/{activity_id}` 查询活动详情API
+///
 /// Query activity by activity id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553365)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_activity::QueryActivityByActivityId;
@@ -96,8 +105,11 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate` 终止活动API
+///
 /// Terminate activity.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553381)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_activity::TerminateActivity;
@@ -116,7 +128,7 @@ pub struct TerminateActivity {
 }
 
 /// 每日发放开始时间.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct BeginDayTime {
     /// 时 (`hours`).
@@ -128,7 +140,7 @@ pub struct BeginDayTime {
 }
 
 /// `AwardSendDayTime`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardSendDayTime {
     /// 每日发放开始时间 (`begin_day_time`).
@@ -138,7 +150,7 @@ pub struct AwardSendDayTime {
 }
 
 /// `AwardSendTime`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardSendTime {
     /// 发放开始时间 (`begin_time`).
@@ -150,7 +162,7 @@ pub struct AwardSendTime {
 }
 
 /// 发放时间段.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardSendPeriod {
     /// 指定时间段 (`award_send_day_time`).
@@ -162,7 +174,7 @@ pub struct AwardSendPeriod {
 }
 
 /// 领奖页面跳转配置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardJumpDeploy {
     /// 跳转按钮文案 (`button_text`).
@@ -177,7 +189,7 @@ pub struct AwardJumpDeploy {
 }
 
 /// 支付前会员活动设置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct MiniprogramActivitySetting {
     /// 领奖页面跳转配置 (`award_jump_deploy`).
@@ -189,7 +201,7 @@ pub struct MiniprogramActivitySetting {
 }
 
 /// 跳转激活的小程序.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ActivateMiniprogram {
     /// 跳转激活的appid (`activate_appid`).
@@ -199,7 +211,7 @@ pub struct ActivateMiniprogram {
 }
 
 /// 激活方式设置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ActivateSetting {
     /// 跳转激活的小程序 (`activate_miniprogram`).
@@ -213,7 +225,7 @@ pub struct ActivateSetting {
 }
 
 /// 支付模式.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PaymentMode {
     /// 支付场景列表 (`payment_scene_list`).
@@ -222,7 +234,7 @@ pub struct PaymentMode {
 }
 
 /// 支付设置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PaymentSetting {
     /// 订单优惠标记 (`goods_tags`).
@@ -237,7 +249,7 @@ pub struct PaymentSetting {
 }
 
 /// 支付后活动设置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PayActivitySetting {
     /// 激活方式设置 (`activate_setting`).
@@ -256,7 +268,7 @@ pub struct PayActivitySetting {
 }
 
 /// `StockList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StockList {
     /// 创建批次的商户号 (`stock_creator_mchid`).
@@ -415,5 +427,19 @@ MemberAfterpay = "MEMBER_AFTERPAY",
 NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
 /// `MEMBER_MINIPROGRAM`.
 MemberMiniprogram = "MEMBER_MINIPROGRAM",
+}
+}
+
+platform_enum! {
+/// 活动的当前状态.
+pub enum ActivityStatus {
+/// `CREATED`.
+Created = "CREATED",
+/// `ONGOING`.
+Ongoing = "ONGOING",
+/// `TERMINATED`.
+Terminated = "TERMINATED",
+/// `OVER_TIME`.
+OverTime = "OVER_TIME",
 }
 }

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket}` 获取用户信息（跳转型激活）API
+///
 /// Query activate information by activate ticket.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550779)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket;
@@ -28,8 +31,11 @@ pub struct QueryActivateInformationByActivateTicket {
 }
 
 /// `GET /v3/marketing/membercard-open/callback` 查询回调地址API
+///
 /// Query callback.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552275)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::QueryCallback;
@@ -45,8 +51,11 @@ pub struct QueryActivateInformationByActivateTicket {
 pub struct QueryCallback {}
 
 /// `PATCH /v3/marketing/membercard-open/callback` 设置回调地址API
+///
 /// Update callback.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552251)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::UpdateCallback;
@@ -65,8 +74,11 @@ pub struct UpdateCallback {
 }
 
 /// `GET /v3/marketing/membercard-open/cards` 查询会员卡模板列表API
+///
 /// List cards.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012547108)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::ListCards;
@@ -91,8 +103,11 @@ pub struct ListCards {
 }
 
 /// `POST /v3/marketing/membercard-open/cards` 创建会员卡模板API
+///
 /// Create card.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545584)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let brand: wxpay::apis::marketing::membercard_open::Brand = todo!();
@@ -147,8 +162,11 @@ pub struct CreateCard {
 }
 
 /// `DELETE /v3/marketing/membercard-open/cards/{card_id}` 删除会员卡模板API
+///
 /// Delete card by card id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549682)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::DeleteCardByCardId;
@@ -167,8 +185,11 @@ pub struct DeleteCardByCardId {
 }
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}` 查询会员卡模板信息API
+///
 /// Query card by card id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012547650)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::QueryCardByCardId;
@@ -187,8 +208,11 @@ pub struct QueryCardByCardId {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}` 修改会员卡模板信息API
+///
 /// Update card by card id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549567)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::UpdateCardByCardId;
@@ -239,8 +263,11 @@ pub struct UpdateCardByCardId {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` 导入会员Code API
+///
 /// Deposit card code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545728)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::DepositCardCode;
@@ -261,8 +288,11 @@ pub struct DepositCardCode {
 }
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` 查询用户会员卡信息API
+///
 /// Query card code by code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::QueryCardCodeByCode;
@@ -283,8 +313,11 @@ pub struct QueryCardCodeByCode {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` 修改用户会员卡信息API
+///
 /// Update card code by code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549292)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::UpdateCardCodeByCode;
@@ -319,8 +352,11 @@ pub struct UpdateCardCodeByCode {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate` 激活会员卡（跳转型激活）API
+///
 /// Activate card code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550809)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::ActivateCardCode;
@@ -343,8 +379,11 @@ pub struct ActivateCardCode {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit` 设置支付后展示的积分到账API
+///
 /// Create code bonus commit.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551350)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::CreateCodeBonusCommit;
@@ -373,8 +412,11 @@ pub struct CreateCodeBonusCommit {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare` 支付结果页展示会员积分API
+///
 /// Create code bonus prepare.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012595808)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::CreateCodeBonusPrepare;
@@ -403,8 +445,11 @@ pub struct CreateCodeBonusPrepare {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights` 设置会员权益API
+///
 /// Update card code right.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551213)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::UpdateCardCodeRight;
@@ -441,7 +486,9 @@ pub struct UpdateCardCodeRight {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data` 设置会员服务项用户信息
+///
 /// Create card code set service module data.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let state_setting: wxpay::apis::marketing::membercard_open::StateSetting = todo!();
@@ -469,8 +516,11 @@ pub struct CreateCardCodeSetServiceModuleData {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable` 作废用户会员卡API
+///
 /// Create card code unavailable.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549677)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::CreateCardCodeUnavailable;
@@ -493,8 +543,11 @@ pub struct CreateCardCodeUnavailable {
 }
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` 加密code解码（跳转型激活）API
+///
 /// Query card decrypt code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550742)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::QueryCardDecryptCode;
@@ -515,8 +568,11 @@ pub struct QueryCardDecryptCode {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` 商户预授权
+///
 /// Create card permission token.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550867)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::CreateCardPermissionToken;
@@ -547,8 +603,11 @@ pub struct CreateCardPermissionToken {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` 根据手机号导入用户会员卡API
+///
 /// Create card phone membercard import.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550535)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::CreateCardPhoneMembercardImport;
@@ -574,8 +633,11 @@ pub struct CreateCardPhoneMembercardImport {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode` 创建会员卡二维码API
+///
 /// Create card qrcode.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550605)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::CreateCardQrcode;
@@ -604,8 +666,11 @@ pub struct CreateCardQrcode {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights` 设置会员卡模板权益项API
+///
 /// Update card right.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551219)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::UpdateCardRight;
@@ -640,7 +705,9 @@ pub struct UpdateCardRight {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` 添加会员卡服务项
+///
 /// Create card service module.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_miniprogram: wxpay::apis::marketing::membercard_open::JumpMiniprogram = todo!();
@@ -664,7 +731,9 @@ pub struct CreateCardServiceModule {
 }
 
 /// `DELETE /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` 移除会员卡服务项
+///
 /// Delete card service module by service module id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId;
@@ -685,7 +754,9 @@ pub struct DeleteCardServiceModuleByServiceModuleId {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` 修改会员卡服务项
+///
 /// Update card service module by service module id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_miniprogram: wxpay::apis::marketing::membercard_open::JumpMiniprogram = todo!();
@@ -709,8 +780,11 @@ pub struct UpdateCardServiceModuleByServiceModuleId {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade` 老会员卡模板升级API
+///
 /// Create card upgrade.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545673)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::CreateCardUpgrade;
@@ -733,8 +807,11 @@ pub struct CreateCardUpgrade {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` 根据openid导入用户会员卡API
+///
 /// Create card user import.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549739)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::CreateCardUserImport;
@@ -759,8 +836,11 @@ pub struct CreateCardUserImport {
 }
 
 /// `POST /v3/marketing/membercard-open/phonenumber-member/import` 导入加密手机号提醒会员领卡API
+///
 /// Create phonenumber member import.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let member_information: wxpay::apis::marketing::membercard_open::MemberInformation = todo!();
@@ -785,8 +865,11 @@ pub struct CreatePhonenumberMemberImport {
 }
 
 /// `GET /v3/marketing/membercard-open/phonenumber-member/search` 通过加密手机号查询会员领卡状态API
+///
 /// Query phonenumber member search.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::QueryPhonenumberMemberSearch;
@@ -808,8 +891,11 @@ pub struct QueryPhonenumberMemberSearch {
 }
 
 /// `GET /v3/marketing/membercard-open/user/cards` 查询用户在品牌下所有会员卡API
+///
 /// List user cards.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549255)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::ListUserCards;
@@ -898,7 +984,7 @@ pub struct UpdateCallbackResponse {
 }
 
 /// 商户补充声明.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AdditionalStatement {
     /// 跳转小程序appid (`appid`).
@@ -916,7 +1002,7 @@ pub struct AdditionalStatement {
 }
 
 /// 储值信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct BalanceInformation {
     /// 储值小程序appid (`balance_appid`).
@@ -934,7 +1020,7 @@ pub struct BalanceInformation {
 }
 
 /// 品牌信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Brand {
     /// 品牌id (`brand_id`).
@@ -961,7 +1047,7 @@ pub struct DateInformation {
 }
 
 /// `ListCardsCustomFieldList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ListCardsCustomFieldList {
     /// 字段名称 (`name`).
@@ -976,7 +1062,7 @@ pub struct ListCardsCustomFieldList {
 }
 
 /// 开卡信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct UserInformationForm {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
@@ -1286,7 +1372,7 @@ pub struct Guide {
 }
 
 /// 跳转小程序.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct JumpMiniprogram {
     /// 小程序appid (`appid`).

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/partnerships` 查询合作关系列表API
+///
 /// List partnerships.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012380536)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::partnerships::ListPartnerships;
@@ -34,8 +37,11 @@ pub struct ListPartnerships {
 }
 
 /// `POST /v3/marketing/partnerships/build` 建立合作关系API
+///
 /// Create build.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012380498)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let authorized_data: wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData = todo!();
@@ -61,8 +67,11 @@ pub struct CreateBuild {
 }
 
 /// `POST /v3/marketing/partnerships/terminate` 终止合作关系API
+///
 /// Terminate partnership.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let authorized_data: wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData = todo!();
@@ -147,7 +156,7 @@ pub struct ListPartnershipsResponse {
 }
 
 /// 被授权数据.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateBuildAuthorizedData {
     /// 授权业务类别 (`business_type`).
@@ -158,7 +167,7 @@ pub struct CreateBuildAuthorizedData {
 }
 
 /// 合作方信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateBuildPartner {
     /// 合作方APPID (`appid`).

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/paygiftactivity/activities` 获取支付有礼活动列表API
+///
 /// List activities.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012489126)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::paygiftactivity::ListActivities;
@@ -30,14 +33,17 @@ pub struct ListActivities {
     /// 活动名称 (`activity_name`).
     pub activity_name: Option<String>,
     /// 活动状态 (`activity_status`).
-    pub activity_status: Option<String>,
+    pub activity_status: Option<ActivityStatus>,
     /// 奖品类型 (`award_type`).
-    pub award_type: Option<String>,
+    pub award_type: Option<AwardType>,
 }
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}` 查询活动详情接口API
+///
 /// Query activity by activity id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487971)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::paygiftactivity::QueryActivityByActivityId;
@@ -56,8 +62,11 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` 查询活动指定商品列表API
+///
 /// List activity goods.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466448)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::paygiftactivity::ListActivityGoods;
@@ -80,8 +89,11 @@ pub struct ListActivityGoods {
 }
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` 查询活动发券商户号API
+///
 /// List activity merchants.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466149)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::paygiftactivity::ListActivityMerchants;
@@ -104,8 +116,11 @@ pub struct ListActivityMerchants {
 }
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` 新增活动发券商户号API
+///
 /// Create activity merchant add.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466671)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::paygiftactivity::CreateActivityMerchantAdd;
@@ -128,8 +143,11 @@ pub struct CreateActivityMerchantAdd {
 }
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` 删除活动发券商户号API
+///
 /// Delete activity merchant.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466787)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::paygiftactivity::DeleteActivityMerchant;
@@ -152,8 +170,11 @@ pub struct DeleteActivityMerchant {
 }
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/terminate` 终止活动API
+///
 /// Terminate activity.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466523)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::paygiftactivity::TerminateActivity;
@@ -172,8 +193,11 @@ pub struct TerminateActivity {
 }
 
 /// `POST /v3/marketing/paygiftactivity/unique-threshold-activity` 创建全场满额送活动API
+///
 /// Create unique threshold activity.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487898)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let activity_base_info: wxpay::apis::marketing::paygiftactivity::ActivityBaseInfo = todo!();
@@ -198,7 +222,7 @@ pub struct CreateUniqueThresholdActivity {
 }
 
 /// `AvailableDayTime`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableDayTime {
     /// 每日可用开始时间 (`begin_day_time`).
@@ -210,7 +234,7 @@ pub struct AvailableDayTime {
 }
 
 /// `AvailableTime`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableTime {
     /// 可用开始时间 (`begin_time`).
@@ -230,7 +254,7 @@ pub struct AvailableTime {
 }
 
 /// 可用时间段.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailablePeriods {
     /// 每日可用时间 (`available_day_time`).
@@ -242,7 +266,7 @@ pub struct AvailablePeriods {
 }
 
 /// 活动基本信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ActivityBaseInfo {
     /// 活动名称 (`activity_name`).
@@ -284,7 +308,7 @@ pub struct ActivityBaseInfo {
 }
 
 /// 支付方式信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PaymentMethodInformation {
     /// 银行简称 (`bank_abbreviation`).
@@ -296,7 +320,7 @@ pub struct PaymentMethodInformation {
 }
 
 /// 支付模式.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PaymentMode {
     /// 支付方式信息 (`payment_method_information`).
@@ -308,12 +332,12 @@ pub struct PaymentMode {
 }
 
 /// 活动高级设置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AdvancedSetting {
     /// 奖品类型 (`delivery_user_category`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery_user_category: Option<DeliveryUserCategory>,
+    pub delivery_user_category: Option<AwardType>,
     /// 订单优惠标记 (`goods_tags`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_tags: Option<Vec<String>>,
@@ -326,7 +350,7 @@ pub struct AdvancedSetting {
 }
 
 /// `AwardList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardList {
     /// 奖品原始图 (`original_image_url`).
@@ -341,14 +365,14 @@ pub struct AwardList {
 }
 
 /// 阶梯送发放规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FullSendRule {
     /// 奖品基本信息列表 (`award_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub award_list: Option<Vec<AwardList>>,
     /// 奖品类型 (`award_type`).
-    pub award_type: DeliveryUserCategory,
+    pub award_type: AwardType,
     /// 发券商户号列表 (`merchant_id_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_id_list: Option<Vec<String>>,
@@ -365,7 +389,7 @@ pub struct FullSendRule {
 #[non_exhaustive]
 pub struct StepSendRule {
     /// 奖品类型 (`award_type`).
-    pub award_type: DeliveryUserCategory,
+    pub award_type: AwardType,
     /// 发券商户号选项 (`merchant_option`).
     pub merchant_option: MerchantOption,
 }
@@ -415,7 +439,7 @@ pub struct QueryActivityByActivityIdFullSendRule {
     /// 奖品基本信息列表 (`award_list`).
     pub award_list: Option<Vec<AwardList>>,
     /// 奖品类型 (`award_type`).
-    pub award_type: DeliveryUserCategory,
+    pub award_type: AwardType,
     /// 发券商户号选项 (`merchant_option`).
     pub merchant_option: MerchantOption,
     /// 发放内容 (`send_content`).
@@ -585,6 +609,32 @@ pub struct CreateUniqueThresholdActivityResponse {
 }
 
 platform_enum! {
+/// 活动状态.
+pub enum ActivityStatus {
+/// 已创建 (`CREATE_ACT_STATUS`).
+CreateActStatus = "CREATE_ACT_STATUS",
+/// 运行中 (`ONGOING_ACT_STATUS`).
+OngoingActStatus = "ONGOING_ACT_STATUS",
+/// 已终止 (`TERMINATE_ACT_STATUS`).
+TerminateActStatus = "TERMINATE_ACT_STATUS",
+/// 已暂停 (`STOP_ACT_STATUS`).
+StopActStatus = "STOP_ACT_STATUS",
+/// 已过期 (`OVER_TIME_ACT_STATUS`).
+OverTimeActStatus = "OVER_TIME_ACT_STATUS",
+/// 创建活动失败 (`CREATE_ACT_FAILED`).
+CreateActFailed = "CREATE_ACT_FAILED",
+}
+}
+
+platform_enum! {
+/// 奖品类型.
+pub enum AwardType {
+/// 奖品类型 (`BUSIFAVOR`).
+Busifavor = "BUSIFAVOR",
+}
+}
+
+platform_enum! {
 /// 背景颜色.
 pub enum BackgroundColor {
 /// `Color010`.
@@ -617,14 +667,6 @@ pub enum DeliveryPurpose {
 OffLinePay = "OFF_LINE_PAY",
 /// 引导用户前往小程序消费 (`JUMP_MINI_APP`).
 JumpMiniApp = "JUMP_MINI_APP",
-}
-}
-
-platform_enum! {
-/// 奖品类型.
-pub enum DeliveryUserCategory {
-/// 奖品类型 (`BUSIFAVOR`).
-Busifavor = "BUSIFAVOR",
 }
 }
 
@@ -663,24 +705,6 @@ pub enum SendContent {
 SingleCoupon = "SINGLE_COUPON",
 /// 礼包 (`GIFT_PACKAGE`).
 GiftPackage = "GIFT_PACKAGE",
-}
-}
-
-platform_enum! {
-/// 活动状态.
-pub enum ActivityStatus {
-/// 已创建 (`CREATE_ACT_STATUS`).
-CreateActStatus = "CREATE_ACT_STATUS",
-/// 运行中 (`ONGOING_ACT_STATUS`).
-OngoingActStatus = "ONGOING_ACT_STATUS",
-/// 已终止 (`TERMINATE_ACT_STATUS`).
-TerminateActStatus = "TERMINATE_ACT_STATUS",
-/// 已暂停 (`STOP_ACT_STATUS`).
-StopActStatus = "STOP_ACT_STATUS",
-/// 已过期 (`OVER_TIME_ACT_STATUS`).
-OverTimeActStatus = "OVER_TIME_ACT_STATUS",
-/// 创建活动失败 (`CREATE_ACT_FAILED`).
-CreateActFailed = "CREATE_ACT_FAILED",
 }
 }
 

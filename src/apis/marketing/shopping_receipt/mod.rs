@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/marketing/shopping-receipt/customentrances` 创建自定义入口
+///
 /// Create customentrance.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526342)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_link: wxpay::apis::marketing::shopping_receipt::JumpLink = todo!();
@@ -47,8 +50,11 @@ pub struct CreateCustomentrance {
 }
 
 /// `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}` 查询自定义入口
+///
 /// Query customentrance by brand id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526406)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId;
@@ -67,8 +73,11 @@ pub struct QueryCustomentranceByBrandId {
 }
 
 /// `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` 更新自定义入口
+///
 /// Update customentrance by brand id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526475)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId;
@@ -105,8 +114,11 @@ pub struct UpdateCustomentranceByBrandId {
 }
 
 /// `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` 上传商家电子小票跳转信息
+///
 /// Create merchantshoppingreceiptjumpinfo.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012443843)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_info: wxpay::apis::marketing::shopping_receipt::JumpInfo = todo!();
@@ -137,7 +149,7 @@ pub struct CreateMerchantshoppingreceiptjumpinfo {
 }
 
 /// 自定义入口跳转信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct JumpLink {
     /// 自定义入口的跳转小程序AppID (`mini_programs_appid`).
@@ -243,7 +255,7 @@ pub struct UpdateCustomentranceByBrandIdResponse {
 }
 
 /// 跳转信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct JumpInfo {
     /// 商户电子小票跳转信息小程序AppID (`merchant_appid`).

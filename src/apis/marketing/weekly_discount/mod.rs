@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/weekly-discount/activities` 查询周周惠活动列表API
+///
 /// List activities.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::weekly_discount::ListActivities;
@@ -38,8 +41,11 @@ pub struct ListActivities {
 }
 
 /// `GET /v3/marketing/weekly-discount/activities/{activity_id}` 查询周周惠活动详情API
+///
 /// Query activity by activity id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::weekly_discount::QueryActivityByActivityId;
@@ -58,8 +64,11 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` 报名周周惠活动API
+///
 /// Apply activity.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::weekly_discount::ApplyActivity;

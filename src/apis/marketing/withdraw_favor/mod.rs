@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` 查询批次下用户银行提现免费券列表API
+///
 /// List user coupons.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::withdraw_favor::ListUserCoupons;
@@ -38,8 +41,11 @@ pub struct ListUserCoupons {
 }
 
 /// `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` 为用户发银行提现免费券API
+///
 /// Create user coupon.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::withdraw_favor::CreateUserCoupon;

@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` 查询超管变更申请单状态-使用业务单号和商户号
+///
 /// Query merchant by out request no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo;
@@ -31,7 +34,9 @@ pub struct QueryMerchantByOutRequestNo {
 }
 
 /// `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke` 撤销超管变更申请单
+///
 /// Revoke mchcontactalterapplyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment;

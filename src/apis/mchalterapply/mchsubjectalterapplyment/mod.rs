@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` 查询申请单状态-使用业务单号
+///
 /// Query merchant by out request no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo;
@@ -31,8 +34,11 @@ pub struct QueryMerchantByOutRequestNo {
 }
 
 /// `POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke` 撤销资料变更申请单
+///
 /// Revoke mchsubjectalterapplyment.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090672)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment;

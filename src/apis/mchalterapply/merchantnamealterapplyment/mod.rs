@@ -7,7 +7,9 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}` 查询商户简称申请单状态-使用业务单号和商户号
+///
 /// Query merchant by out request no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo;
@@ -30,7 +32,9 @@ pub struct QueryMerchantByOutRequestNo {
 }
 
 /// `POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke` 撤销商户简称变更申请单
+///
 /// Revoke merchantnamealterapplyment.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment;

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/merchant/fund/balance/{account_type}` 查询账户实时余额API
+///
 /// Query balance by account type.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_20.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant::fund::QueryBalanceByAccountType;
@@ -28,8 +31,11 @@ pub struct QueryBalanceByAccountType {
 }
 
 /// `GET /v3/merchant/fund/dayendbalance/{account_type}` 查询账户日终余额API
+///
 /// Query dayendbalance by account type.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant::fund::QueryDayendbalanceByAccountType;
@@ -50,8 +56,11 @@ pub struct QueryDayendbalanceByAccountType {
 }
 
 /// `POST /v3/merchant/fund/withdraw` 电商平台提现API
+///
 /// Withdraw fund.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant::fund::WithdrawFund;
@@ -80,8 +89,11 @@ pub struct WithdrawFund {
 }
 
 /// `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` 按日下载提现异常文件API
+///
 /// Query withdraw bill type by bill type.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_24.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant::fund::QueryWithdrawBillTypeByBillType;
@@ -99,16 +111,19 @@ pub struct QueryWithdrawBillTypeByBillType {
     pub bill_type: String,
     /// 账单类型 (`bill_type`).
     #[serde(rename = "bill_type")]
-    pub bill_type_2: Option<String>,
+    pub bill_type_2: Option<BillType>,
     /// 账单日期 (`bill_date`).
     pub bill_date: String,
     /// 压缩类型 (`tar_type`).
-    pub tar_type: Option<String>,
+    pub tar_type: Option<TarType>,
 }
 
 /// `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}` 电商平台(商户提现单号查询)提现状态API
+///
 /// Query withdraw by out request no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNo;
@@ -127,8 +142,11 @@ pub struct QueryWithdrawByOutRequestNo {
 }
 
 /// `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` 电商平台(微信支付提现单号)查询提现状态API
+///
 /// Query withdraw by withdraw id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant::fund::QueryWithdrawByWithdrawId;
@@ -257,6 +275,22 @@ Basic = "BASIC",
 Operation = "OPERATION",
 /// 手续费账户 (`FEES`).
 Fees = "FEES",
+}
+}
+
+platform_enum! {
+/// 账单类型.
+pub enum BillType {
+/// `NO_SUCC`.
+NoSucc = "NO_SUCC",
+}
+}
+
+platform_enum! {
+/// 压缩类型.
+pub enum TarType {
+/// 返回格式为.gzip的压缩包账单 (`GZIP`).
+Gzip = "GZIP",
 }
 }
 

@@ -9,8 +9,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/merchant-service/complaints/{transaction_id}/negotiation-historys` 查询投诉协商历史API
+///
 /// List negotiation historys.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_7.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::complaints::ListNegotiationHistorys;

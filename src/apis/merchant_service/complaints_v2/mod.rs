@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/complete` 反馈处理完成API
+///
 /// Complete complaints v2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/complete-complaint-v2.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::complaints_v2::CompleteComplaintsV2;
@@ -30,8 +33,11 @@ pub struct CompleteComplaintsV2 {
 }
 
 /// `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` 查询投诉协商历史API
+///
 /// List negotiation historys.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::complaints_v2::ListNegotiationHistorys;
@@ -54,8 +60,11 @@ pub struct ListNegotiationHistorys {
 }
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response` 提交回复API
+///
 /// Response complaints v2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/response-complaint-v2.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::complaints_v2::ResponseComplaintsV2;
@@ -86,7 +95,9 @@ pub struct ResponseComplaintsV2 {
 }
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` 回复需要即时服务的投诉单
+///
 /// Create response immediate service.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let message: wxpay::apis::merchant_service::complaints_v2::Message = todo!();
@@ -112,8 +123,11 @@ pub struct CreateResponseImmediateService {
 }
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress` 更新退款审批结果API
+///
 /// Create update refund progress.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/update-refund-progress.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress;
@@ -164,7 +178,7 @@ pub struct ComplaintMediaList {
 }
 
 /// 回复消息内容.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct MessageInfo {
     /// 回复的消息内容 (`content`).
@@ -175,7 +189,7 @@ pub struct MessageInfo {
 }
 
 /// 跳转小程序信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct MiniProgramJumpInfo {
     /// 跳转小程序APPID (`appid`).
@@ -203,7 +217,7 @@ pub struct Action {
 }
 
 /// 失效配置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct InvalidInfo {
     /// 过期时间 (`expired_time`).
@@ -263,7 +277,7 @@ pub struct FaqList {
 }
 
 /// 图片.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Image {
     /// 图片样式类型 (`image_style_type`).
@@ -275,7 +289,7 @@ pub struct Image {
 }
 
 /// 文本.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Text {
     /// 文本颜色 (`color`).

@@ -8,13 +8,16 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/merchantfund/partner/income-records` 特约商户银行来账查询
+///
 /// List income records.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchantfund::partner::ListIncomeRecords;
 ///
-/// let request = ListIncomeRecords::new("2480253391", "BASIC", "2019-06-11", 100);
+/// let request = ListIncomeRecords::new("2480253391", wxpay::apis::merchantfund::partner::AccountType::Basic, "2019-06-11", 100);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -26,7 +29,7 @@ pub struct ListIncomeRecords {
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 账户类型 (`account_type`).
-    pub account_type: String,
+    pub account_type: AccountType,
     /// 日期 (`date`).
     pub date: String,
     /// 本次查询偏移量 (`offset`).

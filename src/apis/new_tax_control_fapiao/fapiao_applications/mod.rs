@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` 开具通用行业电子发票
+///
 /// Create issue general.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
@@ -36,7 +38,9 @@ pub struct CreateIssueGeneral {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` 开具旅客运输行业电子发票
+///
 /// Create issue passenger transport.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
@@ -65,7 +69,9 @@ pub struct CreateIssuePassengerTransport {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` 开具成品油行业电子发票
+///
 /// Create issue refined oil.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
@@ -93,7 +99,9 @@ pub struct CreateIssueRefinedOil {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` 开具不动产租赁行业电子发票
+///
 /// Create real estate leasing.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
@@ -122,8 +130,11 @@ pub struct CreateRealEstateLeasing {
 }
 
 /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` 获取发票下载信息
+///
 /// List fapiao files.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles;
@@ -146,8 +157,11 @@ pub struct ListFapiaoFiles {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards` 将电子发票插入微信用户卡包
+///
 /// Create insert card.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_11.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
@@ -177,8 +191,11 @@ pub struct CreateInsertCard {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse` 冲红电子发票
+///
 /// Reverse fapiao application.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_9.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let fapiao_information: Vec<wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplicationFapiaoInformation> = todo!();

@@ -8,12 +8,14 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` 获取邀请商户开通服务商电子发票能力
+///
 /// Query getspinviteurl.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl;
 ///
-/// let request = QueryGetspinviteurl::new("AUTH_BINDING", "THIRD_OR_SELF_FAPIAO", "code_20200101_123");
+/// let request = QueryGetspinviteurl::new(wxpay::apis::new_tax_control_fapiao::fapiaomerchant::OperationType::AuthBinding, wxpay::apis::new_tax_control_fapiao::fapiaomerchant::FapiaoMode::ThirdOrSelfFapiao, "code_20200101_123");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -23,9 +25,9 @@ use time::OffsetDateTime;
 #[derive(Clone)]
 pub struct QueryGetspinviteurl {
     /// 操作类型 (`operation_type`).
-    pub operation_type: String,
+    pub operation_type: OperationType,
     /// 开票模式 (`fapiao_mode`).
-    pub fapiao_mode: String,
+    pub fapiao_mode: FapiaoMode,
     /// 发票能力类型 (`fapiao_ability_type_list`).
     pub fapiao_ability_type_list: Option<String>,
     /// 服务商邀请渠道 (`invite_channel`).
@@ -40,12 +42,14 @@ pub struct QueryGetspinviteurl {
 }
 
 /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` 获取邀请开通的商户信息
+///
 /// Query listspinvitemchinfo.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo;
 ///
-/// let request = QueryListspinvitemchinfo::new("2020-07-01T12:00:00+08:00", "2020-07-02T12:00:00+08:00", 10, 1, "MCH_INVITE_SUCC");
+/// let request = QueryListspinvitemchinfo::new("2020-07-01T12:00:00+08:00", "2020-07-02T12:00:00+08:00", 10, 1, wxpay::apis::new_tax_control_fapiao::fapiaomerchant::MchInviteStatus::MchInviteSucc);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -65,7 +69,7 @@ pub struct QueryListspinvitemchinfo {
     /// 服务商邀请code (`invite_code`).
     pub invite_code: Option<String>,
     /// 商户邀请状态 (`mch_invite_status`).
-    pub mch_invite_status: String,
+    pub mch_invite_status: MchInviteStatus,
 }
 
 /// `QueryGetspinviteurlResponse`.
@@ -133,6 +137,34 @@ pub struct QueryListspinvitemchinfoResponse {
 }
 
 platform_enum! {
+/// 操作类型.
+pub enum OperationType {
+/// `AUTH_BINDING`.
+AuthBinding = "AUTH_BINDING",
+}
+}
+
+platform_enum! {
+/// 开票模式.
+pub enum FapiaoMode {
+/// `THIRD_OR_SELF_FAPIAO`.
+ThirdOrSelfFapiao = "THIRD_OR_SELF_FAPIAO",
+/// `TENCENT_DIGITAL_TAX`.
+TencentDigitalTax = "TENCENT_DIGITAL_TAX",
+}
+}
+
+platform_enum! {
+/// 商户邀请状态.
+pub enum MchInviteStatus {
+/// `MCH_INVITE_SUCC`.
+MchInviteSucc = "MCH_INVITE_SUCC",
+/// `MCH_INVITE_FAILED`.
+MchInviteFailed = "MCH_INVITE_FAILED",
+}
+}
+
+platform_enum! {
 /// 商户邀请失败错误码.
 pub enum InviteFailedCode {
 /// `UNKNOWN_TAX_INFO`.
@@ -149,15 +181,5 @@ MissingTaxAuthorityCode = "MISSING_TAX_AUTHORITY_CODE",
 MerchantInfoNotSet = "MERCHANT_INFO_NOT_SET",
 /// `UNKNOWN_ERROR`.
 UnknownError = "UNKNOWN_ERROR",
-}
-}
-
-platform_enum! {
-/// 商户邀请的状态.
-pub enum MchInviteStatus {
-/// `MCH_INVITE_SUCC`.
-MchInviteSucc = "MCH_INVITE_SUCC",
-/// `MCH_INVITE_FAILED`.
-MchInviteFailed = "MCH_INVITE_FAILED",
 }
 }

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/new-tax-control-fapiao/merchant/base-information` 获取商户开票基础信息
+///
 /// Query base information.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::merchant::QueryBaseInformation;
@@ -28,8 +31,11 @@ pub struct QueryBaseInformation {
 }
 
 /// `GET /v3/new-tax-control-fapiao/merchant/development-config` 查询商户配置的开发选项
+///
 /// Query development config.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig;
@@ -45,8 +51,11 @@ pub struct QueryBaseInformation {
 pub struct QueryDevelopmentConfig {}
 
 /// `PATCH /v3/new-tax-control-fapiao/merchant/development-config` 配置开发选项
+///
 /// Update development config.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/fapiao/fapiao-merchant/update-development-config.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig;
@@ -71,8 +80,11 @@ pub struct UpdateDevelopmentConfig {
 }
 
 /// `GET /v3/new-tax-control-fapiao/merchant/tax-codes` 获取商品和服务税收分类对照表
+///
 /// List tax codes.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::merchant::ListTaxCodes;
@@ -95,8 +107,11 @@ pub struct ListTaxCodes {
 }
 
 /// `POST /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check` 检查子商户开票功能状态
+///
 /// Check merchant.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::merchant::CheckMerchant;
@@ -115,7 +130,9 @@ pub struct CheckMerchant {
 }
 
 /// `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status` 检查子商户开票功能状态
+///
 /// Query check status.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::merchant::QueryCheckStatus;

@@ -7,13 +7,16 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/new-tax-control-fapiao/user-title/title-url` 获取抬头填写链接
+///
 /// Query title url.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrl;
 ///
-/// let request = QueryTitleUrl::new("fapiao_20200701_123456", "WEB", "wxb1170446a4c0a5a2", "plN5twRbHym_j-QcqCzstl0HmwEs", 382895);
+/// let request = QueryTitleUrl::new("fapiao_20200701_123456", wxpay::apis::new_tax_control_fapiao::user_title::Source::Web, "wxb1170446a4c0a5a2", "plN5twRbHym_j-QcqCzstl0HmwEs", 382895);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -27,7 +30,7 @@ pub struct QueryTitleUrl {
     /// 发票申请单号 (`fapiao_apply_id`).
     pub fapiao_apply_id: String,
     /// 开票来源 (`source`).
-    pub source: String,
+    pub source: Source,
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 用户OpenID (`openid`).
@@ -58,4 +61,14 @@ pub struct QueryTitleUrlResponse {
     pub miniprogram_user_name: Option<String>,
     /// 抬头填写链接 (`title_url`).
     pub title_url: Option<String>,
+}
+
+platform_enum! {
+/// 开票来源.
+pub enum Source {
+/// `WEB`.
+Web = "WEB",
+/// `MINIPROGRAM`.
+Miniprogram = "MINIPROGRAM",
+}
 }

@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Serialize;
 
 /// `POST /v3/papay/contracts/{contract_id}/fail-notify` 重试扣费通知API
+///
 /// Create fail notify.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter3_11.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::contracts::CreateFailNotify;
@@ -31,8 +34,11 @@ pub struct CreateFailNotify {
 }
 
 /// `POST /v3/papay/contracts/{contract_id}/notify` 直连商户预扣费通知API
+///
 /// Notify contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/json/deduct-notify.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let estimated_amount: wxpay::apis::papay::contracts::EstimatedAmount = todo!();

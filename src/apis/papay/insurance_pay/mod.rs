@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}` 保险商户查询保险自动续费预约API
+///
 /// Query policy period by policy period id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId;
@@ -31,8 +34,11 @@ pub struct QueryPolicyPeriodByPolicyPeriodId {
 }
 
 /// `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` 保险商户预约保险自动续费API
+///
 /// Create policy period schedule.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let scheduled_amount: wxpay::apis::papay::insurance_pay::DeductAmount = todo!();
@@ -60,8 +66,11 @@ pub struct CreatePolicyPeriodSchedule {
 }
 
 /// `POST /v3/papay/insurance-pay/transactions/apply` 保险商户受理保险自动续费扣款API
+///
 /// Apply transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::insurance_pay::DeductAmount = todo!();
@@ -97,7 +106,7 @@ pub struct ApplyTransaction {
 }
 
 /// 实际扣费金额.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DeductAmount {
     /// 货币类型 (`currency`).

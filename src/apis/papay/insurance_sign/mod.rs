@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew` 保险商户受理续期自动续费协议
+///
 /// Create contract renew.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
@@ -37,8 +40,11 @@ pub struct CreateContractRenew {
 }
 
 /// `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 保险商户查询保险自动续费协议
+///
 /// Query contract by out contract code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/get-contract-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::insurance_sign::QueryContractByOutContractCode;
@@ -61,8 +67,11 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 保险商户通过商户协议号解除保险自动续费协议
+///
 /// Terminate contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/terminate-contract-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::insurance_sign::TerminateContract;
@@ -87,8 +96,11 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` 保险商户App预签约API
+///
 /// Create contract pre entrust sign app.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/app-sign-and-create-transaction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
@@ -147,8 +159,11 @@ pub struct CreateContractPreEntrustSignApp {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` 保险商户H5预签约API
+///
 /// Create contract pre entrust sign h5.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/h5-sign-and-create-transaction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
@@ -209,8 +224,11 @@ pub struct CreateContractPreEntrustSignH5 {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` 保险商户JSAPI预签约API
+///
 /// Create contract pre entrust sign jsapi.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/jsapi-sign-and-create-transaction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
@@ -269,8 +287,11 @@ pub struct CreateContractPreEntrustSignJsapi {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` 保险商户小程序预签约API
+///
 /// Create contract pre entrust sign mini program.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/mimi-program-sign-and-create-transaction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
@@ -329,8 +350,11 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` 保险商户修改保险扣费周期列表
+///
 /// Modify policy period.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012987596)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
@@ -360,8 +384,11 @@ pub struct ModifyPolicyPeriod {
 }
 
 /// `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 保险商户查询保险扣费周期列表API
+///
 /// Query policy period by out contract code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode;
@@ -388,7 +415,7 @@ pub struct QueryPolicyPeriodByOutContractCode {
 }
 
 /// 预计扣费金额.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct EstimatedDeductAmount {
     /// 货币类型 (`currency`).
@@ -399,7 +426,7 @@ pub struct EstimatedDeductAmount {
 }
 
 /// `PolicyPeriods`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PolicyPeriods {
     /// 预计扣费金额 (`estimated_deduct_amount`).

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 pub mod partner;
 
 /// `POST /v3/papay/pay/harmony/transactions/apply` 代扣受理扣款
+///
 /// Apply harmony transaction.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::pay::Amount = todo!();
@@ -47,8 +49,11 @@ pub struct ApplyHarmonyTransaction {
 }
 
 /// `GET /v3/papay/pay/schedules/contract-id/{contract_id}` 查询扣费预约API
+///
 /// Query schedule by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::pay::QueryScheduleByContractId;
@@ -67,8 +72,11 @@ pub struct QueryScheduleByContractId {
 }
 
 /// `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` 预约扣费API
+///
 /// Create schedule schedule.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let schedule_amount: wxpay::apis::papay::pay::Amount = todo!();
@@ -92,8 +100,11 @@ pub struct CreateScheduleSchedule {
 }
 
 /// `POST /v3/papay/pay/transactions/apply` 受理扣款API
+///
 /// Apply transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::pay::Amount = todo!();
@@ -127,7 +138,7 @@ pub struct ApplyTransaction {
 }
 
 /// 扣费金额信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
     /// 货币类型 (`currency`).

@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 pub mod partner;
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
+///
 /// Create contract pre entrust sign app.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp;
@@ -43,8 +46,11 @@ pub struct CreateContractPreEntrustSignApp {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` H5场景预约扣费类型签约的预签约API
+///
 /// Create contract pre entrust sign h5.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5;
@@ -79,8 +85,11 @@ pub struct CreateContractPreEntrustSignH5 {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` JSAPI场景预约扣费类型签约的预签约API
+///
 /// Create contract pre entrust sign jsapi.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi;
@@ -113,8 +122,11 @@ pub struct CreateContractPreEntrustSignJsapi {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` 小程序场景预约扣费类型签约的预签约API
+///
 /// Create contract pre entrust sign mini program.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram;

@@ -10,7 +10,9 @@ use time::OffsetDateTime;
 pub mod partner;
 
 /// `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议
+///
 /// Query contract by out contract code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::sign::QueryContractByOutContractCode;
@@ -33,8 +35,11 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
+///
 /// Query contract by out contract code2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::sign::QueryContractByOutContractCode2;
@@ -55,8 +60,11 @@ pub struct QueryContractByOutContractCode2 {
 }
 
 /// `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 通过商户协议号解除委托代扣签约协议API
+///
 /// Terminate contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::sign::TerminateContract;
@@ -81,8 +89,11 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/papay/sign/contracts/pre-entrust-sign` 代扣预签约
+///
 /// Create contract pre entrust sign.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012978414)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let device_info: wxpay::apis::papay::sign::DeviceInfo = todo!();

@@ -7,7 +7,9 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/pay/acquiring-bank/transactions/exposure` 微信分付-支付方式前置服务
+///
 /// Create transaction exposure.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::acquiring_bank::Payer = todo!();

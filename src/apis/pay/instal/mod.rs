@@ -9,7 +9,9 @@ use serde::Deserialize;
 pub mod partner;
 
 /// `POST /v3/pay/instal/exposure` 商户贴息-获取微信分付曝光建议
+///
 /// Create exposure.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay::instal::CreateExposure;

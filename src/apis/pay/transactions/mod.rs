@@ -13,7 +13,9 @@ pub use manual::*;
 pub mod partner;
 
 /// `POST /v3/pay/transactions/app-with-contract` APP下单并签约
+///
 /// Create app with contract.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::CreateAppWithContractAmount = todo!();
@@ -60,8 +62,11 @@ pub struct CreateAppWithContract {
 }
 
 /// `POST /v3/pay/transactions/codepay` 付款码支付
+///
 /// Create codepay.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::CreateAppWithContractAmount = todo!();
@@ -105,7 +110,9 @@ pub struct CreateCodepay {
 }
 
 /// `POST /v3/pay/transactions/exposure` 微信分付-支付方式前置服务
+///
 /// Create exposure.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::transactions::CreateExposurePayer = todo!();
@@ -131,8 +138,11 @@ pub struct CreateExposure {
 }
 
 /// `POST /v3/pay/transactions/jsapi-with-contract` JSAPI下单并授权/签约
+///
 /// Create jsapi with contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hide-jsapi-payment/direct-jsons/jsapi-contract-prepay.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::CreateAppWithContractAmount = todo!();
@@ -182,8 +192,11 @@ pub struct CreateJsapiWithContract {
 }
 
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销
+///
 /// Reverse transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay::transactions::ReverseTransaction;

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/payscore/acquiringbank/permissions` 从业机构预授权
+///
 /// Create permission.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::CreatePermission;
@@ -40,8 +43,11 @@ pub struct CreatePermission {
 }
 
 /// `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` 从业机构查询与用户授权记录（授权协议号）
+///
 /// Query permission by authorization code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode;
@@ -66,8 +72,11 @@ pub struct QueryPermissionByAuthorizationCode {
 }
 
 /// `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate` 从业机构解除用户授权关系（授权协议号）
+///
 /// Terminate permission.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::TerminatePermission;
@@ -96,7 +105,9 @@ pub struct TerminatePermission {
 }
 
 /// `GET /v3/payscore/acquiringbank/serviceorder` 从业机构查询微信支付分订单
+///
 /// Query serviceorder.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::QueryServiceorder;
@@ -123,7 +134,9 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder` 从业机构创建微信支付分订单
+///
 /// Create serviceorder.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::acquiringbank::RiskFund = todo!();
@@ -176,8 +189,11 @@ pub struct CreateServiceorder {
 }
 
 /// `GET /v3/payscore/acquiringbank/serviceorder/deduction` 从业机构查询微信支付分扣款信息
+///
 /// Query serviceorder deduction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::QueryServiceorderDeduction;
@@ -206,8 +222,11 @@ pub struct QueryServiceorderDeduction {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel` 从业机构取消微信支付分订单
+///
 /// Cancel serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::CancelServiceorder;
@@ -234,8 +253,11 @@ pub struct CancelServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete` 从业机构完结微信支付分订单
+///
 /// Complete serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::acquiringbank::PostPayments> = todo!();
@@ -278,8 +300,11 @@ pub struct CompleteServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify` 从业机构修改微信支付分订单金额
+///
 /// Modify serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::ModifyServiceorder;
@@ -312,7 +337,9 @@ pub struct ModifyServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` 从业机构登记微信支付分扣款信息
+///
 /// Create serviceorder registerdeductinfo.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo;
@@ -343,8 +370,11 @@ pub struct CreateServiceorderRegisterdeductinfo {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync` 从业机构同步微信支付分订单信息
+///
 /// Sync serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail: wxpay::apis::payscore::acquiringbank::Detail = todo!();
@@ -375,7 +405,9 @@ pub struct SyncServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` 从业机构创建先用后付订单
+///
 /// Create servicepayondeliveryorder.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderTimeRange = todo!();
@@ -552,7 +584,7 @@ pub struct Collection {
 }
 
 /// 服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Location {
     /// 服务结束地点 (`end_location`).
@@ -564,7 +596,7 @@ pub struct Location {
 }
 
 /// `PostDiscounts`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostDiscounts {
     /// 优惠金额 (`amount`).
@@ -580,7 +612,7 @@ pub struct PostDiscounts {
 }
 
 /// `PostPayments`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayments {
     /// 付费金额 (`amount`).
@@ -597,7 +629,7 @@ pub struct PostPayments {
 }
 
 /// 订单风险金.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
     /// 风险金额 (`amount`).
@@ -610,7 +642,7 @@ pub struct RiskFund {
 }
 
 /// 服务时间段.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// 服务结束时间 (`end_time`).
@@ -786,7 +818,7 @@ pub struct Detail {
 }
 
 /// 后付费商户优惠.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderPostDiscounts {
     /// 优惠金额 (`amount`).
@@ -870,7 +902,7 @@ pub struct ShoppingInfo {
 }
 
 /// 服务时间段.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderTimeRange {
     /// 服务结束时间 (`end_time`).

@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/payscore/partner/permissions` 商户预授权API
+///
 /// Create permission.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_18.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::partner::CreatePermission;
@@ -37,8 +40,11 @@ pub struct CreatePermission {
 }
 
 /// `POST /v3/payscore/partner/service-account-applications` 收付通子商户申请绑定支付分服务
+///
 /// Create service account application.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_13.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::partner::CreateServiceAccountApplication;
@@ -67,8 +73,11 @@ pub struct CreateServiceAccountApplication {
 }
 
 /// `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` 查询收付通子商户服务绑定结果
+///
 /// Query service account application by out apply no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_14.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo;
@@ -87,8 +96,11 @@ pub struct QueryServiceAccountApplicationByOutApplyNo {
 }
 
 /// `GET /v3/payscore/partner/serviceorder` 查询支付分订单
+///
 /// Query serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/get-partner-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::partner::QueryServiceorder;
@@ -113,8 +125,11 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/partner/serviceorder` 创建支付分订单
+///
 /// Create serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::partner::CreateServiceorderRiskFund = todo!();
@@ -167,8 +182,11 @@ pub struct CreateServiceorder {
 }
 
 /// `POST /v3/payscore/partner/servicepayondeliveryorder` 创建先用后付订单
+///
 /// Create servicepayondeliveryorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::partner::CreateServiceorderRiskFund = todo!();
@@ -361,7 +379,7 @@ pub struct Collection {
 }
 
 /// 服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Location {
     /// 服务结束地点 (`end_location`).
@@ -373,7 +391,7 @@ pub struct Location {
 }
 
 /// `PostDiscounts`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostDiscounts {
     /// 优惠金额 (`amount`).
@@ -389,7 +407,7 @@ pub struct PostDiscounts {
 }
 
 /// `PostPayments`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayments {
     /// 付费金额 (`amount`).
@@ -418,7 +436,7 @@ pub struct RiskFund {
 }
 
 /// 服务时间.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// 服务结束时间 (`end_time`).
@@ -501,7 +519,7 @@ pub struct Device {
 }
 
 /// 订单风险金.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServiceorderRiskFund {
     /// 风险金额 (`amount`).
@@ -580,7 +598,7 @@ pub struct CreateServiceorderResponse {
 }
 
 /// 商户优惠.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderPostDiscounts {
     /// 优惠金额 (`amount`).

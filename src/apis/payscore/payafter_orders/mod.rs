@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` 撤销先享后付订单
+///
 /// Cancel payafter order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::payafter_orders::CancelPayafterOrder;
@@ -33,8 +36,11 @@ pub struct CancelPayafterOrder {
 }
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/complete` 完结先享后付订单
+///
 /// Complete payafter order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::payafter_orders::CompletePayafterOrder;
@@ -77,8 +83,11 @@ pub struct CompletePayafterOrder {
 }
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/sync` 支付分订单同步
+///
 /// Sync payafter order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::payafter_orders::SyncPayafterOrder;

@@ -10,8 +10,11 @@ use time::OffsetDateTime;
 pub mod partner;
 
 /// `POST /v3/payscore/permissions/assess-user-risk-level` 商户评估用户分层
+///
 /// Create assess user risk level.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/assess-user-risk-level.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::CreateAssessUserRiskLevel;
@@ -38,8 +41,11 @@ pub struct CreateAssessUserRiskLevel {
 }
 
 /// `GET /v3/payscore/permissions/authorization-code/{authorization_code}` 查询与用户授权记录（授权协议号）API
+///
 /// Query permission by authorization code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::QueryPermissionByAuthorizationCode;
@@ -60,8 +66,11 @@ pub struct QueryPermissionByAuthorizationCode {
 }
 
 /// `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate` 解除用户授权关系（授权协议号）API
+///
 /// Terminate permission.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::TerminatePermission;
@@ -84,8 +93,11 @@ pub struct TerminatePermission {
 }
 
 /// `GET /v3/payscore/permissions/openid/{openid}` 查询与用户授权记录（openid）API
+///
 /// Query openid by openid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::QueryOpenidByOpenid;
@@ -108,8 +120,11 @@ pub struct QueryOpenidByOpenid {
 }
 
 /// `POST /v3/payscore/permissions/openid/{openid}/terminate` 解除用户授权关系（openid）API
+///
 /// Terminate openid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::TerminateOpenid;

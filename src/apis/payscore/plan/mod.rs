@@ -10,8 +10,11 @@ use time::OffsetDateTime;
 pub mod partner;
 
 /// `POST /v3/payscore/plan/payscore-plans` 创建支付分计划
+///
 /// Create payscore plan.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::plan::CreatePayscorePlan;
@@ -46,8 +49,11 @@ pub struct CreatePayscorePlan {
 }
 
 /// `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` 查询支付分计划
+///
 /// Query payscore plan by merchant plan no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo;
@@ -66,8 +72,11 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 }
 
 /// `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` 停止支付分计划
+///
 /// Stop payscore plan.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::plan::StopPayscorePlan;

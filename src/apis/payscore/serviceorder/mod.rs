@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 pub mod partner;
 
 /// `POST /v3/payscore/serviceorder/direct-complete` 创单结单合并API
+///
 /// Create direct complete.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::serviceorder::TimeRange = todo!();
@@ -56,8 +59,11 @@ pub struct CreateDirectComplete {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/cancel` 取消支付分订单API
+///
 /// Cancel serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::serviceorder::CancelServiceorder;
@@ -82,8 +88,11 @@ pub struct CancelServiceorder {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/complete` 完结支付分订单API
+///
 /// Complete serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587955)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayments> = todo!();
@@ -123,8 +132,11 @@ pub struct CompleteServiceorder {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/modify` 修改订单金额API
+///
 /// Modify serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587957)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayments> = todo!();
@@ -158,8 +170,11 @@ pub struct ModifyServiceorder {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/pay` 商户发起催收扣款API
+///
 /// Pay serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::serviceorder::PayServiceorder;
@@ -182,8 +197,11 @@ pub struct PayServiceorder {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage` 下发服务费用待处理消息
+///
 /// Create send pendingmessage.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscounts> = todo!();
@@ -213,8 +231,11 @@ pub struct CreateSendPendingmessage {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` 下发服务预扣费消息
+///
 /// Create send prepaidmessage.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscounts> = todo!();
@@ -244,8 +265,11 @@ pub struct CreateSendPrepaidmessage {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/sync` 同步服务订单信息API
+///
 /// Sync serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail: wxpay::apis::payscore::serviceorder::Detail = todo!();
@@ -274,7 +298,7 @@ pub struct SyncServiceorder {
 }
 
 /// 服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Location {
     /// 服务结束地点 (`end_location`).
@@ -286,7 +310,7 @@ pub struct Location {
 }
 
 /// 后付费商户优惠.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostDiscounts {
     /// 优惠金额 (`amount`).
@@ -304,7 +328,7 @@ pub struct PostDiscounts {
 }
 
 /// 服务时间段.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// 服务结束时间 (`end_time`).
@@ -389,7 +413,7 @@ pub struct Device {
 }
 
 /// 实际服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CompleteServiceorderLocation {
     /// 服务结束地点 (`end_location`).
@@ -398,7 +422,7 @@ pub struct CompleteServiceorderLocation {
 }
 
 /// `CompleteServiceorderPostDiscounts`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CompleteServiceorderPostDiscounts {
     /// 优惠金额 (`amount`).
@@ -414,7 +438,7 @@ pub struct CompleteServiceorderPostDiscounts {
 }
 
 /// `PostPayments`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayments {
     /// 付费金额 (`amount`).

@@ -10,8 +10,11 @@ use time::OffsetDateTime;
 pub mod partner;
 
 /// `POST /v3/payscore/sign-plan/serviceorder` 创建用户的签约计划详情对应的服务订单
+///
 /// Create serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::sign_plan::TimeRange = todo!();
@@ -51,8 +54,11 @@ pub struct CreateServiceorder {
 }
 
 /// `POST /v3/payscore/sign-plan/user-sign-plans` 创建用户的签约计划
+///
 /// Create user sign plan.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sign_plan_detail: Vec<wxpay::apis::payscore::sign_plan::SignPlanDetail> = todo!();
@@ -84,8 +90,11 @@ pub struct CreateUserSignPlan {
 }
 
 /// `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` 查询用户的签约计划
+///
 /// Query user sign plan by merchant sign plan no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo;
@@ -106,8 +115,11 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 }
 
 /// `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` 直连商户取消用户的签约计划
+///
 /// Stop user sign plan.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::sign_plan::StopUserSignPlan;
@@ -130,7 +142,7 @@ pub struct StopUserSignPlan {
 }
 
 /// 服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Location {
     /// 服务结束地点 (`end_location`).
@@ -142,7 +154,7 @@ pub struct Location {
 }
 
 /// 服务时间.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// 服务结束时间 (`end_time`).

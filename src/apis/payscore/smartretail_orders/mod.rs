@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` 撤销智慧零售订单
+///
 /// Cancel smartretail order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::smartretail_orders::CancelSmartretailOrder;
@@ -33,8 +36,11 @@ pub struct CancelSmartretailOrder {
 }
 
 /// `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` 完结智慧零售订单
+///
 /// Complete smartretail order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::smartretail_orders::CompleteSmartretailOrder;

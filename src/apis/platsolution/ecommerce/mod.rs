@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` 申请银行转账充值
+///
 /// Apply bank transfer recharge.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let recharge_amount: wxpay::apis::platsolution::ecommerce::RechargeAmount = todo!();
@@ -35,8 +38,11 @@ pub struct ApplyBankTransferRecharge {
 }
 
 /// `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` 查询银行转账充值结果
+///
 /// Query bank transfer recharge by out recharge no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo;
@@ -57,8 +63,11 @@ pub struct QueryBankTransferRechargeByOutRechargeNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` 开通保险理赔功能
+///
 /// Create insurance compensation contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let agreement_list: Vec<wxpay::apis::platsolution::ecommerce::AgreementList> = todo!();
@@ -82,8 +91,11 @@ pub struct CreateInsuranceCompensationContract {
 }
 
 /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` 查询保险理赔功能开通状态
+///
 /// Create insurance compensation contract sub mchid check opened.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened;
@@ -104,8 +116,11 @@ pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` 请求赔付
+///
 /// Create mch transfer compensate bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504175)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
@@ -137,8 +152,11 @@ pub struct CreateMchTransferCompensateBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}` 查询赔付结果（按微信支付赔付单号）
+///
 /// Query mch transfer compensate bill by bill id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504179)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId;
@@ -157,8 +175,11 @@ pub struct QueryMchTransferCompensateBillByBillId {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` 查询赔付结果（按商户赔付单号）
+///
 /// Query mch transfer compensate bill by out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504178)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo;
@@ -177,8 +198,11 @@ pub struct QueryMchTransferCompensateBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel` 请求撤销赔付
+///
 /// Cancel mch transfer compensate bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504177)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::CancelMchTransferCompensateBill;
@@ -199,8 +223,11 @@ pub struct CancelMchTransferCompensateBill {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` 请求赔付预下单
+///
 /// Create mch transfer compensate bill pre transfer.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504176)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
@@ -236,8 +263,11 @@ pub struct CreateMchTransferCompensateBillPreTransfer {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` 请求保证金售后赔付
+///
 /// Create mch transfer deposit after sales compensation bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504194)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver = todo!();
@@ -273,8 +303,11 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` 查询保证金售后赔付结果（按微信支付赔付单号）
+///
 /// Query mch transfer deposit after sales compensation bill by bill id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504196)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId;
@@ -297,8 +330,11 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillId {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` 查询保证金售后赔付结果（按商户赔付单号）
+///
 /// Query mch transfer deposit after sales compensation bill by out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504195)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo;
@@ -321,7 +357,9 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` 发起保证金赔付保司保费
+///
 /// Create mch transfer deposit insurance premiums compensation bill.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver = todo!();
@@ -353,7 +391,9 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}` 查询保证金赔付保司保费结果（按商户赔付单号）
+///
 /// Query mch transfer deposit insurance premiums compensation bill by out bill no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo;
@@ -374,8 +414,11 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` 发起保证金赔付用户运费
+///
 /// Create mch transfer deposit shipping cost compensation bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504202)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver = todo!();
@@ -409,8 +452,11 @@ pub struct CreateMchTransferDepositShippingCostCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` 查询保证金售后赔付运费结果（按商户赔付单号）
+///
 /// Query mch transfer deposit shipping cost compensation bill by out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504203)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo;
@@ -433,8 +479,11 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` 请求保险理赔
+///
 /// Create mch transfer insurance claim bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504184)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2 = todo!();
@@ -462,8 +511,11 @@ pub struct CreateMchTransferInsuranceClaimBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` 查询保险理赔结果（按微信支付赔付单号）
+///
 /// Query mch transfer insurance claim bill by bill id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504188)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId;
@@ -484,8 +536,11 @@ pub struct QueryMchTransferInsuranceClaimBillByBillId {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` 查询保险理赔结果（按商户赔付单号）
+///
 /// Query mch transfer insurance claim bill by out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504187)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo;
@@ -508,8 +563,11 @@ pub struct QueryMchTransferInsuranceClaimBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` 请求撤销保险理赔
+///
 /// Cancel mch transfer insurance claim bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504186)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill;
@@ -532,8 +590,11 @@ pub struct CancelMchTransferInsuranceClaimBill {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` 请求保险理赔预下单
+///
 /// Create mch transfer insurance claim bill pre transfer.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504185)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2 = todo!();
@@ -563,7 +624,9 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` 请求赔付
+///
 /// Create mch transfer sub mch compensation bill.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver = todo!();
@@ -591,7 +654,9 @@ pub struct CreateMchTransferSubMchCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` 查询赔付结果（按商户赔付单号）
+///
 /// Query mch transfer sub mch compensation bill by out bill no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo;
@@ -612,8 +677,11 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` 保证金赔付
+///
 /// Create mch transfer transfer bill.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504198)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver = todo!();
@@ -647,8 +715,11 @@ pub struct CreateMchTransferTransferBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` 查询保证金赔付结果（按微信支付赔付单号）
+///
 /// Query mch transfer transfer bill by bill id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504200)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId;
@@ -665,12 +736,15 @@ pub struct QueryMchTransferTransferBillByBillId {
     /// 微信支付单号 (`bill_id`).
     pub bill_id: String,
     /// 业务类型 (`business_type`).
-    pub business_type: Option<String>,
+    pub business_type: Option<BusinessType>,
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 查询保证金赔付结果（按商户赔付单号）
+///
 /// Query mch transfer transfer bill by out bill no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504199)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo;
@@ -687,12 +761,15 @@ pub struct QueryMchTransferTransferBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 业务类型 (`business_type`).
-    pub business_type: Option<String>,
+    pub business_type: Option<BusinessType>,
 }
 
 /// `POST /v3/platsolution/ecommerce/recharge-employees` 添加二级商户可扫码充值员工
+///
 /// Create recharge employee.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521743)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::CreateRechargeEmployee;
@@ -713,8 +790,11 @@ pub struct CreateRechargeEmployee {
 }
 
 /// `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}` 查询二级商户可扫码充值员工列表
+///
 /// Query recharge employee sub mchid by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521757)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid;
@@ -733,8 +813,11 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchid {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` 删除二级商户可扫码充值员工
+///
 /// Delete recharge employee sub mchid sp openid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521753)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid;
@@ -757,8 +840,11 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharges/apply` 申请二级商户充值
+///
 /// Apply recharge.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let recharge_amount: wxpay::apis::platsolution::ecommerce::RechargeAmount = todo!();
@@ -792,8 +878,11 @@ pub struct ApplyRecharge {
 }
 
 /// `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` 查询二级商户充值结果
+///
 /// Query recharge by out recharge no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo;
@@ -814,8 +903,11 @@ pub struct QueryRechargeByOutRechargeNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` 关闭二级商户充值
+///
 /// Close recharge.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::CloseRecharge;
@@ -837,8 +929,11 @@ pub struct CloseRecharge {
 }
 
 /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` 个人收款-申请批量结算
+///
 /// Create settle prepay settle order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let settle_info_list: Vec<wxpay::apis::platsolution::ecommerce::SettleInfoList> = todo!();
@@ -872,8 +967,11 @@ pub struct CreateSettlePrepaySettleOrder {
 }
 
 /// `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}` 个人收款-查询批量结算信息
+///
 /// Query settle prepay settle order by settle batch no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo;
@@ -892,7 +990,9 @@ pub struct QuerySettlePrepaySettleOrderBySettleBatchNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` 个人收款-申请异常结算批次单处理
+///
 /// Create settle prepay settle order apply abnormal settle.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle;
@@ -921,7 +1021,9 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettle {
 }
 
 /// `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` 二级商户按日终余额预约提现
+///
 /// Create withdraw day end balance withdraw.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw;
@@ -952,7 +1054,9 @@ pub struct CreateWithdrawDayEndBalanceWithdraw {
 }
 
 /// `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` 查询二级商户按日终余额预约提现状态
+///
 /// Query withdraw day end balance withdraw by out request no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo;
@@ -975,7 +1079,7 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNo {
 }
 
 /// 充值金额.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RechargeAmount {
     /// 总金额 (`amount`).
@@ -1106,7 +1210,7 @@ pub struct CreateInsuranceCompensationContractSubMchidCheckOpenedResponse {
 }
 
 /// 转账接收方订单信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransactionInfo {
     /// 交易订单号 (`transaction_id`).
@@ -1117,7 +1221,7 @@ pub struct TransactionInfo {
 }
 
 /// 收款方信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Receiver {
     /// 转账接收方订单信息 (`transaction_info`).
@@ -1266,7 +1370,7 @@ pub struct CreateMchTransferCompensateBillPreTransferResponse {
 }
 
 /// 转账接收方用户.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct UserInfo {
     /// 转账接收方用户 openid (`sp_openid`).
@@ -1290,7 +1394,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver {
 }
 
 /// 转账接收者信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver2 {
     /// 转账接收方订单信息 (`transaction_info`).
@@ -1410,7 +1514,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse 
 }
 
 /// 转账接收方商户信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct MchInfo {
     /// 商户号 (`mchid`).
@@ -1542,7 +1646,7 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoRe
 }
 
 /// 赔付用户信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateMchTransferDepositShippingCostCompensationBillReceiver {
     /// 转账接收方订单信息 (`transaction_info`).
@@ -1765,7 +1869,7 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransferResponse {
 }
 
 /// 赔付接收方商户信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateMchTransferSubMchCompensationBillMchInfo {
     /// 商户号 (`mchid`).

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/platsolution/insurance/mch-transfer/batches/apply` 受理商家转账
+///
 /// Apply mch transfer batch.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::platsolution::insurance::TransferDetailList> = todo!();
@@ -48,7 +50,9 @@ pub struct ApplyMchTransferBatch {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` 微信支付转账批次单号查询批次单
+///
 /// Query mch transfer batch by batch id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchByBatchId;
@@ -69,7 +73,7 @@ pub struct QueryMchTransferBatchByBatchId {
     /// 是否查询转账明细单 (`need_query_detail`).
     pub need_query_detail: bool,
     /// 明细状态 (`detail_state`).
-    pub detail_state: Option<String>,
+    pub detail_state: Option<DetailState>,
     /// 请求资源起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 最大资源条数 (`limit`).
@@ -77,7 +81,9 @@ pub struct QueryMchTransferBatchByBatchId {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付转账明细单号查询明细单
+///
 /// Query mch transfer batch detail by detail id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId;
@@ -102,7 +108,9 @@ pub struct QueryMchTransferBatchDetailByDetailId {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` 查询商家转账明细电子回单
+///
 /// Query mch transfer batch detail receipt by out detail no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo;
@@ -127,7 +135,9 @@ pub struct QueryMchTransferBatchDetailReceiptByOutDetailNo {
 }
 
 /// `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` 申请商家转账明细电子回单
+///
 /// Apply mch transfer batch detail receipt.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt;
@@ -152,7 +162,9 @@ pub struct ApplyMchTransferBatchDetailReceipt {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` 商户转账批次单号查询批次单
+///
 /// Query mch transfer batch by out batch no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo;
@@ -177,11 +189,13 @@ pub struct QueryMchTransferBatchByOutBatchNo {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 明细状态 (`detail_state`).
-    pub detail_state: Option<String>,
+    pub detail_state: Option<DetailState>,
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商户明细单号查询明细单
+///
 /// Query mch transfer batch detail by out detail no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo;
@@ -206,7 +220,9 @@ pub struct QueryMchTransferBatchDetailByOutDetailNo {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` 查询商家转账批次电子回单
+///
 /// Query mch transfer batch summary receipt by out batch no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo;
@@ -229,7 +245,9 @@ pub struct QueryMchTransferBatchSummaryReceiptByOutBatchNo {
 }
 
 /// `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` 申请商家转账批次电子回单
+///
 /// Apply mch transfer batch summary receipt.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt;
@@ -252,7 +270,9 @@ pub struct ApplyMchTransferBatchSummaryReceipt {
 }
 
 /// `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` 受理单次预约商家转账
+///
 /// Apply mch transfer reservation.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::ApplyMchTransferReservation;
@@ -296,7 +316,9 @@ pub struct ApplyMchTransferReservation {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` 商户预约单号查询预约商家转账记录
+///
 /// Query mch transfer reservation by out reservation no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo;
@@ -319,7 +341,9 @@ pub struct QueryMchTransferReservationByOutReservationNo {
 }
 
 /// `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` 关闭预约商家转账记录
+///
 /// Close mch transfer reservation.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::CloseMchTransferReservation;
@@ -343,7 +367,9 @@ pub struct CloseMchTransferReservation {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` 微信支付预约单号查询预约商家转账记录
+///
 /// Query mch transfer reservation by reservation id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::QueryMchTransferReservationByReservationId;
@@ -403,7 +429,7 @@ pub struct Data {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DetailState,
+    pub detail_state: DetailState2,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
 }
@@ -480,7 +506,7 @@ pub struct QueryMchTransferBatchDetailByDetailIdResponse {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DetailState,
+    pub detail_state: DetailState2,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 收款用户OpenID (`openid`).
@@ -576,7 +602,7 @@ pub struct QueryMchTransferBatchDetailByOutDetailNoResponse {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DetailState,
+    pub detail_state: DetailState2,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 收款用户OpenID (`openid`).
@@ -829,6 +855,22 @@ Closed = "CLOSED",
 platform_enum! {
 /// 明细状态.
 pub enum DetailState {
+/// 全部 (`ALL`).
+All = "ALL",
+/// 待确认 (`WAIT_PAY`).
+WaitPay = "WAIT_PAY",
+/// 转账成功 (`SUCCESS`).
+Success = "SUCCESS",
+/// 转账失败 (`FAIL`).
+Fail = "FAIL",
+/// 银行返回转账成功后，拒绝入账，资金会返回商户账户 (`BANK_REFUND`).
+BankRefund = "BANK_REFUND",
+}
+}
+
+platform_enum! {
+/// 明细状态.
+pub enum DetailState2 {
 /// 系统转账校验中 (`INIT`).
 Init = "INIT",
 /// 全部 (`ALL`).

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/platsolution/mch-transfer/batches/apply` 受理商家转账
+///
 /// Apply batch.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-apply.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::platsolution::mch_transfer::TransferDetailList> = todo!();
@@ -49,8 +52,11 @@ pub struct ApplyBatch {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` 微信支付转账批次单号查询批次单
+///
 /// Query batch by batch id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-id.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchId;
@@ -71,7 +77,7 @@ pub struct QueryBatchByBatchId {
     /// 是否查询转账明细单 (`need_query_detail`).
     pub need_query_detail: bool,
     /// 明细状态 (`detail_state`).
-    pub detail_state: Option<String>,
+    pub detail_state: Option<DetailState>,
     /// 请求资源起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 最大资源条数 (`limit`).
@@ -79,8 +85,11 @@ pub struct QueryBatchByBatchId {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付转账明细单号查询明细单
+///
 /// Query batch detail by detail id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/get-transfer-detail-by-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId;
@@ -105,8 +114,11 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` 查询商家转账明细电子回单
+///
 /// Query batch detail receipt by out detail no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-query-by-detail-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo;
@@ -131,8 +143,11 @@ pub struct QueryBatchDetailReceiptByOutDetailNo {
 }
 
 /// `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` 申请商家转账明细电子回单
+///
 /// Apply batch detail receipt.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-apply-by-detail-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt;
@@ -157,8 +172,11 @@ pub struct ApplyBatchDetailReceipt {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` 商户转账批次单号查询批次单
+///
 /// Query batch by out batch no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo;
@@ -183,12 +201,15 @@ pub struct QueryBatchByOutBatchNo {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 明细状态 (`detail_state`).
-    pub detail_state: Option<String>,
+    pub detail_state: Option<DetailState2>,
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商户明细单号查询明细单
+///
 /// Query batch detail by out detail no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-detail-by-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo;
@@ -213,8 +234,11 @@ pub struct QueryBatchDetailByOutDetailNo {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` 查询商家转账批次电子回单
+///
 /// Query batch summary receipt by out batch no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo;
@@ -235,8 +259,11 @@ pub struct QueryBatchSummaryReceiptByOutBatchNo {
 }
 
 /// `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` 申请商家转账批次电子回单
+///
 /// Apply batch summary receipt.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-apply-by-batch-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt;
@@ -259,8 +286,11 @@ pub struct ApplyBatchSummaryReceipt {
 }
 
 /// `POST /v3/platsolution/mch-transfer/reservation/apply` 受理单次预约商家转账
+///
 /// Apply reservation.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-apply.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::ApplyReservation;
@@ -304,8 +334,11 @@ pub struct ApplyReservation {
 }
 
 /// `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` 商户预约单号查询预约商家转账记录
+///
 /// Query reservation by out reservation no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-out-no.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo;
@@ -326,8 +359,11 @@ pub struct QueryReservationByOutReservationNo {
 }
 
 /// `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` 关闭预约商家转账记录
+///
 /// Close reservation.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::CloseReservation;
@@ -351,8 +387,11 @@ pub struct CloseReservation {
 }
 
 /// `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` 微信支付预约单号查询预约商家转账记录
+///
 /// Query reservation by reservation id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-id.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::mch_transfer::QueryReservationByReservationId;
@@ -815,6 +854,36 @@ pub struct QueryReservationByReservationIdResponse {
     pub sub_mchid: String,
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: String,
+}
+
+platform_enum! {
+/// 明细状态.
+pub enum DetailState {
+/// 全部 (`ALL`).
+All = "ALL",
+/// 待确认 (`WAIT_PAY`).
+WaitPay = "WAIT_PAY",
+/// 转账成功 (`SUCCESS`).
+Success = "SUCCESS",
+/// 转账失败 (`FAIL`).
+Fail = "FAIL",
+}
+}
+
+platform_enum! {
+/// 明细状态.
+pub enum DetailState2 {
+/// 全部 (`ALL`).
+All = "ALL",
+/// 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中 (`WAIT_PAY`).
+WaitPay = "WAIT_PAY",
+/// 转账成功 (`SUCCESS`).
+Success = "SUCCESS",
+/// 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单） (`FAIL`).
+Fail = "FAIL",
+/// 银行返回转账成功后，拒绝入账，资金会返回商户账户。 (`BANK_REFUND`).
+BankRefund = "BANK_REFUND",
+}
 }
 
 platform_enum! {

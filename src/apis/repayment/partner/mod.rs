@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}` 还款单查询
+///
 /// Query combine transaction by combine out trade no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo;
@@ -27,7 +29,9 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 }
 
 /// `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close` 商户关单
+///
 /// Close combine transaction.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::repayment::partner::CloseCombineTransactionSubOrders> = todo!();
@@ -51,7 +55,9 @@ pub struct CloseCombineTransaction {
 }
 
 /// `POST /v3/repayment/combine-transactions/partner/prepay` 还款下单
+///
 /// Create combine transaction prepay.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders> = todo!();

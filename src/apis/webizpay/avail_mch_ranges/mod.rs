@@ -7,7 +7,9 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` 查询商户标识列表
+///
 /// List merchant identifiers.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers;
@@ -32,7 +34,9 @@ pub struct ListMerchantIdentifiers {
 }
 
 /// `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` 添加商户标识
+///
 /// Create merchant identifier.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier;
@@ -55,7 +59,9 @@ pub struct CreateMerchantIdentifier {
 }
 
 /// `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` 删除商户标识
+///
 /// Delete merchant identifier by merchant identifier.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier;

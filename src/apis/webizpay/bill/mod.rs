@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/webizpay/bill/proof` 申请企业商户企业支付出资凭证
+///
 /// Create proof.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::bill::CreateProof;
@@ -37,7 +39,9 @@ pub struct CreateProof {
 }
 
 /// `POST /v3/webizpay/bill/trade-bill` 申请企业商户企业支付业务账单
+///
 /// Create trade bill.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::bill::CreateTradeBill;

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` 使用商户卡号查询企业支付额度卡
+///
 /// Query out quota card by out card no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo;
@@ -33,7 +35,9 @@ pub struct QueryOutQuotaCardByOutCardNo {
 }
 
 /// `POST /v3/webizpay/employees/{employee_id}/quota-cards` 企业商户为员工下发企业支付额度卡
+///
 /// Create quota card.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::CreateQuotaCard;
@@ -71,7 +75,9 @@ pub struct CreateQuotaCard {
 }
 
 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` 企业商户查询企业支付额度卡
+///
 /// Query quota card by card no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::QueryQuotaCardByCardNo;
@@ -96,7 +102,9 @@ pub struct QueryQuotaCardByCardNo {
 }
 
 /// `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` 企业商户作废员工企业支付额度卡
+///
 /// Cancel quota card.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::CancelQuotaCard;
@@ -123,12 +131,14 @@ pub struct CancelQuotaCard {
 }
 
 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` 企业商户获取指定额度卡支付链接
+///
 /// Query quota card payment url.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::QueryQuotaCardPaymentUrl;
 ///
-/// let request = QueryQuotaCardPaymentUrl::new("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c", "1068019671702503425", "12341234", "43214321", "H5");
+/// let request = QueryQuotaCardPaymentUrl::new("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c", "1068019671702503425", "12341234", "43214321", wxpay::apis::webizpay::employees::ApplicationType::H5);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -146,11 +156,13 @@ pub struct QueryQuotaCardPaymentUrl {
     /// 出资子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 拉起付款码页面的企业应用类型 (`application_type`).
-    pub application_type: String,
+    pub application_type: ApplicationType,
 }
 
 /// `POST /v3/webizpay/employees/{employee_id}/revoke` 企业商户发起解除员工企业支付授权
+///
 /// Revoke employee.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::RevokeEmployee;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/webizpay/stores/entity-matches` 发起门店主体匹配
+///
 /// Create entity match.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::stores::CreateEntityMatch;
@@ -31,7 +33,9 @@ pub struct CreateEntityMatch {
 }
 
 /// `GET /v3/webizpay/stores/entity-matches/{batch_id}` 查询门店主体匹配结果
+///
 /// Query entity match by batch id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::stores::QueryEntityMatchByBatchId;

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// `GET /v3/webizpay/users/{user_id}/authorization-state` 企业商户查询企业员工开通授权状态
+///
 /// Query authorization state.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::users::QueryAuthorizationState;
@@ -31,7 +33,9 @@ pub struct QueryAuthorizationState {
 }
 
 /// `POST /v3/webizpay/users/{user_id}/authorization-url` 企业商户发起员工开通企业支付授权
+///
 /// Create authorization url.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::users::CreateAuthorizationUrl;

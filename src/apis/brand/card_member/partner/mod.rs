@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/brand/partner/card-member/cards` 查询会员卡模板列表
+///
 /// List cards.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::ListCards;
@@ -25,7 +27,7 @@ pub struct ListCards {
     /// 品牌id (`brand_id`).
     pub brand_id: String,
     /// 状态 (`state`).
-    pub state: Option<String>,
+    pub state: Option<State>,
     /// 分页页码 (`offset`).
     pub offset: Option<i64>,
     /// 分页大小 (`limit`).
@@ -33,7 +35,9 @@ pub struct ListCards {
 }
 
 /// `POST /v3/brand/partner/card-member/cards` 创建会员卡模板
+///
 /// Create card.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let valid_date_information: wxpay::apis::brand::card_member::partner::ValidDateInformation = todo!();
@@ -93,7 +97,9 @@ pub struct CreateCard {
 }
 
 /// `DELETE /v3/brand/partner/card-member/cards/{card_id}` 删除会员卡模板
+///
 /// Delete card by card id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::DeleteCardByCardId;
@@ -114,7 +120,9 @@ pub struct DeleteCardByCardId {
 }
 
 /// `GET /v3/brand/partner/card-member/cards/{card_id}` 查询会员卡模板信息
+///
 /// Query card by card id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::QueryCardByCardId;
@@ -135,7 +143,9 @@ pub struct QueryCardByCardId {
 }
 
 /// `PATCH /v3/brand/partner/card-member/cards/{card_id}` 修改会员卡模板信息
+///
 /// Update card by card id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::UpdateCardByCardId;
@@ -188,7 +198,9 @@ pub struct UpdateCardByCardId {
 }
 
 /// `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` 作废会员卡模板
+///
 /// Create card invalidate.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreateCardInvalidate;
@@ -209,7 +221,9 @@ pub struct CreateCardInvalidate {
 }
 
 /// `GET /v3/brand/partner/card-member/membership-activities` 查询品牌会员发券活动列表
+///
 /// List membership activities.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::ListMembershipActivities;
@@ -228,7 +242,7 @@ pub struct ListMembershipActivities {
     /// 会员卡模板ID (`card_id`).
     pub card_id: Option<String>,
     /// 活动状态 (`activity_state`).
-    pub activity_state: Option<String>,
+    pub activity_state: Option<ActivityState>,
     /// 请求资源起始位置 (`offset`).
     pub offset: i64,
     /// 最大资源条数 (`limit`).
@@ -236,7 +250,9 @@ pub struct ListMembershipActivities {
 }
 
 /// `POST /v3/brand/partner/card-member/membership-activities` 创建品牌会员发券活动
+///
 /// Create membership activity.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let product_coupon_stock_list: Vec<wxpay::apis::brand::card_member::partner::ProductCouponStockList> = todo!();
@@ -276,7 +292,9 @@ pub struct CreateMembershipActivity {
 }
 
 /// `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` 查询品牌会员发券活动
+///
 /// Query membership activity by activity id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::QueryMembershipActivityByActivityId;
@@ -297,7 +315,9 @@ pub struct QueryMembershipActivityByActivityId {
 }
 
 /// `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` 修改品牌会员发券活动信息
+///
 /// Update membership activity by activity id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId;
@@ -328,7 +348,9 @@ pub struct UpdateMembershipActivityByActivityId {
 }
 
 /// `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` 终止品牌会员发券活动
+///
 /// Terminate membership activity.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::TerminateMembershipActivity;
@@ -349,7 +371,9 @@ pub struct TerminateMembershipActivity {
 }
 
 /// `POST /v3/brand/partner/card-member/pay-view-tokens` 品牌会员展示付款码组件预授权
+///
 /// Create pay view token.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreatePayViewToken;
@@ -372,7 +396,9 @@ pub struct CreatePayViewToken {
 }
 
 /// `POST /v3/brand/partner/card-member/pre-auth-tokens` 入会组件预授权
+///
 /// Create pre auth token.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreatePreAuthToken;
@@ -395,7 +421,9 @@ pub struct CreatePreAuthToken {
 }
 
 /// `GET /v3/brand/partner/card-member/user-cards` 查询用户在品牌下所有会员卡
+///
 /// List user cards.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::ListUserCards;
@@ -414,7 +442,7 @@ pub struct ListUserCards {
     /// 用户标识 (`openid`).
     pub openid: String,
     /// 用户会员卡状态 (`user_card_state`).
-    pub user_card_state: Option<String>,
+    pub user_card_state: Option<UserCardState>,
     /// 分页页码 (`offset`).
     pub offset: i64,
     /// 分页大小 (`limit`).
@@ -422,7 +450,9 @@ pub struct ListUserCards {
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/import-by-openid` 根据openid导入用户会员卡
+///
 /// Create user card import by openid.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let date_information: wxpay::apis::brand::card_member::partner::ValidDateInformation = todo!();
@@ -459,7 +489,9 @@ pub struct CreateUserCardImportByOpenid {
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/import-by-phone` 根据手机号导入用户会员卡
+///
 /// Create user card import by phone.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let date_information: wxpay::apis::brand::card_member::partner::ValidDateInformation = todo!();
@@ -494,7 +526,9 @@ pub struct CreateUserCardImportByPhone {
 }
 
 /// `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` 查询用户会员卡信息
+///
 /// Query user card by user card code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::QueryUserCardByUserCardCode;
@@ -519,7 +553,9 @@ pub struct QueryUserCardByUserCardCode {
 }
 
 /// `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` 修改用户会员卡信息
+///
 /// Update user card by user card code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::UpdateUserCardByUserCardCode;
@@ -564,7 +600,9 @@ pub struct UpdateUserCardByUserCardCode {
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` 同步会员开通结果
+///
 /// Confirm user card.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::ConfirmUserCard;
@@ -608,7 +646,9 @@ pub struct ConfirmUserCard {
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` 作废用户会员卡
+///
 /// Create user card invalidate.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreateUserCardInvalidate;
@@ -637,7 +677,9 @@ pub struct CreateUserCardInvalidate {
 }
 
 /// `POST /v3/brand/partner/card-member/user-feeds` 创建用户动态信息
+///
 /// Create user feed.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreateUserFeed;
@@ -666,7 +708,9 @@ pub struct CreateUserFeed {
 }
 
 /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` 同步积分兑券结果
+///
 /// Confirm user point exchange coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon;
@@ -701,7 +745,9 @@ pub struct ConfirmUserPointExchangeCoupon {
 }
 
 /// `POST /v3/brand/partner/card-member/user-points/sync` 同步积分余额
+///
 /// Sync user point.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::SyncUserPoint;
@@ -730,7 +776,7 @@ pub struct SyncUserPoint {
 }
 
 /// 储值信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct BalanceInformation {
     /// 储值小程序AppID (`jump_appid`).
@@ -742,7 +788,7 @@ pub struct BalanceInformation {
 }
 
 /// 付费会员信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PurchaseInformation {
     /// 付费会员跳转AppID (`jump_appid`).
@@ -757,7 +803,7 @@ pub struct PurchaseInformation {
 }
 
 /// `CustomFieldList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CustomFieldList {
     /// 字段名称 (`name`).
@@ -772,7 +818,7 @@ pub struct CustomFieldList {
 }
 
 /// 用户开卡信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct UserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
@@ -784,7 +830,7 @@ pub struct UserInformation {
 }
 
 /// 会员卡有效期.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ValidDateInformation {
     /// 有效期开始时间 (`available_begin_time`).
@@ -1160,7 +1206,7 @@ pub struct CreateCardInvalidateResponse {
 }
 
 /// `ProductCouponStockList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ProductCouponStockList {
     /// 商品券ID (`product_coupon_id`).
@@ -1417,15 +1463,14 @@ pub struct ListUserCardsCommonFieldList {
 }
 
 /// `ListUserCardsCustomFieldList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListUserCardsCustomFieldList {
     /// 字段名称 (`name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// 加密的用户选择的字段值列表 (`user_chosen_values`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_chosen_values: Option<Vec<String>>,
+    #[wxpay(encrypt)]
+    pub user_chosen_values: Option<Vec<SensitiveString>>,
 }
 
 /// 用户开卡时填写的个人信息.
@@ -1436,6 +1481,7 @@ pub struct ListUserCardsUserInformation {
     #[wxpay(encrypt)]
     pub common_field_list: Option<Vec<ListUserCardsCommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
+    #[wxpay(encrypt)]
     pub custom_field_list: Option<Vec<ListUserCardsCustomFieldList>>,
 }
 
@@ -1509,6 +1555,19 @@ pub struct CreateUserCardImportByOpenidCommonFieldList {
     pub value: Option<String>,
 }
 
+/// `CreateUserCardImportByOpenidCustomFieldList`.
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
+#[non_exhaustive]
+pub struct CreateUserCardImportByOpenidCustomFieldList {
+    /// 字段名称 (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// 加密的用户选择的字段值列表 (`user_chosen_values`).
+    #[wxpay(encrypt)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_chosen_values: Option<Vec<String>>,
+}
+
 /// 用户开卡时填写的个人信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
@@ -1518,8 +1577,9 @@ pub struct CreateUserCardImportByOpenidUserInformation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub common_field_list: Option<Vec<CreateUserCardImportByOpenidCommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
+    #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<ListUserCardsCustomFieldList>>,
+    pub custom_field_list: Option<Vec<CreateUserCardImportByOpenidCustomFieldList>>,
 }
 
 /// `CreateUserCardImportByOpenidResponse`.
@@ -1835,6 +1895,16 @@ pub struct SyncUserPointResponse {
 }
 
 platform_enum! {
+/// 状态.
+pub enum State {
+/// `CARD_EFFECTIVE`.
+CardEffective = "CARD_EFFECTIVE",
+/// `CARD_INVALID`.
+CardInvalid = "CARD_INVALID",
+}
+}
+
+platform_enum! {
 /// 会员卡类型.
 pub enum CardType {
 /// `PURCHASE`.
@@ -1913,24 +1983,6 @@ Permanent = "PERMANENT",
 }
 
 platform_enum! {
-/// 状态.
-pub enum State {
-/// `CARD_EFFECTIVE`.
-CardEffective = "CARD_EFFECTIVE",
-/// `CARD_INVALID`.
-CardInvalid = "CARD_INVALID",
-}
-}
-
-platform_enum! {
-/// 活动渠道.
-pub enum ActivityChannel {
-/// `MECHANT_APP_COMPONENT`.
-MechantAppComponent = "MECHANT_APP_COMPONENT",
-}
-}
-
-platform_enum! {
 /// 活动状态.
 pub enum ActivityState {
 /// `MEMBERSHIP_ACTIVITY_CREATED`.
@@ -1941,6 +1993,14 @@ MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
 MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
 /// `MEMBERSHIP_ACTIVITY_EXPIRED`.
 MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+}
+}
+
+platform_enum! {
+/// 活动渠道.
+pub enum ActivityChannel {
+/// `MECHANT_APP_COMPONENT`.
+MechantAppComponent = "MECHANT_APP_COMPONENT",
 }
 }
 

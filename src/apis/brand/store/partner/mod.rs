@@ -7,7 +7,9 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `GET /v3/brand/partner/store/brandstores` 列表查询品牌门店信息
+///
 /// List brandstores.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::ListBrandstores;
@@ -24,7 +26,7 @@ pub struct ListBrandstores {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 门店状态 (`store_state`).
-    pub store_state: Option<String>,
+    pub store_state: Option<StoreState>,
     /// 分页起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 分页条数 (`limit`).
@@ -32,7 +34,9 @@ pub struct ListBrandstores {
 }
 
 /// `POST /v3/brand/partner/store/brandstores` 创建品牌门店
+///
 /// Create brandstore.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_address: wxpay::apis::brand::store::partner::StoreAddress = todo!();
@@ -58,7 +62,9 @@ pub struct CreateBrandstore {
 }
 
 /// `DELETE /v3/brand/partner/store/brandstores/{store_id}` 删除品牌门店
+///
 /// Delete brandstore by store id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::DeleteBrandstoreByStoreId;
@@ -80,7 +86,9 @@ pub struct DeleteBrandstoreByStoreId {
 }
 
 /// `GET /v3/brand/partner/store/brandstores/{store_id}` 查询品牌门店
+///
 /// Query brandstore by store id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::QueryBrandstoreByStoreId;
@@ -101,7 +109,9 @@ pub struct QueryBrandstoreByStoreId {
 }
 
 /// `PATCH /v3/brand/partner/store/brandstores/{store_id}` 更新品牌门店
+///
 /// Update brandstore by store id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::UpdateBrandstoreByStoreId;
@@ -128,7 +138,9 @@ pub struct UpdateBrandstoreByStoreId {
 }
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` 绑定收款商户号
+///
 /// Create brandstore bindrecipient.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::CreateBrandstoreBindrecipient;
@@ -153,7 +165,9 @@ pub struct CreateBrandstoreBindrecipient {
 }
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/close` 暂停门店营业
+///
 /// Close brandstore.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::CloseBrandstore;
@@ -174,7 +188,9 @@ pub struct CloseBrandstore {
 }
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/resume` 恢复门店营业
+///
 /// Resume brandstore.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::ResumeBrandstore;
@@ -195,7 +211,9 @@ pub struct ResumeBrandstore {
 }
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` 解绑收款商户号
+///
 /// Create brandstore unbindrecipient.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::CreateBrandstoreUnbindrecipient;
@@ -218,7 +236,7 @@ pub struct CreateBrandstoreUnbindrecipient {
 }
 
 /// 门店地址信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreAddress {
     /// 门店省市编码 (`address_code`).
@@ -237,7 +255,7 @@ pub struct StoreAddress {
 }
 
 /// 门店基础信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreBasics {
     /// 门店名称 (`branch_name`).
@@ -249,7 +267,7 @@ pub struct StoreBasics {
 }
 
 /// 门店经营信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreBusiness {
     /// 门店经营时间 (`business_hours`).
@@ -445,6 +463,18 @@ pub struct CreateBrandstoreUnbindrecipientResponse {
 }
 
 platform_enum! {
+/// 门店状态.
+pub enum StoreState {
+/// `OPEN`.
+Open = "OPEN",
+/// `CREATING`.
+Creating = "CREATING",
+/// `CLOSED`.
+Closed = "CLOSED",
+}
+}
+
+platform_enum! {
 /// 审核状态.
 pub enum AuditState {
 /// `SUCCESS`.
@@ -467,17 +497,5 @@ AdminRejected = "ADMIN_REJECTED",
 Confirming = "CONFIRMING",
 /// 由于商户管理员确认超时，系统自动拒绝此绑定 (`TIMEOUT_REJECTED`).
 TimeoutRejected = "TIMEOUT_REJECTED",
-}
-}
-
-platform_enum! {
-/// 门店状态.
-pub enum StoreState {
-/// `OPEN`.
-Open = "OPEN",
-/// `CREATING`.
-Creating = "CREATING",
-/// `CLOSED`.
-Closed = "CLOSED",
 }
 }

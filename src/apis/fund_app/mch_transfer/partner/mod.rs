@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 查询预算出资的电子回单
+///
 /// List budget electronic receipts.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts;
@@ -29,7 +31,9 @@ pub struct ListBudgetElectronicReceipts {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 申请预算出资的电子回单
+///
 /// Create budget electronic receipt.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt;
@@ -56,7 +60,9 @@ pub struct CreateBudgetElectronicReceipt {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-budget` 申请公益捐赠预算
+///
 /// Create charity budget.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudget;
@@ -87,7 +93,9 @@ pub struct CreateCharityBudget {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` 商户单号查询公益捐赠预算详情
+///
 /// Query charity budget by out budget no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo;
@@ -108,7 +116,9 @@ pub struct QueryCharityBudgetByOutBudgetNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` 解锁公益捐赠预算
+///
 /// Unlock charity budget.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::UnlockCharityBudget;
@@ -131,7 +141,9 @@ pub struct UnlockCharityBudget {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` 发起公益捐赠
+///
 /// Create charity transfer bill.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill;
@@ -162,7 +174,9 @@ pub struct CreateCharityTransferBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` 商户单号查询公益捐赠详情
+///
 /// Query charity transfer bill by out transfer no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo;
@@ -187,7 +201,9 @@ pub struct QueryCharityTransferBillByOutTransferNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` 申请单笔转账电子回单
+///
 /// Create electronic receipt.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt;
@@ -208,7 +224,9 @@ pub struct CreateElectronicReceipt {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` 查询单笔转账电子回单
+///
 /// Query electronic receipt by out bill no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo;
@@ -229,7 +247,9 @@ pub struct QueryElectronicReceiptByOutBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` 申请子商户商家转账授权
+///
 /// Create sub mch authorization.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization;
@@ -250,7 +270,9 @@ pub struct CreateSubMchAuthorization {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}` 查询子商户商家转账授权状态
+///
 /// Query sub mch authorization by sub mchid.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid;
@@ -269,7 +291,9 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills` 发起转账
+///
 /// Create transfer bill.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
@@ -310,7 +334,9 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
+///
 /// Query transfer bill by out bill no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo;
@@ -331,7 +357,9 @@ pub struct QueryTransferBillByOutBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
+///
 /// Cancel transfer bill.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CancelTransferBill;
@@ -352,7 +380,9 @@ pub struct CancelTransferBill {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` 发起转账并完成自动收款授权
+///
 /// Create transfer bill pre transfer with authorization.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
@@ -395,7 +425,9 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` 转账（用户自动收款）
+///
 /// Create transfer bill transfer.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
@@ -436,7 +468,9 @@ pub struct CreateTransferBillTransfer {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` 申请免确认收款授权
+///
 /// Create user confirm authorization.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization;
@@ -467,7 +501,9 @@ pub struct CreateUserConfirmAuthorization {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` 商户单号查询自动收款授权
+///
 /// Query user confirm authorization by out authorization no.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo;
@@ -488,7 +524,9 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` 解除免确认收款授权
+///
 /// Close user confirm authorization.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization;

@@ -7,9 +7,13 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}` 商家充值退款余额查询
+///
 /// Query recharge balance sub mchid by sub mchid.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
+///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/marketing/partner/delivery-plan/delivery-plans` 创建投放计划
+///
 /// Create delivery plan.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::CreateDeliveryPlan;
@@ -55,7 +57,9 @@ pub struct CreateDeliveryPlan {
 }
 
 /// `GET /v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans` 分页查询投放计划列表
+///
 /// List delivery plan delivery plans.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans;
@@ -76,15 +80,17 @@ pub struct ListDeliveryPlanDeliveryPlans {
     /// 分页起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 投放计划线上状态 (`plan_state`).
-    pub plan_state: Option<String>,
+    pub plan_state: Option<PlanState>,
     /// 投放计划审核状态 (`audit_state`).
-    pub audit_state: Option<String>,
+    pub audit_state: Option<AuditState>,
     /// 投放计划ID (`plan_id`).
     pub plan_id: Option<String>,
 }
 
 /// `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}` 更新投放计划
+///
 /// Update delivery plan by plan id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let modify_content: wxpay::apis::marketing::delivery_plan::partner::ModifyContent = todo!();
@@ -108,7 +114,9 @@ pub struct UpdateDeliveryPlanByPlanId {
 }
 
 /// `POST /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate` 终止投放计划
+///
 /// Terminate delivery plan.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan;
@@ -127,7 +135,9 @@ pub struct TerminateDeliveryPlan {
 }
 
 /// `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` 设置投放计划回调地址
+///
 /// Create notify url.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::CreateNotifyUrl;
@@ -268,5 +278,19 @@ PlanExpired = "PLAN_EXPIRED",
 PlanDelivering = "PLAN_DELIVERING",
 /// 已暂停 (`PLAN_PAUSED`).
 PlanPaused = "PLAN_PAUSED",
+}
+}
+
+platform_enum! {
+/// 投放计划审核状态.
+pub enum AuditState {
+/// 初始化 (`AUDIT_INITIAL`).
+AuditInitial = "AUDIT_INITIAL",
+/// 审批中 (`AUDIT_PROCESSING`).
+AuditProcessing = "AUDIT_PROCESSING",
+/// 审批通过 (`AUDIT_PASSED`).
+AuditPassed = "AUDIT_PASSED",
+/// 审批拒绝 (`AUDIT_REJECTED`).
+AuditRejected = "AUDIT_REJECTED",
 }
 }

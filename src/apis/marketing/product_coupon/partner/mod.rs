@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/marketing/partner/product-coupon/image-generation-tasks` 提交图片生成任务
+///
 /// Create image generation task.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask;
@@ -35,12 +37,14 @@ pub struct CreateImageGenerationTask {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}` 查询图片生成任务执行结果
+///
 /// Query image generation task by task id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId;
 ///
-/// let request = QueryImageGenerationTaskByTaskId::new("image_generation_task_1", "120344", "COMBINE_IMAGE");
+/// let request = QueryImageGenerationTaskByTaskId::new("image_generation_task_1", "120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -54,11 +58,13 @@ pub struct QueryImageGenerationTaskByTaskId {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 图片生成类型 (`image_generation_type`).
-    pub image_generation_type: String,
+    pub image_generation_type: ImageGenerationType,
 }
 
 /// `GET /v3/marketing/partner/product-coupon/notify-configs` 获取商品券事件通知地址
+///
 /// List notify configs.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ListNotifyConfigs;
@@ -74,7 +80,9 @@ pub struct QueryImageGenerationTaskByTaskId {
 pub struct ListNotifyConfigs {}
 
 /// `POST /v3/marketing/partner/product-coupon/notify-configs` 设置商品券事件通知地址
+///
 /// Create notify config.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateNotifyConfig;
@@ -93,7 +101,9 @@ pub struct CreateNotifyConfig {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons` 创建商品券
+///
 /// Create product coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let display_info: wxpay::apis::marketing::product_coupon::partner::DisplayInfo = todo!();
@@ -133,7 +143,9 @@ pub struct CreateProductCoupon {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` 查询商品券
+///
 /// Query product coupon by product coupon id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId;
@@ -154,7 +166,9 @@ pub struct QueryProductCouponByProductCouponId {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` 修改商品券
+///
 /// Update product coupon by product coupon id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let display_info: wxpay::apis::marketing::product_coupon::partner::DisplayInfo = todo!();
@@ -180,7 +194,9 @@ pub struct UpdateProductCouponByProductCouponId {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` 失效商品券
+///
 /// Deactivate product coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::DeactivateProductCoupon;
@@ -207,7 +223,9 @@ pub struct DeactivateProductCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles` 添加商品券批次组
+///
 /// Create product coupon stock bundle.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stock_bundle: wxpay::apis::marketing::product_coupon::partner::StockBundle = todo!();
@@ -235,7 +253,9 @@ pub struct CreateProductCouponStockBundle {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` 修改商品券批次组
+///
 /// Update product coupon stock bundle by stock bundle id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId;
@@ -272,7 +292,9 @@ pub struct UpdateProductCouponStockBundleByStockBundleId {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` 批次组批量关联门店
+///
 /// Create product coupon stock bundle associate store.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
@@ -300,7 +322,9 @@ pub struct CreateProductCouponStockBundleAssociateStore {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores` 批次组批量取消关联门店
+///
 /// Create product coupon stock bundle disassociate store.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
@@ -328,7 +352,9 @@ pub struct CreateProductCouponStockBundleDisassociateStore {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget` 修改商品券批次组发放预算
+///
 /// Create product coupon stock bundle update budget.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget;
@@ -365,7 +391,9 @@ pub struct CreateProductCouponStockBundleUpdateBudget {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` 查询商品券批次列表
+///
 /// List product coupon stocks.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ListProductCouponStocks;
@@ -382,7 +410,7 @@ pub struct ListProductCouponStocks {
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 批次状态 (`state`).
-    pub state: Option<String>,
+    pub state: Option<State2>,
     /// 分页大小 (`page_size`).
     pub page_size: Option<i64>,
     /// 分页Token (`page_token`).
@@ -392,7 +420,9 @@ pub struct ListProductCouponStocks {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` 添加商品券批次
+///
 /// Create product coupon stock.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stock: wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockStock = todo!();
@@ -418,7 +448,9 @@ pub struct CreateProductCouponStock {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` 查询商品券指定批次
+///
 /// Query product coupon stock by stock id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId;
@@ -443,7 +475,9 @@ pub struct QueryProductCouponStockByStockId {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` 修改商品券指定批次
+///
 /// Update product coupon stock by stock id.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId;
@@ -480,7 +514,9 @@ pub struct UpdateProductCouponStockByStockId {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores` 批次关联门店
+///
 /// Create product coupon stock associate store.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
@@ -508,7 +544,9 @@ pub struct CreateProductCouponStockAssociateStore {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` 查询批次关联门店列表
+///
 /// List product coupon stock associated stores.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores;
@@ -537,7 +575,9 @@ pub struct ListProductCouponStockAssociatedStores {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` 失效商品券批次
+///
 /// Deactivate product coupon stock.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::DeactivateProductCouponStock;
@@ -566,7 +606,9 @@ pub struct DeactivateProductCouponStock {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores` 批次取消关联门店
+///
 /// Create product coupon stock disassociate store.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
@@ -594,7 +636,9 @@ pub struct CreateProductCouponStockDisassociateStore {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget` 修改商品券批次发放预算
+///
 /// Create product coupon stock update budget.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget;
@@ -631,7 +675,9 @@ pub struct CreateProductCouponStockUpdateBudget {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` 预上传券Code
+///
 /// Create product coupon stock upload coupon code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let code_list: Vec<String> = todo!();
@@ -661,7 +707,9 @@ pub struct CreateProductCouponStockUploadCouponCode {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` 向用户发放商品券批次组
+///
 /// Create user coupon bundle.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateUserCouponBundle;
@@ -694,7 +742,9 @@ pub struct CreateUserCouponBundle {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` 失效用户商品券组
+///
 /// Deactivate user coupon bundle.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle;
@@ -729,7 +779,9 @@ pub struct DeactivateUserCouponBundle {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` 指定券状态查询用户商品券列表
+///
 /// List user coupons.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ListUserCoupons;
@@ -752,7 +804,7 @@ pub struct ListUserCoupons {
     /// 公众账号AppID (`appid`).
     pub appid: String,
     /// 用户商品券状态 (`coupon_state`).
-    pub coupon_state: Option<String>,
+    pub coupon_state: Option<CouponState>,
     /// 分页大小 (`page_size`).
     pub page_size: Option<i64>,
     /// 分页Token (`page_token`).
@@ -762,7 +814,9 @@ pub struct ListUserCoupons {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` 向用户发放商品券
+///
 /// Create user coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateUserCoupon;
@@ -797,7 +851,9 @@ pub struct CreateUserCoupon {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` 查询用户商品券详情
+///
 /// Query user coupon by coupon code.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode;
@@ -826,7 +882,9 @@ pub struct QueryUserCouponByCouponCode {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` 确认发放用户商品券
+///
 /// Confirm user coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ConfirmUserCoupon;
@@ -857,7 +915,9 @@ pub struct ConfirmUserCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` 失效用户商品券
+///
 /// Deactivate user coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::DeactivateUserCoupon;
@@ -892,7 +952,9 @@ pub struct DeactivateUserCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` 退券
+///
 /// Return user coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ReturnUserCoupon;
@@ -925,7 +987,9 @@ pub struct ReturnUserCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` 核销用户商品券
+///
 /// Use user coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let associated_order_info: wxpay::apis::marketing::product_coupon::partner::AssociatedOrderInfo = todo!();
@@ -970,7 +1034,9 @@ pub struct UseUserCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` 向用户预发放商品券
+///
 /// Create user pre send coupon.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon;
@@ -1003,7 +1069,9 @@ pub struct CreateUserPreSendCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` 向用户预发放商品券批次组
+///
 /// Create user pre send coupon bundle.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle;
@@ -1034,7 +1102,7 @@ pub struct CreateUserPreSendCouponBundle {
 }
 
 /// 折扣券使用规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DiscountCoupon {
     /// 固定减免百分比 (`percent_off`).
@@ -1044,7 +1112,7 @@ pub struct DiscountCoupon {
 }
 
 /// 兑换券使用规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ExchangeCoupon {
     /// 固定兑换价格 (`exchange_price`).
@@ -1054,7 +1122,7 @@ pub struct ExchangeCoupon {
 }
 
 /// 满减券使用规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct NormalCoupon {
     /// 固定减免金额 (`discount_amount`).
@@ -1089,7 +1157,7 @@ pub struct CombineImage {
 }
 
 /// 抠图数据.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CutOut {
     /// 商品图URL (`image_url`).
@@ -1147,7 +1215,7 @@ pub struct CreateNotifyConfigResponse {
 }
 
 /// `ChoiceList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ChoiceList {
     /// 单品数量 (`count`).
@@ -1168,7 +1236,7 @@ pub struct ChoiceList {
 }
 
 /// `ComboPackageList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ComboPackageList {
     /// 单品列表 (`choice_list`).
@@ -1180,7 +1248,7 @@ pub struct ComboPackageList {
 }
 
 /// 展示信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DisplayInfo {
     /// 商品券背景图 (`background_url`).
@@ -1201,7 +1269,7 @@ pub struct DisplayInfo {
 }
 
 /// 多次优惠模式信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SequentialUsageInfo {
     /// 多次优惠有效天数 (`available_days`).
@@ -1217,7 +1285,7 @@ pub struct SequentialUsageInfo {
 }
 
 /// 单券模式信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SingleUsageInfo {
     /// 折扣券使用规则 (`discount_coupon`).
@@ -1229,7 +1297,7 @@ pub struct SingleUsageInfo {
 }
 
 /// 视频号入口.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct EntranceFinder {
     /// 视频号ID (`finder_id`).
@@ -1256,7 +1324,7 @@ pub struct EntranceMiniProgram {
 }
 
 /// 公众号入口.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct EntranceOfficialAccount {
     /// 公众号AppID (`appid`).
@@ -1284,7 +1352,7 @@ pub struct CouponDisplayInfo {
 }
 
 /// 事件通知配置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct NotifyConfig {
     /// 事件通知appid (`notify_appid`).
@@ -1293,7 +1361,7 @@ pub struct NotifyConfig {
 }
 
 /// `IrregularAvailablePeriodList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct IrregularAvailablePeriodList {
     /// 开始时间 (`begin_time`).
@@ -1305,7 +1373,7 @@ pub struct IrregularAvailablePeriodList {
 }
 
 /// `DayPeriodList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DayPeriodList {
     /// 当天可用开始时间 (`begin_time`).
@@ -1315,7 +1383,7 @@ pub struct DayPeriodList {
 }
 
 /// 每周固定可用时间.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct WeeklyAvailablePeriod {
     /// 每周可用星期数 (`day_list`).
@@ -1327,7 +1395,7 @@ pub struct WeeklyAvailablePeriod {
 }
 
 /// 券可核销时间.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
@@ -1348,7 +1416,7 @@ pub struct CouponAvailablePeriod {
 }
 
 /// 多次优惠使用规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SequentialUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
@@ -1368,7 +1436,7 @@ pub struct SequentialUsageRule {
 }
 
 /// 券可核销时间.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateProductCouponCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
@@ -1395,7 +1463,7 @@ pub struct CreateProductCouponCouponAvailablePeriod {
 }
 
 /// 单券使用规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SingleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
@@ -1412,7 +1480,7 @@ pub struct SingleUsageRule {
 }
 
 /// 发放规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StockSendRule {
     /// 发放次数总上限 (`max_count`).
@@ -1426,7 +1494,7 @@ pub struct StockSendRule {
 }
 
 /// 券可用门店信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CouponAvailableStoreInfo {
     /// 券可用门店描述 (`description`).
@@ -1440,7 +1508,7 @@ pub struct CouponAvailableStoreInfo {
 }
 
 /// 券使用规则展示信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct UsageRuleDisplayInfo {
     /// APP跳转类型 (`app_jump_type`).
@@ -1495,7 +1563,7 @@ pub struct Stock {
 }
 
 /// 小程序入口.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateProductCouponEntranceMiniProgram {
     /// 小程序appid (`appid`).
@@ -1509,7 +1577,7 @@ pub struct CreateProductCouponEntranceMiniProgram {
 }
 
 /// 用户商品券展示信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateProductCouponCouponDisplayInfo {
     /// 背景颜色 (`background_color`).
@@ -1763,7 +1831,7 @@ pub struct ProgressiveBundleUsageRule {
 }
 
 /// 发放规则.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockBundleStockSendRule {
     /// 发放次数总上限 (`max_count`).
@@ -1883,7 +1951,7 @@ pub struct UpdateProductCouponStockBundleByStockBundleIdResponse {
 }
 
 /// `StoreList`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreList {
     /// 门店ID (`store_id`).
@@ -2304,7 +2372,7 @@ pub struct CreateProductCouponStockUploadCouponCodeResponse {
 }
 
 /// 会员标签信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct MemberTagInfo {
     /// 会员卡模板ID (`member_card_id`).
@@ -2378,7 +2446,7 @@ pub struct ProductCoupon {
 }
 
 /// 关联微信支付订单信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AssociatedOrderInfo {
     /// 商户号 (`mchid`).

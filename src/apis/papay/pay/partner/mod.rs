@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` 查询扣费预约API
+///
 /// Query schedule by contract id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::pay::partner::QueryScheduleByContractId;
@@ -29,8 +32,11 @@ pub struct QueryScheduleByContractId {
 }
 
 /// `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` 预约扣费API
+///
 /// Create schedule schedule.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let schedule_amount: wxpay::apis::papay::pay::partner::DeductAmount = todo!();
@@ -58,8 +64,11 @@ pub struct CreateScheduleSchedule {
 }
 
 /// `POST /v3/papay/pay/partner/transactions/apply` 受理扣款API
+///
 /// Apply transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::pay::partner::DeductAmount = todo!();
@@ -97,7 +106,7 @@ pub struct ApplyTransaction {
 }
 
 /// 实际扣费金额.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DeductAmount {
     /// 货币类型 (`currency`).

@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
+///
 /// Create contract pre entrust sign app.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp;
@@ -47,8 +50,11 @@ pub struct CreateContractPreEntrustSignApp {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` H5场景预约扣费类型签约的预签约API
+///
 /// Create contract pre entrust sign h5.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5;
@@ -89,8 +95,11 @@ pub struct CreateContractPreEntrustSignH5 {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` JSAPI场景预约扣费类型签约的预签约API
+///
 /// Create contract pre entrust sign jsapi.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi;
@@ -129,8 +138,11 @@ pub struct CreateContractPreEntrustSignJsapi {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` 小程序场景预约扣费类型签约的预签约API
+///
 /// Create contract pre entrust sign mini program.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram;

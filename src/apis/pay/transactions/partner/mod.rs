@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/pay/partner/transactions/app` APP下单API
+///
 /// Create app order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_1.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -65,7 +68,9 @@ pub struct CreateAppOrder {
 }
 
 /// `POST /v3/pay/partner/transactions/app-with-contract` APP下单并签约
+///
 /// Create app with contract.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -117,8 +122,11 @@ pub struct CreateAppWithContract {
 }
 
 /// `POST /v3/pay/partner/transactions/codepay` 付款码支付
+///
 /// Create codepay.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -166,7 +174,9 @@ pub struct CreateCodepay {
 }
 
 /// `POST /v3/pay/partner/transactions/exposure` 微信分付-支付方式前置服务
+///
 /// Create exposure.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::transactions::partner::CreateExposurePayer = todo!();
@@ -196,8 +206,11 @@ pub struct CreateExposure {
 }
 
 /// `POST /v3/pay/partner/transactions/h5` H5下单API
+///
 /// Create h5 order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_4.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -252,8 +265,11 @@ pub struct CreateH5Order {
 }
 
 /// `GET /v3/pay/partner/transactions/id/{transaction_id}` 微信支付订单号查询
+///
 /// Query order by id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay::transactions::partner::QueryOrderById;
@@ -276,8 +292,11 @@ pub struct QueryOrderById {
 }
 
 /// `POST /v3/pay/partner/transactions/jsapi` JSAPI下单API
+///
 /// Create jsapi order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_2.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -334,8 +353,11 @@ pub struct CreateJsapiOrder {
 }
 
 /// `POST /v3/pay/partner/transactions/jsapi-with-contract` JSAPI下单并授权/签约
+///
 /// Create jsapi with contract.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/hide-partner-jsapi-payment/partner-jsons/partner-jsapi-contract-prepay.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -390,7 +412,9 @@ pub struct CreateJsapiWithContract {
 }
 
 /// `POST /v3/pay/partner/transactions/miniprogram` 小程序支付下单
+///
 /// Create miniprogram.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -442,8 +466,11 @@ pub struct CreateMiniprogram {
 }
 
 /// `POST /v3/pay/partner/transactions/native` Native下单API
+///
 /// Create native order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -497,8 +524,11 @@ pub struct CreateNativeOrder {
 }
 
 /// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` 商户订单号查询
+///
 /// Query order by out trade no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay::transactions::partner::QueryOrderByOutTradeNo;
@@ -521,8 +551,11 @@ pub struct QueryOrderByOutTradeNo {
 }
 
 /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` 关单API
+///
 /// Close order.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay::transactions::partner::CloseOrder;
@@ -545,8 +578,11 @@ pub struct CloseOrder {
 }
 
 /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` 撤销
+///
 /// Reverse transaction.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay::transactions::partner::ReverseTransaction;
@@ -573,8 +609,11 @@ pub struct ReverseTransaction {
 }
 
 /// `POST /v3/pay/partner/transactions/scannedpos` 扫码支付下单
+///
 /// Create scannedpo.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -627,7 +666,7 @@ pub struct CreateScannedpo {
 }
 
 /// 订单金额.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
     /// 货币类型 (`currency`).
@@ -638,7 +677,7 @@ pub struct Amount {
 }
 
 /// `GoodsDetail`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// 商品名称 (`goods_name`).
@@ -656,7 +695,7 @@ pub struct GoodsDetail {
 }
 
 /// 优惠功能.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Detail {
     /// 订单原价 (`cost_price`).
@@ -696,7 +735,7 @@ pub struct Payer {
 }
 
 /// 商户门店信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// 详细地址 (`address`).
@@ -711,7 +750,7 @@ pub struct StoreInfo {
 }
 
 /// 场景信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SceneInfo {
     /// 商户端设备号 (`device_id`).
@@ -726,7 +765,7 @@ pub struct SceneInfo {
 }
 
 /// 结算信息.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
@@ -939,7 +978,7 @@ pub struct CreateCodepayAmount {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateCodepayPayer2 {
     /// 合作伙伴用户标识 (`sp_openid`).

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/payscore/oversea/partner/serviceorder` 查询支付分订单
+///
 /// Query serviceorder.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::oversea::partner::QueryServiceorder;
@@ -33,7 +35,9 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder` 创建支付分订单
+///
 /// Create serviceorder.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::oversea::partner::RiskFund = todo!();
@@ -86,7 +90,9 @@ pub struct CreateServiceorder {
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel` 取消支付分订单
+///
 /// Cancel serviceorder.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::oversea::partner::CancelServiceorder;
@@ -111,7 +117,9 @@ pub struct CancelServiceorder {
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete` 完结支付分订单
+///
 /// Complete serviceorder.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::oversea::partner::PostPayments> = todo!();
@@ -154,7 +162,9 @@ pub struct CompleteServiceorder {
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync` 同步支付分订单信息
+///
 /// Sync serviceorder.
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail: wxpay::apis::payscore::oversea::partner::Detail = todo!();
@@ -265,7 +275,7 @@ pub struct Collection {
 }
 
 /// 服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Location {
     /// 服务结束地点 (`end_location`).
@@ -277,7 +287,7 @@ pub struct Location {
 }
 
 /// `PostDiscounts`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostDiscounts {
     /// 优惠金额 (`amount`).
@@ -293,7 +303,7 @@ pub struct PostDiscounts {
 }
 
 /// `PostPayments`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayments {
     /// 付费金额 (`amount`).
@@ -310,7 +320,7 @@ pub struct PostPayments {
 }
 
 /// 订单风险金.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
     /// 风险金额 (`amount`).
@@ -393,7 +403,7 @@ pub struct QueryServiceorderResponse {
 }
 
 /// 服务时间.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServiceorderTimeRange {
     /// 服务结束时间 (`end_time`).

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/payscore/partner/permissions/apply-for-scene` 服务商场景中预授权
+///
 /// Create apply for scene.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/scene-apply-partner-permissions.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::partner::CreateApplyForScene;
@@ -42,8 +45,11 @@ pub struct CreateApplyForScene {
 }
 
 /// `POST /v3/payscore/partner/permissions/assess-user-risk-level` 服务商评估用户分层
+///
 /// Create assess user risk level.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/assess-partner-user-risk-level.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::partner::CreateAssessUserRiskLevel;
@@ -77,8 +83,11 @@ pub struct CreateAssessUserRiskLevel {
 }
 
 /// `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` 查询与用户授权记录（授权协议号）API
+///
 /// Query permission by authorization code.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_19.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode;
@@ -101,8 +110,11 @@ pub struct QueryPermissionByAuthorizationCode {
 }
 
 /// `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate` 解除用户授权关系（授权协议号）API
+///
 /// Terminate permission.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_20.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::partner::TerminatePermission;
@@ -127,8 +139,11 @@ pub struct TerminatePermission {
 }
 
 /// `GET /v3/payscore/partner/permissions/search` 查询与用户授权记录（openid）API
+///
 /// Query search.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_21.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::partner::QuerySearch;
@@ -157,8 +172,11 @@ pub struct QuerySearch {
 }
 
 /// `POST /v3/payscore/partner/permissions/terminate` 解除用户授权关系（openid）API
+///
 /// Terminate permission2.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_22.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::permissions::partner::TerminatePermission2;

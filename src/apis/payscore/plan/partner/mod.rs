@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/payscore/plan/partner/payscore-plans` 创建支付分计划
+///
 /// Create payscore plan.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::plan::partner::CreatePayscorePlan;
@@ -48,8 +51,11 @@ pub struct CreatePayscorePlan {
 }
 
 /// `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` 查询支付分计划
+///
 /// Query payscore plan by merchant plan no.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo;
@@ -70,8 +76,11 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 }
 
 /// `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` 停止支付分计划
+///
 /// Stop payscore plan.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::plan::partner::StopPayscorePlan;

@@ -8,8 +8,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 /// `POST /v3/payscore/partner/serviceorder/direct-complete` 创单结单合并API
+///
 /// Create direct complete.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::serviceorder::partner::TimeRange = todo!();
@@ -59,8 +62,11 @@ pub struct CreateDirectComplete {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel` 取消支付分订单API
+///
 /// Cancel serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_3.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::serviceorder::partner::CancelServiceorder;
@@ -85,8 +91,11 @@ pub struct CancelServiceorder {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete` 完结支付分订单API
+///
 /// Complete serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692408)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayments> = todo!();
@@ -129,8 +138,11 @@ pub struct CompleteServiceorder {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify` 修改订单金额API
+///
 /// Modify serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692360)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayments> = todo!();
@@ -164,8 +176,11 @@ pub struct ModifyServiceorder {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/pay` 商户发起催收扣款API
+///
 /// Pay serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_6.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::serviceorder::partner::PayServiceorder;
@@ -188,8 +203,11 @@ pub struct PayServiceorder {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage` 下发服务费用待处理消息
+///
 /// Create send pendingmessage.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts> = todo!();
@@ -221,8 +239,11 @@ pub struct CreateSendPendingmessage {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` 下发服务预扣费消息
+///
 /// Create send prepaidmessage.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts> = todo!();
@@ -254,8 +275,11 @@ pub struct CreateSendPrepaidmessage {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync` 同步订单信息API
+///
 /// Sync serviceorder.
+///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_7.shtml)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail: wxpay::apis::payscore::serviceorder::partner::Detail = todo!();

@@ -7,8 +7,11 @@ use crate::endpoint;
 use serde::Deserialize;
 
 /// `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` 查询用户分层对应建议先享金额
+///
 /// Query servicequota by service id.
+///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html)
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId;

@@ -1,0 +1,263 @@
+//! The table-driven tests of the catalog (`tests/catalog/`): for each operation, a request
+//! built with its constructor and every setter from the spec's examples (synthetic where it
+//! has none), and what the wire must then carry: path, query, headers and JSON body, with the
+//! plaintext of every field that must travel encrypted; an example answer to decode; every
+//! enum value.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Answer, Field, Module, Op, Role, Ty};
+
+/// A fixed time for every date-time field, and how it is written on the wire.
+const TIME_EXPR: &str = "wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)";
+const TIME_WIRE: &str = "2026-01-02T03:04:05+08:00";
+
+pub fn module_cases(m: &Module) -> String {
+    let mut out = String::new();
+    let name = m.path.replace("::", "_");
+    let _ = writeln!(out, "mod {name} {{");
+    if !m.ops.is_empty() {
+        out.push_str("#[test]\nfn requests() {\ncrate::harness::requests(&[\n");
+        for op in &m.ops {
+            out.push_str(&request_case(op, m));
+        }
+        out.push_str("]);\n}\n\n");
+        let answers: Vec<&Op> = m
+            .ops
+            .iter()
+            .filter(|op| matches!(op.answer, Answer::Named(_)))
+            .collect();
+        if !answers.is_empty() {
+            out.push_str("#[test]\nfn answers() {\ncrate::harness::answers(&[\n");
+            for op in answers {
+                let Answer::Named(answer) = &op.answer else {
+                    continue;
+                };
+                let body = answer_json(answer, m, 0);
+                let _ = writeln!(
+                    out,
+                    "(\"{}\", |body| crate::harness::decodes::<wxpay::apis::{}::{}>(body), {:?}),",
+                    op.entry.name,
+                    m.path,
+                    op.entry.name,
+                    body.to_string()
+                );
+            }
+            out.push_str("]);\n}\n\n");
+        }
+    }
+    if !m.enums.is_empty() {
+        out.push_str("#[test]\nfn every_listed_enum_value_is_known() {\n");
+        for e in &m.enums {
+            let values: Vec<String> = e
+                .variants
+                .iter()
+                .map(|(_, v, _)| format!("{v:?}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "for value in [{}] {{ let known = wxpay::apis::{path}::{name}::from(value); \
+                 assert!(!matches!(known, wxpay::apis::{path}::{name}::Unknown(_)), \"{name}: {{value}}\"); \
+                 assert_eq!(known.as_str(), value); }}",
+                values.join(", "),
+                path = m.path,
+                name = e.name,
+            );
+        }
+        out.push_str("}\n");
+    }
+    out.push_str("}\n\n");
+    out
+}
+
+fn request_case(op: &Op, m: &Module) -> String {
+    let method = op.entry.method.as_str();
+    let mut required = Vec::new();
+    let mut setters = String::new();
+    let mut path = op.entry.path.clone();
+    let mut query: Vec<(String, String, bool)> = Vec::new();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut body = Map::new();
+    let query_default = matches!(method, "GET" | "DELETE");
+    for f in &op.fields {
+        let simple = matches!(f.role, Role::Path | Role::Query | Role::Header(_));
+        let (expr, wire) = value(f, m, simple, 0);
+        if f.required {
+            required.push(expr);
+        } else {
+            let _ = write!(setters, ".{}({expr})", f.ident);
+        }
+        match &f.role {
+            Role::Path => {
+                path = path.replace(&format!("{{{}}}", f.wire), &text_of(&wire));
+            }
+            Role::Header(name) => headers.push((name.clone(), text_of(&wire))),
+            Role::Query => query.push((f.wire.clone(), text_of(&wire), f.encrypt)),
+            Role::Body if query_default && method == "GET" => {
+                query.push((f.wire.clone(), text_of(&wire), f.encrypt));
+            }
+            Role::Body => {
+                body.insert(f.wire.clone(), wire);
+            }
+        }
+    }
+    // A request without body fields sends no body at all.
+    let body_text = if body.is_empty() {
+        String::new()
+    } else {
+        Value::Object(body).to_string()
+    };
+    let encrypted: Vec<String> = op
+        .row
+        .encrypted_request
+        .iter()
+        .filter(|p| !p.starts_with("query:"))
+        .map(|p| format!("{p:?}"))
+        .collect();
+    let query_text: Vec<String> = query
+        .iter()
+        .map(|(k, v, enc)| format!("({k:?}, {v:?}, {enc})"))
+        .collect();
+    let header_text: Vec<String> = headers
+        .iter()
+        .map(|(k, v)| format!("({k:?}, {v:?})"))
+        .collect();
+    format!(
+        "crate::harness::Case {{ name: \"{name}\", method: \"{method}\", path: {path:?}, \
+         query: &[{query}], headers: &[{headers}], body: {body:?}, encrypted: &[{encrypted}], \
+         write: |writer| wxpay::Endpoint::write_request(&wxpay::apis::{module}::{name}::new({args}){setters}, writer) }},\n",
+        name = op.entry.name,
+        module = m.path,
+        query = query_text.join(", "),
+        headers = header_text.join(", "),
+        body = body_text,
+        encrypted = encrypted.join(", "),
+        args = required.join(", "),
+    )
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A value for a field: the Rust expression that builds it and its JSON on the wire.
+/// `simple`: it goes into a path or query, so it keeps to unreserved characters.
+fn value(f: &Field, m: &Module, simple: bool, depth: usize) -> (String, Value) {
+    ty_value(&f.ty, f, m, simple, depth)
+}
+
+fn ty_value(ty: &Ty, f: &Field, m: &Module, simple: bool, depth: usize) -> (String, Value) {
+    match ty {
+        Ty::Str => {
+            let text = example_text(f, simple);
+            (format!("{text:?}"), Value::String(text))
+        }
+        Ty::Int => {
+            let n = f
+                .example
+                .as_ref()
+                .and_then(|e| {
+                    e.as_i64()
+                        .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
+                })
+                .unwrap_or(1);
+            (n.to_string(), json!(n))
+        }
+        Ty::Float => ("1.5".into(), json!(1.5)),
+        Ty::Bool => ("true".into(), json!(true)),
+        Ty::Time => (TIME_EXPR.into(), json!(TIME_WIRE)),
+        Ty::Json => ("serde_json::json!({})".into(), json!({})),
+        Ty::Secret => ("unreachable!()".into(), Value::Null),
+        Ty::Vec(inner) => {
+            let (expr, wire) = ty_value(inner, f, m, simple, depth);
+            let expr = if **inner == Ty::Str {
+                format!("String::from({expr})")
+            } else {
+                expr
+            };
+            (format!("vec![{expr}]"), Value::Array(vec![wire]))
+        }
+        Ty::Named(name) => {
+            if let Some(e) = m.enums.iter().find(|e| e.name == *name) {
+                let (variant, wire, _) = &e.variants[0];
+                return (
+                    format!("wxpay::apis::{}::{name}::{variant}", m.path),
+                    Value::String(wire.clone()),
+                );
+            }
+            let Some(s) = m.structs.iter().find(|s| s.name == *name) else {
+                return ("todo!()".into(), Value::Null);
+            };
+            let mut args = Vec::new();
+            let mut setters = String::new();
+            let mut object = Map::new();
+            for field in &s.fields {
+                let (expr, wire) = value(field, m, false, depth + 1);
+                if field.required {
+                    args.push(expr);
+                } else {
+                    let _ = write!(setters, ".{}({expr})", field.ident);
+                }
+                object.insert(field.wire.clone(), wire);
+            }
+            (
+                format!(
+                    "wxpay::apis::{}::{name}::new({}){setters}",
+                    m.path,
+                    args.join(", ")
+                ),
+                Value::Object(object),
+            )
+        }
+    }
+}
+
+fn example_text(f: &Field, simple: bool) -> String {
+    let example = f.example.as_ref().and_then(crate::spec::scalar_text);
+    match example {
+        Some(text)
+            if !text.is_empty()
+                && (!simple
+                    || text
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))) =>
+        {
+            text
+        }
+        _ => format!("TEST_{}", f.wire.to_ascii_uppercase()),
+    }
+}
+
+/// An example answer with every field the type declares.
+fn answer_json(name: &str, m: &Module, depth: usize) -> Value {
+    let Some(s) = m.structs.iter().find(|s| s.name == name) else {
+        return Value::Null;
+    };
+    let mut object = Map::new();
+    for f in &s.fields {
+        object.insert(f.wire.clone(), answer_value(&f.ty, f, m, depth));
+    }
+    Value::Object(object)
+}
+
+fn answer_value(ty: &Ty, f: &Field, m: &Module, depth: usize) -> Value {
+    match ty {
+        Ty::Str | Ty::Secret => Value::String(example_text(f, false)),
+        Ty::Int => json!(1),
+        Ty::Float => json!(1.5),
+        Ty::Bool => json!(true),
+        Ty::Time => json!(TIME_WIRE),
+        Ty::Json => json!({}),
+        Ty::Vec(inner) => Value::Array(vec![answer_value(inner, f, m, depth)]),
+        Ty::Named(name) => match m.enums.iter().find(|e| e.name == *name) {
+            Some(e) => Value::String(e.variants[0].1.clone()),
+            None if depth < 40 => answer_json(name, m, depth + 1),
+            None => Value::Null,
+        },
+    }
+}
