@@ -644,13 +644,7 @@ mod brand_card_member_partner {
                 body: "",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::brand::card_member::partner::ListCards::new("1004")
-                            .state(wxpay::apis::brand::card_member::partner::State::CardEffective)
-                            .offset(1)
-                            .limit(20),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::ListCards::new("1004").state(wxpay::apis::brand::card_member::partner::ListCardsState::CardEffective).offset(1).limit(20), writer)
                 },
             },
             crate::harness::Case {
@@ -662,7 +656,7 @@ mod brand_card_member_partner {
                 body: "{\"appid\":\"wxea9c30890f48d5ae\",\"balance_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"benefits\":\"会员折扣、专属价\",\"brand_id\":\"1004\",\"card_color\":\"#FFFF00\",\"card_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"card_title\":\"测试卡\",\"card_type\":\"PURCHASE\",\"code_jump_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"NONE_CODE\",\"init_level\":\"白银会员\",\"legal_agreement\":\"商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。\",\"need_display_level\":true,\"need_pinned\":true,\"notify_url\":\"https://www.weixin.qq.com/wxpay/notify.php\",\"points_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"purchase_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/purchase/purchase\",\"price\":100},\"service_phone\":\"010-8877xxxx\",\"user_information\":{\"common_field_list\":[\"USER_FORM_FLAG_SEX\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"CHECK_BOX\",\"values\":[\"TEST_VALUES\"]}]},\"valid_date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\"}}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateCard::new("wxea9c30890f48d5ae", "会员折扣、专属价", "1004", "#FFFF00", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "测试卡", wxpay::apis::brand::card_member::partner::CardType::Purchase, wxpay::apis::brand::card_member::partner::CodeMode::SystemAllocate, wxpay::apis::brand::card_member::partner::CodeType::NoneCode, "https://www.weixin.qq.com/wxpay/notify.php", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::Type2::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::Type::CheckBox).values(vec![String::from("TEST_VALUES")])])), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateCard::new("wxea9c30890f48d5ae", "会员折扣、专属价", "1004", "#FFFF00", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "测试卡", wxpay::apis::brand::card_member::partner::CardType::Purchase, wxpay::apis::brand::card_member::partner::CodeMode::SystemAllocate, wxpay::apis::brand::card_member::partner::CodeType::NoneCode, "https://www.weixin.qq.com/wxpay/notify.php", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])), writer)
                 },
             },
             crate::harness::Case {
@@ -710,7 +704,7 @@ mod brand_card_member_partner {
                 body: "{\"balance_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"benefits\":\"会员折扣、专属价\",\"brand_id\":\"1004\",\"card_color\":\"#FFFF00\",\"card_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"card_title\":\"测试卡\",\"code_jump_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"init_level\":\"白银会员\",\"legal_agreement\":\"商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。\",\"need_display_level\":true,\"need_pinned\":true,\"notify_url\":\"https://www.weixin.qq.com/wxpay/notify.php\",\"points_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"purchase_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/purchase/purchase\",\"price\":100},\"service_phone\":\"010-8877xxxx\",\"user_information\":{\"common_field_list\":[\"USER_FORM_FLAG_SEX\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"CHECK_BOX\",\"values\":[\"TEST_VALUES\"]}]},\"valid_date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\"}}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004").balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).benefits("会员折扣、专属价").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").card_title("测试卡").code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).notify_url("https://www.weixin.qq.com/wxpay/notify.php").points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::Type::CheckBox).values(vec![String::from("TEST_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::Type2::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004").balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).benefits("会员折扣、专属价").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").card_title("测试卡").code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).notify_url("https://www.weixin.qq.com/wxpay/notify.php").points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
                 },
             },
             crate::harness::Case {
@@ -882,7 +876,7 @@ mod brand_card_member_partner {
                     "user_information.custom_field_list[].user_chosen_values[]",
                 ],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenid::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::Type2::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenid::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])), writer)
                 },
             },
             crate::harness::Case {
@@ -898,7 +892,7 @@ mod brand_card_member_partner {
                     "user_information.custom_field_list[].user_chosen_values[]",
                 ],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateUserCardImportByPhone::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::Type2::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateUserCardImportByPhone::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])), writer)
                 },
             },
             crate::harness::Case {
@@ -938,7 +932,7 @@ mod brand_card_member_partner {
                     "user_information.custom_field_list[].user_chosen_values[]",
                 ],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::UpdateUserCardByUserCardCode::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0").attach("自定义数据说明").brand_id("1004").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").openid("obLatjnx9gnqzS4myYGmLZ7LgLBA").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").pickup_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::Type2::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::UpdateUserCardByUserCardCode::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0").attach("自定义数据说明").brand_id("1004").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").openid("obLatjnx9gnqzS4myYGmLZ7LgLBA").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").pickup_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
                 },
             },
             crate::harness::Case {
@@ -954,7 +948,7 @@ mod brand_card_member_partner {
                     "user_information.custom_field_list[].user_chosen_values[]",
                 ],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::ConfirmUserCard::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0", "1004", "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::apis::brand::card_member::partner::UserCardConfirmState::CreateCardSuccess).attach("自定义数据说明").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::Type2::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::ConfirmUserCard::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0", "1004", "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::apis::brand::card_member::partner::UserCardConfirmState::CreateCardSuccess).attach("自定义数据说明").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
                 },
             },
             crate::harness::Case {
@@ -1012,7 +1006,7 @@ mod brand_card_member_partner {
                 body: "{\"brand_id\":\"1004\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"coupon_code\":\"123446565767\",\"exchange_coupon_template_id\":\"0Flpo7FqTQ\",\"fail_reason\":\"积分不足\",\"openid\":\"obLatjnx9gnqzS4myYGmLZ7LgLBA\",\"record_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"state\":\"POINT_EXCHANGE_COUPON_SUCCESS\",\"user_card_code\":\"478515832665\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "0Flpo7FqTQ", "obLatjnx9gnqzS4myYGmLZ7LgLBA", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::State2::PointExchangeCouponSuccess, "478515832665").coupon_code("123446565767").fail_reason("积分不足"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "0Flpo7FqTQ", "obLatjnx9gnqzS4myYGmLZ7LgLBA", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCouponState::PointExchangeCouponSuccess, "478515832665").coupon_code("123446565767").fail_reason("积分不足"), writer)
                 },
             },
             crate::harness::Case {
@@ -1252,13 +1246,13 @@ mod brand_card_member_partner {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["CARD_EFFECTIVE", "CARD_INVALID"] {
-            let known = wxpay::apis::brand::card_member::partner::State::from(value);
+            let known = wxpay::apis::brand::card_member::partner::ListCardsState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::brand::card_member::partner::State::Unknown(_)
+                    wxpay::apis::brand::card_member::partner::ListCardsState::Unknown(_)
                 ),
-                "State: {value}"
+                "ListCardsState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1320,24 +1314,25 @@ mod brand_card_member_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CHECK_BOX", "RADIO"] {
-            let known = wxpay::apis::brand::card_member::partner::Type::from(value);
+            let known = wxpay::apis::brand::card_member::partner::CustomFieldListType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::brand::card_member::partner::Type::Unknown(_)
+                    wxpay::apis::brand::card_member::partner::CustomFieldListType::Unknown(_)
                 ),
-                "Type: {value}"
+                "CustomFieldListType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["FIX_TIME_RANGE", "FIX_TERM", "PERMANENT"] {
-            let known = wxpay::apis::brand::card_member::partner::Type2::from(value);
+            let known =
+                wxpay::apis::brand::card_member::partner::ValidDateInformationType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::brand::card_member::partner::Type2::Unknown(_)
+                    wxpay::apis::brand::card_member::partner::ValidDateInformationType::Unknown(_)
                 ),
-                "Type2: {value}"
+                "ValidDateInformationType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1394,14 +1389,11 @@ mod brand_card_member_partner {
             "POINT_EXCHANGE_COUPON_SUCCESS",
             "POINT_EXCHANGE_COUPON_FAIL",
         ] {
-            let known = wxpay::apis::brand::card_member::partner::State2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::brand::card_member::partner::State2::Unknown(_)
-                ),
-                "State2: {value}"
-            );
+            let known =
+                wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCouponState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCouponState::Unknown(_)), "ConfirmUserPointExchangeCouponState: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -1569,7 +1561,7 @@ mod brand_profitsharing {
                                     "1900000109",
                                     190,
                                     "1900000109分给商户1900000110",
-                                    wxpay::apis::brand::profitsharing::Type::MerchantId,
+                                    wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
                                 )
                                 .name("hu89ohu89ohu89o"),
                             ],
@@ -1613,7 +1605,7 @@ mod brand_profitsharing {
                             "wx8888888888888888",
                             "1900000108",
                             wxpay::apis::brand::profitsharing::RelationType::Supplier,
-                            wxpay::apis::brand::profitsharing::Type::MerchantId,
+                            wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
                         )
                         .name("张三网络公司")
                         .sub_appid("wx8888888888888889"),
@@ -1635,7 +1627,7 @@ mod brand_profitsharing {
                             "1900000109",
                             "wx8888888888888888",
                             "1900000108",
-                            wxpay::apis::brand::profitsharing::Type::MerchantId,
+                            wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
                         )
                         .sub_appid("wx8888888888888889"),
                         writer,
@@ -1799,40 +1791,46 @@ mod brand_profitsharing {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PENDING", "SUCEESS", "CLOSED"] {
-            let known = wxpay::apis::brand::profitsharing::Result2::from(value);
+            let known = wxpay::apis::brand::profitsharing::ReceiversResult::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::brand::profitsharing::Result2::Unknown(_)
+                    wxpay::apis::brand::profitsharing::ReceiversResult::Unknown(_)
                 ),
-                "Result2: {value}"
+                "ReceiversResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"] {
-            let known = wxpay::apis::brand::profitsharing::Type::from(value);
+            let known = wxpay::apis::brand::profitsharing::ReceiversType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::brand::profitsharing::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::brand::profitsharing::ReceiversType::Unknown(_)
+                ),
+                "ReceiversType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "FINISHED"] {
-            let known = wxpay::apis::brand::profitsharing::Status::from(value);
+            let known = wxpay::apis::brand::profitsharing::ListOrdersStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::brand::profitsharing::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::brand::profitsharing::ListOrdersStatus::Unknown(_)
+                ),
+                "ListOrdersStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["PENDING", "SUCCESS", "CLOSED"] {
-            let known = wxpay::apis::brand::profitsharing::Result3::from(value);
+            let known = wxpay::apis::brand::profitsharing::ReceiversResult2::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::brand::profitsharing::Result3::Unknown(_)
+                    wxpay::apis::brand::profitsharing::ReceiversResult2::Unknown(_)
                 ),
-                "Result3: {value}"
+                "ReceiversResult2: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1860,24 +1858,24 @@ mod brand_profitsharing {
             "PAYER_ACCOUNT_ABNORMAL",
             "INVALID_REQUEST",
         ] {
-            let known = wxpay::apis::brand::profitsharing::FailReason2::from(value);
+            let known = wxpay::apis::brand::profitsharing::ListReturnordersFailReason::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::brand::profitsharing::FailReason2::Unknown(_)
+                    wxpay::apis::brand::profitsharing::ListReturnordersFailReason::Unknown(_)
                 ),
-                "FailReason2: {value}"
+                "ListReturnordersFailReason: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "FAIL"] {
-            let known = wxpay::apis::brand::profitsharing::Result4::from(value);
+            let known = wxpay::apis::brand::profitsharing::ListReturnordersResult::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::brand::profitsharing::Result4::Unknown(_)
+                    wxpay::apis::brand::profitsharing::ListReturnordersResult::Unknown(_)
                 ),
-                "Result4: {value}"
+                "ListReturnordersResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1886,13 +1884,13 @@ mod brand_profitsharing {
             "TIME_OUT_CLOSED",
             "PAYER_ACCOUNT_ABNORMAL",
         ] {
-            let known = wxpay::apis::brand::profitsharing::FailReason3::from(value);
+            let known = wxpay::apis::brand::profitsharing::CreateReturnorderFailReason::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::brand::profitsharing::FailReason3::Unknown(_)
+                    wxpay::apis::brand::profitsharing::CreateReturnorderFailReason::Unknown(_)
                 ),
-                "FailReason3: {value}"
+                "CreateReturnorderFailReason: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

@@ -22,9 +22,9 @@ mod bill {
                         "19000000001",
                         "2019-06-11",
                         wxpay::apis::bill::Algorithm::AeadAes256Gcm,
-                        wxpay::apis::bill::AccountType2::Basic,
+                        wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::Basic,
                     )
-                    .tar_type(wxpay::apis::bill::TarType2::Gzip),
+                    .tar_type(wxpay::apis::bill::QuerySubMerchantFundflowbillTarType::Gzip),
                     writer,
                 )
             },
@@ -43,10 +43,13 @@ mod bill {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["GZIP"] {
-            let known = wxpay::apis::bill::TarType2::from(value);
+            let known = wxpay::apis::bill::QuerySubMerchantFundflowbillTarType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::bill::TarType2::Unknown(_)),
-                "TarType2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::bill::QuerySubMerchantFundflowbillTarType::Unknown(_)
+                ),
+                "QuerySubMerchantFundflowbillTarType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -59,10 +62,13 @@ mod bill {
             assert_eq!(known.as_str(), value);
         }
         for value in ["BASIC", "OPERATION", "FEES", "DEPOSIT"] {
-            let known = wxpay::apis::bill::AccountType2::from(value);
+            let known = wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::bill::AccountType2::Unknown(_)),
-                "AccountType2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::Unknown(_)
+                ),
+                "QuerySubMerchantFundflowbillAccountType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -131,7 +137,7 @@ mod marketing_favor {
                         )
                         .create_start_time("TEST_CREATE_START_TIME")
                         .create_end_time("TEST_CREATE_END_TIME")
-                        .status(wxpay::apis::marketing::favor::Status::Unactivated),
+                        .status(wxpay::apis::marketing::favor::ListStocksStatus::Unactivated),
                         writer,
                     )
                 },
@@ -294,7 +300,7 @@ mod marketing_favor {
                             "TEST_APPID",
                         )
                         .stock_id("TEST_STOCK_ID")
-                        .status(wxpay::apis::marketing::favor::Status2::Sended)
+                        .status(wxpay::apis::marketing::favor::ListUserCouponsStatus::Sended)
                         .creator_mchid("TEST_CREATOR_MCHID")
                         .sender_mchid("TEST_SENDER_MCHID")
                         .available_mchid("TEST_AVAILABLE_MCHID")
@@ -432,10 +438,13 @@ mod marketing_favor {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["unactivated", "audit", "running", "stoped", "paused"] {
-            let known = wxpay::apis::marketing::favor::Status::from(value);
+            let known = wxpay::apis::marketing::favor::ListStocksStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::marketing::favor::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::marketing::favor::ListStocksStatus::Unknown(_)
+                ),
+                "ListStocksStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -451,18 +460,24 @@ mod marketing_favor {
             assert_eq!(known.as_str(), value);
         }
         for value in ["NORMAL", "DISCOUNT", "EXCHAHGE", "RANDOM", "DISCOUNT_CUT"] {
-            let known = wxpay::apis::marketing::favor::StockType2::from(value);
+            let known = wxpay::apis::marketing::favor::DataStockType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::marketing::favor::StockType2::Unknown(_)),
-                "StockType2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::marketing::favor::DataStockType::Unknown(_)
+                ),
+                "DataStockType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["SENDED", "USED"] {
-            let known = wxpay::apis::marketing::favor::Status2::from(value);
+            let known = wxpay::apis::marketing::favor::ListUserCouponsStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::marketing::favor::Status2::Unknown(_)),
-                "Status2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::marketing::favor::ListUserCouponsStatus::Unknown(_)
+                ),
+                "ListUserCouponsStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -475,10 +490,10 @@ mod marketing_favor {
             assert_eq!(known.as_str(), value);
         }
         for value in ["SENDED", "USED", "EXPIRED", "RECOVER"] {
-            let known = wxpay::apis::marketing::favor::Status3::from(value);
+            let known = wxpay::apis::marketing::favor::DataStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::marketing::favor::Status3::Unknown(_)),
-                "Status3: {value}"
+                !matches!(known, wxpay::apis::marketing::favor::DataStatus::Unknown(_)),
+                "DataStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -698,21 +713,24 @@ mod merchant_service {
             "SYSTEM_REFUNDED",
             "MANUAL_UNFROZEN",
         ] {
-            let known = wxpay::apis::merchant_service::ComplaintState2::from(value);
+            let known = wxpay::apis::merchant_service::DataComplaintState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::merchant_service::ComplaintState2::Unknown(_)
+                    wxpay::apis::merchant_service::DataComplaintState::Unknown(_)
                 ),
-                "ComplaintState2: {value}"
+                "DataComplaintState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["SHARE_POWER_TYPE"] {
-            let known = wxpay::apis::merchant_service::Type::from(value);
+            let known = wxpay::apis::merchant_service::AdditionalInfoType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::merchant_service::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::merchant_service::AdditionalInfoType::Unknown(_)
+                ),
+                "AdditionalInfoType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -725,14 +743,11 @@ mod merchant_service {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PENDING", "PROCESSING", "PROCESSED"] {
-            let known = wxpay::apis::merchant_service::ComplaintState3::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::merchant_service::ComplaintState3::Unknown(_)
-                ),
-                "ComplaintState3: {value}"
-            );
+            let known =
+                wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintIdComplaintState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintIdComplaintState::Unknown(_)), "QueryComplaintsV2ByComplaintIdComplaintState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["REFUND", "SERVICE_NOT_WORK", "OTHERS"] {

@@ -526,10 +526,13 @@ mod ecommerce_account {
             "FUNDS_PENDING_PROCESSING",
             "OTHER_REASON",
         ] {
-            let known = wxpay::apis::ecommerce::account::Type::from(value);
+            let known = wxpay::apis::ecommerce::account::BlockReasonsType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::ecommerce::account::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::ecommerce::account::BlockReasonsType::Unknown(_)
+                ),
+                "BlockReasonsType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -570,13 +573,14 @@ mod ecommerce_account {
             assert_eq!(known.as_str(), value);
         }
         for value in ["REVIEWING", "REJECTED", "CANCEL_SUCCESS"] {
-            let known = wxpay::apis::ecommerce::account::CancelState2::from(value);
+            let known =
+                wxpay::apis::ecommerce::account::CreateCancelApplicationCancelState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::account::CancelState2::Unknown(_)
+                    wxpay::apis::ecommerce::account::CreateCancelApplicationCancelState::Unknown(_)
                 ),
-                "CancelState2: {value}"
+                "CreateCancelApplicationCancelState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1167,14 +1171,7 @@ mod ecommerce_fund {
                 body: "",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid::new(
-                            "1222212222",
-                            "2019-08-17",
-                        )
-                        .account_type(wxpay::apis::ecommerce::fund::AccountType2::Basic),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid::new("1222212222", "2019-08-17").account_type(wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchidAccountType::Basic), writer)
                 },
             },
             crate::harness::Case {
@@ -1297,13 +1294,16 @@ mod ecommerce_fund {
             assert_eq!(known.as_str(), value);
         }
         for value in ["BASIC", "DEPOSIT"] {
-            let known = wxpay::apis::ecommerce::fund::AccountType2::from(value);
+            let known =
+                wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchidAccountType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::fund::AccountType2::Unknown(_)
+                    wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchidAccountType::Unknown(
+                        _
+                    )
                 ),
-                "AccountType2: {value}"
+                "QueryEnddaybalanceBySubMchidAccountType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1315,10 +1315,14 @@ mod ecommerce_fund {
             "CLOSE",
             "INIT",
         ] {
-            let known = wxpay::apis::ecommerce::fund::Status::from(value);
+            let known =
+                wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNoStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::ecommerce::fund::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNoStatus::Unknown(_)
+                ),
+                "QueryWithdrawByOutRequestNoStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1696,17 +1700,7 @@ mod ecommerce_profitsharing {
                 body: "{\"amount\":10,\"refund_id\":\"TEST_REFUND_ID\",\"scene\":\"REFUND_TICKET\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"3008450740201411110007820472\",\"type\":\"SERVICE_FEE_INCOME\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrder::new(
-                            10,
-                            "TEST_REFUND_ID",
-                            wxpay::apis::ecommerce::profitsharing::Scene::RefundTicket,
-                            "1900000109",
-                            "3008450740201411110007820472",
-                            wxpay::apis::ecommerce::profitsharing::Type::ServiceFeeIncome,
-                        ),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrder::new(10, "TEST_REFUND_ID", wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderScene::RefundTicket, "1900000109", "3008450740201411110007820472", wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderType::ServiceFeeIncome), writer)
                 },
             },
             crate::harness::Case {
@@ -1761,25 +1755,7 @@ mod ecommerce_profitsharing {
                 body: "{\"appid\":\"wx8888888888888888\",\"finish\":true,\"out_order_no\":\"P20150806125346\",\"receivers\":[{\"amount\":190,\"description\":\"分给商户1900000109\",\"receiver_account\":\"1900000109\",\"receiver_name\":\"hu89ohu89ohu89o\",\"type\":\"MERCHANT_ID\"}],\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
                 encrypted: &["receivers[].receiver_name"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::ecommerce::profitsharing::CreateOrder::new(
-                            true,
-                            "P20150806125346",
-                            vec![
-                                wxpay::apis::ecommerce::profitsharing::CreateOrderReceivers::new(
-                                    190,
-                                    "分给商户1900000109",
-                                    "1900000109",
-                                    wxpay::apis::ecommerce::profitsharing::Type2::MerchantId,
-                                )
-                                .receiver_name("hu89ohu89ohu89o"),
-                            ],
-                            "1900000109",
-                            "4208450740201411110007820472",
-                        )
-                        .appid("wx8888888888888888"),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::profitsharing::CreateOrder::new(true, "P20150806125346", vec![wxpay::apis::ecommerce::profitsharing::CreateOrderReceivers::new(190, "分给商户1900000109", "1900000109", wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId).receiver_name("hu89ohu89ohu89o")], "1900000109", "4208450740201411110007820472").appid("wx8888888888888888"), writer)
                 },
             },
             crate::harness::Case {
@@ -1812,8 +1788,8 @@ mod ecommerce_profitsharing {
                         &wxpay::apis::ecommerce::profitsharing::CreateReceiverAdd::new(
                             "190001001",
                             "wx8888888888888888",
-                            wxpay::apis::ecommerce::profitsharing::Type2::MerchantId,
-                            wxpay::apis::ecommerce::profitsharing::Type2::MerchantId,
+                            wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+                            wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
                         )
                         .encrypted_name("hu89ohu89ohu89o")
                         .name("张三网络公司"),
@@ -1834,7 +1810,7 @@ mod ecommerce_profitsharing {
                         &wxpay::apis::ecommerce::profitsharing::DeleteReceiver::new(
                             "190001001",
                             "wx8888888888888888",
-                            wxpay::apis::ecommerce::profitsharing::Type2::MerchantId,
+                            wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
                         ),
                         writer,
                     )
@@ -2002,35 +1978,38 @@ mod ecommerce_profitsharing {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "FAILED"] {
-            let known = wxpay::apis::ecommerce::profitsharing::Result2::from(value);
+            let known =
+                wxpay::apis::ecommerce::profitsharing::ListAfterSalesOrdersResult::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::profitsharing::Result2::Unknown(_)
+                    wxpay::apis::ecommerce::profitsharing::ListAfterSalesOrdersResult::Unknown(_)
                 ),
-                "Result2: {value}"
+                "ListAfterSalesOrdersResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["REFUND_TICKET", "CHANGE_TICKET", "RETURN_GOODS"] {
-            let known = wxpay::apis::ecommerce::profitsharing::Scene::from(value);
+            let known =
+                wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderScene::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::profitsharing::Scene::Unknown(_)
+                    wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderScene::Unknown(_)
                 ),
-                "Scene: {value}"
+                "CreateAfterSalesOrderScene: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["SERVICE_FEE_INCOME"] {
-            let known = wxpay::apis::ecommerce::profitsharing::Type::from(value);
+            let known =
+                wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::profitsharing::Type::Unknown(_)
+                    wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderType::Unknown(_)
                 ),
-                "Type: {value}"
+                "CreateAfterSalesOrderType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2058,57 +2037,58 @@ mod ecommerce_profitsharing {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PENDING", "SUCCESS", "CLOSED"] {
-            let known = wxpay::apis::ecommerce::profitsharing::Result3::from(value);
+            let known = wxpay::apis::ecommerce::profitsharing::ReceiversResult::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::profitsharing::Result3::Unknown(_)
+                    wxpay::apis::ecommerce::profitsharing::ReceiversResult::Unknown(_)
                 ),
-                "Result3: {value}"
+                "ReceiversResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["MERCHANT_ID", "PERSONAL_OPENID"] {
-            let known = wxpay::apis::ecommerce::profitsharing::Type2::from(value);
+            let known = wxpay::apis::ecommerce::profitsharing::ReceiversType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::profitsharing::Type2::Unknown(_)
+                    wxpay::apis::ecommerce::profitsharing::ReceiversType::Unknown(_)
                 ),
-                "Type2: {value}"
+                "ReceiversType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "FINISHED"] {
-            let known = wxpay::apis::ecommerce::profitsharing::Status::from(value);
+            let known = wxpay::apis::ecommerce::profitsharing::ListOrdersStatus::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::profitsharing::Status::Unknown(_)
+                    wxpay::apis::ecommerce::profitsharing::ListOrdersStatus::Unknown(_)
                 ),
-                "Status: {value}"
+                "ListOrdersStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["ACCOUNT_ABNORMAL", "TIME_OUT_CLOSED"] {
-            let known = wxpay::apis::ecommerce::profitsharing::FailReason2::from(value);
+            let known =
+                wxpay::apis::ecommerce::profitsharing::ListReturnordersFailReason::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::profitsharing::FailReason2::Unknown(_)
+                    wxpay::apis::ecommerce::profitsharing::ListReturnordersFailReason::Unknown(_)
                 ),
-                "FailReason2: {value}"
+                "ListReturnordersFailReason: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "FAIL"] {
-            let known = wxpay::apis::ecommerce::profitsharing::Result4::from(value);
+            let known = wxpay::apis::ecommerce::profitsharing::ListReturnordersResult::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::profitsharing::Result4::Unknown(_)
+                    wxpay::apis::ecommerce::profitsharing::ListReturnordersResult::Unknown(_)
                 ),
-                "Result4: {value}"
+                "ListReturnordersResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2210,21 +2190,7 @@ mod ecommerce_refunds {
                 body: "{\"bank_account\":\"d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==\",\"bank_type\":\"CMB_DEBIT\",\"individual_auth_id\":\"1900000109\",\"out_refund_no\":\"1217752501201407033233368018\",\"real_name\":\"UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd\",\"sub_mchid\":\"1900000109\",\"type\":\"USER_BANK_CARD\"}",
                 encrypted: &["bank_account", "real_name"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefund::new(
-                            "50000000382019052709732678859",
-                            "1217752501201407033233368018",
-                            wxpay::apis::ecommerce::refunds::Type2::UserBankCard,
-                        )
-                        .bank_account(
-                            "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==",
-                        )
-                        .bank_type(wxpay::apis::ecommerce::refunds::BankType::CmbDebit)
-                        .individual_auth_id("1900000109")
-                        .real_name("UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd")
-                        .sub_mchid("1900000109"),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefund::new("50000000382019052709732678859", "1217752501201407033233368018", wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundType::UserBankCard).bank_account("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_type(wxpay::apis::ecommerce::refunds::BankType::CmbDebit).individual_auth_id("1900000109").real_name("UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd").sub_mchid("1900000109"), writer)
                 },
             },
             crate::harness::Case {
@@ -2368,37 +2334,47 @@ mod ecommerce_refunds {
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::ecommerce::refunds::Type::from(value);
+            let known = wxpay::apis::ecommerce::refunds::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::ecommerce::refunds::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::ecommerce::refunds::PromotionDetailType::Unknown(_)
+                ),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"] {
-            let known = wxpay::apis::ecommerce::refunds::Channel::from(value);
+            let known = wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdChannel::from(value);
             assert!(
-                !matches!(known, wxpay::apis::ecommerce::refunds::Channel::Unknown(_)),
-                "Channel: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdChannel::Unknown(_)
+                ),
+                "QueryRefundByRefundIdChannel: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["AVAILABLE", "UNSETTLED", "OPERATION", "BASIC", "ECNY_BASIC"] {
-            let known = wxpay::apis::ecommerce::refunds::FundsAccount2::from(value);
+            let known =
+                wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdFundsAccount::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::refunds::FundsAccount2::Unknown(_)
+                    wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdFundsAccount::Unknown(_)
                 ),
-                "FundsAccount2: {value}"
+                "QueryRefundByRefundIdFundsAccount: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "CLOSE", "PROCESSING", "ABNORMAL"] {
-            let known = wxpay::apis::ecommerce::refunds::Status::from(value);
+            let known = wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::ecommerce::refunds::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdStatus::Unknown(_)
+                ),
+                "QueryRefundByRefundIdStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2427,21 +2403,27 @@ mod ecommerce_refunds {
             assert_eq!(known.as_str(), value);
         }
         for value in ["USER_BANK_CARD", "MERCHANT_BANK_CARD"] {
-            let known = wxpay::apis::ecommerce::refunds::Type2::from(value);
+            let known = wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::ecommerce::refunds::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundType::Unknown(_)
+                ),
+                "CreateApplyAbnormalRefundType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["AVAILABLE", "UNSETTLED"] {
-            let known = wxpay::apis::ecommerce::refunds::FundsAccount3::from(value);
+            let known =
+                wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundFundsAccount::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::refunds::FundsAccount3::Unknown(_)
+                    wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundFundsAccount::Unknown(
+                        _
+                    )
                 ),
-                "FundsAccount3: {value}"
+                "CreateApplyAbnormalRefundFundsAccount: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2449,14 +2431,11 @@ mod ecommerce_refunds {
             "REFUND_SOURCE_PARTNER_ADVANCE",
             "REFUND_SOURCE_SUB_MERCHANT",
         ] {
-            let known = wxpay::apis::ecommerce::refunds::RefundAccount2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::ecommerce::refunds::RefundAccount2::Unknown(_)
-                ),
-                "RefundAccount2: {value}"
-            );
+            let known =
+                wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundRefundAccount::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundRefundAccount::Unknown(_)), "CreateApplyAbnormalRefundRefundAccount: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -2572,24 +2551,24 @@ mod ecommerce_subsidies {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["SUCCESS", "FAIL"] {
-            let known = wxpay::apis::ecommerce::subsidies::Result2::from(value);
+            let known = wxpay::apis::ecommerce::subsidies::CancelSubsidyResult::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::subsidies::Result2::Unknown(_)
+                    wxpay::apis::ecommerce::subsidies::CancelSubsidyResult::Unknown(_)
                 ),
-                "Result2: {value}"
+                "CancelSubsidyResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "FAIL", "REFUND"] {
-            let known = wxpay::apis::ecommerce::subsidies::Result3::from(value);
+            let known = wxpay::apis::ecommerce::subsidies::CreateCreateResult::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::ecommerce::subsidies::Result3::Unknown(_)
+                    wxpay::apis::ecommerce::subsidies::CreateCreateResult::Unknown(_)
                 ),
-                "Result3: {value}"
+                "CreateCreateResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

@@ -453,25 +453,7 @@ mod offlinefacemch {
                 body: "{\"phone\":\"TEST_PHONE\",\"staff_info\":{\"occupation\":\"TEST_OCCUPATION\"},\"status\":\"NORMAL\",\"student_info\":{\"class_name\":\"TEST_CLASS_NAME\"},\"user_name\":\"TEST_USER_NAME\",\"user_type\":\"STUDENT\"}",
                 encrypted: &["user_name", "phone"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::offlinefacemch::UpdateOrganizationUserByOutUserId::new(
-                            "TEST_ORGANIZATION_ID",
-                            "TEST_OUT_USER_ID",
-                        )
-                        .phone("TEST_PHONE")
-                        .staff_info(
-                            wxpay::apis::offlinefacemch::StaffInfo::new()
-                                .occupation("TEST_OCCUPATION"),
-                        )
-                        .status(wxpay::apis::offlinefacemch::Status::Normal)
-                        .student_info(
-                            wxpay::apis::offlinefacemch::StudentInfo::new()
-                                .class_name("TEST_CLASS_NAME"),
-                        )
-                        .user_name("TEST_USER_NAME")
-                        .user_type(wxpay::apis::offlinefacemch::UserType::Student),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::offlinefacemch::UpdateOrganizationUserByOutUserId::new("TEST_ORGANIZATION_ID", "TEST_OUT_USER_ID").phone("TEST_PHONE").staff_info(wxpay::apis::offlinefacemch::StaffInfo::new().occupation("TEST_OCCUPATION")).status(wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus::Normal).student_info(wxpay::apis::offlinefacemch::StudentInfo::new().class_name("TEST_CLASS_NAME")).user_name("TEST_USER_NAME").user_type(wxpay::apis::offlinefacemch::UserType::Student), writer)
                 },
             },
             crate::harness::Case {
@@ -557,10 +539,14 @@ mod offlinefacemch {
             assert_eq!(known.as_str(), value);
         }
         for value in ["NORMAL", "DISABLED"] {
-            let known = wxpay::apis::offlinefacemch::Status::from(value);
+            let known =
+                wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::offlinefacemch::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus::Unknown(_)
+                ),
+                "QueryOrganizationUserByOutUserIdStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -650,10 +636,14 @@ mod palmservice {
             "AUTHORIZATION_STATE_ON",
             "AUTHORIZATION_STATE_OFF",
         ] {
-            let known = wxpay::apis::palmservice::State::from(value);
+            let known =
+                wxpay::apis::palmservice::QueryAuthorizationOpenidByOpenidState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::palmservice::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::palmservice::QueryAuthorizationOpenidByOpenidState::Unknown(_)
+                ),
+                "QueryAuthorizationOpenidByOpenidState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

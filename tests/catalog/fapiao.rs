@@ -98,7 +98,7 @@ mod new_tax_control_fapiao {
                 write: |writer| {
                     wxpay::Endpoint::write_request(
                         &wxpay::apis::new_tax_control_fapiao::QueryUserTitle::new(
-                            wxpay::apis::new_tax_control_fapiao::Scene::WithWechatpay,
+                            wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::WithWechatpay,
                             "4200000444201910177461284488",
                         )
                         .sub_mchid("1900000109"),
@@ -156,10 +156,13 @@ mod new_tax_control_fapiao {
             assert_eq!(known.as_str(), value);
         }
         for value in ["INDIVIDUAL", "ORGANIZATION"] {
-            let known = wxpay::apis::new_tax_control_fapiao::Type::from(value);
+            let known = wxpay::apis::new_tax_control_fapiao::BuyerInformationType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::new_tax_control_fapiao::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::new_tax_control_fapiao::BuyerInformationType::Unknown(_)
+                ),
+                "BuyerInformationType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -204,24 +207,24 @@ mod new_tax_control_fapiao {
             "ISSUE_FAILED",
             "REVERSE_FAILED",
         ] {
-            let known = wxpay::apis::new_tax_control_fapiao::Status::from(value);
+            let known = wxpay::apis::new_tax_control_fapiao::FapiaoInformationStatus::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::new_tax_control_fapiao::Status::Unknown(_)
+                    wxpay::apis::new_tax_control_fapiao::FapiaoInformationStatus::Unknown(_)
                 ),
-                "Status: {value}"
+                "FapiaoInformationStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["WITH_WECHATPAY", "WITHOUT_WECHATPAY"] {
-            let known = wxpay::apis::new_tax_control_fapiao::Scene::from(value);
+            let known = wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::new_tax_control_fapiao::Scene::Unknown(_)
+                    wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::Unknown(_)
                 ),
-                "Scene: {value}"
+                "QueryUserTitleScene: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -241,7 +244,7 @@ mod new_tax_control_fapiao_fapiao_applications {
                 body: "{\"buyer_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"amount\":1000,\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"email\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"fapiao_bill_type\":\"COMM_FAPIAO\",\"name\":\"深圳市南山区测试企业\",\"out_trade_no\":\"order_20200701_123456\",\"phone\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\",\"type\":\"INDIVIDUAL\",\"user_apply_message\":\"用户留言\"},\"fapiao_apply_id\":\"4200000444201910177461284488\",\"fapiao_information\":{\"billing_person\":\"example_billing_person\",\"billing_person_id\":\"128279891283\",\"export_business_policy_code\":1,\"fapiao_bill_type\":\"COMM_FAPIAO\",\"fapiao_id\":\"20200701123456\",\"items\":[{\"discount\":true,\"goods_name\":\"出租汽车客运服务\",\"preferential_policy_code\":1,\"quantity\":100000000,\"specification\":\"A4\",\"tax_code\":\"3010101020203000000\",\"tax_rate\":1300,\"total_amount\":429900,\"unit\":\"次\"}],\"remark\":\"备注\",\"total_amount\":382895,\"transaction_information\":[{\"amount\":382895,\"out_trade_no\":\"order_20200701_123456\",\"pay_channel\":\"WECHAT_PAY\",\"transaction_id\":\"4200000008202508080512076713\"}],\"vat_refund_levy_code\":1},\"sub_mchid\":\"1900000109\"}",
                 encrypted: &["buyer_information.phone", "buyer_information.email"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::Type::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoInformation::new("128279891283", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::Items::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).specification("A4").unit("次")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("example_billing_person").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoInformation::new("128279891283", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::Items::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).specification("A4").unit("次")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("example_billing_person").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
                 },
             },
             crate::harness::Case {
@@ -257,7 +260,7 @@ mod new_tax_control_fapiao_fapiao_applications {
                     "fapiao_information.items[].passenger_information.certificate_number",
                 ],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::Type::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportFapiaoInformation::new("187776276864872", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).passenger_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::PassengerInformation::new("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CertificateType::IdentityCard, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "北京市朝阳区", "上海市浦东新区", "张三", wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransportationType::LongDistanceBus).transportation_classes(wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransportationClasses::ShipFirstClassCabin)).preferential_policy_code(1).quantity(100000000).specification("A4").unit("TEST_UNIT")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("**伟 0020").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportFapiaoInformation::new("187776276864872", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).passenger_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::PassengerInformation::new("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CertificateType::IdentityCard, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "北京市朝阳区", "上海市浦东新区", "张三", wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransportationType::LongDistanceBus).transportation_classes(wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransportationClasses::ShipFirstClassCabin)).preferential_policy_code(1).quantity(100000000).specification("A4").unit("TEST_UNIT")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("**伟 0020").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
                 },
             },
             crate::harness::Case {
@@ -269,7 +272,7 @@ mod new_tax_control_fapiao_fapiao_applications {
                 body: "{\"buyer_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"amount\":1000,\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"email\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"fapiao_bill_type\":\"COMM_FAPIAO\",\"name\":\"深圳市南山区测试企业\",\"out_trade_no\":\"order_20200701_123456\",\"phone\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\",\"type\":\"INDIVIDUAL\",\"user_apply_message\":\"用户留言\"},\"fapiao_apply_id\":\"4200000444201910177461284488\",\"fapiao_information\":{\"billing_person\":\"**伟 0020\",\"billing_person_id\":\"187776276864872\",\"export_business_policy_code\":1,\"fapiao_bill_type\":\"COMM_FAPIAO\",\"fapiao_id\":\"20200701123456\",\"items\":[{\"discount\":true,\"goods_name\":\"出租汽车客运服务\",\"preferential_policy_code\":1,\"quantity\":100000000,\"refined_oil_information\":{\"gun_number\":\"1号枪\",\"station\":\"中国石油(江北红旗河沟加油站)\",\"trade_time\":\"2026-01-02T03:04:05+08:00\"},\"specification\":\"A4\",\"tax_code\":\"3010101020203000000\",\"tax_rate\":1300,\"total_amount\":429900,\"unit\":\"TON\"}],\"remark\":\"备注\",\"total_amount\":382895,\"transaction_information\":[{\"amount\":382895,\"out_trade_no\":\"order_20200701_123456\",\"pay_channel\":\"WECHAT_PAY\",\"transaction_id\":\"4200000008202508080512076713\"}],\"vat_refund_levy_code\":1},\"sub_mchid\":\"1900000109\"}",
                 encrypted: &["buyer_information.phone", "buyer_information.email"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::Type::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilFapiaoInformation::new("187776276864872", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).refined_oil_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::RefinedOilInformation::new("1号枪", "中国石油(江北红旗河沟加油站)", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).specification("A4").unit(wxpay::apis::new_tax_control_fapiao::fapiao_applications::Unit::Ton)], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("**伟 0020").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilFapiaoInformation::new("187776276864872", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).refined_oil_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::RefinedOilInformation::new("1号枪", "中国石油(江北红旗河沟加油站)", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).specification("A4").unit(wxpay::apis::new_tax_control_fapiao::fapiao_applications::Unit::Ton)], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("**伟 0020").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
                 },
             },
             crate::harness::Case {
@@ -285,7 +288,7 @@ mod new_tax_control_fapiao_fapiao_applications {
                     "fapiao_information.items[].real_estate_leasing_information.certificate_no",
                 ],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::Type::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingFapiaoInformation::new("128279891283", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).real_estate_leasing_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::RealEstateLeasingInformation::new("xx街道xx小区", true, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "重庆市").certificate_no("OVgc/slzCvzSebaz46sUA4tJmm5GbN").city("涪陵区").plate_no(vec![String::from("TEST_PLATE_NO")])).specification("A4").unit("次")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("example_billing_person").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingFapiaoInformation::new("128279891283", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).real_estate_leasing_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::RealEstateLeasingInformation::new("xx街道xx小区", true, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "重庆市").certificate_no("OVgc/slzCvzSebaz46sUA4tJmm5GbN").city("涪陵区").plate_no(vec![String::from("TEST_PLATE_NO")])).specification("A4").unit("次")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("example_billing_person").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
                 },
             },
             crate::harness::Case {
@@ -312,7 +315,7 @@ mod new_tax_control_fapiao_fapiao_applications {
                 body: "{\"buyer_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"amount\":1000,\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"email\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"fapiao_bill_type\":\"COMM_FAPIAO\",\"name\":\"深圳市南山区测试企业\",\"out_trade_no\":\"order_20200701_123456\",\"phone\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\",\"type\":\"INDIVIDUAL\",\"user_apply_message\":\"用户留言\"},\"fapiao_card_information\":[{\"amount\":338845,\"check_code\":\"69001808340631374774\",\"extra_information\":{\"drawer\":\"王五\",\"payee\":\"张三\",\"reviewer\":\"李四\"},\"fapiao_code\":\"044001911211\",\"fapiao_media_id\":\"ASNFZ4mrze/+3LqYdlQyEA==\",\"fapiao_number\":\"12897794\",\"fapiao_time\":\"2026-01-02T03:04:05+08:00\",\"items\":[{\"amount\":380442,\"discount\":true,\"goods_name\":\"出租汽车客运服务\",\"quantity\":100000000,\"specification\":\"A4\",\"tax_amount\":49458,\"tax_code\":\"3010101020203000000\",\"tax_prefer_mark\":\"NO_FAVORABLE\",\"tax_rate\":1300,\"total_amount\":429900,\"unit\":\"次\",\"unit_price\":380442000000}],\"password\":\"006>299-375/326>2+7/*0-+<3510\",\"remark\":\"备注\",\"seller_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"name\":\"深圳市南山区测试公司\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\"},\"tax_amount\":44050,\"total_amount\":382895}],\"scene\":\"WITH_WECHATPAY\",\"sub_mchid\":\"1900000109\"}",
                 encrypted: &["buyer_information.phone", "buyer_information.email"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard::new("4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::Type::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoCardInformation::new(338845, "69001808340631374774", wxpay::apis::new_tax_control_fapiao::fapiao_applications::ExtraInformation::new("王五").payee("张三").reviewer("李四"), "044001911211", "ASNFZ4mrze/+3LqYdlQyEA==", "12897794", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardItems::new(380442, true, "出租汽车客运服务", 100000000, 49458, "3010101020203000000", wxpay::apis::new_tax_control_fapiao::fapiao_applications::TaxPreferMark::NoFavorable, 1300, 429900, 380442000000).specification("A4").unit("次")], "006>299-375/326>2+7/*0-+<3510", wxpay::apis::new_tax_control_fapiao::fapiao_applications::SellerInformation::new("深圳市南山区深南大道10000号", "深圳市南山区测试公司", "202003261233701778").bank_account("62001234567890").bank_name("测试银行").telephone("075512345678"), 44050, 382895).remark("备注")], wxpay::apis::new_tax_control_fapiao::fapiao_applications::Scene::WithWechatpay).sub_mchid("1900000109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard::new("4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoCardInformation::new(338845, "69001808340631374774", wxpay::apis::new_tax_control_fapiao::fapiao_applications::ExtraInformation::new("王五").payee("张三").reviewer("李四"), "044001911211", "ASNFZ4mrze/+3LqYdlQyEA==", "12897794", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardItems::new(380442, true, "出租汽车客运服务", 100000000, 49458, "3010101020203000000", wxpay::apis::new_tax_control_fapiao::fapiao_applications::TaxPreferMark::NoFavorable, 1300, 429900, 380442000000).specification("A4").unit("次")], "006>299-375/326>2+7/*0-+<3510", wxpay::apis::new_tax_control_fapiao::fapiao_applications::SellerInformation::new("深圳市南山区深南大道10000号", "深圳市南山区测试公司", "202003261233701778").bank_account("62001234567890").bank_name("测试银行").telephone("075512345678"), 44050, 382895).remark("备注")], wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWechatpay).sub_mchid("1900000109"), writer)
                 },
             },
             crate::harness::Case {
@@ -354,14 +357,8 @@ mod new_tax_control_fapiao_fapiao_applications {
             assert_eq!(known.as_str(), value);
         }
         for value in ["INDIVIDUAL", "ORGANIZATION"] {
-            let known = wxpay::apis::new_tax_control_fapiao::fapiao_applications::Type::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::new_tax_control_fapiao::fapiao_applications::Type::Unknown(_)
-                ),
-                "Type: {value}"
-            );
+            let known = wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::from(value);
+            assert!(!matches!(known, wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Unknown(_)), "BuyerInformationType: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["WECHAT_PAY"] {
@@ -443,15 +440,8 @@ mod new_tax_control_fapiao_fapiao_applications {
             "ISSUE_FAILED",
             "REVERSE_FAILED",
         ] {
-            let known =
-                wxpay::apis::new_tax_control_fapiao::fapiao_applications::Status::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::new_tax_control_fapiao::fapiao_applications::Status::Unknown(_)
-                ),
-                "Status: {value}"
-            );
+            let known = wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoDownloadInfoListStatus::from(value);
+            assert!(!matches!(known, wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoDownloadInfoListStatus::Unknown(_)), "FapiaoDownloadInfoListStatus: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in [
@@ -469,15 +459,8 @@ mod new_tax_control_fapiao_fapiao_applications {
             assert_eq!(known.as_str(), value);
         }
         for value in ["WITH_WECHATPAY", "WITHOUT_WECHATPAY"] {
-            let known =
-                wxpay::apis::new_tax_control_fapiao::fapiao_applications::Scene::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::new_tax_control_fapiao::fapiao_applications::Scene::Unknown(_)
-                ),
-                "Scene: {value}"
-            );
+            let known = wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::from(value);
+            assert!(!matches!(known, wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::Unknown(_)), "CreateInsertCardScene: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in [
@@ -798,13 +781,14 @@ mod new_tax_control_fapiao_merchant {
             "DEAUTHORIZED",
             "AUTHORIZE_FAILED",
         ] {
-            let known = wxpay::apis::new_tax_control_fapiao::merchant::Status::from(value);
+            let known =
+                wxpay::apis::new_tax_control_fapiao::merchant::AbilityInfoStatus::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::new_tax_control_fapiao::merchant::Status::Unknown(_)
+                    wxpay::apis::new_tax_control_fapiao::merchant::AbilityInfoStatus::Unknown(_)
                 ),
-                "Status: {value}"
+                "AbilityInfoStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -813,13 +797,13 @@ mod new_tax_control_fapiao_merchant {
             "PASSENGER_TRANSPORT_ABILITY",
             "REAL_ESTATE_ABILITY",
         ] {
-            let known = wxpay::apis::new_tax_control_fapiao::merchant::Type::from(value);
+            let known = wxpay::apis::new_tax_control_fapiao::merchant::AbilityInfoType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::new_tax_control_fapiao::merchant::Type::Unknown(_)
+                    wxpay::apis::new_tax_control_fapiao::merchant::AbilityInfoType::Unknown(_)
                 ),
-                "Type: {value}"
+                "AbilityInfoType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -835,24 +819,25 @@ mod new_tax_control_fapiao_merchant {
             "ENABLED",
             "RESOURCE_EXPIRED",
         ] {
-            let known = wxpay::apis::new_tax_control_fapiao::merchant::Status2::from(value);
+            let known =
+                wxpay::apis::new_tax_control_fapiao::merchant::DigitalTaxModeStatus::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::new_tax_control_fapiao::merchant::Status2::Unknown(_)
+                    wxpay::apis::new_tax_control_fapiao::merchant::DigitalTaxModeStatus::Unknown(_)
                 ),
-                "Status2: {value}"
+                "DigitalTaxModeStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["DISABLED", "ENABLED"] {
-            let known = wxpay::apis::new_tax_control_fapiao::merchant::Status3::from(value);
+            let known = wxpay::apis::new_tax_control_fapiao::merchant::ThirdModeStatus::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::new_tax_control_fapiao::merchant::Status3::Unknown(_)
+                    wxpay::apis::new_tax_control_fapiao::merchant::ThirdModeStatus::Unknown(_)
                 ),
-                "Status3: {value}"
+                "ThirdModeStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -886,7 +871,7 @@ mod new_tax_control_fapiao_user_title {
                 wxpay::Endpoint::write_request(
                     &wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrl::new(
                         "fapiao_20200701_123456",
-                        wxpay::apis::new_tax_control_fapiao::user_title::Source::Web,
+                        wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrlSource::Web,
                         "wxb1170446a4c0a5a2",
                         "plN5twRbHym_j-QcqCzstl0HmwEs",
                         382895,
@@ -919,13 +904,16 @@ mod new_tax_control_fapiao_user_title {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["WEB", "MINIPROGRAM"] {
-            let known = wxpay::apis::new_tax_control_fapiao::user_title::Source::from(value);
+            let known =
+                wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrlSource::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::new_tax_control_fapiao::user_title::Source::Unknown(_)
+                    wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrlSource::Unknown(
+                        _
+                    )
                 ),
-                "Source: {value}"
+                "QueryTitleUrlSource: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

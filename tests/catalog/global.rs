@@ -232,18 +232,18 @@ mod global {
             assert_eq!(known.as_str(), value);
         }
         for value in ["USERPAYMENT_RATE", "SETTLEMENT_RATE"] {
-            let known = wxpay::apis::global::Type::from(value);
+            let known = wxpay::apis::global::ExchangeRateType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(known, wxpay::apis::global::ExchangeRateType::Unknown(_)),
+                "ExchangeRateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"] {
-            let known = wxpay::apis::global::Channel::from(value);
+            let known = wxpay::apis::global::DataChannel::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::Channel::Unknown(_)),
-                "Channel: {value}"
+                !matches!(known, wxpay::apis::global::DataChannel::Unknown(_)),
+                "DataChannel: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -267,18 +267,18 @@ mod global {
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::global::Type2::from(value);
+            let known = wxpay::apis::global::RefundDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(known, wxpay::apis::global::RefundDetailType::Unknown(_)),
+                "RefundDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"] {
-            let known = wxpay::apis::global::Status::from(value);
+            let known = wxpay::apis::global::DataStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(known, wxpay::apis::global::DataStatus::Unknown(_)),
+                "DataStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -673,10 +673,10 @@ mod global_customs {
             "FAIL",
             "EXCEPT",
         ] {
-            let known = wxpay::apis::global::customs::State::from(value);
+            let known = wxpay::apis::global::customs::DataState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::customs::State::Unknown(_)),
-                "State: {value}"
+                !matches!(known, wxpay::apis::global::customs::DataState::Unknown(_)),
+                "DataState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1240,13 +1240,13 @@ mod global_merchant_service {
             assert_eq!(known.as_str(), value);
         }
         for value in ["DOING", "REVOKED", "WAITPAY", "DONE"] {
-            let known = wxpay::apis::global::merchant_service::State::from(value);
+            let known = wxpay::apis::global::merchant_service::ServiceOrderInfoState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::global::merchant_service::State::Unknown(_)
+                    wxpay::apis::global::merchant_service::ServiceOrderInfoState::Unknown(_)
                 ),
-                "State: {value}"
+                "ServiceOrderInfoState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1406,10 +1406,13 @@ mod global_micropay {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["SETTLEMENT_RATE"] {
-            let known = wxpay::apis::global::micropay::Type::from(value);
+            let known = wxpay::apis::global::micropay::ExchangeRateType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::micropay::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::micropay::ExchangeRateType::Unknown(_)
+                ),
+                "ExchangeRateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1422,10 +1425,10 @@ mod global_micropay {
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::global::micropay::Type2::from(value);
+            let known = wxpay::apis::global::micropay::DetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::micropay::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(known, wxpay::apis::global::micropay::DetailType::Unknown(_)),
+                "DetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1844,10 +1847,13 @@ mod global_papay {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["SETTLEMENT_RATE", "USERPAYMENT_RATE"] {
-            let known = wxpay::apis::global::papay::Type::from(value);
+            let known = wxpay::apis::global::papay::ExchangeRateType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::papay::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::papay::ExchangeRateType::Unknown(_)
+                ),
+                "ExchangeRateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1860,10 +1866,13 @@ mod global_papay {
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::global::papay::Type2::from(value);
+            let known = wxpay::apis::global::papay::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::papay::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::papay::PromotionDetailType::Unknown(_)
+                ),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1891,18 +1900,25 @@ mod global_papay {
             assert_eq!(known.as_str(), value);
         }
         for value in ["SETTLEMENT_RATE"] {
-            let known = wxpay::apis::global::papay::Type3::from(value);
+            let known = wxpay::apis::global::papay::ExchangeRateType2::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::papay::Type3::Unknown(_)),
-                "Type3: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::papay::ExchangeRateType2::Unknown(_)
+                ),
+                "ExchangeRateType2: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"] {
-            let known = wxpay::apis::global::papay::TradeType2::from(value);
+            let known =
+                wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::papay::TradeType2::Unknown(_)),
-                "TradeType2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType::Unknown(_)
+                ),
+                "QueryTransactionByOutTradeNoTradeType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1955,7 +1971,7 @@ mod global_profit_sharing {
                                 888,
                                 wxpay::apis::global::profit_sharing::Currency::Cny,
                                 "分给商户A",
-                                wxpay::apis::global::profit_sharing::Type::MerchantId,
+                                wxpay::apis::global::profit_sharing::ReceiversType::MerchantId,
                             )
                             .authorized(true)
                             .name("hu89ohu89ohu89o"),
@@ -2023,7 +2039,7 @@ mod global_profit_sharing {
                             .appid("wx8888888888888888")
                             .sub_appid("wx8888888888888889")
                             .sub_mchid("1900000109")
-                            .type_(wxpay::apis::global::profit_sharing::Type::MerchantId),
+                            .type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId),
                         writer,
                     )
                 },
@@ -2037,7 +2053,7 @@ mod global_profit_sharing {
                 body: "{\"account\":\"86693852\",\"appid\":\"wx8888888888888888\",\"application_file_id\":\"de851a06-5a38-9d31-a102-275a17c477de\",\"authorized\":true,\"custom_relation\":\"代理商\",\"expected_ratio\":2000,\"major_service\":\"税务准备服务\",\"name\":\"hu89ohu89ohu89o\",\"partnership_file_id\":\"de851a06-5a38-9d31-a102-275a17c477de\",\"relation_type\":\"SUPPLIER\",\"scene\":\"该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。\",\"sub_appid\":\"wx8888888888888889\",\"sub_mchid\":\"1900000109\",\"type\":\"MERCHANT_ID\"}",
                 encrypted: &["name"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::global::profit_sharing::CreateReceiver::new().account("86693852").appid("wx8888888888888888").application_file_id("de851a06-5a38-9d31-a102-275a17c477de").authorized(true).custom_relation("代理商").expected_ratio(2000).major_service("税务准备服务").name("hu89ohu89ohu89o").partnership_file_id("de851a06-5a38-9d31-a102-275a17c477de").relation_type(wxpay::apis::global::profit_sharing::RelationType::Supplier).scene("该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。").sub_appid("wx8888888888888889").sub_mchid("1900000109").type_(wxpay::apis::global::profit_sharing::Type::MerchantId), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::global::profit_sharing::CreateReceiver::new().account("86693852").appid("wx8888888888888888").application_file_id("de851a06-5a38-9d31-a102-275a17c477de").authorized(true).custom_relation("代理商").expected_ratio(2000).major_service("税务准备服务").name("hu89ohu89ohu89o").partnership_file_id("de851a06-5a38-9d31-a102-275a17c477de").relation_type(wxpay::apis::global::profit_sharing::RelationType::Supplier).scene("该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。").sub_appid("wx8888888888888889").sub_mchid("1900000109").type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId), writer)
                 },
             },
             crate::harness::Case {
@@ -2063,7 +2079,7 @@ mod global_profit_sharing {
                         .transaction_id("4208450740201411110007820472")
                         .appid("wx8888888888888888")
                         .sub_appid("wx8888888888888889")
-                        .type_(wxpay::apis::global::profit_sharing::Type::MerchantId),
+                        .type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId),
                         writer,
                     )
                 },
@@ -2264,10 +2280,13 @@ mod global_profit_sharing {
             assert_eq!(known.as_str(), value);
         }
         for value in ["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"] {
-            let known = wxpay::apis::global::profit_sharing::Type::from(value);
+            let known = wxpay::apis::global::profit_sharing::ReceiversType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::profit_sharing::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::profit_sharing::ReceiversType::Unknown(_)
+                ),
+                "ReceiversType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2436,18 +2455,24 @@ mod global_refunds {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["USERPAYMENT_RATE", "SETTLEMENT_RATE"] {
-            let known = wxpay::apis::global::refunds::Type::from(value);
+            let known = wxpay::apis::global::refunds::ExchangeRateType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::refunds::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::refunds::ExchangeRateType::Unknown(_)
+                ),
+                "ExchangeRateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"] {
-            let known = wxpay::apis::global::refunds::Channel::from(value);
+            let known = wxpay::apis::global::refunds::QueryRefundByRefundIdChannel::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::refunds::Channel::Unknown(_)),
-                "Channel: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::refunds::QueryRefundByRefundIdChannel::Unknown(_)
+                ),
+                "QueryRefundByRefundIdChannel: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2460,10 +2485,10 @@ mod global_refunds {
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::global::refunds::Type2::from(value);
+            let known = wxpay::apis::global::refunds::DetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::refunds::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(known, wxpay::apis::global::refunds::DetailType::Unknown(_)),
+                "DetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2479,10 +2504,13 @@ mod global_refunds {
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"] {
-            let known = wxpay::apis::global::refunds::Status::from(value);
+            let known = wxpay::apis::global::refunds::QueryRefundByRefundIdStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::refunds::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::refunds::QueryRefundByRefundIdStatus::Unknown(_)
+                ),
+                "QueryRefundByRefundIdStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2960,18 +2988,24 @@ mod global_transactions {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["SETTLEMENT_RATE"] {
-            let known = wxpay::apis::global::transactions::Type::from(value);
+            let known = wxpay::apis::global::transactions::ExchangeRateType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::transactions::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::transactions::ExchangeRateType::Unknown(_)
+                ),
+                "ExchangeRateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::global::transactions::Type2::from(value);
+            let known = wxpay::apis::global::transactions::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::global::transactions::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::global::transactions::PromotionDetailType::Unknown(_)
+                ),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3195,18 +3229,18 @@ mod hk {
             assert_eq!(known.as_str(), value);
         }
         for value in ["SETTLEMENT_RATE"] {
-            let known = wxpay::apis::hk::Type::from(value);
+            let known = wxpay::apis::hk::ExchangeRateType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(known, wxpay::apis::hk::ExchangeRateType::Unknown(_)),
+                "ExchangeRateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"] {
-            let known = wxpay::apis::hk::Channel::from(value);
+            let known = wxpay::apis::hk::DataChannel::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::Channel::Unknown(_)),
-                "Channel: {value}"
+                !matches!(known, wxpay::apis::hk::DataChannel::Unknown(_)),
+                "DataChannel: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3230,18 +3264,18 @@ mod hk {
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::hk::Type2::from(value);
+            let known = wxpay::apis::hk::RefundDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(known, wxpay::apis::hk::RefundDetailType::Unknown(_)),
+                "RefundDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"] {
-            let known = wxpay::apis::hk::Status::from(value);
+            let known = wxpay::apis::hk::DataStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(known, wxpay::apis::hk::DataStatus::Unknown(_)),
+                "DataStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3326,18 +3360,24 @@ mod hk_refunds {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["SETTLEMENT_RATE"] {
-            let known = wxpay::apis::hk::refunds::Type::from(value);
+            let known = wxpay::apis::hk::refunds::ExchangeRateType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::refunds::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::hk::refunds::ExchangeRateType::Unknown(_)
+                ),
+                "ExchangeRateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"] {
-            let known = wxpay::apis::hk::refunds::Channel::from(value);
+            let known = wxpay::apis::hk::refunds::QueryRefundByRefundIdChannel::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::refunds::Channel::Unknown(_)),
-                "Channel: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::hk::refunds::QueryRefundByRefundIdChannel::Unknown(_)
+                ),
+                "QueryRefundByRefundIdChannel: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3350,10 +3390,10 @@ mod hk_refunds {
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::hk::refunds::Type2::from(value);
+            let known = wxpay::apis::hk::refunds::DetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::refunds::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(known, wxpay::apis::hk::refunds::DetailType::Unknown(_)),
+                "DetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3369,10 +3409,13 @@ mod hk_refunds {
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"] {
-            let known = wxpay::apis::hk::refunds::Status::from(value);
+            let known = wxpay::apis::hk::refunds::QueryRefundByRefundIdStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::refunds::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::hk::refunds::QueryRefundByRefundIdStatus::Unknown(_)
+                ),
+                "QueryRefundByRefundIdStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3948,10 +3991,13 @@ mod hk_transactions {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["SETTLEMENT_RATE"] {
-            let known = wxpay::apis::hk::transactions::Type::from(value);
+            let known = wxpay::apis::hk::transactions::ExchangeRateType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::transactions::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::hk::transactions::ExchangeRateType::Unknown(_)
+                ),
+                "ExchangeRateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3964,10 +4010,13 @@ mod hk_transactions {
             assert_eq!(known.as_str(), value);
         }
         for value in ["COUPON", "DISCOUNT"] {
-            let known = wxpay::apis::hk::transactions::Type2::from(value);
+            let known = wxpay::apis::hk::transactions::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::hk::transactions::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::hk::transactions::PromotionDetailType::Unknown(_)
+                ),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

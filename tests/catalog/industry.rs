@@ -134,7 +134,7 @@ mod aggracct_bc {
                         .audit_result(wxpay::apis::aggracct_bc::AuditResult::Pass)
                         .fail_code("1001")
                         .fail_msg("IDCARD_ILLEGAL")
-                        .scene(wxpay::apis::aggracct_bc::Scene::V01),
+                        .scene(wxpay::apis::aggracct_bc::NotifyInfoUpdateResultScene::V01),
                         writer,
                     )
                 },
@@ -431,10 +431,13 @@ mod aggracct_bc {
             assert_eq!(known.as_str(), value);
         }
         for value in ["01", "02", "03"] {
-            let known = wxpay::apis::aggracct_bc::Scene::from(value);
+            let known = wxpay::apis::aggracct_bc::NotifyInfoUpdateResultScene::from(value);
             assert!(
-                !matches!(known, wxpay::apis::aggracct_bc::Scene::Unknown(_)),
-                "Scene: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::aggracct_bc::NotifyInfoUpdateResultScene::Unknown(_)
+                ),
+                "NotifyInfoUpdateResultScene: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -508,10 +511,13 @@ mod aggracct_bc {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "FAILED"] {
-            let known = wxpay::apis::aggracct_bc::State::from(value);
+            let known = wxpay::apis::aggracct_bc::CreateWbChannelSpecialReductionState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::aggracct_bc::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::aggracct_bc::CreateWbChannelSpecialReductionState::Unknown(_)
+                ),
+                "CreateWbChannelSpecialReductionState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -560,7 +566,7 @@ mod catering {
                         "http://www.example.com",
                         "20150806125346",
                         "6895",
-                        wxpay::apis::catering::Status::CreateDeal,
+                        wxpay::apis::catering::CreateOrderSyncStatus2::CreateDeal,
                         "wx8888888888888888",
                         "1900000100",
                         "oYobu0Dmn6TdodZnFWKOEkqoRbI8",
@@ -591,10 +597,13 @@ mod catering {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CREATE_DEAL", "PAY_SUCCESS"] {
-            let known = wxpay::apis::catering::Status::from(value);
+            let known = wxpay::apis::catering::CreateOrderSyncStatus2::from(value);
             assert!(
-                !matches!(known, wxpay::apis::catering::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::catering::CreateOrderSyncStatus2::Unknown(_)
+                ),
+                "CreateOrderSyncStatus2: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1971,10 +1980,13 @@ mod gov_subsidy {
             assert_eq!(known.as_str(), value);
         }
         for value in ["UNCLAIMED", "UNREDEEMED", "REDEEMED"] {
-            let known = wxpay::apis::gov::subsidy::State::from(value);
+            let known = wxpay::apis::gov::subsidy::QueryQualificationState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::gov::subsidy::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::gov::subsidy::QueryQualificationState::Unknown(_)
+                ),
+                "QueryQualificationState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2021,10 +2033,13 @@ mod gov_subsidy {
             "SNCODE_STATE_SELLABLE",
             "SNCODE_STATE_NOT_SELLABLE",
         ] {
-            let known = wxpay::apis::gov::subsidy::State2::from(value);
+            let known = wxpay::apis::gov::subsidy::GoodsSnListState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::gov::subsidy::State2::Unknown(_)),
-                "State2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::gov::subsidy::GoodsSnListState::Unknown(_)
+                ),
+                "GoodsSnListState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2475,10 +2490,13 @@ mod iotmanage {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["SUCCESS", "WARN", "FAIL"] {
-            let known = wxpay::apis::iotmanage::Result2::from(value);
+            let known = wxpay::apis::iotmanage::QueryDeviceInspectionByDeviceSnResult::from(value);
             assert!(
-                !matches!(known, wxpay::apis::iotmanage::Result2::Unknown(_)),
-                "Result2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::iotmanage::QueryDeviceInspectionByDeviceSnResult::Unknown(_)
+                ),
+                "QueryDeviceInspectionByDeviceSnResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2924,10 +2942,10 @@ mod qrcode {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CASH", "NOCASH"] {
-            let known = wxpay::apis::qrcode::Type::from(value);
+            let known = wxpay::apis::qrcode::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::qrcode::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(known, wxpay::apis::qrcode::PromotionDetailType::Unknown(_)),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3047,11 +3065,11 @@ mod recharge {
             assert_eq!(known.as_str(), value);
         }
         for value in ["ECOMMERCE_BANK_TRANSFER"] {
-            let known = wxpay::apis::recharge::RechargeScene2::from(value);
-            assert!(
-                !matches!(known, wxpay::apis::recharge::RechargeScene2::Unknown(_)),
-                "RechargeScene2: {value}"
-            );
+            let known =
+                wxpay::apis::recharge::QueryBankTransferRechargeByOutRechargeNoRechargeScene::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::recharge::QueryBankTransferRechargeByOutRechargeNoRechargeScene::Unknown(_)), "QueryBankTransferRechargeByOutRechargeNoRechargeScene: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "RECHARGING", "CLOSED"] {
@@ -3268,7 +3286,7 @@ mod webizpay_bill {
                             "2025-04-23",
                             "12341234",
                             "43214321",
-                            wxpay::apis::webizpay::bill::Type::Qyzfall,
+                            wxpay::apis::webizpay::bill::CreateTradeBillType::Qyzfall,
                         ),
                         writer,
                     )
@@ -3298,10 +3316,13 @@ mod webizpay_bill {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["QYZFALL"] {
-            let known = wxpay::apis::webizpay::bill::Type::from(value);
+            let known = wxpay::apis::webizpay::bill::CreateTradeBillType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::webizpay::bill::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::webizpay::bill::CreateTradeBillType::Unknown(_)
+                ),
+                "CreateTradeBillType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3660,10 +3681,13 @@ mod webizpay_stores {
             assert_eq!(known.as_str(), value);
         }
         for value in ["ACCEPTED", "IN_PROGRESS", "COMPLETED", "CLOSED"] {
-            let known = wxpay::apis::webizpay::stores::State::from(value);
+            let known = wxpay::apis::webizpay::stores::CreateEntityMatchState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::webizpay::stores::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::webizpay::stores::CreateEntityMatchState::Unknown(_)
+                ),
+                "CreateEntityMatchState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

@@ -341,10 +341,13 @@ mod discount_card {
             "NO_CHARGE",
             "REVOKED",
         ] {
-            let known = wxpay::apis::discount_card::State::from(value);
+            let known = wxpay::apis::discount_card::QueryOrderByOutTradeNoState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::discount_card::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::discount_card::QueryOrderByOutTradeNoState::Unknown(_)
+                ),
+                "QueryOrderByOutTradeNoState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -760,7 +763,7 @@ mod marketing_bank {
             write: |writer| {
                 wxpay::Endpoint::write_request(
                     &wxpay::apis::marketing::bank::ListPackageTasks::new("8473295")
-                        .status(wxpay::apis::marketing::bank::Status::Processing)
+                        .status(wxpay::apis::marketing::bank::ListPackageTasksStatus::Processing)
                         .filename("active_user.csv")
                         .offset(0)
                         .limit(20),
@@ -782,10 +785,13 @@ mod marketing_bank {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["PROCESSING", "FINISHED"] {
-            let known = wxpay::apis::marketing::bank::Status::from(value);
+            let known = wxpay::apis::marketing::bank::ListPackageTasksStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::marketing::bank::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::marketing::bank::ListPackageTasksStatus::Unknown(_)
+                ),
+                "ListPackageTasksStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1187,14 +1193,7 @@ mod marketing_busifavor {
                 body: "",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::marketing::busifavor::ListStockCouponcodes::new("98065001")
-                            .status(wxpay::apis::marketing::busifavor::Status::Sended)
-                            .appid("wx233544546545989")
-                            .offset(0)
-                            .limit(20),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::busifavor::ListStockCouponcodes::new("98065001").status(wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::Sended).appid("wx233544546545989").offset(0).limit(20), writer)
                 },
             },
             crate::harness::Case {
@@ -1373,7 +1372,9 @@ mod marketing_busifavor {
                             "wx233544546545989",
                         )
                         .stock_id("9865000")
-                        .coupon_state(wxpay::apis::marketing::busifavor::Status::Sended)
+                        .coupon_state(
+                            wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::Sended,
+                        )
                         .creator_merchant("1000000001")
                         .belong_merchant("1000000002")
                         .sender_merchant("1000000003")
@@ -1707,32 +1708,36 @@ mod marketing_busifavor {
             assert_eq!(known.as_str(), value);
         }
         for value in ["SENDED", "USED", "EXPIRED", "DELETED", "DEACTIVATED"] {
-            let known = wxpay::apis::marketing::busifavor::Status::from(value);
+            let known = wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::marketing::busifavor::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::Unknown(_)
+                ),
+                "ListStockCouponcodesStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["OFF_LINE", "MINI_PROGRAMS", "PAYMENT_CODE", "SELF_CONSUME"] {
-            let known = wxpay::apis::marketing::busifavor::UseMethod2::from(value);
+            let known = wxpay::apis::marketing::busifavor::CouponUseRuleUseMethod::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::busifavor::UseMethod2::Unknown(_)
+                    wxpay::apis::marketing::busifavor::CouponUseRuleUseMethod::Unknown(_)
                 ),
-                "UseMethod2: {value}"
+                "CouponUseRuleUseMethod: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["BARCODE", "QRCODE", "NOT_SHOW"] {
-            let known = wxpay::apis::marketing::busifavor::CodeDisplayMode2::from(value);
+            let known =
+                wxpay::apis::marketing::busifavor::CustomEntranceCodeDisplayMode::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::busifavor::CodeDisplayMode2::Unknown(_)
+                    wxpay::apis::marketing::busifavor::CustomEntranceCodeDisplayMode::Unknown(_)
                 ),
-                "CodeDisplayMode2: {value}"
+                "CustomEntranceCodeDisplayMode: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2446,7 +2451,7 @@ mod marketing_membercard_open {
                 body: "{\"additional_statement\":{\"appid\":\"wxea9c30890f48d5ae\",\"path\":\"pages/statement/statement\",\"title\":\"xxx会员卡使用须知\",\"url\":\"https://xxx.111.com\"},\"appid\":\"wxea9c30890f48d5ae\",\"background_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"balance_information\":{\"balance_appid\":\"wxea9c30890f48d5ae\",\"balance_path\":\"pages/balance/balance\",\"balance_url\":\"https://xxx.com\",\"need_balance\":true},\"brand\":{\"brand_id\":\"1004\",\"display_name\":\"微信支付\"},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"BAR_CODE\",\"date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\",\"wait_days_after_receive\":1},\"description\":\"使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有\",\"init_level\":\"白银会员\",\"logo_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"need_display_level\":true,\"need_dynamic_code\":true,\"out_request_no\":\"100002322019090134234sfdf\",\"service_phone\":\"010-8877xxxx\",\"title\":\"微信支付测试卡\",\"total_quantity\":5000000,\"user_information_form\":{\"common_field_list\":[\"USER_FORM_FLAG_MOBILE\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"TEXT\",\"values\":[\"TEST_VALUES\"]}]}}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::CreateCard::new("wxea9c30890f48d5ae", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", wxpay::apis::marketing::membercard_open::Brand::new("1004", "微信支付"), wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate, wxpay::apis::marketing::membercard_open::CodeType::BarCode, wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::Type::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1), "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "100002322019090134234sfdf", "微信支付测试卡").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).init_level("白银会员").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UserInformationForm::new().common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::Type2::Text).values(vec![String::from("TEST_VALUES")])])), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::CreateCard::new("wxea9c30890f48d5ae", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", wxpay::apis::marketing::membercard_open::Brand::new("1004", "微信支付"), wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate, wxpay::apis::marketing::membercard_open::CodeType::BarCode, wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1), "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "100002322019090134234sfdf", "微信支付测试卡").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).init_level("白银会员").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UserInformationForm::new().common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])), writer)
                 },
             },
             crate::harness::Case {
@@ -2492,7 +2497,7 @@ mod marketing_membercard_open {
                 body: "{\"additional_statement\":{\"appid\":\"wxea9c30890f48d5ae\",\"path\":\"pages/statement/statement\",\"title\":\"xxx会员卡使用须知\",\"url\":\"https://xxx.111.com\"},\"appid\":\"wxea9c30890f48d5ae\",\"background_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"balance_information\":{\"balance_appid\":\"wxea9c30890f48d5ae\",\"balance_path\":\"pages/balance/balance\",\"balance_url\":\"https://xxx.com\",\"need_balance\":true},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"BAR_CODE\",\"date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\",\"wait_days_after_receive\":1},\"description\":\"使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有\",\"init_level\":\"白银会员\",\"logo_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"need_display_level\":true,\"need_dynamic_code\":true,\"service_phone\":\"010-8877xxxx\",\"title\":\"微信支付测试卡\",\"total_quantity\":5000000,\"user_information_form\":{\"can_modify_after_activate\":true,\"common_field_list\":[\"USER_FORM_FLAG_MOBILE\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"TEXT\",\"values\":[\"TEST_VALUES\"]}]}}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).appid("wxea9c30890f48d5ae").background_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).code_mode(wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate).code_type(wxpay::apis::marketing::membercard_open::CodeType::BarCode).date_information(wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::Type::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1)).description("使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有").init_level("白银会员").logo_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").title("微信支付测试卡").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UpdateCardByCardIdUserInformationForm::new().can_modify_after_activate(true).common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::Type2::Text).values(vec![String::from("TEST_VALUES")])])), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).appid("wxea9c30890f48d5ae").background_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).code_mode(wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate).code_type(wxpay::apis::marketing::membercard_open::CodeType::BarCode).date_information(wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1)).description("使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有").init_level("白银会员").logo_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").title("微信支付测试卡").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UpdateCardByCardIdUserInformationForm::new().can_modify_after_activate(true).common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])), writer)
                 },
             },
             crate::harness::Case {
@@ -3106,46 +3111,46 @@ mod marketing_membercard_open {
             assert_eq!(known.as_str(), value);
         }
         for value in ["FIX_TIME_RANGE", "FIX_TERM", "PERMANENT"] {
-            let known = wxpay::apis::marketing::membercard_open::Type::from(value);
+            let known = wxpay::apis::marketing::membercard_open::DateInformationType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::membercard_open::Type::Unknown(_)
+                    wxpay::apis::marketing::membercard_open::DateInformationType::Unknown(_)
                 ),
-                "Type: {value}"
+                "DateInformationType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["NOT_APPROVE", "APPROVE_FAIL", "APPROVED", "DELETED"] {
-            let known = wxpay::apis::marketing::membercard_open::Status::from(value);
+            let known = wxpay::apis::marketing::membercard_open::DataStatus::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::membercard_open::Status::Unknown(_)
+                    wxpay::apis::marketing::membercard_open::DataStatus::Unknown(_)
                 ),
-                "Status: {value}"
+                "DataStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["TEXT", "SELECT", "RADIO", "CHECK_BOX"] {
-            let known = wxpay::apis::marketing::membercard_open::Type2::from(value);
+            let known = wxpay::apis::marketing::membercard_open::CustomFieldListType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::membercard_open::Type2::Unknown(_)
+                    wxpay::apis::marketing::membercard_open::CustomFieldListType::Unknown(_)
                 ),
-                "Type2: {value}"
+                "CustomFieldListType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "DUPLICATE", "FAIL"] {
-            let known = wxpay::apis::marketing::membercard_open::Result2::from(value);
+            let known = wxpay::apis::marketing::membercard_open::DataResult::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::membercard_open::Result2::Unknown(_)
+                    wxpay::apis::marketing::membercard_open::DataResult::Unknown(_)
                 ),
-                "Result2: {value}"
+                "DataResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3258,7 +3263,7 @@ mod marketing_partnerships {
                             )
                             .stock_id("2433405"),
                             wxpay::apis::marketing::partnerships::CreateBuildPartner::new(
-                                wxpay::apis::marketing::partnerships::Type::Appid,
+                                wxpay::apis::marketing::partnerships::PartnerType::Appid,
                             )
                             .appid("wx4e1916a585d1f4e9")
                             .merchant_id("2480029552"),
@@ -3284,7 +3289,7 @@ mod marketing_partnerships {
                             )
                             .stock_id("2433405"),
                             wxpay::apis::marketing::partnerships::CreateBuildPartner::new(
-                                wxpay::apis::marketing::partnerships::Type::Appid,
+                                wxpay::apis::marketing::partnerships::PartnerType::Appid,
                             )
                             .appid("wx4e1916a585d1f4e9")
                             .merchant_id("2480029552"),
@@ -3343,24 +3348,24 @@ mod marketing_partnerships {
             assert_eq!(known.as_str(), value);
         }
         for value in ["APPID", "MERCHANT"] {
-            let known = wxpay::apis::marketing::partnerships::Type::from(value);
+            let known = wxpay::apis::marketing::partnerships::PartnerType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::partnerships::Type::Unknown(_)
+                    wxpay::apis::marketing::partnerships::PartnerType::Unknown(_)
                 ),
-                "Type: {value}"
+                "PartnerType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["ESTABLISHED", "TERMINATED"] {
-            let known = wxpay::apis::marketing::partnerships::State::from(value);
+            let known = wxpay::apis::marketing::partnerships::CreateBuildState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::partnerships::State::Unknown(_)
+                    wxpay::apis::marketing::partnerships::CreateBuildState::Unknown(_)
                 ),
-                "State: {value}"
+                "CreateBuildState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3723,7 +3728,7 @@ mod marketing_product_coupon_partner {
                 body: "{\"brand_id\":\"120344\",\"combine_image\":{\"background_color\":\"#ff5733\",\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"exchange_coupon\":{\"exchange_price\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000},\"scope\":\"ALL\",\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"},\"cut_out\":{\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg\"},\"image_generation_type\":\"COMBINE_IMAGE\",\"task_id\":\"image_generation_task_1\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask::new("120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage, "image_generation_task_1").combine_image(wxpay::apis::marketing::product_coupon::partner::CombineImage::new(wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::Type::Normal, wxpay::apis::marketing::product_coupon::partner::UsageMode::Single).background_color("#ff5733").discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))).cut_out(wxpay::apis::marketing::product_coupon::partner::CutOut::new("https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg")), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask::new("120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage, "image_generation_task_1").combine_image(wxpay::apis::marketing::product_coupon::partner::CombineImage::new(wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::UsageMode::Single).background_color("#ff5733").discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))).cut_out(wxpay::apis::marketing::product_coupon::partner::CutOut::new("https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg")), writer)
                 },
             },
             crate::harness::Case {
@@ -3782,7 +3787,7 @@ mod marketing_product_coupon_partner {
                 body: "{\"brand_id\":\"120344\",\"display_info\":{\"background_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"combo_package_list\":[{\"choice_list\":[{\"count\":2,\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"mini_program_appid\":\"wx4fd12345678\",\"mini_program_path\":\"/pages/index/index\",\"name\":\"美式\",\"price\":10000}],\"name\":\"咖啡2选1\",\"pick_count\":3}],\"detail_image_url_list\":[\"TEST_DETAIL_IMAGE_URL_LIST\"],\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"name\":\"全场满100立打8折\",\"original_price\":10000},\"out_product_no\":\"Product_1234567890\",\"out_request_no\":\"12345_20250101_A3489\",\"scope\":\"ALL\",\"sequential_usage_info\":{\"available_days\":365,\"count\":15,\"interval_days\":0,\"type\":\"INCREMENTAL\"},\"single_usage_info\":{\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000}},\"stock\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"remark\":\"TEST_REMARK\",\"sequential_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":30,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}],\"special_first\":true},\"single_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"exchange_coupon\":{\"exchange_price\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000}},\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}},\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon::new("120344", wxpay::apis::marketing::product_coupon::partner::DisplayInfo::new("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "全场满100立打8折").combo_package_list(vec![wxpay::apis::marketing::product_coupon::partner::ComboPackageList::new(vec![wxpay::apis::marketing::product_coupon::partner::ChoiceList::new(2, "美式", 10000).image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx").mini_program_appid("wx4fd12345678").mini_program_path("/pages/index/index")], "咖啡2选1", 3)]).detail_image_url_list(vec![String::from("TEST_DETAIL_IMAGE_URL_LIST")]).original_price(10000), "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::Stock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "/path/index/index").guidance_wording("获取更多优惠")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("TEST_REMARK").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), wxpay::apis::marketing::product_coupon::partner::Type::Normal, wxpay::apis::marketing::product_coupon::partner::UsageMode2::Single).out_product_no("Product_1234567890").sequential_usage_info(wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfo::new(365, 15, wxpay::apis::marketing::product_coupon::partner::Type2::Incremental).interval_days(0)).single_usage_info(wxpay::apis::marketing::product_coupon::partner::SingleUsageInfo::new().discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon::new("120344", wxpay::apis::marketing::product_coupon::partner::DisplayInfo::new("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "全场满100立打8折").combo_package_list(vec![wxpay::apis::marketing::product_coupon::partner::ComboPackageList::new(vec![wxpay::apis::marketing::product_coupon::partner::ChoiceList::new(2, "美式", 10000).image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx").mini_program_appid("wx4fd12345678").mini_program_path("/pages/index/index")], "咖啡2选1", 3)]).detail_image_url_list(vec![String::from("TEST_DETAIL_IMAGE_URL_LIST")]).original_price(10000), "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::Stock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "/path/index/index").guidance_wording("获取更多优惠")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("TEST_REMARK").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Single).out_product_no("Product_1234567890").sequential_usage_info(wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfo::new(365, 15, wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfoType::Incremental).interval_days(0)).single_usage_info(wxpay::apis::marketing::product_coupon::partner::SingleUsageInfo::new().discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), writer)
                 },
             },
             crate::harness::Case {
@@ -3830,7 +3835,7 @@ mod marketing_product_coupon_partner {
                 body: "{\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"stock_bundle\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"progressive_bundle_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}]},\"remark\":\"疯狂星期四项目专用\",\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::StockBundle::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode2::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleStockSendRule::new(100000, 5).max_count_per_day(100000000), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).progressive_bundle_usage_rule(wxpay::apis::marketing::product_coupon::partner::ProgressiveBundleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)])).remark("疯狂星期四项目专用")), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::StockBundle::new(wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleStockSendRule::new(100000, 5).max_count_per_day(100000000), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).progressive_bundle_usage_rule(wxpay::apis::marketing::product_coupon::partner::ProgressiveBundleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)])).remark("疯狂星期四项目专用")), writer)
                 },
             },
             crate::harness::Case {
@@ -3895,7 +3900,7 @@ mod marketing_product_coupon_partner {
                 body: "",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::ListProductCouponStocks::new("1000000013", "120344").state(wxpay::apis::marketing::product_coupon::partner::State2::Auditing).page_size(20).page_token("MTIzMjUK"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::ListProductCouponStocks::new("1000000013", "120344").state(wxpay::apis::marketing::product_coupon::partner::StockState::Auditing).page_size(20).page_token("MTIzMjUK"), writer)
                 },
             },
             crate::harness::Case {
@@ -4483,13 +4488,14 @@ mod marketing_product_coupon_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["NORMAL", "DISCOUNT", "EXCHANGE"] {
-            let known = wxpay::apis::marketing::product_coupon::partner::Type::from(value);
+            let known =
+                wxpay::apis::marketing::product_coupon::partner::CombineImageType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::product_coupon::partner::Type::Unknown(_)
+                    wxpay::apis::marketing::product_coupon::partner::CombineImageType::Unknown(_)
                 ),
-                "Type: {value}"
+                "CombineImageType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -4530,14 +4536,11 @@ mod marketing_product_coupon_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["INCREMENTAL", "EQUAL"] {
-            let known = wxpay::apis::marketing::product_coupon::partner::Type2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::marketing::product_coupon::partner::Type2::Unknown(_)
-                ),
-                "Type2: {value}"
-            );
+            let known =
+                wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfoType::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfoType::Unknown(_)), "SequentialUsageInfoType: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["WECHATPAY", "UPLOAD", "API_ASSIGN"] {
@@ -4635,48 +4638,38 @@ mod marketing_product_coupon_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["SINGLE", "SEQUENTIAL"] {
-            let known = wxpay::apis::marketing::product_coupon::partner::UsageMode2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::marketing::product_coupon::partner::UsageMode2::Unknown(_)
-                ),
-                "UsageMode2: {value}"
-            );
+            let known =
+                wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Unknown(_)), "CreateProductCouponUsageMode: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["AUDITING", "EFFECTIVE", "DEACTIVATED"] {
-            let known = wxpay::apis::marketing::product_coupon::partner::State::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::marketing::product_coupon::partner::State::Unknown(_)
-                ),
-                "State: {value}"
-            );
+            let known =
+                wxpay::apis::marketing::product_coupon::partner::CreateProductCouponState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponState::Unknown(_)), "CreateProductCouponState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["AUDITING", "SENDING", "PAUSED", "STOPPED", "DEACTIVATED"] {
-            let known = wxpay::apis::marketing::product_coupon::partner::State2::from(value);
+            let known = wxpay::apis::marketing::product_coupon::partner::StockState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::marketing::product_coupon::partner::State2::Unknown(_)
+                    wxpay::apis::marketing::product_coupon::partner::StockState::Unknown(_)
                 ),
-                "State2: {value}"
+                "StockState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["WECHATPAY", "UPLOAD"] {
             let known =
-                wxpay::apis::marketing::product_coupon::partner::CouponCodeMode2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::marketing::product_coupon::partner::CouponCodeMode2::Unknown(_)
-                ),
-                "CouponCodeMode2: {value}"
-            );
+                wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode::Unknown(_)), "StockBundleCouponCodeMode: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["MAX_COUNT", "MAX_COUNT_PER_DAY"] {

@@ -29,7 +29,7 @@ mod abnormal_fund_processing {
                 body: "{\"notify_url\":\"https://weixin.qq.com\",\"out_instruction_no\":\"1200002\",\"receiver\":{\"appid\":\"wxf636efh567hg4356\",\"mchid\":\"1900001108\",\"openid\":\"eoCuiA7RW33Tc3jtz_5CNLegC9kN0\"},\"transfer_mode\":\"TRANSFER_TO_ORIGINAL_RECEIVE_USER\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::TransferMode2::TransferToOriginalReceiveUser).notify_url("https://weixin.qq.com").receiver(wxpay::apis::abnormal_fund_processing::Receiver::new().appid("wxf636efh567hg4356").mchid("1900001108").openid("eoCuiA7RW33Tc3jtz_5CNLegC9kN0")), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser).notify_url("https://weixin.qq.com").receiver(wxpay::apis::abnormal_fund_processing::Receiver::new().appid("wxf636efh567hg4356").mchid("1900001108").openid("eoCuiA7RW33Tc3jtz_5CNLegC9kN0")), writer)
                 },
             },
             crate::harness::Case {
@@ -144,14 +144,8 @@ mod abnormal_fund_processing {
             "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
             "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
         ] {
-            let known = wxpay::apis::abnormal_fund_processing::TransferMode2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::abnormal_fund_processing::TransferMode2::Unknown(_)
-                ),
-                "TransferMode2: {value}"
-            );
+            let known = wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::from(value);
+            assert!(!matches!(known, wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::Unknown(_)), "CreateReceiptTransferInstructionTransferMode: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in [
@@ -309,10 +303,13 @@ mod apply4sub {
             assert_eq!(known.as_str(), value);
         }
         for value in ["VERIFY_SUCCESS", "VERIFY_FAIL", "VERIFYING"] {
-            let known = wxpay::apis::apply4sub::VerifyResult2::from(value);
+            let known = wxpay::apis::apply4sub::QuerySubMerchantSettlementVerifyResult::from(value);
             assert!(
-                !matches!(known, wxpay::apis::apply4sub::VerifyResult2::Unknown(_)),
-                "VerifyResult2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::apply4sub::QuerySubMerchantSettlementVerifyResult::Unknown(_)
+                ),
+                "QuerySubMerchantSettlementVerifyResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1049,11 +1046,8 @@ mod compliance {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "FAIL"] {
-            let known = wxpay::apis::compliance::State::from(value);
-            assert!(
-                !matches!(known, wxpay::apis::compliance::State::Unknown(_)),
-                "State: {value}"
-            );
+            let known = wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdState::from(value);
+            assert!(!matches!(known, wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdState::Unknown(_)), "QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdState: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -1766,11 +1760,11 @@ mod mchalterapply {
             "APPLYMENT_STATE_FINISHED",
             "APPLYMENT_STATE_CANCELED",
         ] {
-            let known = wxpay::apis::mchalterapply::State::from(value);
-            assert!(
-                !matches!(known, wxpay::apis::mchalterapply::State::Unknown(_)),
-                "State: {value}"
-            );
+            let known =
+                wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyIdState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyIdState::Unknown(_)), "QueryMchcontactalterapplymentByApplyIdState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in [
@@ -1852,11 +1846,11 @@ mod mchalterapply {
             "APPLYMENT_STATE_CANCELED",
             "APPLYMENT_STATE_EDITTING",
         ] {
-            let known = wxpay::apis::mchalterapply::State2::from(value);
-            assert!(
-                !matches!(known, wxpay::apis::mchalterapply::State2::Unknown(_)),
-                "State2: {value}"
-            );
+            let known =
+                wxpay::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyIdState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyIdState::Unknown(_)), "QueryMchsubjectalterapplymentByApplyIdState: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -1922,14 +1916,8 @@ mod mchalterapply_mchcontactalterapplyment {
             "APPLYMENT_STATE_FINISHED",
             "APPLYMENT_STATE_CANCELED",
         ] {
-            let known = wxpay::apis::mchalterapply::mchcontactalterapplyment::State::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::mchalterapply::mchcontactalterapplyment::State::Unknown(_)
-                ),
-                "State: {value}"
-            );
+            let known = wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNoState::from(value);
+            assert!(!matches!(known, wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNoState::Unknown(_)), "QueryMerchantByOutRequestNoState: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -1996,25 +1984,13 @@ mod mchalterapply_mchsubjectalterapplyment {
             "APPLYMENT_STATE_CANCELED",
             "APPLYMENT_STATE_EDITTING",
         ] {
-            let known = wxpay::apis::mchalterapply::mchsubjectalterapplyment::State::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::mchalterapply::mchsubjectalterapplyment::State::Unknown(_)
-                ),
-                "State: {value}"
-            );
+            let known = wxpay::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNoState::from(value);
+            assert!(!matches!(known, wxpay::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNoState::Unknown(_)), "QueryMerchantByOutRequestNoState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["SUCCESS", "FAIL"] {
-            let known = wxpay::apis::mchalterapply::mchsubjectalterapplyment::Result2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::mchalterapply::mchsubjectalterapplyment::Result2::Unknown(_)
-                ),
-                "Result2: {value}"
-            );
+            let known = wxpay::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplymentResult::from(value);
+            assert!(!matches!(known, wxpay::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplymentResult::Unknown(_)), "RevokeMchsubjectalterapplymentResult: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -2080,25 +2056,13 @@ mod mchalterapply_merchantnamealterapplyment {
             "APPLYMENT_STATE_FINISHED",
             "APPLYMENT_STATE_CANCELED",
         ] {
-            let known = wxpay::apis::mchalterapply::merchantnamealterapplyment::State::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::mchalterapply::merchantnamealterapplyment::State::Unknown(_)
-                ),
-                "State: {value}"
-            );
+            let known = wxpay::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNoState::from(value);
+            assert!(!matches!(known, wxpay::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNoState::Unknown(_)), "QueryMerchantByOutRequestNoState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["APPLYMENT_STATE_CANCELED"] {
-            let known = wxpay::apis::mchalterapply::merchantnamealterapplyment::State2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::mchalterapply::merchantnamealterapplyment::State2::Unknown(_)
-                ),
-                "State2: {value}"
-            );
+            let known = wxpay::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplymentState::from(value);
+            assert!(!matches!(known, wxpay::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplymentState::Unknown(_)), "RevokeMerchantnamealterapplymentState: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -2324,10 +2288,13 @@ mod merchant_fund {
             "CLOSE",
             "INIT",
         ] {
-            let known = wxpay::apis::merchant::fund::Status::from(value);
+            let known = wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNoStatus::from(value);
             assert!(
-                !matches!(known, wxpay::apis::merchant::fund::Status::Unknown(_)),
-                "Status: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNoStatus::Unknown(_)
+                ),
+                "QueryWithdrawByOutRequestNoStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2843,7 +2810,7 @@ mod merchant_service_complaints_v2 {
                 body: "{\"complainted_mchid\":\"1900012181\",\"idempotent_id\":\"550e8400-e29b-41d4-a716-446655440000\",\"message\":{\"blocks\":[{\"button\":{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"},\"button_group\":{\"button_layout\":\"LAYOUT_UNKNOWN\",\"buttons\":[{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"}],\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true}},\"faq_list\":{\"faqs\":[{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"faq_id\":\"example_faq_id\",\"faq_title\":\"example_faq_title\"}]},\"image\":{\"image_style_type\":\"IMAGE_STYLE_TYPE_NARROW\",\"media_id\":\"example_media_id\"},\"link\":{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"},\"text\":{\"color\":\"DEFAULT\",\"is_bold\":true,\"text\":\"example_text\"},\"type\":\"TEXT\"}],\"custom_data\":\"example_custom_data\",\"sender_identity\":\"UNKNOWN\"}}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateService::new("200201820200101080076610000", "1900012181", "550e8400-e29b-41d4-a716-446655440000", wxpay::apis::merchant_service::complaints_v2::Message::new().blocks(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceBlocks::new().button(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).button_group(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButtonGroup::new().button_layout(wxpay::apis::merchant_service::complaints_v2::ButtonLayout::LayoutUnknown).buttons(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")]).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true))).faq_list(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqList::new().faqs(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqs::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).faq_id("example_faq_id").faq_title("example_faq_title")])).image(wxpay::apis::merchant_service::complaints_v2::Image::new().image_style_type(wxpay::apis::merchant_service::complaints_v2::ImageStyleType::ImageStyleTypeNarrow).media_id("example_media_id")).link(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).text(wxpay::apis::merchant_service::complaints_v2::Text::new().color(wxpay::apis::merchant_service::complaints_v2::Color::Default).is_bold(true).text("example_text")).type_(wxpay::apis::merchant_service::complaints_v2::Type::Text)]).custom_data("example_custom_data").sender_identity(wxpay::apis::merchant_service::complaints_v2::SenderIdentity::UnknownValue)), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateService::new("200201820200101080076610000", "1900012181", "550e8400-e29b-41d4-a716-446655440000", wxpay::apis::merchant_service::complaints_v2::Message::new().blocks(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceBlocks::new().button(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).button_group(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButtonGroup::new().button_layout(wxpay::apis::merchant_service::complaints_v2::ButtonLayout::LayoutUnknown).buttons(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")]).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true))).faq_list(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqList::new().faqs(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqs::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).faq_id("example_faq_id").faq_title("example_faq_title")])).image(wxpay::apis::merchant_service::complaints_v2::Image::new().image_style_type(wxpay::apis::merchant_service::complaints_v2::ImageStyleType::ImageStyleTypeNarrow).media_id("example_media_id")).link(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).text(wxpay::apis::merchant_service::complaints_v2::Text::new().color(wxpay::apis::merchant_service::complaints_v2::Color::Default).is_bold(true).text("example_text")).type_(wxpay::apis::merchant_service::complaints_v2::BlocksType::Text)]).custom_data("example_custom_data").sender_identity(wxpay::apis::merchant_service::complaints_v2::SenderIdentity::UnknownValue)), writer)
                 },
             },
             crate::harness::Case {
@@ -2855,7 +2822,7 @@ mod merchant_service_complaints_v2 {
                 body: "{\"action\":\"REJECT\",\"launch_refund_day\":3,\"reject_media_list\":[\"TEST_REJECT_MEDIA_LIST\"],\"reject_reason\":\"拒绝退款\",\"remark\":\"已处理完成\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress::new("200201820200101080076610000", wxpay::apis::merchant_service::complaints_v2::Action2::Reject).launch_refund_day(3).reject_media_list(vec![String::from("TEST_REJECT_MEDIA_LIST")]).reject_reason("拒绝退款").remark("已处理完成"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress::new("200201820200101080076610000", wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::Reject).launch_refund_day(3).reject_media_list(vec![String::from("TEST_REJECT_MEDIA_LIST")]).reject_reason("拒绝退款").remark("已处理完成"), writer)
                 },
             },
         ]);
@@ -2952,13 +2919,13 @@ mod merchant_service_complaints_v2 {
             "BUTTON",
             "BUTTON_GROUP",
         ] {
-            let known = wxpay::apis::merchant_service::complaints_v2::Type::from(value);
+            let known = wxpay::apis::merchant_service::complaints_v2::BlocksType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::merchant_service::complaints_v2::Type::Unknown(_)
+                    wxpay::apis::merchant_service::complaints_v2::BlocksType::Unknown(_)
                 ),
-                "Type: {value}"
+                "BlocksType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -3011,14 +2978,8 @@ mod merchant_service_complaints_v2 {
             assert_eq!(known.as_str(), value);
         }
         for value in ["REJECT", "APPROVE"] {
-            let known = wxpay::apis::merchant_service::complaints_v2::Action2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::merchant_service::complaints_v2::Action2::Unknown(_)
-                ),
-                "Action2: {value}"
-            );
+            let known = wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::from(value);
+            assert!(!matches!(known, wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::Unknown(_)), "CreateUpdateRefundProgressAction: {value}");
             assert_eq!(known.as_str(), value);
         }
     }

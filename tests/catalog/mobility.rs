@@ -555,25 +555,7 @@ mod parking {
                 body: "{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_serial_number\":\"PARK202407041530001\",\"out_trade_no\":\"TRADE202407041530001\",\"paid_amount\":1500,\"parking_id\":\"WXPARK001\",\"parking_state\":\"PARKING_STATUS_UNKNOWN\",\"pay_channel\":\"PAY_CHANNEL_UNKNOWN\",\"pay_time\":1720081800,\"pay_type\":\"PAY_TYPE_UNKNOWN\",\"plate_number\":\"粤B12345\",\"sub_mchid\":\"1900000109\",\"token\":\"token1234567890\",\"total_amount\":1500,\"wx_trade_no\":\"4200001999202407041234567890\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::parking::CreateReminderPayment::new(
-                            "PARK202407041530001",
-                            1500,
-                            "WXPARK001",
-                            wxpay::apis::parking::ParkingState2::ParkingStatusUnknown,
-                            wxpay::apis::parking::PayType::PayTypeUnknown,
-                            "粤B12345",
-                            1500,
-                        )
-                        .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
-                        .out_trade_no("TRADE202407041530001")
-                        .pay_channel(wxpay::apis::parking::PayChannel::PayChannelUnknown)
-                        .pay_time(1720081800)
-                        .sub_mchid("1900000109")
-                        .token("token1234567890")
-                        .wx_trade_no("4200001999202407041234567890"),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::parking::CreateReminderPayment::new("PARK202407041530001", 1500, "WXPARK001", wxpay::apis::parking::CreateReminderPaymentParkingState::ParkingStatusUnknown, wxpay::apis::parking::PayType::PayTypeUnknown, "粤B12345", 1500).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").out_trade_no("TRADE202407041530001").pay_channel(wxpay::apis::parking::PayChannel::PayChannelUnknown).pay_time(1720081800).sub_mchid("1900000109").token("token1234567890").wx_trade_no("4200001999202407041234567890"), writer)
                 },
             },
         ]);
@@ -929,10 +911,13 @@ mod parking {
             "PARKING_STATUS_PARKING",
             "PARKING_STATUS_NOT_PARKING",
         ] {
-            let known = wxpay::apis::parking::ParkingState2::from(value);
+            let known = wxpay::apis::parking::CreateReminderPaymentParkingState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::parking::ParkingState2::Unknown(_)),
-                "ParkingState2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::parking::CreateReminderPaymentParkingState::Unknown(_)
+                ),
+                "CreateReminderPaymentParkingState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1303,10 +1288,13 @@ mod vehicle {
             assert_eq!(known.as_str(), value);
         }
         for value in ["NORMAL", "BLOCKED"] {
-            let known = wxpay::apis::vehicle::State::from(value);
+            let known = wxpay::apis::vehicle::CreateParkingParkingState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::vehicle::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::vehicle::CreateParkingParkingState::Unknown(_)
+                ),
+                "CreateParkingParkingState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1343,10 +1331,10 @@ mod vehicle {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CASH", "NOCASH"] {
-            let known = wxpay::apis::vehicle::Type::from(value);
+            let known = wxpay::apis::vehicle::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::vehicle::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(known, wxpay::apis::vehicle::PromotionDetailType::Unknown(_)),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

@@ -1996,7 +1996,7 @@ mod repayment_partner {
                     "combine_payer_info.identity.name",
                 ],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::repayment::partner::CreateCombineTransactionPrepay::new("1230000109", "1217752501201407033233368018", vec![wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders::new(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayAmount::new("CNY", 10), "深圳分店", "某某放心借", "1230000109", "20150806125346").settle_info(wxpay::apis::repayment::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_mchid("1900000109")]).app_info(wxpay::apis::repayment::partner::AppInfo::new("wxd678efh567hg6787")).combine_payer_info(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayCombinePayerInfo::new().identity(wxpay::apis::repayment::partner::Identity::new("TEST_NAME", "TEST_NUMBER", wxpay::apis::repayment::partner::Type::Idcard))).h5_info(wxpay::apis::repayment::partner::H5Info::new("https://pay.qq.com", "wxd678efh567hg6787", "127.0.0.1", wxpay::apis::repayment::partner::Type2::IOs).app_name("王者荣耀").bundle_id("com.tencent.wzryiOS").package_name("com.tencent.tmgp.sgame")).miniprogram_info(wxpay::apis::repayment::partner::MiniprogramInfo::new("wxd678efh567hg6787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")).notify_url("https://yourapp.com/notify").time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wechat_web_info(wxpay::apis::repayment::partner::WechatWebInfo::new().combine_appid("TEST_COMBINE_APPID").openid("TEST_OPENID").webview_url("TEST_WEBVIEW_URL")), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::repayment::partner::CreateCombineTransactionPrepay::new("1230000109", "1217752501201407033233368018", vec![wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders::new(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayAmount::new("CNY", 10), "深圳分店", "某某放心借", "1230000109", "20150806125346").settle_info(wxpay::apis::repayment::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_mchid("1900000109")]).app_info(wxpay::apis::repayment::partner::AppInfo::new("wxd678efh567hg6787")).combine_payer_info(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayCombinePayerInfo::new().identity(wxpay::apis::repayment::partner::Identity::new("TEST_NAME", "TEST_NUMBER", wxpay::apis::repayment::partner::IdentityType::Idcard))).h5_info(wxpay::apis::repayment::partner::H5Info::new("https://pay.qq.com", "wxd678efh567hg6787", "127.0.0.1", wxpay::apis::repayment::partner::H5InfoType::IOs).app_name("王者荣耀").bundle_id("com.tencent.wzryiOS").package_name("com.tencent.tmgp.sgame")).miniprogram_info(wxpay::apis::repayment::partner::MiniprogramInfo::new("wxd678efh567hg6787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")).notify_url("https://yourapp.com/notify").time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wechat_web_info(wxpay::apis::repayment::partner::WechatWebInfo::new().combine_appid("TEST_COMBINE_APPID").openid("TEST_OPENID").webview_url("TEST_WEBVIEW_URL")), writer)
                 },
             },
         ]);
@@ -2059,18 +2059,24 @@ mod repayment_partner {
             "OVERSEA_PASSPORT",
             "TAIWAN_COMPATRIOT_PERMIT",
         ] {
-            let known = wxpay::apis::repayment::partner::Type::from(value);
+            let known = wxpay::apis::repayment::partner::IdentityType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::repayment::partner::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::repayment::partner::IdentityType::Unknown(_)
+                ),
+                "IdentityType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["iOS", "Android", "Wap"] {
-            let known = wxpay::apis::repayment::partner::Type2::from(value);
+            let known = wxpay::apis::repayment::partner::H5InfoType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::repayment::partner::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::repayment::partner::H5InfoType::Unknown(_)
+                ),
+                "H5InfoType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

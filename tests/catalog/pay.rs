@@ -48,7 +48,7 @@ mod combine_transactions {
                                 wxpay::apis::combine_transactions::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
-                                    wxpay::apis::combine_transactions::Type::Idcard,
+                                    wxpay::apis::combine_transactions::IdentityType::Idcard,
                                 ),
                             ),
                         )
@@ -135,7 +135,7 @@ mod combine_transactions {
                                 .identity(wxpay::apis::combine_transactions::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
-                                    wxpay::apis::combine_transactions::Type::Idcard,
+                                    wxpay::apis::combine_transactions::IdentityType::Idcard,
                                 ))
                                 .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                                 .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
@@ -180,7 +180,7 @@ mod combine_transactions {
                                 .identity(wxpay::apis::combine_transactions::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
-                                    wxpay::apis::combine_transactions::Type::Idcard,
+                                    wxpay::apis::combine_transactions::IdentityType::Idcard,
                                 ))
                                 .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                                 .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
@@ -279,7 +279,7 @@ mod combine_transactions {
                                 .identity(wxpay::apis::combine_transactions::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
-                                    wxpay::apis::combine_transactions::Type::Idcard,
+                                    wxpay::apis::combine_transactions::IdentityType::Idcard,
                                 ))
                                 .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                                 .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
@@ -388,10 +388,13 @@ mod combine_transactions {
             "OVERSEA_PASSPORT",
             "PHONE_NUMBER",
         ] {
-            let known = wxpay::apis::combine_transactions::Type::from(value);
+            let known = wxpay::apis::combine_transactions::IdentityType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::combine_transactions::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::combine_transactions::IdentityType::Unknown(_)
+                ),
+                "IdentityType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -448,10 +451,13 @@ mod combine_transactions {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CASH", "NOCASH"] {
-            let known = wxpay::apis::combine_transactions::Type2::from(value);
+            let known = wxpay::apis::combine_transactions::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::combine_transactions::Type2::Unknown(_)),
-                "Type2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::combine_transactions::PromotionDetailType::Unknown(_)
+                ),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -659,7 +665,7 @@ mod pay_transactions_partner {
                 body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
                 encrypted: &["payer.identity.number", "payer.identity.name"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateAppOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").limit_pay(vec![wxpay::apis::pay::transactions::partner::LimitPay::NoBalance]).payer(wxpay::apis::pay::transactions::partner::Payer::new().identity(wxpay::apis::pay::transactions::partner::Identity::new("6B46824C852FA29AAC3DCE6BFD852E27", "6B46824C852FA29AAC3DCE6BFD852E27", wxpay::apis::pay::transactions::partner::Type::Idcard))).scene_info(wxpay::apis::pay::transactions::partner::SceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::StoreInfo::new("广东省深圳市南山区科技中一道10000号", "440305", "腾讯大厦分店").id("0001"))).settle_info(wxpay::apis::pay::transactions::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6999").subsidy_info(wxpay::apis::pay::transactions::partner::SubsidyInfo::new().subsidy_detail(vec![wxpay::apis::pay::transactions::partner::SubsidyDetail::new(wxpay::apis::pay::transactions::partner::SubsidyPeriodType::Daily, vec![wxpay::apis::pay::transactions::partner::SubsidyPlan::new(3, 100)])])).support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateAppOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").limit_pay(vec![wxpay::apis::pay::transactions::partner::LimitPay::NoBalance]).payer(wxpay::apis::pay::transactions::partner::Payer::new().identity(wxpay::apis::pay::transactions::partner::Identity::new("6B46824C852FA29AAC3DCE6BFD852E27", "6B46824C852FA29AAC3DCE6BFD852E27", wxpay::apis::pay::transactions::partner::IdentityType::Idcard))).scene_info(wxpay::apis::pay::transactions::partner::SceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::StoreInfo::new("广东省深圳市南山区科技中一道10000号", "440305", "腾讯大厦分店").id("0001"))).settle_info(wxpay::apis::pay::transactions::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6999").subsidy_info(wxpay::apis::pay::transactions::partner::SubsidyInfo::new().subsidy_detail(vec![wxpay::apis::pay::transactions::partner::SubsidyDetail::new(wxpay::apis::pay::transactions::partner::SubsidyPeriodType::Daily, vec![wxpay::apis::pay::transactions::partner::SubsidyPlan::new(3, 100)])])).support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
                 },
             },
             crate::harness::Case {
@@ -766,7 +772,7 @@ mod pay_transactions_partner {
                                 wxpay::apis::pay::transactions::partner::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
-                                    wxpay::apis::pay::transactions::partner::Type::Idcard,
+                                    wxpay::apis::pay::transactions::partner::IdentityType::Idcard,
                                 ),
                             ),
                         )
@@ -813,7 +819,7 @@ mod pay_transactions_partner {
                 body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
                 encrypted: &["payer.identity.number", "payer.identity.name"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateJsapiOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateJsapiOrderPayer::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").identity(wxpay::apis::pay::transactions::partner::Identity::new("6B46824C852FA29AAC3DCE6BFD852E27", "6B46824C852FA29AAC3DCE6BFD852E27", wxpay::apis::pay::transactions::partner::Type::Idcard)).sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").limit_pay(vec![wxpay::apis::pay::transactions::partner::LimitPay::NoBalance]).scene_info(wxpay::apis::pay::transactions::partner::SceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::StoreInfo::new("广东省深圳市南山区科技中一道10000号", "440305", "腾讯大厦分店").id("0001"))).settle_info(wxpay::apis::pay::transactions::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6999").subsidy_info(wxpay::apis::pay::transactions::partner::SubsidyInfo::new().subsidy_detail(vec![wxpay::apis::pay::transactions::partner::SubsidyDetail::new(wxpay::apis::pay::transactions::partner::SubsidyPeriodType::Daily, vec![wxpay::apis::pay::transactions::partner::SubsidyPlan::new(3, 100)])])).support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateJsapiOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateJsapiOrderPayer::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").identity(wxpay::apis::pay::transactions::partner::Identity::new("6B46824C852FA29AAC3DCE6BFD852E27", "6B46824C852FA29AAC3DCE6BFD852E27", wxpay::apis::pay::transactions::partner::IdentityType::Idcard)).sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").limit_pay(vec![wxpay::apis::pay::transactions::partner::LimitPay::NoBalance]).scene_info(wxpay::apis::pay::transactions::partner::SceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::StoreInfo::new("广东省深圳市南山区科技中一道10000号", "440305", "腾讯大厦分店").id("0001"))).settle_info(wxpay::apis::pay::transactions::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6999").subsidy_info(wxpay::apis::pay::transactions::partner::SubsidyInfo::new().subsidy_detail(vec![wxpay::apis::pay::transactions::partner::SubsidyDetail::new(wxpay::apis::pay::transactions::partner::SubsidyPeriodType::Daily, vec![wxpay::apis::pay::transactions::partner::SubsidyPlan::new(3, 100)])])).support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
                 },
             },
             crate::harness::Case {
@@ -884,7 +890,7 @@ mod pay_transactions_partner {
                                 wxpay::apis::pay::transactions::partner::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
-                                    wxpay::apis::pay::transactions::partner::Type::Idcard,
+                                    wxpay::apis::pay::transactions::partner::IdentityType::Idcard,
                                 ),
                             ),
                         )
@@ -1135,13 +1141,13 @@ mod pay_transactions_partner {
             "OVERSEA_PASSPORT",
             "PHONE_NUMBER",
         ] {
-            let known = wxpay::apis::pay::transactions::partner::Type::from(value);
+            let known = wxpay::apis::pay::transactions::partner::IdentityType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::pay::transactions::partner::Type::Unknown(_)
+                    wxpay::apis::pay::transactions::partner::IdentityType::Unknown(_)
                 ),
-                "Type: {value}"
+                "IdentityType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

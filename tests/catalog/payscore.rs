@@ -393,10 +393,13 @@ mod payscore {
             "REVOKED",
             "EXPIRED",
         ] {
-            let known = wxpay::apis::payscore::State::from(value);
+            let known = wxpay::apis::payscore::ListPayafterOrdersState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::payscore::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::payscore::ListPayafterOrdersState::Unknown(_)
+                ),
+                "ListPayafterOrdersState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -417,18 +420,21 @@ mod payscore {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CASH", "NOCASH"] {
-            let known = wxpay::apis::payscore::Type::from(value);
+            let known = wxpay::apis::payscore::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::payscore::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::payscore::PromotionDetailType::Unknown(_)
+                ),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["USER_PAYING", "USER_PAID"] {
-            let known = wxpay::apis::payscore::State2::from(value);
+            let known = wxpay::apis::payscore::CollectionState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::payscore::State2::Unknown(_)),
-                "State2: {value}"
+                !matches!(known, wxpay::apis::payscore::CollectionState::Unknown(_)),
+                "CollectionState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -441,10 +447,13 @@ mod payscore {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"] {
-            let known = wxpay::apis::payscore::State3::from(value);
+            let known = wxpay::apis::payscore::QueryServiceorderState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::payscore::State3::Unknown(_)),
-                "State3: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::payscore::QueryServiceorderState::Unknown(_)
+                ),
+                "QueryServiceorderState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -920,20 +929,7 @@ mod payscore_oversea_partner {
                 body: "{\"detail\":{\"paid_amount\":1,\"paid_time\":\"2026-01-02T03:04:05+08:00\",\"seq\":1},\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"type\":\"Order_Paid\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::payscore::oversea::partner::SyncServiceorder::new(
-                            "1234323JKHDFE1243252",
-                            wxpay::apis::payscore::oversea::partner::Detail::new(
-                                wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                            )
-                            .paid_amount(1)
-                            .seq(1),
-                            "2002000000000558128851361561536",
-                            "1900000109",
-                            wxpay::apis::payscore::oversea::partner::Type2::OrderPaid,
-                        ),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::payscore::oversea::partner::SyncServiceorder::new("1234323JKHDFE1243252", wxpay::apis::payscore::oversea::partner::Detail::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).paid_amount(1).seq(1), "2002000000000558128851361561536", "1900000109", wxpay::apis::payscore::oversea::partner::SyncServiceorderType::OrderPaid), writer)
                 },
             },
         ]);
@@ -988,35 +984,36 @@ mod payscore_oversea_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CASH", "NOCASH"] {
-            let known = wxpay::apis::payscore::oversea::partner::Type::from(value);
+            let known = wxpay::apis::payscore::oversea::partner::PromotionDetailType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::payscore::oversea::partner::Type::Unknown(_)
+                    wxpay::apis::payscore::oversea::partner::PromotionDetailType::Unknown(_)
                 ),
-                "Type: {value}"
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["USER_PAYING", "USER_PAID"] {
-            let known = wxpay::apis::payscore::oversea::partner::State::from(value);
+            let known = wxpay::apis::payscore::oversea::partner::CollectionState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::payscore::oversea::partner::State::Unknown(_)
+                    wxpay::apis::payscore::oversea::partner::CollectionState::Unknown(_)
                 ),
-                "State: {value}"
+                "CollectionState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"] {
-            let known = wxpay::apis::payscore::oversea::partner::State2::from(value);
+            let known =
+                wxpay::apis::payscore::oversea::partner::QueryServiceorderState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::payscore::oversea::partner::State2::Unknown(_)
+                    wxpay::apis::payscore::oversea::partner::QueryServiceorderState::Unknown(_)
                 ),
-                "State2: {value}"
+                "QueryServiceorderState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1032,13 +1029,13 @@ mod payscore_oversea_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["Order_Paid"] {
-            let known = wxpay::apis::payscore::oversea::partner::Type2::from(value);
+            let known = wxpay::apis::payscore::oversea::partner::SyncServiceorderType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::payscore::oversea::partner::Type2::Unknown(_)
+                    wxpay::apis::payscore::oversea::partner::SyncServiceorderType::Unknown(_)
                 ),
-                "Type2: {value}"
+                "SyncServiceorderType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1286,26 +1283,35 @@ mod payscore_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CASH", "NOCASH"] {
-            let known = wxpay::apis::payscore::partner::Type::from(value);
+            let known = wxpay::apis::payscore::partner::PromotionDetailType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::payscore::partner::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::payscore::partner::PromotionDetailType::Unknown(_)
+                ),
+                "PromotionDetailType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["USER_PAYING", "USER_PAID"] {
-            let known = wxpay::apis::payscore::partner::State::from(value);
+            let known = wxpay::apis::payscore::partner::CollectionState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::payscore::partner::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::payscore::partner::CollectionState::Unknown(_)
+                ),
+                "CollectionState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"] {
-            let known = wxpay::apis::payscore::partner::State2::from(value);
+            let known = wxpay::apis::payscore::partner::QueryServiceorderState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::payscore::partner::State2::Unknown(_)),
-                "State2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::payscore::partner::QueryServiceorderState::Unknown(_)
+                ),
+                "QueryServiceorderState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1415,19 +1421,7 @@ mod payscore_payafter_orders {
                 body: "{\"appid\":\"wxd678efh567hg6787\",\"detail\":{\"paid_time\":\"20091225091010\"},\"service_id\":\"500001\",\"type\":\"Order_Paid\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::payscore::payafter_orders::SyncPayafterOrder::new(
-                            "TEST_OUT_ORDER_NO",
-                        )
-                        .appid("wxd678efh567hg6787")
-                        .detail(
-                            wxpay::apis::payscore::payafter_orders::Detail::new()
-                                .paid_time("20091225091010"),
-                        )
-                        .service_id("500001")
-                        .type_(wxpay::apis::payscore::payafter_orders::Type::OrderPaid),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::payscore::payafter_orders::SyncPayafterOrder::new("TEST_OUT_ORDER_NO").appid("wxd678efh567hg6787").detail(wxpay::apis::payscore::payafter_orders::Detail::new().paid_time("20091225091010")).service_id("500001").type_(wxpay::apis::payscore::payafter_orders::SyncPayafterOrderType::OrderPaid), writer)
                 },
             },
         ]);
@@ -1469,13 +1463,13 @@ mod payscore_payafter_orders {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["Order_Paid"] {
-            let known = wxpay::apis::payscore::payafter_orders::Type::from(value);
+            let known = wxpay::apis::payscore::payafter_orders::SyncPayafterOrderType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::payscore::payafter_orders::Type::Unknown(_)
+                    wxpay::apis::payscore::payafter_orders::SyncPayafterOrderType::Unknown(_)
                 ),
-                "Type: {value}"
+                "SyncPayafterOrderType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2305,13 +2299,13 @@ mod payscore_serviceorder {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"] {
-            let known = wxpay::apis::payscore::serviceorder::State::from(value);
+            let known = wxpay::apis::payscore::serviceorder::CreateDirectCompleteState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::payscore::serviceorder::State::Unknown(_)
+                    wxpay::apis::payscore::serviceorder::CreateDirectCompleteState::Unknown(_)
                 ),
-                "State: {value}"
+                "CreateDirectCompleteState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2346,13 +2340,13 @@ mod payscore_serviceorder {
             assert_eq!(known.as_str(), value);
         }
         for value in ["USER_PAYING", "USER_PAID"] {
-            let known = wxpay::apis::payscore::serviceorder::State2::from(value);
+            let known = wxpay::apis::payscore::serviceorder::CollectionState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::payscore::serviceorder::State2::Unknown(_)
+                    wxpay::apis::payscore::serviceorder::CollectionState::Unknown(_)
                 ),
-                "State2: {value}"
+                "CollectionState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

@@ -70,7 +70,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"TRANSACTION_USER\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::Type::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::Type2::TransactionUser), "直播违规扣罚").amount(10000).sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType::TransactionUser), "直播违规扣罚").amount(10000).sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
                 },
             },
             crate::harness::Case {
@@ -123,7 +123,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"TRANSACTION_USER\"},\"sp_appid\":\"wx8888888888888888\",\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::Type::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::Type2::TransactionUser), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sp_appid("wx8888888888888888").sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType::TransactionUser), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sp_appid("wx8888888888888888").sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
                 },
             },
             crate::harness::Case {
@@ -135,7 +135,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\",\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::Type::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::Type3::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
                 },
             },
             crate::harness::Case {
@@ -171,7 +171,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::Type::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::Type4::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType3::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"), writer)
                 },
             },
             crate::harness::Case {
@@ -195,7 +195,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::Type::Wxpay)).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
                 },
             },
             crate::harness::Case {
@@ -219,7 +219,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::Type::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::Type3::Merchant), "直播违规扣罚").amount(10000).sub_mchid("1900001109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).sub_mchid("1900001109"), writer)
                 },
             },
             crate::harness::Case {
@@ -267,7 +267,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::Type::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::Type3::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"), writer)
                 },
             },
             crate::harness::Case {
@@ -279,7 +279,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillMchInfo::new("1900001108"), wxpay::apis::platsolution::ecommerce::Type4::Merchant), "直播违规扣罚").sponsor_mchid("1900001109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillMchInfo::new("1900001108"), wxpay::apis::platsolution::ecommerce::ReceiverType3::Merchant), "直播违规扣罚").sponsor_mchid("1900001109"), writer)
                 },
             },
             crate::harness::Case {
@@ -303,7 +303,7 @@ mod platsolution_ecommerce {
                 body: "{\"amount\":10000,\"business_type\":\"DEPOSIT_COMPENSATION\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mch_id\":\"1900001108\",\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"receiver_remark\":\"小店XXXX直播违规扣罚\",\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(wxpay::apis::platsolution::ecommerce::Type3::Merchant), "直播违规扣罚").amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"), writer)
                 },
             },
             crate::harness::Case {
@@ -381,7 +381,7 @@ mod platsolution_ecommerce {
                 body: "{\"account_type\":\"DEPOSIT\",\"available_recharge_channels\":[\"BANK_TRANSFER\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_recharge_no\":\"cz202407181234\",\"recharge_amount\":{\"amount\":500000,\"currency\":\"CNY\"},\"recharge_scene\":\"ECOMMERCE_DEPOSIT\",\"remark\":\"example_remark\",\"sub_mchid\":\"1900001109\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::AccountType2::Deposit, "cz202407181234", wxpay::apis::platsolution::ecommerce::RechargeAmount::new().amount(500000).currency("CNY"), wxpay::apis::platsolution::ecommerce::RechargeScene2::EcommerceDeposit, "1900001109").available_recharge_channels(vec![wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::BankTransfer]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").remark("example_remark"), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit, "cz202407181234", wxpay::apis::platsolution::ecommerce::RechargeAmount::new().amount(500000).currency("CNY"), wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit, "1900001109").available_recharge_channels(vec![wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::BankTransfer]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").remark("example_remark"), writer)
                 },
             },
             crate::harness::Case {
@@ -837,24 +837,24 @@ mod platsolution_ecommerce {
             assert_eq!(known.as_str(), value);
         }
         for value in ["WXPAY", "WXVALUE"] {
-            let known = wxpay::apis::platsolution::ecommerce::Type::from(value);
+            let known = wxpay::apis::platsolution::ecommerce::TransactionInfoType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::ecommerce::Type::Unknown(_)
+                    wxpay::apis::platsolution::ecommerce::TransactionInfoType::Unknown(_)
                 ),
-                "Type: {value}"
+                "TransactionInfoType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["TRANSACTION_USER"] {
-            let known = wxpay::apis::platsolution::ecommerce::Type2::from(value);
+            let known = wxpay::apis::platsolution::ecommerce::ReceiverType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::ecommerce::Type2::Unknown(_)
+                    wxpay::apis::platsolution::ecommerce::ReceiverType::Unknown(_)
                 ),
-                "Type2: {value}"
+                "ReceiverType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -866,47 +866,38 @@ mod platsolution_ecommerce {
             "CANCELING",
             "CANCELLED",
         ] {
-            let known = wxpay::apis::platsolution::ecommerce::State::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::platsolution::ecommerce::State::Unknown(_)
-                ),
-                "State: {value}"
-            );
+            let known =
+                wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState::Unknown(_)), "CreateMchTransferCompensateBillState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["MERCHANT", "TRANSACTION_USER"] {
-            let known = wxpay::apis::platsolution::ecommerce::Type3::from(value);
+            let known = wxpay::apis::platsolution::ecommerce::ReceiverType2::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::ecommerce::Type3::Unknown(_)
+                    wxpay::apis::platsolution::ecommerce::ReceiverType2::Unknown(_)
                 ),
-                "Type3: {value}"
+                "ReceiverType2: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["MERCHANT"] {
-            let known = wxpay::apis::platsolution::ecommerce::Type4::from(value);
+            let known = wxpay::apis::platsolution::ecommerce::ReceiverType3::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::ecommerce::Type4::Unknown(_)
+                    wxpay::apis::platsolution::ecommerce::ReceiverType3::Unknown(_)
                 ),
-                "Type4: {value}"
+                "ReceiverType3: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["ACCEPTED", "SUCCESS", "CLOSED"] {
-            let known = wxpay::apis::platsolution::ecommerce::State2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::platsolution::ecommerce::State2::Unknown(_)
-                ),
-                "State2: {value}"
-            );
+            let known = wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState::from(value);
+            assert!(!matches!(known, wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState::Unknown(_)), "CreateMchTransferSubMchCompensationBillState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in [
@@ -926,24 +917,25 @@ mod platsolution_ecommerce {
             assert_eq!(known.as_str(), value);
         }
         for value in ["EFFECTIVE", "DELETED"] {
-            let known = wxpay::apis::platsolution::ecommerce::State3::from(value);
+            let known =
+                wxpay::apis::platsolution::ecommerce::CreateRechargeEmployeeState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::ecommerce::State3::Unknown(_)
+                    wxpay::apis::platsolution::ecommerce::CreateRechargeEmployeeState::Unknown(_)
                 ),
-                "State3: {value}"
+                "CreateRechargeEmployeeState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["DEPOSIT", "OPERATION"] {
-            let known = wxpay::apis::platsolution::ecommerce::AccountType2::from(value);
+            let known = wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::ecommerce::AccountType2::Unknown(_)
+                    wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Unknown(_)
                 ),
-                "AccountType2: {value}"
+                "ApplyRechargeAccountType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -960,13 +952,14 @@ mod platsolution_ecommerce {
             assert_eq!(known.as_str(), value);
         }
         for value in ["ECOMMERCE_DEPOSIT", "ECOMMERCE_PAYMENT"] {
-            let known = wxpay::apis::platsolution::ecommerce::RechargeScene2::from(value);
+            let known =
+                wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::ecommerce::RechargeScene2::Unknown(_)
+                    wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::Unknown(_)
                 ),
-                "RechargeScene2: {value}"
+                "ApplyRechargeRechargeScene: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1033,25 +1026,13 @@ mod platsolution_ecommerce {
             "ABNORMAL",
             "ABNORMAL_SETTLE_SUCCESS",
         ] {
-            let known = wxpay::apis::platsolution::ecommerce::State4::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::platsolution::ecommerce::State4::Unknown(_)
-                ),
-                "State4: {value}"
-            );
+            let known = wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettleState::from(value);
+            assert!(!matches!(known, wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettleState::Unknown(_)), "CreateSettlePrepaySettleOrderApplyAbnormalSettleState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["RECOMMERCE", "INDIVIDUALTRADE"] {
-            let known = wxpay::apis::platsolution::ecommerce::TradeScenario2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::platsolution::ecommerce::TradeScenario2::Unknown(_)
-                ),
-                "TradeScenario2: {value}"
-            );
+            let known = wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario::from(value);
+            assert!(!matches!(known, wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario::Unknown(_)), "CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["ONLY_DAY_END_BALANCE", "ALLOW_CURRENT_BALANCE"] {
@@ -1066,14 +1047,8 @@ mod platsolution_ecommerce {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CREATED", "PROCESSING", "FINISHED", "ABNORMAL"] {
-            let known = wxpay::apis::platsolution::ecommerce::Status::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::platsolution::ecommerce::Status::Unknown(_)
-                ),
-                "Status: {value}"
-            );
+            let known = wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdrawStatus::from(value);
+            assert!(!matches!(known, wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdrawStatus::Unknown(_)), "CreateWithdrawDayEndBalanceWithdrawStatus: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -1461,13 +1436,13 @@ mod platsolution_insurance {
             assert_eq!(known.as_str(), value);
         }
         for value in ["INIT", "ALL", "WAIT_PAY", "SUCCESS", "FAIL", "BANK_REFUND"] {
-            let known = wxpay::apis::platsolution::insurance::DetailState2::from(value);
+            let known = wxpay::apis::platsolution::insurance::DataDetailState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::insurance::DetailState2::Unknown(_)
+                    wxpay::apis::platsolution::insurance::DataDetailState::Unknown(_)
                 ),
-                "DetailState2: {value}"
+                "DataDetailState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1550,13 +1525,16 @@ mod platsolution_insurance {
             assert_eq!(known.as_str(), value);
         }
         for value in ["ACCEPTED", "CONFIRMED", "CLOSED"] {
-            let known = wxpay::apis::platsolution::insurance::State::from(value);
+            let known =
+                wxpay::apis::platsolution::insurance::ApplyMchTransferReservationState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::insurance::State::Unknown(_)
+                    wxpay::apis::platsolution::insurance::ApplyMchTransferReservationState::Unknown(
+                        _
+                    )
                 ),
-                "State: {value}"
+                "ApplyMchTransferReservationState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1569,13 +1547,13 @@ mod platsolution_insurance {
             "RESERVE_FAIL",
             "USER_CLOSE",
         ] {
-            let known = wxpay::apis::platsolution::insurance::CloseReason2::from(value);
+            let known = wxpay::apis::platsolution::insurance::CloseInfoCloseReason::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::insurance::CloseReason2::Unknown(_)
+                    wxpay::apis::platsolution::insurance::CloseInfoCloseReason::Unknown(_)
                 ),
-                "CloseReason2: {value}"
+                "CloseInfoCloseReason: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1714,17 +1692,7 @@ mod platsolution_mch_transfer {
                 body: "",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo::new(
-                            "sjzz20230223",
-                            "1900102208",
-                            true,
-                        )
-                        .offset(1)
-                        .limit(1)
-                        .detail_state(wxpay::apis::platsolution::mch_transfer::DetailState2::All),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo::new("sjzz20230223", "1900102208", true).offset(1).limit(1).detail_state(wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNoDetailState::All), writer)
                 },
             },
             crate::harness::Case {
@@ -1989,24 +1957,21 @@ mod platsolution_mch_transfer {
             assert_eq!(known.as_str(), value);
         }
         for value in ["ALL", "WAIT_PAY", "SUCCESS", "FAIL", "BANK_REFUND"] {
-            let known = wxpay::apis::platsolution::mch_transfer::DetailState2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::platsolution::mch_transfer::DetailState2::Unknown(_)
-                ),
-                "DetailState2: {value}"
-            );
+            let known =
+                wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNoDetailState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNoDetailState::Unknown(_)), "QueryBatchByOutBatchNoDetailState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["ACCEPTED", "CONFIRMED", "CLOSED"] {
-            let known = wxpay::apis::platsolution::mch_transfer::State::from(value);
+            let known = wxpay::apis::platsolution::mch_transfer::ApplyReservationState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::platsolution::mch_transfer::State::Unknown(_)
+                    wxpay::apis::platsolution::mch_transfer::ApplyReservationState::Unknown(_)
                 ),
-                "State: {value}"
+                "ApplyReservationState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

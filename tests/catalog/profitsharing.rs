@@ -62,7 +62,7 @@ mod profitsharing {
                                 "86693852",
                                 888,
                                 "分给商户A",
-                                wxpay::apis::profitsharing::Type::MerchantId,
+                                wxpay::apis::profitsharing::ReceiversType::MerchantId,
                             )
                             .name("hu89ohu89ohu89o"),
                         ])
@@ -128,7 +128,7 @@ mod profitsharing {
                             "86693852",
                             "wx8888888888888888",
                             wxpay::apis::profitsharing::RelationType::ServiceProvider,
-                            wxpay::apis::profitsharing::Type::MerchantId,
+                            wxpay::apis::profitsharing::ReceiversType::MerchantId,
                         )
                         .custom_relation("代理商")
                         .name("hu89ohu89ohu89o")
@@ -151,7 +151,7 @@ mod profitsharing {
                         &wxpay::apis::profitsharing::DeleteReceiver::new(
                             "86693852",
                             "wx8888888888888888",
-                            wxpay::apis::profitsharing::Type::MerchantId,
+                            wxpay::apis::profitsharing::ReceiversType::MerchantId,
                         )
                         .sub_appid("wx8888888888888889")
                         .sub_mchid("1900000109"),
@@ -319,10 +319,10 @@ mod profitsharing {
             assert_eq!(known.as_str(), value);
         }
         for value in ["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"] {
-            let known = wxpay::apis::profitsharing::Type::from(value);
+            let known = wxpay::apis::profitsharing::ReceiversType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::profitsharing::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(known, wxpay::apis::profitsharing::ReceiversType::Unknown(_)),
+                "ReceiversType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -344,18 +344,24 @@ mod profitsharing {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PENDING", "SUCCESS", "CLOSED"] {
-            let known = wxpay::apis::profitsharing::Result2::from(value);
+            let known = wxpay::apis::profitsharing::ReceiversResult::from(value);
             assert!(
-                !matches!(known, wxpay::apis::profitsharing::Result2::Unknown(_)),
-                "Result2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::profitsharing::ReceiversResult::Unknown(_)
+                ),
+                "ReceiversResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "FINISHED"] {
-            let known = wxpay::apis::profitsharing::State::from(value);
+            let known = wxpay::apis::profitsharing::CreateOrderState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::profitsharing::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::profitsharing::CreateOrderState::Unknown(_)
+                ),
+                "CreateOrderState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -386,18 +392,24 @@ mod profitsharing {
             "PAYER_ACCOUNT_ABNORMAL",
             "INVALID_REQUEST",
         ] {
-            let known = wxpay::apis::profitsharing::FailReason2::from(value);
+            let known = wxpay::apis::profitsharing::CreateReturnOrderFailReason::from(value);
             assert!(
-                !matches!(known, wxpay::apis::profitsharing::FailReason2::Unknown(_)),
-                "FailReason2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::profitsharing::CreateReturnOrderFailReason::Unknown(_)
+                ),
+                "CreateReturnOrderFailReason: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "FAILED"] {
-            let known = wxpay::apis::profitsharing::Result3::from(value);
+            let known = wxpay::apis::profitsharing::CreateReturnOrderResult::from(value);
             assert!(
-                !matches!(known, wxpay::apis::profitsharing::Result3::Unknown(_)),
-                "Result3: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::profitsharing::CreateReturnOrderResult::Unknown(_)
+                ),
+                "CreateReturnOrderResult: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

@@ -335,10 +335,13 @@ mod bank_transfer {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "REFUND"] {
-            let known = wxpay::apis::bank_transfer::DetailState2::from(value);
+            let known = wxpay::apis::bank_transfer::TransferDetailListDetailState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::bank_transfer::DetailState2::Unknown(_)),
-                "DetailState2: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::bank_transfer::TransferDetailListDetailState::Unknown(_)
+                ),
+                "TransferDetailListDetailState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -414,10 +417,14 @@ mod bank_transfer {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "FAIL", "REFUND"] {
-            let known = wxpay::apis::bank_transfer::DetailState3::from(value);
+            let known =
+                wxpay::apis::bank_transfer::QueryBatchDetailByDetailIdDetailState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::bank_transfer::DetailState3::Unknown(_)),
-                "DetailState3: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::bank_transfer::QueryBatchDetailByDetailIdDetailState::Unknown(_)
+                ),
+                "QueryBatchDetailByDetailIdDetailState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -437,7 +444,7 @@ mod fund_app_brand_redpacket {
                 body: "{\"batch_name\":\"双十一营销用品牌红包\",\"batch_remark\":\"双十一营销用品牌红包\",\"brand_appid\":\"wxf636efh567hg4356\",\"brand_id\":1234,\"detail_list\":[{\"amount\":100,\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_detail_no\":\"x23zy545Bd5436\",\"remark\":\"来自XX的红包\",\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\"}],\"out_batch_no\":\"plfk2020042013\",\"scene\":\"CUSTOM_SEND\",\"template_id\":\"123400001\",\"total_amount\":10000,\"total_num\":10}",
                 encrypted: &["detail_list[].user_name"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch::new("双十一营销用品牌红包", "双十一营销用品牌红包", "wxf636efh567hg4356", 1234, vec![wxpay::apis::fund_app::brand_redpacket::DetailList::new(100, "o-MYE42l80oelYMDE34nYD456Xoy", "x23zy545Bd5436", "来自XX的红包").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45")], "plfk2020042013", wxpay::apis::fund_app::brand_redpacket::Scene::CustomSend, "123400001", 10000, 10), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch::new("双十一营销用品牌红包", "双十一营销用品牌红包", "wxf636efh567hg4356", 1234, vec![wxpay::apis::fund_app::brand_redpacket::DetailList::new(100, "o-MYE42l80oelYMDE34nYD456Xoy", "x23zy545Bd5436", "来自XX的红包").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45")], "plfk2020042013", wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatchScene::CustomSend, "123400001", 10000, 10), writer)
                 },
             },
             crate::harness::Case {
@@ -545,13 +552,16 @@ mod fund_app_brand_redpacket {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["CUSTOM_SEND"] {
-            let known = wxpay::apis::fund_app::brand_redpacket::Scene::from(value);
+            let known =
+                wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatchScene::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::brand_redpacket::Scene::Unknown(_)
+                    wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatchScene::Unknown(
+                        _
+                    )
                 ),
-                "Scene: {value}"
+                "CreateBrandMerchantBatchScene: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -595,13 +605,13 @@ mod fund_app_brand_redpacket {
             "DETAIL_SUCCESS",
             "DETAIL_FAIL",
         ] {
-            let known = wxpay::apis::fund_app::brand_redpacket::DetailState2::from(value);
+            let known = wxpay::apis::fund_app::brand_redpacket::DetailListDetailState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::brand_redpacket::DetailState2::Unknown(_)
+                    wxpay::apis::fund_app::brand_redpacket::DetailListDetailState::Unknown(_)
                 ),
-                "DetailState2: {value}"
+                "DetailListDetailState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -743,7 +753,7 @@ mod fund_app_mch_transfer {
                         .user_recv_perception("现金奖励")
                         .user_recv_style(
                             wxpay::apis::fund_app::mch_transfer::UserRecvStyle::new(
-                                wxpay::apis::fund_app::mch_transfer::Type::ConfirmPage,
+                                wxpay::apis::fund_app::mch_transfer::UserRecvStyleType::ConfirmPage,
                             ),
                         ),
                         writer,
@@ -852,28 +862,7 @@ mod fund_app_mch_transfer {
                 body: "{\"appid\":\"102022609\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1401\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_qq\":\"490379403\"}",
                 encrypted: &["user_name"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill::new(
-                            "102022609",
-                            "o-MYE42l80oelYMDE34nYD456Xoy",
-                            "plfk2020042013",
-                            400000,
-                            "2020年4月报销",
-                            wxpay::apis::fund_app::mch_transfer::TransferSceneId2::V1401,
-                            vec![
-                                wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new(
-                                    "注册会员有礼",
-                                    "活动名称",
-                                ),
-                            ],
-                        )
-                        .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
-                        .user_name(
-                            "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45",
-                        )
-                        .user_qq("490379403"),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_qq("490379403"), writer)
                 },
             },
             crate::harness::Case {
@@ -1126,13 +1115,14 @@ mod fund_app_mch_transfer {
             assert_eq!(known.as_str(), value);
         }
         for value in ["GENERATING", "FINISHED", "FAILED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::State::from(value);
+            let known =
+                wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNoState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::mch_transfer::State::Unknown(_)
+                    wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNoState::Unknown(_)
                 ),
-                "State: {value}"
+                "QueryElecsignByOutBillNoState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1150,10 +1140,13 @@ mod fund_app_mch_transfer {
             assert_eq!(known.as_str(), value);
         }
         for value in ["CONFIRM_PAGE", "RED_PACKET"] {
-            let known = wxpay::apis::fund_app::mch_transfer::Type::from(value);
+            let known = wxpay::apis::fund_app::mch_transfer::UserRecvStyleType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::fund_app::mch_transfer::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::fund_app::mch_transfer::UserRecvStyleType::Unknown(_)
+                ),
+                "UserRecvStyleType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1167,24 +1160,24 @@ mod fund_app_mch_transfer {
             "CANCELING",
             "CANCELLED",
         ] {
-            let known = wxpay::apis::fund_app::mch_transfer::State2::from(value);
+            let known = wxpay::apis::fund_app::mch_transfer::CreateTransferBillState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::mch_transfer::State2::Unknown(_)
+                    wxpay::apis::fund_app::mch_transfer::CreateTransferBillState::Unknown(_)
                 ),
-                "State2: {value}"
+                "CreateTransferBillState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["CANCELING", "CANCELLED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::State3::from(value);
+            let known = wxpay::apis::fund_app::mch_transfer::CancelTransferBillState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::mch_transfer::State3::Unknown(_)
+                    wxpay::apis::fund_app::mch_transfer::CancelTransferBillState::Unknown(_)
                 ),
-                "State3: {value}"
+                "CancelTransferBillState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1196,36 +1189,27 @@ mod fund_app_mch_transfer {
             "SUCCESS",
             "CANCELING",
         ] {
-            let known = wxpay::apis::fund_app::mch_transfer::State4::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::State4::Unknown(_)
-                ),
-                "State4: {value}"
-            );
+            let known = wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorizationState::from(value);
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorizationState::Unknown(_)), "CreateTransferBillPreTransferWithAuthorizationState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["ACCEPTED", "PROCESSING", "TRANSFERING", "SUCCESS"] {
-            let known = wxpay::apis::fund_app::mch_transfer::State5::from(value);
+            let known =
+                wxpay::apis::fund_app::mch_transfer::CreateTransferBillTransferState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::mch_transfer::State5::Unknown(_)
+                    wxpay::apis::fund_app::mch_transfer::CreateTransferBillTransferState::Unknown(
+                        _
+                    )
                 ),
-                "State5: {value}"
+                "CreateTransferBillTransferState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["1401"] {
-            let known = wxpay::apis::fund_app::mch_transfer::TransferSceneId2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::TransferSceneId2::Unknown(_)
-                ),
-                "TransferSceneId2: {value}"
-            );
+            let known = wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::from(value);
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::Unknown(_)), "CreateTransferToQqWalletBillTransferSceneId: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["IOS", "ANDROID", "HARMONY", "OTHER"] {
@@ -1240,14 +1224,11 @@ mod fund_app_mch_transfer {
             assert_eq!(known.as_str(), value);
         }
         for value in ["WAIT_USER_CONFIRM"] {
-            let known = wxpay::apis::fund_app::mch_transfer::State6::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::State6::Unknown(_)
-                ),
-                "State6: {value}"
-            );
+            let known =
+                wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorizationState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorizationState::Unknown(_)), "CreateUserConfirmAuthorizationState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in [
@@ -1268,36 +1249,27 @@ mod fund_app_mch_transfer {
             assert_eq!(known.as_str(), value);
         }
         for value in ["TAKING_EFFECT", "CLOSED", "WAIT_USER_CONFIRM"] {
-            let known = wxpay::apis::fund_app::mch_transfer::State7::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::State7::Unknown(_)
-                ),
-                "State7: {value}"
-            );
+            let known = wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoState::from(value);
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoState::Unknown(_)), "QueryUserConfirmAuthorizationByOutAuthorizationNoState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["CLOSE_VIA_MCH_API"] {
-            let known = wxpay::apis::fund_app::mch_transfer::CloseReason2::from(value);
+            let known = wxpay::apis::fund_app::mch_transfer::CloseInfoCloseReason::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::mch_transfer::CloseReason2::Unknown(_)
+                    wxpay::apis::fund_app::mch_transfer::CloseInfoCloseReason::Unknown(_)
                 ),
-                "CloseReason2: {value}"
+                "CloseInfoCloseReason: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["CLOSED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::State8::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::State8::Unknown(_)
-                ),
-                "State8: {value}"
-            );
+            let known =
+                wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationState::Unknown(_)), "CloseUserConfirmAuthorizationState: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -1763,24 +1735,30 @@ mod fund_app_mch_transfer_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PENDING", "LOCKED", "FINISHED", "CLOSED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State::from(value);
+            let known =
+                wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudgetState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State::Unknown(_)
+                    wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudgetState::Unknown(
+                        _
+                    )
                 ),
-                "State: {value}"
+                "CreateCharityBudgetState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["FINISHED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State2::from(value);
+            let known =
+                wxpay::apis::fund_app::mch_transfer::partner::UnlockCharityBudgetState::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State2::Unknown(_)
+                    wxpay::apis::fund_app::mch_transfer::partner::UnlockCharityBudgetState::Unknown(
+                        _
+                    )
                 ),
-                "State2: {value}"
+                "UnlockCharityBudgetState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -1796,58 +1774,40 @@ mod fund_app_mch_transfer_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["ACCEPTED", "SUCCESS", "CLOSE"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State3::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State3::Unknown(_)
-                ),
-                "State3: {value}"
-            );
+            let known =
+                wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBillState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBillState::Unknown(_)), "CreateCharityTransferBillState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["SM3"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::HashType2::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::HashType2::Unknown(_)
-                ),
-                "HashType2: {value}"
-            );
+            let known =
+                wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptHashType::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptHashType::Unknown(_)), "CreateElectronicReceiptHashType: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["GENERATING", "FINISHED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State4::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State4::Unknown(_)
-                ),
-                "State4: {value}"
-            );
+            let known =
+                wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptState::Unknown(_)), "CreateElectronicReceiptState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["INVITED", "PASSED", "REJECTED", "EXPIRED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State5::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State5::Unknown(_)
-                ),
-                "State5: {value}"
-            );
+            let known =
+                wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState::Unknown(_)), "CreateSubMchAuthorizationState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["AUTHORIZED", "UNAUTHORIZED", "CANCELED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State6::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State6::Unknown(_)
-                ),
-                "State6: {value}"
-            );
+            let known = wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState::from(value);
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState::Unknown(_)), "QuerySubMchAuthorizationBySubMchidState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in [
@@ -1873,36 +1833,21 @@ mod fund_app_mch_transfer_partner {
             "CANCELING",
             "CANCELLED",
         ] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State7::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State7::Unknown(_)
-                ),
-                "State7: {value}"
-            );
+            let known = wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState::from(value);
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState::Unknown(_)), "QueryTransferBillByOutBillNoState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["ACCEPTED", "SUCCESS"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State8::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State8::Unknown(_)
-                ),
-                "State8: {value}"
-            );
+            let known =
+                wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransferState::from(
+                    value,
+                );
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransferState::Unknown(_)), "CreateTransferBillTransferState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["WAIT_USER_CONFIRM"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State9::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State9::Unknown(_)
-                ),
-                "State9: {value}"
-            );
+            let known = wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorizationState::from(value);
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorizationState::Unknown(_)), "CreateUserConfirmAuthorizationState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["CLOSE_VIA_MCH_API", "USER_CLOSE"] {
@@ -1917,36 +1862,25 @@ mod fund_app_mch_transfer_partner {
             assert_eq!(known.as_str(), value);
         }
         for value in ["TAKING_EFFECT", "CLOSED", "WAIT_USER_CONFIRM"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State10::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State10::Unknown(_)
-                ),
-                "State10: {value}"
-            );
+            let known = wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNoState::from(value);
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNoState::Unknown(_)), "QueryUserConfirmAuthorizationByOutAuthorizationNoState: {value}");
             assert_eq!(known.as_str(), value);
         }
         for value in ["CLOSE_VIA_MCH_API"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::CloseReason2::from(value);
+            let known =
+                wxpay::apis::fund_app::mch_transfer::partner::CloseInfoCloseReason::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::fund_app::mch_transfer::partner::CloseReason2::Unknown(_)
+                    wxpay::apis::fund_app::mch_transfer::partner::CloseInfoCloseReason::Unknown(_)
                 ),
-                "CloseReason2: {value}"
+                "CloseInfoCloseReason: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
         for value in ["CLOSED"] {
-            let known = wxpay::apis::fund_app::mch_transfer::partner::State11::from(value);
-            assert!(
-                !matches!(
-                    known,
-                    wxpay::apis::fund_app::mch_transfer::partner::State11::Unknown(_)
-                ),
-                "State11: {value}"
-            );
+            let known = wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorizationState::from(value);
+            assert!(!matches!(known, wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorizationState::Unknown(_)), "CloseUserConfirmAuthorizationState: {value}");
             assert_eq!(known.as_str(), value);
         }
     }
@@ -2011,7 +1945,7 @@ mod funds_to_oversea {
                         .presale_info(
                             wxpay::apis::funds_to_oversea::PresaleInfo::new(
                                 10,
-                                wxpay::apis::funds_to_oversea::Type::Deposit,
+                                wxpay::apis::funds_to_oversea::PresaleInfoType::Deposit,
                             )
                             .balance_transaction_id("4208450740201411110007820472")
                             .deposit_transaction_id("4208450740201411110007820472"),
@@ -2162,10 +2096,13 @@ mod funds_to_oversea {
     #[test]
     fn every_listed_enum_value_is_known() {
         for value in ["DEPOSIT", "BALANCE"] {
-            let known = wxpay::apis::funds_to_oversea::Type::from(value);
+            let known = wxpay::apis::funds_to_oversea::PresaleInfoType::from(value);
             assert!(
-                !matches!(known, wxpay::apis::funds_to_oversea::Type::Unknown(_)),
-                "Type: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::funds_to_oversea::PresaleInfoType::Unknown(_)
+                ),
+                "PresaleInfoType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2178,10 +2115,13 @@ mod funds_to_oversea {
             assert_eq!(known.as_str(), value);
         }
         for value in ["PROCESSING", "SUCCESS", "FAILED"] {
-            let known = wxpay::apis::funds_to_oversea::State::from(value);
+            let known = wxpay::apis::funds_to_oversea::CreateReturnReturnOrderState::from(value);
             assert!(
-                !matches!(known, wxpay::apis::funds_to_oversea::State::Unknown(_)),
-                "State: {value}"
+                !matches!(
+                    known,
+                    wxpay::apis::funds_to_oversea::CreateReturnReturnOrderState::Unknown(_)
+                ),
+                "CreateReturnReturnOrderState: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2272,7 +2212,9 @@ mod partner_transfer {
                         )
                         .offset(1)
                         .limit(20)
-                        .detail_status(wxpay::apis::partner_transfer::DetailStatus2::All),
+                        .detail_status(
+                            wxpay::apis::partner_transfer::QueryBatchByOutBatchNoDetailStatus::All,
+                        ),
                         writer,
                     )
                 },
@@ -2418,13 +2360,14 @@ mod partner_transfer {
             assert_eq!(known.as_str(), value);
         }
         for value in ["ALL", "SUCCESS", "FAIL", "REFUND"] {
-            let known = wxpay::apis::partner_transfer::DetailStatus2::from(value);
+            let known =
+                wxpay::apis::partner_transfer::QueryBatchByOutBatchNoDetailStatus::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::partner_transfer::DetailStatus2::Unknown(_)
+                    wxpay::apis::partner_transfer::QueryBatchByOutBatchNoDetailStatus::Unknown(_)
                 ),
-                "DetailStatus2: {value}"
+                "QueryBatchByOutBatchNoDetailStatus: {value}"
             );
             assert_eq!(known.as_str(), value);
         }
@@ -2651,17 +2594,7 @@ mod payroll_card {
                 body: "{\"authenticate_type\":\"NORMAL\",\"id_card_number\":\"7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5\",\"sp_mchid\":\"1900000109\",\"sub_mchid\":\"1900000109\",\"token\":\"abcdefghijklmn\",\"user_name\":\"LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg\"}",
                 encrypted: &["user_name", "id_card_number"],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(
-                        &wxpay::apis::payroll_card::CreateWesureTokenValidation::new(
-                            "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5",
-                            "1900000109",
-                            "1900000109",
-                            "abcdefghijklmn",
-                            "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg",
-                        )
-                        .authenticate_type(wxpay::apis::payroll_card::AuthenticateType2::Normal),
-                        writer,
-                    )
+                    wxpay::Endpoint::write_request(&wxpay::apis::payroll_card::CreateWesureTokenValidation::new("7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5", "1900000109", "1900000109", "abcdefghijklmn", "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg").authenticate_type(wxpay::apis::payroll_card::CreateWesureTokenValidationAuthenticateType::Normal), writer)
                 },
             },
         ]);
@@ -2797,13 +2730,16 @@ mod payroll_card {
             assert_eq!(known.as_str(), value);
         }
         for value in ["NORMAL", "SIGN_IN", "INSURANCE", "CONTRACT"] {
-            let known = wxpay::apis::payroll_card::AuthenticateType2::from(value);
+            let known =
+                wxpay::apis::payroll_card::CreateWesureTokenValidationAuthenticateType::from(value);
             assert!(
                 !matches!(
                     known,
-                    wxpay::apis::payroll_card::AuthenticateType2::Unknown(_)
+                    wxpay::apis::payroll_card::CreateWesureTokenValidationAuthenticateType::Unknown(
+                        _
+                    )
                 ),
-                "AuthenticateType2: {value}"
+                "CreateWesureTokenValidationAuthenticateType: {value}"
             );
             assert_eq!(known.as_str(), value);
         }

@@ -85,18 +85,17 @@ pub(crate) fn parse(text: &str) -> (Vec<Piece>, Vec<TemplateError>) {
             // A trailing `/` is part of some of the platform's paths
             // (`POST /v3/applyment4sub/applyment/`); `//` and a bare `/` never are.
             let trailing = last && offset > start;
-            if !trailing {
-                let (slash, what) = if last {
-                    (
-                        offset.saturating_sub(1)..offset.max(1),
-                        "a path of `/` alone",
-                    )
-                } else {
-                    (offset.saturating_sub(1)..offset + 1, "`//`")
-                };
+            if last && !trailing {
                 error(
-                    slash,
-                    format!("empty path segment ({what}); remove the extra `/`"),
+                    offset.saturating_sub(1)..offset.max(1),
+                    "the path template is `/` alone; write the operation's path, such as \
+                     `/v3/certificates`"
+                        .to_owned(),
+                );
+            } else if !trailing {
+                error(
+                    offset.saturating_sub(1)..offset + 1,
+                    "empty path segment (`//`); remove the extra `/`".to_owned(),
                 );
             }
         } else if segment.contains(['<', '>']) {
@@ -349,8 +348,9 @@ mod tests {
         let (range, message) = only_error("/v3//certificates");
         assert_eq!(range, 3..5);
         assert!(message.contains("`//`"), "{message}");
-        let (range, _) = only_error("/");
+        let (range, message) = only_error("/");
         assert_eq!(range, 0..1);
+        assert!(message.contains("`/` alone"), "{message}");
     }
 
     #[test]
@@ -440,9 +440,10 @@ mod tests {
 
     #[test]
     fn every_mistake_is_reported() {
+        // The trailing `/` is allowed (the platform has such paths); the rest is not.
         let all = errors("/v3//<a/<b>c/<>/");
         let ranges: Vec<_> = all.iter().map(|(range, _)| range.clone()).collect();
-        assert_eq!(ranges, [3..5, 5..7, 8..12, 13..15, 15..16], "{all:?}");
+        assert_eq!(ranges, [3..5, 5..7, 8..12, 13..15], "{all:?}");
     }
 }
 

@@ -154,8 +154,20 @@ fn field_doc(f: &Field) -> String {
     if f.label.is_empty() {
         format!("`{}`.", f.wire)
     } else {
-        format!("{} (`{}`).", f.label, f.wire)
+        format!("{} (`{}`).", escape(&f.label), f.wire)
     }
+}
+
+/// Spec text as Markdown that rustdoc takes literally.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '[' | ']' | '*' | '_' | '`' | '<' | '>' | '\\' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Serde attributes of a field. `in_endpoint`: the macro adds `None`-skipping itself.
@@ -188,10 +200,13 @@ fn operation(op: &Op, m: &Module) -> String {
     let mut out = String::new();
     let method = op.entry.method.as_str();
     let path = op.entry.path.as_str();
-    doc_line(&mut out, &format!("`{method} {path}` {}", op.row.title));
+    doc_line(
+        &mut out,
+        &format!("`{method} {path}` {}", escape(&op.row.title)),
+    );
     doc_line(&mut out, "");
     doc_line(&mut out, &format!("{}.", english(&op.entry.name)));
-    if !op.row.doc_link.is_empty() {
+    if op.row.doc_link.starts_with("https://") {
         doc_line(&mut out, "");
         doc_line(
             &mut out,
@@ -353,7 +368,7 @@ fn structure(s: &Struct) -> String {
         &if s.label.is_empty() {
             format!("`{}`.", s.name)
         } else {
-            format!("{}.", s.label)
+            format!("{}.", escape(&s.label))
         },
     );
     let mut derives = vec![];
@@ -394,7 +409,7 @@ fn enumeration(e: &Enum) -> String {
         &if e.label.is_empty() {
             format!("`{}`.", e.name)
         } else {
-            format!("{}.", e.label)
+            format!("{}.", escape(&e.label))
         },
     );
     let _ = writeln!(out, "pub enum {} {{", e.name);
@@ -402,7 +417,7 @@ fn enumeration(e: &Enum) -> String {
         if label.is_empty() {
             doc_line(&mut out, &format!("`{value}`."));
         } else {
-            doc_line(&mut out, &format!("{label} (`{value}`)."));
+            doc_line(&mut out, &format!("{} (`{value}`).", escape(label)));
         }
         let _ = writeln!(out, "{variant} = {value:?},");
     }

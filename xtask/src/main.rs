@@ -556,17 +556,20 @@ fn module_doc(module: &Module, feature: &str, always: bool) -> String {
         .max_by_key(|(_, n)| **n)
         .map(|(t, _)| *t)
         .unwrap_or("");
-    let prefix = module
-        .ops
-        .first()
-        .map(|op| {
-            let mut p = op.entry.path.clone();
-            if let Some(i) = p.find('{') {
-                p.truncate(i);
-            }
-            p
-        })
-        .unwrap_or_default();
+    // The longest common prefix of the operations' paths, on segment boundaries.
+    let mut prefix: Vec<&str> = Vec::new();
+    if let Some(first) = module.ops.first() {
+        prefix = first.entry.path.split('/').collect();
+        for op in &module.ops {
+            let common = prefix
+                .iter()
+                .zip(op.entry.path.split('/'))
+                .take_while(|(a, b)| *a == b && !b.starts_with('{'))
+                .count();
+            prefix.truncate(common);
+        }
+    }
+    let prefix = format!("{}/", prefix.join("/"));
     let mut doc = String::new();
     if !tag.is_empty() {
         doc.push_str(&format!("{tag} (`{prefix}…`)."));
@@ -638,7 +641,12 @@ fn operations_table(
             e.method,
             e.path,
             op.row.title,
-            op.row.doc_link,
+            // Some rows hold a title where the link belongs.
+            if op.row.doc_link.starts_with("https://") {
+                op.row.doc_link.as_str()
+            } else {
+                ""
+            },
             encrypted.join(", ")
         ));
     }

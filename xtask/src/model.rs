@@ -209,7 +209,7 @@ pub fn build_op(
                     Some("integer") | Some("number") => Ty::Int,
                     Some("boolean") => Ty::Bool,
                     Some("string") | None => listed
-                        .and_then(|values| enum_of(module, wire, param, values))
+                        .and_then(|values| enum_of(module, name, wire, param, values))
                         .map_or(Ty::Str, Ty::Named),
                     _ => Ty::Str,
                 };
@@ -260,8 +260,15 @@ pub fn build_op(
                 let role = Role::Body;
                 for (wire, prop) in props {
                     let encrypt_paths = sub_paths(&enc_req, wire);
-                    let (ty, encrypt) =
-                        ty_of(module, name, wire, prop, Direction::Request, &encrypt_paths);
+                    let (ty, encrypt) = ty_of(
+                        module,
+                        name,
+                        name,
+                        wire,
+                        prop,
+                        Direction::Request,
+                        &encrypt_paths,
+                    );
                     let ident = unique_ident(wire, &mut taken);
                     fields.push(Field {
                         ident,
@@ -293,6 +300,28 @@ pub fn build_op(
     }
     let enc_resp: Vec<&str> = row.encrypted_response.iter().map(String::as_str).collect();
     let answer = answer_of(module, name, spec, &enc_resp);
+    if !enc_resp.is_empty() {
+        let fields = match &answer {
+            Answer::Named(n) => module
+                .structs
+                .iter()
+                .find(|s| s.name == *n)
+                .map(|s| s.fields.clone()),
+            _ => None,
+        }
+        .unwrap_or_default();
+        for path in &enc_resp {
+            let steps: Vec<&str> = path.split('.').collect();
+            if !encrypted_at(module, &fields, &steps) {
+                skipped.defects.push((
+                    key.clone(),
+                    format!(
+                        "encrypted answer field `{path}` is not a field of the answer's schema"
+                    ),
+                ));
+            }
+        }
+    }
     let idempotent = row.method == "POST"
         && fields.iter().any(|f| {
             matches!(
@@ -371,6 +400,7 @@ fn sub_paths<'a>(paths: &[&'a str], field: &str) -> Vec<&'a str> {
 fn ty_of(
     module: &mut Module,
     op: &str,
+    parent: &str,
     wire: &str,
     schema: &Value,
     direction: Direction,
@@ -387,7 +417,7 @@ fn ty_of(
     match kind {
         "array" => {
             let items = schema.get("items").cloned().unwrap_or(Value::Null);
-            let (inner, enc) = ty_of(module, op, wire, &items, direction, encrypted);
+            let (inner, enc) = ty_of(module, op, parent, wire, &items, direction, encrypted);
             // serde's time helpers take one value, not a list: lists of times stay text.
             let inner = if inner == Ty::Time { Ty::Str } else { inner };
             (Ty::Vec(Box::new(inner)), enc)
@@ -428,7 +458,7 @@ fn ty_of(
                 };
             }
             if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-                if let Some(name) = enum_of(module, wire, schema, values) {
+                if let Some(name) = enum_of(module, parent, wire, schema, values) {
                     return (Ty::Named(name), false);
                 }
             }
@@ -482,7 +512,8 @@ fn struct_of(
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (wire, prop) in props {
             let paths = sub_paths(encrypted, wire);
-            let (ty, encrypt) = ty_of(module, op, wire, prop, direction, &paths);
+            let parent = if top { op } else { preferred };
+            let (ty, encrypt) = ty_of(module, op, parent, wire, prop, direction, &paths);
             let ident = unique_ident(wire, &mut taken);
             fields.push(Field {
                 ident,
@@ -543,7 +574,19 @@ fn struct_of(
     name
 }
 
-fn enum_of(module: &mut Module, wire: &str, schema: &Value, values: &[Value]) -> Option<String> {
+/// Field names too vague to name a type alone: `Type` becomes `IdentityType`.
+const VAGUE: &[&str] = &[
+    "Type", "State", "Status", "Result", "Mode", "Scene", "Kind", "Code", "Level", "Reason",
+    "Source", "Channel", "Category", "Method", "Action", "Stage", "Flag", "Way", "Role",
+];
+
+fn enum_of(
+    module: &mut Module,
+    parent: &str,
+    wire: &str,
+    schema: &Value,
+    values: &[Value],
+) -> Option<String> {
     let mut values: Vec<String> = values.iter().filter_map(scalar_text).collect();
     // The spec lists some values twice.
     let mut seen = BTreeSet::new();
@@ -587,13 +630,25 @@ fn enum_of(module: &mut Module, wire: &str, schema: &Value, values: &[Value]) ->
             .to_owned();
         variants.push((ident, value.clone(), label));
     }
-    let preferred = wire.to_upper_camel_case();
+    let field = wire.to_upper_camel_case();
+    let taken = |module: &Module, name: &str| {
+        module.reserved.contains(name)
+            || module.structs.iter().any(|s| s.name == name)
+            || module.enums.iter().any(|e| e.name == name)
+    };
+    let qualified = if parent.ends_with(&field) {
+        parent.to_owned()
+    } else {
+        format!("{parent}{field}")
+    };
+    let preferred = if VAGUE.contains(&field.as_str()) || taken(module, &field) {
+        qualified
+    } else {
+        field
+    };
     let mut name = preferred.clone();
     let mut n = 2;
-    while module.reserved.contains(&name)
-        || module.structs.iter().any(|s| s.name == name)
-        || module.enums.iter().any(|e| e.name == name)
-    {
+    while taken(module, &name) {
         name = format!("{preferred}{n}");
         n += 1;
     }

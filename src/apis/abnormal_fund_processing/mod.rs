@@ -36,7 +36,7 @@ pub struct QueryReceiptByReceiptId {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction;
 ///
-/// let request = CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::TransferMode2::TransferToOriginalReceiveUser);
+/// let request = CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -54,7 +54,7 @@ pub struct CreateReceiptTransferInstruction {
     /// 收款方 (`receiver`).
     pub receiver: Option<Receiver>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: TransferMode2,
+    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
 }
 
 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` 查询在途异常资金付款指令执行结果
@@ -179,7 +179,7 @@ pub struct CreateReceiptTransferInstructionInstruction {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: TransferMode2,
+    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
 }
 
 /// `CreateReceiptTransferInstructionResponse`.
@@ -254,7 +254,7 @@ pub struct QueryReceiptTransferInstructionByOutInstructionNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: TransferMode2,
+    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
 }
 
 platform_enum! {
@@ -303,7 +303,7 @@ Cny = "CNY",
 
 platform_enum! {
 /// 付款方式.
-pub enum TransferMode2 {
+pub enum CreateReceiptTransferInstructionTransferMode {
 /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
 TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
 /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`.

@@ -148,7 +148,7 @@ pub struct QuerySubMerchantSettlementResponse {
     /// 验证失败原因 (`verify_fail_reason`).
     pub verify_fail_reason: Option<String>,
     /// 验证结果 (`verify_result`).
-    pub verify_result: VerifyResult2,
+    pub verify_result: QuerySubMerchantSettlementVerifyResult,
 }
 
 platform_enum! {
@@ -193,7 +193,7 @@ ModifyModeAsync = "MODIFY_MODE_ASYNC",
 
 platform_enum! {
 /// 验证结果.
-pub enum VerifyResult2 {
+pub enum QuerySubMerchantSettlementVerifyResult {
 /// `VERIFY_SUCCESS`.
 VerifySuccess = "VERIFY_SUCCESS",
 /// `VERIFY_FAIL`.

@@ -819,9 +819,9 @@ ListDevices in iotmanage: GET "/v3/iotmanage/devices", "智能设备列表", "ht
 #[cfg(feature = "marketing")]
 QueryBrandByBrandId in lovefeast: GET "/v3/lovefeast/brands/{brand_id}", "查询爱心餐品牌信息", "https://pay.weixin.qq.com/doc/v3/merchant/4012472863", [];
 #[cfg(feature = "marketing")]
-QueryUserOrderByBrandId in lovefeast: GET "/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}", "查询用户捐赠单列表", "商户可根据品牌ID与用户标识查询捐赠单列表", [];
+QueryUserOrderByBrandId in lovefeast: GET "/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}", "查询用户捐赠单列表", "", [];
 #[cfg(feature = "marketing")]
-QueryUserOrderByOutTradeNo in lovefeast: GET "/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}", "查询用户捐赠单详情", "商户根据商户订单号与用户标识查询捐赠单详情", [];
+QueryUserOrderByOutTradeNo in lovefeast: GET "/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}", "查询用户捐赠单详情", "", [];
 #[cfg(feature = "marketing")]
 CreateUserBankMultiActivity in marketing::bank_favor: POST "/v3/marketing/bank-favor/users/{openid}/bank-multi-activity", "给指定用户报名多笔立减活动", "", [];
 #[cfg(feature = "marketing")]
@@ -1438,9 +1438,9 @@ UnbindOpenScenarioSpeaker in pay_devices: POST "/v3/pay-devices/open-scenario-sp
 #[cfg(feature = "face")]
 CreateOpenScenarioSpeakerorderReport in pay_devices: POST "/v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report", "码牌支付结果上报", "", [];
 #[cfg(feature = "face")]
-CreatePrinterPrintOrder in pay_devices: POST "/v3/pay-devices/printers/{device_id}/print-orders", "小票机打印", "服务商控制小票机进行打印。", [];
+CreatePrinterPrintOrder in pay_devices: POST "/v3/pay-devices/printers/{device_id}/print-orders", "小票机打印", "", [];
 #[cfg(feature = "face")]
-QueryPrinterPrintOrderByPrintOrderNo in pay_devices: GET "/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}", "查询订单", "服务商查询设备下的打印订单详情", [];
+QueryPrinterPrintOrderByPrintOrderNo in pay_devices: GET "/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}", "查询订单", "", [];
 #[cfg(feature = "pay")]
 CreateTransactionExposure in pay::acquiring_bank: POST "/v3/pay/acquiring-bank/transactions/exposure", "微信分付-支付方式前置服务", "", [];
 #[cfg(feature = "pay")]
@@ -1814,11 +1814,11 @@ QueryReturnOrderByOutReturnNo in profitsharing: GET "/v3/profitsharing/return-or
 #[cfg(feature = "profitsharing")]
 ListTransactionAmounts in profitsharing: GET "/v3/profitsharing/transactions/{transaction_id}/amounts", "查询剩余待分金额", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_6.shtml", [];
 #[cfg(feature = "industry")]
-CreateTransaction in qrcode: POST "/v3/qrcode/transactions", "扣费受理", "商户请求扣费受理接口，会完成订单受理。微信支付进行异步扣款，支付完成后，会将订单支付结果发送给商户。", [];
+CreateTransaction in qrcode: POST "/v3/qrcode/transactions", "扣费受理", "", [];
 #[cfg(feature = "industry")]
-QueryTransactionByOutTradeNo in qrcode: GET "/v3/qrcode/transactions/out-trade-no/{out_trade_no}", "查询订单", "商户通过商户订单号，来查询订单信息", [];
+QueryTransactionByOutTradeNo in qrcode: GET "/v3/qrcode/transactions/out-trade-no/{out_trade_no}", "查询订单", "", [];
 #[cfg(feature = "industry")]
-QueryUserServiceByContractId in qrcode: GET "/v3/qrcode/user-services/contract-id/{contract_id}", "查询用户服务可用信息", "在商户生成乘车码前，商户请求查询用户服务可用信息接口，查询", [];
+QueryUserServiceByContractId in qrcode: GET "/v3/qrcode/user-services/contract-id/{contract_id}", "查询用户服务可用信息", "", [];
 #[cfg(feature = "marketing")]
 CreateApplication in rate_activity: POST "/v3/rate-activity/applications", "报名费率优惠活动API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml", [];
 #[cfg(feature = "marketing")]
@@ -1859,7 +1859,7 @@ CreateDriverUpdateDriver in taxi_invoice: POST "/v3/taxi-invoice/driver/update-d
 #[cfg(feature = "fapiao")]
 QueryDriverByDriverLicense in taxi_invoice: GET "/v3/taxi-invoice/drivers/{driver_license}", "获取司机信息API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html", [];
 #[cfg(feature = "fapiao")]
-QueryTaxiCompanyByCompanyMchid in taxi_invoice: GET "/v3/taxi-invoice/taxi-companies/{company_mchid}", "获取出租车公司商户信息API", "获取出租车公司商户信息", [];
+QueryTaxiCompanyByCompanyMchid in taxi_invoice: GET "/v3/taxi-invoice/taxi-companies/{company_mchid}", "获取出租车公司商户信息API", "", [];
 #[cfg(feature = "fapiao")]
 CreateTaxiCompanyCreateTaxiCompany in taxi_invoice: POST "/v3/taxi-invoice/taxi-company/create-taxi-company", "新增出租车公司API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html", [];
 #[cfg(feature = "fapiao")]

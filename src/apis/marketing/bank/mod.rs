@@ -29,7 +29,7 @@ pub struct ListPackageTasks {
     /// 号码包id (`package_id`).
     pub package_id: String,
     /// 任务状态 (`status`).
-    pub status: Option<Status>,
+    pub status: Option<ListPackageTasksStatus>,
     /// 文件名 (`filename`).
     pub filename: Option<String>,
     /// 分页页码 (`offset`).
@@ -82,7 +82,7 @@ pub struct ListPackageTasksResponse {
 
 platform_enum! {
 /// 任务状态.
-pub enum Status {
+pub enum ListPackageTasksStatus {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `FINISHED`.

@@ -132,7 +132,7 @@ pub struct CreateResponseImmediateService {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress;
 ///
-/// let request = CreateUpdateRefundProgress::new("200201820200101080076610000", wxpay::apis::merchant_service::complaints_v2::Action2::Reject);
+/// let request = CreateUpdateRefundProgress::new("200201820200101080076610000", wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::Reject);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -144,7 +144,7 @@ pub struct CreateUpdateRefundProgress {
     /// 投诉单号 (`complaint_id`).
     pub complaint_id: String,
     /// 审批动作 (`action`).
-    pub action: Action2,
+    pub action: CreateUpdateRefundProgressAction,
     /// 预计发起退款时间 (`launch_refund_day`).
     pub launch_refund_day: Option<i64>,
     /// 拒绝退款的举证图片列表 (`reject_media_list`).
@@ -321,7 +321,7 @@ pub struct Blocks {
     pub text: Option<Text>,
     /// 消息块类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<Type>,
+    pub type_: Option<BlocksType>,
 }
 
 /// 普通消息内容.
@@ -492,7 +492,7 @@ pub struct CreateResponseImmediateServiceBlocks {
     pub text: Option<Text>,
     /// 消息块类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<Type>,
+    pub type_: Option<BlocksType>,
 }
 
 /// 消息内容.
@@ -574,7 +574,7 @@ Secondary = "SECONDARY",
 
 platform_enum! {
 /// 消息块类型.
-pub enum Type {
+pub enum BlocksType {
 /// `TEXT`.
 Text = "TEXT",
 /// `IMAGE`.
@@ -660,7 +660,7 @@ UserClickResponse = "USER_CLICK_RESPONSE",
 
 platform_enum! {
 /// 审批动作.
-pub enum Action2 {
+pub enum CreateUpdateRefundProgressAction {
 /// `REJECT`.
 Reject = "REJECT",
 /// `APPROVE`.

@@ -111,7 +111,7 @@ pub struct SyncPayafterOrder {
     pub service_id: Option<String>,
     /// 场景类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<Type>,
+    pub type_: Option<SyncPayafterOrderType>,
 }
 
 /// `CancelPayafterOrderResponse`.
@@ -204,7 +204,7 @@ pub struct SyncPayafterOrderResponse {
 
 platform_enum! {
 /// 场景类型.
-pub enum Type {
+pub enum SyncPayafterOrderType {
 /// 用户付款成功 (`Order_Paid`).
 OrderPaid = "Order_Paid",
 }

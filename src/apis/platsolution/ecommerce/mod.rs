@@ -850,7 +850,7 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 /// # let recharge_amount: wxpay::apis::platsolution::ecommerce::RechargeAmount = todo!();
 /// use wxpay::apis::platsolution::ecommerce::ApplyRecharge;
 ///
-/// let request = ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::AccountType2::Deposit, "cz202407181234", recharge_amount, wxpay::apis::platsolution::ecommerce::RechargeScene2::EcommerceDeposit, "1900001109");
+/// let request = ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit, "cz202407181234", recharge_amount, wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit, "1900001109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -860,7 +860,7 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 #[derive(Debug, Clone)]
 pub struct ApplyRecharge {
     /// 充值入账账户 (`account_type`).
-    pub account_type: AccountType2,
+    pub account_type: ApplyRechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
     pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
     /// 商户回调地址 (`notify_url`).
@@ -870,7 +870,7 @@ pub struct ApplyRecharge {
     /// 充值金额 (`recharge_amount`).
     pub recharge_amount: RechargeAmount,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: RechargeScene2,
+    pub recharge_scene: ApplyRechargeRechargeScene,
     /// 充值备注 (`remark`).
     pub remark: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1217,7 +1217,7 @@ pub struct TransactionInfo {
     pub transaction_id: String,
     /// 转账接收方订单类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<Type>,
+    pub type_: Option<TransactionInfoType>,
 }
 
 /// 收款方信息.
@@ -1229,7 +1229,7 @@ pub struct Receiver {
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<Type2>,
+    pub type_: Option<ReceiverType>,
 }
 
 /// 转账接收方信息.
@@ -1260,7 +1260,7 @@ pub struct CreateMchTransferCompensateBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1301,7 +1301,7 @@ pub struct QueryMchTransferCompensateBillByBillIdResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1331,7 +1331,7 @@ pub struct QueryMchTransferCompensateBillByOutBillNoResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1351,7 +1351,7 @@ pub struct CancelMchTransferCompensateBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
 }
 
 /// `CreateMchTransferCompensateBillPreTransferResponse`.
@@ -1387,7 +1387,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver {
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<Type3>,
+    pub type_: Option<ReceiverType2>,
     /// 转账接收方用户 (`user_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_info: Option<UserInfo>,
@@ -1402,7 +1402,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver2 {
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<Type3>,
+    pub type_: Option<ReceiverType2>,
 }
 
 /// 转账接收方信息.
@@ -1433,7 +1433,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1467,7 +1467,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1501,7 +1501,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse 
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1530,7 +1530,7 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionI
     pub transaction_id: String,
     /// 赔付单类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Type,
+    pub type_: TransactionInfoType,
 }
 
 /// 赔付用户信息.
@@ -1546,7 +1546,7 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver {
         Option<CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<Type4>,
+    pub type_: Option<ReceiverType3>,
 }
 
 /// 赔付单信息.
@@ -1568,7 +1568,7 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver2 {
         Option<CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo2>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<Type4>,
+    pub type_: Option<ReceiverType3>,
 }
 
 /// 转账接收方信息.
@@ -1599,7 +1599,7 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1633,7 +1633,7 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoRe
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1685,7 +1685,7 @@ pub struct CreateMchTransferDepositShippingCostCompensationBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1719,7 +1719,7 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNoRespons
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1749,7 +1749,7 @@ pub struct CreateMchTransferInsuranceClaimBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1792,7 +1792,7 @@ pub struct QueryMchTransferInsuranceClaimBillByBillIdResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1824,7 +1824,7 @@ pub struct QueryMchTransferInsuranceClaimBillByOutBillNoResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1846,7 +1846,7 @@ pub struct CancelMchTransferInsuranceClaimBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
 }
@@ -1884,7 +1884,7 @@ pub struct CreateMchTransferSubMchCompensationBillReceiver {
     pub mch_info: CreateMchTransferSubMchCompensationBillMchInfo,
     /// 赔付接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Type4,
+    pub type_: ReceiverType3,
 }
 
 /// 赔付接收者信息.
@@ -1895,7 +1895,7 @@ pub struct CreateMchTransferSubMchCompensationBillReceiver2 {
     pub mch_info: Option<CreateMchTransferSubMchCompensationBillMchInfo>,
     /// 赔付接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<Type4>,
+    pub type_: Option<ReceiverType3>,
 }
 
 /// 赔付接收方信息.
@@ -1926,7 +1926,7 @@ pub struct CreateMchTransferSubMchCompensationBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State2,
+    pub state: CreateMchTransferSubMchCompensationBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1956,7 +1956,7 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNoResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State2,
+    pub state: CreateMchTransferSubMchCompensationBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1985,7 +1985,7 @@ pub struct CreateMchTransferTransferBillReceiver {
     pub mch_info: Option<CreateMchTransferTransferBillMchInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<Type3>,
+    pub type_: Option<ReceiverType2>,
 }
 
 /// 转账接收方商户信息.
@@ -2004,7 +2004,7 @@ pub struct CreateMchTransferTransferBillReceiver2 {
     pub mch_info: Option<CreateMchTransferTransferBillMchInfo2>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<Type3>,
+    pub type_: Option<ReceiverType2>,
 }
 
 /// 转账接收方信息.
@@ -2039,7 +2039,7 @@ pub struct CreateMchTransferTransferBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -2077,7 +2077,7 @@ pub struct QueryMchTransferTransferBillByBillIdResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -2111,7 +2111,7 @@ pub struct QueryMchTransferTransferBillByOutBillNoResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: State,
+    pub state: CreateMchTransferCompensateBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -2129,7 +2129,7 @@ pub struct CreateRechargeEmployeeResponse {
     /// 员工OpenID (`sp_openid`).
     pub sp_openid: Option<String>,
     /// 员工状态 (`state`).
-    pub state: Option<State3>,
+    pub state: Option<CreateRechargeEmployeeState>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 最后更新时间 (`update_time`).
@@ -2155,7 +2155,7 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenidResponse {
     /// 员工OpenID (`sp_openid`).
     pub sp_openid: Option<String>,
     /// 员工状态 (`state`).
-    pub state: Option<State3>,
+    pub state: Option<CreateRechargeEmployeeState>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 最后更新时间 (`update_time`).
@@ -2235,7 +2235,7 @@ pub struct QueryRechargeByOutRechargeNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub accept_time: Option<OffsetDateTime>,
     /// 充值入账账户 (`account_type`).
-    pub account_type: AccountType2,
+    pub account_type: ApplyRechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
     pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
     /// 转账充值的付款信息 (`bank_transfer_info`).
@@ -2256,7 +2256,7 @@ pub struct QueryRechargeByOutRechargeNoResponse {
     /// 微信支付充值单号 (`recharge_id`).
     pub recharge_id: String,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: RechargeScene2,
+    pub recharge_scene: ApplyRechargeRechargeScene,
     /// 充值状态 (`recharge_state`).
     pub recharge_state: RechargeState,
     /// 充值状态描述 (`recharge_state_desc`).
@@ -2278,7 +2278,7 @@ pub struct CloseRechargeResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub accept_time: Option<OffsetDateTime>,
     /// 充值入账账户 (`account_type`).
-    pub account_type: AccountType2,
+    pub account_type: ApplyRechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
     pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
     /// 转账充值的付款信息 (`bank_transfer_info`).
@@ -2299,7 +2299,7 @@ pub struct CloseRechargeResponse {
     /// 微信支付充值单号 (`recharge_id`).
     pub recharge_id: String,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: RechargeScene2,
+    pub recharge_scene: ApplyRechargeRechargeScene,
     /// 充值状态 (`recharge_state`).
     pub recharge_state: RechargeState,
     /// 充值状态描述 (`recharge_state_desc`).
@@ -2438,9 +2438,9 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse {
     /// 微信支付结算批次单号 (`settle_batch_no`).
     pub settle_batch_no: String,
     /// 批次状态 (`state`).
-    pub state: State4,
+    pub state: CreateSettlePrepaySettleOrderApplyAbnormalSettleState,
     /// 交易场景 (`trade_scenario`).
-    pub trade_scenario: TradeScenario2,
+    pub trade_scenario: CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario,
 }
 
 /// `CreateWithdrawDayEndBalanceWithdrawResponse`.
@@ -2473,7 +2473,7 @@ pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
     /// 收付通平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 单据状态 (`status`).
-    pub status: Status,
+    pub status: CreateWithdrawDayEndBalanceWithdrawStatus,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 提现成功金额 (`success_amount`).
@@ -2517,7 +2517,7 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
     /// 收付通平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 单据状态 (`status`).
-    pub status: Status,
+    pub status: CreateWithdrawDayEndBalanceWithdrawStatus,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 提现成功金额 (`success_amount`).
@@ -2565,7 +2565,7 @@ Closed = "CLOSED",
 
 platform_enum! {
 /// 转账接收方订单类型.
-pub enum Type {
+pub enum TransactionInfoType {
 /// `WXPAY`.
 Wxpay = "WXPAY",
 /// `WXVALUE`.
@@ -2575,7 +2575,7 @@ Wxvalue = "WXVALUE",
 
 platform_enum! {
 /// 转账接收方类型.
-pub enum Type2 {
+pub enum ReceiverType {
 /// `TRANSACTION_USER`.
 TransactionUser = "TRANSACTION_USER",
 }
@@ -2583,7 +2583,7 @@ TransactionUser = "TRANSACTION_USER",
 
 platform_enum! {
 /// 赔付状态.
-pub enum State {
+pub enum CreateMchTransferCompensateBillState {
 /// 已受理 (`ACCEPTED`).
 Accepted = "ACCEPTED",
 /// 已成功 (`SUCCESS`).
@@ -2601,7 +2601,7 @@ Cancelled = "CANCELLED",
 
 platform_enum! {
 /// 转账接收方类型.
-pub enum Type3 {
+pub enum ReceiverType2 {
 /// `MERCHANT`.
 Merchant = "MERCHANT",
 /// `TRANSACTION_USER`.
@@ -2611,7 +2611,7 @@ TransactionUser = "TRANSACTION_USER",
 
 platform_enum! {
 /// 转账接收方类型.
-pub enum Type4 {
+pub enum ReceiverType3 {
 /// `MERCHANT`.
 Merchant = "MERCHANT",
 }
@@ -2619,7 +2619,7 @@ Merchant = "MERCHANT",
 
 platform_enum! {
 /// 赔付状态.
-pub enum State2 {
+pub enum CreateMchTransferSubMchCompensationBillState {
 /// 已受理 (`ACCEPTED`).
 Accepted = "ACCEPTED",
 /// 已成功 (`SUCCESS`).
@@ -2645,7 +2645,7 @@ DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
 
 platform_enum! {
 /// 员工状态.
-pub enum State3 {
+pub enum CreateRechargeEmployeeState {
 /// `EFFECTIVE`.
 Effective = "EFFECTIVE",
 /// `DELETED`.
@@ -2655,7 +2655,7 @@ Deleted = "DELETED",
 
 platform_enum! {
 /// 充值入账账户.
-pub enum AccountType2 {
+pub enum ApplyRechargeAccountType {
 /// `DEPOSIT`.
 Deposit = "DEPOSIT",
 /// `OPERATION`.
@@ -2677,7 +2677,7 @@ OnlineBank = "ONLINE_BANK",
 
 platform_enum! {
 /// 充值场景.
-pub enum RechargeScene2 {
+pub enum ApplyRechargeRechargeScene {
 /// `ECOMMERCE_DEPOSIT`.
 EcommerceDeposit = "ECOMMERCE_DEPOSIT",
 /// `ECOMMERCE_PAYMENT`.
@@ -2733,7 +2733,7 @@ UserPayQuotaLimit = "USER_PAY_QUOTA_LIMIT",
 
 platform_enum! {
 /// 批次状态.
-pub enum State4 {
+pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleState {
 /// 结算已受理 (`ACCEPTED`).
 Accepted = "ACCEPTED",
 /// 用户入账成功 (`RECEIVED`).
@@ -2751,7 +2751,7 @@ AbnormalSettleSuccess = "ABNORMAL_SETTLE_SUCCESS",
 
 platform_enum! {
 /// 交易场景.
-pub enum TradeScenario2 {
+pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario {
 /// `RECOMMERCE`.
 Recommerce = "RECOMMERCE",
 /// `INDIVIDUALTRADE`.
@@ -2771,7 +2771,7 @@ AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
 
 platform_enum! {
 /// 单据状态.
-pub enum Status {
+pub enum CreateWithdrawDayEndBalanceWithdrawStatus {
 /// `CREATED`.
 Created = "CREATED",
 /// `PROCESSING`.
