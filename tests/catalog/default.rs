@@ -866,7 +866,7 @@ mod pay_transactions {
                 },
             },
             crate::harness::Case {
-                name: "CreateCodepay",
+                name: "CreateCodepayOrder",
                 method: "POST",
                 path: "/v3/pay/transactions/codepay",
                 query: &[],
@@ -875,18 +875,18 @@ mod pay_transactions {
                 encrypted: &[],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::pay::transactions::CreateCodepay::new(
+                        &wxpay::apis::pay::transactions::CreateCodepayOrder::new(
                             wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
                                 .currency("CNY"),
                             "wxd678efh567hg6787",
                             "Image形象店-深圳腾大-QQ公仔",
                             "1230000109",
                             "1217752501201407033233368018",
-                            wxpay::apis::pay::transactions::CreateCodepayPayer::new(
+                            wxpay::apis::pay::transactions::CreateCodepayOrderPayer::new(
                                 "130061098828009406",
                             ),
-                            wxpay::apis::pay::transactions::CreateCodepaySceneInfo::new(
-                                wxpay::apis::pay::transactions::CreateCodepayStoreInfo::new()
+                            wxpay::apis::pay::transactions::CreateCodepayOrderSceneInfo::new(
+                                wxpay::apis::pay::transactions::CreateCodepayOrderStoreInfo::new()
                                     .id("0001")
                                     .out_id("A1111"),
                             )
@@ -895,8 +895,8 @@ mod pay_transactions {
                         )
                         .attach("自定义数据说明")
                         .detail(
-                            wxpay::apis::pay::transactions::CreateCodepayDetail::new(vec![
-                                wxpay::apis::pay::transactions::CreateCodepayGoodsDetail::new(
+                            wxpay::apis::pay::transactions::CreateCodepayOrderDetail::new(vec![
+                                wxpay::apis::pay::transactions::CreateCodepayOrderGoodsDetail::new(
                                     "1246464644",
                                     1,
                                     528800,
@@ -986,9 +986,11 @@ mod pay_transactions {
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
             (
-                "CreateCodepay",
+                "CreateCodepayOrder",
                 |body| {
-                    crate::harness::decodes::<wxpay::apis::pay::transactions::CreateCodepay>(body)
+                    crate::harness::decodes::<wxpay::apis::pay::transactions::CreateCodepayOrder>(
+                        body,
+                    )
                 },
                 "{\"amount\":{\"currency\":\"CNY\",\"payer_currency\":\"CNY\",\"payer_total\":1,\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"bank_type\":\"CCB_DEBIT\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"109519\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品惠-6\",\"other_contribute\":1,\"scope\":\"GLOBAL\",\"stock_id\":\"931386\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"success_time\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付成功\",\"trade_type\":\"MICROPAY\",\"transaction_id\":\"1217752501201407033233368018\"}",
             ),

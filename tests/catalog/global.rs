@@ -2586,7 +2586,7 @@ mod global_transactions {
     fn requests() {
         crate::harness::requests(&[
             crate::harness::Case {
-                name: "CreateApp",
+                name: "CreateAppOrder",
                 method: "POST",
                 path: "/v3/global/transactions/app",
                 query: &[],
@@ -2595,7 +2595,7 @@ mod global_transactions {
                 encrypted: &[],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::global::transactions::CreateApp::new(
+                        &wxpay::apis::global::transactions::CreateAppOrder::new(
                             wxpay::apis::global::transactions::Amount::new(888).currency("HKD"),
                             "wx8888888888888888",
                             "image形象店-深圳腾大- QQ公仔",
@@ -2695,7 +2695,7 @@ mod global_transactions {
                 },
             },
             crate::harness::Case {
-                name: "CreateJsapi",
+                name: "CreateJsapiOrder",
                 method: "POST",
                 path: "/v3/global/transactions/jsapi",
                 query: &[],
@@ -2704,7 +2704,7 @@ mod global_transactions {
                 encrypted: &[],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::global::transactions::CreateJsapi::new(
+                        &wxpay::apis::global::transactions::CreateJsapiOrder::new(
                             wxpay::apis::global::transactions::Amount::new(888).currency("HKD"),
                             "wx8888888888888888",
                             "image形象店-深圳腾大- QQ公仔",
@@ -2822,7 +2822,7 @@ mod global_transactions {
                 },
             },
             crate::harness::Case {
-                name: "CreateNative",
+                name: "CreateNativeOrder",
                 method: "POST",
                 path: "/v3/global/transactions/native",
                 query: &[],
@@ -2831,7 +2831,7 @@ mod global_transactions {
                 encrypted: &[],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::global::transactions::CreateNative::new(
+                        &wxpay::apis::global::transactions::CreateNativeOrder::new(
                             wxpay::apis::global::transactions::Amount::new(888).currency("HKD"),
                             "wx8888888888888888",
                             "image形象店-深圳腾大- QQ公仔",
@@ -2937,9 +2937,11 @@ mod global_transactions {
     fn answers() {
         crate::harness::answers(&[
             (
-                "CreateApp",
+                "CreateAppOrder",
                 |body| {
-                    crate::harness::decodes::<wxpay::apis::global::transactions::CreateApp>(body)
+                    crate::harness::decodes::<wxpay::apis::global::transactions::CreateAppOrder>(
+                        body,
+                    )
                 },
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
@@ -2953,9 +2955,11 @@ mod global_transactions {
                 "{\"amount\":{\"currency\":\"CNY\",\"exchange_rate\":{\"rate\":1,\"type\":\"SETTLEMENT_RATE\"},\"payer_currency\":\"HKD\",\"payer_total\":1,\"total\":1},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"bank_type\":\"CMC\",\"id\":\"4200000000002104083200000488\",\"mchid\":\"1900000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"promotion_detail\":[{\"activity_id\":\"931386\",\"amount\":1,\"currency\":\"HKD\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"12345\",\"goods_remark\":\"1001\",\"price\":1,\"quantity\":1}],\"merchant_contribute_amount\":1,\"name\":\"单品惠-6\",\"other_contribute_amount\":1,\"promotion_id\":\"109519\",\"scope\":\"SINGLE\",\"type\":\"COUPON\",\"wxpay_contribute_amount\":1}],\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付失败，请重新下单支付\",\"trade_type\":\"JSAPI\"}",
             ),
             (
-                "CreateJsapi",
+                "CreateJsapiOrder",
                 |body| {
-                    crate::harness::decodes::<wxpay::apis::global::transactions::CreateJsapi>(body)
+                    crate::harness::decodes::<wxpay::apis::global::transactions::CreateJsapiOrder>(
+                        body,
+                    )
                 },
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
@@ -2967,9 +2971,11 @@ mod global_transactions {
                 "{\"mweb_url\":\"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241\"}",
             ),
             (
-                "CreateNative",
+                "CreateNativeOrder",
                 |body| {
-                    crate::harness::decodes::<wxpay::apis::global::transactions::CreateNative>(body)
+                    crate::harness::decodes::<wxpay::apis::global::transactions::CreateNativeOrder>(
+                        body,
+                    )
                 },
                 "{\"code_url\":\"weixin://wxpay/s/An4baqw\"}",
             ),
@@ -3491,7 +3497,7 @@ mod hk_transactions {
     fn requests() {
         crate::harness::requests(&[
             crate::harness::Case {
-                name: "CreateApp",
+                name: "CreateAppOrder",
                 method: "POST",
                 path: "/hk/v3/transactions/app",
                 query: &[],
@@ -3500,7 +3506,7 @@ mod hk_transactions {
                 encrypted: &[],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::hk::transactions::CreateApp::new(
+                        &wxpay::apis::hk::transactions::CreateAppOrder::new(
                             wxpay::apis::hk::transactions::Amount::new(888).currency("HKD"),
                             "wx8888888888888888",
                             "image形象店-深圳腾大- QQ公仔",
@@ -3620,7 +3626,7 @@ mod hk_transactions {
                 },
             },
             crate::harness::Case {
-                name: "CreateJsapi",
+                name: "CreateJsapiOrder",
                 method: "POST",
                 path: "/hk/v3/transactions/jsapi",
                 query: &[],
@@ -3629,7 +3635,7 @@ mod hk_transactions {
                 encrypted: &[],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::hk::transactions::CreateJsapi::new(
+                        &wxpay::apis::hk::transactions::CreateJsapiOrder::new(
                             wxpay::apis::hk::transactions::Amount::new(888).currency("HKD"),
                             "wx8888888888888888",
                             "image形象店-深圳腾大- QQ公仔",
@@ -3806,7 +3812,7 @@ mod hk_transactions {
                 },
             },
             crate::harness::Case {
-                name: "CreateNative",
+                name: "CreateNativeOrder",
                 method: "POST",
                 path: "/hk/v3/transactions/native",
                 query: &[],
@@ -3815,7 +3821,7 @@ mod hk_transactions {
                 encrypted: &[],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::hk::transactions::CreateNative::new(
+                        &wxpay::apis::hk::transactions::CreateNativeOrder::new(
                             wxpay::apis::hk::transactions::Amount::new(888).currency("HKD"),
                             "wx8888888888888888",
                             "image形象店-深圳腾大- QQ公仔",
@@ -3941,8 +3947,10 @@ mod hk_transactions {
     fn answers() {
         crate::harness::answers(&[
             (
-                "CreateApp",
-                |body| crate::harness::decodes::<wxpay::apis::hk::transactions::CreateApp>(body),
+                "CreateAppOrder",
+                |body| {
+                    crate::harness::decodes::<wxpay::apis::hk::transactions::CreateAppOrder>(body)
+                },
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
             (
@@ -3955,8 +3963,10 @@ mod hk_transactions {
                 "{\"amount\":{\"currency\":\"CNY\",\"exchange_rate\":{\"rate\":1,\"type\":\"SETTLEMENT_RATE\"},\"payer_currency\":\"HKD\",\"payer_total\":1,\"total\":1},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"bank_type\":\"CMC\",\"id\":\"4200000000002104083200000488\",\"mchid\":\"1900000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"promotion_detail\":[{\"activity_id\":\"931386\",\"amount\":1,\"currency\":\"HKD\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"12345\",\"goods_remark\":\"1001\",\"price\":1,\"quantity\":1}],\"merchant_contribute_amount\":1,\"name\":\"单品惠-6\",\"other_contribute_amount\":1,\"promotion_id\":\"109519\",\"scope\":\"GLOBAL\",\"type\":\"COUPON\",\"wxpay_contribute_amount\":1}],\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付失败，请重新下单支付\",\"trade_type\":\"JSAPI\"}",
             ),
             (
-                "CreateJsapi",
-                |body| crate::harness::decodes::<wxpay::apis::hk::transactions::CreateJsapi>(body),
+                "CreateJsapiOrder",
+                |body| {
+                    crate::harness::decodes::<wxpay::apis::hk::transactions::CreateJsapiOrder>(body)
+                },
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
             (
@@ -3972,8 +3982,12 @@ mod hk_transactions {
                 "{\"mweb_url\":\"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241\"}",
             ),
             (
-                "CreateNative",
-                |body| crate::harness::decodes::<wxpay::apis::hk::transactions::CreateNative>(body),
+                "CreateNativeOrder",
+                |body| {
+                    crate::harness::decodes::<wxpay::apis::hk::transactions::CreateNativeOrder>(
+                        body,
+                    )
+                },
                 "{\"code_url\":\"weixin://wxpay/s/An4baqw\"}",
             ),
             (

@@ -4,7 +4,7 @@ mod combine_transactions {
     fn requests() {
         crate::harness::requests(&[
             crate::harness::Case {
-                name: "CreateApp",
+                name: "CreateAppOrder",
                 method: "POST",
                 path: "/v3/combine-transactions/app",
                 query: &[],
@@ -16,7 +16,7 @@ mod combine_transactions {
                 ],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::combine_transactions::CreateApp::new(
+                        &wxpay::apis::combine_transactions::CreateAppOrder::new(
                             "wxd678efh567hg6787",
                             "1900000109",
                             "P20150806125346",
@@ -86,7 +86,7 @@ mod combine_transactions {
                 },
             },
             crate::harness::Case {
-                name: "CreateH5",
+                name: "CreateH5Order",
                 method: "POST",
                 path: "/v3/combine-transactions/h5",
                 query: &[],
@@ -98,12 +98,12 @@ mod combine_transactions {
                 ],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::combine_transactions::CreateH5::new(
+                        &wxpay::apis::combine_transactions::CreateH5Order::new(
                             "wxd678efh567hg6787",
                             "1900000109",
                             "P20150806125346",
                             "https://yourapp.com/notify",
-                            wxpay::apis::combine_transactions::CreateH5SceneInfo::new(
+                            wxpay::apis::combine_transactions::CreateH5OrderSceneInfo::new(
                                 "POS1:1",
                                 wxpay::apis::combine_transactions::H5Info::new("iOS")
                                     .app_name("王者荣耀")
@@ -113,7 +113,7 @@ mod combine_transactions {
                                 "14.17.22.32",
                             ),
                             vec![
-                                wxpay::apis::combine_transactions::CreateH5SubOrders::new(
+                                wxpay::apis::combine_transactions::CreateH5OrderSubOrders::new(
                                     wxpay::apis::combine_transactions::Amount::new("CNY", 100),
                                     "深圳分店",
                                     "腾讯充值中心-QQ会员充值",
@@ -131,7 +131,7 @@ mod combine_transactions {
                             ],
                         )
                         .combine_payer_info(
-                            wxpay::apis::combine_transactions::CreateH5CombinePayerInfo::new()
+                            wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo::new()
                                 .identity(wxpay::apis::combine_transactions::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
@@ -160,7 +160,7 @@ mod combine_transactions {
                 },
             },
             crate::harness::Case {
-                name: "CreateJsapi",
+                name: "CreateJsapiOrder",
                 method: "POST",
                 path: "/v3/combine-transactions/jsapi",
                 query: &[],
@@ -172,11 +172,11 @@ mod combine_transactions {
                 ],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::combine_transactions::CreateJsapi::new(
+                        &wxpay::apis::combine_transactions::CreateJsapiOrder::new(
                             "wxd678efh567hg6787",
                             "1900000109",
                             "P20150806125346",
-                            wxpay::apis::combine_transactions::CreateH5CombinePayerInfo::new()
+                            wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo::new()
                                 .identity(wxpay::apis::combine_transactions::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
@@ -186,7 +186,7 @@ mod combine_transactions {
                                 .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                             "https://yourapp.com/notify",
                             vec![
-                                wxpay::apis::combine_transactions::CreateJsapiSubOrders::new(
+                                wxpay::apis::combine_transactions::CreateJsapiOrderSubOrders::new(
                                     wxpay::apis::combine_transactions::Amount::new("CNY", 100),
                                     "深圳分店",
                                     "腾讯充值中心-QQ会员充值",
@@ -227,7 +227,7 @@ mod combine_transactions {
                 },
             },
             crate::harness::Case {
-                name: "CreateMiniprogram",
+                name: "CreateMiniprogramOrder",
                 method: "POST",
                 path: "/v3/combine-transactions/miniprogram",
                 query: &[],
@@ -235,11 +235,11 @@ mod combine_transactions {
                 body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1230000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"individual_auth_id\":\"1900000109\",\"individual_name\":\"哈哈哈小店\",\"mchid\":\"1230000109\",\"order_service_type\":\"INDIVIDUALTRADE\",\"out_trade_no\":\"20150806125346\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_scenario\":\"RECOMMERCE\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::combine_transactions::CreateMiniprogram::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CreateMiniprogramCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramSubOrders::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::Individualtrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CreateMiniprogramOrderCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrders::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::Individualtrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce), writer)
                 },
             },
             crate::harness::Case {
-                name: "CreateNative",
+                name: "CreateNativeOrder",
                 method: "POST",
                 path: "/v3/combine-transactions/native",
                 query: &[],
@@ -251,13 +251,13 @@ mod combine_transactions {
                 ],
                 write: |writer| {
                     wxpay::Endpoint::write_request(
-                        &wxpay::apis::combine_transactions::CreateNative::new(
+                        &wxpay::apis::combine_transactions::CreateNativeOrder::new(
                             "wxd678efh567hg6787",
                             "1900000109",
                             "P20150806125346",
                             "https://yourapp.com/notify",
                             vec![
-                                wxpay::apis::combine_transactions::CreateH5SubOrders::new(
+                                wxpay::apis::combine_transactions::CreateH5OrderSubOrders::new(
                                     wxpay::apis::combine_transactions::Amount::new("CNY", 100),
                                     "深圳分店",
                                     "腾讯充值中心-QQ会员充值",
@@ -275,7 +275,7 @@ mod combine_transactions {
                             ],
                         )
                         .combine_payer_info(
-                            wxpay::apis::combine_transactions::CreateH5CombinePayerInfo::new()
+                            wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo::new()
                                 .identity(wxpay::apis::combine_transactions::Identity::new(
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
                                     "6B46824C852FA29AAC3DCE6BFD852E27",
@@ -326,15 +326,21 @@ mod combine_transactions {
     fn answers() {
         crate::harness::answers(&[
             (
-                "CreateApp",
+                "CreateAppOrder",
                 |body| {
-                    crate::harness::decodes::<wxpay::apis::combine_transactions::CreateApp>(body)
+                    crate::harness::decodes::<wxpay::apis::combine_transactions::CreateAppOrder>(
+                        body,
+                    )
                 },
                 "{\"contract_result\":{\"code\":\"INVALID_REQUEST\",\"message\":\"当前签约协议号已经进行签约\"},\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
             (
-                "CreateH5",
-                |body| crate::harness::decodes::<wxpay::apis::combine_transactions::CreateH5>(body),
+                "CreateH5Order",
+                |body| {
+                    crate::harness::decodes::<wxpay::apis::combine_transactions::CreateH5Order>(
+                        body,
+                    )
+                },
                 "{\"h5_url\":\"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241\"}",
             ),
             (
@@ -345,25 +351,29 @@ mod combine_transactions {
                 "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1230000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"combine_transaction_id\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"POS1:1\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"payer_amount\":1,\"payer_currency\":\"CNY\",\"settlement_rate\":1,\"total_amount\":1},\"attach\":\"深圳分店\",\"bank_type\":\"CMC\",\"individual_auth_id\":\"1900000109\",\"individual_name\":\"哈哈哈小店\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_type\":\"JSAPI\",\"transaction_id\":\"1009660380201506130728806387\"}],\"trade_scenario\":\"RECOMMERCE\"}",
             ),
             (
-                "CreateJsapi",
+                "CreateJsapiOrder",
                 |body| {
-                    crate::harness::decodes::<wxpay::apis::combine_transactions::CreateJsapi>(body)
-                },
-                "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
-            ),
-            (
-                "CreateMiniprogram",
-                |body| {
-                    crate::harness::decodes::<wxpay::apis::combine_transactions::CreateMiniprogram>(
+                    crate::harness::decodes::<wxpay::apis::combine_transactions::CreateJsapiOrder>(
                         body,
                     )
                 },
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
             (
-                "CreateNative",
+                "CreateMiniprogramOrder",
                 |body| {
-                    crate::harness::decodes::<wxpay::apis::combine_transactions::CreateNative>(body)
+                    crate::harness::decodes::<
+                        wxpay::apis::combine_transactions::CreateMiniprogramOrder,
+                    >(body)
+                },
+                "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
+            ),
+            (
+                "CreateNativeOrder",
+                |body| {
+                    crate::harness::decodes::<wxpay::apis::combine_transactions::CreateNativeOrder>(
+                        body,
+                    )
                 },
                 "{\"code_url\":\"weixin://pay.weixin.qq.com/bizpayurl/up?pr=NwY5Mz9&groupid=00\"}",
             ),
@@ -681,7 +691,7 @@ mod pay_transactions_partner {
                 },
             },
             crate::harness::Case {
-                name: "CreateCodepay",
+                name: "CreateCodepayOrder",
                 method: "POST",
                 path: "/v3/pay/partner/transactions/codepay",
                 query: &[],
@@ -689,7 +699,7 @@ mod pay_transactions_partner {
                 body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据说明\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wxpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"auth_code\":\"130061098828009406\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\",\"support_fapiao\":true}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateCodepay::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayPayer::new("130061098828009406"), wxpay::apis::pay::transactions::partner::CreateCodepaySceneInfo::new(wxpay::apis::pay::transactions::partner::CreateCodepayStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764").device_ip("128.0.0.1"), "1230000109", "1230000109").attach("自定义数据说明").detail(wxpay::apis::pay::transactions::partner::CreateCodepayDetail::new(vec![wxpay::apis::pay::transactions::partner::CreateCodepayGoodsDetail::new("1246464644", 1, 528800).goods_name("iPhoneX 256G").wxpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wxd678efh567hg6787").sub_appid("wxd678efh567hg6787").support_fapiao(true), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateCodepayOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer::new("130061098828009406"), wxpay::apis::pay::transactions::partner::CreateCodepayOrderSceneInfo::new(wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764").device_ip("128.0.0.1"), "1230000109", "1230000109").attach("自定义数据说明").detail(wxpay::apis::pay::transactions::partner::CreateCodepayOrderDetail::new(vec![wxpay::apis::pay::transactions::partner::CreateCodepayOrderGoodsDetail::new("1246464644", 1, 528800).goods_name("iPhoneX 256G").wxpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wxd678efh567hg6787").sub_appid("wxd678efh567hg6787").support_fapiao(true), writer)
                 },
             },
             crate::harness::Case {
@@ -831,11 +841,11 @@ mod pay_transactions_partner {
                 body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateJsapiWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo::new().contract_appid("wxcbda96de0b165486").contract_code("100001256").contract_display_account("123456").contract_mchid("1200009811").contract_notify_url("https://yoursite.com").password_free_contract_id("201710180325670965").plan_id("3484306348").request_serial("1695").token("201710180325670965"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::CreateAppWithContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateJsapiWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo::new().contract_appid("wxcbda96de0b165486").contract_code("100001256").contract_display_account("123456").contract_mchid("1200009811").contract_notify_url("https://yoursite.com").password_free_contract_id("201710180325670965").plan_id("3484306348").request_serial("1695").token("201710180325670965"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::CreateAppWithContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
                 },
             },
             crate::harness::Case {
-                name: "CreateMiniprogram",
+                name: "CreateMiniprogramOrder",
                 method: "POST",
                 path: "/v3/pay/partner/transactions/miniprogram",
                 query: &[],
@@ -843,7 +853,7 @@ mod pay_transactions_partner {
                 body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateMiniprogram::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").scene_info(wxpay::apis::pay::transactions::partner::CreateMiniprogramSceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::CreateCodepayStoreInfo::new().id("0001").out_id("A1111"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").scene_info(wxpay::apis::pay::transactions::partner::CreateMiniprogramOrderSceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
                 },
             },
             crate::harness::Case {
@@ -982,7 +992,7 @@ mod pay_transactions_partner {
                 },
             },
             crate::harness::Case {
-                name: "CreateScannedpo",
+                name: "CreateScannedPosOrder",
                 method: "POST",
                 path: "/v3/pay/partner/transactions/scannedpos",
                 query: &[],
@@ -990,7 +1000,7 @@ mod pay_transactions_partner {
                 body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
                 encrypted: &[],
                 write: |writer| {
-                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateScannedpo::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), wxpay::apis::pay::transactions::partner::CreateScannedpoSceneInfo::new("14.23.150.211", wxpay::apis::pay::transactions::partner::CreateCodepayStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764"), "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wx8888888888888888").sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+                    wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateScannedPosOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo::new("14.23.150.211", wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764"), "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wx8888888888888888").sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
                 },
             },
         ]);
@@ -1018,11 +1028,11 @@ mod pay_transactions_partner {
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
             (
-                "CreateCodepay",
+                "CreateCodepayOrder",
                 |body| {
-                    crate::harness::decodes::<wxpay::apis::pay::transactions::partner::CreateCodepay>(
-                        body,
-                    )
+                    crate::harness::decodes::<
+                        wxpay::apis::pay::transactions::partner::CreateCodepayOrder,
+                    >(body)
                 },
                 "{\"amount\":{\"currency\":\"CNY\",\"payer_currency\":\"CNY\",\"payer_total\":1,\"total\":1},\"attach\":\"自定义数据说明\",\"bank_type\":\"CCB_DEBIT\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"109519\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品惠-6\",\"other_contribute\":1,\"scope\":\"GLOBAL\",\"stock_id\":\"931386\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付成功\",\"trade_type\":\"MICROPAY\",\"transaction_id\":\"1217752501201407033233368018\"}",
             ),
@@ -1072,10 +1082,10 @@ mod pay_transactions_partner {
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
             ),
             (
-                "CreateMiniprogram",
+                "CreateMiniprogramOrder",
                 |body| {
                     crate::harness::decodes::<
-                        wxpay::apis::pay::transactions::partner::CreateMiniprogram,
+                        wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder,
                     >(body)
                 },
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
@@ -1108,10 +1118,10 @@ mod pay_transactions_partner {
                 "{\"out_trade_no\":\"1217752501201407033233368018\",\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\"}",
             ),
             (
-                "CreateScannedpo",
+                "CreateScannedPosOrder",
                 |body| {
                     crate::harness::decodes::<
-                        wxpay::apis::pay::transactions::partner::CreateScannedpo,
+                        wxpay::apis::pay::transactions::partner::CreateScannedPosOrder,
                     >(body)
                 },
                 "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",

@@ -9,24 +9,24 @@ use time::OffsetDateTime;
 
 /// `POST /v3/combine-transactions/app` 合单下单-APP支付API
 ///
-/// Create app.
+/// Create app order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556944)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateApp;
+/// use wxpay::apis::combine_transactions::CreateAppOrder;
 ///
-/// let request = CreateApp::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", sub_orders);
+/// let request = CreateAppOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", sub_orders);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/app")]
-#[endpoint(POST "/v3/combine-transactions/app" -> CreateAppResponse)]
+#[endpoint(POST "/v3/combine-transactions/app" -> CreateAppOrderResponse)]
 #[derive(Clone)]
-pub struct CreateApp {
+pub struct CreateAppOrder {
     /// 合单商户appid (`combine_appid`).
     pub combine_appid: String,
     /// 合单商户号 (`combine_mchid`).
@@ -62,25 +62,25 @@ pub struct CreateApp {
 
 /// `POST /v3/combine-transactions/h5` 合单下单-H5支付API
 ///
-/// Create h5.
+/// Create h5 order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556961)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let scene_info: wxpay::apis::combine_transactions::CreateH5SceneInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5SubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateH5;
+/// # let scene_info: wxpay::apis::combine_transactions::CreateH5OrderSceneInfo = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5OrderSubOrders> = todo!();
+/// use wxpay::apis::combine_transactions::CreateH5Order;
 ///
-/// let request = CreateH5::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", scene_info, sub_orders);
+/// let request = CreateH5Order::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", scene_info, sub_orders);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/h5")]
-#[endpoint(POST "/v3/combine-transactions/h5" -> CreateH5Response)]
+#[endpoint(POST "/v3/combine-transactions/h5" -> CreateH5OrderResponse)]
 #[derive(Clone)]
-pub struct CreateH5 {
+pub struct CreateH5Order {
     /// 合单商户appid (`combine_appid`).
     pub combine_appid: String,
     /// 合单商户号 (`combine_mchid`).
@@ -89,15 +89,15 @@ pub struct CreateH5 {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CreateH5CombinePayerInfo>,
+    pub combine_payer_info: Option<CreateH5OrderCombinePayerInfo>,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
     pub notify_url: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: CreateH5SceneInfo,
+    pub scene_info: CreateH5OrderSceneInfo,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateH5SubOrders>,
+    pub sub_orders: Vec<CreateH5OrderSubOrders>,
     /// 交易结束时间 (`time_expire`).
     pub time_expire: Option<String>,
     /// 交易起始时间 (`time_start`).
@@ -129,25 +129,25 @@ pub struct QueryCombineTransactionByCombineTransactionId {
 
 /// `POST /v3/combine-transactions/jsapi` 合单下单-JSAPI支付API
 ///
-/// Create jsapi.
+/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556926)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let combine_payer_info: wxpay::apis::combine_transactions::CreateH5CombinePayerInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateJsapiSubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateJsapi;
+/// # let combine_payer_info: wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateJsapiOrderSubOrders> = todo!();
+/// use wxpay::apis::combine_transactions::CreateJsapiOrder;
 ///
-/// let request = CreateJsapi::new("wxd678efh567hg6787", "1900000109", "P20150806125346", combine_payer_info, "https://yourapp.com/notify", sub_orders);
+/// let request = CreateJsapiOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", combine_payer_info, "https://yourapp.com/notify", sub_orders);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/jsapi")]
-#[endpoint(POST "/v3/combine-transactions/jsapi" -> CreateJsapiResponse)]
+#[endpoint(POST "/v3/combine-transactions/jsapi" -> CreateJsapiOrderResponse)]
 #[derive(Clone)]
-pub struct CreateJsapi {
+pub struct CreateJsapiOrder {
     /// 合单商户appid (`combine_appid`).
     pub combine_appid: String,
     /// 合单商户号 (`combine_mchid`).
@@ -156,7 +156,7 @@ pub struct CreateJsapi {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: CreateH5CombinePayerInfo,
+    pub combine_payer_info: CreateH5OrderCombinePayerInfo,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
@@ -164,7 +164,7 @@ pub struct CreateJsapi {
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateJsapiSubOrders>,
+    pub sub_orders: Vec<CreateJsapiOrderSubOrders>,
     /// 贴息信息 (`subsidy_info`).
     pub subsidy_info: Option<SubsidyInfo>,
     /// 交易结束时间 (`time_expire`).
@@ -175,25 +175,25 @@ pub struct CreateJsapi {
 
 /// `POST /v3/combine-transactions/miniprogram` 个人收款交易下单-小程序
 ///
-/// Create miniprogram.
+/// Create miniprogram order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let combine_payer_info: wxpay::apis::combine_transactions::CreateMiniprogramCombinePayerInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateMiniprogramSubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateMiniprogram;
+/// # let combine_payer_info: wxpay::apis::combine_transactions::CreateMiniprogramOrderCombinePayerInfo = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrders> = todo!();
+/// use wxpay::apis::combine_transactions::CreateMiniprogramOrder;
 ///
-/// let request = CreateMiniprogram::new("wxd678efh567hg6787", "1230000109", "P20150806125346", combine_payer_info, sub_orders);
+/// let request = CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", combine_payer_info, sub_orders);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/miniprogram")]
-#[endpoint(POST "/v3/combine-transactions/miniprogram" -> CreateMiniprogramResponse)]
+#[endpoint(POST "/v3/combine-transactions/miniprogram" -> CreateMiniprogramOrderResponse)]
 #[derive(Debug, Clone)]
-pub struct CreateMiniprogram {
+pub struct CreateMiniprogramOrder {
     /// 平台商户应用ID (`combine_appid`).
     pub combine_appid: String,
     /// 平台商户号 (`combine_mchid`).
@@ -201,13 +201,13 @@ pub struct CreateMiniprogram {
     /// 交易单订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: CreateMiniprogramCombinePayerInfo,
+    pub combine_payer_info: CreateMiniprogramOrderCombinePayerInfo,
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateMiniprogramSubOrders>,
+    pub sub_orders: Vec<CreateMiniprogramOrderSubOrders>,
     /// 交易结束时间 (`time_expire`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub time_expire: Option<OffsetDateTime>,
@@ -217,24 +217,24 @@ pub struct CreateMiniprogram {
 
 /// `POST /v3/combine-transactions/native` 合单下单-Native支付API
 ///
-/// Create native.
+/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556982)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5SubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateNative;
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5OrderSubOrders> = todo!();
+/// use wxpay::apis::combine_transactions::CreateNativeOrder;
 ///
-/// let request = CreateNative::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", sub_orders);
+/// let request = CreateNativeOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", sub_orders);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/native")]
-#[endpoint(POST "/v3/combine-transactions/native" -> CreateNativeResponse)]
+#[endpoint(POST "/v3/combine-transactions/native" -> CreateNativeOrderResponse)]
 #[derive(Clone)]
-pub struct CreateNative {
+pub struct CreateNativeOrder {
     /// 合单商户appid (`combine_appid`).
     pub combine_appid: String,
     /// 合单商户号 (`combine_mchid`).
@@ -243,7 +243,7 @@ pub struct CreateNative {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CreateH5CombinePayerInfo>,
+    pub combine_payer_info: Option<CreateH5OrderCombinePayerInfo>,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
@@ -251,7 +251,7 @@ pub struct CreateNative {
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateH5SubOrders>,
+    pub sub_orders: Vec<CreateH5OrderSubOrders>,
     /// 交易结束时间 (`time_expire`).
     pub time_expire: Option<String>,
     /// 交易起始时间 (`time_start`).
@@ -464,10 +464,10 @@ pub struct ContractResult {
     pub message: Option<String>,
 }
 
-/// `CreateAppResponse`.
+/// `CreateAppOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAppResponse {
+pub struct CreateAppOrderResponse {
     /// 预签约结果 (`contract_result`).
     pub contract_result: Option<ContractResult>,
     /// 预支付交易会话标识 (`prepay_id`).
@@ -477,7 +477,7 @@ pub struct CreateAppResponse {
 /// 支付者.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateH5CombinePayerInfo {
+pub struct CreateH5OrderCombinePayerInfo {
     /// 实名支付 (`identity`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -514,7 +514,7 @@ pub struct H5Info {
 /// 场景信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateH5SceneInfo {
+pub struct CreateH5OrderSceneInfo {
     /// 商户端设备号 (`device_id`).
     pub device_id: String,
     /// H5场景信息 (`h5_info`).
@@ -523,10 +523,10 @@ pub struct CreateH5SceneInfo {
     pub payer_client_ip: String,
 }
 
-/// `CreateH5SubOrders`.
+/// `CreateH5OrderSubOrders`.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateH5SubOrders {
+pub struct CreateH5OrderSubOrders {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -550,10 +550,10 @@ pub struct CreateH5SubOrders {
     pub sub_mchid: String,
 }
 
-/// `CreateH5Response`.
+/// `CreateH5OrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateH5Response {
+pub struct CreateH5OrderResponse {
     /// 支付跳转链接 (`h5_url`).
     pub h5_url: String,
 }
@@ -641,10 +641,10 @@ pub struct QueryCombineTransactionByCombineTransactionIdResponse {
     pub trade_scenario: Option<TradeScenario>,
 }
 
-/// `CreateJsapiSubOrders`.
+/// `CreateJsapiOrderSubOrders`.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateJsapiSubOrders {
+pub struct CreateJsapiOrderSubOrders {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -674,10 +674,10 @@ pub struct CreateJsapiSubOrders {
     pub sub_mchid: String,
 }
 
-/// `CreateJsapiResponse`.
+/// `CreateJsapiOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateJsapiResponse {
+pub struct CreateJsapiOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -685,15 +685,15 @@ pub struct CreateJsapiResponse {
 /// 支付者.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMiniprogramCombinePayerInfo {
+pub struct CreateMiniprogramOrderCombinePayerInfo {
     /// 用户标识 (`openid`).
     pub openid: String,
 }
 
-/// `CreateMiniprogramSubOrders`.
+/// `CreateMiniprogramOrderSubOrders`.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMiniprogramSubOrders {
+pub struct CreateMiniprogramOrderSubOrders {
     /// 商品单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -714,18 +714,18 @@ pub struct CreateMiniprogramSubOrders {
     pub out_trade_no: String,
 }
 
-/// `CreateMiniprogramResponse`.
+/// `CreateMiniprogramOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMiniprogramResponse {
+pub struct CreateMiniprogramOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
 
-/// `CreateNativeResponse`.
+/// `CreateNativeOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateNativeResponse {
+pub struct CreateNativeOrderResponse {
     /// 二维码链接 (`code_url`).
     pub code_url: String,
 }
@@ -849,7 +849,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
     /// 合单商户订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: Option<CreateMiniprogramCombinePayerInfo>,
+    pub combine_payer_info: Option<CreateMiniprogramOrderCombinePayerInfo>,
     /// 交易单微信支付订单号 (`combine_transaction_id`).
     pub combine_transaction_id: String,
     /// 使用的商户贴息信息 (`installment_info`).

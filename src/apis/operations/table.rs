@@ -35,7 +35,7 @@ ListSettlements in hk::settle: GET "/hk/v3/settle/settlements", "查询结算资
 #[cfg(feature = "global")]
 ListStatements in hk: GET "/hk/v3/statements", "下载对账单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml", [];
 #[cfg(feature = "global")]
-CreateApp in hk::transactions: POST "/hk/v3/transactions/app", "APP支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml", [];
+CreateAppOrder in hk::transactions: POST "/hk/v3/transactions/app", "APP支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml", [];
 #[cfg(feature = "global")]
 QueryTransactionByTransactionId in hk::transactions: GET "/hk/v3/transactions/id/{transaction_id}", "查询订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml", [];
 #[cfg(feature = "global")]
@@ -43,13 +43,13 @@ CloseTransaction in hk::transactions: POST "/hk/v3/transactions/id/{transaction_
 #[cfg(feature = "global")]
 ReverseTransaction in hk::transactions: POST "/hk/v3/transactions/id/{transaction_id}/reverse", "撤销订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml", [];
 #[cfg(feature = "global")]
-CreateJsapi in hk::transactions: POST "/hk/v3/transactions/jsapi", "小程序/公众号支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml", [];
+CreateJsapiOrder in hk::transactions: POST "/hk/v3/transactions/jsapi", "小程序/公众号支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml", [];
 #[cfg(feature = "global")]
 CreateMicropay in hk::transactions: POST "/hk/v3/transactions/micropay", "提交付款码支付", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml", [];
 #[cfg(feature = "global")]
 CreateMweb in hk::transactions: POST "/hk/v3/transactions/mweb", "H5支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml", [];
 #[cfg(feature = "global")]
-CreateNative in hk::transactions: POST "/hk/v3/transactions/native", "扫码支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml", [];
+CreateNativeOrder in hk::transactions: POST "/hk/v3/transactions/native", "扫码支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml", [];
 #[cfg(feature = "global")]
 QueryTransactionByOutTradeNo in hk::transactions: GET "/hk/v3/transactions/out-trade-no/{out_trade_no}", "查询订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml", [];
 #[cfg(feature = "global")]
@@ -265,17 +265,17 @@ ListCapitallhhBankBranches in capital: GET "/v3/capital/capitallhh/banks/{bank_a
 CreateOrderSyncStatus in catering: POST "/v3/catering/orders/sync-status", "点餐订单信息同步（渠道商/服务商）", "https://pay.weixin.qq.com/doc/v2/partner/4011939936", [];
 DownloadCertificates in certificates: GET "/v3/certificates", "获取平台证书列表", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml", [];
 #[cfg(feature = "pay")]
-CreateApp in combine_transactions: POST "/v3/combine-transactions/app", "合单下单-APP支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556944", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
+CreateAppOrder in combine_transactions: POST "/v3/combine-transactions/app", "合单下单-APP支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556944", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
 #[cfg(feature = "pay")]
-CreateH5 in combine_transactions: POST "/v3/combine-transactions/h5", "合单下单-H5支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556961", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
+CreateH5Order in combine_transactions: POST "/v3/combine-transactions/h5", "合单下单-H5支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556961", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
 #[cfg(feature = "pay")]
 QueryCombineTransactionByCombineTransactionId in combine_transactions: GET "/v3/combine-transactions/id/{combine_transaction_id}", "个人收款交易通过微信支付订单号查单", "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html", [];
 #[cfg(feature = "pay")]
-CreateJsapi in combine_transactions: POST "/v3/combine-transactions/jsapi", "合单下单-JSAPI支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556926", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
+CreateJsapiOrder in combine_transactions: POST "/v3/combine-transactions/jsapi", "合单下单-JSAPI支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556926", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
 #[cfg(feature = "pay")]
-CreateMiniprogram in combine_transactions: POST "/v3/combine-transactions/miniprogram", "个人收款交易下单-小程序", "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html", [];
+CreateMiniprogramOrder in combine_transactions: POST "/v3/combine-transactions/miniprogram", "个人收款交易下单-小程序", "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html", [];
 #[cfg(feature = "pay")]
-CreateNative in combine_transactions: POST "/v3/combine-transactions/native", "合单下单-Native支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556982", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
+CreateNativeOrder in combine_transactions: POST "/v3/combine-transactions/native", "合单下单-Native支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556982", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
 #[cfg(feature = "pay")]
 QueryCombineTransactionByCombineOutTradeNo in combine_transactions: GET "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}", "合单查询订单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012557006", [];
 #[cfg(feature = "pay")]
@@ -697,17 +697,17 @@ QueryRefundByOutRefundNo in global::refunds: GET "/v3/global/refunds/out-refund-
 #[cfg(feature = "global")]
 ListSettlements in global::settle: GET "/v3/global/settle/settlements", "查询结算资金明细API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml", [];
 #[cfg(feature = "global")]
-CreateApp in global::transactions: POST "/v3/global/transactions/app", "APP支付下单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml", [];
+CreateAppOrder in global::transactions: POST "/v3/global/transactions/app", "APP支付下单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml", [];
 #[cfg(feature = "global")]
 QueryTransactionByTransactionId in global::transactions: GET "/v3/global/transactions/id/{transaction_id}", "查询订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml", [];
 #[cfg(feature = "global")]
 CloseTransaction in global::transactions: POST "/v3/global/transactions/id/{transaction_id}/close", "关闭订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml", [];
 #[cfg(feature = "global")]
-CreateJsapi in global::transactions: POST "/v3/global/transactions/jsapi", "JSAPI支付下单API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml", [];
+CreateJsapiOrder in global::transactions: POST "/v3/global/transactions/jsapi", "JSAPI支付下单API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml", [];
 #[cfg(feature = "global")]
 CreateMweb in global::transactions: POST "/v3/global/transactions/mweb", "H5支付下单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml", [];
 #[cfg(feature = "global")]
-CreateNative in global::transactions: POST "/v3/global/transactions/native", "Native支付下单API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml", [];
+CreateNativeOrder in global::transactions: POST "/v3/global/transactions/native", "Native支付下单API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml", [];
 #[cfg(feature = "global")]
 QueryTransactionByOutTradeNo in global::transactions: GET "/v3/global/transactions/out-trade-no/{out_trade_no}", "查询订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml", [];
 #[cfg(feature = "global")]
@@ -1452,7 +1452,7 @@ CreateAppOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions
 #[cfg(feature = "pay")]
 CreateAppWithContract in pay::transactions::partner: POST "/v3/pay/partner/transactions/app-with-contract", "APP下单并签约", "", [];
 #[cfg(feature = "pay")]
-CreateCodepay in pay::transactions::partner: POST "/v3/pay/partner/transactions/codepay", "付款码支付", "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html", [];
+CreateCodepayOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/codepay", "付款码支付", "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html", [];
 #[cfg(feature = "pay")]
 CreateExposure in pay::transactions::partner: POST "/v3/pay/partner/transactions/exposure", "微信分付-支付方式前置服务", "", [];
 #[cfg(feature = "pay")]
@@ -1464,7 +1464,7 @@ CreateJsapiOrder in pay::transactions::partner: POST "/v3/pay/partner/transactio
 #[cfg(feature = "pay")]
 CreateJsapiWithContract in pay::transactions::partner: POST "/v3/pay/partner/transactions/jsapi-with-contract", "JSAPI下单并授权/签约", "https://pay.weixin.qq.com/docs/partner/apis/hide-partner-jsapi-payment/partner-jsons/partner-jsapi-contract-prepay.html", [];
 #[cfg(feature = "pay")]
-CreateMiniprogram in pay::transactions::partner: POST "/v3/pay/partner/transactions/miniprogram", "小程序支付下单", "", [];
+CreateMiniprogramOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/miniprogram", "小程序支付下单", "", [];
 #[cfg(feature = "pay")]
 CreateNativeOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/native", "Native下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_3.shtml", ["payer.identity.number", "payer.identity.name"];
 #[cfg(feature = "pay")]
@@ -1474,10 +1474,10 @@ CloseOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/out
 #[cfg(feature = "pay")]
 ReverseTransaction in pay::transactions::partner: POST "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse", "撤销", "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html", [];
 #[cfg(feature = "pay")]
-CreateScannedpo in pay::transactions::partner: POST "/v3/pay/partner/transactions/scannedpos", "扫码支付下单", "https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html", [];
+CreateScannedPosOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/scannedpos", "扫码支付下单", "https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html", [];
 CreateAppOrder in pay::transactions: POST "/v3/pay/transactions/app", "APP下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml", ["payer.identity.number", "payer.identity.name"];
 CreateAppWithContract in pay::transactions: POST "/v3/pay/transactions/app-with-contract", "APP下单并签约", "", [];
-CreateCodepay in pay::transactions: POST "/v3/pay/transactions/codepay", "付款码支付", "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html", [];
+CreateCodepayOrder in pay::transactions: POST "/v3/pay/transactions/codepay", "付款码支付", "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html", [];
 CreateExposure in pay::transactions: POST "/v3/pay/transactions/exposure", "微信分付-支付方式前置服务", "", [];
 CreateH5Order in pay::transactions: POST "/v3/pay/transactions/h5", "H5下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml", ["payer.identity.number", "payer.identity.name"];
 QueryOrderById in pay::transactions: GET "/v3/pay/transactions/id/{transaction_id}", "微信支付订单号查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 /// `POST /v3/global/transactions/app` APP支付下单
 ///
-/// Create app.
+/// Create app order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
 ///
@@ -18,17 +18,17 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
-/// use wxpay::apis::global::transactions::CreateApp;
+/// use wxpay::apis::global::transactions::CreateAppOrder;
 ///
-/// let request = CreateApp::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "APP");
+/// let request = CreateAppOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "APP");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/app")]
-#[endpoint(POST "/v3/global/transactions/app" -> CreateAppResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/app" -> CreateAppOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateApp {
+pub struct CreateAppOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// APPID (`appid`).
@@ -135,7 +135,7 @@ pub struct CloseTransaction {
 
 /// `POST /v3/global/transactions/jsapi` JSAPI支付下单API
 ///
-/// Create jsapi.
+/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml)
 ///
@@ -144,17 +144,17 @@ pub struct CloseTransaction {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
-/// use wxpay::apis::global::transactions::CreateJsapi;
+/// use wxpay::apis::global::transactions::CreateJsapiOrder;
 ///
-/// let request = CreateJsapi::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "JSAPI");
+/// let request = CreateJsapiOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "JSAPI");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/jsapi")]
-#[endpoint(POST "/v3/global/transactions/jsapi" -> CreateJsapiResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/jsapi" -> CreateJsapiOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateJsapi {
+pub struct CreateJsapiOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// APPID (`appid`).
@@ -264,7 +264,7 @@ pub struct CreateMweb {
 
 /// `POST /v3/global/transactions/native` Native支付下单API
 ///
-/// Create native.
+/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml)
 ///
@@ -273,17 +273,17 @@ pub struct CreateMweb {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
-/// use wxpay::apis::global::transactions::CreateNative;
+/// use wxpay::apis::global::transactions::CreateNativeOrder;
 ///
-/// let request = CreateNative::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "NATIVE");
+/// let request = CreateNativeOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "NATIVE");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/native")]
-#[endpoint(POST "/v3/global/transactions/native" -> CreateNativeResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/native" -> CreateNativeOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateNative {
+pub struct CreateNativeOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// APPID (`appid`).
@@ -481,10 +481,10 @@ pub struct SceneInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `CreateAppResponse`.
+/// `CreateAppOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAppResponse {
+pub struct CreateAppOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -602,10 +602,10 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub trade_type: TradeType,
 }
 
-/// `CreateJsapiResponse`.
+/// `CreateJsapiOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateJsapiResponse {
+pub struct CreateJsapiOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -637,10 +637,10 @@ pub struct CreateMwebResponse {
     pub mweb_url: String,
 }
 
-/// `CreateNativeResponse`.
+/// `CreateNativeOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateNativeResponse {
+pub struct CreateNativeOrderResponse {
     /// 二维码链接 (`code_url`).
     pub code_url: String,
 }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 /// `POST /hk/v3/transactions/app` APP支付下单
 ///
-/// Create app.
+/// Create app order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml)
 ///
@@ -18,17 +18,17 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
-/// use wxpay::apis::hk::transactions::CreateApp;
+/// use wxpay::apis::hk::transactions::CreateAppOrder;
 ///
-/// let request = CreateApp::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "APP");
+/// let request = CreateAppOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "APP");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/app")]
-#[endpoint(POST "/hk/v3/transactions/app" -> CreateAppResponse, idempotent)]
+#[endpoint(POST "/hk/v3/transactions/app" -> CreateAppOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateApp {
+pub struct CreateAppOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// APPID (`appid`).
@@ -166,7 +166,7 @@ pub struct ReverseTransaction {
 
 /// `POST /hk/v3/transactions/jsapi` 小程序/公众号支付下单
 ///
-/// Create jsapi.
+/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml)
 ///
@@ -175,17 +175,17 @@ pub struct ReverseTransaction {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
-/// use wxpay::apis::hk::transactions::CreateJsapi;
+/// use wxpay::apis::hk::transactions::CreateJsapiOrder;
 ///
-/// let request = CreateJsapi::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "JSAPI");
+/// let request = CreateJsapiOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "JSAPI");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/jsapi")]
-#[endpoint(POST "/hk/v3/transactions/jsapi" -> CreateJsapiResponse, idempotent)]
+#[endpoint(POST "/hk/v3/transactions/jsapi" -> CreateJsapiOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateJsapi {
+pub struct CreateJsapiOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// APPID (`appid`).
@@ -353,7 +353,7 @@ pub struct CreateMweb {
 
 /// `POST /hk/v3/transactions/native` 扫码支付下单
 ///
-/// Create native.
+/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml)
 ///
@@ -362,17 +362,17 @@ pub struct CreateMweb {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
-/// use wxpay::apis::hk::transactions::CreateNative;
+/// use wxpay::apis::hk::transactions::CreateNativeOrder;
 ///
-/// let request = CreateNative::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "NATIVE");
+/// let request = CreateNativeOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "NATIVE");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/native")]
-#[endpoint(POST "/hk/v3/transactions/native" -> CreateNativeResponse, idempotent)]
+#[endpoint(POST "/hk/v3/transactions/native" -> CreateNativeOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateNative {
+pub struct CreateNativeOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// APPID (`appid`).
@@ -601,10 +601,10 @@ pub struct SceneInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `CreateAppResponse`.
+/// `CreateAppOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAppResponse {
+pub struct CreateAppOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -722,10 +722,10 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub trade_type: TradeType,
 }
 
-/// `CreateJsapiResponse`.
+/// `CreateJsapiOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateJsapiResponse {
+pub struct CreateJsapiOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -866,10 +866,10 @@ pub struct CreateMwebResponse {
     pub mweb_url: String,
 }
 
-/// `CreateNativeResponse`.
+/// `CreateNativeOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateNativeResponse {
+pub struct CreateNativeOrderResponse {
     /// 二维码链接 (`code_url`).
     pub code_url: String,
 }

@@ -63,26 +63,26 @@ pub struct CreateAppWithContract {
 
 /// `POST /v3/pay/transactions/codepay` 付款码支付
 ///
-/// Create codepay.
+/// Create codepay order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::CreateAppWithContractAmount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::CreateCodepayPayer = todo!();
-/// # let scene_info: wxpay::apis::pay::transactions::CreateCodepaySceneInfo = todo!();
-/// use wxpay::apis::pay::transactions::CreateCodepay;
+/// # let payer: wxpay::apis::pay::transactions::CreateCodepayOrderPayer = todo!();
+/// # let scene_info: wxpay::apis::pay::transactions::CreateCodepayOrderSceneInfo = todo!();
+/// use wxpay::apis::pay::transactions::CreateCodepayOrder;
 ///
-/// let request = CreateCodepay::new(amount, "wxd678efh567hg6787", "Image形象店-深圳腾大-QQ公仔", "1230000109", "1217752501201407033233368018", payer, scene_info);
+/// let request = CreateCodepayOrder::new(amount, "wxd678efh567hg6787", "Image形象店-深圳腾大-QQ公仔", "1230000109", "1217752501201407033233368018", payer, scene_info);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay/transactions/codepay")]
-#[endpoint(POST "/v3/pay/transactions/codepay" -> CreateCodepayResponse, idempotent)]
+#[endpoint(POST "/v3/pay/transactions/codepay" -> CreateCodepayOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateCodepay {
+pub struct CreateCodepayOrder {
     /// 订单金额 (`amount`).
     pub amount: CreateAppWithContractAmount,
     /// 应用AppID (`appid`).
@@ -92,7 +92,7 @@ pub struct CreateCodepay {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateCodepayDetail>,
+    pub detail: Option<CreateCodepayOrderDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 直连商户号 (`mchid`).
@@ -100,9 +100,9 @@ pub struct CreateCodepay {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayPayer,
+    pub payer: CreateCodepayOrderPayer,
     /// 场景信息 (`scene_info`).
-    pub scene_info: CreateCodepaySceneInfo,
+    pub scene_info: CreateCodepayOrderSceneInfo,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<CreateAppWithContractSettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
@@ -331,10 +331,10 @@ pub struct CreateAppWithContractResponse {
     pub prepay_id: String,
 }
 
-/// `CreateCodepayGoodsDetail`.
+/// `CreateCodepayOrderGoodsDetail`.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayGoodsDetail {
+pub struct CreateCodepayOrderGoodsDetail {
     /// 商品名称 (`goods_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_name: Option<String>,
@@ -352,12 +352,12 @@ pub struct CreateCodepayGoodsDetail {
 /// 优惠功能.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayDetail {
+pub struct CreateCodepayOrderDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Vec<CreateCodepayGoodsDetail>,
+    pub goods_detail: Vec<CreateCodepayOrderGoodsDetail>,
     /// 商品小票ID (`invoice_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<String>,
@@ -366,7 +366,7 @@ pub struct CreateCodepayDetail {
 /// 支付者.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayPayer {
+pub struct CreateCodepayOrderPayer {
     /// 授权码 (`auth_code`).
     pub auth_code: String,
 }
@@ -374,7 +374,7 @@ pub struct CreateCodepayPayer {
 /// 商户门店信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayStoreInfo {
+pub struct CreateCodepayOrderStoreInfo {
     /// 门店编号 (`id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -386,7 +386,7 @@ pub struct CreateCodepayStoreInfo {
 /// 场景信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepaySceneInfo {
+pub struct CreateCodepayOrderSceneInfo {
     /// 商户端设备号 (`device_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -394,13 +394,13 @@ pub struct CreateCodepaySceneInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_ip: Option<String>,
     /// 商户门店信息 (`store_info`).
-    pub store_info: CreateCodepayStoreInfo,
+    pub store_info: CreateCodepayOrderStoreInfo,
 }
 
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayAmount {
+pub struct CreateCodepayOrderAmount {
     /// 订单金额货币类型 (`currency`).
     pub currency: Option<String>,
     /// 用户支付货币类型 (`payer_currency`).
@@ -414,15 +414,15 @@ pub struct CreateCodepayAmount {
 /// 支付者.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayPayer2 {
+pub struct CreateCodepayOrderPayer2 {
     /// 用户标识 (`openid`).
     pub openid: Option<String>,
 }
 
-/// `CreateCodepayGoodsDetail2`.
+/// `CreateCodepayOrderGoodsDetail2`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayGoodsDetail2 {
+pub struct CreateCodepayOrderGoodsDetail2 {
     /// 商品优惠金额 (`discount_amount`).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
@@ -446,7 +446,7 @@ pub struct PromotionDetail {
     /// 优惠货币类型 (`currency`).
     pub currency: Option<String>,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<CreateCodepayGoodsDetail2>>,
+    pub goods_detail: Option<Vec<CreateCodepayOrderGoodsDetail2>>,
     /// 商户出资 (`merchant_contribute`).
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
@@ -464,12 +464,12 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateCodepayResponse`.
+/// `CreateCodepayOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayResponse {
+pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayAmount>,
+    pub amount: Option<CreateCodepayOrderAmount>,
     /// 应用AppID (`appid`).
     pub appid: Option<String>,
     /// 附加数据 (`attach`).
@@ -481,7 +481,7 @@ pub struct CreateCodepayResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayPayer2>,
+    pub payer: Option<CreateCodepayOrderPayer2>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 支付完成时间 (`success_time`).

@@ -123,26 +123,26 @@ pub struct CreateAppWithContract {
 
 /// `POST /v3/pay/partner/transactions/codepay` 付款码支付
 ///
-/// Create codepay.
+/// Create codepay order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayPayer = todo!();
-/// # let scene_info: wxpay::apis::pay::transactions::partner::CreateCodepaySceneInfo = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateCodepay;
+/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer = todo!();
+/// # let scene_info: wxpay::apis::pay::transactions::partner::CreateCodepayOrderSceneInfo = todo!();
+/// use wxpay::apis::pay::transactions::partner::CreateCodepayOrder;
 ///
-/// let request = CreateCodepay::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, scene_info, "1230000109", "1230000109");
+/// let request = CreateCodepayOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, scene_info, "1230000109", "1230000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay/partner/transactions/codepay")]
-#[endpoint(POST "/v3/pay/partner/transactions/codepay" -> CreateCodepayResponse, idempotent)]
+#[endpoint(POST "/v3/pay/partner/transactions/codepay" -> CreateCodepayOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateCodepay {
+pub struct CreateCodepayOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -150,15 +150,15 @@ pub struct CreateCodepay {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateCodepayDetail>,
+    pub detail: Option<CreateCodepayOrderDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayPayer,
+    pub payer: CreateCodepayOrderPayer,
     /// 场景信息 (`scene_info`).
-    pub scene_info: CreateCodepaySceneInfo,
+    pub scene_info: CreateCodepayOrderSceneInfo,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<CreateAppWithContractSettleInfo>,
     /// 合作伙伴应用AppID (`sp_appid`).
@@ -362,7 +362,7 @@ pub struct CreateJsapiOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let contract_info: wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayPayer2 = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2 = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateJsapiWithContract;
 ///
 /// let request = CreateJsapiWithContract::new(amount, contract_info, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
@@ -391,7 +391,7 @@ pub struct CreateJsapiWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayPayer2,
+    pub payer: CreateCodepayOrderPayer2,
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<CreateAppWithContractSceneInfo>,
     /// 结算信息 (`settle_info`).
@@ -413,23 +413,23 @@ pub struct CreateJsapiWithContract {
 
 /// `POST /v3/pay/partner/transactions/miniprogram` 小程序支付下单
 ///
-/// Create miniprogram.
+/// Create miniprogram order.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayPayer2 = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateMiniprogram;
+/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2 = todo!();
+/// use wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder;
 ///
-/// let request = CreateMiniprogram::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
+/// let request = CreateMiniprogramOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay/partner/transactions/miniprogram")]
-#[endpoint(POST "/v3/pay/partner/transactions/miniprogram" -> CreateMiniprogramResponse, idempotent)]
+#[endpoint(POST "/v3/pay/partner/transactions/miniprogram" -> CreateMiniprogramOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateMiniprogram {
+pub struct CreateMiniprogramOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -445,9 +445,9 @@ pub struct CreateMiniprogram {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayPayer2,
+    pub payer: CreateCodepayOrderPayer2,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateMiniprogramSceneInfo>,
+    pub scene_info: Option<CreateMiniprogramOrderSceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<CreateAppWithContractSettleInfo>,
     /// 服务商公众号ID (`sp_appid`).
@@ -610,26 +610,26 @@ pub struct ReverseTransaction {
 
 /// `POST /v3/pay/partner/transactions/scannedpos` 扫码支付下单
 ///
-/// Create scannedpo.
+/// Create scanned pos order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayPayer2 = todo!();
-/// # let scene_info: wxpay::apis::pay::transactions::partner::CreateScannedpoSceneInfo = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateScannedpo;
+/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2 = todo!();
+/// # let scene_info: wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo = todo!();
+/// use wxpay::apis::pay::transactions::partner::CreateScannedPosOrder;
 ///
-/// let request = CreateScannedpo::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, scene_info, "1230000109", "1900000109");
+/// let request = CreateScannedPosOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, scene_info, "1230000109", "1900000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay/partner/transactions/scannedpos")]
-#[endpoint(POST "/v3/pay/partner/transactions/scannedpos" -> CreateScannedpoResponse, idempotent)]
+#[endpoint(POST "/v3/pay/partner/transactions/scannedpos" -> CreateScannedPosOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateScannedpo {
+pub struct CreateScannedPosOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -645,9 +645,9 @@ pub struct CreateScannedpo {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayPayer2,
+    pub payer: CreateCodepayOrderPayer2,
     /// 场景信息 (`scene_info`).
-    pub scene_info: CreateScannedpoSceneInfo,
+    pub scene_info: CreateScannedPosOrderSceneInfo,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<CreateAppWithContractSettleInfo>,
     /// 合作伙伴应用AppID (`sp_appid`).
@@ -897,10 +897,10 @@ pub struct CreateAppWithContractResponse {
     pub prepay_id: String,
 }
 
-/// `CreateCodepayGoodsDetail`.
+/// `CreateCodepayOrderGoodsDetail`.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayGoodsDetail {
+pub struct CreateCodepayOrderGoodsDetail {
     /// 商品名称 (`goods_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_name: Option<String>,
@@ -918,12 +918,12 @@ pub struct CreateCodepayGoodsDetail {
 /// 优惠功能.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayDetail {
+pub struct CreateCodepayOrderDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Vec<CreateCodepayGoodsDetail>,
+    pub goods_detail: Vec<CreateCodepayOrderGoodsDetail>,
     /// 商品小票ID (`invoice_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<String>,
@@ -932,7 +932,7 @@ pub struct CreateCodepayDetail {
 /// 支付者.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayPayer {
+pub struct CreateCodepayOrderPayer {
     /// 授权码 (`auth_code`).
     pub auth_code: String,
 }
@@ -940,7 +940,7 @@ pub struct CreateCodepayPayer {
 /// 商户门店信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayStoreInfo {
+pub struct CreateCodepayOrderStoreInfo {
     /// 门店编号 (`id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -952,7 +952,7 @@ pub struct CreateCodepayStoreInfo {
 /// 场景信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepaySceneInfo {
+pub struct CreateCodepayOrderSceneInfo {
     /// 商户端设备号 (`device_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -960,13 +960,13 @@ pub struct CreateCodepaySceneInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_ip: Option<String>,
     /// 商户门店信息 (`store_info`).
-    pub store_info: CreateCodepayStoreInfo,
+    pub store_info: CreateCodepayOrderStoreInfo,
 }
 
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayAmount {
+pub struct CreateCodepayOrderAmount {
     /// 订单金额货币类型 (`currency`).
     pub currency: Option<String>,
     /// 用户支付货币类型 (`payer_currency`).
@@ -980,7 +980,7 @@ pub struct CreateCodepayAmount {
 /// 支付者.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayPayer2 {
+pub struct CreateCodepayOrderPayer2 {
     /// 合作伙伴用户标识 (`sp_openid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
@@ -989,10 +989,10 @@ pub struct CreateCodepayPayer2 {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateCodepayGoodsDetail2`.
+/// `CreateCodepayOrderGoodsDetail2`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayGoodsDetail2 {
+pub struct CreateCodepayOrderGoodsDetail2 {
     /// 商品优惠金额 (`discount_amount`).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
@@ -1016,7 +1016,7 @@ pub struct PromotionDetail {
     /// 优惠货币类型 (`currency`).
     pub currency: Option<String>,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<CreateCodepayGoodsDetail2>>,
+    pub goods_detail: Option<Vec<CreateCodepayOrderGoodsDetail2>>,
     /// 商户出资 (`merchant_contribute`).
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
@@ -1034,12 +1034,12 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateCodepayResponse`.
+/// `CreateCodepayOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayResponse {
+pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayAmount>,
+    pub amount: Option<CreateCodepayOrderAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 银行类型 (`bank_type`).
@@ -1047,7 +1047,7 @@ pub struct CreateCodepayResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayPayer2>,
+    pub payer: Option<CreateCodepayOrderPayer2>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 合作伙伴应用AppID (`sp_appid`).
@@ -1235,7 +1235,7 @@ pub struct CreateJsapiWithContractResponse {
 /// 场景信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMiniprogramSceneInfo {
+pub struct CreateMiniprogramOrderSceneInfo {
     /// 商户端设备号 (`device_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -1244,13 +1244,13 @@ pub struct CreateMiniprogramSceneInfo {
     pub payer_client_ip: Option<String>,
     /// 商户门店信息 (`store_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<CreateCodepayStoreInfo>,
+    pub store_info: Option<CreateCodepayOrderStoreInfo>,
 }
 
-/// `CreateMiniprogramResponse`.
+/// `CreateMiniprogramOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMiniprogramResponse {
+pub struct CreateMiniprogramOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -1348,20 +1348,20 @@ pub struct ReverseTransactionResponse {
 /// 场景信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateScannedpoSceneInfo {
+pub struct CreateScannedPosOrderSceneInfo {
     /// 商户端设备号 (`device_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// 用户终端IP (`payer_client_ip`).
     pub payer_client_ip: String,
     /// 商户门店信息 (`store_info`).
-    pub store_info: CreateCodepayStoreInfo,
+    pub store_info: CreateCodepayOrderStoreInfo,
 }
 
-/// `CreateScannedpoResponse`.
+/// `CreateScannedPosOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateScannedpoResponse {
+pub struct CreateScannedPosOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
