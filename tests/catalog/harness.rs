@@ -172,10 +172,38 @@ pub fn decodes<E: wxpay::Endpoint>(body: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-pub fn answers(cases: &[(&str, fn(&str) -> Result<(), String>, &str)]) {
+/// An example answer and the decoder of its operation.
+pub struct Answer {
+    pub name: &'static str,
+    pub decode: fn(&str) -> Result<(), String>,
+    pub body: &'static str,
+}
+
+pub fn answers(cases: &[Answer]) {
     let failures: Vec<String> = cases
         .iter()
-        .filter_map(|(name, decode, body)| decode(body).err().map(|e| format!("{name}: {e}")))
+        .filter_map(|case| {
+            (case.decode)(case.body)
+                .err()
+                .map(|e| format!("{}: {e}", case.name))
+        })
         .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Every value the spec lists for an enum decodes to a variant of its own.
+pub fn known<E: for<'a> From<&'a str>>(
+    values: &[&str],
+    unknown: fn(&E) -> bool,
+    text: fn(&E) -> &str,
+) {
+    for value in values {
+        let decoded = E::from(value);
+        assert!(
+            !unknown(&decoded),
+            "{}: {value} is not a variant",
+            std::any::type_name::<E>()
+        );
+        assert_eq!(text(&decoded), *value);
+    }
 }

@@ -334,12 +334,11 @@ fn example_arg(f: &Field, m: &Module, hidden: &mut Vec<String>) -> String {
         Ty::Json => "serde_json::Value::Null".into(),
         Ty::Secret => unreachable!("requests carry no decrypted fields"),
         Ty::Vec(_) | Ty::Named(_) => {
-            if let Ty::Named(name) = &f.ty {
-                if let Some(e) = m.enums.iter().find(|e| e.name == *name) {
-                    if let Some((variant, _, _)) = e.variants.first() {
-                        return format!("wxpay::apis::{}::{name}::{variant}", m.path);
-                    }
-                }
+            if let Ty::Named(name) = &f.ty
+                && let Some(e) = m.enums.iter().find(|e| e.name == *name)
+                && let Some((variant, _, _)) = e.variants.first()
+            {
+                return format!("wxpay::apis::{}::{name}::{variant}", m.path);
             }
             hidden.push(format!(
                 "let {}: {} = todo!();",

@@ -457,10 +457,10 @@ fn ty_of(
                     Direction::Answer => (Ty::Secret, true),
                 };
             }
-            if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-                if let Some(name) = enum_of(module, parent, wire, schema, values) {
-                    return (Ty::Named(name), false);
-                }
+            if let Some(values) = schema.get("enum").and_then(Value::as_array)
+                && let Some(name) = enum_of(module, parent, wire, schema, values)
+            {
+                return (Ty::Named(name), false);
             }
             if is_time(wire, schema) {
                 (Ty::Time, false)
@@ -534,14 +534,12 @@ fn struct_of(
         .map(|f| format!("{}:{:?}:{}:{}", f.wire, f.ty, f.required, f.encrypt))
         .collect::<Vec<_>>()
         .join(",");
-    if !top {
-        if let Some(name) = module.shapes.get(&shape).cloned() {
-            if let Some(s) = module.structs.iter_mut().find(|s| s.name == name) {
-                s.serialize |= direction == Direction::Request;
-                s.deserialize |= direction == Direction::Answer;
-            }
-            return name;
+    if !top && let Some(name) = module.shapes.get(&shape).cloned() {
+        if let Some(s) = module.structs.iter_mut().find(|s| s.name == name) {
+            s.serialize |= direction == Direction::Request;
+            s.deserialize |= direction == Direction::Answer;
         }
+        return name;
     }
     let taken_names = |module: &Module, n: &str| {
         module.reserved.contains(n)

@@ -165,10 +165,10 @@ pub fn suggest(row: &Row, counts: &BTreeMap<String, usize>) -> Entry {
     if action.is_some() {
         words.pop();
     }
-    if words.is_empty() {
-        if let Some(last) = module.iter().rev().find(|m| *m != "partner") {
-            words.push(last.to_upper_camel_case());
-        }
+    if words.is_empty()
+        && let Some(last) = module.iter().rev().find(|m| *m != "partner")
+    {
+        words.push(last.to_upper_camel_case());
     }
     // At most the last three words: the module already says the product.
     let keep = words.len().saturating_sub(3);
