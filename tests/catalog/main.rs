@@ -4,11 +4,31 @@
 
 #![allow(deprecated)]
 
+#[cfg(any(
+    feature = "bill",
+    feature = "brand",
+    feature = "ecommerce",
+    feature = "education",
+    feature = "face",
+    feature = "fapiao",
+    feature = "global",
+    feature = "industry",
+    feature = "marketing",
+    feature = "merchant",
+    feature = "mobility",
+    feature = "papay",
+    feature = "pay",
+    feature = "payscore",
+    feature = "platsolution",
+    feature = "profitsharing",
+    feature = "transfer"
+))]
 mod harness;
 
+#[cfg(feature = "bill")]
+mod bill;
 #[cfg(feature = "brand")]
 mod brand;
-mod default;
 #[cfg(feature = "ecommerce")]
 mod ecommerce;
 #[cfg(feature = "education")]

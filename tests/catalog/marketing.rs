@@ -1796,6 +1796,379 @@ fn marketing_delivery_plan_partner_enum_values_are_known() {
 }
 
 #[test]
+fn marketing_favor_requests() {
+    crate::harness::requests(&[
+        crate::harness::Case {
+            name: "ListCallbacks",
+            method: "GET",
+            path: "/v3/marketing/favor/callbacks",
+            query: &[("mchid", "9856888", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::ListCallbacks::new("9856888"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "CreateCallback",
+            method: "POST",
+            path: "/v3/marketing/favor/callbacks",
+            query: &[],
+            headers: &[],
+            body: "{\"mchid\":\"9856888\",\"notify_url\":\"https://pay.weixin.qq.com\",\"switch\":true}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::CreateCallback::new(
+                        "9856888",
+                        "https://pay.weixin.qq.com",
+                    )
+                    .switch(true),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "ListStocks",
+            method: "GET",
+            path: "/v3/marketing/favor/stocks",
+            query: &[
+                ("offset", "1", false),
+                ("limit", "1", false),
+                ("stock_creator_mchid", "TEST_STOCK_CREATOR_MCHID", false),
+                ("create_start_time", "TEST_CREATE_START_TIME", false),
+                ("create_end_time", "TEST_CREATE_END_TIME", false),
+                ("status", "unactivated", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::ListStocks::new(
+                        1,
+                        1,
+                        "TEST_STOCK_CREATOR_MCHID",
+                    )
+                    .create_start_time("TEST_CREATE_START_TIME")
+                    .create_end_time("TEST_CREATE_END_TIME")
+                    .status(wxpay::apis::marketing::favor::ListStocksStatus::Unactivated),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "ListStockItems",
+            method: "GET",
+            path: "/v3/marketing/favor/stocks/TEST_STOCK_ID/items",
+            query: &[
+                ("stock_creator_mchid", "TEST_STOCK_CREATOR_MCHID", false),
+                ("offset", "1", false),
+                ("limit", "TEST_LIMIT", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::ListStockItems::new(
+                        "TEST_STOCK_ID",
+                        "TEST_STOCK_CREATOR_MCHID",
+                        1,
+                        "TEST_LIMIT",
+                    ),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "ListStockMerchants",
+            method: "GET",
+            path: "/v3/marketing/favor/stocks/TEST_STOCK_ID/merchants",
+            query: &[
+                ("offset", "1", false),
+                ("limit", "TEST_LIMIT", false),
+                ("stock_creator_mchid", "TEST_STOCK_CREATOR_MCHID", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::ListStockMerchants::new(
+                        "TEST_STOCK_ID",
+                        1,
+                        "TEST_LIMIT",
+                        "TEST_STOCK_CREATOR_MCHID",
+                    ),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "CreateStockModifyGoodsId",
+            method: "POST",
+            path: "/v3/marketing/favor/stocks/9865000/modify-goods-id",
+            query: &[],
+            headers: &[],
+            body: "{\"add_goods_id_list\":[\"TEST_ADD_GOODS_ID_LIST\"],\"delete_goods_id_list\":[\"TEST_DELETE_GOODS_ID_LIST\"],\"stock_creator_mchid\":\"8956000\"}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::CreateStockModifyGoodsId::new(
+                        "9865000", "8956000",
+                    )
+                    .add_goods_id_list(vec![String::from("TEST_ADD_GOODS_ID_LIST")])
+                    .delete_goods_id_list(vec![String::from("TEST_DELETE_GOODS_ID_LIST")]),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryStockRefundFlow",
+            method: "GET",
+            path: "/v3/marketing/favor/stocks/TEST_STOCK_ID/refund-flow",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::QueryStockRefundFlow::new("TEST_STOCK_ID"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryStockRefundFlowByDay",
+            method: "GET",
+            path: "/v3/marketing/favor/stocks/12356458/refund-flow-by-day",
+            query: &[("bill_date", "2025-08-09", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::QueryStockRefundFlowByDay::new(
+                        "12356458",
+                        "2025-08-09",
+                    ),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryStockUseFlow",
+            method: "GET",
+            path: "/v3/marketing/favor/stocks/TEST_STOCK_ID/use-flow",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::QueryStockUseFlow::new("TEST_STOCK_ID"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryStockUseFlowByDay",
+            method: "GET",
+            path: "/v3/marketing/favor/stocks/12356458/use-flow-by-day",
+            query: &[("bill_date", "2025-08-09", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::QueryStockUseFlowByDay::new(
+                        "12356458",
+                        "2025-08-09",
+                    ),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "ListUserCoupons",
+            method: "GET",
+            path: "/v3/marketing/favor/users/TEST_OPENID/coupons",
+            query: &[
+                ("appid", "TEST_APPID", false),
+                ("stock_id", "TEST_STOCK_ID", false),
+                ("status", "SENDED", false),
+                ("creator_mchid", "TEST_CREATOR_MCHID", false),
+                ("sender_mchid", "TEST_SENDER_MCHID", false),
+                ("available_mchid", "TEST_AVAILABLE_MCHID", false),
+                ("offset", "1", false),
+                ("limit", "1", false),
+                ("business_type", "MULTIUSE", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::ListUserCoupons::new(
+                        "TEST_OPENID",
+                        "TEST_APPID",
+                    )
+                    .stock_id("TEST_STOCK_ID")
+                    .status(wxpay::apis::marketing::favor::ListUserCouponsStatus::Sended)
+                    .creator_mchid("TEST_CREATOR_MCHID")
+                    .sender_mchid("TEST_SENDER_MCHID")
+                    .available_mchid("TEST_AVAILABLE_MCHID")
+                    .offset(1)
+                    .limit(1)
+                    .business_type(wxpay::apis::marketing::favor::BusinessType::Multiuse),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryUserCouponByCouponId",
+            method: "GET",
+            path: "/v3/marketing/favor/users/TEST_OPENID/coupons/TEST_COUPON_ID",
+            query: &[("appid", "TEST_APPID", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::marketing::favor::QueryUserCouponByCouponId::new(
+                        "TEST_OPENID",
+                        "TEST_COUPON_ID",
+                        "TEST_APPID",
+                    ),
+                    writer,
+                )
+            },
+        },
+    ]);
+}
+
+#[test]
+fn marketing_favor_answers() {
+    crate::harness::answers(&[
+        crate::harness::Answer {
+            name: "ListCallbacks",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::ListCallbacks>,
+            body: "{\"mchid\":\"9856888\",\"notify_url\":\"api.weixin.qq.com\"}",
+        },
+        crate::harness::Answer {
+            name: "CreateCallback",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::CreateCallback>,
+            body: "{\"notify_url\":\"api.weixin.qq.com\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}",
+        },
+        crate::harness::Answer {
+            name: "ListStocks",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::ListStocks>,
+            body: "{\"data\":[{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_industry_list\":[\"TEST_AVAILABLE_INDUSTRY_LIST\"],\"available_region_list\":[{\"city\":\"TEST_CITY\",\"country\":\"TEST_COUNTRY\",\"district\":\"TEST_DISTRICT\",\"province\":\"TEST_PROVINCE\",\"type\":\"TEST_TYPE\"}],\"business_type\":\"MULTIUSE\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"cut_to_message\":{\"cut_to_price\":1,\"single_price_max\":1},\"description\":\"微信支付营销\",\"distributed_coupons\":1,\"no_cash\":true,\"singleitem\":true,\"start_time\":\"2026-01-02T03:04:05+08:00\",\"status\":\"unactivated\",\"stock_creator_mchid\":\"TEST_STOCK_CREATOR_MCHID\",\"stock_id\":\"TEST_STOCK_ID\",\"stock_name\":\"微信支付代金券批次\",\"stock_type\":\"NORMAL\",\"stock_use_rule\":{\"max_amount\":1,\"max_amount_by_day\":1,\"max_coupons\":1,\"max_coupons_per_user\":1,\"natural_person_limit\":true,\"prevent_api_abuse\":true},\"stop_time\":\"2026-01-02T03:04:05+08:00\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        },
+        crate::harness::Answer {
+            name: "ListStockItems",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::ListStockItems>,
+            body: "{\"data\":[\"TEST_DATA\"],\"limit\":1,\"offset\":1,\"stock_id\":\"9865000\",\"total_count\":1}",
+        },
+        crate::harness::Answer {
+            name: "ListStockMerchants",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::ListStockMerchants>,
+            body: "{\"data\":[\"TEST_DATA\"],\"limit\":1,\"offset\":1,\"stock_id\":\"9865000\",\"total_count\":1}",
+        },
+        crate::harness::Answer {
+            name: "CreateStockModifyGoodsId",
+            decode: crate::harness::decodes::<
+                wxpay::apis::marketing::favor::CreateStockModifyGoodsId,
+            >,
+            body: "{\"pause_time\":\"2026-01-02T03:04:05+08:00\",\"stock_id\":\"9865000\"}",
+        },
+        crate::harness::Answer {
+            name: "QueryStockRefundFlow",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::QueryStockRefundFlow>,
+            body: "{\"hash_type\":\"SHA1\",\"hash_value\":\"8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f\",\"url\":\"download://example.csv\"}",
+        },
+        crate::harness::Answer {
+            name: "QueryStockRefundFlowByDay",
+            decode: crate::harness::decodes::<
+                wxpay::apis::marketing::favor::QueryStockRefundFlowByDay,
+            >,
+            body: "{\"stock_refundflow_count\":\"2030\",\"stock_refundflow_hash\":\"8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f\",\"url\":\"https://download-service.wechatpay.cn/mkt/storage/bill/download?bill_params=ABAn6jAYAAABAA32ad52c3a1CSjwrN5j6Vx_8UMI5i\"}",
+        },
+        crate::harness::Answer {
+            name: "QueryStockUseFlow",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::QueryStockUseFlow>,
+            body: "{\"hash_type\":\"SHA1\",\"hash_value\":\"8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f\",\"url\":\"download://example.csv\"}",
+        },
+        crate::harness::Answer {
+            name: "QueryStockUseFlowByDay",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::QueryStockUseFlowByDay>,
+            body: "{\"stock_useflow_count\":\"2030\",\"stock_useflow_hash\":\"8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f\",\"url\":\"https://download-service.wechatpay.cn/mkt/storage/bill/download?bill_params=ABAn6jAYAAABAA32ad52c3a1CSjwrN5j6Vx_8UMI5i\"}",
+        },
+        crate::harness::Answer {
+            name: "ListUserCoupons",
+            decode: crate::harness::decodes::<wxpay::apis::marketing::favor::ListUserCoupons>,
+            body: "{\"data\":[{\"available_balance\":1,\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"business_type\":\"MULTIUSE\",\"consume_information\":{\"consume_mchid\":\"TEST_CONSUME_MCHID\",\"consume_time\":\"2026-01-02T03:04:05+08:00\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"12345\",\"price\":1,\"quantity\":1}],\"transaction_id\":\"TEST_TRANSACTION_ID\"},\"coupon_id\":\"TEST_COUPON_ID\",\"coupon_name\":\"微信支付代金券\",\"coupon_type\":\"NORMAL\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"cut_to_message\":{\"cut_to_price\":1,\"single_price_max\":1},\"description\":\"微信支付营销\",\"normal_coupon_information\":{\"coupon_amount\":1,\"transaction_minimum\":1},\"singleitem\":true,\"start_time\":\"2026-01-02T03:04:05+08:00\",\"status\":\"SENDED\",\"stock_creator_mchid\":\"TEST_STOCK_CREATOR_MCHID\",\"stock_id\":\"TEST_STOCK_ID\",\"stop_time\":\"2026-01-02T03:04:05+08:00\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        },
+        crate::harness::Answer {
+            name: "QueryUserCouponByCouponId",
+            decode: crate::harness::decodes::<
+                wxpay::apis::marketing::favor::QueryUserCouponByCouponId,
+            >,
+            body: "{\"available_balance\":1,\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"business_type\":\"MULTIUSE\",\"consume_information\":{\"consume_mchid\":\"TEST_CONSUME_MCHID\",\"consume_time\":\"2026-01-02T03:04:05+08:00\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"12345\",\"price\":1,\"quantity\":1}],\"transaction_id\":\"TEST_TRANSACTION_ID\"},\"coupon_id\":\"TEST_COUPON_ID\",\"coupon_name\":\"微信支付代金券\",\"coupon_type\":\"NORMAL\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"cut_to_message\":{\"cut_to_price\":1,\"single_price_max\":1},\"description\":\"微信支付营销\",\"normal_coupon_information\":{\"coupon_amount\":1,\"transaction_minimum\":1},\"singleitem\":true,\"start_time\":\"2026-01-02T03:04:05+08:00\",\"status\":\"SENDED\",\"stock_creator_mchid\":\"TEST_STOCK_CREATOR_MCHID\",\"stock_id\":\"TEST_STOCK_ID\",\"stop_time\":\"2026-01-02T03:04:05+08:00\"}",
+        },
+    ]);
+}
+
+#[test]
+fn marketing_favor_enum_values_are_known() {
+    crate::harness::known::<wxpay::apis::marketing::favor::ListStocksStatus>(
+        &["unactivated", "audit", "running", "stoped", "paused"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::marketing::favor::ListStocksStatus::Unknown(_)
+            )
+        },
+        wxpay::apis::marketing::favor::ListStocksStatus::as_str,
+    );
+    crate::harness::known::<wxpay::apis::marketing::favor::BusinessType>(
+        &["MULTIUSE"],
+        |e| matches!(e, wxpay::apis::marketing::favor::BusinessType::Unknown(_)),
+        wxpay::apis::marketing::favor::BusinessType::as_str,
+    );
+    crate::harness::known::<wxpay::apis::marketing::favor::DataStockType>(
+        &["NORMAL", "DISCOUNT", "EXCHAHGE", "RANDOM", "DISCOUNT_CUT"],
+        |e| matches!(e, wxpay::apis::marketing::favor::DataStockType::Unknown(_)),
+        wxpay::apis::marketing::favor::DataStockType::as_str,
+    );
+    crate::harness::known::<wxpay::apis::marketing::favor::ListUserCouponsStatus>(
+        &["SENDED", "USED"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::marketing::favor::ListUserCouponsStatus::Unknown(_)
+            )
+        },
+        wxpay::apis::marketing::favor::ListUserCouponsStatus::as_str,
+    );
+    crate::harness::known::<wxpay::apis::marketing::favor::CouponType>(
+        &["NORMAL", "CUT_TO"],
+        |e| matches!(e, wxpay::apis::marketing::favor::CouponType::Unknown(_)),
+        wxpay::apis::marketing::favor::CouponType::as_str,
+    );
+    crate::harness::known::<wxpay::apis::marketing::favor::DataStatus>(
+        &["SENDED", "USED", "EXPIRED", "RECOVER"],
+        |e| matches!(e, wxpay::apis::marketing::favor::DataStatus::Unknown(_)),
+        wxpay::apis::marketing::favor::DataStatus::as_str,
+    );
+}
+
+#[test]
 fn marketing_goods_subsidy_activity_requests() {
     crate::harness::requests(&[
         crate::harness::Case {
@@ -4630,6 +5003,78 @@ fn marketing_withdraw_favor_answers() {
                 wxpay::apis::marketing::withdraw_favor::CreateUserCoupon,
             >,
             body: "{\"coupon_id\":\"C688134DB8D27165DCD630B319A870679F29B3720EF89F4F8EAE01429641F8C2-17-1505164059\",\"expire_time\":\"2026-01-02T03:04:05+08:00\"}",
+        },
+    ]);
+}
+
+#[test]
+fn multiuse_requests() {
+    crate::harness::requests(&[
+        crate::harness::Case {
+            name: "QueryStockRefundFlow",
+            method: "GET",
+            path: "/v3/multiuse/stocks/9856888/refund-flow",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::multiuse::QueryStockRefundFlow::new("9856888"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryStockSendFlow",
+            method: "GET",
+            path: "/v3/multiuse/stocks/9856888/send-flow",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::multiuse::QueryStockSendFlow::new("9856888"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryStockUseFlow",
+            method: "GET",
+            path: "/v3/multiuse/stocks/9856888/use-flow",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::multiuse::QueryStockUseFlow::new("9856888"),
+                    writer,
+                )
+            },
+        },
+    ]);
+}
+
+#[test]
+fn multiuse_answers() {
+    crate::harness::answers(&[
+        crate::harness::Answer {
+            name: "QueryStockRefundFlow",
+            decode: crate::harness::decodes::<wxpay::apis::multiuse::QueryStockRefundFlow>,
+            body: "{\"url\":\"https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX\"}",
+        },
+        crate::harness::Answer {
+            name: "QueryStockSendFlow",
+            decode: crate::harness::decodes::<wxpay::apis::multiuse::QueryStockSendFlow>,
+            body: "{\"url\":\"https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX\"}",
+        },
+        crate::harness::Answer {
+            name: "QueryStockUseFlow",
+            decode: crate::harness::decodes::<wxpay::apis::multiuse::QueryStockUseFlow>,
+            body: "{\"url\":\"https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX\"}",
         },
     ]);
 }

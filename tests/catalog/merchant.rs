@@ -2478,6 +2478,251 @@ fn merchant_risk_manage_enum_values_are_known() {
 }
 
 #[test]
+fn merchant_service_requests() {
+    crate::harness::requests(&[
+        crate::harness::Case {
+            name: "DeleteComplaintNotification",
+            method: "DELETE",
+            path: "/v3/merchant-service/complaint-notifications",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant_service::DeleteComplaintNotification::new(),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "ListComplaintNotifications",
+            method: "GET",
+            path: "/v3/merchant-service/complaint-notifications",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant_service::ListComplaintNotifications::new(),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "CreateComplaintNotification",
+            method: "POST",
+            path: "/v3/merchant-service/complaint-notifications",
+            query: &[],
+            headers: &[],
+            body: "{\"url\":\"https://www.xxx.com/notify\"}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant_service::CreateComplaintNotification::new(
+                        "https://www.xxx.com/notify",
+                    ),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "UpdateComplaintNotification",
+            method: "PUT",
+            path: "/v3/merchant-service/complaint-notifications",
+            query: &[],
+            headers: &[],
+            body: "{\"url\":\"https://www.xxx.com/notify\"}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant_service::UpdateComplaintNotification::new(
+                        "https://www.xxx.com/notify",
+                    ),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "ListComplaints2",
+            method: "GET",
+            path: "/v3/merchant-service/complaints",
+            query: &[
+                ("limit", "5", false),
+                ("offset", "10", false),
+                ("begin_date", "2019-01-01", false),
+                ("end_date", "2019-01-01", false),
+                ("sub_mchid", "1900012181", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant_service::ListComplaints2::new(
+                        "2019-01-01",
+                        "2019-01-01",
+                    )
+                    .limit(5)
+                    .offset(10)
+                    .sub_mchid("1900012181"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryComplaintsV2ByComplaintId",
+            method: "GET",
+            path: "/v3/merchant-service/complaints-v2/200201820200101080076610000",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintId::new(
+                        "200201820200101080076610000",
+                    ),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "QueryComplaintByTransactionId",
+            method: "GET",
+            path: "/v3/merchant-service/complaints/4200000404201909069117582536",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant_service::QueryComplaintByTransactionId::new(
+                        "4200000404201909069117582536",
+                    ),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "CreateFeedback",
+            method: "POST",
+            path: "/v3/merchant-service/feedbacks",
+            query: &[],
+            headers: &[],
+            body: "{\"complainted_mchid\":\"9980456248\",\"feedback_content\":\"已与用户协商解决\",\"feedback_images\":[\"[\\\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\\\",\\\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\\\"]\"],\"feedback_type\":1,\"launch_confirm_process\":true,\"transaction_id\":\"4200000404201909069117582536\"}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::CreateFeedback::new("9980456248", "已与用户协商解决", "4200000404201909069117582536").feedback_images(vec![String::from("[\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\",\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\"]")]).feedback_type(1).launch_confirm_process(true), writer)
+            },
+        },
+    ]);
+}
+
+#[test]
+fn merchant_service_answers() {
+    crate::harness::answers(&[
+        crate::harness::Answer {
+            name: "ListComplaintNotifications",
+            decode: crate::harness::decodes::<
+                wxpay::apis::merchant_service::ListComplaintNotifications,
+            >,
+            body: "{\"mchid\":\"1900012181\",\"url\":\"https://www.xxx.com/notify\"}",
+        },
+        crate::harness::Answer {
+            name: "CreateComplaintNotification",
+            decode: crate::harness::decodes::<
+                wxpay::apis::merchant_service::CreateComplaintNotification,
+            >,
+            body: "{\"mchid\":\"1900012181\",\"url\":\"https://www.xxx.com/notify\"}",
+        },
+        crate::harness::Answer {
+            name: "UpdateComplaintNotification",
+            decode: crate::harness::decodes::<
+                wxpay::apis::merchant_service::UpdateComplaintNotification,
+            >,
+            body: "{\"mchid\":\"1900012181\",\"url\":\"https://www.xxx.com/notify\"}",
+        },
+        crate::harness::Answer {
+            name: "ListComplaints2",
+            decode: crate::harness::decodes::<wxpay::apis::merchant_service::ListComplaints2>,
+            body: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"TEST_FROZEN_END_TIME\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        },
+        crate::harness::Answer {
+            name: "QueryComplaintsV2ByComplaintId",
+            decode: crate::harness::decodes::<
+                wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintId,
+            >,
+            body: "{\"additional_info\":{\"share_power_info\":{\"is_returned_to_same_machine\":true,\"return_address_info\":{\"latitude\":\"22.52305518747831\",\"longitude\":\"113.93535488533665\",\"return_address\":\"广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)\"},\"return_time\":\"2026-01-02T03:04:05+08:00\"},\"type\":\"SHARE_POWER_TYPE\"},\"apply_refund_amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_full_refunded\":true,\"complaint_id\":\"200201820200101080076610000\",\"complaint_media_list\":[{\"media_type\":\"USER_COMPLAINT_IMAGE\",\"media_url\":[\"TEST_MEDIA_URL\"]}],\"complaint_order_info\":[{\"amount\":1,\"out_trade_no\":\"20190906154617947762231\",\"transaction_id\":\"4200000404201909069117582536\"}],\"complaint_state\":\"PENDING\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"complainted_mchid\":\"1900012181\",\"in_platform_service\":true,\"incoming_user_response\":true,\"is_agent_mode\":true,\"need_immediate_service\":true,\"payer_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"payer_phone\":\"sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB\",\"problem_description\":\"不满意商家服务\",\"problem_type\":\"REFUND\",\"service_order_info\":[{\"order_id\":\"15646546545165651651\",\"out_order_no\":\"1234323JKHDFE1243252\",\"state\":\"DOING\"}],\"user_complaint_times\":1,\"user_tag_list\":[\"TRUSTED\"]}",
+        },
+        crate::harness::Answer {
+            name: "QueryComplaintByTransactionId",
+            decode: crate::harness::decodes::<
+                wxpay::apis::merchant_service::QueryComplaintByTransactionId,
+            >,
+            body: "{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_handle_state\":\"WAIT_MERCHANT_RESPONSE\",\"complaint_state\":\"TEST_COMPLAINT_STATE\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"1900012181\",\"transaction_id\":\"4200000404201909069117582536\"}",
+        },
+    ]);
+}
+
+#[test]
+fn merchant_service_enum_values_are_known() {
+    crate::harness::known::<wxpay::apis::merchant_service::DataComplaintState>(
+        &[
+            "PAYER_COMPLAINTED",
+            "FROZENED",
+            "FROZEN_FINISHED",
+            "PAYER_CANCELED",
+            "MERCHANT_REFUNDED",
+            "SYSTEM_REFUNDED",
+            "MANUAL_UNFROZEN",
+        ],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::merchant_service::DataComplaintState::Unknown(_)
+            )
+        },
+        wxpay::apis::merchant_service::DataComplaintState::as_str,
+    );
+    crate::harness::known::<wxpay::apis::merchant_service::AdditionalInfoType>(
+        &["SHARE_POWER_TYPE"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::merchant_service::AdditionalInfoType::Unknown(_)
+            )
+        },
+        wxpay::apis::merchant_service::AdditionalInfoType::as_str,
+    );
+    crate::harness::known::<wxpay::apis::merchant_service::MediaType>(
+        &["USER_COMPLAINT_IMAGE", "OPERATION_IMAGE"],
+        |e| matches!(e, wxpay::apis::merchant_service::MediaType::Unknown(_)),
+        wxpay::apis::merchant_service::MediaType::as_str,
+    );
+    crate::harness::known::<
+        wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintIdComplaintState,
+    >(
+        &["PENDING", "PROCESSING", "PROCESSED"],
+        |e| {
+            matches!(e, wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintIdComplaintState::Unknown(_))
+        },
+        wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintIdComplaintState::as_str,
+    );
+    crate::harness::known::<wxpay::apis::merchant_service::ProblemType>(
+        &["REFUND", "SERVICE_NOT_WORK", "OTHERS"],
+        |e| matches!(e, wxpay::apis::merchant_service::ProblemType::Unknown(_)),
+        wxpay::apis::merchant_service::ProblemType::as_str,
+    );
+    crate::harness::known::<wxpay::apis::merchant_service::UserTagList>(
+        &["TRUSTED", "HIGH_RISK"],
+        |e| matches!(e, wxpay::apis::merchant_service::UserTagList::Unknown(_)),
+        wxpay::apis::merchant_service::UserTagList::as_str,
+    );
+}
+
+#[test]
 fn merchant_service_complaints_requests() {
     crate::harness::requests(&[crate::harness::Case {
         name: "ListNegotiationHistorys",

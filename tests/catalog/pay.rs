@@ -592,6 +592,274 @@ fn pay_instal_partner_enum_values_are_known() {
 }
 
 #[test]
+fn pay_transactions_requests() {
+    crate::harness::requests(&[
+        crate::harness::Case {
+            name: "CreateAppWithContract",
+            method: "POST",
+            path: "/v3/pay/transactions/app-with-contract",
+            query: &[],
+            headers: &[],
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::pay::transactions::CreateAppWithContract::new(
+                        wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
+                            .currency("CNY"),
+                        "wxd678efh567hg6787",
+                        wxpay::apis::pay::transactions::ContractInfo::new(
+                            "wxcbda96de0b165486",
+                            "100001256",
+                            "123456",
+                            "1200009811",
+                            "3484306348",
+                            "1695",
+                        )
+                        .contract_notify_url("https://yoursite.com"),
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "1230000109",
+                        "https://www.weixin.qq.com/wxpay/pay.php",
+                        "1217752501201407033233368018",
+                    )
+                    .attach("自定义数据说明")
+                    .detail(
+                        wxpay::apis::pay::transactions::CreateAppWithContractDetail::new(vec![
+                            wxpay::apis::pay::transactions::CreateAppWithContractGoodsDetail::new(
+                                "1246464644",
+                                1,
+                                528800,
+                            )
+                            .goods_name("iPhoneX 256G")
+                            .wechatpay_goods_id("1001"),
+                        ])
+                        .cost_price(608800)
+                        .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .scene_info(
+                        wxpay::apis::pay::transactions::CreateAppWithContractSceneInfo::new(
+                            "14.23.150.211",
+                        )
+                        .device_id("013467007045764")
+                        .store_info(
+                            wxpay::apis::pay::transactions::CreateAppWithContractStoreInfo::new()
+                                .address("广东省深圳市南山区科技中一道10000号")
+                                .area_code("440305")
+                                .id("0001")
+                                .name("腾讯大厦分店"),
+                        ),
+                    )
+                    .settle_info(
+                        wxpay::apis::pay::transactions::CreateAppWithContractSettleInfo::new()
+                            .profit_sharing(true),
+                    )
+                    .support_fapiao(true)
+                    .time_expire("2018-06-08T10:34:56+08:00"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "CreateCodepayOrder",
+            method: "POST",
+            path: "/v3/pay/transactions/codepay",
+            query: &[],
+            headers: &[],
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wxpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"auth_code\":\"130061098828009406\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::pay::transactions::CreateCodepayOrder::new(
+                        wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
+                            .currency("CNY"),
+                        "wxd678efh567hg6787",
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "1230000109",
+                        "1217752501201407033233368018",
+                        wxpay::apis::pay::transactions::CreateCodepayOrderPayer::new(
+                            "130061098828009406",
+                        ),
+                        wxpay::apis::pay::transactions::CreateCodepayOrderSceneInfo::new(
+                            wxpay::apis::pay::transactions::CreateCodepayOrderStoreInfo::new()
+                                .id("0001")
+                                .out_id("A1111"),
+                        )
+                        .device_id("013467007045764")
+                        .device_ip("128.0.0.1"),
+                    )
+                    .attach("自定义数据说明")
+                    .detail(
+                        wxpay::apis::pay::transactions::CreateCodepayOrderDetail::new(vec![
+                            wxpay::apis::pay::transactions::CreateCodepayOrderGoodsDetail::new(
+                                "1246464644",
+                                1,
+                                528800,
+                            )
+                            .goods_name("iPhoneX 256G")
+                            .wxpay_goods_id("1001"),
+                        ])
+                        .cost_price(608800)
+                        .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .settle_info(
+                        wxpay::apis::pay::transactions::CreateAppWithContractSettleInfo::new()
+                            .profit_sharing(true),
+                    )
+                    .support_fapiao(true),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "CreateExposure",
+            method: "POST",
+            path: "/v3/pay/transactions/exposure",
+            query: &[],
+            headers: &[],
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"phone_number_hash\":\"ABDEF3445546456B\"}}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::pay::transactions::CreateExposure::new(
+                        "wxd678efh567hg6787",
+                        "1217752501201407033233368018",
+                        wxpay::apis::pay::transactions::CreateExposurePayer::new()
+                            .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                            .phone_number_hash("ABDEF3445546456B"),
+                    )
+                    .mchid("1230000109"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "CreateJsapiWithContract",
+            method: "POST",
+            path: "/v3/pay/transactions/jsapi-with-contract",
+            query: &[],
+            headers: &[],
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::pay::transactions::CreateJsapiWithContract::new(
+                        wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
+                            .currency("CNY"),
+                        "wxd678efh567hg6787",
+                        wxpay::apis::pay::transactions::CreateJsapiWithContractContractInfo::new()
+                            .contract_appid("wxcbda96de0b165486")
+                            .contract_code("100001256")
+                            .contract_display_account("123456")
+                            .contract_mchid("1200009811")
+                            .contract_notify_url("https://yoursite.com")
+                            .password_free_contract_id("201710180325670965")
+                            .plan_id("3484306348")
+                            .request_serial("1695")
+                            .token("201710180325670965"),
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "1230000109",
+                        "https://www.weixin.qq.com/wxpay/pay.php",
+                        "1217752501201407033233368018",
+                        wxpay::apis::pay::transactions::CreateJsapiWithContractPayer::new(
+                            "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                        ),
+                    )
+                    .attach("自定义数据说明")
+                    .detail(
+                        wxpay::apis::pay::transactions::CreateAppWithContractDetail::new(vec![
+                            wxpay::apis::pay::transactions::CreateAppWithContractGoodsDetail::new(
+                                "1246464644",
+                                1,
+                                528800,
+                            )
+                            .goods_name("iPhoneX 256G")
+                            .wechatpay_goods_id("1001"),
+                        ])
+                        .cost_price(608800)
+                        .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .scene_info(
+                        wxpay::apis::pay::transactions::CreateAppWithContractSceneInfo::new(
+                            "14.23.150.211",
+                        )
+                        .device_id("013467007045764")
+                        .store_info(
+                            wxpay::apis::pay::transactions::CreateAppWithContractStoreInfo::new()
+                                .address("广东省深圳市南山区科技中一道10000号")
+                                .area_code("440305")
+                                .id("0001")
+                                .name("腾讯大厦分店"),
+                        ),
+                    )
+                    .settle_info(
+                        wxpay::apis::pay::transactions::CreateAppWithContractSettleInfo::new()
+                            .profit_sharing(true),
+                    )
+                    .support_fapiao(true)
+                    .time_expire("2018-06-08T10:34:56+08:00"),
+                    writer,
+                )
+            },
+        },
+        crate::harness::Case {
+            name: "ReverseTransaction",
+            method: "POST",
+            path: "/v3/pay/transactions/out-trade-no/1217752501201407033233368018/reverse",
+            query: &[],
+            headers: &[],
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\"}",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::pay::transactions::ReverseTransaction::new(
+                        "1217752501201407033233368018",
+                        "wxd678efh567hg6787",
+                        "1230000109",
+                    ),
+                    writer,
+                )
+            },
+        },
+    ]);
+}
+
+#[test]
+fn pay_transactions_answers() {
+    crate::harness::answers(&[
+        crate::harness::Answer {
+            name: "CreateAppWithContract",
+            decode: crate::harness::decodes::<wxpay::apis::pay::transactions::CreateAppWithContract>,
+            body: "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
+        },
+        crate::harness::Answer {
+            name: "CreateCodepayOrder",
+            decode: crate::harness::decodes::<wxpay::apis::pay::transactions::CreateCodepayOrder>,
+            body: "{\"amount\":{\"currency\":\"CNY\",\"payer_currency\":\"CNY\",\"payer_total\":1,\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"bank_type\":\"CCB_DEBIT\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"109519\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品惠-6\",\"other_contribute\":1,\"scope\":\"GLOBAL\",\"stock_id\":\"931386\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"success_time\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付成功\",\"trade_type\":\"MICROPAY\",\"transaction_id\":\"1217752501201407033233368018\"}",
+        },
+        crate::harness::Answer {
+            name: "CreateExposure",
+            decode: crate::harness::decodes::<wxpay::apis::pay::transactions::CreateExposure>,
+            body: "{\"fqf_exposure\":true,\"market_exposure_token\":\"Dfkdsf324+-LKFD=\"}",
+        },
+        crate::harness::Answer {
+            name: "CreateJsapiWithContract",
+            decode: crate::harness::decodes::<
+                wxpay::apis::pay::transactions::CreateJsapiWithContract,
+            >,
+            body: "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
+        },
+        crate::harness::Answer {
+            name: "ReverseTransaction",
+            decode: crate::harness::decodes::<wxpay::apis::pay::transactions::ReverseTransaction>,
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\"}",
+        },
+    ]);
+}
+
+#[test]
 fn pay_transactions_partner_requests() {
     crate::harness::requests(&[
         crate::harness::Case {

@@ -26,6 +26,9 @@ pub struct ModuleFile<'a> {
     pub doc: String,
     pub children: Vec<Child>,
     pub manual: bool,
+    /// The feature of the generated items, in a module compiled without one (a module with a
+    /// hand-written part keeps the default build to what it was).
+    pub items_gate: Option<&'a str>,
     pub version: &'a str,
 }
 
@@ -41,9 +44,25 @@ pub fn module_file(file: &ModuleFile) -> String {
         out.push_str("#![allow(deprecated)]\n");
     }
     out.push('\n');
+    let gate = file
+        .items_gate
+        .map(|feature| {
+            format!(
+                "#[cfg(feature = \"{feature}\")]\n#[cfg_attr(docsrs, doc(cfg(feature = \"{feature}\")))]\n"
+            )
+        })
+        .unwrap_or_default();
     let uses = imports(m);
     if !uses.is_empty() {
-        out.push_str(&uses);
+        let plain_gate = file
+            .items_gate
+            .map(|feature| format!("#[cfg(feature = \"{feature}\")]\n"))
+            .unwrap_or_default();
+        for line in uses.lines() {
+            out.push_str(&plain_gate);
+            out.push_str(line);
+            out.push('\n');
+        }
         out.push('\n');
     }
     if file.manual {
@@ -62,15 +81,31 @@ pub fn module_file(file: &ModuleFile) -> String {
         out.push('\n');
     }
     for op in &m.ops {
-        out.push_str(&operation(op, m));
+        out.push_str(&with_gate(&gate, &operation(op, m)));
     }
     for s in &m.structs {
-        out.push_str(&structure(s));
+        out.push_str(&with_gate(&gate, &structure(s)));
     }
     for e in &m.enums {
-        out.push_str(&enumeration(e));
+        out.push_str(&with_gate(&gate, &enumeration(e)));
     }
     out
+}
+
+/// Puts `gate` after an item's doc comment (before its attributes).
+fn with_gate(gate: &str, item: &str) -> String {
+    if gate.is_empty() {
+        return item.to_owned();
+    }
+    if let Some(rest) = item.strip_prefix("platform_enum! {\n") {
+        return format!("{gate}platform_enum! {{\n{rest}");
+    }
+    let split = item
+        .lines()
+        .take_while(|line| line.starts_with("///"))
+        .map(|line| line.len() + 1)
+        .sum::<usize>();
+    format!("{}{gate}{}", &item[..split], &item[split..])
 }
 
 fn imports(m: &Module) -> String {

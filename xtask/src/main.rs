@@ -410,12 +410,6 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
     for (path, module) in &modules {
         let feature = feature_of(path)?;
         features.insert(feature.to_owned());
-        if always(path) && !module.ops.is_empty() && !manual_modules.contains(path) {
-            return Err(format!(
-                "module `{path}` holds generated operations beside a hand-written submodule; \
-                 give them a module of their own in operations.tsv"
-            ));
-        }
         let entry = counts.entry(feature).or_default();
         entry.0 += module.ops.len();
         entry.1 += module.structs.len() + module.enums.len();
@@ -437,21 +431,19 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
             doc,
             children,
             manual: manual_modules.contains(path),
+            items_gate: always(path).then_some(feature),
             version: &spec.version,
         });
         files.insert(module_dir(&apis, path).join("mod.rs"), rustfmt(&text)?);
     }
-    // The tests: one file per feature group, `default` for the modules always compiled.
+    // The tests: one file per feature group.
     let mut groups: BTreeMap<String, String> = BTreeMap::new();
     for (path, module) in &modules {
         if module.ops.is_empty() && module.enums.is_empty() {
             continue;
         }
-        let group = if always(path) {
-            "default".to_owned()
-        } else {
-            feature_of(path)?.to_owned()
-        };
+        // Every generated item sits behind its group's feature, also in always-compiled modules.
+        let group = feature_of(path)?.to_owned();
         groups
             .entry(group)
             .or_default()
@@ -462,12 +454,18 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
     main_text.push_str(
         "//! Every generated operation, built and written as it goes on the wire, checked against \
          the spec\n//! (xtask/src/cases.rs says how); its example answer decoded; every enum value known.\n\n\
-         #![allow(deprecated)]\n\nmod harness;\n\n",
+         #![allow(deprecated)]\n\n",
     );
+    let any: Vec<String> = groups
+        .keys()
+        .map(|g| format!("feature = \"{g}\""))
+        .collect();
+    main_text.push_str(&format!(
+        "#[cfg(any({}))]\nmod harness;\n\n",
+        any.join(", ")
+    ));
     for (group, text) in &groups {
-        if group != "default" {
-            main_text.push_str(&format!("#[cfg(feature = \"{group}\")]\n"));
-        }
+        main_text.push_str(&format!("#[cfg(feature = \"{group}\")]\n"));
         main_text.push_str(&format!("mod {group};\n"));
         let mut file = emit::header(&spec.version);
         file.push_str(text);
@@ -495,7 +493,6 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
             entries,
             &by_key,
             &modules,
-            &always,
             &skipped,
         )?)?,
     );
@@ -590,7 +587,6 @@ fn operations_table(
     entries: &[names::Entry],
     by_key: &BTreeMap<(&str, &str), &spec::Operation>,
     modules: &BTreeMap<String, Module>,
-    always: &dyn Fn(&str) -> bool,
     skipped: &Skipped,
 ) -> Result<String, String> {
     let mut out = emit::header(version);
@@ -605,7 +601,7 @@ fn operations_table(
             continue;
         }
         let op = by_key[&(e.method.as_str(), e.path.as_str())];
-        if !always(&e.module) {
+        if !e.manual {
             out.push_str(&format!(
                 "#[cfg(feature = \"{}\")]\n",
                 feature_of(&e.module)?

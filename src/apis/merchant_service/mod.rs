@@ -2,8 +2,11 @@
 //! 风险合规∙消费者投诉 (`/v3/merchant-service/…`).
 #![allow(deprecated)]
 
+#[cfg(feature = "merchant")]
 use crate::{SensitiveString, endpoint};
+#[cfg(feature = "merchant")]
 use serde::Deserialize;
+#[cfg(feature = "merchant")]
 use time::OffsetDateTime;
 
 mod manual;
@@ -34,6 +37,8 @@ pub mod images;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
 #[endpoint(DELETE "/v3/merchant-service/complaint-notifications")]
 #[derive(Debug, Clone)]
@@ -54,6 +59,8 @@ pub struct DeleteComplaintNotification {}
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
 #[endpoint(GET "/v3/merchant-service/complaint-notifications" -> ListComplaintNotificationsResponse)]
 #[derive(Debug, Clone)]
@@ -74,6 +81,8 @@ pub struct ListComplaintNotifications {}
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
 #[endpoint(POST "/v3/merchant-service/complaint-notifications" -> CreateComplaintNotificationResponse)]
 #[derive(Debug, Clone)]
@@ -97,6 +106,8 @@ pub struct CreateComplaintNotification {
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
 #[endpoint(PUT "/v3/merchant-service/complaint-notifications" -> UpdateComplaintNotificationResponse)]
 #[derive(Debug, Clone)]
@@ -120,6 +131,8 @@ pub struct UpdateComplaintNotification {
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaints")]
 #[deprecated(note = "the platform marks this operation deprecated")]
 #[endpoint(GET "/v3/merchant-service/complaints" -> ListComplaints2Response)]
@@ -152,6 +165,8 @@ pub struct ListComplaints2 {
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaints-v2/{complaint_id}")]
 #[endpoint(GET "/v3/merchant-service/complaints-v2/<complaint_id>" -> QueryComplaintsV2ByComplaintIdResponse)]
 #[derive(Debug, Clone)]
@@ -175,6 +190,8 @@ pub struct QueryComplaintsV2ByComplaintId {
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaints/{transaction_id}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
 #[endpoint(GET "/v3/merchant-service/complaints/<transaction_id>" -> QueryComplaintByTransactionIdResponse)]
@@ -199,6 +216,8 @@ pub struct QueryComplaintByTransactionId {
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/feedbacks")]
 #[deprecated(note = "the platform marks this operation deprecated")]
 #[endpoint(POST "/v3/merchant-service/feedbacks" -> serde_json::Value)]
@@ -219,6 +238,8 @@ pub struct CreateFeedback {
 }
 
 /// `ListComplaintNotificationsResponse`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListComplaintNotificationsResponse {
@@ -229,6 +250,8 @@ pub struct ListComplaintNotificationsResponse {
 }
 
 /// `CreateComplaintNotificationResponse`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateComplaintNotificationResponse {
@@ -239,6 +262,8 @@ pub struct CreateComplaintNotificationResponse {
 }
 
 /// `UpdateComplaintNotificationResponse`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateComplaintNotificationResponse {
@@ -249,6 +274,8 @@ pub struct UpdateComplaintNotificationResponse {
 }
 
 /// 用户投诉信息详情.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Data {
@@ -275,6 +302,8 @@ pub struct Data {
 }
 
 /// `ListComplaints2Response`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListComplaints2Response {
@@ -290,6 +319,8 @@ pub struct ListComplaints2Response {
 }
 
 /// 归还地点信息.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnAddressInfo {
@@ -302,6 +333,8 @@ pub struct ReturnAddressInfo {
 }
 
 /// 充电宝投诉相关信息.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SharePowerInfo {
@@ -315,6 +348,8 @@ pub struct SharePowerInfo {
 }
 
 /// 补充信息.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AdditionalInfo {
@@ -326,6 +361,8 @@ pub struct AdditionalInfo {
 }
 
 /// `ComplaintMediaList`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintMediaList {
@@ -336,6 +373,8 @@ pub struct ComplaintMediaList {
 }
 
 /// `ComplaintOrderInfo`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
@@ -348,6 +387,8 @@ pub struct ComplaintOrderInfo {
 }
 
 /// `ServiceOrderInfo`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceOrderInfo {
@@ -360,6 +401,8 @@ pub struct ServiceOrderInfo {
 }
 
 /// `QueryComplaintsV2ByComplaintIdResponse`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryComplaintsV2ByComplaintIdResponse {
@@ -410,6 +453,8 @@ pub struct QueryComplaintsV2ByComplaintIdResponse {
 }
 
 /// `QueryComplaintByTransactionIdResponse`.
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryComplaintByTransactionIdResponse {
@@ -438,6 +483,8 @@ pub struct QueryComplaintByTransactionIdResponse {
     pub transaction_id: String,
 }
 
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 投诉单状态.
 pub enum DataComplaintState {
@@ -458,6 +505,8 @@ ManualUnfrozen = "MANUAL_UNFROZEN",
 }
 }
 
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 补充信息类型.
 pub enum AdditionalInfoType {
@@ -466,6 +515,8 @@ SharePowerType = "SHARE_POWER_TYPE",
 }
 }
 
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 媒体文件业务类型.
 pub enum MediaType {
@@ -476,6 +527,8 @@ OperationImage = "OPERATION_IMAGE",
 }
 }
 
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 投诉单状态.
 pub enum QueryComplaintsV2ByComplaintIdComplaintState {
@@ -488,6 +541,8 @@ Processed = "PROCESSED",
 }
 }
 
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 问题类型.
 pub enum ProblemType {
@@ -500,6 +555,8 @@ Others = "OTHERS",
 }
 }
 
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// `UserTagList`.
 pub enum UserTagList {

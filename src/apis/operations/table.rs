@@ -125,6 +125,7 @@ QueryBatchByOutBatchNo in bank_transfer: GET "/v3/bank-transfer/batches/out-batc
 #[cfg(feature = "transfer")]
 QueryBatchDetailByOutDetailNo in bank_transfer: GET "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", "银行明细单号查询明细单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml", [];
 GetFundFlowBill in bill: GET "/v3/bill/fundflowbill", "申请资金账单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012791867", [];
+#[cfg(feature = "bill")]
 QuerySubMerchantFundflowbill in bill: GET "/v3/bill/sub-merchant-fundflowbill", "申请单个子商户资金账单API", "https://pay.weixin.qq.com/doc/v3/partner/4012710630", [];
 GetTradeBill in bill: GET "/v3/bill/tradebill", "申请交易账单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012791866", [];
 #[cfg(feature = "brand")]
@@ -880,24 +881,36 @@ QuerySubsidyReturnReceiptBySubsidyReturnReceiptId in marketing::busifavor: GET "
 ListUserCoupons in marketing::busifavor: GET "/v3/marketing/busifavor/users/{openid}/coupons", "根据过滤条件查询用户券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534963", [];
 #[cfg(feature = "marketing")]
 QueryUserCouponAppidByAppid in marketing::busifavor: GET "/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}", "查询用户单张券详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012535011", [];
+#[cfg(feature = "marketing")]
 ListCallbacks in marketing::favor: GET "/v3/marketing/favor/callbacks", "获取已设置的消息通知地址API", "https://pay.weixin.qq.com/doc/v3/merchant/4012464198", [];
+#[cfg(feature = "marketing")]
 CreateCallback in marketing::favor: POST "/v3/marketing/favor/callbacks", "设置消息通知地址API", "https://pay.weixin.qq.com/doc/v3/merchant/4012464070", [];
 CreateStock in marketing::favor: POST "/v3/marketing/favor/coupon-stocks", "创建代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534633", [];
 UploadMarketingImage in merchant::media: POST "/v3/marketing/favor/media/image-upload", "（营销）图片上传API", "https://pay.weixin.qq.com/doc/v3/merchant/4012557233", [], Multipart;
+#[cfg(feature = "marketing")]
 ListStocks in marketing::favor: GET "/v3/marketing/favor/stocks", "条件查询批次列表API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460489", [];
 QueryStock in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}", "查询批次详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460564", [];
+#[cfg(feature = "marketing")]
 ListStockItems in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/items", "查询代金券可用单品API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463442", [];
+#[cfg(feature = "marketing")]
 ListStockMerchants in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/merchants", "查询代金券可用商户API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463358", [];
+#[cfg(feature = "marketing")]
 CreateStockModifyGoodsId in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id", "修改可用单品编码", "", [];
 PauseStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/pause", "暂停代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460305", [];
+#[cfg(feature = "marketing")]
 QueryStockRefundFlow in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/refund-flow", "下载批次退款明细API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463523", [];
+#[cfg(feature = "marketing")]
 QueryStockRefundFlowByDay in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", "获取批次退款明细下载链接", "", [];
 RestartStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/restart", "重启代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460411", [];
 StartStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/start", "激活代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460137", [];
+#[cfg(feature = "marketing")]
 QueryStockUseFlow in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/use-flow", "下载批次核销明细API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463585", [];
+#[cfg(feature = "marketing")]
 QueryStockUseFlowByDay in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", "获取批次核销明细下载链接", "", [];
+#[cfg(feature = "marketing")]
 ListUserCoupons in marketing::favor: GET "/v3/marketing/favor/users/{openid}/coupons", "根据商户号查用户的券", "https://pay.weixin.qq.com/doc/v3/merchant/4012534690", [];
 SendCoupon in marketing::favor: POST "/v3/marketing/favor/users/{openid}/coupons", "发放代金券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463767", [];
+#[cfg(feature = "marketing")]
 QueryUserCouponByCouponId in marketing::favor: GET "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", "查询代金券详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012486942", [];
 #[cfg(feature = "marketing")]
 ListActivities in marketing::goods_subsidy_activity: GET "/v3/marketing/goods-subsidy-activity/activities", "按区域查询品牌加价购活动", "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html", [];
@@ -1177,12 +1190,18 @@ ListViolationNotifications in merchant_risk_manage: GET "/v3/merchant-risk-manag
 CreateViolationNotification in merchant_risk_manage: POST "/v3/merchant-risk-manage/violation-notifications", "创建商户违规通知回调地址API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml", [];
 #[cfg(feature = "merchant")]
 UpdateViolationNotification in merchant_risk_manage: PUT "/v3/merchant-risk-manage/violation-notifications", "修改商户违规通知回调地址API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml", [];
+#[cfg(feature = "merchant")]
 DeleteComplaintNotification in merchant_service: DELETE "/v3/merchant-service/complaint-notifications", "删除投诉通知回调API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/delete-complaint-notifications.html", [];
+#[cfg(feature = "merchant")]
 ListComplaintNotifications in merchant_service: GET "/v3/merchant-service/complaint-notifications", "查询投诉通知回调API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/query-complaint-notifications.html", [];
+#[cfg(feature = "merchant")]
 CreateComplaintNotification in merchant_service: POST "/v3/merchant-service/complaint-notifications", "创建投诉通知回调API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/create-complaint-notifications.html", [];
+#[cfg(feature = "merchant")]
 UpdateComplaintNotification in merchant_service: PUT "/v3/merchant-service/complaint-notifications", "更新投诉通知回调API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html", [];
+#[cfg(feature = "merchant")]
 ListComplaints2 in merchant_service: GET "/v3/merchant-service/complaints", "查询投诉信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml", [];
 ListComplaints in merchant_service: GET "/v3/merchant-service/complaints-v2", "查询投诉单列表API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/list-complaints-v2.html", [];
+#[cfg(feature = "merchant")]
 QueryComplaintsV2ByComplaintId in merchant_service: GET "/v3/merchant-service/complaints-v2/{complaint_id}", "查询投诉单详情API", "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html", [];
 #[cfg(feature = "merchant")]
 CompleteComplaintsV2 in merchant_service::complaints_v2: POST "/v3/merchant-service/complaints-v2/{complaint_id}/complete", "反馈处理完成API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/complete-complaint-v2.html", [];
@@ -1194,9 +1213,11 @@ ResponseComplaintsV2 in merchant_service::complaints_v2: POST "/v3/merchant-serv
 CreateResponseImmediateService in merchant_service::complaints_v2: POST "/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service", "回复需要即时服务的投诉单", "", [];
 #[cfg(feature = "merchant")]
 CreateUpdateRefundProgress in merchant_service::complaints_v2: POST "/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress", "更新退款审批结果API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/update-refund-progress.html", [];
+#[cfg(feature = "merchant")]
 QueryComplaintByTransactionId in merchant_service: GET "/v3/merchant-service/complaints/{transaction_id}", "查询投诉详情API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml", [];
 #[cfg(feature = "merchant")]
 ListNegotiationHistorys in merchant_service::complaints: GET "/v3/merchant-service/complaints/{transaction_id}/negotiation-historys", "查询投诉协商历史API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_7.shtml", [];
+#[cfg(feature = "merchant")]
 CreateFeedback in merchant_service: POST "/v3/merchant-service/feedbacks", "商户反馈API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml", [];
 #[cfg(feature = "merchant")]
 CreateMerchantSettleRuleApplication in merchant_settlement: POST "/v3/merchant-settlement/merchant-settle-rule-applications", "申请修改特约商户结算规则API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml", [];
@@ -1229,8 +1250,11 @@ UploadImage in merchant::media: POST "/v3/merchant/media/upload", "文件上传"
 ListMerchantIncomeRecords in merchantfund: GET "/v3/merchantfund/merchant/income-records", "服务商银行来账查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_7.shtml", [];
 #[cfg(feature = "merchant")]
 ListIncomeRecords in merchantfund::partner: GET "/v3/merchantfund/partner/income-records", "特约商户银行来账查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_6.shtml", [];
+#[cfg(feature = "marketing")]
 QueryStockRefundFlow in multiuse: GET "/v3/multiuse/stocks/{stock_id}/refund-flow", "下载批次退款明细", "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html", [];
+#[cfg(feature = "marketing")]
 QueryStockSendFlow in multiuse: GET "/v3/multiuse/stocks/{stock_id}/send-flow", "下载批次发放明细", "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html", [];
+#[cfg(feature = "marketing")]
 QueryStockUseFlow in multiuse: GET "/v3/multiuse/stocks/{stock_id}/use-flow", "下载核销明细", "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html", [];
 SendMultiuseCoupon in multiuse: POST "/v3/multiuse/users/{openid}/coupons", "发放指定批次的消费金", "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html", ["user_name", "id_card_number"];
 #[cfg(feature = "fapiao")]
@@ -1476,16 +1500,21 @@ ReverseTransaction in pay::transactions::partner: POST "/v3/pay/partner/transact
 #[cfg(feature = "pay")]
 CreateScannedPosOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/scannedpos", "扫码支付下单", "https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html", [];
 CreateAppOrder in pay::transactions: POST "/v3/pay/transactions/app", "APP下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml", ["payer.identity.number", "payer.identity.name"];
+#[cfg(feature = "pay")]
 CreateAppWithContract in pay::transactions: POST "/v3/pay/transactions/app-with-contract", "APP下单并签约", "", [];
+#[cfg(feature = "pay")]
 CreateCodepayOrder in pay::transactions: POST "/v3/pay/transactions/codepay", "付款码支付", "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html", [];
+#[cfg(feature = "pay")]
 CreateExposure in pay::transactions: POST "/v3/pay/transactions/exposure", "微信分付-支付方式前置服务", "", [];
 CreateH5Order in pay::transactions: POST "/v3/pay/transactions/h5", "H5下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml", ["payer.identity.number", "payer.identity.name"];
 QueryOrderById in pay::transactions: GET "/v3/pay/transactions/id/{transaction_id}", "微信支付订单号查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];
 CreateJsapiOrder in pay::transactions: POST "/v3/pay/transactions/jsapi", "JSAPI下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml", ["payer.identity.number", "payer.identity.name"];
+#[cfg(feature = "pay")]
 CreateJsapiWithContract in pay::transactions: POST "/v3/pay/transactions/jsapi-with-contract", "JSAPI下单并授权/签约", "https://pay.weixin.qq.com/docs/merchant/apis/hide-jsapi-payment/direct-jsons/jsapi-contract-prepay.html", [];
 CreateNativeOrder in pay::transactions: POST "/v3/pay/transactions/native", "Native下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml", ["payer.identity.number", "payer.identity.name"];
 QueryOrderByOutTradeNo in pay::transactions: GET "/v3/pay/transactions/out-trade-no/{out_trade_no}", "商户订单号查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];
 CloseOrder in pay::transactions: POST "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", "关单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml", [];
+#[cfg(feature = "pay")]
 ReverseTransaction in pay::transactions: POST "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", "撤销", "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html", [];
 #[cfg(feature = "transfer")]
 ListAuthentications in payroll_card: GET "/v3/payroll-card/authentications", "查询核身记录API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml", [];
