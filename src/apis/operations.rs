@@ -36,55 +36,6 @@ pub struct Operation {
     pub content: Content,
 }
 
-macro_rules! operations {
-    ($( $(#[$attr:meta])* $name:ident in $first:ident $(:: $rest:ident)*: $method:ident $path:literal,
-        $title:literal, $link:literal, [$($encrypted:literal),*]
-        $(query [$($query:literal),*])? $(, $content:ident)?; )*) => {
-        /// The catalog as data: every operation declared in [`crate::apis`], for tools that
-        /// pick an operation at run time (the `wxpay` command line, a dynamic router,
-        /// documentation).
-        ///
-        /// Each entry names the Rust type, its method and path template in the documented
-        /// `{name}` form (what [`Client::request`](crate::Client::request) takes), the
-        /// official Chinese title and link, and the dotted paths of the request fields that
-        /// must be encrypted with the platform key. A test checks every entry against its
-        /// declaration's [`Endpoint::METHOD`](crate::Endpoint::METHOD) and
-        /// [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE), and that every
-        /// declaration has an entry, so the table cannot drift from the catalog.
-        ///
-        /// ```
-        /// let pause = wxpay::apis::OPERATIONS.iter().find(|op| op.name == "PauseStock").unwrap();
-        /// assert_eq!(pause.method, "POST");
-        /// assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
-        /// ```
-        pub static OPERATIONS: &[Operation] = &[$(
-            $(#[$attr])*
-            Operation {
-                name: stringify!($name),
-                module: concat!(stringify!($first) $(, "::", stringify!($rest))*),
-                method: stringify!($method),
-                path: $path,
-                title: $title,
-                link: $link,
-                encrypted: &[$($encrypted),*],
-                encrypted_query: &[$($($query),*)?],
-                content: operations!(@content $($content)?),
-            },
-        )*];
-
-        #[cfg(test)]
-        pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {
-            $( $(#[$attr])* check(
-                stringify!($name),
-                <crate::apis::$first $(:: $rest)*::$name as crate::Endpoint>::METHOD.as_str(),
-                <crate::apis::$first $(:: $rest)*::$name as crate::Endpoint>::PATH_TEMPLATE,
-            ); )*
-        }
-    };
-    (@content) => { Content::Json };
-    (@content $content:ident) => { Content::$content };
-}
-
 mod table;
 
 pub use table::OPERATIONS;

@@ -590,7 +590,9 @@ fn operations_table(
     skipped: &Skipped,
 ) -> Result<String, String> {
     let mut out = emit::header(version);
-    out.push_str("//! Every operation of the spec that the catalog declares.\n\nuse super::{Content, Operation};\n\noperations! {\n");
+    out.push_str(OPERATIONS_DOC);
+    let mut table = String::new();
+    let mut checks = String::new();
     let mut sorted: Vec<&names::Entry> = entries.iter().collect();
     sorted.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
     for e in sorted {
@@ -601,52 +603,57 @@ fn operations_table(
             continue;
         }
         let op = by_key[&(e.method.as_str(), e.path.as_str())];
-        if !e.manual {
-            out.push_str(&format!(
-                "#[cfg(feature = \"{}\")]\n",
-                feature_of(&e.module)?
-            ));
-        }
-        let encrypted: Vec<String> = op
+        // Plain literals, not a macro: cfg-stripping a disabled entry costs next to nothing.
+        let gate = if e.manual {
+            String::new()
+        } else {
+            format!("#[cfg(feature = \"{}\")]\n", feature_of(&e.module)?)
+        };
+        let quoted = |paths: Vec<String>| {
+            paths.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", ")
+        };
+        let body: Vec<String> = op
             .row
             .encrypted_request
             .iter()
             .filter(|p| !p.starts_with("query:"))
-            .map(|p| format!("{:?}", p.replace("[]", "")))
+            .map(|p| p.replace("[]", ""))
             .collect();
         let query: Vec<String> = op
             .row
             .encrypted_request
             .iter()
-            .filter_map(|p| p.strip_prefix("query:"))
-            .map(|p| format!("{p:?}"))
+            .filter_map(|p| p.strip_prefix("query:").map(str::to_owned))
             .collect();
-        let query = if query.is_empty() {
-            String::new()
+        let content = if op.row.content == "multipart" { "Multipart" } else { "Json" };
+        // Some rows hold a title where the link belongs.
+        let link = if op.row.doc_link.starts_with("https://") {
+            op.row.doc_link.as_str()
         } else {
-            format!(" query [{}]", query.join(", "))
+            ""
         };
-        let content = match op.row.content.as_str() {
-            "multipart" => ", Multipart",
-            _ => "",
-        };
-        out.push_str(&format!(
-            "{} in {}: {} {:?}, {:?}, {:?}, [{}]{query}{content};\n",
+        table.push_str(&format!(
+            "{gate}Operation {{ name: {:?}, module: {:?}, method: {:?}, path: {:?}, title: {:?}, \
+             link: {link:?}, encrypted: &[{}], encrypted_query: &[{}], content: Content::{content} }},\n",
             e.name,
             e.module,
             e.method,
             e.path,
             op.row.title,
-            // Some rows hold a title where the link belongs.
-            if op.row.doc_link.starts_with("https://") {
-                op.row.doc_link.as_str()
-            } else {
-                ""
-            },
-            encrypted.join(", ")
+            quoted(body),
+            quoted(query),
+        ));
+        let ty = format!("crate::apis::{}::{}", e.module, e.name);
+        checks.push_str(&format!(
+            "{gate}check({:?}, <{ty} as crate::Endpoint>::METHOD.as_str(), <{ty} as crate::Endpoint>::PATH_TEMPLATE);\n",
+            e.name
         ));
     }
-    out.push_str("}\n\n");
+    out.push_str(&format!(
+        "pub static OPERATIONS: &[Operation] = &[\n{table}];\n\n\
+         /// Calls `check` with each entry's name and its declaration's method and path template.\n\
+         #[cfg(test)]\npub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {{\n{checks}}}\n\n"
+    ));
     out.push_str(
         "/// The operations of the spec the catalog does not declare yet, and why.\n\
          #[cfg(test)]\npub(crate) static NOT_DECLARED: &[(&str, &str, &str)] = &[\n",
@@ -659,6 +666,28 @@ fn operations_table(
     out.push_str("];\n");
     Ok(out)
 }
+
+const OPERATIONS_DOC: &str = r#"//! Every operation of the spec that the catalog declares.
+
+use super::{Content, Operation};
+
+/// The catalog as data: every operation declared in [`crate::apis`] (with the features
+/// enabled), for tools that pick an operation at run time (the `wxpay` command line, a dynamic
+/// router, documentation).
+///
+/// Each entry names the Rust type, its method and path template in the documented `{name}`
+/// form (what [`Client::request`](crate::Client::request) takes), the official Chinese title
+/// and link, and the fields that must be encrypted with the platform key. A test checks every
+/// entry against its declaration's [`Endpoint::METHOD`](crate::Endpoint::METHOD) and
+/// [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE), and that every declaration
+/// has an entry, so the table cannot drift from the catalog.
+///
+/// ```
+/// let pause = wxpay::apis::OPERATIONS.iter().find(|op| op.name == "PauseStock").unwrap();
+/// assert_eq!(pause.method, "POST");
+/// assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
+/// ```
+"#;
 
 fn module_dir(apis: &Path, module: &str) -> PathBuf {
     module

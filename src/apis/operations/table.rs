@@ -3,1982 +3,15925 @@
 
 use super::{Content, Operation};
 
-operations! {
-#[cfg(feature = "global")]
-ListOrders in global::customs: GET "/global/v3/customs/orders", "报关查询API", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml", [];
-#[cfg(feature = "global")]
-UpdateOrder in global::customs: PATCH "/global/v3/customs/orders", "报关信息修改API", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml", [];
-#[cfg(feature = "global")]
-CreateOrder in global::customs: POST "/global/v3/customs/orders", "报关API", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml", [];
-#[cfg(feature = "global")]
-CreateRedeclare in global::customs: POST "/global/v3/customs/redeclare", "报关重推API", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml", [];
-#[cfg(feature = "global")]
-CreateVerifyCertificate in global::customs: POST "/global/v3/customs/verify-certificate", "身份信息校验API", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_2.shtml", ["certificate_id", "certificate_name"];
-#[cfg(feature = "global")]
-ListCertificates in hk: GET "/hk/v3/certificates", "获取平台证书列表", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml", [];
-#[cfg(feature = "global")]
-CreateMerchant in hk: POST "/hk/v3/merchants", "子商户进件（融合钱包）", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_1.shtml", ["contact.name", "contact.phone", "contact.email"];
-#[cfg(feature = "global")]
-UpdateMerchant in hk: PUT "/hk/v3/merchants", "修改子商户（融合钱包）", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml", ["contact.name", "contact.phone", "contact.email"];
-#[cfg(feature = "global")]
-QueryMerchantBySubMchid in hk: GET "/hk/v3/merchants/{sub_mchid}", "查询子商户（融合钱包）", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml", [];
-#[cfg(feature = "global")]
-ListRefunds in hk: GET "/hk/v3/refunds", "查询所有退款", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml", [];
-#[cfg(feature = "global")]
-CreateRefund in hk: POST "/hk/v3/refunds", "申请退款", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml", [];
-#[cfg(feature = "global")]
-QueryRefundByRefundId in hk::refunds: GET "/hk/v3/refunds/id/{refund_id}", "查询单笔退款(微信支付退款订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml", [];
-#[cfg(feature = "global")]
-QueryRefundByOutRefundNo in hk::refunds: GET "/hk/v3/refunds/out-refund-no/{out_refund_no}", "查询单笔退款(商户退款订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml", [];
-#[cfg(feature = "global")]
-ListSettlements in hk::settle: GET "/hk/v3/settle/settlements", "查询结算资金明细API", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_10.shtml", [];
-#[cfg(feature = "global")]
-ListStatements in hk: GET "/hk/v3/statements", "下载对账单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml", [];
-#[cfg(feature = "global")]
-CreateAppOrder in hk::transactions: POST "/hk/v3/transactions/app", "APP支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml", [];
-#[cfg(feature = "global")]
-QueryTransactionByTransactionId in hk::transactions: GET "/hk/v3/transactions/id/{transaction_id}", "查询订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml", [];
-#[cfg(feature = "global")]
-CloseTransaction in hk::transactions: POST "/hk/v3/transactions/id/{transaction_id}/close", "关闭订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml", [];
-#[cfg(feature = "global")]
-ReverseTransaction in hk::transactions: POST "/hk/v3/transactions/id/{transaction_id}/reverse", "撤销订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml", [];
-#[cfg(feature = "global")]
-CreateJsapiOrder in hk::transactions: POST "/hk/v3/transactions/jsapi", "小程序/公众号支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml", [];
-#[cfg(feature = "global")]
-CreateMicropay in hk::transactions: POST "/hk/v3/transactions/micropay", "提交付款码支付", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml", [];
-#[cfg(feature = "global")]
-CreateMweb in hk::transactions: POST "/hk/v3/transactions/mweb", "H5支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml", [];
-#[cfg(feature = "global")]
-CreateNativeOrder in hk::transactions: POST "/hk/v3/transactions/native", "扫码支付下单", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml", [];
-#[cfg(feature = "global")]
-QueryTransactionByOutTradeNo in hk::transactions: GET "/hk/v3/transactions/out-trade-no/{out_trade_no}", "查询订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml", [];
-#[cfg(feature = "global")]
-CloseTransaction2 in hk::transactions: POST "/hk/v3/transactions/out-trade-no/{out_trade_no}/close", "关闭订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml", [];
-#[cfg(feature = "global")]
-ReverseTransaction2 in hk::transactions: POST "/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse", "撤销订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml", [];
-#[cfg(feature = "merchant")]
-QueryReceiptByReceiptId in abnormal_fund_processing: GET "/v3/abnormal-fund-processing/receipts/{receipt_id}", "查询在途异常资金付款结果", "", [];
-#[cfg(feature = "merchant")]
-CreateReceiptTransferInstruction in abnormal_fund_processing: POST "/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions", "发起在途异常资金付款指令", "", [];
-#[cfg(feature = "merchant")]
-QueryReceiptTransferInstructionByOutInstructionNo in abnormal_fund_processing: GET "/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}", "查询在途异常资金付款指令执行结果", "", [];
-#[cfg(feature = "industry")]
-QueryWbChannelAccountBalance in aggracct_bc: GET "/v3/aggracct-bc/wb-channel/account/balance", "查询渠道额度", "", [] query ["bal_account_no", "card_no"];
-#[cfg(feature = "industry")]
-ListWbChannelAccountMchArchives in aggracct_bc: GET "/v3/aggracct-bc/wb-channel/account/mch_archives", "查询商户资料", "", [] query ["bal_account_no", "card_no"];
-#[cfg(feature = "industry")]
-QueryWbChannelAccountMchMedia in aggracct_bc: GET "/v3/aggracct-bc/wb-channel/account/mch_media", "查询商户影像件资料", "", [];
-#[cfg(feature = "industry")]
-CreateWbChannelBankChannelAccountRename in aggracct_bc: POST "/v3/aggracct-bc/wb-channel/bank-channel-account/rename", "受理渠道结算银行账户更名申请", "", ["bal_account_no"];
-#[cfg(feature = "industry")]
-QueryWbChannelBankChannelAccountRenameByApplicationId in aggracct_bc: GET "/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}", "查询渠道结算银行账户更名申请", "", [] query ["bal_account_no"];
-#[cfg(feature = "industry")]
-NotifyInfoUpdateResult in aggracct_bc: POST "/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify", "资料更新请求审核结果回调通知", "", [];
-#[cfg(feature = "industry")]
-CreateWbChannelControlOrderPunish in aggracct_bc: POST "/v3/aggracct-bc/wb-channel/control-orders/punish", "发起微众台账管控", "", ["bal_account_no", "card_no"];
-#[cfg(feature = "industry")]
-CreateWbChannelControlOrderRecover in aggracct_bc: POST "/v3/aggracct-bc/wb-channel/control-orders/recover", "解除对微众台账的管控", "", ["bal_account_no", "card_no"];
-#[cfg(feature = "industry")]
-QueryWbChannelControlOrderByOutRequestNo in aggracct_bc: GET "/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}", "查询控制单", "", [];
-#[cfg(feature = "industry")]
-CreateWbChannelSpecialReduction in aggracct_bc: POST "/v3/aggracct-bc/wb-channel/special-reduction", "特殊减额", "", ["bal_account_no", "card_no"];
-#[cfg(feature = "industry")]
-QueryWbChannelSpecialReductionByOutRequestNo in aggracct_bc: GET "/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}", "查询特殊减额结果", "", [] query ["bal_account_no", "card_no"];
-#[cfg(feature = "merchant")]
-QuerySubMerchantApplicationByApplicationNo in apply4sub: GET "/v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}", "查询结算账户修改申请状态", "https://pay.weixin.qq.com/doc/v3/partner/4012761169", [];
-#[cfg(feature = "merchant")]
-CreateSubMerchantModifySettlement in apply4sub: POST "/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement", "修改结算帐号API", "https://pay.weixin.qq.com/doc/v3/partner/4012761138", ["account_number", "account_name"];
-#[cfg(feature = "merchant")]
-QuerySubMerchantSettlement in apply4sub: GET "/v3/apply4sub/sub_merchants/{sub_mchid}/settlement", "查询结算账户API", "https://pay.weixin.qq.com/doc/v3/partner/4012761142", [];
-#[cfg(feature = "merchant")]
-QueryApplyment in apply4subject: GET "/v3/apply4subject/applyment", "查询商户开户意愿申请单审核结果API", "https://pay.weixin.qq.com/doc/v3/partner/4012697715", [];
-#[cfg(feature = "merchant")]
-CreateApplyment in apply4subject: POST "/v3/apply4subject/applyment", "提交商户开户意愿申请单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_1.shtml", ["contact_info.name", "contact_info.id_card_number", "contact_info.mobile", "identification_info.identification_name", "identification_info.identification_number", "identification_info.identification_address", "ubo_info_list.ubo_id_doc_name", "ubo_info_list.ubo_id_doc_number", "ubo_info_list.ubo_id_doc_address"];
-#[cfg(feature = "merchant")]
-QueryApplymentMerchantState in apply4subject: GET "/v3/apply4subject/applyment/merchants/{sub_mchid}/state", "获取商户开户意愿确认状态API", "https://pay.weixin.qq.com/doc/v3/partner/4012467549", [];
-#[cfg(feature = "merchant")]
-CancelApplyment in apply4subject: POST "/v3/apply4subject/applyment/{applyment_id}/cancel", "撤销商户开户意愿申请单API", "https://pay.weixin.qq.com/doc/v3/partner/4012697627", [];
-#[cfg(feature = "merchant")]
-CancelApplyment2 in apply4subject: POST "/v3/apply4subject/applyment/{business_code}/cancel", "撤销商户开户意愿申请单API", "https://pay.weixin.qq.com/doc/v3/partner/4012697627", [];
-#[cfg(feature = "merchant")]
-CreateApplyment in applyment4sub: POST "/v3/applyment4sub/applyment/", "提交申请单API", "https://pay.weixin.qq.com/doc/v3/partner/4012719997", ["contact_info.contact_name", "contact_info.contact_id_number", "contact_info.mobile_phone", "contact_info.contact_email", "subject_info.identity_info.id_card_info.id_card_name", "subject_info.identity_info.id_card_info.id_card_number", "subject_info.identity_info.id_card_info.id_card_address", "subject_info.identity_info.id_doc_info.id_doc_name", "subject_info.identity_info.id_doc_info.id_doc_number", "subject_info.identity_info.id_doc_info.id_doc_address", "subject_info.ubo_info_list.ubo_id_doc_name", "subject_info.ubo_info_list.ubo_id_doc_number", "subject_info.ubo_info_list.ubo_id_doc_address", "bank_account_info.account_name", "bank_account_info.account_number"];
-#[cfg(feature = "merchant")]
-QueryApplymentByApplymentId in applyment4sub: GET "/v3/applyment4sub/applyment/applyment_id/{applyment_id}", "通过申请单号查询申请状态", "https://pay.weixin.qq.com/doc/v3/partner/4012697052", [];
-#[cfg(feature = "merchant")]
-QueryApplymentByBusinessCode in applyment4sub: GET "/v3/applyment4sub/applyment/business_code/{business_code}", "通过业务申请编号查询申请状态", "https://pay.weixin.qq.com/doc/v3/partner/4012697168", [];
-#[cfg(feature = "transfer")]
-ListReceiptDetailReceipts in bank_batch_transfer: GET "/v3/bank-batch-transfer/receipt/detail-receipts", "查询明细电子回单受理结果API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml", [];
-#[cfg(feature = "transfer")]
-CreateReceiptDetailReceipt in bank_batch_transfer: POST "/v3/bank-batch-transfer/receipt/detail-receipts", "受理明细电子回单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml", [];
-#[cfg(feature = "transfer")]
-ListReceiptSummaryReceipts in bank_batch_transfer: GET "/v3/bank-batch-transfer/receipt/summary-receipts", "查询汇总电子回单受理结果API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml", [];
-#[cfg(feature = "transfer")]
-CreateReceiptSummaryReceipt in bank_batch_transfer: POST "/v3/bank-batch-transfer/receipt/summary-receipts", "受理汇总电子回单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml", [];
-#[cfg(feature = "transfer")]
-CreateBatch in bank_transfer: POST "/v3/bank-transfer/batches", "发起批量转账API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_1.shtml", ["transfer_detail_list.user_name", "transfer_detail_list.user_id_card"];
-#[cfg(feature = "transfer")]
-QueryBatchByBatchId in bank_transfer: GET "/v3/bank-transfer/batches/batch-id/{batch_id}", "微信支付批次单号查询批次单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_2.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchDetailByDetailId in bank_transfer: GET "/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", "微信支付明细单号查询明细单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_3.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchByOutBatchNo in bank_transfer: GET "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}", "银行批次单号查询批次单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_4.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchDetailByOutDetailNo in bank_transfer: GET "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", "银行明细单号查询明细单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml", [];
-GetFundFlowBill in bill: GET "/v3/bill/fundflowbill", "申请资金账单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012791867", [];
-#[cfg(feature = "bill")]
-QuerySubMerchantFundflowbill in bill: GET "/v3/bill/sub-merchant-fundflowbill", "申请单个子商户资金账单API", "https://pay.weixin.qq.com/doc/v3/partner/4012710630", [];
-GetTradeBill in bill: GET "/v3/bill/tradebill", "申请交易账单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012791866", [];
-#[cfg(feature = "brand")]
-ListBrandProductAuthorities in brand_basic::partner: GET "/v3/brand-basic/partner/brands/{brand_id}/product-authorities", "获得品牌已授权且在生效中的产品权限信息", "", [];
-#[cfg(feature = "brand")]
-CreateApplyment in brand: POST "/v3/brand/applyments", "提交入驻申请", "", ["admin_info.admin_name", "admin_info.id_card_number"];
-#[cfg(feature = "brand")]
-QueryApplymentByApplymentId in brand::applyments: GET "/v3/brand/applyments/applyment-id/{applyment_id}", "根据申请单ID查询申请状态", "", [];
-#[cfg(feature = "brand")]
-QueryApplymentByBusinessCode in brand::applyments: GET "/v3/brand/applyments/business-code/{business_code}", "根据业务申请编号查询申请状态", "", [];
-#[cfg(feature = "brand")]
-CreateCancelApplyment in brand::applyments: POST "/v3/brand/applyments/cancel-applyment", "撤销申请", "", [];
-#[cfg(feature = "brand")]
-ListCardConfigs in brand::card: GET "/v3/brand/card/card-configs", "查询商家名片配置申请状态", "", [];
-#[cfg(feature = "brand")]
-CreateCardConfig in brand::card: POST "/v3/brand/card/card-configs", "提交商家名片配置申请", "", [];
-#[cfg(feature = "brand")]
-CreateCardConfigCancelApplyment in brand::card: POST "/v3/brand/card/card-configs/cancel-applyment", "撤销商家名片配置申请", "", [];
-#[cfg(feature = "brand")]
-QueryCardConfigPreviewUrl in brand::card: GET "/v3/brand/card/card-configs/preview-url", "获取商家名片预览二维码", "", [];
-#[cfg(feature = "brand")]
-CreateCardConfigPublish in brand::card: POST "/v3/brand/card/card-configs/publish", "发布商家名片配置", "", [];
-#[cfg(feature = "brand")]
-ListCardLinks in brand::card: GET "/v3/brand/card/card-links", "查询已生效交易连接名片规则", "", [];
-#[cfg(feature = "brand")]
-CreateCardLink in brand::card: POST "/v3/brand/card/card-links", "添加交易连接名片规则申请", "", [];
-#[cfg(feature = "brand")]
-QueryCardLinkByBusinessCode in brand::card: GET "/v3/brand/card/card-links/business-code/{business_code}", "根据业务申请编号查询添加申请状态", "", [];
-#[cfg(feature = "brand")]
-CreateCardLinkCancelApplyment in brand::card: POST "/v3/brand/card/card-links/cancel-applyment", "撤销交易连接名片配置申请", "", [];
-#[cfg(feature = "brand")]
-CreateCardLinkUnbindCardLink in brand::card: POST "/v3/brand/card/card-links/unbind-card-link", "解除已生效交易连接名片场景", "", [];
-#[cfg(feature = "brand")]
-ListShakeActivityActivities in brand::marketing: GET "/v3/brand/marketing/shake-activities/activities", "查询摇优惠活动列表", "", [];
-#[cfg(feature = "brand")]
-ListCards in brand::card_member::partner: GET "/v3/brand/partner/card-member/cards", "查询会员卡模板列表", "", [];
-#[cfg(feature = "brand")]
-CreateCard in brand::card_member::partner: POST "/v3/brand/partner/card-member/cards", "创建会员卡模板", "", [];
-#[cfg(feature = "brand")]
-DeleteCardByCardId in brand::card_member::partner: DELETE "/v3/brand/partner/card-member/cards/{card_id}", "删除会员卡模板", "", [];
-#[cfg(feature = "brand")]
-QueryCardByCardId in brand::card_member::partner: GET "/v3/brand/partner/card-member/cards/{card_id}", "查询会员卡模板信息", "", [];
-#[cfg(feature = "brand")]
-UpdateCardByCardId in brand::card_member::partner: PATCH "/v3/brand/partner/card-member/cards/{card_id}", "修改会员卡模板信息", "", [];
-#[cfg(feature = "brand")]
-CreateCardInvalidate in brand::card_member::partner: POST "/v3/brand/partner/card-member/cards/{card_id}/invalidate", "作废会员卡模板", "", [];
-#[cfg(feature = "brand")]
-ListMembershipActivities in brand::card_member::partner: GET "/v3/brand/partner/card-member/membership-activities", "查询品牌会员发券活动列表", "", [];
-#[cfg(feature = "brand")]
-CreateMembershipActivity in brand::card_member::partner: POST "/v3/brand/partner/card-member/membership-activities", "创建品牌会员发券活动", "", [];
-#[cfg(feature = "brand")]
-QueryMembershipActivityByActivityId in brand::card_member::partner: GET "/v3/brand/partner/card-member/membership-activities/{activity_id}", "查询品牌会员发券活动", "", [];
-#[cfg(feature = "brand")]
-UpdateMembershipActivityByActivityId in brand::card_member::partner: PATCH "/v3/brand/partner/card-member/membership-activities/{activity_id}", "修改品牌会员发券活动信息", "", [];
-#[cfg(feature = "brand")]
-TerminateMembershipActivity in brand::card_member::partner: POST "/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate", "终止品牌会员发券活动", "", [];
-#[cfg(feature = "brand")]
-CreatePayViewToken in brand::card_member::partner: POST "/v3/brand/partner/card-member/pay-view-tokens", "品牌会员展示付款码组件预授权", "", [];
-#[cfg(feature = "brand")]
-CreatePreAuthToken in brand::card_member::partner: POST "/v3/brand/partner/card-member/pre-auth-tokens", "入会组件预授权", "", [];
-#[cfg(feature = "brand")]
-ListUserCards in brand::card_member::partner: GET "/v3/brand/partner/card-member/user-cards", "查询用户在品牌下所有会员卡", "", [];
-#[cfg(feature = "brand")]
-CreateUserCardImportByOpenid in brand::card_member::partner: POST "/v3/brand/partner/card-member/user-cards/import-by-openid", "根据openid导入用户会员卡", "", ["phone_number", "user_information.common_field_list.value", "user_information.custom_field_list.user_chosen_values"];
-#[cfg(feature = "brand")]
-CreateUserCardImportByPhone in brand::card_member::partner: POST "/v3/brand/partner/card-member/user-cards/import-by-phone", "根据手机号导入用户会员卡", "", ["phone_number", "user_information.common_field_list.value", "user_information.custom_field_list.user_chosen_values"];
-#[cfg(feature = "brand")]
-QueryUserCardByUserCardCode in brand::card_member::partner: GET "/v3/brand/partner/card-member/user-cards/{user_card_code}", "查询用户会员卡信息", "", [];
-#[cfg(feature = "brand")]
-UpdateUserCardByUserCardCode in brand::card_member::partner: PATCH "/v3/brand/partner/card-member/user-cards/{user_card_code}", "修改用户会员卡信息", "", ["phone_number", "user_information.common_field_list.value", "user_information.custom_field_list.user_chosen_values"];
-#[cfg(feature = "brand")]
-ConfirmUserCard in brand::card_member::partner: POST "/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm", "同步会员开通结果", "", ["phone_number", "user_information.common_field_list.value", "user_information.custom_field_list.user_chosen_values"];
-#[cfg(feature = "brand")]
-CreateUserCardInvalidate in brand::card_member::partner: POST "/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate", "作废用户会员卡", "", [];
-#[cfg(feature = "brand")]
-CreateUserFeed in brand::card_member::partner: POST "/v3/brand/partner/card-member/user-feeds", "创建用户动态信息", "", [];
-#[cfg(feature = "brand")]
-ConfirmUserPointExchangeCoupon in brand::card_member::partner: POST "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm", "同步积分兑券结果", "", [];
-#[cfg(feature = "brand")]
-SyncUserPoint in brand::card_member::partner: POST "/v3/brand/partner/card-member/user-points/sync", "同步积分余额", "", [];
-#[cfg(feature = "brand")]
-ListBrandstores in brand::store::partner: GET "/v3/brand/partner/store/brandstores", "列表查询品牌门店信息", "", [];
-#[cfg(feature = "brand")]
-CreateBrandstore in brand::store::partner: POST "/v3/brand/partner/store/brandstores", "创建品牌门店", "", [];
-#[cfg(feature = "brand")]
-DeleteBrandstoreByStoreId in brand::store::partner: DELETE "/v3/brand/partner/store/brandstores/{store_id}", "删除品牌门店", "", [];
-#[cfg(feature = "brand")]
-QueryBrandstoreByStoreId in brand::store::partner: GET "/v3/brand/partner/store/brandstores/{store_id}", "查询品牌门店", "", [];
-#[cfg(feature = "brand")]
-UpdateBrandstoreByStoreId in brand::store::partner: PATCH "/v3/brand/partner/store/brandstores/{store_id}", "更新品牌门店", "", [];
-#[cfg(feature = "brand")]
-CreateBrandstoreBindrecipient in brand::store::partner: POST "/v3/brand/partner/store/brandstores/{store_id}/bindrecipient", "绑定收款商户号", "", [];
-#[cfg(feature = "brand")]
-CloseBrandstore in brand::store::partner: POST "/v3/brand/partner/store/brandstores/{store_id}/close", "暂停门店营业", "", [];
-#[cfg(feature = "brand")]
-ResumeBrandstore in brand::store::partner: POST "/v3/brand/partner/store/brandstores/{store_id}/resume", "恢复门店营业", "", [];
-#[cfg(feature = "brand")]
-CreateBrandstoreUnbindrecipient in brand::store::partner: POST "/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient", "解绑收款商户号", "", [];
-#[cfg(feature = "brand")]
-QueryBrandConfigByBrandMchid in brand::profitsharing: GET "/v3/brand/profitsharing/brand-configs/{brand_mchid}", "查询最大分账比例API", "https://pay.weixin.qq.com/doc/v3/partner/4012467022", [];
-#[cfg(feature = "brand")]
-CreateFinishOrder in brand::profitsharing: POST "/v3/brand/profitsharing/finish-order", "完结分账API", "https://pay.weixin.qq.com/doc/v3/partner/4012467016", [];
-#[cfg(feature = "brand")]
-ListOrders in brand::profitsharing: GET "/v3/brand/profitsharing/orders", "查询分账结果API", "https://pay.weixin.qq.com/doc/v3/partner/4012467002", [];
-#[cfg(feature = "brand")]
-CreateOrder in brand::profitsharing: POST "/v3/brand/profitsharing/orders", "请求分账API", "https://pay.weixin.qq.com/doc/v3/partner/4012692975", ["receivers.name"];
-#[cfg(feature = "brand")]
-ListOrderAmounts in brand::profitsharing: GET "/v3/brand/profitsharing/orders/{transaction_id}/amounts", "查询订单剩余待分金额API", "https://pay.weixin.qq.com/doc/v3/partner/4012467021", [];
-#[cfg(feature = "brand")]
-CreateReceiverAdd in brand::profitsharing: POST "/v3/brand/profitsharing/receivers/add", "添加分账接收方API", "https://pay.weixin.qq.com/doc/v3/partner/4012467100", [];
-#[cfg(feature = "brand")]
-DeleteReceiver in brand::profitsharing: POST "/v3/brand/profitsharing/receivers/delete", "删除分账接收方API", "https://pay.weixin.qq.com/doc/v3/partner/4012467103", [];
-#[cfg(feature = "brand")]
-ListReturnorders in brand::profitsharing: GET "/v3/brand/profitsharing/returnorders", "查询分账回退结果API", "https://pay.weixin.qq.com/doc/v3/partner/4012467011", [];
-#[cfg(feature = "brand")]
-CreateReturnorder in brand::profitsharing: POST "/v3/brand/profitsharing/returnorders", "请求分账回退API", "https://pay.weixin.qq.com/doc/v3/partner/4012467097", [];
-#[cfg(feature = "marketing")]
-CreateParking in businesscircle: POST "/v3/businesscircle/parkings", "商圈会员停车状态同步", "https://pay.weixin.qq.com/doc/v3/merchant/4012535502", [];
-#[cfg(feature = "marketing")]
-NotifyPoint in businesscircle: POST "/v3/businesscircle/points/notify", "商圈会员积分同步", "https://pay.weixin.qq.com/doc/v3/merchant/4012534698", [];
-#[cfg(feature = "marketing")]
-QueryUserAuthorizationByOpenid in businesscircle: GET "/v3/businesscircle/user-authorizations/{openid}", "商圈积分授权查询", "https://pay.weixin.qq.com/doc/v3/merchant/4012534848", [];
-#[cfg(feature = "marketing")]
-QueryUserPointCommitStatus in businesscircle: GET "/v3/businesscircle/users/{openid}/points/commit_status", "商圈会员待积分状态查询", "https://pay.weixin.qq.com/doc/v3/merchant/4012534994", [];
-#[cfg(feature = "merchant")]
-ListCapitallhhAreaProvinces in capital: GET "/v3/capital/capitallhh/areas/provinces", "查询省份列表API", "https://pay.weixin.qq.com/doc/v3/partner/4012698641", [];
-#[cfg(feature = "merchant")]
-ListAreaProvinceCities in capital: GET "/v3/capital/capitallhh/areas/provinces/{province_code}/cities", "查询城市列表API", "https://pay.weixin.qq.com/doc/v3/partner/4012697470", [];
-#[cfg(feature = "merchant")]
-QueryCapitallhhBankCorporateBanking in capital: GET "/v3/capital/capitallhh/banks/corporate-banking", "查询支持对公业务的银行列表API", "https://pay.weixin.qq.com/doc/v3/partner/4012697626", [];
-#[cfg(feature = "merchant")]
-QueryCapitallhhBankPersonalBanking in capital: GET "/v3/capital/capitallhh/banks/personal-banking", "查询支持个人业务的银行列表API", "https://pay.weixin.qq.com/doc/v3/partner/4012697583", [];
-#[cfg(feature = "merchant")]
-QueryCapitallhhBankSearchBanksByBankAccount in capital: GET "/v3/capital/capitallhh/banks/search-banks-by-bank-account", "获取对私银行卡号开户银行API", "https://pay.weixin.qq.com/doc/v3/partner/4012697541", [] query ["account_number"];
-#[cfg(feature = "merchant")]
-ListCapitallhhBankBranches in capital: GET "/v3/capital/capitallhh/banks/{bank_alias_code}/branches", "查询支行列表API", "https://pay.weixin.qq.com/doc/v3/partner/4012697673", [];
-#[cfg(feature = "industry")]
-CreateOrderSyncStatus in catering: POST "/v3/catering/orders/sync-status", "点餐订单信息同步（渠道商/服务商）", "https://pay.weixin.qq.com/doc/v2/partner/4011939936", [];
-DownloadCertificates in certificates: GET "/v3/certificates", "获取平台证书列表", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml", [];
-#[cfg(feature = "pay")]
-CreateAppOrder in combine_transactions: POST "/v3/combine-transactions/app", "合单下单-APP支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556944", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
-#[cfg(feature = "pay")]
-CreateH5Order in combine_transactions: POST "/v3/combine-transactions/h5", "合单下单-H5支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556961", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
-#[cfg(feature = "pay")]
-QueryCombineTransactionByCombineTransactionId in combine_transactions: GET "/v3/combine-transactions/id/{combine_transaction_id}", "个人收款交易通过微信支付订单号查单", "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html", [];
-#[cfg(feature = "pay")]
-CreateJsapiOrder in combine_transactions: POST "/v3/combine-transactions/jsapi", "合单下单-JSAPI支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556926", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
-#[cfg(feature = "pay")]
-CreateMiniprogramOrder in combine_transactions: POST "/v3/combine-transactions/miniprogram", "个人收款交易下单-小程序", "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html", [];
-#[cfg(feature = "pay")]
-CreateNativeOrder in combine_transactions: POST "/v3/combine-transactions/native", "合单下单-Native支付API", "https://pay.weixin.qq.com/doc/v3/merchant/4012556982", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
-#[cfg(feature = "pay")]
-QueryCombineTransactionByCombineOutTradeNo in combine_transactions: GET "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}", "合单查询订单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012557006", [];
-#[cfg(feature = "pay")]
-CloseCombineTransaction in combine_transactions: POST "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close", "合单关闭订单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012577452", [];
-#[cfg(feature = "merchant")]
-CreateInactiveMerchantIdentityVerificationMerchant in compliance: POST "/v3/compliance/inactive-merchant-identity-verification/merchants", "发起不活跃商户身份核实", "https://pay.weixin.qq.com/doc/v3/partner/4012471357", [];
-#[cfg(feature = "merchant")]
-QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId in compliance: GET "/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}", "查询不活跃商户身份核实结果", "https://pay.weixin.qq.com/doc/v3/partner/4012471359", [];
-#[cfg(feature = "papay")]
-CreateContractAppPresign in credit_repayment::partner: POST "/v3/credit-repayment/partner/contracts/app-presign", "APP预签约自动还款协议", "", ["real_identity.identity_id", "real_identity.real_name"];
-#[cfg(feature = "papay")]
-CreateContractH5Presign in credit_repayment::partner: POST "/v3/credit-repayment/partner/contracts/h5-presign", "H5预签约自动还款协议", "", ["real_identity.identity_id", "real_identity.real_name"];
-#[cfg(feature = "papay")]
-TerminateContract in credit_repayment::partner: POST "/v3/credit-repayment/partner/contracts/terminate", "解除自动还款协议", "", [];
-#[cfg(feature = "papay")]
-QueryContractByOutContractCode in credit_repayment::partner: GET "/v3/credit-repayment/partner/contracts/{out_contract_code}", "查询自动还款协议", "", [];
-#[cfg(feature = "papay")]
-CreateDeductOrder in credit_repayment::partner: POST "/v3/credit-repayment/partner/deduct-orders", "发起还款", "", [];
-#[cfg(feature = "papay")]
-QueryDeductOrderByOutTradeNo in credit_repayment::partner: GET "/v3/credit-repayment/partner/deduct-orders/{out_trade_no}", "查询还款单", "", [];
-#[cfg(feature = "papay")]
-CreateScheduleRecordBatchCreate in credit_repayment::partner: POST "/v3/credit-repayment/partner/schedule-records/batch-create", "预约还款", "", [];
-#[cfg(feature = "papay")]
-QueryScheduleRecordByOutRecordId in credit_repayment::partner: GET "/v3/credit-repayment/partner/schedule-records/{out_record_id}", "查询预约还款记录", "", [];
-#[cfg(feature = "marketing")]
-CreateCard in discount_card: POST "/v3/discount-card/cards", "预受理领卡请求API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml", [];
-#[cfg(feature = "marketing")]
-QueryCardByOutCardCode in discount_card: GET "/v3/discount-card/cards/{out_card_code}", "查询先享卡订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml", [];
-#[cfg(feature = "marketing")]
-CreateCardAddUserRecord in discount_card: POST "/v3/discount-card/cards/{out_card_code}/add-user-records", "增加用户记录API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml", [];
-#[cfg(feature = "marketing")]
-QueryOrderByOutTradeNo in discount_card: GET "/v3/discount-card/orders/out-trade-no/{out_trade_no}", "通过先享卡订单号查询订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml", [];
-#[cfg(feature = "marketing")]
-QueryOrderByOutOrderNo in discount_card: GET "/v3/discount-card/orders/{out_order_no}", "通过先享卡订单号查询订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml", [];
-#[cfg(feature = "marketing")]
-UpdateOrderByOutOrderNo in discount_card: PATCH "/v3/discount-card/orders/{out_order_no}", "更新先享卡订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_2.shtml", [];
-#[cfg(feature = "mobility")]
-CreateChargeContractPreopen in ebike: POST "/v3/ebike/charge/contracts/preopen", "预开通服务API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_3.shtml", [];
-#[cfg(feature = "mobility")]
-QueryChargeContractByContractId in ebike: GET "/v3/ebike/charge/contracts/{contract_id}", "通过签约号查询用户状态API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_2.shtml", [];
-#[cfg(feature = "mobility")]
-ConfirmChargeContract in ebike: POST "/v3/ebike/charge/contracts/{contract_id}/confirm", "创建用户当次充电代扣凭证API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_4.shtml", [];
-#[cfg(feature = "mobility")]
-CreateChargeTransaction in ebike: POST "/v3/ebike/charge/transactions", "充电自行车代扣受理扣款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_5.shtml", [];
-#[cfg(feature = "mobility")]
-QueryChargeTransactionByTransactionId in ebike: GET "/v3/ebike/charge/transactions/id/{transaction_id}", "查询订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml", [];
-#[cfg(feature = "mobility")]
-QueryChargeTransactionByOutTradeNo in ebike: GET "/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}", "查询订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml", [];
-#[cfg(feature = "mobility")]
-QueryChargeUserContract in ebike: GET "/v3/ebike/charge/users/{openid}/contract", "通过用户标识查询用户状态API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_1.shtml", [];
-#[cfg(feature = "ecommerce")]
-CreateApplyCancelWithdraw in ecommerce::account: POST "/v3/ecommerce/account/apply-cancel-withdraw", "提交注销提现申请", "", ["payee_info.bank_account_info.account_name", "payee_info.bank_account_info.account_number", "payee_info.identity_info.identification_name", "payee_info.identity_info.identification_no"];
-#[cfg(feature = "ecommerce")]
-QueryApplyCancelWithdrawByApplymentId in ecommerce::account: GET "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}", "微信支付注销提现申请单号查询申请单状态", "", [];
-#[cfg(feature = "ecommerce")]
-ConfirmApplyCancelWithdraw in ecommerce::account: POST "/v3/ecommerce/account/apply-cancel-withdraw/confirm", "平台代商户确认注销", "", [];
-#[cfg(feature = "ecommerce")]
-QueryApplyCancelWithdrawByOutRequestNo in ecommerce::account: GET "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}", "商户注销提现申请单号查询申请单状态", "", [];
-#[cfg(feature = "ecommerce")]
-QueryApplyCancelWithdrawValidateCancelBySubMchid in ecommerce::account: GET "/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}", "商户注销资格校验", "", [];
-#[cfg(feature = "ecommerce")]
-CreateCancelApplication in ecommerce::account: POST "/v3/ecommerce/account/cancel-applications", "提交注销申请单", "https://pay.weixin.qq.com/doc/v3/partner/4012476217", [];
-#[cfg(feature = "ecommerce")]
-QueryCancelApplicationByOutApplyNo in ecommerce::account: GET "/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}", "查询注销单状态", "https://pay.weixin.qq.com/doc/v3/partner/4012476223", [];
-#[cfg(feature = "ecommerce")]
-CreateApplyment in ecommerce: POST "/v3/ecommerce/applyments/", "二级商户进件API", "https://pay.weixin.qq.com/doc/v3/partner/4012479994", ["id_card_info.id_card_name", "id_card_info.id_card_number", "id_doc_info.id_doc_name", "id_doc_info.id_doc_number", "ubo_info_list.ubo_id_doc_name", "ubo_info_list.ubo_id_doc_number", "ubo_info_list.ubo_id_doc_address", "account_info.account_name", "account_info.account_number", "contact_info.contact_name", "contact_info.contact_id_card_number", "contact_info.mobile_phone"];
-#[cfg(feature = "ecommerce")]
-QueryApplymentByOutRequestNo in ecommerce::applyments: GET "/v3/ecommerce/applyments/out-request-no/{out_request_no}", "通过业务申请编号查询申请状态", "https://pay.weixin.qq.com/doc/v3/partner/4012691376", [];
-#[cfg(feature = "ecommerce")]
-RevokeApplyment in ecommerce::applyments: POST "/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke", "撤销申请单-使用业务申请编号", "", [];
-#[cfg(feature = "ecommerce")]
-CreateSubmitAccountHostingApplyment in ecommerce::applyments: POST "/v3/ecommerce/applyments/submit-account-hosting-applyment", "提交申请单", "", ["id_card_info.id_card_name", "id_card_info.id_card_number", "id_doc_info.id_doc_name", "id_doc_info.id_doc_number", "ubo_info_list.ubo_id_doc_name", "ubo_info_list.ubo_id_doc_number", "ubo_info_list.ubo_id_doc_address", "account_info.account_name", "account_info.account_number", "contact_info.contact_name", "contact_info.contact_id_card_number", "contact_info.mobile_phone"];
-#[cfg(feature = "ecommerce")]
-CreateSubmitSignVerifyInfo in ecommerce::applyments: POST "/v3/ecommerce/applyments/submit-sign-verify-info", "平台代理签约核身", "", [];
-#[cfg(feature = "ecommerce")]
-QueryApplymentByApplymentId in ecommerce: GET "/v3/ecommerce/applyments/{applyment_id}", "通过申请单ID查询申请状态", "https://pay.weixin.qq.com/doc/v3/partner/4012691469", [];
-#[cfg(feature = "ecommerce")]
-RevokeApplyment2 in ecommerce::applyments: POST "/v3/ecommerce/applyments/{applyment_id}/revoke", "撤销申请单-使用申请单号", "", [];
-#[cfg(feature = "ecommerce")]
-QueryFundflowbill in ecommerce::bill: GET "/v3/ecommerce/bill/fundflowbill", "申请二级商户资金账单API", "https://pay.weixin.qq.com/doc/v3/partner/4012760697", [];
-#[cfg(feature = "ecommerce")]
-QueryContractByOutContractCode in ecommerce::combine_papay: GET "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", "通过商户协议号查询协议API", "https://pay.weixin.qq.com/doc/v3/partner/4012884060", [];
-#[cfg(feature = "ecommerce")]
-TerminateContract in ecommerce::combine_papay: POST "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", "商户协议号解约协议API", "https://pay.weixin.qq.com/doc/v3/partner/4012884072", [];
-#[cfg(feature = "ecommerce")]
-CreateContractPreEntrustSign in ecommerce::combine_papay: POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign", "APP方式预签约API", "https://pay.weixin.qq.com/doc/v3/partner/4012881608", [];
-#[cfg(feature = "ecommerce")]
-CreateContractPreEntrustSignMiniProgram in ecommerce::combine_papay: POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program", "小程序方式预签约API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml", [];
-#[cfg(feature = "ecommerce")]
-CreateTransaction in ecommerce::combine_papay: POST "/v3/ecommerce/combine-papay/transactions", "电商合单委托代扣支付API", "https://pay.weixin.qq.com/doc/v3/partner/4012884121", [];
-#[cfg(feature = "ecommerce")]
-QueryTransactionByCombineOutTradeNo in ecommerce::combine_papay: GET "/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}", "电商合单委托代扣查询订单API", "https://pay.weixin.qq.com/doc/v3/partner/4012884130", [];
-#[cfg(feature = "ecommerce")]
-ReverseTransaction in ecommerce::combine_papay: POST "/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse", "电商合单委托代扣撤销订单API", "https://pay.weixin.qq.com/doc/v3/partner/4012884126", [];
-#[cfg(feature = "ecommerce")]
-QueryBalanceBySubMchid in ecommerce::fund: GET "/v3/ecommerce/fund/balance/{sub_mchid}", "查询二级商户账户实时余额API", "https://pay.weixin.qq.com/doc/v3/partner/4012476690", [];
-#[cfg(feature = "ecommerce")]
-QueryEnddaybalanceBySubMchid in ecommerce::fund: GET "/v3/ecommerce/fund/enddaybalance/{sub_mchid}", "查询二级商户账户日终余额API", "https://pay.weixin.qq.com/doc/v3/partner/4012476693", [];
-#[cfg(feature = "ecommerce")]
-WithdrawFund in ecommerce::fund: POST "/v3/ecommerce/fund/withdraw", "账户余额提现API", "https://pay.weixin.qq.com/doc/v3/partner/4012476652", [];
-#[cfg(feature = "ecommerce")]
-QueryWithdrawByOutRequestNo in ecommerce::fund: GET "/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}", "商户提现单号查询", "https://pay.weixin.qq.com/doc/v3/partner/4012476656", [];
-#[cfg(feature = "ecommerce")]
-QueryWithdrawByWithdrawId in ecommerce::fund: GET "/v3/ecommerce/fund/withdraw/{withdraw_id}", "微信支付提现单号查询", "https://pay.weixin.qq.com/doc/v3/partner/4012476665", [];
-#[cfg(feature = "ecommerce")]
-QueryIndividualContractByOutContractCode in ecommerce::individual_contracts: GET "/v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}", "根据业务申请单号查签约信息", "", [];
-#[cfg(feature = "ecommerce")]
-CreatePreEntrustSignWithRealNameIdentityApp in ecommerce::individual_contracts: POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app", "APP场景预签约（需要实名验证）", "", ["real_name", "cred_id"];
-#[cfg(feature = "ecommerce")]
-CreatePreEntrustSignWithRealNameIdentityMiniProgram in ecommerce::individual_contracts: POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program", "小程序场景预签约（需要实名验证）", "", ["real_name", "cred_id"];
-#[cfg(feature = "ecommerce")]
-CreatePreEntrustSignApp in ecommerce::individual_contracts: POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/app", "APP场景预签约", "", [];
-#[cfg(feature = "ecommerce")]
-CreatePreEntrustSignMiniProgram in ecommerce::individual_contracts: POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program", "小程序场景预签约", "", [];
-#[cfg(feature = "ecommerce")]
-QueryIndividualContractByOpenid in ecommerce: GET "/v3/ecommerce/individual-contracts/{openid}", "查询个人收款方授权结果", "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-contracts.html", [];
-#[cfg(feature = "ecommerce")]
-CreateAuthorization in ecommerce::mch_transfer: POST "/v3/ecommerce/mch-transfer/authorizations", "申请二级商户商家转账授权", "https://pay.weixin.qq.com/doc/v3/partner/4013504208", [];
-#[cfg(feature = "ecommerce")]
-QueryAuthorizationBySubMchid in ecommerce::mch_transfer: GET "/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}", "查询二级商户商家转账授权状态", "https://pay.weixin.qq.com/doc/v3/partner/4013504209", [];
-#[cfg(feature = "ecommerce")]
-CreateTransferBill in ecommerce::mch_transfer: POST "/v3/ecommerce/mch-transfer/transfer-bills", "发起转账", "https://pay.weixin.qq.com/doc/v3/partner/4013504211", ["user_name"];
-#[cfg(feature = "ecommerce")]
-QueryTransferBillByOutBillNo in ecommerce::mch_transfer: GET "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}", "商户单号查询转账单", "https://pay.weixin.qq.com/doc/v3/partner/4013504213", [];
-#[cfg(feature = "ecommerce")]
-CancelTransferBill in ecommerce::mch_transfer: POST "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel", "撤销转账", "https://pay.weixin.qq.com/doc/v3/partner/4013504212", [];
-#[cfg(feature = "ecommerce")]
-QueryTransferBillByTransferBillNo in ecommerce::mch_transfer: GET "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}", "微信转账单号查询转账单", "https://pay.weixin.qq.com/doc/v3/partner/4013504214", [];
-#[cfg(feature = "ecommerce")]
-ListAfterSalesOrders in ecommerce::profitsharing: GET "/v3/ecommerce/profitsharing/after-sales-orders", "查询售后服务分账结果", "https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html", [];
-#[cfg(feature = "ecommerce")]
-CreateAfterSalesOrder in ecommerce::profitsharing: POST "/v3/ecommerce/profitsharing/after-sales-orders", "请求售后服务分账", "https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html", [];
-#[cfg(feature = "ecommerce")]
-CreateFinishOrder in ecommerce::profitsharing: POST "/v3/ecommerce/profitsharing/finish-order", "完结分账API", "https://pay.weixin.qq.com/doc/v3/partner/4012477745", [];
-#[cfg(feature = "ecommerce")]
-ListOrders in ecommerce::profitsharing: GET "/v3/ecommerce/profitsharing/orders", "查询分账结果API", "https://pay.weixin.qq.com/doc/v3/partner/4012477734", [];
-#[cfg(feature = "ecommerce")]
-CreateOrder in ecommerce::profitsharing: POST "/v3/ecommerce/profitsharing/orders", "请求分账API", "https://pay.weixin.qq.com/doc/v3/partner/4012691594", ["receivers.receiver_name"];
-#[cfg(feature = "ecommerce")]
-ListOrderAmounts in ecommerce::profitsharing: GET "/v3/ecommerce/profitsharing/orders/{transaction_id}/amounts", "查询订单剩余待分金额API", "https://pay.weixin.qq.com/doc/v3/partner/4012477751", [];
-#[cfg(feature = "ecommerce")]
-CreateReceiverAdd in ecommerce::profitsharing: POST "/v3/ecommerce/profitsharing/receivers/add", "添加分账接收方API", "https://pay.weixin.qq.com/doc/v3/partner/4012477758", ["encrypted_name"];
-#[cfg(feature = "ecommerce")]
-DeleteReceiver in ecommerce::profitsharing: POST "/v3/ecommerce/profitsharing/receivers/delete", "删除分账接收方API", "https://pay.weixin.qq.com/doc/v3/partner/4012477759", [];
-#[cfg(feature = "ecommerce")]
-ListReturnorders in ecommerce::profitsharing: GET "/v3/ecommerce/profitsharing/returnorders", "查询分账回退结果API", "https://pay.weixin.qq.com/doc/v3/partner/4012477740", [];
-#[cfg(feature = "ecommerce")]
-CreateReturnorder in ecommerce::profitsharing: POST "/v3/ecommerce/profitsharing/returnorders", "请求分账回退API", "https://pay.weixin.qq.com/doc/v3/partner/4012477737", [];
-#[cfg(feature = "ecommerce")]
-ApplyRefund in ecommerce::refunds: POST "/v3/ecommerce/refunds/apply", "退款申请API", "https://pay.weixin.qq.com/doc/v3/partner/4012649457", [];
-#[cfg(feature = "ecommerce")]
-QueryRefundByRefundId in ecommerce::refunds: GET "/v3/ecommerce/refunds/id/{refund_id}", "通过微信支付退款单号查询退款", "https://pay.weixin.qq.com/doc/v3/partner/4012650253", [];
-#[cfg(feature = "ecommerce")]
-QueryRefundByOutRefundNo in ecommerce::refunds: GET "/v3/ecommerce/refunds/out-refund-no/{out_refund_no}", "通过商户退款单号查询退款", "https://pay.weixin.qq.com/doc/v3/partner/4012650314", [];
-#[cfg(feature = "ecommerce")]
-CreateApplyAbnormalRefund in ecommerce::refunds: POST "/v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund", "发起异常退款", "https://pay.weixin.qq.com/doc/v3/partner/4012649274", ["bank_account", "real_name"];
-#[cfg(feature = "ecommerce")]
-QueryReturnAdvance in ecommerce::refunds: GET "/v3/ecommerce/refunds/{refund_id}/return-advance", "查询垫付回补结果API", "https://pay.weixin.qq.com/doc/v3/partner/4012476916", [];
-#[cfg(feature = "ecommerce")]
-CreateReturnAdvance in ecommerce::refunds: POST "/v3/ecommerce/refunds/{refund_id}/return-advance", "垫付退款回补API", "https://pay.weixin.qq.com/doc/v3/partner/4012476927", [];
-#[cfg(feature = "ecommerce")]
-CancelSubsidy in ecommerce::subsidies: POST "/v3/ecommerce/subsidies/cancel", "取消补差API", "https://pay.weixin.qq.com/doc/v3/partner/4012477639", [];
-#[cfg(feature = "ecommerce")]
-CreateCreate in ecommerce::subsidies: POST "/v3/ecommerce/subsidies/create", "请求补差API", "https://pay.weixin.qq.com/doc/v3/partner/4012477631", [];
-#[cfg(feature = "ecommerce")]
-ReturnSubsidy in ecommerce::subsidies: POST "/v3/ecommerce/subsidies/return", "请求补差回退API", "https://pay.weixin.qq.com/doc/v3/partner/4012477636", [];
-#[cfg(feature = "papay")]
-QueryContractByContractId in edu_papay: GET "/v3/edu-papay/contracts/id/{contract_id}", "通过协议号查询签约API", "https://pay.weixin.qq.com/doc/v3/merchant/4012522951", [];
-#[cfg(feature = "papay")]
-CreateContractPresign in edu_papay: POST "/v3/edu-papay/contracts/presign", "预签约API", "https://pay.weixin.qq.com/doc/v3/merchant/4012522560", [];
-#[cfg(feature = "papay")]
-DeleteContractByContractId in edu_papay: DELETE "/v3/edu-papay/contracts/{contract_id}", "解约API", "https://pay.weixin.qq.com/doc/v3/merchant/4012466882", [];
-#[cfg(feature = "papay")]
-CreateTransaction in edu_papay: POST "/v3/edu-papay/transactions", "教育通扣款受理API", "https://pay.weixin.qq.com/doc/v3/merchant/4012524731", [];
-#[cfg(feature = "papay")]
-QueryTransactionByTransactionId in edu_papay: GET "/v3/edu-papay/transactions/id/{transaction_id}", "微信订单号查单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012523468", [];
-#[cfg(feature = "papay")]
-QueryTransactionByOutTradeNo in edu_papay: GET "/v3/edu-papay/transactions/out-trade-no/{out_trade_no}", "商户订单号查单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012523591", [];
-#[cfg(feature = "papay")]
-SendUserNotification in edu_papay: POST "/v3/edu-papay/user-notifications/{contract_id}/send", "发送扣款预通知API", "https://pay.weixin.qq.com/doc/v3/merchant/4012524814", [];
-#[cfg(feature = "papay")]
-ListUserContracts in edu_papay: GET "/v3/edu-papay/user/{openid}/contracts", "通过用户标识查询签约API", "https://pay.weixin.qq.com/doc/v3/merchant/4012523265", [];
-#[cfg(feature = "education")]
-ListOrders in edu_star: GET "/v3/edu-star/orders", "通过QQ账号查询核销订单列表API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png", [];
-#[cfg(feature = "education")]
-CreateOrder in edu_star: POST "/v3/edu-star/orders", "创建核销订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png", [];
-#[cfg(feature = "education")]
-QueryUserOpenidByWechatOpenid in edu_star: GET "/v3/edu-star/users/openid/{wechat_openid}", "通过微信用户标识查询用户信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png", [];
-#[cfg(feature = "education")]
-QueryUserQqByQq in edu_star: GET "/v3/edu-star/users/qq/{qq}", "通过QQ账号查询用户信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png", [];
-#[cfg(feature = "education")]
-CreateContractPresign in eduschoolpay: POST "/v3/eduschoolpay/contracts/presign", "预签约API", "https://pay.weixin.qq.com/doc/v3/partner/4012468952", ["identity.real_name", "identity.credential_type", "identity.id_card_number", "bank_card.bank_card_no", "bank_card.phone"];
-#[cfg(feature = "education")]
-QueryContractByContractId in eduschoolpay: GET "/v3/eduschoolpay/contracts/{contract_id}", "通过协议号查询签约API", "https://pay.weixin.qq.com/doc/v3/partner/4012468959", [];
-#[cfg(feature = "education")]
-TerminateContract in eduschoolpay: POST "/v3/eduschoolpay/contracts/{contract_id}/terminate", "商户主动解约API", "https://pay.weixin.qq.com/doc/v3/partner/4012469025", [];
-#[cfg(feature = "education")]
-CreateTransaction in eduschoolpay: POST "/v3/eduschoolpay/transactions", "扣款API", "https://pay.weixin.qq.com/doc/v3/partner/4012469030", [];
-#[cfg(feature = "education")]
-QueryTransactionByTransactionId in eduschoolpay: GET "/v3/eduschoolpay/transactions/id/{transaction_id}", "微信支付订单号查单API", "https://pay.weixin.qq.com/doc/v3/partner/4012469063", [];
-#[cfg(feature = "education")]
-QueryTransactionByOutTradeNo in eduschoolpay: GET "/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}", "商户订单号查单API", "https://pay.weixin.qq.com/doc/v3/partner/4012469097", [];
-#[cfg(feature = "education")]
-ListUserContracts in eduschoolpay: GET "/v3/eduschoolpay/users/{openid}/contracts", "查询用户签约列表API", "https://pay.weixin.qq.com/doc/v3/partner/4012468993", [];
-#[cfg(feature = "education")]
-QueryUserDebtState in eduschoolpay: GET "/v3/eduschoolpay/users/{openid}/debt-state", "商户查询用户欠款状态API", "https://pay.weixin.qq.com/doc/v3/partner/4012469161", [];
-#[cfg(feature = "mobility")]
-CreateUserTransform in express: POST "/v3/express/users/{openid}/transform", "用户openid转换API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_9_1.shtml", [];
-#[cfg(feature = "face")]
-QueryUserByFaceSid in facemch: GET "/v3/facemch/users/{face_sid}", "查询用户授权的实名信息", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html", [];
-#[cfg(feature = "transfer")]
-CreateBrandMerchantBatch in fund_app::brand_redpacket: POST "/v3/fund-app/brand-redpacket/brand-merchant-batches", "品牌商户发放红包", "", ["detail_list.user_name"];
-#[cfg(feature = "transfer")]
-QueryBrandMerchantBatchByBatchNo in fund_app::brand_redpacket: GET "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}", "微信支付批次单号查询批次单", "", [];
-#[cfg(feature = "transfer")]
-QueryBrandMerchantBatchDetailByDetailNo in fund_app::brand_redpacket: GET "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}", "商家明细单号查询明细单", "", [];
-#[cfg(feature = "transfer")]
-QueryBrandMerchantOutBatchByOutBatchNo in fund_app::brand_redpacket: GET "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}", "商家批次单号查询批次单", "", [];
-#[cfg(feature = "transfer")]
-QueryBrandMerchantOutBatchOutDetailByOutDetailNo in fund_app::brand_redpacket: GET "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}", "商家明细单号查询明细单", "", [];
-#[cfg(feature = "transfer")]
-CreateElecsignOutBillNo in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/elecsign/out-bill-no", "商户单号申请电子回单", "https://pay.weixin.qq.com/doc/v3/merchant/4012716452", [];
-#[cfg(feature = "transfer")]
-QueryElecsignByOutBillNo in fund_app::mch_transfer: GET "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}", "商户单号查询电子回单", "https://pay.weixin.qq.com/doc/v3/merchant/4012716436", [];
-#[cfg(feature = "transfer")]
-CreateElecsignTransferBillNo in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no", "微信单号申请电子回单", "https://pay.weixin.qq.com/doc/v3/merchant/4012716456", [];
-#[cfg(feature = "transfer")]
-QueryElecsignByTransferBillNo in fund_app::mch_transfer: GET "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}", "微信单号查询电子回单", "https://pay.weixin.qq.com/doc/v3/merchant/4012716455", [];
-#[cfg(feature = "transfer")]
-ListBudgetElectronicReceipts in fund_app::mch_transfer::partner: GET "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts", "查询预算出资的电子回单", "", [];
-#[cfg(feature = "transfer")]
-CreateBudgetElectronicReceipt in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts", "申请预算出资的电子回单", "", [];
-#[cfg(feature = "transfer")]
-CreateCharityBudget in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/charity-budget", "申请公益捐赠预算", "", [];
-#[cfg(feature = "transfer")]
-QueryCharityBudgetByOutBudgetNo in fund_app::mch_transfer::partner: GET "/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}", "商户单号查询公益捐赠预算详情", "", [];
-#[cfg(feature = "transfer")]
-UnlockCharityBudget in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock", "解锁公益捐赠预算", "", [];
-#[cfg(feature = "transfer")]
-CreateCharityTransferBill in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/charity-transfer-bills", "发起公益捐赠", "", [];
-#[cfg(feature = "transfer")]
-QueryCharityTransferBillByOutTransferNo in fund_app::mch_transfer::partner: GET "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}", "商户单号查询公益捐赠详情", "", [];
-#[cfg(feature = "transfer")]
-CreateElectronicReceipt in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/electronic-receipts", "申请单笔转账电子回单", "", [];
-#[cfg(feature = "transfer")]
-QueryElectronicReceiptByOutBillNo in fund_app::mch_transfer::partner: GET "/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}", "查询单笔转账电子回单", "", [];
-#[cfg(feature = "transfer")]
-CreateSubMchAuthorization in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations", "申请子商户商家转账授权", "", [];
-#[cfg(feature = "transfer")]
-QuerySubMchAuthorizationBySubMchid in fund_app::mch_transfer::partner: GET "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}", "查询子商户商家转账授权状态", "", [];
-#[cfg(feature = "transfer")]
-CreateTransferBill in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/transfer-bills", "发起转账", "", ["user_name"];
-#[cfg(feature = "transfer")]
-QueryTransferBillByOutBillNo in fund_app::mch_transfer::partner: GET "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}", "商户单号查询转账单", "", [];
-#[cfg(feature = "transfer")]
-CancelTransferBill in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel", "撤销转账", "", [];
-#[cfg(feature = "transfer")]
-CreateTransferBillPreTransferWithAuthorization in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization", "发起转账并完成自动收款授权", "", ["user_name"];
-#[cfg(feature = "transfer")]
-CreateTransferBillTransfer in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer", "转账（用户自动收款）", "", ["user_name"];
-#[cfg(feature = "transfer")]
-CreateUserConfirmAuthorization in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations", "申请免确认收款授权", "", [];
-#[cfg(feature = "transfer")]
-QueryUserConfirmAuthorizationByOutAuthorizationNo in fund_app::mch_transfer::partner: GET "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}", "商户单号查询自动收款授权", "", [];
-#[cfg(feature = "transfer")]
-CloseUserConfirmAuthorization in fund_app::mch_transfer::partner: POST "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close", "解除免确认收款授权", "", [];
-#[cfg(feature = "transfer")]
-CreateTransferBill in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/transfer-bills", "发起转账", "https://pay.weixin.qq.com/doc/v3/merchant/4012716434", ["user_name"];
-#[cfg(feature = "transfer")]
-QueryTransferBillByOutBillNo in fund_app::mch_transfer: GET "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}", "商户单号查询转账单", "https://pay.weixin.qq.com/doc/v3/merchant/4012716437", [];
-#[cfg(feature = "transfer")]
-CancelTransferBill in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel", "撤销转账", "https://pay.weixin.qq.com/doc/v3/merchant/4012716458", [];
-#[cfg(feature = "transfer")]
-CreateTransferBillPreTransferWithAuthorization in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization", "发起转账并完成自动收款授权", "", ["user_name"];
-#[cfg(feature = "transfer")]
-CreateTransferBillTransfer in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/transfer-bills/transfer", "用户授权后转账", "", ["user_name"];
-#[cfg(feature = "transfer")]
-QueryTransferBillByTransferBillNo in fund_app::mch_transfer: GET "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}", "微信转账单号查询转账单", "https://pay.weixin.qq.com/doc/v3/merchant/4012716457", [];
-#[cfg(feature = "transfer")]
-CreateTransferToQqWalletBill in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills", "发起转账到QQ钱包", "", ["user_name"];
-#[cfg(feature = "transfer")]
-QueryTransferToQqWalletBillByOutBillNo in fund_app::mch_transfer: GET "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}", "查询转账到QQ钱包的结果", "", [];
-#[cfg(feature = "transfer")]
-CancelTransferToQqWalletBill in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel", "撤销转账到QQ钱包", "", [];
-#[cfg(feature = "transfer")]
-CreateUserConfirmAuthorization in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/user-confirm-authorization", "申请免确认收款授权", "", [];
-#[cfg(feature = "transfer")]
-QueryUserConfirmAuthorizationByOutAuthorizationNo in fund_app::mch_transfer: GET "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}", "商户单号查询自动收款授权", "", [];
-#[cfg(feature = "transfer")]
-CloseUserConfirmAuthorization in fund_app::mch_transfer: POST "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close", "解除免确认收款授权", "", [];
-#[cfg(feature = "transfer")]
-QueryBillDownloadUrl in funds_to_oversea: GET "/v3/funds-to-oversea/bill-download-url", "获取购付汇账单文件下载链接API", "https://pay.weixin.qq.com/doc/v3/partner/4012476132", [];
-#[cfg(feature = "transfer")]
-CreateOrder in funds_to_oversea: POST "/v3/funds-to-oversea/orders", "申请资金出境API", "https://pay.weixin.qq.com/doc/v3/partner/4012476113", [];
-#[cfg(feature = "transfer")]
-QueryOrderByOutOrderId in funds_to_oversea: GET "/v3/funds-to-oversea/orders/{out_order_id}", "查询出境结果API", "https://pay.weixin.qq.com/doc/v3/partner/4012476127", [];
-#[cfg(feature = "transfer")]
-CreateReturnReturnOrder in funds_to_oversea: POST "/v3/funds-to-oversea/return/return-orders", "申请资金出境退回", "https://pay.weixin.qq.com/doc/v3/partner/4013735039", [];
-#[cfg(feature = "transfer")]
-QueryReturnReturnOrderByOutReturnNo in funds_to_oversea: GET "/v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}", "查询出境退回结果（通过商户出境退回单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013735052", [];
-#[cfg(feature = "transfer")]
-ListTransactionAvailableAbroadAmounts in funds_to_oversea: GET "/v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts", "查询订单剩余可出境余额API", "https://pay.weixin.qq.com/doc/v3/partner/4012476109", [];
-#[cfg(feature = "global")]
-ListCertificates in global: GET "/v3/global/certificates", "获取平台证书列表", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml", [];
-#[cfg(feature = "global")]
-ListOrders2 in global::customs: GET "/v3/global/customs/orders", "报关查询API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml", [];
-#[cfg(feature = "global")]
-UpdateOrder2 in global::customs: PATCH "/v3/global/customs/orders", "报关信息修改API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml", [];
-#[cfg(feature = "global")]
-CreateOrder2 in global::customs: POST "/v3/global/customs/orders", "报关API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml", [];
-#[cfg(feature = "global")]
-CreateRedeclare2 in global::customs: POST "/v3/global/customs/redeclare", "报关重推API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml", [];
-#[cfg(feature = "global")]
-CreateVerifyCertificate2 in global::customs: POST "/v3/global/customs/verify-certificate", "身份信息校验API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml", ["certificate_id", "certificate_name"];
-#[cfg(feature = "global")]
-DeleteComplaintNotification in global::merchant_service: DELETE "/v3/global/merchant-service/complaint-notifications", "删除投诉通知回调", "", [];
-#[cfg(feature = "global")]
-ListComplaintNotifications in global::merchant_service: GET "/v3/global/merchant-service/complaint-notifications", "查询投诉通知回调", "", [];
-#[cfg(feature = "global")]
-CreateComplaintNotification in global::merchant_service: POST "/v3/global/merchant-service/complaint-notifications", "创建投诉通知回调", "", [];
-#[cfg(feature = "global")]
-UpdateComplaintNotification in global::merchant_service: PUT "/v3/global/merchant-service/complaint-notifications", "更新投诉通知回调", "", [];
-#[cfg(feature = "global")]
-ListComplaints in global::merchant_service: GET "/v3/global/merchant-service/complaints", "查询投诉单列表", "", [];
-#[cfg(feature = "global")]
-QueryComplaintByComplaintId in global::merchant_service: GET "/v3/global/merchant-service/complaints/{complaint_id}", "查询投诉单详情", "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html", [];
-#[cfg(feature = "global")]
-CompleteComplaint in global::merchant_service: POST "/v3/global/merchant-service/complaints/{complaint_id}/complete", "反馈处理完成", "", [];
-#[cfg(feature = "global")]
-ListComplaintNegotiationHistorys in global::merchant_service: GET "/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys", "查询投诉协商历史", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html", [];
-#[cfg(feature = "global")]
-ResponseComplaint in global::merchant_service: POST "/v3/global/merchant-service/complaints/{complaint_id}/response", "提交回复", "", [];
-#[cfg(feature = "global")]
-CreateH5PermissionApplication in global::merchant: POST "/v3/global/merchant/h5/permission/applications", "创建H5支付权限申请单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml", [];
-#[cfg(feature = "global")]
-QueryH5PermissionApplicationByApplymentId in global::merchant: GET "/v3/global/merchant/h5/permission/applications/{applyment_id}", "查询H5支付权限申请单详情", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml", [];
-#[cfg(feature = "global")]
-UpdateH5PermissionApplicationByApplymentId in global::merchant: PATCH "/v3/global/merchant/h5/permission/applications/{applyment_id}", "修改H5支付权限申请单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml", [];
-#[cfg(feature = "global")]
-CreatePermissionDomainApplication in global::merchant: POST "/v3/global/merchant/h5/permission/domain/applications", "创建H5支付域名修改申请单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml", [];
-#[cfg(feature = "global")]
-QueryPermissionDomainApplicationByApplymentId in global::merchant: GET "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}", "查询H5支付域名修改申请单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml", [];
-#[cfg(feature = "global")]
-UpdatePermissionDomainApplicationByApplymentId in global::merchant: PATCH "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}", "修改H5支付域名修改申请单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml", [];
-#[cfg(feature = "global")]
-QueryH5PermissionBySubMchid in global::merchant: GET "/v3/global/merchant/h5/permission/{sub_mchid}", "查询子商户H5支付权限状态", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml", [];
-#[cfg(feature = "global")]
-CreateMerchant in global: POST "/v3/global/merchants", "子商户进件（融合钱包）", "", ["contact.name", "contact.phone", "contact.email"];
-#[cfg(feature = "global")]
-QueryMerchantBySubMchid in global: GET "/v3/global/merchants/{sub_mchid}", "查询子商户（融合钱包）", "", [];
-#[cfg(feature = "global")]
-UpdateMerchantBySubMchid in global: PATCH "/v3/global/merchants/{sub_mchid}", "修改子商户（融合钱包）", "", ["contact.name", "contact.phone", "contact.email"];
-#[cfg(feature = "global")]
-ReverseTransaction in global::micropay: POST "/v3/global/micropay/transactions/id/{transaction_id}/reverse", "撤销订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml", [];
-#[cfg(feature = "global")]
-ReverseTransaction2 in global::micropay: POST "/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse", "撤销订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml", [];
-#[cfg(feature = "global")]
-PayTransaction in global::micropay: POST "/v3/global/micropay/transactions/pay", "提交付款码支付", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml", [];
-#[cfg(feature = "global")]
-CreateContractAppPreEntrustSign in global::papay: POST "/v3/global/papay/contracts/app-pre-entrust-sign", "APP签约API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml", [];
-#[cfg(feature = "global")]
-CreateContractH5PreEntrustSign in global::papay: POST "/v3/global/papay/contracts/h5-pre-entrust-sign", "H5预签约API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml", [];
-#[cfg(feature = "global")]
-CreateContractJsapiPreEntrustSign in global::papay: POST "/v3/global/papay/contracts/jsapi-pre-entrust-sign", "JSAPI预签约API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml", [];
-#[cfg(feature = "global")]
-CreateContractMiniprogramPreEntrustSign in global::papay: POST "/v3/global/papay/contracts/miniprogram-pre-entrust-sign", "小程序签约API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml", [];
-#[cfg(feature = "global")]
-QueryContractByOutContractCode in global::papay: GET "/v3/global/papay/contracts/out-contract-code/{out_contract_code}", "商户协议号查询签约API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml", [];
-#[cfg(feature = "global")]
-CreateContractWebPreEntrustSign in global::papay: POST "/v3/global/papay/contracts/web-pre-entrust-sign", "WEB预签约API", "", [];
-#[cfg(feature = "global")]
-QueryContractByContractId in global::papay: GET "/v3/global/papay/contracts/{contract_id}", "代扣协议ID查询签约API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml", [];
-#[cfg(feature = "global")]
-TerminateContract in global::papay: POST "/v3/global/papay/contracts/{contract_id}/terminate", "申请解约API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml", [];
-#[cfg(feature = "global")]
-CreateTransaction in global::papay: POST "/v3/global/papay/transactions", "支付扣款API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml", [];
-#[cfg(feature = "global")]
-QueryTransactionByOutTradeNo in global::papay: GET "/v3/global/papay/transactions/out-trade-no/{out_trade_no}", "查询订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml", [];
-#[cfg(feature = "global")]
-ReverseTransaction in global::papay: POST "/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse", "撤销订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml", [];
-#[cfg(feature = "global")]
-QueryTransactionByTransactionId in global::papay: GET "/v3/global/papay/transactions/{transaction_id}", "查询订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml", [];
-#[cfg(feature = "global")]
-QueryBillDownloadUrl in global::profit_sharing: GET "/v3/global/profit-sharing/bill-download-url", "获取分账账单文件下载地址API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml", [];
-#[cfg(feature = "global")]
-CreateOrder in global::profit_sharing: POST "/v3/global/profit-sharing/orders", "请求分账API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml", ["receivers.name"];
-#[cfg(feature = "global")]
-UnfreezeOrder in global::profit_sharing: POST "/v3/global/profit-sharing/orders/unfreeze", "解冻剩余资金API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml", [];
-#[cfg(feature = "global")]
-QueryOrderByOutOrderNo in global::profit_sharing: GET "/v3/global/profit-sharing/orders/{out_order_no}", "查询分账结果API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml", [];
-#[cfg(feature = "global")]
-DeleteReceiver in global::profit_sharing: DELETE "/v3/global/profit-sharing/receivers", "删除分账接收方API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml", [];
-#[cfg(feature = "global")]
-CreateReceiver in global::profit_sharing: POST "/v3/global/profit-sharing/receivers", "添加分账接收方API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml", ["name"];
-#[cfg(feature = "global")]
-QueryReceiverByAccount in global::profit_sharing: GET "/v3/global/profit-sharing/receivers/{account}", "查询分账接收方添加结果API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml", [];
-#[cfg(feature = "global")]
-QueryRefundBillDownloadUrl in global::profit_sharing: GET "/v3/global/profit-sharing/refunds/bill-download-url", "获取分账退款账单下载链接API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml", [];
-#[cfg(feature = "global")]
-QueryRefundRefundableBalance in global::profit_sharing: GET "/v3/global/profit-sharing/refunds/refundable-balance", "查询可供垫付退款实时余额API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml", [];
-#[cfg(feature = "global")]
-CreateTransactionMark in global::profit_sharing: POST "/v3/global/profit-sharing/transactions/mark", "分账标记API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml", [];
-#[cfg(feature = "global")]
-ListTransactionAmounts in global::profit_sharing: GET "/v3/global/profit-sharing/transactions/{transaction_id}/amounts", "查询剩余待分金额API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml", [];
-#[cfg(feature = "global")]
-ListTransactionRefundableAmounts in global::profit_sharing: GET "/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts", "查询订单剩余可退款金额API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml", [];
-#[cfg(feature = "global")]
-QueryRechargeBalanceSubMchidBySubMchid in global::refund::partner: GET "/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}", "商家充值退款余额查询", "https://pay.weixin.qq.com/doc/global/v3/zh/4013068934", [];
-#[cfg(feature = "global")]
-QueryRechargeBalance in global::refund: GET "/v3/global/refund/recharge-balance", "商家充值退款余额查询", "https://pay.weixin.qq.com/doc/global/v3/zh/4013068934", [];
-#[cfg(feature = "global")]
-ListRefunds in global: GET "/v3/global/refunds", "查询所有退款", "", [];
-#[cfg(feature = "global")]
-CreateRefund in global: POST "/v3/global/refunds", "申请退款", "", [];
-#[cfg(feature = "global")]
-QueryRefundByRefundId in global::refunds: GET "/v3/global/refunds/id/{refund_id}", "查询单笔退款(微信支付退款订单号)", "", [];
-#[cfg(feature = "global")]
-QueryRefundByOutRefundNo in global::refunds: GET "/v3/global/refunds/out-refund-no/{out_refund_no}", "查询单笔退款(商户退款订单号)", "", [];
-#[cfg(feature = "global")]
-ListSettlements in global::settle: GET "/v3/global/settle/settlements", "查询结算资金明细API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml", [];
-#[cfg(feature = "global")]
-CreateAppOrder in global::transactions: POST "/v3/global/transactions/app", "APP支付下单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml", [];
-#[cfg(feature = "global")]
-QueryTransactionByTransactionId in global::transactions: GET "/v3/global/transactions/id/{transaction_id}", "查询订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml", [];
-#[cfg(feature = "global")]
-CloseTransaction in global::transactions: POST "/v3/global/transactions/id/{transaction_id}/close", "关闭订单(微信支付订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml", [];
-#[cfg(feature = "global")]
-CreateJsapiOrder in global::transactions: POST "/v3/global/transactions/jsapi", "JSAPI支付下单API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml", [];
-#[cfg(feature = "global")]
-CreateMweb in global::transactions: POST "/v3/global/transactions/mweb", "H5支付下单", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml", [];
-#[cfg(feature = "global")]
-CreateNativeOrder in global::transactions: POST "/v3/global/transactions/native", "Native支付下单API", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml", [];
-#[cfg(feature = "global")]
-QueryTransactionByOutTradeNo in global::transactions: GET "/v3/global/transactions/out-trade-no/{out_trade_no}", "查询订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml", [];
-#[cfg(feature = "global")]
-CloseTransaction2 in global::transactions: POST "/v3/global/transactions/out-trade-no/{out_trade_no}/close", "关闭订单(商户订单号)", "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml", [];
-#[cfg(feature = "marketing")]
-CreateMerchantChangecustompagestatus in goldplan: POST "/v3/goldplan/merchants/changecustompagestatus", "商家小票管理API", "https://pay.weixin.qq.com/doc/v3/partner/4012473788", [];
-#[cfg(feature = "marketing")]
-CreateMerchantChangegoldplanstatus in goldplan: POST "/v3/goldplan/merchants/changegoldplanstatus", "点金计划管理API", "https://pay.weixin.qq.com/doc/v3/partner/4012473796", [];
-#[cfg(feature = "marketing")]
-CreateMerchantCloseAdvertisingShow in goldplan: POST "/v3/goldplan/merchants/close-advertising-show", "关闭广告展示API", "https://pay.weixin.qq.com/doc/v3/partner/4012473781", [];
-#[cfg(feature = "marketing")]
-UpdateMerchantOpenAdvertisingShow in goldplan: PATCH "/v3/goldplan/merchants/open-advertising-show", "开通广告展示API", "https://pay.weixin.qq.com/doc/v3/partner/4012473794", [];
-#[cfg(feature = "marketing")]
-CreateMerchantSetAdvertisingIndustryFilter in goldplan: POST "/v3/goldplan/merchants/set-advertising-industry-filter", "同业过滤标签管理API", "https://pay.weixin.qq.com/doc/v3/partner/4012473784", [];
-#[cfg(feature = "industry")]
-CreateAuditCupInvalid in gov::subsidy: POST "/v3/gov/subsidy/audit/cup/invalid", "查询审核结果", "", [];
-#[cfg(feature = "industry")]
-QueryAuditCup in gov::subsidy: POST "/v3/gov/subsidy/audit/cup/query", "查询审核结果", "", [];
-#[cfg(feature = "industry")]
-SyncAuditCupRefund in gov::subsidy: POST "/v3/gov/subsidy/audit/cup/refund/sync", "同步非银联支付交易退款信息", "", [];
-#[cfg(feature = "industry")]
-CreateAuditCupUpdate in gov::subsidy: POST "/v3/gov/subsidy/audit/cup/update", "更新审核数据", "", [];
-#[cfg(feature = "industry")]
-UploadAuditCup in gov::subsidy: POST "/v3/gov/subsidy/audit/cup/upload", "上传审核数据", "", [];
-#[cfg(feature = "industry")]
-QueryCompany in gov::subsidy: POST "/v3/gov/subsidy/companies/query", "企业信息查询", "", [];
-#[cfg(feature = "industry")]
-UploadGood in gov::subsidy: POST "/v3/gov/subsidy/goods/upload", "商品信息上传", "", [];
-#[cfg(feature = "industry")]
-SyncNQualification in gov::subsidy: POST "/v3/gov/subsidy/n-qualifications/sync", "N品类同步资格核销信息", "", ["real_name", "id_card_number", "phone_number"];
-#[cfg(feature = "industry")]
-QueryQualification in gov::subsidy: GET "/v3/gov/subsidy/qualification", "查询补贴资格", "", [] query ["real_name", "id_card_number", "phone_number"];
-#[cfg(feature = "industry")]
-CancelQualificationPassthrough in gov::subsidy: POST "/v3/gov/subsidy/qualifications/passthrough/cancel", "取消资格(透传模式)", "", ["real_name", "id_card_number", "phone_number"];
-#[cfg(feature = "industry")]
-CreateQualificationPassthroughClaim in gov::subsidy: POST "/v3/gov/subsidy/qualifications/passthrough/claim", "领取资格(透传模式)", "", ["real_name", "id_card_number", "phone_number"];
-#[cfg(feature = "industry")]
-QueryQualificationPassthrough in gov::subsidy: POST "/v3/gov/subsidy/qualifications/passthrough/query", "批量查询用户资格(透传模式)", "", ["real_name", "id_card_number", "phone_number"];
-#[cfg(feature = "industry")]
-QueryQualification2 in gov::subsidy: POST "/v3/gov/subsidy/qualifications/query", "批量查询用户资格", "", ["real_name", "id_card_number", "phone_number"];
-#[cfg(feature = "industry")]
-SyncQualification in gov::subsidy: POST "/v3/gov/subsidy/qualifications/sync", "同步资格核销信息", "", ["real_name", "id_card_number", "phone_number"];
-#[cfg(feature = "industry")]
-LockSncode in gov::subsidy: POST "/v3/gov/subsidy/sncode/lock", "sn码锁定", "", [];
-#[cfg(feature = "industry")]
-QuerySncode in gov::subsidy: POST "/v3/gov/subsidy/sncode/query", "查询sn码状态", "", [];
-#[cfg(feature = "industry")]
-UnlockSncode in gov::subsidy: POST "/v3/gov/subsidy/sncode/unlock", "sn码解锁", "", [];
-#[cfg(feature = "industry")]
-QueryTransaction in gov::subsidy: POST "/v3/gov/subsidy/transactions/query", "交易信息查询", "", [];
-#[cfg(feature = "industry")]
-CreateTransactionSummaryQueryDay in gov::subsidy: POST "/v3/gov/subsidy/transactions/summary/query-day", "查询单日交易汇总", "", [];
-#[cfg(feature = "industry")]
-SyncTransaction in gov::subsidy: POST "/v3/gov/subsidy/transactions/sync", "交易信息回传", "", ["real_name", "id_card_number", "phone_number"];
-#[cfg(feature = "industry")]
-CancelZhejiangAuthcode in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/authcode/cancel", "品类凭证码预核销撤销", "", [];
-#[cfg(feature = "industry")]
-CreateZhejiangAuthcodeCommit in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/authcode/commit", "品类凭证码上报确认", "", [];
-#[cfg(feature = "industry")]
-CreateZhejiangAuthcodeIssue in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/authcode/issue", "申请品类凭证码", "", ["name", "mobile", "cert_no"];
-#[cfg(feature = "industry")]
-RefundZhejiangAuthcode in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/authcode/refund", "品类凭证码上报撤销", "", [];
-#[cfg(feature = "industry")]
-CreateZhejiangAuthcodeTry in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/authcode/try", "预核销品类凭证码", "", [];
-#[cfg(feature = "industry")]
-QueryZhejiangGood in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/goods/query", "商品信息查询", "", [];
-#[cfg(feature = "industry")]
-ConfirmZhejiangNQualification in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/n-qualifications/confirm", "n品类核销", "", ["data.cert_no", "data.name", "data.tel", "data.address"];
-#[cfg(feature = "industry")]
-CreateZhejiangQualificationAlter in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/qualifications/alter", "变更资格", "", ["cert_no", "name", "tel"];
-#[cfg(feature = "industry")]
-CreateZhejiangQualificationClaim in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/qualifications/claim", "领取资格", "", ["cert_no", "name", "tel"];
-#[cfg(feature = "industry")]
-QueryZhejiangQualification in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/qualifications/query", "查询补贴资格", "", ["cert_no"];
-#[cfg(feature = "industry")]
-SyncZhejiangQualification in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/qualifications/sync", "核销资格", "", ["data.cert_no", "data.name", "data.tel"];
-#[cfg(feature = "industry")]
-LockZhejiangSncode in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/sncode/lock", "sn码锁定", "", [];
-#[cfg(feature = "industry")]
-QueryZhejiangSncode in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/sncode/query", "sn码销售状态查询", "", [];
-#[cfg(feature = "industry")]
-UnlockZhejiangSncode in gov::subsidy: POST "/v3/gov/subsidy/zhejiang/sncode/unlock", "sn码解锁", "", [];
-#[cfg(feature = "mobility")]
-CreateInsuranceOrder in hire_power_bank: POST "/v3/hire-power-bank/insurance-orders", "创建保险订单", "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html", [];
-#[cfg(feature = "mobility")]
-QueryInsuranceOrderByOutOrderNo in hire_power_bank: GET "/v3/hire-power-bank/insurance-orders/{out_order_no}", "查询保险订单详情", "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html", [];
-#[cfg(feature = "mobility")]
-QueryUserQualificationByOpenid in hire_power_bank: GET "/v3/hire-power-bank/user-qualifications/{openid}", "查询用户保险订单领取资格", "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html", [];
-#[cfg(feature = "marketing")]
-CreateToken in industry_coupon: POST "/v3/industry-coupon/tokens", "出行券切卡组件预下单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012553563", [];
-#[cfg(feature = "marketing")]
-CreateRetailIndustryTransaction in industry_rebate: POST "/v3/industry-rebate/retail-industry/transactions", "回传SN和商品编码", "", [];
-#[cfg(feature = "marketing")]
-CreateTransaction in industry_rebate: POST "/v3/industry-rebate/transactions/{transaction_id}", "支付码牌/点餐码牌交易回传", "", [];
-#[cfg(feature = "industry")]
-CreateDeductAuthorization in inspolicymgr: POST "/v3/inspolicymgr/deduct/authorizations", "提交保单授权信息", "", [];
-#[cfg(feature = "industry")]
-QueryDeductAuthorizationByOutInsuranceNo in inspolicymgr: GET "/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}", "查询保单授权信息", "", [];
-#[cfg(feature = "industry")]
-CreateDeductPolicy in inspolicymgr: POST "/v3/inspolicymgr/deduct/policies", "上传保单", "", ["insured_name_list"];
-#[cfg(feature = "industry")]
-QueryDeductPolicyByOutInsuranceNo in inspolicymgr: GET "/v3/inspolicymgr/deduct/policies/{out_insurance_no}", "查询保单", "", [];
-#[cfg(feature = "industry")]
-UpdateDeductPolicyByOutInsuranceNo in inspolicymgr: PATCH "/v3/inspolicymgr/deduct/policies/{out_insurance_no}", "更新保单信息", "", ["insured_name_list"];
-#[cfg(feature = "industry")]
-QueryDeviceInspectionByDeviceSn in iotmanage: GET "/v3/iotmanage/device-inspections/{device_sn}", "获取出厂检查结果", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html", [];
-#[cfg(feature = "industry")]
-ListDevices in iotmanage: GET "/v3/iotmanage/devices", "智能设备列表", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html", [];
-#[cfg(feature = "marketing")]
-QueryBrandByBrandId in lovefeast: GET "/v3/lovefeast/brands/{brand_id}", "查询爱心餐品牌信息", "https://pay.weixin.qq.com/doc/v3/merchant/4012472863", [];
-#[cfg(feature = "marketing")]
-QueryUserOrderByBrandId in lovefeast: GET "/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}", "查询用户捐赠单列表", "", [];
-#[cfg(feature = "marketing")]
-QueryUserOrderByOutTradeNo in lovefeast: GET "/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}", "查询用户捐赠单详情", "", [];
-#[cfg(feature = "marketing")]
-CreateUserBankMultiActivity in marketing::bank_favor: POST "/v3/marketing/bank-favor/users/{openid}/bank-multi-activity", "给指定用户报名多笔立减活动", "", [];
-#[cfg(feature = "marketing")]
-QueryUserCouponByCouponId in marketing::bank_favor: GET "/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}", "查询绑定多笔立减活动的代金券详情", "", [];
-#[cfg(feature = "marketing")]
-ListPackageTasks in marketing::bank: GET "/v3/marketing/bank/packages/{package_id}/tasks", "查询上传任务列表API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml", [];
-#[cfg(feature = "marketing")]
-ListCallbacks in marketing::busifavor: GET "/v3/marketing/busifavor/callbacks", "查询商家券事件通知地址API", "https://pay.weixin.qq.com/doc/v3/merchant/4012465507", [];
-#[cfg(feature = "marketing")]
-CreateCallback in marketing::busifavor: POST "/v3/marketing/busifavor/callbacks", "设置商家券事件通知地址API", "https://pay.weixin.qq.com/doc/v3/merchant/4012465431", [];
-#[cfg(feature = "marketing")]
-AssociateCoupon in marketing::busifavor: POST "/v3/marketing/busifavor/coupons/associate", "关联订单信息API", "https://pay.weixin.qq.com/doc/v3/merchant/4012465596", [];
-#[cfg(feature = "marketing")]
-DeactivateCoupon in marketing::busifavor: POST "/v3/marketing/busifavor/coupons/deactivate", "使券失效API", "https://pay.weixin.qq.com/doc/v3/merchant/4012465890", [];
-#[cfg(feature = "marketing")]
-DisassociateCoupon in marketing::busifavor: POST "/v3/marketing/busifavor/coupons/disassociate", "取消关联订单信息API", "https://pay.weixin.qq.com/doc/v3/merchant/4012465673", [];
-#[cfg(feature = "marketing")]
-ReturnCoupon in marketing::busifavor: POST "/v3/marketing/busifavor/coupons/return", "申请退券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012465845", [];
-#[cfg(feature = "marketing")]
-SendCoupon in marketing::busifavor: POST "/v3/marketing/busifavor/coupons/send", "向用户发券", "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html", [];
-#[cfg(feature = "marketing")]
-UseCoupon in marketing::busifavor: POST "/v3/marketing/busifavor/coupons/use", "核销用户券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012465292", [];
-#[cfg(feature = "marketing")]
-SendCoupon2 in marketing::busifavor: POST "/v3/marketing/busifavor/coupons/{card_id}/send", "发放消费卡API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponPreSend in marketing::busifavor: POST "/v3/marketing/busifavor/product-coupons/pre-send", "向用户预发放商品券", "", [];
-#[cfg(feature = "marketing")]
-SendProductCoupon in marketing::busifavor: POST "/v3/marketing/busifavor/product-coupons/send", "向用户发放商品券", "", [];
-#[cfg(feature = "marketing")]
-CreateStock in marketing::busifavor: POST "/v3/marketing/busifavor/stocks", "创建商家券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534855", [];
-#[cfg(feature = "marketing")]
-QueryStockByStockId in marketing::busifavor: GET "/v3/marketing/busifavor/stocks/{stock_id}", "查询商家券详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534928", [];
-#[cfg(feature = "marketing")]
-UpdateStockByStockId in marketing::busifavor: PATCH "/v3/marketing/busifavor/stocks/{stock_id}", "修改商家券基本信息API", "https://pay.weixin.qq.com/doc/v3/merchant/4012535020", [];
-#[cfg(feature = "marketing")]
-UpdateStockBudget in marketing::busifavor: PATCH "/v3/marketing/busifavor/stocks/{stock_id}/budget", "修改批次预算API", "https://pay.weixin.qq.com/doc/v3/merchant/4012465739", [];
-#[cfg(feature = "marketing")]
-ListStockCouponcodes in marketing::busifavor: GET "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes", "查询预存code列表", "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html", [];
-#[cfg(feature = "marketing")]
-CreateStockCouponcode in marketing::busifavor: POST "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes", "上传预存code API", "https://pay.weixin.qq.com/doc/v3/merchant/4012487038", [];
-#[cfg(feature = "marketing")]
-DeleteStockCouponcodeByCouponCode in marketing::busifavor: DELETE "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}", "删除预存code", "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html", [];
-#[cfg(feature = "marketing")]
-QueryStockCouponcodeByCouponCode in marketing::busifavor: GET "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}", "查询预存code详情", "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html", [];
-#[cfg(feature = "marketing")]
-ListSubsidyPayReceipts in marketing::busifavor: GET "/v3/marketing/busifavor/subsidy/pay-receipts", "查询营销补差付款单列表API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml", [];
-#[cfg(feature = "marketing")]
-CreateSubsidyPayReceipt in marketing::busifavor: POST "/v3/marketing/busifavor/subsidy/pay-receipts", "营销补差付款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml", [];
-#[cfg(feature = "marketing")]
-QuerySubsidyPayReceiptBySubsidyReceiptId in marketing::busifavor: GET "/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}", "查询营销补差付款单详情API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml", [];
-#[cfg(feature = "marketing")]
-CreateSubsidyReturnReceipt in marketing::busifavor: POST "/v3/marketing/busifavor/subsidy/return-receipts", "营销补差回退API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml", [];
-#[cfg(feature = "marketing")]
-QuerySubsidyReturnReceiptBySubsidyReturnReceiptId in marketing::busifavor: GET "/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}", "查询商家券营销补差回退单详情", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_21.shtml", [];
-#[cfg(feature = "marketing")]
-ListUserCoupons in marketing::busifavor: GET "/v3/marketing/busifavor/users/{openid}/coupons", "根据过滤条件查询用户券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534963", [];
-#[cfg(feature = "marketing")]
-QueryUserCouponAppidByAppid in marketing::busifavor: GET "/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}", "查询用户单张券详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012535011", [];
-#[cfg(feature = "marketing")]
-ListCallbacks in marketing::favor: GET "/v3/marketing/favor/callbacks", "获取已设置的消息通知地址API", "https://pay.weixin.qq.com/doc/v3/merchant/4012464198", [];
-#[cfg(feature = "marketing")]
-CreateCallback in marketing::favor: POST "/v3/marketing/favor/callbacks", "设置消息通知地址API", "https://pay.weixin.qq.com/doc/v3/merchant/4012464070", [];
-CreateStock in marketing::favor: POST "/v3/marketing/favor/coupon-stocks", "创建代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534633", [];
-UploadMarketingImage in merchant::media: POST "/v3/marketing/favor/media/image-upload", "（营销）图片上传API", "https://pay.weixin.qq.com/doc/v3/merchant/4012557233", [], Multipart;
-#[cfg(feature = "marketing")]
-ListStocks in marketing::favor: GET "/v3/marketing/favor/stocks", "条件查询批次列表API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460489", [];
-QueryStock in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}", "查询批次详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460564", [];
-#[cfg(feature = "marketing")]
-ListStockItems in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/items", "查询代金券可用单品API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463442", [];
-#[cfg(feature = "marketing")]
-ListStockMerchants in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/merchants", "查询代金券可用商户API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463358", [];
-#[cfg(feature = "marketing")]
-CreateStockModifyGoodsId in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id", "修改可用单品编码", "", [];
-PauseStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/pause", "暂停代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460305", [];
-#[cfg(feature = "marketing")]
-QueryStockRefundFlow in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/refund-flow", "下载批次退款明细API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463523", [];
-#[cfg(feature = "marketing")]
-QueryStockRefundFlowByDay in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", "获取批次退款明细下载链接", "", [];
-RestartStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/restart", "重启代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460411", [];
-StartStock in marketing::favor: POST "/v3/marketing/favor/stocks/{stock_id}/start", "激活代金券批次API", "https://pay.weixin.qq.com/doc/v3/merchant/4012460137", [];
-#[cfg(feature = "marketing")]
-QueryStockUseFlow in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/use-flow", "下载批次核销明细API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463585", [];
-#[cfg(feature = "marketing")]
-QueryStockUseFlowByDay in marketing::favor: GET "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", "获取批次核销明细下载链接", "", [];
-#[cfg(feature = "marketing")]
-ListUserCoupons in marketing::favor: GET "/v3/marketing/favor/users/{openid}/coupons", "根据商户号查用户的券", "https://pay.weixin.qq.com/doc/v3/merchant/4012534690", [];
-SendCoupon in marketing::favor: POST "/v3/marketing/favor/users/{openid}/coupons", "发放代金券API", "https://pay.weixin.qq.com/doc/v3/merchant/4012463767", [];
-#[cfg(feature = "marketing")]
-QueryUserCouponByCouponId in marketing::favor: GET "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", "查询代金券详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012486942", [];
-#[cfg(feature = "marketing")]
-ListActivities in marketing::goods_subsidy_activity: GET "/v3/marketing/goods-subsidy-activity/activities", "按区域查询品牌加价购活动", "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html", [];
-#[cfg(feature = "marketing")]
-ApplyActivity in marketing::goods_subsidy_activity: POST "/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply", "门店报名品牌加价购活动", "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html", [];
-#[cfg(feature = "marketing")]
-LockQualification in marketing::goods_subsidy_activity: POST "/v3/marketing/goods-subsidy-activity/qualification/lock", "锁定品牌加价购活动资格", "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html", [];
-#[cfg(feature = "marketing")]
-UnlockQualification in marketing::goods_subsidy_activity: POST "/v3/marketing/goods-subsidy-activity/qualification/unlock", "解锁品牌加价购活动资格", "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html", [];
-#[cfg(feature = "marketing")]
-DeleteRetailStoreActRepresentative in marketing::goods_subsidy_activity: DELETE "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", "删除零售小店活动业务代理", "https://pay.weixin.qq.com/doc/v3/merchant/4012384344", [];
-#[cfg(feature = "marketing")]
-UpdateRetailStoreActRepresentative in marketing::goods_subsidy_activity: PUT "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", "添加零售小店活动业务代理", "https://pay.weixin.qq.com/doc/v3/merchant/4012384327", [];
-#[cfg(feature = "marketing")]
-ListRetailStoreActRepresentatives in marketing::goods_subsidy_activity: GET "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives", "查询零售小店活动业务代理", "https://pay.weixin.qq.com/doc/v3/merchant/4012384347", [];
-#[cfg(feature = "marketing")]
-CreateRetailStoreActMaterial in marketing::goods_subsidy_activity: POST "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials", "生成小店活动物料码", "https://pay.weixin.qq.com/doc/v3/merchant/4012384337", [];
-#[cfg(feature = "marketing")]
-DeleteRetailStoreActStore in marketing::goods_subsidy_activity: DELETE "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", "删除小店活动门店", "https://pay.weixin.qq.com/doc/v3/merchant/4012384363", [];
-#[cfg(feature = "marketing")]
-ListRetailStoreActStores in marketing::goods_subsidy_activity: GET "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", "查询小店活动门店列表", "https://pay.weixin.qq.com/doc/v3/merchant/4012384355", [];
-#[cfg(feature = "marketing")]
-CreateRetailStoreActStore in marketing::goods_subsidy_activity: POST "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", "添加小店活动门店", "https://pay.weixin.qq.com/doc/v3/merchant/4012384359", [];
-#[cfg(feature = "marketing")]
-QueryRetailStoreActStoreByStoreCode in marketing::goods_subsidy_activity: GET "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}", "查询小店活动门店详情", "https://pay.weixin.qq.com/doc/v3/merchant/4012384379", [];
-#[cfg(feature = "marketing")]
-ListActivities in marketing::membercard_activity: GET "/v3/marketing/membercard-activity/activities", "查询活动列表API", "https://pay.weixin.qq.com/doc/v3/merchant/4012553261", [];
-#[cfg(feature = "marketing")]
-CreateActivity in marketing::membercard_activity: POST "/v3/marketing/membercard-activity/activities", "创建活动API", "https://pay.weixin.qq.com/doc/v3/merchant/4012553030", [];
-#[cfg(feature = "marketing")]
-QueryActivityByActivityId in marketing::membercard_activity: GET "/v3/marketing/membercard-activity/activities/{activity_id}", "查询活动详情API", "https://pay.weixin.qq.com/doc/v3/merchant/4012553365", [];
-#[cfg(feature = "marketing")]
-TerminateActivity in marketing::membercard_activity: POST "/v3/marketing/membercard-activity/activities/{activity_id}/terminate", "终止活动API", "https://pay.weixin.qq.com/doc/v3/merchant/4012553381", [];
-#[cfg(feature = "marketing")]
-QueryActivateInformationByActivateTicket in marketing::membercard_open: GET "/v3/marketing/membercard-open/activate-informations/{activate_ticket}", "获取用户信息（跳转型激活）API", "https://pay.weixin.qq.com/doc/v3/merchant/4012550779", [];
-#[cfg(feature = "marketing")]
-QueryCallback in marketing::membercard_open: GET "/v3/marketing/membercard-open/callback", "查询回调地址API", "https://pay.weixin.qq.com/doc/v3/merchant/4012552275", [];
-#[cfg(feature = "marketing")]
-UpdateCallback in marketing::membercard_open: PATCH "/v3/marketing/membercard-open/callback", "设置回调地址API", "https://pay.weixin.qq.com/doc/v3/merchant/4012552251", [];
-#[cfg(feature = "marketing")]
-ListCards in marketing::membercard_open: GET "/v3/marketing/membercard-open/cards", "查询会员卡模板列表API", "https://pay.weixin.qq.com/doc/v3/merchant/4012547108", [];
-#[cfg(feature = "marketing")]
-CreateCard in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards", "创建会员卡模板API", "https://pay.weixin.qq.com/doc/v3/merchant/4012545584", [];
-#[cfg(feature = "marketing")]
-DeleteCardByCardId in marketing::membercard_open: DELETE "/v3/marketing/membercard-open/cards/{card_id}", "删除会员卡模板API", "https://pay.weixin.qq.com/doc/v3/merchant/4012549682", [];
-#[cfg(feature = "marketing")]
-QueryCardByCardId in marketing::membercard_open: GET "/v3/marketing/membercard-open/cards/{card_id}", "查询会员卡模板信息API", "https://pay.weixin.qq.com/doc/v3/merchant/4012547650", [];
-#[cfg(feature = "marketing")]
-UpdateCardByCardId in marketing::membercard_open: PATCH "/v3/marketing/membercard-open/cards/{card_id}", "修改会员卡模板信息API", "https://pay.weixin.qq.com/doc/v3/merchant/4012549567", [];
-#[cfg(feature = "marketing")]
-DepositCardCode in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/codes/deposit", "导入会员Code API", "https://pay.weixin.qq.com/doc/v3/merchant/4012545728", [];
-#[cfg(feature = "marketing")]
-QueryCardCodeByCode in marketing::membercard_open: GET "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}", "查询用户会员卡信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_4.shtml", [];
-#[cfg(feature = "marketing")]
-UpdateCardCodeByCode in marketing::membercard_open: PATCH "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}", "修改用户会员卡信息API", "https://pay.weixin.qq.com/doc/v3/merchant/4012549292", [];
-#[cfg(feature = "marketing")]
-ActivateCardCode in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate", "激活会员卡（跳转型激活）API", "https://pay.weixin.qq.com/doc/v3/merchant/4012550809", [];
-#[cfg(feature = "marketing")]
-CreateCodeBonusCommit in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit", "设置支付后展示的积分到账API", "https://pay.weixin.qq.com/doc/v3/merchant/4012551350", [];
-#[cfg(feature = "marketing")]
-CreateCodeBonusPrepare in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare", "支付结果页展示会员积分API", "https://pay.weixin.qq.com/doc/v3/merchant/4012595808", [];
-#[cfg(feature = "marketing")]
-UpdateCardCodeRight in marketing::membercard_open: PATCH "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights", "设置会员权益API", "https://pay.weixin.qq.com/doc/v3/merchant/4012551213", [];
-#[cfg(feature = "marketing")]
-CreateCardCodeSetServiceModuleData in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data", "设置会员服务项用户信息", "", [];
-#[cfg(feature = "marketing")]
-CreateCardCodeUnavailable in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable", "作废用户会员卡API", "https://pay.weixin.qq.com/doc/v3/merchant/4012549677", [];
-#[cfg(feature = "marketing")]
-QueryCardDecryptCode in marketing::membercard_open: GET "/v3/marketing/membercard-open/cards/{card_id}/decrypt-code", "加密code解码（跳转型激活）API", "https://pay.weixin.qq.com/doc/v3/merchant/4012550742", [];
-#[cfg(feature = "marketing")]
-CreateCardPermissionToken in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/permission-tokens", "商户预授权", "https://pay.weixin.qq.com/doc/v3/merchant/4012550867", [];
-#[cfg(feature = "marketing")]
-CreateCardPhoneMembercardImport in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import", "根据手机号导入用户会员卡API", "https://pay.weixin.qq.com/doc/v3/merchant/4012550535", ["encrypted_phone_number"];
-#[cfg(feature = "marketing")]
-CreateCardQrcode in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/qrcode", "创建会员卡二维码API", "https://pay.weixin.qq.com/doc/v3/merchant/4012550605", [];
-#[cfg(feature = "marketing")]
-UpdateCardRight in marketing::membercard_open: PATCH "/v3/marketing/membercard-open/cards/{card_id}/rights", "设置会员卡模板权益项API", "https://pay.weixin.qq.com/doc/v3/merchant/4012551219", [];
-#[cfg(feature = "marketing")]
-CreateCardServiceModule in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/service-modules", "添加会员卡服务项", "", [];
-#[cfg(feature = "marketing")]
-DeleteCardServiceModuleByServiceModuleId in marketing::membercard_open: DELETE "/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}", "移除会员卡服务项", "", [];
-#[cfg(feature = "marketing")]
-UpdateCardServiceModuleByServiceModuleId in marketing::membercard_open: PATCH "/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}", "修改会员卡服务项", "", [];
-#[cfg(feature = "marketing")]
-CreateCardUpgrade in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/upgrade", "老会员卡模板升级API", "https://pay.weixin.qq.com/doc/v3/merchant/4012545673", [];
-#[cfg(feature = "marketing")]
-CreateCardUserImport in marketing::membercard_open: POST "/v3/marketing/membercard-open/cards/{card_id}/users/import", "根据openid导入用户会员卡API", "https://pay.weixin.qq.com/doc/v3/merchant/4012549739", [];
-#[cfg(feature = "marketing")]
-CreatePhonenumberMemberImport in marketing::membercard_open: POST "/v3/marketing/membercard-open/phonenumber-member/import", "导入加密手机号提醒会员领卡API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_1.shtml", ["encrypted_phone_number"];
-#[cfg(feature = "marketing")]
-QueryPhonenumberMemberSearch in marketing::membercard_open: GET "/v3/marketing/membercard-open/phonenumber-member/search", "通过加密手机号查询会员领卡状态API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_2.shtml", [] query ["encrypted_phone_number"];
-#[cfg(feature = "marketing")]
-ListUserCards in marketing::membercard_open: GET "/v3/marketing/membercard-open/user/cards", "查询用户在品牌下所有会员卡API", "https://pay.weixin.qq.com/doc/v3/merchant/4012549255", [];
-#[cfg(feature = "marketing")]
-CreateDeliveryPlan in marketing::delivery_plan::partner: POST "/v3/marketing/partner/delivery-plan/delivery-plans", "创建投放计划", "", [];
-#[cfg(feature = "marketing")]
-ListDeliveryPlanDeliveryPlans in marketing::delivery_plan::partner: GET "/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans", "分页查询投放计划列表", "", [];
-#[cfg(feature = "marketing")]
-UpdateDeliveryPlanByPlanId in marketing::delivery_plan::partner: PATCH "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}", "更新投放计划", "", [];
-#[cfg(feature = "marketing")]
-TerminateDeliveryPlan in marketing::delivery_plan::partner: POST "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate", "终止投放计划", "", [];
-#[cfg(feature = "marketing")]
-CreateNotifyUrl in marketing::delivery_plan::partner: POST "/v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url", "设置投放计划回调地址", "", [];
-#[cfg(feature = "marketing")]
-CreateImageGenerationTask in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/image-generation-tasks", "提交图片生成任务", "", [];
-#[cfg(feature = "marketing")]
-QueryImageGenerationTaskByTaskId in marketing::product_coupon::partner: GET "/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}", "查询图片生成任务执行结果", "", [];
-#[cfg(feature = "marketing")]
-ListNotifyConfigs in marketing::product_coupon::partner: GET "/v3/marketing/partner/product-coupon/notify-configs", "获取商品券事件通知地址", "", [];
-#[cfg(feature = "marketing")]
-CreateNotifyConfig in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/notify-configs", "设置商品券事件通知地址", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCoupon in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons", "创建商品券", "", [];
-#[cfg(feature = "marketing")]
-QueryProductCouponByProductCouponId in marketing::product_coupon::partner: GET "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}", "查询商品券", "", [];
-#[cfg(feature = "marketing")]
-UpdateProductCouponByProductCouponId in marketing::product_coupon::partner: PATCH "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}", "修改商品券", "", [];
-#[cfg(feature = "marketing")]
-DeactivateProductCoupon in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate", "失效商品券", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStockBundle in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles", "添加商品券批次组", "", [];
-#[cfg(feature = "marketing")]
-UpdateProductCouponStockBundleByStockBundleId in marketing::product_coupon::partner: PATCH "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}", "修改商品券批次组", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStockBundleAssociateStore in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores", "批次组批量关联门店", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStockBundleDisassociateStore in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores", "批次组批量取消关联门店", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStockBundleUpdateBudget in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget", "修改商品券批次组发放预算", "", [];
-#[cfg(feature = "marketing")]
-ListProductCouponStocks in marketing::product_coupon::partner: GET "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks", "查询商品券批次列表", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStock in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks", "添加商品券批次", "", [];
-#[cfg(feature = "marketing")]
-QueryProductCouponStockByStockId in marketing::product_coupon::partner: GET "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}", "查询商品券指定批次", "", [];
-#[cfg(feature = "marketing")]
-UpdateProductCouponStockByStockId in marketing::product_coupon::partner: PATCH "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}", "修改商品券指定批次", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStockAssociateStore in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores", "批次关联门店", "", [];
-#[cfg(feature = "marketing")]
-ListProductCouponStockAssociatedStores in marketing::product_coupon::partner: GET "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores", "查询批次关联门店列表", "", [];
-#[cfg(feature = "marketing")]
-DeactivateProductCouponStock in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate", "失效商品券批次", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStockDisassociateStore in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores", "批次取消关联门店", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStockUpdateBudget in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget", "修改商品券批次发放预算", "", [];
-#[cfg(feature = "marketing")]
-CreateProductCouponStockUploadCouponCode in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes", "预上传券Code", "", [];
-#[cfg(feature = "marketing")]
-CreateUserCouponBundle in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles", "向用户发放商品券批次组", "", [];
-#[cfg(feature = "marketing")]
-DeactivateUserCouponBundle in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate", "失效用户商品券组", "", [];
-#[cfg(feature = "marketing")]
-ListUserCoupons in marketing::product_coupon::partner: GET "/v3/marketing/partner/product-coupon/users/{openid}/coupons", "指定券状态查询用户商品券列表", "", [];
-#[cfg(feature = "marketing")]
-CreateUserCoupon in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/coupons", "向用户发放商品券", "", [];
-#[cfg(feature = "marketing")]
-QueryUserCouponByCouponCode in marketing::product_coupon::partner: GET "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}", "查询用户商品券详情", "", [];
-#[cfg(feature = "marketing")]
-ConfirmUserCoupon in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm", "确认发放用户商品券", "", [];
-#[cfg(feature = "marketing")]
-DeactivateUserCoupon in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate", "失效用户商品券", "", [];
-#[cfg(feature = "marketing")]
-ReturnUserCoupon in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return", "退券", "", [];
-#[cfg(feature = "marketing")]
-UseUserCoupon in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use", "核销用户商品券", "", [];
-#[cfg(feature = "marketing")]
-CreateUserPreSendCoupon in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon", "向用户预发放商品券", "", [];
-#[cfg(feature = "marketing")]
-CreateUserPreSendCouponBundle in marketing::product_coupon::partner: POST "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle", "向用户预发放商品券批次组", "", [];
-#[cfg(feature = "marketing")]
-ListPartnerships in marketing::partnerships: GET "/v3/marketing/partnerships", "查询合作关系列表API", "https://pay.weixin.qq.com/doc/v3/merchant/4012380536", [];
-#[cfg(feature = "marketing")]
-CreateBuild in marketing::partnerships: POST "/v3/marketing/partnerships/build", "建立合作关系API", "https://pay.weixin.qq.com/doc/v3/merchant/4012380498", [];
-#[cfg(feature = "marketing")]
-TerminatePartnership in marketing::partnerships: POST "/v3/marketing/partnerships/terminate", "终止合作关系API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_2.shtml", [];
-#[cfg(feature = "marketing")]
-ListActivities in marketing::paygiftactivity: GET "/v3/marketing/paygiftactivity/activities", "获取支付有礼活动列表API", "https://pay.weixin.qq.com/doc/v3/merchant/4012489126", [];
-#[cfg(feature = "marketing")]
-QueryActivityByActivityId in marketing::paygiftactivity: GET "/v3/marketing/paygiftactivity/activities/{activity_id}", "查询活动详情接口API", "https://pay.weixin.qq.com/doc/v3/merchant/4012487971", [];
-#[cfg(feature = "marketing")]
-ListActivityGoods in marketing::paygiftactivity: GET "/v3/marketing/paygiftactivity/activities/{activity_id}/goods", "查询活动指定商品列表API", "https://pay.weixin.qq.com/doc/v3/merchant/4012466448", [];
-#[cfg(feature = "marketing")]
-ListActivityMerchants in marketing::paygiftactivity: GET "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants", "查询活动发券商户号API", "https://pay.weixin.qq.com/doc/v3/merchant/4012466149", [];
-#[cfg(feature = "marketing")]
-CreateActivityMerchantAdd in marketing::paygiftactivity: POST "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add", "新增活动发券商户号API", "https://pay.weixin.qq.com/doc/v3/merchant/4012466671", [];
-#[cfg(feature = "marketing")]
-DeleteActivityMerchant in marketing::paygiftactivity: POST "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete", "删除活动发券商户号API", "https://pay.weixin.qq.com/doc/v3/merchant/4012466787", [];
-#[cfg(feature = "marketing")]
-TerminateActivity in marketing::paygiftactivity: POST "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate", "终止活动API", "https://pay.weixin.qq.com/doc/v3/merchant/4012466523", [];
-#[cfg(feature = "marketing")]
-CreateUniqueThresholdActivity in marketing::paygiftactivity: POST "/v3/marketing/paygiftactivity/unique-threshold-activity", "创建全场满额送活动API", "https://pay.weixin.qq.com/doc/v3/merchant/4012487898", [];
-#[cfg(feature = "marketing")]
-CreateCustomentrance in marketing::shopping_receipt: POST "/v3/marketing/shopping-receipt/customentrances", "创建自定义入口", "https://pay.weixin.qq.com/doc/v3/merchant/4012526342", [];
-#[cfg(feature = "marketing")]
-QueryCustomentranceByBrandId in marketing::shopping_receipt: GET "/v3/marketing/shopping-receipt/customentrances/{brand_id}", "查询自定义入口", "https://pay.weixin.qq.com/doc/v3/merchant/4012526406", [];
-#[cfg(feature = "marketing")]
-UpdateCustomentranceByBrandId in marketing::shopping_receipt: PATCH "/v3/marketing/shopping-receipt/customentrances/{brand_id}", "更新自定义入口", "https://pay.weixin.qq.com/doc/v3/merchant/4012526475", [];
-#[cfg(feature = "marketing")]
-CreateMerchantshoppingreceiptjumpinfo in marketing::shopping_receipt: POST "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos", "上传商家电子小票跳转信息", "https://pay.weixin.qq.com/doc/v3/merchant/4012443843", [];
-#[cfg(feature = "marketing")]
-ListActivities in marketing::weekly_discount: GET "/v3/marketing/weekly-discount/activities", "查询周周惠活动列表API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml", [];
-#[cfg(feature = "marketing")]
-QueryActivityByActivityId in marketing::weekly_discount: GET "/v3/marketing/weekly-discount/activities/{activity_id}", "查询周周惠活动详情API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml", [];
-#[cfg(feature = "marketing")]
-ApplyActivity in marketing::weekly_discount: POST "/v3/marketing/weekly-discount/activities/{activity_id}/apply", "报名周周惠活动API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml", [];
-#[cfg(feature = "marketing")]
-ListUserCoupons in marketing::withdraw_favor: GET "/v3/marketing/withdraw-favor/users/{openid}/coupons", "查询批次下用户银行提现免费券列表API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml", [];
-#[cfg(feature = "marketing")]
-CreateUserCoupon in marketing::withdraw_favor: POST "/v3/marketing/withdraw-favor/users/{openid}/coupons", "为用户发银行提现免费券API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml", [];
-#[cfg(feature = "merchant")]
-QueryMchManageRecordSubMchidBySubMchid in mch_manage: GET "/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}", "分页查询子商户名下的商户管理记录", "", [];
-#[cfg(feature = "merchant")]
-QueryMchManageRecordByManageRecordId in mch_manage: GET "/v3/mch-manage/mch-manage-records/{manage_record_id}", "查询子商户下指定商户管理记录", "", [];
-#[cfg(feature = "merchant")]
-CreateMchManageRecordMchManageSubmission in mch_manage: POST "/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions", "对指定商户管理记录提交资料", "", [];
-#[cfg(feature = "merchant")]
-QueryEnhancedDueDiligenceByDueDiligenceId in mch_operation_manage: GET "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}", "查询子商户强化尽调单信息", "", [];
-#[cfg(feature = "merchant")]
-SubmitEnhancedDueDiligence in mch_operation_manage: POST "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit", "提交尽调资料", "", [];
-#[cfg(feature = "merchant")]
-QueryMerchantLimitationSubMchidBySubMchid in mch_operation_manage: GET "/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}", "查询子商户管控情况", "https://pay.weixin.qq.com/docs/partner/apis/limited-functions-and-reasons/mch-limitations/query-sub-mch-limitation.html", [];
-#[cfg(feature = "merchant")]
-CreateRiskWithdrawlApply in mch_operate: POST "/v3/mch_operate/risk/withdrawl-apply", "提交已注销商户号可用余额提现申请单API", "https://pay.weixin.qq.com/docs/partner/apis/withdrawal-apply/withdrawal-apply/submit-apply.html", ["payee_info.bank_account_info.account_name", "payee_info.bank_account_info.account_number", "payee_info.identity_info.identification_name", "payee_info.identity_info.identification_no"];
-#[cfg(feature = "merchant")]
-QueryRiskWithdrawlApplyByApplymentId in mch_operate: GET "/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}", "微信支付提现申请单号查询提现申请单状态API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_8.shtml", [];
-#[cfg(feature = "merchant")]
-QueryRiskWithdrawlApplyByOutRequestNo in mch_operate: GET "/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}", "商户提现申请单号查询提现申请单状态", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_7.shtml", [];
-#[cfg(feature = "merchant")]
-CreateMchcontactalterapplyment in mchalterapply: POST "/v3/mchalterapply/mchcontactalterapplyment", "提交超管变更申请单", "", ["contact_info.contact_name", "contact_info.contact_id_card_number", "contact_info.mobile_phone"];
-#[cfg(feature = "merchant")]
-QueryMerchantByOutRequestNo in mchalterapply::mchcontactalterapplyment: GET "/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}", "查询超管变更申请单状态-使用业务单号和商户号", "https://pay.weixin.qq.com/doc/v3/partner/4014090667", [];
-#[cfg(feature = "merchant")]
-QueryMchcontactalterapplymentByApplyId in mchalterapply: GET "/v3/mchalterapply/mchcontactalterapplyment/{apply_id}", "查询超管变更申请单状态-使用申请单号", "", [];
-#[cfg(feature = "merchant")]
-RevokeMchcontactalterapplyment in mchalterapply::mchcontactalterapplyment: POST "/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke", "撤销超管变更申请单", "", [];
-#[cfg(feature = "merchant")]
-CreateMchsubjectalterapplyment in mchalterapply: POST "/v3/mchalterapply/mchsubjectalterapplyment", "提交资料变更申请单", "https://pay.weixin.qq.com/doc/v3/partner/4014090649", ["legal_person_info.card_name", "legal_person_info.card_number", "legal_person_info.card_address", "ubo_info_list.card_name", "ubo_info_list.card_number", "ubo_info_list.card_address"];
-#[cfg(feature = "merchant")]
-QueryMerchantByOutRequestNo in mchalterapply::mchsubjectalterapplyment: GET "/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}", "查询申请单状态-使用业务单号", "https://pay.weixin.qq.com/doc/v3/partner/4014090667", [];
-#[cfg(feature = "merchant")]
-QueryMchsubjectalterapplymentByApplyId in mchalterapply: GET "/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}", "查询资料变更申请单状态-使用申请单号", "https://pay.weixin.qq.com/doc/v3/partner/4014090655", [];
-#[cfg(feature = "merchant")]
-RevokeMchsubjectalterapplyment in mchalterapply::mchsubjectalterapplyment: POST "/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke", "撤销资料变更申请单", "https://pay.weixin.qq.com/doc/v3/partner/4014090672", [];
-#[cfg(feature = "merchant")]
-CreateMerchantnamealterapplyment in mchalterapply: POST "/v3/mchalterapply/merchantnamealterapplyment", "提交商户简称变更申请单", "", [];
-#[cfg(feature = "merchant")]
-QueryMerchantByOutRequestNo in mchalterapply::merchantnamealterapplyment: GET "/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}", "查询商户简称申请单状态-使用业务单号和商户号", "", [];
-#[cfg(feature = "merchant")]
-QueryMerchantnamealterapplymentByApplyId in mchalterapply: GET "/v3/mchalterapply/merchantnamealterapplyment/{apply_id}", "查询商户简称变更申请单状态-使用申请单号", "", [];
-#[cfg(feature = "merchant")]
-RevokeMerchantnamealterapplyment in mchalterapply::merchantnamealterapplyment: POST "/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke", "撤销商户简称变更申请单", "", [];
-#[cfg(feature = "industry")]
-CreateOrder in med_ins: POST "/v3/med-ins/orders", "医保自费混合收款下单", "", ["payer.name", "payer.id_digest", "relative.name", "relative.id_digest"];
-#[cfg(feature = "industry")]
-QueryOrderByMixTradeNo in med_ins: GET "/v3/med-ins/orders/mix-trade-no/{mix_trade_no}", "使用医保自费混合订单号查看下单结果", "", [];
-#[cfg(feature = "industry")]
-QueryOrderByOutTradeNo in med_ins: GET "/v3/med-ins/orders/out-trade-no/{out_trade_no}", "使用商户订单号查看下单结果", "", [];
-#[cfg(feature = "industry")]
-NotifyRefund in med_ins: POST "/v3/med-ins/refunds/notify", "医保退款通知", "", [];
-#[cfg(feature = "merchant")]
-CreateEcTradeRiskQueryRiskTrade in merchant_risk_manage: POST "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades", "查询风险订单", "", [];
-#[cfg(feature = "merchant")]
-CreateEcTradeRiskRecvDisposeResult in merchant_risk_manage: POST "/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result", "回传处置结果", "", [];
-#[cfg(feature = "merchant")]
-CreateReportTradeUnionInformation in merchant_risk_manage: POST "/v3/merchant-risk-manage/report-trade-union-information", "上报订单关联信息", "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/report-trade-risk-information.html", ["phone", "certificates_number"];
-#[cfg(feature = "merchant")]
-QueryTradeRiskInformation in merchant_risk_manage: GET "/v3/merchant-risk-manage/trade-risk-information", "查询风险信息", "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html", [];
-#[cfg(feature = "merchant")]
-CreateTradeRiskResult in merchant_risk_manage: POST "/v3/merchant-risk-manage/trade-risk-result", "处置结果回传", "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html", [];
-#[cfg(feature = "merchant")]
-DeleteViolationNotification in merchant_risk_manage: DELETE "/v3/merchant-risk-manage/violation-notifications", "删除商户违规通知回调地址API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml", [];
-#[cfg(feature = "merchant")]
-ListViolationNotifications in merchant_risk_manage: GET "/v3/merchant-risk-manage/violation-notifications", "查询商户违规通知回调地址API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml", [];
-#[cfg(feature = "merchant")]
-CreateViolationNotification in merchant_risk_manage: POST "/v3/merchant-risk-manage/violation-notifications", "创建商户违规通知回调地址API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml", [];
-#[cfg(feature = "merchant")]
-UpdateViolationNotification in merchant_risk_manage: PUT "/v3/merchant-risk-manage/violation-notifications", "修改商户违规通知回调地址API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml", [];
-#[cfg(feature = "merchant")]
-DeleteComplaintNotification in merchant_service: DELETE "/v3/merchant-service/complaint-notifications", "删除投诉通知回调API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/delete-complaint-notifications.html", [];
-#[cfg(feature = "merchant")]
-ListComplaintNotifications in merchant_service: GET "/v3/merchant-service/complaint-notifications", "查询投诉通知回调API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/query-complaint-notifications.html", [];
-#[cfg(feature = "merchant")]
-CreateComplaintNotification in merchant_service: POST "/v3/merchant-service/complaint-notifications", "创建投诉通知回调API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/create-complaint-notifications.html", [];
-#[cfg(feature = "merchant")]
-UpdateComplaintNotification in merchant_service: PUT "/v3/merchant-service/complaint-notifications", "更新投诉通知回调API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html", [];
-#[cfg(feature = "merchant")]
-ListComplaints2 in merchant_service: GET "/v3/merchant-service/complaints", "查询投诉信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml", [];
-ListComplaints in merchant_service: GET "/v3/merchant-service/complaints-v2", "查询投诉单列表API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/list-complaints-v2.html", [];
-#[cfg(feature = "merchant")]
-QueryComplaintsV2ByComplaintId in merchant_service: GET "/v3/merchant-service/complaints-v2/{complaint_id}", "查询投诉单详情API", "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html", [];
-#[cfg(feature = "merchant")]
-CompleteComplaintsV2 in merchant_service::complaints_v2: POST "/v3/merchant-service/complaints-v2/{complaint_id}/complete", "反馈处理完成API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/complete-complaint-v2.html", [];
-#[cfg(feature = "merchant")]
-ListNegotiationHistorys in merchant_service::complaints_v2: GET "/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys", "查询投诉协商历史API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html", [];
-#[cfg(feature = "merchant")]
-ResponseComplaintsV2 in merchant_service::complaints_v2: POST "/v3/merchant-service/complaints-v2/{complaint_id}/response", "提交回复API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/response-complaint-v2.html", [];
-#[cfg(feature = "merchant")]
-CreateResponseImmediateService in merchant_service::complaints_v2: POST "/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service", "回复需要即时服务的投诉单", "", [];
-#[cfg(feature = "merchant")]
-CreateUpdateRefundProgress in merchant_service::complaints_v2: POST "/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress", "更新退款审批结果API", "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/update-refund-progress.html", [];
-#[cfg(feature = "merchant")]
-QueryComplaintByTransactionId in merchant_service: GET "/v3/merchant-service/complaints/{transaction_id}", "查询投诉详情API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml", [];
-#[cfg(feature = "merchant")]
-ListNegotiationHistorys in merchant_service::complaints: GET "/v3/merchant-service/complaints/{transaction_id}/negotiation-historys", "查询投诉协商历史API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_7.shtml", [];
-#[cfg(feature = "merchant")]
-CreateFeedback in merchant_service: POST "/v3/merchant-service/feedbacks", "商户反馈API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml", [];
-#[cfg(feature = "merchant")]
-CreateMerchantSettleRuleApplication in merchant_settlement: POST "/v3/merchant-settlement/merchant-settle-rule-applications", "申请修改特约商户结算规则API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml", [];
-#[cfg(feature = "merchant")]
-QueryMerchantSettleRuleApplicationByApplicationId in merchant_settlement: GET "/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}", "根据申请单ID查询结果API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml", [];
-#[cfg(feature = "merchant")]
-CreateStore in merchant_store: POST "/v3/merchant-store/stores", "创建门店API", "https://pay.weixin.qq.com/doc/v3/partner/4013948546", [];
-#[cfg(feature = "merchant")]
-QueryStoreByStoreId in merchant_store: GET "/v3/merchant-store/stores/{store_id}", "查询门店API", "https://pay.weixin.qq.com/doc/v3/partner/4013948577", [];
-#[cfg(feature = "merchant")]
-UpdateStoreByStoreId in merchant_store: PATCH "/v3/merchant-store/stores/{store_id}", "修改门店API", "https://pay.weixin.qq.com/doc/v3/partner/4013948551", [];
-#[cfg(feature = "merchant")]
-BindStoreRecipient in merchant_store: POST "/v3/merchant-store/stores/{store_id}/recipients/bind", "绑定门店收款信息", "https://pay.weixin.qq.com/doc/v3/partner/4013948579", [];
-#[cfg(feature = "merchant")]
-UnbindStoreRecipient in merchant_store: POST "/v3/merchant-store/stores/{store_id}/recipients/unbind", "解除门店收款信息绑定", "https://pay.weixin.qq.com/doc/v3/partner/4013948580", [];
-#[cfg(feature = "merchant")]
-QueryBalanceByAccountType in merchant::fund: GET "/v3/merchant/fund/balance/{account_type}", "查询账户实时余额API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_20.shtml", [];
-#[cfg(feature = "merchant")]
-QueryDayendbalanceByAccountType in merchant::fund: GET "/v3/merchant/fund/dayendbalance/{account_type}", "查询账户日终余额API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_4.shtml", [];
-#[cfg(feature = "merchant")]
-WithdrawFund in merchant::fund: POST "/v3/merchant/fund/withdraw", "电商平台提现API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_5.shtml", [];
-#[cfg(feature = "merchant")]
-QueryWithdrawBillTypeByBillType in merchant::fund: GET "/v3/merchant/fund/withdraw/bill-type/{bill_type}", "按日下载提现异常文件API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_24.shtml", [];
-#[cfg(feature = "merchant")]
-QueryWithdrawByOutRequestNo in merchant::fund: GET "/v3/merchant/fund/withdraw/out-request-no/{out_request_no}", "电商平台(商户提现单号查询)提现状态API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml", [];
-#[cfg(feature = "merchant")]
-QueryWithdrawByWithdrawId in merchant::fund: GET "/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}", "电商平台(微信支付提现单号)查询提现状态API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml", [];
-UploadImage in merchant::media: POST "/v3/merchant/media/upload", "文件上传", "https://pay.weixin.qq.com/doc/v3/partner/4012760432", [], Multipart;
-#[cfg(feature = "merchant")]
-ListMerchantIncomeRecords in merchantfund: GET "/v3/merchantfund/merchant/income-records", "服务商银行来账查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_7.shtml", [];
-#[cfg(feature = "merchant")]
-ListIncomeRecords in merchantfund::partner: GET "/v3/merchantfund/partner/income-records", "特约商户银行来账查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_6.shtml", [];
-#[cfg(feature = "marketing")]
-QueryStockRefundFlow in multiuse: GET "/v3/multiuse/stocks/{stock_id}/refund-flow", "下载批次退款明细", "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html", [];
-#[cfg(feature = "marketing")]
-QueryStockSendFlow in multiuse: GET "/v3/multiuse/stocks/{stock_id}/send-flow", "下载批次发放明细", "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html", [];
-#[cfg(feature = "marketing")]
-QueryStockUseFlow in multiuse: GET "/v3/multiuse/stocks/{stock_id}/use-flow", "下载核销明细", "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html", [];
-SendMultiuseCoupon in multiuse: POST "/v3/multiuse/users/{openid}/coupons", "发放指定批次的消费金", "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html", ["user_name", "id_card_number"];
-#[cfg(feature = "fapiao")]
-CreateCardTemplate in new_tax_control_fapiao: POST "/v3/new-tax-control-fapiao/card-template", "创建电子发票卡券模板", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml", [];
-#[cfg(feature = "fapiao")]
-CreateFapiaoApplication in new_tax_control_fapiao: POST "/v3/new-tax-control-fapiao/fapiao-applications", "开具电子发票", "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_8.shtml", ["buyer_information.phone", "buyer_information.email"];
-#[cfg(feature = "fapiao")]
-CreateIssueGeneral in new_tax_control_fapiao::fapiao_applications: POST "/v3/new-tax-control-fapiao/fapiao-applications/issue-general", "开具通用行业电子发票", "", ["buyer_information.phone", "buyer_information.email"];
-#[cfg(feature = "fapiao")]
-CreateIssuePassengerTransport in new_tax_control_fapiao::fapiao_applications: POST "/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport", "开具旅客运输行业电子发票", "", ["buyer_information.phone", "buyer_information.email", "fapiao_information.items.passenger_information.certificate_number"];
-#[cfg(feature = "fapiao")]
-CreateIssueRefinedOil in new_tax_control_fapiao::fapiao_applications: POST "/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil", "开具成品油行业电子发票", "", ["buyer_information.phone", "buyer_information.email"];
-#[cfg(feature = "fapiao")]
-CreateRealEstateLeasing in new_tax_control_fapiao::fapiao_applications: POST "/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing", "开具不动产租赁行业电子发票", "", ["buyer_information.phone", "buyer_information.email", "fapiao_information.items.real_estate_leasing_information.certificate_no"];
-#[cfg(feature = "fapiao")]
-QueryFapiaoApplicationByFapiaoApplyId in new_tax_control_fapiao: GET "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}", "查询电子发票", "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml", [];
-#[cfg(feature = "fapiao")]
-ListFapiaoFiles in new_tax_control_fapiao::fapiao_applications: GET "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files", "获取发票下载信息", "https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html", [];
-#[cfg(feature = "fapiao")]
-CreateInsertCard in new_tax_control_fapiao::fapiao_applications: POST "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards", "将电子发票插入微信用户卡包", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_11.shtml", ["buyer_information.phone", "buyer_information.email"];
-#[cfg(feature = "fapiao")]
-ReverseFapiaoApplication in new_tax_control_fapiao::fapiao_applications: POST "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse", "冲红电子发票", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_9.shtml", [];
-#[cfg(feature = "fapiao")]
-QueryGetspinviteurl in new_tax_control_fapiao::fapiaomerchant: GET "/v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl", "获取邀请商户开通服务商电子发票能力", "", [] query ["operate_user"];
-#[cfg(feature = "fapiao")]
-QueryListspinvitemchinfo in new_tax_control_fapiao::fapiaomerchant: GET "/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo", "获取邀请开通的商户信息", "", [];
-#[cfg(feature = "fapiao")]
-QueryBaseInformation in new_tax_control_fapiao::merchant: GET "/v3/new-tax-control-fapiao/merchant/base-information", "获取商户开票基础信息", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml", [];
-#[cfg(feature = "fapiao")]
-QueryDevelopmentConfig in new_tax_control_fapiao::merchant: GET "/v3/new-tax-control-fapiao/merchant/development-config", "查询商户配置的开发选项", "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml", [];
-#[cfg(feature = "fapiao")]
-UpdateDevelopmentConfig in new_tax_control_fapiao::merchant: PATCH "/v3/new-tax-control-fapiao/merchant/development-config", "配置开发选项", "https://pay.weixin.qq.com/docs/merchant/apis/fapiao/fapiao-merchant/update-development-config.html", [];
-#[cfg(feature = "fapiao")]
-ListTaxCodes in new_tax_control_fapiao::merchant: GET "/v3/new-tax-control-fapiao/merchant/tax-codes", "获取商品和服务税收分类对照表", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml", [];
-#[cfg(feature = "fapiao")]
-CheckMerchant in new_tax_control_fapiao::merchant: POST "/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check", "检查子商户开票功能状态", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml", [];
-#[cfg(feature = "fapiao")]
-QueryCheckStatus in new_tax_control_fapiao::merchant: GET "/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status", "检查子商户开票功能状态", "", [];
-#[cfg(feature = "fapiao")]
-QueryUserTitle in new_tax_control_fapiao: GET "/v3/new-tax-control-fapiao/user-title", "获取用户填写的抬头", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml", [];
-#[cfg(feature = "fapiao")]
-QueryTitleUrl in new_tax_control_fapiao::user_title: GET "/v3/new-tax-control-fapiao/user-title/title-url", "获取抬头填写链接", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_5.shtml", [];
-#[cfg(feature = "face")]
-CreateAuthinfo in offlineface: POST "/v3/offlineface/authinfo", "获取authinfo接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html", [];
-#[cfg(feature = "face")]
-CreateContractPresign in offlineface: POST "/v3/offlineface/contracts/presign", "预签约接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html", ["facepay_user.identification.identification_number", "facepay_user.phone", "limit_bank_card.bank_card_number", "limit_bank_card.identification_name", "limit_bank_card.identification.identification_number", "limit_bank_card.phone"];
-#[cfg(feature = "face")]
-QueryContractByContractId in offlineface: GET "/v3/offlineface/contracts/{contract_id}", "签约查询接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html", [];
-#[cfg(feature = "face")]
-ListFaceCollections in offlineface: GET "/v3/offlineface/face-collections", "查询重采用户列表", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html", [];
-#[cfg(feature = "face")]
-QueryFaceCollectionByCollectionId in offlineface: GET "/v3/offlineface/face-collections/{collection_id}", "查询重采请求详情", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html", [];
-#[cfg(feature = "face")]
-CreateRepaymentUrl in offlineface: POST "/v3/offlineface/repayment-url", "获取还款链接接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html#_1-3-%E8%A7%A3%E7%BA%A6", [];
-#[cfg(feature = "face")]
-CreateTransaction in offlineface: POST "/v3/offlineface/transactions", "申请扣款接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html", [];
-#[cfg(feature = "face")]
-QueryTransactionByOutTradeNo in offlineface: GET "/v3/offlineface/transactions/out-trade-no/{out_trade_no}", "查单接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html", [];
-#[cfg(feature = "face")]
-ListOrganizations in offlinefacemch: GET "/v3/offlinefacemch/organizations", "查询机构信息接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html", [];
-#[cfg(feature = "face")]
-QueryOrganizationUserByOutUserId in offlinefacemch: GET "/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}", "刷脸用户信息查询接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html", [];
-#[cfg(feature = "face")]
-UpdateOrganizationUserByOutUserId in offlinefacemch: PATCH "/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}", "刷脸用户信息修改接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html", ["user_name", "phone"];
-#[cfg(feature = "face")]
-CreateOrganizationUserTerminateContract in offlinefacemch: POST "/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract", "解除刷脸用户签约关系接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html", [];
-#[cfg(feature = "face")]
-CreateToken in offlinefacemch: POST "/v3/offlinefacemch/tokens", "获取凭证授权接口", "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html", [];
-#[cfg(feature = "face")]
-QueryAuthorizationOpenidByOpenid in palmservice: GET "/v3/palmservice/authorization/openid/{openid}", "查询刷掌授权", "", [];
-#[cfg(feature = "face")]
-CreateAuthorizationPreauthorize in palmservice: POST "/v3/palmservice/authorization/preauthorize", "服务关联预授权", "", [];
-#[cfg(feature = "papay")]
-CreateFailNotify in papay::contracts: POST "/v3/papay/contracts/{contract_id}/fail-notify", "重试扣费通知API", "https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter3_11.shtml", [];
-#[cfg(feature = "papay")]
-NotifyContract in papay::contracts: POST "/v3/papay/contracts/{contract_id}/notify", "直连商户预扣费通知API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/json/deduct-notify.html", [];
-#[cfg(feature = "papay")]
-QueryPolicyPeriodByPolicyPeriodId in papay::insurance_pay: GET "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}", "保险商户查询保险自动续费预约API", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html", [];
-#[cfg(feature = "papay")]
-CreatePolicyPeriodSchedule in papay::insurance_pay: POST "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule", "保险商户预约保险自动续费API", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html", [];
-#[cfg(feature = "papay")]
-ApplyTransaction in papay::insurance_pay: POST "/v3/papay/insurance-pay/transactions/apply", "保险商户受理保险自动续费扣款API", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html", [];
-#[cfg(feature = "papay")]
-CreateContractRenew in papay::insurance_sign: POST "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew", "保险商户受理续期自动续费协议", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html", [];
-#[cfg(feature = "papay")]
-QueryContractByOutContractCode in papay::insurance_sign: GET "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", "保险商户查询保险自动续费协议", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/get-contract-by-code.html", [];
-#[cfg(feature = "papay")]
-TerminateContract in papay::insurance_sign: POST "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", "保险商户通过商户协议号解除保险自动续费协议", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/terminate-contract-by-code.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignApp in papay::insurance_sign: POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app", "保险商户App预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/app-sign-and-create-transaction.html", ["real_identity.real_name", "real_identity.id_card_number"];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignH5 in papay::insurance_sign: POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5", "保险商户H5预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/h5-sign-and-create-transaction.html", ["real_identity.real_name", "real_identity.id_card_number"];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignJsapi in papay::insurance_sign: POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi", "保险商户JSAPI预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/jsapi-sign-and-create-transaction.html", ["real_identity.real_name", "real_identity.id_card_number"];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignMiniProgram in papay::insurance_sign: POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program", "保险商户小程序预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/mimi-program-sign-and-create-transaction.html", ["real_identity.real_name", "real_identity.id_card_number"];
-#[cfg(feature = "papay")]
-ModifyPolicyPeriod in papay::insurance_sign: POST "/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify", "保险商户修改保险扣费周期列表", "https://pay.weixin.qq.com/doc/v3/merchant/4012987596", [];
-#[cfg(feature = "papay")]
-QueryPolicyPeriodByOutContractCode in papay::insurance_sign: GET "/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}", "保险商户查询保险扣费周期列表API", "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html", [];
-#[cfg(feature = "papay")]
-ApplyHarmonyTransaction in papay::pay: POST "/v3/papay/pay/harmony/transactions/apply", "代扣受理扣款", "", [];
-#[cfg(feature = "papay")]
-QueryScheduleByContractId in papay::pay::partner: GET "/v3/papay/pay/partner/schedules/contract-id/{contract_id}", "查询扣费预约API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html", [];
-#[cfg(feature = "papay")]
-CreateScheduleSchedule in papay::pay::partner: POST "/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule", "预约扣费API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html", [];
-#[cfg(feature = "papay")]
-ApplyTransaction in papay::pay::partner: POST "/v3/papay/pay/partner/transactions/apply", "受理扣款API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html", [];
-#[cfg(feature = "papay")]
-QueryScheduleByContractId in papay::pay: GET "/v3/papay/pay/schedules/contract-id/{contract_id}", "查询扣费预约API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html", [];
-#[cfg(feature = "papay")]
-CreateScheduleSchedule in papay::pay: POST "/v3/papay/pay/schedules/contract-id/{contract_id}/schedule", "预约扣费API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html", [];
-#[cfg(feature = "papay")]
-ApplyTransaction in papay::pay: POST "/v3/papay/pay/transactions/apply", "受理扣款API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignApp in papay::scheduled_deduct_sign: POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app", "App场景预约扣费类型签约的预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignH5 in papay::scheduled_deduct_sign: POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5", "H5场景预约扣费类型签约的预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignJsapi in papay::scheduled_deduct_sign: POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi", "JSAPI场景预约扣费类型签约的预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignMiniProgram in papay::scheduled_deduct_sign: POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program", "小程序场景预约扣费类型签约的预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignApp in papay::scheduled_deduct_sign::partner: POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app", "App场景预约扣费类型签约的预签约API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignH5 in papay::scheduled_deduct_sign::partner: POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5", "H5场景预约扣费类型签约的预签约API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignJsapi in papay::scheduled_deduct_sign::partner: POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi", "JSAPI场景预约扣费类型签约的预签约API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSignMiniProgram in papay::scheduled_deduct_sign::partner: POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program", "小程序场景预约扣费类型签约的预签约API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html", [];
-#[cfg(feature = "papay")]
-QueryContractByOutContractCode in papay::sign: GET "/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}", "通过商户协议号查询委托代扣签约协议", "", [];
-#[cfg(feature = "papay")]
-QueryContractByOutContractCode2 in papay::sign: GET "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", "通过商户协议号查询委托代扣签约协议API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html", [];
-#[cfg(feature = "papay")]
-TerminateContract in papay::sign: POST "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", "通过商户协议号解除委托代扣签约协议API", "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html", [];
-#[cfg(feature = "papay")]
-CreateContractPreEntrustSign in papay::sign: POST "/v3/papay/sign/contracts/pre-entrust-sign", "代扣预签约", "https://pay.weixin.qq.com/doc/v3/merchant/4012978414", [];
-#[cfg(feature = "papay")]
-QueryContractByOutContractCode2 in papay::sign::partner: GET "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", "通过商户协议号查询委托代扣签约协议API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html", [];
-#[cfg(feature = "papay")]
-TerminateContract in papay::sign::partner: POST "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", "通过商户协议号解除委托代扣签约协议API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-terminate-contract-by-code.html", [];
-#[cfg(feature = "mobility")]
-CreateReminderApplication in parking: POST "/v3/parking/reminders/application", "提交停车场进件申请", "", [];
-#[cfg(feature = "mobility")]
-QueryReminderApplicationQuery in parking: GET "/v3/parking/reminders/application/query", "查询停车场进件申请单", "", [];
-#[cfg(feature = "mobility")]
-WithdrawReminderApplication in parking: POST "/v3/parking/reminders/application/withdraw", "撤回停车场进件申请", "", [];
-#[cfg(feature = "mobility")]
-ListReminderApplications in parking: GET "/v3/parking/reminders/applications", "查询停车场进件申请单列表", "", [];
-#[cfg(feature = "mobility")]
-CreateReminderEntry in parking: POST "/v3/parking/reminders/entry", "同步车辆入场通知", "", [];
-#[cfg(feature = "mobility")]
-CreateReminderExit in parking: POST "/v3/parking/reminders/exit", "同步车辆离场通知", "", [];
-#[cfg(feature = "mobility")]
-CreateReminderExtPayment in parking: POST "/v3/parking/reminders/ext-payment", "同步非临停扩展支付", "", [];
-#[cfg(feature = "mobility")]
-CreateReminderParkingFee in parking: POST "/v3/parking/reminders/parking-fee", "查询停车费用", "", [];
-#[cfg(feature = "mobility")]
-QueryReminderParkingLot in parking: GET "/v3/parking/reminders/parking-lot", "查询停车场信息", "", [];
-#[cfg(feature = "mobility")]
-CreateReminderPayment in parking: POST "/v3/parking/reminders/payment", "同步支付结果通知", "", [];
-#[cfg(feature = "papay")]
-CreateContractFailNotify in partner_papay: POST "/v3/partner-papay/contracts/{contract_id}/fail-notify", "服务商商户重试扣费通知API", "https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_16.shtml", [];
-#[cfg(feature = "papay")]
-NotifyContract in partner_papay: POST "/v3/partner-papay/contracts/{contract_id}/notify", "服务商商户预扣费通知API", "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/json/partner-deduct-notify.html", [];
-#[cfg(feature = "transfer")]
-CreateBatch in partner_transfer: POST "/v3/partner-transfer/batches", "发起批量转账API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml", ["transfer_detail_list.user_name", "transfer_detail_list.user_id_card"];
-#[cfg(feature = "transfer")]
-QueryBatchByBatchId in partner_transfer: GET "/v3/partner-transfer/batches/batch-id/{batch_id}", "微信支付批次单号查询批次单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_7.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchDetailByDetailId in partner_transfer: GET "/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", "微信支付明细单号查询明细单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_8.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchByOutBatchNo in partner_transfer: GET "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}", "商家批次单号查询批次单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_9.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchDetailByOutDetailNo in partner_transfer: GET "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", "商家明细单号查询明细单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_10.shtml", [];
-#[cfg(feature = "papay")]
-CreateEcommercePreEntrustSignMiniProgram in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program", "电商收付通模式小程序场景预签约API", "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html", [];
-#[cfg(feature = "papay")]
-CreateEcommercePreEntrustSignPayRedirectSign in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign", "电商收付通模式支付后场景预签约API", "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html", [];
-#[cfg(feature = "papay")]
-CreateNormalPreEntrustSignMiniProgram in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program", "直连商户模式小程序场景预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html", [];
-#[cfg(feature = "papay")]
-CreateNormalPreEntrustSignPayRedirectSign in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign", "直连商户模式支付后场景预签约API", "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html", [];
-#[cfg(feature = "papay")]
-CreateQsPreEntrustSignMiniProgram in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program", "清算机构模式小程序场景预签约API", "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html", [];
-#[cfg(feature = "papay")]
-CreateQsPreEntrustSignPayRedirectSign in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign", "清算机构模式支付后场景预签约API", "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html", [];
-#[cfg(feature = "papay")]
-QueryContractByOutContractCode in password_exempt_contract: GET "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}", "商户通过商户协议号查询协议API", "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html", [];
-#[cfg(feature = "papay")]
-TerminateContract in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate", "商户通过商户协议号解约协议API", "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html", [];
-#[cfg(feature = "papay")]
-CreateServiceProviderPreEntrustSignMiniProgram in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program", "服务商模式小程序场景预签约API", "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html", [];
-#[cfg(feature = "papay")]
-CreateServiceProviderPreEntrustSignPayRedirectSign in password_exempt_contract: POST "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign", "服务商模式支付后场景预签约API", "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html", [];
-#[cfg(feature = "face")]
-QueryOpenScenarioSpeakerByDeviceSn in pay_devices: GET "/v3/pay-devices/open-scenario-speaker/{device_sn}", "查询音箱绑定信息", "", [];
-#[cfg(feature = "face")]
-BindOpenScenarioSpeaker in pay_devices: POST "/v3/pay-devices/open-scenario-speaker/{device_sn}/bind", "绑定音箱设备码牌", "", [];
-#[cfg(feature = "face")]
-CreateOpenScenarioSpeakerPrebind in pay_devices: POST "/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind", "出厂预绑定音箱和码牌", "", [];
-#[cfg(feature = "face")]
-UnbindOpenScenarioSpeaker in pay_devices: POST "/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind", "解绑音箱设备码牌", "", [];
-#[cfg(feature = "face")]
-CreateOpenScenarioSpeakerorderReport in pay_devices: POST "/v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report", "码牌支付结果上报", "", [];
-#[cfg(feature = "face")]
-CreatePrinterPrintOrder in pay_devices: POST "/v3/pay-devices/printers/{device_id}/print-orders", "小票机打印", "", [];
-#[cfg(feature = "face")]
-QueryPrinterPrintOrderByPrintOrderNo in pay_devices: GET "/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}", "查询订单", "", [];
-#[cfg(feature = "pay")]
-CreateTransactionExposure in pay::acquiring_bank: POST "/v3/pay/acquiring-bank/transactions/exposure", "微信分付-支付方式前置服务", "", [];
-#[cfg(feature = "pay")]
-CreateExposure in pay::instal: POST "/v3/pay/instal/exposure", "商户贴息-获取微信分付曝光建议", "", [];
-#[cfg(feature = "pay")]
-CreateExposure in pay::instal::partner: POST "/v3/pay/instal/partner/exposure", "商户贴息-获取微信分付曝光建议", "", [];
-#[cfg(feature = "pay")]
-CreateAppOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/app", "APP下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_1.shtml", ["payer.identity.number", "payer.identity.name"];
-#[cfg(feature = "pay")]
-CreateAppWithContract in pay::transactions::partner: POST "/v3/pay/partner/transactions/app-with-contract", "APP下单并签约", "", [];
-#[cfg(feature = "pay")]
-CreateCodepayOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/codepay", "付款码支付", "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html", [];
-#[cfg(feature = "pay")]
-CreateExposure in pay::transactions::partner: POST "/v3/pay/partner/transactions/exposure", "微信分付-支付方式前置服务", "", [];
-#[cfg(feature = "pay")]
-CreateH5Order in pay::transactions::partner: POST "/v3/pay/partner/transactions/h5", "H5下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_4.shtml", ["payer.identity.number", "payer.identity.name"];
-#[cfg(feature = "pay")]
-QueryOrderById in pay::transactions::partner: GET "/v3/pay/partner/transactions/id/{transaction_id}", "微信支付订单号查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml", [];
-#[cfg(feature = "pay")]
-CreateJsapiOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/jsapi", "JSAPI下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_2.shtml", ["payer.identity.number", "payer.identity.name"];
-#[cfg(feature = "pay")]
-CreateJsapiWithContract in pay::transactions::partner: POST "/v3/pay/partner/transactions/jsapi-with-contract", "JSAPI下单并授权/签约", "https://pay.weixin.qq.com/docs/partner/apis/hide-partner-jsapi-payment/partner-jsons/partner-jsapi-contract-prepay.html", [];
-#[cfg(feature = "pay")]
-CreateMiniprogramOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/miniprogram", "小程序支付下单", "", [];
-#[cfg(feature = "pay")]
-CreateNativeOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/native", "Native下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_3.shtml", ["payer.identity.number", "payer.identity.name"];
-#[cfg(feature = "pay")]
-QueryOrderByOutTradeNo in pay::transactions::partner: GET "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}", "商户订单号查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml", [];
-#[cfg(feature = "pay")]
-CloseOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close", "关单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_6.shtml", [];
-#[cfg(feature = "pay")]
-ReverseTransaction in pay::transactions::partner: POST "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse", "撤销", "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html", [];
-#[cfg(feature = "pay")]
-CreateScannedPosOrder in pay::transactions::partner: POST "/v3/pay/partner/transactions/scannedpos", "扫码支付下单", "https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html", [];
-CreateAppOrder in pay::transactions: POST "/v3/pay/transactions/app", "APP下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml", ["payer.identity.number", "payer.identity.name"];
-#[cfg(feature = "pay")]
-CreateAppWithContract in pay::transactions: POST "/v3/pay/transactions/app-with-contract", "APP下单并签约", "", [];
-#[cfg(feature = "pay")]
-CreateCodepayOrder in pay::transactions: POST "/v3/pay/transactions/codepay", "付款码支付", "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html", [];
-#[cfg(feature = "pay")]
-CreateExposure in pay::transactions: POST "/v3/pay/transactions/exposure", "微信分付-支付方式前置服务", "", [];
-CreateH5Order in pay::transactions: POST "/v3/pay/transactions/h5", "H5下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml", ["payer.identity.number", "payer.identity.name"];
-QueryOrderById in pay::transactions: GET "/v3/pay/transactions/id/{transaction_id}", "微信支付订单号查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];
-CreateJsapiOrder in pay::transactions: POST "/v3/pay/transactions/jsapi", "JSAPI下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml", ["payer.identity.number", "payer.identity.name"];
-#[cfg(feature = "pay")]
-CreateJsapiWithContract in pay::transactions: POST "/v3/pay/transactions/jsapi-with-contract", "JSAPI下单并授权/签约", "https://pay.weixin.qq.com/docs/merchant/apis/hide-jsapi-payment/direct-jsons/jsapi-contract-prepay.html", [];
-CreateNativeOrder in pay::transactions: POST "/v3/pay/transactions/native", "Native下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml", ["payer.identity.number", "payer.identity.name"];
-QueryOrderByOutTradeNo in pay::transactions: GET "/v3/pay/transactions/out-trade-no/{out_trade_no}", "商户订单号查询", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml", [];
-CloseOrder in pay::transactions: POST "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", "关单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml", [];
-#[cfg(feature = "pay")]
-ReverseTransaction in pay::transactions: POST "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", "撤销", "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html", [];
-#[cfg(feature = "transfer")]
-ListAuthentications in payroll_card: GET "/v3/payroll-card/authentications", "查询核身记录API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml", [];
-#[cfg(feature = "transfer")]
-CreateAuthenticationPreOrder in payroll_card: POST "/v3/payroll-card/authentications/pre-order", "微工卡核身预下单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_3.shtml", [];
-#[cfg(feature = "transfer")]
-CreateAuthenticationPreOrderWithAuth in payroll_card: POST "/v3/payroll-card/authentications/pre-order-with-auth", "微工卡核身预下单（流程中完成授权）", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_29.shtml", ["user_name", "id_card_number"];
-#[cfg(feature = "transfer")]
-QueryAuthenticationByAuthenticateNumber in payroll_card: GET "/v3/payroll-card/authentications/{authenticate_number}", "获取核身结果API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_4.shtml", [];
-#[cfg(feature = "transfer")]
-QueryRelationByOpenid in payroll_card: GET "/v3/payroll-card/relations/{openid}", "查询微工卡授权关系API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_2.shtml", [];
-#[cfg(feature = "transfer")]
-CreateToken in payroll_card: POST "/v3/payroll-card/tokens", "生成授权token API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_1.shtml", ["user_name", "id_card_number"];
-#[cfg(feature = "transfer")]
-CreateTransferBatch in payroll_card: POST "/v3/payroll-card/transfer-batches", "发起批量转账API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml", ["transfer_detail_list.user_name"];
-#[cfg(feature = "transfer")]
-CreateWesureInsurance in payroll_card: POST "/v3/payroll-card/wesure/insurance", "生成投保结果API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_32.shtml", [];
-#[cfg(feature = "transfer")]
-CreateWesureTokenValidation in payroll_card: POST "/v3/payroll-card/wesure/token-validations", "校验核身结果API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_31.shtml", ["user_name", "id_card_number"];
-#[cfg(feature = "payscore")]
-CreatePermission in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/permissions", "从业机构预授权", "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html", [];
-#[cfg(feature = "payscore")]
-QueryPermissionByAuthorizationCode in payscore::acquiringbank: GET "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}", "从业机构查询与用户授权记录（授权协议号）", "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html", [];
-#[cfg(feature = "payscore")]
-TerminatePermission in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate", "从业机构解除用户授权关系（授权协议号）", "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html", [];
-#[cfg(feature = "payscore")]
-QueryServiceorder in payscore::acquiringbank: GET "/v3/payscore/acquiringbank/serviceorder", "从业机构查询微信支付分订单", "", [];
-#[cfg(feature = "payscore")]
-CreateServiceorder in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/serviceorder", "从业机构创建微信支付分订单", "", [];
-#[cfg(feature = "payscore")]
-QueryServiceorderDeduction in payscore::acquiringbank: GET "/v3/payscore/acquiringbank/serviceorder/deduction", "从业机构查询微信支付分扣款信息", "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html", [];
-#[cfg(feature = "payscore")]
-CancelServiceorder in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel", "从业机构取消微信支付分订单", "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html", [];
-#[cfg(feature = "payscore")]
-CompleteServiceorder in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete", "从业机构完结微信支付分订单", "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html", [];
-#[cfg(feature = "payscore")]
-ModifyServiceorder in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify", "从业机构修改微信支付分订单金额", "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html", [];
-#[cfg(feature = "payscore")]
-CreateServiceorderRegisterdeductinfo in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo", "从业机构登记微信支付分扣款信息", "", [];
-#[cfg(feature = "payscore")]
-SyncServiceorder in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync", "从业机构同步微信支付分订单信息", "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html", [];
-#[cfg(feature = "payscore")]
-CreateServicepayondeliveryorder in payscore::acquiringbank: POST "/v3/payscore/acquiringbank/servicepayondeliveryorder", "从业机构创建先用后付订单", "", [];
-#[cfg(feature = "payscore")]
-QueryMerchantBill in payscore: GET "/v3/payscore/merchant-bill", "商户申请获取对账单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml", [];
-#[cfg(feature = "payscore")]
-QueryServiceorder in payscore::oversea::partner: GET "/v3/payscore/oversea/partner/serviceorder", "查询支付分订单", "", [];
-#[cfg(feature = "payscore")]
-CreateServiceorder in payscore::oversea::partner: POST "/v3/payscore/oversea/partner/serviceorder", "创建支付分订单", "", [];
-#[cfg(feature = "payscore")]
-CancelServiceorder in payscore::oversea::partner: POST "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel", "取消支付分订单", "", [];
-#[cfg(feature = "payscore")]
-CompleteServiceorder in payscore::oversea::partner: POST "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete", "完结支付分订单", "", [];
-#[cfg(feature = "payscore")]
-SyncServiceorder in payscore::oversea::partner: POST "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync", "同步支付分订单信息", "", [];
-#[cfg(feature = "payscore")]
-CreatePermission in payscore::partner: POST "/v3/payscore/partner/permissions", "商户预授权API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_18.shtml", [];
-#[cfg(feature = "payscore")]
-CreateApplyForScene in payscore::permissions::partner: POST "/v3/payscore/partner/permissions/apply-for-scene", "服务商场景中预授权", "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/scene-apply-partner-permissions.html", [];
-#[cfg(feature = "payscore")]
-CreateAssessUserRiskLevel in payscore::permissions::partner: POST "/v3/payscore/partner/permissions/assess-user-risk-level", "服务商评估用户分层", "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/assess-partner-user-risk-level.html", [];
-#[cfg(feature = "payscore")]
-QueryPermissionByAuthorizationCode in payscore::permissions::partner: GET "/v3/payscore/partner/permissions/authorization-code/{authorization_code}", "查询与用户授权记录（授权协议号）API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_19.shtml", [];
-#[cfg(feature = "payscore")]
-TerminatePermission in payscore::permissions::partner: POST "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate", "解除用户授权关系（授权协议号）API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_20.shtml", [];
-#[cfg(feature = "payscore")]
-QuerySearch in payscore::permissions::partner: GET "/v3/payscore/partner/permissions/search", "查询与用户授权记录（openid）API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_21.shtml", [];
-#[cfg(feature = "payscore")]
-TerminatePermission2 in payscore::permissions::partner: POST "/v3/payscore/partner/permissions/terminate", "解除用户授权关系（openid）API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_22.shtml", [];
-#[cfg(feature = "payscore")]
-CreateServiceAccountApplication in payscore::partner: POST "/v3/payscore/partner/service-account-applications", "收付通子商户申请绑定支付分服务", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_13.shtml", [];
-#[cfg(feature = "payscore")]
-QueryServiceAccountApplicationByOutApplyNo in payscore::partner: GET "/v3/payscore/partner/service-account-applications/{out_apply_no}", "查询收付通子商户服务绑定结果", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_14.shtml", [];
-#[cfg(feature = "payscore")]
-QueryServiceorder in payscore::partner: GET "/v3/payscore/partner/serviceorder", "查询支付分订单", "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/get-partner-service-order.html", [];
-#[cfg(feature = "payscore")]
-CreateServiceorder in payscore::partner: POST "/v3/payscore/partner/serviceorder", "创建支付分订单", "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-service-order.html", [];
-#[cfg(feature = "payscore")]
-CreateDirectComplete in payscore::serviceorder::partner: POST "/v3/payscore/partner/serviceorder/direct-complete", "创单结单合并API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml", [];
-#[cfg(feature = "payscore")]
-CancelServiceorder in payscore::serviceorder::partner: POST "/v3/payscore/partner/serviceorder/{out_order_no}/cancel", "取消支付分订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_3.shtml", [];
-#[cfg(feature = "payscore")]
-CompleteServiceorder in payscore::serviceorder::partner: POST "/v3/payscore/partner/serviceorder/{out_order_no}/complete", "完结支付分订单API", "https://pay.weixin.qq.com/doc/v3/partner/4012692408", [];
-#[cfg(feature = "payscore")]
-ModifyServiceorder in payscore::serviceorder::partner: POST "/v3/payscore/partner/serviceorder/{out_order_no}/modify", "修改订单金额API", "https://pay.weixin.qq.com/doc/v3/partner/4012692360", [];
-#[cfg(feature = "payscore")]
-PayServiceorder in payscore::serviceorder::partner: POST "/v3/payscore/partner/serviceorder/{out_order_no}/pay", "商户发起催收扣款API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_6.shtml", [];
-#[cfg(feature = "payscore")]
-CreateSendPendingmessage in payscore::serviceorder::partner: POST "/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage", "下发服务费用待处理消息", "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html", [];
-#[cfg(feature = "payscore")]
-CreateSendPrepaidmessage in payscore::serviceorder::partner: POST "/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage", "下发服务预扣费消息", "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html", [];
-#[cfg(feature = "payscore")]
-SyncServiceorder in payscore::serviceorder::partner: POST "/v3/payscore/partner/serviceorder/{out_order_no}/sync", "同步订单信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_7.shtml", [];
-#[cfg(feature = "payscore")]
-CreateServicepayondeliveryorder in payscore::partner: POST "/v3/payscore/partner/servicepayondeliveryorder", "创建先用后付订单", "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html", [];
-#[cfg(feature = "payscore")]
-QueryServicequotaByServiceId in payscore::servicequotas::partner: GET "/v3/payscore/partner/servicequotas/service-id/{service_id}", "查询用户分层对应建议先享金额", "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html", [];
-#[cfg(feature = "payscore")]
-ListPayafterOrders in payscore: GET "/v3/payscore/payafter-orders", "查询先享后付订单", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4", [];
-#[cfg(feature = "payscore")]
-CreatePayafterOrder in payscore: POST "/v3/payscore/payafter-orders", "创建先享后付订单", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3", ["name", "phone", "userid", "address"];
-#[cfg(feature = "payscore")]
-CancelPayafterOrder in payscore::payafter_orders: POST "/v3/payscore/payafter-orders/{out_order_no}/cancel", "撤销先享后付订单", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5", [];
-#[cfg(feature = "payscore")]
-CompletePayafterOrder in payscore::payafter_orders: POST "/v3/payscore/payafter-orders/{out_order_no}/complete", "完结先享后付订单", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6", [];
-#[cfg(feature = "payscore")]
-SyncPayafterOrder in payscore::payafter_orders: POST "/v3/payscore/payafter-orders/{out_order_no}/sync", "支付分订单同步", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1", [];
-#[cfg(feature = "payscore")]
-CreatePermission in payscore: POST "/v3/payscore/permissions", "商户预授权API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_2.shtml", [];
-#[cfg(feature = "payscore")]
-CreateAssessUserRiskLevel in payscore::permissions: POST "/v3/payscore/permissions/assess-user-risk-level", "商户评估用户分层", "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/assess-user-risk-level.html", [];
-#[cfg(feature = "payscore")]
-QueryPermissionByAuthorizationCode in payscore::permissions: GET "/v3/payscore/permissions/authorization-code/{authorization_code}", "查询与用户授权记录（授权协议号）API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_3.shtml", [];
-#[cfg(feature = "payscore")]
-TerminatePermission in payscore::permissions: POST "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate", "解除用户授权关系（授权协议号）API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_4.shtml", [];
-#[cfg(feature = "payscore")]
-QueryOpenidByOpenid in payscore::permissions: GET "/v3/payscore/permissions/openid/{openid}", "查询与用户授权记录（openid）API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_5.shtml", [];
-#[cfg(feature = "payscore")]
-TerminateOpenid in payscore::permissions: POST "/v3/payscore/permissions/openid/{openid}/terminate", "解除用户授权关系（openid）API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_6.shtml", [];
-#[cfg(feature = "payscore")]
-CreatePayscorePlan in payscore::plan::partner: POST "/v3/payscore/plan/partner/payscore-plans", "创建支付分计划", "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html", [];
-#[cfg(feature = "payscore")]
-QueryPayscorePlanByMerchantPlanNo in payscore::plan::partner: GET "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}", "查询支付分计划", "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html", [];
-#[cfg(feature = "payscore")]
-StopPayscorePlan in payscore::plan::partner: POST "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop", "停止支付分计划", "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html", [];
-#[cfg(feature = "payscore")]
-CreatePayscorePlan in payscore::plan: POST "/v3/payscore/plan/payscore-plans", "创建支付分计划", "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html", [];
-#[cfg(feature = "payscore")]
-QueryPayscorePlanByMerchantPlanNo in payscore::plan: GET "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}", "查询支付分计划", "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html", [];
-#[cfg(feature = "payscore")]
-StopPayscorePlan in payscore::plan: POST "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop", "停止支付分计划", "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html", [];
-#[cfg(feature = "payscore")]
-QueryServiceorder in payscore: GET "/v3/payscore/serviceorder", "查询支付分订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_2.shtml", [];
-#[cfg(feature = "payscore")]
-CreateServiceorder in payscore: POST "/v3/payscore/serviceorder", "创建支付分订单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012587900", [];
-#[cfg(feature = "payscore")]
-CreateDirectComplete in payscore::serviceorder: POST "/v3/payscore/serviceorder/direct-complete", "创单结单合并API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml", [];
-#[cfg(feature = "payscore")]
-CancelServiceorder in payscore::serviceorder: POST "/v3/payscore/serviceorder/{out_order_no}/cancel", "取消支付分订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_3.shtml", [];
-#[cfg(feature = "payscore")]
-CompleteServiceorder in payscore::serviceorder: POST "/v3/payscore/serviceorder/{out_order_no}/complete", "完结支付分订单API", "https://pay.weixin.qq.com/doc/v3/merchant/4012587955", [];
-#[cfg(feature = "payscore")]
-ModifyServiceorder in payscore::serviceorder: POST "/v3/payscore/serviceorder/{out_order_no}/modify", "修改订单金额API", "https://pay.weixin.qq.com/doc/v3/merchant/4012587957", [];
-#[cfg(feature = "payscore")]
-PayServiceorder in payscore::serviceorder: POST "/v3/payscore/serviceorder/{out_order_no}/pay", "商户发起催收扣款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml", [];
-#[cfg(feature = "payscore")]
-CreateSendPendingmessage in payscore::serviceorder: POST "/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage", "下发服务费用待处理消息", "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html", [];
-#[cfg(feature = "payscore")]
-CreateSendPrepaidmessage in payscore::serviceorder: POST "/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage", "下发服务预扣费消息", "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html", [];
-#[cfg(feature = "payscore")]
-SyncServiceorder in payscore::serviceorder: POST "/v3/payscore/serviceorder/{out_order_no}/sync", "同步服务订单信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml", [];
-#[cfg(feature = "payscore")]
-CreateServicepayondeliveryorder in payscore: POST "/v3/payscore/servicepayondeliveryorder", "创建先用后付订单", "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html", [];
-#[cfg(feature = "payscore")]
-CreateServiceorder in payscore::sign_plan::partner: POST "/v3/payscore/sign-plan/partner/serviceorder", "创建用户的签约计划详情对应的服务订单", "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-service-order/create-partner-service-order.html", [];
-#[cfg(feature = "payscore")]
-CreateUserSignPlan in payscore::sign_plan::partner: POST "/v3/payscore/sign-plan/partner/user-sign-plans", "创建用户的签约计划", "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/create-partner-user-sign-plan.html", [];
-#[cfg(feature = "payscore")]
-QueryUserSignPlanByMerchantSignPlanNo in payscore::sign_plan::partner: GET "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}", "查询用户的签约计划", "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/query-partner-user-sign-plan.html", [];
-#[cfg(feature = "payscore")]
-StopUserSignPlan in payscore::sign_plan::partner: POST "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop", "取消用户的签约计划", "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/stop-partner-user-sign-plan.html", [];
-#[cfg(feature = "payscore")]
-CreateServiceorder in payscore::sign_plan: POST "/v3/payscore/sign-plan/serviceorder", "创建用户的签约计划详情对应的服务订单", "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html", [];
-#[cfg(feature = "payscore")]
-CreateUserSignPlan in payscore::sign_plan: POST "/v3/payscore/sign-plan/user-sign-plans", "创建用户的签约计划", "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html", [];
-#[cfg(feature = "payscore")]
-QueryUserSignPlanByMerchantSignPlanNo in payscore::sign_plan: GET "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}", "查询用户的签约计划", "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html", [];
-#[cfg(feature = "payscore")]
-StopUserSignPlan in payscore::sign_plan: POST "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop", "直连商户取消用户的签约计划", "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html", [];
-#[cfg(feature = "payscore")]
-ListSmartretailOrders in payscore: GET "/v3/payscore/smartretail-orders", "查询智慧零售订单", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4", [];
-#[cfg(feature = "payscore")]
-CreateSmartretailOrder in payscore: POST "/v3/payscore/smartretail-orders", "创建智慧零售订单", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3", [];
-#[cfg(feature = "payscore")]
-CancelSmartretailOrder in payscore::smartretail_orders: POST "/v3/payscore/smartretail-orders/{out_order_no}/cancel", "撤销智慧零售订单", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5", [];
-#[cfg(feature = "payscore")]
-CompleteSmartretailOrder in payscore::smartretail_orders: POST "/v3/payscore/smartretail-orders/{out_order_no}/complete", "完结智慧零售订单", "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6", [];
-#[cfg(feature = "payscore")]
-QueryUserServiceState in payscore: GET "/v3/payscore/user-service-state", "查询用户授权状态API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml", [];
-#[cfg(feature = "payscore")]
-TerminatePermission in payscore::users: POST "/v3/payscore/users/{openid}/permissions/{service_id}/terminate", "商户解除用户授权关系API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml", [];
-#[cfg(feature = "platsolution")]
-ApplyBankTransferRecharge in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/bank-transfer-recharges/apply", "申请银行转账充值", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html", [];
-#[cfg(feature = "platsolution")]
-QueryBankTransferRechargeByOutRechargeNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}", "查询银行转账充值结果", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html", [];
-#[cfg(feature = "platsolution")]
-CreateInsuranceCompensationContract in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/insurance-compensation-contracts", "开通保险理赔功能", "https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html", [];
-#[cfg(feature = "platsolution")]
-CreateInsuranceCompensationContractSubMchidCheckOpened in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened", "查询保险理赔功能开通状态", "https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferCompensateBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/compensate-bills", "请求赔付", "https://pay.weixin.qq.com/doc/v3/partner/4013504175", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferCompensateBillByBillId in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}", "查询赔付结果（按微信支付赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504179", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferCompensateBillByOutBillNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}", "查询赔付结果（按商户赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504178", [];
-#[cfg(feature = "platsolution")]
-CancelMchTransferCompensateBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel", "请求撤销赔付", "https://pay.weixin.qq.com/doc/v3/partner/4013504177", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferCompensateBillPreTransfer in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer", "请求赔付预下单", "https://pay.weixin.qq.com/doc/v3/partner/4013504176", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferDepositAfterSalesCompensationBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills", "请求保证金售后赔付", "https://pay.weixin.qq.com/doc/v3/partner/4013504194", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferDepositAfterSalesCompensationBillByBillId in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}", "查询保证金售后赔付结果（按微信支付赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504196", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}", "查询保证金售后赔付结果（按商户赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504195", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferDepositInsurancePremiumsCompensationBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills", "发起保证金赔付保司保费", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}", "查询保证金赔付保司保费结果（按商户赔付单号）", "", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferDepositShippingCostCompensationBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills", "发起保证金赔付用户运费", "https://pay.weixin.qq.com/doc/v3/partner/4013504202", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferDepositShippingCostCompensationBillByOutBillNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}", "查询保证金售后赔付运费结果（按商户赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504203", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferInsuranceClaimBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills", "请求保险理赔", "https://pay.weixin.qq.com/doc/v3/partner/4013504184", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferInsuranceClaimBillByBillId in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}", "查询保险理赔结果（按微信支付赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504188", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferInsuranceClaimBillByOutBillNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}", "查询保险理赔结果（按商户赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504187", [];
-#[cfg(feature = "platsolution")]
-CancelMchTransferInsuranceClaimBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel", "请求撤销保险理赔", "https://pay.weixin.qq.com/doc/v3/partner/4013504186", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferInsuranceClaimBillPreTransfer in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer", "请求保险理赔预下单", "https://pay.weixin.qq.com/doc/v3/partner/4013504185", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferSubMchCompensationBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills", "请求赔付", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferSubMchCompensationBillByOutBillNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}", "查询赔付结果（按商户赔付单号）", "", [];
-#[cfg(feature = "platsolution")]
-CreateMchTransferTransferBill in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/mch-transfer/transfer-bills", "保证金赔付", "https://pay.weixin.qq.com/doc/v3/partner/4013504198", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferTransferBillByBillId in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}", "查询保证金赔付结果（按微信支付赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504200", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferTransferBillByOutBillNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}", "查询保证金赔付结果（按商户赔付单号）", "https://pay.weixin.qq.com/doc/v3/partner/4013504199", [];
-#[cfg(feature = "platsolution")]
-CreateRechargeEmployee in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/recharge-employees", "添加二级商户可扫码充值员工", "https://pay.weixin.qq.com/doc/v3/partner/4013521743", [];
-#[cfg(feature = "platsolution")]
-QueryRechargeEmployeeSubMchidBySubMchid in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}", "查询二级商户可扫码充值员工列表", "https://pay.weixin.qq.com/doc/v3/partner/4013521757", [];
-#[cfg(feature = "platsolution")]
-DeleteRechargeEmployeeSubMchidSpOpenid in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete", "删除二级商户可扫码充值员工", "https://pay.weixin.qq.com/doc/v3/partner/4013521753", [];
-#[cfg(feature = "platsolution")]
-ApplyRecharge in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/recharges/apply", "申请二级商户充值", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html", [];
-#[cfg(feature = "platsolution")]
-QueryRechargeByOutRechargeNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}", "查询二级商户充值结果", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html", [];
-#[cfg(feature = "platsolution")]
-CloseRecharge in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close", "关闭二级商户充值", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html", [];
-#[cfg(feature = "platsolution")]
-CreateSettlePrepaySettleOrder in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/settle/prepay-settle-orders", "个人收款-申请批量结算", "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html", [];
-#[cfg(feature = "platsolution")]
-QuerySettlePrepaySettleOrderBySettleBatchNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}", "个人收款-查询批量结算信息", "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html", [];
-#[cfg(feature = "platsolution")]
-CreateSettlePrepaySettleOrderApplyAbnormalSettle in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle", "个人收款-申请异常结算批次单处理", "", [];
-#[cfg(feature = "platsolution")]
-CreateWithdrawDayEndBalanceWithdraw in platsolution::ecommerce: POST "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw", "二级商户按日终余额预约提现", "", [];
-#[cfg(feature = "platsolution")]
-QueryWithdrawDayEndBalanceWithdrawByOutRequestNo in platsolution::ecommerce: GET "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}", "查询二级商户按日终余额预约提现状态", "", [];
-#[cfg(feature = "platsolution")]
-ApplyMchTransferBatch in platsolution::insurance: POST "/v3/platsolution/insurance/mch-transfer/batches/apply", "受理商家转账", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferBatchByBatchId in platsolution::insurance: GET "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}", "微信支付转账批次单号查询批次单", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferBatchDetailByDetailId in platsolution::insurance: GET "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", "微信支付转账明细单号查询明细单", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferBatchDetailReceiptByOutDetailNo in platsolution::insurance: GET "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}", "查询商家转账明细电子回单", "", [];
-#[cfg(feature = "platsolution")]
-ApplyMchTransferBatchDetailReceipt in platsolution::insurance: POST "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply", "申请商家转账明细电子回单", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferBatchByOutBatchNo in platsolution::insurance: GET "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}", "商户转账批次单号查询批次单", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferBatchDetailByOutDetailNo in platsolution::insurance: GET "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", "商户明细单号查询明细单", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferBatchSummaryReceiptByOutBatchNo in platsolution::insurance: GET "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}", "查询商家转账批次电子回单", "", [];
-#[cfg(feature = "platsolution")]
-ApplyMchTransferBatchSummaryReceipt in platsolution::insurance: POST "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply", "申请商家转账批次电子回单", "", [];
-#[cfg(feature = "platsolution")]
-ApplyMchTransferReservation in platsolution::insurance: POST "/v3/platsolution/insurance/mch-transfer/reservation/apply", "受理单次预约商家转账", "", ["user_real_name"];
-#[cfg(feature = "platsolution")]
-QueryMchTransferReservationByOutReservationNo in platsolution::insurance: GET "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}", "商户预约单号查询预约商家转账记录", "", [];
-#[cfg(feature = "platsolution")]
-CloseMchTransferReservation in platsolution::insurance: POST "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close", "关闭预约商家转账记录", "", [];
-#[cfg(feature = "platsolution")]
-QueryMchTransferReservationByReservationId in platsolution::insurance: GET "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}", "微信支付预约单号查询预约商家转账记录", "", [];
-#[cfg(feature = "platsolution")]
-ApplyBatch in platsolution::mch_transfer: POST "/v3/platsolution/mch-transfer/batches/apply", "受理商家转账", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-apply.html", [];
-#[cfg(feature = "platsolution")]
-QueryBatchByBatchId in platsolution::mch_transfer: GET "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}", "微信支付转账批次单号查询批次单", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-id.html", [];
-#[cfg(feature = "platsolution")]
-QueryBatchDetailByDetailId in platsolution::mch_transfer: GET "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", "微信支付转账明细单号查询明细单", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/get-transfer-detail-by-no.html", [];
-#[cfg(feature = "platsolution")]
-QueryBatchDetailReceiptByOutDetailNo in platsolution::mch_transfer: GET "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}", "查询商家转账明细电子回单", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-query-by-detail-out-no.html", [];
-#[cfg(feature = "platsolution")]
-ApplyBatchDetailReceipt in platsolution::mch_transfer: POST "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply", "申请商家转账明细电子回单", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-apply-by-detail-out-no.html", [];
-#[cfg(feature = "platsolution")]
-QueryBatchByOutBatchNo in platsolution::mch_transfer: GET "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}", "商户转账批次单号查询批次单", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html", [];
-#[cfg(feature = "platsolution")]
-QueryBatchDetailByOutDetailNo in platsolution::mch_transfer: GET "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", "商户明细单号查询明细单", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-detail-by-out-no.html", [];
-#[cfg(feature = "platsolution")]
-QueryBatchSummaryReceiptByOutBatchNo in platsolution::mch_transfer: GET "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}", "查询商家转账批次电子回单", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html", [];
-#[cfg(feature = "platsolution")]
-ApplyBatchSummaryReceipt in platsolution::mch_transfer: POST "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply", "申请商家转账批次电子回单", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-apply-by-batch-out-no.html", [];
-#[cfg(feature = "platsolution")]
-ApplyReservation in platsolution::mch_transfer: POST "/v3/platsolution/mch-transfer/reservation/apply", "受理单次预约商家转账", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-apply.html", ["user_real_name"];
-#[cfg(feature = "platsolution")]
-QueryReservationByOutReservationNo in platsolution::mch_transfer: GET "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}", "商户预约单号查询预约商家转账记录", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-out-no.html", [];
-#[cfg(feature = "platsolution")]
-CloseReservation in platsolution::mch_transfer: POST "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close", "关闭预约商家转账记录", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html", [];
-#[cfg(feature = "platsolution")]
-QueryReservationByReservationId in platsolution::mch_transfer: GET "/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}", "微信支付预约单号查询预约商家转账记录", "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-id.html", [];
-#[cfg(feature = "profitsharing")]
-ListBills in profitsharing: GET "/v3/profitsharing/bills", "申请分账账单", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_11.shtml", [];
-#[cfg(feature = "profitsharing")]
-QueryMerchantConfigBySubMchid in profitsharing: GET "/v3/profitsharing/merchant-configs/{sub_mchid}", "查询最大分账比例", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_7.shtml", [];
-#[cfg(feature = "profitsharing")]
-CreateOrder in profitsharing: POST "/v3/profitsharing/orders", "请求分账", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_1.shtml", ["receivers.name"];
-#[cfg(feature = "profitsharing")]
-UnfreezeOrder in profitsharing: POST "/v3/profitsharing/orders/unfreeze", "解冻剩余资金", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_5.shtml", [];
-#[cfg(feature = "profitsharing")]
-QueryOrderByOutOrderNo in profitsharing: GET "/v3/profitsharing/orders/{out_order_no}", "查询分账结果", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_2.shtml", [];
-#[cfg(feature = "profitsharing")]
-CreateReceiverAdd in profitsharing: POST "/v3/profitsharing/receivers/add", "添加分账接收方", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_8.shtml", ["name"];
-#[cfg(feature = "profitsharing")]
-DeleteReceiver in profitsharing: POST "/v3/profitsharing/receivers/delete", "删除分账接收方", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_9.shtml", [];
-#[cfg(feature = "profitsharing")]
-CreateReturnOrder in profitsharing: POST "/v3/profitsharing/return-orders", "请求分账回退", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_3.shtml", [];
-#[cfg(feature = "profitsharing")]
-QueryReturnOrderByOutReturnNo in profitsharing: GET "/v3/profitsharing/return-orders/{out_return_no}", "查询分账回退结果", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_4.shtml", [];
-#[cfg(feature = "profitsharing")]
-ListTransactionAmounts in profitsharing: GET "/v3/profitsharing/transactions/{transaction_id}/amounts", "查询剩余待分金额", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_6.shtml", [];
-#[cfg(feature = "industry")]
-CreateTransaction in qrcode: POST "/v3/qrcode/transactions", "扣费受理", "", [];
-#[cfg(feature = "industry")]
-QueryTransactionByOutTradeNo in qrcode: GET "/v3/qrcode/transactions/out-trade-no/{out_trade_no}", "查询订单", "", [];
-#[cfg(feature = "industry")]
-QueryUserServiceByContractId in qrcode: GET "/v3/qrcode/user-services/contract-id/{contract_id}", "查询用户服务可用信息", "", [];
-#[cfg(feature = "marketing")]
-CreateApplication in rate_activity: POST "/v3/rate-activity/applications", "报名费率优惠活动API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml", [];
-#[cfg(feature = "marketing")]
-QueryApplicationByApplicationId in rate_activity: GET "/v3/rate-activity/applications/id/{application_id}", "根据申请单ID查询申请单结果API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_2.shtml", [];
-#[cfg(feature = "marketing")]
-UpdateApplicationByApplicationId in rate_activity: PATCH "/v3/rate-activity/applications/id/{application_id}", "修改单据信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_3.shtml", [];
-#[cfg(feature = "merchant")]
-QueryVerify in realname: GET "/v3/realname/verify", "实名信息校验", "https://pay.weixin.qq.com/doc/v3/partner/4013735179", [] query ["encrypted_credential_id", "encrypted_name"];
-#[cfg(feature = "industry")]
-ApplyBankTransferRecharge in recharge: POST "/v3/recharge/bank-transfer-recharges/apply", "申请银行转账充值", "https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-apply.html", [];
-#[cfg(feature = "industry")]
-QueryBankTransferRechargeByOutRechargeNo in recharge: GET "/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}", "查询银行转账充值结果", "https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html", [];
-CreateRefund in refund::domestic: POST "/v3/refund/domestic/refunds", "申请退款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml", [];
-QueryRefund in refund::domestic: GET "/v3/refund/domestic/refunds/{out_refund_no}", "查询单笔退款API", "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_10.shtml", [];
-ApplyAbnormalRefund in refund::domestic: POST "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund", "发起异常退款", "https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html", ["bank_account", "real_name"];
-#[cfg(feature = "papay")]
-QueryCombineTransactionByCombineOutTradeNo in repayment::partner: GET "/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}", "还款单查询", "", [];
-#[cfg(feature = "papay")]
-CloseCombineTransaction in repayment::partner: POST "/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close", "商户关单", "", [];
-#[cfg(feature = "papay")]
-CreateCombineTransactionPrepay in repayment::partner: POST "/v3/repayment/combine-transactions/partner/prepay", "还款下单", "", ["combine_payer_info.identity.number", "combine_payer_info.identity.name"];
-#[cfg(feature = "merchant")]
-CreateEcho in security: POST "/v3/security/echo", "商户签名验签／加解密测试", "", ["encrypted_echo_message"];
-#[cfg(feature = "marketing")]
-ListGuides in smartguide: GET "/v3/smartguide/guides", "服务人员查询API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml", [] query ["mobile"];
-#[cfg(feature = "marketing")]
-CreateGuide in smartguide: POST "/v3/smartguide/guides", "服务人员注册API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml", ["name", "mobile"];
-#[cfg(feature = "marketing")]
-UpdateGuideByGuideId in smartguide: PATCH "/v3/smartguide/guides/{guide_id}", "服务人员信息更新API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_4.shtml", ["name", "mobile"];
-#[cfg(feature = "marketing")]
-CreateGuideAssign in smartguide: POST "/v3/smartguide/guides/{guide_id}/assign", "服务人员分配API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml", [];
-#[cfg(feature = "fapiao")]
-CreateAttendancePunch in taxi_invoice: POST "/v3/taxi-invoice/attendance/punch", "签到签退API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/attendance/punch-attendance.html", [];
-#[cfg(feature = "fapiao")]
-CreateCard in taxi_invoice: POST "/v3/taxi-invoice/cards", "将出租车电子发票插入微信用户卡包API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/create-taxi-invoice-card.html", [];
-#[cfg(feature = "fapiao")]
-CreateDriverUpdateDriver in taxi_invoice: POST "/v3/taxi-invoice/driver/update-driver", "更新司机信息API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/update-driver.html", ["driver_name", "id_card_number"];
-#[cfg(feature = "fapiao")]
-QueryDriverByDriverLicense in taxi_invoice: GET "/v3/taxi-invoice/drivers/{driver_license}", "获取司机信息API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html", [];
-#[cfg(feature = "fapiao")]
-QueryTaxiCompanyByCompanyMchid in taxi_invoice: GET "/v3/taxi-invoice/taxi-companies/{company_mchid}", "获取出租车公司商户信息API", "", [];
-#[cfg(feature = "fapiao")]
-CreateTaxiCompanyCreateTaxiCompany in taxi_invoice: POST "/v3/taxi-invoice/taxi-company/create-taxi-company", "新增出租车公司API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html", [];
-#[cfg(feature = "fapiao")]
-CreateTaxiUpdateTaxi in taxi_invoice: POST "/v3/taxi-invoice/taxi/update-taxi", "更新出租车信息API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/update-taxi.html", [];
-#[cfg(feature = "fapiao")]
-QueryTaxyByPlateNumber in taxi_invoice: GET "/v3/taxi-invoice/taxies/{plate_number}", "获取出租车信息API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/query-taxi.html", [];
-#[cfg(feature = "fapiao")]
-QueryUserTaxiOrderFindByToken in taxi_invoice: GET "/v3/taxi-invoice/user-taxi-order/find-by-token", "根据凭证查询乘客行程单API", "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/user-taxi-order/query-user-taxi-order-by-token.html", [];
-#[cfg(feature = "fapiao")]
-ListUserTaxiOrders in taxi_invoice: GET "/v3/taxi-invoice/user-taxi-orders", "获取乘客行程单列表API", "https://pay.weixin.qq.com/docs/partner/products/taxi-fapiao/introduction.html", [];
-#[cfg(feature = "pay")]
-QueryTransactionBlockRecordSubMchidBySubMchid in transaction_block: GET "/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}", "分页查询子商户名下的交易拦截记录", "", [];
-#[cfg(feature = "pay")]
-QueryTransactionBlockRecordByBlockRecordId in transaction_block: GET "/v3/transaction-block/transaction-block-records/{block_record_id}", "查询子商户交易拦截记录详情", "", [];
-#[cfg(feature = "pay")]
-CreateTransactionBlockSubmissionSubMchid in transaction_block: POST "/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}", "发起交易拦截申诉", "", [];
-#[cfg(feature = "pay")]
-QueryTransactionBlockSubmissionByBlockSubmissionId in transaction_block: GET "/v3/transaction-block/transaction-block-submissions/{block_submission_id}", "查询交易拦截申诉详情", "", [];
-#[cfg(feature = "transfer")]
-ListElectronicReceipts in transfer_detail: GET "/v3/transfer-detail/electronic-receipts", "查询转账明细电子回单受理结果API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_14.shtml", [];
-#[cfg(feature = "transfer")]
-CreateElectronicReceipt in transfer_detail: POST "/v3/transfer-detail/electronic-receipts", "转账明细电子回单受理API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_13.shtml", [];
-#[cfg(feature = "transfer")]
-CreateBatch in transfer: POST "/v3/transfer/batches", "发起批量转账API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_1.shtml", ["transfer_detail_list.user_name", "transfer_detail_list.user_id_card"];
-#[cfg(feature = "transfer")]
-QueryBatchByBatchId in transfer: GET "/v3/transfer/batches/batch-id/{batch_id}", "微信批次单号查询批次单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchDetailByDetailId in transfer: GET "/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", "微信明细单号查询明细单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchByOutBatchNo in transfer: GET "/v3/transfer/batches/out-batch-no/{out_batch_no}", "商家批次单号查询批次单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBatchDetailByOutDetailNo in transfer: GET "/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", "商家明细单号查询明细单API", "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml", [];
-#[cfg(feature = "transfer")]
-CreateBillReceipt in transfer: POST "/v3/transfer/bill-receipt", "转账电子回单申请受理API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_11.shtml", [];
-#[cfg(feature = "transfer")]
-QueryBillReceiptByOutBatchNo in transfer: GET "/v3/transfer/bill-receipt/{out_batch_no}", "查询转账电子回单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_12.shtml", [];
-#[cfg(feature = "mobility")]
-QueryEtcContractByContractId in vehicle: GET "/v3/vehicle/etc/contracts/{contract_id}", "通过商户ETC绑定号查询签约状态", "https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html", [];
-#[cfg(feature = "mobility")]
-CreateEtcPreopen in vehicle: POST "/v3/vehicle/etc/preopen", "预开通用户ETC指定卡扣费API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_1.shtml", ["identify.encrypted_real_name", "identify.encrypted_credential_id", "bank_card_no"];
-#[cfg(feature = "mobility")]
-CreateEtcTransactionHighway in vehicle: POST "/v3/vehicle/etc/transactions/highway", "高速场景商户扣款API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml", [];
-#[cfg(feature = "mobility")]
-QueryEtcTransactionByTransactionId in vehicle: GET "/v3/vehicle/etc/transactions/id/{transaction_id}", "查询订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml", [];
-#[cfg(feature = "mobility")]
-QueryEtcTransactionByOutTradeNo in vehicle: GET "/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}", "查询订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml", [];
-#[cfg(feature = "mobility")]
-ListEtcUserContracts in vehicle: GET "/v3/vehicle/etc/users/{openid}/contracts", "查询ETC签约状态API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml", [];
-#[cfg(feature = "mobility")]
-CreateParkingParking in vehicle: POST "/v3/vehicle/parking/parkings", "创建停车入场API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml", [];
-#[cfg(feature = "mobility")]
-QueryParkingServiceFind in vehicle: GET "/v3/vehicle/parking/services/find", "查询车牌服务开通信息API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml", [];
-#[cfg(feature = "mobility")]
-QueryTransactionByOutTradeNo in vehicle: GET "/v3/vehicle/transactions/out-trade-no/{out_trade_no}", "查询订单API", "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml", [];
-#[cfg(feature = "mobility")]
-CreateTransactionParking in vehicle: POST "/v3/vehicle/transactions/parking", "扣费受理API", "https://pay.weixin.qq.com/doc/v3/merchant/4012534352", [];
-#[cfg(feature = "industry")]
-ListAvailMchRanges in webizpay: GET "/v3/webizpay/avail-mch-ranges", "查询可用商户范围列表", "", [];
-#[cfg(feature = "industry")]
-CreateAvailMchRange in webizpay: POST "/v3/webizpay/avail-mch-ranges", "创建可用商户范围", "", [];
-#[cfg(feature = "industry")]
-ListMerchantIdentifiers in webizpay::avail_mch_ranges: GET "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers", "查询商户标识列表", "", [];
-#[cfg(feature = "industry")]
-CreateMerchantIdentifier in webizpay::avail_mch_ranges: POST "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers", "添加商户标识", "", [];
-#[cfg(feature = "industry")]
-DeleteMerchantIdentifierByMerchantIdentifier in webizpay::avail_mch_ranges: DELETE "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}", "删除商户标识", "", [];
-#[cfg(feature = "industry")]
-CreateProof in webizpay::bill: POST "/v3/webizpay/bill/proof", "申请企业商户企业支付出资凭证", "", [];
-#[cfg(feature = "industry")]
-CreateTradeBill in webizpay::bill: POST "/v3/webizpay/bill/trade-bill", "申请企业商户企业支付业务账单", "", [];
-#[cfg(feature = "industry")]
-QueryOutQuotaCardByOutCardNo in webizpay::employees: GET "/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}", "使用商户卡号查询企业支付额度卡", "", [];
-#[cfg(feature = "industry")]
-CreateQuotaCard in webizpay::employees: POST "/v3/webizpay/employees/{employee_id}/quota-cards", "企业商户为员工下发企业支付额度卡", "", [];
-#[cfg(feature = "industry")]
-QueryQuotaCardByCardNo in webizpay::employees: GET "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}", "企业商户查询企业支付额度卡", "", [];
-#[cfg(feature = "industry")]
-CancelQuotaCard in webizpay::employees: POST "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel", "企业商户作废员工企业支付额度卡", "", [];
-#[cfg(feature = "industry")]
-QueryQuotaCardPaymentUrl in webizpay::employees: GET "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url", "企业商户获取指定额度卡支付链接", "", [];
-#[cfg(feature = "industry")]
-RevokeEmployee in webizpay::employees: POST "/v3/webizpay/employees/{employee_id}/revoke", "企业商户发起解除员工企业支付授权", "", [];
-#[cfg(feature = "industry")]
-CreateEntityMatch in webizpay::stores: POST "/v3/webizpay/stores/entity-matches", "发起门店主体匹配", "", [];
-#[cfg(feature = "industry")]
-QueryEntityMatchByBatchId in webizpay::stores: GET "/v3/webizpay/stores/entity-matches/{batch_id}", "查询门店主体匹配结果", "", [];
-#[cfg(feature = "industry")]
-QueryAuthorizationState in webizpay::users: GET "/v3/webizpay/users/{user_id}/authorization-state", "企业商户查询企业员工开通授权状态", "", [];
-#[cfg(feature = "industry")]
-CreateAuthorizationUrl in webizpay::users: POST "/v3/webizpay/users/{user_id}/authorization-url", "企业商户发起员工开通企业支付授权", "", [];
+/// The catalog as data: every operation declared in [`crate::apis`] (with the features
+/// enabled), for tools that pick an operation at run time (the `wxpay` command line, a dynamic
+/// router, documentation).
+///
+/// Each entry names the Rust type, its method and path template in the documented `{name}`
+/// form (what [`Client::request`](crate::Client::request) takes), the official Chinese title
+/// and link, and the fields that must be encrypted with the platform key. A test checks every
+/// entry against its declaration's [`Endpoint::METHOD`](crate::Endpoint::METHOD) and
+/// [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE), and that every declaration
+/// has an entry, so the table cannot drift from the catalog.
+///
+/// ```
+/// let pause = wxpay::apis::OPERATIONS.iter().find(|op| op.name == "PauseStock").unwrap();
+/// assert_eq!(pause.method, "POST");
+/// assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
+/// ```
+pub static OPERATIONS: &[Operation] = &[
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListOrders",
+        module: "global::customs",
+        method: "GET",
+        path: "/global/v3/customs/orders",
+        title: "报关查询API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UpdateOrder",
+        module: "global::customs",
+        method: "PATCH",
+        path: "/global/v3/customs/orders",
+        title: "报关信息修改API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateOrder",
+        module: "global::customs",
+        method: "POST",
+        path: "/global/v3/customs/orders",
+        title: "报关API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateRedeclare",
+        module: "global::customs",
+        method: "POST",
+        path: "/global/v3/customs/redeclare",
+        title: "报关重推API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateVerifyCertificate",
+        module: "global::customs",
+        method: "POST",
+        path: "/global/v3/customs/verify-certificate",
+        title: "身份信息校验API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_2.shtml",
+        encrypted: &["certificate_id", "certificate_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListCertificates",
+        module: "hk",
+        method: "GET",
+        path: "/hk/v3/certificates",
+        title: "获取平台证书列表",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateMerchant",
+        module: "hk",
+        method: "POST",
+        path: "/hk/v3/merchants",
+        title: "子商户进件（融合钱包）",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_1.shtml",
+        encrypted: &["contact.name", "contact.phone", "contact.email"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UpdateMerchant",
+        module: "hk",
+        method: "PUT",
+        path: "/hk/v3/merchants",
+        title: "修改子商户（融合钱包）",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml",
+        encrypted: &["contact.name", "contact.phone", "contact.email"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryMerchantBySubMchid",
+        module: "hk",
+        method: "GET",
+        path: "/hk/v3/merchants/{sub_mchid}",
+        title: "查询子商户（融合钱包）",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListRefunds",
+        module: "hk",
+        method: "GET",
+        path: "/hk/v3/refunds",
+        title: "查询所有退款",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateRefund",
+        module: "hk",
+        method: "POST",
+        path: "/hk/v3/refunds",
+        title: "申请退款",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryRefundByRefundId",
+        module: "hk::refunds",
+        method: "GET",
+        path: "/hk/v3/refunds/id/{refund_id}",
+        title: "查询单笔退款(微信支付退款订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryRefundByOutRefundNo",
+        module: "hk::refunds",
+        method: "GET",
+        path: "/hk/v3/refunds/out-refund-no/{out_refund_no}",
+        title: "查询单笔退款(商户退款订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListSettlements",
+        module: "hk::settle",
+        method: "GET",
+        path: "/hk/v3/settle/settlements",
+        title: "查询结算资金明细API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_10.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListStatements",
+        module: "hk",
+        method: "GET",
+        path: "/hk/v3/statements",
+        title: "下载对账单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateAppOrder",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/app",
+        title: "APP支付下单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryTransactionByTransactionId",
+        module: "hk::transactions",
+        method: "GET",
+        path: "/hk/v3/transactions/id/{transaction_id}",
+        title: "查询订单(微信支付订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CloseTransaction",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/id/{transaction_id}/close",
+        title: "关闭订单(微信支付订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ReverseTransaction",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/id/{transaction_id}/reverse",
+        title: "撤销订单(微信支付订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateJsapiOrder",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/jsapi",
+        title: "小程序/公众号支付下单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateMicropay",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/micropay",
+        title: "提交付款码支付",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateMweb",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/mweb",
+        title: "H5支付下单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateNativeOrder",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/native",
+        title: "扫码支付下单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryTransactionByOutTradeNo",
+        module: "hk::transactions",
+        method: "GET",
+        path: "/hk/v3/transactions/out-trade-no/{out_trade_no}",
+        title: "查询订单(商户订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CloseTransaction2",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/out-trade-no/{out_trade_no}/close",
+        title: "关闭订单(商户订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ReverseTransaction2",
+        module: "hk::transactions",
+        method: "POST",
+        path: "/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse",
+        title: "撤销订单(商户订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryReceiptByReceiptId",
+        module: "abnormal_fund_processing",
+        method: "GET",
+        path: "/v3/abnormal-fund-processing/receipts/{receipt_id}",
+        title: "查询在途异常资金付款结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateReceiptTransferInstruction",
+        module: "abnormal_fund_processing",
+        method: "POST",
+        path: "/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions",
+        title: "发起在途异常资金付款指令",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryReceiptTransferInstructionByOutInstructionNo",
+        module: "abnormal_fund_processing",
+        method: "GET",
+        path: "/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}",
+        title: "查询在途异常资金付款指令执行结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryWbChannelAccountBalance",
+        module: "aggracct_bc",
+        method: "GET",
+        path: "/v3/aggracct-bc/wb-channel/account/balance",
+        title: "查询渠道额度",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &["bal_account_no", "card_no"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "ListWbChannelAccountMchArchives",
+        module: "aggracct_bc",
+        method: "GET",
+        path: "/v3/aggracct-bc/wb-channel/account/mch_archives",
+        title: "查询商户资料",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &["bal_account_no", "card_no"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryWbChannelAccountMchMedia",
+        module: "aggracct_bc",
+        method: "GET",
+        path: "/v3/aggracct-bc/wb-channel/account/mch_media",
+        title: "查询商户影像件资料",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateWbChannelBankChannelAccountRename",
+        module: "aggracct_bc",
+        method: "POST",
+        path: "/v3/aggracct-bc/wb-channel/bank-channel-account/rename",
+        title: "受理渠道结算银行账户更名申请",
+        link: "",
+        encrypted: &["bal_account_no"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryWbChannelBankChannelAccountRenameByApplicationId",
+        module: "aggracct_bc",
+        method: "GET",
+        path: "/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}",
+        title: "查询渠道结算银行账户更名申请",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &["bal_account_no"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "NotifyInfoUpdateResult",
+        module: "aggracct_bc",
+        method: "POST",
+        path: "/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify",
+        title: "资料更新请求审核结果回调通知",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateWbChannelControlOrderPunish",
+        module: "aggracct_bc",
+        method: "POST",
+        path: "/v3/aggracct-bc/wb-channel/control-orders/punish",
+        title: "发起微众台账管控",
+        link: "",
+        encrypted: &["bal_account_no", "card_no"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateWbChannelControlOrderRecover",
+        module: "aggracct_bc",
+        method: "POST",
+        path: "/v3/aggracct-bc/wb-channel/control-orders/recover",
+        title: "解除对微众台账的管控",
+        link: "",
+        encrypted: &["bal_account_no", "card_no"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryWbChannelControlOrderByOutRequestNo",
+        module: "aggracct_bc",
+        method: "GET",
+        path: "/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}",
+        title: "查询控制单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateWbChannelSpecialReduction",
+        module: "aggracct_bc",
+        method: "POST",
+        path: "/v3/aggracct-bc/wb-channel/special-reduction",
+        title: "特殊减额",
+        link: "",
+        encrypted: &["bal_account_no", "card_no"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryWbChannelSpecialReductionByOutRequestNo",
+        module: "aggracct_bc",
+        method: "GET",
+        path: "/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}",
+        title: "查询特殊减额结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &["bal_account_no", "card_no"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QuerySubMerchantApplicationByApplicationNo",
+        module: "apply4sub",
+        method: "GET",
+        path: "/v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}",
+        title: "查询结算账户修改申请状态",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012761169",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateSubMerchantModifySettlement",
+        module: "apply4sub",
+        method: "POST",
+        path: "/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement",
+        title: "修改结算帐号API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012761138",
+        encrypted: &["account_number", "account_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QuerySubMerchantSettlement",
+        module: "apply4sub",
+        method: "GET",
+        path: "/v3/apply4sub/sub_merchants/{sub_mchid}/settlement",
+        title: "查询结算账户API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012761142",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryApplyment",
+        module: "apply4subject",
+        method: "GET",
+        path: "/v3/apply4subject/applyment",
+        title: "查询商户开户意愿申请单审核结果API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697715",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateApplyment",
+        module: "apply4subject",
+        method: "POST",
+        path: "/v3/apply4subject/applyment",
+        title: "提交商户开户意愿申请单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_1.shtml",
+        encrypted: &[
+            "contact_info.name",
+            "contact_info.id_card_number",
+            "contact_info.mobile",
+            "identification_info.identification_name",
+            "identification_info.identification_number",
+            "identification_info.identification_address",
+            "ubo_info_list.ubo_id_doc_name",
+            "ubo_info_list.ubo_id_doc_number",
+            "ubo_info_list.ubo_id_doc_address",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryApplymentMerchantState",
+        module: "apply4subject",
+        method: "GET",
+        path: "/v3/apply4subject/applyment/merchants/{sub_mchid}/state",
+        title: "获取商户开户意愿确认状态API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467549",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CancelApplyment",
+        module: "apply4subject",
+        method: "POST",
+        path: "/v3/apply4subject/applyment/{applyment_id}/cancel",
+        title: "撤销商户开户意愿申请单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697627",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CancelApplyment2",
+        module: "apply4subject",
+        method: "POST",
+        path: "/v3/apply4subject/applyment/{business_code}/cancel",
+        title: "撤销商户开户意愿申请单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697627",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateApplyment",
+        module: "applyment4sub",
+        method: "POST",
+        path: "/v3/applyment4sub/applyment/",
+        title: "提交申请单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012719997",
+        encrypted: &[
+            "contact_info.contact_name",
+            "contact_info.contact_id_number",
+            "contact_info.mobile_phone",
+            "contact_info.contact_email",
+            "subject_info.identity_info.id_card_info.id_card_name",
+            "subject_info.identity_info.id_card_info.id_card_number",
+            "subject_info.identity_info.id_card_info.id_card_address",
+            "subject_info.identity_info.id_doc_info.id_doc_name",
+            "subject_info.identity_info.id_doc_info.id_doc_number",
+            "subject_info.identity_info.id_doc_info.id_doc_address",
+            "subject_info.ubo_info_list.ubo_id_doc_name",
+            "subject_info.ubo_info_list.ubo_id_doc_number",
+            "subject_info.ubo_info_list.ubo_id_doc_address",
+            "bank_account_info.account_name",
+            "bank_account_info.account_number",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryApplymentByApplymentId",
+        module: "applyment4sub",
+        method: "GET",
+        path: "/v3/applyment4sub/applyment/applyment_id/{applyment_id}",
+        title: "通过申请单号查询申请状态",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697052",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryApplymentByBusinessCode",
+        module: "applyment4sub",
+        method: "GET",
+        path: "/v3/applyment4sub/applyment/business_code/{business_code}",
+        title: "通过业务申请编号查询申请状态",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697168",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "ListReceiptDetailReceipts",
+        module: "bank_batch_transfer",
+        method: "GET",
+        path: "/v3/bank-batch-transfer/receipt/detail-receipts",
+        title: "查询明细电子回单受理结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateReceiptDetailReceipt",
+        module: "bank_batch_transfer",
+        method: "POST",
+        path: "/v3/bank-batch-transfer/receipt/detail-receipts",
+        title: "受理明细电子回单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "ListReceiptSummaryReceipts",
+        module: "bank_batch_transfer",
+        method: "GET",
+        path: "/v3/bank-batch-transfer/receipt/summary-receipts",
+        title: "查询汇总电子回单受理结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateReceiptSummaryReceipt",
+        module: "bank_batch_transfer",
+        method: "POST",
+        path: "/v3/bank-batch-transfer/receipt/summary-receipts",
+        title: "受理汇总电子回单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateBatch",
+        module: "bank_transfer",
+        method: "POST",
+        path: "/v3/bank-transfer/batches",
+        title: "发起批量转账API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_1.shtml",
+        encrypted: &[
+            "transfer_detail_list.user_name",
+            "transfer_detail_list.user_id_card",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchByBatchId",
+        module: "bank_transfer",
+        method: "GET",
+        path: "/v3/bank-transfer/batches/batch-id/{batch_id}",
+        title: "微信支付批次单号查询批次单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchDetailByDetailId",
+        module: "bank_transfer",
+        method: "GET",
+        path: "/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
+        title: "微信支付明细单号查询明细单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchByOutBatchNo",
+        module: "bank_transfer",
+        method: "GET",
+        path: "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}",
+        title: "银行批次单号查询批次单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchDetailByOutDetailNo",
+        module: "bank_transfer",
+        method: "GET",
+        path: "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
+        title: "银行明细单号查询明细单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "GetFundFlowBill",
+        module: "bill",
+        method: "GET",
+        path: "/v3/bill/fundflowbill",
+        title: "申请资金账单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012791867",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "bill")]
+    Operation {
+        name: "QuerySubMerchantFundflowbill",
+        module: "bill",
+        method: "GET",
+        path: "/v3/bill/sub-merchant-fundflowbill",
+        title: "申请单个子商户资金账单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012710630",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "GetTradeBill",
+        module: "bill",
+        method: "GET",
+        path: "/v3/bill/tradebill",
+        title: "申请交易账单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012791866",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListBrandProductAuthorities",
+        module: "brand_basic::partner",
+        method: "GET",
+        path: "/v3/brand-basic/partner/brands/{brand_id}/product-authorities",
+        title: "获得品牌已授权且在生效中的产品权限信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateApplyment",
+        module: "brand",
+        method: "POST",
+        path: "/v3/brand/applyments",
+        title: "提交入驻申请",
+        link: "",
+        encrypted: &["admin_info.admin_name", "admin_info.id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryApplymentByApplymentId",
+        module: "brand::applyments",
+        method: "GET",
+        path: "/v3/brand/applyments/applyment-id/{applyment_id}",
+        title: "根据申请单ID查询申请状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryApplymentByBusinessCode",
+        module: "brand::applyments",
+        method: "GET",
+        path: "/v3/brand/applyments/business-code/{business_code}",
+        title: "根据业务申请编号查询申请状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCancelApplyment",
+        module: "brand::applyments",
+        method: "POST",
+        path: "/v3/brand/applyments/cancel-applyment",
+        title: "撤销申请",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListCardConfigs",
+        module: "brand::card",
+        method: "GET",
+        path: "/v3/brand/card/card-configs",
+        title: "查询商家名片配置申请状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCardConfig",
+        module: "brand::card",
+        method: "POST",
+        path: "/v3/brand/card/card-configs",
+        title: "提交商家名片配置申请",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCardConfigCancelApplyment",
+        module: "brand::card",
+        method: "POST",
+        path: "/v3/brand/card/card-configs/cancel-applyment",
+        title: "撤销商家名片配置申请",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryCardConfigPreviewUrl",
+        module: "brand::card",
+        method: "GET",
+        path: "/v3/brand/card/card-configs/preview-url",
+        title: "获取商家名片预览二维码",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCardConfigPublish",
+        module: "brand::card",
+        method: "POST",
+        path: "/v3/brand/card/card-configs/publish",
+        title: "发布商家名片配置",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListCardLinks",
+        module: "brand::card",
+        method: "GET",
+        path: "/v3/brand/card/card-links",
+        title: "查询已生效交易连接名片规则",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCardLink",
+        module: "brand::card",
+        method: "POST",
+        path: "/v3/brand/card/card-links",
+        title: "添加交易连接名片规则申请",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryCardLinkByBusinessCode",
+        module: "brand::card",
+        method: "GET",
+        path: "/v3/brand/card/card-links/business-code/{business_code}",
+        title: "根据业务申请编号查询添加申请状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCardLinkCancelApplyment",
+        module: "brand::card",
+        method: "POST",
+        path: "/v3/brand/card/card-links/cancel-applyment",
+        title: "撤销交易连接名片配置申请",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCardLinkUnbindCardLink",
+        module: "brand::card",
+        method: "POST",
+        path: "/v3/brand/card/card-links/unbind-card-link",
+        title: "解除已生效交易连接名片场景",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListShakeActivityActivities",
+        module: "brand::marketing",
+        method: "GET",
+        path: "/v3/brand/marketing/shake-activities/activities",
+        title: "查询摇优惠活动列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListCards",
+        module: "brand::card_member::partner",
+        method: "GET",
+        path: "/v3/brand/partner/card-member/cards",
+        title: "查询会员卡模板列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCard",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/cards",
+        title: "创建会员卡模板",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "DeleteCardByCardId",
+        module: "brand::card_member::partner",
+        method: "DELETE",
+        path: "/v3/brand/partner/card-member/cards/{card_id}",
+        title: "删除会员卡模板",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryCardByCardId",
+        module: "brand::card_member::partner",
+        method: "GET",
+        path: "/v3/brand/partner/card-member/cards/{card_id}",
+        title: "查询会员卡模板信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "UpdateCardByCardId",
+        module: "brand::card_member::partner",
+        method: "PATCH",
+        path: "/v3/brand/partner/card-member/cards/{card_id}",
+        title: "修改会员卡模板信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateCardInvalidate",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/cards/{card_id}/invalidate",
+        title: "作废会员卡模板",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListMembershipActivities",
+        module: "brand::card_member::partner",
+        method: "GET",
+        path: "/v3/brand/partner/card-member/membership-activities",
+        title: "查询品牌会员发券活动列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateMembershipActivity",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/membership-activities",
+        title: "创建品牌会员发券活动",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryMembershipActivityByActivityId",
+        module: "brand::card_member::partner",
+        method: "GET",
+        path: "/v3/brand/partner/card-member/membership-activities/{activity_id}",
+        title: "查询品牌会员发券活动",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "UpdateMembershipActivityByActivityId",
+        module: "brand::card_member::partner",
+        method: "PATCH",
+        path: "/v3/brand/partner/card-member/membership-activities/{activity_id}",
+        title: "修改品牌会员发券活动信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "TerminateMembershipActivity",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate",
+        title: "终止品牌会员发券活动",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreatePayViewToken",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/pay-view-tokens",
+        title: "品牌会员展示付款码组件预授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreatePreAuthToken",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/pre-auth-tokens",
+        title: "入会组件预授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListUserCards",
+        module: "brand::card_member::partner",
+        method: "GET",
+        path: "/v3/brand/partner/card-member/user-cards",
+        title: "查询用户在品牌下所有会员卡",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateUserCardImportByOpenid",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/user-cards/import-by-openid",
+        title: "根据openid导入用户会员卡",
+        link: "",
+        encrypted: &[
+            "phone_number",
+            "user_information.common_field_list.value",
+            "user_information.custom_field_list.user_chosen_values",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateUserCardImportByPhone",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/user-cards/import-by-phone",
+        title: "根据手机号导入用户会员卡",
+        link: "",
+        encrypted: &[
+            "phone_number",
+            "user_information.common_field_list.value",
+            "user_information.custom_field_list.user_chosen_values",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryUserCardByUserCardCode",
+        module: "brand::card_member::partner",
+        method: "GET",
+        path: "/v3/brand/partner/card-member/user-cards/{user_card_code}",
+        title: "查询用户会员卡信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "UpdateUserCardByUserCardCode",
+        module: "brand::card_member::partner",
+        method: "PATCH",
+        path: "/v3/brand/partner/card-member/user-cards/{user_card_code}",
+        title: "修改用户会员卡信息",
+        link: "",
+        encrypted: &[
+            "phone_number",
+            "user_information.common_field_list.value",
+            "user_information.custom_field_list.user_chosen_values",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ConfirmUserCard",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm",
+        title: "同步会员开通结果",
+        link: "",
+        encrypted: &[
+            "phone_number",
+            "user_information.common_field_list.value",
+            "user_information.custom_field_list.user_chosen_values",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateUserCardInvalidate",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate",
+        title: "作废用户会员卡",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateUserFeed",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/user-feeds",
+        title: "创建用户动态信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ConfirmUserPointExchangeCoupon",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm",
+        title: "同步积分兑券结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "SyncUserPoint",
+        module: "brand::card_member::partner",
+        method: "POST",
+        path: "/v3/brand/partner/card-member/user-points/sync",
+        title: "同步积分余额",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListBrandstores",
+        module: "brand::store::partner",
+        method: "GET",
+        path: "/v3/brand/partner/store/brandstores",
+        title: "列表查询品牌门店信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateBrandstore",
+        module: "brand::store::partner",
+        method: "POST",
+        path: "/v3/brand/partner/store/brandstores",
+        title: "创建品牌门店",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "DeleteBrandstoreByStoreId",
+        module: "brand::store::partner",
+        method: "DELETE",
+        path: "/v3/brand/partner/store/brandstores/{store_id}",
+        title: "删除品牌门店",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryBrandstoreByStoreId",
+        module: "brand::store::partner",
+        method: "GET",
+        path: "/v3/brand/partner/store/brandstores/{store_id}",
+        title: "查询品牌门店",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "UpdateBrandstoreByStoreId",
+        module: "brand::store::partner",
+        method: "PATCH",
+        path: "/v3/brand/partner/store/brandstores/{store_id}",
+        title: "更新品牌门店",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateBrandstoreBindrecipient",
+        module: "brand::store::partner",
+        method: "POST",
+        path: "/v3/brand/partner/store/brandstores/{store_id}/bindrecipient",
+        title: "绑定收款商户号",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CloseBrandstore",
+        module: "brand::store::partner",
+        method: "POST",
+        path: "/v3/brand/partner/store/brandstores/{store_id}/close",
+        title: "暂停门店营业",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ResumeBrandstore",
+        module: "brand::store::partner",
+        method: "POST",
+        path: "/v3/brand/partner/store/brandstores/{store_id}/resume",
+        title: "恢复门店营业",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateBrandstoreUnbindrecipient",
+        module: "brand::store::partner",
+        method: "POST",
+        path: "/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient",
+        title: "解绑收款商户号",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "QueryBrandConfigByBrandMchid",
+        module: "brand::profitsharing",
+        method: "GET",
+        path: "/v3/brand/profitsharing/brand-configs/{brand_mchid}",
+        title: "查询最大分账比例API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467022",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateFinishOrder",
+        module: "brand::profitsharing",
+        method: "POST",
+        path: "/v3/brand/profitsharing/finish-order",
+        title: "完结分账API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467016",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListOrders",
+        module: "brand::profitsharing",
+        method: "GET",
+        path: "/v3/brand/profitsharing/orders",
+        title: "查询分账结果API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467002",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateOrder",
+        module: "brand::profitsharing",
+        method: "POST",
+        path: "/v3/brand/profitsharing/orders",
+        title: "请求分账API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012692975",
+        encrypted: &["receivers.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListOrderAmounts",
+        module: "brand::profitsharing",
+        method: "GET",
+        path: "/v3/brand/profitsharing/orders/{transaction_id}/amounts",
+        title: "查询订单剩余待分金额API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467021",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateReceiverAdd",
+        module: "brand::profitsharing",
+        method: "POST",
+        path: "/v3/brand/profitsharing/receivers/add",
+        title: "添加分账接收方API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467100",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "DeleteReceiver",
+        module: "brand::profitsharing",
+        method: "POST",
+        path: "/v3/brand/profitsharing/receivers/delete",
+        title: "删除分账接收方API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467103",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "ListReturnorders",
+        module: "brand::profitsharing",
+        method: "GET",
+        path: "/v3/brand/profitsharing/returnorders",
+        title: "查询分账回退结果API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467011",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "brand")]
+    Operation {
+        name: "CreateReturnorder",
+        module: "brand::profitsharing",
+        method: "POST",
+        path: "/v3/brand/profitsharing/returnorders",
+        title: "请求分账回退API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012467097",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateParking",
+        module: "businesscircle",
+        method: "POST",
+        path: "/v3/businesscircle/parkings",
+        title: "商圈会员停车状态同步",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012535502",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "NotifyPoint",
+        module: "businesscircle",
+        method: "POST",
+        path: "/v3/businesscircle/points/notify",
+        title: "商圈会员积分同步",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534698",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryUserAuthorizationByOpenid",
+        module: "businesscircle",
+        method: "GET",
+        path: "/v3/businesscircle/user-authorizations/{openid}",
+        title: "商圈积分授权查询",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534848",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryUserPointCommitStatus",
+        module: "businesscircle",
+        method: "GET",
+        path: "/v3/businesscircle/users/{openid}/points/commit_status",
+        title: "商圈会员待积分状态查询",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534994",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListCapitallhhAreaProvinces",
+        module: "capital",
+        method: "GET",
+        path: "/v3/capital/capitallhh/areas/provinces",
+        title: "查询省份列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012698641",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListAreaProvinceCities",
+        module: "capital",
+        method: "GET",
+        path: "/v3/capital/capitallhh/areas/provinces/{province_code}/cities",
+        title: "查询城市列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697470",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryCapitallhhBankCorporateBanking",
+        module: "capital",
+        method: "GET",
+        path: "/v3/capital/capitallhh/banks/corporate-banking",
+        title: "查询支持对公业务的银行列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697626",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryCapitallhhBankPersonalBanking",
+        module: "capital",
+        method: "GET",
+        path: "/v3/capital/capitallhh/banks/personal-banking",
+        title: "查询支持个人业务的银行列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697583",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryCapitallhhBankSearchBanksByBankAccount",
+        module: "capital",
+        method: "GET",
+        path: "/v3/capital/capitallhh/banks/search-banks-by-bank-account",
+        title: "获取对私银行卡号开户银行API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697541",
+        encrypted: &[],
+        encrypted_query: &["account_number"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListCapitallhhBankBranches",
+        module: "capital",
+        method: "GET",
+        path: "/v3/capital/capitallhh/banks/{bank_alias_code}/branches",
+        title: "查询支行列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012697673",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateOrderSyncStatus",
+        module: "catering",
+        method: "POST",
+        path: "/v3/catering/orders/sync-status",
+        title: "点餐订单信息同步（渠道商/服务商）",
+        link: "https://pay.weixin.qq.com/doc/v2/partner/4011939936",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "DownloadCertificates",
+        module: "certificates",
+        method: "GET",
+        path: "/v3/certificates",
+        title: "获取平台证书列表",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateAppOrder",
+        module: "combine_transactions",
+        method: "POST",
+        path: "/v3/combine-transactions/app",
+        title: "合单下单-APP支付API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556944",
+        encrypted: &[
+            "combine_payer_info.identity.number",
+            "combine_payer_info.identity.name",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateH5Order",
+        module: "combine_transactions",
+        method: "POST",
+        path: "/v3/combine-transactions/h5",
+        title: "合单下单-H5支付API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556961",
+        encrypted: &[
+            "combine_payer_info.identity.number",
+            "combine_payer_info.identity.name",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "QueryCombineTransactionByCombineTransactionId",
+        module: "combine_transactions",
+        method: "GET",
+        path: "/v3/combine-transactions/id/{combine_transaction_id}",
+        title: "个人收款交易通过微信支付订单号查单",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateJsapiOrder",
+        module: "combine_transactions",
+        method: "POST",
+        path: "/v3/combine-transactions/jsapi",
+        title: "合单下单-JSAPI支付API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556926",
+        encrypted: &[
+            "combine_payer_info.identity.number",
+            "combine_payer_info.identity.name",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateMiniprogramOrder",
+        module: "combine_transactions",
+        method: "POST",
+        path: "/v3/combine-transactions/miniprogram",
+        title: "个人收款交易下单-小程序",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateNativeOrder",
+        module: "combine_transactions",
+        method: "POST",
+        path: "/v3/combine-transactions/native",
+        title: "合单下单-Native支付API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556982",
+        encrypted: &[
+            "combine_payer_info.identity.number",
+            "combine_payer_info.identity.name",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "QueryCombineTransactionByCombineOutTradeNo",
+        module: "combine_transactions",
+        method: "GET",
+        path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}",
+        title: "合单查询订单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012557006",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CloseCombineTransaction",
+        module: "combine_transactions",
+        method: "POST",
+        path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close",
+        title: "合单关闭订单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012577452",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateInactiveMerchantIdentityVerificationMerchant",
+        module: "compliance",
+        method: "POST",
+        path: "/v3/compliance/inactive-merchant-identity-verification/merchants",
+        title: "发起不活跃商户身份核实",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012471357",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId",
+        module: "compliance",
+        method: "GET",
+        path: "/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}",
+        title: "查询不活跃商户身份核实结果",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012471359",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractAppPresign",
+        module: "credit_repayment::partner",
+        method: "POST",
+        path: "/v3/credit-repayment/partner/contracts/app-presign",
+        title: "APP预签约自动还款协议",
+        link: "",
+        encrypted: &["real_identity.identity_id", "real_identity.real_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractH5Presign",
+        module: "credit_repayment::partner",
+        method: "POST",
+        path: "/v3/credit-repayment/partner/contracts/h5-presign",
+        title: "H5预签约自动还款协议",
+        link: "",
+        encrypted: &["real_identity.identity_id", "real_identity.real_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "TerminateContract",
+        module: "credit_repayment::partner",
+        method: "POST",
+        path: "/v3/credit-repayment/partner/contracts/terminate",
+        title: "解除自动还款协议",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryContractByOutContractCode",
+        module: "credit_repayment::partner",
+        method: "GET",
+        path: "/v3/credit-repayment/partner/contracts/{out_contract_code}",
+        title: "查询自动还款协议",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateDeductOrder",
+        module: "credit_repayment::partner",
+        method: "POST",
+        path: "/v3/credit-repayment/partner/deduct-orders",
+        title: "发起还款",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryDeductOrderByOutTradeNo",
+        module: "credit_repayment::partner",
+        method: "GET",
+        path: "/v3/credit-repayment/partner/deduct-orders/{out_trade_no}",
+        title: "查询还款单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateScheduleRecordBatchCreate",
+        module: "credit_repayment::partner",
+        method: "POST",
+        path: "/v3/credit-repayment/partner/schedule-records/batch-create",
+        title: "预约还款",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryScheduleRecordByOutRecordId",
+        module: "credit_repayment::partner",
+        method: "GET",
+        path: "/v3/credit-repayment/partner/schedule-records/{out_record_id}",
+        title: "查询预约还款记录",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCard",
+        module: "discount_card",
+        method: "POST",
+        path: "/v3/discount-card/cards",
+        title: "预受理领卡请求API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryCardByOutCardCode",
+        module: "discount_card",
+        method: "GET",
+        path: "/v3/discount-card/cards/{out_card_code}",
+        title: "查询先享卡订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardAddUserRecord",
+        module: "discount_card",
+        method: "POST",
+        path: "/v3/discount-card/cards/{out_card_code}/add-user-records",
+        title: "增加用户记录API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryOrderByOutTradeNo",
+        module: "discount_card",
+        method: "GET",
+        path: "/v3/discount-card/orders/out-trade-no/{out_trade_no}",
+        title: "通过先享卡订单号查询订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryOrderByOutOrderNo",
+        module: "discount_card",
+        method: "GET",
+        path: "/v3/discount-card/orders/{out_order_no}",
+        title: "通过先享卡订单号查询订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateOrderByOutOrderNo",
+        module: "discount_card",
+        method: "PATCH",
+        path: "/v3/discount-card/orders/{out_order_no}",
+        title: "更新先享卡订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateChargeContractPreopen",
+        module: "ebike",
+        method: "POST",
+        path: "/v3/ebike/charge/contracts/preopen",
+        title: "预开通服务API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryChargeContractByContractId",
+        module: "ebike",
+        method: "GET",
+        path: "/v3/ebike/charge/contracts/{contract_id}",
+        title: "通过签约号查询用户状态API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "ConfirmChargeContract",
+        module: "ebike",
+        method: "POST",
+        path: "/v3/ebike/charge/contracts/{contract_id}/confirm",
+        title: "创建用户当次充电代扣凭证API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateChargeTransaction",
+        module: "ebike",
+        method: "POST",
+        path: "/v3/ebike/charge/transactions",
+        title: "充电自行车代扣受理扣款API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryChargeTransactionByTransactionId",
+        module: "ebike",
+        method: "GET",
+        path: "/v3/ebike/charge/transactions/id/{transaction_id}",
+        title: "查询订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryChargeTransactionByOutTradeNo",
+        module: "ebike",
+        method: "GET",
+        path: "/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}",
+        title: "查询订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryChargeUserContract",
+        module: "ebike",
+        method: "GET",
+        path: "/v3/ebike/charge/users/{openid}/contract",
+        title: "通过用户标识查询用户状态API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateApplyCancelWithdraw",
+        module: "ecommerce::account",
+        method: "POST",
+        path: "/v3/ecommerce/account/apply-cancel-withdraw",
+        title: "提交注销提现申请",
+        link: "",
+        encrypted: &[
+            "payee_info.bank_account_info.account_name",
+            "payee_info.bank_account_info.account_number",
+            "payee_info.identity_info.identification_name",
+            "payee_info.identity_info.identification_no",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryApplyCancelWithdrawByApplymentId",
+        module: "ecommerce::account",
+        method: "GET",
+        path: "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}",
+        title: "微信支付注销提现申请单号查询申请单状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "ConfirmApplyCancelWithdraw",
+        module: "ecommerce::account",
+        method: "POST",
+        path: "/v3/ecommerce/account/apply-cancel-withdraw/confirm",
+        title: "平台代商户确认注销",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryApplyCancelWithdrawByOutRequestNo",
+        module: "ecommerce::account",
+        method: "GET",
+        path: "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}",
+        title: "商户注销提现申请单号查询申请单状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryApplyCancelWithdrawValidateCancelBySubMchid",
+        module: "ecommerce::account",
+        method: "GET",
+        path: "/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}",
+        title: "商户注销资格校验",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateCancelApplication",
+        module: "ecommerce::account",
+        method: "POST",
+        path: "/v3/ecommerce/account/cancel-applications",
+        title: "提交注销申请单",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476217",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryCancelApplicationByOutApplyNo",
+        module: "ecommerce::account",
+        method: "GET",
+        path: "/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}",
+        title: "查询注销单状态",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476223",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateApplyment",
+        module: "ecommerce",
+        method: "POST",
+        path: "/v3/ecommerce/applyments/",
+        title: "二级商户进件API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012479994",
+        encrypted: &[
+            "id_card_info.id_card_name",
+            "id_card_info.id_card_number",
+            "id_doc_info.id_doc_name",
+            "id_doc_info.id_doc_number",
+            "ubo_info_list.ubo_id_doc_name",
+            "ubo_info_list.ubo_id_doc_number",
+            "ubo_info_list.ubo_id_doc_address",
+            "account_info.account_name",
+            "account_info.account_number",
+            "contact_info.contact_name",
+            "contact_info.contact_id_card_number",
+            "contact_info.mobile_phone",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryApplymentByOutRequestNo",
+        module: "ecommerce::applyments",
+        method: "GET",
+        path: "/v3/ecommerce/applyments/out-request-no/{out_request_no}",
+        title: "通过业务申请编号查询申请状态",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012691376",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "RevokeApplyment",
+        module: "ecommerce::applyments",
+        method: "POST",
+        path: "/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke",
+        title: "撤销申请单-使用业务申请编号",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateSubmitAccountHostingApplyment",
+        module: "ecommerce::applyments",
+        method: "POST",
+        path: "/v3/ecommerce/applyments/submit-account-hosting-applyment",
+        title: "提交申请单",
+        link: "",
+        encrypted: &[
+            "id_card_info.id_card_name",
+            "id_card_info.id_card_number",
+            "id_doc_info.id_doc_name",
+            "id_doc_info.id_doc_number",
+            "ubo_info_list.ubo_id_doc_name",
+            "ubo_info_list.ubo_id_doc_number",
+            "ubo_info_list.ubo_id_doc_address",
+            "account_info.account_name",
+            "account_info.account_number",
+            "contact_info.contact_name",
+            "contact_info.contact_id_card_number",
+            "contact_info.mobile_phone",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateSubmitSignVerifyInfo",
+        module: "ecommerce::applyments",
+        method: "POST",
+        path: "/v3/ecommerce/applyments/submit-sign-verify-info",
+        title: "平台代理签约核身",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryApplymentByApplymentId",
+        module: "ecommerce",
+        method: "GET",
+        path: "/v3/ecommerce/applyments/{applyment_id}",
+        title: "通过申请单ID查询申请状态",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012691469",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "RevokeApplyment2",
+        module: "ecommerce::applyments",
+        method: "POST",
+        path: "/v3/ecommerce/applyments/{applyment_id}/revoke",
+        title: "撤销申请单-使用申请单号",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryFundflowbill",
+        module: "ecommerce::bill",
+        method: "GET",
+        path: "/v3/ecommerce/bill/fundflowbill",
+        title: "申请二级商户资金账单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012760697",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryContractByOutContractCode",
+        module: "ecommerce::combine_papay",
+        method: "GET",
+        path: "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+        title: "通过商户协议号查询协议API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012884060",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "TerminateContract",
+        module: "ecommerce::combine_papay",
+        method: "POST",
+        path: "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
+        title: "商户协议号解约协议API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012884072",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateContractPreEntrustSign",
+        module: "ecommerce::combine_papay",
+        method: "POST",
+        path: "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign",
+        title: "APP方式预签约API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012881608",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateContractPreEntrustSignMiniProgram",
+        module: "ecommerce::combine_papay",
+        method: "POST",
+        path: "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program",
+        title: "小程序方式预签约API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateTransaction",
+        module: "ecommerce::combine_papay",
+        method: "POST",
+        path: "/v3/ecommerce/combine-papay/transactions",
+        title: "电商合单委托代扣支付API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012884121",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryTransactionByCombineOutTradeNo",
+        module: "ecommerce::combine_papay",
+        method: "GET",
+        path: "/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}",
+        title: "电商合单委托代扣查询订单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012884130",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "ReverseTransaction",
+        module: "ecommerce::combine_papay",
+        method: "POST",
+        path: "/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse",
+        title: "电商合单委托代扣撤销订单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012884126",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryBalanceBySubMchid",
+        module: "ecommerce::fund",
+        method: "GET",
+        path: "/v3/ecommerce/fund/balance/{sub_mchid}",
+        title: "查询二级商户账户实时余额API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476690",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryEnddaybalanceBySubMchid",
+        module: "ecommerce::fund",
+        method: "GET",
+        path: "/v3/ecommerce/fund/enddaybalance/{sub_mchid}",
+        title: "查询二级商户账户日终余额API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476693",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "WithdrawFund",
+        module: "ecommerce::fund",
+        method: "POST",
+        path: "/v3/ecommerce/fund/withdraw",
+        title: "账户余额提现API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476652",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryWithdrawByOutRequestNo",
+        module: "ecommerce::fund",
+        method: "GET",
+        path: "/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}",
+        title: "商户提现单号查询",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476656",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryWithdrawByWithdrawId",
+        module: "ecommerce::fund",
+        method: "GET",
+        path: "/v3/ecommerce/fund/withdraw/{withdraw_id}",
+        title: "微信支付提现单号查询",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476665",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryIndividualContractByOutContractCode",
+        module: "ecommerce::individual_contracts",
+        method: "GET",
+        path: "/v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}",
+        title: "根据业务申请单号查签约信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreatePreEntrustSignWithRealNameIdentityApp",
+        module: "ecommerce::individual_contracts",
+        method: "POST",
+        path: "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app",
+        title: "APP场景预签约（需要实名验证）",
+        link: "",
+        encrypted: &["real_name", "cred_id"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreatePreEntrustSignWithRealNameIdentityMiniProgram",
+        module: "ecommerce::individual_contracts",
+        method: "POST",
+        path: "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program",
+        title: "小程序场景预签约（需要实名验证）",
+        link: "",
+        encrypted: &["real_name", "cred_id"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreatePreEntrustSignApp",
+        module: "ecommerce::individual_contracts",
+        method: "POST",
+        path: "/v3/ecommerce/individual-contracts/pre-entrust-sign/app",
+        title: "APP场景预签约",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreatePreEntrustSignMiniProgram",
+        module: "ecommerce::individual_contracts",
+        method: "POST",
+        path: "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program",
+        title: "小程序场景预签约",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryIndividualContractByOpenid",
+        module: "ecommerce",
+        method: "GET",
+        path: "/v3/ecommerce/individual-contracts/{openid}",
+        title: "查询个人收款方授权结果",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-contracts.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateAuthorization",
+        module: "ecommerce::mch_transfer",
+        method: "POST",
+        path: "/v3/ecommerce/mch-transfer/authorizations",
+        title: "申请二级商户商家转账授权",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504208",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryAuthorizationBySubMchid",
+        module: "ecommerce::mch_transfer",
+        method: "GET",
+        path: "/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}",
+        title: "查询二级商户商家转账授权状态",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504209",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateTransferBill",
+        module: "ecommerce::mch_transfer",
+        method: "POST",
+        path: "/v3/ecommerce/mch-transfer/transfer-bills",
+        title: "发起转账",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504211",
+        encrypted: &["user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryTransferBillByOutBillNo",
+        module: "ecommerce::mch_transfer",
+        method: "GET",
+        path: "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}",
+        title: "商户单号查询转账单",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504213",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CancelTransferBill",
+        module: "ecommerce::mch_transfer",
+        method: "POST",
+        path: "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel",
+        title: "撤销转账",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504212",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryTransferBillByTransferBillNo",
+        module: "ecommerce::mch_transfer",
+        method: "GET",
+        path: "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}",
+        title: "微信转账单号查询转账单",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504214",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "ListAfterSalesOrders",
+        module: "ecommerce::profitsharing",
+        method: "GET",
+        path: "/v3/ecommerce/profitsharing/after-sales-orders",
+        title: "查询售后服务分账结果",
+        link: "https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateAfterSalesOrder",
+        module: "ecommerce::profitsharing",
+        method: "POST",
+        path: "/v3/ecommerce/profitsharing/after-sales-orders",
+        title: "请求售后服务分账",
+        link: "https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateFinishOrder",
+        module: "ecommerce::profitsharing",
+        method: "POST",
+        path: "/v3/ecommerce/profitsharing/finish-order",
+        title: "完结分账API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477745",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "ListOrders",
+        module: "ecommerce::profitsharing",
+        method: "GET",
+        path: "/v3/ecommerce/profitsharing/orders",
+        title: "查询分账结果API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477734",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateOrder",
+        module: "ecommerce::profitsharing",
+        method: "POST",
+        path: "/v3/ecommerce/profitsharing/orders",
+        title: "请求分账API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012691594",
+        encrypted: &["receivers.receiver_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "ListOrderAmounts",
+        module: "ecommerce::profitsharing",
+        method: "GET",
+        path: "/v3/ecommerce/profitsharing/orders/{transaction_id}/amounts",
+        title: "查询订单剩余待分金额API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477751",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateReceiverAdd",
+        module: "ecommerce::profitsharing",
+        method: "POST",
+        path: "/v3/ecommerce/profitsharing/receivers/add",
+        title: "添加分账接收方API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477758",
+        encrypted: &["encrypted_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "DeleteReceiver",
+        module: "ecommerce::profitsharing",
+        method: "POST",
+        path: "/v3/ecommerce/profitsharing/receivers/delete",
+        title: "删除分账接收方API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477759",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "ListReturnorders",
+        module: "ecommerce::profitsharing",
+        method: "GET",
+        path: "/v3/ecommerce/profitsharing/returnorders",
+        title: "查询分账回退结果API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477740",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateReturnorder",
+        module: "ecommerce::profitsharing",
+        method: "POST",
+        path: "/v3/ecommerce/profitsharing/returnorders",
+        title: "请求分账回退API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477737",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "ApplyRefund",
+        module: "ecommerce::refunds",
+        method: "POST",
+        path: "/v3/ecommerce/refunds/apply",
+        title: "退款申请API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012649457",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryRefundByRefundId",
+        module: "ecommerce::refunds",
+        method: "GET",
+        path: "/v3/ecommerce/refunds/id/{refund_id}",
+        title: "通过微信支付退款单号查询退款",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012650253",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryRefundByOutRefundNo",
+        module: "ecommerce::refunds",
+        method: "GET",
+        path: "/v3/ecommerce/refunds/out-refund-no/{out_refund_no}",
+        title: "通过商户退款单号查询退款",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012650314",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateApplyAbnormalRefund",
+        module: "ecommerce::refunds",
+        method: "POST",
+        path: "/v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund",
+        title: "发起异常退款",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012649274",
+        encrypted: &["bank_account", "real_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "QueryReturnAdvance",
+        module: "ecommerce::refunds",
+        method: "GET",
+        path: "/v3/ecommerce/refunds/{refund_id}/return-advance",
+        title: "查询垫付回补结果API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476916",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateReturnAdvance",
+        module: "ecommerce::refunds",
+        method: "POST",
+        path: "/v3/ecommerce/refunds/{refund_id}/return-advance",
+        title: "垫付退款回补API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476927",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CancelSubsidy",
+        module: "ecommerce::subsidies",
+        method: "POST",
+        path: "/v3/ecommerce/subsidies/cancel",
+        title: "取消补差API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477639",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "CreateCreate",
+        module: "ecommerce::subsidies",
+        method: "POST",
+        path: "/v3/ecommerce/subsidies/create",
+        title: "请求补差API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477631",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "ReturnSubsidy",
+        module: "ecommerce::subsidies",
+        method: "POST",
+        path: "/v3/ecommerce/subsidies/return",
+        title: "请求补差回退API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012477636",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryContractByContractId",
+        module: "edu_papay",
+        method: "GET",
+        path: "/v3/edu-papay/contracts/id/{contract_id}",
+        title: "通过协议号查询签约API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012522951",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPresign",
+        module: "edu_papay",
+        method: "POST",
+        path: "/v3/edu-papay/contracts/presign",
+        title: "预签约API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012522560",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "DeleteContractByContractId",
+        module: "edu_papay",
+        method: "DELETE",
+        path: "/v3/edu-papay/contracts/{contract_id}",
+        title: "解约API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466882",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateTransaction",
+        module: "edu_papay",
+        method: "POST",
+        path: "/v3/edu-papay/transactions",
+        title: "教育通扣款受理API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012524731",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryTransactionByTransactionId",
+        module: "edu_papay",
+        method: "GET",
+        path: "/v3/edu-papay/transactions/id/{transaction_id}",
+        title: "微信订单号查单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012523468",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryTransactionByOutTradeNo",
+        module: "edu_papay",
+        method: "GET",
+        path: "/v3/edu-papay/transactions/out-trade-no/{out_trade_no}",
+        title: "商户订单号查单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012523591",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "SendUserNotification",
+        module: "edu_papay",
+        method: "POST",
+        path: "/v3/edu-papay/user-notifications/{contract_id}/send",
+        title: "发送扣款预通知API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012524814",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "ListUserContracts",
+        module: "edu_papay",
+        method: "GET",
+        path: "/v3/edu-papay/user/{openid}/contracts",
+        title: "通过用户标识查询签约API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012523265",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "ListOrders",
+        module: "edu_star",
+        method: "GET",
+        path: "/v3/edu-star/orders",
+        title: "通过QQ账号查询核销订单列表API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "CreateOrder",
+        module: "edu_star",
+        method: "POST",
+        path: "/v3/edu-star/orders",
+        title: "创建核销订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "QueryUserOpenidByWechatOpenid",
+        module: "edu_star",
+        method: "GET",
+        path: "/v3/edu-star/users/openid/{wechat_openid}",
+        title: "通过微信用户标识查询用户信息API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "QueryUserQqByQq",
+        module: "edu_star",
+        method: "GET",
+        path: "/v3/edu-star/users/qq/{qq}",
+        title: "通过QQ账号查询用户信息API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "CreateContractPresign",
+        module: "eduschoolpay",
+        method: "POST",
+        path: "/v3/eduschoolpay/contracts/presign",
+        title: "预签约API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012468952",
+        encrypted: &[
+            "identity.real_name",
+            "identity.credential_type",
+            "identity.id_card_number",
+            "bank_card.bank_card_no",
+            "bank_card.phone",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "QueryContractByContractId",
+        module: "eduschoolpay",
+        method: "GET",
+        path: "/v3/eduschoolpay/contracts/{contract_id}",
+        title: "通过协议号查询签约API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012468959",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "TerminateContract",
+        module: "eduschoolpay",
+        method: "POST",
+        path: "/v3/eduschoolpay/contracts/{contract_id}/terminate",
+        title: "商户主动解约API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012469025",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "CreateTransaction",
+        module: "eduschoolpay",
+        method: "POST",
+        path: "/v3/eduschoolpay/transactions",
+        title: "扣款API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012469030",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "QueryTransactionByTransactionId",
+        module: "eduschoolpay",
+        method: "GET",
+        path: "/v3/eduschoolpay/transactions/id/{transaction_id}",
+        title: "微信支付订单号查单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012469063",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "QueryTransactionByOutTradeNo",
+        module: "eduschoolpay",
+        method: "GET",
+        path: "/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}",
+        title: "商户订单号查单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012469097",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "ListUserContracts",
+        module: "eduschoolpay",
+        method: "GET",
+        path: "/v3/eduschoolpay/users/{openid}/contracts",
+        title: "查询用户签约列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012468993",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "education")]
+    Operation {
+        name: "QueryUserDebtState",
+        module: "eduschoolpay",
+        method: "GET",
+        path: "/v3/eduschoolpay/users/{openid}/debt-state",
+        title: "商户查询用户欠款状态API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012469161",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateUserTransform",
+        module: "express",
+        method: "POST",
+        path: "/v3/express/users/{openid}/transform",
+        title: "用户openid转换API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_9_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "QueryUserByFaceSid",
+        module: "facemch",
+        method: "GET",
+        path: "/v3/facemch/users/{face_sid}",
+        title: "查询用户授权的实名信息",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateBrandMerchantBatch",
+        module: "fund_app::brand_redpacket",
+        method: "POST",
+        path: "/v3/fund-app/brand-redpacket/brand-merchant-batches",
+        title: "品牌商户发放红包",
+        link: "",
+        encrypted: &["detail_list.user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBrandMerchantBatchByBatchNo",
+        module: "fund_app::brand_redpacket",
+        method: "GET",
+        path: "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}",
+        title: "微信支付批次单号查询批次单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBrandMerchantBatchDetailByDetailNo",
+        module: "fund_app::brand_redpacket",
+        method: "GET",
+        path: "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}",
+        title: "商家明细单号查询明细单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBrandMerchantOutBatchByOutBatchNo",
+        module: "fund_app::brand_redpacket",
+        method: "GET",
+        path: "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}",
+        title: "商家批次单号查询批次单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBrandMerchantOutBatchOutDetailByOutDetailNo",
+        module: "fund_app::brand_redpacket",
+        method: "GET",
+        path: "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}",
+        title: "商家明细单号查询明细单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateElecsignOutBillNo",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/elecsign/out-bill-no",
+        title: "商户单号申请电子回单",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716452",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryElecsignByOutBillNo",
+        module: "fund_app::mch_transfer",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}",
+        title: "商户单号查询电子回单",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716436",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateElecsignTransferBillNo",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no",
+        title: "微信单号申请电子回单",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716456",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryElecsignByTransferBillNo",
+        module: "fund_app::mch_transfer",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}",
+        title: "微信单号查询电子回单",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716455",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "ListBudgetElectronicReceipts",
+        module: "fund_app::mch_transfer::partner",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts",
+        title: "查询预算出资的电子回单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateBudgetElectronicReceipt",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts",
+        title: "申请预算出资的电子回单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateCharityBudget",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/charity-budget",
+        title: "申请公益捐赠预算",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryCharityBudgetByOutBudgetNo",
+        module: "fund_app::mch_transfer::partner",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}",
+        title: "商户单号查询公益捐赠预算详情",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "UnlockCharityBudget",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock",
+        title: "解锁公益捐赠预算",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateCharityTransferBill",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/charity-transfer-bills",
+        title: "发起公益捐赠",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryCharityTransferBillByOutTransferNo",
+        module: "fund_app::mch_transfer::partner",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}",
+        title: "商户单号查询公益捐赠详情",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateElectronicReceipt",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/electronic-receipts",
+        title: "申请单笔转账电子回单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryElectronicReceiptByOutBillNo",
+        module: "fund_app::mch_transfer::partner",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}",
+        title: "查询单笔转账电子回单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateSubMchAuthorization",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations",
+        title: "申请子商户商家转账授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QuerySubMchAuthorizationBySubMchid",
+        module: "fund_app::mch_transfer::partner",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}",
+        title: "查询子商户商家转账授权状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateTransferBill",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/transfer-bills",
+        title: "发起转账",
+        link: "",
+        encrypted: &["user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryTransferBillByOutBillNo",
+        module: "fund_app::mch_transfer::partner",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}",
+        title: "商户单号查询转账单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CancelTransferBill",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel",
+        title: "撤销转账",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateTransferBillPreTransferWithAuthorization",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization",
+        title: "发起转账并完成自动收款授权",
+        link: "",
+        encrypted: &["user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateTransferBillTransfer",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer",
+        title: "转账（用户自动收款）",
+        link: "",
+        encrypted: &["user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateUserConfirmAuthorization",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations",
+        title: "申请免确认收款授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryUserConfirmAuthorizationByOutAuthorizationNo",
+        module: "fund_app::mch_transfer::partner",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}",
+        title: "商户单号查询自动收款授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CloseUserConfirmAuthorization",
+        module: "fund_app::mch_transfer::partner",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close",
+        title: "解除免确认收款授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateTransferBill",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/transfer-bills",
+        title: "发起转账",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716434",
+        encrypted: &["user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryTransferBillByOutBillNo",
+        module: "fund_app::mch_transfer",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}",
+        title: "商户单号查询转账单",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716437",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CancelTransferBill",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel",
+        title: "撤销转账",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716458",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateTransferBillPreTransferWithAuthorization",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization",
+        title: "发起转账并完成自动收款授权",
+        link: "",
+        encrypted: &["user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateTransferBillTransfer",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/transfer-bills/transfer",
+        title: "用户授权后转账",
+        link: "",
+        encrypted: &["user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryTransferBillByTransferBillNo",
+        module: "fund_app::mch_transfer",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}",
+        title: "微信转账单号查询转账单",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716457",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateTransferToQqWalletBill",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills",
+        title: "发起转账到QQ钱包",
+        link: "",
+        encrypted: &["user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryTransferToQqWalletBillByOutBillNo",
+        module: "fund_app::mch_transfer",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}",
+        title: "查询转账到QQ钱包的结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CancelTransferToQqWalletBill",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel",
+        title: "撤销转账到QQ钱包",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateUserConfirmAuthorization",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/user-confirm-authorization",
+        title: "申请免确认收款授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryUserConfirmAuthorizationByOutAuthorizationNo",
+        module: "fund_app::mch_transfer",
+        method: "GET",
+        path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}",
+        title: "商户单号查询自动收款授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CloseUserConfirmAuthorization",
+        module: "fund_app::mch_transfer",
+        method: "POST",
+        path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close",
+        title: "解除免确认收款授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBillDownloadUrl",
+        module: "funds_to_oversea",
+        method: "GET",
+        path: "/v3/funds-to-oversea/bill-download-url",
+        title: "获取购付汇账单文件下载链接API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476132",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateOrder",
+        module: "funds_to_oversea",
+        method: "POST",
+        path: "/v3/funds-to-oversea/orders",
+        title: "申请资金出境API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476113",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryOrderByOutOrderId",
+        module: "funds_to_oversea",
+        method: "GET",
+        path: "/v3/funds-to-oversea/orders/{out_order_id}",
+        title: "查询出境结果API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476127",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateReturnReturnOrder",
+        module: "funds_to_oversea",
+        method: "POST",
+        path: "/v3/funds-to-oversea/return/return-orders",
+        title: "申请资金出境退回",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013735039",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryReturnReturnOrderByOutReturnNo",
+        module: "funds_to_oversea",
+        method: "GET",
+        path: "/v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}",
+        title: "查询出境退回结果（通过商户出境退回单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013735052",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "ListTransactionAvailableAbroadAmounts",
+        module: "funds_to_oversea",
+        method: "GET",
+        path: "/v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts",
+        title: "查询订单剩余可出境余额API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012476109",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListCertificates",
+        module: "global",
+        method: "GET",
+        path: "/v3/global/certificates",
+        title: "获取平台证书列表",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListOrders2",
+        module: "global::customs",
+        method: "GET",
+        path: "/v3/global/customs/orders",
+        title: "报关查询API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UpdateOrder2",
+        module: "global::customs",
+        method: "PATCH",
+        path: "/v3/global/customs/orders",
+        title: "报关信息修改API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateOrder2",
+        module: "global::customs",
+        method: "POST",
+        path: "/v3/global/customs/orders",
+        title: "报关API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateRedeclare2",
+        module: "global::customs",
+        method: "POST",
+        path: "/v3/global/customs/redeclare",
+        title: "报关重推API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateVerifyCertificate2",
+        module: "global::customs",
+        method: "POST",
+        path: "/v3/global/customs/verify-certificate",
+        title: "身份信息校验API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml",
+        encrypted: &["certificate_id", "certificate_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "DeleteComplaintNotification",
+        module: "global::merchant_service",
+        method: "DELETE",
+        path: "/v3/global/merchant-service/complaint-notifications",
+        title: "删除投诉通知回调",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListComplaintNotifications",
+        module: "global::merchant_service",
+        method: "GET",
+        path: "/v3/global/merchant-service/complaint-notifications",
+        title: "查询投诉通知回调",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateComplaintNotification",
+        module: "global::merchant_service",
+        method: "POST",
+        path: "/v3/global/merchant-service/complaint-notifications",
+        title: "创建投诉通知回调",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UpdateComplaintNotification",
+        module: "global::merchant_service",
+        method: "PUT",
+        path: "/v3/global/merchant-service/complaint-notifications",
+        title: "更新投诉通知回调",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListComplaints",
+        module: "global::merchant_service",
+        method: "GET",
+        path: "/v3/global/merchant-service/complaints",
+        title: "查询投诉单列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryComplaintByComplaintId",
+        module: "global::merchant_service",
+        method: "GET",
+        path: "/v3/global/merchant-service/complaints/{complaint_id}",
+        title: "查询投诉单详情",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CompleteComplaint",
+        module: "global::merchant_service",
+        method: "POST",
+        path: "/v3/global/merchant-service/complaints/{complaint_id}/complete",
+        title: "反馈处理完成",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListComplaintNegotiationHistorys",
+        module: "global::merchant_service",
+        method: "GET",
+        path: "/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys",
+        title: "查询投诉协商历史",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ResponseComplaint",
+        module: "global::merchant_service",
+        method: "POST",
+        path: "/v3/global/merchant-service/complaints/{complaint_id}/response",
+        title: "提交回复",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateH5PermissionApplication",
+        module: "global::merchant",
+        method: "POST",
+        path: "/v3/global/merchant/h5/permission/applications",
+        title: "创建H5支付权限申请单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryH5PermissionApplicationByApplymentId",
+        module: "global::merchant",
+        method: "GET",
+        path: "/v3/global/merchant/h5/permission/applications/{applyment_id}",
+        title: "查询H5支付权限申请单详情",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UpdateH5PermissionApplicationByApplymentId",
+        module: "global::merchant",
+        method: "PATCH",
+        path: "/v3/global/merchant/h5/permission/applications/{applyment_id}",
+        title: "修改H5支付权限申请单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreatePermissionDomainApplication",
+        module: "global::merchant",
+        method: "POST",
+        path: "/v3/global/merchant/h5/permission/domain/applications",
+        title: "创建H5支付域名修改申请单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryPermissionDomainApplicationByApplymentId",
+        module: "global::merchant",
+        method: "GET",
+        path: "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}",
+        title: "查询H5支付域名修改申请单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UpdatePermissionDomainApplicationByApplymentId",
+        module: "global::merchant",
+        method: "PATCH",
+        path: "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}",
+        title: "修改H5支付域名修改申请单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryH5PermissionBySubMchid",
+        module: "global::merchant",
+        method: "GET",
+        path: "/v3/global/merchant/h5/permission/{sub_mchid}",
+        title: "查询子商户H5支付权限状态",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateMerchant",
+        module: "global",
+        method: "POST",
+        path: "/v3/global/merchants",
+        title: "子商户进件（融合钱包）",
+        link: "",
+        encrypted: &["contact.name", "contact.phone", "contact.email"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryMerchantBySubMchid",
+        module: "global",
+        method: "GET",
+        path: "/v3/global/merchants/{sub_mchid}",
+        title: "查询子商户（融合钱包）",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UpdateMerchantBySubMchid",
+        module: "global",
+        method: "PATCH",
+        path: "/v3/global/merchants/{sub_mchid}",
+        title: "修改子商户（融合钱包）",
+        link: "",
+        encrypted: &["contact.name", "contact.phone", "contact.email"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ReverseTransaction",
+        module: "global::micropay",
+        method: "POST",
+        path: "/v3/global/micropay/transactions/id/{transaction_id}/reverse",
+        title: "撤销订单(微信支付订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ReverseTransaction2",
+        module: "global::micropay",
+        method: "POST",
+        path: "/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse",
+        title: "撤销订单(商户订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "PayTransaction",
+        module: "global::micropay",
+        method: "POST",
+        path: "/v3/global/micropay/transactions/pay",
+        title: "提交付款码支付",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateContractAppPreEntrustSign",
+        module: "global::papay",
+        method: "POST",
+        path: "/v3/global/papay/contracts/app-pre-entrust-sign",
+        title: "APP签约API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateContractH5PreEntrustSign",
+        module: "global::papay",
+        method: "POST",
+        path: "/v3/global/papay/contracts/h5-pre-entrust-sign",
+        title: "H5预签约API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateContractJsapiPreEntrustSign",
+        module: "global::papay",
+        method: "POST",
+        path: "/v3/global/papay/contracts/jsapi-pre-entrust-sign",
+        title: "JSAPI预签约API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateContractMiniprogramPreEntrustSign",
+        module: "global::papay",
+        method: "POST",
+        path: "/v3/global/papay/contracts/miniprogram-pre-entrust-sign",
+        title: "小程序签约API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryContractByOutContractCode",
+        module: "global::papay",
+        method: "GET",
+        path: "/v3/global/papay/contracts/out-contract-code/{out_contract_code}",
+        title: "商户协议号查询签约API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateContractWebPreEntrustSign",
+        module: "global::papay",
+        method: "POST",
+        path: "/v3/global/papay/contracts/web-pre-entrust-sign",
+        title: "WEB预签约API",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryContractByContractId",
+        module: "global::papay",
+        method: "GET",
+        path: "/v3/global/papay/contracts/{contract_id}",
+        title: "代扣协议ID查询签约API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "TerminateContract",
+        module: "global::papay",
+        method: "POST",
+        path: "/v3/global/papay/contracts/{contract_id}/terminate",
+        title: "申请解约API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateTransaction",
+        module: "global::papay",
+        method: "POST",
+        path: "/v3/global/papay/transactions",
+        title: "支付扣款API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryTransactionByOutTradeNo",
+        module: "global::papay",
+        method: "GET",
+        path: "/v3/global/papay/transactions/out-trade-no/{out_trade_no}",
+        title: "查询订单(商户订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ReverseTransaction",
+        module: "global::papay",
+        method: "POST",
+        path: "/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse",
+        title: "撤销订单(商户订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryTransactionByTransactionId",
+        module: "global::papay",
+        method: "GET",
+        path: "/v3/global/papay/transactions/{transaction_id}",
+        title: "查询订单(微信支付订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryBillDownloadUrl",
+        module: "global::profit_sharing",
+        method: "GET",
+        path: "/v3/global/profit-sharing/bill-download-url",
+        title: "获取分账账单文件下载地址API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateOrder",
+        module: "global::profit_sharing",
+        method: "POST",
+        path: "/v3/global/profit-sharing/orders",
+        title: "请求分账API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml",
+        encrypted: &["receivers.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UnfreezeOrder",
+        module: "global::profit_sharing",
+        method: "POST",
+        path: "/v3/global/profit-sharing/orders/unfreeze",
+        title: "解冻剩余资金API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryOrderByOutOrderNo",
+        module: "global::profit_sharing",
+        method: "GET",
+        path: "/v3/global/profit-sharing/orders/{out_order_no}",
+        title: "查询分账结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "DeleteReceiver",
+        module: "global::profit_sharing",
+        method: "DELETE",
+        path: "/v3/global/profit-sharing/receivers",
+        title: "删除分账接收方API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateReceiver",
+        module: "global::profit_sharing",
+        method: "POST",
+        path: "/v3/global/profit-sharing/receivers",
+        title: "添加分账接收方API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml",
+        encrypted: &["name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryReceiverByAccount",
+        module: "global::profit_sharing",
+        method: "GET",
+        path: "/v3/global/profit-sharing/receivers/{account}",
+        title: "查询分账接收方添加结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryRefundBillDownloadUrl",
+        module: "global::profit_sharing",
+        method: "GET",
+        path: "/v3/global/profit-sharing/refunds/bill-download-url",
+        title: "获取分账退款账单下载链接API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryRefundRefundableBalance",
+        module: "global::profit_sharing",
+        method: "GET",
+        path: "/v3/global/profit-sharing/refunds/refundable-balance",
+        title: "查询可供垫付退款实时余额API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateTransactionMark",
+        module: "global::profit_sharing",
+        method: "POST",
+        path: "/v3/global/profit-sharing/transactions/mark",
+        title: "分账标记API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListTransactionAmounts",
+        module: "global::profit_sharing",
+        method: "GET",
+        path: "/v3/global/profit-sharing/transactions/{transaction_id}/amounts",
+        title: "查询剩余待分金额API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListTransactionRefundableAmounts",
+        module: "global::profit_sharing",
+        method: "GET",
+        path: "/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts",
+        title: "查询订单剩余可退款金额API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryRechargeBalanceSubMchidBySubMchid",
+        module: "global::refund::partner",
+        method: "GET",
+        path: "/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}",
+        title: "商家充值退款余额查询",
+        link: "https://pay.weixin.qq.com/doc/global/v3/zh/4013068934",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryRechargeBalance",
+        module: "global::refund",
+        method: "GET",
+        path: "/v3/global/refund/recharge-balance",
+        title: "商家充值退款余额查询",
+        link: "https://pay.weixin.qq.com/doc/global/v3/zh/4013068934",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListRefunds",
+        module: "global",
+        method: "GET",
+        path: "/v3/global/refunds",
+        title: "查询所有退款",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateRefund",
+        module: "global",
+        method: "POST",
+        path: "/v3/global/refunds",
+        title: "申请退款",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryRefundByRefundId",
+        module: "global::refunds",
+        method: "GET",
+        path: "/v3/global/refunds/id/{refund_id}",
+        title: "查询单笔退款(微信支付退款订单号)",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryRefundByOutRefundNo",
+        module: "global::refunds",
+        method: "GET",
+        path: "/v3/global/refunds/out-refund-no/{out_refund_no}",
+        title: "查询单笔退款(商户退款订单号)",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "ListSettlements",
+        module: "global::settle",
+        method: "GET",
+        path: "/v3/global/settle/settlements",
+        title: "查询结算资金明细API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateAppOrder",
+        module: "global::transactions",
+        method: "POST",
+        path: "/v3/global/transactions/app",
+        title: "APP支付下单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryTransactionByTransactionId",
+        module: "global::transactions",
+        method: "GET",
+        path: "/v3/global/transactions/id/{transaction_id}",
+        title: "查询订单(微信支付订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CloseTransaction",
+        module: "global::transactions",
+        method: "POST",
+        path: "/v3/global/transactions/id/{transaction_id}/close",
+        title: "关闭订单(微信支付订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateJsapiOrder",
+        module: "global::transactions",
+        method: "POST",
+        path: "/v3/global/transactions/jsapi",
+        title: "JSAPI支付下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateMweb",
+        module: "global::transactions",
+        method: "POST",
+        path: "/v3/global/transactions/mweb",
+        title: "H5支付下单",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CreateNativeOrder",
+        module: "global::transactions",
+        method: "POST",
+        path: "/v3/global/transactions/native",
+        title: "Native支付下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "QueryTransactionByOutTradeNo",
+        module: "global::transactions",
+        method: "GET",
+        path: "/v3/global/transactions/out-trade-no/{out_trade_no}",
+        title: "查询订单(商户订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "CloseTransaction2",
+        module: "global::transactions",
+        method: "POST",
+        path: "/v3/global/transactions/out-trade-no/{out_trade_no}/close",
+        title: "关闭订单(商户订单号)",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateMerchantChangecustompagestatus",
+        module: "goldplan",
+        method: "POST",
+        path: "/v3/goldplan/merchants/changecustompagestatus",
+        title: "商家小票管理API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012473788",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateMerchantChangegoldplanstatus",
+        module: "goldplan",
+        method: "POST",
+        path: "/v3/goldplan/merchants/changegoldplanstatus",
+        title: "点金计划管理API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012473796",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateMerchantCloseAdvertisingShow",
+        module: "goldplan",
+        method: "POST",
+        path: "/v3/goldplan/merchants/close-advertising-show",
+        title: "关闭广告展示API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012473781",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateMerchantOpenAdvertisingShow",
+        module: "goldplan",
+        method: "PATCH",
+        path: "/v3/goldplan/merchants/open-advertising-show",
+        title: "开通广告展示API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012473794",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateMerchantSetAdvertisingIndustryFilter",
+        module: "goldplan",
+        method: "POST",
+        path: "/v3/goldplan/merchants/set-advertising-industry-filter",
+        title: "同业过滤标签管理API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012473784",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateAuditCupInvalid",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/audit/cup/invalid",
+        title: "查询审核结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryAuditCup",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/audit/cup/query",
+        title: "查询审核结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "SyncAuditCupRefund",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/audit/cup/refund/sync",
+        title: "同步非银联支付交易退款信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateAuditCupUpdate",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/audit/cup/update",
+        title: "更新审核数据",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "UploadAuditCup",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/audit/cup/upload",
+        title: "上传审核数据",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryCompany",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/companies/query",
+        title: "企业信息查询",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "UploadGood",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/goods/upload",
+        title: "商品信息上传",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "SyncNQualification",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/n-qualifications/sync",
+        title: "N品类同步资格核销信息",
+        link: "",
+        encrypted: &["real_name", "id_card_number", "phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryQualification",
+        module: "gov::subsidy",
+        method: "GET",
+        path: "/v3/gov/subsidy/qualification",
+        title: "查询补贴资格",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &["real_name", "id_card_number", "phone_number"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CancelQualificationPassthrough",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/qualifications/passthrough/cancel",
+        title: "取消资格(透传模式)",
+        link: "",
+        encrypted: &["real_name", "id_card_number", "phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateQualificationPassthroughClaim",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/qualifications/passthrough/claim",
+        title: "领取资格(透传模式)",
+        link: "",
+        encrypted: &["real_name", "id_card_number", "phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryQualificationPassthrough",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/qualifications/passthrough/query",
+        title: "批量查询用户资格(透传模式)",
+        link: "",
+        encrypted: &["real_name", "id_card_number", "phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryQualification2",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/qualifications/query",
+        title: "批量查询用户资格",
+        link: "",
+        encrypted: &["real_name", "id_card_number", "phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "SyncQualification",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/qualifications/sync",
+        title: "同步资格核销信息",
+        link: "",
+        encrypted: &["real_name", "id_card_number", "phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "LockSncode",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/sncode/lock",
+        title: "sn码锁定",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QuerySncode",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/sncode/query",
+        title: "查询sn码状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "UnlockSncode",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/sncode/unlock",
+        title: "sn码解锁",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryTransaction",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/transactions/query",
+        title: "交易信息查询",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateTransactionSummaryQueryDay",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/transactions/summary/query-day",
+        title: "查询单日交易汇总",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "SyncTransaction",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/transactions/sync",
+        title: "交易信息回传",
+        link: "",
+        encrypted: &["real_name", "id_card_number", "phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CancelZhejiangAuthcode",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/authcode/cancel",
+        title: "品类凭证码预核销撤销",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateZhejiangAuthcodeCommit",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/authcode/commit",
+        title: "品类凭证码上报确认",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateZhejiangAuthcodeIssue",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/authcode/issue",
+        title: "申请品类凭证码",
+        link: "",
+        encrypted: &["name", "mobile", "cert_no"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "RefundZhejiangAuthcode",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/authcode/refund",
+        title: "品类凭证码上报撤销",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateZhejiangAuthcodeTry",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/authcode/try",
+        title: "预核销品类凭证码",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryZhejiangGood",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/goods/query",
+        title: "商品信息查询",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "ConfirmZhejiangNQualification",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/n-qualifications/confirm",
+        title: "n品类核销",
+        link: "",
+        encrypted: &["data.cert_no", "data.name", "data.tel", "data.address"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateZhejiangQualificationAlter",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/qualifications/alter",
+        title: "变更资格",
+        link: "",
+        encrypted: &["cert_no", "name", "tel"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateZhejiangQualificationClaim",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/qualifications/claim",
+        title: "领取资格",
+        link: "",
+        encrypted: &["cert_no", "name", "tel"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryZhejiangQualification",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/qualifications/query",
+        title: "查询补贴资格",
+        link: "",
+        encrypted: &["cert_no"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "SyncZhejiangQualification",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/qualifications/sync",
+        title: "核销资格",
+        link: "",
+        encrypted: &["data.cert_no", "data.name", "data.tel"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "LockZhejiangSncode",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/sncode/lock",
+        title: "sn码锁定",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryZhejiangSncode",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/sncode/query",
+        title: "sn码销售状态查询",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "UnlockZhejiangSncode",
+        module: "gov::subsidy",
+        method: "POST",
+        path: "/v3/gov/subsidy/zhejiang/sncode/unlock",
+        title: "sn码解锁",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateInsuranceOrder",
+        module: "hire_power_bank",
+        method: "POST",
+        path: "/v3/hire-power-bank/insurance-orders",
+        title: "创建保险订单",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryInsuranceOrderByOutOrderNo",
+        module: "hire_power_bank",
+        method: "GET",
+        path: "/v3/hire-power-bank/insurance-orders/{out_order_no}",
+        title: "查询保险订单详情",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryUserQualificationByOpenid",
+        module: "hire_power_bank",
+        method: "GET",
+        path: "/v3/hire-power-bank/user-qualifications/{openid}",
+        title: "查询用户保险订单领取资格",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateToken",
+        module: "industry_coupon",
+        method: "POST",
+        path: "/v3/industry-coupon/tokens",
+        title: "出行券切卡组件预下单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553563",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateRetailIndustryTransaction",
+        module: "industry_rebate",
+        method: "POST",
+        path: "/v3/industry-rebate/retail-industry/transactions",
+        title: "回传SN和商品编码",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateTransaction",
+        module: "industry_rebate",
+        method: "POST",
+        path: "/v3/industry-rebate/transactions/{transaction_id}",
+        title: "支付码牌/点餐码牌交易回传",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateDeductAuthorization",
+        module: "inspolicymgr",
+        method: "POST",
+        path: "/v3/inspolicymgr/deduct/authorizations",
+        title: "提交保单授权信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryDeductAuthorizationByOutInsuranceNo",
+        module: "inspolicymgr",
+        method: "GET",
+        path: "/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}",
+        title: "查询保单授权信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateDeductPolicy",
+        module: "inspolicymgr",
+        method: "POST",
+        path: "/v3/inspolicymgr/deduct/policies",
+        title: "上传保单",
+        link: "",
+        encrypted: &["insured_name_list"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryDeductPolicyByOutInsuranceNo",
+        module: "inspolicymgr",
+        method: "GET",
+        path: "/v3/inspolicymgr/deduct/policies/{out_insurance_no}",
+        title: "查询保单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "UpdateDeductPolicyByOutInsuranceNo",
+        module: "inspolicymgr",
+        method: "PATCH",
+        path: "/v3/inspolicymgr/deduct/policies/{out_insurance_no}",
+        title: "更新保单信息",
+        link: "",
+        encrypted: &["insured_name_list"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryDeviceInspectionByDeviceSn",
+        module: "iotmanage",
+        method: "GET",
+        path: "/v3/iotmanage/device-inspections/{device_sn}",
+        title: "获取出厂检查结果",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "ListDevices",
+        module: "iotmanage",
+        method: "GET",
+        path: "/v3/iotmanage/devices",
+        title: "智能设备列表",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryBrandByBrandId",
+        module: "lovefeast",
+        method: "GET",
+        path: "/v3/lovefeast/brands/{brand_id}",
+        title: "查询爱心餐品牌信息",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012472863",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryUserOrderByBrandId",
+        module: "lovefeast",
+        method: "GET",
+        path: "/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}",
+        title: "查询用户捐赠单列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryUserOrderByOutTradeNo",
+        module: "lovefeast",
+        method: "GET",
+        path: "/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}",
+        title: "查询用户捐赠单详情",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateUserBankMultiActivity",
+        module: "marketing::bank_favor",
+        method: "POST",
+        path: "/v3/marketing/bank-favor/users/{openid}/bank-multi-activity",
+        title: "给指定用户报名多笔立减活动",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryUserCouponByCouponId",
+        module: "marketing::bank_favor",
+        method: "GET",
+        path: "/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}",
+        title: "查询绑定多笔立减活动的代金券详情",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListPackageTasks",
+        module: "marketing::bank",
+        method: "GET",
+        path: "/v3/marketing/bank/packages/{package_id}/tasks",
+        title: "查询上传任务列表API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListCallbacks",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/callbacks",
+        title: "查询商家券事件通知地址API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465507",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCallback",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/callbacks",
+        title: "设置商家券事件通知地址API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465431",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "AssociateCoupon",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/coupons/associate",
+        title: "关联订单信息API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465596",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeactivateCoupon",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/coupons/deactivate",
+        title: "使券失效API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465890",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DisassociateCoupon",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/coupons/disassociate",
+        title: "取消关联订单信息API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465673",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ReturnCoupon",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/coupons/return",
+        title: "申请退券API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465845",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "SendCoupon",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/coupons/send",
+        title: "向用户发券",
+        link: "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UseCoupon",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/coupons/use",
+        title: "核销用户券API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465292",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "SendCoupon2",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/coupons/{card_id}/send",
+        title: "发放消费卡API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponPreSend",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/product-coupons/pre-send",
+        title: "向用户预发放商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "SendProductCoupon",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/product-coupons/send",
+        title: "向用户发放商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateStock",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/stocks",
+        title: "创建商家券API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534855",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockByStockId",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/stocks/{stock_id}",
+        title: "查询商家券详情API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534928",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateStockByStockId",
+        module: "marketing::busifavor",
+        method: "PATCH",
+        path: "/v3/marketing/busifavor/stocks/{stock_id}",
+        title: "修改商家券基本信息API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012535020",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateStockBudget",
+        module: "marketing::busifavor",
+        method: "PATCH",
+        path: "/v3/marketing/busifavor/stocks/{stock_id}/budget",
+        title: "修改批次预算API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465739",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListStockCouponcodes",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes",
+        title: "查询预存code列表",
+        link: "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateStockCouponcode",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes",
+        title: "上传预存code API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012487038",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeleteStockCouponcodeByCouponCode",
+        module: "marketing::busifavor",
+        method: "DELETE",
+        path: "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}",
+        title: "删除预存code",
+        link: "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockCouponcodeByCouponCode",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}",
+        title: "查询预存code详情",
+        link: "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListSubsidyPayReceipts",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/subsidy/pay-receipts",
+        title: "查询营销补差付款单列表API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateSubsidyPayReceipt",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/subsidy/pay-receipts",
+        title: "营销补差付款API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QuerySubsidyPayReceiptBySubsidyReceiptId",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}",
+        title: "查询营销补差付款单详情API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateSubsidyReturnReceipt",
+        module: "marketing::busifavor",
+        method: "POST",
+        path: "/v3/marketing/busifavor/subsidy/return-receipts",
+        title: "营销补差回退API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QuerySubsidyReturnReceiptBySubsidyReturnReceiptId",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}",
+        title: "查询商家券营销补差回退单详情",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_21.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListUserCoupons",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/users/{openid}/coupons",
+        title: "根据过滤条件查询用户券API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534963",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryUserCouponAppidByAppid",
+        module: "marketing::busifavor",
+        method: "GET",
+        path: "/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}",
+        title: "查询用户单张券详情API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012535011",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListCallbacks",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/callbacks",
+        title: "获取已设置的消息通知地址API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012464198",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCallback",
+        module: "marketing::favor",
+        method: "POST",
+        path: "/v3/marketing/favor/callbacks",
+        title: "设置消息通知地址API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012464070",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "CreateStock",
+        module: "marketing::favor",
+        method: "POST",
+        path: "/v3/marketing/favor/coupon-stocks",
+        title: "创建代金券批次API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534633",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "UploadMarketingImage",
+        module: "merchant::media",
+        method: "POST",
+        path: "/v3/marketing/favor/media/image-upload",
+        title: "（营销）图片上传API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012557233",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListStocks",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/stocks",
+        title: "条件查询批次列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460489",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "QueryStock",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/stocks/{stock_id}",
+        title: "查询批次详情API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460564",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListStockItems",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/stocks/{stock_id}/items",
+        title: "查询代金券可用单品API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463442",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListStockMerchants",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/stocks/{stock_id}/merchants",
+        title: "查询代金券可用商户API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463358",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateStockModifyGoodsId",
+        module: "marketing::favor",
+        method: "POST",
+        path: "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id",
+        title: "修改可用单品编码",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "PauseStock",
+        module: "marketing::favor",
+        method: "POST",
+        path: "/v3/marketing/favor/stocks/{stock_id}/pause",
+        title: "暂停代金券批次API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460305",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockRefundFlow",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow",
+        title: "下载批次退款明细API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463523",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockRefundFlowByDay",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day",
+        title: "获取批次退款明细下载链接",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "RestartStock",
+        module: "marketing::favor",
+        method: "POST",
+        path: "/v3/marketing/favor/stocks/{stock_id}/restart",
+        title: "重启代金券批次API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460411",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "StartStock",
+        module: "marketing::favor",
+        method: "POST",
+        path: "/v3/marketing/favor/stocks/{stock_id}/start",
+        title: "激活代金券批次API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460137",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockUseFlow",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/stocks/{stock_id}/use-flow",
+        title: "下载批次核销明细API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463585",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockUseFlowByDay",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day",
+        title: "获取批次核销明细下载链接",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListUserCoupons",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/users/{openid}/coupons",
+        title: "根据商户号查用户的券",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534690",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "SendCoupon",
+        module: "marketing::favor",
+        method: "POST",
+        path: "/v3/marketing/favor/users/{openid}/coupons",
+        title: "发放代金券API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463767",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryUserCouponByCouponId",
+        module: "marketing::favor",
+        method: "GET",
+        path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}",
+        title: "查询代金券详情API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012486942",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListActivities",
+        module: "marketing::goods_subsidy_activity",
+        method: "GET",
+        path: "/v3/marketing/goods-subsidy-activity/activities",
+        title: "按区域查询品牌加价购活动",
+        link: "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ApplyActivity",
+        module: "marketing::goods_subsidy_activity",
+        method: "POST",
+        path: "/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply",
+        title: "门店报名品牌加价购活动",
+        link: "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "LockQualification",
+        module: "marketing::goods_subsidy_activity",
+        method: "POST",
+        path: "/v3/marketing/goods-subsidy-activity/qualification/lock",
+        title: "锁定品牌加价购活动资格",
+        link: "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UnlockQualification",
+        module: "marketing::goods_subsidy_activity",
+        method: "POST",
+        path: "/v3/marketing/goods-subsidy-activity/qualification/unlock",
+        title: "解锁品牌加价购活动资格",
+        link: "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeleteRetailStoreActRepresentative",
+        module: "marketing::goods_subsidy_activity",
+        method: "DELETE",
+        path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative",
+        title: "删除零售小店活动业务代理",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384344",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateRetailStoreActRepresentative",
+        module: "marketing::goods_subsidy_activity",
+        method: "PUT",
+        path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative",
+        title: "添加零售小店活动业务代理",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384327",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListRetailStoreActRepresentatives",
+        module: "marketing::goods_subsidy_activity",
+        method: "GET",
+        path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives",
+        title: "查询零售小店活动业务代理",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384347",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateRetailStoreActMaterial",
+        module: "marketing::goods_subsidy_activity",
+        method: "POST",
+        path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials",
+        title: "生成小店活动物料码",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384337",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeleteRetailStoreActStore",
+        module: "marketing::goods_subsidy_activity",
+        method: "DELETE",
+        path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores",
+        title: "删除小店活动门店",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384363",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListRetailStoreActStores",
+        module: "marketing::goods_subsidy_activity",
+        method: "GET",
+        path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores",
+        title: "查询小店活动门店列表",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384355",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateRetailStoreActStore",
+        module: "marketing::goods_subsidy_activity",
+        method: "POST",
+        path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores",
+        title: "添加小店活动门店",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384359",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryRetailStoreActStoreByStoreCode",
+        module: "marketing::goods_subsidy_activity",
+        method: "GET",
+        path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}",
+        title: "查询小店活动门店详情",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384379",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListActivities",
+        module: "marketing::membercard_activity",
+        method: "GET",
+        path: "/v3/marketing/membercard-activity/activities",
+        title: "查询活动列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553261",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateActivity",
+        module: "marketing::membercard_activity",
+        method: "POST",
+        path: "/v3/marketing/membercard-activity/activities",
+        title: "创建活动API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553030",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryActivityByActivityId",
+        module: "marketing::membercard_activity",
+        method: "GET",
+        path: "/v3/marketing/membercard-activity/activities/{activity_id}",
+        title: "查询活动详情API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553365",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "TerminateActivity",
+        module: "marketing::membercard_activity",
+        method: "POST",
+        path: "/v3/marketing/membercard-activity/activities/{activity_id}/terminate",
+        title: "终止活动API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553381",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryActivateInformationByActivateTicket",
+        module: "marketing::membercard_open",
+        method: "GET",
+        path: "/v3/marketing/membercard-open/activate-informations/{activate_ticket}",
+        title: "获取用户信息（跳转型激活）API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550779",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryCallback",
+        module: "marketing::membercard_open",
+        method: "GET",
+        path: "/v3/marketing/membercard-open/callback",
+        title: "查询回调地址API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012552275",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateCallback",
+        module: "marketing::membercard_open",
+        method: "PATCH",
+        path: "/v3/marketing/membercard-open/callback",
+        title: "设置回调地址API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012552251",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListCards",
+        module: "marketing::membercard_open",
+        method: "GET",
+        path: "/v3/marketing/membercard-open/cards",
+        title: "查询会员卡模板列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012547108",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCard",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards",
+        title: "创建会员卡模板API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012545584",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeleteCardByCardId",
+        module: "marketing::membercard_open",
+        method: "DELETE",
+        path: "/v3/marketing/membercard-open/cards/{card_id}",
+        title: "删除会员卡模板API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549682",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryCardByCardId",
+        module: "marketing::membercard_open",
+        method: "GET",
+        path: "/v3/marketing/membercard-open/cards/{card_id}",
+        title: "查询会员卡模板信息API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012547650",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateCardByCardId",
+        module: "marketing::membercard_open",
+        method: "PATCH",
+        path: "/v3/marketing/membercard-open/cards/{card_id}",
+        title: "修改会员卡模板信息API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549567",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DepositCardCode",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/deposit",
+        title: "导入会员Code API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012545728",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryCardCodeByCode",
+        module: "marketing::membercard_open",
+        method: "GET",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}",
+        title: "查询用户会员卡信息API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateCardCodeByCode",
+        module: "marketing::membercard_open",
+        method: "PATCH",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}",
+        title: "修改用户会员卡信息API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549292",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ActivateCardCode",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate",
+        title: "激活会员卡（跳转型激活）API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550809",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCodeBonusCommit",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit",
+        title: "设置支付后展示的积分到账API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012551350",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCodeBonusPrepare",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare",
+        title: "支付结果页展示会员积分API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012595808",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateCardCodeRight",
+        module: "marketing::membercard_open",
+        method: "PATCH",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights",
+        title: "设置会员权益API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012551213",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardCodeSetServiceModuleData",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data",
+        title: "设置会员服务项用户信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardCodeUnavailable",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable",
+        title: "作废用户会员卡API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549677",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryCardDecryptCode",
+        module: "marketing::membercard_open",
+        method: "GET",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/decrypt-code",
+        title: "加密code解码（跳转型激活）API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550742",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardPermissionToken",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/permission-tokens",
+        title: "商户预授权",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550867",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardPhoneMembercardImport",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import",
+        title: "根据手机号导入用户会员卡API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550535",
+        encrypted: &["encrypted_phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardQrcode",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/qrcode",
+        title: "创建会员卡二维码API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550605",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateCardRight",
+        module: "marketing::membercard_open",
+        method: "PATCH",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/rights",
+        title: "设置会员卡模板权益项API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012551219",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardServiceModule",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/service-modules",
+        title: "添加会员卡服务项",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeleteCardServiceModuleByServiceModuleId",
+        module: "marketing::membercard_open",
+        method: "DELETE",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}",
+        title: "移除会员卡服务项",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateCardServiceModuleByServiceModuleId",
+        module: "marketing::membercard_open",
+        method: "PATCH",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}",
+        title: "修改会员卡服务项",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardUpgrade",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/upgrade",
+        title: "老会员卡模板升级API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012545673",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCardUserImport",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/cards/{card_id}/users/import",
+        title: "根据openid导入用户会员卡API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549739",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreatePhonenumberMemberImport",
+        module: "marketing::membercard_open",
+        method: "POST",
+        path: "/v3/marketing/membercard-open/phonenumber-member/import",
+        title: "导入加密手机号提醒会员领卡API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_1.shtml",
+        encrypted: &["encrypted_phone_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryPhonenumberMemberSearch",
+        module: "marketing::membercard_open",
+        method: "GET",
+        path: "/v3/marketing/membercard-open/phonenumber-member/search",
+        title: "通过加密手机号查询会员领卡状态API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_2.shtml",
+        encrypted: &[],
+        encrypted_query: &["encrypted_phone_number"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListUserCards",
+        module: "marketing::membercard_open",
+        method: "GET",
+        path: "/v3/marketing/membercard-open/user/cards",
+        title: "查询用户在品牌下所有会员卡API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549255",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateDeliveryPlan",
+        module: "marketing::delivery_plan::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/delivery-plan/delivery-plans",
+        title: "创建投放计划",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListDeliveryPlanDeliveryPlans",
+        module: "marketing::delivery_plan::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans",
+        title: "分页查询投放计划列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateDeliveryPlanByPlanId",
+        module: "marketing::delivery_plan::partner",
+        method: "PATCH",
+        path: "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}",
+        title: "更新投放计划",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "TerminateDeliveryPlan",
+        module: "marketing::delivery_plan::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate",
+        title: "终止投放计划",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateNotifyUrl",
+        module: "marketing::delivery_plan::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url",
+        title: "设置投放计划回调地址",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateImageGenerationTask",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/image-generation-tasks",
+        title: "提交图片生成任务",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryImageGenerationTaskByTaskId",
+        module: "marketing::product_coupon::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}",
+        title: "查询图片生成任务执行结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListNotifyConfigs",
+        module: "marketing::product_coupon::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/product-coupon/notify-configs",
+        title: "获取商品券事件通知地址",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateNotifyConfig",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/notify-configs",
+        title: "设置商品券事件通知地址",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCoupon",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons",
+        title: "创建商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryProductCouponByProductCouponId",
+        module: "marketing::product_coupon::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}",
+        title: "查询商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateProductCouponByProductCouponId",
+        module: "marketing::product_coupon::partner",
+        method: "PATCH",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}",
+        title: "修改商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeactivateProductCoupon",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate",
+        title: "失效商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStockBundle",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles",
+        title: "添加商品券批次组",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateProductCouponStockBundleByStockBundleId",
+        module: "marketing::product_coupon::partner",
+        method: "PATCH",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}",
+        title: "修改商品券批次组",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStockBundleAssociateStore",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores",
+        title: "批次组批量关联门店",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStockBundleDisassociateStore",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores",
+        title: "批次组批量取消关联门店",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStockBundleUpdateBudget",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget",
+        title: "修改商品券批次组发放预算",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListProductCouponStocks",
+        module: "marketing::product_coupon::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks",
+        title: "查询商品券批次列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStock",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks",
+        title: "添加商品券批次",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryProductCouponStockByStockId",
+        module: "marketing::product_coupon::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}",
+        title: "查询商品券指定批次",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateProductCouponStockByStockId",
+        module: "marketing::product_coupon::partner",
+        method: "PATCH",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}",
+        title: "修改商品券指定批次",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStockAssociateStore",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores",
+        title: "批次关联门店",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListProductCouponStockAssociatedStores",
+        module: "marketing::product_coupon::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores",
+        title: "查询批次关联门店列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeactivateProductCouponStock",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate",
+        title: "失效商品券批次",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStockDisassociateStore",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores",
+        title: "批次取消关联门店",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStockUpdateBudget",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget",
+        title: "修改商品券批次发放预算",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateProductCouponStockUploadCouponCode",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes",
+        title: "预上传券Code",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateUserCouponBundle",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles",
+        title: "向用户发放商品券批次组",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeactivateUserCouponBundle",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate",
+        title: "失效用户商品券组",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListUserCoupons",
+        module: "marketing::product_coupon::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons",
+        title: "指定券状态查询用户商品券列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateUserCoupon",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons",
+        title: "向用户发放商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryUserCouponByCouponCode",
+        module: "marketing::product_coupon::partner",
+        method: "GET",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}",
+        title: "查询用户商品券详情",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ConfirmUserCoupon",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm",
+        title: "确认发放用户商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeactivateUserCoupon",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate",
+        title: "失效用户商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ReturnUserCoupon",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return",
+        title: "退券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UseUserCoupon",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use",
+        title: "核销用户商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateUserPreSendCoupon",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon",
+        title: "向用户预发放商品券",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateUserPreSendCouponBundle",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle",
+        title: "向用户预发放商品券批次组",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListPartnerships",
+        module: "marketing::partnerships",
+        method: "GET",
+        path: "/v3/marketing/partnerships",
+        title: "查询合作关系列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012380536",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateBuild",
+        module: "marketing::partnerships",
+        method: "POST",
+        path: "/v3/marketing/partnerships/build",
+        title: "建立合作关系API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012380498",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "TerminatePartnership",
+        module: "marketing::partnerships",
+        method: "POST",
+        path: "/v3/marketing/partnerships/terminate",
+        title: "终止合作关系API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListActivities",
+        module: "marketing::paygiftactivity",
+        method: "GET",
+        path: "/v3/marketing/paygiftactivity/activities",
+        title: "获取支付有礼活动列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012489126",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryActivityByActivityId",
+        module: "marketing::paygiftactivity",
+        method: "GET",
+        path: "/v3/marketing/paygiftactivity/activities/{activity_id}",
+        title: "查询活动详情接口API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012487971",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListActivityGoods",
+        module: "marketing::paygiftactivity",
+        method: "GET",
+        path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods",
+        title: "查询活动指定商品列表API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466448",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListActivityMerchants",
+        module: "marketing::paygiftactivity",
+        method: "GET",
+        path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants",
+        title: "查询活动发券商户号API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466149",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateActivityMerchantAdd",
+        module: "marketing::paygiftactivity",
+        method: "POST",
+        path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add",
+        title: "新增活动发券商户号API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466671",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "DeleteActivityMerchant",
+        module: "marketing::paygiftactivity",
+        method: "POST",
+        path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete",
+        title: "删除活动发券商户号API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466787",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "TerminateActivity",
+        module: "marketing::paygiftactivity",
+        method: "POST",
+        path: "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate",
+        title: "终止活动API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466523",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateUniqueThresholdActivity",
+        module: "marketing::paygiftactivity",
+        method: "POST",
+        path: "/v3/marketing/paygiftactivity/unique-threshold-activity",
+        title: "创建全场满额送活动API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012487898",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateCustomentrance",
+        module: "marketing::shopping_receipt",
+        method: "POST",
+        path: "/v3/marketing/shopping-receipt/customentrances",
+        title: "创建自定义入口",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012526342",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryCustomentranceByBrandId",
+        module: "marketing::shopping_receipt",
+        method: "GET",
+        path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}",
+        title: "查询自定义入口",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012526406",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateCustomentranceByBrandId",
+        module: "marketing::shopping_receipt",
+        method: "PATCH",
+        path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}",
+        title: "更新自定义入口",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012526475",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateMerchantshoppingreceiptjumpinfo",
+        module: "marketing::shopping_receipt",
+        method: "POST",
+        path: "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos",
+        title: "上传商家电子小票跳转信息",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012443843",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListActivities",
+        module: "marketing::weekly_discount",
+        method: "GET",
+        path: "/v3/marketing/weekly-discount/activities",
+        title: "查询周周惠活动列表API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryActivityByActivityId",
+        module: "marketing::weekly_discount",
+        method: "GET",
+        path: "/v3/marketing/weekly-discount/activities/{activity_id}",
+        title: "查询周周惠活动详情API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ApplyActivity",
+        module: "marketing::weekly_discount",
+        method: "POST",
+        path: "/v3/marketing/weekly-discount/activities/{activity_id}/apply",
+        title: "报名周周惠活动API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListUserCoupons",
+        module: "marketing::withdraw_favor",
+        method: "GET",
+        path: "/v3/marketing/withdraw-favor/users/{openid}/coupons",
+        title: "查询批次下用户银行提现免费券列表API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateUserCoupon",
+        module: "marketing::withdraw_favor",
+        method: "POST",
+        path: "/v3/marketing/withdraw-favor/users/{openid}/coupons",
+        title: "为用户发银行提现免费券API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMchManageRecordSubMchidBySubMchid",
+        module: "mch_manage",
+        method: "GET",
+        path: "/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}",
+        title: "分页查询子商户名下的商户管理记录",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMchManageRecordByManageRecordId",
+        module: "mch_manage",
+        method: "GET",
+        path: "/v3/mch-manage/mch-manage-records/{manage_record_id}",
+        title: "查询子商户下指定商户管理记录",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateMchManageRecordMchManageSubmission",
+        module: "mch_manage",
+        method: "POST",
+        path: "/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions",
+        title: "对指定商户管理记录提交资料",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryEnhancedDueDiligenceByDueDiligenceId",
+        module: "mch_operation_manage",
+        method: "GET",
+        path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}",
+        title: "查询子商户强化尽调单信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "SubmitEnhancedDueDiligence",
+        module: "mch_operation_manage",
+        method: "POST",
+        path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit",
+        title: "提交尽调资料",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMerchantLimitationSubMchidBySubMchid",
+        module: "mch_operation_manage",
+        method: "GET",
+        path: "/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}",
+        title: "查询子商户管控情况",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/limited-functions-and-reasons/mch-limitations/query-sub-mch-limitation.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateRiskWithdrawlApply",
+        module: "mch_operate",
+        method: "POST",
+        path: "/v3/mch_operate/risk/withdrawl-apply",
+        title: "提交已注销商户号可用余额提现申请单API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/withdrawal-apply/withdrawal-apply/submit-apply.html",
+        encrypted: &[
+            "payee_info.bank_account_info.account_name",
+            "payee_info.bank_account_info.account_number",
+            "payee_info.identity_info.identification_name",
+            "payee_info.identity_info.identification_no",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryRiskWithdrawlApplyByApplymentId",
+        module: "mch_operate",
+        method: "GET",
+        path: "/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}",
+        title: "微信支付提现申请单号查询提现申请单状态API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryRiskWithdrawlApplyByOutRequestNo",
+        module: "mch_operate",
+        method: "GET",
+        path: "/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}",
+        title: "商户提现申请单号查询提现申请单状态",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateMchcontactalterapplyment",
+        module: "mchalterapply",
+        method: "POST",
+        path: "/v3/mchalterapply/mchcontactalterapplyment",
+        title: "提交超管变更申请单",
+        link: "",
+        encrypted: &[
+            "contact_info.contact_name",
+            "contact_info.contact_id_card_number",
+            "contact_info.mobile_phone",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMerchantByOutRequestNo",
+        module: "mchalterapply::mchcontactalterapplyment",
+        method: "GET",
+        path: "/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}",
+        title: "查询超管变更申请单状态-使用业务单号和商户号",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4014090667",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMchcontactalterapplymentByApplyId",
+        module: "mchalterapply",
+        method: "GET",
+        path: "/v3/mchalterapply/mchcontactalterapplyment/{apply_id}",
+        title: "查询超管变更申请单状态-使用申请单号",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "RevokeMchcontactalterapplyment",
+        module: "mchalterapply::mchcontactalterapplyment",
+        method: "POST",
+        path: "/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke",
+        title: "撤销超管变更申请单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateMchsubjectalterapplyment",
+        module: "mchalterapply",
+        method: "POST",
+        path: "/v3/mchalterapply/mchsubjectalterapplyment",
+        title: "提交资料变更申请单",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4014090649",
+        encrypted: &[
+            "legal_person_info.card_name",
+            "legal_person_info.card_number",
+            "legal_person_info.card_address",
+            "ubo_info_list.card_name",
+            "ubo_info_list.card_number",
+            "ubo_info_list.card_address",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMerchantByOutRequestNo",
+        module: "mchalterapply::mchsubjectalterapplyment",
+        method: "GET",
+        path: "/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}",
+        title: "查询申请单状态-使用业务单号",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4014090667",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMchsubjectalterapplymentByApplyId",
+        module: "mchalterapply",
+        method: "GET",
+        path: "/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}",
+        title: "查询资料变更申请单状态-使用申请单号",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4014090655",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "RevokeMchsubjectalterapplyment",
+        module: "mchalterapply::mchsubjectalterapplyment",
+        method: "POST",
+        path: "/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke",
+        title: "撤销资料变更申请单",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4014090672",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateMerchantnamealterapplyment",
+        module: "mchalterapply",
+        method: "POST",
+        path: "/v3/mchalterapply/merchantnamealterapplyment",
+        title: "提交商户简称变更申请单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMerchantByOutRequestNo",
+        module: "mchalterapply::merchantnamealterapplyment",
+        method: "GET",
+        path: "/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}",
+        title: "查询商户简称申请单状态-使用业务单号和商户号",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMerchantnamealterapplymentByApplyId",
+        module: "mchalterapply",
+        method: "GET",
+        path: "/v3/mchalterapply/merchantnamealterapplyment/{apply_id}",
+        title: "查询商户简称变更申请单状态-使用申请单号",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "RevokeMerchantnamealterapplyment",
+        module: "mchalterapply::merchantnamealterapplyment",
+        method: "POST",
+        path: "/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke",
+        title: "撤销商户简称变更申请单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateOrder",
+        module: "med_ins",
+        method: "POST",
+        path: "/v3/med-ins/orders",
+        title: "医保自费混合收款下单",
+        link: "",
+        encrypted: &[
+            "payer.name",
+            "payer.id_digest",
+            "relative.name",
+            "relative.id_digest",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryOrderByMixTradeNo",
+        module: "med_ins",
+        method: "GET",
+        path: "/v3/med-ins/orders/mix-trade-no/{mix_trade_no}",
+        title: "使用医保自费混合订单号查看下单结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryOrderByOutTradeNo",
+        module: "med_ins",
+        method: "GET",
+        path: "/v3/med-ins/orders/out-trade-no/{out_trade_no}",
+        title: "使用商户订单号查看下单结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "NotifyRefund",
+        module: "med_ins",
+        method: "POST",
+        path: "/v3/med-ins/refunds/notify",
+        title: "医保退款通知",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateEcTradeRiskQueryRiskTrade",
+        module: "merchant_risk_manage",
+        method: "POST",
+        path: "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades",
+        title: "查询风险订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateEcTradeRiskRecvDisposeResult",
+        module: "merchant_risk_manage",
+        method: "POST",
+        path: "/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result",
+        title: "回传处置结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateReportTradeUnionInformation",
+        module: "merchant_risk_manage",
+        method: "POST",
+        path: "/v3/merchant-risk-manage/report-trade-union-information",
+        title: "上报订单关联信息",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/report-trade-risk-information.html",
+        encrypted: &["phone", "certificates_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryTradeRiskInformation",
+        module: "merchant_risk_manage",
+        method: "GET",
+        path: "/v3/merchant-risk-manage/trade-risk-information",
+        title: "查询风险信息",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateTradeRiskResult",
+        module: "merchant_risk_manage",
+        method: "POST",
+        path: "/v3/merchant-risk-manage/trade-risk-result",
+        title: "处置结果回传",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "DeleteViolationNotification",
+        module: "merchant_risk_manage",
+        method: "DELETE",
+        path: "/v3/merchant-risk-manage/violation-notifications",
+        title: "删除商户违规通知回调地址API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListViolationNotifications",
+        module: "merchant_risk_manage",
+        method: "GET",
+        path: "/v3/merchant-risk-manage/violation-notifications",
+        title: "查询商户违规通知回调地址API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateViolationNotification",
+        module: "merchant_risk_manage",
+        method: "POST",
+        path: "/v3/merchant-risk-manage/violation-notifications",
+        title: "创建商户违规通知回调地址API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "UpdateViolationNotification",
+        module: "merchant_risk_manage",
+        method: "PUT",
+        path: "/v3/merchant-risk-manage/violation-notifications",
+        title: "修改商户违规通知回调地址API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "DeleteComplaintNotification",
+        module: "merchant_service",
+        method: "DELETE",
+        path: "/v3/merchant-service/complaint-notifications",
+        title: "删除投诉通知回调API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/delete-complaint-notifications.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListComplaintNotifications",
+        module: "merchant_service",
+        method: "GET",
+        path: "/v3/merchant-service/complaint-notifications",
+        title: "查询投诉通知回调API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/query-complaint-notifications.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateComplaintNotification",
+        module: "merchant_service",
+        method: "POST",
+        path: "/v3/merchant-service/complaint-notifications",
+        title: "创建投诉通知回调API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/create-complaint-notifications.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "UpdateComplaintNotification",
+        module: "merchant_service",
+        method: "PUT",
+        path: "/v3/merchant-service/complaint-notifications",
+        title: "更新投诉通知回调API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListComplaints2",
+        module: "merchant_service",
+        method: "GET",
+        path: "/v3/merchant-service/complaints",
+        title: "查询投诉信息API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "ListComplaints",
+        module: "merchant_service",
+        method: "GET",
+        path: "/v3/merchant-service/complaints-v2",
+        title: "查询投诉单列表API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/list-complaints-v2.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryComplaintsV2ByComplaintId",
+        module: "merchant_service",
+        method: "GET",
+        path: "/v3/merchant-service/complaints-v2/{complaint_id}",
+        title: "查询投诉单详情API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CompleteComplaintsV2",
+        module: "merchant_service::complaints_v2",
+        method: "POST",
+        path: "/v3/merchant-service/complaints-v2/{complaint_id}/complete",
+        title: "反馈处理完成API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/complete-complaint-v2.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListNegotiationHistorys",
+        module: "merchant_service::complaints_v2",
+        method: "GET",
+        path: "/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys",
+        title: "查询投诉协商历史API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ResponseComplaintsV2",
+        module: "merchant_service::complaints_v2",
+        method: "POST",
+        path: "/v3/merchant-service/complaints-v2/{complaint_id}/response",
+        title: "提交回复API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/response-complaint-v2.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateResponseImmediateService",
+        module: "merchant_service::complaints_v2",
+        method: "POST",
+        path: "/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service",
+        title: "回复需要即时服务的投诉单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateUpdateRefundProgress",
+        module: "merchant_service::complaints_v2",
+        method: "POST",
+        path: "/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress",
+        title: "更新退款审批结果API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/update-refund-progress.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryComplaintByTransactionId",
+        module: "merchant_service",
+        method: "GET",
+        path: "/v3/merchant-service/complaints/{transaction_id}",
+        title: "查询投诉详情API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListNegotiationHistorys",
+        module: "merchant_service::complaints",
+        method: "GET",
+        path: "/v3/merchant-service/complaints/{transaction_id}/negotiation-historys",
+        title: "查询投诉协商历史API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateFeedback",
+        module: "merchant_service",
+        method: "POST",
+        path: "/v3/merchant-service/feedbacks",
+        title: "商户反馈API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateMerchantSettleRuleApplication",
+        module: "merchant_settlement",
+        method: "POST",
+        path: "/v3/merchant-settlement/merchant-settle-rule-applications",
+        title: "申请修改特约商户结算规则API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryMerchantSettleRuleApplicationByApplicationId",
+        module: "merchant_settlement",
+        method: "GET",
+        path: "/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}",
+        title: "根据申请单ID查询结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateStore",
+        module: "merchant_store",
+        method: "POST",
+        path: "/v3/merchant-store/stores",
+        title: "创建门店API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013948546",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryStoreByStoreId",
+        module: "merchant_store",
+        method: "GET",
+        path: "/v3/merchant-store/stores/{store_id}",
+        title: "查询门店API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013948577",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "UpdateStoreByStoreId",
+        module: "merchant_store",
+        method: "PATCH",
+        path: "/v3/merchant-store/stores/{store_id}",
+        title: "修改门店API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013948551",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "BindStoreRecipient",
+        module: "merchant_store",
+        method: "POST",
+        path: "/v3/merchant-store/stores/{store_id}/recipients/bind",
+        title: "绑定门店收款信息",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013948579",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "UnbindStoreRecipient",
+        module: "merchant_store",
+        method: "POST",
+        path: "/v3/merchant-store/stores/{store_id}/recipients/unbind",
+        title: "解除门店收款信息绑定",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013948580",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryBalanceByAccountType",
+        module: "merchant::fund",
+        method: "GET",
+        path: "/v3/merchant/fund/balance/{account_type}",
+        title: "查询账户实时余额API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_20.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryDayendbalanceByAccountType",
+        module: "merchant::fund",
+        method: "GET",
+        path: "/v3/merchant/fund/dayendbalance/{account_type}",
+        title: "查询账户日终余额API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "WithdrawFund",
+        module: "merchant::fund",
+        method: "POST",
+        path: "/v3/merchant/fund/withdraw",
+        title: "电商平台提现API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryWithdrawBillTypeByBillType",
+        module: "merchant::fund",
+        method: "GET",
+        path: "/v3/merchant/fund/withdraw/bill-type/{bill_type}",
+        title: "按日下载提现异常文件API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_24.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryWithdrawByOutRequestNo",
+        module: "merchant::fund",
+        method: "GET",
+        path: "/v3/merchant/fund/withdraw/out-request-no/{out_request_no}",
+        title: "电商平台(商户提现单号查询)提现状态API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryWithdrawByWithdrawId",
+        module: "merchant::fund",
+        method: "GET",
+        path: "/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}",
+        title: "电商平台(微信支付提现单号)查询提现状态API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "UploadImage",
+        module: "merchant::media",
+        method: "POST",
+        path: "/v3/merchant/media/upload",
+        title: "文件上传",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012760432",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListMerchantIncomeRecords",
+        module: "merchantfund",
+        method: "GET",
+        path: "/v3/merchantfund/merchant/income-records",
+        title: "服务商银行来账查询",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "ListIncomeRecords",
+        module: "merchantfund::partner",
+        method: "GET",
+        path: "/v3/merchantfund/partner/income-records",
+        title: "特约商户银行来账查询",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockRefundFlow",
+        module: "multiuse",
+        method: "GET",
+        path: "/v3/multiuse/stocks/{stock_id}/refund-flow",
+        title: "下载批次退款明细",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockSendFlow",
+        module: "multiuse",
+        method: "GET",
+        path: "/v3/multiuse/stocks/{stock_id}/send-flow",
+        title: "下载批次发放明细",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryStockUseFlow",
+        module: "multiuse",
+        method: "GET",
+        path: "/v3/multiuse/stocks/{stock_id}/use-flow",
+        title: "下载核销明细",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "SendMultiuseCoupon",
+        module: "multiuse",
+        method: "POST",
+        path: "/v3/multiuse/users/{openid}/coupons",
+        title: "发放指定批次的消费金",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html",
+        encrypted: &["user_name", "id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateCardTemplate",
+        module: "new_tax_control_fapiao",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/card-template",
+        title: "创建电子发票卡券模板",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateFapiaoApplication",
+        module: "new_tax_control_fapiao",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications",
+        title: "开具电子发票",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_8.shtml",
+        encrypted: &["buyer_information.phone", "buyer_information.email"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateIssueGeneral",
+        module: "new_tax_control_fapiao::fapiao_applications",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/issue-general",
+        title: "开具通用行业电子发票",
+        link: "",
+        encrypted: &["buyer_information.phone", "buyer_information.email"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateIssuePassengerTransport",
+        module: "new_tax_control_fapiao::fapiao_applications",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport",
+        title: "开具旅客运输行业电子发票",
+        link: "",
+        encrypted: &[
+            "buyer_information.phone",
+            "buyer_information.email",
+            "fapiao_information.items.passenger_information.certificate_number",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateIssueRefinedOil",
+        module: "new_tax_control_fapiao::fapiao_applications",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil",
+        title: "开具成品油行业电子发票",
+        link: "",
+        encrypted: &["buyer_information.phone", "buyer_information.email"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateRealEstateLeasing",
+        module: "new_tax_control_fapiao::fapiao_applications",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing",
+        title: "开具不动产租赁行业电子发票",
+        link: "",
+        encrypted: &[
+            "buyer_information.phone",
+            "buyer_information.email",
+            "fapiao_information.items.real_estate_leasing_information.certificate_no",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryFapiaoApplicationByFapiaoApplyId",
+        module: "new_tax_control_fapiao",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}",
+        title: "查询电子发票",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "ListFapiaoFiles",
+        module: "new_tax_control_fapiao::fapiao_applications",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files",
+        title: "获取发票下载信息",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateInsertCard",
+        module: "new_tax_control_fapiao::fapiao_applications",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards",
+        title: "将电子发票插入微信用户卡包",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_11.shtml",
+        encrypted: &["buyer_information.phone", "buyer_information.email"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "ReverseFapiaoApplication",
+        module: "new_tax_control_fapiao::fapiao_applications",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse",
+        title: "冲红电子发票",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_9.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryGetspinviteurl",
+        module: "new_tax_control_fapiao::fapiaomerchant",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl",
+        title: "获取邀请商户开通服务商电子发票能力",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &["operate_user"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryListspinvitemchinfo",
+        module: "new_tax_control_fapiao::fapiaomerchant",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo",
+        title: "获取邀请开通的商户信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryBaseInformation",
+        module: "new_tax_control_fapiao::merchant",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/merchant/base-information",
+        title: "获取商户开票基础信息",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryDevelopmentConfig",
+        module: "new_tax_control_fapiao::merchant",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/merchant/development-config",
+        title: "查询商户配置的开发选项",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "UpdateDevelopmentConfig",
+        module: "new_tax_control_fapiao::merchant",
+        method: "PATCH",
+        path: "/v3/new-tax-control-fapiao/merchant/development-config",
+        title: "配置开发选项",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/fapiao/fapiao-merchant/update-development-config.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "ListTaxCodes",
+        module: "new_tax_control_fapiao::merchant",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/merchant/tax-codes",
+        title: "获取商品和服务税收分类对照表",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CheckMerchant",
+        module: "new_tax_control_fapiao::merchant",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check",
+        title: "检查子商户开票功能状态",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryCheckStatus",
+        module: "new_tax_control_fapiao::merchant",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status",
+        title: "检查子商户开票功能状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryUserTitle",
+        module: "new_tax_control_fapiao",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/user-title",
+        title: "获取用户填写的抬头",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryTitleUrl",
+        module: "new_tax_control_fapiao::user_title",
+        method: "GET",
+        path: "/v3/new-tax-control-fapiao/user-title/title-url",
+        title: "获取抬头填写链接",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateAuthinfo",
+        module: "offlineface",
+        method: "POST",
+        path: "/v3/offlineface/authinfo",
+        title: "获取authinfo接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateContractPresign",
+        module: "offlineface",
+        method: "POST",
+        path: "/v3/offlineface/contracts/presign",
+        title: "预签约接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        encrypted: &[
+            "facepay_user.identification.identification_number",
+            "facepay_user.phone",
+            "limit_bank_card.bank_card_number",
+            "limit_bank_card.identification_name",
+            "limit_bank_card.identification.identification_number",
+            "limit_bank_card.phone",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "QueryContractByContractId",
+        module: "offlineface",
+        method: "GET",
+        path: "/v3/offlineface/contracts/{contract_id}",
+        title: "签约查询接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "ListFaceCollections",
+        module: "offlineface",
+        method: "GET",
+        path: "/v3/offlineface/face-collections",
+        title: "查询重采用户列表",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "QueryFaceCollectionByCollectionId",
+        module: "offlineface",
+        method: "GET",
+        path: "/v3/offlineface/face-collections/{collection_id}",
+        title: "查询重采请求详情",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateRepaymentUrl",
+        module: "offlineface",
+        method: "POST",
+        path: "/v3/offlineface/repayment-url",
+        title: "获取还款链接接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html#_1-3-%E8%A7%A3%E7%BA%A6",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateTransaction",
+        module: "offlineface",
+        method: "POST",
+        path: "/v3/offlineface/transactions",
+        title: "申请扣款接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "QueryTransactionByOutTradeNo",
+        module: "offlineface",
+        method: "GET",
+        path: "/v3/offlineface/transactions/out-trade-no/{out_trade_no}",
+        title: "查单接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "ListOrganizations",
+        module: "offlinefacemch",
+        method: "GET",
+        path: "/v3/offlinefacemch/organizations",
+        title: "查询机构信息接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "QueryOrganizationUserByOutUserId",
+        module: "offlinefacemch",
+        method: "GET",
+        path: "/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}",
+        title: "刷脸用户信息查询接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "UpdateOrganizationUserByOutUserId",
+        module: "offlinefacemch",
+        method: "PATCH",
+        path: "/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}",
+        title: "刷脸用户信息修改接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        encrypted: &["user_name", "phone"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateOrganizationUserTerminateContract",
+        module: "offlinefacemch",
+        method: "POST",
+        path: "/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract",
+        title: "解除刷脸用户签约关系接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateToken",
+        module: "offlinefacemch",
+        method: "POST",
+        path: "/v3/offlinefacemch/tokens",
+        title: "获取凭证授权接口",
+        link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "QueryAuthorizationOpenidByOpenid",
+        module: "palmservice",
+        method: "GET",
+        path: "/v3/palmservice/authorization/openid/{openid}",
+        title: "查询刷掌授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateAuthorizationPreauthorize",
+        module: "palmservice",
+        method: "POST",
+        path: "/v3/palmservice/authorization/preauthorize",
+        title: "服务关联预授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateFailNotify",
+        module: "papay::contracts",
+        method: "POST",
+        path: "/v3/papay/contracts/{contract_id}/fail-notify",
+        title: "重试扣费通知API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter3_11.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "NotifyContract",
+        module: "papay::contracts",
+        method: "POST",
+        path: "/v3/papay/contracts/{contract_id}/notify",
+        title: "直连商户预扣费通知API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/json/deduct-notify.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryPolicyPeriodByPolicyPeriodId",
+        module: "papay::insurance_pay",
+        method: "GET",
+        path: "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}",
+        title: "保险商户查询保险自动续费预约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreatePolicyPeriodSchedule",
+        module: "papay::insurance_pay",
+        method: "POST",
+        path: "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule",
+        title: "保险商户预约保险自动续费API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "ApplyTransaction",
+        module: "papay::insurance_pay",
+        method: "POST",
+        path: "/v3/papay/insurance-pay/transactions/apply",
+        title: "保险商户受理保险自动续费扣款API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractRenew",
+        module: "papay::insurance_sign",
+        method: "POST",
+        path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew",
+        title: "保险商户受理续期自动续费协议",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryContractByOutContractCode",
+        module: "papay::insurance_sign",
+        method: "GET",
+        path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+        title: "保险商户查询保险自动续费协议",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/get-contract-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "TerminateContract",
+        module: "papay::insurance_sign",
+        method: "POST",
+        path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
+        title: "保险商户通过商户协议号解除保险自动续费协议",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/terminate-contract-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignApp",
+        module: "papay::insurance_sign",
+        method: "POST",
+        path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app",
+        title: "保险商户App预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/app-sign-and-create-transaction.html",
+        encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignH5",
+        module: "papay::insurance_sign",
+        method: "POST",
+        path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5",
+        title: "保险商户H5预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/h5-sign-and-create-transaction.html",
+        encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignJsapi",
+        module: "papay::insurance_sign",
+        method: "POST",
+        path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi",
+        title: "保险商户JSAPI预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/jsapi-sign-and-create-transaction.html",
+        encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignMiniProgram",
+        module: "papay::insurance_sign",
+        method: "POST",
+        path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program",
+        title: "保险商户小程序预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/mimi-program-sign-and-create-transaction.html",
+        encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "ModifyPolicyPeriod",
+        module: "papay::insurance_sign",
+        method: "POST",
+        path: "/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify",
+        title: "保险商户修改保险扣费周期列表",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012987596",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryPolicyPeriodByOutContractCode",
+        module: "papay::insurance_sign",
+        method: "GET",
+        path: "/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+        title: "保险商户查询保险扣费周期列表API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "ApplyHarmonyTransaction",
+        module: "papay::pay",
+        method: "POST",
+        path: "/v3/papay/pay/harmony/transactions/apply",
+        title: "代扣受理扣款",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryScheduleByContractId",
+        module: "papay::pay::partner",
+        method: "GET",
+        path: "/v3/papay/pay/partner/schedules/contract-id/{contract_id}",
+        title: "查询扣费预约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateScheduleSchedule",
+        module: "papay::pay::partner",
+        method: "POST",
+        path: "/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule",
+        title: "预约扣费API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "ApplyTransaction",
+        module: "papay::pay::partner",
+        method: "POST",
+        path: "/v3/papay/pay/partner/transactions/apply",
+        title: "受理扣款API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryScheduleByContractId",
+        module: "papay::pay",
+        method: "GET",
+        path: "/v3/papay/pay/schedules/contract-id/{contract_id}",
+        title: "查询扣费预约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateScheduleSchedule",
+        module: "papay::pay",
+        method: "POST",
+        path: "/v3/papay/pay/schedules/contract-id/{contract_id}/schedule",
+        title: "预约扣费API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "ApplyTransaction",
+        module: "papay::pay",
+        method: "POST",
+        path: "/v3/papay/pay/transactions/apply",
+        title: "受理扣款API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignApp",
+        module: "papay::scheduled_deduct_sign",
+        method: "POST",
+        path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app",
+        title: "App场景预约扣费类型签约的预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignH5",
+        module: "papay::scheduled_deduct_sign",
+        method: "POST",
+        path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5",
+        title: "H5场景预约扣费类型签约的预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignJsapi",
+        module: "papay::scheduled_deduct_sign",
+        method: "POST",
+        path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi",
+        title: "JSAPI场景预约扣费类型签约的预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignMiniProgram",
+        module: "papay::scheduled_deduct_sign",
+        method: "POST",
+        path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program",
+        title: "小程序场景预约扣费类型签约的预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignApp",
+        module: "papay::scheduled_deduct_sign::partner",
+        method: "POST",
+        path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app",
+        title: "App场景预约扣费类型签约的预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignH5",
+        module: "papay::scheduled_deduct_sign::partner",
+        method: "POST",
+        path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5",
+        title: "H5场景预约扣费类型签约的预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignJsapi",
+        module: "papay::scheduled_deduct_sign::partner",
+        method: "POST",
+        path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi",
+        title: "JSAPI场景预约扣费类型签约的预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSignMiniProgram",
+        module: "papay::scheduled_deduct_sign::partner",
+        method: "POST",
+        path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program",
+        title: "小程序场景预约扣费类型签约的预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryContractByOutContractCode",
+        module: "papay::sign",
+        method: "GET",
+        path: "/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+        title: "通过商户协议号查询委托代扣签约协议",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryContractByOutContractCode2",
+        module: "papay::sign",
+        method: "GET",
+        path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+        title: "通过商户协议号查询委托代扣签约协议API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "TerminateContract",
+        module: "papay::sign",
+        method: "POST",
+        path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
+        title: "通过商户协议号解除委托代扣签约协议API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractPreEntrustSign",
+        module: "papay::sign",
+        method: "POST",
+        path: "/v3/papay/sign/contracts/pre-entrust-sign",
+        title: "代扣预签约",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012978414",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryContractByOutContractCode2",
+        module: "papay::sign::partner",
+        method: "GET",
+        path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
+        title: "通过商户协议号查询委托代扣签约协议API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "TerminateContract",
+        module: "papay::sign::partner",
+        method: "POST",
+        path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
+        title: "通过商户协议号解除委托代扣签约协议API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-terminate-contract-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateReminderApplication",
+        module: "parking",
+        method: "POST",
+        path: "/v3/parking/reminders/application",
+        title: "提交停车场进件申请",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryReminderApplicationQuery",
+        module: "parking",
+        method: "GET",
+        path: "/v3/parking/reminders/application/query",
+        title: "查询停车场进件申请单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "WithdrawReminderApplication",
+        module: "parking",
+        method: "POST",
+        path: "/v3/parking/reminders/application/withdraw",
+        title: "撤回停车场进件申请",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "ListReminderApplications",
+        module: "parking",
+        method: "GET",
+        path: "/v3/parking/reminders/applications",
+        title: "查询停车场进件申请单列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateReminderEntry",
+        module: "parking",
+        method: "POST",
+        path: "/v3/parking/reminders/entry",
+        title: "同步车辆入场通知",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateReminderExit",
+        module: "parking",
+        method: "POST",
+        path: "/v3/parking/reminders/exit",
+        title: "同步车辆离场通知",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateReminderExtPayment",
+        module: "parking",
+        method: "POST",
+        path: "/v3/parking/reminders/ext-payment",
+        title: "同步非临停扩展支付",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateReminderParkingFee",
+        module: "parking",
+        method: "POST",
+        path: "/v3/parking/reminders/parking-fee",
+        title: "查询停车费用",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryReminderParkingLot",
+        module: "parking",
+        method: "GET",
+        path: "/v3/parking/reminders/parking-lot",
+        title: "查询停车场信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateReminderPayment",
+        module: "parking",
+        method: "POST",
+        path: "/v3/parking/reminders/payment",
+        title: "同步支付结果通知",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateContractFailNotify",
+        module: "partner_papay",
+        method: "POST",
+        path: "/v3/partner-papay/contracts/{contract_id}/fail-notify",
+        title: "服务商商户重试扣费通知API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_16.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "NotifyContract",
+        module: "partner_papay",
+        method: "POST",
+        path: "/v3/partner-papay/contracts/{contract_id}/notify",
+        title: "服务商商户预扣费通知API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/json/partner-deduct-notify.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateBatch",
+        module: "partner_transfer",
+        method: "POST",
+        path: "/v3/partner-transfer/batches",
+        title: "发起批量转账API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml",
+        encrypted: &[
+            "transfer_detail_list.user_name",
+            "transfer_detail_list.user_id_card",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchByBatchId",
+        module: "partner_transfer",
+        method: "GET",
+        path: "/v3/partner-transfer/batches/batch-id/{batch_id}",
+        title: "微信支付批次单号查询批次单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchDetailByDetailId",
+        module: "partner_transfer",
+        method: "GET",
+        path: "/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
+        title: "微信支付明细单号查询明细单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchByOutBatchNo",
+        module: "partner_transfer",
+        method: "GET",
+        path: "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}",
+        title: "商家批次单号查询批次单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_9.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchDetailByOutDetailNo",
+        module: "partner_transfer",
+        method: "GET",
+        path: "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
+        title: "商家明细单号查询明细单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_10.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateEcommercePreEntrustSignMiniProgram",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program",
+        title: "电商收付通模式小程序场景预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateEcommercePreEntrustSignPayRedirectSign",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign",
+        title: "电商收付通模式支付后场景预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateNormalPreEntrustSignMiniProgram",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program",
+        title: "直连商户模式小程序场景预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateNormalPreEntrustSignPayRedirectSign",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign",
+        title: "直连商户模式支付后场景预签约API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateQsPreEntrustSignMiniProgram",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program",
+        title: "清算机构模式小程序场景预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateQsPreEntrustSignPayRedirectSign",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign",
+        title: "清算机构模式支付后场景预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryContractByOutContractCode",
+        module: "password_exempt_contract",
+        method: "GET",
+        path: "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}",
+        title: "商户通过商户协议号查询协议API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "TerminateContract",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate",
+        title: "商户通过商户协议号解约协议API",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateServiceProviderPreEntrustSignMiniProgram",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program",
+        title: "服务商模式小程序场景预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateServiceProviderPreEntrustSignPayRedirectSign",
+        module: "password_exempt_contract",
+        method: "POST",
+        path: "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign",
+        title: "服务商模式支付后场景预签约API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "QueryOpenScenarioSpeakerByDeviceSn",
+        module: "pay_devices",
+        method: "GET",
+        path: "/v3/pay-devices/open-scenario-speaker/{device_sn}",
+        title: "查询音箱绑定信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "BindOpenScenarioSpeaker",
+        module: "pay_devices",
+        method: "POST",
+        path: "/v3/pay-devices/open-scenario-speaker/{device_sn}/bind",
+        title: "绑定音箱设备码牌",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateOpenScenarioSpeakerPrebind",
+        module: "pay_devices",
+        method: "POST",
+        path: "/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind",
+        title: "出厂预绑定音箱和码牌",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "UnbindOpenScenarioSpeaker",
+        module: "pay_devices",
+        method: "POST",
+        path: "/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind",
+        title: "解绑音箱设备码牌",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreateOpenScenarioSpeakerorderReport",
+        module: "pay_devices",
+        method: "POST",
+        path: "/v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report",
+        title: "码牌支付结果上报",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "CreatePrinterPrintOrder",
+        module: "pay_devices",
+        method: "POST",
+        path: "/v3/pay-devices/printers/{device_id}/print-orders",
+        title: "小票机打印",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "face")]
+    Operation {
+        name: "QueryPrinterPrintOrderByPrintOrderNo",
+        module: "pay_devices",
+        method: "GET",
+        path: "/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}",
+        title: "查询订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateTransactionExposure",
+        module: "pay::acquiring_bank",
+        method: "POST",
+        path: "/v3/pay/acquiring-bank/transactions/exposure",
+        title: "微信分付-支付方式前置服务",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateExposure",
+        module: "pay::instal",
+        method: "POST",
+        path: "/v3/pay/instal/exposure",
+        title: "商户贴息-获取微信分付曝光建议",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateExposure",
+        module: "pay::instal::partner",
+        method: "POST",
+        path: "/v3/pay/instal/partner/exposure",
+        title: "商户贴息-获取微信分付曝光建议",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateAppOrder",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/app",
+        title: "APP下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_1.shtml",
+        encrypted: &["payer.identity.number", "payer.identity.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateAppWithContract",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/app-with-contract",
+        title: "APP下单并签约",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateCodepayOrder",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/codepay",
+        title: "付款码支付",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateExposure",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/exposure",
+        title: "微信分付-支付方式前置服务",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateH5Order",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/h5",
+        title: "H5下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_4.shtml",
+        encrypted: &["payer.identity.number", "payer.identity.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "QueryOrderById",
+        module: "pay::transactions::partner",
+        method: "GET",
+        path: "/v3/pay/partner/transactions/id/{transaction_id}",
+        title: "微信支付订单号查询",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateJsapiOrder",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/jsapi",
+        title: "JSAPI下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_2.shtml",
+        encrypted: &["payer.identity.number", "payer.identity.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateJsapiWithContract",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/jsapi-with-contract",
+        title: "JSAPI下单并授权/签约",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/hide-partner-jsapi-payment/partner-jsons/partner-jsapi-contract-prepay.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateMiniprogramOrder",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/miniprogram",
+        title: "小程序支付下单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateNativeOrder",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/native",
+        title: "Native下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_3.shtml",
+        encrypted: &["payer.identity.number", "payer.identity.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "QueryOrderByOutTradeNo",
+        module: "pay::transactions::partner",
+        method: "GET",
+        path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
+        title: "商户订单号查询",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CloseOrder",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close",
+        title: "关单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "ReverseTransaction",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse",
+        title: "撤销",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateScannedPosOrder",
+        module: "pay::transactions::partner",
+        method: "POST",
+        path: "/v3/pay/partner/transactions/scannedpos",
+        title: "扫码支付下单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "CreateAppOrder",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/app",
+        title: "APP下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml",
+        encrypted: &["payer.identity.number", "payer.identity.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateAppWithContract",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/app-with-contract",
+        title: "APP下单并签约",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateCodepayOrder",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/codepay",
+        title: "付款码支付",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateExposure",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/exposure",
+        title: "微信分付-支付方式前置服务",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "CreateH5Order",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/h5",
+        title: "H5下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml",
+        encrypted: &["payer.identity.number", "payer.identity.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "QueryOrderById",
+        module: "pay::transactions",
+        method: "GET",
+        path: "/v3/pay/transactions/id/{transaction_id}",
+        title: "微信支付订单号查询",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "CreateJsapiOrder",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/jsapi",
+        title: "JSAPI下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml",
+        encrypted: &["payer.identity.number", "payer.identity.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateJsapiWithContract",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/jsapi-with-contract",
+        title: "JSAPI下单并授权/签约",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/hide-jsapi-payment/direct-jsons/jsapi-contract-prepay.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "CreateNativeOrder",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/native",
+        title: "Native下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml",
+        encrypted: &["payer.identity.number", "payer.identity.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "QueryOrderByOutTradeNo",
+        module: "pay::transactions",
+        method: "GET",
+        path: "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+        title: "商户订单号查询",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "CloseOrder",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+        title: "关单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "ReverseTransaction",
+        module: "pay::transactions",
+        method: "POST",
+        path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse",
+        title: "撤销",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "ListAuthentications",
+        module: "payroll_card",
+        method: "GET",
+        path: "/v3/payroll-card/authentications",
+        title: "查询核身记录API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateAuthenticationPreOrder",
+        module: "payroll_card",
+        method: "POST",
+        path: "/v3/payroll-card/authentications/pre-order",
+        title: "微工卡核身预下单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateAuthenticationPreOrderWithAuth",
+        module: "payroll_card",
+        method: "POST",
+        path: "/v3/payroll-card/authentications/pre-order-with-auth",
+        title: "微工卡核身预下单（流程中完成授权）",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_29.shtml",
+        encrypted: &["user_name", "id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryAuthenticationByAuthenticateNumber",
+        module: "payroll_card",
+        method: "GET",
+        path: "/v3/payroll-card/authentications/{authenticate_number}",
+        title: "获取核身结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryRelationByOpenid",
+        module: "payroll_card",
+        method: "GET",
+        path: "/v3/payroll-card/relations/{openid}",
+        title: "查询微工卡授权关系API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateToken",
+        module: "payroll_card",
+        method: "POST",
+        path: "/v3/payroll-card/tokens",
+        title: "生成授权token API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_1.shtml",
+        encrypted: &["user_name", "id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateTransferBatch",
+        module: "payroll_card",
+        method: "POST",
+        path: "/v3/payroll-card/transfer-batches",
+        title: "发起批量转账API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml",
+        encrypted: &["transfer_detail_list.user_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateWesureInsurance",
+        module: "payroll_card",
+        method: "POST",
+        path: "/v3/payroll-card/wesure/insurance",
+        title: "生成投保结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_32.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateWesureTokenValidation",
+        module: "payroll_card",
+        method: "POST",
+        path: "/v3/payroll-card/wesure/token-validations",
+        title: "校验核身结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_31.shtml",
+        encrypted: &["user_name", "id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreatePermission",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/permissions",
+        title: "从业机构预授权",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryPermissionByAuthorizationCode",
+        module: "payscore::acquiringbank",
+        method: "GET",
+        path: "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}",
+        title: "从业机构查询与用户授权记录（授权协议号）",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "TerminatePermission",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate",
+        title: "从业机构解除用户授权关系（授权协议号）",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryServiceorder",
+        module: "payscore::acquiringbank",
+        method: "GET",
+        path: "/v3/payscore/acquiringbank/serviceorder",
+        title: "从业机构查询微信支付分订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServiceorder",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/serviceorder",
+        title: "从业机构创建微信支付分订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryServiceorderDeduction",
+        module: "payscore::acquiringbank",
+        method: "GET",
+        path: "/v3/payscore/acquiringbank/serviceorder/deduction",
+        title: "从业机构查询微信支付分扣款信息",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CancelServiceorder",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel",
+        title: "从业机构取消微信支付分订单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CompleteServiceorder",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete",
+        title: "从业机构完结微信支付分订单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "ModifyServiceorder",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify",
+        title: "从业机构修改微信支付分订单金额",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServiceorderRegisterdeductinfo",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo",
+        title: "从业机构登记微信支付分扣款信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "SyncServiceorder",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync",
+        title: "从业机构同步微信支付分订单信息",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServicepayondeliveryorder",
+        module: "payscore::acquiringbank",
+        method: "POST",
+        path: "/v3/payscore/acquiringbank/servicepayondeliveryorder",
+        title: "从业机构创建先用后付订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryMerchantBill",
+        module: "payscore",
+        method: "GET",
+        path: "/v3/payscore/merchant-bill",
+        title: "商户申请获取对账单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryServiceorder",
+        module: "payscore::oversea::partner",
+        method: "GET",
+        path: "/v3/payscore/oversea/partner/serviceorder",
+        title: "查询支付分订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServiceorder",
+        module: "payscore::oversea::partner",
+        method: "POST",
+        path: "/v3/payscore/oversea/partner/serviceorder",
+        title: "创建支付分订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CancelServiceorder",
+        module: "payscore::oversea::partner",
+        method: "POST",
+        path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel",
+        title: "取消支付分订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CompleteServiceorder",
+        module: "payscore::oversea::partner",
+        method: "POST",
+        path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete",
+        title: "完结支付分订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "SyncServiceorder",
+        module: "payscore::oversea::partner",
+        method: "POST",
+        path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync",
+        title: "同步支付分订单信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreatePermission",
+        module: "payscore::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/permissions",
+        title: "商户预授权API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_18.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateApplyForScene",
+        module: "payscore::permissions::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/permissions/apply-for-scene",
+        title: "服务商场景中预授权",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/scene-apply-partner-permissions.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateAssessUserRiskLevel",
+        module: "payscore::permissions::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/permissions/assess-user-risk-level",
+        title: "服务商评估用户分层",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/assess-partner-user-risk-level.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryPermissionByAuthorizationCode",
+        module: "payscore::permissions::partner",
+        method: "GET",
+        path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}",
+        title: "查询与用户授权记录（授权协议号）API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_19.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "TerminatePermission",
+        module: "payscore::permissions::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate",
+        title: "解除用户授权关系（授权协议号）API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_20.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QuerySearch",
+        module: "payscore::permissions::partner",
+        method: "GET",
+        path: "/v3/payscore/partner/permissions/search",
+        title: "查询与用户授权记录（openid）API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_21.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "TerminatePermission2",
+        module: "payscore::permissions::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/permissions/terminate",
+        title: "解除用户授权关系（openid）API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_22.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServiceAccountApplication",
+        module: "payscore::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/service-account-applications",
+        title: "收付通子商户申请绑定支付分服务",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_13.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryServiceAccountApplicationByOutApplyNo",
+        module: "payscore::partner",
+        method: "GET",
+        path: "/v3/payscore/partner/service-account-applications/{out_apply_no}",
+        title: "查询收付通子商户服务绑定结果",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_14.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryServiceorder",
+        module: "payscore::partner",
+        method: "GET",
+        path: "/v3/payscore/partner/serviceorder",
+        title: "查询支付分订单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/get-partner-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServiceorder",
+        module: "payscore::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder",
+        title: "创建支付分订单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateDirectComplete",
+        module: "payscore::serviceorder::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder/direct-complete",
+        title: "创单结单合并API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CancelServiceorder",
+        module: "payscore::serviceorder::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder/{out_order_no}/cancel",
+        title: "取消支付分订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CompleteServiceorder",
+        module: "payscore::serviceorder::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder/{out_order_no}/complete",
+        title: "完结支付分订单API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012692408",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "ModifyServiceorder",
+        module: "payscore::serviceorder::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder/{out_order_no}/modify",
+        title: "修改订单金额API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012692360",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "PayServiceorder",
+        module: "payscore::serviceorder::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder/{out_order_no}/pay",
+        title: "商户发起催收扣款API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateSendPendingmessage",
+        module: "payscore::serviceorder::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage",
+        title: "下发服务费用待处理消息",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateSendPrepaidmessage",
+        module: "payscore::serviceorder::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage",
+        title: "下发服务预扣费消息",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "SyncServiceorder",
+        module: "payscore::serviceorder::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/serviceorder/{out_order_no}/sync",
+        title: "同步订单信息API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServicepayondeliveryorder",
+        module: "payscore::partner",
+        method: "POST",
+        path: "/v3/payscore/partner/servicepayondeliveryorder",
+        title: "创建先用后付订单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryServicequotaByServiceId",
+        module: "payscore::servicequotas::partner",
+        method: "GET",
+        path: "/v3/payscore/partner/servicequotas/service-id/{service_id}",
+        title: "查询用户分层对应建议先享金额",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "ListPayafterOrders",
+        module: "payscore",
+        method: "GET",
+        path: "/v3/payscore/payafter-orders",
+        title: "查询先享后付订单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreatePayafterOrder",
+        module: "payscore",
+        method: "POST",
+        path: "/v3/payscore/payafter-orders",
+        title: "创建先享后付订单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3",
+        encrypted: &["name", "phone", "userid", "address"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CancelPayafterOrder",
+        module: "payscore::payafter_orders",
+        method: "POST",
+        path: "/v3/payscore/payafter-orders/{out_order_no}/cancel",
+        title: "撤销先享后付订单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CompletePayafterOrder",
+        module: "payscore::payafter_orders",
+        method: "POST",
+        path: "/v3/payscore/payafter-orders/{out_order_no}/complete",
+        title: "完结先享后付订单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "SyncPayafterOrder",
+        module: "payscore::payafter_orders",
+        method: "POST",
+        path: "/v3/payscore/payafter-orders/{out_order_no}/sync",
+        title: "支付分订单同步",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreatePermission",
+        module: "payscore",
+        method: "POST",
+        path: "/v3/payscore/permissions",
+        title: "商户预授权API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateAssessUserRiskLevel",
+        module: "payscore::permissions",
+        method: "POST",
+        path: "/v3/payscore/permissions/assess-user-risk-level",
+        title: "商户评估用户分层",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/assess-user-risk-level.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryPermissionByAuthorizationCode",
+        module: "payscore::permissions",
+        method: "GET",
+        path: "/v3/payscore/permissions/authorization-code/{authorization_code}",
+        title: "查询与用户授权记录（授权协议号）API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "TerminatePermission",
+        module: "payscore::permissions",
+        method: "POST",
+        path: "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate",
+        title: "解除用户授权关系（授权协议号）API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryOpenidByOpenid",
+        module: "payscore::permissions",
+        method: "GET",
+        path: "/v3/payscore/permissions/openid/{openid}",
+        title: "查询与用户授权记录（openid）API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "TerminateOpenid",
+        module: "payscore::permissions",
+        method: "POST",
+        path: "/v3/payscore/permissions/openid/{openid}/terminate",
+        title: "解除用户授权关系（openid）API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreatePayscorePlan",
+        module: "payscore::plan::partner",
+        method: "POST",
+        path: "/v3/payscore/plan/partner/payscore-plans",
+        title: "创建支付分计划",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryPayscorePlanByMerchantPlanNo",
+        module: "payscore::plan::partner",
+        method: "GET",
+        path: "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}",
+        title: "查询支付分计划",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "StopPayscorePlan",
+        module: "payscore::plan::partner",
+        method: "POST",
+        path: "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop",
+        title: "停止支付分计划",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreatePayscorePlan",
+        module: "payscore::plan",
+        method: "POST",
+        path: "/v3/payscore/plan/payscore-plans",
+        title: "创建支付分计划",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryPayscorePlanByMerchantPlanNo",
+        module: "payscore::plan",
+        method: "GET",
+        path: "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}",
+        title: "查询支付分计划",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "StopPayscorePlan",
+        module: "payscore::plan",
+        method: "POST",
+        path: "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop",
+        title: "停止支付分计划",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryServiceorder",
+        module: "payscore",
+        method: "GET",
+        path: "/v3/payscore/serviceorder",
+        title: "查询支付分订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServiceorder",
+        module: "payscore",
+        method: "POST",
+        path: "/v3/payscore/serviceorder",
+        title: "创建支付分订单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012587900",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateDirectComplete",
+        module: "payscore::serviceorder",
+        method: "POST",
+        path: "/v3/payscore/serviceorder/direct-complete",
+        title: "创单结单合并API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CancelServiceorder",
+        module: "payscore::serviceorder",
+        method: "POST",
+        path: "/v3/payscore/serviceorder/{out_order_no}/cancel",
+        title: "取消支付分订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CompleteServiceorder",
+        module: "payscore::serviceorder",
+        method: "POST",
+        path: "/v3/payscore/serviceorder/{out_order_no}/complete",
+        title: "完结支付分订单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012587955",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "ModifyServiceorder",
+        module: "payscore::serviceorder",
+        method: "POST",
+        path: "/v3/payscore/serviceorder/{out_order_no}/modify",
+        title: "修改订单金额API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012587957",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "PayServiceorder",
+        module: "payscore::serviceorder",
+        method: "POST",
+        path: "/v3/payscore/serviceorder/{out_order_no}/pay",
+        title: "商户发起催收扣款API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateSendPendingmessage",
+        module: "payscore::serviceorder",
+        method: "POST",
+        path: "/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage",
+        title: "下发服务费用待处理消息",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateSendPrepaidmessage",
+        module: "payscore::serviceorder",
+        method: "POST",
+        path: "/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage",
+        title: "下发服务预扣费消息",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "SyncServiceorder",
+        module: "payscore::serviceorder",
+        method: "POST",
+        path: "/v3/payscore/serviceorder/{out_order_no}/sync",
+        title: "同步服务订单信息API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServicepayondeliveryorder",
+        module: "payscore",
+        method: "POST",
+        path: "/v3/payscore/servicepayondeliveryorder",
+        title: "创建先用后付订单",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServiceorder",
+        module: "payscore::sign_plan::partner",
+        method: "POST",
+        path: "/v3/payscore/sign-plan/partner/serviceorder",
+        title: "创建用户的签约计划详情对应的服务订单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-service-order/create-partner-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateUserSignPlan",
+        module: "payscore::sign_plan::partner",
+        method: "POST",
+        path: "/v3/payscore/sign-plan/partner/user-sign-plans",
+        title: "创建用户的签约计划",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/create-partner-user-sign-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryUserSignPlanByMerchantSignPlanNo",
+        module: "payscore::sign_plan::partner",
+        method: "GET",
+        path: "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}",
+        title: "查询用户的签约计划",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/query-partner-user-sign-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "StopUserSignPlan",
+        module: "payscore::sign_plan::partner",
+        method: "POST",
+        path: "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop",
+        title: "取消用户的签约计划",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/stop-partner-user-sign-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateServiceorder",
+        module: "payscore::sign_plan",
+        method: "POST",
+        path: "/v3/payscore/sign-plan/serviceorder",
+        title: "创建用户的签约计划详情对应的服务订单",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateUserSignPlan",
+        module: "payscore::sign_plan",
+        method: "POST",
+        path: "/v3/payscore/sign-plan/user-sign-plans",
+        title: "创建用户的签约计划",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryUserSignPlanByMerchantSignPlanNo",
+        module: "payscore::sign_plan",
+        method: "GET",
+        path: "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}",
+        title: "查询用户的签约计划",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "StopUserSignPlan",
+        module: "payscore::sign_plan",
+        method: "POST",
+        path: "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop",
+        title: "直连商户取消用户的签约计划",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "ListSmartretailOrders",
+        module: "payscore",
+        method: "GET",
+        path: "/v3/payscore/smartretail-orders",
+        title: "查询智慧零售订单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CreateSmartretailOrder",
+        module: "payscore",
+        method: "POST",
+        path: "/v3/payscore/smartretail-orders",
+        title: "创建智慧零售订单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CancelSmartretailOrder",
+        module: "payscore::smartretail_orders",
+        method: "POST",
+        path: "/v3/payscore/smartretail-orders/{out_order_no}/cancel",
+        title: "撤销智慧零售订单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "CompleteSmartretailOrder",
+        module: "payscore::smartretail_orders",
+        method: "POST",
+        path: "/v3/payscore/smartretail-orders/{out_order_no}/complete",
+        title: "完结智慧零售订单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "QueryUserServiceState",
+        module: "payscore",
+        method: "GET",
+        path: "/v3/payscore/user-service-state",
+        title: "查询用户授权状态API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "payscore")]
+    Operation {
+        name: "TerminatePermission",
+        module: "payscore::users",
+        method: "POST",
+        path: "/v3/payscore/users/{openid}/permissions/{service_id}/terminate",
+        title: "商户解除用户授权关系API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyBankTransferRecharge",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/bank-transfer-recharges/apply",
+        title: "申请银行转账充值",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryBankTransferRechargeByOutRechargeNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}",
+        title: "查询银行转账充值结果",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateInsuranceCompensationContract",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/insurance-compensation-contracts",
+        title: "开通保险理赔功能",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateInsuranceCompensationContractSubMchidCheckOpened",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened",
+        title: "查询保险理赔功能开通状态",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferCompensateBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills",
+        title: "请求赔付",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504175",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferCompensateBillByBillId",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}",
+        title: "查询赔付结果（按微信支付赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504179",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferCompensateBillByOutBillNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}",
+        title: "查询赔付结果（按商户赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504178",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CancelMchTransferCompensateBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel",
+        title: "请求撤销赔付",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504177",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferCompensateBillPreTransfer",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer",
+        title: "请求赔付预下单",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504176",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferDepositAfterSalesCompensationBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills",
+        title: "请求保证金售后赔付",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504194",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferDepositAfterSalesCompensationBillByBillId",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}",
+        title: "查询保证金售后赔付结果（按微信支付赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504196",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}",
+        title: "查询保证金售后赔付结果（按商户赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504195",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferDepositInsurancePremiumsCompensationBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills",
+        title: "发起保证金赔付保司保费",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}",
+        title: "查询保证金赔付保司保费结果（按商户赔付单号）",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferDepositShippingCostCompensationBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills",
+        title: "发起保证金赔付用户运费",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504202",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferDepositShippingCostCompensationBillByOutBillNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}",
+        title: "查询保证金售后赔付运费结果（按商户赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504203",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferInsuranceClaimBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills",
+        title: "请求保险理赔",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504184",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferInsuranceClaimBillByBillId",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}",
+        title: "查询保险理赔结果（按微信支付赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504188",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferInsuranceClaimBillByOutBillNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}",
+        title: "查询保险理赔结果（按商户赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504187",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CancelMchTransferInsuranceClaimBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel",
+        title: "请求撤销保险理赔",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504186",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferInsuranceClaimBillPreTransfer",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer",
+        title: "请求保险理赔预下单",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504185",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferSubMchCompensationBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills",
+        title: "请求赔付",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferSubMchCompensationBillByOutBillNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}",
+        title: "查询赔付结果（按商户赔付单号）",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateMchTransferTransferBill",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/mch-transfer/transfer-bills",
+        title: "保证金赔付",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504198",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferTransferBillByBillId",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}",
+        title: "查询保证金赔付结果（按微信支付赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504200",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferTransferBillByOutBillNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}",
+        title: "查询保证金赔付结果（按商户赔付单号）",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013504199",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateRechargeEmployee",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/recharge-employees",
+        title: "添加二级商户可扫码充值员工",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013521743",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryRechargeEmployeeSubMchidBySubMchid",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}",
+        title: "查询二级商户可扫码充值员工列表",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013521757",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "DeleteRechargeEmployeeSubMchidSpOpenid",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete",
+        title: "删除二级商户可扫码充值员工",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013521753",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyRecharge",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/recharges/apply",
+        title: "申请二级商户充值",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryRechargeByOutRechargeNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}",
+        title: "查询二级商户充值结果",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CloseRecharge",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close",
+        title: "关闭二级商户充值",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateSettlePrepaySettleOrder",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/settle/prepay-settle-orders",
+        title: "个人收款-申请批量结算",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QuerySettlePrepaySettleOrderBySettleBatchNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}",
+        title: "个人收款-查询批量结算信息",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateSettlePrepaySettleOrderApplyAbnormalSettle",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle",
+        title: "个人收款-申请异常结算批次单处理",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CreateWithdrawDayEndBalanceWithdraw",
+        module: "platsolution::ecommerce",
+        method: "POST",
+        path: "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw",
+        title: "二级商户按日终余额预约提现",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryWithdrawDayEndBalanceWithdrawByOutRequestNo",
+        module: "platsolution::ecommerce",
+        method: "GET",
+        path: "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}",
+        title: "查询二级商户按日终余额预约提现状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyMchTransferBatch",
+        module: "platsolution::insurance",
+        method: "POST",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/apply",
+        title: "受理商家转账",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferBatchByBatchId",
+        module: "platsolution::insurance",
+        method: "GET",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}",
+        title: "微信支付转账批次单号查询批次单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferBatchDetailByDetailId",
+        module: "platsolution::insurance",
+        method: "GET",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
+        title: "微信支付转账明细单号查询明细单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferBatchDetailReceiptByOutDetailNo",
+        module: "platsolution::insurance",
+        method: "GET",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}",
+        title: "查询商家转账明细电子回单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyMchTransferBatchDetailReceipt",
+        module: "platsolution::insurance",
+        method: "POST",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply",
+        title: "申请商家转账明细电子回单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferBatchByOutBatchNo",
+        module: "platsolution::insurance",
+        method: "GET",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}",
+        title: "商户转账批次单号查询批次单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferBatchDetailByOutDetailNo",
+        module: "platsolution::insurance",
+        method: "GET",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
+        title: "商户明细单号查询明细单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferBatchSummaryReceiptByOutBatchNo",
+        module: "platsolution::insurance",
+        method: "GET",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}",
+        title: "查询商家转账批次电子回单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyMchTransferBatchSummaryReceipt",
+        module: "platsolution::insurance",
+        method: "POST",
+        path: "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply",
+        title: "申请商家转账批次电子回单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyMchTransferReservation",
+        module: "platsolution::insurance",
+        method: "POST",
+        path: "/v3/platsolution/insurance/mch-transfer/reservation/apply",
+        title: "受理单次预约商家转账",
+        link: "",
+        encrypted: &["user_real_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferReservationByOutReservationNo",
+        module: "platsolution::insurance",
+        method: "GET",
+        path: "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}",
+        title: "商户预约单号查询预约商家转账记录",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CloseMchTransferReservation",
+        module: "platsolution::insurance",
+        method: "POST",
+        path: "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close",
+        title: "关闭预约商家转账记录",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryMchTransferReservationByReservationId",
+        module: "platsolution::insurance",
+        method: "GET",
+        path: "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}",
+        title: "微信支付预约单号查询预约商家转账记录",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyBatch",
+        module: "platsolution::mch_transfer",
+        method: "POST",
+        path: "/v3/platsolution/mch-transfer/batches/apply",
+        title: "受理商家转账",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-apply.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryBatchByBatchId",
+        module: "platsolution::mch_transfer",
+        method: "GET",
+        path: "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}",
+        title: "微信支付转账批次单号查询批次单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-id.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryBatchDetailByDetailId",
+        module: "platsolution::mch_transfer",
+        method: "GET",
+        path: "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
+        title: "微信支付转账明细单号查询明细单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/get-transfer-detail-by-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryBatchDetailReceiptByOutDetailNo",
+        module: "platsolution::mch_transfer",
+        method: "GET",
+        path: "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}",
+        title: "查询商家转账明细电子回单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-query-by-detail-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyBatchDetailReceipt",
+        module: "platsolution::mch_transfer",
+        method: "POST",
+        path: "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply",
+        title: "申请商家转账明细电子回单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-apply-by-detail-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryBatchByOutBatchNo",
+        module: "platsolution::mch_transfer",
+        method: "GET",
+        path: "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}",
+        title: "商户转账批次单号查询批次单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryBatchDetailByOutDetailNo",
+        module: "platsolution::mch_transfer",
+        method: "GET",
+        path: "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
+        title: "商户明细单号查询明细单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-detail-by-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryBatchSummaryReceiptByOutBatchNo",
+        module: "platsolution::mch_transfer",
+        method: "GET",
+        path: "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}",
+        title: "查询商家转账批次电子回单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyBatchSummaryReceipt",
+        module: "platsolution::mch_transfer",
+        method: "POST",
+        path: "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply",
+        title: "申请商家转账批次电子回单",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-apply-by-batch-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "ApplyReservation",
+        module: "platsolution::mch_transfer",
+        method: "POST",
+        path: "/v3/platsolution/mch-transfer/reservation/apply",
+        title: "受理单次预约商家转账",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-apply.html",
+        encrypted: &["user_real_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryReservationByOutReservationNo",
+        module: "platsolution::mch_transfer",
+        method: "GET",
+        path: "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}",
+        title: "商户预约单号查询预约商家转账记录",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "CloseReservation",
+        module: "platsolution::mch_transfer",
+        method: "POST",
+        path: "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close",
+        title: "关闭预约商家转账记录",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "platsolution")]
+    Operation {
+        name: "QueryReservationByReservationId",
+        module: "platsolution::mch_transfer",
+        method: "GET",
+        path: "/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}",
+        title: "微信支付预约单号查询预约商家转账记录",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-id.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "ListBills",
+        module: "profitsharing",
+        method: "GET",
+        path: "/v3/profitsharing/bills",
+        title: "申请分账账单",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_11.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "QueryMerchantConfigBySubMchid",
+        module: "profitsharing",
+        method: "GET",
+        path: "/v3/profitsharing/merchant-configs/{sub_mchid}",
+        title: "查询最大分账比例",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_7.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "CreateOrder",
+        module: "profitsharing",
+        method: "POST",
+        path: "/v3/profitsharing/orders",
+        title: "请求分账",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_1.shtml",
+        encrypted: &["receivers.name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "UnfreezeOrder",
+        module: "profitsharing",
+        method: "POST",
+        path: "/v3/profitsharing/orders/unfreeze",
+        title: "解冻剩余资金",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "QueryOrderByOutOrderNo",
+        module: "profitsharing",
+        method: "GET",
+        path: "/v3/profitsharing/orders/{out_order_no}",
+        title: "查询分账结果",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "CreateReceiverAdd",
+        module: "profitsharing",
+        method: "POST",
+        path: "/v3/profitsharing/receivers/add",
+        title: "添加分账接收方",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_8.shtml",
+        encrypted: &["name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "DeleteReceiver",
+        module: "profitsharing",
+        method: "POST",
+        path: "/v3/profitsharing/receivers/delete",
+        title: "删除分账接收方",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_9.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "CreateReturnOrder",
+        module: "profitsharing",
+        method: "POST",
+        path: "/v3/profitsharing/return-orders",
+        title: "请求分账回退",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "QueryReturnOrderByOutReturnNo",
+        module: "profitsharing",
+        method: "GET",
+        path: "/v3/profitsharing/return-orders/{out_return_no}",
+        title: "查询分账回退结果",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "profitsharing")]
+    Operation {
+        name: "ListTransactionAmounts",
+        module: "profitsharing",
+        method: "GET",
+        path: "/v3/profitsharing/transactions/{transaction_id}/amounts",
+        title: "查询剩余待分金额",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_6.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateTransaction",
+        module: "qrcode",
+        method: "POST",
+        path: "/v3/qrcode/transactions",
+        title: "扣费受理",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryTransactionByOutTradeNo",
+        module: "qrcode",
+        method: "GET",
+        path: "/v3/qrcode/transactions/out-trade-no/{out_trade_no}",
+        title: "查询订单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryUserServiceByContractId",
+        module: "qrcode",
+        method: "GET",
+        path: "/v3/qrcode/user-services/contract-id/{contract_id}",
+        title: "查询用户服务可用信息",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateApplication",
+        module: "rate_activity",
+        method: "POST",
+        path: "/v3/rate-activity/applications",
+        title: "报名费率优惠活动API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "QueryApplicationByApplicationId",
+        module: "rate_activity",
+        method: "GET",
+        path: "/v3/rate-activity/applications/id/{application_id}",
+        title: "根据申请单ID查询申请单结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateApplicationByApplicationId",
+        module: "rate_activity",
+        method: "PATCH",
+        path: "/v3/rate-activity/applications/id/{application_id}",
+        title: "修改单据信息API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "QueryVerify",
+        module: "realname",
+        method: "GET",
+        path: "/v3/realname/verify",
+        title: "实名信息校验",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4013735179",
+        encrypted: &[],
+        encrypted_query: &["encrypted_credential_id", "encrypted_name"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "ApplyBankTransferRecharge",
+        module: "recharge",
+        method: "POST",
+        path: "/v3/recharge/bank-transfer-recharges/apply",
+        title: "申请银行转账充值",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-apply.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryBankTransferRechargeByOutRechargeNo",
+        module: "recharge",
+        method: "GET",
+        path: "/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}",
+        title: "查询银行转账充值结果",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "CreateRefund",
+        module: "refund::domestic",
+        method: "POST",
+        path: "/v3/refund/domestic/refunds",
+        title: "申请退款API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "QueryRefund",
+        module: "refund::domestic",
+        method: "GET",
+        path: "/v3/refund/domestic/refunds/{out_refund_no}",
+        title: "查询单笔退款API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_10.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    Operation {
+        name: "ApplyAbnormalRefund",
+        module: "refund::domestic",
+        method: "POST",
+        path: "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+        title: "发起异常退款",
+        link: "https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html",
+        encrypted: &["bank_account", "real_name"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "QueryCombineTransactionByCombineOutTradeNo",
+        module: "repayment::partner",
+        method: "GET",
+        path: "/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}",
+        title: "还款单查询",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CloseCombineTransaction",
+        module: "repayment::partner",
+        method: "POST",
+        path: "/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close",
+        title: "商户关单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "papay")]
+    Operation {
+        name: "CreateCombineTransactionPrepay",
+        module: "repayment::partner",
+        method: "POST",
+        path: "/v3/repayment/combine-transactions/partner/prepay",
+        title: "还款下单",
+        link: "",
+        encrypted: &[
+            "combine_payer_info.identity.number",
+            "combine_payer_info.identity.name",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "CreateEcho",
+        module: "security",
+        method: "POST",
+        path: "/v3/security/echo",
+        title: "商户签名验签／加解密测试",
+        link: "",
+        encrypted: &["encrypted_echo_message"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "ListGuides",
+        module: "smartguide",
+        method: "GET",
+        path: "/v3/smartguide/guides",
+        title: "服务人员查询API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &["mobile"],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateGuide",
+        module: "smartguide",
+        method: "POST",
+        path: "/v3/smartguide/guides",
+        title: "服务人员注册API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml",
+        encrypted: &["name", "mobile"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "UpdateGuideByGuideId",
+        module: "smartguide",
+        method: "PATCH",
+        path: "/v3/smartguide/guides/{guide_id}",
+        title: "服务人员信息更新API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_4.shtml",
+        encrypted: &["name", "mobile"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreateGuideAssign",
+        module: "smartguide",
+        method: "POST",
+        path: "/v3/smartguide/guides/{guide_id}/assign",
+        title: "服务人员分配API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateAttendancePunch",
+        module: "taxi_invoice",
+        method: "POST",
+        path: "/v3/taxi-invoice/attendance/punch",
+        title: "签到签退API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/attendance/punch-attendance.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateCard",
+        module: "taxi_invoice",
+        method: "POST",
+        path: "/v3/taxi-invoice/cards",
+        title: "将出租车电子发票插入微信用户卡包API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/create-taxi-invoice-card.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateDriverUpdateDriver",
+        module: "taxi_invoice",
+        method: "POST",
+        path: "/v3/taxi-invoice/driver/update-driver",
+        title: "更新司机信息API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/update-driver.html",
+        encrypted: &["driver_name", "id_card_number"],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryDriverByDriverLicense",
+        module: "taxi_invoice",
+        method: "GET",
+        path: "/v3/taxi-invoice/drivers/{driver_license}",
+        title: "获取司机信息API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryTaxiCompanyByCompanyMchid",
+        module: "taxi_invoice",
+        method: "GET",
+        path: "/v3/taxi-invoice/taxi-companies/{company_mchid}",
+        title: "获取出租车公司商户信息API",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateTaxiCompanyCreateTaxiCompany",
+        module: "taxi_invoice",
+        method: "POST",
+        path: "/v3/taxi-invoice/taxi-company/create-taxi-company",
+        title: "新增出租车公司API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "CreateTaxiUpdateTaxi",
+        module: "taxi_invoice",
+        method: "POST",
+        path: "/v3/taxi-invoice/taxi/update-taxi",
+        title: "更新出租车信息API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/update-taxi.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryTaxyByPlateNumber",
+        module: "taxi_invoice",
+        method: "GET",
+        path: "/v3/taxi-invoice/taxies/{plate_number}",
+        title: "获取出租车信息API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/query-taxi.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "QueryUserTaxiOrderFindByToken",
+        module: "taxi_invoice",
+        method: "GET",
+        path: "/v3/taxi-invoice/user-taxi-order/find-by-token",
+        title: "根据凭证查询乘客行程单API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/user-taxi-order/query-user-taxi-order-by-token.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "ListUserTaxiOrders",
+        module: "taxi_invoice",
+        method: "GET",
+        path: "/v3/taxi-invoice/user-taxi-orders",
+        title: "获取乘客行程单列表API",
+        link: "https://pay.weixin.qq.com/docs/partner/products/taxi-fapiao/introduction.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "QueryTransactionBlockRecordSubMchidBySubMchid",
+        module: "transaction_block",
+        method: "GET",
+        path: "/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}",
+        title: "分页查询子商户名下的交易拦截记录",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "QueryTransactionBlockRecordByBlockRecordId",
+        module: "transaction_block",
+        method: "GET",
+        path: "/v3/transaction-block/transaction-block-records/{block_record_id}",
+        title: "查询子商户交易拦截记录详情",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "CreateTransactionBlockSubmissionSubMchid",
+        module: "transaction_block",
+        method: "POST",
+        path: "/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}",
+        title: "发起交易拦截申诉",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "pay")]
+    Operation {
+        name: "QueryTransactionBlockSubmissionByBlockSubmissionId",
+        module: "transaction_block",
+        method: "GET",
+        path: "/v3/transaction-block/transaction-block-submissions/{block_submission_id}",
+        title: "查询交易拦截申诉详情",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "ListElectronicReceipts",
+        module: "transfer_detail",
+        method: "GET",
+        path: "/v3/transfer-detail/electronic-receipts",
+        title: "查询转账明细电子回单受理结果API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_14.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateElectronicReceipt",
+        module: "transfer_detail",
+        method: "POST",
+        path: "/v3/transfer-detail/electronic-receipts",
+        title: "转账明细电子回单受理API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_13.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateBatch",
+        module: "transfer",
+        method: "POST",
+        path: "/v3/transfer/batches",
+        title: "发起批量转账API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_1.shtml",
+        encrypted: &[
+            "transfer_detail_list.user_name",
+            "transfer_detail_list.user_id_card",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchByBatchId",
+        module: "transfer",
+        method: "GET",
+        path: "/v3/transfer/batches/batch-id/{batch_id}",
+        title: "微信批次单号查询批次单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchDetailByDetailId",
+        module: "transfer",
+        method: "GET",
+        path: "/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
+        title: "微信明细单号查询明细单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchByOutBatchNo",
+        module: "transfer",
+        method: "GET",
+        path: "/v3/transfer/batches/out-batch-no/{out_batch_no}",
+        title: "商家批次单号查询批次单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBatchDetailByOutDetailNo",
+        module: "transfer",
+        method: "GET",
+        path: "/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
+        title: "商家明细单号查询明细单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "CreateBillReceipt",
+        module: "transfer",
+        method: "POST",
+        path: "/v3/transfer/bill-receipt",
+        title: "转账电子回单申请受理API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_11.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "QueryBillReceiptByOutBatchNo",
+        module: "transfer",
+        method: "GET",
+        path: "/v3/transfer/bill-receipt/{out_batch_no}",
+        title: "查询转账电子回单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_12.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryEtcContractByContractId",
+        module: "vehicle",
+        method: "GET",
+        path: "/v3/vehicle/etc/contracts/{contract_id}",
+        title: "通过商户ETC绑定号查询签约状态",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateEtcPreopen",
+        module: "vehicle",
+        method: "POST",
+        path: "/v3/vehicle/etc/preopen",
+        title: "预开通用户ETC指定卡扣费API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_1.shtml",
+        encrypted: &[
+            "identify.encrypted_real_name",
+            "identify.encrypted_credential_id",
+            "bank_card_no",
+        ],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateEtcTransactionHighway",
+        module: "vehicle",
+        method: "POST",
+        path: "/v3/vehicle/etc/transactions/highway",
+        title: "高速场景商户扣款API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryEtcTransactionByTransactionId",
+        module: "vehicle",
+        method: "GET",
+        path: "/v3/vehicle/etc/transactions/id/{transaction_id}",
+        title: "查询订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryEtcTransactionByOutTradeNo",
+        module: "vehicle",
+        method: "GET",
+        path: "/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}",
+        title: "查询订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "ListEtcUserContracts",
+        module: "vehicle",
+        method: "GET",
+        path: "/v3/vehicle/etc/users/{openid}/contracts",
+        title: "查询ETC签约状态API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateParkingParking",
+        module: "vehicle",
+        method: "POST",
+        path: "/v3/vehicle/parking/parkings",
+        title: "创建停车入场API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryParkingServiceFind",
+        module: "vehicle",
+        method: "GET",
+        path: "/v3/vehicle/parking/services/find",
+        title: "查询车牌服务开通信息API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "QueryTransactionByOutTradeNo",
+        module: "vehicle",
+        method: "GET",
+        path: "/v3/vehicle/transactions/out-trade-no/{out_trade_no}",
+        title: "查询订单API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "mobility")]
+    Operation {
+        name: "CreateTransactionParking",
+        module: "vehicle",
+        method: "POST",
+        path: "/v3/vehicle/transactions/parking",
+        title: "扣费受理API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534352",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "ListAvailMchRanges",
+        module: "webizpay",
+        method: "GET",
+        path: "/v3/webizpay/avail-mch-ranges",
+        title: "查询可用商户范围列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateAvailMchRange",
+        module: "webizpay",
+        method: "POST",
+        path: "/v3/webizpay/avail-mch-ranges",
+        title: "创建可用商户范围",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "ListMerchantIdentifiers",
+        module: "webizpay::avail_mch_ranges",
+        method: "GET",
+        path: "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers",
+        title: "查询商户标识列表",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateMerchantIdentifier",
+        module: "webizpay::avail_mch_ranges",
+        method: "POST",
+        path: "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers",
+        title: "添加商户标识",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "DeleteMerchantIdentifierByMerchantIdentifier",
+        module: "webizpay::avail_mch_ranges",
+        method: "DELETE",
+        path: "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}",
+        title: "删除商户标识",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateProof",
+        module: "webizpay::bill",
+        method: "POST",
+        path: "/v3/webizpay/bill/proof",
+        title: "申请企业商户企业支付出资凭证",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateTradeBill",
+        module: "webizpay::bill",
+        method: "POST",
+        path: "/v3/webizpay/bill/trade-bill",
+        title: "申请企业商户企业支付业务账单",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryOutQuotaCardByOutCardNo",
+        module: "webizpay::employees",
+        method: "GET",
+        path: "/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}",
+        title: "使用商户卡号查询企业支付额度卡",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateQuotaCard",
+        module: "webizpay::employees",
+        method: "POST",
+        path: "/v3/webizpay/employees/{employee_id}/quota-cards",
+        title: "企业商户为员工下发企业支付额度卡",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryQuotaCardByCardNo",
+        module: "webizpay::employees",
+        method: "GET",
+        path: "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}",
+        title: "企业商户查询企业支付额度卡",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CancelQuotaCard",
+        module: "webizpay::employees",
+        method: "POST",
+        path: "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel",
+        title: "企业商户作废员工企业支付额度卡",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryQuotaCardPaymentUrl",
+        module: "webizpay::employees",
+        method: "GET",
+        path: "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url",
+        title: "企业商户获取指定额度卡支付链接",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "RevokeEmployee",
+        module: "webizpay::employees",
+        method: "POST",
+        path: "/v3/webizpay/employees/{employee_id}/revoke",
+        title: "企业商户发起解除员工企业支付授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateEntityMatch",
+        module: "webizpay::stores",
+        method: "POST",
+        path: "/v3/webizpay/stores/entity-matches",
+        title: "发起门店主体匹配",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryEntityMatchByBatchId",
+        module: "webizpay::stores",
+        method: "GET",
+        path: "/v3/webizpay/stores/entity-matches/{batch_id}",
+        title: "查询门店主体匹配结果",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "QueryAuthorizationState",
+        module: "webizpay::users",
+        method: "GET",
+        path: "/v3/webizpay/users/{user_id}/authorization-state",
+        title: "企业商户查询企业员工开通授权状态",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "industry")]
+    Operation {
+        name: "CreateAuthorizationUrl",
+        module: "webizpay::users",
+        method: "POST",
+        path: "/v3/webizpay/users/{user_id}/authorization-url",
+        title: "企业商户发起员工开通企业支付授权",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+];
+
+/// Calls `check` with each entry's name and its declaration's method and path template.
+#[cfg(test)]
+pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {
+    #[cfg(feature = "global")]
+    check(
+        "ListOrders",
+        <crate::apis::global::customs::ListOrders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "UpdateOrder",
+        <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateOrder",
+        <crate::apis::global::customs::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateRedeclare",
+        <crate::apis::global::customs::CreateRedeclare as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::CreateRedeclare as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateVerifyCertificate",
+        <crate::apis::global::customs::CreateVerifyCertificate as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::CreateVerifyCertificate as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ListCertificates",
+        <crate::apis::hk::ListCertificates as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::ListCertificates as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateMerchant",
+        <crate::apis::hk::CreateMerchant as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::CreateMerchant as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "UpdateMerchant",
+        <crate::apis::hk::UpdateMerchant as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::UpdateMerchant as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "QueryMerchantBySubMchid",
+        <crate::apis::hk::QueryMerchantBySubMchid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::QueryMerchantBySubMchid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ListRefunds",
+        <crate::apis::hk::ListRefunds as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::ListRefunds as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateRefund",
+        <crate::apis::hk::CreateRefund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::CreateRefund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "QueryRefundByRefundId",
+        <crate::apis::hk::refunds::QueryRefundByRefundId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::refunds::QueryRefundByRefundId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "QueryRefundByOutRefundNo",
+        <crate::apis::hk::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ListSettlements",
+        <crate::apis::hk::settle::ListSettlements as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::settle::ListSettlements as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ListStatements",
+        <crate::apis::hk::ListStatements as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::ListStatements as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateAppOrder",
+        <crate::apis::hk::transactions::CreateAppOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryTransactionByTransactionId", <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "CloseTransaction",
+        <crate::apis::hk::transactions::CloseTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::CloseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ReverseTransaction",
+        <crate::apis::hk::transactions::ReverseTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateJsapiOrder",
+        <crate::apis::hk::transactions::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateMicropay",
+        <crate::apis::hk::transactions::CreateMicropay as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::CreateMicropay as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateMweb",
+        <crate::apis::hk::transactions::CreateMweb as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::CreateMweb as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateNativeOrder",
+        <crate::apis::hk::transactions::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryTransactionByOutTradeNo", <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "CloseTransaction2",
+        <crate::apis::hk::transactions::CloseTransaction2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::CloseTransaction2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ReverseTransaction2",
+        <crate::apis::hk::transactions::ReverseTransaction2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::ReverseTransaction2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("QueryReceiptByReceiptId", <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateReceiptTransferInstruction", <crate::apis::abnormal_fund_processing::CreateReceiptTransferInstruction as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::CreateReceiptTransferInstruction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryReceiptTransferInstructionByOutInstructionNo", <crate::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "QueryWbChannelAccountBalance",
+        <crate::apis::aggracct_bc::QueryWbChannelAccountBalance as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::aggracct_bc::QueryWbChannelAccountBalance as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("ListWbChannelAccountMchArchives", <crate::apis::aggracct_bc::ListWbChannelAccountMchArchives as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::ListWbChannelAccountMchArchives as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "QueryWbChannelAccountMchMedia",
+        <crate::apis::aggracct_bc::QueryWbChannelAccountMchMedia as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::aggracct_bc::QueryWbChannelAccountMchMedia as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("CreateWbChannelBankChannelAccountRename", <crate::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("QueryWbChannelBankChannelAccountRenameByApplicationId", <crate::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "NotifyInfoUpdateResult",
+        <crate::apis::aggracct_bc::NotifyInfoUpdateResult as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::aggracct_bc::NotifyInfoUpdateResult as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("CreateWbChannelControlOrderPunish", <crate::apis::aggracct_bc::CreateWbChannelControlOrderPunish as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelControlOrderPunish as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("CreateWbChannelControlOrderRecover", <crate::apis::aggracct_bc::CreateWbChannelControlOrderRecover as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelControlOrderRecover as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("QueryWbChannelControlOrderByOutRequestNo", <crate::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("CreateWbChannelSpecialReduction", <crate::apis::aggracct_bc::CreateWbChannelSpecialReduction as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelSpecialReduction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("QueryWbChannelSpecialReductionByOutRequestNo", <crate::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QuerySubMerchantApplicationByApplicationNo", <crate::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateSubMerchantModifySettlement", <crate::apis::apply4sub::CreateSubMerchantModifySettlement as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4sub::CreateSubMerchantModifySettlement as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "QuerySubMerchantSettlement",
+        <crate::apis::apply4sub::QuerySubMerchantSettlement as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::apply4sub::QuerySubMerchantSettlement as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "QueryApplyment",
+        <crate::apis::apply4subject::QueryApplyment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::apply4subject::QueryApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "CreateApplyment",
+        <crate::apis::apply4subject::CreateApplyment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::apply4subject::CreateApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "QueryApplymentMerchantState",
+        <crate::apis::apply4subject::QueryApplymentMerchantState as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::apply4subject::QueryApplymentMerchantState as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "CancelApplyment",
+        <crate::apis::apply4subject::CancelApplyment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::apply4subject::CancelApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "CancelApplyment2",
+        <crate::apis::apply4subject::CancelApplyment2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::apply4subject::CancelApplyment2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "CreateApplyment",
+        <crate::apis::applyment4sub::CreateApplyment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::applyment4sub::CreateApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "QueryApplymentByApplymentId",
+        <crate::apis::applyment4sub::QueryApplymentByApplymentId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::applyment4sub::QueryApplymentByApplymentId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("QueryApplymentByBusinessCode", <crate::apis::applyment4sub::QueryApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::applyment4sub::QueryApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("ListReceiptDetailReceipts", <crate::apis::bank_batch_transfer::ListReceiptDetailReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::ListReceiptDetailReceipts as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateReceiptDetailReceipt", <crate::apis::bank_batch_transfer::CreateReceiptDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::CreateReceiptDetailReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("ListReceiptSummaryReceipts", <crate::apis::bank_batch_transfer::ListReceiptSummaryReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::ListReceiptSummaryReceipts as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateReceiptSummaryReceipt", <crate::apis::bank_batch_transfer::CreateReceiptSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::CreateReceiptSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateBatch",
+        <crate::apis::bank_transfer::CreateBatch as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::bank_transfer::CreateBatch as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchByBatchId",
+        <crate::apis::bank_transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::bank_transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchDetailByDetailId",
+        <crate::apis::bank_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::bank_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchByOutBatchNo",
+        <crate::apis::bank_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::bank_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+check("QueryBatchDetailByOutDetailNo", <crate::apis::bank_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+    check(
+        "GetFundFlowBill",
+        <crate::apis::bill::GetFundFlowBill as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::bill::GetFundFlowBill as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "bill")]
+    check(
+        "QuerySubMerchantFundflowbill",
+        <crate::apis::bill::QuerySubMerchantFundflowbill as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::bill::QuerySubMerchantFundflowbill as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "GetTradeBill",
+        <crate::apis::bill::GetTradeBill as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::bill::GetTradeBill as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+check("ListBrandProductAuthorities", <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+    check(
+        "CreateApplyment",
+        <crate::apis::brand::CreateApplyment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::CreateApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+check("QueryApplymentByApplymentId", <crate::apis::brand::applyments::QueryApplymentByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::applyments::QueryApplymentByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("QueryApplymentByBusinessCode", <crate::apis::brand::applyments::QueryApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::applyments::QueryApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+    check(
+        "CreateCancelApplyment",
+        <crate::apis::brand::applyments::CreateCancelApplyment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::applyments::CreateCancelApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "ListCardConfigs",
+        <crate::apis::brand::card::ListCardConfigs as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card::ListCardConfigs as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateCardConfig",
+        <crate::apis::brand::card::CreateCardConfig as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card::CreateCardConfig as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+check("CreateCardConfigCancelApplyment", <crate::apis::brand::card::CreateCardConfigCancelApplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card::CreateCardConfigCancelApplyment as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+    check(
+        "QueryCardConfigPreviewUrl",
+        <crate::apis::brand::card::QueryCardConfigPreviewUrl as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card::QueryCardConfigPreviewUrl as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateCardConfigPublish",
+        <crate::apis::brand::card::CreateCardConfigPublish as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card::CreateCardConfigPublish as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "ListCardLinks",
+        <crate::apis::brand::card::ListCardLinks as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card::ListCardLinks as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateCardLink",
+        <crate::apis::brand::card::CreateCardLink as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card::CreateCardLink as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "QueryCardLinkByBusinessCode",
+        <crate::apis::brand::card::QueryCardLinkByBusinessCode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card::QueryCardLinkByBusinessCode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateCardLinkCancelApplyment",
+        <crate::apis::brand::card::CreateCardLinkCancelApplyment as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::brand::card::CreateCardLinkCancelApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateCardLinkUnbindCardLink",
+        <crate::apis::brand::card::CreateCardLinkUnbindCardLink as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::brand::card::CreateCardLinkUnbindCardLink as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+check("ListShakeActivityActivities", <crate::apis::brand::marketing::ListShakeActivityActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::marketing::ListShakeActivityActivities as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+    check(
+        "ListCards",
+        <crate::apis::brand::card_member::partner::ListCards as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card_member::partner::ListCards as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateCard",
+        <crate::apis::brand::card_member::partner::CreateCard as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::card_member::partner::CreateCard as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+check("DeleteCardByCardId", <crate::apis::brand::card_member::partner::DeleteCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::DeleteCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("QueryCardByCardId", <crate::apis::brand::card_member::partner::QueryCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("UpdateCardByCardId", <crate::apis::brand::card_member::partner::UpdateCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("CreateCardInvalidate", <crate::apis::brand::card_member::partner::CreateCardInvalidate as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateCardInvalidate as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("ListMembershipActivities", <crate::apis::brand::card_member::partner::ListMembershipActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ListMembershipActivities as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("CreateMembershipActivity", <crate::apis::brand::card_member::partner::CreateMembershipActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateMembershipActivity as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("QueryMembershipActivityByActivityId", <crate::apis::brand::card_member::partner::QueryMembershipActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryMembershipActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("UpdateMembershipActivityByActivityId", <crate::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("TerminateMembershipActivity", <crate::apis::brand::card_member::partner::TerminateMembershipActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::TerminateMembershipActivity as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("CreatePayViewToken", <crate::apis::brand::card_member::partner::CreatePayViewToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreatePayViewToken as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("CreatePreAuthToken", <crate::apis::brand::card_member::partner::CreatePreAuthToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreatePreAuthToken as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+    check(
+        "ListUserCards",
+        <crate::apis::brand::card_member::partner::ListUserCards as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::brand::card_member::partner::ListUserCards as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+check("CreateUserCardImportByOpenid", <crate::apis::brand::card_member::partner::CreateUserCardImportByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardImportByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("CreateUserCardImportByPhone", <crate::apis::brand::card_member::partner::CreateUserCardImportByPhone as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardImportByPhone as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("QueryUserCardByUserCardCode", <crate::apis::brand::card_member::partner::QueryUserCardByUserCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryUserCardByUserCardCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("UpdateUserCardByUserCardCode", <crate::apis::brand::card_member::partner::UpdateUserCardByUserCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateUserCardByUserCardCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("ConfirmUserCard", <crate::apis::brand::card_member::partner::ConfirmUserCard as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ConfirmUserCard as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("CreateUserCardInvalidate", <crate::apis::brand::card_member::partner::CreateUserCardInvalidate as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardInvalidate as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("CreateUserFeed", <crate::apis::brand::card_member::partner::CreateUserFeed as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserFeed as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("ConfirmUserPointExchangeCoupon", <crate::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+    check(
+        "SyncUserPoint",
+        <crate::apis::brand::card_member::partner::SyncUserPoint as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::brand::card_member::partner::SyncUserPoint as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "ListBrandstores",
+        <crate::apis::brand::store::partner::ListBrandstores as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::store::partner::ListBrandstores as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateBrandstore",
+        <crate::apis::brand::store::partner::CreateBrandstore as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::store::partner::CreateBrandstore as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+check("DeleteBrandstoreByStoreId", <crate::apis::brand::store::partner::DeleteBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::DeleteBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("QueryBrandstoreByStoreId", <crate::apis::brand::store::partner::QueryBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::QueryBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("UpdateBrandstoreByStoreId", <crate::apis::brand::store::partner::UpdateBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::UpdateBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("CreateBrandstoreBindrecipient", <crate::apis::brand::store::partner::CreateBrandstoreBindrecipient as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::CreateBrandstoreBindrecipient as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+    check(
+        "CloseBrandstore",
+        <crate::apis::brand::store::partner::CloseBrandstore as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::store::partner::CloseBrandstore as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "ResumeBrandstore",
+        <crate::apis::brand::store::partner::ResumeBrandstore as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::store::partner::ResumeBrandstore as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+check("CreateBrandstoreUnbindrecipient", <crate::apis::brand::store::partner::CreateBrandstoreUnbindrecipient as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::CreateBrandstoreUnbindrecipient as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+check("QueryBrandConfigByBrandMchid", <crate::apis::brand::profitsharing::QueryBrandConfigByBrandMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::profitsharing::QueryBrandConfigByBrandMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "brand")]
+    check(
+        "CreateFinishOrder",
+        <crate::apis::brand::profitsharing::CreateFinishOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::profitsharing::CreateFinishOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "ListOrders",
+        <crate::apis::brand::profitsharing::ListOrders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::profitsharing::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateOrder",
+        <crate::apis::brand::profitsharing::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::profitsharing::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "ListOrderAmounts",
+        <crate::apis::brand::profitsharing::ListOrderAmounts as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::profitsharing::ListOrderAmounts as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateReceiverAdd",
+        <crate::apis::brand::profitsharing::CreateReceiverAdd as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::profitsharing::CreateReceiverAdd as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "DeleteReceiver",
+        <crate::apis::brand::profitsharing::DeleteReceiver as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::profitsharing::DeleteReceiver as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "ListReturnorders",
+        <crate::apis::brand::profitsharing::ListReturnorders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::profitsharing::ListReturnorders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "brand")]
+    check(
+        "CreateReturnorder",
+        <crate::apis::brand::profitsharing::CreateReturnorder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::brand::profitsharing::CreateReturnorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateParking",
+        <crate::apis::businesscircle::CreateParking as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::businesscircle::CreateParking as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "NotifyPoint",
+        <crate::apis::businesscircle::NotifyPoint as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::businesscircle::NotifyPoint as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("QueryUserAuthorizationByOpenid", <crate::apis::businesscircle::QueryUserAuthorizationByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::businesscircle::QueryUserAuthorizationByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryUserPointCommitStatus",
+        <crate::apis::businesscircle::QueryUserPointCommitStatus as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::businesscircle::QueryUserPointCommitStatus as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "ListCapitallhhAreaProvinces",
+        <crate::apis::capital::ListCapitallhhAreaProvinces as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::capital::ListCapitallhhAreaProvinces as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "ListAreaProvinceCities",
+        <crate::apis::capital::ListAreaProvinceCities as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::capital::ListAreaProvinceCities as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("QueryCapitallhhBankCorporateBanking", <crate::apis::capital::QueryCapitallhhBankCorporateBanking as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankCorporateBanking as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryCapitallhhBankPersonalBanking", <crate::apis::capital::QueryCapitallhhBankPersonalBanking as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankPersonalBanking as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryCapitallhhBankSearchBanksByBankAccount", <crate::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "ListCapitallhhBankBranches",
+        <crate::apis::capital::ListCapitallhhBankBranches as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::capital::ListCapitallhhBankBranches as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateOrderSyncStatus",
+        <crate::apis::catering::CreateOrderSyncStatus as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::catering::CreateOrderSyncStatus as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "DownloadCertificates",
+        <crate::apis::certificates::DownloadCertificates as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::certificates::DownloadCertificates as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateAppOrder",
+        <crate::apis::combine_transactions::CreateAppOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::combine_transactions::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateH5Order",
+        <crate::apis::combine_transactions::CreateH5Order as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::combine_transactions::CreateH5Order as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+check("QueryCombineTransactionByCombineTransactionId", <crate::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+    check(
+        "CreateJsapiOrder",
+        <crate::apis::combine_transactions::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::combine_transactions::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+check("CreateMiniprogramOrder", <crate::apis::combine_transactions::CreateMiniprogramOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::CreateMiniprogramOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+    check(
+        "CreateNativeOrder",
+        <crate::apis::combine_transactions::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::combine_transactions::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+check("QueryCombineTransactionByCombineOutTradeNo", <crate::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("CloseCombineTransaction", <crate::apis::combine_transactions::CloseCombineTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::CloseCombineTransaction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateInactiveMerchantIdentityVerificationMerchant", <crate::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId", <crate::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractAppPresign", <crate::apis::credit_repayment::partner::CreateContractAppPresign as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateContractAppPresign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractH5Presign", <crate::apis::credit_repayment::partner::CreateContractH5Presign as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateContractH5Presign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("TerminateContract", <crate::apis::credit_repayment::partner::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::TerminateContract as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("QueryContractByOutContractCode", <crate::apis::credit_repayment::partner::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateDeductOrder", <crate::apis::credit_repayment::partner::CreateDeductOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateDeductOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("QueryDeductOrderByOutTradeNo", <crate::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateScheduleRecordBatchCreate", <crate::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("QueryScheduleRecordByOutRecordId", <crate::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateCard",
+        <crate::apis::discount_card::CreateCard as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::discount_card::CreateCard as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryCardByOutCardCode",
+        <crate::apis::discount_card::QueryCardByOutCardCode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::discount_card::QueryCardByOutCardCode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateCardAddUserRecord",
+        <crate::apis::discount_card::CreateCardAddUserRecord as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::discount_card::CreateCardAddUserRecord as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryOrderByOutTradeNo",
+        <crate::apis::discount_card::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::discount_card::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryOrderByOutOrderNo",
+        <crate::apis::discount_card::QueryOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::discount_card::QueryOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "UpdateOrderByOutOrderNo",
+        <crate::apis::discount_card::UpdateOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::discount_card::UpdateOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateChargeContractPreopen",
+        <crate::apis::ebike::CreateChargeContractPreopen as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ebike::CreateChargeContractPreopen as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryChargeContractByContractId",
+        <crate::apis::ebike::QueryChargeContractByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ebike::QueryChargeContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "ConfirmChargeContract",
+        <crate::apis::ebike::ConfirmChargeContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ebike::ConfirmChargeContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateChargeTransaction",
+        <crate::apis::ebike::CreateChargeTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ebike::CreateChargeTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+check("QueryChargeTransactionByTransactionId", <crate::apis::ebike::QueryChargeTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::ebike::QueryChargeTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryChargeTransactionByOutTradeNo",
+        <crate::apis::ebike::QueryChargeTransactionByOutTradeNo as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::ebike::QueryChargeTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryChargeUserContract",
+        <crate::apis::ebike::QueryChargeUserContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ebike::QueryChargeUserContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("CreateApplyCancelWithdraw", <crate::apis::ecommerce::account::CreateApplyCancelWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::CreateApplyCancelWithdraw as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("QueryApplyCancelWithdrawByApplymentId", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("ConfirmApplyCancelWithdraw", <crate::apis::ecommerce::account::ConfirmApplyCancelWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::ConfirmApplyCancelWithdraw as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("QueryApplyCancelWithdrawByOutRequestNo", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("QueryApplyCancelWithdrawValidateCancelBySubMchid", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateCancelApplication", <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("QueryCancelApplicationByOutApplyNo", <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "CreateApplyment",
+        <crate::apis::ecommerce::CreateApplyment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::CreateApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("QueryApplymentByOutRequestNo", <crate::apis::ecommerce::applyments::QueryApplymentByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::QueryApplymentByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "RevokeApplyment",
+        <crate::apis::ecommerce::applyments::RevokeApplyment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::applyments::RevokeApplyment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("CreateSubmitAccountHostingApplyment", <crate::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateSubmitSignVerifyInfo", <crate::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "QueryApplymentByApplymentId",
+        <crate::apis::ecommerce::QueryApplymentByApplymentId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::QueryApplymentByApplymentId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "RevokeApplyment2",
+        <crate::apis::ecommerce::applyments::RevokeApplyment2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::applyments::RevokeApplyment2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "QueryFundflowbill",
+        <crate::apis::ecommerce::bill::QueryFundflowbill as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::bill::QueryFundflowbill as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("QueryContractByOutContractCode", <crate::apis::ecommerce::combine_papay::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("TerminateContract", <crate::apis::ecommerce::combine_papay::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::TerminateContract as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateContractPreEntrustSign", <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateContractPreEntrustSignMiniProgram", <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateTransaction", <crate::apis::ecommerce::combine_papay::CreateTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("QueryTransactionByCombineOutTradeNo", <crate::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("ReverseTransaction", <crate::apis::ecommerce::combine_papay::ReverseTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "QueryBalanceBySubMchid",
+        <crate::apis::ecommerce::fund::QueryBalanceBySubMchid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::fund::QueryBalanceBySubMchid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("QueryEnddaybalanceBySubMchid", <crate::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "WithdrawFund",
+        <crate::apis::ecommerce::fund::WithdrawFund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::fund::WithdrawFund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("QueryWithdrawByOutRequestNo", <crate::apis::ecommerce::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "QueryWithdrawByWithdrawId",
+        <crate::apis::ecommerce::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::ecommerce::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("QueryIndividualContractByOutContractCode", <crate::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreatePreEntrustSignWithRealNameIdentityApp", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreatePreEntrustSignWithRealNameIdentityMiniProgram", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreatePreEntrustSignApp", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreatePreEntrustSignMiniProgram", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "QueryIndividualContractByOpenid",
+        <crate::apis::ecommerce::QueryIndividualContractByOpenid as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::ecommerce::QueryIndividualContractByOpenid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("CreateAuthorization", <crate::apis::ecommerce::mch_transfer::CreateAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CreateAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("QueryAuthorizationBySubMchid", <crate::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateTransferBill", <crate::apis::ecommerce::mch_transfer::CreateTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CreateTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("QueryTransferBillByOutBillNo", <crate::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CancelTransferBill", <crate::apis::ecommerce::mch_transfer::CancelTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CancelTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("QueryTransferBillByTransferBillNo", <crate::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("ListAfterSalesOrders", <crate::apis::ecommerce::profitsharing::ListAfterSalesOrders as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::ListAfterSalesOrders as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateAfterSalesOrder", <crate::apis::ecommerce::profitsharing::CreateAfterSalesOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateAfterSalesOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateFinishOrder", <crate::apis::ecommerce::profitsharing::CreateFinishOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateFinishOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "ListOrders",
+        <crate::apis::ecommerce::profitsharing::ListOrders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::profitsharing::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "CreateOrder",
+        <crate::apis::ecommerce::profitsharing::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::profitsharing::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "ListOrderAmounts",
+        <crate::apis::ecommerce::profitsharing::ListOrderAmounts as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::ecommerce::profitsharing::ListOrderAmounts as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("CreateReceiverAdd", <crate::apis::ecommerce::profitsharing::CreateReceiverAdd as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateReceiverAdd as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "DeleteReceiver",
+        <crate::apis::ecommerce::profitsharing::DeleteReceiver as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::profitsharing::DeleteReceiver as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "ListReturnorders",
+        <crate::apis::ecommerce::profitsharing::ListReturnorders as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::ecommerce::profitsharing::ListReturnorders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("CreateReturnorder", <crate::apis::ecommerce::profitsharing::CreateReturnorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateReturnorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "ApplyRefund",
+        <crate::apis::ecommerce::refunds::ApplyRefund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::refunds::ApplyRefund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "QueryRefundByRefundId",
+        <crate::apis::ecommerce::refunds::QueryRefundByRefundId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::ecommerce::refunds::QueryRefundByRefundId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+check("QueryRefundByOutRefundNo", <crate::apis::ecommerce::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("CreateApplyAbnormalRefund", <crate::apis::ecommerce::refunds::CreateApplyAbnormalRefund as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::refunds::CreateApplyAbnormalRefund as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+    check(
+        "QueryReturnAdvance",
+        <crate::apis::ecommerce::refunds::QueryReturnAdvance as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::refunds::QueryReturnAdvance as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "CreateReturnAdvance",
+        <crate::apis::ecommerce::refunds::CreateReturnAdvance as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::refunds::CreateReturnAdvance as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "CancelSubsidy",
+        <crate::apis::ecommerce::subsidies::CancelSubsidy as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::subsidies::CancelSubsidy as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "CreateCreate",
+        <crate::apis::ecommerce::subsidies::CreateCreate as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::subsidies::CreateCreate as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "ecommerce")]
+    check(
+        "ReturnSubsidy",
+        <crate::apis::ecommerce::subsidies::ReturnSubsidy as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::ecommerce::subsidies::ReturnSubsidy as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "QueryContractByContractId",
+        <crate::apis::edu_papay::QueryContractByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_papay::QueryContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "CreateContractPresign",
+        <crate::apis::edu_papay::CreateContractPresign as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_papay::CreateContractPresign as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "DeleteContractByContractId",
+        <crate::apis::edu_papay::DeleteContractByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_papay::DeleteContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "CreateTransaction",
+        <crate::apis::edu_papay::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_papay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "QueryTransactionByTransactionId",
+        <crate::apis::edu_papay::QueryTransactionByTransactionId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::edu_papay::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "QueryTransactionByOutTradeNo",
+        <crate::apis::edu_papay::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_papay::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "SendUserNotification",
+        <crate::apis::edu_papay::SendUserNotification as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_papay::SendUserNotification as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "ListUserContracts",
+        <crate::apis::edu_papay::ListUserContracts as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_papay::ListUserContracts as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "ListOrders",
+        <crate::apis::edu_star::ListOrders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_star::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "CreateOrder",
+        <crate::apis::edu_star::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_star::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "QueryUserOpenidByWechatOpenid",
+        <crate::apis::edu_star::QueryUserOpenidByWechatOpenid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_star::QueryUserOpenidByWechatOpenid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "QueryUserQqByQq",
+        <crate::apis::edu_star::QueryUserQqByQq as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::edu_star::QueryUserQqByQq as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "CreateContractPresign",
+        <crate::apis::eduschoolpay::CreateContractPresign as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::eduschoolpay::CreateContractPresign as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "QueryContractByContractId",
+        <crate::apis::eduschoolpay::QueryContractByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::eduschoolpay::QueryContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "TerminateContract",
+        <crate::apis::eduschoolpay::TerminateContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::eduschoolpay::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "CreateTransaction",
+        <crate::apis::eduschoolpay::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::eduschoolpay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+check("QueryTransactionByTransactionId", <crate::apis::eduschoolpay::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::eduschoolpay::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "education")]
+    check(
+        "QueryTransactionByOutTradeNo",
+        <crate::apis::eduschoolpay::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::eduschoolpay::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "ListUserContracts",
+        <crate::apis::eduschoolpay::ListUserContracts as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::eduschoolpay::ListUserContracts as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "education")]
+    check(
+        "QueryUserDebtState",
+        <crate::apis::eduschoolpay::QueryUserDebtState as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::eduschoolpay::QueryUserDebtState as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateUserTransform",
+        <crate::apis::express::CreateUserTransform as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::express::CreateUserTransform as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+    check(
+        "QueryUserByFaceSid",
+        <crate::apis::facemch::QueryUserByFaceSid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::facemch::QueryUserByFaceSid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+check("CreateBrandMerchantBatch", <crate::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryBrandMerchantBatchByBatchNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryBrandMerchantBatchDetailByDetailNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryBrandMerchantOutBatchByOutBatchNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryBrandMerchantOutBatchOutDetailByOutDetailNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateElecsignOutBillNo", <crate::apis::fund_app::mch_transfer::CreateElecsignOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateElecsignOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryElecsignByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateElecsignTransferBillNo", <crate::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryElecsignByTransferBillNo", <crate::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("ListBudgetElectronicReceipts", <crate::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateBudgetElectronicReceipt", <crate::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateCharityBudget", <crate::apis::fund_app::mch_transfer::partner::CreateCharityBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateCharityBudget as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryCharityBudgetByOutBudgetNo", <crate::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("UnlockCharityBudget", <crate::apis::fund_app::mch_transfer::partner::UnlockCharityBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::UnlockCharityBudget as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateCharityTransferBill", <crate::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryCharityTransferBillByOutTransferNo", <crate::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateElectronicReceipt", <crate::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryElectronicReceiptByOutBillNo", <crate::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateSubMchAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QuerySubMchAuthorizationBySubMchid", <crate::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateTransferBill", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryTransferBillByOutBillNo", <crate::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CancelTransferBill", <crate::apis::fund_app::mch_transfer::partner::CancelTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CancelTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateTransferBillPreTransferWithAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateTransferBillTransfer", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryUserConfirmAuthorizationByOutAuthorizationNo", <crate::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CloseUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateTransferBill",
+        <crate::apis::fund_app::mch_transfer::CreateTransferBill as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::fund_app::mch_transfer::CreateTransferBill as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+check("QueryTransferBillByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+    check(
+        "CancelTransferBill",
+        <crate::apis::fund_app::mch_transfer::CancelTransferBill as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::fund_app::mch_transfer::CancelTransferBill as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+check("CreateTransferBillPreTransferWithAuthorization", <crate::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateTransferBillTransfer", <crate::apis::fund_app::mch_transfer::CreateTransferBillTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferBillTransfer as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryTransferBillByTransferBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateTransferToQqWalletBill", <crate::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryTransferToQqWalletBillByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CancelTransferToQqWalletBill", <crate::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CreateUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryUserConfirmAuthorizationByOutAuthorizationNo", <crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("CloseUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBillDownloadUrl",
+        <crate::apis::funds_to_oversea::QueryBillDownloadUrl as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::funds_to_oversea::QueryBillDownloadUrl as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateOrder",
+        <crate::apis::funds_to_oversea::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::funds_to_oversea::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryOrderByOutOrderId",
+        <crate::apis::funds_to_oversea::QueryOrderByOutOrderId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::funds_to_oversea::QueryOrderByOutOrderId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateReturnReturnOrder",
+        <crate::apis::funds_to_oversea::CreateReturnReturnOrder as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::funds_to_oversea::CreateReturnReturnOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+check("QueryReturnReturnOrderByOutReturnNo", <crate::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("ListTransactionAvailableAbroadAmounts", <crate::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "ListCertificates",
+        <crate::apis::global::ListCertificates as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::ListCertificates as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ListOrders2",
+        <crate::apis::global::customs::ListOrders2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::ListOrders2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "UpdateOrder2",
+        <crate::apis::global::customs::UpdateOrder2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::UpdateOrder2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateOrder2",
+        <crate::apis::global::customs::CreateOrder2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::CreateOrder2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateRedeclare2",
+        <crate::apis::global::customs::CreateRedeclare2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::CreateRedeclare2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateVerifyCertificate2",
+        <crate::apis::global::customs::CreateVerifyCertificate2 as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::global::customs::CreateVerifyCertificate2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("DeleteComplaintNotification", <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("ListComplaintNotifications", <crate::apis::global::merchant_service::ListComplaintNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ListComplaintNotifications as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CreateComplaintNotification", <crate::apis::global::merchant_service::CreateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::CreateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("UpdateComplaintNotification", <crate::apis::global::merchant_service::UpdateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::UpdateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "ListComplaints",
+        <crate::apis::global::merchant_service::ListComplaints as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::merchant_service::ListComplaints as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryComplaintByComplaintId", <crate::apis::global::merchant_service::QueryComplaintByComplaintId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::QueryComplaintByComplaintId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CompleteComplaint", <crate::apis::global::merchant_service::CompleteComplaint as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::CompleteComplaint as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("ListComplaintNegotiationHistorys", <crate::apis::global::merchant_service::ListComplaintNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ListComplaintNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("ResponseComplaint", <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CreateH5PermissionApplication", <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("QueryH5PermissionApplicationByApplymentId", <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("UpdateH5PermissionApplicationByApplymentId", <crate::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CreatePermissionDomainApplication", <crate::apis::global::merchant::CreatePermissionDomainApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::CreatePermissionDomainApplication as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("QueryPermissionDomainApplicationByApplymentId", <crate::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("UpdatePermissionDomainApplicationByApplymentId", <crate::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("QueryH5PermissionBySubMchid", <crate::apis::global::merchant::QueryH5PermissionBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryH5PermissionBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "CreateMerchant",
+        <crate::apis::global::CreateMerchant as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::CreateMerchant as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "QueryMerchantBySubMchid",
+        <crate::apis::global::QueryMerchantBySubMchid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::QueryMerchantBySubMchid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "UpdateMerchantBySubMchid",
+        <crate::apis::global::UpdateMerchantBySubMchid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::UpdateMerchantBySubMchid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ReverseTransaction",
+        <crate::apis::global::micropay::ReverseTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::micropay::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ReverseTransaction2",
+        <crate::apis::global::micropay::ReverseTransaction2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::micropay::ReverseTransaction2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "PayTransaction",
+        <crate::apis::global::micropay::PayTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::micropay::PayTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("CreateContractAppPreEntrustSign", <crate::apis::global::papay::CreateContractAppPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractAppPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CreateContractH5PreEntrustSign", <crate::apis::global::papay::CreateContractH5PreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractH5PreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CreateContractJsapiPreEntrustSign", <crate::apis::global::papay::CreateContractJsapiPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractJsapiPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CreateContractMiniprogramPreEntrustSign", <crate::apis::global::papay::CreateContractMiniprogramPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractMiniprogramPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("QueryContractByOutContractCode", <crate::apis::global::papay::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CreateContractWebPreEntrustSign", <crate::apis::global::papay::CreateContractWebPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractWebPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "QueryContractByContractId",
+        <crate::apis::global::papay::QueryContractByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::papay::QueryContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "TerminateContract",
+        <crate::apis::global::papay::TerminateContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::papay::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateTransaction",
+        <crate::apis::global::papay::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::papay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryTransactionByOutTradeNo", <crate::apis::global::papay::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "ReverseTransaction",
+        <crate::apis::global::papay::ReverseTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::papay::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryTransactionByTransactionId", <crate::apis::global::papay::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("QueryBillDownloadUrl", <crate::apis::global::profit_sharing::QueryBillDownloadUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryBillDownloadUrl as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "CreateOrder",
+        <crate::apis::global::profit_sharing::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::profit_sharing::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "UnfreezeOrder",
+        <crate::apis::global::profit_sharing::UnfreezeOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::profit_sharing::UnfreezeOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryOrderByOutOrderNo", <crate::apis::global::profit_sharing::QueryOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "DeleteReceiver",
+        <crate::apis::global::profit_sharing::DeleteReceiver as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::profit_sharing::DeleteReceiver as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateReceiver",
+        <crate::apis::global::profit_sharing::CreateReceiver as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::profit_sharing::CreateReceiver as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryReceiverByAccount", <crate::apis::global::profit_sharing::QueryReceiverByAccount as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryReceiverByAccount as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("QueryRefundBillDownloadUrl", <crate::apis::global::profit_sharing::QueryRefundBillDownloadUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryRefundBillDownloadUrl as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("QueryRefundRefundableBalance", <crate::apis::global::profit_sharing::QueryRefundRefundableBalance as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryRefundRefundableBalance as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("CreateTransactionMark", <crate::apis::global::profit_sharing::CreateTransactionMark as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::CreateTransactionMark as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("ListTransactionAmounts", <crate::apis::global::profit_sharing::ListTransactionAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::ListTransactionAmounts as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("ListTransactionRefundableAmounts", <crate::apis::global::profit_sharing::ListTransactionRefundableAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::ListTransactionRefundableAmounts as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+check("QueryRechargeBalanceSubMchidBySubMchid", <crate::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "QueryRechargeBalance",
+        <crate::apis::global::refund::QueryRechargeBalance as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::refund::QueryRechargeBalance as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ListRefunds",
+        <crate::apis::global::ListRefunds as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::ListRefunds as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateRefund",
+        <crate::apis::global::CreateRefund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::CreateRefund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "QueryRefundByRefundId",
+        <crate::apis::global::refunds::QueryRefundByRefundId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::refunds::QueryRefundByRefundId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "QueryRefundByOutRefundNo",
+        <crate::apis::global::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::global::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "ListSettlements",
+        <crate::apis::global::settle::ListSettlements as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::settle::ListSettlements as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateAppOrder",
+        <crate::apis::global::transactions::CreateAppOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::transactions::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryTransactionByTransactionId", <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "CloseTransaction",
+        <crate::apis::global::transactions::CloseTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::transactions::CloseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateJsapiOrder",
+        <crate::apis::global::transactions::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::transactions::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateMweb",
+        <crate::apis::global::transactions::CreateMweb as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::transactions::CreateMweb as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "CreateNativeOrder",
+        <crate::apis::global::transactions::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::transactions::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("QueryTransactionByOutTradeNo", <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
+    check(
+        "CloseTransaction2",
+        <crate::apis::global::transactions::CloseTransaction2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::transactions::CloseTransaction2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("CreateMerchantChangecustompagestatus", <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateMerchantChangegoldplanstatus", <crate::apis::goldplan::CreateMerchantChangegoldplanstatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantChangegoldplanstatus as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateMerchantCloseAdvertisingShow", <crate::apis::goldplan::CreateMerchantCloseAdvertisingShow as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantCloseAdvertisingShow as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateMerchantOpenAdvertisingShow", <crate::apis::goldplan::UpdateMerchantOpenAdvertisingShow as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::UpdateMerchantOpenAdvertisingShow as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateMerchantSetAdvertisingIndustryFilter", <crate::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "CreateAuditCupInvalid",
+        <crate::apis::gov::subsidy::CreateAuditCupInvalid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::CreateAuditCupInvalid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryAuditCup",
+        <crate::apis::gov::subsidy::QueryAuditCup as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryAuditCup as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "SyncAuditCupRefund",
+        <crate::apis::gov::subsidy::SyncAuditCupRefund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::SyncAuditCupRefund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateAuditCupUpdate",
+        <crate::apis::gov::subsidy::CreateAuditCupUpdate as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::CreateAuditCupUpdate as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "UploadAuditCup",
+        <crate::apis::gov::subsidy::UploadAuditCup as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::UploadAuditCup as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryCompany",
+        <crate::apis::gov::subsidy::QueryCompany as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryCompany as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "UploadGood",
+        <crate::apis::gov::subsidy::UploadGood as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::UploadGood as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "SyncNQualification",
+        <crate::apis::gov::subsidy::SyncNQualification as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::SyncNQualification as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryQualification",
+        <crate::apis::gov::subsidy::QueryQualification as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryQualification as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("CancelQualificationPassthrough", <crate::apis::gov::subsidy::CancelQualificationPassthrough as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CancelQualificationPassthrough as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("CreateQualificationPassthroughClaim", <crate::apis::gov::subsidy::CreateQualificationPassthroughClaim as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateQualificationPassthroughClaim as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("QueryQualificationPassthrough", <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "QueryQualification2",
+        <crate::apis::gov::subsidy::QueryQualification2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryQualification2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "SyncQualification",
+        <crate::apis::gov::subsidy::SyncQualification as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::SyncQualification as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "LockSncode",
+        <crate::apis::gov::subsidy::LockSncode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::LockSncode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QuerySncode",
+        <crate::apis::gov::subsidy::QuerySncode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QuerySncode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "UnlockSncode",
+        <crate::apis::gov::subsidy::UnlockSncode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::UnlockSncode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryTransaction",
+        <crate::apis::gov::subsidy::QueryTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("CreateTransactionSummaryQueryDay", <crate::apis::gov::subsidy::CreateTransactionSummaryQueryDay as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateTransactionSummaryQueryDay as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "SyncTransaction",
+        <crate::apis::gov::subsidy::SyncTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::SyncTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CancelZhejiangAuthcode",
+        <crate::apis::gov::subsidy::CancelZhejiangAuthcode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::CancelZhejiangAuthcode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateZhejiangAuthcodeCommit",
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeCommit as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeCommit as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateZhejiangAuthcodeIssue",
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeIssue as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeIssue as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "RefundZhejiangAuthcode",
+        <crate::apis::gov::subsidy::RefundZhejiangAuthcode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::RefundZhejiangAuthcode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateZhejiangAuthcodeTry",
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeTry as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeTry as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryZhejiangGood",
+        <crate::apis::gov::subsidy::QueryZhejiangGood as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryZhejiangGood as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("ConfirmZhejiangNQualification", <crate::apis::gov::subsidy::ConfirmZhejiangNQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::ConfirmZhejiangNQualification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("CreateZhejiangQualificationAlter", <crate::apis::gov::subsidy::CreateZhejiangQualificationAlter as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateZhejiangQualificationAlter as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("CreateZhejiangQualificationClaim", <crate::apis::gov::subsidy::CreateZhejiangQualificationClaim as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateZhejiangQualificationClaim as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "QueryZhejiangQualification",
+        <crate::apis::gov::subsidy::QueryZhejiangQualification as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryZhejiangQualification as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "SyncZhejiangQualification",
+        <crate::apis::gov::subsidy::SyncZhejiangQualification as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::SyncZhejiangQualification as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "LockZhejiangSncode",
+        <crate::apis::gov::subsidy::LockZhejiangSncode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::LockZhejiangSncode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryZhejiangSncode",
+        <crate::apis::gov::subsidy::QueryZhejiangSncode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryZhejiangSncode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "UnlockZhejiangSncode",
+        <crate::apis::gov::subsidy::UnlockZhejiangSncode as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::UnlockZhejiangSncode as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateInsuranceOrder",
+        <crate::apis::hire_power_bank::CreateInsuranceOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hire_power_bank::CreateInsuranceOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+check("QueryInsuranceOrderByOutOrderNo", <crate::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "mobility")]
+check("QueryUserQualificationByOpenid", <crate::apis::hire_power_bank::QueryUserQualificationByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::hire_power_bank::QueryUserQualificationByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateToken",
+        <crate::apis::industry_coupon::CreateToken as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::industry_coupon::CreateToken as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("CreateRetailIndustryTransaction", <crate::apis::industry_rebate::CreateRetailIndustryTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::industry_rebate::CreateRetailIndustryTransaction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateTransaction",
+        <crate::apis::industry_rebate::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::industry_rebate::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateDeductAuthorization",
+        <crate::apis::inspolicymgr::CreateDeductAuthorization as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::inspolicymgr::CreateDeductAuthorization as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("QueryDeductAuthorizationByOutInsuranceNo", <crate::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "CreateDeductPolicy",
+        <crate::apis::inspolicymgr::CreateDeductPolicy as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::inspolicymgr::CreateDeductPolicy as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("QueryDeductPolicyByOutInsuranceNo", <crate::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("UpdateDeductPolicyByOutInsuranceNo", <crate::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "QueryDeviceInspectionByDeviceSn",
+        <crate::apis::iotmanage::QueryDeviceInspectionByDeviceSn as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::iotmanage::QueryDeviceInspectionByDeviceSn as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "ListDevices",
+        <crate::apis::iotmanage::ListDevices as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::iotmanage::ListDevices as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryBrandByBrandId",
+        <crate::apis::lovefeast::QueryBrandByBrandId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::lovefeast::QueryBrandByBrandId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryUserOrderByBrandId",
+        <crate::apis::lovefeast::QueryUserOrderByBrandId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::lovefeast::QueryUserOrderByBrandId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryUserOrderByOutTradeNo",
+        <crate::apis::lovefeast::QueryUserOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::lovefeast::QueryUserOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("CreateUserBankMultiActivity", <crate::apis::marketing::bank_favor::CreateUserBankMultiActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::bank_favor::CreateUserBankMultiActivity as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryUserCouponByCouponId", <crate::apis::marketing::bank_favor::QueryUserCouponByCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::bank_favor::QueryUserCouponByCouponId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "ListPackageTasks",
+        <crate::apis::marketing::bank::ListPackageTasks as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::bank::ListPackageTasks as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListCallbacks",
+        <crate::apis::marketing::busifavor::ListCallbacks as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::ListCallbacks as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateCallback",
+        <crate::apis::marketing::busifavor::CreateCallback as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::CreateCallback as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "AssociateCoupon",
+        <crate::apis::marketing::busifavor::AssociateCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::AssociateCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "DeactivateCoupon",
+        <crate::apis::marketing::busifavor::DeactivateCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::DeactivateCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "DisassociateCoupon",
+        <crate::apis::marketing::busifavor::DisassociateCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::DisassociateCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ReturnCoupon",
+        <crate::apis::marketing::busifavor::ReturnCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::ReturnCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "SendCoupon",
+        <crate::apis::marketing::busifavor::SendCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::SendCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "UseCoupon",
+        <crate::apis::marketing::busifavor::UseCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::UseCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "SendCoupon2",
+        <crate::apis::marketing::busifavor::SendCoupon2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::SendCoupon2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponPreSend", <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "SendProductCoupon",
+        <crate::apis::marketing::busifavor::SendProductCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::SendProductCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateStock",
+        <crate::apis::marketing::busifavor::CreateStock as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::CreateStock as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryStockByStockId",
+        <crate::apis::marketing::busifavor::QueryStockByStockId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::busifavor::QueryStockByStockId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "UpdateStockByStockId",
+        <crate::apis::marketing::busifavor::UpdateStockByStockId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::busifavor::UpdateStockByStockId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "UpdateStockBudget",
+        <crate::apis::marketing::busifavor::UpdateStockBudget as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::UpdateStockBudget as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListStockCouponcodes",
+        <crate::apis::marketing::busifavor::ListStockCouponcodes as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::busifavor::ListStockCouponcodes as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("CreateStockCouponcode", <crate::apis::marketing::busifavor::CreateStockCouponcode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateStockCouponcode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeleteStockCouponcodeByCouponCode", <crate::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryStockCouponcodeByCouponCode", <crate::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListSubsidyPayReceipts", <crate::apis::marketing::busifavor::ListSubsidyPayReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::ListSubsidyPayReceipts as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateSubsidyPayReceipt", <crate::apis::marketing::busifavor::CreateSubsidyPayReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateSubsidyPayReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QuerySubsidyPayReceiptBySubsidyReceiptId", <crate::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateSubsidyReturnReceipt", <crate::apis::marketing::busifavor::CreateSubsidyReturnReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateSubsidyReturnReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QuerySubsidyReturnReceiptBySubsidyReturnReceiptId", <crate::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "ListUserCoupons",
+        <crate::apis::marketing::busifavor::ListUserCoupons as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::busifavor::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("QueryUserCouponAppidByAppid", <crate::apis::marketing::busifavor::QueryUserCouponAppidByAppid as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QueryUserCouponAppidByAppid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "ListCallbacks",
+        <crate::apis::marketing::favor::ListCallbacks as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::ListCallbacks as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateCallback",
+        <crate::apis::marketing::favor::CreateCallback as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::CreateCallback as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "CreateStock",
+        <crate::apis::marketing::favor::CreateStock as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::CreateStock as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "UploadMarketingImage",
+        <crate::apis::merchant::media::UploadMarketingImage as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant::media::UploadMarketingImage as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListStocks",
+        <crate::apis::marketing::favor::ListStocks as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::ListStocks as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "QueryStock",
+        <crate::apis::marketing::favor::QueryStock as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::QueryStock as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListStockItems",
+        <crate::apis::marketing::favor::ListStockItems as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::ListStockItems as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListStockMerchants",
+        <crate::apis::marketing::favor::ListStockMerchants as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::ListStockMerchants as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateStockModifyGoodsId",
+        <crate::apis::marketing::favor::CreateStockModifyGoodsId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::favor::CreateStockModifyGoodsId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "PauseStock",
+        <crate::apis::marketing::favor::PauseStock as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::PauseStock as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryStockRefundFlow",
+        <crate::apis::marketing::favor::QueryStockRefundFlow as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::QueryStockRefundFlow as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("QueryStockRefundFlowByDay", <crate::apis::marketing::favor::QueryStockRefundFlowByDay as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::favor::QueryStockRefundFlowByDay as crate::Endpoint>::PATH_TEMPLATE);
+    check(
+        "RestartStock",
+        <crate::apis::marketing::favor::RestartStock as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::RestartStock as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "StartStock",
+        <crate::apis::marketing::favor::StartStock as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::StartStock as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryStockUseFlow",
+        <crate::apis::marketing::favor::QueryStockUseFlow as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::QueryStockUseFlow as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryStockUseFlowByDay",
+        <crate::apis::marketing::favor::QueryStockUseFlowByDay as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::QueryStockUseFlowByDay as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListUserCoupons",
+        <crate::apis::marketing::favor::ListUserCoupons as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "SendCoupon",
+        <crate::apis::marketing::favor::SendCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::favor::SendCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("QueryUserCouponByCouponId", <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListActivities", <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ApplyActivity", <crate::apis::marketing::goods_subsidy_activity::ApplyActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ApplyActivity as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("LockQualification", <crate::apis::marketing::goods_subsidy_activity::LockQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::LockQualification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UnlockQualification", <crate::apis::marketing::goods_subsidy_activity::UnlockQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::UnlockQualification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeleteRetailStoreActRepresentative", <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateRetailStoreActRepresentative", <crate::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListRetailStoreActRepresentatives", <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateRetailStoreActMaterial", <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeleteRetailStoreActStore", <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListRetailStoreActStores", <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateRetailStoreActStore", <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryRetailStoreActStoreByStoreCode", <crate::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListActivities", <crate::apis::marketing::membercard_activity::ListActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::ListActivities as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateActivity", <crate::apis::marketing::membercard_activity::CreateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::CreateActivity as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryActivityByActivityId", <crate::apis::marketing::membercard_activity::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("TerminateActivity", <crate::apis::marketing::membercard_activity::TerminateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::TerminateActivity as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryActivateInformationByActivateTicket", <crate::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryCallback",
+        <crate::apis::marketing::membercard_open::QueryCallback as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::membercard_open::QueryCallback as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "UpdateCallback",
+        <crate::apis::marketing::membercard_open::UpdateCallback as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::membercard_open::UpdateCallback as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListCards",
+        <crate::apis::marketing::membercard_open::ListCards as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::membercard_open::ListCards as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateCard",
+        <crate::apis::marketing::membercard_open::CreateCard as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::membercard_open::CreateCard as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("DeleteCardByCardId", <crate::apis::marketing::membercard_open::DeleteCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DeleteCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryCardByCardId", <crate::apis::marketing::membercard_open::QueryCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateCardByCardId", <crate::apis::marketing::membercard_open::UpdateCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DepositCardCode", <crate::apis::marketing::membercard_open::DepositCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DepositCardCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryCardCodeByCode", <crate::apis::marketing::membercard_open::QueryCardCodeByCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardCodeByCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateCardCodeByCode", <crate::apis::marketing::membercard_open::UpdateCardCodeByCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardCodeByCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ActivateCardCode", <crate::apis::marketing::membercard_open::ActivateCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::ActivateCardCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCodeBonusCommit", <crate::apis::marketing::membercard_open::CreateCodeBonusCommit as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCodeBonusCommit as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCodeBonusPrepare", <crate::apis::marketing::membercard_open::CreateCodeBonusPrepare as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCodeBonusPrepare as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateCardCodeRight", <crate::apis::marketing::membercard_open::UpdateCardCodeRight as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardCodeRight as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCardCodeSetServiceModuleData", <crate::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCardCodeUnavailable", <crate::apis::marketing::membercard_open::CreateCardCodeUnavailable as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardCodeUnavailable as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryCardDecryptCode", <crate::apis::marketing::membercard_open::QueryCardDecryptCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardDecryptCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCardPermissionToken", <crate::apis::marketing::membercard_open::CreateCardPermissionToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardPermissionToken as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCardPhoneMembercardImport", <crate::apis::marketing::membercard_open::CreateCardPhoneMembercardImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardPhoneMembercardImport as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCardQrcode", <crate::apis::marketing::membercard_open::CreateCardQrcode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardQrcode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateCardRight", <crate::apis::marketing::membercard_open::UpdateCardRight as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardRight as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCardServiceModule", <crate::apis::marketing::membercard_open::CreateCardServiceModule as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardServiceModule as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeleteCardServiceModuleByServiceModuleId", <crate::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateCardServiceModuleByServiceModuleId", <crate::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCardUpgrade", <crate::apis::marketing::membercard_open::CreateCardUpgrade as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardUpgrade as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCardUserImport", <crate::apis::marketing::membercard_open::CreateCardUserImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardUserImport as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreatePhonenumberMemberImport", <crate::apis::marketing::membercard_open::CreatePhonenumberMemberImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreatePhonenumberMemberImport as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryPhonenumberMemberSearch", <crate::apis::marketing::membercard_open::QueryPhonenumberMemberSearch as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryPhonenumberMemberSearch as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "ListUserCards",
+        <crate::apis::marketing::membercard_open::ListUserCards as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::membercard_open::ListUserCards as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("CreateDeliveryPlan", <crate::apis::marketing::delivery_plan::partner::CreateDeliveryPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::CreateDeliveryPlan as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListDeliveryPlanDeliveryPlans", <crate::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateDeliveryPlanByPlanId", <crate::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("TerminateDeliveryPlan", <crate::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateNotifyUrl", <crate::apis::marketing::delivery_plan::partner::CreateNotifyUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::CreateNotifyUrl as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateImageGenerationTask", <crate::apis::marketing::product_coupon::partner::CreateImageGenerationTask as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateImageGenerationTask as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryImageGenerationTaskByTaskId", <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListNotifyConfigs", <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateNotifyConfig", <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCoupon", <crate::apis::marketing::product_coupon::partner::CreateProductCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryProductCouponByProductCouponId", <crate::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateProductCouponByProductCouponId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeactivateProductCoupon", <crate::apis::marketing::product_coupon::partner::DeactivateProductCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateProductCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStockBundle", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateProductCouponStockBundleByStockBundleId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStockBundleAssociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStockBundleDisassociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStockBundleUpdateBudget", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListProductCouponStocks", <crate::apis::marketing::product_coupon::partner::ListProductCouponStocks as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListProductCouponStocks as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStock", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStock as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStock as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryProductCouponStockByStockId", <crate::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateProductCouponStockByStockId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStockAssociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListProductCouponStockAssociatedStores", <crate::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeactivateProductCouponStock", <crate::apis::marketing::product_coupon::partner::DeactivateProductCouponStock as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateProductCouponStock as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStockDisassociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStockUpdateBudget", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateProductCouponStockUploadCouponCode", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateUserCouponBundle", <crate::apis::marketing::product_coupon::partner::CreateUserCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserCouponBundle as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeactivateUserCouponBundle", <crate::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListUserCoupons", <crate::apis::marketing::product_coupon::partner::ListUserCoupons as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateUserCoupon", <crate::apis::marketing::product_coupon::partner::CreateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryUserCouponByCouponCode", <crate::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ConfirmUserCoupon", <crate::apis::marketing::product_coupon::partner::ConfirmUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ConfirmUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeactivateUserCoupon", <crate::apis::marketing::product_coupon::partner::DeactivateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ReturnUserCoupon", <crate::apis::marketing::product_coupon::partner::ReturnUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ReturnUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UseUserCoupon", <crate::apis::marketing::product_coupon::partner::UseUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UseUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateUserPreSendCoupon", <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateUserPreSendCouponBundle", <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "ListPartnerships",
+        <crate::apis::marketing::partnerships::ListPartnerships as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::partnerships::ListPartnerships as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateBuild",
+        <crate::apis::marketing::partnerships::CreateBuild as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::partnerships::CreateBuild as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("TerminatePartnership", <crate::apis::marketing::partnerships::TerminatePartnership as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::partnerships::TerminatePartnership as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "ListActivities",
+        <crate::apis::marketing::paygiftactivity::ListActivities as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::paygiftactivity::ListActivities as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("QueryActivityByActivityId", <crate::apis::marketing::paygiftactivity::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListActivityGoods", <crate::apis::marketing::paygiftactivity::ListActivityGoods as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::ListActivityGoods as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("ListActivityMerchants", <crate::apis::marketing::paygiftactivity::ListActivityMerchants as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::ListActivityMerchants as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateActivityMerchantAdd", <crate::apis::marketing::paygiftactivity::CreateActivityMerchantAdd as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::CreateActivityMerchantAdd as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("DeleteActivityMerchant", <crate::apis::marketing::paygiftactivity::DeleteActivityMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::DeleteActivityMerchant as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("TerminateActivity", <crate::apis::marketing::paygiftactivity::TerminateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::TerminateActivity as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateUniqueThresholdActivity", <crate::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateCustomentrance", <crate::apis::marketing::shopping_receipt::CreateCustomentrance as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::CreateCustomentrance as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("QueryCustomentranceByBrandId", <crate::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateCustomentranceByBrandId", <crate::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("CreateMerchantshoppingreceiptjumpinfo", <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "ListActivities",
+        <crate::apis::marketing::weekly_discount::ListActivities as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::weekly_discount::ListActivities as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("QueryActivityByActivityId", <crate::apis::marketing::weekly_discount::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::weekly_discount::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+    check(
+        "ApplyActivity",
+        <crate::apis::marketing::weekly_discount::ApplyActivity as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::weekly_discount::ApplyActivity as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListUserCoupons",
+        <crate::apis::marketing::withdraw_favor::ListUserCoupons as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::withdraw_favor::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("CreateUserCoupon", <crate::apis::marketing::withdraw_favor::CreateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::withdraw_favor::CreateUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMchManageRecordSubMchidBySubMchid", <crate::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMchManageRecordByManageRecordId", <crate::apis::mch_manage::QueryMchManageRecordByManageRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::QueryMchManageRecordByManageRecordId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateMchManageRecordMchManageSubmission", <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryEnhancedDueDiligenceByDueDiligenceId", <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("SubmitEnhancedDueDiligence", <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMerchantLimitationSubMchidBySubMchid", <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "CreateRiskWithdrawlApply",
+        <crate::apis::mch_operate::CreateRiskWithdrawlApply as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::mch_operate::CreateRiskWithdrawlApply as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("QueryRiskWithdrawlApplyByApplymentId", <crate::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryRiskWithdrawlApplyByOutRequestNo", <crate::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateMchcontactalterapplyment", <crate::apis::mchalterapply::CreateMchcontactalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMchcontactalterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMchcontactalterapplymentByApplyId", <crate::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("RevokeMchcontactalterapplyment", <crate::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateMchsubjectalterapplyment", <crate::apis::mchalterapply::CreateMchsubjectalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMchsubjectalterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMchsubjectalterapplymentByApplyId", <crate::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("RevokeMchsubjectalterapplyment", <crate::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateMerchantnamealterapplyment", <crate::apis::mchalterapply::CreateMerchantnamealterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMerchantnamealterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMerchantnamealterapplymentByApplyId", <crate::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("RevokeMerchantnamealterapplyment", <crate::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "CreateOrder",
+        <crate::apis::med_ins::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::med_ins::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryOrderByMixTradeNo",
+        <crate::apis::med_ins::QueryOrderByMixTradeNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::med_ins::QueryOrderByMixTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryOrderByOutTradeNo",
+        <crate::apis::med_ins::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::med_ins::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "NotifyRefund",
+        <crate::apis::med_ins::NotifyRefund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::med_ins::NotifyRefund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("CreateEcTradeRiskQueryRiskTrade", <crate::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateEcTradeRiskRecvDisposeResult", <crate::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateReportTradeUnionInformation", <crate::apis::merchant_risk_manage::CreateReportTradeUnionInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateReportTradeUnionInformation as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryTradeRiskInformation", <crate::apis::merchant_risk_manage::QueryTradeRiskInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::QueryTradeRiskInformation as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateTradeRiskResult", <crate::apis::merchant_risk_manage::CreateTradeRiskResult as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateTradeRiskResult as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("DeleteViolationNotification", <crate::apis::merchant_risk_manage::DeleteViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::DeleteViolationNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("ListViolationNotifications", <crate::apis::merchant_risk_manage::ListViolationNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::ListViolationNotifications as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateViolationNotification", <crate::apis::merchant_risk_manage::CreateViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateViolationNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("UpdateViolationNotification", <crate::apis::merchant_risk_manage::UpdateViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::UpdateViolationNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("DeleteComplaintNotification", <crate::apis::merchant_service::DeleteComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::DeleteComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("ListComplaintNotifications", <crate::apis::merchant_service::ListComplaintNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::ListComplaintNotifications as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateComplaintNotification", <crate::apis::merchant_service::CreateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::CreateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("UpdateComplaintNotification", <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "ListComplaints2",
+        <crate::apis::merchant_service::ListComplaints2 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_service::ListComplaints2 as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "ListComplaints",
+        <crate::apis::merchant_service::ListComplaints as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_service::ListComplaints as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("QueryComplaintsV2ByComplaintId", <crate::apis::merchant_service::QueryComplaintsV2ByComplaintId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::QueryComplaintsV2ByComplaintId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CompleteComplaintsV2", <crate::apis::merchant_service::complaints_v2::CompleteComplaintsV2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CompleteComplaintsV2 as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("ListNegotiationHistorys", <crate::apis::merchant_service::complaints_v2::ListNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::ListNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("ResponseComplaintsV2", <crate::apis::merchant_service::complaints_v2::ResponseComplaintsV2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::ResponseComplaintsV2 as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateResponseImmediateService", <crate::apis::merchant_service::complaints_v2::CreateResponseImmediateService as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CreateResponseImmediateService as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("CreateUpdateRefundProgress", <crate::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryComplaintByTransactionId", <crate::apis::merchant_service::QueryComplaintByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::QueryComplaintByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("ListNegotiationHistorys", <crate::apis::merchant_service::complaints::ListNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints::ListNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "CreateFeedback",
+        <crate::apis::merchant_service::CreateFeedback as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_service::CreateFeedback as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("CreateMerchantSettleRuleApplication", <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryMerchantSettleRuleApplicationByApplicationId", <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "CreateStore",
+        <crate::apis::merchant_store::CreateStore as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_store::CreateStore as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "QueryStoreByStoreId",
+        <crate::apis::merchant_store::QueryStoreByStoreId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_store::QueryStoreByStoreId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "UpdateStoreByStoreId",
+        <crate::apis::merchant_store::UpdateStoreByStoreId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_store::UpdateStoreByStoreId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "BindStoreRecipient",
+        <crate::apis::merchant_store::BindStoreRecipient as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_store::BindStoreRecipient as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "UnbindStoreRecipient",
+        <crate::apis::merchant_store::UnbindStoreRecipient as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_store::UnbindStoreRecipient as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "QueryBalanceByAccountType",
+        <crate::apis::merchant::fund::QueryBalanceByAccountType as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::merchant::fund::QueryBalanceByAccountType as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("QueryDayendbalanceByAccountType", <crate::apis::merchant::fund::QueryDayendbalanceByAccountType as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryDayendbalanceByAccountType as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "WithdrawFund",
+        <crate::apis::merchant::fund::WithdrawFund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant::fund::WithdrawFund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+check("QueryWithdrawBillTypeByBillType", <crate::apis::merchant::fund::QueryWithdrawBillTypeByBillType as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryWithdrawBillTypeByBillType as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("QueryWithdrawByOutRequestNo", <crate::apis::merchant::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "QueryWithdrawByWithdrawId",
+        <crate::apis::merchant::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::merchant::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "UploadImage",
+        <crate::apis::merchant::media::UploadImage as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant::media::UploadImage as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "ListMerchantIncomeRecords",
+        <crate::apis::merchantfund::ListMerchantIncomeRecords as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchantfund::ListMerchantIncomeRecords as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "ListIncomeRecords",
+        <crate::apis::merchantfund::partner::ListIncomeRecords as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchantfund::partner::ListIncomeRecords as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryStockRefundFlow",
+        <crate::apis::multiuse::QueryStockRefundFlow as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::multiuse::QueryStockRefundFlow as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryStockSendFlow",
+        <crate::apis::multiuse::QueryStockSendFlow as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::multiuse::QueryStockSendFlow as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "QueryStockUseFlow",
+        <crate::apis::multiuse::QueryStockUseFlow as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::multiuse::QueryStockUseFlow as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "SendMultiuseCoupon",
+        <crate::apis::multiuse::SendMultiuseCoupon as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::multiuse::SendMultiuseCoupon as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+    check(
+        "CreateCardTemplate",
+        <crate::apis::new_tax_control_fapiao::CreateCardTemplate as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::new_tax_control_fapiao::CreateCardTemplate as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+check("CreateFapiaoApplication", <crate::apis::new_tax_control_fapiao::CreateFapiaoApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::CreateFapiaoApplication as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("CreateIssueGeneral", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("CreateIssuePassengerTransport", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("CreateIssueRefinedOil", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("CreateRealEstateLeasing", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("QueryFapiaoApplicationByFapiaoApplyId", <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("ListFapiaoFiles", <crate::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("CreateInsertCard", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("ReverseFapiaoApplication", <crate::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("QueryGetspinviteurl", <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("QueryListspinvitemchinfo", <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("QueryBaseInformation", <crate::apis::new_tax_control_fapiao::merchant::QueryBaseInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryBaseInformation as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("QueryDevelopmentConfig", <crate::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("UpdateDevelopmentConfig", <crate::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("ListTaxCodes", <crate::apis::new_tax_control_fapiao::merchant::ListTaxCodes as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::ListTaxCodes as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("CheckMerchant", <crate::apis::new_tax_control_fapiao::merchant::CheckMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::CheckMerchant as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("QueryCheckStatus", <crate::apis::new_tax_control_fapiao::merchant::QueryCheckStatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryCheckStatus as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+    check(
+        "QueryUserTitle",
+        <crate::apis::new_tax_control_fapiao::QueryUserTitle as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::new_tax_control_fapiao::QueryUserTitle as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+check("QueryTitleUrl", <crate::apis::new_tax_control_fapiao::user_title::QueryTitleUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::user_title::QueryTitleUrl as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+    check(
+        "CreateAuthinfo",
+        <crate::apis::offlineface::CreateAuthinfo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::offlineface::CreateAuthinfo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+    check(
+        "CreateContractPresign",
+        <crate::apis::offlineface::CreateContractPresign as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::offlineface::CreateContractPresign as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+    check(
+        "QueryContractByContractId",
+        <crate::apis::offlineface::QueryContractByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::offlineface::QueryContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+    check(
+        "ListFaceCollections",
+        <crate::apis::offlineface::ListFaceCollections as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::offlineface::ListFaceCollections as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+check("QueryFaceCollectionByCollectionId", <crate::apis::offlineface::QueryFaceCollectionByCollectionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlineface::QueryFaceCollectionByCollectionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+    check(
+        "CreateRepaymentUrl",
+        <crate::apis::offlineface::CreateRepaymentUrl as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::offlineface::CreateRepaymentUrl as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+    check(
+        "CreateTransaction",
+        <crate::apis::offlineface::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::offlineface::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+    check(
+        "QueryTransactionByOutTradeNo",
+        <crate::apis::offlineface::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::offlineface::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+    check(
+        "ListOrganizations",
+        <crate::apis::offlinefacemch::ListOrganizations as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::offlinefacemch::ListOrganizations as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+check("QueryOrganizationUserByOutUserId", <crate::apis::offlinefacemch::QueryOrganizationUserByOutUserId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::QueryOrganizationUserByOutUserId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+check("UpdateOrganizationUserByOutUserId", <crate::apis::offlinefacemch::UpdateOrganizationUserByOutUserId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::UpdateOrganizationUserByOutUserId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+check("CreateOrganizationUserTerminateContract", <crate::apis::offlinefacemch::CreateOrganizationUserTerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::CreateOrganizationUserTerminateContract as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+    check(
+        "CreateToken",
+        <crate::apis::offlinefacemch::CreateToken as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::offlinefacemch::CreateToken as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+check("QueryAuthorizationOpenidByOpenid", <crate::apis::palmservice::QueryAuthorizationOpenidByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::palmservice::QueryAuthorizationOpenidByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+check("CreateAuthorizationPreauthorize", <crate::apis::palmservice::CreateAuthorizationPreauthorize as crate::Endpoint>::METHOD.as_str(), <crate::apis::palmservice::CreateAuthorizationPreauthorize as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+    check(
+        "CreateFailNotify",
+        <crate::apis::papay::contracts::CreateFailNotify as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::contracts::CreateFailNotify as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "NotifyContract",
+        <crate::apis::papay::contracts::NotifyContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::contracts::NotifyContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+check("QueryPolicyPeriodByPolicyPeriodId", <crate::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreatePolicyPeriodSchedule", <crate::apis::papay::insurance_pay::CreatePolicyPeriodSchedule as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_pay::CreatePolicyPeriodSchedule as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+    check(
+        "ApplyTransaction",
+        <crate::apis::papay::insurance_pay::ApplyTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::insurance_pay::ApplyTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "CreateContractRenew",
+        <crate::apis::papay::insurance_sign::CreateContractRenew as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::papay::insurance_sign::CreateContractRenew as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+check("QueryContractByOutContractCode", <crate::apis::papay::insurance_sign::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+    check(
+        "TerminateContract",
+        <crate::apis::papay::insurance_sign::TerminateContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::insurance_sign::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignApp", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignH5", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+    check(
+        "ModifyPolicyPeriod",
+        <crate::apis::papay::insurance_sign::ModifyPolicyPeriod as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::papay::insurance_sign::ModifyPolicyPeriod as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+check("QueryPolicyPeriodByOutContractCode", <crate::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+    check(
+        "ApplyHarmonyTransaction",
+        <crate::apis::papay::pay::ApplyHarmonyTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::pay::ApplyHarmonyTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+check("QueryScheduleByContractId", <crate::apis::papay::pay::partner::QueryScheduleByContractId as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::pay::partner::QueryScheduleByContractId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateScheduleSchedule", <crate::apis::papay::pay::partner::CreateScheduleSchedule as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::pay::partner::CreateScheduleSchedule as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+    check(
+        "ApplyTransaction",
+        <crate::apis::papay::pay::partner::ApplyTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::pay::partner::ApplyTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "QueryScheduleByContractId",
+        <crate::apis::papay::pay::QueryScheduleByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::pay::QueryScheduleByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "CreateScheduleSchedule",
+        <crate::apis::papay::pay::CreateScheduleSchedule as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::pay::CreateScheduleSchedule as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "ApplyTransaction",
+        <crate::apis::papay::pay::ApplyTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::pay::ApplyTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignApp", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignH5", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignApp", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignH5", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("QueryContractByOutContractCode", <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("QueryContractByOutContractCode2", <crate::apis::papay::sign::QueryContractByOutContractCode2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryContractByOutContractCode2 as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+    check(
+        "TerminateContract",
+        <crate::apis::papay::sign::TerminateContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::sign::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "CreateContractPreEntrustSign",
+        <crate::apis::papay::sign::CreateContractPreEntrustSign as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::papay::sign::CreateContractPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+check("QueryContractByOutContractCode2", <crate::apis::papay::sign::partner::QueryContractByOutContractCode2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::partner::QueryContractByOutContractCode2 as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+    check(
+        "TerminateContract",
+        <crate::apis::papay::sign::partner::TerminateContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::papay::sign::partner::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateReminderApplication",
+        <crate::apis::parking::CreateReminderApplication as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::CreateReminderApplication as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryReminderApplicationQuery",
+        <crate::apis::parking::QueryReminderApplicationQuery as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::QueryReminderApplicationQuery as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "WithdrawReminderApplication",
+        <crate::apis::parking::WithdrawReminderApplication as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::WithdrawReminderApplication as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "ListReminderApplications",
+        <crate::apis::parking::ListReminderApplications as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::ListReminderApplications as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateReminderEntry",
+        <crate::apis::parking::CreateReminderEntry as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::CreateReminderEntry as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateReminderExit",
+        <crate::apis::parking::CreateReminderExit as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::CreateReminderExit as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateReminderExtPayment",
+        <crate::apis::parking::CreateReminderExtPayment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::CreateReminderExtPayment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateReminderParkingFee",
+        <crate::apis::parking::CreateReminderParkingFee as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::CreateReminderParkingFee as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryReminderParkingLot",
+        <crate::apis::parking::QueryReminderParkingLot as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::QueryReminderParkingLot as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateReminderPayment",
+        <crate::apis::parking::CreateReminderPayment as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::parking::CreateReminderPayment as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "CreateContractFailNotify",
+        <crate::apis::partner_papay::CreateContractFailNotify as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::partner_papay::CreateContractFailNotify as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+    check(
+        "NotifyContract",
+        <crate::apis::partner_papay::NotifyContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::partner_papay::NotifyContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateBatch",
+        <crate::apis::partner_transfer::CreateBatch as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::partner_transfer::CreateBatch as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchByBatchId",
+        <crate::apis::partner_transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::partner_transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+check("QueryBatchDetailByDetailId", <crate::apis::partner_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::partner_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchByOutBatchNo",
+        <crate::apis::partner_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::partner_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+check("QueryBatchDetailByOutDetailNo", <crate::apis::partner_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::partner_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateEcommercePreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateEcommercePreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateNormalPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateNormalPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateQsPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateQsPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("QueryContractByOutContractCode", <crate::apis::password_exempt_contract::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("TerminateContract", <crate::apis::password_exempt_contract::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::TerminateContract as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateServiceProviderPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateServiceProviderPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+check("QueryOpenScenarioSpeakerByDeviceSn", <crate::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+    check(
+        "BindOpenScenarioSpeaker",
+        <crate::apis::pay_devices::BindOpenScenarioSpeaker as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay_devices::BindOpenScenarioSpeaker as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+check("CreateOpenScenarioSpeakerPrebind", <crate::apis::pay_devices::CreateOpenScenarioSpeakerPrebind as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::CreateOpenScenarioSpeakerPrebind as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+    check(
+        "UnbindOpenScenarioSpeaker",
+        <crate::apis::pay_devices::UnbindOpenScenarioSpeaker as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay_devices::UnbindOpenScenarioSpeaker as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+check("CreateOpenScenarioSpeakerorderReport", <crate::apis::pay_devices::CreateOpenScenarioSpeakerorderReport as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::CreateOpenScenarioSpeakerorderReport as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "face")]
+    check(
+        "CreatePrinterPrintOrder",
+        <crate::apis::pay_devices::CreatePrinterPrintOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay_devices::CreatePrinterPrintOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "face")]
+check("QueryPrinterPrintOrderByPrintOrderNo", <crate::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("CreateTransactionExposure", <crate::apis::pay::acquiring_bank::CreateTransactionExposure as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::acquiring_bank::CreateTransactionExposure as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+    check(
+        "CreateExposure",
+        <crate::apis::pay::instal::CreateExposure as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::instal::CreateExposure as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateExposure",
+        <crate::apis::pay::instal::partner::CreateExposure as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::instal::partner::CreateExposure as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateAppOrder",
+        <crate::apis::pay::transactions::partner::CreateAppOrder as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::pay::transactions::partner::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+check("CreateAppWithContract", <crate::apis::pay::transactions::partner::CreateAppWithContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateAppWithContract as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("CreateCodepayOrder", <crate::apis::pay::transactions::partner::CreateCodepayOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateCodepayOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+    check(
+        "CreateExposure",
+        <crate::apis::pay::transactions::partner::CreateExposure as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::pay::transactions::partner::CreateExposure as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateH5Order",
+        <crate::apis::pay::transactions::partner::CreateH5Order as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::pay::transactions::partner::CreateH5Order as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "QueryOrderById",
+        <crate::apis::pay::transactions::partner::QueryOrderById as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::pay::transactions::partner::QueryOrderById as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+check("CreateJsapiOrder", <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("CreateJsapiWithContract", <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("CreateMiniprogramOrder", <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("CreateNativeOrder", <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("QueryOrderByOutTradeNo", <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+    check(
+        "CloseOrder",
+        <crate::apis::pay::transactions::partner::CloseOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::partner::CloseOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+check("ReverseTransaction", <crate::apis::pay::transactions::partner::ReverseTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("CreateScannedPosOrder", <crate::apis::pay::transactions::partner::CreateScannedPosOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateScannedPosOrder as crate::Endpoint>::PATH_TEMPLATE);
+    check(
+        "CreateAppOrder",
+        <crate::apis::pay::transactions::CreateAppOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateAppWithContract",
+        <crate::apis::pay::transactions::CreateAppWithContract as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::CreateAppWithContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateCodepayOrder",
+        <crate::apis::pay::transactions::CreateCodepayOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::CreateCodepayOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateExposure",
+        <crate::apis::pay::transactions::CreateExposure as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::CreateExposure as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "CreateH5Order",
+        <crate::apis::pay::transactions::CreateH5Order as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::CreateH5Order as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "QueryOrderById",
+        <crate::apis::pay::transactions::QueryOrderById as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::QueryOrderById as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "CreateJsapiOrder",
+        <crate::apis::pay::transactions::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "CreateJsapiWithContract",
+        <crate::apis::pay::transactions::CreateJsapiWithContract as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::pay::transactions::CreateJsapiWithContract as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "CreateNativeOrder",
+        <crate::apis::pay::transactions::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "QueryOrderByOutTradeNo",
+        <crate::apis::pay::transactions::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::pay::transactions::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "CloseOrder",
+        <crate::apis::pay::transactions::CloseOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::CloseOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+    check(
+        "ReverseTransaction",
+        <crate::apis::pay::transactions::ReverseTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::pay::transactions::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "ListAuthentications",
+        <crate::apis::payroll_card::ListAuthentications as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payroll_card::ListAuthentications as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateAuthenticationPreOrder",
+        <crate::apis::payroll_card::CreateAuthenticationPreOrder as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payroll_card::CreateAuthenticationPreOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+check("CreateAuthenticationPreOrderWithAuth", <crate::apis::payroll_card::CreateAuthenticationPreOrderWithAuth as crate::Endpoint>::METHOD.as_str(), <crate::apis::payroll_card::CreateAuthenticationPreOrderWithAuth as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+check("QueryAuthenticationByAuthenticateNumber", <crate::apis::payroll_card::QueryAuthenticationByAuthenticateNumber as crate::Endpoint>::METHOD.as_str(), <crate::apis::payroll_card::QueryAuthenticationByAuthenticateNumber as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryRelationByOpenid",
+        <crate::apis::payroll_card::QueryRelationByOpenid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payroll_card::QueryRelationByOpenid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateToken",
+        <crate::apis::payroll_card::CreateToken as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payroll_card::CreateToken as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateTransferBatch",
+        <crate::apis::payroll_card::CreateTransferBatch as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payroll_card::CreateTransferBatch as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateWesureInsurance",
+        <crate::apis::payroll_card::CreateWesureInsurance as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payroll_card::CreateWesureInsurance as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateWesureTokenValidation",
+        <crate::apis::payroll_card::CreateWesureTokenValidation as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payroll_card::CreateWesureTokenValidation as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "CreatePermission",
+        <crate::apis::payscore::acquiringbank::CreatePermission as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::acquiringbank::CreatePermission as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("TerminatePermission", <crate::apis::payscore::acquiringbank::TerminatePermission as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "QueryServiceorder",
+        <crate::apis::payscore::acquiringbank::QueryServiceorder as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::acquiringbank::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreateServiceorder", <crate::apis::payscore::acquiringbank::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("QueryServiceorderDeduction", <crate::apis::payscore::acquiringbank::QueryServiceorderDeduction as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::QueryServiceorderDeduction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CancelServiceorder", <crate::apis::payscore::acquiringbank::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CompleteServiceorder", <crate::apis::payscore::acquiringbank::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("ModifyServiceorder", <crate::apis::payscore::acquiringbank::ModifyServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::ModifyServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateServiceorderRegisterdeductinfo", <crate::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "SyncServiceorder",
+        <crate::apis::payscore::acquiringbank::SyncServiceorder as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::acquiringbank::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreateServicepayondeliveryorder", <crate::apis::payscore::acquiringbank::CreateServicepayondeliveryorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServicepayondeliveryorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "QueryMerchantBill",
+        <crate::apis::payscore::QueryMerchantBill as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::QueryMerchantBill as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("QueryServiceorder", <crate::apis::payscore::oversea::partner::QueryServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateServiceorder", <crate::apis::payscore::oversea::partner::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CancelServiceorder", <crate::apis::payscore::oversea::partner::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CompleteServiceorder", <crate::apis::payscore::oversea::partner::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("SyncServiceorder", <crate::apis::payscore::oversea::partner::SyncServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "CreatePermission",
+        <crate::apis::payscore::partner::CreatePermission as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::partner::CreatePermission as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreateApplyForScene", <crate::apis::payscore::permissions::partner::CreateApplyForScene as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::CreateApplyForScene as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateAssessUserRiskLevel", <crate::apis::payscore::permissions::partner::CreateAssessUserRiskLevel as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::CreateAssessUserRiskLevel as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("TerminatePermission", <crate::apis::payscore::permissions::partner::TerminatePermission as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("QuerySearch", <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("TerminatePermission2", <crate::apis::payscore::permissions::partner::TerminatePermission2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::TerminatePermission2 as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateServiceAccountApplication", <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("QueryServiceAccountApplicationByOutApplyNo", <crate::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "QueryServiceorder",
+        <crate::apis::payscore::partner::QueryServiceorder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::partner::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "CreateServiceorder",
+        <crate::apis::payscore::partner::CreateServiceorder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::partner::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreateDirectComplete", <crate::apis::payscore::serviceorder::partner::CreateDirectComplete as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateDirectComplete as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CancelServiceorder", <crate::apis::payscore::serviceorder::partner::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CompleteServiceorder", <crate::apis::payscore::serviceorder::partner::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("ModifyServiceorder", <crate::apis::payscore::serviceorder::partner::ModifyServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::ModifyServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("PayServiceorder", <crate::apis::payscore::serviceorder::partner::PayServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::PayServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateSendPendingmessage", <crate::apis::payscore::serviceorder::partner::CreateSendPendingmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateSendPendingmessage as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateSendPrepaidmessage", <crate::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("SyncServiceorder", <crate::apis::payscore::serviceorder::partner::SyncServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateServicepayondeliveryorder", <crate::apis::payscore::partner::CreateServicepayondeliveryorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::CreateServicepayondeliveryorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("QueryServicequotaByServiceId", <crate::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "ListPayafterOrders",
+        <crate::apis::payscore::ListPayafterOrders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::ListPayafterOrders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "CreatePayafterOrder",
+        <crate::apis::payscore::CreatePayafterOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::CreatePayafterOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CancelPayafterOrder", <crate::apis::payscore::payafter_orders::CancelPayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::CancelPayafterOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CompletePayafterOrder", <crate::apis::payscore::payafter_orders::CompletePayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::CompletePayafterOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("SyncPayafterOrder", <crate::apis::payscore::payafter_orders::SyncPayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::SyncPayafterOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "CreatePermission",
+        <crate::apis::payscore::CreatePermission as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::CreatePermission as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreateAssessUserRiskLevel", <crate::apis::payscore::permissions::CreateAssessUserRiskLevel as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::CreateAssessUserRiskLevel as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::permissions::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "TerminatePermission",
+        <crate::apis::payscore::permissions::TerminatePermission as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::permissions::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "QueryOpenidByOpenid",
+        <crate::apis::payscore::permissions::QueryOpenidByOpenid as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::permissions::QueryOpenidByOpenid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "TerminateOpenid",
+        <crate::apis::payscore::permissions::TerminateOpenid as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::permissions::TerminateOpenid as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreatePayscorePlan", <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("QueryPayscorePlanByMerchantPlanNo", <crate::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "StopPayscorePlan",
+        <crate::apis::payscore::plan::partner::StopPayscorePlan as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::plan::partner::StopPayscorePlan as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "CreatePayscorePlan",
+        <crate::apis::payscore::plan::CreatePayscorePlan as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::plan::CreatePayscorePlan as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("QueryPayscorePlanByMerchantPlanNo", <crate::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "StopPayscorePlan",
+        <crate::apis::payscore::plan::StopPayscorePlan as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::plan::StopPayscorePlan as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "QueryServiceorder",
+        <crate::apis::payscore::QueryServiceorder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "CreateServiceorder",
+        <crate::apis::payscore::CreateServiceorder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreateDirectComplete", <crate::apis::payscore::serviceorder::CreateDirectComplete as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateDirectComplete as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "CancelServiceorder",
+        <crate::apis::payscore::serviceorder::CancelServiceorder as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::serviceorder::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CompleteServiceorder", <crate::apis::payscore::serviceorder::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "ModifyServiceorder",
+        <crate::apis::payscore::serviceorder::ModifyServiceorder as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::serviceorder::ModifyServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "PayServiceorder",
+        <crate::apis::payscore::serviceorder::PayServiceorder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::serviceorder::PayServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreateSendPendingmessage", <crate::apis::payscore::serviceorder::CreateSendPendingmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateSendPendingmessage as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateSendPrepaidmessage", <crate::apis::payscore::serviceorder::CreateSendPrepaidmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateSendPrepaidmessage as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "SyncServiceorder",
+        <crate::apis::payscore::serviceorder::SyncServiceorder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::serviceorder::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "CreateServicepayondeliveryorder",
+        <crate::apis::payscore::CreateServicepayondeliveryorder as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::payscore::CreateServicepayondeliveryorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CreateServiceorder", <crate::apis::payscore::sign_plan::partner::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CreateUserSignPlan", <crate::apis::payscore::sign_plan::partner::CreateUserSignPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::CreateUserSignPlan as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("QueryUserSignPlanByMerchantSignPlanNo", <crate::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("StopUserSignPlan", <crate::apis::payscore::sign_plan::partner::StopUserSignPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::StopUserSignPlan as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "CreateServiceorder",
+        <crate::apis::payscore::sign_plan::CreateServiceorder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::sign_plan::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "CreateUserSignPlan",
+        <crate::apis::payscore::sign_plan::CreateUserSignPlan as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::sign_plan::CreateUserSignPlan as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("QueryUserSignPlanByMerchantSignPlanNo", <crate::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "StopUserSignPlan",
+        <crate::apis::payscore::sign_plan::StopUserSignPlan as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::sign_plan::StopUserSignPlan as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "ListSmartretailOrders",
+        <crate::apis::payscore::ListSmartretailOrders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::ListSmartretailOrders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "CreateSmartretailOrder",
+        <crate::apis::payscore::CreateSmartretailOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::CreateSmartretailOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+check("CancelSmartretailOrder", <crate::apis::payscore::smartretail_orders::CancelSmartretailOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::smartretail_orders::CancelSmartretailOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+check("CompleteSmartretailOrder", <crate::apis::payscore::smartretail_orders::CompleteSmartretailOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::smartretail_orders::CompleteSmartretailOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "payscore")]
+    check(
+        "QueryUserServiceState",
+        <crate::apis::payscore::QueryUserServiceState as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::QueryUserServiceState as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "payscore")]
+    check(
+        "TerminatePermission",
+        <crate::apis::payscore::users::TerminatePermission as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::payscore::users::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "platsolution")]
+check("ApplyBankTransferRecharge", <crate::apis::platsolution::ecommerce::ApplyBankTransferRecharge as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::ApplyBankTransferRecharge as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryBankTransferRechargeByOutRechargeNo", <crate::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateInsuranceCompensationContract", <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContract as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateInsuranceCompensationContractSubMchidCheckOpened", <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferCompensateBill", <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferCompensateBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferCompensateBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CancelMchTransferCompensateBill", <crate::apis::platsolution::ecommerce::CancelMchTransferCompensateBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CancelMchTransferCompensateBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferCompensateBillPreTransfer", <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferDepositAfterSalesCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferDepositAfterSalesCompensationBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferDepositInsurancePremiumsCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferDepositShippingCostCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferDepositShippingCostCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferInsuranceClaimBill", <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferInsuranceClaimBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferInsuranceClaimBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CancelMchTransferInsuranceClaimBill", <crate::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferInsuranceClaimBillPreTransfer", <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferSubMchCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferSubMchCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateMchTransferTransferBill", <crate::apis::platsolution::ecommerce::CreateMchTransferTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferTransferBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferTransferBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateRechargeEmployee", <crate::apis::platsolution::ecommerce::CreateRechargeEmployee as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateRechargeEmployee as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryRechargeEmployeeSubMchidBySubMchid", <crate::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("DeleteRechargeEmployeeSubMchidSpOpenid", <crate::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+    check(
+        "ApplyRecharge",
+        <crate::apis::platsolution::ecommerce::ApplyRecharge as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::platsolution::ecommerce::ApplyRecharge as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "platsolution")]
+check("QueryRechargeByOutRechargeNo", <crate::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+    check(
+        "CloseRecharge",
+        <crate::apis::platsolution::ecommerce::CloseRecharge as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::platsolution::ecommerce::CloseRecharge as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "platsolution")]
+check("CreateSettlePrepaySettleOrder", <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QuerySettlePrepaySettleOrderBySettleBatchNo", <crate::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateSettlePrepaySettleOrderApplyAbnormalSettle", <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CreateWithdrawDayEndBalanceWithdraw", <crate::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryWithdrawDayEndBalanceWithdrawByOutRequestNo", <crate::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("ApplyMchTransferBatch", <crate::apis::platsolution::insurance::ApplyMchTransferBatch as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatch as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferBatchByBatchId", <crate::apis::platsolution::insurance::QueryMchTransferBatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferBatchDetailByDetailId", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferBatchDetailReceiptByOutDetailNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("ApplyMchTransferBatchDetailReceipt", <crate::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferBatchByOutBatchNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferBatchDetailByOutDetailNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferBatchSummaryReceiptByOutBatchNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("ApplyMchTransferBatchSummaryReceipt", <crate::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("ApplyMchTransferReservation", <crate::apis::platsolution::insurance::ApplyMchTransferReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferReservation as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferReservationByOutReservationNo", <crate::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CloseMchTransferReservation", <crate::apis::platsolution::insurance::CloseMchTransferReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::CloseMchTransferReservation as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryMchTransferReservationByReservationId", <crate::apis::platsolution::insurance::QueryMchTransferReservationByReservationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferReservationByReservationId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+    check(
+        "ApplyBatch",
+        <crate::apis::platsolution::mch_transfer::ApplyBatch as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::platsolution::mch_transfer::ApplyBatch as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "platsolution")]
+check("QueryBatchByBatchId", <crate::apis::platsolution::mch_transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryBatchDetailByDetailId", <crate::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryBatchDetailReceiptByOutDetailNo", <crate::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("ApplyBatchDetailReceipt", <crate::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryBatchByOutBatchNo", <crate::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryBatchDetailByOutDetailNo", <crate::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryBatchSummaryReceiptByOutBatchNo", <crate::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("ApplyBatchSummaryReceipt", <crate::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("ApplyReservation", <crate::apis::platsolution::mch_transfer::ApplyReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyReservation as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryReservationByOutReservationNo", <crate::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("CloseReservation", <crate::apis::platsolution::mch_transfer::CloseReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::CloseReservation as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "platsolution")]
+check("QueryReservationByReservationId", <crate::apis::platsolution::mch_transfer::QueryReservationByReservationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryReservationByReservationId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "profitsharing")]
+    check(
+        "ListBills",
+        <crate::apis::profitsharing::ListBills as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::profitsharing::ListBills as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "profitsharing")]
+check("QueryMerchantConfigBySubMchid", <crate::apis::profitsharing::QueryMerchantConfigBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::profitsharing::QueryMerchantConfigBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "profitsharing")]
+    check(
+        "CreateOrder",
+        <crate::apis::profitsharing::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::profitsharing::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "profitsharing")]
+    check(
+        "UnfreezeOrder",
+        <crate::apis::profitsharing::UnfreezeOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::profitsharing::UnfreezeOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "profitsharing")]
+    check(
+        "QueryOrderByOutOrderNo",
+        <crate::apis::profitsharing::QueryOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::profitsharing::QueryOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "profitsharing")]
+    check(
+        "CreateReceiverAdd",
+        <crate::apis::profitsharing::CreateReceiverAdd as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::profitsharing::CreateReceiverAdd as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "profitsharing")]
+    check(
+        "DeleteReceiver",
+        <crate::apis::profitsharing::DeleteReceiver as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::profitsharing::DeleteReceiver as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "profitsharing")]
+    check(
+        "CreateReturnOrder",
+        <crate::apis::profitsharing::CreateReturnOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::profitsharing::CreateReturnOrder as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "profitsharing")]
+check("QueryReturnOrderByOutReturnNo", <crate::apis::profitsharing::QueryReturnOrderByOutReturnNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::profitsharing::QueryReturnOrderByOutReturnNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "profitsharing")]
+    check(
+        "ListTransactionAmounts",
+        <crate::apis::profitsharing::ListTransactionAmounts as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::profitsharing::ListTransactionAmounts as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateTransaction",
+        <crate::apis::qrcode::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::qrcode::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryTransactionByOutTradeNo",
+        <crate::apis::qrcode::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::qrcode::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "QueryUserServiceByContractId",
+        <crate::apis::qrcode::QueryUserServiceByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::qrcode::QueryUserServiceByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateApplication",
+        <crate::apis::rate_activity::CreateApplication as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::rate_activity::CreateApplication as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+check("QueryApplicationByApplicationId", <crate::apis::rate_activity::QueryApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::rate_activity::QueryApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
+check("UpdateApplicationByApplicationId", <crate::apis::rate_activity::UpdateApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::rate_activity::UpdateApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "QueryVerify",
+        <crate::apis::realname::QueryVerify as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::realname::QueryVerify as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "ApplyBankTransferRecharge",
+        <crate::apis::recharge::ApplyBankTransferRecharge as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::recharge::ApplyBankTransferRecharge as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("QueryBankTransferRechargeByOutRechargeNo", <crate::apis::recharge::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::recharge::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE);
+    check(
+        "CreateRefund",
+        <crate::apis::refund::domestic::CreateRefund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::refund::domestic::CreateRefund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "QueryRefund",
+        <crate::apis::refund::domestic::QueryRefund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::refund::domestic::QueryRefund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    check(
+        "ApplyAbnormalRefund",
+        <crate::apis::refund::domestic::ApplyAbnormalRefund as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::refund::domestic::ApplyAbnormalRefund as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "papay")]
+check("QueryCombineTransactionByCombineOutTradeNo", <crate::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CloseCombineTransaction", <crate::apis::repayment::partner::CloseCombineTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::CloseCombineTransaction as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "papay")]
+check("CreateCombineTransactionPrepay", <crate::apis::repayment::partner::CreateCombineTransactionPrepay as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::CreateCombineTransactionPrepay as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+    check(
+        "CreateEcho",
+        <crate::apis::security::CreateEcho as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::security::CreateEcho as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "ListGuides",
+        <crate::apis::smartguide::ListGuides as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::smartguide::ListGuides as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateGuide",
+        <crate::apis::smartguide::CreateGuide as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::smartguide::CreateGuide as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "UpdateGuideByGuideId",
+        <crate::apis::smartguide::UpdateGuideByGuideId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::smartguide::UpdateGuideByGuideId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreateGuideAssign",
+        <crate::apis::smartguide::CreateGuideAssign as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::smartguide::CreateGuideAssign as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+    check(
+        "CreateAttendancePunch",
+        <crate::apis::taxi_invoice::CreateAttendancePunch as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::taxi_invoice::CreateAttendancePunch as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+    check(
+        "CreateCard",
+        <crate::apis::taxi_invoice::CreateCard as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::taxi_invoice::CreateCard as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+    check(
+        "CreateDriverUpdateDriver",
+        <crate::apis::taxi_invoice::CreateDriverUpdateDriver as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::taxi_invoice::CreateDriverUpdateDriver as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+    check(
+        "QueryDriverByDriverLicense",
+        <crate::apis::taxi_invoice::QueryDriverByDriverLicense as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::taxi_invoice::QueryDriverByDriverLicense as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+check("QueryTaxiCompanyByCompanyMchid", <crate::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("CreateTaxiCompanyCreateTaxiCompany", <crate::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+    check(
+        "CreateTaxiUpdateTaxi",
+        <crate::apis::taxi_invoice::CreateTaxiUpdateTaxi as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::taxi_invoice::CreateTaxiUpdateTaxi as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+    check(
+        "QueryTaxyByPlateNumber",
+        <crate::apis::taxi_invoice::QueryTaxyByPlateNumber as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::taxi_invoice::QueryTaxyByPlateNumber as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+check("QueryUserTaxiOrderFindByToken", <crate::apis::taxi_invoice::QueryUserTaxiOrderFindByToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::QueryUserTaxiOrderFindByToken as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+    check(
+        "ListUserTaxiOrders",
+        <crate::apis::taxi_invoice::ListUserTaxiOrders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::taxi_invoice::ListUserTaxiOrders as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "pay")]
+check("QueryTransactionBlockRecordSubMchidBySubMchid", <crate::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("QueryTransactionBlockRecordByBlockRecordId", <crate::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("CreateTransactionBlockSubmissionSubMchid", <crate::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "pay")]
+check("QueryTransactionBlockSubmissionByBlockSubmissionId", <crate::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "transfer")]
+    check(
+        "ListElectronicReceipts",
+        <crate::apis::transfer_detail::ListElectronicReceipts as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer_detail::ListElectronicReceipts as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateElectronicReceipt",
+        <crate::apis::transfer_detail::CreateElectronicReceipt as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer_detail::CreateElectronicReceipt as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateBatch",
+        <crate::apis::transfer::CreateBatch as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer::CreateBatch as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchByBatchId",
+        <crate::apis::transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchDetailByDetailId",
+        <crate::apis::transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchByOutBatchNo",
+        <crate::apis::transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBatchDetailByOutDetailNo",
+        <crate::apis::transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "CreateBillReceipt",
+        <crate::apis::transfer::CreateBillReceipt as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer::CreateBillReceipt as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "QueryBillReceiptByOutBatchNo",
+        <crate::apis::transfer::QueryBillReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transfer::QueryBillReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryEtcContractByContractId",
+        <crate::apis::vehicle::QueryEtcContractByContractId as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::QueryEtcContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateEtcPreopen",
+        <crate::apis::vehicle::CreateEtcPreopen as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::CreateEtcPreopen as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateEtcTransactionHighway",
+        <crate::apis::vehicle::CreateEtcTransactionHighway as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::CreateEtcTransactionHighway as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+check("QueryEtcTransactionByTransactionId", <crate::apis::vehicle::QueryEtcTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::vehicle::QueryEtcTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryEtcTransactionByOutTradeNo",
+        <crate::apis::vehicle::QueryEtcTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::QueryEtcTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "ListEtcUserContracts",
+        <crate::apis::vehicle::ListEtcUserContracts as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::ListEtcUserContracts as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateParkingParking",
+        <crate::apis::vehicle::CreateParkingParking as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::CreateParkingParking as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryParkingServiceFind",
+        <crate::apis::vehicle::QueryParkingServiceFind as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::QueryParkingServiceFind as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "QueryTransactionByOutTradeNo",
+        <crate::apis::vehicle::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "mobility")]
+    check(
+        "CreateTransactionParking",
+        <crate::apis::vehicle::CreateTransactionParking as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::vehicle::CreateTransactionParking as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "ListAvailMchRanges",
+        <crate::apis::webizpay::ListAvailMchRanges as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::ListAvailMchRanges as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateAvailMchRange",
+        <crate::apis::webizpay::CreateAvailMchRange as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::CreateAvailMchRange as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("ListMerchantIdentifiers", <crate::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("CreateMerchantIdentifier", <crate::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+check("DeleteMerchantIdentifierByMerchantIdentifier", <crate::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "CreateProof",
+        <crate::apis::webizpay::bill::CreateProof as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::bill::CreateProof as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateTradeBill",
+        <crate::apis::webizpay::bill::CreateTradeBill as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::bill::CreateTradeBill as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("QueryOutQuotaCardByOutCardNo", <crate::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "CreateQuotaCard",
+        <crate::apis::webizpay::employees::CreateQuotaCard as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::employees::CreateQuotaCard as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("QueryQuotaCardByCardNo", <crate::apis::webizpay::employees::QueryQuotaCardByCardNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryQuotaCardByCardNo as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "CancelQuotaCard",
+        <crate::apis::webizpay::employees::CancelQuotaCard as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::employees::CancelQuotaCard as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("QueryQuotaCardPaymentUrl", <crate::apis::webizpay::employees::QueryQuotaCardPaymentUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryQuotaCardPaymentUrl as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "RevokeEmployee",
+        <crate::apis::webizpay::employees::RevokeEmployee as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::employees::RevokeEmployee as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateEntityMatch",
+        <crate::apis::webizpay::stores::CreateEntityMatch as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::stores::CreateEntityMatch as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+check("QueryEntityMatchByBatchId", <crate::apis::webizpay::stores::QueryEntityMatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::stores::QueryEntityMatchByBatchId as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "industry")]
+    check(
+        "QueryAuthorizationState",
+        <crate::apis::webizpay::users::QueryAuthorizationState as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::users::QueryAuthorizationState as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "industry")]
+    check(
+        "CreateAuthorizationUrl",
+        <crate::apis::webizpay::users::CreateAuthorizationUrl as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::webizpay::users::CreateAuthorizationUrl as crate::Endpoint>::PATH_TEMPLATE,
+    );
 }
 
 /// The operations of the spec the catalog does not declare yet, and why.
