@@ -17,6 +17,7 @@ use x509_cert::spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
+use crate::hex;
 
 const BEGIN: &str = "-----BEGIN ";
 const END: &str = "-----END ";
@@ -314,17 +315,11 @@ impl Certificate {
 /// names certificates by all 40 digits, `0A3C…`); only the sign octet DER puts before a first
 /// octet with the high bit set goes, since it is not part of the number as the platform prints it.
 fn serial_hex(content: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let magnitude = match content {
         [0, next, ..] if next & 0x80 != 0 => &content[1..],
         _ => content,
     };
-    let mut hex = String::with_capacity(magnitude.len() * 2);
-    for &byte in magnitude {
-        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    hex
+    hex::upper(magnitude)
 }
 
 fn unix_seconds(time: x509_cert::time::Time) -> Result<i64, KeyError> {

@@ -8,6 +8,7 @@ mod downloads;
 mod golden_requests;
 mod hardening;
 mod keys;
+mod layers;
 mod loopback;
 mod properties;
 mod redirects;

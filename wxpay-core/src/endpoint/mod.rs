@@ -1,5 +1,7 @@
-//! The [`Endpoint`] trait that `#[endpoint]` implements, and the [`RequestWriter`] its
-//! generated code fills.
+//! The [`Endpoint`] trait that `#[endpoint]` implements, the [`RequestWriter`] its generated
+//! code fills, and [`Sensitive`], which encrypts fields at any depth.
+
+pub(crate) mod sensitive;
 
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
@@ -7,9 +9,10 @@ use serde::Serialize;
 
 use crate::error::{CryptoError, DecryptError, RequestError};
 use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
-use crate::protocol::encoding::{PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
-use crate::protocol::scalar;
-use crate::sensitive::{FieldPath, Sensitive};
+use crate::wire::encoding::{self, PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
+use crate::wire::{WECHATPAY_SERIAL, scalar};
+
+use sensitive::{FieldPath, Sensitive};
 
 /// One APIv3 operation: how its fields become a request and how its answer is decoded.
 ///
@@ -131,8 +134,7 @@ impl<'a> RequestWriter<'a> {
     ) -> Result<(), RequestError> {
         match scalar::to_text(value).map_err(|reason| field_error(field, reason))? {
             Some(text) if !text.is_empty() => {
-                crate::protocol::encoding::check_segment_value(&text)
-                    .map_err(|r| field_error(field, r))?;
+                encoding::check_segment_value(&text).map_err(|r| field_error(field, r))?;
                 percent_encode_into(&mut self.parts.path_and_query, &text, PATH_SEGMENT);
                 Ok(())
             }
@@ -148,7 +150,7 @@ impl<'a> RequestWriter<'a> {
         if text.is_empty() {
             return Err(field_error("path", "a path segment cannot be empty".into()));
         }
-        crate::protocol::encoding::check_segment_value(text).map_err(|r| field_error("path", r))?;
+        encoding::check_segment_value(text).map_err(|r| field_error("path", r))?;
         percent_encode_into(&mut self.parts.path_and_query, text, PATH_SEGMENT);
         Ok(())
     }
@@ -214,9 +216,7 @@ impl<'a> RequestWriter<'a> {
                         "platform key id is not a header value".into(),
                     )
                 })?;
-                self.parts
-                    .headers
-                    .insert(crate::protocol::WECHATPAY_SERIAL, serial);
+                self.parts.headers.insert(WECHATPAY_SERIAL, serial);
                 self.encryption_key = Some(key);
                 key
             }

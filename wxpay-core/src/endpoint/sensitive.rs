@@ -10,7 +10,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::endpoint::RequestWriter;
+use super::RequestWriter;
 use crate::error::{DecryptError, RequestError};
 use crate::keys::MerchantKey;
 

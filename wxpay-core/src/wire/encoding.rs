@@ -3,27 +3,40 @@
 //! The signature covers the path and query exactly as sent, so the encoding only has to be
 //! valid and deterministic; it matches what the platform's own SDKs send.
 
-/// Characters kept as they are in a path segment: RFC 3986 `pchar` minus nothing. `/`, `%`,
-/// `?`, `#`, space, controls and non-ASCII are encoded; case is kept.
-pub(crate) const PATH_SEGMENT: &[u8] = b"-._~!$&'()*+,;=:@";
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-/// Characters kept in a query name or value besides alphanumerics: the unreserved set, as
+/// What a path segment encodes: everything but ASCII letters, digits and the rest of RFC 3986
+/// `pchar`, so `/`, `%`, `?`, `#`, space, controls and non-ASCII. The kept characters are
+/// defined once, in the macro crate, which checks template literals against them.
+pub(crate) const PATH_SEGMENT: &AsciiSet = &keeping(wxpay_macros::__path_segment_chars!());
+
+/// What a query name or value encodes: everything but the unreserved set, as
 /// `encodeURIComponent` minus `!'()*` (so `:` and `+` in times become `%3A` and `%2B`).
-pub(crate) const QUERY_COMPONENT: &[u8] = b"-._~";
+pub(crate) const QUERY_COMPONENT: &AsciiSet = &keeping(b"-._~");
 
-/// Appends `text` to `out`, percent-encoding every byte that is not alphanumeric ASCII or in
-/// `keep`. Hex digits are upper-case.
-pub(crate) fn percent_encode_into(out: &mut String, text: &str, keep: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in text.as_bytes() {
-        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(byte >> 4)] as char);
-            out.push(HEX[usize::from(byte & 0xF)] as char);
-        }
+/// What an already-encoded query may not contain as it is: its separators stay. A literal `'`
+/// is encoded too: URL layers encode it in `http(s)` queries.
+const QUERY: &AsciiSet = &keeping(b"-._~!$&()*+,;=:@/?");
+
+/// The set encoding every byte but ASCII letters, digits and `kept`.
+const fn keeping(kept: &[u8]) -> AsciiSet {
+    let mut set = NON_ALPHANUMERIC.union(AsciiSet::EMPTY);
+    let mut index = 0;
+    while index < kept.len() {
+        set = set.remove(kept[index]);
+        index += 1;
     }
+    set
+}
+
+/// Whether `set` encodes `byte` (the crate does not say directly: adding it changes nothing).
+fn encodes(set: &AsciiSet, byte: u8) -> bool {
+    !byte.is_ascii() || set.add(byte) == *set
+}
+
+/// Appends `text` to `out`, percent-encoding what `set` encodes. Hex digits are upper-case.
+pub(crate) fn percent_encode_into(out: &mut String, text: &str, set: &'static AsciiSet) {
+    out.extend(utf8_percent_encode(text, set));
 }
 
 /// Why a path segment value cannot be sent: `.` and `..` are dot segments, which every URL
@@ -83,10 +96,10 @@ pub(crate) fn check_encoded_path(path: &str, placeholders: bool) -> Result<(), S
     Ok(())
 }
 
-/// Checks an already-encoded query (a `download_url`'s): query characters and valid `%XX`
-/// escapes only. A literal `'` is refused too: URL layers encode it in `http(s)` queries.
+/// Checks an already-encoded query (a `download_url`'s): what [`QUERY`] keeps and valid `%XX`
+/// escapes only.
 pub(crate) fn check_encoded_query(query: &str) -> Result<(), String> {
-    check_encoded(query, b"-._~!$&()*+,;=:@/?", "query")
+    check_encoded(query, QUERY, "query")
 }
 
 /// `%2e` and `%2E` count as `.`: the URL standard decodes them when it looks for dot
@@ -97,7 +110,7 @@ fn is_dot_segment(segment: &str) -> bool {
     dots == "." || dots == ".."
 }
 
-fn check_encoded(text: &str, keep: &[u8], part: &str) -> Result<(), String> {
+fn check_encoded(text: &str, set: &AsciiSet, part: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
     let mut index = 0;
     while let Some(&byte) = bytes.get(index) {
@@ -107,7 +120,7 @@ fn check_encoded(text: &str, keep: &[u8], part: &str) -> Result<(), String> {
                 return Err(format!("the {part} has a `%` that is not a `%XX` escape"));
             }
             index += 3;
-        } else if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
+        } else if !encodes(set, byte) {
             index += 1;
         } else {
             return Err(format!(
@@ -156,9 +169,9 @@ mod tests {
         assert!(check_encoded_query("a#b").is_err());
     }
 
-    fn encode(text: &str, keep: &[u8]) -> String {
+    fn encode(text: &str, set: &'static AsciiSet) -> String {
         let mut out = String::new();
-        percent_encode_into(&mut out, text, keep);
+        percent_encode_into(&mut out, text, set);
         out
     }
 
