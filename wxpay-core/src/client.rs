@@ -481,23 +481,23 @@ impl Client {
                 // Not the wire's failure (a download's own limits): never retried.
                 Err(_) => return outcome.map(|answer| (answer, signed)),
             };
-            let delay = retry::delay_before_retry(policy, attempt, &judged, idempotent, jitter());
-            match (outcome, delay) {
-                (Ok(answer), None) => return Ok((answer, signed)),
-                (Err(error), None) => {
-                    tracing::warn!(%error, "call failed");
-                    return Err(error);
-                }
-                (outcome, Some(delay)) => {
-                    let reason = match &outcome {
-                        Ok(answer) => head(answer).0.to_string(),
-                        Err(Error::Transport(error)) => error.kind.to_string(),
-                        Err(error) => error.to_string(),
-                    };
-                    tracing::debug!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
-                    tokio::time::sleep(delay).await;
-                }
-            }
+            let Some(delay) =
+                retry::delay_before_retry(policy, attempt, &judged, idempotent, jitter())
+            else {
+                return match outcome {
+                    Ok(answer) => Ok((answer, signed)),
+                    Err(error) => {
+                        tracing::warn!(%error, "call failed");
+                        Err(error)
+                    }
+                };
+            };
+            let reason = match judged {
+                Attempt::Answered { status, .. } => status.to_string(),
+                Attempt::Failed(error) => error.kind.to_string(),
+            };
+            tracing::debug!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
+            tokio::time::sleep(delay).await;
         }
     }
 

@@ -29,7 +29,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 pub const AUTHORIZATION_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 
 /// A `Wechatpay-Signature` starting with this is a deliberate probe from the platform: it must
-/// fail verification, and is reported as [`VerificationError::SignatureProbe`].
+/// fail verification, and is reported as
+/// [`VerificationError::SignatureProbe`](crate::VerificationError::SignatureProbe).
 pub const SIGNATURE_PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
 
 /// How far (in seconds) a response or notification timestamp may be from local time.
