@@ -1,7 +1,7 @@
 //! PEM and the few DER shapes the keys need.
 //!
-//! - [`decode`] reads one PEM block strictly (RFC 7468: matching labels, base64 body), with
-//!   the constant-time base64 of `base64ct`: the body may be a private key.
+//! - [`decode`] reads the first PEM block: matching labels, no headers, a base64 body (with the
+//!   constant-time decoder of `base64ct`: the body may be a private key).
 //! - [`private_key_pkcs8`], [`public_key_spki`] and [`certificate_der`] check the label and hand
 //!   the backends one format each: a PKCS#1 `RSA PRIVATE KEY` is wrapped into PKCS#8 here.
 //! - [`Certificate`] is what the SDK reads from an X.509 certificate: serial, validity, key.
@@ -11,8 +11,8 @@
 //! Nothing here panics on input, and no error carries input bytes.
 //!
 //! The framing is read here rather than by `pem-rfc7468`, which is stricter than the keys
-//! merchants hold: it wants 64-column lines and nothing after the `-----END` line, while
-//! keys arrive indented (YAML), re-wrapped or followed by text.
+//! merchants hold: it wants 64-column lines and nothing after the `-----END` line, while keys
+//! arrive indented (YAML), wrapped at other widths or followed by text.
 
 use base64ct::{Base64, Encoding as _};
 use pkcs1::{ALGORITHM_ID, ALGORITHM_OID as RSA_ENCRYPTION, RsaPrivateKey, RsaPublicKey};

@@ -5,6 +5,7 @@
 
 use crate::loopback;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_compression::tokio::write::GzipEncoder;
@@ -251,4 +252,50 @@ impl tokio::io::AsyncWrite for Counting {
     ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
+}
+
+#[tokio::test]
+async fn a_download_fails_over_to_the_backup_host_like_a_call() {
+    let file = b"`row 1,`1.00\r\n".to_vec();
+    let backup = served(file.clone()).await;
+    let official = loopback::closed_port().await;
+    let client = builder(&official)
+        .backup_base_url(&backup.url)
+        .build()
+        .expect("client");
+    let download = Download::new(
+        format!("{official}/v3/billdownload/file?token=T"),
+        "SHA1",
+        sha1_hex(&file),
+        Compression::None,
+    );
+    let mut written = Vec::new();
+    client
+        .download(&download, &mut written)
+        .await
+        .expect("the file, from the backup host");
+    assert_eq!(written, file);
+    assert_eq!(backup.count(), 1);
+}
+
+#[tokio::test]
+async fn a_download_is_retried_like_a_get() {
+    let file = b"`row 1,`1.00\r\n".to_vec();
+    let served_file = [head(Some(file.len())), file.clone()].concat();
+    let seen = AtomicUsize::new(0);
+    let server = Loopback::start(move |_| match seen.fetch_add(1, Ordering::SeqCst) {
+        0 => loopback::now(loopback::answer(503, "", b"")),
+        _ => loopback::now(served_file.clone()),
+    })
+    .await;
+    let client = builder(&server.url)
+        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1)))
+        .build()
+        .expect("client");
+    delivered(&client, &server, &file, Compression::None).await;
+    assert_eq!(
+        server.count(),
+        2,
+        "the 503 was answered by a second attempt"
+    );
 }
