@@ -9,14 +9,15 @@
 # dependency cache) is measured in the same rounds, so "the default costs no more than before"
 # is one ratio of one run.
 #
-# Usage: [BEFORE=<rev>] benches/compile/catalog.sh [ROUNDS]   (default 3; one round takes
+# Usage: [BEFORE=<rev>] [CONFIGS=…] [CACHE=dir] benches/compile/catalog.sh [ROUNDS]   (default 3; one round takes
 # about as long as building each configuration once)
 set -euo pipefail
 
 ROUNDS="${1:-3}"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="$(mktemp -d /tmp/wxpay-catalog-bench.XXXXXX)"
-export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never CARGO_TARGET_DIR="$WORK/target"
+# CACHE=/some/dir keeps the dependency cache between runs (not a project target dir).
+export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never CARGO_TARGET_DIR="${CACHE:-$WORK/target}"
 cleanup() {
     [ -n "${BEFORE:-}" ] && git -C "$REPO" worktree remove --force "$WORK/before" 2>/dev/null
     rm -rf "$WORK"
@@ -24,7 +25,8 @@ cleanup() {
 trap cleanup EXIT
 
 groups=$(sed -n 's/^full = \[\(.*\)\]/\1/p' "$REPO/Cargo.toml" | tr -d '",')
-configs="default $groups full"
+# CONFIGS="default full" measures only those.
+configs="${CONFIGS:-default $groups full}"
 
 flags_for() { [ "$1" = default ] || echo "--features $1"; }
 

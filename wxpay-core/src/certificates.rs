@@ -14,9 +14,11 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::crypto::CryptoBackend;
-use crate::error::{CryptoError, KeyError, VerificationError};
+use crate::error::KeyError;
 use crate::keys::{ApiV3Key, PlatformKey, PlatformKeys};
 use crate::protocol;
+
+pub use crate::error::CertificateError;
 
 /// 下载平台证书 — the platform certificates, each encrypted with the APIv3 key.
 ///
@@ -114,53 +116,6 @@ pub struct DownloadedCertificate {
     pub key: PlatformKey,
     /// The certificate PEM (public; kept for a [`CertificateStore`](crate::CertificateStore)).
     pub pem: String,
-}
-
-/// Why a certificate download could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CertificateError {
-    /// A resource uses an algorithm other than `AEAD_AES_256_GCM`.
-    #[error("unsupported encryption algorithm {0:?}")]
-    UnsupportedAlgorithm(String),
-    /// Decryption failed: most often the APIv3 key is wrong.
-    #[error("cannot decrypt the certificate (is the APIv3 key right?): {0}")]
-    Decrypt(CryptoError),
-    /// The decrypted text is not a usable certificate.
-    #[error("the decrypted certificate cannot be used: {0}")]
-    Key(KeyError),
-    /// The certificate's own serial differs from the listed `serial_no`.
-    #[error("listed as {listed} but the certificate's serial is {actual}")]
-    SerialMismatch {
-        /// `serial_no` in the list.
-        listed: String,
-        /// The serial inside the certificate.
-        actual: String,
-    },
-    /// No listed certificate is valid now.
-    #[error("the platform listed no certificate that is valid now")]
-    NoneValid,
-    /// The download's signature did not verify with the trusted keys.
-    #[error("the certificate download failed verification: {0}")]
-    Verification(VerificationError),
-    /// The download lists the merchant's own API certificate, which verifies nothing the
-    /// platform signs: the whole download is refused, as that certificate is at configuration.
-    #[error("the download lists the merchant's own certificate {serial} as a platform certificate")]
-    MerchantCertificate {
-        /// Its serial.
-        serial: String,
-    },
-    /// Certificates need the APIv3 key to decrypt them.
-    #[error("downloading platform certificates needs the APIv3 key")]
-    NoApiV3Key,
-    /// The ring has no platform key yet and the last download was less than the cooldown
-    /// ago, so none is tried now (see
-    /// [`Client::platform_key_status`](crate::Client::platform_key_status) for why it failed).
-    #[error("no platform key yet; the last certificate download was less than {cooldown:?} ago")]
-    Cooldown {
-        /// The cooldown ([`ClientBuilder::unknown_serial_cooldown`](crate::ClientBuilder::unknown_serial_cooldown)).
-        cooldown: std::time::Duration,
-    },
 }
 
 /// Decrypts and checks every listed certificate: the serial inside must equal `serial_no`,

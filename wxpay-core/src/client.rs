@@ -15,7 +15,8 @@ use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
 use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
 use crate::error::{
-    ConfigError, Error, SignedRequest, TransportError, TransportErrorKind, VerificationError,
+    ConfigError, DecodeError, Error, Redirected, SignedRequest, TransportError, TransportErrorKind,
+    VerificationError,
 };
 use crate::keyring::{CertificateStore, KeyRing, PlatformKeyStatus};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
@@ -388,41 +389,15 @@ impl Client {
         async {
             self.ready().await?;
             let started = std::time::Instant::now();
-            let policy = &self.inner.transport.retry;
-            let mut attempt = 0;
-            let mut signed;
-            let response = loop {
-                attempt += 1;
-                tracing::Span::current().record("attempt", attempt);
-                let keys = self.platform_keys();
-                let now = unix_now();
-                let (parts, nonce) = (parts(&keys, now)?, protocol::nonce()?);
-                signed = SignedRequest::of(&parts, now, &nonce);
-                let request = protocol::sign_request(parts, &self.context(&keys), now, &nonce)?;
-                let outcome = self.transport(request).await;
-                let delay = retry::delay_before_retry(
-                    policy,
-                    attempt,
-                    &Attempt::of(&outcome),
+            let (response, signed) = self
+                .attempts(
+                    &self.inner.base_url,
                     idempotent,
-                    jitter(),
-                );
-                match (outcome, delay) {
-                    (Ok(response), None) => break response,
-                    (Err(error), None) => {
-                        tracing::warn!(%error, "call failed");
-                        return Err(error.into());
-                    }
-                    (outcome, Some(delay)) => {
-                        let reason = match &outcome {
-                            Ok(response) => response.status().to_string(),
-                            Err(error) => error.kind.to_string(),
-                        };
-                        tracing::debug!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
-                        tokio::time::sleep(delay).await;
-                    }
-                }
-            };
+                    parts,
+                    |request| async move { Ok(self.transport(request).await?) },
+                    |response| (response.status(), response.headers()),
+                )
+                .await?;
             let span = tracing::Span::current();
             span.record("status", response.status().as_u16());
             if let Some(id) = response
@@ -459,6 +434,71 @@ impl Client {
         }
         .instrument(span)
         .await
+    }
+
+    /// The attempts of one request to `base_url`: each is written by `parts` and signed afresh
+    /// (new timestamp and nonce) and handed to `send`; a failed one is retried by the policy,
+    /// judged by the transport error or by the status and headers `head` reads. Gives the last
+    /// answer and what its signature covered. Calls and downloads share it, so the retry rules
+    /// (like the failover inside [`Client::exchange`]) live in one place.
+    pub(crate) async fn attempts<R, F>(
+        &self,
+        base_url: &str,
+        idempotent: bool,
+        parts: &(dyn Fn(&PlatformKeys, i64) -> Result<RequestParts, Error> + Sync),
+        send: impl Fn(http::Request<Vec<u8>>) -> F,
+        head: impl Fn(&R) -> (StatusCode, &HeaderMap),
+    ) -> Result<(R, SignedRequest), Error>
+    where
+        F: Future<Output = Result<R, Error>>,
+    {
+        let policy = &self.inner.transport.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            tracing::Span::current().record("attempt", attempt);
+            let keys = self.platform_keys();
+            let now = unix_now();
+            let (parts, nonce) = (parts(&keys, now)?, protocol::nonce()?);
+            let signed = signed_request(&parts, now, &nonce);
+            let context = RequestContext {
+                base_url,
+                ..self.context(&keys)
+            };
+            let request = protocol::sign_request(parts, &context, now, &nonce)?;
+            let outcome = send(request).await;
+            let judged = match &outcome {
+                Ok(answer) => {
+                    let (status, headers) = head(answer);
+                    Attempt::Answered {
+                        status,
+                        retry_after: retry::parse_retry_after(
+                            headers.get(http::header::RETRY_AFTER),
+                        ),
+                    }
+                }
+                Err(Error::Transport(error)) => Attempt::Failed(error),
+                // Not the wire's failure (a download's own limits): never retried.
+                Err(_) => return outcome.map(|answer| (answer, signed)),
+            };
+            let Some(delay) =
+                retry::delay_before_retry(policy, attempt, &judged, idempotent, jitter())
+            else {
+                return match outcome {
+                    Ok(answer) => Ok((answer, signed)),
+                    Err(error) => {
+                        tracing::warn!(%error, "call failed");
+                        Err(error)
+                    }
+                };
+            };
+            let reason = match judged {
+                Attempt::Answered { status, .. } => status.to_string(),
+                Attempt::Failed(error) => error.kind.to_string(),
+            };
+            tracing::debug!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
+            tokio::time::sleep(delay).await;
+        }
     }
 
     async fn refresh_for_unknown_serial(&self, serial: &str) {
@@ -518,7 +558,7 @@ impl Client {
             return protocol::interpret_response(response, verification, |_| Ok(())).map(|_| ());
         }
         let list: CertificateList = serde_json::from_slice(response.body()).map_err(|source| {
-            Error::Decode(Box::new(crate::DecodeError::new(
+            Error::Decode(Box::new(DecodeError::new(
                 response.status(),
                 None,
                 response.body().clone(),
@@ -574,36 +614,12 @@ impl Client {
         });
     }
 
-    /// Sends one request and reads its whole answer, up to the body limit. With failover on,
-    /// a connection that cannot be made is tried on the backup host (the signature does not
-    /// cover the host).
+    /// Sends one request and reads its whole answer, up to the body limit.
     async fn transport(
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let backup = self
-            .inner
-            .transport
-            .backup_base_url
-            .as_deref()
-            .and_then(|base| backup_request(&request, base));
-        match (self.send_once(request).await, backup) {
-            (Err(error), Some(backup)) if error.kind == TransportErrorKind::Connect => {
-                tracing::warn!(%error, "the official host is unreachable; trying the backup host");
-                self.send_once(backup).await
-            }
-            (outcome, _) => outcome,
-        }
-    }
-
-    async fn send_once(
-        &self,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        let request = reqwest::Request::try_from(request).map_err(classify)?;
-        let url = request.url().clone();
-        let mut response = self.inner.http.execute(request).await.map_err(classify)?;
-        refuse_redirect(&url, &response)?;
+        let mut response = self.exchange(request, None).await?;
         let limit = self.inner.transport.max_body;
         let too_large = || {
             TransportError::new(
@@ -634,10 +650,49 @@ impl Client {
             .body(Bytes::from(body))
             .map_err(|e| TransportError::new(TransportErrorKind::Interrupted, e))
     }
+
+    /// Sends one request and gives the answer with its body unread: what every call and
+    /// download goes through. `timeout` replaces the per-call one. A 3xx is refused. With
+    /// failover on, a connection that cannot be made is tried on the backup host (the
+    /// signature does not cover the host).
+    pub(crate) async fn exchange(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, TransportError> {
+        let backup = self
+            .inner
+            .transport
+            .backup_base_url
+            .as_deref()
+            .and_then(|base| backup_request(&request, base));
+        match (self.exchange_once(request, timeout).await, backup) {
+            (Err(error), Some(backup)) if error.kind == TransportErrorKind::Connect => {
+                tracing::warn!(%error, "the official host is unreachable; trying the backup host");
+                self.exchange_once(backup, timeout).await
+            }
+            (outcome, _) => outcome,
+        }
+    }
+
+    async fn exchange_once(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, TransportError> {
+        let mut request = reqwest::Request::try_from(request).map_err(classify)?;
+        if timeout.is_some() {
+            *request.timeout_mut() = timeout;
+        }
+        let url = request.url().clone();
+        let response = self.inner.http.execute(request).await.map_err(classify)?;
+        refuse_redirect(&url, &response)?;
+        Ok(response)
+    }
 }
 
 /// Decodes the body of a verified answer; a body that is not what the endpoint declares is a
-/// [`DecodeError`](crate::DecodeError) that keeps the bytes.
+/// [`DecodeError`] that keeps the bytes.
 pub(crate) fn decode_verified<T>(
     answer: Verified<Bytes>,
     decode: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
@@ -649,12 +704,26 @@ pub(crate) fn decode_verified<T>(
             request_id: answer.request_id,
             headers: answer.headers,
         }),
-        Err(error) => Err(Error::Decode(Box::new(crate::DecodeError::new(
+        Err(error) => Err(Error::Decode(Box::new(DecodeError::new(
             answer.status,
             answer.request_id,
             answer.value,
             &error,
         )))),
+    }
+}
+
+/// What the signature of `parts` covers, for a `SIGN_ERROR` to set beside the platform's view.
+fn signed_request(parts: &RequestParts, timestamp: i64, nonce: &str) -> SignedRequest {
+    let method = parts.method.as_str();
+    let body = parts.signed_body.as_deref().unwrap_or(&parts.body);
+    let message = protocol::request_message(method, &parts.path_and_query, timestamp, nonce, body);
+    SignedRequest {
+        method: method.to_owned(),
+        url: parts.path_and_query.clone(),
+        timestamp,
+        nonce: nonce.to_owned(),
+        sign_message_length: message.len(),
     }
 }
 
@@ -683,7 +752,7 @@ fn backup_request(
 
 /// Every 3xx is an error: the platform never redirects. A caller's own reqwest client may
 /// have followed one already; an answer from another URL than the request's says so.
-pub(crate) fn refuse_redirect(
+fn refuse_redirect(
     requested: &reqwest::Url,
     response: &reqwest::Response,
 ) -> Result<(), TransportError> {
@@ -701,7 +770,7 @@ pub(crate) fn refuse_redirect(
         TransportErrorKind::Redirect {
             status: if followed { 0 } else { status.as_u16() },
         },
-        crate::error::Redirected::new(location.as_ref()),
+        Redirected::new(location.as_ref()),
     ))
 }
 

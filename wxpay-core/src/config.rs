@@ -20,8 +20,8 @@ use crate::keyring::{
 };
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::pem;
-use crate::protocol::DEFAULT_TIMESTAMP_TOLERANCE;
 use crate::retry::RetryPolicy;
+use crate::wire::DEFAULT_TIMESTAMP_TOLERANCE;
 
 /// The official API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";

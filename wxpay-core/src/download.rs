@@ -19,13 +19,15 @@ use bytes::Bytes;
 use http::Method;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::time::Instant;
+use url::{Position, Url};
 
-use crate::client::{Client, unix_now};
-use crate::crypto::CryptoBackend;
+use crate::client::{Client, classify};
+use crate::crypto::Sha1;
 use crate::endpoint::RequestParts;
-use crate::error::Error;
-use crate::error::{TransportError, TransportErrorKind};
-use crate::protocol::{self, REQUEST_ID, RequestContext, encoding};
+use crate::error::{DownloadError, Error, TransportError, TransportErrorKind};
+use crate::keys::PlatformKeys;
+use crate::protocol;
+use crate::wire::{REQUEST_ID, encoding};
 
 /// The most bytes handed to the writer in one `write` call.
 pub const MAX_WRITE: usize = 16 * 1024;
@@ -128,66 +130,6 @@ pub struct Downloaded {
     pub request_id: Option<String>,
 }
 
-/// Why a download failed once the platform had accepted it.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DownloadError {
-    /// The URL is not an absolute `http(s)` URL on the client's host or a platform host.
-    #[error("download URL refused: {0}")]
-    Url(String),
-    /// The promised digest is of an algorithm this SDK does not know.
-    #[error("unsupported hash_type {0:?}: expected SHA1")]
-    UnsupportedHashType(String),
-    /// The file's digest is not the promised one: it was altered or cut short. What was
-    /// already written must be discarded.
-    #[error("the downloaded file's {hash_type} is {actual}, not the promised {expected}")]
-    DigestMismatch {
-        /// The algorithm.
-        hash_type: String,
-        /// The promised digest.
-        expected: String,
-        /// The digest of what arrived.
-        actual: String,
-    },
-    /// A malformed download: the GZIP stream is corrupt, cut short, or followed by bytes that
-    /// are not another GZIP member.
-    #[error("malformed download: the GZIP stream is corrupt, cut short or has trailing bytes: {0}")]
-    Decompress(#[source] io::Error),
-    /// The file is larger than the limit
-    /// ([`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits)); what was
-    /// written must be discarded.
-    #[error("the download is larger than {limit} bytes")]
-    TooLarge {
-        /// The limit in bytes (after decompression).
-        limit: u64,
-    },
-    /// The file decompresses to more than `limit` times the bytes received: a GZIP bomb, or
-    /// a limit too tight for this file
-    /// ([`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits)).
-    #[error("the download decompresses to more than {limit} times its compressed size")]
-    CompressionRatio {
-        /// The largest ratio allowed.
-        limit: u64,
-    },
-    /// No byte of the download arrived for `idle`
-    /// ([`ClientBuilder::download_timeouts`](crate::ClientBuilder::download_timeouts)).
-    #[error("the download stalled: nothing arrived for {idle:?}")]
-    Stalled {
-        /// The idle limit.
-        idle: Duration,
-    },
-    /// The download took longer than its overall limit
-    /// ([`ClientBuilder::download_timeouts`](crate::ClientBuilder::download_timeouts)).
-    #[error("the download took longer than {limit:?}")]
-    TimedOut {
-        /// The overall limit.
-        limit: Duration,
-    },
-    /// Writing to the caller's writer failed.
-    #[error("writing the download failed: {0}")]
-    Write(#[source] io::Error),
-}
-
 impl Client {
     /// Downloads a file the platform serves unsigned (a bill), streaming it into `writer`
     /// while its digest is computed; fails with [`DownloadError::DigestMismatch`] if it is
@@ -206,33 +148,40 @@ impl Client {
         download: &Download,
         writer: &mut W,
     ) -> Result<Downloaded, Error> {
-        let hasher = Sha1::new(&download.hash_type, self.crypto_backend())?;
+        if !download.hash_type.eq_ignore_ascii_case("SHA1") {
+            return Err(Error::Download(DownloadError::UnsupportedHashType(
+                download.hash_type.clone(),
+            )));
+        }
+        let hasher = self.crypto_backend().sha1();
         let (origin, path_and_query) = split_url(&download.url, &self.inner.base_url)?;
-        let parts = RequestParts {
-            method: Method::GET,
-            path_and_query: path_and_query.to_owned(),
-            headers: http::HeaderMap::new(),
-            body: Vec::new(),
-            signed_body: None,
+        let parts = |_: &PlatformKeys, _| {
+            Ok(RequestParts {
+                method: Method::GET,
+                path_and_query: path_and_query.to_owned(),
+                headers: http::HeaderMap::new(),
+                body: Vec::new(),
+                signed_body: None,
+            })
         };
         self.ready().await?;
-        let keys = self.platform_keys();
-        let context = RequestContext {
-            base_url: origin,
-            ..self.context(&keys)
-        };
-        let request = protocol::sign_request(parts, &context, unix_now(), &protocol::nonce()?)?;
         let limits = self.inner.transport.downloads;
         let clock = Clock::start(&limits);
-        let mut request = reqwest::Request::try_from(request).map_err(transport)?;
         // Not the per-call limit: a bill takes what its size and the link need, and `clock`
         // ends a stalled or overlong one with its own error.
-        *request.timeout_mut() = Some(limits.overall.map_or(NO_LIMIT, |limit| {
+        let timeout = limits.overall.map_or(NO_LIMIT, |limit| {
             limit.saturating_add(Duration::from_secs(1))
-        }));
-        let url = request.url().clone();
-        let mut response = clock.network(self.inner.http.execute(request)).await?;
-        crate::client::refuse_redirect(&url, &response)?;
+        });
+        // A GET: the platform acts once however often it is asked.
+        let (mut response, _) = self
+            .attempts(
+                origin,
+                true,
+                &parts,
+                |request| clock.network(self.exchange(request, Some(timeout))),
+                |response| (response.status(), response.headers()),
+            )
+            .await?;
         let request_id = response
             .headers()
             .get(&REQUEST_ID)
@@ -243,7 +192,7 @@ impl Client {
             // An error answer is the platform's signed JSON: read a bounded amount and let
             // the ordinary reader verify it and turn it into an `ApiError`.
             let mut body = Vec::new();
-            while let Some(chunk) = clock.network(response.chunk()).await? {
+            while let Some(chunk) = clock.network(chunk(&mut response)).await? {
                 let room = MAX_ERROR_BODY.saturating_sub(body.len());
                 body.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 if room <= chunk.len() {
@@ -277,7 +226,7 @@ impl Client {
         };
         match download.compression {
             Compression::None => {
-                while let Some(chunk) = clock.network(response.chunk()).await? {
+                while let Some(chunk) = clock.network(chunk(&mut response)).await? {
                     for piece in chunk.chunks(MAX_WRITE) {
                         sink.write_all(piece).await.map_err(sink_error)?;
                     }
@@ -292,7 +241,7 @@ impl Client {
                 let (wire, decoded) = tokio::io::duplex(4 * MAX_WRITE);
                 let receive = async {
                     let mut wire = wire;
-                    while let Some(chunk) = clock.network(response.chunk()).await? {
+                    while let Some(chunk) = clock.network(chunk(&mut response)).await? {
                         compressed.set(compressed.get().saturating_add(chunk.len() as u64));
                         if wire.write_all(&chunk).await.is_err() {
                             // The decoder stopped: its error is the one reported.
@@ -338,8 +287,9 @@ impl Client {
     }
 }
 
-fn transport(e: reqwest::Error) -> Error {
-    Error::Transport(crate::client::classify(e))
+/// The next piece of the body.
+async fn chunk(response: &mut reqwest::Response) -> Result<Option<Bytes>, TransportError> {
+    response.chunk().await.map_err(classify)
 }
 
 /// An error of the caller's writer, or one of the limits [`Hashing`] enforces.
@@ -398,7 +348,7 @@ impl Clock {
     /// limit, and never past the overall deadline.
     async fn network<T>(
         &self,
-        step: impl Future<Output = Result<T, reqwest::Error>>,
+        step: impl Future<Output = Result<T, TransportError>>,
     ) -> Result<T, Error> {
         let idle_end = Instant::now().checked_add(self.idle);
         let (end, overall) = match (idle_end, self.overall) {
@@ -407,10 +357,10 @@ impl Clock {
             }
             (None, Some((deadline, limit))) => (deadline, Some(limit)),
             (Some(idle_end), _) => (idle_end, None),
-            (None, None) => return step.await.map_err(transport),
+            (None, None) => return Ok(step.await?),
         };
         match tokio::time::timeout_at(end, step).await {
-            Ok(result) => result.map_err(transport),
+            Ok(result) => Ok(result?),
             Err(_) => Err(Error::Download(match overall {
                 Some(limit) => DownloadError::TimedOut { limit },
                 None => DownloadError::Stalled { idle: self.idle },
@@ -432,74 +382,35 @@ pub(crate) fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'
         .take(128)
         .collect();
     let refuse = |why: &str| Error::Download(DownloadError::Url(format!("{shown:?}: {why}")));
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| refuse("not an absolute http(s) URL"))?;
-    let path_start = rest.find('/').ok_or_else(|| refuse("no path"))?;
-    let origin_len = url.len() - rest.len() + path_start;
-    let (origin, path_and_query) = url.split_at(origin_len);
-    let allowed = origin.eq_ignore_ascii_case(base_url.trim_end_matches('/'))
-        || PLATFORM_HOSTS
-            .iter()
-            .any(|h| origin.eq_ignore_ascii_case(h));
+    let parsed = Url::parse(url).map_err(|_| refuse("not an absolute http(s) URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(refuse("not an absolute http(s) URL"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refuse("a URL with user information"));
+    }
+    if parsed.fragment().is_some() {
+        return Err(refuse("a URL with a fragment"));
+    }
+    let allowed = std::iter::once(base_url)
+        .chain(PLATFORM_HOSTS.iter().copied())
+        .filter_map(|host| Url::parse(host).ok())
+        .any(|host| host.origin() == parsed.origin());
     if !allowed {
         return Err(refuse("not the client's host or a WeChat Pay host"));
     }
-    let (path, query) = match path_and_query.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (path_and_query, None),
-    };
-    encoding::check_encoded_path(path, false).map_err(|why| refuse(&why))?;
-    if let Some(query) = query {
+    // What the URL layer sends must be the text itself, so the signature covers it: a
+    // normalised dot segment, an encoded space or a default port shows as a difference.
+    let path_and_query = &parsed[Position::BeforePath..Position::AfterQuery];
+    let origin = url
+        .strip_suffix(path_and_query)
+        .filter(|origin| origin.eq_ignore_ascii_case(&parsed[..Position::BeforePath]))
+        .ok_or_else(|| refuse("the URL layer would rewrite it before sending"))?;
+    encoding::check_encoded_path(parsed.path(), false).map_err(|why| refuse(&why))?;
+    if let Some(query) = parsed.query() {
         encoding::check_encoded_query(query).map_err(|why| refuse(&why))?;
     }
-    Ok((origin, path_and_query))
-}
-
-/// A SHA-1 computation in the client's backend.
-enum Sha1 {
-    #[cfg(feature = "aws-lc-rs")]
-    AwsLc(aws_lc_rs::digest::Context),
-    #[cfg(feature = "rsa")]
-    RustCrypto(sha1::Sha1),
-}
-
-impl Sha1 {
-    fn new(hash_type: &str, backend: CryptoBackend) -> Result<Self, Error> {
-        if !hash_type.eq_ignore_ascii_case("SHA1") {
-            return Err(Error::Download(DownloadError::UnsupportedHashType(
-                hash_type.to_owned(),
-            )));
-        }
-        Ok(match backend {
-            #[cfg(feature = "aws-lc-rs")]
-            CryptoBackend::AwsLc => Sha1::AwsLc(aws_lc_rs::digest::Context::new(
-                &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            )),
-            #[cfg(feature = "rsa")]
-            CryptoBackend::RustCrypto => Sha1::RustCrypto(<sha1::Sha1 as sha1::Digest>::new()),
-        })
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            #[cfg(feature = "aws-lc-rs")]
-            Sha1::AwsLc(context) => context.update(data),
-            #[cfg(feature = "rsa")]
-            Sha1::RustCrypto(hasher) => sha1::Digest::update(hasher, data),
-        }
-    }
-
-    fn finish(self) -> String {
-        let digest: Vec<u8> = match self {
-            #[cfg(feature = "aws-lc-rs")]
-            Sha1::AwsLc(context) => context.finish().as_ref().to_vec(),
-            #[cfg(feature = "rsa")]
-            Sha1::RustCrypto(hasher) => sha1::Digest::finalize(hasher).to_vec(),
-        };
-        digest.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    Ok((origin, &url[origin.len()..]))
 }
 
 /// Passes writes through to `inner`, hashing and counting what `inner` accepted. Shutting

@@ -8,7 +8,8 @@ use crate::client::Client;
 use crate::endpoint::{RequestParts, RequestWriter};
 use crate::error::{Error, RequestError};
 use crate::keys::PlatformKeys;
-use crate::protocol::{Verified, encoding};
+use crate::protocol::Verified;
+use crate::wire::encoding;
 
 /// A request built at run time from a path template such as
 /// `/v3/marketing/favor/stocks/{stock_id}/pause`.

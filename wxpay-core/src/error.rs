@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -42,14 +44,14 @@ pub enum Error {
     Crypto(#[from] CryptoError),
     /// Platform certificates could not be downloaded, decrypted or trusted.
     #[error(transparent)]
-    Certificates(#[from] crate::certificates::CertificateError),
+    Certificates(#[from] CertificateError),
     /// A notification verified but could not be read: a malformed envelope, another
     /// algorithm, a resource that does not decrypt or decode.
     #[error(transparent)]
     Notification(#[from] NotificationError),
     /// A download was refused before sending, or its file did not check out.
     #[error(transparent)]
-    Download(#[from] crate::download::DownloadError),
+    Download(#[from] DownloadError),
     /// The answer verified but one of its sensitive fields did not decrypt with the merchant
     /// key.
     #[error(transparent)]
@@ -93,6 +95,113 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         next = cause.source();
     }
     out
+}
+
+/// Why a certificate download could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// A resource uses an algorithm other than `AEAD_AES_256_GCM`.
+    #[error("unsupported encryption algorithm {0:?}")]
+    UnsupportedAlgorithm(String),
+    /// Decryption failed: most often the APIv3 key is wrong.
+    #[error("cannot decrypt the certificate (is the APIv3 key right?): {0}")]
+    Decrypt(CryptoError),
+    /// The decrypted text is not a usable certificate.
+    #[error("the decrypted certificate cannot be used: {0}")]
+    Key(KeyError),
+    /// The certificate's own serial differs from the listed `serial_no`.
+    #[error("listed as {listed} but the certificate's serial is {actual}")]
+    SerialMismatch {
+        /// `serial_no` in the list.
+        listed: String,
+        /// The serial inside the certificate.
+        actual: String,
+    },
+    /// No listed certificate is valid now.
+    #[error("the platform listed no certificate that is valid now")]
+    NoneValid,
+    /// The download's signature did not verify with the trusted keys.
+    #[error("the certificate download failed verification: {0}")]
+    Verification(VerificationError),
+    /// The download lists the merchant's own API certificate, which verifies nothing the
+    /// platform signs: the whole download is refused, as that certificate is at configuration.
+    #[error("the download lists the merchant's own certificate {serial} as a platform certificate")]
+    MerchantCertificate {
+        /// Its serial.
+        serial: String,
+    },
+    /// Certificates need the APIv3 key to decrypt them.
+    #[error("downloading platform certificates needs the APIv3 key")]
+    NoApiV3Key,
+    /// The ring has no platform key yet and the last download was less than the cooldown
+    /// ago, so none is tried now (see
+    /// [`Client::platform_key_status`](crate::Client::platform_key_status) for why it failed).
+    #[error("no platform key yet; the last certificate download was less than {cooldown:?} ago")]
+    Cooldown {
+        /// The cooldown ([`ClientBuilder::unknown_serial_cooldown`](crate::ClientBuilder::unknown_serial_cooldown)).
+        cooldown: Duration,
+    },
+}
+
+/// Why a download failed once the platform had accepted it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DownloadError {
+    /// The URL is not an absolute `http(s)` URL on the client's host or a platform host.
+    #[error("download URL refused: {0}")]
+    Url(String),
+    /// The promised digest is of an algorithm this SDK does not know.
+    #[error("unsupported hash_type {0:?}: expected SHA1")]
+    UnsupportedHashType(String),
+    /// The file's digest is not the promised one: it was altered or cut short. What was
+    /// already written must be discarded.
+    #[error("the downloaded file's {hash_type} is {actual}, not the promised {expected}")]
+    DigestMismatch {
+        /// The algorithm.
+        hash_type: String,
+        /// The promised digest.
+        expected: String,
+        /// The digest of what arrived.
+        actual: String,
+    },
+    /// A malformed download: the GZIP stream is corrupt, cut short, or followed by bytes that
+    /// are not another GZIP member.
+    #[error("malformed download: the GZIP stream is corrupt, cut short or has trailing bytes: {0}")]
+    Decompress(#[source] io::Error),
+    /// The file is larger than the limit
+    /// ([`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits)); what was
+    /// written must be discarded.
+    #[error("the download is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes (after decompression).
+        limit: u64,
+    },
+    /// The file decompresses to more than `limit` times the bytes received: a GZIP bomb, or
+    /// a limit too tight for this file
+    /// ([`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits)).
+    #[error("the download decompresses to more than {limit} times its compressed size")]
+    CompressionRatio {
+        /// The largest ratio allowed.
+        limit: u64,
+    },
+    /// No byte of the download arrived for `idle`
+    /// ([`ClientBuilder::download_timeouts`](crate::ClientBuilder::download_timeouts)).
+    #[error("the download stalled: nothing arrived for {idle:?}")]
+    Stalled {
+        /// The idle limit.
+        idle: Duration,
+    },
+    /// The download took longer than its overall limit
+    /// ([`ClientBuilder::download_timeouts`](crate::ClientBuilder::download_timeouts)).
+    #[error("the download took longer than {limit:?}")]
+    TimedOut {
+        /// The overall limit.
+        limit: Duration,
+    },
+    /// Writing to the caller's writer failed.
+    #[error("writing the download failed: {0}")]
+    Write(#[source] io::Error),
 }
 
 /// What went wrong on the wire. [`TransportError::request_sent`] tells whether the platform
@@ -438,22 +547,6 @@ pub struct SignedRequest {
     pub nonce: String,
     /// Length in bytes of the whole signed message.
     pub sign_message_length: usize,
-}
-
-impl SignedRequest {
-    pub(crate) fn of(parts: &crate::RequestParts, timestamp: i64, nonce: &str) -> Self {
-        let method = parts.method.as_str();
-        let body = parts.signed_body.as_deref().unwrap_or(&parts.body);
-        let message =
-            crate::protocol::request_message(method, &parts.path_and_query, timestamp, nonce, body);
-        SignedRequest {
-            method: method.to_owned(),
-            url: parts.path_and_query.clone(),
-            timestamp,
-            nonce: nonce.to_owned(),
-            sign_message_length: message.len(),
-        }
-    }
 }
 
 impl fmt::Display for ApiError {

@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 use crate::certificates::{CertificateError, DownloadedCertificate};
 use crate::crypto::CryptoBackend;
 use crate::error::CryptoError;
+use crate::hex;
 use crate::keys::{ApiV3Key, PlatformKeyKind, PlatformKeys};
 
 /// Where downloaded platform certificates are kept so a fleet of processes can share them and
@@ -226,7 +227,7 @@ impl CertificateStore for DirectoryStore {
 fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> io::Result<()> {
     let mut random = [0u8; 12];
     getrandom::fill(&mut random).map_err(io::Error::other)?;
-    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let suffix = hex::lower(&random);
     write_through(dir, &format!(".{name}.{suffix}.tmp"), name, contents)
 }
 
@@ -477,7 +478,7 @@ impl KeyRing {
         book.last_error = None;
     }
 
-    pub(crate) fn record_failure(&self, error: &crate::Error) {
+    pub(crate) fn record_failure(&self, error: &crate::error::Error) {
         tracing::warn!(%error, "platform certificate refresh failed; keeping the current keys");
         self.bookkeeping().last_error = Some((SystemTime::now(), error.to_string()));
     }
@@ -694,7 +695,7 @@ mod tests {
     fn downloaded(name: &str) -> DownloadedCertificate {
         let pem = fixture(name);
         DownloadedCertificate {
-            key: crate::PlatformKey::from_certificate_pem(&pem).expect("certificate"),
+            key: crate::keys::PlatformKey::from_certificate_pem(&pem).expect("certificate"),
             pem,
         }
     }
@@ -750,7 +751,7 @@ mod tests {
         assert_eq!(forged.key.id(), "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E");
         let stored = pinned.install(vec![forged], NOW).expect("installed");
         assert!(stored.is_empty(), "configured keys are not the store's");
-        let genuine = crate::MerchantKey::from_pem("01", &fixture("TEST_platform_key.pem"))
+        let genuine = crate::keys::MerchantKey::from_pem("01", &fixture("TEST_platform_key.pem"))
             .expect("key")
             .sign(b"m")
             .expect("sign");

@@ -4,6 +4,26 @@
 //! The protocol lives in pure functions ([`protocol`]) that turn an [`Endpoint`] into an
 //! [`http::Request`] and an [`http::Response`] back into a typed value; [`Client`] adds the
 //! transport at the edge. Most users depend on the `wxpay` facade and never name this crate.
+//!
+//! ## Layers
+//!
+//! Each module uses only the modules on lines below its own, so each layer reads without the
+//! ones above it. The top line is the edge, where the client meets the network; its modules
+//! also use each other. A test (`tests/it/layers.rs`) reads this picture and fails on any
+//! `crate::` path that goes up or sideways.
+//!
+//! ```text
+//! client config dynamic download merchant notification::axum  HTTP, builder, downloads
+//! keyring                                                      platform keys over time
+//! certificates notification                                    certificate lists, webhooks
+//! protocol retry                                               signing, verification, retries
+//! endpoint                                                     Endpoint, RequestWriter, Sensitive
+//! wire                                                         encoding, scalars, header names
+//! keys                                                         merchant, platform, APIv3 keys
+//! crypto                                                       the two backends, digests
+//! pem                                                          PEM, DER, certificates
+//! error hex                                                    every error type; hex text
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -74,6 +94,7 @@ mod download;
 mod dynamic;
 mod endpoint;
 mod error;
+mod hex;
 mod keyring;
 pub mod keys;
 mod merchant;
@@ -81,16 +102,17 @@ pub mod notification;
 mod pem;
 pub mod protocol;
 mod retry;
-mod sensitive;
+mod wire;
 
 pub use client::Client;
 pub use config::{BACKUP_BASE_URL, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::CryptoBackend;
-pub use download::{Compression, Download, DownloadError, Downloaded, MAX_WRITE};
+pub use download::{Compression, Download, Downloaded, MAX_WRITE};
 pub use dynamic::DynamicRequest;
+pub use endpoint::sensitive::{FieldPath, Sensitive, SensitiveString};
 pub use endpoint::{Endpoint, PathSegment, RequestParts, RequestWriter};
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, DecryptError, Error, KeyError,
+    ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error, KeyError,
     NotificationError, RequestError, SignedRequest, TransportError, TransportErrorKind,
     VerificationError,
 };
@@ -101,18 +123,17 @@ pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys
 pub use notification::Notification;
 pub use protocol::Verified;
 pub use retry::RetryPolicy;
-pub use sensitive::{FieldPath, Sensitive, SensitiveString};
 
 /// What `#[endpoint]` expands to refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::endpoint::{Endpoint, PathSegment, RequestWriter};
-    pub use crate::error::{DecryptError, Error, RequestError};
-    pub use crate::keys::MerchantKey;
-    pub use crate::sensitive::{
+    pub use crate::endpoint::sensitive::{
         DecryptNothing, DecryptSensitive, Decrypter, FieldPath, Probe, Redacted, RedactedWith,
         Sensitive,
     };
+    pub use crate::endpoint::{Endpoint, PathSegment, RequestWriter};
+    pub use crate::error::{DecryptError, Error, RequestError};
+    pub use crate::keys::MerchantKey;
     pub use http::Method;
     pub use serde;
     pub use serde::Serialize;

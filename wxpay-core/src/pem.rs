@@ -1,6 +1,7 @@
 //! PEM and the few DER shapes the keys need.
 //!
-//! - [`decode`] reads one PEM block strictly (RFC 7468: matching labels, base64 body).
+//! - [`decode`] reads the first PEM block: matching labels, no headers, a base64 body (with the
+//!   constant-time decoder of `base64ct`: the body may be a private key).
 //! - [`private_key_pkcs8`], [`public_key_spki`] and [`certificate_der`] check the label and hand
 //!   the backends one format each: a PKCS#1 `RSA PRIVATE KEY` is wrapped into PKCS#8 here.
 //! - [`Certificate`] is what the SDK reads from an X.509 certificate: serial, validity, key.
@@ -8,22 +9,24 @@
 //!   modulus before any backend sees a key, so both backends refuse the same keys the same way.
 //!
 //! Nothing here panics on input, and no error carries input bytes.
+//!
+//! The framing is read here rather than by `pem-rfc7468`, which is stricter than the keys
+//! merchants hold: it wants 64-column lines and nothing after the `-----END` line, while keys
+//! arrive indented (YAML), wrapped at other widths or followed by text.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use x509_cert::der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef, UintRef};
-use x509_cert::der::{self, Decode as _, Encode as _, NestedReader, Reader as _, SliceReader};
-use x509_cert::spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
+use base64ct::{Base64, Encoding as _};
+use pkcs1::{ALGORITHM_ID, ALGORITHM_OID as RSA_ENCRYPTION, RsaPrivateKey, RsaPublicKey};
+use pkcs8::PrivateKeyInfo;
+use x509_cert::der::{Decode as _, Encode as _};
+use x509_cert::spki::SubjectPublicKeyInfoRef;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
+use crate::hex;
 
 const BEGIN: &str = "-----BEGIN ";
 const END: &str = "-----END ";
 const DASHES: &str = "-----";
-
-/// rsaEncryption (RFC 8017, A.1), the only key algorithm of APIv3.
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// What [`KeyError::WrongKind`] says each place expects.
 const EXPECT_PRIVATE_KEY: &str = "a private key (PRIVATE KEY or RSA PRIVATE KEY)";
@@ -91,13 +94,13 @@ pub(crate) fn decode(text: &str) -> Result<Pem<'_>, KeyError> {
     if base64.is_empty() {
         return Err(KeyError::NotPem("empty PEM block"));
     }
-    // Sized up front so the secret is never left behind in a reallocated buffer.
-    let mut der = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(
-        base64.len(),
-    )));
-    STANDARD
-        .decode_vec(base64.as_bytes(), &mut der)
-        .map_err(|_| KeyError::NotPem("bad base64 in the PEM body"))?;
+    // Sized up front so the secret is never left behind in a reallocated buffer; a body whose
+    // length is not a multiple of 4 does not decode whatever the size.
+    let mut der = Zeroizing::new(vec![0; base64.len() / 4 * 3]);
+    let len = Base64::decode(base64.as_bytes(), &mut der)
+        .map_err(|_| KeyError::NotPem("bad base64 in the PEM body"))?
+        .len();
+    der.truncate(len);
     Ok(Pem { label, der })
 }
 
@@ -121,7 +124,7 @@ pub(crate) fn private_key_pkcs8(text: &str) -> Result<Zeroizing<Vec<u8>>, KeyErr
     let pem = decode(text)?;
     match pem.label {
         "PRIVATE KEY" => Ok(pem.der),
-        "RSA PRIVATE KEY" => Ok(pkcs1_to_pkcs8(&pem.der)),
+        "RSA PRIVATE KEY" => pkcs1_to_pkcs8(&pem.der),
         found => Err(wrong_kind(EXPECT_PRIVATE_KEY, found)),
     }
 }
@@ -144,88 +147,33 @@ pub(crate) fn certificate_der(text: &str) -> Result<Zeroizing<Vec<u8>>, KeyError
     }
 }
 
-/// Wraps a PKCS#1 `RSAPrivateKey` into a PKCS#8 `PrivateKeyInfo`:
-///
-/// ```text
-/// SEQUENCE { INTEGER 0, SEQUENCE { rsaEncryption, NULL }, OCTET STRING { RSAPrivateKey } }
-/// ```
-///
-/// The content is not inspected here; [`rsa_private_key_bits`] and the backends parse it.
-pub(crate) fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
-    const VERSION_AND_ALGORITHM: [u8; 18] = [
-        0x02, 0x01, 0x00, // INTEGER 0
-        0x30, 0x0d, // SEQUENCE
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, // rsaEncryption
-        0x05, 0x00, // NULL
-    ];
-    let private_key_len = 1 + der_length_len(pkcs1.len()) + pkcs1.len();
-    let content_len = VERSION_AND_ALGORITHM.len() + private_key_len;
-    // Sized exactly so the key is written once and never copied by a reallocation.
-    let mut pkcs8 = Zeroizing::new(Vec::with_capacity(
-        1 + der_length_len(content_len) + content_len,
-    ));
-    pkcs8.push(0x30);
-    push_der_length(&mut pkcs8, content_len);
-    pkcs8.extend_from_slice(&VERSION_AND_ALGORITHM);
-    pkcs8.push(0x04);
-    push_der_length(&mut pkcs8, pkcs1.len());
-    pkcs8.extend_from_slice(pkcs1);
-    pkcs8
-}
-
-fn der_length_len(len: usize) -> usize {
-    if len < 0x80 {
-        1
-    } else {
-        1 + significant_bytes(len).len()
-    }
-}
-
-fn push_der_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = significant_bytes(len);
-        out.push(0x80 | bytes.len() as u8);
-        out.extend_from_slice(&bytes);
-    }
-}
-
-/// `len` big-endian without leading zero bytes.
-fn significant_bytes(len: usize) -> Vec<u8> {
-    let bytes = len.to_be_bytes();
-    let skip = bytes.iter().take_while(|&&b| b == 0).count();
-    bytes[skip..].to_vec()
+/// Wraps a PKCS#1 `RSAPrivateKey` into a PKCS#8 `PrivateKeyInfo` (version 0, rsaEncryption
+/// with NULL parameters), as OpenSSL does. The content is not inspected here;
+/// [`rsa_private_key_bits`] and the backends parse it.
+pub(crate) fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    // `der` sizes the buffer once before writing, so the key is never copied by a reallocation.
+    let mut pkcs8 = Zeroizing::new(Vec::new());
+    PrivateKeyInfo::new(ALGORITHM_ID, pkcs1)
+        .encode_to_vec(&mut pkcs8)
+        .map_err(|_| KeyError::Malformed {
+            what: "RSA private key",
+        })?;
+    Ok(pkcs8)
 }
 
 /// The modulus size in bits of the RSA key in a PKCS#8 `PrivateKeyInfo`; [`KeyError::NotRsa`]
 /// for a key of another algorithm.
 pub(crate) fn rsa_private_key_bits(pkcs8: &[u8]) -> Result<usize, KeyError> {
-    let (algorithm, private_key) = decode_sequence(pkcs8, |info| {
-        let _version: u8 = info.decode()?;
-        let algorithm: AlgorithmIdentifierRef<'_> = info.decode()?;
-        let private_key: OctetStringRef<'_> = info.decode()?;
-        // RFC 5958 attributes and public key, if present, are the backend's business.
-        skip_rest(info)?;
-        Ok((algorithm.oid, private_key.as_bytes()))
-    })
-    .map_err(|_| KeyError::Malformed {
+    let info = PrivateKeyInfo::from_der(pkcs8).map_err(|_| KeyError::Malformed {
         what: "PKCS#8 private key",
     })?;
-    if algorithm != RSA_ENCRYPTION {
+    if info.algorithm.oid != RSA_ENCRYPTION {
         return Err(KeyError::NotRsa);
     }
-    // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, privateExponent, … }
-    let modulus = decode_sequence(private_key, |key| {
-        let _version: u8 = key.decode()?;
-        let modulus: UintRef<'_> = key.decode()?;
-        skip_rest(key)?;
-        Ok(modulus)
-    })
-    .map_err(|_| KeyError::Malformed {
+    let key = RsaPrivateKey::from_der(info.private_key).map_err(|_| KeyError::Malformed {
         what: "RSA private key",
     })?;
-    Ok(bit_len(modulus.as_bytes()))
+    Ok(bit_len(key.modulus.as_bytes()))
 }
 
 /// The modulus size in bits of the RSA key in a SubjectPublicKeyInfo; [`KeyError::NotRsa`] for a
@@ -244,31 +192,8 @@ pub(crate) fn rsa_public_key_bits(spki: &[u8]) -> Result<usize, KeyError> {
         .subject_public_key
         .as_bytes()
         .ok_or(malformed.clone())?;
-    // RSAPublicKey ::= SEQUENCE { modulus, publicExponent }
-    let modulus = decode_sequence(key, |key| {
-        let modulus: UintRef<'_> = key.decode()?;
-        let _exponent: UintRef<'_> = key.decode()?;
-        Ok(modulus)
-    })
-    .map_err(|_| malformed)?;
-    Ok(bit_len(modulus.as_bytes()))
-}
-
-/// Decodes `der` as exactly one SEQUENCE whose fields `read` takes apart.
-fn decode_sequence<'a, T>(
-    der: &'a [u8],
-    read: impl for<'n> FnOnce(&mut NestedReader<'n, SliceReader<'a>>) -> der::Result<T>,
-) -> der::Result<T> {
-    let mut reader = SliceReader::new(der)?;
-    let value = reader.sequence(read)?;
-    reader.finish(value)
-}
-
-fn skip_rest<'a>(reader: &mut NestedReader<'_, SliceReader<'a>>) -> der::Result<()> {
-    while !reader.is_finished() {
-        reader.decode::<AnyRef<'a>>()?;
-    }
-    Ok(())
+    let key = RsaPublicKey::from_der(key).map_err(|_| malformed)?;
+    Ok(bit_len(key.modulus.as_bytes()))
 }
 
 /// Bit length of a big-endian unsigned integer without leading zero bytes.
@@ -314,17 +239,11 @@ impl Certificate {
 /// names certificates by all 40 digits, `0A3C…`); only the sign octet DER puts before a first
 /// octet with the high bit set goes, since it is not part of the number as the platform prints it.
 fn serial_hex(content: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let magnitude = match content {
         [0, next, ..] if next & 0x80 != 0 => &content[1..],
         _ => content,
     };
-    let mut hex = String::with_capacity(magnitude.len() * 2);
-    for &byte in magnitude {
-        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    hex
+    hex::upper(magnitude)
 }
 
 fn unix_seconds(time: x509_cert::time::Time) -> Result<i64, KeyError> {
@@ -460,28 +379,8 @@ mod tests {
         let pkcs1 = decode(MERCHANT_KEY_PKCS1).unwrap();
         assert_eq!(pkcs1.label, "RSA PRIVATE KEY");
         let pkcs8 = decode(MERCHANT_KEY).unwrap();
-        assert_eq!(*pkcs1_to_pkcs8(&pkcs1.der), *pkcs8.der);
+        assert_eq!(*pkcs1_to_pkcs8(&pkcs1.der).unwrap(), *pkcs8.der);
         assert_eq!(*private_key_pkcs8(MERCHANT_KEY_PKCS1).unwrap(), *pkcs8.der);
-    }
-
-    #[test]
-    fn encodes_der_lengths_in_short_and_long_form() {
-        for (len, encoded) in [
-            (0, &[0x00][..]),
-            (0x7f, &[0x7f]),
-            (0x80, &[0x81, 0x80]),
-            (0xff, &[0x81, 0xff]),
-            (0x100, &[0x82, 0x01, 0x00]),
-            (0x04a6, &[0x82, 0x04, 0xa6]),
-            (0x01_0000, &[0x83, 0x01, 0x00, 0x00]),
-        ] {
-            let mut out = Vec::new();
-            push_der_length(&mut out, len);
-            assert_eq!(out, encoded, "{len:#x}");
-            assert_eq!(der_length_len(len), encoded.len(), "{len:#x}");
-        }
-        // A short body: the whole PrivateKeyInfo uses short-form lengths.
-        assert_eq!(pkcs1_to_pkcs8(&[0x30, 0x00])[..4], [0x30, 0x16, 0x02, 0x01]);
     }
 
     #[test]

@@ -88,18 +88,6 @@ pub(crate) enum Attempt<'a> {
     Failed(&'a TransportError),
 }
 
-impl<'a> Attempt<'a> {
-    pub(crate) fn of(outcome: &'a Result<http::Response<bytes::Bytes>, TransportError>) -> Self {
-        match outcome {
-            Ok(response) => Attempt::Answered {
-                status: response.status(),
-                retry_after: parse_retry_after(response.headers().get(http::header::RETRY_AFTER)),
-            },
-            Err(error) => Attempt::Failed(error),
-        }
-    }
-}
-
 /// The wait before trying again after `attempt` (1 for the first) ended as `outcome`, or
 /// `None` to stop. `jitter` in `[0, 1]` spreads the waits of many clients.
 pub(crate) fn delay_before_retry(

@@ -93,3 +93,12 @@ pub fn derive_sensitive(input: TokenStream) -> TokenStream {
 pub fn derive_constructor(input: TokenStream) -> TokenStream {
     constructor::derive(input.into()).into()
 }
+
+/// The characters a path segment keeps besides ASCII letters and digits, as a byte string:
+/// the one definition shared by the template check and the runtime's encoder. Not public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __path_segment_chars(_input: TokenStream) -> TokenStream {
+    let chars = proc_macro2::Literal::byte_string(template::LITERAL_CHARS.as_bytes());
+    quote::quote!(#chars).into()
+}

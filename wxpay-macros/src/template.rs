@@ -23,8 +23,9 @@ pub(crate) struct TemplateError {
 }
 
 /// Characters a literal segment may contain besides ASCII letters and digits: RFC 3986
-/// `pchar` (`%` only as the start of a `%XX` escape).
-const LITERAL_CHARS: &str = "-._~!$&'()*+,;=:@";
+/// `pchar` (`%` only as the start of a `%XX` escape). The runtime's path-segment encoder
+/// keeps the same ones: it reads them through `__path_segment_chars!`.
+pub(crate) const LITERAL_CHARS: &str = "-._~!$&'()*+,;=:@";
 
 /// Splits `text` into pieces. Every mistake is reported, not only the first; the pieces are
 /// meaningful only when there are no errors.

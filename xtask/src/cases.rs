@@ -1,4 +1,4 @@
-//! The table-driven tests of the catalog (`tests/catalog/`): for each operation, a request
+//! The table-driven tests of the catalog (`tests/it/catalog/`): for each operation, a request
 //! built with its constructor and every setter from the spec's examples (synthetic where it
 //! has none), and what the wire must then carry: path, query, headers and JSON body, with the
 //! plaintext of every field that must travel encrypted; an example answer to decode; every
@@ -20,7 +20,7 @@ pub fn module_cases(m: &Module) -> String {
     if !m.ops.is_empty() {
         let _ = write!(
             out,
-            "#[test]\nfn {name}_requests() {{\ncrate::harness::requests(&[\n"
+            "#[test]\nfn {name}_requests() {{\nsuper::harness::requests(&[\n"
         );
         for op in &m.ops {
             out.push_str(&request_case(op, m));
@@ -34,7 +34,7 @@ pub fn module_cases(m: &Module) -> String {
         if !answers.is_empty() {
             let _ = write!(
                 out,
-                "#[test]\nfn {name}_answers() {{\ncrate::harness::answers(&[\n"
+                "#[test]\nfn {name}_answers() {{\nsuper::harness::answers(&[\n"
             );
             for op in answers {
                 let Answer::Named(answer) = &op.answer else {
@@ -43,7 +43,7 @@ pub fn module_cases(m: &Module) -> String {
                 let body = answer_json(answer, m, 0);
                 let _ = writeln!(
                     out,
-                    "crate::harness::Answer {{ name: \"{}\", decode: crate::harness::decodes::<wxpay::apis::{}::{}>, body: {:?} }},",
+                    "super::harness::Answer {{ name: \"{}\", decode: super::harness::decodes::<wxpay::apis::{}::{}>, body: {:?} }},",
                     op.entry.name,
                     m.path,
                     op.entry.name,
@@ -63,7 +63,7 @@ pub fn module_cases(m: &Module) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "crate::harness::known::<wxpay::apis::{path}::{name}>(&[{}], |e| matches!(e, wxpay::apis::{path}::{name}::Unknown(_)), wxpay::apis::{path}::{name}::as_str);",
+                "super::harness::known::<wxpay::apis::{path}::{name}>(&[{}], |e| matches!(e, wxpay::apis::{path}::{name}::Unknown(_)), wxpay::apis::{path}::{name}::as_str);",
                 values.join(", "),
                 path = m.path,
                 name = e.name,
@@ -127,7 +127,7 @@ fn request_case(op: &Op, m: &Module) -> String {
         .map(|(k, v)| format!("({k:?}, {v:?})"))
         .collect();
     format!(
-        "crate::harness::Case {{ name: \"{name}\", method: \"{method}\", path: {path:?}, \
+        "super::harness::Case {{ name: \"{name}\", method: \"{method}\", path: {path:?}, \
          query: &[{query}], headers: &[{headers}], body: {body:?}, encrypted: &[{encrypted}], \
          write: |writer| wxpay::Endpoint::write_request(&wxpay::apis::{module}::{name}::new({args}){setters}, writer) }},\n",
         name = op.entry.name,

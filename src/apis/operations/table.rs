@@ -12130,8 +12130,10 @@ pub static OPERATIONS: &[Operation] = &[
     },
 ];
 
-/// Calls `check` with each entry's name and its declaration's method and path template.
+/// Calls `check` with each entry's name and its declaration's method and path template
+/// (the deprecated ones too).
 #[cfg(test)]
+#[allow(deprecated)]
 pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {
     #[cfg(feature = "global")]
     check(

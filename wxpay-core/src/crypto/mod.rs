@@ -10,7 +10,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::error::{CryptoError, KeyError};
-use crate::pem;
+use crate::{hex, pem};
 
 #[cfg(feature = "aws-lc-rs")]
 mod aws_lc;
@@ -161,10 +161,50 @@ pub(crate) trait PublicKeyOps: Send + Sync + 'static {
 /// gives the same digest; the default one computes it.
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
     #[cfg(feature = "aws-lc-rs")]
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
-        .as_ref()
-        .to_vec();
+    return hex::lower(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref());
     #[cfg(not(feature = "aws-lc-rs"))]
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(data).to_vec();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    return hex::lower(&<sha2::Sha256 as sha2::Digest>::digest(data));
+}
+
+/// A SHA-1 computation (the digest bills are checked with) in one backend.
+pub(crate) enum Sha1 {
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(aws_lc_rs::digest::Context),
+    #[cfg(feature = "rsa")]
+    RustCrypto(sha1::Sha1),
+}
+
+impl CryptoBackend {
+    /// A SHA-1 computation in this backend.
+    pub(crate) fn sha1(self) -> Sha1 {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => Sha1::AwsLc(aws_lc_rs::digest::Context::new(
+                &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            )),
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => Sha1::RustCrypto(<sha1::Sha1 as sha1::Digest>::new()),
+        }
+    }
+}
+
+impl Sha1 {
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            Sha1::AwsLc(context) => context.update(data),
+            #[cfg(feature = "rsa")]
+            Sha1::RustCrypto(hasher) => sha1::Digest::update(hasher, data),
+        }
+    }
+
+    /// The digest, lower-case hex.
+    pub(crate) fn finish(self) -> String {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            Sha1::AwsLc(context) => hex::lower(context.finish().as_ref()),
+            #[cfg(feature = "rsa")]
+            Sha1::RustCrypto(hasher) => hex::lower(&sha1::Digest::finalize(hasher)),
+        }
+    }
 }

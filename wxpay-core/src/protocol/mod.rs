@@ -1,9 +1,6 @@
 //! The APIv3 wire rules as pure functions: what is signed, how `Authorization` reads, how an
 //! answer is verified. Nothing here touches the network or the clock; callers pass the time.
 
-pub(crate) mod encoding;
-pub(crate) mod scalar;
-
 use http::header::{ACCEPT, AUTHORIZATION, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -17,33 +14,11 @@ use crate::error::{
 };
 use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
 
-/// `Wechatpay-Serial`: the platform key a response is signed with, or the one encrypted
-/// request fields are encrypted with.
-pub const WECHATPAY_SERIAL: HeaderName = HeaderName::from_static("wechatpay-serial");
-/// `Wechatpay-Timestamp` of a response or notification.
-pub const WECHATPAY_TIMESTAMP: HeaderName = HeaderName::from_static("wechatpay-timestamp");
-/// `Wechatpay-Nonce` of a response or notification.
-pub const WECHATPAY_NONCE: HeaderName = HeaderName::from_static("wechatpay-nonce");
-/// `Wechatpay-Signature` of a response or notification.
-pub const WECHATPAY_SIGNATURE: HeaderName = HeaderName::from_static("wechatpay-signature");
-/// `Wechatpay-Signature-Type` of a response or notification: the signature scheme.
-pub const WECHATPAY_SIGNATURE_TYPE: HeaderName =
-    HeaderName::from_static("wechatpay-signature-type");
-/// The one signature scheme this SDK verifies, as `Wechatpay-Signature-Type` names it (the
-/// platform also has SM2/SM3 schemes).
-pub const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
-/// `Request-ID`, the platform's name for one call.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
-
-/// The scheme of the `Authorization` header.
-pub const AUTHORIZATION_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
-
-/// A `Wechatpay-Signature` starting with this is a deliberate probe from the platform: it must
-/// fail verification, and is reported as [`VerificationError::SignatureProbe`].
-pub const SIGNATURE_PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
-
-/// How far (in seconds) a response or notification timestamp may be from local time.
-pub const DEFAULT_TIMESTAMP_TOLERANCE: u64 = 300;
+pub use crate::wire::{
+    AUTHORIZATION_SCHEME, DEFAULT_TIMESTAMP_TOLERANCE, REQUEST_ID, SIGNATURE_PROBE_PREFIX,
+    SIGNATURE_TYPE, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE,
+    WECHATPAY_SIGNATURE_TYPE, WECHATPAY_TIMESTAMP,
+};
 
 /// The string a request signature covers:
 /// `METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n`.

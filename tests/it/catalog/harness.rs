@@ -1,0 +1,209 @@
+//! What the generated cases run: write a request as the client would (public-key mode, the
+//! TEST keys), then compare it with what the spec says it must be. Every failure of a module
+//! is collected and reported together, so one run shows every operation that is off.
+
+use serde_json::Value;
+use wxpay::{CryptoBackend, MerchantKey, PlatformKey, PlatformKeys, RequestError, RequestWriter};
+
+const PLATFORM_KEY: &str = include_str!("../../fixtures/keys/TEST_platform_key.pem");
+const PLATFORM_PUB: &str = include_str!("../../fixtures/keys/TEST_platform_pub.pem");
+const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0112300001092025110100000000";
+/// The serial the platform's private key is loaded under (any valid one: it only decrypts).
+const PLATFORM_SERIAL: &str = "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E";
+/// A fixed time: the ring's key selection depends on it, nothing else does.
+const NOW: i64 = 1_767_225_600;
+
+/// One operation: how to write its request, and what must come out.
+pub struct Case {
+    pub name: &'static str,
+    pub method: &'static str,
+    /// The path with the example values in place.
+    pub path: &'static str,
+    /// (name, value, encrypted) in the order the fields are declared.
+    pub query: &'static [(&'static str, &'static str, bool)],
+    pub headers: &'static [(&'static str, &'static str)],
+    /// The JSON body with every encrypted field in plaintext; empty for no body.
+    pub body: &'static str,
+    /// The dotted paths (`a.b`, `list[].name`) that must travel encrypted.
+    pub encrypted: &'static [&'static str],
+    pub write: fn(&mut RequestWriter<'_>) -> Result<(), RequestError>,
+}
+
+pub fn requests(cases: &[Case]) {
+    let backend = CryptoBackend::default();
+    let mut ring = PlatformKeys::new();
+    ring.insert(
+        PlatformKey::from_public_key_pem_with(PUBLIC_KEY_ID, PLATFORM_PUB, backend)
+            .expect("TEST platform public key"),
+    );
+    // The test plays the platform: its private key decrypts what the request encrypted.
+    let platform =
+        MerchantKey::from_pem_with(PLATFORM_SERIAL, PLATFORM_KEY, backend).expect("TEST key");
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            check(case, &ring, &platform)
+                .err()
+                .map(|e| format!("{}: {e}", case.name))
+        })
+        .collect();
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+fn check(case: &Case, ring: &PlatformKeys, platform: &MerchantKey) -> Result<(), String> {
+    let method = case.method.parse().map_err(|_| "bad method")?;
+    let mut writer = RequestWriter::new(method, Some(ring), NOW);
+    (case.write)(&mut writer).map_err(|e| format!("does not write: {e}"))?;
+    let parts = writer.finish();
+    let (path, query) = parts
+        .path_and_query
+        .split_once('?')
+        .unwrap_or((&parts.path_and_query, ""));
+    if path != case.path {
+        return Err(format!("path {path}, the spec says {}", case.path));
+    }
+    let mut encrypted_anything = false;
+    let pairs: Vec<(&str, &str)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    if pairs.len() != case.query.len() {
+        return Err(format!("query {query:?}, the spec says {:?}", case.query));
+    }
+    for ((name, value), (want_name, want, encrypted)) in pairs.iter().zip(case.query) {
+        let value = percent_encoding::percent_decode_str(value)
+            .decode_utf8_lossy()
+            .into_owned();
+        let value = if *encrypted {
+            encrypted_anything = true;
+            platform
+                .decrypt(&value)
+                .map_err(|e| format!("query {name} is not ciphertext: {e}"))?
+                .to_string()
+        } else {
+            value
+        };
+        if name != want_name || value != *want {
+            return Err(format!(
+                "query {name}={value}, the spec says {want_name}={want}"
+            ));
+        }
+    }
+    for (name, want) in case.headers {
+        let got = parts.headers.get(*name).and_then(|v| v.to_str().ok());
+        if got != Some(*want) {
+            return Err(format!("header {name}: {got:?}, expected {want:?}"));
+        }
+    }
+    if case.body.is_empty() {
+        if !parts.body.is_empty() {
+            return Err("a body the spec does not have".into());
+        }
+    } else {
+        let mut body: Value = serde_json::from_slice(&parts.body)
+            .map_err(|e| format!("the body is not JSON: {e}"))?;
+        for path in case.encrypted {
+            let steps: Vec<&str> = path.split('.').collect();
+            decrypt_at(&mut body, &steps, platform, &mut encrypted_anything)
+                .map_err(|e| format!("{path}: {e}"))?;
+        }
+        let want: Value = serde_json::from_str(case.body).map_err(|e| e.to_string())?;
+        if body != want {
+            return Err(format!(
+                "body (decrypted)\n  {body}\nthe spec's example\n  {want}"
+            ));
+        }
+    }
+    let serial = parts
+        .headers
+        .get("wechatpay-serial")
+        .and_then(|v| v.to_str().ok());
+    match (encrypted_anything, serial) {
+        (true, Some(PUBLIC_KEY_ID)) | (false, None) => Ok(()),
+        (true, other) => Err(format!("encrypted, but Wechatpay-Serial is {other:?}")),
+        (false, Some(other)) => Err(format!("nothing encrypted, yet Wechatpay-Serial {other}")),
+    }
+}
+
+/// Replaces the ciphertext at `steps` (where present) by its plaintext.
+fn decrypt_at(
+    value: &mut Value,
+    steps: &[&str],
+    platform: &MerchantKey,
+    found: &mut bool,
+) -> Result<(), String> {
+    let Some((first, rest)) = steps.split_first() else {
+        return match value {
+            Value::String(text) => {
+                let plain = platform
+                    .decrypt(text)
+                    .map_err(|e| format!("not ciphertext ({e})"))?;
+                *text = plain.to_string();
+                *found = true;
+                Ok(())
+            }
+            Value::Array(items) => items
+                .iter_mut()
+                .try_for_each(|item| decrypt_at(item, &[], platform, found)),
+            Value::Null => Ok(()),
+            other => Err(format!("not a string: {other}")),
+        };
+    };
+    let (key, each) = match first.strip_suffix("[]") {
+        Some(key) => (key, true),
+        None => (*first, false),
+    };
+    let Some(child) = value.get_mut(key) else {
+        return Ok(()); // an optional field the example leaves out
+    };
+    match child {
+        Value::Array(items) if each || !rest.is_empty() => items
+            .iter_mut()
+            .try_for_each(|item| decrypt_at(item, rest, platform, found)),
+        other => decrypt_at(other, rest, platform, found),
+    }
+}
+
+/// Decodes an example answer the way the client does.
+pub fn decodes<E: wxpay::Endpoint>(body: &str) -> Result<(), String> {
+    E::decode_response(body.as_bytes())
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// An example answer and the decoder of its operation.
+pub struct Answer {
+    pub name: &'static str,
+    pub decode: fn(&str) -> Result<(), String>,
+    pub body: &'static str,
+}
+
+pub fn answers(cases: &[Answer]) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            (case.decode)(case.body)
+                .err()
+                .map(|e| format!("{}: {e}", case.name))
+        })
+        .collect();
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Every value the spec lists for an enum decodes to a variant of its own.
+pub fn known<E: for<'a> From<&'a str>>(
+    values: &[&str],
+    unknown: fn(&E) -> bool,
+    text: fn(&E) -> &str,
+) {
+    for value in values {
+        let decoded = E::from(value);
+        assert!(
+            !unknown(&decoded),
+            "{}: {value} is not a variant",
+            std::any::type_name::<E>()
+        );
+        assert_eq!(text(&decoded), *value);
+    }
+}

@@ -1,0 +1,24 @@
+//! The facade's integration tests, one binary (each file in `tests/` used to link its own:
+//! minutes of linking and gigabytes of target). UI tests are one trybuild run in `ui`.
+
+mod bill_e2e;
+mod catalog;
+mod catalog_golden;
+mod common;
+// Answer types declare what the platform sends, read or not.
+#[allow(dead_code)]
+mod endpoint_expansion;
+mod error_hygiene;
+mod faults;
+mod key_rotation;
+mod media_upload;
+mod notifications;
+mod pay_catalog;
+mod pay_e2e;
+mod pay_params_golden;
+mod platform_keys;
+mod sandbox_e2e;
+mod secrets;
+#[allow(dead_code)]
+mod sensitive;
+mod ui;

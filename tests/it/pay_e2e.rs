@@ -1,0 +1,288 @@
+//! Payments and refunds end to end against the sandbox, with each crypto backend: every
+//! order and refund endpoint, the order's life (NOTPAY → SUCCESS → REFUND, NOTPAY → CLOSED),
+//! and the platform's errors (refunding more than was paid, reused numbers, paid orders).
+
+use crate::common;
+
+use common::client_for;
+use time::macros::offset;
+use wxpay::apis::pay::transactions::{
+    Amount, CloseOrder, CreateAppOrder, CreateH5Order, CreateJsapiOrder, CreateNativeOrder, H5Info,
+    Payer, QueryOrderById, QueryOrderByOutTradeNo, SceneInfo, TradeState, TradeType,
+};
+use wxpay::apis::refund::domestic::{
+    AbnormalRefundType, ApplyAbnormalRefund, CreateRefund, QueryRefund, RefundAmount,
+    RefundChannel, RefundStatus,
+};
+use wxpay::{Client, CryptoBackend, Error};
+use wxpay_sandbox::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
+
+const NOTIFY_URL: &str = "https://merchant.example.com/wxpay/notify";
+
+fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
+    match result {
+        Err(Error::Api(e)) => {
+            assert!(e.signature_verified, "the sandbox signs its errors: {e}");
+            (e.status.as_u16(), e.code)
+        }
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn jsapi(client: &Client, out_trade_no: &str, total: u64) -> CreateJsapiOrder {
+    CreateJsapiOrder::new(
+        SANDBOX_APPID,
+        client.mchid(),
+        "Image形象店-深圳腾大-QQ公仔",
+        out_trade_no,
+        NOTIFY_URL,
+        Amount::cny(total),
+        Payer::openid(SANDBOX_OPENID),
+    )
+    .attach("自定义数据")
+}
+
+fn by_out_trade_no(client: &Client, no: &str) -> QueryOrderByOutTradeNo {
+    QueryOrderByOutTradeNo::new(no, client.mchid())
+}
+
+async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
+    let no = format!("order{tag}0001");
+    let prepay = client.send(jsapi(client, &no, 100)).await.expect("prepay");
+    let again = client
+        .send(jsapi(client, &no, 100))
+        .await
+        .expect("prepay again");
+    assert_eq!(
+        prepay.prepay_id, again.prepay_id,
+        "the same order, the same prepay"
+    );
+    let (status, code) = api_error(client.send(jsapi(client, &no, 101)).await);
+    assert_eq!((status, code.as_str()), (403, "OUT_TRADE_NO_USED"));
+
+    let params = prepay
+        .pay_params(SANDBOX_APPID, client.merchant_key())
+        .expect("front-end parameters");
+    assert_eq!(params.package, format!("prepay_id={}", prepay.prepay_id));
+
+    let unpaid = client
+        .send(by_out_trade_no(client, &no))
+        .await
+        .expect("query");
+    assert_eq!(unpaid.trade_state, TradeState::NotPay);
+    assert_eq!(unpaid.transaction_id, None);
+
+    let transaction_id = sandbox.pay_order(&no).expect("the user pays");
+    let paid = client
+        .send(QueryOrderById::new(transaction_id.clone(), client.mchid()))
+        .await
+        .expect("query by id");
+    assert_eq!(paid.trade_state, TradeState::Success);
+    assert_eq!(paid.trade_type, Some(TradeType::Jsapi));
+    assert_eq!(paid.out_trade_no, no);
+    assert_eq!(paid.amount.as_ref().and_then(|a| a.payer_total), Some(100));
+    assert_eq!(paid.success_time.map(|t| t.offset()), Some(offset!(+8)));
+    assert_eq!(paid.payer, Some(Payer::openid(SANDBOX_OPENID)));
+
+    let close = CloseOrder::new(no.clone(), client.mchid());
+    let (status, code) = api_error(client.send(close).await);
+    assert_eq!((status, code.as_str()), (403, "ORDERPAID"));
+
+    // Refund half, idempotently, then try to refund more than is left.
+    let half =
+        CreateRefund::by_out_trade_no(&no, format!("refund{tag}1"), RefundAmount::cny(50, 100));
+    let refund = client.send(half.clone()).await.expect("refund half");
+    assert_eq!(refund.status, RefundStatus::Processing);
+    assert_eq!(refund.channel, RefundChannel::Original);
+    assert_eq!(refund.amount.refund, 50);
+    let again = client.send(half).await.expect("the same out_refund_no");
+    assert_eq!(refund.refund_id, again.refund_id);
+
+    let too_much = CreateRefund::by_transaction_id(
+        &transaction_id,
+        format!("refund{tag}2"),
+        RefundAmount::cny(51, 100),
+    );
+    let (status, code) = api_error(client.send(too_much).await);
+    assert_eq!((status, code.as_str()), (400, "INVALID_REQUEST"));
+
+    let done = client
+        .send(QueryRefund::new(format!("refund{tag}1")))
+        .await
+        .expect("query refund");
+    assert_eq!(done.status, RefundStatus::Success);
+    assert!(done.success_time.is_some());
+    let order = client
+        .send(by_out_trade_no(client, &no))
+        .await
+        .expect("query");
+    assert_eq!(order.trade_state, TradeState::Refund);
+
+    // The rest goes back, but cannot reach the user: handled as an abnormal refund.
+    let rest =
+        CreateRefund::by_out_trade_no(&no, format!("refund{tag}3"), RefundAmount::cny(50, 100));
+    let rest = client.send(rest).await.expect("refund the rest");
+    sandbox
+        .make_refund_abnormal(&rest.out_refund_no)
+        .expect("abnormal");
+    let abnormal = client
+        .send(QueryRefund::new(rest.out_refund_no.clone()))
+        .await
+        .expect("query");
+    assert_eq!(abnormal.status, RefundStatus::Abnormal);
+    let handled = client
+        .send(
+            ApplyAbnormalRefund::new(
+                rest.refund_id.clone(),
+                rest.out_refund_no.clone(),
+                AbnormalRefundType::UserBankCard,
+            )
+            .bank_type("ICBC_DEBIT")
+            .bank_account("6212260000000000000")
+            .real_name("张三"),
+        )
+        .await
+        .expect("apply abnormal refund");
+    assert_eq!(handled.status, RefundStatus::Processing);
+    assert_eq!(handled.channel, RefundChannel::OtherBankcard);
+    let (_, code) = api_error(
+        client
+            .send(ApplyAbnormalRefund::new(
+                rest.refund_id,
+                rest.out_refund_no,
+                AbnormalRefundType::MerchantBankCard,
+            ))
+            .await,
+    );
+    assert_eq!(
+        code, "INVALID_REQUEST",
+        "only an abnormal refund can be handled"
+    );
+}
+
+async fn unpaid_orders(sandbox: &Sandbox, client: &Client, tag: &str) {
+    let no = format!("close{tag}0001");
+    client.send(jsapi(client, &no, 1)).await.expect("prepay");
+    let close = || CloseOrder::new(no.clone(), client.mchid());
+    client.send(close()).await.expect("close: 204");
+    client.send(close()).await.expect("closing twice is fine");
+    let closed = client
+        .send(by_out_trade_no(client, &no))
+        .await
+        .expect("query");
+    assert_eq!(closed.trade_state, TradeState::Closed);
+    assert!(
+        sandbox.pay_order(&no).is_err(),
+        "a closed order cannot be paid"
+    );
+    let (_, code) = api_error(
+        client
+            .send(CreateRefund::by_out_trade_no(
+                &no,
+                format!("r{tag}x"),
+                RefundAmount::cny(1, 1),
+            ))
+            .await,
+    );
+    assert_eq!(
+        code, "INVALID_REQUEST",
+        "an unpaid order cannot be refunded"
+    );
+
+    let expiring = format!("expire{tag}0001");
+    client
+        .send(jsapi(client, &expiring, 1))
+        .await
+        .expect("prepay");
+    sandbox.expire_order(&expiring).expect("expire");
+    let expired = client
+        .send(by_out_trade_no(client, &expiring))
+        .await
+        .expect("query");
+    assert_eq!(expired.trade_state, TradeState::Closed);
+
+    let (status, code) = api_error(client.send(by_out_trade_no(client, "no-such-order")).await);
+    assert_eq!((status, code.as_str()), (404, "ORDER_NOT_EXIST"));
+}
+
+async fn other_prepays(client: &Client, tag: &str) {
+    let app = client
+        .send(
+            CreateAppOrder::new(
+                SANDBOX_APPID,
+                client.mchid(),
+                "app",
+                format!("app{tag}00001"),
+                NOTIFY_URL,
+                Amount::cny(1),
+            )
+            .time_expire(time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+            .support_fapiao(false),
+        )
+        .await
+        .expect("app prepay");
+    let params = app
+        .pay_params(SANDBOX_APPID, client.mchid(), client.merchant_key())
+        .expect("app parameters");
+    assert_eq!(params.prepayid, app.prepay_id);
+
+    let mut scene = SceneInfo::payer_ip("203.0.113.7");
+    scene.h5_info = Some(H5Info::new("Wap"));
+    let h5 = client
+        .send(CreateH5Order::new(
+            SANDBOX_APPID,
+            client.mchid(),
+            "h5",
+            format!("h5{tag}000001"),
+            NOTIFY_URL,
+            Amount::cny(1),
+            scene,
+        ))
+        .await
+        .expect("h5 prepay");
+    assert!(h5.h5_url.starts_with("https://"), "{}", h5.h5_url);
+
+    let native = client
+        .send(CreateNativeOrder::new(
+            SANDBOX_APPID,
+            client.mchid(),
+            "native",
+            format!("native{tag}0001"),
+            NOTIFY_URL,
+            Amount::cny(1),
+        ))
+        .await
+        .expect("native prepay");
+    assert!(native.code_url.starts_with("weixin://wxpay/bizpayurl?pr="));
+
+    let mut bad = jsapi(client, &format!("bad{tag}00001"), 1);
+    bad.notify_url = "http://merchant.example.com/notify?x=1".into();
+    let (_, code) = api_error(client.send(bad).await);
+    assert_eq!(code, "PARAM_ERROR");
+}
+
+async fn run(mode: KeyMode) {
+    let sandbox = Sandbox::builder()
+        .key_mode(mode)
+        .start()
+        .await
+        .expect("sandbox");
+    for (i, &backend) in CryptoBackend::all().iter().enumerate() {
+        let client = client_for(&sandbox, backend);
+        let tag = format!("{i}");
+        order_lifecycle(&sandbox, &client, &tag).await;
+        unpaid_orders(&sandbox, &client, &tag).await;
+        other_prepays(&client, &tag).await;
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn payments_and_refunds_with_public_key_and_certificate() {
+    run(KeyMode::Both).await;
+}
+
+#[tokio::test]
+async fn payments_and_refunds_with_certificates_only() {
+    run(KeyMode::Certificate).await;
+}

@@ -1,0 +1,3 @@
+//! wxpay-cli's integration tests, one binary.
+
+mod cli;

@@ -1,0 +1,341 @@
+//! The [`Endpoint`] trait that `#[endpoint]` implements, the [`RequestWriter`] its generated
+//! code fills, and [`Sensitive`], which encrypts fields at any depth.
+
+pub(crate) mod sensitive;
+
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
+use serde::Serialize;
+
+use crate::error::{CryptoError, DecryptError, RequestError};
+use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
+use crate::wire::encoding::{self, PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
+use crate::wire::{WECHATPAY_SERIAL, scalar};
+
+use sensitive::{FieldPath, Sensitive};
+
+/// One APIv3 operation: how its fields become a request and how its answer is decoded.
+///
+/// Implemented by `#[endpoint(...)]`; implement it by hand only for shapes the attribute does
+/// not cover. Both methods are pure, so a request can be built and checked without a network.
+pub trait Endpoint {
+    /// The typed answer; `()` for operations that answer 204 with no body.
+    type Response;
+    /// The HTTP method.
+    const METHOD: Method;
+    /// The path template as documented, e.g. `/v3/marketing/favor/stocks/{stock_id}/pause`
+    /// (for logs and tracing; the request path is written by [`Endpoint::write_request`]).
+    const PATH_TEMPLATE: &'static str;
+    /// Whether sending the same request twice acts once, so a POST or PATCH may be retried
+    /// after a failure that left it unknown whether the platform received it. True for
+    /// endpoints that carry a caller-chosen request number (`out_trade_no`, `out_request_no`,
+    /// `out_refund_no`, …). GET, PUT and DELETE are retried regardless.
+    const IDEMPOTENT: bool = false;
+
+    /// Writes the path, query, headers and body of this request.
+    fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), RequestError>;
+
+    /// Decodes a verified 2xx body.
+    fn decode_response(body: &[u8]) -> Result<Self::Response, serde_json::Error>;
+
+    /// Decrypts the sensitive fields of a decoded answer with the merchant key; nothing to do
+    /// unless the response type derives [`Sensitive`](crate::Sensitive).
+    fn decrypt_response(
+        response: &mut Self::Response,
+        key: &MerchantKey,
+    ) -> Result<(), DecryptError> {
+        let _ = (response, key);
+        Ok(())
+    }
+}
+
+/// A value that can fill one path segment: text, a number or a platform enum — never a list
+/// or a struct, which have no single text form.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot fill a path segment: a segment is one value",
+    label = "a path field of this type",
+    note = "a path field is a `String`, an integer or a platform enum; send lists and objects in the body or the query"
+)]
+pub trait PathSegment: Serialize {}
+
+// The trait's note says what it takes; a list of every platform enum would not help.
+#[diagnostic::do_not_recommend]
+impl PathSegment for str {}
+#[diagnostic::do_not_recommend]
+impl PathSegment for String {}
+#[diagnostic::do_not_recommend]
+impl PathSegment for std::borrow::Cow<'_, str> {}
+#[diagnostic::do_not_recommend]
+impl<T: PathSegment + ?Sized> PathSegment for &T {}
+macro_rules! path_segments {
+    ($($ty:ty),*) => { $(#[diagnostic::do_not_recommend] impl PathSegment for $ty {})* };
+}
+path_segments!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
+
+/// A request before signing: exactly the bytes that will be sent and signed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RequestParts {
+    /// The method.
+    pub method: Method,
+    /// Path and query exactly as sent (and signed), e.g. `/v3/x?limit=10`.
+    pub path_and_query: String,
+    /// Headers the endpoint adds (`Content-Type`, `Wechatpay-Serial`, declared headers).
+    pub headers: HeaderMap,
+    /// The body (empty for GET and DELETE).
+    pub body: Vec<u8>,
+    /// What the signature covers when it is not the body: the `meta` JSON of a multipart
+    /// upload ([`RequestWriter::upload`]). `None`: the body is signed.
+    pub signed_body: Option<Vec<u8>>,
+}
+
+/// Collects one request from an endpoint's fields: path segments, query pairs, headers, the
+/// JSON body, and the encryption of sensitive fields with one platform key.
+pub struct RequestWriter<'a> {
+    parts: RequestParts,
+    has_query: bool,
+    platform_keys: Option<&'a PlatformKeys>,
+    encryption_key: Option<&'a PlatformKey>,
+    now: i64,
+}
+
+impl<'a> RequestWriter<'a> {
+    /// A writer for one request. `platform_keys` and `now` (unix seconds) choose the key for
+    /// encrypted fields; without keys, encrypting fails with [`RequestError::NoEncryptionKey`].
+    pub fn new(method: Method, platform_keys: Option<&'a PlatformKeys>, now: i64) -> Self {
+        RequestWriter {
+            parts: RequestParts {
+                method,
+                path_and_query: String::with_capacity(96),
+                headers: HeaderMap::new(),
+                body: Vec::new(),
+                signed_body: None,
+            },
+            has_query: false,
+            platform_keys,
+            encryption_key: None,
+            now,
+        }
+    }
+
+    /// Appends literal path text (already valid: it comes from a checked template).
+    pub fn path_literal(&mut self, text: &str) {
+        debug_assert!(!self.has_query, "path written after the query");
+        self.parts.path_and_query.push_str(text);
+    }
+
+    /// Appends one percent-encoded path segment from a field's value.
+    pub fn path_param<T: PathSegment + ?Sized>(
+        &mut self,
+        field: &'static str,
+        value: &T,
+    ) -> Result<(), RequestError> {
+        match scalar::to_text(value).map_err(|reason| field_error(field, reason))? {
+            Some(text) if !text.is_empty() => {
+                encoding::check_segment_value(&text).map_err(|r| field_error(field, r))?;
+                percent_encode_into(&mut self.parts.path_and_query, &text, PATH_SEGMENT);
+                Ok(())
+            }
+            _ => Err(field_error(
+                field,
+                "a path segment cannot be empty or None".into(),
+            )),
+        }
+    }
+
+    /// Appends one percent-encoded path segment of text.
+    pub(crate) fn path_segment(&mut self, text: &str) -> Result<(), RequestError> {
+        if text.is_empty() {
+            return Err(field_error("path", "a path segment cannot be empty".into()));
+        }
+        encoding::check_segment_value(text).map_err(|r| field_error("path", r))?;
+        percent_encode_into(&mut self.parts.path_and_query, text, PATH_SEGMENT);
+        Ok(())
+    }
+
+    /// Appends `name=value` to the query; `None` values are left out.
+    pub fn query<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), RequestError> {
+        let Some(text) = scalar::to_text(value).map_err(|reason| field_error(name, reason))? else {
+            return Ok(());
+        };
+        self.query_pair(name, &text);
+        Ok(())
+    }
+
+    pub(crate) fn query_pair(&mut self, name: &str, text: &str) {
+        let out = &mut self.parts.path_and_query;
+        out.push(if self.has_query { '&' } else { '?' });
+        self.has_query = true;
+        percent_encode_into(out, name, QUERY_COMPONENT);
+        out.push('=');
+        percent_encode_into(out, text, QUERY_COMPONENT);
+    }
+
+    /// Sets a header from a field's value; `None` values are left out.
+    pub fn header<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), RequestError> {
+        let Some(text) = scalar::to_text(value).map_err(|reason| field_error(name, reason))? else {
+            return Ok(());
+        };
+        let value = HeaderValue::try_from(text)
+            .map_err(|_| field_error(name, "not a valid header value".into()))?;
+        // Not `HeaderName::from_static`: it panics, and a hand-written endpoint may pass anything.
+        let name = HeaderName::try_from(name)
+            .map_err(|_| field_error(name, "not a valid header name".into()))?;
+        self.insert_header(name, value);
+        Ok(())
+    }
+
+    pub(crate) fn insert_header(&mut self, name: HeaderName, value: HeaderValue) {
+        self.parts.headers.insert(name, value);
+    }
+
+    /// Encrypts a sensitive value with the platform key chosen for this request (RSA-OAEP,
+    /// base64) and names that key in `Wechatpay-Serial`. Every encrypted field of one request
+    /// uses the same key.
+    pub fn encrypt(&mut self, plaintext: &str) -> Result<String, RequestError> {
+        let key = match self.encryption_key {
+            Some(key) => key,
+            None => {
+                let key = self
+                    .platform_keys
+                    .and_then(|keys| keys.encryption_key(self.now))
+                    .ok_or(RequestError::NoEncryptionKey)?;
+                let serial = HeaderValue::try_from(key.id()).map_err(|_| {
+                    field_error(
+                        "Wechatpay-Serial",
+                        "platform key id is not a header value".into(),
+                    )
+                })?;
+                self.parts.headers.insert(WECHATPAY_SERIAL, serial);
+                self.encryption_key = Some(key);
+                key
+            }
+        };
+        key.encrypt(plaintext)
+            .map_err(|error| RequestError::Encrypt {
+                field: "value".into(),
+                reason: match error {
+                    CryptoError::Encrypt => too_long(plaintext),
+                    other => other.to_string(),
+                },
+            })
+    }
+
+    /// As [`RequestWriter::encrypt`], naming the field at `path` when it fails.
+    pub fn encrypt_field(
+        &mut self,
+        path: FieldPath<'_>,
+        plaintext: &str,
+    ) -> Result<String, RequestError> {
+        self.encrypt(plaintext).map_err(|error| match error {
+            RequestError::Encrypt { reason, .. } => RequestError::Encrypt {
+                field: path.to_string(),
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// A copy of `value` with every sensitive value inside it encrypted (what a body field
+    /// marked `#[wxpay(encrypt)]` sends). `name` is the field's name in errors.
+    pub fn encrypted<T: Sensitive + Clone>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<T, RequestError> {
+        let mut copy = value.clone();
+        copy.encrypt_fields(self, FieldPath::new(name))?;
+        Ok(copy)
+    }
+
+    /// Sets the JSON body.
+    pub fn json<T: Serialize + ?Sized>(&mut self, body: &T) -> Result<(), RequestError> {
+        self.json_bytes(serde_json::to_vec(body).map_err(RequestError::Body)?);
+        Ok(())
+    }
+
+    pub(crate) fn json_bytes(&mut self, body: Vec<u8>) {
+        self.parts.body = body;
+        self.parts
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+
+    /// Makes the body a `multipart/form-data` upload of one file, as the platform's upload
+    /// APIs take it: a `meta` part with `{"filename":…,"sha256":…}` (JSON-escaped; the
+    /// SHA-256 of `content`, lower-case hex) and a `file` part with the bytes. The signature
+    /// covers the `meta` JSON, not the body. The boundary is derived from the file's digest,
+    /// so the same file gives the same bytes.
+    pub fn upload(
+        &mut self,
+        filename: &str,
+        content_type: &'static str,
+        content: &[u8],
+    ) -> Result<(), RequestError> {
+        if filename.is_empty() || filename.chars().any(|c| c.is_control() || c == '"') {
+            return Err(field_error(
+                "filename",
+                "a file name must be non-empty, without quotes or control characters".into(),
+            ));
+        }
+        let sha256 = crate::crypto::sha256_hex(content);
+        let meta = serde_json::to_vec(&serde_json::json!({
+            "filename": filename,
+            "sha256": sha256,
+        }))
+        .map_err(RequestError::Body)?;
+        let boundary = format!("wxpay-{}", &sha256[..32]);
+        let mut body = Vec::with_capacity(content.len() + meta.len() + 400);
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"meta\"\r\n\
+                 Content-Type: application/json\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&meta);
+        body.extend_from_slice(
+            format!(
+                "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+                 filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let header = HeaderValue::try_from(format!("multipart/form-data; boundary={boundary}"))
+            .map_err(|_| field_error("Content-Type", "not a valid header value".into()))?;
+        self.parts.headers.insert(CONTENT_TYPE, header);
+        self.parts.body = body;
+        self.parts.signed_body = Some(meta);
+        Ok(())
+    }
+
+    /// The finished request parts.
+    pub fn finish(self) -> RequestParts {
+        self.parts
+    }
+}
+
+fn field_error(field: &'static str, reason: String) -> RequestError {
+    RequestError::Field { field, reason }
+}
+
+/// Why RSA-OAEP refused a value: with SHA-1 it takes at most the modulus length less 42 bytes.
+fn too_long(plaintext: &str) -> String {
+    format!(
+        "RSA-OAEP cannot encrypt it: the value is {} bytes, more than the key takes (214 bytes \
+         with RSA-2048)",
+        plaintext.len()
+    )
+}

@@ -1,0 +1,18 @@
+//! wxpay-core's integration tests, one binary.
+
+mod answer_headers;
+mod certificate_store;
+mod common;
+mod config;
+mod downloads;
+mod golden_requests;
+mod hardening;
+mod keys;
+mod layers;
+mod loopback;
+mod properties;
+mod redirects;
+mod signed_is_sent;
+mod transport;
+mod vectors;
+mod verification;

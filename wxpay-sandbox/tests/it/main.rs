@@ -1,0 +1,13 @@
+//! wxpay-sandbox's integration tests, one binary.
+
+mod binary;
+mod builder;
+mod certificates;
+mod common;
+mod faults;
+mod favor;
+mod multiuse;
+mod notify;
+mod payments;
+mod protocol;
+mod rotation;
