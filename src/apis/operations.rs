@@ -45,9 +45,7 @@ use table::check_declarations;
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-    use std::path::Path;
 
-    use super::table::NOT_DECLARED;
     use super::*;
 
     #[test]
@@ -86,6 +84,9 @@ mod tests {
     #[test]
     #[cfg(feature = "full")]
     fn every_operation_of_the_spec_is_declared_or_listed_as_missing() {
+        use super::table::NOT_DECLARED;
+        use std::path::Path;
+
         let table = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("xtask/operations.tsv"),
         )
@@ -113,6 +114,8 @@ mod tests {
     #[test]
     #[cfg(feature = "full")]
     fn every_declaration_in_the_sources_has_an_entry() {
+        use std::path::Path;
+
         fn scan(dir: &Path, found: &mut BTreeSet<(String, String)>) {
             let mut entries: Vec<_> = std::fs::read_dir(dir)
                 .expect("read src/apis")

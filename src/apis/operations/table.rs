@@ -15927,7 +15927,7 @@ check("QueryEntityMatchByBatchId", <crate::apis::webizpay::stores::QueryEntityMa
 }
 
 /// The operations of the spec the catalog does not declare yet, and why.
-#[cfg(test)]
+#[cfg(all(test, feature = "full"))]
 pub(crate) static NOT_DECLARED: &[(&str, &str, &str)] = &[
     (
         "GET",
