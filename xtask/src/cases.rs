@@ -85,7 +85,7 @@ fn request_case(op: &Op, m: &Module) -> String {
     let query_default = matches!(method, "GET" | "DELETE");
     for f in &op.fields {
         let simple = matches!(f.role, Role::Path | Role::Query | Role::Header(_));
-        let (expr, wire) = value(f, m, simple, 0);
+        let (expr, wire) = ty_value(&f.ty, f, m, simple);
         if f.required {
             required.push(expr);
         } else {
@@ -149,11 +149,7 @@ fn text_of(value: &Value) -> String {
 
 /// A value for a field: the Rust expression that builds it and its JSON on the wire.
 /// `simple`: it goes into a path or query, so it keeps to unreserved characters.
-fn value(f: &Field, m: &Module, simple: bool, depth: usize) -> (String, Value) {
-    ty_value(&f.ty, f, m, simple, depth)
-}
-
-fn ty_value(ty: &Ty, f: &Field, m: &Module, simple: bool, depth: usize) -> (String, Value) {
+fn ty_value(ty: &Ty, f: &Field, m: &Module, simple: bool) -> (String, Value) {
     match ty {
         Ty::Str => {
             let text = example_text(f, simple);
@@ -176,7 +172,7 @@ fn ty_value(ty: &Ty, f: &Field, m: &Module, simple: bool, depth: usize) -> (Stri
         Ty::Json => ("serde_json::json!({})".into(), json!({})),
         Ty::Secret => ("unreachable!()".into(), Value::Null),
         Ty::Vec(inner) => {
-            let (expr, wire) = ty_value(inner, f, m, simple, depth);
+            let (expr, wire) = ty_value(inner, f, m, simple);
             let expr = if **inner == Ty::Str {
                 format!("String::from({expr})")
             } else {
@@ -199,7 +195,7 @@ fn ty_value(ty: &Ty, f: &Field, m: &Module, simple: bool, depth: usize) -> (Stri
             let mut setters = String::new();
             let mut object = Map::new();
             for field in &s.fields {
-                let (expr, wire) = value(field, m, false, depth + 1);
+                let (expr, wire) = ty_value(&field.ty, field, m, false);
                 if field.required {
                     args.push(expr);
                 } else {
