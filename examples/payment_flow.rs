@@ -9,14 +9,14 @@
 
 use std::process::ExitCode;
 
-use wxpay::Client;
 use wxpay::apis::bill::GetTradeBill;
-use wxpay::apis::merchant::media::{Image, UploadImage};
+use wxpay::apis::merchant::media::UploadImage;
 use wxpay::apis::pay::transactions::{
     Amount, CreateJsapiOrder, Payer, QueryOrderByOutTradeNo, TradeState,
 };
 use wxpay::apis::refund::domestic::{CreateRefund, QueryRefund, RefundAmount, RefundStatus};
 use wxpay::time::{OffsetDateTime, UtcOffset};
+use wxpay::{Client, UploadFile};
 use wxpay_sandbox::{SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
 
 #[tokio::main]
@@ -107,7 +107,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A 1×1 PNG.
     let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
     let uploaded = client
-        .send(UploadImage::new(Image::new("logo.png", png)?))
+        .send(UploadImage::new(UploadFile::image("logo.png", png)?))
         .await?;
     println!("9. image uploaded: {uploaded:?}");
 

@@ -1,7 +1,8 @@
 //! Bills end to end against the sandbox, with each crypto backend: the signed bill answer,
 //! the unsigned download streamed into a writer with its SHA1 checked, GZIP decompressed on
 //! the fly, a digest that does not match refused, and a 100 MB bill moved through bounded
-//! pieces (checked by construction: no write is larger than `MAX_WRITE`).
+//! pieces (checked by construction: no write is larger than `MAX_WRITE`); the download
+//! declared in the DSL (`download`) streamed with `Client::download_file` like a URL.
 
 use crate::common;
 
@@ -15,7 +16,9 @@ use tokio::io::AsyncWrite;
 use wxpay::apis::bill::{AccountType, BillDate, GetFundFlowBill, GetTradeBill, TarType};
 use wxpay::apis::pay::transactions::{Amount, CreateJsapiOrder, Payer};
 use wxpay::apis::refund::domestic::{CreateRefund, RefundAmount};
-use wxpay::{Client, CryptoBackend, Download, DownloadError, Error, MAX_WRITE};
+use wxpay::{
+    Client, CryptoBackend, Download, DownloadError, Error, FileCheck, MAX_WRITE, endpoint,
+};
 use wxpay_sandbox::{SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
 
 fn beijing_today() -> time::Date {
@@ -184,6 +187,81 @@ async fn bills(sandbox: &Sandbox, client: &Client, no: &str) {
         client.download(&elsewhere, &mut Vec::new()).await,
         Err(Error::Download(DownloadError::Url(_)))
     ));
+}
+
+/// The bill file, declared as the catalog declares it.
+#[endpoint(GET "/v3/billdownload/file", download)]
+#[derive(Debug, Clone)]
+struct BillFile {
+    token: String,
+    tartype: Option<String>,
+}
+
+#[tokio::test]
+async fn a_declared_download_streams_what_the_url_download_does() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let client = client_for(&sandbox, CryptoBackend::default());
+    pay_and_refund(&sandbox, &client, "bill9000001").await;
+    let bill = client
+        .send(GetTradeBill::all(beijing_today()))
+        .await
+        .expect("trade bill");
+    let by_url = bill.download(None);
+    let token = by_url
+        .url
+        .split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix("token="))
+        .expect("a token in the download URL")
+        .to_owned();
+    let mut expected = Vec::new();
+    client
+        .download(&by_url, &mut expected)
+        .await
+        .expect("download by URL");
+
+    let file = BillFile::new(token);
+    let mut streamed = Vec::new();
+    let done = client
+        .download_file(
+            &file,
+            FileCheck::digest("SHA1", &bill.hash_value),
+            &mut streamed,
+        )
+        .await
+        .expect("declared download");
+    assert_eq!(streamed, expected);
+    assert_eq!(done.digest, bill.hash_value);
+    assert_eq!(done.bytes, expected.len() as u64);
+
+    // The digest is still checked; `unsigned` is the caller's explicit choice.
+    match client
+        .download_file(
+            &file,
+            FileCheck::digest("SHA1", "0".repeat(40)),
+            &mut Vec::new(),
+        )
+        .await
+    {
+        Err(Error::Download(DownloadError::DigestMismatch { actual, .. })) => {
+            assert_eq!(actual, bill.hash_value);
+        }
+        other => panic!("expected a digest mismatch, got {other:?}"),
+    }
+    let mut unchecked = Vec::new();
+    let done = client
+        .download_file(&file, FileCheck::unsigned(), &mut unchecked)
+        .await
+        .expect("unsigned download");
+    assert_eq!((unchecked, done.digest), (expected, bill.hash_value));
+    assert!(matches!(
+        client
+            .download_file(&file, FileCheck::digest("MD5", "x"), &mut Vec::new())
+            .await,
+        Err(Error::Download(DownloadError::UnsupportedHashType(_)))
+    ));
+    // `send` has no value to give for a file: the unsigned answer is refused.
+    assert!(client.send(file).await.is_err());
+    sandbox.shutdown().await;
 }
 
 #[tokio::test]

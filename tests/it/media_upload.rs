@@ -11,9 +11,12 @@ use crate::common;
 
 use common::client_for;
 use http::HeaderValue;
-use wxpay::apis::merchant::media::{Image, ImageFormat, UploadImage, UploadMarketingImage};
+use wxpay::apis::merchant::media::{UploadImage, UploadMarketingImage};
 use wxpay::protocol::{self, RequestContext, Signer};
-use wxpay::{CryptoBackend, Error, MerchantKey, PlatformKeys, RequestError};
+use wxpay::{
+    CryptoBackend, Error, FileMeta, ImageFormat, MerchantKey, PlatformKeys, RequestError,
+    UploadFile,
+};
 use wxpay_sandbox::Sandbox;
 
 const SHA256: &str = "d07c347a02c1baa886a23bccdff73539288a787a3e3c9d3b66c591a1f5c7bbe9";
@@ -59,7 +62,7 @@ fn the_signature_covers_the_meta_json_and_matches_openssl() {
             platform_keys: &ring,
             user_agent: &user_agent,
         };
-        let upload = UploadImage::new(Image::new("商户 logo.png", png()).expect("image"));
+        let upload = UploadImage::new(UploadFile::image("商户 logo.png", png()).expect("image"));
         let request = protocol::prepare(
             &upload,
             &context,
@@ -91,8 +94,10 @@ fn the_signature_covers_the_meta_json_and_matches_openssl() {
 #[test]
 fn meta_is_json_escaped() {
     let mut writer = wxpay::RequestWriter::new(http::Method::POST, None, 0);
+    let file = UploadFile::new(r"a\b.png", "image/png", png()).expect("file");
+    let keys = FileMeta::new(Some("filename"), Some("sha256"), None);
     writer
-        .upload(r"a\b.png", "image/png", &png())
+        .upload(&serde_json::json!({}), "file", &file, keys)
         .expect("upload");
     let parts = writer.finish();
     let meta = String::from_utf8(parts.signed_body.expect("meta")).expect("utf-8");
@@ -100,9 +105,8 @@ fn meta_is_json_escaped() {
         meta,
         format!(r#"{{"filename":"a\\b.png","sha256":"{SHA256}"}}"#)
     );
-    let mut writer = wxpay::RequestWriter::new(http::Method::POST, None, 0);
-    assert!(writer.upload("a\"b.png", "image/png", &png()).is_err());
-    assert!(writer.upload("", "image/png", &png()).is_err());
+    assert!(UploadFile::new("a\"b.png", "image/png", png()).is_err());
+    assert!(UploadFile::new("", "image/png", png()).is_err());
 }
 
 #[test]
@@ -113,14 +117,19 @@ fn images_are_checked_before_sending() {
         Some(ImageFormat::Jpeg)
     );
     assert_eq!(ImageFormat::sniff(b"BM...."), Some(ImageFormat::Bmp));
-    assert!(field_reason(Image::new("a.gif", b"GIF89a".to_vec())).contains("JPG, PNG or BMP"));
-    assert!(field_reason(Image::new("a.jpg", png())).contains(".png"));
-    assert!(Image::new("A.PNG", png()).is_ok(), "extensions in any case");
+    assert!(
+        field_reason(UploadFile::image("a.gif", b"GIF89a".to_vec())).contains("JPG, PNG or BMP")
+    );
+    assert!(field_reason(UploadFile::image("a.jpg", png())).contains(".png"));
+    assert!(
+        UploadFile::image("A.PNG", png()).is_ok(),
+        "extensions in any case"
+    );
 
     // 2 MiB + 1 byte: fine for the merchant media API (5 MiB), too large for marketing.
     let mut big = png();
-    big.resize(UploadMarketingImage::MAX_BYTES + 1, 0);
-    let image = Image::new("big.png", big).expect("image");
+    big.resize(2 * 1024 * 1024 + 1, 0);
+    let image = UploadFile::image("big.png", big).expect("image");
     let mut writer = wxpay::RequestWriter::new(http::Method::POST, None, 0);
     let marketing = UploadMarketingImage::new(image.clone());
     let refused = wxpay::Endpoint::write_request(&marketing, &mut writer);
@@ -134,7 +143,7 @@ async fn both_upload_apis_end_to_end_with_each_backend() {
     let sandbox = Sandbox::start().await.expect("sandbox");
     for &backend in CryptoBackend::all() {
         let client = client_for(&sandbox, backend);
-        let image = Image::new("商户 logo.png", png()).expect("image");
+        let image = UploadFile::image("商户 logo.png", png()).expect("image");
         let uploaded = client
             .send(UploadImage::new(image.clone()))
             .await
@@ -153,7 +162,7 @@ async fn both_upload_apis_end_to_end_with_each_backend() {
         // A 4 MiB image: over the old 1 MiB body limit, within the platform's 5 MiB.
         let mut big = png();
         big.resize(4 * 1024 * 1024, 7);
-        let image = Image::new("big.png", big).expect("image");
+        let image = UploadFile::image("big.png", big).expect("image");
         client
             .send(UploadImage::new(image))
             .await

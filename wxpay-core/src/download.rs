@@ -23,7 +23,7 @@ use url::{Position, Url};
 
 use crate::client::{Client, classify};
 use crate::crypto::Sha1;
-use crate::endpoint::RequestParts;
+use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
 use crate::error::{DownloadError, Error, TransportError, TransportErrorKind};
 use crate::keys::PlatformKeys;
 use crate::protocol;
@@ -130,6 +130,46 @@ pub struct Downloaded {
     pub request_id: Option<String>,
 }
 
+/// What vouches for a file that a download endpoint answers, and how it is compressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    digest: Option<(String, String)>,
+    compression: Compression,
+}
+
+impl FileCheck {
+    /// The file must hash to `hash_value` under `hash_type` (`SHA1`), as a signed answer
+    /// promised (a bill's `hash_value`, a receipt's digest).
+    pub fn digest(hash_type: impl Into<String>, hash_value: impl Into<String>) -> Self {
+        FileCheck {
+            digest: Some((hash_type.into(), hash_value.into())),
+            compression: Compression::None,
+        }
+    }
+
+    /// Nothing vouches for the file but TLS to the platform's host: the platform signs
+    /// neither it nor its digest (the complaint images, `/v3/merchant-service/images/…`).
+    /// The caller says so by choosing this; the digest is still computed and returned.
+    pub fn unsigned() -> Self {
+        FileCheck {
+            digest: None,
+            compression: Compression::None,
+        }
+    }
+
+    /// The body is compressed so (`tartype=GZIP`); the digest covers the decompressed file.
+    #[must_use]
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+}
+
+/// The answer type of a download endpoint (`#[endpoint(GET "…", download)]`): it has no
+/// values, because such an answer is streamed with [`Client::download_file`], never decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streamed {}
+
 impl Client {
     /// Downloads a file the platform serves unsigned (a bill), streaming it into `writer`
     /// while its digest is computed; fails with [`DownloadError::DigestMismatch`] if it is
@@ -148,12 +188,8 @@ impl Client {
         download: &Download,
         writer: &mut W,
     ) -> Result<Downloaded, Error> {
-        if !download.hash_type.eq_ignore_ascii_case("SHA1") {
-            return Err(Error::Download(DownloadError::UnsupportedHashType(
-                download.hash_type.clone(),
-            )));
-        }
-        let hasher = self.crypto_backend().sha1();
+        let check = FileCheck::digest(&download.hash_type, &download.hash_value)
+            .compression(download.compression);
         let (origin, path_and_query) = split_url(&download.url, &self.inner.base_url)?;
         let parts = |_: &PlatformKeys, _| {
             Ok(RequestParts {
@@ -164,6 +200,56 @@ impl Client {
                 signed_body: None,
             })
         };
+        self.fetch(origin, &parts, &check, writer).await
+    }
+
+    /// Streams the file a download endpoint answers into `writer`, as
+    /// [`Client::download`] does, checked as `check` says. The request is written and signed
+    /// like any other and goes to the client's base URL (with failover).
+    ///
+    /// ```no_run
+    /// # async fn run<E>(client: wxpay_core::Client, image: E) -> Result<(), wxpay_core::Error>
+    /// # where E: wxpay_core::Endpoint<Response = wxpay_core::Streamed> + Sync {
+    /// use wxpay_core::FileCheck;
+    /// let mut file = tokio::io::sink(); // e.g. a tokio::fs::File
+    /// let done = client.download_file(&image, FileCheck::unsigned(), &mut file).await?;
+    /// println!("{} bytes", done.bytes);
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_file<E, W>(
+        &self,
+        endpoint: &E,
+        check: FileCheck,
+        writer: &mut W,
+    ) -> Result<Downloaded, Error>
+    where
+        E: Endpoint<Response = Streamed> + Sync,
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let parts = |keys: &PlatformKeys, now| {
+            let mut request = RequestWriter::new(E::METHOD, Some(keys), now);
+            endpoint.write_request(&mut request)?;
+            Ok(request.finish())
+        };
+        self.fetch(&self.inner.base_url, &parts, &check, writer)
+            .await
+    }
+
+    async fn fetch<W: AsyncWrite + Unpin + ?Sized>(
+        &self,
+        origin: &str,
+        parts: &(dyn Fn(&PlatformKeys, i64) -> Result<RequestParts, Error> + Sync),
+        check: &FileCheck,
+        writer: &mut W,
+    ) -> Result<Downloaded, Error> {
+        if let Some((hash_type, _)) = &check.digest
+            && !hash_type.eq_ignore_ascii_case("SHA1")
+        {
+            return Err(Error::Download(DownloadError::UnsupportedHashType(
+                hash_type.clone(),
+            )));
+        }
+        let hasher = self.crypto_backend().sha1();
         self.ready().await?;
         let limits = self.inner.transport.downloads;
         let clock = Clock::start(&limits);
@@ -177,7 +263,7 @@ impl Client {
             .attempts(
                 origin,
                 true,
-                &parts,
+                parts,
                 |request| clock.network(self.exchange(request, Some(timeout))),
                 |response| (response.status(), response.headers()),
             )
@@ -224,7 +310,7 @@ impl Client {
             limits,
             compressed: None,
         };
-        match download.compression {
+        match check.compression {
             Compression::None => {
                 while let Some(chunk) = clock.network(chunk(&mut response)).await? {
                     for piece in chunk.chunks(MAX_WRITE) {
@@ -272,10 +358,12 @@ impl Client {
         }
         let bytes = sink.bytes;
         let digest = sink.hasher.finish();
-        if !digest.eq_ignore_ascii_case(download.hash_value.trim()) {
+        if let Some((hash_type, hash_value)) = &check.digest
+            && !digest.eq_ignore_ascii_case(hash_value.trim())
+        {
             return Err(Error::Download(DownloadError::DigestMismatch {
-                hash_type: download.hash_type.clone(),
-                expected: download.hash_value.clone(),
+                hash_type: hash_type.clone(),
+                expected: hash_value.clone(),
                 actual: digest,
             }));
         }

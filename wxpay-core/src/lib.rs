@@ -107,10 +107,12 @@ mod wire;
 pub use client::Client;
 pub use config::{BACKUP_BASE_URL, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::CryptoBackend;
-pub use download::{Compression, Download, Downloaded, MAX_WRITE};
+pub use download::{Compression, Download, Downloaded, FileCheck, MAX_WRITE, Streamed};
 pub use dynamic::DynamicRequest;
 pub use endpoint::sensitive::{FieldPath, Sensitive, SensitiveString};
-pub use endpoint::{Endpoint, PathSegment, RequestParts, RequestWriter};
+pub use endpoint::{
+    Endpoint, FileMeta, ImageFormat, PathSegment, RequestParts, RequestWriter, UploadFile,
+};
 pub use error::{
     ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error, KeyError,
     NotificationError, RequestError, SignedRequest, TransportError, TransportErrorKind,
@@ -127,11 +129,12 @@ pub use retry::RetryPolicy;
 /// What `#[endpoint]` expands to refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::download::Streamed;
     pub use crate::endpoint::sensitive::{
         DecryptNothing, DecryptSensitive, Decrypter, FieldPath, Probe, Redacted, RedactedWith,
         Sensitive,
     };
-    pub use crate::endpoint::{Endpoint, PathSegment, RequestWriter};
+    pub use crate::endpoint::{Endpoint, FileMeta, PathSegment, RequestWriter, UploadFile};
     pub use crate::error::{DecryptError, Error, RequestError};
     pub use crate::keys::MerchantKey;
     pub use http::Method;

@@ -43,6 +43,29 @@ pub(crate) enum RoleKind {
     Body,
     /// `header = "Name"` and the span of the literal.
     Header(String, Span),
+    /// `file` or `file(name = "...", sha256 = "...", max_bytes = N)`: the uploaded file.
+    File(FileKeys),
+    /// `part`: a text part of a multipart upload.
+    Part,
+}
+
+/// What the runtime writes into an upload's `meta` about the file.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct FileKeys {
+    pub filename: Option<String>,
+    pub sha256: Option<String>,
+    pub max_bytes: Option<usize>,
+}
+
+impl FileKeys {
+    /// Bare `#[wxpay(file)]`: the keys most upload APIs use.
+    fn usual() -> Self {
+        FileKeys {
+            filename: Some("filename".into()),
+            sha256: Some("sha256".into()),
+            max_bytes: None,
+        }
+    }
 }
 
 impl RoleKind {
@@ -51,6 +74,8 @@ impl RoleKind {
             RoleKind::Query => "query",
             RoleKind::Body => "body",
             RoleKind::Header(..) => "header",
+            RoleKind::File(_) => "file",
+            RoleKind::Part => "part",
         }
     }
 }
@@ -203,7 +228,7 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole
             errors.push(syn::Error::new(
                 path.span(),
                 "`#[wxpay]` needs a key: `#[wxpay(query)]`, `#[wxpay(header = \"Name\")]`, \
-                 `#[wxpay(body)]` or `#[wxpay(encrypt)]`",
+                 `#[wxpay(body)]`, `#[wxpay(file)]`, `#[wxpay(part)]` or `#[wxpay(encrypt)]`",
             ));
             continue;
         }
@@ -220,6 +245,20 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole
                 }
                 Some("query") => RoleKind::Query,
                 Some("body") => RoleKind::Body,
+                Some("part") => RoleKind::Part,
+                Some("file") if meta.input.peek(syn::token::Paren) => {
+                    let mut keys = FileKeys {
+                        filename: None,
+                        sha256: None,
+                        max_bytes: None,
+                    };
+                    // `syn::meta::parser` also takes `file()`: no keys filled in.
+                    let group: proc_macro2::Group = meta.input.parse()?;
+                    let parser = syn::meta::parser(|inner| file_key(&inner, &mut keys, errors));
+                    syn::parse::Parser::parse2(parser, group.stream())?;
+                    RoleKind::File(keys)
+                }
+                Some("file") => RoleKind::File(FileKeys::usual()),
                 Some("header") => {
                     let lit: LitStr = meta.value()?.parse().map_err(|_| {
                         syn::Error::new(
@@ -236,7 +275,7 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole
                         span,
                         format!(
                             "unknown `wxpay` key `{shown}`; expected `query`, `header = \
-                             \"Name\"`, `body` or `encrypt`"
+                             \"Name\"`, `body`, `file`, `part` or `encrypt`"
                         ),
                     ));
                     // Skip the value so the keys after it are still read.
@@ -268,6 +307,48 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole
         }
     }
     (role, encrypt)
+}
+
+/// Reads one key of `file(name = "...", sha256 = "...", max_bytes = N)`.
+fn file_key(
+    meta: &syn::meta::ParseNestedMeta,
+    keys: &mut FileKeys,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let key = meta.path.get_ident().map(Ident::to_string);
+    let span = meta.path.span();
+    let given = match key.as_deref() {
+        Some("name") => keys.filename.is_some(),
+        Some("sha256") => keys.sha256.is_some(),
+        Some("max_bytes") => keys.max_bytes.is_some(),
+        _ => {
+            errors.push(syn::Error::new(
+                span,
+                "unknown `file` key; expected `name = \"filename\"`, `sha256 = \"sha256\"` \
+                 (the `meta` keys the runtime fills from the file) or `max_bytes = 5242880`",
+            ));
+            while !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+                meta.input.parse::<TokenTree>()?;
+            }
+            return Ok(());
+        }
+    };
+    if given {
+        errors.push(syn::Error::new(span, "given twice; keep one"));
+    }
+    if key.as_deref() == Some("max_bytes") {
+        let lit: syn::LitInt = meta.value()?.parse()?;
+        keys.max_bytes = Some(lit.base10_parse()?);
+    } else {
+        let lit: LitStr = meta.value()?.parse()?;
+        let value = Some(lit.value());
+        if key.as_deref() == Some("name") {
+            keys.filename = value;
+        } else {
+            keys.sha256 = value;
+        }
+    }
+    Ok(())
 }
 
 /// Reads the items of every `#[serde(...)]` attribute in `attrs`.

@@ -61,6 +61,8 @@ pub(crate) struct Args {
     pub exhaustive: bool,
     /// `no_constructor`: no generated `new` and setters.
     pub constructor: bool,
+    /// `download`: the answer is a file, streamed with `Client::download_file`.
+    pub download: bool,
 }
 
 /// Parses the arguments. Misspelt names are reported in `errors` and parsing goes on; a
@@ -115,6 +117,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
     let mut idempotent = false;
     let mut exhaustive = false;
     let mut constructor = true;
+    let mut download = false;
     while !input.is_empty() {
         if !input.peek(Token![,]) {
             return Err(input.error(
@@ -151,6 +154,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
                 "idempotent" => Some(&mut idempotent),
                 "exhaustive" => Some(&mut exhaustive),
                 "no_constructor" => Some(&mut constructor),
+                "download" => Some(&mut download),
                 _ => None,
             };
             if let Some(flag) = flag {
@@ -188,6 +192,22 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         }
     }
 
+    if download {
+        if let Some(ty) = &response {
+            errors.push(syn::Error::new_spanned(
+                ty,
+                "a `download` endpoint answers a file, not a typed value: remove `-> ...` and \
+                 stream the answer with `Client::download_file`",
+            ));
+        }
+        if method.is_some_and(|method| method != Method::Get) {
+            errors.push(syn::Error::new(
+                method_ident.span(),
+                "a `download` endpoint is a GET: the platform serves files to GET requests",
+            ));
+        }
+    }
+
     Ok(Args {
         method,
         method_span: method_ident.span(),
@@ -197,6 +217,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         idempotent,
         exhaustive,
         constructor,
+        download,
     })
 }
 
@@ -205,17 +226,17 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
 fn unknown_option(option: &Ident) -> String {
     match option.to_string().as_str() {
         "multipart" | "upload" => format!(
-            "`{option}` is not an endpoint option: an upload implements `Endpoint` by hand and \
-             calls `RequestWriter::upload` (which builds and signs the `meta`), as \
-             `wxpay::apis::merchant::media::UploadImage` does"
+            "`{option}` is not an endpoint option: an upload is an endpoint with a \
+             `#[wxpay(file)] file: wxpay::UploadFile` field; its other body fields are the \
+             `meta` JSON, which is what gets signed"
         ),
-        "download" | "unsigned" => format!(
-            "`{option}` is not an endpoint option: declare the endpoint that answers the \
-             download URL and digest, then stream the file with `Client::download`"
+        "unsigned" | "file" => format!(
+            "`{option}` is not an endpoint option: an endpoint that answers a file is marked \
+             `download` and streamed with `Client::download_file`"
         ),
         _ => format!(
             "unknown endpoint option `{option}`; the options are `idempotent`, `exhaustive`, \
-             `no_constructor` and `crate = \"path\"`"
+             `no_constructor`, `download` and `crate = \"path\"`"
         ),
     }
 }

@@ -187,6 +187,17 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
     let documented = template::documented(&plan.pieces);
     // Spanned on the response type, so a type that is not `Deserialize` is named there.
     let (response, decode) = match &args.response {
+        None if args.download => (
+            quote!(#private::Streamed),
+            quote! {{
+                let _ = __body;
+                ::core::result::Result::Err(
+                    <#private::serde_json::Error as #private::serde::de::Error>::custom(
+                        "a download endpoint's file is streamed with `Client::download_file`",
+                    ),
+                )
+            }},
+        ),
         Some(ty) => {
             let private = respan(private.clone(), ty.span());
             // Only the function is spanned there: `__body` keeps the macro's own hygiene, so
@@ -263,7 +274,12 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
         .filter(|(_, place, _)| *place == Place::Body)
         .map(|(field, _, text)| body_field(field, text, krate))
         .collect();
-    let write_body = if body.is_empty() {
+    // An upload sends its body fields as the `meta` JSON, even when there are none.
+    let upload = fields().find_map(|(field, place, _)| match place {
+        Place::File(keys) => Some((field, keys)),
+        _ => None,
+    });
+    let write_body = if body.is_empty() && upload.is_none() {
         quote!(::core::result::Result::Ok(()))
     } else {
         let borrows = body.iter().any(|field| field.text.is_none());
@@ -274,6 +290,41 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
         let serde_crate = path_string(krate, "::__private::serde");
         let container = copied_items(&endpoint.serde, CONTAINER_NOT_COPIED);
         let container = (!container.is_empty()).then(|| quote!(#[serde(#(#container),*)]));
+        let send = match upload {
+            None => quote!(__request.json(&__body)),
+            Some((file, keys)) => {
+                let parts = fields()
+                    .filter(|(_, place, _)| *place == Place::Part)
+                    .map(|(field, _, _)| {
+                        let member = field.ident;
+                        let name = &field.name;
+                        quote_spanned!(field.ty.span()=> __request.form_part(#name, &self.#member)?;)
+                    });
+                let member = file.ident;
+                let part = &file.name;
+                let ty = file.ty;
+                let file_ty = quote_spanned!(ty.span()=> &#private::UploadFile);
+                let key = |key: &Option<String>| match key {
+                    Some(key) => quote!(::core::option::Option::Some(#key)),
+                    None => quote!(::core::option::Option::None),
+                };
+                let (filename, sha256) = (key(&keys.filename), key(&keys.sha256));
+                let max_bytes = match keys.max_bytes {
+                    Some(max) => quote!(::core::option::Option::Some(#max)),
+                    None => quote!(::core::option::Option::None),
+                };
+                quote! {
+                    #(#parts)*
+                    let __file: #file_ty = &self.#member;
+                    __request.upload(
+                        &__body,
+                        #part,
+                        __file,
+                        #private::FileMeta::new(#filename, #sha256, #max_bytes),
+                    )
+                }
+            }
+        };
         quote! {
             #(#shims)*
             #[derive(#private::Serialize)]
@@ -285,7 +336,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             let __body = __WxpayBody {
                 #(#values,)*
             };
-            __request.json(&__body)
+            #send
         }
     };
 
@@ -296,9 +347,8 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             impl #private::Endpoint for #ident {
                 type Response = #response;
                 const METHOD: #private::Method = #private::Method::#method;
-                                const PATH_TEMPLATE: &'static str = #documented;
+                const PATH_TEMPLATE: &'static str = #documented;
                 const IDEMPOTENT: bool = #idempotent;
-
 
                 // `#[inline]`: compiled in the crate that sends the endpoint, not for every
                 // endpoint of the catalog that declares it.

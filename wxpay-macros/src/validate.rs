@@ -6,7 +6,7 @@ use std::ops::Range;
 use proc_macro2::{Span, TokenStream};
 use syn::{GenericArgument, LitStr, PathArguments, Type};
 
-use crate::ast::{Endpoint, Field, RoleKind, SerdeItem};
+use crate::ast::{Endpoint, Field, FileKeys, RoleKind, SerdeItem};
 use crate::attr::{Args, Method};
 use crate::template::{self, Piece};
 
@@ -39,7 +39,12 @@ pub(crate) enum Place<'a> {
     Path,
     Query,
     Header(&'a str),
+    /// The JSON body, or the `meta` JSON of an upload.
     Body,
+    /// The uploaded file, and what the runtime writes about it into `meta`.
+    File(&'a FileKeys),
+    /// A text part of an upload.
+    Part,
 }
 
 /// What an encrypted field holds.
@@ -97,6 +102,7 @@ pub(crate) fn check<'a>(
         places.push(place);
     }
     check_unique_names(endpoint, &places, errors);
+    check_upload(endpoint, &places, method, errors);
 
     Some(Plan {
         method,
@@ -264,6 +270,8 @@ fn check_role<'a>(field: &'a Field, method: Option<Method>, errors: &mut Errors)
                 }
                 Place::Body
             }
+            RoleKind::File(keys) => Place::File(keys),
+            RoleKind::Part => Place::Part,
         },
     };
     match place {
@@ -281,6 +289,7 @@ fn check_role<'a>(field: &'a Field, method: Option<Method>, errors: &mut Errors)
             body_only_serde(field, &why, errors);
         }
         Place::Query => body_only_serde(field, "goes to the query string", errors),
+        Place::File(_) | Place::Part => body_only_serde(field, "is a part of the upload", errors),
         _ => body_only_serde(field, "is sent as a header", errors),
     }
     place
@@ -377,6 +386,8 @@ fn check_encrypt(field: &Field, place: Place, errors: &mut Errors) -> Option<Tex
     let elsewhere = match place {
         Place::Path => Some("fills a path segment"),
         Place::Header(_) => Some("is a header"),
+        Place::File(_) => Some("is the uploaded file"),
+        Place::Part => Some("is a text part of the upload"),
         Place::Query | Place::Body => None,
     };
     if let Some(elsewhere) = elsewhere {
@@ -390,6 +401,56 @@ fn check_encrypt(field: &Field, place: Place, errors: &mut Errors) -> Option<Tex
         return None;
     }
     text
+}
+
+/// An upload has one file, sent with a body (its fields are the `meta` JSON); text parts
+/// belong to an upload.
+fn check_upload(
+    endpoint: &Endpoint,
+    places: &[Place],
+    method: Option<Method>,
+    errors: &mut Errors,
+) {
+    let mut file = None;
+    for (field, place) in endpoint.fields.iter().zip(places) {
+        let span = field
+            .role
+            .as_ref()
+            .map_or_else(|| field.ident.span(), |role| role.span);
+        match place {
+            Place::File(_) => {
+                if let Some(first) = file {
+                    errors.push(syn::Error::new(
+                        span,
+                        format!(
+                            "an upload sends one file, but `{first}` and `{}` are both marked \
+                             `file`; keep one",
+                            field.name
+                        ),
+                    ));
+                }
+                file.get_or_insert(&field.name);
+                if let Some(method) = method.filter(|method| !method.has_body()) {
+                    let method = method.name();
+                    errors.push(syn::Error::new(
+                        span,
+                        format!("`#[wxpay(file)]` on a {method} endpoint: an upload is a POST"),
+                    ));
+                }
+            }
+            Place::Part if !places.iter().any(|place| matches!(place, Place::File(_))) => {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "`#[wxpay(part)]` is a text part of an upload, but `{}` has no \
+                         `#[wxpay(file)]` field",
+                        endpoint.ident
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Two fields may not send the same query parameter or header.

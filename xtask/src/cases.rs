@@ -14,18 +14,36 @@ use crate::model::{Answer, Field, Module, Op, Role, Ty};
 const TIME_EXPR: &str = "wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)";
 const TIME_WIRE: &str = "2026-01-02T03:04:05+08:00";
 
+/// The file every upload case sends (`harness::file()`: `b"\x89PNG\r\n\x1a\nTEST upload
+/// file"`), and its SHA-256 as Python's `hashlib` computes it.
+const FILE_NAME: &str = "TEST_file.png";
+const FILE_SHA256: &str = "e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013";
+
 pub fn module_cases(m: &Module) -> String {
     let mut out = String::new();
     let name = m.path.replace("::", "_");
-    if !m.ops.is_empty() {
+    let (uploads, requests): (Vec<&Op>, Vec<&Op>) = m.ops.iter().partition(|op| is_upload(op));
+    if !requests.is_empty() {
         let _ = write!(
             out,
             "#[test]\nfn {name}_requests() {{\nsuper::harness::requests(&[\n"
         );
-        for op in &m.ops {
+        for op in requests {
             out.push_str(&request_case(op, m));
         }
         out.push_str("]);\n}\n\n");
+    }
+    if !uploads.is_empty() {
+        let _ = write!(
+            out,
+            "#[test]\nfn {name}_uploads() {{\nsuper::harness::uploads(&[\n"
+        );
+        for op in uploads {
+            out.push_str(&upload_case(op, m));
+        }
+        out.push_str("]);\n}\n\n");
+    }
+    if !m.ops.is_empty() {
         let answers: Vec<&Op> = m
             .ops
             .iter()
@@ -103,6 +121,7 @@ fn request_case(op: &Op, m: &Module) -> String {
             Role::Body => {
                 body.insert(f.wire.clone(), wire);
             }
+            Role::File(_) | Role::Part => unreachable!("uploads have cases of their own"),
         }
     }
     // A request without body fields sends no body at all.
@@ -140,6 +159,64 @@ fn request_case(op: &Op, m: &Module) -> String {
     )
 }
 
+fn is_upload(op: &Op) -> bool {
+    op.fields.iter().any(|f| matches!(f.role, Role::File(_)))
+}
+
+/// An upload: the `meta` JSON it must sign (with what the runtime fills from the file), its
+/// text parts and its file part.
+fn upload_case(op: &Op, m: &Module) -> String {
+    let mut required = Vec::new();
+    let mut setters = String::new();
+    let mut path = op.entry.path.clone();
+    let mut meta = Map::new();
+    let mut parts = Vec::new();
+    let mut file_part = String::new();
+    for f in &op.fields {
+        let simple = matches!(f.role, Role::Path | Role::Part);
+        let (expr, wire) = ty_value(&f.ty, f, m, simple);
+        if f.required {
+            required.push(expr);
+        } else {
+            let _ = write!(setters, ".{}({expr})", f.ident);
+        }
+        match &f.role {
+            Role::Path => path = path.replace(&format!("{{{}}}", f.wire), &text_of(&wire)),
+            Role::Body => {
+                meta.insert(f.wire.clone(), wire);
+            }
+            Role::Part => parts.push(format!("({:?}, {:?})", f.wire, text_of(&wire))),
+            Role::File(keys) => {
+                file_part = f.wire.clone();
+                if let Some(key) = &keys.name {
+                    meta.insert(key.clone(), json!(FILE_NAME));
+                }
+                if let Some(key) = &keys.sha256 {
+                    meta.insert(key.clone(), json!(FILE_SHA256));
+                }
+            }
+            Role::Query | Role::Header(_) => {}
+        }
+    }
+    let encrypted: Vec<String> = op
+        .row
+        .encrypted_request
+        .iter()
+        .map(|p| format!("{p:?}"))
+        .collect();
+    format!(
+        "super::harness::Upload {{ name: \"{name}\", path: {path:?}, meta: {meta:?}, \
+         encrypted: &[{encrypted}], parts: &[{parts}], file_part: {file_part:?}, \
+         write: |writer| wxpay::Endpoint::write_request(&wxpay::apis::{module}::{name}::new({args}){setters}, writer) }},\n",
+        name = op.entry.name,
+        module = m.path,
+        meta = Value::Object(meta).to_string(),
+        encrypted = encrypted.join(", "),
+        parts = parts.join(", "),
+        args = required.join(", "),
+    )
+}
+
 fn text_of(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -171,6 +248,7 @@ fn ty_value(ty: &Ty, f: &Field, m: &Module, simple: bool) -> (String, Value) {
         Ty::Time => (TIME_EXPR.into(), json!(TIME_WIRE)),
         Ty::Json => ("serde_json::json!({})".into(), json!({})),
         Ty::Secret => ("unreachable!()".into(), Value::Null),
+        Ty::File => ("super::harness::file()".into(), Value::Null),
         Ty::Vec(inner) => {
             let (expr, wire) = ty_value(inner, f, m, simple);
             let expr = if **inner == Ty::Str {
@@ -251,6 +329,7 @@ fn answer_value(ty: &Ty, f: &Field, m: &Module, depth: usize) -> Value {
         Ty::Bool => json!(true),
         Ty::Time => json!(TIME_WIRE),
         Ty::Json => json!({}),
+        Ty::File => Value::Null,
         Ty::Vec(inner) => Value::Array(vec![answer_value(inner, f, m, depth)]),
         Ty::Named(name) => match m.enums.iter().find(|e| e.name == *name) {
             Some(e) => Value::String(e.variants[0].1.clone()),

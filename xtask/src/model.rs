@@ -22,15 +22,69 @@ pub enum Ty {
     Vec(Box<Ty>),
     /// A struct or enum of the module, by name.
     Named(String),
+    /// The file of an upload (`wxpay::UploadFile`).
+    File,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     Path,
     Query,
+    /// The JSON body, or the `meta` JSON of an upload.
     Body,
     Header(String),
+    /// The file of an upload: the `meta` keys the runtime fills from it, and its size limit.
+    File(FileKeys),
+    /// A text part of an upload.
+    Part,
 }
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKeys {
+    pub name: Option<String>,
+    pub sha256: Option<String>,
+    pub max_bytes: Option<usize>,
+}
+
+/// `meta` keys that name the file and hold its SHA-256: the runtime fills them from the file.
+/// (`digest` with a `digest_algorithm` is an SM3 digest the caller supplies.)
+const FILE_NAME_KEYS: [&str; 2] = ["filename", "file_name"];
+const SHA256_KEYS: [&str; 2] = ["sha256", "file_digest"];
+
+/// Size limits of uploads that the spec states in prose or not at all, each with its source.
+const UPLOAD_LIMITS: &[(&str, usize, &str)] = &[
+    // "媒体图片只支持JPG、BMP、PNG格式，文件大小不能超过5M" (images; PDFs may be 7.5M).
+    ("/v3/merchant/media/upload", 5 << 20, "images up to 5M"),
+    // The official page of this API: images up to 2M.
+    (
+        "/v3/marketing/favor/media/image-upload",
+        2 << 20,
+        "images up to 2M",
+    ),
+    // "文件大小不能超过2M" in the operation's description.
+    (
+        "/v3/merchant-service/images/upload",
+        2 << 20,
+        "images up to 2M",
+    ),
+    (
+        "/v3/global/merchant-service/images/upload",
+        2 << 20,
+        "images up to 2M",
+    ),
+    // "文件大小不能超过200KB" in the file part's description.
+    (
+        "/v3/marketing/shopping-receipt/shoppingreceipts",
+        200 << 10,
+        "receipts up to 200KB",
+    ),
+    // "文件大小不能超过2M" in the file part's description.
+    (
+        "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file",
+        2 << 20,
+        "PDF/OFD up to 2M",
+    ),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
@@ -70,6 +124,8 @@ pub enum Answer {
     Empty,
     Named(String),
     Json,
+    /// A file, streamed with `Client::download_file` (`download` endpoints).
+    File,
 }
 
 #[derive(Debug, Clone)]
@@ -152,13 +208,20 @@ pub fn build_op(
 ) -> Option<Op> {
     let row = &op.row;
     let key = format!("{} {}", row.method, row.path);
-    if row.content != "json" {
+    let download = row.content == "binary-download";
+    if !matches!(row.content.as_str(), "json" | "multipart") && !download {
         skipped.reasons.push((
             key,
-            format!(
-                "{} content: needs the runtime's upload/download types in the DSL",
-                row.content
-            ),
+            format!("{} content: not a shape the DSL has", row.content),
+        ));
+        return None;
+    }
+    if download && op.spec.is_none() {
+        skipped.reasons.push((
+            key,
+            "a download the OpenAPI files do not describe: its parameters are unknown (fetch \
+             its download_url with Client::download)"
+                .into(),
         ));
         return None;
     }
@@ -168,6 +231,7 @@ pub fn build_op(
     let mut fields: Vec<Field> = Vec::new();
     let mut taken = BTreeSet::new();
     let enc_req: Vec<&str> = row.encrypted_request.iter().map(String::as_str).collect();
+    let mut file_keys = FileKeys::default();
 
     // Path parameters, in template order.
     for segment in crate::names::segments(&row.path) {
@@ -245,6 +309,82 @@ pub fn build_op(
                     example: param.get("example").cloned(),
                 });
             }
+            "formData" if param.get("type").and_then(Value::as_str) == Some("file") => {
+                let ident = unique_ident(wire, &mut taken);
+                let max_bytes = UPLOAD_LIMITS
+                    .iter()
+                    .find(|(path, _, _)| *path == row.path)
+                    .map(|(_, max, _)| *max);
+                fields.push(Field {
+                    ident,
+                    wire: wire.to_owned(),
+                    ty: Ty::File,
+                    required: true,
+                    label: label_of(param),
+                    role: Role::File(FileKeys {
+                        max_bytes,
+                        ..FileKeys::default()
+                    }),
+                    encrypt: false,
+                    example: None,
+                });
+            }
+            "formData" if wire == "meta" => {
+                let schema = param.get("schema").unwrap_or(&empty);
+                let required = required_of(schema);
+                let props = schema
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                for (wire, prop) in &props {
+                    if FILE_NAME_KEYS.contains(&wire.as_str()) {
+                        file_keys.name = Some(wire.clone());
+                        continue;
+                    }
+                    if SHA256_KEYS.contains(&wire.as_str()) {
+                        file_keys.sha256 = Some(wire.clone());
+                        continue;
+                    }
+                    let (ty, encrypt) = ty_of(
+                        module,
+                        name,
+                        name,
+                        wire,
+                        prop,
+                        Direction::Request,
+                        &sub_paths(&enc_req, wire),
+                    );
+                    let ident = unique_ident(wire, &mut taken);
+                    fields.push(Field {
+                        ident,
+                        wire: wire.clone(),
+                        ty,
+                        required: required.contains(wire.as_str()),
+                        label: label_of(prop),
+                        role: Role::Body,
+                        encrypt,
+                        example: prop.get("example").cloned(),
+                    });
+                }
+            }
+            "formData" => {
+                let ty = match param.get("type").and_then(Value::as_str) {
+                    Some("integer" | "number") => Ty::Int,
+                    _ => Ty::Str,
+                };
+                let ident = unique_ident(wire, &mut taken);
+                fields.push(Field {
+                    ident,
+                    wire: wire.to_owned(),
+                    ty,
+                    required: param.get("required").and_then(Value::as_bool) == Some(true),
+                    label: label_of(param),
+                    role: Role::Part,
+                    encrypt: false,
+                    example: param.get("example").cloned(),
+                });
+            }
             "body" => {
                 let schema = param.get("schema").unwrap_or(&empty);
                 let Some(props) = schema.get("properties").and_then(Value::as_object) else {
@@ -285,6 +425,18 @@ pub fn build_op(
             _ => {}
         }
     }
+    for f in &mut fields {
+        if let Role::File(keys) = &mut f.role {
+            keys.name = file_keys.name.take();
+            keys.sha256 = file_keys.sha256.take();
+        }
+    }
+    if row.content == "multipart" && !fields.iter().any(|f| matches!(f.role, Role::File(_))) {
+        skipped
+            .reasons
+            .push((key, "a multipart operation without a file part".into()));
+        return None;
+    }
     // The table names fields the schemas sometimes lack: report them rather than guess.
     for path in &enc_req {
         let (fields_at, steps): (&[Field], Vec<&str>) = match path.strip_prefix("query:") {
@@ -299,7 +451,11 @@ pub fn build_op(
         }
     }
     let enc_resp: Vec<&str> = row.encrypted_response.iter().map(String::as_str).collect();
-    let answer = answer_of(module, name, spec, &enc_resp);
+    let answer = if download {
+        Answer::File
+    } else {
+        answer_of(module, name, spec, &enc_resp)
+    };
     if !enc_resp.is_empty() {
         let fields = match &answer {
             Answer::Named(n) => module

@@ -282,6 +282,36 @@ pub struct CreateRefund {
     pub transaction_id: Option<String>,
 }
 
+/// `GET /v3/global/statements` 下载对账单
+///
+/// Download statements.
+///
+/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// use wxpay::apis::global::DownloadStatements;
+///
+/// let request = DownloadStatements::new("20180130");
+/// let mut file = Vec::new(); // or a tokio::fs::File
+/// let done = client.download_file(&request, wxpay::FileCheck::unsigned(), &mut file).await?;
+/// # let _ = done;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/global/statements")]
+#[endpoint(GET "/v3/global/statements", download)]
+#[derive(Debug, Clone)]
+pub struct DownloadStatements {
+    /// 账单日期 (`date`).
+    pub date: String,
+    /// 商户号 (`mchid`).
+    pub mchid: Option<String>,
+    /// 机构商户号 (`sp_mchid`).
+    pub sp_mchid: Option<String>,
+    /// 子商户号 (`sub_mchid`).
+    pub sub_mchid: Option<String>,
+}
+
 /// 证书信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]

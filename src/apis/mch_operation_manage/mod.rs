@@ -55,6 +55,35 @@ pub struct SubmitEnhancedDueDiligence {
     pub submit_data: Option<String>,
 }
 
+/// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` 上传尽调资料文件
+///
+/// Upload due diligence file.
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::mch_operation_manage::UploadDueDiligenceFile;
+///
+/// let request = UploadDueDiligenceFile::new("123000110_2_2190381dakdajois1283i12jo", wxpay::UploadFile::image("logo.png", content)?);
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload")]
+#[endpoint(POST "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/upload" -> UploadDueDiligenceFileResponse)]
+#[derive(Debug, Clone)]
+pub struct UploadDueDiligenceFile {
+    /// 尽调单号 (`due_diligence_id`).
+    pub due_diligence_id: String,
+    /// 图片文件 (`due_diligence_file`).
+    #[wxpay(file(name = "file_name", sha256 = "file_digest"))]
+    pub due_diligence_file: crate::UploadFile,
+    /// 资料项唯一id (`item_id`).
+    pub item_id: Option<i64>,
+    /// 子商户号 (`sub_mchid`).
+    pub sub_mchid: Option<String>,
+}
+
 /// `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}` 查询子商户管控情况
 ///
 /// Query merchant limitation sub mchid by sub mchid.
@@ -124,6 +153,14 @@ pub struct SubmitEnhancedDueDiligenceResponse {
     /// 提交时间 (`submit_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub submit_time: Option<OffsetDateTime>,
+}
+
+/// `UploadDueDiligenceFileResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UploadDueDiligenceFileResponse {
+    /// 文件标识ID (`file_id`).
+    pub file_id: String,
 }
 
 /// `RecoverySpecifications`.

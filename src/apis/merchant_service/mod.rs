@@ -237,6 +237,32 @@ pub struct CreateFeedback {
     pub transaction_id: String,
 }
 
+/// `GET /v3/merchant-service/images/{media_id}` 图片下载API
+///
+/// Download image.
+///
+/// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/images/query-images.html)
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// use wxpay::apis::merchant_service::DownloadImage;
+///
+/// let request = DownloadImage::new("xxxxx");
+/// let mut file = Vec::new(); // or a tokio::fs::File
+/// let done = client.download_file(&request, wxpay::FileCheck::unsigned(), &mut file).await?;
+/// # let _ = done;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
+#[doc(alias = "/v3/merchant-service/images/{media_id}")]
+#[endpoint(GET "/v3/merchant-service/images/<media_id>", download)]
+#[derive(Debug, Clone)]
+pub struct DownloadImage {
+    /// 媒体文件ID (`media_id`).
+    pub media_id: String,
+}
+
 /// `ListComplaintNotificationsResponse`.
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]

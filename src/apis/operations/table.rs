@@ -803,6 +803,18 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted_query: &[],
         content: Content::Json,
     },
+    #[cfg(feature = "bill")]
+    Operation {
+        name: "DownloadBillFile",
+        module: "billdownload",
+        method: "GET",
+        path: "/v3/billdownload/file",
+        title: "下载账单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012791868",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
     #[cfg(feature = "brand")]
     Operation {
         name: "ListBrandProductAuthorities",
@@ -2106,6 +2118,18 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+    },
+    #[cfg(feature = "ecommerce")]
+    Operation {
+        name: "UploadCancelApplicationMedia",
+        module: "ecommerce::account",
+        method: "POST",
+        path: "/v3/ecommerce/account/cancel-applications/media",
+        title: "图片上传API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012691710",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
     },
     #[cfg(feature = "ecommerce")]
     Operation {
@@ -3761,6 +3785,42 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
+        name: "UploadImage",
+        module: "global::merchant_service",
+        method: "POST",
+        path: "/v3/global/merchant-service/images/upload",
+        title: "商户上传反馈图片API",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "DownloadImage",
+        module: "global::merchant_service",
+        method: "GET",
+        path: "/v3/global/merchant-service/images/{media_id}",
+        title: "图片下载API",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "UploadStorageFile",
+        module: "global::merchant_storage",
+        method: "POST",
+        path: "/v3/global/merchant-storage/file/upload",
+        title: "上传文件API",
+        link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_11.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "global")]
+    Operation {
         name: "CreateH5PermissionApplication",
         module: "global::merchant",
         method: "POST",
@@ -4283,6 +4343,18 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/settle/settlements",
         title: "查询结算资金明细API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "global")]
+    Operation {
+        name: "DownloadStatements",
+        module: "global",
+        method: "GET",
+        path: "/v3/global/statements",
+        title: "下载对账单",
+        link: "",
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5078,6 +5150,18 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
+        name: "CreatePackageTask",
+        module: "marketing::bank",
+        method: "POST",
+        path: "/v3/marketing/bank/packages/{package_id}/tasks",
+        title: "导入定向用户协议号API",
+        link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
     },
     #[cfg(feature = "marketing")]
     Operation {
@@ -6250,6 +6334,18 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "marketing")]
     Operation {
+        name: "UploadImage",
+        module: "marketing::product_coupon::partner",
+        method: "POST",
+        path: "/v3/marketing/partner/product-coupon/media/upload-image",
+        title: "图片上传",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
         name: "ListNotifyConfigs",
         module: "marketing::product_coupon::partner",
         method: "GET",
@@ -6814,6 +6910,18 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "marketing")]
     Operation {
+        name: "UploadShoppingReceipt",
+        module: "marketing::shopping_receipt",
+        method: "POST",
+        path: "/v3/marketing/shopping-receipt/shoppingreceipts",
+        title: "上传电子小票",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553506",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "marketing")]
+    Operation {
         name: "ListActivities",
         module: "marketing::weekly_discount",
         method: "GET",
@@ -6910,6 +7018,18 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "merchant")]
     Operation {
+        name: "UploadSubmissionFile",
+        module: "mch_manage",
+        method: "POST",
+        path: "/v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload",
+        title: "上传商户提交资料文件",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
         name: "QueryEnhancedDueDiligenceByDueDiligenceId",
         module: "mch_operation_manage",
         method: "GET",
@@ -6931,6 +7051,18 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "UploadDueDiligenceFile",
+        module: "mch_operation_manage",
+        method: "POST",
+        path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload",
+        title: "上传尽调资料文件",
+        link: "",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
     },
     #[cfg(feature = "merchant")]
     Operation {
@@ -7482,6 +7614,30 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "merchant")]
     Operation {
+        name: "UploadImage",
+        module: "merchant_service::images",
+        method: "POST",
+        path: "/v3/merchant-service/images/upload",
+        title: "商户上传反馈图片API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012467250",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
+        name: "DownloadImage",
+        module: "merchant_service",
+        method: "GET",
+        path: "/v3/merchant-service/images/{media_id}",
+        title: "图片下载API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/images/query-images.html",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
         name: "CreateMerchantSettleRuleApplication",
         module: "merchant_settlement",
         method: "POST",
@@ -7649,6 +7805,18 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "merchant")]
     Operation {
+        name: "UploadVideo",
+        module: "merchant::media",
+        method: "POST",
+        path: "/v3/merchant/media/video_upload",
+        title: "视频上传API",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012761084",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "merchant")]
+    Operation {
         name: "ListMerchantIncomeRecords",
         module: "merchantfund",
         method: "GET",
@@ -7797,6 +7965,18 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
+        name: "UploadFapiaoFile",
+        module: "new_tax_control_fapiao::fapiao_applications",
+        method: "POST",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file",
+        title: "上传电子发票文件",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556605",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
     },
     #[cfg(feature = "fapiao")]
     Operation {
@@ -11547,6 +11727,18 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "fapiao")]
     Operation {
+        name: "UploadTaxiInvoiceFile",
+        module: "taxi_invoice",
+        method: "POST",
+        path: "/v3/taxi-invoice/cards/upload-file",
+        title: "上传出租车电子发票文件",
+        link: "https://pay.weixin.qq.com/doc/v3/partner/4012692904",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Multipart,
+    },
+    #[cfg(feature = "fapiao")]
+    Operation {
         name: "CreateDriverUpdateDriver",
         module: "taxi_invoice",
         method: "POST",
@@ -11796,6 +11988,30 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer/bill-receipt/{out_batch_no}",
         title: "查询转账电子回单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_12.shtml",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "DownloadElecVoucherFile",
+        module: "transferdownload",
+        method: "GET",
+        path: "/v3/transferdownload/elecvoucherfile",
+        title: "下载电子回单API",
+        link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716436",
+        encrypted: &[],
+        encrypted_query: &[],
+        content: Content::Json,
+    },
+    #[cfg(feature = "transfer")]
+    Operation {
+        name: "DownloadSignFile",
+        module: "transferdownload",
+        method: "GET",
+        path: "/v3/transferdownload/signfile",
+        title: "下载电子回单API",
+        link: "https://pay.weixin.qq.com/docs/partner/apis/bank-mode-batch-transfer-accounts/download-electron-receipt.html",
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12432,6 +12648,12 @@ check("QueryBatchDetailByOutDetailNo", <crate::apis::bank_transfer::QueryBatchDe
         <crate::apis::bill::GetTradeBill as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::bill::GetTradeBill as crate::Endpoint>::PATH_TEMPLATE,
     );
+    #[cfg(feature = "bill")]
+    check(
+        "DownloadBillFile",
+        <crate::apis::billdownload::DownloadBillFile as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::billdownload::DownloadBillFile as crate::Endpoint>::PATH_TEMPLATE,
+    );
     #[cfg(feature = "brand")]
 check("ListBrandProductAuthorities", <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "brand")]
@@ -12853,6 +13075,8 @@ check("QueryApplyCancelWithdrawByOutRequestNo", <crate::apis::ecommerce::account
 check("QueryApplyCancelWithdrawValidateCancelBySubMchid", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "ecommerce")]
 check("CreateCancelApplication", <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "ecommerce")]
+check("UploadCancelApplicationMedia", <crate::apis::ecommerce::account::UploadCancelApplicationMedia as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::UploadCancelApplicationMedia as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "ecommerce")]
 check("QueryCancelApplicationByOutApplyNo", <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "ecommerce")]
@@ -13355,6 +13579,20 @@ check("ListComplaintNegotiationHistorys", <crate::apis::global::merchant_service
     #[cfg(feature = "global")]
 check("ResponseComplaint", <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "global")]
+    check(
+        "UploadImage",
+        <crate::apis::global::merchant_service::UploadImage as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::merchant_service::UploadImage as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "DownloadImage",
+        <crate::apis::global::merchant_service::DownloadImage as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::merchant_service::DownloadImage as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+check("UploadStorageFile", <crate::apis::global::merchant_storage::UploadStorageFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_storage::UploadStorageFile as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "global")]
 check("CreateH5PermissionApplication", <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "global")]
 check("QueryH5PermissionApplicationByApplymentId", <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
@@ -13522,6 +13760,12 @@ check("QueryRechargeBalanceSubMchidBySubMchid", <crate::apis::global::refund::pa
         "ListSettlements",
         <crate::apis::global::settle::ListSettlements as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::settle::ListSettlements as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "global")]
+    check(
+        "DownloadStatements",
+        <crate::apis::global::DownloadStatements as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::DownloadStatements as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
@@ -13833,6 +14077,12 @@ check("QueryUserCouponByCouponId", <crate::apis::marketing::bank_favor::QueryUse
         "ListPackageTasks",
         <crate::apis::marketing::bank::ListPackageTasks as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::bank::ListPackageTasks as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "marketing")]
+    check(
+        "CreatePackageTask",
+        <crate::apis::marketing::bank::CreatePackageTask as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::marketing::bank::CreatePackageTask as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "marketing")]
     check(
@@ -14183,6 +14433,8 @@ check("CreateImageGenerationTask", <crate::apis::marketing::product_coupon::part
     #[cfg(feature = "marketing")]
 check("QueryImageGenerationTaskByTaskId", <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "marketing")]
+check("UploadImage", <crate::apis::marketing::product_coupon::partner::UploadImage as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UploadImage as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
 check("ListNotifyConfigs", <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "marketing")]
 check("CreateNotifyConfig", <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::PATH_TEMPLATE);
@@ -14291,6 +14543,8 @@ check("UpdateCustomentranceByBrandId", <crate::apis::marketing::shopping_receipt
     #[cfg(feature = "marketing")]
 check("CreateMerchantshoppingreceiptjumpinfo", <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "marketing")]
+check("UploadShoppingReceipt", <crate::apis::marketing::shopping_receipt::UploadShoppingReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::UploadShoppingReceipt as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "marketing")]
     check(
         "ListActivities",
         <crate::apis::marketing::weekly_discount::ListActivities as crate::Endpoint>::METHOD
@@ -14322,9 +14576,17 @@ check("QueryMchManageRecordByManageRecordId", <crate::apis::mch_manage::QueryMch
     #[cfg(feature = "merchant")]
 check("CreateMchManageRecordMchManageSubmission", <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
+    check(
+        "UploadSubmissionFile",
+        <crate::apis::mch_manage::UploadSubmissionFile as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::mch_manage::UploadSubmissionFile as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
 check("QueryEnhancedDueDiligenceByDueDiligenceId", <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
 check("SubmitEnhancedDueDiligence", <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "merchant")]
+check("UploadDueDiligenceFile", <crate::apis::mch_operation_manage::UploadDueDiligenceFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::UploadDueDiligenceFile as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
 check("QueryMerchantLimitationSubMchidBySubMchid", <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
@@ -14445,6 +14707,18 @@ check("ListNegotiationHistorys", <crate::apis::merchant_service::complaints::Lis
         <crate::apis::merchant_service::CreateFeedback as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "merchant")]
+    check(
+        "UploadImage",
+        <crate::apis::merchant_service::images::UploadImage as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_service::images::UploadImage as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
+        "DownloadImage",
+        <crate::apis::merchant_service::DownloadImage as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_service::DownloadImage as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
 check("CreateMerchantSettleRuleApplication", <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
 check("QueryMerchantSettleRuleApplicationByApplicationId", <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
@@ -14511,6 +14785,12 @@ check("QueryWithdrawByOutRequestNo", <crate::apis::merchant::fund::QueryWithdraw
     );
     #[cfg(feature = "merchant")]
     check(
+        "UploadVideo",
+        <crate::apis::merchant::media::UploadVideo as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant::media::UploadVideo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "merchant")]
+    check(
         "ListMerchantIncomeRecords",
         <crate::apis::merchantfund::ListMerchantIncomeRecords as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchantfund::ListMerchantIncomeRecords as crate::Endpoint>::PATH_TEMPLATE,
@@ -14561,6 +14841,8 @@ check("CreateIssuePassengerTransport", <crate::apis::new_tax_control_fapiao::fap
 check("CreateIssueRefinedOil", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "fapiao")]
 check("CreateRealEstateLeasing", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::PATH_TEMPLATE);
+    #[cfg(feature = "fapiao")]
+check("UploadFapiaoFile", <crate::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "fapiao")]
 check("QueryFapiaoApplicationByFapiaoApplyId", <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "fapiao")]
@@ -15698,6 +15980,12 @@ check("CreateCombineTransactionPrepay", <crate::apis::repayment::partner::Create
     );
     #[cfg(feature = "fapiao")]
     check(
+        "UploadTaxiInvoiceFile",
+        <crate::apis::taxi_invoice::UploadTaxiInvoiceFile as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::taxi_invoice::UploadTaxiInvoiceFile as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "fapiao")]
+    check(
         "CreateDriverUpdateDriver",
         <crate::apis::taxi_invoice::CreateDriverUpdateDriver as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::CreateDriverUpdateDriver as crate::Endpoint>::PATH_TEMPLATE,
@@ -15793,6 +16081,19 @@ check("QueryTransactionBlockSubmissionByBlockSubmissionId", <crate::apis::transa
         "QueryBillReceiptByOutBatchNo",
         <crate::apis::transfer::QueryBillReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer::QueryBillReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "DownloadElecVoucherFile",
+        <crate::apis::transferdownload::DownloadElecVoucherFile as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::transferdownload::DownloadElecVoucherFile as crate::Endpoint>::PATH_TEMPLATE,
+    );
+    #[cfg(feature = "transfer")]
+    check(
+        "DownloadSignFile",
+        <crate::apis::transferdownload::DownloadSignFile as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::transferdownload::DownloadSignFile as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "mobility")]
     check(
@@ -15928,100 +16229,8 @@ check("QueryEntityMatchByBatchId", <crate::apis::webizpay::stores::QueryEntityMa
 
 /// The operations of the spec the catalog does not declare yet, and why.
 #[cfg(all(test, feature = "full"))]
-pub(crate) static NOT_DECLARED: &[(&str, &str, &str)] = &[
-    (
-        "GET",
-        "/v3/billdownload/file",
-        "binary-download content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/ecommerce/account/cancel-applications/media",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "GET",
-        "/v3/global/statements",
-        "binary-download content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/global/merchant-service/images/upload",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "GET",
-        "/v3/global/merchant-service/images/{media_id}",
-        "binary-download content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/global/merchant-storage/file/upload",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/marketing/bank/packages/{package_id}/tasks",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/marketing/partner/product-coupon/media/upload-image",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/marketing/shopping-receipt/shoppingreceipts",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/merchant/media/video_upload",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "GET",
-        "/v3/merchant-service/images/{media_id}",
-        "binary-download content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/merchant-service/images/upload",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "GET",
-        "/v3/new-tax-control-fapiao/download",
-        "binary-download content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "POST",
-        "/v3/taxi-invoice/cards/upload-file",
-        "multipart content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "GET",
-        "/v3/transferdownload/elecvoucherfile",
-        "binary-download content: needs the runtime's upload/download types in the DSL",
-    ),
-    (
-        "GET",
-        "/v3/transferdownload/signfile",
-        "binary-download content: needs the runtime's upload/download types in the DSL",
-    ),
-];
+pub(crate) static NOT_DECLARED: &[(&str, &str, &str)] = &[(
+    "GET",
+    "/v3/new-tax-control-fapiao/download",
+    "a download the OpenAPI files do not describe: its parameters are unknown (fetch its download_url with Client::download)",
+)];

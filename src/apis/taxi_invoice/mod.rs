@@ -79,6 +79,39 @@ pub struct CreateCard {
     pub trade_number: String,
 }
 
+/// `POST /v3/taxi-invoice/cards/upload-file` 上传出租车电子发票文件
+///
+/// Upload taxi invoice file.
+///
+/// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692904)
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::taxi_invoice::UploadTaxiInvoiceFile;
+///
+/// let request = UploadTaxiInvoiceFile::new(wxpay::UploadFile::new("file.pdf", "application/pdf", content)?, "1900000109", "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db", "DIGEST_ALGORITHM_SM3", 310100);
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/taxi-invoice/cards/upload-file")]
+#[endpoint(POST "/v3/taxi-invoice/cards/upload-file" -> UploadTaxiInvoiceFileResponse)]
+#[derive(Debug, Clone)]
+pub struct UploadTaxiInvoiceFile {
+    /// 出租车电子发票文件 (`file`).
+    #[wxpay(file())]
+    pub file: crate::UploadFile,
+    /// 出租车经营主体商户号 (`company_mchid`).
+    pub company_mchid: String,
+    /// 文件摘要 (`digest`).
+    pub digest: String,
+    /// 文件摘要算法 (`digest_algorithm`).
+    pub digest_algorithm: String,
+    /// 行政区划代码 (`region_id`).
+    pub region_id: i64,
+}
+
 /// `POST /v3/taxi-invoice/driver/update-driver` 更新司机信息API
 ///
 /// Create driver update driver.
@@ -481,6 +514,14 @@ pub struct CreateCardResponse {
     pub card_id: String,
     /// 用户在插卡公众号下的OpenID (`card_openid`).
     pub card_openid: String,
+}
+
+/// `UploadTaxiInvoiceFileResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UploadTaxiInvoiceFileResponse {
+    /// 出租车电子发票文件ID (`fapiao_media_id`).
+    pub fapiao_media_id: String,
 }
 
 /// 司机头像摘要.

@@ -67,3 +67,26 @@ fn bill_enum_values_are_known() {
         wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::as_str,
     );
 }
+
+#[test]
+fn billdownload_requests() {
+    super::harness::requests(&[super::harness::Case {
+        name: "DownloadBillFile",
+        method: "GET",
+        path: "/v3/billdownload/file",
+        query: &[
+            ("token", "TEST_TOKEN", false),
+            ("tartype", "TEST_TARTYPE", false),
+        ],
+        headers: &[],
+        body: "",
+        encrypted: &[],
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::billdownload::DownloadBillFile::new("TEST_TOKEN")
+                    .tartype("TEST_TARTYPE"),
+                writer,
+            )
+        },
+    }]);
+}

@@ -308,6 +308,26 @@ fn ecommerce_account_requests() {
 }
 
 #[test]
+fn ecommerce_account_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadCancelApplicationMedia",
+        path: "/v3/ecommerce/account/cancel-applications/media",
+        meta: "{\"file_digest\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\",\"file_name\":\"TEST_file.png\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::ecommerce::account::UploadCancelApplicationMedia::new(
+                    super::harness::file(),
+                ),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
 fn ecommerce_account_answers() {
     super::harness::answers(&[
         super::harness::Answer {
@@ -351,6 +371,13 @@ fn ecommerce_account_answers() {
                 wxpay::apis::ecommerce::account::CreateCancelApplication,
             >,
             body: "{\"cancel_state\":\"REVIEWING\",\"out_apply_no\":\"2019061122222222122\",\"reject_reason\":\"非电商服务商，无权调用此接口\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}",
+        },
+        super::harness::Answer {
+            name: "UploadCancelApplicationMedia",
+            decode: super::harness::decodes::<
+                wxpay::apis::ecommerce::account::UploadCancelApplicationMedia,
+            >,
+            body: "{\"media_id\":\"H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhTG7FUmg9sxNTbRN54dFiUHnhgrBQ6EKeHoGcHTJMHn5TAuLVjHUQDBInSWXcIHYXOeRa2OHA\"}",
         },
         super::harness::Answer {
             name: "QueryCancelApplicationByOutApplyNo",

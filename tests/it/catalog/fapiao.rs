@@ -324,14 +324,47 @@ fn new_tax_control_fapiao_fapiao_applications_requests() {
 }
 
 #[test]
-fn new_tax_control_fapiao_fapiao_applications_answers() {
-    super::harness::answers(&[super::harness::Answer {
-        name: "ListFapiaoFiles",
-        decode: super::harness::decodes::<
-            wxpay::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles,
-        >,
-        body: "{\"fapiao_download_info_list\":[{\"download_url\":\"https://pay.wechatpay.cn/invoicing/fapiao/fapiao-file\",\"fapiao_id\":\"20200701123456\",\"status\":\"ISSUE_ACCEPTED\"}]}",
+fn new_tax_control_fapiao_fapiao_applications_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadFapiaoFile",
+        path: "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file",
+        meta: "{\"digest\":\"TEST_DIGEST\",\"digest_alogrithm\":\"SM3\",\"file_type\":\"PDF\",\"sub_mchid\":\"TEST_SUB_MCHID\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile::new(
+                    super::harness::file(),
+                    "TEST_DIGEST",
+                    "SM3",
+                    "PDF",
+                )
+                .sub_mchid("TEST_SUB_MCHID"),
+                writer,
+            )
+        },
     }]);
+}
+
+#[test]
+fn new_tax_control_fapiao_fapiao_applications_answers() {
+    super::harness::answers(&[
+        super::harness::Answer {
+            name: "UploadFapiaoFile",
+            decode: super::harness::decodes::<
+                wxpay::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile,
+            >,
+            body: "{\"fapiao_media_id\":\"ASNFZ4mrze/+3LqYdlQyEA==\"}",
+        },
+        super::harness::Answer {
+            name: "ListFapiaoFiles",
+            decode: super::harness::decodes::<
+                wxpay::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles,
+            >,
+            body: "{\"fapiao_download_info_list\":[{\"download_url\":\"https://pay.wechatpay.cn/invoicing/fapiao/fapiao-file\",\"fapiao_id\":\"20200701123456\",\"status\":\"ISSUE_ACCEPTED\"}]}",
+        },
+    ]);
 }
 
 #[test]
@@ -1089,12 +1122,41 @@ fn taxi_invoice_requests() {
 }
 
 #[test]
+fn taxi_invoice_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadTaxiInvoiceFile",
+        path: "/v3/taxi-invoice/cards/upload-file",
+        meta: "{\"company_mchid\":\"1900000109\",\"digest\":\"addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db\",\"digest_algorithm\":\"DIGEST_ALGORITHM_SM3\",\"region_id\":310100}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::taxi_invoice::UploadTaxiInvoiceFile::new(
+                    super::harness::file(),
+                    "1900000109",
+                    "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db",
+                    "DIGEST_ALGORITHM_SM3",
+                    310100,
+                ),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
 fn taxi_invoice_answers() {
     super::harness::answers(&[
         super::harness::Answer {
             name: "CreateCard",
             decode: super::harness::decodes::<wxpay::apis::taxi_invoice::CreateCard>,
             body: "{\"card_appid\":\"wxab8acb865bb1637e\",\"card_code\":\"379550244162\",\"card_id\":\"p4gLgvlAYSEOpeXGFVJRFxgop6iY\",\"card_openid\":\"plN5twRbHym_j-QcqCzstl0HmwEs\"}",
+        },
+        super::harness::Answer {
+            name: "UploadTaxiInvoiceFile",
+            decode: super::harness::decodes::<wxpay::apis::taxi_invoice::UploadTaxiInvoiceFile>,
+            body: "{\"fapiao_media_id\":\"ASNFZ4mrze/+3LqYdlQyEA==\"}",
         },
         super::harness::Answer {
             name: "CreateDriverUpdateDriver",

@@ -124,6 +124,29 @@ fn global_requests() {
                 )
             },
         },
+        super::harness::Case {
+            name: "DownloadStatements",
+            method: "GET",
+            path: "/v3/global/statements",
+            query: &[
+                ("date", "20180130", false),
+                ("mchid", "1900000109", false),
+                ("sp_mchid", "1900000100", false),
+                ("sub_mchid", "1900000109", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::global::DownloadStatements::new("20180130")
+                        .mchid("1900000109")
+                        .sp_mchid("1900000100")
+                        .sub_mchid("1900000109"),
+                    writer,
+                )
+            },
+        },
     ]);
 }
 
@@ -1033,7 +1056,43 @@ fn global_merchant_service_requests() {
                 )
             },
         },
+        super::harness::Case {
+            name: "DownloadImage",
+            method: "GET",
+            path: "/v3/global/merchant-service/images/xxxxx",
+            query: &[("complaint_id", "200201820200101080076610000", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::global::merchant_service::DownloadImage::new(
+                        "xxxxx",
+                        "200201820200101080076610000",
+                    ),
+                    writer,
+                )
+            },
+        },
     ]);
+}
+
+#[test]
+fn global_merchant_service_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadImage",
+        path: "/v3/global/merchant-service/images/upload",
+        meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::global::merchant_service::UploadImage::new(super::harness::file()),
+                writer,
+            )
+        },
+    }]);
 }
 
 #[test]
@@ -1078,6 +1137,11 @@ fn global_merchant_service_answers() {
                 wxpay::apis::global::merchant_service::ListComplaintNegotiationHistorys,
             >,
             body: "{\"data\":[{\"complaint_media_list\":{\"media_type\":\"USER_COMPLAINT_IMAGE\",\"media_url\":[\"TEST_MEDIA_URL\"]},\"image_list\":[\"TEST_IMAGE_LIST\"],\"log_id\":\"300285320210322170000071077\",\"operate_details\":\"已与用户电话沟通解决\",\"operate_time\":\"2026-01-02T03:04:05+08:00\",\"operate_type\":\"USER_CREATE_COMPLAINT\",\"operator\":\"投诉人\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        },
+        super::harness::Answer {
+            name: "UploadImage",
+            decode: super::harness::decodes::<wxpay::apis::global::merchant_service::UploadImage>,
+            body: "{\"media_id\":\"file752398_7983424\"}",
         },
     ]);
 }
@@ -1168,6 +1232,35 @@ fn global_merchant_service_enum_values_are_known() {
         },
         wxpay::apis::global::merchant_service::OperateType::as_str,
     );
+}
+
+#[test]
+fn global_merchant_storage_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadStorageFile",
+        path: "/v3/global/merchant-storage/file/upload",
+        meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::global::merchant_storage::UploadStorageFile::new(
+                    super::harness::file(),
+                ),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
+fn global_merchant_storage_answers() {
+    super::harness::answers(&[super::harness::Answer {
+        name: "UploadStorageFile",
+        decode: super::harness::decodes::<wxpay::apis::global::merchant_storage::UploadStorageFile>,
+        body: "{\"file_id\":\"b6a17e2a-1dc4-4376-8630-e73d06490c0d\"}",
+    }]);
 }
 
 #[test]

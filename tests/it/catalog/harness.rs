@@ -3,7 +3,10 @@
 //! is collected and reported together, so one run shows every operation that is off.
 
 use serde_json::Value;
-use wxpay::{CryptoBackend, MerchantKey, PlatformKey, PlatformKeys, RequestError, RequestWriter};
+use wxpay::{
+    CryptoBackend, MerchantKey, PlatformKey, PlatformKeys, RequestError, RequestParts,
+    RequestWriter, UploadFile,
+};
 
 const PLATFORM_KEY: &str = include_str!("../../fixtures/keys/TEST_platform_key.pem");
 const PLATFORM_PUB: &str = include_str!("../../fixtures/keys/TEST_platform_pub.pem");
@@ -29,7 +32,44 @@ pub struct Case {
     pub write: fn(&mut RequestWriter<'_>) -> Result<(), RequestError>,
 }
 
+/// One upload: how to write it, and what its parts must be.
+pub struct Upload {
+    pub name: &'static str,
+    /// The path with the example values in place.
+    pub path: &'static str,
+    /// The `meta` JSON with every encrypted field in plaintext, and what the runtime fills in
+    /// from the file (its name, its SHA-256).
+    pub meta: &'static str,
+    /// The dotted paths in `meta` that must travel encrypted.
+    pub encrypted: &'static [&'static str],
+    /// The text parts, in order.
+    pub parts: &'static [(&'static str, &'static str)],
+    /// The name of the file part.
+    pub file_part: &'static str,
+    pub write: fn(&mut RequestWriter<'_>) -> Result<(), RequestError>,
+}
+
+/// The file every upload case sends (its SHA-256 is in the generated cases).
+pub fn file() -> UploadFile {
+    UploadFile::new("TEST_file.png", "image/png", FILE.to_vec()).expect("a valid file")
+}
+
+const FILE: &[u8] = b"\x89PNG\r\n\x1a\nTEST upload file";
+
 pub fn requests(cases: &[Case]) {
+    run(cases, |case| case.name, check);
+}
+
+pub fn uploads(cases: &[Upload]) {
+    run(cases, |case| case.name, check_upload);
+}
+
+/// Checks every case with the TEST keys and reports every failure at once.
+fn run<C>(
+    cases: &[C],
+    name: fn(&C) -> &str,
+    check: fn(&C, &PlatformKeys, &MerchantKey) -> Result<(), String>,
+) {
     let backend = CryptoBackend::default();
     let mut ring = PlatformKeys::new();
     ring.insert(
@@ -44,10 +84,104 @@ pub fn requests(cases: &[Case]) {
         .filter_map(|case| {
             check(case, &ring, &platform)
                 .err()
-                .map(|e| format!("{}: {e}", case.name))
+                .map(|e| format!("{}: {e}", name(case)))
         })
         .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+fn check_upload(case: &Upload, ring: &PlatformKeys, platform: &MerchantKey) -> Result<(), String> {
+    let mut writer = RequestWriter::new(http::Method::POST, Some(ring), NOW);
+    (case.write)(&mut writer).map_err(|e| format!("does not write: {e}"))?;
+    let parts = writer.finish();
+    if parts.path_and_query != case.path {
+        return Err(format!(
+            "path {}, the spec says {}",
+            parts.path_and_query, case.path
+        ));
+    }
+    let meta = parts
+        .signed_body
+        .as_deref()
+        .ok_or("not an upload: the signature covers the body")?;
+    let mut encrypted_anything = false;
+    let got = decrypted_json(meta, case.encrypted, platform, &mut encrypted_anything)?;
+    let want: Value = serde_json::from_str(case.meta).map_err(|e| e.to_string())?;
+    if got != want {
+        return Err(format!("meta (decrypted)\n  {got}\nexpected\n  {want}"));
+    }
+    let content_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let boundary = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .ok_or_else(|| format!("Content-Type {content_type:?}"))?;
+    // Every part in order: meta (exactly the signed bytes), the text parts, the file.
+    let mut want_body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"meta\"\r\n\
+         Content-Type: application/json\r\n\r\n"
+    )
+    .into_bytes();
+    want_body.extend_from_slice(meta);
+    want_body.extend_from_slice(b"\r\n");
+    for (name, text) in case.parts {
+        want_body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n\
+                 {text}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    want_body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; \
+             filename=\"TEST_file.png\"\r\nContent-Type: image/png\r\n\r\n",
+            case.file_part
+        )
+        .as_bytes(),
+    );
+    want_body.extend_from_slice(FILE);
+    want_body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    if parts.body != want_body {
+        return Err(format!(
+            "body\n  {}\nexpected\n  {}",
+            String::from_utf8_lossy(&parts.body),
+            String::from_utf8_lossy(&want_body)
+        ));
+    }
+    serial_matches(&parts, encrypted_anything)
+}
+
+/// The JSON `bytes` with the ciphertext at each of `encrypted` replaced by its plaintext.
+fn decrypted_json(
+    bytes: &[u8],
+    encrypted: &[&str],
+    platform: &MerchantKey,
+    found: &mut bool,
+) -> Result<Value, String> {
+    let mut value: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
+    for path in encrypted {
+        let steps: Vec<&str> = path.split('.').collect();
+        decrypt_at(&mut value, &steps, platform, found).map_err(|e| format!("{path}: {e}"))?;
+    }
+    Ok(value)
+}
+
+/// `Wechatpay-Serial` names the TEST key exactly when something was encrypted.
+fn serial_matches(parts: &RequestParts, encrypted_anything: bool) -> Result<(), String> {
+    let serial = parts
+        .headers
+        .get("wechatpay-serial")
+        .and_then(|v| v.to_str().ok());
+    match (encrypted_anything, serial) {
+        (true, Some(PUBLIC_KEY_ID)) | (false, None) => Ok(()),
+        (true, other) => Err(format!("encrypted, but Wechatpay-Serial is {other:?}")),
+        (false, Some(other)) => Err(format!("nothing encrypted, yet Wechatpay-Serial {other}")),
+    }
 }
 
 fn check(case: &Case, ring: &PlatformKeys, platform: &MerchantKey) -> Result<(), String> {
@@ -101,13 +235,12 @@ fn check(case: &Case, ring: &PlatformKeys, platform: &MerchantKey) -> Result<(),
             return Err("a body the spec does not have".into());
         }
     } else {
-        let mut body: Value = serde_json::from_slice(&parts.body)
-            .map_err(|e| format!("the body is not JSON: {e}"))?;
-        for path in case.encrypted {
-            let steps: Vec<&str> = path.split('.').collect();
-            decrypt_at(&mut body, &steps, platform, &mut encrypted_anything)
-                .map_err(|e| format!("{path}: {e}"))?;
-        }
+        let body = decrypted_json(
+            &parts.body,
+            case.encrypted,
+            platform,
+            &mut encrypted_anything,
+        )?;
         let want: Value = serde_json::from_str(case.body).map_err(|e| e.to_string())?;
         if body != want {
             return Err(format!(
@@ -115,15 +248,7 @@ fn check(case: &Case, ring: &PlatformKeys, platform: &MerchantKey) -> Result<(),
             ));
         }
     }
-    let serial = parts
-        .headers
-        .get("wechatpay-serial")
-        .and_then(|v| v.to_str().ok());
-    match (encrypted_anything, serial) {
-        (true, Some(PUBLIC_KEY_ID)) | (false, None) => Ok(()),
-        (true, other) => Err(format!("encrypted, but Wechatpay-Serial is {other:?}")),
-        (false, Some(other)) => Err(format!("nothing encrypted, yet Wechatpay-Serial {other}")),
-    }
+    serial_matches(&parts, encrypted_anything)
 }
 
 /// Replaces the ciphertext at `steps` (where present) by its plaintext.

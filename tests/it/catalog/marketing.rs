@@ -712,12 +712,41 @@ fn marketing_bank_requests() {
 }
 
 #[test]
-fn marketing_bank_answers() {
-    super::harness::answers(&[super::harness::Answer {
-        name: "ListPackageTasks",
-        decode: super::harness::decodes::<wxpay::apis::marketing::bank::ListPackageTasks>,
-        body: "{\"data\":[{\"bank_type\":\"ICBC_DEBIT\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"fail_count\":1,\"filename\":\"active_user.csv\",\"package_id\":\"8473295\",\"status\":\"PROCESSING\",\"success_count\":1,\"success_user_count\":1,\"task_id\":\"101\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+fn marketing_bank_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "CreatePackageTask",
+        path: "/v3/marketing/bank/packages/8473295/tasks",
+        meta: "{\"bank_type\":\"ICBC_DEBIT\",\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::marketing::bank::CreatePackageTask::new(
+                    "8473295",
+                    super::harness::file(),
+                    "ICBC_DEBIT",
+                ),
+                writer,
+            )
+        },
     }]);
+}
+
+#[test]
+fn marketing_bank_answers() {
+    super::harness::answers(&[
+        super::harness::Answer {
+            name: "ListPackageTasks",
+            decode: super::harness::decodes::<wxpay::apis::marketing::bank::ListPackageTasks>,
+            body: "{\"data\":[{\"bank_type\":\"ICBC_DEBIT\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"fail_count\":1,\"filename\":\"active_user.csv\",\"package_id\":\"8473295\",\"status\":\"PROCESSING\",\"success_count\":1,\"success_user_count\":1,\"task_id\":\"101\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        },
+        super::harness::Answer {
+            name: "CreatePackageTask",
+            decode: super::harness::decodes::<wxpay::apis::marketing::bank::CreatePackageTask>,
+            body: "{\"bank_type\":\"ICBC_DEBIT\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"fail_count\":1,\"filename\":\"active_user.csv\",\"package_id\":\"8473295\",\"status\":\"PROCESSING\",\"success_count\":1,\"success_user_count\":1,\"task_id\":\"101\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}",
+        },
+    ]);
 }
 
 #[test]
@@ -4416,10 +4445,31 @@ fn marketing_product_coupon_partner_requests() {
 }
 
 #[test]
+fn marketing_product_coupon_partner_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadImage",
+        path: "/v3/marketing/partner/product-coupon/media/upload-image",
+        meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::marketing::product_coupon::partner::UploadImage::new(
+                    super::harness::file(),
+                ),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
 fn marketing_product_coupon_partner_answers() {
     super::harness::answers(&[
 super::harness::Answer { name: "CreateImageGenerationTask", decode: super::harness::decodes::<wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask>, body: "{\"brand_id\":\"120344\",\"task_id\":\"image_generation_task_1\"}" },
 super::harness::Answer { name: "QueryImageGenerationTaskByTaskId", decode: super::harness::decodes::<wxpay::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId>, body: "{\"brand_id\":\"120344\",\"combine_image_result\":{\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg\"},\"cut_out_result\":{\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg\"},\"image_generation_type\":\"COMBINE_IMAGE\",\"task_id\":\"image_generation_task_1\",\"task_state\":\"PROCESSING\"}" },
+super::harness::Answer { name: "UploadImage", decode: super::harness::decodes::<wxpay::apis::marketing::product_coupon::partner::UploadImage>, body: "{\"media_url\":\"https://qpic.cn/xxx\"}" },
 super::harness::Answer { name: "ListNotifyConfigs", decode: super::harness::decodes::<wxpay::apis::marketing::product_coupon::partner::ListNotifyConfigs>, body: "{\"notify_url\":\"https://pay.weixin.qq.com\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}" },
 super::harness::Answer { name: "CreateNotifyConfig", decode: super::harness::decodes::<wxpay::apis::marketing::product_coupon::partner::CreateNotifyConfig>, body: "{\"notify_url\":\"https://pay.weixin.qq.com\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}" },
 super::harness::Answer { name: "CreateProductCoupon", decode: super::harness::decodes::<wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon>, body: "{\"brand_id\":\"120344\",\"display_info\":{\"background_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"combo_package_list\":[{\"choice_list\":[{\"count\":1,\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"mini_program_appid\":\"wx4fd12345678\",\"mini_program_path\":\"/pages/index/index\",\"name\":\"美式\",\"price\":1}],\"name\":\"咖啡2选1\",\"pick_count\":1}],\"detail_image_url_list\":[\"TEST_DETAIL_IMAGE_URL_LIST\"],\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"name\":\"全场满100立打8折\",\"original_price\":1},\"out_product_no\":\"Product_1234567890\",\"product_coupon_id\":\"1000000013\",\"scope\":\"ALL\",\"sequential_usage_info\":{\"available_days\":1,\"count\":1,\"interval_days\":1,\"type\":\"INCREMENTAL\"},\"single_usage_info\":{\"discount_coupon\":{\"percent_off\":1,\"threshold\":1},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":1}},\"state\":\"AUDITING\",\"stock\":{\"brand_id\":\"120344\",\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"deactivate_reason\":\"TEST_DEACTIVATE_REASON\",\"deactivate_request_no\":\"TEST_DEACTIVATE_REQUEST_NO\",\"deactivate_time\":\"2026-01-02T03:04:05+08:00\",\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"product_coupon_id\":\"1000000013\",\"remark\":\"TEST_REMARK\",\"sent_count_info\":{\"today_count\":1,\"total_count\":1},\"sequential_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":1,\"end_time\":1}]}},\"discount_coupon_list\":[{\"percent_off\":1,\"threshold\":1}],\"exchange_coupon_list\":[{\"exchange_price\":1,\"threshold\":1}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":1}],\"special_first\":true},\"single_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":1,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":1,\"end_time\":1}]}},\"discount_coupon\":{\"percent_off\":1,\"threshold\":1},\"exchange_coupon\":{\"exchange_price\":1,\"threshold\":1},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":1}},\"state\":\"AUDITING\",\"stock_id\":\"1000000013001\",\"stock_send_rule\":{\"max_count\":1,\"max_count_per_day\":1,\"max_count_per_user\":1},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}},\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"}" },
@@ -4781,6 +4831,38 @@ fn marketing_shopping_receipt_requests() {
 }
 
 #[test]
+fn marketing_shopping_receipt_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadShoppingReceipt",
+        path: "/v3/marketing/shopping-receipt/shoppingreceipts",
+        meta: "{\"merchant_contact_information\":{\"consultation_phone_number\":\"pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==\"},\"openid\":\"TEST_OPENID\",\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\",\"transaction_id\":\"TEST_TRANSACTION_ID\",\"transaction_mchid\":\"TEST_TRANSACTION_MCHID\",\"transaction_sub_mchid\":\"TEST_TRANSACTION_SUB_MCHID\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::marketing::shopping_receipt::UploadShoppingReceipt::new(
+                    "TEST_OPENID",
+                    "TEST_TRANSACTION_ID",
+                    super::harness::file(),
+                )
+                .merchant_contact_information(
+                    wxpay::apis::marketing::shopping_receipt::MerchantContactInformation::new()
+                        .consultation_phone_number(
+                            "pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==",
+                        ),
+                )
+                .out_trade_no("TEST_OUT_TRADE_NO")
+                .transaction_mchid("TEST_TRANSACTION_MCHID")
+                .transaction_sub_mchid("TEST_TRANSACTION_SUB_MCHID")
+                .upload_time("TEST_UPLOAD_TIME"),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
 fn marketing_shopping_receipt_answers() {
     super::harness::answers(&[
         super::harness::Answer {
@@ -4811,6 +4893,13 @@ fn marketing_shopping_receipt_answers() {
             >,
             body: "{\"merchant_jump_info\":{\"brand_id\":1,\"create_time\":\"2026-01-02T03:04:05+08:00\",\"jump_info\":{\"merchant_appid\":\"example_merchant_appid\",\"merchant_path\":\"example_merchant_path\"},\"merchant_upload_time\":\"2026-01-02T03:04:05+08:00\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"transaction_id\":\"4200000008202209139188072801\",\"transaction_mchid\":\"1230000109\",\"transaction_sub_mchid\":\"1230000109\"}}",
         },
+        super::harness::Answer {
+            name: "UploadShoppingReceipt",
+            decode: super::harness::decodes::<
+                wxpay::apis::marketing::shopping_receipt::UploadShoppingReceipt,
+            >,
+            body: "{\"receipt\":{\"brand_id\":\"1142\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"image_type\":\"PNG\",\"merchant_contact_information\":{\"consultation_phone_number\":\"pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==\"},\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"receipt_id\":\"121630001\",\"sha256\":\"2969f98ef4763da62670d3aee5d456b56a8f3447c0178da21445206aa400a464\",\"state\":\"WAIT_REVIEW\",\"transaction_id\":\"1217752501201407033233368018\",\"transaction_mchid\":\"1230000109\",\"transaction_sub_mchid\":\"1230000109\",\"upload_time\":\"2026-01-02T03:04:05+08:00\"}}",
+        },
     ]);
 }
 
@@ -4835,6 +4924,16 @@ fn marketing_shopping_receipt_enum_values_are_known() {
             )
         },
         wxpay::apis::marketing::shopping_receipt::CustomEntranceType::as_str,
+    );
+    super::harness::known::<wxpay::apis::marketing::shopping_receipt::ReceiptState>(
+        &["WAIT_REVIEW", "NOT_PASS_REVIEW", "PASS_REVIEW"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::marketing::shopping_receipt::ReceiptState::Unknown(_)
+            )
+        },
+        wxpay::apis::marketing::shopping_receipt::ReceiptState::as_str,
     );
 }
 

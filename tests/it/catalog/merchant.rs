@@ -1034,6 +1034,29 @@ fn mch_manage_requests() {
 }
 
 #[test]
+fn mch_manage_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadSubmissionFile",
+        path: "/v3/mch-manage/submission-files/sub-mchid/123000110/upload",
+        meta: "{\"file_digest\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\",\"file_name\":\"TEST_file.png\"}",
+        encrypted: &[],
+        parts: &[("item_id", "56"), ("manage_record_id", "56")],
+        file_part: "submission_file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::mch_manage::UploadSubmissionFile::new(
+                    "123000110",
+                    super::harness::file(),
+                    56,
+                    "56",
+                ),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
 fn mch_manage_answers() {
     super::harness::answers(&[
         super::harness::Answer {
@@ -1056,6 +1079,11 @@ fn mch_manage_answers() {
                 wxpay::apis::mch_manage::CreateMchManageRecordMchManageSubmission,
             >,
             body: "{\"manage_submission_id\":\"S0120190217140201012345672111223\"}",
+        },
+        super::harness::Answer {
+            name: "UploadSubmissionFile",
+            decode: super::harness::decodes::<wxpay::apis::mch_manage::UploadSubmissionFile>,
+            body: "{\"file_id\":\"V1_E1W7MchDBewmOMGmKSMCgh5\"}",
         },
     ]);
 }
@@ -1328,6 +1356,29 @@ fn mch_operation_manage_requests() {
 }
 
 #[test]
+fn mch_operation_manage_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadDueDiligenceFile",
+        path: "/v3/mch-operation-manage/enhanced-due-diligence/123000110_2_2190381dakdajois1283i12jo/upload",
+        meta: "{\"file_digest\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\",\"file_name\":\"TEST_file.png\",\"item_id\":130013,\"sub_mchid\":\"1230001104\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "due_diligence_file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::mch_operation_manage::UploadDueDiligenceFile::new(
+                    "123000110_2_2190381dakdajois1283i12jo",
+                    super::harness::file(),
+                )
+                .item_id(130013)
+                .sub_mchid("1230001104"),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
 fn mch_operation_manage_answers() {
     super::harness::answers(&[
         super::harness::Answer {
@@ -1343,6 +1394,13 @@ fn mch_operation_manage_answers() {
                 wxpay::apis::mch_operation_manage::SubmitEnhancedDueDiligence,
             >,
             body: "{\"due_diligence_state\":\"DUE_DILIGENCE_STATE_COLLECTING\",\"submission_data\":\"TEST_SUBMISSION_DATA\",\"submission_template\":\"TEST_SUBMISSION_TEMPLATE\",\"submit_time\":\"2026-01-02T03:04:05+08:00\"}",
+        },
+        super::harness::Answer {
+            name: "UploadDueDiligenceFile",
+            decode: super::harness::decodes::<
+                wxpay::apis::mch_operation_manage::UploadDueDiligenceFile,
+            >,
+            body: "{\"file_id\":\"V1_E1W7MchDBewmOMGmKSMCgh5\"}",
         },
         super::harness::Answer {
             name: "QueryMerchantLimitationSubMchidBySubMchid",
@@ -2126,6 +2184,33 @@ fn merchant_fund_enum_values_are_known() {
 }
 
 #[test]
+fn merchant_media_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadVideo",
+        path: "/v3/merchant/media/video_upload",
+        meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::merchant::media::UploadVideo::new(super::harness::file()),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
+fn merchant_media_answers() {
+    super::harness::answers(&[super::harness::Answer {
+        name: "UploadVideo",
+        decode: super::harness::decodes::<wxpay::apis::merchant::media::UploadVideo>,
+        body: "{\"media_id\":\"6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0\"}",
+    }]);
+}
+
+#[test]
 fn merchant_risk_manage_requests() {
     super::harness::requests(&[
         super::harness::Case {
@@ -2617,6 +2702,21 @@ fn merchant_service_requests() {
                 wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::CreateFeedback::new("9980456248", "已与用户协商解决", "4200000404201909069117582536").feedback_images(vec![String::from("[\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\",\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\"]")]).feedback_type(1).launch_confirm_process(true), writer)
             },
         },
+        super::harness::Case {
+            name: "DownloadImage",
+            method: "GET",
+            path: "/v3/merchant-service/images/xxxxx",
+            query: &[],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant_service::DownloadImage::new("xxxxx"),
+                    writer,
+                )
+            },
+        },
     ]);
 }
 
@@ -3029,6 +3129,33 @@ fn merchant_service_complaints_v2_enum_values_are_known() {
         },
         wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::as_str,
     );
+}
+
+#[test]
+fn merchant_service_images_uploads() {
+    super::harness::uploads(&[super::harness::Upload {
+        name: "UploadImage",
+        path: "/v3/merchant-service/images/upload",
+        meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+        encrypted: &[],
+        parts: &[],
+        file_part: "file",
+        write: |writer| {
+            wxpay::Endpoint::write_request(
+                &wxpay::apis::merchant_service::images::UploadImage::new(super::harness::file()),
+                writer,
+            )
+        },
+    }]);
+}
+
+#[test]
+fn merchant_service_images_answers() {
+    super::harness::answers(&[super::harness::Answer {
+        name: "UploadImage",
+        decode: super::harness::decodes::<wxpay::apis::merchant_service::images::UploadImage>,
+        body: "{\"media_id\":\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\"}",
+    }]);
 }
 
 #[test]

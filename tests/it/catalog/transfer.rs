@@ -2562,3 +2562,47 @@ fn transfer_detail_enum_values_are_known() {
         wxpay::apis::transfer_detail::AcceptType::as_str,
     );
 }
+
+#[test]
+fn transferdownload_requests() {
+    super::harness::requests(&[
+        super::harness::Case {
+            name: "DownloadElecVoucherFile",
+            method: "GET",
+            path: "/v3/transferdownload/elecvoucherfile",
+            query: &[
+                ("token", "X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD", false),
+                ("source", "elecsign", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::transferdownload::DownloadElecVoucherFile::new(
+                        "X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD",
+                        "elecsign",
+                    ),
+                    writer,
+                )
+            },
+        },
+        super::harness::Case {
+            name: "DownloadSignFile",
+            method: "GET",
+            path: "/v3/transferdownload/signfile",
+            query: &[("token", "X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::transferdownload::DownloadSignFile::new(
+                        "X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD",
+                    ),
+                    writer,
+                )
+            },
+        },
+    ]);
+}

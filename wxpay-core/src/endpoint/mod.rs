@@ -2,6 +2,7 @@
 //! code fills, and [`Sensitive`], which encrypts fields at any depth.
 
 pub(crate) mod sensitive;
+mod upload;
 
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
@@ -13,6 +14,7 @@ use crate::wire::encoding::{self, PATH_SEGMENT, QUERY_COMPONENT, percent_encode_
 use crate::wire::{WECHATPAY_SERIAL, scalar};
 
 use sensitive::{FieldPath, Sensitive};
+pub use upload::{FileMeta, ImageFormat, UploadFile};
 
 /// One APIv3 operation: how its fields become a request and how its answer is decoded.
 ///
@@ -99,6 +101,8 @@ pub struct RequestWriter<'a> {
     platform_keys: Option<&'a PlatformKeys>,
     encryption_key: Option<&'a PlatformKey>,
     now: i64,
+    /// Text parts of a multipart upload, written by [`RequestWriter::upload`].
+    form_parts: Vec<(&'static str, String)>,
 }
 
 impl<'a> RequestWriter<'a> {
@@ -117,6 +121,7 @@ impl<'a> RequestWriter<'a> {
             platform_keys,
             encryption_key: None,
             now,
+            form_parts: Vec::new(),
         }
     }
 
@@ -271,53 +276,39 @@ impl<'a> RequestWriter<'a> {
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
 
-    /// Makes the body a `multipart/form-data` upload of one file, as the platform's upload
-    /// APIs take it: a `meta` part with `{"filename":…,"sha256":…}` (JSON-escaped; the
-    /// SHA-256 of `content`, lower-case hex) and a `file` part with the bytes. The signature
-    /// covers the `meta` JSON, not the body. The boundary is derived from the file's digest,
-    /// so the same file gives the same bytes.
-    pub fn upload(
+    /// Adds a text part to a `multipart/form-data` upload (before [`RequestWriter::upload`],
+    /// which writes the parts in the order given); `None` values are left out.
+    pub fn form_part<T: Serialize + ?Sized>(
         &mut self,
-        filename: &str,
-        content_type: &'static str,
-        content: &[u8],
+        name: &'static str,
+        value: &T,
     ) -> Result<(), RequestError> {
-        if filename.is_empty() || filename.chars().any(|c| c.is_control() || c == '"') {
-            return Err(field_error(
-                "filename",
-                "a file name must be non-empty, without quotes or control characters".into(),
-            ));
+        if let Some(text) = scalar::to_text(value).map_err(|reason| field_error(name, reason))? {
+            self.form_parts.push((name, text));
         }
-        let sha256 = crate::crypto::sha256_hex(content);
-        let meta = serde_json::to_vec(&serde_json::json!({
-            "filename": filename,
-            "sha256": sha256,
-        }))
-        .map_err(RequestError::Body)?;
-        let boundary = format!("wxpay-{}", &sha256[..32]);
-        let mut body = Vec::with_capacity(content.len() + meta.len() + 400);
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"meta\"\r\n\
-                 Content-Type: application/json\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(&meta);
-        body.extend_from_slice(
-            format!(
-                "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
-                 filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(content);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let header = HeaderValue::try_from(format!("multipart/form-data; boundary={boundary}"))
+        Ok(())
+    }
+
+    /// Makes the body a `multipart/form-data` upload, as the platform's upload APIs take it:
+    /// a `meta` part with the JSON of `meta` and what `keys` add about the file (its name,
+    /// its SHA-256 in lower-case hex), the text parts added with
+    /// [`RequestWriter::form_part`], and the file as part `part`. The signature covers the
+    /// `meta` JSON, not the body. The boundary is derived from the file's digest, so the same
+    /// request gives the same bytes.
+    pub fn upload<T: Serialize + ?Sized>(
+        &mut self,
+        meta: &T,
+        part: &'static str,
+        file: &UploadFile,
+        keys: FileMeta,
+    ) -> Result<(), RequestError> {
+        let meta = serde_json::to_value(meta).map_err(RequestError::Body)?;
+        let done = upload::multipart(meta, &self.form_parts, part, file, keys)?;
+        let header = HeaderValue::try_from(done.content_type)
             .map_err(|_| field_error("Content-Type", "not a valid header value".into()))?;
         self.parts.headers.insert(CONTENT_TYPE, header);
-        self.parts.body = body;
-        self.parts.signed_body = Some(meta);
+        self.parts.body = done.body;
+        self.parts.signed_body = Some(done.meta);
         Ok(())
     }
 

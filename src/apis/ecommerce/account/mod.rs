@@ -165,6 +165,31 @@ pub struct CreateCancelApplication {
     pub sub_mchid: String,
 }
 
+/// `POST /v3/ecommerce/account/cancel-applications/media` 图片上传API
+///
+/// Upload cancel application media.
+///
+/// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691710)
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::ecommerce::account::UploadCancelApplicationMedia;
+///
+/// let request = UploadCancelApplicationMedia::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/ecommerce/account/cancel-applications/media")]
+#[endpoint(POST "/v3/ecommerce/account/cancel-applications/media" -> UploadCancelApplicationMediaResponse)]
+#[derive(Debug, Clone)]
+pub struct UploadCancelApplicationMedia {
+    /// 图片文件 (`file`).
+    #[wxpay(file(name = "file_name", sha256 = "file_digest"))]
+    pub file: crate::UploadFile,
+}
+
 /// `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` 查询注销单状态
 ///
 /// Query cancel application by out apply no.
@@ -419,6 +444,14 @@ pub struct CreateCancelApplicationResponse {
     /// 最后更新时间 (`update_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub update_time: Option<OffsetDateTime>,
+}
+
+/// `UploadCancelApplicationMediaResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UploadCancelApplicationMediaResponse {
+    /// 媒体文件标识Id (`media_id`).
+    pub media_id: String,
 }
 
 /// `QueryCancelApplicationByOutApplyNoResponse`.

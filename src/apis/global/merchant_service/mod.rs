@@ -242,6 +242,57 @@ pub struct ResponseComplaint {
     pub response_images: Option<Vec<String>>,
 }
 
+/// `POST /v3/global/merchant-service/images/upload` 商户上传反馈图片API
+///
+/// Upload image.
+///
+/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::global::merchant_service::UploadImage;
+///
+/// let request = UploadImage::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/global/merchant-service/images/upload")]
+#[endpoint(POST "/v3/global/merchant-service/images/upload" -> UploadImageResponse)]
+#[derive(Debug, Clone)]
+pub struct UploadImage {
+    /// 图片文件 (`file`).
+    #[wxpay(file(name = "filename", sha256 = "sha256", max_bytes = 2097152))]
+    pub file: crate::UploadFile,
+}
+
+/// `GET /v3/global/merchant-service/images/{media_id}` 图片下载API
+///
+/// Download image.
+///
+/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// use wxpay::apis::global::merchant_service::DownloadImage;
+///
+/// let request = DownloadImage::new("xxxxx", "200201820200101080076610000");
+/// let mut file = Vec::new(); // or a tokio::fs::File
+/// let done = client.download_file(&request, wxpay::FileCheck::unsigned(), &mut file).await?;
+/// # let _ = done;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/global/merchant-service/images/{media_id}")]
+#[endpoint(GET "/v3/global/merchant-service/images/<media_id>", download)]
+#[derive(Debug, Clone)]
+pub struct DownloadImage {
+    /// 媒体文件ID (`media_id`).
+    pub media_id: String,
+    /// 投诉单号 (`complaint_id`).
+    pub complaint_id: String,
+}
+
 /// `ListComplaintNotificationsResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -447,6 +498,14 @@ pub struct ListComplaintNegotiationHistorysResponse {
     pub offset: i64,
     /// 投诉协商历史总条数 (`total_count`).
     pub total_count: Option<i64>,
+}
+
+/// `UploadImageResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UploadImageResponse {
+    /// 媒体文件标识ID (`media_id`).
+    pub media_id: String,
 }
 
 platform_enum! {

@@ -38,6 +38,35 @@ pub struct ListPackageTasks {
     pub limit: Option<i64>,
 }
 
+/// `POST /v3/marketing/bank/packages/{package_id}/tasks` 导入定向用户协议号API
+///
+/// Create package task.
+///
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml)
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::marketing::bank::CreatePackageTask;
+///
+/// let request = CreatePackageTask::new("8473295", wxpay::UploadFile::new("users.csv", "text/csv", content)?, "ICBC_DEBIT");
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/marketing/bank/packages/{package_id}/tasks")]
+#[endpoint(POST "/v3/marketing/bank/packages/<package_id>/tasks" -> CreatePackageTaskResponse)]
+#[derive(Debug, Clone)]
+pub struct CreatePackageTask {
+    /// 号码包id (`package_id`).
+    pub package_id: String,
+    /// 快捷交易协议号文件 (`file`).
+    #[wxpay(file)]
+    pub file: crate::UploadFile,
+    /// 银行类型 (`bank_type`).
+    pub bank_type: String,
+}
+
 /// `Data`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -78,6 +107,34 @@ pub struct ListPackageTasksResponse {
     pub offset: i64,
     /// 总数量 (`total_count`).
     pub total_count: i64,
+}
+
+/// `CreatePackageTaskResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct CreatePackageTaskResponse {
+    /// 银行类型 (`bank_type`).
+    pub bank_type: Option<String>,
+    /// 创建上传任务的时间 (`create_time`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_time: OffsetDateTime,
+    /// 失败数 (`fail_count`).
+    pub fail_count: Option<i64>,
+    /// 文件名 (`filename`).
+    pub filename: String,
+    /// 号码包id (`package_id`).
+    pub package_id: String,
+    /// 任务状态 (`status`).
+    pub status: Option<String>,
+    /// 成功数 (`success_count`).
+    pub success_count: Option<i64>,
+    /// 匹配成功的微信用户数 (`success_user_count`).
+    pub success_user_count: Option<i64>,
+    /// 上传任务 (`task_id`).
+    pub task_id: String,
+    /// 上传任务最近一次更新的时间 (`update_time`).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub update_time: Option<OffsetDateTime>,
 }
 
 platform_enum! {

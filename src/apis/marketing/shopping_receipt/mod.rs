@@ -3,7 +3,7 @@
 //!
 //! Enabled by the `marketing` feature.
 
-use crate::endpoint;
+use crate::{SensitiveString, endpoint};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -146,6 +146,45 @@ pub struct CreateMerchantshoppingreceiptjumpinfo {
     pub transaction_mchid: Option<String>,
     /// 子商户号 (`transaction_sub_mchid`).
     pub transaction_sub_mchid: Option<String>,
+}
+
+/// `POST /v3/marketing/shopping-receipt/shoppingreceipts` 上传电子小票
+///
+/// Upload shopping receipt.
+///
+/// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553506)
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::marketing::shopping_receipt::UploadShoppingReceipt;
+///
+/// let request = UploadShoppingReceipt::new("TEST_OPENID", "TEST_TRANSACTION_ID", wxpay::UploadFile::image("logo.png", content)?);
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/marketing/shopping-receipt/shoppingreceipts")]
+#[endpoint(POST "/v3/marketing/shopping-receipt/shoppingreceipts" -> UploadShoppingReceiptResponse)]
+#[derive(Debug, Clone)]
+pub struct UploadShoppingReceipt {
+    /// 用户与商家的联系渠道 (`merchant_contact_information`).
+    pub merchant_contact_information: Option<MerchantContactInformation>,
+    /// 微信支付订单中OpenID (`openid`).
+    pub openid: String,
+    /// 微信支付订单的商户订单号 (`out_trade_no`).
+    pub out_trade_no: Option<String>,
+    /// 微信支付订单的交易单号 (`transaction_id`).
+    pub transaction_id: String,
+    /// 微信支付订单的下单商户号 (`transaction_mchid`).
+    pub transaction_mchid: Option<String>,
+    /// 微信支付订单的下单子商户号 (`transaction_sub_mchid`).
+    pub transaction_sub_mchid: Option<String>,
+    /// 上传时间 (`upload_time`).
+    pub upload_time: Option<String>,
+    /// 图片文件 (`file`).
+    #[wxpay(file(sha256 = "sha256", max_bytes = 204800))]
+    pub file: crate::UploadFile,
 }
 
 /// 自定义入口跳转信息.
@@ -299,6 +338,69 @@ pub struct CreateMerchantshoppingreceiptjumpinfoResponse {
     pub merchant_jump_info: Option<MerchantJumpInfo>,
 }
 
+/// 用户与商家的联系渠道.
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct MerchantContactInformation {
+    /// 品牌售后部门的咨询电话 (`consultation_phone_number`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consultation_phone_number: Option<String>,
+}
+
+/// 用户与商家的联系渠道.
+#[derive(Clone, Deserialize, crate::Sensitive)]
+#[non_exhaustive]
+pub struct UploadShoppingReceiptMerchantContactInformation {
+    /// 品牌售后部门的咨询电话 (`consultation_phone_number`).
+    #[wxpay(encrypt)]
+    pub consultation_phone_number: Option<SensitiveString>,
+}
+
+/// 电子小票上传信息.
+#[derive(Clone, Deserialize, crate::Sensitive)]
+#[non_exhaustive]
+pub struct Receipt {
+    /// 电子小票归属品牌的ID (`brand_id`).
+    pub brand_id: Option<String>,
+    /// 电子小票创建的时间 (`create_time`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_time: OffsetDateTime,
+    /// 标识电子小票图片类型 (`image_type`).
+    pub image_type: String,
+    /// 用户与商家的联系渠道 (`merchant_contact_information`).
+    #[wxpay(encrypt)]
+    pub merchant_contact_information: Option<UploadShoppingReceiptMerchantContactInformation>,
+    /// 电子小票最后一次修改时间 (`modify_time`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub modify_time: OffsetDateTime,
+    /// 微信支付订单中OpenID (`openid`).
+    pub openid: String,
+    /// 电子小票ID (`receipt_id`).
+    pub receipt_id: String,
+    /// 图片文件的文件摘要 (`sha256`).
+    pub sha256: String,
+    /// 电子小票图片审核状态 (`state`).
+    pub state: ReceiptState,
+    /// 微信支付订单的交易单号 (`transaction_id`).
+    pub transaction_id: String,
+    /// 微信支付订单的商户号 (`transaction_mchid`).
+    pub transaction_mchid: Option<String>,
+    /// 微信支付订单的子商户号 (`transaction_sub_mchid`).
+    pub transaction_sub_mchid: Option<String>,
+    /// 上传时间 (`upload_time`).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub upload_time: Option<OffsetDateTime>,
+}
+
+/// `UploadShoppingReceiptResponse`.
+#[derive(Clone, Deserialize, crate::Sensitive)]
+#[non_exhaustive]
+pub struct UploadShoppingReceiptResponse {
+    /// 电子小票上传信息 (`receipt`).
+    #[wxpay(encrypt)]
+    pub receipt: Receipt,
+}
+
 platform_enum! {
 /// 设置自定义入口的状态.
 pub enum CustomEntranceState {
@@ -316,5 +418,17 @@ pub enum CustomEntranceType {
 MerchantActivity = "MERCHANT_ACTIVITY",
 /// `MERCHANT_MINI_PROGRAM`.
 MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+}
+}
+
+platform_enum! {
+/// 电子小票图片审核状态.
+pub enum ReceiptState {
+/// 等待审核 (`WAIT_REVIEW`).
+WaitReview = "WAIT_REVIEW",
+/// 审核不通过 (`NOT_PASS_REVIEW`).
+NotPassReview = "NOT_PASS_REVIEW",
+/// 审核通过 (`PASS_REVIEW`).
+PassReview = "PASS_REVIEW",
 }
 }

@@ -129,6 +129,39 @@ pub struct CreateRealEstateLeasing {
     pub sub_mchid: String,
 }
 
+/// `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` 上传电子发票文件
+///
+/// Upload fapiao file.
+///
+/// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556605)
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile;
+///
+/// let request = UploadFapiaoFile::new(wxpay::UploadFile::new("file.pdf", "application/pdf", content)?, "TEST_DIGEST", "SM3", "PDF");
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file")]
+#[endpoint(POST "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file" -> UploadFapiaoFileResponse)]
+#[derive(Debug, Clone)]
+pub struct UploadFapiaoFile {
+    /// 电子发票文件二进制数据流 (`file`).
+    #[wxpay(file(max_bytes = 2097152))]
+    pub file: crate::UploadFile,
+    /// 文件摘要 (`digest`).
+    pub digest: String,
+    /// 文件摘要算法 (`digest_alogrithm`).
+    pub digest_alogrithm: String,
+    /// 发票文件的类型为PDF (`file_type`).
+    pub file_type: String,
+    /// 微信支付分配的子商户号 (`sub_mchid`).
+    pub sub_mchid: Option<String>,
+}
+
 /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` 获取发票下载信息
 ///
 /// List fapiao files.
@@ -590,6 +623,14 @@ pub struct CreateRealEstateLeasingFapiaoInformation {
     /// 增值税即征即退代码 (`vat_refund_levy_code`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vat_refund_levy_code: Option<i64>,
+}
+
+/// `UploadFapiaoFileResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UploadFapiaoFileResponse {
+    /// 电子发票文件ID (`fapiao_media_id`).
+    pub fapiao_media_id: String,
 }
 
 /// `FapiaoDownloadInfoList`.

@@ -61,6 +61,29 @@ pub struct QueryImageGenerationTaskByTaskId {
     pub image_generation_type: ImageGenerationType,
 }
 
+/// `POST /v3/marketing/partner/product-coupon/media/upload-image` 图片上传
+///
+/// Upload image.
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::marketing::product_coupon::partner::UploadImage;
+///
+/// let request = UploadImage::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/marketing/partner/product-coupon/media/upload-image")]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/media/upload-image" -> UploadImageResponse)]
+#[derive(Debug, Clone)]
+pub struct UploadImage {
+    /// 图片文件 (`file`).
+    #[wxpay(file)]
+    pub file: crate::UploadFile,
+}
+
 /// `GET /v3/marketing/partner/product-coupon/notify-configs` 获取商品券事件通知地址
 ///
 /// List notify configs.
@@ -1190,6 +1213,14 @@ pub struct QueryImageGenerationTaskByTaskIdResponse {
     pub task_id: String,
     /// 任务状态 (`task_state`).
     pub task_state: TaskState,
+}
+
+/// `UploadImageResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UploadImageResponse {
+    /// 媒体文件URL地址 (`media_url`).
+    pub media_url: String,
 }
 
 /// `ListNotifyConfigsResponse`.
