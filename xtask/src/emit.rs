@@ -29,6 +29,9 @@ pub struct ModuleFile<'a> {
     /// The feature of the generated items, in a module compiled without one (a module with a
     /// hand-written part keeps the default build to what it was).
     pub items_gate: Option<&'a str>,
+    /// The items compiled without `items_gate` all the same: the `default` operations and the
+    /// types they use.
+    pub in_default: BTreeSet<String>,
     pub version: &'a str,
 }
 
@@ -52,13 +55,19 @@ pub fn module_file(file: &ModuleFile) -> String {
             )
         })
         .unwrap_or_default();
-    let uses = imports(m);
-    if !uses.is_empty() {
+    let ungated = |name: &str| file.items_gate.is_none() || file.in_default.contains(name);
+    let always = imports(m, &ungated);
+    let gated: BTreeSet<_> = imports(m, &|_| true)
+        .difference(&always)
+        .copied()
+        .collect();
+    if !always.is_empty() || !gated.is_empty() {
+        out.push_str(&render_imports(&always));
         let plain_gate = file
             .items_gate
             .map(|feature| format!("#[cfg(feature = \"{feature}\")]\n"))
             .unwrap_or_default();
-        for line in uses.lines() {
+        for line in render_imports(&gated).lines() {
             out.push_str(&plain_gate);
             out.push_str(line);
             out.push('\n');
@@ -80,14 +89,15 @@ pub fn module_file(file: &ModuleFile) -> String {
     if !file.children.is_empty() {
         out.push('\n');
     }
+    let gate_of = |name: &str| if ungated(name) { "" } else { gate.as_str() };
     for op in &m.ops {
-        out.push_str(&with_gate(&gate, &operation(op, m)));
+        out.push_str(&with_gate(gate_of(&op.entry.name), &operation(op, m)));
     }
     for s in &m.structs {
-        out.push_str(&with_gate(&gate, &structure(s)));
+        out.push_str(&with_gate(gate_of(&s.name), &structure(s)));
     }
     for e in &m.enums {
-        out.push_str(&with_gate(&gate, &enumeration(e)));
+        out.push_str(&with_gate(gate_of(&e.name), &enumeration(e)));
     }
     out
 }
@@ -108,41 +118,53 @@ fn with_gate(gate: &str, item: &str) -> String {
     format!("{}{gate}{}", &item[..split], &item[split..])
 }
 
-fn imports(m: &Module) -> String {
-    let mut serde = BTreeSet::new();
-    let mut krate = BTreeSet::new();
-    let mut time = false;
-    for s in &m.structs {
+/// The `use`s the items `keep` selects need: (crate, name).
+fn imports(m: &Module, keep: &dyn Fn(&str) -> bool) -> BTreeSet<(&'static str, &'static str)> {
+    let mut found = BTreeSet::new();
+    for s in m.structs.iter().filter(|s| keep(&s.name)) {
         if s.serialize {
-            serde.insert("Serialize");
+            found.insert(("serde", "Serialize"));
         }
         if s.deserialize {
-            serde.insert("Deserialize");
+            found.insert(("serde", "Deserialize"));
         }
         for f in &s.fields {
-            time |= uses(&f.ty, &Ty::Time);
+            if uses(&f.ty, &Ty::Time) {
+                found.insert(("time", "OffsetDateTime"));
+            }
             if uses(&f.ty, &Ty::Secret) {
-                krate.insert("SensitiveString");
+                found.insert(("crate", "SensitiveString"));
             }
         }
     }
-    for op in &m.ops {
-        krate.insert("endpoint");
+    for op in m.ops.iter().filter(|op| keep(&op.entry.name)) {
+        found.insert(("crate", "endpoint"));
         for f in &op.fields {
-            time |= uses(&f.ty, &Ty::Time);
+            if uses(&f.ty, &Ty::Time) {
+                found.insert(("time", "OffsetDateTime"));
+            }
         }
     }
+    found
+}
+
+fn render_imports(found: &BTreeSet<(&'static str, &'static str)>) -> String {
     let mut out = String::new();
-    if !serde.is_empty() {
-        let list: Vec<_> = serde.into_iter().collect();
-        let _ = writeln!(out, "use serde::{{{}}};", list.join(", "));
-    }
-    if time {
-        out.push_str("use time::OffsetDateTime;\n");
-    }
-    if !krate.is_empty() {
-        let list: Vec<_> = krate.into_iter().collect();
-        let _ = writeln!(out, "use crate::{{{}}};", list.join(", "));
+    for krate in ["serde", "time", "crate"] {
+        let names: Vec<&str> = found
+            .iter()
+            .filter(|(k, _)| *k == krate)
+            .map(|(_, n)| *n)
+            .collect();
+        match names[..] {
+            [] => {}
+            [one] if krate == "time" => {
+                let _ = writeln!(out, "use {krate}::{one};");
+            }
+            _ => {
+                let _ = writeln!(out, "use {krate}::{{{}}};", names.join(", "));
+            }
+        }
     }
     out
 }

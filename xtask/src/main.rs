@@ -15,8 +15,10 @@ use std::process::{Command, ExitCode, Stdio};
 
 use model::{Module, Skipped};
 
-/// Cargo features by the first segment of a module path. Modules with a hand-written part
-/// (today's catalog) are always compiled; the rest sit behind their group's feature.
+/// Cargo features by the first segment of a module path. Modules with a hand-written part or
+/// an operation of the default build are always compiled, but only the hand-written part and
+/// the `default` operations (with the types they use) without the feature; everything else
+/// sits behind its group's feature.
 const GROUPS: &[(&str, &[&str])] = &[
     ("pay", &["pay", "combine_transactions", "transaction_block"]),
     ("refund", &["refund"]),
@@ -393,16 +395,22 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
                 .or_insert_with(|| Module::new(parent, BTreeSet::new()));
         }
     }
-    for m in modules.keys() {
+    let mut default_modules = BTreeSet::new();
+    for (m, module) in &modules {
         if module_dir(&apis, m).join("manual.rs").exists() {
             manual_modules.insert(m.clone());
         }
+        if module.ops.iter().any(|op| op.entry.default) {
+            default_modules.insert(m.clone());
+        }
     }
-    // A module is always compiled when it, or a module inside it, is hand-written.
+    // A module is always compiled when it, or a module inside it, is hand-written or holds an
+    // operation of the default build.
     let always = |m: &str| {
         manual_modules
             .iter()
-            .any(|manual| manual == m || manual.starts_with(&format!("{m}::")))
+            .chain(&default_modules)
+            .any(|kept| kept == m || kept.starts_with(&format!("{m}::")))
     };
     let mut files = BTreeMap::new();
     let mut features = BTreeSet::new();
@@ -432,6 +440,7 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
             children,
             manual: manual_modules.contains(path),
             items_gate: always(path).then_some(feature),
+            in_default: model::default_items(module),
             version: &spec.version,
         });
         files.insert(module_dir(&apis, path).join("mod.rs"), rustfmt(&text)?);
@@ -501,8 +510,9 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
     let enums: usize = modules.values().map(|m| m.enums.len()).sum();
     let lines: usize = files.values().map(|t| t.lines().count()).sum();
     let mut summary = format!(
-        "{ops} generated operations ({} by hand, {} not generated), {types} structs, {enums} enums, \
-         {} modules, {lines} lines\n",
+        "{ops} generated operations ({} of them in the default build; {} by hand, {} not generated), \
+         {types} structs, {enums} enums, {} modules, {lines} lines\n",
+        entries.iter().filter(|e| e.default).count(),
         entries.iter().filter(|e| e.manual).count(),
         entries.len() - ops - entries.iter().filter(|e| e.manual).count(),
         modules.len()
@@ -604,7 +614,7 @@ fn operations_table(
         }
         let op = by_key[&(e.method.as_str(), e.path.as_str())];
         // Plain literals, not a macro: cfg-stripping a disabled entry costs next to nothing.
-        let gate = if e.manual {
+        let gate = if e.manual || e.default {
             String::new()
         } else {
             format!("#[cfg(feature = \"{}\")]\n", feature_of(&e.module)?)

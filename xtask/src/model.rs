@@ -886,3 +886,37 @@ fn unique_ident(wire: &str, taken: &mut BTreeSet<String>) -> String {
 fn synthetic(name: &str) -> String {
     format!("TEST_{}", name.to_ascii_uppercase())
 }
+
+/// The items of a module the default build compiles: its `default` operations and every type
+/// they use, to any depth (names of operations, structs and enums).
+pub fn default_items(module: &Module) -> BTreeSet<String> {
+    let mut items = BTreeSet::new();
+    let mut todo: Vec<String> = Vec::new();
+    fn named(ty: &Ty, todo: &mut Vec<String>) {
+        match ty {
+            Ty::Vec(inner) => named(inner, todo),
+            Ty::Named(name) => todo.push(name.clone()),
+            _ => {}
+        }
+    }
+    for op in module.ops.iter().filter(|op| op.entry.default) {
+        items.insert(op.entry.name.clone());
+        for f in &op.fields {
+            named(&f.ty, &mut todo);
+        }
+        if let Answer::Named(name) = &op.answer {
+            todo.push(name.clone());
+        }
+    }
+    while let Some(name) = todo.pop() {
+        if !items.insert(name.clone()) {
+            continue;
+        }
+        if let Some(s) = module.structs.iter().find(|s| s.name == name) {
+            for f in &s.fields {
+                named(&f.ty, &mut todo);
+            }
+        }
+    }
+    items
+}

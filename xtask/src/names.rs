@@ -18,9 +18,12 @@ pub struct Entry {
     pub name: String,
     /// Declared by hand (in the module's `manual.rs`); the generator lists it but emits nothing.
     pub manual: bool,
+    /// Generated and compiled in the default build, without its group's feature (with the
+    /// types it uses); the rest of its module stays behind the feature.
+    pub default: bool,
 }
 
-pub const HEADER: &str = "# method\tpath\tmodule\tname\tsource (generated | manual)\n";
+pub const HEADER: &str = "# method\tpath\tmodule\tname\tsource (generated | default = generated and in the default build | manual)\n";
 
 pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
@@ -32,9 +35,10 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
         let [method, path, module, name, source] = cells[..] else {
             return Err(format!("operations.tsv line {}: expected 5 columns", i + 1));
         };
-        let manual = match source {
-            "manual" => true,
-            "generated" => false,
+        let (manual, default) = match source {
+            "manual" => (true, false),
+            "default" => (false, true),
+            "generated" => (false, false),
             other => {
                 return Err(format!(
                     "operations.tsv line {}: unknown source `{other}`",
@@ -48,6 +52,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
             module: module.into(),
             name: name.into(),
             manual,
+            default,
         });
     }
     Ok(entries)
@@ -56,7 +61,13 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
 pub fn render(entries: &[Entry]) -> String {
     let mut out = String::from(HEADER);
     for e in entries {
-        let source = if e.manual { "manual" } else { "generated" };
+        let source = if e.manual {
+            "manual"
+        } else if e.default {
+            "default"
+        } else {
+            "generated"
+        };
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{source}\n",
             e.method, e.path, e.module, e.name
@@ -205,6 +216,7 @@ pub fn suggest(row: &Row, counts: &BTreeMap<String, usize>) -> Entry {
         module: module.join("::"),
         name,
         manual: false,
+        default: false,
     }
 }
 
