@@ -303,7 +303,8 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                 let member = file.ident;
                 let part = &file.name;
                 let ty = file.ty;
-                let file_ty = quote_spanned!(ty.span()=> &#private::UploadFile);
+                // Spanned on the field's type, so a type that is not `UploadFile` is named there.
+                let file = quote_spanned!(ty.span()=> let __file: &#private::UploadFile = &self.#member;);
                 let key = |key: &Option<String>| match key {
                     Some(key) => quote!(::core::option::Option::Some(#key)),
                     None => quote!(::core::option::Option::None),
@@ -315,7 +316,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                 };
                 quote! {
                     #(#parts)*
-                    let __file: #file_ty = &self.#member;
+                    #file
                     __request.upload(
                         &__body,
                         #part,

@@ -2185,29 +2185,71 @@ fn merchant_fund_enum_values_are_known() {
 
 #[test]
 fn merchant_media_uploads() {
-    super::harness::uploads(&[super::harness::Upload {
-        name: "UploadVideo",
-        path: "/v3/merchant/media/video_upload",
-        meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
-        encrypted: &[],
-        parts: &[],
-        file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::merchant::media::UploadVideo::new(super::harness::file()),
-                writer,
-            )
+    super::harness::uploads(&[
+        super::harness::Upload {
+            name: "UploadMarketingImage",
+            path: "/v3/marketing/favor/media/image-upload",
+            meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+            encrypted: &[],
+            parts: &[],
+            file_part: "file",
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant::media::UploadMarketingImage::new(super::harness::file()),
+                    writer,
+                )
+            },
         },
-    }]);
+        super::harness::Upload {
+            name: "UploadImage",
+            path: "/v3/merchant/media/upload",
+            meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+            encrypted: &[],
+            parts: &[],
+            file_part: "file",
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant::media::UploadImage::new(super::harness::file()),
+                    writer,
+                )
+            },
+        },
+        super::harness::Upload {
+            name: "UploadVideo",
+            path: "/v3/merchant/media/video_upload",
+            meta: "{\"filename\":\"TEST_file.png\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\"}",
+            encrypted: &[],
+            parts: &[],
+            file_part: "file",
+            write: |writer| {
+                wxpay::Endpoint::write_request(
+                    &wxpay::apis::merchant::media::UploadVideo::new(super::harness::file()),
+                    writer,
+                )
+            },
+        },
+    ]);
 }
 
 #[test]
 fn merchant_media_answers() {
-    super::harness::answers(&[super::harness::Answer {
-        name: "UploadVideo",
-        decode: super::harness::decodes::<wxpay::apis::merchant::media::UploadVideo>,
-        body: "{\"media_id\":\"6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0\"}",
-    }]);
+    super::harness::answers(&[
+        super::harness::Answer {
+            name: "UploadMarketingImage",
+            decode: super::harness::decodes::<wxpay::apis::merchant::media::UploadMarketingImage>,
+            body: "{\"media_url\":\"https://qpic.cn/xxx\"}",
+        },
+        super::harness::Answer {
+            name: "UploadImage",
+            decode: super::harness::decodes::<wxpay::apis::merchant::media::UploadImage>,
+            body: "{\"media_id\":\"6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0\"}",
+        },
+        super::harness::Answer {
+            name: "UploadVideo",
+            decode: super::harness::decodes::<wxpay::apis::merchant::media::UploadVideo>,
+            body: "{\"media_id\":\"6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0\"}",
+        },
+    ]);
 }
 
 #[test]
