@@ -21,4 +21,5 @@ mod sandbox_e2e;
 mod secrets;
 #[allow(dead_code)]
 mod sensitive;
+mod spec_served;
 mod ui;

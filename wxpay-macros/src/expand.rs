@@ -304,7 +304,8 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                 let part = &file.name;
                 let ty = file.ty;
                 // Spanned on the field's type, so a type that is not `UploadFile` is named there.
-                let file = quote_spanned!(ty.span()=> let __file: &#private::UploadFile = &self.#member;);
+                let file =
+                    quote_spanned!(ty.span()=> let __file: &#private::UploadFile = &self.#member;);
                 let key = |key: &Option<String>| match key {
                     Some(key) => quote!(::core::option::Option::Some(#key)),
                     None => quote!(::core::option::Option::None),

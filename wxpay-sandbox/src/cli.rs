@@ -13,7 +13,11 @@ use crate::{KeyMode, Sandbox, SandboxBuilder, SandboxError};
 const USAGE: &str = "\
 Usage: wxpay-sandbox [OPTIONS]
 
-A local stand-in for the WeChat Pay APIv3 platform. With no key options it generates
+A local stand-in for the WeChat Pay APIv3 platform. It serves every operation of the
+catalog: payments, refunds, bills, uploads, favor and multiuse coupons, complaints and
+certificates with state of their own, every other one from the spec (required fields
+and encrypted fields checked, the spec's example answered, signed);
+`GET /sandbox/operations` lists them and how. With no key options it generates
 a full key set, writes the keys to a fresh temporary directory and prints
 `export WXPAY_…=…` lines, so that
 
@@ -52,9 +56,10 @@ Output: `listening on http://IP:PORT`, then `stock: ID` and `multiuse-stock: ID`
 lines, then the `export` lines; with --rotate-every, a `rotated: SERIAL` line per
 rotation.
 
-Control endpoint (loopback test tool, outside the platform API: no signature asked,
+Control endpoints (loopback test tools, outside the platform API: no signature asked,
 answer not signed): `POST /sandbox/platform/rotate` with `{\"overlap_ms\": N}`
-rotates the platform certificate and answers `{\"serial\": \"…\"}`.";
+rotates the platform certificate and answers `{\"serial\": \"…\"}`;
+`GET /sandbox/operations` lists the operations served.";
 
 /// The options as given on the command line.
 #[derive(Debug, Default)]

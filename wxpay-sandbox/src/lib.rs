@@ -70,6 +70,7 @@ mod routes;
 mod sandbox;
 mod settings;
 mod signing;
+mod spec;
 mod state;
 
 pub use builder::SandboxBuilder;

@@ -145,17 +145,26 @@ fn request_case(op: &Op, m: &Module) -> String {
         .iter()
         .map(|(k, v)| format!("({k:?}, {v:?})"))
         .collect();
+    let built = format!(
+        "wxpay::apis::{}::{}::new({}){setters}",
+        m.path,
+        op.entry.name,
+        required.join(", ")
+    );
+    let request = if matches!(op.answer, Answer::File) {
+        format!("super::harness::File({built})")
+    } else {
+        built
+    };
     format!(
         "super::harness::Case {{ name: \"{name}\", method: \"{method}\", path: {path:?}, \
          query: &[{query}], headers: &[{headers}], body: {body:?}, encrypted: &[{encrypted}], \
-         write: |writer| wxpay::Endpoint::write_request(&wxpay::apis::{module}::{name}::new({args}){setters}, writer) }},\n",
+         request: || Box::new({request}) }},\n",
         name = op.entry.name,
-        module = m.path,
         query = query_text.join(", "),
         headers = header_text.join(", "),
         body = body_text,
         encrypted = encrypted.join(", "),
-        args = required.join(", "),
     )
 }
 
@@ -207,7 +216,7 @@ fn upload_case(op: &Op, m: &Module) -> String {
     format!(
         "super::harness::Upload {{ name: \"{name}\", path: {path:?}, meta: {meta:?}, \
          encrypted: &[{encrypted}], parts: &[{parts}], file_part: {file_part:?}, \
-         write: |writer| wxpay::Endpoint::write_request(&wxpay::apis::{module}::{name}::new({args}){setters}, writer) }},\n",
+         request: || Box::new(wxpay::apis::{module}::{name}::new({args}){setters}) }},\n",
         name = op.entry.name,
         module = m.path,
         meta = Value::Object(meta).to_string(),
@@ -310,7 +319,7 @@ fn example_text(f: &Field, simple: bool) -> String {
 }
 
 /// An example answer with every field the type declares.
-fn answer_json(name: &str, m: &Module, depth: usize) -> Value {
+pub fn answer_json(name: &str, m: &Module, depth: usize) -> Value {
     let Some(s) = m.structs.iter().find(|s| s.name == name) else {
         return Value::Null;
     };

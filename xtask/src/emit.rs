@@ -57,10 +57,7 @@ pub fn module_file(file: &ModuleFile) -> String {
         .unwrap_or_default();
     let ungated = |name: &str| file.items_gate.is_none() || file.in_default.contains(name);
     let always = imports(m, &ungated);
-    let gated: BTreeSet<_> = imports(m, &|_| true)
-        .difference(&always)
-        .copied()
-        .collect();
+    let gated: BTreeSet<_> = imports(m, &|_| true).difference(&always).copied().collect();
     if !always.is_empty() || !gated.is_empty() {
         out.push_str(&render_imports(&always));
         let plain_gate = file

@@ -5,6 +5,7 @@ mod cases;
 mod emit;
 mod model;
 mod names;
+mod sandbox;
 mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -481,6 +482,10 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         files.insert(tests.join(format!("{group}.rs")), rustfmt(&file)?);
     }
     files.insert(tests.join("mod.rs"), rustfmt(&main_text)?);
+    files.insert(
+        root.join("wxpay-sandbox/src/spec/table.rs"),
+        rustfmt(&sandbox::table(&spec.version, &modules))?,
+    );
 
     // The root: its top-level modules, each behind its feature unless always compiled.
     let mut root_text = emit::header(&spec.version);
@@ -738,6 +743,7 @@ fn reserved_names(manual: &Path) -> BTreeSet<String> {
 fn generated_files(root: &Path) -> Vec<PathBuf> {
     let mut found = generated_on_disk(&root.join("src/apis"));
     found.extend(generated_on_disk(&root.join("tests/it/catalog")));
+    found.extend(generated_on_disk(&root.join("wxpay-sandbox/src/spec")));
     found
 }
 

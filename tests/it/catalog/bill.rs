@@ -15,16 +15,15 @@ fn bill_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::bill::QuerySubMerchantFundflowbill::new(
+        request: || {
+            Box::new(
+                wxpay::apis::bill::QuerySubMerchantFundflowbill::new(
                     "19000000001",
                     "2019-06-11",
                     wxpay::apis::bill::Algorithm::AeadAes256Gcm,
                     wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::Basic,
                 )
                 .tar_type(wxpay::apis::bill::QuerySubMerchantFundflowbillTarType::Gzip),
-                writer,
             )
         },
     }]);
@@ -81,12 +80,11 @@ fn billdownload_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::billdownload::DownloadBillFile::new("TEST_TOKEN")
+        request: || {
+            Box::new(super::harness::File(
+                wxpay::apis::billdownload::DownloadBillFile::new("TEST_TOKEN")
                     .tartype("TEST_TARTYPE"),
-                writer,
-            )
+            ))
         },
     }]);
 }

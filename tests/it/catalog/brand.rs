@@ -9,66 +9,60 @@ fn brand_requests() {
         headers: &[],
         body: "{\"admin_info\":{\"admin_name\":\"U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY\",\"id_card_number\":\"AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45\",\"id_doc_type\":\"IDENTIFICATION_TYPE_MAINLAND_ID_CARD\"},\"brand_basic_info\":{\"brand_logo\":\"U2FsdGVkX1+8n2qLk9jP4vRtY6Wx\",\"brand_name\":\"爱马哥\"},\"business_code\":\"1900013511_10000\",\"subject_info\":{\"subject_name\":\"xx有限公司\",\"subject_type\":\"SUBJECT_TYPE_ENTERPRISE\",\"unified_social_credit_code\":\"91310101MA1FPX1234\"},\"trademark\":{\"logo_trademark_registration_certificate\":{\"authorization_begin_time\":\"2025-09-08\",\"authorization_end_time\":\"2035-09-08\",\"certificate\":\"jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ\",\"certificate_list\":[\"TEST_CERTIFICATE_LIST\"],\"holder\":\"腾讯科技有限公司\",\"international_class\":\"25\",\"license\":\"jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ\",\"license_list\":[\"TEST_LICENSE_LIST\"],\"name\":\"爱马哥\",\"number\":\"21312344\",\"valid_begin_time\":\"2025-09-08\",\"valid_end_time\":\"2035-09-08\"},\"no_trademark_addition_prove\":\"jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ\",\"no_trademark_addition_prove_list\":[\"TEST_NO_TRADEMARK_ADDITION_PROVE_LIST\"],\"trademark_exists\":\"TRADEMARK_EXISTS\",\"trademark_registration_certificate\":{\"authorization_begin_time\":\"2025-09-08\",\"authorization_end_time\":\"2035-09-08\",\"certificate\":\"jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ\",\"certificate_list\":[\"TEST_CERTIFICATE_LIST\"],\"holder\":\"腾讯科技有限公司\",\"international_class\":\"25\",\"license\":\"jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ\",\"license_list\":[\"TEST_LICENSE_LIST\"],\"name\":\"爱马哥\",\"number\":\"21312344\",\"valid_begin_time\":\"2025-09-08\",\"valid_end_time\":\"2035-09-08\"}}}",
         encrypted: &["admin_info.admin_name", "admin_info.id_card_number"],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::brand::CreateApplyment::new(
-                    wxpay::apis::brand::AdminInfo::new(
-                        "U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY",
-                        "AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45",
-                        wxpay::apis::brand::IdDocType::IdentificationTypeMainlandIdCard,
-                    ),
-                    wxpay::apis::brand::BrandBasicInfo::new(
-                        "U2FsdGVkX1+8n2qLk9jP4vRtY6Wx",
-                        "爱马哥",
-                    ),
-                    "1900013511_10000",
-                    wxpay::apis::brand::SubjectInfo::new(
-                        "xx有限公司",
-                        wxpay::apis::brand::SubjectType::SubjectTypeEnterprise,
-                        "91310101MA1FPX1234",
-                    ),
-                    wxpay::apis::brand::Trademark::new(
-                        wxpay::apis::brand::TrademarkExists::TrademarkExists,
-                    )
-                    .logo_trademark_registration_certificate(
-                        wxpay::apis::brand::LogoTrademarkRegistrationCertificate::new(
-                            "腾讯科技有限公司",
-                            "25",
-                            "爱马哥",
-                            "21312344",
-                            "2025-09-08",
-                            "2035-09-08",
-                        )
-                        .authorization_begin_time("2025-09-08")
-                        .authorization_end_time("2035-09-08")
-                        .certificate("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ")
-                        .certificate_list(vec![String::from("TEST_CERTIFICATE_LIST")])
-                        .license("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ")
-                        .license_list(vec![String::from("TEST_LICENSE_LIST")]),
-                    )
-                    .no_trademark_addition_prove("jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ")
-                    .no_trademark_addition_prove_list(vec![String::from(
-                        "TEST_NO_TRADEMARK_ADDITION_PROVE_LIST",
-                    )])
-                    .trademark_registration_certificate(
-                        wxpay::apis::brand::LogoTrademarkRegistrationCertificate::new(
-                            "腾讯科技有限公司",
-                            "25",
-                            "爱马哥",
-                            "21312344",
-                            "2025-09-08",
-                            "2035-09-08",
-                        )
-                        .authorization_begin_time("2025-09-08")
-                        .authorization_end_time("2035-09-08")
-                        .certificate("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ")
-                        .certificate_list(vec![String::from("TEST_CERTIFICATE_LIST")])
-                        .license("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ")
-                        .license_list(vec![String::from("TEST_LICENSE_LIST")]),
-                    ),
+        request: || {
+            Box::new(wxpay::apis::brand::CreateApplyment::new(
+                wxpay::apis::brand::AdminInfo::new(
+                    "U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY",
+                    "AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45",
+                    wxpay::apis::brand::IdDocType::IdentificationTypeMainlandIdCard,
                 ),
-                writer,
-            )
+                wxpay::apis::brand::BrandBasicInfo::new("U2FsdGVkX1+8n2qLk9jP4vRtY6Wx", "爱马哥"),
+                "1900013511_10000",
+                wxpay::apis::brand::SubjectInfo::new(
+                    "xx有限公司",
+                    wxpay::apis::brand::SubjectType::SubjectTypeEnterprise,
+                    "91310101MA1FPX1234",
+                ),
+                wxpay::apis::brand::Trademark::new(
+                    wxpay::apis::brand::TrademarkExists::TrademarkExists,
+                )
+                .logo_trademark_registration_certificate(
+                    wxpay::apis::brand::LogoTrademarkRegistrationCertificate::new(
+                        "腾讯科技有限公司",
+                        "25",
+                        "爱马哥",
+                        "21312344",
+                        "2025-09-08",
+                        "2035-09-08",
+                    )
+                    .authorization_begin_time("2025-09-08")
+                    .authorization_end_time("2035-09-08")
+                    .certificate("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ")
+                    .certificate_list(vec![String::from("TEST_CERTIFICATE_LIST")])
+                    .license("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ")
+                    .license_list(vec![String::from("TEST_LICENSE_LIST")]),
+                )
+                .no_trademark_addition_prove("jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ")
+                .no_trademark_addition_prove_list(vec![String::from(
+                    "TEST_NO_TRADEMARK_ADDITION_PROVE_LIST",
+                )])
+                .trademark_registration_certificate(
+                    wxpay::apis::brand::LogoTrademarkRegistrationCertificate::new(
+                        "腾讯科技有限公司",
+                        "25",
+                        "爱马哥",
+                        "21312344",
+                        "2025-09-08",
+                        "2035-09-08",
+                    )
+                    .authorization_begin_time("2025-09-08")
+                    .authorization_end_time("2035-09-08")
+                    .certificate("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ")
+                    .certificate_list(vec![String::from("TEST_CERTIFICATE_LIST")])
+                    .license("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ")
+                    .license_list(vec![String::from("TEST_LICENSE_LIST")]),
+                ),
+            ))
         },
     }]);
 }
@@ -119,12 +113,11 @@ fn brand_applyments_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::applyments::QueryApplymentByApplymentId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::applyments::QueryApplymentByApplymentId::new(
                         "2000002124775691",
                     ),
-                    writer,
                 )
             },
         },
@@ -136,12 +129,11 @@ fn brand_applyments_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::applyments::QueryApplymentByBusinessCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::applyments::QueryApplymentByBusinessCode::new(
                         "1900013511_10000",
                     ),
-                    writer,
                 )
             },
         },
@@ -153,12 +145,11 @@ fn brand_applyments_requests() {
             headers: &[],
             body: "{\"applyment_id\":\"2000002124775691\",\"business_code\":\"1900013511_10000\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::applyments::CreateCancelApplyment::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::applyments::CreateCancelApplyment::new()
                         .applyment_id("2000002124775691")
                         .business_code("1900013511_10000"),
-                    writer,
                 )
             },
         },
@@ -229,12 +220,11 @@ fn brand_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::ListCardConfigs::new("120344")
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::ListCardConfigs::new("120344")
                         .business_code("1900013511_10000")
                         .applyment_id("1111111111"),
-                    writer,
                 )
             },
         },
@@ -246,9 +236,9 @@ fn brand_card_requests() {
             headers: &[],
             body: "{\"brand_customer_service\":{\"appid\":\"wx1234567890abcdef\",\"customer_service_path\":\"pages/service/index\",\"customer_service_phone\":\"12345678900\",\"customer_service_type\":\"MINI_PROGRAM\"},\"brand_id\":\"1004\",\"brand_mini_program_info\":{\"appid\":\"wx1234567890abcdef\",\"default_jump_path\":\"pages/shop/index\"},\"business_code\":\"1900013511_10000\",\"service_list\":[{\"appid\":\"wx1234567890abcdef\",\"service_classify_name\":\"会员服务\",\"service_jump_path\":\"pages/shop/index\",\"service_jump_type\":\"JUMP_MINI_PROGRAM\",\"service_name\":\"会员中心\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::CreateCardConfig::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::CreateCardConfig::new(
                         wxpay::apis::brand::card::BrandCustomerService::new(
                             wxpay::apis::brand::card::CustomerServiceType::MiniProgram,
                         )
@@ -271,7 +261,6 @@ fn brand_card_requests() {
                         .service_classify_name("会员服务")
                         .service_name("会员中心"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -283,12 +272,11 @@ fn brand_card_requests() {
             headers: &[],
             body: "{\"applyment_id\":\"1111111111\",\"brand_id\":\"1004\",\"business_code\":\"1900013511_10000\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::CreateCardConfigCancelApplyment::new("1004")
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::CreateCardConfigCancelApplyment::new("1004")
                         .applyment_id("1111111111")
                         .business_code("1900013511_10000"),
-                    writer,
                 )
             },
         },
@@ -304,12 +292,11 @@ fn brand_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::QueryCardConfigPreviewUrl::new("120344")
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::QueryCardConfigPreviewUrl::new("120344")
                         .business_code("1900013511_10000")
                         .applyment_id("1111111111"),
-                    writer,
                 )
             },
         },
@@ -321,9 +308,9 @@ fn brand_card_requests() {
             headers: &[],
             body: "{\"applyment_id\":\"1111111111\",\"brand_id\":\"1004\",\"business_code\":\"1900013511_10000\",\"publish_type\":\"IMMEDIATE_PUBLISH\",\"scheduled_publish_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::CreateCardConfigPublish::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::CreateCardConfigPublish::new(
                         "1004",
                         wxpay::apis::brand::card::PublishType::ImmediatePublish,
                     )
@@ -332,7 +319,6 @@ fn brand_card_requests() {
                     .scheduled_publish_time(
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     ),
-                    writer,
                 )
             },
         },
@@ -349,13 +335,12 @@ fn brand_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::ListCardLinks::new("120344")
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::ListCardLinks::new("120344")
                         .payment_scene(wxpay::apis::brand::card::PaymentScene::MiniProgram)
                         .page_index(1)
                         .page_size(50),
-                    writer,
                 )
             },
         },
@@ -367,9 +352,9 @@ fn brand_card_requests() {
             headers: &[],
             body: "{\"appid\":\"wxea9c30890f48d5ae\",\"brand_id\":\"1004\",\"business_code\":\"1900013511_10000\",\"card_link_mchid\":\"111222333\",\"payment_scene\":\"MINI_PROGRAM\",\"service_id\":\"00005000000000548218251086296300\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::CreateCardLink::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::CreateCardLink::new(
                         "1004",
                         "1900013511_10000",
                         wxpay::apis::brand::card::PaymentScene::MiniProgram,
@@ -377,7 +362,6 @@ fn brand_card_requests() {
                     .appid("wxea9c30890f48d5ae")
                     .card_link_mchid("111222333")
                     .service_id("00005000000000548218251086296300"),
-                    writer,
                 )
             },
         },
@@ -389,14 +373,11 @@ fn brand_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::QueryCardLinkByBusinessCode::new(
-                        "1900013511_10000",
-                        "120344",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::brand::card::QueryCardLinkByBusinessCode::new(
+                    "1900013511_10000",
+                    "120344",
+                ))
             },
         },
         super::harness::Case {
@@ -407,13 +388,12 @@ fn brand_card_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1004\",\"business_code\":\"1900013511_10000\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::CreateCardLinkCancelApplyment::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::CreateCardLinkCancelApplyment::new(
                         "1004",
                         "1900013511_10000",
                     ),
-                    writer,
                 )
             },
         },
@@ -425,16 +405,15 @@ fn brand_card_requests() {
             headers: &[],
             body: "{\"appid\":\"wxea9c30890f48d5ae\",\"brand_id\":\"1004\",\"card_link_mchid\":\"111222333\",\"payment_scene\":\"MINI_PROGRAM\",\"service_id\":\"00005000000000548218251086296300\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card::CreateCardLinkUnbindCardLink::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card::CreateCardLinkUnbindCardLink::new(
                         "1004",
                         wxpay::apis::brand::card::PaymentScene::MiniProgram,
                     )
                     .appid("wxea9c30890f48d5ae")
                     .card_link_mchid("111222333")
                     .service_id("00005000000000548218251086296300"),
-                    writer,
                 )
             },
         },
@@ -570,15 +549,14 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::ListCards::new("1004")
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::ListCards::new("1004")
                         .state(
                             wxpay::apis::brand::card_member::partner::ListCardsState::CardEffective,
                         )
                         .offset(1)
                         .limit(20),
-                    writer,
                 )
             },
         },
@@ -590,8 +568,8 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxea9c30890f48d5ae\",\"balance_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"benefits\":\"会员折扣、专属价\",\"brand_id\":\"1004\",\"card_color\":\"#FFFF00\",\"card_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"card_title\":\"测试卡\",\"card_type\":\"PURCHASE\",\"code_jump_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"NONE_CODE\",\"init_level\":\"白银会员\",\"legal_agreement\":\"商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。\",\"need_display_level\":true,\"need_pinned\":true,\"notify_url\":\"https://www.weixin.qq.com/wxpay/notify.php\",\"points_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"purchase_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/purchase/purchase\",\"price\":100},\"service_phone\":\"010-8877xxxx\",\"user_information\":{\"common_field_list\":[\"USER_FORM_FLAG_SEX\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"CHECK_BOX\",\"values\":[\"TEST_VALUES\"]}]},\"valid_date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateCard::new("wxea9c30890f48d5ae", "会员折扣、专属价", "1004", "#FFFF00", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "测试卡", wxpay::apis::brand::card_member::partner::CardType::Purchase, wxpay::apis::brand::card_member::partner::CodeMode::SystemAllocate, wxpay::apis::brand::card_member::partner::CodeType::NoneCode, "https://www.weixin.qq.com/wxpay/notify.php", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::CreateCard::new("wxea9c30890f48d5ae", "会员折扣、专属价", "1004", "#FFFF00", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "测试卡", wxpay::apis::brand::card_member::partner::CardType::Purchase, wxpay::apis::brand::card_member::partner::CodeMode::SystemAllocate, wxpay::apis::brand::card_member::partner::CodeType::NoneCode, "https://www.weixin.qq.com/wxpay/notify.php", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -602,13 +580,12 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::DeleteCardByCardId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::DeleteCardByCardId::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "1004",
                     ),
-                    writer,
                 )
             },
         },
@@ -620,13 +597,12 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::QueryCardByCardId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::QueryCardByCardId::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "1004",
                     ),
-                    writer,
                 )
             },
         },
@@ -638,8 +614,8 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"balance_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"benefits\":\"会员折扣、专属价\",\"brand_id\":\"1004\",\"card_color\":\"#FFFF00\",\"card_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"card_title\":\"测试卡\",\"code_jump_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"init_level\":\"白银会员\",\"legal_agreement\":\"商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。\",\"need_display_level\":true,\"need_pinned\":true,\"notify_url\":\"https://www.weixin.qq.com/wxpay/notify.php\",\"points_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"purchase_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/purchase/purchase\",\"price\":100},\"service_phone\":\"010-8877xxxx\",\"user_information\":{\"common_field_list\":[\"USER_FORM_FLAG_SEX\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"CHECK_BOX\",\"values\":[\"TEST_VALUES\"]}]},\"valid_date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004").balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).benefits("会员折扣、专属价").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").card_title("测试卡").code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).notify_url("https://www.weixin.qq.com/wxpay/notify.php").points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004").balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).benefits("会员折扣、专属价").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").card_title("测试卡").code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).notify_url("https://www.weixin.qq.com/wxpay/notify.php").points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
             },
         },
         super::harness::Case {
@@ -650,13 +626,12 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1004\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::CreateCardInvalidate::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::CreateCardInvalidate::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "1004",
                     ),
-                    writer,
                 )
             },
         },
@@ -674,8 +649,8 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::ListMembershipActivities::new("1004", 10, 5).card_id("pbLatjvWOibDc5-TBnbUk1pD12o0").activity_state(wxpay::apis::brand::card_member::partner::ActivityState::MembershipActivityCreated), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::ListMembershipActivities::new("1004", 10, 5).card_id("pbLatjvWOibDc5-TBnbUk1pD12o0").activity_state(wxpay::apis::brand::card_member::partner::ActivityState::MembershipActivityCreated))
             },
         },
         super::harness::Case {
@@ -686,8 +661,8 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"activity_channel\":\"MECHANT_APP_COMPONENT\",\"apply_total\":1000,\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"brand_id\":\"1004\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"100002322019090134234sfdf\",\"product_coupon_stock_list\":[{\"product_coupon_id\":\"701138812971763025610907319729\",\"stock_id\":\"98065001\"}],\"sub_title\":\"5张满减券\",\"title\":\"入会享券\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateMembershipActivity::new(wxpay::apis::brand::card_member::partner::ActivityChannel::MechantAppComponent, 1000, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "100002322019090134234sfdf", vec![wxpay::apis::brand::card_member::partner::ProductCouponStockList::new("701138812971763025610907319729", "98065001")], "5张满减券", "入会享券"), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::CreateMembershipActivity::new(wxpay::apis::brand::card_member::partner::ActivityChannel::MechantAppComponent, 1000, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "100002322019090134234sfdf", vec![wxpay::apis::brand::card_member::partner::ProductCouponStockList::new("701138812971763025610907319729", "98065001")], "5张满减券", "入会享券"))
             },
         },
         super::harness::Case {
@@ -698,8 +673,8 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::QueryMembershipActivityByActivityId::new("371067", "1004"), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::QueryMembershipActivityByActivityId::new("371067", "1004"))
             },
         },
         super::harness::Case {
@@ -710,8 +685,8 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"brand_id\":\"1004\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"sub_title\":\"5张满减券\",\"title\":\"入会享券\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId::new("371067", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "1004", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "5张满减券", "入会享券"), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId::new("371067", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "1004", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "5张满减券", "入会享券"))
             },
         },
         super::harness::Case {
@@ -722,12 +697,11 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1004\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::TerminateMembershipActivity::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::TerminateMembershipActivity::new(
                         "371067", "1004",
                     ),
-                    writer,
                 )
             },
         },
@@ -739,14 +713,13 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1004\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"openid\":\"obLatjnx9gnqzS4myYGmLZ7LgLBA\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::CreatePayViewToken::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::CreatePayViewToken::new(
                         "1004",
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "obLatjnx9gnqzS4myYGmLZ7LgLBA",
                     ),
-                    writer,
                 )
             },
         },
@@ -758,14 +731,13 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1004\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"openid\":\"obLatjnx9gnqzS4myYGmLZ7LgLBA\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::CreatePreAuthToken::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::CreatePreAuthToken::new(
                         "1004",
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "obLatjnx9gnqzS4myYGmLZ7LgLBA",
                     ),
-                    writer,
                 )
             },
         },
@@ -783,9 +755,9 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::ListUserCards::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::ListUserCards::new(
                         "1004",
                         "obLatjnx9gnqzS4myYGmLZ7LgLBA",
                         1,
@@ -794,7 +766,6 @@ fn brand_card_member_partner_requests() {
                     .user_card_state(
                         wxpay::apis::brand::card_member::partner::UserCardState::Unactivated,
                     ),
-                    writer,
                 )
             },
         },
@@ -810,8 +781,8 @@ fn brand_card_member_partner_requests() {
                 "user_information.common_field_list[].value",
                 "user_information.custom_field_list[].user_chosen_values[]",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenid::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenid::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -826,8 +797,8 @@ fn brand_card_member_partner_requests() {
                 "user_information.common_field_list[].value",
                 "user_information.custom_field_list[].user_chosen_values[]",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::CreateUserCardImportByPhone::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::CreateUserCardImportByPhone::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -842,15 +813,14 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::QueryUserCardByUserCardCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::QueryUserCardByUserCardCode::new(
                         "478515832665",
                         "1004",
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "obLatjnx9gnqzS4myYGmLZ7LgLBA",
                     ),
-                    writer,
                 )
             },
         },
@@ -866,8 +836,8 @@ fn brand_card_member_partner_requests() {
                 "user_information.common_field_list[].value",
                 "user_information.custom_field_list[].user_chosen_values[]",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::UpdateUserCardByUserCardCode::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0").attach("自定义数据说明").brand_id("1004").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").openid("obLatjnx9gnqzS4myYGmLZ7LgLBA").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").pickup_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::UpdateUserCardByUserCardCode::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0").attach("自定义数据说明").brand_id("1004").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").openid("obLatjnx9gnqzS4myYGmLZ7LgLBA").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").pickup_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
             },
         },
         super::harness::Case {
@@ -882,8 +852,8 @@ fn brand_card_member_partner_requests() {
                 "user_information.common_field_list[].value",
                 "user_information.custom_field_list[].user_chosen_values[]",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::ConfirmUserCard::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0", "1004", "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::apis::brand::card_member::partner::UserCardConfirmState::CreateCardSuccess).attach("自定义数据说明").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::ConfirmUserCard::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0", "1004", "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::apis::brand::card_member::partner::UserCardConfirmState::CreateCardSuccess).attach("自定义数据说明").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
             },
         },
         super::harness::Case {
@@ -897,16 +867,15 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"invalid_reason\":\"传入的自定义作废原因\",\"openid\":\"obLatjnx9gnqzS4myYGmLZ7LgLBA\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::CreateUserCardInvalidate::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::CreateUserCardInvalidate::new(
                         "478515832665",
                         "1004",
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "obLatjnx9gnqzS4myYGmLZ7LgLBA",
                     )
                     .invalid_reason("传入的自定义作废原因"),
-                    writer,
                 )
             },
         },
@@ -918,9 +887,9 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1004\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"cell_message\":\"15_1200_1\",\"openid\":\"obLatjnx9gnqzS4myYGmLZ7LgLBA\",\"out_request_no\":\"100002322019090134234sfdf\",\"user_card_code\":\"478515832665\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::CreateUserFeed::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::CreateUserFeed::new(
                         "1004",
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "15_1200_1",
@@ -928,7 +897,6 @@ fn brand_card_member_partner_requests() {
                         "100002322019090134234sfdf",
                         "478515832665",
                     ),
-                    writer,
                 )
             },
         },
@@ -940,8 +908,8 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1004\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"coupon_code\":\"123446565767\",\"exchange_coupon_template_id\":\"0Flpo7FqTQ\",\"fail_reason\":\"积分不足\",\"openid\":\"obLatjnx9gnqzS4myYGmLZ7LgLBA\",\"record_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"state\":\"POINT_EXCHANGE_COUPON_SUCCESS\",\"user_card_code\":\"478515832665\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "0Flpo7FqTQ", "obLatjnx9gnqzS4myYGmLZ7LgLBA", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCouponState::PointExchangeCouponSuccess, "478515832665").coupon_code("123446565767").fail_reason("积分不足"), writer)
+            request: || {
+                Box::new(wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "0Flpo7FqTQ", "obLatjnx9gnqzS4myYGmLZ7LgLBA", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCouponState::PointExchangeCouponSuccess, "478515832665").coupon_code("123446565767").fail_reason("积分不足"))
             },
         },
         super::harness::Case {
@@ -952,9 +920,9 @@ fn brand_card_member_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1004\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"openid\":\"obLatjnx9gnqzS4myYGmLZ7LgLBA\",\"out_request_no\":\"100002322019090134234sfdf\",\"point_balance\":1000,\"user_card_code\":\"478515832665\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::card_member::partner::SyncUserPoint::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::card_member::partner::SyncUserPoint::new(
                         "1004",
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "obLatjnx9gnqzS4myYGmLZ7LgLBA",
@@ -962,7 +930,6 @@ fn brand_card_member_partner_requests() {
                         1000,
                         "478515832665",
                     ),
-                    writer,
                 )
             },
         },
@@ -1292,12 +1259,11 @@ fn brand_marketing_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::brand::marketing::ListShakeActivityActivities::new("120344", 5, 10)
+        request: || {
+            Box::new(
+                wxpay::apis::brand::marketing::ListShakeActivityActivities::new("120344", 5, 10)
                     .activity_state(wxpay::apis::brand::marketing::ActivityState::Created)
                     .audit_state(wxpay::apis::brand::marketing::AuditState::Pending),
-                writer,
             )
         },
     }]);
@@ -1342,12 +1308,11 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::QueryBrandConfigByBrandMchid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::profitsharing::QueryBrandConfigByBrandMchid::new(
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1359,16 +1324,13 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "{\"description\":\"分账完结\",\"out_order_no\":\"P20150806125346\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::CreateFinishOrder::new(
-                        "分账完结",
-                        "P20150806125346",
-                        "1900000109",
-                        "4208450740201411110007820472",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::brand::profitsharing::CreateFinishOrder::new(
+                    "分账完结",
+                    "P20150806125346",
+                    "1900000109",
+                    "4208450740201411110007820472",
+                ))
             },
         },
         super::harness::Case {
@@ -1383,15 +1345,12 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::ListOrders::new(
-                        "1900000109",
-                        "4208450740201411110007820472",
-                        "P20150806125346",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::brand::profitsharing::ListOrders::new(
+                    "1900000109",
+                    "4208450740201411110007820472",
+                    "P20150806125346",
+                ))
             },
         },
         super::harness::Case {
@@ -1402,9 +1361,9 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "{\"appid\":\"wx8888888888888888\",\"brand_mchid\":\"1900000108\",\"finish\":true,\"out_order_no\":\"P20150806125346\",\"receivers\":[{\"account\":\"1900000109\",\"amount\":190,\"description\":\"1900000109分给商户1900000110\",\"name\":\"hu89ohu89ohu89o\",\"type\":\"MERCHANT_ID\"}],\"sub_appid\":\"wx8888888888888889\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &["receivers[].name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::CreateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::profitsharing::CreateOrder::new(
                         "wx8888888888888888",
                         "1900000108",
                         true,
@@ -1422,7 +1381,6 @@ fn brand_profitsharing_requests() {
                         "4208450740201411110007820472",
                     )
                     .sub_appid("wx8888888888888889"),
-                    writer,
                 )
             },
         },
@@ -1434,13 +1392,10 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::ListOrderAmounts::new(
-                        "4208450740201411110007820472",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::brand::profitsharing::ListOrderAmounts::new(
+                    "4208450740201411110007820472",
+                ))
             },
         },
         super::harness::Case {
@@ -1451,9 +1406,9 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "{\"account\":\"1900000109\",\"appid\":\"wx8888888888888888\",\"brand_mchid\":\"1900000108\",\"name\":\"张三网络公司\",\"relation_type\":\"SUPPLIER\",\"sub_appid\":\"wx8888888888888889\",\"type\":\"MERCHANT_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::CreateReceiverAdd::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::profitsharing::CreateReceiverAdd::new(
                         "1900000109",
                         "wx8888888888888888",
                         "1900000108",
@@ -1462,7 +1417,6 @@ fn brand_profitsharing_requests() {
                     )
                     .name("张三网络公司")
                     .sub_appid("wx8888888888888889"),
-                    writer,
                 )
             },
         },
@@ -1474,16 +1428,15 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "{\"account\":\"1900000109\",\"appid\":\"wx8888888888888888\",\"brand_mchid\":\"1900000108\",\"sub_appid\":\"wx8888888888888889\",\"type\":\"MERCHANT_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::DeleteReceiver::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::profitsharing::DeleteReceiver::new(
                         "1900000109",
                         "wx8888888888888888",
                         "1900000108",
                         wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
                     )
                     .sub_appid("wx8888888888888889"),
-                    writer,
                 )
             },
         },
@@ -1500,15 +1453,14 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::ListReturnorders::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::profitsharing::ListReturnorders::new(
                         "1900000109",
                         "R20190516001",
                     )
                     .order_id("4208450740201411110007820472")
                     .out_order_no("TEST_OUT_ORDER_NO"),
-                    writer,
                 )
             },
         },
@@ -1520,9 +1472,9 @@ fn brand_profitsharing_requests() {
             headers: &[],
             body: "{\"amount\":10,\"description\":\"分账回退\",\"order_id\":\"3008450740201411110007820472\",\"out_order_no\":\"P20150806125346\",\"out_return_no\":\"R20190516001\",\"return_mchid\":\"86693852\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::profitsharing::CreateReturnorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::profitsharing::CreateReturnorder::new(
                         10,
                         "分账回退",
                         "R20190516001",
@@ -1531,7 +1483,6 @@ fn brand_profitsharing_requests() {
                     )
                     .order_id("3008450740201411110007820472")
                     .out_order_no("P20150806125346"),
-                    writer,
                 )
             },
         },
@@ -1721,13 +1672,12 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::ListBrandstores::new("120344")
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::store::partner::ListBrandstores::new("120344")
                         .store_state(wxpay::apis::brand::store::partner::StoreState::Open)
                         .offset(100)
                         .limit(50),
-                    writer,
                 )
             },
         },
@@ -1739,9 +1689,9 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"123456789\",\"store_address\":{\"address_code\":\"440305\",\"address_complements\":\"地铁A口右侧100米\",\"address_detail\":\"深南大道10000号腾讯大厦1楼\",\"latitude\":\"37.75464\",\"longitude\":\"112.63484\"},\"store_basics\":{\"branch_name\":\"海岸城店\",\"store_reference_id\":\"MDL001\"},\"store_business\":{\"business_hours\":\"周一至周五 09:00-20:00|周六至周日 10:00-22:00\",\"service_phone\":\"0755-86013388\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::CreateBrandstore::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::store::partner::CreateBrandstore::new(
                         "123456789",
                         wxpay::apis::brand::store::partner::StoreAddress::new(
                             "440305",
@@ -1761,7 +1711,6 @@ fn brand_store_partner_requests() {
                             .business_hours("周一至周五 09:00-20:00|周六至周日 10:00-22:00")
                             .service_phone("0755-86013388"),
                     ),
-                    writer,
                 )
             },
         },
@@ -1773,13 +1722,12 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"123456789\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::DeleteBrandstoreByStoreId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::store::partner::DeleteBrandstoreByStoreId::new(
                         "20488000",
                         "123456789",
                     ),
-                    writer,
                 )
             },
         },
@@ -1791,13 +1739,12 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::QueryBrandstoreByStoreId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::store::partner::QueryBrandstoreByStoreId::new(
                         "20488000",
                         "123456789",
                     ),
-                    writer,
                 )
             },
         },
@@ -1809,9 +1756,9 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"123456789\",\"store_address\":{\"address_code\":\"440305\",\"address_complements\":\"地铁A口右侧100米\",\"address_detail\":\"深南大道10000号腾讯大厦1楼\",\"latitude\":\"37.75464\",\"longitude\":\"112.63484\"},\"store_basics\":{\"branch_name\":\"海岸城店\",\"store_reference_id\":\"MDL001\"},\"store_business\":{\"business_hours\":\"周一至周五 09:00-20:00|周六至周日 10:00-22:00\",\"service_phone\":\"0755-86013388\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::UpdateBrandstoreByStoreId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::store::partner::UpdateBrandstoreByStoreId::new(
                         "20488000",
                         "123456789",
                     )
@@ -1834,7 +1781,6 @@ fn brand_store_partner_requests() {
                             .business_hours("周一至周五 09:00-20:00|周六至周日 10:00-22:00")
                             .service_phone("0755-86013388"),
                     ),
-                    writer,
                 )
             },
         },
@@ -1846,15 +1792,14 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"123456789\",\"company_name\":\"腾讯科技（深圳）有限公司\",\"mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::CreateBrandstoreBindrecipient::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::store::partner::CreateBrandstoreBindrecipient::new(
                         "20488000",
                         "123456789",
                         "腾讯科技（深圳）有限公司",
                         "1230000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1866,14 +1811,11 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"123456789\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::CloseBrandstore::new(
-                        "20488000",
-                        "123456789",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::brand::store::partner::CloseBrandstore::new(
+                    "20488000",
+                    "123456789",
+                ))
             },
         },
         super::harness::Case {
@@ -1884,14 +1826,11 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"123456789\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::ResumeBrandstore::new(
-                        "20488000",
-                        "123456789",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::brand::store::partner::ResumeBrandstore::new(
+                    "20488000",
+                    "123456789",
+                ))
             },
         },
         super::harness::Case {
@@ -1902,14 +1841,13 @@ fn brand_store_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"123456789\",\"mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::brand::store::partner::CreateBrandstoreUnbindrecipient::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::brand::store::partner::CreateBrandstoreUnbindrecipient::new(
                         "20488000",
                         "123456789",
                         "1230000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -2019,10 +1957,9 @@ fn brand_basic_partner_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::brand_basic::partner::ListBrandProductAuthorities::new("123456789"),
-                writer,
+        request: || {
+            Box::new(
+                wxpay::apis::brand_basic::partner::ListBrandProductAuthorities::new("123456789"),
             )
         },
     }]);

@@ -23,8 +23,8 @@ fn ecommerce_requests() {
                 "contact_info.contact_id_card_number",
                 "contact_info.mobile_phone",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::CreateApplyment::new(wxpay::apis::ecommerce::AccountInfo::new().account_bank("工商银行").account_name("AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==").account_number("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_account_type(wxpay::apis::ecommerce::BankAccountType::V74).bank_address_code("110000").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), wxpay::apis::ecommerce::ContactInfo::new().business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard).contact_name("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").contact_type(wxpay::apis::ecommerce::ContactType::V65).mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", wxpay::apis::ecommerce::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com")).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(wxpay::apis::ecommerce::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(wxpay::apis::ecommerce::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(wxpay::apis::ecommerce::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::ecommerce::FinanceType::BankAgent)).id_card_info(wxpay::apis::ecommerce::IdCardInfo::new().id_card_copy("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_card_name("pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==").id_card_national("vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_card_number("zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4").id_card_valid_time("TEST_ID_CARD_VALID_TIME").id_card_valid_time_begin("TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(wxpay::apis::ecommerce::IdDocInfo::new().doc_period_begin("2020-01-02").doc_period_end("2020-01-02").id_doc_copy("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_name("jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_number("jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ")).id_doc_type(wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard).id_holder_type(wxpay::apis::ecommerce::IdHolderType::Legal).owner(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(wxpay::apis::ecommerce::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![wxpay::apis::ecommerce::UboInfoList::new("TEST_UBO_ID_DOC_ADDRESS", "TEST_UBO_ID_DOC_COPY", "TEST_UBO_ID_DOC_COPY_BACK", "TEST_UBO_ID_DOC_NAME", "TEST_UBO_ID_DOC_NUMBER", wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard, "TEST_UBO_PERIOD_BEGIN", "TEST_UBO_PERIOD_END")]), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::CreateApplyment::new(wxpay::apis::ecommerce::AccountInfo::new().account_bank("工商银行").account_name("AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==").account_number("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_account_type(wxpay::apis::ecommerce::BankAccountType::V74).bank_address_code("110000").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), wxpay::apis::ecommerce::ContactInfo::new().business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard).contact_name("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").contact_type(wxpay::apis::ecommerce::ContactType::V65).mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", wxpay::apis::ecommerce::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com")).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(wxpay::apis::ecommerce::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(wxpay::apis::ecommerce::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(wxpay::apis::ecommerce::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::ecommerce::FinanceType::BankAgent)).id_card_info(wxpay::apis::ecommerce::IdCardInfo::new().id_card_copy("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_card_name("pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==").id_card_national("vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_card_number("zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4").id_card_valid_time("TEST_ID_CARD_VALID_TIME").id_card_valid_time_begin("TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(wxpay::apis::ecommerce::IdDocInfo::new().doc_period_begin("2020-01-02").doc_period_end("2020-01-02").id_doc_copy("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_name("jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_number("jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ")).id_doc_type(wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard).id_holder_type(wxpay::apis::ecommerce::IdHolderType::Legal).owner(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(wxpay::apis::ecommerce::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![wxpay::apis::ecommerce::UboInfoList::new("TEST_UBO_ID_DOC_ADDRESS", "TEST_UBO_ID_DOC_COPY", "TEST_UBO_ID_DOC_COPY_BACK", "TEST_UBO_ID_DOC_NAME", "TEST_UBO_ID_DOC_NUMBER", wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard, "TEST_UBO_PERIOD_BEGIN", "TEST_UBO_PERIOD_END")]))
             },
         },
         super::harness::Case {
@@ -35,11 +35,10 @@ fn ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::QueryApplymentByApplymentId::new("2000002124775691"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::ecommerce::QueryApplymentByApplymentId::new(
+                    "2000002124775691",
+                ))
             },
         },
         super::harness::Case {
@@ -53,14 +52,13 @@ fn ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::QueryIndividualContractByOpenid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::QueryIndividualContractByOpenid::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "wxd678efh567h23787",
                         wxpay::apis::ecommerce::PermissionType::IndividualPayee,
                     ),
-                    writer,
                 )
             },
         },
@@ -203,8 +201,8 @@ fn ecommerce_account_requests() {
                 "payee_info.identity_info.identification_name",
                 "payee_info.identity_info.identification_no",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::account::CreateApplyCancelWithdraw::new("P202410241010125346", wxpay::apis::ecommerce::account::PayeeInfo::new(wxpay::apis::ecommerce::account::AccountType::AccountTypeCorporate, wxpay::apis::ecommerce::account::BankAccountInfo::new("工商银行", "AOZdYGISxo4y44/UgZ69b0zZXkw==", "d+xT+MQCvrLHeorwC+w==").bank_branch_id("402713354941").bank_branch_name("TEST_BANK_BRANCH_NAME").bank_name("402713354941")).identity_info(wxpay::apis::ecommerce::account::IdentityInfo::new("pVd1HJ6zyvPedzfg==", "AOZdYGISxo4y44/UgZ69bkw==").id_doc_type(wxpay::apis::ecommerce::account::IdDocType::IdentificationTypeIdcard)), "1900000109").additional_materials(vec![String::from("TEST_ADDITIONAL_MATERIALS")]).proof_medias(vec![wxpay::apis::ecommerce::account::ProofMedias::new("jTpGmxUX3FBWVQ5NJTZvlKXQ", wxpay::apis::ecommerce::account::ProofMediaType::WithdrawalApplication)]).remark("特殊理由").withdraw(wxpay::apis::ecommerce::account::Withdraw::ApplyWithdraw), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::account::CreateApplyCancelWithdraw::new("P202410241010125346", wxpay::apis::ecommerce::account::PayeeInfo::new(wxpay::apis::ecommerce::account::AccountType::AccountTypeCorporate, wxpay::apis::ecommerce::account::BankAccountInfo::new("工商银行", "AOZdYGISxo4y44/UgZ69b0zZXkw==", "d+xT+MQCvrLHeorwC+w==").bank_branch_id("402713354941").bank_branch_name("TEST_BANK_BRANCH_NAME").bank_name("402713354941")).identity_info(wxpay::apis::ecommerce::account::IdentityInfo::new("pVd1HJ6zyvPedzfg==", "AOZdYGISxo4y44/UgZ69bkw==").id_doc_type(wxpay::apis::ecommerce::account::IdDocType::IdentificationTypeIdcard)), "1900000109").additional_materials(vec![String::from("TEST_ADDITIONAL_MATERIALS")]).proof_medias(vec![wxpay::apis::ecommerce::account::ProofMedias::new("jTpGmxUX3FBWVQ5NJTZvlKXQ", wxpay::apis::ecommerce::account::ProofMediaType::WithdrawalApplication)]).remark("特殊理由").withdraw(wxpay::apis::ecommerce::account::Withdraw::ApplyWithdraw))
             },
         },
         super::harness::Case {
@@ -215,12 +213,11 @@ fn ecommerce_account_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId::new(
                         "X202410241010125346",
                     ),
-                    writer,
                 )
             },
         },
@@ -232,9 +229,9 @@ fn ecommerce_account_requests() {
             headers: &[],
             body: "{\"applyment_id\":\"X202410241010125346\",\"cancel_contract_version\":\"V20241213\",\"confirm_time\":\"2026-01-02T03:04:05+08:00\",\"operator_identification\":\"id1102\",\"out_request_no\":\"P202410241010125346\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::account::ConfirmApplyCancelWithdraw::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::account::ConfirmApplyCancelWithdraw::new(
                         "V20241213",
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                         "id1102",
@@ -242,7 +239,6 @@ fn ecommerce_account_requests() {
                     )
                     .applyment_id("X202410241010125346")
                     .out_request_no("P202410241010125346"),
-                    writer,
                 )
             },
         },
@@ -254,12 +250,11 @@ fn ecommerce_account_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo::new(
                         "P202410241010125346",
                     ),
-                    writer,
                 )
             },
         },
@@ -271,8 +266,8 @@ fn ecommerce_account_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid::new("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid::new("1900000109"))
             },
         },
         super::harness::Case {
@@ -283,8 +278,8 @@ fn ecommerce_account_requests() {
             headers: &[],
             body: "{\"application_info\":[{\"application_media_id\":\"TEST_APPLICATION_MEDIA_ID\",\"application_type\":\"SP_CANCEL_ACCOUNT_APPLICATION\"}],\"out_apply_no\":\"2019061122222222122\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::account::CreateCancelApplication::new(vec![wxpay::apis::ecommerce::account::ApplicationInfo::new().application_media_id("TEST_APPLICATION_MEDIA_ID").application_type(wxpay::apis::ecommerce::account::ApplicationType::SpCancelAccountApplication)], "2019061122222222122", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::account::CreateCancelApplication::new(vec![wxpay::apis::ecommerce::account::ApplicationInfo::new().application_media_id("TEST_APPLICATION_MEDIA_ID").application_type(wxpay::apis::ecommerce::account::ApplicationType::SpCancelAccountApplication)], "2019061122222222122", "1900000109"))
             },
         },
         super::harness::Case {
@@ -295,12 +290,11 @@ fn ecommerce_account_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo::new(
                         "2019061122222222122",
                     ),
-                    writer,
                 )
             },
         },
@@ -316,12 +310,11 @@ fn ecommerce_account_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::ecommerce::account::UploadCancelApplicationMedia::new(
+        request: || {
+            Box::new(
+                wxpay::apis::ecommerce::account::UploadCancelApplicationMedia::new(
                     super::harness::file(),
                 ),
-                writer,
             )
         },
     }]);
@@ -545,12 +538,11 @@ fn ecommerce_applyments_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::applyments::QueryApplymentByOutRequestNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::applyments::QueryApplymentByOutRequestNo::new(
                         "APPLYMENT_00000000001",
                     ),
-                    writer,
                 )
             },
         },
@@ -562,13 +554,10 @@ fn ecommerce_applyments_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::applyments::RevokeApplyment::new(
-                        "APPLYMENT_00000000001",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::ecommerce::applyments::RevokeApplyment::new(
+                    "APPLYMENT_00000000001",
+                ))
             },
         },
         super::harness::Case {
@@ -592,8 +581,8 @@ fn ecommerce_applyments_requests() {
                 "contact_info.contact_id_card_number",
                 "contact_info.mobile_phone",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment::new(wxpay::apis::ecommerce::applyments::AccountInfo::new("工商银行", "AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==", "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==", wxpay::apis::ecommerce::applyments::BankAccountType::V74).bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), wxpay::apis::ecommerce::applyments::ContactInfo::new("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", wxpay::apis::ecommerce::applyments::ContactType::V65).business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_period_begin("2019-06-06").contact_id_doc_period_end("2026-06-06").contact_id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::applyments::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", wxpay::apis::ecommerce::applyments::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com")).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(wxpay::apis::ecommerce::applyments::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(wxpay::apis::ecommerce::applyments::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(wxpay::apis::ecommerce::applyments::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::ecommerce::applyments::FinanceType::BankAgent)).id_card_complete_statement("TEST_ID_CARD_COMPLETE_STATEMENT").id_card_info(wxpay::apis::ecommerce::applyments::IdCardInfo::new("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ", "pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4", "zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4", "TEST_ID_CARD_VALID_TIME", "TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(wxpay::apis::ecommerce::applyments::IdDocInfo::new("2020-01-02", "2020-01-02", "xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4", "jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ", "jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4")).id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).id_holder_type(wxpay::apis::ecommerce::applyments::IdHolderType::Legal).proxy_sign_verify_mode(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(wxpay::apis::ecommerce::applyments::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![wxpay::apis::ecommerce::applyments::UboInfoList::new().ubo_id_doc_address("TEST_UBO_ID_DOC_ADDRESS").ubo_id_doc_copy("TEST_UBO_ID_DOC_COPY").ubo_id_doc_copy_back("TEST_UBO_ID_DOC_COPY_BACK").ubo_id_doc_name("TEST_UBO_ID_DOC_NAME").ubo_id_doc_number("TEST_UBO_ID_DOC_NUMBER").ubo_id_doc_period_begin("TEST_UBO_ID_DOC_PERIOD_BEGIN").ubo_id_doc_period_end("TEST_UBO_ID_DOC_PERIOD_END").ubo_id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).ubo_period_begin("TEST_UBO_PERIOD_BEGIN").ubo_period_end("TEST_UBO_PERIOD_END")]), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment::new(wxpay::apis::ecommerce::applyments::AccountInfo::new("工商银行", "AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==", "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==", wxpay::apis::ecommerce::applyments::BankAccountType::V74).bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), wxpay::apis::ecommerce::applyments::ContactInfo::new("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", wxpay::apis::ecommerce::applyments::ContactType::V65).business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_period_begin("2019-06-06").contact_id_doc_period_end("2026-06-06").contact_id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::applyments::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", wxpay::apis::ecommerce::applyments::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com")).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(wxpay::apis::ecommerce::applyments::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(wxpay::apis::ecommerce::applyments::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(wxpay::apis::ecommerce::applyments::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::ecommerce::applyments::FinanceType::BankAgent)).id_card_complete_statement("TEST_ID_CARD_COMPLETE_STATEMENT").id_card_info(wxpay::apis::ecommerce::applyments::IdCardInfo::new("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ", "pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4", "zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4", "TEST_ID_CARD_VALID_TIME", "TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(wxpay::apis::ecommerce::applyments::IdDocInfo::new("2020-01-02", "2020-01-02", "xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4", "jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ", "jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4")).id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).id_holder_type(wxpay::apis::ecommerce::applyments::IdHolderType::Legal).proxy_sign_verify_mode(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(wxpay::apis::ecommerce::applyments::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![wxpay::apis::ecommerce::applyments::UboInfoList::new().ubo_id_doc_address("TEST_UBO_ID_DOC_ADDRESS").ubo_id_doc_copy("TEST_UBO_ID_DOC_COPY").ubo_id_doc_copy_back("TEST_UBO_ID_DOC_COPY_BACK").ubo_id_doc_name("TEST_UBO_ID_DOC_NAME").ubo_id_doc_number("TEST_UBO_ID_DOC_NUMBER").ubo_id_doc_period_begin("TEST_UBO_ID_DOC_PERIOD_BEGIN").ubo_id_doc_period_end("TEST_UBO_ID_DOC_PERIOD_END").ubo_id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).ubo_period_begin("TEST_UBO_PERIOD_BEGIN").ubo_period_end("TEST_UBO_PERIOD_END")]))
             },
         },
         super::harness::Case {
@@ -604,8 +593,8 @@ fn ecommerce_applyments_requests() {
             headers: &[],
             body: "{\"applyment_id\":2000002124775691,\"out_request_no\":\"1900013511_10000\",\"pre_sign_time\":\"2026-01-02T03:04:05+08:00\",\"proxy_verify_identity_info\":{\"verify_identity_result\":true,\"verify_identity_type\":\"VERIFY_IDENTITY_TYPE_FACE_TO_FACE\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo::new("1900013511_10000").applyment_id(2000002124775691).pre_sign_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).proxy_verify_identity_info(wxpay::apis::ecommerce::applyments::ProxyVerifyIdentityInfo::new(true, wxpay::apis::ecommerce::applyments::VerifyIdentityType::VerifyIdentityTypeFaceToFace)), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo::new("1900013511_10000").applyment_id(2000002124775691).pre_sign_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).proxy_verify_identity_info(wxpay::apis::ecommerce::applyments::ProxyVerifyIdentityInfo::new(true, wxpay::apis::ecommerce::applyments::VerifyIdentityType::VerifyIdentityTypeFaceToFace)))
             },
         },
         super::harness::Case {
@@ -616,11 +605,10 @@ fn ecommerce_applyments_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::applyments::RevokeApplyment2::new("2000002124775691"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::ecommerce::applyments::RevokeApplyment2::new(
+                    "2000002124775691",
+                ))
             },
         },
     ]);
@@ -813,15 +801,14 @@ fn ecommerce_bill_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::ecommerce::bill::QueryFundflowbill::new(
+        request: || {
+            Box::new(
+                wxpay::apis::ecommerce::bill::QueryFundflowbill::new(
                     "2019-06-11",
                     wxpay::apis::ecommerce::bill::AccountType::All,
                     wxpay::apis::ecommerce::bill::Algorithm::AeadAes256Gcm,
                 )
                 .tar_type(wxpay::apis::ecommerce::bill::TarType::Gzip),
-                writer,
             )
         },
     }]);
@@ -871,13 +858,12 @@ fn ecommerce_combine_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::combine_papay::QueryContractByOutContractCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::combine_papay::QueryContractByOutContractCode::new(
                         "12535",
                         "wxwtdk20200910100000",
                     ),
-                    writer,
                 )
             },
         },
@@ -889,14 +875,13 @@ fn ecommerce_combine_papay_requests() {
             headers: &[],
             body: "{\"contract_termination_remark\":\"用户解约\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::combine_papay::TerminateContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::combine_papay::TerminateContract::new(
                         "12535",
                         "wxwtdk20200910100000",
                         "用户解约",
                     ),
-                    writer,
                 )
             },
         },
@@ -908,9 +893,9 @@ fn ecommerce_combine_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"example_attach\",\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"out_contract_code\":\"wxwtdk20200910100000\",\"plan_id\":12535,\"return_app\":true}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::combine_papay::CreateContractPreEntrustSign::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::combine_papay::CreateContractPreEntrustSign::new(
                         "wxd678efh567hg6787",
                         "微信代扣用户A",
                         "https://yourapp.com/notify",
@@ -919,7 +904,6 @@ fn ecommerce_combine_papay_requests() {
                     )
                     .attach("example_attach")
                     .return_app(true),
-                    writer,
                 )
             },
         },
@@ -931,8 +915,8 @@ fn ecommerce_combine_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"out_contract_code\":\"wxwtdk20200910100000\",\"plan_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535))
             },
         },
         super::harness::Case {
@@ -943,8 +927,8 @@ fn ecommerce_combine_papay_requests() {
             headers: &[],
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"contract_id\":\"123124412412423431\",\"risk_info\":\"ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;\",\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_risk_info\":\"ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::combine_papay::CreateTransaction::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "123124412412423431").risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;").sub_orders(vec![wxpay::apis::ecommerce::combine_papay::SubOrders::new(wxpay::apis::ecommerce::combine_papay::Amount::new("CNY", 100), "腾讯充值中心-QQ会员充值", "1900000109", "20150806125346", "1900000109").attach("深圳分店").settle_info(wxpay::apis::ecommerce::combine_papay::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6787").sub_risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;")]), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::combine_papay::CreateTransaction::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "123124412412423431").risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;").sub_orders(vec![wxpay::apis::ecommerce::combine_papay::SubOrders::new(wxpay::apis::ecommerce::combine_papay::Amount::new("CNY", 100), "腾讯充值中心-QQ会员充值", "1900000109", "20150806125346", "1900000109").attach("深圳分店").settle_info(wxpay::apis::ecommerce::combine_papay::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6787").sub_risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;")]))
             },
         },
         super::harness::Case {
@@ -955,8 +939,12 @@ fn ecommerce_combine_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo::new("P20150806125346"), writer)
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo::new(
+                        "P20150806125346",
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -967,9 +955,9 @@ fn ecommerce_combine_papay_requests() {
             headers: &[],
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"sub_orders\":[{\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::combine_papay::ReverseTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::combine_papay::ReverseTransaction::new(
                         "P20150806125346",
                         "wxd678efh567hg6787",
                     )
@@ -981,7 +969,6 @@ fn ecommerce_combine_papay_requests() {
                         )
                         .sub_appid("wxd678efh567hg6787"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -1047,11 +1034,10 @@ fn ecommerce_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::fund::QueryBalanceBySubMchid::new("1900000109")
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::fund::QueryBalanceBySubMchid::new("1900000109")
                         .account_type(wxpay::apis::ecommerce::fund::AccountType::Basic),
-                    writer,
                 )
             },
         },
@@ -1066,8 +1052,8 @@ fn ecommerce_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid::new("1222212222", "2019-08-17").account_type(wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchidAccountType::Basic), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid::new("1222212222", "2019-08-17").account_type(wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchidAccountType::Basic))
             },
         },
         super::harness::Case {
@@ -1078,9 +1064,9 @@ fn ecommerce_fund_requests() {
             headers: &[],
             body: "{\"account_type\":\"BASIC\",\"amount\":100,\"bank_memo\":\"微信支付提现\",\"notify_url\":\"https://weixin.qq.com/a-fake-notify-url\",\"out_request_no\":\"20190611222222222200000000012122\",\"remark\":\"交易提现\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::fund::WithdrawFund::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::fund::WithdrawFund::new(
                         100,
                         "20190611222222222200000000012122",
                         "1900000109",
@@ -1089,7 +1075,6 @@ fn ecommerce_fund_requests() {
                     .bank_memo("微信支付提现")
                     .notify_url("https://weixin.qq.com/a-fake-notify-url")
                     .remark("交易提现"),
-                    writer,
                 )
             },
         },
@@ -1101,13 +1086,12 @@ fn ecommerce_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNo::new(
                         "20190611222222222200000000012122",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1119,13 +1103,12 @@ fn ecommerce_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::fund::QueryWithdrawByWithdrawId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::fund::QueryWithdrawByWithdrawId::new(
                         "1232193719823791273913279173",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1216,8 +1199,8 @@ fn ecommerce_individual_contracts_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode::new("APPLYMENT_00000000001", "wxd678efh567h23787"), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode::new("APPLYMENT_00000000001", "wxd678efh567h23787"))
             },
         },
         super::harness::Case {
@@ -1228,8 +1211,8 @@ fn ecommerce_individual_contracts_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567h23787\",\"cred_id\":\"MZnwEx6zotwIz6ctW2/iQL5z9\",\"cred_type\":\"ID_CARD\",\"out_contract_code\":\"APPLYMENT_00000000001\",\"real_name\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP\"}",
             encrypted: &["real_name", "cred_id"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp::new("wxd678efh567h23787", "MZnwEx6zotwIz6ctW2/iQL5z9", wxpay::apis::ecommerce::individual_contracts::CredType::IdCard, "APPLYMENT_00000000001", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP"), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp::new("wxd678efh567h23787", "MZnwEx6zotwIz6ctW2/iQL5z9", wxpay::apis::ecommerce::individual_contracts::CredType::IdCard, "APPLYMENT_00000000001", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP"))
             },
         },
         super::harness::Case {
@@ -1240,8 +1223,8 @@ fn ecommerce_individual_contracts_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567h23787\",\"cred_id\":\"MZnwEx6zotwIz6ctW2/iQL5z9\",\"cred_type\":\"ID_CARD\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_contract_code\":\"APPLYMENT_00000000001\",\"real_name\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP\"}",
             encrypted: &["real_name", "cred_id"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram::new("wxd678efh567h23787", "MZnwEx6zotwIz6ctW2/iQL5z9", wxpay::apis::ecommerce::individual_contracts::CredType::IdCard, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "APPLYMENT_00000000001", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP"), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram::new("wxd678efh567h23787", "MZnwEx6zotwIz6ctW2/iQL5z9", wxpay::apis::ecommerce::individual_contracts::CredType::IdCard, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "APPLYMENT_00000000001", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP"))
             },
         },
         super::harness::Case {
@@ -1252,13 +1235,12 @@ fn ecommerce_individual_contracts_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567h23787\",\"out_contract_code\":\"APPLYMENT_00000000001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp::new(
                         "wxd678efh567h23787",
                         "APPLYMENT_00000000001",
                     ),
-                    writer,
                 )
             },
         },
@@ -1270,8 +1252,8 @@ fn ecommerce_individual_contracts_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567h23787\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_contract_code\":\"APPLYMENT_00000000001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram::new("wxd678efh567h23787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "APPLYMENT_00000000001"), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram::new("wxd678efh567h23787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "APPLYMENT_00000000001"))
             },
         },
     ]);
@@ -1333,9 +1315,9 @@ fn ecommerce_mch_transfer_requests() {
             headers: &[],
             body: "{\"agreement_list\":[{\"agreement_code\":\"1\",\"agreement_version\":\"20230101\",\"sign_organization\":\"示例有限责任公司\",\"sign_time\":\"2026-01-02T03:04:05+08:00\"}],\"sub_mchid\":\"1900001109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::mch_transfer::CreateAuthorization::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::mch_transfer::CreateAuthorization::new(
                         vec![wxpay::apis::ecommerce::mch_transfer::AgreementList::new(
                             "1",
                             "20230101",
@@ -1344,7 +1326,6 @@ fn ecommerce_mch_transfer_requests() {
                         )],
                         "1900001109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1356,12 +1337,11 @@ fn ecommerce_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid::new(
                         "1900001109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1373,9 +1353,9 @@ fn ecommerce_mch_transfer_requests() {
             headers: &[],
             body: "{\"appid\":\"wxf636efh567hg4356\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001109\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\"}",
             encrypted: &["user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::mch_transfer::CreateTransferBill::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::mch_transfer::CreateTransferBill::new(
                         "wxf636efh567hg4356",
                         "o-MYE42l80oelYMDE34nYD456Xoy",
                         "plfk2020042013",
@@ -1386,7 +1366,6 @@ fn ecommerce_mch_transfer_requests() {
                     )
                     .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
                     .user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45"),
-                    writer,
                 )
             },
         },
@@ -1398,13 +1377,12 @@ fn ecommerce_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo::new(
                         "plfk2020042013",
                         "1900001121",
                     ),
-                    writer,
                 )
             },
         },
@@ -1416,13 +1394,12 @@ fn ecommerce_mch_transfer_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900001109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::mch_transfer::CancelTransferBill::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::mch_transfer::CancelTransferBill::new(
                         "plfk2020042013",
                         "1900001109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1434,13 +1411,12 @@ fn ecommerce_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo::new(
                         "1330000071100999991182020050700019480001",
                         "1900001121",
                     ),
-                    writer,
                 )
             },
         },
@@ -1509,13 +1485,12 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::ListAfterSalesOrders::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::profitsharing::ListAfterSalesOrders::new(
                         "TEST_SUB_MCHID",
                     )
                     .transaction_id("TEST_TRANSACTION_ID"),
-                    writer,
                 )
             },
         },
@@ -1527,8 +1502,8 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "{\"amount\":10,\"refund_id\":\"TEST_REFUND_ID\",\"scene\":\"REFUND_TICKET\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"3008450740201411110007820472\",\"type\":\"SERVICE_FEE_INCOME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrder::new(10, "TEST_REFUND_ID", wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderScene::RefundTicket, "1900000109", "3008450740201411110007820472", wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderType::ServiceFeeIncome), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrder::new(10, "TEST_REFUND_ID", wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderScene::RefundTicket, "1900000109", "3008450740201411110007820472", wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderType::ServiceFeeIncome))
             },
         },
         super::harness::Case {
@@ -1539,15 +1514,14 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "{\"description\":\"分账完结\",\"out_order_no\":\"P20150806125346\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::CreateFinishOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::profitsharing::CreateFinishOrder::new(
                         "分账完结",
                         "P20150806125346",
                         "1900000109",
                         "4208450740201411110007820472",
                     ),
-                    writer,
                 )
             },
         },
@@ -1563,15 +1537,12 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::ListOrders::new(
-                        "TEST_SUB_MCHID",
-                        "TEST_TRANSACTION_ID",
-                        "TEST_OUT_ORDER_NO",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::ecommerce::profitsharing::ListOrders::new(
+                    "TEST_SUB_MCHID",
+                    "TEST_TRANSACTION_ID",
+                    "TEST_OUT_ORDER_NO",
+                ))
             },
         },
         super::harness::Case {
@@ -1582,9 +1553,9 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "{\"appid\":\"wx8888888888888888\",\"finish\":true,\"out_order_no\":\"P20150806125346\",\"receivers\":[{\"amount\":190,\"description\":\"分给商户1900000109\",\"receiver_account\":\"1900000109\",\"receiver_name\":\"hu89ohu89ohu89o\",\"type\":\"MERCHANT_ID\"}],\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &["receivers[].receiver_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::CreateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::profitsharing::CreateOrder::new(
                         true,
                         "P20150806125346",
                         vec![
@@ -1600,7 +1571,6 @@ fn ecommerce_profitsharing_requests() {
                         "4208450740201411110007820472",
                     )
                     .appid("wx8888888888888888"),
-                    writer,
                 )
             },
         },
@@ -1612,12 +1582,11 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::ListOrderAmounts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::profitsharing::ListOrderAmounts::new(
                         "4208450740201411110007820472",
                     ),
-                    writer,
                 )
             },
         },
@@ -1629,9 +1598,9 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "{\"account\":\"190001001\",\"appid\":\"wx8888888888888888\",\"encrypted_name\":\"hu89ohu89ohu89o\",\"name\":\"张三网络公司\",\"relation_type\":\"MERCHANT_ID\",\"type\":\"MERCHANT_ID\"}",
             encrypted: &["encrypted_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::CreateReceiverAdd::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::profitsharing::CreateReceiverAdd::new(
                         "190001001",
                         "wx8888888888888888",
                         wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
@@ -1639,7 +1608,6 @@ fn ecommerce_profitsharing_requests() {
                     )
                     .encrypted_name("hu89ohu89ohu89o")
                     .name("张三网络公司"),
-                    writer,
                 )
             },
         },
@@ -1651,15 +1619,12 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "{\"account\":\"190001001\",\"appid\":\"wx8888888888888888\",\"type\":\"MERCHANT_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::DeleteReceiver::new(
-                        "190001001",
-                        "wx8888888888888888",
-                        wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::ecommerce::profitsharing::DeleteReceiver::new(
+                    "190001001",
+                    "wx8888888888888888",
+                    wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+                ))
             },
         },
         super::harness::Case {
@@ -1675,15 +1640,14 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::ListReturnorders::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::profitsharing::ListReturnorders::new(
                         "TEST_SUB_MCHID",
                         "TEST_OUT_RETURN_NO",
                     )
                     .order_id("TEST_ORDER_ID")
                     .out_order_no("TEST_OUT_ORDER_NO"),
-                    writer,
                 )
             },
         },
@@ -1695,9 +1659,9 @@ fn ecommerce_profitsharing_requests() {
             headers: &[],
             body: "{\"amount\":10,\"description\":\"分账回退\",\"order_id\":\"3008450740201411110007820472\",\"out_order_no\":\"TEST_OUT_ORDER_NO\",\"out_return_no\":\"R20190516001\",\"return_mchid\":\"86693852\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"TEST_TRANSACTION_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::profitsharing::CreateReturnorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::profitsharing::CreateReturnorder::new(
                         10,
                         "分账回退",
                         "R20190516001",
@@ -1707,7 +1671,6 @@ fn ecommerce_profitsharing_requests() {
                     .order_id("3008450740201411110007820472")
                     .out_order_no("TEST_OUT_ORDER_NO")
                     .transaction_id("TEST_TRANSACTION_ID"),
-                    writer,
                 )
             },
         },
@@ -1909,9 +1872,9 @@ fn ecommerce_refunds_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"from\":[{\"account\":\"AVAILABLE\",\"amount\":444}],\"refund\":888,\"total\":888},\"combine_mchid\":\"1230000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_transaction_id\":\"1217752501201407033233368018\",\"funds_account\":\"AVAILABLE\",\"individual_auth_id\":\"1900000109\",\"notify_url\":\"https://weixin.qq.com\",\"out_refund_no\":\"1217752501201407033233368018\",\"out_trade_no\":\"1217752501201407033233368018\",\"reason\":\"商品已售完\",\"refund_account\":\"REFUND_SOURCE_SUB_MERCHANT\",\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"1217752501201407033233368018\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::refunds::ApplyRefund::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::refunds::ApplyRefund::new(
                         wxpay::apis::ecommerce::refunds::Amount::new(888, 888)
                             .currency("CNY")
                             .from(vec![wxpay::apis::ecommerce::refunds::ApplyRefundFrom::new(
@@ -1935,7 +1898,6 @@ fn ecommerce_refunds_requests() {
                     )
                     .sub_appid("wx8888888888888888")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -1950,14 +1912,13 @@ fn ecommerce_refunds_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::refunds::QueryRefundByRefundId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::refunds::QueryRefundByRefundId::new(
                         "50000000382019052709732678859",
                     )
                     .individual_auth_id("1900000109")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -1972,14 +1933,13 @@ fn ecommerce_refunds_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::refunds::QueryRefundByOutRefundNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::refunds::QueryRefundByOutRefundNo::new(
                         "1217752501201407033233368018",
                     )
                     .individual_auth_id("1900000109")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -1991,8 +1951,8 @@ fn ecommerce_refunds_requests() {
             headers: &[],
             body: "{\"bank_account\":\"d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==\",\"bank_type\":\"CMB_DEBIT\",\"individual_auth_id\":\"1900000109\",\"out_refund_no\":\"1217752501201407033233368018\",\"real_name\":\"UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd\",\"sub_mchid\":\"1900000109\",\"type\":\"USER_BANK_CARD\"}",
             encrypted: &["bank_account", "real_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefund::new("50000000382019052709732678859", "1217752501201407033233368018", wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundType::UserBankCard).bank_account("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_type(wxpay::apis::ecommerce::refunds::BankType::CmbDebit).individual_auth_id("1900000109").real_name("UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd").sub_mchid("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefund::new("50000000382019052709732678859", "1217752501201407033233368018", wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundType::UserBankCard).bank_account("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_type(wxpay::apis::ecommerce::refunds::BankType::CmbDebit).individual_auth_id("1900000109").real_name("UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -2003,14 +1963,11 @@ fn ecommerce_refunds_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::refunds::QueryReturnAdvance::new(
-                        "50000000382019052709732678859",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::ecommerce::refunds::QueryReturnAdvance::new(
+                    "50000000382019052709732678859",
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -2021,14 +1978,11 @@ fn ecommerce_refunds_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::refunds::CreateReturnAdvance::new(
-                        "50000000382019052709732678859",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::ecommerce::refunds::CreateReturnAdvance::new(
+                    "50000000382019052709732678859",
+                    "1900000109",
+                ))
             },
         },
     ]);
@@ -2211,15 +2165,12 @@ fn ecommerce_subsidies_requests() {
             headers: &[],
             body: "{\"description\":\"订单退款\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::subsidies::CancelSubsidy::new(
-                        "订单退款",
-                        "1900000109",
-                        "4208450740201411110007820472",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::ecommerce::subsidies::CancelSubsidy::new(
+                    "订单退款",
+                    "1900000109",
+                    "4208450740201411110007820472",
+                ))
             },
         },
         super::harness::Case {
@@ -2230,9 +2181,9 @@ fn ecommerce_subsidies_requests() {
             headers: &[],
             body: "{\"amount\":10,\"description\":\"测试备注\",\"out_subsidy_no\":\"P20150806125347\",\"refund_id\":\"3008450740201411110007820472\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::subsidies::CreateCreate::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::subsidies::CreateCreate::new(
                         10,
                         "测试备注",
                         "1900000109",
@@ -2240,7 +2191,6 @@ fn ecommerce_subsidies_requests() {
                     )
                     .out_subsidy_no("P20150806125347")
                     .refund_id("3008450740201411110007820472"),
-                    writer,
                 )
             },
         },
@@ -2252,9 +2202,9 @@ fn ecommerce_subsidies_requests() {
             headers: &[],
             body: "{\"amount\":10,\"description\":\"测试备注\",\"from\":[{\"account\":\"AVAILABLE\",\"amount\":10}],\"out_order_no\":\"P20150806125346\",\"refund_id\":\"3008450740201411110007820472\",\"sub_mchid\":\"1900000109\",\"subsidy_id\":\"3008450740201411110007820472\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ecommerce::subsidies::ReturnSubsidy::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ecommerce::subsidies::ReturnSubsidy::new(
                         10,
                         "测试备注",
                         "P20150806125346",
@@ -2268,7 +2218,6 @@ fn ecommerce_subsidies_requests() {
                             .amount(10),
                     ])
                     .subsidy_id("3008450740201411110007820472"),
-                    writer,
                 )
             },
         },

@@ -16,14 +16,13 @@ fn edu_star_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_star::ListOrders::new("wx998877665544wx")
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_star::ListOrders::new("wx998877665544wx")
                         .wechat_openid("oUpF8uMuAJOM2pxb1Q")
                         .qq("TEST_QQ")
                         .offset(0)
                         .limit(20),
-                    writer,
                 )
             },
         },
@@ -35,16 +34,15 @@ fn edu_star_requests() {
             headers: &[],
             body: "{\"appid\":\"wx998877665544wx\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"qq\":\"TEST_QQ\",\"right_id\":\"qw3Da21QRCNt\",\"wechat_openid\":\"oUpF8uMuAJOM2pxb1Q\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_star::CreateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_star::CreateOrder::new(
                         "wx998877665544wx",
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                         "qw3Da21QRCNt",
                     )
                     .qq("TEST_QQ")
                     .wechat_openid("oUpF8uMuAJOM2pxb1Q"),
-                    writer,
                 )
             },
         },
@@ -56,14 +54,11 @@ fn edu_star_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_star::QueryUserOpenidByWechatOpenid::new(
-                        "oUpF8uMuAJOM2pxb1Q",
-                        "wx998877665544wx",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::edu_star::QueryUserOpenidByWechatOpenid::new(
+                    "oUpF8uMuAJOM2pxb1Q",
+                    "wx998877665544wx",
+                ))
             },
         },
         super::harness::Case {
@@ -74,14 +69,11 @@ fn edu_star_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_star::QueryUserQqByQq::new(
-                        "100000000000",
-                        "wx998877665544wx",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::edu_star::QueryUserQqByQq::new(
+                    "100000000000",
+                    "wx998877665544wx",
+                ))
             },
         },
     ]);
@@ -130,8 +122,8 @@ fn eduschoolpay_requests() {
                 "bank_card.bank_card_no",
                 "bank_card.phone",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::eduschoolpay::CreateContractPresign::new("wx8888888888888888", "oUpF8uMuAJOM2pxb1Q", "20190806125346", "101164396123311331", "18260256813396", "20200330tony").bank_card(wxpay::apis::eduschoolpay::BankCard::new("6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR").bank_type("CMC").phone("j6PlFRRJ4nvGSbtDZzXbXScACvDSnIny67zk3BgT5uIbK4VfGmcjPBEk2mt5ASZ6UUHB4Gy0IZpbuanF9").valid_thru("08/21")).contract_mode("LIMIT_BANK_CARD").downgrade_default_contract(true).identity(wxpay::apis::eduschoolpay::Identity::new("IDENTITY_CARD", "6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR").id_card_number("6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR")), writer)
+            request: || {
+                Box::new(wxpay::apis::eduschoolpay::CreateContractPresign::new("wx8888888888888888", "oUpF8uMuAJOM2pxb1Q", "20190806125346", "101164396123311331", "18260256813396", "20200330tony").bank_card(wxpay::apis::eduschoolpay::BankCard::new("6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR").bank_type("CMC").phone("j6PlFRRJ4nvGSbtDZzXbXScACvDSnIny67zk3BgT5uIbK4VfGmcjPBEk2mt5ASZ6UUHB4Gy0IZpbuanF9").valid_thru("08/21")).contract_mode("LIMIT_BANK_CARD").downgrade_default_contract(true).identity(wxpay::apis::eduschoolpay::Identity::new("IDENTITY_CARD", "6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR").id_card_number("6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR")))
             },
         },
         super::harness::Case {
@@ -142,13 +134,10 @@ fn eduschoolpay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::eduschoolpay::QueryContractByContractId::new(
-                        "2045011120563805041758214605",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::eduschoolpay::QueryContractByContractId::new(
+                    "2045011120563805041758214605",
+                ))
             },
         },
         super::harness::Case {
@@ -159,13 +148,10 @@ fn eduschoolpay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::eduschoolpay::TerminateContract::new(
-                        "2045011120563805041758214605",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::eduschoolpay::TerminateContract::new(
+                    "2045011120563805041758214605",
+                ))
             },
         },
         super::harness::Case {
@@ -176,9 +162,9 @@ fn eduschoolpay_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"contract_id\":\"2045011120563805041758214605\",\"description\":\"中山大学-第二食堂-海鲜炒饭\",\"device_info\":{\"device_id\":\"12343232\",\"device_ip\":\"123.12.12.123\"},\"goods_tag\":\"test\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay\",\"out_trade_no\":\"121775250124070332\",\"payment_mode\":\"SYNC\",\"scene_info\":{\"scene_type\":\"CANTEEN\",\"school_id\":\"18260256813396\",\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"settle_info\":{\"profit_sharing\":true},\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"user_id\":\"20200330tony\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::eduschoolpay::CreateTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::eduschoolpay::CreateTransaction::new(
                         wxpay::apis::eduschoolpay::Amount::new("CNY", 888),
                         "wx8888888888888888",
                         "2045011120563805041758214605",
@@ -200,7 +186,6 @@ fn eduschoolpay_requests() {
                     .settle_info(wxpay::apis::eduschoolpay::SettleInfo::new().profit_sharing(true))
                     .sub_appid("wx8888888888888888")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -212,13 +197,12 @@ fn eduschoolpay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::eduschoolpay::QueryTransactionByTransactionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::eduschoolpay::QueryTransactionByTransactionId::new(
                         "25012014070332333018",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -230,13 +214,12 @@ fn eduschoolpay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::eduschoolpay::QueryTransactionByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::eduschoolpay::QueryTransactionByOutTradeNo::new(
                         "201407033233368018",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -253,16 +236,15 @@ fn eduschoolpay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::eduschoolpay::ListUserContracts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::eduschoolpay::ListUserContracts::new(
                         "oUpF8uMuAJOM2pxb1Q",
                         "101164396123311331",
                         "ADD",
                     )
                     .offset(0)
                     .limit(20),
-                    writer,
                 )
             },
         },
@@ -274,11 +256,10 @@ fn eduschoolpay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::eduschoolpay::QueryUserDebtState::new("oUpF8uMuAJOM2pxb1Q"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::eduschoolpay::QueryUserDebtState::new(
+                    "oUpF8uMuAJOM2pxb1Q",
+                ))
             },
         },
     ]);

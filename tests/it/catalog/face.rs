@@ -15,9 +15,9 @@ fn facemch_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::facemch::QueryUserByFaceSid::new(
+        request: || {
+            Box::new(
+                wxpay::apis::facemch::QueryUserByFaceSid::new(
                     "aabbccdd12345",
                     wxpay::apis::facemch::InfoType::AskUnionid,
                     "wx2b029c08a6233333",
@@ -25,7 +25,6 @@ fn facemch_requests() {
                 .sub_mchid("123456789")
                 .sub_appid("wx2b029c08a6255555")
                 .sub_serial_no("wx2b029c08a6255555"),
-                writer,
             )
         },
     }]);
@@ -60,9 +59,9 @@ fn offlineface_requests() {
             headers: &[],
             body: "{\"device_id\":\"TEST_DEVICE_ID\",\"organization_id\":\"TEST_ORGANIZATION_ID\",\"raw_data\":\"TEST_RAW_DATA\",\"sp_appid\":\"TEST_SP_APPID\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"TEST_SUB_MCHID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlineface::CreateAuthinfo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::offlineface::CreateAuthinfo::new(
                         "TEST_DEVICE_ID",
                         "TEST_ORGANIZATION_ID",
                         "TEST_RAW_DATA",
@@ -70,7 +69,6 @@ fn offlineface_requests() {
                         "TEST_SUB_MCHID",
                     )
                     .sub_appid("TEST_SUB_APPID"),
-                    writer,
                 )
             },
         },
@@ -89,9 +87,9 @@ fn offlineface_requests() {
                 "limit_bank_card.identification.identification_number",
                 "limit_bank_card.phone",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlineface::CreateContractPresign::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::offlineface::CreateContractPresign::new(
                         "TEST_BUSINESS_NAME",
                         wxpay::apis::offlineface::FacepayUser::new(
                             "TEST_ORGANIZATION_ID",
@@ -117,7 +115,6 @@ fn offlineface_requests() {
                             .phone("TEST_PHONE")
                             .valid_thru("TEST_VALID_THRU"),
                     ),
-                    writer,
                 )
             },
         },
@@ -129,11 +126,10 @@ fn offlineface_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlineface::QueryContractByContractId::new("CI8CD208Z7e9906f89")
+            request: || {
+                Box::new(
+                    wxpay::apis::offlineface::QueryContractByContractId::new("CI8CD208Z7e9906f89")
                         .appid("wx8888888888"),
-                    writer,
                 )
             },
         },
@@ -149,12 +145,11 @@ fn offlineface_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlineface::ListFaceCollections::new("Ofewewfwefweewf")
+            request: || {
+                Box::new(
+                    wxpay::apis::offlineface::ListFaceCollections::new("Ofewewfwefweewf")
                         .offset(30)
                         .limit(20),
-                    writer,
                 )
             },
         },
@@ -166,12 +161,11 @@ fn offlineface_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlineface::QueryFaceCollectionByCollectionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::offlineface::QueryFaceCollectionByCollectionId::new(
                         "FC2353ZJIHOJKHOIIOIJ",
                     ),
-                    writer,
                 )
             },
         },
@@ -183,14 +177,11 @@ fn offlineface_requests() {
             headers: &[],
             body: "{\"organization_id\":\"TEST_ORGANIZATION_ID\",\"out_user_id\":\"TEST_OUT_USER_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlineface::CreateRepaymentUrl::new(
-                        "TEST_ORGANIZATION_ID",
-                        "TEST_OUT_USER_ID",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::offlineface::CreateRepaymentUrl::new(
+                    "TEST_ORGANIZATION_ID",
+                    "TEST_OUT_USER_ID",
+                ))
             },
         },
         super::harness::Case {
@@ -201,9 +192,9 @@ fn offlineface_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"attach\":\"TEST_ATTACH\",\"auth_code\":\"TEST_AUTH_CODE\",\"business\":{\"business_product_id\":1,\"business_scene_id\":1},\"description\":\"TEST_DESCRIPTION\",\"goods_tag\":\"TEST_GOODS_TAG\",\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"scene_info\":{\"device_ip\":\"TEST_DEVICE_IP\"},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"TEST_SP_APPID\",\"sp_mchid\":\"TEST_SP_MCHID\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"TEST_SUB_MCHID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlineface::CreateTransaction::new("TEST_AUTH_CODE")
+            request: || {
+                Box::new(
+                    wxpay::apis::offlineface::CreateTransaction::new("TEST_AUTH_CODE")
                         .amount(wxpay::apis::offlineface::Amount::new(
                             wxpay::apis::offlineface::Currency::Cny,
                             1,
@@ -221,7 +212,6 @@ fn offlineface_requests() {
                         .sp_mchid("TEST_SP_MCHID")
                         .sub_appid("TEST_SUB_APPID")
                         .sub_mchid("TEST_SUB_MCHID"),
-                    writer,
                 )
             },
         },
@@ -237,16 +227,13 @@ fn offlineface_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlineface::QueryTransactionByOutTradeNo::new(
-                        "1217752501201407033233368018",
-                        "198798777",
-                        "3233122121",
-                        wxpay::apis::offlineface::BusinessProductId::V2,
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::offlineface::QueryTransactionByOutTradeNo::new(
+                    "1217752501201407033233368018",
+                    "198798777",
+                    "3233122121",
+                    wxpay::apis::offlineface::BusinessProductId::V2,
+                ))
             },
         },
     ]);
@@ -363,12 +350,11 @@ fn offlinefacemch_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlinefacemch::ListOrganizations::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::offlinefacemch::ListOrganizations::new()
                         .organization_id("DBES323aeb")
                         .organization_name("TEST_ORGANIZATION_NAME"),
-                    writer,
                 )
             },
         },
@@ -380,13 +366,12 @@ fn offlinefacemch_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserId::new(
                         "TEST_ORGANIZATION_ID",
                         "TEST_OUT_USER_ID",
                     ),
-                    writer,
                 )
             },
         },
@@ -398,9 +383,9 @@ fn offlinefacemch_requests() {
             headers: &[],
             body: "{\"phone\":\"TEST_PHONE\",\"staff_info\":{\"occupation\":\"TEST_OCCUPATION\"},\"status\":\"NORMAL\",\"student_info\":{\"class_name\":\"TEST_CLASS_NAME\"},\"user_name\":\"TEST_USER_NAME\",\"user_type\":\"STUDENT\"}",
             encrypted: &["user_name", "phone"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlinefacemch::UpdateOrganizationUserByOutUserId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::offlinefacemch::UpdateOrganizationUserByOutUserId::new(
                         "TEST_ORGANIZATION_ID",
                         "TEST_OUT_USER_ID",
                     )
@@ -417,7 +402,6 @@ fn offlinefacemch_requests() {
                     )
                     .user_name("TEST_USER_NAME")
                     .user_type(wxpay::apis::offlinefacemch::UserType::Student),
-                    writer,
                 )
             },
         },
@@ -429,13 +413,12 @@ fn offlinefacemch_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlinefacemch::CreateOrganizationUserTerminateContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::offlinefacemch::CreateOrganizationUserTerminateContract::new(
                         "TEST_ORGANIZATION_ID",
                         "TEST_USER_ID",
                     ),
-                    writer,
                 )
             },
         },
@@ -447,16 +430,15 @@ fn offlinefacemch_requests() {
             headers: &[],
             body: "{\"scene\":\"WEBSESSION\",\"web_init_data\":{\"organization_id\":\"TEST_ORGANIZATION_ID\",\"out_user_id\":\"TEST_OUT_USER_ID\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::offlinefacemch::CreateToken::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::offlinefacemch::CreateToken::new()
                         .scene("WEBSESSION")
                         .web_init_data(
                             wxpay::apis::offlinefacemch::WebInitData::new()
                                 .organization_id("TEST_ORGANIZATION_ID")
                                 .out_user_id("TEST_OUT_USER_ID"),
                         ),
-                    writer,
                 )
             },
         },
@@ -521,13 +503,12 @@ fn palmservice_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::palmservice::QueryAuthorizationOpenidByOpenid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::palmservice::QueryAuthorizationOpenidByOpenid::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "1004",
                     ),
-                    writer,
                 )
             },
         },
@@ -539,14 +520,13 @@ fn palmservice_requests() {
             headers: &[],
             body: "{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"organization_id\":\"1004\",\"preauthorize_session_id\":\"181167098309019291163\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::palmservice::CreateAuthorizationPreauthorize::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::palmservice::CreateAuthorizationPreauthorize::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                     )
                     .organization_id("1004")
                     .preauthorize_session_id("181167098309019291163"),
-                    writer,
                 )
             },
         },
@@ -602,10 +582,9 @@ fn pay_devices_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn::new("ABCDEF"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn::new("ABCDEF"),
                 )
             },
         },
@@ -617,15 +596,12 @@ fn pay_devices_requests() {
             headers: &[],
             body: "{\"code_url\":\"URl:weixin://wxpay/s/An4baqw\",\"sub_mchid\":\"1900000001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay_devices::BindOpenScenarioSpeaker::new(
-                        "ABCDEF",
-                        "URl:weixin://wxpay/s/An4baqw",
-                        "1900000001",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::pay_devices::BindOpenScenarioSpeaker::new(
+                    "ABCDEF",
+                    "URl:weixin://wxpay/s/An4baqw",
+                    "1900000001",
+                ))
             },
         },
         super::harness::Case {
@@ -636,13 +612,12 @@ fn pay_devices_requests() {
             headers: &[],
             body: "{\"code_url\":\"URl:weixin://wxpay/s/An4baqw\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay_devices::CreateOpenScenarioSpeakerPrebind::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay_devices::CreateOpenScenarioSpeakerPrebind::new(
                         "ABCDEF",
                         "URl:weixin://wxpay/s/An4baqw",
                     ),
-                    writer,
                 )
             },
         },
@@ -654,11 +629,10 @@ fn pay_devices_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay_devices::UnbindOpenScenarioSpeaker::new("ABCDEF"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::pay_devices::UnbindOpenScenarioSpeaker::new(
+                    "ABCDEF",
+                ))
             },
         },
         super::harness::Case {
@@ -669,16 +643,15 @@ fn pay_devices_requests() {
             headers: &[],
             body: "{\"code_url\":\"URl:weixin://wxpay/s/An4baqw\",\"device_sn\":\"example_device_sn\",\"out_trade_no\":\"example_out_trade_no\",\"sub_mchid\":\"1900000001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay_devices::CreateOpenScenarioSpeakerorderReport::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay_devices::CreateOpenScenarioSpeakerorderReport::new(
                         "20190611222222222200000000012122",
                         "URl:weixin://wxpay/s/An4baqw",
                         "example_device_sn",
                         "example_out_trade_no",
                         "1900000001",
                     ),
-                    writer,
                 )
             },
         },
@@ -690,9 +663,9 @@ fn pay_devices_requests() {
             headers: &[],
             body: "{\"notify_url\":\"https://payapp.weixin.qq.com/callback\",\"print_order_no\":\"wx8888888888888888\",\"table_list\":[{\"key\":\"TEST_KEY\",\"row_list\":[{\"cell_list\":[\"TEST_CELL_LIST\"]}]}],\"template_id\":\"pt_02583429616371386640209536\",\"variable_list\":[{\"key\":\"TEST_KEY\",\"value\":\"TEST_VALUE\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay_devices::CreatePrinterPrintOrder::new("TEST_DEVICE_ID")
+            request: || {
+                Box::new(
+                    wxpay::apis::pay_devices::CreatePrinterPrintOrder::new("TEST_DEVICE_ID")
                         .notify_url("https://payapp.weixin.qq.com/callback")
                         .print_order_no("wx8888888888888888")
                         .table_list(vec![
@@ -709,7 +682,6 @@ fn pay_devices_requests() {
                                 .key("TEST_KEY")
                                 .value("TEST_VALUE"),
                         ]),
-                    writer,
                 )
             },
         },
@@ -721,13 +693,12 @@ fn pay_devices_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo::new(
                         "TEST_DEVICE_ID",
                         "wx8888888888888888",
                     ),
-                    writer,
                 )
             },
         },

@@ -10,8 +10,8 @@ fn new_tax_control_fapiao_requests() {
             headers: &[],
             body: "{\"card_appid\":\"wxb1170446a4c0a5a2\",\"card_template_information\":{\"custom_cell\":{\"description\":\"查看发票\",\"jump_url\":\"http://www.qq.com\",\"miniprogram_path\":\"pages/xxxPage\",\"miniprogram_user_name\":\"gh_86a091e50ad4@app\",\"words\":\"电子发票\"},\"logo_url\":\"http://mmbiz.qpic.cn/mmbiz/iaL1LJM1mF9aRKPZJkmG8xXhiaHqkKSVMMWeN3hLut7X7hicFNjakmxibMLGWpXrEXB33367o7zHN0CwngnQY7zb7g/0\",\"payee_name\":\"某公司\"},\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::CreateCardTemplate::new("wxb1170446a4c0a5a2", wxpay::apis::new_tax_control_fapiao::CardTemplateInformation::new("http://mmbiz.qpic.cn/mmbiz/iaL1LJM1mF9aRKPZJkmG8xXhiaHqkKSVMMWeN3hLut7X7hicFNjakmxibMLGWpXrEXB33367o7zHN0CwngnQY7zb7g/0").custom_cell(wxpay::apis::new_tax_control_fapiao::CustomCell::new("查看发票", "电子发票").jump_url("http://www.qq.com").miniprogram_path("pages/xxxPage").miniprogram_user_name("gh_86a091e50ad4@app")).payee_name("某公司")).sub_mchid("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::CreateCardTemplate::new("wxb1170446a4c0a5a2", wxpay::apis::new_tax_control_fapiao::CardTemplateInformation::new("http://mmbiz.qpic.cn/mmbiz/iaL1LJM1mF9aRKPZJkmG8xXhiaHqkKSVMMWeN3hLut7X7hicFNjakmxibMLGWpXrEXB33367o7zHN0CwngnQY7zb7g/0").custom_cell(wxpay::apis::new_tax_control_fapiao::CustomCell::new("查看发票", "电子发票").jump_url("http://www.qq.com").miniprogram_path("pages/xxxPage").miniprogram_user_name("gh_86a091e50ad4@app")).payee_name("某公司")).sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -22,9 +22,9 @@ fn new_tax_control_fapiao_requests() {
             headers: &[],
             body: "{\"buyer_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"email\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"name\":\"深圳市南山区测试企业\",\"phone\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\",\"type\":\"ORGANIZATION\"},\"fapiao_apply_id\":\"4200000444201910177461284488\",\"fapiao_information\":[{\"fapiao_id\":\"20200701123456\",\"items\":[{\"discount\":true,\"goods_category\":\"运输服务\",\"goods_id\":1,\"goods_name\":\"出租汽车客运服务\",\"quantity\":100000000,\"specification\":\"A4\",\"tax_code\":\"3010101020203000000\",\"tax_prefer_mark\":\"NO_FAVORABLE\",\"tax_rate\":1300,\"total_amount\":429900,\"unit\":\"次\"}],\"need_list\":true,\"remark\":\"备注\",\"total_amount\":382895}],\"scene\":\"WITH_WECHATPAY\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &["buyer_information.phone", "buyer_information.email"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::CreateFapiaoApplication::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::CreateFapiaoApplication::new(
                         wxpay::apis::new_tax_control_fapiao::BuyerInformation::new(
                             "深圳市南山区测试企业",
                             "ORGANIZATION",
@@ -63,7 +63,6 @@ fn new_tax_control_fapiao_requests() {
                         "WITH_WECHATPAY",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -78,8 +77,8 @@ fn new_tax_control_fapiao_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId::new("4200000444201910177461284488").sub_mchid("1900000109").fapiao_id("20200701123456"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId::new("4200000444201910177461284488").sub_mchid("1900000109").fapiao_id("20200701123456"))
             },
         },
         super::harness::Case {
@@ -94,14 +93,13 @@ fn new_tax_control_fapiao_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::QueryUserTitle::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::QueryUserTitle::new(
                         wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::WithWechatpay,
                         "4200000444201910177461284488",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -226,8 +224,8 @@ fn new_tax_control_fapiao_fapiao_applications_requests() {
             headers: &[],
             body: "{\"buyer_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"amount\":1000,\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"email\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"fapiao_bill_type\":\"COMM_FAPIAO\",\"name\":\"深圳市南山区测试企业\",\"out_trade_no\":\"order_20200701_123456\",\"phone\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\",\"type\":\"INDIVIDUAL\",\"user_apply_message\":\"用户留言\"},\"fapiao_apply_id\":\"4200000444201910177461284488\",\"fapiao_information\":{\"billing_person\":\"example_billing_person\",\"billing_person_id\":\"128279891283\",\"export_business_policy_code\":1,\"fapiao_bill_type\":\"COMM_FAPIAO\",\"fapiao_id\":\"20200701123456\",\"items\":[{\"discount\":true,\"goods_name\":\"出租汽车客运服务\",\"preferential_policy_code\":1,\"quantity\":100000000,\"specification\":\"A4\",\"tax_code\":\"3010101020203000000\",\"tax_rate\":1300,\"total_amount\":429900,\"unit\":\"次\"}],\"remark\":\"备注\",\"total_amount\":382895,\"transaction_information\":[{\"amount\":382895,\"out_trade_no\":\"order_20200701_123456\",\"pay_channel\":\"WECHAT_PAY\",\"transaction_id\":\"4200000008202508080512076713\"}],\"vat_refund_levy_code\":1},\"sub_mchid\":\"1900000109\"}",
             encrypted: &["buyer_information.phone", "buyer_information.email"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoInformation::new("128279891283", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::Items::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).specification("A4").unit("次")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("example_billing_person").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoInformation::new("128279891283", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::Items::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).specification("A4").unit("次")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("example_billing_person").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"))
             },
         },
         super::harness::Case {
@@ -242,8 +240,8 @@ fn new_tax_control_fapiao_fapiao_applications_requests() {
                 "buyer_information.email",
                 "fapiao_information.items[].passenger_information.certificate_number",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportFapiaoInformation::new("187776276864872", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).passenger_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::PassengerInformation::new("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CertificateType::IdentityCard, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "北京市朝阳区", "上海市浦东新区", "张三", wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransportationType::LongDistanceBus).transportation_classes(wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransportationClasses::ShipFirstClassCabin)).preferential_policy_code(1).quantity(100000000).specification("A4").unit("TEST_UNIT")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("**伟 0020").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportFapiaoInformation::new("187776276864872", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).passenger_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::PassengerInformation::new("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CertificateType::IdentityCard, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "北京市朝阳区", "上海市浦东新区", "张三", wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransportationType::LongDistanceBus).transportation_classes(wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransportationClasses::ShipFirstClassCabin)).preferential_policy_code(1).quantity(100000000).specification("A4").unit("TEST_UNIT")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("**伟 0020").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"))
             },
         },
         super::harness::Case {
@@ -254,8 +252,8 @@ fn new_tax_control_fapiao_fapiao_applications_requests() {
             headers: &[],
             body: "{\"buyer_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"amount\":1000,\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"email\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"fapiao_bill_type\":\"COMM_FAPIAO\",\"name\":\"深圳市南山区测试企业\",\"out_trade_no\":\"order_20200701_123456\",\"phone\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\",\"type\":\"INDIVIDUAL\",\"user_apply_message\":\"用户留言\"},\"fapiao_apply_id\":\"4200000444201910177461284488\",\"fapiao_information\":{\"billing_person\":\"**伟 0020\",\"billing_person_id\":\"187776276864872\",\"export_business_policy_code\":1,\"fapiao_bill_type\":\"COMM_FAPIAO\",\"fapiao_id\":\"20200701123456\",\"items\":[{\"discount\":true,\"goods_name\":\"出租汽车客运服务\",\"preferential_policy_code\":1,\"quantity\":100000000,\"refined_oil_information\":{\"gun_number\":\"1号枪\",\"station\":\"中国石油(江北红旗河沟加油站)\",\"trade_time\":\"2026-01-02T03:04:05+08:00\"},\"specification\":\"A4\",\"tax_code\":\"3010101020203000000\",\"tax_rate\":1300,\"total_amount\":429900,\"unit\":\"TON\"}],\"remark\":\"备注\",\"total_amount\":382895,\"transaction_information\":[{\"amount\":382895,\"out_trade_no\":\"order_20200701_123456\",\"pay_channel\":\"WECHAT_PAY\",\"transaction_id\":\"4200000008202508080512076713\"}],\"vat_refund_levy_code\":1},\"sub_mchid\":\"1900000109\"}",
             encrypted: &["buyer_information.phone", "buyer_information.email"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilFapiaoInformation::new("187776276864872", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).refined_oil_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::RefinedOilInformation::new("1号枪", "中国石油(江北红旗河沟加油站)", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).specification("A4").unit(wxpay::apis::new_tax_control_fapiao::fapiao_applications::Unit::Ton)], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("**伟 0020").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilFapiaoInformation::new("187776276864872", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).refined_oil_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::RefinedOilInformation::new("1号枪", "中国石油(江北红旗河沟加油站)", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).specification("A4").unit(wxpay::apis::new_tax_control_fapiao::fapiao_applications::Unit::Ton)], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("**伟 0020").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"))
             },
         },
         super::harness::Case {
@@ -270,8 +268,8 @@ fn new_tax_control_fapiao_fapiao_applications_requests() {
                 "buyer_information.email",
                 "fapiao_information.items[].real_estate_leasing_information.certificate_no",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingFapiaoInformation::new("128279891283", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).real_estate_leasing_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::RealEstateLeasingInformation::new("xx街道xx小区", true, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "重庆市").certificate_no("OVgc/slzCvzSebaz46sUA4tJmm5GbN").city("涪陵区").plate_no(vec![String::from("TEST_PLATE_NO")])).specification("A4").unit("次")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("example_billing_person").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), "4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingFapiaoInformation::new("128279891283", wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao, "20200701123456", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingItems::new(true, "出租汽车客运服务", "3010101020203000000", 1300, 429900).preferential_policy_code(1).quantity(100000000).real_estate_leasing_information(wxpay::apis::new_tax_control_fapiao::fapiao_applications::RealEstateLeasingInformation::new("xx街道xx小区", true, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "重庆市").certificate_no("OVgc/slzCvzSebaz46sUA4tJmm5GbN").city("涪陵区").plate_no(vec![String::from("TEST_PLATE_NO")])).specification("A4").unit("次")], 382895, vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::TransactionInformation::new(382895, wxpay::apis::new_tax_control_fapiao::fapiao_applications::PayChannel::WechatPay, "4200000008202508080512076713").out_trade_no("order_20200701_123456")]).billing_person("example_billing_person").export_business_policy_code(1).remark("备注").vat_refund_levy_code(1), "1900000109"))
             },
         },
         super::harness::Case {
@@ -285,14 +283,13 @@ fn new_tax_control_fapiao_fapiao_applications_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles::new(
                         "4200000444201910177461284488",
                         "1900000109",
                         "20200701123456",
                     ),
-                    writer,
                 )
             },
         },
@@ -304,8 +301,8 @@ fn new_tax_control_fapiao_fapiao_applications_requests() {
             headers: &[],
             body: "{\"buyer_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"amount\":1000,\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"email\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"fapiao_bill_type\":\"COMM_FAPIAO\",\"name\":\"深圳市南山区测试企业\",\"out_trade_no\":\"order_20200701_123456\",\"phone\":\"pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\",\"type\":\"INDIVIDUAL\",\"user_apply_message\":\"用户留言\"},\"fapiao_card_information\":[{\"amount\":338845,\"check_code\":\"69001808340631374774\",\"extra_information\":{\"drawer\":\"王五\",\"payee\":\"张三\",\"reviewer\":\"李四\"},\"fapiao_code\":\"044001911211\",\"fapiao_media_id\":\"ASNFZ4mrze/+3LqYdlQyEA==\",\"fapiao_number\":\"12897794\",\"fapiao_time\":\"2026-01-02T03:04:05+08:00\",\"items\":[{\"amount\":380442,\"discount\":true,\"goods_name\":\"出租汽车客运服务\",\"quantity\":100000000,\"specification\":\"A4\",\"tax_amount\":49458,\"tax_code\":\"3010101020203000000\",\"tax_prefer_mark\":\"NO_FAVORABLE\",\"tax_rate\":1300,\"total_amount\":429900,\"unit\":\"次\",\"unit_price\":380442000000}],\"password\":\"006>299-375/326>2+7/*0-+<3510\",\"remark\":\"备注\",\"seller_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"name\":\"深圳市南山区测试公司\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\"},\"tax_amount\":44050,\"total_amount\":382895}],\"scene\":\"WITH_WECHATPAY\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &["buyer_information.phone", "buyer_information.email"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard::new("4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoCardInformation::new(338845, "69001808340631374774", wxpay::apis::new_tax_control_fapiao::fapiao_applications::ExtraInformation::new("王五").payee("张三").reviewer("李四"), "044001911211", "ASNFZ4mrze/+3LqYdlQyEA==", "12897794", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardItems::new(380442, true, "出租汽车客运服务", 100000000, 49458, "3010101020203000000", wxpay::apis::new_tax_control_fapiao::fapiao_applications::TaxPreferMark::NoFavorable, 1300, 429900, 380442000000).specification("A4").unit("次")], "006>299-375/326>2+7/*0-+<3510", wxpay::apis::new_tax_control_fapiao::fapiao_applications::SellerInformation::new("深圳市南山区深南大道10000号", "深圳市南山区测试公司", "202003261233701778").bank_account("62001234567890").bank_name("测试银行").telephone("075512345678"), 44050, 382895).remark("备注")], wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWechatpay).sub_mchid("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard::new("4200000444201910177461284488", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation::new("深圳市南山区测试企业", wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformationType::Individual).address("深圳市南山区深南大道10000号").amount(1000).bank_account("62001234567890").bank_name("测试银行").email("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").fapiao_bill_type(wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoBillType::CommFapiao).out_trade_no("order_20200701_123456").phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB").taxpayer_id("202003261233701778").telephone("075512345678").user_apply_message("用户留言"), vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoCardInformation::new(338845, "69001808340631374774", wxpay::apis::new_tax_control_fapiao::fapiao_applications::ExtraInformation::new("王五").payee("张三").reviewer("李四"), "044001911211", "ASNFZ4mrze/+3LqYdlQyEA==", "12897794", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardItems::new(380442, true, "出租汽车客运服务", 100000000, 49458, "3010101020203000000", wxpay::apis::new_tax_control_fapiao::fapiao_applications::TaxPreferMark::NoFavorable, 1300, 429900, 380442000000).specification("A4").unit("次")], "006>299-375/326>2+7/*0-+<3510", wxpay::apis::new_tax_control_fapiao::fapiao_applications::SellerInformation::new("深圳市南山区深南大道10000号", "深圳市南山区测试公司", "202003261233701778").bank_account("62001234567890").bank_name("测试银行").telephone("075512345678"), 44050, 382895).remark("备注")], wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWechatpay).sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -316,8 +313,8 @@ fn new_tax_control_fapiao_fapiao_applications_requests() {
             headers: &[],
             body: "{\"fapiao_information\":[{\"fapiao_code\":\"044001911211\",\"fapiao_id\":\"20200701123456\",\"fapiao_number\":\"12897794\"}],\"reverse_reason\":\"ISSUE_ERROR\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication::new("4200000444201910177461284488", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplicationFapiaoInformation::new("20200701123456", "12897794").fapiao_code("044001911211")], wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseReason::IssueError).sub_mchid("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication::new("4200000444201910177461284488", vec![wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplicationFapiaoInformation::new("20200701123456", "12897794").fapiao_code("044001911211")], wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseReason::IssueError).sub_mchid("1900000109"))
             },
         },
     ]);
@@ -332,16 +329,15 @@ fn new_tax_control_fapiao_fapiao_applications_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile::new(
+        request: || {
+            Box::new(
+                wxpay::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile::new(
                     super::harness::file(),
                     "TEST_DIGEST",
                     "SM3",
                     "PDF",
                 )
                 .sub_mchid("TEST_SUB_MCHID"),
-                writer,
             )
         },
     }]);
@@ -533,8 +529,8 @@ fn new_tax_control_fapiao_fapiaomerchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl::new(wxpay::apis::new_tax_control_fapiao::fapiaomerchant::OperationType::AuthBinding, wxpay::apis::new_tax_control_fapiao::fapiaomerchant::FapiaoMode::ThirdOrSelfFapiao, "code_20200101_123").fapiao_ability_type_list("TEST_FAPIAO_ABILITY_TYPE_LIST").invite_channel("miniprogram").operate_user("TEST_OPERATE_USER").sub_mchid("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl::new(wxpay::apis::new_tax_control_fapiao::fapiaomerchant::OperationType::AuthBinding, wxpay::apis::new_tax_control_fapiao::fapiaomerchant::FapiaoMode::ThirdOrSelfFapiao, "code_20200101_123").fapiao_ability_type_list("TEST_FAPIAO_ABILITY_TYPE_LIST").invite_channel("miniprogram").operate_user("TEST_OPERATE_USER").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -552,8 +548,8 @@ fn new_tax_control_fapiao_fapiaomerchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo::new("TEST_QUERY_TIME_START", "TEST_QUERY_TIME_END", 10, 1, wxpay::apis::new_tax_control_fapiao::fapiaomerchant::MchInviteStatus::MchInviteSucc).invite_code("code_20200101_123"), writer)
+            request: || {
+                Box::new(wxpay::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo::new("TEST_QUERY_TIME_START", "TEST_QUERY_TIME_END", 10, 1, wxpay::apis::new_tax_control_fapiao::fapiaomerchant::MchInviteStatus::MchInviteSucc).invite_code("code_20200101_123"))
             },
         },
     ]);
@@ -642,12 +638,11 @@ fn new_tax_control_fapiao_merchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::merchant::QueryBaseInformation::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::merchant::QueryBaseInformation::new(
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -659,10 +654,9 @@ fn new_tax_control_fapiao_merchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig::new(),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig::new(),
                 )
             },
         },
@@ -674,14 +668,13 @@ fn new_tax_control_fapiao_merchant_requests() {
             headers: &[],
             body: "{\"callback_url\":\"https://pay.weixin.qq.com/callback\",\"show_fapiao_cell\":true,\"sub_mch_code\":\"1900000109\",\"support_vat_fapiao\":true}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig::new()
                         .callback_url("https://pay.weixin.qq.com/callback")
                         .show_fapiao_cell(true)
                         .sub_mch_code("1900000109")
                         .support_vat_fapiao(true),
-                    writer,
                 )
             },
         },
@@ -697,11 +690,10 @@ fn new_tax_control_fapiao_merchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::merchant::ListTaxCodes::new(0, 5)
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::merchant::ListTaxCodes::new(0, 5)
                         .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -713,12 +705,9 @@ fn new_tax_control_fapiao_merchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::merchant::CheckMerchant::new(
-                        "1900000109",
-                    ),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::merchant::CheckMerchant::new("1900000109"),
                 )
             },
         },
@@ -730,12 +719,11 @@ fn new_tax_control_fapiao_merchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::new_tax_control_fapiao::merchant::QueryCheckStatus::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::new_tax_control_fapiao::merchant::QueryCheckStatus::new(
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -869,9 +857,9 @@ fn new_tax_control_fapiao_user_title_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrl::new(
+        request: || {
+            Box::new(
+                wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrl::new(
                     "fapiao_20200701_123456",
                     wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrlSource::Web,
                     "wxb1170446a4c0a5a2",
@@ -884,7 +872,6 @@ fn new_tax_control_fapiao_user_title_requests() {
                 .must_input_phone(true)
                 .show_email_cell(true)
                 .must_input_email(true),
-                writer,
             )
         },
     }]);
@@ -926,17 +913,14 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "{\"driver_license\":\"6298416\",\"event_time\":\"2026-01-02T03:04:05+08:00\",\"event_type\":\"SIGN_IN\",\"plate_number\":\"粤B12345\",\"region_id\":510100}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::taxi_invoice::CreateAttendancePunch::new(
-                        "6298416",
-                        wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                        "SIGN_IN",
-                        "粤B12345",
-                        510100,
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::taxi_invoice::CreateAttendancePunch::new(
+                    "6298416",
+                    wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                    "SIGN_IN",
+                    "粤B12345",
+                    510100,
+                ))
             },
         },
         super::harness::Case {
@@ -947,8 +931,8 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "{\"appid\":\"wxb1170446a4c0a5a2\",\"company_mchid\":\"1900000109\",\"driver_license\":\"6298416\",\"fapiao_card_information\":{\"amount\":338845,\"buyer_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"name\":\"深圳市南山区测试企业\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\",\"type\":\"CORPORATION\"},\"check_code\":\"69001808340631374774\",\"extra_information\":{\"drawer\":\"王五\",\"payee\":\"张三\",\"reviewer\":\"李四\"},\"fapiao_code\":\"044001911211\",\"fapiao_media_id\":\"ASNFZ4mrze/+3LqYdlQyEA==\",\"fapiao_number\":\"12897794\",\"fapiao_time\":\"2026-01-02T03:04:05+08:00\",\"items\":[{\"amount\":380442,\"discount\":true,\"goods_name\":\"出租汽车客运服务\",\"quantity\":100000000,\"specification\":\"A4\",\"tax_amount\":49458,\"tax_code\":\"3010101020203000000\",\"tax_prefer_mark\":\"NO_FAVORABLE\",\"tax_rate\":1300,\"total_amount\":429900,\"unit\":\"次\",\"unit_price\":380442000000}],\"password\":\"006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+/-243159658+013>3409*044>4-/1+/9->*>69501*6++1997--21\",\"remark\":\"备注\",\"seller_information\":{\"address\":\"深圳市南山区深南大道10000号\",\"bank_account\":\"62001234567890\",\"bank_name\":\"测试银行\",\"name\":\"深圳市南山区测试公司\",\"taxpayer_id\":\"202003261233701778\",\"telephone\":\"075512345678\"},\"tax_amount\":44050,\"total_amount\":382895},\"openid\":\"oUypO5aQ1oOCaSiNZUpT5kxxJHuc\",\"plate_number\":\"浙AD12345\",\"region_id\":310100,\"token\":\"ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V\",\"trade_number\":\"10001071012021110600437180176110\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::taxi_invoice::CreateCard::new("1900000109", "6298416", wxpay::apis::taxi_invoice::FapiaoCardInformation::new(338845, wxpay::apis::taxi_invoice::BuyerInformation::new("深圳市南山区测试企业", "CORPORATION").address("深圳市南山区深南大道10000号").bank_account("62001234567890").bank_name("测试银行").taxpayer_id("202003261233701778").telephone("075512345678"), "69001808340631374774", wxpay::apis::taxi_invoice::ExtraInformation::new("王五").payee("张三").reviewer("李四"), "044001911211", "ASNFZ4mrze/+3LqYdlQyEA==", "12897794", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+/-243159658+013>3409*044>4-/1+/9->*>69501*6++1997--21", wxpay::apis::taxi_invoice::SellerInformation::new("深圳市南山区深南大道10000号", "深圳市南山区测试公司", "202003261233701778").bank_account("62001234567890").bank_name("测试银行").telephone("075512345678"), 44050, 382895).items(vec![wxpay::apis::taxi_invoice::Items::new(380442, true, "出租汽车客运服务", 100000000, 49458, "3010101020203000000", "NO_FAVORABLE", 1300, 429900, 380442000000).specification("A4").unit("次")]).remark("备注"), "oUypO5aQ1oOCaSiNZUpT5kxxJHuc", "浙AD12345", 310100, "10001071012021110600437180176110").appid("wxb1170446a4c0a5a2").token("ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V"), writer)
+            request: || {
+                Box::new(wxpay::apis::taxi_invoice::CreateCard::new("1900000109", "6298416", wxpay::apis::taxi_invoice::FapiaoCardInformation::new(338845, wxpay::apis::taxi_invoice::BuyerInformation::new("深圳市南山区测试企业", "CORPORATION").address("深圳市南山区深南大道10000号").bank_account("62001234567890").bank_name("测试银行").taxpayer_id("202003261233701778").telephone("075512345678"), "69001808340631374774", wxpay::apis::taxi_invoice::ExtraInformation::new("王五").payee("张三").reviewer("李四"), "044001911211", "ASNFZ4mrze/+3LqYdlQyEA==", "12897794", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+/-243159658+013>3409*044>4-/1+/9->*>69501*6++1997--21", wxpay::apis::taxi_invoice::SellerInformation::new("深圳市南山区深南大道10000号", "深圳市南山区测试公司", "202003261233701778").bank_account("62001234567890").bank_name("测试银行").telephone("075512345678"), 44050, 382895).items(vec![wxpay::apis::taxi_invoice::Items::new(380442, true, "出租汽车客运服务", 100000000, 49458, "3010101020203000000", "NO_FAVORABLE", 1300, 429900, 380442000000).specification("A4").unit("次")]).remark("备注"), "oUypO5aQ1oOCaSiNZUpT5kxxJHuc", "浙AD12345", 310100, "10001071012021110600437180176110").appid("wxb1170446a4c0a5a2").token("ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V"))
             },
         },
         super::harness::Case {
@@ -959,8 +943,8 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "{\"company_name\":\"深圳市未来有限公司\",\"driver_category\":\"MAIN\",\"driver_license\":\"6298416\",\"driver_name\":\"OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==\",\"driver_photo\":{\"photo_digest\":{\"hash_type\":\"MD5\",\"hash_value\":\"e10adc3949ba59abbe56e057f20f883e\"},\"photo_icon\":\"Pm+zC+kaOSdRmVQP7pPQ++Ky9C8FaVp8El2sLT3b/M887b3YnrknrmiiumOkNDklrUdznfitoFkPC94vlnbbESwgn7hBXge3JFHw80S0l8J2jSIZN8PnMrHIZiWPI74xwKKK35n9X3+1+hzKK+t7fZ/U9Bg8P2L2ixmBdpTaRjtivPdOt28P3THTp5rXkjCNwRnoRjB/GiisYHRPc7WHV7jWvC32m42+ctyqZQYBx3I9a6GZisqMOCZXP4+STRRXMzqiZPmv8A3jRRRUFH/9k=\",\"photo_type\":\"PHOTO_URL\",\"photo_url\":\"http://www.abc.com/driver.icon\"},\"driver_status\":\"ON_DUTY\",\"id_card_number\":\"OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==\",\"mchid\":\"1900000109\",\"region_id\":510100}",
             encrypted: &["driver_name", "id_card_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::taxi_invoice::CreateDriverUpdateDriver::new("深圳市未来有限公司", "MAIN", "6298416", "OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==", "ON_DUTY", "OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==", "1900000109", 510100).driver_photo(wxpay::apis::taxi_invoice::DriverPhoto::new().photo_digest(wxpay::apis::taxi_invoice::PhotoDigest::new().hash_type("MD5").hash_value("e10adc3949ba59abbe56e057f20f883e")).photo_icon("Pm+zC+kaOSdRmVQP7pPQ++Ky9C8FaVp8El2sLT3b/M887b3YnrknrmiiumOkNDklrUdznfitoFkPC94vlnbbESwgn7hBXge3JFHw80S0l8J2jSIZN8PnMrHIZiWPI74xwKKK35n9X3+1+hzKK+t7fZ/U9Bg8P2L2ixmBdpTaRjtivPdOt28P3THTp5rXkjCNwRnoRjB/GiisYHRPc7WHV7jWvC32m42+ctyqZQYBx3I9a6GZisqMOCZXP4+STRRXMzqiZPmv8A3jRRRUFH/9k=").photo_type("PHOTO_URL").photo_url("http://www.abc.com/driver.icon")), writer)
+            request: || {
+                Box::new(wxpay::apis::taxi_invoice::CreateDriverUpdateDriver::new("深圳市未来有限公司", "MAIN", "6298416", "OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==", "ON_DUTY", "OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==", "1900000109", 510100).driver_photo(wxpay::apis::taxi_invoice::DriverPhoto::new().photo_digest(wxpay::apis::taxi_invoice::PhotoDigest::new().hash_type("MD5").hash_value("e10adc3949ba59abbe56e057f20f883e")).photo_icon("Pm+zC+kaOSdRmVQP7pPQ++Ky9C8FaVp8El2sLT3b/M887b3YnrknrmiiumOkNDklrUdznfitoFkPC94vlnbbESwgn7hBXge3JFHw80S0l8J2jSIZN8PnMrHIZiWPI74xwKKK35n9X3+1+hzKK+t7fZ/U9Bg8P2L2ixmBdpTaRjtivPdOt28P3THTp5rXkjCNwRnoRjB/GiisYHRPc7WHV7jWvC32m42+ctyqZQYBx3I9a6GZisqMOCZXP4+STRRXMzqiZPmv8A3jRRRUFH/9k=").photo_type("PHOTO_URL").photo_url("http://www.abc.com/driver.icon")))
             },
         },
         super::harness::Case {
@@ -971,11 +955,10 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::taxi_invoice::QueryDriverByDriverLicense::new("6298416", 510100),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::taxi_invoice::QueryDriverByDriverLicense::new(
+                    "6298416", 510100,
+                ))
             },
         },
         super::harness::Case {
@@ -986,13 +969,12 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid::new(
                         "1900000109",
                         510100,
                     ),
-                    writer,
                 )
             },
         },
@@ -1004,9 +986,9 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "{\"address\":\"广东省深圳市南山区高新科技园科技中一路腾讯大厦\",\"bank_account\":\"12345678901234\",\"bank_name\":\"中国工商银行南山支行\",\"company_name\":\"深圳市未来有限公司\",\"enterprise_type\":\"ENTERPRISE\",\"invoice_mode\":\"JIAO_WEI\",\"legal_person\":\"张三\",\"phone\":\"075586013388\",\"region_id\":510100,\"short_name\":\"深圳未来\",\"tax_id\":\"12345678901234567J\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany::new(
                         "广东省深圳市南山区高新科技园科技中一路腾讯大厦",
                         "ENTERPRISE",
                         "JIAO_WEI",
@@ -1019,7 +1001,6 @@ fn taxi_invoice_requests() {
                     .company_name("深圳市未来有限公司")
                     .phone("075586013388")
                     .short_name("深圳未来"),
-                    writer,
                 )
             },
         },
@@ -1031,9 +1012,9 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "{\"company_name\":\"深圳市未来有限公司\",\"deputy_license\":\"6298416\",\"invoice_flag\":\"INVOICE\",\"main_license\":\"6298416\",\"mchid\":\"1900000109\",\"plate_number\":\"粤B12345\",\"region_id\":510100,\"taxi_state\":\"IN_OPERATION\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::taxi_invoice::CreateTaxiUpdateTaxi::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::taxi_invoice::CreateTaxiUpdateTaxi::new(
                         "深圳市未来有限公司",
                         "6298416",
                         "粤B12345",
@@ -1043,7 +1024,6 @@ fn taxi_invoice_requests() {
                     .invoice_flag("INVOICE")
                     .mchid("1900000109")
                     .taxi_state(wxpay::apis::taxi_invoice::TaxiState::InOperation),
-                    writer,
                 )
             },
         },
@@ -1055,14 +1035,11 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::taxi_invoice::QueryTaxyByPlateNumber::new(
-                        "TEST_PLATE_NUMBER",
-                        510100,
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::taxi_invoice::QueryTaxyByPlateNumber::new(
+                    "TEST_PLATE_NUMBER",
+                    510100,
+                ))
             },
         },
         super::harness::Case {
@@ -1083,8 +1060,8 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::taxi_invoice::QueryUserTaxiOrderFindByToken::new("ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V-ztUUuQvu_YBEZg9FAht0Y15r71mft9rcaMIjn7y6x0KSg", "oUypO5fUvaUkyuc6ueOwgwDMjCiM", "wxb1170446a4c0a5a2").region_id(310100).auth_mode("ORDER_AUTH"), writer)
+            request: || {
+                Box::new(wxpay::apis::taxi_invoice::QueryUserTaxiOrderFindByToken::new("ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V-ztUUuQvu_YBEZg9FAht0Y15r71mft9rcaMIjn7y6x0KSg", "oUypO5fUvaUkyuc6ueOwgwDMjCiM", "wxb1170446a4c0a5a2").region_id(310100).auth_mode("ORDER_AUTH"))
             },
         },
         super::harness::Case {
@@ -1103,9 +1080,9 @@ fn taxi_invoice_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::taxi_invoice::ListUserTaxiOrders::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::taxi_invoice::ListUserTaxiOrders::new(
                         "oUypO5fUvaUkyuc6ueOwgwDMjCiM",
                         "wxb1170446a4c0a5a2",
                         "20200307",
@@ -1114,7 +1091,6 @@ fn taxi_invoice_requests() {
                     )
                     .limit(5)
                     .offset(10),
-                    writer,
                 )
             },
         },
@@ -1130,17 +1106,14 @@ fn taxi_invoice_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::taxi_invoice::UploadTaxiInvoiceFile::new(
-                    super::harness::file(),
-                    "1900000109",
-                    "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db",
-                    "DIGEST_ALGORITHM_SM3",
-                    310100,
-                ),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::taxi_invoice::UploadTaxiInvoiceFile::new(
+                super::harness::file(),
+                "1900000109",
+                "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db",
+                "DIGEST_ALGORITHM_SM3",
+                310100,
+            ))
         },
     }]);
 }

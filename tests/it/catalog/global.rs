@@ -10,12 +10,7 @@ fn global_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::ListCertificates::new(),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::global::ListCertificates::new()),
         },
         super::harness::Case {
             name: "CreateMerchant",
@@ -25,8 +20,8 @@ fn global_requests() {
             headers: &[("Idempotency-Key", "GzPCeo963zXKcO2hDVD8AjXIpgrj")],
             body: "{\"apply_h5_payment\":true,\"attach\":\"555588889999\",\"business\":{\"app_download\":\"https://download.qq.com\",\"business_type\":\"ONLINE\",\"mcc\":\"4214\",\"mini_program\":\"wx8888888888888888\",\"office_account\":\"wx8888888888888888\",\"store_address\":\"10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong\",\"store_photos\":\"[\\\"Media_id1\\\",\\\"Media_id2\\\",\\\"Media_id3\\\"]\",\"website\":\"https://www.qq.com\"},\"business_category\":644,\"channel_id\":\"3200000001\",\"contact\":{\"email\":\"test@test.com\",\"name\":\"李先生\",\"phone\":\"075586010000\"},\"director\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"h5_payment_apply_info\":{\"domains\":[\"TEST_DOMAINS\"],\"h5_website_url\":\"https://qq.com\"},\"merchant_country_code\":\"344\",\"merchant_type\":\"ENTERPRISE\",\"name\":\"Merchant name\",\"office_phone\":\"075586010000\",\"principal\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"registration_certificate_copy\":\"w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs\",\"registration_certificate_date\":\"2020-10-16\",\"registration_certificate_number\":\"5555-8888\",\"settlement_bank_number\":\"555588889999\",\"shortname\":\"Merchant shortname\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\"}",
             encrypted: &["contact.name", "contact.phone", "contact.email"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::global::CreateMerchant::new(wxpay::apis::global::Business::new(wxpay::apis::global::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, wxpay::apis::global::Contact::new("test@test.com", "李先生", "075586010000"), "344", wxpay::apis::global::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001").idempotency_key("GzPCeo963zXKcO2hDVD8AjXIpgrj").apply_h5_payment(true).attach("555588889999").channel_id("3200000001").director(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).h5_payment_apply_info(wxpay::apis::global::H5PaymentApplyInfo::new(vec![String::from("TEST_DOMAINS")], "https://qq.com")).principal(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"), writer)
+            request: || {
+                Box::new(wxpay::apis::global::CreateMerchant::new(wxpay::apis::global::Business::new(wxpay::apis::global::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, wxpay::apis::global::Contact::new("test@test.com", "李先生", "075586010000"), "344", wxpay::apis::global::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001").idempotency_key("GzPCeo963zXKcO2hDVD8AjXIpgrj").apply_h5_payment(true).attach("555588889999").channel_id("3200000001").director(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).h5_payment_apply_info(wxpay::apis::global::H5PaymentApplyInfo::new(vec![String::from("TEST_DOMAINS")], "https://qq.com")).principal(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"))
             },
         },
         super::harness::Case {
@@ -40,15 +35,12 @@ fn global_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::QueryMerchantBySubMchid::new(
-                        "20000100",
-                        "wx8888888888888888",
-                        "3200000001",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::QueryMerchantBySubMchid::new(
+                    "20000100",
+                    "wx8888888888888888",
+                    "3200000001",
+                ))
             },
         },
         super::harness::Case {
@@ -59,8 +51,8 @@ fn global_requests() {
             headers: &[],
             body: "{\"apply_h5_payment\":true,\"business\":{\"app_download\":\"https://download.qq.com\",\"business_type\":\"ONLINE\",\"mcc\":\"4214\",\"mini_program\":\"wx8888888888888888\",\"office_account\":\"wx8888888888888888\",\"store_address\":\"10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong\",\"store_photos\":\"[\\\"Media_id1\\\",\\\"Media_id2\\\",\\\"Media_id3\\\"]\",\"website\":\"https://www.qq.com\"},\"business_category\":644,\"channel_id\":\"3200000001\",\"contact\":{\"email\":\"test@test.com\",\"name\":\"李先生\",\"phone\":\"075586010000\"},\"director\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"h5_payment_apply_info\":{\"domains\":[\"TEST_DOMAINS\"],\"website_url\":\"https://qq.com\"},\"merchant_country_code\":\"344\",\"merchant_type\":\"ENTERPRISE\",\"name\":\"Merchant name\",\"office_phone\":\"075586010000\",\"principal\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"registration_certificate_copy\":\"w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs\",\"registration_certificate_date\":\"2020-10-16\",\"registration_certificate_number\":\"5555-8888\",\"settlement_bank_number\":\"555588889999\",\"shortname\":\"Merchant shortname\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\",\"sub_mchid\":\"示例值: 20000100\"}",
             encrypted: &["contact.name", "contact.phone", "contact.email"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::global::UpdateMerchantBySubMchid::new("TEST_SUB_MCHID", wxpay::apis::global::Business::new(wxpay::apis::global::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, wxpay::apis::global::Contact::new("test@test.com", "李先生", "075586010000"), "344", wxpay::apis::global::MerchantType::Enterprise, "Merchant name", "075586010000", "2020-10-16", "5555-8888", "Merchant shortname", "wx8888888888888888", "3200000001", "示例值: 20000100").apply_h5_payment(true).channel_id("3200000001").director(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).h5_payment_apply_info(wxpay::apis::global::UpdateMerchantBySubMchidH5PaymentApplyInfo::new().domains(vec![String::from("TEST_DOMAINS")]).website_url("https://qq.com")).principal(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs").settlement_bank_number("555588889999"), writer)
+            request: || {
+                Box::new(wxpay::apis::global::UpdateMerchantBySubMchid::new("TEST_SUB_MCHID", wxpay::apis::global::Business::new(wxpay::apis::global::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, wxpay::apis::global::Contact::new("test@test.com", "李先生", "075586010000"), "344", wxpay::apis::global::MerchantType::Enterprise, "Merchant name", "075586010000", "2020-10-16", "5555-8888", "Merchant shortname", "wx8888888888888888", "3200000001", "示例值: 20000100").apply_h5_payment(true).channel_id("3200000001").director(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).h5_payment_apply_info(wxpay::apis::global::UpdateMerchantBySubMchidH5PaymentApplyInfo::new().domains(vec![String::from("TEST_DOMAINS")]).website_url("https://qq.com")).principal(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs").settlement_bank_number("555588889999"))
             },
         },
         super::harness::Case {
@@ -79,9 +71,9 @@ fn global_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::ListRefunds::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::ListRefunds::new(
                         "1900000109",
                         "1900000109",
                         "1900000100",
@@ -90,7 +82,6 @@ fn global_requests() {
                     )
                     .transaction_id("1217752501201407033233368018")
                     .out_trade_no("TEST_OUT_TRADE_NO"),
-                    writer,
                 )
             },
         },
@@ -102,9 +93,9 @@ fn global_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"refund\":888,\"total\":888},\"appid\":\"wx8888888888888888\",\"mchid\":\"1900000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_refund_no\":\"1217752501201407033233368018\",\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"reason\":\"商品已售完\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"1217752501201407033233368018\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::CreateRefund::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::CreateRefund::new(
                         "wx8888888888888888",
                         "1900000109",
                         "1217752501201407033233368018",
@@ -120,7 +111,6 @@ fn global_requests() {
                     .reason("商品已售完")
                     .sub_appid("wx8888888888888888")
                     .transaction_id("1217752501201407033233368018"),
-                    writer,
                 )
             },
         },
@@ -137,14 +127,13 @@ fn global_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::DownloadStatements::new("20180130")
+            request: || {
+                Box::new(super::harness::File(
+                    wxpay::apis::global::DownloadStatements::new("20180130")
                         .mchid("1900000109")
                         .sp_mchid("1900000100")
                         .sub_mchid("1900000109"),
-                    writer,
-                )
+                ))
             },
         },
     ]);
@@ -285,9 +274,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::ListOrders::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::ListOrders::new(
                         "wxd678efh567hg6787",
                         "1230000109",
                         wxpay::apis::global::customs::OrderType::OutTradeNo,
@@ -296,7 +285,6 @@ fn global_customs_requests() {
                     )
                     .offset(1)
                     .limit(20),
-                    writer,
                 )
             },
         },
@@ -308,9 +296,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::UpdateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::UpdateOrder::new(
                         "wxd678efh567hg6787",
                         wxpay::apis::global::customs::Customs::GuangzhouZs,
                         "1230000109",
@@ -323,7 +311,6 @@ fn global_customs_requests() {
                     .product_fee(888)
                     .sub_order_no("20150806125346")
                     .transport_fee(888),
-                    writer,
                 )
             },
         },
@@ -335,9 +322,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"fee_type\":\"CNY\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::CreateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::CreateOrder::new(
                         "wxd678efh567hg6787",
                         wxpay::apis::global::customs::Customs::GuangzhouZs,
                         "1230000109",
@@ -351,7 +338,6 @@ fn global_customs_requests() {
                     .product_fee(888)
                     .sub_order_no("20150806125346")
                     .transport_fee(888),
-                    writer,
                 )
             },
         },
@@ -363,9 +349,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"out_trade_no\":\"20150806125346\",\"sub_order_id\":\"1000320306201511078440737891\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::CreateRedeclare::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::CreateRedeclare::new(
                         "wxd678efh567hg6787",
                         wxpay::apis::global::customs::Customs::GuangzhouZs,
                         "1230000109",
@@ -375,7 +361,6 @@ fn global_customs_requests() {
                     .sub_order_id("1000320306201511078440737891")
                     .sub_order_no("20150806125346")
                     .transaction_id("1000320306201511078440737890"),
-                    writer,
                 )
             },
         },
@@ -387,9 +372,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"certificate_id\":\"330821198809085211\",\"certificate_name\":\"张三\",\"certificate_type\":\"IDCARD\",\"customs\":\"GUANGZHOU_ZS\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"out_trade_no\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
             encrypted: &["certificate_id", "certificate_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::CreateVerifyCertificate::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::CreateVerifyCertificate::new(
                         "wxd678efh567hg6787",
                         "330821198809085211",
                         "张三",
@@ -401,7 +386,6 @@ fn global_customs_requests() {
                         "1000320306201511078440737890",
                     )
                     .sub_order_no("20150806125346"),
-                    writer,
                 )
             },
         },
@@ -421,9 +405,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::ListOrders2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::ListOrders2::new(
                         "wxd678efh567hg6787",
                         "1230000109",
                         wxpay::apis::global::customs::OrderType::OutTradeNo,
@@ -432,7 +416,6 @@ fn global_customs_requests() {
                     )
                     .offset(1)
                     .limit(20),
-                    writer,
                 )
             },
         },
@@ -444,9 +427,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::UpdateOrder2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::UpdateOrder2::new(
                         "wxd678efh567hg6787",
                         wxpay::apis::global::customs::Customs::GuangzhouZs,
                         "1230000109",
@@ -459,7 +442,6 @@ fn global_customs_requests() {
                     .product_fee(888)
                     .sub_order_no("20150806125346")
                     .transport_fee(888),
-                    writer,
                 )
             },
         },
@@ -471,9 +453,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"fee_type\":\"CNY\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::CreateOrder2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::CreateOrder2::new(
                         "wxd678efh567hg6787",
                         wxpay::apis::global::customs::Customs::GuangzhouZs,
                         "1230000109",
@@ -487,7 +469,6 @@ fn global_customs_requests() {
                     .product_fee(888)
                     .sub_order_no("20150806125346")
                     .transport_fee(888),
-                    writer,
                 )
             },
         },
@@ -499,9 +480,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"out_trade_no\":\"20150806125346\",\"sub_order_id\":\"1000320306201511078440737891\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::CreateRedeclare2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::CreateRedeclare2::new(
                         "wxd678efh567hg6787",
                         wxpay::apis::global::customs::Customs::GuangzhouZs,
                         "1230000109",
@@ -511,7 +492,6 @@ fn global_customs_requests() {
                     .sub_order_id("1000320306201511078440737891")
                     .sub_order_no("20150806125346")
                     .transaction_id("1000320306201511078440737890"),
-                    writer,
                 )
             },
         },
@@ -523,9 +503,9 @@ fn global_customs_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"certificate_id\":\"330821198809085211\",\"certificate_name\":\"张三\",\"certificate_type\":\"IDCARD\",\"customs\":\"GUANGZHOU_ZS\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"out_trade_no\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
             encrypted: &["certificate_id", "certificate_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::customs::CreateVerifyCertificate2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::CreateVerifyCertificate2::new(
                         "wxd678efh567hg6787",
                         "330821198809085211",
                         "张三",
@@ -537,7 +517,6 @@ fn global_customs_requests() {
                         "1000320306201511078440737890",
                     )
                     .sub_order_no("20150806125346"),
-                    writer,
                 )
             },
         },
@@ -677,8 +656,8 @@ fn global_merchant_requests() {
             headers: &[],
             body: "{\"applyment_type\":\"APPLY_FOR_PAYMENT_AUTHORITY\",\"business_description\":\"腾讯于1998年11月成立，是一家互联网公司，通过技术丰富互联网用户的生活，助力企业数字化升级。我们的使命是“用户为本 科技向善”\",\"company_register_cert\":\"6uqyGjvHzOhsLleGFQVRF\",\"domains\":[\"TEST_DOMAINS\"],\"notify_url\":\"https://pay.weixin.qq.com/wxpay/pay.action\",\"sub_mchid\":\"2491935631\",\"transaction_limit_type\":\"UN_LAUNCHED_WEBSITE_LIMIT\",\"website_business_page_pics\":[\"TEST_WEBSITE_BUSINESS_PAGE_PICS\"],\"website_homepage_pics\":[\"TEST_WEBSITE_HOMEPAGE_PICS\"],\"website_state\":\"HAS_LAUNCHED\",\"website_url\":\"https://qq.com\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::global::merchant::CreateH5PermissionApplication::new(vec![String::from("TEST_DOMAINS")], "2491935631", "https://qq.com").applyment_type(wxpay::apis::global::merchant::ApplymentType::ApplyForPaymentAuthority).business_description("腾讯于1998年11月成立，是一家互联网公司，通过技术丰富互联网用户的生活，助力企业数字化升级。我们的使命是“用户为本 科技向善”").company_register_cert("6uqyGjvHzOhsLleGFQVRF").notify_url("https://pay.weixin.qq.com/wxpay/pay.action").transaction_limit_type(wxpay::apis::global::merchant::TransactionLimitType::UnLaunchedWebsiteLimit).website_business_page_pics(vec![String::from("TEST_WEBSITE_BUSINESS_PAGE_PICS")]).website_homepage_pics(vec![String::from("TEST_WEBSITE_HOMEPAGE_PICS")]).website_state(wxpay::apis::global::merchant::WebsiteState::HasLaunched), writer)
+            request: || {
+                Box::new(wxpay::apis::global::merchant::CreateH5PermissionApplication::new(vec![String::from("TEST_DOMAINS")], "2491935631", "https://qq.com").applyment_type(wxpay::apis::global::merchant::ApplymentType::ApplyForPaymentAuthority).business_description("腾讯于1998年11月成立，是一家互联网公司，通过技术丰富互联网用户的生活，助力企业数字化升级。我们的使命是“用户为本 科技向善”").company_register_cert("6uqyGjvHzOhsLleGFQVRF").notify_url("https://pay.weixin.qq.com/wxpay/pay.action").transaction_limit_type(wxpay::apis::global::merchant::TransactionLimitType::UnLaunchedWebsiteLimit).website_business_page_pics(vec![String::from("TEST_WEBSITE_BUSINESS_PAGE_PICS")]).website_homepage_pics(vec![String::from("TEST_WEBSITE_HOMEPAGE_PICS")]).website_state(wxpay::apis::global::merchant::WebsiteState::HasLaunched))
             },
         },
         super::harness::Case {
@@ -689,12 +668,11 @@ fn global_merchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant::QueryH5PermissionApplicationByApplymentId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant::QueryH5PermissionApplicationByApplymentId::new(
                         "100000",
                     ),
-                    writer,
                 )
             },
         },
@@ -706,8 +684,8 @@ fn global_merchant_requests() {
             headers: &[],
             body: "{\"business_description\":\"腾讯于1998年11月成立，是一家互联网公司，通过技术丰富互联网用户的生活，助力企业数字化升级。我们的使命是“用户为本 科技向善”\",\"company_register_cert\":\"6uqyGjvHzOhsLleGFQVRF\",\"domains\":[\"TEST_DOMAINS\"],\"website_business_page_pics\":[\"TEST_WEBSITE_BUSINESS_PAGE_PICS\"],\"website_homepage_pics\":[\"TEST_WEBSITE_HOMEPAGE_PICS\"],\"website_state\":\"HAS_LAUNCHED\",\"website_url\":\"https://qq.com\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId::new("100000", vec![String::from("TEST_DOMAINS")]).business_description("腾讯于1998年11月成立，是一家互联网公司，通过技术丰富互联网用户的生活，助力企业数字化升级。我们的使命是“用户为本 科技向善”").company_register_cert("6uqyGjvHzOhsLleGFQVRF").website_business_page_pics(vec![String::from("TEST_WEBSITE_BUSINESS_PAGE_PICS")]).website_homepage_pics(vec![String::from("TEST_WEBSITE_HOMEPAGE_PICS")]).website_state(wxpay::apis::global::merchant::WebsiteState::HasLaunched).website_url("https://qq.com"), writer)
+            request: || {
+                Box::new(wxpay::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId::new("100000", vec![String::from("TEST_DOMAINS")]).business_description("腾讯于1998年11月成立，是一家互联网公司，通过技术丰富互联网用户的生活，助力企业数字化升级。我们的使命是“用户为本 科技向善”").company_register_cert("6uqyGjvHzOhsLleGFQVRF").website_business_page_pics(vec![String::from("TEST_WEBSITE_BUSINESS_PAGE_PICS")]).website_homepage_pics(vec![String::from("TEST_WEBSITE_HOMEPAGE_PICS")]).website_state(wxpay::apis::global::merchant::WebsiteState::HasLaunched).website_url("https://qq.com"))
             },
         },
         super::harness::Case {
@@ -718,9 +696,9 @@ fn global_merchant_requests() {
             headers: &[],
             body: "{\"domains\":[\"TEST_DOMAINS\"],\"notify_url\":\"https://pay.weixin.qq.com/wxpay/pay.action\",\"out_applyment_id\":\"123456\",\"sub_mchid\":\"2491935631\",\"website_business_page_pics\":[\"TEST_WEBSITE_BUSINESS_PAGE_PICS\"],\"website_homepage_pics\":[\"TEST_WEBSITE_HOMEPAGE_PICS\"],\"website_state\":\"HAS_LAUNCHED\",\"website_url\":\"https://qq.com\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant::CreatePermissionDomainApplication::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant::CreatePermissionDomainApplication::new(
                         vec![String::from("TEST_DOMAINS")],
                         "123456",
                         "https://qq.com",
@@ -732,7 +710,6 @@ fn global_merchant_requests() {
                     )])
                     .website_homepage_pics(vec![String::from("TEST_WEBSITE_HOMEPAGE_PICS")])
                     .website_state(wxpay::apis::global::merchant::WebsiteState::HasLaunched),
-                    writer,
                 )
             },
         },
@@ -744,8 +721,8 @@ fn global_merchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId::new("100000"), writer)
+            request: || {
+                Box::new(wxpay::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId::new("100000"))
             },
         },
         super::harness::Case {
@@ -756,8 +733,8 @@ fn global_merchant_requests() {
             headers: &[],
             body: "{\"domains\":[\"TEST_DOMAINS\"],\"website_business_page_pics\":[\"TEST_WEBSITE_BUSINESS_PAGE_PICS\"],\"website_homepage_pics\":[\"TEST_WEBSITE_HOMEPAGE_PICS\"],\"website_state\":\"HAS_LAUNCHED\",\"website_url\":\"https://qq.com\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId::new("100000", vec![String::from("TEST_DOMAINS")]).website_business_page_pics(vec![String::from("TEST_WEBSITE_BUSINESS_PAGE_PICS")]).website_homepage_pics(vec![String::from("TEST_WEBSITE_HOMEPAGE_PICS")]).website_state(wxpay::apis::global::merchant::WebsiteState::HasLaunched).website_url("https://qq.com"), writer)
+            request: || {
+                Box::new(wxpay::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId::new("100000", vec![String::from("TEST_DOMAINS")]).website_business_page_pics(vec![String::from("TEST_WEBSITE_BUSINESS_PAGE_PICS")]).website_homepage_pics(vec![String::from("TEST_WEBSITE_HOMEPAGE_PICS")]).website_state(wxpay::apis::global::merchant::WebsiteState::HasLaunched).website_url("https://qq.com"))
             },
         },
         super::harness::Case {
@@ -768,10 +745,9 @@ fn global_merchant_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant::QueryH5PermissionBySubMchid::new("2491935631"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant::QueryH5PermissionBySubMchid::new("2491935631"),
                 )
             },
         },
@@ -889,11 +865,8 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::DeleteComplaintNotification::new(),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::merchant_service::DeleteComplaintNotification::new())
             },
         },
         super::harness::Case {
@@ -904,11 +877,8 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::ListComplaintNotifications::new(),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::merchant_service::ListComplaintNotifications::new())
             },
         },
         super::harness::Case {
@@ -919,12 +889,11 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "{\"url\":\"https://www.xxx.com/notify\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::CreateComplaintNotification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant_service::CreateComplaintNotification::new(
                         "https://www.xxx.com/notify",
                     ),
-                    writer,
                 )
             },
         },
@@ -936,12 +905,11 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "{\"url\":\"https://www.xxx.com/notify\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::UpdateComplaintNotification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant_service::UpdateComplaintNotification::new(
                         "https://www.xxx.com/notify",
                     ),
-                    writer,
                 )
             },
         },
@@ -960,9 +928,9 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::ListComplaints::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant_service::ListComplaints::new(
                         "2019-01-01",
                         "2019-01-01",
                     )
@@ -970,7 +938,6 @@ fn global_merchant_service_requests() {
                     .offset(10)
                     .complainted_mchid("1900012181")
                     .mch_language(wxpay::apis::global::merchant_service::MchLanguage::ZhCn),
-                    writer,
                 )
             },
         },
@@ -982,13 +949,12 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::QueryComplaintByComplaintId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant_service::QueryComplaintByComplaintId::new(
                         "200201820200101080076610000",
                     )
                     .mch_language(wxpay::apis::global::merchant_service::MchLanguage::ZhCn),
-                    writer,
                 )
             },
         },
@@ -1000,13 +966,12 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "{\"complainted_mchid\":\"1900012181\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::CompleteComplaint::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant_service::CompleteComplaint::new(
                         "200201820200101080076610000",
                         "1900012181",
                     ),
-                    writer,
                 )
             },
         },
@@ -1022,15 +987,14 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::ListComplaintNegotiationHistorys::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant_service::ListComplaintNegotiationHistorys::new(
                         "200201820200101080076610000",
                     )
                     .limit(50)
                     .offset(10)
                     .mch_language(wxpay::apis::global::merchant_service::MchLanguage::ZhCn),
-                    writer,
                 )
             },
         },
@@ -1042,9 +1006,9 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "{\"complainted_mchid\":\"1900012181\",\"jump_url\":\"https://www.xxx.com/notify\",\"jump_url_text\":\"查看订单详情\",\"response_content\":\"已与用户沟通解决\",\"response_images\":[\"TEST_RESPONSE_IMAGES\"]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::ResponseComplaint::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::merchant_service::ResponseComplaint::new(
                         "200201820200101080076610000",
                         "1900012181",
                         "已与用户沟通解决",
@@ -1052,7 +1016,6 @@ fn global_merchant_service_requests() {
                     .jump_url("https://www.xxx.com/notify")
                     .jump_url_text("查看订单详情")
                     .response_images(vec![String::from("TEST_RESPONSE_IMAGES")]),
-                    writer,
                 )
             },
         },
@@ -1064,14 +1027,13 @@ fn global_merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::merchant_service::DownloadImage::new(
+            request: || {
+                Box::new(super::harness::File(
+                    wxpay::apis::global::merchant_service::DownloadImage::new(
                         "xxxxx",
                         "200201820200101080076610000",
                     ),
-                    writer,
-                )
+                ))
             },
         },
     ]);
@@ -1086,11 +1048,10 @@ fn global_merchant_service_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::global::merchant_service::UploadImage::new(super::harness::file()),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::global::merchant_service::UploadImage::new(
+                super::harness::file(),
+            ))
         },
     }]);
 }
@@ -1243,12 +1204,11 @@ fn global_merchant_storage_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::global::merchant_storage::UploadStorageFile::new(
+        request: || {
+            Box::new(
+                wxpay::apis::global::merchant_storage::UploadStorageFile::new(
                     super::harness::file(),
                 ),
-                writer,
             )
         },
     }]);
@@ -1274,16 +1234,13 @@ fn global_micropay_requests() {
             headers: &[],
             body: "{\"mchid\":\"1900000109\",\"sp_mchid\":\"1900000100\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::micropay::ReverseTransaction::new(
-                        "1217752501201407033233368018",
-                        "1900000109",
-                        "1900000100",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::micropay::ReverseTransaction::new(
+                    "1217752501201407033233368018",
+                    "1900000109",
+                    "1900000100",
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -1294,16 +1251,13 @@ fn global_micropay_requests() {
             headers: &[],
             body: "{\"mchid\":\"1900000109\",\"sp_mchid\":\"1900000100\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::micropay::ReverseTransaction2::new(
-                        "1217752501201407033233368018",
-                        "1900000109",
-                        "1900000100",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::micropay::ReverseTransaction2::new(
+                    "1217752501201407033233368018",
+                    "1900000109",
+                    "1900000100",
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -1314,9 +1268,9 @@ fn global_micropay_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"商品编码\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"auth_code\":\"120061098828009406\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"trade_type\":\"MICROPAY\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::micropay::PayTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::micropay::PayTransaction::new(
                         wxpay::apis::global::micropay::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -1363,7 +1317,6 @@ fn global_micropay_requests() {
                             ),
                     )
                     .sub_appid("wx8888888888888888"),
-                    writer,
                 )
             },
         },
@@ -1414,9 +1367,9 @@ fn global_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"openid\":\"ouFhd5X9s9WteC3eWRjXV3lea123\",\"out_contract_code\":\"100001256\",\"plan_id\":123,\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\",\"sub_appid\":\"wxcbda96de0b165484\",\"sub_mchid\":\"1230000109\",\"success_notify_url\":\"https://pay.weixin.qq.com\",\"user_client_ip\":\"119.145.83.6\",\"user_display_name\":\"张三\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::CreateContractAppPreEntrustSign::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::CreateContractAppPreEntrustSign::new()
                         .appid("wxd678efh567hg6787")
                         .expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                         .openid("ouFhd5X9s9WteC3eWRjXV3lea123")
@@ -1429,7 +1382,6 @@ fn global_papay_requests() {
                         .success_notify_url("https://pay.weixin.qq.com")
                         .user_client_ip("119.145.83.6")
                         .user_display_name("张三"),
-                    writer,
                 )
             },
         },
@@ -1441,9 +1393,9 @@ fn global_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"out_contract_code\":\"100001256\",\"plan_id\":123,\"return_appid\":\"wxcbda96de0b165484\",\"return_url\":\"https://pay.weixin.qq.com\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\",\"sub_appid\":\"wxcbda96de0b165484\",\"sub_mchid\":\"1230000109\",\"success_notify_url\":\"https://pay.weixin.qq.com\",\"user_client_ip\":\"119.145.83.6\",\"user_display_name\":\"张三\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::CreateContractH5PreEntrustSign::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::CreateContractH5PreEntrustSign::new()
                         .appid("wxd678efh567hg6787")
                         .expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                         .out_contract_code("100001256")
@@ -1457,7 +1409,6 @@ fn global_papay_requests() {
                         .success_notify_url("https://pay.weixin.qq.com")
                         .user_client_ip("119.145.83.6")
                         .user_display_name("张三"),
-                    writer,
                 )
             },
         },
@@ -1469,9 +1420,9 @@ fn global_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"openid\":\"ouFhd5X9s9WteC3eWRjXV3lea123\",\"out_contract_code\":\"100001256\",\"plan_id\":123,\"return_url\":\"https://pay.weixin.qq.com\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\",\"sub_appid\":\"wxcbda96de0b165484\",\"sub_mchid\":\"1230000109\",\"success_notify_url\":\"https://pay.weixin.qq.com\",\"user_display_name\":\"张三\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::CreateContractJsapiPreEntrustSign::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::CreateContractJsapiPreEntrustSign::new()
                         .appid("wxd678efh567hg6787")
                         .expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                         .openid("ouFhd5X9s9WteC3eWRjXV3lea123")
@@ -1484,7 +1435,6 @@ fn global_papay_requests() {
                         .sub_mchid("1230000109")
                         .success_notify_url("https://pay.weixin.qq.com")
                         .user_display_name("张三"),
-                    writer,
                 )
             },
         },
@@ -1496,9 +1446,9 @@ fn global_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"openid\":\"ouFhd5X9s9WteC3eWRjXV3lea123\",\"out_contract_code\":\"100001256\",\"plan_id\":123,\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\",\"sub_appid\":\"wxcbda96de0b165484\",\"sub_mchid\":\"1230000109\",\"success_notify_url\":\"https://pay.weixin.qq.com\",\"user_client_ip\":\"119.145.83.6\",\"user_display_name\":\"张三\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::CreateContractMiniprogramPreEntrustSign::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::CreateContractMiniprogramPreEntrustSign::new()
                         .appid("wxd678efh567hg6787")
                         .expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                         .openid("ouFhd5X9s9WteC3eWRjXV3lea123")
@@ -1511,7 +1461,6 @@ fn global_papay_requests() {
                         .success_notify_url("https://pay.weixin.qq.com")
                         .user_client_ip("119.145.83.6")
                         .user_display_name("张三"),
-                    writer,
                 )
             },
         },
@@ -1529,15 +1478,14 @@ fn global_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::QueryContractByOutContractCode::new("100005698")
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::QueryContractByOutContractCode::new("100005698")
                         .appid("wxd678efh567hg6787")
                         .sub_mchid("1230000109")
                         .sp_appid("wx8888888888888888")
                         .sp_mchid("3200000001")
                         .sub_appid("wxcbda96de0b165484"),
-                    writer,
                 )
             },
         },
@@ -1549,9 +1497,9 @@ fn global_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"out_contract_code\":\"100001256\",\"plan_id\":123,\"return_url\":\"https://pay.weixin.qq.com\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\",\"sub_appid\":\"wxcbda96de0b165484\",\"sub_mchid\":\"1230000109\",\"success_notify_url\":\"https://pay.weixin.qq.com\",\"user_display_name\":\"张三\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::CreateContractWebPreEntrustSign::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::CreateContractWebPreEntrustSign::new()
                         .appid("wxd678efh567hg6787")
                         .expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                         .out_contract_code("100001256")
@@ -1563,7 +1511,6 @@ fn global_papay_requests() {
                         .sub_mchid("1230000109")
                         .success_notify_url("https://pay.weixin.qq.com")
                         .user_display_name("张三"),
-                    writer,
                 )
             },
         },
@@ -1582,16 +1529,15 @@ fn global_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::QueryContractByContractId::new("100005698")
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::QueryContractByContractId::new("100005698")
                         .appid("wxd678efh567hg6787")
                         .sub_mchid("1230000109")
                         .sp_appid("wx8888888888888888")
                         .sp_mchid("3200000001")
                         .sub_appid("wxcbda96de0b165484")
                         .plan_id(123),
-                    writer,
                 )
             },
         },
@@ -1603,15 +1549,14 @@ fn global_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wxcbda96de0b165484\",\"sub_mchid\":\"1230000109\",\"termination_note\":\"解约原因\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::TerminateContract::new("100005698")
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::TerminateContract::new("100005698")
                         .appid("wxd678efh567hg6787")
                         .sp_appid("wx8888888888888888")
                         .sub_appid("wxcbda96de0b165484")
                         .sub_mchid("1230000109")
                         .termination_note("解约原因"),
-                    writer,
                 )
             },
         },
@@ -1623,9 +1568,9 @@ fn global_papay_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"contract_id\":\"100005698\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"goods_tag\":\"WXG\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\"},\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wxcbda96de0b165484\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::CreateTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::CreateTransaction::new(
                         wxpay::apis::global::papay::Amount::new(888).currency("HKD"),
                         "100005698",
                         "image形象店-深圳腾大- QQ公仔",
@@ -1644,7 +1589,6 @@ fn global_papay_requests() {
                     .sp_appid("wx8888888888888888")
                     .sub_appid("wxcbda96de0b165484")
                     .sub_mchid("1230000109"),
-                    writer,
                 )
             },
         },
@@ -1656,13 +1600,12 @@ fn global_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::QueryTransactionByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::QueryTransactionByOutTradeNo::new(
                         "TEST_OUT_TRADE_NO",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1674,14 +1617,11 @@ fn global_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::ReverseTransaction::new(
-                        "1217752501201407033233368018",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::papay::ReverseTransaction::new(
+                    "1217752501201407033233368018",
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -1692,13 +1632,12 @@ fn global_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::papay::QueryTransactionByTransactionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::papay::QueryTransactionByTransactionId::new(
                         "1217752501201407033233368018",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1847,12 +1786,11 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::QueryBillDownloadUrl::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::QueryBillDownloadUrl::new()
                         .sub_mchid("1900000109")
                         .bill_date("2020-01-01"),
-                    writer,
                 )
             },
         },
@@ -1864,9 +1802,9 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "{\"appid\":\"wx8888888888888888\",\"out_order_no\":\"P20150806125346\",\"receivers\":[{\"account\":\"86693852\",\"amount\":888,\"authorized\":true,\"currency\":\"CNY\",\"description\":\"分给商户A\",\"name\":\"hu89ohu89ohu89o\",\"type\":\"MERCHANT_ID\"}],\"sub_appid\":\"wx8888888888888889\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\",\"unfreeze_unsplit\":true}",
             encrypted: &["receivers[].name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::CreateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::CreateOrder::new(
                         "wx8888888888888888",
                         "P20150806125346",
                         "4208450740201411110007820472",
@@ -1885,7 +1823,6 @@ fn global_profit_sharing_requests() {
                     ])
                     .sub_appid("wx8888888888888889")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -1897,15 +1834,14 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "{\"description\":\"解冻全部剩余资金\",\"out_order_no\":\"P20150806125346\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::UnfreezeOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::UnfreezeOrder::new(
                         "解冻全部剩余资金",
                         "P20150806125346",
                         "4208450740201411110007820472",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -1920,14 +1856,13 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::QueryOrderByOutOrderNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::QueryOrderByOutOrderNo::new(
                         "P20150806125346",
                     )
                     .sub_mchid("1900000109")
                     .transaction_id("4208450740201411110007820472"),
-                    writer,
                 )
             },
         },
@@ -1939,15 +1874,14 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "{\"account\":\"86693852\",\"appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888889\",\"sub_mchid\":\"1900000109\",\"type\":\"MERCHANT_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::DeleteReceiver::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::DeleteReceiver::new()
                         .account("86693852")
                         .appid("wx8888888888888888")
                         .sub_appid("wx8888888888888889")
                         .sub_mchid("1900000109")
                         .type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId),
-                    writer,
                 )
             },
         },
@@ -1959,9 +1893,9 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "{\"account\":\"86693852\",\"appid\":\"wx8888888888888888\",\"application_file_id\":\"de851a06-5a38-9d31-a102-275a17c477de\",\"authorized\":true,\"custom_relation\":\"代理商\",\"expected_ratio\":2000,\"major_service\":\"税务准备服务\",\"name\":\"hu89ohu89ohu89o\",\"partnership_file_id\":\"de851a06-5a38-9d31-a102-275a17c477de\",\"relation_type\":\"SUPPLIER\",\"scene\":\"该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。\",\"sub_appid\":\"wx8888888888888889\",\"sub_mchid\":\"1900000109\",\"type\":\"MERCHANT_ID\"}",
             encrypted: &["name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::CreateReceiver::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::CreateReceiver::new()
                         .account("86693852")
                         .appid("wx8888888888888888")
                         .application_file_id("de851a06-5a38-9d31-a102-275a17c477de")
@@ -1976,7 +1910,6 @@ fn global_profit_sharing_requests() {
                         .sub_appid("wx8888888888888889")
                         .sub_mchid("1900000109")
                         .type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId),
-                    writer,
                 )
             },
         },
@@ -1994,15 +1927,14 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::QueryReceiverByAccount::new("86693852")
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::QueryReceiverByAccount::new("86693852")
                         .sub_mchid("1900000109")
                         .transaction_id("4208450740201411110007820472")
                         .appid("wx8888888888888888")
                         .sub_appid("wx8888888888888889")
                         .type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId),
-                    writer,
                 )
             },
         },
@@ -2017,12 +1949,11 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::QueryRefundBillDownloadUrl::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::QueryRefundBillDownloadUrl::new()
                         .sub_mchid("1900000109")
                         .bill_date("2020-01-01"),
-                    writer,
                 )
             },
         },
@@ -2034,11 +1965,8 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::QueryRefundRefundableBalance::new(),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::profit_sharing::QueryRefundRefundableBalance::new())
             },
         },
         super::harness::Case {
@@ -2049,13 +1977,12 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "{\"currency\":\"CNY\",\"out_trade_no\":\"P20150806125346\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::CreateTransactionMark::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::CreateTransactionMark::new()
                         .currency("CNY")
                         .out_trade_no("P20150806125346")
                         .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2067,13 +1994,12 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::ListTransactionAmounts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::ListTransactionAmounts::new(
                         "4208450740201411110007820472",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2085,13 +2011,12 @@ fn global_profit_sharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::profit_sharing::ListTransactionRefundableAmounts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::profit_sharing::ListTransactionRefundableAmounts::new(
                         "4208450740201411110007820472",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2213,12 +2138,7 @@ fn global_refund_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::global::refund::QueryRechargeBalance::new(),
-                writer,
-            )
-        },
+        request: || Box::new(wxpay::apis::global::refund::QueryRechargeBalance::new()),
     }]);
 }
 
@@ -2241,12 +2161,11 @@ fn global_refund_partner_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid::new(
+        request: || {
+            Box::new(
+                wxpay::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid::new(
                     "1900000109",
                 ),
-                writer,
             )
         },
     }]);
@@ -2278,16 +2197,13 @@ fn global_refunds_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::refunds::QueryRefundByRefundId::new(
-                        "TEST_REFUND_ID",
-                        "1900000109",
-                        "1900000109",
-                        "1900000100",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::refunds::QueryRefundByRefundId::new(
+                    "TEST_REFUND_ID",
+                    "1900000109",
+                    "1900000109",
+                    "1900000100",
+                ))
             },
         },
         super::harness::Case {
@@ -2302,16 +2218,13 @@ fn global_refunds_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::refunds::QueryRefundByOutRefundNo::new(
-                        "1217752501201407033233368018",
-                        "1900000109",
-                        "1900000109",
-                        "1900000100",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::global::refunds::QueryRefundByOutRefundNo::new(
+                    "1217752501201407033233368018",
+                    "1900000109",
+                    "1900000109",
+                    "1900000100",
+                ))
             },
         },
     ]);
@@ -2402,9 +2315,9 @@ fn global_settle_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::global::settle::ListSettlements::new(
+        request: || {
+            Box::new(
+                wxpay::apis::global::settle::ListSettlements::new(
                     wxpay::apis::global::settle::SettleState::Settled,
                     5,
                     10,
@@ -2412,7 +2325,6 @@ fn global_settle_requests() {
                 .sub_mchid("1900000101")
                 .settle_start_date("20091225")
                 .settle_end_date("20091226"),
-                writer,
             )
         },
     }]);
@@ -2452,9 +2364,9 @@ fn global_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"APP\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::transactions::CreateAppOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::transactions::CreateAppOrder::new(
                         wxpay::apis::global::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -2505,7 +2417,6 @@ fn global_transactions_requests() {
                     .sub_appid("TEST_SUB_APPID")
                     .time_expire("2018-06-08T10:34:56+08:00")
                     .time_start("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -2521,15 +2432,14 @@ fn global_transactions_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::transactions::QueryTransactionByTransactionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::transactions::QueryTransactionByTransactionId::new(
                         "1217752501201407033233368018",
                         "1900000109",
                         "1900000109",
                         "1900000100",
                     ),
-                    writer,
                 )
             },
         },
@@ -2541,15 +2451,14 @@ fn global_transactions_requests() {
             headers: &[],
             body: "{\"mchid\":\"1230000109\",\"sp_mchid\":\"1230000109\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::transactions::CloseTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::transactions::CloseTransaction::new(
                         "1217752501201407033233368018",
                         "1230000109",
                     )
                     .sp_mchid("1230000109")
                     .sub_mchid("1230000109"),
-                    writer,
                 )
             },
         },
@@ -2561,9 +2470,9 @@ fn global_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"JSAPI\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::transactions::CreateJsapiOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::transactions::CreateJsapiOrder::new(
                         wxpay::apis::global::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -2614,7 +2523,6 @@ fn global_transactions_requests() {
                     .sub_appid("TEST_SUB_APPID")
                     .time_expire("2018-06-08T10:34:56+08:00")
                     .time_start("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -2626,9 +2534,9 @@ fn global_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"MWEB\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::transactions::CreateMweb::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::transactions::CreateMweb::new(
                         wxpay::apis::global::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -2676,7 +2584,6 @@ fn global_transactions_requests() {
                     .sub_appid("TEST_SUB_APPID")
                     .time_expire("2018-06-08T10:34:56+08:00")
                     .time_start("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -2688,9 +2595,9 @@ fn global_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"NATIVE\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::transactions::CreateNativeOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::transactions::CreateNativeOrder::new(
                         wxpay::apis::global::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -2741,7 +2648,6 @@ fn global_transactions_requests() {
                     .sub_appid("TEST_SUB_APPID")
                     .time_expire("2018-06-08T10:34:56+08:00")
                     .time_start("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -2757,15 +2663,14 @@ fn global_transactions_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::transactions::QueryTransactionByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::transactions::QueryTransactionByOutTradeNo::new(
                         "1217752501201407033233368018",
                         "1900000109",
                         "1900000109",
                         "1900000100",
                     ),
-                    writer,
                 )
             },
         },
@@ -2777,15 +2682,14 @@ fn global_transactions_requests() {
             headers: &[],
             body: "{\"mchid\":\"1230000109\",\"sp_mchid\":\"1230000109\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::global::transactions::CloseTransaction2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::global::transactions::CloseTransaction2::new(
                         "1217752501201407033233368018",
                         "1230000109",
                     )
                     .sp_mchid("1230000109")
                     .sub_mchid("1230000109"),
-                    writer,
                 )
             },
         },
@@ -2872,9 +2776,7 @@ fn hk_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::hk::ListCertificates::new(), writer)
-            },
+            request: || Box::new(wxpay::apis::hk::ListCertificates::new()),
         },
         super::harness::Case {
             name: "CreateMerchant",
@@ -2884,8 +2786,8 @@ fn hk_requests() {
             headers: &[("Idempotency-Key", "GzPCeo963zXKcO2hDVD8AjXIpgrj")],
             body: "{\"business\":{\"app_download\":\"https://download.qq.com\",\"business_type\":\"ONLINE\",\"mcc\":\"4214\",\"mini_program\":\"wx8888888888888888\",\"office_account\":\"wx8888888888888888\",\"store_address\":\"10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong\",\"store_photos\":\"[\\\"Media_id1\\\",\\\"Media_id2\\\",\\\"Media_id3\\\"]\",\"website\":\"https://www.qq.com\"},\"business_category\":644,\"channel_id\":\"3200000001\",\"contact\":{\"email\":\"test@test.com\",\"name\":\"李先生\",\"phone\":\"075586010000\"},\"director\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"merchant_country_code\":\"344\",\"merchant_type\":\"ENTERPRISE\",\"name\":\"Merchant name\",\"office_phone\":\"075586010000\",\"principal\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"registration_certificate_copy\":\"w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs\",\"registration_certificate_date\":\"2020-10-16\",\"registration_certificate_number\":\"5555-8888\",\"settlement_bank_number\":\"555588889999\",\"shortname\":\"Merchant shortname\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\"}",
             encrypted: &["contact.name", "contact.phone", "contact.email"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::hk::CreateMerchant::new(wxpay::apis::hk::Business::new(wxpay::apis::hk::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, wxpay::apis::hk::Contact::new("test@test.com", "李先生", "075586010000"), "344", wxpay::apis::hk::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001").idempotency_key("GzPCeo963zXKcO2hDVD8AjXIpgrj").channel_id("3200000001").director(wxpay::apis::hk::Director::new().name("Bob").number("5555-8888")).principal(wxpay::apis::hk::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"), writer)
+            request: || {
+                Box::new(wxpay::apis::hk::CreateMerchant::new(wxpay::apis::hk::Business::new(wxpay::apis::hk::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, wxpay::apis::hk::Contact::new("test@test.com", "李先生", "075586010000"), "344", wxpay::apis::hk::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001").idempotency_key("GzPCeo963zXKcO2hDVD8AjXIpgrj").channel_id("3200000001").director(wxpay::apis::hk::Director::new().name("Bob").number("5555-8888")).principal(wxpay::apis::hk::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"))
             },
         },
         super::harness::Case {
@@ -2896,8 +2798,8 @@ fn hk_requests() {
             headers: &[],
             body: "{\"business\":{\"app_download\":\"https://download.qq.com\",\"business_type\":\"ONLINE\",\"mcc\":\"4214\",\"mini_program\":\"wx8888888888888888\",\"office_account\":\"wx8888888888888888\",\"store_address\":\"10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong\",\"store_photos\":\"[\\\"Media_id1\\\",\\\"Media_id2\\\",\\\"Media_id3\\\"]\",\"website\":\"https://www.qq.com\"},\"business_category\":644,\"channel_id\":\"3200000001\",\"contact\":{\"email\":\"test@test.com\",\"name\":\"李先生\",\"phone\":\"075586010000\"},\"director\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"merchant_country_code\":\"344\",\"merchant_type\":\"ENTERPRISE\",\"name\":\"Merchant name\",\"office_phone\":\"075586010000\",\"principal\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"registration_certificate_copy\":\"w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs\",\"registration_certificate_date\":\"2020-10-16\",\"registration_certificate_number\":\"5555-8888\",\"settlement_bank_number\":\"555588889999\",\"shortname\":\"Merchant shortname\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\",\"sub_mchid\":\"20000100\"}",
             encrypted: &["contact.name", "contact.phone", "contact.email"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::hk::UpdateMerchant::new(wxpay::apis::hk::Business::new(wxpay::apis::hk::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, "344", wxpay::apis::hk::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001", "20000100").channel_id("3200000001").contact(wxpay::apis::hk::Contact::new("test@test.com", "李先生", "075586010000")).director(wxpay::apis::hk::Director::new().name("Bob").number("5555-8888")).principal(wxpay::apis::hk::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"), writer)
+            request: || {
+                Box::new(wxpay::apis::hk::UpdateMerchant::new(wxpay::apis::hk::Business::new(wxpay::apis::hk::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, "344", wxpay::apis::hk::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001", "20000100").channel_id("3200000001").contact(wxpay::apis::hk::Contact::new("test@test.com", "李先生", "075586010000")).director(wxpay::apis::hk::Director::new().name("Bob").number("5555-8888")).principal(wxpay::apis::hk::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"))
             },
         },
         super::harness::Case {
@@ -2911,15 +2813,12 @@ fn hk_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::QueryMerchantBySubMchid::new(
-                        "20000100",
-                        "wx8888888888888888",
-                        "3200000001",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::hk::QueryMerchantBySubMchid::new(
+                    "20000100",
+                    "wx8888888888888888",
+                    "3200000001",
+                ))
             },
         },
         super::harness::Case {
@@ -2938,9 +2837,9 @@ fn hk_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::ListRefunds::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::ListRefunds::new()
                         .transaction_id("1217752501201407033233368018")
                         .out_trade_no("TEST_OUT_TRADE_NO")
                         .mchid("1900000109")
@@ -2948,7 +2847,6 @@ fn hk_requests() {
                         .sp_mchid("1900000100")
                         .offset(0)
                         .count(10),
-                    writer,
                 )
             },
         },
@@ -2960,9 +2858,9 @@ fn hk_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"refund\":888,\"total\":888},\"appid\":\"wx8888888888888888\",\"mchid\":\"1900000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_refund_no\":\"1217752501201407033233368018\",\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"reason\":\"商品已售完\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"1217752501201407033233368018\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::CreateRefund::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::CreateRefund::new(
                         wxpay::apis::hk::CreateRefundAmount::new("CNY", 888, 888),
                         "wx8888888888888888",
                         "1900000109",
@@ -2976,7 +2874,6 @@ fn hk_requests() {
                     .reason("商品已售完")
                     .sub_appid("wx8888888888888888")
                     .transaction_id("1217752501201407033233368018"),
-                    writer,
                 )
             },
         },
@@ -2988,12 +2885,11 @@ fn hk_requests() {
             headers: &[("Accept-Encoding", "gzip")],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::ListStatements::new("20180130")
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::ListStatements::new("20180130")
                         .mchid("1900000109")
                         .accept_encoding("gzip"),
-                    writer,
                 )
             },
         },
@@ -3103,13 +2999,12 @@ fn hk_refunds_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::refunds::QueryRefundByRefundId::new("TEST_REFUND_ID")
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::refunds::QueryRefundByRefundId::new("TEST_REFUND_ID")
                         .mchid("1900000109")
                         .sub_mchid("1900000109")
                         .sp_mchid("1900000100"),
-                    writer,
                 )
             },
         },
@@ -3125,15 +3020,14 @@ fn hk_refunds_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::refunds::QueryRefundByOutRefundNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::refunds::QueryRefundByOutRefundNo::new(
                         "1217752501201407033233368018",
                     )
                     .mchid("1900000109")
                     .sub_mchid("1900000109")
                     .sp_mchid("1900000100"),
-                    writer,
                 )
             },
         },
@@ -3220,9 +3114,9 @@ fn hk_settle_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::hk::settle::ListSettlements::new(
+        request: || {
+            Box::new(
+                wxpay::apis::hk::settle::ListSettlements::new(
                     wxpay::apis::hk::settle::SettleState::Settled,
                     5,
                     10,
@@ -3230,7 +3124,6 @@ fn hk_settle_requests() {
                 .sub_mchid("1900000101")
                 .settle_start_date("20091225")
                 .settle_end_date("20091226"),
-                writer,
             )
         },
     }]);
@@ -3270,9 +3163,9 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"APP\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::CreateAppOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::CreateAppOrder::new(
                         wxpay::apis::hk::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -3321,7 +3214,6 @@ fn hk_transactions_requests() {
                     .sub_appid("TEST_SUB_APPID")
                     .time_expire("2018-06-08T10:34:56+08:00")
                     .time_start("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -3337,15 +3229,14 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::QueryTransactionByTransactionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::QueryTransactionByTransactionId::new(
                         "1217752501201407033233368018",
                         "1900000109",
                         "1900000109",
                         "1900000100",
                     ),
-                    writer,
                 )
             },
         },
@@ -3357,15 +3248,14 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"mchid\":\"1230000109\",\"sp_mchid\":\"1230000109\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::CloseTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::CloseTransaction::new(
                         "1217752501201407033233368018",
                         "1230000109",
                     )
                     .sp_mchid("1230000109")
                     .sub_mchid("1230000109"),
-                    writer,
                 )
             },
         },
@@ -3377,16 +3267,13 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"mchid\":\"1900000109\",\"sp_mchid\":\"1900000100\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::ReverseTransaction::new(
-                        "1217752501201407033233368018",
-                        "1900000109",
-                        "1900000100",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::hk::transactions::ReverseTransaction::new(
+                    "1217752501201407033233368018",
+                    "1900000109",
+                    "1900000100",
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -3397,9 +3284,9 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"JSAPI\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::CreateJsapiOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::CreateJsapiOrder::new(
                         wxpay::apis::hk::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -3448,7 +3335,6 @@ fn hk_transactions_requests() {
                     .sub_appid("TEST_SUB_APPID")
                     .time_expire("2018-06-08T10:34:56+08:00")
                     .time_start("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -3460,9 +3346,9 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"auth_code\":\"120061098828009406\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"trade_type\":\"MICROPAY\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::CreateMicropay::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::CreateMicropay::new(
                         wxpay::apis::hk::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -3505,7 +3391,6 @@ fn hk_transactions_requests() {
                             ),
                     )
                     .sub_appid("wx8888888888888888"),
-                    writer,
                 )
             },
         },
@@ -3517,9 +3402,9 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"MWEB\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::CreateMweb::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::CreateMweb::new(
                         wxpay::apis::hk::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -3565,7 +3450,6 @@ fn hk_transactions_requests() {
                     .sub_appid("TEST_SUB_APPID")
                     .time_expire("2018-06-08T10:34:56+08:00")
                     .time_start("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -3577,9 +3461,9 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"NATIVE\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::CreateNativeOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::CreateNativeOrder::new(
                         wxpay::apis::hk::transactions::Amount::new(888).currency("HKD"),
                         "wx8888888888888888",
                         "image形象店-深圳腾大- QQ公仔",
@@ -3628,7 +3512,6 @@ fn hk_transactions_requests() {
                     .sub_appid("TEST_SUB_APPID")
                     .time_expire("2018-06-08T10:34:56+08:00")
                     .time_start("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -3644,15 +3527,14 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::QueryTransactionByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::QueryTransactionByOutTradeNo::new(
                         "1217752501201407033233368018",
                         "1900000109",
                         "1900000109",
                         "1900000100",
                     ),
-                    writer,
                 )
             },
         },
@@ -3664,15 +3546,14 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"mchid\":\"1230000109\",\"sp_mchid\":\"1230000109\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::CloseTransaction2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hk::transactions::CloseTransaction2::new(
                         "1217752501201407033233368018",
                         "1230000109",
                     )
                     .sp_mchid("1230000109")
                     .sub_mchid("1230000109"),
-                    writer,
                 )
             },
         },
@@ -3684,16 +3565,13 @@ fn hk_transactions_requests() {
             headers: &[],
             body: "{\"mchid\":\"1900000109\",\"sp_mchid\":\"1900000100\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hk::transactions::ReverseTransaction2::new(
-                        "1217752501201407033233368018",
-                        "1900000109",
-                        "1900000100",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::hk::transactions::ReverseTransaction2::new(
+                    "1217752501201407033233368018",
+                    "1900000109",
+                    "1900000100",
+                    "1900000109",
+                ))
             },
         },
     ]);

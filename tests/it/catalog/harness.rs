@@ -2,11 +2,16 @@
 //! TEST keys), then compare it with what the spec says it must be. Every failure of a module
 //! is collected and reported together, so one run shows every operation that is off.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
 use serde_json::Value;
 use wxpay::{
-    CryptoBackend, MerchantKey, PlatformKey, PlatformKeys, RequestError, RequestParts,
-    RequestWriter, UploadFile,
+    Client, CryptoBackend, Endpoint, Error, FileCheck, MerchantKey, PlatformKey, PlatformKeys,
+    RequestError, RequestParts, RequestWriter, Streamed, UploadFile,
 };
+use wxpay_sandbox::{KeyMode, Sandbox};
 
 const PLATFORM_KEY: &str = include_str!("../../fixtures/keys/TEST_platform_key.pem");
 const PLATFORM_PUB: &str = include_str!("../../fixtures/keys/TEST_platform_pub.pem");
@@ -29,7 +34,7 @@ pub struct Case {
     pub body: &'static str,
     /// The dotted paths (`a.b`, `list[].name`) that must travel encrypted.
     pub encrypted: &'static [&'static str],
-    pub write: fn(&mut RequestWriter<'_>) -> Result<(), RequestError>,
+    pub request: fn() -> Box<dyn Request>,
 }
 
 /// One upload: how to write it, and what its parts must be.
@@ -46,7 +51,63 @@ pub struct Upload {
     pub parts: &'static [(&'static str, &'static str)],
     /// The name of the file part.
     pub file_part: &'static str,
-    pub write: fn(&mut RequestWriter<'_>) -> Result<(), RequestError>,
+    pub request: fn() -> Box<dyn Request>,
+}
+
+/// A request of the catalog: written in memory, or sent to the sandbox.
+pub trait Request {
+    /// The method and documented path template.
+    fn operation(&self) -> (http::Method, &'static str);
+    fn write(&self, writer: &mut RequestWriter<'_>) -> Result<(), RequestError>;
+    fn send<'a>(
+        &'a self,
+        client: &'a Client,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + 'a>>;
+}
+
+impl<E: Endpoint + Clone + Sync> Request for E {
+    fn operation(&self) -> (http::Method, &'static str) {
+        (E::METHOD, E::PATH_TEMPLATE)
+    }
+    fn write(&self, writer: &mut RequestWriter<'_>) -> Result<(), RequestError> {
+        self.write_request(writer)
+    }
+    fn send<'a>(
+        &'a self,
+        client: &'a Client,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + 'a>> {
+        Box::pin(async move { client.send(self.clone()).await.map(drop) })
+    }
+}
+
+/// A download endpoint: its file is streamed, not decoded.
+pub struct File<E>(pub E);
+
+impl<E: Endpoint<Response = Streamed> + Sync> Request for File<E> {
+    fn operation(&self) -> (http::Method, &'static str) {
+        (E::METHOD, E::PATH_TEMPLATE)
+    }
+    fn write(&self, writer: &mut RequestWriter<'_>) -> Result<(), RequestError> {
+        self.0.write_request(writer)
+    }
+    fn send<'a>(
+        &'a self,
+        client: &'a Client,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + 'a>> {
+        Box::pin(async move {
+            let mut file = Vec::new();
+            // The sandbox, like the platform, signs no file: nothing but TLS vouches for it.
+            client
+                .download_file(&self.0, FileCheck::unsigned(), &mut file)
+                .await?;
+            if file.is_empty() {
+                return Err(Error::Download(wxpay::DownloadError::Url(
+                    "an empty file".into(),
+                )));
+            }
+            Ok(())
+        })
+    }
 }
 
 /// The file every upload case sends (its SHA-256 is in the generated cases).
@@ -58,10 +119,82 @@ const FILE: &[u8] = b"\x89PNG\r\n\x1a\nTEST upload file";
 
 pub fn requests(cases: &[Case]) {
     run(cases, |case| case.name, check);
+    over_the_wire(cases.iter().map(|case| (case.name, (case.request)())));
 }
 
 pub fn uploads(cases: &[Upload]) {
     run(cases, |case| case.name, check_upload);
+    over_the_wire(cases.iter().map(|case| (case.name, (case.request)())));
+}
+
+/// One sandbox in each key mode, shared by every module's test, served from a runtime of
+/// its own so that it outlives each test's; and the operations it serves with state.
+fn sandboxes() -> &'static (Vec<(KeyMode, Sandbox)>, Vec<(String, String)>) {
+    static SANDBOXES: OnceLock<(Vec<(KeyMode, Sandbox)>, Vec<(String, String)>)> = OnceLock::new();
+    SANDBOXES.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+            runtime.block_on(async {
+                let mut started = Vec::new();
+                for mode in [KeyMode::PublicKey, KeyMode::Certificate] {
+                    let sandbox = Sandbox::builder().key_mode(mode).start().await;
+                    started.push((mode, sandbox.expect("sandbox")));
+                }
+                let listed = crate::common::control_get(&started[0].1, "/sandbox/operations").await;
+                let listed: Value = serde_json::from_slice(&listed).expect("JSON");
+                let stateful = listed["operations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|op| op["served"] == "stateful")
+                    .filter_map(|op| {
+                        Some((
+                            op["method"].as_str()?.to_owned(),
+                            op["path"].as_str()?.to_owned(),
+                        ))
+                    })
+                    .collect();
+                let _ = tx.send((started, stateful));
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().expect("the sandboxes started")
+    })
+}
+
+/// Sends every request to the sandbox in each key mode: each must get a verified answer. A
+/// spec-driven operation must succeed (decoded, decrypted, or its file); a stateful one may
+/// also answer with the platform's signed error, since the spec's example ids name no order,
+/// stock or bill the sandbox has.
+fn over_the_wire(requests: impl Iterator<Item = (&'static str, Box<dyn Request>)>) {
+    let requests: Vec<_> = requests.collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (sandboxes, stateful) = sandboxes();
+    let mut failures = Vec::new();
+    for (mode, sandbox) in sandboxes {
+        let client = crate::common::client_for(sandbox, CryptoBackend::default());
+        for (name, request) in &requests {
+            let (method, template) = request.operation();
+            let with_state = stateful
+                .iter()
+                .any(|(m, p)| *m == method.as_str() && p == template);
+            match runtime.block_on(request.send(&client)) {
+                Ok(()) => {}
+                Err(Error::Api(e)) if with_state && e.signature_verified => {}
+                Err(e) => failures.push(format!("{name} ({mode:?}): {e}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    eprintln!(
+        "{} operations answered over the wire in {} key modes",
+        requests.len(),
+        sandboxes.len()
+    );
 }
 
 /// Checks every case with the TEST keys and reports every failure at once.
@@ -92,7 +225,9 @@ fn run<C>(
 
 fn check_upload(case: &Upload, ring: &PlatformKeys, platform: &MerchantKey) -> Result<(), String> {
     let mut writer = RequestWriter::new(http::Method::POST, Some(ring), NOW);
-    (case.write)(&mut writer).map_err(|e| format!("does not write: {e}"))?;
+    (case.request)()
+        .write(&mut writer)
+        .map_err(|e| format!("does not write: {e}"))?;
     let parts = writer.finish();
     if parts.path_and_query != case.path {
         return Err(format!(
@@ -187,7 +322,9 @@ fn serial_matches(parts: &RequestParts, encrypted_anything: bool) -> Result<(), 
 fn check(case: &Case, ring: &PlatformKeys, platform: &MerchantKey) -> Result<(), String> {
     let method = case.method.parse().map_err(|_| "bad method")?;
     let mut writer = RequestWriter::new(method, Some(ring), NOW);
-    (case.write)(&mut writer).map_err(|e| format!("does not write: {e}"))?;
+    (case.request)()
+        .write(&mut writer)
+        .map_err(|e| format!("does not write: {e}"))?;
     let parts = writer.finish();
     let (path, query) = parts
         .path_and_query

@@ -24,9 +24,9 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::QueryWbChannelAccountBalance::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::QueryWbChannelAccountBalance::new(
                         "1900016681",
                         "8609cb22e1774a50a930e414cc71eca06121bc",
                     )
@@ -35,7 +35,6 @@ fn aggracct_bc_requests() {
                     .req_scene(
                         wxpay::apis::aggracct_bc::ReqScene::SjtConvenientSettlementServiceMerchant,
                     ),
-                    writer,
                 )
             },
         },
@@ -61,9 +60,9 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::ListWbChannelAccountMchArchives::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::ListWbChannelAccountMchArchives::new(
                         "1900016681",
                         "8609cb22e1774a50a930e414cc71eca06121bc",
                     )
@@ -72,7 +71,6 @@ fn aggracct_bc_requests() {
                     .req_scene(
                         wxpay::apis::aggracct_bc::ReqScene::SjtConvenientSettlementServiceMerchant,
                     ),
-                    writer,
                 )
             },
         },
@@ -90,16 +88,15 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::QueryWbChannelAccountMchMedia::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::QueryWbChannelAccountMchMedia::new(
                         wxpay::apis::aggracct_bc::BusinessScene::SjtMicroPlusOpenAccount,
                     )
                     .mchid("mchid_example")
                     .platform_trx_id("platform_trx_id_example")
                     .mch_media_type(wxpay::apis::aggracct_bc::MchMediaType::IdCardFront)
                     .media_id("media_id_example"),
-                    writer,
                 )
             },
         },
@@ -111,9 +108,9 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "{\"bal_account_no\":\"8609cb22e1774a50a930e414cc71eca06121bc\",\"change_scene\":\"SUBJECT_INFO_RENAME\",\"mchid\":\"1900016681\",\"out_request_no\":\"htozr8denqegbt6tk6u10iymo7yww5pn\",\"req_scene\":\"SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT\"}",
             encrypted: &["bal_account_no"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename::new(
                         "8609cb22e1774a50a930e414cc71eca06121bc",
                         wxpay::apis::aggracct_bc::ChangeScene::SubjectInfoRename,
                         "1900016681",
@@ -122,7 +119,6 @@ fn aggracct_bc_requests() {
                     .req_scene(
                         wxpay::apis::aggracct_bc::ReqScene::SjtConvenientSettlementServiceMerchant,
                     ),
-                    writer,
                 )
             },
         },
@@ -141,8 +137,8 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId::new("11117742499090086455469010028373", "1900016681", "8609cb22e1774a50a930e414cc71eca06121bc"), writer)
+            request: || {
+                Box::new(wxpay::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId::new("11117742499090086455469010028373", "1900016681", "8609cb22e1774a50a930e414cc71eca06121bc"))
             },
         },
         super::harness::Case {
@@ -153,9 +149,9 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "{\"attach_info\":\"updateidcard\",\"audit_finish_time\":\"2026-01-02T03:04:05+08:00\",\"audit_result\":\"PASS\",\"fail_code\":\"1001\",\"fail_msg\":\"IDCARD_ILLEGAL\",\"mchid\":\"1900016681\",\"out_request_no\":\"htozr8denqegbt6tk6u10iymo7yww5pn\",\"scene\":\"01\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::NotifyInfoUpdateResult::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::NotifyInfoUpdateResult::new(
                         "1900016681",
                         "htozr8denqegbt6tk6u10iymo7yww5pn",
                     )
@@ -165,7 +161,6 @@ fn aggracct_bc_requests() {
                     .fail_code("1001")
                     .fail_msg("IDCARD_ILLEGAL")
                     .scene(wxpay::apis::aggracct_bc::NotifyInfoUpdateResultScene::V01),
-                    writer,
                 )
             },
         },
@@ -177,9 +172,9 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "{\"bal_account_no\":\"example_bal_account_no\",\"card_no\":\"example_card_no\",\"fund_repatriation_strategy\":\"ALL_FORBIDDEN\",\"mchid\":\"example_mchid\",\"out_request_no\":\"example_out_request_no\",\"punish_end_time\":\"2026-01-02T03:04:05+08:00\",\"punish_reason\":\"example_punish_reason\",\"punish_scene\":1,\"req_scene\":\"SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT\",\"sgn_no\":\"example_sgn_no\"}",
             encrypted: &["bal_account_no", "card_no"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::CreateWbChannelControlOrderPunish::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::CreateWbChannelControlOrderPunish::new(
                         "example_bal_account_no",
                         "example_mchid",
                         "example_out_request_no",
@@ -195,7 +190,6 @@ fn aggracct_bc_requests() {
                         wxpay::apis::aggracct_bc::ReqScene::SjtConvenientSettlementServiceMerchant,
                     )
                     .sgn_no("example_sgn_no"),
-                    writer,
                 )
             },
         },
@@ -207,9 +201,9 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "{\"bal_account_no\":\"example_bal_account_no\",\"card_no\":\"example_card_no\",\"mchid\":\"example_mchid\",\"out_request_no\":\"example_out_request_no\",\"recover_reason\":\"example_recover_reason\",\"related_webank_punish_no\":\"example_related_webank_punish_no\",\"related_wxpay_punish_no\":\"example_related_wxpay_punish_no\",\"req_scene\":\"SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT\",\"sgn_no\":\"example_sgn_no\"}",
             encrypted: &["bal_account_no", "card_no"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::CreateWbChannelControlOrderRecover::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::CreateWbChannelControlOrderRecover::new(
                         "example_bal_account_no",
                         "example_mchid",
                         "example_out_request_no",
@@ -222,7 +216,6 @@ fn aggracct_bc_requests() {
                         wxpay::apis::aggracct_bc::ReqScene::SjtConvenientSettlementServiceMerchant,
                     )
                     .sgn_no("example_sgn_no"),
-                    writer,
                 )
             },
         },
@@ -237,14 +230,13 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo::new(
                         "out_request_no_example",
                         wxpay::apis::aggracct_bc::ControlType::Punish,
                         "1900016681",
                     ),
-                    writer,
                 )
             },
         },
@@ -256,9 +248,9 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "{\"amount\":1,\"bal_account_no\":\"8609cb22e1774a50a930e414cc71eca06121bc\",\"card_no\":\"example_card_no\",\"mchid\":\"1900016681\",\"out_request_no\":\"htozr8denqegbt6tk6u10iymo7yww5pn\",\"reason\":\"司法案件号：202508080009\",\"reduction_type\":\"FINANCIAL_PENALTY\",\"req_scene\":\"SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT\",\"sgn_no\":\"example_sgn_no\"}",
             encrypted: &["bal_account_no", "card_no"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::CreateWbChannelSpecialReduction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::CreateWbChannelSpecialReduction::new(
                         1,
                         "8609cb22e1774a50a930e414cc71eca06121bc",
                         "1900016681",
@@ -271,7 +263,6 @@ fn aggracct_bc_requests() {
                         wxpay::apis::aggracct_bc::ReqScene::SjtConvenientSettlementServiceMerchant,
                     )
                     .sgn_no("example_sgn_no"),
-                    writer,
                 )
             },
         },
@@ -297,9 +288,9 @@ fn aggracct_bc_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo::new(
                         "htozr8denqegbt6tk6u10iymo7yww5pn",
                         "1900016681",
                         "8609cb22e1774a50a930e414cc71eca06121bc",
@@ -309,7 +300,6 @@ fn aggracct_bc_requests() {
                     .req_scene(
                         wxpay::apis::aggracct_bc::ReqScene::SjtConvenientSettlementServiceMerchant,
                     ),
-                    writer,
                 )
             },
         },
@@ -547,9 +537,9 @@ fn catering_requests() {
         headers: &[],
         body: "{\"action_time\":\"2026-01-02T03:04:05+08:00\",\"channel_id\":\"1900000109\",\"discount_amount\":100,\"dish_list\":[{\"count\":1.5,\"discount\":100,\"name\":\"清汤锅底\",\"out_dish_no\":\"1\",\"price\":1,\"priority\":1,\"properties\":{\"cuisine\":\"炒\",\"ingredients\":\"青椒 | 辣椒 | 葱 | 八角\",\"main_material\":\"猪肝\",\"others\":\"有机 | 农家\",\"taste\":\"辣\"},\"type\":\"FAST_FOOD\",\"unit\":\"BY_SHARE\"}],\"login_token\":\"071oYFSN19sCH31AyNSN15QDSN1oYFSA\",\"order_entry\":\"http://www.example.com\",\"out_order_no\":\"20150806125346\",\"out_shop_no\":\"6895\",\"out_table_no\":\"1\",\"out_trade_no\":\"20150806125346\",\"pay_time\":\"2026-01-02T03:04:05+08:00\",\"people_count\":2,\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"status\":\"CREATE_DEAL\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000100\",\"sub_openid\":\"oYobu0Dmn6TdodZnFWKOEkqoRbI8\",\"total_amount\":1000,\"transaction_id\":\"1009660380201506130728806387\",\"user_amount\":900}",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::catering::CreateOrderSyncStatus::new(
+        request: || {
+            Box::new(
+                wxpay::apis::catering::CreateOrderSyncStatus::new(
                     wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     "1900000109",
                     100,
@@ -592,7 +582,6 @@ fn catering_requests() {
                 .sp_appid("wx8888888888888888")
                 .sp_mchid("1900000100")
                 .transaction_id("1009660380201506130728806387"),
-                writer,
             )
         },
     }]);
@@ -623,15 +612,12 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateAuditCupInvalid::new(
-                        "TEST_MCHNT_ORDER_ID",
-                        "TEST_ORG_NO",
-                        "TEST_UPLOAD_TIME",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::CreateAuditCupInvalid::new(
+                    "TEST_MCHNT_ORDER_ID",
+                    "TEST_ORG_NO",
+                    "TEST_UPLOAD_TIME",
+                ))
             },
         },
         super::harness::Case {
@@ -642,15 +628,12 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryAuditCup::new(
-                        "TEST_MCHNT_ORDER_ID",
-                        "TEST_ORG_NO",
-                        "TEST_UPLOAD_TIME",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::QueryAuditCup::new(
+                    "TEST_MCHNT_ORDER_ID",
+                    "TEST_ORG_NO",
+                    "TEST_UPLOAD_TIME",
+                ))
             },
         },
         super::harness::Case {
@@ -661,17 +644,14 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"refund_at\":\"TEST_REFUND_AT\",\"refund_dt\":\"TEST_REFUND_DT\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::SyncAuditCupRefund::new(
-                        "TEST_MCHNT_ORDER_ID",
-                        "TEST_ORG_NO",
-                        "TEST_REFUND_AT",
-                        "TEST_REFUND_DT",
-                        "TEST_UPLOAD_TIME",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::SyncAuditCupRefund::new(
+                    "TEST_MCHNT_ORDER_ID",
+                    "TEST_ORG_NO",
+                    "TEST_REFUND_AT",
+                    "TEST_REFUND_DT",
+                    "TEST_UPLOAD_TIME",
+                ))
             },
         },
         super::harness::Case {
@@ -682,9 +662,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"actual_at\":\"TEST_ACTUAL_AT\",\"bar_code\":\"TEST_BAR_CODE\",\"brand_nm\":\"TEST_BRAND_NM\",\"commitment_letter_photo\":\"TEST_COMMITMENT_LETTER_PHOTO\",\"commitment_letter_photo_format\":\"TEST_COMMITMENT_LETTER_PHOTO_FORMAT\",\"device_photo\":\"TEST_DEVICE_PHOTO\",\"device_photo_format\":\"TEST_DEVICE_PHOTO_FORMAT\",\"discount_at\":\"TEST_DISCOUNT_AT\",\"eng_grade\":\"TEST_ENG_GRADE\",\"eng_grade_standard\":\"TEST_ENG_GRADE_STANDARD\",\"image01\":\"TEST_IMAGE01\",\"image02\":\"TEST_IMAGE02\",\"image03\":\"TEST_IMAGE03\",\"image04\":\"TEST_IMAGE04\",\"image05\":\"TEST_IMAGE05\",\"image06\":\"TEST_IMAGE06\",\"image07\":\"TEST_IMAGE07\",\"image08\":\"TEST_IMAGE08\",\"image09\":\"TEST_IMAGE09\",\"image10\":\"TEST_IMAGE10\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_info\":{\"invoice_cd\":\"TEST_INVOICE_CD\",\"invoice_ck_cd\":\"TEST_INVOICE_CK_CD\",\"invoice_dt\":\"TEST_INVOICE_DT\",\"invoice_link\":\"TEST_INVOICE_LINK\",\"invoice_no\":\"TEST_INVOICE_NO\",\"invoice_tax_amt\":\"TEST_INVOICE_TAX_AMT\",\"invoice_tp\":\"TEST_INVOICE_TP\",\"nm\":\"TEST_NM\",\"num\":\"TEST_NUM\",\"sales_ent_nm\":\"TEST_SALES_ENT_NM\",\"service_nm\":\"TEST_SERVICE_NM\",\"tax\":\"TEST_TAX\",\"tax_payer\":\"TEST_TAX_PAYER\"},\"is_trade_in\":\"TEST_IS_TRADE_IN\",\"mchnt_cd\":\"TEST_MCHNT_CD\",\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"mer_sub_at\":\"TEST_MER_SUB_AT\",\"notify_url\":\"TEST_NOTIFY_URL\",\"online_no\":\"TEST_ONLINE_NO\",\"org_no\":\"TEST_ORG_NO\",\"pack_and_active_photo\":\"TEST_PACK_AND_ACTIVE_PHOTO\",\"payer_tp\":\"TEST_PAYER_TP\",\"plat_form\":\"TEST_PLAT_FORM\",\"prod_id\":\"TEST_PROD_ID\",\"prod_model\":\"TEST_PROD_MODEL\",\"record_number\":\"TEST_RECORD_NUMBER\",\"register_model\":\"TEST_REGISTER_MODEL\",\"sales_at\":\"TEST_SALES_AT\",\"sales_chnl\":\"TEST_SALES_CHNL\",\"sn_code\":\"TEST_SN_CODE\",\"store_nm\":\"TEST_STORE_NM\",\"sub_mchnt_cd\":\"TEST_SUB_MCHNT_CD\",\"sub_mchnt_nm\":\"TEST_SUB_MCHNT_NM\",\"track_info\":{\"delivery_method\":\"TEST_DELIVERY_METHOD\",\"delivery_time\":\"TEST_DELIVERY_TIME\",\"shipping_addr\":\"TEST_SHIPPING_ADDR\",\"tracking_company\":\"TEST_TRACKING_COMPANY\",\"tracking_no\":\"TEST_TRACKING_NO\",\"tracking_type\":\"TEST_TRACKING_TYPE\",\"usr_addr\":\"TEST_USR_ADDR\",\"usr_area\":\"TEST_USR_AREA\",\"usr_city\":\"TEST_USR_CITY\",\"usr_prov\":\"TEST_USR_PROV\"},\"trade_in_at\":\"TEST_TRADE_IN_AT\",\"trade_in_order_id\":\"TEST_TRADE_IN_ORDER_ID\",\"trans_tm\":\"TEST_TRANS_TM\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateAuditCupUpdate::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::CreateAuditCupUpdate::new(
                         "TEST_ACTUAL_AT",
                         "TEST_BRAND_NM",
                         "TEST_DISCOUNT_AT",
@@ -757,7 +737,6 @@ fn gov_subsidy_requests() {
                     .store_nm("TEST_STORE_NM")
                     .trade_in_at("TEST_TRADE_IN_AT")
                     .trade_in_order_id("TEST_TRADE_IN_ORDER_ID"),
-                    writer,
                 )
             },
         },
@@ -769,9 +748,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"actual_at\":\"TEST_ACTUAL_AT\",\"bar_code\":\"TEST_BAR_CODE\",\"brand_nm\":\"TEST_BRAND_NM\",\"commitment_letter_photo\":\"TEST_COMMITMENT_LETTER_PHOTO\",\"commitment_letter_photo_format\":\"TEST_COMMITMENT_LETTER_PHOTO_FORMAT\",\"device_photo\":\"TEST_DEVICE_PHOTO\",\"device_photo_format\":\"TEST_DEVICE_PHOTO_FORMAT\",\"discount_at\":\"TEST_DISCOUNT_AT\",\"eng_grade\":\"TEST_ENG_GRADE\",\"eng_grade_standard\":\"TEST_ENG_GRADE_STANDARD\",\"image01\":\"TEST_IMAGE01\",\"image02\":\"TEST_IMAGE02\",\"image03\":\"TEST_IMAGE03\",\"image04\":\"TEST_IMAGE04\",\"image05\":\"TEST_IMAGE05\",\"image06\":\"TEST_IMAGE06\",\"image07\":\"TEST_IMAGE07\",\"image08\":\"TEST_IMAGE08\",\"image09\":\"TEST_IMAGE09\",\"image10\":\"TEST_IMAGE10\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_info\":{\"invoice_cd\":\"TEST_INVOICE_CD\",\"invoice_ck_cd\":\"TEST_INVOICE_CK_CD\",\"invoice_dt\":\"TEST_INVOICE_DT\",\"invoice_link\":\"TEST_INVOICE_LINK\",\"invoice_no\":\"TEST_INVOICE_NO\",\"invoice_tax_amt\":\"TEST_INVOICE_TAX_AMT\",\"invoice_tp\":\"TEST_INVOICE_TP\",\"nm\":\"TEST_NM\",\"num\":\"TEST_NUM\",\"sales_ent_nm\":\"TEST_SALES_ENT_NM\",\"service_nm\":\"TEST_SERVICE_NM\",\"tax\":\"TEST_TAX\",\"tax_payer\":\"TEST_TAX_PAYER\"},\"is_trade_in\":\"TEST_IS_TRADE_IN\",\"mchnt_cd\":\"TEST_MCHNT_CD\",\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"mer_sub_at\":\"TEST_MER_SUB_AT\",\"notify_url\":\"TEST_NOTIFY_URL\",\"online_no\":\"TEST_ONLINE_NO\",\"org_no\":\"TEST_ORG_NO\",\"pack_and_active_photo\":\"TEST_PACK_AND_ACTIVE_PHOTO\",\"payer_tp\":\"TEST_PAYER_TP\",\"plat_form\":\"TEST_PLAT_FORM\",\"prod_id\":\"TEST_PROD_ID\",\"prod_model\":\"TEST_PROD_MODEL\",\"record_number\":\"TEST_RECORD_NUMBER\",\"register_model\":\"TEST_REGISTER_MODEL\",\"sales_at\":\"TEST_SALES_AT\",\"sales_chnl\":\"TEST_SALES_CHNL\",\"sn_code\":\"TEST_SN_CODE\",\"store_nm\":\"TEST_STORE_NM\",\"sub_mchnt_cd\":\"TEST_SUB_MCHNT_CD\",\"sub_mchnt_nm\":\"TEST_SUB_MCHNT_NM\",\"track_info\":{\"delivery_method\":\"TEST_DELIVERY_METHOD\",\"delivery_time\":\"TEST_DELIVERY_TIME\",\"shipping_addr\":\"TEST_SHIPPING_ADDR\",\"tracking_company\":\"TEST_TRACKING_COMPANY\",\"tracking_no\":\"TEST_TRACKING_NO\",\"tracking_type\":\"TEST_TRACKING_TYPE\",\"usr_addr\":\"TEST_USR_ADDR\",\"usr_area\":\"TEST_USR_AREA\",\"usr_city\":\"TEST_USR_CITY\",\"usr_prov\":\"TEST_USR_PROV\"},\"trade_in_at\":\"TEST_TRADE_IN_AT\",\"trade_in_order_id\":\"TEST_TRADE_IN_ORDER_ID\",\"trans_tm\":\"TEST_TRANS_TM\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::UploadAuditCup::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::UploadAuditCup::new(
                         "TEST_ACTUAL_AT",
                         "TEST_BRAND_NM",
                         "TEST_DISCOUNT_AT",
@@ -844,7 +823,6 @@ fn gov_subsidy_requests() {
                     .store_nm("TEST_STORE_NM")
                     .trade_in_at("TEST_TRADE_IN_AT")
                     .trade_in_order_id("TEST_TRADE_IN_ORDER_ID"),
-                    writer,
                 )
             },
         },
@@ -856,11 +834,11 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"license_number\":\"91110108397173806M\",\"qualification_region_code\":310100}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryCompany::new("91110108397173806M", 310100),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::QueryCompany::new(
+                    "91110108397173806M",
+                    310100,
+                ))
             },
         },
         super::harness::Case {
@@ -871,9 +849,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"appliance_id\":1,\"average_trading_price\":10000,\"bar_code\":\"6901010101098\",\"base_price\":10000,\"brand\":\"海尔\",\"energy_grade\":\"FIRST_LEVEL\",\"license_number\":\"91110108397173806M\",\"product_model\":\"XX\",\"product_name\":\"测试商品\",\"product_type\":\"COMMON_PRODUCT\",\"qualification_region_code\":310100,\"seller_name\":\"联想（北京）信息技术有限公司\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::UploadGood::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::UploadGood::new(
                         1,
                         10000,
                         "6901010101098",
@@ -887,7 +865,6 @@ fn gov_subsidy_requests() {
                     )
                     .energy_grade(wxpay::apis::gov::subsidy::EnergyGrade::FirstLevel)
                     .product_model("XX"),
-                    writer,
                 )
             },
         },
@@ -899,9 +876,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"address\":\"深圳市南山区\",\"appliance_id\":1,\"brand\":\"海尔\",\"cate_code\":\"JS06\",\"cate_state\":\"CATE_STATE_REDEEM\",\"coupon_code\":\"6901010101098\",\"delivery_time\":\"2026-01-02T03:04:05+08:00\",\"discount_amount\":2000,\"energy_grade\":\"FIRST_LEVEL\",\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"identity_document_type\":\"ID_DOC_TYPE_ID_CARD\",\"invoice_address_code\":\"310100\",\"invoice_code\":\"310100\",\"invoice_num\":\"031001900204\",\"invoice_time\":\"2026-01-02T03:04:05+08:00\",\"latitude\":\"TEST_LATITUDE\",\"license_number\":\"91110108397173806M\",\"logistics_num\":\"123456789\",\"longitude\":\"TEST_LONGITUDE\",\"mch_order_id\":\"123456789\",\"order_amount\":10000,\"out_trade_no\":\"vmall_250120131959_993_4494\",\"pc_type\":\"DESKTOP\",\"phone_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"product_type\":\"COMMON_PRODUCT\",\"purchaser_name\":\"小弟弟\",\"qualification_region_code\":310100,\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"receive_region_code\":\"110101\",\"refund_id\":\"123456789\",\"sale_model\":\"SALE_MODEL_ONLINE\",\"seller_name\":\"联想（北京）信息技术有限公司\",\"sub_mchid\":\"123456\",\"tax_authority_code\":\"2525252\",\"transaction_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &["real_name", "id_card_number", "phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::SyncNQualification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::SyncNQualification::new(
                         "深圳市南山区",
                         "海尔",
                         "JS06",
@@ -938,7 +915,6 @@ fn gov_subsidy_requests() {
                     .pc_type(wxpay::apis::gov::subsidy::PcType::Desktop)
                     .refund_id("123456789")
                     .sub_mchid("123456"),
-                    writer,
                 )
             },
         },
@@ -959,9 +935,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryQualification::new(1, 310100)
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::QueryQualification::new(1, 310100)
                         .real_name("TEST_REAL_NAME")
                         .id_card_number("TEST_ID_CARD_NUMBER")
                         .phone_number("TEST_PHONE_NUMBER")
@@ -970,7 +946,6 @@ fn gov_subsidy_requests() {
                         .identity_document_type(
                             wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
                         ),
-                    writer,
                 )
             },
         },
@@ -982,9 +957,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"appliance_id\":1,\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"identity_document_type\":\"ID_DOC_TYPE_ID_CARD\",\"out_request_no\":\"vmall_250120131959_993_4494\",\"phone_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"qualification_region_code\":310100,\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\"}",
             encrypted: &["real_name", "id_card_number", "phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CancelQualificationPassthrough::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::CancelQualificationPassthrough::new(
                         1,
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
                         wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
@@ -993,7 +968,6 @@ fn gov_subsidy_requests() {
                         "OEimkKuua8igpd+0YDgqF2Z61l=",
                     )
                     .out_request_no("vmall_250120131959_993_4494"),
-                    writer,
                 )
             },
         },
@@ -1005,9 +979,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"appliance_id\":1,\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"identity_document_type\":\"ID_DOC_TYPE_ID_CARD\",\"latitude\":\"TEST_LATITUDE\",\"longitude\":\"TEST_LONGITUDE\",\"phone_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"qualification_region_code\":310100,\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\"}",
             encrypted: &["real_name", "id_card_number", "phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateQualificationPassthroughClaim::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::CreateQualificationPassthroughClaim::new(
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
                         wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
                         "TEST_LATITUDE",
@@ -1017,7 +991,6 @@ fn gov_subsidy_requests() {
                         "OEimkKuua8igpd+0YDgqF2Z61l=",
                     )
                     .appliance_id(1),
-                    writer,
                 )
             },
         },
@@ -1029,16 +1002,15 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"identity_document_type\":\"ID_DOC_TYPE_ID_CARD\",\"phone_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"qualification_region_code\":310100,\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\"}",
             encrypted: &["real_name", "id_card_number", "phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryQualificationPassthrough::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::QueryQualificationPassthrough::new(
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
                         wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
                         310100,
                         "OEimkKuua8igpd+0YDgqF2Z61l=",
                     ),
-                    writer,
                 )
             },
         },
@@ -1050,17 +1022,14 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"identity_document_type\":\"ID_DOC_TYPE_ID_CARD\",\"phone_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"qualification_region_code\":310100,\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\"}",
             encrypted: &["real_name", "id_card_number", "phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryQualification2::new(
-                        "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
-                        wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
-                        "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
-                        310100,
-                        "OEimkKuua8igpd+0YDgqF2Z61l=",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::QueryQualification2::new(
+                    "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
+                    wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
+                    "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
+                    310100,
+                    "OEimkKuua8igpd+0YDgqF2Z61l=",
+                ))
             },
         },
         super::harness::Case {
@@ -1071,9 +1040,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"address\":\"深圳市南山区\",\"appliance_id\":1,\"barcode\":\"例值：6901010101098\",\"brand\":\"海尔\",\"cate_state\":\"CATE_STATE_REDEEM\",\"delivery_time\":\"2026-01-02T03:04:05+08:00\",\"discount_amount\":2000,\"energy_grade\":\"FIRST_LEVEL\",\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"identity_document_type\":\"ID_DOC_TYPE_ID_CARD\",\"imei1\":\"358882046176540\",\"imei2\":\"358882046176540\",\"invoice_address_code\":\"310100\",\"invoice_code\":\"310100\",\"invoice_num\":\"031001900204\",\"invoice_time\":\"2026-01-02T03:04:05+08:00\",\"item_name\":\"联想YOGA AIR 15\",\"license_number\":\"91110108397173806M\",\"logistics_num\":\"123456789\",\"mch_name\":\"江苏京东信息技术有限公司\",\"mch_order_id\":\"123456789\",\"order_amount\":10000,\"out_trade_no\":\"vmall_250120131959_993_4494\",\"pc_type\":\"DESKTOP\",\"phone_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"product_type\":\"COMMON_PRODUCT\",\"purchaser_name\":\"小弟弟\",\"qualification_region_code\":310100,\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"receive_region_code\":\"110101\",\"refund_id\":\"123456789\",\"sale_model\":\"SALE_MODEL_ONLINE\",\"seller_name\":\"联想（北京）信息技术有限公司\",\"sn_code\":\"fallervuh\",\"spec_model\":\"YOGA Air 15s ILL9\",\"sub_mch_id\":\"123456\",\"tax_authority_code\":\"2525252\",\"transaction_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &["real_name", "id_card_number", "phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::SyncQualification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::SyncQualification::new(
                         "深圳市南山区",
                         "例值：6901010101098",
                         "海尔",
@@ -1113,7 +1082,6 @@ fn gov_subsidy_requests() {
                     .real_name("OEimkKuua8igpd+0YDgqF2Z61l=")
                     .refund_id("123456789")
                     .sub_mch_id("123456"),
-                    writer,
                 )
             },
         },
@@ -1125,9 +1093,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"appliance_id\":1,\"barcode\":\"6901010101098\",\"brand\":\"海尔\",\"imei1\":\"358882046176540\",\"imei2\":\"358882046176540\",\"manufacturer_info\":\"TEST_MANUFACTURER_INFO\",\"out_trade_no\":\"vmall_250120131959_993_4494\",\"product_type\":\"COMMON_PRODUCT\",\"qualification_region_code\":310100,\"sale_time\":\"2026-01-02T03:04:05+08:00\",\"sn_code\":\"fallervuh\",\"spec_model\":\"YOGA Air 15s ILL9\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::LockSncode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::LockSncode::new(
                         1,
                         "6901010101098",
                         "海尔",
@@ -1141,7 +1109,6 @@ fn gov_subsidy_requests() {
                     .imei1("358882046176540")
                     .imei2("358882046176540")
                     .sale_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
-                    writer,
                 )
             },
         },
@@ -1153,14 +1120,11 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"qualification_region_code\":310100,\"sn_code_list\":[\"TEST_SN_CODE_LIST\"]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QuerySncode::new(
-                        310100,
-                        vec![String::from("TEST_SN_CODE_LIST")],
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::QuerySncode::new(
+                    310100,
+                    vec![String::from("TEST_SN_CODE_LIST")],
+                ))
             },
         },
         super::harness::Case {
@@ -1171,18 +1135,15 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"appliance_id\":1,\"barcode\":\"6901010101098\",\"out_trade_no\":\"vmall_250120131959_993_4494\",\"product_type\":\"COMMON_PRODUCT\",\"qualification_region_code\":310100,\"sn_code\":\"fallervuh\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::UnlockSncode::new(
-                        1,
-                        "6901010101098",
-                        "vmall_250120131959_993_4494",
-                        wxpay::apis::gov::subsidy::ProductType::CommonProduct,
-                        310100,
-                        "fallervuh",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::UnlockSncode::new(
+                    1,
+                    "6901010101098",
+                    "vmall_250120131959_993_4494",
+                    wxpay::apis::gov::subsidy::ProductType::CommonProduct,
+                    310100,
+                    "fallervuh",
+                ))
             },
         },
         super::harness::Case {
@@ -1193,14 +1154,11 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"order_number_list\":[\"TEST_ORDER_NUMBER_LIST\"],\"qualification_region_code\":310100}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryTransaction::new(
-                        vec![String::from("TEST_ORDER_NUMBER_LIST")],
-                        310100,
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::QueryTransaction::new(
+                    vec![String::from("TEST_ORDER_NUMBER_LIST")],
+                    310100,
+                ))
             },
         },
         super::harness::Case {
@@ -1211,16 +1169,15 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"appliance_id\":1,\"cate_state\":\"CATE_STATE_REDEEM\",\"qualification_region_code\":310100,\"query_date\":\"2025-01-14\",\"query_type\":\"ORDER_TYPE_TRANSACTION\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateTransactionSummaryQueryDay::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::CreateTransactionSummaryQueryDay::new(
                         310100,
                         "2025-01-14",
                         wxpay::apis::gov::subsidy::QueryType::OrderTypeTransaction,
                     )
                     .appliance_id(1)
                     .cate_state(wxpay::apis::gov::subsidy::CateState::CateStateRedeem),
-                    writer,
                 )
             },
         },
@@ -1232,9 +1189,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"address\":\"深圳市南山区\",\"appliance_id\":1,\"brand\":\"海尔\",\"cate_state\":\"CATE_STATE_REDEEM\",\"discount_amount\":2000,\"energy_grade\":\"FIRST_LEVEL\",\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"identity_document_type\":\"ID_DOC_TYPE_ID_CARD\",\"license_number\":\"91110108397173806M\",\"mch_name\":\"江苏京东信息技术有限公司\",\"mch_order_id\":\"123456789\",\"order_amount\":10000,\"out_trade_no\":\"vmall_250120131959_993_4494\",\"phone_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"qualification_region_code\":310100,\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"receive_region_code\":\"110101\",\"refund_id\":\"123456789\",\"sale_model\":\"SALE_MODEL_ONLINE\",\"seller_name\":\"联想（北京）信息技术有限公司\",\"sub_mchid\":\"123456\",\"transaction_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &["real_name", "id_card_number", "phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::SyncTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::SyncTransaction::new(
                         "海尔",
                         wxpay::apis::gov::subsidy::CateState::CateStateRedeem,
                         2000,
@@ -1258,7 +1215,6 @@ fn gov_subsidy_requests() {
                     .refund_id("123456789")
                     .sale_model(wxpay::apis::gov::subsidy::SaleModel::SaleModelOnline)
                     .sub_mchid("123456"),
-                    writer,
                 )
             },
         },
@@ -1270,18 +1226,15 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"auth_code\":\"TEST_AUTH_CODE\",\"cred_frozen_no\":\"TEST_CRED_FROZEN_NO\",\"req_ssn\":\"123\",\"sp_serial_no\":\"TEST_SP_SERIAL_NO\",\"trans_date\":\"TEST_TRANS_DATE\",\"trans_time\":\"TEST_TRANS_TIME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CancelZhejiangAuthcode::new(
-                        "TEST_AUTH_CODE",
-                        "TEST_CRED_FROZEN_NO",
-                        "123",
-                        "TEST_SP_SERIAL_NO",
-                        "TEST_TRANS_DATE",
-                        "TEST_TRANS_TIME",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::CancelZhejiangAuthcode::new(
+                    "TEST_AUTH_CODE",
+                    "TEST_CRED_FROZEN_NO",
+                    "123",
+                    "TEST_SP_SERIAL_NO",
+                    "TEST_TRANS_DATE",
+                    "TEST_TRANS_TIME",
+                ))
             },
         },
         super::harness::Case {
@@ -1292,9 +1245,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"acq_org_order_no\":\"TEST_ACQ_ORG_ORDER_NO\",\"add_code\":\"TEST_ADD_CODE\",\"address\":\"TEST_ADDRESS\",\"amount\":1,\"auth_code\":\"TEST_AUTH_CODE\",\"bank_name\":\"TEST_BANK_NAME\",\"bank_subsidy\":\"TEST_BANK_SUBSIDY\",\"barcode\":\"TEST_BARCODE\",\"brand\":\"TEST_BRAND\",\"corp_name\":\"TEST_CORP_NAME\",\"county_code\":\"330000\",\"cred_frozen_no\":\"TEST_CRED_FROZEN_NO\",\"order_no\":\"TEST_ORDER_NO\",\"plat_subsidy\":\"TEST_PLAT_SUBSIDY\",\"req_ssn\":\"123\",\"sale_models\":\"0\",\"sp_serial_no\":\"TEST_SP_SERIAL_NO\",\"subsidy_amt\":1,\"trans_date\":\"TEST_TRANS_DATE\",\"trans_time\":\"TEST_TRANS_TIME\",\"uniscid\":\"TEST_UNISCID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeCommit::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeCommit::new(
                         "TEST_AUTH_CODE",
                         "TEST_CRED_FROZEN_NO",
                         "123",
@@ -1317,7 +1270,6 @@ fn gov_subsidy_requests() {
                     .sale_models(wxpay::apis::gov::subsidy::SaleModels::V0)
                     .subsidy_amt(1)
                     .uniscid("TEST_UNISCID"),
-                    writer,
                 )
             },
         },
@@ -1329,9 +1281,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"add_code\":\"330000\",\"category_id\":\"A01\",\"cert_no\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"cert_type\":\"1\",\"custom_info\":\"TEST_CUSTOM_INFO\",\"mobile\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"openid\":\"TEST_OPENID\",\"req_ssn\":\"123\"}",
             encrypted: &["name", "mobile", "cert_no"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeIssue::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeIssue::new(
                         "330000",
                         "A01",
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
@@ -1342,7 +1294,6 @@ fn gov_subsidy_requests() {
                     )
                     .custom_info("TEST_CUSTOM_INFO")
                     .openid("TEST_OPENID"),
-                    writer,
                 )
             },
         },
@@ -1354,9 +1305,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"add_code\":\"TEST_ADD_CODE\",\"address\":\"TEST_ADDRESS\",\"auth_code\":\"TEST_AUTH_CODE\",\"bank_name\":\"TEST_BANK_NAME\",\"bank_subsidy\":\"TEST_BANK_SUBSIDY\",\"barcode\":\"TEST_BARCODE\",\"brand\":\"TEST_BRAND\",\"corp_name\":\"TEST_CORP_NAME\",\"cred_frozen_no\":\"TEST_CRED_FROZEN_NO\",\"order_no\":\"TEST_ORDER_NO\",\"plat_subsidy\":\"TEST_PLAT_SUBSIDY\",\"req_ssn\":\"123\",\"sale_models\":\"0\",\"sp_serial_no\":\"TEST_SP_SERIAL_NO\",\"subsidy_amt\":1,\"trans_date\":\"TEST_TRANS_DATE\",\"trans_time\":\"TEST_TRANS_TIME\",\"uniscid\":\"TEST_UNISCID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::RefundZhejiangAuthcode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::RefundZhejiangAuthcode::new(
                         "TEST_AUTH_CODE",
                         "TEST_CRED_FROZEN_NO",
                         "123",
@@ -1376,7 +1327,6 @@ fn gov_subsidy_requests() {
                     .sale_models(wxpay::apis::gov::subsidy::SaleModels::V0)
                     .subsidy_amt(1)
                     .uniscid("TEST_UNISCID"),
-                    writer,
                 )
             },
         },
@@ -1388,18 +1338,15 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"auth_code\":\"TEST_AUTH_CODE\",\"category\":\"A01\",\"county_code\":\"330000\",\"mchnt_no\":\"TEST_MCHNT_NO\",\"sp_serial_no\":\"TEST_SP_SERIAL_NO\",\"term_no\":\"TEST_TERM_NO\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeTry::new(
-                        "TEST_AUTH_CODE",
-                        "A01",
-                        "330000",
-                        "TEST_MCHNT_NO",
-                        "TEST_SP_SERIAL_NO",
-                        "TEST_TERM_NO",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeTry::new(
+                    "TEST_AUTH_CODE",
+                    "A01",
+                    "330000",
+                    "TEST_MCHNT_NO",
+                    "TEST_SP_SERIAL_NO",
+                    "TEST_TERM_NO",
+                ))
             },
         },
         super::harness::Case {
@@ -1410,13 +1357,12 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"province\":\"TEST_PROVINCE\",\"req_ssn\":\"123\",\"req_time\":\"TEST_REQ_TIME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryZhejiangGood::new("123")
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::QueryZhejiangGood::new("123")
                         .goods_bar_code("TEST_GOODS_BAR_CODE")
                         .province("TEST_PROVINCE")
                         .req_time("TEST_REQ_TIME"),
-                    writer,
                 )
             },
         },
@@ -1433,9 +1379,9 @@ fn gov_subsidy_requests() {
                 "data[].tel",
                 "data[].address",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::ConfirmZhejiangNQualification::new("123")
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::ConfirmZhejiangNQualification::new("123")
                         .data(vec![
                             wxpay::apis::gov::subsidy::Data::new(
                                 "TEST_ACTIVITY_ADD_CODE",
@@ -1461,7 +1407,6 @@ fn gov_subsidy_requests() {
                             .plat_subsidy("TEST_PLAT_SUBSIDY"),
                         ])
                         .req_time("TEST_REQ_TIME"),
-                    writer,
                 )
             },
         },
@@ -1473,16 +1418,15 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"cate_code\":\"A01\",\"cert_no\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"req_ssn\":\"123\",\"tel\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\"}",
             encrypted: &["cert_no", "name", "tel"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateZhejiangQualificationAlter::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::CreateZhejiangQualificationAlter::new(
                         "A01",
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
                         "OEimkKuua8igpd+0YDgqF2Z61l=",
                         "123",
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
                     ),
-                    writer,
                 )
             },
         },
@@ -1494,9 +1438,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"cate_code\":\"A01\",\"cert_no\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"cert_type\":\"1\",\"name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"req_ssn\":\"123\",\"tel\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\"}",
             encrypted: &["cert_no", "name", "tel"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::CreateZhejiangQualificationClaim::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::CreateZhejiangQualificationClaim::new(
                         "A01",
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
                         "OEimkKuua8igpd+0YDgqF2Z61l=",
@@ -1504,7 +1448,6 @@ fn gov_subsidy_requests() {
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
                     )
                     .cert_type(wxpay::apis::gov::subsidy::CertType::V1),
-                    writer,
                 )
             },
         },
@@ -1516,14 +1459,13 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"cate_code\":\"A01\",\"cert_no\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"req_ssn\":\"123\"}",
             encrypted: &["cert_no"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryZhejiangQualification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::QueryZhejiangQualification::new(
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
                         "123",
                     )
                     .cate_code("A01"),
-                    writer,
                 )
             },
         },
@@ -1535,9 +1477,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"data\":[{\"activity_add_code\":\"TEST_ACTIVITY_ADD_CODE\",\"add_code\":\"330000\",\"address\":\"TEST_ADDRESS\",\"auth_code\":\"0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1\",\"bank_name\":\"TEST_BANK_NAME\",\"bank_subsidy\":\"TEST_BANK_SUBSIDY\",\"barcode\":\"TEST_BARCODE\",\"brand\":\"TEST_BRAND\",\"cate_code\":\"A01\",\"ccc_sn_order_no\":\"TEST_CCC_SN_ORDER_NO\",\"cert_no\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"corp_name\":\"TEST_CORP_NAME\",\"delivery_time\":\"TEST_DELIVERY_TIME\",\"grade\":\"TEST_GRADE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_no\":\"TEST_INVOICE_NO\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"item_name\":\"TEST_ITEM_NAME\",\"logistics_no\":\"TEST_LOGISTICS_NO\",\"name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"operation_time\":\"TEST_OPERATION_TIME\",\"order_no\":\"TEST_ORDER_NO\",\"origin_order_no\":\"TEST_ORIGIN_ORDER_NO\",\"pc_type\":\"TEST_PC_TYPE\",\"plat_subsidy\":\"TEST_PLAT_SUBSIDY\",\"sale_models\":\"0\",\"sales\":\"TEST_SALES\",\"sn_code\":\"TEST_SN_CODE\",\"spec_model\":\"TEST_SPEC_MODEL\",\"status\":\"0\",\"subsidy\":\"TEST_SUBSIDY\",\"tel\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"uniscid\":\"TEST_UNISCID\"}],\"req_ssn\":\"123\"}",
             encrypted: &["data[].cert_no", "data[].name", "data[].tel"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::SyncZhejiangQualification::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::SyncZhejiangQualification::new()
                         .data(vec![
                             wxpay::apis::gov::subsidy::SyncZhejiangQualificationData::new(
                                 "TEST_ACTIVITY_ADD_CODE",
@@ -1577,7 +1519,6 @@ fn gov_subsidy_requests() {
                             .plat_subsidy("TEST_PLAT_SUBSIDY"),
                         ])
                         .req_ssn("123"),
-                    writer,
                 )
             },
         },
@@ -1589,9 +1530,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"acquire_code\":\"TEST_ACQUIRE_CODE\",\"brand\":\"TEST_BRAND\",\"city\":\"TEST_CITY\",\"county\":\"TEST_COUNTY\",\"create_user\":\"TEST_CREATE_USER\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"mfr_info\":\"TEST_MFR_INFO\",\"order_price\":\"TEST_ORDER_PRICE\",\"province\":\"TEST_PROVINCE\",\"req_ssn\":\"TEST_REQ_SSN\",\"req_time\":\"TEST_REQ_TIME\",\"sale_models\":\"TEST_SALE_MODELS\",\"sale_time\":\"TEST_SALE_TIME\",\"sell_orderid\":\"TEST_SELL_ORDERID\",\"sn\":\"TEST_SN\",\"trans_orderid\":\"TEST_TRANS_ORDERID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::LockZhejiangSncode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::LockZhejiangSncode::new(
                         "TEST_CREATE_USER",
                         "TEST_GOODS_BAR_CODE",
                         "TEST_GOODS_NAME",
@@ -1616,7 +1557,6 @@ fn gov_subsidy_requests() {
                     .mfr_info("TEST_MFR_INFO")
                     .sale_models("TEST_SALE_MODELS")
                     .sale_time("TEST_SALE_TIME"),
-                    writer,
                 )
             },
         },
@@ -1628,9 +1568,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_type\":\"TEST_GOODS_TYPE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"province\":\"TEST_PROVINCE\",\"req_ssn\":\"TEST_REQ_SSN\",\"req_time\":\"TEST_REQ_TIME\",\"sales_models\":\"TEST_SALES_MODELS\",\"sn\":\"TEST_SN\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::QueryZhejiangSncode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::QueryZhejiangSncode::new(
                         "TEST_GOODS_BAR_CODE",
                         "TEST_GOODS_TYPE",
                         "TEST_PROVINCE",
@@ -1642,7 +1582,6 @@ fn gov_subsidy_requests() {
                     .imei2("TEST_IMEI2")
                     .manufact_cert_code("TEST_MANUFACT_CERT_CODE")
                     .sales_models("TEST_SALES_MODELS"),
-                    writer,
                 )
             },
         },
@@ -1654,9 +1593,9 @@ fn gov_subsidy_requests() {
             headers: &[],
             body: "{\"acquire_code\":\"TEST_ACQUIRE_CODE\",\"brand\":\"TEST_BRAND\",\"city\":\"TEST_CITY\",\"county\":\"TEST_COUNTY\",\"create_user\":\"TEST_CREATE_USER\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"mfr_info\":\"TEST_MFR_INFO\",\"order_price\":\"TEST_ORDER_PRICE\",\"ori_pay_orderid\":\"TEST_ORI_PAY_ORDERID\",\"province\":\"TEST_PROVINCE\",\"req_ssn\":\"TEST_REQ_SSN\",\"req_time\":\"TEST_REQ_TIME\",\"sale_time\":\"TEST_SALE_TIME\",\"sales_models\":\"TEST_SALES_MODELS\",\"sell_orderid\":\"TEST_SELL_ORDERID\",\"sn\":\"TEST_SN\",\"trans_orderid\":\"TEST_TRANS_ORDERID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::gov::subsidy::UnlockZhejiangSncode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::gov::subsidy::UnlockZhejiangSncode::new(
                         "TEST_CREATE_USER",
                         "TEST_GOODS_BAR_CODE",
                         "TEST_GOODS_NAME",
@@ -1682,7 +1621,6 @@ fn gov_subsidy_requests() {
                     .mfr_info("TEST_MFR_INFO")
                     .sale_time("TEST_SALE_TIME")
                     .sales_models("TEST_SALES_MODELS"),
-                    writer,
                 )
             },
         },
@@ -2021,9 +1959,9 @@ fn inspolicymgr_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"insurance_name\":\"微医保·百万医疗险\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_insurance_no\":\"Auisihsiahishishi4hihsid123418id\",\"payee_appid\":\"wx7f3f0032b6e6f0cc\",\"payee_mchid\":\"1900000109\",\"plan_id\":\"12535\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::inspolicymgr::CreateDeductAuthorization::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::inspolicymgr::CreateDeductAuthorization::new(
                         "wxd678efh567hg6787",
                         "微医保·百万医疗险",
                         "wxwtdk20200910100000",
@@ -2032,7 +1970,6 @@ fn inspolicymgr_requests() {
                     )
                     .payee_appid("wx7f3f0032b6e6f0cc")
                     .payee_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2044,12 +1981,11 @@ fn inspolicymgr_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo::new(
                         "Auisihsiahishishi4hihsid123418id",
                     ),
-                    writer,
                 )
             },
         },
@@ -2061,9 +1997,9 @@ fn inspolicymgr_requests() {
             headers: &[],
             body: "{\"address\":\"上海市浦东新区晨晖路1001号\",\"appid\":\"wxd678efh567hg6787\",\"car_number\":\"粤B·AB123\",\"combined_payment\":true,\"coverage_detail\":\"可保190种疾病，确诊一次性赔付\",\"coverage_term_type\":\"COVERAGE_TERM_TYPE_FIXED_DATE\",\"effective_time\":\"2026-01-02T03:04:05+08:00\",\"end_renewal_time\":\"2026-01-02T03:04:05+08:00\",\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"first_period_amount\":8000,\"free_insurance\":true,\"insurance_company_code\":\"1001\",\"insured_name_list\":[\"TEST_INSURED_NAME_LIST\"],\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_insurance_no\":\"Auisihsiahishishi4hihsid123418id\",\"payee_appid\":\"wx7f3f0032b6e6f0cc\",\"payee_mchid\":\"1900000109\",\"payee_openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"payment_method\":\"PAYMENT_METHOD_OTHER\",\"payment_period\":\"PAYMENT_PERIOD_DAY\",\"period_premium_mode\":\"PERIOD_PREMIUM_MODE_EQUAL\",\"pet_name\":\"小狗\",\"plan_id\":\"12535\",\"policy_code\":\"Coisihsiaxishishi4hihsid1ii411co\",\"policy_periods\":[1],\"policy_state\":\"POLICY_STATE_ISSUING\",\"policy_type\":\"POLICY_TYPE_OTHER\",\"start_renewal_time\":\"2026-01-02T03:04:05+08:00\",\"subsequent_period_amount\":5000,\"support_renewal\":true}",
             encrypted: &["insured_name_list[]"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::inspolicymgr::CreateDeductPolicy::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::inspolicymgr::CreateDeductPolicy::new(
                         "wxd678efh567hg6787",
                         "可保190种疾病，确诊一次性赔付",
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
@@ -2100,7 +2036,6 @@ fn inspolicymgr_requests() {
                     .policy_code("Coisihsiaxishishi4hihsid1ii411co")
                     .start_renewal_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                     .subsequent_period_amount(5000),
-                    writer,
                 )
             },
         },
@@ -2112,12 +2047,11 @@ fn inspolicymgr_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo::new(
                         "Auisihsiahishishi4hihsid123418id",
                     ),
-                    writer,
                 )
             },
         },
@@ -2129,9 +2063,9 @@ fn inspolicymgr_requests() {
             headers: &[],
             body: "{\"address\":\"上海市浦东新区晨晖路1001号\",\"car_number\":\"粤B·AB123\",\"combined_payment\":true,\"coverage_detail\":\"可保190种疾病，确诊一次性赔付\",\"coverage_term_type\":\"COVERAGE_TERM_TYPE_FIXED_DATE\",\"effective_time\":\"2026-01-02T03:04:05+08:00\",\"end_renewal_time\":\"2026-01-02T03:04:05+08:00\",\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"first_period_amount\":8000,\"free_insurance\":true,\"insurance_name\":\"微医保·百万医疗险\",\"insured_name_list\":[\"TEST_INSURED_NAME_LIST\"],\"out_contract_code\":\"wxwtdk20200910100000\",\"payment_method\":\"PAYMENT_METHOD_OTHER\",\"payment_period\":\"PAYMENT_PERIOD_DAY\",\"period_premium_mode\":\"PERIOD_PREMIUM_MODE_EQUAL\",\"pet_name\":\"小狗\",\"plan_id\":\"12535\",\"policy_code\":\"Coisihsiaxishishi4hihsid1ii411co\",\"policy_periods\":[1],\"policy_state\":\"POLICY_STATE_ISSUING\",\"policy_type\":\"POLICY_TYPE_OTHER\",\"start_renewal_time\":\"2026-01-02T03:04:05+08:00\",\"subsequent_period_amount\":5000,\"support_renewal\":true}",
             encrypted: &["insured_name_list[]"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo::new(
                         "Auisihsiahishishi4hihsid123418id",
                     )
                     .address("上海市浦东新区晨晖路1001号")
@@ -2163,7 +2097,6 @@ fn inspolicymgr_requests() {
                     .start_renewal_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                     .subsequent_period_amount(5000)
                     .support_renewal(true),
-                    writer,
                 )
             },
         },
@@ -2297,12 +2230,11 @@ fn iotmanage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::iotmanage::QueryDeviceInspectionByDeviceSn::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::iotmanage::QueryDeviceInspectionByDeviceSn::new(
                         "AAAAA123456789012345678",
                     ),
-                    writer,
                 )
             },
         },
@@ -2314,12 +2246,7 @@ fn iotmanage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::iotmanage::ListDevices::new(5, 10),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::iotmanage::ListDevices::new(5, 10)),
         },
     ]);
 }
@@ -2377,9 +2304,9 @@ fn med_ins_requests() {
                 "relative.name",
                 "relative.id_digest",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::med_ins::CreateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::med_ins::CreateOrder::new(
                         "wx8888888888888888",
                         "https://www.weixin.qq.com/wxpay/pay.php",
                         "530100",
@@ -2431,7 +2358,6 @@ fn med_ins_requests() {
                     .sub_mchid("1900000109")
                     .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .wechat_pay_cash_fee(42000),
-                    writer,
                 )
             },
         },
@@ -2443,13 +2369,12 @@ fn med_ins_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::med_ins::QueryOrderByMixTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::med_ins::QueryOrderByMixTradeNo::new(
                         "1217752501201407033233368318",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2461,13 +2386,12 @@ fn med_ins_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::med_ins::QueryOrderByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::med_ins::QueryOrderByOutTradeNo::new(
                         "1217752501201407033233368318",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2479,20 +2403,17 @@ fn med_ins_requests() {
             headers: &[],
             body: "{\"med_refund__gov_fee\":45000,\"med_refund__other_fee\":45000,\"med_refund__self_fee\":45000,\"med_refund_total_fee\":45000,\"out_refund_no\":\"R202204022005169952975171534816\",\"refund_time\":\"2026-01-02T03:04:05+08:00\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::med_ins::NotifyRefund::new(
-                        "1217752501201407033233368318",
-                        45000,
-                        45000,
-                        45000,
-                        45000,
-                        "R202204022005169952975171534816",
-                        wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::med_ins::NotifyRefund::new(
+                    "1217752501201407033233368318",
+                    45000,
+                    45000,
+                    45000,
+                    45000,
+                    "R202204022005169952975171534816",
+                    wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                    "1900000109",
+                ))
             },
         },
     ]);
@@ -2628,9 +2549,9 @@ fn qrcode_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":600},\"appid\":\"wxcbda96de0b165486\",\"attach\":\"深圳分店\",\"bus_info\":{\"line_name\":\"1路公车\",\"plate_number\":\"粤B888888\",\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"contract_id\":\"Wx15463511252015071056489715\",\"description\":\"地铁扣费\",\"goods_tag\":\"WXG\",\"metro_info\":{\"end_station\":\"天安门西\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"start_station\":\"西单\",\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"notify_url\":\"https://pay.weixin.qq.com/wxpay.html\",\"out_trade_no\":\"20150806125346\",\"sub_appid\":\"wxcbda96de0b165486\",\"sub_mchid\":\"1900000109\",\"trade_scene\":\"BUS\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::qrcode::CreateTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::qrcode::CreateTransaction::new(
                         "wxcbda96de0b165486",
                         "Wx15463511252015071056489715",
                         "20150806125346",
@@ -2660,7 +2581,6 @@ fn qrcode_requests() {
                     .notify_url("https://pay.weixin.qq.com/wxpay.html")
                     .sub_appid("wxcbda96de0b165486")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2672,11 +2592,10 @@ fn qrcode_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::qrcode::QueryTransactionByOutTradeNo::new("20150806125346")
+            request: || {
+                Box::new(
+                    wxpay::apis::qrcode::QueryTransactionByOutTradeNo::new("20150806125346")
                         .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2692,15 +2611,14 @@ fn qrcode_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::qrcode::QueryUserServiceByContractId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::qrcode::QueryUserServiceByContractId::new(
                         "Wx15463511252015071056489715",
                     )
                     .appid("wxcbda96de0b165486")
                     .sub_appid("wxcbda96de0b165486")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2773,18 +2691,15 @@ fn recharge_requests() {
             headers: &[],
             body: "{\"account_type\":\"BASIC\",\"out_recharge_no\":\"cz202407181234\",\"recharge_amount\":{\"amount\":500000,\"currency\":\"CNY\"},\"recharge_scene\":\"NORMAL_BANK_TRANSFER\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::recharge::ApplyBankTransferRecharge::new(
-                        wxpay::apis::recharge::AccountType::Basic,
-                        "cz202407181234",
-                        wxpay::apis::recharge::RechargeAmount::new()
-                            .amount(500000)
-                            .currency("CNY"),
-                        wxpay::apis::recharge::RechargeScene::NormalBankTransfer,
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::recharge::ApplyBankTransferRecharge::new(
+                    wxpay::apis::recharge::AccountType::Basic,
+                    "cz202407181234",
+                    wxpay::apis::recharge::RechargeAmount::new()
+                        .amount(500000)
+                        .currency("CNY"),
+                    wxpay::apis::recharge::RechargeScene::NormalBankTransfer,
+                ))
             },
         },
         super::harness::Case {
@@ -2795,12 +2710,11 @@ fn recharge_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::recharge::QueryBankTransferRechargeByOutRechargeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::recharge::QueryBankTransferRechargeByOutRechargeNo::new(
                         "cz202407181234",
                     ),
-                    writer,
                 )
             },
         },
@@ -2864,12 +2778,7 @@ fn webizpay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::ListAvailMchRanges::new("12341234"),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::webizpay::ListAvailMchRanges::new("12341234")),
         },
         super::harness::Case {
             name: "CreateAvailMchRange",
@@ -2879,14 +2788,11 @@ fn webizpay_requests() {
             headers: &[],
             body: "{\"identifier_type\":\"ORGANIZATION_CODE\",\"sp_mchid\":\"12341234\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::CreateAvailMchRange::new(
-                        wxpay::apis::webizpay::IdentifierType::OrganizationCode,
-                        "12341234",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::webizpay::CreateAvailMchRange::new(
+                    wxpay::apis::webizpay::IdentifierType::OrganizationCode,
+                    "12341234",
+                ))
             },
         },
     ]);
@@ -2932,15 +2838,14 @@ fn webizpay_avail_mch_ranges_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers::new(
                         "89f5123e-5ad4-4e0e-89b1-63ced0c798c5",
                         "12341234",
                         0,
                         100,
                     ),
-                    writer,
                 )
             },
         },
@@ -2952,14 +2857,13 @@ fn webizpay_avail_mch_ranges_requests() {
             headers: &[],
             body: "{\"merchant_identifier\":\"91110000710926094P\",\"sp_mchid\":\"12341234\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier::new(
                         "89f5123e-5ad4-4e0e-89b1-63ced0c798c5",
                         "91110000710926094P",
                         "12341234",
                     ),
-                    writer,
                 )
             },
         },
@@ -2971,8 +2875,8 @@ fn webizpay_avail_mch_ranges_requests() {
             headers: &[],
             body: "{\"sp_mchid\":\"12341234\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier::new("89f5123e-5ad4-4e0e-89b1-63ced0c798c5", "91110000710926094P", "12341234"), writer)
+            request: || {
+                Box::new(wxpay::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier::new("89f5123e-5ad4-4e0e-89b1-63ced0c798c5", "91110000710926094P", "12341234"))
             },
         },
     ]);
@@ -2998,9 +2902,9 @@ fn webizpay_bill_requests() {
             headers: &[],
             body: "{\"end_date\":\"2025-04-23\",\"entity_name\":\"某某科技有限公司\",\"out_operation_id\":\"operation12345678\",\"sp_mchid\":\"12341234\",\"start_date\":\"2025-04-23\",\"sub_mchid\":\"43214321\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::bill::CreateProof::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::bill::CreateProof::new(
                         "2025-04-23",
                         "operation12345678",
                         "12341234",
@@ -3008,7 +2912,6 @@ fn webizpay_bill_requests() {
                         "43214321",
                     )
                     .entity_name("某某科技有限公司"),
-                    writer,
                 )
             },
         },
@@ -3020,16 +2923,13 @@ fn webizpay_bill_requests() {
             headers: &[],
             body: "{\"date\":\"2025-04-23\",\"sp_mchid\":\"12341234\",\"sub_mchid\":\"43214321\",\"type\":\"QYZFALL\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::bill::CreateTradeBill::new(
-                        "2025-04-23",
-                        "12341234",
-                        "43214321",
-                        wxpay::apis::webizpay::bill::CreateTradeBillType::Qyzfall,
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::webizpay::bill::CreateTradeBill::new(
+                    "2025-04-23",
+                    "12341234",
+                    "43214321",
+                    wxpay::apis::webizpay::bill::CreateTradeBillType::Qyzfall,
+                ))
             },
         },
     ]);
@@ -3079,15 +2979,14 @@ fn webizpay_employees_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo::new(
                         "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
                         "out_card_123456",
                         "12341234",
                         "43214321",
                     ),
-                    writer,
                 )
             },
         },
@@ -3099,9 +2998,9 @@ fn webizpay_employees_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"avail_mch_range_id\":\"range_12345678\",\"card_name\":\"报销额度卡\",\"card_remark\":\"2023年1月差旅报销\",\"card_template_id\":\"template_123\",\"effective_end_time\":\"2026-01-02T03:04:05+08:00\",\"out_card_no\":\"mch_card_123456\",\"sp_mchid\":\"12341234\",\"sub_mchid\":\"43214321\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::employees::CreateQuotaCard::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::employees::CreateQuotaCard::new(
                         "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
                         10000,
                         "报销额度卡",
@@ -3113,7 +3012,6 @@ fn webizpay_employees_requests() {
                     )
                     .avail_mch_range_id("range_12345678")
                     .card_remark("2023年1月差旅报销"),
-                    writer,
                 )
             },
         },
@@ -3128,15 +3026,14 @@ fn webizpay_employees_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::employees::QueryQuotaCardByCardNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::employees::QueryQuotaCardByCardNo::new(
                         "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
                         "1068019671702503425",
                         "12341234",
                         "43214321",
                     ),
-                    writer,
                 )
             },
         },
@@ -3148,17 +3045,14 @@ fn webizpay_employees_requests() {
             headers: &[],
             body: "{\"reason\":\"商户主动作废\",\"sp_mchid\":\"12341234\",\"sub_mchid\":\"43214321\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::employees::CancelQuotaCard::new(
-                        "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
-                        "1068019671702503425",
-                        "商户主动作废",
-                        "12341234",
-                        "43214321",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::webizpay::employees::CancelQuotaCard::new(
+                    "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
+                    "1068019671702503425",
+                    "商户主动作废",
+                    "12341234",
+                    "43214321",
+                ))
             },
         },
         super::harness::Case {
@@ -3173,16 +3067,15 @@ fn webizpay_employees_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::employees::QueryQuotaCardPaymentUrl::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::employees::QueryQuotaCardPaymentUrl::new(
                         "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
                         "1068019671702503425",
                         "12341234",
                         "43214321",
                         wxpay::apis::webizpay::employees::ApplicationType::H5,
                     ),
-                    writer,
                 )
             },
         },
@@ -3194,15 +3087,12 @@ fn webizpay_employees_requests() {
             headers: &[],
             body: "{\"sp_mchid\":\"12341234\",\"sub_mchid\":\"43214321\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::employees::RevokeEmployee::new(
-                        "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
-                        "12341234",
-                        "43214321",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::webizpay::employees::RevokeEmployee::new(
+                    "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c",
+                    "12341234",
+                    "43214321",
+                ))
             },
         },
     ]);
@@ -3300,9 +3190,9 @@ fn webizpay_stores_requests() {
             headers: &[],
             body: "{\"match_details\":[{\"organization_code\":\"91110000710926094P\",\"product_type\":\"CODE_PAY\",\"store_name\":\"微信小店\"}],\"out_batch_id\":\"batch12345678\",\"sp_mchid\":\"12341234\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::stores::CreateEntityMatch::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::stores::CreateEntityMatch::new(
                         "batch12345678",
                         "12341234",
                     )
@@ -3313,7 +3203,6 @@ fn webizpay_stores_requests() {
                             "微信小店",
                         ),
                     ]),
-                    writer,
                 )
             },
         },
@@ -3325,13 +3214,12 @@ fn webizpay_stores_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::stores::QueryEntityMatchByBatchId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::webizpay::stores::QueryEntityMatchByBatchId::new(
                         "1030000071201xxxxx",
                         "12341234",
                     ),
-                    writer,
                 )
             },
         },
@@ -3389,13 +3277,10 @@ fn webizpay_users_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::users::QueryAuthorizationState::new(
-                        "123456", "12341234", "43214321",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::webizpay::users::QueryAuthorizationState::new(
+                    "123456", "12341234", "43214321",
+                ))
             },
         },
         super::harness::Case {
@@ -3406,16 +3291,13 @@ fn webizpay_users_requests() {
             headers: &[],
             body: "{\"application_type\":\"H5\",\"sp_mchid\":\"12341234\",\"sub_mchid\":\"43214321\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::webizpay::users::CreateAuthorizationUrl::new(
-                        "123456",
-                        wxpay::apis::webizpay::users::ApplicationType::H5,
-                        "12341234",
-                        "43214321",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::webizpay::users::CreateAuthorizationUrl::new(
+                    "123456",
+                    wxpay::apis::webizpay::users::ApplicationType::H5,
+                    "12341234",
+                    "43214321",
+                ))
             },
         },
     ]);

@@ -10,9 +10,9 @@ fn businesscircle_requests() {
             headers: &[],
             body: "{\"appid\":\"wx931386123456789e\",\"brandid\":1000,\"openid\":\"oUpF8uMuAJOM2pxb1Q\",\"plate_number\":\"粤B888888\",\"state\":\"IN\",\"sub_mchid\":\"1900000109\",\"time\":\"2022-06-01T10:43:39+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::businesscircle::CreateParking::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::businesscircle::CreateParking::new(
                         "wx931386123456789e",
                         1000,
                         "oUpF8uMuAJOM2pxb1Q",
@@ -21,7 +21,6 @@ fn businesscircle_requests() {
                         "2022-06-01T10:43:39+08:00",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -33,9 +32,9 @@ fn businesscircle_requests() {
             headers: &[],
             body: "{\"appid\":\"wx1234567890abcdef\",\"earn_points\":true,\"increased_points\":100,\"no_points_remarks\":\"商品不参与积分活动\",\"openid\":\"oWmnN4xxxxxxxxxxe92NHIGf1xd8\",\"points_update_time\":\"2026-01-02T03:04:05+08:00\",\"sub_mchid\":\"1234567890\",\"total_points\":888888,\"transaction_id\":\"1217752501201407033233368018\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::businesscircle::NotifyPoint::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::businesscircle::NotifyPoint::new(
                         "wx1234567890abcdef",
                         true,
                         100,
@@ -46,7 +45,6 @@ fn businesscircle_requests() {
                     .no_points_remarks("商品不参与积分活动")
                     .sub_mchid("1234567890")
                     .total_points(888888),
-                    writer,
                 )
             },
         },
@@ -61,14 +59,13 @@ fn businesscircle_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::businesscircle::QueryUserAuthorizationByOpenid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::businesscircle::QueryUserAuthorizationByOpenid::new(
                         "oWmnN4xxxxxxxxxxe92NHIGf1xd8",
                         "wx1234567890abcdef",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -84,15 +81,14 @@ fn businesscircle_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::businesscircle::QueryUserPointCommitStatus::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::businesscircle::QueryUserPointCommitStatus::new(
                         "oUpF8uMuAJOM2pxb1Q",
                         1000,
                         "wx931386123456789e",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -121,16 +117,13 @@ fn discount_card_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"card_template_id\":\"87789b2f25177433bcbf407e8e471f95\",\"notify_url\":\"https://api.test.com\",\"out_card_code\":\"6e8369071cd942c0476613f9d1ce9ca3\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::discount_card::CreateCard::new(
-                        "wxd678efh567hg6787",
-                        "87789b2f25177433bcbf407e8e471f95",
-                        "https://api.test.com",
-                        "6e8369071cd942c0476613f9d1ce9ca3",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::discount_card::CreateCard::new(
+                    "wxd678efh567hg6787",
+                    "87789b2f25177433bcbf407e8e471f95",
+                    "https://api.test.com",
+                    "6e8369071cd942c0476613f9d1ce9ca3",
+                ))
             },
         },
         super::harness::Case {
@@ -141,13 +134,10 @@ fn discount_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::discount_card::QueryCardByOutCardCode::new(
-                        "6e8369071cd942c0476613f9d1ce9ca3",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::discount_card::QueryCardByOutCardCode::new(
+                    "6e8369071cd942c0476613f9d1ce9ca3",
+                ))
             },
         },
         super::harness::Case {
@@ -158,9 +148,9 @@ fn discount_card_requests() {
             headers: &[],
             body: "{\"card_template_id\":\"87789b2f25177433bcbf407e8e471f95\",\"objective_completion_records\":[{\"completion_count\":1,\"completion_time\":\"2026-01-02T03:04:05+08:00\",\"completion_type\":\"INCREASE\",\"description\":\"购买商品\",\"objective_completion_serial_no\":\"578354545\",\"objective_id\":\"123456\",\"remark\":\"特价商品\"}],\"reward_usage_records\":[{\"amount\":100,\"description\":\"购买商品\",\"remark\":\"特价商品\",\"reward_id\":\"123456\",\"reward_usage_serial_no\":\"578354\",\"usage_count\":1,\"usage_time\":\"2026-01-02T03:04:05+08:00\",\"usage_type\":\"INCREASE\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::discount_card::CreateCardAddUserRecord::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::discount_card::CreateCardAddUserRecord::new(
                         "6e8369071cd942c0476613f9d1ce9ca3",
                         "87789b2f25177433bcbf407e8e471f95",
                     )
@@ -187,7 +177,6 @@ fn discount_card_requests() {
                         )
                         .remark("特价商品"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -199,13 +188,10 @@ fn discount_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::discount_card::QueryOrderByOutTradeNo::new(
-                        "6e8369071cd942c0476613f9d1ce9ca3",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::discount_card::QueryOrderByOutTradeNo::new(
+                    "6e8369071cd942c0476613f9d1ce9ca3",
+                ))
             },
         },
         super::harness::Case {
@@ -216,13 +202,10 @@ fn discount_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::discount_card::QueryOrderByOutOrderNo::new(
-                        "233bcbf407e87789b8e471f251774f95",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::discount_card::QueryOrderByOutOrderNo::new(
+                    "233bcbf407e87789b8e471f251774f95",
+                ))
             },
         },
         super::harness::Case {
@@ -233,9 +216,9 @@ fn discount_card_requests() {
             headers: &[],
             body: "{\"objectives\":[{\"count\":1,\"objective_id\":123456,\"objective_serial_no\":\"578354545\",\"performance_description\":\"购买商品\",\"performance_time\":\"2026-01-02T03:04:05+08:00\",\"performance_type\":\"INCREASE\",\"remark\":\"特价商品\"}],\"rewards\":[{\"amount\":100,\"count\":1,\"description\":\"购买商品\",\"remark\":\"特价商品\",\"reward_id\":123456,\"reward_serial_no\":\"578354\",\"reward_time\":\"2026-01-02T03:04:05+08:00\",\"reward_type\":\"INCREASE\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::discount_card::UpdateOrderByOutOrderNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::discount_card::UpdateOrderByOutOrderNo::new(
                         "233bcbf407e87789b8e471f251774f95",
                     )
                     .objectives(vec![
@@ -261,7 +244,6 @@ fn discount_card_requests() {
                         )
                         .remark("特价商品"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -336,13 +318,12 @@ fn goldplan_requests() {
             headers: &[],
             body: "{\"operation_type\":\"OPEN\",\"sub_mchid\":\"1234567890\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::goldplan::CreateMerchantChangecustompagestatus::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::goldplan::CreateMerchantChangecustompagestatus::new(
                         wxpay::apis::goldplan::OperationType::Open,
                         "1234567890",
                     ),
-                    writer,
                 )
             },
         },
@@ -354,16 +335,15 @@ fn goldplan_requests() {
             headers: &[],
             body: "{\"operation_pay_scene\":\"JSAPI_AND_MINIPROGRAM\",\"operation_type\":\"OPEN\",\"sub_mchid\":\"1234567890\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::goldplan::CreateMerchantChangegoldplanstatus::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::goldplan::CreateMerchantChangegoldplanstatus::new(
                         wxpay::apis::goldplan::OperationType::Open,
                         "1234567890",
                     )
                     .operation_pay_scene(
                         wxpay::apis::goldplan::OperationPayScene::JsapiAndMiniprogram,
                     ),
-                    writer,
                 )
             },
         },
@@ -375,10 +355,9 @@ fn goldplan_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::goldplan::CreateMerchantCloseAdvertisingShow::new("1900000109"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::goldplan::CreateMerchantCloseAdvertisingShow::new("1900000109"),
                 )
             },
         },
@@ -390,13 +369,12 @@ fn goldplan_requests() {
             headers: &[],
             body: "{\"advertising_industry_filters\":[\"E_COMMERCE\"],\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::goldplan::UpdateMerchantOpenAdvertisingShow::new("1900000109")
+            request: || {
+                Box::new(
+                    wxpay::apis::goldplan::UpdateMerchantOpenAdvertisingShow::new("1900000109")
                         .advertising_industry_filters(vec![
                             wxpay::apis::goldplan::AdvertisingIndustryFilters::ECommerce,
                         ]),
-                    writer,
                 )
             },
         },
@@ -408,15 +386,14 @@ fn goldplan_requests() {
             headers: &[],
             body: "{\"advertising_industry_filters\":[\"E_COMMERCE\"],\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter::new(
                         "1900000109",
                     )
                     .advertising_industry_filters(vec![
                         wxpay::apis::goldplan::AdvertisingIndustryFilters::ECommerce,
                     ]),
-                    writer,
                 )
             },
         },
@@ -514,17 +491,14 @@ fn industry_coupon_requests() {
         headers: &[],
         body: "{\"coupon_list\":[{\"coupon_id\":\"11004999626\",\"stock_id\":16474341}],\"open_id\":\"obLatjrR8kUDlj4-nofQsPAJAAFI\"}",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::industry_coupon::CreateToken::new(
-                    vec![wxpay::apis::industry_coupon::CouponList::new(
-                        "11004999626",
-                        16474341,
-                    )],
-                    "obLatjrR8kUDlj4-nofQsPAJAAFI",
-                ),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::industry_coupon::CreateToken::new(
+                vec![wxpay::apis::industry_coupon::CouponList::new(
+                    "11004999626",
+                    16474341,
+                )],
+                "obLatjrR8kUDlj4-nofQsPAJAAFI",
+            ))
         },
     }]);
 }
@@ -549,9 +523,9 @@ fn industry_rebate_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"device_id\":\"example_device_id\",\"goods_detail\":[{\"barcode\":\"example_barcode\",\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1001\",\"price\":528800,\"quantity\":1}],\"out_trade_no\":\"example_out_trade_no\",\"sub_mchid\":\"1900000001\",\"transaction_id\":\"20190611222222222200000000012122\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::industry_rebate::CreateRetailIndustryTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::industry_rebate::CreateRetailIndustryTransaction::new(
                         "example_out_trade_no",
                         "1900000001",
                     )
@@ -567,7 +541,6 @@ fn industry_rebate_requests() {
                         .merchant_goods_id("1001"),
                     ])
                     .transaction_id("20190611222222222200000000012122"),
-                    writer,
                 )
             },
         },
@@ -579,16 +552,13 @@ fn industry_rebate_requests() {
             headers: &[],
             body: "{\"code_url\":\"URl:weixin://wxpay/s/An4baqw\",\"out_trade_no\":\"example_out_trade_no\",\"sub_mchid\":\"1900000001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::industry_rebate::CreateTransaction::new(
-                        "20190611222222222200000000012122",
-                        "URl:weixin://wxpay/s/An4baqw",
-                        "example_out_trade_no",
-                        "1900000001",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::industry_rebate::CreateTransaction::new(
+                    "20190611222222222200000000012122",
+                    "URl:weixin://wxpay/s/An4baqw",
+                    "example_out_trade_no",
+                    "1900000001",
+                ))
             },
         },
     ]);
@@ -605,12 +575,7 @@ fn lovefeast_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::lovefeast::QueryBrandByBrandId::new("2250"),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::lovefeast::QueryBrandByBrandId::new("2250")),
         },
         super::harness::Case {
             name: "QueryUserOrderByBrandId",
@@ -620,15 +585,14 @@ fn lovefeast_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::lovefeast::QueryUserOrderByBrandId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::lovefeast::QueryUserOrderByBrandId::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "2250",
                     )
                     .offset(0)
                     .limit(20),
-                    writer,
                 )
             },
         },
@@ -640,14 +604,11 @@ fn lovefeast_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::lovefeast::QueryUserOrderByOutTradeNo::new(
-                        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-                        "1217752501201407033233368018",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::lovefeast::QueryUserOrderByOutTradeNo::new(
+                    "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                    "1217752501201407033233368018",
+                ))
             },
         },
     ]);
@@ -698,14 +659,13 @@ fn marketing_bank_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::marketing::bank::ListPackageTasks::new("8473295")
+        request: || {
+            Box::new(
+                wxpay::apis::marketing::bank::ListPackageTasks::new("8473295")
                     .status(wxpay::apis::marketing::bank::ListPackageTasksStatus::Processing)
                     .filename("active_user.csv")
                     .offset(0)
                     .limit(20),
-                writer,
             )
         },
     }]);
@@ -720,15 +680,12 @@ fn marketing_bank_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::marketing::bank::CreatePackageTask::new(
-                    "8473295",
-                    super::harness::file(),
-                    "ICBC_DEBIT",
-                ),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::marketing::bank::CreatePackageTask::new(
+                "8473295",
+                super::harness::file(),
+                "ICBC_DEBIT",
+            ))
         },
     }]);
 }
@@ -774,9 +731,9 @@ fn marketing_bank_favor_requests() {
             headers: &[],
             body: "{\"activity_id\":\"186745560\",\"appid\":\"wx1234567889999\",\"out_request_no\":\"1002600620019090123143254435\",\"stock_creator_mchid\":\"9800064\",\"stock_id\":\"100088\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::bank_favor::CreateUserBankMultiActivity::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::bank_favor::CreateUserBankMultiActivity::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "186745560",
                         "wx1234567889999",
@@ -784,7 +741,6 @@ fn marketing_bank_favor_requests() {
                         "9800064",
                         "100088",
                     ),
-                    writer,
                 )
             },
         },
@@ -796,14 +752,13 @@ fn marketing_bank_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::bank_favor::QueryUserCouponByCouponId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::bank_favor::QueryUserCouponByCouponId::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "9856888",
                         "wx57849631bb367f52",
                     ),
-                    writer,
                 )
             },
         },
@@ -860,11 +815,10 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::ListCallbacks::new("10000098"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::busifavor::ListCallbacks::new(
+                    "10000098",
+                ))
             },
         },
         super::harness::Case {
@@ -875,13 +829,12 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"mchid\":\"10000098\",\"notify_url\":\"https://pay.weixin.qq.com\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::CreateCallback::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::CreateCallback::new(
                         "https://pay.weixin.qq.com",
                     )
                     .mchid("10000098"),
-                    writer,
                 )
             },
         },
@@ -893,16 +846,13 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"coupon_code\":\"TEST_COUPON_CODE\",\"out_request_no\":\"TEST_OUT_REQUEST_NO\",\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"stock_id\":\"TEST_STOCK_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::AssociateCoupon::new(
-                        "TEST_COUPON_CODE",
-                        "TEST_OUT_REQUEST_NO",
-                        "TEST_OUT_TRADE_NO",
-                        "TEST_STOCK_ID",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::busifavor::AssociateCoupon::new(
+                    "TEST_COUPON_CODE",
+                    "TEST_OUT_REQUEST_NO",
+                    "TEST_OUT_TRADE_NO",
+                    "TEST_STOCK_ID",
+                ))
             },
         },
         super::harness::Case {
@@ -913,15 +863,14 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"coupon_code\":\"sxxe34343434\",\"deactivate_reason\":\"此券使用时间设置错误\",\"deactivate_request_no\":\"1002600620019090123143254436\",\"stock_id\":\"1234567891\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::DeactivateCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::DeactivateCoupon::new(
                         "sxxe34343434",
                         "1002600620019090123143254436",
                         "1234567891",
                     )
                     .deactivate_reason("此券使用时间设置错误"),
-                    writer,
                 )
             },
         },
@@ -933,16 +882,13 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"coupon_code\":\"TEST_COUPON_CODE\",\"out_request_no\":\"TEST_OUT_REQUEST_NO\",\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"stock_id\":\"TEST_STOCK_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::DisassociateCoupon::new(
-                        "TEST_COUPON_CODE",
-                        "TEST_OUT_REQUEST_NO",
-                        "TEST_OUT_TRADE_NO",
-                        "TEST_STOCK_ID",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::busifavor::DisassociateCoupon::new(
+                    "TEST_COUPON_CODE",
+                    "TEST_OUT_REQUEST_NO",
+                    "TEST_OUT_TRADE_NO",
+                    "TEST_STOCK_ID",
+                ))
             },
         },
         super::harness::Case {
@@ -953,15 +899,12 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"coupon_code\":\"sxxe34343434\",\"return_request_no\":\"1002600620019090123143254436\",\"stock_id\":\"1234567891\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::ReturnCoupon::new(
-                        "sxxe34343434",
-                        "1002600620019090123143254436",
-                        "1234567891",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::busifavor::ReturnCoupon::new(
+                    "sxxe34343434",
+                    "1002600620019090123143254436",
+                    "1234567891",
+                ))
             },
         },
         super::harness::Case {
@@ -972,16 +915,15 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"appid\":\"wx1234567889999\",\"coupon_code\":\"sxxe34343434\",\"openid\":\"xsd3434454567676\",\"out_request_no\":\"1002600620019090123143254435\",\"stock_id\":\"100088\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::SendCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::SendCoupon::new(
                         "wx1234567889999",
                         "xsd3434454567676",
                         "1002600620019090123143254435",
                         "100088",
                     )
                     .coupon_code("sxxe34343434"),
-                    writer,
                 )
             },
         },
@@ -993,9 +935,9 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"appid\":\"wx1234567889999\",\"coupon_code\":\"sxxe34343434\",\"mch_id\":\"190000001\",\"openid\":\"xsd3434454567676\",\"out_trade_no\":\"190000001\",\"stock_id\":\"100088\",\"transaction_id\":\"4200000001856498491\",\"use_request_no\":\"1002600620019090123143254435\",\"use_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::UseCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::UseCoupon::new(
                         "wx1234567889999",
                         "sxxe34343434",
                         "1002600620019090123143254435",
@@ -1006,7 +948,6 @@ fn marketing_busifavor_requests() {
                     .out_trade_no("190000001")
                     .stock_id("100088")
                     .transaction_id("4200000001856498491"),
-                    writer,
                 )
             },
         },
@@ -1018,17 +959,14 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"appid\":\"TEST_APPID\",\"openid\":\"TEST_OPENID\",\"out_request_no\":\"TEST_OUT_REQUEST_NO\",\"send_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::SendCoupon2::new(
-                        "TEST_CARD_ID",
-                        "TEST_APPID",
-                        "TEST_OPENID",
-                        "TEST_OUT_REQUEST_NO",
-                        wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::busifavor::SendCoupon2::new(
+                    "TEST_CARD_ID",
+                    "TEST_APPID",
+                    "TEST_OPENID",
+                    "TEST_OUT_REQUEST_NO",
+                    wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                ))
             },
         },
         super::harness::Case {
@@ -1039,16 +977,15 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"coupon_code\":\"123446565767\",\"openid\":\"oh-394z-6CGkNoJrsDLTTUKiAnp4\",\"send_request_no\":\"34657_20250101_123456\",\"stock_id\":\"1000000013001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::CreateProductCouponPreSend::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::CreateProductCouponPreSend::new(
                         "wx233544546545989",
                         "34657_20250101_123456",
                         "1000000013001",
                     )
                     .coupon_code("123446565767")
                     .openid("oh-394z-6CGkNoJrsDLTTUKiAnp4"),
-                    writer,
                 )
             },
         },
@@ -1060,9 +997,9 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"appid\":\"wx1234567889999\",\"coupon_code\":\"202007019999\",\"coupon_type\":\"NORMAL\",\"member_card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"openid\":\"xsd3434454567676\",\"out_request_no\":\"2335465\",\"stock_id\":\"12312354\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::SendProductCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::SendProductCoupon::new(
                         "wx1234567889999",
                         wxpay::apis::marketing::busifavor::CouponType::Normal,
                         "xsd3434454567676",
@@ -1071,7 +1008,6 @@ fn marketing_busifavor_requests() {
                     )
                     .coupon_code("202007019999")
                     .member_card_id("pbLatjvWOibDc5-TBnbUk1pD12o0"),
-                    writer,
                 )
             },
         },
@@ -1083,9 +1019,9 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"belong_merchant\":\"10000022\",\"comment\":\"活动使用\",\"coupon_code_mode\":\"WECHATPAY_MODE\",\"coupon_use_rule\":{\"coupon_available_time\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":3,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_second_after_receive\":3600,\"available_week\":{\"available_day_time\":[{\"begin_time\":3600,\"end_time\":86399}],\"week_day\":[1]},\"irregulary_avaliable_time\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":7},\"discount_coupon\":{\"discount_percent\":88,\"transaction_minimum\":100},\"exchange_coupon\":{\"exchange_price\":100,\"transaction_minimum\":100},\"fixed_normal_coupon\":{\"discount_amount\":5,\"transaction_minimum\":100},\"mini_programs_appid\":\"wx23232232323\",\"mini_programs_path\":\"/path/index/index\",\"use_method\":\"OFF_LINE\"},\"custom_entrance\":{\"appid\":\"wx324345hgfhfghfg\",\"code_display_mode\":\"NOT_SHOW\",\"hall_id\":\"233455656\",\"mini_programs_info\":{\"entrance_words\":\"欢迎选购\",\"guiding_words\":\"获取更多优惠\",\"mini_programs_appid\":\"wx234545656765876\",\"mini_programs_path\":\"/path/index/index\"},\"store_id\":\"233554655\"},\"display_pattern_info\":{\"background_color\":\"Color010\",\"coupon_image_url\":\"https://qpic.cn/xxx\",\"description\":\"xxx门店可用\",\"finder_info\":{\"finder_id\":\"sph6Rngt2T4RlUf\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/xxx\",\"finder_video_id\":\"sph6Rngt2T4RlUf\"},\"merchant_logo_url\":\"https://qpic.cn/xxx\",\"merchant_name\":\"微信支付\"},\"goods_name\":\"xxx商品使用\",\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"out_request_no\":\"100002322019090134234sfdf\",\"stock_name\":\"8月1日活动券\",\"stock_send_rule\":{\"max_amount\":100000,\"max_amount_by_day\":1000,\"max_coupons\":100,\"max_coupons_by_day\":100,\"max_coupons_per_user\":5,\"natural_person_limit\":true,\"prevent_api_abuse\":true,\"shareable\":true,\"transferable\":true},\"stock_type\":\"NORMAL\",\"subsidy\":true}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::CreateStock::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::CreateStock::new(
                         "10000022",
                         wxpay::apis::marketing::busifavor::CouponCodeMode::WechatpayMode,
                         wxpay::apis::marketing::busifavor::CouponUseRule::new(
@@ -1178,7 +1114,6 @@ fn marketing_busifavor_requests() {
                             .notify_appid("wx23232232323"),
                     )
                     .subsidy(true),
-                    writer,
                 )
             },
         },
@@ -1190,11 +1125,10 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::QueryStockByStockId::new("1212"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::busifavor::QueryStockByStockId::new(
+                    "1212",
+                ))
             },
         },
         super::harness::Case {
@@ -1205,9 +1139,9 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"comment\":\"活动使用\",\"coupon_use_rule\":{\"mini_programs_appid\":\"wx23232232323\",\"mini_programs_path\":\"/path/index/index\",\"use_method\":\"OFF_LINE\"},\"custom_entrance\":{\"appid\":\"wx324345hgfhfghfg\",\"code_display_mode\":\"NOT_SHOW\",\"hall_id\":\"233455656\",\"mini_programs_info\":{\"entrance_words\":\"欢迎选购\",\"guiding_words\":\"获取更多优惠\",\"mini_programs_appid\":\"wx234545656765876\",\"mini_programs_path\":\"/path/index/index\"}},\"display_pattern_info\":{\"background_color\":\"Color010\",\"coupon_image_url\":\"https://qpic.cn/xxx\",\"description\":\"xxx门店可用\",\"finder_info\":{\"finder_id\":\"sph6Rngt2T4RlUf\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/xxx\",\"finder_video_id\":\"sph6Rngt2T4RlUf\"},\"merchant_logo_url\":\"https://qpic.cn/xxx\",\"merchant_name\":\"微信支付\"},\"goods_name\":\"xxx商品使用\",\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"out_request_no\":\"6122352020010133287985742\",\"stock_name\":\"8月1日活动券\",\"stock_send_rule\":{\"natural_person_limit\":true,\"prevent_api_abuse\":true},\"subsidy\":true}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::UpdateStockByStockId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::UpdateStockByStockId::new(
                         "101156451224",
                         "6122352020010133287985742",
                     )
@@ -1262,7 +1196,6 @@ fn marketing_busifavor_requests() {
                             .prevent_api_abuse(true),
                     )
                     .subsidy(true),
-                    writer,
                 )
             },
         },
@@ -1274,9 +1207,9 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"current_max_coupons\":500,\"current_max_coupons_by_day\":300,\"modify_budget_request_no\":\"1002600620019090123143254436\",\"target_max_coupons\":3000,\"target_max_coupons_by_day\":1}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::UpdateStockBudget::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::UpdateStockBudget::new(
                         "98065001",
                         "1002600620019090123143254436",
                     )
@@ -1284,7 +1217,6 @@ fn marketing_busifavor_requests() {
                     .current_max_coupons_by_day(300)
                     .target_max_coupons(3000)
                     .target_max_coupons_by_day(1),
-                    writer,
                 )
             },
         },
@@ -1301,16 +1233,15 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::ListStockCouponcodes::new("98065001")
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::ListStockCouponcodes::new("98065001")
                         .status(
                             wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::Sended,
                         )
                         .appid("wx233544546545989")
                         .offset(0)
                         .limit(20),
-                    writer,
                 )
             },
         },
@@ -1322,14 +1253,13 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"coupon_code_list\":[\"TEST_COUPON_CODE_LIST\"],\"upload_request_no\":\"100002322019090134234sfdf\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::CreateStockCouponcode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::CreateStockCouponcode::new(
                         "98065001",
                         "100002322019090134234sfdf",
                     )
                     .coupon_code_list(vec![String::from("TEST_COUPON_CODE_LIST")]),
-                    writer,
                 )
             },
         },
@@ -1341,14 +1271,13 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode::new(
                         "101156451224",
                         "1212",
                         "1212",
                     ),
-                    writer,
                 )
             },
         },
@@ -1360,13 +1289,12 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode::new(
                         "1212", "1212",
                     )
                     .appid("wx233544546545989"),
-                    writer,
                 )
             },
         },
@@ -1382,14 +1310,13 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::ListSubsidyPayReceipts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::ListSubsidyPayReceipts::new(
                         "128888000000001",
                         "ABCD12345678",
                     )
                     .out_subsidy_no("subsidy-abcd-12345678"),
-                    writer,
                 )
             },
         },
@@ -1401,9 +1328,9 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"amount\":100,\"coupon_code\":\"ABCD12345678\",\"description\":\"20210115DESCRIPTION\",\"out_subsidy_no\":\"subsidy-abcd-12345678\",\"payee_merchant\":\"1900000002\",\"payer_merchant\":\"1900000001\",\"stock_id\":\"128888000000001\",\"transaction_id\":\"4200000913202101152566792388\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::CreateSubsidyPayReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::CreateSubsidyPayReceipt::new(
                         100,
                         "ABCD12345678",
                         "20210115DESCRIPTION",
@@ -1413,7 +1340,6 @@ fn marketing_busifavor_requests() {
                         "128888000000001",
                         "4200000913202101152566792388",
                     ),
-                    writer,
                 )
             },
         },
@@ -1425,8 +1351,8 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId::new("1120200119165100000000000001"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId::new("1120200119165100000000000001"))
             },
         },
         super::harness::Case {
@@ -1437,9 +1363,9 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "{\"amount\":100,\"coupon_code\":\"ABCD12345678\",\"description\":\"20210115DESCRIPTION\",\"out_subsidy_return_no\":\"subsidy-abcd-12345678\",\"payee_merchant\":\"1900000002\",\"payer_merchant\":\"1900000001\",\"refund_id\":\"50100506732021010105138718375\",\"stock_id\":\"128888000000001\",\"transaction_id\":\"4200000913202101152566792388\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::CreateSubsidyReturnReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::CreateSubsidyReturnReceipt::new(
                         100,
                         "ABCD12345678",
                         "20210115DESCRIPTION",
@@ -1450,7 +1376,6 @@ fn marketing_busifavor_requests() {
                         "128888000000001",
                         "4200000913202101152566792388",
                     ),
-                    writer,
                 )
             },
         },
@@ -1462,8 +1387,8 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId::new("2120200119165100000000000001"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId::new("2120200119165100000000000001"))
             },
         },
         super::harness::Case {
@@ -1483,9 +1408,9 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::ListUserCoupons::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::ListUserCoupons::new(
                         "2323dfsdf342342",
                         "wx233544546545989",
                     )
@@ -1498,7 +1423,6 @@ fn marketing_busifavor_requests() {
                     .sender_merchant("1000000003")
                     .offset(0)
                     .limit(20),
-                    writer,
                 )
             },
         },
@@ -1510,14 +1434,13 @@ fn marketing_busifavor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::busifavor::QueryUserCouponAppidByAppid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::busifavor::QueryUserCouponAppidByAppid::new(
                         "TEST_OPENID",
                         "TEST_COUPON_CODE",
                         "TEST_APPID",
                     ),
-                    writer,
                 )
             },
         },
@@ -1653,9 +1576,9 @@ fn marketing_delivery_plan_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"40016\",\"daily_limit\":1,\"delivery_end_time\":\"2026-01-02T03:04:05+08:00\",\"delivery_start_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"asdf-1234-40016\",\"plan_name\":\"冬季饮料投放\",\"product_coupon_id\":\"701146876221757924829193824428\",\"recommend_word\":\"天天有惊喜\",\"reuse_coupon_config\":true,\"stock_bundle_id\":\"TEST_STOCK_BUNDLE_ID\",\"stock_id\":\"701246876221757924829194755312\",\"total_count\":1,\"usage_mode\":\"SINGLE\",\"user_limit\":1}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::delivery_plan::partner::CreateDeliveryPlan::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::delivery_plan::partner::CreateDeliveryPlan::new(
                         "40016",
                         "asdf-1234-40016",
                         "701146876221757924829193824428",
@@ -1671,7 +1594,6 @@ fn marketing_delivery_plan_partner_requests() {
                     .total_count(1)
                     .usage_mode(wxpay::apis::marketing::delivery_plan::partner::UsageMode::Single)
                     .user_limit(1),
-                    writer,
                 )
             },
         },
@@ -1689,8 +1611,8 @@ fn marketing_delivery_plan_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans::new("40016").page_size(5).offset(10).plan_state(wxpay::apis::marketing::delivery_plan::partner::PlanState::PlanCreating).audit_state(wxpay::apis::marketing::delivery_plan::partner::AuditState::AuditInitial).plan_id("12000"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans::new("40016").page_size(5).offset(10).plan_state(wxpay::apis::marketing::delivery_plan::partner::PlanState::PlanCreating).audit_state(wxpay::apis::marketing::delivery_plan::partner::AuditState::AuditInitial).plan_id("12000"))
             },
         },
         super::harness::Case {
@@ -1701,8 +1623,8 @@ fn marketing_delivery_plan_partner_requests() {
             headers: &[],
             body: "{\"modify_content\":{\"daily_limit\":1,\"delivery_end_time\":\"2026-01-02T03:04:05+08:00\",\"plan_name\":\"冬季饮料投放\",\"recommend_word\":\"天天有惊喜\",\"total_count\":1,\"user_limit\":1},\"out_request_no\":\"TEST_OUT_REQUEST_NO\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId::new("12000", wxpay::apis::marketing::delivery_plan::partner::ModifyContent::new().daily_limit(1).delivery_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).plan_name("冬季饮料投放").recommend_word("天天有惊喜").total_count(1).user_limit(1)).out_request_no("TEST_OUT_REQUEST_NO"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId::new("12000", wxpay::apis::marketing::delivery_plan::partner::ModifyContent::new().daily_limit(1).delivery_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).plan_name("冬季饮料投放").recommend_word("天天有惊喜").total_count(1).user_limit(1)).out_request_no("TEST_OUT_REQUEST_NO"))
             },
         },
         super::harness::Case {
@@ -1713,12 +1635,11 @@ fn marketing_delivery_plan_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan::new(
                         "12000",
                     ),
-                    writer,
                 )
             },
         },
@@ -1730,13 +1651,12 @@ fn marketing_delivery_plan_partner_requests() {
             headers: &[],
             body: "{\"notify_url\":\"https://pay.weixin.qq.com\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::delivery_plan::partner::CreateNotifyUrl::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::delivery_plan::partner::CreateNotifyUrl::new(
                         "298689900",
                         "https://pay.weixin.qq.com",
                     ),
-                    writer,
                 )
             },
         },
@@ -1835,12 +1755,7 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::ListCallbacks::new("9856888"),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::marketing::favor::ListCallbacks::new("9856888")),
         },
         super::harness::Case {
             name: "CreateCallback",
@@ -1850,14 +1765,13 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "{\"mchid\":\"9856888\",\"notify_url\":\"https://pay.weixin.qq.com\",\"switch\":true}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::CreateCallback::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::favor::CreateCallback::new(
                         "9856888",
                         "https://pay.weixin.qq.com",
                     )
                     .switch(true),
-                    writer,
                 )
             },
         },
@@ -1876,9 +1790,9 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::ListStocks::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::favor::ListStocks::new(
                         1,
                         1,
                         "TEST_STOCK_CREATOR_MCHID",
@@ -1886,7 +1800,6 @@ fn marketing_favor_requests() {
                     .create_start_time("TEST_CREATE_START_TIME")
                     .create_end_time("TEST_CREATE_END_TIME")
                     .status(wxpay::apis::marketing::favor::ListStocksStatus::Unactivated),
-                    writer,
                 )
             },
         },
@@ -1902,16 +1815,13 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::ListStockItems::new(
-                        "TEST_STOCK_ID",
-                        "TEST_STOCK_CREATOR_MCHID",
-                        1,
-                        "TEST_LIMIT",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::ListStockItems::new(
+                    "TEST_STOCK_ID",
+                    "TEST_STOCK_CREATOR_MCHID",
+                    1,
+                    "TEST_LIMIT",
+                ))
             },
         },
         super::harness::Case {
@@ -1926,16 +1836,13 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::ListStockMerchants::new(
-                        "TEST_STOCK_ID",
-                        1,
-                        "TEST_LIMIT",
-                        "TEST_STOCK_CREATOR_MCHID",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::ListStockMerchants::new(
+                    "TEST_STOCK_ID",
+                    1,
+                    "TEST_LIMIT",
+                    "TEST_STOCK_CREATOR_MCHID",
+                ))
             },
         },
         super::harness::Case {
@@ -1946,14 +1853,13 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "{\"add_goods_id_list\":[\"TEST_ADD_GOODS_ID_LIST\"],\"delete_goods_id_list\":[\"TEST_DELETE_GOODS_ID_LIST\"],\"stock_creator_mchid\":\"8956000\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::CreateStockModifyGoodsId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::favor::CreateStockModifyGoodsId::new(
                         "9865000", "8956000",
                     )
                     .add_goods_id_list(vec![String::from("TEST_ADD_GOODS_ID_LIST")])
                     .delete_goods_id_list(vec![String::from("TEST_DELETE_GOODS_ID_LIST")]),
-                    writer,
                 )
             },
         },
@@ -1965,11 +1871,10 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::QueryStockRefundFlow::new("TEST_STOCK_ID"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::QueryStockRefundFlow::new(
+                    "TEST_STOCK_ID",
+                ))
             },
         },
         super::harness::Case {
@@ -1980,13 +1885,12 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::QueryStockRefundFlowByDay::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::favor::QueryStockRefundFlowByDay::new(
                         "12356458",
                         "2025-08-09",
                     ),
-                    writer,
                 )
             },
         },
@@ -1998,11 +1902,10 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::QueryStockUseFlow::new("TEST_STOCK_ID"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::QueryStockUseFlow::new(
+                    "TEST_STOCK_ID",
+                ))
             },
         },
         super::harness::Case {
@@ -2013,14 +1916,11 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::QueryStockUseFlowByDay::new(
-                        "12356458",
-                        "2025-08-09",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::QueryStockUseFlowByDay::new(
+                    "12356458",
+                    "2025-08-09",
+                ))
             },
         },
         super::harness::Case {
@@ -2041,9 +1941,9 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::ListUserCoupons::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::favor::ListUserCoupons::new(
                         "TEST_OPENID",
                         "TEST_APPID",
                     )
@@ -2055,7 +1955,6 @@ fn marketing_favor_requests() {
                     .offset(1)
                     .limit(1)
                     .business_type(wxpay::apis::marketing::favor::BusinessType::Multiuse),
-                    writer,
                 )
             },
         },
@@ -2067,14 +1966,13 @@ fn marketing_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::favor::QueryUserCouponByCouponId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::favor::QueryUserCouponByCouponId::new(
                         "TEST_OPENID",
                         "TEST_COUPON_ID",
                         "TEST_APPID",
                     ),
-                    writer,
                 )
             },
         },
@@ -2212,14 +2110,13 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::goods_subsidy_activity::ListActivities::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::goods_subsidy_activity::ListActivities::new(
                         "TEST_CITY_ID",
                         1,
                         1,
                     ),
-                    writer,
                 )
             },
         },
@@ -2231,9 +2128,9 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "{\"apply_infos\":[{\"goods_original_price\":1,\"store_info\":{\"accounting_merchant_id\":\"TEST_ACCOUNTING_MERCHANT_ID\",\"merchant_id\":\"TEST_MERCHANT_ID\",\"store_id\":\"TEST_STORE_ID\"}}],\"caller_merchant_id\":\"TEST_CALLER_MERCHANT_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::goods_subsidy_activity::ApplyActivity::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::goods_subsidy_activity::ApplyActivity::new(
                         "TEST_ACTIVITY_ID",
                         vec![
                             wxpay::apis::marketing::goods_subsidy_activity::ApplyInfos::new()
@@ -2248,7 +2145,6 @@ fn marketing_goods_subsidy_activity_requests() {
                         ],
                         "TEST_CALLER_MERCHANT_ID",
                     ),
-                    writer,
                 )
             },
         },
@@ -2260,9 +2156,9 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "{\"order_information\":{\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"payer_openid\":\"TEST_PAYER_OPENID\",\"store_id\":\"TEST_STORE_ID\",\"store_merchant_id\":\"TEST_STORE_MERCHANT_ID\",\"total_fee\":1},\"qualification_ids\":[\"TEST_QUALIFICATION_IDS\"]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::goods_subsidy_activity::LockQualification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::goods_subsidy_activity::LockQualification::new(
                         wxpay::apis::marketing::goods_subsidy_activity::OrderInformation::new()
                             .out_trade_no("TEST_OUT_TRADE_NO")
                             .payer_openid("TEST_PAYER_OPENID")
@@ -2271,7 +2167,6 @@ fn marketing_goods_subsidy_activity_requests() {
                             .total_fee(1),
                         vec![String::from("TEST_QUALIFICATION_IDS")],
                     ),
-                    writer,
                 )
             },
         },
@@ -2283,9 +2178,9 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "{\"order_information\":{\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"payer_openid\":\"TEST_PAYER_OPENID\",\"store_id\":\"TEST_STORE_ID\",\"store_merchant_id\":\"TEST_STORE_MERCHANT_ID\",\"total_fee\":1},\"qualification_ids\":[\"TEST_QUALIFICATION_IDS\"]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::goods_subsidy_activity::UnlockQualification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::goods_subsidy_activity::UnlockQualification::new(
                         wxpay::apis::marketing::goods_subsidy_activity::OrderInformation::new()
                             .out_trade_no("TEST_OUT_TRADE_NO")
                             .payer_openid("TEST_PAYER_OPENID")
@@ -2294,7 +2189,6 @@ fn marketing_goods_subsidy_activity_requests() {
                             .total_fee(1),
                         vec![String::from("TEST_QUALIFICATION_IDS")],
                     ),
-                    writer,
                 )
             },
         },
@@ -2306,8 +2200,8 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "{\"delete_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1002600620019090123143254436\",\"representative_info_list\":[{\"openid\":\"oK7fFt8zzEZ909XH-LE2#\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative::new("3118550000000004", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "1002600620019090123143254436", vec![wxpay::apis::marketing::goods_subsidy_activity::RepresentativeInfoList::new("oK7fFt8zzEZ909XH-LE2#")]), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative::new("3118550000000004", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "1002600620019090123143254436", vec![wxpay::apis::marketing::goods_subsidy_activity::RepresentativeInfoList::new("oK7fFt8zzEZ909XH-LE2#")]))
             },
         },
         super::harness::Case {
@@ -2318,8 +2212,8 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "{\"add_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1002600620019090123143254436\",\"representative_info_list\":[{\"openid\":\"oK7fFt8zzEZ909XH-LE2#\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative::new("3118550000000004", "1002600620019090123143254436", vec![wxpay::apis::marketing::goods_subsidy_activity::RepresentativeInfoList::new("oK7fFt8zzEZ909XH-LE2#")]).add_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative::new("3118550000000004", "1002600620019090123143254436", vec![wxpay::apis::marketing::goods_subsidy_activity::RepresentativeInfoList::new("oK7fFt8zzEZ909XH-LE2#")]).add_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
         super::harness::Case {
@@ -2330,8 +2224,8 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives::new("3118550000000004", 0, 10), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives::new("3118550000000004", 0, 10))
             },
         },
         super::harness::Case {
@@ -2342,8 +2236,8 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "{\"material_num\":100,\"out_request_no\":\"1002600620019090123143254436\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial::new("1001", 100, "1002600620019090123143254436"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial::new("1001", 100, "1002600620019090123143254436"))
             },
         },
         super::harness::Case {
@@ -2354,9 +2248,9 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "{\"delete_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1002600620019090123143254436\",\"stores\":[{\"store_code\":\"abc_001\",\"store_name\":\"幸福小店\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore::new(
                         "1001",
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                         "1002600620019090123143254436",
@@ -2366,7 +2260,6 @@ fn marketing_goods_subsidy_activity_requests() {
                                 .store_name("幸福小店"),
                         ],
                     ),
-                    writer,
                 )
             },
         },
@@ -2378,12 +2271,11 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores::new(
                         "1001", 0, 10,
                     ),
-                    writer,
                 )
             },
         },
@@ -2395,9 +2287,9 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "{\"add_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1002600620019090123143254436\",\"stores\":[{\"store_code\":\"abc_001\",\"store_name\":\"幸福小店\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore::new(
                         "1001",
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                         "1002600620019090123143254436",
@@ -2407,7 +2299,6 @@ fn marketing_goods_subsidy_activity_requests() {
                                 .store_name("幸福小店"),
                         ],
                     ),
-                    writer,
                 )
             },
         },
@@ -2419,8 +2310,8 @@ fn marketing_goods_subsidy_activity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode::new("1001", "abc_001"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode::new("1001", "abc_001"))
             },
         },
     ]);
@@ -2533,8 +2424,8 @@ fn marketing_membercard_activity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_activity::ListActivities::new(wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay).limit(5).offset(10).card_id("pbLatjvWOibDc5-TBnbUk1pD12o0").activity_status(wxpay::apis::marketing::membercard_activity::ActivityStatus::Created), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_activity::ListActivities::new(wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay).limit(5).offset(10).card_id("pbLatjvWOibDc5-TBnbUk1pD12o0").activity_status(wxpay::apis::marketing::membercard_activity::ActivityStatus::Created))
             },
         },
         super::harness::Case {
@@ -2545,8 +2436,8 @@ fn marketing_membercard_activity_requests() {
             headers: &[],
             body: "{\"activity_name\":\"良品铺子回馈活动\",\"activity_type\":\"NON_MEMBER_AFTERPAY\",\"award_send_period\":{\"award_send_day_time\":[{\"begin_day_time\":{\"hours\":9,\"minutes\":34,\"seconds\":6},\"end_day_time\":{\"hours\":9,\"minutes\":34,\"seconds\":6}}],\"award_send_time\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}]},\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"miniprogram_activity_setting\":{\"award_jump_deploy\":{\"button_text\":\"点击\",\"mini_program_appid\":\"wxc0b84a53ed8e8d29\",\"mini_program_path\":\"mall/pages/List\"},\"outer_str\":[\"TEST_OUTER_STR\"]},\"out_request_no\":\"100002322019090134234sfdf\",\"pay_activity_setting\":{\"activate_setting\":{\"activate_miniprogram\":{\"activate_appid\":\"wxea9c30a90fs8d3fe\",\"activate_path\":\"pages/activate/activate\"},\"activate_type\":\"AUTO_ACTIVATE\",\"activate_url\":\"https://w.url.cn/s/Ahz3p2C\"},\"activity_second_title\":\"湖南麻辣美食券\",\"logo_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"mchid_list\":[\"TEST_MCHID_LIST\"],\"payment_setting\":{\"goods_tags\":[\"xxx,yyy\"],\"limit_bank\":\"CFT\",\"payment_mode\":{\"payment_scene_list\":[\"APP\"]}}},\"stock_list\":[{\"stock_creator_mchid\":\"10000022\",\"stock_id\":\"98065001\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_activity::CreateActivity::new("良品铺子回馈活动", wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "100002322019090134234sfdf").award_send_period(wxpay::apis::marketing::membercard_activity::AwardSendPeriod::new().award_send_day_time(vec![wxpay::apis::marketing::membercard_activity::AwardSendDayTime::new(wxpay::apis::marketing::membercard_activity::BeginDayTime::new(9, 34, 6), wxpay::apis::marketing::membercard_activity::BeginDayTime::new(9, 34, 6))]).award_send_time(vec![wxpay::apis::marketing::membercard_activity::AwardSendTime::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).miniprogram_activity_setting(wxpay::apis::marketing::membercard_activity::MiniprogramActivitySetting::new().award_jump_deploy(wxpay::apis::marketing::membercard_activity::AwardJumpDeploy::new().button_text("点击").mini_program_appid("wxc0b84a53ed8e8d29").mini_program_path("mall/pages/List")).outer_str(vec![String::from("TEST_OUTER_STR")])).pay_activity_setting(wxpay::apis::marketing::membercard_activity::PayActivitySetting::new("湖南麻辣美食券", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").activate_setting(wxpay::apis::marketing::membercard_activity::ActivateSetting::new("AUTO_ACTIVATE").activate_miniprogram(wxpay::apis::marketing::membercard_activity::ActivateMiniprogram::new("wxea9c30a90fs8d3fe", "pages/activate/activate")).activate_url("https://w.url.cn/s/Ahz3p2C")).mchid_list(vec![String::from("TEST_MCHID_LIST")]).payment_setting(wxpay::apis::marketing::membercard_activity::PaymentSetting::new().goods_tags(vec![String::from("xxx,yyy")]).limit_bank("CFT").payment_mode(wxpay::apis::marketing::membercard_activity::PaymentMode::new().payment_scene_list(vec![String::from("APP")])))).stock_list(vec![wxpay::apis::marketing::membercard_activity::StockList::new("10000022", "98065001")]), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_activity::CreateActivity::new("良品铺子回馈活动", wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "100002322019090134234sfdf").award_send_period(wxpay::apis::marketing::membercard_activity::AwardSendPeriod::new().award_send_day_time(vec![wxpay::apis::marketing::membercard_activity::AwardSendDayTime::new(wxpay::apis::marketing::membercard_activity::BeginDayTime::new(9, 34, 6), wxpay::apis::marketing::membercard_activity::BeginDayTime::new(9, 34, 6))]).award_send_time(vec![wxpay::apis::marketing::membercard_activity::AwardSendTime::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).miniprogram_activity_setting(wxpay::apis::marketing::membercard_activity::MiniprogramActivitySetting::new().award_jump_deploy(wxpay::apis::marketing::membercard_activity::AwardJumpDeploy::new().button_text("点击").mini_program_appid("wxc0b84a53ed8e8d29").mini_program_path("mall/pages/List")).outer_str(vec![String::from("TEST_OUTER_STR")])).pay_activity_setting(wxpay::apis::marketing::membercard_activity::PayActivitySetting::new("湖南麻辣美食券", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").activate_setting(wxpay::apis::marketing::membercard_activity::ActivateSetting::new("AUTO_ACTIVATE").activate_miniprogram(wxpay::apis::marketing::membercard_activity::ActivateMiniprogram::new("wxea9c30a90fs8d3fe", "pages/activate/activate")).activate_url("https://w.url.cn/s/Ahz3p2C")).mchid_list(vec![String::from("TEST_MCHID_LIST")]).payment_setting(wxpay::apis::marketing::membercard_activity::PaymentSetting::new().goods_tags(vec![String::from("xxx,yyy")]).limit_bank("CFT").payment_mode(wxpay::apis::marketing::membercard_activity::PaymentMode::new().payment_scene_list(vec![String::from("APP")])))).stock_list(vec![wxpay::apis::marketing::membercard_activity::StockList::new("10000022", "98065001")]))
             },
         },
         super::harness::Case {
@@ -2557,12 +2448,11 @@ fn marketing_membercard_activity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_activity::QueryActivityByActivityId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_activity::QueryActivityByActivityId::new(
                         "371067",
                     ),
-                    writer,
                 )
             },
         },
@@ -2574,10 +2464,9 @@ fn marketing_membercard_activity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_activity::TerminateActivity::new("371067"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_activity::TerminateActivity::new("371067"),
                 )
             },
         },
@@ -2658,8 +2547,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket::new("abcdefg"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket::new("abcdefg"))
             },
         },
         super::harness::Case {
@@ -2670,12 +2559,7 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::QueryCallback::new(),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::marketing::membercard_open::QueryCallback::new()),
         },
         super::harness::Case {
             name: "UpdateCallback",
@@ -2685,12 +2569,11 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"notify_url\":\"https://pay.weixin.qq.com\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::UpdateCallback::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::UpdateCallback::new(
                         "https://pay.weixin.qq.com",
                     ),
-                    writer,
                 )
             },
         },
@@ -2707,12 +2590,11 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::ListCards::new(1, 20)
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::ListCards::new(1, 20)
                         .brand_id("1001622624")
                         .appid("wxea9c30890f48d5ae"),
-                    writer,
                 )
             },
         },
@@ -2724,8 +2606,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"additional_statement\":{\"appid\":\"wxea9c30890f48d5ae\",\"path\":\"pages/statement/statement\",\"title\":\"xxx会员卡使用须知\",\"url\":\"https://xxx.111.com\"},\"appid\":\"wxea9c30890f48d5ae\",\"background_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"balance_information\":{\"balance_appid\":\"wxea9c30890f48d5ae\",\"balance_path\":\"pages/balance/balance\",\"balance_url\":\"https://xxx.com\",\"need_balance\":true},\"brand\":{\"brand_id\":\"1004\",\"display_name\":\"微信支付\"},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"BAR_CODE\",\"date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\",\"wait_days_after_receive\":1},\"description\":\"使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有\",\"init_level\":\"白银会员\",\"logo_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"need_display_level\":true,\"need_dynamic_code\":true,\"out_request_no\":\"100002322019090134234sfdf\",\"service_phone\":\"010-8877xxxx\",\"title\":\"微信支付测试卡\",\"total_quantity\":5000000,\"user_information_form\":{\"common_field_list\":[\"USER_FORM_FLAG_MOBILE\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"TEXT\",\"values\":[\"TEST_VALUES\"]}]}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::CreateCard::new("wxea9c30890f48d5ae", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", wxpay::apis::marketing::membercard_open::Brand::new("1004", "微信支付"), wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate, wxpay::apis::marketing::membercard_open::CodeType::BarCode, wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1), "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "100002322019090134234sfdf", "微信支付测试卡").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).init_level("白银会员").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UserInformationForm::new().common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::CreateCard::new("wxea9c30890f48d5ae", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", wxpay::apis::marketing::membercard_open::Brand::new("1004", "微信支付"), wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate, wxpay::apis::marketing::membercard_open::CodeType::BarCode, wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1), "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "100002322019090134234sfdf", "微信支付测试卡").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).init_level("白银会员").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UserInformationForm::new().common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -2736,12 +2618,11 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::DeleteCardByCardId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::DeleteCardByCardId::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                     ),
-                    writer,
                 )
             },
         },
@@ -2753,12 +2634,11 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::QueryCardByCardId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::QueryCardByCardId::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                     ),
-                    writer,
                 )
             },
         },
@@ -2770,8 +2650,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"additional_statement\":{\"appid\":\"wxea9c30890f48d5ae\",\"path\":\"pages/statement/statement\",\"title\":\"xxx会员卡使用须知\",\"url\":\"https://xxx.111.com\"},\"appid\":\"wxea9c30890f48d5ae\",\"background_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"balance_information\":{\"balance_appid\":\"wxea9c30890f48d5ae\",\"balance_path\":\"pages/balance/balance\",\"balance_url\":\"https://xxx.com\",\"need_balance\":true},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"BAR_CODE\",\"date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\",\"wait_days_after_receive\":1},\"description\":\"使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有\",\"init_level\":\"白银会员\",\"logo_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"need_display_level\":true,\"need_dynamic_code\":true,\"service_phone\":\"010-8877xxxx\",\"title\":\"微信支付测试卡\",\"total_quantity\":5000000,\"user_information_form\":{\"can_modify_after_activate\":true,\"common_field_list\":[\"USER_FORM_FLAG_MOBILE\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"TEXT\",\"values\":[\"TEST_VALUES\"]}]}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).appid("wxea9c30890f48d5ae").background_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).code_mode(wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate).code_type(wxpay::apis::marketing::membercard_open::CodeType::BarCode).date_information(wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1)).description("使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有").init_level("白银会员").logo_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").title("微信支付测试卡").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UpdateCardByCardIdUserInformationForm::new().can_modify_after_activate(true).common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).appid("wxea9c30890f48d5ae").background_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).code_mode(wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate).code_type(wxpay::apis::marketing::membercard_open::CodeType::BarCode).date_information(wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1)).description("使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有").init_level("白银会员").logo_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").title("微信支付测试卡").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UpdateCardByCardIdUserInformationForm::new().can_modify_after_activate(true).common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -2782,13 +2662,12 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"code\":[\"TEST_CODE\"]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::DepositCardCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::DepositCardCode::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                     )
                     .code(vec![String::from("TEST_CODE")]),
-                    writer,
                 )
             },
         },
@@ -2800,13 +2679,12 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::QueryCardCodeByCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::QueryCardCodeByCode::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "478515832665",
                     ),
-                    writer,
                 )
             },
         },
@@ -2818,8 +2696,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"background_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"balance_information\":{\"add_balance\":100,\"balance\":888,\"balance_remark\":\"购买一杯珍珠奶茶，消耗30元\",\"before_balance\":888},\"level\":\"钻石会员\",\"membership_number\":\"316510891298\",\"need_inform_balance\":true,\"need_inform_level\":true,\"out_request_no\":\"100002322019090134234sfdf\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::UpdateCardCodeByCode::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665").background_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").balance_information(wxpay::apis::marketing::membercard_open::UpdateCardCodeByCodeBalanceInformation::new(100, 888, 888).balance_remark("购买一杯珍珠奶茶，消耗30元")).level("钻石会员").membership_number("316510891298").need_inform_balance(true).need_inform_level(true).out_request_no("100002322019090134234sfdf"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::UpdateCardCodeByCode::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665").background_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").balance_information(wxpay::apis::marketing::membercard_open::UpdateCardCodeByCodeBalanceInformation::new(100, 888, 888).balance_remark("购买一杯珍珠奶茶，消耗30元")).level("钻石会员").membership_number("316510891298").need_inform_balance(true).need_inform_level(true).out_request_no("100002322019090134234sfdf"))
             },
         },
         super::harness::Case {
@@ -2830,14 +2708,13 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"membership_number\":\"316510891298\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::ActivateCardCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::ActivateCardCode::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "478515832665",
                     )
                     .membership_number("316510891298"),
-                    writer,
                 )
             },
         },
@@ -2849,9 +2726,9 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"bonus_value\":30,\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCodeBonusCommit::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCodeBonusCommit::new(
                         "478515832665",
                         "478515832665",
                         30,
@@ -2859,7 +2736,6 @@ fn marketing_membercard_open_requests() {
                         "1217752501201407033233368018",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -2871,9 +2747,9 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"bonus_value\":30,\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCodeBonusPrepare::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCodeBonusPrepare::new(
                         "478515832665",
                         "478515832665",
                         30,
@@ -2881,7 +2757,6 @@ fn marketing_membercard_open_requests() {
                         "1217752501201407033233368018",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -2893,9 +2768,9 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"add_bonus_value\":100,\"before_bonus_value\":500,\"bonus_value\":600,\"fapiao_jump_word\":\"3张发票可开\",\"guide\":{\"contact_information_name\":\"微信号\",\"contact_information_value\":\"weixin123\",\"head_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"phone_number\":\"0755-12345677\",\"staff_name\":\"酒店管家-何小明\"},\"member_price_word\":\"钻石会员尊享8折\",\"need_inform_bonus\":true,\"out_request_no\":\"100002322019090134234sfdf\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::UpdateCardCodeRight::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::UpdateCardCodeRight::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "478515832665",
                         "100002322019090134234sfdf",
@@ -2914,7 +2789,6 @@ fn marketing_membercard_open_requests() {
                     )
                     .member_price_word("钻石会员尊享8折")
                     .need_inform_bonus(true),
-                    writer,
                 )
             },
         },
@@ -2926,8 +2800,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"out_request_no\":\"100002322019090134234sfdf\",\"service_module_id\":\"666\",\"state_setting\":{\"content_template_data\":{\"action_setting\":{\"action_name\":\"一键开锁\",\"jump_miniprogram\":{\"appid\":\"wx37178d097a6851d8\",\"path\":\"pages/index/index\"}},\"field_list\":[{\"field_id\":\"hotel_name\",\"field_value\":\"深圳市南山区滨海路700号\"}]},\"message_template_setting\":{\"field_list\":[{\"field_id\":\"hotel_name\",\"field_value\":\"深圳市南山区滨海路700号\"}],\"message_template_id\":\"9bJgRNz9XG248XZ-a0nDKH3Vt_vaTp32fRP1LWvxjzI\"},\"state_id\":\"CHECKED_IN\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665", "100002322019090134234sfdf", "666", wxpay::apis::marketing::membercard_open::StateSetting::new(wxpay::apis::marketing::membercard_open::ContentTemplateData::new().action_setting(wxpay::apis::marketing::membercard_open::ActionSetting::new("一键开锁", wxpay::apis::marketing::membercard_open::JumpMiniprogram::new("wx37178d097a6851d8", "pages/index/index"))).field_list(vec![wxpay::apis::marketing::membercard_open::FieldList::new("hotel_name", "深圳市南山区滨海路700号")]), "CHECKED_IN").message_template_setting(wxpay::apis::marketing::membercard_open::MessageTemplateSetting::new(vec![wxpay::apis::marketing::membercard_open::FieldList::new("hotel_name", "深圳市南山区滨海路700号")], "9bJgRNz9XG248XZ-a0nDKH3Vt_vaTp32fRP1LWvxjzI"))), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665", "100002322019090134234sfdf", "666", wxpay::apis::marketing::membercard_open::StateSetting::new(wxpay::apis::marketing::membercard_open::ContentTemplateData::new().action_setting(wxpay::apis::marketing::membercard_open::ActionSetting::new("一键开锁", wxpay::apis::marketing::membercard_open::JumpMiniprogram::new("wx37178d097a6851d8", "pages/index/index"))).field_list(vec![wxpay::apis::marketing::membercard_open::FieldList::new("hotel_name", "深圳市南山区滨海路700号")]), "CHECKED_IN").message_template_setting(wxpay::apis::marketing::membercard_open::MessageTemplateSetting::new(vec![wxpay::apis::marketing::membercard_open::FieldList::new("hotel_name", "深圳市南山区滨海路700号")], "9bJgRNz9XG248XZ-a0nDKH3Vt_vaTp32fRP1LWvxjzI"))))
             },
         },
         super::harness::Case {
@@ -2938,14 +2812,13 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"reason\":\"用户违反会员条例\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCardCodeUnavailable::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCardCodeUnavailable::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "478515832665",
                     )
                     .reason("用户违反会员条例"),
-                    writer,
                 )
             },
         },
@@ -2957,13 +2830,12 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::QueryCardDecryptCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::QueryCardDecryptCode::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "TEST_ENCRYPT_CODE",
                     ),
-                    writer,
                 )
             },
         },
@@ -2975,9 +2847,9 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"activate_appid\":\"wxea9c30a90fs8d3fe\",\"activate_path\":\"pages/activate/activate\",\"activate_type\":\"AUTO_ACTIVATE\",\"activate_url\":\"https://w.url.cn/s/Ahz3p2C\",\"navigate_back_previous_page\":true,\"outer_str\":\"szwxtd\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCardPermissionToken::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCardPermissionToken::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "AUTO_ACTIVATE",
                     )
@@ -2986,7 +2858,6 @@ fn marketing_membercard_open_requests() {
                     .activate_url("https://w.url.cn/s/Ahz3p2C")
                     .navigate_back_previous_page(true)
                     .outer_str("szwxtd"),
-                    writer,
                 )
             },
         },
@@ -2998,15 +2869,14 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"code\":\"478515832665\",\"encrypted_phone_number\":\"vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==\",\"out_request_no\":\"100002322019090134234sfdf\"}",
             encrypted: &["encrypted_phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCardPhoneMembercardImport::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCardPhoneMembercardImport::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==",
                         "100002322019090134234sfdf",
                     )
                     .code("478515832665"),
-                    writer,
                 )
             },
         },
@@ -3018,9 +2888,9 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"activate_appid\":\"wxea9c30a90fs8d3fe\",\"activate_path\":\"pages/activate/activate\",\"activate_type\":\"AUTO_ACTIVATE\",\"activate_url\":\"https://w.url.cn/s/Ahz3p2C\",\"outer_str\":\"szwxtd\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCardQrcode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCardQrcode::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         wxpay::apis::marketing::membercard_open::ActivateType::AutoActivate,
                     )
@@ -3028,7 +2898,6 @@ fn marketing_membercard_open_requests() {
                     .activate_path("pages/activate/activate")
                     .activate_url("https://w.url.cn/s/Ahz3p2C")
                     .outer_str("szwxtd"),
-                    writer,
                 )
             },
         },
@@ -3040,8 +2909,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"bonus\":{\"bonus_cost_title\":\"积分兑换\",\"bonus_cost_word\":\"500积分=2小时免费停车券\",\"bonus_jump_appid\":\"wxea9c30a90fs8d3fe\",\"bonus_jump_path\":\"/pages/bonus/bonus\",\"bonus_jump_word\":\"更多礼品\",\"bonus_support_appid\":\"wxea9c30a90fs8d3fe\",\"bonus_support_path\":\"pages/selfbonus/selfbonus\",\"bonus_value_word\":\"我的积分\",\"init_bonus\":100},\"fapiao\":{\"fapiao_jump_appid\":\"wxea9c30a90fs8d3fe\",\"fapiao_jump_path\":\"pages/fapiao/fapiao\",\"fapiao_jump_word\":\"查看我的发票\"},\"favor\":{\"favor_module_title\":\"FAVOR\",\"member_price_appid\":\"wxea9c30a90fs8d3fe\",\"member_price_path\":\"pages/favor/favor\",\"member_price_title\":\"MEMBER_PRICE\",\"member_price_word\":\"周二会员全场八折\",\"show_coupon\":true},\"guide\":{\"contact_information_name\":\"微信号\",\"contact_information_value\":\"weixin123\",\"head_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"phone_number\":\"0755-12345677\",\"staff_name\":\"酒店管家-何小明\"},\"show_bonus\":true,\"show_fapiao\":true,\"show_favor\":true,\"show_guide\":true}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::UpdateCardRight::new("pbLatjvWOibDc5-TBnbUk1pD12o0", true, true).bonus(wxpay::apis::marketing::membercard_open::Bonus::new("500积分=2小时免费停车券", "我的积分", 100).bonus_cost_title("积分兑换").bonus_jump_appid("wxea9c30a90fs8d3fe").bonus_jump_path("/pages/bonus/bonus").bonus_jump_word("更多礼品").bonus_support_appid("wxea9c30a90fs8d3fe").bonus_support_path("pages/selfbonus/selfbonus")).fapiao(wxpay::apis::marketing::membercard_open::Fapiao::new().fapiao_jump_appid("wxea9c30a90fs8d3fe").fapiao_jump_path("pages/fapiao/fapiao").fapiao_jump_word("查看我的发票")).favor(wxpay::apis::marketing::membercard_open::Favor::new(true).favor_module_title(wxpay::apis::marketing::membercard_open::FavorModuleTitle::Favor).member_price_appid("wxea9c30a90fs8d3fe").member_price_path("pages/favor/favor").member_price_title(wxpay::apis::marketing::membercard_open::MemberPriceTitle::MemberPrice).member_price_word("周二会员全场八折")).guide(wxpay::apis::marketing::membercard_open::Guide::new().contact_information_name("微信号").contact_information_value("weixin123").head_image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").phone_number("0755-12345677").staff_name("酒店管家-何小明")).show_fapiao(true).show_guide(true), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::UpdateCardRight::new("pbLatjvWOibDc5-TBnbUk1pD12o0", true, true).bonus(wxpay::apis::marketing::membercard_open::Bonus::new("500积分=2小时免费停车券", "我的积分", 100).bonus_cost_title("积分兑换").bonus_jump_appid("wxea9c30a90fs8d3fe").bonus_jump_path("/pages/bonus/bonus").bonus_jump_word("更多礼品").bonus_support_appid("wxea9c30a90fs8d3fe").bonus_support_path("pages/selfbonus/selfbonus")).fapiao(wxpay::apis::marketing::membercard_open::Fapiao::new().fapiao_jump_appid("wxea9c30a90fs8d3fe").fapiao_jump_path("pages/fapiao/fapiao").fapiao_jump_word("查看我的发票")).favor(wxpay::apis::marketing::membercard_open::Favor::new(true).favor_module_title(wxpay::apis::marketing::membercard_open::FavorModuleTitle::Favor).member_price_appid("wxea9c30a90fs8d3fe").member_price_path("pages/favor/favor").member_price_title(wxpay::apis::marketing::membercard_open::MemberPriceTitle::MemberPrice).member_price_word("周二会员全场八折")).guide(wxpay::apis::marketing::membercard_open::Guide::new().contact_information_name("微信号").contact_information_value("weixin123").head_image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").phone_number("0755-12345677").staff_name("酒店管家-何小明")).show_fapiao(true).show_guide(true))
             },
         },
         super::harness::Case {
@@ -3052,9 +2921,9 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"jump_miniprogram\":{\"appid\":\"wx37178d097a6851d8\",\"path\":\"pages/index/index\"},\"service_module_id\":\"666\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCardServiceModule::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCardServiceModule::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         wxpay::apis::marketing::membercard_open::JumpMiniprogram::new(
                             "wx37178d097a6851d8",
@@ -3062,7 +2931,6 @@ fn marketing_membercard_open_requests() {
                         ),
                         "666",
                     ),
-                    writer,
                 )
             },
         },
@@ -3074,8 +2942,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "666"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "666"))
             },
         },
         super::harness::Case {
@@ -3086,8 +2954,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"jump_miniprogram\":{\"appid\":\"wx37178d097a6851d8\",\"path\":\"pages/index/index\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "666", wxpay::apis::marketing::membercard_open::JumpMiniprogram::new("wx37178d097a6851d8", "pages/index/index")), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "666", wxpay::apis::marketing::membercard_open::JumpMiniprogram::new("wx37178d097a6851d8", "pages/index/index")))
             },
         },
         super::harness::Case {
@@ -3098,14 +2966,13 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"appid\":\"wxea9c30890f48d5ae\",\"brand_id\":\"1001622624\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCardUpgrade::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCardUpgrade::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "wxea9c30890f48d5ae",
                         "1001622624",
                     ),
-                    writer,
                 )
             },
         },
@@ -3117,15 +2984,14 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"code\":\"478515832665\",\"openid\":\"obLatjnx9gnqzS4myYGmLZ7LgLBA\",\"out_request_no\":\"100002322019090134234sfdf\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::CreateCardUserImport::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::CreateCardUserImport::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "obLatjnx9gnqzS4myYGmLZ7LgLBA",
                         "100002322019090134234sfdf",
                     )
                     .code("478515832665"),
-                    writer,
                 )
             },
         },
@@ -3137,8 +3003,8 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "{\"encrypted_phone_number\":\"vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==\",\"member_information\":{\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"code\":\"478515832665\",\"membership_number\":\"316510891298\",\"registration_time\":\"2026-01-02T03:04:05+08:00\"},\"outer_str\":\"my_card_CARD\"}",
             encrypted: &["encrypted_phone_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::membercard_open::CreatePhonenumberMemberImport::new("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==", wxpay::apis::marketing::membercard_open::MemberInformation::new("pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).code("478515832665").membership_number("316510891298")).outer_str("my_card_CARD"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::membercard_open::CreatePhonenumberMemberImport::new("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==", wxpay::apis::marketing::membercard_open::MemberInformation::new("pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).code("478515832665").membership_number("316510891298")).outer_str("my_card_CARD"))
             },
         },
         super::harness::Case {
@@ -3156,13 +3022,12 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::QueryPhonenumberMemberSearch::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::QueryPhonenumberMemberSearch::new(
                         "pbLatjvWOibDc5-TBnbUk1pD12o0",
                         "TEST_ENCRYPTED_PHONE_NUMBER",
                     ),
-                    writer,
                 )
             },
         },
@@ -3179,15 +3044,14 @@ fn marketing_membercard_open_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::membercard_open::ListUserCards::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::membercard_open::ListUserCards::new(
                         "obLatjnx9gnqzS4myYGmLZ7LgLBA",
                         1,
                         1,
                     )
                     .appid("wxea9c30890f48d5ae"),
-                    writer,
                 )
             },
         },
@@ -3460,14 +3324,13 @@ fn marketing_partnerships_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::partnerships::ListPartnerships::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::partnerships::ListPartnerships::new()
                         .partner("TEST_PARTNER")
                         .authorized_data("TEST_AUTHORIZED_DATA")
                         .limit(1)
                         .offset(1),
-                    writer,
                 )
             },
         },
@@ -3479,22 +3342,19 @@ fn marketing_partnerships_requests() {
             headers: &[("Idempotency-Key", "12345")],
             body: "{\"authorized_data\":{\"business_type\":\"FAVOR_STOCK\",\"stock_id\":\"2433405\"},\"partner\":{\"appid\":\"wx4e1916a585d1f4e9\",\"merchant_id\":\"2480029552\",\"type\":\"APPID\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::partnerships::CreateBuild::new(
-                        "12345",
-                        wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData::new(
-                            wxpay::apis::marketing::partnerships::BusinessType::FavorStock,
-                        )
-                        .stock_id("2433405"),
-                        wxpay::apis::marketing::partnerships::CreateBuildPartner::new(
-                            wxpay::apis::marketing::partnerships::PartnerType::Appid,
-                        )
-                        .appid("wx4e1916a585d1f4e9")
-                        .merchant_id("2480029552"),
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::partnerships::CreateBuild::new(
+                    "12345",
+                    wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData::new(
+                        wxpay::apis::marketing::partnerships::BusinessType::FavorStock,
+                    )
+                    .stock_id("2433405"),
+                    wxpay::apis::marketing::partnerships::CreateBuildPartner::new(
+                        wxpay::apis::marketing::partnerships::PartnerType::Appid,
+                    )
+                    .appid("wx4e1916a585d1f4e9")
+                    .merchant_id("2480029552"),
+                ))
             },
         },
         super::harness::Case {
@@ -3505,9 +3365,9 @@ fn marketing_partnerships_requests() {
             headers: &[("Idempotency-Key", "12345")],
             body: "{\"authorized_data\":{\"business_type\":\"FAVOR_STOCK\",\"stock_id\":\"2433405\"},\"partner\":{\"appid\":\"wx4e1916a585d1f4e9\",\"merchant_id\":\"2480029552\",\"type\":\"APPID\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::partnerships::TerminatePartnership::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::partnerships::TerminatePartnership::new(
                         "12345",
                         wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData::new(
                             wxpay::apis::marketing::partnerships::BusinessType::FavorStock,
@@ -3519,7 +3379,6 @@ fn marketing_partnerships_requests() {
                         .appid("wx4e1916a585d1f4e9")
                         .merchant_id("2480029552"),
                     ),
-                    writer,
                 )
             },
         },
@@ -3600,8 +3459,8 @@ fn marketing_paygiftactivity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::paygiftactivity::ListActivities::new(1, 1).activity_name("TEST_ACTIVITY_NAME").activity_status(wxpay::apis::marketing::paygiftactivity::ActivityStatus::CreateActStatus).award_type(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::paygiftactivity::ListActivities::new(1, 1).activity_name("TEST_ACTIVITY_NAME").activity_status(wxpay::apis::marketing::paygiftactivity::ActivityStatus::CreateActStatus).award_type(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor))
             },
         },
         super::harness::Case {
@@ -3612,12 +3471,11 @@ fn marketing_paygiftactivity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::paygiftactivity::QueryActivityByActivityId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::paygiftactivity::QueryActivityByActivityId::new(
                         "TEST_ACTIVITY_ID",
                     ),
-                    writer,
                 )
             },
         },
@@ -3629,14 +3487,13 @@ fn marketing_paygiftactivity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::paygiftactivity::ListActivityGoods::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::paygiftactivity::ListActivityGoods::new(
                         "TEST_ACTIVITY_ID",
                     )
                     .offset(1)
                     .limit(20),
-                    writer,
                 )
             },
         },
@@ -3648,14 +3505,13 @@ fn marketing_paygiftactivity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::paygiftactivity::ListActivityMerchants::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::paygiftactivity::ListActivityMerchants::new(
                         "TEST_ACTIVITY_ID",
                     )
                     .offset(0)
                     .limit(20),
-                    writer,
                 )
             },
         },
@@ -3667,14 +3523,13 @@ fn marketing_paygiftactivity_requests() {
             headers: &[],
             body: "{\"add_request_no\":\"TEST_ADD_REQUEST_NO\",\"merchant_id_list\":[\"TEST_MERCHANT_ID_LIST\"]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::paygiftactivity::CreateActivityMerchantAdd::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::paygiftactivity::CreateActivityMerchantAdd::new(
                         "TEST_ACTIVITY_ID",
                     )
                     .add_request_no("TEST_ADD_REQUEST_NO")
                     .merchant_id_list(vec![String::from("TEST_MERCHANT_ID_LIST")]),
-                    writer,
                 )
             },
         },
@@ -3686,14 +3541,13 @@ fn marketing_paygiftactivity_requests() {
             headers: &[],
             body: "{\"delete_request_no\":\"100002322019090134234sfdf\",\"merchant_id_list\":[\"TEST_MERCHANT_ID_LIST\"]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::paygiftactivity::DeleteActivityMerchant::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::paygiftactivity::DeleteActivityMerchant::new(
                         "TEST_ACTIVITY_ID",
                     )
                     .delete_request_no("100002322019090134234sfdf")
                     .merchant_id_list(vec![String::from("TEST_MERCHANT_ID_LIST")]),
-                    writer,
                 )
             },
         },
@@ -3705,12 +3559,11 @@ fn marketing_paygiftactivity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::paygiftactivity::TerminateActivity::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::paygiftactivity::TerminateActivity::new(
                         "TEST_ACTIVITY_ID",
                     ),
-                    writer,
                 )
             },
         },
@@ -3722,8 +3575,8 @@ fn marketing_paygiftactivity_requests() {
             headers: &[],
             body: "{\"activity_base_info\":{\"activity_name\":\"TEST_ACTIVITY_NAME\",\"activity_second_title\":\"TEST_ACTIVITY_SECOND_TITLE\",\"available_periods\":{\"available_day_time\":[{\"begin_day_time\":\"TEST_BEGIN_DAY_TIME\",\"end_day_time\":\"TEST_END_DAY_TIME\"}],\"available_time\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}]},\"background_color\":\"Color010\",\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"delivery_purpose\":\"OFF_LINE_PAY\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"merchant_logo_url\":\"TEST_MERCHANT_LOGO_URL\",\"mini_programs_appid\":\"TEST_MINI_PROGRAMS_APPID\",\"mini_programs_path\":\"TEST_MINI_PROGRAMS_PATH\",\"out_request_no\":\"TEST_OUT_REQUEST_NO\"},\"advanced_setting\":{\"delivery_user_category\":\"BUSIFAVOR\",\"goods_tags\":[\"TEST_GOODS_TAGS\"],\"merchant_member_appid\":\"TEST_MERCHANT_MEMBER_APPID\",\"payment_mode\":{\"payment_method_information\":{\"bank_abbreviation\":\"TEST_BANK_ABBREVIATION\",\"payment_method\":\"CFT\"},\"payment_scene_list\":[\"APP_SCENE\"]}},\"award_send_rule\":{\"award_list\":[{\"original_image_url\":\"TEST_ORIGINAL_IMAGE_URL\",\"stock_id\":\"TEST_STOCK_ID\",\"thumbnail_url\":\"TEST_THUMBNAIL_URL\"}],\"award_type\":\"BUSIFAVOR\",\"merchant_id_list\":[\"TEST_MERCHANT_ID_LIST\"],\"merchant_option\":\"IN_SEVICE_COUPON_MERCHANT\",\"send_content\":\"SINGLE_COUPON\",\"transaction_amount_minimum\":1}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity::new(wxpay::apis::marketing::paygiftactivity::ActivityBaseInfo::new("TEST_ACTIVITY_NAME", "TEST_ACTIVITY_SECOND_TITLE", wxpay::apis::marketing::paygiftactivity::DeliveryPurpose::OffLinePay, "TEST_MERCHANT_LOGO_URL", "TEST_OUT_REQUEST_NO").available_periods(wxpay::apis::marketing::paygiftactivity::AvailablePeriods::new().available_day_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableDayTime::new().begin_day_time("TEST_BEGIN_DAY_TIME").end_day_time("TEST_END_DAY_TIME")]).available_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableTime::new().begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).background_color(wxpay::apis::marketing::paygiftactivity::BackgroundColor::Color010).begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).mini_programs_appid("TEST_MINI_PROGRAMS_APPID").mini_programs_path("TEST_MINI_PROGRAMS_PATH"), wxpay::apis::marketing::paygiftactivity::FullSendRule::new(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor, wxpay::apis::marketing::paygiftactivity::MerchantOption::InSeviceCouponMerchant, wxpay::apis::marketing::paygiftactivity::SendContent::SingleCoupon, 1).award_list(vec![wxpay::apis::marketing::paygiftactivity::AwardList::new().original_image_url("TEST_ORIGINAL_IMAGE_URL").stock_id("TEST_STOCK_ID").thumbnail_url("TEST_THUMBNAIL_URL")]).merchant_id_list(vec![String::from("TEST_MERCHANT_ID_LIST")])).advanced_setting(wxpay::apis::marketing::paygiftactivity::AdvancedSetting::new().delivery_user_category(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor).goods_tags(vec![String::from("TEST_GOODS_TAGS")]).merchant_member_appid("TEST_MERCHANT_MEMBER_APPID").payment_mode(wxpay::apis::marketing::paygiftactivity::PaymentMode::new().payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_scene_list(vec![wxpay::apis::marketing::paygiftactivity::PaymentSceneList::AppScene]))), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity::new(wxpay::apis::marketing::paygiftactivity::ActivityBaseInfo::new("TEST_ACTIVITY_NAME", "TEST_ACTIVITY_SECOND_TITLE", wxpay::apis::marketing::paygiftactivity::DeliveryPurpose::OffLinePay, "TEST_MERCHANT_LOGO_URL", "TEST_OUT_REQUEST_NO").available_periods(wxpay::apis::marketing::paygiftactivity::AvailablePeriods::new().available_day_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableDayTime::new().begin_day_time("TEST_BEGIN_DAY_TIME").end_day_time("TEST_END_DAY_TIME")]).available_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableTime::new().begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).background_color(wxpay::apis::marketing::paygiftactivity::BackgroundColor::Color010).begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).mini_programs_appid("TEST_MINI_PROGRAMS_APPID").mini_programs_path("TEST_MINI_PROGRAMS_PATH"), wxpay::apis::marketing::paygiftactivity::FullSendRule::new(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor, wxpay::apis::marketing::paygiftactivity::MerchantOption::InSeviceCouponMerchant, wxpay::apis::marketing::paygiftactivity::SendContent::SingleCoupon, 1).award_list(vec![wxpay::apis::marketing::paygiftactivity::AwardList::new().original_image_url("TEST_ORIGINAL_IMAGE_URL").stock_id("TEST_STOCK_ID").thumbnail_url("TEST_THUMBNAIL_URL")]).merchant_id_list(vec![String::from("TEST_MERCHANT_ID_LIST")])).advanced_setting(wxpay::apis::marketing::paygiftactivity::AdvancedSetting::new().delivery_user_category(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor).goods_tags(vec![String::from("TEST_GOODS_TAGS")]).merchant_member_appid("TEST_MERCHANT_MEMBER_APPID").payment_mode(wxpay::apis::marketing::paygiftactivity::PaymentMode::new().payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_scene_list(vec![wxpay::apis::marketing::paygiftactivity::PaymentSceneList::AppScene]))))
             },
         },
     ]);
@@ -3910,8 +3763,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"combine_image\":{\"background_color\":\"#ff5733\",\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"exchange_coupon\":{\"exchange_price\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000},\"scope\":\"ALL\",\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"},\"cut_out\":{\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg\"},\"image_generation_type\":\"COMBINE_IMAGE\",\"task_id\":\"image_generation_task_1\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask::new("120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage, "image_generation_task_1").combine_image(wxpay::apis::marketing::product_coupon::partner::CombineImage::new(wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::UsageMode::Single).background_color("#ff5733").discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))).cut_out(wxpay::apis::marketing::product_coupon::partner::CutOut::new("https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg")), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask::new("120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage, "image_generation_task_1").combine_image(wxpay::apis::marketing::product_coupon::partner::CombineImage::new(wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::UsageMode::Single).background_color("#ff5733").discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))).cut_out(wxpay::apis::marketing::product_coupon::partner::CutOut::new("https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg")))
             },
         },
         super::harness::Case {
@@ -3925,8 +3778,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId::new("image_generation_task_1", "120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId::new("image_generation_task_1", "120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage))
             },
         },
         super::harness::Case {
@@ -3937,11 +3790,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::ListNotifyConfigs::new(),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::ListNotifyConfigs::new())
             },
         },
         super::harness::Case {
@@ -3952,12 +3802,11 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"notify_url\":\"https://pay.weixin.qq.com\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::CreateNotifyConfig::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::CreateNotifyConfig::new(
                         "https://pay.weixin.qq.com",
                     ),
-                    writer,
                 )
             },
         },
@@ -3969,8 +3818,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"display_info\":{\"background_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"combo_package_list\":[{\"choice_list\":[{\"count\":2,\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"mini_program_appid\":\"wx4fd12345678\",\"mini_program_path\":\"/pages/index/index\",\"name\":\"美式\",\"price\":10000}],\"name\":\"咖啡2选1\",\"pick_count\":3}],\"detail_image_url_list\":[\"TEST_DETAIL_IMAGE_URL_LIST\"],\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"name\":\"全场满100立打8折\",\"original_price\":10000},\"out_product_no\":\"Product_1234567890\",\"out_request_no\":\"12345_20250101_A3489\",\"scope\":\"ALL\",\"sequential_usage_info\":{\"available_days\":365,\"count\":15,\"interval_days\":0,\"type\":\"INCREMENTAL\"},\"single_usage_info\":{\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000}},\"stock\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"remark\":\"TEST_REMARK\",\"sequential_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":30,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}],\"special_first\":true},\"single_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"exchange_coupon\":{\"exchange_price\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000}},\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}},\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon::new("120344", wxpay::apis::marketing::product_coupon::partner::DisplayInfo::new("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "全场满100立打8折").combo_package_list(vec![wxpay::apis::marketing::product_coupon::partner::ComboPackageList::new(vec![wxpay::apis::marketing::product_coupon::partner::ChoiceList::new(2, "美式", 10000).image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx").mini_program_appid("wx4fd12345678").mini_program_path("/pages/index/index")], "咖啡2选1", 3)]).detail_image_url_list(vec![String::from("TEST_DETAIL_IMAGE_URL_LIST")]).original_price(10000), "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::Stock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "/path/index/index").guidance_wording("获取更多优惠")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("TEST_REMARK").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Single).out_product_no("Product_1234567890").sequential_usage_info(wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfo::new(365, 15, wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfoType::Incremental).interval_days(0)).single_usage_info(wxpay::apis::marketing::product_coupon::partner::SingleUsageInfo::new().discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon::new("120344", wxpay::apis::marketing::product_coupon::partner::DisplayInfo::new("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "全场满100立打8折").combo_package_list(vec![wxpay::apis::marketing::product_coupon::partner::ComboPackageList::new(vec![wxpay::apis::marketing::product_coupon::partner::ChoiceList::new(2, "美式", 10000).image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx").mini_program_appid("wx4fd12345678").mini_program_path("/pages/index/index")], "咖啡2选1", 3)]).detail_image_url_list(vec![String::from("TEST_DETAIL_IMAGE_URL_LIST")]).original_price(10000), "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::Stock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "/path/index/index").guidance_wording("获取更多优惠")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("TEST_REMARK").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Single).out_product_no("Product_1234567890").sequential_usage_info(wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfo::new(365, 15, wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfoType::Incremental).interval_days(0)).single_usage_info(wxpay::apis::marketing::product_coupon::partner::SingleUsageInfo::new().discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))))
             },
         },
         super::harness::Case {
@@ -3981,8 +3830,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId::new("1000000013", "120344"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId::new("1000000013", "120344"))
             },
         },
         super::harness::Case {
@@ -3993,8 +3842,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"display_info\":{\"background_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"combo_package_list\":[{\"choice_list\":[{\"count\":2,\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"mini_program_appid\":\"wx4fd12345678\",\"mini_program_path\":\"/pages/index/index\",\"name\":\"美式\",\"price\":10000}],\"name\":\"咖啡2选1\",\"pick_count\":3}],\"detail_image_url_list\":[\"TEST_DETAIL_IMAGE_URL_LIST\"],\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"name\":\"全场满100立打8折\",\"original_price\":10000},\"out_request_no\":\"34657_20250101_123456\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId::new("1000000013", "120344", wxpay::apis::marketing::product_coupon::partner::DisplayInfo::new("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "全场满100立打8折").combo_package_list(vec![wxpay::apis::marketing::product_coupon::partner::ComboPackageList::new(vec![wxpay::apis::marketing::product_coupon::partner::ChoiceList::new(2, "美式", 10000).image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx").mini_program_appid("wx4fd12345678").mini_program_path("/pages/index/index")], "咖啡2选1", 3)]).detail_image_url_list(vec![String::from("TEST_DETAIL_IMAGE_URL_LIST")]).original_price(10000), "34657_20250101_123456"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId::new("1000000013", "120344", wxpay::apis::marketing::product_coupon::partner::DisplayInfo::new("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "全场满100立打8折").combo_package_list(vec![wxpay::apis::marketing::product_coupon::partner::ComboPackageList::new(vec![wxpay::apis::marketing::product_coupon::partner::ChoiceList::new(2, "美式", 10000).image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx").mini_program_appid("wx4fd12345678").mini_program_path("/pages/index/index")], "咖啡2选1", 3)]).detail_image_url_list(vec![String::from("TEST_DETAIL_IMAGE_URL_LIST")]).original_price(10000), "34657_20250101_123456"))
             },
         },
         super::harness::Case {
@@ -4005,15 +3854,14 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"deactivate_reason\":\"批次信息有误，重新创建\",\"out_request_no\":\"34657_20250101_123456\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::DeactivateProductCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::DeactivateProductCoupon::new(
                         "1000000013",
                         "120344",
                         "批次信息有误，重新创建",
                         "34657_20250101_123456",
                     ),
-                    writer,
                 )
             },
         },
@@ -4025,8 +3873,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"stock_bundle\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"progressive_bundle_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}]},\"remark\":\"疯狂星期四项目专用\",\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::StockBundle::new(wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleStockSendRule::new(100000, 5).max_count_per_day(100000000), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).progressive_bundle_usage_rule(wxpay::apis::marketing::product_coupon::partner::ProgressiveBundleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)])).remark("疯狂星期四项目专用")), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::StockBundle::new(wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleStockSendRule::new(100000, 5).max_count_per_day(100000000), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).progressive_bundle_usage_rule(wxpay::apis::marketing::product_coupon::partner::ProgressiveBundleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)])).remark("疯狂星期四项目专用")))
             },
         },
         super::harness::Case {
@@ -4037,8 +3885,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"out_request_no\":\"34657_20250101_123456\",\"remark\":\"疯狂星期四项目专用\",\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456").coupon_display_info(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890"))).notify_config(wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323")).remark("疯狂星期四项目专用").store_scope(wxpay::apis::marketing::product_coupon::partner::StoreScope::None).usage_rule_display_info(wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456").coupon_display_info(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890"))).notify_config(wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323")).remark("疯狂星期四项目专用").store_scope(wxpay::apis::marketing::product_coupon::partner::StoreScope::None).usage_rule_display_info(wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")))
             },
         },
         super::harness::Case {
@@ -4049,8 +3897,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"store_list\":[{\"store_id\":\"100000001\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore::new("1000000013", "1000000013001", "120344", vec![wxpay::apis::marketing::product_coupon::partner::StoreList::new("100000001")]), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore::new("1000000013", "1000000013001", "120344", vec![wxpay::apis::marketing::product_coupon::partner::StoreList::new("100000001")]))
             },
         },
         super::harness::Case {
@@ -4061,8 +3909,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"store_list\":[{\"store_id\":\"100000001\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore::new("1000000013", "1000000013001", "120344", vec![wxpay::apis::marketing::product_coupon::partner::StoreList::new("100000001")]), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore::new("1000000013", "1000000013001", "120344", vec![wxpay::apis::marketing::product_coupon::partner::StoreList::new("100000001")]))
             },
         },
         super::harness::Case {
@@ -4073,8 +3921,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"current_max_count\":1,\"current_max_count_per_day\":1,\"out_request_no\":\"34657_20250101_123456\",\"target_max_count\":1,\"target_max_count_per_day\":1,\"update_mode\":\"MAX_COUNT\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget::new("1000000013", "1000000013001", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::UpdateMode::MaxCount).current_max_count(1).current_max_count_per_day(1).target_max_count(1).target_max_count_per_day(1), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget::new("1000000013", "1000000013001", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::UpdateMode::MaxCount).current_max_count(1).current_max_count_per_day(1).target_max_count(1).target_max_count_per_day(1))
             },
         },
         super::harness::Case {
@@ -4090,16 +3938,15 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::ListProductCouponStocks::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::ListProductCouponStocks::new(
                         "1000000013",
                         "120344",
                     )
                     .state(wxpay::apis::marketing::product_coupon::partner::StockState::Auditing)
                     .page_size(20)
                     .page_token("MTIzMjUK"),
-                    writer,
                 )
             },
         },
@@ -4111,8 +3958,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"stock\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"remark\":\"疯狂星期四项目专用\",\"sequential_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":30,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}],\"special_first\":true},\"single_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"exchange_coupon\":{\"exchange_price\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000}},\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStock::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockStock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("疯狂星期四项目专用").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)))), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStock::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockStock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("疯狂星期四项目专用").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)))))
             },
         },
         super::harness::Case {
@@ -4123,8 +3970,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId::new("1000000013", "1000000013001", "120344"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId::new("1000000013", "1000000013001", "120344"))
             },
         },
         super::harness::Case {
@@ -4135,8 +3982,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"out_request_no\":\"34657_20250101_123456\",\"remark\":\"疯狂星期四项目专用\",\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456").coupon_display_info(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890"))).notify_config(wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323")).remark("疯狂星期四项目专用").store_scope(wxpay::apis::marketing::product_coupon::partner::StoreScope::None).usage_rule_display_info(wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456").coupon_display_info(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890"))).notify_config(wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323")).remark("疯狂星期四项目专用").store_scope(wxpay::apis::marketing::product_coupon::partner::StoreScope::None).usage_rule_display_info(wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")))
             },
         },
         super::harness::Case {
@@ -4147,8 +3994,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"store_list\":[{\"store_id\":\"100000001\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore::new("1000000013", "1000000013001", "120344", vec![wxpay::apis::marketing::product_coupon::partner::StoreList::new("100000001")]), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore::new("1000000013", "1000000013001", "120344", vec![wxpay::apis::marketing::product_coupon::partner::StoreList::new("100000001")]))
             },
         },
         super::harness::Case {
@@ -4163,8 +4010,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores::new("1000000013", "1000000013001", "120344").page_size(20).page_token("MTIzMjUK"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores::new("1000000013", "1000000013001", "120344").page_size(20).page_token("MTIzMjUK"))
             },
         },
         super::harness::Case {
@@ -4175,8 +4022,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"deactivate_reason\":\"批次信息有误，重新创建\",\"out_request_no\":\"34657_20250101_123456\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::DeactivateProductCouponStock::new("1000000013", "1000000013001", "120344", "批次信息有误，重新创建", "34657_20250101_123456"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::DeactivateProductCouponStock::new("1000000013", "1000000013001", "120344", "批次信息有误，重新创建", "34657_20250101_123456"))
             },
         },
         super::harness::Case {
@@ -4187,8 +4034,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"store_list\":[{\"store_id\":\"100000001\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore::new("1000000013", "1000000013001", "120344", vec![wxpay::apis::marketing::product_coupon::partner::StoreList::new("100000001")]), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore::new("1000000013", "1000000013001", "120344", vec![wxpay::apis::marketing::product_coupon::partner::StoreList::new("100000001")]))
             },
         },
         super::harness::Case {
@@ -4199,8 +4046,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"current_max_count\":1,\"current_max_count_per_day\":1,\"out_request_no\":\"34657_20250101_123456\",\"target_max_count\":1,\"target_max_count_per_day\":1,\"update_mode\":\"MAX_COUNT\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget::new("1000000013", "1000000013001", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::UpdateMode::MaxCount).current_max_count(1).current_max_count_per_day(1).target_max_count(1).target_max_count_per_day(1), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget::new("1000000013", "1000000013001", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::UpdateMode::MaxCount).current_max_count(1).current_max_count_per_day(1).target_max_count(1).target_max_count_per_day(1))
             },
         },
         super::harness::Case {
@@ -4211,8 +4058,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"brand_id\":\"120344\",\"code_list\":[\"TEST_CODE_LIST\"],\"out_request_no\":\"34657_20250101_123456\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode::new("1000000013", "1000000013001", "120344", vec![String::from("TEST_CODE_LIST")], "34657_20250101_123456"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode::new("1000000013", "1000000013001", "120344", vec![String::from("TEST_CODE_LIST")], "34657_20250101_123456"))
             },
         },
         super::harness::Case {
@@ -4223,9 +4070,9 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"attach\":\"example_attach\",\"brand_id\":\"120344\",\"coupon_tag_info\":{\"coupon_tag_list\":[\"TEST_COUPON_TAG_LIST\"],\"member_tag_info\":{\"member_card_id\":\"TEST_MEMBER_CARD_ID\"}},\"product_coupon_id\":\"1000000013\",\"send_request_no\":\"34657_20250101_123456\",\"stock_bundle_id\":\"712315129419284901\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::CreateUserCouponBundle::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::CreateUserCouponBundle::new(
                         "oh-394z-6CGkNoJrsDLTTUKiAnp4",
                         "wx233544546545989",
                         "120344",
@@ -4243,7 +4090,6 @@ fn marketing_product_coupon_partner_requests() {
                                 ),
                             ),
                     ),
-                    writer,
                 )
             },
         },
@@ -4255,8 +4101,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"brand_id\":\"120344\",\"deactivate_reason\":\"商品已下线，使用户商品券失效\",\"out_request_no\":\"34657_20250101_123456\",\"product_coupon_id\":\"1000000013\",\"stock_bundle_id\":\"100232301\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", "120344", "商品已下线，使用户商品券失效", "34657_20250101_123456", "1000000013", "100232301"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", "120344", "商品已下线，使用户商品券失效", "34657_20250101_123456", "1000000013", "100232301"))
             },
         },
         super::harness::Case {
@@ -4275,9 +4121,9 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::ListUserCoupons::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::ListUserCoupons::new(
                         "oh-394z-6CGkNoJrsDLTTUKiAnp4",
                         "wx233544546545989",
                         "120344",
@@ -4289,7 +4135,6 @@ fn marketing_product_coupon_partner_requests() {
                     )
                     .page_size(20)
                     .page_token("MTIzMjUK"),
-                    writer,
                 )
             },
         },
@@ -4301,8 +4146,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"attach\":\"example_attach\",\"brand_id\":\"120344\",\"coupon_code\":\"123446565767\",\"coupon_tag_info\":{\"coupon_tag_list\":[\"MEMBER\"],\"member_tag_info\":{\"member_card_id\":\"TEST_MEMBER_CARD_ID\"}},\"product_coupon_id\":\"1000000013\",\"send_request_no\":\"34657_20250101_123456\",\"stock_id\":\"1000000013001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "1000000013001").attach("example_attach").coupon_code("123446565767").coupon_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponCouponTagInfo::new().coupon_tag_list(vec![wxpay::apis::marketing::product_coupon::partner::CouponTagList::Member]).member_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponMemberTagInfo::new().member_card_id("TEST_MEMBER_CARD_ID"))), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "1000000013001").attach("example_attach").coupon_code("123446565767").coupon_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponCouponTagInfo::new().coupon_tag_list(vec![wxpay::apis::marketing::product_coupon::partner::CouponTagList::Member]).member_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponMemberTagInfo::new().member_card_id("TEST_MEMBER_CARD_ID"))))
             },
         },
         super::harness::Case {
@@ -4318,8 +4163,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "120344", "1000000013", "1000000013001", "wx233544546545989"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "120344", "1000000013", "1000000013001", "wx233544546545989"))
             },
         },
         super::harness::Case {
@@ -4330,9 +4175,9 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"product_coupon_id\":\"1000000013\",\"stock_id\":\"1000000013001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::ConfirmUserCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::ConfirmUserCoupon::new(
                         "oh-394z-6CGkNoJrsDLTTUKiAnp4",
                         "123446565767",
                         "wx233544546545989",
@@ -4341,7 +4186,6 @@ fn marketing_product_coupon_partner_requests() {
                         "1000000013",
                         "1000000013001",
                     ),
-                    writer,
                 )
             },
         },
@@ -4353,9 +4197,9 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"brand_id\":\"120344\",\"deactivate_reason\":\"商品已下线，使用户商品券失效\",\"out_request_no\":\"34657_20250101_123456\",\"product_coupon_id\":\"1000000013\",\"stock_id\":\"1000000013001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::DeactivateUserCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::DeactivateUserCoupon::new(
                         "oh-394z-6CGkNoJrsDLTTUKiAnp4",
                         "123446565767",
                         "wx233544546545989",
@@ -4365,7 +4209,6 @@ fn marketing_product_coupon_partner_requests() {
                         "1000000013",
                         "1000000013001",
                     ),
-                    writer,
                 )
             },
         },
@@ -4377,9 +4220,9 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"product_coupon_id\":\"1000000013\",\"sequential_coupon_index\":0,\"stock_id\":\"1000000013001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::ReturnUserCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::ReturnUserCoupon::new(
                         "oh-394z-6CGkNoJrsDLTTUKiAnp4",
                         "123446565767",
                         "wx233544546545989",
@@ -4389,7 +4232,6 @@ fn marketing_product_coupon_partner_requests() {
                         "1000000013001",
                     )
                     .sequential_coupon_index(0),
-                    writer,
                 )
             },
         },
@@ -4401,8 +4243,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"associated_order_info\":{\"mchid\":\"1234567890\",\"out_trade_no\":\"trade_no_20250724123456\",\"sub_mchid\":\"1234567890\",\"transaction_id\":\"4200000000123456789123456789\"},\"associated_pay_score_order_info\":{\"mchid\":\"TEST_MCHID\",\"order_id\":\"TEST_ORDER_ID\",\"out_order_no\":\"TEST_OUT_ORDER_NO\",\"sub_mchid\":\"TEST_SUB_MCHID\"},\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"product_coupon_id\":\"1000000013\",\"saved_amount\":1,\"sequential_coupon_index\":0,\"stock_id\":\"1000000013001\",\"store_id\":\"TEST_STORE_ID\",\"use_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::UseUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", wxpay::apis::marketing::product_coupon::partner::AssociatedOrderInfo::new().mchid("1234567890").out_trade_no("trade_no_20250724123456").sub_mchid("1234567890").transaction_id("4200000000123456789123456789"), "120344", "34657_20250101_123456", "1000000013", "1000000013001", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).associated_pay_score_order_info(wxpay::apis::marketing::product_coupon::partner::UseUserCouponAssociatedPayScoreOrderInfo::new().mchid("TEST_MCHID").order_id("TEST_ORDER_ID").out_order_no("TEST_OUT_ORDER_NO").sub_mchid("TEST_SUB_MCHID")).saved_amount(1).sequential_coupon_index(0).store_id("TEST_STORE_ID"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::UseUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", wxpay::apis::marketing::product_coupon::partner::AssociatedOrderInfo::new().mchid("1234567890").out_trade_no("trade_no_20250724123456").sub_mchid("1234567890").transaction_id("4200000000123456789123456789"), "120344", "34657_20250101_123456", "1000000013", "1000000013001", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).associated_pay_score_order_info(wxpay::apis::marketing::product_coupon::partner::UseUserCouponAssociatedPayScoreOrderInfo::new().mchid("TEST_MCHID").order_id("TEST_ORDER_ID").out_order_no("TEST_OUT_ORDER_NO").sub_mchid("TEST_SUB_MCHID")).saved_amount(1).sequential_coupon_index(0).store_id("TEST_STORE_ID"))
             },
         },
         super::harness::Case {
@@ -4413,9 +4255,9 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"attach\":\"example_attach\",\"brand_id\":\"120344\",\"coupon_code\":\"123446565767\",\"product_coupon_id\":\"1000000013\",\"send_request_no\":\"34657_20250101_123456\",\"stock_id\":\"1000000013001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon::new(
                         "oh-394z-6CGkNoJrsDLTTUKiAnp4",
                         "wx233544546545989",
                         "120344",
@@ -4425,7 +4267,6 @@ fn marketing_product_coupon_partner_requests() {
                     )
                     .attach("example_attach")
                     .coupon_code("123446565767"),
-                    writer,
                 )
             },
         },
@@ -4437,8 +4278,8 @@ fn marketing_product_coupon_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wx233544546545989\",\"attach\":\"example_attach\",\"brand_id\":\"120344\",\"product_coupon_id\":\"1000000013\",\"send_request_no\":\"34657_20250101_123456\",\"stock_bundle_id\":\"100232301\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "100232301").attach("example_attach"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "100232301").attach("example_attach"))
             },
         },
     ]);
@@ -4453,12 +4294,11 @@ fn marketing_product_coupon_partner_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::marketing::product_coupon::partner::UploadImage::new(
+        request: || {
+            Box::new(
+                wxpay::apis::marketing::product_coupon::partner::UploadImage::new(
                     super::harness::file(),
                 ),
-                writer,
             )
         },
     }]);
@@ -4782,8 +4622,8 @@ fn marketing_shopping_receipt_requests() {
             headers: &[],
             body: "{\"brand_id\":\"1014\",\"custom_entrance_state\":\"ONLINE\",\"custom_entrance_type\":\"MERCHANT_ACTIVITY\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"goods_thumbnail_url\":\"https://qpic.cn/xxx\",\"jump_link\":{\"mini_programs_appid\":\"wxea9c30a90fs8d3fe\",\"mini_programs_path\":\"/pages/bonus/bonus\"},\"out_request_no\":\"6122352020010133287985742\",\"start_time\":\"2026-01-02T03:04:05+08:00\",\"subtitle\":\"双十一8折活动\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::shopping_receipt::CreateCustomentrance::new("1014", wxpay::apis::marketing::shopping_receipt::CustomEntranceState::Online, wxpay::apis::marketing::shopping_receipt::CustomEntranceType::MerchantActivity, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::apis::marketing::shopping_receipt::JumpLink::new("wxea9c30a90fs8d3fe", "/pages/bonus/bonus"), "6122352020010133287985742", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "双十一8折活动").goods_thumbnail_url("https://qpic.cn/xxx"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::shopping_receipt::CreateCustomentrance::new("1014", wxpay::apis::marketing::shopping_receipt::CustomEntranceState::Online, wxpay::apis::marketing::shopping_receipt::CustomEntranceType::MerchantActivity, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::apis::marketing::shopping_receipt::JumpLink::new("wxea9c30a90fs8d3fe", "/pages/bonus/bonus"), "6122352020010133287985742", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "双十一8折活动").goods_thumbnail_url("https://qpic.cn/xxx"))
             },
         },
         super::harness::Case {
@@ -4794,12 +4634,11 @@ fn marketing_shopping_receipt_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId::new(
                         "1014",
                     ),
-                    writer,
                 )
             },
         },
@@ -4811,8 +4650,8 @@ fn marketing_shopping_receipt_requests() {
             headers: &[],
             body: "{\"custom_entrance_state\":\"ONLINE\",\"custom_entrance_type\":\"MERCHANT_ACTIVITY\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"goods_thumbnail_url\":\"https://qpic.cn/xxx\",\"jump_link\":{\"mini_programs_appid\":\"wxea9c30a90fs8d3fe\",\"mini_programs_path\":\"/pages/bonus/bonus\"},\"out_request_no\":\"100002322019090134234sfdf\",\"start_time\":\"2026-01-02T03:04:05+08:00\",\"subtitle\":\"双十一8折活动\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId::new("1014", "100002322019090134234sfdf").custom_entrance_state(wxpay::apis::marketing::shopping_receipt::CustomEntranceState::Online).custom_entrance_type(wxpay::apis::marketing::shopping_receipt::CustomEntranceType::MerchantActivity).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).goods_thumbnail_url("https://qpic.cn/xxx").jump_link(wxpay::apis::marketing::shopping_receipt::JumpLink::new("wxea9c30a90fs8d3fe", "/pages/bonus/bonus")).start_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).subtitle("双十一8折活动"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId::new("1014", "100002322019090134234sfdf").custom_entrance_state(wxpay::apis::marketing::shopping_receipt::CustomEntranceState::Online).custom_entrance_type(wxpay::apis::marketing::shopping_receipt::CustomEntranceType::MerchantActivity).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).goods_thumbnail_url("https://qpic.cn/xxx").jump_link(wxpay::apis::marketing::shopping_receipt::JumpLink::new("wxea9c30a90fs8d3fe", "/pages/bonus/bonus")).start_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).subtitle("双十一8折活动"))
             },
         },
         super::harness::Case {
@@ -4823,8 +4662,8 @@ fn marketing_shopping_receipt_requests() {
             headers: &[],
             body: "{\"jump_info\":{\"merchant_appid\":\"example_merchant_appid\",\"merchant_path\":\"example_merchant_path\"},\"merchant_upload_time\":\"2026-01-02T03:04:05+08:00\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"transaction_id\":\"4200000008202209139188072801\",\"transaction_mchid\":\"1230000109\",\"transaction_sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo::new(wxpay::apis::marketing::shopping_receipt::JumpInfo::new("example_merchant_appid", "example_merchant_path"), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "4200000008202209139188072801").transaction_mchid("1230000109").transaction_sub_mchid("1230000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo::new(wxpay::apis::marketing::shopping_receipt::JumpInfo::new("example_merchant_appid", "example_merchant_path"), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "4200000008202209139188072801").transaction_mchid("1230000109").transaction_sub_mchid("1230000109"))
             },
         },
     ]);
@@ -4839,9 +4678,9 @@ fn marketing_shopping_receipt_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::marketing::shopping_receipt::UploadShoppingReceipt::new(
+        request: || {
+            Box::new(
+                wxpay::apis::marketing::shopping_receipt::UploadShoppingReceipt::new(
                     "TEST_OPENID",
                     "TEST_TRANSACTION_ID",
                     super::harness::file(),
@@ -4856,7 +4695,6 @@ fn marketing_shopping_receipt_uploads() {
                 .transaction_mchid("TEST_TRANSACTION_MCHID")
                 .transaction_sub_mchid("TEST_TRANSACTION_SUB_MCHID")
                 .upload_time("TEST_UPLOAD_TIME"),
-                writer,
             )
         },
     }]);
@@ -4955,9 +4793,9 @@ fn marketing_weekly_discount_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::weekly_discount::ListActivities::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::weekly_discount::ListActivities::new(
                         5,
                         10,
                         10000098,
@@ -4965,7 +4803,6 @@ fn marketing_weekly_discount_requests() {
                         "SCAN_CODE_TO_ORDER",
                     )
                     .store_id(1111111),
-                    writer,
                 )
             },
         },
@@ -4977,12 +4814,11 @@ fn marketing_weekly_discount_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::weekly_discount::QueryActivityByActivityId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::weekly_discount::QueryActivityByActivityId::new(
                         "11111",
                     ),
-                    writer,
                 )
             },
         },
@@ -4994,13 +4830,10 @@ fn marketing_weekly_discount_requests() {
             headers: &[],
             body: "{\"applying_merchant_id\":10000098,\"store_id\":111111}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::weekly_discount::ApplyActivity::new(
-                        "11111", 10000098, 111111,
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::marketing::weekly_discount::ApplyActivity::new(
+                    "11111", 10000098, 111111,
+                ))
             },
         },
     ]);
@@ -5048,9 +4881,9 @@ fn marketing_withdraw_favor_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::withdraw_favor::ListUserCoupons::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::withdraw_favor::ListUserCoupons::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "1230000109",
                         "1304490000000059",
@@ -5058,7 +4891,6 @@ fn marketing_withdraw_favor_requests() {
                     )
                     .offset(1)
                     .limit(10),
-                    writer,
                 )
             },
         },
@@ -5070,16 +4902,15 @@ fn marketing_withdraw_favor_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"send_request_no\":\"89560002019101000121\",\"stock_id\":\"1304490000000059\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::marketing::withdraw_favor::CreateUserCoupon::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::withdraw_favor::CreateUserCoupon::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "wxd678efh567hg6787",
                         "1230000109",
                         "89560002019101000121",
                         "1304490000000059",
                     ),
-                    writer,
                 )
             },
         },
@@ -5117,12 +4948,7 @@ fn multiuse_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::multiuse::QueryStockRefundFlow::new("9856888"),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::multiuse::QueryStockRefundFlow::new("9856888")),
         },
         super::harness::Case {
             name: "QueryStockSendFlow",
@@ -5132,12 +4958,7 @@ fn multiuse_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::multiuse::QueryStockSendFlow::new("9856888"),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::multiuse::QueryStockSendFlow::new("9856888")),
         },
         super::harness::Case {
             name: "QueryStockUseFlow",
@@ -5147,12 +4968,7 @@ fn multiuse_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::multiuse::QueryStockUseFlow::new("9856888"),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::multiuse::QueryStockUseFlow::new("9856888")),
         },
     ]);
 }
@@ -5189,9 +5005,9 @@ fn rate_activity_requests() {
             headers: &[],
             body: "{\"acquiring_bank_id\":\"1356485\",\"activity_detail\":{\"activity_apply_information\":[{\"apply_material_id\":\"SCHOOL_QUALIFICATION_PROVEMENT\",\"apply_material_information\":[\"TEST_APPLY_MATERIAL_INFORMATION\"]}],\"activity_id\":\"schoolcanteen_001\",\"activity_rate\":\"0.6\"},\"additional_information\":{\"additional_material\":[\"TEST_ADDITIONAL_MATERIAL\"],\"additional_message\":\"特殊情况，说明原因\"},\"channel_id\":\"20001111\",\"sub_mchid\":\"1346578\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::rate_activity::CreateApplication::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::rate_activity::CreateApplication::new(
                         "1356485",
                         wxpay::apis::rate_activity::ActivityDetail::new("schoolcanteen_001")
                             .activity_apply_information(vec![
@@ -5210,7 +5026,6 @@ fn rate_activity_requests() {
                             .additional_material(vec![String::from("TEST_ADDITIONAL_MATERIAL")])
                             .additional_message("特殊情况，说明原因"),
                     ),
-                    writer,
                 )
             },
         },
@@ -5222,12 +5037,9 @@ fn rate_activity_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::rate_activity::QueryApplicationByApplicationId::new(
-                        "20000011111",
-                    ),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::rate_activity::QueryApplicationByApplicationId::new("20000011111"),
                 )
             },
         },
@@ -5239,9 +5051,9 @@ fn rate_activity_requests() {
             headers: &[],
             body: "{\"activity_detail_modification\":{\"activity_apply_information\":[{\"apply_material_id\":\"SCHOOL_QUALIFICATION_PROVEMENT\",\"apply_material_information\":[\"TEST_APPLY_MATERIAL_INFORMATION\"]}],\"activity_rate\":\"0.6\"},\"additional_information\":{\"additional_material\":[\"TEST_ADDITIONAL_MATERIAL\"],\"additional_message\":\"特殊情况，说明原因\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::rate_activity::UpdateApplicationByApplicationId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::rate_activity::UpdateApplicationByApplicationId::new(
                         "20000011111",
                     )
                     .activity_detail_modification(
@@ -5260,7 +5072,6 @@ fn rate_activity_requests() {
                             .additional_material(vec![String::from("TEST_ADDITIONAL_MATERIAL")])
                             .additional_message("特殊情况，说明原因"),
                     ),
-                    writer,
                 )
             },
         },
@@ -5311,16 +5122,15 @@ fn smartguide_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::smartguide::ListGuides::new(1)
+            request: || {
+                Box::new(
+                    wxpay::apis::smartguide::ListGuides::new(1)
                         .sub_mchid("TEST_SUB_MCHID")
                         .userid("TEST_USERID")
                         .mobile("TEST_MOBILE")
                         .work_id("TEST_WORK_ID")
                         .limit(1)
                         .offset(1),
-                    writer,
                 )
             },
         },
@@ -5332,9 +5142,9 @@ fn smartguide_requests() {
             headers: &[],
             body: "{\"avatar\":\"TEST_AVATAR\",\"corpid\":\"TEST_CORPID\",\"group_qrcode\":\"https://work.weixin.qq.com/xxxxxxx\",\"mobile\":\"TEST_MOBILE\",\"name\":\"TEST_NAME\",\"qr_code\":\"TEST_QR_CODE\",\"store_id\":1,\"sub_mchid\":\"TEST_SUB_MCHID\",\"userid\":\"TEST_USERID\"}",
             encrypted: &["name", "mobile"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::smartguide::CreateGuide::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::smartguide::CreateGuide::new(
                         "TEST_AVATAR",
                         "TEST_CORPID",
                         "TEST_MOBILE",
@@ -5345,7 +5155,6 @@ fn smartguide_requests() {
                     )
                     .group_qrcode("https://work.weixin.qq.com/xxxxxxx")
                     .sub_mchid("TEST_SUB_MCHID"),
-                    writer,
                 )
             },
         },
@@ -5357,9 +5166,9 @@ fn smartguide_requests() {
             headers: &[],
             body: "{\"avatar\":\"TEST_AVATAR\",\"group_qrcode\":\"https://work.weixin.qq.com/xxxxxxx\",\"mobile\":\"TEST_MOBILE\",\"name\":\"TEST_NAME\",\"qr_code\":\"TEST_QR_CODE\",\"sub_mchid\":\"1234567890\"}",
             encrypted: &["name", "mobile"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::smartguide::UpdateGuideByGuideId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::smartguide::UpdateGuideByGuideId::new(
                         "LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic",
                     )
                     .avatar("TEST_AVATAR")
@@ -5368,7 +5177,6 @@ fn smartguide_requests() {
                     .name("TEST_NAME")
                     .qr_code("TEST_QR_CODE")
                     .sub_mchid("1234567890"),
-                    writer,
                 )
             },
         },
@@ -5380,14 +5188,13 @@ fn smartguide_requests() {
             headers: &[],
             body: "{\"out_trade_no\":\"20150806125346\",\"sub_mchid\":\"1234567890\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::smartguide::CreateGuideAssign::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::smartguide::CreateGuideAssign::new(
                         "TEST_GUIDE_ID",
                         "20150806125346",
                     )
                     .sub_mchid("1234567890"),
-                    writer,
                 )
             },
         },

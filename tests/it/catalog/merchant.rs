@@ -10,12 +10,11 @@ fn abnormal_fund_processing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptId::new(
                         "0100011742874700562078230000",
                     ),
-                    writer,
                 )
             },
         },
@@ -27,8 +26,8 @@ fn abnormal_fund_processing_requests() {
             headers: &[],
             body: "{\"notify_url\":\"https://weixin.qq.com\",\"out_instruction_no\":\"1200002\",\"receiver\":{\"appid\":\"wxf636efh567hg4356\",\"mchid\":\"1900001108\",\"openid\":\"eoCuiA7RW33Tc3jtz_5CNLegC9kN0\"},\"transfer_mode\":\"TRANSFER_TO_ORIGINAL_RECEIVE_USER\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser).notify_url("https://weixin.qq.com").receiver(wxpay::apis::abnormal_fund_processing::Receiver::new().appid("wxf636efh567hg4356").mchid("1900001108").openid("eoCuiA7RW33Tc3jtz_5CNLegC9kN0")), writer)
+            request: || {
+                Box::new(wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser).notify_url("https://weixin.qq.com").receiver(wxpay::apis::abnormal_fund_processing::Receiver::new().appid("wxf636efh567hg4356").mchid("1900001108").openid("eoCuiA7RW33Tc3jtz_5CNLegC9kN0")))
             },
         },
         super::harness::Case {
@@ -39,8 +38,8 @@ fn abnormal_fund_processing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo::new("0100011742874700562078230000", "1200002"), writer)
+            request: || {
+                Box::new(wxpay::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo::new("0100011742874700562078230000", "1200002"))
             },
         },
     ]);
@@ -152,16 +151,15 @@ fn apply4sub_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo::new(
                         "1511101111",
                         "102329389XXXX",
                     )
                     .account_number_rule(
                         wxpay::apis::apply4sub::AccountNumberRule::AccountNumberRuleMaskV1,
                     ),
-                    writer,
                 )
             },
         },
@@ -173,9 +171,9 @@ fn apply4sub_requests() {
             headers: &[],
             body: "{\"account_bank\":\"工商银行\",\"account_name\":\"ciphertext\",\"account_number\":\"ciphertext\",\"account_type\":\"ACCOUNT_TYPE_BUSINESS\",\"bank_address_code\":\"110000\",\"bank_branch_id\":\"402713354941\",\"bank_name\":\"中国工商银行股份有限公司北京市分行营业部\",\"modify_mode\":\"MODIFY_MODE_ASYNC\"}",
             encrypted: &["account_number", "account_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::apply4sub::CreateSubMerchantModifySettlement::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::apply4sub::CreateSubMerchantModifySettlement::new(
                         "1900006491",
                         "工商银行",
                         "ciphertext",
@@ -186,7 +184,6 @@ fn apply4sub_requests() {
                     .bank_branch_id("402713354941")
                     .bank_name("中国工商银行股份有限公司北京市分行营业部")
                     .modify_mode(wxpay::apis::apply4sub::ModifyMode::ModifyModeAsync),
-                    writer,
                 )
             },
         },
@@ -198,11 +195,10 @@ fn apply4sub_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::apply4sub::QuerySubMerchantSettlement::new("1900006491"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::apply4sub::QuerySubMerchantSettlement::new(
+                    "1900006491",
+                ))
             },
         },
     ]);
@@ -281,12 +277,11 @@ fn apply4subject_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::apply4subject::QueryApplyment::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::apply4subject::QueryApplyment::new()
                         .applyment_id("TEST_APPLYMENT_ID")
                         .business_code("TEST_BUSINESS_CODE"),
-                    writer,
                 )
             },
         },
@@ -308,9 +303,9 @@ fn apply4subject_requests() {
                 "ubo_info_list[].ubo_id_doc_number",
                 "ubo_info_list[].ubo_id_doc_address",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::apply4subject::CreateApplyment::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::apply4subject::CreateApplyment::new(
                         "TEST_BUSINESS_CODE",
                         wxpay::apis::apply4subject::ContactInfo::new(
                             "TEST_ID_CARD_NUMBER",
@@ -399,7 +394,6 @@ fn apply4subject_requests() {
                             "TEST_UBO_PERIOD_END",
                         ),
                     ]),
-                    writer,
                 )
             },
         },
@@ -411,10 +405,9 @@ fn apply4subject_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::apply4subject::QueryApplymentMerchantState::new("TEST_SUB_MCHID"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::apply4subject::QueryApplymentMerchantState::new("TEST_SUB_MCHID"),
                 )
             },
         },
@@ -426,11 +419,10 @@ fn apply4subject_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::apply4subject::CancelApplyment::new("TEST_APPLYMENT_ID"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::apply4subject::CancelApplyment::new(
+                    "TEST_APPLYMENT_ID",
+                ))
             },
         },
         super::harness::Case {
@@ -441,11 +433,10 @@ fn apply4subject_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::apply4subject::CancelApplyment2::new("TEST_BUSINESS_CODE"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::apply4subject::CancelApplyment2::new(
+                    "TEST_BUSINESS_CODE",
+                ))
             },
         },
     ]);
@@ -597,8 +588,8 @@ fn applyment4sub_requests() {
                 "bank_account_info.account_name",
                 "bank_account_info.account_number",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::applyment4sub::CreateApplyment::new(wxpay::apis::applyment4sub::BankAccountInfo::new("工商银行", "TEST_ACCOUNT_NAME", wxpay::apis::applyment4sub::BankAccountType::BankAccountTypeCorporate, "TEST_BANK_ADDRESS_CODE").account_number("ciphertext").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), "TEST_BUSINESS_CODE", wxpay::apis::applyment4sub::BusinessInfo::new("TEST_MERCHANT_SHORTNAME", wxpay::apis::applyment4sub::SalesInfo::new(vec![wxpay::apis::applyment4sub::SalesScenesType::SalesScenesStore]).app_info(wxpay::apis::applyment4sub::AppInfo::new().app_appid("TEST_APP_APPID").app_pics(vec![String::from("TEST_APP_PICS")]).app_sub_appid("TEST_APP_SUB_APPID")).biz_store_info(wxpay::apis::applyment4sub::BizStoreInfo::new("TEST_BIZ_ADDRESS_CODE", "TEST_BIZ_STORE_ADDRESS", "TEST_BIZ_STORE_NAME", vec![String::from("TEST_INDOOR_PIC")], vec![String::from("TEST_STORE_ENTRANCE_PIC")]).biz_sub_appid("TEST_BIZ_SUB_APPID")).mini_program_info(wxpay::apis::applyment4sub::MiniProgramInfo::new().mini_program_appid("TEST_MINI_PROGRAM_APPID").mini_program_pics(vec![String::from("TEST_MINI_PROGRAM_PICS")]).mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID")).mp_info(wxpay::apis::applyment4sub::MpInfo::new().mp_appid("TEST_MP_APPID").mp_pics(vec![String::from("TEST_MP_PICS")]).mp_sub_appid("TEST_MP_SUB_APPID")).web_info(wxpay::apis::applyment4sub::WebInfo::new().domain("TEST_DOMAIN").web_appid("TEST_WEB_APPID").web_authorisation("TEST_WEB_AUTHORISATION")).wework_info(wxpay::apis::applyment4sub::WeworkInfo::new().sub_corp_id("TEST_SUB_CORP_ID").wework_pics(vec![String::from("TEST_WEWORK_PICS")])), "TEST_SERVICE_PHONE"), wxpay::apis::applyment4sub::ContactInfo::new("TEST_CONTACT_EMAIL", "TEST_CONTACT_NAME", wxpay::apis::applyment4sub::ContactType::Legal, "TEST_MOBILE_PHONE").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard).contact_id_number("TEST_CONTACT_ID_NUMBER").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").openid("TEST_OPENID"), wxpay::apis::applyment4sub::SettlementInfo::new().activities_additions(vec![String::from("TEST_ACTIVITIES_ADDITIONS")]).activities_id("TEST_ACTIVITIES_ID").activities_rate("TEST_ACTIVITIES_RATE").credit_activities_rate("TEST_CREDIT_ACTIVITIES_RATE").debit_activities_rate("TEST_DEBIT_ACTIVITIES_RATE").qualification_type("TEST_QUALIFICATION_TYPE").qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_id("TEST_SETTLEMENT_ID"), wxpay::apis::applyment4sub::SubjectInfo::new(wxpay::apis::applyment4sub::BusinessLicenseInfo::new("TEST_LEGAL_PERSON", "TEST_LICENSE_COPY", "TEST_LICENSE_NUMBER", "TEST_MERCHANT_NAME").license_address("TEST_LICENSE_ADDRESS").period_begin("TEST_PERIOD_BEGIN").period_end("TEST_PERIOD_END"), wxpay::apis::applyment4sub::CertificateInfo::new("TEST_CERT_COPY", "TEST_CERT_NUMBER", wxpay::apis::applyment4sub::CertType::CertificateType2388, "TEST_COMPANY_ADDRESS", "TEST_LEGAL_PERSON", "TEST_MERCHANT_NAME", "TEST_PERIOD_BEGIN", "TEST_PERIOD_END"), wxpay::apis::applyment4sub::IdentityInfo::new(wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").id_card_info(wxpay::apis::applyment4sub::IdCardInfo::new("TEST_CARD_PERIOD_BEGIN", "TEST_CARD_PERIOD_END", "TEST_ID_CARD_COPY", "TEST_ID_CARD_NAME", "TEST_ID_CARD_NATIONAL", "TEST_ID_CARD_NUMBER").id_card_address("TEST_ID_CARD_ADDRESS")).id_doc_info(wxpay::apis::applyment4sub::IdDocInfo::new("TEST_DOC_PERIOD_BEGIN", "TEST_DOC_PERIOD_END", "TEST_ID_DOC_COPY", "TEST_ID_DOC_NAME", "TEST_ID_DOC_NUMBER").id_doc_address("TEST_ID_DOC_ADDRESS").id_doc_copy_back("TEST_ID_DOC_COPY_BACK")).id_holder_type(wxpay::apis::applyment4sub::ContactType::Legal).owner(true), wxpay::apis::applyment4sub::SubjectType::SubjectTypeIndividual).certificate_letter_copy("TEST_CERTIFICATE_LETTER_COPY").finance_institution(true).finance_institution_info(wxpay::apis::applyment4sub::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::applyment4sub::FinanceType::BankAgent)).micro_biz_info(wxpay::apis::applyment4sub::MicroBizInfo::new(wxpay::apis::applyment4sub::MicroBizType::MicroTypeStore).micro_mobile_info(wxpay::apis::applyment4sub::MicroMobileInfo::new("TEST_MICRO_MOBILE_ADDRESS", "TEST_MICRO_MOBILE_CITY", "TEST_MICRO_MOBILE_NAME", vec![String::from("TEST_MICRO_MOBILE_PICS")])).micro_online_info(wxpay::apis::applyment4sub::MicroOnlineInfo::new("TEST_MICRO_EC_NAME", "TEST_MICRO_ONLINE_STORE").micro_link("TEST_MICRO_LINK").micro_qrcode("TEST_MICRO_QRCODE")).micro_store_info(wxpay::apis::applyment4sub::MicroStoreInfo::new("TEST_MICRO_ADDRESS", "TEST_MICRO_ADDRESS_CODE", "TEST_MICRO_INDOOR_COPY", "TEST_MICRO_NAME", "TEST_STORE_ENTRANCE_PIC").store_latitude("TEST_STORE_LATITUDE").store_longitude("TEST_STORE_LONGITUDE"))).organization_info(wxpay::apis::applyment4sub::OrganizationInfo::new("TEST_ORG_PERIOD_BEGIN", "TEST_ORG_PERIOD_END", "TEST_ORGANIZATION_CODE", "TEST_ORGANIZATION_COPY")).ubo_info_list(vec![wxpay::apis::applyment4sub::UboInfoList::new("TEST_UBO_ID_DOC_ADDRESS", "TEST_UBO_ID_DOC_COPY", "TEST_UBO_ID_DOC_COPY_BACK", "TEST_UBO_ID_DOC_NAME", "TEST_UBO_ID_DOC_NUMBER", wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard, "TEST_UBO_PERIOD_BEGIN", "TEST_UBO_PERIOD_END")])).addition_info(wxpay::apis::applyment4sub::AdditionInfo::new().business_addition_msg("TEST_BUSINESS_ADDITION_MSG").business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).legal_person_commitment("TEST_LEGAL_PERSON_COMMITMENT").legal_person_video("TEST_LEGAL_PERSON_VIDEO")), writer)
+            request: || {
+                Box::new(wxpay::apis::applyment4sub::CreateApplyment::new(wxpay::apis::applyment4sub::BankAccountInfo::new("工商银行", "TEST_ACCOUNT_NAME", wxpay::apis::applyment4sub::BankAccountType::BankAccountTypeCorporate, "TEST_BANK_ADDRESS_CODE").account_number("ciphertext").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), "TEST_BUSINESS_CODE", wxpay::apis::applyment4sub::BusinessInfo::new("TEST_MERCHANT_SHORTNAME", wxpay::apis::applyment4sub::SalesInfo::new(vec![wxpay::apis::applyment4sub::SalesScenesType::SalesScenesStore]).app_info(wxpay::apis::applyment4sub::AppInfo::new().app_appid("TEST_APP_APPID").app_pics(vec![String::from("TEST_APP_PICS")]).app_sub_appid("TEST_APP_SUB_APPID")).biz_store_info(wxpay::apis::applyment4sub::BizStoreInfo::new("TEST_BIZ_ADDRESS_CODE", "TEST_BIZ_STORE_ADDRESS", "TEST_BIZ_STORE_NAME", vec![String::from("TEST_INDOOR_PIC")], vec![String::from("TEST_STORE_ENTRANCE_PIC")]).biz_sub_appid("TEST_BIZ_SUB_APPID")).mini_program_info(wxpay::apis::applyment4sub::MiniProgramInfo::new().mini_program_appid("TEST_MINI_PROGRAM_APPID").mini_program_pics(vec![String::from("TEST_MINI_PROGRAM_PICS")]).mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID")).mp_info(wxpay::apis::applyment4sub::MpInfo::new().mp_appid("TEST_MP_APPID").mp_pics(vec![String::from("TEST_MP_PICS")]).mp_sub_appid("TEST_MP_SUB_APPID")).web_info(wxpay::apis::applyment4sub::WebInfo::new().domain("TEST_DOMAIN").web_appid("TEST_WEB_APPID").web_authorisation("TEST_WEB_AUTHORISATION")).wework_info(wxpay::apis::applyment4sub::WeworkInfo::new().sub_corp_id("TEST_SUB_CORP_ID").wework_pics(vec![String::from("TEST_WEWORK_PICS")])), "TEST_SERVICE_PHONE"), wxpay::apis::applyment4sub::ContactInfo::new("TEST_CONTACT_EMAIL", "TEST_CONTACT_NAME", wxpay::apis::applyment4sub::ContactType::Legal, "TEST_MOBILE_PHONE").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard).contact_id_number("TEST_CONTACT_ID_NUMBER").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").openid("TEST_OPENID"), wxpay::apis::applyment4sub::SettlementInfo::new().activities_additions(vec![String::from("TEST_ACTIVITIES_ADDITIONS")]).activities_id("TEST_ACTIVITIES_ID").activities_rate("TEST_ACTIVITIES_RATE").credit_activities_rate("TEST_CREDIT_ACTIVITIES_RATE").debit_activities_rate("TEST_DEBIT_ACTIVITIES_RATE").qualification_type("TEST_QUALIFICATION_TYPE").qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_id("TEST_SETTLEMENT_ID"), wxpay::apis::applyment4sub::SubjectInfo::new(wxpay::apis::applyment4sub::BusinessLicenseInfo::new("TEST_LEGAL_PERSON", "TEST_LICENSE_COPY", "TEST_LICENSE_NUMBER", "TEST_MERCHANT_NAME").license_address("TEST_LICENSE_ADDRESS").period_begin("TEST_PERIOD_BEGIN").period_end("TEST_PERIOD_END"), wxpay::apis::applyment4sub::CertificateInfo::new("TEST_CERT_COPY", "TEST_CERT_NUMBER", wxpay::apis::applyment4sub::CertType::CertificateType2388, "TEST_COMPANY_ADDRESS", "TEST_LEGAL_PERSON", "TEST_MERCHANT_NAME", "TEST_PERIOD_BEGIN", "TEST_PERIOD_END"), wxpay::apis::applyment4sub::IdentityInfo::new(wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").id_card_info(wxpay::apis::applyment4sub::IdCardInfo::new("TEST_CARD_PERIOD_BEGIN", "TEST_CARD_PERIOD_END", "TEST_ID_CARD_COPY", "TEST_ID_CARD_NAME", "TEST_ID_CARD_NATIONAL", "TEST_ID_CARD_NUMBER").id_card_address("TEST_ID_CARD_ADDRESS")).id_doc_info(wxpay::apis::applyment4sub::IdDocInfo::new("TEST_DOC_PERIOD_BEGIN", "TEST_DOC_PERIOD_END", "TEST_ID_DOC_COPY", "TEST_ID_DOC_NAME", "TEST_ID_DOC_NUMBER").id_doc_address("TEST_ID_DOC_ADDRESS").id_doc_copy_back("TEST_ID_DOC_COPY_BACK")).id_holder_type(wxpay::apis::applyment4sub::ContactType::Legal).owner(true), wxpay::apis::applyment4sub::SubjectType::SubjectTypeIndividual).certificate_letter_copy("TEST_CERTIFICATE_LETTER_COPY").finance_institution(true).finance_institution_info(wxpay::apis::applyment4sub::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::applyment4sub::FinanceType::BankAgent)).micro_biz_info(wxpay::apis::applyment4sub::MicroBizInfo::new(wxpay::apis::applyment4sub::MicroBizType::MicroTypeStore).micro_mobile_info(wxpay::apis::applyment4sub::MicroMobileInfo::new("TEST_MICRO_MOBILE_ADDRESS", "TEST_MICRO_MOBILE_CITY", "TEST_MICRO_MOBILE_NAME", vec![String::from("TEST_MICRO_MOBILE_PICS")])).micro_online_info(wxpay::apis::applyment4sub::MicroOnlineInfo::new("TEST_MICRO_EC_NAME", "TEST_MICRO_ONLINE_STORE").micro_link("TEST_MICRO_LINK").micro_qrcode("TEST_MICRO_QRCODE")).micro_store_info(wxpay::apis::applyment4sub::MicroStoreInfo::new("TEST_MICRO_ADDRESS", "TEST_MICRO_ADDRESS_CODE", "TEST_MICRO_INDOOR_COPY", "TEST_MICRO_NAME", "TEST_STORE_ENTRANCE_PIC").store_latitude("TEST_STORE_LATITUDE").store_longitude("TEST_STORE_LONGITUDE"))).organization_info(wxpay::apis::applyment4sub::OrganizationInfo::new("TEST_ORG_PERIOD_BEGIN", "TEST_ORG_PERIOD_END", "TEST_ORGANIZATION_CODE", "TEST_ORGANIZATION_COPY")).ubo_info_list(vec![wxpay::apis::applyment4sub::UboInfoList::new("TEST_UBO_ID_DOC_ADDRESS", "TEST_UBO_ID_DOC_COPY", "TEST_UBO_ID_DOC_COPY_BACK", "TEST_UBO_ID_DOC_NAME", "TEST_UBO_ID_DOC_NUMBER", wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard, "TEST_UBO_PERIOD_BEGIN", "TEST_UBO_PERIOD_END")])).addition_info(wxpay::apis::applyment4sub::AdditionInfo::new().business_addition_msg("TEST_BUSINESS_ADDITION_MSG").business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).legal_person_commitment("TEST_LEGAL_PERSON_COMMITMENT").legal_person_video("TEST_LEGAL_PERSON_VIDEO")))
             },
         },
         super::harness::Case {
@@ -609,12 +600,11 @@ fn applyment4sub_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::applyment4sub::QueryApplymentByApplymentId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::applyment4sub::QueryApplymentByApplymentId::new(
                         "TEST_APPLYMENT_ID",
                     ),
-                    writer,
                 )
             },
         },
@@ -626,12 +616,11 @@ fn applyment4sub_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::applyment4sub::QueryApplymentByBusinessCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::applyment4sub::QueryApplymentByBusinessCode::new(
                         "TEST_BUSINESS_CODE",
                     ),
-                    writer,
                 )
             },
         },
@@ -782,12 +771,7 @@ fn capital_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::capital::ListCapitallhhAreaProvinces::new(),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::capital::ListCapitallhhAreaProvinces::new()),
         },
         super::harness::Case {
             name: "ListAreaProvinceCities",
@@ -797,12 +781,7 @@ fn capital_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::capital::ListAreaProvinceCities::new("10"),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::capital::ListAreaProvinceCities::new("10")),
         },
         super::harness::Case {
             name: "QueryCapitallhhBankCorporateBanking",
@@ -812,10 +791,9 @@ fn capital_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::capital::QueryCapitallhhBankCorporateBanking::new(200).offset(0),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::capital::QueryCapitallhhBankCorporateBanking::new(200).offset(0),
                 )
             },
         },
@@ -827,10 +805,9 @@ fn capital_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::capital::QueryCapitallhhBankPersonalBanking::new(200).offset(0),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::capital::QueryCapitallhhBankPersonalBanking::new(200).offset(0),
                 )
             },
         },
@@ -842,12 +819,11 @@ fn capital_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount::new(
                         "TEST_ACCOUNT_NUMBER",
                     ),
-                    writer,
                 )
             },
         },
@@ -863,11 +839,10 @@ fn capital_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::capital::ListCapitallhhBankBranches::new("1000006247", 536, 200)
+            request: || {
+                Box::new(
+                    wxpay::apis::capital::ListCapitallhhBankBranches::new("1000006247", 536, 200)
                         .offset(1),
-                    writer,
                 )
             },
         },
@@ -927,8 +902,8 @@ fn compliance_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900009231\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant::new("1900009231"), writer)
+            request: || {
+                Box::new(wxpay::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant::new("1900009231"))
             },
         },
         super::harness::Case {
@@ -939,8 +914,8 @@ fn compliance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId::new("1900009231", "28011678863778000000123124312"), writer)
+            request: || {
+                Box::new(wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId::new("1900009231", "28011678863778000000123124312"))
             },
         },
     ]);
@@ -980,16 +955,15 @@ fn mch_manage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid::new(
                         "123000110",
                         5,
                         wxpay::apis::mch_manage::ManageRecordType::FunctionalLimitRecord,
                     )
                     .offset(10)
                     .manage_record_state(wxpay::apis::mch_manage::ManageRecordState::Pending),
-                    writer,
                 )
             },
         },
@@ -1001,13 +975,12 @@ fn mch_manage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mch_manage::QueryMchManageRecordByManageRecordId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mch_manage::QueryMchManageRecordByManageRecordId::new(
                         "M1210999900435123451697535102441",
                         "123000110",
                     ),
-                    writer,
                 )
             },
         },
@@ -1019,14 +992,13 @@ fn mch_manage_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"123000110\",\"submit_data\":\"{\\\"record_fields\\\":[]}\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mch_manage::CreateMchManageRecordMchManageSubmission::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mch_manage::CreateMchManageRecordMchManageSubmission::new(
                         "M1210999900435123451697535102441",
                         "123000110",
                         "{\"record_fields\":[]}",
                     ),
-                    writer,
                 )
             },
         },
@@ -1042,16 +1014,13 @@ fn mch_manage_uploads() {
         encrypted: &[],
         parts: &[("item_id", "56"), ("manage_record_id", "56")],
         file_part: "submission_file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::mch_manage::UploadSubmissionFile::new(
-                    "123000110",
-                    super::harness::file(),
-                    56,
-                    "56",
-                ),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::mch_manage::UploadSubmissionFile::new(
+                "123000110",
+                super::harness::file(),
+                56,
+                "56",
+            ))
         },
     }]);
 }
@@ -1144,9 +1113,9 @@ fn mch_operate_requests() {
                 "payee_info.identity_info.identification_name",
                 "payee_info.identity_info.identification_no",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mch_operate::CreateRiskWithdrawlApply::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mch_operate::CreateRiskWithdrawlApply::new(
                         101,
                         wxpay::apis::mch_operate::OutAccountType::BasicAccount,
                         "2019061122222222122",
@@ -1188,7 +1157,6 @@ fn mch_operate_requests() {
                         ),
                     )
                     .remark("特殊理由"),
-                    writer,
                 )
             },
         },
@@ -1200,12 +1168,11 @@ fn mch_operate_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId::new(
                         "20220210183333",
                     ),
-                    writer,
                 )
             },
         },
@@ -1217,12 +1184,11 @@ fn mch_operate_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo::new(
                         "123283928932",
                     ),
-                    writer,
                 )
             },
         },
@@ -1317,8 +1283,8 @@ fn mch_operation_manage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId::new("123000110_2_2190381dakdajois1283i12jo", "123000110"), writer)
+            request: || {
+                Box::new(wxpay::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId::new("123000110_2_2190381dakdajois1283i12jo", "123000110"))
             },
         },
         super::harness::Case {
@@ -1329,14 +1295,13 @@ fn mch_operation_manage_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"123000110\",\"submit_data\":\"{\\\"record_fields\\\":[]}\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mch_operation_manage::SubmitEnhancedDueDiligence::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mch_operation_manage::SubmitEnhancedDueDiligence::new(
                         "123000110_2_2190381dakdajois1283i12jo",
                         "123000110",
                     )
                     .submit_data("{\"record_fields\":[]}"),
-                    writer,
                 )
             },
         },
@@ -1348,8 +1313,8 @@ fn mch_operation_manage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid::new("123000110"), writer)
+            request: || {
+                Box::new(wxpay::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid::new("123000110"))
             },
         },
     ]);
@@ -1364,15 +1329,14 @@ fn mch_operation_manage_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "due_diligence_file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::mch_operation_manage::UploadDueDiligenceFile::new(
+        request: || {
+            Box::new(
+                wxpay::apis::mch_operation_manage::UploadDueDiligenceFile::new(
                     "123000110_2_2190381dakdajois1283i12jo",
                     super::harness::file(),
                 )
                 .item_id(130013)
                 .sub_mchid("1230001104"),
-                writer,
             )
         },
     }]);
@@ -1525,8 +1489,8 @@ fn mchalterapply_requests() {
                 "contact_info.contact_id_card_number",
                 "contact_info.mobile_phone",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mchalterapply::CreateMchcontactalterapplyment::new("2492185251", "1900013511_10000").contact_info(wxpay::apis::mchalterapply::ContactInfo::new("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "TEST_CONTACT_ID_DOC_COPY", "2019-06-06", "2026-06-06", wxpay::apis::mchalterapply::ContactIdDocType::IdentificationTypeIdcard, "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")), writer)
+            request: || {
+                Box::new(wxpay::apis::mchalterapply::CreateMchcontactalterapplyment::new("2492185251", "1900013511_10000").contact_info(wxpay::apis::mchalterapply::ContactInfo::new("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "TEST_CONTACT_ID_DOC_COPY", "2019-06-06", "2026-06-06", wxpay::apis::mchalterapply::ContactIdDocType::IdentificationTypeIdcard, "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")))
             },
         },
         super::harness::Case {
@@ -1537,12 +1501,11 @@ fn mchalterapply_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId::new(
                         "20220617143306000013906025001",
                     ),
-                    writer,
                 )
             },
         },
@@ -1561,9 +1524,9 @@ fn mchalterapply_requests() {
                 "ubo_info_list[].card_number",
                 "ubo_info_list[].card_address",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mchalterapply::CreateMchsubjectalterapplyment::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mchalterapply::CreateMchsubjectalterapplyment::new(
                         "2492185251",
                         wxpay::apis::mchalterapply::OrganizationType::SubjectTypeEnterprise,
                         "1900013511_10000",
@@ -1636,7 +1599,6 @@ fn mchalterapply_requests() {
                         )
                         .card_back("0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -1648,12 +1610,11 @@ fn mchalterapply_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId::new(
                         "20220617143306000013906025001",
                     ),
-                    writer,
                 )
             },
         },
@@ -1665,14 +1626,13 @@ fn mchalterapply_requests() {
             headers: &[],
             body: "{\"merchant_shortname\":\"新疆大枣专卖店\",\"out_request_no\":\"1900013511_10000\",\"sub_mchid\":\"2492185251\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mchalterapply::CreateMerchantnamealterapplyment::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mchalterapply::CreateMerchantnamealterapplyment::new(
                         "新疆大枣专卖店",
                         "1900013511_10000",
                         "2492185251",
                     ),
-                    writer,
                 )
             },
         },
@@ -1684,12 +1644,11 @@ fn mchalterapply_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId::new(
                         "20220617143306000013906025001",
                     ),
-                    writer,
                 )
             },
         },
@@ -1859,8 +1818,8 @@ fn mchalterapply_mchcontactalterapplyment_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000"), writer)
+            request: || {
+                Box::new(wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000"))
             },
         },
         super::harness::Case {
@@ -1871,8 +1830,8 @@ fn mchalterapply_mchcontactalterapplyment_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment::new("20220617143306000013906025001"), writer)
+            request: || {
+                Box::new(wxpay::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment::new("20220617143306000013906025001"))
             },
         },
     ]);
@@ -1902,8 +1861,8 @@ fn mchalterapply_mchsubjectalterapplyment_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000"), writer)
+            request: || {
+                Box::new(wxpay::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000"))
             },
         },
         super::harness::Case {
@@ -1914,8 +1873,8 @@ fn mchalterapply_mchsubjectalterapplyment_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment::new("20220617143306000013906025001"), writer)
+            request: || {
+                Box::new(wxpay::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment::new("20220617143306000013906025001"))
             },
         },
     ]);
@@ -1946,8 +1905,8 @@ fn mchalterapply_merchantnamealterapplyment_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000"), writer)
+            request: || {
+                Box::new(wxpay::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000"))
             },
         },
         super::harness::Case {
@@ -1958,8 +1917,8 @@ fn mchalterapply_merchantnamealterapplyment_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment::new("20220617143306000013906025001"), writer)
+            request: || {
+                Box::new(wxpay::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment::new("20220617143306000013906025001"))
             },
         },
     ]);
@@ -1990,13 +1949,10 @@ fn merchant_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::fund::QueryBalanceByAccountType::new(
-                        "TEST_ACCOUNT_TYPE",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::merchant::fund::QueryBalanceByAccountType::new(
+                    "TEST_ACCOUNT_TYPE",
+                ))
             },
         },
         super::harness::Case {
@@ -2007,13 +1963,12 @@ fn merchant_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::fund::QueryDayendbalanceByAccountType::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant::fund::QueryDayendbalanceByAccountType::new(
                         "TEST_ACCOUNT_TYPE",
                         "2019-06-11",
                     ),
-                    writer,
                 )
             },
         },
@@ -2025,9 +1980,9 @@ fn merchant_fund_requests() {
             headers: &[],
             body: "{\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"xx平台提现\",\"notify_url\":\"TEST_NOTIFY_URL\",\"out_request_no\":\"20190611222222222200000000012122\",\"remark\":\"交易体现\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::fund::WithdrawFund::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant::fund::WithdrawFund::new(
                         wxpay::apis::merchant::fund::AccountType::Basic,
                         1,
                         "20190611222222222200000000012122",
@@ -2035,7 +1990,6 @@ fn merchant_fund_requests() {
                     .bank_memo("xx平台提现")
                     .notify_url("TEST_NOTIFY_URL")
                     .remark("交易体现"),
-                    writer,
                 )
             },
         },
@@ -2051,15 +2005,14 @@ fn merchant_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::fund::QueryWithdrawBillTypeByBillType::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant::fund::QueryWithdrawBillTypeByBillType::new(
                         "TEST_BILL_TYPE",
                         "2019-06-11",
                     )
                     .bill_type_2(wxpay::apis::merchant::fund::BillType::NoSucc)
                     .tar_type(wxpay::apis::merchant::fund::TarType::Gzip),
-                    writer,
                 )
             },
         },
@@ -2071,12 +2024,11 @@ fn merchant_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNo::new(
                         "20190611222222222200000000012122",
                     ),
-                    writer,
                 )
             },
         },
@@ -2088,13 +2040,10 @@ fn merchant_fund_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::fund::QueryWithdrawByWithdrawId::new(
-                        "12321937198237912739132791732123",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::merchant::fund::QueryWithdrawByWithdrawId::new(
+                    "12321937198237912739132791732123",
+                ))
             },
         },
     ]);
@@ -2193,11 +2142,10 @@ fn merchant_media_uploads() {
             encrypted: &[],
             parts: &[],
             file_part: "file",
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::media::UploadMarketingImage::new(super::harness::file()),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::merchant::media::UploadMarketingImage::new(
+                    super::harness::file(),
+                ))
             },
         },
         super::harness::Upload {
@@ -2207,11 +2155,10 @@ fn merchant_media_uploads() {
             encrypted: &[],
             parts: &[],
             file_part: "file",
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::media::UploadImage::new(super::harness::file()),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::merchant::media::UploadImage::new(
+                    super::harness::file(),
+                ))
             },
         },
         super::harness::Upload {
@@ -2221,11 +2168,10 @@ fn merchant_media_uploads() {
             encrypted: &[],
             parts: &[],
             file_part: "file",
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant::media::UploadVideo::new(super::harness::file()),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::merchant::media::UploadVideo::new(
+                    super::harness::file(),
+                ))
             },
         },
     ]);
@@ -2263,9 +2209,9 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "{\"end_time\":\"2026-01-02T03:04:05+08:00\",\"mchid\":\"1900009231\",\"page_index\":1,\"page_size\":10,\"sp_mchid\":\"1900000109\",\"start_time\":\"2026-01-02T03:04:05+08:00\",\"sub_mchid\":\"1900009231\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade::new()
                         .end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                         .mchid("1900009231")
                         .page_index(1)
@@ -2273,7 +2219,6 @@ fn merchant_risk_manage_requests() {
                         .sp_mchid("1900000109")
                         .start_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                         .sub_mchid("1900009231"),
-                    writer,
                 )
             },
         },
@@ -2285,9 +2230,9 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "{\"disp_addition\":\"example_disp_addition\",\"disp_conclusion\":[1],\"exist_complaint\":true,\"final_risk_result\":1,\"final_risk_type\":1,\"mchid\":\"1900009231\",\"out_trade_no\":\"20150806125346\",\"refund_amount\":100,\"sp_mchid\":\"1900000109\",\"sub_mchid\":\"1900009231\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult::new(
                         "20150806125346",
                     )
                     .disp_addition("example_disp_addition")
@@ -2299,7 +2244,6 @@ fn merchant_risk_manage_requests() {
                     .refund_amount(100)
                     .sp_mchid("1900000109")
                     .sub_mchid("1900009231"),
-                    writer,
                 )
             },
         },
@@ -2311,9 +2255,9 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "{\"acquiring_bank_id\":\"1356485\",\"certificates_number\":\"ca775af5f841bdf424b2e6eb86a6e21e\",\"channel_id\":\"1900000108\",\"client_ip\":\"123.12.12.123\",\"combine_mchid\":\"example_combine_mchid\",\"combine_out_trade_no\":\"example_combine_out_trade_no\",\"delivery_city\":\"example_delivery_city\",\"delivery_province\":\"example_delivery_province\",\"device_type\":1,\"extra_fields1\":\"{\\\"key1\\\":\\\"value1\\\"}\",\"extra_fields2\":\"{\\\"key1\\\":\\\"value1\\\"}\",\"extra_fields3\":\"{\\\"key1\\\":\\\"value1\\\"}\",\"goods_category\":\"example_goods_category\",\"goods_listing_time\":\"example_goods_listing_time\",\"goods_type\":1,\"high_risk_goods\":1,\"is_need_deliver\":true,\"last_pay_openid\":\"example_last_pay_openid\",\"line_type\":1,\"living_expenses_fields\":{\"acc_name\":\"詹讯\",\"acc_no\":\"123456\",\"address\":\"广东省深圳市南山区海天二路33号\",\"amount\":500,\"city\":\"湖南衡阳\",\"company_name\":\"深圳电力\",\"type\":1},\"new_address\":true,\"new_store\":true,\"offline_delivery_label\":1,\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"order_phone_number\":\"example_order_phone_number\",\"out_trade_no\":\"1217752501201407033233368018\",\"phone\":\"ca775af5f841bdf424b2e6eb86a6e21e\",\"phone_from\":1,\"phone_number_location\":\"example_phone_number_location\",\"pre_opening_behavior\":\"example_pre_opening_behavior\",\"proxy_payment\":true,\"recharge_fields\":{\"account\":\"example_account\",\"account_type\":1},\"reliable_device\":true,\"risk_level\":1,\"risky_goods\":1,\"same_deviced\":true,\"scene\":1,\"seller_type\":1,\"seller_userid\":\"抖音的账号：XXXXX\",\"sp_mchid\":\"1900000109\",\"sp_risk_level\":1,\"store_identifier\":\"example_store_identifier\",\"sub_mchid\":\"1900009231\",\"sub_orders\":[{\"delivery_city\":\"example_delivery_city\",\"delivery_province\":\"example_delivery_province\",\"mch_id\":\"example_mch_id\",\"out_trade_no\":\"example_out_trade_no\",\"risky_goods\":1,\"sp_risk_level\":1,\"user_risk_level\":1}],\"user_risk_level\":1,\"userid\":\"华为的账号：260XXX\"}",
             encrypted: &["phone", "certificates_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::CreateReportTradeUnionInformation::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_risk_manage::CreateReportTradeUnionInformation::new()
                         .acquiring_bank_id("1356485")
                         .certificates_number("ca775af5f841bdf424b2e6eb86a6e21e")
                         .channel_id("1900000108")
@@ -2382,7 +2326,6 @@ fn merchant_risk_manage_requests() {
                         ])
                         .user_risk_level(1)
                         .userid("华为的账号：260XXX"),
-                    writer,
                 )
             },
         },
@@ -2405,9 +2348,9 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::QueryTradeRiskInformation::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_risk_manage::QueryTradeRiskInformation::new(
                         "1217752501201407033233368018",
                     )
                     .sp_mchid("1900000109")
@@ -2415,7 +2358,6 @@ fn merchant_risk_manage_requests() {
                     .channel_id("1900000108")
                     .sub_mchid("1900009231")
                     .complaints_information("TEST_COMPLAINTS_INFORMATION"),
-                    writer,
                 )
             },
         },
@@ -2427,9 +2369,9 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "{\"acquiring_bank_id\":\"1356485\",\"additional_punish_type\":\"SUSPEND_SETTLEMENT_NDAYS:10\",\"channel_id\":\"1900000108\",\"complaints_information\":\"商家说高额返利，支付很大金额之后发现并没有返利，是骗子\",\"out_trade_no\":\"1217752501201407033233368018\",\"punish_type\":\"OTHER_PUNISH\",\"risk_type\":\"OTHER_RISK\",\"sp_mchid\":\"1900000109\",\"sub_mchid\":\"1900009231\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::CreateTradeRiskResult::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_risk_manage::CreateTradeRiskResult::new(
                         wxpay::apis::merchant_risk_manage::PunishType::OtherPunish,
                     )
                     .acquiring_bank_id("1356485")
@@ -2442,7 +2384,6 @@ fn merchant_risk_manage_requests() {
                     .risk_type(wxpay::apis::merchant_risk_manage::RiskType::OtherRisk)
                     .sp_mchid("1900000109")
                     .sub_mchid("1900009231"),
-                    writer,
                 )
             },
         },
@@ -2454,11 +2395,8 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::DeleteViolationNotification::new(),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::merchant_risk_manage::DeleteViolationNotification::new())
             },
         },
         super::harness::Case {
@@ -2469,11 +2407,8 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::ListViolationNotifications::new(),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::merchant_risk_manage::ListViolationNotifications::new())
             },
         },
         super::harness::Case {
@@ -2484,11 +2419,10 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "{\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::CreateViolationNotification::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_risk_manage::CreateViolationNotification::new()
                         .notify_url("https://www.weixin.qq.com/wxpay/pay.php"),
-                    writer,
                 )
             },
         },
@@ -2500,11 +2434,10 @@ fn merchant_risk_manage_requests() {
             headers: &[],
             body: "{\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_risk_manage::UpdateViolationNotification::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_risk_manage::UpdateViolationNotification::new()
                         .notify_url("https://www.weixin.qq.com/wxpay/pay.php"),
-                    writer,
                 )
             },
         },
@@ -2615,12 +2548,7 @@ fn merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::DeleteComplaintNotification::new(),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::merchant_service::DeleteComplaintNotification::new()),
         },
         super::harness::Case {
             name: "ListComplaintNotifications",
@@ -2630,12 +2558,7 @@ fn merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::ListComplaintNotifications::new(),
-                    writer,
-                )
-            },
+            request: || Box::new(wxpay::apis::merchant_service::ListComplaintNotifications::new()),
         },
         super::harness::Case {
             name: "CreateComplaintNotification",
@@ -2645,12 +2568,11 @@ fn merchant_service_requests() {
             headers: &[],
             body: "{\"url\":\"https://www.xxx.com/notify\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::CreateComplaintNotification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::CreateComplaintNotification::new(
                         "https://www.xxx.com/notify",
                     ),
-                    writer,
                 )
             },
         },
@@ -2662,12 +2584,11 @@ fn merchant_service_requests() {
             headers: &[],
             body: "{\"url\":\"https://www.xxx.com/notify\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::UpdateComplaintNotification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::UpdateComplaintNotification::new(
                         "https://www.xxx.com/notify",
                     ),
-                    writer,
                 )
             },
         },
@@ -2685,16 +2606,12 @@ fn merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::ListComplaints2::new(
-                        "2019-01-01",
-                        "2019-01-01",
-                    )
-                    .limit(5)
-                    .offset(10)
-                    .sub_mchid("1900012181"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::ListComplaints2::new("2019-01-01", "2019-01-01")
+                        .limit(5)
+                        .offset(10)
+                        .sub_mchid("1900012181"),
                 )
             },
         },
@@ -2706,12 +2623,11 @@ fn merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintId::new(
                         "200201820200101080076610000",
                     ),
-                    writer,
                 )
             },
         },
@@ -2723,12 +2639,11 @@ fn merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::QueryComplaintByTransactionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::QueryComplaintByTransactionId::new(
                         "4200000404201909069117582536",
                     ),
-                    writer,
                 )
             },
         },
@@ -2740,8 +2655,8 @@ fn merchant_service_requests() {
             headers: &[],
             body: "{\"complainted_mchid\":\"9980456248\",\"feedback_content\":\"已与用户协商解决\",\"feedback_images\":[\"[\\\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\\\",\\\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\\\"]\"],\"feedback_type\":1,\"launch_confirm_process\":true,\"transaction_id\":\"4200000404201909069117582536\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::CreateFeedback::new("9980456248", "已与用户协商解决", "4200000404201909069117582536").feedback_images(vec![String::from("[\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\",\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\"]")]).feedback_type(1).launch_confirm_process(true), writer)
+            request: || {
+                Box::new(wxpay::apis::merchant_service::CreateFeedback::new("9980456248", "已与用户协商解决", "4200000404201909069117582536").feedback_images(vec![String::from("[\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\",\"BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp\"]")]).feedback_type(1).launch_confirm_process(true))
             },
         },
         super::harness::Case {
@@ -2752,11 +2667,10 @@ fn merchant_service_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::DownloadImage::new("xxxxx"),
-                    writer,
-                )
+            request: || {
+                Box::new(super::harness::File(
+                    wxpay::apis::merchant_service::DownloadImage::new("xxxxx"),
+                ))
             },
         },
     ]);
@@ -2874,12 +2788,11 @@ fn merchant_service_complaints_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::merchant_service::complaints::ListNegotiationHistorys::new(
+        request: || {
+            Box::new(
+                wxpay::apis::merchant_service::complaints::ListNegotiationHistorys::new(
                     "4200000404201909069117582536",
                 ),
-                writer,
             )
         },
     }]);
@@ -2938,13 +2851,12 @@ fn merchant_service_complaints_v2_requests() {
             headers: &[],
             body: "{\"complainted_mchid\":\"1900012181\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::complaints_v2::CompleteComplaintsV2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::complaints_v2::CompleteComplaintsV2::new(
                         "200201820200101080076610000",
                         "1900012181",
                     ),
-                    writer,
                 )
             },
         },
@@ -2956,14 +2868,13 @@ fn merchant_service_complaints_v2_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::complaints_v2::ListNegotiationHistorys::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::complaints_v2::ListNegotiationHistorys::new(
                         "200201820200101080076610000",
                     )
                     .limit(50)
                     .offset(10),
-                    writer,
                 )
             },
         },
@@ -2975,9 +2886,9 @@ fn merchant_service_complaints_v2_requests() {
             headers: &[],
             body: "{\"complainted_mchid\":\"1900012181\",\"jump_url\":\"https://www.xxx.com/notify\",\"jump_url_text\":\"查看订单详情\",\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"},\"response_content\":\"已与用户沟通解决\",\"response_images\":[\"TEST_RESPONSE_IMAGES\"]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_service::complaints_v2::ResponseComplaintsV2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::complaints_v2::ResponseComplaintsV2::new(
                         "200201820200101080076610000",
                         "1900012181",
                         "已与用户沟通解决",
@@ -2992,7 +2903,6 @@ fn merchant_service_complaints_v2_requests() {
                         ),
                     )
                     .response_images(vec![String::from("TEST_RESPONSE_IMAGES")]),
-                    writer,
                 )
             },
         },
@@ -3004,8 +2914,8 @@ fn merchant_service_complaints_v2_requests() {
             headers: &[],
             body: "{\"complainted_mchid\":\"1900012181\",\"idempotent_id\":\"550e8400-e29b-41d4-a716-446655440000\",\"message\":{\"blocks\":[{\"button\":{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"},\"button_group\":{\"button_layout\":\"LAYOUT_UNKNOWN\",\"buttons\":[{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"}],\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true}},\"faq_list\":{\"faqs\":[{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"faq_id\":\"example_faq_id\",\"faq_title\":\"example_faq_title\"}]},\"image\":{\"image_style_type\":\"IMAGE_STYLE_TYPE_NARROW\",\"media_id\":\"example_media_id\"},\"link\":{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"},\"text\":{\"color\":\"DEFAULT\",\"is_bold\":true,\"text\":\"example_text\"},\"type\":\"TEXT\"}],\"custom_data\":\"example_custom_data\",\"sender_identity\":\"UNKNOWN\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateService::new("200201820200101080076610000", "1900012181", "550e8400-e29b-41d4-a716-446655440000", wxpay::apis::merchant_service::complaints_v2::Message::new().blocks(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceBlocks::new().button(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).button_group(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButtonGroup::new().button_layout(wxpay::apis::merchant_service::complaints_v2::ButtonLayout::LayoutUnknown).buttons(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")]).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true))).faq_list(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqList::new().faqs(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqs::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).faq_id("example_faq_id").faq_title("example_faq_title")])).image(wxpay::apis::merchant_service::complaints_v2::Image::new().image_style_type(wxpay::apis::merchant_service::complaints_v2::ImageStyleType::ImageStyleTypeNarrow).media_id("example_media_id")).link(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).text(wxpay::apis::merchant_service::complaints_v2::Text::new().color(wxpay::apis::merchant_service::complaints_v2::Color::Default).is_bold(true).text("example_text")).type_(wxpay::apis::merchant_service::complaints_v2::BlocksType::Text)]).custom_data("example_custom_data").sender_identity(wxpay::apis::merchant_service::complaints_v2::SenderIdentity::UnknownValue)), writer)
+            request: || {
+                Box::new(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateService::new("200201820200101080076610000", "1900012181", "550e8400-e29b-41d4-a716-446655440000", wxpay::apis::merchant_service::complaints_v2::Message::new().blocks(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceBlocks::new().button(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).button_group(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButtonGroup::new().button_layout(wxpay::apis::merchant_service::complaints_v2::ButtonLayout::LayoutUnknown).buttons(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")]).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true))).faq_list(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqList::new().faqs(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqs::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).faq_id("example_faq_id").faq_title("example_faq_title")])).image(wxpay::apis::merchant_service::complaints_v2::Image::new().image_style_type(wxpay::apis::merchant_service::complaints_v2::ImageStyleType::ImageStyleTypeNarrow).media_id("example_media_id")).link(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).text(wxpay::apis::merchant_service::complaints_v2::Text::new().color(wxpay::apis::merchant_service::complaints_v2::Color::Default).is_bold(true).text("example_text")).type_(wxpay::apis::merchant_service::complaints_v2::BlocksType::Text)]).custom_data("example_custom_data").sender_identity(wxpay::apis::merchant_service::complaints_v2::SenderIdentity::UnknownValue)))
             },
         },
         super::harness::Case {
@@ -3016,8 +2926,8 @@ fn merchant_service_complaints_v2_requests() {
             headers: &[],
             body: "{\"action\":\"REJECT\",\"launch_refund_day\":3,\"reject_media_list\":[\"TEST_REJECT_MEDIA_LIST\"],\"reject_reason\":\"拒绝退款\",\"remark\":\"已处理完成\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress::new("200201820200101080076610000", wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::Reject).launch_refund_day(3).reject_media_list(vec![String::from("TEST_REJECT_MEDIA_LIST")]).reject_reason("拒绝退款").remark("已处理完成"), writer)
+            request: || {
+                Box::new(wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress::new("200201820200101080076610000", wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::Reject).launch_refund_day(3).reject_media_list(vec![String::from("TEST_REJECT_MEDIA_LIST")]).reject_reason("拒绝退款").remark("已处理完成"))
             },
         },
     ]);
@@ -3182,11 +3092,10 @@ fn merchant_service_images_uploads() {
         encrypted: &[],
         parts: &[],
         file_part: "file",
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::merchant_service::images::UploadImage::new(super::harness::file()),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::merchant_service::images::UploadImage::new(
+                super::harness::file(),
+            ))
         },
     }]);
 }
@@ -3211,12 +3120,11 @@ fn merchant_settlement_requests() {
             headers: &[],
             body: "{\"acquiring_bank_id\":\"1356485\",\"channel_id\":\"20001111\",\"settle_rule_id\":760,\"sub_mchid\":\"1346578\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_settlement::CreateMerchantSettleRuleApplication::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_settlement::CreateMerchantSettleRuleApplication::new(
                         "1356485", "20001111", 760, "1346578",
                     ),
-                    writer,
                 )
             },
         },
@@ -3228,8 +3136,8 @@ fn merchant_settlement_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId::new("20000011111"), writer)
+            request: || {
+                Box::new(wxpay::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId::new("20000011111"))
             },
         },
     ]);
@@ -3266,9 +3174,9 @@ fn merchant_store_requests() {
             headers: &[],
             body: "{\"store_address\":{\"address_code\":\"440305\",\"address_complements\":\"地铁A口右侧100米\",\"address_detail\":\"深南大道10000号腾讯大厦1楼\",\"latitude\":\"37.75464\",\"longitude\":\"112.63484\"},\"store_basics\":{\"branch_name\":\"海岸城店\",\"brand_id\":1001,\"brand_name\":\"麦当劳\",\"store_name\":\"麦当劳\",\"store_reference_id\":\"MDL001\"},\"store_business\":{\"business_hours\":\"周一至周五 09:00-20:00|周六至周日 10:00-22:00\",\"service_phone\":\"0755-86013388\"},\"store_recipient\":[{\"company_name\":\"腾讯科技（深圳）有限公司\",\"mchid\":\"1230000109\"}],\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_store::CreateStore::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_store::CreateStore::new()
                         .store_address(
                             wxpay::apis::merchant_store::StoreAddress::new(
                                 "440305",
@@ -3295,7 +3203,6 @@ fn merchant_store_requests() {
                                 .company_name("腾讯科技（深圳）有限公司"),
                         ])
                         .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -3307,11 +3214,10 @@ fn merchant_store_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_store::QueryStoreByStoreId::new("20488000")
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_store::QueryStoreByStoreId::new("20488000")
                         .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -3323,9 +3229,9 @@ fn merchant_store_requests() {
             headers: &[],
             body: "{\"store_address\":{\"address_code\":\"440305\",\"address_complements\":\"地铁A口右侧100米\",\"address_detail\":\"深南大道10000号腾讯大厦1楼\",\"latitude\":\"37.75464\",\"longitude\":\"112.63484\"},\"store_basics\":{\"branch_name\":\"海岸城店\",\"brand_id\":1001,\"brand_name\":\"麦当劳\",\"store_name\":\"麦当劳\",\"store_reference_id\":\"MDL001\"},\"store_business\":{\"business_hours\":\"周一至周五 09:00-20:00|周六至周日 10:00-22:00\",\"service_phone\":\"0755-86013388\"},\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_store::UpdateStoreByStoreId::new("20488000")
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_store::UpdateStoreByStoreId::new("20488000")
                         .store_address(
                             wxpay::apis::merchant_store::StoreAddress::new(
                                 "440305",
@@ -3348,7 +3254,6 @@ fn merchant_store_requests() {
                                 .service_phone("0755-86013388"),
                         )
                         .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -3360,18 +3265,15 @@ fn merchant_store_requests() {
             headers: &[],
             body: "{\"store_recipient\":[{\"company_name\":\"腾讯科技（深圳）有限公司\",\"mchid\":\"1230000109\"}],\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_store::BindStoreRecipient::new(
-                        "20488000",
-                        vec![
-                            wxpay::apis::merchant_store::StoreRecipient::new("1230000109")
-                                .company_name("腾讯科技（深圳）有限公司"),
-                        ],
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::merchant_store::BindStoreRecipient::new(
+                    "20488000",
+                    vec![
+                        wxpay::apis::merchant_store::StoreRecipient::new("1230000109")
+                            .company_name("腾讯科技（深圳）有限公司"),
+                    ],
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -3382,15 +3284,14 @@ fn merchant_store_requests() {
             headers: &[],
             body: "{\"store_recipient\":[{\"company_name\":\"腾讯科技（深圳）有限公司\",\"mchid\":\"1230000109\"}],\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::merchant_store::UnbindStoreRecipient::new("20488000")
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_store::UnbindStoreRecipient::new("20488000")
                         .store_recipient(vec![
                             wxpay::apis::merchant_store::StoreRecipient::new("1230000109")
                                 .company_name("腾讯科技（深圳）有限公司"),
                         ])
                         .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -3438,15 +3339,14 @@ fn merchantfund_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::merchantfund::ListMerchantIncomeRecords::new(
+        request: || {
+            Box::new(
+                wxpay::apis::merchantfund::ListMerchantIncomeRecords::new(
                     wxpay::apis::merchantfund::AccountType::Basic,
                     "2019-06-11",
                     100,
                 )
                 .offset(0),
-                writer,
             )
         },
     }]);
@@ -3491,16 +3391,15 @@ fn merchantfund_partner_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::merchantfund::partner::ListIncomeRecords::new(
+        request: || {
+            Box::new(
+                wxpay::apis::merchantfund::partner::ListIncomeRecords::new(
                     "2480253391",
                     wxpay::apis::merchantfund::partner::AccountType::Basic,
                     "2019-06-11",
                     100,
                 )
                 .offset(0),
-                writer,
             )
         },
     }]);
@@ -3558,16 +3457,13 @@ fn realname_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::realname::QueryVerify::new(
-                    1,
-                    "InhziTSUwVqxfKp9M5nGCSjF395VL",
-                    "InhziTSUwVqxfKp9M5nGCSjF395VL",
-                    "442100010320250122523549415021",
-                ),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::realname::QueryVerify::new(
+                1,
+                "InhziTSUwVqxfKp9M5nGCSjF395VL",
+                "InhziTSUwVqxfKp9M5nGCSjF395VL",
+                "442100010320250122523549415021",
+            ))
         },
     }]);
 }
@@ -3591,12 +3487,11 @@ fn security_requests() {
         headers: &[],
         body: "{\"echo_message\":\"hello\",\"encrypted_echo_message\":\"Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj\",\"notify_url\":\"https://www.weixin.qq.com/v3/test\"}",
         encrypted: &["encrypted_echo_message"],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::security::CreateEcho::new("hello")
+        request: || {
+            Box::new(
+                wxpay::apis::security::CreateEcho::new("hello")
                     .encrypted_echo_message("Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj")
                     .notify_url("https://www.weixin.qq.com/v3/test"),
-                writer,
             )
         },
     }]);

@@ -10,16 +10,15 @@ fn ebike_requests() {
             headers: &[],
             body: "{\"appid\":\"wx47c677487ce3ac47\",\"openid\":\"ot35_4gNgXsUuh2sQY0lT9N08AU0\",\"sub_appid\":\"wxcc603d9f0d54eaf0\",\"sub_mchid\":\"1510770601\",\"trade_scene\":\"CHARGE\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ebike::CreateChargeContractPreopen::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ebike::CreateChargeContractPreopen::new(
                         "wx47c677487ce3ac47",
                         "ot35_4gNgXsUuh2sQY0lT9N08AU0",
                         "CHARGE",
                     )
                     .sub_appid("wxcc603d9f0d54eaf0")
                     .sub_mchid("1510770601"),
-                    writer,
                 )
             },
         },
@@ -31,13 +30,12 @@ fn ebike_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ebike::QueryChargeContractByContractId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ebike::QueryChargeContractByContractId::new(
                         "aAfixCs13LsdKPpfZfDkk2189ssXjfx",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -49,9 +47,9 @@ fn ebike_requests() {
             headers: &[],
             body: "{\"appid\":\"wx47c677487ce3ac47\",\"charge_info\":{\"charging_gun_number\":\"6555\",\"charging_station_name\":\"xxx充电站\",\"device_id\":\"12343232\",\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"sub_appid\":\"wxcc603d9f0d54eaf0\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ebike::ConfirmChargeContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ebike::ConfirmChargeContract::new(
                         "aAfixCs13LsdKPpfZfDkk2189ssXjfx",
                         "wx47c677487ce3ac47",
                         wxpay::apis::ebike::ChargeInfo::new(
@@ -63,7 +61,6 @@ fn ebike_requests() {
                     )
                     .sub_appid("wxcc603d9f0d54eaf0")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -75,9 +72,9 @@ fn ebike_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":888},\"appid\":\"wxd678efh567hg678\",\"attach\":\"自定义数据\",\"charge_info\":{\"charged_capacity\":10,\"charging_gun_number\":\"6555\",\"charging_station_name\":\"xxx充电站\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"park_duration\":60,\"park_fee\":100,\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"charging_token\":\"sdjf23kdsHJfdk\",\"description\":\"商品信息\",\"device_info\":{\"device_id\":\"12343232\",\"device_ip\":\"123.12.12.123\"},\"goods_tag\":\"test\",\"notify_url\":\"http://1111:111/metro-spt-api/callback\",\"out_trade_no\":\"121775250124070332\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ebike::CreateChargeTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ebike::CreateChargeTransaction::new(
                         wxpay::apis::ebike::Amount::new(888).currency("CNY"),
                         "wxd678efh567hg678",
                         wxpay::apis::ebike::CreateChargeTransactionChargeInfo::new(
@@ -99,7 +96,6 @@ fn ebike_requests() {
                     .goods_tag("test")
                     .sub_appid("wxd678efh567hg6999")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -111,13 +107,12 @@ fn ebike_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ebike::QueryChargeTransactionByTransactionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ebike::QueryChargeTransactionByTransactionId::new(
                         "25012014070332333018",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -129,13 +124,12 @@ fn ebike_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ebike::QueryChargeTransactionByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ebike::QueryChargeTransactionByOutTradeNo::new(
                         "121775250124070332",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -150,14 +144,13 @@ fn ebike_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::ebike::QueryChargeUserContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::ebike::QueryChargeUserContract::new(
                         "onqOjjmM1tad-3ROpncN-yUfa6ua",
                         "CHARGE",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -217,14 +210,11 @@ fn express_requests() {
         headers: &[],
         body: "{\"appid\":\"wxaaaa1a123b456c7d\"}",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::express::CreateUserTransform::new(
-                    "xsd3434454567676",
-                    "wxaaaa1a123b456c7d",
-                ),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::express::CreateUserTransform::new(
+                "xsd3434454567676",
+                "wxaaaa1a123b456c7d",
+            ))
         },
     }]);
 }
@@ -249,14 +239,13 @@ fn hire_power_bank_requests() {
             headers: &[],
             body: "{\"notify_url\":\"https://api.test.com\",\"openid\":\"2323dfsdf342342\",\"out_order_no\":\"6e8369071cd942c0476613f9d1ce9ca3\",\"service_id\":\"实例值\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hire_power_bank::CreateInsuranceOrder::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::hire_power_bank::CreateInsuranceOrder::new()
                         .notify_url("https://api.test.com")
                         .openid("2323dfsdf342342")
                         .out_order_no("6e8369071cd942c0476613f9d1ce9ca3")
                         .service_id("实例值"),
-                    writer,
                 )
             },
         },
@@ -268,12 +257,11 @@ fn hire_power_bank_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo::new(
                         "6e8369071cd942c0476613f9d1ce9ca3",
                     ),
-                    writer,
                 )
             },
         },
@@ -285,12 +273,11 @@ fn hire_power_bank_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::hire_power_bank::QueryUserQualificationByOpenid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::hire_power_bank::QueryUserQualificationByOpenid::new(
                         "2323dfsdf342342",
                     ),
-                    writer,
                 )
             },
         },
@@ -333,8 +320,8 @@ fn parking_requests() {
             headers: &[],
             body: "{\"parking_lot\":{\"charging_rule\":{\"aggregate_limit_mode\":\"AGGREGATE_LIMIT_MODE_UNKNOWN\",\"daily_limit_type\":\"DAILY_LIMIT_UNKNOWN\",\"duration_segment_rule\":[{\"charge_mode\":\"UNKNOWN\",\"day_type\":\"DAY_TYPE_UNKNOWN\",\"duration_from\":0,\"duration_to\":60,\"end_time\":\"18:00\",\"fixed_amount\":1000,\"interval_amount\":200,\"interval_max_amount\":1000,\"interval_min\":30,\"max_fee_per_day\":5000,\"plate_type\":\"PLATE_TYPE_UNKNOWN\",\"start_time\":\"09:00\",\"vehicle_type\":\"VEHICLE_TYPE_UNKNOWN\"}],\"fee_limit_type\":\"FEE_LIMIT_UNKNOWN\",\"first_charge_time_mode\":\"FIRST_CHARGE_TIME_MODE_UNKNOWN\",\"fixed_interval_rule\":[{\"day_type\":\"DAY_TYPE_UNKNOWN\",\"end_time\":\"18:00\",\"first_amount\":500,\"first_duration\":60,\"first_duration_mode\":\"FIRST_DURATION_MODE_UNKNOWN\",\"free_period_calculation_mode\":\"FREE_PERIOD_CAL_UNKNOWN\",\"free_period_charging_mode\":\"FREE_PERIOD_CHARGING_UNKNOWN\",\"interval_amount\":200,\"interval_duration\":30,\"interval_max_amount\":1000,\"is_green_vehicle_free_parking\":true,\"max_fee_per_day\":5000,\"plate_type\":\"PLATE_TYPE_UNKNOWN\",\"start_time\":\"09:00\",\"vehicle_type\":\"VEHICLE_TYPE_UNKNOWN\"}],\"free_entry_duration\":30,\"free_exit_duration\":15,\"holiday_mode\":\"HOLIDAY_MODE_UNKNOWN\",\"pre_entry_rule\":[{\"amount\":1000,\"day_type\":\"DAY_TYPE_UNKNOWN\",\"end_time\":\"18:00\",\"max_fee_per_day\":5000,\"plate_type\":\"PLATE_TYPE_UNKNOWN\",\"start_time\":\"09:00\",\"vehicle_type\":\"VEHICLE_TYPE_UNKNOWN\"}],\"rule_type\":\"CHARGING_RULE_UNKNOWN\",\"time_rounding_type\":\"TIME_ROUND_UNKNOWN\"},\"latitude\":\"39.916527\",\"longitude\":\"116.397128\",\"notification_text_list\":[\"TEST_NOTIFICATION_TEXT_LIST\"],\"out_parking_lot_id\":\"PARK001\",\"parking_lot_address\":\"XX市XX区XX路XX号\",\"parking_lot_name\":\"XX购物中心停车场\",\"parking_lot_type\":\"PARKING_LOT_TYPE_UNKNOWN\",\"parking_order_mini_prog_appid\":\"wx1234567890abcdef\",\"parking_order_path\":\"pages/order/index\",\"parking_sign_url\":\"https://example.com/parking_sign.jpg\",\"payment_mini_prog_appid\":\"wx1234567890abcdef\",\"payment_path\":\"pages/pay/index\",\"phone_number\":\"13800138000\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::parking::CreateReminderApplication::new(wxpay::apis::parking::ParkingLot::new("39.916527", "116.397128", "PARK001", "XX市XX区XX路XX号", "XX购物中心停车场", wxpay::apis::parking::ParkingLotType::ParkingLotTypeUnknown, "pages/pay/index", "13800138000").charging_rule(wxpay::apis::parking::ChargingRule::new().aggregate_limit_mode(wxpay::apis::parking::AggregateLimitMode::AggregateLimitModeUnknown).daily_limit_type(wxpay::apis::parking::DailyLimitType::DailyLimitUnknown).duration_segment_rule(vec![wxpay::apis::parking::DurationSegmentRule::new().charge_mode(wxpay::apis::parking::ChargeMode::UnknownValue).day_type(wxpay::apis::parking::DayType::DayTypeUnknown).duration_from(0).duration_to(60).end_time("18:00").fixed_amount(1000).interval_amount(200).interval_max_amount(1000).interval_min(30).max_fee_per_day(5000).plate_type(wxpay::apis::parking::PlateType::PlateTypeUnknown).start_time("09:00").vehicle_type(wxpay::apis::parking::VehicleType::VehicleTypeUnknown)]).fee_limit_type(wxpay::apis::parking::FeeLimitType::FeeLimitUnknown).first_charge_time_mode(wxpay::apis::parking::FirstChargeTimeMode::FirstChargeTimeModeUnknown).fixed_interval_rule(vec![wxpay::apis::parking::FixedIntervalRule::new().day_type(wxpay::apis::parking::DayType::DayTypeUnknown).end_time("18:00").first_amount(500).first_duration(60).first_duration_mode(wxpay::apis::parking::FirstDurationMode::FirstDurationModeUnknown).free_period_calculation_mode(wxpay::apis::parking::FreePeriodCalculationMode::FreePeriodCalUnknown).free_period_charging_mode(wxpay::apis::parking::FreePeriodChargingMode::FreePeriodChargingUnknown).interval_amount(200).interval_duration(30).interval_max_amount(1000).is_green_vehicle_free_parking(true).max_fee_per_day(5000).plate_type(wxpay::apis::parking::PlateType::PlateTypeUnknown).start_time("09:00").vehicle_type(wxpay::apis::parking::VehicleType::VehicleTypeUnknown)]).free_entry_duration(30).free_exit_duration(15).holiday_mode(wxpay::apis::parking::HolidayMode::HolidayModeUnknown).pre_entry_rule(vec![wxpay::apis::parking::PreEntryRule::new().amount(1000).day_type(wxpay::apis::parking::DayType::DayTypeUnknown).end_time("18:00").max_fee_per_day(5000).plate_type(wxpay::apis::parking::PlateType::PlateTypeUnknown).start_time("09:00").vehicle_type(wxpay::apis::parking::VehicleType::VehicleTypeUnknown)]).rule_type(wxpay::apis::parking::RuleType::ChargingRuleUnknown).time_rounding_type(wxpay::apis::parking::TimeRoundingType::TimeRoundUnknown)).notification_text_list(vec![String::from("TEST_NOTIFICATION_TEXT_LIST")]).parking_order_mini_prog_appid("wx1234567890abcdef").parking_order_path("pages/order/index").parking_sign_url("https://example.com/parking_sign.jpg").payment_mini_prog_appid("wx1234567890abcdef")), writer)
+            request: || {
+                Box::new(wxpay::apis::parking::CreateReminderApplication::new(wxpay::apis::parking::ParkingLot::new("39.916527", "116.397128", "PARK001", "XX市XX区XX路XX号", "XX购物中心停车场", wxpay::apis::parking::ParkingLotType::ParkingLotTypeUnknown, "pages/pay/index", "13800138000").charging_rule(wxpay::apis::parking::ChargingRule::new().aggregate_limit_mode(wxpay::apis::parking::AggregateLimitMode::AggregateLimitModeUnknown).daily_limit_type(wxpay::apis::parking::DailyLimitType::DailyLimitUnknown).duration_segment_rule(vec![wxpay::apis::parking::DurationSegmentRule::new().charge_mode(wxpay::apis::parking::ChargeMode::UnknownValue).day_type(wxpay::apis::parking::DayType::DayTypeUnknown).duration_from(0).duration_to(60).end_time("18:00").fixed_amount(1000).interval_amount(200).interval_max_amount(1000).interval_min(30).max_fee_per_day(5000).plate_type(wxpay::apis::parking::PlateType::PlateTypeUnknown).start_time("09:00").vehicle_type(wxpay::apis::parking::VehicleType::VehicleTypeUnknown)]).fee_limit_type(wxpay::apis::parking::FeeLimitType::FeeLimitUnknown).first_charge_time_mode(wxpay::apis::parking::FirstChargeTimeMode::FirstChargeTimeModeUnknown).fixed_interval_rule(vec![wxpay::apis::parking::FixedIntervalRule::new().day_type(wxpay::apis::parking::DayType::DayTypeUnknown).end_time("18:00").first_amount(500).first_duration(60).first_duration_mode(wxpay::apis::parking::FirstDurationMode::FirstDurationModeUnknown).free_period_calculation_mode(wxpay::apis::parking::FreePeriodCalculationMode::FreePeriodCalUnknown).free_period_charging_mode(wxpay::apis::parking::FreePeriodChargingMode::FreePeriodChargingUnknown).interval_amount(200).interval_duration(30).interval_max_amount(1000).is_green_vehicle_free_parking(true).max_fee_per_day(5000).plate_type(wxpay::apis::parking::PlateType::PlateTypeUnknown).start_time("09:00").vehicle_type(wxpay::apis::parking::VehicleType::VehicleTypeUnknown)]).free_entry_duration(30).free_exit_duration(15).holiday_mode(wxpay::apis::parking::HolidayMode::HolidayModeUnknown).pre_entry_rule(vec![wxpay::apis::parking::PreEntryRule::new().amount(1000).day_type(wxpay::apis::parking::DayType::DayTypeUnknown).end_time("18:00").max_fee_per_day(5000).plate_type(wxpay::apis::parking::PlateType::PlateTypeUnknown).start_time("09:00").vehicle_type(wxpay::apis::parking::VehicleType::VehicleTypeUnknown)]).rule_type(wxpay::apis::parking::RuleType::ChargingRuleUnknown).time_rounding_type(wxpay::apis::parking::TimeRoundingType::TimeRoundUnknown)).notification_text_list(vec![String::from("TEST_NOTIFICATION_TEXT_LIST")]).parking_order_mini_prog_appid("wx1234567890abcdef").parking_order_path("pages/order/index").parking_sign_url("https://example.com/parking_sign.jpg").payment_mini_prog_appid("wx1234567890abcdef")))
             },
         },
         super::harness::Case {
@@ -348,14 +335,11 @@ fn parking_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::parking::QueryReminderApplicationQuery::new(
-                        "PLA202604230001",
-                        "lot_sz_tencent_001",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::parking::QueryReminderApplicationQuery::new(
+                    "PLA202604230001",
+                    "lot_sz_tencent_001",
+                ))
             },
         },
         super::harness::Case {
@@ -366,14 +350,11 @@ fn parking_requests() {
             headers: &[],
             body: "{\"out_parking_lot_id\":\"lot_sz_tencent_001\",\"parking_lot_audit_no\":\"PLA202604230001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::parking::WithdrawReminderApplication::new(
-                        "lot_sz_tencent_001",
-                        "PLA202604230001",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::parking::WithdrawReminderApplication::new(
+                    "lot_sz_tencent_001",
+                    "PLA202604230001",
+                ))
             },
         },
         super::harness::Case {
@@ -388,12 +369,11 @@ fn parking_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::parking::ListReminderApplications::new("lot_sz_tencent_001")
+            request: || {
+                Box::new(
+                    wxpay::apis::parking::ListReminderApplications::new("lot_sz_tencent_001")
                         .offset(0)
                         .limit(10),
-                    writer,
                 )
             },
         },
@@ -405,9 +385,9 @@ fn parking_requests() {
             headers: &[],
             body: "{\"car_type\":\"PLATE_TYPE_UNKNOWN\",\"discount_template_id\":[1],\"enter_timestamp\":1720078200,\"entrance_name\":\"南门入口\",\"entrance_number\":\"A01\",\"out_serial_number\":\"PARK202407041530001\",\"parking_id\":\"WXPARK001\",\"plate_color\":\"PLATE_COLOR_UNKNOWN\",\"plate_number\":\"粤B12345\",\"vehicle_type\":\"VEHICLE_TYPE_UNKNOWN\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::parking::CreateReminderEntry::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::parking::CreateReminderEntry::new(
                         wxpay::apis::parking::PlateType::PlateTypeUnknown,
                         1720078200,
                         "PARK202407041530001",
@@ -419,7 +399,6 @@ fn parking_requests() {
                     .discount_template_id(vec![1])
                     .entrance_name("南门入口")
                     .entrance_number("A01"),
-                    writer,
                 )
             },
         },
@@ -431,9 +410,9 @@ fn parking_requests() {
             headers: &[],
             body: "{\"exit_timestamp\":1720081800,\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_serial_number\":\"PARK202407041530001\",\"out_trade_no\":\"TRADE202407041530001\",\"paid_amount\":1500,\"parking_id\":\"WXPARK001\",\"pay_channel\":\"PAY_CHANNEL_UNKNOWN\",\"pay_state\":\"PAY_STATUS_UNKNOWN\",\"pay_time\":1720081800,\"pay_type\":\"PAY_TYPE_UNKNOWN\",\"plate_color\":\"PLATE_COLOR_UNKNOWN\",\"plate_number\":\"粤B12345\",\"token\":\"token1234567890\",\"total_amount\":1500,\"wx_trade_no\":\"4200001999202407041234567890\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::parking::CreateReminderExit::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::parking::CreateReminderExit::new(
                         1720081800,
                         "PARK202407041530001",
                         "WXPARK001",
@@ -450,7 +429,6 @@ fn parking_requests() {
                     .token("token1234567890")
                     .total_amount(1500)
                     .wx_trade_no("4200001999202407041234567890"),
-                    writer,
                 )
             },
         },
@@ -462,9 +440,9 @@ fn parking_requests() {
             headers: &[],
             body: "{\"fee_items\":[{\"amount\":5000,\"fee_type\":\"EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN\"}],\"out_trade_no\":\"TRADE202407041530001\",\"pay_time\":1719128975,\"wx_parking_lot_id\":\"21232735744117624001123604298240\",\"wx_trade_no\":\"4200001999202407041234567890\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::parking::CreateReminderExtPayment::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::parking::CreateReminderExtPayment::new(
                         vec![wxpay::apis::parking::FeeItems::new(
                             5000,
                             wxpay::apis::parking::FeeType::ExtParkingPaymentFeeTypeUnknown,
@@ -474,7 +452,6 @@ fn parking_requests() {
                     )
                     .wx_parking_lot_id("21232735744117624001123604298240")
                     .wx_trade_no("4200001999202407041234567890"),
-                    writer,
                 )
             },
         },
@@ -486,12 +463,11 @@ fn parking_requests() {
             headers: &[],
             body: "{\"out_parking_id\":\"lot_sz_tencent_001\",\"out_serial_number\":\"PARK202407041530001\",\"plate_number\":\"粤B12345\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::parking::CreateReminderParkingFee::new("PARK202407041530001")
+            request: || {
+                Box::new(
+                    wxpay::apis::parking::CreateReminderParkingFee::new("PARK202407041530001")
                         .out_parking_id("lot_sz_tencent_001")
                         .plate_number("粤B12345"),
-                    writer,
                 )
             },
         },
@@ -510,12 +486,11 @@ fn parking_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::parking::QueryReminderParkingLot::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::parking::QueryReminderParkingLot::new()
                         .out_parking_lot_id("lot_sz_tencent_001")
                         .wx_parking_lot_id("21232735744117624001123604298240"),
-                    writer,
                 )
             },
         },
@@ -527,8 +502,8 @@ fn parking_requests() {
             headers: &[],
             body: "{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_serial_number\":\"PARK202407041530001\",\"out_trade_no\":\"TRADE202407041530001\",\"paid_amount\":1500,\"parking_id\":\"WXPARK001\",\"parking_state\":\"PARKING_STATUS_UNKNOWN\",\"pay_channel\":\"PAY_CHANNEL_UNKNOWN\",\"pay_time\":1720081800,\"pay_type\":\"PAY_TYPE_UNKNOWN\",\"plate_number\":\"粤B12345\",\"sub_mchid\":\"1900000109\",\"token\":\"token1234567890\",\"total_amount\":1500,\"wx_trade_no\":\"4200001999202407041234567890\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::parking::CreateReminderPayment::new("PARK202407041530001", 1500, "WXPARK001", wxpay::apis::parking::CreateReminderPaymentParkingState::ParkingStatusUnknown, wxpay::apis::parking::PayType::PayTypeUnknown, "粤B12345", 1500).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").out_trade_no("TRADE202407041530001").pay_channel(wxpay::apis::parking::PayChannel::PayChannelUnknown).pay_time(1720081800).sub_mchid("1900000109").token("token1234567890").wx_trade_no("4200001999202407041234567890"), writer)
+            request: || {
+                Box::new(wxpay::apis::parking::CreateReminderPayment::new("PARK202407041530001", 1500, "WXPARK001", wxpay::apis::parking::CreateReminderPaymentParkingState::ParkingStatusUnknown, wxpay::apis::parking::PayType::PayTypeUnknown, "粤B12345", 1500).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").out_trade_no("TRADE202407041530001").pay_channel(wxpay::apis::parking::PayChannel::PayChannelUnknown).pay_time(1720081800).sub_mchid("1900000109").token("token1234567890").wx_trade_no("4200001999202407041234567890"))
             },
         },
     ]);
@@ -824,13 +799,12 @@ fn vehicle_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::QueryEtcContractByContractId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::vehicle::QueryEtcContractByContractId::new(
                         "aAfixCs13LsdKPpfZfDkk2189ssXjfx",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -846,9 +820,9 @@ fn vehicle_requests() {
                 "identify.encrypted_credential_id",
                 "bank_card_no",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::CreateEtcPreopen::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::vehicle::CreateEtcPreopen::new(
                         wxpay::apis::vehicle::Identify::new(
                             "ID_CARD",
                             "t85SAX3GxVYqGQm2Q8cfeFd1dWy40j4s7XpIds8Glw83HG3vN9Q==",
@@ -863,7 +837,6 @@ fn vehicle_requests() {
                     .etc_device_id("xxxxxxx")
                     .sub_appid("wxcbda96de0b165489")
                     .sub_mchid("1510770601"),
-                    writer,
                 )
             },
         },
@@ -875,9 +848,9 @@ fn vehicle_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":888},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"contract_id\":\"wxd678ef4Fwxd678ef4Fwxd678ef4F21\",\"description\":\"商品信息\",\"device_info\":{\"device_id\":\"POS1:1\",\"device_ip\":\"123.12.12.123\"},\"goods_tag\":\"test\",\"highway_info\":{\"car_type\":\"CAR\",\"carrying_capacity\":3,\"carrying_range\":\"6-12\",\"channel_type\":\"ETC\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"entrance\":\"沿江深圳-大铲湾\",\"exit\":\"广珠东线-珠海站\",\"plate_number\":\"粤B888888\",\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"out_trade_no\":\"121775250124070332\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::CreateEtcTransactionHighway::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::vehicle::CreateEtcTransactionHighway::new(
                         wxpay::apis::vehicle::Amount::new()
                             .currency("CNY")
                             .total(888),
@@ -904,7 +877,6 @@ fn vehicle_requests() {
                     .goods_tag("test")
                     .sub_appid("wxd678efh567hg6999")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -916,13 +888,12 @@ fn vehicle_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::QueryEtcTransactionByTransactionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::vehicle::QueryEtcTransactionByTransactionId::new(
                         "25012014070332333018",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -934,13 +905,12 @@ fn vehicle_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::QueryEtcTransactionByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::vehicle::QueryEtcTransactionByOutTradeNo::new(
                         "121775250124070332",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -956,15 +926,14 @@ fn vehicle_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::ListEtcUserContracts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::vehicle::ListEtcUserContracts::new(
                         "onqOjjmM1tad-3ROpncN-yUfa6ua",
                         "123",
                         "TEST_PLATE_NUMBER",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -976,20 +945,17 @@ fn vehicle_requests() {
             headers: &[],
             body: "{\"free_duration\":3600,\"notify_url\":\"https://yoursite.com/wxpay.html\",\"out_parking_no\":\"1231243\",\"parking_name\":\"欢乐海岸停车场\",\"plate_color\":\"BLUE\",\"plate_number\":\"粤B888888\",\"start_time\":\"2026-01-02T03:04:05+08:00\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::CreateParkingParking::new(
-                        3600,
-                        "https://yoursite.com/wxpay.html",
-                        "1231243",
-                        "欢乐海岸停车场",
-                        wxpay::apis::vehicle::PlateColor::Blue,
-                        "粤B888888",
-                        wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::vehicle::CreateParkingParking::new(
+                    3600,
+                    "https://yoursite.com/wxpay.html",
+                    "1231243",
+                    "欢乐海岸停车场",
+                    wxpay::apis::vehicle::PlateColor::Blue,
+                    "粤B888888",
+                    wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -1006,17 +972,14 @@ fn vehicle_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::QueryParkingServiceFind::new(
-                        "wxcbda96de0b165486",
-                        "1900000109",
-                        "TEST_PLATE_NUMBER",
-                        wxpay::apis::vehicle::PlateColor::Blue,
-                        "oUpF8uMuAJOM2pxb1Q",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::vehicle::QueryParkingServiceFind::new(
+                    "wxcbda96de0b165486",
+                    "1900000109",
+                    "TEST_PLATE_NUMBER",
+                    wxpay::apis::vehicle::PlateColor::Blue,
+                    "oUpF8uMuAJOM2pxb1Q",
+                ))
             },
         },
         super::harness::Case {
@@ -1027,11 +990,10 @@ fn vehicle_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::QueryTransactionByOutTradeNo::new("20150806125346")
+            request: || {
+                Box::new(
+                    wxpay::apis::vehicle::QueryTransactionByOutTradeNo::new("20150806125346")
                         .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -1043,9 +1005,9 @@ fn vehicle_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":888},\"appid\":\"wxcbda96de0b165486\",\"attach\":\"深圳分店\",\"description\":\"停车场扣费\",\"goods_tag\":\"WXG\",\"notify_url\":\"https://yoursite.com/wxpay.html\",\"out_trade_no\":\"20150806125346\",\"parking_info\":{\"charging_duration\":3600,\"device_id\":\"12313\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"parking_id\":\"5K8264ILTKCH16CQ250\",\"parking_name\":\"欢乐海岸停车场\",\"plate_color\":\"BLUE\",\"plate_number\":\"粤B888888\",\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"profit_sharing\":\"Y\",\"sub_appid\":\"wxcbda96de0b165486\",\"sub_mchid\":\"1900000109\",\"trade_scene\":\"PARKING\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::vehicle::CreateTransactionParking::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::vehicle::CreateTransactionParking::new(
                         wxpay::apis::vehicle::CreateTransactionParkingAmount::new(888)
                             .currency(wxpay::apis::vehicle::Currency::Cny),
                         "wxcbda96de0b165486",
@@ -1069,7 +1031,6 @@ fn vehicle_requests() {
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     ))
                     .profit_sharing(wxpay::apis::vehicle::ProfitSharing::Y),
-                    writer,
                 )
             },
         },

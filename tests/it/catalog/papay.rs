@@ -10,8 +10,8 @@ fn credit_repayment_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_notify_url\":\"https://pay.weixin.qq.com\",\"display_name\":\"*明\",\"out_contract_code\":\"100001256\",\"plan_id\":\"123\",\"real_identity\":{\"identity_id\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"REAL_IDENTITY_TYPE_INVALID\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"repayment_amount_limit\":\"10000\",\"repayment_day\":1,\"sub_appid\":\"example_sub_appid\",\"sub_mchid\":\"1000000109\",\"trade_info\":{\"attach\":\"备注信息\",\"deduct_amount\":10000,\"description\":\"信贷还款\",\"notify_url\":\"https://www.test.com\",\"out_trade_no\":\"1217752501201407033233368018\"}}",
             encrypted: &["real_identity.identity_id", "real_identity.real_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::credit_repayment::partner::CreateContractAppPresign::new("wxd678efh567hg6787", "https://pay.weixin.qq.com", "*明", "100001256", "123", wxpay::apis::credit_repayment::partner::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", wxpay::apis::credit_repayment::partner::IdentityType::RealIdentityTypeInvalid, "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph=="), "10000", 1).sub_appid("example_sub_appid").sub_mchid("1000000109").trade_info(wxpay::apis::credit_repayment::partner::TradeInfo::new(10000, "1217752501201407033233368018").attach("备注信息").description("信贷还款").notify_url("https://www.test.com")), writer)
+            request: || {
+                Box::new(wxpay::apis::credit_repayment::partner::CreateContractAppPresign::new("wxd678efh567hg6787", "https://pay.weixin.qq.com", "*明", "100001256", "123", wxpay::apis::credit_repayment::partner::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", wxpay::apis::credit_repayment::partner::IdentityType::RealIdentityTypeInvalid, "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph=="), "10000", 1).sub_appid("example_sub_appid").sub_mchid("1000000109").trade_info(wxpay::apis::credit_repayment::partner::TradeInfo::new(10000, "1217752501201407033233368018").attach("备注信息").description("信贷还款").notify_url("https://www.test.com")))
             },
         },
         super::harness::Case {
@@ -22,8 +22,8 @@ fn credit_repayment_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_notify_url\":\"https://pay.weixin.qq.com\",\"display_name\":\"*明\",\"jump_info\":{\"jump_appid\":\"example_jump_appid\"},\"out_contract_code\":\"100001256\",\"plan_id\":\"123\",\"real_identity\":{\"identity_id\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"REAL_IDENTITY_TYPE_INVALID\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"repayment_amount_limit\":\"10000\",\"repayment_day\":1,\"sub_appid\":\"example_sub_appid\",\"sub_mchid\":\"1000000109\",\"trade_info\":{\"attach\":\"备注信息\",\"deduct_amount\":10000,\"description\":\"信贷还款\",\"notify_url\":\"https://www.test.com\",\"out_trade_no\":\"1217752501201407033233368018\"}}",
             encrypted: &["real_identity.identity_id", "real_identity.real_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::credit_repayment::partner::CreateContractH5Presign::new("wxd678efh567hg6787", "https://pay.weixin.qq.com", "*明", "100001256", "123", wxpay::apis::credit_repayment::partner::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", wxpay::apis::credit_repayment::partner::IdentityType::RealIdentityTypeInvalid, "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph=="), "10000", 1).jump_info(wxpay::apis::credit_repayment::partner::JumpInfo::new().jump_appid("example_jump_appid")).sub_appid("example_sub_appid").sub_mchid("1000000109").trade_info(wxpay::apis::credit_repayment::partner::TradeInfo::new(10000, "1217752501201407033233368018").attach("备注信息").description("信贷还款").notify_url("https://www.test.com")), writer)
+            request: || {
+                Box::new(wxpay::apis::credit_repayment::partner::CreateContractH5Presign::new("wxd678efh567hg6787", "https://pay.weixin.qq.com", "*明", "100001256", "123", wxpay::apis::credit_repayment::partner::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", wxpay::apis::credit_repayment::partner::IdentityType::RealIdentityTypeInvalid, "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph=="), "10000", 1).jump_info(wxpay::apis::credit_repayment::partner::JumpInfo::new().jump_appid("example_jump_appid")).sub_appid("example_sub_appid").sub_mchid("1000000109").trade_info(wxpay::apis::credit_repayment::partner::TradeInfo::new(10000, "1217752501201407033233368018").attach("备注信息").description("信贷还款").notify_url("https://www.test.com")))
             },
         },
         super::harness::Case {
@@ -34,13 +34,12 @@ fn credit_repayment_partner_requests() {
             headers: &[],
             body: "{\"contract_termination_remark\":\"example_contract_termination_remark\",\"out_contract_code\":\"100001256\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::credit_repayment::partner::TerminateContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::credit_repayment::partner::TerminateContract::new(
                         "example_contract_termination_remark",
                         "100001256",
                     ),
-                    writer,
                 )
             },
         },
@@ -52,12 +51,11 @@ fn credit_repayment_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::credit_repayment::partner::QueryContractByOutContractCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::credit_repayment::partner::QueryContractByOutContractCode::new(
                         "100005698",
                     ),
-                    writer,
                 )
             },
         },
@@ -69,9 +67,9 @@ fn credit_repayment_partner_requests() {
             headers: &[],
             body: "{\"attach\":\"备注\",\"contract_id\":\"20251105000000123456789\",\"deduct_amount\":\"10000\",\"description\":\"信贷还款\",\"notify_url\":\"wxd678efh567hg6787\",\"out_record_id\":\"1234567abcde\",\"out_trade_no\":\"1217752501201407033233368018\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::credit_repayment::partner::CreateDeductOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::credit_repayment::partner::CreateDeductOrder::new(
                         "20251105000000123456789",
                         "10000",
                         "信贷还款",
@@ -80,7 +78,6 @@ fn credit_repayment_partner_requests() {
                         "1217752501201407033233368018",
                     )
                     .attach("备注"),
-                    writer,
                 )
             },
         },
@@ -92,12 +89,11 @@ fn credit_repayment_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo::new(
                         "1217752501201407033233368018",
                     ),
-                    writer,
                 )
             },
         },
@@ -109,9 +105,9 @@ fn credit_repayment_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_id\":\"20251105000000123456789\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"schedule_items\":[{\"min_repayment_amount\":\"2000\",\"out_record_id\":\"1234567abcde\",\"repayment_amount\":\"10000\",\"repayment_date\":\"2025-11-18\",\"sub_appid\":\"wxcbda96de0b165489\",\"sub_mchid\":\"1900000109\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate::new(
                         "wxd678efh567hg6787",
                         "20251105000000123456789",
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
@@ -126,7 +122,6 @@ fn credit_repayment_partner_requests() {
                             .sub_appid("wxcbda96de0b165489"),
                         ],
                     ),
-                    writer,
                 )
             },
         },
@@ -138,13 +133,12 @@ fn credit_repayment_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId::new(
                         "1234567abcde",
                         "20251105000000123456789",
                     ),
-                    writer,
                 )
             },
         },
@@ -286,15 +280,14 @@ fn edu_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_papay::QueryContractByContractId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_papay::QueryContractByContractId::new(
                         "wx998877665544wx",
                         "wx8888888888888888",
                     )
                     .sub_mchid("1900000109")
                     .sub_appid("wx8888888888888888"),
-                    writer,
                 )
             },
         },
@@ -306,9 +299,9 @@ fn edu_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wx8888888888888888\",\"openid\":\"oUpF8uMuAJOM2pxb1Q\",\"period_start_date\":\"2020-03-19\",\"plan_id\":\"101164396123311331\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJOM2pxb2W\",\"trade_scene\":\"EDUCATION_PERIOD\",\"user_id\":\"20200330tony\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_papay::CreateContractPresign::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_papay::CreateContractPresign::new(
                         "wx8888888888888888",
                         "oUpF8uMuAJOM2pxb1Q",
                         "2020-03-19",
@@ -319,7 +312,6 @@ fn edu_papay_requests() {
                     .sub_appid("wx8888888888888888")
                     .sub_mchid("1900000109")
                     .sub_openid("oUpF8uMuAJOM2pxb2W"),
-                    writer,
                 )
             },
         },
@@ -331,11 +323,10 @@ fn edu_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_papay::DeleteContractByContractId::new("wx998877665544wx"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::edu_papay::DeleteContractByContractId::new(
+                    "wx998877665544wx",
+                ))
             },
         },
         super::harness::Case {
@@ -346,9 +337,9 @@ fn edu_papay_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"body\":\"新东方-语文课程\",\"contract_id\":\"wx998877665544wx\",\"device_information\":{\"device_id\":\"12343232\",\"device_ip\":\"123.12.12.123\"},\"goods_tag\":\"test\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay\",\"out_trade_no\":\"121775250124070332\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"trade_scene\":\"EDUCATION_PERIOD\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_papay::CreateTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_papay::CreateTransaction::new(
                         wxpay::apis::edu_papay::Amount::new(888).currency("CNY"),
                         "wx8888888888888888",
                         "新东方-语文课程",
@@ -363,7 +354,6 @@ fn edu_papay_requests() {
                     .goods_tag("test")
                     .sub_appid("wx8888888888888888")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -375,13 +365,12 @@ fn edu_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_papay::QueryTransactionByTransactionId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_papay::QueryTransactionByTransactionId::new(
                         "25012014070332333018",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -393,13 +382,10 @@ fn edu_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_papay::QueryTransactionByOutTradeNo::new(
-                        "201407033233368018",
-                    )
-                    .sub_mchid("1900000109"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_papay::QueryTransactionByOutTradeNo::new("201407033233368018")
+                        .sub_mchid("1900000109"),
                 )
             },
         },
@@ -411,15 +397,14 @@ fn edu_papay_requests() {
             headers: &[],
             body: "{\"appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_papay::SendUserNotification::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_papay::SendUserNotification::new(
                         "wx8888888888888888",
                         "wx8888888888888888",
                     )
                     .sub_appid("wx8888888888888888")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -440,9 +425,9 @@ fn edu_papay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::edu_papay::ListUserContracts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::edu_papay::ListUserContracts::new(
                         "oUpF8uMuAJOM2pxb1Q",
                         "wx8888888888888888",
                         "101164396123311331",
@@ -453,7 +438,6 @@ fn edu_papay_requests() {
                     .contract_status(wxpay::apis::edu_papay::ContractStatus::Add)
                     .offset(0)
                     .limit(20),
-                    writer,
                 )
             },
         },
@@ -513,15 +497,12 @@ fn papay_contracts_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::contracts::CreateFailNotify::new(
-                        "123124412412423431",
-                        "wxd678efh567hg6787",
-                        "1230000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::papay::contracts::CreateFailNotify::new(
+                    "123124412412423431",
+                    "wxd678efh567hg6787",
+                    "1230000109",
+                ))
             },
         },
         super::harness::Case {
@@ -532,9 +513,9 @@ fn papay_contracts_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"deduct_duration\":{\"count\":1,\"unit\":\"DAY\"},\"estimated_amount\":{\"amount\":1,\"currency\":\"CNY\"},\"mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::contracts::NotifyContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::contracts::NotifyContract::new(
                         "TEST_CONTRACT_ID",
                         "wxd678efh567hg6787",
                         wxpay::apis::papay::contracts::EstimatedAmount::new(1).currency("CNY"),
@@ -544,7 +525,6 @@ fn papay_contracts_requests() {
                         wxpay::apis::papay::contracts::DeductDuration::new(1)
                             .unit(wxpay::apis::papay::contracts::Unit::Day),
                     ),
-                    writer,
                 )
             },
         },
@@ -571,13 +551,12 @@ fn papay_insurance_pay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId::new(
                         "TEST_CONTRACT_ID",
                         "1",
                     ),
-                    writer,
                 )
             },
         },
@@ -589,15 +568,14 @@ fn papay_insurance_pay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"scheduled_amount\":{\"currency\":\"CNY\",\"total\":1}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_pay::CreatePolicyPeriodSchedule::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::insurance_pay::CreatePolicyPeriodSchedule::new(
                         "TEST_CONTRACT_ID",
                         "1",
                         "wxd678efh567hg6787",
                         wxpay::apis::papay::insurance_pay::DeductAmount::new(1).currency("CNY"),
                     ),
-                    writer,
                 )
             },
         },
@@ -609,9 +587,9 @@ fn papay_insurance_pay_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"contract_id\":\"123124412412423431\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"out_trade_no\":\"1217752501201407033233368018\",\"policy_period_id\":1,\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_pay::ApplyTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::insurance_pay::ApplyTransaction::new(
                         wxpay::apis::papay::insurance_pay::DeductAmount::new(1).currency("CNY"),
                         "wxd678efh567hg6787",
                         "123124412412423431",
@@ -622,7 +600,6 @@ fn papay_insurance_pay_requests() {
                     )
                     .attach("自定义数据")
                     .goods_tag("DISCOUNTS"),
-                    writer,
                 )
             },
         },
@@ -665,9 +642,9 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_period_id\":1}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_sign::CreateContractRenew::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::insurance_sign::CreateContractRenew::new(
                         "TEST_PLAN_ID",
                         "TEST_CONTRACT_ID",
                         "wxd678efh567hg6787",
@@ -678,7 +655,6 @@ fn papay_insurance_sign_requests() {
                             1,
                         )],
                     ),
-                    writer,
                 )
             },
         },
@@ -690,13 +666,12 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_sign::QueryContractByOutContractCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::insurance_sign::QueryContractByOutContractCode::new(
                         "12535",
                         "wxwtdk20200910100000",
                     ),
-                    writer,
                 )
             },
         },
@@ -708,15 +683,12 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "{\"contract_termination_remark\":\"用户解约\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_sign::TerminateContract::new(
-                        "12535",
-                        "wxwtdk20200910100000",
-                        "用户解约",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::papay::insurance_sign::TerminateContract::new(
+                    "12535",
+                    "wxwtdk20200910100000",
+                    "用户解约",
+                ))
             },
         },
         super::harness::Case {
@@ -727,9 +699,9 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"can_auto_insure\":true,\"can_auto_reinsure\":true,\"combined_deduct_period_count\":1,\"contract_notify_url\":\"https://yourapp.com/notify\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"insured_display_name\":\"*明\",\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_trade_no\":\"1217752501201407033233368018\",\"out_user_code\":\"用户昵称\",\"plan_id\":12535,\"policy_end_date\":\"2020-11-22\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_period_id\":1}],\"policy_start_date\":\"2019-11-22\",\"real_identity\":{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"ID_CARD\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignApp::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignApp::new(
                         "wxd678efh567hg6787",
                         "https://yourapp.com/notify",
                         "*明",
@@ -765,7 +737,6 @@ fn papay_insurance_sign_requests() {
                         .identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard),
                     )
                     .transaction_notify_url("https://www.qq.com/"),
-                    writer,
                 )
             },
         },
@@ -777,8 +748,8 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"can_auto_insure\":true,\"can_auto_reinsure\":true,\"combined_deduct_period_count\":1,\"contract_notify_url\":\"https://yourapp.com/notify\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"insured_display_name\":\"*明\",\"jump_control\":{\"jump_appid\":\"wxd678efh567hg6787\"},\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_trade_no\":\"1217752501201407033233368018\",\"out_user_code\":\"用户昵称\",\"plan_id\":12535,\"policy_end_date\":\"2020-11-22\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_coverage_detail\":{\"policy_amount\":\"50000\",\"policy_clauses\":[{\"clause_name\":\"example_clause_name\",\"clause_quota\":\"example_clause_quota\"}]},\"policy_period_id\":1}],\"policy_start_date\":\"2019-11-22\",\"real_identity\":{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"ID_CARD\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").jump_control(wxpay::apis::papay::insurance_sign::JumpControl::new().jump_appid("wxd678efh567hg6787")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").jump_control(wxpay::apis::papay::insurance_sign::JumpControl::new().jump_appid("wxd678efh567hg6787")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
             },
         },
         super::harness::Case {
@@ -789,8 +760,8 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"can_auto_insure\":true,\"can_auto_reinsure\":true,\"combined_deduct_period_count\":1,\"contract_notify_url\":\"https://yourapp.com/notify\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"insured_display_name\":\"*明\",\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_trade_no\":\"1217752501201407033233368018\",\"out_user_code\":\"用户昵称\",\"plan_id\":12535,\"policy_end_date\":\"2020-11-22\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_coverage_detail\":{\"policy_amount\":\"50000\",\"policy_clauses\":[{\"clause_name\":\"example_clause_name\",\"clause_quota\":\"example_clause_quota\"}]},\"policy_period_id\":1}],\"policy_start_date\":\"2019-11-22\",\"real_identity\":{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"ID_CARD\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
             },
         },
         super::harness::Case {
@@ -801,8 +772,8 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"can_auto_insure\":true,\"can_auto_reinsure\":true,\"combined_deduct_period_count\":1,\"contract_notify_url\":\"https://yourapp.com/notify\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"insured_display_name\":\"*明\",\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_trade_no\":\"1217752501201407033233368018\",\"out_user_code\":\"用户昵称\",\"plan_id\":12535,\"policy_end_date\":\"2020-11-22\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_coverage_detail\":{\"policy_amount\":\"50000\",\"policy_clauses\":[{\"clause_name\":\"example_clause_name\",\"clause_quota\":\"example_clause_quota\"}]},\"policy_period_id\":1}],\"policy_start_date\":\"2019-11-22\",\"real_identity\":{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"ID_CARD\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
             },
         },
         super::harness::Case {
@@ -813,9 +784,9 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "{\"allow_cancel_scheduled\":true,\"appid\":\"wxd678efh567hg6787\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_period_id\":1}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_sign::ModifyPolicyPeriod::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::insurance_sign::ModifyPolicyPeriod::new(
                         "12535",
                         "2015071056489715",
                         "wxd678efh567hg6787",
@@ -827,7 +798,6 @@ fn papay_insurance_sign_requests() {
                         )],
                     )
                     .allow_cancel_scheduled(true),
-                    writer,
                 )
             },
         },
@@ -839,15 +809,14 @@ fn papay_insurance_sign_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode::new(
                         "12535",
                         "wxwtdk20200910100000",
                     )
                     .limit(20)
                     .offset(50),
-                    writer,
                 )
             },
         },
@@ -969,9 +938,9 @@ fn papay_pay_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"contract_id\":\"123124412412423431\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"harmony_account_id\":\"example_harmony_account_id\",\"mcc\":\"5734\",\"out_trade_no\":\"1217752501201407033233368018\",\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::pay::ApplyHarmonyTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::pay::ApplyHarmonyTransaction::new(
                         wxpay::apis::papay::pay::Amount::new(1).currency("CNY"),
                         "wxd678efh567hg6787",
                         "123124412412423431",
@@ -983,7 +952,6 @@ fn papay_pay_requests() {
                     .attach("自定义数据")
                     .goods_tag("DISCOUNTS")
                     .mcc("5734"),
-                    writer,
                 )
             },
         },
@@ -995,11 +963,10 @@ fn papay_pay_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::pay::QueryScheduleByContractId::new("123124412412423431"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::papay::pay::QueryScheduleByContractId::new(
+                    "123124412412423431",
+                ))
             },
         },
         super::harness::Case {
@@ -1010,15 +977,12 @@ fn papay_pay_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"schedule_amount\":{\"currency\":\"CNY\",\"total\":1}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::pay::CreateScheduleSchedule::new(
-                        "123124412412423431",
-                        "wxd678efh567hg6787",
-                        wxpay::apis::papay::pay::Amount::new(1).currency("CNY"),
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::papay::pay::CreateScheduleSchedule::new(
+                    "123124412412423431",
+                    "wxd678efh567hg6787",
+                    wxpay::apis::papay::pay::Amount::new(1).currency("CNY"),
+                ))
             },
         },
         super::harness::Case {
@@ -1029,9 +993,9 @@ fn papay_pay_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"contract_id\":\"123124412412423431\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"out_trade_no\":\"1217752501201407033233368018\",\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::pay::ApplyTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::pay::ApplyTransaction::new(
                         wxpay::apis::papay::pay::Amount::new(1).currency("CNY"),
                         "wxd678efh567hg6787",
                         "123124412412423431",
@@ -1041,7 +1005,6 @@ fn papay_pay_requests() {
                     )
                     .attach("自定义数据")
                     .goods_tag("DISCOUNTS"),
-                    writer,
                 )
             },
         },
@@ -1085,13 +1048,12 @@ fn papay_pay_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::pay::partner::QueryScheduleByContractId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::pay::partner::QueryScheduleByContractId::new(
                         "123124412412423431",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1103,16 +1065,15 @@ fn papay_pay_partner_requests() {
             headers: &[],
             body: "{\"schedule_amount\":{\"currency\":\"CNY\",\"total\":1},\"sp_appid\":\"wxd678efh567hg6787\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::pay::partner::CreateScheduleSchedule::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::pay::partner::CreateScheduleSchedule::new(
                         "123124412412423431",
                         wxpay::apis::papay::pay::partner::DeductAmount::new(1).currency("CNY"),
                         "wxd678efh567hg6787",
                         "1900000109",
                     )
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -1124,9 +1085,9 @@ fn papay_pay_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"attach\":\"自定义数据\",\"contract_id\":\"123124412412423431\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"out_trade_no\":\"1217752501201407033233368018\",\"sp_appid\":\"wxd678efh567hg6787\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::pay::partner::ApplyTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::pay::partner::ApplyTransaction::new(
                         wxpay::apis::papay::pay::partner::DeductAmount::new(1).currency("CNY"),
                         "123124412412423431",
                         "Image形象店-深圳腾大-QQ公仔",
@@ -1138,7 +1099,6 @@ fn papay_pay_partner_requests() {
                     .attach("自定义数据")
                     .goods_tag("DISCOUNTS")
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -1181,8 +1141,8 @@ fn papay_scheduled_deduct_sign_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"deduct_schedule\":{\"description\":\"小乔-碎云皮肤（微信83区沧海之耀）\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\"},\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535).deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_user_code("用户A"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535).deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_user_code("用户A"))
             },
         },
         super::harness::Case {
@@ -1193,8 +1153,32 @@ fn papay_scheduled_deduct_sign_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"deduct_schedule\":{\"description\":\"小乔-碎云皮肤（微信83区沧海之耀）\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\"},\"jump_control\":{\"jump_appid\":\"wxd678efh567hg6787\"},\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535).deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).jump_control(wxpay::apis::papay::scheduled_deduct_sign::JumpControl::new().jump_appid("wxd678efh567hg6787")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_user_code("用户A"), writer)
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5::new(
+                        "wxd678efh567hg6787",
+                        "微信代扣用户A",
+                        "https://yourapp.com/notify",
+                        "wxwtdk20200910100000",
+                        12535,
+                    )
+                    .deduct_schedule(
+                        wxpay::apis::papay::scheduled_deduct_sign::DeductSchedule::new(
+                            "小乔-碎云皮肤（微信83区沧海之耀）",
+                            wxpay::apis::papay::scheduled_deduct_sign::EstimatedDeductAmount::new(
+                                1,
+                            )
+                            .currency("CNY"),
+                            "2019-11-22",
+                        ),
+                    )
+                    .jump_control(
+                        wxpay::apis::papay::scheduled_deduct_sign::JumpControl::new()
+                            .jump_appid("wxd678efh567hg6787"),
+                    )
+                    .openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw")
+                    .out_user_code("用户A"),
+                )
             },
         },
         super::harness::Case {
@@ -1205,8 +1189,8 @@ fn papay_scheduled_deduct_sign_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"deduct_schedule\":{\"description\":\"小乔-碎云皮肤（微信83区沧海之耀）\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\"},\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535).deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_user_code("用户A"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535).deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_user_code("用户A"))
             },
         },
         super::harness::Case {
@@ -1217,8 +1201,8 @@ fn papay_scheduled_deduct_sign_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"deduct_schedule\":{\"description\":\"小乔-碎云皮肤（微信83区沧海之耀）\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\"},\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535).deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_user_code("用户A"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535).deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_user_code("用户A"))
             },
         },
     ]);
@@ -1269,8 +1253,8 @@ fn papay_scheduled_deduct_sign_partner_requests() {
             headers: &[],
             body: "{\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"deduct_schedule\":{\"description\":\"小乔-碎云皮肤（微信83区沧海之耀）\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\"},\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535,\"sp_appid\":\"wxd678efh567hg6787\",\"sp_openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"wxd678efh567hg6787\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109").deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::partner::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::partner::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).out_user_code("用户A").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_appid("wxd678efh567hg6787").sub_openid("wxd678efh567hg6787"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109").deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::partner::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::partner::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).out_user_code("用户A").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_appid("wxd678efh567hg6787").sub_openid("wxd678efh567hg6787"))
             },
         },
         super::harness::Case {
@@ -1281,8 +1265,8 @@ fn papay_scheduled_deduct_sign_partner_requests() {
             headers: &[],
             body: "{\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"deduct_schedule\":{\"description\":\"小乔-碎云皮肤（微信83区沧海之耀）\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\"},\"jump_control\":{\"jump_appid\":\"wxd678efh567hg6787\"},\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535,\"sp_appid\":\"wxd678efh567hg6787\",\"sp_openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"wxd678efh567hg6787\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109").deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::partner::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::partner::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).jump_control(wxpay::apis::papay::scheduled_deduct_sign::partner::JumpControl::new().jump_appid("wxd678efh567hg6787")).out_user_code("用户A").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_appid("wxd678efh567hg6787").sub_openid("wxd678efh567hg6787"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109").deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::partner::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::partner::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).jump_control(wxpay::apis::papay::scheduled_deduct_sign::partner::JumpControl::new().jump_appid("wxd678efh567hg6787")).out_user_code("用户A").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_appid("wxd678efh567hg6787").sub_openid("wxd678efh567hg6787"))
             },
         },
         super::harness::Case {
@@ -1293,8 +1277,8 @@ fn papay_scheduled_deduct_sign_partner_requests() {
             headers: &[],
             body: "{\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"deduct_schedule\":{\"description\":\"小乔-碎云皮肤（微信83区沧海之耀）\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\"},\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535,\"sp_appid\":\"wxd678efh567hg6787\",\"sp_openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"wxd678efh567hg6787\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109").deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::partner::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::partner::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).out_user_code("用户A").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_appid("wxd678efh567hg6787").sub_openid("wxd678efh567hg6787"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109").deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::partner::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::partner::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).out_user_code("用户A").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_appid("wxd678efh567hg6787").sub_openid("wxd678efh567hg6787"))
             },
         },
         super::harness::Case {
@@ -1305,8 +1289,8 @@ fn papay_scheduled_deduct_sign_partner_requests() {
             headers: &[],
             body: "{\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"deduct_schedule\":{\"description\":\"小乔-碎云皮肤（微信83区沧海之耀）\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\"},\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535,\"sp_appid\":\"wxd678efh567hg6787\",\"sp_openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"wxd678efh567hg6787\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109").deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::partner::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::partner::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).out_user_code("用户A").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_appid("wxd678efh567hg6787").sub_openid("wxd678efh567hg6787"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109").deduct_schedule(wxpay::apis::papay::scheduled_deduct_sign::partner::DeductSchedule::new("小乔-碎云皮肤（微信83区沧海之耀）", wxpay::apis::papay::scheduled_deduct_sign::partner::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22")).out_user_code("用户A").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_appid("wxd678efh567hg6787").sub_openid("wxd678efh567hg6787"))
             },
         },
     ]);
@@ -1333,13 +1317,12 @@ fn papay_sign_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::sign::QueryContractByOutContractCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::sign::QueryContractByOutContractCode::new(
                         "12535",
                         "wxwtdk20200910100000",
                     ),
-                    writer,
                 )
             },
         },
@@ -1351,13 +1334,12 @@ fn papay_sign_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::sign::QueryContractByOutContractCode2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::sign::QueryContractByOutContractCode2::new(
                         "12535",
                         "wxwtdk20200910100000",
                     ),
-                    writer,
                 )
             },
         },
@@ -1369,15 +1351,12 @@ fn papay_sign_requests() {
             headers: &[],
             body: "{\"contract_termination_remark\":\"用户解约\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::sign::TerminateContract::new(
-                        "12535",
-                        "wxwtdk20200910100000",
-                        "用户解约",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::papay::sign::TerminateContract::new(
+                    "12535",
+                    "wxwtdk20200910100000",
+                    "用户解约",
+                ))
             },
         },
         super::harness::Case {
@@ -1388,8 +1367,8 @@ fn papay_sign_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"contract_notify_url\":\"https://yourapp.com/notify\",\"device_info\":{\"days_since_first_login\":\"DAYS_SINCE_FIRST_LOGIN_UNKNOW\",\"device_id\":\"example_device_id\",\"device_ip\":\"example_device_ip\",\"device_os\":\"example_device_os\",\"device_running_as_root\":true,\"device_type\":\"DEVICE_TYPE_UNKNOW\",\"weixin_installed\":true,\"weixin_version\":\"example_weixin_version\"},\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":12535,\"return_url\":\"https://yourapp.com/notify\",\"sign_scene\":\"SIGN_SCENE_APP\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::papay::sign::CreateContractPreEntrustSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", wxpay::apis::papay::sign::DeviceInfo::new(wxpay::apis::papay::sign::DaysSinceFirstLogin::DaysSinceFirstLoginUnknow, "example_device_id", "example_device_ip", "example_device_os", true, wxpay::apis::papay::sign::DeviceType::DeviceTypeUnknow, true, "example_weixin_version"), "wxwtdk20200910100000", "用户A", 12535, wxpay::apis::papay::sign::SignScene::SignSceneApp).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").return_url("https://yourapp.com/notify"), writer)
+            request: || {
+                Box::new(wxpay::apis::papay::sign::CreateContractPreEntrustSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", wxpay::apis::papay::sign::DeviceInfo::new(wxpay::apis::papay::sign::DaysSinceFirstLogin::DaysSinceFirstLoginUnknow, "example_device_id", "example_device_ip", "example_device_os", true, wxpay::apis::papay::sign::DeviceType::DeviceTypeUnknow, true, "example_weixin_version"), "wxwtdk20200910100000", "用户A", 12535, wxpay::apis::papay::sign::SignScene::SignSceneApp).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").return_url("https://yourapp.com/notify"))
             },
         },
     ]);
@@ -1490,14 +1469,13 @@ fn papay_sign_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::sign::partner::QueryContractByOutContractCode2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::papay::sign::partner::QueryContractByOutContractCode2::new(
                         "12535",
                         "wxwtdk20200910100000",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1509,16 +1487,13 @@ fn papay_sign_partner_requests() {
             headers: &[],
             body: "{\"contract_termination_remark\":\"用户解约\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::papay::sign::partner::TerminateContract::new(
-                        "12535",
-                        "wxwtdk20200910100000",
-                        "用户解约",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::papay::sign::partner::TerminateContract::new(
+                    "12535",
+                    "wxwtdk20200910100000",
+                    "用户解约",
+                    "1900000109",
+                ))
             },
         },
     ]);
@@ -1553,16 +1528,15 @@ fn partner_papay_requests() {
             headers: &[],
             body: "{\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"12345512\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::partner_papay::CreateContractFailNotify::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::partner_papay::CreateContractFailNotify::new(
                         "123124412412423431",
                         "wxd678efh567hg6787",
                         "1230000109",
                         "12345512",
                     )
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -1574,9 +1548,9 @@ fn partner_papay_requests() {
             headers: &[],
             body: "{\"deduct_duration\":{\"count\":1,\"unit\":\"DAY\"},\"estimated_amount\":{\"amount\":1,\"currency\":\"CNY\"},\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"12345512\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::partner_papay::NotifyContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::partner_papay::NotifyContract::new(
                         "123124412412423431",
                         wxpay::apis::partner_papay::EstimatedAmount::new(1).currency("CNY"),
                         "wxd678efh567hg6787",
@@ -1585,7 +1559,6 @@ fn partner_papay_requests() {
                     )
                     .deduct_duration(wxpay::apis::partner_papay::DeductDuration::new(1).unit("DAY"))
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -1603,8 +1576,8 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_contract_code\":\"wxwtdk20200910100000\",\"service_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", 12535), writer)
+            request: || {
+                Box::new(wxpay::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", 12535))
             },
         },
         super::harness::Case {
@@ -1615,8 +1588,8 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_contract_code\":\"wxwtdk20200910100000\",\"prepay_id\":\"wx201410272009395522657a690389285100\",\"service_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535), writer)
+            request: || {
+                Box::new(wxpay::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535))
             },
         },
         super::harness::Case {
@@ -1627,8 +1600,8 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_contract_code\":\"wxwtdk20200910100000\",\"service_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", 12535), writer)
+            request: || {
+                Box::new(wxpay::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", 12535))
             },
         },
         super::harness::Case {
@@ -1639,8 +1612,8 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_contract_code\":\"wxwtdk20200910100000\",\"prepay_id\":\"wx201410272009395522657a690389285100\",\"service_id\":12535}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535), writer)
+            request: || {
+                Box::new(wxpay::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535))
             },
         },
         super::harness::Case {
@@ -1651,9 +1624,9 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_contract_code\":\"wxwtdk20200910100000\",\"service_id\":12535,\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram::new(
                         "wxd678efh567hg6787",
                         "微信代扣用户A",
                         "https://yourapp.com/notify",
@@ -1664,7 +1637,6 @@ fn password_exempt_contract_requests() {
                     )
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-                    writer,
                 )
             },
         },
@@ -1676,8 +1648,8 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_contract_code\":\"wxwtdk20200910100000\",\"prepay_id\":\"wx201410272009395522657a690389285100\",\"service_id\":12535,\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535, "wxd678efh567hg6787", "1900000109").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), writer)
+            request: || {
+                Box::new(wxpay::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535, "wxd678efh567hg6787", "1900000109").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
             },
         },
         super::harness::Case {
@@ -1688,13 +1660,12 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::password_exempt_contract::QueryContractByOutContractCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::password_exempt_contract::QueryContractByOutContractCode::new(
                         "12535",
                         "wxwtdk20200910100000",
                     ),
-                    writer,
                 )
             },
         },
@@ -1706,14 +1677,13 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"contract_termination_remark\":\"用户解约\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::password_exempt_contract::TerminateContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::password_exempt_contract::TerminateContract::new(
                         "12535",
                         "wxwtdk20200910100000",
                         "用户解约",
                     ),
-                    writer,
                 )
             },
         },
@@ -1725,8 +1695,8 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"out_contract_code\":\"wxwtdk20200910100000\",\"service_id\":12535,\"sp_appid\":\"wxd678efh567hg6787\",\"sp_openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"wxd678efh567hg6787\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "wxd678efh567hg6787", "1900000109").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_openid("wxd678efh567hg6787"), writer)
+            request: || {
+                Box::new(wxpay::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "wxd678efh567hg6787", "1900000109").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_openid("wxd678efh567hg6787"))
             },
         },
         super::harness::Case {
@@ -1737,8 +1707,8 @@ fn password_exempt_contract_requests() {
             headers: &[],
             body: "{\"contract_display_account\":\"微信代扣用户A\",\"notify_url\":\"https://yourapp.com/notify\",\"out_contract_code\":\"wxwtdk20200910100000\",\"prepay_id\":\"wx201410272009395522657a690389285100\",\"service_id\":12535,\"sp_appid\":\"wxd678efh567hg6787\",\"sp_openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"wxd678efh567hg6787\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535, "wxd678efh567hg6787", "wxd678efh567hg6787", "1900000109").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_openid("wxd678efh567hg6787"), writer)
+            request: || {
+                Box::new(wxpay::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535, "wxd678efh567hg6787", "wxd678efh567hg6787", "1900000109").sp_openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").sub_openid("wxd678efh567hg6787"))
             },
         },
     ]);
@@ -1771,8 +1741,8 @@ fn repayment_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo::new("P20150806125346"), writer)
+            request: || {
+                Box::new(wxpay::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo::new("P20150806125346"))
             },
         },
         super::harness::Case {
@@ -1783,9 +1753,9 @@ fn repayment_partner_requests() {
             headers: &[],
             body: "{\"sub_orders\":[{\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"sub_mchid\":\"1900000109\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::repayment::partner::CloseCombineTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::repayment::partner::CloseCombineTransaction::new(
                         "1217752501201407033233368018",
                         vec![
                             wxpay::apis::repayment::partner::CloseCombineTransactionSubOrders::new(
@@ -1795,7 +1765,6 @@ fn repayment_partner_requests() {
                             .sub_mchid("1900000109"),
                         ],
                     ),
-                    writer,
                 )
             },
         },
@@ -1810,8 +1779,8 @@ fn repayment_partner_requests() {
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::repayment::partner::CreateCombineTransactionPrepay::new("1230000109", "1217752501201407033233368018", vec![wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders::new(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayAmount::new("CNY", 10), "深圳分店", "某某放心借", "1230000109", "20150806125346").settle_info(wxpay::apis::repayment::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_mchid("1900000109")]).app_info(wxpay::apis::repayment::partner::AppInfo::new("wxd678efh567hg6787")).combine_payer_info(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayCombinePayerInfo::new().identity(wxpay::apis::repayment::partner::Identity::new("TEST_NAME", "TEST_NUMBER", wxpay::apis::repayment::partner::IdentityType::Idcard))).h5_info(wxpay::apis::repayment::partner::H5Info::new("https://pay.qq.com", "wxd678efh567hg6787", "127.0.0.1", wxpay::apis::repayment::partner::H5InfoType::IOs).app_name("王者荣耀").bundle_id("com.tencent.wzryiOS").package_name("com.tencent.tmgp.sgame")).miniprogram_info(wxpay::apis::repayment::partner::MiniprogramInfo::new("wxd678efh567hg6787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")).notify_url("https://yourapp.com/notify").time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wechat_web_info(wxpay::apis::repayment::partner::WechatWebInfo::new().combine_appid("TEST_COMBINE_APPID").openid("TEST_OPENID").webview_url("TEST_WEBVIEW_URL")), writer)
+            request: || {
+                Box::new(wxpay::apis::repayment::partner::CreateCombineTransactionPrepay::new("1230000109", "1217752501201407033233368018", vec![wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders::new(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayAmount::new("CNY", 10), "深圳分店", "某某放心借", "1230000109", "20150806125346").settle_info(wxpay::apis::repayment::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_mchid("1900000109")]).app_info(wxpay::apis::repayment::partner::AppInfo::new("wxd678efh567hg6787")).combine_payer_info(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayCombinePayerInfo::new().identity(wxpay::apis::repayment::partner::Identity::new("TEST_NAME", "TEST_NUMBER", wxpay::apis::repayment::partner::IdentityType::Idcard))).h5_info(wxpay::apis::repayment::partner::H5Info::new("https://pay.qq.com", "wxd678efh567hg6787", "127.0.0.1", wxpay::apis::repayment::partner::H5InfoType::IOs).app_name("王者荣耀").bundle_id("com.tencent.wzryiOS").package_name("com.tencent.tmgp.sgame")).miniprogram_info(wxpay::apis::repayment::partner::MiniprogramInfo::new("wxd678efh567hg6787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")).notify_url("https://yourapp.com/notify").time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wechat_web_info(wxpay::apis::repayment::partner::WechatWebInfo::new().combine_appid("TEST_COMBINE_APPID").openid("TEST_OPENID").webview_url("TEST_WEBVIEW_URL")))
             },
         },
     ]);

@@ -13,9 +13,9 @@ fn combine_transactions_requests() {
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::combine_transactions::CreateAppOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::combine_transactions::CreateAppOrder::new(
                         "wxd678efh567hg6787",
                         "1900000109",
                         "P20150806125346",
@@ -76,7 +76,6 @@ fn combine_transactions_requests() {
                     .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                     .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                     .trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce),
-                    writer,
                 )
             },
         },
@@ -91,9 +90,9 @@ fn combine_transactions_requests() {
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::combine_transactions::CreateH5Order::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::combine_transactions::CreateH5Order::new(
                         "wxd678efh567hg6787",
                         "1900000109",
                         "P20150806125346",
@@ -138,7 +137,6 @@ fn combine_transactions_requests() {
                     .limit_pay(vec![wxpay::apis::combine_transactions::LimitPay::NoBalance])
                     .time_expire("2019-12-31T15:59:60+08:00")
                     .time_start("2019-12-31T15:59:60+08:00"),
-                    writer,
                 )
             },
         },
@@ -150,8 +148,8 @@ fn combine_transactions_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId::new("1217752501201407033233368018"), writer)
+            request: || {
+                Box::new(wxpay::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId::new("1217752501201407033233368018"))
             },
         },
         super::harness::Case {
@@ -165,9 +163,9 @@ fn combine_transactions_requests() {
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::combine_transactions::CreateJsapiOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::combine_transactions::CreateJsapiOrder::new(
                         "wxd678efh567hg6787",
                         "1900000109",
                         "P20150806125346",
@@ -215,7 +213,6 @@ fn combine_transactions_requests() {
                     )
                     .time_expire("2019-12-31T15:59:60+08:00")
                     .time_start("2019-12-31T15:59:60+08:00"),
-                    writer,
                 )
             },
         },
@@ -227,8 +224,8 @@ fn combine_transactions_requests() {
             headers: &[],
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1230000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"individual_auth_id\":\"1900000109\",\"individual_name\":\"哈哈哈小店\",\"mchid\":\"1230000109\",\"order_service_type\":\"INDIVIDUALTRADE\",\"out_trade_no\":\"20150806125346\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_scenario\":\"RECOMMERCE\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CreateMiniprogramOrderCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrders::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::Individualtrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce), writer)
+            request: || {
+                Box::new(wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CreateMiniprogramOrderCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrders::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::Individualtrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce))
             },
         },
         super::harness::Case {
@@ -242,9 +239,9 @@ fn combine_transactions_requests() {
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::combine_transactions::CreateNativeOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::combine_transactions::CreateNativeOrder::new(
                         "wxd678efh567hg6787",
                         "1900000109",
                         "P20150806125346",
@@ -284,7 +281,6 @@ fn combine_transactions_requests() {
                     )
                     .time_expire("2019-12-31T15:59:60+08:00")
                     .time_start("2019-12-31T15:59:60+08:00"),
-                    writer,
                 )
             },
         },
@@ -296,8 +292,8 @@ fn combine_transactions_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo::new("P20150806125346"), writer)
+            request: || {
+                Box::new(wxpay::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo::new("P20150806125346"))
             },
         },
         super::harness::Case {
@@ -308,8 +304,8 @@ fn combine_transactions_requests() {
             headers: &[],
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"sub_orders\":[{\"individual_auth_id\":\"1900000109\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::combine_transactions::CloseCombineTransaction::new("TEST_COMBINE_OUT_TRADE_NO", "wxd678efh567hg6787", vec![wxpay::apis::combine_transactions::CloseCombineTransactionSubOrders::new("1900000109", "20150806125346").individual_auth_id("1900000109").sub_appid("wxd678efh567hg6999").sub_mchid("1900000109")]), writer)
+            request: || {
+                Box::new(wxpay::apis::combine_transactions::CloseCombineTransaction::new("TEST_COMBINE_OUT_TRADE_NO", "wxd678efh567hg6787", vec![wxpay::apis::combine_transactions::CloseCombineTransactionSubOrders::new("1900000109", "20150806125346").individual_auth_id("1900000109").sub_appid("wxd678efh567hg6999").sub_mchid("1900000109")]))
             },
         },
     ]);
@@ -454,9 +450,9 @@ fn pay_acquiring_bank_requests() {
         headers: &[],
         body: "{\"acquiring_bank_appid\":\"wx8888888888888888\",\"acquiring_bank_id\":\"1356485\",\"channel_id\":\"20001111\",\"merchant_appid\":\"wxd678efh567hg6999\",\"merchant_id\":\"1900000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"acquiring_bank_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"merchant_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"phone_number_hash\":\"ABDEF3445546456B\"}}",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::pay::acquiring_bank::CreateTransactionExposure::new(
+        request: || {
+            Box::new(
+                wxpay::apis::pay::acquiring_bank::CreateTransactionExposure::new(
                     "1356485",
                     "20001111",
                     "1900000109",
@@ -468,7 +464,6 @@ fn pay_acquiring_bank_requests() {
                 )
                 .acquiring_bank_appid("wx8888888888888888")
                 .merchant_appid("wxd678efh567hg6999"),
-                writer,
             )
         },
     }]);
@@ -495,16 +490,15 @@ fn pay_instal_requests() {
         headers: &[],
         body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"openid\":\"123456789\",\"phone_number_hash\":\"EF879546FFFF\",\"user_id_type\":\"UNKNOWN_USER_ID_TYPE\"}",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::pay::instal::CreateExposure::new(
+        request: || {
+            Box::new(
+                wxpay::apis::pay::instal::CreateExposure::new(
                     "wxd678efh567hg6787",
                     "1230000109",
                     wxpay::apis::pay::instal::UserIdType::UnknownUserIdType,
                 )
                 .openid("123456789")
                 .phone_number_hash("EF879546FFFF"),
-                writer,
             )
         },
     }]);
@@ -544,9 +538,9 @@ fn pay_instal_partner_requests() {
         headers: &[],
         body: "{\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"user_id\":{\"phone_number_hash\":\"ABDEF3445546456B\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"user_id_type\":\"UNKNOWN_USER_ID_TYPE\"}}",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::pay::instal::partner::CreateExposure::new(
+        request: || {
+            Box::new(
+                wxpay::apis::pay::instal::partner::CreateExposure::new(
                     "wx8888888888888888",
                     "1230000109",
                     "wxd678efh567hg6999",
@@ -561,7 +555,6 @@ fn pay_instal_partner_requests() {
                             wxpay::apis::pay::instal::partner::UserIdType::UnknownUserIdType,
                         ),
                 ),
-                writer,
             )
         },
     }]);
@@ -602,9 +595,9 @@ fn pay_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::CreateAppWithContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::CreateAppWithContract::new(
                         wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
                             .currency("CNY"),
                         "wxd678efh567hg6787",
@@ -656,7 +649,6 @@ fn pay_transactions_requests() {
                     )
                     .support_fapiao(true)
                     .time_expire("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -668,9 +660,9 @@ fn pay_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wxpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"auth_code\":\"130061098828009406\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::CreateCodepayOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::CreateCodepayOrder::new(
                         wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
                             .currency("CNY"),
                         "wxd678efh567hg6787",
@@ -708,7 +700,6 @@ fn pay_transactions_requests() {
                             .profit_sharing(true),
                     )
                     .support_fapiao(true),
-                    writer,
                 )
             },
         },
@@ -720,9 +711,9 @@ fn pay_transactions_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"phone_number_hash\":\"ABDEF3445546456B\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::CreateExposure::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::CreateExposure::new(
                         "wxd678efh567hg6787",
                         "1217752501201407033233368018",
                         wxpay::apis::pay::transactions::CreateExposurePayer::new()
@@ -730,7 +721,6 @@ fn pay_transactions_requests() {
                             .phone_number_hash("ABDEF3445546456B"),
                     )
                     .mchid("1230000109"),
-                    writer,
                 )
             },
         },
@@ -742,9 +732,9 @@ fn pay_transactions_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::CreateJsapiWithContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::CreateJsapiWithContract::new(
                         wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
                             .currency("CNY"),
                         "wxd678efh567hg6787",
@@ -800,7 +790,6 @@ fn pay_transactions_requests() {
                     )
                     .support_fapiao(true)
                     .time_expire("2018-06-08T10:34:56+08:00"),
-                    writer,
                 )
             },
         },
@@ -812,15 +801,12 @@ fn pay_transactions_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::ReverseTransaction::new(
-                        "1217752501201407033233368018",
-                        "wxd678efh567hg6787",
-                        "1230000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::ReverseTransaction::new(
+                    "1217752501201407033233368018",
+                    "wxd678efh567hg6787",
+                    "1230000109",
+                ))
             },
         },
     ]);
@@ -870,9 +856,9 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &["payer.identity.number", "payer.identity.name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::CreateAppOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::CreateAppOrder::new(
                         wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"),
                         "Image形象店-深圳腾大-QQ公仔",
                         "https://www.weixin.qq.com/wxpay/pay.php",
@@ -940,7 +926,6 @@ fn pay_transactions_partner_requests() {
                     )
                     .support_fapiao(true)
                     .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
-                    writer,
                 )
             },
         },
@@ -952,8 +937,8 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateAppWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::ContractInfo::new("wxcbda96de0b165486", "100001256", "123456", "1200009811", "3484306348", "1695").contract_notify_url("https://yoursite.com"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::CreateAppWithContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::partner::CreateAppWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::ContractInfo::new("wxcbda96de0b165486", "100001256", "123456", "1200009811", "3484306348", "1695").contract_notify_url("https://yoursite.com"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::CreateAppWithContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
         super::harness::Case {
@@ -964,8 +949,8 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据说明\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wxpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"auth_code\":\"130061098828009406\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\",\"support_fapiao\":true}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateCodepayOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer::new("130061098828009406"), wxpay::apis::pay::transactions::partner::CreateCodepayOrderSceneInfo::new(wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764").device_ip("128.0.0.1"), "1230000109", "1230000109").attach("自定义数据说明").detail(wxpay::apis::pay::transactions::partner::CreateCodepayOrderDetail::new(vec![wxpay::apis::pay::transactions::partner::CreateCodepayOrderGoodsDetail::new("1246464644", 1, 528800).goods_name("iPhoneX 256G").wxpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wxd678efh567hg6787").sub_appid("wxd678efh567hg6787").support_fapiao(true), writer)
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::partner::CreateCodepayOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer::new("130061098828009406"), wxpay::apis::pay::transactions::partner::CreateCodepayOrderSceneInfo::new(wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764").device_ip("128.0.0.1"), "1230000109", "1230000109").attach("自定义数据说明").detail(wxpay::apis::pay::transactions::partner::CreateCodepayOrderDetail::new(vec![wxpay::apis::pay::transactions::partner::CreateCodepayOrderGoodsDetail::new("1246464644", 1, 528800).goods_name("iPhoneX 256G").wxpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wxd678efh567hg6787").sub_appid("wxd678efh567hg6787").support_fapiao(true))
             },
         },
         super::harness::Case {
@@ -976,9 +961,9 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"phone_number_hash\":\"ABDEF3445546456B\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::CreateExposure::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::CreateExposure::new(
                         "1217752501201407033233368018",
                         wxpay::apis::pay::transactions::partner::CreateExposurePayer::new()
                             .phone_number_hash("ABDEF3445546456B")
@@ -989,7 +974,6 @@ fn pay_transactions_partner_requests() {
                         "wxd678efh567hg6999",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -1001,9 +985,9 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &["payer.identity.number", "payer.identity.name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::CreateH5Order::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::CreateH5Order::new(
                         wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"),
                         "Image形象店-深圳腾大-QQ公仔",
                         "https://www.weixin.qq.com/wxpay/pay.php",
@@ -1059,7 +1043,6 @@ fn pay_transactions_partner_requests() {
                     .sub_appid("wxd678efh567hg6999")
                     .support_fapiao(true)
                     .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
-                    writer,
                 )
             },
         },
@@ -1074,14 +1057,13 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::QueryOrderById::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::QueryOrderById::new(
                         "1217752501201407033233368018",
                         "1230000109",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1093,9 +1075,9 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &["payer.identity.number", "payer.identity.name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::CreateJsapiOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::CreateJsapiOrder::new(
                         wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"),
                         "Image形象店-深圳腾大-QQ公仔",
                         "https://www.weixin.qq.com/wxpay/pay.php",
@@ -1163,7 +1145,6 @@ fn pay_transactions_partner_requests() {
                     )
                     .support_fapiao(true)
                     .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
-                    writer,
                 )
             },
         },
@@ -1175,8 +1156,8 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateJsapiWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo::new().contract_appid("wxcbda96de0b165486").contract_code("100001256").contract_display_account("123456").contract_mchid("1200009811").contract_notify_url("https://yoursite.com").password_free_contract_id("201710180325670965").plan_id("3484306348").request_serial("1695").token("201710180325670965"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::CreateAppWithContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::partner::CreateJsapiWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo::new().contract_appid("wxcbda96de0b165486").contract_code("100001256").contract_display_account("123456").contract_mchid("1200009811").contract_notify_url("https://yoursite.com").password_free_contract_id("201710180325670965").plan_id("3484306348").request_serial("1695").token("201710180325670965"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::CreateAppWithContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
         super::harness::Case {
@@ -1187,8 +1168,8 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").scene_info(wxpay::apis::pay::transactions::partner::CreateMiniprogramOrderSceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").scene_info(wxpay::apis::pay::transactions::partner::CreateMiniprogramOrderSceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
         super::harness::Case {
@@ -1199,9 +1180,9 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &["payer.identity.number", "payer.identity.name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::CreateNativeOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::CreateNativeOrder::new(
                         wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"),
                         "Image形象店-深圳腾大-QQ公仔",
                         "https://www.weixin.qq.com/wxpay/pay.php",
@@ -1259,7 +1240,6 @@ fn pay_transactions_partner_requests() {
                     .sub_appid("wxd678efh567hg6999")
                     .support_fapiao(true)
                     .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
-                    writer,
                 )
             },
         },
@@ -1274,14 +1254,13 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::QueryOrderByOutTradeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::QueryOrderByOutTradeNo::new(
                         "1217752501201407033233368018",
                         "1230000109",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1293,15 +1272,12 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"sp_mchid\":\"1230000109\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::CloseOrder::new(
-                        "1217752501201407033233368018",
-                        "1230000109",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::partner::CloseOrder::new(
+                    "1217752501201407033233368018",
+                    "1230000109",
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -1312,16 +1288,15 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::pay::transactions::partner::ReverseTransaction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::ReverseTransaction::new(
                         "1217752501201407033233368018",
                         "1230000109",
                         "1230000109",
                     )
                     .sp_appid("wxd678efh567hg6787")
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -1333,8 +1308,8 @@ fn pay_transactions_partner_requests() {
             headers: &[],
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::pay::transactions::partner::CreateScannedPosOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo::new("14.23.150.211", wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764"), "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wx8888888888888888").sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), writer)
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::partner::CreateScannedPosOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo::new("14.23.150.211", wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764"), "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wx8888888888888888").sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
     ]);
@@ -1516,8 +1491,8 @@ fn transaction_block_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid::new("123000110", 5).offset(10), writer)
+            request: || {
+                Box::new(wxpay::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid::new("123000110", 5).offset(10))
             },
         },
         super::harness::Case {
@@ -1528,8 +1503,13 @@ fn transaction_block_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId::new("123400", "123000110"), writer)
+            request: || {
+                Box::new(
+                    wxpay::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId::new(
+                        "123400",
+                        "123000110",
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -1540,14 +1520,13 @@ fn transaction_block_requests() {
             headers: &[],
             body: "{\"merchant_submit_id\":\"ABC123456789\",\"submit_data\":\"{\\\"record_fields\\\":[]}\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid::new(
                         "123000110",
                         "ABC123456789",
                         "{\"record_fields\":[]}",
                     ),
-                    writer,
                 )
             },
         },
@@ -1559,8 +1538,8 @@ fn transaction_block_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId::new("B021234566799876aacsecd"), writer)
+            request: || {
+                Box::new(wxpay::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId::new("B021234566799876aacsecd"))
             },
         },
     ]);

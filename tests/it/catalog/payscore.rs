@@ -15,15 +15,14 @@ fn payscore_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::QueryMerchantBill::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::QueryMerchantBill::new(
                         "2019-06-11",
                         "AEAD_AES_256_GCM",
                         "2002000000000558128851361561536",
                     )
                     .tar_type(wxpay::apis::payscore::TarType::Gzip),
-                    writer,
                 )
             },
         },
@@ -40,14 +39,13 @@ fn payscore_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::ListPayafterOrders::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::ListPayafterOrders::new()
                         .service_id("TEST_SERVICE_ID")
                         .out_order_no("TEST_OUT_ORDER_NO")
                         .query_id("TEST_QUERY_ID")
                         .appid("TEST_APPID"),
-                    writer,
                 )
             },
         },
@@ -59,9 +57,9 @@ fn payscore_requests() {
             headers: &[],
             body: "{\"address\":\"TEST_ADDRESS\",\"appid\":\"wxd678efh567hg6787\",\"attach\":\"TEST_ATTACH\",\"discounts\":[{\"discount_desc\":\"不与其他优惠叠加\",\"discount_name\":\"满20减1元\"}],\"fees\":[{\"fee_amount\":1,\"fee_count\":1,\"fee_desc\":\"TEST_FEE_DESC\",\"fee_name\":\"TEST_FEE_NAME\"}],\"name\":\"TEST_NAME\",\"need_user_confirm\":true,\"openid\":\"TEST_OPENID\",\"out_order_no\":\"1234323JKHDFE1243252\",\"phone\":\"TEST_PHONE\",\"risk_amount\":1,\"service_end_location\":\"TEST_SERVICE_END_LOCATION\",\"service_end_time\":\"TEST_SERVICE_END_TIME\",\"service_id\":\"500001\",\"service_introduction\":\"TEST_SERVICE_INTRODUCTION\",\"service_start_location\":\"TEST_SERVICE_START_LOCATION\",\"service_start_time\":\"TEST_SERVICE_START_TIME\",\"userid\":\"TEST_USERID\"}",
             encrypted: &["name", "phone", "userid", "address"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::CreatePayafterOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::CreatePayafterOrder::new(
                         "wxd678efh567hg6787",
                         "1234323JKHDFE1243252",
                         "500001",
@@ -91,7 +89,6 @@ fn payscore_requests() {
                     .service_start_location("TEST_SERVICE_START_LOCATION")
                     .service_start_time("TEST_SERVICE_START_TIME")
                     .userid("TEST_USERID"),
-                    writer,
                 )
             },
         },
@@ -103,15 +100,14 @@ fn payscore_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"authorization_code\":\"1234323JKHDFE1243252\",\"notify_url\":\"http://www.qq.com\",\"service_id\":\"500001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::CreatePermission::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::CreatePermission::new(
                         "wxd678efh567hg6787",
                         "1234323JKHDFE1243252",
                         "500001",
                     )
                     .notify_url("http://www.qq.com"),
-                    writer,
                 )
             },
         },
@@ -128,15 +124,14 @@ fn payscore_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::QueryServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::QueryServiceorder::new(
                         "2002000000000558128851361561536",
                         "wxd678efh567hg6787",
                     )
                     .out_order_no("1234323JKHDFE1243252")
                     .query_id("TEST_QUERY_ID"),
-                    writer,
                 )
             },
         },
@@ -148,9 +143,9 @@ fn payscore_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"某某酒店\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::CreateServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::CreateServiceorder::new(
                         "wxd678efh567hg6787",
                         "https://api.test.com",
                         "1234323JKHDFE1243252",
@@ -190,7 +185,6 @@ fn payscore_requests() {
                             .count(4)
                             .description("就餐人均100元"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -202,8 +196,8 @@ fn payscore_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", wxpay::apis::payscore::RiskFund::new(10000, wxpay::apis::payscore::Name::Deposit).description("就餐的预估费用"), "500001", "某某酒店", wxpay::apis::payscore::ShoppingInfo::new(vec![wxpay::apis::payscore::Goods::new(40000, 4, "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪", "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200").category_id(vec![String::from("TEST_CATEGORY_ID")])], wxpay::apis::payscore::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), wxpay::apis::payscore::CreateServiceorderTimeRange::new("20091225091010").end_time("20091225121010").end_time_remark("备注2").start_time_remark("备注1")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(wxpay::apis::payscore::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::CreateServicepayondeliveryorderPostDiscounts::new("不与其他优惠叠加", "满20减1元").amount(100).count(2)]).post_payments(vec![wxpay::apis::payscore::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")]), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", wxpay::apis::payscore::RiskFund::new(10000, wxpay::apis::payscore::Name::Deposit).description("就餐的预估费用"), "500001", "某某酒店", wxpay::apis::payscore::ShoppingInfo::new(vec![wxpay::apis::payscore::Goods::new(40000, 4, "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪", "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200").category_id(vec![String::from("TEST_CATEGORY_ID")])], wxpay::apis::payscore::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), wxpay::apis::payscore::CreateServiceorderTimeRange::new("20091225091010").end_time("20091225121010").end_time_remark("备注2").start_time_remark("备注1")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(wxpay::apis::payscore::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::CreateServicepayondeliveryorderPostDiscounts::new("不与其他优惠叠加", "满20减1元").amount(100).count(2)]).post_payments(vec![wxpay::apis::payscore::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")]))
             },
         },
         super::harness::Case {
@@ -219,14 +213,13 @@ fn payscore_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::ListSmartretailOrders::new()
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::ListSmartretailOrders::new()
                         .service_id("TEST_SERVICE_ID")
                         .out_order_no("TEST_OUT_ORDER_NO")
                         .query_id("TEST_QUERY_ID")
                         .appid("TEST_APPID"),
-                    writer,
                 )
             },
         },
@@ -238,9 +231,9 @@ fn payscore_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"TEST_ATTACH\",\"discounts\":[{\"discount_desc\":\"不与其他优惠叠加\",\"discount_name\":\"满20减1元\"}],\"fees\":[{\"fee_amount\":1,\"fee_count\":1,\"fee_desc\":\"TEST_FEE_DESC\",\"fee_name\":\"TEST_FEE_NAME\"}],\"need_user_confirm\":true,\"openid\":\"TEST_OPENID\",\"out_order_no\":\"1234323JKHDFE1243252\",\"risk_amount\":1,\"service_end_location\":\"TEST_SERVICE_END_LOCATION\",\"service_end_time\":\"TEST_SERVICE_END_TIME\",\"service_id\":\"500001\",\"service_introduction\":\"TEST_SERVICE_INTRODUCTION\",\"service_start_location\":\"TEST_SERVICE_START_LOCATION\",\"service_start_time\":\"TEST_SERVICE_START_TIME\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::CreateSmartretailOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::CreateSmartretailOrder::new(
                         "wxd678efh567hg6787",
                         "1234323JKHDFE1243252",
                         "500001",
@@ -266,7 +259,6 @@ fn payscore_requests() {
                     .service_introduction("TEST_SERVICE_INTRODUCTION")
                     .service_start_location("TEST_SERVICE_START_LOCATION")
                     .service_start_time("TEST_SERVICE_START_TIME"),
-                    writer,
                 )
             },
         },
@@ -282,15 +274,12 @@ fn payscore_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::QueryUserServiceState::new(
-                        "TEST_APPID",
-                        "TEST_SERVICE_ID",
-                        "TEST_OPENID",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::payscore::QueryUserServiceState::new(
+                    "TEST_APPID",
+                    "TEST_SERVICE_ID",
+                    "TEST_OPENID",
+                ))
             },
         },
     ]);
@@ -439,9 +428,9 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"authorization_code\":\"1234323JKHDFE1243252\",\"channel_id\":\"1230000109\",\"notify_url\":\"http://www.qq.com\",\"service_id\":\"service_id\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::acquiringbank::CreatePermission::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::CreatePermission::new(
                         "wxd678efh567hg6787",
                         "1234323JKHDFE1243252",
                         "1230000109",
@@ -450,7 +439,6 @@ fn payscore_acquiringbank_requests() {
                     )
                     .notify_url("http://www.qq.com")
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -466,15 +454,14 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode::new(
                         "1275342195190894594",
                         "500001",
                         "1230000109",
                         "1230000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -486,16 +473,15 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"channel_id\":\"1230000109\",\"reason\":\"撤销原因\",\"service_id\":\"500001\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::acquiringbank::TerminatePermission::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::TerminatePermission::new(
                         "1275342195190894594",
                         "撤销原因",
                         "500001",
                         "1230000109",
                     )
                     .channel_id("1230000109"),
-                    writer,
                 )
             },
         },
@@ -513,16 +499,15 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::acquiringbank::QueryServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::QueryServiceorder::new(
                         "2002000000000558128851361561536",
                         "1900000109",
                         "1230000109",
                     )
                     .out_order_no("1234323JKHDFE1243252")
                     .query_id("TEST_QUERY_ID"),
-                    writer,
                 )
             },
         },
@@ -534,9 +519,9 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"channel_id\":\"1230000109\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::acquiringbank::CreateServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::CreateServiceorder::new(
                         "wxd678efh567hg6787",
                         "1230000109",
                         "https://api.test.com",
@@ -575,7 +560,6 @@ fn payscore_acquiringbank_requests() {
                     ])
                     .sub_appid("wxd678efh567hg6999")
                     .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-                    writer,
                 )
             },
         },
@@ -594,9 +578,9 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::acquiringbank::QueryServiceorderDeduction::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::QueryServiceorderDeduction::new(
                         "2002000000000558128851361561536",
                         "TEST_APPID",
                         "1900000109",
@@ -604,7 +588,6 @@ fn payscore_acquiringbank_requests() {
                     )
                     .sub_appid("TEST_SUB_APPID")
                     .out_order_no("1234323JKHDFE1243252"),
-                    writer,
                 )
             },
         },
@@ -616,16 +599,15 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"channel_id\":\"1230000109\",\"reason\":\"用户投诉\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::acquiringbank::CancelServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::CancelServiceorder::new(
                         "1234323JKHDFE1243252",
                         "1230000109",
                         "用户投诉",
                         "2002000000000558128851361561536",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -637,8 +619,8 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"channel_id\":\"1230000109\",\"complete_time\":\"2026-01-02T03:04:05+08:00\",\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::acquiringbank::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::acquiringbank::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).channel_id("1230000109").complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).goods_tag("goods_tag").location(wxpay::apis::payscore::acquiringbank::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::acquiringbank::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::acquiringbank::TimeRange::new("20091225091010").end_time("20091225121010").end_time_remark("租借结束时间").start_time_remark("开始租借时间")), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::acquiringbank::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::acquiringbank::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).channel_id("1230000109").complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).goods_tag("goods_tag").location(wxpay::apis::payscore::acquiringbank::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::acquiringbank::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::acquiringbank::TimeRange::new("20091225091010").end_time("20091225121010").end_time_remark("租借结束时间").start_time_remark("开始租借时间")))
             },
         },
         super::harness::Case {
@@ -649,8 +631,8 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"channel_id\":\"1230000109\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"reason\":\"用户投诉\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::acquiringbank::ModifyServiceorder::new("1234323JKHDFE1243252", "用户投诉", "2002000000000558128851361561536", "1900000109", 50000).channel_id("1230000109").post_discounts(vec![wxpay::apis::payscore::acquiringbank::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).post_payments(vec![wxpay::apis::payscore::acquiringbank::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")]), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::acquiringbank::ModifyServiceorder::new("1234323JKHDFE1243252", "用户投诉", "2002000000000558128851361561536", "1900000109", 50000).channel_id("1230000109").post_discounts(vec![wxpay::apis::payscore::acquiringbank::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).post_payments(vec![wxpay::apis::payscore::acquiringbank::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")]))
             },
         },
         super::harness::Case {
@@ -661,8 +643,8 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"channel_id\":\"1230000109\",\"out_trade_no\":\"1234323JKHDFE1243252\",\"service_id\":\"2002000000000558128851361561536\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo::new("1234323JKHDFE1243252", "1230000109", "2002000000000558128851361561536", "1900000109").appid("wxd678efh567hg6787").out_trade_no("1234323JKHDFE1243252").sub_appid("wxd678efh567hg6999"), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo::new("1234323JKHDFE1243252", "1230000109", "2002000000000558128851361561536", "1900000109").appid("wxd678efh567hg6787").out_trade_no("1234323JKHDFE1243252").sub_appid("wxd678efh567hg6999"))
             },
         },
         super::harness::Case {
@@ -673,9 +655,9 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"channel_id\":\"1230000109\",\"detail\":{\"paid_time\":\"20091225091210\"},\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"type\":\"Order_Paid\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::acquiringbank::SyncServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::SyncServiceorder::new(
                         "1234323JKHDFE1243252",
                         wxpay::apis::payscore::acquiringbank::Detail::new("20091225091210"),
                         "2002000000000558128851361561536",
@@ -683,7 +665,6 @@ fn payscore_acquiringbank_requests() {
                         "Order_Paid",
                     )
                     .channel_id("1230000109"),
-                    writer,
                 )
             },
         },
@@ -695,8 +676,8 @@ fn payscore_acquiringbank_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"channel_id\":\"1230000109\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001", "某某酒店", wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderTimeRange::new().end_time("20091225121010").end_time_remark("备注2").start_time("20091225091010").start_time_remark("备注1")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").channel_id("1230000109").location(wxpay::apis::payscore::acquiringbank::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).notify_url("https://api.test.com").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).risk_fund(wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderRiskFund::new().amount(10000).description("就餐的预估费用").name(wxpay::apis::payscore::acquiringbank::Name::Deposit)).shopping_info(wxpay::apis::payscore::acquiringbank::ShoppingInfo::new().goods(vec![wxpay::apis::payscore::acquiringbank::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(wxpay::apis::payscore::acquiringbank::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::acquiringbank::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787")).sub_appid("wxd678efh567hg6999").sub_mchid("1900000109").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001", "某某酒店", wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderTimeRange::new().end_time("20091225121010").end_time_remark("备注2").start_time("20091225091010").start_time_remark("备注1")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").channel_id("1230000109").location(wxpay::apis::payscore::acquiringbank::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).notify_url("https://api.test.com").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).risk_fund(wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderRiskFund::new().amount(10000).description("就餐的预估费用").name(wxpay::apis::payscore::acquiringbank::Name::Deposit)).shopping_info(wxpay::apis::payscore::acquiringbank::ShoppingInfo::new().goods(vec![wxpay::apis::payscore::acquiringbank::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(wxpay::apis::payscore::acquiringbank::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::acquiringbank::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787")).sub_appid("wxd678efh567hg6999").sub_mchid("1900000109").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
             },
         },
     ]);
@@ -790,15 +771,14 @@ fn payscore_oversea_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::oversea::partner::QueryServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::oversea::partner::QueryServiceorder::new(
                         "2002000000000558128851361561536",
                         "1900000109",
                     )
                     .out_order_no("1234323JKHDFE1243252")
                     .query_id("15646546545165651651"),
-                    writer,
                 )
             },
         },
@@ -810,9 +790,9 @@ fn payscore_oversea_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"currency\":\"HKD\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"2026-01-02T03:04:05+08:00\",\"end_time_remark\":\"备注2\",\"start_time\":\"2026-01-02T03:04:05+08:00\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::oversea::partner::CreateServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::oversea::partner::CreateServiceorder::new(
                         "wxd678efh567hg6787",
                         "HKD",
                         "https://api.test.com",
@@ -853,7 +833,6 @@ fn payscore_oversea_partner_requests() {
                     ])
                     .sub_appid("wxd678efh567hg6999")
                     .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-                    writer,
                 )
             },
         },
@@ -865,15 +844,14 @@ fn payscore_oversea_partner_requests() {
             headers: &[],
             body: "{\"reason\":\"用户投诉\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::oversea::partner::CancelServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::oversea::partner::CancelServiceorder::new(
                         "1234323JKHDFE1243252",
                         "用户投诉",
                         "2002000000000558128851361561536",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -885,8 +863,8 @@ fn payscore_oversea_partner_requests() {
             headers: &[],
             body: "{\"complete_time\":\"2026-01-02T03:04:05+08:00\",\"currency\":\"HKD\",\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"time_range\":{\"end_time\":\"2026-01-02T03:04:05+08:00\",\"end_time_remark\":\"备注2\",\"start_time\":\"2026-01-02T03:04:05+08:00\",\"start_time_remark\":\"备注1\"},\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::oversea::partner::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::oversea::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).currency("HKD").goods_tag("goods_tag").location(wxpay::apis::payscore::oversea::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::oversea::partner::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::oversea::partner::CompleteServiceorderTimeRange::new().end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time_remark("备注2").start_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).start_time_remark("备注1")), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::oversea::partner::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::oversea::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).currency("HKD").goods_tag("goods_tag").location(wxpay::apis::payscore::oversea::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::oversea::partner::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::oversea::partner::CompleteServiceorderTimeRange::new().end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time_remark("备注2").start_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).start_time_remark("备注1")))
             },
         },
         super::harness::Case {
@@ -897,9 +875,9 @@ fn payscore_oversea_partner_requests() {
             headers: &[],
             body: "{\"detail\":{\"paid_amount\":1,\"paid_time\":\"2026-01-02T03:04:05+08:00\",\"seq\":1},\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"type\":\"Order_Paid\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::oversea::partner::SyncServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::oversea::partner::SyncServiceorder::new(
                         "1234323JKHDFE1243252",
                         wxpay::apis::payscore::oversea::partner::Detail::new(
                             wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
@@ -910,7 +888,6 @@ fn payscore_oversea_partner_requests() {
                         "1900000109",
                         wxpay::apis::payscore::oversea::partner::SyncServiceorderType::OrderPaid,
                     ),
-                    writer,
                 )
             },
         },
@@ -1022,9 +999,9 @@ fn payscore_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"authorization_code\":\"1234323JKHDFE1243252\",\"notify_url\":\"http://www.qq.com\",\"service_id\":\"service_id\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::partner::CreatePermission::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::partner::CreatePermission::new(
                         "wxd678efh567hg6787",
                         "1234323JKHDFE1243252",
                         "service_id",
@@ -1032,7 +1009,6 @@ fn payscore_partner_requests() {
                     )
                     .notify_url("http://www.qq.com")
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -1044,9 +1020,9 @@ fn payscore_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"out_apply_no\":\"1234323JKHDFE1243252\",\"result_notify_url\":\"https://api.test.com\",\"service_id\":\"2002000000000558128851361561536\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::partner::CreateServiceAccountApplication::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::partner::CreateServiceAccountApplication::new(
                         "wxd678efh567hg6787",
                         "1234323JKHDFE1243252",
                         "2002000000000558128851361561536",
@@ -1054,7 +1030,6 @@ fn payscore_partner_requests() {
                     )
                     .result_notify_url("https://api.test.com")
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -1066,8 +1041,12 @@ fn payscore_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo::new("1234323JKHDFE1243252"), writer)
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo::new(
+                        "1234323JKHDFE1243252",
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -1083,15 +1062,14 @@ fn payscore_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::partner::QueryServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::partner::QueryServiceorder::new(
                         "2002000000000558128851361561536",
                         "1900000109",
                     )
                     .out_order_no("1234323JKHDFE1243252")
                     .query_id("TEST_QUERY_ID"),
-                    writer,
                 )
             },
         },
@@ -1103,9 +1081,9 @@ fn payscore_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::partner::CreateServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::partner::CreateServiceorder::new(
                         "wxd678efh567hg6787",
                         "https://api.test.com",
                         "1234323JKHDFE1243252",
@@ -1153,7 +1131,6 @@ fn payscore_partner_requests() {
                     ])
                     .sub_appid("wxd678efh567hg6999")
                     .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-                    writer,
                 )
             },
         },
@@ -1165,8 +1142,8 @@ fn payscore_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::partner::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", wxpay::apis::payscore::partner::CreateServiceorderRiskFund::new(10000, wxpay::apis::payscore::partner::Name::Deposit).description("就餐的预估费用"), "500001", "某某酒店", wxpay::apis::payscore::partner::ShoppingInfo::new().goods(vec![wxpay::apis::payscore::partner::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(wxpay::apis::payscore::partner::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::partner::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), "1900000109", wxpay::apis::payscore::partner::TimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(wxpay::apis::payscore::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::partner::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![wxpay::apis::payscore::partner::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).sub_appid("wxd678efh567hg6999").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::partner::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", wxpay::apis::payscore::partner::CreateServiceorderRiskFund::new(10000, wxpay::apis::payscore::partner::Name::Deposit).description("就餐的预估费用"), "500001", "某某酒店", wxpay::apis::payscore::partner::ShoppingInfo::new().goods(vec![wxpay::apis::payscore::partner::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(wxpay::apis::payscore::partner::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::partner::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), "1900000109", wxpay::apis::payscore::partner::TimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(wxpay::apis::payscore::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::partner::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![wxpay::apis::payscore::partner::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).sub_appid("wxd678efh567hg6999").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
             },
         },
     ]);
@@ -1289,15 +1266,14 @@ fn payscore_payafter_orders_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"reason\":\"用户投诉\",\"service_id\":\"500001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::payafter_orders::CancelPayafterOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::payafter_orders::CancelPayafterOrder::new(
                         "TEST_OUT_ORDER_NO",
                         "wxd678efh567hg6787",
                         "用户投诉",
                         "500001",
                     ),
-                    writer,
                 )
             },
         },
@@ -1309,9 +1285,9 @@ fn payscore_payafter_orders_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"cancel_reason\":\"TEST_CANCEL_REASON\",\"discounts\":[{\"discount_amount\":1,\"discount_desc\":\"不与其他优惠叠加\",\"discount_name\":\"满20减1元\"}],\"fees\":[{\"fee_amount\":1,\"fee_count\":1,\"fee_desc\":\"TEST_FEE_DESC\",\"fee_name\":\"TEST_FEE_NAME\"}],\"finish_ticket\":\"TEST_FINISH_TICKET\",\"finish_type\":1,\"profit_sharing\":true,\"real_service_end_location\":\"TEST_REAL_SERVICE_END_LOCATION\",\"real_service_end_time\":\"TEST_REAL_SERVICE_END_TIME\",\"real_service_start_time\":\"TEST_REAL_SERVICE_START_TIME\",\"service_id\":\"500001\",\"total_amount\":1}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::payafter_orders::CompletePayafterOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::payafter_orders::CompletePayafterOrder::new(
                         "TEST_OUT_ORDER_NO",
                         "wxd678efh567hg6787",
                         "500001",
@@ -1337,7 +1313,6 @@ fn payscore_payafter_orders_requests() {
                     .real_service_end_time("TEST_REAL_SERVICE_END_TIME")
                     .real_service_start_time("TEST_REAL_SERVICE_START_TIME")
                     .total_amount(1),
-                    writer,
                 )
             },
         },
@@ -1349,9 +1324,9 @@ fn payscore_payafter_orders_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"detail\":{\"paid_time\":\"20091225091010\"},\"service_id\":\"500001\",\"type\":\"Order_Paid\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::payafter_orders::SyncPayafterOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::payafter_orders::SyncPayafterOrder::new(
                         "TEST_OUT_ORDER_NO",
                     )
                     .appid("wxd678efh567hg6787")
@@ -1363,7 +1338,6 @@ fn payscore_payafter_orders_requests() {
                     .type_(
                         wxpay::apis::payscore::payafter_orders::SyncPayafterOrderType::OrderPaid,
                     ),
-                    writer,
                 )
             },
         },
@@ -1422,8 +1396,8 @@ fn payscore_permissions_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"authorization_code\":\"1234323JKHDFE1243252\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"service_id\":\"500001\",\"shopping_info\":{\"goods\":[{\"amount\":550,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":1,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}]}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::permissions::CreateAssessUserRiskLevel::new("wxd678efh567hg6787", "500001").authorization_code("1234323JKHDFE1243252").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").shopping_info(wxpay::apis::payscore::permissions::ShoppingInfo::new(vec![wxpay::apis::payscore::permissions::Goods::new(550, 1, "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪", "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200").category_id(vec![String::from("TEST_CATEGORY_ID")])])), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::permissions::CreateAssessUserRiskLevel::new("wxd678efh567hg6787", "500001").authorization_code("1234323JKHDFE1243252").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").shopping_info(wxpay::apis::payscore::permissions::ShoppingInfo::new(vec![wxpay::apis::payscore::permissions::Goods::new(550, 1, "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪", "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200").category_id(vec![String::from("TEST_CATEGORY_ID")])])))
             },
         },
         super::harness::Case {
@@ -1434,13 +1408,12 @@ fn payscore_permissions_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::permissions::QueryPermissionByAuthorizationCode::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::permissions::QueryPermissionByAuthorizationCode::new(
                         "1234323JKHDFE1243252",
                         "500001",
                     ),
-                    writer,
                 )
             },
         },
@@ -1452,14 +1425,13 @@ fn payscore_permissions_requests() {
             headers: &[],
             body: "{\"reason\":\"撤销原因\",\"service_id\":\"500001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::permissions::TerminatePermission::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::permissions::TerminatePermission::new(
                         "1234323JKHDFE1243252",
                         "撤销原因",
                         "500001",
                     ),
-                    writer,
                 )
             },
         },
@@ -1474,14 +1446,13 @@ fn payscore_permissions_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::permissions::QueryOpenidByOpenid::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::permissions::QueryOpenidByOpenid::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "2002000000000558128851361561536",
                         "wxd678efh567hg6787",
                     ),
-                    writer,
                 )
             },
         },
@@ -1493,16 +1464,13 @@ fn payscore_permissions_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"reason\":\"reason\",\"service_id\":\"2002000000000558128851361561536\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::permissions::TerminateOpenid::new(
-                        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-                        "wxd678efh567hg6787",
-                        "reason",
-                        "2002000000000558128851361561536",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::payscore::permissions::TerminateOpenid::new(
+                    "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                    "wxd678efh567hg6787",
+                    "reason",
+                    "2002000000000558128851361561536",
+                ))
             },
         },
     ]);
@@ -1560,9 +1528,9 @@ fn payscore_permissions_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"authorization_code\":\"实例1234323JKHDFE1243252\",\"notify_url\":\"http://www.qq.com\",\"scene\":\"TRANSACTION\",\"service_id\":\"500001\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\",\"transaction_scene_info\":{\"mchid\":\"1230000109\",\"sub_mchid\":\"1230000109\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::permissions::partner::CreateApplyForScene::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::permissions::partner::CreateApplyForScene::new(
                         "wxd678efh567hg6787",
                         "实例1234323JKHDFE1243252",
                         "TRANSACTION",
@@ -1577,7 +1545,6 @@ fn payscore_permissions_partner_requests() {
                             "1230000109",
                         ),
                     ),
-                    writer,
                 )
             },
         },
@@ -1589,8 +1556,8 @@ fn payscore_permissions_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"authorization_code\":\"1234323JKHDFE1243252\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"service_id\":\"500001\",\"shopping_info\":{\"goods\":[{\"amount\":550,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":1,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}]},\"sub_appid\":\"wxd678efh567hg6787\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::permissions::partner::CreateAssessUserRiskLevel::new("1230000109", "wxd678efh567hg6787", "500001").authorization_code("1234323JKHDFE1243252").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").shopping_info(wxpay::apis::payscore::permissions::partner::ShoppingInfo::new(vec![wxpay::apis::payscore::permissions::partner::Goods::new(550, 1, "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪", "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200").category_id(vec![String::from("TEST_CATEGORY_ID")])])).sub_appid("wxd678efh567hg6787").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::permissions::partner::CreateAssessUserRiskLevel::new("1230000109", "wxd678efh567hg6787", "500001").authorization_code("1234323JKHDFE1243252").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").shopping_info(wxpay::apis::payscore::permissions::partner::ShoppingInfo::new(vec![wxpay::apis::payscore::permissions::partner::Goods::new(550, 1, "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪", "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200").category_id(vec![String::from("TEST_CATEGORY_ID")])])).sub_appid("wxd678efh567hg6787").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
             },
         },
         super::harness::Case {
@@ -1604,8 +1571,8 @@ fn payscore_permissions_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode::new("1234323JKHDFE1243252", "500001", "1230000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode::new("1234323JKHDFE1243252", "500001", "1230000109"))
             },
         },
         super::harness::Case {
@@ -1616,15 +1583,14 @@ fn payscore_permissions_partner_requests() {
             headers: &[],
             body: "{\"reason\":\"撤销原因\",\"service_id\":\"500001\",\"sub_mchid\":\"1230000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::permissions::partner::TerminatePermission::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::permissions::partner::TerminatePermission::new(
                         "1234323JKHDFE1243252",
                         "撤销原因",
                         "500001",
                         "1230000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1643,9 +1609,9 @@ fn payscore_permissions_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::permissions::partner::QuerySearch::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::permissions::partner::QuerySearch::new(
                         "500001",
                         "wxd678efh567hg6787",
                         "1230000109",
@@ -1653,7 +1619,6 @@ fn payscore_permissions_partner_requests() {
                     .sub_appid("wxd678efh567hg6787")
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-                    writer,
                 )
             },
         },
@@ -1665,9 +1630,9 @@ fn payscore_permissions_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"reason\":\"reason\",\"service_id\":\"500001\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\",\"sub_openid\":\"TEST_SUB_OPENID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::permissions::partner::TerminatePermission2::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::permissions::partner::TerminatePermission2::new(
                         "wxd678efh567hg6787",
                         "reason",
                         "500001",
@@ -1676,7 +1641,6 @@ fn payscore_permissions_partner_requests() {
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .sub_appid("wxd678efh567hg6787")
                     .sub_openid("TEST_SUB_OPENID"),
-                    writer,
                 )
             },
         },
@@ -1728,9 +1692,9 @@ fn payscore_plan_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"deduction_quantity\":10,\"merchant_plan_no\":\"1234323JKHDFE1243252\",\"plan_detail_list\":[{\"actual_price\":14000,\"original_price\":15000,\"plan_detail_name\":\"第八节课\",\"plan_discount_description\":\"享受九折\"}],\"plan_duration\":300,\"plan_name\":\"瑜伽课20节\",\"service_id\":\"2002000000000558128851361561536\",\"total_actual_price\":15000,\"total_original_price\":15000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::plan::CreatePayscorePlan::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::plan::CreatePayscorePlan::new(
                         "wxd678efh567hg6787",
                         10,
                         "1234323JKHDFE1243252",
@@ -1744,7 +1708,6 @@ fn payscore_plan_requests() {
                         wxpay::apis::payscore::plan::PlanDetailList::new(14000, 15000, "第八节课")
                             .plan_discount_description("享受九折"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -1756,12 +1719,11 @@ fn payscore_plan_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo::new(
                         "1234323JKHDFE1243252",
                     ),
-                    writer,
                 )
             },
         },
@@ -1773,11 +1735,10 @@ fn payscore_plan_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::plan::StopPayscorePlan::new("1234323JKHDFE1243252"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::payscore::plan::StopPayscorePlan::new(
+                    "1234323JKHDFE1243252",
+                ))
             },
         },
     ]);
@@ -1817,9 +1778,9 @@ fn payscore_plan_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"deduction_quantity\":10,\"merchant_plan_no\":\"1234323JKHDFE1243252\",\"plan_detail_list\":[{\"actual_price\":14000,\"original_price\":15000,\"plan_detail_name\":\"第八节课\",\"plan_discount_description\":\"享受九折\"}],\"plan_duration\":300,\"plan_name\":\"瑜伽课20节\",\"service_id\":\"2002000000000558128851361561536\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"total_actual_price\":15000,\"total_original_price\":15000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::plan::partner::CreatePayscorePlan::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::plan::partner::CreatePayscorePlan::new(
                         "wxd678efh567hg6787",
                         10,
                         "1234323JKHDFE1243252",
@@ -1839,7 +1800,6 @@ fn payscore_plan_partner_requests() {
                         .plan_discount_description("享受九折"),
                     ])
                     .sub_appid("wxd678efh567hg6787"),
-                    writer,
                 )
             },
         },
@@ -1851,13 +1811,12 @@ fn payscore_plan_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo::new(
                         "1234323JKHDFE1243252",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1869,14 +1828,11 @@ fn payscore_plan_partner_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::plan::partner::StopPayscorePlan::new(
-                        "1234323JKHDFE1243252",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::payscore::plan::partner::StopPayscorePlan::new(
+                    "1234323JKHDFE1243252",
+                    "1900000109",
+                ))
             },
         },
     ]);
@@ -1918,9 +1874,9 @@ fn payscore_serviceorder_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"goods_tag\":\"TEST_GOODS_TAG\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"profit_sharing\":true,\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::CreateDirectComplete::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::CreateDirectComplete::new(
                         "wxd678efh567hg6787",
                         "1234323JKHDFE1243252",
                         "500001",
@@ -1956,7 +1912,6 @@ fn payscore_serviceorder_requests() {
                     .profit_sharing(true)
                     .service_introduction("某某酒店")
                     .total_amount(50000),
-                    writer,
                 )
             },
         },
@@ -1968,15 +1923,14 @@ fn payscore_serviceorder_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"reason\":\"用户投诉\",\"service_id\":\"500001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::CancelServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::CancelServiceorder::new(
                         "TEST_OUT_ORDER_NO",
                         "wxd678efh567hg6787",
                         "用户投诉",
                         "500001",
                     ),
-                    writer,
                 )
             },
         },
@@ -1988,8 +1942,8 @@ fn payscore_serviceorder_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::serviceorder::CompleteServiceorder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", vec![wxpay::apis::payscore::serviceorder::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", 50000).device(wxpay::apis::payscore::serviceorder::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).goods_tag("goods_tag").location(wxpay::apis::payscore::serviceorder::CompleteServiceorderLocation::new().end_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::serviceorder::CompleteServiceorderPostDiscounts::new(100, "满20减1元").count(2).description("不与其他优惠叠加")]).profit_sharing(true).time_range(wxpay::apis::payscore::serviceorder::TimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::serviceorder::CompleteServiceorder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", vec![wxpay::apis::payscore::serviceorder::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", 50000).device(wxpay::apis::payscore::serviceorder::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).goods_tag("goods_tag").location(wxpay::apis::payscore::serviceorder::CompleteServiceorderLocation::new().end_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::serviceorder::CompleteServiceorderPostDiscounts::new(100, "满20减1元").count(2).description("不与其他优惠叠加")]).profit_sharing(true).time_range(wxpay::apis::payscore::serviceorder::TimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")))
             },
         },
         super::harness::Case {
@@ -2000,9 +1954,9 @@ fn payscore_serviceorder_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"reason\":\"用户投诉\",\"service_id\":\"2002000000000558128851361561536\",\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::ModifyServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::ModifyServiceorder::new(
                         "1234323JKHDFE1243252",
                         "wxd678efh567hg6787",
                         vec![
@@ -2028,7 +1982,6 @@ fn payscore_serviceorder_requests() {
                             .description("不与其他优惠叠加")
                             .name("满20减1元"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -2040,12 +1993,11 @@ fn payscore_serviceorder_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"service_id\":\"500001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::PayServiceorder::new("TEST_OUT_ORDER_NO")
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::PayServiceorder::new("TEST_OUT_ORDER_NO")
                         .appid("wxd678efh567hg6787")
                         .service_id("500001"),
-                    writer,
                 )
             },
         },
@@ -2057,9 +2009,9 @@ fn payscore_serviceorder_requests() {
             headers: &[],
             body: "{\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"prepaid_time\":\"20231218\",\"service_id\":\"2002000000000558128851361561536\",\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::CreateSendPendingmessage::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::CreateSendPendingmessage::new(
                         "TEST_OUT_ORDER_NO",
                         vec![
                             wxpay::apis::payscore::serviceorder::PostDiscounts::new()
@@ -2079,7 +2031,6 @@ fn payscore_serviceorder_requests() {
                             .description("不与其他优惠叠加")
                             .name("满20减1元"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -2091,9 +2042,9 @@ fn payscore_serviceorder_requests() {
             headers: &[],
             body: "{\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"prepaid_time\":\"20231218\",\"service_id\":\"2002000000000558128851361561536\",\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::CreateSendPrepaidmessage::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::CreateSendPrepaidmessage::new(
                         "TEST_OUT_ORDER_NO",
                         vec![
                             wxpay::apis::payscore::serviceorder::PostDiscounts::new()
@@ -2113,7 +2064,6 @@ fn payscore_serviceorder_requests() {
                             .description("不与其他优惠叠加")
                             .name("满20减1元"),
                     ]),
-                    writer,
                 )
             },
         },
@@ -2125,17 +2075,14 @@ fn payscore_serviceorder_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"detail\":{\"paid_time\":\"20091225091210\"},\"service_id\":\"500001\",\"type\":\"Order_Paid\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::SyncServiceorder::new(
-                        "1234323JKHDFE1243252",
-                        "wxd678efh567hg6787",
-                        wxpay::apis::payscore::serviceorder::Detail::new("20091225091210"),
-                        "500001",
-                        "Order_Paid",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::payscore::serviceorder::SyncServiceorder::new(
+                    "1234323JKHDFE1243252",
+                    "wxd678efh567hg6787",
+                    wxpay::apis::payscore::serviceorder::Detail::new("20091225091210"),
+                    "500001",
+                    "Order_Paid",
+                ))
             },
         },
     ]);
@@ -2240,9 +2187,9 @@ fn payscore_serviceorder_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::partner::CreateDirectComplete::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::partner::CreateDirectComplete::new(
                         "wxd678efh567hg6787",
                         "https://api.test.com",
                         "1234323JKHDFE1243252",
@@ -2281,7 +2228,6 @@ fn payscore_serviceorder_partner_requests() {
                     ])
                     .profit_sharing(true)
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -2293,15 +2239,14 @@ fn payscore_serviceorder_partner_requests() {
             headers: &[],
             body: "{\"reason\":\"用户投诉\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::partner::CancelServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::partner::CancelServiceorder::new(
                         "1234323JKHDFE1243252",
                         "用户投诉",
                         "2002000000000558128851361561536",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -2313,8 +2258,8 @@ fn payscore_serviceorder_partner_requests() {
             headers: &[],
             body: "{\"complete_time\":\"2026-01-02T03:04:05+08:00\",\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::serviceorder::partner::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::serviceorder::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).device(wxpay::apis::payscore::serviceorder::partner::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).goods_tag("goods_tag").location(wxpay::apis::payscore::serviceorder::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::serviceorder::partner::CompleteServiceorderTimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::serviceorder::partner::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::serviceorder::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).device(wxpay::apis::payscore::serviceorder::partner::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).goods_tag("goods_tag").location(wxpay::apis::payscore::serviceorder::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::serviceorder::partner::CompleteServiceorderTimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")))
             },
         },
         super::harness::Case {
@@ -2325,8 +2270,8 @@ fn payscore_serviceorder_partner_requests() {
             headers: &[],
             body: "{\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"reason\":\"用户投诉\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::serviceorder::partner::ModifyServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::serviceorder::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "用户投诉", "1900000109", 50000).device(wxpay::apis::payscore::serviceorder::partner::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::ModifyServiceorderPostDiscounts::new(100, "满20减1元").count(2).description("不与其他优惠叠加")]).service_id("2002000000000558128851361561536"), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::serviceorder::partner::ModifyServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::serviceorder::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "用户投诉", "1900000109", 50000).device(wxpay::apis::payscore::serviceorder::partner::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::ModifyServiceorderPostDiscounts::new(100, "满20减1元").count(2).description("不与其他优惠叠加")]).service_id("2002000000000558128851361561536"))
             },
         },
         super::harness::Case {
@@ -2337,14 +2282,13 @@ fn payscore_serviceorder_partner_requests() {
             headers: &[],
             body: "{\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::partner::PayServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::partner::PayServiceorder::new(
                         "1234323JKHDFE1243252",
                         "1900000109",
                     )
                     .service_id("2002000000000558128851361561536"),
-                    writer,
                 )
             },
         },
@@ -2356,8 +2300,8 @@ fn payscore_serviceorder_partner_requests() {
             headers: &[],
             body: "{\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"prepaid_time\":\"20231218\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessage::new("TEST_OUT_ORDER_NO", vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")], "20231218", "2002000000000558128851361561536", "1900000109", 50000).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessage::new("TEST_OUT_ORDER_NO", vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")], "20231218", "2002000000000558128851361561536", "1900000109", 50000).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]))
             },
         },
         super::harness::Case {
@@ -2368,8 +2312,8 @@ fn payscore_serviceorder_partner_requests() {
             headers: &[],
             body: "{\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"prepaid_time\":\"20231218\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"total_amount\":50000}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage::new("TEST_OUT_ORDER_NO", vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")], "20231218", "2002000000000558128851361561536", "1900000109", 50000).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage::new("TEST_OUT_ORDER_NO", vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")], "20231218", "2002000000000558128851361561536", "1900000109", 50000).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]))
             },
         },
         super::harness::Case {
@@ -2380,9 +2324,9 @@ fn payscore_serviceorder_partner_requests() {
             headers: &[],
             body: "{\"detail\":{\"paid_amount\":1,\"paid_time\":\"20091225091210\",\"seq\":1},\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"type\":\"Order_Paid\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::serviceorder::partner::SyncServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::partner::SyncServiceorder::new(
                         "1234323JKHDFE1243252",
                         wxpay::apis::payscore::serviceorder::partner::Detail::new("20091225091210")
                             .paid_amount(1)
@@ -2391,7 +2335,6 @@ fn payscore_serviceorder_partner_requests() {
                         "1900000109",
                         "Order_Paid",
                     ),
-                    writer,
                 )
             },
         },
@@ -2413,16 +2356,15 @@ fn payscore_servicequotas_partner_requests() {
         headers: &[],
         body: "",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId::new(
+        request: || {
+            Box::new(
+                wxpay::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId::new(
                     "2002000000000558128851361561536",
                     "1230000109",
                     "wxd678efh567hg6787",
                     1,
                 )
                 .sub_appid("wxd678efh567hg6787"),
-                writer,
             )
         },
     }]);
@@ -2450,9 +2392,9 @@ fn payscore_sign_plan_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_trade_no\":\"1514323JSVDFE1243252\",\"plan_detail_no\":2,\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"羽毛球课基础练习课程\",\"sign_plan_id\":\"01000033210000324638000000376258\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::sign_plan::CreateServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::sign_plan::CreateServiceorder::new(
                         "wxd678efh567hg6787",
                         "https://api.test.com",
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
@@ -2472,7 +2414,6 @@ fn payscore_sign_plan_requests() {
                             .end_location("嗨客时尚主题展餐厅")
                             .start_location("嗨客时尚主题展餐厅"),
                     ),
-                    writer,
                 )
             },
         },
@@ -2484,22 +2425,19 @@ fn payscore_sign_plan_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"merchant_sign_plan_no\":\"1234323JKHDFE1243252\",\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"plan_id\":\"01000033210000324638000000376258\",\"service_id\":\"2002000000000558128851361561536\",\"sign_plan_detail\":[{\"merchant_plan_detail_no\":\"1234323JKHDFE1243252\",\"plan_detail_no\":1}]}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::sign_plan::CreateUserSignPlan::new(
-                        "wxd678efh567hg6787",
+            request: || {
+                Box::new(wxpay::apis::payscore::sign_plan::CreateUserSignPlan::new(
+                    "wxd678efh567hg6787",
+                    "1234323JKHDFE1243252",
+                    "https://api.test.com",
+                    "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                    "01000033210000324638000000376258",
+                    "2002000000000558128851361561536",
+                    vec![wxpay::apis::payscore::sign_plan::SignPlanDetail::new(
                         "1234323JKHDFE1243252",
-                        "https://api.test.com",
-                        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-                        "01000033210000324638000000376258",
-                        "2002000000000558128851361561536",
-                        vec![wxpay::apis::payscore::sign_plan::SignPlanDetail::new(
-                            "1234323JKHDFE1243252",
-                            1,
-                        )],
-                    ),
-                    writer,
-                )
+                        1,
+                    )],
+                ))
             },
         },
         super::harness::Case {
@@ -2510,12 +2448,11 @@ fn payscore_sign_plan_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo::new(
                         "1234323JKHDFE1243252",
                     ),
-                    writer,
                 )
             },
         },
@@ -2527,14 +2464,11 @@ fn payscore_sign_plan_requests() {
             headers: &[],
             body: "{\"stop_reason\":\"用户协商后停止\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::sign_plan::StopUserSignPlan::new(
-                        "1234323JKHDFE1243252",
-                        "用户协商后停止",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::payscore::sign_plan::StopUserSignPlan::new(
+                    "1234323JKHDFE1243252",
+                    "用户协商后停止",
+                ))
             },
         },
     ]);
@@ -2579,9 +2513,9 @@ fn payscore_sign_plan_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_trade_no\":\"1514323JSVDFE1243252\",\"plan_detail_no\":2,\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"羽毛球课基础练习课程\",\"sign_plan_id\":\"01000033210000324638000000376258\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::sign_plan::partner::CreateServiceorder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::sign_plan::partner::CreateServiceorder::new(
                         "wxd678efh567hg6787",
                         "https://api.test.com",
                         "1514323JSVDFE1243252",
@@ -2604,7 +2538,6 @@ fn payscore_sign_plan_partner_requests() {
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .sub_appid("wxd678efh567hg6999")
                     .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-                    writer,
                 )
             },
         },
@@ -2616,9 +2549,9 @@ fn payscore_sign_plan_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"merchant_sign_plan_no\":\"1234323JKHDFE1243252\",\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"plan_id\":\"01000033210000324638000000376258\",\"service_id\":\"2002000000000558128851361561536\",\"sign_plan_detail\":[{\"merchant_plan_detail_no\":\"1234323JKHDFE1243252\",\"plan_detail_no\":1}],\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::sign_plan::partner::CreateUserSignPlan::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::sign_plan::partner::CreateUserSignPlan::new(
                         "wxd678efh567hg6787",
                         "1234323JKHDFE1243252",
                         "https://api.test.com",
@@ -2635,7 +2568,6 @@ fn payscore_sign_plan_partner_requests() {
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .sub_appid("wxd678efh567hg6999")
                     .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-                    writer,
                 )
             },
         },
@@ -2647,8 +2579,8 @@ fn payscore_sign_plan_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo::new("1234323JKHDFE1243252", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo::new("1234323JKHDFE1243252", "1900000109"))
             },
         },
         super::harness::Case {
@@ -2659,14 +2591,13 @@ fn payscore_sign_plan_partner_requests() {
             headers: &[],
             body: "{\"stop_reason\":\"用户协商后停止\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::sign_plan::partner::StopUserSignPlan::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::sign_plan::partner::StopUserSignPlan::new(
                         "1234323JKHDFE1243252",
                         "用户协商后停止",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -2718,15 +2649,14 @@ fn payscore_smartretail_orders_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"reason\":\"用户投诉\",\"service_id\":\"500001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::smartretail_orders::CancelSmartretailOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::smartretail_orders::CancelSmartretailOrder::new(
                         "TEST_OUT_ORDER_NO",
                         "wxd678efh567hg6787",
                         "用户投诉",
                         "500001",
                     ),
-                    writer,
                 )
             },
         },
@@ -2738,9 +2668,9 @@ fn payscore_smartretail_orders_requests() {
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"cancel_reason\":\"TEST_CANCEL_REASON\",\"discounts\":[{\"discount_amount\":1,\"discount_desc\":\"不与其他优惠叠加\",\"discount_name\":\"满20减1元\"}],\"fees\":[{\"fee_amount\":1,\"fee_count\":1,\"fee_desc\":\"TEST_FEE_DESC\",\"fee_name\":\"TEST_FEE_NAME\"}],\"finish_ticket\":\"TEST_FINISH_TICKET\",\"finish_type\":1,\"profit_sharing\":true,\"real_service_end_location\":\"TEST_REAL_SERVICE_END_LOCATION\",\"real_service_end_time\":\"TEST_REAL_SERVICE_END_TIME\",\"real_service_start_time\":\"TEST_REAL_SERVICE_START_TIME\",\"service_id\":\"500001\",\"total_amount\":1}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payscore::smartretail_orders::CompleteSmartretailOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payscore::smartretail_orders::CompleteSmartretailOrder::new(
                         "TEST_OUT_ORDER_NO",
                         "wxd678efh567hg6787",
                         "500001",
@@ -2766,7 +2696,6 @@ fn payscore_smartretail_orders_requests() {
                     .real_service_end_time("TEST_REAL_SERVICE_END_TIME")
                     .real_service_start_time("TEST_REAL_SERVICE_START_TIME")
                     .total_amount(1),
-                    writer,
                 )
             },
         },
@@ -2806,18 +2735,15 @@ fn payscore_users_requests() {
         headers: &[],
         body: "{\"appid\":\"TEST_APPID\",\"reason\":\"TEST_REASON\"}",
         encrypted: &[],
-        write: |writer| {
-            wxpay::Endpoint::write_request(
-                &wxpay::apis::payscore::users::TerminatePermission::new(
-                    "TEST_OPENID",
-                    "TEST_SERVICE_ID",
-                    "TEST_OPENID",
-                    "TEST_SERVICE_ID",
-                    "TEST_APPID",
-                    "TEST_REASON",
-                ),
-                writer,
-            )
+        request: || {
+            Box::new(wxpay::apis::payscore::users::TerminatePermission::new(
+                "TEST_OPENID",
+                "TEST_SERVICE_ID",
+                "TEST_OPENID",
+                "TEST_SERVICE_ID",
+                "TEST_APPID",
+                "TEST_REASON",
+            ))
         },
     }]);
 }

@@ -10,9 +10,9 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"account_type\":\"BASIC\",\"out_recharge_no\":\"cz202407181234\",\"recharge_amount\":{\"amount\":500000,\"currency\":\"CNY\"},\"recharge_scene\":\"ECOMMERCE_BANK_TRANSFER\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::ecommerce::ApplyBankTransferRecharge::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::ecommerce::ApplyBankTransferRecharge::new(
                         wxpay::apis::platsolution::ecommerce::AccountType::Basic,
                         "cz202407181234",
                         wxpay::apis::platsolution::ecommerce::RechargeAmount::new()
@@ -20,7 +20,6 @@ fn platsolution_ecommerce_requests() {
                             .currency("CNY"),
                         "ECOMMERCE_BANK_TRANSFER",
                     ),
-                    writer,
                 )
             },
         },
@@ -32,8 +31,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo::new("cz202407181234"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo::new("cz202407181234"))
             },
         },
         super::harness::Case {
@@ -44,9 +43,9 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"agreement_list\":[{\"agreement_code\":\"微信支付运营功能服务协议（平台二级商户）\",\"agreement_version\":\"20240815\",\"sign_organization\":\"温州名优贸易\",\"sign_time\":\"2026-01-02T03:04:05+08:00\"}],\"out_apply_no\":\"No123456\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::ecommerce::CreateInsuranceCompensationContract::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::ecommerce::CreateInsuranceCompensationContract::new(
                         vec![wxpay::apis::platsolution::ecommerce::AgreementList::new(
                             "微信支付运营功能服务协议（平台二级商户）",
                             "20240815",
@@ -56,7 +55,6 @@ fn platsolution_ecommerce_requests() {
                         "No123456",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -68,8 +66,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened::new("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened::new("1900000109"))
             },
         },
         super::harness::Case {
@@ -80,8 +78,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"TRANSACTION_USER\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType::TransactionUser), "直播违规扣罚").amount(10000).sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType::TransactionUser), "直播违规扣罚").amount(10000).sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -92,8 +90,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId::new("1330000071100999991182020050700019480001"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId::new("1330000071100999991182020050700019480001"))
             },
         },
         super::harness::Case {
@@ -104,8 +102,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo::new("plfk2020042013"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo::new("plfk2020042013"))
             },
         },
         super::harness::Case {
@@ -116,12 +114,11 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::ecommerce::CancelMchTransferCompensateBill::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::ecommerce::CancelMchTransferCompensateBill::new(
                         "plfk2020042013",
                     ),
-                    writer,
                 )
             },
         },
@@ -133,8 +130,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"TRANSACTION_USER\"},\"sp_appid\":\"wx8888888888888888\",\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType::TransactionUser), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sp_appid("wx8888888888888888").sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType::TransactionUser), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sp_appid("wx8888888888888888").sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -145,8 +142,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\",\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -157,8 +154,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId::new("1330000071100999991182020050700019480001").sub_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId::new("1330000071100999991182020050700019480001").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -169,8 +166,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo::new("plfk2020042013").sub_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo::new("plfk2020042013").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -181,8 +178,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType3::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType3::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -193,8 +190,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo::new("plfk2020042013"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo::new("plfk2020042013"))
             },
         },
         super::harness::Case {
@@ -205,8 +202,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -217,8 +214,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo::new("plfk2020042013").sub_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo::new("plfk2020042013").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -229,8 +226,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).sub_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -241,8 +238,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId::new("1330000071100999991182020050700019480001").sub_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId::new("1330000071100999991182020050700019480001").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -253,8 +250,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo::new("plfk2020042013").sub_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo::new("plfk2020042013").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -265,8 +262,13 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900001109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill::new("plfk2020042013").sub_mchid("1900001109"), writer)
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill::new(
+                        "plfk2020042013",
+                    )
+                    .sub_mchid("1900001109"),
+                )
             },
         },
         super::harness::Case {
@@ -277,8 +279,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -289,8 +291,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillMchInfo::new("1900001108"), wxpay::apis::platsolution::ecommerce::ReceiverType3::Merchant), "直播违规扣罚").sponsor_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillMchInfo::new("1900001108"), wxpay::apis::platsolution::ecommerce::ReceiverType3::Merchant), "直播违规扣罚").sponsor_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -301,8 +303,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo::new("plfk2020042013").sponsor_mchid("1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo::new("plfk2020042013").sponsor_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -313,8 +315,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"amount\":10000,\"business_type\":\"DEPOSIT_COMPENSATION\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mch_id\":\"1900001108\",\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"receiver_remark\":\"小店XXXX直播违规扣罚\",\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -325,8 +327,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId::new("1330000071100999991182020050700019480001").business_type(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId::new("1330000071100999991182020050700019480001").business_type(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation))
             },
         },
         super::harness::Case {
@@ -337,8 +339,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo::new("plfk2020042013").business_type(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo::new("plfk2020042013").business_type(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation))
             },
         },
         super::harness::Case {
@@ -349,13 +351,12 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"sp_openid\":\"oLTPCuCsfN3ABBz50VUZBNlHDbUU\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::ecommerce::CreateRechargeEmployee::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::ecommerce::CreateRechargeEmployee::new(
                         "oLTPCuCsfN3ABBz50VUZBNlHDbUU",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -367,8 +368,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid::new("1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid::new("1900000109"))
             },
         },
         super::harness::Case {
@@ -379,8 +380,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid::new("1900000109", "oLTPCuCsfN3ABBz50VUZBNlHDbUU"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid::new("1900000109", "oLTPCuCsfN3ABBz50VUZBNlHDbUU"))
             },
         },
         super::harness::Case {
@@ -391,8 +392,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"account_type\":\"DEPOSIT\",\"available_recharge_channels\":[\"BANK_TRANSFER\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_recharge_no\":\"cz202407181234\",\"recharge_amount\":{\"amount\":500000,\"currency\":\"CNY\"},\"recharge_scene\":\"ECOMMERCE_DEPOSIT\",\"remark\":\"example_remark\",\"sub_mchid\":\"1900001109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit, "cz202407181234", wxpay::apis::platsolution::ecommerce::RechargeAmount::new().amount(500000).currency("CNY"), wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit, "1900001109").available_recharge_channels(vec![wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::BankTransfer]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").remark("example_remark"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit, "cz202407181234", wxpay::apis::platsolution::ecommerce::RechargeAmount::new().amount(500000).currency("CNY"), wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit, "1900001109").available_recharge_channels(vec![wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::BankTransfer]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").remark("example_remark"))
             },
         },
         super::harness::Case {
@@ -403,13 +404,12 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo::new(
                         "cz2020042013",
                         "1900001121",
                     ),
-                    writer,
                 )
             },
         },
@@ -421,14 +421,11 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::ecommerce::CloseRecharge::new(
-                        "cz2020042013",
-                        "1900001121",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CloseRecharge::new(
+                    "cz2020042013",
+                    "1900001121",
+                ))
             },
         },
         super::harness::Case {
@@ -439,9 +436,9 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"appid\":\"WXA12368855126622\",\"description\":\"共计2笔订单，订单金额xxx元，平台服务费xxx元，合计收款xxx元\",\"individual_auth_id\":\"256322110225\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_settle_batch_no\":\"1236698745558870\",\"receive_type_template_id\":1,\"settle_info_list\":[{\"out_settle_no\":\"12369666555136622\",\"settle_detail_info_list\":[{\"amount\":{\"amount\":11000,\"currency\":\"CNY\"},\"out_settle_detail_no\":\"123688556699666554\",\"receiver_account\":\"1234567890\",\"receiver_type\":\"MERCHANT\",\"settle_type\":\"RECEIVE\"}],\"transaction_id\":\"4207752501201407033233368018\"}],\"trade_scenario\":\"RECOMMERCE\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder::new(
                         "WXA12368855126622",
                         "共计2笔订单，订单金额xxx元，平台服务费xxx元，合计收款xxx元",
                         "256322110225",
@@ -464,7 +461,6 @@ fn platsolution_ecommerce_requests() {
                         wxpay::apis::platsolution::ecommerce::TradeScenario::Recommerce,
                     )
                     .receive_type_template_id(1),
-                    writer,
                 )
             },
         },
@@ -476,8 +472,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo::new("123685544886666"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo::new("123685544886666"))
             },
         },
         super::harness::Case {
@@ -488,8 +484,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"abnormal_settle_type\":\"TRANSFER_TO_ORIGINAL_RECEIVE_USER\",\"description\":\"xx结算失败，转付至原用户\",\"individual_auth_id\":\"256322110225\",\"out_abnormal_settle_batch_no\":\"1236698745558870\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle::new("123685544886666", wxpay::apis::platsolution::ecommerce::AbnormalSettleType::TransferToOriginalReceiveUser, "256322110225", "1236698745558870").description("xx结算失败，转付至原用户"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle::new("123685544886666", wxpay::apis::platsolution::ecommerce::AbnormalSettleType::TransferToOriginalReceiveUser, "256322110225", "1236698745558870").description("xx结算失败，转付至原用户"))
             },
         },
         super::harness::Case {
@@ -500,8 +496,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "{\"bank_memo\":\"微信支付提现\",\"calculate_amount_type\":\"ONLY_DAY_END_BALANCE\",\"notify_url\":\"https://yourapp.com/notify\",\"out_request_no\":\"20190611222222222200000000012122\",\"remark\":\"交易提现\",\"reserve_amount\":100,\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw::new(wxpay::apis::platsolution::ecommerce::CalculateAmountType::OnlyDayEndBalance, "20190611222222222200000000012122", "1900000109").bank_memo("微信支付提现").notify_url("https://yourapp.com/notify").remark("交易提现").reserve_amount(100), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw::new(wxpay::apis::platsolution::ecommerce::CalculateAmountType::OnlyDayEndBalance, "20190611222222222200000000012122", "1900000109").bank_memo("微信支付提现").notify_url("https://yourapp.com/notify").remark("交易提现").reserve_amount(100))
             },
         },
         super::harness::Case {
@@ -512,8 +508,8 @@ fn platsolution_ecommerce_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo::new("20190611222222222200000000012122", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo::new("20190611222222222200000000012122", "1900000109"))
             },
         },
     ]);
@@ -803,9 +799,9 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "{\"batch_name\":\"2023年2月深圳分部报销单\",\"batch_remark\":\"2023年2月深圳分部报销单\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_batch_no\":\"sjzz20230223\",\"sp_appid\":\"wxf636efh567hg4356\",\"sub_appid\":\"wxf636efh567hg4356\",\"sub_mchid\":\"1900001109\",\"total_amount\":4000000,\"total_num\":200,\"transfer_detail_list\":[{\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_detail_no\":\"x23zy545Bd5436\",\"reservation_id\":\"1330000071100999991182020050700019480001\",\"transfer_amount\":200000,\"transfer_remark\":\"2023年2月报销\"}],\"transfer_scene_id\":\"1000\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::insurance::ApplyMchTransferBatch::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::insurance::ApplyMchTransferBatch::new(
                         "2023年2月深圳分部报销单",
                         "2023年2月深圳分部报销单",
                         "https://www.weixin.qq.com/wxpay/pay.php",
@@ -826,7 +822,6 @@ fn platsolution_insurance_requests() {
                         "1000",
                     )
                     .sub_appid("wxf636efh567hg4356"),
-                    writer,
                 )
             },
         },
@@ -844,9 +839,9 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::insurance::QueryMchTransferBatchByBatchId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::insurance::QueryMchTransferBatchByBatchId::new(
                         "131000011085109987515042023022300246500006",
                         "1900102208",
                         true,
@@ -854,7 +849,6 @@ fn platsolution_insurance_requests() {
                     .detail_state(wxpay::apis::platsolution::insurance::DetailState::All)
                     .offset(1)
                     .limit(1),
-                    writer,
                 )
             },
         },
@@ -866,8 +860,8 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId::new("131000011085109987515042023022300246500006", "132000011085109987515042023022300246521006", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId::new("131000011085109987515042023022300246500006", "132000011085109987515042023022300246521006", "1900000109"))
             },
         },
         super::harness::Case {
@@ -878,8 +872,8 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109"))
             },
         },
         super::harness::Case {
@@ -890,14 +884,13 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900102208\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt::new(
                         "sjzz20230223",
                         "x23zy545Bd5436",
                         "1900102208",
                     ),
-                    writer,
                 )
             },
         },
@@ -915,9 +908,9 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo::new(
                         "sjzz20230223",
                         "1900102208",
                         true,
@@ -925,7 +918,6 @@ fn platsolution_insurance_requests() {
                     .offset(1)
                     .limit(1)
                     .detail_state(wxpay::apis::platsolution::insurance::DetailState::All),
-                    writer,
                 )
             },
         },
@@ -937,8 +929,8 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109"))
             },
         },
         super::harness::Case {
@@ -949,8 +941,8 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo::new("sjzz20230223", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo::new("sjzz20230223", "1900000109"))
             },
         },
         super::harness::Case {
@@ -961,13 +953,12 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900102208\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt::new(
                         "sjzz20230223",
                         "1900102208",
                     ),
-                    writer,
                 )
             },
         },
@@ -979,9 +970,9 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "{\"estimated_date\":\"2019-11-22\",\"estimated_max_amount\":400000,\"exact_amount\":100000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_reservation_no\":\"plfk2020042013\",\"reserve_remark\":\"由于存在收益波动，实际到账资金可能不等于当前金额\",\"scene_report_data\":{\"insurance_policy\":{\"claim_no\":\"202310410941\",\"name\":\"养老保险\",\"policy_no\":\"202301011651\",\"product_registration_no\":\"40058541257\",\"withdrawal_no\":\"202310410941\"}},\"sp_appid\":\"wxf636efh567hg4356\",\"sub_appid\":\"wxf636efh567hg4356\",\"sub_mchid\":\"1900001109\",\"transfer_scene_id\":\"1000\",\"user_real_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\"}",
             encrypted: &["user_real_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::insurance::ApplyMchTransferReservation::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::insurance::ApplyMchTransferReservation::new(
                         "2019-11-22",
                         "https://www.weixin.qq.com/wxpay/pay.php",
                         "plfk2020042013",
@@ -1009,7 +1000,6 @@ fn platsolution_insurance_requests() {
                     .user_real_name(
                         "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45",
                     ),
-                    writer,
                 )
             },
         },
@@ -1021,8 +1011,8 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo::new("plfk2020042013", "1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo::new("plfk2020042013", "1900001109"))
             },
         },
         super::harness::Case {
@@ -1033,13 +1023,12 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::insurance::CloseMchTransferReservation::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::insurance::CloseMchTransferReservation::new(
                         "plfk2020042013",
                         "1900001109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1051,8 +1040,8 @@ fn platsolution_insurance_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::insurance::QueryMchTransferReservationByReservationId::new("1330000071100999991182020050700019480001", "1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::insurance::QueryMchTransferReservationByReservationId::new("1330000071100999991182020050700019480001", "1900001109"))
             },
         },
     ]);
@@ -1225,9 +1214,9 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "{\"batch_name\":\"2023年2月深圳分部报销单\",\"batch_remark\":\"2023年2月深圳分部报销单\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_batch_no\":\"sjzz20230223\",\"sp_appid\":\"wxf636efh567hg4356\",\"sub_appid\":\"wxf636efh567hg4356\",\"sub_mchid\":\"1900001109\",\"total_amount\":4000000,\"total_num\":200,\"transfer_detail_list\":[{\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_detail_no\":\"x23zy545Bd5436\",\"reservation_id\":\"1330000071100999991182020050700019480001\",\"transfer_amount\":200000,\"transfer_remark\":\"2023年2月报销\"}],\"transfer_scene_id\":\"1000\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::ApplyBatch::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::ApplyBatch::new(
                         "2023年2月深圳分部报销单",
                         "2023年2月深圳分部报销单",
                         "https://www.weixin.qq.com/wxpay/pay.php",
@@ -1248,7 +1237,6 @@ fn platsolution_mch_transfer_requests() {
                         "1000",
                     )
                     .sub_appid("wxf636efh567hg4356"),
-                    writer,
                 )
             },
         },
@@ -1266,9 +1254,9 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchId::new(
                         "131000011085109987515042023022300246500006",
                         "1900102208",
                         true,
@@ -1276,7 +1264,6 @@ fn platsolution_mch_transfer_requests() {
                     .detail_state(wxpay::apis::platsolution::mch_transfer::DetailState::All)
                     .offset(1)
                     .limit(1),
-                    writer,
                 )
             },
         },
@@ -1288,14 +1275,13 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId::new(
                         "131000011085109987515042023022300246500006",
                         "132000011085109987515042023022300246521006",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1307,8 +1293,8 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109"))
             },
         },
         super::harness::Case {
@@ -1319,14 +1305,13 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900102208\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt::new(
                         "sjzz20230223",
                         "x23zy545Bd5436",
                         "1900102208",
                     ),
-                    writer,
                 )
             },
         },
@@ -1344,8 +1329,8 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo::new("sjzz20230223", "1900102208", true).offset(1).limit(1).detail_state(wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNoDetailState::All), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo::new("sjzz20230223", "1900102208", true).offset(1).limit(1).detail_state(wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNoDetailState::All))
             },
         },
         super::harness::Case {
@@ -1356,14 +1341,13 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo::new(
                         "sjzz20230223",
                         "x23zy545Bd5436",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1375,8 +1359,8 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo::new("sjzz20230223", "1900000109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo::new("sjzz20230223", "1900000109"))
             },
         },
         super::harness::Case {
@@ -1387,13 +1371,12 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900102208\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt::new(
                         "sjzz20230223",
                         "1900102208",
                     ),
-                    writer,
                 )
             },
         },
@@ -1405,9 +1388,9 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "{\"estimated_date\":\"2019-11-22\",\"estimated_max_amount\":400000,\"exact_amount\":100000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_reservation_no\":\"plfk2020042013\",\"reserve_remark\":\"由于存在收益波动，实际到账资金可能不等于当前金额\",\"scene_report_data\":{\"insurance_policy\":{\"claim_no\":\"202310410941\",\"name\":\"养老保险\",\"policy_no\":\"202301011651\",\"product_registration_no\":\"40058541257\",\"withdrawal_no\":\"202310410941\"}},\"sp_appid\":\"wxf636efh567hg4356\",\"sub_appid\":\"wxf636efh567hg4356\",\"sub_mchid\":\"1900001109\",\"transfer_scene_id\":\"1000\",\"user_real_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\"}",
             encrypted: &["user_real_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::ApplyReservation::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::ApplyReservation::new(
                         "2019-11-22",
                         "https://www.weixin.qq.com/wxpay/pay.php",
                         "plfk2020042013",
@@ -1435,7 +1418,6 @@ fn platsolution_mch_transfer_requests() {
                     .user_real_name(
                         "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45",
                     ),
-                    writer,
                 )
             },
         },
@@ -1447,8 +1429,8 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo::new("plfk2020042013", "1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo::new("plfk2020042013", "1900001109"))
             },
         },
         super::harness::Case {
@@ -1459,13 +1441,12 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::CloseReservation::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::CloseReservation::new(
                         "plfk2020042013",
                         "1900001109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1477,13 +1458,12 @@ fn platsolution_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::platsolution::mch_transfer::QueryReservationByReservationId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::platsolution::mch_transfer::QueryReservationByReservationId::new(
                         "1330000071100999991182020050700019480001",
                         "1900001109",
                     ),
-                    writer,
                 )
             },
         },

@@ -14,12 +14,11 @@ fn profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::ListBills::new("2019-06-11")
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::ListBills::new("2019-06-11")
                         .sub_mchid("TEST_SUB_MCHID")
                         .tar_type(wxpay::apis::profitsharing::TarType::Gzip),
-                    writer,
                 )
             },
         },
@@ -31,10 +30,9 @@ fn profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::QueryMerchantConfigBySubMchid::new("1900000109"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::QueryMerchantConfigBySubMchid::new("1900000109"),
                 )
             },
         },
@@ -46,9 +44,9 @@ fn profitsharing_requests() {
             headers: &[],
             body: "{\"appid\":\"wx8888888888888888\",\"out_order_no\":\"P20150806125346\",\"receivers\":[{\"account\":\"86693852\",\"amount\":888,\"description\":\"分给商户A\",\"name\":\"hu89ohu89ohu89o\",\"type\":\"MERCHANT_ID\"}],\"sub_appid\":\"wx8888888888888889\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\",\"unfreeze_unsplit\":true}",
             encrypted: &["receivers[].name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::CreateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::CreateOrder::new(
                         "P20150806125346",
                         "4208450740201411110007820472",
                         true,
@@ -65,7 +63,6 @@ fn profitsharing_requests() {
                     ])
                     .sub_appid("wx8888888888888889")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -77,15 +74,14 @@ fn profitsharing_requests() {
             headers: &[],
             body: "{\"description\":\"解冻全部剩余资金\",\"out_order_no\":\"P20150806125346\",\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::UnfreezeOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::UnfreezeOrder::new(
                         "解冻全部剩余资金",
                         "P20150806125346",
                         "4208450740201411110007820472",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -100,14 +96,13 @@ fn profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::QueryOrderByOutOrderNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::QueryOrderByOutOrderNo::new(
                         "P20150806125346",
                         "4208450740201411110007820472",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -119,9 +114,9 @@ fn profitsharing_requests() {
             headers: &[],
             body: "{\"account\":\"86693852\",\"appid\":\"wx8888888888888888\",\"custom_relation\":\"代理商\",\"name\":\"hu89ohu89ohu89o\",\"relation_type\":\"SERVICE_PROVIDER\",\"sub_appid\":\"wx8888888888888889\",\"sub_mchid\":\"1900000109\",\"type\":\"MERCHANT_ID\"}",
             encrypted: &["name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::CreateReceiverAdd::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::CreateReceiverAdd::new(
                         "86693852",
                         "wx8888888888888888",
                         wxpay::apis::profitsharing::RelationType::ServiceProvider,
@@ -131,7 +126,6 @@ fn profitsharing_requests() {
                     .name("hu89ohu89ohu89o")
                     .sub_appid("wx8888888888888889")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -143,16 +137,15 @@ fn profitsharing_requests() {
             headers: &[],
             body: "{\"account\":\"86693852\",\"appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888889\",\"sub_mchid\":\"1900000109\",\"type\":\"MERCHANT_ID\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::DeleteReceiver::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::DeleteReceiver::new(
                         "86693852",
                         "wx8888888888888888",
                         wxpay::apis::profitsharing::ReceiversType::MerchantId,
                     )
                     .sub_appid("wx8888888888888889")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -164,9 +157,9 @@ fn profitsharing_requests() {
             headers: &[],
             body: "{\"amount\":10,\"description\":\"用户退款\",\"order_id\":\"3008450740201411110007820472\",\"out_order_no\":\"TEST_OUT_ORDER_NO\",\"out_return_no\":\"R20190516001\",\"return_mchid\":\"86693852\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::CreateReturnOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::CreateReturnOrder::new(
                         10,
                         "用户退款",
                         "R20190516001",
@@ -175,7 +168,6 @@ fn profitsharing_requests() {
                     .order_id("3008450740201411110007820472")
                     .out_order_no("TEST_OUT_ORDER_NO")
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -190,14 +182,13 @@ fn profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::QueryReturnOrderByOutReturnNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::profitsharing::QueryReturnOrderByOutReturnNo::new(
                         "R20190516001",
                         "P20190806125346",
                     )
                     .sub_mchid("1900000109"),
-                    writer,
                 )
             },
         },
@@ -209,13 +200,10 @@ fn profitsharing_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::profitsharing::ListTransactionAmounts::new(
-                        "4208450740201411110007820472",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::profitsharing::ListTransactionAmounts::new(
+                    "4208450740201411110007820472",
+                ))
             },
         },
     ]);

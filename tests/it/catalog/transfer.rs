@@ -13,13 +13,12 @@ fn bank_batch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_batch_transfer::ListReceiptDetailReceipts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::bank_batch_transfer::ListReceiptDetailReceipts::new(
                         "GD2021011610162610BBdkkIwcu3",
                         "mx0911231610162610v4CNkO4HAf",
                     ),
-                    writer,
                 )
             },
         },
@@ -31,13 +30,12 @@ fn bank_batch_transfer_requests() {
             headers: &[],
             body: "{\"out_batch_no\":\"GD2021011610162610BBdkkIwcu3\",\"out_detail_no\":\"mx0911231610162610v4CNkO4HAf\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_batch_transfer::CreateReceiptDetailReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::bank_batch_transfer::CreateReceiptDetailReceipt::new(
                         "GD2021011610162610BBdkkIwcu3",
                         "mx0911231610162610v4CNkO4HAf",
                     ),
-                    writer,
                 )
             },
         },
@@ -49,12 +47,11 @@ fn bank_batch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_batch_transfer::ListReceiptSummaryReceipts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::bank_batch_transfer::ListReceiptSummaryReceipts::new(
                         "GD2021011610162610BBdkkIwcu3",
                     ),
-                    writer,
                 )
             },
         },
@@ -66,12 +63,11 @@ fn bank_batch_transfer_requests() {
             headers: &[],
             body: "{\"out_batch_no\":\"GD2021011610162610BBdkkIwcu3\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_batch_transfer::CreateReceiptSummaryReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::bank_batch_transfer::CreateReceiptSummaryReceipt::new(
                         "GD2021011610162610BBdkkIwcu3",
                     ),
-                    writer,
                 )
             },
         },
@@ -126,9 +122,9 @@ fn bank_transfer_requests() {
                 "transfer_detail_list[].user_name",
                 "transfer_detail_list[].user_id_card",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_transfer::CreateBatch::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::bank_transfer::CreateBatch::new(
                         "2019年1月深圳分部报销单",
                         "2019年1月深圳分部报销单",
                         "plfk2020042013",
@@ -155,7 +151,6 @@ fn bank_transfer_requests() {
                             "8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f",
                         ),
                     ]),
-                    writer,
                 )
             },
         },
@@ -172,16 +167,15 @@ fn bank_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_transfer::QueryBatchByBatchId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::bank_transfer::QueryBatchByBatchId::new(
                         "1130000071100999991182020050700019480001",
                         true,
                     )
                     .offset(1)
                     .limit(20)
                     .detail_state(wxpay::apis::bank_transfer::DetailState::All),
-                    writer,
                 )
             },
         },
@@ -193,14 +187,11 @@ fn bank_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_transfer::QueryBatchDetailByDetailId::new(
-                        "1130000071100999991182020050700019480001",
-                        "1140000071100999991182020050700019500100",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::bank_transfer::QueryBatchDetailByDetailId::new(
+                    "1130000071100999991182020050700019480001",
+                    "1140000071100999991182020050700019500100",
+                ))
             },
         },
         super::harness::Case {
@@ -217,9 +208,9 @@ fn bank_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_transfer::QueryBatchByOutBatchNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::bank_transfer::QueryBatchByOutBatchNo::new(
                         "TEST_OUT_BATCH_NO",
                         "plfk2020042013",
                         true,
@@ -227,7 +218,6 @@ fn bank_transfer_requests() {
                     .offset(1)
                     .limit(20)
                     .detail_state(wxpay::apis::bank_transfer::DetailState::All),
-                    writer,
                 )
             },
         },
@@ -239,13 +229,12 @@ fn bank_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::bank_transfer::QueryBatchDetailByOutDetailNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::bank_transfer::QueryBatchDetailByOutDetailNo::new(
                         "plfk2020042013",
                         "x23zy545Bd5436",
                     ),
-                    writer,
                 )
             },
         },
@@ -391,8 +380,8 @@ fn fund_app_brand_redpacket_requests() {
             headers: &[],
             body: "{\"batch_name\":\"双十一营销用品牌红包\",\"batch_remark\":\"双十一营销用品牌红包\",\"brand_appid\":\"wxf636efh567hg4356\",\"brand_id\":1234,\"detail_list\":[{\"amount\":100,\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_detail_no\":\"x23zy545Bd5436\",\"remark\":\"来自XX的红包\",\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\"}],\"out_batch_no\":\"plfk2020042013\",\"scene\":\"CUSTOM_SEND\",\"template_id\":\"123400001\",\"total_amount\":10000,\"total_num\":10}",
             encrypted: &["detail_list[].user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch::new("双十一营销用品牌红包", "双十一营销用品牌红包", "wxf636efh567hg4356", 1234, vec![wxpay::apis::fund_app::brand_redpacket::DetailList::new(100, "o-MYE42l80oelYMDE34nYD456Xoy", "x23zy545Bd5436", "来自XX的红包").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45")], "plfk2020042013", wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatchScene::CustomSend, "123400001", 10000, 10), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch::new("双十一营销用品牌红包", "双十一营销用品牌红包", "wxf636efh567hg4356", 1234, vec![wxpay::apis::fund_app::brand_redpacket::DetailList::new(100, "o-MYE42l80oelYMDE34nYD456Xoy", "x23zy545Bd5436", "来自XX的红包").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45")], "plfk2020042013", wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatchScene::CustomSend, "123400001", 10000, 10))
             },
         },
         super::harness::Case {
@@ -406,16 +395,15 @@ fn fund_app_brand_redpacket_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo::new(
                         "1030000071100999991182020050700019480001",
                     )
                     .need_query_detail(true)
                     .detail_state(
                         wxpay::apis::fund_app::brand_redpacket::DetailState::DetailViewAll,
                     ),
-                    writer,
                 )
             },
         },
@@ -427,8 +415,8 @@ fn fund_app_brand_redpacket_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo::new("1030000071100999991182020050700019480001", "1040000071100999991182020050700019500100"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo::new("1030000071100999991182020050700019480001", "1040000071100999991182020050700019500100"))
             },
         },
         super::harness::Case {
@@ -442,8 +430,8 @@ fn fund_app_brand_redpacket_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo::new("plfk2020042013").need_query_detail(true).detail_state(wxpay::apis::fund_app::brand_redpacket::DetailState::DetailViewAll), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo::new("plfk2020042013").need_query_detail(true).detail_state(wxpay::apis::fund_app::brand_redpacket::DetailState::DetailViewAll))
             },
         },
         super::harness::Case {
@@ -454,8 +442,8 @@ fn fund_app_brand_redpacket_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo::new("plfk2020042013", "x23zy545Bd5436"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo::new("plfk2020042013", "x23zy545Bd5436"))
             },
         },
     ]);
@@ -574,12 +562,11 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "{\"out_bill_no\":\"plfk2020042013\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::CreateElecsignOutBillNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::CreateElecsignOutBillNo::new(
                         "plfk2020042013",
                     ),
-                    writer,
                 )
             },
         },
@@ -591,12 +578,11 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo::new(
                         "plfk2020042013",
                     ),
-                    writer,
                 )
             },
         },
@@ -608,12 +594,11 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "{\"transfer_bill_no\":\"1330000071100999991182020050700019480001\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo::new(
                         "1330000071100999991182020050700019480001",
                     ),
-                    writer,
                 )
             },
         },
@@ -625,12 +610,11 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo::new(
                         "1330000071100999991182020050700019480001",
                     ),
-                    writer,
                 )
             },
         },
@@ -642,9 +626,9 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "{\"appid\":\"wxf636efh567hg4356\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\",\"user_recv_style\":{\"type\":\"CONFIRM_PAGE\"}}",
             encrypted: &["user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::CreateTransferBill::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::CreateTransferBill::new(
                         "wxf636efh567hg4356",
                         "o-MYE42l80oelYMDE34nYD456Xoy",
                         "plfk2020042013",
@@ -666,7 +650,6 @@ fn fund_app_mch_transfer_requests() {
                             wxpay::apis::fund_app::mch_transfer::UserRecvStyleType::ConfirmPage,
                         ),
                     ),
-                    writer,
                 )
             },
         },
@@ -678,12 +661,11 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo::new(
                         "plfk2020042013",
                     ),
-                    writer,
                 )
             },
         },
@@ -695,10 +677,9 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::CancelTransferBill::new("plfk2020042013"),
-                    writer,
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::CancelTransferBill::new("plfk2020042013"),
                 )
             },
         },
@@ -710,8 +691,8 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_info\":{\"authorization_notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_authorization_no\":\"plfk2020042013\",\"user_display_name\":\"wx_123456\"},\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sponsor_mchid\":\"1900001109\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sponsor_mchid("1900001109").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sponsor_mchid("1900001109").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -722,9 +703,9 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_id\":\"201202504101000123456789012\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_authorization_no\":\"plfk2020042013\",\"out_bill_no\":\"plfk2020042013\",\"sponsor_mchid\":\"1900001109\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::CreateTransferBillTransfer::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::CreateTransferBillTransfer::new(
                         "wxf636efh567hg4356",
                         "plfk2020042013",
                         400000,
@@ -743,7 +724,6 @@ fn fund_app_mch_transfer_requests() {
                     .sponsor_mchid("1900001109")
                     .user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45")
                     .user_recv_perception("现金奖励"),
-                    writer,
                 )
             },
         },
@@ -755,12 +735,11 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo::new(
                         "1330000071100999991182020050700019480001",
                     ),
-                    writer,
                 )
             },
         },
@@ -772,8 +751,8 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "{\"appid\":\"102022609\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1401\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_qq\":\"490379403\"}",
             encrypted: &["user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_qq("490379403"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_qq("490379403"))
             },
         },
         super::harness::Case {
@@ -784,8 +763,8 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo::new("plfk2020042013"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo::new("plfk2020042013"))
             },
         },
         super::harness::Case {
@@ -796,12 +775,11 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill::new(
                         "plfk2020042013",
                     ),
-                    writer,
                 )
             },
         },
@@ -813,9 +791,9 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "{\"appid\":\"102022609\",\"authorization_notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_authorization_no\":\"plfk2020042013\",\"scene_info\":{\"client_ip\":\"113.84.136.9\",\"device_id\":\"8d67f169fe104008cd20b72573a0c8c9\",\"device_type\":\"IOS\"},\"transfer_scene_id\":\"1000\",\"user_display_name\":\"wx_123456\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization::new(
                         "102022609",
                         "https://www.weixin.qq.com/wxpay/pay.php",
                         "o-MYE42l80oelYMDE34nYD456Xoy",
@@ -830,7 +808,6 @@ fn fund_app_mch_transfer_requests() {
                             .device_type(wxpay::apis::fund_app::mch_transfer::DeviceType::Ios),
                     )
                     .user_recv_perception("现金奖励"),
-                    writer,
                 )
             },
         },
@@ -842,8 +819,8 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo::new("plfk2020042013").is_display_authorization(true), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo::new("plfk2020042013").is_display_authorization(true))
             },
         },
         super::harness::Case {
@@ -854,12 +831,11 @@ fn fund_app_mch_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization::new(
                         "plfk2020042013",
                     ),
-                    writer,
                 )
             },
         },
@@ -1052,8 +1028,13 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts::new("budget202506300102", "c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp"), writer)
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts::new(
+                        "budget202506300102",
+                        "c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp",
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -1064,8 +1045,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"end_date\":\"2025-09-30\",\"receiver_mchid\":\"1900102209\",\"sponsor_mchid\":\"1900001109\",\"start_date\":\"2025-09-01\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt::new("budget202506300102", "2025-09-30", "1900001109", "2025-09-01").receiver_mchid("1900102209"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt::new("budget202506300102", "2025-09-30", "1900001109", "2025-09-01").receiver_mchid("1900102209"))
             },
         },
         super::harness::Case {
@@ -1076,9 +1057,9 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"activity_name\":\"公益企业配捐活动\",\"activity_remark\":\"公益活动开始于9月1日，帮助困难儿童筹款活动\",\"amount\":20000000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_budget_no\":\"budget202506300102\",\"sponsor_mchid\":\"1900001109\",\"sponsor_subject_name\":\"腾讯控股有限公司\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudget::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudget::new(
                         "公益企业配捐活动",
                         "公益活动开始于9月1日，帮助困难儿童筹款活动",
                         20000000,
@@ -1087,7 +1068,6 @@ fn fund_app_mch_transfer_partner_requests() {
                         "腾讯控股有限公司",
                     )
                     .notify_url("https://www.weixin.qq.com/wxpay/pay.php"),
-                    writer,
                 )
             },
         },
@@ -1099,8 +1079,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo::new("budget202506300102", "1900001109"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo::new("budget202506300102", "1900001109"))
             },
         },
         super::harness::Case {
@@ -1111,14 +1091,13 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"activity_remark\":\"公益活动结束，解锁资金\",\"sponsor_mchid\":\"1900001109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::partner::UnlockCharityBudget::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::partner::UnlockCharityBudget::new(
                         "budget202506300102",
                         "公益活动结束，解锁资金",
                         "1900001109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1130,9 +1109,9 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"amount\":20000000,\"out_budget_no\":\"budget202506300102\",\"out_transfer_no\":\"trans202506300102\",\"receive_mchid\":\"1900001109\",\"sponsor_mchid\":\"1900001109\",\"transaction_info\":{\"transaction_id\":\"4217752501201407033233368018\",\"transaction_type\":\"WXPAY\"},\"transfer_remark\":\"帮助受助群体爱心捐款\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill::new(
                         20000000,
                         "budget202506300102",
                         "trans202506300102",
@@ -1146,7 +1125,6 @@ fn fund_app_mch_transfer_partner_requests() {
                             wxpay::apis::fund_app::mch_transfer::partner::TransactionType::Wxpay,
                         ),
                     ),
-                    writer,
                 )
             },
         },
@@ -1161,8 +1139,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo::new("trans202506300102", "1900001109", "budget202506030102"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo::new("trans202506300102", "1900001109", "budget202506030102"))
             },
         },
         super::harness::Case {
@@ -1173,13 +1151,12 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt::new(
                         "plfk2020042013",
                         "1900001121",
                     ),
-                    writer,
                 )
             },
         },
@@ -1191,8 +1168,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo::new("plfk2020042013", "1900001121"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo::new("plfk2020042013", "1900001121"))
             },
         },
         super::harness::Case {
@@ -1203,13 +1180,12 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"out_apply_no\":\"apply2020042013\",\"sub_mchid\":\"1900001121\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization::new(
                         "apply2020042013",
                         "1900001121",
                     ),
-                    writer,
                 )
             },
         },
@@ -1221,8 +1197,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid::new("1900001121"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid::new("1900001121"))
             },
         },
         super::harness::Case {
@@ -1233,8 +1209,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxf636efh567hg4356\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1245,8 +1221,13 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo::new("plfk2020042013", "1900001121"), writer)
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo::new(
+                        "plfk2020042013",
+                        "1900001121",
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -1257,13 +1238,12 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"sub_mchid\":\"1900001121\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::fund_app::mch_transfer::partner::CancelTransferBill::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::fund_app::mch_transfer::partner::CancelTransferBill::new(
                         "plfk2020042013",
                         "1900001121",
                     ),
-                    writer,
                 )
             },
         },
@@ -1275,8 +1255,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_info\":{\"authorization_notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_authorization_no\":\"plfk2020042013\",\"user_display_name\":\"wx_123456\"},\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::partner::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::partner::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1287,8 +1267,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_id\":\"201202504101000123456789012\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1299,8 +1279,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "{\"appid\":\"102022609\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_authorization_no\":\"plfk2020042013\",\"transfer_scene_id\":\"1000\",\"user_display_name\":\"wx_123456\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, "wx_123456").user_recv_perception("现金奖励"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, "wx_123456").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1311,8 +1291,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo::new("plfk2020042013"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo::new("plfk2020042013"))
             },
         },
         super::harness::Case {
@@ -1323,8 +1303,8 @@ fn fund_app_mch_transfer_partner_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization::new("plfk2020042013"), writer)
+            request: || {
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization::new("plfk2020042013"))
             },
         },
     ]);
@@ -1543,11 +1523,10 @@ fn funds_to_oversea_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::funds_to_oversea::QueryBillDownloadUrl::new("2021-01-01")
+            request: || {
+                Box::new(
+                    wxpay::apis::funds_to_oversea::QueryBillDownloadUrl::new("2021-01-01")
                         .sub_mchid("19000000001"),
-                    writer,
                 )
             },
         },
@@ -1559,9 +1538,9 @@ fn funds_to_oversea_requests() {
             headers: &[],
             body: "{\"amount\":10,\"express_info\":{\"courier_number\":\"curier_number_1231\",\"express_company_name\":\"国际xxx物流\"},\"foreign_currency\":\"USD\",\"goods_info\":[{\"goods_category\":\"家用电器\",\"goods_name\":\"橘子\",\"goods_quantity\":1,\"goods_unit_price\":1}],\"out_order_id\":\"merchant_1123123\",\"payee_info\":{\"payee_id\":\"ID123112312\"},\"presale_info\":{\"balance_transaction_id\":\"4208450740201411110007820472\",\"deposit_transaction_id\":\"4208450740201411110007820472\",\"total_amount\":10,\"type\":\"DEPOSIT\"},\"seller_info\":{\"oversea_business_name\":\"香港xxxx公司\",\"oversea_shop_name\":\"香港xxx公司xxx店铺\",\"seller_id\":\"id2123123123\"},\"sub_mchid\":\"123456\",\"transaction_id\":\"420000000000000010\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::funds_to_oversea::CreateOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::funds_to_oversea::CreateOrder::new(
                         10,
                         wxpay::apis::funds_to_oversea::ExpressInfo::new(
                             "curier_number_1231",
@@ -1592,7 +1571,6 @@ fn funds_to_oversea_requests() {
                         .balance_transaction_id("4208450740201411110007820472")
                         .deposit_transaction_id("4208450740201411110007820472"),
                     ),
-                    writer,
                 )
             },
         },
@@ -1607,15 +1585,12 @@ fn funds_to_oversea_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::funds_to_oversea::QueryOrderByOutOrderId::new(
-                        "merchant123123",
-                        "1231231",
-                        "4200000000000",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::funds_to_oversea::QueryOrderByOutOrderId::new(
+                    "merchant123123",
+                    "1231231",
+                    "4200000000000",
+                ))
             },
         },
         super::harness::Case {
@@ -1626,18 +1601,15 @@ fn funds_to_oversea_requests() {
             headers: &[],
             body: "{\"amount\":100,\"out_order_id\":\"merchant_1123123\",\"out_return_no\":\"R20250220103930\",\"sub_mchid\":\"123456\",\"supplement_info\":\"5017752501201407033233368018\",\"transaction_id\":\"420000000000000010\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::funds_to_oversea::CreateReturnReturnOrder::new(
-                        100,
-                        "merchant_1123123",
-                        "R20250220103930",
-                        "123456",
-                        "5017752501201407033233368018",
-                        "420000000000000010",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::funds_to_oversea::CreateReturnReturnOrder::new(
+                    100,
+                    "merchant_1123123",
+                    "R20250220103930",
+                    "123456",
+                    "5017752501201407033233368018",
+                    "420000000000000010",
+                ))
             },
         },
         super::harness::Case {
@@ -1648,13 +1620,12 @@ fn funds_to_oversea_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo::new(
                         "merchant123123",
                         "1231231",
                     ),
-                    writer,
                 )
             },
         },
@@ -1666,13 +1637,12 @@ fn funds_to_oversea_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts::new(
                         "4208450740201411110007820472",
                         "1900000109",
                     ),
-                    writer,
                 )
             },
         },
@@ -1762,8 +1732,8 @@ fn partner_transfer_requests() {
                 "transfer_detail_list[].user_name",
                 "transfer_detail_list[].user_id_card",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::partner_transfer::CreateBatch::new(wxpay::apis::partner_transfer::AuthorizationType::InformationAuthorizationType, "2019年1月深圳分部报销单", "2019年1月深圳分部报销单", "plfk2020042013", "1900000109", 4000000, 200, vec![wxpay::apis::partner_transfer::TransferDetailList::new("o-MYE42l80oelYMDE34nYD456Xoy", "x23zy545Bd5436", 200000, "2020年4月报销", "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_id_card("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f")]).sp_appid("wxf636efh567hg4388").sub_appid("wxf636efh567hg4356").transfer_purpose(wxpay::apis::partner_transfer::TransferPurpose::Goodspayment).transfer_scene(wxpay::apis::partner_transfer::TransferScene::OrdinaryTransfer), writer)
+            request: || {
+                Box::new(wxpay::apis::partner_transfer::CreateBatch::new(wxpay::apis::partner_transfer::AuthorizationType::InformationAuthorizationType, "2019年1月深圳分部报销单", "2019年1月深圳分部报销单", "plfk2020042013", "1900000109", 4000000, 200, vec![wxpay::apis::partner_transfer::TransferDetailList::new("o-MYE42l80oelYMDE34nYD456Xoy", "x23zy545Bd5436", 200000, "2020年4月报销", "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_id_card("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f")]).sp_appid("wxf636efh567hg4388").sub_appid("wxf636efh567hg4356").transfer_purpose(wxpay::apis::partner_transfer::TransferPurpose::Goodspayment).transfer_scene(wxpay::apis::partner_transfer::TransferScene::OrdinaryTransfer))
             },
         },
         super::harness::Case {
@@ -1779,16 +1749,15 @@ fn partner_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::partner_transfer::QueryBatchByBatchId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::partner_transfer::QueryBatchByBatchId::new(
                         "1030000071100999991182020050700019480001",
                         true,
                     )
                     .offset(0)
                     .limit(20)
                     .detail_status(wxpay::apis::partner_transfer::DetailStatus::All),
-                    writer,
                 )
             },
         },
@@ -1800,13 +1769,12 @@ fn partner_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::partner_transfer::QueryBatchDetailByDetailId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::partner_transfer::QueryBatchDetailByDetailId::new(
                         "1030000071100999991182020050700019480001",
                         "1040000071100999991182020050700019500100",
                     ),
-                    writer,
                 )
             },
         },
@@ -1823,9 +1791,9 @@ fn partner_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::partner_transfer::QueryBatchByOutBatchNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::partner_transfer::QueryBatchByOutBatchNo::new(
                         "plfk2020042013",
                         true,
                     )
@@ -1834,7 +1802,6 @@ fn partner_transfer_requests() {
                     .detail_status(
                         wxpay::apis::partner_transfer::QueryBatchByOutBatchNoDetailStatus::All,
                     ),
-                    writer,
                 )
             },
         },
@@ -1846,13 +1813,12 @@ fn partner_transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::partner_transfer::QueryBatchDetailByOutDetailNo::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::partner_transfer::QueryBatchDetailByOutDetailNo::new(
                         "plfk2020042013",
                         "x23zy545Bd5436",
                     ),
-                    writer,
                 )
             },
         },
@@ -1978,9 +1944,9 @@ fn payroll_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payroll_card::ListAuthentications::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payroll_card::ListAuthentications::new(
                         "onqOjjmo8wmTOOtSKwXtGjg9Gb58",
                         "1111111",
                         "2020-12-25",
@@ -1990,7 +1956,6 @@ fn payroll_card_requests() {
                     .sub_appid("wxa1111111")
                     .offset(0)
                     .limit(10),
-                    writer,
                 )
             },
         },
@@ -2002,9 +1967,9 @@ fn payroll_card_requests() {
             headers: &[],
             body: "{\"appid\":\"wxa1111111\",\"authenticate_number\":\"mcdhehfgisdhfjghed39384564i83\",\"authenticate_type\":\"SIGN_IN\",\"employer_name\":\"某单位名称\",\"openid\":\"onqOjjmo8wmTOOtSKwXtGjg9Gb58\",\"project_name\":\"某项目\",\"sub_appid\":\"wxa1111111\",\"sub_mchid\":\"1111111\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payroll_card::CreateAuthenticationPreOrder::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payroll_card::CreateAuthenticationPreOrder::new(
                         "mcdhehfgisdhfjghed39384564i83",
                         wxpay::apis::payroll_card::AuthenticateType::SignIn,
                         "某单位名称",
@@ -2014,7 +1979,6 @@ fn payroll_card_requests() {
                     )
                     .appid("wxa1111111")
                     .sub_appid("wxa1111111"),
-                    writer,
                 )
             },
         },
@@ -2026,9 +1990,9 @@ fn payroll_card_requests() {
             headers: &[],
             body: "{\"appid\":\"wxa1111111\",\"authenticate_number\":\"mcdhehfgisdhfjghed39384564i83\",\"authenticate_type\":\"SIGN_IN\",\"employer_name\":\"某用工企业\",\"employment_type\":\"LONG_TERM_EMPLOYMENT\",\"id_card_number\":\"7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5\",\"openid\":\"onqOjjmo8wmTOOtSKwXtGjg9Gb58\",\"project_name\":\"某项目\",\"sub_appid\":\"wxa1111111\",\"sub_mchid\":\"1111111\",\"user_name\":\"LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg\"}",
             encrypted: &["user_name", "id_card_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payroll_card::CreateAuthenticationPreOrderWithAuth::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payroll_card::CreateAuthenticationPreOrderWithAuth::new(
                         "mcdhehfgisdhfjghed39384564i83",
                         wxpay::apis::payroll_card::AuthenticateType::SignIn,
                         "某用工企业",
@@ -2041,7 +2005,6 @@ fn payroll_card_requests() {
                     )
                     .appid("wxa1111111")
                     .sub_appid("wxa1111111"),
-                    writer,
                 )
             },
         },
@@ -2053,13 +2016,12 @@ fn payroll_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payroll_card::QueryAuthenticationByAuthenticateNumber::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payroll_card::QueryAuthenticationByAuthenticateNumber::new(
                         "mcdhehfgisdhfjghed39384564i83",
                         "1111111",
                     ),
-                    writer,
                 )
             },
         },
@@ -2075,12 +2037,11 @@ fn payroll_card_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payroll_card::QueryRelationByOpenid::new("9x111111", "1111111")
+            request: || {
+                Box::new(
+                    wxpay::apis::payroll_card::QueryRelationByOpenid::new("9x111111", "1111111")
                         .appid("wxa1111111")
                         .sub_appid("wxa1111111"),
-                    writer,
                 )
             },
         },
@@ -2092,9 +2053,9 @@ fn payroll_card_requests() {
             headers: &[],
             body: "{\"appid\":\"wxa1111111\",\"employment_type\":\"LONG_TERM_EMPLOYMENT\",\"id_card_number\":\"7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5\",\"openid\":\"9x111111\",\"sub_appid\":\"wxa1111111\",\"sub_mchid\":\"1111111\",\"user_name\":\"LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg\"}",
             encrypted: &["user_name", "id_card_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payroll_card::CreateToken::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payroll_card::CreateToken::new(
                         wxpay::apis::payroll_card::EmploymentType::LongTermEmployment,
                         "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5",
                         "9x111111",
@@ -2103,7 +2064,6 @@ fn payroll_card_requests() {
                     )
                     .appid("wxa1111111")
                     .sub_appid("wxa1111111"),
-                    writer,
                 )
             },
         },
@@ -2115,9 +2075,9 @@ fn payroll_card_requests() {
             headers: &[],
             body: "{\"authorization_type\":\"INFORMATION_AUTHORIZATION_TYPE\",\"batch_name\":\"2019年1月深圳分部报销单\",\"batch_remark\":\"2019年1月深圳分部报销单\",\"employment_scene\":\"LOGISTICS\",\"employment_type\":\"LONG_TERM_EMPLOYMENT\",\"out_batch_no\":\"plfk2020042013\",\"sp_appid\":\"wxf636efh567hg4388\",\"sub_appid\":\"wxf636efh567hg4356\",\"sub_mchid\":\"1111111\",\"total_amount\":4000000,\"total_num\":200,\"transfer_detail_list\":[{\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_detail_no\":\"x23zy545Bd5436\",\"transfer_amount\":200000,\"transfer_remark\":\"2020年4月报销\",\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\"}]}",
             encrypted: &["transfer_detail_list[].user_name"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payroll_card::CreateTransferBatch::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::payroll_card::CreateTransferBatch::new(
                         "INFORMATION_AUTHORIZATION_TYPE",
                         "2019年1月深圳分部报销单",
                         "2019年1月深圳分部报销单",
@@ -2137,7 +2097,6 @@ fn payroll_card_requests() {
                     )
                     .sp_appid("wxf636efh567hg4388")
                     .sub_appid("wxf636efh567hg4356"),
-                    writer,
                 )
             },
         },
@@ -2149,21 +2108,18 @@ fn payroll_card_requests() {
             headers: &[],
             body: "{\"insurance_company_name\":\"平安\",\"insurance_company_order_no\":\"5fds5345dfd\",\"insure_effect_time\":\"2026-01-02T03:04:05+08:00\",\"insure_invalid_time\":\"2026-01-02T03:04:05+08:00\",\"insure_state\":\"INSURE_SUCCESS\",\"openid\":\"111111\",\"sp_mchid\":\"1900000109\",\"token\":\"5fds5345dfd\",\"wesure_order_no\":\"1900000109\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::payroll_card::CreateWesureInsurance::new(
-                        "平安",
-                        "5fds5345dfd",
-                        wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                        wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                        "INSURE_SUCCESS",
-                        "111111",
-                        "1900000109",
-                        "5fds5345dfd",
-                        "1900000109",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::payroll_card::CreateWesureInsurance::new(
+                    "平安",
+                    "5fds5345dfd",
+                    wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                    wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                    "INSURE_SUCCESS",
+                    "111111",
+                    "1900000109",
+                    "5fds5345dfd",
+                    "1900000109",
+                ))
             },
         },
         super::harness::Case {
@@ -2174,8 +2130,8 @@ fn payroll_card_requests() {
             headers: &[],
             body: "{\"authenticate_type\":\"NORMAL\",\"id_card_number\":\"7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5\",\"sp_mchid\":\"1900000109\",\"sub_mchid\":\"1900000109\",\"token\":\"abcdefghijklmn\",\"user_name\":\"LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg\"}",
             encrypted: &["user_name", "id_card_number"],
-            write: |writer| {
-                wxpay::Endpoint::write_request(&wxpay::apis::payroll_card::CreateWesureTokenValidation::new("7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5", "1900000109", "1900000109", "abcdefghijklmn", "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg").authenticate_type(wxpay::apis::payroll_card::CreateWesureTokenValidationAuthenticateType::Normal), writer)
+            request: || {
+                Box::new(wxpay::apis::payroll_card::CreateWesureTokenValidation::new("7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5", "1900000109", "1900000109", "abcdefghijklmn", "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg").authenticate_type(wxpay::apis::payroll_card::CreateWesureTokenValidationAuthenticateType::Normal))
             },
         },
     ]);
@@ -2294,9 +2250,9 @@ fn transfer_requests() {
                 "transfer_detail_list[].user_name",
                 "transfer_detail_list[].user_id_card",
             ],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer::CreateBatch::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::transfer::CreateBatch::new(
                         "wxf636efh567hg4356",
                         "2019年1月深圳分部报销单",
                         "2019年1月深圳分部报销单",
@@ -2318,7 +2274,6 @@ fn transfer_requests() {
                         "1001",
                     )
                     .notify_url("https://www.weixin.qq.com/wxpay/pay.php"),
-                    writer,
                 )
             },
         },
@@ -2335,16 +2290,15 @@ fn transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer::QueryBatchByBatchId::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::transfer::QueryBatchByBatchId::new(
                         "1030000071100999991182020050700019480001",
                         true,
                     )
                     .offset(1)
                     .limit(20)
                     .detail_status("FAIL"),
-                    writer,
                 )
             },
         },
@@ -2356,14 +2310,11 @@ fn transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer::QueryBatchDetailByDetailId::new(
-                        "1030000071100999991182020050700019480001",
-                        "1040000071100999991182020050700019500100",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::transfer::QueryBatchDetailByDetailId::new(
+                    "1030000071100999991182020050700019480001",
+                    "1040000071100999991182020050700019500100",
+                ))
             },
         },
         super::harness::Case {
@@ -2379,13 +2330,12 @@ fn transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer::QueryBatchByOutBatchNo::new("plfk2020042013", true)
+            request: || {
+                Box::new(
+                    wxpay::apis::transfer::QueryBatchByOutBatchNo::new("plfk2020042013", true)
                         .offset(0)
                         .limit(20)
                         .detail_status("FAIL"),
-                    writer,
                 )
             },
         },
@@ -2397,14 +2347,11 @@ fn transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer::QueryBatchDetailByOutDetailNo::new(
-                        "plfk2020042013",
-                        "x23zy545Bd5436",
-                    ),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::transfer::QueryBatchDetailByOutDetailNo::new(
+                    "plfk2020042013",
+                    "x23zy545Bd5436",
+                ))
             },
         },
         super::harness::Case {
@@ -2415,11 +2362,10 @@ fn transfer_requests() {
             headers: &[],
             body: "{\"out_batch_no\":\"plfk2020042013\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer::CreateBillReceipt::new("plfk2020042013"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::transfer::CreateBillReceipt::new(
+                    "plfk2020042013",
+                ))
             },
         },
         super::harness::Case {
@@ -2430,11 +2376,10 @@ fn transfer_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer::QueryBillReceiptByOutBatchNo::new("plfk2020042013"),
-                    writer,
-                )
+            request: || {
+                Box::new(wxpay::apis::transfer::QueryBillReceiptByOutBatchNo::new(
+                    "plfk2020042013",
+                ))
             },
         },
     ]);
@@ -2505,14 +2450,13 @@ fn transfer_detail_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer_detail::ListElectronicReceipts::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::transfer_detail::ListElectronicReceipts::new(
                         wxpay::apis::transfer_detail::AcceptType::BatchTransfer,
                         "mx0911231610162610v4CNkO4HAf",
                     )
                     .out_batch_no("GD2021011610162610BBdkkIwcu3"),
-                    writer,
                 )
             },
         },
@@ -2524,14 +2468,13 @@ fn transfer_detail_requests() {
             headers: &[],
             body: "{\"accept_type\":\"BATCH_TRANSFER\",\"out_batch_no\":\"GD2021011610162610BBdkkIwcu3\",\"out_detail_no\":\"mx0911231610162610v4CNkO4HAf\"}",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transfer_detail::CreateElectronicReceipt::new(
+            request: || {
+                Box::new(
+                    wxpay::apis::transfer_detail::CreateElectronicReceipt::new(
                         wxpay::apis::transfer_detail::AcceptType::BatchTransfer,
                         "mx0911231610162610v4CNkO4HAf",
                     )
                     .out_batch_no("GD2021011610162610BBdkkIwcu3"),
-                    writer,
                 )
             },
         },
@@ -2577,14 +2520,13 @@ fn transferdownload_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transferdownload::DownloadElecVoucherFile::new(
+            request: || {
+                Box::new(super::harness::File(
+                    wxpay::apis::transferdownload::DownloadElecVoucherFile::new(
                         "X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD",
                         "elecsign",
                     ),
-                    writer,
-                )
+                ))
             },
         },
         super::harness::Case {
@@ -2595,13 +2537,12 @@ fn transferdownload_requests() {
             headers: &[],
             body: "",
             encrypted: &[],
-            write: |writer| {
-                wxpay::Endpoint::write_request(
-                    &wxpay::apis::transferdownload::DownloadSignFile::new(
+            request: || {
+                Box::new(super::harness::File(
+                    wxpay::apis::transferdownload::DownloadSignFile::new(
                         "X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD",
                     ),
-                    writer,
-                )
+                ))
             },
         },
     ]);

@@ -1,6 +1,7 @@
 //! Shared helpers for the facade's integration tests.
 #![allow(dead_code)]
 
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use wxpay::{Client, ClientBuilder, CryptoBackend};
 use wxpay_sandbox::Sandbox;
 
@@ -34,4 +35,25 @@ pub fn client_for(sandbox: &Sandbox, backend: CryptoBackend) -> Client {
     builder
         .build()
         .expect("the sandbox's settings make a valid client")
+}
+
+/// The body of a plain GET to one of the sandbox's controls (not platform API: unsigned).
+pub async fn control_get(sandbox: &Sandbox, path: &str) -> Vec<u8> {
+    let base = sandbox.base_url();
+    let host = base.strip_prefix("http://").expect("an http URL");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end");
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    answer.split_off(split + 4)
 }

@@ -43,6 +43,7 @@ use crate::state::Platform;
 
 pub(super) fn routes() -> Router<Arc<Platform>> {
     Router::new()
+        .route("/sandbox/operations", get(operations))
         .route("/sandbox/notify-url", get(notify_url).put(set_notify_url))
         .route("/sandbox/notifications", get(deliveries))
         .route("/sandbox/notifications/modes", post(queue_modes))
@@ -55,6 +56,32 @@ pub(super) fn routes() -> Router<Arc<Platform>> {
             "/sandbox/bills/{bill_date}/synthetic-trades",
             post(synthetic_trades),
         )
+}
+
+/// Every operation the sandbox serves, and how: `stateful` (with state of its own) or `spec`
+/// (checked and answered from the spec's table).
+async fn operations() -> Response {
+    let stateful = |method: &str, path: &str| super::STATEFUL.contains(&(method, path));
+    let mut listed: Vec<Value> = crate::spec::OPERATIONS
+        .iter()
+        .map(|op| {
+            let served = if stateful(op.method, op.template) {
+                "stateful"
+            } else {
+                "spec"
+            };
+            json!({ "method": op.method, "path": op.template, "served": served })
+        })
+        .collect();
+    for (method, path) in super::STATEFUL {
+        if !crate::spec::OPERATIONS
+            .iter()
+            .any(|op| op.method == *method && op.template == *path)
+        {
+            listed.push(json!({ "method": method, "path": path, "served": "stateful" }));
+        }
+    }
+    json_ok(json!({ "operations": listed }))
 }
 
 async fn notify_url(State(platform): State<Arc<Platform>>) -> Response {

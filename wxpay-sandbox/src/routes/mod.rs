@@ -33,6 +33,7 @@ use crate::error::ApiError;
 use crate::signing::{
     REQUEST_ID, WECHATPAY_SERIAL, new_request_id, sign_response, sign_response_as,
 };
+use crate::spec;
 use crate::state::Platform;
 
 /// The path of the certificate download, whose answers are signed by the oldest
@@ -42,6 +43,42 @@ const CERTIFICATES_PATH: &str = "/v3/certificates";
 /// Request bodies larger than this are refused: room for the largest image upload (5 MiB)
 /// and its multipart framing.
 pub(crate) const MAX_BODY_BYTES: usize = 6 << 20;
+
+/// The operations the routes below serve with state of their own (orders, refunds, stocks,
+/// bills, uploads, certificates); every other catalog operation is answered from the spec.
+/// `GET /sandbox/operations` lists both.
+pub(crate) const STATEFUL: &[(&str, &str)] = &[
+    ("GET", CERTIFICATES_PATH),
+    ("POST", "/v3/marketing/favor/coupon-stocks"),
+    ("GET", "/v3/marketing/favor/stocks/{stock_id}"),
+    ("POST", "/v3/marketing/favor/stocks/{stock_id}/start"),
+    ("POST", "/v3/marketing/favor/stocks/{stock_id}/pause"),
+    ("POST", "/v3/marketing/favor/stocks/{stock_id}/restart"),
+    ("POST", "/v3/marketing/favor/users/{openid}/coupons"),
+    ("POST", "/v3/multiuse/users/{openid}/coupons"),
+    ("POST", "/v3/pay/transactions/jsapi"),
+    ("POST", "/v3/pay/transactions/app"),
+    ("POST", "/v3/pay/transactions/h5"),
+    ("POST", "/v3/pay/transactions/native"),
+    ("GET", "/v3/pay/transactions/id/{transaction_id}"),
+    ("GET", "/v3/pay/transactions/out-trade-no/{out_trade_no}"),
+    (
+        "POST",
+        "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+    ),
+    ("POST", "/v3/refund/domestic/refunds"),
+    ("GET", "/v3/refund/domestic/refunds/{out_refund_no}"),
+    (
+        "POST",
+        "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+    ),
+    ("GET", "/v3/merchant-service/complaints-v2"),
+    ("GET", "/v3/bill/tradebill"),
+    ("GET", "/v3/bill/fundflowbill"),
+    ("GET", "/v3/billdownload/file"),
+    ("POST", "/v3/merchant/media/upload"),
+    ("POST", "/v3/marketing/favor/media/image-upload"),
+];
 
 /// The whole platform as an axum router.
 pub(crate) fn router(platform: Arc<Platform>) -> Router {
@@ -76,8 +113,8 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
             post(multiuse::send_coupon),
         )
         .merge(pay_routes())
-        .fallback(no_such_api)
-        .method_not_allowed_fallback(no_such_api)
+        .fallback(spec_driven)
+        .method_not_allowed_fallback(spec_driven)
         .layer(middleware::from_fn_with_state(platform.clone(), gate))
         // Merged after the gate: the sandbox's own controls are not platform API and are
         // neither authenticated nor signed.
@@ -127,13 +164,36 @@ fn pay_routes() -> Router<Arc<Platform>> {
         )
 }
 
-/// Unknown path or method: 404 `NOT_FOUND`, as the platform answers.
-async fn no_such_api(request: Request) -> ApiError {
-    ApiError::not_found(format!(
-        "no such API: {} {}",
-        request.method(),
-        request.uri().path()
-    ))
+pub(crate) use bill::UnsignedFile;
+
+/// Any other catalog operation, answered from the spec (see [`crate::spec`]); an unknown
+/// path or method is 404 `NOT_FOUND`, as the platform answers.
+async fn spec_driven(
+    State(platform): State<Arc<Platform>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let Some(op) = spec::find(&parts.method, parts.uri.path()) else {
+        return Err(ApiError::not_found(format!(
+            "no such API: {} {}",
+            parts.method,
+            parts.uri.path()
+        )));
+    };
+    // The gate has read the body already, within the limit.
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::param("request body is unreadable"))?;
+    let Query(query) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        .map_err(|e| ApiError::param(format!("query string: {e}")))?;
+    let fields = match op.content {
+        spec::Content::Upload => Some(
+            media::signed_part(&parts.headers, &body)
+                .ok_or_else(|| ApiError::param("an upload needs a `meta` part"))?,
+        ),
+        _ => Some(body.to_vec()),
+    };
+    spec::answer(&platform, op, &parts.headers, &query, fields.as_deref())
 }
 
 /// What every request goes through. The body is read once here, so the signature is

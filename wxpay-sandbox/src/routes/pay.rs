@@ -62,9 +62,12 @@ struct AmountBody {
     currency: Option<String>,
 }
 
+/// APP, H5 and Native payers carry no `openid` in the spec (an H5 payer may carry only the
+/// encrypted `identity`); JSAPI requires it, checked below.
 #[derive(Deserialize)]
 struct PayerBody {
-    openid: String,
+    #[serde(default)]
+    openid: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -144,7 +147,7 @@ fn new_order(
                 .map_err(|_| ApiError::param(format!("time_expire {t:?} is not an RFC 3339 time")))
         })
         .transpose()?;
-    let openid = body.payer.map(|p| p.openid);
+    let openid = body.payer.and_then(|p| p.openid);
     if trade_type == "JSAPI" && openid.as_deref().is_none_or(str::is_empty) {
         return Err(ApiError::param("payer.openid is required for JSAPI"));
     }

@@ -31,6 +31,24 @@ async fn orders_refunds_and_http_controls() {
             .is_some_and(|id| id.starts_with("wx"))
     );
 
+    // An H5 payer carries no `openid` in the spec (only, at most, the encrypted identity).
+    let h5 = json!({
+        "appid": SANDBOX_APPID,
+        "mchid": merchant.mchid,
+        "description": "raw h5",
+        "out_trade_no": "raw000002",
+        "notify_url": "https://merchant.example.com/notify",
+        "amount": { "total": 300 },
+        "payer": {},
+        "scene_info": { "payer_client_ip": "127.0.0.1", "h5_info": { "type": "Wap" } },
+    })
+    .to_string();
+    let answer = merchant
+        .verified("POST", "/v3/pay/transactions/h5", &h5, &[])
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.json()["h5_url"].is_string(), "{answer:?}");
+
     // Controls need no signature and answer unsigned.
     let ua = [("User-Agent".to_owned(), USER_AGENT.to_owned())];
     let paid = send(
