@@ -173,12 +173,12 @@ fn pause_stock() -> PauseStock {
 fn send_multiuse_coupon() -> SendMultiuseCoupon {
     SendMultiuseCoupon::new(
         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-        "9856000",
-        "8956000202407191254642",
-        "张三",
-        "110101199003072316",
         "wx233544546545989",
         CardType::IdCard,
+        "110101199003072316",
+        "8956000202407191254642",
+        "9856000",
+        "张三",
     )
     .amount(10000)
 }

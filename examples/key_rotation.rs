@@ -88,12 +88,12 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
                         .send(
                             SendMultiuseCoupon::new(
                                 format!("openid-{task}"),
-                                sandbox.multiuse_stock_ids()[0].clone(),
-                                format!("rotation-{task}-{n}"),
-                                "张三",
-                                "110101199003072316",
                                 "wxd678efh567hg6787",
                                 CardType::IdCard,
+                                "110101199003072316",
+                                format!("rotation-{task}-{n}"),
+                                sandbox.multiuse_stock_ids()[0].clone(),
+                                "张三",
                             )
                             .amount(1),
                         )

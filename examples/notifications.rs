@@ -140,10 +140,10 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
             let coupon = client
                 .send(SendCoupon::new(
                     openid,
-                    sandbox.favor_stock_ids()[0].clone(),
-                    format!("notifications-favor-{n}"),
                     appid,
+                    format!("notifications-favor-{n}"),
                     client.mchid(),
+                    sandbox.favor_stock_ids()[0].clone(),
                 ))
                 .await?;
             sandbox.use_favor_coupon(&coupon.coupon_id).await?;
@@ -153,12 +153,12 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
                 .send(
                     SendMultiuseCoupon::new(
                         openid,
-                        sandbox.multiuse_stock_ids()[0].clone(),
-                        format!("notifications-multiuse-{n}"),
-                        "张三",
-                        "110101199003072316",
                         appid,
                         CardType::IdCard,
+                        "110101199003072316",
+                        format!("notifications-multiuse-{n}"),
+                        sandbox.multiuse_stock_ids()[0].clone(),
+                        "张三",
                     )
                     .amount(100),
                 )

@@ -12,9 +12,11 @@ use std::process::ExitCode;
 use wxpay::apis::bill::GetTradeBill;
 use wxpay::apis::merchant::media::UploadImage;
 use wxpay::apis::pay::transactions::{
-    Amount, CreateJsapiOrder, Payer, QueryOrderByOutTradeNo, TradeState,
+    Amount, CreateJsapiOrder, CreateJsapiOrderPayer, QueryOrderByOutTradeNo, TradeState,
 };
-use wxpay::apis::refund::domestic::{CreateRefund, QueryRefund, RefundAmount, RefundStatus};
+use wxpay::apis::refund::domestic::{
+    Amount as RefundAmount, CreateRefund, QueryRefund, RefundStatus,
+};
 use wxpay::time::{OffsetDateTime, UtcOffset};
 use wxpay::{Client, UploadFile};
 use wxpay_sandbox::{SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
@@ -38,13 +40,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let prepay = client
         .send(CreateJsapiOrder::new(
-            SANDBOX_APPID,
-            client.mchid(),
-            "Image形象店-深圳腾大-QQ公仔",
-            out_trade_no.clone(),
-            "https://merchant.example.com/wxpay/notify",
             Amount::cny(100),
-            Payer::openid(SANDBOX_OPENID),
+            SANDBOX_APPID,
+            "Image形象店-深圳腾大-QQ公仔",
+            client.mchid(),
+            "https://merchant.example.com/wxpay/notify",
+            out_trade_no.clone(),
+            CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
         ))
         .await?;
     println!("1. JSAPI order placed: {prepay:?}");

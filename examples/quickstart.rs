@@ -59,12 +59,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .send(
             SendMultiuseCoupon::new(
                 demo.openid.clone(),
-                demo.multiuse_stock_id.clone(),
-                out_request_no,
-                "张三",
-                "110101199003072316",
                 demo.appid.clone(),
                 CardType::IdCard,
+                "110101199003072316", // encrypted for you
+                out_request_no,
+                demo.multiuse_stock_id.clone(),
+                "张三", // encrypted for you
             )
             .amount(100),
         )

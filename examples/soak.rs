@@ -210,7 +210,7 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
                     client.mchid().to_owned(),
                 ))
                 .await
-                .map(|stock| stock.stock_id);
+                .map(|stock| stock.stock_id.unwrap_or_default());
             Outcome {
                 operation,
                 out_request_no: None,
@@ -229,10 +229,10 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
             let result = client
                 .send(SendCoupon::new(
                     format!("o-soak-{original}"),
-                    stock_id.to_owned(),
-                    out_request_no.clone(),
                     wxpay_sandbox::SANDBOX_APPID.to_owned(),
+                    out_request_no.clone(),
                     client.mchid().to_owned(),
+                    stock_id.to_owned(),
                 ))
                 .await
                 .map(|answer| answer.coupon_id);
@@ -248,12 +248,12 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
                 .send(
                     SendMultiuseCoupon::new(
                         openid,
-                        multiuse_stock_id.to_owned(),
-                        out_request_no.clone(),
-                        "张三",
-                        "110101199003072316",
                         wxpay_sandbox::SANDBOX_APPID.to_owned(),
                         CardType::IdCard,
+                        "110101199003072316",
+                        out_request_no.clone(),
+                        multiuse_stock_id.to_owned(),
+                        "张三",
                     )
                     .amount(100),
                 )

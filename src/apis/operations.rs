@@ -62,6 +62,65 @@ mod tests {
         assert_eq!(checked, OPERATIONS.len());
     }
 
+    /// The default build (no product group) declares exactly the operations it always had:
+    /// generated (`default` in xtask/operations.tsv) or hand-written, no more.
+    #[test]
+    #[cfg(not(any(
+        feature = "pay",
+        feature = "refund",
+        feature = "bill",
+        feature = "marketing",
+        feature = "brand",
+        feature = "profitsharing",
+        feature = "transfer",
+        feature = "ecommerce",
+        feature = "payscore",
+        feature = "papay",
+        feature = "global",
+        feature = "merchant",
+        feature = "platsolution",
+        feature = "fapiao",
+        feature = "face",
+        feature = "education",
+        feature = "mobility",
+        feature = "industry",
+    )))]
+    fn the_default_build_declares_the_default_catalog() {
+        let declared: BTreeSet<String> = OPERATIONS
+            .iter()
+            .map(|op| format!("{}::{}", op.module, op.name))
+            .collect();
+        let expected: BTreeSet<String> = [
+            "bill::GetFundFlowBill",
+            "bill::GetTradeBill",
+            "certificates::DownloadCertificates",
+            "marketing::favor::CreateStock",
+            "marketing::favor::PauseStock",
+            "marketing::favor::QueryStock",
+            "marketing::favor::RestartStock",
+            "marketing::favor::SendCoupon",
+            "marketing::favor::StartStock",
+            "merchant::media::UploadImage",
+            "merchant::media::UploadMarketingImage",
+            "merchant_service::ListComplaints",
+            "multiuse::SendMultiuseCoupon",
+            "pay::transactions::CloseOrder",
+            "pay::transactions::CreateAppOrder",
+            "pay::transactions::CreateH5Order",
+            "pay::transactions::CreateJsapiOrder",
+            "pay::transactions::CreateNativeOrder",
+            "pay::transactions::QueryOrderById",
+            "pay::transactions::QueryOrderByOutTradeNo",
+            "refund::domestic::ApplyAbnormalRefund",
+            "refund::domestic::CreateRefund",
+            "refund::domestic::QueryRefund",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        assert_eq!(declared, expected);
+    }
+
     #[test]
     fn names_are_unique_per_module_and_encrypted_paths_are_dotted_names() {
         let names: BTreeSet<_> = OPERATIONS.iter().map(|op| (op.module, op.name)).collect();

@@ -13,9 +13,9 @@ use std::task::{Context, Poll};
 use common::client_for;
 use time::{Duration, OffsetDateTime, UtcOffset};
 use tokio::io::AsyncWrite;
-use wxpay::apis::bill::{AccountType, BillDate, GetFundFlowBill, GetTradeBill, TarType};
-use wxpay::apis::pay::transactions::{Amount, CreateJsapiOrder, Payer};
-use wxpay::apis::refund::domestic::{CreateRefund, RefundAmount};
+use wxpay::apis::bill::{AccountType, GetFundFlowBill, GetTradeBill, TarType};
+use wxpay::apis::pay::transactions::{Amount, CreateJsapiOrder, CreateJsapiOrderPayer};
+use wxpay::apis::refund::domestic::{Amount as RefundAmount, CreateRefund};
 use wxpay::{
     Client, CryptoBackend, Download, DownloadError, Error, FileCheck, MAX_WRITE, endpoint,
 };
@@ -55,13 +55,13 @@ impl AsyncWrite for Meter {
 async fn pay_and_refund(sandbox: &Sandbox, client: &Client, no: &str) {
     client
         .send(CreateJsapiOrder::new(
-            SANDBOX_APPID,
-            client.mchid(),
-            "账单测试",
-            no,
-            "https://merchant.example.com/notify",
             Amount::cny(1234),
-            Payer::openid(SANDBOX_OPENID),
+            SANDBOX_APPID,
+            "账单测试",
+            client.mchid(),
+            "https://merchant.example.com/notify",
+            no,
+            CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
         ))
         .await
         .expect("prepay");
@@ -142,11 +142,7 @@ async fn bills(sandbox: &Sandbox, client: &Client, no: &str) {
     ));
 
     let fund = client
-        .send(
-            GetFundFlowBill::new(BillDate(today))
-                .account_type(AccountType::Basic)
-                .tar_type(TarType::Gzip),
-        )
+        .send(GetFundFlowBill::of(today, AccountType::Basic).tar_type(TarType::Gzip))
         .await
         .expect("fund-flow bill");
     let mut fund_csv = Vec::new();

@@ -78,10 +78,10 @@ async fn use_a_coupon(sandbox: &Sandbox, client: &Client, out_request_no: &str) 
     let coupon = client
         .send(SendCoupon::new(
             SANDBOX_OPENID,
-            sandbox.favor_stock_ids()[0].clone(),
-            out_request_no,
             SANDBOX_APPID,
+            out_request_no,
             client.mchid(),
+            sandbox.favor_stock_ids()[0].clone(),
         ))
         .await
         .unwrap();

@@ -7,10 +7,10 @@ use time::macros::datetime;
 use wxpay::apis::bill::BillResponse;
 use wxpay::apis::bill::GetTradeBill;
 use wxpay::apis::pay::transactions::{
-    Amount, CloseOrder, CreateJsapiOrder, Payer, QueryOrderByOutTradeNo, SceneInfo, TradeState,
-    TradeType, Transaction,
+    Amount, CloseOrder, CreateJsapiOrder, CreateJsapiOrderPayer, QueryOrderByOutTradeNo, SceneInfo,
+    TradeState, TradeType, Transaction,
 };
-use wxpay::apis::refund::domestic::{CreateRefund, RefundAmount};
+use wxpay::apis::refund::domestic::{Amount as RefundAmount, CreateRefund};
 use wxpay::{Endpoint, RequestParts, RequestWriter};
 
 fn write<E: Endpoint>(endpoint: &E) -> RequestParts {
@@ -26,13 +26,13 @@ fn body(parts: &RequestParts) -> serde_json::Value {
 #[test]
 fn requests_write_the_documented_shapes() {
     let order = CreateJsapiOrder::new(
-        "wxd678efh567hg6787",
-        "1230000109",
-        "Image形象店-深圳腾大-QQ公仔",
-        "1217752501201407033233368018",
-        "https://www.weixin.qq.com/wxpay/pay.php",
         Amount::cny(100),
-        Payer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+        "wxd678efh567hg6787",
+        "Image形象店-深圳腾大-QQ公仔",
+        "1230000109",
+        "https://www.weixin.qq.com/wxpay/pay.php",
+        "1217752501201407033233368018",
+        CreateJsapiOrderPayer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
     )
     .time_expire(datetime!(2018-06-08 10:34:56 +08:00))
     .scene_info(SceneInfo::payer_ip("14.23.150.211"));

@@ -7,12 +7,13 @@ use crate::common;
 use common::client_for;
 use time::macros::offset;
 use wxpay::apis::pay::transactions::{
-    Amount, CloseOrder, CreateAppOrder, CreateH5Order, CreateJsapiOrder, CreateNativeOrder, H5Info,
-    Payer, QueryOrderById, QueryOrderByOutTradeNo, SceneInfo, TradeState, TradeType,
+    Amount, CloseOrder, CreateAppOrder, CreateH5Order, CreateH5OrderSceneInfo, CreateJsapiOrder,
+    CreateJsapiOrderPayer, CreateNativeOrder, QueryOrderById, QueryOrderByOutTradeNo, TradeState,
+    TradeType,
 };
 use wxpay::apis::refund::domestic::{
-    AbnormalRefundType, ApplyAbnormalRefund, CreateRefund, QueryRefund, RefundAmount,
-    RefundChannel, RefundStatus,
+    Amount as RefundAmount, ApplyAbnormalRefund, ApplyAbnormalRefundType as AbnormalRefundType,
+    BankType, CreateRefund, QueryRefund, RefundChannel, RefundStatus,
 };
 use wxpay::{Client, CryptoBackend, Error};
 use wxpay_sandbox::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
@@ -29,15 +30,15 @@ fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
     }
 }
 
-fn jsapi(client: &Client, out_trade_no: &str, total: u64) -> CreateJsapiOrder {
+fn jsapi(client: &Client, out_trade_no: &str, total: i64) -> CreateJsapiOrder {
     CreateJsapiOrder::new(
-        SANDBOX_APPID,
-        client.mchid(),
-        "Image形象店-深圳腾大-QQ公仔",
-        out_trade_no,
-        NOTIFY_URL,
         Amount::cny(total),
-        Payer::openid(SANDBOX_OPENID),
+        SANDBOX_APPID,
+        "Image形象店-深圳腾大-QQ公仔",
+        client.mchid(),
+        NOTIFY_URL,
+        out_trade_no,
+        CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
     )
     .attach("自定义数据")
 }
@@ -69,7 +70,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
         .send(by_out_trade_no(client, &no))
         .await
         .expect("query");
-    assert_eq!(unpaid.trade_state, TradeState::NotPay);
+    assert_eq!(unpaid.trade_state, TradeState::Notpay);
     assert_eq!(unpaid.transaction_id, None);
 
     let transaction_id = sandbox.pay_order(&no).expect("the user pays");
@@ -82,7 +83,10 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     assert_eq!(paid.out_trade_no, no);
     assert_eq!(paid.amount.as_ref().and_then(|a| a.payer_total), Some(100));
     assert_eq!(paid.success_time.map(|t| t.offset()), Some(offset!(+8)));
-    assert_eq!(paid.payer, Some(Payer::openid(SANDBOX_OPENID)));
+    assert_eq!(
+        paid.payer.as_ref().map(|p| p.openid.as_str()),
+        Some(SANDBOX_OPENID)
+    );
 
     let close = CloseOrder::new(no.clone(), client.mchid());
     let (status, code) = api_error(client.send(close).await);
@@ -137,7 +141,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
                 rest.out_refund_no.clone(),
                 AbnormalRefundType::UserBankCard,
             )
-            .bank_type("ICBC_DEBIT")
+            .bank_type(BankType::IcbcDebit)
             .bank_account("6212260000000000000")
             .real_name("张三"),
         )
@@ -209,12 +213,12 @@ async fn other_prepays(client: &Client, tag: &str) {
     let app = client
         .send(
             CreateAppOrder::new(
-                SANDBOX_APPID,
-                client.mchid(),
-                "app",
-                format!("app{tag}00001"),
-                NOTIFY_URL,
                 Amount::cny(1),
+                SANDBOX_APPID,
+                "app",
+                client.mchid(),
+                NOTIFY_URL,
+                format!("app{tag}00001"),
             )
             .time_expire(time::OffsetDateTime::now_utc() + time::Duration::hours(1))
             .support_fapiao(false),
@@ -226,16 +230,15 @@ async fn other_prepays(client: &Client, tag: &str) {
         .expect("app parameters");
     assert_eq!(params.prepayid, app.prepay_id);
 
-    let mut scene = SceneInfo::payer_ip("203.0.113.7");
-    scene.h5_info = Some(H5Info::new("Wap"));
+    let scene = CreateH5OrderSceneInfo::h5("203.0.113.7", "Wap");
     let h5 = client
         .send(CreateH5Order::new(
-            SANDBOX_APPID,
-            client.mchid(),
-            "h5",
-            format!("h5{tag}000001"),
-            NOTIFY_URL,
             Amount::cny(1),
+            SANDBOX_APPID,
+            "h5",
+            client.mchid(),
+            NOTIFY_URL,
+            format!("h5{tag}000001"),
             scene,
         ))
         .await
@@ -244,12 +247,12 @@ async fn other_prepays(client: &Client, tag: &str) {
 
     let native = client
         .send(CreateNativeOrder::new(
-            SANDBOX_APPID,
-            client.mchid(),
-            "native",
-            format!("native{tag}0001"),
-            NOTIFY_URL,
             Amount::cny(1),
+            SANDBOX_APPID,
+            "native",
+            client.mchid(),
+            NOTIFY_URL,
+            format!("native{tag}0001"),
         ))
         .await
         .expect("native prepay");

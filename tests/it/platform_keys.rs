@@ -24,12 +24,12 @@ fn pause(sandbox: &Sandbox) -> PauseStock {
 fn multiuse(sandbox: &Sandbox, n: &str) -> SendMultiuseCoupon {
     SendMultiuseCoupon::new(
         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-        sandbox.multiuse_stock_ids()[0].clone(),
-        n,
-        "张三",
-        "110101199003072316",
         "wxd678efh567hg6787",
         CardType::IdCard,
+        "110101199003072316",
+        n,
+        sandbox.multiuse_stock_ids()[0].clone(),
+        "张三",
     )
     .amount(100)
 }

@@ -7,8 +7,8 @@ use common::client_for;
 use time::OffsetDateTime;
 use time::macros::{datetime, offset};
 use wxpay::apis::marketing::favor::{
-    CouponUseRule, CreateStock, FixedNormalCoupon, PauseStock, QueryStock, RestartStock,
-    SendCoupon, StartStock, StockStatus, StockType, StockUseRule,
+    CouponUseRule, CreateStock, FixedNormalCoupon, ListStocksStatus as StockStatus, PauseStock,
+    QueryStock, RestartStock, SendCoupon, StartStock, StockType, StockUseRule,
 };
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
 use wxpay::{Client, CryptoBackend, Error, VerificationError};
@@ -33,21 +33,18 @@ fn api_code(result: Result<impl std::fmt::Debug, Error>) -> String {
 
 fn create(client: &Client, out_request_no: &str) -> CreateStock {
     CreateStock::new(
-        "满10减1 测试批次",
-        client.mchid(),
         datetime!(2026-01-01 00:00:00 +08:00),
         datetime!(2027-01-01 00:00:00 +08:00),
-        StockUseRule::new(100, 10_000, 5),
+        client.mchid(),
         CouponUseRule::fixed(
-            FixedNormalCoupon {
-                coupon_amount: 100,
-                transaction_minimum: 1_000,
-            },
+            FixedNormalCoupon::new(100, 1_000),
             vec![client.mchid().into()],
         ),
         false,
-        StockType::Normal,
         out_request_no,
+        "满10减1 测试批次",
+        StockType::Normal,
+        StockUseRule::limits(100, 10_000, 5),
     )
 }
 
@@ -70,10 +67,10 @@ async fn favor_stock_lifecycle(client: &Client) {
 
     let query = || QueryStock::new(stock_id.clone(), mchid.clone());
     let stock = client.send(query()).await.expect("query");
-    assert_eq!(stock.status, StockStatus::Unactivated);
-    assert_eq!(stock.stock_id, stock_id);
+    assert_eq!(stock.status, Some(StockStatus::Unactivated));
+    assert_eq!(stock.stock_id.as_ref(), Some(&stock_id));
 
-    let send_coupon = |n: &str| SendCoupon::new(OPENID, stock_id.clone(), n, APPID, mchid.clone());
+    let send_coupon = |n: &str| SendCoupon::new(OPENID, APPID, n, mchid.clone(), stock_id.clone());
     assert!(
         !api_code(client.send(send_coupon("c-0")).await).is_empty(),
         "no coupons before start"
@@ -86,7 +83,7 @@ async fn favor_stock_lifecycle(client: &Client) {
     assert_eq!(started.stock_id, stock_id);
     assert_eq!(
         client.send(query()).await.expect("query").status,
-        StockStatus::Running
+        Some(StockStatus::Running)
     );
 
     let first = client.send(send_coupon("c-1")).await.expect("send coupon");
@@ -106,7 +103,7 @@ async fn favor_stock_lifecycle(client: &Client) {
             .await
             .expect("query")
             .distributed_coupons,
-        2
+        Some(2)
     );
 
     let pause = || PauseStock::new(stock_id.clone(), mchid.clone());
@@ -116,7 +113,7 @@ async fn favor_stock_lifecycle(client: &Client) {
     assert!(paused.pause_time <= OffsetDateTime::now_utc() + time::Duration::seconds(5));
     assert_eq!(
         client.send(query()).await.expect("query").status,
-        StockStatus::Paused
+        Some(StockStatus::Paused)
     );
 
     assert!(
@@ -135,7 +132,7 @@ async fn favor_stock_lifecycle(client: &Client) {
     assert_eq!(restarted.stock_id, stock_id);
     assert_eq!(
         client.send(query()).await.expect("query").status,
-        StockStatus::Running
+        Some(StockStatus::Running)
     );
 }
 
@@ -143,12 +140,12 @@ async fn multiuse_coupon(client: &Client, stock_id: &str) {
     let send = |n: &str| {
         SendMultiuseCoupon::new(
             OPENID,
-            stock_id,
-            n,
-            "张三",
-            "110101199003072316",
             APPID,
             CardType::IdCard,
+            "110101199003072316",
+            n,
+            stock_id,
+            "张三",
         )
         .amount(100)
     };

@@ -104,12 +104,12 @@ async fn traced_run() {
 
     let coupon = SendMultiuseCoupon::new(
         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-        sandbox.multiuse_stock_ids()[0].clone(),
-        "secret-test",
-        NAME,
-        ID_NUMBER,
         "wxd678efh567hg6787",
         CardType::IdCard,
+        ID_NUMBER,
+        "secret-test",
+        sandbox.multiuse_stock_ids()[0].clone(),
+        NAME,
     )
     .amount(1);
     shown.push(format!("{coupon:?}"));

@@ -369,7 +369,7 @@ use crate::common;
 /// client verifies the answer, then decrypts every `data[].payer_phone` with the merchant key.
 #[tokio::test]
 async fn complaints_arrive_decrypted_from_the_sandbox() {
-    use wxpay::apis::merchant_service::{ComplaintState, ListComplaints};
+    use wxpay::apis::merchant_service::{DataComplaintState as ComplaintState, ListComplaints};
     use wxpay_sandbox::{KeyMode, Sandbox};
     for mode in [KeyMode::Certificate, KeyMode::PublicKey] {
         for &backend in CryptoBackend::all() {
@@ -381,13 +381,16 @@ async fn complaints_arrive_decrypted_from_the_sandbox() {
                 .unwrap_or_else(|e| panic!("{mode:?}/{}: {e}", backend.name()));
             assert_eq!((page.limit, page.offset, page.total_count), (2, 0, Some(3)));
             let phones: Vec<_> = page
-                .data
+                .complaints()
                 .iter()
                 .map(|complaint| complaint.payer_phone.as_ref().and_then(|p| p.expose()))
                 .collect();
             assert_eq!(phones, [Some("13800138000"), Some("13900139000")]);
-            assert_eq!(page.data[0].complaint_state, ComplaintState::Pending);
-            assert_eq!(page.data[0].complainted_mchid, client.mchid());
+            assert_eq!(
+                page.complaints()[0].complaint_state,
+                ComplaintState::Pending
+            );
+            assert_eq!(page.complaints()[0].complainted_mchid, client.mchid());
             assert!(!format!("{:?}", page.data).contains("138001"));
 
             // The next page starts where this one ended.
@@ -399,7 +402,10 @@ async fn complaints_arrive_decrypted_from_the_sandbox() {
                 )
                 .await
                 .unwrap();
-            let last = rest.data[0].payer_phone.as_ref().and_then(|p| p.expose());
+            let last = rest.complaints()[0]
+                .payer_phone
+                .as_ref()
+                .and_then(|p| p.expose());
             assert_eq!(last, Some("13700137000"));
         }
     }

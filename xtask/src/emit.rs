@@ -26,6 +26,8 @@ pub struct ModuleFile<'a> {
     pub doc: String,
     pub children: Vec<Child>,
     pub manual: bool,
+    /// The hand-written part has public items of its own to re-export (not only `impl`s).
+    pub manual_exports: bool,
     /// The feature of the generated items, in a module compiled without one (a module with a
     /// hand-written part keeps the default build to what it was).
     pub items_gate: Option<&'a str>,
@@ -72,7 +74,11 @@ pub fn module_file(file: &ModuleFile) -> String {
         out.push('\n');
     }
     if file.manual {
-        out.push_str("mod manual;\npub use manual::*;\n\n");
+        out.push_str(if file.manual_exports {
+            "mod manual;\npub use manual::*;\n\n"
+        } else {
+            "mod manual;\n\n"
+        });
     }
     for child in &file.children {
         if let Some(feature) = &child.gate {

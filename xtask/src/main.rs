@@ -3,6 +3,7 @@
 
 mod cases;
 mod emit;
+mod fixes;
 mod model;
 mod names;
 mod sandbox;
@@ -218,12 +219,13 @@ fn workspace_root() -> PathBuf {
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let root = workspace_root();
-    let spec = spec::load(&args.spec).map_err(|e| {
+    let mut spec = spec::load(&args.spec).map_err(|e| {
         format!(
             "{e}\n(the spec is read from {}; pass --spec DIR)",
             args.spec.display()
         )
     })?;
+    fixes::apply(&mut spec)?;
     let rows: Vec<_> = spec.operations.iter().map(|o| o.row.clone()).collect();
 
     let table_path = root.join("xtask/operations.tsv");
@@ -384,6 +386,17 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
             module.ops.push(built);
         }
     }
+    let conflicts: Vec<&String> = modules.values().flat_map(|m| &m.conflicts).collect();
+    if !conflicts.is_empty() {
+        return Err(format!(
+            "shared answers (model::ANSWER_NAMES):\n  {}",
+            conflicts
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        ));
+    }
     // Every ancestor of a module is a module too.
     let all: Vec<String> = modules.keys().cloned().collect();
     for path in all {
@@ -440,6 +453,7 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
             doc,
             children,
             manual: manual_modules.contains(path),
+            manual_exports: manual_exports(&module_dir(&apis, path).join("manual.rs")),
             items_gate: always(path).then_some(feature),
             in_default: model::default_items(module),
             version: &spec.version,
@@ -737,6 +751,12 @@ fn reserved_names(manual: &Path) -> BTreeSet<String> {
             (!name.is_empty()).then_some(name)
         })
         .collect()
+}
+
+/// Whether a hand-written `manual.rs` has public items (a top-level `pub …` line), not only
+/// `impl` blocks extending the generated types.
+fn manual_exports(manual: &Path) -> bool {
+    fs::read_to_string(manual).is_ok_and(|text| text.lines().any(|l| l.starts_with("pub ")))
 }
 
 /// The generated files on disk: what the generator owns and may delete.

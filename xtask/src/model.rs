@@ -146,6 +146,8 @@ pub struct Module {
     pub enums: Vec<Enum>,
     /// Type names the module's hand-written `manual.rs` defines: generated types avoid them.
     pub reserved: BTreeSet<String>,
+    /// Answers named in [`ANSWER_NAMES`] whose shapes differ (fatal).
+    pub conflicts: Vec<String>,
     shapes: BTreeMap<String, String>,
     enum_shapes: BTreeMap<Vec<String>, String>,
 }
@@ -501,6 +503,21 @@ pub fn build_op(
     })
 }
 
+/// Answers named for the domain object they are rather than `<Request>Response`: operations
+/// of one module that return the same object share one type (the build fails when their
+/// shapes differ). (module, request, answer type)
+pub const ANSWER_NAMES: &[(&str, &str, &str)] = &[
+    ("bill", "GetFundFlowBill", "BillResponse"),
+    ("bill", "GetTradeBill", "BillResponse"),
+    ("marketing::favor", "QueryStock", "Stock"),
+    ("merchant_service", "ListComplaints", "ComplaintList"),
+    ("pay::transactions", "QueryOrderById", "Transaction"),
+    ("pay::transactions", "QueryOrderByOutTradeNo", "Transaction"),
+    ("refund::domestic", "ApplyAbnormalRefund", "Refund"),
+    ("refund::domestic", "CreateRefund", "Refund"),
+    ("refund::domestic", "QueryRefund", "Refund"),
+];
+
 fn answer_of(module: &mut Module, name: &str, spec: &Value, enc: &[&str]) -> Answer {
     let Some(responses) = spec.get("responses").and_then(Value::as_object) else {
         return Answer::Json;
@@ -521,15 +538,30 @@ fn answer_of(module: &mut Module, name: &str, spec: &Value, enc: &[&str]) -> Ans
     };
     match schema.get("properties").and_then(Value::as_object) {
         Some(props) if !props.is_empty() => {
+            let domain = ANSWER_NAMES
+                .iter()
+                .find(|(m, op, _)| *m == module.path && *op == name)
+                .map(|(_, _, answer)| *answer);
+            let preferred = domain.map_or_else(|| format!("{name}Response"), str::to_owned);
             let s = struct_of(
                 module,
-                &format!("{name}Response"),
+                &preferred,
                 name,
                 schema,
                 Direction::Answer,
                 enc,
-                true,
+                if domain.is_some() {
+                    Level::Shared
+                } else {
+                    Level::Top
+                },
             );
+            if domain.is_some_and(|d| d != s) {
+                module.conflicts.push(format!(
+                    "{}::{name}: its answer differs from the other `{preferred}`s and became `{s}`",
+                    module.path
+                ));
+            }
             Answer::Named(s)
         }
         _ => Answer::Json,
@@ -587,7 +619,7 @@ fn ty_of(
                     schema,
                     direction,
                     encrypted,
-                    false,
+                    Level::Nested,
                 );
                 let sensitive = module.structs.iter().any(|s| s.name == name && s.sensitive);
                 (Ty::Named(name), sensitive)
@@ -653,6 +685,15 @@ fn looks_rfc3339(text: &str) -> bool {
         && (text.ends_with('Z') || text[19..].contains(['+', '-']))
 }
 
+/// Where a struct sits: an operation's own answer, an answer shared by name
+/// ([`ANSWER_NAMES`]), or a nested type (shared by shape).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Top,
+    Shared,
+    Nested,
+}
+
 fn struct_of(
     module: &mut Module,
     preferred: &str,
@@ -660,7 +701,7 @@ fn struct_of(
     schema: &Value,
     direction: Direction,
     encrypted: &[&str],
-    top: bool,
+    level: Level,
 ) -> String {
     let required = required_of(schema);
     let mut fields = Vec::new();
@@ -668,7 +709,9 @@ fn struct_of(
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (wire, prop) in props {
             let paths = sub_paths(encrypted, wire);
-            let parent = if top { op } else { preferred };
+            // A shared answer names its enums after itself (`RefundStatus`), not after the
+            // first operation that answers it.
+            let parent = if level == Level::Top { op } else { preferred };
             let (ty, encrypt) = ty_of(module, op, parent, wire, prop, direction, &paths);
             let ident = unique_ident(wire, &mut taken);
             fields.push(Field {
@@ -690,7 +733,17 @@ fn struct_of(
         .map(|f| format!("{}:{:?}:{}:{}", f.wire, f.ty, f.required, f.encrypt))
         .collect::<Vec<_>>()
         .join(",");
-    if !top && let Some(name) = module.shapes.get(&shape).cloned() {
+    let shared = match level {
+        Level::Nested => module.shapes.get(&shape).cloned(),
+        // An answer shared by name is shared with that name only.
+        Level::Shared => module
+            .shapes
+            .get(&shape)
+            .filter(|n| *n == preferred)
+            .cloned(),
+        Level::Top => None,
+    };
+    if let Some(name) = shared {
         if let Some(s) = module.structs.iter_mut().find(|s| s.name == name) {
             s.serialize |= direction == Direction::Request;
             s.deserialize |= direction == Direction::Answer;

@@ -262,7 +262,9 @@ impl Files {
     }
 }
 
-/// `allOf: [A, B]`: the union of the parts' properties and required lists.
+/// `allOf: [A, B]`: the union of the parts' properties and required lists. A property two
+/// parts both describe as an object is merged the same way: a later part refines it (adds
+/// `h5_info` to the `scene_info` of H5 orders), it does not lose to the first.
 fn merge_all_of(out: &mut Map<String, Value>, parts: Vec<Value>) {
     for part in parts {
         let Value::Object(part) = part else { continue };
@@ -270,7 +272,18 @@ fn merge_all_of(out: &mut Map<String, Value>, parts: Vec<Value>) {
             match (key.as_str(), out.get_mut(&key), value) {
                 ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
                     for (k, v) in theirs {
-                        mine.entry(k).or_insert(v);
+                        match mine.get_mut(&k) {
+                            Some(Value::Object(field))
+                                if field.contains_key("properties")
+                                    && v.get("properties").is_some() =>
+                            {
+                                merge_all_of(field, vec![v]);
+                            }
+                            Some(_) => {}
+                            None => {
+                                mine.insert(k, v);
+                            }
+                        }
                     }
                 }
                 ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {

@@ -2,15 +2,11 @@
 //! 风险合规∙消费者投诉 (`/v3/merchant-service/…`).
 #![allow(deprecated)]
 
-#[cfg(feature = "merchant")]
 use crate::{SensitiveString, endpoint};
-#[cfg(feature = "merchant")]
 use serde::Deserialize;
-#[cfg(feature = "merchant")]
 use time::OffsetDateTime;
 
 mod manual;
-pub use manual::*;
 
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
@@ -148,6 +144,37 @@ pub struct ListComplaints2 {
     pub end_date: String,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
+}
+
+/// `GET /v3/merchant-service/complaints-v2` 查询投诉单列表API
+///
+/// List complaints.
+///
+/// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/list-complaints-v2.html)
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// use wxpay::apis::merchant_service::ListComplaints;
+///
+/// let request = ListComplaints::new("2019-01-01", "2019-01-01");
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/v3/merchant-service/complaints-v2")]
+#[endpoint(GET "/v3/merchant-service/complaints-v2" -> ComplaintList)]
+#[derive(Debug, Clone)]
+pub struct ListComplaints {
+    /// 分页大小 (`limit`).
+    pub limit: Option<i64>,
+    /// 分页开始位置 (`offset`).
+    pub offset: Option<i64>,
+    /// 开始日期 (`begin_date`).
+    pub begin_date: String,
+    /// 结束日期 (`end_date`).
+    pub end_date: String,
+    /// 被诉商户号 (`complainted_mchid`).
+    pub complainted_mchid: Option<String>,
 }
 
 /// `GET /v3/merchant-service/complaints-v2/{complaint_id}` 查询投诉单详情API
@@ -310,7 +337,7 @@ pub struct Data {
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
     /// 投诉单状态 (`complaint_state`).
-    pub complaint_state: DataComplaintState,
+    pub complaint_state: ComplaintState,
     /// 投诉时间 (`complaint_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
@@ -345,8 +372,6 @@ pub struct ListComplaints2Response {
 }
 
 /// 归还地点信息.
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnAddressInfo {
@@ -359,8 +384,6 @@ pub struct ReturnAddressInfo {
 }
 
 /// 充电宝投诉相关信息.
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SharePowerInfo {
@@ -374,8 +397,6 @@ pub struct SharePowerInfo {
 }
 
 /// 补充信息.
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AdditionalInfo {
@@ -387,8 +408,6 @@ pub struct AdditionalInfo {
 }
 
 /// `ComplaintMediaList`.
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintMediaList {
@@ -399,8 +418,6 @@ pub struct ComplaintMediaList {
 }
 
 /// `ComplaintOrderInfo`.
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
@@ -413,11 +430,86 @@ pub struct ComplaintOrderInfo {
 }
 
 /// `ServiceOrderInfo`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct ServiceOrderInfo {
+    /// 微信支付服务订单号 (`order_id`).
+    pub order_id: Option<String>,
+    /// 商户服务订单号 (`out_order_no`).
+    pub out_order_no: Option<String>,
+    /// 支付分服务单状态 (`state`).
+    pub state: Option<ServiceOrderInfoState>,
+}
+
+/// `ListComplaintsData`.
+#[derive(Clone, Deserialize, crate::Sensitive)]
+#[non_exhaustive]
+pub struct ListComplaintsData {
+    /// 补充信息 (`additional_info`).
+    pub additional_info: Option<AdditionalInfo>,
+    /// 申请退款金额 (`apply_refund_amount`).
+    pub apply_refund_amount: Option<i64>,
+    /// 投诉详情 (`complaint_detail`).
+    pub complaint_detail: String,
+    /// 投诉单是否已全额退款 (`complaint_full_refunded`).
+    pub complaint_full_refunded: bool,
+    /// 投诉单号 (`complaint_id`).
+    pub complaint_id: String,
+    /// 投诉资料列表 (`complaint_media_list`).
+    pub complaint_media_list: Option<Vec<ComplaintMediaList>>,
+    /// 投诉单关联订单信息 (`complaint_order_info`).
+    pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
+    /// 投诉单状态 (`complaint_state`).
+    pub complaint_state: DataComplaintState,
+    /// 投诉时间 (`complaint_time`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub complaint_time: OffsetDateTime,
+    /// 被诉商户号 (`complainted_mchid`).
+    pub complainted_mchid: String,
+    /// 是否在平台协助中 (`in_platform_service`).
+    pub in_platform_service: Option<bool>,
+    /// 是否有待回复的用户留言 (`incoming_user_response`).
+    pub incoming_user_response: bool,
+    /// 是否是智能体投诉 (`is_agent_mode`).
+    pub is_agent_mode: Option<bool>,
+    /// 是否需即时服务用户 (`need_immediate_service`).
+    pub need_immediate_service: Option<bool>,
+    /// 投诉人联系方式 (`payer_phone`).
+    #[wxpay(encrypt)]
+    pub payer_phone: Option<SensitiveString>,
+    /// 问题描述 (`problem_description`).
+    pub problem_description: String,
+    /// 问题类型 (`problem_type`).
+    pub problem_type: Option<ProblemType>,
+    /// 投诉单关联服务单信息 (`service_order_info`).
+    pub service_order_info: Option<Vec<ServiceOrderInfo>>,
+    /// 用户投诉次数 (`user_complaint_times`).
+    pub user_complaint_times: i64,
+    /// 用户标签列表 (`user_tag_list`).
+    pub user_tag_list: Option<Vec<UserTagList>>,
+}
+
+/// `ComplaintList`.
+#[derive(Clone, Deserialize, crate::Sensitive)]
+#[non_exhaustive]
+pub struct ComplaintList {
+    /// 用户投诉信息详情 (`data`).
+    #[wxpay(encrypt)]
+    pub data: Option<Vec<ListComplaintsData>>,
+    /// 分页大小 (`limit`).
+    pub limit: i64,
+    /// 分页开始位置 (`offset`).
+    pub offset: i64,
+    /// 投诉总条数 (`total_count`).
+    pub total_count: Option<i64>,
+}
+
+/// `QueryComplaintsV2ByComplaintIdServiceOrderInfo`.
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ServiceOrderInfo {
+pub struct QueryComplaintsV2ByComplaintIdServiceOrderInfo {
     /// 微信支付服务订单号 (`order_id`).
     pub order_id: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
@@ -447,7 +539,7 @@ pub struct QueryComplaintsV2ByComplaintIdResponse {
     /// 投诉单关联订单信息 (`complaint_order_info`).
     pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
     /// 投诉单状态 (`complaint_state`).
-    pub complaint_state: QueryComplaintsV2ByComplaintIdComplaintState,
+    pub complaint_state: DataComplaintState,
     /// 投诉时间 (`complaint_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
@@ -471,7 +563,7 @@ pub struct QueryComplaintsV2ByComplaintIdResponse {
     /// 问题类型 (`problem_type`).
     pub problem_type: Option<ProblemType>,
     /// 投诉单关联服务单信息 (`service_order_info`).
-    pub service_order_info: Option<Vec<ServiceOrderInfo>>,
+    pub service_order_info: Option<Vec<QueryComplaintsV2ByComplaintIdServiceOrderInfo>>,
     /// 用户投诉次数 (`user_complaint_times`).
     pub user_complaint_times: i64,
     /// 用户标签列表 (`user_tag_list`).
@@ -513,7 +605,7 @@ pub struct QueryComplaintByTransactionIdResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 投诉单状态.
-pub enum DataComplaintState {
+pub enum ComplaintState {
 /// 用户已投诉 (`PAYER_COMPLAINTED`).
 PayerComplainted = "PAYER_COMPLAINTED",
 /// 交易已冻结 (`FROZENED`).
@@ -531,8 +623,6 @@ ManualUnfrozen = "MANUAL_UNFROZEN",
 }
 }
 
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 补充信息类型.
 pub enum AdditionalInfoType {
@@ -541,8 +631,6 @@ SharePowerType = "SHARE_POWER_TYPE",
 }
 }
 
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 媒体文件业务类型.
 pub enum MediaType {
@@ -553,11 +641,9 @@ OperationImage = "OPERATION_IMAGE",
 }
 }
 
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 投诉单状态.
-pub enum QueryComplaintsV2ByComplaintIdComplaintState {
+pub enum DataComplaintState {
 /// `PENDING`.
 Pending = "PENDING",
 /// `PROCESSING`.
@@ -567,8 +653,6 @@ Processed = "PROCESSED",
 }
 }
 
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 问题类型.
 pub enum ProblemType {
@@ -581,8 +665,20 @@ Others = "OTHERS",
 }
 }
 
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
+platform_enum! {
+/// 支付分服务单状态.
+pub enum ServiceOrderInfoState {
+/// `DOING`.
+Doing = "DOING",
+/// `REVOKED`.
+Revoked = "REVOKED",
+/// `WAITPAY`.
+Waitpay = "WAITPAY",
+/// `DONE`.
+Done = "DONE",
+}
+}
+
 platform_enum! {
 /// `UserTagList`.
 pub enum UserTagList {

@@ -1776,6 +1776,88 @@ fn marketing_favor_requests() {
             },
         },
         super::harness::Case {
+            name: "CreateStock",
+            method: "POST",
+            path: "/v3/marketing/favor/coupon-stocks",
+            query: &[],
+            headers: &[],
+            body: "{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"belong_merchant\":\"98568865\",\"comment\":\"零售批次\",\"coupon_use_rule\":{\"available_items\":[\"TEST_AVAILABLE_ITEMS\"],\"available_merchants\":[\"TEST_AVAILABLE_MERCHANTS\"],\"combine_use\":true,\"coupon_available_time\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_time_after_receive\":1,\"fix_available_time\":{\"available_week_day\":[1],\"begin_time\":3600,\"end_time\":86399},\"second_day_available\":true},\"discount_coupon\":{\"discount_amount_max\":1,\"discount_percent\":1,\"transaction_minimum\":1},\"exchange_coupon\":{\"exchange_price\":1,\"transaction_minimum\":1},\"fixed_normal_coupon\":{\"coupon_amount\":1,\"transaction_minimum\":1},\"goods_tag\":[\"TEST_GOODS_TAG\"],\"limit_card\":{\"bin\":[\"TEST_BIN\"],\"name\":\"精粹白金\"},\"limit_pay\":[\"TEST_LIMIT_PAY\"],\"trade_type\":[\"MICROAPP\"],\"unavailable_items\":[\"TEST_UNAVAILABLE_ITEMS\"]},\"ext_info\":\"{\\\"exinfo1\\\":\\\"1234\\\",\\\"exinfo2\\\":\\\"3456\\\"}\",\"no_cash\":true,\"out_request_no\":\"TEST_OUT_REQUEST_NO\",\"pattern_info\":{\"background_color\":\"Color010\",\"coupon_image\":\"TEST_COUPON_IMAGE\",\"description\":\"TEST_DESCRIPTION\",\"jump_target\":\"PAYMENT_CODE\",\"merchant_logo\":\"TEST_MERCHANT_LOGO\",\"merchant_name\":\"TEST_MERCHANT_NAME\",\"mini_program_appid\":\"TEST_MINI_PROGRAM_APPID\",\"mini_program_path\":\"TEST_MINI_PROGRAM_PATH\"},\"stock_name\":\"微信支付代金券批次\",\"stock_type\":\"NORMAL\",\"stock_use_rule\":{\"max_amount\":1,\"max_amount_by_day\":1,\"max_coupons\":1,\"max_coupons_per_user\":1,\"natural_person_limit\":true,\"prevent_api_abuse\":true}}",
+            encrypted: &[],
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::favor::CreateStock::new(
+                        wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                        wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                        "98568865",
+                        wxpay::apis::marketing::favor::CouponUseRule::new(
+                            wxpay::apis::marketing::favor::CouponAvailableTime::new()
+                                .available_begin_time(
+                                    wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                                )
+                                .available_end_time(
+                                    wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                                )
+                                .available_time_after_receive(1)
+                                .fix_available_time(
+                                    wxpay::apis::marketing::favor::FixAvailableTime::new()
+                                        .available_week_day(vec![1])
+                                        .begin_time(3600)
+                                        .end_time(86399),
+                                )
+                                .second_day_available(true),
+                        )
+                        .available_items(vec![String::from("TEST_AVAILABLE_ITEMS")])
+                        .available_merchants(vec![String::from("TEST_AVAILABLE_MERCHANTS")])
+                        .combine_use(true)
+                        .discount_coupon(
+                            wxpay::apis::marketing::favor::DiscountCoupon::new()
+                                .discount_amount_max(1)
+                                .discount_percent(1)
+                                .transaction_minimum(1),
+                        )
+                        .exchange_coupon(
+                            wxpay::apis::marketing::favor::ExchangeCoupon::new()
+                                .exchange_price(1)
+                                .transaction_minimum(1),
+                        )
+                        .fixed_normal_coupon(wxpay::apis::marketing::favor::FixedNormalCoupon::new(
+                            1, 1,
+                        ))
+                        .goods_tag(vec![String::from("TEST_GOODS_TAG")])
+                        .limit_card(
+                            wxpay::apis::marketing::favor::LimitCard::new()
+                                .bin(vec![String::from("TEST_BIN")])
+                                .name("精粹白金"),
+                        )
+                        .limit_pay(vec![String::from("TEST_LIMIT_PAY")])
+                        .trade_type(vec![wxpay::apis::marketing::favor::TradeType::Microapp])
+                        .unavailable_items(vec![String::from("TEST_UNAVAILABLE_ITEMS")]),
+                        true,
+                        "TEST_OUT_REQUEST_NO",
+                        "微信支付代金券批次",
+                        wxpay::apis::marketing::favor::StockType::Normal,
+                        wxpay::apis::marketing::favor::StockUseRule::new(1, 1, 1, true, true)
+                            .max_amount_by_day(1),
+                    )
+                    .comment("零售批次")
+                    .ext_info("{\"exinfo1\":\"1234\",\"exinfo2\":\"3456\"}")
+                    .pattern_info(
+                        wxpay::apis::marketing::favor::PatternInfo::new()
+                            .background_color(
+                                wxpay::apis::marketing::favor::BackgroundColor::Color010,
+                            )
+                            .coupon_image("TEST_COUPON_IMAGE")
+                            .description("TEST_DESCRIPTION")
+                            .jump_target(wxpay::apis::marketing::favor::JumpTarget::PaymentCode)
+                            .merchant_logo("TEST_MERCHANT_LOGO")
+                            .merchant_name("TEST_MERCHANT_NAME")
+                            .mini_program_appid("TEST_MINI_PROGRAM_APPID")
+                            .mini_program_path("TEST_MINI_PROGRAM_PATH"),
+                    ),
+                )
+            },
+        },
+        super::harness::Case {
             name: "ListStocks",
             method: "GET",
             path: "/v3/marketing/favor/stocks",
@@ -1801,6 +1883,21 @@ fn marketing_favor_requests() {
                     .create_end_time("TEST_CREATE_END_TIME")
                     .status(wxpay::apis::marketing::favor::ListStocksStatus::Unactivated),
                 )
+            },
+        },
+        super::harness::Case {
+            name: "QueryStock",
+            method: "GET",
+            path: "/v3/marketing/favor/stocks/TEST_STOCK_ID",
+            query: &[("stock_creator_mchid", "TEST_STOCK_CREATOR_MCHID", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::QueryStock::new(
+                    "TEST_STOCK_ID",
+                    "TEST_STOCK_CREATOR_MCHID",
+                ))
             },
         },
         super::harness::Case {
@@ -1864,6 +1961,21 @@ fn marketing_favor_requests() {
             },
         },
         super::harness::Case {
+            name: "PauseStock",
+            method: "POST",
+            path: "/v3/marketing/favor/stocks/TEST_STOCK_ID/pause",
+            query: &[],
+            headers: &[],
+            body: "{\"stock_creator_mchid\":\"8956000\"}",
+            encrypted: &[],
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::PauseStock::new(
+                    "TEST_STOCK_ID",
+                    "8956000",
+                ))
+            },
+        },
+        super::harness::Case {
             name: "QueryStockRefundFlow",
             method: "GET",
             path: "/v3/marketing/favor/stocks/TEST_STOCK_ID/refund-flow",
@@ -1892,6 +2004,36 @@ fn marketing_favor_requests() {
                         "2025-08-09",
                     ),
                 )
+            },
+        },
+        super::harness::Case {
+            name: "RestartStock",
+            method: "POST",
+            path: "/v3/marketing/favor/stocks/TEST_STOCK_ID/restart",
+            query: &[],
+            headers: &[],
+            body: "{\"stock_creator_mchid\":\"8956000\"}",
+            encrypted: &[],
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::RestartStock::new(
+                    "TEST_STOCK_ID",
+                    "8956000",
+                ))
+            },
+        },
+        super::harness::Case {
+            name: "StartStock",
+            method: "POST",
+            path: "/v3/marketing/favor/stocks/TEST_STOCK_ID/start",
+            query: &[],
+            headers: &[],
+            body: "{\"stock_creator_mchid\":\"8956000\"}",
+            encrypted: &[],
+            request: || {
+                Box::new(wxpay::apis::marketing::favor::StartStock::new(
+                    "TEST_STOCK_ID",
+                    "8956000",
+                ))
             },
         },
         super::harness::Case {
@@ -1959,6 +2101,28 @@ fn marketing_favor_requests() {
             },
         },
         super::harness::Case {
+            name: "SendCoupon",
+            method: "POST",
+            path: "/v3/marketing/favor/users/TEST_OPENID/coupons",
+            query: &[],
+            headers: &[],
+            body: "{\"appid\":\"wx233544546545989\",\"coupon_minimum\":100,\"coupon_value\":100,\"out_request_no\":\"89560002019101000121\",\"stock_creator_mchid\":\"8956000\",\"stock_id\":\"9856000\"}",
+            encrypted: &[],
+            request: || {
+                Box::new(
+                    wxpay::apis::marketing::favor::SendCoupon::new(
+                        "TEST_OPENID",
+                        "wx233544546545989",
+                        "89560002019101000121",
+                        "8956000",
+                        "9856000",
+                    )
+                    .coupon_minimum(100)
+                    .coupon_value(100),
+                )
+            },
+        },
+        super::harness::Case {
             name: "QueryUserCouponByCouponId",
             method: "GET",
             path: "/v3/marketing/favor/users/TEST_OPENID/coupons/TEST_COUPON_ID",
@@ -1993,9 +2157,19 @@ fn marketing_favor_answers() {
             body: "{\"notify_url\":\"api.weixin.qq.com\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}",
         },
         super::harness::Answer {
+            name: "CreateStock",
+            decode: super::harness::decodes::<wxpay::apis::marketing::favor::CreateStock>,
+            body: "{\"create_time\":\"2026-01-02T03:04:05+08:00\",\"stock_id\":\"98065001\"}",
+        },
+        super::harness::Answer {
             name: "ListStocks",
             decode: super::harness::decodes::<wxpay::apis::marketing::favor::ListStocks>,
             body: "{\"data\":[{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_industry_list\":[\"TEST_AVAILABLE_INDUSTRY_LIST\"],\"available_region_list\":[{\"city\":\"TEST_CITY\",\"country\":\"TEST_COUNTRY\",\"district\":\"TEST_DISTRICT\",\"province\":\"TEST_PROVINCE\",\"type\":\"TEST_TYPE\"}],\"business_type\":\"MULTIUSE\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"cut_to_message\":{\"cut_to_price\":1,\"single_price_max\":1},\"description\":\"微信支付营销\",\"distributed_coupons\":1,\"no_cash\":true,\"singleitem\":true,\"start_time\":\"2026-01-02T03:04:05+08:00\",\"status\":\"unactivated\",\"stock_creator_mchid\":\"TEST_STOCK_CREATOR_MCHID\",\"stock_id\":\"TEST_STOCK_ID\",\"stock_name\":\"微信支付代金券批次\",\"stock_type\":\"NORMAL\",\"stock_use_rule\":{\"max_amount\":1,\"max_amount_by_day\":1,\"max_coupons\":1,\"max_coupons_per_user\":1,\"natural_person_limit\":true,\"prevent_api_abuse\":true},\"stop_time\":\"2026-01-02T03:04:05+08:00\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        },
+        super::harness::Answer {
+            name: "QueryStock",
+            decode: super::harness::decodes::<wxpay::apis::marketing::favor::QueryStock>,
+            body: "{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_industry_list\":[\"TEST_AVAILABLE_INDUSTRY_LIST\"],\"available_region_list\":[{\"city\":\"TEST_CITY\",\"country\":\"TEST_COUNTRY\",\"district\":\"TEST_DISTRICT\",\"province\":\"TEST_PROVINCE\",\"type\":\"TEST_TYPE\"}],\"business_type\":\"MULTIUSE\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"cut_to_message\":{\"cut_to_price\":1,\"single_price_max\":1},\"description\":\"微信支付营销\",\"distributed_coupons\":1,\"no_cash\":true,\"singleitem\":true,\"start_time\":\"2026-01-02T03:04:05+08:00\",\"status\":\"unactivated\",\"stock_creator_mchid\":\"TEST_STOCK_CREATOR_MCHID\",\"stock_id\":\"TEST_STOCK_ID\",\"stock_name\":\"微信支付代金券批次\",\"stock_type\":\"NORMAL\",\"stock_use_rule\":{\"max_amount\":1,\"max_amount_by_day\":1,\"max_coupons\":1,\"max_coupons_per_user\":1,\"natural_person_limit\":true,\"prevent_api_abuse\":true},\"stop_time\":\"2026-01-02T03:04:05+08:00\"}",
         },
         super::harness::Answer {
             name: "ListStockItems",
@@ -2015,6 +2189,11 @@ fn marketing_favor_answers() {
             body: "{\"pause_time\":\"2026-01-02T03:04:05+08:00\",\"stock_id\":\"9865000\"}",
         },
         super::harness::Answer {
+            name: "PauseStock",
+            decode: super::harness::decodes::<wxpay::apis::marketing::favor::PauseStock>,
+            body: "{\"pause_time\":\"2026-01-02T03:04:05+08:00\",\"stock_id\":\"9865000\"}",
+        },
+        super::harness::Answer {
             name: "QueryStockRefundFlow",
             decode: super::harness::decodes::<wxpay::apis::marketing::favor::QueryStockRefundFlow>,
             body: "{\"hash_type\":\"SHA1\",\"hash_value\":\"8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f\",\"url\":\"download://example.csv\"}",
@@ -2025,6 +2204,16 @@ fn marketing_favor_answers() {
                 wxpay::apis::marketing::favor::QueryStockRefundFlowByDay,
             >,
             body: "{\"stock_refundflow_count\":\"2030\",\"stock_refundflow_hash\":\"8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f\",\"url\":\"https://download-service.wechatpay.cn/mkt/storage/bill/download?bill_params=ABAn6jAYAAABAA32ad52c3a1CSjwrN5j6Vx_8UMI5i\"}",
+        },
+        super::harness::Answer {
+            name: "RestartStock",
+            decode: super::harness::decodes::<wxpay::apis::marketing::favor::RestartStock>,
+            body: "{\"restart_time\":\"2026-01-02T03:04:05+08:00\",\"stock_id\":\"9865000\"}",
+        },
+        super::harness::Answer {
+            name: "StartStock",
+            decode: super::harness::decodes::<wxpay::apis::marketing::favor::StartStock>,
+            body: "{\"start_time\":\"2026-01-02T03:04:05+08:00\",\"stock_id\":\"9865000\"}",
         },
         super::harness::Answer {
             name: "QueryStockUseFlow",
@@ -2042,6 +2231,11 @@ fn marketing_favor_answers() {
             body: "{\"data\":[{\"available_balance\":1,\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"business_type\":\"MULTIUSE\",\"consume_information\":{\"consume_mchid\":\"TEST_CONSUME_MCHID\",\"consume_time\":\"2026-01-02T03:04:05+08:00\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"12345\",\"price\":1,\"quantity\":1}],\"transaction_id\":\"TEST_TRANSACTION_ID\"},\"coupon_id\":\"TEST_COUPON_ID\",\"coupon_name\":\"微信支付代金券\",\"coupon_type\":\"NORMAL\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"cut_to_message\":{\"cut_to_price\":1,\"single_price_max\":1},\"description\":\"微信支付营销\",\"normal_coupon_information\":{\"coupon_amount\":1,\"transaction_minimum\":1},\"singleitem\":true,\"start_time\":\"2026-01-02T03:04:05+08:00\",\"status\":\"SENDED\",\"stock_creator_mchid\":\"TEST_STOCK_CREATOR_MCHID\",\"stock_id\":\"TEST_STOCK_ID\",\"stop_time\":\"2026-01-02T03:04:05+08:00\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
         },
         super::harness::Answer {
+            name: "SendCoupon",
+            decode: super::harness::decodes::<wxpay::apis::marketing::favor::SendCoupon>,
+            body: "{\"coupon_id\":\"9867041\"}",
+        },
+        super::harness::Answer {
             name: "QueryUserCouponByCouponId",
             decode: super::harness::decodes::<
                 wxpay::apis::marketing::favor::QueryUserCouponByCouponId,
@@ -2053,6 +2247,34 @@ fn marketing_favor_answers() {
 
 #[test]
 fn marketing_favor_enum_values_are_known() {
+    super::harness::known::<wxpay::apis::marketing::favor::TradeType>(
+        &["MICROAPP", "APPPAY", "PPAY", "CARD", "FACE", "OTHER"],
+        |e| matches!(e, wxpay::apis::marketing::favor::TradeType::Unknown(_)),
+        wxpay::apis::marketing::favor::TradeType::as_str,
+    );
+    super::harness::known::<wxpay::apis::marketing::favor::BackgroundColor>(
+        &[
+            "Color010", "Color020", "Color030", "Color040", "Color050", "Color060", "Color070",
+            "Color080", "Color090", "Color100",
+        ],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::marketing::favor::BackgroundColor::Unknown(_)
+            )
+        },
+        wxpay::apis::marketing::favor::BackgroundColor::as_str,
+    );
+    super::harness::known::<wxpay::apis::marketing::favor::JumpTarget>(
+        &["PAYMENT_CODE", "MINI_PROGRAM", "DEFAULT_PAGE"],
+        |e| matches!(e, wxpay::apis::marketing::favor::JumpTarget::Unknown(_)),
+        wxpay::apis::marketing::favor::JumpTarget::as_str,
+    );
+    super::harness::known::<wxpay::apis::marketing::favor::StockType>(
+        &["NORMAL", "DISCOUNT", "EXCHAHGE", "RANDOM", "DISCOUNT_CUT"],
+        |e| matches!(e, wxpay::apis::marketing::favor::StockType::Unknown(_)),
+        wxpay::apis::marketing::favor::StockType::as_str,
+    );
     super::harness::known::<wxpay::apis::marketing::favor::ListStocksStatus>(
         &["unactivated", "audit", "running", "stoped", "paused"],
         |e| {
@@ -2067,11 +2289,6 @@ fn marketing_favor_enum_values_are_known() {
         &["MULTIUSE"],
         |e| matches!(e, wxpay::apis::marketing::favor::BusinessType::Unknown(_)),
         wxpay::apis::marketing::favor::BusinessType::as_str,
-    );
-    super::harness::known::<wxpay::apis::marketing::favor::DataStockType>(
-        &["NORMAL", "DISCOUNT", "EXCHAHGE", "RANDOM", "DISCOUNT_CUT"],
-        |e| matches!(e, wxpay::apis::marketing::favor::DataStockType::Unknown(_)),
-        wxpay::apis::marketing::favor::DataStockType::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::favor::ListUserCouponsStatus>(
         &["SENDED", "USED"],
@@ -3573,10 +3790,10 @@ fn marketing_paygiftactivity_requests() {
             path: "/v3/marketing/paygiftactivity/unique-threshold-activity",
             query: &[],
             headers: &[],
-            body: "{\"activity_base_info\":{\"activity_name\":\"TEST_ACTIVITY_NAME\",\"activity_second_title\":\"TEST_ACTIVITY_SECOND_TITLE\",\"available_periods\":{\"available_day_time\":[{\"begin_day_time\":\"TEST_BEGIN_DAY_TIME\",\"end_day_time\":\"TEST_END_DAY_TIME\"}],\"available_time\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}]},\"background_color\":\"Color010\",\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"delivery_purpose\":\"OFF_LINE_PAY\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"merchant_logo_url\":\"TEST_MERCHANT_LOGO_URL\",\"mini_programs_appid\":\"TEST_MINI_PROGRAMS_APPID\",\"mini_programs_path\":\"TEST_MINI_PROGRAMS_PATH\",\"out_request_no\":\"TEST_OUT_REQUEST_NO\"},\"advanced_setting\":{\"delivery_user_category\":\"BUSIFAVOR\",\"goods_tags\":[\"TEST_GOODS_TAGS\"],\"merchant_member_appid\":\"TEST_MERCHANT_MEMBER_APPID\",\"payment_mode\":{\"payment_method_information\":{\"bank_abbreviation\":\"TEST_BANK_ABBREVIATION\",\"payment_method\":\"CFT\"},\"payment_scene_list\":[\"APP_SCENE\"]}},\"award_send_rule\":{\"award_list\":[{\"original_image_url\":\"TEST_ORIGINAL_IMAGE_URL\",\"stock_id\":\"TEST_STOCK_ID\",\"thumbnail_url\":\"TEST_THUMBNAIL_URL\"}],\"award_type\":\"BUSIFAVOR\",\"merchant_id_list\":[\"TEST_MERCHANT_ID_LIST\"],\"merchant_option\":\"IN_SEVICE_COUPON_MERCHANT\",\"send_content\":\"SINGLE_COUPON\",\"transaction_amount_minimum\":1}}",
+            body: "{\"activity_base_info\":{\"activity_name\":\"TEST_ACTIVITY_NAME\",\"activity_second_title\":\"TEST_ACTIVITY_SECOND_TITLE\",\"available_periods\":{\"available_day_time\":[{\"begin_day_time\":\"TEST_BEGIN_DAY_TIME\",\"end_day_time\":\"TEST_END_DAY_TIME\"}],\"available_time\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}]},\"background_color\":\"Color010\",\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"delivery_purpose\":\"OFF_LINE_PAY\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"merchant_logo_url\":\"TEST_MERCHANT_LOGO_URL\",\"mini_programs_appid\":\"TEST_MINI_PROGRAMS_APPID\",\"mini_programs_path\":\"TEST_MINI_PROGRAMS_PATH\",\"out_request_no\":\"TEST_OUT_REQUEST_NO\"},\"advanced_setting\":{\"delivery_user_category\":\"BUSIFAVOR\",\"goods_tags\":[\"TEST_GOODS_TAGS\"],\"merchant_member_appid\":\"TEST_MERCHANT_MEMBER_APPID\",\"payment_method_information\":{\"bank_abbreviation\":\"TEST_BANK_ABBREVIATION\",\"payment_method\":\"CFT\"},\"payment_mode\":{\"payment_method_information\":{\"bank_abbreviation\":\"TEST_BANK_ABBREVIATION\",\"payment_method\":\"CFT\"},\"payment_scene_list\":[\"APP_SCENE\"]}},\"award_send_rule\":{\"award_list\":[{\"original_image_url\":\"TEST_ORIGINAL_IMAGE_URL\",\"stock_id\":\"TEST_STOCK_ID\",\"thumbnail_url\":\"TEST_THUMBNAIL_URL\"}],\"award_type\":\"BUSIFAVOR\",\"merchant_id_list\":[\"TEST_MERCHANT_ID_LIST\"],\"merchant_option\":\"IN_SEVICE_COUPON_MERCHANT\",\"send_content\":\"SINGLE_COUPON\",\"transaction_amount_minimum\":1}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity::new(wxpay::apis::marketing::paygiftactivity::ActivityBaseInfo::new("TEST_ACTIVITY_NAME", "TEST_ACTIVITY_SECOND_TITLE", wxpay::apis::marketing::paygiftactivity::DeliveryPurpose::OffLinePay, "TEST_MERCHANT_LOGO_URL", "TEST_OUT_REQUEST_NO").available_periods(wxpay::apis::marketing::paygiftactivity::AvailablePeriods::new().available_day_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableDayTime::new().begin_day_time("TEST_BEGIN_DAY_TIME").end_day_time("TEST_END_DAY_TIME")]).available_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableTime::new().begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).background_color(wxpay::apis::marketing::paygiftactivity::BackgroundColor::Color010).begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).mini_programs_appid("TEST_MINI_PROGRAMS_APPID").mini_programs_path("TEST_MINI_PROGRAMS_PATH"), wxpay::apis::marketing::paygiftactivity::FullSendRule::new(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor, wxpay::apis::marketing::paygiftactivity::MerchantOption::InSeviceCouponMerchant, wxpay::apis::marketing::paygiftactivity::SendContent::SingleCoupon, 1).award_list(vec![wxpay::apis::marketing::paygiftactivity::AwardList::new().original_image_url("TEST_ORIGINAL_IMAGE_URL").stock_id("TEST_STOCK_ID").thumbnail_url("TEST_THUMBNAIL_URL")]).merchant_id_list(vec![String::from("TEST_MERCHANT_ID_LIST")])).advanced_setting(wxpay::apis::marketing::paygiftactivity::AdvancedSetting::new().delivery_user_category(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor).goods_tags(vec![String::from("TEST_GOODS_TAGS")]).merchant_member_appid("TEST_MERCHANT_MEMBER_APPID").payment_mode(wxpay::apis::marketing::paygiftactivity::PaymentMode::new().payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_scene_list(vec![wxpay::apis::marketing::paygiftactivity::PaymentSceneList::AppScene]))))
+                Box::new(wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity::new(wxpay::apis::marketing::paygiftactivity::ActivityBaseInfo::new("TEST_ACTIVITY_NAME", "TEST_ACTIVITY_SECOND_TITLE", wxpay::apis::marketing::paygiftactivity::DeliveryPurpose::OffLinePay, "TEST_MERCHANT_LOGO_URL", "TEST_OUT_REQUEST_NO").available_periods(wxpay::apis::marketing::paygiftactivity::AvailablePeriods::new().available_day_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableDayTime::new().begin_day_time("TEST_BEGIN_DAY_TIME").end_day_time("TEST_END_DAY_TIME")]).available_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableTime::new().begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).background_color(wxpay::apis::marketing::paygiftactivity::BackgroundColor::Color010).begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).mini_programs_appid("TEST_MINI_PROGRAMS_APPID").mini_programs_path("TEST_MINI_PROGRAMS_PATH"), wxpay::apis::marketing::paygiftactivity::FullSendRule::new(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor, wxpay::apis::marketing::paygiftactivity::MerchantOption::InSeviceCouponMerchant, wxpay::apis::marketing::paygiftactivity::SendContent::SingleCoupon, 1).award_list(vec![wxpay::apis::marketing::paygiftactivity::AwardList::new().original_image_url("TEST_ORIGINAL_IMAGE_URL").stock_id("TEST_STOCK_ID").thumbnail_url("TEST_THUMBNAIL_URL")]).merchant_id_list(vec![String::from("TEST_MERCHANT_ID_LIST")])).advanced_setting(wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivityAdvancedSetting::new().delivery_user_category(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor).goods_tags(vec![String::from("TEST_GOODS_TAGS")]).merchant_member_appid("TEST_MERCHANT_MEMBER_APPID").payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_mode(wxpay::apis::marketing::paygiftactivity::PaymentMode::new().payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_scene_list(vec![wxpay::apis::marketing::paygiftactivity::PaymentSceneList::AppScene]))))
             },
         },
     ]);
@@ -4970,6 +5187,29 @@ fn multiuse_requests() {
             encrypted: &[],
             request: || Box::new(wxpay::apis::multiuse::QueryStockUseFlow::new("9856888")),
         },
+        super::harness::Case {
+            name: "SendMultiuseCoupon",
+            method: "POST",
+            path: "/v3/multiuse/users/TEST_OPENID/coupons",
+            query: &[],
+            headers: &[],
+            body: "{\"amount\":10000,\"appid\":\"wx233544546545989\",\"card_type\":\"ID_CARD\",\"id_card_number\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"out_request_no\":\"8956000202407191254642\",\"stock_id\":\"9856000\",\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\"}",
+            encrypted: &["user_name", "id_card_number"],
+            request: || {
+                Box::new(
+                    wxpay::apis::multiuse::SendMultiuseCoupon::new(
+                        "TEST_OPENID",
+                        "wx233544546545989",
+                        wxpay::apis::multiuse::CardType::IdCard,
+                        "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45",
+                        "8956000202407191254642",
+                        "9856000",
+                        "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45",
+                    )
+                    .amount(10000),
+                )
+            },
+        },
     ]);
 }
 
@@ -4991,7 +5231,21 @@ fn multiuse_answers() {
             decode: super::harness::decodes::<wxpay::apis::multiuse::QueryStockUseFlow>,
             body: "{\"url\":\"https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX\"}",
         },
+        super::harness::Answer {
+            name: "SendMultiuseCoupon",
+            decode: super::harness::decodes::<wxpay::apis::multiuse::SendMultiuseCoupon>,
+            body: "{\"coupon_id\":\"9867041\"}",
+        },
     ]);
+}
+
+#[test]
+fn multiuse_enum_values_are_known() {
+    super::harness::known::<wxpay::apis::multiuse::CardType>(
+        &["ID_CARD"],
+        |e| matches!(e, wxpay::apis::multiuse::CardType::Unknown(_)),
+        wxpay::apis::multiuse::CardType::as_str,
+    );
 }
 
 #[test]

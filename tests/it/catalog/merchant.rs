@@ -2616,6 +2616,29 @@ fn merchant_service_requests() {
             },
         },
         super::harness::Case {
+            name: "ListComplaints",
+            method: "GET",
+            path: "/v3/merchant-service/complaints-v2",
+            query: &[
+                ("limit", "5", false),
+                ("offset", "10", false),
+                ("begin_date", "2019-01-01", false),
+                ("end_date", "2019-01-01", false),
+                ("complainted_mchid", "1900012181", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            request: || {
+                Box::new(
+                    wxpay::apis::merchant_service::ListComplaints::new("2019-01-01", "2019-01-01")
+                        .limit(5)
+                        .offset(10)
+                        .complainted_mchid("1900012181"),
+                )
+            },
+        },
+        super::harness::Case {
             name: "QueryComplaintsV2ByComplaintId",
             method: "GET",
             path: "/v3/merchant-service/complaints-v2/200201820200101080076610000",
@@ -2706,6 +2729,11 @@ fn merchant_service_answers() {
             body: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"TEST_FROZEN_END_TIME\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
         },
         super::harness::Answer {
+            name: "ListComplaints",
+            decode: super::harness::decodes::<wxpay::apis::merchant_service::ListComplaints>,
+            body: "{\"data\":[{\"additional_info\":{\"share_power_info\":{\"is_returned_to_same_machine\":true,\"return_address_info\":{\"latitude\":\"22.52305518747831\",\"longitude\":\"113.93535488533665\",\"return_address\":\"广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)\"},\"return_time\":\"2026-01-02T03:04:05+08:00\"},\"type\":\"SHARE_POWER_TYPE\"},\"apply_refund_amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_full_refunded\":true,\"complaint_id\":\"200201820200101080076610000\",\"complaint_media_list\":[{\"media_type\":\"USER_COMPLAINT_IMAGE\",\"media_url\":[\"TEST_MEDIA_URL\"]}],\"complaint_order_info\":[{\"amount\":1,\"out_trade_no\":\"20190906154617947762231\",\"transaction_id\":\"4200000404201909069117582536\"}],\"complaint_state\":\"PENDING\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"complainted_mchid\":\"1900012181\",\"in_platform_service\":true,\"incoming_user_response\":true,\"is_agent_mode\":true,\"need_immediate_service\":true,\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"problem_description\":\"不满意商家服务\",\"problem_type\":\"REFUND\",\"service_order_info\":[{\"order_id\":\"15646546545165651651\",\"out_order_no\":\"1234323JKHDFE1243252\",\"state\":\"DOING\"}],\"user_complaint_times\":1,\"user_tag_list\":[\"TRUSTED\"]}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        },
+        super::harness::Answer {
             name: "QueryComplaintsV2ByComplaintId",
             decode: super::harness::decodes::<
                 wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintId,
@@ -2724,7 +2752,7 @@ fn merchant_service_answers() {
 
 #[test]
 fn merchant_service_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::merchant_service::DataComplaintState>(
+    super::harness::known::<wxpay::apis::merchant_service::ComplaintState>(
         &[
             "PAYER_COMPLAINTED",
             "FROZENED",
@@ -2734,13 +2762,8 @@ fn merchant_service_enum_values_are_known() {
             "SYSTEM_REFUNDED",
             "MANUAL_UNFROZEN",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::merchant_service::DataComplaintState::Unknown(_)
-            )
-        },
-        wxpay::apis::merchant_service::DataComplaintState::as_str,
+        |e| matches!(e, wxpay::apis::merchant_service::ComplaintState::Unknown(_)),
+        wxpay::apis::merchant_service::ComplaintState::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::AdditionalInfoType>(
         &["SHARE_POWER_TYPE"],
@@ -2757,19 +2780,30 @@ fn merchant_service_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::merchant_service::MediaType::Unknown(_)),
         wxpay::apis::merchant_service::MediaType::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintIdComplaintState,
-    >(
+    super::harness::known::<wxpay::apis::merchant_service::DataComplaintState>(
         &["PENDING", "PROCESSING", "PROCESSED"],
         |e| {
-            matches!(e, wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintIdComplaintState::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::merchant_service::DataComplaintState::Unknown(_)
+            )
         },
-        wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintIdComplaintState::as_str,
+        wxpay::apis::merchant_service::DataComplaintState::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::ProblemType>(
         &["REFUND", "SERVICE_NOT_WORK", "OTHERS"],
         |e| matches!(e, wxpay::apis::merchant_service::ProblemType::Unknown(_)),
         wxpay::apis::merchant_service::ProblemType::as_str,
+    );
+    super::harness::known::<wxpay::apis::merchant_service::ServiceOrderInfoState>(
+        &["DOING", "REVOKED", "WAITPAY", "DONE"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::merchant_service::ServiceOrderInfoState::Unknown(_)
+            )
+        },
+        wxpay::apis::merchant_service::ServiceOrderInfoState::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::UserTagList>(
         &["TRUSTED", "HIGH_RISK"],

@@ -21,6 +21,7 @@
     feature = "payscore",
     feature = "platsolution",
     feature = "profitsharing",
+    feature = "refund",
     feature = "transfer"
 ))]
 mod harness;
@@ -57,5 +58,7 @@ mod payscore;
 mod platsolution;
 #[cfg(feature = "profitsharing")]
 mod profitsharing;
+#[cfg(feature = "refund")]
+mod refund;
 #[cfg(feature = "transfer")]
 mod transfer;

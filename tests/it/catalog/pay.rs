@@ -588,18 +588,88 @@ fn pay_instal_partner_enum_values_are_known() {
 fn pay_transactions_requests() {
     super::harness::requests(&[
         super::harness::Case {
+            name: "CreateAppOrder",
+            method: "POST",
+            path: "/v3/pay/transactions/app",
+            query: &[],
+            headers: &[],
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
+            encrypted: &["payer.identity.number", "payer.identity.name"],
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::CreateAppOrder::new(
+                        wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
+                        "wxd678efh567hg6787",
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "1230000109",
+                        "https://www.weixin.qq.com/wxpay/pay.php",
+                        "1217752501201407033233368018",
+                    )
+                    .attach("自定义数据")
+                    .detail(
+                        wxpay::apis::pay::transactions::Detail::new()
+                            .cost_price(608800)
+                            .goods_detail(vec![
+                                wxpay::apis::pay::transactions::GoodsDetail::new(
+                                    "商品编码",
+                                    1,
+                                    828800,
+                                )
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
+                            ])
+                            .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .limit_pay(vec![wxpay::apis::pay::transactions::LimitPay::NoBalance])
+                    .payer(wxpay::apis::pay::transactions::Payer::new().identity(
+                        wxpay::apis::pay::transactions::Identity::new(
+                            "6B46824C852FA29AAC3DCE6BFD852E27",
+                            "6B46824C852FA29AAC3DCE6BFD852E27",
+                            wxpay::apis::pay::transactions::IdentityType::Idcard,
+                        ),
+                    ))
+                    .scene_info(
+                        wxpay::apis::pay::transactions::SceneInfo::new()
+                            .device_id("013467007045764")
+                            .payer_client_ip("14.23.150.211")
+                            .store_info(
+                                wxpay::apis::pay::transactions::StoreInfo::new(
+                                    "广东省深圳市南山区科技中一道10000号",
+                                    "440305",
+                                    "腾讯大厦分店",
+                                )
+                                .id("0001"),
+                            ),
+                    )
+                    .settle_info(
+                        wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
+                    )
+                    .subsidy_info(
+                        wxpay::apis::pay::transactions::SubsidyInfo::new().subsidy_detail(vec![
+                            wxpay::apis::pay::transactions::SubsidyDetail::new(
+                                wxpay::apis::pay::transactions::SubsidyPeriodType::Daily,
+                                vec![wxpay::apis::pay::transactions::SubsidyPlan::new(3, 100)],
+                            ),
+                        ]),
+                    )
+                    .support_fapiao(true)
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
+                )
+            },
+        },
+        super::harness::Case {
             name: "CreateAppWithContract",
             method: "POST",
             path: "/v3/pay/transactions/app-with-contract",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(
                     wxpay::apis::pay::transactions::CreateAppWithContract::new(
-                        wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
-                            .currency("CNY"),
+                        wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
                         "wxd678efh567hg6787",
                         wxpay::apis::pay::transactions::ContractInfo::new(
                             "wxcbda96de0b165486",
@@ -618,13 +688,9 @@ fn pay_transactions_requests() {
                     .attach("自定义数据说明")
                     .detail(
                         wxpay::apis::pay::transactions::CreateAppWithContractDetail::new(vec![
-                            wxpay::apis::pay::transactions::CreateAppWithContractGoodsDetail::new(
-                                "1246464644",
-                                1,
-                                528800,
-                            )
-                            .goods_name("iPhoneX 256G")
-                            .wechatpay_goods_id("1001"),
+                            wxpay::apis::pay::transactions::GoodsDetail::new("商品编码", 1, 828800)
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
                         ])
                         .cost_price(608800)
                         .invoice_id("微信123"),
@@ -644,8 +710,7 @@ fn pay_transactions_requests() {
                         ),
                     )
                     .settle_info(
-                        wxpay::apis::pay::transactions::CreateAppWithContractSettleInfo::new()
-                            .profit_sharing(true),
+                        wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
                     )
                     .support_fapiao(true)
                     .time_expire("2018-06-08T10:34:56+08:00"),
@@ -663,8 +728,7 @@ fn pay_transactions_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::pay::transactions::CreateCodepayOrder::new(
-                        wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
-                            .currency("CNY"),
+                        wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
                         "wxd678efh567hg6787",
                         "Image形象店-深圳腾大-QQ公仔",
                         "1230000109",
@@ -696,8 +760,7 @@ fn pay_transactions_requests() {
                     )
                     .goods_tag("WXG")
                     .settle_info(
-                        wxpay::apis::pay::transactions::CreateAppWithContractSettleInfo::new()
-                            .profit_sharing(true),
+                        wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
                     )
                     .support_fapiao(true),
                 )
@@ -725,18 +788,175 @@ fn pay_transactions_requests() {
             },
         },
         super::harness::Case {
+            name: "CreateH5Order",
+            method: "POST",
+            path: "/v3/pay/transactions/h5",
+            query: &[],
+            headers: &[],
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"h5_info\":{\"app_name\":\"王者荣耀\",\"app_url\":\"https://pay.qq.com\",\"bundle_id\":\"com.tencent.wzryiOS\",\"package_name\":\"com.tencent.tmgp.sgame\",\"type\":\"iOSAndroidWap\"},\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
+            encrypted: &["payer.identity.number", "payer.identity.name"],
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::CreateH5Order::new(
+                        wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
+                        "wxd678efh567hg6787",
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "1230000109",
+                        "https://www.weixin.qq.com/wxpay/pay.php",
+                        "1217752501201407033233368018",
+                        wxpay::apis::pay::transactions::CreateH5OrderSceneInfo::new()
+                            .device_id("013467007045764")
+                            .h5_info(
+                                wxpay::apis::pay::transactions::H5Info::new()
+                                    .app_name("王者荣耀")
+                                    .app_url("https://pay.qq.com")
+                                    .bundle_id("com.tencent.wzryiOS")
+                                    .package_name("com.tencent.tmgp.sgame")
+                                    .type_("iOSAndroidWap"),
+                            )
+                            .payer_client_ip("14.23.150.211")
+                            .store_info(
+                                wxpay::apis::pay::transactions::StoreInfo::new(
+                                    "广东省深圳市南山区科技中一道10000号",
+                                    "440305",
+                                    "腾讯大厦分店",
+                                )
+                                .id("0001"),
+                            ),
+                    )
+                    .attach("自定义数据")
+                    .detail(
+                        wxpay::apis::pay::transactions::Detail::new()
+                            .cost_price(608800)
+                            .goods_detail(vec![
+                                wxpay::apis::pay::transactions::GoodsDetail::new(
+                                    "商品编码",
+                                    1,
+                                    828800,
+                                )
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
+                            ])
+                            .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .limit_pay(vec![wxpay::apis::pay::transactions::LimitPay::NoBalance])
+                    .payer(wxpay::apis::pay::transactions::Payer::new().identity(
+                        wxpay::apis::pay::transactions::Identity::new(
+                            "6B46824C852FA29AAC3DCE6BFD852E27",
+                            "6B46824C852FA29AAC3DCE6BFD852E27",
+                            wxpay::apis::pay::transactions::IdentityType::Idcard,
+                        ),
+                    ))
+                    .settle_info(
+                        wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
+                    )
+                    .support_fapiao(true)
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
+                )
+            },
+        },
+        super::harness::Case {
+            name: "QueryOrderById",
+            method: "GET",
+            path: "/v3/pay/transactions/id/1217752501201407033233368018",
+            query: &[("mchid", "1230000109", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::QueryOrderById::new(
+                    "1217752501201407033233368018",
+                    "1230000109",
+                ))
+            },
+        },
+        super::harness::Case {
+            name: "CreateJsapiOrder",
+            method: "POST",
+            path: "/v3/pay/transactions/jsapi",
+            query: &[],
+            headers: &[],
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
+            encrypted: &["payer.identity.number", "payer.identity.name"],
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::CreateJsapiOrder::new(
+                        wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
+                        "wxd678efh567hg6787",
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "1230000109",
+                        "https://www.weixin.qq.com/wxpay/pay.php",
+                        "1217752501201407033233368018",
+                        wxpay::apis::pay::transactions::CreateJsapiOrderPayer::new(
+                            "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                        )
+                        .identity(
+                            wxpay::apis::pay::transactions::Identity::new(
+                                "6B46824C852FA29AAC3DCE6BFD852E27",
+                                "6B46824C852FA29AAC3DCE6BFD852E27",
+                                wxpay::apis::pay::transactions::IdentityType::Idcard,
+                            ),
+                        ),
+                    )
+                    .attach("自定义数据")
+                    .detail(
+                        wxpay::apis::pay::transactions::Detail::new()
+                            .cost_price(608800)
+                            .goods_detail(vec![
+                                wxpay::apis::pay::transactions::GoodsDetail::new(
+                                    "商品编码",
+                                    1,
+                                    828800,
+                                )
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
+                            ])
+                            .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .limit_pay(vec![wxpay::apis::pay::transactions::LimitPay::NoBalance])
+                    .scene_info(
+                        wxpay::apis::pay::transactions::SceneInfo::new()
+                            .device_id("013467007045764")
+                            .payer_client_ip("14.23.150.211")
+                            .store_info(
+                                wxpay::apis::pay::transactions::StoreInfo::new(
+                                    "广东省深圳市南山区科技中一道10000号",
+                                    "440305",
+                                    "腾讯大厦分店",
+                                )
+                                .id("0001"),
+                            ),
+                    )
+                    .settle_info(
+                        wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
+                    )
+                    .subsidy_info(
+                        wxpay::apis::pay::transactions::SubsidyInfo::new().subsidy_detail(vec![
+                            wxpay::apis::pay::transactions::SubsidyDetail::new(
+                                wxpay::apis::pay::transactions::SubsidyPeriodType::Daily,
+                                vec![wxpay::apis::pay::transactions::SubsidyPlan::new(3, 100)],
+                            ),
+                        ]),
+                    )
+                    .support_fapiao(true)
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
+                )
+            },
+        },
+        super::harness::Case {
             name: "CreateJsapiWithContract",
             method: "POST",
             path: "/v3/pay/transactions/jsapi-with-contract",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(
                     wxpay::apis::pay::transactions::CreateJsapiWithContract::new(
-                        wxpay::apis::pay::transactions::CreateAppWithContractAmount::new(100)
-                            .currency("CNY"),
+                        wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
                         "wxd678efh567hg6787",
                         wxpay::apis::pay::transactions::CreateJsapiWithContractContractInfo::new()
                             .contract_appid("wxcbda96de0b165486")
@@ -752,20 +972,16 @@ fn pay_transactions_requests() {
                         "1230000109",
                         "https://www.weixin.qq.com/wxpay/pay.php",
                         "1217752501201407033233368018",
-                        wxpay::apis::pay::transactions::CreateJsapiWithContractPayer::new(
+                        wxpay::apis::pay::transactions::QueryOrderByIdPayer::new(
                             "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         ),
                     )
                     .attach("自定义数据说明")
                     .detail(
                         wxpay::apis::pay::transactions::CreateAppWithContractDetail::new(vec![
-                            wxpay::apis::pay::transactions::CreateAppWithContractGoodsDetail::new(
-                                "1246464644",
-                                1,
-                                528800,
-                            )
-                            .goods_name("iPhoneX 256G")
-                            .wechatpay_goods_id("1001"),
+                            wxpay::apis::pay::transactions::GoodsDetail::new("商品编码", 1, 828800)
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
                         ])
                         .cost_price(608800)
                         .invoice_id("微信123"),
@@ -785,12 +1001,104 @@ fn pay_transactions_requests() {
                         ),
                     )
                     .settle_info(
-                        wxpay::apis::pay::transactions::CreateAppWithContractSettleInfo::new()
-                            .profit_sharing(true),
+                        wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
                     )
                     .support_fapiao(true)
                     .time_expire("2018-06-08T10:34:56+08:00"),
                 )
+            },
+        },
+        super::harness::Case {
+            name: "CreateNativeOrder",
+            method: "POST",
+            path: "/v3/pay/transactions/native",
+            query: &[],
+            headers: &[],
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
+            encrypted: &["payer.identity.number", "payer.identity.name"],
+            request: || {
+                Box::new(
+                    wxpay::apis::pay::transactions::CreateNativeOrder::new(
+                        wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
+                        "wxd678efh567hg6787",
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "1230000109",
+                        "https://www.weixin.qq.com/wxpay/pay.php",
+                        "1217752501201407033233368018",
+                    )
+                    .attach("自定义数据")
+                    .detail(
+                        wxpay::apis::pay::transactions::Detail::new()
+                            .cost_price(608800)
+                            .goods_detail(vec![
+                                wxpay::apis::pay::transactions::GoodsDetail::new(
+                                    "商品编码",
+                                    1,
+                                    828800,
+                                )
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
+                            ])
+                            .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .limit_pay(vec![wxpay::apis::pay::transactions::LimitPay::NoBalance])
+                    .payer(wxpay::apis::pay::transactions::Payer::new().identity(
+                        wxpay::apis::pay::transactions::Identity::new(
+                            "6B46824C852FA29AAC3DCE6BFD852E27",
+                            "6B46824C852FA29AAC3DCE6BFD852E27",
+                            wxpay::apis::pay::transactions::IdentityType::Idcard,
+                        ),
+                    ))
+                    .scene_info(
+                        wxpay::apis::pay::transactions::SceneInfo::new()
+                            .device_id("013467007045764")
+                            .payer_client_ip("14.23.150.211")
+                            .store_info(
+                                wxpay::apis::pay::transactions::StoreInfo::new(
+                                    "广东省深圳市南山区科技中一道10000号",
+                                    "440305",
+                                    "腾讯大厦分店",
+                                )
+                                .id("0001"),
+                            ),
+                    )
+                    .settle_info(
+                        wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
+                    )
+                    .support_fapiao(true)
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
+                )
+            },
+        },
+        super::harness::Case {
+            name: "QueryOrderByOutTradeNo",
+            method: "GET",
+            path: "/v3/pay/transactions/out-trade-no/1217752501201407033233368018",
+            query: &[("mchid", "1230000109", false)],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::QueryOrderByOutTradeNo::new(
+                    "1217752501201407033233368018",
+                    "1230000109",
+                ))
+            },
+        },
+        super::harness::Case {
+            name: "CloseOrder",
+            method: "POST",
+            path: "/v3/pay/transactions/out-trade-no/1217752501201407033233368018/close",
+            query: &[],
+            headers: &[],
+            body: "{\"mchid\":\"1230000109\"}",
+            encrypted: &[],
+            request: || {
+                Box::new(wxpay::apis::pay::transactions::CloseOrder::new(
+                    "1217752501201407033233368018",
+                    "1230000109",
+                ))
             },
         },
         super::harness::Case {
@@ -816,6 +1124,11 @@ fn pay_transactions_requests() {
 fn pay_transactions_answers() {
     super::harness::answers(&[
         super::harness::Answer {
+            name: "CreateAppOrder",
+            decode: super::harness::decodes::<wxpay::apis::pay::transactions::CreateAppOrder>,
+            body: "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
+        },
+        super::harness::Answer {
             name: "CreateAppWithContract",
             decode: super::harness::decodes::<wxpay::apis::pay::transactions::CreateAppWithContract>,
             body: "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
@@ -831,6 +1144,21 @@ fn pay_transactions_answers() {
             body: "{\"fqf_exposure\":true,\"market_exposure_token\":\"Dfkdsf324+-LKFD=\"}",
         },
         super::harness::Answer {
+            name: "CreateH5Order",
+            decode: super::harness::decodes::<wxpay::apis::pay::transactions::CreateH5Order>,
+            body: "{\"h5_url\":\"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241\"}",
+        },
+        super::harness::Answer {
+            name: "QueryOrderById",
+            decode: super::harness::decodes::<wxpay::apis::pay::transactions::QueryOrderById>,
+            body: "{\"amount\":{\"currency\":\"CNY\",\"payer_currency\":\"CNY\",\"payer_total\":1,\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"bank_type\":\"CMC\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":1,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":1,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"installment_info\":{\"selected_installment_number\":1,\"use_subsidy\":true},\"limit_pay\":[\"no_balance\"],\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"109519\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品惠-6\",\"other_contribute\":1,\"scope\":\"GLOBAL\",\"stock_id\":\"931386\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"success_time\":\"2026-01-02T03:04:05+08:00\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付失败，请重新下单支付\",\"trade_type\":\"JSAPI\",\"transaction_id\":\"1217752501201407033233368018\"}",
+        },
+        super::harness::Answer {
+            name: "CreateJsapiOrder",
+            decode: super::harness::decodes::<wxpay::apis::pay::transactions::CreateJsapiOrder>,
+            body: "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
+        },
+        super::harness::Answer {
             name: "CreateJsapiWithContract",
             decode: super::harness::decodes::<
                 wxpay::apis::pay::transactions::CreateJsapiWithContract,
@@ -838,11 +1166,71 @@ fn pay_transactions_answers() {
             body: "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
         },
         super::harness::Answer {
+            name: "CreateNativeOrder",
+            decode: super::harness::decodes::<wxpay::apis::pay::transactions::CreateNativeOrder>,
+            body: "{\"code_url\":\"weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00\"}",
+        },
+        super::harness::Answer {
+            name: "QueryOrderByOutTradeNo",
+            decode: super::harness::decodes::<wxpay::apis::pay::transactions::QueryOrderByOutTradeNo>,
+            body: "{\"amount\":{\"currency\":\"CNY\",\"payer_currency\":\"CNY\",\"payer_total\":1,\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"bank_type\":\"CMC\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":1,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":1,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"installment_info\":{\"selected_installment_number\":1,\"use_subsidy\":true},\"limit_pay\":[\"no_balance\"],\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"109519\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品惠-6\",\"other_contribute\":1,\"scope\":\"GLOBAL\",\"stock_id\":\"931386\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"success_time\":\"2026-01-02T03:04:05+08:00\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付失败，请重新下单支付\",\"trade_type\":\"JSAPI\",\"transaction_id\":\"1217752501201407033233368018\"}",
+        },
+        super::harness::Answer {
             name: "ReverseTransaction",
             decode: super::harness::decodes::<wxpay::apis::pay::transactions::ReverseTransaction>,
             body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\"}",
         },
     ]);
+}
+
+#[test]
+fn pay_transactions_enum_values_are_known() {
+    super::harness::known::<wxpay::apis::pay::transactions::LimitPay>(
+        &["no_balance", "no_credit", "no_debit", "balance_only"],
+        |e| matches!(e, wxpay::apis::pay::transactions::LimitPay::Unknown(_)),
+        wxpay::apis::pay::transactions::LimitPay::as_str,
+    );
+    super::harness::known::<wxpay::apis::pay::transactions::IdentityType>(
+        &[
+            "IDCARD",
+            "HONGKONG_MACAO",
+            "HONGKONG_MACAO_RESIDENT",
+            "TAIWAN_RESIDENT",
+            "FOREIGN_RESIDENT",
+            "OVERSEA_PASSPORT",
+            "PHONE_NUMBER",
+        ],
+        |e| matches!(e, wxpay::apis::pay::transactions::IdentityType::Unknown(_)),
+        wxpay::apis::pay::transactions::IdentityType::as_str,
+    );
+    super::harness::known::<wxpay::apis::pay::transactions::SubsidyPeriodType>(
+        &["DAILY", "PERIOD"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::pay::transactions::SubsidyPeriodType::Unknown(_)
+            )
+        },
+        wxpay::apis::pay::transactions::SubsidyPeriodType::as_str,
+    );
+    super::harness::known::<wxpay::apis::pay::transactions::TradeState>(
+        &[
+            "SUCCESS",
+            "REFUND",
+            "NOTPAY",
+            "CLOSED",
+            "REVOKED",
+            "USERPAYING",
+            "PAYERROR",
+        ],
+        |e| matches!(e, wxpay::apis::pay::transactions::TradeState::Unknown(_)),
+        wxpay::apis::pay::transactions::TradeState::as_str,
+    );
+    super::harness::known::<wxpay::apis::pay::transactions::TradeType>(
+        &["JSAPI", "NATIVE", "APP", "MICROPAY", "MWEB", "FACEPAY"],
+        |e| matches!(e, wxpay::apis::pay::transactions::TradeType::Unknown(_)),
+        wxpay::apis::pay::transactions::TradeType::as_str,
+    );
 }
 
 #[test]
@@ -983,7 +1371,7 @@ fn pay_transactions_partner_requests() {
             path: "/v3/pay/partner/transactions/h5",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"}},\"scene_info\":{\"device_id\":\"013467007045764\",\"h5_info\":{\"app_name\":\"王者荣耀\",\"app_url\":\"https://pay.qq.com\",\"bundle_id\":\"com.tencent.wzryiOS\",\"package_name\":\"com.tencent.tmgp.sgame\",\"type\":\"iOSAndroidWap\"},\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &["payer.identity.number", "payer.identity.name"],
             request: || {
                 Box::new(
@@ -992,8 +1380,16 @@ fn pay_transactions_partner_requests() {
                         "Image形象店-深圳腾大-QQ公仔",
                         "https://www.weixin.qq.com/wxpay/pay.php",
                         "1217752501201407033233368018",
-                        wxpay::apis::pay::transactions::partner::SceneInfo::new()
+                        wxpay::apis::pay::transactions::partner::CreateH5OrderSceneInfo::new()
                             .device_id("013467007045764")
+                            .h5_info(
+                                wxpay::apis::pay::transactions::partner::H5Info::new()
+                                    .app_name("王者荣耀")
+                                    .app_url("https://pay.qq.com")
+                                    .bundle_id("com.tencent.wzryiOS")
+                                    .package_name("com.tencent.tmgp.sgame")
+                                    .type_("iOSAndroidWap"),
+                            )
                             .payer_client_ip("14.23.150.211")
                             .store_info(
                                 wxpay::apis::pay::transactions::partner::StoreInfo::new(
@@ -1356,7 +1752,7 @@ fn pay_transactions_partner_answers() {
             decode: super::harness::decodes::<
                 wxpay::apis::pay::transactions::partner::QueryOrderById,
             >,
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"attach\":\"自定义数据\",\"bank_type\":\"CMC\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":1,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":1,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":1},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付失败，请重新下单支付\",\"trade_type\":\"JSAPI\",\"transaction_id\":\"1217752501201407033233368018\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"payer_currency\":\"CNY\",\"payer_total\":1,\"total\":1},\"attach\":\"自定义数据\",\"bank_type\":\"CMC\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":1,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":1,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":1},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付失败，请重新下单支付\",\"trade_type\":\"JSAPI\",\"transaction_id\":\"1217752501201407033233368018\"}",
         },
         super::harness::Answer {
             name: "CreateJsapiOrder",
@@ -1391,7 +1787,7 @@ fn pay_transactions_partner_answers() {
             decode: super::harness::decodes::<
                 wxpay::apis::pay::transactions::partner::QueryOrderByOutTradeNo,
             >,
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"attach\":\"自定义数据\",\"bank_type\":\"CMC\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":1,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":1,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"installment_info\":{\"selected_installment_number\":1,\"use_subsidy\":true},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":1},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付失败，请重新下单支付\",\"trade_type\":\"JSAPI\",\"transaction_id\":\"1217752501201407033233368018\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"payer_currency\":\"CNY\",\"payer_total\":1,\"total\":1},\"attach\":\"自定义数据\",\"bank_type\":\"CMC\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":1,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":1,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"installment_info\":{\"selected_installment_number\":1,\"use_subsidy\":true},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":1},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_state\":\"SUCCESS\",\"trade_state_desc\":\"支付失败，请重新下单支付\",\"trade_type\":\"JSAPI\",\"transaction_id\":\"1217752501201407033233368018\"}",
         },
         super::harness::Answer {
             name: "ReverseTransaction",

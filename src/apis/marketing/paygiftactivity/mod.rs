@@ -216,7 +216,7 @@ pub struct CreateUniqueThresholdActivity {
     /// 活动基本信息 (`activity_base_info`).
     pub activity_base_info: ActivityBaseInfo,
     /// 活动高级设置 (`advanced_setting`).
-    pub advanced_setting: Option<AdvancedSetting>,
+    pub advanced_setting: Option<CreateUniqueThresholdActivityAdvancedSetting>,
     /// 阶梯送发放规则 (`award_send_rule`).
     pub award_send_rule: FullSendRule,
 }
@@ -332,20 +332,16 @@ pub struct PaymentMode {
 }
 
 /// 活动高级设置.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedSetting {
     /// 奖品类型 (`delivery_user_category`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_user_category: Option<AwardType>,
     /// 订单优惠标记 (`goods_tags`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_tags: Option<Vec<String>>,
     /// 商家会员appid (`merchant_member_appid`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_member_appid: Option<String>,
     /// 支付模式 (`payment_mode`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_mode: Option<PaymentMode>,
 }
 
@@ -595,6 +591,27 @@ pub struct TerminateActivityResponse {
     /// 生效时间 (`terminate_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub terminate_time: Option<OffsetDateTime>,
+}
+
+/// 活动高级设置.
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct CreateUniqueThresholdActivityAdvancedSetting {
+    /// 奖品类型 (`delivery_user_category`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_user_category: Option<AwardType>,
+    /// 订单优惠标记 (`goods_tags`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goods_tags: Option<Vec<String>>,
+    /// 商家会员appid (`merchant_member_appid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_member_appid: Option<String>,
+    /// 支付方式信息 (`payment_method_information`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_information: Option<PaymentMethodInformation>,
+    /// 支付模式 (`payment_mode`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_mode: Option<PaymentMode>,
 }
 
 /// `CreateUniqueThresholdActivityResponse`.

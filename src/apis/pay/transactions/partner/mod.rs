@@ -214,7 +214,7 @@ pub struct CreateExposure {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let scene_info: wxpay::apis::pay::transactions::partner::SceneInfo = todo!();
+/// # let scene_info: wxpay::apis::pay::transactions::partner::CreateH5OrderSceneInfo = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateH5Order;
 ///
 /// let request = CreateH5Order::new(amount, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", scene_info, "wx8888888888888888", "1230000109", "1900000109");
@@ -246,7 +246,7 @@ pub struct CreateH5Order {
     #[wxpay(encrypt)]
     pub payer: Option<Payer>,
     /// 场景信息 (`scene_info`).
-    pub scene_info: SceneInfo,
+    pub scene_info: CreateH5OrderSceneInfo,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 服务商公众号ID (`sp_appid`).
@@ -666,7 +666,7 @@ pub struct CreateScannedPosOrder {
 }
 
 /// 订单金额.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
     /// 货币类型 (`currency`).
@@ -1096,12 +1096,65 @@ pub struct CreateExposureResponse {
     pub market_exposure_token: Option<String>,
 }
 
+/// H5场景信息.
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct H5Info {
+    /// 应用名称 (`app_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    /// 网站URL (`app_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_url: Option<String>,
+    /// iOS平台BundleID (`bundle_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle_id: Option<String>,
+    /// Android平台PackageName (`package_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_name: Option<String>,
+    /// 场景类型 (`type`).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+}
+
+/// 场景信息.
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct CreateH5OrderSceneInfo {
+    /// 商户端设备号 (`device_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// H5场景信息 (`h5_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub h5_info: Option<H5Info>,
+    /// 用户终端IP (`payer_client_ip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payer_client_ip: Option<String>,
+    /// 商户门店信息 (`store_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_info: Option<StoreInfo>,
+}
+
 /// `CreateH5OrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateH5OrderResponse {
     /// 支付跳转链接 (`h5_url`).
     pub h5_url: String,
+}
+
+/// 订单金额.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct QueryOrderByIdAmount {
+    /// 货币类型 (`currency`).
+    pub currency: Option<String>,
+    /// 用户支付币种 (`payer_currency`).
+    pub payer_currency: Option<String>,
+    /// 用户支付金额 (`payer_total`).
+    pub payer_total: i64,
+    /// 总金额 (`total`).
+    pub total: i64,
 }
 
 /// 支付者.
@@ -1119,7 +1172,7 @@ pub struct QueryOrderByIdPayer {
 #[non_exhaustive]
 pub struct QueryOrderByIdResponse {
     /// 订单金额 (`amount`).
-    pub amount: Amount,
+    pub amount: QueryOrderByIdAmount,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
@@ -1278,7 +1331,7 @@ pub struct InstallmentInfo {
 #[non_exhaustive]
 pub struct QueryOrderByOutTradeNoResponse {
     /// 订单金额 (`amount`).
-    pub amount: Amount,
+    pub amount: QueryOrderByIdAmount,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).

@@ -1,0 +1,139 @@
+//! Corrections to the spec where it contradicts what the platform answers (its documentation,
+//! its notifications, what the hand-written declarations these replace decoded). Each one is
+//! applied to the resolved answer schema of one operation, says why, and fails the generator
+//! when the spec no longer has the shape it corrects (so a fixed spec drops its fix).
+
+use serde_json::{Value, json};
+
+use crate::spec::{Operation, Spec};
+
+const QUERY_ORDER_BY_ID: (&str, &str) = ("GET", "/v3/pay/transactions/id/{transaction_id}");
+const QUERY_ORDER_BY_OUT_TRADE_NO: (&str, &str) =
+    ("GET", "/v3/pay/transactions/out-trade-no/{out_trade_no}");
+const CODEPAY: (&str, &str) = ("POST", "/v3/pay/transactions/codepay");
+const REFUND_ANSWERS: &[(&str, &str)] = &[
+    ("POST", "/v3/refund/domestic/refunds"),
+    ("GET", "/v3/refund/domestic/refunds/{out_refund_no}"),
+    (
+        "POST",
+        "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+    ),
+];
+
+pub fn apply(spec: &mut Spec) -> Result<(), String> {
+    // 1. The two order queries answer one object, the order (also what `TRANSACTION.SUCCESS`
+    //    notifies). The spec builds it from the order *request* (so `notify_url` and
+    //    `description` are required, which no answer carries), leaves out the user's amounts
+    //    and `promotion_detail`, and gives the query by id less than the one by order number.
+    let promotion = answer(spec, CODEPAY)?
+        .pointer("/properties/promotion_detail")
+        .cloned()
+        .ok_or("fix: the codepay answer has no `promotion_detail` any more")?;
+    let mut order = answer(spec, QUERY_ORDER_BY_OUT_TRADE_NO)?.clone();
+    let props = order
+        .get_mut("properties")
+        .and_then(Value::as_object_mut)
+        .ok_or("fix: the order query's answer has no properties")?;
+    for field in [
+        "amount",
+        "payer",
+        "trade_state",
+        "notify_url",
+        "description",
+    ] {
+        if !props.contains_key(field) {
+            return Err(format!(
+                "fix: the order query's answer has no `{field}` any more"
+            ));
+        }
+    }
+    // What the platform documents as always present; everything else may be absent (an
+    // unpaid order has no `transaction_id`, `payer` or payer amounts).
+    props.insert(
+        "amount".into(),
+        json!({
+            "type": "object",
+            "description": "订单金额",
+            "required": ["total"],
+            "properties": {
+                "total": {"type": "integer", "description": "总金额", "example": 100},
+                "payer_total": {"type": "integer", "description": "用户支付金额", "example": 100},
+                "currency": {"type": "string", "description": "货币类型", "example": "CNY"},
+                "payer_currency": {"type": "string", "description": "用户支付币种", "example": "CNY"}
+            }
+        }),
+    );
+    props.insert("promotion_detail".into(), promotion);
+    order["required"] = json!([
+        "appid",
+        "mchid",
+        "out_trade_no",
+        "trade_state",
+        "trade_state_desc"
+    ]);
+    for key in [QUERY_ORDER_BY_ID, QUERY_ORDER_BY_OUT_TRADE_NO] {
+        *answer_mut(spec, key)? = order.clone();
+    }
+
+    // 2. A refund's state, channel and funds account are closed lists the spec writes as
+    //    plain strings (its own descriptions list the values).
+    for key in REFUND_ANSWERS {
+        let refund = answer_mut(spec, *key)?;
+        for (field, values) in [
+            (
+                "status",
+                &["SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL"][..],
+            ),
+            (
+                "channel",
+                &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"][..],
+            ),
+            (
+                "funds_account",
+                &[
+                    "UNSETTLED",
+                    "AVAILABLE",
+                    "UNAVAILABLE",
+                    "OPERATION",
+                    "BASIC",
+                    "ECNY_BASIC",
+                ][..],
+            ),
+        ] {
+            let schema = refund
+                .pointer_mut(&format!("/properties/{field}"))
+                .ok_or_else(|| format!("fix: {} {} answers no `{field}`", key.0, key.1))?;
+            if schema.get("enum").is_none() {
+                schema["enum"] = json!(values);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find<'a>(spec: &'a Spec, (method, path): (&str, &str)) -> Result<&'a Operation, String> {
+    spec.operations
+        .iter()
+        .find(|o| o.row.method == method && o.row.path == path)
+        .ok_or_else(|| format!("fix: the spec has no {method} {path}"))
+}
+
+fn answer<'a>(spec: &'a Spec, key: (&str, &str)) -> Result<&'a Value, String> {
+    find(spec, key)?
+        .spec
+        .as_ref()
+        .and_then(|s| s.pointer("/responses/200/schema"))
+        .ok_or_else(|| format!("fix: {} {} has no 200 answer", key.0, key.1))
+}
+
+fn answer_mut<'a>(
+    spec: &'a mut Spec,
+    (method, path): (&str, &str),
+) -> Result<&'a mut Value, String> {
+    spec.operations
+        .iter_mut()
+        .find(|o| o.row.method == method && o.row.path == path)
+        .and_then(|o| o.spec.as_mut())
+        .and_then(|s| s.pointer_mut("/responses/200/schema"))
+        .ok_or_else(|| format!("fix: {method} {path} has no 200 answer"))
+}
