@@ -295,6 +295,33 @@ impl ClientBuilder {
         Self::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 
+    /// [`ClientBuilder::from_env`] over `WXPAY_*` pairs given in code (other names are
+    /// ignored): for example the settings a local sandbox hands out, so one call configures a
+    /// client for it.
+    ///
+    /// ```no_run
+    /// # fn run(settings: Vec<(String, String)>) -> Result<(), wxpay_core::Error> {
+    /// // e.g. `wxpay_sandbox::Sandbox::settings()`
+    /// let client = wxpay_core::ClientBuilder::from_settings(settings)?.build()?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_settings<K, V>(
+        settings: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<ClientBuilder, ConfigError>
+    where
+        K: AsRef<str>,
+        V: Into<String>,
+    {
+        // Values may be the private key itself: wiped when done.
+        let settings: std::collections::HashMap<String, Zeroizing<String>> = settings
+            .into_iter()
+            .map(|(name, value)| (name.as_ref().to_owned(), Zeroizing::new(value.into())))
+            .filter(|(_, value)| !value.is_empty())
+            .collect();
+        Self::from_vars(|name| settings.get(name).map(|value| value.to_string()))
+    }
+
     /// [`ClientBuilder::from_env`] over any variable source (tests use a map).
     fn from_vars(
         var: impl Fn(&'static str) -> Option<String>,

@@ -2,7 +2,6 @@
 //! on the real platform. The same controls are served over HTTP under `/sandbox/…`.
 
 use crate::Sandbox;
-use crate::clock;
 use crate::payments::PayError;
 
 /// Why a sandbox control could not be applied (no such order, wrong state).
@@ -22,9 +21,11 @@ impl Sandbox {
     /// # Errors
     /// When there is no such order or it is not `NOTPAY` (closed, expired, already paid).
     pub fn pay_order(&self, out_trade_no: &str) -> Result<String, ControlError> {
-        let mut payments = self.platform.payments();
-        let order = payments.pay(out_trade_no, clock::now())?;
-        Ok(order.transaction_id.clone().unwrap_or_default())
+        let order = crate::routes::pay_order(&self.platform, out_trade_no)?;
+        Ok(order["transaction_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
     }
 
     /// The unpaid order `out_trade_no` passes its payment window: it becomes `CLOSED`.
@@ -41,7 +42,7 @@ impl Sandbox {
     /// # Errors
     /// When there is no such refund.
     pub fn make_refund_abnormal(&self, out_refund_no: &str) -> Result<(), ControlError> {
-        self.platform.payments().make_abnormal(out_refund_no)?;
+        crate::routes::make_refund_abnormal(&self.platform, out_refund_no)?;
         Ok(())
     }
 

@@ -288,6 +288,45 @@ pub(crate) fn send(platform: &Arc<Platform>, notification: NewNotification) -> O
     Some(id)
 }
 
+/// Notifies `TRANSACTION.SUCCESS` for an order just paid; `order` is the order as a query
+/// answers it (the platform's notified transaction has the same shape).
+pub(crate) fn transaction_succeeded(platform: &Arc<Platform>, order: Value) -> Option<String> {
+    send(
+        platform,
+        NewNotification {
+            event_type: "TRANSACTION.SUCCESS",
+            summary: "支付成功",
+            original_type: "transaction",
+            resource: order,
+        },
+    )
+}
+
+/// Notifies `REFUND.SUCCESS` or `REFUND.ABNORMAL` for a refund that just finished; `refund` is
+/// the refund as a query answers it, given the notified shape (`mchid`, `refund_status`).
+pub(crate) fn refund_finished(platform: &Arc<Platform>, mut refund: Value) -> Option<String> {
+    let abnormal = refund["status"] == "ABNORMAL";
+    refund["mchid"] = json!(platform.mchid);
+    refund["refund_status"] = refund["status"].take();
+    if let Some(object) = refund.as_object_mut() {
+        object.remove("status");
+    }
+    let (event_type, summary) = if abnormal {
+        ("REFUND.ABNORMAL", "退款异常")
+    } else {
+        ("REFUND.SUCCESS", "退款成功")
+    };
+    send(
+        platform,
+        NewNotification {
+            event_type,
+            summary,
+            original_type: "refund",
+            resource: refund,
+        },
+    )
+}
+
 /// Notifies `COUPON.SEND` for a multiuse coupon just issued. The resource is the sandbox's:
 /// the stock, the coupon, the user and the request that issued it.
 pub(crate) fn multiuse_coupon_sent(

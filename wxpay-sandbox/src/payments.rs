@@ -215,10 +215,8 @@ impl Payments {
             date.day(),
             random_digits(16)
         );
-        // Hook for payment notifications (TRANSACTION.SUCCESS): the platform notifies
-        // `notify_url` at this point. Sending notifications is the sandbox's notification
-        // module's job; it should be called from here (and from `query_refund` when a refund
-        // succeeds), with the paid order.
+        // The caller notifies TRANSACTION.SUCCESS with the paid order (`notify`), once the
+        // payments lock is released.
         order.state = TradeState::Success;
         order.transaction_id = Some(transaction_id.clone());
         order.success_time = Some(now);

@@ -144,7 +144,17 @@ impl Sandbox {
     /// # Errors
     /// When the key files cannot be written into `dir`.
     pub fn to_env(&self, dir: &Path) -> io::Result<Vec<(String, String)>> {
-        let mut env = self.merchant.to_env(dir)?;
+        Ok(self.with_service(self.merchant.to_env(dir)?))
+    }
+
+    /// The settings of [`Sandbox::to_env`] with the PEM texts in place of paths: hand them to
+    /// `wxpay::ClientBuilder::from_settings` for a client of this sandbox's merchant.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        self.with_service(self.merchant.settings())
+    }
+
+    /// Adds where the sandbox is and what it has set up to the merchant's settings.
+    fn with_service(&self, mut env: Vec<(String, String)>) -> Vec<(String, String)> {
         env.push(("WXPAY_BASE_URL".to_owned(), self.base_url.clone()));
         if let Some(id) = self.favor_stock_ids.first() {
             env.push(("WXPAY_STOCK_ID".to_owned(), id.clone()));
@@ -154,7 +164,7 @@ impl Sandbox {
         }
         env.push(("WXPAY_APPID".to_owned(), SANDBOX_APPID.to_owned()));
         env.push(("WXPAY_OPENID".to_owned(), SANDBOX_OPENID.to_owned()));
-        Ok(env)
+        env
     }
 
     /// Rotates the platform certificate, as the real platform does from time to time:

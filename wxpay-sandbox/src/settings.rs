@@ -106,6 +106,29 @@ impl MerchantSettings {
     ///
     /// The directory must exist; the private key file is made readable by its owner only.
     pub fn to_env(&self, dir: &Path) -> io::Result<Vec<(String, String)>> {
+        self.pairs(|file, pem, private| {
+            let path = dir.join(file);
+            if private {
+                write_private(&path, pem)?;
+            } else {
+                std::fs::write(&path, pem)?;
+            }
+            Ok(path_string(&path))
+        })
+    }
+
+    /// The same `WXPAY_*` pairs with the PEM texts themselves in place of paths, for a client
+    /// in this process (`ClientBuilder::from_settings` in `wxpay` takes them as they are).
+    pub fn settings(&self) -> Vec<(String, String)> {
+        let inline: io::Result<_> = self.pairs(|_, pem, _| Ok(pem.to_owned()));
+        inline.unwrap_or_default()
+    }
+
+    /// The pairs, each key given by `value(file name, PEM, private)`.
+    fn pairs(
+        &self,
+        mut value: impl FnMut(&str, &str, bool) -> io::Result<String>,
+    ) -> io::Result<Vec<(String, String)>> {
         let mut env = vec![
             ("WXPAY_MCHID".to_owned(), self.mchid.clone()),
             (
@@ -114,19 +137,16 @@ impl MerchantSettings {
             ),
         ];
         if let Some(key) = &self.merchant_private_key_pem {
-            let path = dir.join(MERCHANT_KEY_FILE);
-            write_private(&path, key.expose())?;
-            env.push(("WXPAY_MERCHANT_KEY".to_owned(), path_string(&path)));
+            let key = value(MERCHANT_KEY_FILE, key.expose(), true)?;
+            env.push(("WXPAY_MERCHANT_KEY".to_owned(), key));
         }
         if let Some(cert) = &self.platform_certificate_pem {
-            let path = dir.join(PLATFORM_CERT_FILE);
-            std::fs::write(&path, cert)?;
-            env.push(("WXPAY_PLATFORM_CERT".to_owned(), path_string(&path)));
+            let cert = value(PLATFORM_CERT_FILE, cert, false)?;
+            env.push(("WXPAY_PLATFORM_CERT".to_owned(), cert));
         }
         if let (Some(public_key), Some(id)) = (&self.platform_public_key_pem, &self.public_key_id) {
-            let path = dir.join(PLATFORM_PUBLIC_KEY_FILE);
-            std::fs::write(&path, public_key)?;
-            env.push(("WXPAY_PLATFORM_PUBLIC_KEY".to_owned(), path_string(&path)));
+            let public_key = value(PLATFORM_PUBLIC_KEY_FILE, public_key, false)?;
+            env.push(("WXPAY_PLATFORM_PUBLIC_KEY".to_owned(), public_key));
             env.push(("WXPAY_PLATFORM_PUBLIC_KEY_ID".to_owned(), id.clone()));
         }
         env.push((

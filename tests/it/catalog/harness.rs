@@ -175,9 +175,20 @@ fn over_the_wire(requests: impl Iterator<Item = (&'static str, Box<dyn Request>)
         .expect("a runtime");
     let (sandboxes, stateful) = sandboxes();
     let mut failures = Vec::new();
-    for (mode, sandbox) in sandboxes {
-        let client = crate::common::client_for(sandbox, CryptoBackend::default());
-        for (name, request) in &requests {
+    // Every request with the default backend; with the `rsa` feature the first of each
+    // module also with the pure-Rust one (about 190 in all).
+    let runs = CryptoBackend::all()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &backend)| {
+            let take = if i == 0 { requests.len() } else { 1 };
+            sandboxes
+                .iter()
+                .map(move |(mode, sandbox)| (mode, sandbox, backend, take))
+        });
+    for (mode, sandbox, backend, take) in runs {
+        let client = crate::common::client_for(sandbox, backend);
+        for (name, request) in requests.iter().take(take) {
             let (method, template) = request.operation();
             let with_state = stateful
                 .iter()
@@ -185,7 +196,7 @@ fn over_the_wire(requests: impl Iterator<Item = (&'static str, Box<dyn Request>)
             match runtime.block_on(request.send(&client)) {
                 Ok(()) => {}
                 Err(Error::Api(e)) if with_state && e.signature_verified => {}
-                Err(e) => failures.push(format!("{name} ({mode:?}): {e}")),
+                Err(e) => failures.push(format!("{name} ({mode:?}, {backend:?}): {e}")),
             }
         }
     }

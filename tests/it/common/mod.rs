@@ -21,18 +21,12 @@ pub fn merchant_builder(sandbox: &Sandbox) -> ClientBuilder {
         .base_url(sandbox.base_url())
 }
 
-/// A client for the sandbox's merchant, configured as a real merchant would configure one:
-/// with the platform certificate and/or public key the sandbox hands out.
+/// A client for the sandbox's merchant, configured from the settings it hands out (the
+/// platform certificate and/or public key, as a real merchant configures them).
 pub fn client_for(sandbox: &Sandbox, backend: CryptoBackend) -> Client {
-    let merchant = sandbox.merchant();
-    let mut builder = merchant_builder(sandbox).crypto_backend(backend);
-    if let Some(certificate) = &merchant.platform_certificate_pem {
-        builder = builder.platform_certificate(certificate);
-    }
-    if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {
-        builder = builder.platform_public_key(id, key);
-    }
-    builder
+    ClientBuilder::from_settings(sandbox.settings())
+        .expect("the sandbox's settings")
+        .crypto_backend(backend)
         .build()
         .expect("the sandbox's settings make a valid client")
 }

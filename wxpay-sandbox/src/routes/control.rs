@@ -32,7 +32,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pay::order_json;
-use super::refund::refund_json;
 use super::{PathParam, QueryParams, json_body, json_ok};
 use crate::SandboxError;
 use crate::clock::{self, rfc3339_beijing};
@@ -229,9 +228,8 @@ async fn rotate(State(platform): State<Arc<Platform>>, body: Bytes) -> Result<Re
 }
 
 async fn pay(State(platform): State<Arc<Platform>>, PathParam(no): PathParam) -> Response {
-    let mut payments = platform.payments();
-    match payments.pay(&no, clock::now()) {
-        Ok(order) => json_ok(order_json(&platform, order)),
+    match super::pay_order(&platform, &no) {
+        Ok(order) => json_ok(order),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -245,9 +243,8 @@ async fn expire(State(platform): State<Arc<Platform>>, PathParam(no): PathParam)
 }
 
 async fn abnormal(State(platform): State<Arc<Platform>>, PathParam(no): PathParam) -> Response {
-    let mut payments = platform.payments();
-    match payments.make_abnormal(&no).cloned() {
-        Ok(refund) => json_ok(refund_json(&payments, &refund)),
+    match super::make_refund_abnormal(&platform, &no) {
+        Ok(refund) => json_ok(refund),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -166,6 +166,35 @@ fn pay_routes() -> Router<Arc<Platform>> {
 
 pub(crate) use bill::UnsignedFile;
 
+/// The user pays the order: it becomes `SUCCESS` and `TRANSACTION.SUCCESS` is notified.
+/// Answers the order as a query does.
+pub(crate) fn pay_order(
+    platform: &Arc<Platform>,
+    out_trade_no: &str,
+) -> Result<Value, crate::payments::PayError> {
+    let order = {
+        let mut payments = platform.payments();
+        pay::order_json(platform, payments.pay(out_trade_no, clock::now())?)
+    };
+    crate::notify::transaction_succeeded(platform, order.clone());
+    Ok(order)
+}
+
+/// The refund cannot reach the user: it becomes `ABNORMAL` and `REFUND.ABNORMAL` is
+/// notified. Answers the refund as a query does.
+pub(crate) fn make_refund_abnormal(
+    platform: &Arc<Platform>,
+    out_refund_no: &str,
+) -> Result<Value, crate::payments::PayError> {
+    let refund = {
+        let mut payments = platform.payments();
+        let refund = payments.make_abnormal(out_refund_no)?.clone();
+        refund::refund_json(&payments, &refund)
+    };
+    crate::notify::refund_finished(platform, refund.clone());
+    Ok(refund)
+}
+
 /// Any other catalog operation, answered from the spec (see [`crate::spec`]); an unknown
 /// path or method is 404 `NOT_FOUND`, as the platform answers.
 async fn spec_driven(

@@ -121,9 +121,16 @@ pub(super) async fn query(
     State(platform): State<Arc<Platform>>,
     PathParam(out_refund_no): PathParam,
 ) -> Result<Response, ApiError> {
-    let mut payments = platform.payments();
-    let refund = payments.query_refund(&out_refund_no, clock::now())?.clone();
-    Ok(json_ok(refund_json(&payments, &refund)))
+    let (answer, finished) = {
+        let mut payments = platform.payments();
+        let was = payments.refund_by_out_refund_no(&out_refund_no)?.status;
+        let refund = payments.query_refund(&out_refund_no, clock::now())?.clone();
+        (refund_json(&payments, &refund), was != refund.status)
+    };
+    if finished {
+        crate::notify::refund_finished(&platform, answer.clone());
+    }
+    Ok(json_ok(answer))
 }
 
 #[derive(Deserialize)]

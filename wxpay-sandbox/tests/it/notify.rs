@@ -437,3 +437,84 @@ async fn the_control_api() {
     assert_eq!(deliveries[0]["attempts"], json!([204]));
     assert_eq!(receiver.received.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn payments_and_refunds_are_notified_as_the_platform_does() {
+    let (receiver, url) = receiver(&[]).await;
+    let sandbox = sandbox_to(&url).await;
+    let merchant = Merchant::of(&sandbox);
+    let order = json!({
+        "appid": SANDBOX_APPID,
+        "mchid": merchant.mchid,
+        "description": "notified",
+        "out_trade_no": "notify000001",
+        "notify_url": "https://merchant.example.com/notify",
+        "amount": { "total": 500 },
+        "payer": { "openid": SANDBOX_OPENID },
+    })
+    .to_string();
+    let prepay = merchant
+        .verified("POST", "/v3/pay/transactions/jsapi", &order, &[])
+        .await;
+    assert_eq!(prepay.status, 200);
+    let transaction_id = sandbox.pay_order("notify000001").unwrap();
+    for (out_refund_no, amount) in [("notify000001r1", 100), ("notify000001r2", 200)] {
+        let refund = json!({
+            "out_trade_no": "notify000001",
+            "out_refund_no": out_refund_no,
+            "amount": { "refund": amount, "total": 500, "currency": "CNY" },
+        })
+        .to_string();
+        let made = merchant
+            .verified("POST", "/v3/refund/domestic/refunds", &refund, &[])
+            .await;
+        assert_eq!(made.status, 200, "{made:?}");
+    }
+    let path = "/v3/refund/domestic/refunds/notify000001r1";
+    let queried = merchant.verified("GET", path, "", &[]).await;
+    assert_eq!(queried.json()["status"], "SUCCESS");
+    // Looked at again, it is not notified again.
+    merchant.verified("GET", path, "", &[]).await;
+    sandbox.make_refund_abnormal("notify000001r2").unwrap();
+
+    let deliveries = sandbox.settled_deliveries().await;
+    let kinds: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["TRANSACTION.SUCCESS", "REFUND.SUCCESS", "REFUND.ABNORMAL"]
+    );
+    let received = receiver.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 3);
+    for notification in &received {
+        notification
+            .as_reply()
+            .verify(&merchant.platform_key())
+            .expect("signed with the platform key");
+    }
+    // Deliveries run concurrently: find each by its event type.
+    let of = |event_type: &str| {
+        received
+            .iter()
+            .find(|r| r.envelope()["event_type"] == event_type)
+            .unwrap_or_else(|| panic!("{event_type} received"))
+    };
+    let transaction = open(&sandbox, of("TRANSACTION.SUCCESS"));
+    assert_eq!(transaction["trade_state"], "SUCCESS");
+    assert_eq!(transaction["transaction_id"], transaction_id.as_str());
+    assert_eq!(transaction["payer"]["openid"], SANDBOX_OPENID);
+    assert_eq!(transaction["amount"]["total"], 500);
+    assert_eq!(
+        of("TRANSACTION.SUCCESS").envelope()["resource"]["original_type"],
+        "transaction"
+    );
+    let refund = open(&sandbox, of("REFUND.SUCCESS"));
+    assert_eq!(refund["refund_status"], "SUCCESS");
+    assert_eq!(refund["mchid"], merchant.mchid.as_str());
+    assert_eq!(refund["out_refund_no"], "notify000001r1");
+    assert_eq!(refund["amount"]["refund"], 100);
+    assert_eq!(
+        open(&sandbox, of("REFUND.ABNORMAL"))["refund_status"],
+        "ABNORMAL"
+    );
+    assert_eq!(of("REFUND.ABNORMAL").envelope()["summary"], "退款异常");
+}

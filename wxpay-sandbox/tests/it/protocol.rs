@@ -220,7 +220,8 @@ async fn unknown_paths_and_methods_are_signed_404s() {
     let merchant = Merchant::of(&sandbox);
     for (method, url) in [
         ("GET", "/v3/nothing/here"),
-        ("POST", "/v3/pay/transactions/codepay"),
+        // Not in the catalog (codepay is, and is answered from the spec).
+        ("POST", "/v3/pay/transactions/nowhere"),
         ("DELETE", "/v3/certificates"),
         ("GET", "/v3/marketing/favor/coupon-stocks"),
     ] {
