@@ -18,11 +18,11 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::routing::post;
 use tokio::net::TcpListener;
-use wxpay::Client;
 use wxpay::Notification;
 use wxpay::apis::marketing::favor::SendCoupon;
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
 use wxpay::notification::{Event, NotificationRejection, Reply, SeenNotifications};
+use wxpay::{Client, ClientBuilder};
 use wxpay_sandbox::{DeliveryMode, Sandbox};
 
 /// What the receiver saw.
@@ -260,21 +260,6 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
 
 /// A client for the sandbox's merchant, with the APIv3 key notifications are encrypted with.
 fn sandbox_client(sandbox: &Sandbox) -> Result<Client, Box<dyn std::error::Error>> {
-    let merchant = sandbox.merchant();
-    let merchant_key = merchant
-        .merchant_private_key_pem
-        .as_ref()
-        .ok_or("the sandbox was started without a merchant private key")?;
-    let mut builder = Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(&merchant.merchant_serial, merchant_key.expose())
-        .apiv3_key(merchant.apiv3_key.expose())
-        .base_url(sandbox.base_url());
-    if let Some(certificate) = &merchant.platform_certificate_pem {
-        builder = builder.platform_certificate(certificate);
-    }
-    if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {
-        builder = builder.platform_public_key(id, key);
-    }
-    Ok(builder.build()?)
+    // The sandbox's WXPAY_* settings carry the APIv3 key too.
+    Ok(ClientBuilder::from_settings(sandbox.settings())?.build()?)
 }

@@ -18,7 +18,7 @@ use wxpay::apis::refund::domestic::{
     Amount as RefundAmount, CreateRefund, QueryRefund, RefundStatus,
 };
 use wxpay::time::{OffsetDateTime, UtcOffset};
-use wxpay::{Client, UploadFile};
+use wxpay::{Client, ClientBuilder, UploadFile};
 use wxpay_sandbox::{SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
 
 #[tokio::main]
@@ -119,20 +119,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 /// A client for the sandbox's generated merchant, configured as a real one would be.
 fn sandbox_client(sandbox: &Sandbox) -> Result<Client, Box<dyn std::error::Error>> {
-    let merchant = sandbox.merchant();
-    let merchant_key = merchant
-        .merchant_private_key_pem
-        .as_ref()
-        .ok_or("the sandbox was started without a merchant private key")?;
-    let mut builder = Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(&merchant.merchant_serial, merchant_key.expose())
-        .base_url(sandbox.base_url());
-    if let Some(certificate) = &merchant.platform_certificate_pem {
-        builder = builder.platform_certificate(certificate);
-    }
-    if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {
-        builder = builder.platform_public_key(id, key);
-    }
-    Ok(builder.build()?)
+    // The sandbox hands out the WXPAY_* settings a real merchant would have.
+    Ok(ClientBuilder::from_settings(sandbox.settings())?.build()?)
 }

@@ -12,10 +12,10 @@
 
 use std::process::ExitCode;
 
-use wxpay::Client;
 use wxpay::apis::marketing::favor::PauseStock;
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
 use wxpay::time::format_description::well_known::Rfc3339;
+use wxpay::{Client, ClientBuilder};
 use wxpay_sandbox::Sandbox;
 
 /// What the demo acts on: a user and two stocks.
@@ -99,26 +99,13 @@ fn demo_from_env() -> Result<Demo, String> {
 
 /// A client for the sandbox's generated merchant, configured as a real one would be.
 fn sandbox_client(sandbox: &Sandbox) -> Result<(Client, Demo), Box<dyn std::error::Error>> {
-    let merchant = sandbox.merchant();
-    let merchant_key = merchant
-        .merchant_private_key_pem
-        .as_ref()
-        .ok_or("the sandbox was started without a merchant private key")?;
-    let mut builder = Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(&merchant.merchant_serial, merchant_key.expose())
-        .base_url(sandbox.base_url());
-    if let Some(certificate) = &merchant.platform_certificate_pem {
-        builder = builder.platform_certificate(certificate);
-    }
-    if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {
-        builder = builder.platform_public_key(id, key);
-    }
+    // The sandbox hands out the WXPAY_* settings a real merchant would have.
+    let client = ClientBuilder::from_settings(sandbox.settings())?.build()?;
     let demo = Demo {
         appid: "wxd678efh567hg6787".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
         stock_id: sandbox.favor_stock_ids()[0].clone(),
         multiuse_stock_id: sandbox.multiuse_stock_ids()[0].clone(),
     };
-    Ok((builder.build()?, demo))
+    Ok((client, demo))
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use wxpay::apis::marketing::favor::{QueryStock, SendCoupon};
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
-use wxpay::{Client, Error, RetryPolicy, TransportErrorKind, VerificationError};
+use wxpay::{Client, ClientBuilder, Error, RetryPolicy, TransportErrorKind, VerificationError};
 use wxpay_sandbox::{Fault, FaultKind, FaultPlan, InjectedFault, Sandbox};
 
 const DEFAULT_REQUESTS: usize = 20_000;
@@ -167,25 +167,11 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
 
 /// A client for the sandbox's merchant with a short timeout and a small body limit.
 fn client_for(sandbox: &Sandbox) -> Result<Client, Box<dyn std::error::Error>> {
-    let merchant = sandbox.merchant();
-    let key = merchant
-        .merchant_private_key_pem
-        .as_ref()
-        .ok_or("the sandbox was started without a merchant private key")?;
-    let mut builder = Client::builder()
-        .mchid(&merchant.mchid)
-        .merchant_key(&merchant.merchant_serial, key.expose())
-        .base_url(sandbox.base_url())
+    Ok(ClientBuilder::from_settings(sandbox.settings())?
         .timeouts(Duration::from_secs(5), REQUEST_TIMEOUT)
         .max_response_body(MAX_RESPONSE_BODY)
-        .retry_policy(RetryPolicy::default());
-    if let Some(certificate) = &merchant.platform_certificate_pem {
-        builder = builder.platform_certificate(certificate);
-    }
-    if let (Some(id), Some(key)) = (&merchant.public_key_id, &merchant.platform_public_key_pem) {
-        builder = builder.platform_public_key(id, key);
-    }
-    Ok(builder.build()?)
+        .retry_policy(RetryPolicy::default())
+        .build()?)
 }
 
 fn favor_no(index: usize) -> String {
