@@ -127,10 +127,13 @@ pub fn uploads(cases: &[Upload]) {
     over_the_wire(cases.iter().map(|case| (case.name, (case.request)())));
 }
 
+/// The sandboxes, and the (method, template) of each operation served with state.
+type Sandboxes = (Vec<(KeyMode, Sandbox)>, Vec<(String, String)>);
+
 /// One sandbox in each key mode, shared by every module's test, served from a runtime of
 /// its own so that it outlives each test's; and the operations it serves with state.
-fn sandboxes() -> &'static (Vec<(KeyMode, Sandbox)>, Vec<(String, String)>) {
-    static SANDBOXES: OnceLock<(Vec<(KeyMode, Sandbox)>, Vec<(String, String)>)> = OnceLock::new();
+fn sandboxes() -> &'static Sandboxes {
+    static SANDBOXES: OnceLock<Sandboxes> = OnceLock::new();
     SANDBOXES.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

@@ -291,9 +291,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// `5 MiB`, `200 KiB`, `1000 bytes`.
 fn size(bytes: usize) -> String {
     const KIB: usize = 1024;
-    if bytes % (KIB * KIB) == 0 {
+    if bytes.is_multiple_of(KIB * KIB) {
         format!("{} MiB", bytes / (KIB * KIB))
-    } else if bytes % KIB == 0 {
+    } else if bytes.is_multiple_of(KIB) {
         format!("{} KiB", bytes / KIB)
     } else {
         format!("{bytes} bytes")
