@@ -348,26 +348,10 @@ pub fn build_op(
                         file_keys.sha256 = Some(wire.clone());
                         continue;
                     }
-                    let (ty, encrypt) = ty_of(
-                        module,
-                        name,
-                        name,
-                        wire,
-                        prop,
-                        Direction::Request,
-                        &sub_paths(&enc_req, wire),
-                    );
-                    let ident = unique_ident(wire, &mut taken);
-                    fields.push(Field {
-                        ident,
-                        wire: wire.clone(),
-                        ty,
-                        required: required.contains(wire.as_str()),
-                        label: label_of(prop),
-                        role: Role::Body,
-                        encrypt,
-                        example: prop.get("example").cloned(),
-                    });
+                    let required = required.contains(wire.as_str());
+                    let field =
+                        body_field(module, name, wire, prop, required, &enc_req, &mut taken);
+                    fields.push(field);
                 }
             }
             "formData" => {
@@ -399,29 +383,11 @@ pub fn build_op(
                     continue;
                 };
                 let required = required_of(schema);
-                let role = Role::Body;
                 for (wire, prop) in props {
-                    let encrypt_paths = sub_paths(&enc_req, wire);
-                    let (ty, encrypt) = ty_of(
-                        module,
-                        name,
-                        name,
-                        wire,
-                        prop,
-                        Direction::Request,
-                        &encrypt_paths,
-                    );
-                    let ident = unique_ident(wire, &mut taken);
-                    fields.push(Field {
-                        ident,
-                        wire: wire.clone(),
-                        ty,
-                        required: required.contains(wire.as_str()),
-                        label: label_of(prop),
-                        role: role.clone(),
-                        encrypt,
-                        example: prop.get("example").cloned(),
-                    });
+                    let required = required.contains(wire.as_str());
+                    let field =
+                        body_field(module, name, wire, prop, required, &enc_req, &mut taken);
+                    fields.push(field);
                 }
             }
             _ => {}
@@ -517,6 +483,30 @@ pub const ANSWER_NAMES: &[(&str, &str, &str)] = &[
     ("refund::domestic", "CreateRefund", "Refund"),
     ("refund::domestic", "QueryRefund", "Refund"),
 ];
+
+/// A field of a request's JSON body (or an upload's `meta`).
+fn body_field(
+    module: &mut Module,
+    op: &str,
+    wire: &str,
+    prop: &Value,
+    required: bool,
+    encrypted: &[&str],
+    taken: &mut BTreeSet<String>,
+) -> Field {
+    let paths = sub_paths(encrypted, wire);
+    let (ty, encrypt) = ty_of(module, op, op, wire, prop, Direction::Request, &paths);
+    Field {
+        ident: unique_ident(wire, taken),
+        wire: wire.to_owned(),
+        ty,
+        required,
+        label: label_of(prop),
+        role: Role::Body,
+        encrypt,
+        example: prop.get("example").cloned(),
+    }
+}
 
 fn answer_of(module: &mut Module, name: &str, spec: &Value, enc: &[&str]) -> Answer {
     let Some(responses) = spec.get("responses").and_then(Value::as_object) else {
