@@ -184,7 +184,14 @@ async fn a_wrong_apiv3_key_is_a_decryption_error_and_a_retryable_failure() {
 #[tokio::test]
 async fn a_client_without_an_apiv3_key_cannot_read_notifications() {
     let sandbox = Sandbox::start().await.unwrap();
-    let client = common::client_for(&sandbox, CryptoBackend::default());
+    let without_key = sandbox
+        .settings()
+        .into_iter()
+        .filter(|(name, _)| name != "WXPAY_APIV3_KEY");
+    let client = wxpay::ClientBuilder::from_settings(without_key)
+        .unwrap()
+        .build()
+        .unwrap();
     let result = client.read_notification(&HeaderMap::new(), b"{}").await;
     assert!(matches!(result, Err(Error::Config(_))), "{result:?}");
 }
