@@ -1,8 +1,6 @@
 //! The SDK reading notifications the sandbox delivers: through any framework (raw headers and
 //! body), through the axum extractor, with every backend and key mode, and with a wrong key.
 
-use crate::common;
-
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
