@@ -1,25 +1,38 @@
 //! A payment end to end against the in-process sandbox: a JSAPI order, the front end's
-//! signed parameters, the user paying (a sandbox control), the query, a refund of half,
-//! the refund's query, the day's trade bill downloaded (gzip) and checked, and an image
-//! upload. Prints each typed result; exits non-zero on any failure.
+//! signed parameters, the user paying (a sandbox control) and the `TRANSACTION.SUCCESS`
+//! notification received and verified, the query, a refund of half, the refund's query, the
+//! day's trade bill downloaded (gzip) and checked, and an image upload. Then the same as a
+//! service provider for its sub-merchant: a Native order, paid and notified, queried and
+//! refunded with `sp_mchid`/`sub_mchid`. Prints each typed result; exits non-zero on any
+//! failure.
 //!
 //! ```text
 //! cargo run --example payment_flow
 //! ```
 
 use std::process::ExitCode;
+use std::time::Duration;
 
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use wxpay::apis::bill::GetTradeBill;
 use wxpay::apis::merchant::media::UploadImage;
 use wxpay::apis::pay::transactions::{
-    Amount, CreateJsapiOrder, CreateJsapiOrderPayer, QueryOrderByOutTradeNo, TradeState,
+    Amount, CreateJsapiOrder, CreateJsapiOrderPayer, QueryOrderByOutTradeNo, TradeState, partner,
 };
 use wxpay::apis::refund::domestic::{
     Amount as RefundAmount, CreateRefund, QueryRefund, RefundStatus,
 };
+use wxpay::notification::{Event, Reply};
 use wxpay::time::{OffsetDateTime, UtcOffset};
 use wxpay::{Client, ClientBuilder, UploadFile};
-use wxpay_sandbox::{SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
+use wxpay_sandbox::{SANDBOX_APPID, SANDBOX_OPENID, SANDBOX_SUB_MCHID, Sandbox};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -36,6 +49,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start().await?;
     println!("sandbox at {}", sandbox.base_url());
     let client = sandbox_client(&sandbox)?;
+    let mut events = receive_notifications(&sandbox, client.clone()).await?;
     let out_trade_no = format!("flow{}", std::process::id());
 
     let prepay = client
@@ -59,6 +73,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let transaction_id = sandbox.pay_order(&out_trade_no)?;
     println!("3. the user paid (sandbox control): transaction_id = {transaction_id}");
+    match next_event(&mut events).await? {
+        Event::TransactionSuccess(paid) if paid.transaction_id == transaction_id => {
+            println!("   notified and verified: TRANSACTION.SUCCESS {paid:?}");
+        }
+        other => return Err(format!("expected TRANSACTION.SUCCESS, got {other:?}").into()),
+    }
 
     let order = client
         .send(QueryOrderByOutTradeNo::new(
@@ -84,6 +104,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("6. refund queried: {refund:?}");
     if refund.status != RefundStatus::Success {
         return Err(format!("expected a finished refund, got {:?}", refund.status).into());
+    }
+    match next_event(&mut events).await? {
+        Event::RefundSuccess(done) if done.refund_id == refund.refund_id => {
+            println!("   notified and verified: REFUND.SUCCESS {done:?}");
+        }
+        other => return Err(format!("expected REFUND.SUCCESS, got {other:?}").into()),
     }
 
     let today = OffsetDateTime::now_utc()
@@ -113,8 +139,120 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("9. image uploaded: {uploaded:?}");
 
+    partner_flow(&sandbox, &client, &mut events).await?;
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// The same merchant as a service provider (服务商): a Native order for its sub-merchant,
+/// paid, notified, queried and half refunded, each naming `sp_mchid` and `sub_mchid`.
+async fn partner_flow(
+    sandbox: &Sandbox,
+    client: &Client,
+    events: &mut mpsc::Receiver<Event>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let out_trade_no = format!("sub{}", std::process::id());
+    let order = client
+        .send(partner::CreateNativeOrder::new(
+            partner::Amount::cny(300),
+            "Image形象店-深圳腾大-QQ公仔",
+            "https://provider.example.com/wxpay/notify",
+            out_trade_no.clone(),
+            SANDBOX_APPID,
+            client.mchid(),
+            SANDBOX_SUB_MCHID,
+        ))
+        .await?;
+    println!("10. partner Native order for sub-merchant {SANDBOX_SUB_MCHID}: {order:?}");
+
+    let transaction_id = sandbox.pay_order(&out_trade_no)?;
+    match next_event(events).await? {
+        Event::PartnerTransactionSuccess(paid) if paid.transaction_id == transaction_id => {
+            println!("11. paid, notified and verified: TRANSACTION.SUCCESS {paid:?}");
+        }
+        other => {
+            return Err(format!("expected a partner TRANSACTION.SUCCESS, got {other:?}").into());
+        }
+    }
+
+    let order = client
+        .send(partner::QueryOrderByOutTradeNo::new(
+            out_trade_no.clone(),
+            client.mchid(),
+            SANDBOX_SUB_MCHID,
+        ))
+        .await?;
+    println!("12. queried: {order:?}");
+    if order.trade_state != partner::TradeState::Success {
+        return Err(format!("expected a paid order, got {:?}", order.trade_state).into());
+    }
+
+    let refund = client
+        .send(
+            CreateRefund::by_out_trade_no(
+                &out_trade_no,
+                format!("{out_trade_no}r1"),
+                RefundAmount::cny(150, 300),
+            )
+            .sub_mchid(SANDBOX_SUB_MCHID),
+        )
+        .await?;
+    let refund = client
+        .send(QueryRefund::new(refund.out_refund_no).sub_mchid(SANDBOX_SUB_MCHID))
+        .await?;
+    println!("13. refunded half and queried: {refund:?}");
+    match next_event(events).await? {
+        Event::RefundSuccess(done) if done.refund_id == refund.refund_id => {
+            println!("14. notified and verified: REFUND.SUCCESS {done:?}");
+        }
+        other => return Err(format!("expected REFUND.SUCCESS, got {other:?}").into()),
+    }
+    Ok(())
+}
+
+/// The merchant's notification endpoint on 127.0.0.1: each notification verified and
+/// decrypted by the client, then handed over; the sandbox is told to deliver there.
+async fn receive_notifications(
+    sandbox: &Sandbox,
+    client: Client,
+) -> Result<mpsc::Receiver<Event>, Box<dyn std::error::Error>> {
+    async fn notify(
+        State((client, events)): State<(Client, mpsc::Sender<Event>)>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let reply = match client.read_notification(&headers, &body).await {
+            Ok(notification) => {
+                let _ = events.send(notification.event).await;
+                Reply::success()
+            }
+            Err(error) => {
+                eprintln!("notification refused: {error}");
+                Reply::rejecting(&error)
+            }
+        };
+        reply.into_http_response().map(Body::from)
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/wxpay/notify", listener.local_addr()?);
+    let (sender, events) = mpsc::channel(16);
+    let app = Router::new()
+        .route("/wxpay/notify", post(notify))
+        .with_state((client, sender));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    sandbox.set_notify_url(Some(&url))?;
+    Ok(events)
+}
+
+/// The next verified notification, or an error after 10 s.
+async fn next_event(
+    events: &mut mpsc::Receiver<Event>,
+) -> Result<Event, Box<dyn std::error::Error>> {
+    match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+        Ok(Some(event)) => Ok(event),
+        Ok(None) => Err("the notification receiver stopped".into()),
+        Err(_) => Err("no notification arrived within 10 s".into()),
+    }
 }
 
 /// A client for the sandbox's generated merchant, configured as a real one would be.

@@ -339,11 +339,14 @@ mod tests {
                 currency: "CNY".into(),
                 openid: Some("openid".into()),
                 time_expire: None,
+                notify_url: "https://merchant.example.com/notify".into(),
+                sub_merchant: None,
             })
             .unwrap();
         payments.pay("order001", paid_at).unwrap();
         payments
             .refund(
+                None,
                 "order001",
                 NewRefund {
                     out_refund_no: "refund001".into(),

@@ -86,6 +86,10 @@ pub const DEFAULT_MCHID: &str = "1230000109";
 /// An app id to use in requests to the sandbox (it accepts any).
 pub const SANDBOX_APPID: &str = "wxd678efh567hg6787";
 
+/// The one sub-merchant of the sandbox's merchant in its part as a service provider: the
+/// `sub_mchid` its partner payment APIs (`/v3/pay/partner/…`) and refunds accept.
+pub const SANDBOX_SUB_MCHID: &str = "1900000109";
+
 /// An openid to use in requests to the sandbox (it accepts any).
 pub const SANDBOX_OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
 

@@ -302,11 +302,22 @@ pub(crate) fn transaction_succeeded(platform: &Arc<Platform>, order: Value) -> O
     )
 }
 
-/// Notifies `REFUND.SUCCESS` or `REFUND.ABNORMAL` for a refund that just finished; `refund` is
-/// the refund as a query answers it, given the notified shape (`mchid`, `refund_status`).
-pub(crate) fn refund_finished(platform: &Arc<Platform>, mut refund: Value) -> Option<String> {
+/// Notifies `REFUND.SUCCESS` or `REFUND.ABNORMAL` for `finished`, a refund that just finished;
+/// `refund` is the refund as a query answers it, given the notified shape (`refund_status`,
+/// and `mchid` or, for a sub-merchant's refund, `sp_mchid` and `sub_mchid`).
+pub(crate) fn refund_finished(
+    platform: &Arc<Platform>,
+    finished: &crate::payments::Refund,
+    mut refund: Value,
+) -> Option<String> {
     let abnormal = refund["status"] == "ABNORMAL";
-    refund["mchid"] = json!(platform.mchid);
+    match &finished.sub_mchid {
+        None => refund["mchid"] = json!(platform.mchid),
+        Some(sub_mchid) => {
+            refund["sp_mchid"] = json!(platform.mchid);
+            refund["sub_mchid"] = json!(sub_mchid);
+        }
+    }
     refund["refund_status"] = refund["status"].take();
     if let Some(object) = refund.as_object_mut() {
         object.remove("status");

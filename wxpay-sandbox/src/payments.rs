@@ -4,6 +4,11 @@
 //! Orders: `NOTPAY -pay-> SUCCESS -refund-> REFUND`, `NOTPAY -close/expire-> CLOSED`.
 //! Refunds: `PROCESSING -> SUCCESS` (completed when next looked at), or `ABNORMAL` (a
 //! sandbox control) until the merchant applies for an abnormal refund.
+//!
+//! An order is the calling merchant's own or, when it acts as a service provider, one of its
+//! sub-merchants'; every lookup names whose (`sub_mchid`, `None` for its own) and finds no
+//! order, or refund, of anybody else. Order and refund numbers are unique across the sandbox
+//! (the platform keeps them per merchant): a sub-merchant cannot reuse its provider's.
 
 use std::collections::HashMap;
 
@@ -24,6 +29,25 @@ pub(crate) struct NewOrder {
     pub(crate) currency: String,
     pub(crate) openid: Option<String>,
     pub(crate) time_expire: Option<OffsetDateTime>,
+    pub(crate) notify_url: String,
+    /// A sub-merchant's order: `appid` is then the provider's `sp_appid`, `openid` the payer's
+    /// `sp_openid`.
+    pub(crate) sub_merchant: Option<SubMerchant>,
+}
+
+/// The sub-merchant an order is placed for by its service provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SubMerchant {
+    pub(crate) sub_mchid: String,
+    pub(crate) sub_appid: Option<String>,
+    /// The payer's openid under `sub_appid`.
+    pub(crate) sub_openid: Option<String>,
+}
+
+impl NewOrder {
+    fn sub_mchid(&self) -> Option<&str> {
+        self.sub_merchant.as_ref().map(|s| s.sub_mchid.as_str())
+    }
 }
 
 /// The state of an order (`TransactionTradeState`).
@@ -101,6 +125,8 @@ pub(crate) struct Refund {
     pub(crate) spec: NewRefund,
     pub(crate) refund_id: String,
     pub(crate) out_trade_no: String,
+    /// The sub-merchant whose order was refunded.
+    pub(crate) sub_mchid: Option<String>,
     pub(crate) transaction_id: String,
     pub(crate) status: RefundStatus,
     pub(crate) channel: &'static str,
@@ -162,22 +188,40 @@ impl Payments {
         Ok(prepay_id)
     }
 
-    pub(crate) fn order(&self, out_trade_no: &str) -> Result<&Order, PayError> {
-        self.orders.get(out_trade_no).ok_or(PayError::OrderNotExist)
-    }
-
-    pub(crate) fn order_by_transaction_id(&self, transaction_id: &str) -> Result<&Order, PayError> {
-        self.by_transaction_id
-            .get(transaction_id)
-            .and_then(|no| self.orders.get(no))
+    /// The order `out_trade_no` of `sub_mchid` (`None`: of the calling merchant itself).
+    pub(crate) fn order(
+        &self,
+        sub_mchid: Option<&str>,
+        out_trade_no: &str,
+    ) -> Result<&Order, PayError> {
+        self.orders
+            .get(out_trade_no)
+            .filter(|o| o.spec.sub_mchid() == sub_mchid)
             .ok_or(PayError::OrderNotExist)
     }
 
+    pub(crate) fn order_by_transaction_id(
+        &self,
+        sub_mchid: Option<&str>,
+        transaction_id: &str,
+    ) -> Result<&Order, PayError> {
+        let no = self
+            .by_transaction_id
+            .get(transaction_id)
+            .ok_or(PayError::OrderNotExist)?;
+        self.order(sub_mchid, no)
+    }
+
     /// Closes an unpaid order; closing a closed order again is fine.
-    pub(crate) fn close(&mut self, out_trade_no: &str) -> Result<(), PayError> {
+    pub(crate) fn close(
+        &mut self,
+        sub_mchid: Option<&str>,
+        out_trade_no: &str,
+    ) -> Result<(), PayError> {
         let order = self
             .orders
             .get_mut(out_trade_no)
+            .filter(|o| o.spec.sub_mchid() == sub_mchid)
             .ok_or(PayError::OrderNotExist)?;
         match order.state {
             TradeState::NotPay | TradeState::Closed => {
@@ -222,7 +266,7 @@ impl Payments {
         order.success_time = Some(now);
         self.by_transaction_id
             .insert(transaction_id, out_trade_no.to_owned());
-        self.order(out_trade_no)
+        self.orders.get(out_trade_no).ok_or(PayError::OrderNotExist)
     }
 
     /// Sandbox control: the order's payment window passes unpaid.
@@ -235,26 +279,31 @@ impl Payments {
             TradeState::NotPay | TradeState::Closed => order.state = TradeState::Closed,
             TradeState::Success | TradeState::Refund => return Err(PayError::OrderPaid),
         }
-        self.order(out_trade_no)
+        self.orders.get(out_trade_no).ok_or(PayError::OrderNotExist)
     }
 
     /// Refunds part or all of a paid order. The same `out_refund_no` with the same request
     /// gives back the refund it made the first time.
     pub(crate) fn refund(
         &mut self,
+        sub_mchid: Option<&str>,
         out_trade_no: &str,
         spec: NewRefund,
         now: OffsetDateTime,
     ) -> Result<&Refund, PayError> {
         if let Some(existing) = self.refunds.get(&spec.out_refund_no) {
-            if existing.spec != spec || existing.out_trade_no != out_trade_no {
+            if existing.spec != spec
+                || existing.out_trade_no != out_trade_no
+                || existing.sub_mchid.as_deref() != sub_mchid
+            {
                 return Err(PayError::OutRefundNoUsed);
             }
-            return self.refund_by_out_refund_no(&spec.out_refund_no);
+            return self.refund_by_out_refund_no(sub_mchid, &spec.out_refund_no);
         }
         let order = self
             .orders
             .get_mut(out_trade_no)
+            .filter(|o| o.spec.sub_mchid() == sub_mchid)
             .ok_or(PayError::OrderNotExist)?;
         let transaction_id = match (order.state, &order.transaction_id) {
             (TradeState::Success | TradeState::Refund, Some(id)) => id.clone(),
@@ -285,6 +334,7 @@ impl Payments {
                 spec,
                 refund_id,
                 out_trade_no: out_trade_no.to_owned(),
+                sub_mchid: sub_mchid.map(str::to_owned),
                 transaction_id,
                 status: RefundStatus::Processing,
                 channel: "ORIGINAL",
@@ -292,12 +342,18 @@ impl Payments {
                 success_time: None,
             },
         );
-        self.refund_by_out_refund_no(&out_refund_no)
+        self.refund_by_out_refund_no(sub_mchid, &out_refund_no)
     }
 
-    pub(crate) fn refund_by_out_refund_no(&self, out_refund_no: &str) -> Result<&Refund, PayError> {
+    /// The refund `out_refund_no` of an order of `sub_mchid` (`None`: of the calling merchant).
+    pub(crate) fn refund_by_out_refund_no(
+        &self,
+        sub_mchid: Option<&str>,
+        out_refund_no: &str,
+    ) -> Result<&Refund, PayError> {
         self.refunds
             .get(out_refund_no)
+            .filter(|r| r.sub_mchid.as_deref() == sub_mchid)
             .ok_or(PayError::RefundNotExist)
     }
 
@@ -305,18 +361,20 @@ impl Payments {
     /// finishes refunds in the background; the sandbox finishes them when looked at).
     pub(crate) fn query_refund(
         &mut self,
+        sub_mchid: Option<&str>,
         out_refund_no: &str,
         now: OffsetDateTime,
     ) -> Result<&Refund, PayError> {
         let refund = self
             .refunds
             .get_mut(out_refund_no)
+            .filter(|r| r.sub_mchid.as_deref() == sub_mchid)
             .ok_or(PayError::RefundNotExist)?;
         if refund.status == RefundStatus::Processing {
             refund.status = RefundStatus::Success;
             refund.success_time = Some(now);
         }
-        self.refund_by_out_refund_no(out_refund_no)
+        Ok(refund)
     }
 
     /// Sandbox control: the refund cannot reach the user's account.
@@ -327,12 +385,13 @@ impl Payments {
             .ok_or(PayError::RefundNotExist)?;
         refund.status = RefundStatus::Abnormal;
         refund.success_time = None;
-        self.refund_by_out_refund_no(out_refund_no)
+        Ok(refund)
     }
 
     /// The merchant sends an abnormal refund elsewhere (the user's balance or a bank card).
     pub(crate) fn apply_abnormal(
         &mut self,
+        sub_mchid: Option<&str>,
         refund_id: &str,
         out_refund_no: &str,
         channel: &'static str,
@@ -346,13 +405,14 @@ impl Payments {
         let refund = self
             .refunds
             .get_mut(&known)
+            .filter(|r| r.sub_mchid.as_deref() == sub_mchid)
             .ok_or(PayError::RefundNotExist)?;
         if refund.status != RefundStatus::Abnormal {
             return Err(PayError::RefundNotAbnormal(refund.status.as_str()));
         }
         refund.status = RefundStatus::Processing;
         refund.channel = channel;
-        self.refund_by_out_refund_no(&known)
+        Ok(refund)
     }
 
     /// Paid orders (their payment time, Beijing) and refunds (their creation) of one day,
@@ -397,6 +457,8 @@ mod tests {
             currency: "CNY".into(),
             openid: Some("o".into()),
             time_expire: None,
+            notify_url: "https://merchant.example.com/notify".into(),
+            sub_merchant: None,
         }
     }
 
@@ -418,7 +480,7 @@ mod tests {
         assert_eq!(p.prepay(order("o1", 100)).unwrap(), prepay);
         assert_eq!(p.prepay(order("o1", 101)), Err(PayError::OutTradeNoUsed));
         assert_eq!(
-            p.refund("o1", refund("r0", 1, 100), now).err(),
+            p.refund(None, "o1", refund("r0", 1, 100), now).err(),
             Some(PayError::NotPaid)
         );
         p.pay("o1", now).unwrap();
@@ -435,20 +497,20 @@ mod tests {
             .clone();
         assert_eq!(first, again, "the same out_refund_no is idempotent");
         assert_eq!(
-            p.refund("o1", refund("r2", 41, 100), now).err(),
+            p.refund(None, "o1", refund("r2", 41, 100), now).err(),
             Some(PayError::NotEnough {
                 refundable: 40,
                 asked: 41
             })
         );
         assert_eq!(
-            p.refund("o1", refund("r1", 10, 100), now).err(),
+            p.refund(None, "o1", refund("r1", 10, 100), now).err(),
             Some(PayError::OutRefundNoUsed)
         );
-        p.refund("o1", refund("r3", 40, 100), now).unwrap();
-        assert_eq!(p.order("o1").unwrap().state, TradeState::Refund);
+        p.refund(None, "o1", refund("r3", 40, 100), now).unwrap();
+        assert_eq!(p.order(None, "o1").unwrap().state, TradeState::Refund);
         assert_eq!(
-            p.query_refund("r3", now).unwrap().status,
+            p.query_refund(None, "r3", now).unwrap().status,
             RefundStatus::Success
         );
     }
@@ -458,11 +520,55 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let mut p = Payments::default();
         p.prepay(order("o2", 1)).unwrap();
-        p.close("o2").unwrap();
-        p.close("o2").unwrap();
+        p.close(None, "o2").unwrap();
+        p.close(None, "o2").unwrap();
         assert_eq!(p.pay("o2", now).err(), Some(PayError::OrderClosed));
         p.prepay(order("o3", 1)).unwrap();
         assert_eq!(p.expire("o3").unwrap().state, TradeState::Closed);
-        assert_eq!(p.close("missing"), Err(PayError::OrderNotExist));
+        assert_eq!(p.close(None, "missing"), Err(PayError::OrderNotExist));
+    }
+
+    #[test]
+    fn a_sub_merchants_orders_and_refunds_are_its_own() {
+        let now = OffsetDateTime::now_utc();
+        let mut p = Payments::default();
+        let sub = Some("1900000109");
+        let mut partner = order("p1", 100);
+        partner.sub_merchant = Some(SubMerchant {
+            sub_mchid: "1900000109".into(),
+            sub_appid: None,
+            sub_openid: None,
+        });
+        p.prepay(partner).unwrap();
+        assert_eq!(p.order(None, "p1").err(), Some(PayError::OrderNotExist));
+        assert_eq!(
+            p.order(Some("1900000999"), "p1").err(),
+            Some(PayError::OrderNotExist)
+        );
+        assert_eq!(p.close(None, "p1"), Err(PayError::OrderNotExist));
+        p.pay("p1", now).unwrap();
+        let id = p.order(sub, "p1").unwrap().transaction_id.clone().unwrap();
+        assert_eq!(
+            p.order_by_transaction_id(None, &id).err(),
+            Some(PayError::OrderNotExist)
+        );
+        assert_eq!(
+            p.refund(None, "p1", refund("pr1", 10, 100), now).err(),
+            Some(PayError::OrderNotExist)
+        );
+        p.refund(sub, "p1", refund("pr1", 10, 100), now).unwrap();
+        assert_eq!(
+            p.refund(None, "p1", refund("pr1", 10, 100), now).err(),
+            Some(PayError::OutRefundNoUsed),
+            "a refund number of the sub-merchant's is not the provider's to reuse"
+        );
+        assert_eq!(
+            p.query_refund(None, "pr1", now).err(),
+            Some(PayError::RefundNotExist)
+        );
+        assert_eq!(
+            p.query_refund(sub, "pr1", now).unwrap().status,
+            RefundStatus::Success
+        );
     }
 }

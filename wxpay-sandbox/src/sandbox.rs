@@ -14,7 +14,9 @@ use crate::builder::{SandboxBuilder, Setup};
 use crate::faults::Faults;
 use crate::settings::MerchantSettings;
 use crate::state::Platform;
-use crate::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SandboxError, clock, routes};
+use crate::{
+    KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SANDBOX_SUB_MCHID, SandboxError, clock, routes,
+};
 
 /// A WeChat Pay platform stand-in serving on loopback.
 ///
@@ -139,7 +141,8 @@ impl Sandbox {
     }
 
     /// [`MerchantSettings::to_env`] plus `WXPAY_BASE_URL`, `WXPAY_STOCK_ID` and
-    /// `WXPAY_MULTIUSE_STOCK_ID` (the first of each), `WXPAY_APPID` and `WXPAY_OPENID`.
+    /// `WXPAY_MULTIUSE_STOCK_ID` (the first of each), `WXPAY_APPID`, `WXPAY_OPENID` and
+    /// `WXPAY_SUB_MCHID` (the sub-merchant of [`SANDBOX_SUB_MCHID`](crate::SANDBOX_SUB_MCHID)).
     ///
     /// # Errors
     /// When the key files cannot be written into `dir`.
@@ -164,6 +167,7 @@ impl Sandbox {
         }
         env.push(("WXPAY_APPID".to_owned(), SANDBOX_APPID.to_owned()));
         env.push(("WXPAY_OPENID".to_owned(), SANDBOX_OPENID.to_owned()));
+        env.push(("WXPAY_SUB_MCHID".to_owned(), SANDBOX_SUB_MCHID.to_owned()));
         env
     }
 

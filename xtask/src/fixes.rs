@@ -10,6 +10,12 @@ use crate::spec::{Operation, Spec};
 const QUERY_ORDER_BY_ID: (&str, &str) = ("GET", "/v3/pay/transactions/id/{transaction_id}");
 const QUERY_ORDER_BY_OUT_TRADE_NO: (&str, &str) =
     ("GET", "/v3/pay/transactions/out-trade-no/{out_trade_no}");
+const PARTNER_QUERY_ORDER_BY_ID: (&str, &str) =
+    ("GET", "/v3/pay/partner/transactions/id/{transaction_id}");
+const PARTNER_QUERY_ORDER_BY_OUT_TRADE_NO: (&str, &str) = (
+    "GET",
+    "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
+);
 const CODEPAY: (&str, &str) = ("POST", "/v3/pay/transactions/codepay");
 const REFUND_ANSWERS: &[(&str, &str)] = &[
     ("POST", "/v3/refund/domestic/refunds"),
@@ -21,59 +27,30 @@ const REFUND_ANSWERS: &[(&str, &str)] = &[
 ];
 
 pub fn apply(spec: &mut Spec) -> Result<(), String> {
-    // 1. The two order queries answer one object, the order (also what `TRANSACTION.SUCCESS`
+    // 1. The order queries answer one object, the order (also what `TRANSACTION.SUCCESS`
     //    notifies). The spec builds it from the order *request* (so `notify_url` and
     //    `description` are required, which no answer carries), leaves out the user's amounts
     //    and `promotion_detail`, and gives the query by id less than the one by order number.
+    //    The same holds for a service provider's queries of its sub-merchants' orders.
     let promotion = answer(spec, CODEPAY)?
         .pointer("/properties/promotion_detail")
         .cloned()
         .ok_or("fix: the codepay answer has no `promotion_detail` any more")?;
-    let mut order = answer(spec, QUERY_ORDER_BY_OUT_TRADE_NO)?.clone();
-    let props = order
-        .get_mut("properties")
-        .and_then(Value::as_object_mut)
-        .ok_or("fix: the order query's answer has no properties")?;
-    for field in [
-        "amount",
-        "payer",
-        "trade_state",
-        "notify_url",
-        "description",
-    ] {
-        if !props.contains_key(field) {
-            return Err(format!(
-                "fix: the order query's answer has no `{field}` any more"
-            ));
-        }
-    }
-    // What the platform documents as always present; everything else may be absent (an
-    // unpaid order has no `transaction_id`, `payer` or payer amounts).
-    props.insert(
-        "amount".into(),
-        json!({
-            "type": "object",
-            "description": "订单金额",
-            "required": ["total"],
-            "properties": {
-                "total": {"type": "integer", "description": "总金额", "example": 100},
-                "payer_total": {"type": "integer", "description": "用户支付金额", "example": 100},
-                "currency": {"type": "string", "description": "货币类型", "example": "CNY"},
-                "payer_currency": {"type": "string", "description": "用户支付币种", "example": "CNY"}
-            }
-        }),
-    );
-    props.insert("promotion_detail".into(), promotion);
-    order["required"] = json!([
-        "appid",
-        "mchid",
-        "out_trade_no",
-        "trade_state",
-        "trade_state_desc"
-    ]);
-    for key in [QUERY_ORDER_BY_ID, QUERY_ORDER_BY_OUT_TRADE_NO] {
-        *answer_mut(spec, key)? = order.clone();
-    }
+    order_queries(
+        spec,
+        [QUERY_ORDER_BY_ID, QUERY_ORDER_BY_OUT_TRADE_NO],
+        &promotion,
+        &["appid", "mchid"],
+    )?;
+    order_queries(
+        spec,
+        [
+            PARTNER_QUERY_ORDER_BY_ID,
+            PARTNER_QUERY_ORDER_BY_OUT_TRADE_NO,
+        ],
+        &promotion,
+        &["sp_appid", "sp_mchid", "sub_mchid"],
+    )?;
 
     // 2. A refund's state, channel and funds account are closed lists the spec writes as
     //    plain strings (its own descriptions list the values).
@@ -107,6 +84,66 @@ pub fn apply(spec: &mut Spec) -> Result<(), String> {
                 schema["enum"] = json!(values);
             }
         }
+    }
+    Ok(())
+}
+
+/// Gives both order queries (`[by id, by order number]`) the answer of the query by order
+/// number, corrected: only `merchant` (who the order belongs to) and the order's number and
+/// state are required, as the platform documents; an unpaid order has no `transaction_id` or
+/// payer amounts, and a sub-merchant's payer either of its two openids.
+fn order_queries(
+    spec: &mut Spec,
+    [by_id, by_out_trade_no]: [(&str, &str); 2],
+    promotion: &Value,
+    merchant: &[&str],
+) -> Result<(), String> {
+    let mut order = answer(spec, by_out_trade_no)?.clone();
+    let what = format!("fix: {} {}", by_out_trade_no.0, by_out_trade_no.1);
+    let props = order
+        .get_mut("properties")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| format!("{what} answers no properties"))?;
+    for field in [
+        "amount",
+        "payer",
+        "trade_state",
+        "notify_url",
+        "description",
+    ]
+    .iter()
+    .chain(merchant)
+    {
+        if !props.contains_key(*field) {
+            return Err(format!("{what} answers no `{field}` any more"));
+        }
+    }
+    props.insert(
+        "amount".into(),
+        json!({
+            "type": "object",
+            "description": "订单金额",
+            "required": ["total"],
+            "properties": {
+                "total": {"type": "integer", "description": "总金额", "example": 100},
+                "payer_total": {"type": "integer", "description": "用户支付金额", "example": 100},
+                "currency": {"type": "string", "description": "货币类型", "example": "CNY"},
+                "payer_currency": {"type": "string", "description": "用户支付币种", "example": "CNY"}
+            }
+        }),
+    );
+    if merchant.contains(&"sub_mchid") {
+        // A sub-merchant's payer is known by one of `sp_openid` and `sub_openid`.
+        if let Some(payer) = props.get_mut("payer").and_then(Value::as_object_mut) {
+            payer.remove("required");
+        }
+    }
+    props.insert("promotion_detail".into(), promotion.clone());
+    let mut required: Vec<&str> = merchant.to_vec();
+    required.extend(["out_trade_no", "trade_state", "trade_state_desc"]);
+    order["required"] = json!(required);
+    for key in [by_id, by_out_trade_no] {
+        *answer_mut(spec, key)? = order.clone();
     }
     Ok(())
 }

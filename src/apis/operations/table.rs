@@ -9260,7 +9260,6 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted_query: &[],
         content: Content::Json,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "QueryOrderById",
         module: "pay::transactions::partner",
@@ -9272,7 +9271,6 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted_query: &[],
         content: Content::Json,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateJsapiOrder",
         module: "pay::transactions::partner",
@@ -9308,7 +9306,6 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted_query: &[],
         content: Content::Json,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateNativeOrder",
         module: "pay::transactions::partner",
@@ -9320,7 +9317,6 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted_query: &[],
         content: Content::Json,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "QueryOrderByOutTradeNo",
         module: "pay::transactions::partner",
@@ -9332,7 +9328,6 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted_query: &[],
         content: Content::Json,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CloseOrder",
         module: "pay::transactions::partner",
@@ -15250,24 +15245,19 @@ check("CreateCodepayOrder", <crate::apis::pay::transactions::partner::CreateCode
             .as_str(),
         <crate::apis::pay::transactions::partner::CreateH5Order as crate::Endpoint>::PATH_TEMPLATE,
     );
-    #[cfg(feature = "pay")]
     check(
         "QueryOrderById",
         <crate::apis::pay::transactions::partner::QueryOrderById as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::pay::transactions::partner::QueryOrderById as crate::Endpoint>::PATH_TEMPLATE,
     );
-    #[cfg(feature = "pay")]
-check("CreateJsapiOrder", <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE);
+    check("CreateJsapiOrder", <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "pay")]
 check("CreateJsapiWithContract", <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "pay")]
 check("CreateMiniprogramOrder", <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::PATH_TEMPLATE);
-    #[cfg(feature = "pay")]
-check("CreateNativeOrder", <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE);
-    #[cfg(feature = "pay")]
-check("QueryOrderByOutTradeNo", <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
-    #[cfg(feature = "pay")]
+    check("CreateNativeOrder", <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE);
+    check("QueryOrderByOutTradeNo", <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
     check(
         "CloseOrder",
         <crate::apis::pay::transactions::partner::CloseOrder as crate::Endpoint>::METHOD.as_str(),

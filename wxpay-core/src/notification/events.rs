@@ -116,8 +116,11 @@ platform_enum! {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Event {
-    /// `TRANSACTION.SUCCESS`: the paid transaction.
+    /// `TRANSACTION.SUCCESS`: the paid transaction of a direct merchant.
     TransactionSuccess(Box<Transaction>),
+    /// `TRANSACTION.SUCCESS` to a service provider: the paid transaction of one of its
+    /// sub-merchants (the resource names `sp_mchid` and `sub_mchid`).
+    PartnerTransactionSuccess(Box<PartnerTransaction>),
     /// `REFUND.SUCCESS`.
     RefundSuccess(Box<Refund>),
     /// `REFUND.ABNORMAL`.
@@ -137,7 +140,18 @@ impl Event {
     ) -> Result<Event, NotificationError> {
         Ok(match event_type {
             EventType::TransactionSuccess => {
-                Event::TransactionSuccess(decode_resource(event_type, plaintext)?)
+                // One event type, two shapes: a service provider's names its merchant
+                // `sp_mchid`, a direct merchant's `mchid`.
+                let json: serde_json::Value = decode_resource(event_type, plaintext)?;
+                let resource = Resource {
+                    event_type: event_type.clone(),
+                    json,
+                };
+                if resource.json.get("sp_mchid").is_some() {
+                    Event::PartnerTransactionSuccess(resource.deserialize()?)
+                } else {
+                    Event::TransactionSuccess(resource.deserialize()?)
+                }
             }
             EventType::RefundSuccess => {
                 Event::RefundSuccess(decode_resource(event_type, plaintext)?)
@@ -188,6 +202,58 @@ pub struct Transaction {
     pub amount: TransactionAmount,
 }
 
+/// A sub-merchant's payment (`TRANSACTION.SUCCESS` to its service provider).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct PartnerTransaction {
+    /// The service provider's app.
+    pub sp_appid: String,
+    /// The service provider's merchant number.
+    pub sp_mchid: String,
+    /// The sub-merchant's app, when the order named one.
+    #[serde(default)]
+    pub sub_appid: Option<String>,
+    /// The sub-merchant's merchant number.
+    pub sub_mchid: String,
+    /// The merchant's order number.
+    pub out_trade_no: String,
+    /// The platform's transaction id.
+    pub transaction_id: String,
+    /// How the payer paid.
+    pub trade_type: TradeType,
+    /// State of the transaction (`SUCCESS` in this notification).
+    pub trade_state: TradeState,
+    /// The state in words.
+    pub trade_state_desc: String,
+    /// The payer's bank, e.g. `CMC`.
+    #[serde(default)]
+    pub bank_type: Option<String>,
+    /// The merchant's own data given when ordering.
+    #[serde(default)]
+    pub attach: Option<String>,
+    /// When the payment succeeded.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub success_time: Option<OffsetDateTime>,
+    /// Who paid.
+    #[serde(default)]
+    pub payer: Option<PartnerPayer>,
+    /// How much.
+    pub amount: TransactionAmount,
+}
+
+/// The payer of a sub-merchant's transaction: its openid under the provider's app, under the
+/// sub-merchant's, or both.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct PartnerPayer {
+    /// The openid under `sp_appid`.
+    #[serde(default)]
+    pub sp_openid: Option<String>,
+    /// The openid under `sub_appid`.
+    #[serde(default)]
+    pub sub_openid: Option<String>,
+}
+
 /// The payer of a transaction.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -219,8 +285,9 @@ pub struct TransactionAmount {
 #[derive(Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Refund {
-    /// The merchant number.
-    pub mchid: String,
+    /// Whose refund: a direct merchant's, or a sub-merchant's through its service provider.
+    #[serde(flatten)]
+    pub merchant: RefundMerchant,
     /// The merchant's order number of the refunded payment.
     pub out_trade_no: String,
     /// The platform's transaction id of the refunded payment.
@@ -243,7 +310,7 @@ pub struct Refund {
 impl fmt::Debug for Refund {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Refund")
-            .field("mchid", &self.mchid)
+            .field("merchant", &self.merchant)
             .field("out_trade_no", &self.out_trade_no)
             .field("transaction_id", &self.transaction_id)
             .field("out_refund_no", &self.out_refund_no)
@@ -254,6 +321,25 @@ impl fmt::Debug for Refund {
             .field("amount", &self.amount)
             .finish()
     }
+}
+
+/// The merchant a refund notification is about.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum RefundMerchant {
+    /// A sub-merchant's refund, notified to its service provider.
+    Partner {
+        /// The service provider's merchant number.
+        sp_mchid: String,
+        /// The sub-merchant's merchant number.
+        sub_mchid: String,
+    },
+    /// A direct merchant's refund.
+    Direct {
+        /// The merchant number.
+        mchid: String,
+    },
 }
 
 /// Amounts of a refund, in fen.

@@ -68,8 +68,8 @@ use crate::protocol;
 pub use self::axum::NotificationRejection;
 pub use events::{
     Coupon, CouponConsumeInformation, CouponStatus, CouponType, Event, EventType,
-    NormalCouponInformation, Payer, Refund, RefundAmount, RefundStatus, Resource, TradeState,
-    TradeType, Transaction, TransactionAmount,
+    NormalCouponInformation, PartnerPayer, PartnerTransaction, Payer, Refund, RefundAmount,
+    RefundMerchant, RefundStatus, Resource, TradeState, TradeType, Transaction, TransactionAmount,
 };
 pub use reply::Reply;
 pub use seen::SeenNotifications;

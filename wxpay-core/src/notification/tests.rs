@@ -162,6 +162,34 @@ fn a_genuine_payment_notification_is_typed_with_every_backend() {
 }
 
 #[test]
+fn a_sub_merchants_payment_is_a_partner_transaction() {
+    let paid = json!({
+        "sp_appid": "wx8888888888888888", "sp_mchid": "1230000109",
+        "sub_appid": "wxd678efh567hg6999", "sub_mchid": "1900000109",
+        "out_trade_no": "1217752501201407033233368018",
+        "transaction_id": "1217752501201407033233368018", "trade_type": "NATIVE",
+        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "CMC",
+        "success_time": "2018-06-08T10:34:56+08:00",
+        "payer": { "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" },
+        "amount": { "total": 100, "payer_total": 100, "currency": "CNY", "payer_currency": "CNY" },
+    });
+    let body = envelope("TRANSACTION.SUCCESS", "transaction", &paid).to_string();
+    let notification = read_signed(body.as_bytes()).unwrap();
+    let Event::PartnerTransactionSuccess(paid) = notification.event else {
+        panic!("not a partner transaction: {:?}", notification.event);
+    };
+    assert_eq!(paid.sp_mchid, "1230000109");
+    assert_eq!(paid.sub_mchid, "1900000109");
+    assert_eq!(paid.trade_type, TradeType::Native);
+    let payer = paid.payer.expect("payer");
+    assert_eq!(payer.sp_openid, None);
+    assert_eq!(
+        payer.sub_openid.as_deref(),
+        Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+    );
+}
+
+#[test]
 fn refunds_and_coupon_uses_are_typed_and_other_types_kept_as_redacted_json() {
     let refund = json!({
         "mchid": "1900000100", "transaction_id": "1008450740201411110005820873",
@@ -190,7 +218,43 @@ fn refunds_and_coupon_uses_are_typed_and_other_types_kept_as_redacted_json() {
         assert_eq!(refund.refund_status, status);
         assert_eq!(refund.amount.payer_refund, 999);
         assert_eq!(refund.user_received_account, "招商银行信用卡0403");
+        assert_eq!(
+            refund.merchant,
+            RefundMerchant::Direct {
+                mchid: "1900000100".into()
+            }
+        );
     }
+
+    // A sub-merchant's refund, notified to its service provider.
+    let mut partner = refund.clone();
+    if let Some(object) = partner.as_object_mut() {
+        object.remove("mchid");
+    }
+    partner["sp_mchid"] = json!("1230000109");
+    partner["sub_mchid"] = json!("1900000109");
+    let body = envelope("REFUND.SUCCESS", "refund", &partner).to_string();
+    let Event::RefundSuccess(refund) = read_signed(body.as_bytes()).unwrap().event else {
+        panic!("not a refund");
+    };
+    assert_eq!(
+        refund.merchant,
+        RefundMerchant::Partner {
+            sp_mchid: "1230000109".into(),
+            sub_mchid: "1900000109".into()
+        }
+    );
+    // Neither shape: a malformed resource, not a guess.
+    if let Some(object) = partner.as_object_mut() {
+        object.remove("sp_mchid");
+    }
+    let body = envelope("REFUND.SUCCESS", "refund", &partner).to_string();
+    assert!(matches!(
+        read_signed(body.as_bytes()),
+        Err(Error::Notification(
+            NotificationError::MalformedResource { .. }
+        ))
+    ));
 
     let coupon = json!({
         "stock_creator_mchid": "9800064", "stock_id": "9865888", "coupon_id": "98674556",

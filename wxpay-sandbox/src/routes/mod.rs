@@ -35,6 +35,7 @@ use crate::signing::{
 };
 use crate::spec;
 use crate::state::Platform;
+use pay::Mode;
 
 /// The path of the certificate download, whose answers are signed by the oldest
 /// listed certificate.
@@ -65,6 +66,17 @@ pub(crate) const STATEFUL: &[(&str, &str)] = &[
     (
         "POST",
         "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+    ),
+    ("POST", "/v3/pay/partner/transactions/jsapi"),
+    ("POST", "/v3/pay/partner/transactions/native"),
+    ("GET", "/v3/pay/partner/transactions/id/{transaction_id}"),
+    (
+        "GET",
+        "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
+    ),
+    (
+        "POST",
+        "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close",
     ),
     ("POST", "/v3/refund/domestic/refunds"),
     ("GET", "/v3/refund/domestic/refunds/{out_refund_no}"),
@@ -122,25 +134,43 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         .with_state(platform)
 }
 
-/// Payments and refunds.
+/// Payments and refunds. A direct merchant's payment APIs and a service provider's share
+/// their handlers, told apart by [`Mode`].
 fn pay_routes() -> Router<Arc<Platform>> {
-    Router::new()
-        .route("/v3/pay/transactions/jsapi", post(pay::jsapi))
+    let mut router = Router::new()
         .route("/v3/pay/transactions/app", post(pay::app))
-        .route("/v3/pay/transactions/h5", post(pay::h5))
-        .route("/v3/pay/transactions/native", post(pay::native))
-        .route(
-            "/v3/pay/transactions/id/{transaction_id}",
-            get(pay::query_by_id),
-        )
-        .route(
-            "/v3/pay/transactions/out-trade-no/{out_trade_no}",
-            get(pay::query_by_out_trade_no),
-        )
-        .route(
-            "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
-            post(pay::close),
-        )
+        .route("/v3/pay/transactions/h5", post(pay::h5));
+    for (prefix, mode) in [
+        ("/v3/pay/transactions", Mode::Direct),
+        ("/v3/pay/partner/transactions", Mode::Partner),
+    ] {
+        router = router
+            .route(
+                &format!("{prefix}/jsapi"),
+                post(move |State(p): State<Arc<Platform>>, body| pay::jsapi(mode, p, body)),
+            )
+            .route(
+                &format!("{prefix}/native"),
+                post(move |State(p): State<Arc<Platform>>, body| pay::native(mode, p, body)),
+            )
+            .route(
+                &format!("{prefix}/id/{{transaction_id}}"),
+                get(move |State(p): State<Arc<Platform>>, id, query| {
+                    pay::query_by_id(mode, p, id, query)
+                }),
+            )
+            .route(
+                &format!("{prefix}/out-trade-no/{{out_trade_no}}"),
+                get(move |State(p): State<Arc<Platform>>, no, query| {
+                    pay::query_by_out_trade_no(mode, p, no, query)
+                }),
+            )
+            .route(
+                &format!("{prefix}/out-trade-no/{{out_trade_no}}/close"),
+                post(move |State(p): State<Arc<Platform>>, no, body| pay::close(mode, p, no, body)),
+            );
+    }
+    router
         .route("/v3/refund/domestic/refunds", post(refund::create))
         .route(
             "/v3/refund/domestic/refunds/{out_refund_no}",
@@ -186,13 +216,14 @@ pub(crate) fn make_refund_abnormal(
     platform: &Arc<Platform>,
     out_refund_no: &str,
 ) -> Result<Value, crate::payments::PayError> {
-    let refund = {
+    let (refund, answer) = {
         let mut payments = platform.payments();
         let refund = payments.make_abnormal(out_refund_no)?.clone();
-        refund::refund_json(&payments, &refund)
+        let answer = refund::refund_json(&payments, &refund);
+        (refund, answer)
     };
-    crate::notify::refund_finished(platform, refund.clone());
-    Ok(refund)
+    crate::notify::refund_finished(platform, &refund, answer.clone());
+    Ok(answer)
 }
 
 /// Any other catalog operation, answered from the spec (see [`crate::spec`]); an unknown

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{PathParam, json_body, json_ok};
+use super::{PathParam, QueryParams, json_body, json_ok};
 use crate::clock::{self, rfc3339_beijing};
 use crate::error::ApiError;
 use crate::payments::{NewRefund, Payments, Refund};
@@ -35,6 +35,9 @@ struct CreateRefundBody {
     #[serde(default)]
     reason: Option<String>,
     amount: RefundAmountBody,
+    /// A service provider refunding a sub-merchant's order.
+    #[serde(default)]
+    sub_mchid: Option<String>,
 }
 
 /// A refund as the refund APIs write it.
@@ -91,10 +94,12 @@ pub(super) async fn create(
             body.amount.currency
         )));
     }
+    let sub_mchid = super::pay::sub_merchant(&platform, body.sub_mchid.as_deref())?;
+    let sub_mchid = sub_mchid.as_deref();
     let mut payments = platform.payments();
     let out_trade_no = match (&body.transaction_id, &body.out_trade_no) {
         (Some(id), _) => payments
-            .order_by_transaction_id(id)?
+            .order_by_transaction_id(sub_mchid, id)?
             .spec
             .out_trade_no
             .clone(),
@@ -112,25 +117,36 @@ pub(super) async fn create(
         total: body.amount.total,
         currency: body.amount.currency,
     };
-    let refund = payments.refund(&out_trade_no, spec, clock::now())?.clone();
+    let refund = payments
+        .refund(sub_mchid, &out_trade_no, spec, clock::now())?
+        .clone();
     Ok(json_ok(refund_json(&payments, &refund)))
 }
 
-/// `GET /v3/refund/domestic/refunds/{out_refund_no}`
+/// `GET /v3/refund/domestic/refunds/{out_refund_no}` (`?sub_mchid=` for a sub-merchant's)
 pub(super) async fn query(
     State(platform): State<Arc<Platform>>,
     PathParam(out_refund_no): PathParam,
+    QueryParams(query): QueryParams,
 ) -> Result<Response, ApiError> {
-    let (answer, finished) = {
+    let sub_mchid =
+        super::pay::sub_merchant(&platform, query.get("sub_mchid").map(String::as_str))?;
+    let (refund, finished) = {
         let mut payments = platform.payments();
-        let was = payments.refund_by_out_refund_no(&out_refund_no)?.status;
-        let refund = payments.query_refund(&out_refund_no, clock::now())?.clone();
-        (refund_json(&payments, &refund), was != refund.status)
+        let sub_mchid = sub_mchid.as_deref();
+        let was = payments
+            .refund_by_out_refund_no(sub_mchid, &out_refund_no)?
+            .status;
+        let refund = payments
+            .query_refund(sub_mchid, &out_refund_no, clock::now())?
+            .clone();
+        let finished = was != refund.status;
+        (refund_json(&payments, &refund), finished.then_some(refund))
     };
-    if finished {
-        crate::notify::refund_finished(&platform, answer.clone());
+    if let Some(finished) = finished {
+        crate::notify::refund_finished(&platform, &finished, refund.clone());
     }
-    Ok(json_ok(answer))
+    Ok(json_ok(refund))
 }
 
 #[derive(Deserialize)]
@@ -144,6 +160,8 @@ struct AbnormalBody {
     bank_account: Option<String>,
     #[serde(default)]
     real_name: Option<String>,
+    #[serde(default)]
+    sub_mchid: Option<String>,
 }
 
 /// `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
@@ -191,9 +209,15 @@ pub(super) async fn apply_abnormal(
             )));
         }
     };
+    let sub_mchid = super::pay::sub_merchant(&platform, body.sub_mchid.as_deref())?;
     let mut payments = platform.payments();
     let refund = payments
-        .apply_abnormal(&refund_id, &body.out_refund_no, channel)?
+        .apply_abnormal(
+            sub_mchid.as_deref(),
+            &refund_id,
+            &body.out_refund_no,
+            channel,
+        )?
         .clone();
     Ok(json_ok(refund_json(&payments, &refund)))
 }

@@ -42,7 +42,7 @@ async fn with_no_flags_it_prints_where_it_listens_and_the_exports() {
     let mut seen = Vec::new();
     let read_all = async {
         while let Some(line) = lines.next_line().await.expect("read stdout") {
-            let done = line.starts_with("export WXPAY_OPENID=");
+            let done = line.starts_with("export WXPAY_SUB_MCHID=");
             seen.push(line);
             if done {
                 break;
@@ -80,6 +80,7 @@ async fn with_no_flags_it_prints_where_it_listens_and_the_exports() {
         "WXPAY_MULTIUSE_STOCK_ID",
         "WXPAY_APPID",
         "WXPAY_OPENID",
+        "WXPAY_SUB_MCHID",
     ] {
         assert!(env.contains_key(name), "{name} missing from {seen:?}");
     }

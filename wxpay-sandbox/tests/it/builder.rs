@@ -290,6 +290,7 @@ async fn settings_keep_secrets_out_of_debug_and_write_env_files() {
     );
     assert_eq!(get("WXPAY_APPID"), wxpay_sandbox::SANDBOX_APPID);
     assert_eq!(get("WXPAY_OPENID"), wxpay_sandbox::SANDBOX_OPENID);
+    assert_eq!(get("WXPAY_SUB_MCHID"), wxpay_sandbox::SANDBOX_SUB_MCHID);
     assert_eq!(
         get("WXPAY_PLATFORM_PUBLIC_KEY_ID"),
         settings.public_key_id.clone().expect("id")

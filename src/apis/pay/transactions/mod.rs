@@ -8,8 +8,6 @@ use time::OffsetDateTime;
 mod manual;
 pub use manual::*;
 
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 pub mod partner;
 
 /// `POST /v3/pay/transactions/app` APP下单API

@@ -1,0 +1,57 @@
+//! Service-provider payments (服务商基础支付, `/v3/pay/partner/transactions/…`): a provider
+//! places, queries and closes orders for its sub-merchants, naming itself (`sp_mchid`,
+//! `sp_appid`) and the sub-merchant (`sub_mchid`, and `sub_appid` when the user pays in the
+//! sub-merchant's app). The front end's parameters are signed with the provider's key.
+//!
+//! ```no_run
+//! use wxpay::apis::pay::transactions::partner::{Amount, CreateJsapiOrder, CreateJsapiOrderPayer};
+//! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+//! let sp_appid = "wx8888888888888888";
+//! let prepay = client
+//!     .send(CreateJsapiOrder::new(
+//!         Amount::cny(100),
+//!         "Image形象店-深圳腾大-QQ公仔",
+//!         "https://www.weixin.qq.com/wxpay/pay.php",
+//!         "1217752501201407033233368018",
+//!         CreateJsapiOrderPayer::sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+//!         sp_appid,
+//!         client.mchid(),
+//!         "1900000109",
+//!     ))
+//!     .await?;
+//! let params = prepay.pay_params(sp_appid, client.merchant_key())?;
+//! println!("{}", serde_json::to_string(&params).unwrap_or_default());
+//! # Ok(()) }
+//! ```
+
+use super::{Amount, CreateJsapiOrderPayer, CreateJsapiOrderResponse};
+use crate::apis::pay::transactions::JsapiPayParams;
+use crate::{CryptoError, MerchantKey};
+
+impl Amount {
+    /// `total` fen of Chinese yuan.
+    pub fn cny(total: i64) -> Self {
+        Amount::new(total).currency("CNY")
+    }
+}
+
+impl CreateJsapiOrderPayer {
+    /// The payer of a JSAPI order: the user with this OpenID under the provider's `sp_appid`
+    /// (add `.sub_openid(…)` for the OpenID under the sub-merchant's `sub_appid`).
+    pub fn sp_openid(openid: impl Into<String>) -> Self {
+        CreateJsapiOrderPayer::new(openid)
+    }
+}
+
+impl CreateJsapiOrderResponse {
+    /// The parameters of `wx.requestPayment` / `getBrandWCPayRequest` for this order, signed
+    /// now with a fresh nonce with the provider's key. `appid` is the app the user pays in:
+    /// the order's `sp_appid`, or its `sub_appid` when the payer was named by `sub_openid`.
+    pub fn pay_params(
+        &self,
+        appid: &str,
+        key: &MerchantKey,
+    ) -> Result<JsapiPayParams, CryptoError> {
+        JsapiPayParams::sign(appid, &self.prepay_id, key)
+    }
+}
