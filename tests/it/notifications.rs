@@ -258,3 +258,106 @@ mod extractor {
         );
     }
 }
+
+/// Pays `out_trade_no` (placed before) with the sandbox's control and refunds it in full: a
+/// `TRANSACTION.SUCCESS`, then `REFUND.SUCCESS` (or `REFUND.ABNORMAL`), one at a time.
+async fn pay_and_refund(sandbox: &Sandbox, client: &Client, out_trade_no: &str, abnormal: bool) {
+    use wxpay::apis::refund::domestic::{Amount, CreateRefund, QueryRefund};
+    sandbox.pay_order(out_trade_no).unwrap();
+    sandbox.settled_deliveries().await;
+    let out_refund_no = format!("{out_trade_no}r");
+    client
+        .send(CreateRefund::by_out_trade_no(
+            out_trade_no,
+            &out_refund_no,
+            Amount::cny(100, 100),
+        ))
+        .await
+        .unwrap();
+    if abnormal {
+        sandbox.make_refund_abnormal(&out_refund_no).unwrap();
+    } else {
+        client.send(QueryRefund::new(&out_refund_no)).await.unwrap();
+    }
+    sandbox.settled_deliveries().await;
+}
+
+#[tokio::test]
+async fn payment_and_refund_notifications_verify_across_a_certificate_rotation_both_ways() {
+    use wxpay::apis::pay::transactions::{Amount, CreateNativeOrder};
+    let sandbox = Sandbox::builder()
+        .key_mode(KeyMode::Certificate)
+        .start()
+        .await
+        .unwrap();
+    // No cooldown: the download at the start must not stop the one an unknown serial asks for.
+    let client = wxpay::ClientBuilder::from_settings(sandbox.settings())
+        .unwrap()
+        .unknown_serial_cooldown(std::time::Duration::ZERO)
+        .build()
+        .unwrap();
+    let (url, outcomes) = serve(client.clone()).await;
+    sandbox.set_notify_url(Some(&url)).unwrap();
+    let place = |no: &'static str| {
+        client.send(CreateNativeOrder::new(
+            Amount::cny(100),
+            SANDBOX_APPID,
+            "Image形象店-深圳腾大-QQ公仔",
+            client.mchid(),
+            "https://merchant.example.com/wxpay/notify",
+            no,
+        ))
+    };
+    let old = sandbox.response_serial();
+
+    // Old to new: the client has learned the newer certificate, the older one still signs.
+    let newer = sandbox
+        .rotate_platform_certificate(std::time::Duration::from_secs(3600))
+        .unwrap();
+    client.refresh_platform_certificates().await.unwrap();
+    assert!(client.platform_keys().get(&newer).is_some());
+    place("rotation0001").await.unwrap();
+    assert_eq!(sandbox.response_serial(), old, "the older one signs");
+    pay_and_refund(&sandbox, &client, "rotation0001", false).await;
+
+    // New to unknown: a certificate the client has never seen signs at once; the
+    // notification itself is what makes the client download it.
+    place("rotation0002").await.unwrap();
+    let newest = sandbox
+        .rotate_platform_certificate(std::time::Duration::ZERO)
+        .unwrap();
+    assert_eq!(sandbox.response_serial(), newest);
+    assert!(client.platform_keys().get(&newest).is_none());
+    let downloads = client.platform_key_status().downloads;
+    pay_and_refund(&sandbox, &client, "rotation0002", true).await;
+    assert!(client.platform_keys().get(&newest).is_some());
+    assert!(client.platform_key_status().downloads > downloads);
+
+    let outcomes = outcomes.lock().unwrap();
+    let events: Vec<&str> = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            Ok(n) => n.event_type.as_str(),
+            Err(error) => panic!("refused: {error}"),
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "TRANSACTION.SUCCESS",
+            "REFUND.SUCCESS",
+            "TRANSACTION.SUCCESS",
+            "REFUND.ABNORMAL"
+        ]
+    );
+    for outcome in outcomes.iter() {
+        let ok = match &outcome.as_ref().unwrap().event {
+            Event::TransactionSuccess(paid) => paid.out_trade_no.starts_with("rotation"),
+            Event::RefundSuccess(refund) | Event::RefundAbnormal(refund) => {
+                refund.out_refund_no.starts_with("rotation")
+            }
+            _ => false,
+        };
+        assert!(ok, "{outcome:?}");
+    }
+}

@@ -1,11 +1,13 @@
 //! Payments and refunds end to end against the sandbox, with each crypto backend: every
 //! order and refund endpoint, the order's life (NOTPAY → SUCCESS → REFUND, NOTPAY → CLOSED),
 //! and the platform's errors (refunding more than was paid, reused numbers, paid orders).
+//! The same for a service provider's orders of its sub-merchant (`sp_mchid`, `sub_mchid`).
 
 use crate::common;
 
 use common::client_for;
 use time::macros::offset;
+use wxpay::apis::pay::transactions::partner;
 use wxpay::apis::pay::transactions::{
     Amount, CloseOrder, CreateAppOrder, CreateH5Order, CreateH5OrderSceneInfo, CreateJsapiOrder,
     CreateJsapiOrderPayer, CreateNativeOrder, QueryOrderById, QueryOrderByOutTradeNo, TradeState,
@@ -16,7 +18,7 @@ use wxpay::apis::refund::domestic::{
     BankType, CreateRefund, QueryRefund, RefundChannel, RefundStatus,
 };
 use wxpay::{Client, CryptoBackend, Error};
-use wxpay_sandbox::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, Sandbox};
+use wxpay_sandbox::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SANDBOX_SUB_MCHID, Sandbox};
 
 const NOTIFY_URL: &str = "https://merchant.example.com/wxpay/notify";
 
@@ -264,6 +266,129 @@ async fn other_prepays(client: &Client, tag: &str) {
     assert_eq!(code, "PARAM_ERROR");
 }
 
+/// A provider's JSAPI and Native orders for its sub-merchant: placed, paid, queried both
+/// ways, refunded and closed only with the right `sp_mchid`/`sub_mchid`, and invisible to the
+/// provider's own (direct) APIs.
+async fn partner_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
+    let sub = SANDBOX_SUB_MCHID;
+    let jsapi = |no: &str, sub_mchid: &str| {
+        partner::CreateJsapiOrder::new(
+            partner::Amount::cny(200),
+            "Image形象店-深圳腾大-QQ公仔",
+            NOTIFY_URL,
+            no,
+            partner::CreateJsapiOrderPayer::sp_openid(SANDBOX_OPENID),
+            SANDBOX_APPID,
+            client.mchid(),
+            sub_mchid,
+        )
+    };
+    let no = format!("sub{tag}0001");
+    let prepay = client.send(jsapi(&no, sub)).await.expect("partner prepay");
+    assert!(prepay.prepay_id.starts_with("wx"), "{prepay:?}");
+    let (_, code) = api_error(
+        client
+            .send(jsapi(&format!("sub{tag}0002"), "1900000999"))
+            .await,
+    );
+    assert_eq!(code, "PARAM_ERROR", "not a sub-merchant of this provider");
+    let mut not_me = jsapi(&format!("sub{tag}0003"), sub);
+    not_me.sp_mchid = "1900000001".into();
+    let (_, code) = api_error(client.send(not_me).await);
+    assert_eq!(code, "PARAM_ERROR", "sp_mchid must be the caller");
+
+    let query =
+        |sub_mchid: &str| partner::QueryOrderByOutTradeNo::new(&no, client.mchid(), sub_mchid);
+    let unpaid = client.send(query(sub)).await.expect("query unpaid");
+    assert_eq!(unpaid.trade_state, partner::TradeState::Notpay);
+    assert_eq!(unpaid.sub_mchid, sub);
+    let (status, code) = api_error(client.send(by_out_trade_no(client, &no)).await);
+    assert_eq!(
+        (status, code.as_str()),
+        (404, "ORDER_NOT_EXIST"),
+        "a sub-merchant's order is not the provider's own"
+    );
+
+    let transaction_id = sandbox.pay_order(&no).expect("pay");
+    let paid = client
+        .send(partner::QueryOrderById::new(
+            &transaction_id,
+            client.mchid(),
+            sub,
+        ))
+        .await
+        .expect("query by id");
+    assert_eq!(paid.trade_state, partner::TradeState::Success);
+    assert_eq!(paid.sp_mchid, client.mchid());
+    assert_eq!(
+        paid.payer.and_then(|p| p.sp_openid).as_deref(),
+        Some(SANDBOX_OPENID)
+    );
+
+    let refund = |sub_mchid: Option<&str>| {
+        let request =
+            CreateRefund::by_out_trade_no(&no, format!("{no}r1"), RefundAmount::cny(80, 200));
+        match sub_mchid {
+            Some(sub_mchid) => request.sub_mchid(sub_mchid),
+            None => request,
+        }
+    };
+    let (status, code) = api_error(client.send(refund(None)).await);
+    assert_eq!((status, code.as_str()), (404, "ORDER_NOT_EXIST"));
+    let made = client.send(refund(Some(sub))).await.expect("refund");
+    assert_eq!(made.status, RefundStatus::Processing);
+    let (_, code) = api_error(client.send(QueryRefund::new(&made.out_refund_no)).await);
+    assert_eq!(
+        code, "RESOURCE_NOT_EXISTS",
+        "the provider's own refunds do not hold it"
+    );
+    let done = client
+        .send(QueryRefund::new(&made.out_refund_no).sub_mchid(sub))
+        .await
+        .expect("query refund");
+    assert_eq!(done.status, RefundStatus::Success);
+    let refunded = client.send(query(sub)).await.expect("query refunded");
+    assert_eq!(refunded.trade_state, partner::TradeState::Refund);
+
+    let native_no = format!("sub{tag}0004");
+    let native = client
+        .send(partner::CreateNativeOrder::new(
+            partner::Amount::cny(1),
+            "Image形象店-深圳腾大-QQ公仔",
+            NOTIFY_URL,
+            &native_no,
+            SANDBOX_APPID,
+            client.mchid(),
+            sub,
+        ))
+        .await
+        .expect("partner native");
+    assert!(native.code_url.starts_with("weixin://wxpay/bizpayurl?pr="));
+    let (status, code) = api_error(
+        client
+            .send(partner::CloseOrder::new(
+                &native_no,
+                client.mchid(),
+                "1900000999",
+            ))
+            .await,
+    );
+    assert_eq!((status, code.as_str()), (400, "PARAM_ERROR"));
+    client
+        .send(partner::CloseOrder::new(&native_no, client.mchid(), sub))
+        .await
+        .expect("close");
+    let closed = client
+        .send(partner::QueryOrderByOutTradeNo::new(
+            &native_no,
+            client.mchid(),
+            sub,
+        ))
+        .await
+        .expect("query closed");
+    assert_eq!(closed.trade_state, partner::TradeState::Closed);
+}
+
 async fn run(mode: KeyMode) {
     let sandbox = Sandbox::builder()
         .key_mode(mode)
@@ -276,6 +401,7 @@ async fn run(mode: KeyMode) {
         order_lifecycle(&sandbox, &client, &tag).await;
         unpaid_orders(&sandbox, &client, &tag).await;
         other_prepays(&client, &tag).await;
+        partner_lifecycle(&sandbox, &client, &tag).await;
     }
     sandbox.shutdown().await;
 }

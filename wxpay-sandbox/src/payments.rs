@@ -262,6 +262,17 @@ impl Payments {
         // The caller notifies TRANSACTION.SUCCESS with the paid order (`notify`), once the
         // payments lock is released.
         order.state = TradeState::Success;
+        // Whoever pays is known from then on, also for an order placed without a payer (APP,
+        // H5, Native): the platform's paid transaction always names one.
+        if order.spec.openid.is_none()
+            && order
+                .spec
+                .sub_merchant
+                .as_ref()
+                .is_none_or(|s| s.sub_openid.is_none())
+        {
+            order.spec.openid = Some(crate::SANDBOX_OPENID.to_owned());
+        }
         order.transaction_id = Some(transaction_id.clone());
         order.success_time = Some(now);
         self.by_transaction_id
@@ -484,14 +495,14 @@ mod tests {
             Some(PayError::NotPaid)
         );
         p.pay("o1", now).unwrap();
-        assert_eq!(p.close("o1"), Err(PayError::OrderPaid));
+        assert_eq!(p.close(None, "o1"), Err(PayError::OrderPaid));
         let first = p
-            .refund("o1", refund("r1", 60, 100), now)
+            .refund(None, "o1", refund("r1", 60, 100), now)
             .unwrap()
             .refund_id
             .clone();
         let again = p
-            .refund("o1", refund("r1", 60, 100), now)
+            .refund(None, "o1", refund("r1", 60, 100), now)
             .unwrap()
             .refund_id
             .clone();
