@@ -125,7 +125,7 @@ async fn bills(sandbox: &Sandbox, client: &Client, no: &str) {
 
     // A digest that does not match is an error, not data.
     let mut tampered = plain_bill.download(None);
-    tampered.hash_value = "0".repeat(40);
+    tampered.check = wxpay::FileCheck::digest("SHA1", "0".repeat(40));
     let mut sink = Vec::new();
     match client.download(&tampered, &mut sink).await {
         Err(Error::Download(DownloadError::DigestMismatch { actual, .. })) => {
@@ -161,9 +161,7 @@ async fn bills(sandbox: &Sandbox, client: &Client, no: &str) {
     let base = sandbox.base_url();
     let unknown = Download::new(
         format!("{base}/v3/billdownload/file?token=unknown"),
-        "SHA1",
-        "0".repeat(40),
-        wxpay::Compression::None,
+        wxpay::FileCheck::digest("SHA1", "0".repeat(40)),
     );
     match client.download(&unknown, &mut Vec::new()).await {
         Err(Error::Api(e)) => {
@@ -175,9 +173,7 @@ async fn bills(sandbox: &Sandbox, client: &Client, no: &str) {
     // A signed request goes only to the client's host or the platform's.
     let elsewhere = Download::new(
         "http://127.0.0.2:9/v3/billdownload/file?token=x",
-        "SHA1",
-        "0".repeat(40),
-        wxpay::Compression::None,
+        wxpay::FileCheck::digest("SHA1", "0".repeat(40)),
     );
     assert!(matches!(
         client.download(&elsewhere, &mut Vec::new()).await,

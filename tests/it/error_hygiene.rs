@@ -150,9 +150,7 @@ async fn transport_and_download_errors_do_not_repeat_the_query() {
     let token = "SECRETdownloadTOKEN0123";
     let download = wxpay::Download::new(
         format!("https://bills.example.com/v3/billdownload/file?token={token}"),
-        "SHA1",
-        "0000000000000000000000000000000000000000",
-        wxpay::Compression::None,
+        wxpay::FileCheck::digest("SHA1", "0000000000000000000000000000000000000000"),
     );
     let error = client
         .download(&download, &mut tokio::io::sink())

@@ -181,6 +181,8 @@ fn a_bill_answer() {
     }))
     .expect("decode");
     let download = bill.download(None);
-    assert_eq!(download.hash_type, "SHA1");
-    assert_eq!(download.compression, wxpay::Compression::None);
+    assert_eq!(
+        download.check,
+        wxpay::FileCheck::digest("SHA1", "79bb0f45fc4c42234a918000b2668d689e2bde04")
+    );
 }

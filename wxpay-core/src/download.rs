@@ -38,6 +38,10 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// Hosts a signed download request may go to besides the client's own base URL.
 const PLATFORM_HOSTS: &[&str] = &["https://api.mch.weixin.qq.com", "https://api2.wechatpay.cn"];
 
+/// The platform's file host, which the e-invoice links name, and the one path it serves
+/// files under (not an APIv3 path).
+const FILE_HOST: (&str, &str) = ("https://pay.wechatpay.cn", "/invoicing/");
+
 /// What a download may take, set with [`ClientBuilder::download_timeouts`] and
 /// [`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits).
 ///
@@ -87,33 +91,37 @@ pub enum Compression {
     Gzip,
 }
 
-/// A file to download and the digest it must have, as a signed answer promised them.
+/// A file a signed answer handed out: its `download_url`, and what vouches for it (the digest
+/// the answer promised, or nothing but TLS to the platform's host when it promised none).
+///
+/// ```
+/// use wxpay_core::{Compression, Download, FileCheck};
+/// let bill = Download::new(
+///     "https://api.mch.weixin.qq.com/v3/billdownload/file?token=TEST",
+///     FileCheck::digest("SHA1", "79bb0f45fc4c42234a918000b2668d689e2bde04")
+///         .compression(Compression::Gzip),
+/// );
+/// let fapiao = Download::new(
+///     "https://pay.wechatpay.cn/invoicing/fapiao/fapiao-file?token=TEST",
+///     FileCheck::unsigned(),
+/// );
+/// # let _ = (bill, fapiao);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Download {
     /// The `download_url`.
     pub url: String,
-    /// The digest algorithm, `SHA1`.
-    pub hash_type: String,
-    /// The expected digest, hex (either case).
-    pub hash_value: String,
-    /// How the body is compressed.
-    pub compression: Compression,
+    /// The digest the file must have, and how it is compressed.
+    pub check: FileCheck,
 }
 
 impl Download {
-    /// A download of `url` that must hash to `hash_value` under `hash_type`.
-    pub fn new(
-        url: impl Into<String>,
-        hash_type: impl Into<String>,
-        hash_value: impl Into<String>,
-        compression: Compression,
-    ) -> Self {
+    /// A download of `url`, checked as `check` says.
+    pub fn new(url: impl Into<String>, check: FileCheck) -> Self {
         Download {
             url: url.into(),
-            hash_type: hash_type.into(),
-            hash_value: hash_value.into(),
-            compression,
+            check,
         }
     }
 }
@@ -124,7 +132,7 @@ impl Download {
 pub struct Downloaded {
     /// Bytes written (after decompression).
     pub bytes: u64,
-    /// The digest computed, lower-case hex; equal to the promised one.
+    /// The digest computed (SHA1), lower-case hex; equal to the promised one, if any.
     pub digest: String,
     /// The download's `Request-ID`.
     pub request_id: Option<String>,
@@ -148,7 +156,8 @@ impl FileCheck {
     }
 
     /// Nothing vouches for the file but TLS to the platform's host: the platform signs
-    /// neither it nor its digest (the complaint images, `/v3/merchant-service/images/…`).
+    /// neither it nor its digest (the complaint images, `/v3/merchant-service/images/…`; the
+    /// e-invoice files).
     /// The caller says so by choosing this; the digest is still computed and returned.
     pub fn unsigned() -> Self {
         FileCheck {
@@ -171,9 +180,9 @@ impl FileCheck {
 pub enum Streamed {}
 
 impl Client {
-    /// Downloads a file the platform serves unsigned (a bill), streaming it into `writer`
-    /// while its digest is computed; fails with [`DownloadError::DigestMismatch`] if it is
-    /// not the promised one. GZIP is decompressed on the fly. `writer` is flushed, not shut
+    /// Downloads a file the platform serves unsigned (a bill, an e-invoice) from the link a
+    /// signed answer handed out, streaming it into `writer` while its digest is computed;
+    /// fails with [`DownloadError::DigestMismatch`] if it is not the promised one. GZIP is decompressed on the fly. `writer` is flushed, not shut
     /// down. Memory use does not depend on the file's size.
     ///
     /// ```no_run
@@ -188,8 +197,6 @@ impl Client {
         download: &Download,
         writer: &mut W,
     ) -> Result<Downloaded, Error> {
-        let check = FileCheck::digest(&download.hash_type, &download.hash_value)
-            .compression(download.compression);
         let (origin, path_and_query) = split_url(&download.url, &self.inner.base_url)?;
         let parts = |_: &PlatformKeys, _| {
             Ok(RequestParts {
@@ -200,7 +207,7 @@ impl Client {
                 signed_body: None,
             })
         };
-        self.fetch(origin, &parts, &check, writer).await
+        self.fetch(origin, &parts, &download.check, writer).await
     }
 
     /// Streams the file a download endpoint answers into `writer`, as
@@ -480,11 +487,13 @@ pub(crate) fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'
     if parsed.fragment().is_some() {
         return Err(refuse("a URL with a fragment"));
     }
-    let allowed = std::iter::once(base_url)
-        .chain(PLATFORM_HOSTS.iter().copied())
-        .filter_map(|host| Url::parse(host).ok())
-        .any(|host| host.origin() == parsed.origin());
-    if !allowed {
+    let is = |host: &str| Url::parse(host).is_ok_and(|host| host.origin() == parsed.origin());
+    let file_host = is(FILE_HOST.0);
+    if !file_host
+        && !std::iter::once(base_url)
+            .chain(PLATFORM_HOSTS.iter().copied())
+            .any(is)
+    {
         return Err(refuse("not the client's host or a WeChat Pay host"));
     }
     // What the URL layer sends must be the text itself, so the signature covers it: a
@@ -494,7 +503,15 @@ pub(crate) fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'
         .strip_suffix(path_and_query)
         .filter(|origin| origin.eq_ignore_ascii_case(&parsed[..Position::BeforePath]))
         .ok_or_else(|| refuse("the URL layer would rewrite it before sending"))?;
-    encoding::check_encoded_path(parsed.path(), false).map_err(|why| refuse(&why))?;
+    if file_host {
+        if !parsed.path().starts_with(FILE_HOST.1) {
+            return Err(refuse("not a file of the platform's file host"));
+        }
+        encoding::check_encoded_segments(parsed.path(), false)
+    } else {
+        encoding::check_encoded_path(parsed.path(), false)
+    }
+    .map_err(|why| refuse(&why))?;
     if let Some(query) = parsed.query() {
         encoding::check_encoded_query(query).map_err(|why| refuse(&why))?;
     }
@@ -561,13 +578,17 @@ mod tests {
             ok,
             ("http://127.0.0.1:8080", "/v3/billdownload/file?token=x")
         );
-        let ok = split_url(
+        for platform in [
             "https://api.mch.weixin.qq.com/v3/billdownload/file?token=x",
-            base,
-        );
-        assert!(ok.is_ok());
+            "https://pay.wechatpay.cn/invoicing/fapiao/fapiao-file?token=x",
+        ] {
+            assert!(split_url(platform, base).is_ok(), "{platform}");
+        }
         for bad in [
             "https://evil.example.com/v3/billdownload/file",
+            "http://pay.wechatpay.cn/invoicing/fapiao/fapiao-file?token=x",
+            "https://pay.wechatpay.cn.example.com/invoicing/fapiao/fapiao-file",
+            "https://pay.wechatpay.cn/v3/billdownload/file?token=x",
             "ftp://127.0.0.1:8080/x",
             "/v3/billdownload/file",
             "http://127.0.0.1:8080",

@@ -16,7 +16,7 @@
 use time::Date;
 
 use super::{AccountType, BillResponse, BillType, GetFundFlowBill, GetTradeBill, TarType};
-use crate::{Compression, Download};
+use crate::{Compression, Download, FileCheck};
 
 impl BillResponse {
     /// What [`Client::download`](crate::Client::download) needs, given the `tar_type` the
@@ -29,9 +29,7 @@ impl BillResponse {
         };
         Download::new(
             &self.download_url,
-            &self.hash_type,
-            &self.hash_value,
-            compression,
+            FileCheck::digest(&self.hash_type, &self.hash_value).compression(compression),
         )
     }
 }

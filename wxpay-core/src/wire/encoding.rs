@@ -66,6 +66,15 @@ pub(crate) fn check_encoded_path(path: &str, placeholders: bool) -> Result<(), S
     if !PATH_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
         return Err("an APIv3 path starts with /v3/, /hk/ or /global/".into());
     }
+    check_encoded_segments(path, placeholders)
+}
+
+/// The segment rules of [`check_encoded_path`], for an absolute path of any prefix (a file
+/// host's).
+pub(crate) fn check_encoded_segments(path: &str, placeholders: bool) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err("not an absolute path".into());
+    }
     let segments: Vec<&str> = path[1..].split('/').collect();
     for (index, segment) in segments.iter().enumerate() {
         if segment.is_empty() {

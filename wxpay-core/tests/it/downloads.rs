@@ -12,7 +12,9 @@ use async_compression::tokio::write::GzipEncoder;
 use loopback::Loopback;
 use sha1::Digest as _;
 use tokio::io::AsyncWriteExt;
-use wxpay_core::{Client, ClientBuilder, Compression, Download, DownloadError, Error, RetryPolicy};
+use wxpay_core::{
+    Client, ClientBuilder, Compression, Download, DownloadError, Error, FileCheck, RetryPolicy,
+};
 
 fn builder(base_url: &str) -> ClientBuilder {
     // The per-call limit is short; downloads have their own.
@@ -54,9 +56,7 @@ async fn trickle(body: Vec<u8>, pieces: usize, gap: Duration) -> Loopback {
 fn bill(server: &Loopback, digest: &str, compression: Compression) -> Download {
     Download::new(
         format!("{}/v3/billdownload/file?token=T", server.url),
-        "SHA1",
-        digest,
-        compression,
+        FileCheck::digest("SHA1", digest).compression(compression),
     )
 }
 
@@ -92,6 +92,26 @@ async fn refused(
         Err(Error::Download(e)) => e,
         other => panic!("expected a download error, got {other:?}"),
     }
+}
+
+/// A file whose answer promised no digest (an e-invoice): any bytes are the file, and the
+/// digest is still computed for the caller.
+#[tokio::test]
+async fn a_download_without_a_promised_digest_is_taken_as_served() {
+    let pdf = b"%PDF-1.4\n% TEST e-invoice\n%%EOF\n".to_vec();
+    let server = served(pdf.clone()).await;
+    let client = builder(&server.url).build().expect("client");
+    let download = Download::new(
+        format!("{}/v3/new-tax-control-fapiao/download?token=T", server.url),
+        FileCheck::unsigned(),
+    );
+    let mut written = Vec::new();
+    let done = client
+        .download(&download, &mut written)
+        .await
+        .expect("the file");
+    assert_eq!(written, pdf);
+    assert_eq!(done.digest, sha1_hex(&pdf));
 }
 
 #[tokio::test]
@@ -265,9 +285,7 @@ async fn a_download_fails_over_to_the_backup_host_like_a_call() {
         .expect("client");
     let download = Download::new(
         format!("{official}/v3/billdownload/file?token=T"),
-        "SHA1",
-        sha1_hex(&file),
-        Compression::None,
+        FileCheck::digest("SHA1", sha1_hex(&file)),
     );
     let mut written = Vec::new();
     client

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{config, s};
 use loopback::{Loopback, answer, closed_port};
-use wxpay_core::{Client, ClientBuilder, Compression, Download, Error, RetryPolicy};
+use wxpay_core::{Client, ClientBuilder, Download, Error, FileCheck, RetryPolicy};
 use wxpay_core::{TransportError, TransportErrorKind};
 
 fn builder(base_url: &str) -> ClientBuilder {
@@ -138,9 +138,7 @@ async fn a_redirect_does_not_take_a_bill_download_past_the_host_allow_list() {
     let client = builder(&platform.url).build().expect("client");
     let download = Download::new(
         format!("{}/v3/billdownload/file?token=T", platform.url),
-        "SHA1",
-        "0000000000000000000000000000000000000000",
-        Compression::None,
+        FileCheck::digest("SHA1", "0000000000000000000000000000000000000000"),
     );
     let mut sink = Vec::new();
     redirected(client.download(&download, &mut sink).await);

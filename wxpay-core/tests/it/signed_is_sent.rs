@@ -12,7 +12,7 @@ use common::key;
 use loopback::{Arrival, Loopback, answer, closed_port};
 use proptest::prelude::*;
 use wxpay_core::{
-    Client, Compression, Download, DownloadError, Endpoint, Error, PlatformKey, RequestError,
+    Client, Download, DownloadError, Endpoint, Error, FileCheck, PlatformKey, RequestError,
     RequestWriter, RetryPolicy,
 };
 
@@ -242,7 +242,7 @@ async fn download_urls_follow_the_same_rule_and_errors_keep_the_token_out() {
         format!("{base}@127.0.0.1:9/v3/billdownload/file?token=SECRET_TOKEN"),
         "http://127.0.0.2:9/v3/billdownload/file?token=SECRET_TOKEN".to_owned(),
     ] {
-        let download = Download::new(&url, "SHA1", "00", Compression::None);
+        let download = Download::new(&url, FileCheck::digest("SHA1", "00"));
         match client.download(&download, &mut Vec::new()).await {
             Err(Error::Download(error @ DownloadError::Url(_))) => {
                 assert!(
