@@ -95,6 +95,20 @@ async fn nested_plaintext_missing_fields_and_wrong_serials_are_refused() {
             .await,
     );
     assert!(message.contains("`out_order_no`"), "{message}");
+    // Inside a list too: each receiver must name its account.
+    let mut nested = order(&ciphertext);
+    nested["receivers"][0]
+        .as_object_mut()
+        .map(|o| o.remove("account"));
+    let message = param_error(
+        client
+            .post("/v3/profitsharing/orders")
+            .header("Wechatpay-Serial", key.id())
+            .json(&nested)
+            .send()
+            .await,
+    );
+    assert!(message.contains("`receivers[0].account`"), "{message}");
     let mut mistyped = order(&ciphertext);
     mistyped["unfreeze_unsplit"] = json!("yes");
     let message = param_error(

@@ -20,25 +20,26 @@ pub fn table(version: &str, modules: &BTreeMap<String, Module>) -> String {
     for m in modules.values() {
         for op in &m.ops {
             let method = op.entry.method.as_str();
-            let required: Vec<String> = op
-                .fields
-                .iter()
-                .filter(|f| f.required)
-                .filter_map(|f| {
-                    // A GET's body-less fields go to the query, as the DSL sends them.
-                    let place = match &f.role {
-                        Role::Body if method == "GET" => "Query",
-                        Role::Body => "Body",
-                        Role::Query => "Query",
-                        Role::Path | Role::Header(_) | Role::File(_) | Role::Part => return None,
-                    };
-                    Some(format!(
+            let mut required = Vec::new();
+            for f in &op.fields {
+                // A GET's body-less fields go to the query, as the DSL sends them.
+                let place = match &f.role {
+                    Role::Body if method == "GET" => "Query",
+                    Role::Body => "Body",
+                    Role::Query => "Query",
+                    Role::Path | Role::Header(_) | Role::File(_) | Role::Part => continue,
+                };
+                if f.required {
+                    required.push(format!(
                         "(\"{}\", Kind::{}, Place::{place})",
                         f.wire,
                         kind(&f.ty, m)
-                    ))
-                })
-                .collect();
+                    ));
+                }
+                if place == "Body" {
+                    nested_required(&f.wire, &f.ty, m, 0, &mut required);
+                }
+            }
             let (content, status, answer) = match &op.answer {
                 Answer::File => ("Download", 200, String::new()),
                 Answer::Empty => ("Json", 204, String::new()),
@@ -75,6 +76,38 @@ pub fn table(version: &str, modules: &BTreeMap<String, Module>) -> String {
     }
     out.push_str("];\n");
     out
+}
+
+/// The required fields inside a body field's objects, as dotted paths (`amount.total`,
+/// `receivers[].account`): the sandbox checks each where its parent is present, as the
+/// platform does.
+fn nested_required(path: &str, ty: &Ty, m: &Module, depth: usize, out: &mut Vec<String>) {
+    // The spec's nesting is shallow; the bound only guards against a self-referring shape.
+    const MAX_DEPTH: usize = 8;
+    let (path, name) = match ty {
+        Ty::Vec(inner) => match inner.as_ref() {
+            Ty::Named(name) => (format!("{path}[]"), name),
+            _ => return,
+        },
+        Ty::Named(name) => (path.to_owned(), name),
+        _ => return,
+    };
+    let Some(inner) = m.structs.iter().find(|s| s.name == *name) else {
+        return; // an enum
+    };
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    for f in &inner.fields {
+        let field = format!("{path}.{}", f.wire);
+        if f.required {
+            out.push(format!(
+                "(\"{field}\", Kind::{}, Place::Body)",
+                kind(&f.ty, m)
+            ));
+        }
+        nested_required(&field, &f.ty, m, depth + 1, out);
+    }
 }
 
 /// The JSON kind a field's value has on the wire.

@@ -60,6 +60,8 @@ pub(crate) struct Operation {
     /// The documented template, `{name}` for a segment.
     pub(crate) template: &'static str,
     pub(crate) content: Content,
+    /// Required fields: top-level names, and dotted paths into the body's objects and lists
+    /// (`amount.total`, `receivers[].account`), required where their parent is present.
     pub(crate) required: &'static [(&'static str, Kind, Place)],
     /// Dotted paths (`a.b`, `list[].name`, `query:name`) that travel encrypted.
     pub(crate) encrypted: &'static [&'static str],
@@ -118,18 +120,7 @@ pub(crate) fn answer(
                     return Err(ApiError::param(format!("missing query parameter `{name}`")));
                 }
             }
-            Place::Body => match body.get(name) {
-                None | Some(Value::Null) => {
-                    return Err(ApiError::param(format!("missing field `{name}`")));
-                }
-                Some(value) if !kind_of(value, *kind) => {
-                    return Err(ApiError::param(format!(
-                        "field `{name}` must be {}",
-                        kind_name(*kind)
-                    )));
-                }
-                Some(_) => {}
-            },
+            Place::Body => check_required(&body, name, *kind, String::new())?,
         }
     }
     check_encrypted(platform, op, headers, query, &body)?;
@@ -242,6 +233,47 @@ fn visit(
         Some(child) => visit(child, rest, each),
         None => Ok(()),
     }
+}
+
+/// Checks the required field at `path` (`a`, `a.b`, `list[].b`) of `value`. Inside an object or
+/// a list it is checked only where that parent is present: whether the parent must be there is
+/// its own entry's question. `at` is the path walked so far, with list indexes, for the message.
+fn check_required(value: &Value, path: &str, kind: Kind, at: String) -> Result<(), ApiError> {
+    let (head, rest) = match path.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (path, None),
+    };
+    let (name, list) = match head.strip_suffix("[]") {
+        Some(name) => (name, true),
+        None => (head, false),
+    };
+    let shown = if at.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{at}.{name}")
+    };
+    let field = value.get(name).filter(|v| !v.is_null());
+    let Some(rest) = rest else {
+        return match field {
+            None => Err(ApiError::param(format!("missing field `{shown}`"))),
+            Some(field) if !kind_of(field, kind) => Err(ApiError::param(format!(
+                "field `{shown}` must be {}",
+                kind_name(kind)
+            ))),
+            Some(_) => Ok(()),
+        };
+    };
+    match field {
+        Some(Value::Array(items)) if list => {
+            for (i, item) in items.iter().enumerate() {
+                check_required(item, rest, kind, format!("{shown}[{i}]"))?;
+            }
+        }
+        Some(object @ Value::Object(_)) if !list => check_required(object, rest, kind, shown)?,
+        // Absent, or of another kind (which the parent's own entry reports).
+        _ => {}
+    }
+    Ok(())
 }
 
 fn kind_of(value: &Value, kind: Kind) -> bool {
