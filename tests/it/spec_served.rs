@@ -134,13 +134,88 @@ async fn the_sandbox_lists_what_it_serves_and_how() {
             .expect("JSON");
     let listed = body["operations"].as_array().expect("a list");
     let served = |how: &str| listed.iter().filter(|op| op["served"] == how).count();
-    assert!(listed.len() >= 1_017, "{}", listed.len());
-    assert!(served("stateful") >= 24, "{}", served("stateful"));
+    // Every row of the spec's endpoints.tsv (1,018), the e-invoice file included.
+    assert!(listed.len() >= 1_018, "{}", listed.len());
+    assert!(served("stateful") >= 26, "{}", served("stateful"));
     assert_eq!(served("stateful") + served("spec"), listed.len());
+    eprintln!(
+        "the sandbox serves {} operations: {} stateful, {} from the spec",
+        listed.len(),
+        served("stateful"),
+        served("spec")
+    );
+    let fapiao_file = listed
+        .iter()
+        .find(|op| op["path"] == "/v3/new-tax-control-fapiao/download")
+        .expect("listed");
+    assert_eq!(fapiao_file["served"], "stateful");
     let pause = listed
         .iter()
         .find(|op| op["path"] == "/v3/marketing/favor/stocks/{stock_id}/pause")
         .expect("listed");
     assert_eq!(pause["served"], "stateful");
+    sandbox.shutdown().await;
+}
+
+/// 下载发票文件 is the link the file list hands out: downloaded from it (the sandbox's own
+/// host stands in for the platform's file host), and a link the sandbox never gave is refused.
+#[cfg(feature = "fapiao")]
+#[tokio::test]
+async fn an_e_invoice_file_is_downloaded_from_the_link_its_list_hands_out() {
+    use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{
+        FapiaoDownloadInfoListStatus, ListFapiaoFiles,
+    };
+    use wxpay::{Download, FileCheck};
+
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let client = common::client_for(&sandbox, CryptoBackend::default());
+    let files = client
+        .send(ListFapiaoFiles::new(
+            "4200000444201910177461284488",
+            wxpay_sandbox::SANDBOX_SUB_MCHID,
+            "TEST_FAPIAO_1",
+        ))
+        .await
+        .expect("the file list");
+    let infos = files.fapiao_download_info_list.expect("a list");
+    let [info] = infos.as_slice() else {
+        panic!("one file, got {infos:?}");
+    };
+    assert_eq!(info.fapiao_id.as_deref(), Some("TEST_FAPIAO_1"));
+    assert_eq!(info.status, Some(FapiaoDownloadInfoListStatus::Issued));
+    let download = info.download().expect("a download_url");
+    assert!(
+        download.url.starts_with(&format!(
+            "{}/v3/new-tax-control-fapiao/download?token=",
+            sandbox.base_url()
+        )),
+        "{}",
+        download.url
+    );
+
+    let mut pdf = Vec::new();
+    let done = client
+        .download(&download, &mut pdf)
+        .await
+        .expect("the file");
+    let text = String::from_utf8(pdf).expect("the sandbox's file is text");
+    assert!(text.starts_with("%PDF-"), "{text}");
+    assert!(text.contains("TEST_FAPIAO_1") && text.contains("4200000444201910177461284488"));
+    assert_eq!(done.bytes, text.len() as u64);
+
+    let forged = Download::new(
+        format!(
+            "{}/v3/new-tax-control-fapiao/download?token=TEST_FORGED",
+            sandbox.base_url()
+        ),
+        FileCheck::unsigned(),
+    );
+    match client.download(&forged, &mut Vec::new()).await {
+        Err(Error::Api(e)) => {
+            assert_eq!(e.code, "RESOURCE_NOT_EXISTS", "{e}");
+            assert!(e.signature_verified);
+        }
+        other => panic!("expected RESOURCE_NOT_EXISTS, got {other:?}"),
+    }
     sandbox.shutdown().await;
 }

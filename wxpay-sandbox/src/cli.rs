@@ -15,8 +15,8 @@ Usage: wxpay-sandbox [OPTIONS]
 
 A local stand-in for the WeChat Pay APIv3 platform. It serves every operation of the
 catalog: payments (also a service provider's for its sub-merchant 1900000109), refunds,
-bills, uploads, favor and multiuse coupons, complaints and certificates with state of
-their own, every other one from the spec (required fields
+bills, e-invoice files, uploads, favor and multiuse coupons, complaints and certificates
+with state of their own, every other one from the spec (required fields
 and encrypted fields checked, the spec's example answered, signed);
 `GET /sandbox/operations` lists them and how. With no key options it generates
 a full key set, writes the keys to a fresh temporary directory and prints

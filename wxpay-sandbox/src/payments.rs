@@ -156,6 +156,8 @@ pub(crate) struct Payments {
     pub(crate) synthetic_rows: HashMap<Date, u64>,
     /// Download tokens handed out by the bill APIs.
     pub(crate) bill_files: HashMap<String, std::sync::Arc<crate::bills::BillFile>>,
+    /// Download tokens handed out for e-invoice files, and the file each names.
+    pub(crate) fapiao_files: HashMap<String, Vec<u8>>,
     orders: HashMap<String, Order>,
     by_transaction_id: HashMap<String, String>,
     refunds: HashMap<String, Refund>,
@@ -200,6 +202,17 @@ impl Payments {
             .ok_or(PayError::OrderNotExist)
     }
 
+    fn order_mut(
+        &mut self,
+        sub_mchid: Option<&str>,
+        out_trade_no: &str,
+    ) -> Result<&mut Order, PayError> {
+        self.orders
+            .get_mut(out_trade_no)
+            .filter(|o| o.spec.sub_mchid() == sub_mchid)
+            .ok_or(PayError::OrderNotExist)
+    }
+
     pub(crate) fn order_by_transaction_id(
         &self,
         sub_mchid: Option<&str>,
@@ -218,11 +231,7 @@ impl Payments {
         sub_mchid: Option<&str>,
         out_trade_no: &str,
     ) -> Result<(), PayError> {
-        let order = self
-            .orders
-            .get_mut(out_trade_no)
-            .filter(|o| o.spec.sub_mchid() == sub_mchid)
-            .ok_or(PayError::OrderNotExist)?;
+        let order = self.order_mut(sub_mchid, out_trade_no)?;
         match order.state {
             TradeState::NotPay | TradeState::Closed => {
                 order.state = TradeState::Closed;
@@ -311,11 +320,7 @@ impl Payments {
             }
             return self.refund_by_out_refund_no(sub_mchid, &spec.out_refund_no);
         }
-        let order = self
-            .orders
-            .get_mut(out_trade_no)
-            .filter(|o| o.spec.sub_mchid() == sub_mchid)
-            .ok_or(PayError::OrderNotExist)?;
+        let order = self.order_mut(sub_mchid, out_trade_no)?;
         let transaction_id = match (order.state, &order.transaction_id) {
             (TradeState::Success | TradeState::Refund, Some(id)) => id.clone(),
             _ => return Err(PayError::NotPaid),
@@ -368,6 +373,17 @@ impl Payments {
             .ok_or(PayError::RefundNotExist)
     }
 
+    fn refund_mut(
+        &mut self,
+        sub_mchid: Option<&str>,
+        out_refund_no: &str,
+    ) -> Result<&mut Refund, PayError> {
+        self.refunds
+            .get_mut(out_refund_no)
+            .filter(|r| r.sub_mchid.as_deref() == sub_mchid)
+            .ok_or(PayError::RefundNotExist)
+    }
+
     /// A refund as a query sees it: one still processing completes now (the platform
     /// finishes refunds in the background; the sandbox finishes them when looked at).
     pub(crate) fn query_refund(
@@ -376,11 +392,7 @@ impl Payments {
         out_refund_no: &str,
         now: OffsetDateTime,
     ) -> Result<&Refund, PayError> {
-        let refund = self
-            .refunds
-            .get_mut(out_refund_no)
-            .filter(|r| r.sub_mchid.as_deref() == sub_mchid)
-            .ok_or(PayError::RefundNotExist)?;
+        let refund = self.refund_mut(sub_mchid, out_refund_no)?;
         if refund.status == RefundStatus::Processing {
             refund.status = RefundStatus::Success;
             refund.success_time = Some(now);
@@ -413,11 +425,7 @@ impl Payments {
             .filter(|no| no.as_str() == out_refund_no)
             .ok_or(PayError::RefundNotExist)?
             .clone();
-        let refund = self
-            .refunds
-            .get_mut(&known)
-            .filter(|r| r.sub_mchid.as_deref() == sub_mchid)
-            .ok_or(PayError::RefundNotExist)?;
+        let refund = self.refund_mut(sub_mchid, &known)?;
         if refund.status != RefundStatus::Abnormal {
             return Err(PayError::RefundNotAbnormal(refund.status.as_str()));
         }

@@ -409,21 +409,24 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
                 .or_insert_with(|| Module::new(parent, BTreeSet::new()));
         }
     }
-    let mut default_modules = BTreeSet::new();
+    // Modules that are always compiled: those with an operation of the default build or one
+    // declared by hand. A `manual.rs` of helpers alone is compiled with its module.
+    let mut kept: BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.manual)
+        .map(|e| e.module.clone())
+        .collect();
     for (m, module) in &modules {
         if module_dir(&apis, m).join("manual.rs").exists() {
             manual_modules.insert(m.clone());
         }
         if module.ops.iter().any(|op| op.entry.default) {
-            default_modules.insert(m.clone());
+            kept.insert(m.clone());
         }
     }
-    // A module is always compiled when it, or a module inside it, is hand-written or holds an
-    // operation of the default build.
+    // … and so is every module around one of those.
     let always = |m: &str| {
-        manual_modules
-            .iter()
-            .chain(&default_modules)
+        kept.iter()
             .any(|kept| kept == m || kept.starts_with(&format!("{m}::")))
     };
     let mut files = BTreeMap::new();

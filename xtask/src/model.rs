@@ -221,8 +221,9 @@ pub fn build_op(
     if download && op.spec.is_none() {
         skipped.reasons.push((
             key,
-            "a download the OpenAPI files do not describe: its parameters are unknown (fetch \
-             its download_url with Client::download)"
+            "a download the OpenAPI files do not describe: not a request of its own but the \
+             download_url another answer hands out (ListFapiaoFiles: \
+             FapiaoDownloadInfoList::download), fetched with Client::download"
                 .into(),
         ));
         return None;

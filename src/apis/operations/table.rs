@@ -16222,5 +16222,5 @@ check("QueryEntityMatchByBatchId", <crate::apis::webizpay::stores::QueryEntityMa
 pub(crate) static NOT_DECLARED: &[(&str, &str, &str)] = &[(
     "GET",
     "/v3/new-tax-control-fapiao/download",
-    "a download the OpenAPI files do not describe: its parameters are unknown (fetch its download_url with Client::download)",
+    "a download the OpenAPI files do not describe: not a request of its own but the download_url another answer hands out (ListFapiaoFiles: FapiaoDownloadInfoList::download), fetched with Client::download",
 )];

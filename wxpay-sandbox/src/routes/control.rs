@@ -60,11 +60,19 @@ pub(super) fn routes() -> Router<Arc<Platform>> {
 /// Every operation the sandbox serves, and how: `stateful` (with state of its own) or `spec`
 /// (checked and answered from the spec's table).
 async fn operations() -> Response {
-    let stateful = |method: &str, path: &str| super::STATEFUL.contains(&(method, path));
+    let stateful: Vec<(&str, String)> = super::stateful_routes()
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect();
+    let is_stateful = |method: &str, path: &str| {
+        stateful
+            .iter()
+            .any(|(m, p)| *m == method && p.as_str() == path)
+    };
     let mut listed: Vec<Value> = crate::spec::OPERATIONS
         .iter()
         .map(|op| {
-            let served = if stateful(op.method, op.template) {
+            let served = if is_stateful(op.method, op.template) {
                 "stateful"
             } else {
                 "spec"
@@ -72,7 +80,7 @@ async fn operations() -> Response {
             json!({ "method": op.method, "path": op.template, "served": served })
         })
         .collect();
-    for (method, path) in super::STATEFUL {
+    for (method, path) in &stateful {
         if !crate::spec::OPERATIONS
             .iter()
             .any(|op| op.method == *method && op.template == *path)

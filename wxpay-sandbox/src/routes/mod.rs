@@ -6,6 +6,7 @@ mod bill;
 mod certificates;
 mod complaints;
 pub(crate) mod control;
+mod fapiao;
 mod favor;
 mod media;
 mod multiuse;
@@ -23,7 +24,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -45,86 +46,13 @@ const CERTIFICATES_PATH: &str = "/v3/certificates";
 /// and its multipart framing.
 pub(crate) const MAX_BODY_BYTES: usize = 6 << 20;
 
-/// The operations the routes below serve with state of their own (orders, refunds, stocks,
-/// bills, uploads, certificates); every other catalog operation is answered from the spec.
-/// `GET /sandbox/operations` lists both.
-pub(crate) const STATEFUL: &[(&str, &str)] = &[
-    ("GET", CERTIFICATES_PATH),
-    ("POST", "/v3/marketing/favor/coupon-stocks"),
-    ("GET", "/v3/marketing/favor/stocks/{stock_id}"),
-    ("POST", "/v3/marketing/favor/stocks/{stock_id}/start"),
-    ("POST", "/v3/marketing/favor/stocks/{stock_id}/pause"),
-    ("POST", "/v3/marketing/favor/stocks/{stock_id}/restart"),
-    ("POST", "/v3/marketing/favor/users/{openid}/coupons"),
-    ("POST", "/v3/multiuse/users/{openid}/coupons"),
-    ("POST", "/v3/pay/transactions/jsapi"),
-    ("POST", "/v3/pay/transactions/app"),
-    ("POST", "/v3/pay/transactions/h5"),
-    ("POST", "/v3/pay/transactions/native"),
-    ("GET", "/v3/pay/transactions/id/{transaction_id}"),
-    ("GET", "/v3/pay/transactions/out-trade-no/{out_trade_no}"),
-    (
-        "POST",
-        "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
-    ),
-    ("POST", "/v3/pay/partner/transactions/jsapi"),
-    ("POST", "/v3/pay/partner/transactions/native"),
-    ("GET", "/v3/pay/partner/transactions/id/{transaction_id}"),
-    (
-        "GET",
-        "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
-    ),
-    (
-        "POST",
-        "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close",
-    ),
-    ("POST", "/v3/refund/domestic/refunds"),
-    ("GET", "/v3/refund/domestic/refunds/{out_refund_no}"),
-    (
-        "POST",
-        "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
-    ),
-    ("GET", "/v3/merchant-service/complaints-v2"),
-    ("GET", "/v3/bill/tradebill"),
-    ("GET", "/v3/bill/fundflowbill"),
-    ("GET", "/v3/billdownload/file"),
-    ("POST", "/v3/merchant/media/upload"),
-    ("POST", "/v3/marketing/favor/media/image-upload"),
-];
-
 /// The whole platform as an axum router.
 pub(crate) fn router(platform: Arc<Platform>) -> Router {
-    Router::new()
-        .route(CERTIFICATES_PATH, get(certificates::list))
-        .route(
-            "/v3/marketing/favor/coupon-stocks",
-            post(favor::create_stock),
-        )
-        .route(
-            "/v3/marketing/favor/stocks/{stock_id}",
-            get(favor::query_stock),
-        )
-        .route(
-            "/v3/marketing/favor/stocks/{stock_id}/start",
-            post(favor::start_stock),
-        )
-        .route(
-            "/v3/marketing/favor/stocks/{stock_id}/pause",
-            post(favor::pause_stock),
-        )
-        .route(
-            "/v3/marketing/favor/stocks/{stock_id}/restart",
-            post(favor::restart_stock),
-        )
-        .route(
-            "/v3/marketing/favor/users/{openid}/coupons",
-            post(favor::send_coupon),
-        )
-        .route(
-            "/v3/multiuse/users/{openid}/coupons",
-            post(multiuse::send_coupon),
-        )
-        .merge(pay_routes())
+    let mut router = Router::new();
+    for (_, path, handler) in stateful_routes() {
+        router = router.route(&path, handler);
+    }
+    router
         .fallback(spec_driven)
         .method_not_allowed_fallback(spec_driven)
         .layer(middleware::from_fn_with_state(platform.clone(), gate))
@@ -134,64 +62,133 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         .with_state(platform)
 }
 
-/// Payments and refunds. A direct merchant's payment APIs and a service provider's share
-/// their handlers, told apart by [`Mode`].
-fn pay_routes() -> Router<Arc<Platform>> {
-    let mut router = Router::new()
-        .route("/v3/pay/transactions/app", post(pay::app))
-        .route("/v3/pay/transactions/h5", post(pay::h5));
+/// The operations served with state of their own (orders, refunds, stocks, bills, e-invoice
+/// files, uploads, certificates), as `(method, path template, handler)`; every other catalog
+/// operation is answered from the spec. One list for the router and for
+/// `GET /sandbox/operations`, so the two cannot disagree.
+pub(crate) fn stateful_routes() -> Vec<(&'static str, String, MethodRouter<Arc<Platform>>)> {
+    let upload = DefaultBodyLimit::max(MAX_BODY_BYTES);
+    let mut routes = vec![
+        ("GET", CERTIFICATES_PATH, get(certificates::list)),
+        (
+            "POST",
+            "/v3/marketing/favor/coupon-stocks",
+            post(favor::create_stock),
+        ),
+        (
+            "GET",
+            "/v3/marketing/favor/stocks/{stock_id}",
+            get(favor::query_stock),
+        ),
+        (
+            "POST",
+            "/v3/marketing/favor/stocks/{stock_id}/start",
+            post(favor::start_stock),
+        ),
+        (
+            "POST",
+            "/v3/marketing/favor/stocks/{stock_id}/pause",
+            post(favor::pause_stock),
+        ),
+        (
+            "POST",
+            "/v3/marketing/favor/stocks/{stock_id}/restart",
+            post(favor::restart_stock),
+        ),
+        (
+            "POST",
+            "/v3/marketing/favor/users/{openid}/coupons",
+            post(favor::send_coupon),
+        ),
+        (
+            "POST",
+            "/v3/multiuse/users/{openid}/coupons",
+            post(multiuse::send_coupon),
+        ),
+        ("POST", "/v3/pay/transactions/app", post(pay::app)),
+        ("POST", "/v3/pay/transactions/h5", post(pay::h5)),
+        ("POST", "/v3/refund/domestic/refunds", post(refund::create)),
+        (
+            "GET",
+            "/v3/refund/domestic/refunds/{out_refund_no}",
+            get(refund::query),
+        ),
+        (
+            "POST",
+            "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+            post(refund::apply_abnormal),
+        ),
+        (
+            "GET",
+            "/v3/merchant-service/complaints-v2",
+            get(complaints::list),
+        ),
+        ("GET", "/v3/bill/tradebill", get(bill::trade_bill)),
+        ("GET", "/v3/bill/fundflowbill", get(bill::fund_flow_bill)),
+        ("GET", "/v3/billdownload/file", get(bill::download)),
+        (
+            "GET",
+            "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files",
+            get(fapiao::files),
+        ),
+        (
+            "GET",
+            "/v3/new-tax-control-fapiao/download",
+            get(fapiao::download),
+        ),
+        (
+            "POST",
+            "/v3/merchant/media/upload",
+            post(media::merchant_upload).layer(upload),
+        ),
+        (
+            "POST",
+            "/v3/marketing/favor/media/image-upload",
+            post(media::marketing_upload).layer(upload),
+        ),
+    ]
+    .into_iter()
+    .map(|(method, path, handler)| (method, path.to_owned(), handler))
+    .collect::<Vec<_>>();
+    // A direct merchant's payment APIs and a service provider's share their handlers, told
+    // apart by `Mode`.
     for (prefix, mode) in [
         ("/v3/pay/transactions", Mode::Direct),
         ("/v3/pay/partner/transactions", Mode::Partner),
     ] {
-        router = router
-            .route(
-                &format!("{prefix}/jsapi"),
+        routes.extend([
+            (
+                "POST",
+                format!("{prefix}/jsapi"),
                 post(move |State(p): State<Arc<Platform>>, body| pay::jsapi(mode, p, body)),
-            )
-            .route(
-                &format!("{prefix}/native"),
+            ),
+            (
+                "POST",
+                format!("{prefix}/native"),
                 post(move |State(p): State<Arc<Platform>>, body| pay::native(mode, p, body)),
-            )
-            .route(
-                &format!("{prefix}/id/{{transaction_id}}"),
+            ),
+            (
+                "GET",
+                format!("{prefix}/id/{{transaction_id}}"),
                 get(move |State(p): State<Arc<Platform>>, id, query| {
                     pay::query_by_id(mode, p, id, query)
                 }),
-            )
-            .route(
-                &format!("{prefix}/out-trade-no/{{out_trade_no}}"),
+            ),
+            (
+                "GET",
+                format!("{prefix}/out-trade-no/{{out_trade_no}}"),
                 get(move |State(p): State<Arc<Platform>>, no, query| {
                     pay::query_by_out_trade_no(mode, p, no, query)
                 }),
-            )
-            .route(
-                &format!("{prefix}/out-trade-no/{{out_trade_no}}/close"),
+            ),
+            (
+                "POST",
+                format!("{prefix}/out-trade-no/{{out_trade_no}}/close"),
                 post(move |State(p): State<Arc<Platform>>, no, body| pay::close(mode, p, no, body)),
-            );
+            ),
+        ]);
     }
-    router
-        .route("/v3/refund/domestic/refunds", post(refund::create))
-        .route(
-            "/v3/refund/domestic/refunds/{out_refund_no}",
-            get(refund::query),
-        )
-        .route(
-            "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
-            post(refund::apply_abnormal),
-        )
-        .route("/v3/merchant-service/complaints-v2", get(complaints::list))
-        .route("/v3/bill/tradebill", get(bill::trade_bill))
-        .route("/v3/bill/fundflowbill", get(bill::fund_flow_bill))
-        .route("/v3/billdownload/file", get(bill::download))
-        .route(
-            "/v3/merchant/media/upload",
-            post(media::merchant_upload).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
-        .route(
-            "/v3/marketing/favor/media/image-upload",
-            post(media::marketing_upload).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
+    routes
 }
 
 pub(crate) use bill::UnsignedFile;

@@ -7,6 +7,8 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod manual;
+
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` 开具通用行业电子发票
 ///
 /// Create issue general.
