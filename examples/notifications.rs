@@ -46,8 +46,9 @@ impl FromRef<Receiver> for Client {
     }
 }
 
-/// The merchant's handler: the extractor has verified, decrypted and typed the notification,
-/// or refused it (then the rejection is the answer, and the platform retries).
+/// The merchant's handler: the extractor has verified and decrypted the notification, or
+/// refused it (then the rejection is the answer, and the platform retries); `Event::of` types
+/// it.
 async fn notify(
     State(receiver): State<Receiver>,
     notification: Result<Notification, NotificationRejection>,
@@ -61,16 +62,26 @@ async fn notify(
             return Err(rejection);
         }
     };
+    let event = match Event::of(&notification) {
+        Ok(event) => event,
+        Err(error) => {
+            tally.rejected += 1;
+            println!("  rejected: {error}");
+            return Err(NotificationRejection(error.into()));
+        }
+    };
     // Duplicates are normal: acknowledge them, or the platform keeps sending.
     if !receiver.seen.first_delivery(&notification.id) {
         tally.duplicates += 1;
         println!("  duplicate {} acknowledged again", notification.id);
         return Ok(Reply::success());
     }
-    match &notification.event {
+    match &event {
         Event::CouponUse(coupon) => println!(
             "  accepted {}: coupon {} of stock {} used",
-            notification.id, coupon.coupon_id, coupon.stock_id
+            notification.id,
+            coupon.coupon_id.as_deref().unwrap_or("?"),
+            coupon.stock_id.as_deref().unwrap_or("?")
         ),
         Event::Other(_) => println!(
             "  accepted {}: {} ({})",

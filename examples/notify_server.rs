@@ -40,26 +40,30 @@ async fn notify(State(app): State<App>, notification: Notification) -> Reply {
     if !app.seen.first_delivery(&notification.id) {
         return Reply::success();
     }
-    let handled = match &notification.event {
-        Event::TransactionSuccess(paid) => {
+    let handled = match Event::of(&notification) {
+        Ok(Event::TransactionSuccess(paid)) => {
             println!(
-                "order {} paid: {} fen (transaction {})",
-                paid.out_trade_no, paid.amount.total, paid.transaction_id
+                "order {} paid: {:?} fen (transaction {:?})",
+                paid.out_trade_no,
+                paid.amount.map(|amount| amount.total),
+                paid.transaction_id
             );
             Ok(())
         }
-        Event::RefundSuccess(refund) => {
+        Ok(Event::RefundSuccess(refund)) => {
             println!(
                 "refund {} succeeded: {} fen",
                 refund.out_refund_no, refund.amount.refund
             );
             Ok(())
         }
-        Event::CouponUse(coupon) => {
-            println!("coupon {} used", coupon.coupon_id);
+        Ok(Event::CouponUse(coupon)) => {
+            println!("coupon {:?} used", coupon.coupon_id);
             Ok(())
         }
-        _ => {
+        // A resource that is not its event type's shape: ask for it again, and look.
+        Err(error) => Err(error.to_string()),
+        Ok(_) => {
             println!(
                 "{} {}: not handled here",
                 notification.id,

@@ -74,7 +74,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let transaction_id = sandbox.pay_order(&out_trade_no)?;
     println!("3. the user paid (sandbox control): transaction_id = {transaction_id}");
     match next_event(&mut events).await? {
-        Event::TransactionSuccess(paid) if paid.transaction_id == transaction_id => {
+        Event::TransactionSuccess(paid)
+            if paid.transaction_id.as_ref() == Some(&transaction_id) =>
+        {
             println!("   notified and verified: TRANSACTION.SUCCESS {paid:?}");
         }
         other => return Err(format!("expected TRANSACTION.SUCCESS, got {other:?}").into()),
@@ -167,7 +169,9 @@ async fn partner_flow(
 
     let transaction_id = sandbox.pay_order(&out_trade_no)?;
     match next_event(events).await? {
-        Event::PartnerTransactionSuccess(paid) if paid.transaction_id == transaction_id => {
+        Event::PartnerTransactionSuccess(paid)
+            if paid.transaction_id.as_ref() == Some(&transaction_id) =>
+        {
             println!("11. paid, notified and verified: TRANSACTION.SUCCESS {paid:?}");
         }
         other => {
@@ -221,9 +225,13 @@ async fn receive_notifications(
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
-        let reply = match client.read_notification(&headers, &body).await {
-            Ok(notification) => {
-                let _ = events.send(notification.event).await;
+        let event = client
+            .read_notification(&headers, &body)
+            .await
+            .and_then(|notification| Ok(Event::of(&notification)?));
+        let reply = match event {
+            Ok(event) => {
+                let _ = events.send(event).await;
                 Reply::success()
             }
             Err(error) => {

@@ -51,3 +51,4 @@ pub use wxpay_macros::{Constructor, Sensitive, endpoint};
 pub use time;
 
 pub mod apis;
+pub mod notification;

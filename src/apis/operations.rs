@@ -99,6 +99,7 @@ mod tests {
             "marketing::favor::QueryStock",
             "marketing::favor::RestartStock",
             "marketing::favor::SendCoupon",
+            "marketing::favor::QueryUserCouponByCouponId",
             "marketing::favor::StartStock",
             "merchant::media::UploadImage",
             "merchant::media::UploadMarketingImage",

@@ -179,8 +179,9 @@ impl Client {
     /// `body` with [`Client::verify_signature`] (this client's key ring and timestamp
     /// tolerance; `WECHATPAY/SIGNTEST/` probes fail as
     /// [`VerificationError::SignatureProbe`]), then decrypts the resource with the APIv3 key
-    /// and decodes it by event type. See [`notification`](crate::notification) for replying
-    /// and duplicates.
+    /// into a [`Resource`](crate::notification::Resource) (which `wxpay::notification::Event`
+    /// types with the catalog's types). See [`notification`](crate::notification) for
+    /// replying and duplicates.
     ///
     /// # Errors
     /// [`Error::Verification`] when the signature does not hold, [`Error::Notification`] when

@@ -477,9 +477,22 @@ pub const ANSWER_NAMES: &[(&str, &str, &str)] = &[
     ("bill", "GetFundFlowBill", "BillResponse"),
     ("bill", "GetTradeBill", "BillResponse"),
     ("marketing::favor", "QueryStock", "Stock"),
+    // The notified coupon (`COUPON.USE`) too.
+    ("marketing::favor", "QueryUserCouponByCouponId", "Coupon"),
     ("merchant_service", "ListComplaints", "ComplaintList"),
     ("pay::transactions", "QueryOrderById", "Transaction"),
     ("pay::transactions", "QueryOrderByOutTradeNo", "Transaction"),
+    // The notified transactions (`TRANSACTION.SUCCESS`) too.
+    (
+        "pay::transactions::partner",
+        "QueryOrderById",
+        "Transaction",
+    ),
+    (
+        "pay::transactions::partner",
+        "QueryOrderByOutTradeNo",
+        "Transaction",
+    ),
     ("refund::domestic", "ApplyAbnormalRefund", "Refund"),
     ("refund::domestic", "CreateRefund", "Refund"),
     ("refund::domestic", "QueryRefund", "Refund"),

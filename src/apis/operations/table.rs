@@ -5684,7 +5684,6 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted_query: &[],
         content: Content::Json,
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryUserCouponByCouponId",
         module: "marketing::favor",
@@ -14296,8 +14295,7 @@ check("QueryStockRefundFlowByDay", <crate::apis::marketing::favor::QueryStockRef
         <crate::apis::marketing::favor::SendCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::SendCoupon as crate::Endpoint>::PATH_TEMPLATE,
     );
-    #[cfg(feature = "marketing")]
-check("QueryUserCouponByCouponId", <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::PATH_TEMPLATE);
+    check("QueryUserCouponByCouponId", <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "marketing")]
 check("ListActivities", <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "marketing")]

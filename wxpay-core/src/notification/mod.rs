@@ -1,4 +1,4 @@
-//! Notifications (webhooks): verified, decrypted and typed.
+//! Notifications (webhooks): verified and decrypted.
 //!
 //! Every payment, refund and coupon event reaches a merchant as a notification POSTed to its
 //! URL. Reading one takes the raw request, never a parsed JSON value, because the signature
@@ -8,7 +8,8 @@
 //!    ring, rejecting timestamps outside the tolerance and `WECHATPAY/SIGNTEST/` probes;
 //! 2. parse the envelope `{id, create_time, event_type, resource_type, summary, resource}`;
 //! 3. decrypt `resource` (AEAD_AES_256_GCM with the APIv3 key, its nonce and associated data);
-//! 4. decode it into an [`Event`].
+//! 4. keep it as a [`Resource`]: JSON, typed with [`Resource::deserialize`] (the facade's
+//!    `wxpay::notification::Event` types it with the catalog's own types).
 //!
 //! With a [`Client`](crate::Client) this is one call, [`Client::read_notification`](crate::Client::read_notification), which
 //! verifies with the client's key ring (the same one answers are checked with). Without one,
@@ -29,18 +30,21 @@
 //! (4xx/5xx with `{code, message}`) otherwise, so that the platform delivers it again.
 //!
 //! ```
-//! use wxpay_core::notification::{Event, Reply};
+//! use wxpay_core::notification::{EventType, Reply};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Paid { out_trade_no: String }
 //!
 //! # async fn handle(client: wxpay_core::Client, headers: http::HeaderMap, body: bytes::Bytes) -> http::Response<bytes::Bytes> {
 //! let notification = match client.read_notification(&headers, &body).await {
 //!     Ok(notification) => notification,
 //!     Err(error) => return Reply::rejecting(&error).into_http_response(),
 //! };
-//! match &notification.event {
-//!     Event::TransactionSuccess(transaction) => {
-//!         println!("{} paid {} fen", transaction.out_trade_no, transaction.amount.total);
+//! if notification.event_type == EventType::TransactionSuccess {
+//!     match notification.resource.deserialize::<Paid>() {
+//!         Ok(paid) => println!("{} paid", paid.out_trade_no),
+//!         Err(error) => return Reply::rejecting(&wxpay_core::Error::from(error)).into_http_response(),
 //!     }
-//!     other => println!("{}: {other:?}", notification.event_type.as_str()),
 //! }
 //! Reply::success().into_http_response()
 //! # }
@@ -66,11 +70,7 @@ use crate::protocol;
 
 #[cfg(feature = "axum")]
 pub use self::axum::NotificationRejection;
-pub use events::{
-    Coupon, CouponConsumeInformation, CouponStatus, CouponType, Event, EventType,
-    NormalCouponInformation, PartnerPayer, PartnerTransaction, Payer, Refund, RefundAmount,
-    RefundMerchant, RefundStatus, Resource, TradeState, TradeType, Transaction, TransactionAmount,
-};
+pub use events::{EventType, Resource};
 pub use reply::Reply;
 pub use seen::SeenNotifications;
 
@@ -112,8 +112,8 @@ pub struct Notification {
     pub summary: String,
     /// The type of the object before encryption, e.g. `transaction`.
     pub original_type: String,
-    /// The decrypted resource, typed by `event_type`.
-    pub event: Event,
+    /// The decrypted resource.
+    pub resource: Resource,
 }
 
 /// The envelope as sent; `resource` still encrypted.
@@ -224,7 +224,10 @@ pub(crate) fn decrypt_verified(
         )
         .map_err(|_| NotificationError::Decrypt)?;
     let event_type = EventType::from(envelope.event_type.as_str());
-    let event = Event::decode(&event_type, &plaintext)?;
+    let resource = Resource::new(
+        event_type.clone(),
+        decode_resource(&event_type, &plaintext)?,
+    );
     Ok(Notification {
         id: envelope.id,
         create_time: envelope.create_time,
@@ -232,7 +235,7 @@ pub(crate) fn decrypt_verified(
         resource_type: envelope.resource_type,
         summary: envelope.summary,
         original_type: envelope.resource.original_type,
-        event,
+        resource,
     })
 }
 

@@ -529,10 +529,8 @@ pub struct SendCoupon {
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}")]
-#[endpoint(GET "/v3/marketing/favor/users/<openid>/coupons/<coupon_id>" -> QueryUserCouponByCouponIdResponse)]
+#[endpoint(GET "/v3/marketing/favor/users/<openid>/coupons/<coupon_id>" -> Coupon)]
 #[derive(Debug, Clone)]
 pub struct QueryUserCouponByCouponId {
     /// 用户openid (`openid`).
@@ -1044,8 +1042,6 @@ pub struct QueryStockUseFlowByDayResponse {
 }
 
 /// 单品信息.
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -1060,8 +1056,6 @@ pub struct GoodsDetail {
 }
 
 /// 已实扣代金券核销信息.
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ConsumeInformation {
@@ -1149,12 +1143,10 @@ pub struct SendCouponResponse {
     pub coupon_id: String,
 }
 
-/// `QueryUserCouponByCouponIdResponse`.
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
+/// `Coupon`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryUserCouponByCouponIdResponse {
+pub struct Coupon {
     /// 剩余金额 (`available_balance`).
     pub available_balance: Option<i64>,
     /// 可用开始时间 (`available_begin_time`).
@@ -1306,8 +1298,6 @@ Used = "USED",
 }
 }
 
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 platform_enum! {
 /// 券类型.
 pub enum CouponType {
@@ -1318,8 +1308,6 @@ CutTo = "CUT_TO",
 }
 }
 
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 platform_enum! {
 /// 代金券状态.
 pub enum DataStatus {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 mod manual;
+pub use manual::*;
 
 /// `POST /v3/refund/domestic/refunds` 申请退款API
 ///

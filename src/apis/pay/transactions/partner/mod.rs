@@ -290,7 +290,7 @@ pub struct CreateH5Order {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay/partner/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/pay/partner/transactions/id/<transaction_id>" -> QueryOrderByIdResponse)]
+#[endpoint(GET "/v3/pay/partner/transactions/id/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderById {
     /// 微信支付订单号 (`transaction_id`).
@@ -553,7 +553,7 @@ pub struct CreateNativeOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>" -> QueryOrderByOutTradeNoResponse)]
+#[endpoint(GET "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -1207,10 +1207,10 @@ pub struct InstallmentInfo {
     pub use_subsidy: bool,
 }
 
-/// `QueryOrderByIdResponse`.
+/// `Transaction`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOrderByIdResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
     pub amount: Option<CreateCodepayOrderAmount>,
     /// 附加数据 (`attach`).
@@ -1366,64 +1366,6 @@ pub struct CreateMiniprogramOrderResponse {
 pub struct CreateNativeOrderResponse {
     /// 二维码链接 (`code_url`).
     pub code_url: String,
-}
-
-/// `QueryOrderByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryOrderByOutTradeNoResponse {
-    /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
-    /// 附加数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 商品描述 (`description`).
-    pub description: Option<String>,
-    /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
-    /// 订单优惠标记 (`goods_tag`).
-    pub goods_tag: Option<String>,
-    /// 使用的商户贴息信息 (`installment_info`).
-    pub installment_info: Option<InstallmentInfo>,
-    /// 指定支付方式 (`limit_pay`).
-    pub limit_pay: Option<Vec<LimitPay>>,
-    /// 通知地址 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayOrderPayer2>,
-    /// 优惠信息 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 场景信息 (`scene_info`).
-    pub scene_info: Option<SceneInfo>,
-    /// 结算信息 (`settle_info`).
-    pub settle_info: Option<SettleInfo>,
-    /// 服务商公众号ID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 子商户公众号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 电子发票入口开放标识 (`support_fapiao`).
-    pub support_fapiao: Option<bool>,
-    /// 交易结束时间 (`time_expire`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub time_expire: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: TradeState,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: String,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: Option<TradeType>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
 }
 
 /// `ReverseTransactionResponse`.
