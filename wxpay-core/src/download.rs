@@ -182,8 +182,9 @@ pub enum Streamed {}
 impl Client {
     /// Downloads a file the platform serves unsigned (a bill, an e-invoice) from the link a
     /// signed answer handed out, streaming it into `writer` while its digest is computed;
-    /// fails with [`DownloadError::DigestMismatch`] if it is not the promised one. GZIP is decompressed on the fly. `writer` is flushed, not shut
-    /// down. Memory use does not depend on the file's size.
+    /// fails with [`DownloadError::DigestMismatch`] if it is not the promised one. GZIP is
+    /// decompressed on the fly. `writer` is flushed, not shut down. Memory use does not
+    /// depend on the file's size.
     ///
     /// ```no_run
     /// # async fn run(client: wxpay_core::Client, download: wxpay_core::Download) -> Result<(), wxpay_core::Error> {
