@@ -45,7 +45,7 @@ pub enum Event {
     TransactionSuccess(Box<Transaction>),
     /// `TRANSACTION.SUCCESS` to a service provider: the paid transaction of one of its
     /// sub-merchants (the resource names `sp_mchid`), as
-    /// [`partner::QueryOrderById`](crate::apis::pay::transactions::partner::QueryOrderById)
+    /// [`partner::QueryOrderById`]
     /// answers it.
     PartnerTransactionSuccess(Box<partner::Transaction>),
     /// `REFUND.SUCCESS`.
