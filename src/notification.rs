@@ -44,9 +44,8 @@ pub enum Event {
     /// [`QueryOrderById`](crate::apis::pay::transactions::QueryOrderById) answers it.
     TransactionSuccess(Box<Transaction>),
     /// `TRANSACTION.SUCCESS` to a service provider: the paid transaction of one of its
-    /// sub-merchants (the resource names `sp_mchid`), as
-    /// [`partner::QueryOrderById`]
-    /// answers it.
+    /// sub-merchants (the resource names `sp_mchid`), as [`partner::QueryOrderById`] answers
+    /// it.
     PartnerTransactionSuccess(Box<partner::Transaction>),
     /// `REFUND.SUCCESS`.
     RefundSuccess(Box<RefundNotice>),
