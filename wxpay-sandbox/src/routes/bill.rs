@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_lc_rs::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{CONTENT_TYPE, HOST};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flate2::Compression;
@@ -86,10 +86,7 @@ fn answer(
         .payments()
         .bill_files
         .insert(token.clone(), Arc::clone(&file));
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
+    let host = super::request_host(headers);
     Ok(json_ok(json!({
         "hash_type": "SHA1",
         "hash_value": hash,

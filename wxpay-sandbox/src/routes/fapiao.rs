@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::header::{CONTENT_TYPE, HOST};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -42,10 +42,7 @@ pub(super) async fn files(
     .into_bytes();
     let token = random_alphanumeric(32);
     platform.payments().fapiao_files.insert(token.clone(), file);
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
+    let host = super::request_host(&headers);
     Ok(json_ok(json!({
         "fapiao_download_info_list": [{
             "fapiao_id": fapiao_id,

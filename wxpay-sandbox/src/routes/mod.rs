@@ -193,6 +193,15 @@ pub(crate) fn stateful_routes() -> Vec<(&'static str, String, MethodRouter<Arc<P
 
 pub(crate) use bill::UnsignedFile;
 
+/// The host the request named, for the download links the sandbox hands out (they must point
+/// back at it, whatever address the client used).
+fn request_host(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+}
+
 /// The user pays the order: it becomes `SUCCESS` and `TRANSACTION.SUCCESS` is notified.
 /// Answers the order as a query does.
 pub(crate) fn pay_order(
