@@ -134,19 +134,14 @@ pub mod __private {
         DecryptNothing, DecryptSensitive, Decrypter, FieldPath, Probe, Redacted, RedactedWith,
         Sensitive,
     };
-    pub use crate::endpoint::{Endpoint, FileMeta, PathSegment, RequestWriter, UploadFile};
+    pub use crate::endpoint::{
+        Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, RequestWriter, UploadFile,
+    };
     pub use crate::error::{DecryptError, Error, RequestError};
     pub use crate::keys::MerchantKey;
     pub use http::Method;
     pub use serde;
-    pub use serde::Serialize;
     pub use serde_json;
-
-    /// `skip_serializing_if` for borrowed `Option` fields of a generated body.
-    #[inline]
-    pub fn option_is_none<T>(value: &&Option<T>) -> bool {
-        value.is_none()
-    }
 
     /// Decodes a JSON answer.
     #[inline]

@@ -84,8 +84,6 @@ impl RoleKind {
 pub(crate) struct SerdeItem {
     pub key: String,
     pub span: Span,
-    /// The item's tokens, to copy as they are.
-    pub tokens: TokenStream,
     /// The string of `key = "..."`.
     pub value: Option<LitStr>,
     /// The items of `key(...)`.
@@ -407,7 +405,6 @@ fn item(trees: Vec<TokenTree>) -> Option<SerdeItem> {
         span: key.span(),
         value,
         nested,
-        tokens: trees.into_iter().collect(),
     })
 }
 

@@ -1,10 +1,10 @@
 //! Puts it together: the user's struct (unknown attributes removed), then
-//! `const _: () = { impl Endpoint for Struct { ... } };` when nothing was wrong, then the errors.
+//! `impl Endpoint for Struct { ... }` when nothing was wrong, then the errors.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
-use syn::{DeriveInput, Ident, LitStr};
+use syn::{DeriveInput, Ident};
 
 use crate::ast::{self, Endpoint, Field, SerdeItem};
 use crate::attr::{self, Args};
@@ -104,32 +104,30 @@ fn stub(
         .and_then(|args| args.response.as_ref())
         .map_or_else(|| quote!(()), |ty| quote!(#ty));
     quote! {
-        const _: () = {
-            #[automatically_derived]
-            impl #private::Endpoint for #ident {
-                type Response = #response;
-                const METHOD: #private::Method = #private::Method::GET;
-                const PATH_TEMPLATE: &'static str = "";
+        #[automatically_derived]
+        impl #private::Endpoint for #ident {
+            type Response = #response;
+            const METHOD: #private::Method = #private::Method::GET;
+            const PATH_TEMPLATE: &'static str = "";
 
-                fn write_request(
-                    &self,
-                    _: &mut #private::RequestWriter<'_>,
-                ) -> ::core::result::Result<(), #private::RequestError> {
-                    #(#sensitive)*
-                    ::core::result::Result::Ok(())
-                }
-
-                fn decode_response(
-                    _: &[u8],
-                ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
-                    ::core::result::Result::Err(
-                        <#private::serde_json::Error as #private::serde::de::Error>::custom(
-                            "the endpoint did not compile",
-                        ),
-                    )
-                }
+            fn write_request(
+                &self,
+                _: &mut #private::RequestWriter<'_>,
+            ) -> ::core::result::Result<(), #private::RequestError> {
+                #(#sensitive)*
+                ::core::result::Result::Ok(())
             }
-        };
+
+            fn decode_response(
+                _: &[u8],
+            ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
+                ::core::result::Result::Err(
+                    <#private::serde_json::Error as #private::serde::de::Error>::custom(
+                        "the endpoint did not compile",
+                    ),
+                )
+            }
+        }
     }
 }
 
@@ -231,8 +229,9 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             .iter()
             .zip(&plan.places)
             .zip(&plan.encrypted)
-            .filter(|((field, _), _)| !skipped(field))
-            .map(|((field, place), text)| (field, *place, *text))
+            .zip(&plan.members)
+            .filter(|(((field, _), _), _)| !skipped(field))
+            .map(|(((field, place), text), member)| (field, *place, *text, member.as_str()))
     };
 
     let path = plan.pieces.iter().map(|piece| match piece {
@@ -246,8 +245,8 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
     });
 
     let query = fields()
-        .filter(|(_, place, _)| *place == Place::Query)
-        .map(|(field, _, text)| {
+        .filter(|(_, place, _, _)| *place == Place::Query)
+        .map(|(field, _, text, _)| {
             let member = field.ident;
             let name = validate::query_name(field);
             match text {
@@ -262,7 +261,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             }
         });
 
-    let headers = fields().filter_map(|(field, place, _)| match place {
+    let headers = fields().filter_map(|(field, place, _, _)| match place {
         Place::Header(name) => {
             let member = field.ident;
             Some(quote_spanned!(field.ty.span()=> __request.header(#name, &self.#member)?;))
@@ -270,32 +269,24 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
         _ => None,
     });
 
-    let body: Vec<_> = fields()
-        .filter(|(_, place, _)| *place == Place::Body)
-        .map(|(field, _, text)| body_field(field, text, krate))
+    let members: Vec<_> = fields()
+        .filter(|(_, place, _, _)| *place == Place::Body)
+        .map(|(field, _, text, name)| body_member(field, text, name, &private))
         .collect();
     // An upload sends its body fields as the `meta` JSON, even when there are none.
-    let upload = fields().find_map(|(field, place, _)| match place {
+    let upload = fields().find_map(|(field, place, _, _)| match place {
         Place::File(keys) => Some((field, keys)),
         _ => None,
     });
-    let write_body = if body.is_empty() && upload.is_none() {
+    let write_body = if members.is_empty() && upload.is_none() {
         quote!(::core::result::Result::Ok(()))
     } else {
-        let borrows = body.iter().any(|field| field.text.is_none());
-        let lifetime = borrows.then(|| quote!(<'__wxpay>));
-        let shims = body.iter().map(|field| &field.shims);
-        let declarations = body.iter().map(|field| &field.declaration);
-        let values = body.iter().map(|field| &field.value);
-        let serde_crate = path_string(krate, "::__private::serde");
-        let container = copied_items(&endpoint.serde, CONTAINER_NOT_COPIED);
-        let container = (!container.is_empty()).then(|| quote!(#[serde(#(#container),*)]));
         let send = match upload {
-            None => quote!(__request.json(&__body)),
+            None => quote!(__request.json_object(__json)),
             Some((file, keys)) => {
                 let parts = fields()
-                    .filter(|(_, place, _)| *place == Place::Part)
-                    .map(|(field, _, _)| {
+                    .filter(|(_, place, _, _)| *place == Place::Part)
+                    .map(|(field, _, _, _)| {
                         let member = field.ident;
                         let name = &field.name;
                         quote_spanned!(field.ty.span()=> __request.form_part(#name, &self.#member)?;)
@@ -319,7 +310,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                     #(#parts)*
                     #file
                     __request.upload(
-                        &__body,
+                        &__json.into_value()?,
                         #part,
                         __file,
                         #private::FileMeta::new(#filename, #sha256, #max_bytes),
@@ -327,54 +318,54 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
                 }
             }
         };
+        let json = if members.is_empty() {
+            quote!(let __json = #private::JsonObject::new();)
+        } else {
+            quote!(let mut __json = #private::JsonObject::new();)
+        };
         quote! {
-            #(#shims)*
-            #[derive(#private::Serialize)]
-            #[serde(crate = #serde_crate)]
-            #container
-            struct __WxpayBody #lifetime {
-                #(#declarations,)*
-            }
-            let __body = __WxpayBody {
-                #(#values,)*
-            };
+            #json
+            #(#members)*
             #send
         }
     };
 
-    let idempotent = args.idempotent;
+    // Said only when true: the trait's default is `false`, and every item costs compile time.
+    let idempotent = args.idempotent.then(|| {
+        quote!(
+            const IDEMPOTENT: bool = true;
+        )
+    });
     quote! {
-        const _: () = {
-            #[automatically_derived]
-            impl #private::Endpoint for #ident {
-                type Response = #response;
-                const METHOD: #private::Method = #private::Method::#method;
-                const PATH_TEMPLATE: &'static str = #documented;
-                const IDEMPOTENT: bool = #idempotent;
+        #[automatically_derived]
+        impl #private::Endpoint for #ident {
+            type Response = #response;
+            const METHOD: #private::Method = #private::Method::#method;
+            const PATH_TEMPLATE: &'static str = #documented;
+            #idempotent
 
-                // `#[inline]`: compiled in the crate that sends the endpoint, not for every
-                // endpoint of the catalog that declares it.
-                #[inline]
-                fn write_request(
-                    &self,
-                    __request: &mut #private::RequestWriter<'_>,
-                ) -> ::core::result::Result<(), #private::RequestError> {
-                    #(#path)*
-                    #(#query)*
-                    #(#headers)*
-                    #write_body
-                }
-
-                #[inline]
-                fn decode_response(
-                    __body: &[u8],
-                ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
-                    #decode
-                }
-
-                #decrypt
+            // `#[inline]`: compiled in the crate that sends the endpoint, not for every
+            // endpoint of the catalog that declares it.
+            #[inline]
+            fn write_request(
+                &self,
+                __request: &mut #private::RequestWriter<'_>,
+            ) -> ::core::result::Result<(), #private::RequestError> {
+                #(#path)*
+                #(#query)*
+                #(#headers)*
+                #write_body
             }
-        };
+
+            #[inline]
+            fn decode_response(
+                __body: &[u8],
+            ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
+                #decode
+            }
+
+            #decrypt
+        }
     }
 }
 
@@ -416,140 +407,53 @@ fn encrypt(
     }
 }
 
-/// Serde items of the container that make no sense on the generated, serialize-only body.
-const CONTAINER_NOT_COPIED: &[&str] = &[
-    "from",
-    "into",
-    "try_from",
-    "remote",
-    "crate",
-    "bound",
-    "default",
-    "deny_unknown_fields",
-    "expecting",
-];
-
-/// Serde items of a field that only deserialization reads, or that the body rewrites.
-const FIELD_NOT_COPIED: &[&str] = &[
-    "default",
-    "alias",
-    "deserialize_with",
-    "borrow",
-    "bound",
-    "skip_deserializing",
-    "getter",
-];
-
-fn copied_items<'i>(items: &'i [SerdeItem], not_copied: &[&str]) -> Vec<&'i TokenStream> {
-    items
-        .iter()
-        .filter(|item| !not_copied.contains(&item.key.as_str()))
-        .map(|item| &item.tokens)
-        .collect()
-}
-
-/// One field of the generated body: its declaration, its value, and the shims its serde
-/// functions need.
-struct BodyField {
-    declaration: TokenStream,
-    value: TokenStream,
-    shims: TokenStream,
-    /// `Some` when the field holds ciphertext (owned) rather than a borrow of the user's field.
+/// One member of the JSON body, written into `__json`: the field's value (its ciphertext when
+/// encrypted), left out as its serde `skip_serializing_if` or its `Option`'s `None` says, and
+/// written as its `serialize_with`, `with` or `flatten` says.
+fn body_member(
+    field: &Field,
     text: Option<Text>,
-}
-
-fn body_field(field: &Field, text: Option<Text>, krate: &TokenStream) -> BodyField {
+    name: &str,
+    private: &TokenStream,
+) -> TokenStream {
     let member = field.ident;
-    let mut items: Vec<TokenStream> = Vec::new();
-    let mut shims = TokenStream::new();
-    let (ty, value) = match text {
+    let value = match text {
+        // Owned: the user's serde functions see the ciphertext, as the platform will.
         Some(text) => {
-            items.extend(
-                copied_items(&field.serde, FIELD_NOT_COPIED)
-                    .into_iter()
-                    .cloned(),
-            );
-            // The copy is owned, so the user's serde functions apply as written.
-            if validate::option_inner(field.ty).is_some()
-                && SerdeItem::find(&field.serde, "skip_serializing_if").is_none()
-            {
-                items.push(quote!(
-                    skip_serializing_if = "::core::option::Option::is_none"
-                ));
-            }
-            let ty = field.ty;
-            let private = quote!(#krate::__private);
-            let name = validate::query_name(field);
-            (quote!(#ty), encrypt(member, &name, text, ty, &private))
+            let ciphertext = encrypt(member, name, text, field.ty, private);
+            quote!(let __owned = #ciphertext; let __value = &__owned;)
         }
-        None => {
-            let ty = field.ty;
-            let private = quote!(#krate::__private);
-            let mut skips = false;
-            for item in &field.serde {
-                let key = item.key.as_str();
-                if FIELD_NOT_COPIED.contains(&key) {
-                    continue;
-                }
-                let function = item
-                    .value
-                    .as_ref()
-                    .filter(|_| matches!(key, "skip_serializing_if" | "serialize_with" | "with"));
-                let Some(function) = function else {
-                    items.push(item.tokens.clone());
-                    continue;
-                };
-                // The body borrows the field, so serde hands these functions `&&T`: shims
-                // that take `&&T` and pass on the `&T` the user's function expects.
-                let function = function
-                    .parse::<TokenStream>()
-                    .unwrap_or_else(|error| error.into_compile_error());
-                let name = field.name.as_str();
-                if key == "skip_serializing_if" {
-                    skips = true;
-                    let shim = format_ident!("__wxpay_skip_{}", name);
-                    let shim_name = LitStr::new(&shim.to_string(), Span::call_site());
-                    shims.extend(quote! {
-                        #[allow(non_snake_case)]
-                        fn #shim(__value: &&#ty) -> bool {
-                            #function(*__value)
-                        }
-                    });
-                    items.push(quote!(skip_serializing_if = #shim_name));
-                } else {
-                    let function = if key == "with" {
-                        quote!(#function::serialize)
-                    } else {
-                        function
-                    };
-                    let shim = format_ident!("__wxpay_ser_{}", name);
-                    let shim_name = LitStr::new(&shim.to_string(), Span::call_site());
-                    shims.extend(quote! {
-                        #[allow(non_snake_case)]
-                        fn #shim<__S: #private::serde::Serializer>(
-                            __value: &&#ty,
-                            __serializer: __S,
-                        ) -> ::core::result::Result<__S::Ok, __S::Error> {
-                            #function(*__value, __serializer)
-                        }
-                    });
-                    items.push(quote!(serialize_with = #shim_name));
-                }
-            }
-            if !skips && validate::option_inner(ty).is_some() {
-                let none = path_string(krate, "::__private::option_is_none");
-                items.push(quote!(skip_serializing_if = #none));
-            }
-            (quote!(&'__wxpay #ty), quote!(&self.#member))
-        }
+        None => quote!(let __value = &self.#member;),
     };
-    let attrs = (!items.is_empty()).then(|| quote!(#[serde(#(#items),*)]));
-    BodyField {
-        declaration: quote!(#attrs #member: #ty),
-        value: quote!(#member: #value),
-        shims,
-        text,
-    }
+    // A function named in a serde attribute, spanned on its string so a wrong path is
+    // reported there.
+    let function = |key: &str| {
+        let item = SerdeItem::find(&field.serde, key)?;
+        let lit = item.value.as_ref()?;
+        let path = lit
+            .parse::<syn::ExprPath>()
+            .map_or_else(|error| error.into_compile_error(), |path| quote!(#path));
+        Some(respan(path, lit.span()))
+    };
+    // Spanned on the field's type, so a type that is not `Serialize` is named there.
+    let span = field.ty.span();
+    let write = if SerdeItem::find(&field.serde, "flatten").is_some() {
+        quote_spanned!(span=> __json.flatten(__value)?;)
+    } else if let Some(function) = function("serialize_with") {
+        quote!(__json.field_with(#name, |__serializer| #function(__value, __serializer))?;)
+    } else if let Some(module) = function("with") {
+        quote!(__json.field_with(#name, |__serializer| #module::serialize(__value, __serializer))?;)
+    } else {
+        quote_spanned!(span=> __json.field(#name, __value)?;)
+    };
+    let write = if let Some(skip) = function("skip_serializing_if") {
+        quote!(if !#skip(__value) { #write })
+    } else if validate::option_inner(field.ty).is_some() {
+        quote!(if ::core::option::Option::is_some(__value) { #write })
+    } else {
+        write
+    };
+    quote!({ #value #write })
 }
 
 /// `tokens` with every span set to `span`, so that an error about the expression they form is
@@ -571,12 +475,6 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// `krate` followed by `rest`, as the string serde's attributes take.
-fn path_string(krate: &TokenStream, rest: &str) -> LitStr {
-    let path = format!("{}{rest}", krate.to_string().replace(' ', ""));
-    LitStr::new(&path, Span::call_site())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,19 +490,12 @@ mod tests {
             "pub struct S { id: String, a: Option<u8>, #[wxpay(query)] q: u8 }",
         );
         assert!(!out.contains(":: wxpay"), "{out}");
-        assert!(!out.contains("\"::wxpay"), "{out}");
         assert!(
             out.contains("impl crate :: alias :: inner :: __private :: Endpoint for S"),
             "{out}"
         );
         assert!(
-            out.contains(r#"crate = "crate::alias::inner::__private::serde""#),
-            "{out}"
-        );
-        assert!(
-            out.contains(
-                r#"skip_serializing_if = "crate::alias::inner::__private::option_is_none""#
-            ),
+            out.contains("crate :: alias :: inner :: __private :: JsonObject :: new ()"),
             "{out}"
         );
     }
@@ -620,8 +511,8 @@ mod tests {
             out.contains(":: wxpay :: __private :: decode_empty (__body)"),
             "{out}"
         );
-        // No body on GET: no body struct at all.
-        assert!(!out.contains("__WxpayBody"), "{out}");
+        // No body on GET: no JSON object at all.
+        assert!(!out.contains("JsonObject"), "{out}");
     }
 
     #[test]
@@ -681,42 +572,81 @@ mod tests {
     }
 
     #[test]
-    fn borrowed_body_fields_get_shims_for_serde_functions() {
+    fn body_members_follow_the_serde_attributes() {
         let out = expand(
             r#"POST "/v3/x""#,
-            r#"struct S {
-                #[serde(skip_serializing_if = "is_zero")] a: u64,
+            r#"#[serde(rename_all = "camelCase")] struct S {
+                #[serde(skip_serializing_if = "is_zero")] out_no: u64,
                 #[serde(serialize_with = "yuan")] b: u64,
-                #[serde(with = "m")] c: u64,
-                #[wxpay(encrypt)] #[serde(skip_serializing_if = "String::is_empty")] d: String,
+                #[serde(with = "m")] c: Option<u64>,
+                #[serde(flatten)] d: Scene,
+                #[serde(rename = "E")] e: u8,
+                #[serde(skip)] f: u8,
+                #[wxpay(encrypt)] #[serde(skip_serializing_if = "String::is_empty")] g: String,
             }"#,
         );
+        let members = [
+            r#"{ let __value = & self . out_no ; if ! is_zero (__value) { __json . field ("outNo" , __value) ? ; } }"#,
+            r#"__json . field_with ("b" , | __serializer | yuan (__value , __serializer)) ? ;"#,
+            r#"if :: core :: option :: Option :: is_some (__value) { __json . field_with ("c" , | __serializer | m :: serialize (__value , __serializer)) ? ; }"#,
+            r#"{ let __value = & self . d ; __json . flatten (__value) ? ; }"#,
+            r#"__json . field ("E" , __value) ? ;"#,
+            // The ciphertext is owned: the user's function sees it as the platform will.
+            "let __owned = { let mut __value = :: core :: clone :: Clone :: clone (& self . g) ; \
+             < String as :: wxpay :: __private :: Sensitive > :: encrypt_fields (& mut __value , \
+             __request , :: wxpay :: __private :: FieldPath :: new (\"g\")) ? ; __value } ; \
+             let __value = & __owned ; if ! String :: is_empty (__value) { __json . field (\"g\" , __value) ? ; }",
+        ];
+        for member in members {
+            assert!(out.contains(member), "{member}\n\n{out}");
+        }
+        assert!(!out.contains(r#"__json . field ("f""#), "{out}");
         assert!(
-            out.contains("fn __wxpay_skip_a (__value : && u64) -> bool { is_zero (* __value) }"),
+            out.contains("} __request . json_object (__json) }"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn serde_items_the_body_cannot_follow_are_errors() {
+        let out = expand(
+            r#"POST "/v3/x""#,
+            r#"#[serde(tag = "t", rename_all = "Title Case")] struct S { #[serde(sorted)] a: u8 }"#,
+        );
+        assert!(
+            out.contains("`#[serde(tag)]` cannot shape an endpoint's body"),
             "{out}"
         );
         assert!(
-            out.contains(r#"skip_serializing_if = "__wxpay_skip_a""#),
-            "{out}"
-        );
-        assert!(out.contains("yuan (* __value , __serializer)"), "{out}");
-        assert!(
-            out.contains("m :: serialize (* __value , __serializer)"),
-            "{out}"
-        );
-        assert!(out.contains(r#"serialize_with = "__wxpay_ser_c""#), "{out}");
-        // The ciphertext is owned: the user's function applies as written.
-        assert!(
-            out.contains(r#"# [serde (skip_serializing_if = "String::is_empty")] d : String ,"#),
+            out.contains(r#"unknown `rename_all` rule \"Title Case\""#),
             "{out}"
         );
         assert!(
-            out.contains(
-                "d : { let mut __value = :: core :: clone :: Clone :: clone (& self . d) ; < \
-                 String as :: wxpay :: __private :: Sensitive > :: encrypt_fields (& mut __value \
-                 , __request , :: wxpay :: __private :: FieldPath :: new (\"d\")) ? ; __value }"
-            ),
+            out.contains("unknown serde field attribute `sorted`"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn rename_all_follows_serde_for_field_names() {
+        use crate::validate::tests_support::rename;
+        let cases = [
+            ("lowercase", "out_trade_no"),
+            ("UPPERCASE", "OUT_TRADE_NO"),
+            ("PascalCase", "OutTradeNo"),
+            ("camelCase", "outTradeNo"),
+            ("snake_case", "out_trade_no"),
+            ("SCREAMING_SNAKE_CASE", "OUT_TRADE_NO"),
+            ("kebab-case", "out-trade-no"),
+            ("SCREAMING-KEBAB-CASE", "OUT-TRADE-NO"),
+        ];
+        for (rule, expected) in cases {
+            assert_eq!(
+                rename(rule, "out_trade_no").as_deref(),
+                Some(expected),
+                "{rule}"
+            );
+        }
+        assert_eq!(rename("Title Case", "a"), None);
     }
 }

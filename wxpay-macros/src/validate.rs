@@ -66,6 +66,8 @@ pub(crate) struct Plan<'a> {
     pub places: Vec<Place<'a>>,
     /// For each field: encrypted, and as which kind of text.
     pub encrypted: Vec<Option<Text>>,
+    /// For each field: its member name in the JSON body.
+    pub members: Vec<String>,
 }
 
 /// Serde items that only mean something in the JSON body.
@@ -103,13 +105,173 @@ pub(crate) fn check<'a>(
     }
     check_unique_names(endpoint, &places, errors);
     check_upload(endpoint, &places, method, errors);
+    let members = body_members(endpoint, errors);
 
     Some(Plan {
         method,
         pieces,
         places,
         encrypted,
+        members,
     })
+}
+
+/// Container serde items that say nothing about the body `#[endpoint]` writes (they belong
+/// to deserializing, or to a serde derive of the user's own).
+const CONTAINER_SERDE_IGNORED: &[&str] = &[
+    "rename",
+    "deny_unknown_fields",
+    "default",
+    "bound",
+    "crate",
+    "expecting",
+    "from",
+    "try_from",
+    "remote",
+];
+
+/// Field serde items the body follows, or that belong to deserializing only.
+const FIELD_SERDE_KNOWN: &[&str] = &[
+    "rename",
+    "skip",
+    "skip_serializing",
+    "skip_serializing_if",
+    "serialize_with",
+    "with",
+    "flatten",
+    "default",
+    "alias",
+    "deserialize_with",
+    "skip_deserializing",
+    "borrow",
+    "bound",
+    "getter",
+];
+
+/// The JSON member name of each field (its `rename`, else the container's `rename_all`
+/// applied to its name), reporting the serde items the body cannot follow.
+fn body_members(endpoint: &Endpoint, errors: &mut Errors) -> Vec<String> {
+    let mut rule = None;
+    for item in &endpoint.serde {
+        match item.key.as_str() {
+            "rename_all" => {
+                let value = item.value.as_ref().or_else(|| {
+                    SerdeItem::find(&item.nested, "serialize").and_then(|n| n.value.as_ref())
+                });
+                match value.map(|value| (value, RenameRule::parse(&value.value()))) {
+                    Some((_, Some(parsed))) => rule = Some(parsed),
+                    Some((value, None)) => errors.push(syn::Error::new(
+                        value.span(),
+                        format!(
+                            "unknown `rename_all` rule {:?}; serde knows {}",
+                            value.value(),
+                            RenameRule::NAMES.join(", ")
+                        ),
+                    )),
+                    None => {}
+                }
+            }
+            key if CONTAINER_SERDE_IGNORED.contains(&key) => {}
+            key => errors.push(syn::Error::new(
+                item.span,
+                format!(
+                    "`#[serde({key})]` cannot shape an endpoint's body, which `#[endpoint]` \
+                     writes field by field; declare the fields as the body sends them"
+                ),
+            )),
+        }
+    }
+    endpoint
+        .fields
+        .iter()
+        .map(|field| {
+            for item in &field.serde {
+                if !FIELD_SERDE_KNOWN.contains(&item.key.as_str()) {
+                    errors.push(syn::Error::new(
+                        item.span,
+                        format!("unknown serde field attribute `{}`", item.key),
+                    ));
+                }
+            }
+            SerdeItem::rename(&field.serde).unwrap_or_else(|| match rule {
+                Some(rule) => rule.apply(&field.name),
+                None => field.name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// serde's `rename_all` rules, as they apply to field names.
+#[derive(Clone, Copy)]
+enum RenameRule {
+    Lower,
+    Upper,
+    Pascal,
+    Camel,
+    Snake,
+    ScreamingSnake,
+    Kebab,
+    ScreamingKebab,
+}
+
+impl RenameRule {
+    const NAMES: [&str; 8] = [
+        "lowercase",
+        "UPPERCASE",
+        "PascalCase",
+        "camelCase",
+        "snake_case",
+        "SCREAMING_SNAKE_CASE",
+        "kebab-case",
+        "SCREAMING-KEBAB-CASE",
+    ];
+
+    fn parse(name: &str) -> Option<Self> {
+        use RenameRule::*;
+        let rules = [
+            Lower,
+            Upper,
+            Pascal,
+            Camel,
+            Snake,
+            ScreamingSnake,
+            Kebab,
+            ScreamingKebab,
+        ];
+        let index = Self::NAMES.iter().position(|known| *known == name)?;
+        Some(rules[index])
+    }
+
+    fn apply(self, field: &str) -> String {
+        match self {
+            RenameRule::Lower | RenameRule::Snake => field.to_owned(),
+            RenameRule::Upper | RenameRule::ScreamingSnake => field.to_ascii_uppercase(),
+            RenameRule::Pascal => {
+                let mut pascal = String::with_capacity(field.len());
+                let mut capitalize = true;
+                for ch in field.chars() {
+                    if ch == '_' {
+                        capitalize = true;
+                    } else if capitalize {
+                        pascal.push(ch.to_ascii_uppercase());
+                        capitalize = false;
+                    } else {
+                        pascal.push(ch);
+                    }
+                }
+                pascal
+            }
+            RenameRule::Camel => {
+                let pascal = RenameRule::Pascal.apply(field);
+                let mut chars = pascal.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_ascii_lowercase().to_string() + chars.as_str()
+                })
+            }
+            RenameRule::Kebab => field.replace('_', "-"),
+            RenameRule::ScreamingKebab => field.to_ascii_uppercase().replace('_', "-"),
+        }
+    }
 }
 
 /// A derived `Debug` would print what `#[wxpay(encrypt)]` protects in transit: personal data
@@ -519,5 +681,13 @@ fn ungroup(ty: &Type) -> &Type {
         Type::Group(group) => ungroup(&group.elem),
         Type::Paren(paren) => ungroup(&paren.elem),
         other => other,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// `field` renamed by the `rename_all` rule `rule`, `None` for an unknown rule.
+    pub(crate) fn rename(rule: &str, field: &str) -> Option<String> {
+        super::RenameRule::parse(rule).map(|rule| rule.apply(field))
     }
 }

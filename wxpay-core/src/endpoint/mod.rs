@@ -1,6 +1,7 @@
 //! The [`Endpoint`] trait that `#[endpoint]` implements, the [`RequestWriter`] its generated
 //! code fills, and [`Sensitive`], which encrypts fields at any depth.
 
+mod json;
 pub(crate) mod sensitive;
 mod upload;
 
@@ -13,6 +14,7 @@ use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
 use crate::wire::encoding::{self, PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
 use crate::wire::{WECHATPAY_SERIAL, scalar};
 
+pub use json::{JsonObject, JsonSerializer};
 use sensitive::{FieldPath, Sensitive};
 pub use upload::{FileMeta, ImageFormat, UploadFile};
 
@@ -266,6 +268,13 @@ impl<'a> RequestWriter<'a> {
     /// Sets the JSON body.
     pub fn json<T: Serialize + ?Sized>(&mut self, body: &T) -> Result<(), RequestError> {
         self.json_bytes(serde_json::to_vec(body).map_err(RequestError::Body)?);
+        Ok(())
+    }
+
+    /// Sets the JSON body to an object written member by member (what `#[endpoint]` does).
+    #[doc(hidden)]
+    pub fn json_object(&mut self, body: JsonObject) -> Result<(), RequestError> {
+        self.json_bytes(body.finish());
         Ok(())
     }
 
