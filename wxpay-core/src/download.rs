@@ -7,9 +7,9 @@
 //! the body moves through in pieces of at most [`MAX_WRITE`] bytes, and GZIP is decompressed
 //! through a fixed-size window.
 
-use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::{fmt, io};
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -107,13 +107,27 @@ pub enum Compression {
 /// );
 /// # let _ = (bill, fapiao);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Download {
     /// The `download_url`.
     pub url: String,
     /// The digest the file must have, and how it is compressed.
     pub check: FileCheck,
+}
+
+/// The URL without its query, which holds the one-time download token (as refusals show it).
+impl fmt::Debug for Download {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = match self.url.split_once(['?', '#']) {
+            Some((before, _)) => format!("{before}?<redacted>"),
+            None => self.url.clone(),
+        };
+        f.debug_struct("Download")
+            .field("url", &shown)
+            .field("check", &self.check)
+            .finish()
+    }
 }
 
 impl Download {
@@ -570,6 +584,20 @@ impl<W: AsyncWrite + Unpin + ?Sized> AsyncWrite for Hashing<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_downloads_debug_leaves_the_token_out() {
+        let download = Download::new(
+            "https://api.mch.weixin.qq.com/v3/billdownload/file?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO",
+            FileCheck::unsigned(),
+        );
+        let shown = format!("{download:?}");
+        assert!(!shown.contains("6XIv5TUP"), "{shown}");
+        assert!(
+            shown.contains(r#""https://api.mch.weixin.qq.com/v3/billdownload/file?<redacted>""#),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn only_the_clients_host_or_a_platform_host_is_signed_for() {
