@@ -165,7 +165,7 @@ fn body_members(endpoint: &Endpoint, errors: &mut Errors) -> Vec<String> {
                         format!(
                             "unknown `rename_all` rule {:?}; serde knows {}",
                             value.value(),
-                            RenameRule::NAMES.join(", ")
+                            RenameRule::NAMED.map(|(name, _)| name).join(", ")
                         ),
                     )),
                     None => {}
@@ -215,31 +215,23 @@ enum RenameRule {
 }
 
 impl RenameRule {
-    const NAMES: [&str; 8] = [
-        "lowercase",
-        "UPPERCASE",
-        "PascalCase",
-        "camelCase",
-        "snake_case",
-        "SCREAMING_SNAKE_CASE",
-        "kebab-case",
-        "SCREAMING-KEBAB-CASE",
+    /// Each rule by the name `rename_all` gives it.
+    const NAMED: [(&str, RenameRule); 8] = [
+        ("lowercase", RenameRule::Lower),
+        ("UPPERCASE", RenameRule::Upper),
+        ("PascalCase", RenameRule::Pascal),
+        ("camelCase", RenameRule::Camel),
+        ("snake_case", RenameRule::Snake),
+        ("SCREAMING_SNAKE_CASE", RenameRule::ScreamingSnake),
+        ("kebab-case", RenameRule::Kebab),
+        ("SCREAMING-KEBAB-CASE", RenameRule::ScreamingKebab),
     ];
 
     fn parse(name: &str) -> Option<Self> {
-        use RenameRule::*;
-        let rules = [
-            Lower,
-            Upper,
-            Pascal,
-            Camel,
-            Snake,
-            ScreamingSnake,
-            Kebab,
-            ScreamingKebab,
-        ];
-        let index = Self::NAMES.iter().position(|known| *known == name)?;
-        Some(rules[index])
+        Self::NAMED
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, rule)| *rule)
     }
 
     fn apply(self, field: &str) -> String {
