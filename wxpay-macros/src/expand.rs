@@ -409,7 +409,9 @@ fn encrypt(
 
 /// One member of the JSON body, written into `__json`: the field's value (its ciphertext when
 /// encrypted), left out as its serde `skip_serializing_if` or its `Option`'s `None` says, and
-/// written as its `serialize_with`, `with` or `flatten` says.
+/// written as its `serialize_with`, `with` or `flatten` says. `JsonObject` keeps the first
+/// error, so a member is a statement without a `?`: most members are one call, which is what
+/// a catalog of a thousand endpoints costs the compiler least.
 fn body_member(
     field: &Field,
     text: Option<Text>,
@@ -417,14 +419,6 @@ fn body_member(
     private: &TokenStream,
 ) -> TokenStream {
     let member = field.ident;
-    let value = match text {
-        // Owned: the user's serde functions see the ciphertext, as the platform will.
-        Some(text) => {
-            let ciphertext = encrypt(member, name, text, field.ty, private);
-            quote!(let __owned = #ciphertext; let __value = &__owned;)
-        }
-        None => quote!(let __value = &self.#member;),
-    };
     // A function named in a serde attribute, spanned on its string so a wrong path is
     // reported there.
     let function = |key: &str| {
@@ -435,23 +429,49 @@ fn body_member(
             .map_or_else(|error| error.into_compile_error(), |path| quote!(#path));
         Some(respan(path, lit.span()))
     };
+    let flatten = SerdeItem::find(&field.serde, "flatten").is_some();
+    let (serialize_with, with) = (function("serialize_with"), function("with"));
+    let skip = function("skip_serializing_if");
+    let option = validate::option_inner(field.ty).is_some();
+    let custom = serialize_with.is_some() || with.is_some();
     // Spanned on the field's type, so a type that is not `Serialize` is named there.
     let span = field.ty.span();
-    let write = if SerdeItem::find(&field.serde, "flatten").is_some() {
-        quote_spanned!(span=> __json.flatten(__value)?;)
-    } else if let Some(function) = function("serialize_with") {
-        quote!(__json.field_with(#name, |__serializer| #function(__value, __serializer))?;)
-    } else if let Some(module) = function("with") {
-        quote!(__json.field_with(#name, |__serializer| #module::serialize(__value, __serializer))?;)
-    } else {
-        quote_spanned!(span=> __json.field(#name, __value)?;)
+
+    // The common member: the field itself, written as it is.
+    if text.is_none() && !flatten && !custom && skip.is_none() {
+        return if option {
+            quote_spanned!(span=> __json.optional(#name, &self.#member);)
+        } else {
+            quote_spanned!(span=> __json.field(#name, &self.#member);)
+        };
+    }
+
+    let value = match text {
+        // Owned: the user's serde functions see the ciphertext, as the platform will.
+        Some(text) => {
+            let ciphertext = encrypt(member, name, text, field.ty, private);
+            quote!(let __owned = #ciphertext; let __value = &__owned;)
+        }
+        None => quote!(let __value = &self.#member;),
     };
-    let write = if let Some(skip) = function("skip_serializing_if") {
-        quote!(if !#skip(__value) { #write })
-    } else if validate::option_inner(field.ty).is_some() {
-        quote!(if ::core::option::Option::is_some(__value) { #write })
+    let write = if flatten {
+        quote_spanned!(span=> __json.flatten(__value);)
+    } else if let Some(function) = serialize_with {
+        quote!(__json.field_with(#name, |__serializer| #function(__value, __serializer));)
+    } else if let Some(module) = with {
+        quote!(__json.field_with(#name, |__serializer| #module::serialize(__value, __serializer));)
+    } else if skip.is_none() && option {
+        quote_spanned!(span=> __json.optional(#name, __value);)
     } else {
-        write
+        quote_spanned!(span=> __json.field(#name, __value);)
+    };
+    let write = match skip {
+        Some(skip) => quote!(if !#skip(__value) { #write }),
+        // `optional` leaves a `None` out itself; `flatten` writes nothing for one.
+        None if option && custom => {
+            quote!(if ::core::option::Option::is_some(__value) { #write })
+        }
+        None => write,
     };
     quote!({ #value #write })
 }
@@ -583,26 +603,31 @@ mod tests {
                 #[serde(rename = "E")] e: u8,
                 #[serde(skip)] f: u8,
                 #[wxpay(encrypt)] #[serde(skip_serializing_if = "String::is_empty")] g: String,
+                h: Option<u8>,
             }"#,
         );
         let members = [
-            r#"{ let __value = & self . out_no ; if ! is_zero (__value) { __json . field ("outNo" , __value) ? ; } }"#,
-            r#"__json . field_with ("b" , | __serializer | yuan (__value , __serializer)) ? ;"#,
-            r#"if :: core :: option :: Option :: is_some (__value) { __json . field_with ("c" , | __serializer | m :: serialize (__value , __serializer)) ? ; }"#,
-            r#"{ let __value = & self . d ; __json . flatten (__value) ? ; }"#,
-            r#"__json . field ("E" , __value) ? ;"#,
+            r#"{ let __value = & self . out_no ; if ! is_zero (__value) { __json . field ("outNo" , __value) ; } }"#,
+            r#"__json . field_with ("b" , | __serializer | yuan (__value , __serializer)) ;"#,
+            r#"if :: core :: option :: Option :: is_some (__value) { __json . field_with ("c" , | __serializer | m :: serialize (__value , __serializer)) ; }"#,
+            r#"{ let __value = & self . d ; __json . flatten (__value) ; }"#,
+            // The common member is one call.
+            r#"__json . field ("E" , & self . e) ;"#,
+            r#"__json . optional ("h" , & self . h) ;"#,
             // The ciphertext is owned: the user's function sees it as the platform will.
             "let __owned = { let mut __value = :: core :: clone :: Clone :: clone (& self . g) ; \
              < String as :: wxpay :: __private :: Sensitive > :: encrypt_fields (& mut __value , \
              __request , :: wxpay :: __private :: FieldPath :: new (\"g\")) ? ; __value } ; \
-             let __value = & __owned ; if ! String :: is_empty (__value) { __json . field (\"g\" , __value) ? ; }",
+             let __value = & __owned ; if ! String :: is_empty (__value) { __json . field (\"g\" , __value) ; }",
         ];
         for member in members {
             assert!(out.contains(member), "{member}\n\n{out}");
         }
         assert!(!out.contains(r#"__json . field ("f""#), "{out}");
         assert!(
-            out.contains("} __request . json_object (__json) }"),
+            out.contains(
+                "__json . optional (\"h\" , & self . h) ; __request . json_object (__json) }"
+            ),
             "{out}"
         );
     }

@@ -274,7 +274,7 @@ impl<'a> RequestWriter<'a> {
     /// Sets the JSON body to an object written member by member (what `#[endpoint]` does).
     #[doc(hidden)]
     pub fn json_object(&mut self, body: JsonObject) -> Result<(), RequestError> {
-        self.json_bytes(body.finish());
+        self.json_bytes(body.finish()?);
         Ok(())
     }
 
