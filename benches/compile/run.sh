@@ -26,8 +26,12 @@
 # endpoints with `client.send`, built against that catalog and against one of only 100
 # endpoints: its build must not grow with the endpoints it does not call.
 #
-# Usage: [CACHE=/tmp/dir] [ONLY=catalog|structs] benches/compile/run.sh [ROUNDS]   (default 5;
-# debug builds, as `cargo build` does)
+# Usage: [CACHE=/tmp/dir] [ONLY=catalog|structs] [COUNT=instructions] benches/compile/run.sh
+#        [ROUNDS]   (default 5; debug builds, as `cargo build` does)
+# COUNT=instructions counts the instructions rustc runs for each measured crate (valgrind's
+# cachegrind) instead of timing it: about 15x slower, but the same on a busy machine as on a
+# quiet one, and the same every round, so one round is enough and small ratios can be trusted.
+# The figures are then G instructions where the report says cpu seconds.
 # Nothing is written outside a mktemp directory, which is removed at the end (KEEP=1 keeps it).
 set -euo pipefail
 
@@ -273,14 +277,44 @@ echo "$(rustc --version)"
 echo "generated: $GEN ($N structs per crate)"
 
 # --- measure --------------------------------------------------------------------------------
-# Runs a command; prints "cpu_seconds wall_seconds".
+# With COUNT=instructions every build of the generated crates goes through this wrapper (so
+# their fingerprints do not change between the pre-build and the measured builds); it counts
+# only while WXPAY_BENCH_COUNT names an output file, which `measure` sets.
+if [ "${COUNT:-}" = instructions ]; then
+  command -v valgrind >/dev/null || { echo "COUNT=instructions needs valgrind" >&2; exit 1; }
+  cat >"$WORK/count-rustc" <<'SH'
+#!/bin/sh
+rustc="$1"; shift
+[ -n "${WXPAY_BENCH_COUNT:-}" ] || exec "$rustc" "$@"
+exec valgrind --tool=cachegrind --cache-sim=no --log-file=/dev/null \
+  --cachegrind-out-file="$WXPAY_BENCH_COUNT" "$rustc" "$@"
+SH
+  chmod +x "$WORK/count-rustc"
+  export RUSTC_WORKSPACE_WRAPPER="$WORK/count-rustc"
+fi
+
+# How the reports name the first figure.
+if [ "${COUNT:-}" = instructions ]; then CPU='instr %6.2fG' KIND=instructions
+else CPU='cpu %6.2fs' KIND=cpu; fi
+
+# Runs a command; prints "cpu_seconds wall_seconds" (with COUNT=instructions,
+# "g_instructions wall_seconds").
 measure() {
+  rm -f "$WORK/count.out"
+  if [ "${COUNT:-}" = instructions ]; then export WXPAY_BENCH_COUNT="$WORK/count.out"; fi
   /usr/bin/time -f '%U %S %e %x' -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/build.log" || {
     echo "build failed: $*" >&2
     cat "$WORK/build.log" >&2
     exit 1
   }
-  awk 'END { printf "%.3f %.3f\n", $1 + $2, $3 }' "$WORK/time.txt"
+  unset WXPAY_BENCH_COUNT
+  if [ "${COUNT:-}" = instructions ]; then
+    local wall
+    wall=$(awk 'END { print $3 }' "$WORK/time.txt")
+    awk -v w="$wall" '/^summary:/ { printf "%.3f %.3f\n", $2 / 1e9, w }' "$WORK/count.out"
+  else
+    awk 'END { printf "%.3f %.3f\n", $1 + $2, $3 }' "$WORK/time.txt"
+  fi
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -320,27 +354,30 @@ ec=${cpu_median[endpoints]} pc=${cpu_median[plain]}
 ew=${wall_median[endpoints]} pw=${wall_median[plain]}
 echo
 echo "200 structs, median of $ROUNDS clean builds of the crate alone (dependencies cached):"
-printf '  #[endpoint]                        cpu %6.2fs  wall %6.2fs\n' "$ec" "$ew"
-printf '  #[derive(Serialize, Deserialize)]  cpu %6.2fs  wall %6.2fs\n' "$pc" "$pw"
-awk -v e="$ec" -v p="$pc" -v ew="$ew" -v pw="$pw" \
-  'BEGIN { printf "  ratio endpoint / serde: %.2fx (cpu), %.2fx (wall)\n", e / p, ew / pw }'
+printf "  #[endpoint]                        ${CPU}  wall %6.2fs\n" "$ec" "$ew"
+printf "  #[derive(Serialize, Deserialize)]  ${CPU}  wall %6.2fs\n" "$pc" "$pw"
+awk -v kind="$KIND" -v e="$ec" -v p="$pc" -v ew="$ew" -v pw="$pw" \
+  'BEGIN { printf "  ratio endpoint / serde: %.2fx (" kind "), %.2fx (wall)\n", e / p, ew / pw }'
 
 # --- the proc-macro crates themselves -------------------------------------------------------
+# (timed only: they are not the generated workspace's crates, which are what the wrapper counts)
+if [ "${COUNT:-}" != instructions ]; then
 echo
 echo "proc-macro crates, debug build:"
 for crate in wxpay-macros serde_derive; do
   cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
   measure cargo build --offline --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
   read -r c w <"$WORK/m.txt"
-  printf '  %-13s alone (deps cached):        cpu %6.2fs  wall %6.2fs\n' "$crate" "$c" "$w"
+  printf "  %-13s alone (deps cached):        ${CPU}  wall %6.2fs\n" "$crate" "$c" "$w"
 done
 for crate in wxpay-macros serde_derive; do
   measure cargo build --offline --target-dir "$WORK/empty-$crate" -p "$crate" >"$WORK/m.txt"
   read -r c w <"$WORK/m.txt"
-  printf '  %-13s with deps, empty target:    cpu %6.2fs  wall %6.2fs\n' "$crate" "$c" "$w"
+  printf "  %-13s with deps, empty target:    ${CPU}  wall %6.2fs\n" "$crate" "$c" "$w"
 done
 echo "  (dependencies: $(cargo tree --offline -p wxpay-macros -e normal --prefix none 2>/dev/null | sed 's/ (\*)//; s/ (proc-macro).*//' | sort -u | tr '\n' ' '))"
 echo "  (dependencies: $(cargo tree --offline -p serde_derive -e normal --prefix none 2>/dev/null | sed 's/ (\*)//; s/ (proc-macro).*//' | sort -u | tr '\n' ' '))"
+fi
 fi
 
 # --- the catalog at scale -------------------------------------------------------------------
@@ -359,12 +396,12 @@ for crate in catalog_plain catalog_endpoints app_small app; do
 done
 echo
 echo "1,000 endpoints, median of $CROUNDS clean builds of the crate alone (dependencies cached):"
-printf '  #[endpoint] catalog                  cpu %6.2fs  wall %6.2fs\n' "${mc[catalog_endpoints]}" "${mw[catalog_endpoints]}"
-printf '  plain derives (Serialize/Deserialize) cpu %6.2fs  wall %6.2fs\n' "${mc[catalog_plain]}" "${mw[catalog_plain]}"
-awk -v e="${mc[catalog_endpoints]}" -v p="${mc[catalog_plain]}" \
-  'BEGIN { printf "  ratio endpoint / plain: %.2fx (cpu)\n", e / p }'
+printf "  #[endpoint] catalog                  ${CPU}  wall %6.2fs\n" "${mc[catalog_endpoints]}" "${mw[catalog_endpoints]}"
+printf "  plain derives (Serialize/Deserialize) ${CPU}  wall %6.2fs\n" "${mc[catalog_plain]}" "${mw[catalog_plain]}"
+awk -v kind="$KIND" -v e="${mc[catalog_endpoints]}" -v p="${mc[catalog_plain]}" \
+  'BEGIN { printf "  ratio endpoint / plain: %.2fx (" kind ")\n", e / p }'
 echo "an application sending 10 endpoints, built alone:"
-printf '  against 1,000 endpoints  cpu %6.2fs  wall %6.2fs\n' "${mc[app]}" "${mw[app]}"
-printf '  against   100 endpoints  cpu %6.2fs  wall %6.2fs\n' "${mc[app_small]}" "${mw[app_small]}"
-awk -v a="${mc[app]}" -v s="${mc[app_small]}" \
-  'BEGIN { printf "  ratio 1,000 / 100: %.2fx (cpu)\n", a / s }'
+printf "  against 1,000 endpoints  ${CPU}  wall %6.2fs\n" "${mc[app]}" "${mw[app]}"
+printf "  against   100 endpoints  ${CPU}  wall %6.2fs\n" "${mc[app_small]}" "${mw[app_small]}"
+awk -v kind="$KIND" -v a="${mc[app]}" -v s="${mc[app_small]}" \
+  'BEGIN { printf "  ratio 1,000 / 100: %.2fx (" kind ")\n", a / s }'
