@@ -5,12 +5,17 @@
 # `cargo build` does) with the default features, with each product group on top of them, and
 # with `full`, ROUNDS times each, alternating. CPU time (user+sys of the cargo process tree) is
 # the headline; the median is printed with the ratio to the default build. With BEFORE=<rev>,
-# the default build of that revision (checked out into a temporary worktree sharing the
-# dependency cache) is measured in the same rounds, so "the default costs no more than before"
+# the default build of that revision (checked out into a temporary worktree with a target dir
+# of its own, since its `wxpay-macros` and runtime must not be taken for this tree's) is
+# measured in the same rounds, so "the default costs no more than before"
 # is one ratio of one run.
 #
-# Usage: [BEFORE=<rev>] [CONFIGS=…] [CACHE=dir] benches/compile/catalog.sh [ROUNDS]   (default 3; one round takes
-# about as long as building each configuration once)
+# With COUNT=instructions the figure is the instructions rustc runs for the crate (valgrind's
+# cachegrind, through ./count-rustc) instead of CPU seconds: the same on a busy machine and
+# every round, so ROUNDS=1 will do.
+#
+# Usage: [BEFORE=<rev>] [CONFIGS=…] [CACHE=dir] [COUNT=instructions] benches/compile/catalog.sh
+#        [ROUNDS]   (default 3; one round takes about as long as building each configuration once)
 set -euo pipefail
 
 ROUNDS="${1:-3}"
@@ -24,21 +29,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ "${COUNT:-}" = instructions ]; then
+    command -v valgrind >/dev/null || { echo "COUNT=instructions needs valgrind" >&2; exit 1; }
+    export RUSTC_WORKSPACE_WRAPPER="$REPO/benches/compile/count-rustc"
+    UNIT="G instr"
+else
+    UNIT="CPU s"
+fi
+
 groups=$(sed -n 's/^full = \[\(.*\)\]/\1/p' "$REPO/Cargo.toml" | tr -d '",')
 # CONFIGS="default full" measures only those.
 configs="${CONFIGS:-default $groups full}"
 
 flags_for() { [ "$1" = default ] || echo "--features $1"; }
 
-# user+sys seconds of one build of the wxpay crate alone, in directory $1 with features $2.
+# user+sys seconds (or G instructions) of one build of the wxpay crate alone, in directory $1
+# with features $2 (target dir $3, else this tree's).
 measure() {
     (
         cd "$1"
+        export CARGO_TARGET_DIR="${3:-$CARGO_TARGET_DIR}"
         cargo clean --quiet -p wxpay
-        TIMEFORMAT='%U %S'
-        # shellcheck disable=SC2046
-        { time cargo build --quiet -p wxpay --lib $(flags_for "$2") >/dev/null; } 2>&1 | tail -1
-    ) | awk '{printf "%.2f\n", $1 + $2}'
+        if [ "${COUNT:-}" = instructions ]; then
+            rm -f "$WORK/count.out"
+            # shellcheck disable=SC2046
+            WXPAY_BENCH_COUNT="$WORK/count.out" cargo build --quiet -p wxpay --lib $(flags_for "$2") >/dev/null
+            awk '/^summary:/ { printf "%.2f\n", $2 / 1e9 }' "$WORK/count.out"
+        else
+            TIMEFORMAT='%U %S'
+            # shellcheck disable=SC2046
+            { time cargo build --quiet -p wxpay --lib $(flags_for "$2") >/dev/null; } 2>&1 | tail -1 \
+                | awk '{printf "%.2f\n", $1 + $2}'
+        fi
+    )
 }
 
 if [ -n "${BEFORE:-}" ]; then
@@ -48,7 +71,8 @@ fi
 # The groups are features of the wxpay crate alone: one unmeasured build fetches and compiles
 # every dependency of every configuration.
 (cd "$REPO" && cargo build --quiet -p wxpay --lib)
-[ -z "${BEFORE:-}" ] || (cd "$WORK/before" && cargo build --quiet -p wxpay --lib)
+BEFORE_TARGET="$CARGO_TARGET_DIR-before"
+[ -z "${BEFORE:-}" ] || (cd "$WORK/before" && CARGO_TARGET_DIR="$BEFORE_TARGET" cargo build --quiet -p wxpay --lib)
 
 declare -A results
 for round in $(seq "$ROUNDS"); do
@@ -56,14 +80,14 @@ for round in $(seq "$ROUNDS"); do
         results[$config]+="$(measure "$REPO" "$config") "
     done
     if [ -n "${BEFORE:-}" ]; then
-        results[before]+="$(measure "$WORK/before" default) "
+        results[before]+="$(measure "$WORK/before" default "$BEFORE_TARGET") "
     fi
     echo "round $round done" >&2
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 base=$(echo "${results[default]}" | median)
-printf '%-16s %10s %8s\n' config "CPU s" ratio
+printf '%-16s %10s %8s\n' config "$UNIT" ratio
 for config in ${BEFORE:+before} $configs; do
     m=$(echo "${results[$config]}" | median)
     printf '%-16s %10s %8s\n' "$config" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"

@@ -277,25 +277,17 @@ echo "$(rustc --version)"
 echo "generated: $GEN ($N structs per crate)"
 
 # --- measure --------------------------------------------------------------------------------
-# With COUNT=instructions every build of the generated crates goes through this wrapper (so
+# With COUNT=instructions every build of the generated crates goes through ./count-rustc (so
 # their fingerprints do not change between the pre-build and the measured builds); it counts
 # only while WXPAY_BENCH_COUNT names an output file, which `measure` sets.
+# CPU and KIND: how the reports name the first figure.
 if [ "${COUNT:-}" = instructions ]; then
   command -v valgrind >/dev/null || { echo "COUNT=instructions needs valgrind" >&2; exit 1; }
-  cat >"$WORK/count-rustc" <<'SH'
-#!/bin/sh
-rustc="$1"; shift
-[ -n "${WXPAY_BENCH_COUNT:-}" ] || exec "$rustc" "$@"
-exec valgrind --tool=cachegrind --cache-sim=no --log-file=/dev/null \
-  --cachegrind-out-file="$WXPAY_BENCH_COUNT" "$rustc" "$@"
-SH
-  chmod +x "$WORK/count-rustc"
-  export RUSTC_WORKSPACE_WRAPPER="$WORK/count-rustc"
+  export RUSTC_WORKSPACE_WRAPPER="$REPO/benches/compile/count-rustc"
+  CPU='instr %6.2fG' KIND=instructions
+else
+  CPU='cpu %6.2fs' KIND=cpu
 fi
-
-# How the reports name the first figure.
-if [ "${COUNT:-}" = instructions ]; then CPU='instr %6.2fG' KIND=instructions
-else CPU='cpu %6.2fs' KIND=cpu; fi
 
 # Runs a command; prints "cpu_seconds wall_seconds" (with COUNT=instructions,
 # "g_instructions wall_seconds").
@@ -334,7 +326,7 @@ rounds() {
       read -r c w <"$WORK/m.txt"
       cpu[$crate]+="$c"$'\n'
       wall[$crate]+="$w"$'\n'
-      echo "round $round: $crate cpu ${c}s wall ${w}s"
+      echo "round $round: $crate $KIND $c wall ${w}s"
     done
   done
   for crate in "$@"; do
