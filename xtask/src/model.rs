@@ -276,7 +276,7 @@ pub fn build_op(
                     Some("integer") | Some("number") => Ty::Int,
                     Some("boolean") => Ty::Bool,
                     Some("string") | None => listed
-                        .and_then(|values| enum_of(module, name, wire, param, values))
+                        .and_then(|values| enum_of(module, name, name, wire, param, values))
                         .map_or(Ty::Str, Ty::Named),
                     _ => Ty::Str,
                 };
@@ -650,7 +650,7 @@ fn ty_of(
                 };
             }
             if let Some(values) = schema.get("enum").and_then(Value::as_array)
-                && let Some(name) = enum_of(module, parent, wire, schema, values)
+                && let Some(name) = enum_of(module, op, parent, wire, schema, values)
             {
                 return (Ty::Named(name), false);
             }
@@ -767,6 +767,10 @@ fn struct_of(
     if taken_names(module, &name) {
         name = format!("{op}{preferred}");
     }
+    // An answer's field shaped unlike the request's field of the same name.
+    if taken_names(module, &name) && direction == Direction::Answer && level == Level::Nested {
+        name = format!("{op}Response{preferred}");
+    }
     let mut n = 2;
     let base = name.clone();
     while taken_names(module, &name) {
@@ -793,6 +797,7 @@ const VAGUE: &[&str] = &[
 
 fn enum_of(
     module: &mut Module,
+    op: &str,
     parent: &str,
     wire: &str,
     schema: &Value,
@@ -853,14 +858,25 @@ fn enum_of(
         format!("{parent}{field}")
     };
     let preferred = if VAGUE.contains(&field.as_str()) || taken(module, &field) {
-        qualified
+        &qualified
     } else {
-        field
+        &field
     };
-    let mut name = preferred.clone();
+    // Values unlike an enum of the same name: the operation's name tells them apart, and
+    // `Value` a field named like its operation (`CreateOrderSyncStatus.status`).
+    let by_op = if qualified.starts_with(op) {
+        format!("{qualified}Value")
+    } else {
+        format!("{op}{qualified}")
+    };
+    let mut name = [preferred, &qualified, &by_op]
+        .into_iter()
+        .find(|name| !taken(module, name))
+        .unwrap_or(&by_op)
+        .to_owned();
     let mut n = 2;
     while taken(module, &name) {
-        name = format!("{preferred}{n}");
+        name = format!("{by_op}{n}");
         n += 1;
     }
     module.enum_shapes.insert(values, name.clone());

@@ -1,7 +1,8 @@
 //! The checked-in table `xtask/operations.tsv`: for each (method, path), the module of
 //! `wxpay::apis` the operation lives in, its request type's name, and whether the declaration
-//! is generated or written by hand. The generator fails on a missing row or on two rows with
-//! one name in one module; `--add-names` appends suggestions for missing rows, to be reviewed.
+//! is generated or written by hand. The generator fails on a missing row, on two rows with one
+//! name in one module and on a numbered name; `--add-names` appends suggestions for missing
+//! rows, to be reviewed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -77,7 +78,7 @@ pub fn render(entries: &[Entry]) -> String {
 }
 
 /// Checks the table against the spec's rows: one entry per row, no strays, no two requests
-/// of one name in one module.
+/// of one name in one module, no numbered names.
 pub fn check(entries: &[Entry], rows: &[Row]) -> Result<(), String> {
     let wanted: BTreeSet<(&str, &str)> = rows
         .iter()
@@ -93,6 +94,13 @@ pub fn check(entries: &[Entry], rows: &[Row]) -> Result<(), String> {
         }
         if !seen.insert(key) {
             problems.push(format!("{} {}: listed twice", e.method, e.path));
+        }
+        if is_numbered(&e.name) {
+            problems.push(format!(
+                "{}::{} ({} {}): a numbered name; say how it differs from its namesake \
+                 (`ById`, `Legacy`, …)",
+                e.module, e.name, e.method, e.path
+            ));
         }
         if let Some(other) = names.insert((e.module.as_str(), e.name.as_str()), key) {
             problems.push(format!(
@@ -113,6 +121,13 @@ pub fn check(entries: &[Entry], rows: &[Row]) -> Result<(), String> {
     } else {
         Err(format!("operations.tsv:\n  {}", problems.join("\n  ")))
     }
+}
+
+/// `ListOrders2`, the placeholder `--add-names` gives a name already taken; `V2` and `H5` are
+/// words of their own.
+fn is_numbered(name: &str) -> bool {
+    let digits = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    digits.len() < name.len() && digits.ends_with(|c: char| c.is_ascii_lowercase())
 }
 
 /// Suggests a module and a name for an operation the table does not list yet.
@@ -322,4 +337,59 @@ fn is_action(segment: &str) -> bool {
         "expire",
     ];
     ACTIONS.contains(&segment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(module: &str, name: &str, path: &str) -> Entry {
+        Entry {
+            method: "POST".into(),
+            path: path.into(),
+            module: module.into(),
+            name: name.into(),
+            manual: false,
+            default: false,
+        }
+    }
+
+    fn row(path: &str) -> Row {
+        Row {
+            method: "POST".into(),
+            path: path.into(),
+            title: String::new(),
+            doc_link: String::new(),
+            encrypted_request: Vec::new(),
+            encrypted_response: Vec::new(),
+            content: "json".into(),
+            scope: String::new(),
+            deprecated: false,
+            tags: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_numbered_name_is_refused_and_a_version_or_h5_is_not() {
+        assert!(is_numbered("ListOrders2"));
+        assert!(is_numbered("CloseTransaction12"));
+        assert!(!is_numbered("ResponseComplaintsV2"));
+        assert!(!is_numbered("CreateContractPreEntrustSignH5"));
+        assert!(!is_numbered("ListOrders"));
+
+        let rows = [row("/v3/a/{id}/close"), row("/v3/a/out-no/{no}/close")];
+        let numbered = [
+            entry("a", "Close", "/v3/a/{id}/close"),
+            entry("a", "Close2", "/v3/a/out-no/{no}/close"),
+        ];
+        let problems = check(&numbered, &rows).unwrap_err();
+        assert!(problems.contains("a::Close2"), "{problems}");
+        assert!(!problems.contains("a::Close "), "{problems}");
+
+        let named = [
+            entry("a", "CloseById", "/v3/a/{id}/close"),
+            entry("a", "CloseByOutNo", "/v3/a/out-no/{no}/close"),
+        ];
+        assert_eq!(check(&named, &rows), Ok(()));
+    }
 }

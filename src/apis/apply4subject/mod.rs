@@ -121,15 +121,15 @@ pub struct CancelApplyment {
 
 /// `POST /v3/apply4subject/applyment/{business_code}/cancel` 撤销商户开户意愿申请单API
 ///
-/// Cancel applyment2.
+/// Cancel applyment by business code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697627)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::apply4subject::CancelApplyment2;
+/// use wxpay::apis::apply4subject::CancelApplymentByBusinessCode;
 ///
-/// let request = CancelApplyment2::new("TEST_BUSINESS_CODE");
+/// let request = CancelApplymentByBusinessCode::new("TEST_BUSINESS_CODE");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -137,7 +137,7 @@ pub struct CancelApplyment {
 #[doc(alias = "/v3/apply4subject/applyment/{business_code}/cancel")]
 #[endpoint(POST "/v3/apply4subject/applyment/<business_code>/cancel")]
 #[derive(Debug, Clone)]
-pub struct CancelApplyment2 {
+pub struct CancelApplymentByBusinessCode {
     /// 业务申请编号 (`business_code`).
     pub business_code: String,
 }

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 /// # let dish_list: Vec<wxpay::apis::catering::DishList> = todo!();
 /// use wxpay::apis::catering::CreateOrderSyncStatus;
 ///
-/// let request = CreateOrderSyncStatus::new(wxpay::time::OffsetDateTime::now_utc(), "1900000109", 100, dish_list, "071oYFSN19sCH31AyNSN15QDSN1oYFSA", "http://www.example.com", "20150806125346", "6895", wxpay::apis::catering::CreateOrderSyncStatus2::CreateDeal, "wx8888888888888888", "1900000100", "oYobu0Dmn6TdodZnFWKOEkqoRbI8", 1000, 900);
+/// let request = CreateOrderSyncStatus::new(wxpay::time::OffsetDateTime::now_utc(), "1900000109", 100, dish_list, "071oYFSN19sCH31AyNSN15QDSN1oYFSA", "http://www.example.com", "20150806125346", "6895", wxpay::apis::catering::CreateOrderSyncStatusValue::CreateDeal, "wx8888888888888888", "1900000100", "oYobu0Dmn6TdodZnFWKOEkqoRbI8", 1000, 900);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -58,7 +58,7 @@ pub struct CreateOrderSyncStatus {
     /// 微信支付分配的服务商商户号 (`sp_mchid`).
     pub sp_mchid: Option<String>,
     /// 订单状态 (`status`).
-    pub status: CreateOrderSyncStatus2,
+    pub status: CreateOrderSyncStatusValue,
     /// 子商户在微信公众平台申请服务号对应的APPID (`sub_appid`).
     pub sub_appid: String,
     /// 微信支付分配子商户商户号 (`sub_mchid`).
@@ -130,7 +130,7 @@ ByWeight = "BY_WEIGHT",
 
 platform_enum! {
 /// 订单状态.
-pub enum CreateOrderSyncStatus2 {
+pub enum CreateOrderSyncStatusValue {
 /// `CREATE_DEAL`.
 CreateDeal = "CREATE_DEAL",
 /// `PAY_SUCCESS`.

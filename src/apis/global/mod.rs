@@ -687,7 +687,7 @@ pub struct CreateRefundAmount {
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateRefundAmount2 {
+pub struct CreateRefundResponseAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 汇率 (`exchange_rate`).
@@ -705,7 +705,7 @@ pub struct CreateRefundAmount2 {
 #[non_exhaustive]
 pub struct CreateRefundResponse {
     /// 退款金额 (`amount`).
-    pub amount: CreateRefundAmount2,
+    pub amount: CreateRefundResponseAmount,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,

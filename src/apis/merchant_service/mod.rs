@@ -114,15 +114,15 @@ pub struct UpdateComplaintNotification {
 
 /// `GET /v3/merchant-service/complaints` 查询投诉信息API
 ///
-/// List complaints2.
+/// List complaints v1.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::ListComplaints2;
+/// use wxpay::apis::merchant_service::ListComplaintsV1;
 ///
-/// let request = ListComplaints2::new("2019-01-01", "2019-01-01");
+/// let request = ListComplaintsV1::new("2019-01-01", "2019-01-01");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -131,9 +131,9 @@ pub struct UpdateComplaintNotification {
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaints")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/merchant-service/complaints" -> ListComplaints2Response)]
+#[endpoint(GET "/v3/merchant-service/complaints" -> ListComplaintsV1Response)]
 #[derive(Debug, Clone)]
-pub struct ListComplaints2 {
+pub struct ListComplaintsV1 {
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页开始位置 (`offset`).
@@ -354,12 +354,12 @@ pub struct Data {
     pub transaction_id: String,
 }
 
-/// `ListComplaints2Response`.
+/// `ListComplaintsV1Response`.
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListComplaints2Response {
+pub struct ListComplaintsV1Response {
     /// `data`.
     #[wxpay(encrypt)]
     pub data: Option<Vec<Data>>,

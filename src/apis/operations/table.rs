@@ -22,7 +22,7 @@ use super::{Content, Operation};
 pub static OPERATIONS: &[Operation] = &[
     #[cfg(feature = "global")]
     Operation {
-        name: "ListOrders",
+        name: "ListOrdersLegacy",
         module: "global::customs",
         method: "GET",
         path: "/global/v3/customs/orders",
@@ -34,7 +34,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "UpdateOrder",
+        name: "UpdateOrderLegacy",
         module: "global::customs",
         method: "PATCH",
         path: "/global/v3/customs/orders",
@@ -46,7 +46,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CreateOrder",
+        name: "CreateOrderLegacy",
         module: "global::customs",
         method: "POST",
         path: "/global/v3/customs/orders",
@@ -58,7 +58,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CreateRedeclare",
+        name: "RedeclareOrderLegacy",
         module: "global::customs",
         method: "POST",
         path: "/global/v3/customs/redeclare",
@@ -70,7 +70,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CreateVerifyCertificate",
+        name: "VerifyCertificateLegacy",
         module: "global::customs",
         method: "POST",
         path: "/global/v3/customs/verify-certificate",
@@ -226,7 +226,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CloseTransaction",
+        name: "CloseTransactionById",
         module: "hk::transactions",
         method: "POST",
         path: "/hk/v3/transactions/id/{transaction_id}/close",
@@ -238,7 +238,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "ReverseTransaction",
+        name: "ReverseTransactionById",
         module: "hk::transactions",
         method: "POST",
         path: "/hk/v3/transactions/id/{transaction_id}/reverse",
@@ -310,7 +310,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CloseTransaction2",
+        name: "CloseTransactionByOutTradeNo",
         module: "hk::transactions",
         method: "POST",
         path: "/hk/v3/transactions/out-trade-no/{out_trade_no}/close",
@@ -322,7 +322,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "ReverseTransaction2",
+        name: "ReverseTransactionByOutTradeNo",
         module: "hk::transactions",
         method: "POST",
         path: "/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse",
@@ -596,7 +596,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "merchant")]
     Operation {
-        name: "CancelApplyment2",
+        name: "CancelApplymentByBusinessCode",
         module: "apply4subject",
         method: "POST",
         path: "/v3/apply4subject/applyment/{business_code}/cancel",
@@ -2243,7 +2243,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "ecommerce")]
     Operation {
-        name: "RevokeApplyment2",
+        name: "RevokeApplymentById",
         module: "ecommerce::applyments",
         method: "POST",
         path: "/v3/ecommerce/applyments/{applyment_id}/revoke",
@@ -3617,7 +3617,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "ListOrders2",
+        name: "ListOrders",
         module: "global::customs",
         method: "GET",
         path: "/v3/global/customs/orders",
@@ -3629,7 +3629,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "UpdateOrder2",
+        name: "UpdateOrder",
         module: "global::customs",
         method: "PATCH",
         path: "/v3/global/customs/orders",
@@ -3641,7 +3641,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CreateOrder2",
+        name: "CreateOrder",
         module: "global::customs",
         method: "POST",
         path: "/v3/global/customs/orders",
@@ -3653,7 +3653,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CreateRedeclare2",
+        name: "RedeclareOrder",
         module: "global::customs",
         method: "POST",
         path: "/v3/global/customs/redeclare",
@@ -3665,7 +3665,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CreateVerifyCertificate2",
+        name: "VerifyCertificate",
         module: "global::customs",
         method: "POST",
         path: "/v3/global/customs/verify-certificate",
@@ -3941,7 +3941,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "ReverseTransaction",
+        name: "ReverseTransactionById",
         module: "global::micropay",
         method: "POST",
         path: "/v3/global/micropay/transactions/id/{transaction_id}/reverse",
@@ -3953,7 +3953,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "ReverseTransaction2",
+        name: "ReverseTransactionByOutTradeNo",
         module: "global::micropay",
         method: "POST",
         path: "/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse",
@@ -4385,7 +4385,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CloseTransaction",
+        name: "CloseTransactionById",
         module: "global::transactions",
         method: "POST",
         path: "/v3/global/transactions/id/{transaction_id}/close",
@@ -4445,7 +4445,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "global")]
     Operation {
-        name: "CloseTransaction2",
+        name: "CloseTransactionByOutTradeNo",
         module: "global::transactions",
         method: "POST",
         path: "/v3/global/transactions/out-trade-no/{out_trade_no}/close",
@@ -4661,7 +4661,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "industry")]
     Operation {
-        name: "QueryQualification2",
+        name: "QueryQualifications",
         module: "gov::subsidy",
         method: "POST",
         path: "/v3/gov/subsidy/qualifications/query",
@@ -5261,7 +5261,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "marketing")]
     Operation {
-        name: "SendCoupon2",
+        name: "SendConsumptionCard",
         module: "marketing::busifavor",
         method: "POST",
         path: "/v3/marketing/busifavor/coupons/{card_id}/send",
@@ -7482,7 +7482,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "merchant")]
     Operation {
-        name: "ListComplaints2",
+        name: "ListComplaintsV1",
         module: "merchant_service",
         method: "GET",
         path: "/v3/merchant-service/complaints",
@@ -8682,7 +8682,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "papay")]
     Operation {
-        name: "QueryContractByOutContractCode",
+        name: "QueryHarmonyContractByOutContractCode",
         module: "papay::sign",
         method: "GET",
         path: "/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}",
@@ -8694,7 +8694,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "papay")]
     Operation {
-        name: "QueryContractByOutContractCode2",
+        name: "QueryContractByOutContractCode",
         module: "papay::sign",
         method: "GET",
         path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
@@ -8730,7 +8730,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "papay")]
     Operation {
-        name: "QueryContractByOutContractCode2",
+        name: "QueryContractByOutContractCode",
         module: "papay::sign::partner",
         method: "GET",
         path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
@@ -9897,7 +9897,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "payscore")]
     Operation {
-        name: "TerminatePermission2",
+        name: "TerminatePermissionByOpenid",
         module: "payscore::permissions::partner",
         method: "POST",
         path: "/v3/payscore/partner/permissions/terminate",
@@ -10185,7 +10185,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "payscore")]
     Operation {
-        name: "QueryOpenidByOpenid",
+        name: "QueryPermissionByOpenid",
         module: "payscore::permissions",
         method: "GET",
         path: "/v3/payscore/permissions/openid/{openid}",
@@ -10197,7 +10197,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     #[cfg(feature = "payscore")]
     Operation {
-        name: "TerminateOpenid",
+        name: "TerminatePermissionByOpenid",
         module: "payscore::permissions",
         method: "POST",
         path: "/v3/payscore/permissions/openid/{openid}/terminate",
@@ -12347,33 +12347,33 @@ pub static OPERATIONS: &[Operation] = &[
 pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {
     #[cfg(feature = "global")]
     check(
-        "ListOrders",
-        <crate::apis::global::customs::ListOrders as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+        "ListOrdersLegacy",
+        <crate::apis::global::customs::ListOrdersLegacy as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::ListOrdersLegacy as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "UpdateOrder",
-        <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        "UpdateOrderLegacy",
+        <crate::apis::global::customs::UpdateOrderLegacy as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::UpdateOrderLegacy as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "CreateOrder",
-        <crate::apis::global::customs::CreateOrder as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        "CreateOrderLegacy",
+        <crate::apis::global::customs::CreateOrderLegacy as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::CreateOrderLegacy as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "CreateRedeclare",
-        <crate::apis::global::customs::CreateRedeclare as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::CreateRedeclare as crate::Endpoint>::PATH_TEMPLATE,
+        "RedeclareOrderLegacy",
+        <crate::apis::global::customs::RedeclareOrderLegacy as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::RedeclareOrderLegacy as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "CreateVerifyCertificate",
-        <crate::apis::global::customs::CreateVerifyCertificate as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::CreateVerifyCertificate as crate::Endpoint>::PATH_TEMPLATE,
+        "VerifyCertificateLegacy",
+        <crate::apis::global::customs::VerifyCertificateLegacy as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::VerifyCertificateLegacy as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
@@ -12445,15 +12445,15 @@ pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {
 check("QueryTransactionByTransactionId", <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "global")]
     check(
-        "CloseTransaction",
-        <crate::apis::hk::transactions::CloseTransaction as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::hk::transactions::CloseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        "CloseTransactionById",
+        <crate::apis::hk::transactions::CloseTransactionById as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::CloseTransactionById as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "ReverseTransaction",
-        <crate::apis::hk::transactions::ReverseTransaction as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::hk::transactions::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        "ReverseTransactionById",
+        <crate::apis::hk::transactions::ReverseTransactionById as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::hk::transactions::ReverseTransactionById as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
@@ -12482,17 +12482,9 @@ check("QueryTransactionByTransactionId", <crate::apis::hk::transactions::QueryTr
     #[cfg(feature = "global")]
 check("QueryTransactionByOutTradeNo", <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "global")]
-    check(
-        "CloseTransaction2",
-        <crate::apis::hk::transactions::CloseTransaction2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::hk::transactions::CloseTransaction2 as crate::Endpoint>::PATH_TEMPLATE,
-    );
+check("CloseTransactionByOutTradeNo", <crate::apis::hk::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "global")]
-    check(
-        "ReverseTransaction2",
-        <crate::apis::hk::transactions::ReverseTransaction2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::hk::transactions::ReverseTransaction2 as crate::Endpoint>::PATH_TEMPLATE,
-    );
+check("ReverseTransactionByOutTradeNo", <crate::apis::hk::transactions::ReverseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::ReverseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
 check("QueryReceiptByReceiptId", <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
@@ -12571,11 +12563,7 @@ check("CreateSubMerchantModifySettlement", <crate::apis::apply4sub::CreateSubMer
         <crate::apis::apply4subject::CancelApplyment as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "merchant")]
-    check(
-        "CancelApplyment2",
-        <crate::apis::apply4subject::CancelApplyment2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::apply4subject::CancelApplyment2 as crate::Endpoint>::PATH_TEMPLATE,
-    );
+check("CancelApplymentByBusinessCode", <crate::apis::apply4subject::CancelApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4subject::CancelApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
     check(
         "CreateApplyment",
@@ -13099,9 +13087,10 @@ check("CreateSubmitSignVerifyInfo", <crate::apis::ecommerce::applyments::CreateS
     );
     #[cfg(feature = "ecommerce")]
     check(
-        "RevokeApplyment2",
-        <crate::apis::ecommerce::applyments::RevokeApplyment2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::ecommerce::applyments::RevokeApplyment2 as crate::Endpoint>::PATH_TEMPLATE,
+        "RevokeApplymentById",
+        <crate::apis::ecommerce::applyments::RevokeApplymentById as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::ecommerce::applyments::RevokeApplymentById as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "ecommerce")]
     check(
@@ -13521,34 +13510,33 @@ check("ListTransactionAvailableAbroadAmounts", <crate::apis::funds_to_oversea::L
     );
     #[cfg(feature = "global")]
     check(
-        "ListOrders2",
-        <crate::apis::global::customs::ListOrders2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::ListOrders2 as crate::Endpoint>::PATH_TEMPLATE,
+        "ListOrders",
+        <crate::apis::global::customs::ListOrders as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "UpdateOrder2",
-        <crate::apis::global::customs::UpdateOrder2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::UpdateOrder2 as crate::Endpoint>::PATH_TEMPLATE,
+        "UpdateOrder",
+        <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "CreateOrder2",
-        <crate::apis::global::customs::CreateOrder2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::CreateOrder2 as crate::Endpoint>::PATH_TEMPLATE,
+        "CreateOrder",
+        <crate::apis::global::customs::CreateOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "CreateRedeclare2",
-        <crate::apis::global::customs::CreateRedeclare2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::customs::CreateRedeclare2 as crate::Endpoint>::PATH_TEMPLATE,
+        "RedeclareOrder",
+        <crate::apis::global::customs::RedeclareOrder as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::RedeclareOrder as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
-        "CreateVerifyCertificate2",
-        <crate::apis::global::customs::CreateVerifyCertificate2 as crate::Endpoint>::METHOD
-            .as_str(),
-        <crate::apis::global::customs::CreateVerifyCertificate2 as crate::Endpoint>::PATH_TEMPLATE,
+        "VerifyCertificate",
+        <crate::apis::global::customs::VerifyCertificate as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::customs::VerifyCertificate as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
 check("DeleteComplaintNotification", <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
@@ -13620,16 +13608,12 @@ check("QueryH5PermissionBySubMchid", <crate::apis::global::merchant::QueryH5Perm
     );
     #[cfg(feature = "global")]
     check(
-        "ReverseTransaction",
-        <crate::apis::global::micropay::ReverseTransaction as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::micropay::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        "ReverseTransactionById",
+        <crate::apis::global::micropay::ReverseTransactionById as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::global::micropay::ReverseTransactionById as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
-    check(
-        "ReverseTransaction2",
-        <crate::apis::global::micropay::ReverseTransaction2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::micropay::ReverseTransaction2 as crate::Endpoint>::PATH_TEMPLATE,
-    );
+check("ReverseTransactionByOutTradeNo", <crate::apis::global::micropay::ReverseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::micropay::ReverseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "global")]
     check(
         "PayTransaction",
@@ -13771,9 +13755,10 @@ check("QueryRechargeBalanceSubMchidBySubMchid", <crate::apis::global::refund::pa
 check("QueryTransactionByTransactionId", <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "global")]
     check(
-        "CloseTransaction",
-        <crate::apis::global::transactions::CloseTransaction as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::transactions::CloseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        "CloseTransactionById",
+        <crate::apis::global::transactions::CloseTransactionById as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::global::transactions::CloseTransactionById as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "global")]
     check(
@@ -13796,11 +13781,7 @@ check("QueryTransactionByTransactionId", <crate::apis::global::transactions::Que
     #[cfg(feature = "global")]
 check("QueryTransactionByOutTradeNo", <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "global")]
-    check(
-        "CloseTransaction2",
-        <crate::apis::global::transactions::CloseTransaction2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::global::transactions::CloseTransaction2 as crate::Endpoint>::PATH_TEMPLATE,
-    );
+check("CloseTransactionByOutTradeNo", <crate::apis::global::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "marketing")]
 check("CreateMerchantChangecustompagestatus", <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "marketing")]
@@ -13873,9 +13854,9 @@ check("CreateQualificationPassthroughClaim", <crate::apis::gov::subsidy::CreateQ
 check("QueryQualificationPassthrough", <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "industry")]
     check(
-        "QueryQualification2",
-        <crate::apis::gov::subsidy::QueryQualification2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::gov::subsidy::QueryQualification2 as crate::Endpoint>::PATH_TEMPLATE,
+        "QueryQualifications",
+        <crate::apis::gov::subsidy::QueryQualifications as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::gov::subsidy::QueryQualifications as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "industry")]
     check(
@@ -14128,9 +14109,10 @@ check("QueryUserCouponByCouponId", <crate::apis::marketing::bank_favor::QueryUse
     );
     #[cfg(feature = "marketing")]
     check(
-        "SendCoupon2",
-        <crate::apis::marketing::busifavor::SendCoupon2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::marketing::busifavor::SendCoupon2 as crate::Endpoint>::PATH_TEMPLATE,
+        "SendConsumptionCard",
+        <crate::apis::marketing::busifavor::SendConsumptionCard as crate::Endpoint>::METHOD
+            .as_str(),
+        <crate::apis::marketing::busifavor::SendConsumptionCard as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "marketing")]
 check("CreateProductCouponPreSend", <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::PATH_TEMPLATE);
@@ -14668,9 +14650,9 @@ check("CreateComplaintNotification", <crate::apis::merchant_service::CreateCompl
 check("UpdateComplaintNotification", <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "merchant")]
     check(
-        "ListComplaints2",
-        <crate::apis::merchant_service::ListComplaints2 as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::merchant_service::ListComplaints2 as crate::Endpoint>::PATH_TEMPLATE,
+        "ListComplaintsV1",
+        <crate::apis::merchant_service::ListComplaintsV1 as crate::Endpoint>::METHOD.as_str(),
+        <crate::apis::merchant_service::ListComplaintsV1 as crate::Endpoint>::PATH_TEMPLATE,
     );
     check(
         "ListComplaints",
@@ -15040,9 +15022,9 @@ check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::scheduled_deduct
     #[cfg(feature = "papay")]
 check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "papay")]
-check("QueryContractByOutContractCode", <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryHarmonyContractByOutContractCode", <crate::apis::papay::sign::QueryHarmonyContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryHarmonyContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "papay")]
-check("QueryContractByOutContractCode2", <crate::apis::papay::sign::QueryContractByOutContractCode2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryContractByOutContractCode2 as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "papay")]
     check(
         "TerminateContract",
@@ -15057,7 +15039,7 @@ check("QueryContractByOutContractCode2", <crate::apis::papay::sign::QueryContrac
         <crate::apis::papay::sign::CreateContractPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "papay")]
-check("QueryContractByOutContractCode2", <crate::apis::papay::sign::partner::QueryContractByOutContractCode2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::partner::QueryContractByOutContractCode2 as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::papay::sign::partner::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::partner::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "papay")]
     check(
         "TerminateContract",
@@ -15452,7 +15434,7 @@ check("TerminatePermission", <crate::apis::payscore::permissions::partner::Termi
     #[cfg(feature = "payscore")]
 check("QuerySearch", <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "payscore")]
-check("TerminatePermission2", <crate::apis::payscore::permissions::partner::TerminatePermission2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::TerminatePermission2 as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminatePermissionByOpenid", <crate::apis::payscore::permissions::partner::TerminatePermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::TerminatePermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "payscore")]
 check("CreateServiceAccountApplication", <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "payscore")]
@@ -15525,18 +15507,9 @@ check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::permissions:
         <crate::apis::payscore::permissions::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE,
     );
     #[cfg(feature = "payscore")]
-    check(
-        "QueryOpenidByOpenid",
-        <crate::apis::payscore::permissions::QueryOpenidByOpenid as crate::Endpoint>::METHOD
-            .as_str(),
-        <crate::apis::payscore::permissions::QueryOpenidByOpenid as crate::Endpoint>::PATH_TEMPLATE,
-    );
+check("QueryPermissionByOpenid", <crate::apis::payscore::permissions::QueryPermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::QueryPermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "payscore")]
-    check(
-        "TerminateOpenid",
-        <crate::apis::payscore::permissions::TerminateOpenid as crate::Endpoint>::METHOD.as_str(),
-        <crate::apis::payscore::permissions::TerminateOpenid as crate::Endpoint>::PATH_TEMPLATE,
-    );
+check("TerminatePermissionByOpenid", <crate::apis::payscore::permissions::TerminatePermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::TerminatePermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "payscore")]
 check("CreatePayscorePlan", <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::PATH_TEMPLATE);
     #[cfg(feature = "payscore")]

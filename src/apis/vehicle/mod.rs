@@ -814,7 +814,7 @@ pub struct CreateTransactionParkingAmount {
 /// 订单金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionParkingAmount2 {
+pub struct CreateTransactionParkingResponseAmount {
     /// 货币类型 (`currency`).
     pub currency: Currency,
     /// 折扣 (`discount_total`).
@@ -857,7 +857,7 @@ pub struct CreateTransactionParkingPromotionDetail {
 #[non_exhaustive]
 pub struct CreateTransactionParkingResponse {
     /// 订单金额信息 (`amount`).
-    pub amount: CreateTransactionParkingAmount2,
+    pub amount: CreateTransactionParkingResponseAmount,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).

@@ -1588,15 +1588,15 @@ fn brand_profitsharing_enum_values_are_known() {
         },
         wxpay::apis::brand::profitsharing::ListOrdersStatus::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ReceiversResult2>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::CreateOrderReceiversResult>(
         &["PENDING", "SUCCESS", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ReceiversResult2::Unknown(_)
+                wxpay::apis::brand::profitsharing::CreateOrderReceiversResult::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ReceiversResult2::as_str,
+        wxpay::apis::brand::profitsharing::CreateOrderReceiversResult::as_str,
     );
     super::harness::known::<wxpay::apis::brand::profitsharing::RelationType>(
         &[

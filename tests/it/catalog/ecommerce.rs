@@ -598,7 +598,7 @@ fn ecommerce_applyments_requests() {
             },
         },
         super::harness::Case {
-            name: "RevokeApplyment2",
+            name: "RevokeApplymentById",
             method: "POST",
             path: "/v3/ecommerce/applyments/2000002124775691/revoke",
             query: &[],
@@ -606,9 +606,11 @@ fn ecommerce_applyments_requests() {
             body: "",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::ecommerce::applyments::RevokeApplyment2::new(
-                    "2000002124775691",
-                ))
+                Box::new(
+                    wxpay::apis::ecommerce::applyments::RevokeApplymentById::new(
+                        "2000002124775691",
+                    ),
+                )
             },
         },
     ]);
@@ -644,8 +646,10 @@ fn ecommerce_applyments_answers() {
             body: "{\"applyment_id\":1}",
         },
         super::harness::Answer {
-            name: "RevokeApplyment2",
-            decode: super::harness::decodes::<wxpay::apis::ecommerce::applyments::RevokeApplyment2>,
+            name: "RevokeApplymentById",
+            decode: super::harness::decodes::<
+                wxpay::apis::ecommerce::applyments::RevokeApplymentById,
+            >,
             body: "{\"applyment_id\":1,\"out_request_no\":\"APPLYMENT_00000000001\"}",
         },
     ]);

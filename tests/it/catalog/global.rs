@@ -259,9 +259,140 @@ fn global_enum_values_are_known() {
 fn global_customs_requests() {
     super::harness::requests(&[
         super::harness::Case {
-            name: "ListOrders",
+            name: "ListOrdersLegacy",
             method: "GET",
             path: "/global/v3/customs/orders",
+            query: &[
+                ("appid", "wxd678efh567hg6787", false),
+                ("mchid", "1230000109", false),
+                ("order_type", "out_trade_no", false),
+                ("order_no", "20150806125346", false),
+                ("customs", "GUANGZHOU_ZS", false),
+                ("offset", "1", false),
+                ("limit", "20", false),
+            ],
+            headers: &[],
+            body: "",
+            encrypted: &[],
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::ListOrdersLegacy::new(
+                        "wxd678efh567hg6787",
+                        "1230000109",
+                        wxpay::apis::global::customs::OrderType::OutTradeNo,
+                        "20150806125346",
+                        wxpay::apis::global::customs::Customs::GuangzhouZs,
+                    )
+                    .offset(1)
+                    .limit(20),
+                )
+            },
+        },
+        super::harness::Case {
+            name: "UpdateOrderLegacy",
+            method: "PATCH",
+            path: "/global/v3/customs/orders",
+            query: &[],
+            headers: &[],
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
+            encrypted: &[],
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::UpdateOrderLegacy::new(
+                        "wxd678efh567hg6787",
+                        wxpay::apis::global::customs::Customs::GuangzhouZs,
+                        "1230000109",
+                        "123456",
+                        "20150806125346",
+                        "1000320306201511078440737890",
+                    )
+                    .duty(888)
+                    .order_fee(888)
+                    .product_fee(888)
+                    .sub_order_no("20150806125346")
+                    .transport_fee(888),
+                )
+            },
+        },
+        super::harness::Case {
+            name: "CreateOrderLegacy",
+            method: "POST",
+            path: "/global/v3/customs/orders",
+            query: &[],
+            headers: &[],
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"fee_type\":\"CNY\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
+            encrypted: &[],
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::CreateOrderLegacy::new(
+                        "wxd678efh567hg6787",
+                        wxpay::apis::global::customs::Customs::GuangzhouZs,
+                        "1230000109",
+                        "123456",
+                        "20150806125346",
+                        "1000320306201511078440737890",
+                    )
+                    .duty(888)
+                    .fee_type("CNY")
+                    .order_fee(888)
+                    .product_fee(888)
+                    .sub_order_no("20150806125346")
+                    .transport_fee(888),
+                )
+            },
+        },
+        super::harness::Case {
+            name: "RedeclareOrderLegacy",
+            method: "POST",
+            path: "/global/v3/customs/redeclare",
+            query: &[],
+            headers: &[],
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"out_trade_no\":\"20150806125346\",\"sub_order_id\":\"1000320306201511078440737891\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
+            encrypted: &[],
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::RedeclareOrderLegacy::new(
+                        "wxd678efh567hg6787",
+                        wxpay::apis::global::customs::Customs::GuangzhouZs,
+                        "1230000109",
+                        "123456",
+                    )
+                    .out_trade_no("20150806125346")
+                    .sub_order_id("1000320306201511078440737891")
+                    .sub_order_no("20150806125346")
+                    .transaction_id("1000320306201511078440737890"),
+                )
+            },
+        },
+        super::harness::Case {
+            name: "VerifyCertificateLegacy",
+            method: "POST",
+            path: "/global/v3/customs/verify-certificate",
+            query: &[],
+            headers: &[],
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"certificate_id\":\"330821198809085211\",\"certificate_name\":\"张三\",\"certificate_type\":\"IDCARD\",\"customs\":\"GUANGZHOU_ZS\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"out_trade_no\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
+            encrypted: &["certificate_id", "certificate_name"],
+            request: || {
+                Box::new(
+                    wxpay::apis::global::customs::VerifyCertificateLegacy::new(
+                        "wxd678efh567hg6787",
+                        "330821198809085211",
+                        "张三",
+                        wxpay::apis::global::customs::CertificateType::Idcard,
+                        wxpay::apis::global::customs::Customs::GuangzhouZs,
+                        "1230000109",
+                        "123456",
+                        "20150806125346",
+                        "1000320306201511078440737890",
+                    )
+                    .sub_order_no("20150806125346"),
+                )
+            },
+        },
+        super::harness::Case {
+            name: "ListOrders",
+            method: "GET",
+            path: "/v3/global/customs/orders",
             query: &[
                 ("appid", "wxd678efh567hg6787", false),
                 ("mchid", "1230000109", false),
@@ -291,7 +422,7 @@ fn global_customs_requests() {
         super::harness::Case {
             name: "UpdateOrder",
             method: "PATCH",
-            path: "/global/v3/customs/orders",
+            path: "/v3/global/customs/orders",
             query: &[],
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
@@ -317,7 +448,7 @@ fn global_customs_requests() {
         super::harness::Case {
             name: "CreateOrder",
             method: "POST",
-            path: "/global/v3/customs/orders",
+            path: "/v3/global/customs/orders",
             query: &[],
             headers: &[],
             body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"fee_type\":\"CNY\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
@@ -342,138 +473,7 @@ fn global_customs_requests() {
             },
         },
         super::harness::Case {
-            name: "CreateRedeclare",
-            method: "POST",
-            path: "/global/v3/customs/redeclare",
-            query: &[],
-            headers: &[],
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"out_trade_no\":\"20150806125346\",\"sub_order_id\":\"1000320306201511078440737891\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
-            encrypted: &[],
-            request: || {
-                Box::new(
-                    wxpay::apis::global::customs::CreateRedeclare::new(
-                        "wxd678efh567hg6787",
-                        wxpay::apis::global::customs::Customs::GuangzhouZs,
-                        "1230000109",
-                        "123456",
-                    )
-                    .out_trade_no("20150806125346")
-                    .sub_order_id("1000320306201511078440737891")
-                    .sub_order_no("20150806125346")
-                    .transaction_id("1000320306201511078440737890"),
-                )
-            },
-        },
-        super::harness::Case {
-            name: "CreateVerifyCertificate",
-            method: "POST",
-            path: "/global/v3/customs/verify-certificate",
-            query: &[],
-            headers: &[],
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"certificate_id\":\"330821198809085211\",\"certificate_name\":\"张三\",\"certificate_type\":\"IDCARD\",\"customs\":\"GUANGZHOU_ZS\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"out_trade_no\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
-            encrypted: &["certificate_id", "certificate_name"],
-            request: || {
-                Box::new(
-                    wxpay::apis::global::customs::CreateVerifyCertificate::new(
-                        "wxd678efh567hg6787",
-                        "330821198809085211",
-                        "张三",
-                        wxpay::apis::global::customs::CertificateType::Idcard,
-                        wxpay::apis::global::customs::Customs::GuangzhouZs,
-                        "1230000109",
-                        "123456",
-                        "20150806125346",
-                        "1000320306201511078440737890",
-                    )
-                    .sub_order_no("20150806125346"),
-                )
-            },
-        },
-        super::harness::Case {
-            name: "ListOrders2",
-            method: "GET",
-            path: "/v3/global/customs/orders",
-            query: &[
-                ("appid", "wxd678efh567hg6787", false),
-                ("mchid", "1230000109", false),
-                ("order_type", "out_trade_no", false),
-                ("order_no", "20150806125346", false),
-                ("customs", "GUANGZHOU_ZS", false),
-                ("offset", "1", false),
-                ("limit", "20", false),
-            ],
-            headers: &[],
-            body: "",
-            encrypted: &[],
-            request: || {
-                Box::new(
-                    wxpay::apis::global::customs::ListOrders2::new(
-                        "wxd678efh567hg6787",
-                        "1230000109",
-                        wxpay::apis::global::customs::OrderType::OutTradeNo,
-                        "20150806125346",
-                        wxpay::apis::global::customs::Customs::GuangzhouZs,
-                    )
-                    .offset(1)
-                    .limit(20),
-                )
-            },
-        },
-        super::harness::Case {
-            name: "UpdateOrder2",
-            method: "PATCH",
-            path: "/v3/global/customs/orders",
-            query: &[],
-            headers: &[],
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
-            encrypted: &[],
-            request: || {
-                Box::new(
-                    wxpay::apis::global::customs::UpdateOrder2::new(
-                        "wxd678efh567hg6787",
-                        wxpay::apis::global::customs::Customs::GuangzhouZs,
-                        "1230000109",
-                        "123456",
-                        "20150806125346",
-                        "1000320306201511078440737890",
-                    )
-                    .duty(888)
-                    .order_fee(888)
-                    .product_fee(888)
-                    .sub_order_no("20150806125346")
-                    .transport_fee(888),
-                )
-            },
-        },
-        super::harness::Case {
-            name: "CreateOrder2",
-            method: "POST",
-            path: "/v3/global/customs/orders",
-            query: &[],
-            headers: &[],
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"customs\":\"GUANGZHOU_ZS\",\"duty\":888,\"fee_type\":\"CNY\",\"mchid\":\"1230000109\",\"merchant_customs_no\":\"123456\",\"order_fee\":888,\"out_trade_no\":\"20150806125346\",\"product_fee\":888,\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"transport_fee\":888}",
-            encrypted: &[],
-            request: || {
-                Box::new(
-                    wxpay::apis::global::customs::CreateOrder2::new(
-                        "wxd678efh567hg6787",
-                        wxpay::apis::global::customs::Customs::GuangzhouZs,
-                        "1230000109",
-                        "123456",
-                        "20150806125346",
-                        "1000320306201511078440737890",
-                    )
-                    .duty(888)
-                    .fee_type("CNY")
-                    .order_fee(888)
-                    .product_fee(888)
-                    .sub_order_no("20150806125346")
-                    .transport_fee(888),
-                )
-            },
-        },
-        super::harness::Case {
-            name: "CreateRedeclare2",
+            name: "RedeclareOrder",
             method: "POST",
             path: "/v3/global/customs/redeclare",
             query: &[],
@@ -482,7 +482,7 @@ fn global_customs_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::global::customs::CreateRedeclare2::new(
+                    wxpay::apis::global::customs::RedeclareOrder::new(
                         "wxd678efh567hg6787",
                         wxpay::apis::global::customs::Customs::GuangzhouZs,
                         "1230000109",
@@ -496,7 +496,7 @@ fn global_customs_requests() {
             },
         },
         super::harness::Case {
-            name: "CreateVerifyCertificate2",
+            name: "VerifyCertificate",
             method: "POST",
             path: "/v3/global/customs/verify-certificate",
             query: &[],
@@ -505,7 +505,7 @@ fn global_customs_requests() {
             encrypted: &["certificate_id", "certificate_name"],
             request: || {
                 Box::new(
-                    wxpay::apis::global::customs::CreateVerifyCertificate2::new(
+                    wxpay::apis::global::customs::VerifyCertificate::new(
                         "wxd678efh567hg6787",
                         "330821198809085211",
                         "张三",
@@ -527,6 +527,31 @@ fn global_customs_requests() {
 fn global_customs_answers() {
     super::harness::answers(&[
         super::harness::Answer {
+            name: "ListOrdersLegacy",
+            decode: super::harness::decodes::<wxpay::apis::global::customs::ListOrdersLegacy>,
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"data\":[{\"customs\":\"GUANGZHOU_ZS\",\"duty\":1,\"explanation\":\"支付单已存在并且为非退单状态\",\"fee_type\":\"CNY\",\"mch_customs_no\":\"1234567\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"order_fee\":1,\"product_fee\":1,\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transport_fee\":1}],\"limit\":1,\"mchid\":\"1230000109\",\"offset\":1,\"total_count\":1,\"transaction_id\":\"1000320306201511078440737890\",\"verify_department\":\"UNIONPAY\",\"verify_department_trade_id\":\"2018112288340107038204310100000\"}",
+        },
+        super::harness::Answer {
+            name: "UpdateOrderLegacy",
+            decode: super::harness::decodes::<wxpay::apis::global::customs::UpdateOrderLegacy>,
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20150806125346\",\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"verify_department\":\"UNIONPAY\",\"verify_department_trade_id\":\"2018112288340107038204310100000\"}",
+        },
+        super::harness::Answer {
+            name: "CreateOrderLegacy",
+            decode: super::harness::decodes::<wxpay::apis::global::customs::CreateOrderLegacy>,
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"out_trade_no\":\"20150806125346\",\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"verify_department\":\"UNIONPAY\",\"verify_department_trade_id\":\"2018112288340107038204310100000\"}",
+        },
+        super::harness::Answer {
+            name: "RedeclareOrderLegacy",
+            decode: super::harness::decodes::<wxpay::apis::global::customs::RedeclareOrderLegacy>,
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"explanation\":\"支付单已存在并且为非退单状态\",\"mchid\":\"1230000109\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20150806125346\",\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
+        },
+        super::harness::Answer {
+            name: "VerifyCertificateLegacy",
+            decode: super::harness::decodes::<wxpay::apis::global::customs::VerifyCertificateLegacy>,
+            body: "{\"appid\":\"wxd678efh567hg6787\",\"certificate_check_result\":\"SAME\",\"mchid\":\"1230000109\",\"out_trade_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
+        },
+        super::harness::Answer {
             name: "ListOrders",
             decode: super::harness::decodes::<wxpay::apis::global::customs::ListOrders>,
             body: "{\"appid\":\"wxd678efh567hg6787\",\"data\":[{\"customs\":\"GUANGZHOU_ZS\",\"duty\":1,\"explanation\":\"支付单已存在并且为非退单状态\",\"fee_type\":\"CNY\",\"mch_customs_no\":\"1234567\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"order_fee\":1,\"product_fee\":1,\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transport_fee\":1}],\"limit\":1,\"mchid\":\"1230000109\",\"offset\":1,\"total_count\":1,\"transaction_id\":\"1000320306201511078440737890\",\"verify_department\":\"UNIONPAY\",\"verify_department_trade_id\":\"2018112288340107038204310100000\"}",
@@ -542,38 +567,13 @@ fn global_customs_answers() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"out_trade_no\":\"20150806125346\",\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"verify_department\":\"UNIONPAY\",\"verify_department_trade_id\":\"2018112288340107038204310100000\"}",
         },
         super::harness::Answer {
-            name: "CreateRedeclare",
-            decode: super::harness::decodes::<wxpay::apis::global::customs::CreateRedeclare>,
+            name: "RedeclareOrder",
+            decode: super::harness::decodes::<wxpay::apis::global::customs::RedeclareOrder>,
             body: "{\"appid\":\"wxd678efh567hg6787\",\"explanation\":\"支付单已存在并且为非退单状态\",\"mchid\":\"1230000109\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20150806125346\",\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
         },
         super::harness::Answer {
-            name: "CreateVerifyCertificate",
-            decode: super::harness::decodes::<wxpay::apis::global::customs::CreateVerifyCertificate>,
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"certificate_check_result\":\"SAME\",\"mchid\":\"1230000109\",\"out_trade_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
-        },
-        super::harness::Answer {
-            name: "ListOrders2",
-            decode: super::harness::decodes::<wxpay::apis::global::customs::ListOrders2>,
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"data\":[{\"customs\":\"GUANGZHOU_ZS\",\"duty\":1,\"explanation\":\"支付单已存在并且为非退单状态\",\"fee_type\":\"CNY\",\"mch_customs_no\":\"1234567\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"order_fee\":1,\"product_fee\":1,\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transport_fee\":1}],\"limit\":1,\"mchid\":\"1230000109\",\"offset\":1,\"total_count\":1,\"transaction_id\":\"1000320306201511078440737890\",\"verify_department\":\"UNIONPAY\",\"verify_department_trade_id\":\"2018112288340107038204310100000\"}",
-        },
-        super::harness::Answer {
-            name: "UpdateOrder2",
-            decode: super::harness::decodes::<wxpay::apis::global::customs::UpdateOrder2>,
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20150806125346\",\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"verify_department\":\"UNIONPAY\",\"verify_department_trade_id\":\"2018112288340107038204310100000\"}",
-        },
-        super::harness::Answer {
-            name: "CreateOrder2",
-            decode: super::harness::decodes::<wxpay::apis::global::customs::CreateOrder2>,
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"out_trade_no\":\"20150806125346\",\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\",\"verify_department\":\"UNIONPAY\",\"verify_department_trade_id\":\"2018112288340107038204310100000\"}",
-        },
-        super::harness::Answer {
-            name: "CreateRedeclare2",
-            decode: super::harness::decodes::<wxpay::apis::global::customs::CreateRedeclare2>,
-            body: "{\"appid\":\"wxd678efh567hg6787\",\"explanation\":\"支付单已存在并且为非退单状态\",\"mchid\":\"1230000109\",\"modify_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20150806125346\",\"state\":\"PROCESSING\",\"sub_order_id\":\"20150806125346\",\"sub_order_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
-        },
-        super::harness::Answer {
-            name: "CreateVerifyCertificate2",
-            decode: super::harness::decodes::<wxpay::apis::global::customs::CreateVerifyCertificate2>,
+            name: "VerifyCertificate",
+            decode: super::harness::decodes::<wxpay::apis::global::customs::VerifyCertificate>,
             body: "{\"appid\":\"wxd678efh567hg6787\",\"certificate_check_result\":\"SAME\",\"mchid\":\"1230000109\",\"out_trade_no\":\"20150806125346\",\"transaction_id\":\"1000320306201511078440737890\"}",
         },
     ]);
@@ -1227,7 +1227,7 @@ fn global_merchant_storage_answers() {
 fn global_micropay_requests() {
     super::harness::requests(&[
         super::harness::Case {
-            name: "ReverseTransaction",
+            name: "ReverseTransactionById",
             method: "POST",
             path: "/v3/global/micropay/transactions/id/1217752501201407033233368018/reverse",
             query: &[],
@@ -1235,7 +1235,7 @@ fn global_micropay_requests() {
             body: "{\"mchid\":\"1900000109\",\"sp_mchid\":\"1900000100\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::global::micropay::ReverseTransaction::new(
+                Box::new(wxpay::apis::global::micropay::ReverseTransactionById::new(
                     "1217752501201407033233368018",
                     "1900000109",
                     "1900000100",
@@ -1244,7 +1244,7 @@ fn global_micropay_requests() {
             },
         },
         super::harness::Case {
-            name: "ReverseTransaction2",
+            name: "ReverseTransactionByOutTradeNo",
             method: "POST",
             path: "/v3/global/micropay/transactions/out-trade-no/1217752501201407033233368018/reverse",
             query: &[],
@@ -1252,12 +1252,14 @@ fn global_micropay_requests() {
             body: "{\"mchid\":\"1900000109\",\"sp_mchid\":\"1900000100\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::global::micropay::ReverseTransaction2::new(
-                    "1217752501201407033233368018",
-                    "1900000109",
-                    "1900000100",
-                    "1900000109",
-                ))
+                Box::new(
+                    wxpay::apis::global::micropay::ReverseTransactionByOutTradeNo::new(
+                        "1217752501201407033233368018",
+                        "1900000109",
+                        "1900000100",
+                        "1900000109",
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -1755,10 +1757,17 @@ fn global_papay_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::papay::TradeType::Unknown(_)),
         wxpay::apis::global::papay::TradeType::as_str,
     );
-    super::harness::known::<wxpay::apis::global::papay::ExchangeRateType2>(
+    super::harness::known::<wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType>(
         &["SETTLEMENT_RATE"],
-        |e| matches!(e, wxpay::apis::global::papay::ExchangeRateType2::Unknown(_)),
-        wxpay::apis::global::papay::ExchangeRateType2::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType::Unknown(
+                    _
+                )
+            )
+        },
+        wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType::as_str,
     );
     super::harness::known::<wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType>(
         &["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"],
@@ -2444,7 +2453,7 @@ fn global_transactions_requests() {
             },
         },
         super::harness::Case {
-            name: "CloseTransaction",
+            name: "CloseTransactionById",
             method: "POST",
             path: "/v3/global/transactions/id/1217752501201407033233368018/close",
             query: &[],
@@ -2453,7 +2462,7 @@ fn global_transactions_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::global::transactions::CloseTransaction::new(
+                    wxpay::apis::global::transactions::CloseTransactionById::new(
                         "1217752501201407033233368018",
                         "1230000109",
                     )
@@ -2675,7 +2684,7 @@ fn global_transactions_requests() {
             },
         },
         super::harness::Case {
-            name: "CloseTransaction2",
+            name: "CloseTransactionByOutTradeNo",
             method: "POST",
             path: "/v3/global/transactions/out-trade-no/1217752501201407033233368018/close",
             query: &[],
@@ -2684,7 +2693,7 @@ fn global_transactions_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::global::transactions::CloseTransaction2::new(
+                    wxpay::apis::global::transactions::CloseTransactionByOutTradeNo::new(
                         "1217752501201407033233368018",
                         "1230000109",
                     )
@@ -3241,7 +3250,7 @@ fn hk_transactions_requests() {
             },
         },
         super::harness::Case {
-            name: "CloseTransaction",
+            name: "CloseTransactionById",
             method: "POST",
             path: "/hk/v3/transactions/id/1217752501201407033233368018/close",
             query: &[],
@@ -3250,7 +3259,7 @@ fn hk_transactions_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::hk::transactions::CloseTransaction::new(
+                    wxpay::apis::hk::transactions::CloseTransactionById::new(
                         "1217752501201407033233368018",
                         "1230000109",
                     )
@@ -3260,7 +3269,7 @@ fn hk_transactions_requests() {
             },
         },
         super::harness::Case {
-            name: "ReverseTransaction",
+            name: "ReverseTransactionById",
             method: "POST",
             path: "/hk/v3/transactions/id/1217752501201407033233368018/reverse",
             query: &[],
@@ -3268,7 +3277,7 @@ fn hk_transactions_requests() {
             body: "{\"mchid\":\"1900000109\",\"sp_mchid\":\"1900000100\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::hk::transactions::ReverseTransaction::new(
+                Box::new(wxpay::apis::hk::transactions::ReverseTransactionById::new(
                     "1217752501201407033233368018",
                     "1900000109",
                     "1900000100",
@@ -3539,7 +3548,7 @@ fn hk_transactions_requests() {
             },
         },
         super::harness::Case {
-            name: "CloseTransaction2",
+            name: "CloseTransactionByOutTradeNo",
             method: "POST",
             path: "/hk/v3/transactions/out-trade-no/1217752501201407033233368018/close",
             query: &[],
@@ -3548,7 +3557,7 @@ fn hk_transactions_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::hk::transactions::CloseTransaction2::new(
+                    wxpay::apis::hk::transactions::CloseTransactionByOutTradeNo::new(
                         "1217752501201407033233368018",
                         "1230000109",
                     )
@@ -3558,7 +3567,7 @@ fn hk_transactions_requests() {
             },
         },
         super::harness::Case {
-            name: "ReverseTransaction2",
+            name: "ReverseTransactionByOutTradeNo",
             method: "POST",
             path: "/hk/v3/transactions/out-trade-no/1217752501201407033233368018/reverse",
             query: &[],
@@ -3566,12 +3575,14 @@ fn hk_transactions_requests() {
             body: "{\"mchid\":\"1900000109\",\"sp_mchid\":\"1900000100\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::hk::transactions::ReverseTransaction2::new(
-                    "1217752501201407033233368018",
-                    "1900000109",
-                    "1900000100",
-                    "1900000109",
-                ))
+                Box::new(
+                    wxpay::apis::hk::transactions::ReverseTransactionByOutTradeNo::new(
+                        "1217752501201407033233368018",
+                        "1900000109",
+                        "1900000100",
+                        "1900000109",
+                    ),
+                )
             },
         },
     ]);

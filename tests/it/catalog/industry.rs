@@ -568,7 +568,7 @@ fn catering_requests() {
                     "http://www.example.com",
                     "20150806125346",
                     "6895",
-                    wxpay::apis::catering::CreateOrderSyncStatus2::CreateDeal,
+                    wxpay::apis::catering::CreateOrderSyncStatusValue::CreateDeal,
                     "wx8888888888888888",
                     "1900000100",
                     "oYobu0Dmn6TdodZnFWKOEkqoRbI8",
@@ -594,10 +594,15 @@ fn catering_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::catering::Unit::Unknown(_)),
         wxpay::apis::catering::Unit::as_str,
     );
-    super::harness::known::<wxpay::apis::catering::CreateOrderSyncStatus2>(
+    super::harness::known::<wxpay::apis::catering::CreateOrderSyncStatusValue>(
         &["CREATE_DEAL", "PAY_SUCCESS"],
-        |e| matches!(e, wxpay::apis::catering::CreateOrderSyncStatus2::Unknown(_)),
-        wxpay::apis::catering::CreateOrderSyncStatus2::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::catering::CreateOrderSyncStatusValue::Unknown(_)
+            )
+        },
+        wxpay::apis::catering::CreateOrderSyncStatusValue::as_str,
     );
 }
 
@@ -1015,7 +1020,7 @@ fn gov_subsidy_requests() {
             },
         },
         super::harness::Case {
-            name: "QueryQualification2",
+            name: "QueryQualifications",
             method: "POST",
             path: "/v3/gov/subsidy/qualifications/query",
             query: &[],
@@ -1023,7 +1028,7 @@ fn gov_subsidy_requests() {
             body: "{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"identity_document_type\":\"ID_DOC_TYPE_ID_CARD\",\"phone_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"qualification_region_code\":310100,\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\"}",
             encrypted: &["real_name", "id_card_number", "phone_number"],
             request: || {
-                Box::new(wxpay::apis::gov::subsidy::QueryQualification2::new(
+                Box::new(wxpay::apis::gov::subsidy::QueryQualifications::new(
                     "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
                     wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
                     "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
@@ -1697,8 +1702,8 @@ fn gov_subsidy_answers() {
             body: "{\"qualification_list\":[{\"appliance_id\":1,\"claim_mode\":\"CLAIM_MODE_MINI_PROGRAM\",\"claimed_platform_name\":\"支付宝\",\"claimed_region_name\":\"重庆\",\"state\":\"UNCLAIMED\",\"unclaimed_reason\":\"REASON_CLAIMED_BY_OTHER_REGION\"}]}",
         },
         super::harness::Answer {
-            name: "QueryQualification2",
-            decode: super::harness::decodes::<wxpay::apis::gov::subsidy::QueryQualification2>,
+            name: "QueryQualifications",
+            decode: super::harness::decodes::<wxpay::apis::gov::subsidy::QueryQualifications>,
             body: "{\"qualification_list\":[{\"appliance_id\":1,\"claimed_platform_name\":\"支付宝\",\"claimed_region_name\":\"重庆\",\"state\":\"UNCLAIMED\",\"unclaimed_reason\":\"REASON_CLAIMED_BY_OTHER_REGION\"}]}",
         },
         super::harness::Answer {

@@ -952,7 +952,7 @@ fn marketing_busifavor_requests() {
             },
         },
         super::harness::Case {
-            name: "SendCoupon2",
+            name: "SendConsumptionCard",
             method: "POST",
             path: "/v3/marketing/busifavor/coupons/TEST_CARD_ID/send",
             query: &[],
@@ -960,7 +960,7 @@ fn marketing_busifavor_requests() {
             body: "{\"appid\":\"TEST_APPID\",\"openid\":\"TEST_OPENID\",\"out_request_no\":\"TEST_OUT_REQUEST_NO\",\"send_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::busifavor::SendCoupon2::new(
+                Box::new(wxpay::apis::marketing::busifavor::SendConsumptionCard::new(
                     "TEST_CARD_ID",
                     "TEST_APPID",
                     "TEST_OPENID",
@@ -1458,7 +1458,7 @@ super::harness::Answer { name: "DisassociateCoupon", decode: super::harness::dec
 super::harness::Answer { name: "ReturnCoupon", decode: super::harness::decodes::<wxpay::apis::marketing::busifavor::ReturnCoupon>, body: "{\"wechatpay_return_time\":\"2026-01-02T03:04:05+08:00\"}" },
 super::harness::Answer { name: "SendCoupon", decode: super::harness::decodes::<wxpay::apis::marketing::busifavor::SendCoupon>, body: "{\"coupon_code\":\"sxxe34343434\",\"out_request_no\":\"1002600620019090123143254435\",\"stock_id\":\"100088\"}" },
 super::harness::Answer { name: "UseCoupon", decode: super::harness::decodes::<wxpay::apis::marketing::busifavor::UseCoupon>, body: "{\"openid\":\"dsadas34345454545\",\"stock_id\":\"100088\",\"wechatpay_use_time\":\"2026-01-02T03:04:05+08:00\"}" },
-super::harness::Answer { name: "SendCoupon2", decode: super::harness::decodes::<wxpay::apis::marketing::busifavor::SendCoupon2>, body: "{\"card_code\":\"198555211279\"}" },
+super::harness::Answer { name: "SendConsumptionCard", decode: super::harness::decodes::<wxpay::apis::marketing::busifavor::SendConsumptionCard>, body: "{\"card_code\":\"198555211279\"}" },
 super::harness::Answer { name: "CreateProductCouponPreSend", decode: super::harness::decodes::<wxpay::apis::marketing::busifavor::CreateProductCouponPreSend>, body: "{\"token\":\"ABBpZjCfAAABAAAAAACmTrRvExc7XKea-\"}" },
 super::harness::Answer { name: "SendProductCoupon", decode: super::harness::decodes::<wxpay::apis::marketing::busifavor::SendProductCoupon>, body: "{\"coupon_code\":\"2312323\",\"out_request_no\":\"2335465\",\"stock_id\":\"1262260000000268\"}" },
 super::harness::Answer { name: "CreateStock", decode: super::harness::decodes::<wxpay::apis::marketing::busifavor::CreateStock>, body: "{\"create_time\":\"2026-01-02T03:04:05+08:00\",\"stock_id\":\"98065001\"}" },

@@ -426,7 +426,7 @@ fn apply4subject_requests() {
             },
         },
         super::harness::Case {
-            name: "CancelApplyment2",
+            name: "CancelApplymentByBusinessCode",
             method: "POST",
             path: "/v3/apply4subject/applyment/TEST_BUSINESS_CODE/cancel",
             query: &[],
@@ -434,9 +434,11 @@ fn apply4subject_requests() {
             body: "",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::apply4subject::CancelApplyment2::new(
-                    "TEST_BUSINESS_CODE",
-                ))
+                Box::new(
+                    wxpay::apis::apply4subject::CancelApplymentByBusinessCode::new(
+                        "TEST_BUSINESS_CODE",
+                    ),
+                )
             },
         },
     ]);
@@ -2593,7 +2595,7 @@ fn merchant_service_requests() {
             },
         },
         super::harness::Case {
-            name: "ListComplaints2",
+            name: "ListComplaintsV1",
             method: "GET",
             path: "/v3/merchant-service/complaints",
             query: &[
@@ -2608,10 +2610,13 @@ fn merchant_service_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::merchant_service::ListComplaints2::new("2019-01-01", "2019-01-01")
-                        .limit(5)
-                        .offset(10)
-                        .sub_mchid("1900012181"),
+                    wxpay::apis::merchant_service::ListComplaintsV1::new(
+                        "2019-01-01",
+                        "2019-01-01",
+                    )
+                    .limit(5)
+                    .offset(10)
+                    .sub_mchid("1900012181"),
                 )
             },
         },
@@ -2724,8 +2729,8 @@ fn merchant_service_answers() {
             body: "{\"mchid\":\"1900012181\",\"url\":\"https://www.xxx.com/notify\"}",
         },
         super::harness::Answer {
-            name: "ListComplaints2",
-            decode: super::harness::decodes::<wxpay::apis::merchant_service::ListComplaints2>,
+            name: "ListComplaintsV1",
+            decode: super::harness::decodes::<wxpay::apis::merchant_service::ListComplaintsV1>,
             body: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"TEST_FROZEN_END_TIME\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
         },
         super::harness::Answer {

@@ -1310,7 +1310,7 @@ super::harness::Answer { name: "CreateContractPreEntrustSignMiniProgram", decode
 fn papay_sign_requests() {
     super::harness::requests(&[
         super::harness::Case {
-            name: "QueryContractByOutContractCode",
+            name: "QueryHarmonyContractByOutContractCode",
             method: "GET",
             path: "/v3/papay/sign/contracts/harmony-plan-id/12535/out-contract-code/wxwtdk20200910100000",
             query: &[],
@@ -1319,7 +1319,7 @@ fn papay_sign_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::papay::sign::QueryContractByOutContractCode::new(
+                    wxpay::apis::papay::sign::QueryHarmonyContractByOutContractCode::new(
                         "12535",
                         "wxwtdk20200910100000",
                     ),
@@ -1327,7 +1327,7 @@ fn papay_sign_requests() {
             },
         },
         super::harness::Case {
-            name: "QueryContractByOutContractCode2",
+            name: "QueryContractByOutContractCode",
             method: "GET",
             path: "/v3/papay/sign/contracts/plan-id/12535/out-contract-code/wxwtdk20200910100000",
             query: &[],
@@ -1336,7 +1336,7 @@ fn papay_sign_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::papay::sign::QueryContractByOutContractCode2::new(
+                    wxpay::apis::papay::sign::QueryContractByOutContractCode::new(
                         "12535",
                         "wxwtdk20200910100000",
                     ),
@@ -1378,16 +1378,16 @@ fn papay_sign_requests() {
 fn papay_sign_answers() {
     super::harness::answers(&[
         super::harness::Answer {
-            name: "QueryContractByOutContractCode",
+            name: "QueryHarmonyContractByOutContractCode",
             decode: super::harness::decodes::<
-                wxpay::apis::papay::sign::QueryContractByOutContractCode,
+                wxpay::apis::papay::sign::QueryHarmonyContractByOutContractCode,
             >,
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"contract_expired_time\":\"2026-01-02T03:04:05+08:00\",\"contract_id\":\"123124412412423431\",\"contract_signed_time\":\"2026-01-02T03:04:05+08:00\",\"contract_state\":\"SIGNED\",\"contract_terminate_info\":{\"contract_terminated_time\":\"2026-01-02T03:04:05+08:00\",\"contract_termination_mode\":\"USER_TERMINATE\",\"contract_termination_remark\":\"用户解约\"},\"mask_wxid\":\"example_mask_wxid\",\"mchid\":\"1900000109\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":1}",
         },
         super::harness::Answer {
-            name: "QueryContractByOutContractCode2",
+            name: "QueryContractByOutContractCode",
             decode: super::harness::decodes::<
-                wxpay::apis::papay::sign::QueryContractByOutContractCode2,
+                wxpay::apis::papay::sign::QueryContractByOutContractCode,
             >,
             body: "{\"appid\":\"wxd678efh567hg6787\",\"contract_display_account\":\"微信代扣用户A\",\"contract_expired_time\":\"2026-01-02T03:04:05+08:00\",\"contract_id\":\"123124412412423431\",\"contract_signed_time\":\"2026-01-02T03:04:05+08:00\",\"contract_state\":\"SIGNED\",\"contract_terminate_info\":{\"contract_terminated_time\":\"2026-01-02T03:04:05+08:00\",\"contract_termination_mode\":\"USER_TERMINATE\",\"contract_termination_remark\":\"用户解约\"},\"deduct_schedule\":{\"deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"deduct_date\":\"2019-11-22\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"schedule_state\":\"NO_SCHEDULED\",\"scheduled_amount\":{\"currency\":\"CNY\",\"total\":1}},\"mchid\":\"1900000109\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":1}",
         },
@@ -1462,7 +1462,7 @@ fn papay_sign_enum_values_are_known() {
 fn papay_sign_partner_requests() {
     super::harness::requests(&[
         super::harness::Case {
-            name: "QueryContractByOutContractCode2",
+            name: "QueryContractByOutContractCode",
             method: "GET",
             path: "/v3/papay/sign/partner/contracts/plan-id/12535/out-contract-code/wxwtdk20200910100000",
             query: &[("sub_mchid", "1900000109", false)],
@@ -1471,7 +1471,7 @@ fn papay_sign_partner_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::papay::sign::partner::QueryContractByOutContractCode2::new(
+                    wxpay::apis::papay::sign::partner::QueryContractByOutContractCode::new(
                         "12535",
                         "wxwtdk20200910100000",
                         "1900000109",
@@ -1503,9 +1503,9 @@ fn papay_sign_partner_requests() {
 fn papay_sign_partner_answers() {
     super::harness::answers(&[
         super::harness::Answer {
-            name: "QueryContractByOutContractCode2",
+            name: "QueryContractByOutContractCode",
             decode: super::harness::decodes::<
-                wxpay::apis::papay::sign::partner::QueryContractByOutContractCode2,
+                wxpay::apis::papay::sign::partner::QueryContractByOutContractCode,
             >,
             body: "{\"contract_display_account\":\"微信代扣用户A\",\"contract_expired_time\":\"2026-01-02T03:04:05+08:00\",\"contract_id\":\"123124412412423431\",\"contract_signed_time\":\"2026-01-02T03:04:05+08:00\",\"contract_state\":\"SIGNED\",\"contract_terminate_info\":{\"contract_terminated_time\":\"2026-01-02T03:04:05+08:00\",\"contract_termination_mode\":\"USER_TERMINATE\",\"contract_termination_remark\":\"用户解约\"},\"deduct_schedule\":{\"deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"deduct_date\":\"2019-11-22\",\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"schedule_state\":\"NO_SCHEDULED\",\"scheduled_amount\":{\"currency\":\"CNY\",\"total\":1}},\"out_contract_code\":\"wxwtdk20200910100000\",\"out_user_code\":\"用户A\",\"plan_id\":1,\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1900000109\",\"sp_openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\"}",
         },

@@ -1436,7 +1436,7 @@ fn payscore_permissions_requests() {
             },
         },
         super::harness::Case {
-            name: "QueryOpenidByOpenid",
+            name: "QueryPermissionByOpenid",
             method: "GET",
             path: "/v3/payscore/permissions/openid/oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
             query: &[
@@ -1448,7 +1448,7 @@ fn payscore_permissions_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::payscore::permissions::QueryOpenidByOpenid::new(
+                    wxpay::apis::payscore::permissions::QueryPermissionByOpenid::new(
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         "2002000000000558128851361561536",
                         "wxd678efh567hg6787",
@@ -1457,7 +1457,7 @@ fn payscore_permissions_requests() {
             },
         },
         super::harness::Case {
-            name: "TerminateOpenid",
+            name: "TerminatePermissionByOpenid",
             method: "POST",
             path: "/v3/payscore/permissions/openid/oUpF8uMuAJO_M2pxb1Q9zNjWeS6o/terminate",
             query: &[],
@@ -1465,12 +1465,14 @@ fn payscore_permissions_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"reason\":\"reason\",\"service_id\":\"2002000000000558128851361561536\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::permissions::TerminateOpenid::new(
-                    "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-                    "wxd678efh567hg6787",
-                    "reason",
-                    "2002000000000558128851361561536",
-                ))
+                Box::new(
+                    wxpay::apis::payscore::permissions::TerminatePermissionByOpenid::new(
+                        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                        "wxd678efh567hg6787",
+                        "reason",
+                        "2002000000000558128851361561536",
+                    ),
+                )
             },
         },
     ]);
@@ -1494,9 +1496,9 @@ fn payscore_permissions_answers() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"authorization_code\":\"1275342195190894594\",\"authorization_state\":\"UNAVAILABLE\",\"authorization_success_time\":\"2026-01-02T03:04:05+08:00\",\"cancel_authorization_time\":\"2026-01-02T03:04:05+08:00\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"risk_level_version\":1,\"service_id\":\"2002000000000558128851361561536\",\"user_risk_level\":1}",
         },
         super::harness::Answer {
-            name: "QueryOpenidByOpenid",
+            name: "QueryPermissionByOpenid",
             decode: super::harness::decodes::<
-                wxpay::apis::payscore::permissions::QueryOpenidByOpenid,
+                wxpay::apis::payscore::permissions::QueryPermissionByOpenid,
             >,
             body: "{\"appid\":\"wxd678efh567hg6787\",\"authorization_code\":\"1275342195190894594\",\"authorization_state\":\"UNAVAILABLE\",\"authorization_success_time\":\"2026-01-02T03:04:05+08:00\",\"cancel_authorization_time\":\"2026-01-02T03:04:05+08:00\",\"mchid\":\"1230000109\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"risk_level_version\":1,\"service_id\":\"2002000000000558128851361561536\",\"user_risk_level\":1}",
         },
@@ -1623,7 +1625,7 @@ fn payscore_permissions_partner_requests() {
             },
         },
         super::harness::Case {
-            name: "TerminatePermission2",
+            name: "TerminatePermissionByOpenid",
             method: "POST",
             path: "/v3/payscore/partner/permissions/terminate",
             query: &[],
@@ -1632,7 +1634,7 @@ fn payscore_permissions_partner_requests() {
             encrypted: &[],
             request: || {
                 Box::new(
-                    wxpay::apis::payscore::permissions::partner::TerminatePermission2::new(
+                    wxpay::apis::payscore::permissions::partner::TerminatePermissionByOpenid::new(
                         "wxd678efh567hg6787",
                         "reason",
                         "500001",

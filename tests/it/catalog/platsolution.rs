@@ -143,7 +143,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\",\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -179,7 +179,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType3::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -227,7 +227,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).sub_mchid("1900001109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), "直播违规扣罚").amount(10000).sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -280,7 +280,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -292,7 +292,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillMchInfo::new("1900001108"), wxpay::apis::platsolution::ecommerce::ReceiverType3::Merchant), "直播违规扣罚").sponsor_mchid("1900001109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillMchInfo::new("1900001108"), wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Merchant), "直播违规扣罚").sponsor_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -316,7 +316,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"business_type\":\"DEPOSIT_COMPENSATION\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mch_id\":\"1900001108\",\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"receiver_remark\":\"小店XXXX直播违规扣罚\",\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(wxpay::apis::platsolution::ecommerce::ReceiverType2::Merchant), "直播违规扣罚").amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), "直播违规扣罚").amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -631,26 +631,8 @@ fn platsolution_ecommerce_enum_values_are_known() {
         },
         wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::ReceiverType2>(
-        &["MERCHANT", "TRANSACTION_USER"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::platsolution::ecommerce::ReceiverType2::Unknown(_)
-            )
-        },
-        wxpay::apis::platsolution::ecommerce::ReceiverType2::as_str,
-    );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::ReceiverType3>(
-        &["MERCHANT"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::platsolution::ecommerce::ReceiverType3::Unknown(_)
-            )
-        },
-        wxpay::apis::platsolution::ecommerce::ReceiverType3::as_str,
-    );
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType>(&["MERCHANT", "TRANSACTION_USER"], |e| matches!(e, wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Unknown(_)), wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::as_str);
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>(&["MERCHANT"], |e| matches!(e, wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Unknown(_)), wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::as_str);
     super::harness::known::<
         wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState,
     >(

@@ -369,10 +369,10 @@ pub struct CreateOrderReceivers {
     pub type_: ReceiversType,
 }
 
-/// `CreateOrderReceivers2`.
+/// `CreateOrderResponseReceivers`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers2 {
+pub struct CreateOrderResponseReceivers {
     /// 接收方账号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -387,7 +387,7 @@ pub struct CreateOrderReceivers2 {
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
     /// 分账结果 (`result`).
-    pub result: ReceiversResult2,
+    pub result: CreateOrderReceiversResult,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
     pub type_: ReceiversType,
@@ -404,7 +404,7 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers2>>,
+    pub receivers: Option<Vec<CreateOrderResponseReceivers>>,
     /// 分账单状态 (`status`).
     pub status: Option<ListOrdersStatus>,
     /// 子商户号 (`sub_mchid`).
@@ -561,7 +561,7 @@ Finished = "FINISHED",
 
 platform_enum! {
 /// 分账结果.
-pub enum ReceiversResult2 {
+pub enum CreateOrderReceiversResult {
 /// `PENDING`.
 Pending = "PENDING",
 /// `SUCCESS`.

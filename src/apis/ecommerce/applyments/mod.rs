@@ -150,21 +150,21 @@ pub struct CreateSubmitSignVerifyInfo {
 
 /// `POST /v3/ecommerce/applyments/{applyment_id}/revoke` 撤销申请单-使用申请单号
 ///
-/// Revoke applyment2.
+/// Revoke applyment by id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::applyments::RevokeApplyment2;
+/// use wxpay::apis::ecommerce::applyments::RevokeApplymentById;
 ///
-/// let request = RevokeApplyment2::new("2000002124775691");
+/// let request = RevokeApplymentById::new("2000002124775691");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/applyments/{applyment_id}/revoke")]
-#[endpoint(POST "/v3/ecommerce/applyments/<applyment_id>/revoke" -> RevokeApplyment2Response)]
+#[endpoint(POST "/v3/ecommerce/applyments/<applyment_id>/revoke" -> RevokeApplymentByIdResponse)]
 #[derive(Debug, Clone)]
-pub struct RevokeApplyment2 {
+pub struct RevokeApplymentById {
     /// 微信支付申请单号 (`applyment_id`).
     pub applyment_id: String,
 }
@@ -481,10 +481,10 @@ pub struct CreateSubmitSignVerifyInfoResponse {
     pub applyment_id: i64,
 }
 
-/// `RevokeApplyment2Response`.
+/// `RevokeApplymentByIdResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct RevokeApplyment2Response {
+pub struct RevokeApplymentByIdResponse {
     /// 微信支付申请单号 (`applyment_id`).
     pub applyment_id: i64,
     /// 业务申请编号 (`out_request_no`).

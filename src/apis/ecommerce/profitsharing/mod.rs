@@ -439,10 +439,10 @@ pub struct CreateOrderReceivers {
     pub type_: ReceiversType,
 }
 
-/// `CreateOrderReceivers2`.
+/// `CreateOrderResponseReceivers`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers2 {
+pub struct CreateOrderResponseReceivers {
     /// 异常处理状态 (`abnormal_status`).
     pub abnormal_status: Option<AbnormalStatus>,
     /// 分账金额 (`amount`).
@@ -480,7 +480,7 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Vec<CreateOrderReceivers2>,
+    pub receivers: Vec<CreateOrderResponseReceivers>,
     /// 分账单状态 (`status`).
     pub status: Option<ListOrdersStatus>,
     /// 二级商户号 (`sub_mchid`).

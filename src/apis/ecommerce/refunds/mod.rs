@@ -229,10 +229,10 @@ pub struct Amount {
     pub total: i64,
 }
 
-/// `ApplyRefundFrom2`.
+/// `ApplyRefundResponseFrom`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ApplyRefundFrom2 {
+pub struct ApplyRefundResponseFrom {
     /// 出资账户类型 (`account`).
     pub account: String,
     /// 出资金额 (`amount`).
@@ -250,7 +250,7 @@ pub struct ApplyRefundAmount {
     /// 优惠退款金额 (`discount_refund`).
     pub discount_refund: Option<i64>,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<ApplyRefundFrom2>>,
+    pub from: Option<Vec<ApplyRefundResponseFrom>>,
     /// 用户退款金额 (`payer_refund`).
     pub payer_refund: i64,
     /// 退款金额 (`refund`).
@@ -388,7 +388,7 @@ pub struct CreateApplyAbnormalRefundAmount {
     /// 优惠退款金额 (`discount_refund`).
     pub discount_refund: i64,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<ApplyRefundFrom2>>,
+    pub from: Option<Vec<ApplyRefundResponseFrom>>,
     /// 用户退款金额 (`payer_refund`).
     pub payer_refund: i64,
     /// 退款金额 (`refund`).

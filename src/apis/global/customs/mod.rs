@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 /// `GET /global/v3/customs/orders` 报关查询API
 ///
-/// List orders.
+/// List orders legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml)
 ///
@@ -17,17 +17,17 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::ListOrders;
+/// use wxpay::apis::global::customs::ListOrdersLegacy;
 ///
-/// let request = ListOrders::new("wxd678efh567hg6787", "1230000109", wxpay::apis::global::customs::OrderType::OutTradeNo, "20150806125346", wxpay::apis::global::customs::Customs::GuangzhouZs);
+/// let request = ListOrdersLegacy::new("wxd678efh567hg6787", "1230000109", wxpay::apis::global::customs::OrderType::OutTradeNo, "20150806125346", wxpay::apis::global::customs::Customs::GuangzhouZs);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(GET "/global/v3/customs/orders" -> ListOrdersResponse)]
+#[endpoint(GET "/global/v3/customs/orders" -> ListOrdersLegacyResponse)]
 #[derive(Debug, Clone)]
-pub struct ListOrders {
+pub struct ListOrdersLegacy {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -46,7 +46,7 @@ pub struct ListOrders {
 
 /// `PATCH /global/v3/customs/orders` 报关信息修改API
 ///
-/// Update order.
+/// Update order legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml)
 ///
@@ -54,17 +54,17 @@ pub struct ListOrders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::UpdateOrder;
+/// use wxpay::apis::global::customs::UpdateOrderLegacy;
 ///
-/// let request = UpdateOrder::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = UpdateOrderLegacy::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(PATCH "/global/v3/customs/orders" -> UpdateOrderResponse)]
+#[endpoint(PATCH "/global/v3/customs/orders" -> UpdateOrderLegacyResponse)]
 #[derive(Debug, Clone)]
-pub struct UpdateOrder {
+pub struct UpdateOrderLegacy {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 海关编码 (`customs`).
@@ -91,7 +91,7 @@ pub struct UpdateOrder {
 
 /// `POST /global/v3/customs/orders` 报关API
 ///
-/// Create order.
+/// Create order legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml)
 ///
@@ -99,17 +99,17 @@ pub struct UpdateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::CreateOrder;
+/// use wxpay::apis::global::customs::CreateOrderLegacy;
 ///
-/// let request = CreateOrder::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = CreateOrderLegacy::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(POST "/global/v3/customs/orders" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/global/v3/customs/orders" -> CreateOrderLegacyResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateOrder {
+pub struct CreateOrderLegacy {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 海关 (`customs`).
@@ -138,7 +138,7 @@ pub struct CreateOrder {
 
 /// `POST /global/v3/customs/redeclare` 报关重推API
 ///
-/// Create redeclare.
+/// Redeclare order legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml)
 ///
@@ -146,17 +146,17 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::CreateRedeclare;
+/// use wxpay::apis::global::customs::RedeclareOrderLegacy;
 ///
-/// let request = CreateRedeclare::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456");
+/// let request = RedeclareOrderLegacy::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/redeclare")]
-#[endpoint(POST "/global/v3/customs/redeclare" -> CreateRedeclareResponse)]
+#[endpoint(POST "/global/v3/customs/redeclare" -> RedeclareOrderLegacyResponse)]
 #[derive(Debug, Clone)]
-pub struct CreateRedeclare {
+pub struct RedeclareOrderLegacy {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 海关编码 (`customs`).
@@ -177,7 +177,7 @@ pub struct CreateRedeclare {
 
 /// `POST /global/v3/customs/verify-certificate` 身份信息校验API
 ///
-/// Create verify certificate.
+/// Verify certificate legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_2.shtml)
 ///
@@ -185,17 +185,17 @@ pub struct CreateRedeclare {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::CreateVerifyCertificate;
+/// use wxpay::apis::global::customs::VerifyCertificateLegacy;
 ///
-/// let request = CreateVerifyCertificate::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::Idcard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = VerifyCertificateLegacy::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::Idcard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/verify-certificate")]
-#[endpoint(POST "/global/v3/customs/verify-certificate" -> CreateVerifyCertificateResponse, idempotent)]
+#[endpoint(POST "/global/v3/customs/verify-certificate" -> VerifyCertificateLegacyResponse, idempotent)]
 #[derive(Clone)]
-pub struct CreateVerifyCertificate {
+pub struct VerifyCertificateLegacy {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 证件号 (`certificate_id`).
@@ -222,7 +222,7 @@ pub struct CreateVerifyCertificate {
 
 /// `GET /v3/global/customs/orders` 报关查询API
 ///
-/// List orders2.
+/// List orders.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml)
 ///
@@ -230,17 +230,17 @@ pub struct CreateVerifyCertificate {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::ListOrders2;
+/// use wxpay::apis::global::customs::ListOrders;
 ///
-/// let request = ListOrders2::new("wxd678efh567hg6787", "1230000109", wxpay::apis::global::customs::OrderType::OutTradeNo, "20150806125346", wxpay::apis::global::customs::Customs::GuangzhouZs);
+/// let request = ListOrders::new("wxd678efh567hg6787", "1230000109", wxpay::apis::global::customs::OrderType::OutTradeNo, "20150806125346", wxpay::apis::global::customs::Customs::GuangzhouZs);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(GET "/v3/global/customs/orders" -> ListOrders2Response)]
+#[endpoint(GET "/v3/global/customs/orders" -> ListOrdersResponse)]
 #[derive(Debug, Clone)]
-pub struct ListOrders2 {
+pub struct ListOrders {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -259,7 +259,7 @@ pub struct ListOrders2 {
 
 /// `PATCH /v3/global/customs/orders` 报关信息修改API
 ///
-/// Update order2.
+/// Update order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml)
 ///
@@ -267,17 +267,17 @@ pub struct ListOrders2 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::UpdateOrder2;
+/// use wxpay::apis::global::customs::UpdateOrder;
 ///
-/// let request = UpdateOrder2::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = UpdateOrder::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(PATCH "/v3/global/customs/orders" -> UpdateOrder2Response)]
+#[endpoint(PATCH "/v3/global/customs/orders" -> UpdateOrderResponse)]
 #[derive(Debug, Clone)]
-pub struct UpdateOrder2 {
+pub struct UpdateOrder {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 海关编码 (`customs`).
@@ -304,7 +304,7 @@ pub struct UpdateOrder2 {
 
 /// `POST /v3/global/customs/orders` 报关API
 ///
-/// Create order2.
+/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml)
 ///
@@ -312,17 +312,17 @@ pub struct UpdateOrder2 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::CreateOrder2;
+/// use wxpay::apis::global::customs::CreateOrder;
 ///
-/// let request = CreateOrder2::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = CreateOrder::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(POST "/v3/global/customs/orders" -> CreateOrder2Response, idempotent)]
+#[endpoint(POST "/v3/global/customs/orders" -> CreateOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct CreateOrder2 {
+pub struct CreateOrder {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 海关 (`customs`).
@@ -351,7 +351,7 @@ pub struct CreateOrder2 {
 
 /// `POST /v3/global/customs/redeclare` 报关重推API
 ///
-/// Create redeclare2.
+/// Redeclare order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml)
 ///
@@ -359,17 +359,17 @@ pub struct CreateOrder2 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::CreateRedeclare2;
+/// use wxpay::apis::global::customs::RedeclareOrder;
 ///
-/// let request = CreateRedeclare2::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456");
+/// let request = RedeclareOrder::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/redeclare")]
-#[endpoint(POST "/v3/global/customs/redeclare" -> CreateRedeclare2Response)]
+#[endpoint(POST "/v3/global/customs/redeclare" -> RedeclareOrderResponse)]
 #[derive(Debug, Clone)]
-pub struct CreateRedeclare2 {
+pub struct RedeclareOrder {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 海关编码 (`customs`).
@@ -390,7 +390,7 @@ pub struct CreateRedeclare2 {
 
 /// `POST /v3/global/customs/verify-certificate` 身份信息校验API
 ///
-/// Create verify certificate2.
+/// Verify certificate.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml)
 ///
@@ -398,17 +398,17 @@ pub struct CreateRedeclare2 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::CreateVerifyCertificate2;
+/// use wxpay::apis::global::customs::VerifyCertificate;
 ///
-/// let request = CreateVerifyCertificate2::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::Idcard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = VerifyCertificate::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::Idcard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/verify-certificate")]
-#[endpoint(POST "/v3/global/customs/verify-certificate" -> CreateVerifyCertificate2Response, idempotent)]
+#[endpoint(POST "/v3/global/customs/verify-certificate" -> VerifyCertificateResponse, idempotent)]
 #[derive(Clone)]
-pub struct CreateVerifyCertificate2 {
+pub struct VerifyCertificate {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 证件号 (`certificate_id`).
@@ -462,6 +462,122 @@ pub struct Data {
     pub sub_order_no: Option<String>,
     /// 物流费用 (`transport_fee`).
     pub transport_fee: Option<i64>,
+}
+
+/// `ListOrdersLegacyResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct ListOrdersLegacyResponse {
+    /// 机构APPID (`appid`).
+    pub appid: String,
+    /// 报关数据包 (`data`).
+    pub data: Vec<Data>,
+    /// 请求最大记录条数 (`limit`).
+    pub limit: i64,
+    /// 商户号 (`mchid`).
+    pub mchid: String,
+    /// 偏移量 (`offset`).
+    pub offset: i64,
+    /// 查询结果总条数 (`total_count`).
+    pub total_count: i64,
+    /// 微信订单号 (`transaction_id`).
+    pub transaction_id: String,
+    /// 核验机构 (`verify_department`).
+    pub verify_department: VerifyDepartment,
+    /// 核验机构流水号 (`verify_department_trade_id`).
+    pub verify_department_trade_id: String,
+}
+
+/// `UpdateOrderLegacyResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateOrderLegacyResponse {
+    /// 机构APPID (`appid`).
+    pub appid: String,
+    /// 商户号 (`mchid`).
+    pub mchid: String,
+    /// 最后更新时间 (`modify_time`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub modify_time: OffsetDateTime,
+    /// 商户订单号 (`out_trade_no`).
+    pub out_trade_no: String,
+    /// 报关状态 (`state`).
+    pub state: DataState,
+    /// 微信子订单号 (`sub_order_id`).
+    pub sub_order_id: Option<String>,
+    /// 商户子订单号 (`sub_order_no`).
+    pub sub_order_no: Option<String>,
+    /// 微信订单号 (`transaction_id`).
+    pub transaction_id: String,
+    /// 核验机构 (`verify_department`).
+    pub verify_department: VerifyDepartment,
+    /// 核验机构流水号 (`verify_department_trade_id`).
+    pub verify_department_trade_id: String,
+}
+
+/// `CreateOrderLegacyResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct CreateOrderLegacyResponse {
+    /// 机构APPID (`appid`).
+    pub appid: String,
+    /// 商户号 (`mchid`).
+    pub mchid: String,
+    /// 商户订单号 (`out_trade_no`).
+    pub out_trade_no: String,
+    /// 报关状态 (`state`).
+    pub state: DataState,
+    /// 微信子订单号 (`sub_order_id`).
+    pub sub_order_id: Option<String>,
+    /// 商户子订单号 (`sub_order_no`).
+    pub sub_order_no: Option<String>,
+    /// 微信订单号 (`transaction_id`).
+    pub transaction_id: String,
+    /// 核验机构 (`verify_department`).
+    pub verify_department: VerifyDepartment,
+    /// 核验机构交易流水号 (`verify_department_trade_id`).
+    pub verify_department_trade_id: String,
+}
+
+/// `RedeclareOrderLegacyResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct RedeclareOrderLegacyResponse {
+    /// 机构APPID (`appid`).
+    pub appid: String,
+    /// 申报结果说明 (`explanation`).
+    pub explanation: Option<String>,
+    /// 商户号 (`mchid`).
+    pub mchid: String,
+    /// 最后更新时间 (`modify_time`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub modify_time: OffsetDateTime,
+    /// 商户订单号 (`out_trade_no`).
+    pub out_trade_no: String,
+    /// 报关状态 (`state`).
+    pub state: DataState,
+    /// 微信子订单号 (`sub_order_id`).
+    pub sub_order_id: Option<String>,
+    /// 商户子订单号 (`sub_order_no`).
+    pub sub_order_no: Option<String>,
+    /// 微信订单号 (`transaction_id`).
+    pub transaction_id: String,
+}
+
+/// `VerifyCertificateLegacyResponse`.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct VerifyCertificateLegacyResponse {
+    /// 机构APPID (`appid`).
+    pub appid: String,
+    /// 身份核验结果 (`certificate_check_result`).
+    pub certificate_check_result: CertificateCheckResult,
+    /// 商户号 (`mchid`).
+    pub mchid: String,
+    /// 商户订单号 (`out_trade_no`).
+    pub out_trade_no: String,
+    /// 微信订单号 (`transaction_id`).
+    pub transaction_id: String,
 }
 
 /// `ListOrdersResponse`.
@@ -539,10 +655,10 @@ pub struct CreateOrderResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `CreateRedeclareResponse`.
+/// `RedeclareOrderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateRedeclareResponse {
+pub struct RedeclareOrderResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 申报结果说明 (`explanation`).
@@ -564,126 +680,10 @@ pub struct CreateRedeclareResponse {
     pub transaction_id: String,
 }
 
-/// `CreateVerifyCertificateResponse`.
+/// `VerifyCertificateResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateVerifyCertificateResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 身份核验结果 (`certificate_check_result`).
-    pub certificate_check_result: CertificateCheckResult,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `ListOrders2Response`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrders2Response {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 报关数据包 (`data`).
-    pub data: Vec<Data>,
-    /// 请求最大记录条数 (`limit`).
-    pub limit: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 偏移量 (`offset`).
-    pub offset: i64,
-    /// 查询结果总条数 (`total_count`).
-    pub total_count: i64,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// `UpdateOrder2Response`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrder2Response {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 最后更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: DataState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// `CreateOrder2Response`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrder2Response {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: DataState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构交易流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// `CreateRedeclare2Response`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateRedeclare2Response {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 申报结果说明 (`explanation`).
-    pub explanation: Option<String>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 最后更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: DataState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `CreateVerifyCertificate2Response`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVerifyCertificate2Response {
+pub struct VerifyCertificateResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 身份核验结果 (`certificate_check_result`).

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 /// `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse` 撤销订单(微信支付订单号)
 ///
-/// Reverse transaction.
+/// Reverse transaction by id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
 ///
@@ -17,9 +17,9 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::micropay::ReverseTransaction;
+/// use wxpay::apis::global::micropay::ReverseTransactionById;
 ///
-/// let request = ReverseTransaction::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
+/// let request = ReverseTransactionById::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 #[doc(alias = "/v3/global/micropay/transactions/id/{transaction_id}/reverse")]
 #[endpoint(POST "/v3/global/micropay/transactions/id/<transaction_id>/reverse")]
 #[derive(Debug, Clone)]
-pub struct ReverseTransaction {
+pub struct ReverseTransactionById {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 商户号 (`mchid`).
@@ -40,7 +40,7 @@ pub struct ReverseTransaction {
 
 /// `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
 ///
-/// Reverse transaction2.
+/// Reverse transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
 ///
@@ -48,9 +48,9 @@ pub struct ReverseTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::micropay::ReverseTransaction2;
+/// use wxpay::apis::global::micropay::ReverseTransactionByOutTradeNo;
 ///
-/// let request = ReverseTransaction2::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
+/// let request = ReverseTransactionByOutTradeNo::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -58,7 +58,7 @@ pub struct ReverseTransaction {
 #[doc(alias = "/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse")]
 #[endpoint(POST "/v3/global/micropay/transactions/out-trade-no/<out_trade_no>/reverse", idempotent)]
 #[derive(Debug, Clone)]
-pub struct ReverseTransaction2 {
+pub struct ReverseTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 商户号 (`mchid`).

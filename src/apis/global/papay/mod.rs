@@ -760,7 +760,7 @@ pub struct QueryTransactionByOutTradeNoExchangeRate {
     pub rate: Option<i64>,
     /// 汇率类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ExchangeRateType2>,
+    pub type_: Option<QueryTransactionByOutTradeNoExchangeRateType>,
 }
 
 /// 订单金额.
@@ -919,7 +919,7 @@ Auth = "AUTH",
 
 platform_enum! {
 /// 汇率类型.
-pub enum ExchangeRateType2 {
+pub enum QueryTransactionByOutTradeNoExchangeRateType {
 /// `SETTLEMENT_RATE`.
 SettlementRate = "SETTLEMENT_RATE",
 }

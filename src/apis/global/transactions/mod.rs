@@ -104,7 +104,7 @@ pub struct QueryTransactionByTransactionId {
 
 /// `POST /v3/global/transactions/id/{transaction_id}/close` 关闭订单(微信支付订单号)
 ///
-/// Close transaction.
+/// Close transaction by id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
 ///
@@ -112,9 +112,9 @@ pub struct QueryTransactionByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::transactions::CloseTransaction;
+/// use wxpay::apis::global::transactions::CloseTransactionById;
 ///
-/// let request = CloseTransaction::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseTransactionById::new("1217752501201407033233368018", "1230000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -122,7 +122,7 @@ pub struct QueryTransactionByTransactionId {
 #[doc(alias = "/v3/global/transactions/id/{transaction_id}/close")]
 #[endpoint(POST "/v3/global/transactions/id/<transaction_id>/close")]
 #[derive(Debug, Clone)]
-pub struct CloseTransaction {
+pub struct CloseTransactionById {
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 直连商户号 (`mchid`).
@@ -359,7 +359,7 @@ pub struct QueryTransactionByOutTradeNo {
 
 /// `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` 关闭订单(商户订单号)
 ///
-/// Close transaction2.
+/// Close transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
 ///
@@ -367,9 +367,9 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::transactions::CloseTransaction2;
+/// use wxpay::apis::global::transactions::CloseTransactionByOutTradeNo;
 ///
-/// let request = CloseTransaction2::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseTransactionByOutTradeNo::new("1217752501201407033233368018", "1230000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -377,7 +377,7 @@ pub struct QueryTransactionByOutTradeNo {
 #[doc(alias = "/v3/global/transactions/out-trade-no/{out_trade_no}/close")]
 #[endpoint(POST "/v3/global/transactions/out-trade-no/<out_trade_no>/close", idempotent)]
 #[derive(Debug, Clone)]
-pub struct CloseTransaction2 {
+pub struct CloseTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 直连商户号 (`mchid`).

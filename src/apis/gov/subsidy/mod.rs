@@ -627,21 +627,21 @@ pub struct QueryQualificationPassthrough {
 
 /// `POST /v3/gov/subsidy/qualifications/query` 批量查询用户资格
 ///
-/// Query qualification2.
+/// Query qualifications.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryQualification2;
+/// use wxpay::apis::gov::subsidy::QueryQualifications;
 ///
-/// let request = QueryQualification2::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", 310100, "OEimkKuua8igpd+0YDgqF2Z61l=");
+/// let request = QueryQualifications::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", 310100, "OEimkKuua8igpd+0YDgqF2Z61l=");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/qualifications/query")]
-#[endpoint(POST "/v3/gov/subsidy/qualifications/query" -> QueryQualification2Response)]
+#[endpoint(POST "/v3/gov/subsidy/qualifications/query" -> QueryQualificationsResponse)]
 #[derive(Clone)]
-pub struct QueryQualification2 {
+pub struct QueryQualifications {
     /// 自然人证件号 (`id_card_number`).
     #[wxpay(encrypt)]
     pub id_card_number: String,
@@ -1792,10 +1792,10 @@ pub struct QueryQualificationPassthroughResponse {
     pub qualification_list: Vec<QualificationList>,
 }
 
-/// `QueryQualification2QualificationList`.
+/// `QueryQualificationsQualificationList`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryQualification2QualificationList {
+pub struct QueryQualificationsQualificationList {
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: i64,
     /// 领取的平台名称 (`claimed_platform_name`).
@@ -1808,12 +1808,12 @@ pub struct QueryQualification2QualificationList {
     pub unclaimed_reason: Option<UnclaimedReason>,
 }
 
-/// `QueryQualification2Response`.
+/// `QueryQualificationsResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryQualification2Response {
+pub struct QueryQualificationsResponse {
     /// 资格状态数组 (`qualification_list`).
-    pub qualification_list: Vec<QueryQualification2QualificationList>,
+    pub qualification_list: Vec<QueryQualificationsQualificationList>,
 }
 
 /// `SyncQualificationResponse`.

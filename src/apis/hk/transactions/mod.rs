@@ -104,7 +104,7 @@ pub struct QueryTransactionByTransactionId {
 
 /// `POST /hk/v3/transactions/id/{transaction_id}/close` 关闭订单(微信支付订单号)
 ///
-/// Close transaction.
+/// Close transaction by id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
 ///
@@ -112,9 +112,9 @@ pub struct QueryTransactionByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::CloseTransaction;
+/// use wxpay::apis::hk::transactions::CloseTransactionById;
 ///
-/// let request = CloseTransaction::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseTransactionById::new("1217752501201407033233368018", "1230000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -122,7 +122,7 @@ pub struct QueryTransactionByTransactionId {
 #[doc(alias = "/hk/v3/transactions/id/{transaction_id}/close")]
 #[endpoint(POST "/hk/v3/transactions/id/<transaction_id>/close")]
 #[derive(Debug, Clone)]
-pub struct CloseTransaction {
+pub struct CloseTransactionById {
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 直连商户号 (`mchid`).
@@ -135,7 +135,7 @@ pub struct CloseTransaction {
 
 /// `POST /hk/v3/transactions/id/{transaction_id}/reverse` 撤销订单(微信支付订单号)
 ///
-/// Reverse transaction.
+/// Reverse transaction by id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
 ///
@@ -143,9 +143,9 @@ pub struct CloseTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::ReverseTransaction;
+/// use wxpay::apis::hk::transactions::ReverseTransactionById;
 ///
-/// let request = ReverseTransaction::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
+/// let request = ReverseTransactionById::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -153,7 +153,7 @@ pub struct CloseTransaction {
 #[doc(alias = "/hk/v3/transactions/id/{transaction_id}/reverse")]
 #[endpoint(POST "/hk/v3/transactions/id/<transaction_id>/reverse")]
 #[derive(Debug, Clone)]
-pub struct ReverseTransaction {
+pub struct ReverseTransactionById {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 商户号 (`mchid`).
@@ -448,7 +448,7 @@ pub struct QueryTransactionByOutTradeNo {
 
 /// `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/close` 关闭订单(商户订单号)
 ///
-/// Close transaction2.
+/// Close transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
 ///
@@ -456,9 +456,9 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::CloseTransaction2;
+/// use wxpay::apis::hk::transactions::CloseTransactionByOutTradeNo;
 ///
-/// let request = CloseTransaction2::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseTransactionByOutTradeNo::new("1217752501201407033233368018", "1230000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -466,7 +466,7 @@ pub struct QueryTransactionByOutTradeNo {
 #[doc(alias = "/hk/v3/transactions/out-trade-no/{out_trade_no}/close")]
 #[endpoint(POST "/hk/v3/transactions/out-trade-no/<out_trade_no>/close", idempotent)]
 #[derive(Debug, Clone)]
-pub struct CloseTransaction2 {
+pub struct CloseTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 直连商户号 (`mchid`).
@@ -479,7 +479,7 @@ pub struct CloseTransaction2 {
 
 /// `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
 ///
-/// Reverse transaction2.
+/// Reverse transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
 ///
@@ -487,9 +487,9 @@ pub struct CloseTransaction2 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::ReverseTransaction2;
+/// use wxpay::apis::hk::transactions::ReverseTransactionByOutTradeNo;
 ///
-/// let request = ReverseTransaction2::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
+/// let request = ReverseTransactionByOutTradeNo::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -497,7 +497,7 @@ pub struct CloseTransaction2 {
 #[doc(alias = "/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse")]
 #[endpoint(POST "/hk/v3/transactions/out-trade-no/<out_trade_no>/reverse", idempotent)]
 #[derive(Debug, Clone)]
-pub struct ReverseTransaction2 {
+pub struct ReverseTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 商户号 (`mchid`).

@@ -242,23 +242,23 @@ pub struct UseCoupon {
 
 /// `POST /v3/marketing/busifavor/coupons/{card_id}/send` 发放消费卡API
 ///
-/// Send coupon2.
+/// Send consumption card.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::SendCoupon2;
+/// use wxpay::apis::marketing::busifavor::SendConsumptionCard;
 ///
-/// let request = SendCoupon2::new("TEST_CARD_ID", "TEST_APPID", "TEST_OPENID", "TEST_OUT_REQUEST_NO", wxpay::time::OffsetDateTime::now_utc());
+/// let request = SendConsumptionCard::new("TEST_CARD_ID", "TEST_APPID", "TEST_OPENID", "TEST_OUT_REQUEST_NO", wxpay::time::OffsetDateTime::now_utc());
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/coupons/{card_id}/send")]
-#[endpoint(POST "/v3/marketing/busifavor/coupons/<card_id>/send" -> SendCoupon2Response, idempotent)]
+#[endpoint(POST "/v3/marketing/busifavor/coupons/<card_id>/send" -> SendConsumptionCardResponse, idempotent)]
 #[derive(Debug, Clone)]
-pub struct SendCoupon2 {
+pub struct SendConsumptionCard {
     /// 消费卡ID (`card_id`).
     pub card_id: String,
     /// 消费卡归属appid (`appid`).
@@ -892,10 +892,10 @@ pub struct UseCouponResponse {
     pub wechatpay_use_time: OffsetDateTime,
 }
 
-/// `SendCoupon2Response`.
+/// `SendConsumptionCardResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct SendCoupon2Response {
+pub struct SendConsumptionCardResponse {
     /// 消费卡code (`card_code`).
     pub card_code: String,
 }

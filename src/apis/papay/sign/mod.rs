@@ -11,7 +11,34 @@ pub mod partner;
 
 /// `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议
 ///
+/// Query harmony contract by out contract code.
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// use wxpay::apis::papay::sign::QueryHarmonyContractByOutContractCode;
+///
+/// let request = QueryHarmonyContractByOutContractCode::new("12535", "wxwtdk20200910100000");
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(
+    alias = "/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}"
+)]
+#[endpoint(GET "/v3/papay/sign/contracts/harmony-plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryHarmonyContractByOutContractCodeResponse)]
+#[derive(Debug, Clone)]
+pub struct QueryHarmonyContractByOutContractCode {
+    /// 委托代扣模板ID (`plan_id`).
+    pub plan_id: String,
+    /// 商户签约协议号 (`out_contract_code`).
+    pub out_contract_code: String,
+}
+
+/// `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
+///
 /// Query contract by out contract code.
+///
+/// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -22,37 +49,10 @@ pub mod partner;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
-#[doc(
-    alias = "/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}"
-)]
-#[endpoint(GET "/v3/papay/sign/contracts/harmony-plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
+#[doc(alias = "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}")]
+#[endpoint(GET "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
-    /// 委托代扣模板ID (`plan_id`).
-    pub plan_id: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-}
-
-/// `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
-///
-/// Query contract by out contract code2.
-///
-/// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html)
-///
-/// ```no_run
-/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::sign::QueryContractByOutContractCode2;
-///
-/// let request = QueryContractByOutContractCode2::new("12535", "wxwtdk20200910100000");
-/// let answer = client.send(request).await?;
-/// # let _ = answer;
-/// # Ok(()) }
-/// ```
-#[doc(alias = "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}")]
-#[endpoint(GET "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCode2Response)]
-#[derive(Debug, Clone)]
-pub struct QueryContractByOutContractCode2 {
     /// 委托代扣模板ID (`plan_id`).
     pub plan_id: String,
     /// 商户签约协议号 (`out_contract_code`).
@@ -143,10 +143,10 @@ pub struct ContractTerminateInfo {
     pub contract_termination_remark: Option<String>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// `QueryHarmonyContractByOutContractCodeResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeResponse {
+pub struct QueryHarmonyContractByOutContractCodeResponse {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 用户账户展示名称 (`contract_display_account`).
@@ -180,7 +180,7 @@ pub struct QueryContractByOutContractCodeResponse {
 /// 协议解约信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCode2ContractTerminateInfo {
+pub struct QueryContractByOutContractCodeContractTerminateInfo {
     /// 协议解约时间 (`contract_terminated_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub contract_terminated_time: OffsetDateTime,
@@ -218,10 +218,10 @@ pub struct DeductSchedule {
     pub scheduled_amount: Option<DeductAmount>,
 }
 
-/// `QueryContractByOutContractCode2Response`.
+/// `QueryContractByOutContractCodeResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCode2Response {
+pub struct QueryContractByOutContractCodeResponse {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 用户账户展示名称 (`contract_display_account`).
@@ -237,7 +237,7 @@ pub struct QueryContractByOutContractCode2Response {
     /// 委托代扣协议状态 (`contract_state`).
     pub contract_state: String,
     /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<QueryContractByOutContractCode2ContractTerminateInfo>,
+    pub contract_terminate_info: Option<QueryContractByOutContractCodeContractTerminateInfo>,
     /// 预约扣费场景的预约信息 (`deduct_schedule`).
     pub deduct_schedule: Option<DeductSchedule>,
     /// 商户号 (`mchid`).
@@ -271,7 +271,7 @@ pub struct TerminateContractResponse {
     /// 委托代扣协议状态 (`contract_state`).
     pub contract_state: String,
     /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<QueryContractByOutContractCode2ContractTerminateInfo>,
+    pub contract_terminate_info: Option<QueryContractByOutContractCodeContractTerminateInfo>,
     /// 预约扣费场景的预约信息 (`deduct_schedule`).
     pub deduct_schedule: Option<DeductSchedule>,
     /// 商户号 (`mchid`).

@@ -848,15 +848,15 @@ pub struct CreateCodepayOrderAmount {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderPayer2 {
+pub struct CreateCodepayOrderResponsePayer {
     /// 用户标识 (`openid`).
     pub openid: Option<String>,
 }
 
-/// `CreateCodepayOrderGoodsDetail2`.
+/// `CreateCodepayOrderResponseGoodsDetail`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderGoodsDetail2 {
+pub struct CreateCodepayOrderResponseGoodsDetail {
     /// 商品优惠金额 (`discount_amount`).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
@@ -880,7 +880,7 @@ pub struct PromotionDetail {
     /// 优惠货币类型 (`currency`).
     pub currency: Option<String>,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<CreateCodepayOrderGoodsDetail2>>,
+    pub goods_detail: Option<Vec<CreateCodepayOrderResponseGoodsDetail>>,
     /// 商户出资 (`merchant_contribute`).
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
@@ -917,7 +917,7 @@ pub struct CreateCodepayOrderResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayOrderPayer2>,
+    pub payer: Option<CreateCodepayOrderResponsePayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 支付完成时间 (`success_time`).

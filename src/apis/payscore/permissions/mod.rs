@@ -94,23 +94,23 @@ pub struct TerminatePermission {
 
 /// `GET /v3/payscore/permissions/openid/{openid}` 查询与用户授权记录（openid）API
 ///
-/// Query openid by openid.
+/// Query permission by openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_5.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::QueryOpenidByOpenid;
+/// use wxpay::apis::payscore::permissions::QueryPermissionByOpenid;
 ///
-/// let request = QueryOpenidByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "2002000000000558128851361561536", "wxd678efh567hg6787");
+/// let request = QueryPermissionByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "2002000000000558128851361561536", "wxd678efh567hg6787");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/permissions/openid/{openid}")]
-#[endpoint(GET "/v3/payscore/permissions/openid/<openid>" -> QueryOpenidByOpenidResponse)]
+#[endpoint(GET "/v3/payscore/permissions/openid/<openid>" -> QueryPermissionByOpenidResponse)]
 #[derive(Debug, Clone)]
-pub struct QueryOpenidByOpenid {
+pub struct QueryPermissionByOpenid {
     /// 用户标识 (`openid`).
     pub openid: String,
     /// 服务ID (`service_id`).
@@ -121,15 +121,15 @@ pub struct QueryOpenidByOpenid {
 
 /// `POST /v3/payscore/permissions/openid/{openid}/terminate` 解除用户授权关系（openid）API
 ///
-/// Terminate openid.
+/// Terminate permission by openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_6.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::TerminateOpenid;
+/// use wxpay::apis::payscore::permissions::TerminatePermissionByOpenid;
 ///
-/// let request = TerminateOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxd678efh567hg6787", "reason", "2002000000000558128851361561536");
+/// let request = TerminatePermissionByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxd678efh567hg6787", "reason", "2002000000000558128851361561536");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -137,7 +137,7 @@ pub struct QueryOpenidByOpenid {
 #[doc(alias = "/v3/payscore/permissions/openid/{openid}/terminate")]
 #[endpoint(POST "/v3/payscore/permissions/openid/<openid>/terminate" -> serde_json::Value)]
 #[derive(Debug, Clone)]
-pub struct TerminateOpenid {
+pub struct TerminatePermissionByOpenid {
     /// 用户标识 (`openid`).
     pub openid: String,
     /// 公众号id (`appid`).
@@ -243,10 +243,10 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     pub user_risk_level: Option<i64>,
 }
 
-/// `QueryOpenidByOpenidResponse`.
+/// `QueryPermissionByOpenidResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOpenidByOpenidResponse {
+pub struct QueryPermissionByOpenidResponse {
     /// 公众号id (`appid`).
     pub appid: String,
     /// 授权协议号 (`authorization_code`).

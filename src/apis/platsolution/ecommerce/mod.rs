@@ -486,7 +486,7 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2 = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill;
 ///
 /// let request = CreateMchTransferInsuranceClaimBill::new("plfk2020042013", receiver, "直播违规扣罚");
@@ -503,7 +503,7 @@ pub struct CreateMchTransferInsuranceClaimBill {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付用户信息 (`receiver`).
-    pub receiver: CreateMchTransferDepositAfterSalesCompensationBillReceiver2,
+    pub receiver: CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 赔付原因 (`transfer_remark`).
@@ -597,7 +597,7 @@ pub struct CancelMchTransferInsuranceClaimBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver2 = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer;
 ///
 /// let request = CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", receiver, "直播违规扣罚");
@@ -616,7 +616,7 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 收款方信息 (`receiver`).
-    pub receiver: CreateMchTransferDepositAfterSalesCompensationBillReceiver2,
+    pub receiver: CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 赔付原因 (`transfer_remark`).
@@ -1387,7 +1387,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver {
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ReceiverType2>,
+    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
     /// 转账接收方用户 (`user_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_info: Option<UserInfo>,
@@ -1396,13 +1396,13 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver {
 /// 转账接收者信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver2 {
+pub struct CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver {
     /// 转账接收方订单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ReceiverType2>,
+    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
 }
 
 /// 转账接收方信息.
@@ -1410,7 +1410,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver2 {
 #[non_exhaustive]
 pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiver2>,
+    pub receiver: Option<CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver>,
 }
 
 /// `CreateMchTransferDepositAfterSalesCompensationBillResponse`.
@@ -1546,13 +1546,13 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver {
         Option<CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ReceiverType3>,
+    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
 }
 
 /// 赔付单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo2 {
+pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponseTransactionInfo {
     /// 交易订单号 (`transaction_id`).
     pub transaction_id: String,
 }
@@ -1560,15 +1560,15 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionI
 /// 转账接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver2 {
+pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponseReceiver {
     /// 转账接收方商户信息 (`mch_info`).
     pub mch_info: Option<MchInfo>,
     /// 赔付单信息 (`transaction_info`).
     pub transaction_info:
-        Option<CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo2>,
+        Option<CreateMchTransferDepositInsurancePremiumsCompensationBillResponseTransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ReceiverType3>,
+    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
 }
 
 /// 转账接收方信息.
@@ -1576,7 +1576,7 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver2 {
 #[non_exhaustive]
 pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver2>,
+    pub receiver: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillResponseReceiver>,
 }
 
 /// `CreateMchTransferDepositInsurancePremiumsCompensationBillResponse`.
@@ -1884,18 +1884,18 @@ pub struct CreateMchTransferSubMchCompensationBillReceiver {
     pub mch_info: CreateMchTransferSubMchCompensationBillMchInfo,
     /// 赔付接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiverType3,
+    pub type_: CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType,
 }
 
 /// 赔付接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferSubMchCompensationBillReceiver2 {
+pub struct CreateMchTransferSubMchCompensationBillResponseReceiver {
     /// 赔付接收方商户信息 (`mch_info`).
     pub mch_info: Option<CreateMchTransferSubMchCompensationBillMchInfo>,
     /// 赔付接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ReceiverType3>,
+    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
 }
 
 /// 赔付接收方信息.
@@ -1903,7 +1903,7 @@ pub struct CreateMchTransferSubMchCompensationBillReceiver2 {
 #[non_exhaustive]
 pub struct CreateMchTransferSubMchCompensationBillReceiverDetail {
     /// 赔付接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferSubMchCompensationBillReceiver2>,
+    pub receiver: Option<CreateMchTransferSubMchCompensationBillResponseReceiver>,
 }
 
 /// `CreateMchTransferSubMchCompensationBillResponse`.
@@ -1985,13 +1985,13 @@ pub struct CreateMchTransferTransferBillReceiver {
     pub mch_info: Option<CreateMchTransferTransferBillMchInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ReceiverType2>,
+    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
 }
 
 /// 转账接收方商户信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferTransferBillMchInfo2 {
+pub struct CreateMchTransferTransferBillResponseMchInfo {
     /// 商户号 (`mch_id`).
     pub mch_id: Option<String>,
 }
@@ -1999,12 +1999,12 @@ pub struct CreateMchTransferTransferBillMchInfo2 {
 /// 转账接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferTransferBillReceiver2 {
+pub struct CreateMchTransferTransferBillResponseReceiver {
     /// 转账接收方商户信息 (`mch_info`).
-    pub mch_info: Option<CreateMchTransferTransferBillMchInfo2>,
+    pub mch_info: Option<CreateMchTransferTransferBillResponseMchInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ReceiverType2>,
+    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
 }
 
 /// 转账接收方信息.
@@ -2012,7 +2012,7 @@ pub struct CreateMchTransferTransferBillReceiver2 {
 #[non_exhaustive]
 pub struct CreateMchTransferTransferBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferTransferBillReceiver2>,
+    pub receiver: Option<CreateMchTransferTransferBillResponseReceiver>,
 }
 
 /// `CreateMchTransferTransferBillResponse`.
@@ -2601,7 +2601,7 @@ Cancelled = "CANCELLED",
 
 platform_enum! {
 /// 转账接收方类型.
-pub enum ReceiverType2 {
+pub enum CreateMchTransferDepositAfterSalesCompensationBillReceiverType {
 /// `MERCHANT`.
 Merchant = "MERCHANT",
 /// `TRANSACTION_USER`.
@@ -2611,7 +2611,7 @@ TransactionUser = "TRANSACTION_USER",
 
 platform_enum! {
 /// 转账接收方类型.
-pub enum ReceiverType3 {
+pub enum CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType {
 /// `MERCHANT`.
 Merchant = "MERCHANT",
 }

@@ -1641,7 +1641,7 @@ pub struct SentCountInfo {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponCouponAvailablePeriod2 {
+pub struct CreateProductCouponResponseCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -1663,7 +1663,7 @@ pub struct CreateProductCouponCouponAvailablePeriod2 {
 #[non_exhaustive]
 pub struct CreateProductCouponSingleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CreateProductCouponCouponAvailablePeriod2,
+    pub coupon_available_period: CreateProductCouponResponseCouponAvailablePeriod,
     /// 折扣券使用规则 (`discount_coupon`).
     pub discount_coupon: Option<DiscountCoupon>,
     /// 兑换券使用规则 (`exchange_coupon`).
@@ -1675,7 +1675,7 @@ pub struct CreateProductCouponSingleUsageRule {
 /// 批次信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponStock2 {
+pub struct CreateProductCouponResponseStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 券Code分配模式 (`coupon_code_mode`).
@@ -1734,7 +1734,7 @@ pub struct CreateProductCouponResponse {
     /// 商品券状态 (`state`).
     pub state: CreateProductCouponState,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStock2,
+    pub stock: CreateProductCouponResponseStock,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
     pub type_: CombineImageType,

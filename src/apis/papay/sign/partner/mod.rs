@@ -9,15 +9,15 @@ use time::OffsetDateTime;
 
 /// `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
 ///
-/// Query contract by out contract code2.
+/// Query contract by out contract code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::sign::partner::QueryContractByOutContractCode2;
+/// use wxpay::apis::papay::sign::partner::QueryContractByOutContractCode;
 ///
-/// let request = QueryContractByOutContractCode2::new("12535", "wxwtdk20200910100000", "1900000109");
+/// let request = QueryContractByOutContractCode::new("12535", "wxwtdk20200910100000", "1900000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -25,9 +25,9 @@ use time::OffsetDateTime;
 #[doc(
     alias = "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}"
 )]
-#[endpoint(GET "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCode2Response)]
+#[endpoint(GET "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
 #[derive(Debug, Clone)]
-pub struct QueryContractByOutContractCode2 {
+pub struct QueryContractByOutContractCode {
     /// 委托代扣模板ID (`plan_id`).
     pub plan_id: String,
     /// 商户签约协议号 (`out_contract_code`).
@@ -108,10 +108,10 @@ pub struct DeductSchedule {
     pub scheduled_amount: Option<DeductAmount>,
 }
 
-/// `QueryContractByOutContractCode2Response`.
+/// `QueryContractByOutContractCodeResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCode2Response {
+pub struct QueryContractByOutContractCodeResponse {
     /// 用户账户展示名称 (`contract_display_account`).
     pub contract_display_account: String,
     /// 协议到期时间 (`contract_expired_time`).

@@ -372,7 +372,7 @@ pub struct CreateJsapiOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let contract_info: wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2 = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateJsapiWithContract;
 ///
 /// let request = CreateJsapiWithContract::new(amount, contract_info, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
@@ -403,7 +403,7 @@ pub struct CreateJsapiWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderPayer2,
+    pub payer: CreateCodepayOrderResponsePayer,
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<CreateAppWithContractSceneInfo>,
     /// 结算信息 (`settle_info`).
@@ -430,7 +430,7 @@ pub struct CreateJsapiWithContract {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2 = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder;
 ///
 /// let request = CreateMiniprogramOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
@@ -459,7 +459,7 @@ pub struct CreateMiniprogramOrder {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderPayer2,
+    pub payer: CreateCodepayOrderResponsePayer,
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<CreateMiniprogramOrderSceneInfo>,
     /// 结算信息 (`settle_info`).
@@ -633,7 +633,7 @@ pub struct ReverseTransaction {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer2 = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
 /// # let scene_info: wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateScannedPosOrder;
 ///
@@ -663,7 +663,7 @@ pub struct CreateScannedPosOrder {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderPayer2,
+    pub payer: CreateCodepayOrderResponsePayer,
     /// 场景信息 (`scene_info`).
     pub scene_info: CreateScannedPosOrderSceneInfo,
     /// 结算信息 (`settle_info`).
@@ -1022,7 +1022,7 @@ pub struct CreateCodepayOrderAmount {
 /// 支付者.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderPayer2 {
+pub struct CreateCodepayOrderResponsePayer {
     /// 合作伙伴用户标识 (`sp_openid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
@@ -1031,10 +1031,10 @@ pub struct CreateCodepayOrderPayer2 {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateCodepayOrderGoodsDetail2`.
+/// `CreateCodepayOrderResponseGoodsDetail`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderGoodsDetail2 {
+pub struct CreateCodepayOrderResponseGoodsDetail {
     /// 商品优惠金额 (`discount_amount`).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
@@ -1058,7 +1058,7 @@ pub struct PromotionDetail {
     /// 优惠货币类型 (`currency`).
     pub currency: Option<String>,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<CreateCodepayOrderGoodsDetail2>>,
+    pub goods_detail: Option<Vec<CreateCodepayOrderResponseGoodsDetail>>,
     /// 商户出资 (`merchant_contribute`).
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
@@ -1091,7 +1091,7 @@ pub struct CreateCodepayOrderResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayOrderPayer2>,
+    pub payer: Option<CreateCodepayOrderResponsePayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 合作伙伴应用AppID (`sp_appid`).
@@ -1232,7 +1232,7 @@ pub struct Transaction {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayOrderPayer2>,
+    pub payer: Option<CreateCodepayOrderResponsePayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 场景信息 (`scene_info`).

@@ -173,15 +173,15 @@ pub struct QuerySearch {
 
 /// `POST /v3/payscore/partner/permissions/terminate` 解除用户授权关系（openid）API
 ///
-/// Terminate permission2.
+/// Terminate permission by openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_22.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::partner::TerminatePermission2;
+/// use wxpay::apis::payscore::permissions::partner::TerminatePermissionByOpenid;
 ///
-/// let request = TerminatePermission2::new("wxd678efh567hg6787", "reason", "500001", "1230000109");
+/// let request = TerminatePermissionByOpenid::new("wxd678efh567hg6787", "reason", "500001", "1230000109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -189,7 +189,7 @@ pub struct QuerySearch {
 #[doc(alias = "/v3/payscore/partner/permissions/terminate")]
 #[endpoint(POST "/v3/payscore/partner/permissions/terminate" -> serde_json::Value)]
 #[derive(Debug, Clone)]
-pub struct TerminatePermission2 {
+pub struct TerminatePermissionByOpenid {
     /// 服务商应用ID (`appid`).
     pub appid: String,
     /// 服务商公众号下的用户标识 (`openid`).
