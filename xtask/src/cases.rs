@@ -71,9 +71,11 @@ pub fn module_cases(m: &Module) -> String {
             out.push_str("]);\n}\n\n");
         }
     }
-    if !m.enums.is_empty() {
+    // A shared enum is checked where it is declared.
+    let enums: Vec<_> = m.declared_enums().collect();
+    if !enums.is_empty() {
         let _ = writeln!(out, "#[test]\nfn {name}_enum_values_are_known() {{");
-        for e in &m.enums {
+        for e in enums {
             let values: Vec<String> = e
                 .variants
                 .iter()

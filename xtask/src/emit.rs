@@ -58,8 +58,9 @@ pub fn module_file(file: &ModuleFile) -> String {
         })
         .unwrap_or_default();
     let ungated = |name: &str| file.items_gate.is_none() || file.in_default.contains(name);
-    let always = imports(m, &ungated);
-    let gated: BTreeSet<_> = imports(m, &|_| true).difference(&always).copied().collect();
+    let declared = |name: &str| !m.shared.contains(name);
+    let always = imports(m, &|name| declared(name) && ungated(name));
+    let gated: BTreeSet<_> = imports(m, &declared).difference(&always).copied().collect();
     if !always.is_empty() || !gated.is_empty() {
         out.push_str(&render_imports(&always));
         let plain_gate = file
@@ -93,13 +94,21 @@ pub fn module_file(file: &ModuleFile) -> String {
         out.push('\n');
     }
     let gate_of = |name: &str| if ungated(name) { "" } else { gate.as_str() };
+    // The shared types, by gate: the parent declares them (see `Module::shared`).
+    let (always, gated): (Vec<&String>, Vec<&String>) = m.shared.iter().partition(|n| ungated(n));
+    for (names, gate) in [(always, ""), (gated, gate.as_str())] {
+        if !names.is_empty() {
+            let names: Vec<&str> = names.into_iter().map(String::as_str).collect();
+            let _ = writeln!(out, "{gate}pub use super::{{{}}};\n", names.join(", "));
+        }
+    }
     for op in &m.ops {
         out.push_str(&with_gate(gate_of(&op.entry.name), &operation(op, m)));
     }
-    for s in &m.structs {
+    for s in m.declared_structs() {
         out.push_str(&with_gate(gate_of(&s.name), &structure(s)));
     }
-    for e in &m.enums {
+    for e in m.declared_enums() {
         out.push_str(&with_gate(gate_of(&e.name), &enumeration(e)));
     }
     out

@@ -397,6 +397,23 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
                 .join("\n  ")
         ));
     }
+    // A partner module's types that are its direct twin's are declared once, in the twin.
+    let partners: Vec<String> = modules
+        .keys()
+        .filter(|m| m.ends_with("::partner"))
+        .cloned()
+        .collect();
+    for path in &partners {
+        let parent = path.trim_end_matches("::partner");
+        if modules.contains_key(parent)
+            && let Some(mut child) = modules.remove(path)
+        {
+            if let Some(parent) = modules.get_mut(parent) {
+                model::share_with_parent(parent, &mut child);
+            }
+            modules.insert(path.clone(), child);
+        }
+    }
     // Every ancestor of a module is a module too.
     let all: Vec<String> = modules.keys().cloned().collect();
     for path in all {
@@ -437,7 +454,7 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         features.insert(feature.to_owned());
         let entry = counts.entry(feature).or_default();
         entry.0 += module.ops.len();
-        entry.1 += module.structs.len() + module.enums.len();
+        entry.1 += module.declared_structs().count() + module.declared_enums().count();
         let children: Vec<emit::Child> = modules
             .keys()
             .filter(|child| {
@@ -458,7 +475,7 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
             manual: manual_modules.contains(path),
             manual_exports: manual_exports(&module_dir(&apis, path).join("manual.rs")),
             items_gate: always(path).then_some(feature),
-            in_default: model::default_items(module),
+            in_default: model::default_items(module, &shared_roots(&modules, path)),
             version: &spec.version,
         });
         files.insert(module_dir(&apis, path).join("mod.rs"), rustfmt(&text)?);
@@ -528,8 +545,8 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         )?)?,
     );
     let ops: usize = modules.values().map(|m| m.ops.len()).sum();
-    let types: usize = modules.values().map(|m| m.structs.len()).sum();
-    let enums: usize = modules.values().map(|m| m.enums.len()).sum();
+    let types: usize = modules.values().map(|m| m.declared_structs().count()).sum();
+    let enums: usize = modules.values().map(|m| m.declared_enums().count()).sum();
     let lines: usize = files.values().map(|t| t.lines().count()).sum();
     let mut summary = format!(
         "{ops} generated operations ({} of them in the default build; {} by hand, {} not generated), \
@@ -574,6 +591,19 @@ mod operations;
 pub use operations::{Content, OPERATIONS, Operation};
 
 "#;
+
+/// The types of module `path` that its partner module's default operations use (shared).
+fn shared_roots(modules: &BTreeMap<String, Module>, path: &str) -> BTreeSet<String> {
+    modules
+        .get(&format!("{path}::partner"))
+        .map(|child| {
+            model::default_items(child, &BTreeSet::new())
+                .intersection(&child.shared)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 fn module_doc(module: &Module, feature: &str, always: bool) -> String {
     let mut tags: BTreeMap<&str, usize> = BTreeMap::new();

@@ -148,6 +148,10 @@ pub struct Module {
     pub reserved: BTreeSet<String>,
     /// Answers named in [`ANSWER_NAMES`] whose shapes differ (fatal).
     pub conflicts: Vec<String>,
+    /// Types identical to the parent module's of the same name (a partner module's twins of
+    /// the direct module's `Amount`, `TradeState`, …): kept in the model, so lookups by name
+    /// work, but declared once, in the parent, and re-exported here.
+    pub shared: BTreeSet<String>,
     shapes: BTreeMap<String, String>,
     enum_shapes: BTreeMap<Vec<String>, String>,
 }
@@ -159,6 +163,18 @@ impl Module {
             reserved,
             ..Module::default()
         }
+    }
+
+    /// The structs this module declares (not [`Module::shared`]).
+    pub fn declared_structs(&self) -> impl Iterator<Item = &Struct> {
+        self.structs
+            .iter()
+            .filter(|s| !self.shared.contains(&s.name))
+    }
+
+    /// The enums this module declares (not [`Module::shared`]).
+    pub fn declared_enums(&self) -> impl Iterator<Item = &Enum> {
+        self.enums.iter().filter(|e| !self.shared.contains(&e.name))
     }
 }
 
@@ -962,9 +978,88 @@ fn synthetic(name: &str) -> String {
 
 /// The items of a module the default build compiles: its `default` operations and every type
 /// they use, to any depth (names of operations, structs and enums).
-pub fn default_items(module: &Module) -> BTreeSet<String> {
+/// Marks the types of `child` that are the same as `parent`'s of the same name: the same
+/// fields on the wire, naming only types that are shared too. The parent's type then derives
+/// what either needed.
+pub fn share_with_parent(parent: &mut Module, child: &mut Module) {
+    fn same_struct(a: &Struct, b: &Struct) -> bool {
+        let same = |x: &Field, y: &Field| {
+            (&x.ident, &x.wire, &x.ty, x.required, &x.role, x.encrypt)
+                == (&y.ident, &y.wire, &y.ty, y.required, &y.role, y.encrypt)
+        };
+        a.sensitive == b.sensitive
+            && a.fields.len() == b.fields.len()
+            && a.fields.iter().zip(&b.fields).all(|(x, y)| same(x, y))
+    }
+    fn same_enum(a: &Enum, b: &Enum) -> bool {
+        a.variants.len() == b.variants.len()
+            && a.variants
+                .iter()
+                .zip(&b.variants)
+                .all(|((v, w, _), (x, y, _))| (v, w) == (x, y))
+    }
+    fn names(ty: &Ty) -> Option<&str> {
+        match ty {
+            Ty::Vec(inner) => names(inner),
+            Ty::Named(name) => Some(name),
+            _ => None,
+        }
+    }
+    let mut shared: BTreeSet<String> = child
+        .structs
+        .iter()
+        .filter(|s| {
+            parent
+                .structs
+                .iter()
+                .any(|p| p.name == s.name && same_struct(p, s))
+        })
+        .map(|s| s.name.clone())
+        .chain(
+            child
+                .enums
+                .iter()
+                .filter(|e| {
+                    parent
+                        .enums
+                        .iter()
+                        .any(|p| p.name == e.name && same_enum(p, e))
+                })
+                .map(|e| e.name.clone()),
+        )
+        .collect();
+    // `Detail` is shared only if the `GoodsDetail` it names is too.
+    loop {
+        let before = shared.len();
+        let unshared = |name: &str| !shared.contains(name);
+        let dropped: Vec<String> = child
+            .structs
+            .iter()
+            .filter(|s| shared.contains(&s.name))
+            .filter(|s| s.fields.iter().filter_map(|f| names(&f.ty)).any(unshared))
+            .map(|s| s.name.clone())
+            .collect();
+        for name in dropped {
+            shared.remove(&name);
+        }
+        if shared.len() == before {
+            break;
+        }
+    }
+    for s in child.structs.iter().filter(|s| shared.contains(&s.name)) {
+        if let Some(p) = parent.structs.iter_mut().find(|p| p.name == s.name) {
+            p.serialize |= s.serialize;
+            p.deserialize |= s.deserialize;
+        }
+    }
+    child.shared = shared;
+}
+
+/// The items the default operations use, from `roots` on too (the parent's types a child's
+/// default operations use through [`Module::shared`]).
+pub fn default_items(module: &Module, roots: &BTreeSet<String>) -> BTreeSet<String> {
     let mut items = BTreeSet::new();
-    let mut todo: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = roots.iter().cloned().collect();
     fn named(ty: &Ty, todo: &mut Vec<String>) {
         match ty {
             Ty::Vec(inner) => named(inner, todo),
@@ -992,4 +1087,77 @@ pub fn default_items(module: &Module) -> BTreeSet<String> {
         }
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(wire: &str, ty: Ty) -> Field {
+        Field {
+            ident: wire.into(),
+            wire: wire.into(),
+            ty,
+            required: true,
+            label: String::new(),
+            role: Role::Body,
+            encrypt: false,
+            example: None,
+        }
+    }
+
+    fn structure(name: &str, fields: Vec<Field>, serialize: bool) -> Struct {
+        Struct {
+            name: name.into(),
+            label: String::new(),
+            fields,
+            serialize,
+            deserialize: !serialize,
+            sensitive: false,
+        }
+    }
+
+    fn state(values: &[&str]) -> Enum {
+        Enum {
+            name: "State".into(),
+            label: String::new(),
+            variants: values
+                .iter()
+                .map(|v| (v.to_upper_camel_case(), (*v).into(), String::new()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_partner_type_is_shared_only_with_everything_it_names() {
+        let named = |n: &str| Ty::Named(n.into());
+        let mut parent = Module::new("pay".into(), BTreeSet::new());
+        parent.structs = vec![
+            structure("Amount", vec![field("total", Ty::Int)], false),
+            structure("Goods", vec![field("id", Ty::Str)], true),
+            structure("Detail", vec![field("goods", Ty::Vec(Box::new(named("Goods"))))], true),
+            structure("Order", vec![field("state", named("State"))], false),
+        ];
+        parent.enums = vec![state(&["SUCCESS", "CLOSED"])];
+        let mut child = Module::new("pay::partner".into(), BTreeSet::new());
+        child.structs = vec![
+            // The same on the wire, used in a request here: shared, and the parent's type
+            // serializes too.
+            structure("Amount", vec![field("total", Ty::Int)], true),
+            // Another shape under the same name: its own, and so is the `Detail` naming it.
+            structure("Goods", vec![field("id", Ty::Str), field("sub", Ty::Str)], true),
+            structure("Detail", vec![field("goods", Ty::Vec(Box::new(named("Goods"))))], true),
+            // Same fields, but its enum has another value.
+            structure("Order", vec![field("state", named("State"))], false),
+        ];
+        child.enums = vec![state(&["SUCCESS", "CLOSED", "REFUND"])];
+
+        share_with_parent(&mut parent, &mut child);
+
+        assert_eq!(child.shared, BTreeSet::from(["Amount".to_owned()]));
+        assert!(parent.structs[0].serialize && parent.structs[0].deserialize);
+        assert!(!parent.structs[3].serialize);
+        let declared: Vec<&str> = child.declared_structs().map(|s| s.name.as_str()).collect();
+        assert_eq!(declared, ["Goods", "Detail", "Order"]);
+    }
 }

@@ -684,16 +684,20 @@ pub struct RiskFund {
 }
 
 /// 服务时间.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// 服务结束时间 (`end_time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// 服务结束时间备注 (`end_time_remark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time_remark: Option<String>,
     /// 服务开始时间 (`start_time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// 服务开始时间备注 (`start_time_remark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time_remark: Option<String>,
 }
 
@@ -770,7 +774,7 @@ pub struct CreateServiceorderPostDiscounts {
 }
 
 /// `PostPayments`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayments {
     /// 付费金额 (`amount`).
@@ -800,7 +804,7 @@ pub struct CreateServiceorderRiskFund {
 }
 
 /// 服务时间段.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServiceorderTimeRange {
     /// 服务结束时间 (`end_time`).

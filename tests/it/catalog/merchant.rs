@@ -3454,30 +3454,6 @@ fn merchantfund_partner_answers() {
 }
 
 #[test]
-fn merchantfund_partner_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::merchantfund::partner::AccountType>(
-        &["BASIC", "OPERATION", "FEES"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::merchantfund::partner::AccountType::Unknown(_)
-            )
-        },
-        wxpay::apis::merchantfund::partner::AccountType::as_str,
-    );
-    super::harness::known::<wxpay::apis::merchantfund::partner::IncomeRecordType>(
-        &["OFFLINERECHARGE", "ENTERPRISEDIRECTREVENUE"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::merchantfund::partner::IncomeRecordType::Unknown(_)
-            )
-        },
-        wxpay::apis::merchantfund::partner::IncomeRecordType::as_str,
-    );
-}
-
-#[test]
 fn realname_requests() {
     super::harness::requests(&[super::harness::Case {
         name: "QueryVerify",

@@ -570,21 +570,6 @@ fn pay_instal_partner_answers() {
 }
 
 #[test]
-fn pay_instal_partner_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::pay::instal::partner::UserIdType>(
-        &[
-            "UNKNOWN_USER_ID_TYPE",
-            "OPENID",
-            "PHONE_NO",
-            "SP_OPENID",
-            "SUB_OPENID",
-        ],
-        |e| matches!(e, wxpay::apis::pay::instal::partner::UserIdType::Unknown(_)),
-        wxpay::apis::pay::instal::partner::UserIdType::as_str,
-    );
-}
-
-#[test]
 fn pay_transactions_requests() {
     super::harness::requests(&[
         super::harness::Case {
@@ -1804,76 +1789,6 @@ fn pay_transactions_partner_answers() {
             body: "{\"prepay_id\":\"wx201410272009395522657a690389285100\"}",
         },
     ]);
-}
-
-#[test]
-fn pay_transactions_partner_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::pay::transactions::partner::LimitPay>(
-        &["no_balance", "no_credit", "no_debit", "balance_only"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::pay::transactions::partner::LimitPay::Unknown(_)
-            )
-        },
-        wxpay::apis::pay::transactions::partner::LimitPay::as_str,
-    );
-    super::harness::known::<wxpay::apis::pay::transactions::partner::IdentityType>(
-        &[
-            "IDCARD",
-            "HONGKONG_MACAO",
-            "HONGKONG_MACAO_RESIDENT",
-            "TAIWAN_RESIDENT",
-            "FOREIGN_RESIDENT",
-            "OVERSEA_PASSPORT",
-            "PHONE_NUMBER",
-        ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::pay::transactions::partner::IdentityType::Unknown(_)
-            )
-        },
-        wxpay::apis::pay::transactions::partner::IdentityType::as_str,
-    );
-    super::harness::known::<wxpay::apis::pay::transactions::partner::SubsidyPeriodType>(
-        &["DAILY", "PERIOD"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::pay::transactions::partner::SubsidyPeriodType::Unknown(_)
-            )
-        },
-        wxpay::apis::pay::transactions::partner::SubsidyPeriodType::as_str,
-    );
-    super::harness::known::<wxpay::apis::pay::transactions::partner::TradeState>(
-        &[
-            "SUCCESS",
-            "REFUND",
-            "NOTPAY",
-            "CLOSED",
-            "REVOKED",
-            "USERPAYING",
-            "PAYERROR",
-        ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::pay::transactions::partner::TradeState::Unknown(_)
-            )
-        },
-        wxpay::apis::pay::transactions::partner::TradeState::as_str,
-    );
-    super::harness::known::<wxpay::apis::pay::transactions::partner::TradeType>(
-        &["JSAPI", "NATIVE", "APP", "MICROPAY", "MWEB", "FACEPAY"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::pay::transactions::partner::TradeType::Unknown(_)
-            )
-        },
-        wxpay::apis::pay::transactions::partner::TradeType::as_str,
-    );
 }
 
 #[test]

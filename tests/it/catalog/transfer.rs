@@ -1337,16 +1337,6 @@ super::harness::Answer { name: "CloseUserConfirmAuthorization", decode: super::h
 
 #[test]
 fn fund_app_mch_transfer_partner_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::HashType>(
-        &["SHA256", "SM3"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::fund_app::mch_transfer::partner::HashType::Unknown(_)
-            )
-        },
-        wxpay::apis::fund_app::mch_transfer::partner::HashType::as_str,
-    );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::ReceiptState>(
         &["ACCEPTED", "FINISHED"],
         |e| {
@@ -1429,18 +1419,6 @@ fn fund_app_mch_transfer_partner_enum_values_are_known() {
         wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState>(&["AUTHORIZED", "UNAUTHORIZED", "CANCELED"], |e| matches!(e, wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState::Unknown(_)), wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState::as_str);
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId>(
-        &[
-            "1000", "1002", "1004", "1005", "1009", "1010", "1011", "1013",
-        ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Unknown(_)
-            )
-        },
-        wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::as_str,
-    );
     super::harness::known::<
         wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState,
     >(
@@ -1468,15 +1446,6 @@ fn fund_app_mch_transfer_partner_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransferState::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorizationState,
-    >(
-        &["WAIT_USER_CONFIRM"],
-        |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorizationState::Unknown(_))
-        },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorizationState::as_str,
-    );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::CloseReason>(
         &["CLOSE_VIA_MCH_API", "USER_CLOSE"],
         |e| {
@@ -1486,26 +1455,6 @@ fn fund_app_mch_transfer_partner_enum_values_are_known() {
             )
         },
         wxpay::apis::fund_app::mch_transfer::partner::CloseReason::as_str,
-    );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNoState>(&["TAKING_EFFECT", "CLOSED", "WAIT_USER_CONFIRM"], |e| matches!(e, wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNoState::Unknown(_)), wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNoState::as_str);
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::CloseInfoCloseReason>(
-        &["CLOSE_VIA_MCH_API"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::fund_app::mch_transfer::partner::CloseInfoCloseReason::Unknown(_)
-            )
-        },
-        wxpay::apis::fund_app::mch_transfer::partner::CloseInfoCloseReason::as_str,
-    );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorizationState,
-    >(
-        &["CLOSED"],
-        |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorizationState::Unknown(_))
-        },
-        wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorizationState::as_str,
     );
 }
 

@@ -7,6 +7,8 @@ use crate::endpoint;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+pub use super::{AccountType, IncomeRecordType, Links};
+
 /// `GET /v3/merchantfund/partner/income-records` 特约商户银行来账查询
 ///
 /// List income records.
@@ -65,19 +67,6 @@ pub struct Data {
     pub success_time: OffsetDateTime,
 }
 
-/// 分页链接.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct Links {
-    /// 下一页链接 (`next`).
-    pub next: String,
-    /// 上一页链接 (`prev`).
-    pub prev: String,
-    /// 当前链接 (`self`).
-    #[serde(rename = "self")]
-    pub self_: String,
-}
-
 /// `ListIncomeRecordsResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -92,26 +81,4 @@ pub struct ListIncomeRecordsResponse {
     pub offset: i64,
     /// 查询数据总条数 (`total_count`).
     pub total_count: i64,
-}
-
-platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `FEES`.
-Fees = "FEES",
-}
-}
-
-platform_enum! {
-/// 银行来账类型.
-pub enum IncomeRecordType {
-/// `OFFLINERECHARGE`.
-Offlinerecharge = "OFFLINERECHARGE",
-/// `ENTERPRISEDIRECTREVENUE`.
-Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
-}
 }

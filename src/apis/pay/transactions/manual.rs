@@ -68,7 +68,9 @@ impl CreateH5OrderSceneInfo {
 
 impl CreateJsapiOrderResponse {
     /// The parameters of `wx.requestPayment` / `getBrandWCPayRequest` for this order, signed
-    /// now with a fresh nonce. `appid` must be the order's `appid`.
+    /// now with a fresh nonce. `appid` is the app the user pays in: the order's `appid`; for a
+    /// [partner](super::partner) order, its `sp_appid`, or its `sub_appid` when the payer was
+    /// named by `sub_openid` (signed with the provider's key).
     pub fn pay_params(
         &self,
         appid: &str,

@@ -6,6 +6,13 @@
 use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
+pub use super::{
+    Collection, CollectionState, CreatePermissionResponse, CreateServiceorderTimeRange,
+    CreateServicepayondeliveryorderJumpLink, Details, Device, GoodsDetail, JumpLink, JumpLinkType,
+    Location, Name, PaidType, PostPayments, PromotionDetail, PromotionDetailType,
+    QueryServiceorderState, Scope, StateDescription, TimeRange,
+};
+
 /// `POST /v3/payscore/partner/permissions` 商户预授权API
 ///
 /// Create permission.
@@ -241,14 +248,6 @@ pub struct CreateServicepayondeliveryorder {
     pub time_range: TimeRange,
 }
 
-/// `CreatePermissionResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePermissionResponse {
-    /// 预授权token (`apply_permissions_token`).
-    pub apply_permissions_token: String,
-}
-
 /// `CreateServiceAccountApplicationResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -297,99 +296,6 @@ pub struct QueryServiceAccountApplicationByOutApplyNoResponse {
     pub sub_mchid: String,
 }
 
-/// `GoodsDetail`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
-    pub discount_amount: Option<i64>,
-    /// 商品编码 (`goods_id`).
-    pub goods_id: String,
-    /// 商品备注 (`goods_remark`).
-    pub goods_remark: Option<String>,
-    /// 商品数量 (`quantity`).
-    pub quantity: Option<i64>,
-    /// 商品价格 (`unit_price`).
-    pub unit_price: Option<i64>,
-}
-
-/// `PromotionDetail`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct PromotionDetail {
-    /// 优惠券面额 (`amount`).
-    pub amount: i64,
-    /// 券ID (`coupon_id`).
-    pub coupon_id: String,
-    /// 优惠币种 (`currency`).
-    pub currency: Option<String>,
-    /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<GoodsDetail>>,
-    /// 商户出资 (`merchant_contribute`).
-    pub merchant_contribute: Option<i64>,
-    /// 优惠名称 (`name`).
-    pub name: Option<String>,
-    /// 其他出资 (`other_contribute`).
-    pub other_contribute: Option<i64>,
-    /// 优惠范围 (`scope`).
-    pub scope: Option<Scope>,
-    /// 活动ID (`stock_id`).
-    pub stock_id: Option<String>,
-    /// 优惠类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: Option<PromotionDetailType>,
-    /// 微信出资 (`wechatpay_contribute`).
-    pub wechatpay_contribute: Option<i64>,
-}
-
-/// `Details`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct Details {
-    /// 单笔收款金额 (`amount`).
-    pub amount: Option<i64>,
-    /// 收款成功时间 (`paid_time`).
-    pub paid_time: Option<String>,
-    /// 收款成功渠道 (`paid_type`).
-    pub paid_type: Option<PaidType>,
-    /// 优惠功能 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 收款序号 (`seq`).
-    pub seq: Option<i64>,
-    /// 微信支付交易单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// 收款信息.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct Collection {
-    /// 收款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
-    /// 已收金额 (`paid_amount`).
-    pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
-    pub paying_amount: Option<i64>,
-    /// 收款状态 (`state`).
-    pub state: CollectionState,
-    /// 总收款金额 (`total_amount`).
-    pub total_amount: Option<i64>,
-}
-
-/// 服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct Location {
-    /// 服务结束地点 (`end_location`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_location: Option<String>,
-    /// 服务开始地点 (`start_location`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_location: Option<String>,
-}
-
 /// `PostDiscounts`.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
@@ -406,23 +312,6 @@ pub struct PostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct PostPayments {
-    /// 付费金额 (`amount`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// 付费数量 (`count`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// 付费说明 (`description`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// 付费名称 (`name`).
-    pub name: String,
-}
-
 /// 订单风险金.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -433,24 +322,6 @@ pub struct RiskFund {
     pub description: Option<String>,
     /// 风险金名称 (`name`).
     pub name: String,
-}
-
-/// 服务时间.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct TimeRange {
-    /// 服务结束时间 (`end_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<String>,
-    /// 服务结束时间备注 (`end_time_remark`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_time_remark: Option<String>,
-    /// 服务开始时间 (`start_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<String>,
-    /// 服务开始时间备注 (`start_time_remark`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_time_remark: Option<String>,
 }
 
 /// `QueryServiceorderResponse`.
@@ -503,21 +374,6 @@ pub struct QueryServiceorderResponse {
     pub total_amount: Option<i64>,
 }
 
-/// 设备信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct Device {
-    /// 服务结束的设备ID (`end_device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_device_id: Option<String>,
-    /// 物料URL (`materiel_no`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub materiel_no: Option<String>,
-    /// 服务开始的设备ID (`start_device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_device_id: Option<String>,
-}
-
 /// 订单风险金.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
@@ -539,20 +395,6 @@ pub struct CreateServiceorderLocation {
     pub end_location: String,
     /// 服务开始地点 (`start_location`).
     pub start_location: Option<String>,
-}
-
-/// 服务时间段.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateServiceorderTimeRange {
-    /// 预计服务结束时间 (`end_time`).
-    pub end_time: Option<String>,
-    /// 预计服务结束时间备注 (`end_time_remark`).
-    pub end_time_remark: Option<String>,
-    /// 服务开始时间 (`start_time`).
-    pub start_time: String,
-    /// 服务开始时间备注 (`start_time_remark`).
-    pub start_time_remark: Option<String>,
 }
 
 /// `CreateServiceorderResponse`.
@@ -636,21 +478,6 @@ pub struct Goods {
     pub picture: Option<String>,
 }
 
-/// 单详跳转链接.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct JumpLink {
-    /// 小程序跳转AppID (`appid`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub appid: Option<String>,
-    /// 跳转链接类型 (`jump_link_type`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jump_link_type: Option<JumpLinkType>,
-    /// 小程序跳转path (`path`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
-
 /// 先用后付购物详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
@@ -680,18 +507,6 @@ pub struct CreateServicepayondeliveryorderGoods {
     pub name: String,
     /// 商品图片链接 (`picture`).
     pub picture: String,
-}
-
-/// 单详跳转链接.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateServicepayondeliveryorderJumpLink {
-    /// 小程序跳转AppID (`appid`).
-    pub appid: Option<String>,
-    /// 跳转链接类型 (`jump_link_type`).
-    pub jump_link_type: String,
-    /// 小程序跳转path (`path`).
-    pub path: Option<String>,
 }
 
 /// 先用后付购物详情.
@@ -748,92 +563,4 @@ pub struct CreateServicepayondeliveryorderResponse {
     pub sub_mchid: String,
     /// 服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,
-}
-
-platform_enum! {
-/// 收款成功渠道.
-pub enum PaidType {
-/// `NEWTON`.
-Newton = "NEWTON",
-/// `MCH`.
-Mch = "MCH",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `GLOBAL`.
-Global = "GLOBAL",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-Nocash = "NOCASH",
-}
-}
-
-platform_enum! {
-/// 收款状态.
-pub enum CollectionState {
-/// `USER_PAYING`.
-UserPaying = "USER_PAYING",
-/// `USER_PAID`.
-UserPaid = "USER_PAID",
-}
-}
-
-platform_enum! {
-/// 服务订单状态.
-pub enum QueryServiceorderState {
-/// 商户已创建服务订单 (`CREATED`).
-Created = "CREATED",
-/// 服务订单进行中 (`DOING`).
-Doing = "DOING",
-/// 服务订单完成(终态) (`DONE`).
-Done = "DONE",
-/// 商户取消服务订单(终态) (`REVOKED`).
-Revoked = "REVOKED",
-/// 服务订单已失效 (`EXPIRED`).
-Expired = "EXPIRED",
-}
-}
-
-platform_enum! {
-/// 订单状态说明.
-pub enum StateDescription {
-/// `USER_CONFIRM`.
-UserConfirm = "USER_CONFIRM",
-/// `MCH_COMPLETE`.
-MchComplete = "MCH_COMPLETE",
-}
-}
-
-platform_enum! {
-/// 风险金名称.
-pub enum Name {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `ADVANCE`.
-Advance = "ADVANCE",
-/// `CASH_DEPOSIT`.
-CashDeposit = "CASH_DEPOSIT",
-/// `ESTIMATE_ORDER_COST`.
-EstimateOrderCost = "ESTIMATE_ORDER_COST",
-}
-}
-
-platform_enum! {
-/// 跳转链接类型.
-pub enum JumpLinkType {
-/// `JUMP_LINK_MINI_PROGRAM`.
-JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-}
 }

@@ -7,6 +7,14 @@ use crate::{SensitiveString, endpoint};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use super::{
+    AuthorizationInfo, CloseInfoCloseReason, CloseUserConfirmAuthorizationCloseInfo,
+    CloseUserConfirmAuthorizationState, CreateUserConfirmAuthorizationResponse,
+    CreateUserConfirmAuthorizationState, HashType,
+    QueryUserConfirmAuthorizationByOutAuthorizationNoState, TransferSceneId,
+    TransferSceneReportInfos,
+};
+
 /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 查询预算出资的电子回单
 ///
 /// List budget electronic receipts.
@@ -858,16 +866,6 @@ pub struct QuerySubMchAuthorizationBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `TransferSceneReportInfos`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct TransferSceneReportInfos {
-    /// 信息内容 (`info_content`).
-    pub info_content: String,
-    /// 信息类型 (`info_type`).
-    pub info_type: String,
-}
-
 /// `CreateTransferBillResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -951,18 +949,6 @@ pub struct CancelTransferBillResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// 自动收款授权信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct AuthorizationInfo {
-    /// 自动收款授权结果通知地址 (`authorization_notify_url`).
-    pub authorization_notify_url: String,
-    /// 商户侧授权单号 (`out_authorization_no`).
-    pub out_authorization_no: String,
-    /// 用户展示名称 (`user_display_name`).
-    pub user_display_name: String,
-}
-
 /// `CreateTransferBillPreTransferWithAuthorizationResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -1015,21 +1001,6 @@ pub struct CreateTransferBillTransferResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CreateUserConfirmAuthorizationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserConfirmAuthorizationResponse {
-    /// 单据创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商户侧授权单号 (`out_authorization_no`).
-    pub out_authorization_no: String,
-    /// 跳转领取页面的package信息 (`package_info`).
-    pub package_info: String,
-    /// 单据状态 (`state`).
-    pub state: CreateUserConfirmAuthorizationState,
-}
-
 /// 自动收款授权的关闭信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -1071,17 +1042,6 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     pub user_recv_perception: Option<String>,
 }
 
-/// 自动收款授权的关闭信息.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CloseUserConfirmAuthorizationCloseInfo {
-    /// 自动收款授权的原因 (`close_reason`).
-    pub close_reason: CloseInfoCloseReason,
-    /// 关闭时间 (`close_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub close_time: OffsetDateTime,
-}
-
 /// `CloseUserConfirmAuthorizationResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -1110,16 +1070,6 @@ pub struct CloseUserConfirmAuthorizationResponse {
     pub user_display_name: String,
     /// 用户收款感知 (`user_recv_perception`).
     pub user_recv_perception: Option<String>,
-}
-
-platform_enum! {
-/// 电子回单文件的hash方法.
-pub enum HashType {
-/// `SHA256`.
-Sha256 = "SHA256",
-/// `SM3`.
-Sm3 = "SM3",
-}
 }
 
 platform_enum! {
@@ -1219,28 +1169,6 @@ Canceled = "CANCELED",
 }
 
 platform_enum! {
-/// 转账场景ID.
-pub enum TransferSceneId {
-/// `1000`.
-V1000 = "1000",
-/// `1002`.
-V1002 = "1002",
-/// `1004`.
-V1004 = "1004",
-/// `1005`.
-V1005 = "1005",
-/// `1009`.
-V1009 = "1009",
-/// `1010`.
-V1010 = "1010",
-/// `1011`.
-V1011 = "1011",
-/// `1013`.
-V1013 = "1013",
-}
-}
-
-platform_enum! {
 /// 单据状态.
 pub enum QueryTransferBillByOutBillNoState {
 /// 转账已受理 (`ACCEPTED`).
@@ -1273,47 +1201,11 @@ Success = "SUCCESS",
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CreateUserConfirmAuthorizationState {
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-}
-}
-
-platform_enum! {
 /// 自动收款授权的原因.
 pub enum CloseReason {
 /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
 CloseViaMchApi = "CLOSE_VIA_MCH_API",
 /// 用户确认后，主动关闭授权 (`USER_CLOSE`).
 UserClose = "USER_CLOSE",
-}
-}
-
-platform_enum! {
-/// 单据状态.
-pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoState {
-/// 用户已确认授权，授权生效中，可发起转账到授权对应的用户 (`TAKING_EFFECT`).
-TakingEffect = "TAKING_EFFECT",
-/// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
-Closed = "CLOSED",
-/// `WAIT_USER_CONFIRM`.
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-}
-}
-
-platform_enum! {
-/// 自动收款授权的原因.
-pub enum CloseInfoCloseReason {
-/// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
-CloseViaMchApi = "CLOSE_VIA_MCH_API",
-}
-}
-
-platform_enum! {
-/// 单据状态.
-pub enum CloseUserConfirmAuthorizationState {
-/// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
-Closed = "CLOSED",
 }
 }

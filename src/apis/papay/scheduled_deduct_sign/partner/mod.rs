@@ -4,7 +4,12 @@
 //! Enabled by the `papay` feature.
 
 use crate::endpoint;
-use serde::{Deserialize, Serialize};
+
+pub use super::{
+    CreateContractPreEntrustSignAppResponse, CreateContractPreEntrustSignH5Response,
+    CreateContractPreEntrustSignJsapiResponse, CreateContractPreEntrustSignMiniProgramResponse,
+    DeductSchedule, EstimatedDeductAmount, JumpControl,
+};
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
 ///
@@ -178,76 +183,4 @@ pub struct CreateContractPreEntrustSignMiniProgram {
     pub sub_mchid: String,
     /// 子商户AppID对应的用户OpenID (`sub_openid`).
     pub sub_openid: Option<String>,
-}
-
-/// 预计的扣费金额.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct EstimatedDeductAmount {
-    /// 货币类型 (`currency`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// 金额 (`total`).
-    pub total: i64,
-}
-
-/// 用于预约扣费的预约信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct DeductSchedule {
-    /// 商品描述 (`description`).
-    pub description: String,
-    /// 预计的扣费金额 (`estimated_deduct_amount`).
-    pub estimated_deduct_amount: EstimatedDeductAmount,
-    /// 预计扣费的日期 (`estimated_deduct_date`).
-    pub estimated_deduct_date: String,
-}
-
-/// `CreateContractPreEntrustSignAppResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignAppResponse {
-    /// 跳转签约小程序的path (`miniprogram_path`).
-    pub miniprogram_path: Option<String>,
-    /// 跳转签约小程序的username (`miniprogram_username`).
-    pub miniprogram_username: Option<String>,
-    /// 预签约ID (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
-/// 跳转控制信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct JumpControl {
-    /// 跳转的应用AppID (`jump_appid`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jump_appid: Option<String>,
-}
-
-/// `CreateContractPreEntrustSignH5Response`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignH5Response {
-    /// 拉起微信支付客户端的URL (`redirect_url`).
-    pub redirect_url: String,
-}
-
-/// `CreateContractPreEntrustSignJsapiResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignJsapiResponse {
-    /// 跳转签约流程的URL (`redirect_url`).
-    pub redirect_url: String,
-}
-
-/// `CreateContractPreEntrustSignMiniProgramResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignMiniProgramResponse {
-    /// 预签约ID (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-    /// 跳转签约小程序的AppID (`redirect_appid`).
-    pub redirect_appid: String,
-    /// 跳转签约小程序的路径 (`redirect_path`).
-    pub redirect_path: String,
 }

@@ -7,6 +7,8 @@ use crate::endpoint;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+pub use super::{DeductAmount, DeductSchedule};
+
 /// `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
 ///
 /// Query contract by out contract code.
@@ -78,34 +80,6 @@ pub struct ContractTerminateInfo {
     pub contract_termination_mode: String,
     /// 解约备注 (`contract_termination_remark`).
     pub contract_termination_remark: Option<String>,
-}
-
-/// 实际扣费金额.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeductAmount {
-    /// 货币类型 (`currency`).
-    pub currency: Option<String>,
-    /// 金额 (`total`).
-    pub total: i64,
-}
-
-/// 预约扣费场景的预约信息.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeductSchedule {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 预计的扣费金额 (`estimated_deduct_amount`).
-    pub estimated_deduct_amount: DeductAmount,
-    /// 预计扣费的日期 (`estimated_deduct_date`).
-    pub estimated_deduct_date: String,
-    /// 扣费预约状态 (`schedule_state`).
-    pub schedule_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
 }
 
 /// `QueryContractByOutContractCodeResponse`.

@@ -4,7 +4,9 @@
 //! Enabled by the `pay` feature.
 
 use crate::endpoint;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use super::{CreateExposureResponse, UserIdType};
 
 /// `POST /v3/pay/instal/partner/exposure` 商户贴息-获取微信分付曝光建议
 ///
@@ -51,28 +53,4 @@ pub struct UserId {
     /// 用户ID的类型 (`user_id_type`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id_type: Option<UserIdType>,
-}
-
-/// `CreateExposureResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExposureResponse {
-    /// 是否建议曝光微信分付 (`recommend_exposure`).
-    pub recommend_exposure: bool,
-}
-
-platform_enum! {
-/// 用户ID的类型.
-pub enum UserIdType {
-/// 未知类型 (`UNKNOWN_USER_ID_TYPE`).
-UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
-/// 普通商户的OpenID (`OPENID`).
-Openid = "OPENID",
-/// 手机号 (`PHONE_NO`).
-PhoneNo = "PHONE_NO",
-/// 服务商的OpenID (`SP_OPENID`).
-SpOpenid = "SP_OPENID",
-/// 子商户的OpenID (`SUB_OPENID`).
-SubOpenid = "SUB_OPENID",
-}
 }

@@ -24,34 +24,15 @@
 //! # Ok(()) }
 //! ```
 
-use super::{Amount, CreateJsapiOrderPayer, CreateJsapiOrderResponse};
-use crate::apis::pay::transactions::JsapiPayParams;
-use crate::{CryptoError, MerchantKey};
+use super::CreateJsapiOrderPayer;
 
-impl Amount {
-    /// `total` fen of Chinese yuan.
-    pub fn cny(total: i64) -> Self {
-        Amount::new(total).currency("CNY")
-    }
-}
+// `Amount` and `CreateJsapiOrderResponse` are the direct module's (`Amount::cny`,
+// `pay_params`): one shape, one type.
 
 impl CreateJsapiOrderPayer {
     /// The payer of a JSAPI order: the user with this OpenID under the provider's `sp_appid`
     /// (add `.sub_openid(…)` for the OpenID under the sub-merchant's `sub_appid`).
     pub fn sp_openid(openid: impl Into<String>) -> Self {
         CreateJsapiOrderPayer::new(openid)
-    }
-}
-
-impl CreateJsapiOrderResponse {
-    /// The parameters of `wx.requestPayment` / `getBrandWCPayRequest` for this order, signed
-    /// now with a fresh nonce with the provider's key. `appid` is the app the user pays in:
-    /// the order's `sp_appid`, or its `sub_appid` when the payer was named by `sub_openid`.
-    pub fn pay_params(
-        &self,
-        appid: &str,
-        key: &MerchantKey,
-    ) -> Result<JsapiPayParams, CryptoError> {
-        JsapiPayParams::sign(appid, &self.prepay_id, key)
     }
 }

@@ -7,6 +7,24 @@ use time::OffsetDateTime;
 
 mod manual;
 
+pub use super::{
+    Amount, CreateCodepayOrderAmount, CreateCodepayOrderResponseGoodsDetail,
+    CreateJsapiOrderResponse, CreateNativeOrderResponse, Detail, GoodsDetail, Identity,
+    IdentityType, InstallmentInfo, LimitPay, Payer, PromotionDetail, SceneInfo, StoreInfo,
+    SubsidyDetail, SubsidyInfo, SubsidyPeriodType, SubsidyPlan, TradeState, TradeType,
+};
+
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+pub use super::{
+    ContractInfo, CreateAppOrderResponse, CreateAppWithContractDetail,
+    CreateAppWithContractResponse, CreateAppWithContractSceneInfo, CreateAppWithContractStoreInfo,
+    CreateCodepayOrderDetail, CreateCodepayOrderGoodsDetail, CreateCodepayOrderPayer,
+    CreateCodepayOrderSceneInfo, CreateCodepayOrderStoreInfo, CreateExposureResponse,
+    CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractContractInfo,
+    CreateJsapiWithContractResponse, H5Info,
+};
+
 /// `POST /v3/pay/partner/transactions/app` APP下单API
 ///
 /// Create app order.
@@ -683,105 +701,6 @@ pub struct CreateScannedPosOrder {
     pub time_expire: Option<OffsetDateTime>,
 }
 
-/// 订单金额.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct Amount {
-    /// 货币类型 (`currency`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// 总金额 (`total`).
-    pub total: i64,
-}
-
-/// `GoodsDetail`.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct GoodsDetail {
-    /// 商品名称 (`goods_name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub goods_name: Option<String>,
-    /// 商户侧商品编码 (`merchant_goods_id`).
-    pub merchant_goods_id: String,
-    /// 商品数量 (`quantity`).
-    pub quantity: i64,
-    /// 商品单价 (`unit_price`).
-    pub unit_price: i64,
-    /// 微信侧商品编码 (`wechatpay_goods_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wechatpay_goods_id: Option<String>,
-}
-
-/// 优惠功能.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct Detail {
-    /// 订单原价 (`cost_price`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost_price: Option<i64>,
-    /// 单品列表 (`goods_detail`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<GoodsDetail>>,
-    /// 商品小票ID (`invoice_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoice_id: Option<String>,
-}
-
-/// 实名支付.
-#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
-#[non_exhaustive]
-pub struct Identity {
-    /// 加密后的姓名 (`name`).
-    #[wxpay(encrypt)]
-    pub name: String,
-    /// 加密后的证件号 (`number`).
-    #[wxpay(encrypt)]
-    pub number: String,
-    /// 证件类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: IdentityType,
-}
-
-/// 支付者.
-#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
-#[non_exhaustive]
-pub struct Payer {
-    /// 实名支付 (`identity`).
-    #[wxpay(encrypt)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity: Option<Identity>,
-}
-
-/// 商户门店信息.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct StoreInfo {
-    /// 详细地址 (`address`).
-    pub address: String,
-    /// 地区编码 (`area_code`).
-    pub area_code: String,
-    /// 门店编号 (`id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// 门店名称 (`name`).
-    pub name: String,
-}
-
-/// 场景信息.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct SceneInfo {
-    /// 商户端设备号 (`device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
-    /// 用户终端IP (`payer_client_ip`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payer_client_ip: Option<String>,
-    /// 商户门店信息 (`store_info`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<StoreInfo>,
-}
-
 /// 结算信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
@@ -792,120 +711,6 @@ pub struct SettleInfo {
     /// 补差金额 (`subsidy_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
-}
-
-/// `SubsidyPlan`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct SubsidyPlan {
-    /// 贴息期数 (`subsidy_installment_num`).
-    pub subsidy_installment_num: i64,
-    /// 贴息比例 (`subsidy_percent`).
-    pub subsidy_percent: i64,
-}
-
-/// `SubsidyDetail`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct SubsidyDetail {
-    /// 贴息方案类型 (`subsidy_period_type`).
-    pub subsidy_period_type: SubsidyPeriodType,
-    /// 贴息方案列表 (`subsidy_plan`).
-    pub subsidy_plan: Vec<SubsidyPlan>,
-}
-
-/// 贴息信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct SubsidyInfo {
-    /// 贴息详情列表 (`subsidy_detail`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subsidy_detail: Option<Vec<SubsidyDetail>>,
-}
-
-/// `CreateAppOrderResponse`.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateAppOrderResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
-}
-
-/// 签约授权信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct ContractInfo {
-    /// 签约AppID (`contract_appid`).
-    pub contract_appid: String,
-    /// 签约协议号 (`contract_code`).
-    pub contract_code: String,
-    /// 用户账户展示名称 (`contract_display_account`).
-    pub contract_display_account: String,
-    /// 签约商户号 (`contract_mchid`).
-    pub contract_mchid: String,
-    /// 签约信息通知URL (`contract_notify_url`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contract_notify_url: Option<String>,
-    /// 模板ID (`plan_id`).
-    pub plan_id: String,
-    /// 请求序列号 (`request_serial`).
-    pub request_serial: String,
-}
-
-/// 优惠功能.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateAppWithContractDetail {
-    /// 订单原价 (`cost_price`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost_price: Option<i64>,
-    /// 单品列表 (`goods_detail`).
-    pub goods_detail: Vec<GoodsDetail>,
-    /// 商品小票ID (`invoice_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoice_id: Option<String>,
-}
-
-/// 商户门店信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateAppWithContractStoreInfo {
-    /// 详细地址 (`address`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// 地区编码 (`area_code`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub area_code: Option<String>,
-    /// 门店编号 (`id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// 门店名称 (`name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-/// 场景信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateAppWithContractSceneInfo {
-    /// 商户端设备号 (`device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
-    /// 用户终端IP (`payer_client_ip`).
-    pub payer_client_ip: String,
-    /// 商户门店信息 (`store_info`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<CreateAppWithContractStoreInfo>,
 }
 
 /// 结算信息.
@@ -919,106 +724,6 @@ pub struct CreateAppWithContractSettleInfo {
     pub profit_sharing: Option<bool>,
 }
 
-/// `CreateAppWithContractResponse`.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateAppWithContractResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
-}
-
-/// `CreateCodepayOrderGoodsDetail`.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateCodepayOrderGoodsDetail {
-    /// 商品名称 (`goods_name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub goods_name: Option<String>,
-    /// 商品编码 (`merchant_goods_id`).
-    pub merchant_goods_id: String,
-    /// 商品数量 (`quantity`).
-    pub quantity: i64,
-    /// 商品单价 (`unit_price`).
-    pub unit_price: i64,
-    /// 微信支付商品编码 (`wxpay_goods_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wxpay_goods_id: Option<String>,
-}
-
-/// 优惠功能.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateCodepayOrderDetail {
-    /// 订单原价 (`cost_price`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost_price: Option<i64>,
-    /// 单品列表 (`goods_detail`).
-    pub goods_detail: Vec<CreateCodepayOrderGoodsDetail>,
-    /// 商品小票ID (`invoice_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoice_id: Option<String>,
-}
-
-/// 支付者.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateCodepayOrderPayer {
-    /// 授权码 (`auth_code`).
-    pub auth_code: String,
-}
-
-/// 商户门店信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateCodepayOrderStoreInfo {
-    /// 门店编号 (`id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// 商家自定义编码 (`out_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub out_id: Option<String>,
-}
-
-/// 场景信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateCodepayOrderSceneInfo {
-    /// 商户端设备号 (`device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
-    /// 商户端设备 IP (`device_ip`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_ip: Option<String>,
-    /// 商户门店信息 (`store_info`).
-    pub store_info: CreateCodepayOrderStoreInfo,
-}
-
-/// 订单金额.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCodepayOrderAmount {
-    /// 订单金额货币类型 (`currency`).
-    pub currency: Option<String>,
-    /// 用户支付货币类型 (`payer_currency`).
-    pub payer_currency: Option<String>,
-    /// 用户支付金额 (`payer_total`).
-    pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
-    pub total: i64,
-}
-
 /// 支付者.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
@@ -1029,51 +734,6 @@ pub struct CreateCodepayOrderResponsePayer {
     /// 特约商户用户标识 (`sub_openid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
-}
-
-/// `CreateCodepayOrderResponseGoodsDetail`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCodepayOrderResponseGoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
-    pub discount_amount: i64,
-    /// 商品编码 (`goods_id`).
-    pub goods_id: String,
-    /// 商品备注 (`goods_remark`).
-    pub goods_remark: Option<String>,
-    /// 商品数量 (`quantity`).
-    pub quantity: i64,
-    /// 商品单价 (`unit_price`).
-    pub unit_price: i64,
-}
-
-/// `PromotionDetail`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct PromotionDetail {
-    /// 优惠券面额 (`amount`).
-    pub amount: i64,
-    /// 券ID (`coupon_id`).
-    pub coupon_id: String,
-    /// 优惠货币类型 (`currency`).
-    pub currency: Option<String>,
-    /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<CreateCodepayOrderResponseGoodsDetail>>,
-    /// 商户出资 (`merchant_contribute`).
-    pub merchant_contribute: Option<i64>,
-    /// 优惠名称 (`name`).
-    pub name: Option<String>,
-    /// 其他出资 (`other_contribute`).
-    pub other_contribute: Option<i64>,
-    /// 优惠范围 (`scope`).
-    pub scope: Option<String>,
-    /// 活动ID (`stock_id`).
-    pub stock_id: Option<String>,
-    /// 优惠类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: Option<String>,
-    /// 微信出资 (`wechatpay_contribute`).
-    pub wechatpay_contribute: Option<i64>,
 }
 
 /// `CreateCodepayOrderResponse`.
@@ -1130,81 +790,6 @@ pub struct CreateExposurePayer {
     /// 用户子商户标识 (`sub_openid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
-}
-
-/// `CreateExposureResponse`.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExposureResponse {
-    /// 是否建议曝光微信分付 (`fqf_exposure`).
-    pub fqf_exposure: bool,
-    /// 曝光凭证 (`market_exposure_token`).
-    pub market_exposure_token: Option<String>,
-}
-
-/// H5场景信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct H5Info {
-    /// 应用名称 (`app_name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_name: Option<String>,
-    /// 网站URL (`app_url`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_url: Option<String>,
-    /// iOS平台BundleID (`bundle_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bundle_id: Option<String>,
-    /// Android平台PackageName (`package_name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub package_name: Option<String>,
-    /// 场景类型 (`type`).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-}
-
-/// 场景信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateH5OrderSceneInfo {
-    /// 商户端设备号 (`device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
-    /// H5场景信息 (`h5_info`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub h5_info: Option<H5Info>,
-    /// 用户终端IP (`payer_client_ip`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payer_client_ip: Option<String>,
-    /// 商户门店信息 (`store_info`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<StoreInfo>,
-}
-
-/// `CreateH5OrderResponse`.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateH5OrderResponse {
-    /// 支付跳转链接 (`h5_url`).
-    pub h5_url: String,
-}
-
-/// 使用的商户贴息信息.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct InstallmentInfo {
-    /// 用户实际选择分期期数 (`selected_installment_number`).
-    pub selected_installment_number: i64,
-    /// 是否使用了商户贴息 (`use_subsidy`).
-    pub use_subsidy: bool,
 }
 
 /// `Transaction`.
@@ -1280,59 +865,6 @@ pub struct CreateJsapiOrderPayer {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateJsapiOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateJsapiOrderResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
-}
-
-/// 签约授权信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateJsapiWithContractContractInfo {
-    /// 签约AppID (`contract_appid`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contract_appid: Option<String>,
-    /// 签约协议号 (`contract_code`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contract_code: Option<String>,
-    /// 用户账户展示名称 (`contract_display_account`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contract_display_account: Option<String>,
-    /// 签约商户号 (`contract_mchid`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contract_mchid: Option<String>,
-    /// 签约信息通知URL (`contract_notify_url`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contract_notify_url: Option<String>,
-    /// 免密协议ID (`password_free_contract_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_free_contract_id: Option<String>,
-    /// 模板ID (`plan_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan_id: Option<String>,
-    /// 请求序列号 (`request_serial`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_serial: Option<String>,
-    /// 扣费服务预授权token (`token`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-}
-
-/// `CreateJsapiWithContractResponse`.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateJsapiWithContractResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
-}
-
 /// 场景信息.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
@@ -1358,14 +890,6 @@ pub struct CreateMiniprogramOrderSceneInfo {
 pub struct CreateMiniprogramOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
-}
-
-/// `CreateNativeOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateNativeOrderResponse {
-    /// 二维码链接 (`code_url`).
-    pub code_url: String,
 }
 
 /// `ReverseTransactionResponse`.
@@ -1409,86 +933,4 @@ pub struct CreateScannedPosOrderSceneInfo {
 pub struct CreateScannedPosOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
-}
-
-platform_enum! {
-/// 支付方式.
-pub enum LimitPay {
-/// `no_balance`.
-NoBalance = "no_balance",
-/// `no_credit`.
-NoCredit = "no_credit",
-/// `no_debit`.
-NoDebit = "no_debit",
-/// `balance_only`.
-BalanceOnly = "balance_only",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum IdentityType {
-/// `IDCARD`.
-Idcard = "IDCARD",
-/// `HONGKONG_MACAO`.
-HongkongMacao = "HONGKONG_MACAO",
-/// `HONGKONG_MACAO_RESIDENT`.
-HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-/// `TAIWAN_RESIDENT`.
-TaiwanResident = "TAIWAN_RESIDENT",
-/// `FOREIGN_RESIDENT`.
-ForeignResident = "FOREIGN_RESIDENT",
-/// `OVERSEA_PASSPORT`.
-OverseaPassport = "OVERSEA_PASSPORT",
-/// `PHONE_NUMBER`.
-PhoneNumber = "PHONE_NUMBER",
-}
-}
-
-platform_enum! {
-/// 贴息方案类型.
-pub enum SubsidyPeriodType {
-/// 随时还 (`DAILY`).
-Daily = "DAILY",
-/// 分期还 (`PERIOD`).
-Period = "PERIOD",
-}
-}
-
-platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 已全额回退 (`REFUND`).
-Refund = "REFUND",
-/// 未支付 (`NOTPAY`).
-Notpay = "NOTPAY",
-/// 已关闭 (`CLOSED`).
-Closed = "CLOSED",
-/// 已撤销（付款码支付） (`REVOKED`).
-Revoked = "REVOKED",
-/// 用户支付中（付款码支付） (`USERPAYING`).
-Userpaying = "USERPAYING",
-/// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
-Payerror = "PAYERROR",
-}
-}
-
-platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// 公众号支付 (`JSAPI`).
-Jsapi = "JSAPI",
-/// 扫码支付 (`NATIVE`).
-Native = "NATIVE",
-/// APP支付 (`APP`).
-App = "APP",
-/// 付款码支付 (`MICROPAY`).
-Micropay = "MICROPAY",
-/// H5支付 (`MWEB`).
-Mweb = "MWEB",
-/// 刷脸支付 (`FACEPAY`).
-Facepay = "FACEPAY",
-}
 }

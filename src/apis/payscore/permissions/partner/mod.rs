@@ -7,6 +7,8 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use super::{CreateAssessUserRiskLevelResponse, Goods, ShoppingInfo};
+
 /// `POST /v3/payscore/partner/permissions/apply-for-scene` 服务商场景中预授权
 ///
 /// Create apply for scene.
@@ -224,71 +226,6 @@ pub struct CreateApplyForSceneResponse {
     pub scene: String,
     /// 微信支付交易中授权token (`transaction_permissions_token`).
     pub transaction_permissions_token: Option<String>,
-}
-
-/// `Goods`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct Goods {
-    /// 商品单价金额 (`amount`).
-    pub amount: i64,
-    /// 商品品类ID (`category_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<Vec<String>>,
-    /// 商品数量 (`count`).
-    pub count: i64,
-    /// 商品名称 (`name`).
-    pub name: String,
-    /// 商品图片链接 (`picture`).
-    pub picture: String,
-}
-
-/// 先用后付商品信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct ShoppingInfo {
-    /// 商品列表 (`goods`).
-    pub goods: Vec<Goods>,
-}
-
-/// `CreateAssessUserRiskLevelResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateAssessUserRiskLevelResponse {
-    /// 公众号ID (`appid`).
-    pub appid: String,
-    /// 授权协议号 (`authorization_code`).
-    pub authorization_code: Option<String>,
-    /// 授权状态 (`authorization_state`).
-    pub authorization_state: String,
-    /// 最近一次授权成功时间 (`authorization_success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub authorization_success_time: Option<OffsetDateTime>,
-    /// 最近一次解除授权时间 (`cancel_authorization_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub cancel_authorization_time: Option<OffsetDateTime>,
-    /// 渠道商商户号 (`channel_id`).
-    pub channel_id: Option<String>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 授权通知地址 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 用户标识 (`openid`).
-    pub openid: Option<String>,
-    /// 分层版本 (`risk_level_version`).
-    pub risk_level_version: Option<i64>,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
-    /// 子商户的公众号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 子商户的用户标识 (`sub_openid`).
-    pub sub_openid: Option<String>,
-    /// 用户标签 (`user_label`).
-    pub user_label: Option<String>,
-    /// 用户分层 (`user_risk_level`).
-    pub user_risk_level: Option<i64>,
 }
 
 /// `QueryPermissionByAuthorizationCodeResponse`.

@@ -4,8 +4,10 @@
 //! Enabled by the `payscore` feature.
 
 use crate::endpoint;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
+
+pub use super::{CreatePayscorePlanPlanDetailList, PlanDetailList};
 
 /// `POST /v3/payscore/plan/partner/payscore-plans` 创建支付分计划
 ///
@@ -98,37 +100,6 @@ pub struct StopPayscorePlan {
     pub merchant_plan_no: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
-}
-
-/// `PlanDetailList`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct PlanDetailList {
-    /// 计划明细实际支付金额 (`actual_price`).
-    pub actual_price: i64,
-    /// 计划明细原支付金额 (`original_price`).
-    pub original_price: i64,
-    /// 计划明细名称 (`plan_detail_name`).
-    pub plan_detail_name: String,
-    /// 计划明细优惠说明 (`plan_discount_description`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan_discount_description: Option<String>,
-}
-
-/// `CreatePayscorePlanPlanDetailList`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePayscorePlanPlanDetailList {
-    /// 计划明细实际支付金额 (`actual_price`).
-    pub actual_price: i64,
-    /// 计划明细原支付金额 (`original_price`).
-    pub original_price: i64,
-    /// 计划明细名称 (`plan_detail_name`).
-    pub plan_detail_name: String,
-    /// 计划明细序号 (`plan_detail_no`).
-    pub plan_detail_no: i64,
-    /// 计划明细优惠说明 (`plan_discount_description`).
-    pub plan_discount_description: Option<String>,
 }
 
 /// `CreatePayscorePlanResponse`.

@@ -7,6 +7,8 @@ use crate::endpoint;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use super::{Device, Location, PostPayments};
+
 /// `POST /v3/payscore/partner/serviceorder/direct-complete` 创单结单合并API
 ///
 /// Create direct complete.
@@ -307,18 +309,6 @@ pub struct SyncServiceorder {
     pub type_: String,
 }
 
-/// 服务位置.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct Location {
-    /// 服务结束地点 (`end_location`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_location: Option<String>,
-    /// 服务开始地点 (`start_location`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_location: Option<String>,
-}
-
 /// `PostDiscounts`.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
@@ -332,23 +322,6 @@ pub struct PostDiscounts {
     /// 优惠说明 (`description`).
     pub description: String,
     /// 优惠名称 (`name`).
-    pub name: String,
-}
-
-/// `PostPayments`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct PostPayments {
-    /// 付费金额 (`amount`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// 付费数量 (`count`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// 付费说明 (`description`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// 付费名称 (`name`).
     pub name: String,
 }
 
@@ -367,21 +340,6 @@ pub struct TimeRange {
     /// 服务开始时间备注 (`start_time_remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time_remark: Option<String>,
-}
-
-/// 设备信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct Device {
-    /// 服务结束的设备ID (`end_device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_device_id: Option<String>,
-    /// 物料URL (`materiel_no`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub materiel_no: Option<String>,
-    /// 服务开始的设备ID (`start_device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_device_id: Option<String>,
 }
 
 /// `CompleteServiceorderPostDiscounts`.

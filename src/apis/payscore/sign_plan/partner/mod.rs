@@ -4,8 +4,12 @@
 //! Enabled by the `payscore` feature.
 
 use crate::endpoint;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
+
+pub use super::{
+    Location, PostDiscounts, PostPayments, RiskFund, SignPlanDetail, SignedDetailList, TimeRange,
+};
 
 /// `POST /v3/payscore/sign-plan/partner/serviceorder` 创建用户的签约计划详情对应的服务订单
 ///
@@ -155,65 +159,6 @@ pub struct StopUserSignPlan {
     pub sub_mchid: String,
 }
 
-/// 服务位置.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct Location {
-    /// 服务结束地点 (`end_location`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_location: Option<String>,
-    /// 服务开始地点 (`start_location`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_location: Option<String>,
-}
-
-/// 服务时间.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct TimeRange {
-    /// 服务结束时间 (`end_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<String>,
-    /// 服务结束时间备注 (`end_time_remark`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_time_remark: Option<String>,
-    /// 服务开始时间 (`start_time`).
-    pub start_time: String,
-    /// 服务开始时间备注 (`start_time_remark`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_time_remark: Option<String>,
-}
-
-/// `PostDiscounts`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct PostDiscounts {
-    /// 优惠金额 (`amount`).
-    pub amount: Option<i64>,
-    /// 优惠名称 (`name`).
-    pub name: Option<String>,
-}
-
-/// `PostPayments`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct PostPayments {
-    /// 付费金额 (`amount`).
-    pub amount: Option<i64>,
-    /// 付费说明 (`description`).
-    pub description: Option<String>,
-    /// 付费名称 (`name`).
-    pub name: Option<String>,
-}
-
-/// 服务风险金.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RiskFund {
-    /// 风险金额 (`amount`).
-    pub amount: i64,
-}
-
 /// `CreateServiceorderResponse`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -252,49 +197,6 @@ pub struct CreateServiceorderResponse {
     pub sub_mchid: String,
     /// 服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,
-}
-
-/// `SignPlanDetail`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct SignPlanDetail {
-    /// 商户侧计划明细使用订单号 (`merchant_plan_detail_no`).
-    pub merchant_plan_detail_no: String,
-    /// 计划明细序号 (`plan_detail_no`).
-    pub plan_detail_no: i64,
-}
-
-/// `SignedDetailList`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct SignedDetailList {
-    /// 计划明细对应订单实际支付金额 (`actual_pay_price`).
-    pub actual_pay_price: Option<i64>,
-    /// 计划明细实际支付金额 (`actual_price`).
-    pub actual_price: i64,
-    /// 详情取消时间 (`cancel_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub cancel_time: Option<OffsetDateTime>,
-    /// 详情完成时间 (`complete_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub complete_time: Option<OffsetDateTime>,
-    /// 商户侧计划明细使用订单号 (`merchant_plan_detail_no`).
-    pub merchant_plan_detail_no: String,
-    /// 计划明细对应的支付分服务单号 (`order_id`).
-    pub order_id: Option<String>,
-    /// 计划明细原支付金额 (`original_price`).
-    pub original_price: i64,
-    /// 计划详情名称 (`plan_detail_name`).
-    pub plan_detail_name: String,
-    /// 计划明细序号 (`plan_detail_no`).
-    pub plan_detail_no: i64,
-    /// 计划明细状态 (`plan_detail_state`).
-    pub plan_detail_state: String,
-    /// 计划明细优惠说明 (`plan_discount_description`).
-    pub plan_discount_description: Option<String>,
-    /// 详情使用时间 (`use_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub use_time: Option<OffsetDateTime>,
 }
 
 /// 用户的签约计划.
