@@ -976,8 +976,6 @@ fn synthetic(name: &str) -> String {
     format!("TEST_{}", name.to_ascii_uppercase())
 }
 
-/// The items of a module the default build compiles: its `default` operations and every type
-/// they use, to any depth (names of operations, structs and enums).
 /// Marks the types of `child` that are the same as `parent`'s of the same name: the same
 /// fields on the wire, naming only types that are shared too. The parent's type then derives
 /// what either needed.
@@ -1055,8 +1053,9 @@ pub fn share_with_parent(parent: &mut Module, child: &mut Module) {
     child.shared = shared;
 }
 
-/// The items the default operations use, from `roots` on too (the parent's types a child's
-/// default operations use through [`Module::shared`]).
+/// The items of a module the default build compiles: its `default` operations and every type
+/// they use, to any depth (names of operations, structs and enums), and `roots` with what they
+/// use (the types a partner module's default operations use through [`Module::shared`]).
 pub fn default_items(module: &Module, roots: &BTreeSet<String>) -> BTreeSet<String> {
     let mut items = BTreeSet::new();
     let mut todo: Vec<String> = roots.iter().cloned().collect();
@@ -1135,7 +1134,11 @@ mod tests {
         parent.structs = vec![
             structure("Amount", vec![field("total", Ty::Int)], false),
             structure("Goods", vec![field("id", Ty::Str)], true),
-            structure("Detail", vec![field("goods", Ty::Vec(Box::new(named("Goods"))))], true),
+            structure(
+                "Detail",
+                vec![field("goods", Ty::Vec(Box::new(named("Goods"))))],
+                true,
+            ),
             structure("Order", vec![field("state", named("State"))], false),
         ];
         parent.enums = vec![state(&["SUCCESS", "CLOSED"])];
@@ -1145,8 +1148,16 @@ mod tests {
             // serializes too.
             structure("Amount", vec![field("total", Ty::Int)], true),
             // Another shape under the same name: its own, and so is the `Detail` naming it.
-            structure("Goods", vec![field("id", Ty::Str), field("sub", Ty::Str)], true),
-            structure("Detail", vec![field("goods", Ty::Vec(Box::new(named("Goods"))))], true),
+            structure(
+                "Goods",
+                vec![field("id", Ty::Str), field("sub", Ty::Str)],
+                true,
+            ),
+            structure(
+                "Detail",
+                vec![field("goods", Ty::Vec(Box::new(named("Goods"))))],
+                true,
+            ),
             // Same fields, but its enum has another value.
             structure("Order", vec![field("state", named("State"))], false),
         ];
