@@ -1,7 +1,7 @@
 //! Sensitive fields at any depth, both directions: a nested request encrypted with the TEST
 //! platform key and decrypted field by field with its private key (every backend, every key
-//! mode), `Wechatpay-Serial`, failures that name the field path, redacted `Debug`, and an
-//! answer decrypted with the merchant key.
+//! mode), `Wechatpay-Serial`, failures that name the field path, redacted `Debug` (of
+//! plain-text personal data too), and an answer decrypted with the merchant key.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -344,6 +344,51 @@ fn an_answer_is_decrypted_with_the_merchant_key_field_by_field() {
         assert_eq!(error.field, "data[1].payer_phone");
         assert!(error.to_string().contains("data[1].payer_phone"), "{error}");
     }
+}
+
+/// Personal data the platform sends in plain text.
+#[derive(Clone, Serialize, Deserialize, wxpay::Sensitive)]
+pub struct Payee {
+    #[wxpay(redact)]
+    pub openid: String,
+    #[wxpay(redact)]
+    pub user_name: Option<String>,
+    pub amount: i64,
+}
+
+#[endpoint(POST "/v3/transfer/payees" -> Added)]
+pub struct AddPayee {
+    pub payee: Payee,
+}
+
+#[test]
+fn a_redacted_field_is_hidden_from_debug_and_neither_encrypted_nor_decrypted() {
+    let json = r#"{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","user_name":"张三","amount":100}"#;
+    let mut payee: Payee = serde_json::from_str(json).unwrap();
+    let shown = format!("{payee:?}");
+    for secret in ["oUpF8uMuAJO", "张三"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("openid: <redacted>"), "{shown}");
+    assert!(shown.contains("user_name: Some(<redacted>)"), "{shown}");
+    assert!(shown.contains("amount: 100"), "{shown}");
+
+    // In an answer there is nothing to decrypt: the values stay as they came.
+    payee
+        .decrypt_fields(
+            &platform(CryptoBackend::default()),
+            wxpay::FieldPath::new("payee"),
+        )
+        .unwrap();
+    assert_eq!(serde_json::to_string(&payee).unwrap(), json);
+
+    // In a request they go as they are, and no platform key is named.
+    let keys = &key_modes(CryptoBackend::default())[1].1;
+    let parts = write(&AddPayee { payee }, Some(keys));
+    assert!(parts.headers.get("wechatpay-serial").is_none());
+    let body: serde_json::Value = serde_json::from_slice(&parts.body).unwrap();
+    assert_eq!(body["payee"]["openid"], "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+    assert_eq!(body["payee"]["user_name"], "张三");
 }
 
 #[test]

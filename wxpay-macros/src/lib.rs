@@ -74,6 +74,10 @@ pub fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
 ///
 /// In answers, declare decrypted fields as `wxpay::SensitiveString`: it is wiped when
 /// dropped and never printed.
+///
+/// `#[wxpay(redact)]` marks personal data the platform sends in plain text (an OpenID, a
+/// payee's name, a bank account): never encrypted or decrypted, printed `<redacted>` by the
+/// `Debug` all the same. It takes the same types as `encrypt`.
 #[proc_macro_derive(Sensitive, attributes(wxpay))]
 pub fn derive_sensitive(input: TokenStream) -> TokenStream {
     sensitive::derive(input.into()).into()

@@ -1,5 +1,6 @@
 //! `#[derive(wxpay::Sensitive)]`: encrypts the `#[wxpay(encrypt)]` fields of a nested type in
-//! requests, decrypts them in answers, and writes a `Debug` that redacts them.
+//! requests, decrypts them in answers, and writes a `Debug` that redacts them and the
+//! `#[wxpay(redact)]` ones (personal data the platform sends in plain text).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -33,8 +34,18 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
             &syn::ext::IdentExt::unraw(member).to_string(),
             member.span(),
         );
-        if !marked_encrypt(&field.attrs, &mut errors) {
-            debug.push(quote!(.field(#name, &self.#member)));
+        let ty = &field.ty;
+        // Every use names the trait on the field's type at the type's span, so a type that is
+        // not sensitive is one error there (rustc folds the identical reports into one).
+        let sensitive = quote_spanned!(ty.span()=> <#ty as #private::Sensitive>);
+        let mark = mark(&field.attrs, &mut errors);
+        debug.push(match mark {
+            Mark::Shown => quote!(.field(#name, &self.#member)),
+            Mark::Encrypt | Mark::Redact => quote! {
+                .field(#name, &#private::RedactedWith(&self.#member, #sensitive::fmt_redacted))
+            },
+        });
+        if !matches!(mark, Mark::Encrypt) {
             continue;
         }
         // The path names the field as the JSON does.
@@ -42,18 +53,11 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
             || LitStr::new(&name.value(), member.span()),
             |rename| LitStr::new(&rename, member.span()),
         );
-        let ty = &field.ty;
-        // Every use names the trait on the field's type at the type's span, so a type that is
-        // not sensitive is one error there (rustc folds the identical reports into one).
-        let sensitive = quote_spanned!(ty.span()=> <#ty as #private::Sensitive>);
         encrypt.push(quote! {
             #sensitive::encrypt_fields(&mut self.#member, __request, __path.field(#json))?;
         });
         decrypt.push(quote! {
             #sensitive::decrypt_fields(&mut self.#member, __key, __path.field(#json))?;
-        });
-        debug.push(quote! {
-            .field(#name, &#private::RedactedWith(&self.#member, #sensitive::fmt_redacted))
         });
     }
     let shown = ident.to_string();
@@ -102,28 +106,49 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     }
 }
 
-/// Whether the field has `#[wxpay(encrypt)]`; any other key is reported.
-fn marked_encrypt(attrs: &[syn::Attribute], errors: &mut Errors) -> bool {
-    let mut encrypt = false;
+/// What a field's `#[wxpay(…)]` says.
+enum Mark {
+    Shown,
+    /// Encrypted in requests, decrypted in answers, redacted in `Debug`.
+    Encrypt,
+    /// Redacted in `Debug` only: personal data that travels in plain text.
+    Redact,
+}
+
+/// The field's mark; any other key, or both, is reported.
+fn mark(attrs: &[syn::Attribute], errors: &mut Errors) -> Mark {
+    let mut mark = Mark::Shown;
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("wxpay")) {
         if let Meta::Path(path) = &attr.meta {
-            errors.push(syn::Error::new(path.span(), "write `#[wxpay(encrypt)]`"));
+            errors.push(syn::Error::new(
+                path.span(),
+                "write `#[wxpay(encrypt)]` or `#[wxpay(redact)]`",
+            ));
             continue;
         }
         let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("encrypt") {
-                encrypt = true;
-                Ok(())
+            let this = if meta.path.is_ident("encrypt") {
+                Mark::Encrypt
+            } else if meta.path.is_ident("redact") {
+                Mark::Redact
             } else {
-                Err(meta.error(
-                    "`#[derive(Sensitive)]` knows one field attribute, `#[wxpay(encrypt)]`; \
-                     query, header and body places belong to `#[endpoint]` fields",
-                ))
+                return Err(meta.error(
+                    "`#[derive(Sensitive)]` knows two field attributes, `#[wxpay(encrypt)]` and \
+                     `#[wxpay(redact)]`; query, header and body places belong to `#[endpoint]` \
+                     fields",
+                ));
+            };
+            if !matches!(mark, Mark::Shown) {
+                return Err(meta.error(
+                    "one of `encrypt` and `redact`: an encrypted field is redacted already",
+                ));
             }
+            mark = this;
+            Ok(())
         });
         if let Err(error) = result {
             errors.push(error);
         }
     }
-    encrypt
+    mark
 }
