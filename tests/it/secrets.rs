@@ -168,3 +168,40 @@ async fn traced_run() {
         );
     }
 }
+
+/// The catalog's answers keep the personal data the platform sends in plain text out of
+/// `Debug` (`#[wxpay(redact)]`, generated from the table in xtask/src/model.rs): the payer of a
+/// direct and of a partner order, named by their OpenIDs.
+#[test]
+fn catalog_answers_redact_plain_text_personal_data() {
+    use wxpay::Endpoint;
+    use wxpay::apis::pay::transactions::{QueryOrderById, partner};
+
+    let order = QueryOrderById::decode_response(
+        r#"{"appid":"wxd678efh567hg6787","mchid":"1230000109","out_trade_no":"121775250120140703",
+            "trade_state":"SUCCESS","trade_state_desc":"支付成功",
+            "payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}}"#
+            .as_bytes(),
+    )
+    .expect("order");
+    let partner_order = partner::QueryOrderById::decode_response(
+        r#"{"sp_appid":"wx8888888888888888","sp_mchid":"1230000109","sub_mchid":"1900000109",
+            "out_trade_no":"121775250120140703","trade_state":"SUCCESS","trade_state_desc":"支付成功",
+            "payer":{"sp_openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","sub_openid":"oSubOpenidOfTheUser00000001"}}"#
+            .as_bytes(),
+    )
+    .expect("partner order");
+    for shown in [format!("{order:?}"), format!("{partner_order:?}")] {
+        for personal in ["oUpF8uMuAJO", "oSubOpenid"] {
+            assert!(!shown.contains(personal), "{personal} in {shown}");
+        }
+        assert!(shown.contains("openid: Some(<redacted>)") || shown.contains("openid: <redacted>"));
+        assert!(
+            shown.contains("121775250120140703"),
+            "the rest is shown: {shown}"
+        );
+    }
+    // Redaction is for printing only: the value is there for the caller.
+    let payer = order.payer.expect("payer");
+    assert_eq!(payer.openid, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+}

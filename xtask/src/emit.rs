@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use heck::ToTitleCase;
 use serde_json::Value;
 
-use crate::model::{Answer, Enum, Field, FileKeys, Module, Op, Role, Struct, Ty};
+use crate::model::{self, Answer, Enum, Field, FileKeys, Module, Op, Role, Struct, Ty};
 
 pub fn header(version: &str) -> String {
     format!(
@@ -496,8 +496,10 @@ fn structure(s: &Struct) -> String {
             format!("{}.", escape(&s.label))
         },
     );
+    // `Sensitive` writes the `Debug`, redacting what is encrypted or personal.
+    let sensitive = s.sensitive || s.fields.iter().any(model::redacted);
     let mut derives = vec![];
-    if !s.sensitive {
+    if !sensitive {
         derives.push("Debug");
     }
     derives.push("Clone");
@@ -507,7 +509,7 @@ fn structure(s: &Struct) -> String {
     if s.deserialize {
         derives.push("Deserialize");
     }
-    if s.sensitive {
+    if sensitive {
         derives.push("crate::Sensitive");
     }
     if s.serialize {
@@ -519,6 +521,8 @@ fn structure(s: &Struct) -> String {
         doc_line(&mut out, &field_doc(f));
         if f.encrypt {
             out.push_str("#[wxpay(encrypt)]\n");
+        } else if model::redacted(f) {
+            out.push_str("#[wxpay(redact)]\n");
         }
         out.push_str(&serde_attrs(f, false, s.serialize));
         let _ = writeln!(out, "pub {}: {},", f.ident, field_ty(f));

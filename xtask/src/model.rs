@@ -805,6 +805,64 @@ fn struct_of(
     name
 }
 
+/// Wire names of personal data the platform sends in plain text: printed `<redacted>` by the
+/// types' `Debug` (`#[wxpay(redact)]`), with every `*_openid`. Chosen by name, so a store's
+/// address or a merchant's service phone is redacted too: over-redacting costs a log line,
+/// under-redacting leaks a person's data into it.
+const PERSONAL: &[&str] = &[
+    // who the user is
+    "openid",
+    "unionid",
+    // names of people and account holders
+    "user_name",
+    "username",
+    "real_name",
+    "user_real_name",
+    "id_card_name",
+    "driver_name",
+    "contact_name",
+    "legal_person",
+    "account_name",
+    "bank_account_name",
+    "destination_account_name",
+    "insured_display_name",
+    // their documents
+    "id_card_number",
+    "id_number",
+    "cert_no",
+    "identification_number",
+    "user_id_card",
+    "contact_id_card_number",
+    // how to reach them
+    "phone",
+    "phone_number",
+    "mobile",
+    "mobile_phone",
+    "telephone",
+    "tel",
+    "contact_phone",
+    "email",
+    "contact_email",
+    "address",
+    // their accounts
+    "bank_account",
+    "bank_account_no",
+    "bank_account_number",
+    "account_number",
+    "account_no",
+    "card_no",
+    "bank_card_no",
+    "card_number",
+    "destination_account_number",
+    "user_received_account",
+];
+
+/// Whether a plain-text field is personal data to keep out of `Debug` ([`PERSONAL`]).
+pub fn redacted(f: &Field) -> bool {
+    let text = matches!(&f.ty, Ty::Str) || matches!(&f.ty, Ty::Vec(inner) if **inner == Ty::Str);
+    text && !f.encrypt && (PERSONAL.contains(&f.wire.as_str()) || f.wire.ends_with("_openid"))
+}
+
 /// Field names too vague to name a type alone: `Type` becomes `IdentityType`.
 const VAGUE: &[&str] = &[
     "Type", "State", "Status", "Result", "Mode", "Scene", "Kind", "Code", "Level", "Reason",

@@ -144,7 +144,7 @@ pub struct QueryReceiptByReceiptIdResponse {
 }
 
 /// 收款方.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Receiver {
     /// 商户AppID (`appid`).
@@ -154,6 +154,7 @@ pub struct Receiver {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// 入账用户OpenID (`openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
 }
@@ -215,7 +216,7 @@ pub struct QueryReceiptTransferInstructionByOutInstructionNoCommander {
 }
 
 /// 收款方.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryReceiptTransferInstructionByOutInstructionNoReceiver {
     /// 入账账户类型 (`account_type`).
@@ -225,6 +226,7 @@ pub struct QueryReceiptTransferInstructionByOutInstructionNoReceiver {
     /// 入账商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 入账用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
 }
 

@@ -99,14 +99,16 @@ pub struct QuerySubMerchantSettlement {
 }
 
 /// `QuerySubMerchantApplicationByApplicationNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QuerySubMerchantApplicationByApplicationNoResponse {
     /// 开户银行 (`account_bank`).
     pub account_bank: String,
     /// 开户名称 (`account_name`).
+    #[wxpay(redact)]
     pub account_name: String,
     /// 银行账号 (`account_number`).
+    #[wxpay(redact)]
     pub account_number: String,
     /// 账户类型 (`account_type`).
     pub account_type: AccountType,
@@ -132,12 +134,13 @@ pub struct CreateSubMerchantModifySettlementResponse {
 }
 
 /// `QuerySubMerchantSettlementResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QuerySubMerchantSettlementResponse {
     /// 开户银行 (`account_bank`).
     pub account_bank: String,
     /// 银行账号 (`account_number`).
+    #[wxpay(redact)]
     pub account_number: String,
     /// 账户类型 (`account_type`).
     pub account_type: AccountType,

@@ -255,12 +255,13 @@ pub struct AssistProveInfo {
 }
 
 /// 营业执照.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct BusinessLicenseInfo {
     /// 注册地址 (`company_address`).
     pub company_address: String,
     /// 法人姓名 (`legal_person`).
+    #[wxpay(redact)]
     pub legal_person: String,
     /// 营业执照照片 (`licence_copy`).
     pub licence_copy: String,
@@ -273,7 +274,7 @@ pub struct BusinessLicenseInfo {
 }
 
 /// 登记证书.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct CertificateInfo {
     /// 登记证书照片 (`cert_copy`).
@@ -287,6 +288,7 @@ pub struct CertificateInfo {
     /// 注册地址 (`company_address`).
     pub company_address: String,
     /// 法人姓名 (`legal_person`).
+    #[wxpay(redact)]
     pub legal_person: String,
     /// 商户名称 (`merchant_name`).
     pub merchant_name: String,

@@ -305,6 +305,7 @@ pub struct ContactInfo {
     #[wxpay(encrypt)]
     pub mobile_phone: String,
     /// 超级管理员微信openid (`openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
 }
@@ -340,10 +341,11 @@ pub struct SettlementInfo {
 }
 
 /// 营业执照.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct BusinessLicenseInfo {
     /// 个体户经营者/法人姓名 (`legal_person`).
+    #[wxpay(redact)]
     pub legal_person: String,
     /// 注册地址 (`license_address`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -363,7 +365,7 @@ pub struct BusinessLicenseInfo {
 }
 
 /// 登记证书.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct CertificateInfo {
     /// 登记证书照片 (`cert_copy`).
@@ -375,6 +377,7 @@ pub struct CertificateInfo {
     /// 注册地址 (`company_address`).
     pub company_address: String,
     /// 法人姓名 (`legal_person`).
+    #[wxpay(redact)]
     pub legal_person: String,
     /// 商户名称 (`merchant_name`).
     pub merchant_name: String,

@@ -179,6 +179,7 @@ pub struct QueryBatchDetailByOutDetailNo {
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// 收款用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 银行明细单号 (`out_detail_no`).
     pub out_detail_no: String,
@@ -279,7 +280,7 @@ pub struct QueryBatchByBatchIdResponse {
 }
 
 /// `QueryBatchDetailByDetailIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByDetailIdResponse {
     /// 收款账户类型 (`account_type`).
@@ -302,6 +303,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub initiate_time: Option<OffsetDateTime>,
     /// 收款用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 银行批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -327,6 +329,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     /// 用户授权商户号 (`user_authorized_mchid`).
     pub user_authorized_mchid: String,
     /// 收款用户姓名 (`username`).
+    #[wxpay(redact)]
     pub username: String,
 }
 
@@ -387,7 +390,7 @@ pub struct QueryBatchByOutBatchNoResponse {
 }
 
 /// `QueryBatchDetailByOutDetailNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 收款账户类型 (`account_type`).
@@ -410,6 +413,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub initiate_time: Option<OffsetDateTime>,
     /// 收款用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 银行批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -435,6 +439,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 用户授权商户号 (`user_authorized_mchid`).
     pub user_authorized_mchid: String,
     /// 收款用户姓名 (`username`).
+    #[wxpay(redact)]
     pub username: String,
 }
 

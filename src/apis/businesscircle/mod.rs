@@ -139,7 +139,7 @@ pub struct QueryUserPointCommitStatus {
 }
 
 /// `QueryUserAuthorizationByOpenidResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserAuthorizationByOpenidResponse {
     /// 授权状态 (`authorize_state`).
@@ -151,5 +151,6 @@ pub struct QueryUserAuthorizationByOpenidResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deauthorize_time: Option<OffsetDateTime>,
     /// 顾客openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }

@@ -483,9 +483,11 @@ pub struct CreateH5OrderCombinePayerInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
@@ -559,10 +561,11 @@ pub struct CreateH5OrderResponse {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryCombineTransactionByCombineTransactionIdCombinePayerInfo {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
 }
 
@@ -683,10 +686,11 @@ pub struct CreateJsapiOrderResponse {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateMiniprogramOrderCombinePayerInfo {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -802,7 +806,7 @@ pub struct PromotionDetail {
 }
 
 /// `QueryCombineTransactionByCombineOutTradeNoSubOrders`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryCombineTransactionByCombineOutTradeNoSubOrders {
     /// 订单金额 (`amount`).
@@ -826,6 +830,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNoSubOrders {
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 支付完成时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]

@@ -287,7 +287,7 @@ pub struct TimeRange {
 }
 
 /// `QueryCardByOutCardCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryCardByOutCardCodeResponse {
     /// 公众账号ID (`appid`).
@@ -304,6 +304,7 @@ pub struct QueryCardByOutCardCodeResponse {
     /// 目标列表 (`objectives`).
     pub objectives: Option<Vec<Objectives>>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户领卡号 (`out_card_code`).
     pub out_card_code: String,
@@ -312,6 +313,7 @@ pub struct QueryCardByOutCardCodeResponse {
     /// 优惠列表 (`rewards`).
     pub rewards: Option<Vec<Rewards>>,
     /// 邀请者用户标识 (`sharer_openid`).
+    #[wxpay(redact)]
     pub sharer_openid: Option<String>,
     /// 状态 (`state`).
     pub state: String,
@@ -376,7 +378,7 @@ pub struct QueryOrderByOutTradeNoRewards {
 }
 
 /// `QueryOrderByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrderByOutTradeNoResponse {
     /// 公众账号ID (`appid`).
@@ -407,6 +409,7 @@ pub struct QueryOrderByOutTradeNoResponse {
     /// 线上使用说明 (`online_instructions`).
     pub online_instructions: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 微信支付服务订单号 (`order_id`).
     pub order_id: String,
@@ -434,7 +437,7 @@ pub struct QueryOrderByOutTradeNoResponse {
 }
 
 /// `QueryOrderByOutOrderNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrderByOutOrderNoResponse {
     /// 公众账号ID (`appid`).
@@ -465,6 +468,7 @@ pub struct QueryOrderByOutOrderNoResponse {
     /// 线上使用说明 (`online_instructions`).
     pub online_instructions: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 微信支付服务订单号 (`order_id`).
     pub order_id: String,

@@ -237,7 +237,7 @@ pub struct CreateChargeContractPreopenResponse {
 }
 
 /// `QueryChargeContractByContractIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryChargeContractByContractIdResponse {
     /// 充电授权扣费协议号 (`contract_id`).
@@ -247,6 +247,7 @@ pub struct QueryChargeContractByContractIdResponse {
     /// 服务商商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
@@ -346,12 +347,14 @@ pub struct QueryChargeTransactionByTransactionIdAmount {
 }
 
 /// 支付者信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Payer {
     /// 用户在服务商的标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 用户在特约商户的标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -463,7 +466,7 @@ pub struct QueryChargeTransactionByOutTradeNoResponse {
 }
 
 /// `QueryChargeUserContractResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryChargeUserContractResponse {
     /// 充电授权扣费协议号 (`contract_id`).
@@ -473,6 +476,7 @@ pub struct QueryChargeUserContractResponse {
     /// 服务商商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,

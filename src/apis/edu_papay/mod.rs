@@ -277,7 +277,7 @@ pub struct ContractInformation {
 }
 
 /// `QueryContractByContractIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByContractIdResponse {
     /// 服务商APPID (`appid`).
@@ -285,6 +285,7 @@ pub struct QueryContractByContractIdResponse {
     /// 签约信息 (`contract_information`).
     pub contract_information: Option<ContractInformation>,
     /// 服务商APPID下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 签约模板号 (`plan_id`).
     pub plan_id: Option<String>,
@@ -295,6 +296,7 @@ pub struct QueryContractByContractIdResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 子商户APPID下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -343,12 +345,14 @@ pub struct QueryTransactionByTransactionIdAmount {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Payer {
     /// 服务商APPID下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 子商户APPID下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

@@ -121,7 +121,7 @@ pub struct QueryUserQqByQq {
 }
 
 /// `Data`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Data {
     /// appid (`appid`).
@@ -138,6 +138,7 @@ pub struct Data {
     /// 权益ID (`right_id`).
     pub right_id: String,
     /// 用户在appid下的唯一标识 (`wechat_openid`).
+    #[wxpay(redact)]
     pub wechat_openid: String,
 }
 
@@ -156,7 +157,7 @@ pub struct ListOrdersResponse {
 }
 
 /// `CreateOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
     /// appid (`appid`).
@@ -173,11 +174,12 @@ pub struct CreateOrderResponse {
     /// 权益ID (`right_id`).
     pub right_id: String,
     /// 用户在appid下的唯一标识 (`wechat_openid`).
+    #[wxpay(redact)]
     pub wechat_openid: String,
 }
 
 /// `QueryUserOpenidByWechatOpenidResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserOpenidByWechatOpenidResponse {
     /// appid (`appid`).
@@ -190,11 +192,12 @@ pub struct QueryUserOpenidByWechatOpenidResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub register_time: Option<OffsetDateTime>,
     /// 用户在appid下的唯一标识 (`wechat_openid`).
+    #[wxpay(redact)]
     pub wechat_openid: String,
 }
 
 /// `QueryUserQqByQqResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserQqByQqResponse {
     /// 商户appid (`appid`).
@@ -207,5 +210,6 @@ pub struct QueryUserQqByQqResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub register_time: Option<OffsetDateTime>,
     /// 用户在appid下的唯一标识 (`wechat_openid`).
+    #[wxpay(redact)]
     pub wechat_openid: String,
 }

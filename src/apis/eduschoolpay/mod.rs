@@ -298,7 +298,7 @@ pub struct CreateContractPresignResponse {
 }
 
 /// `QueryContractByContractIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByContractIdResponse {
     /// 商户appid (`appid`).
@@ -313,6 +313,7 @@ pub struct QueryContractByContractIdResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 外部签约号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -378,12 +379,14 @@ pub struct CreateTransactionAmount {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Payer {
     /// 商户AppID下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 子商户AppID下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -466,12 +469,14 @@ pub struct QueryTransactionByTransactionIdAmount {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdPayer {
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 子商户appid下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -608,7 +613,7 @@ pub struct ListUserContractsResponse {
 }
 
 /// `QueryUserDebtStateResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserDebtStateResponse {
     /// 商户appid (`appid`).
@@ -616,6 +621,7 @@ pub struct QueryUserDebtStateResponse {
     /// 当前用户欠款笔数 (`debt_count`).
     pub debt_count: i64,
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户状态 (`state`).
     pub state: String,

@@ -32,9 +32,10 @@ pub struct CreateUserTransform {
 }
 
 /// `CreateUserTransformResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserTransformResponse {
     /// 转换后的openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }

@@ -58,11 +58,13 @@ pub struct RealNameInfo {
 #[non_exhaustive]
 pub struct QueryUserByFaceSidResponse {
     /// 用户在商户appid下的唯⼀标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 姓名信息 (`real_name_info`).
     #[wxpay(encrypt)]
     pub real_name_info: Option<RealNameInfo>,
     /// 用户在⼦商户appid下的唯⼀标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// UnionID (`union_id`).
     pub union_id: Option<String>,

@@ -83,7 +83,7 @@ pub struct QueryUserQualificationByOpenid {
 }
 
 /// `CreateInsuranceOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateInsuranceOrderResponse {
     /// 一笔保险订单对应的已理赔次数 (`claimed_count`).
@@ -91,6 +91,7 @@ pub struct CreateInsuranceOrderResponse {
     /// 一笔保险订单对应的最大理赔次数 (`max_claim_count`).
     pub max_claim_count: Option<i64>,
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 保险订单开始时间 (`order_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -110,7 +111,7 @@ pub struct CreateInsuranceOrderResponse {
 }
 
 /// `QueryInsuranceOrderByOutOrderNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryInsuranceOrderByOutOrderNoResponse {
     /// 一笔保险订单对应的已理赔次数 (`claimed_count`).
@@ -118,6 +119,7 @@ pub struct QueryInsuranceOrderByOutOrderNoResponse {
     /// 一笔保险订单对应的最大理赔次数 (`max_claim_count`).
     pub max_claim_count: Option<i64>,
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 保险订单开始时间 (`order_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]

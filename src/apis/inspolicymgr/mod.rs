@@ -293,6 +293,7 @@ pub struct QueryDeductAuthorizationByOutInsuranceNoResponse {
 #[non_exhaustive]
 pub struct CreateDeductPolicyResponse {
     /// 地址信息 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 车牌信息 (`car_number`).
     pub car_number: Option<String>,
@@ -358,6 +359,7 @@ pub struct CreateDeductPolicyResponse {
 #[non_exhaustive]
 pub struct QueryDeductPolicyByOutInsuranceNoResponse {
     /// 地址信息 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 车牌信息 (`car_number`).
     pub car_number: Option<String>,
@@ -423,6 +425,7 @@ pub struct QueryDeductPolicyByOutInsuranceNoResponse {
 #[non_exhaustive]
 pub struct UpdateDeductPolicyByOutInsuranceNoResponse {
     /// 地址信息 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 车牌信息 (`car_number`).
     pub car_number: Option<String>,

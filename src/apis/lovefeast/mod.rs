@@ -104,7 +104,7 @@ pub struct Amount {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Payer {
     /// 用户头像URL (`avatar`).
@@ -112,8 +112,10 @@ pub struct Payer {
     /// 用户昵称 (`nickname`).
     pub nickname: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

@@ -258,13 +258,14 @@ pub struct Addition {
 }
 
 /// 营业执照信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct BusinessLicenseInfo {
     /// 注册地址 (`company_address`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub company_address: Option<String>,
     /// 法人姓名 (`legal_person`).
+    #[wxpay(redact)]
     pub legal_person: String,
     /// 营业执照照片 (`license_copy`).
     pub license_copy: String,
@@ -281,7 +282,7 @@ pub struct BusinessLicenseInfo {
 }
 
 /// 登记证书信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct CertificateInfo {
     /// 证书照片 (`cert_copy`).
@@ -297,6 +298,7 @@ pub struct CertificateInfo {
     /// 注册地址 (`company_address`).
     pub company_address: String,
     /// 法人姓名 (`legal_person`).
+    #[wxpay(redact)]
     pub legal_person: String,
     /// 商户名称 (`merchant_name`).
     pub merchant_name: String,

@@ -219,7 +219,7 @@ pub struct Payer {
 }
 
 /// `CreateOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
     /// 从业机构的公众号ID (`appid`).
@@ -268,6 +268,7 @@ pub struct CreateOrderResponse {
     /// 医保自费混合订单号 (`mix_trade_no`).
     pub mix_trade_no: String,
     /// 用户在appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 订单类型 (`order_type`).
     pub order_type: OrderType,
@@ -297,6 +298,7 @@ pub struct CreateOrderResponse {
     /// 医疗机构的商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 使用该接口下单的总金额 (`total_fee`).
     pub total_fee: i64,
@@ -305,7 +307,7 @@ pub struct CreateOrderResponse {
 }
 
 /// `QueryOrderByMixTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrderByMixTradeNoResponse {
     /// 从业机构的公众号ID (`appid`).
@@ -354,6 +356,7 @@ pub struct QueryOrderByMixTradeNoResponse {
     /// 医保自费混合订单号 (`mix_trade_no`).
     pub mix_trade_no: String,
     /// 用户在appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 订单类型 (`order_type`).
     pub order_type: OrderType,
@@ -383,6 +386,7 @@ pub struct QueryOrderByMixTradeNoResponse {
     /// 医疗机构的商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 使用该接口下单的总金额 (`total_fee`).
     pub total_fee: i64,
@@ -391,7 +395,7 @@ pub struct QueryOrderByMixTradeNoResponse {
 }
 
 /// `QueryOrderByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrderByOutTradeNoResponse {
     /// 从业机构的公众号ID (`appid`).
@@ -440,6 +444,7 @@ pub struct QueryOrderByOutTradeNoResponse {
     /// 医保自费混合订单号 (`mix_trade_no`).
     pub mix_trade_no: String,
     /// 用户在appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 订单类型 (`order_type`).
     pub order_type: OrderType,
@@ -469,6 +474,7 @@ pub struct QueryOrderByOutTradeNoResponse {
     /// 医疗机构的商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 使用该接口下单的总金额 (`total_fee`).
     pub total_fee: i64,

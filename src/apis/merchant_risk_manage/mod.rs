@@ -390,7 +390,7 @@ pub struct CreateEcTradeRiskRecvDisposeResultResponse {
 }
 
 /// 生活缴费场景独有字段.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct LivingExpensesFields {
     /// 缴费户名 (`acc_name`).
@@ -400,6 +400,7 @@ pub struct LivingExpensesFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acc_no: Option<String>,
     /// 户号对应的地址信息 (`address`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// 缴费金额 (`amount`).

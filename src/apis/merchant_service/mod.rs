@@ -554,6 +554,7 @@ pub struct QueryComplaintsV2ByComplaintIdResponse {
     /// 是否需即时服务用户 (`need_immediate_service`).
     pub need_immediate_service: Option<bool>,
     /// 投诉人openid (`payer_openid`).
+    #[wxpay(redact)]
     pub payer_openid: Option<String>,
     /// 投诉人联系方式 (`payer_phone`).
     #[wxpay(encrypt)]

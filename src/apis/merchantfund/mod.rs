@@ -39,7 +39,7 @@ pub struct ListMerchantIncomeRecords {
 }
 
 /// `Data`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Data {
     /// 账户类型 (`account_type`).
@@ -47,8 +47,10 @@ pub struct Data {
     /// 银行来账金额 (`amount`).
     pub amount: i64,
     /// 付款方银行户名 (`bank_account_name`).
+    #[wxpay(redact)]
     pub bank_account_name: String,
     /// 付款方银行卡号 (`bank_account_number`).
+    #[wxpay(redact)]
     pub bank_account_number: String,
     /// 付款方银行名称 (`bank_name`).
     pub bank_name: String,

@@ -176,9 +176,11 @@ pub struct CreateCardTemplateResponse {
 #[non_exhaustive]
 pub struct BuyerInformation {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
@@ -198,6 +200,7 @@ pub struct BuyerInformation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub taxpayer_id: Option<String>,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
@@ -279,10 +282,12 @@ pub struct BlueFapiao {
 #[non_exhaustive]
 pub struct QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 订单金额 (`amount`).
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
     pub bank_name: Option<String>,
@@ -301,6 +306,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation {
     /// 纳税人识别号 (`taxpayer_id`).
     pub taxpayer_id: Option<String>,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
     #[serde(rename = "type")]
@@ -310,7 +316,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation {
 }
 
 /// 电子发票插卡信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CardInformation {
     /// 插卡公众号AppID (`card_appid`).
@@ -320,6 +326,7 @@ pub struct CardInformation {
     /// 电子发票卡券模板ID (`card_id`).
     pub card_id: Option<String>,
     /// 用户在插卡公众号下的OpenID (`card_openid`).
+    #[wxpay(redact)]
     pub card_openid: String,
     /// 发票卡券状态 (`card_status`).
     pub card_status: CardStatus,
@@ -368,12 +375,14 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdItems {
 }
 
 /// 销售方信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SellerInformation {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
     pub bank_name: Option<String>,
@@ -382,6 +391,7 @@ pub struct SellerInformation {
     /// 纳税人识别号 (`taxpayer_id`).
     pub taxpayer_id: String,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     pub telephone: Option<String>,
 }
 
@@ -438,10 +448,12 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdResponse {
 #[non_exhaustive]
 pub struct QueryUserTitleResponse {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 订单金额 (`amount`).
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
     pub bank_name: Option<String>,
@@ -460,6 +472,7 @@ pub struct QueryUserTitleResponse {
     /// 纳税人识别号 (`taxpayer_id`).
     pub taxpayer_id: Option<String>,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
     #[serde(rename = "type")]

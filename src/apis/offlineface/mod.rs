@@ -325,7 +325,7 @@ pub struct CreateContractPresignResponse {
 }
 
 /// `QueryContractByContractIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByContractIdResponse {
     /// 签约卡来源 (`contract_bank_card_from`).
@@ -345,6 +345,7 @@ pub struct QueryContractByContractIdResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 签约用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 机构ID (`organization_id`).
     pub organization_id: String,
@@ -449,12 +450,14 @@ pub struct SettleInfo {
 }
 
 /// 支付用户信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Payer {
     /// 公众下的openid (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 子公众下的openid (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

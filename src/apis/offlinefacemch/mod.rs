@@ -176,7 +176,7 @@ pub struct StudentInfo {
 }
 
 /// `QueryOrganizationUserByOutUserIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrganizationUserByOutUserIdResponse {
     /// 签约ID (`contract_id`).
@@ -198,6 +198,7 @@ pub struct QueryOrganizationUserByOutUserIdResponse {
     /// 刷脸用户ID (`use_id`).
     pub use_id: Option<String>,
     /// 姓名 (`user_name`).
+    #[wxpay(redact)]
     pub user_name: Option<String>,
     /// 用户类型 (`user_type`).
     pub user_type: Option<UserType>,

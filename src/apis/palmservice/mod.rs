@@ -56,13 +56,14 @@ pub struct CreateAuthorizationPreauthorize {
 }
 
 /// `QueryAuthorizationOpenidByOpenidResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryAuthorizationOpenidByOpenidResponse {
     /// 授权时间 (`authorize_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub authorize_time: Option<OffsetDateTime>,
     /// OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 机构ID (`organization_id`).
     pub organization_id: Option<String>,

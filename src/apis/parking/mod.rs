@@ -478,7 +478,7 @@ pub struct ChargingRule {
 }
 
 /// `ParkingLot`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct ParkingLot {
     /// `charging_rule`.
@@ -514,6 +514,7 @@ pub struct ParkingLot {
     /// 商家支付路径 (`payment_path`).
     pub payment_path: String,
     /// 客服联系电话 (`phone_number`).
+    #[wxpay(redact)]
     pub phone_number: String,
 }
 
@@ -546,7 +547,7 @@ pub struct AuditComment {
 }
 
 /// `QueryReminderApplicationQueryParkingLot`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryReminderApplicationQueryParkingLot {
     /// `charging_rule`.
@@ -576,6 +577,7 @@ pub struct QueryReminderApplicationQueryParkingLot {
     /// 商家支付路径 (`payment_path`).
     pub payment_path: Option<String>,
     /// 客服联系电话 (`phone_number`).
+    #[wxpay(redact)]
     pub phone_number: Option<String>,
 }
 

@@ -173,6 +173,7 @@ pub struct QueryBatchDetailByOutDetailNo {
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// 收款用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
@@ -269,7 +270,7 @@ pub struct QueryBatchByBatchIdResponse {
 }
 
 /// `QueryBatchDetailByDetailIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByDetailIdResponse {
     /// 收款账户类型 (`account_type`).
@@ -292,6 +293,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub initiate_time: OffsetDateTime,
     /// 收款用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -307,6 +309,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
     /// 收款用户姓名 (`username`).
+    #[wxpay(redact)]
     pub username: String,
 }
 
@@ -365,7 +368,7 @@ pub struct QueryBatchByOutBatchNoResponse {
 }
 
 /// `QueryBatchDetailByOutDetailNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 收款账户类型 (`account_type`).
@@ -388,6 +391,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub initiate_time: OffsetDateTime,
     /// 收款用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -403,6 +407,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
     /// 收款用户姓名 (`username`).
+    #[wxpay(redact)]
     pub username: String,
 }
 

@@ -469,7 +469,7 @@ pub struct ContractTerminateInfo {
 }
 
 /// `QueryContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
     /// 商户AppID (`appid`).
@@ -488,6 +488,7 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -496,6 +497,7 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 子商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

@@ -341,7 +341,7 @@ pub struct CreateWesureTokenValidation {
 }
 
 /// `Data`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Data {
     /// 商家核身单号 (`authenticate_number`).
@@ -360,6 +360,7 @@ pub struct Data {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 项目名称 (`project_name`).
     pub project_name: String,
@@ -382,7 +383,7 @@ pub struct ListAuthenticationsResponse {
 }
 
 /// `CreateAuthenticationPreOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateAuthenticationPreOrderResponse {
     /// 商家核身单号 (`authenticate_number`).
@@ -392,6 +393,7 @@ pub struct CreateAuthenticationPreOrderResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
@@ -400,7 +402,7 @@ pub struct CreateAuthenticationPreOrderResponse {
 }
 
 /// `CreateAuthenticationPreOrderWithAuthResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateAuthenticationPreOrderWithAuthResponse {
     /// 商家核身单号 (`authenticate_number`).
@@ -410,6 +412,7 @@ pub struct CreateAuthenticationPreOrderWithAuthResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
@@ -418,7 +421,7 @@ pub struct CreateAuthenticationPreOrderWithAuthResponse {
 }
 
 /// `QueryAuthenticationByAuthenticateNumberResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryAuthenticationByAuthenticateNumberResponse {
     /// 核身失败原因 (`authenticate_failed_reason`).
@@ -439,6 +442,7 @@ pub struct QueryAuthenticationByAuthenticateNumberResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 项目名称 (`project_name`).
     pub project_name: String,
@@ -447,7 +451,7 @@ pub struct QueryAuthenticationByAuthenticateNumberResponse {
 }
 
 /// `QueryRelationByOpenidResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryRelationByOpenidResponse {
     /// 授权状态 (`authorize_state`).
@@ -461,13 +465,14 @@ pub struct QueryRelationByOpenidResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
 
 /// `CreateTokenResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateTokenResponse {
     /// token有效时间 (`expires_in`).
@@ -475,6 +480,7 @@ pub struct CreateTokenResponse {
     /// 服务商商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
@@ -487,6 +493,7 @@ pub struct CreateTokenResponse {
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
@@ -513,7 +520,7 @@ pub struct CreateTransferBatchResponse {
 }
 
 /// `CreateWesureTokenValidationResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateWesureTokenValidationResponse {
     /// 核身成功时间 (`authenticate_success_time`).
@@ -522,6 +529,7 @@ pub struct CreateWesureTokenValidationResponse {
     /// 校验不通过原因 (`fail_reason`).
     pub fail_reason: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 校验结果 (`result`).
     pub result: String,

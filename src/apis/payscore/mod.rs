@@ -702,7 +702,7 @@ pub struct TimeRange {
 }
 
 /// `QueryServiceorderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
     /// 服务商公众号ID (`appid`).
@@ -720,6 +720,7 @@ pub struct QueryServiceorderResponse {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 微信支付服务订单号 (`order_id`).
     pub order_id: Option<String>,
@@ -1064,12 +1065,13 @@ pub struct CreateSmartretailOrderResponse {
 }
 
 /// `QueryUserServiceStateResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserServiceStateResponse {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 服务ID (`service_id`).
     pub service_id: String,

@@ -73,12 +73,14 @@ pub struct RechargeAmount {
 }
 
 /// 银行账户.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TransferInAccount {
     /// 银行账户名称 (`bank_account_name`).
+    #[wxpay(redact)]
     pub bank_account_name: Option<String>,
     /// 银行账号 (`bank_account_no`).
+    #[wxpay(redact)]
     pub bank_account_no: Option<String>,
     /// 开户银行省市编码 (`bank_address_code`).
     pub bank_address_code: Option<String>,

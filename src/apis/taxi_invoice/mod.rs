@@ -373,13 +373,15 @@ pub struct ListUserTaxiOrders {
 }
 
 /// 购买方信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct BuyerInformation {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
@@ -391,6 +393,7 @@ pub struct BuyerInformation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub taxpayer_id: Option<String>,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
@@ -445,12 +448,14 @@ pub struct Items {
 }
 
 /// 销售方信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct SellerInformation {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
@@ -461,6 +466,7 @@ pub struct SellerInformation {
     /// 纳税人识别号 (`taxpayer_id`).
     pub taxpayer_id: String,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
 }
@@ -503,7 +509,7 @@ pub struct FapiaoCardInformation {
 }
 
 /// `CreateCardResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateCardResponse {
     /// 插入用户卡包的公众号AppID (`card_appid`).
@@ -513,6 +519,7 @@ pub struct CreateCardResponse {
     /// 出租车电子发票卡券模板ID (`card_id`).
     pub card_id: String,
     /// 用户在插卡公众号下的OpenID (`card_openid`).
+    #[wxpay(redact)]
     pub card_openid: String,
 }
 
@@ -595,7 +602,7 @@ pub struct QueryDriverByDriverLicenseDriverPhoto {
 }
 
 /// `QueryDriverByDriverLicenseResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryDriverByDriverLicenseResponse {
     /// 商户号 (`company_mchid`).
@@ -607,6 +614,7 @@ pub struct QueryDriverByDriverLicenseResponse {
     /// 营运资格证号 (`driver_license`).
     pub driver_license: String,
     /// 司机姓名 (`driver_name`).
+    #[wxpay(redact)]
     pub driver_name: String,
     /// 司机照片 (`driver_photo`).
     pub driver_photo: Option<QueryDriverByDriverLicenseDriverPhoto>,
@@ -617,12 +625,14 @@ pub struct QueryDriverByDriverLicenseResponse {
 }
 
 /// `QueryTaxiCompanyByCompanyMchidResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTaxiCompanyByCompanyMchidResponse {
     /// 公司地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     pub bank_account: Option<String>,
     /// 开户行 (`bank_name`).
     pub bank_name: Option<String>,
@@ -635,8 +645,10 @@ pub struct QueryTaxiCompanyByCompanyMchidResponse {
     /// 开票渠道 (`invoice_mode`).
     pub invoice_mode: String,
     /// 企业法人姓名 (`legal_person`).
+    #[wxpay(redact)]
     pub legal_person: String,
     /// 公司电话 (`phone`).
+    #[wxpay(redact)]
     pub phone: Option<String>,
     /// 行政区划代码 (`region_id`).
     pub region_id: i64,

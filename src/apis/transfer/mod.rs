@@ -213,6 +213,7 @@ pub struct QueryBillReceiptByOutBatchNo {
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
@@ -311,7 +312,7 @@ pub struct QueryBatchByBatchIdResponse {
 }
 
 /// `QueryBatchDetailByDetailIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByDetailIdResponse {
     /// 直连商户的appid (`appid`).
@@ -330,6 +331,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -343,6 +345,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
     /// 收款用户姓名 (`user_name`).
+    #[wxpay(redact)]
     pub user_name: String,
 }
 
@@ -361,7 +364,7 @@ pub struct QueryBatchByOutBatchNoResponse {
 }
 
 /// `QueryBatchDetailByOutDetailNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 直连商户的appid (`appid`).
@@ -380,6 +383,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -393,6 +397,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
     /// 收款用户姓名 (`user_name`).
+    #[wxpay(redact)]
     pub user_name: String,
 }
 

@@ -339,7 +339,7 @@ pub struct CreateTransactionParking {
 }
 
 /// `QueryEtcContractByContractIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryEtcContractByContractIdResponse {
     /// 发起签约的appid (`appid`).
@@ -353,12 +353,14 @@ pub struct QueryEtcContractByContractIdResponse {
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 用户在发起签约APP的标识 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: String,
     /// 子商户appid (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 用户在发起签约子APP的标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -462,12 +464,14 @@ pub struct CreateEtcTransactionHighwayDeviceInfo {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Payer {
     /// 用户在服务商APP的标识 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 用户在特约商户APP的标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -614,7 +618,7 @@ pub struct QueryEtcTransactionByOutTradeNoResponse {
 }
 
 /// `ListEtcUserContractsResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListEtcUserContractsResponse {
     /// 发起签约的appid (`appid`).
@@ -628,12 +632,14 @@ pub struct ListEtcUserContractsResponse {
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 用户在发起签约APP的标识 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: String,
     /// 子商户appid (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 用户在发起签约子APP的标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -663,10 +669,11 @@ pub struct CreateParkingParkingResponse {
 }
 
 /// `QueryParkingServiceFindResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryParkingServiceFindResponse {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 车牌颜色 (`plate_color`).
     pub plate_color: PlateColor,
@@ -718,12 +725,14 @@ pub struct ParkingInfo {
 }
 
 /// 支付者信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoPayer {
     /// 用户在appid下的标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户在sub\_appid下的标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

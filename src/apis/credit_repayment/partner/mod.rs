@@ -305,7 +305,7 @@ pub struct CreateContractH5PresignResponse {
 }
 
 /// 协议信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ContractInfo {
     /// 服务商AppID (`appid`).
@@ -327,6 +327,7 @@ pub struct ContractInfo {
     /// 用户展示名称 (`display_name`).
     pub display_name: String,
     /// 用户服务商标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 服务商签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -347,7 +348,7 @@ pub struct TerminateContractResponse {
 }
 
 /// `QueryContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
     /// 服务商AppID (`appid`).
@@ -369,6 +370,7 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 用户展示名称 (`display_name`).
     pub display_name: String,
     /// 用户服务商标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 服务商签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -381,7 +383,7 @@ pub struct QueryContractByOutContractCodeResponse {
 }
 
 /// `CreateDeductOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateDeductOrderResponse {
     /// 商户AppID (`appid`).
@@ -395,6 +397,7 @@ pub struct CreateDeductOrderResponse {
     /// 产品描述 (`description`).
     pub description: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 还款单状态 (`order_state`).
     pub order_state: OrderState,
@@ -411,7 +414,7 @@ pub struct CreateDeductOrderResponse {
 }
 
 /// `QueryDeductOrderByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryDeductOrderByOutTradeNoResponse {
     /// 商户AppID (`appid`).
@@ -425,6 +428,7 @@ pub struct QueryDeductOrderByOutTradeNoResponse {
     /// 产品描述 (`description`).
     pub description: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 还款单状态 (`order_state`).
     pub order_state: OrderState,
@@ -461,7 +465,7 @@ pub struct ScheduleItems {
 }
 
 /// `ScheduleRecords`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ScheduleRecords {
     /// 商户AppID (`appid`).
@@ -471,6 +475,7 @@ pub struct ScheduleRecords {
     /// 最低还款金额 (`min_repayment_amount`).
     pub min_repayment_amount: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧预约还款单号 (`out_record_id`).
     pub out_record_id: String,
@@ -491,7 +496,7 @@ pub struct CreateScheduleRecordBatchCreateResponse {
 }
 
 /// `QueryScheduleRecordByOutRecordIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryScheduleRecordByOutRecordIdResponse {
     /// 商户AppID (`appid`).
@@ -501,6 +506,7 @@ pub struct QueryScheduleRecordByOutRecordIdResponse {
     /// 最低还款金额 (`min_repayment_amount`).
     pub min_repayment_amount: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧预约还款单号 (`out_record_id`).
     pub out_record_id: String,

@@ -170,12 +170,14 @@ pub struct RevokeApplymentById {
 }
 
 /// 汇款账户验证信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct AccountValidation {
     /// 付款户名 (`account_name`).
+    #[wxpay(redact)]
     pub account_name: Option<String>,
     /// 付款卡号 (`account_no`).
+    #[wxpay(redact)]
     pub account_no: Option<String>,
     /// 省市信息 (`city`).
     pub city: Option<String>,
@@ -184,8 +186,10 @@ pub struct AccountValidation {
     /// 开户银行 (`destination_account_bank`).
     pub destination_account_bank: Option<String>,
     /// 收款户名 (`destination_account_name`).
+    #[wxpay(redact)]
     pub destination_account_name: Option<String>,
     /// 收款卡号 (`destination_account_number`).
+    #[wxpay(redact)]
     pub destination_account_number: Option<String>,
     /// 汇款金额 (`pay_amount`).
     pub pay_amount: Option<i64>,
@@ -262,7 +266,7 @@ pub struct AccountInfo {
 }
 
 /// 营业执照/登记证书信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct BusinessLicenseInfo {
     /// 证件扫描件 (`business_license_copy`).
@@ -281,6 +285,7 @@ pub struct BusinessLicenseInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub company_address: Option<String>,
     /// 经营者/法定代表人姓名 (`legal_person`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legal_person: Option<String>,
     /// 商户名称 (`merchant_name`).

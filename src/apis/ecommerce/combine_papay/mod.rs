@@ -226,7 +226,7 @@ pub struct ContractTerminateInfo {
 }
 
 /// `QueryContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
     /// 商户APPID (`appid`).
@@ -248,6 +248,7 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -346,10 +347,11 @@ pub struct SubOrders {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CombinePayerInfo {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 

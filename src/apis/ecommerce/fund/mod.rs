@@ -186,12 +186,13 @@ pub struct WithdrawFundResponse {
 }
 
 /// `QueryWithdrawByOutRequestNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryWithdrawByOutRequestNoResponse {
     /// 入账银行 (`account_bank`).
     pub account_bank: Option<String>,
     /// 入账银行账号后四位 (`account_number`).
+    #[wxpay(redact)]
     pub account_number: Option<String>,
     /// 出款账户类型 (`account_type`).
     pub account_type: Option<AccountType>,
@@ -222,12 +223,13 @@ pub struct QueryWithdrawByOutRequestNoResponse {
 }
 
 /// `QueryWithdrawByWithdrawIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryWithdrawByWithdrawIdResponse {
     /// 入账银行 (`account_bank`).
     pub account_bank: Option<String>,
     /// 入账银行账号后四位 (`account_number`).
+    #[wxpay(redact)]
     pub account_number: Option<String>,
     /// 出款账户类型 (`account_type`).
     pub account_type: Option<AccountType>,

@@ -158,7 +158,7 @@ pub struct RealNameAuthResult {
 }
 
 /// `QueryIndividualContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryIndividualContractByOutContractCodeResponse {
     /// 授权状态 (`auth_state`).
@@ -166,6 +166,7 @@ pub struct QueryIndividualContractByOutContractCodeResponse {
     /// 授权ID (`individual_auth_id`).
     pub individual_auth_id: Option<String>,
     /// 用户OpenID (`individual_openid`).
+    #[wxpay(redact)]
     pub individual_openid: Option<String>,
     /// 实名授权结果 (`real_name_auth_result`).
     pub real_name_auth_result: Option<RealNameAuthResult>,

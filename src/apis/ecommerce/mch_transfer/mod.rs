@@ -237,7 +237,7 @@ pub struct CreateTransferBillResponse {
 }
 
 /// `QueryTransferBillByOutBillNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByOutBillNoResponse {
     /// 服务商AppID (`appid`).
@@ -250,6 +250,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     /// 服务商商户号 (`mchid`).
     pub mchid: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -269,6 +270,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
     /// 收款用户姓名 (`user_name`).
+    #[wxpay(redact)]
     pub user_name: Option<String>,
 }
 
@@ -290,7 +292,7 @@ pub struct CancelTransferBillResponse {
 }
 
 /// `QueryTransferBillByTransferBillNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByTransferBillNoResponse {
     /// 服务商AppID (`appid`).
@@ -303,6 +305,7 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     /// 服务商商户号 (`mchid`).
     pub mchid: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -322,5 +325,6 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
     /// 收款用户姓名 (`user_name`).
+    #[wxpay(redact)]
     pub user_name: Option<String>,
 }

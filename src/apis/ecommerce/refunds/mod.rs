@@ -312,7 +312,7 @@ pub struct QueryRefundByRefundIdAmount {
 }
 
 /// `QueryRefundByRefundIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryRefundByRefundIdResponse {
     /// 退款金额信息 (`amount`).
@@ -342,11 +342,12 @@ pub struct QueryRefundByRefundIdResponse {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 退款入账账户 (`user_received_account`).
+    #[wxpay(redact)]
     pub user_received_account: Option<String>,
 }
 
 /// `QueryRefundByOutRefundNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryRefundByOutRefundNoResponse {
     /// 退款金额信息 (`amount`).
@@ -376,6 +377,7 @@ pub struct QueryRefundByOutRefundNoResponse {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 退款入账账户 (`user_received_account`).
+    #[wxpay(redact)]
     pub user_received_account: Option<String>,
 }
 
@@ -435,7 +437,7 @@ pub struct CreateApplyAbnormalRefundPromotionDetail {
 }
 
 /// `CreateApplyAbnormalRefundResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateApplyAbnormalRefundResponse {
     /// 金额信息 (`amount`).
@@ -465,6 +467,7 @@ pub struct CreateApplyAbnormalRefundResponse {
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 退款入账账户 (`user_received_account`).
+    #[wxpay(redact)]
     pub user_received_account: Option<String>,
 }
 

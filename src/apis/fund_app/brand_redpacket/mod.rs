@@ -153,6 +153,7 @@ pub struct DetailList {
     /// 红包金额 (`amount`).
     pub amount: i64,
     /// 接收红包用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家品牌红包明细单号 (`out_detail_no`).
     pub out_detail_no: String,
@@ -261,6 +262,7 @@ pub struct QueryBrandMerchantBatchDetailByDetailNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub initiate_time: Option<OffsetDateTime>,
     /// 接收红包用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家品牌红包批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -348,6 +350,7 @@ pub struct QueryBrandMerchantOutBatchOutDetailByOutDetailNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub initiate_time: Option<OffsetDateTime>,
     /// 接收红包用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家品牌红包批次单号 (`out_batch_no`).
     pub out_batch_no: String,

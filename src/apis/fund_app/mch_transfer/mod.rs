@@ -589,6 +589,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     /// 商户号 (`mch_id`).
     pub mch_id: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -670,6 +671,7 @@ pub struct CreateTransferBillTransferResponse {
     /// 商户号 (`mch_id`).
     pub mch_id: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -703,6 +705,7 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     /// 商户号 (`mch_id`).
     pub mch_id: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -736,6 +739,7 @@ pub struct CreateTransferToQqWalletBillResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -771,6 +775,7 @@ pub struct QueryTransferToQqWalletBillByOutBillNoResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -806,6 +811,7 @@ pub struct CancelTransferToQqWalletBillResponse {
     /// 商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -869,7 +875,7 @@ pub struct CloseInfo {
 }
 
 /// `QueryUserConfirmAuthorizationByOutAuthorizationNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     /// 商户AppID (`appid`).
@@ -885,6 +891,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧授权单号 (`out_authorization_no`).
     pub out_authorization_no: String,
@@ -912,7 +919,7 @@ pub struct CloseUserConfirmAuthorizationCloseInfo {
 }
 
 /// `CloseUserConfirmAuthorizationResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseUserConfirmAuthorizationResponse {
     /// 商户AppID (`appid`).
@@ -928,6 +935,7 @@ pub struct CloseUserConfirmAuthorizationResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧授权单号 (`out_authorization_no`).
     pub out_authorization_no: String,

@@ -180,10 +180,11 @@ pub struct Payer {
 }
 
 /// 商户门店信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// 详细地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 编号 (`id`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -285,14 +286,17 @@ pub struct PayTransactionDetail {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct PayTransactionPayer {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 用户标识 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

@@ -517,7 +517,7 @@ pub struct CreateContractMiniprogramPreEntrustSignResponse {
 }
 
 /// `QueryContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
     /// 机构APPID (`appid`).
@@ -527,6 +527,7 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户侧签约协议号 (`out_contract_code`).
     pub out_contract_code: Option<String>,
@@ -565,7 +566,7 @@ pub struct CreateContractWebPreEntrustSignResponse {
 }
 
 /// `QueryContractByContractIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByContractIdResponse {
     /// 机构APPID (`appid`).
@@ -575,6 +576,7 @@ pub struct QueryContractByContractIdResponse {
     /// 商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户侧签约协议号 (`out_contract_code`).
     pub out_contract_code: Option<String>,
@@ -655,14 +657,17 @@ pub struct CreateTransactionAmount {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Payer {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 机构用户标识 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 子商户用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

@@ -2199,6 +2199,7 @@ pub struct SyncZhejiangQualificationData {
     /// 区县编码 (`add_code`).
     pub add_code: String,
     /// 收货地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 品类凭证码 (`auth_code`).
     pub auth_code: String,

@@ -553,25 +553,29 @@ pub struct Detail {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Payer {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 用户标识 (`sp_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// 用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
 
 /// 商户门店信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// 详细地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 编号 (`id`).
     #[serde(skip_serializing_if = "Option::is_none")]

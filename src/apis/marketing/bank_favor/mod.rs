@@ -80,7 +80,7 @@ pub struct UseAmountList {
 }
 
 /// `QueryUserCouponByCouponIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserCouponByCouponIdResponse {
     /// 活动ID (`activity_id`).
@@ -102,6 +102,7 @@ pub struct QueryUserCouponByCouponIdResponse {
     /// 最大使用次数 (`max_use_number`).
     pub max_use_number: i64,
     /// 用户标识ID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]

@@ -880,10 +880,11 @@ pub struct SendCouponResponse {
 }
 
 /// `UseCouponResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UseCouponResponse {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 批次号 (`stock_id`).
     pub stock_id: String,
@@ -1351,7 +1352,7 @@ pub struct UpdateStockBudgetResponse {
 }
 
 /// 券code信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Data {
     /// 商户上传code (`code`).
@@ -1364,8 +1365,10 @@ pub struct Data {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub dispatched_time: Option<OffsetDateTime>,
     /// 领券用户的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 领券用户的UnionID (`unionid`).
+    #[wxpay(redact)]
     pub unionid: Option<String>,
     /// 上传时间 (`upload_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]

@@ -490,13 +490,14 @@ pub struct ApplyActivityResponse {
 }
 
 /// 订单信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct OrderInformation {
     /// 商户订单号 (`out_trade_no`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 支付订单的微信用户OpenID (`payer_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payer_openid: Option<String>,
     /// 门店ID (`store_id`).
@@ -535,10 +536,11 @@ pub struct UnlockQualificationResponse {
 }
 
 /// `RepresentativeInfoList`.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct RepresentativeInfoList {
     /// 业务代理的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 

@@ -1306,7 +1306,7 @@ pub struct DepositCardCodeResponse {
 }
 
 /// `QueryCardCodeByCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryCardCodeByCodeResponse {
     /// 会员卡背景图 (`background_picture_url`).
@@ -1328,6 +1328,7 @@ pub struct QueryCardCodeByCodeResponse {
     /// 微信昵称 (`nickname`).
     pub nickname: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 用户会员卡状态 (`user_card_status`).
     pub user_card_status: Option<UserCardStatus>,
@@ -1351,7 +1352,7 @@ pub struct UpdateCardCodeByCodeBalanceInformation {
 }
 
 /// 会员专属咨询信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Guide {
     /// 联系方式 (`contact_information_name`).
@@ -1364,6 +1365,7 @@ pub struct Guide {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub head_image_url: Option<String>,
     /// 联系电话 (`phone_number`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// 联系人名字 (`staff_name`).
@@ -1586,7 +1588,7 @@ pub struct MemberInformation {
 }
 
 /// 用户会员卡信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UserCardInformation {
     /// 品牌appid (`card_appid`).
@@ -1596,11 +1598,13 @@ pub struct UserCardInformation {
     /// 会员卡code (`code`).
     pub code: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 会员卡领取时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
     /// 用户标识 (`unionid`).
+    #[wxpay(redact)]
     pub unionid: Option<String>,
 }
 

@@ -304,7 +304,7 @@ pub struct JumpInfo {
 }
 
 /// 商家电子小票跳转信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct MerchantJumpInfo {
     /// 归属品牌ID (`brand_id`).
@@ -321,6 +321,7 @@ pub struct MerchantJumpInfo {
     #[serde(with = "time::serde::rfc3339")]
     pub modify_time: OffsetDateTime,
     /// 下单用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
@@ -374,6 +375,7 @@ pub struct Receipt {
     #[serde(with = "time::serde::rfc3339")]
     pub modify_time: OffsetDateTime,
     /// 微信支付订单中OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 电子小票ID (`receipt_id`).
     pub receipt_id: String,

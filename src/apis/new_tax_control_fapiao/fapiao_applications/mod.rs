@@ -260,12 +260,14 @@ pub struct ReverseFapiaoApplication {
 #[non_exhaustive]
 pub struct BuyerInformation {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// 订单金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
@@ -291,6 +293,7 @@ pub struct BuyerInformation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub taxpayer_id: Option<String>,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
@@ -541,6 +544,7 @@ pub struct CreateIssueRefinedOilFapiaoInformation {
 #[non_exhaustive]
 pub struct RealEstateLeasingInformation {
     /// 不动产坐落地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 产权证书/不动产权证号 (`certificate_no`).
     #[wxpay(encrypt)]
@@ -702,12 +706,14 @@ pub struct CreateInsertCardItems {
 }
 
 /// 销售方信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct SellerInformation {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
@@ -718,6 +724,7 @@ pub struct SellerInformation {
     /// 纳税人识别号 (`taxpayer_id`).
     pub taxpayer_id: String,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
 }

@@ -163,12 +163,14 @@ pub struct ExtraInformation {
 }
 
 /// 销售方信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SellerInformation {
     /// 地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     pub bank_account: Option<String>,
     /// 开户银行 (`bank_name`).
     pub bank_name: Option<String>,
@@ -177,6 +179,7 @@ pub struct SellerInformation {
     /// 纳税人识别号 (`taxpayer_id`).
     pub taxpayer_id: String,
     /// 电话 (`telephone`).
+    #[wxpay(redact)]
     pub telephone: Option<String>,
 }
 

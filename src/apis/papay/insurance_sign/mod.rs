@@ -451,7 +451,7 @@ pub struct ContractTerminateInfo {
 }
 
 /// `QueryContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
     /// 商户AppID (`appid`).
@@ -469,10 +469,12 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 协议解约信息 (`contract_terminate_info`).
     pub contract_terminate_info: Option<ContractTerminateInfo>,
     /// 被保人姓名 (`insured_display_name`).
+    #[wxpay(redact)]
     pub insured_display_name: Option<String>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -487,7 +489,7 @@ pub struct QueryContractByOutContractCodeResponse {
 }
 
 /// `TerminateContractResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
     /// 商户AppID (`appid`).
@@ -505,10 +507,12 @@ pub struct TerminateContractResponse {
     /// 协议解约信息 (`contract_terminate_info`).
     pub contract_terminate_info: Option<ContractTerminateInfo>,
     /// 被保人姓名 (`insured_display_name`).
+    #[wxpay(redact)]
     pub insured_display_name: Option<String>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,

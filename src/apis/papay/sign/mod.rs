@@ -144,7 +144,7 @@ pub struct ContractTerminateInfo {
 }
 
 /// `QueryHarmonyContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryHarmonyContractByOutContractCodeResponse {
     /// 商户AppID (`appid`).
@@ -168,6 +168,7 @@ pub struct QueryHarmonyContractByOutContractCodeResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -219,7 +220,7 @@ pub struct DeductSchedule {
 }
 
 /// `QueryContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
     /// 商户AppID (`appid`).
@@ -243,6 +244,7 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -253,7 +255,7 @@ pub struct QueryContractByOutContractCodeResponse {
 }
 
 /// `TerminateContractResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
     /// 商户AppID (`appid`).
@@ -277,6 +279,7 @@ pub struct TerminateContractResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,

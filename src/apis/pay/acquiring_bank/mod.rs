@@ -41,13 +41,15 @@ pub struct CreateTransactionExposure {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Payer {
     /// 用户标识 (`acquiring_bank_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acquiring_bank_openid: Option<String>,
     /// 用户标识 (`merchant_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_openid: Option<String>,
     /// 用户手机号的哈希值 (`phone_number_hash`).

@@ -593,10 +593,11 @@ pub struct Payer {
 }
 
 /// 商户门店信息.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// 详细地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 地区编码 (`area_code`).
     pub area_code: String,
@@ -710,10 +711,11 @@ pub struct CreateAppWithContractDetail {
 /// 商户门店信息.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateAppWithContractStoreInfo {
     /// 详细地址 (`address`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// 地区编码 (`area_code`).
@@ -846,10 +848,11 @@ pub struct CreateCodepayOrderAmount {
 /// 支付者.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponsePayer {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
 }
 
@@ -936,10 +939,11 @@ pub struct CreateCodepayOrderResponse {
 /// 支付者.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateExposurePayer {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 用户手机号的哈希值 (`phone_number_hash`).
@@ -1017,10 +1021,11 @@ pub struct InstallmentInfo {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryOrderByIdPayer {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -1085,6 +1090,7 @@ pub struct CreateJsapiOrderPayer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 

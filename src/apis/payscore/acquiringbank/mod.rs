@@ -471,7 +471,7 @@ pub struct CreatePermissionResponse {
 }
 
 /// `QueryPermissionByAuthorizationCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByAuthorizationCodeResponse {
     /// 服务商应用ID (`appid`).
@@ -493,6 +493,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     /// 授权通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 服务ID (`service_id`).
     pub service_id: String,
@@ -501,6 +502,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -659,7 +661,7 @@ pub struct TimeRange {
 }
 
 /// `QueryServiceorderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
     /// 服务商应用ID (`appid`).
@@ -679,6 +681,7 @@ pub struct QueryServiceorderResponse {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 微信支付服务订单号 (`order_id`).
     pub order_id: String,
@@ -703,6 +706,7 @@ pub struct QueryServiceorderResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: TimeRange,

@@ -325,7 +325,7 @@ pub struct RiskFund {
 }
 
 /// `QueryServiceorderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
     /// 服务商应用ID (`appid`).
@@ -343,6 +343,7 @@ pub struct QueryServiceorderResponse {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 微信支付服务订单号 (`order_id`).
     pub order_id: Option<String>,
@@ -367,6 +368,7 @@ pub struct QueryServiceorderResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,

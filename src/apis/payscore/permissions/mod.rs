@@ -174,7 +174,7 @@ pub struct ShoppingInfo {
 }
 
 /// `CreateAssessUserRiskLevelResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateAssessUserRiskLevelResponse {
     /// 公众号ID (`appid`).
@@ -196,6 +196,7 @@ pub struct CreateAssessUserRiskLevelResponse {
     /// 授权通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 分层版本 (`risk_level_version`).
     pub risk_level_version: Option<i64>,
@@ -206,6 +207,7 @@ pub struct CreateAssessUserRiskLevelResponse {
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 子商户的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 用户标签 (`user_label`).
     pub user_label: Option<String>,
@@ -214,7 +216,7 @@ pub struct CreateAssessUserRiskLevelResponse {
 }
 
 /// `QueryPermissionByAuthorizationCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByAuthorizationCodeResponse {
     /// 公众号id (`appid`).
@@ -234,6 +236,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     /// 授权通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 分层版本 (`risk_level_version`).
     pub risk_level_version: Option<i64>,
@@ -244,7 +247,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
 }
 
 /// `QueryPermissionByOpenidResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByOpenidResponse {
     /// 公众号id (`appid`).
@@ -262,6 +265,7 @@ pub struct QueryPermissionByOpenidResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 分层版本 (`risk_level_version`).
     pub risk_level_version: Option<i64>,

@@ -659,7 +659,7 @@ pub struct SyncServiceorderRiskFund {
 }
 
 /// `SyncServiceorderResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SyncServiceorderResponse {
     /// 服务商公众号ID (`appid`).
@@ -677,6 +677,7 @@ pub struct SyncServiceorderResponse {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 微信支付服务订单号 (`order_id`).
     pub order_id: String,

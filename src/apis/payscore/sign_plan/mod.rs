@@ -280,7 +280,7 @@ pub struct SignedDetailList {
 }
 
 /// 用户的签约计划.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SignPlan {
     /// AppID (`appid`).
@@ -303,6 +303,7 @@ pub struct SignPlan {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
     pub merchant_sign_plan_no: String,
     /// 签约计划用户应用下的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 签约所属计划ID (`plan_id`).
     pub plan_id: String,
@@ -339,7 +340,7 @@ pub struct CreateUserSignPlanResponse {
 }
 
 /// `QueryUserSignPlanByMerchantSignPlanNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
     /// AppID (`appid`).
@@ -362,6 +363,7 @@ pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
     pub merchant_sign_plan_no: String,
     /// 签约计划用户应用下的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 签约所属计划ID (`plan_id`).
     pub plan_id: String,
@@ -388,7 +390,7 @@ pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
 }
 
 /// `StopUserSignPlanResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct StopUserSignPlanResponse {
     /// AppID (`appid`).
@@ -411,6 +413,7 @@ pub struct StopUserSignPlanResponse {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
     pub merchant_sign_plan_no: String,
     /// 签约计划用户应用下的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 签约所属计划ID (`plan_id`).
     pub plan_id: String,

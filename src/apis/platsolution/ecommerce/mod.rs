@@ -1091,12 +1091,14 @@ pub struct RechargeAmount {
 }
 
 /// 银行账户.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TransferInAccount {
     /// 银行账户名称 (`bank_account_name`).
+    #[wxpay(redact)]
     pub bank_account_name: Option<String>,
     /// 银行账号 (`bank_account_no`).
+    #[wxpay(redact)]
     pub bank_account_no: Option<String>,
     /// 开户银行省市编码 (`bank_address_code`).
     pub bank_address_code: Option<String>,
@@ -1370,10 +1372,11 @@ pub struct CreateMchTransferCompensateBillPreTransferResponse {
 }
 
 /// 转账接收方用户.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UserInfo {
     /// 转账接收方用户 openid (`sp_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
 }
@@ -2120,13 +2123,14 @@ pub struct QueryMchTransferTransferBillByOutBillNoResponse {
 }
 
 /// `CreateRechargeEmployeeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateRechargeEmployeeResponse {
     /// 添加员工时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 员工OpenID (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 员工状态 (`state`).
     pub state: Option<CreateRechargeEmployeeState>,
@@ -2146,13 +2150,14 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchidResponse {
 }
 
 /// `DeleteRechargeEmployeeSubMchidSpOpenidResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct DeleteRechargeEmployeeSubMchidSpOpenidResponse {
     /// 添加员工时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 员工OpenID (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 员工状态 (`state`).
     pub state: Option<CreateRechargeEmployeeState>,
@@ -2176,10 +2181,11 @@ pub struct ApplyRechargeResponse {
 }
 
 /// 转账充值的付款信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryRechargeByOutRechargeNoBankTransferInfo {
     /// 银行账户名称 (`bank_account_name`).
+    #[wxpay(redact)]
     pub bank_account_name: Option<String>,
     /// 银行卡号后四位 (`bank_card_tail`).
     pub bank_card_tail: Option<String>,
@@ -2197,10 +2203,11 @@ pub struct QueryRechargeByOutRechargeNoBankTransferInfo {
 }
 
 /// 网银充值的付款信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct OnlineBankRechargeInfo {
     /// 银行账户名称 (`bank_account_name`).
+    #[wxpay(redact)]
     pub bank_account_name: Option<String>,
     /// 银行卡号后四位 (`bank_card_tail`).
     pub bank_card_tail: Option<String>,
@@ -2218,12 +2225,13 @@ pub struct OnlineBankRechargeInfo {
 }
 
 /// 扫码充值的付款信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QrRechargeInfo {
     /// 员工类型 (`employee_type`).
     pub employee_type: Option<EmployeeType>,
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
 }
 
@@ -2444,12 +2452,13 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse {
 }
 
 /// `CreateWithdrawDayEndBalanceWithdrawResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
     /// 入账银行 (`account_bank`).
     pub account_bank: String,
     /// 入账银行账号后四位 (`account_number`).
+    #[wxpay(redact)]
     pub account_number: String,
     /// 出款账户类型 (`account_type`).
     pub account_type: AccountType,
@@ -2488,12 +2497,13 @@ pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
 }
 
 /// `QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
     /// 入账银行 (`account_bank`).
     pub account_bank: String,
     /// 入账银行账号后四位 (`account_number`).
+    #[wxpay(redact)]
     pub account_number: String,
     /// 出款账户类型 (`account_type`).
     pub account_type: AccountType,

@@ -392,10 +392,11 @@ pub struct QueryMchTransferReservationByReservationId {
 }
 
 /// `TransferDetailList`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
@@ -510,6 +511,7 @@ pub struct QueryMchTransferBatchDetailByDetailIdResponse {
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -606,6 +608,7 @@ pub struct QueryMchTransferBatchDetailByOutDetailNoResponse {
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -719,7 +722,7 @@ pub struct CloseInfo {
 }
 
 /// `QueryMchTransferReservationByOutReservationNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryMchTransferReservationByOutReservationNoResponse {
     /// 预约记录受理的时间 (`accept_time`).
@@ -736,6 +739,7 @@ pub struct QueryMchTransferReservationByOutReservationNoResponse {
     /// 准确转账金额 (`exact_amount`).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户预约单号 (`out_reservation_no`).
     pub out_reservation_no: String,
@@ -759,7 +763,7 @@ pub struct QueryMchTransferReservationByOutReservationNoResponse {
 }
 
 /// `CloseMchTransferReservationResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseMchTransferReservationResponse {
     /// 预约记录受理的时间 (`accept_time`).
@@ -776,6 +780,7 @@ pub struct CloseMchTransferReservationResponse {
     /// 准确转账金额 (`exact_amount`).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户预约单号 (`out_reservation_no`).
     pub out_reservation_no: String,
@@ -799,7 +804,7 @@ pub struct CloseMchTransferReservationResponse {
 }
 
 /// `QueryMchTransferReservationByReservationIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryMchTransferReservationByReservationIdResponse {
     /// 预约记录受理的时间 (`accept_time`).
@@ -816,6 +821,7 @@ pub struct QueryMchTransferReservationByReservationIdResponse {
     /// 准确转账金额 (`exact_amount`).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户预约单号 (`out_reservation_no`).
     pub out_reservation_no: String,

@@ -412,10 +412,11 @@ pub struct QueryReservationByReservationId {
 }
 
 /// `TransferDetailList`.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
@@ -510,7 +511,7 @@ pub struct QueryBatchByBatchIdResponse {
 }
 
 /// `QueryBatchDetailByDetailIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByDetailIdResponse {
     /// 银行退票时间 (`bank_refund_time`).
@@ -530,6 +531,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -549,6 +551,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 收款用户姓名 (`user_name`).
+    #[wxpay(redact)]
     pub user_name: Option<String>,
 }
 
@@ -605,7 +608,7 @@ pub struct QueryBatchByOutBatchNoResponse {
 }
 
 /// `QueryBatchDetailByOutDetailNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 银行退票时间 (`bank_refund_time`).
@@ -625,6 +628,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
@@ -644,6 +648,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 收款用户姓名 (`user_name`).
+    #[wxpay(redact)]
     pub user_name: Option<String>,
 }
 
@@ -737,7 +742,7 @@ pub struct CloseInfo {
 }
 
 /// `QueryReservationByOutReservationNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryReservationByOutReservationNoResponse {
     /// 预约记录受理的时间 (`accept_time`).
@@ -754,6 +759,7 @@ pub struct QueryReservationByOutReservationNoResponse {
     /// 准确转账金额 (`exact_amount`).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户预约单号 (`out_reservation_no`).
     pub out_reservation_no: String,
@@ -777,7 +783,7 @@ pub struct QueryReservationByOutReservationNoResponse {
 }
 
 /// `CloseReservationResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseReservationResponse {
     /// 预约记录受理的时间 (`accept_time`).
@@ -794,6 +800,7 @@ pub struct CloseReservationResponse {
     /// 准确转账金额 (`exact_amount`).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户预约单号 (`out_reservation_no`).
     pub out_reservation_no: String,
@@ -817,7 +824,7 @@ pub struct CloseReservationResponse {
 }
 
 /// `QueryReservationByReservationIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryReservationByReservationIdResponse {
     /// 预约记录受理的时间 (`accept_time`).
@@ -834,6 +841,7 @@ pub struct QueryReservationByReservationIdResponse {
     /// 准确转账金额 (`exact_amount`).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户预约单号 (`out_reservation_no`).
     pub out_reservation_no: String,

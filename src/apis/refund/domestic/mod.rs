@@ -202,7 +202,7 @@ pub struct PromotionDetail {
 }
 
 /// `Refund`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Refund {
     /// 金额信息 (`amount`).
@@ -230,6 +230,7 @@ pub struct Refund {
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 退款入账账户 (`user_received_account`).
+    #[wxpay(redact)]
     pub user_received_account: String,
 }
 

@@ -97,10 +97,11 @@ pub struct CreateCombineTransactionPrepay {
 }
 
 /// 还款支付者信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CombinePayerInfo {
     /// 用户服务商标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -234,12 +235,13 @@ pub struct H5Info {
 }
 
 /// 小程序调起支付场景信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct MiniprogramInfo {
     /// 还款服务商APPID (`combine_appid`).
     pub combine_appid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -288,13 +290,14 @@ pub struct CreateCombineTransactionPrepaySubOrders {
 }
 
 /// 微信内网页调起支付场景信息.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct WechatWebInfo {
     /// 还款服务商APPID (`combine_appid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub combine_appid: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 网页经营场景URL (`webview_url`).

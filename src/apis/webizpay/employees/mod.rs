@@ -185,7 +185,7 @@ pub struct RevokeEmployee {
 }
 
 /// `QueryOutQuotaCardByOutCardNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOutQuotaCardByOutCardNoResponse {
     /// 卡片总金额 (`amount`).
@@ -196,6 +196,7 @@ pub struct QueryOutQuotaCardByOutCardNoResponse {
     /// 卡片名称 (`card_name`).
     pub card_name: String,
     /// 企业支付额度卡卡号 (`card_no`).
+    #[wxpay(redact)]
     pub card_no: String,
     /// 卡片备注 (`card_remark`).
     pub card_remark: Option<String>,
@@ -233,10 +234,11 @@ pub struct QueryOutQuotaCardByOutCardNoResponse {
 }
 
 /// `CreateQuotaCardResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateQuotaCardResponse {
     /// 企业支付额度卡卡号 (`card_no`).
+    #[wxpay(redact)]
     pub card_no: String,
     /// 卡片生效时间 (`effective_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -255,7 +257,7 @@ pub struct CreateQuotaCardResponse {
 }
 
 /// `QueryQuotaCardByCardNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryQuotaCardByCardNoResponse {
     /// 卡片总金额 (`amount`).
@@ -266,6 +268,7 @@ pub struct QueryQuotaCardByCardNoResponse {
     /// 卡片名称 (`card_name`).
     pub card_name: String,
     /// 企业支付额度卡卡号 (`card_no`).
+    #[wxpay(redact)]
     pub card_no: String,
     /// 卡片备注 (`card_remark`).
     pub card_remark: Option<String>,
@@ -303,13 +306,14 @@ pub struct QueryQuotaCardByCardNoResponse {
 }
 
 /// `CancelQuotaCardResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CancelQuotaCardResponse {
     /// 卡片失效时间 (`card_disabled_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub card_disabled_time: Option<OffsetDateTime>,
     /// 企业支付额度卡卡号 (`card_no`).
+    #[wxpay(redact)]
     pub card_no: String,
     /// 卡片状态 (`card_state`).
     pub card_state: CardState,
@@ -322,12 +326,13 @@ pub struct CancelQuotaCardResponse {
 }
 
 /// `QueryQuotaCardPaymentUrlResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryQuotaCardPaymentUrlResponse {
     /// 拉起付款码页面的企业应用类型 (`application_type`).
     pub application_type: Option<ApplicationType>,
     /// 企业支付额度卡卡号 (`card_no`).
+    #[wxpay(redact)]
     pub card_no: String,
     /// 微信授权关系ID (`employee_id`).
     pub employee_id: String,

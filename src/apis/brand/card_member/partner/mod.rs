@@ -1509,6 +1509,7 @@ pub struct ListUserCardsData {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -1606,6 +1607,7 @@ pub struct CreateUserCardImportByOpenidResponse {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -1648,6 +1650,7 @@ pub struct CreateUserCardImportByPhoneResponse {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -1690,6 +1693,7 @@ pub struct QueryUserCardByUserCardCodeResponse {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -1732,6 +1736,7 @@ pub struct UpdateUserCardByUserCardCodeResponse {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -1774,6 +1779,7 @@ pub struct ConfirmUserCardResponse {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -1816,6 +1822,7 @@ pub struct CreateUserCardInvalidateResponse {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -1835,7 +1842,7 @@ pub struct CreateUserCardInvalidateResponse {
 }
 
 /// `CreateUserFeedResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserFeedResponse {
     /// 品牌ID (`brand_id`).
@@ -1845,6 +1852,7 @@ pub struct CreateUserFeedResponse {
     /// 会员动态内容 (`cell_message`).
     pub cell_message: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家请求单号 (`out_request_no`).
     pub out_request_no: String,
@@ -1853,7 +1861,7 @@ pub struct CreateUserFeedResponse {
 }
 
 /// `ConfirmUserPointExchangeCouponResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ConfirmUserPointExchangeCouponResponse {
     /// 品牌ID (`brand_id`).
@@ -1867,6 +1875,7 @@ pub struct ConfirmUserPointExchangeCouponResponse {
     /// 兑券失败原因 (`fail_reason`).
     pub fail_reason: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 积分兑券ID (`record_id`).
     pub record_id: String,
@@ -1877,7 +1886,7 @@ pub struct ConfirmUserPointExchangeCouponResponse {
 }
 
 /// `SyncUserPointResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SyncUserPointResponse {
     /// 品牌ID (`brand_id`).
@@ -1885,6 +1894,7 @@ pub struct SyncUserPointResponse {
     /// 会员卡模板ID (`card_id`).
     pub card_id: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家请求单号 (`out_request_no`).
     pub out_request_no: String,

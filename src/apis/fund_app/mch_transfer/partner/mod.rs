@@ -897,6 +897,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -928,6 +929,7 @@ pub struct CancelTransferBillResponse {
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -980,6 +982,7 @@ pub struct CreateTransferBillTransferResponse {
     /// 商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -1013,7 +1016,7 @@ pub struct CloseInfo {
 }
 
 /// `QueryUserConfirmAuthorizationByOutAuthorizationNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     /// 商户AppID (`appid`).
@@ -1029,6 +1032,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧授权单号 (`out_authorization_no`).
     pub out_authorization_no: String,
@@ -1043,7 +1047,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
 }
 
 /// `CloseUserConfirmAuthorizationResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseUserConfirmAuthorizationResponse {
     /// 商户AppID (`appid`).
@@ -1059,6 +1063,7 @@ pub struct CloseUserConfirmAuthorizationResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧授权单号 (`out_authorization_no`).
     pub out_authorization_no: String,

@@ -83,7 +83,7 @@ pub struct ContractTerminateInfo {
 }
 
 /// `QueryContractByOutContractCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
     /// 用户账户展示名称 (`contract_display_account`).
@@ -113,17 +113,19 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 普通服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 用户OpenID (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: String,
     /// 子商户的AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户AppID对应的用户OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
 /// `TerminateContractResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
     /// 用户账户展示名称 (`contract_display_account`).
@@ -153,11 +155,13 @@ pub struct TerminateContractResponse {
     /// 普通服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 用户OpenID (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: String,
     /// 子商户的AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户AppID对应的用户OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }

@@ -38,16 +38,18 @@ pub struct CreateExposure {
 }
 
 /// 用户ID.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UserId {
     /// 用户手机号的哈希值 (`phone_number_hash`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number_hash: Option<String>,
     /// 用户服务标识 (`sp_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// 用户ID的类型 (`user_id_type`).

@@ -725,13 +725,15 @@ pub struct CreateAppWithContractSettleInfo {
 }
 
 /// 支付者.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponsePayer {
     /// 合作伙伴用户标识 (`sp_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// 特约商户用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
@@ -778,16 +780,18 @@ pub struct CreateCodepayOrderResponse {
 /// 支付者.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateExposurePayer {
     /// 用户手机号的哈希值 (`phone_number_hash`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number_hash: Option<String>,
     /// 用户服务商标识 (`sp_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// 用户子商户标识 (`sub_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
@@ -859,8 +863,10 @@ pub struct CreateJsapiOrderPayer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     /// 用户服务标识 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: String,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }

@@ -229,7 +229,7 @@ pub struct CreateApplyForSceneResponse {
 }
 
 /// `QueryPermissionByAuthorizationCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByAuthorizationCodeResponse {
     /// 服务商应用ID (`appid`).
@@ -249,6 +249,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     /// 授权通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 分层版本 (`risk_level_version`).
     pub risk_level_version: Option<i64>,
@@ -259,13 +260,14 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 用户分层 (`user_risk_level`).
     pub user_risk_level: Option<i64>,
 }
 
 /// `QuerySearchResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QuerySearchResponse {
     /// 应用ID (`appid`).
@@ -285,6 +287,7 @@ pub struct QuerySearchResponse {
     /// 授权通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 分层版本 (`risk_level_version`).
     pub risk_level_version: Option<i64>,
@@ -295,6 +298,7 @@ pub struct QuerySearchResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 用户分层 (`user_risk_level`).
     pub user_risk_level: Option<i64>,

@@ -200,7 +200,7 @@ pub struct CreateServiceorderResponse {
 }
 
 /// 用户的签约计划.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SignPlan {
     /// 服务商AppID (`appid`).
@@ -223,6 +223,7 @@ pub struct SignPlan {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
     pub merchant_sign_plan_no: String,
     /// 签约计划用户服务商应用下的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 签约所属计划ID (`plan_id`).
     pub plan_id: String,
@@ -247,6 +248,7 @@ pub struct SignPlan {
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 签约计划实际总金额 (`total_actual_price`).
     pub total_actual_price: i64,
@@ -265,7 +267,7 @@ pub struct CreateUserSignPlanResponse {
 }
 
 /// `QueryUserSignPlanByMerchantSignPlanNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
     /// 服务商AppID (`appid`).
@@ -288,6 +290,7 @@ pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
     pub merchant_sign_plan_no: String,
     /// 签约计划用户服务商应用下的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 签约所属计划ID (`plan_id`).
     pub plan_id: String,
@@ -312,6 +315,7 @@ pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 签约计划实际总金额 (`total_actual_price`).
     pub total_actual_price: i64,
@@ -320,7 +324,7 @@ pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
 }
 
 /// `StopUserSignPlanResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct StopUserSignPlanResponse {
     /// 服务商AppID (`appid`).
@@ -343,6 +347,7 @@ pub struct StopUserSignPlanResponse {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
     pub merchant_sign_plan_no: String,
     /// 签约计划用户服务商应用下的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 签约所属计划ID (`plan_id`).
     pub plan_id: String,
@@ -367,6 +372,7 @@ pub struct StopUserSignPlanResponse {
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 签约计划实际总金额 (`total_actual_price`).
     pub total_actual_price: i64,
