@@ -58,9 +58,11 @@ pub fn module_file(file: &ModuleFile) -> String {
         })
         .unwrap_or_default();
     let ungated = |name: &str| file.items_gate.is_none() || file.in_default.contains(name);
-    let declared = |name: &str| !m.shared.contains(name);
-    let always = imports(m, &|name| declared(name) && ungated(name));
-    let gated: BTreeSet<_> = imports(m, &declared).difference(&always).copied().collect();
+    let always = imports(m, &|name| m.declares(name) && ungated(name));
+    let gated: BTreeSet<_> = imports(m, &|name| m.declares(name))
+        .difference(&always)
+        .copied()
+        .collect();
     if !always.is_empty() || !gated.is_empty() {
         out.push_str(&render_imports(&always));
         let plain_gate = file

@@ -404,15 +404,14 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         .cloned()
         .collect();
     for path in &partners {
-        let parent = path.trim_end_matches("::partner");
-        if modules.contains_key(parent)
-            && let Some(mut child) = modules.remove(path)
-        {
-            if let Some(parent) = modules.get_mut(parent) {
-                model::share_with_parent(parent, &mut child);
-            }
-            modules.insert(path.clone(), child);
+        // Out of the map for a moment, to borrow it beside its parent.
+        let Some(mut child) = modules.remove(path) else {
+            continue;
+        };
+        if let Some(parent) = modules.get_mut(path.trim_end_matches("::partner")) {
+            model::share_with_parent(parent, &mut child);
         }
+        modules.insert(path.clone(), child);
     }
     // Every ancestor of a module is a module too.
     let all: Vec<String> = modules.keys().cloned().collect();

@@ -165,16 +165,19 @@ impl Module {
         }
     }
 
-    /// The structs this module declares (not [`Module::shared`]).
-    pub fn declared_structs(&self) -> impl Iterator<Item = &Struct> {
-        self.structs
-            .iter()
-            .filter(|s| !self.shared.contains(&s.name))
+    /// Whether the module declares the type `name` itself (it is not [`Module::shared`]).
+    pub fn declares(&self, name: &str) -> bool {
+        !self.shared.contains(name)
     }
 
-    /// The enums this module declares (not [`Module::shared`]).
+    /// The structs this module declares.
+    pub fn declared_structs(&self) -> impl Iterator<Item = &Struct> {
+        self.structs.iter().filter(|s| self.declares(&s.name))
+    }
+
+    /// The enums this module declares.
     pub fn declared_enums(&self) -> impl Iterator<Item = &Enum> {
-        self.enums.iter().filter(|e| !self.shared.contains(&e.name))
+        self.enums.iter().filter(|e| self.declares(&e.name))
     }
 }
 
