@@ -41,7 +41,8 @@ async fn pause_stock(client: &Client) -> Result<serde_json::Value, Error> {
 
 #[tokio::test]
 async fn a_post_answered_302_to_a_closed_port_is_refused_once_not_retried() {
-    let elsewhere = closed_port().await;
+    let closed = closed_port();
+    let elsewhere = closed.url.as_str();
     let platform = Loopback::answering(answer(
         302,
         &format!("Location: {elsewhere}/v3/marketing/favor/stocks/9856888/pause\r\n"),
@@ -56,7 +57,7 @@ async fn a_post_answered_302_to_a_closed_port_is_refused_once_not_retried() {
         error.redirect_location(),
         Some(format!("{elsewhere}/v3/marketing/favor/stocks/9856888/pause").as_str())
     );
-    assert!(error.to_string().contains(&elsewhere), "{error}");
+    assert!(error.to_string().contains(elsewhere), "{error}");
     assert_eq!(platform.count(), 1, "the POST arrived once and only once");
 }
 

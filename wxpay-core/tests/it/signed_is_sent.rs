@@ -347,7 +347,8 @@ proptest! {
 #[tokio::test]
 async fn the_property_bench_sees_an_unreachable_platform_as_sent_not_refused() {
     // Guards the property's classification: a transport failure is not mistaken for a refusal.
-    let client = client(&closed_port().await);
+    let closed = closed_port();
+    let client = client(&closed.url);
     let result: Result<serde_json::Value, Error> =
         client.get("/v3/x/{id}").path("id", "1").send().await;
     assert!(!refused(&result));

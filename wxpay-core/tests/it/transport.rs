@@ -109,13 +109,8 @@ async fn post(client: &Client) -> Result<serde_json::Value, Error> {
 
 #[tokio::test]
 async fn a_refused_connection_is_a_connect_error_for_any_method() {
-    // Bind and drop: nothing listens on the port any more.
-    let address = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind")
-        .local_addr()
-        .expect("address");
-    let client = client(&format!("http://{address}"), RetryPolicy::default());
+    let closed = crate::loopback::closed_port();
+    let client = client(&closed.url, RetryPolicy::default());
     let err = post(&client).await.expect_err("refused");
     match &err {
         Error::Transport(e) => {
