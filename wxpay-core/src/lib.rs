@@ -131,8 +131,8 @@ pub use retry::RetryPolicy;
 pub mod __private {
     pub use crate::download::Streamed;
     pub use crate::endpoint::sensitive::{
-        DecryptNothing, DecryptSensitive, Decrypter, FieldPath, Probe, Redacted, RedactedWith,
-        Sensitive,
+        DecryptNothing, DecryptSensitive, Decrypter, EncryptedCopy, FieldPath, Probe, Redacted,
+        RedactedWith, Sensitive,
     };
     pub use crate::endpoint::{
         Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, RequestWriter, UploadFile,

@@ -27,8 +27,18 @@ pub(crate) struct Field<'a> {
     pub role: Option<ExplicitRole>,
     /// The span of `encrypt` in `#[wxpay(encrypt)]`.
     pub encrypt: Option<Span>,
+    /// The span of `redact` in `#[wxpay(redact)]`: personal data sent in plain text, printed
+    /// `<redacted>` by `Debug`.
+    pub redact: Option<Span>,
     /// Items of the field's `#[serde(...)]` attributes.
     pub serde: Vec<SerdeItem>,
+}
+
+impl Field<'_> {
+    /// Personal data: encrypted on the wire or marked `redact`, and never printed by `Debug`.
+    pub(crate) fn is_personal(&self) -> bool {
+        self.encrypt.is_some() || self.redact.is_some()
+    }
 }
 
 /// A role a field was given explicitly.
@@ -197,13 +207,18 @@ impl<'a> Endpoint<'a> {
             .iter()
             .filter_map(|field| {
                 let ident = field.ident.as_ref()?;
-                let (role, encrypt) = wxpay_attrs(&field.attrs, errors);
+                let Marks {
+                    role,
+                    encrypt,
+                    redact,
+                } = wxpay_attrs(&field.attrs, errors);
                 Some(Field {
                     ident,
                     name: ident.unraw().to_string(),
                     ty: &field.ty,
                     role,
                     encrypt,
+                    redact,
                     serde: serde_items(&field.attrs, errors),
                 })
             })
@@ -217,16 +232,25 @@ impl<'a> Endpoint<'a> {
     }
 }
 
+/// What a field's `#[wxpay(...)]` attributes say.
+struct Marks {
+    role: Option<ExplicitRole>,
+    encrypt: Option<Span>,
+    redact: Option<Span>,
+}
+
 /// Reads the `#[wxpay(...)]` attributes of a field.
-fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole>, Option<Span>) {
+fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> Marks {
     let mut role: Option<ExplicitRole> = None;
-    let mut encrypt = None;
+    let mut encrypt: Option<Span> = None;
+    let mut redact: Option<Span> = None;
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("wxpay")) {
         if let Meta::Path(path) = &attr.meta {
             errors.push(syn::Error::new(
                 path.span(),
                 "`#[wxpay]` needs a key: `#[wxpay(query)]`, `#[wxpay(header = \"Name\")]`, \
-                 `#[wxpay(body)]`, `#[wxpay(file)]`, `#[wxpay(part)]` or `#[wxpay(encrypt)]`",
+                 `#[wxpay(body)]`, `#[wxpay(file)]`, `#[wxpay(part)]`, `#[wxpay(encrypt)]` or \
+                 `#[wxpay(redact)]`",
             ));
             continue;
         }
@@ -234,11 +258,21 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole
             let key = meta.path.get_ident().map(Ident::to_string);
             let span = meta.path.span();
             let kind = match key.as_deref() {
-                Some("encrypt") => {
-                    if encrypt.is_some() {
-                        errors.push(syn::Error::new(span, "`encrypt` is given twice"));
+                Some(key @ ("encrypt" | "redact")) => {
+                    let (this, other) = if key == "encrypt" {
+                        (&mut encrypt, redact)
+                    } else {
+                        (&mut redact, encrypt)
+                    };
+                    if this.is_some() {
+                        errors.push(syn::Error::new(span, format!("`{key}` is given twice")));
+                    } else if other.is_some() {
+                        errors.push(syn::Error::new(
+                            span,
+                            "one of `encrypt` and `redact`: an encrypted field is redacted already",
+                        ));
                     }
-                    encrypt = Some(span);
+                    *this = Some(span);
                     return Ok(());
                 }
                 Some("query") => RoleKind::Query,
@@ -273,7 +307,7 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole
                         span,
                         format!(
                             "unknown `wxpay` key `{shown}`; expected `query`, `header = \
-                             \"Name\"`, `body`, `file`, `part` or `encrypt`"
+                             \"Name\"`, `body`, `file`, `part`, `encrypt` or `redact`"
                         ),
                     ));
                     // Skip the value so the keys after it are still read.
@@ -304,7 +338,11 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Option<ExplicitRole
             errors.push(e);
         }
     }
-    (role, encrypt)
+    Marks {
+        role,
+        encrypt,
+        redact,
+    }
 }
 
 /// Reads one key of `file(name = "...", sha256 = "...", max_bytes = N)`.

@@ -1,10 +1,16 @@
-//! `new(required fields…)` and a chainable setter per `Option` field: the one expansion
-//! behind both `#[endpoint]` and `#[derive(wxpay::Constructor)]`, so endpoints and the
-//! `#[non_exhaustive]` types they carry are built the same way.
+//! `new(Required { every required field named })` and a chainable setter per `Option` field:
+//! the one expansion behind both `#[endpoint]` and `#[derive(wxpay::Constructor)]`, so
+//! endpoints and the `#[non_exhaustive]` types they carry are built the same way.
+//!
+//! The required fields are a struct of their own, built with a struct literal: every value
+//! is named at the call site, in any order, and leaving one out is rustc's own error naming
+//! the field (`missing field `stock_id` in initializer of `PauseStockRequired``). Of the
+//! mechanisms measured (BENCHMARKS.md) it costs the compiler least: one plain struct and one
+//! non-generic function, where a typestate builder adds a generic type and impl per field.
 
 use proc_macro2::TokenStream;
-use quote::quote;
-use syn::{Attribute, Ident, Type};
+use quote::{format_ident, quote};
+use syn::{Attribute, Ident, Type, Visibility};
 
 use crate::validate::{is_named, option_inner};
 
@@ -29,18 +35,30 @@ impl<'a> Field<'a> {
     }
 }
 
+/// The struct `{Ident}Required` (when any field is required), then
 /// `impl Ident { pub fn new(..) -> Self; pub fn optional(mut self, ..) -> Self; .. }`.
-pub(crate) fn expand(ident: &Ident, fields: &[Field]) -> TokenStream {
-    let mut parameters = Vec::new();
+pub(crate) fn expand(vis: &Visibility, ident: &Ident, fields: &[Field]) -> TokenStream {
+    let required_ident = format_ident!("{}Required", ident);
+    let mut required = Vec::new();
+    let mut members = Vec::new();
     let mut values = Vec::new();
     let mut setters = Vec::new();
     for field in fields {
         let member = field.ident;
+        let docs = &field.docs;
         match option_inner(field.ty) {
             Some(inner) => {
                 values.push(quote!(#member: ::core::option::Option::None));
-                let (ty, value) = into_string(inner, member);
-                let docs = &field.docs;
+                // A `String` setter takes `impl Into<String>`; a number literal would not
+                // infer through `impl Into<u64>`, so other types are taken as they are.
+                let (ty, value) = if is_named(inner, "String") {
+                    (
+                        quote!(impl ::core::convert::Into<::std::string::String>),
+                        quote!(::core::convert::Into::into(#member)),
+                    )
+                } else {
+                    (quote!(#inner), quote!(#member))
+                };
                 setters.push(quote! {
                     #(#docs)*
                     #[inline]
@@ -52,40 +70,54 @@ pub(crate) fn expand(ident: &Ident, fields: &[Field]) -> TokenStream {
                 });
             }
             None => {
-                let (ty, value) = into_string(field.ty, member);
-                parameters.push(quote!(#member: #ty));
-                values.push(quote!(#member: #value));
+                let ty = field.ty;
+                required.push(quote!(#(#docs)* pub #member: #ty,));
+                members.push(member);
+                values.push(quote!(#member));
             }
         }
     }
-    let doc = format!(
-        "A `{ident}` with its required fields; each optional field has a setter of its name."
-    );
+    let (parameter, unpack, required_struct) = if required.is_empty() {
+        (TokenStream::new(), TokenStream::new(), TokenStream::new())
+    } else {
+        let doc = format!(
+            "The required fields of [`{ident}`], each named where the request is built: \
+             `{ident}::new({required_ident} {{ .. }})`. Leaving one out is a compile error \
+             naming it."
+        );
+        (
+            quote!(required: #required_ident),
+            quote!(let #required_ident { #(#members),* } = required;),
+            quote! {
+                #[doc = #doc]
+                #vis struct #required_ident {
+                    #(#required)*
+                }
+            },
+        )
+    };
+    let doc = if required.is_empty() {
+        format!("A `{ident}`; each optional field has a setter of its name.")
+    } else {
+        format!(
+            "A `{ident}` from its required fields; each optional field has a setter of its name."
+        )
+    };
     quote! {
+        #required_struct
+
         #[automatically_derived]
         impl #ident {
             #[doc = #doc]
-            #[allow(clippy::too_many_arguments, clippy::new_without_default)]
+            #[allow(clippy::new_without_default)]
             #[inline]
             #[must_use]
-            pub fn new(#(#parameters),*) -> Self {
+            pub fn new(#parameter) -> Self {
+                #unpack
                 #ident { #(#values),* }
             }
             #(#setters)*
         }
-    }
-}
-
-/// A `String` parameter takes `impl Into<String>`; other types are taken as they are (a
-/// number literal would not infer through `impl Into<u64>`).
-fn into_string(ty: &Type, member: &Ident) -> (TokenStream, TokenStream) {
-    if is_named(ty, "String") {
-        (
-            quote!(impl ::core::convert::Into<::std::string::String>),
-            quote!(::core::convert::Into::into(#member)),
-        )
-    } else {
-        (quote!(#ty), quote!(#member))
     }
 }
 
@@ -98,7 +130,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     match named_fields(&item, "Constructor") {
         Ok(fields) => {
             let fields: Vec<_> = fields.iter().filter_map(Field::of).collect();
-            expand(&item.ident, &fields)
+            expand(&item.vis, &item.ident, &fields)
         }
         Err(error) => error.into_compile_error(),
     }

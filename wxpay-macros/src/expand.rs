@@ -131,9 +131,10 @@ fn stub(
     }
 }
 
-/// A `Debug` that prints `<redacted>` for the encrypted fields, for a struct that has any.
+/// A `Debug` that prints `<redacted>` for the encrypted and redacted fields, for a struct that
+/// has any.
 fn redacting_debug(endpoint: &Endpoint, krate: &TokenStream) -> TokenStream {
-    if endpoint.fields.iter().all(|field| field.encrypt.is_none()) {
+    if !endpoint.fields.iter().any(Field::is_personal) {
         return TokenStream::new();
     }
     let private = quote!(#krate::__private);
@@ -142,9 +143,9 @@ fn redacting_debug(endpoint: &Endpoint, krate: &TokenStream) -> TokenStream {
     let fields = endpoint.fields.iter().map(|field| {
         let member = field.ident;
         let name = field.name.as_str();
-        match field.encrypt {
-            None => quote!(.field(#name, &self.#member)),
-            Some(_) => {
+        match field.is_personal() {
+            false => quote!(.field(#name, &self.#member)),
+            true => {
                 let ty = field.ty;
                 let sensitive = quote_spanned!(ty.span()=> <#ty as #private::Sensitive>);
                 quote!(.field(#name, &#private::RedactedWith(&self.#member, #sensitive::fmt_redacted)))
@@ -171,7 +172,7 @@ fn constructors(item: &DeriveInput) -> TokenStream {
         .iter()
         .filter_map(constructor::Field::of)
         .collect();
-    constructor::expand(&item.ident, &fields)
+    constructor::expand(&item.vis, &item.ident, &fields)
 }
 
 fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
@@ -398,8 +399,9 @@ fn encrypt(
         // field's type, so a type that is not `Sensitive` is reported there.
         Text::Value => {
             let sensitive = quote_spanned!(ty.span()=> <#ty as #private::Sensitive>);
+            let copy = quote_spanned!(ty.span()=> <#ty as #private::EncryptedCopy>::encrypted_copy);
             quote! {{
-                let mut __value = ::core::clone::Clone::clone(&self.#member);
+                let mut __value = #copy(&self.#member);
                 #sensitive::encrypt_fields(&mut __value, __request, #path)?;
                 __value
             }}
@@ -565,8 +567,15 @@ mod tests {
             r#"GET "/v3/x""#,
             "pub struct S { a: String, b: Option<String>, c: Option<u8> }",
         );
+        // The required fields are named in a struct of their own; options have setters.
         assert!(
-            out.contains("pub fn new (a : impl :: core :: convert :: Into < :: std :: string :: String >) -> Self"),
+            out.contains("pub struct SRequired { pub a : String , }"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "pub fn new (required : SRequired) -> Self { let SRequired { a } = required ;"
+            ),
             "{out}"
         );
         assert!(out.contains("pub fn b (mut self , b : impl :: core :: convert :: Into < :: std :: string :: String >) -> Self"), "{out}");
@@ -615,7 +624,8 @@ mod tests {
             r#"__json . field ("E" , & self . e) ;"#,
             r#"__json . optional ("h" , & self . h) ;"#,
             // The ciphertext is owned: the user's function sees it as the platform will.
-            "let __owned = { let mut __value = :: core :: clone :: Clone :: clone (& self . g) ; \
+            "let __owned = { let mut __value = < String as :: wxpay :: __private :: EncryptedCopy > :: \
+             encrypted_copy (& self . g) ; \
              < String as :: wxpay :: __private :: Sensitive > :: encrypt_fields (& mut __value , \
              __request , :: wxpay :: __private :: FieldPath :: new (\"g\")) ? ; __value } ; \
              let __value = & __owned ; if ! String :: is_empty (__value) { __json . field (\"g\" , __value) ; }",

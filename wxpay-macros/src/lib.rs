@@ -37,14 +37,24 @@ use proc_macro::TokenStream;
 ///
 /// - `exhaustive` leaves the struct open to struct-literal construction; without it the
 ///   struct is `#[non_exhaustive]`, so a field the platform adds later is not a breaking change.
-/// - `no_constructor` leaves out the generated `new` and setters (for a struct with its own
-///   `new`).
+/// - `no_constructor` leaves out the generated `new`, its `…Required` struct and the setters
+///   (for a struct with its own `new`).
 ///
-/// The struct gets `new(required fields…)` (`String` parameters take `impl Into<String>`) and
-/// a chainable setter per `Option` field, named after it.
+/// The struct gets `new` and a chainable setter per `Option` field, named after it (`String`
+/// setters take `impl Into<String>`). `new` takes the required (non-`Option`) fields as a
+/// struct of their own, `{Name}Required`, built with a struct literal: every value is named,
+/// in any order, and leaving one out is a compile error naming the field.
+///
+/// ```ignore
+/// let request = PauseStock::new(PauseStockRequired {
+///     stock_id: "9856888".into(),
+///     stock_creator_mchid: client.mchid().into(),
+/// });
+/// ```
 ///
 /// Field attributes: `#[wxpay(query)]`, `#[wxpay(header = "Name")]`, `#[wxpay(body)]`,
-/// `#[wxpay(encrypt)]`. An encrypted body field is a `String`, `Option<String>`, `Vec<String>`
+/// `#[wxpay(encrypt)]`, `#[wxpay(redact)]` (personal data sent in plain text: printed
+/// `<redacted>` by the generated `Debug`, the wire unchanged). An encrypted body field is a `String`, `Option<String>`, `Vec<String>`
 /// or (an `Option`/`Vec` of) a type with `#[derive(wxpay::Sensitive)]`, whose own
 /// `#[wxpay(encrypt)]` fields are then encrypted, at any depth; an encrypted query parameter
 /// is a `String` or `Option<String>`. Such fields are personal data: the struct gets a `Debug`
@@ -83,15 +93,15 @@ pub fn derive_sensitive(input: TokenStream) -> TokenStream {
     sensitive::derive(input.into()).into()
 }
 
-/// `new(required fields…)` and a chainable setter per `Option` field, as `#[endpoint]` gives
-/// an endpoint: for the `#[non_exhaustive]` types a request carries.
+/// `new({Name}Required { required fields… })` and a chainable setter per `Option` field, as
+/// `#[endpoint]` gives an endpoint: for the `#[non_exhaustive]` types a request carries.
 ///
 /// ```ignore
 /// #[derive(wxpay::Constructor)]
 /// #[non_exhaustive]
 /// pub struct StoreInfo { pub id: Option<String>, pub name: String }
 ///
-/// let store = StoreInfo::new("腾讯大厦分店").id("0001");
+/// let store = StoreInfo::new(StoreInfoRequired { name: "腾讯大厦分店".into() }).id("0001");
 /// ```
 #[proc_macro_derive(Constructor)]
 pub fn derive_constructor(input: TokenStream) -> TokenStream {

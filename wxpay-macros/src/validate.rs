@@ -272,22 +272,22 @@ pub(crate) fn check_debug(item: &syn::DeriveInput, endpoint: &Endpoint, errors: 
     let Some(debug) = crate::ast::derived(item, &["Debug"]) else {
         return;
     };
-    let encrypted: Vec<String> = endpoint
+    let personal: Vec<String> = endpoint
         .fields
         .iter()
-        .filter(|field| field.encrypt.is_some())
+        .filter(|field| field.is_personal())
         .map(|field| format!("`{}`", field.name))
         .collect();
-    if encrypted.is_empty() {
+    if personal.is_empty() {
         return;
     }
     errors.push(syn::Error::new(
         debug,
         format!(
-            "`#[derive(Debug)]` would print {} in plain text, but encrypted fields are personal \
-             data; remove `Debug` from the derive: `#[endpoint]` writes a `Debug` that prints \
-             `<redacted>` for them",
-            encrypted.join(", ")
+            "`#[derive(Debug)]` would print {} in plain text, but encrypted and redacted fields \
+             are personal data; remove `Debug` from the derive: `#[endpoint]` writes a `Debug` \
+             that prints `<redacted>` for them",
+            personal.join(", ")
         ),
     ));
 }

@@ -12,7 +12,11 @@ pub struct DeleteImages {
 }
 
 fn main() {
-    let request = DeleteImages::new("200201820200101080076610000", "1900000001", vec!["m1".into()]);
+    let request = DeleteImages::new(DeleteImagesRequired {
+        complaint_id: "200201820200101080076610000".into(),
+        mchid: "1900000001".into(),
+        media_ids: vec!["m1".into()],
+    });
     let mut writer = RequestWriter::new(http::Method::DELETE, None, 0);
     request.write_request(&mut writer).unwrap();
     let parts = writer.finish();

@@ -45,6 +45,27 @@ pub trait Sensitive {
     fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
 }
 
+/// The copy of an encrypted request field that is encrypted and sent: the request keeps the
+/// plaintext, so it can be sent again (each attempt encrypts afresh). Named by the code
+/// `#[endpoint]` writes, so a type without `Clone` is one error at the field, saying what to add.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is encrypted into a copy when the request is sent, so it needs `Clone`",
+    label = "`#[wxpay(encrypt)]` on a field of this type",
+    note = "add `Clone` to the derives of the `#[derive(wxpay::Sensitive)]` type: `#[derive(Clone, serde::Serialize, wxpay::Sensitive)]`"
+)]
+pub trait EncryptedCopy: Sized {
+    /// A copy to encrypt in place.
+    fn encrypted_copy(&self) -> Self;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Clone> EncryptedCopy for T {
+    #[inline]
+    fn encrypted_copy(&self) -> Self {
+        self.clone()
+    }
+}
+
 /// Where a value sits in a request or answer, for error messages: `payer.identity.number`,
 /// `receivers[2].name`. Built on the stack while a value is walked.
 #[derive(Clone, Copy)]
