@@ -6,12 +6,16 @@
 //! [`apis`].
 //!
 //! ```no_run
-//! use wxpay::apis::marketing::favor::PauseStock;
+//! use wxpay::apis::marketing::favor::{PauseStock, PauseStockRequired};
 //!
 //! # async fn run() -> Result<(), wxpay::Error> {
 //! let client = wxpay::Client::from_env()?;
+//! // Every required field is named; optional ones have setters.
 //! let paused = client
-//!     .send(PauseStock::new("9856888", client.mchid()))
+//!     .send(PauseStock::new(PauseStockRequired {
+//!         stock_id: "9856888".into(),
+//!         stock_creator_mchid: client.mchid().into(),
+//!     }))
 //!     .await?;
 //! println!("paused at {}", paused.pause_time);
 //! # Ok(()) }

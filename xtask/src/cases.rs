@@ -26,7 +26,8 @@ pub fn module_cases(m: &Module) -> String {
     if !requests.is_empty() {
         let _ = write!(
             out,
-            "#[test]\nfn {name}_requests() {{\nsuper::harness::requests(&[\n"
+            "#[test]\nfn {name}_requests() {{\nuse wxpay::apis::{} as api;\n\nsuper::harness::requests(&[\n",
+            m.path
         );
         for op in requests {
             out.push_str(&request_case(op, m));
@@ -36,7 +37,8 @@ pub fn module_cases(m: &Module) -> String {
     if !uploads.is_empty() {
         let _ = write!(
             out,
-            "#[test]\nfn {name}_uploads() {{\nsuper::harness::uploads(&[\n"
+            "#[test]\nfn {name}_uploads() {{\nuse wxpay::apis::{} as api;\n\nsuper::harness::uploads(&[\n",
+            m.path
         );
         for op in uploads {
             out.push_str(&upload_case(op, m));
@@ -107,7 +109,7 @@ fn request_case(op: &Op, m: &Module) -> String {
         let simple = matches!(f.role, Role::Path | Role::Query | Role::Header(_));
         let (expr, wire) = ty_value(&f.ty, f, m, simple);
         if f.required {
-            required.push(expr);
+            required.push(required_member(f, expr));
         } else {
             let _ = write!(setters, ".{}({expr})", f.ident);
         }
@@ -147,12 +149,7 @@ fn request_case(op: &Op, m: &Module) -> String {
         .iter()
         .map(|(k, v)| format!("({k:?}, {v:?})"))
         .collect();
-    let built = format!(
-        "wxpay::apis::{}::{}::new({}){setters}",
-        m.path,
-        op.entry.name,
-        required.join(", ")
-    );
+    let built = construct(&op.entry.name, &required, &setters);
     let request = if matches!(op.answer, Answer::File) {
         format!("super::harness::File({built})")
     } else {
@@ -187,7 +184,7 @@ fn upload_case(op: &Op, m: &Module) -> String {
         let simple = matches!(f.role, Role::Path | Role::Part);
         let (expr, wire) = ty_value(&f.ty, f, m, simple);
         if f.required {
-            required.push(expr);
+            required.push(required_member(f, expr));
         } else {
             let _ = write!(setters, ".{}({expr})", f.ident);
         }
@@ -218,14 +215,35 @@ fn upload_case(op: &Op, m: &Module) -> String {
     format!(
         "super::harness::Upload {{ name: \"{name}\", path: {path:?}, meta: {meta:?}, \
          encrypted: &[{encrypted}], parts: &[{parts}], file_part: {file_part:?}, \
-         request: || Box::new(wxpay::apis::{module}::{name}::new({args}){setters}) }},\n",
+         request: || Box::new({built}) }},\n",
         name = op.entry.name,
-        module = m.path,
         meta = Value::Object(meta).to_string(),
         encrypted = encrypted.join(", "),
         parts = parts.join(", "),
-        args = required.join(", "),
+        built = construct(&op.entry.name, &required, &setters),
     )
+}
+
+/// `field: value` in a `…Required` literal: a string literal becomes the field's `String`.
+fn required_member(f: &Field, expr: String) -> String {
+    if f.ty == Ty::Str {
+        format!("{}: {expr}.into()", f.ident)
+    } else {
+        format!("{}: {expr}", f.ident)
+    }
+}
+
+/// `Name::new(NameRequired { field: value, .. })` and the setters after it, as an application
+/// builds a request: every required field named. `api` is the module, imported by the test.
+fn construct(name: &str, required: &[String], setters: &str) -> String {
+    if required.is_empty() {
+        format!("api::{name}::new(){setters}")
+    } else {
+        format!(
+            "api::{name}::new(api::{name}Required {{ {} }}){setters}",
+            required.join(", ")
+        )
+    }
 }
 
 fn text_of(value: &Value) -> String {
@@ -273,7 +291,7 @@ fn ty_value(ty: &Ty, f: &Field, m: &Module, simple: bool) -> (String, Value) {
             if let Some(e) = m.enums.iter().find(|e| e.name == *name) {
                 let (variant, wire, _) = &e.variants[0];
                 return (
-                    format!("wxpay::apis::{}::{name}::{variant}", m.path),
+                    format!("api::{name}::{variant}"),
                     Value::String(wire.clone()),
                 );
             }
@@ -286,20 +304,13 @@ fn ty_value(ty: &Ty, f: &Field, m: &Module, simple: bool) -> (String, Value) {
             for field in &s.fields {
                 let (expr, wire) = ty_value(&field.ty, field, m, false);
                 if field.required {
-                    args.push(expr);
+                    args.push(required_member(field, expr));
                 } else {
                     let _ = write!(setters, ".{}({expr})", field.ident);
                 }
                 object.insert(field.wire.clone(), wire);
             }
-            (
-                format!(
-                    "wxpay::apis::{}::{name}::new({}){setters}",
-                    m.path,
-                    args.join(", ")
-                ),
-                Value::Object(object),
-            )
+            (construct(name, &args, &setters), Value::Object(object))
         }
     }
 }

@@ -100,7 +100,16 @@ pub fn module_file(file: &ModuleFile) -> String {
     let (always, gated): (Vec<&String>, Vec<&String>) = m.shared.iter().partition(|n| ungated(n));
     for (names, gate) in [(always, ""), (gated, gate.as_str())] {
         if !names.is_empty() {
-            let names: Vec<&str> = names.into_iter().map(String::as_str).collect();
+            // A request type's `…Required` comes with it: it is how the type is built.
+            let names: Vec<String> = names
+                .into_iter()
+                .flat_map(|name| {
+                    let required = m.structs.iter().any(|s| {
+                        s.name == *name && s.serialize && s.fields.iter().any(|f| f.required)
+                    });
+                    std::iter::once(name.clone()).chain(required.then(|| format!("{name}Required")))
+                })
+                .collect();
             let _ = writeln!(out, "{gate}pub use super::{{{}}};\n", names.join(", "));
         }
     }
@@ -318,7 +327,8 @@ fn operation(op: &Op, m: &Module) -> String {
         options.push_str(", idempotent");
     }
     let _ = writeln!(out, "#[endpoint({method} \"{template}\"{options})]");
-    if op.fields.iter().any(|f| f.encrypt) {
+    // `#[endpoint]` writes the `Debug` of a request with personal data, redacting it.
+    if op.fields.iter().any(|f| f.encrypt || model::redacted(f)) {
         out.push_str("#[derive(Clone)]\n");
     } else {
         out.push_str("#[derive(Debug, Clone)]\n");
@@ -341,6 +351,8 @@ fn operation(op: &Op, m: &Module) -> String {
         }
         if f.encrypt {
             out.push_str("#[wxpay(encrypt)]\n");
+        } else if model::redacted(f) {
+            out.push_str("#[wxpay(redact)]\n");
         }
         out.push_str(&serde_attrs(f, true, true));
         let _ = writeln!(out, "pub {}: {},", f.ident, field_ty(f));
@@ -383,9 +395,17 @@ fn english(name: &str) -> String {
 fn example(op: &Op, m: &Module) -> String {
     let mut out = String::new();
     let mut hidden = Vec::new();
-    let mut args = Vec::new();
+    let mut members = Vec::new();
     for f in op.fields.iter().filter(|f| f.required) {
-        args.push(example_arg(f, m, &op.entry.path, &mut hidden));
+        let value = example_arg(f, m, &op.entry.path, &mut hidden);
+        // A value bound above under the field's own name is written shorthand.
+        members.push(if value == f.ident {
+            value
+        } else if f.ty == Ty::Str {
+            format!("{}: {value}.into()", f.ident)
+        } else {
+            format!("{}: {value}", f.ident)
+        });
     }
     doc_line(&mut out, "```no_run");
     let _ = writeln!(
@@ -395,14 +415,25 @@ fn example(op: &Op, m: &Module) -> String {
     for line in &hidden {
         let _ = writeln!(out, "/// # {line}");
     }
-    let _ = writeln!(
-        out,
-        "/// use wxpay::apis::{}::{};\n///\n/// let request = {}::new({});",
-        m.path,
-        op.entry.name,
-        op.entry.name,
-        args.join(", ")
-    );
+    let name = &op.entry.name;
+    if members.is_empty() {
+        let _ = writeln!(
+            out,
+            "/// use wxpay::apis::{}::{name};\n///\n/// let request = {name}::new();",
+            m.path
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "/// use wxpay::apis::{}::{{{name}, {name}Required}};\n///\n\
+             /// let request = {name}::new({name}Required {{",
+            m.path
+        );
+        for member in &members {
+            let _ = writeln!(out, "///     {member},");
+        }
+        let _ = writeln!(out, "/// }});");
+    }
     if matches!(op.answer, Answer::File) {
         // Bills and receipts are vouched for by the digest of the answer that gave their
         // token; nothing vouches for the others but TLS.

@@ -13,9 +13,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptId;
+/// use wxpay::apis::abnormal_fund_processing::{QueryReceiptByReceiptId, QueryReceiptByReceiptIdRequired};
 ///
-/// let request = QueryReceiptByReceiptId::new("0100011742874700562078230000");
+/// let request = QueryReceiptByReceiptId::new(QueryReceiptByReceiptIdRequired {
+///     receipt_id: "0100011742874700562078230000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -34,9 +36,13 @@ pub struct QueryReceiptByReceiptId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction;
+/// use wxpay::apis::abnormal_fund_processing::{CreateReceiptTransferInstruction, CreateReceiptTransferInstructionRequired};
 ///
-/// let request = CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser);
+/// let request = CreateReceiptTransferInstruction::new(CreateReceiptTransferInstructionRequired {
+///     receipt_id: "0100011742874700562078230000".into(),
+///     out_instruction_no: "1200002".into(),
+///     transfer_mode: wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -63,9 +69,12 @@ pub struct CreateReceiptTransferInstruction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo;
+/// use wxpay::apis::abnormal_fund_processing::{QueryReceiptTransferInstructionByOutInstructionNo, QueryReceiptTransferInstructionByOutInstructionNoRequired};
 ///
-/// let request = QueryReceiptTransferInstructionByOutInstructionNo::new("0100011742874700562078230000", "1200002");
+/// let request = QueryReceiptTransferInstructionByOutInstructionNo::new(QueryReceiptTransferInstructionByOutInstructionNoRequired {
+///     receipt_id: "0100011742874700562078230000".into(),
+///     out_instruction_no: "1200002".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::QueryWbChannelAccountBalance;
+/// use wxpay::apis::aggracct_bc::{QueryWbChannelAccountBalance, QueryWbChannelAccountBalanceRequired};
 ///
-/// let request = QueryWbChannelAccountBalance::new("1900016681", "8609cb22e1774a50a930e414cc71eca06121bc");
+/// let request = QueryWbChannelAccountBalance::new(QueryWbChannelAccountBalanceRequired {
+///     mchid: "1900016681".into(),
+///     bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -44,9 +47,12 @@ pub struct QueryWbChannelAccountBalance {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::ListWbChannelAccountMchArchives;
+/// use wxpay::apis::aggracct_bc::{ListWbChannelAccountMchArchives, ListWbChannelAccountMchArchivesRequired};
 ///
-/// let request = ListWbChannelAccountMchArchives::new("1900016681", "8609cb22e1774a50a930e414cc71eca06121bc");
+/// let request = ListWbChannelAccountMchArchives::new(ListWbChannelAccountMchArchivesRequired {
+///     mchid: "1900016681".into(),
+///     bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -75,9 +81,11 @@ pub struct ListWbChannelAccountMchArchives {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::QueryWbChannelAccountMchMedia;
+/// use wxpay::apis::aggracct_bc::{QueryWbChannelAccountMchMedia, QueryWbChannelAccountMchMediaRequired};
 ///
-/// let request = QueryWbChannelAccountMchMedia::new(wxpay::apis::aggracct_bc::BusinessScene::SjtMicroPlusOpenAccount);
+/// let request = QueryWbChannelAccountMchMedia::new(QueryWbChannelAccountMchMediaRequired {
+///     business_scene: wxpay::apis::aggracct_bc::BusinessScene::SjtMicroPlusOpenAccount,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -104,9 +112,14 @@ pub struct QueryWbChannelAccountMchMedia {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename;
+/// use wxpay::apis::aggracct_bc::{CreateWbChannelBankChannelAccountRename, CreateWbChannelBankChannelAccountRenameRequired};
 ///
-/// let request = CreateWbChannelBankChannelAccountRename::new("8609cb22e1774a50a930e414cc71eca06121bc", wxpay::apis::aggracct_bc::ChangeScene::SubjectInfoRename, "1900016681", "htozr8denqegbt6tk6u10iymo7yww5pn");
+/// let request = CreateWbChannelBankChannelAccountRename::new(CreateWbChannelBankChannelAccountRenameRequired {
+///     bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
+///     change_scene: wxpay::apis::aggracct_bc::ChangeScene::SubjectInfoRename,
+///     mchid: "1900016681".into(),
+///     out_request_no: "htozr8denqegbt6tk6u10iymo7yww5pn".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -134,9 +147,13 @@ pub struct CreateWbChannelBankChannelAccountRename {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId;
+/// use wxpay::apis::aggracct_bc::{QueryWbChannelBankChannelAccountRenameByApplicationId, QueryWbChannelBankChannelAccountRenameByApplicationIdRequired};
 ///
-/// let request = QueryWbChannelBankChannelAccountRenameByApplicationId::new("11117742499090086455469010028373", "1900016681", "8609cb22e1774a50a930e414cc71eca06121bc");
+/// let request = QueryWbChannelBankChannelAccountRenameByApplicationId::new(QueryWbChannelBankChannelAccountRenameByApplicationIdRequired {
+///     application_id: "11117742499090086455469010028373".into(),
+///     mchid: "1900016681".into(),
+///     bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -160,9 +177,12 @@ pub struct QueryWbChannelBankChannelAccountRenameByApplicationId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::NotifyInfoUpdateResult;
+/// use wxpay::apis::aggracct_bc::{NotifyInfoUpdateResult, NotifyInfoUpdateResultRequired};
 ///
-/// let request = NotifyInfoUpdateResult::new("1900016681", "htozr8denqegbt6tk6u10iymo7yww5pn");
+/// let request = NotifyInfoUpdateResult::new(NotifyInfoUpdateResultRequired {
+///     mchid: "1900016681".into(),
+///     out_request_no: "htozr8denqegbt6tk6u10iymo7yww5pn".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -196,9 +216,14 @@ pub struct NotifyInfoUpdateResult {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::CreateWbChannelControlOrderPunish;
+/// use wxpay::apis::aggracct_bc::{CreateWbChannelControlOrderPunish, CreateWbChannelControlOrderPunishRequired};
 ///
-/// let request = CreateWbChannelControlOrderPunish::new("example_bal_account_no", "example_mchid", "example_out_request_no", 1);
+/// let request = CreateWbChannelControlOrderPunish::new(CreateWbChannelControlOrderPunishRequired {
+///     bal_account_no: "example_bal_account_no".into(),
+///     mchid: "example_mchid".into(),
+///     out_request_no: "example_out_request_no".into(),
+///     punish_scene: 1,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -238,9 +263,16 @@ pub struct CreateWbChannelControlOrderPunish {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::CreateWbChannelControlOrderRecover;
+/// use wxpay::apis::aggracct_bc::{CreateWbChannelControlOrderRecover, CreateWbChannelControlOrderRecoverRequired};
 ///
-/// let request = CreateWbChannelControlOrderRecover::new("example_bal_account_no", "example_mchid", "example_out_request_no", "example_recover_reason", "example_related_webank_punish_no", "example_related_wxpay_punish_no");
+/// let request = CreateWbChannelControlOrderRecover::new(CreateWbChannelControlOrderRecoverRequired {
+///     bal_account_no: "example_bal_account_no".into(),
+///     mchid: "example_mchid".into(),
+///     out_request_no: "example_out_request_no".into(),
+///     recover_reason: "example_recover_reason".into(),
+///     related_webank_punish_no: "example_related_webank_punish_no".into(),
+///     related_wxpay_punish_no: "example_related_wxpay_punish_no".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -277,9 +309,13 @@ pub struct CreateWbChannelControlOrderRecover {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo;
+/// use wxpay::apis::aggracct_bc::{QueryWbChannelControlOrderByOutRequestNo, QueryWbChannelControlOrderByOutRequestNoRequired};
 ///
-/// let request = QueryWbChannelControlOrderByOutRequestNo::new("out_request_no_example", wxpay::apis::aggracct_bc::ControlType::Punish, "1900016681");
+/// let request = QueryWbChannelControlOrderByOutRequestNo::new(QueryWbChannelControlOrderByOutRequestNoRequired {
+///     out_request_no: "out_request_no_example".into(),
+///     control_type: wxpay::apis::aggracct_bc::ControlType::Punish,
+///     mchid: "1900016681".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -302,9 +338,15 @@ pub struct QueryWbChannelControlOrderByOutRequestNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::CreateWbChannelSpecialReduction;
+/// use wxpay::apis::aggracct_bc::{CreateWbChannelSpecialReduction, CreateWbChannelSpecialReductionRequired};
 ///
-/// let request = CreateWbChannelSpecialReduction::new(1, "8609cb22e1774a50a930e414cc71eca06121bc", "1900016681", "htozr8denqegbt6tk6u10iymo7yww5pn", wxpay::apis::aggracct_bc::ReductionType::FinancialPenalty);
+/// let request = CreateWbChannelSpecialReduction::new(CreateWbChannelSpecialReductionRequired {
+///     amount: 1,
+///     bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
+///     mchid: "1900016681".into(),
+///     out_request_no: "htozr8denqegbt6tk6u10iymo7yww5pn".into(),
+///     reduction_type: wxpay::apis::aggracct_bc::ReductionType::FinancialPenalty,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -341,9 +383,13 @@ pub struct CreateWbChannelSpecialReduction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo;
+/// use wxpay::apis::aggracct_bc::{QueryWbChannelSpecialReductionByOutRequestNo, QueryWbChannelSpecialReductionByOutRequestNoRequired};
 ///
-/// let request = QueryWbChannelSpecialReductionByOutRequestNo::new("htozr8denqegbt6tk6u10iymo7yww5pn", "1900016681", "8609cb22e1774a50a930e414cc71eca06121bc");
+/// let request = QueryWbChannelSpecialReductionByOutRequestNo::new(QueryWbChannelSpecialReductionByOutRequestNoRequired {
+///     out_request_no: "htozr8denqegbt6tk6u10iymo7yww5pn".into(),
+///     mchid: "1900016681".into(),
+///     bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo;
+/// use wxpay::apis::apply4sub::{QuerySubMerchantApplicationByApplicationNo, QuerySubMerchantApplicationByApplicationNoRequired};
 ///
-/// let request = QuerySubMerchantApplicationByApplicationNo::new("1511101111", "102329389XXXX");
+/// let request = QuerySubMerchantApplicationByApplicationNo::new(QuerySubMerchantApplicationByApplicationNoRequired {
+///     sub_mchid: "1511101111".into(),
+///     application_no: "102329389XXXX".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +45,15 @@ pub struct QuerySubMerchantApplicationByApplicationNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::apply4sub::CreateSubMerchantModifySettlement;
+/// use wxpay::apis::apply4sub::{CreateSubMerchantModifySettlement, CreateSubMerchantModifySettlementRequired};
 ///
-/// let request = CreateSubMerchantModifySettlement::new("1900006491", "工商银行", "ciphertext", wxpay::apis::apply4sub::AccountType::AccountTypeBusiness, "110000");
+/// let request = CreateSubMerchantModifySettlement::new(CreateSubMerchantModifySettlementRequired {
+///     sub_mchid: "1900006491".into(),
+///     account_bank: "工商银行".into(),
+///     account_number: "ciphertext".into(),
+///     account_type: wxpay::apis::apply4sub::AccountType::AccountTypeBusiness,
+///     bank_address_code: "110000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -83,9 +92,11 @@ pub struct CreateSubMerchantModifySettlement {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::apply4sub::QuerySubMerchantSettlement;
+/// use wxpay::apis::apply4sub::{QuerySubMerchantSettlement, QuerySubMerchantSettlementRequired};
 ///
-/// let request = QuerySubMerchantSettlement::new("1900006491");
+/// let request = QuerySubMerchantSettlement::new(QuerySubMerchantSettlementRequired {
+///     sub_mchid: "1900006491".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -42,9 +42,14 @@ pub struct QueryApplyment {
 /// # let contact_info: wxpay::apis::apply4subject::ContactInfo = todo!();
 /// # let identification_info: wxpay::apis::apply4subject::IdentificationInfo = todo!();
 /// # let subject_info: wxpay::apis::apply4subject::SubjectInfo = todo!();
-/// use wxpay::apis::apply4subject::CreateApplyment;
+/// use wxpay::apis::apply4subject::{CreateApplyment, CreateApplymentRequired};
 ///
-/// let request = CreateApplyment::new("TEST_BUSINESS_CODE", contact_info, identification_info, subject_info);
+/// let request = CreateApplyment::new(CreateApplymentRequired {
+///     business_code: "TEST_BUSINESS_CODE".into(),
+///     contact_info,
+///     identification_info,
+///     subject_info,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +86,11 @@ pub struct CreateApplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::apply4subject::QueryApplymentMerchantState;
+/// use wxpay::apis::apply4subject::{QueryApplymentMerchantState, QueryApplymentMerchantStateRequired};
 ///
-/// let request = QueryApplymentMerchantState::new("TEST_SUB_MCHID");
+/// let request = QueryApplymentMerchantState::new(QueryApplymentMerchantStateRequired {
+///     sub_mchid: "TEST_SUB_MCHID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -104,9 +111,11 @@ pub struct QueryApplymentMerchantState {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::apply4subject::CancelApplyment;
+/// use wxpay::apis::apply4subject::{CancelApplyment, CancelApplymentRequired};
 ///
-/// let request = CancelApplyment::new("TEST_APPLYMENT_ID");
+/// let request = CancelApplyment::new(CancelApplymentRequired {
+///     applyment_id: "TEST_APPLYMENT_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -127,9 +136,11 @@ pub struct CancelApplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::apply4subject::CancelApplymentByBusinessCode;
+/// use wxpay::apis::apply4subject::{CancelApplymentByBusinessCode, CancelApplymentByBusinessCodeRequired};
 ///
-/// let request = CancelApplymentByBusinessCode::new("TEST_BUSINESS_CODE");
+/// let request = CancelApplymentByBusinessCode::new(CancelApplymentByBusinessCodeRequired {
+///     business_code: "TEST_BUSINESS_CODE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -19,9 +19,16 @@ use serde::{Deserialize, Serialize};
 /// # let contact_info: wxpay::apis::applyment4sub::ContactInfo = todo!();
 /// # let settlement_info: wxpay::apis::applyment4sub::SettlementInfo = todo!();
 /// # let subject_info: wxpay::apis::applyment4sub::SubjectInfo = todo!();
-/// use wxpay::apis::applyment4sub::CreateApplyment;
+/// use wxpay::apis::applyment4sub::{CreateApplyment, CreateApplymentRequired};
 ///
-/// let request = CreateApplyment::new(bank_account_info, "TEST_BUSINESS_CODE", business_info, contact_info, settlement_info, subject_info);
+/// let request = CreateApplyment::new(CreateApplymentRequired {
+///     bank_account_info,
+///     business_code: "TEST_BUSINESS_CODE".into(),
+///     business_info,
+///     contact_info,
+///     settlement_info,
+///     subject_info,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -57,9 +64,11 @@ pub struct CreateApplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::applyment4sub::QueryApplymentByApplymentId;
+/// use wxpay::apis::applyment4sub::{QueryApplymentByApplymentId, QueryApplymentByApplymentIdRequired};
 ///
-/// let request = QueryApplymentByApplymentId::new("TEST_APPLYMENT_ID");
+/// let request = QueryApplymentByApplymentId::new(QueryApplymentByApplymentIdRequired {
+///     applyment_id: "TEST_APPLYMENT_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -80,9 +89,11 @@ pub struct QueryApplymentByApplymentId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::applyment4sub::QueryApplymentByBusinessCode;
+/// use wxpay::apis::applyment4sub::{QueryApplymentByBusinessCode, QueryApplymentByBusinessCodeRequired};
 ///
-/// let request = QueryApplymentByBusinessCode::new("TEST_BUSINESS_CODE");
+/// let request = QueryApplymentByBusinessCode::new(QueryApplymentByBusinessCodeRequired {
+///     business_code: "TEST_BUSINESS_CODE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

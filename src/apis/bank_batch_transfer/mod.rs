@@ -15,9 +15,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_batch_transfer::ListReceiptDetailReceipts;
+/// use wxpay::apis::bank_batch_transfer::{ListReceiptDetailReceipts, ListReceiptDetailReceiptsRequired};
 ///
-/// let request = ListReceiptDetailReceipts::new("GD2021011610162610BBdkkIwcu3", "mx0911231610162610v4CNkO4HAf");
+/// let request = ListReceiptDetailReceipts::new(ListReceiptDetailReceiptsRequired {
+///     out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
+///     out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -40,9 +43,12 @@ pub struct ListReceiptDetailReceipts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_batch_transfer::CreateReceiptDetailReceipt;
+/// use wxpay::apis::bank_batch_transfer::{CreateReceiptDetailReceipt, CreateReceiptDetailReceiptRequired};
 ///
-/// let request = CreateReceiptDetailReceipt::new("GD2021011610162610BBdkkIwcu3", "mx0911231610162610v4CNkO4HAf");
+/// let request = CreateReceiptDetailReceipt::new(CreateReceiptDetailReceiptRequired {
+///     out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
+///     out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -65,9 +71,11 @@ pub struct CreateReceiptDetailReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_batch_transfer::ListReceiptSummaryReceipts;
+/// use wxpay::apis::bank_batch_transfer::{ListReceiptSummaryReceipts, ListReceiptSummaryReceiptsRequired};
 ///
-/// let request = ListReceiptSummaryReceipts::new("GD2021011610162610BBdkkIwcu3");
+/// let request = ListReceiptSummaryReceipts::new(ListReceiptSummaryReceiptsRequired {
+///     out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -88,9 +96,11 @@ pub struct ListReceiptSummaryReceipts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_batch_transfer::CreateReceiptSummaryReceipt;
+/// use wxpay::apis::bank_batch_transfer::{CreateReceiptSummaryReceipt, CreateReceiptSummaryReceiptRequired};
 ///
-/// let request = CreateReceiptSummaryReceipt::new("GD2021011610162610BBdkkIwcu3");
+/// let request = CreateReceiptSummaryReceipt::new(CreateReceiptSummaryReceiptRequired {
+///     out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

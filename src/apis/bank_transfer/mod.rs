@@ -15,9 +15,22 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_transfer::CreateBatch;
+/// use wxpay::apis::bank_transfer::{CreateBatch, CreateBatchRequired};
 ///
-/// let request = CreateBatch::new("2019年1月深圳分部报销单", "2019年1月深圳分部报销单", "plfk2020042013", "1900001109", "1900001109", "1900001109", 4000000, 200, "COMMISSION", "ORDINARY_TRANSFER", "wxaffdakkk11112e3", "1900001109");
+/// let request = CreateBatch::new(CreateBatchRequired {
+///     batch_name: "2019年1月深圳分部报销单".into(),
+///     batch_remark: "2019年1月深圳分部报销单".into(),
+///     out_batch_no: "plfk2020042013".into(),
+///     platform_mchid: "1900001109".into(),
+///     specialized_payment_mchid: "1900001109".into(),
+///     sponsor_mchid: "1900001109".into(),
+///     total_amount: 4000000,
+///     total_count: 200,
+///     transfer_purpose: "COMMISSION".into(),
+///     transfer_scene: "ORDINARY_TRANSFER".into(),
+///     user_authorized_appid: "wxaffdakkk11112e3".into(),
+///     user_authorized_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -65,9 +78,12 @@ pub struct CreateBatch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_transfer::QueryBatchByBatchId;
+/// use wxpay::apis::bank_transfer::{QueryBatchByBatchId, QueryBatchByBatchIdRequired};
 ///
-/// let request = QueryBatchByBatchId::new("1130000071100999991182020050700019480001", true);
+/// let request = QueryBatchByBatchId::new(QueryBatchByBatchIdRequired {
+///     batch_id: "1130000071100999991182020050700019480001".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -96,9 +112,12 @@ pub struct QueryBatchByBatchId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_transfer::QueryBatchDetailByDetailId;
+/// use wxpay::apis::bank_transfer::{QueryBatchDetailByDetailId, QueryBatchDetailByDetailIdRequired};
 ///
-/// let request = QueryBatchDetailByDetailId::new("1130000071100999991182020050700019480001", "1140000071100999991182020050700019500100");
+/// let request = QueryBatchDetailByDetailId::new(QueryBatchDetailByDetailIdRequired {
+///     batch_id: "1130000071100999991182020050700019480001".into(),
+///     detail_id: "1140000071100999991182020050700019500100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -121,9 +140,13 @@ pub struct QueryBatchDetailByDetailId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_transfer::QueryBatchByOutBatchNo;
+/// use wxpay::apis::bank_transfer::{QueryBatchByOutBatchNo, QueryBatchByOutBatchNoRequired};
 ///
-/// let request = QueryBatchByOutBatchNo::new("TEST_OUT_BATCH_NO", "plfk2020042013", true);
+/// let request = QueryBatchByOutBatchNo::new(QueryBatchByOutBatchNoRequired {
+///     out_batch_no: "TEST_OUT_BATCH_NO".into(),
+///     out_batch_no_2: "plfk2020042013".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -155,9 +178,12 @@ pub struct QueryBatchByOutBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bank_transfer::QueryBatchDetailByOutDetailNo;
+/// use wxpay::apis::bank_transfer::{QueryBatchDetailByOutDetailNo, QueryBatchDetailByOutDetailNoRequired};
 ///
-/// let request = QueryBatchDetailByOutDetailNo::new("plfk2020042013", "x23zy545Bd5436");
+/// let request = QueryBatchDetailByOutDetailNo::new(QueryBatchDetailByOutDetailNoRequired {
+///     out_batch_no: "plfk2020042013".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

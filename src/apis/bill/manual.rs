@@ -15,7 +15,10 @@
 
 use time::Date;
 
-use super::{AccountType, BillResponse, BillType, GetFundFlowBill, GetTradeBill, TarType};
+use super::{
+    AccountType, BillResponse, BillType, GetFundFlowBill, GetFundFlowBillRequired, GetTradeBill,
+    GetTradeBillRequired, TarType,
+};
 use crate::{Compression, Download, FileCheck};
 
 impl BillResponse {
@@ -37,7 +40,10 @@ impl BillResponse {
 impl GetTradeBill {
     /// Every trade of `bill_date`, uncompressed.
     pub fn all(bill_date: Date) -> Self {
-        GetTradeBill::new(bill_day(bill_date)).bill_type(BillType::All)
+        GetTradeBill::new(GetTradeBillRequired {
+            bill_date: bill_day(bill_date),
+        })
+        .bill_type(BillType::All)
     }
 
     /// The same bill, gzipped on the wire.
@@ -49,7 +55,10 @@ impl GetTradeBill {
 impl GetFundFlowBill {
     /// The fund-flow bill of `bill_date` for `account_type`, uncompressed.
     pub fn of(bill_date: Date, account_type: AccountType) -> Self {
-        GetFundFlowBill::new(bill_day(bill_date)).account_type(account_type)
+        GetFundFlowBill::new(GetFundFlowBillRequired {
+            bill_date: bill_day(bill_date),
+        })
+        .account_type(account_type)
     }
 
     /// The same bill, gzipped on the wire.

@@ -14,9 +14,11 @@ mod manual;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bill::GetFundFlowBill;
+/// use wxpay::apis::bill::{GetFundFlowBill, GetFundFlowBillRequired};
 ///
-/// let request = GetFundFlowBill::new("2019-06-11");
+/// let request = GetFundFlowBill::new(GetFundFlowBillRequired {
+///     bill_date: "2019-06-11".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -43,9 +45,14 @@ pub struct GetFundFlowBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bill::QuerySubMerchantFundflowbill;
+/// use wxpay::apis::bill::{QuerySubMerchantFundflowbill, QuerySubMerchantFundflowbillRequired};
 ///
-/// let request = QuerySubMerchantFundflowbill::new("19000000001", "2019-06-11", wxpay::apis::bill::Algorithm::AeadAes256Gcm, wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::Basic);
+/// let request = QuerySubMerchantFundflowbill::new(QuerySubMerchantFundflowbillRequired {
+///     sub_mchid: "19000000001".into(),
+///     bill_date: "2019-06-11".into(),
+///     algorithm: wxpay::apis::bill::Algorithm::AeadAes256Gcm,
+///     account_type: wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::Basic,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -76,9 +83,11 @@ pub struct QuerySubMerchantFundflowbill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::bill::GetTradeBill;
+/// use wxpay::apis::bill::{GetTradeBill, GetTradeBillRequired};
 ///
-/// let request = GetTradeBill::new("2019-06-11");
+/// let request = GetTradeBill::new(GetTradeBillRequired {
+///     bill_date: "2019-06-11".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

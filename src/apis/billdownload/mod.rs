@@ -13,9 +13,11 @@ use crate::endpoint;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::billdownload::DownloadBillFile;
+/// use wxpay::apis::billdownload::{DownloadBillFile, DownloadBillFileRequired};
 ///
-/// let request = DownloadBillFile::new("TEST_TOKEN");
+/// let request = DownloadBillFile::new(DownloadBillFileRequired {
+///     token: "TEST_TOKEN".into(),
+/// });
 /// # let hash_value: String = todo!();
 /// let mut file = Vec::new(); // or a tokio::fs::File
 /// let done = client.download_file(&request, wxpay::FileCheck::digest("SHA1", hash_value), &mut file).await?;

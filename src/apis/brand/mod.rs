@@ -23,9 +23,15 @@ pub mod store;
 /// # let brand_basic_info: wxpay::apis::brand::BrandBasicInfo = todo!();
 /// # let subject_info: wxpay::apis::brand::SubjectInfo = todo!();
 /// # let trademark: wxpay::apis::brand::Trademark = todo!();
-/// use wxpay::apis::brand::CreateApplyment;
+/// use wxpay::apis::brand::{CreateApplyment, CreateApplymentRequired};
 ///
-/// let request = CreateApplyment::new(admin_info, brand_basic_info, "1900013511_10000", subject_info, trademark);
+/// let request = CreateApplyment::new(CreateApplymentRequired {
+///     admin_info,
+///     brand_basic_info,
+///     business_code: "1900013511_10000".into(),
+///     subject_info,
+///     trademark,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

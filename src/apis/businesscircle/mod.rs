@@ -15,22 +15,30 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::businesscircle::CreateParking;
+/// use wxpay::apis::businesscircle::{CreateParking, CreateParkingRequired};
 ///
-/// let request = CreateParking::new("wx931386123456789e", 1000, "oUpF8uMuAJOM2pxb1Q", "粤B888888", "IN", "2022-06-01T10:43:39+08:00");
+/// let request = CreateParking::new(CreateParkingRequired {
+///     appid: "wx931386123456789e".into(),
+///     brandid: 1000,
+///     openid: "oUpF8uMuAJOM2pxb1Q".into(),
+///     plate_number: "粤B888888".into(),
+///     state: "IN".into(),
+///     time: "2022-06-01T10:43:39+08:00".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/businesscircle/parkings")]
 #[endpoint(POST "/v3/businesscircle/parkings" -> serde_json::Value)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateParking {
     /// 应用ID (`appid`).
     pub appid: String,
     /// 品牌ID (`brandid`).
     pub brandid: i64,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 车牌号 (`plate_number`).
     pub plate_number: String,
@@ -50,16 +58,23 @@ pub struct CreateParking {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::businesscircle::NotifyPoint;
+/// use wxpay::apis::businesscircle::{NotifyPoint, NotifyPointRequired};
 ///
-/// let request = NotifyPoint::new("wx1234567890abcdef", true, 100, "oWmnN4xxxxxxxxxxe92NHIGf1xd8", wxpay::time::OffsetDateTime::now_utc(), "1217752501201407033233368018");
+/// let request = NotifyPoint::new(NotifyPointRequired {
+///     appid: "wx1234567890abcdef".into(),
+///     earn_points: true,
+///     increased_points: 100,
+///     openid: "oWmnN4xxxxxxxxxxe92NHIGf1xd8".into(),
+///     points_update_time: wxpay::time::OffsetDateTime::now_utc(),
+///     transaction_id: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/businesscircle/points/notify")]
 #[endpoint(POST "/v3/businesscircle/points/notify")]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NotifyPoint {
     /// 小程序appid (`appid`).
     pub appid: String,
@@ -70,6 +85,7 @@ pub struct NotifyPoint {
     /// 未获得积分的备注信息 (`no_points_remarks`).
     pub no_points_remarks: Option<String>,
     /// 顾客openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 积分更新时间 (`points_update_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -90,18 +106,22 @@ pub struct NotifyPoint {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::businesscircle::QueryUserAuthorizationByOpenid;
+/// use wxpay::apis::businesscircle::{QueryUserAuthorizationByOpenid, QueryUserAuthorizationByOpenidRequired};
 ///
-/// let request = QueryUserAuthorizationByOpenid::new("oWmnN4xxxxxxxxxxe92NHIGf1xd8", "wx1234567890abcdef");
+/// let request = QueryUserAuthorizationByOpenid::new(QueryUserAuthorizationByOpenidRequired {
+///     openid: "oWmnN4xxxxxxxxxxe92NHIGf1xd8".into(),
+///     appid: "wx1234567890abcdef".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/businesscircle/user-authorizations/{openid}")]
 #[endpoint(GET "/v3/businesscircle/user-authorizations/<openid>" -> QueryUserAuthorizationByOpenidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserAuthorizationByOpenid {
     /// 顾客openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商圈商户ID (`sub_mchid`).
     pub sub_mchid: Option<String>,
@@ -117,18 +137,23 @@ pub struct QueryUserAuthorizationByOpenid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::businesscircle::QueryUserPointCommitStatus;
+/// use wxpay::apis::businesscircle::{QueryUserPointCommitStatus, QueryUserPointCommitStatusRequired};
 ///
-/// let request = QueryUserPointCommitStatus::new("oUpF8uMuAJOM2pxb1Q", 1000, "wx931386123456789e");
+/// let request = QueryUserPointCommitStatus::new(QueryUserPointCommitStatusRequired {
+///     openid: "oUpF8uMuAJOM2pxb1Q".into(),
+///     brandid: 1000,
+///     appid: "wx931386123456789e".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/businesscircle/users/{openid}/points/commit_status")]
 #[endpoint(GET "/v3/businesscircle/users/<openid>/points/commit_status" -> serde_json::Value)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserPointCommitStatus {
     /// 顾客openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商圈商户ID (`sub_mchid`).
     pub sub_mchid: Option<String>,

@@ -34,9 +34,11 @@ pub struct ListCapitallhhAreaProvinces {}
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::capital::ListAreaProvinceCities;
+/// use wxpay::apis::capital::{ListAreaProvinceCities, ListAreaProvinceCitiesRequired};
 ///
-/// let request = ListAreaProvinceCities::new("10");
+/// let request = ListAreaProvinceCities::new(ListAreaProvinceCitiesRequired {
+///     province_code: "10".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -57,9 +59,11 @@ pub struct ListAreaProvinceCities {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::capital::QueryCapitallhhBankCorporateBanking;
+/// use wxpay::apis::capital::{QueryCapitallhhBankCorporateBanking, QueryCapitallhhBankCorporateBankingRequired};
 ///
-/// let request = QueryCapitallhhBankCorporateBanking::new(200);
+/// let request = QueryCapitallhhBankCorporateBanking::new(QueryCapitallhhBankCorporateBankingRequired {
+///     limit: 200,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -82,9 +86,11 @@ pub struct QueryCapitallhhBankCorporateBanking {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::capital::QueryCapitallhhBankPersonalBanking;
+/// use wxpay::apis::capital::{QueryCapitallhhBankPersonalBanking, QueryCapitallhhBankPersonalBankingRequired};
 ///
-/// let request = QueryCapitallhhBankPersonalBanking::new(200);
+/// let request = QueryCapitallhhBankPersonalBanking::new(QueryCapitallhhBankPersonalBankingRequired {
+///     limit: 200,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -107,9 +113,11 @@ pub struct QueryCapitallhhBankPersonalBanking {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount;
+/// use wxpay::apis::capital::{QueryCapitallhhBankSearchBanksByBankAccount, QueryCapitallhhBankSearchBanksByBankAccountRequired};
 ///
-/// let request = QueryCapitallhhBankSearchBanksByBankAccount::new("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==");
+/// let request = QueryCapitallhhBankSearchBanksByBankAccount::new(QueryCapitallhhBankSearchBanksByBankAccountRequired {
+///     account_number: "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -131,9 +139,13 @@ pub struct QueryCapitallhhBankSearchBanksByBankAccount {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::capital::ListCapitallhhBankBranches;
+/// use wxpay::apis::capital::{ListCapitallhhBankBranches, ListCapitallhhBankBranchesRequired};
 ///
-/// let request = ListCapitallhhBankBranches::new("1000006247", 536, 200);
+/// let request = ListCapitallhhBankBranches::new(ListCapitallhhBankBranchesRequired {
+///     bank_alias_code: "1000006247".into(),
+///     city_code: 536,
+///     limit: 200,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

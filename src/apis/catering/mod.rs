@@ -16,16 +16,31 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let dish_list: Vec<wxpay::apis::catering::DishList> = todo!();
-/// use wxpay::apis::catering::CreateOrderSyncStatus;
+/// use wxpay::apis::catering::{CreateOrderSyncStatus, CreateOrderSyncStatusRequired};
 ///
-/// let request = CreateOrderSyncStatus::new(wxpay::time::OffsetDateTime::now_utc(), "1900000109", 100, dish_list, "071oYFSN19sCH31AyNSN15QDSN1oYFSA", "http://www.example.com", "20150806125346", "6895", wxpay::apis::catering::CreateOrderSyncStatusValue::CreateDeal, "wx8888888888888888", "1900000100", "oYobu0Dmn6TdodZnFWKOEkqoRbI8", 1000, 900);
+/// let request = CreateOrderSyncStatus::new(CreateOrderSyncStatusRequired {
+///     action_time: wxpay::time::OffsetDateTime::now_utc(),
+///     channel_id: "1900000109".into(),
+///     discount_amount: 100,
+///     dish_list,
+///     login_token: "071oYFSN19sCH31AyNSN15QDSN1oYFSA".into(),
+///     order_entry: "http://www.example.com".into(),
+///     out_order_no: "20150806125346".into(),
+///     out_shop_no: "6895".into(),
+///     status: wxpay::apis::catering::CreateOrderSyncStatusValue::CreateDeal,
+///     sub_appid: "wx8888888888888888".into(),
+///     sub_mchid: "1900000100".into(),
+///     sub_openid: "oYobu0Dmn6TdodZnFWKOEkqoRbI8".into(),
+///     total_amount: 1000,
+///     user_amount: 900,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/catering/orders/sync-status")]
 #[endpoint(POST "/v3/catering/orders/sync-status", idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateOrderSyncStatus {
     /// 状态发生变化的时间 (`action_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -64,6 +79,7 @@ pub struct CreateOrderSyncStatus {
     /// 微信支付分配子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: String,
     /// 总价 (`total_amount`).
     pub total_amount: i64,

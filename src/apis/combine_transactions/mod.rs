@@ -16,9 +16,15 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateAppOrder;
+/// use wxpay::apis::combine_transactions::{CreateAppOrder, CreateAppOrderRequired};
 ///
-/// let request = CreateAppOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", sub_orders);
+/// let request = CreateAppOrder::new(CreateAppOrderRequired {
+///     combine_appid: "wxd678efh567hg6787".into(),
+///     combine_mchid: "1900000109".into(),
+///     combine_out_trade_no: "P20150806125346".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     sub_orders,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -70,9 +76,16 @@ pub struct CreateAppOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let scene_info: wxpay::apis::combine_transactions::CreateH5OrderSceneInfo = todo!();
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5OrderSubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateH5Order;
+/// use wxpay::apis::combine_transactions::{CreateH5Order, CreateH5OrderRequired};
 ///
-/// let request = CreateH5Order::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", scene_info, sub_orders);
+/// let request = CreateH5Order::new(CreateH5OrderRequired {
+///     combine_appid: "wxd678efh567hg6787".into(),
+///     combine_mchid: "1900000109".into(),
+///     combine_out_trade_no: "P20150806125346".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     scene_info,
+///     sub_orders,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -112,9 +125,11 @@ pub struct CreateH5Order {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId;
+/// use wxpay::apis::combine_transactions::{QueryCombineTransactionByCombineTransactionId, QueryCombineTransactionByCombineTransactionIdRequired};
 ///
-/// let request = QueryCombineTransactionByCombineTransactionId::new("1217752501201407033233368018");
+/// let request = QueryCombineTransactionByCombineTransactionId::new(QueryCombineTransactionByCombineTransactionIdRequired {
+///     combine_transaction_id: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -137,9 +152,16 @@ pub struct QueryCombineTransactionByCombineTransactionId {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let combine_payer_info: wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo = todo!();
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateJsapiOrderSubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateJsapiOrder;
+/// use wxpay::apis::combine_transactions::{CreateJsapiOrder, CreateJsapiOrderRequired};
 ///
-/// let request = CreateJsapiOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", combine_payer_info, "https://yourapp.com/notify", sub_orders);
+/// let request = CreateJsapiOrder::new(CreateJsapiOrderRequired {
+///     combine_appid: "wxd678efh567hg6787".into(),
+///     combine_mchid: "1900000109".into(),
+///     combine_out_trade_no: "P20150806125346".into(),
+///     combine_payer_info,
+///     notify_url: "https://yourapp.com/notify".into(),
+///     sub_orders,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -183,9 +205,15 @@ pub struct CreateJsapiOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let combine_payer_info: wxpay::apis::combine_transactions::CreateMiniprogramOrderCombinePayerInfo = todo!();
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateMiniprogramOrder;
+/// use wxpay::apis::combine_transactions::{CreateMiniprogramOrder, CreateMiniprogramOrderRequired};
 ///
-/// let request = CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", combine_payer_info, sub_orders);
+/// let request = CreateMiniprogramOrder::new(CreateMiniprogramOrderRequired {
+///     combine_appid: "wxd678efh567hg6787".into(),
+///     combine_mchid: "1230000109".into(),
+///     combine_out_trade_no: "P20150806125346".into(),
+///     combine_payer_info,
+///     sub_orders,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -224,9 +252,15 @@ pub struct CreateMiniprogramOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5OrderSubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CreateNativeOrder;
+/// use wxpay::apis::combine_transactions::{CreateNativeOrder, CreateNativeOrderRequired};
 ///
-/// let request = CreateNativeOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", sub_orders);
+/// let request = CreateNativeOrder::new(CreateNativeOrderRequired {
+///     combine_appid: "wxd678efh567hg6787".into(),
+///     combine_mchid: "1900000109".into(),
+///     combine_out_trade_no: "P20150806125346".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     sub_orders,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -266,9 +300,11 @@ pub struct CreateNativeOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo;
+/// use wxpay::apis::combine_transactions::{QueryCombineTransactionByCombineOutTradeNo, QueryCombineTransactionByCombineOutTradeNoRequired};
 ///
-/// let request = QueryCombineTransactionByCombineOutTradeNo::new("P20150806125346");
+/// let request = QueryCombineTransactionByCombineOutTradeNo::new(QueryCombineTransactionByCombineOutTradeNoRequired {
+///     combine_out_trade_no: "P20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -290,9 +326,13 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::CloseCombineTransactionSubOrders> = todo!();
-/// use wxpay::apis::combine_transactions::CloseCombineTransaction;
+/// use wxpay::apis::combine_transactions::{CloseCombineTransaction, CloseCombineTransactionRequired};
 ///
-/// let request = CloseCombineTransaction::new("TEST_COMBINE_OUT_TRADE_NO", "wxd678efh567hg6787", sub_orders);
+/// let request = CloseCombineTransaction::new(CloseCombineTransactionRequired {
+///     combine_out_trade_no: "TEST_COMBINE_OUT_TRADE_NO".into(),
+///     combine_appid: "wxd678efh567hg6787".into(),
+///     sub_orders,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,9 +14,11 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant;
+/// use wxpay::apis::compliance::{CreateInactiveMerchantIdentityVerificationMerchant, CreateInactiveMerchantIdentityVerificationMerchantRequired};
 ///
-/// let request = CreateInactiveMerchantIdentityVerificationMerchant::new("1900009231");
+/// let request = CreateInactiveMerchantIdentityVerificationMerchant::new(CreateInactiveMerchantIdentityVerificationMerchantRequired {
+///     sub_mchid: "1900009231".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -37,9 +39,12 @@ pub struct CreateInactiveMerchantIdentityVerificationMerchant {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId;
+/// use wxpay::apis::compliance::{QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId, QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdRequired};
 ///
-/// let request = QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId::new("1900009231", "28011678863778000000123124312");
+/// let request = QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId::new(QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdRequired {
+///     sub_mchid: "1900009231".into(),
+///     verification_id: "28011678863778000000123124312".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

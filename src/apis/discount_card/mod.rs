@@ -16,9 +16,14 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::discount_card::CreateCard;
+/// use wxpay::apis::discount_card::{CreateCard, CreateCardRequired};
 ///
-/// let request = CreateCard::new("wxd678efh567hg6787", "87789b2f25177433bcbf407e8e471f95", "https://api.test.com", "6e8369071cd942c0476613f9d1ce9ca3");
+/// let request = CreateCard::new(CreateCardRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     card_template_id: "87789b2f25177433bcbf407e8e471f95".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_card_code: "6e8369071cd942c0476613f9d1ce9ca3".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -45,9 +50,11 @@ pub struct CreateCard {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::discount_card::QueryCardByOutCardCode;
+/// use wxpay::apis::discount_card::{QueryCardByOutCardCode, QueryCardByOutCardCodeRequired};
 ///
-/// let request = QueryCardByOutCardCode::new("6e8369071cd942c0476613f9d1ce9ca3");
+/// let request = QueryCardByOutCardCode::new(QueryCardByOutCardCodeRequired {
+///     out_card_code: "6e8369071cd942c0476613f9d1ce9ca3".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -68,9 +75,12 @@ pub struct QueryCardByOutCardCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::discount_card::CreateCardAddUserRecord;
+/// use wxpay::apis::discount_card::{CreateCardAddUserRecord, CreateCardAddUserRecordRequired};
 ///
-/// let request = CreateCardAddUserRecord::new("6e8369071cd942c0476613f9d1ce9ca3", "87789b2f25177433bcbf407e8e471f95");
+/// let request = CreateCardAddUserRecord::new(CreateCardAddUserRecordRequired {
+///     out_card_code: "6e8369071cd942c0476613f9d1ce9ca3".into(),
+///     card_template_id: "87789b2f25177433bcbf407e8e471f95".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -97,9 +107,11 @@ pub struct CreateCardAddUserRecord {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::discount_card::QueryOrderByOutTradeNo;
+/// use wxpay::apis::discount_card::{QueryOrderByOutTradeNo, QueryOrderByOutTradeNoRequired};
 ///
-/// let request = QueryOrderByOutTradeNo::new("6e8369071cd942c0476613f9d1ce9ca3");
+/// let request = QueryOrderByOutTradeNo::new(QueryOrderByOutTradeNoRequired {
+///     out_trade_no: "6e8369071cd942c0476613f9d1ce9ca3".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -121,9 +133,11 @@ pub struct QueryOrderByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::discount_card::QueryOrderByOutOrderNo;
+/// use wxpay::apis::discount_card::{QueryOrderByOutOrderNo, QueryOrderByOutOrderNoRequired};
 ///
-/// let request = QueryOrderByOutOrderNo::new("233bcbf407e87789b8e471f251774f95");
+/// let request = QueryOrderByOutOrderNo::new(QueryOrderByOutOrderNoRequired {
+///     out_order_no: "233bcbf407e87789b8e471f251774f95".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -145,9 +159,11 @@ pub struct QueryOrderByOutOrderNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::discount_card::UpdateOrderByOutOrderNo;
+/// use wxpay::apis::discount_card::{UpdateOrderByOutOrderNo, UpdateOrderByOutOrderNoRequired};
 ///
-/// let request = UpdateOrderByOutOrderNo::new("233bcbf407e87789b8e471f251774f95");
+/// let request = UpdateOrderByOutOrderNo::new(UpdateOrderByOutOrderNoRequired {
+///     out_order_no: "233bcbf407e87789b8e471f251774f95".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

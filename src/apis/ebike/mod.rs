@@ -16,9 +16,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ebike::CreateChargeContractPreopen;
+/// use wxpay::apis::ebike::{CreateChargeContractPreopen, CreateChargeContractPreopenRequired};
 ///
-/// let request = CreateChargeContractPreopen::new("wx47c677487ce3ac47", "ot35_4gNgXsUuh2sQY0lT9N08AU0", "CHARGE");
+/// let request = CreateChargeContractPreopen::new(CreateChargeContractPreopenRequired {
+///     appid: "wx47c677487ce3ac47".into(),
+///     openid: "ot35_4gNgXsUuh2sQY0lT9N08AU0".into(),
+///     trade_scene: "CHARGE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -26,11 +30,12 @@ use time::OffsetDateTime;
 #[doc(alias = "/v3/ebike/charge/contracts/preopen")]
 #[deprecated(note = "the platform marks this operation deprecated")]
 #[endpoint(POST "/v3/ebike/charge/contracts/preopen" -> CreateChargeContractPreopenResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateChargeContractPreopen {
     /// 服务商公众号ID (`appid`).
     pub appid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 特约商户公众号ID (`sub_appid`).
     pub sub_appid: Option<String>,
@@ -48,9 +53,11 @@ pub struct CreateChargeContractPreopen {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ebike::QueryChargeContractByContractId;
+/// use wxpay::apis::ebike::{QueryChargeContractByContractId, QueryChargeContractByContractIdRequired};
 ///
-/// let request = QueryChargeContractByContractId::new("aAfixCs13LsdKPpfZfDkk2189ssXjfx");
+/// let request = QueryChargeContractByContractId::new(QueryChargeContractByContractIdRequired {
+///     contract_id: "aAfixCs13LsdKPpfZfDkk2189ssXjfx".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -75,9 +82,13 @@ pub struct QueryChargeContractByContractId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let charge_info: wxpay::apis::ebike::ChargeInfo = todo!();
-/// use wxpay::apis::ebike::ConfirmChargeContract;
+/// use wxpay::apis::ebike::{ConfirmChargeContract, ConfirmChargeContractRequired};
 ///
-/// let request = ConfirmChargeContract::new("aAfixCs13LsdKPpfZfDkk2189ssXjfx", "wx47c677487ce3ac47", charge_info);
+/// let request = ConfirmChargeContract::new(ConfirmChargeContractRequired {
+///     contract_id: "aAfixCs13LsdKPpfZfDkk2189ssXjfx".into(),
+///     appid: "wx47c677487ce3ac47".into(),
+///     charge_info,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -110,9 +121,18 @@ pub struct ConfirmChargeContract {
 /// # let amount: wxpay::apis::ebike::Amount = todo!();
 /// # let charge_info: wxpay::apis::ebike::CreateChargeTransactionChargeInfo = todo!();
 /// # let device_info: wxpay::apis::ebike::DeviceInfo = todo!();
-/// use wxpay::apis::ebike::CreateChargeTransaction;
+/// use wxpay::apis::ebike::{CreateChargeTransaction, CreateChargeTransactionRequired};
 ///
-/// let request = CreateChargeTransaction::new(amount, "wxd678efh567hg678", charge_info, "sdjf23kdsHJfdk", "商品信息", device_info, "http://1111:111/metro-spt-api/callback", "121775250124070332");
+/// let request = CreateChargeTransaction::new(CreateChargeTransactionRequired {
+///     amount,
+///     appid: "wxd678efh567hg678".into(),
+///     charge_info,
+///     charging_token: "sdjf23kdsHJfdk".into(),
+///     description: "商品信息".into(),
+///     device_info,
+///     notify_url: "http://1111:111/metro-spt-api/callback".into(),
+///     out_trade_no: "121775250124070332".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -156,9 +176,11 @@ pub struct CreateChargeTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ebike::QueryChargeTransactionByTransactionId;
+/// use wxpay::apis::ebike::{QueryChargeTransactionByTransactionId, QueryChargeTransactionByTransactionIdRequired};
 ///
-/// let request = QueryChargeTransactionByTransactionId::new("25012014070332333018");
+/// let request = QueryChargeTransactionByTransactionId::new(QueryChargeTransactionByTransactionIdRequired {
+///     transaction_id: "25012014070332333018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -182,9 +204,11 @@ pub struct QueryChargeTransactionByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ebike::QueryChargeTransactionByOutTradeNo;
+/// use wxpay::apis::ebike::{QueryChargeTransactionByOutTradeNo, QueryChargeTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryChargeTransactionByOutTradeNo::new("121775250124070332");
+/// let request = QueryChargeTransactionByOutTradeNo::new(QueryChargeTransactionByOutTradeNoRequired {
+///     out_trade_no: "121775250124070332".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -208,9 +232,12 @@ pub struct QueryChargeTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ebike::QueryChargeUserContract;
+/// use wxpay::apis::ebike::{QueryChargeUserContract, QueryChargeUserContractRequired};
 ///
-/// let request = QueryChargeUserContract::new("onqOjjmM1tad-3ROpncN-yUfa6ua", "CHARGE");
+/// let request = QueryChargeUserContract::new(QueryChargeUserContractRequired {
+///     openid: "onqOjjmM1tad-3ROpncN-yUfa6ua".into(),
+///     trade_scene: "CHARGE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -218,9 +245,10 @@ pub struct QueryChargeTransactionByOutTradeNo {
 #[doc(alias = "/v3/ebike/charge/users/{openid}/contract")]
 #[deprecated(note = "the platform marks this operation deprecated")]
 #[endpoint(GET "/v3/ebike/charge/users/<openid>/contract" -> QueryChargeUserContractResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryChargeUserContract {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,

@@ -29,9 +29,16 @@ pub mod subsidies;
 /// # let account_info: wxpay::apis::ecommerce::AccountInfo = todo!();
 /// # let contact_info: wxpay::apis::ecommerce::ContactInfo = todo!();
 /// # let sales_scene_info: wxpay::apis::ecommerce::SalesSceneInfo = todo!();
-/// use wxpay::apis::ecommerce::CreateApplyment;
+/// use wxpay::apis::ecommerce::{CreateApplyment, CreateApplymentRequired};
 ///
-/// let request = CreateApplyment::new(account_info, contact_info, "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", sales_scene_info);
+/// let request = CreateApplyment::new(CreateApplymentRequired {
+///     account_info,
+///     contact_info,
+///     merchant_shortname: "TEST_MERCHANT_SHORTNAME".into(),
+///     organization_type: wxpay::apis::ecommerce::OrganizationType::V2401,
+///     out_request_no: "TEST_OUT_REQUEST_NO".into(),
+///     sales_scene_info,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -95,9 +102,11 @@ pub struct CreateApplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::QueryApplymentByApplymentId;
+/// use wxpay::apis::ecommerce::{QueryApplymentByApplymentId, QueryApplymentByApplymentIdRequired};
 ///
-/// let request = QueryApplymentByApplymentId::new("2000002124775691");
+/// let request = QueryApplymentByApplymentId::new(QueryApplymentByApplymentIdRequired {
+///     applyment_id: "2000002124775691".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -118,18 +127,23 @@ pub struct QueryApplymentByApplymentId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::QueryIndividualContractByOpenid;
+/// use wxpay::apis::ecommerce::{QueryIndividualContractByOpenid, QueryIndividualContractByOpenidRequired};
 ///
-/// let request = QueryIndividualContractByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxd678efh567h23787", wxpay::apis::ecommerce::PermissionType::IndividualPayee);
+/// let request = QueryIndividualContractByOpenid::new(QueryIndividualContractByOpenidRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     appid: "wxd678efh567h23787".into(),
+///     permission_type: wxpay::apis::ecommerce::PermissionType::IndividualPayee,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/individual-contracts/{openid}")]
 #[endpoint(GET "/v3/ecommerce/individual-contracts/<openid>" -> QueryIndividualContractByOpenidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryIndividualContractByOpenid {
     /// 个人收款方在平台appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 签约和付款的微信小程序AppID (`appid`).
     pub appid: String,

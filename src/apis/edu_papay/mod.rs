@@ -15,9 +15,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_papay::QueryContractByContractId;
+/// use wxpay::apis::edu_papay::{QueryContractByContractId, QueryContractByContractIdRequired};
 ///
-/// let request = QueryContractByContractId::new("wx998877665544wx", "wx8888888888888888");
+/// let request = QueryContractByContractId::new(QueryContractByContractIdRequired {
+///     contract_id: "wx998877665544wx".into(),
+///     appid: "wx8888888888888888".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -44,20 +47,28 @@ pub struct QueryContractByContractId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_papay::CreateContractPresign;
+/// use wxpay::apis::edu_papay::{CreateContractPresign, CreateContractPresignRequired};
 ///
-/// let request = CreateContractPresign::new("wx8888888888888888", "oUpF8uMuAJOM2pxb1Q", "2020-03-19", "101164396123311331", "EDUCATION_PERIOD", "20200330tony");
+/// let request = CreateContractPresign::new(CreateContractPresignRequired {
+///     appid: "wx8888888888888888".into(),
+///     openid: "oUpF8uMuAJOM2pxb1Q".into(),
+///     period_start_date: "2020-03-19".into(),
+///     plan_id: "101164396123311331".into(),
+///     trade_scene: "EDUCATION_PERIOD".into(),
+///     user_id: "20200330tony".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/contracts/presign")]
 #[endpoint(POST "/v3/edu-papay/contracts/presign" -> CreateContractPresignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPresign {
     /// 服务商APPID (`appid`).
     pub appid: String,
     /// 服务商APPID下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 首次扣款日期 (`period_start_date`).
     pub period_start_date: String,
@@ -68,6 +79,7 @@ pub struct CreateContractPresign {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 子商户APPID下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 场景信息枚举 (`trade_scene`).
     pub trade_scene: String,
@@ -83,9 +95,11 @@ pub struct CreateContractPresign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_papay::DeleteContractByContractId;
+/// use wxpay::apis::edu_papay::{DeleteContractByContractId, DeleteContractByContractIdRequired};
 ///
-/// let request = DeleteContractByContractId::new("wx998877665544wx");
+/// let request = DeleteContractByContractId::new(DeleteContractByContractIdRequired {
+///     contract_id: "wx998877665544wx".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -108,9 +122,18 @@ pub struct DeleteContractByContractId {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::edu_papay::Amount = todo!();
 /// # let device_information: wxpay::apis::edu_papay::DeviceInformation = todo!();
-/// use wxpay::apis::edu_papay::CreateTransaction;
+/// use wxpay::apis::edu_papay::{CreateTransaction, CreateTransactionRequired};
 ///
-/// let request = CreateTransaction::new(amount, "wx8888888888888888", "新东方-语文课程", "wx998877665544wx", device_information, "https://www.weixin.qq.com/wxpay/pay", "121775250124070332", "EDUCATION_PERIOD");
+/// let request = CreateTransaction::new(CreateTransactionRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     body: "新东方-语文课程".into(),
+///     contract_id: "wx998877665544wx".into(),
+///     device_information,
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay".into(),
+///     out_trade_no: "121775250124070332".into(),
+///     trade_scene: "EDUCATION_PERIOD".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -153,9 +176,11 @@ pub struct CreateTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_papay::QueryTransactionByTransactionId;
+/// use wxpay::apis::edu_papay::{QueryTransactionByTransactionId, QueryTransactionByTransactionIdRequired};
 ///
-/// let request = QueryTransactionByTransactionId::new("25012014070332333018");
+/// let request = QueryTransactionByTransactionId::new(QueryTransactionByTransactionIdRequired {
+///     transaction_id: "25012014070332333018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -178,9 +203,11 @@ pub struct QueryTransactionByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_papay::QueryTransactionByOutTradeNo;
+/// use wxpay::apis::edu_papay::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByOutTradeNo::new("201407033233368018");
+/// let request = QueryTransactionByOutTradeNo::new(QueryTransactionByOutTradeNoRequired {
+///     out_trade_no: "201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -203,9 +230,12 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_papay::SendUserNotification;
+/// use wxpay::apis::edu_papay::{SendUserNotification, SendUserNotificationRequired};
 ///
-/// let request = SendUserNotification::new("wx8888888888888888", "wx8888888888888888");
+/// let request = SendUserNotification::new(SendUserNotificationRequired {
+///     contract_id: "wx8888888888888888".into(),
+///     appid: "wx8888888888888888".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -232,18 +262,23 @@ pub struct SendUserNotification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_papay::ListUserContracts;
+/// use wxpay::apis::edu_papay::{ListUserContracts, ListUserContractsRequired};
 ///
-/// let request = ListUserContracts::new("oUpF8uMuAJOM2pxb1Q", "wx8888888888888888", "101164396123311331");
+/// let request = ListUserContracts::new(ListUserContractsRequired {
+///     openid: "oUpF8uMuAJOM2pxb1Q".into(),
+///     appid: "wx8888888888888888".into(),
+///     plan_id: "101164396123311331".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/user/{openid}/contracts")]
 #[endpoint(GET "/v3/edu-papay/user/<openid>/contracts" -> ListUserContractsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserContracts {
     /// 服务商APPID下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 服务商APPID (`appid`).
     pub appid: String,
@@ -252,6 +287,7 @@ pub struct ListUserContracts {
     /// 子商户APPID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户APPID下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 签约模板号 (`plan_id`).
     pub plan_id: String,

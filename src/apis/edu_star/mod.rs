@@ -15,20 +15,23 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_star::ListOrders;
+/// use wxpay::apis::edu_star::{ListOrders, ListOrdersRequired};
 ///
-/// let request = ListOrders::new("wx998877665544wx");
+/// let request = ListOrders::new(ListOrdersRequired {
+///     appid: "wx998877665544wx".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-star/orders")]
 #[endpoint(GET "/v3/edu-star/orders" -> ListOrdersResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListOrders {
     /// appid (`appid`).
     pub appid: String,
     /// 用户在appid下的唯一标识 (`wechat_openid`).
+    #[wxpay(redact)]
     pub wechat_openid: Option<String>,
     /// 用户QQ账号 (`qq`).
     pub qq: Option<String>,
@@ -46,16 +49,20 @@ pub struct ListOrders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_star::CreateOrder;
+/// use wxpay::apis::edu_star::{CreateOrder, CreateOrderRequired};
 ///
-/// let request = CreateOrder::new("wx998877665544wx", wxpay::time::OffsetDateTime::now_utc(), "qw3Da21QRCNt");
+/// let request = CreateOrder::new(CreateOrderRequired {
+///     appid: "wx998877665544wx".into(),
+///     create_time: wxpay::time::OffsetDateTime::now_utc(),
+///     right_id: "qw3Da21QRCNt".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-star/orders")]
 #[endpoint(POST "/v3/edu-star/orders" -> CreateOrderResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateOrder {
     /// appid (`appid`).
     pub appid: String,
@@ -67,6 +74,7 @@ pub struct CreateOrder {
     /// 权益ID (`right_id`).
     pub right_id: String,
     /// 用户在appid下的唯一标识 (`wechat_openid`).
+    #[wxpay(redact)]
     pub wechat_openid: Option<String>,
 }
 
@@ -78,18 +86,22 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_star::QueryUserOpenidByWechatOpenid;
+/// use wxpay::apis::edu_star::{QueryUserOpenidByWechatOpenid, QueryUserOpenidByWechatOpenidRequired};
 ///
-/// let request = QueryUserOpenidByWechatOpenid::new("oUpF8uMuAJOM2pxb1Q", "wx998877665544wx");
+/// let request = QueryUserOpenidByWechatOpenid::new(QueryUserOpenidByWechatOpenidRequired {
+///     wechat_openid: "oUpF8uMuAJOM2pxb1Q".into(),
+///     appid: "wx998877665544wx".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-star/users/openid/{wechat_openid}")]
 #[endpoint(GET "/v3/edu-star/users/openid/<wechat_openid>" -> QueryUserOpenidByWechatOpenidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserOpenidByWechatOpenid {
     /// 用户在appid下的唯一标识 (`wechat_openid`).
+    #[wxpay(redact)]
     pub wechat_openid: String,
     /// 商户appid (`appid`).
     pub appid: String,
@@ -103,9 +115,12 @@ pub struct QueryUserOpenidByWechatOpenid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::edu_star::QueryUserQqByQq;
+/// use wxpay::apis::edu_star::{QueryUserQqByQq, QueryUserQqByQqRequired};
 ///
-/// let request = QueryUserQqByQq::new("100000000000", "wx998877665544wx");
+/// let request = QueryUserQqByQq::new(QueryUserQqByQqRequired {
+///     qq: "100000000000".into(),
+///     appid: "wx998877665544wx".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

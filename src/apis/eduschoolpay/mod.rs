@@ -15,9 +15,16 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::eduschoolpay::CreateContractPresign;
+/// use wxpay::apis::eduschoolpay::{CreateContractPresign, CreateContractPresignRequired};
 ///
-/// let request = CreateContractPresign::new("wx8888888888888888", "oUpF8uMuAJOM2pxb1Q", "20190806125346", "101164396123311331", "18260256813396", "20200330tony");
+/// let request = CreateContractPresign::new(CreateContractPresignRequired {
+///     appid: "wx8888888888888888".into(),
+///     openid: "oUpF8uMuAJOM2pxb1Q".into(),
+///     out_contract_code: "20190806125346".into(),
+///     plan_id: "101164396123311331".into(),
+///     school_id: "18260256813396".into(),
+///     user_id: "20200330tony".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -39,6 +46,7 @@ pub struct CreateContractPresign {
     #[wxpay(encrypt)]
     pub identity: Option<Identity>,
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 外部签约号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -58,9 +66,11 @@ pub struct CreateContractPresign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::eduschoolpay::QueryContractByContractId;
+/// use wxpay::apis::eduschoolpay::{QueryContractByContractId, QueryContractByContractIdRequired};
 ///
-/// let request = QueryContractByContractId::new("2045011120563805041758214605");
+/// let request = QueryContractByContractId::new(QueryContractByContractIdRequired {
+///     contract_id: "2045011120563805041758214605".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +91,11 @@ pub struct QueryContractByContractId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::eduschoolpay::TerminateContract;
+/// use wxpay::apis::eduschoolpay::{TerminateContract, TerminateContractRequired};
 ///
-/// let request = TerminateContract::new("2045011120563805041758214605");
+/// let request = TerminateContract::new(TerminateContractRequired {
+///     contract_id: "2045011120563805041758214605".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -107,9 +119,19 @@ pub struct TerminateContract {
 /// # let amount: wxpay::apis::eduschoolpay::Amount = todo!();
 /// # let device_info: wxpay::apis::eduschoolpay::DeviceInfo = todo!();
 /// # let scene_info: wxpay::apis::eduschoolpay::SceneInfo = todo!();
-/// use wxpay::apis::eduschoolpay::CreateTransaction;
+/// use wxpay::apis::eduschoolpay::{CreateTransaction, CreateTransactionRequired};
 ///
-/// let request = CreateTransaction::new(amount, "wx8888888888888888", "2045011120563805041758214605", "中山大学-第二食堂-海鲜炒饭", device_info, "https://www.weixin.qq.com/wxpay/pay", "121775250124070332", scene_info, "20200330tony");
+/// let request = CreateTransaction::new(CreateTransactionRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     contract_id: "2045011120563805041758214605".into(),
+///     description: "中山大学-第二食堂-海鲜炒饭".into(),
+///     device_info,
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay".into(),
+///     out_trade_no: "121775250124070332".into(),
+///     scene_info,
+///     user_id: "20200330tony".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -158,9 +180,11 @@ pub struct CreateTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::eduschoolpay::QueryTransactionByTransactionId;
+/// use wxpay::apis::eduschoolpay::{QueryTransactionByTransactionId, QueryTransactionByTransactionIdRequired};
 ///
-/// let request = QueryTransactionByTransactionId::new("25012014070332333018");
+/// let request = QueryTransactionByTransactionId::new(QueryTransactionByTransactionIdRequired {
+///     transaction_id: "25012014070332333018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -183,9 +207,11 @@ pub struct QueryTransactionByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::eduschoolpay::QueryTransactionByOutTradeNo;
+/// use wxpay::apis::eduschoolpay::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByOutTradeNo::new("201407033233368018");
+/// let request = QueryTransactionByOutTradeNo::new(QueryTransactionByOutTradeNoRequired {
+///     out_trade_no: "201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -208,18 +234,23 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::eduschoolpay::ListUserContracts;
+/// use wxpay::apis::eduschoolpay::{ListUserContracts, ListUserContractsRequired};
 ///
-/// let request = ListUserContracts::new("oUpF8uMuAJOM2pxb1Q", "101164396123311331", "ADD");
+/// let request = ListUserContracts::new(ListUserContractsRequired {
+///     openid: "oUpF8uMuAJOM2pxb1Q".into(),
+///     plan_id: "101164396123311331".into(),
+///     contract_status: "ADD".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/users/{openid}/contracts")]
 #[endpoint(GET "/v3/eduschoolpay/users/<openid>/contracts" -> ListUserContractsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserContracts {
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 签约模板号 (`plan_id`).
     pub plan_id: String,
@@ -239,18 +270,21 @@ pub struct ListUserContracts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::eduschoolpay::QueryUserDebtState;
+/// use wxpay::apis::eduschoolpay::{QueryUserDebtState, QueryUserDebtStateRequired};
 ///
-/// let request = QueryUserDebtState::new("oUpF8uMuAJOM2pxb1Q");
+/// let request = QueryUserDebtState::new(QueryUserDebtStateRequired {
+///     openid: "oUpF8uMuAJOM2pxb1Q".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/users/{openid}/debt-state")]
 #[endpoint(GET "/v3/eduschoolpay/users/<openid>/debt-state" -> QueryUserDebtStateResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserDebtState {
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 

@@ -14,18 +14,22 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::express::CreateUserTransform;
+/// use wxpay::apis::express::{CreateUserTransform, CreateUserTransformRequired};
 ///
-/// let request = CreateUserTransform::new("xsd3434454567676", "wxaaaa1a123b456c7d");
+/// let request = CreateUserTransform::new(CreateUserTransformRequired {
+///     openid: "xsd3434454567676".into(),
+///     appid: "wxaaaa1a123b456c7d".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/express/users/{openid}/transform")]
 #[endpoint(POST "/v3/express/users/<openid>/transform" -> CreateUserTransformResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserTransform {
     /// 用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 目标应用的appid (`appid`).
     pub appid: String,

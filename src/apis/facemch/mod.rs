@@ -14,9 +14,13 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::facemch::QueryUserByFaceSid;
+/// use wxpay::apis::facemch::{QueryUserByFaceSid, QueryUserByFaceSidRequired};
 ///
-/// let request = QueryUserByFaceSid::new("aabbccdd12345", wxpay::apis::facemch::InfoType::AskUnionid, "wx2b029c08a6233333");
+/// let request = QueryUserByFaceSid::new(QueryUserByFaceSidRequired {
+///     face_sid: "aabbccdd12345".into(),
+///     info_type: wxpay::apis::facemch::InfoType::AskUnionid,
+///     appid: "wx2b029c08a6233333".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::funds_to_oversea::QueryBillDownloadUrl;
+/// use wxpay::apis::funds_to_oversea::{QueryBillDownloadUrl, QueryBillDownloadUrlRequired};
 ///
-/// let request = QueryBillDownloadUrl::new("2021-01-01");
+/// let request = QueryBillDownloadUrl::new(QueryBillDownloadUrlRequired {
+///     bill_date: "2021-01-01".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -43,9 +45,18 @@ pub struct QueryBillDownloadUrl {
 /// # let express_info: wxpay::apis::funds_to_oversea::ExpressInfo = todo!();
 /// # let payee_info: wxpay::apis::funds_to_oversea::PayeeInfo = todo!();
 /// # let seller_info: wxpay::apis::funds_to_oversea::SellerInfo = todo!();
-/// use wxpay::apis::funds_to_oversea::CreateOrder;
+/// use wxpay::apis::funds_to_oversea::{CreateOrder, CreateOrderRequired};
 ///
-/// let request = CreateOrder::new(10, express_info, "USD", "merchant_1123123", payee_info, seller_info, "123456", "420000000000000010");
+/// let request = CreateOrder::new(CreateOrderRequired {
+///     amount: 10,
+///     express_info,
+///     foreign_currency: "USD".into(),
+///     out_order_id: "merchant_1123123".into(),
+///     payee_info,
+///     seller_info,
+///     sub_mchid: "123456".into(),
+///     transaction_id: "420000000000000010".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -84,9 +95,13 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::funds_to_oversea::QueryOrderByOutOrderId;
+/// use wxpay::apis::funds_to_oversea::{QueryOrderByOutOrderId, QueryOrderByOutOrderIdRequired};
 ///
-/// let request = QueryOrderByOutOrderId::new("merchant123123", "1231231", "4200000000000");
+/// let request = QueryOrderByOutOrderId::new(QueryOrderByOutOrderIdRequired {
+///     out_order_id: "merchant123123".into(),
+///     sub_mchid: "1231231".into(),
+///     transaction_id: "4200000000000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -111,9 +126,16 @@ pub struct QueryOrderByOutOrderId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::funds_to_oversea::CreateReturnReturnOrder;
+/// use wxpay::apis::funds_to_oversea::{CreateReturnReturnOrder, CreateReturnReturnOrderRequired};
 ///
-/// let request = CreateReturnReturnOrder::new(100, "merchant_1123123", "R20250220103930", "123456", "5017752501201407033233368018", "420000000000000010");
+/// let request = CreateReturnReturnOrder::new(CreateReturnReturnOrderRequired {
+///     amount: 100,
+///     out_order_id: "merchant_1123123".into(),
+///     out_return_no: "R20250220103930".into(),
+///     sub_mchid: "123456".into(),
+///     supplement_info: "5017752501201407033233368018".into(),
+///     transaction_id: "420000000000000010".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -144,9 +166,12 @@ pub struct CreateReturnReturnOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo;
+/// use wxpay::apis::funds_to_oversea::{QueryReturnReturnOrderByOutReturnNo, QueryReturnReturnOrderByOutReturnNoRequired};
 ///
-/// let request = QueryReturnReturnOrderByOutReturnNo::new("merchant123123", "1231231");
+/// let request = QueryReturnReturnOrderByOutReturnNo::new(QueryReturnReturnOrderByOutReturnNoRequired {
+///     out_return_no: "merchant123123".into(),
+///     sub_mchid: "1231231".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -169,9 +194,12 @@ pub struct QueryReturnReturnOrderByOutReturnNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts;
+/// use wxpay::apis::funds_to_oversea::{ListTransactionAvailableAbroadAmounts, ListTransactionAvailableAbroadAmountsRequired};
 ///
-/// let request = ListTransactionAvailableAbroadAmounts::new("4208450740201411110007820472", "1900000109");
+/// let request = ListTransactionAvailableAbroadAmounts::new(ListTransactionAvailableAbroadAmountsRequired {
+///     transaction_id: "4208450740201411110007820472".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -51,9 +51,20 @@ pub struct ListCertificates {}
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let business: wxpay::apis::global::Business = todo!();
 /// # let contact: wxpay::apis::global::Contact = todo!();
-/// use wxpay::apis::global::CreateMerchant;
+/// use wxpay::apis::global::{CreateMerchant, CreateMerchantRequired};
 ///
-/// let request = CreateMerchant::new(business, 644, contact, "344", wxpay::apis::global::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001");
+/// let request = CreateMerchant::new(CreateMerchantRequired {
+///     business,
+///     business_category: 644,
+///     contact,
+///     merchant_country_code: "344".into(),
+///     merchant_type: wxpay::apis::global::MerchantType::Enterprise,
+///     name: "Merchant name".into(),
+///     office_phone: "075586010000".into(),
+///     shortname: "Merchant shortname".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "3200000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -116,9 +127,13 @@ pub struct CreateMerchant {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::QueryMerchantBySubMchid;
+/// use wxpay::apis::global::{QueryMerchantBySubMchid, QueryMerchantBySubMchidRequired};
 ///
-/// let request = QueryMerchantBySubMchid::new("20000100", "wx8888888888888888", "3200000001");
+/// let request = QueryMerchantBySubMchid::new(QueryMerchantBySubMchidRequired {
+///     sub_mchid: "20000100".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "3200000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -145,9 +160,24 @@ pub struct QueryMerchantBySubMchid {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let business: wxpay::apis::global::Business = todo!();
 /// # let contact: wxpay::apis::global::Contact = todo!();
-/// use wxpay::apis::global::UpdateMerchantBySubMchid;
+/// use wxpay::apis::global::{UpdateMerchantBySubMchid, UpdateMerchantBySubMchidRequired};
 ///
-/// let request = UpdateMerchantBySubMchid::new("TEST_SUB_MCHID", business, 644, contact, "344", wxpay::apis::global::MerchantType::Enterprise, "Merchant name", "075586010000", "2020-10-16", "5555-8888", "Merchant shortname", "wx8888888888888888", "3200000001", "示例值: 20000100");
+/// let request = UpdateMerchantBySubMchid::new(UpdateMerchantBySubMchidRequired {
+///     sub_mchid: "TEST_SUB_MCHID".into(),
+///     business,
+///     business_category: 644,
+///     contact,
+///     merchant_country_code: "344".into(),
+///     merchant_type: wxpay::apis::global::MerchantType::Enterprise,
+///     name: "Merchant name".into(),
+///     office_phone: "075586010000".into(),
+///     registration_certificate_date: "2020-10-16".into(),
+///     registration_certificate_number: "5555-8888".into(),
+///     shortname: "Merchant shortname".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "3200000001".into(),
+///     sub_mchid_2: "示例值: 20000100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -210,9 +240,15 @@ pub struct UpdateMerchantBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::ListRefunds;
+/// use wxpay::apis::global::{ListRefunds, ListRefundsRequired};
 ///
-/// let request = ListRefunds::new("1900000109", "1900000109", "1900000100", 0, 10);
+/// let request = ListRefunds::new(ListRefundsRequired {
+///     mchid: "1900000109".into(),
+///     sub_mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+///     offset: 0,
+///     count: 10,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -245,9 +281,16 @@ pub struct ListRefunds {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::CreateRefund;
+/// use wxpay::apis::global::{CreateRefund, CreateRefundRequired};
 ///
-/// let request = CreateRefund::new("wx8888888888888888", "1900000109", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109");
+/// let request = CreateRefund::new(CreateRefundRequired {
+///     appid: "wx8888888888888888".into(),
+///     mchid: "1900000109".into(),
+///     out_refund_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -290,9 +333,11 @@ pub struct CreateRefund {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::DownloadStatements;
+/// use wxpay::apis::global::{DownloadStatements, DownloadStatementsRequired};
 ///
-/// let request = DownloadStatements::new("20180130");
+/// let request = DownloadStatements::new(DownloadStatementsRequired {
+///     date: "20180130".into(),
+/// });
 /// let mut file = Vec::new(); // or a tokio::fs::File
 /// let done = client.download_file(&request, wxpay::FileCheck::unsigned(), &mut file).await?;
 /// # let _ = done;

@@ -14,9 +14,12 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::goldplan::CreateMerchantChangecustompagestatus;
+/// use wxpay::apis::goldplan::{CreateMerchantChangecustompagestatus, CreateMerchantChangecustompagestatusRequired};
 ///
-/// let request = CreateMerchantChangecustompagestatus::new(wxpay::apis::goldplan::OperationType::Open, "1234567890");
+/// let request = CreateMerchantChangecustompagestatus::new(CreateMerchantChangecustompagestatusRequired {
+///     operation_type: wxpay::apis::goldplan::OperationType::Open,
+///     sub_mchid: "1234567890".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -39,9 +42,12 @@ pub struct CreateMerchantChangecustompagestatus {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::goldplan::CreateMerchantChangegoldplanstatus;
+/// use wxpay::apis::goldplan::{CreateMerchantChangegoldplanstatus, CreateMerchantChangegoldplanstatusRequired};
 ///
-/// let request = CreateMerchantChangegoldplanstatus::new(wxpay::apis::goldplan::OperationType::Open, "1234567890");
+/// let request = CreateMerchantChangegoldplanstatus::new(CreateMerchantChangegoldplanstatusRequired {
+///     operation_type: wxpay::apis::goldplan::OperationType::Open,
+///     sub_mchid: "1234567890".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -66,9 +72,11 @@ pub struct CreateMerchantChangegoldplanstatus {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::goldplan::CreateMerchantCloseAdvertisingShow;
+/// use wxpay::apis::goldplan::{CreateMerchantCloseAdvertisingShow, CreateMerchantCloseAdvertisingShowRequired};
 ///
-/// let request = CreateMerchantCloseAdvertisingShow::new("1900000109");
+/// let request = CreateMerchantCloseAdvertisingShow::new(CreateMerchantCloseAdvertisingShowRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -89,9 +97,11 @@ pub struct CreateMerchantCloseAdvertisingShow {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::goldplan::UpdateMerchantOpenAdvertisingShow;
+/// use wxpay::apis::goldplan::{UpdateMerchantOpenAdvertisingShow, UpdateMerchantOpenAdvertisingShowRequired};
 ///
-/// let request = UpdateMerchantOpenAdvertisingShow::new("1900000109");
+/// let request = UpdateMerchantOpenAdvertisingShow::new(UpdateMerchantOpenAdvertisingShowRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -114,9 +124,11 @@ pub struct UpdateMerchantOpenAdvertisingShow {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter;
+/// use wxpay::apis::goldplan::{CreateMerchantSetAdvertisingIndustryFilter, CreateMerchantSetAdvertisingIndustryFilterRequired};
 ///
-/// let request = CreateMerchantSetAdvertisingIndustryFilter::new("1900000109");
+/// let request = CreateMerchantSetAdvertisingIndustryFilter::new(CreateMerchantSetAdvertisingIndustryFilterRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

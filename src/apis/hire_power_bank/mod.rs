@@ -24,11 +24,12 @@ use time::OffsetDateTime;
 /// ```
 #[doc(alias = "/v3/hire-power-bank/insurance-orders")]
 #[endpoint(POST "/v3/hire-power-bank/insurance-orders" -> CreateInsuranceOrderResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateInsuranceOrder {
     /// 用于接收保险订单状态变化通知 (`notify_url`).
     pub notify_url: Option<String>,
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户创建保险订单时的凭据号 (`out_order_no`).
     pub out_order_no: Option<String>,
@@ -44,9 +45,11 @@ pub struct CreateInsuranceOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo;
+/// use wxpay::apis::hire_power_bank::{QueryInsuranceOrderByOutOrderNo, QueryInsuranceOrderByOutOrderNoRequired};
 ///
-/// let request = QueryInsuranceOrderByOutOrderNo::new("6e8369071cd942c0476613f9d1ce9ca3");
+/// let request = QueryInsuranceOrderByOutOrderNo::new(QueryInsuranceOrderByOutOrderNoRequired {
+///     out_order_no: "6e8369071cd942c0476613f9d1ce9ca3".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -67,18 +70,21 @@ pub struct QueryInsuranceOrderByOutOrderNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hire_power_bank::QueryUserQualificationByOpenid;
+/// use wxpay::apis::hire_power_bank::{QueryUserQualificationByOpenid, QueryUserQualificationByOpenidRequired};
 ///
-/// let request = QueryUserQualificationByOpenid::new("2323dfsdf342342");
+/// let request = QueryUserQualificationByOpenid::new(QueryUserQualificationByOpenidRequired {
+///     openid: "2323dfsdf342342".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/hire-power-bank/user-qualifications/{openid}")]
 #[endpoint(GET "/v3/hire-power-bank/user-qualifications/<openid>" -> QueryUserQualificationByOpenidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserQualificationByOpenid {
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 

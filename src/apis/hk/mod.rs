@@ -45,9 +45,20 @@ pub struct ListCertificates {}
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let business: wxpay::apis::hk::Business = todo!();
 /// # let contact: wxpay::apis::hk::Contact = todo!();
-/// use wxpay::apis::hk::CreateMerchant;
+/// use wxpay::apis::hk::{CreateMerchant, CreateMerchantRequired};
 ///
-/// let request = CreateMerchant::new(business, 644, contact, "344", wxpay::apis::hk::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001");
+/// let request = CreateMerchant::new(CreateMerchantRequired {
+///     business,
+///     business_category: 644,
+///     contact,
+///     merchant_country_code: "344".into(),
+///     merchant_type: wxpay::apis::hk::MerchantType::Enterprise,
+///     name: "Merchant name".into(),
+///     office_phone: "075586010000".into(),
+///     shortname: "Merchant shortname".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "3200000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -107,9 +118,20 @@ pub struct CreateMerchant {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let business: wxpay::apis::hk::Business = todo!();
-/// use wxpay::apis::hk::UpdateMerchant;
+/// use wxpay::apis::hk::{UpdateMerchant, UpdateMerchantRequired};
 ///
-/// let request = UpdateMerchant::new(business, 644, "344", wxpay::apis::hk::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001", "20000100");
+/// let request = UpdateMerchant::new(UpdateMerchantRequired {
+///     business,
+///     business_category: 644,
+///     merchant_country_code: "344".into(),
+///     merchant_type: wxpay::apis::hk::MerchantType::Enterprise,
+///     name: "Merchant name".into(),
+///     office_phone: "075586010000".into(),
+///     shortname: "Merchant shortname".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "3200000001".into(),
+///     sub_mchid: "20000100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -167,9 +189,13 @@ pub struct UpdateMerchant {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::QueryMerchantBySubMchid;
+/// use wxpay::apis::hk::{QueryMerchantBySubMchid, QueryMerchantBySubMchidRequired};
 ///
-/// let request = QueryMerchantBySubMchid::new("20000100", "wx8888888888888888", "3200000001");
+/// let request = QueryMerchantBySubMchid::new(QueryMerchantBySubMchidRequired {
+///     sub_mchid: "20000100".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "3200000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -234,9 +260,17 @@ pub struct ListRefunds {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::CreateRefundAmount = todo!();
-/// use wxpay::apis::hk::CreateRefund;
+/// use wxpay::apis::hk::{CreateRefund, CreateRefundRequired};
 ///
-/// let request = CreateRefund::new(amount, "wx8888888888888888", "1900000109", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109");
+/// let request = CreateRefund::new(CreateRefundRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     mchid: "1900000109".into(),
+///     out_refund_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -281,9 +315,11 @@ pub struct CreateRefund {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::ListStatements;
+/// use wxpay::apis::hk::{ListStatements, ListStatementsRequired};
 ///
-/// let request = ListStatements::new("20180130");
+/// let request = ListStatements::new(ListStatementsRequired {
+///     date: "20180130".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

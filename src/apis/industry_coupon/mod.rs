@@ -16,9 +16,12 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let coupon_list: Vec<wxpay::apis::industry_coupon::CouponList> = todo!();
-/// use wxpay::apis::industry_coupon::CreateToken;
+/// use wxpay::apis::industry_coupon::{CreateToken, CreateTokenRequired};
 ///
-/// let request = CreateToken::new(coupon_list, "obLatjrR8kUDlj4-nofQsPAJAAFI");
+/// let request = CreateToken::new(CreateTokenRequired {
+///     coupon_list,
+///     open_id: "obLatjrR8kUDlj4-nofQsPAJAAFI".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

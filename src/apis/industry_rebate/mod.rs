@@ -12,9 +12,12 @@ use serde::Serialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::industry_rebate::CreateRetailIndustryTransaction;
+/// use wxpay::apis::industry_rebate::{CreateRetailIndustryTransaction, CreateRetailIndustryTransactionRequired};
 ///
-/// let request = CreateRetailIndustryTransaction::new("example_out_trade_no", "1900000001");
+/// let request = CreateRetailIndustryTransaction::new(CreateRetailIndustryTransactionRequired {
+///     out_trade_no: "example_out_trade_no".into(),
+///     sub_mchid: "1900000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -43,9 +46,14 @@ pub struct CreateRetailIndustryTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::industry_rebate::CreateTransaction;
+/// use wxpay::apis::industry_rebate::{CreateTransaction, CreateTransactionRequired};
 ///
-/// let request = CreateTransaction::new("20190611222222222200000000012122", "URl:weixin://wxpay/s/An4baqw", "example_out_trade_no", "1900000001");
+/// let request = CreateTransaction::new(CreateTransactionRequired {
+///     transaction_id: "20190611222222222200000000012122".into(),
+///     code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+///     out_trade_no: "example_out_trade_no".into(),
+///     sub_mchid: "1900000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

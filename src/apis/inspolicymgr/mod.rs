@@ -13,9 +13,15 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::inspolicymgr::CreateDeductAuthorization;
+/// use wxpay::apis::inspolicymgr::{CreateDeductAuthorization, CreateDeductAuthorizationRequired};
 ///
-/// let request = CreateDeductAuthorization::new("wxd678efh567hg6787", "微医保·百万医疗险", "wxwtdk20200910100000", "Auisihsiahishishi4hihsid123418id", "12535");
+/// let request = CreateDeductAuthorization::new(CreateDeductAuthorizationRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     insurance_name: "微医保·百万医疗险".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     out_insurance_no: "Auisihsiahishishi4hihsid123418id".into(),
+///     plan_id: "12535".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -46,9 +52,11 @@ pub struct CreateDeductAuthorization {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo;
+/// use wxpay::apis::inspolicymgr::{QueryDeductAuthorizationByOutInsuranceNo, QueryDeductAuthorizationByOutInsuranceNoRequired};
 ///
-/// let request = QueryDeductAuthorizationByOutInsuranceNo::new("Auisihsiahishishi4hihsid123418id");
+/// let request = QueryDeductAuthorizationByOutInsuranceNo::new(QueryDeductAuthorizationByOutInsuranceNoRequired {
+///     out_insurance_no: "Auisihsiahishishi4hihsid123418id".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -69,9 +77,25 @@ pub struct QueryDeductAuthorizationByOutInsuranceNo {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let insured_name_list: Vec<String> = todo!();
 /// # let policy_periods: Vec<i64> = todo!();
-/// use wxpay::apis::inspolicymgr::CreateDeductPolicy;
+/// use wxpay::apis::inspolicymgr::{CreateDeductPolicy, CreateDeductPolicyRequired};
 ///
-/// let request = CreateDeductPolicy::new("wxd678efh567hg6787", "可保190种疾病，确诊一次性赔付", wxpay::time::OffsetDateTime::now_utc(), wxpay::time::OffsetDateTime::now_utc(), true, "1001", insured_name_list, "oYobu0MVnQfWpSMOYJz2AHPG_gQw", "wxwtdk20200910100000", "Auisihsiahishishi4hihsid123418id", "12535", policy_periods, wxpay::apis::inspolicymgr::PolicyState::PolicyStateIssuing, wxpay::apis::inspolicymgr::PolicyType::PolicyTypeOther, true);
+/// let request = CreateDeductPolicy::new(CreateDeductPolicyRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     coverage_detail: "可保190种疾病，确诊一次性赔付".into(),
+///     effective_time: wxpay::time::OffsetDateTime::now_utc(),
+///     expired_time: wxpay::time::OffsetDateTime::now_utc(),
+///     free_insurance: true,
+///     insurance_company_code: "1001".into(),
+///     insured_name_list,
+///     openid: "oYobu0MVnQfWpSMOYJz2AHPG_gQw".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     out_insurance_no: "Auisihsiahishishi4hihsid123418id".into(),
+///     plan_id: "12535".into(),
+///     policy_periods,
+///     policy_state: wxpay::apis::inspolicymgr::PolicyState::PolicyStateIssuing,
+///     policy_type: wxpay::apis::inspolicymgr::PolicyType::PolicyTypeOther,
+///     support_renewal: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,6 +105,7 @@ pub struct QueryDeductAuthorizationByOutInsuranceNo {
 #[derive(Clone)]
 pub struct CreateDeductPolicy {
     /// 地址信息 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 商户APPID (`appid`).
     pub appid: String,
@@ -111,6 +136,7 @@ pub struct CreateDeductPolicy {
     #[wxpay(encrypt)]
     pub insured_name_list: Vec<String>,
     /// 用户在商户公众号内的身份标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -121,6 +147,7 @@ pub struct CreateDeductPolicy {
     /// 收款方商户号 (`payee_mchid`).
     pub payee_mchid: Option<String>,
     /// 收款方用户标识 (`payee_openid`).
+    #[wxpay(redact)]
     pub payee_openid: Option<String>,
     /// 缴费方式 (`payment_method`).
     pub payment_method: Option<PaymentMethod>,
@@ -155,9 +182,11 @@ pub struct CreateDeductPolicy {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo;
+/// use wxpay::apis::inspolicymgr::{QueryDeductPolicyByOutInsuranceNo, QueryDeductPolicyByOutInsuranceNoRequired};
 ///
-/// let request = QueryDeductPolicyByOutInsuranceNo::new("Auisihsiahishishi4hihsid123418id");
+/// let request = QueryDeductPolicyByOutInsuranceNo::new(QueryDeductPolicyByOutInsuranceNoRequired {
+///     out_insurance_no: "Auisihsiahishishi4hihsid123418id".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -176,9 +205,11 @@ pub struct QueryDeductPolicyByOutInsuranceNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo;
+/// use wxpay::apis::inspolicymgr::{UpdateDeductPolicyByOutInsuranceNo, UpdateDeductPolicyByOutInsuranceNoRequired};
 ///
-/// let request = UpdateDeductPolicyByOutInsuranceNo::new("Auisihsiahishishi4hihsid123418id");
+/// let request = UpdateDeductPolicyByOutInsuranceNo::new(UpdateDeductPolicyByOutInsuranceNoRequired {
+///     out_insurance_no: "Auisihsiahishishi4hihsid123418id".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -190,6 +221,7 @@ pub struct UpdateDeductPolicyByOutInsuranceNo {
     /// 商户保险编号 (`out_insurance_no`).
     pub out_insurance_no: String,
     /// 地址信息 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 车牌信息 (`car_number`).
     pub car_number: Option<String>,

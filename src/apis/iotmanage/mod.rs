@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::iotmanage::QueryDeviceInspectionByDeviceSn;
+/// use wxpay::apis::iotmanage::{QueryDeviceInspectionByDeviceSn, QueryDeviceInspectionByDeviceSnRequired};
 ///
-/// let request = QueryDeviceInspectionByDeviceSn::new("AAAAA123456789012345678");
+/// let request = QueryDeviceInspectionByDeviceSn::new(QueryDeviceInspectionByDeviceSnRequired {
+///     device_sn: "AAAAA123456789012345678".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +40,12 @@ pub struct QueryDeviceInspectionByDeviceSn {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::iotmanage::ListDevices;
+/// use wxpay::apis::iotmanage::{ListDevices, ListDevicesRequired};
 ///
-/// let request = ListDevices::new(5, 10);
+/// let request = ListDevices::new(ListDevicesRequired {
+///     limit: 5,
+///     offset: 10,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

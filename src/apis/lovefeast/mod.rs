@@ -14,9 +14,11 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::lovefeast::QueryBrandByBrandId;
+/// use wxpay::apis::lovefeast::{QueryBrandByBrandId, QueryBrandByBrandIdRequired};
 ///
-/// let request = QueryBrandByBrandId::new("2250");
+/// let request = QueryBrandByBrandId::new(QueryBrandByBrandIdRequired {
+///     brand_id: "2250".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -35,18 +37,22 @@ pub struct QueryBrandByBrandId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::lovefeast::QueryUserOrderByBrandId;
+/// use wxpay::apis::lovefeast::{QueryUserOrderByBrandId, QueryUserOrderByBrandIdRequired};
 ///
-/// let request = QueryUserOrderByBrandId::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "2250");
+/// let request = QueryUserOrderByBrandId::new(QueryUserOrderByBrandIdRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     brand_id: "2250".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}")]
 #[endpoint(GET "/v3/lovefeast/users/<openid>/orders/brand-id/<brand_id>" -> QueryUserOrderByBrandIdResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserOrderByBrandId {
     /// 用户在商户AppID下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
@@ -62,18 +68,22 @@ pub struct QueryUserOrderByBrandId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::lovefeast::QueryUserOrderByOutTradeNo;
+/// use wxpay::apis::lovefeast::{QueryUserOrderByOutTradeNo, QueryUserOrderByOutTradeNoRequired};
 ///
-/// let request = QueryUserOrderByOutTradeNo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "1217752501201407033233368018");
+/// let request = QueryUserOrderByOutTradeNo::new(QueryUserOrderByOutTradeNoRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}")]
 #[endpoint(GET "/v3/lovefeast/users/<openid>/orders/out-trade-no/<out_trade_no>" -> QueryUserOrderByOutTradeNoResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserOrderByOutTradeNo {
     /// 用户在商户AppID下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户系统内部订单号 (`out_trade_no`).
     pub out_trade_no: String,

@@ -13,9 +13,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid;
+/// use wxpay::apis::mch_manage::{QueryMchManageRecordSubMchidBySubMchid, QueryMchManageRecordSubMchidBySubMchidRequired};
 ///
-/// let request = QueryMchManageRecordSubMchidBySubMchid::new("123000110", 5, wxpay::apis::mch_manage::ManageRecordType::FunctionalLimitRecord);
+/// let request = QueryMchManageRecordSubMchidBySubMchid::new(QueryMchManageRecordSubMchidBySubMchidRequired {
+///     sub_mchid: "123000110".into(),
+///     limit: 5,
+///     manage_record_type: wxpay::apis::mch_manage::ManageRecordType::FunctionalLimitRecord,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +46,12 @@ pub struct QueryMchManageRecordSubMchidBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mch_manage::QueryMchManageRecordByManageRecordId;
+/// use wxpay::apis::mch_manage::{QueryMchManageRecordByManageRecordId, QueryMchManageRecordByManageRecordIdRequired};
 ///
-/// let request = QueryMchManageRecordByManageRecordId::new("M1210999900435123451697535102441", "123000110");
+/// let request = QueryMchManageRecordByManageRecordId::new(QueryMchManageRecordByManageRecordIdRequired {
+///     manage_record_id: "M1210999900435123451697535102441".into(),
+///     sub_mchid: "123000110".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -65,9 +72,13 @@ pub struct QueryMchManageRecordByManageRecordId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mch_manage::CreateMchManageRecordMchManageSubmission;
+/// use wxpay::apis::mch_manage::{CreateMchManageRecordMchManageSubmission, CreateMchManageRecordMchManageSubmissionRequired};
 ///
-/// let request = CreateMchManageRecordMchManageSubmission::new("M1210999900435123451697535102441", "123000110", "{\"record_fields\":[]}");
+/// let request = CreateMchManageRecordMchManageSubmission::new(CreateMchManageRecordMchManageSubmissionRequired {
+///     manage_record_id: "M1210999900435123451697535102441".into(),
+///     sub_mchid: "123000110".into(),
+///     submit_data: "{\"record_fields\":[]}".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -91,9 +102,14 @@ pub struct CreateMchManageRecordMchManageSubmission {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::mch_manage::UploadSubmissionFile;
+/// use wxpay::apis::mch_manage::{UploadSubmissionFile, UploadSubmissionFileRequired};
 ///
-/// let request = UploadSubmissionFile::new("123000110", wxpay::UploadFile::new("file.pdf", "application/pdf", content)?, 56, "56");
+/// let request = UploadSubmissionFile::new(UploadSubmissionFileRequired {
+///     sub_mchid: "123000110".into(),
+///     submission_file: wxpay::UploadFile::new("file.pdf", "application/pdf", content)?,
+///     item_id: 56,
+///     manage_record_id: "56".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,16 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payee_info: wxpay::apis::mch_operate::PayeeInfo = todo!();
-/// use wxpay::apis::mch_operate::CreateRiskWithdrawlApply;
+/// use wxpay::apis::mch_operate::{CreateRiskWithdrawlApply, CreateRiskWithdrawlApplyRequired};
 ///
-/// let request = CreateRiskWithdrawlApply::new(101, wxpay::apis::mch_operate::OutAccountType::BasicAccount, "2019061122222222122", payee_info, wxpay::apis::mch_operate::PayeeType::ContributionMerchant, "1900000109");
+/// let request = CreateRiskWithdrawlApply::new(CreateRiskWithdrawlApplyRequired {
+///     amount: 101,
+///     out_account_type: wxpay::apis::mch_operate::OutAccountType::BasicAccount,
+///     out_request_no: "2019061122222222122".into(),
+///     payee_info,
+///     payee_type: wxpay::apis::mch_operate::PayeeType::ContributionMerchant,
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -58,9 +65,11 @@ pub struct CreateRiskWithdrawlApply {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId;
+/// use wxpay::apis::mch_operate::{QueryRiskWithdrawlApplyByApplymentId, QueryRiskWithdrawlApplyByApplymentIdRequired};
 ///
-/// let request = QueryRiskWithdrawlApplyByApplymentId::new("20220210183333");
+/// let request = QueryRiskWithdrawlApplyByApplymentId::new(QueryRiskWithdrawlApplyByApplymentIdRequired {
+///     applyment_id: "20220210183333".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +90,11 @@ pub struct QueryRiskWithdrawlApplyByApplymentId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo;
+/// use wxpay::apis::mch_operate::{QueryRiskWithdrawlApplyByOutRequestNo, QueryRiskWithdrawlApplyByOutRequestNoRequired};
 ///
-/// let request = QueryRiskWithdrawlApplyByOutRequestNo::new("123283928932");
+/// let request = QueryRiskWithdrawlApplyByOutRequestNo::new(QueryRiskWithdrawlApplyByOutRequestNoRequired {
+///     out_request_no: "123283928932".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId;
+/// use wxpay::apis::mch_operation_manage::{QueryEnhancedDueDiligenceByDueDiligenceId, QueryEnhancedDueDiligenceByDueDiligenceIdRequired};
 ///
-/// let request = QueryEnhancedDueDiligenceByDueDiligenceId::new("123000110_2_2190381dakdajois1283i12jo", "123000110");
+/// let request = QueryEnhancedDueDiligenceByDueDiligenceId::new(QueryEnhancedDueDiligenceByDueDiligenceIdRequired {
+///     due_diligence_id: "123000110_2_2190381dakdajois1283i12jo".into(),
+///     sub_mchid: "123000110".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -36,9 +39,12 @@ pub struct QueryEnhancedDueDiligenceByDueDiligenceId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mch_operation_manage::SubmitEnhancedDueDiligence;
+/// use wxpay::apis::mch_operation_manage::{SubmitEnhancedDueDiligence, SubmitEnhancedDueDiligenceRequired};
 ///
-/// let request = SubmitEnhancedDueDiligence::new("123000110_2_2190381dakdajois1283i12jo", "123000110");
+/// let request = SubmitEnhancedDueDiligence::new(SubmitEnhancedDueDiligenceRequired {
+///     due_diligence_id: "123000110_2_2190381dakdajois1283i12jo".into(),
+///     sub_mchid: "123000110".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -62,9 +68,12 @@ pub struct SubmitEnhancedDueDiligence {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::mch_operation_manage::UploadDueDiligenceFile;
+/// use wxpay::apis::mch_operation_manage::{UploadDueDiligenceFile, UploadDueDiligenceFileRequired};
 ///
-/// let request = UploadDueDiligenceFile::new("123000110_2_2190381dakdajois1283i12jo", wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadDueDiligenceFile::new(UploadDueDiligenceFileRequired {
+///     due_diligence_id: "123000110_2_2190381dakdajois1283i12jo".into(),
+///     due_diligence_file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -92,9 +101,11 @@ pub struct UploadDueDiligenceFile {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid;
+/// use wxpay::apis::mch_operation_manage::{QueryMerchantLimitationSubMchidBySubMchid, QueryMerchantLimitationSubMchidBySubMchidRequired};
 ///
-/// let request = QueryMerchantLimitationSubMchidBySubMchid::new("123000110");
+/// let request = QueryMerchantLimitationSubMchidBySubMchid::new(QueryMerchantLimitationSubMchidBySubMchidRequired {
+///     sub_mchid: "123000110".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,12 @@ pub mod merchantnamealterapplyment;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::CreateMchcontactalterapplyment;
+/// use wxpay::apis::mchalterapply::{CreateMchcontactalterapplyment, CreateMchcontactalterapplymentRequired};
 ///
-/// let request = CreateMchcontactalterapplyment::new("2492185251", "1900013511_10000");
+/// let request = CreateMchcontactalterapplyment::new(CreateMchcontactalterapplymentRequired {
+///     merchant_code: "2492185251".into(),
+///     out_request_no: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +45,11 @@ pub struct CreateMchcontactalterapplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId;
+/// use wxpay::apis::mchalterapply::{QueryMchcontactalterapplymentByApplyId, QueryMchcontactalterapplymentByApplyIdRequired};
 ///
-/// let request = QueryMchcontactalterapplymentByApplyId::new("20220617143306000013906025001");
+/// let request = QueryMchcontactalterapplymentByApplyId::new(QueryMchcontactalterapplymentByApplyIdRequired {
+///     apply_id: "20220617143306000013906025001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -65,9 +70,13 @@ pub struct QueryMchcontactalterapplymentByApplyId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::CreateMchsubjectalterapplyment;
+/// use wxpay::apis::mchalterapply::{CreateMchsubjectalterapplyment, CreateMchsubjectalterapplymentRequired};
 ///
-/// let request = CreateMchsubjectalterapplyment::new("2492185251", wxpay::apis::mchalterapply::OrganizationType::SubjectTypeEnterprise, "1900013511_10000");
+/// let request = CreateMchsubjectalterapplyment::new(CreateMchsubjectalterapplymentRequired {
+///     merchant_code: "2492185251".into(),
+///     organization_type: wxpay::apis::mchalterapply::OrganizationType::SubjectTypeEnterprise,
+///     out_request_no: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -110,9 +119,11 @@ pub struct CreateMchsubjectalterapplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId;
+/// use wxpay::apis::mchalterapply::{QueryMchsubjectalterapplymentByApplyId, QueryMchsubjectalterapplymentByApplyIdRequired};
 ///
-/// let request = QueryMchsubjectalterapplymentByApplyId::new("20220617143306000013906025001");
+/// let request = QueryMchsubjectalterapplymentByApplyId::new(QueryMchsubjectalterapplymentByApplyIdRequired {
+///     apply_id: "20220617143306000013906025001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -131,9 +142,13 @@ pub struct QueryMchsubjectalterapplymentByApplyId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::CreateMerchantnamealterapplyment;
+/// use wxpay::apis::mchalterapply::{CreateMerchantnamealterapplyment, CreateMerchantnamealterapplymentRequired};
 ///
-/// let request = CreateMerchantnamealterapplyment::new("新疆大枣专卖店", "1900013511_10000", "2492185251");
+/// let request = CreateMerchantnamealterapplyment::new(CreateMerchantnamealterapplymentRequired {
+///     merchant_shortname: "新疆大枣专卖店".into(),
+///     out_request_no: "1900013511_10000".into(),
+///     sub_mchid: "2492185251".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -156,9 +171,11 @@ pub struct CreateMerchantnamealterapplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId;
+/// use wxpay::apis::mchalterapply::{QueryMerchantnamealterapplymentByApplyId, QueryMerchantnamealterapplymentByApplyIdRequired};
 ///
-/// let request = QueryMerchantnamealterapplymentByApplyId::new("20220617143306000013906025001");
+/// let request = QueryMerchantnamealterapplymentByApplyId::new(QueryMerchantnamealterapplymentByApplyIdRequired {
+///     apply_id: "20220617143306000013906025001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,9 +14,21 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::med_ins::Payer = todo!();
-/// use wxpay::apis::med_ins::CreateOrder;
+/// use wxpay::apis::med_ins::{CreateOrder, CreateOrderRequired};
 ///
-/// let request = CreateOrder::new("wx8888888888888888", "https://www.weixin.qq.com/wxpay/pay.php", "530100", "北大医院", "1217752501201407033233368318", wxpay::apis::med_ins::MixPayType::UnknownMixPayType, wxpay::apis::med_ins::OrderType::UnknownOrderType, "202204022005169952975171534816", payer, "1217752501201", 202000);
+/// let request = CreateOrder::new(CreateOrderRequired {
+///     appid: "wx8888888888888888".into(),
+///     callback_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     city_id: "530100".into(),
+///     med_inst_name: "北大医院".into(),
+///     med_inst_no: "1217752501201407033233368318".into(),
+///     mix_pay_type: wxpay::apis::med_ins::MixPayType::UnknownMixPayType,
+///     order_type: wxpay::apis::med_ins::OrderType::UnknownOrderType,
+///     out_trade_no: "202204022005169952975171534816".into(),
+///     payer,
+///     serial_no: "1217752501201".into(),
+///     total_fee: 202000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -63,6 +75,7 @@ pub struct CreateOrder {
     /// 混合支付类型 (`mix_pay_type`).
     pub mix_pay_type: MixPayType,
     /// 用户在appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 订单类型 (`order_type`).
     pub order_type: OrderType,
@@ -91,6 +104,7 @@ pub struct CreateOrder {
     /// 医疗机构的商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 使用该接口下单的总金额 (`total_fee`).
     pub total_fee: i64,
@@ -104,9 +118,11 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::med_ins::QueryOrderByMixTradeNo;
+/// use wxpay::apis::med_ins::{QueryOrderByMixTradeNo, QueryOrderByMixTradeNoRequired};
 ///
-/// let request = QueryOrderByMixTradeNo::new("1217752501201407033233368318");
+/// let request = QueryOrderByMixTradeNo::new(QueryOrderByMixTradeNoRequired {
+///     mix_trade_no: "1217752501201407033233368318".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -127,9 +143,11 @@ pub struct QueryOrderByMixTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::med_ins::QueryOrderByOutTradeNo;
+/// use wxpay::apis::med_ins::{QueryOrderByOutTradeNo, QueryOrderByOutTradeNoRequired};
 ///
-/// let request = QueryOrderByOutTradeNo::new("1217752501201407033233368318");
+/// let request = QueryOrderByOutTradeNo::new(QueryOrderByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368318".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -150,9 +168,18 @@ pub struct QueryOrderByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::med_ins::NotifyRefund;
+/// use wxpay::apis::med_ins::{NotifyRefund, NotifyRefundRequired};
 ///
-/// let request = NotifyRefund::new("1217752501201407033233368318", 45000, 45000, 45000, 45000, "R202204022005169952975171534816", wxpay::time::OffsetDateTime::now_utc(), "1900000109");
+/// let request = NotifyRefund::new(NotifyRefundRequired {
+///     mix_trade_no: "1217752501201407033233368318".into(),
+///     med_refund_gov_fee: 45000,
+///     med_refund_other_fee: 45000,
+///     med_refund_self_fee: 45000,
+///     med_refund_total_fee: 45000,
+///     out_refund_no: "R202204022005169952975171534816".into(),
+///     refund_time: wxpay::time::OffsetDateTime::now_utc(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

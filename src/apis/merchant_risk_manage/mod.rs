@@ -48,9 +48,11 @@ pub struct CreateEcTradeRiskQueryRiskTrade {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult;
+/// use wxpay::apis::merchant_risk_manage::{CreateEcTradeRiskRecvDisposeResult, CreateEcTradeRiskRecvDisposeResultRequired};
 ///
-/// let request = CreateEcTradeRiskRecvDisposeResult::new("20150806125346");
+/// let request = CreateEcTradeRiskRecvDisposeResult::new(CreateEcTradeRiskRecvDisposeResultRequired {
+///     out_trade_no: "20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -136,6 +138,7 @@ pub struct CreateReportTradeUnionInformation {
     /// 是否需要物流发货 (`is_need_deliver`).
     pub is_need_deliver: Option<bool>,
     /// 上一笔支付openid (`last_pay_openid`).
+    #[wxpay(redact)]
     pub last_pay_openid: Option<String>,
     /// 线上线下标识 (`line_type`).
     pub line_type: Option<i64>,
@@ -148,6 +151,7 @@ pub struct CreateReportTradeUnionInformation {
     /// 订单识别标识 (`offline_delivery_label`).
     pub offline_delivery_label: Option<i64>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 下单人手机号 (`order_phone_number`).
     pub order_phone_number: Option<String>,
@@ -204,9 +208,11 @@ pub struct CreateReportTradeUnionInformation {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_risk_manage::QueryTradeRiskInformation;
+/// use wxpay::apis::merchant_risk_manage::{QueryTradeRiskInformation, QueryTradeRiskInformationRequired};
 ///
-/// let request = QueryTradeRiskInformation::new("1217752501201407033233368018");
+/// let request = QueryTradeRiskInformation::new(QueryTradeRiskInformationRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -237,9 +243,11 @@ pub struct QueryTradeRiskInformation {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_risk_manage::CreateTradeRiskResult;
+/// use wxpay::apis::merchant_risk_manage::{CreateTradeRiskResult, CreateTradeRiskResultRequired};
 ///
-/// let request = CreateTradeRiskResult::new(wxpay::apis::merchant_risk_manage::PunishType::OtherPunish);
+/// let request = CreateTradeRiskResult::new(CreateTradeRiskResultRequired {
+///     punish_type: wxpay::apis::merchant_risk_manage::PunishType::OtherPunish,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

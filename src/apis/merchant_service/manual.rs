@@ -4,10 +4,16 @@
 //! never prints.
 //!
 //! ```no_run
-//! use wxpay::apis::merchant_service::ListComplaints;
+//! use wxpay::apis::merchant_service::{ListComplaints, ListComplaintsRequired};
 //! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 //! let page = client
-//!     .send(ListComplaints::new("2026-01-01", "2026-01-31").limit(10))
+//!     .send(
+//!         ListComplaints::new(ListComplaintsRequired {
+//!             begin_date: "2026-01-01".into(),
+//!             end_date: "2026-01-31".into(),
+//!         })
+//!         .limit(10),
+//!     )
 //!     .await?;
 //! for complaint in page.complaints() {
 //!     let phone = complaint.payer_phone.as_ref().and_then(|phone| phone.expose());

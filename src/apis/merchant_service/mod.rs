@@ -70,9 +70,11 @@ pub struct ListComplaintNotifications {}
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::CreateComplaintNotification;
+/// use wxpay::apis::merchant_service::{CreateComplaintNotification, CreateComplaintNotificationRequired};
 ///
-/// let request = CreateComplaintNotification::new("https://www.xxx.com/notify");
+/// let request = CreateComplaintNotification::new(CreateComplaintNotificationRequired {
+///     url: "https://www.xxx.com/notify".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -95,9 +97,11 @@ pub struct CreateComplaintNotification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::UpdateComplaintNotification;
+/// use wxpay::apis::merchant_service::{UpdateComplaintNotification, UpdateComplaintNotificationRequired};
 ///
-/// let request = UpdateComplaintNotification::new("https://www.xxx.com/notify");
+/// let request = UpdateComplaintNotification::new(UpdateComplaintNotificationRequired {
+///     url: "https://www.xxx.com/notify".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -120,9 +124,12 @@ pub struct UpdateComplaintNotification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::ListComplaintsV1;
+/// use wxpay::apis::merchant_service::{ListComplaintsV1, ListComplaintsV1Required};
 ///
-/// let request = ListComplaintsV1::new("2019-01-01", "2019-01-01");
+/// let request = ListComplaintsV1::new(ListComplaintsV1Required {
+///     begin_date: "2019-01-01".into(),
+///     end_date: "2019-01-01".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -154,9 +161,12 @@ pub struct ListComplaintsV1 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::ListComplaints;
+/// use wxpay::apis::merchant_service::{ListComplaints, ListComplaintsRequired};
 ///
-/// let request = ListComplaints::new("2019-01-01", "2019-01-01");
+/// let request = ListComplaints::new(ListComplaintsRequired {
+///     begin_date: "2019-01-01".into(),
+///     end_date: "2019-01-01".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -185,9 +195,11 @@ pub struct ListComplaints {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::QueryComplaintsV2ByComplaintId;
+/// use wxpay::apis::merchant_service::{QueryComplaintsV2ByComplaintId, QueryComplaintsV2ByComplaintIdRequired};
 ///
-/// let request = QueryComplaintsV2ByComplaintId::new("200201820200101080076610000");
+/// let request = QueryComplaintsV2ByComplaintId::new(QueryComplaintsV2ByComplaintIdRequired {
+///     complaint_id: "200201820200101080076610000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -210,9 +222,11 @@ pub struct QueryComplaintsV2ByComplaintId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::QueryComplaintByTransactionId;
+/// use wxpay::apis::merchant_service::{QueryComplaintByTransactionId, QueryComplaintByTransactionIdRequired};
 ///
-/// let request = QueryComplaintByTransactionId::new("4200000404201909069117582536");
+/// let request = QueryComplaintByTransactionId::new(QueryComplaintByTransactionIdRequired {
+///     transaction_id: "4200000404201909069117582536".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -236,9 +250,13 @@ pub struct QueryComplaintByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::CreateFeedback;
+/// use wxpay::apis::merchant_service::{CreateFeedback, CreateFeedbackRequired};
 ///
-/// let request = CreateFeedback::new("9980456248", "已与用户协商解决", "4200000404201909069117582536");
+/// let request = CreateFeedback::new(CreateFeedbackRequired {
+///     complainted_mchid: "9980456248".into(),
+///     feedback_content: "已与用户协商解决".into(),
+///     transaction_id: "4200000404201909069117582536".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -272,9 +290,11 @@ pub struct CreateFeedback {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::DownloadImage;
+/// use wxpay::apis::merchant_service::{DownloadImage, DownloadImageRequired};
 ///
-/// let request = DownloadImage::new("xxxxx");
+/// let request = DownloadImage::new(DownloadImageRequired {
+///     media_id: "xxxxx".into(),
+/// });
 /// let mut file = Vec::new(); // or a tokio::fs::File
 /// let done = client.download_file(&request, wxpay::FileCheck::unsigned(), &mut file).await?;
 /// # let _ = done;

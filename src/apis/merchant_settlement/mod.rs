@@ -15,9 +15,14 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_settlement::CreateMerchantSettleRuleApplication;
+/// use wxpay::apis::merchant_settlement::{CreateMerchantSettleRuleApplication, CreateMerchantSettleRuleApplicationRequired};
 ///
-/// let request = CreateMerchantSettleRuleApplication::new("1356485", "20001111", 760, "1346578");
+/// let request = CreateMerchantSettleRuleApplication::new(CreateMerchantSettleRuleApplicationRequired {
+///     acquiring_bank_id: "1356485".into(),
+///     channel_id: "20001111".into(),
+///     settle_rule_id: 760,
+///     sub_mchid: "1346578".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -44,9 +49,11 @@ pub struct CreateMerchantSettleRuleApplication {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId;
+/// use wxpay::apis::merchant_settlement::{QueryMerchantSettleRuleApplicationByApplicationId, QueryMerchantSettleRuleApplicationByApplicationIdRequired};
 ///
-/// let request = QueryMerchantSettleRuleApplicationByApplicationId::new("20000011111");
+/// let request = QueryMerchantSettleRuleApplicationByApplicationId::new(QueryMerchantSettleRuleApplicationByApplicationIdRequired {
+///     application_id: "20000011111".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -45,9 +45,11 @@ pub struct CreateStore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_store::QueryStoreByStoreId;
+/// use wxpay::apis::merchant_store::{QueryStoreByStoreId, QueryStoreByStoreIdRequired};
 ///
-/// let request = QueryStoreByStoreId::new("20488000");
+/// let request = QueryStoreByStoreId::new(QueryStoreByStoreIdRequired {
+///     store_id: "20488000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -70,9 +72,11 @@ pub struct QueryStoreByStoreId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_store::UpdateStoreByStoreId;
+/// use wxpay::apis::merchant_store::{UpdateStoreByStoreId, UpdateStoreByStoreIdRequired};
 ///
-/// let request = UpdateStoreByStoreId::new("20488000");
+/// let request = UpdateStoreByStoreId::new(UpdateStoreByStoreIdRequired {
+///     store_id: "20488000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -102,9 +106,13 @@ pub struct UpdateStoreByStoreId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_recipient: Vec<wxpay::apis::merchant_store::StoreRecipient> = todo!();
-/// use wxpay::apis::merchant_store::BindStoreRecipient;
+/// use wxpay::apis::merchant_store::{BindStoreRecipient, BindStoreRecipientRequired};
 ///
-/// let request = BindStoreRecipient::new("20488000", store_recipient, "1900000109");
+/// let request = BindStoreRecipient::new(BindStoreRecipientRequired {
+///     store_id: "20488000".into(),
+///     store_recipient,
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -129,9 +137,11 @@ pub struct BindStoreRecipient {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_store::UnbindStoreRecipient;
+/// use wxpay::apis::merchant_store::{UnbindStoreRecipient, UnbindStoreRecipientRequired};
 ///
-/// let request = UnbindStoreRecipient::new("20488000");
+/// let request = UnbindStoreRecipient::new(UnbindStoreRecipientRequired {
+///     store_id: "20488000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

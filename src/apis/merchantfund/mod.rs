@@ -17,9 +17,13 @@ pub mod partner;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchantfund::ListMerchantIncomeRecords;
+/// use wxpay::apis::merchantfund::{ListMerchantIncomeRecords, ListMerchantIncomeRecordsRequired};
 ///
-/// let request = ListMerchantIncomeRecords::new(wxpay::apis::merchantfund::AccountType::Basic, "2019-06-11", 100);
+/// let request = ListMerchantIncomeRecords::new(ListMerchantIncomeRecordsRequired {
+///     account_type: wxpay::apis::merchantfund::AccountType::Basic,
+///     date: "2019-06-11".into(),
+///     limit: 100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,9 +14,11 @@ mod manual;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::multiuse::QueryStockRefundFlow;
+/// use wxpay::apis::multiuse::{QueryStockRefundFlow, QueryStockRefundFlowRequired};
 ///
-/// let request = QueryStockRefundFlow::new("9856888");
+/// let request = QueryStockRefundFlow::new(QueryStockRefundFlowRequired {
+///     stock_id: "9856888".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -39,9 +41,11 @@ pub struct QueryStockRefundFlow {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::multiuse::QueryStockSendFlow;
+/// use wxpay::apis::multiuse::{QueryStockSendFlow, QueryStockSendFlowRequired};
 ///
-/// let request = QueryStockSendFlow::new("9856888");
+/// let request = QueryStockSendFlow::new(QueryStockSendFlowRequired {
+///     stock_id: "9856888".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -64,9 +68,11 @@ pub struct QueryStockSendFlow {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::multiuse::QueryStockUseFlow;
+/// use wxpay::apis::multiuse::{QueryStockUseFlow, QueryStockUseFlowRequired};
 ///
-/// let request = QueryStockUseFlow::new("9856888");
+/// let request = QueryStockUseFlow::new(QueryStockUseFlowRequired {
+///     stock_id: "9856888".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -89,9 +95,17 @@ pub struct QueryStockUseFlow {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::multiuse::SendMultiuseCoupon;
+/// use wxpay::apis::multiuse::{SendMultiuseCoupon, SendMultiuseCouponRequired};
 ///
-/// let request = SendMultiuseCoupon::new("TEST_OPENID", "wx233544546545989", wxpay::apis::multiuse::CardType::IdCard, "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45", "8956000202407191254642", "9856000", "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45");
+/// let request = SendMultiuseCoupon::new(SendMultiuseCouponRequired {
+///     openid: "TEST_OPENID".into(),
+///     appid: "wx233544546545989".into(),
+///     card_type: wxpay::apis::multiuse::CardType::IdCard,
+///     id_card_number: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into(),
+///     out_request_no: "8956000202407191254642".into(),
+///     stock_id: "9856000".into(),
+///     user_name: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -101,6 +115,7 @@ pub struct QueryStockUseFlow {
 #[derive(Clone)]
 pub struct SendMultiuseCoupon {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 发放面额 (`amount`).
     pub amount: Option<i64>,

@@ -21,9 +21,12 @@ pub mod user_title;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let card_template_information: wxpay::apis::new_tax_control_fapiao::CardTemplateInformation = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::CreateCardTemplate;
+/// use wxpay::apis::new_tax_control_fapiao::{CreateCardTemplate, CreateCardTemplateRequired};
 ///
-/// let request = CreateCardTemplate::new("wxb1170446a4c0a5a2", card_template_information);
+/// let request = CreateCardTemplate::new(CreateCardTemplateRequired {
+///     card_appid: "wxb1170446a4c0a5a2".into(),
+///     card_template_information,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -50,9 +53,14 @@ pub struct CreateCardTemplate {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::BuyerInformation = todo!();
 /// # let fapiao_information: Vec<wxpay::apis::new_tax_control_fapiao::FapiaoInformation> = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::CreateFapiaoApplication;
+/// use wxpay::apis::new_tax_control_fapiao::{CreateFapiaoApplication, CreateFapiaoApplicationRequired};
 ///
-/// let request = CreateFapiaoApplication::new(buyer_information, "4200000444201910177461284488", fapiao_information, "WITH_WECHATPAY");
+/// let request = CreateFapiaoApplication::new(CreateFapiaoApplicationRequired {
+///     buyer_information,
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+///     fapiao_information,
+///     scene: "WITH_WECHATPAY".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -82,9 +90,11 @@ pub struct CreateFapiaoApplication {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId;
+/// use wxpay::apis::new_tax_control_fapiao::{QueryFapiaoApplicationByFapiaoApplyId, QueryFapiaoApplicationByFapiaoApplyIdRequired};
 ///
-/// let request = QueryFapiaoApplicationByFapiaoApplyId::new("4200000444201910177461284488");
+/// let request = QueryFapiaoApplicationByFapiaoApplyId::new(QueryFapiaoApplicationByFapiaoApplyIdRequired {
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -109,9 +119,12 @@ pub struct QueryFapiaoApplicationByFapiaoApplyId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::QueryUserTitle;
+/// use wxpay::apis::new_tax_control_fapiao::{QueryUserTitle, QueryUserTitleRequired};
 ///
-/// let request = QueryUserTitle::new(wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::WithWechatpay, "4200000444201910177461284488");
+/// let request = QueryUserTitle::new(QueryUserTitleRequired {
+///     scene: wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::WithWechatpay,
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,15 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlineface::CreateAuthinfo;
+/// use wxpay::apis::offlineface::{CreateAuthinfo, CreateAuthinfoRequired};
 ///
-/// let request = CreateAuthinfo::new("TEST_DEVICE_ID", "TEST_ORGANIZATION_ID", "TEST_RAW_DATA", "TEST_SP_APPID", "TEST_SUB_MCHID");
+/// let request = CreateAuthinfo::new(CreateAuthinfoRequired {
+///     device_id: "TEST_DEVICE_ID".into(),
+///     organization_id: "TEST_ORGANIZATION_ID".into(),
+///     raw_data: "TEST_RAW_DATA".into(),
+///     sp_appid: "TEST_SP_APPID".into(),
+///     sub_mchid: "TEST_SUB_MCHID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -49,9 +55,12 @@ pub struct CreateAuthinfo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let facepay_user: wxpay::apis::offlineface::FacepayUser = todo!();
-/// use wxpay::apis::offlineface::CreateContractPresign;
+/// use wxpay::apis::offlineface::{CreateContractPresign, CreateContractPresignRequired};
 ///
-/// let request = CreateContractPresign::new("TEST_BUSINESS_NAME", facepay_user);
+/// let request = CreateContractPresign::new(CreateContractPresignRequired {
+///     business_name: "TEST_BUSINESS_NAME".into(),
+///     facepay_user,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -80,9 +89,11 @@ pub struct CreateContractPresign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlineface::QueryContractByContractId;
+/// use wxpay::apis::offlineface::{QueryContractByContractId, QueryContractByContractIdRequired};
 ///
-/// let request = QueryContractByContractId::new("CI8CD208Z7e9906f89");
+/// let request = QueryContractByContractId::new(QueryContractByContractIdRequired {
+///     contract_id: "CI8CD208Z7e9906f89".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -105,9 +116,11 @@ pub struct QueryContractByContractId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlineface::ListFaceCollections;
+/// use wxpay::apis::offlineface::{ListFaceCollections, ListFaceCollectionsRequired};
 ///
-/// let request = ListFaceCollections::new("Ofewewfwefweewf");
+/// let request = ListFaceCollections::new(ListFaceCollectionsRequired {
+///     organization_id: "Ofewewfwefweewf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -132,9 +145,11 @@ pub struct ListFaceCollections {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlineface::QueryFaceCollectionByCollectionId;
+/// use wxpay::apis::offlineface::{QueryFaceCollectionByCollectionId, QueryFaceCollectionByCollectionIdRequired};
 ///
-/// let request = QueryFaceCollectionByCollectionId::new("FC2353ZJIHOJKHOIIOIJ");
+/// let request = QueryFaceCollectionByCollectionId::new(QueryFaceCollectionByCollectionIdRequired {
+///     collection_id: "FC2353ZJIHOJKHOIIOIJ".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -155,9 +170,12 @@ pub struct QueryFaceCollectionByCollectionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlineface::CreateRepaymentUrl;
+/// use wxpay::apis::offlineface::{CreateRepaymentUrl, CreateRepaymentUrlRequired};
 ///
-/// let request = CreateRepaymentUrl::new("TEST_ORGANIZATION_ID", "TEST_OUT_USER_ID");
+/// let request = CreateRepaymentUrl::new(CreateRepaymentUrlRequired {
+///     organization_id: "TEST_ORGANIZATION_ID".into(),
+///     out_user_id: "TEST_OUT_USER_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -180,9 +198,11 @@ pub struct CreateRepaymentUrl {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlineface::CreateTransaction;
+/// use wxpay::apis::offlineface::{CreateTransaction, CreateTransactionRequired};
 ///
-/// let request = CreateTransaction::new("TEST_AUTH_CODE");
+/// let request = CreateTransaction::new(CreateTransactionRequired {
+///     auth_code: "TEST_AUTH_CODE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -227,9 +247,14 @@ pub struct CreateTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlineface::QueryTransactionByOutTradeNo;
+/// use wxpay::apis::offlineface::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByOutTradeNo::new("1217752501201407033233368018", "198798777", "3233122121", wxpay::apis::offlineface::BusinessProductId::V2);
+/// let request = QueryTransactionByOutTradeNo::new(QueryTransactionByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_mchid: "198798777".into(),
+///     sub_mchid: "3233122121".into(),
+///     business_product_id: wxpay::apis::offlineface::BusinessProductId::V2,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

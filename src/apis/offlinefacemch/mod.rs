@@ -39,9 +39,12 @@ pub struct ListOrganizations {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserId;
+/// use wxpay::apis::offlinefacemch::{QueryOrganizationUserByOutUserId, QueryOrganizationUserByOutUserIdRequired};
 ///
-/// let request = QueryOrganizationUserByOutUserId::new("TEST_ORGANIZATION_ID", "TEST_OUT_USER_ID");
+/// let request = QueryOrganizationUserByOutUserId::new(QueryOrganizationUserByOutUserIdRequired {
+///     organization_id: "TEST_ORGANIZATION_ID".into(),
+///     out_user_id: "TEST_OUT_USER_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -64,9 +67,12 @@ pub struct QueryOrganizationUserByOutUserId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlinefacemch::UpdateOrganizationUserByOutUserId;
+/// use wxpay::apis::offlinefacemch::{UpdateOrganizationUserByOutUserId, UpdateOrganizationUserByOutUserIdRequired};
 ///
-/// let request = UpdateOrganizationUserByOutUserId::new("TEST_ORGANIZATION_ID", "TEST_OUT_USER_ID");
+/// let request = UpdateOrganizationUserByOutUserId::new(UpdateOrganizationUserByOutUserIdRequired {
+///     organization_id: "TEST_ORGANIZATION_ID".into(),
+///     out_user_id: "TEST_OUT_USER_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -103,9 +109,12 @@ pub struct UpdateOrganizationUserByOutUserId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::offlinefacemch::CreateOrganizationUserTerminateContract;
+/// use wxpay::apis::offlinefacemch::{CreateOrganizationUserTerminateContract, CreateOrganizationUserTerminateContractRequired};
 ///
-/// let request = CreateOrganizationUserTerminateContract::new("TEST_ORGANIZATION_ID", "TEST_USER_ID");
+/// let request = CreateOrganizationUserTerminateContract::new(CreateOrganizationUserTerminateContractRequired {
+///     organization_id: "TEST_ORGANIZATION_ID".into(),
+///     user_id: "TEST_USER_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

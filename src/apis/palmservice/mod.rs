@@ -13,18 +13,22 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::palmservice::QueryAuthorizationOpenidByOpenid;
+/// use wxpay::apis::palmservice::{QueryAuthorizationOpenidByOpenid, QueryAuthorizationOpenidByOpenidRequired};
 ///
-/// let request = QueryAuthorizationOpenidByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "1004");
+/// let request = QueryAuthorizationOpenidByOpenid::new(QueryAuthorizationOpenidByOpenidRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     organization_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/palmservice/authorization/openid/{openid}")]
 #[endpoint(GET "/v3/palmservice/authorization/openid/<openid>" -> QueryAuthorizationOpenidByOpenidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryAuthorizationOpenidByOpenid {
     /// OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 机构ID (`organization_id`).
     pub organization_id: String,
@@ -36,18 +40,21 @@ pub struct QueryAuthorizationOpenidByOpenid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::palmservice::CreateAuthorizationPreauthorize;
+/// use wxpay::apis::palmservice::{CreateAuthorizationPreauthorize, CreateAuthorizationPreauthorizeRequired};
 ///
-/// let request = CreateAuthorizationPreauthorize::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+/// let request = CreateAuthorizationPreauthorize::new(CreateAuthorizationPreauthorizeRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/palmservice/authorization/preauthorize")]
 #[endpoint(POST "/v3/palmservice/authorization/preauthorize" -> CreateAuthorizationPreauthorizeResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateAuthorizationPreauthorize {
     /// OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 机构ID (`organization_id`).
     pub organization_id: Option<String>,

@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let parking_lot: wxpay::apis::parking::ParkingLot = todo!();
-/// use wxpay::apis::parking::CreateReminderApplication;
+/// use wxpay::apis::parking::{CreateReminderApplication, CreateReminderApplicationRequired};
 ///
-/// let request = CreateReminderApplication::new(parking_lot);
+/// let request = CreateReminderApplication::new(CreateReminderApplicationRequired {
+///     parking_lot,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -34,9 +36,12 @@ pub struct CreateReminderApplication {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::parking::QueryReminderApplicationQuery;
+/// use wxpay::apis::parking::{QueryReminderApplicationQuery, QueryReminderApplicationQueryRequired};
 ///
-/// let request = QueryReminderApplicationQuery::new("PLA202604230001", "lot_sz_tencent_001");
+/// let request = QueryReminderApplicationQuery::new(QueryReminderApplicationQueryRequired {
+///     parking_lot_audit_no: "PLA202604230001".into(),
+///     out_parking_lot_id: "lot_sz_tencent_001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -57,9 +62,12 @@ pub struct QueryReminderApplicationQuery {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::parking::WithdrawReminderApplication;
+/// use wxpay::apis::parking::{WithdrawReminderApplication, WithdrawReminderApplicationRequired};
 ///
-/// let request = WithdrawReminderApplication::new("lot_sz_tencent_001", "PLA202604230001");
+/// let request = WithdrawReminderApplication::new(WithdrawReminderApplicationRequired {
+///     out_parking_lot_id: "lot_sz_tencent_001".into(),
+///     parking_lot_audit_no: "PLA202604230001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -80,9 +88,11 @@ pub struct WithdrawReminderApplication {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::parking::ListReminderApplications;
+/// use wxpay::apis::parking::{ListReminderApplications, ListReminderApplicationsRequired};
 ///
-/// let request = ListReminderApplications::new("lot_sz_tencent_001");
+/// let request = ListReminderApplications::new(ListReminderApplicationsRequired {
+///     out_parking_lot_id: "lot_sz_tencent_001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -105,9 +115,17 @@ pub struct ListReminderApplications {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::parking::CreateReminderEntry;
+/// use wxpay::apis::parking::{CreateReminderEntry, CreateReminderEntryRequired};
 ///
-/// let request = CreateReminderEntry::new(wxpay::apis::parking::PlateType::PlateTypeUnknown, 1720078200, "PARK202407041530001", "WXPARK001", wxpay::apis::parking::PlateColor::PlateColorUnknown, "粤B12345", wxpay::apis::parking::VehicleType::VehicleTypeUnknown);
+/// let request = CreateReminderEntry::new(CreateReminderEntryRequired {
+///     car_type: wxpay::apis::parking::PlateType::PlateTypeUnknown,
+///     enter_timestamp: 1720078200,
+///     out_serial_number: "PARK202407041530001".into(),
+///     parking_id: "WXPARK001".into(),
+///     plate_color: wxpay::apis::parking::PlateColor::PlateColorUnknown,
+///     plate_number: "粤B12345".into(),
+///     vehicle_type: wxpay::apis::parking::VehicleType::VehicleTypeUnknown,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -144,20 +162,27 @@ pub struct CreateReminderEntry {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::parking::CreateReminderExit;
+/// use wxpay::apis::parking::{CreateReminderExit, CreateReminderExitRequired};
 ///
-/// let request = CreateReminderExit::new(1720081800, "PARK202407041530001", "WXPARK001", wxpay::apis::parking::PlateColor::PlateColorUnknown, "粤B12345");
+/// let request = CreateReminderExit::new(CreateReminderExitRequired {
+///     exit_timestamp: 1720081800,
+///     out_serial_number: "PARK202407041530001".into(),
+///     parking_id: "WXPARK001".into(),
+///     plate_color: wxpay::apis::parking::PlateColor::PlateColorUnknown,
+///     plate_number: "粤B12345".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/parking/reminders/exit")]
 #[endpoint(POST "/v3/parking/reminders/exit")]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateReminderExit {
     /// 车辆出场时间 (`exit_timestamp`).
     pub exit_timestamp: i64,
     /// 付款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户停车单号 (`out_serial_number`).
     pub out_serial_number: String,
@@ -194,9 +219,13 @@ pub struct CreateReminderExit {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let fee_items: Vec<wxpay::apis::parking::FeeItems> = todo!();
-/// use wxpay::apis::parking::CreateReminderExtPayment;
+/// use wxpay::apis::parking::{CreateReminderExtPayment, CreateReminderExtPaymentRequired};
 ///
-/// let request = CreateReminderExtPayment::new(fee_items, "TRADE202407041530001", 1719128975);
+/// let request = CreateReminderExtPayment::new(CreateReminderExtPaymentRequired {
+///     fee_items,
+///     out_trade_no: "TRADE202407041530001".into(),
+///     pay_time: 1719128975,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -223,9 +252,11 @@ pub struct CreateReminderExtPayment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::parking::CreateReminderParkingFee;
+/// use wxpay::apis::parking::{CreateReminderParkingFee, CreateReminderParkingFeeRequired};
 ///
-/// let request = CreateReminderParkingFee::new("PARK202407041530001");
+/// let request = CreateReminderParkingFee::new(CreateReminderParkingFeeRequired {
+///     out_serial_number: "PARK202407041530001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -271,18 +302,27 @@ pub struct QueryReminderParkingLot {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::parking::CreateReminderPayment;
+/// use wxpay::apis::parking::{CreateReminderPayment, CreateReminderPaymentRequired};
 ///
-/// let request = CreateReminderPayment::new("PARK202407041530001", 1500, "WXPARK001", wxpay::apis::parking::CreateReminderPaymentParkingState::ParkingStatusUnknown, wxpay::apis::parking::PayType::PayTypeUnknown, "粤B12345", 1500);
+/// let request = CreateReminderPayment::new(CreateReminderPaymentRequired {
+///     out_serial_number: "PARK202407041530001".into(),
+///     paid_amount: 1500,
+///     parking_id: "WXPARK001".into(),
+///     parking_state: wxpay::apis::parking::CreateReminderPaymentParkingState::ParkingStatusUnknown,
+///     pay_type: wxpay::apis::parking::PayType::PayTypeUnknown,
+///     plate_number: "粤B12345".into(),
+///     total_amount: 1500,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/parking/reminders/payment")]
 #[endpoint(POST "/v3/parking/reminders/payment")]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateReminderPayment {
     /// 付款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户停车单号 (`out_serial_number`).
     pub out_serial_number: String,

@@ -14,9 +14,14 @@ use serde::Serialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::partner_papay::CreateContractFailNotify;
+/// use wxpay::apis::partner_papay::{CreateContractFailNotify, CreateContractFailNotifyRequired};
 ///
-/// let request = CreateContractFailNotify::new("123124412412423431", "wxd678efh567hg6787", "1230000109", "12345512");
+/// let request = CreateContractFailNotify::new(CreateContractFailNotifyRequired {
+///     contract_id: "123124412412423431".into(),
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "12345512".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -46,9 +51,15 @@ pub struct CreateContractFailNotify {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let estimated_amount: wxpay::apis::partner_papay::EstimatedAmount = todo!();
-/// use wxpay::apis::partner_papay::NotifyContract;
+/// use wxpay::apis::partner_papay::{NotifyContract, NotifyContractRequired};
 ///
-/// let request = NotifyContract::new("123124412412423431", estimated_amount, "wxd678efh567hg6787", "1230000109", "12345512");
+/// let request = NotifyContract::new(NotifyContractRequired {
+///     contract_id: "123124412412423431".into(),
+///     estimated_amount,
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "12345512".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

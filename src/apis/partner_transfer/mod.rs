@@ -16,9 +16,18 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::partner_transfer::TransferDetailList> = todo!();
-/// use wxpay::apis::partner_transfer::CreateBatch;
+/// use wxpay::apis::partner_transfer::{CreateBatch, CreateBatchRequired};
 ///
-/// let request = CreateBatch::new(wxpay::apis::partner_transfer::AuthorizationType::InformationAuthorizationType, "2019年1月深圳分部报销单", "2019年1月深圳分部报销单", "plfk2020042013", "1900000109", 4000000, 200, transfer_detail_list);
+/// let request = CreateBatch::new(CreateBatchRequired {
+///     authorization_type: wxpay::apis::partner_transfer::AuthorizationType::InformationAuthorizationType,
+///     batch_name: "2019年1月深圳分部报销单".into(),
+///     batch_remark: "2019年1月深圳分部报销单".into(),
+///     out_batch_no: "plfk2020042013".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_amount: 4000000,
+///     total_num: 200,
+///     transfer_detail_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -62,9 +71,12 @@ pub struct CreateBatch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::partner_transfer::QueryBatchByBatchId;
+/// use wxpay::apis::partner_transfer::{QueryBatchByBatchId, QueryBatchByBatchIdRequired};
 ///
-/// let request = QueryBatchByBatchId::new("1030000071100999991182020050700019480001", true);
+/// let request = QueryBatchByBatchId::new(QueryBatchByBatchIdRequired {
+///     batch_id: "1030000071100999991182020050700019480001".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -93,9 +105,12 @@ pub struct QueryBatchByBatchId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::partner_transfer::QueryBatchDetailByDetailId;
+/// use wxpay::apis::partner_transfer::{QueryBatchDetailByDetailId, QueryBatchDetailByDetailIdRequired};
 ///
-/// let request = QueryBatchDetailByDetailId::new("1030000071100999991182020050700019480001", "1040000071100999991182020050700019500100");
+/// let request = QueryBatchDetailByDetailId::new(QueryBatchDetailByDetailIdRequired {
+///     batch_id: "1030000071100999991182020050700019480001".into(),
+///     detail_id: "1040000071100999991182020050700019500100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -118,9 +133,12 @@ pub struct QueryBatchDetailByDetailId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::partner_transfer::QueryBatchByOutBatchNo;
+/// use wxpay::apis::partner_transfer::{QueryBatchByOutBatchNo, QueryBatchByOutBatchNoRequired};
 ///
-/// let request = QueryBatchByOutBatchNo::new("plfk2020042013", true);
+/// let request = QueryBatchByOutBatchNo::new(QueryBatchByOutBatchNoRequired {
+///     out_batch_no: "plfk2020042013".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -149,9 +167,12 @@ pub struct QueryBatchByOutBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::partner_transfer::QueryBatchDetailByOutDetailNo;
+/// use wxpay::apis::partner_transfer::{QueryBatchDetailByOutDetailNo, QueryBatchDetailByOutDetailNoRequired};
 ///
-/// let request = QueryBatchDetailByOutDetailNo::new("plfk2020042013", "x23zy545Bd5436");
+/// let request = QueryBatchDetailByOutDetailNo::new(QueryBatchDetailByOutDetailNoRequired {
+///     out_batch_no: "plfk2020042013".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,16 +15,23 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram;
+/// use wxpay::apis::password_exempt_contract::{CreateEcommercePreEntrustSignMiniProgram, CreateEcommercePreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreateEcommercePreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", 12535);
+/// let request = CreateEcommercePreEntrustSignMiniProgram::new(CreateEcommercePreEntrustSignMiniProgramRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     service_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program")]
 #[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program" -> CreateEcommercePreEntrustSignMiniProgramResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateEcommercePreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
     pub appid: String,
@@ -33,6 +40,7 @@ pub struct CreateEcommercePreEntrustSignMiniProgram {
     /// 回调通知地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -48,9 +56,17 @@ pub struct CreateEcommercePreEntrustSignMiniProgram {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign;
+/// use wxpay::apis::password_exempt_contract::{CreateEcommercePreEntrustSignPayRedirectSign, CreateEcommercePreEntrustSignPayRedirectSignRequired};
 ///
-/// let request = CreateEcommercePreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535);
+/// let request = CreateEcommercePreEntrustSignPayRedirectSign::new(CreateEcommercePreEntrustSignPayRedirectSignRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     prepay_id: "wx201410272009395522657a690389285100".into(),
+///     service_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -59,7 +75,7 @@ pub struct CreateEcommercePreEntrustSignMiniProgram {
     alias = "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign"
 )]
 #[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign" -> CreateEcommercePreEntrustSignPayRedirectSignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateEcommercePreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
     pub appid: String,
@@ -68,6 +84,7 @@ pub struct CreateEcommercePreEntrustSignPayRedirectSign {
     /// 回调通知地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -85,16 +102,23 @@ pub struct CreateEcommercePreEntrustSignPayRedirectSign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram;
+/// use wxpay::apis::password_exempt_contract::{CreateNormalPreEntrustSignMiniProgram, CreateNormalPreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreateNormalPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", 12535);
+/// let request = CreateNormalPreEntrustSignMiniProgram::new(CreateNormalPreEntrustSignMiniProgramRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     service_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program")]
 #[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program" -> CreateNormalPreEntrustSignMiniProgramResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateNormalPreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
     pub appid: String,
@@ -103,6 +127,7 @@ pub struct CreateNormalPreEntrustSignMiniProgram {
     /// 回调通知地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -118,16 +143,24 @@ pub struct CreateNormalPreEntrustSignMiniProgram {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign;
+/// use wxpay::apis::password_exempt_contract::{CreateNormalPreEntrustSignPayRedirectSign, CreateNormalPreEntrustSignPayRedirectSignRequired};
 ///
-/// let request = CreateNormalPreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535);
+/// let request = CreateNormalPreEntrustSignPayRedirectSign::new(CreateNormalPreEntrustSignPayRedirectSignRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     prepay_id: "wx201410272009395522657a690389285100".into(),
+///     service_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign")]
 #[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign" -> CreateNormalPreEntrustSignPayRedirectSignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateNormalPreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
     pub appid: String,
@@ -136,6 +169,7 @@ pub struct CreateNormalPreEntrustSignPayRedirectSign {
     /// 回调通知地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -153,16 +187,24 @@ pub struct CreateNormalPreEntrustSignPayRedirectSign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram;
+/// use wxpay::apis::password_exempt_contract::{CreateQsPreEntrustSignMiniProgram, CreateQsPreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreateQsPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109");
+/// let request = CreateQsPreEntrustSignMiniProgram::new(CreateQsPreEntrustSignMiniProgramRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     service_id: 12535,
+///     sub_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program")]
 #[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program" -> CreateQsPreEntrustSignMiniProgramResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateQsPreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
     pub appid: String,
@@ -171,6 +213,7 @@ pub struct CreateQsPreEntrustSignMiniProgram {
     /// 回调通知地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -181,6 +224,7 @@ pub struct CreateQsPreEntrustSignMiniProgram {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -192,16 +236,25 @@ pub struct CreateQsPreEntrustSignMiniProgram {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign;
+/// use wxpay::apis::password_exempt_contract::{CreateQsPreEntrustSignPayRedirectSign, CreateQsPreEntrustSignPayRedirectSignRequired};
 ///
-/// let request = CreateQsPreEntrustSignPayRedirectSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535, "wxd678efh567hg6787", "1900000109");
+/// let request = CreateQsPreEntrustSignPayRedirectSign::new(CreateQsPreEntrustSignPayRedirectSignRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     prepay_id: "wx201410272009395522657a690389285100".into(),
+///     service_id: 12535,
+///     sub_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign")]
 #[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign" -> CreateQsPreEntrustSignPayRedirectSignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateQsPreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
     pub appid: String,
@@ -210,6 +263,7 @@ pub struct CreateQsPreEntrustSignPayRedirectSign {
     /// 回调通知地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -222,6 +276,7 @@ pub struct CreateQsPreEntrustSignPayRedirectSign {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -233,9 +288,12 @@ pub struct CreateQsPreEntrustSignPayRedirectSign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::QueryContractByOutContractCode;
+/// use wxpay::apis::password_exempt_contract::{QueryContractByOutContractCode, QueryContractByOutContractCodeRequired};
 ///
-/// let request = QueryContractByOutContractCode::new("12535", "wxwtdk20200910100000");
+/// let request = QueryContractByOutContractCode::new(QueryContractByOutContractCodeRequired {
+///     service_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -260,9 +318,13 @@ pub struct QueryContractByOutContractCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::TerminateContract;
+/// use wxpay::apis::password_exempt_contract::{TerminateContract, TerminateContractRequired};
 ///
-/// let request = TerminateContract::new("12535", "wxwtdk20200910100000", "用户解约");
+/// let request = TerminateContract::new(TerminateContractRequired {
+///     service_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     contract_termination_remark: "用户解约".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -289,9 +351,17 @@ pub struct TerminateContract {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram;
+/// use wxpay::apis::password_exempt_contract::{CreateServiceProviderPreEntrustSignMiniProgram, CreateServiceProviderPreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreateServiceProviderPreEntrustSignMiniProgram::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "wxd678efh567hg6787", "1900000109");
+/// let request = CreateServiceProviderPreEntrustSignMiniProgram::new(CreateServiceProviderPreEntrustSignMiniProgramRequired {
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     service_id: 12535,
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sub_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -300,7 +370,7 @@ pub struct TerminateContract {
     alias = "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program"
 )]
 #[endpoint(POST "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program" -> CreateServiceProviderPreEntrustSignMiniProgramResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServiceProviderPreEntrustSignMiniProgram {
     /// 用户账户展示名称 (`contract_display_account`).
     pub contract_display_account: String,
@@ -313,12 +383,14 @@ pub struct CreateServiceProviderPreEntrustSignMiniProgram {
     /// 商户AppID (`sp_appid`).
     pub sp_appid: String,
     /// 用户标识 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 子商户AppID (`sub_appid`).
     pub sub_appid: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -330,9 +402,18 @@ pub struct CreateServiceProviderPreEntrustSignMiniProgram {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign;
+/// use wxpay::apis::password_exempt_contract::{CreateServiceProviderPreEntrustSignPayRedirectSign, CreateServiceProviderPreEntrustSignPayRedirectSignRequired};
 ///
-/// let request = CreateServiceProviderPreEntrustSignPayRedirectSign::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", "wx201410272009395522657a690389285100", 12535, "wxd678efh567hg6787", "wxd678efh567hg6787", "1900000109");
+/// let request = CreateServiceProviderPreEntrustSignPayRedirectSign::new(CreateServiceProviderPreEntrustSignPayRedirectSignRequired {
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     prepay_id: "wx201410272009395522657a690389285100".into(),
+///     service_id: 12535,
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sub_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -341,7 +422,7 @@ pub struct CreateServiceProviderPreEntrustSignMiniProgram {
     alias = "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign"
 )]
 #[endpoint(POST "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign" -> CreateServiceProviderPreEntrustSignPayRedirectSignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServiceProviderPreEntrustSignPayRedirectSign {
     /// 用户账户展示名称 (`contract_display_account`).
     pub contract_display_account: String,
@@ -356,12 +437,14 @@ pub struct CreateServiceProviderPreEntrustSignPayRedirectSign {
     /// 商户AppID (`sp_appid`).
     pub sp_appid: String,
     /// 用户标识 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 子商户AppID (`sub_appid`).
     pub sub_appid: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 用户子标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

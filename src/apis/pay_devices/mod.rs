@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn;
+/// use wxpay::apis::pay_devices::{QueryOpenScenarioSpeakerByDeviceSn, QueryOpenScenarioSpeakerByDeviceSnRequired};
 ///
-/// let request = QueryOpenScenarioSpeakerByDeviceSn::new("ABCDEF");
+/// let request = QueryOpenScenarioSpeakerByDeviceSn::new(QueryOpenScenarioSpeakerByDeviceSnRequired {
+///     device_sn: "ABCDEF".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -33,9 +35,13 @@ pub struct QueryOpenScenarioSpeakerByDeviceSn {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay_devices::BindOpenScenarioSpeaker;
+/// use wxpay::apis::pay_devices::{BindOpenScenarioSpeaker, BindOpenScenarioSpeakerRequired};
 ///
-/// let request = BindOpenScenarioSpeaker::new("ABCDEF", "URl:weixin://wxpay/s/An4baqw", "1900000001");
+/// let request = BindOpenScenarioSpeaker::new(BindOpenScenarioSpeakerRequired {
+///     device_sn: "ABCDEF".into(),
+///     code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+///     sub_mchid: "1900000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -58,9 +64,12 @@ pub struct BindOpenScenarioSpeaker {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay_devices::CreateOpenScenarioSpeakerPrebind;
+/// use wxpay::apis::pay_devices::{CreateOpenScenarioSpeakerPrebind, CreateOpenScenarioSpeakerPrebindRequired};
 ///
-/// let request = CreateOpenScenarioSpeakerPrebind::new("ABCDEF", "URl:weixin://wxpay/s/An4baqw");
+/// let request = CreateOpenScenarioSpeakerPrebind::new(CreateOpenScenarioSpeakerPrebindRequired {
+///     device_sn: "ABCDEF".into(),
+///     code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +90,11 @@ pub struct CreateOpenScenarioSpeakerPrebind {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay_devices::UnbindOpenScenarioSpeaker;
+/// use wxpay::apis::pay_devices::{UnbindOpenScenarioSpeaker, UnbindOpenScenarioSpeakerRequired};
 ///
-/// let request = UnbindOpenScenarioSpeaker::new("ABCDEF");
+/// let request = UnbindOpenScenarioSpeaker::new(UnbindOpenScenarioSpeakerRequired {
+///     device_sn: "ABCDEF".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -102,9 +113,15 @@ pub struct UnbindOpenScenarioSpeaker {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay_devices::CreateOpenScenarioSpeakerorderReport;
+/// use wxpay::apis::pay_devices::{CreateOpenScenarioSpeakerorderReport, CreateOpenScenarioSpeakerorderReportRequired};
 ///
-/// let request = CreateOpenScenarioSpeakerorderReport::new("20190611222222222200000000012122", "URl:weixin://wxpay/s/An4baqw", "example_device_sn", "example_out_trade_no", "1900000001");
+/// let request = CreateOpenScenarioSpeakerorderReport::new(CreateOpenScenarioSpeakerorderReportRequired {
+///     transaction_id: "20190611222222222200000000012122".into(),
+///     code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+///     device_sn: "example_device_sn".into(),
+///     out_trade_no: "example_out_trade_no".into(),
+///     sub_mchid: "1900000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -131,9 +148,11 @@ pub struct CreateOpenScenarioSpeakerorderReport {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay_devices::CreatePrinterPrintOrder;
+/// use wxpay::apis::pay_devices::{CreatePrinterPrintOrder, CreatePrinterPrintOrderRequired};
 ///
-/// let request = CreatePrinterPrintOrder::new("WINCIE*EIXHRB");
+/// let request = CreatePrinterPrintOrder::new(CreatePrinterPrintOrderRequired {
+///     device_id: "WINCIE*EIXHRB".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -162,9 +181,12 @@ pub struct CreatePrinterPrintOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo;
+/// use wxpay::apis::pay_devices::{QueryPrinterPrintOrderByPrintOrderNo, QueryPrinterPrintOrderByPrintOrderNoRequired};
 ///
-/// let request = QueryPrinterPrintOrderByPrintOrderNo::new("WINCIE*EIXHRB", "wx8888888888888888");
+/// let request = QueryPrinterPrintOrderByPrintOrderNo::new(QueryPrinterPrintOrderByPrintOrderNoRequired {
+///     device_id: "WINCIE*EIXHRB".into(),
+///     print_order_no: "wx8888888888888888".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

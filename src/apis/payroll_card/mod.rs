@@ -15,18 +15,24 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payroll_card::ListAuthentications;
+/// use wxpay::apis::payroll_card::{ListAuthentications, ListAuthenticationsRequired};
 ///
-/// let request = ListAuthentications::new("onqOjjmo8wmTOOtSKwXtGjg9Gb58", "1111111", "2020-12-25", "AUTHENTICATE_SUCCESS");
+/// let request = ListAuthentications::new(ListAuthenticationsRequired {
+///     openid: "onqOjjmo8wmTOOtSKwXtGjg9Gb58".into(),
+///     sub_mchid: "1111111".into(),
+///     authenticate_date: "2020-12-25".into(),
+///     authenticate_state: "AUTHENTICATE_SUCCESS".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payroll-card/authentications")]
 #[endpoint(GET "/v3/payroll-card/authentications" -> ListAuthenticationsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListAuthentications {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 应用ID (`appid`).
     pub appid: Option<String>,
@@ -52,16 +58,23 @@ pub struct ListAuthentications {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payroll_card::CreateAuthenticationPreOrder;
+/// use wxpay::apis::payroll_card::{CreateAuthenticationPreOrder, CreateAuthenticationPreOrderRequired};
 ///
-/// let request = CreateAuthenticationPreOrder::new("mcdhehfgisdhfjghed39384564i83", wxpay::apis::payroll_card::AuthenticateType::SignIn, "某单位名称", "onqOjjmo8wmTOOtSKwXtGjg9Gb58", "某项目", "1111111");
+/// let request = CreateAuthenticationPreOrder::new(CreateAuthenticationPreOrderRequired {
+///     authenticate_number: "mcdhehfgisdhfjghed39384564i83".into(),
+///     authenticate_type: wxpay::apis::payroll_card::AuthenticateType::SignIn,
+///     employer_name: "某单位名称".into(),
+///     openid: "onqOjjmo8wmTOOtSKwXtGjg9Gb58".into(),
+///     project_name: "某项目".into(),
+///     sub_mchid: "1111111".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payroll-card/authentications/pre-order")]
 #[endpoint(POST "/v3/payroll-card/authentications/pre-order" -> CreateAuthenticationPreOrderResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateAuthenticationPreOrder {
     /// 应用ID (`appid`).
     pub appid: Option<String>,
@@ -72,6 +85,7 @@ pub struct CreateAuthenticationPreOrder {
     /// 单位名称 (`employer_name`).
     pub employer_name: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 项目名称 (`project_name`).
     pub project_name: String,
@@ -89,9 +103,19 @@ pub struct CreateAuthenticationPreOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payroll_card::CreateAuthenticationPreOrderWithAuth;
+/// use wxpay::apis::payroll_card::{CreateAuthenticationPreOrderWithAuth, CreateAuthenticationPreOrderWithAuthRequired};
 ///
-/// let request = CreateAuthenticationPreOrderWithAuth::new("mcdhehfgisdhfjghed39384564i83", wxpay::apis::payroll_card::AuthenticateType::SignIn, "某用工企业", wxpay::apis::payroll_card::EmploymentType::LongTermEmployment, "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5", "onqOjjmo8wmTOOtSKwXtGjg9Gb58", "某项目", "1111111", "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg");
+/// let request = CreateAuthenticationPreOrderWithAuth::new(CreateAuthenticationPreOrderWithAuthRequired {
+///     authenticate_number: "mcdhehfgisdhfjghed39384564i83".into(),
+///     authenticate_type: wxpay::apis::payroll_card::AuthenticateType::SignIn,
+///     employer_name: "某用工企业".into(),
+///     employment_type: wxpay::apis::payroll_card::EmploymentType::LongTermEmployment,
+///     id_card_number: "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5".into(),
+///     openid: "onqOjjmo8wmTOOtSKwXtGjg9Gb58".into(),
+///     project_name: "某项目".into(),
+///     sub_mchid: "1111111".into(),
+///     user_name: "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -114,6 +138,7 @@ pub struct CreateAuthenticationPreOrderWithAuth {
     #[wxpay(encrypt)]
     pub id_card_number: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 项目名称 (`project_name`).
     pub project_name: String,
@@ -134,9 +159,12 @@ pub struct CreateAuthenticationPreOrderWithAuth {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payroll_card::QueryAuthenticationByAuthenticateNumber;
+/// use wxpay::apis::payroll_card::{QueryAuthenticationByAuthenticateNumber, QueryAuthenticationByAuthenticateNumberRequired};
 ///
-/// let request = QueryAuthenticationByAuthenticateNumber::new("mcdhehfgisdhfjghed39384564i83", "1111111");
+/// let request = QueryAuthenticationByAuthenticateNumber::new(QueryAuthenticationByAuthenticateNumberRequired {
+///     authenticate_number: "mcdhehfgisdhfjghed39384564i83".into(),
+///     sub_mchid: "1111111".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -159,18 +187,22 @@ pub struct QueryAuthenticationByAuthenticateNumber {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payroll_card::QueryRelationByOpenid;
+/// use wxpay::apis::payroll_card::{QueryRelationByOpenid, QueryRelationByOpenidRequired};
 ///
-/// let request = QueryRelationByOpenid::new("9x111111", "1111111");
+/// let request = QueryRelationByOpenid::new(QueryRelationByOpenidRequired {
+///     openid: "9x111111".into(),
+///     sub_mchid: "1111111".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payroll-card/relations/{openid}")]
 #[endpoint(GET "/v3/payroll-card/relations/<openid>" -> QueryRelationByOpenidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryRelationByOpenid {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
@@ -188,9 +220,15 @@ pub struct QueryRelationByOpenid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payroll_card::CreateToken;
+/// use wxpay::apis::payroll_card::{CreateToken, CreateTokenRequired};
 ///
-/// let request = CreateToken::new(wxpay::apis::payroll_card::EmploymentType::LongTermEmployment, "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5", "9x111111", "1111111", "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg");
+/// let request = CreateToken::new(CreateTokenRequired {
+///     employment_type: wxpay::apis::payroll_card::EmploymentType::LongTermEmployment,
+///     id_card_number: "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5".into(),
+///     openid: "9x111111".into(),
+///     sub_mchid: "1111111".into(),
+///     user_name: "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -207,6 +245,7 @@ pub struct CreateToken {
     #[wxpay(encrypt)]
     pub id_card_number: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
@@ -226,9 +265,20 @@ pub struct CreateToken {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::payroll_card::TransferDetailList> = todo!();
-/// use wxpay::apis::payroll_card::CreateTransferBatch;
+/// use wxpay::apis::payroll_card::{CreateTransferBatch, CreateTransferBatchRequired};
 ///
-/// let request = CreateTransferBatch::new("INFORMATION_AUTHORIZATION_TYPE", "2019年1月深圳分部报销单", "2019年1月深圳分部报销单", "LOGISTICS", "LONG_TERM_EMPLOYMENT", "plfk2020042013", "1111111", 4000000, 200, transfer_detail_list);
+/// let request = CreateTransferBatch::new(CreateTransferBatchRequired {
+///     authorization_type: "INFORMATION_AUTHORIZATION_TYPE".into(),
+///     batch_name: "2019年1月深圳分部报销单".into(),
+///     batch_remark: "2019年1月深圳分部报销单".into(),
+///     employment_scene: "LOGISTICS".into(),
+///     employment_type: "LONG_TERM_EMPLOYMENT".into(),
+///     out_batch_no: "plfk2020042013".into(),
+///     sub_mchid: "1111111".into(),
+///     total_amount: 4000000,
+///     total_num: 200,
+///     transfer_detail_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -272,16 +322,26 @@ pub struct CreateTransferBatch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payroll_card::CreateWesureInsurance;
+/// use wxpay::apis::payroll_card::{CreateWesureInsurance, CreateWesureInsuranceRequired};
 ///
-/// let request = CreateWesureInsurance::new("平安", "5fds5345dfd", wxpay::time::OffsetDateTime::now_utc(), wxpay::time::OffsetDateTime::now_utc(), "INSURE_SUCCESS", "111111", "1900000109", "5fds5345dfd", "1900000109");
+/// let request = CreateWesureInsurance::new(CreateWesureInsuranceRequired {
+///     insurance_company_name: "平安".into(),
+///     insurance_company_order_no: "5fds5345dfd".into(),
+///     insure_effect_time: wxpay::time::OffsetDateTime::now_utc(),
+///     insure_invalid_time: wxpay::time::OffsetDateTime::now_utc(),
+///     insure_state: "INSURE_SUCCESS".into(),
+///     openid: "111111".into(),
+///     sp_mchid: "1900000109".into(),
+///     token: "5fds5345dfd".into(),
+///     wesure_order_no: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payroll-card/wesure/insurance")]
 #[endpoint(POST "/v3/payroll-card/wesure/insurance" -> serde_json::Value)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateWesureInsurance {
     /// 保障的保险公司名称 (`insurance_company_name`).
     pub insurance_company_name: String,
@@ -296,6 +356,7 @@ pub struct CreateWesureInsurance {
     /// 投保状态 (`insure_state`).
     pub insure_state: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
@@ -313,9 +374,15 @@ pub struct CreateWesureInsurance {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payroll_card::CreateWesureTokenValidation;
+/// use wxpay::apis::payroll_card::{CreateWesureTokenValidation, CreateWesureTokenValidationRequired};
 ///
-/// let request = CreateWesureTokenValidation::new("7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5", "1900000109", "1900000109", "abcdefghijklmn", "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg");
+/// let request = CreateWesureTokenValidation::new(CreateWesureTokenValidationRequired {
+///     id_card_number: "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5".into(),
+///     sp_mchid: "1900000109".into(),
+///     sub_mchid: "1900000109".into(),
+///     token: "abcdefghijklmn".into(),
+///     user_name: "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -26,9 +26,13 @@ pub mod users;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::QueryMerchantBill;
+/// use wxpay::apis::payscore::{QueryMerchantBill, QueryMerchantBillRequired};
 ///
-/// let request = QueryMerchantBill::new("2019-06-11", "AEAD_AES_256_GCM", "2002000000000558128851361561536");
+/// let request = QueryMerchantBill::new(QueryMerchantBillRequired {
+///     bill_date: "2019-06-11".into(),
+///     encryption_algorithm: "AEAD_AES_256_GCM".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -84,9 +88,13 @@ pub struct ListPayafterOrders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::CreatePayafterOrder;
+/// use wxpay::apis::payscore::{CreatePayafterOrder, CreatePayafterOrderRequired};
 ///
-/// let request = CreatePayafterOrder::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001");
+/// let request = CreatePayafterOrder::new(CreatePayafterOrderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -112,6 +120,7 @@ pub struct CreatePayafterOrder {
     /// 使用需用户确认订单类型 (`need_user_confirm`).
     pub need_user_confirm: Option<bool>,
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -145,9 +154,13 @@ pub struct CreatePayafterOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::CreatePermission;
+/// use wxpay::apis::payscore::{CreatePermission, CreatePermissionRequired};
 ///
-/// let request = CreatePermission::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001");
+/// let request = CreatePermission::new(CreatePermissionRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     authorization_code: "1234323JKHDFE1243252".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -174,9 +187,12 @@ pub struct CreatePermission {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::QueryServiceorder;
+/// use wxpay::apis::payscore::{QueryServiceorder, QueryServiceorderRequired};
 ///
-/// let request = QueryServiceorder::new("2002000000000558128851361561536", "wxd678efh567hg6787");
+/// let request = QueryServiceorder::new(QueryServiceorderRequired {
+///     service_id: "2002000000000558128851361561536".into(),
+///     appid: "wxd678efh567hg6787".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -205,16 +221,24 @@ pub struct QueryServiceorder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::CreateServiceorderRiskFund = todo!();
 /// # let time_range: wxpay::apis::payscore::CreateServiceorderTimeRange = todo!();
-/// use wxpay::apis::payscore::CreateServiceorder;
+/// use wxpay::apis::payscore::{CreateServiceorder, CreateServiceorderRequired};
 ///
-/// let request = CreateServiceorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "2002000000000558128851361561536", "某某酒店", time_range);
+/// let request = CreateServiceorder::new(CreateServiceorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     risk_fund,
+///     service_id: "2002000000000558128851361561536".into(),
+///     service_introduction: "某某酒店".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/serviceorder")]
 #[endpoint(POST "/v3/payscore/serviceorder" -> CreateServiceorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServiceorder {
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -229,6 +253,7 @@ pub struct CreateServiceorder {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -257,16 +282,25 @@ pub struct CreateServiceorder {
 /// # let risk_fund: wxpay::apis::payscore::RiskFund = todo!();
 /// # let shopping_info: wxpay::apis::payscore::ShoppingInfo = todo!();
 /// # let time_range: wxpay::apis::payscore::CreateServiceorderTimeRange = todo!();
-/// use wxpay::apis::payscore::CreateServicepayondeliveryorder;
+/// use wxpay::apis::payscore::{CreateServicepayondeliveryorder, CreateServicepayondeliveryorderRequired};
 ///
-/// let request = CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "500001", "某某酒店", shopping_info, time_range);
+/// let request = CreateServicepayondeliveryorder::new(CreateServicepayondeliveryorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     risk_fund,
+///     service_id: "500001".into(),
+///     service_introduction: "某某酒店".into(),
+///     shopping_info,
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/servicepayondeliveryorder")]
 #[endpoint(POST "/v3/payscore/servicepayondeliveryorder" -> CreateServicepayondeliveryorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServicepayondeliveryorder {
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -281,6 +315,7 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -337,16 +372,20 @@ pub struct ListSmartretailOrders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::CreateSmartretailOrder;
+/// use wxpay::apis::payscore::{CreateSmartretailOrder, CreateSmartretailOrderRequired};
 ///
-/// let request = CreateSmartretailOrder::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001");
+/// let request = CreateSmartretailOrder::new(CreateSmartretailOrderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders")]
 #[endpoint(POST "/v3/payscore/smartretail-orders" -> CreateSmartretailOrderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateSmartretailOrder {
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -359,6 +398,7 @@ pub struct CreateSmartretailOrder {
     /// 使用需用户确认订单类型 (`need_user_confirm`).
     pub need_user_confirm: Option<bool>,
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -386,22 +426,27 @@ pub struct CreateSmartretailOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::QueryUserServiceState;
+/// use wxpay::apis::payscore::{QueryUserServiceState, QueryUserServiceStateRequired};
 ///
-/// let request = QueryUserServiceState::new("TEST_APPID", "TEST_SERVICE_ID", "TEST_OPENID");
+/// let request = QueryUserServiceState::new(QueryUserServiceStateRequired {
+///     appid: "TEST_APPID".into(),
+///     service_id: "TEST_SERVICE_ID".into(),
+///     openid: "TEST_OPENID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/user-service-state")]
 #[endpoint(GET "/v3/payscore/user-service-state" -> QueryUserServiceStateResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserServiceState {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 

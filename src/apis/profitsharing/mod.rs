@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::ListBills;
+/// use wxpay::apis::profitsharing::{ListBills, ListBillsRequired};
 ///
-/// let request = ListBills::new("2019-06-11");
+/// let request = ListBills::new(ListBillsRequired {
+///     bill_date: "2019-06-11".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +44,11 @@ pub struct ListBills {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::QueryMerchantConfigBySubMchid;
+/// use wxpay::apis::profitsharing::{QueryMerchantConfigBySubMchid, QueryMerchantConfigBySubMchidRequired};
 ///
-/// let request = QueryMerchantConfigBySubMchid::new("1900000109");
+/// let request = QueryMerchantConfigBySubMchid::new(QueryMerchantConfigBySubMchidRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -65,9 +69,13 @@ pub struct QueryMerchantConfigBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::CreateOrder;
+/// use wxpay::apis::profitsharing::{CreateOrder, CreateOrderRequired};
 ///
-/// let request = CreateOrder::new("P20150806125346", "4208450740201411110007820472", true);
+/// let request = CreateOrder::new(CreateOrderRequired {
+///     out_order_no: "P20150806125346".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+///     unfreeze_unsplit: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -101,9 +109,13 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::UnfreezeOrder;
+/// use wxpay::apis::profitsharing::{UnfreezeOrder, UnfreezeOrderRequired};
 ///
-/// let request = UnfreezeOrder::new("解冻全部剩余资金", "P20150806125346", "4208450740201411110007820472");
+/// let request = UnfreezeOrder::new(UnfreezeOrderRequired {
+///     description: "解冻全部剩余资金".into(),
+///     out_order_no: "P20150806125346".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -130,9 +142,12 @@ pub struct UnfreezeOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::QueryOrderByOutOrderNo;
+/// use wxpay::apis::profitsharing::{QueryOrderByOutOrderNo, QueryOrderByOutOrderNoRequired};
 ///
-/// let request = QueryOrderByOutOrderNo::new("P20150806125346", "4208450740201411110007820472");
+/// let request = QueryOrderByOutOrderNo::new(QueryOrderByOutOrderNoRequired {
+///     out_order_no: "P20150806125346".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -157,9 +172,14 @@ pub struct QueryOrderByOutOrderNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::CreateReceiverAdd;
+/// use wxpay::apis::profitsharing::{CreateReceiverAdd, CreateReceiverAddRequired};
 ///
-/// let request = CreateReceiverAdd::new("86693852", "wx8888888888888888", wxpay::apis::profitsharing::RelationType::ServiceProvider, wxpay::apis::profitsharing::ReceiversType::MerchantId);
+/// let request = CreateReceiverAdd::new(CreateReceiverAddRequired {
+///     account: "86693852".into(),
+///     appid: "wx8888888888888888".into(),
+///     relation_type: wxpay::apis::profitsharing::RelationType::ServiceProvider,
+///     type_: wxpay::apis::profitsharing::ReceiversType::MerchantId,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -196,9 +216,13 @@ pub struct CreateReceiverAdd {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::DeleteReceiver;
+/// use wxpay::apis::profitsharing::{DeleteReceiver, DeleteReceiverRequired};
 ///
-/// let request = DeleteReceiver::new("86693852", "wx8888888888888888", wxpay::apis::profitsharing::ReceiversType::MerchantId);
+/// let request = DeleteReceiver::new(DeleteReceiverRequired {
+///     account: "86693852".into(),
+///     appid: "wx8888888888888888".into(),
+///     type_: wxpay::apis::profitsharing::ReceiversType::MerchantId,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -228,9 +252,14 @@ pub struct DeleteReceiver {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::CreateReturnOrder;
+/// use wxpay::apis::profitsharing::{CreateReturnOrder, CreateReturnOrderRequired};
 ///
-/// let request = CreateReturnOrder::new(10, "用户退款", "R20190516001", "86693852");
+/// let request = CreateReturnOrder::new(CreateReturnOrderRequired {
+///     amount: 10,
+///     description: "用户退款".into(),
+///     out_return_no: "R20190516001".into(),
+///     return_mchid: "86693852".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -263,9 +292,12 @@ pub struct CreateReturnOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::QueryReturnOrderByOutReturnNo;
+/// use wxpay::apis::profitsharing::{QueryReturnOrderByOutReturnNo, QueryReturnOrderByOutReturnNoRequired};
 ///
-/// let request = QueryReturnOrderByOutReturnNo::new("R20190516001", "P20190806125346");
+/// let request = QueryReturnOrderByOutReturnNo::new(QueryReturnOrderByOutReturnNoRequired {
+///     out_return_no: "R20190516001".into(),
+///     out_order_no: "P20190806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -290,9 +322,11 @@ pub struct QueryReturnOrderByOutReturnNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::profitsharing::ListTransactionAmounts;
+/// use wxpay::apis::profitsharing::{ListTransactionAmounts, ListTransactionAmountsRequired};
 ///
-/// let request = ListTransactionAmounts::new("4208450740201411110007820472");
+/// let request = ListTransactionAmounts::new(ListTransactionAmountsRequired {
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

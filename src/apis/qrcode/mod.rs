@@ -13,9 +13,14 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::qrcode::CreateTransaction;
+/// use wxpay::apis::qrcode::{CreateTransaction, CreateTransactionRequired};
 ///
-/// let request = CreateTransaction::new("wxcbda96de0b165486", "Wx15463511252015071056489715", "20150806125346", wxpay::apis::qrcode::TradeScene::Bus);
+/// let request = CreateTransaction::new(CreateTransactionRequired {
+///     appid: "wxcbda96de0b165486".into(),
+///     contract_id: "Wx15463511252015071056489715".into(),
+///     out_trade_no: "20150806125346".into(),
+///     trade_scene: wxpay::apis::qrcode::TradeScene::Bus,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -58,9 +63,11 @@ pub struct CreateTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::qrcode::QueryTransactionByOutTradeNo;
+/// use wxpay::apis::qrcode::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByOutTradeNo::new("20150806125346");
+/// let request = QueryTransactionByOutTradeNo::new(QueryTransactionByOutTradeNoRequired {
+///     out_trade_no: "20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +88,11 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::qrcode::QueryUserServiceByContractId;
+/// use wxpay::apis::qrcode::{QueryUserServiceByContractId, QueryUserServiceByContractIdRequired};
 ///
-/// let request = QueryUserServiceByContractId::new("Wx15463511252015071056489715");
+/// let request = QueryUserServiceByContractId::new(QueryUserServiceByContractIdRequired {
+///     contract_id: "Wx15463511252015071056489715".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,14 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let activity_detail: wxpay::apis::rate_activity::ActivityDetail = todo!();
-/// use wxpay::apis::rate_activity::CreateApplication;
+/// use wxpay::apis::rate_activity::{CreateApplication, CreateApplicationRequired};
 ///
-/// let request = CreateApplication::new("1356485", activity_detail, "20001111", "1346578");
+/// let request = CreateApplication::new(CreateApplicationRequired {
+///     acquiring_bank_id: "1356485".into(),
+///     activity_detail,
+///     channel_id: "20001111".into(),
+///     sub_mchid: "1346578".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -47,9 +52,11 @@ pub struct CreateApplication {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::rate_activity::QueryApplicationByApplicationId;
+/// use wxpay::apis::rate_activity::{QueryApplicationByApplicationId, QueryApplicationByApplicationIdRequired};
 ///
-/// let request = QueryApplicationByApplicationId::new("20000011111");
+/// let request = QueryApplicationByApplicationId::new(QueryApplicationByApplicationIdRequired {
+///     application_id: "20000011111".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -70,9 +77,11 @@ pub struct QueryApplicationByApplicationId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::rate_activity::UpdateApplicationByApplicationId;
+/// use wxpay::apis::rate_activity::{UpdateApplicationByApplicationId, UpdateApplicationByApplicationIdRequired};
 ///
-/// let request = UpdateApplicationByApplicationId::new("20000011111");
+/// let request = UpdateApplicationByApplicationId::new(UpdateApplicationByApplicationIdRequired {
+///     application_id: "20000011111".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

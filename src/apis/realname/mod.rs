@@ -14,9 +14,14 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::realname::QueryVerify;
+/// use wxpay::apis::realname::{QueryVerify, QueryVerifyRequired};
 ///
-/// let request = QueryVerify::new(1, "InhziTSUwVqxfKp9M5nGCSjF395VL", "InhziTSUwVqxfKp9M5nGCSjF395VL", "442100010320250122523549415021");
+/// let request = QueryVerify::new(QueryVerifyRequired {
+///     credential_type: 1,
+///     encrypted_credential_id: "InhziTSUwVqxfKp9M5nGCSjF395VL".into(),
+///     encrypted_name: "InhziTSUwVqxfKp9M5nGCSjF395VL".into(),
+///     wxp_trade_no: "442100010320250122523549415021".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

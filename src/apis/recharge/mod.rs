@@ -16,9 +16,14 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let recharge_amount: wxpay::apis::recharge::RechargeAmount = todo!();
-/// use wxpay::apis::recharge::ApplyBankTransferRecharge;
+/// use wxpay::apis::recharge::{ApplyBankTransferRecharge, ApplyBankTransferRechargeRequired};
 ///
-/// let request = ApplyBankTransferRecharge::new(wxpay::apis::recharge::AccountType::Basic, "cz202407181234", recharge_amount, wxpay::apis::recharge::RechargeScene::NormalBankTransfer);
+/// let request = ApplyBankTransferRecharge::new(ApplyBankTransferRechargeRequired {
+///     account_type: wxpay::apis::recharge::AccountType::Basic,
+///     out_recharge_no: "cz202407181234".into(),
+///     recharge_amount,
+///     recharge_scene: wxpay::apis::recharge::RechargeScene::NormalBankTransfer,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -45,9 +50,11 @@ pub struct ApplyBankTransferRecharge {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::recharge::QueryBankTransferRechargeByOutRechargeNo;
+/// use wxpay::apis::recharge::{QueryBankTransferRechargeByOutRechargeNo, QueryBankTransferRechargeByOutRechargeNoRequired};
 ///
-/// let request = QueryBankTransferRechargeByOutRechargeNo::new("cz202407181234");
+/// let request = QueryBankTransferRechargeByOutRechargeNo::new(QueryBankTransferRechargeByOutRechargeNoRequired {
+///     out_recharge_no: "cz202407181234".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -12,9 +12,11 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::security::CreateEcho;
+/// use wxpay::apis::security::{CreateEcho, CreateEchoRequired};
 ///
-/// let request = CreateEcho::new("hello");
+/// let request = CreateEcho::new(CreateEchoRequired {
+///     echo_message: "hello".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

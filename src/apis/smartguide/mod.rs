@@ -14,9 +14,11 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::smartguide::ListGuides;
+/// use wxpay::apis::smartguide::{ListGuides, ListGuidesRequired};
 ///
-/// let request = ListGuides::new(1);
+/// let request = ListGuides::new(ListGuidesRequired {
+///     store_id: 1,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -50,9 +52,17 @@ pub struct ListGuides {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::smartguide::CreateGuide;
+/// use wxpay::apis::smartguide::{CreateGuide, CreateGuideRequired};
 ///
-/// let request = CreateGuide::new("TEST_AVATAR", "TEST_CORPID", "TEST_MOBILE", "TEST_NAME", "TEST_QR_CODE", 1, "TEST_USERID");
+/// let request = CreateGuide::new(CreateGuideRequired {
+///     avatar: "TEST_AVATAR".into(),
+///     corpid: "TEST_CORPID".into(),
+///     mobile: "TEST_MOBILE".into(),
+///     name: "TEST_NAME".into(),
+///     qr_code: "TEST_QR_CODE".into(),
+///     store_id: 1,
+///     userid: "TEST_USERID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -91,9 +101,11 @@ pub struct CreateGuide {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::smartguide::UpdateGuideByGuideId;
+/// use wxpay::apis::smartguide::{UpdateGuideByGuideId, UpdateGuideByGuideIdRequired};
 ///
-/// let request = UpdateGuideByGuideId::new("LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic");
+/// let request = UpdateGuideByGuideId::new(UpdateGuideByGuideIdRequired {
+///     guide_id: "LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -128,9 +140,12 @@ pub struct UpdateGuideByGuideId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::smartguide::CreateGuideAssign;
+/// use wxpay::apis::smartguide::{CreateGuideAssign, CreateGuideAssignRequired};
 ///
-/// let request = CreateGuideAssign::new("TEST_GUIDE_ID", "20150806125346");
+/// let request = CreateGuideAssign::new(CreateGuideAssignRequired {
+///     guide_id: "TEST_GUIDE_ID".into(),
+///     out_trade_no: "20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,15 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::CreateAttendancePunch;
+/// use wxpay::apis::taxi_invoice::{CreateAttendancePunch, CreateAttendancePunchRequired};
 ///
-/// let request = CreateAttendancePunch::new("6298416", wxpay::time::OffsetDateTime::now_utc(), "SIGN_IN", "粤B12345", 510100);
+/// let request = CreateAttendancePunch::new(CreateAttendancePunchRequired {
+///     driver_license: "6298416".into(),
+///     event_time: wxpay::time::OffsetDateTime::now_utc(),
+///     event_type: "SIGN_IN".into(),
+///     plate_number: "粤B12345".into(),
+///     region_id: 510100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -48,16 +54,24 @@ pub struct CreateAttendancePunch {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let fapiao_card_information: wxpay::apis::taxi_invoice::FapiaoCardInformation = todo!();
-/// use wxpay::apis::taxi_invoice::CreateCard;
+/// use wxpay::apis::taxi_invoice::{CreateCard, CreateCardRequired};
 ///
-/// let request = CreateCard::new("1900000109", "6298416", fapiao_card_information, "oUypO5aQ1oOCaSiNZUpT5kxxJHuc", "浙AD12345", 310100, "10001071012021110600437180176110");
+/// let request = CreateCard::new(CreateCardRequired {
+///     company_mchid: "1900000109".into(),
+///     driver_license: "6298416".into(),
+///     fapiao_card_information,
+///     openid: "oUypO5aQ1oOCaSiNZUpT5kxxJHuc".into(),
+///     plate_number: "浙AD12345".into(),
+///     region_id: 310100,
+///     trade_number: "10001071012021110600437180176110".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/taxi-invoice/cards")]
 #[endpoint(POST "/v3/taxi-invoice/cards" -> CreateCardResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateCard {
     /// 应用ID (`appid`).
     pub appid: Option<String>,
@@ -68,6 +82,7 @@ pub struct CreateCard {
     /// 发票卡券信息 (`fapiao_card_information`).
     pub fapiao_card_information: FapiaoCardInformation,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 车牌号 (`plate_number`).
     pub plate_number: String,
@@ -88,9 +103,15 @@ pub struct CreateCard {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::taxi_invoice::UploadTaxiInvoiceFile;
+/// use wxpay::apis::taxi_invoice::{UploadTaxiInvoiceFile, UploadTaxiInvoiceFileRequired};
 ///
-/// let request = UploadTaxiInvoiceFile::new(wxpay::UploadFile::new("file.pdf", "application/pdf", content)?, "1900000109", "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db", "DIGEST_ALGORITHM_SM3", 310100);
+/// let request = UploadTaxiInvoiceFile::new(UploadTaxiInvoiceFileRequired {
+///     file: wxpay::UploadFile::new("file.pdf", "application/pdf", content)?,
+///     company_mchid: "1900000109".into(),
+///     digest: "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db".into(),
+///     digest_algorithm: "DIGEST_ALGORITHM_SM3".into(),
+///     region_id: 310100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -120,9 +141,18 @@ pub struct UploadTaxiInvoiceFile {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::CreateDriverUpdateDriver;
+/// use wxpay::apis::taxi_invoice::{CreateDriverUpdateDriver, CreateDriverUpdateDriverRequired};
 ///
-/// let request = CreateDriverUpdateDriver::new("深圳市未来有限公司", "MAIN", "6298416", "OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==", "ON_DUTY", "OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==", "1900000109", 510100);
+/// let request = CreateDriverUpdateDriver::new(CreateDriverUpdateDriverRequired {
+///     company_name: "深圳市未来有限公司".into(),
+///     driver_category: "MAIN".into(),
+///     driver_license: "6298416".into(),
+///     driver_name: "OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==".into(),
+///     driver_status: "ON_DUTY".into(),
+///     id_card_number: "OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==".into(),
+///     mchid: "1900000109".into(),
+///     region_id: 510100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -161,9 +191,12 @@ pub struct CreateDriverUpdateDriver {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::QueryDriverByDriverLicense;
+/// use wxpay::apis::taxi_invoice::{QueryDriverByDriverLicense, QueryDriverByDriverLicenseRequired};
 ///
-/// let request = QueryDriverByDriverLicense::new("6298416", 510100);
+/// let request = QueryDriverByDriverLicense::new(QueryDriverByDriverLicenseRequired {
+///     driver_license: "6298416".into(),
+///     region_id: 510100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -184,9 +217,12 @@ pub struct QueryDriverByDriverLicense {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid;
+/// use wxpay::apis::taxi_invoice::{QueryTaxiCompanyByCompanyMchid, QueryTaxiCompanyByCompanyMchidRequired};
 ///
-/// let request = QueryTaxiCompanyByCompanyMchid::new("1900000109", 510100);
+/// let request = QueryTaxiCompanyByCompanyMchid::new(QueryTaxiCompanyByCompanyMchidRequired {
+///     company_mchid: "1900000109".into(),
+///     region_id: 510100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -209,20 +245,29 @@ pub struct QueryTaxiCompanyByCompanyMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany;
+/// use wxpay::apis::taxi_invoice::{CreateTaxiCompanyCreateTaxiCompany, CreateTaxiCompanyCreateTaxiCompanyRequired};
 ///
-/// let request = CreateTaxiCompanyCreateTaxiCompany::new("广东省深圳市南山区高新科技园科技中一路腾讯大厦", "ENTERPRISE", "JIAO_WEI", "张三", 510100, "12345678901234567J");
+/// let request = CreateTaxiCompanyCreateTaxiCompany::new(CreateTaxiCompanyCreateTaxiCompanyRequired {
+///     address: "广东省深圳市南山区高新科技园科技中一路腾讯大厦".into(),
+///     enterprise_type: "ENTERPRISE".into(),
+///     invoice_mode: "JIAO_WEI".into(),
+///     legal_person: "张三".into(),
+///     region_id: 510100,
+///     tax_id: "12345678901234567J".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/taxi-invoice/taxi-company/create-taxi-company")]
 #[endpoint(POST "/v3/taxi-invoice/taxi-company/create-taxi-company" -> CreateTaxiCompanyCreateTaxiCompanyResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateTaxiCompanyCreateTaxiCompany {
     /// 公司地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 银行账号 (`bank_account`).
+    #[wxpay(redact)]
     pub bank_account: Option<String>,
     /// 开户行 (`bank_name`).
     pub bank_name: Option<String>,
@@ -233,8 +278,10 @@ pub struct CreateTaxiCompanyCreateTaxiCompany {
     /// 开票渠道 (`invoice_mode`).
     pub invoice_mode: String,
     /// 企业法人姓名 (`legal_person`).
+    #[wxpay(redact)]
     pub legal_person: String,
     /// 公司电话 (`phone`).
+    #[wxpay(redact)]
     pub phone: Option<String>,
     /// 行政区划ID (`region_id`).
     pub region_id: i64,
@@ -252,9 +299,14 @@ pub struct CreateTaxiCompanyCreateTaxiCompany {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::CreateTaxiUpdateTaxi;
+/// use wxpay::apis::taxi_invoice::{CreateTaxiUpdateTaxi, CreateTaxiUpdateTaxiRequired};
 ///
-/// let request = CreateTaxiUpdateTaxi::new("深圳市未来有限公司", "6298416", "粤B12345", 510100);
+/// let request = CreateTaxiUpdateTaxi::new(CreateTaxiUpdateTaxiRequired {
+///     company_name: "深圳市未来有限公司".into(),
+///     main_license: "6298416".into(),
+///     plate_number: "粤B12345".into(),
+///     region_id: 510100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -289,9 +341,12 @@ pub struct CreateTaxiUpdateTaxi {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::QueryTaxyByPlateNumber;
+/// use wxpay::apis::taxi_invoice::{QueryTaxyByPlateNumber, QueryTaxyByPlateNumberRequired};
 ///
-/// let request = QueryTaxyByPlateNumber::new("粤B12345", 510100);
+/// let request = QueryTaxyByPlateNumber::new(QueryTaxyByPlateNumberRequired {
+///     plate_number: "粤B12345".into(),
+///     region_id: 510100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -314,20 +369,25 @@ pub struct QueryTaxyByPlateNumber {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::QueryUserTaxiOrderFindByToken;
+/// use wxpay::apis::taxi_invoice::{QueryUserTaxiOrderFindByToken, QueryUserTaxiOrderFindByTokenRequired};
 ///
-/// let request = QueryUserTaxiOrderFindByToken::new("ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V-ztUUuQvu_YBEZg9FAht0Y15r71mft9rcaMIjn7y6x0KSg", "oUypO5fUvaUkyuc6ueOwgwDMjCiM", "wxb1170446a4c0a5a2");
+/// let request = QueryUserTaxiOrderFindByToken::new(QueryUserTaxiOrderFindByTokenRequired {
+///     token: "ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V-ztUUuQvu_YBEZg9FAht0Y15r71mft9rcaMIjn7y6x0KSg".into(),
+///     openid: "oUypO5fUvaUkyuc6ueOwgwDMjCiM".into(),
+///     appid: "wxb1170446a4c0a5a2".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/taxi-invoice/user-taxi-order/find-by-token")]
 #[endpoint(GET "/v3/taxi-invoice/user-taxi-order/find-by-token" -> QueryUserTaxiOrderFindByTokenResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserTaxiOrderFindByToken {
     /// 获取乘客行程单详情的凭证 (`token`).
     pub token: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 应用ID (`appid`).
     pub appid: String,
@@ -345,22 +405,29 @@ pub struct QueryUserTaxiOrderFindByToken {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::taxi_invoice::ListUserTaxiOrders;
+/// use wxpay::apis::taxi_invoice::{ListUserTaxiOrders, ListUserTaxiOrdersRequired};
 ///
-/// let request = ListUserTaxiOrders::new("oUypO5fUvaUkyuc6ueOwgwDMjCiM", "wxb1170446a4c0a5a2", "20200307", "20200407", 510100);
+/// let request = ListUserTaxiOrders::new(ListUserTaxiOrdersRequired {
+///     openid: "oUypO5fUvaUkyuc6ueOwgwDMjCiM".into(),
+///     appid: "wxb1170446a4c0a5a2".into(),
+///     begin_date: "20200307".into(),
+///     end_date: "20200407".into(),
+///     region_id: 510100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/taxi-invoice/user-taxi-orders")]
 #[endpoint(GET "/v3/taxi-invoice/user-taxi-orders" -> ListUserTaxiOrdersResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserTaxiOrders {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 小程序用户的微信openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 小程序appid (`appid`).
     pub appid: String,

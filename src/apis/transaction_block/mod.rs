@@ -13,9 +13,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid;
+/// use wxpay::apis::transaction_block::{QueryTransactionBlockRecordSubMchidBySubMchid, QueryTransactionBlockRecordSubMchidBySubMchidRequired};
 ///
-/// let request = QueryTransactionBlockRecordSubMchidBySubMchid::new("123000110", 5);
+/// let request = QueryTransactionBlockRecordSubMchidBySubMchid::new(QueryTransactionBlockRecordSubMchidBySubMchidRequired {
+///     sub_mchid: "123000110".into(),
+///     limit: 5,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +41,12 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId;
+/// use wxpay::apis::transaction_block::{QueryTransactionBlockRecordByBlockRecordId, QueryTransactionBlockRecordByBlockRecordIdRequired};
 ///
-/// let request = QueryTransactionBlockRecordByBlockRecordId::new("123400", "123000110");
+/// let request = QueryTransactionBlockRecordByBlockRecordId::new(QueryTransactionBlockRecordByBlockRecordIdRequired {
+///     block_record_id: "123400".into(),
+///     sub_mchid: "123000110".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -61,9 +67,13 @@ pub struct QueryTransactionBlockRecordByBlockRecordId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid;
+/// use wxpay::apis::transaction_block::{CreateTransactionBlockSubmissionSubMchid, CreateTransactionBlockSubmissionSubMchidRequired};
 ///
-/// let request = CreateTransactionBlockSubmissionSubMchid::new("123000110", "ABC123456789", "{\"record_fields\":[]}");
+/// let request = CreateTransactionBlockSubmissionSubMchid::new(CreateTransactionBlockSubmissionSubMchidRequired {
+///     sub_mchid: "123000110".into(),
+///     merchant_submit_id: "ABC123456789".into(),
+///     submit_data: "{\"record_fields\":[]}".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -86,9 +96,11 @@ pub struct CreateTransactionBlockSubmissionSubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId;
+/// use wxpay::apis::transaction_block::{QueryTransactionBlockSubmissionByBlockSubmissionId, QueryTransactionBlockSubmissionByBlockSubmissionIdRequired};
 ///
-/// let request = QueryTransactionBlockSubmissionByBlockSubmissionId::new("B021234566799876aacsecd");
+/// let request = QueryTransactionBlockSubmissionByBlockSubmissionId::new(QueryTransactionBlockSubmissionByBlockSubmissionIdRequired {
+///     block_submission_id: "B021234566799876aacsecd".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

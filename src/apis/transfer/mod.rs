@@ -16,9 +16,18 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::transfer::TransferDetailList> = todo!();
-/// use wxpay::apis::transfer::CreateBatch;
+/// use wxpay::apis::transfer::{CreateBatch, CreateBatchRequired};
 ///
-/// let request = CreateBatch::new("wxf636efh567hg4356", "2019年1月深圳分部报销单", "2019年1月深圳分部报销单", "plfk2020042013", 4000000, 200, transfer_detail_list, "1001");
+/// let request = CreateBatch::new(CreateBatchRequired {
+///     appid: "wxf636efh567hg4356".into(),
+///     batch_name: "2019年1月深圳分部报销单".into(),
+///     batch_remark: "2019年1月深圳分部报销单".into(),
+///     out_batch_no: "plfk2020042013".into(),
+///     total_amount: 4000000,
+///     total_num: 200,
+///     transfer_detail_list,
+///     transfer_scene_id: "1001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -56,9 +65,12 @@ pub struct CreateBatch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transfer::QueryBatchByBatchId;
+/// use wxpay::apis::transfer::{QueryBatchByBatchId, QueryBatchByBatchIdRequired};
 ///
-/// let request = QueryBatchByBatchId::new("1030000071100999991182020050700019480001", true);
+/// let request = QueryBatchByBatchId::new(QueryBatchByBatchIdRequired {
+///     batch_id: "1030000071100999991182020050700019480001".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -87,9 +99,12 @@ pub struct QueryBatchByBatchId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transfer::QueryBatchDetailByDetailId;
+/// use wxpay::apis::transfer::{QueryBatchDetailByDetailId, QueryBatchDetailByDetailIdRequired};
 ///
-/// let request = QueryBatchDetailByDetailId::new("1030000071100999991182020050700019480001", "1040000071100999991182020050700019500100");
+/// let request = QueryBatchDetailByDetailId::new(QueryBatchDetailByDetailIdRequired {
+///     batch_id: "1030000071100999991182020050700019480001".into(),
+///     detail_id: "1040000071100999991182020050700019500100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -112,9 +127,12 @@ pub struct QueryBatchDetailByDetailId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transfer::QueryBatchByOutBatchNo;
+/// use wxpay::apis::transfer::{QueryBatchByOutBatchNo, QueryBatchByOutBatchNoRequired};
 ///
-/// let request = QueryBatchByOutBatchNo::new("plfk2020042013", true);
+/// let request = QueryBatchByOutBatchNo::new(QueryBatchByOutBatchNoRequired {
+///     out_batch_no: "plfk2020042013".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -143,9 +161,12 @@ pub struct QueryBatchByOutBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transfer::QueryBatchDetailByOutDetailNo;
+/// use wxpay::apis::transfer::{QueryBatchDetailByOutDetailNo, QueryBatchDetailByOutDetailNoRequired};
 ///
-/// let request = QueryBatchDetailByOutDetailNo::new("plfk2020042013", "x23zy545Bd5436");
+/// let request = QueryBatchDetailByOutDetailNo::new(QueryBatchDetailByOutDetailNoRequired {
+///     out_batch_no: "plfk2020042013".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -170,9 +191,11 @@ pub struct QueryBatchDetailByOutDetailNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transfer::CreateBillReceipt;
+/// use wxpay::apis::transfer::{CreateBillReceipt, CreateBillReceiptRequired};
 ///
-/// let request = CreateBillReceipt::new("plfk2020042013");
+/// let request = CreateBillReceipt::new(CreateBillReceiptRequired {
+///     out_batch_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -193,9 +216,11 @@ pub struct CreateBillReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transfer::QueryBillReceiptByOutBatchNo;
+/// use wxpay::apis::transfer::{QueryBillReceiptByOutBatchNo, QueryBillReceiptByOutBatchNoRequired};
 ///
-/// let request = QueryBillReceiptByOutBatchNo::new("plfk2020042013");
+/// let request = QueryBillReceiptByOutBatchNo::new(QueryBillReceiptByOutBatchNoRequired {
+///     out_batch_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

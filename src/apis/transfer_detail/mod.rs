@@ -14,9 +14,12 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transfer_detail::ListElectronicReceipts;
+/// use wxpay::apis::transfer_detail::{ListElectronicReceipts, ListElectronicReceiptsRequired};
 ///
-/// let request = ListElectronicReceipts::new(wxpay::apis::transfer_detail::AcceptType::BatchTransfer, "mx0911231610162610v4CNkO4HAf");
+/// let request = ListElectronicReceipts::new(ListElectronicReceiptsRequired {
+///     accept_type: wxpay::apis::transfer_detail::AcceptType::BatchTransfer,
+///     out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -41,9 +44,12 @@ pub struct ListElectronicReceipts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transfer_detail::CreateElectronicReceipt;
+/// use wxpay::apis::transfer_detail::{CreateElectronicReceipt, CreateElectronicReceiptRequired};
 ///
-/// let request = CreateElectronicReceipt::new(wxpay::apis::transfer_detail::AcceptType::BatchTransfer, "mx0911231610162610v4CNkO4HAf");
+/// let request = CreateElectronicReceipt::new(CreateElectronicReceiptRequired {
+///     accept_type: wxpay::apis::transfer_detail::AcceptType::BatchTransfer,
+///     out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,12 @@ use crate::endpoint;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transferdownload::DownloadElecVoucherFile;
+/// use wxpay::apis::transferdownload::{DownloadElecVoucherFile, DownloadElecVoucherFileRequired};
 ///
-/// let request = DownloadElecVoucherFile::new("X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD", "elecsign");
+/// let request = DownloadElecVoucherFile::new(DownloadElecVoucherFileRequired {
+///     token: "X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD".into(),
+///     source: "elecsign".into(),
+/// });
 /// # let hash_value: String = todo!();
 /// let mut file = Vec::new(); // or a tokio::fs::File
 /// let done = client.download_file(&request, wxpay::FileCheck::digest("SHA1", hash_value), &mut file).await?;
@@ -40,9 +43,11 @@ pub struct DownloadElecVoucherFile {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::transferdownload::DownloadSignFile;
+/// use wxpay::apis::transferdownload::{DownloadSignFile, DownloadSignFileRequired};
 ///
-/// let request = DownloadSignFile::new("X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD");
+/// let request = DownloadSignFile::new(DownloadSignFileRequired {
+///     token: "X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD".into(),
+/// });
 /// # let hash_value: String = todo!();
 /// let mut file = Vec::new(); // or a tokio::fs::File
 /// let done = client.download_file(&request, wxpay::FileCheck::digest("SHA1", hash_value), &mut file).await?;

@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::vehicle::QueryEtcContractByContractId;
+/// use wxpay::apis::vehicle::{QueryEtcContractByContractId, QueryEtcContractByContractIdRequired};
 ///
-/// let request = QueryEtcContractByContractId::new("aAfixCs13LsdKPpfZfDkk2189ssXjfx");
+/// let request = QueryEtcContractByContractId::new(QueryEtcContractByContractIdRequired {
+///     contract_id: "aAfixCs13LsdKPpfZfDkk2189ssXjfx".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -41,9 +43,15 @@ pub struct QueryEtcContractByContractId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let identify: wxpay::apis::vehicle::Identify = todo!();
-/// use wxpay::apis::vehicle::CreateEtcPreopen;
+/// use wxpay::apis::vehicle::{CreateEtcPreopen, CreateEtcPreopenRequired};
 ///
-/// let request = CreateEtcPreopen::new(identify, "ot35_4gNgXsUuh2sQY0lT9N08AU0", "97619", "藏ZZZZZZ", "10000098");
+/// let request = CreateEtcPreopen::new(CreateEtcPreopenRequired {
+///     identify,
+///     openid: "ot35_4gNgXsUuh2sQY0lT9N08AU0".into(),
+///     plan_id: "97619".into(),
+///     plate_number: "藏ZZZZZZ".into(),
+///     sp_appid: "10000098".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -61,6 +69,7 @@ pub struct CreateEtcPreopen {
     #[wxpay(encrypt)]
     pub identify: Identify,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// ETC授权扣费模板ID (`plan_id`).
     pub plan_id: String,
@@ -84,9 +93,16 @@ pub struct CreateEtcPreopen {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::vehicle::Amount = todo!();
 /// # let highway_info: wxpay::apis::vehicle::HighwayInfo = todo!();
-/// use wxpay::apis::vehicle::CreateEtcTransactionHighway;
+/// use wxpay::apis::vehicle::{CreateEtcTransactionHighway, CreateEtcTransactionHighwayRequired};
 ///
-/// let request = CreateEtcTransactionHighway::new(amount, "wxd678efh567hg6787", "wxd678ef4Fwxd678ef4Fwxd678ef4F21", "商品信息", highway_info, "121775250124070332");
+/// let request = CreateEtcTransactionHighway::new(CreateEtcTransactionHighwayRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_id: "wxd678ef4Fwxd678ef4Fwxd678ef4F21".into(),
+///     description: "商品信息".into(),
+///     highway_info,
+///     out_trade_no: "121775250124070332".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -127,9 +143,11 @@ pub struct CreateEtcTransactionHighway {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::vehicle::QueryEtcTransactionByTransactionId;
+/// use wxpay::apis::vehicle::{QueryEtcTransactionByTransactionId, QueryEtcTransactionByTransactionIdRequired};
 ///
-/// let request = QueryEtcTransactionByTransactionId::new("25012014070332333018");
+/// let request = QueryEtcTransactionByTransactionId::new(QueryEtcTransactionByTransactionIdRequired {
+///     transaction_id: "25012014070332333018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -152,9 +170,11 @@ pub struct QueryEtcTransactionByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::vehicle::QueryEtcTransactionByOutTradeNo;
+/// use wxpay::apis::vehicle::{QueryEtcTransactionByOutTradeNo, QueryEtcTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryEtcTransactionByOutTradeNo::new("121775250124070332");
+/// let request = QueryEtcTransactionByOutTradeNo::new(QueryEtcTransactionByOutTradeNoRequired {
+///     out_trade_no: "121775250124070332".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -177,18 +197,23 @@ pub struct QueryEtcTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::vehicle::ListEtcUserContracts;
+/// use wxpay::apis::vehicle::{ListEtcUserContracts, ListEtcUserContractsRequired};
 ///
-/// let request = ListEtcUserContracts::new("onqOjjmM1tad-3ROpncN-yUfa6ua", "123", "浙ASB945");
+/// let request = ListEtcUserContracts::new(ListEtcUserContractsRequired {
+///     openid: "onqOjjmM1tad-3ROpncN-yUfa6ua".into(),
+///     plan_id: "123".into(),
+///     plate_number: "浙ASB945".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/users/{openid}/contracts")]
 #[endpoint(GET "/v3/vehicle/etc/users/<openid>/contracts" -> ListEtcUserContractsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListEtcUserContracts {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
@@ -206,9 +231,18 @@ pub struct ListEtcUserContracts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::vehicle::CreateParkingParking;
+/// use wxpay::apis::vehicle::{CreateParkingParking, CreateParkingParkingRequired};
 ///
-/// let request = CreateParkingParking::new(3600, "https://yoursite.com/wxpay.html", "1231243", "欢乐海岸停车场", wxpay::apis::vehicle::PlateColor::Blue, "粤B888888", wxpay::time::OffsetDateTime::now_utc(), "1900000109");
+/// let request = CreateParkingParking::new(CreateParkingParkingRequired {
+///     free_duration: 3600,
+///     notify_url: "https://yoursite.com/wxpay.html".into(),
+///     out_parking_no: "1231243".into(),
+///     parking_name: "欢乐海岸停车场".into(),
+///     plate_color: wxpay::apis::vehicle::PlateColor::Blue,
+///     plate_number: "粤B888888".into(),
+///     start_time: wxpay::time::OffsetDateTime::now_utc(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -244,16 +278,22 @@ pub struct CreateParkingParking {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::vehicle::QueryParkingServiceFind;
+/// use wxpay::apis::vehicle::{QueryParkingServiceFind, QueryParkingServiceFindRequired};
 ///
-/// let request = QueryParkingServiceFind::new("wxcbda96de0b165486", "1900000109", "粤B888888", wxpay::apis::vehicle::PlateColor::Blue, "oUpF8uMuAJOM2pxb1Q");
+/// let request = QueryParkingServiceFind::new(QueryParkingServiceFindRequired {
+///     appid: "wxcbda96de0b165486".into(),
+///     sub_mchid: "1900000109".into(),
+///     plate_number: "粤B888888".into(),
+///     plate_color: wxpay::apis::vehicle::PlateColor::Blue,
+///     openid: "oUpF8uMuAJOM2pxb1Q".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/parking/services/find")]
 #[endpoint(GET "/v3/vehicle/parking/services/find" -> QueryParkingServiceFindResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryParkingServiceFind {
     /// 应用ID (`appid`).
     pub appid: String,
@@ -264,6 +304,7 @@ pub struct QueryParkingServiceFind {
     /// 车牌颜色 (`plate_color`).
     pub plate_color: PlateColor,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -275,9 +316,11 @@ pub struct QueryParkingServiceFind {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::vehicle::QueryTransactionByOutTradeNo;
+/// use wxpay::apis::vehicle::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByOutTradeNo::new("20150806125346");
+/// let request = QueryTransactionByOutTradeNo::new(QueryTransactionByOutTradeNoRequired {
+///     out_trade_no: "20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -301,9 +344,18 @@ pub struct QueryTransactionByOutTradeNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::vehicle::CreateTransactionParkingAmount = todo!();
-/// use wxpay::apis::vehicle::CreateTransactionParking;
+/// use wxpay::apis::vehicle::{CreateTransactionParking, CreateTransactionParkingRequired};
 ///
-/// let request = CreateTransactionParking::new(amount, "wxcbda96de0b165486", "停车场扣费", "https://yoursite.com/wxpay.html", "20150806125346", "wxcbda96de0b165486", "1900000109", "PARKING");
+/// let request = CreateTransactionParking::new(CreateTransactionParkingRequired {
+///     amount,
+///     appid: "wxcbda96de0b165486".into(),
+///     description: "停车场扣费".into(),
+///     notify_url: "https://yoursite.com/wxpay.html".into(),
+///     out_trade_no: "20150806125346".into(),
+///     sub_appid: "wxcbda96de0b165486".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_scene: "PARKING".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

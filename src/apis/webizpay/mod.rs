@@ -18,9 +18,11 @@ pub mod users;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::ListAvailMchRanges;
+/// use wxpay::apis::webizpay::{ListAvailMchRanges, ListAvailMchRangesRequired};
 ///
-/// let request = ListAvailMchRanges::new("12341234");
+/// let request = ListAvailMchRanges::new(ListAvailMchRangesRequired {
+///     sp_mchid: "12341234".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -39,9 +41,12 @@ pub struct ListAvailMchRanges {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::CreateAvailMchRange;
+/// use wxpay::apis::webizpay::{CreateAvailMchRange, CreateAvailMchRangeRequired};
 ///
-/// let request = CreateAvailMchRange::new(wxpay::apis::webizpay::IdentifierType::OrganizationCode, "12341234");
+/// let request = CreateAvailMchRange::new(CreateAvailMchRangeRequired {
+///     identifier_type: wxpay::apis::webizpay::IdentifierType::OrganizationCode,
+///     sp_mchid: "12341234".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -12,9 +12,11 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::applyments::QueryApplymentByApplymentId;
+/// use wxpay::apis::brand::applyments::{QueryApplymentByApplymentId, QueryApplymentByApplymentIdRequired};
 ///
-/// let request = QueryApplymentByApplymentId::new("2000002124775691");
+/// let request = QueryApplymentByApplymentId::new(QueryApplymentByApplymentIdRequired {
+///     applyment_id: "2000002124775691".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -33,9 +35,11 @@ pub struct QueryApplymentByApplymentId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::applyments::QueryApplymentByBusinessCode;
+/// use wxpay::apis::brand::applyments::{QueryApplymentByBusinessCode, QueryApplymentByBusinessCodeRequired};
 ///
-/// let request = QueryApplymentByBusinessCode::new("1900013511_10000");
+/// let request = QueryApplymentByBusinessCode::new(QueryApplymentByBusinessCodeRequired {
+///     business_code: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

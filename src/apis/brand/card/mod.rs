@@ -13,9 +13,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::ListCardConfigs;
+/// use wxpay::apis::brand::card::{ListCardConfigs, ListCardConfigsRequired};
 ///
-/// let request = ListCardConfigs::new("120344");
+/// let request = ListCardConfigs::new(ListCardConfigsRequired {
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -39,9 +41,13 @@ pub struct ListCardConfigs {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let brand_customer_service: wxpay::apis::brand::card::BrandCustomerService = todo!();
-/// use wxpay::apis::brand::card::CreateCardConfig;
+/// use wxpay::apis::brand::card::{CreateCardConfig, CreateCardConfigRequired};
 ///
-/// let request = CreateCardConfig::new(brand_customer_service, "1004", "1900013511_10000");
+/// let request = CreateCardConfig::new(CreateCardConfigRequired {
+///     brand_customer_service,
+///     brand_id: "1004".into(),
+///     business_code: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -68,9 +74,11 @@ pub struct CreateCardConfig {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::CreateCardConfigCancelApplyment;
+/// use wxpay::apis::brand::card::{CreateCardConfigCancelApplyment, CreateCardConfigCancelApplymentRequired};
 ///
-/// let request = CreateCardConfigCancelApplyment::new("1004");
+/// let request = CreateCardConfigCancelApplyment::new(CreateCardConfigCancelApplymentRequired {
+///     brand_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -93,9 +101,11 @@ pub struct CreateCardConfigCancelApplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::QueryCardConfigPreviewUrl;
+/// use wxpay::apis::brand::card::{QueryCardConfigPreviewUrl, QueryCardConfigPreviewUrlRequired};
 ///
-/// let request = QueryCardConfigPreviewUrl::new("120344");
+/// let request = QueryCardConfigPreviewUrl::new(QueryCardConfigPreviewUrlRequired {
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -118,9 +128,12 @@ pub struct QueryCardConfigPreviewUrl {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::CreateCardConfigPublish;
+/// use wxpay::apis::brand::card::{CreateCardConfigPublish, CreateCardConfigPublishRequired};
 ///
-/// let request = CreateCardConfigPublish::new("1004", wxpay::apis::brand::card::PublishType::ImmediatePublish);
+/// let request = CreateCardConfigPublish::new(CreateCardConfigPublishRequired {
+///     brand_id: "1004".into(),
+///     publish_type: wxpay::apis::brand::card::PublishType::ImmediatePublish,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -148,9 +161,11 @@ pub struct CreateCardConfigPublish {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::ListCardLinks;
+/// use wxpay::apis::brand::card::{ListCardLinks, ListCardLinksRequired};
 ///
-/// let request = ListCardLinks::new("120344");
+/// let request = ListCardLinks::new(ListCardLinksRequired {
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -175,9 +190,13 @@ pub struct ListCardLinks {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::CreateCardLink;
+/// use wxpay::apis::brand::card::{CreateCardLink, CreateCardLinkRequired};
 ///
-/// let request = CreateCardLink::new("1004", "1900013511_10000", wxpay::apis::brand::card::PaymentScene::MiniProgram);
+/// let request = CreateCardLink::new(CreateCardLinkRequired {
+///     brand_id: "1004".into(),
+///     business_code: "1900013511_10000".into(),
+///     payment_scene: wxpay::apis::brand::card::PaymentScene::MiniProgram,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -206,9 +225,12 @@ pub struct CreateCardLink {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::QueryCardLinkByBusinessCode;
+/// use wxpay::apis::brand::card::{QueryCardLinkByBusinessCode, QueryCardLinkByBusinessCodeRequired};
 ///
-/// let request = QueryCardLinkByBusinessCode::new("1900013511_10000", "120344");
+/// let request = QueryCardLinkByBusinessCode::new(QueryCardLinkByBusinessCodeRequired {
+///     business_code: "1900013511_10000".into(),
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -229,9 +251,12 @@ pub struct QueryCardLinkByBusinessCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::CreateCardLinkCancelApplyment;
+/// use wxpay::apis::brand::card::{CreateCardLinkCancelApplyment, CreateCardLinkCancelApplymentRequired};
 ///
-/// let request = CreateCardLinkCancelApplyment::new("1004", "1900013511_10000");
+/// let request = CreateCardLinkCancelApplyment::new(CreateCardLinkCancelApplymentRequired {
+///     brand_id: "1004".into(),
+///     business_code: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -252,9 +277,12 @@ pub struct CreateCardLinkCancelApplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card::CreateCardLinkUnbindCardLink;
+/// use wxpay::apis::brand::card::{CreateCardLinkUnbindCardLink, CreateCardLinkUnbindCardLinkRequired};
 ///
-/// let request = CreateCardLinkUnbindCardLink::new("1004", wxpay::apis::brand::card::PaymentScene::MiniProgram);
+/// let request = CreateCardLinkUnbindCardLink::new(CreateCardLinkUnbindCardLinkRequired {
+///     brand_id: "1004".into(),
+///     payment_scene: wxpay::apis::brand::card::PaymentScene::MiniProgram,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

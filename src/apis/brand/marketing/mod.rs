@@ -13,9 +13,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::marketing::ListShakeActivityActivities;
+/// use wxpay::apis::brand::marketing::{ListShakeActivityActivities, ListShakeActivityActivitiesRequired};
 ///
-/// let request = ListShakeActivityActivities::new("120344", 5, 10);
+/// let request = ListShakeActivityActivities::new(ListShakeActivityActivitiesRequired {
+///     brand_id: "120344".into(),
+///     limit: 5,
+///     offset: 10,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::profitsharing::QueryBrandConfigByBrandMchid;
+/// use wxpay::apis::brand::profitsharing::{QueryBrandConfigByBrandMchid, QueryBrandConfigByBrandMchidRequired};
 ///
-/// let request = QueryBrandConfigByBrandMchid::new("1900000109");
+/// let request = QueryBrandConfigByBrandMchid::new(QueryBrandConfigByBrandMchidRequired {
+///     brand_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +40,14 @@ pub struct QueryBrandConfigByBrandMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::profitsharing::CreateFinishOrder;
+/// use wxpay::apis::brand::profitsharing::{CreateFinishOrder, CreateFinishOrderRequired};
 ///
-/// let request = CreateFinishOrder::new("分账完结", "P20150806125346", "1900000109", "4208450740201411110007820472");
+/// let request = CreateFinishOrder::new(CreateFinishOrderRequired {
+///     description: "分账完结".into(),
+///     out_order_no: "P20150806125346".into(),
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -67,9 +74,13 @@ pub struct CreateFinishOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::profitsharing::ListOrders;
+/// use wxpay::apis::brand::profitsharing::{ListOrders, ListOrdersRequired};
 ///
-/// let request = ListOrders::new("1900000109", "4208450740201411110007820472", "P20150806125346");
+/// let request = ListOrders::new(ListOrdersRequired {
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+///     out_order_no: "P20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -95,9 +106,17 @@ pub struct ListOrders {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receivers: Vec<wxpay::apis::brand::profitsharing::CreateOrderReceivers> = todo!();
-/// use wxpay::apis::brand::profitsharing::CreateOrder;
+/// use wxpay::apis::brand::profitsharing::{CreateOrder, CreateOrderRequired};
 ///
-/// let request = CreateOrder::new("wx8888888888888888", "1900000108", true, "P20150806125346", receivers, "1900000109", "4208450740201411110007820472");
+/// let request = CreateOrder::new(CreateOrderRequired {
+///     appid: "wx8888888888888888".into(),
+///     brand_mchid: "1900000108".into(),
+///     finish: true,
+///     out_order_no: "P20150806125346".into(),
+///     receivers,
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -133,9 +152,11 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::profitsharing::ListOrderAmounts;
+/// use wxpay::apis::brand::profitsharing::{ListOrderAmounts, ListOrderAmountsRequired};
 ///
-/// let request = ListOrderAmounts::new("4208450740201411110007820472");
+/// let request = ListOrderAmounts::new(ListOrderAmountsRequired {
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -156,9 +177,15 @@ pub struct ListOrderAmounts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::profitsharing::CreateReceiverAdd;
+/// use wxpay::apis::brand::profitsharing::{CreateReceiverAdd, CreateReceiverAddRequired};
 ///
-/// let request = CreateReceiverAdd::new("1900000109", "wx8888888888888888", "1900000108", wxpay::apis::brand::profitsharing::RelationType::Supplier, wxpay::apis::brand::profitsharing::ReceiversType::MerchantId);
+/// let request = CreateReceiverAdd::new(CreateReceiverAddRequired {
+///     account: "1900000109".into(),
+///     appid: "wx8888888888888888".into(),
+///     brand_mchid: "1900000108".into(),
+///     relation_type: wxpay::apis::brand::profitsharing::RelationType::Supplier,
+///     type_: wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -192,9 +219,14 @@ pub struct CreateReceiverAdd {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::profitsharing::DeleteReceiver;
+/// use wxpay::apis::brand::profitsharing::{DeleteReceiver, DeleteReceiverRequired};
 ///
-/// let request = DeleteReceiver::new("1900000109", "wx8888888888888888", "1900000108", wxpay::apis::brand::profitsharing::ReceiversType::MerchantId);
+/// let request = DeleteReceiver::new(DeleteReceiverRequired {
+///     account: "1900000109".into(),
+///     appid: "wx8888888888888888".into(),
+///     brand_mchid: "1900000108".into(),
+///     type_: wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -224,9 +256,12 @@ pub struct DeleteReceiver {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::profitsharing::ListReturnorders;
+/// use wxpay::apis::brand::profitsharing::{ListReturnorders, ListReturnordersRequired};
 ///
-/// let request = ListReturnorders::new("1900000109", "R20190516001");
+/// let request = ListReturnorders::new(ListReturnordersRequired {
+///     sub_mchid: "1900000109".into(),
+///     out_return_no: "R20190516001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -253,9 +288,15 @@ pub struct ListReturnorders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::profitsharing::CreateReturnorder;
+/// use wxpay::apis::brand::profitsharing::{CreateReturnorder, CreateReturnorderRequired};
 ///
-/// let request = CreateReturnorder::new(10, "分账回退", "R20190516001", "86693852", "1900000109");
+/// let request = CreateReturnorder::new(CreateReturnorderRequired {
+///     amount: 10,
+///     description: "分账回退".into(),
+///     out_return_no: "R20190516001".into(),
+///     return_mchid: "86693852".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

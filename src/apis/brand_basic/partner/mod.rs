@@ -13,9 +13,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand_basic::partner::ListBrandProductAuthorities;
+/// use wxpay::apis::brand_basic::partner::{ListBrandProductAuthorities, ListBrandProductAuthoritiesRequired};
 ///
-/// let request = ListBrandProductAuthorities::new("123456789");
+/// let request = ListBrandProductAuthorities::new(ListBrandProductAuthoritiesRequired {
+///     brand_id: "123456789".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,9 +14,18 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let real_identity: wxpay::apis::credit_repayment::partner::RealIdentity = todo!();
-/// use wxpay::apis::credit_repayment::partner::CreateContractAppPresign;
+/// use wxpay::apis::credit_repayment::partner::{CreateContractAppPresign, CreateContractAppPresignRequired};
 ///
-/// let request = CreateContractAppPresign::new("wxd678efh567hg6787", "https://pay.weixin.qq.com", "*明", "100001256", "123", real_identity, "10000", 1);
+/// let request = CreateContractAppPresign::new(CreateContractAppPresignRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_notify_url: "https://pay.weixin.qq.com".into(),
+///     display_name: "*明".into(),
+///     out_contract_code: "100001256".into(),
+///     plan_id: "123".into(),
+///     real_identity,
+///     repayment_amount_limit: "10000".into(),
+///     repayment_day: 1,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -57,9 +66,18 @@ pub struct CreateContractAppPresign {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let real_identity: wxpay::apis::credit_repayment::partner::RealIdentity = todo!();
-/// use wxpay::apis::credit_repayment::partner::CreateContractH5Presign;
+/// use wxpay::apis::credit_repayment::partner::{CreateContractH5Presign, CreateContractH5PresignRequired};
 ///
-/// let request = CreateContractH5Presign::new("wxd678efh567hg6787", "https://pay.weixin.qq.com", "*明", "100001256", "123", real_identity, "10000", 1);
+/// let request = CreateContractH5Presign::new(CreateContractH5PresignRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_notify_url: "https://pay.weixin.qq.com".into(),
+///     display_name: "*明".into(),
+///     out_contract_code: "100001256".into(),
+///     plan_id: "123".into(),
+///     real_identity,
+///     repayment_amount_limit: "10000".into(),
+///     repayment_day: 1,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -101,9 +119,12 @@ pub struct CreateContractH5Presign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::credit_repayment::partner::TerminateContract;
+/// use wxpay::apis::credit_repayment::partner::{TerminateContract, TerminateContractRequired};
 ///
-/// let request = TerminateContract::new("example_contract_termination_remark", "100001256");
+/// let request = TerminateContract::new(TerminateContractRequired {
+///     contract_termination_remark: "example_contract_termination_remark".into(),
+///     out_contract_code: "100001256".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -124,9 +145,11 @@ pub struct TerminateContract {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::credit_repayment::partner::QueryContractByOutContractCode;
+/// use wxpay::apis::credit_repayment::partner::{QueryContractByOutContractCode, QueryContractByOutContractCodeRequired};
 ///
-/// let request = QueryContractByOutContractCode::new("100005698");
+/// let request = QueryContractByOutContractCode::new(QueryContractByOutContractCodeRequired {
+///     out_contract_code: "100005698".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -145,9 +168,16 @@ pub struct QueryContractByOutContractCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::credit_repayment::partner::CreateDeductOrder;
+/// use wxpay::apis::credit_repayment::partner::{CreateDeductOrder, CreateDeductOrderRequired};
 ///
-/// let request = CreateDeductOrder::new("20251105000000123456789", "10000", "信贷还款", "wxd678efh567hg6787", "1234567abcde", "1217752501201407033233368018");
+/// let request = CreateDeductOrder::new(CreateDeductOrderRequired {
+///     contract_id: "20251105000000123456789".into(),
+///     deduct_amount: "10000".into(),
+///     description: "信贷还款".into(),
+///     notify_url: "wxd678efh567hg6787".into(),
+///     out_record_id: "1234567abcde".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -178,9 +208,11 @@ pub struct CreateDeductOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo;
+/// use wxpay::apis::credit_repayment::partner::{QueryDeductOrderByOutTradeNo, QueryDeductOrderByOutTradeNoRequired};
 ///
-/// let request = QueryDeductOrderByOutTradeNo::new("1217752501201407033233368018");
+/// let request = QueryDeductOrderByOutTradeNo::new(QueryDeductOrderByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -200,22 +232,28 @@ pub struct QueryDeductOrderByOutTradeNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let schedule_items: Vec<wxpay::apis::credit_repayment::partner::ScheduleItems> = todo!();
-/// use wxpay::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate;
+/// use wxpay::apis::credit_repayment::partner::{CreateScheduleRecordBatchCreate, CreateScheduleRecordBatchCreateRequired};
 ///
-/// let request = CreateScheduleRecordBatchCreate::new("wxd678efh567hg6787", "20251105000000123456789", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", schedule_items);
+/// let request = CreateScheduleRecordBatchCreate::new(CreateScheduleRecordBatchCreateRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_id: "20251105000000123456789".into(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     schedule_items,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/schedule-records/batch-create")]
 #[endpoint(POST "/v3/credit-repayment/partner/schedule-records/batch-create" -> CreateScheduleRecordBatchCreateResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateScheduleRecordBatchCreate {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 还款协议ID (`contract_id`).
     pub contract_id: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 预约还款项列表 (`schedule_items`).
     pub schedule_items: Vec<ScheduleItems>,
@@ -227,9 +265,12 @@ pub struct CreateScheduleRecordBatchCreate {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId;
+/// use wxpay::apis::credit_repayment::partner::{QueryScheduleRecordByOutRecordId, QueryScheduleRecordByOutRecordIdRequired};
 ///
-/// let request = QueryScheduleRecordByOutRecordId::new("1234567abcde", "20251105000000123456789");
+/// let request = QueryScheduleRecordByOutRecordId::new(QueryScheduleRecordByOutRecordIdRequired {
+///     out_record_id: "1234567abcde".into(),
+///     contract_id: "20251105000000123456789".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

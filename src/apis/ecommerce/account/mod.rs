@@ -14,9 +14,13 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payee_info: wxpay::apis::ecommerce::account::PayeeInfo = todo!();
-/// use wxpay::apis::ecommerce::account::CreateApplyCancelWithdraw;
+/// use wxpay::apis::ecommerce::account::{CreateApplyCancelWithdraw, CreateApplyCancelWithdrawRequired};
 ///
-/// let request = CreateApplyCancelWithdraw::new("P202410241010125346", payee_info, "1900000109");
+/// let request = CreateApplyCancelWithdraw::new(CreateApplyCancelWithdrawRequired {
+///     out_request_no: "P202410241010125346".into(),
+///     payee_info,
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -48,9 +52,11 @@ pub struct CreateApplyCancelWithdraw {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId;
+/// use wxpay::apis::ecommerce::account::{QueryApplyCancelWithdrawByApplymentId, QueryApplyCancelWithdrawByApplymentIdRequired};
 ///
-/// let request = QueryApplyCancelWithdrawByApplymentId::new("X202410241010125346");
+/// let request = QueryApplyCancelWithdrawByApplymentId::new(QueryApplyCancelWithdrawByApplymentIdRequired {
+///     applyment_id: "X202410241010125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -69,9 +75,14 @@ pub struct QueryApplyCancelWithdrawByApplymentId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::account::ConfirmApplyCancelWithdraw;
+/// use wxpay::apis::ecommerce::account::{ConfirmApplyCancelWithdraw, ConfirmApplyCancelWithdrawRequired};
 ///
-/// let request = ConfirmApplyCancelWithdraw::new("V20241213", wxpay::time::OffsetDateTime::now_utc(), "id1102", "1900000109");
+/// let request = ConfirmApplyCancelWithdraw::new(ConfirmApplyCancelWithdrawRequired {
+///     cancel_contract_version: "V20241213".into(),
+///     confirm_time: wxpay::time::OffsetDateTime::now_utc(),
+///     operator_identification: "id1102".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -101,9 +112,11 @@ pub struct ConfirmApplyCancelWithdraw {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo;
+/// use wxpay::apis::ecommerce::account::{QueryApplyCancelWithdrawByOutRequestNo, QueryApplyCancelWithdrawByOutRequestNoRequired};
 ///
-/// let request = QueryApplyCancelWithdrawByOutRequestNo::new("P202410241010125346");
+/// let request = QueryApplyCancelWithdrawByOutRequestNo::new(QueryApplyCancelWithdrawByOutRequestNoRequired {
+///     out_request_no: "P202410241010125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -122,9 +135,11 @@ pub struct QueryApplyCancelWithdrawByOutRequestNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid;
+/// use wxpay::apis::ecommerce::account::{QueryApplyCancelWithdrawValidateCancelBySubMchid, QueryApplyCancelWithdrawValidateCancelBySubMchidRequired};
 ///
-/// let request = QueryApplyCancelWithdrawValidateCancelBySubMchid::new("1900000109");
+/// let request = QueryApplyCancelWithdrawValidateCancelBySubMchid::new(QueryApplyCancelWithdrawValidateCancelBySubMchidRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -146,9 +161,13 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchid {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let application_info: Vec<wxpay::apis::ecommerce::account::ApplicationInfo> = todo!();
-/// use wxpay::apis::ecommerce::account::CreateCancelApplication;
+/// use wxpay::apis::ecommerce::account::{CreateCancelApplication, CreateCancelApplicationRequired};
 ///
-/// let request = CreateCancelApplication::new(application_info, "2019061122222222122", "1900000109");
+/// let request = CreateCancelApplication::new(CreateCancelApplicationRequired {
+///     application_info,
+///     out_apply_no: "2019061122222222122".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -174,9 +193,11 @@ pub struct CreateCancelApplication {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::ecommerce::account::UploadCancelApplicationMedia;
+/// use wxpay::apis::ecommerce::account::{UploadCancelApplicationMedia, UploadCancelApplicationMediaRequired};
 ///
-/// let request = UploadCancelApplicationMedia::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadCancelApplicationMedia::new(UploadCancelApplicationMediaRequired {
+///     file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -198,9 +219,11 @@ pub struct UploadCancelApplicationMedia {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo;
+/// use wxpay::apis::ecommerce::account::{QueryCancelApplicationByOutApplyNo, QueryCancelApplicationByOutApplyNoRequired};
 ///
-/// let request = QueryCancelApplicationByOutApplyNo::new("2019061122222222122");
+/// let request = QueryCancelApplicationByOutApplyNo::new(QueryCancelApplicationByOutApplyNoRequired {
+///     out_apply_no: "2019061122222222122".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::applyments::QueryApplymentByOutRequestNo;
+/// use wxpay::apis::ecommerce::applyments::{QueryApplymentByOutRequestNo, QueryApplymentByOutRequestNoRequired};
 ///
-/// let request = QueryApplymentByOutRequestNo::new("APPLYMENT_00000000001");
+/// let request = QueryApplymentByOutRequestNo::new(QueryApplymentByOutRequestNoRequired {
+///     out_request_no: "APPLYMENT_00000000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -36,9 +38,11 @@ pub struct QueryApplymentByOutRequestNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::applyments::RevokeApplyment;
+/// use wxpay::apis::ecommerce::applyments::{RevokeApplyment, RevokeApplymentRequired};
 ///
-/// let request = RevokeApplyment::new("APPLYMENT_00000000001");
+/// let request = RevokeApplyment::new(RevokeApplymentRequired {
+///     out_request_no: "APPLYMENT_00000000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -60,9 +64,16 @@ pub struct RevokeApplyment {
 /// # let account_info: wxpay::apis::ecommerce::applyments::AccountInfo = todo!();
 /// # let contact_info: wxpay::apis::ecommerce::applyments::ContactInfo = todo!();
 /// # let sales_scene_info: wxpay::apis::ecommerce::applyments::SalesSceneInfo = todo!();
-/// use wxpay::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment;
+/// use wxpay::apis::ecommerce::applyments::{CreateSubmitAccountHostingApplyment, CreateSubmitAccountHostingApplymentRequired};
 ///
-/// let request = CreateSubmitAccountHostingApplyment::new(account_info, contact_info, "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::applyments::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", sales_scene_info);
+/// let request = CreateSubmitAccountHostingApplyment::new(CreateSubmitAccountHostingApplymentRequired {
+///     account_info,
+///     contact_info,
+///     merchant_shortname: "TEST_MERCHANT_SHORTNAME".into(),
+///     organization_type: wxpay::apis::ecommerce::applyments::OrganizationType::V2401,
+///     out_request_no: "TEST_OUT_REQUEST_NO".into(),
+///     sales_scene_info,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -126,9 +137,11 @@ pub struct CreateSubmitAccountHostingApplyment {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo;
+/// use wxpay::apis::ecommerce::applyments::{CreateSubmitSignVerifyInfo, CreateSubmitSignVerifyInfoRequired};
 ///
-/// let request = CreateSubmitSignVerifyInfo::new("1900013511_10000");
+/// let request = CreateSubmitSignVerifyInfo::new(CreateSubmitSignVerifyInfoRequired {
+///     out_request_no: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -154,9 +167,11 @@ pub struct CreateSubmitSignVerifyInfo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::applyments::RevokeApplymentById;
+/// use wxpay::apis::ecommerce::applyments::{RevokeApplymentById, RevokeApplymentByIdRequired};
 ///
-/// let request = RevokeApplymentById::new("2000002124775691");
+/// let request = RevokeApplymentById::new(RevokeApplymentByIdRequired {
+///     applyment_id: "2000002124775691".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

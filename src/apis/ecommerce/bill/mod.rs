@@ -14,9 +14,13 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::bill::QueryFundflowbill;
+/// use wxpay::apis::ecommerce::bill::{QueryFundflowbill, QueryFundflowbillRequired};
 ///
-/// let request = QueryFundflowbill::new("2019-06-11", wxpay::apis::ecommerce::bill::AccountType::All, wxpay::apis::ecommerce::bill::Algorithm::AeadAes256Gcm);
+/// let request = QueryFundflowbill::new(QueryFundflowbillRequired {
+///     bill_date: "2019-06-11".into(),
+///     account_type: wxpay::apis::ecommerce::bill::AccountType::All,
+///     algorithm: wxpay::apis::ecommerce::bill::Algorithm::AeadAes256Gcm,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

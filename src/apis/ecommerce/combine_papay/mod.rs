@@ -15,9 +15,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::combine_papay::QueryContractByOutContractCode;
+/// use wxpay::apis::ecommerce::combine_papay::{QueryContractByOutContractCode, QueryContractByOutContractCodeRequired};
 ///
-/// let request = QueryContractByOutContractCode::new("12535", "wxwtdk20200910100000");
+/// let request = QueryContractByOutContractCode::new(QueryContractByOutContractCodeRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +45,13 @@ pub struct QueryContractByOutContractCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::combine_papay::TerminateContract;
+/// use wxpay::apis::ecommerce::combine_papay::{TerminateContract, TerminateContractRequired};
 ///
-/// let request = TerminateContract::new("12535", "wxwtdk20200910100000", "用户解约");
+/// let request = TerminateContract::new(TerminateContractRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     contract_termination_remark: "用户解约".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -71,9 +78,15 @@ pub struct TerminateContract {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::combine_papay::CreateContractPreEntrustSign;
+/// use wxpay::apis::ecommerce::combine_papay::{CreateContractPreEntrustSign, CreateContractPreEntrustSignRequired};
 ///
-/// let request = CreateContractPreEntrustSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535);
+/// let request = CreateContractPreEntrustSign::new(CreateContractPreEntrustSignRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -106,9 +119,15 @@ pub struct CreateContractPreEntrustSign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram;
+/// use wxpay::apis::ecommerce::combine_papay::{CreateContractPreEntrustSignMiniProgram, CreateContractPreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535);
+/// let request = CreateContractPreEntrustSignMiniProgram::new(CreateContractPreEntrustSignMiniProgramRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -137,9 +156,14 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::combine_papay::CreateTransaction;
+/// use wxpay::apis::ecommerce::combine_papay::{CreateTransaction, CreateTransactionRequired};
 ///
-/// let request = CreateTransaction::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "123124412412423431");
+/// let request = CreateTransaction::new(CreateTransactionRequired {
+///     combine_appid: "wxd678efh567hg6787".into(),
+///     combine_mchid: "1900000109".into(),
+///     combine_out_trade_no: "P20150806125346".into(),
+///     contract_id: "123124412412423431".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -170,9 +194,11 @@ pub struct CreateTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo;
+/// use wxpay::apis::ecommerce::combine_papay::{QueryTransactionByCombineOutTradeNo, QueryTransactionByCombineOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByCombineOutTradeNo::new("P20150806125346");
+/// let request = QueryTransactionByCombineOutTradeNo::new(QueryTransactionByCombineOutTradeNoRequired {
+///     combine_out_trade_no: "P20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -193,9 +219,12 @@ pub struct QueryTransactionByCombineOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::combine_papay::ReverseTransaction;
+/// use wxpay::apis::ecommerce::combine_papay::{ReverseTransaction, ReverseTransactionRequired};
 ///
-/// let request = ReverseTransaction::new("P20150806125346", "wxd678efh567hg6787");
+/// let request = ReverseTransaction::new(ReverseTransactionRequired {
+///     combine_out_trade_no: "P20150806125346".into(),
+///     combine_appid: "wxd678efh567hg6787".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

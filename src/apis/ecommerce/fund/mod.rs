@@ -14,9 +14,11 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::fund::QueryBalanceBySubMchid;
+/// use wxpay::apis::ecommerce::fund::{QueryBalanceBySubMchid, QueryBalanceBySubMchidRequired};
 ///
-/// let request = QueryBalanceBySubMchid::new("1900000109");
+/// let request = QueryBalanceBySubMchid::new(QueryBalanceBySubMchidRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -39,9 +41,12 @@ pub struct QueryBalanceBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid;
+/// use wxpay::apis::ecommerce::fund::{QueryEnddaybalanceBySubMchid, QueryEnddaybalanceBySubMchidRequired};
 ///
-/// let request = QueryEnddaybalanceBySubMchid::new("1222212222", "2019-08-17");
+/// let request = QueryEnddaybalanceBySubMchid::new(QueryEnddaybalanceBySubMchidRequired {
+///     sub_mchid: "1222212222".into(),
+///     date: "2019-08-17".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -66,9 +71,13 @@ pub struct QueryEnddaybalanceBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::fund::WithdrawFund;
+/// use wxpay::apis::ecommerce::fund::{WithdrawFund, WithdrawFundRequired};
 ///
-/// let request = WithdrawFund::new(100, "20190611222222222200000000012122", "1900000109");
+/// let request = WithdrawFund::new(WithdrawFundRequired {
+///     amount: 100,
+///     out_request_no: "20190611222222222200000000012122".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -101,9 +110,12 @@ pub struct WithdrawFund {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNo;
+/// use wxpay::apis::ecommerce::fund::{QueryWithdrawByOutRequestNo, QueryWithdrawByOutRequestNoRequired};
 ///
-/// let request = QueryWithdrawByOutRequestNo::new("20190611222222222200000000012122", "1900000109");
+/// let request = QueryWithdrawByOutRequestNo::new(QueryWithdrawByOutRequestNoRequired {
+///     out_request_no: "20190611222222222200000000012122".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -126,9 +138,12 @@ pub struct QueryWithdrawByOutRequestNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::fund::QueryWithdrawByWithdrawId;
+/// use wxpay::apis::ecommerce::fund::{QueryWithdrawByWithdrawId, QueryWithdrawByWithdrawIdRequired};
 ///
-/// let request = QueryWithdrawByWithdrawId::new("1232193719823791273913279173", "1900000109");
+/// let request = QueryWithdrawByWithdrawId::new(QueryWithdrawByWithdrawIdRequired {
+///     withdraw_id: "1232193719823791273913279173".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode;
+/// use wxpay::apis::ecommerce::individual_contracts::{QueryIndividualContractByOutContractCode, QueryIndividualContractByOutContractCodeRequired};
 ///
-/// let request = QueryIndividualContractByOutContractCode::new("APPLYMENT_00000000001", "wxd678efh567h23787");
+/// let request = QueryIndividualContractByOutContractCode::new(QueryIndividualContractByOutContractCodeRequired {
+///     out_contract_code: "APPLYMENT_00000000001".into(),
+///     appid: "wxd678efh567h23787".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -36,9 +39,15 @@ pub struct QueryIndividualContractByOutContractCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp;
+/// use wxpay::apis::ecommerce::individual_contracts::{CreatePreEntrustSignWithRealNameIdentityApp, CreatePreEntrustSignWithRealNameIdentityAppRequired};
 ///
-/// let request = CreatePreEntrustSignWithRealNameIdentityApp::new("wxd678efh567h23787", "MZnwEx6zotwIz6ctW2/iQL5z9", wxpay::apis::ecommerce::individual_contracts::CredType::IdCard, "APPLYMENT_00000000001", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP");
+/// let request = CreatePreEntrustSignWithRealNameIdentityApp::new(CreatePreEntrustSignWithRealNameIdentityAppRequired {
+///     appid: "wxd678efh567h23787".into(),
+///     cred_id: "MZnwEx6zotwIz6ctW2/iQL5z9".into(),
+///     cred_type: wxpay::apis::ecommerce::individual_contracts::CredType::IdCard,
+///     out_contract_code: "APPLYMENT_00000000001".into(),
+///     real_name: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -67,9 +76,16 @@ pub struct CreatePreEntrustSignWithRealNameIdentityApp {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram;
+/// use wxpay::apis::ecommerce::individual_contracts::{CreatePreEntrustSignWithRealNameIdentityMiniProgram, CreatePreEntrustSignWithRealNameIdentityMiniProgramRequired};
 ///
-/// let request = CreatePreEntrustSignWithRealNameIdentityMiniProgram::new("wxd678efh567h23787", "MZnwEx6zotwIz6ctW2/iQL5z9", wxpay::apis::ecommerce::individual_contracts::CredType::IdCard, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "APPLYMENT_00000000001", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP");
+/// let request = CreatePreEntrustSignWithRealNameIdentityMiniProgram::new(CreatePreEntrustSignWithRealNameIdentityMiniProgramRequired {
+///     appid: "wxd678efh567h23787".into(),
+///     cred_id: "MZnwEx6zotwIz6ctW2/iQL5z9".into(),
+///     cred_type: wxpay::apis::ecommerce::individual_contracts::CredType::IdCard,
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     out_contract_code: "APPLYMENT_00000000001".into(),
+///     real_name: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -88,6 +104,7 @@ pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
     /// 证件类型 (`cred_type`).
     pub cred_type: CredType,
     /// 个人收款方的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 业务申请单号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -102,9 +119,12 @@ pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp;
+/// use wxpay::apis::ecommerce::individual_contracts::{CreatePreEntrustSignApp, CreatePreEntrustSignAppRequired};
 ///
-/// let request = CreatePreEntrustSignApp::new("wxd678efh567h23787", "APPLYMENT_00000000001");
+/// let request = CreatePreEntrustSignApp::new(CreatePreEntrustSignAppRequired {
+///     appid: "wxd678efh567h23787".into(),
+///     out_contract_code: "APPLYMENT_00000000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -125,20 +145,25 @@ pub struct CreatePreEntrustSignApp {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram;
+/// use wxpay::apis::ecommerce::individual_contracts::{CreatePreEntrustSignMiniProgram, CreatePreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreatePreEntrustSignMiniProgram::new("wxd678efh567h23787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "APPLYMENT_00000000001");
+/// let request = CreatePreEntrustSignMiniProgram::new(CreatePreEntrustSignMiniProgramRequired {
+///     appid: "wxd678efh567h23787".into(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     out_contract_code: "APPLYMENT_00000000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program")]
 #[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreatePreEntrustSignMiniProgram {
     /// 签约和付款的AppID (`appid`).
     pub appid: String,
     /// 个人收款方的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 业务申请单号 (`out_contract_code`).
     pub out_contract_code: String,

@@ -16,9 +16,12 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let agreement_list: Vec<wxpay::apis::ecommerce::mch_transfer::AgreementList> = todo!();
-/// use wxpay::apis::ecommerce::mch_transfer::CreateAuthorization;
+/// use wxpay::apis::ecommerce::mch_transfer::{CreateAuthorization, CreateAuthorizationRequired};
 ///
-/// let request = CreateAuthorization::new(agreement_list, "1900001109");
+/// let request = CreateAuthorization::new(CreateAuthorizationRequired {
+///     agreement_list,
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -41,9 +44,11 @@ pub struct CreateAuthorization {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid;
+/// use wxpay::apis::ecommerce::mch_transfer::{QueryAuthorizationBySubMchid, QueryAuthorizationBySubMchidRequired};
 ///
-/// let request = QueryAuthorizationBySubMchid::new("1900001109");
+/// let request = QueryAuthorizationBySubMchid::new(QueryAuthorizationBySubMchidRequired {
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -64,9 +69,17 @@ pub struct QueryAuthorizationBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::mch_transfer::CreateTransferBill;
+/// use wxpay::apis::ecommerce::mch_transfer::{CreateTransferBill, CreateTransferBillRequired};
 ///
-/// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001109", 400000, "2020年4月报销", "1000");
+/// let request = CreateTransferBill::new(CreateTransferBillRequired {
+///     appid: "wxf636efh567hg4356".into(),
+///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001109".into(),
+///     transfer_amount: 400000,
+///     transfer_remark: "2020年4月报销".into(),
+///     transfer_scene_id: "1000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -80,6 +93,7 @@ pub struct CreateTransferBill {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -104,9 +118,12 @@ pub struct CreateTransferBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo;
+/// use wxpay::apis::ecommerce::mch_transfer::{QueryTransferBillByOutBillNo, QueryTransferBillByOutBillNoRequired};
 ///
-/// let request = QueryTransferBillByOutBillNo::new("plfk2020042013", "1900001121");
+/// let request = QueryTransferBillByOutBillNo::new(QueryTransferBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -129,9 +146,12 @@ pub struct QueryTransferBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::mch_transfer::CancelTransferBill;
+/// use wxpay::apis::ecommerce::mch_transfer::{CancelTransferBill, CancelTransferBillRequired};
 ///
-/// let request = CancelTransferBill::new("plfk2020042013", "1900001109");
+/// let request = CancelTransferBill::new(CancelTransferBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -154,9 +174,12 @@ pub struct CancelTransferBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo;
+/// use wxpay::apis::ecommerce::mch_transfer::{QueryTransferBillByTransferBillNo, QueryTransferBillByTransferBillNoRequired};
 ///
-/// let request = QueryTransferBillByTransferBillNo::new("1330000071100999991182020050700019480001", "1900001121");
+/// let request = QueryTransferBillByTransferBillNo::new(QueryTransferBillByTransferBillNoRequired {
+///     transfer_bill_no: "1330000071100999991182020050700019480001".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

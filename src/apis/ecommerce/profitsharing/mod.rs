@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::ListAfterSalesOrders;
+/// use wxpay::apis::ecommerce::profitsharing::{ListAfterSalesOrders, ListAfterSalesOrdersRequired};
 ///
-/// let request = ListAfterSalesOrders::new("TEST_SUB_MCHID");
+/// let request = ListAfterSalesOrders::new(ListAfterSalesOrdersRequired {
+///     sub_mchid: "TEST_SUB_MCHID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -40,9 +42,16 @@ pub struct ListAfterSalesOrders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrder;
+/// use wxpay::apis::ecommerce::profitsharing::{CreateAfterSalesOrder, CreateAfterSalesOrderRequired};
 ///
-/// let request = CreateAfterSalesOrder::new(10, "TEST_REFUND_ID", wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderScene::RefundTicket, "1900000109", "3008450740201411110007820472", wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderType::ServiceFeeIncome);
+/// let request = CreateAfterSalesOrder::new(CreateAfterSalesOrderRequired {
+///     amount: 10,
+///     refund_id: "TEST_REFUND_ID".into(),
+///     scene: wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderScene::RefundTicket,
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "3008450740201411110007820472".into(),
+///     type_: wxpay::apis::ecommerce::profitsharing::CreateAfterSalesOrderType::ServiceFeeIncome,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -74,9 +83,14 @@ pub struct CreateAfterSalesOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::CreateFinishOrder;
+/// use wxpay::apis::ecommerce::profitsharing::{CreateFinishOrder, CreateFinishOrderRequired};
 ///
-/// let request = CreateFinishOrder::new("分账完结", "P20150806125346", "1900000109", "4208450740201411110007820472");
+/// let request = CreateFinishOrder::new(CreateFinishOrderRequired {
+///     description: "分账完结".into(),
+///     out_order_no: "P20150806125346".into(),
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -103,9 +117,13 @@ pub struct CreateFinishOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::ListOrders;
+/// use wxpay::apis::ecommerce::profitsharing::{ListOrders, ListOrdersRequired};
 ///
-/// let request = ListOrders::new("TEST_SUB_MCHID", "TEST_TRANSACTION_ID", "TEST_OUT_ORDER_NO");
+/// let request = ListOrders::new(ListOrdersRequired {
+///     sub_mchid: "TEST_SUB_MCHID".into(),
+///     transaction_id: "TEST_TRANSACTION_ID".into(),
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -131,9 +149,15 @@ pub struct ListOrders {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receivers: Vec<wxpay::apis::ecommerce::profitsharing::CreateOrderReceivers> = todo!();
-/// use wxpay::apis::ecommerce::profitsharing::CreateOrder;
+/// use wxpay::apis::ecommerce::profitsharing::{CreateOrder, CreateOrderRequired};
 ///
-/// let request = CreateOrder::new(true, "P20150806125346", receivers, "1900000109", "4208450740201411110007820472");
+/// let request = CreateOrder::new(CreateOrderRequired {
+///     finish: true,
+///     out_order_no: "P20150806125346".into(),
+///     receivers,
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -165,9 +189,11 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::ListOrderAmounts;
+/// use wxpay::apis::ecommerce::profitsharing::{ListOrderAmounts, ListOrderAmountsRequired};
 ///
-/// let request = ListOrderAmounts::new("4208450740201411110007820472");
+/// let request = ListOrderAmounts::new(ListOrderAmountsRequired {
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -188,9 +214,14 @@ pub struct ListOrderAmounts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::CreateReceiverAdd;
+/// use wxpay::apis::ecommerce::profitsharing::{CreateReceiverAdd, CreateReceiverAddRequired};
 ///
-/// let request = CreateReceiverAdd::new("190001001", "wx8888888888888888", wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId, wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId);
+/// let request = CreateReceiverAdd::new(CreateReceiverAddRequired {
+///     account: "190001001".into(),
+///     appid: "wx8888888888888888".into(),
+///     relation_type: wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+///     type_: wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -223,9 +254,13 @@ pub struct CreateReceiverAdd {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::DeleteReceiver;
+/// use wxpay::apis::ecommerce::profitsharing::{DeleteReceiver, DeleteReceiverRequired};
 ///
-/// let request = DeleteReceiver::new("190001001", "wx8888888888888888", wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId);
+/// let request = DeleteReceiver::new(DeleteReceiverRequired {
+///     account: "190001001".into(),
+///     appid: "wx8888888888888888".into(),
+///     type_: wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -251,9 +286,12 @@ pub struct DeleteReceiver {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::ListReturnorders;
+/// use wxpay::apis::ecommerce::profitsharing::{ListReturnorders, ListReturnordersRequired};
 ///
-/// let request = ListReturnorders::new("TEST_SUB_MCHID", "TEST_OUT_RETURN_NO");
+/// let request = ListReturnorders::new(ListReturnordersRequired {
+///     sub_mchid: "TEST_SUB_MCHID".into(),
+///     out_return_no: "TEST_OUT_RETURN_NO".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -280,9 +318,15 @@ pub struct ListReturnorders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::profitsharing::CreateReturnorder;
+/// use wxpay::apis::ecommerce::profitsharing::{CreateReturnorder, CreateReturnorderRequired};
 ///
-/// let request = CreateReturnorder::new(10, "分账回退", "R20190516001", "86693852", "1900000109");
+/// let request = CreateReturnorder::new(CreateReturnorderRequired {
+///     amount: 10,
+///     description: "分账回退".into(),
+///     out_return_no: "R20190516001".into(),
+///     return_mchid: "86693852".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,16 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::ecommerce::refunds::Amount = todo!();
-/// use wxpay::apis::ecommerce::refunds::ApplyRefund;
+/// use wxpay::apis::ecommerce::refunds::{ApplyRefund, ApplyRefundRequired};
 ///
-/// let request = ApplyRefund::new(amount, "1217752501201407033233368018", wxpay::apis::ecommerce::refunds::FundsAccount::Available, "1217752501201407033233368018", "wx8888888888888888", "1217752501201407033233368018");
+/// let request = ApplyRefund::new(ApplyRefundRequired {
+///     amount,
+///     combine_transaction_id: "1217752501201407033233368018".into(),
+///     funds_account: wxpay::apis::ecommerce::refunds::FundsAccount::Available,
+///     out_refund_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     transaction_id: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -67,9 +74,11 @@ pub struct ApplyRefund {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::refunds::QueryRefundByRefundId;
+/// use wxpay::apis::ecommerce::refunds::{QueryRefundByRefundId, QueryRefundByRefundIdRequired};
 ///
-/// let request = QueryRefundByRefundId::new("50000000382019052709732678859");
+/// let request = QueryRefundByRefundId::new(QueryRefundByRefundIdRequired {
+///     refund_id: "50000000382019052709732678859".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -94,9 +103,11 @@ pub struct QueryRefundByRefundId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::refunds::QueryRefundByOutRefundNo;
+/// use wxpay::apis::ecommerce::refunds::{QueryRefundByOutRefundNo, QueryRefundByOutRefundNoRequired};
 ///
-/// let request = QueryRefundByOutRefundNo::new("1217752501201407033233368018");
+/// let request = QueryRefundByOutRefundNo::new(QueryRefundByOutRefundNoRequired {
+///     out_refund_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -121,9 +132,13 @@ pub struct QueryRefundByOutRefundNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefund;
+/// use wxpay::apis::ecommerce::refunds::{CreateApplyAbnormalRefund, CreateApplyAbnormalRefundRequired};
 ///
-/// let request = CreateApplyAbnormalRefund::new("50000000382019052709732678859", "1217752501201407033233368018", wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundType::UserBankCard);
+/// let request = CreateApplyAbnormalRefund::new(CreateApplyAbnormalRefundRequired {
+///     refund_id: "50000000382019052709732678859".into(),
+///     out_refund_no: "1217752501201407033233368018".into(),
+///     type_: wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundType::UserBankCard,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -161,9 +176,12 @@ pub struct CreateApplyAbnormalRefund {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::refunds::QueryReturnAdvance;
+/// use wxpay::apis::ecommerce::refunds::{QueryReturnAdvance, QueryReturnAdvanceRequired};
 ///
-/// let request = QueryReturnAdvance::new("50000000382019052709732678859", "1900000109");
+/// let request = QueryReturnAdvance::new(QueryReturnAdvanceRequired {
+///     refund_id: "50000000382019052709732678859".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -186,9 +204,12 @@ pub struct QueryReturnAdvance {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::refunds::CreateReturnAdvance;
+/// use wxpay::apis::ecommerce::refunds::{CreateReturnAdvance, CreateReturnAdvanceRequired};
 ///
-/// let request = CreateReturnAdvance::new("50000000382019052709732678859", "1900000109");
+/// let request = CreateReturnAdvance::new(CreateReturnAdvanceRequired {
+///     refund_id: "50000000382019052709732678859".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::subsidies::CancelSubsidy;
+/// use wxpay::apis::ecommerce::subsidies::{CancelSubsidy, CancelSubsidyRequired};
 ///
-/// let request = CancelSubsidy::new("订单退款", "1900000109", "4208450740201411110007820472");
+/// let request = CancelSubsidy::new(CancelSubsidyRequired {
+///     description: "订单退款".into(),
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +46,14 @@ pub struct CancelSubsidy {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::subsidies::CreateCreate;
+/// use wxpay::apis::ecommerce::subsidies::{CreateCreate, CreateCreateRequired};
 ///
-/// let request = CreateCreate::new(10, "测试备注", "1900000109", "4208450740201411110007820472");
+/// let request = CreateCreate::new(CreateCreateRequired {
+///     amount: 10,
+///     description: "测试备注".into(),
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -75,9 +84,16 @@ pub struct CreateCreate {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::ecommerce::subsidies::ReturnSubsidy;
+/// use wxpay::apis::ecommerce::subsidies::{ReturnSubsidy, ReturnSubsidyRequired};
 ///
-/// let request = ReturnSubsidy::new(10, "测试备注", "P20150806125346", "3008450740201411110007820472", "1900000109", "4208450740201411110007820472");
+/// let request = ReturnSubsidy::new(ReturnSubsidyRequired {
+///     amount: 10,
+///     description: "测试备注".into(),
+///     out_order_no: "P20150806125346".into(),
+///     refund_id: "3008450740201411110007820472".into(),
+///     sub_mchid: "1900000109".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,9 +14,20 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail_list: Vec<wxpay::apis::fund_app::brand_redpacket::DetailList> = todo!();
-/// use wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch;
+/// use wxpay::apis::fund_app::brand_redpacket::{CreateBrandMerchantBatch, CreateBrandMerchantBatchRequired};
 ///
-/// let request = CreateBrandMerchantBatch::new("双十一营销用品牌红包", "双十一营销用品牌红包", "wxf636efh567hg4356", 1234, detail_list, "plfk2020042013", wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatchScene::CustomSend, "123400001", 10000, 10);
+/// let request = CreateBrandMerchantBatch::new(CreateBrandMerchantBatchRequired {
+///     batch_name: "双十一营销用品牌红包".into(),
+///     batch_remark: "双十一营销用品牌红包".into(),
+///     brand_appid: "wxf636efh567hg4356".into(),
+///     brand_id: 1234,
+///     detail_list,
+///     out_batch_no: "plfk2020042013".into(),
+///     scene: wxpay::apis::fund_app::brand_redpacket::CreateBrandMerchantBatchScene::CustomSend,
+///     template_id: "123400001".into(),
+///     total_amount: 10000,
+///     total_num: 10,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -54,9 +65,11 @@ pub struct CreateBrandMerchantBatch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo;
+/// use wxpay::apis::fund_app::brand_redpacket::{QueryBrandMerchantBatchByBatchNo, QueryBrandMerchantBatchByBatchNoRequired};
 ///
-/// let request = QueryBrandMerchantBatchByBatchNo::new("1030000071100999991182020050700019480001");
+/// let request = QueryBrandMerchantBatchByBatchNo::new(QueryBrandMerchantBatchByBatchNoRequired {
+///     batch_no: "1030000071100999991182020050700019480001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -79,9 +92,12 @@ pub struct QueryBrandMerchantBatchByBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo;
+/// use wxpay::apis::fund_app::brand_redpacket::{QueryBrandMerchantBatchDetailByDetailNo, QueryBrandMerchantBatchDetailByDetailNoRequired};
 ///
-/// let request = QueryBrandMerchantBatchDetailByDetailNo::new("1030000071100999991182020050700019480001", "1040000071100999991182020050700019500100");
+/// let request = QueryBrandMerchantBatchDetailByDetailNo::new(QueryBrandMerchantBatchDetailByDetailNoRequired {
+///     batch_no: "1030000071100999991182020050700019480001".into(),
+///     detail_no: "1040000071100999991182020050700019500100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -102,9 +118,11 @@ pub struct QueryBrandMerchantBatchDetailByDetailNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo;
+/// use wxpay::apis::fund_app::brand_redpacket::{QueryBrandMerchantOutBatchByOutBatchNo, QueryBrandMerchantOutBatchByOutBatchNoRequired};
 ///
-/// let request = QueryBrandMerchantOutBatchByOutBatchNo::new("plfk2020042013");
+/// let request = QueryBrandMerchantOutBatchByOutBatchNo::new(QueryBrandMerchantOutBatchByOutBatchNoRequired {
+///     out_batch_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -127,9 +145,12 @@ pub struct QueryBrandMerchantOutBatchByOutBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo;
+/// use wxpay::apis::fund_app::brand_redpacket::{QueryBrandMerchantOutBatchOutDetailByOutDetailNo, QueryBrandMerchantOutBatchOutDetailByOutDetailNoRequired};
 ///
-/// let request = QueryBrandMerchantOutBatchOutDetailByOutDetailNo::new("plfk2020042013", "x23zy545Bd5436");
+/// let request = QueryBrandMerchantOutBatchOutDetailByOutDetailNo::new(QueryBrandMerchantOutBatchOutDetailByOutDetailNoRequired {
+///     out_batch_no: "plfk2020042013".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

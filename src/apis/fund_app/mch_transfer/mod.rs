@@ -17,9 +17,11 @@ pub mod partner;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::CreateElecsignOutBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::{CreateElecsignOutBillNo, CreateElecsignOutBillNoRequired};
 ///
-/// let request = CreateElecsignOutBillNo::new("plfk2020042013");
+/// let request = CreateElecsignOutBillNo::new(CreateElecsignOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -40,9 +42,11 @@ pub struct CreateElecsignOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::{QueryElecsignByOutBillNo, QueryElecsignByOutBillNoRequired};
 ///
-/// let request = QueryElecsignByOutBillNo::new("plfk2020042013");
+/// let request = QueryElecsignByOutBillNo::new(QueryElecsignByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -63,9 +67,11 @@ pub struct QueryElecsignByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::{CreateElecsignTransferBillNo, CreateElecsignTransferBillNoRequired};
 ///
-/// let request = CreateElecsignTransferBillNo::new("1330000071100999991182020050700019480001");
+/// let request = CreateElecsignTransferBillNo::new(CreateElecsignTransferBillNoRequired {
+///     transfer_bill_no: "1330000071100999991182020050700019480001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -86,9 +92,11 @@ pub struct CreateElecsignTransferBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::{QueryElecsignByTransferBillNo, QueryElecsignByTransferBillNoRequired};
 ///
-/// let request = QueryElecsignByTransferBillNo::new("1330000071100999991182020050700019480001");
+/// let request = QueryElecsignByTransferBillNo::new(QueryElecsignByTransferBillNoRequired {
+///     transfer_bill_no: "1330000071100999991182020050700019480001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -110,9 +118,17 @@ pub struct QueryElecsignByTransferBillNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
-/// use wxpay::apis::fund_app::mch_transfer::CreateTransferBill;
+/// use wxpay::apis::fund_app::mch_transfer::{CreateTransferBill, CreateTransferBillRequired};
 ///
-/// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBill::new(CreateTransferBillRequired {
+///     appid: "wxf636efh567hg4356".into(),
+///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+///     out_bill_no: "plfk2020042013".into(),
+///     transfer_amount: 400000,
+///     transfer_remark: "2020年4月报销".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+///     transfer_scene_report_infos,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -126,6 +142,7 @@ pub struct CreateTransferBill {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -154,9 +171,11 @@ pub struct CreateTransferBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::{QueryTransferBillByOutBillNo, QueryTransferBillByOutBillNoRequired};
 ///
-/// let request = QueryTransferBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryTransferBillByOutBillNo::new(QueryTransferBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -177,9 +196,11 @@ pub struct QueryTransferBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::CancelTransferBill;
+/// use wxpay::apis::fund_app::mch_transfer::{CancelTransferBill, CancelTransferBillRequired};
 ///
-/// let request = CancelTransferBill::new("plfk2020042013");
+/// let request = CancelTransferBill::new(CancelTransferBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -199,9 +220,17 @@ pub struct CancelTransferBill {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
-/// use wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization;
+/// use wxpay::apis::fund_app::mch_transfer::{CreateTransferBillPreTransferWithAuthorization, CreateTransferBillPreTransferWithAuthorizationRequired};
 ///
-/// let request = CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBillPreTransferWithAuthorization::new(CreateTransferBillPreTransferWithAuthorizationRequired {
+///     appid: "wxf636efh567hg4356".into(),
+///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+///     out_bill_no: "plfk2020042013".into(),
+///     transfer_amount: 400000,
+///     transfer_remark: "2020年4月报销".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+///     transfer_scene_report_infos,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -217,6 +246,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -244,9 +274,16 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
-/// use wxpay::apis::fund_app::mch_transfer::CreateTransferBillTransfer;
+/// use wxpay::apis::fund_app::mch_transfer::{CreateTransferBillTransfer, CreateTransferBillTransferRequired};
 ///
-/// let request = CreateTransferBillTransfer::new("wxf636efh567hg4356", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBillTransfer::new(CreateTransferBillTransferRequired {
+///     appid: "wxf636efh567hg4356".into(),
+///     out_bill_no: "plfk2020042013".into(),
+///     transfer_amount: 400000,
+///     transfer_remark: "2020年4月报销".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+///     transfer_scene_report_infos,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -290,9 +327,11 @@ pub struct CreateTransferBillTransfer {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::{QueryTransferBillByTransferBillNo, QueryTransferBillByTransferBillNoRequired};
 ///
-/// let request = QueryTransferBillByTransferBillNo::new("1330000071100999991182020050700019480001");
+/// let request = QueryTransferBillByTransferBillNo::new(QueryTransferBillByTransferBillNoRequired {
+///     transfer_bill_no: "1330000071100999991182020050700019480001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -312,9 +351,17 @@ pub struct QueryTransferBillByTransferBillNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
-/// use wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill;
+/// use wxpay::apis::fund_app::mch_transfer::{CreateTransferToQqWalletBill, CreateTransferToQqWalletBillRequired};
 ///
-/// let request = CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, transfer_scene_report_infos);
+/// let request = CreateTransferToQqWalletBill::new(CreateTransferToQqWalletBillRequired {
+///     appid: "102022609".into(),
+///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+///     out_bill_no: "plfk2020042013".into(),
+///     transfer_amount: 400000,
+///     transfer_remark: "2020年4月报销".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401,
+///     transfer_scene_report_infos,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -328,6 +375,7 @@ pub struct CreateTransferToQqWalletBill {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -352,9 +400,11 @@ pub struct CreateTransferToQqWalletBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::{QueryTransferToQqWalletBillByOutBillNo, QueryTransferToQqWalletBillByOutBillNoRequired};
 ///
-/// let request = QueryTransferToQqWalletBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryTransferToQqWalletBillByOutBillNo::new(QueryTransferToQqWalletBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -373,9 +423,11 @@ pub struct QueryTransferToQqWalletBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill;
+/// use wxpay::apis::fund_app::mch_transfer::{CancelTransferToQqWalletBill, CancelTransferToQqWalletBillRequired};
 ///
-/// let request = CancelTransferToQqWalletBill::new("plfk2020042013");
+/// let request = CancelTransferToQqWalletBill::new(CancelTransferToQqWalletBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -394,22 +446,30 @@ pub struct CancelTransferToQqWalletBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization;
+/// use wxpay::apis::fund_app::mch_transfer::{CreateUserConfirmAuthorization, CreateUserConfirmAuthorizationRequired};
 ///
-/// let request = CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, "wx_123456");
+/// let request = CreateUserConfirmAuthorization::new(CreateUserConfirmAuthorizationRequired {
+///     appid: "102022609".into(),
+///     authorization_notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+///     out_authorization_no: "plfk2020042013".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+///     user_display_name: "wx_123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/user-confirm-authorization")]
 #[endpoint(POST "/v3/fund-app/mch-transfer/user-confirm-authorization" -> CreateUserConfirmAuthorizationResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserConfirmAuthorization {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 授权结果通知地址 (`authorization_notify_url`).
     pub authorization_notify_url: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧授权单号 (`out_authorization_no`).
     pub out_authorization_no: String,
@@ -429,9 +489,11 @@ pub struct CreateUserConfirmAuthorization {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo;
+/// use wxpay::apis::fund_app::mch_transfer::{QueryUserConfirmAuthorizationByOutAuthorizationNo, QueryUserConfirmAuthorizationByOutAuthorizationNoRequired};
 ///
-/// let request = QueryUserConfirmAuthorizationByOutAuthorizationNo::new("plfk2020042013");
+/// let request = QueryUserConfirmAuthorizationByOutAuthorizationNo::new(QueryUserConfirmAuthorizationByOutAuthorizationNoRequired {
+///     out_authorization_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -454,9 +516,11 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization;
+/// use wxpay::apis::fund_app::mch_transfer::{CloseUserConfirmAuthorization, CloseUserConfirmAuthorizationRequired};
 ///
-/// let request = CloseUserConfirmAuthorization::new("plfk2020042013");
+/// let request = CloseUserConfirmAuthorization::new(CloseUserConfirmAuthorizationRequired {
+///     out_authorization_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

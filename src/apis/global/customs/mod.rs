@@ -17,9 +17,15 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::ListOrdersLegacy;
+/// use wxpay::apis::global::customs::{ListOrdersLegacy, ListOrdersLegacyRequired};
 ///
-/// let request = ListOrdersLegacy::new("wxd678efh567hg6787", "1230000109", wxpay::apis::global::customs::OrderType::OutTradeNo, "20150806125346", wxpay::apis::global::customs::Customs::GuangzhouZs);
+/// let request = ListOrdersLegacy::new(ListOrdersLegacyRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     mchid: "1230000109".into(),
+///     order_type: wxpay::apis::global::customs::OrderType::OutTradeNo,
+///     order_no: "20150806125346".into(),
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -54,9 +60,16 @@ pub struct ListOrdersLegacy {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::UpdateOrderLegacy;
+/// use wxpay::apis::global::customs::{UpdateOrderLegacy, UpdateOrderLegacyRequired};
 ///
-/// let request = UpdateOrderLegacy::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = UpdateOrderLegacy::new(UpdateOrderLegacyRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+///     mchid: "1230000109".into(),
+///     merchant_customs_no: "123456".into(),
+///     out_trade_no: "20150806125346".into(),
+///     transaction_id: "1000320306201511078440737890".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -99,9 +112,16 @@ pub struct UpdateOrderLegacy {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::CreateOrderLegacy;
+/// use wxpay::apis::global::customs::{CreateOrderLegacy, CreateOrderLegacyRequired};
 ///
-/// let request = CreateOrderLegacy::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = CreateOrderLegacy::new(CreateOrderLegacyRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+///     mchid: "1230000109".into(),
+///     merchant_customs_no: "123456".into(),
+///     out_trade_no: "20150806125346".into(),
+///     transaction_id: "1000320306201511078440737890".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -146,9 +166,14 @@ pub struct CreateOrderLegacy {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::RedeclareOrderLegacy;
+/// use wxpay::apis::global::customs::{RedeclareOrderLegacy, RedeclareOrderLegacyRequired};
 ///
-/// let request = RedeclareOrderLegacy::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456");
+/// let request = RedeclareOrderLegacy::new(RedeclareOrderLegacyRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+///     mchid: "1230000109".into(),
+///     merchant_customs_no: "123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -185,9 +210,19 @@ pub struct RedeclareOrderLegacy {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::VerifyCertificateLegacy;
+/// use wxpay::apis::global::customs::{VerifyCertificateLegacy, VerifyCertificateLegacyRequired};
 ///
-/// let request = VerifyCertificateLegacy::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::Idcard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = VerifyCertificateLegacy::new(VerifyCertificateLegacyRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     certificate_id: "330821198809085211".into(),
+///     certificate_name: "张三".into(),
+///     certificate_type: wxpay::apis::global::customs::CertificateType::Idcard,
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+///     mchid: "1230000109".into(),
+///     merchant_customs_no: "123456".into(),
+///     out_trade_no: "20150806125346".into(),
+///     transaction_id: "1000320306201511078440737890".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -230,9 +265,15 @@ pub struct VerifyCertificateLegacy {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::ListOrders;
+/// use wxpay::apis::global::customs::{ListOrders, ListOrdersRequired};
 ///
-/// let request = ListOrders::new("wxd678efh567hg6787", "1230000109", wxpay::apis::global::customs::OrderType::OutTradeNo, "20150806125346", wxpay::apis::global::customs::Customs::GuangzhouZs);
+/// let request = ListOrders::new(ListOrdersRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     mchid: "1230000109".into(),
+///     order_type: wxpay::apis::global::customs::OrderType::OutTradeNo,
+///     order_no: "20150806125346".into(),
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -267,9 +308,16 @@ pub struct ListOrders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::UpdateOrder;
+/// use wxpay::apis::global::customs::{UpdateOrder, UpdateOrderRequired};
 ///
-/// let request = UpdateOrder::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = UpdateOrder::new(UpdateOrderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+///     mchid: "1230000109".into(),
+///     merchant_customs_no: "123456".into(),
+///     out_trade_no: "20150806125346".into(),
+///     transaction_id: "1000320306201511078440737890".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -312,9 +360,16 @@ pub struct UpdateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::CreateOrder;
+/// use wxpay::apis::global::customs::{CreateOrder, CreateOrderRequired};
 ///
-/// let request = CreateOrder::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = CreateOrder::new(CreateOrderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+///     mchid: "1230000109".into(),
+///     merchant_customs_no: "123456".into(),
+///     out_trade_no: "20150806125346".into(),
+///     transaction_id: "1000320306201511078440737890".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -359,9 +414,14 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::RedeclareOrder;
+/// use wxpay::apis::global::customs::{RedeclareOrder, RedeclareOrderRequired};
 ///
-/// let request = RedeclareOrder::new("wxd678efh567hg6787", wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456");
+/// let request = RedeclareOrder::new(RedeclareOrderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+///     mchid: "1230000109".into(),
+///     merchant_customs_no: "123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -398,9 +458,19 @@ pub struct RedeclareOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::customs::VerifyCertificate;
+/// use wxpay::apis::global::customs::{VerifyCertificate, VerifyCertificateRequired};
 ///
-/// let request = VerifyCertificate::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::Idcard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = VerifyCertificate::new(VerifyCertificateRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     certificate_id: "330821198809085211".into(),
+///     certificate_name: "张三".into(),
+///     certificate_type: wxpay::apis::global::customs::CertificateType::Idcard,
+///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
+///     mchid: "1230000109".into(),
+///     merchant_customs_no: "123456".into(),
+///     out_trade_no: "20150806125346".into(),
+///     transaction_id: "1000320306201511078440737890".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

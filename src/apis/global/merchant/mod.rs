@@ -17,9 +17,13 @@ use serde::Deserialize;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let domains: Vec<String> = todo!();
-/// use wxpay::apis::global::merchant::CreateH5PermissionApplication;
+/// use wxpay::apis::global::merchant::{CreateH5PermissionApplication, CreateH5PermissionApplicationRequired};
 ///
-/// let request = CreateH5PermissionApplication::new(domains, "2491935631", "https://qq.com");
+/// let request = CreateH5PermissionApplication::new(CreateH5PermissionApplicationRequired {
+///     domains,
+///     sub_mchid: "2491935631".into(),
+///     website_url: "https://qq.com".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -62,9 +66,11 @@ pub struct CreateH5PermissionApplication {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant::QueryH5PermissionApplicationByApplymentId;
+/// use wxpay::apis::global::merchant::{QueryH5PermissionApplicationByApplymentId, QueryH5PermissionApplicationByApplymentIdRequired};
 ///
-/// let request = QueryH5PermissionApplicationByApplymentId::new("100000");
+/// let request = QueryH5PermissionApplicationByApplymentId::new(QueryH5PermissionApplicationByApplymentIdRequired {
+///     applyment_id: "100000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -88,9 +94,12 @@ pub struct QueryH5PermissionApplicationByApplymentId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let domains: Vec<String> = todo!();
-/// use wxpay::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId;
+/// use wxpay::apis::global::merchant::{UpdateH5PermissionApplicationByApplymentId, UpdateH5PermissionApplicationByApplymentIdRequired};
 ///
-/// let request = UpdateH5PermissionApplicationByApplymentId::new("100000", domains);
+/// let request = UpdateH5PermissionApplicationByApplymentId::new(UpdateH5PermissionApplicationByApplymentIdRequired {
+///     applyment_id: "100000".into(),
+///     domains,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -128,9 +137,13 @@ pub struct UpdateH5PermissionApplicationByApplymentId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let domains: Vec<String> = todo!();
-/// use wxpay::apis::global::merchant::CreatePermissionDomainApplication;
+/// use wxpay::apis::global::merchant::{CreatePermissionDomainApplication, CreatePermissionDomainApplicationRequired};
 ///
-/// let request = CreatePermissionDomainApplication::new(domains, "123456", "https://qq.com");
+/// let request = CreatePermissionDomainApplication::new(CreatePermissionDomainApplicationRequired {
+///     domains,
+///     out_applyment_id: "123456".into(),
+///     website_url: "https://qq.com".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -167,9 +180,11 @@ pub struct CreatePermissionDomainApplication {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId;
+/// use wxpay::apis::global::merchant::{QueryPermissionDomainApplicationByApplymentId, QueryPermissionDomainApplicationByApplymentIdRequired};
 ///
-/// let request = QueryPermissionDomainApplicationByApplymentId::new("100000");
+/// let request = QueryPermissionDomainApplicationByApplymentId::new(QueryPermissionDomainApplicationByApplymentIdRequired {
+///     applyment_id: "100000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -193,9 +208,12 @@ pub struct QueryPermissionDomainApplicationByApplymentId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let domains: Vec<String> = todo!();
-/// use wxpay::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId;
+/// use wxpay::apis::global::merchant::{UpdatePermissionDomainApplicationByApplymentId, UpdatePermissionDomainApplicationByApplymentIdRequired};
 ///
-/// let request = UpdatePermissionDomainApplicationByApplymentId::new("100000", domains);
+/// let request = UpdatePermissionDomainApplicationByApplymentId::new(UpdatePermissionDomainApplicationByApplymentIdRequired {
+///     applyment_id: "100000".into(),
+///     domains,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -228,9 +246,11 @@ pub struct UpdatePermissionDomainApplicationByApplymentId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant::QueryH5PermissionBySubMchid;
+/// use wxpay::apis::global::merchant::{QueryH5PermissionBySubMchid, QueryH5PermissionBySubMchidRequired};
 ///
-/// let request = QueryH5PermissionBySubMchid::new("2491935631");
+/// let request = QueryH5PermissionBySubMchid::new(QueryH5PermissionBySubMchidRequired {
+///     sub_mchid: "2491935631".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -55,9 +55,11 @@ pub struct ListComplaintNotifications {}
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant_service::CreateComplaintNotification;
+/// use wxpay::apis::global::merchant_service::{CreateComplaintNotification, CreateComplaintNotificationRequired};
 ///
-/// let request = CreateComplaintNotification::new("https://www.xxx.com/notify");
+/// let request = CreateComplaintNotification::new(CreateComplaintNotificationRequired {
+///     url: "https://www.xxx.com/notify".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -78,9 +80,11 @@ pub struct CreateComplaintNotification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant_service::UpdateComplaintNotification;
+/// use wxpay::apis::global::merchant_service::{UpdateComplaintNotification, UpdateComplaintNotificationRequired};
 ///
-/// let request = UpdateComplaintNotification::new("https://www.xxx.com/notify");
+/// let request = UpdateComplaintNotification::new(UpdateComplaintNotificationRequired {
+///     url: "https://www.xxx.com/notify".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -101,9 +105,12 @@ pub struct UpdateComplaintNotification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant_service::ListComplaints;
+/// use wxpay::apis::global::merchant_service::{ListComplaints, ListComplaintsRequired};
 ///
-/// let request = ListComplaints::new("2019-01-01", "2019-01-01");
+/// let request = ListComplaints::new(ListComplaintsRequired {
+///     begin_date: "2019-01-01".into(),
+///     end_date: "2019-01-01".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -136,9 +143,11 @@ pub struct ListComplaints {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant_service::QueryComplaintByComplaintId;
+/// use wxpay::apis::global::merchant_service::{QueryComplaintByComplaintId, QueryComplaintByComplaintIdRequired};
 ///
-/// let request = QueryComplaintByComplaintId::new("200201820200101080076610000");
+/// let request = QueryComplaintByComplaintId::new(QueryComplaintByComplaintIdRequired {
+///     complaint_id: "200201820200101080076610000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -161,9 +170,12 @@ pub struct QueryComplaintByComplaintId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant_service::CompleteComplaint;
+/// use wxpay::apis::global::merchant_service::{CompleteComplaint, CompleteComplaintRequired};
 ///
-/// let request = CompleteComplaint::new("200201820200101080076610000", "1900012181");
+/// let request = CompleteComplaint::new(CompleteComplaintRequired {
+///     complaint_id: "200201820200101080076610000".into(),
+///     complainted_mchid: "1900012181".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -188,9 +200,11 @@ pub struct CompleteComplaint {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant_service::ListComplaintNegotiationHistorys;
+/// use wxpay::apis::global::merchant_service::{ListComplaintNegotiationHistorys, ListComplaintNegotiationHistorysRequired};
 ///
-/// let request = ListComplaintNegotiationHistorys::new("200201820200101080076610000");
+/// let request = ListComplaintNegotiationHistorys::new(ListComplaintNegotiationHistorysRequired {
+///     complaint_id: "200201820200101080076610000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -217,9 +231,13 @@ pub struct ListComplaintNegotiationHistorys {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant_service::ResponseComplaint;
+/// use wxpay::apis::global::merchant_service::{ResponseComplaint, ResponseComplaintRequired};
 ///
-/// let request = ResponseComplaint::new("200201820200101080076610000", "1900012181", "已与用户沟通解决");
+/// let request = ResponseComplaint::new(ResponseComplaintRequired {
+///     complaint_id: "200201820200101080076610000".into(),
+///     complainted_mchid: "1900012181".into(),
+///     response_content: "已与用户沟通解决".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -251,9 +269,11 @@ pub struct ResponseComplaint {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::global::merchant_service::UploadImage;
+/// use wxpay::apis::global::merchant_service::{UploadImage, UploadImageRequired};
 ///
-/// let request = UploadImage::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadImage::new(UploadImageRequired {
+///     file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -275,9 +295,12 @@ pub struct UploadImage {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::merchant_service::DownloadImage;
+/// use wxpay::apis::global::merchant_service::{DownloadImage, DownloadImageRequired};
 ///
-/// let request = DownloadImage::new("xxxxx", "200201820200101080076610000");
+/// let request = DownloadImage::new(DownloadImageRequired {
+///     media_id: "xxxxx".into(),
+///     complaint_id: "200201820200101080076610000".into(),
+/// });
 /// let mut file = Vec::new(); // or a tokio::fs::File
 /// let done = client.download_file(&request, wxpay::FileCheck::unsigned(), &mut file).await?;
 /// # let _ = done;

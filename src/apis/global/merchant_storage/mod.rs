@@ -17,9 +17,11 @@ use serde::Deserialize;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::global::merchant_storage::UploadStorageFile;
+/// use wxpay::apis::global::merchant_storage::{UploadStorageFile, UploadStorageFileRequired};
 ///
-/// let request = UploadStorageFile::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadStorageFile::new(UploadStorageFileRequired {
+///     file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -17,9 +17,14 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::micropay::ReverseTransactionById;
+/// use wxpay::apis::global::micropay::{ReverseTransactionById, ReverseTransactionByIdRequired};
 ///
-/// let request = ReverseTransactionById::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
+/// let request = ReverseTransactionById::new(ReverseTransactionByIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -48,9 +53,14 @@ pub struct ReverseTransactionById {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::micropay::ReverseTransactionByOutTradeNo;
+/// use wxpay::apis::global::micropay::{ReverseTransactionByOutTradeNo, ReverseTransactionByOutTradeNoRequired};
 ///
-/// let request = ReverseTransactionByOutTradeNo::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
+/// let request = ReverseTransactionByOutTradeNo::new(ReverseTransactionByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -80,9 +90,20 @@ pub struct ReverseTransactionByOutTradeNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::micropay::Amount = todo!();
-/// use wxpay::apis::global::micropay::PayTransaction;
+/// use wxpay::apis::global::micropay::{PayTransaction, PayTransactionRequired};
 ///
-/// let request = PayTransaction::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "MICROPAY");
+/// let request = PayTransaction::new(PayTransactionRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "MICROPAY".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/app-pre-entrust-sign")]
 #[endpoint(POST "/v3/global/papay/contracts/app-pre-entrust-sign" -> CreateContractAppPreEntrustSignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractAppPreEntrustSign {
     /// 机构APPID (`appid`).
     pub appid: Option<String>,
@@ -34,6 +34,7 @@ pub struct CreateContractAppPreEntrustSign {
     #[serde(with = "time::serde::rfc3339::option")]
     pub expired_time: Option<OffsetDateTime>,
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户侧签约协议号 (`out_contract_code`).
     pub out_contract_code: Option<String>,
@@ -124,7 +125,7 @@ pub struct CreateContractH5PreEntrustSign {
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/jsapi-pre-entrust-sign")]
 #[endpoint(POST "/v3/global/papay/contracts/jsapi-pre-entrust-sign" -> CreateContractJsapiPreEntrustSignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractJsapiPreEntrustSign {
     /// 机构APPID (`appid`).
     pub appid: Option<String>,
@@ -132,6 +133,7 @@ pub struct CreateContractJsapiPreEntrustSign {
     #[serde(with = "time::serde::rfc3339::option")]
     pub expired_time: Option<OffsetDateTime>,
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户侧签约协议号 (`out_contract_code`).
     pub out_contract_code: Option<String>,
@@ -172,7 +174,7 @@ pub struct CreateContractJsapiPreEntrustSign {
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/miniprogram-pre-entrust-sign")]
 #[endpoint(POST "/v3/global/papay/contracts/miniprogram-pre-entrust-sign" -> CreateContractMiniprogramPreEntrustSignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractMiniprogramPreEntrustSign {
     /// 机构APPID (`appid`).
     pub appid: Option<String>,
@@ -180,6 +182,7 @@ pub struct CreateContractMiniprogramPreEntrustSign {
     #[serde(with = "time::serde::rfc3339::option")]
     pub expired_time: Option<OffsetDateTime>,
     /// 商户appid下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户侧签约协议号 (`out_contract_code`).
     pub out_contract_code: Option<String>,
@@ -211,9 +214,11 @@ pub struct CreateContractMiniprogramPreEntrustSign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::papay::QueryContractByOutContractCode;
+/// use wxpay::apis::global::papay::{QueryContractByOutContractCode, QueryContractByOutContractCodeRequired};
 ///
-/// let request = QueryContractByOutContractCode::new("100005698");
+/// let request = QueryContractByOutContractCode::new(QueryContractByOutContractCodeRequired {
+///     out_contract_code: "100005698".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -290,9 +295,11 @@ pub struct CreateContractWebPreEntrustSign {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::papay::QueryContractByContractId;
+/// use wxpay::apis::global::papay::{QueryContractByContractId, QueryContractByContractIdRequired};
 ///
-/// let request = QueryContractByContractId::new("100005698");
+/// let request = QueryContractByContractId::new(QueryContractByContractIdRequired {
+///     contract_id: "100005698".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -327,9 +334,11 @@ pub struct QueryContractByContractId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::papay::TerminateContract;
+/// use wxpay::apis::global::papay::{TerminateContract, TerminateContractRequired};
 ///
-/// let request = TerminateContract::new("100005698");
+/// let request = TerminateContract::new(TerminateContractRequired {
+///     contract_id: "100005698".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -363,9 +372,16 @@ pub struct TerminateContract {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::papay::Amount = todo!();
-/// use wxpay::apis::global::papay::CreateTransaction;
+/// use wxpay::apis::global::papay::{CreateTransaction, CreateTransactionRequired};
 ///
-/// let request = CreateTransaction::new(amount, "100005698", "image形象店-深圳腾大- QQ公仔", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018");
+/// let request = CreateTransaction::new(CreateTransactionRequired {
+///     amount,
+///     contract_id: "100005698".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -412,9 +428,12 @@ pub struct CreateTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::papay::QueryTransactionByOutTradeNo;
+/// use wxpay::apis::global::papay::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByOutTradeNo::new("TEST_OUT_TRADE_NO", "1900000109");
+/// let request = QueryTransactionByOutTradeNo::new(QueryTransactionByOutTradeNoRequired {
+///     out_trade_no: "TEST_OUT_TRADE_NO".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -439,9 +458,12 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::papay::ReverseTransaction;
+/// use wxpay::apis::global::papay::{ReverseTransaction, ReverseTransactionRequired};
 ///
-/// let request = ReverseTransaction::new("1217752501201407033233368018", "1900000109");
+/// let request = ReverseTransaction::new(ReverseTransactionRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -467,9 +489,12 @@ pub struct ReverseTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::papay::QueryTransactionByTransactionId;
+/// use wxpay::apis::global::papay::{QueryTransactionByTransactionId, QueryTransactionByTransactionIdRequired};
 ///
-/// let request = QueryTransactionByTransactionId::new("1217752501201407033233368018", "1900000109");
+/// let request = QueryTransactionByTransactionId::new(QueryTransactionByTransactionIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

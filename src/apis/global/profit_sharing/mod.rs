@@ -44,9 +44,14 @@ pub struct QueryBillDownloadUrl {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::profit_sharing::CreateOrder;
+/// use wxpay::apis::global::profit_sharing::{CreateOrder, CreateOrderRequired};
 ///
-/// let request = CreateOrder::new("wx8888888888888888", "P20150806125346", "4208450740201411110007820472", true);
+/// let request = CreateOrder::new(CreateOrderRequired {
+///     appid: "wx8888888888888888".into(),
+///     out_order_no: "P20150806125346".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+///     unfreeze_unsplit: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -82,9 +87,13 @@ pub struct CreateOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::profit_sharing::UnfreezeOrder;
+/// use wxpay::apis::global::profit_sharing::{UnfreezeOrder, UnfreezeOrderRequired};
 ///
-/// let request = UnfreezeOrder::new("解冻全部剩余资金", "P20150806125346", "4208450740201411110007820472");
+/// let request = UnfreezeOrder::new(UnfreezeOrderRequired {
+///     description: "解冻全部剩余资金".into(),
+///     out_order_no: "P20150806125346".into(),
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -113,9 +122,11 @@ pub struct UnfreezeOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::profit_sharing::QueryOrderByOutOrderNo;
+/// use wxpay::apis::global::profit_sharing::{QueryOrderByOutOrderNo, QueryOrderByOutOrderNoRequired};
 ///
-/// let request = QueryOrderByOutOrderNo::new("P20150806125346");
+/// let request = QueryOrderByOutOrderNo::new(QueryOrderByOutOrderNoRequired {
+///     out_order_no: "P20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -234,9 +245,11 @@ pub struct CreateReceiver {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::profit_sharing::QueryReceiverByAccount;
+/// use wxpay::apis::global::profit_sharing::{QueryReceiverByAccount, QueryReceiverByAccountRequired};
 ///
-/// let request = QueryReceiverByAccount::new("86693852");
+/// let request = QueryReceiverByAccount::new(QueryReceiverByAccountRequired {
+///     account: "86693852".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -348,9 +361,11 @@ pub struct CreateTransactionMark {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::profit_sharing::ListTransactionAmounts;
+/// use wxpay::apis::global::profit_sharing::{ListTransactionAmounts, ListTransactionAmountsRequired};
 ///
-/// let request = ListTransactionAmounts::new("4208450740201411110007820472");
+/// let request = ListTransactionAmounts::new(ListTransactionAmountsRequired {
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -375,9 +390,11 @@ pub struct ListTransactionAmounts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::profit_sharing::ListTransactionRefundableAmounts;
+/// use wxpay::apis::global::profit_sharing::{ListTransactionRefundableAmounts, ListTransactionRefundableAmountsRequired};
 ///
-/// let request = ListTransactionRefundableAmounts::new("4208450740201411110007820472");
+/// let request = ListTransactionRefundableAmounts::new(ListTransactionRefundableAmountsRequired {
+///     transaction_id: "4208450740201411110007820472".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,14 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::refunds::QueryRefundByRefundId;
+/// use wxpay::apis::global::refunds::{QueryRefundByRefundId, QueryRefundByRefundIdRequired};
 ///
-/// let request = QueryRefundByRefundId::new("TEST_REFUND_ID", "1900000109", "1900000109", "1900000100");
+/// let request = QueryRefundByRefundId::new(QueryRefundByRefundIdRequired {
+///     refund_id: "TEST_REFUND_ID".into(),
+///     mchid: "1900000109".into(),
+///     sub_mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -44,9 +49,14 @@ pub struct QueryRefundByRefundId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::refunds::QueryRefundByOutRefundNo;
+/// use wxpay::apis::global::refunds::{QueryRefundByOutRefundNo, QueryRefundByOutRefundNoRequired};
 ///
-/// let request = QueryRefundByOutRefundNo::new("1217752501201407033233368018", "1900000109", "1900000109", "1900000100");
+/// let request = QueryRefundByOutRefundNo::new(QueryRefundByOutRefundNoRequired {
+///     out_refund_no: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sub_mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

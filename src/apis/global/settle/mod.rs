@@ -16,9 +16,13 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::settle::ListSettlements;
+/// use wxpay::apis::global::settle::{ListSettlements, ListSettlementsRequired};
 ///
-/// let request = ListSettlements::new(wxpay::apis::global::settle::SettleState::Settled, 5, 10);
+/// let request = ListSettlements::new(ListSettlementsRequired {
+///     settle_state: wxpay::apis::global::settle::SettleState::Settled,
+///     limit: 5,
+///     offset: 10,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

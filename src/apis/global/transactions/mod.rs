@@ -18,9 +18,21 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
-/// use wxpay::apis::global::transactions::CreateAppOrder;
+/// use wxpay::apis::global::transactions::{CreateAppOrder, CreateAppOrderRequired};
 ///
-/// let request = CreateAppOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "APP");
+/// let request = CreateAppOrder::new(CreateAppOrderRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "APP".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +93,14 @@ pub struct CreateAppOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::transactions::QueryTransactionByTransactionId;
+/// use wxpay::apis::global::transactions::{QueryTransactionByTransactionId, QueryTransactionByTransactionIdRequired};
 ///
-/// let request = QueryTransactionByTransactionId::new("1217752501201407033233368018", "1900000109", "1900000109", "1900000100");
+/// let request = QueryTransactionByTransactionId::new(QueryTransactionByTransactionIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sub_mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -112,9 +129,12 @@ pub struct QueryTransactionByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::transactions::CloseTransactionById;
+/// use wxpay::apis::global::transactions::{CloseTransactionById, CloseTransactionByIdRequired};
 ///
-/// let request = CloseTransactionById::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseTransactionById::new(CloseTransactionByIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -144,9 +164,21 @@ pub struct CloseTransactionById {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
-/// use wxpay::apis::global::transactions::CreateJsapiOrder;
+/// use wxpay::apis::global::transactions::{CreateJsapiOrder, CreateJsapiOrderRequired};
 ///
-/// let request = CreateJsapiOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "JSAPI");
+/// let request = CreateJsapiOrder::new(CreateJsapiOrderRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "JSAPI".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -209,9 +241,22 @@ pub struct CreateJsapiOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
 /// # let scene_info: wxpay::apis::global::transactions::CreateMwebSceneInfo = todo!();
-/// use wxpay::apis::global::transactions::CreateMweb;
+/// use wxpay::apis::global::transactions::{CreateMweb, CreateMwebRequired};
 ///
-/// let request = CreateMweb::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", scene_info, "wx8888888888888888", "1900000100", "1900000109", "MWEB");
+/// let request = CreateMweb::new(CreateMwebRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     scene_info,
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "MWEB".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -273,9 +318,21 @@ pub struct CreateMweb {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::global::transactions::Amount = todo!();
-/// use wxpay::apis::global::transactions::CreateNativeOrder;
+/// use wxpay::apis::global::transactions::{CreateNativeOrder, CreateNativeOrderRequired};
 ///
-/// let request = CreateNativeOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "NATIVE");
+/// let request = CreateNativeOrder::new(CreateNativeOrderRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "NATIVE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -336,9 +393,14 @@ pub struct CreateNativeOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::transactions::QueryTransactionByOutTradeNo;
+/// use wxpay::apis::global::transactions::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByOutTradeNo::new("1217752501201407033233368018", "1900000109", "1900000109", "1900000100");
+/// let request = QueryTransactionByOutTradeNo::new(QueryTransactionByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sub_mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -367,9 +429,12 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::transactions::CloseTransactionByOutTradeNo;
+/// use wxpay::apis::global::transactions::{CloseTransactionByOutTradeNo, CloseTransactionByOutTradeNoRequired};
 ///
-/// let request = CloseTransactionByOutTradeNo::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseTransactionByOutTradeNo::new(CloseTransactionByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CreateAuditCupInvalid;
+/// use wxpay::apis::gov::subsidy::{CreateAuditCupInvalid, CreateAuditCupInvalidRequired};
 ///
-/// let request = CreateAuditCupInvalid::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", "TEST_UPLOAD_TIME");
+/// let request = CreateAuditCupInvalid::new(CreateAuditCupInvalidRequired {
+///     mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
+///     org_no: "TEST_ORG_NO".into(),
+///     upload_time: "TEST_UPLOAD_TIME".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +42,13 @@ pub struct CreateAuditCupInvalid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryAuditCup;
+/// use wxpay::apis::gov::subsidy::{QueryAuditCup, QueryAuditCupRequired};
 ///
-/// let request = QueryAuditCup::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", "TEST_UPLOAD_TIME");
+/// let request = QueryAuditCup::new(QueryAuditCupRequired {
+///     mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
+///     org_no: "TEST_ORG_NO".into(),
+///     upload_time: "TEST_UPLOAD_TIME".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -63,9 +71,15 @@ pub struct QueryAuditCup {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::SyncAuditCupRefund;
+/// use wxpay::apis::gov::subsidy::{SyncAuditCupRefund, SyncAuditCupRefundRequired};
 ///
-/// let request = SyncAuditCupRefund::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", "TEST_REFUND_AT", "TEST_REFUND_DT", "TEST_UPLOAD_TIME");
+/// let request = SyncAuditCupRefund::new(SyncAuditCupRefundRequired {
+///     mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
+///     org_no: "TEST_ORG_NO".into(),
+///     refund_at: "TEST_REFUND_AT".into(),
+///     refund_dt: "TEST_REFUND_DT".into(),
+///     upload_time: "TEST_UPLOAD_TIME".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -94,9 +108,30 @@ pub struct SyncAuditCupRefund {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let invoice_info: wxpay::apis::gov::subsidy::InvoiceInfo = todo!();
 /// # let track_info: wxpay::apis::gov::subsidy::TrackInfo = todo!();
-/// use wxpay::apis::gov::subsidy::CreateAuditCupUpdate;
+/// use wxpay::apis::gov::subsidy::{CreateAuditCupUpdate, CreateAuditCupUpdateRequired};
 ///
-/// let request = CreateAuditCupUpdate::new("TEST_ACTUAL_AT", "TEST_BRAND_NM", "TEST_DISCOUNT_AT", invoice_info, "TEST_MCHNT_CD", "TEST_MCHNT_ORDER_ID", "TEST_NOTIFY_URL", "TEST_ONLINE_NO", "TEST_ORG_NO", "TEST_PAYER_TP", "TEST_PLAT_FORM", "TEST_PROD_ID", "TEST_PROD_MODEL", "TEST_SALES_AT", "TEST_SN_CODE", "TEST_SUB_MCHNT_CD", "TEST_SUB_MCHNT_NM", track_info, "TEST_TRANS_TM", "TEST_UPLOAD_TIME");
+/// let request = CreateAuditCupUpdate::new(CreateAuditCupUpdateRequired {
+///     actual_at: "TEST_ACTUAL_AT".into(),
+///     brand_nm: "TEST_BRAND_NM".into(),
+///     discount_at: "TEST_DISCOUNT_AT".into(),
+///     invoice_info,
+///     mchnt_cd: "TEST_MCHNT_CD".into(),
+///     mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
+///     notify_url: "TEST_NOTIFY_URL".into(),
+///     online_no: "TEST_ONLINE_NO".into(),
+///     org_no: "TEST_ORG_NO".into(),
+///     payer_tp: "TEST_PAYER_TP".into(),
+///     plat_form: "TEST_PLAT_FORM".into(),
+///     prod_id: "TEST_PROD_ID".into(),
+///     prod_model: "TEST_PROD_MODEL".into(),
+///     sales_at: "TEST_SALES_AT".into(),
+///     sn_code: "TEST_SN_CODE".into(),
+///     sub_mchnt_cd: "TEST_SUB_MCHNT_CD".into(),
+///     sub_mchnt_nm: "TEST_SUB_MCHNT_NM".into(),
+///     track_info,
+///     trans_tm: "TEST_TRANS_TM".into(),
+///     upload_time: "TEST_UPLOAD_TIME".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -211,9 +246,30 @@ pub struct CreateAuditCupUpdate {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let invoice_info: wxpay::apis::gov::subsidy::InvoiceInfo = todo!();
 /// # let track_info: wxpay::apis::gov::subsidy::TrackInfo = todo!();
-/// use wxpay::apis::gov::subsidy::UploadAuditCup;
+/// use wxpay::apis::gov::subsidy::{UploadAuditCup, UploadAuditCupRequired};
 ///
-/// let request = UploadAuditCup::new("TEST_ACTUAL_AT", "TEST_BRAND_NM", "TEST_DISCOUNT_AT", invoice_info, "TEST_MCHNT_CD", "TEST_MCHNT_ORDER_ID", "TEST_NOTIFY_URL", "TEST_ONLINE_NO", "TEST_ORG_NO", "TEST_PAYER_TP", "TEST_PLAT_FORM", "TEST_PROD_ID", "TEST_PROD_MODEL", "TEST_SALES_AT", "TEST_SN_CODE", "TEST_SUB_MCHNT_CD", "TEST_SUB_MCHNT_NM", track_info, "TEST_TRANS_TM", "TEST_UPLOAD_TIME");
+/// let request = UploadAuditCup::new(UploadAuditCupRequired {
+///     actual_at: "TEST_ACTUAL_AT".into(),
+///     brand_nm: "TEST_BRAND_NM".into(),
+///     discount_at: "TEST_DISCOUNT_AT".into(),
+///     invoice_info,
+///     mchnt_cd: "TEST_MCHNT_CD".into(),
+///     mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
+///     notify_url: "TEST_NOTIFY_URL".into(),
+///     online_no: "TEST_ONLINE_NO".into(),
+///     org_no: "TEST_ORG_NO".into(),
+///     payer_tp: "TEST_PAYER_TP".into(),
+///     plat_form: "TEST_PLAT_FORM".into(),
+///     prod_id: "TEST_PROD_ID".into(),
+///     prod_model: "TEST_PROD_MODEL".into(),
+///     sales_at: "TEST_SALES_AT".into(),
+///     sn_code: "TEST_SN_CODE".into(),
+///     sub_mchnt_cd: "TEST_SUB_MCHNT_CD".into(),
+///     sub_mchnt_nm: "TEST_SUB_MCHNT_NM".into(),
+///     track_info,
+///     trans_tm: "TEST_TRANS_TM".into(),
+///     upload_time: "TEST_UPLOAD_TIME".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -326,9 +382,12 @@ pub struct UploadAuditCup {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryCompany;
+/// use wxpay::apis::gov::subsidy::{QueryCompany, QueryCompanyRequired};
 ///
-/// let request = QueryCompany::new("91110108397173806M", 310100);
+/// let request = QueryCompany::new(QueryCompanyRequired {
+///     license_number: "91110108397173806M".into(),
+///     qualification_region_code: 310100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -349,9 +408,20 @@ pub struct QueryCompany {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::UploadGood;
+/// use wxpay::apis::gov::subsidy::{UploadGood, UploadGoodRequired};
 ///
-/// let request = UploadGood::new(1, 10000, "6901010101098", 10000, "海尔", "91110108397173806M", "测试商品", wxpay::apis::gov::subsidy::ProductType::CommonProduct, 310100, "联想（北京）信息技术有限公司");
+/// let request = UploadGood::new(UploadGoodRequired {
+///     appliance_id: 1,
+///     average_trading_price: 10000,
+///     bar_code: "6901010101098".into(),
+///     base_price: 10000,
+///     brand: "海尔".into(),
+///     license_number: "91110108397173806M".into(),
+///     product_name: "测试商品".into(),
+///     product_type: wxpay::apis::gov::subsidy::ProductType::CommonProduct,
+///     qualification_region_code: 310100,
+///     seller_name: "联想（北京）信息技术有限公司".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -392,9 +462,34 @@ pub struct UploadGood {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::SyncNQualification;
+/// use wxpay::apis::gov::subsidy::{SyncNQualification, SyncNQualificationRequired};
 ///
-/// let request = SyncNQualification::new("深圳市南山区", "海尔", "JS06", wxpay::apis::gov::subsidy::CateState::CateStateRedeem, 2000, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "310100", "031001900204", wxpay::time::OffsetDateTime::now_utc(), "91110108397173806M", "123456789", 10000, "vmall_250120131959_993_4494", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", wxpay::apis::gov::subsidy::ProductType::CommonProduct, "小弟弟", 310100, "OEimkKuua8igpd+0YDgqF2Z61l=", "110101", wxpay::apis::gov::subsidy::SaleModel::SaleModelOnline, "联想（北京）信息技术有限公司", "2525252", wxpay::time::OffsetDateTime::now_utc());
+/// let request = SyncNQualification::new(SyncNQualificationRequired {
+///     address: "深圳市南山区".into(),
+///     brand: "海尔".into(),
+///     cate_code: "JS06".into(),
+///     cate_state: wxpay::apis::gov::subsidy::CateState::CateStateRedeem,
+///     discount_amount: 2000,
+///     id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     identity_document_type: wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
+///     invoice_address_code: "310100".into(),
+///     invoice_num: "031001900204".into(),
+///     invoice_time: wxpay::time::OffsetDateTime::now_utc(),
+///     license_number: "91110108397173806M".into(),
+///     mch_order_id: "123456789".into(),
+///     order_amount: 10000,
+///     out_trade_no: "vmall_250120131959_993_4494".into(),
+///     phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
+///     product_type: wxpay::apis::gov::subsidy::ProductType::CommonProduct,
+///     purchaser_name: "小弟弟".into(),
+///     qualification_region_code: 310100,
+///     real_name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
+///     receive_region_code: "110101".into(),
+///     sale_model: wxpay::apis::gov::subsidy::SaleModel::SaleModelOnline,
+///     seller_name: "联想（北京）信息技术有限公司".into(),
+///     tax_authority_code: "2525252".into(),
+///     transaction_time: wxpay::time::OffsetDateTime::now_utc(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -404,6 +499,7 @@ pub struct UploadGood {
 #[derive(Clone)]
 pub struct SyncNQualification {
     /// 收货地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: Option<i64>,
@@ -487,9 +583,12 @@ pub struct SyncNQualification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryQualification;
+/// use wxpay::apis::gov::subsidy::{QueryQualification, QueryQualificationRequired};
 ///
-/// let request = QueryQualification::new(1, 310100);
+/// let request = QueryQualification::new(QueryQualificationRequired {
+///     appliance_id: 1,
+///     qualification_region_code: 310100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -510,6 +609,7 @@ pub struct QueryQualification {
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: i64,
     /// OPENID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// APPID (`appid`).
     pub appid: Option<String>,
@@ -525,9 +625,16 @@ pub struct QueryQualification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CancelQualificationPassthrough;
+/// use wxpay::apis::gov::subsidy::{CancelQualificationPassthrough, CancelQualificationPassthroughRequired};
 ///
-/// let request = CancelQualificationPassthrough::new(1, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", 310100, "OEimkKuua8igpd+0YDgqF2Z61l=");
+/// let request = CancelQualificationPassthrough::new(CancelQualificationPassthroughRequired {
+///     appliance_id: 1,
+///     id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     identity_document_type: wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
+///     phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
+///     qualification_region_code: 310100,
+///     real_name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -561,9 +668,17 @@ pub struct CancelQualificationPassthrough {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CreateQualificationPassthroughClaim;
+/// use wxpay::apis::gov::subsidy::{CreateQualificationPassthroughClaim, CreateQualificationPassthroughClaimRequired};
 ///
-/// let request = CreateQualificationPassthroughClaim::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "TEST_LATITUDE", "TEST_LONGITUDE", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", 310100, "OEimkKuua8igpd+0YDgqF2Z61l=");
+/// let request = CreateQualificationPassthroughClaim::new(CreateQualificationPassthroughClaimRequired {
+///     id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     identity_document_type: wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
+///     latitude: "TEST_LATITUDE".into(),
+///     longitude: "TEST_LONGITUDE".into(),
+///     phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
+///     qualification_region_code: 310100,
+///     real_name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -599,9 +714,15 @@ pub struct CreateQualificationPassthroughClaim {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryQualificationPassthrough;
+/// use wxpay::apis::gov::subsidy::{QueryQualificationPassthrough, QueryQualificationPassthroughRequired};
 ///
-/// let request = QueryQualificationPassthrough::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", 310100, "OEimkKuua8igpd+0YDgqF2Z61l=");
+/// let request = QueryQualificationPassthrough::new(QueryQualificationPassthroughRequired {
+///     id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     identity_document_type: wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
+///     phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
+///     qualification_region_code: 310100,
+///     real_name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -631,9 +752,15 @@ pub struct QueryQualificationPassthrough {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryQualifications;
+/// use wxpay::apis::gov::subsidy::{QueryQualifications, QueryQualificationsRequired};
 ///
-/// let request = QueryQualifications::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", 310100, "OEimkKuua8igpd+0YDgqF2Z61l=");
+/// let request = QueryQualifications::new(QueryQualificationsRequired {
+///     id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     identity_document_type: wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
+///     phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
+///     qualification_region_code: 310100,
+///     real_name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -663,9 +790,35 @@ pub struct QueryQualifications {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::SyncQualification;
+/// use wxpay::apis::gov::subsidy::{SyncQualification, SyncQualificationRequired};
 ///
-/// let request = SyncQualification::new("深圳市南山区", "例值：6901010101098", "海尔", wxpay::apis::gov::subsidy::CateState::CateStateRedeem, 2000, wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "310100", "031001900204", wxpay::time::OffsetDateTime::now_utc(), "联想YOGA AIR 15", "91110108397173806M", "江苏京东信息技术有限公司", "123456789", 10000, "vmall_250120131959_993_4494", wxpay::apis::gov::subsidy::ProductType::CommonProduct, "小弟弟", 310100, "110101", wxpay::apis::gov::subsidy::SaleModel::SaleModelOnline, "联想（北京）信息技术有限公司", "fallervuh", "YOGA Air 15s ILL9", "2525252", wxpay::time::OffsetDateTime::now_utc());
+/// let request = SyncQualification::new(SyncQualificationRequired {
+///     address: "深圳市南山区".into(),
+///     barcode: "例值：6901010101098".into(),
+///     brand: "海尔".into(),
+///     cate_state: wxpay::apis::gov::subsidy::CateState::CateStateRedeem,
+///     discount_amount: 2000,
+///     identity_document_type: wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
+///     invoice_address_code: "310100".into(),
+///     invoice_num: "031001900204".into(),
+///     invoice_time: wxpay::time::OffsetDateTime::now_utc(),
+///     item_name: "联想YOGA AIR 15".into(),
+///     license_number: "91110108397173806M".into(),
+///     mch_name: "江苏京东信息技术有限公司".into(),
+///     mch_order_id: "123456789".into(),
+///     order_amount: 10000,
+///     out_trade_no: "vmall_250120131959_993_4494".into(),
+///     product_type: wxpay::apis::gov::subsidy::ProductType::CommonProduct,
+///     purchaser_name: "小弟弟".into(),
+///     qualification_region_code: 310100,
+///     receive_region_code: "110101".into(),
+///     sale_model: wxpay::apis::gov::subsidy::SaleModel::SaleModelOnline,
+///     seller_name: "联想（北京）信息技术有限公司".into(),
+///     sn_code: "fallervuh".into(),
+///     spec_model: "YOGA Air 15s ILL9".into(),
+///     tax_authority_code: "2525252".into(),
+///     transaction_time: wxpay::time::OffsetDateTime::now_utc(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -675,6 +828,7 @@ pub struct QueryQualifications {
 #[derive(Clone)]
 pub struct SyncQualification {
     /// 收货地址 (`address`).
+    #[wxpay(redact)]
     pub address: String,
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: Option<i64>,
@@ -764,9 +918,19 @@ pub struct SyncQualification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::LockSncode;
+/// use wxpay::apis::gov::subsidy::{LockSncode, LockSncodeRequired};
 ///
-/// let request = LockSncode::new(1, "6901010101098", "海尔", "TEST_MANUFACTURER_INFO", "vmall_250120131959_993_4494", wxpay::apis::gov::subsidy::ProductType::CommonProduct, 310100, "fallervuh", "YOGA Air 15s ILL9");
+/// let request = LockSncode::new(LockSncodeRequired {
+///     appliance_id: 1,
+///     barcode: "6901010101098".into(),
+///     brand: "海尔".into(),
+///     manufacturer_info: "TEST_MANUFACTURER_INFO".into(),
+///     out_trade_no: "vmall_250120131959_993_4494".into(),
+///     product_type: wxpay::apis::gov::subsidy::ProductType::CommonProduct,
+///     qualification_region_code: 310100,
+///     sn_code: "fallervuh".into(),
+///     spec_model: "YOGA Air 15s ILL9".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -809,9 +973,12 @@ pub struct LockSncode {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sn_code_list: Vec<String> = todo!();
-/// use wxpay::apis::gov::subsidy::QuerySncode;
+/// use wxpay::apis::gov::subsidy::{QuerySncode, QuerySncodeRequired};
 ///
-/// let request = QuerySncode::new(310100, sn_code_list);
+/// let request = QuerySncode::new(QuerySncodeRequired {
+///     qualification_region_code: 310100,
+///     sn_code_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -832,9 +999,16 @@ pub struct QuerySncode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::UnlockSncode;
+/// use wxpay::apis::gov::subsidy::{UnlockSncode, UnlockSncodeRequired};
 ///
-/// let request = UnlockSncode::new(1, "6901010101098", "vmall_250120131959_993_4494", wxpay::apis::gov::subsidy::ProductType::CommonProduct, 310100, "fallervuh");
+/// let request = UnlockSncode::new(UnlockSncodeRequired {
+///     appliance_id: 1,
+///     barcode: "6901010101098".into(),
+///     out_trade_no: "vmall_250120131959_993_4494".into(),
+///     product_type: wxpay::apis::gov::subsidy::ProductType::CommonProduct,
+///     qualification_region_code: 310100,
+///     sn_code: "fallervuh".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -864,9 +1038,12 @@ pub struct UnlockSncode {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let order_number_list: Vec<String> = todo!();
-/// use wxpay::apis::gov::subsidy::QueryTransaction;
+/// use wxpay::apis::gov::subsidy::{QueryTransaction, QueryTransactionRequired};
 ///
-/// let request = QueryTransaction::new(order_number_list, 310100);
+/// let request = QueryTransaction::new(QueryTransactionRequired {
+///     order_number_list,
+///     qualification_region_code: 310100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -887,9 +1064,13 @@ pub struct QueryTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CreateTransactionSummaryQueryDay;
+/// use wxpay::apis::gov::subsidy::{CreateTransactionSummaryQueryDay, CreateTransactionSummaryQueryDayRequired};
 ///
-/// let request = CreateTransactionSummaryQueryDay::new(310100, "2025-01-14", wxpay::apis::gov::subsidy::QueryType::OrderTypeTransaction);
+/// let request = CreateTransactionSummaryQueryDay::new(CreateTransactionSummaryQueryDayRequired {
+///     qualification_region_code: 310100,
+///     query_date: "2025-01-14".into(),
+///     query_type: wxpay::apis::gov::subsidy::QueryType::OrderTypeTransaction,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -916,9 +1097,23 @@ pub struct CreateTransactionSummaryQueryDay {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::SyncTransaction;
+/// use wxpay::apis::gov::subsidy::{SyncTransaction, SyncTransactionRequired};
 ///
-/// let request = SyncTransaction::new("海尔", wxpay::apis::gov::subsidy::CateState::CateStateRedeem, 2000, wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard, "91110108397173806M", "江苏京东信息技术有限公司", "123456789", 10000, "vmall_250120131959_993_4494", 310100, "110101", "联想（北京）信息技术有限公司", wxpay::time::OffsetDateTime::now_utc());
+/// let request = SyncTransaction::new(SyncTransactionRequired {
+///     brand: "海尔".into(),
+///     cate_state: wxpay::apis::gov::subsidy::CateState::CateStateRedeem,
+///     discount_amount: 2000,
+///     identity_document_type: wxpay::apis::gov::subsidy::IdentityDocumentType::IdDocTypeIdCard,
+///     license_number: "91110108397173806M".into(),
+///     mch_name: "江苏京东信息技术有限公司".into(),
+///     mch_order_id: "123456789".into(),
+///     order_amount: 10000,
+///     out_trade_no: "vmall_250120131959_993_4494".into(),
+///     qualification_region_code: 310100,
+///     receive_region_code: "110101".into(),
+///     seller_name: "联想（北京）信息技术有限公司".into(),
+///     transaction_time: wxpay::time::OffsetDateTime::now_utc(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -928,6 +1123,7 @@ pub struct CreateTransactionSummaryQueryDay {
 #[derive(Clone)]
 pub struct SyncTransaction {
     /// 收货地址 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: Option<i64>,
@@ -983,9 +1179,16 @@ pub struct SyncTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CancelZhejiangAuthcode;
+/// use wxpay::apis::gov::subsidy::{CancelZhejiangAuthcode, CancelZhejiangAuthcodeRequired};
 ///
-/// let request = CancelZhejiangAuthcode::new("TEST_AUTH_CODE", "TEST_CRED_FROZEN_NO", "123", "TEST_SP_SERIAL_NO", "TEST_TRANS_DATE", "TEST_TRANS_TIME");
+/// let request = CancelZhejiangAuthcode::new(CancelZhejiangAuthcodeRequired {
+///     auth_code: "TEST_AUTH_CODE".into(),
+///     cred_frozen_no: "TEST_CRED_FROZEN_NO".into(),
+///     req_ssn: "123".into(),
+///     sp_serial_no: "TEST_SP_SERIAL_NO".into(),
+///     trans_date: "TEST_TRANS_DATE".into(),
+///     trans_time: "TEST_TRANS_TIME".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1014,22 +1217,30 @@ pub struct CancelZhejiangAuthcode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeCommit;
+/// use wxpay::apis::gov::subsidy::{CreateZhejiangAuthcodeCommit, CreateZhejiangAuthcodeCommitRequired};
 ///
-/// let request = CreateZhejiangAuthcodeCommit::new("TEST_AUTH_CODE", "TEST_CRED_FROZEN_NO", "123", "TEST_SP_SERIAL_NO", "TEST_TRANS_DATE", "TEST_TRANS_TIME");
+/// let request = CreateZhejiangAuthcodeCommit::new(CreateZhejiangAuthcodeCommitRequired {
+///     auth_code: "TEST_AUTH_CODE".into(),
+///     cred_frozen_no: "TEST_CRED_FROZEN_NO".into(),
+///     req_ssn: "123".into(),
+///     sp_serial_no: "TEST_SP_SERIAL_NO".into(),
+///     trans_date: "TEST_TRANS_DATE".into(),
+///     trans_time: "TEST_TRANS_TIME".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/authcode/commit")]
 #[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/commit" -> CreateZhejiangAuthcodeCommitResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateZhejiangAuthcodeCommit {
     /// 收单机构订单号 (`acq_org_order_no`).
     pub acq_org_order_no: Option<String>,
     /// 收货地区编码 (`add_code`).
     pub add_code: Option<String>,
     /// 收货地址 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 原订单金额 (`amount`).
     pub amount: Option<i64>,
@@ -1075,9 +1286,17 @@ pub struct CreateZhejiangAuthcodeCommit {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeIssue;
+/// use wxpay::apis::gov::subsidy::{CreateZhejiangAuthcodeIssue, CreateZhejiangAuthcodeIssueRequired};
 ///
-/// let request = CreateZhejiangAuthcodeIssue::new("330000", "A01", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::CertType::V1, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", "OEimkKuua8igpd+0YDgqF2Z61l=", "123");
+/// let request = CreateZhejiangAuthcodeIssue::new(CreateZhejiangAuthcodeIssueRequired {
+///     add_code: "330000".into(),
+///     category_id: "A01".into(),
+///     cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     cert_type: wxpay::apis::gov::subsidy::CertType::V1,
+///     mobile: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
+///     name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
+///     req_ssn: "123".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1104,6 +1323,7 @@ pub struct CreateZhejiangAuthcodeIssue {
     #[wxpay(encrypt)]
     pub name: String,
     /// 用户id (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 请求流水号 (`req_ssn`).
     pub req_ssn: String,
@@ -1115,20 +1335,28 @@ pub struct CreateZhejiangAuthcodeIssue {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::RefundZhejiangAuthcode;
+/// use wxpay::apis::gov::subsidy::{RefundZhejiangAuthcode, RefundZhejiangAuthcodeRequired};
 ///
-/// let request = RefundZhejiangAuthcode::new("TEST_AUTH_CODE", "TEST_CRED_FROZEN_NO", "123", "TEST_SP_SERIAL_NO", "TEST_TRANS_DATE", "TEST_TRANS_TIME");
+/// let request = RefundZhejiangAuthcode::new(RefundZhejiangAuthcodeRequired {
+///     auth_code: "TEST_AUTH_CODE".into(),
+///     cred_frozen_no: "TEST_CRED_FROZEN_NO".into(),
+///     req_ssn: "123".into(),
+///     sp_serial_no: "TEST_SP_SERIAL_NO".into(),
+///     trans_date: "TEST_TRANS_DATE".into(),
+///     trans_time: "TEST_TRANS_TIME".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/authcode/refund")]
 #[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/refund" -> RefundZhejiangAuthcodeResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RefundZhejiangAuthcode {
     /// 收货地区编码 (`add_code`).
     pub add_code: Option<String>,
     /// 收货地址 (`address`).
+    #[wxpay(redact)]
     pub address: Option<String>,
     /// 品类凭证码 (`auth_code`).
     pub auth_code: String,
@@ -1170,9 +1398,16 @@ pub struct RefundZhejiangAuthcode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeTry;
+/// use wxpay::apis::gov::subsidy::{CreateZhejiangAuthcodeTry, CreateZhejiangAuthcodeTryRequired};
 ///
-/// let request = CreateZhejiangAuthcodeTry::new("TEST_AUTH_CODE", "A01", "330000", "TEST_MCHNT_NO", "TEST_SP_SERIAL_NO", "TEST_TERM_NO");
+/// let request = CreateZhejiangAuthcodeTry::new(CreateZhejiangAuthcodeTryRequired {
+///     auth_code: "TEST_AUTH_CODE".into(),
+///     category: "A01".into(),
+///     county_code: "330000".into(),
+///     mchnt_no: "TEST_MCHNT_NO".into(),
+///     sp_serial_no: "TEST_SP_SERIAL_NO".into(),
+///     term_no: "TEST_TERM_NO".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1201,9 +1436,11 @@ pub struct CreateZhejiangAuthcodeTry {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryZhejiangGood;
+/// use wxpay::apis::gov::subsidy::{QueryZhejiangGood, QueryZhejiangGoodRequired};
 ///
-/// let request = QueryZhejiangGood::new("123");
+/// let request = QueryZhejiangGood::new(QueryZhejiangGoodRequired {
+///     req_ssn: "123".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1228,9 +1465,11 @@ pub struct QueryZhejiangGood {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::ConfirmZhejiangNQualification;
+/// use wxpay::apis::gov::subsidy::{ConfirmZhejiangNQualification, ConfirmZhejiangNQualificationRequired};
 ///
-/// let request = ConfirmZhejiangNQualification::new("123");
+/// let request = ConfirmZhejiangNQualification::new(ConfirmZhejiangNQualificationRequired {
+///     req_ssn: "123".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1254,9 +1493,15 @@ pub struct ConfirmZhejiangNQualification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CreateZhejiangQualificationAlter;
+/// use wxpay::apis::gov::subsidy::{CreateZhejiangQualificationAlter, CreateZhejiangQualificationAlterRequired};
 ///
-/// let request = CreateZhejiangQualificationAlter::new("A01", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", "OEimkKuua8igpd+0YDgqF2Z61l=", "123", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==");
+/// let request = CreateZhejiangQualificationAlter::new(CreateZhejiangQualificationAlterRequired {
+///     cate_code: "A01".into(),
+///     cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
+///     req_ssn: "123".into(),
+///     tel: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1286,9 +1531,15 @@ pub struct CreateZhejiangQualificationAlter {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::CreateZhejiangQualificationClaim;
+/// use wxpay::apis::gov::subsidy::{CreateZhejiangQualificationClaim, CreateZhejiangQualificationClaimRequired};
 ///
-/// let request = CreateZhejiangQualificationClaim::new("A01", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", "OEimkKuua8igpd+0YDgqF2Z61l=", "123", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==");
+/// let request = CreateZhejiangQualificationClaim::new(CreateZhejiangQualificationClaimRequired {
+///     cate_code: "A01".into(),
+///     cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
+///     req_ssn: "123".into(),
+///     tel: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1320,9 +1571,12 @@ pub struct CreateZhejiangQualificationClaim {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryZhejiangQualification;
+/// use wxpay::apis::gov::subsidy::{QueryZhejiangQualification, QueryZhejiangQualificationRequired};
 ///
-/// let request = QueryZhejiangQualification::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", "123");
+/// let request = QueryZhejiangQualification::new(QueryZhejiangQualificationRequired {
+///     cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
+///     req_ssn: "123".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1370,9 +1624,21 @@ pub struct SyncZhejiangQualification {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::LockZhejiangSncode;
+/// use wxpay::apis::gov::subsidy::{LockZhejiangSncode, LockZhejiangSncodeRequired};
 ///
-/// let request = LockZhejiangSncode::new("TEST_CREATE_USER", "TEST_GOODS_BAR_CODE", "TEST_GOODS_NAME", "TEST_GOODS_TYPE", "TEST_ORDER_PRICE", "TEST_PROVINCE", "TEST_REQ_SSN", "TEST_REQ_TIME", "TEST_SELL_ORDERID", "TEST_SN", "TEST_TRANS_ORDERID");
+/// let request = LockZhejiangSncode::new(LockZhejiangSncodeRequired {
+///     create_user: "TEST_CREATE_USER".into(),
+///     goods_bar_code: "TEST_GOODS_BAR_CODE".into(),
+///     goods_name: "TEST_GOODS_NAME".into(),
+///     goods_type: "TEST_GOODS_TYPE".into(),
+///     order_price: "TEST_ORDER_PRICE".into(),
+///     province: "TEST_PROVINCE".into(),
+///     req_ssn: "TEST_REQ_SSN".into(),
+///     req_time: "TEST_REQ_TIME".into(),
+///     sell_orderid: "TEST_SELL_ORDERID".into(),
+///     sn: "TEST_SN".into(),
+///     trans_orderid: "TEST_TRANS_ORDERID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1435,9 +1701,16 @@ pub struct LockZhejiangSncode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::QueryZhejiangSncode;
+/// use wxpay::apis::gov::subsidy::{QueryZhejiangSncode, QueryZhejiangSncodeRequired};
 ///
-/// let request = QueryZhejiangSncode::new("TEST_GOODS_BAR_CODE", "TEST_GOODS_TYPE", "TEST_PROVINCE", "TEST_REQ_SSN", "TEST_REQ_TIME", "TEST_SN");
+/// let request = QueryZhejiangSncode::new(QueryZhejiangSncodeRequired {
+///     goods_bar_code: "TEST_GOODS_BAR_CODE".into(),
+///     goods_type: "TEST_GOODS_TYPE".into(),
+///     province: "TEST_PROVINCE".into(),
+///     req_ssn: "TEST_REQ_SSN".into(),
+///     req_time: "TEST_REQ_TIME".into(),
+///     sn: "TEST_SN".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1474,9 +1747,22 @@ pub struct QueryZhejiangSncode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::gov::subsidy::UnlockZhejiangSncode;
+/// use wxpay::apis::gov::subsidy::{UnlockZhejiangSncode, UnlockZhejiangSncodeRequired};
 ///
-/// let request = UnlockZhejiangSncode::new("TEST_CREATE_USER", "TEST_GOODS_BAR_CODE", "TEST_GOODS_NAME", "TEST_GOODS_TYPE", "TEST_ORDER_PRICE", "TEST_ORI_PAY_ORDERID", "TEST_PROVINCE", "TEST_REQ_SSN", "TEST_REQ_TIME", "TEST_SELL_ORDERID", "TEST_SN", "TEST_TRANS_ORDERID");
+/// let request = UnlockZhejiangSncode::new(UnlockZhejiangSncodeRequired {
+///     create_user: "TEST_CREATE_USER".into(),
+///     goods_bar_code: "TEST_GOODS_BAR_CODE".into(),
+///     goods_name: "TEST_GOODS_NAME".into(),
+///     goods_type: "TEST_GOODS_TYPE".into(),
+///     order_price: "TEST_ORDER_PRICE".into(),
+///     ori_pay_orderid: "TEST_ORI_PAY_ORDERID".into(),
+///     province: "TEST_PROVINCE".into(),
+///     req_ssn: "TEST_REQ_SSN".into(),
+///     req_time: "TEST_REQ_TIME".into(),
+///     sell_orderid: "TEST_SELL_ORDERID".into(),
+///     sn: "TEST_SN".into(),
+///     trans_orderid: "TEST_TRANS_ORDERID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

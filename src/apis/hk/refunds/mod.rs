@@ -17,9 +17,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::refunds::QueryRefundByRefundId;
+/// use wxpay::apis::hk::refunds::{QueryRefundByRefundId, QueryRefundByRefundIdRequired};
 ///
-/// let request = QueryRefundByRefundId::new("TEST_REFUND_ID");
+/// let request = QueryRefundByRefundId::new(QueryRefundByRefundIdRequired {
+///     refund_id: "TEST_REFUND_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -48,9 +50,11 @@ pub struct QueryRefundByRefundId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::refunds::QueryRefundByOutRefundNo;
+/// use wxpay::apis::hk::refunds::{QueryRefundByOutRefundNo, QueryRefundByOutRefundNoRequired};
 ///
-/// let request = QueryRefundByOutRefundNo::new("1217752501201407033233368018");
+/// let request = QueryRefundByOutRefundNo::new(QueryRefundByOutRefundNoRequired {
+///     out_refund_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,13 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::settle::ListSettlements;
+/// use wxpay::apis::hk::settle::{ListSettlements, ListSettlementsRequired};
 ///
-/// let request = ListSettlements::new(wxpay::apis::hk::settle::SettleState::Settled, 5, 10);
+/// let request = ListSettlements::new(ListSettlementsRequired {
+///     settle_state: wxpay::apis::hk::settle::SettleState::Settled,
+///     limit: 5,
+///     offset: 10,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -18,9 +18,21 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
-/// use wxpay::apis::hk::transactions::CreateAppOrder;
+/// use wxpay::apis::hk::transactions::{CreateAppOrder, CreateAppOrderRequired};
 ///
-/// let request = CreateAppOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "APP");
+/// let request = CreateAppOrder::new(CreateAppOrderRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "APP".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +93,14 @@ pub struct CreateAppOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::QueryTransactionByTransactionId;
+/// use wxpay::apis::hk::transactions::{QueryTransactionByTransactionId, QueryTransactionByTransactionIdRequired};
 ///
-/// let request = QueryTransactionByTransactionId::new("1217752501201407033233368018", "1900000109", "1900000109", "1900000100");
+/// let request = QueryTransactionByTransactionId::new(QueryTransactionByTransactionIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sub_mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -112,9 +129,12 @@ pub struct QueryTransactionByTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::CloseTransactionById;
+/// use wxpay::apis::hk::transactions::{CloseTransactionById, CloseTransactionByIdRequired};
 ///
-/// let request = CloseTransactionById::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseTransactionById::new(CloseTransactionByIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -143,9 +163,14 @@ pub struct CloseTransactionById {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::ReverseTransactionById;
+/// use wxpay::apis::hk::transactions::{ReverseTransactionById, ReverseTransactionByIdRequired};
 ///
-/// let request = ReverseTransactionById::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
+/// let request = ReverseTransactionById::new(ReverseTransactionByIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -175,9 +200,21 @@ pub struct ReverseTransactionById {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
-/// use wxpay::apis::hk::transactions::CreateJsapiOrder;
+/// use wxpay::apis::hk::transactions::{CreateJsapiOrder, CreateJsapiOrderRequired};
 ///
-/// let request = CreateJsapiOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "JSAPI");
+/// let request = CreateJsapiOrder::new(CreateJsapiOrderRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "JSAPI".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -239,9 +276,20 @@ pub struct CreateJsapiOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
-/// use wxpay::apis::hk::transactions::CreateMicropay;
+/// use wxpay::apis::hk::transactions::{CreateMicropay, CreateMicropayRequired};
 ///
-/// let request = CreateMicropay::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "MICROPAY");
+/// let request = CreateMicropay::new(CreateMicropayRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "MICROPAY".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -298,9 +346,22 @@ pub struct CreateMicropay {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
 /// # let scene_info: wxpay::apis::hk::transactions::CreateMwebSceneInfo = todo!();
-/// use wxpay::apis::hk::transactions::CreateMweb;
+/// use wxpay::apis::hk::transactions::{CreateMweb, CreateMwebRequired};
 ///
-/// let request = CreateMweb::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", scene_info, "wx8888888888888888", "1900000100", "1900000109", "MWEB");
+/// let request = CreateMweb::new(CreateMwebRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     scene_info,
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "MWEB".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -362,9 +423,21 @@ pub struct CreateMweb {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::hk::transactions::Amount = todo!();
-/// use wxpay::apis::hk::transactions::CreateNativeOrder;
+/// use wxpay::apis::hk::transactions::{CreateNativeOrder, CreateNativeOrderRequired};
 ///
-/// let request = CreateNativeOrder::new(amount, "wx8888888888888888", "image形象店-深圳腾大- QQ公仔", "1900000109", "1011", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109", "NATIVE");
+/// let request = CreateNativeOrder::new(CreateNativeOrderRequired {
+///     amount,
+///     appid: "wx8888888888888888".into(),
+///     description: "image形象店-深圳腾大- QQ公仔".into(),
+///     mchid: "1900000109".into(),
+///     merchant_category_code: "1011".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+///     trade_type: "NATIVE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -425,9 +498,14 @@ pub struct CreateNativeOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::QueryTransactionByOutTradeNo;
+/// use wxpay::apis::hk::transactions::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
 ///
-/// let request = QueryTransactionByOutTradeNo::new("1217752501201407033233368018", "1900000109", "1900000109", "1900000100");
+/// let request = QueryTransactionByOutTradeNo::new(QueryTransactionByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sub_mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -456,9 +534,12 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::CloseTransactionByOutTradeNo;
+/// use wxpay::apis::hk::transactions::{CloseTransactionByOutTradeNo, CloseTransactionByOutTradeNoRequired};
 ///
-/// let request = CloseTransactionByOutTradeNo::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseTransactionByOutTradeNo::new(CloseTransactionByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -487,9 +568,14 @@ pub struct CloseTransactionByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::hk::transactions::ReverseTransactionByOutTradeNo;
+/// use wxpay::apis::hk::transactions::{ReverseTransactionByOutTradeNo, ReverseTransactionByOutTradeNoRequired};
 ///
-/// let request = ReverseTransactionByOutTradeNo::new("1217752501201407033233368018", "1900000109", "1900000100", "1900000109");
+/// let request = ReverseTransactionByOutTradeNo::new(ReverseTransactionByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     mchid: "1900000109".into(),
+///     sp_mchid: "1900000100".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

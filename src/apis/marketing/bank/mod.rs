@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::bank::ListPackageTasks;
+/// use wxpay::apis::marketing::bank::{ListPackageTasks, ListPackageTasksRequired};
 ///
-/// let request = ListPackageTasks::new("8473295");
+/// let request = ListPackageTasks::new(ListPackageTasksRequired {
+///     package_id: "8473295".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -47,9 +49,13 @@ pub struct ListPackageTasks {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::marketing::bank::CreatePackageTask;
+/// use wxpay::apis::marketing::bank::{CreatePackageTask, CreatePackageTaskRequired};
 ///
-/// let request = CreatePackageTask::new("8473295", wxpay::UploadFile::new("users.csv", "text/csv", content)?, "ICBC_DEBIT");
+/// let request = CreatePackageTask::new(CreatePackageTaskRequired {
+///     package_id: "8473295".into(),
+///     file: wxpay::UploadFile::new("users.csv", "text/csv", content)?,
+///     bank_type: "ICBC_DEBIT".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,18 +13,26 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::bank_favor::CreateUserBankMultiActivity;
+/// use wxpay::apis::marketing::bank_favor::{CreateUserBankMultiActivity, CreateUserBankMultiActivityRequired};
 ///
-/// let request = CreateUserBankMultiActivity::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "186745560", "wx1234567889999", "1002600620019090123143254435", "9800064", "100088");
+/// let request = CreateUserBankMultiActivity::new(CreateUserBankMultiActivityRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     activity_id: "186745560".into(),
+///     appid: "wx1234567889999".into(),
+///     out_request_no: "1002600620019090123143254435".into(),
+///     stock_creator_mchid: "9800064".into(),
+///     stock_id: "100088".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/bank-favor/users/{openid}/bank-multi-activity")]
 #[endpoint(POST "/v3/marketing/bank-favor/users/<openid>/bank-multi-activity" -> CreateUserBankMultiActivityResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserBankMultiActivity {
     /// 用户标识ID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 活动ID (`activity_id`).
     pub activity_id: String,
@@ -44,18 +52,23 @@ pub struct CreateUserBankMultiActivity {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::bank_favor::QueryUserCouponByCouponId;
+/// use wxpay::apis::marketing::bank_favor::{QueryUserCouponByCouponId, QueryUserCouponByCouponIdRequired};
 ///
-/// let request = QueryUserCouponByCouponId::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "9856888", "wx57849631bb367f52");
+/// let request = QueryUserCouponByCouponId::new(QueryUserCouponByCouponIdRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     coupon_id: "9856888".into(),
+///     appid: "wx57849631bb367f52".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}")]
 #[endpoint(GET "/v3/marketing/bank-favor/users/<openid>/coupons/<coupon_id>" -> QueryUserCouponByCouponIdResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserCouponByCouponId {
     /// 用户标识ID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 代金券ID (`coupon_id`).
     pub coupon_id: String,

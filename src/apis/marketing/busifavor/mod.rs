@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::ListCallbacks;
+/// use wxpay::apis::marketing::busifavor::{ListCallbacks, ListCallbacksRequired};
 ///
-/// let request = ListCallbacks::new("10000098");
+/// let request = ListCallbacks::new(ListCallbacksRequired {
+///     mchid: "10000098".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +40,11 @@ pub struct ListCallbacks {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::CreateCallback;
+/// use wxpay::apis::marketing::busifavor::{CreateCallback, CreateCallbackRequired};
 ///
-/// let request = CreateCallback::new("https://pay.weixin.qq.com");
+/// let request = CreateCallback::new(CreateCallbackRequired {
+///     notify_url: "https://pay.weixin.qq.com".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -63,9 +67,14 @@ pub struct CreateCallback {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::AssociateCoupon;
+/// use wxpay::apis::marketing::busifavor::{AssociateCoupon, AssociateCouponRequired};
 ///
-/// let request = AssociateCoupon::new("TEST_COUPON_CODE", "TEST_OUT_REQUEST_NO", "TEST_OUT_TRADE_NO", "TEST_STOCK_ID");
+/// let request = AssociateCoupon::new(AssociateCouponRequired {
+///     coupon_code: "TEST_COUPON_CODE".into(),
+///     out_request_no: "TEST_OUT_REQUEST_NO".into(),
+///     out_trade_no: "TEST_OUT_TRADE_NO".into(),
+///     stock_id: "TEST_STOCK_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -92,9 +101,13 @@ pub struct AssociateCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::DeactivateCoupon;
+/// use wxpay::apis::marketing::busifavor::{DeactivateCoupon, DeactivateCouponRequired};
 ///
-/// let request = DeactivateCoupon::new("sxxe34343434", "1002600620019090123143254436", "1234567891");
+/// let request = DeactivateCoupon::new(DeactivateCouponRequired {
+///     coupon_code: "sxxe34343434".into(),
+///     deactivate_request_no: "1002600620019090123143254436".into(),
+///     stock_id: "1234567891".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -121,9 +134,14 @@ pub struct DeactivateCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::DisassociateCoupon;
+/// use wxpay::apis::marketing::busifavor::{DisassociateCoupon, DisassociateCouponRequired};
 ///
-/// let request = DisassociateCoupon::new("TEST_COUPON_CODE", "TEST_OUT_REQUEST_NO", "TEST_OUT_TRADE_NO", "TEST_STOCK_ID");
+/// let request = DisassociateCoupon::new(DisassociateCouponRequired {
+///     coupon_code: "TEST_COUPON_CODE".into(),
+///     out_request_no: "TEST_OUT_REQUEST_NO".into(),
+///     out_trade_no: "TEST_OUT_TRADE_NO".into(),
+///     stock_id: "TEST_STOCK_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -150,9 +168,13 @@ pub struct DisassociateCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::ReturnCoupon;
+/// use wxpay::apis::marketing::busifavor::{ReturnCoupon, ReturnCouponRequired};
 ///
-/// let request = ReturnCoupon::new("sxxe34343434", "1002600620019090123143254436", "1234567891");
+/// let request = ReturnCoupon::new(ReturnCouponRequired {
+///     coupon_code: "sxxe34343434".into(),
+///     return_request_no: "1002600620019090123143254436".into(),
+///     stock_id: "1234567891".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -177,22 +199,28 @@ pub struct ReturnCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::SendCoupon;
+/// use wxpay::apis::marketing::busifavor::{SendCoupon, SendCouponRequired};
 ///
-/// let request = SendCoupon::new("wx1234567889999", "xsd3434454567676", "1002600620019090123143254435", "100088");
+/// let request = SendCoupon::new(SendCouponRequired {
+///     appid: "wx1234567889999".into(),
+///     openid: "xsd3434454567676".into(),
+///     out_request_no: "1002600620019090123143254435".into(),
+///     stock_id: "100088".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/coupons/send")]
 #[endpoint(POST "/v3/marketing/busifavor/coupons/send" -> SendCouponResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SendCoupon {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 券code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 发券凭证 (`out_request_no`).
     pub out_request_no: String,
@@ -208,16 +236,21 @@ pub struct SendCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::UseCoupon;
+/// use wxpay::apis::marketing::busifavor::{UseCoupon, UseCouponRequired};
 ///
-/// let request = UseCoupon::new("wx1234567889999", "sxxe34343434", "1002600620019090123143254435", wxpay::time::OffsetDateTime::now_utc());
+/// let request = UseCoupon::new(UseCouponRequired {
+///     appid: "wx1234567889999".into(),
+///     coupon_code: "sxxe34343434".into(),
+///     use_request_no: "1002600620019090123143254435".into(),
+///     use_time: wxpay::time::OffsetDateTime::now_utc(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/coupons/use")]
 #[endpoint(POST "/v3/marketing/busifavor/coupons/use" -> UseCouponResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UseCoupon {
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -226,6 +259,7 @@ pub struct UseCoupon {
     /// 下单商户号 (`mch_id`).
     pub mch_id: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: Option<String>,
@@ -248,22 +282,29 @@ pub struct UseCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::SendConsumptionCard;
+/// use wxpay::apis::marketing::busifavor::{SendConsumptionCard, SendConsumptionCardRequired};
 ///
-/// let request = SendConsumptionCard::new("TEST_CARD_ID", "TEST_APPID", "TEST_OPENID", "TEST_OUT_REQUEST_NO", wxpay::time::OffsetDateTime::now_utc());
+/// let request = SendConsumptionCard::new(SendConsumptionCardRequired {
+///     card_id: "TEST_CARD_ID".into(),
+///     appid: "TEST_APPID".into(),
+///     openid: "TEST_OPENID".into(),
+///     out_request_no: "TEST_OUT_REQUEST_NO".into(),
+///     send_time: wxpay::time::OffsetDateTime::now_utc(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/coupons/{card_id}/send")]
 #[endpoint(POST "/v3/marketing/busifavor/coupons/<card_id>/send" -> SendConsumptionCardResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SendConsumptionCard {
     /// 消费卡ID (`card_id`).
     pub card_id: String,
     /// 消费卡归属appid (`appid`).
     pub appid: String,
     /// 用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户单据号 (`out_request_no`).
     pub out_request_no: String,
@@ -278,22 +319,27 @@ pub struct SendConsumptionCard {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::CreateProductCouponPreSend;
+/// use wxpay::apis::marketing::busifavor::{CreateProductCouponPreSend, CreateProductCouponPreSendRequired};
 ///
-/// let request = CreateProductCouponPreSend::new("wx233544546545989", "34657_20250101_123456", "1000000013001");
+/// let request = CreateProductCouponPreSend::new(CreateProductCouponPreSendRequired {
+///     appid: "wx233544546545989".into(),
+///     send_request_no: "34657_20250101_123456".into(),
+///     stock_id: "1000000013001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/product-coupons/pre-send")]
 #[endpoint(POST "/v3/marketing/busifavor/product-coupons/pre-send" -> CreateProductCouponPreSendResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateProductCouponPreSend {
     /// 公众账号AppID (`appid`).
     pub appid: String,
     /// 用户商品券Code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 发券请求单号 (`send_request_no`).
     pub send_request_no: String,
@@ -307,16 +353,22 @@ pub struct CreateProductCouponPreSend {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::SendProductCoupon;
+/// use wxpay::apis::marketing::busifavor::{SendProductCoupon, SendProductCouponRequired};
 ///
-/// let request = SendProductCoupon::new("wx1234567889999", wxpay::apis::marketing::busifavor::CouponType::Normal, "xsd3434454567676", "2335465", "12312354");
+/// let request = SendProductCoupon::new(SendProductCouponRequired {
+///     appid: "wx1234567889999".into(),
+///     coupon_type: wxpay::apis::marketing::busifavor::CouponType::Normal,
+///     openid: "xsd3434454567676".into(),
+///     out_request_no: "2335465".into(),
+///     stock_id: "12312354".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/product-coupons/send")]
 #[endpoint(POST "/v3/marketing/busifavor/product-coupons/send" -> SendProductCouponResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SendProductCoupon {
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -327,6 +379,7 @@ pub struct SendProductCoupon {
     /// 会员卡ID (`member_card_id`).
     pub member_card_id: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 发券凭证 (`out_request_no`).
     pub out_request_no: String,
@@ -344,9 +397,18 @@ pub struct SendProductCoupon {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let coupon_use_rule: wxpay::apis::marketing::busifavor::CouponUseRule = todo!();
 /// # let stock_send_rule: wxpay::apis::marketing::busifavor::StockSendRule = todo!();
-/// use wxpay::apis::marketing::busifavor::CreateStock;
+/// use wxpay::apis::marketing::busifavor::{CreateStock, CreateStockRequired};
 ///
-/// let request = CreateStock::new("10000022", wxpay::apis::marketing::busifavor::CouponCodeMode::WechatpayMode, coupon_use_rule, "xxx商品使用", "100002322019090134234sfdf", "8月1日活动券", stock_send_rule, wxpay::apis::marketing::busifavor::StockType::Normal);
+/// let request = CreateStock::new(CreateStockRequired {
+///     belong_merchant: "10000022".into(),
+///     coupon_code_mode: wxpay::apis::marketing::busifavor::CouponCodeMode::WechatpayMode,
+///     coupon_use_rule,
+///     goods_name: "xxx商品使用".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+///     stock_name: "8月1日活动券".into(),
+///     stock_send_rule,
+///     stock_type: wxpay::apis::marketing::busifavor::StockType::Normal,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -391,9 +453,11 @@ pub struct CreateStock {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::QueryStockByStockId;
+/// use wxpay::apis::marketing::busifavor::{QueryStockByStockId, QueryStockByStockIdRequired};
 ///
-/// let request = QueryStockByStockId::new("1212");
+/// let request = QueryStockByStockId::new(QueryStockByStockIdRequired {
+///     stock_id: "1212".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -414,9 +478,12 @@ pub struct QueryStockByStockId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::UpdateStockByStockId;
+/// use wxpay::apis::marketing::busifavor::{UpdateStockByStockId, UpdateStockByStockIdRequired};
 ///
-/// let request = UpdateStockByStockId::new("101156451224", "6122352020010133287985742");
+/// let request = UpdateStockByStockId::new(UpdateStockByStockIdRequired {
+///     stock_id: "101156451224".into(),
+///     out_request_no: "6122352020010133287985742".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -457,9 +524,12 @@ pub struct UpdateStockByStockId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::UpdateStockBudget;
+/// use wxpay::apis::marketing::busifavor::{UpdateStockBudget, UpdateStockBudgetRequired};
 ///
-/// let request = UpdateStockBudget::new("98065001", "1002600620019090123143254436");
+/// let request = UpdateStockBudget::new(UpdateStockBudgetRequired {
+///     stock_id: "98065001".into(),
+///     modify_budget_request_no: "1002600620019090123143254436".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -490,9 +560,11 @@ pub struct UpdateStockBudget {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::ListStockCouponcodes;
+/// use wxpay::apis::marketing::busifavor::{ListStockCouponcodes, ListStockCouponcodesRequired};
 ///
-/// let request = ListStockCouponcodes::new("98065001");
+/// let request = ListStockCouponcodes::new(ListStockCouponcodesRequired {
+///     stock_id: "98065001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -521,9 +593,12 @@ pub struct ListStockCouponcodes {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::CreateStockCouponcode;
+/// use wxpay::apis::marketing::busifavor::{CreateStockCouponcode, CreateStockCouponcodeRequired};
 ///
-/// let request = CreateStockCouponcode::new("98065001", "100002322019090134234sfdf");
+/// let request = CreateStockCouponcode::new(CreateStockCouponcodeRequired {
+///     stock_id: "98065001".into(),
+///     upload_request_no: "100002322019090134234sfdf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -548,9 +623,13 @@ pub struct CreateStockCouponcode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode;
+/// use wxpay::apis::marketing::busifavor::{DeleteStockCouponcodeByCouponCode, DeleteStockCouponcodeByCouponCodeRequired};
 ///
-/// let request = DeleteStockCouponcodeByCouponCode::new("101156451224", "1212", "1212");
+/// let request = DeleteStockCouponcodeByCouponCode::new(DeleteStockCouponcodeByCouponCodeRequired {
+///     stock_id: "101156451224".into(),
+///     coupon_code: "1212".into(),
+///     delete_request_no: "1212".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -575,9 +654,12 @@ pub struct DeleteStockCouponcodeByCouponCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode;
+/// use wxpay::apis::marketing::busifavor::{QueryStockCouponcodeByCouponCode, QueryStockCouponcodeByCouponCodeRequired};
 ///
-/// let request = QueryStockCouponcodeByCouponCode::new("1212", "1212");
+/// let request = QueryStockCouponcodeByCouponCode::new(QueryStockCouponcodeByCouponCodeRequired {
+///     stock_id: "1212".into(),
+///     coupon_code: "1212".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -602,9 +684,12 @@ pub struct QueryStockCouponcodeByCouponCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::ListSubsidyPayReceipts;
+/// use wxpay::apis::marketing::busifavor::{ListSubsidyPayReceipts, ListSubsidyPayReceiptsRequired};
 ///
-/// let request = ListSubsidyPayReceipts::new("128888000000001", "ABCD12345678");
+/// let request = ListSubsidyPayReceipts::new(ListSubsidyPayReceiptsRequired {
+///     stock_id: "128888000000001".into(),
+///     coupon_code: "ABCD12345678".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -629,9 +714,18 @@ pub struct ListSubsidyPayReceipts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::CreateSubsidyPayReceipt;
+/// use wxpay::apis::marketing::busifavor::{CreateSubsidyPayReceipt, CreateSubsidyPayReceiptRequired};
 ///
-/// let request = CreateSubsidyPayReceipt::new(100, "ABCD12345678", "20210115DESCRIPTION", "subsidy-abcd-12345678", "1900000002", "1900000001", "128888000000001", "4200000913202101152566792388");
+/// let request = CreateSubsidyPayReceipt::new(CreateSubsidyPayReceiptRequired {
+///     amount: 100,
+///     coupon_code: "ABCD12345678".into(),
+///     description: "20210115DESCRIPTION".into(),
+///     out_subsidy_no: "subsidy-abcd-12345678".into(),
+///     payee_merchant: "1900000002".into(),
+///     payer_merchant: "1900000001".into(),
+///     stock_id: "128888000000001".into(),
+///     transaction_id: "4200000913202101152566792388".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -666,9 +760,11 @@ pub struct CreateSubsidyPayReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId;
+/// use wxpay::apis::marketing::busifavor::{QuerySubsidyPayReceiptBySubsidyReceiptId, QuerySubsidyPayReceiptBySubsidyReceiptIdRequired};
 ///
-/// let request = QuerySubsidyPayReceiptBySubsidyReceiptId::new("1120200119165100000000000001");
+/// let request = QuerySubsidyPayReceiptBySubsidyReceiptId::new(QuerySubsidyPayReceiptBySubsidyReceiptIdRequired {
+///     subsidy_receipt_id: "1120200119165100000000000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -689,9 +785,19 @@ pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::CreateSubsidyReturnReceipt;
+/// use wxpay::apis::marketing::busifavor::{CreateSubsidyReturnReceipt, CreateSubsidyReturnReceiptRequired};
 ///
-/// let request = CreateSubsidyReturnReceipt::new(100, "ABCD12345678", "20210115DESCRIPTION", "subsidy-abcd-12345678", "1900000002", "1900000001", "50100506732021010105138718375", "128888000000001", "4200000913202101152566792388");
+/// let request = CreateSubsidyReturnReceipt::new(CreateSubsidyReturnReceiptRequired {
+///     amount: 100,
+///     coupon_code: "ABCD12345678".into(),
+///     description: "20210115DESCRIPTION".into(),
+///     out_subsidy_return_no: "subsidy-abcd-12345678".into(),
+///     payee_merchant: "1900000002".into(),
+///     payer_merchant: "1900000001".into(),
+///     refund_id: "50100506732021010105138718375".into(),
+///     stock_id: "128888000000001".into(),
+///     transaction_id: "4200000913202101152566792388".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -728,9 +834,11 @@ pub struct CreateSubsidyReturnReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId;
+/// use wxpay::apis::marketing::busifavor::{QuerySubsidyReturnReceiptBySubsidyReturnReceiptId, QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdRequired};
 ///
-/// let request = QuerySubsidyReturnReceiptBySubsidyReturnReceiptId::new("2120200119165100000000000001");
+/// let request = QuerySubsidyReturnReceiptBySubsidyReturnReceiptId::new(QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdRequired {
+///     subsidy_return_receipt_id: "2120200119165100000000000001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -751,18 +859,22 @@ pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::ListUserCoupons;
+/// use wxpay::apis::marketing::busifavor::{ListUserCoupons, ListUserCouponsRequired};
 ///
-/// let request = ListUserCoupons::new("2323dfsdf342342", "wx233544546545989");
+/// let request = ListUserCoupons::new(ListUserCouponsRequired {
+///     openid: "2323dfsdf342342".into(),
+///     appid: "wx233544546545989".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/users/{openid}/coupons")]
 #[endpoint(GET "/v3/marketing/busifavor/users/<openid>/coupons" -> ListUserCouponsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserCoupons {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -790,18 +902,23 @@ pub struct ListUserCoupons {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::busifavor::QueryUserCouponAppidByAppid;
+/// use wxpay::apis::marketing::busifavor::{QueryUserCouponAppidByAppid, QueryUserCouponAppidByAppidRequired};
 ///
-/// let request = QueryUserCouponAppidByAppid::new("TEST_OPENID", "TEST_COUPON_CODE", "TEST_APPID");
+/// let request = QueryUserCouponAppidByAppid::new(QueryUserCouponAppidByAppidRequired {
+///     openid: "TEST_OPENID".into(),
+///     coupon_code: "TEST_COUPON_CODE".into(),
+///     appid: "TEST_APPID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}")]
 #[endpoint(GET "/v3/marketing/busifavor/users/<openid>/coupons/<coupon_code>/appids/<appid>" -> QueryUserCouponAppidByAppidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserCouponAppidByAppid {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 券code (`coupon_code`).
     pub coupon_code: String,

@@ -2,30 +2,27 @@
 //! restarted; coupons are sent from a running stock to users.
 //!
 //! ```no_run
-//! use wxpay::apis::marketing::favor::PauseStock;
+//! use wxpay::apis::marketing::favor::{PauseStock, PauseStockRequired};
 //! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 //! let paused = client
-//!     .send(PauseStock::new("9856888", "1230000109"))
+//!     .send(PauseStock::new(PauseStockRequired {
+//!         stock_id: "9856888".into(),
+//!         stock_creator_mchid: "1230000109".into(),
+//!     }))
 //!     .await?;
 //! println!("paused at {}", paused.pause_time);
 //! # Ok(()) }
 //! ```
 
-use super::{CouponAvailableTime, CouponUseRule, FixedNormalCoupon, StockUseRule};
-
-impl StockUseRule {
-    /// A rule with the given limits (all coupons, budget in fen, coupons per user); both
-    /// guards off and no daily budget.
-    pub fn limits(max_coupons: i64, max_amount: i64, max_coupons_per_user: i64) -> Self {
-        StockUseRule::new(max_amount, max_coupons, max_coupons_per_user, false, false)
-    }
-}
+use super::{CouponAvailableTime, CouponUseRule, CouponUseRuleRequired, FixedNormalCoupon};
 
 impl CouponUseRule {
     /// A fixed-amount rule usable at the given merchants, whenever the stock is available.
     pub fn fixed(coupon: FixedNormalCoupon, available_merchants: Vec<String>) -> Self {
-        CouponUseRule::new(CouponAvailableTime::new())
-            .fixed_normal_coupon(coupon)
-            .available_merchants(available_merchants)
+        CouponUseRule::new(CouponUseRuleRequired {
+            coupon_available_time: CouponAvailableTime::new(),
+        })
+        .fixed_normal_coupon(coupon)
+        .available_merchants(available_merchants)
     }
 }

@@ -15,9 +15,11 @@ mod manual;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::ListCallbacks;
+/// use wxpay::apis::marketing::favor::{ListCallbacks, ListCallbacksRequired};
 ///
-/// let request = ListCallbacks::new("9856888");
+/// let request = ListCallbacks::new(ListCallbacksRequired {
+///     mchid: "9856888".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -40,9 +42,12 @@ pub struct ListCallbacks {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::CreateCallback;
+/// use wxpay::apis::marketing::favor::{CreateCallback, CreateCallbackRequired};
 ///
-/// let request = CreateCallback::new("9856888", "https://pay.weixin.qq.com");
+/// let request = CreateCallback::new(CreateCallbackRequired {
+///     mchid: "9856888".into(),
+///     notify_url: "https://pay.weixin.qq.com".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -71,9 +76,19 @@ pub struct CreateCallback {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let coupon_use_rule: wxpay::apis::marketing::favor::CouponUseRule = todo!();
 /// # let stock_use_rule: wxpay::apis::marketing::favor::StockUseRule = todo!();
-/// use wxpay::apis::marketing::favor::CreateStock;
+/// use wxpay::apis::marketing::favor::{CreateStock, CreateStockRequired};
 ///
-/// let request = CreateStock::new(wxpay::time::OffsetDateTime::now_utc(), wxpay::time::OffsetDateTime::now_utc(), "98568865", coupon_use_rule, true, "TEST_OUT_REQUEST_NO", "微信支付代金券批次", wxpay::apis::marketing::favor::StockType::Normal, stock_use_rule);
+/// let request = CreateStock::new(CreateStockRequired {
+///     available_begin_time: wxpay::time::OffsetDateTime::now_utc(),
+///     available_end_time: wxpay::time::OffsetDateTime::now_utc(),
+///     belong_merchant: "98568865".into(),
+///     coupon_use_rule,
+///     no_cash: true,
+///     out_request_no: "TEST_OUT_REQUEST_NO".into(),
+///     stock_name: "微信支付代金券批次".into(),
+///     stock_type: wxpay::apis::marketing::favor::StockType::Normal,
+///     stock_use_rule,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -118,9 +133,13 @@ pub struct CreateStock {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::ListStocks;
+/// use wxpay::apis::marketing::favor::{ListStocks, ListStocksRequired};
 ///
-/// let request = ListStocks::new(1, 1, "TEST_STOCK_CREATOR_MCHID");
+/// let request = ListStocks::new(ListStocksRequired {
+///     offset: 1,
+///     limit: 1,
+///     stock_creator_mchid: "TEST_STOCK_CREATOR_MCHID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -153,9 +172,12 @@ pub struct ListStocks {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::QueryStock;
+/// use wxpay::apis::marketing::favor::{QueryStock, QueryStockRequired};
 ///
-/// let request = QueryStock::new("TEST_STOCK_ID", "TEST_STOCK_CREATOR_MCHID");
+/// let request = QueryStock::new(QueryStockRequired {
+///     stock_id: "TEST_STOCK_ID".into(),
+///     stock_creator_mchid: "TEST_STOCK_CREATOR_MCHID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -178,9 +200,14 @@ pub struct QueryStock {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::ListStockItems;
+/// use wxpay::apis::marketing::favor::{ListStockItems, ListStockItemsRequired};
 ///
-/// let request = ListStockItems::new("TEST_STOCK_ID", "TEST_STOCK_CREATOR_MCHID", 1, "TEST_LIMIT");
+/// let request = ListStockItems::new(ListStockItemsRequired {
+///     stock_id: "TEST_STOCK_ID".into(),
+///     stock_creator_mchid: "TEST_STOCK_CREATOR_MCHID".into(),
+///     offset: 1,
+///     limit: "TEST_LIMIT".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -209,9 +236,14 @@ pub struct ListStockItems {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::ListStockMerchants;
+/// use wxpay::apis::marketing::favor::{ListStockMerchants, ListStockMerchantsRequired};
 ///
-/// let request = ListStockMerchants::new("TEST_STOCK_ID", 1, "TEST_LIMIT", "TEST_STOCK_CREATOR_MCHID");
+/// let request = ListStockMerchants::new(ListStockMerchantsRequired {
+///     stock_id: "TEST_STOCK_ID".into(),
+///     offset: 1,
+///     limit: "TEST_LIMIT".into(),
+///     stock_creator_mchid: "TEST_STOCK_CREATOR_MCHID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -238,9 +270,12 @@ pub struct ListStockMerchants {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::CreateStockModifyGoodsId;
+/// use wxpay::apis::marketing::favor::{CreateStockModifyGoodsId, CreateStockModifyGoodsIdRequired};
 ///
-/// let request = CreateStockModifyGoodsId::new("9865000", "8956000");
+/// let request = CreateStockModifyGoodsId::new(CreateStockModifyGoodsIdRequired {
+///     stock_id: "9865000".into(),
+///     stock_creator_mchid: "8956000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -269,9 +304,12 @@ pub struct CreateStockModifyGoodsId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::PauseStock;
+/// use wxpay::apis::marketing::favor::{PauseStock, PauseStockRequired};
 ///
-/// let request = PauseStock::new("TEST_STOCK_ID", "8956000");
+/// let request = PauseStock::new(PauseStockRequired {
+///     stock_id: "TEST_STOCK_ID".into(),
+///     stock_creator_mchid: "8956000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -294,9 +332,11 @@ pub struct PauseStock {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::QueryStockRefundFlow;
+/// use wxpay::apis::marketing::favor::{QueryStockRefundFlow, QueryStockRefundFlowRequired};
 ///
-/// let request = QueryStockRefundFlow::new("TEST_STOCK_ID");
+/// let request = QueryStockRefundFlow::new(QueryStockRefundFlowRequired {
+///     stock_id: "TEST_STOCK_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -317,9 +357,12 @@ pub struct QueryStockRefundFlow {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::QueryStockRefundFlowByDay;
+/// use wxpay::apis::marketing::favor::{QueryStockRefundFlowByDay, QueryStockRefundFlowByDayRequired};
 ///
-/// let request = QueryStockRefundFlowByDay::new("12356458", "2025-08-09");
+/// let request = QueryStockRefundFlowByDay::new(QueryStockRefundFlowByDayRequired {
+///     stock_id: "12356458".into(),
+///     bill_date: "2025-08-09".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -344,9 +387,12 @@ pub struct QueryStockRefundFlowByDay {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::RestartStock;
+/// use wxpay::apis::marketing::favor::{RestartStock, RestartStockRequired};
 ///
-/// let request = RestartStock::new("TEST_STOCK_ID", "8956000");
+/// let request = RestartStock::new(RestartStockRequired {
+///     stock_id: "TEST_STOCK_ID".into(),
+///     stock_creator_mchid: "8956000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -369,9 +415,12 @@ pub struct RestartStock {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::StartStock;
+/// use wxpay::apis::marketing::favor::{StartStock, StartStockRequired};
 ///
-/// let request = StartStock::new("TEST_STOCK_ID", "8956000");
+/// let request = StartStock::new(StartStockRequired {
+///     stock_id: "TEST_STOCK_ID".into(),
+///     stock_creator_mchid: "8956000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -394,9 +443,11 @@ pub struct StartStock {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::QueryStockUseFlow;
+/// use wxpay::apis::marketing::favor::{QueryStockUseFlow, QueryStockUseFlowRequired};
 ///
-/// let request = QueryStockUseFlow::new("TEST_STOCK_ID");
+/// let request = QueryStockUseFlow::new(QueryStockUseFlowRequired {
+///     stock_id: "TEST_STOCK_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -417,9 +468,12 @@ pub struct QueryStockUseFlow {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::QueryStockUseFlowByDay;
+/// use wxpay::apis::marketing::favor::{QueryStockUseFlowByDay, QueryStockUseFlowByDayRequired};
 ///
-/// let request = QueryStockUseFlowByDay::new("12356458", "2025-08-09");
+/// let request = QueryStockUseFlowByDay::new(QueryStockUseFlowByDayRequired {
+///     stock_id: "12356458".into(),
+///     bill_date: "2025-08-09".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -444,9 +498,12 @@ pub struct QueryStockUseFlowByDay {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::ListUserCoupons;
+/// use wxpay::apis::marketing::favor::{ListUserCoupons, ListUserCouponsRequired};
 ///
-/// let request = ListUserCoupons::new("TEST_OPENID", "TEST_APPID");
+/// let request = ListUserCoupons::new(ListUserCouponsRequired {
+///     openid: "TEST_OPENID".into(),
+///     appid: "TEST_APPID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -455,9 +512,10 @@ pub struct QueryStockUseFlowByDay {
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/users/{openid}/coupons")]
 #[endpoint(GET "/v3/marketing/favor/users/<openid>/coupons" -> ListUserCouponsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserCoupons {
     /// 用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -487,18 +545,25 @@ pub struct ListUserCoupons {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::SendCoupon;
+/// use wxpay::apis::marketing::favor::{SendCoupon, SendCouponRequired};
 ///
-/// let request = SendCoupon::new("TEST_OPENID", "wx233544546545989", "89560002019101000121", "8956000", "9856000");
+/// let request = SendCoupon::new(SendCouponRequired {
+///     openid: "TEST_OPENID".into(),
+///     appid: "wx233544546545989".into(),
+///     out_request_no: "89560002019101000121".into(),
+///     stock_creator_mchid: "8956000".into(),
+///     stock_id: "9856000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/favor/users/{openid}/coupons")]
 #[endpoint(POST "/v3/marketing/favor/users/<openid>/coupons" -> SendCouponResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SendCoupon {
     /// 用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -522,18 +587,23 @@ pub struct SendCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::favor::QueryUserCouponByCouponId;
+/// use wxpay::apis::marketing::favor::{QueryUserCouponByCouponId, QueryUserCouponByCouponIdRequired};
 ///
-/// let request = QueryUserCouponByCouponId::new("TEST_OPENID", "TEST_COUPON_ID", "TEST_APPID");
+/// let request = QueryUserCouponByCouponId::new(QueryUserCouponByCouponIdRequired {
+///     openid: "TEST_OPENID".into(),
+///     coupon_id: "TEST_COUPON_ID".into(),
+///     appid: "TEST_APPID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}")]
 #[endpoint(GET "/v3/marketing/favor/users/<openid>/coupons/<coupon_id>" -> Coupon)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserCouponByCouponId {
     /// 用户openid (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 代金券id (`coupon_id`).
     pub coupon_id: String,

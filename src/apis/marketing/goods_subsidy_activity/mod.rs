@@ -15,9 +15,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::goods_subsidy_activity::ListActivities;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{ListActivities, ListActivitiesRequired};
 ///
-/// let request = ListActivities::new("TEST_CITY_ID", 1, 1);
+/// let request = ListActivities::new(ListActivitiesRequired {
+///     city_id: "TEST_CITY_ID".into(),
+///     offset: 1,
+///     limit: 1,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -43,9 +47,13 @@ pub struct ListActivities {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let apply_infos: Vec<wxpay::apis::marketing::goods_subsidy_activity::ApplyInfos> = todo!();
-/// use wxpay::apis::marketing::goods_subsidy_activity::ApplyActivity;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{ApplyActivity, ApplyActivityRequired};
 ///
-/// let request = ApplyActivity::new("TEST_ACTIVITY_ID", apply_infos, "TEST_CALLER_MERCHANT_ID");
+/// let request = ApplyActivity::new(ApplyActivityRequired {
+///     activity_id: "TEST_ACTIVITY_ID".into(),
+///     apply_infos,
+///     caller_merchant_id: "TEST_CALLER_MERCHANT_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -72,9 +80,12 @@ pub struct ApplyActivity {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let order_information: wxpay::apis::marketing::goods_subsidy_activity::OrderInformation = todo!();
 /// # let qualification_ids: Vec<String> = todo!();
-/// use wxpay::apis::marketing::goods_subsidy_activity::LockQualification;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{LockQualification, LockQualificationRequired};
 ///
-/// let request = LockQualification::new(order_information, qualification_ids);
+/// let request = LockQualification::new(LockQualificationRequired {
+///     order_information,
+///     qualification_ids,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -99,9 +110,12 @@ pub struct LockQualification {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let order_information: wxpay::apis::marketing::goods_subsidy_activity::OrderInformation = todo!();
 /// # let qualification_ids: Vec<String> = todo!();
-/// use wxpay::apis::marketing::goods_subsidy_activity::UnlockQualification;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{UnlockQualification, UnlockQualificationRequired};
 ///
-/// let request = UnlockQualification::new(order_information, qualification_ids);
+/// let request = UnlockQualification::new(UnlockQualificationRequired {
+///     order_information,
+///     qualification_ids,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -125,9 +139,14 @@ pub struct UnlockQualification {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let representative_info_list: Vec<wxpay::apis::marketing::goods_subsidy_activity::RepresentativeInfoList> = todo!();
-/// use wxpay::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{DeleteRetailStoreActRepresentative, DeleteRetailStoreActRepresentativeRequired};
 ///
-/// let request = DeleteRetailStoreActRepresentative::new("3118550000000004", wxpay::time::OffsetDateTime::now_utc(), "1002600620019090123143254436", representative_info_list);
+/// let request = DeleteRetailStoreActRepresentative::new(DeleteRetailStoreActRepresentativeRequired {
+///     activity_id: "3118550000000004".into(),
+///     delete_time: wxpay::time::OffsetDateTime::now_utc(),
+///     out_request_no: "1002600620019090123143254436".into(),
+///     representative_info_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -159,9 +178,13 @@ pub struct DeleteRetailStoreActRepresentative {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let representative_info_list: Vec<wxpay::apis::marketing::goods_subsidy_activity::RepresentativeInfoList> = todo!();
-/// use wxpay::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{UpdateRetailStoreActRepresentative, UpdateRetailStoreActRepresentativeRequired};
 ///
-/// let request = UpdateRetailStoreActRepresentative::new("3118550000000004", "1002600620019090123143254436", representative_info_list);
+/// let request = UpdateRetailStoreActRepresentative::new(UpdateRetailStoreActRepresentativeRequired {
+///     activity_id: "3118550000000004".into(),
+///     out_request_no: "1002600620019090123143254436".into(),
+///     representative_info_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -189,9 +212,13 @@ pub struct UpdateRetailStoreActRepresentative {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{ListRetailStoreActRepresentatives, ListRetailStoreActRepresentativesRequired};
 ///
-/// let request = ListRetailStoreActRepresentatives::new("3118550000000004", 0, 10);
+/// let request = ListRetailStoreActRepresentatives::new(ListRetailStoreActRepresentativesRequired {
+///     activity_id: "3118550000000004".into(),
+///     offset: 0,
+///     limit: 10,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -218,9 +245,13 @@ pub struct ListRetailStoreActRepresentatives {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{CreateRetailStoreActMaterial, CreateRetailStoreActMaterialRequired};
 ///
-/// let request = CreateRetailStoreActMaterial::new("1001", 100, "1002600620019090123143254436");
+/// let request = CreateRetailStoreActMaterial::new(CreateRetailStoreActMaterialRequired {
+///     brand_id: "1001".into(),
+///     material_num: 100,
+///     out_request_no: "1002600620019090123143254436".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -246,9 +277,14 @@ pub struct CreateRetailStoreActMaterial {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Stores> = todo!();
-/// use wxpay::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{DeleteRetailStoreActStore, DeleteRetailStoreActStoreRequired};
 ///
-/// let request = DeleteRetailStoreActStore::new("1001", wxpay::time::OffsetDateTime::now_utc(), "1002600620019090123143254436", stores);
+/// let request = DeleteRetailStoreActStore::new(DeleteRetailStoreActStoreRequired {
+///     brand_id: "1001".into(),
+///     delete_time: wxpay::time::OffsetDateTime::now_utc(),
+///     out_request_no: "1002600620019090123143254436".into(),
+///     stores,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -279,9 +315,13 @@ pub struct DeleteRetailStoreActStore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{ListRetailStoreActStores, ListRetailStoreActStoresRequired};
 ///
-/// let request = ListRetailStoreActStores::new("1001", 0, 10);
+/// let request = ListRetailStoreActStores::new(ListRetailStoreActStoresRequired {
+///     brand_id: "1001".into(),
+///     offset: 0,
+///     limit: 10,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -307,9 +347,14 @@ pub struct ListRetailStoreActStores {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Stores> = todo!();
-/// use wxpay::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{CreateRetailStoreActStore, CreateRetailStoreActStoreRequired};
 ///
-/// let request = CreateRetailStoreActStore::new("1001", wxpay::time::OffsetDateTime::now_utc(), "1002600620019090123143254436", stores);
+/// let request = CreateRetailStoreActStore::new(CreateRetailStoreActStoreRequired {
+///     brand_id: "1001".into(),
+///     add_time: wxpay::time::OffsetDateTime::now_utc(),
+///     out_request_no: "1002600620019090123143254436".into(),
+///     stores,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -337,9 +382,12 @@ pub struct CreateRetailStoreActStore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode;
+/// use wxpay::apis::marketing::goods_subsidy_activity::{QueryRetailStoreActStoreByStoreCode, QueryRetailStoreActStoreByStoreCodeRequired};
 ///
-/// let request = QueryRetailStoreActStoreByStoreCode::new("1001", "abc_001");
+/// let request = QueryRetailStoreActStoreByStoreCode::new(QueryRetailStoreActStoreByStoreCodeRequired {
+///     brand_id: "1001".into(),
+///     store_code: "abc_001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

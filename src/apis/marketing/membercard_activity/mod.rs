@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_activity::ListActivities;
+/// use wxpay::apis::marketing::membercard_activity::{ListActivities, ListActivitiesRequired};
 ///
-/// let request = ListActivities::new(wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay);
+/// let request = ListActivities::new(ListActivitiesRequired {
+///     activity_type: wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -46,9 +48,16 @@ pub struct ListActivities {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_activity::CreateActivity;
+/// use wxpay::apis::marketing::membercard_activity::{CreateActivity, CreateActivityRequired};
 ///
-/// let request = CreateActivity::new("良品铺子回馈活动", wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay, wxpay::time::OffsetDateTime::now_utc(), "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::OffsetDateTime::now_utc(), "100002322019090134234sfdf");
+/// let request = CreateActivity::new(CreateActivityRequired {
+///     activity_name: "良品铺子回馈活动".into(),
+///     activity_type: wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay,
+///     begin_time: wxpay::time::OffsetDateTime::now_utc(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     end_time: wxpay::time::OffsetDateTime::now_utc(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -89,9 +98,11 @@ pub struct CreateActivity {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_activity::QueryActivityByActivityId;
+/// use wxpay::apis::marketing::membercard_activity::{QueryActivityByActivityId, QueryActivityByActivityIdRequired};
 ///
-/// let request = QueryActivityByActivityId::new("371067");
+/// let request = QueryActivityByActivityId::new(QueryActivityByActivityIdRequired {
+///     activity_id: "371067".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -112,9 +123,11 @@ pub struct QueryActivityByActivityId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_activity::TerminateActivity;
+/// use wxpay::apis::marketing::membercard_activity::{TerminateActivity, TerminateActivityRequired};
 ///
-/// let request = TerminateActivity::new("371067");
+/// let request = TerminateActivity::new(TerminateActivityRequired {
+///     activity_id: "371067".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

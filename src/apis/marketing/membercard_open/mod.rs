@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket;
+/// use wxpay::apis::marketing::membercard_open::{QueryActivateInformationByActivateTicket, QueryActivateInformationByActivateTicketRequired};
 ///
-/// let request = QueryActivateInformationByActivateTicket::new("abcdefg");
+/// let request = QueryActivateInformationByActivateTicket::new(QueryActivateInformationByActivateTicketRequired {
+///     activate_ticket: "abcdefg".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -58,9 +60,11 @@ pub struct QueryCallback {}
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::UpdateCallback;
+/// use wxpay::apis::marketing::membercard_open::{UpdateCallback, UpdateCallbackRequired};
 ///
-/// let request = UpdateCallback::new("https://pay.weixin.qq.com");
+/// let request = UpdateCallback::new(UpdateCallbackRequired {
+///     notify_url: "https://pay.weixin.qq.com".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +85,12 @@ pub struct UpdateCallback {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::ListCards;
+/// use wxpay::apis::marketing::membercard_open::{ListCards, ListCardsRequired};
 ///
-/// let request = ListCards::new(1, 20);
+/// let request = ListCards::new(ListCardsRequired {
+///     offset: 1,
+///     limit: 20,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -112,9 +119,20 @@ pub struct ListCards {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let brand: wxpay::apis::marketing::membercard_open::Brand = todo!();
 /// # let date_information: wxpay::apis::marketing::membercard_open::CreateCardDateInformation = todo!();
-/// use wxpay::apis::marketing::membercard_open::CreateCard;
+/// use wxpay::apis::marketing::membercard_open::{CreateCard, CreateCardRequired};
 ///
-/// let request = CreateCard::new("wxea9c30890f48d5ae", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", brand, wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate, wxpay::apis::marketing::membercard_open::CodeType::BarCode, date_information, "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "100002322019090134234sfdf", "微信支付测试卡");
+/// let request = CreateCard::new(CreateCardRequired {
+///     appid: "wxea9c30890f48d5ae".into(),
+///     background_picture_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
+///     brand,
+///     code_mode: wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate,
+///     code_type: wxpay::apis::marketing::membercard_open::CodeType::BarCode,
+///     date_information,
+///     description: "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有".into(),
+///     logo_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+///     title: "微信支付测试卡".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -169,9 +187,11 @@ pub struct CreateCard {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::DeleteCardByCardId;
+/// use wxpay::apis::marketing::membercard_open::{DeleteCardByCardId, DeleteCardByCardIdRequired};
 ///
-/// let request = DeleteCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0");
+/// let request = DeleteCardByCardId::new(DeleteCardByCardIdRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -192,9 +212,11 @@ pub struct DeleteCardByCardId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::QueryCardByCardId;
+/// use wxpay::apis::marketing::membercard_open::{QueryCardByCardId, QueryCardByCardIdRequired};
 ///
-/// let request = QueryCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0");
+/// let request = QueryCardByCardId::new(QueryCardByCardIdRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -215,9 +237,11 @@ pub struct QueryCardByCardId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::UpdateCardByCardId;
+/// use wxpay::apis::marketing::membercard_open::{UpdateCardByCardId, UpdateCardByCardIdRequired};
 ///
-/// let request = UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0");
+/// let request = UpdateCardByCardId::new(UpdateCardByCardIdRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -270,9 +294,11 @@ pub struct UpdateCardByCardId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::DepositCardCode;
+/// use wxpay::apis::marketing::membercard_open::{DepositCardCode, DepositCardCodeRequired};
 ///
-/// let request = DepositCardCode::new("pbLatjvWOibDc5-TBnbUk1pD12o0");
+/// let request = DepositCardCode::new(DepositCardCodeRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -295,9 +321,12 @@ pub struct DepositCardCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::QueryCardCodeByCode;
+/// use wxpay::apis::marketing::membercard_open::{QueryCardCodeByCode, QueryCardCodeByCodeRequired};
 ///
-/// let request = QueryCardCodeByCode::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665");
+/// let request = QueryCardCodeByCode::new(QueryCardCodeByCodeRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -320,9 +349,12 @@ pub struct QueryCardCodeByCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::UpdateCardCodeByCode;
+/// use wxpay::apis::marketing::membercard_open::{UpdateCardCodeByCode, UpdateCardCodeByCodeRequired};
 ///
-/// let request = UpdateCardCodeByCode::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665");
+/// let request = UpdateCardCodeByCode::new(UpdateCardCodeByCodeRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -359,9 +391,12 @@ pub struct UpdateCardCodeByCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::ActivateCardCode;
+/// use wxpay::apis::marketing::membercard_open::{ActivateCardCode, ActivateCardCodeRequired};
 ///
-/// let request = ActivateCardCode::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665");
+/// let request = ActivateCardCode::new(ActivateCardCodeRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -386,9 +421,16 @@ pub struct ActivateCardCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::CreateCodeBonusCommit;
+/// use wxpay::apis::marketing::membercard_open::{CreateCodeBonusCommit, CreateCodeBonusCommitRequired};
 ///
-/// let request = CreateCodeBonusCommit::new("478515832665", "478515832665", 30, "1230000109", "1217752501201407033233368018", "1900000109");
+/// let request = CreateCodeBonusCommit::new(CreateCodeBonusCommitRequired {
+///     card_id: "478515832665".into(),
+///     code: "478515832665".into(),
+///     bonus_value: 30,
+///     mchid: "1230000109".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -419,9 +461,16 @@ pub struct CreateCodeBonusCommit {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::CreateCodeBonusPrepare;
+/// use wxpay::apis::marketing::membercard_open::{CreateCodeBonusPrepare, CreateCodeBonusPrepareRequired};
 ///
-/// let request = CreateCodeBonusPrepare::new("478515832665", "478515832665", 30, "1230000109", "1217752501201407033233368018", "1900000109");
+/// let request = CreateCodeBonusPrepare::new(CreateCodeBonusPrepareRequired {
+///     card_id: "478515832665".into(),
+///     code: "478515832665".into(),
+///     bonus_value: 30,
+///     mchid: "1230000109".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -452,9 +501,13 @@ pub struct CreateCodeBonusPrepare {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::UpdateCardCodeRight;
+/// use wxpay::apis::marketing::membercard_open::{UpdateCardCodeRight, UpdateCardCodeRightRequired};
 ///
-/// let request = UpdateCardCodeRight::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665", "100002322019090134234sfdf");
+/// let request = UpdateCardCodeRight::new(UpdateCardCodeRightRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     code: "478515832665".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -492,9 +545,15 @@ pub struct UpdateCardCodeRight {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let state_setting: wxpay::apis::marketing::membercard_open::StateSetting = todo!();
-/// use wxpay::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData;
+/// use wxpay::apis::marketing::membercard_open::{CreateCardCodeSetServiceModuleData, CreateCardCodeSetServiceModuleDataRequired};
 ///
-/// let request = CreateCardCodeSetServiceModuleData::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665", "100002322019090134234sfdf", "666", state_setting);
+/// let request = CreateCardCodeSetServiceModuleData::new(CreateCardCodeSetServiceModuleDataRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     code: "478515832665".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+///     service_module_id: "666".into(),
+///     state_setting,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -523,9 +582,12 @@ pub struct CreateCardCodeSetServiceModuleData {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::CreateCardCodeUnavailable;
+/// use wxpay::apis::marketing::membercard_open::{CreateCardCodeUnavailable, CreateCardCodeUnavailableRequired};
 ///
-/// let request = CreateCardCodeUnavailable::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "478515832665");
+/// let request = CreateCardCodeUnavailable::new(CreateCardCodeUnavailableRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -550,9 +612,12 @@ pub struct CreateCardCodeUnavailable {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::QueryCardDecryptCode;
+/// use wxpay::apis::marketing::membercard_open::{QueryCardDecryptCode, QueryCardDecryptCodeRequired};
 ///
-/// let request = QueryCardDecryptCode::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "XXIzTtMqCxwOaawoE91+VJdsFmv7b8g0VZIZkqf4GWA60Fzpc8ksZ/5ZZ0DVkXdE");
+/// let request = QueryCardDecryptCode::new(QueryCardDecryptCodeRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     encrypt_code: "XXIzTtMqCxwOaawoE91+VJdsFmv7b8g0VZIZkqf4GWA60Fzpc8ksZ/5ZZ0DVkXdE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -575,9 +640,12 @@ pub struct QueryCardDecryptCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::CreateCardPermissionToken;
+/// use wxpay::apis::marketing::membercard_open::{CreateCardPermissionToken, CreateCardPermissionTokenRequired};
 ///
-/// let request = CreateCardPermissionToken::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "AUTO_ACTIVATE");
+/// let request = CreateCardPermissionToken::new(CreateCardPermissionTokenRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     activate_type: "AUTO_ACTIVATE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -610,9 +678,13 @@ pub struct CreateCardPermissionToken {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::CreateCardPhoneMembercardImport;
+/// use wxpay::apis::marketing::membercard_open::{CreateCardPhoneMembercardImport, CreateCardPhoneMembercardImportRequired};
 ///
-/// let request = CreateCardPhoneMembercardImport::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==", "100002322019090134234sfdf");
+/// let request = CreateCardPhoneMembercardImport::new(CreateCardPhoneMembercardImportRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     encrypted_phone_number: "vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -640,9 +712,12 @@ pub struct CreateCardPhoneMembercardImport {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::CreateCardQrcode;
+/// use wxpay::apis::marketing::membercard_open::{CreateCardQrcode, CreateCardQrcodeRequired};
 ///
-/// let request = CreateCardQrcode::new("pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::marketing::membercard_open::ActivateType::AutoActivate);
+/// let request = CreateCardQrcode::new(CreateCardQrcodeRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     activate_type: wxpay::apis::marketing::membercard_open::ActivateType::AutoActivate,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -673,9 +748,13 @@ pub struct CreateCardQrcode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::UpdateCardRight;
+/// use wxpay::apis::marketing::membercard_open::{UpdateCardRight, UpdateCardRightRequired};
 ///
-/// let request = UpdateCardRight::new("pbLatjvWOibDc5-TBnbUk1pD12o0", true, true);
+/// let request = UpdateCardRight::new(UpdateCardRightRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     show_bonus: true,
+///     show_favor: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -711,9 +790,13 @@ pub struct UpdateCardRight {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_miniprogram: wxpay::apis::marketing::membercard_open::JumpMiniprogram = todo!();
-/// use wxpay::apis::marketing::membercard_open::CreateCardServiceModule;
+/// use wxpay::apis::marketing::membercard_open::{CreateCardServiceModule, CreateCardServiceModuleRequired};
 ///
-/// let request = CreateCardServiceModule::new("pbLatjvWOibDc5-TBnbUk1pD12o0", jump_miniprogram, "666");
+/// let request = CreateCardServiceModule::new(CreateCardServiceModuleRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     jump_miniprogram,
+///     service_module_id: "666".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -736,9 +819,12 @@ pub struct CreateCardServiceModule {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId;
+/// use wxpay::apis::marketing::membercard_open::{DeleteCardServiceModuleByServiceModuleId, DeleteCardServiceModuleByServiceModuleIdRequired};
 ///
-/// let request = DeleteCardServiceModuleByServiceModuleId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "666");
+/// let request = DeleteCardServiceModuleByServiceModuleId::new(DeleteCardServiceModuleByServiceModuleIdRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     service_module_id: "666".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -760,9 +846,13 @@ pub struct DeleteCardServiceModuleByServiceModuleId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_miniprogram: wxpay::apis::marketing::membercard_open::JumpMiniprogram = todo!();
-/// use wxpay::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId;
+/// use wxpay::apis::marketing::membercard_open::{UpdateCardServiceModuleByServiceModuleId, UpdateCardServiceModuleByServiceModuleIdRequired};
 ///
-/// let request = UpdateCardServiceModuleByServiceModuleId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "666", jump_miniprogram);
+/// let request = UpdateCardServiceModuleByServiceModuleId::new(UpdateCardServiceModuleByServiceModuleIdRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     service_module_id: "666".into(),
+///     jump_miniprogram,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -787,9 +877,13 @@ pub struct UpdateCardServiceModuleByServiceModuleId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::CreateCardUpgrade;
+/// use wxpay::apis::marketing::membercard_open::{CreateCardUpgrade, CreateCardUpgradeRequired};
 ///
-/// let request = CreateCardUpgrade::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "wxea9c30890f48d5ae", "1001622624");
+/// let request = CreateCardUpgrade::new(CreateCardUpgradeRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     appid: "wxea9c30890f48d5ae".into(),
+///     brand_id: "1001622624".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -814,22 +908,27 @@ pub struct CreateCardUpgrade {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::CreateCardUserImport;
+/// use wxpay::apis::marketing::membercard_open::{CreateCardUserImport, CreateCardUserImportRequired};
 ///
-/// let request = CreateCardUserImport::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "obLatjnx9gnqzS4myYGmLZ7LgLBA", "100002322019090134234sfdf");
+/// let request = CreateCardUserImport::new(CreateCardUserImportRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/users/import")]
 #[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/users/import" -> CreateCardUserImportResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateCardUserImport {
     /// 会员卡ID (`card_id`).
     pub card_id: String,
     /// 会员卡code (`code`).
     pub code: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户请求单号 (`out_request_no`).
     pub out_request_no: String,
@@ -844,9 +943,12 @@ pub struct CreateCardUserImport {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let member_information: wxpay::apis::marketing::membercard_open::MemberInformation = todo!();
-/// use wxpay::apis::marketing::membercard_open::CreatePhonenumberMemberImport;
+/// use wxpay::apis::marketing::membercard_open::{CreatePhonenumberMemberImport, CreatePhonenumberMemberImportRequired};
 ///
-/// let request = CreatePhonenumberMemberImport::new("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==", member_information);
+/// let request = CreatePhonenumberMemberImport::new(CreatePhonenumberMemberImportRequired {
+///     encrypted_phone_number: "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==".into(),
+///     member_information,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -872,9 +974,12 @@ pub struct CreatePhonenumberMemberImport {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::QueryPhonenumberMemberSearch;
+/// use wxpay::apis::marketing::membercard_open::{QueryPhonenumberMemberSearch, QueryPhonenumberMemberSearchRequired};
 ///
-/// let request = QueryPhonenumberMemberSearch::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzLyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==");
+/// let request = QueryPhonenumberMemberSearch::new(QueryPhonenumberMemberSearchRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     encrypted_phone_number: "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzLyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -898,18 +1003,23 @@ pub struct QueryPhonenumberMemberSearch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::membercard_open::ListUserCards;
+/// use wxpay::apis::marketing::membercard_open::{ListUserCards, ListUserCardsRequired};
 ///
-/// let request = ListUserCards::new("obLatjnx9gnqzS4myYGmLZ7LgLBA", 1, 1);
+/// let request = ListUserCards::new(ListUserCardsRequired {
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+///     offset: 1,
+///     limit: 1,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/user/cards")]
 #[endpoint(GET "/v3/marketing/membercard-open/user/cards" -> ListUserCardsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserCards {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户AppId (`appid`).
     pub appid: Option<String>,

@@ -46,9 +46,13 @@ pub struct ListPartnerships {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let authorized_data: wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData = todo!();
 /// # let partner: wxpay::apis::marketing::partnerships::CreateBuildPartner = todo!();
-/// use wxpay::apis::marketing::partnerships::CreateBuild;
+/// use wxpay::apis::marketing::partnerships::{CreateBuild, CreateBuildRequired};
 ///
-/// let request = CreateBuild::new("12345", authorized_data, partner);
+/// let request = CreateBuild::new(CreateBuildRequired {
+///     idempotency_key: "12345".into(),
+///     authorized_data,
+///     partner,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -76,9 +80,13 @@ pub struct CreateBuild {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let authorized_data: wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData = todo!();
 /// # let partner: wxpay::apis::marketing::partnerships::CreateBuildPartner = todo!();
-/// use wxpay::apis::marketing::partnerships::TerminatePartnership;
+/// use wxpay::apis::marketing::partnerships::{TerminatePartnership, TerminatePartnershipRequired};
 ///
-/// let request = TerminatePartnership::new("12345", authorized_data, partner);
+/// let request = TerminatePartnership::new(TerminatePartnershipRequired {
+///     idempotency_key: "12345".into(),
+///     authorized_data,
+///     partner,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::paygiftactivity::ListActivities;
+/// use wxpay::apis::marketing::paygiftactivity::{ListActivities, ListActivitiesRequired};
 ///
-/// let request = ListActivities::new(1, 1);
+/// let request = ListActivities::new(ListActivitiesRequired {
+///     offset: 1,
+///     limit: 1,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -46,9 +49,11 @@ pub struct ListActivities {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::paygiftactivity::QueryActivityByActivityId;
+/// use wxpay::apis::marketing::paygiftactivity::{QueryActivityByActivityId, QueryActivityByActivityIdRequired};
 ///
-/// let request = QueryActivityByActivityId::new("TEST_ACTIVITY_ID");
+/// let request = QueryActivityByActivityId::new(QueryActivityByActivityIdRequired {
+///     activity_id: "TEST_ACTIVITY_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -69,9 +74,11 @@ pub struct QueryActivityByActivityId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::paygiftactivity::ListActivityGoods;
+/// use wxpay::apis::marketing::paygiftactivity::{ListActivityGoods, ListActivityGoodsRequired};
 ///
-/// let request = ListActivityGoods::new("TEST_ACTIVITY_ID");
+/// let request = ListActivityGoods::new(ListActivityGoodsRequired {
+///     activity_id: "TEST_ACTIVITY_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -96,9 +103,11 @@ pub struct ListActivityGoods {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::paygiftactivity::ListActivityMerchants;
+/// use wxpay::apis::marketing::paygiftactivity::{ListActivityMerchants, ListActivityMerchantsRequired};
 ///
-/// let request = ListActivityMerchants::new("TEST_ACTIVITY_ID");
+/// let request = ListActivityMerchants::new(ListActivityMerchantsRequired {
+///     activity_id: "TEST_ACTIVITY_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -123,9 +132,11 @@ pub struct ListActivityMerchants {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::paygiftactivity::CreateActivityMerchantAdd;
+/// use wxpay::apis::marketing::paygiftactivity::{CreateActivityMerchantAdd, CreateActivityMerchantAddRequired};
 ///
-/// let request = CreateActivityMerchantAdd::new("TEST_ACTIVITY_ID");
+/// let request = CreateActivityMerchantAdd::new(CreateActivityMerchantAddRequired {
+///     activity_id: "TEST_ACTIVITY_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -150,9 +161,11 @@ pub struct CreateActivityMerchantAdd {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::paygiftactivity::DeleteActivityMerchant;
+/// use wxpay::apis::marketing::paygiftactivity::{DeleteActivityMerchant, DeleteActivityMerchantRequired};
 ///
-/// let request = DeleteActivityMerchant::new("TEST_ACTIVITY_ID");
+/// let request = DeleteActivityMerchant::new(DeleteActivityMerchantRequired {
+///     activity_id: "TEST_ACTIVITY_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -177,9 +190,11 @@ pub struct DeleteActivityMerchant {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::paygiftactivity::TerminateActivity;
+/// use wxpay::apis::marketing::paygiftactivity::{TerminateActivity, TerminateActivityRequired};
 ///
-/// let request = TerminateActivity::new("TEST_ACTIVITY_ID");
+/// let request = TerminateActivity::new(TerminateActivityRequired {
+///     activity_id: "TEST_ACTIVITY_ID".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -202,9 +217,12 @@ pub struct TerminateActivity {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let activity_base_info: wxpay::apis::marketing::paygiftactivity::ActivityBaseInfo = todo!();
 /// # let award_send_rule: wxpay::apis::marketing::paygiftactivity::FullSendRule = todo!();
-/// use wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity;
+/// use wxpay::apis::marketing::paygiftactivity::{CreateUniqueThresholdActivity, CreateUniqueThresholdActivityRequired};
 ///
-/// let request = CreateUniqueThresholdActivity::new(activity_base_info, award_send_rule);
+/// let request = CreateUniqueThresholdActivity::new(CreateUniqueThresholdActivityRequired {
+///     activity_base_info,
+///     award_send_rule,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,18 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_link: wxpay::apis::marketing::shopping_receipt::JumpLink = todo!();
-/// use wxpay::apis::marketing::shopping_receipt::CreateCustomentrance;
+/// use wxpay::apis::marketing::shopping_receipt::{CreateCustomentrance, CreateCustomentranceRequired};
 ///
-/// let request = CreateCustomentrance::new("1014", wxpay::apis::marketing::shopping_receipt::CustomEntranceState::Online, wxpay::apis::marketing::shopping_receipt::CustomEntranceType::MerchantActivity, wxpay::time::OffsetDateTime::now_utc(), jump_link, "6122352020010133287985742", wxpay::time::OffsetDateTime::now_utc(), "双十一8折活动");
+/// let request = CreateCustomentrance::new(CreateCustomentranceRequired {
+///     brand_id: "1014".into(),
+///     custom_entrance_state: wxpay::apis::marketing::shopping_receipt::CustomEntranceState::Online,
+///     custom_entrance_type: wxpay::apis::marketing::shopping_receipt::CustomEntranceType::MerchantActivity,
+///     end_time: wxpay::time::OffsetDateTime::now_utc(),
+///     jump_link,
+///     out_request_no: "6122352020010133287985742".into(),
+///     start_time: wxpay::time::OffsetDateTime::now_utc(),
+///     subtitle: "双十一8折活动".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -57,9 +66,11 @@ pub struct CreateCustomentrance {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId;
+/// use wxpay::apis::marketing::shopping_receipt::{QueryCustomentranceByBrandId, QueryCustomentranceByBrandIdRequired};
 ///
-/// let request = QueryCustomentranceByBrandId::new("1014");
+/// let request = QueryCustomentranceByBrandId::new(QueryCustomentranceByBrandIdRequired {
+///     brand_id: "1014".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -80,9 +91,12 @@ pub struct QueryCustomentranceByBrandId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId;
+/// use wxpay::apis::marketing::shopping_receipt::{UpdateCustomentranceByBrandId, UpdateCustomentranceByBrandIdRequired};
 ///
-/// let request = UpdateCustomentranceByBrandId::new("1014", "100002322019090134234sfdf");
+/// let request = UpdateCustomentranceByBrandId::new(UpdateCustomentranceByBrandIdRequired {
+///     brand_id: "1014".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -122,16 +136,21 @@ pub struct UpdateCustomentranceByBrandId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_info: wxpay::apis::marketing::shopping_receipt::JumpInfo = todo!();
-/// use wxpay::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo;
+/// use wxpay::apis::marketing::shopping_receipt::{CreateMerchantshoppingreceiptjumpinfo, CreateMerchantshoppingreceiptjumpinfoRequired};
 ///
-/// let request = CreateMerchantshoppingreceiptjumpinfo::new(jump_info, wxpay::time::OffsetDateTime::now_utc(), "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "4200000008202209139188072801");
+/// let request = CreateMerchantshoppingreceiptjumpinfo::new(CreateMerchantshoppingreceiptjumpinfoRequired {
+///     jump_info,
+///     merchant_upload_time: wxpay::time::OffsetDateTime::now_utc(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     transaction_id: "4200000008202209139188072801".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos")]
 #[endpoint(POST "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos" -> CreateMerchantshoppingreceiptjumpinfoResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateMerchantshoppingreceiptjumpinfo {
     /// 跳转信息 (`jump_info`).
     pub jump_info: JumpInfo,
@@ -139,6 +158,7 @@ pub struct CreateMerchantshoppingreceiptjumpinfo {
     #[serde(with = "time::serde::rfc3339")]
     pub merchant_upload_time: OffsetDateTime,
     /// 下单用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
@@ -157,20 +177,25 @@ pub struct CreateMerchantshoppingreceiptjumpinfo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::marketing::shopping_receipt::UploadShoppingReceipt;
+/// use wxpay::apis::marketing::shopping_receipt::{UploadShoppingReceipt, UploadShoppingReceiptRequired};
 ///
-/// let request = UploadShoppingReceipt::new("TEST_OPENID", "TEST_TRANSACTION_ID", wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadShoppingReceipt::new(UploadShoppingReceiptRequired {
+///     openid: "TEST_OPENID".into(),
+///     transaction_id: "TEST_TRANSACTION_ID".into(),
+///     file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/shopping-receipt/shoppingreceipts")]
 #[endpoint(POST "/v3/marketing/shopping-receipt/shoppingreceipts" -> UploadShoppingReceiptResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UploadShoppingReceipt {
     /// 用户与商家的联系渠道 (`merchant_contact_information`).
     pub merchant_contact_information: Option<MerchantContactInformation>,
     /// 微信支付订单中OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 微信支付订单的商户订单号 (`out_trade_no`).
     pub out_trade_no: Option<String>,

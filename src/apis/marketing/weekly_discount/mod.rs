@@ -15,9 +15,15 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::weekly_discount::ListActivities;
+/// use wxpay::apis::marketing::weekly_discount::{ListActivities, ListActivitiesRequired};
 ///
-/// let request = ListActivities::new(5, 10, 10000098, 110000, "SCAN_CODE_TO_ORDER");
+/// let request = ListActivities::new(ListActivitiesRequired {
+///     limit: 5,
+///     offset: 10,
+///     applying_merchant_id: 10000098,
+///     activity_area_code: 110000,
+///     activity_scene: "SCAN_CODE_TO_ORDER".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -48,9 +54,11 @@ pub struct ListActivities {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::weekly_discount::QueryActivityByActivityId;
+/// use wxpay::apis::marketing::weekly_discount::{QueryActivityByActivityId, QueryActivityByActivityIdRequired};
 ///
-/// let request = QueryActivityByActivityId::new("11111");
+/// let request = QueryActivityByActivityId::new(QueryActivityByActivityIdRequired {
+///     activity_id: "11111".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -71,9 +79,13 @@ pub struct QueryActivityByActivityId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::weekly_discount::ApplyActivity;
+/// use wxpay::apis::marketing::weekly_discount::{ApplyActivity, ApplyActivityRequired};
 ///
-/// let request = ApplyActivity::new("11111", 10000098, 111111);
+/// let request = ApplyActivity::new(ApplyActivityRequired {
+///     activity_id: "11111".into(),
+///     applying_merchant_id: 10000098,
+///     store_id: 111111,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,18 +15,24 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::withdraw_favor::ListUserCoupons;
+/// use wxpay::apis::marketing::withdraw_favor::{ListUserCoupons, ListUserCouponsRequired};
 ///
-/// let request = ListUserCoupons::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "1230000109", "1304490000000059", "wxd678efh567hg6787");
+/// let request = ListUserCoupons::new(ListUserCouponsRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     mchid: "1230000109".into(),
+///     stock_id: "1304490000000059".into(),
+///     appid: "wxd678efh567hg6787".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/withdraw-favor/users/{openid}/coupons")]
 #[endpoint(GET "/v3/marketing/withdraw-favor/users/<openid>/coupons" -> ListUserCouponsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserCoupons {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 银行提现免费券批次创建方商户号 (`mchid`).
     pub mchid: String,
@@ -48,18 +54,25 @@ pub struct ListUserCoupons {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::withdraw_favor::CreateUserCoupon;
+/// use wxpay::apis::marketing::withdraw_favor::{CreateUserCoupon, CreateUserCouponRequired};
 ///
-/// let request = CreateUserCoupon::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxd678efh567hg6787", "1230000109", "89560002019101000121", "1304490000000059");
+/// let request = CreateUserCoupon::new(CreateUserCouponRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     mchid: "1230000109".into(),
+///     send_request_no: "89560002019101000121".into(),
+///     stock_id: "1304490000000059".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/withdraw-favor/users/{openid}/coupons")]
 #[endpoint(POST "/v3/marketing/withdraw-favor/users/<openid>/coupons" -> CreateUserCouponResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserCoupon {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 应用ID (`appid`).
     pub appid: String,

@@ -14,9 +14,12 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo;
+/// use wxpay::apis::mchalterapply::mchcontactalterapplyment::{QueryMerchantByOutRequestNo, QueryMerchantByOutRequestNoRequired};
 ///
-/// let request = QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000");
+/// let request = QueryMerchantByOutRequestNo::new(QueryMerchantByOutRequestNoRequired {
+///     merchant_code: "1900006491".into(),
+///     out_request_no: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -39,9 +42,11 @@ pub struct QueryMerchantByOutRequestNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment;
+/// use wxpay::apis::mchalterapply::mchcontactalterapplyment::{RevokeMchcontactalterapplyment, RevokeMchcontactalterapplymentRequired};
 ///
-/// let request = RevokeMchcontactalterapplyment::new("20220617143306000013906025001");
+/// let request = RevokeMchcontactalterapplyment::new(RevokeMchcontactalterapplymentRequired {
+///     apply_id: "20220617143306000013906025001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

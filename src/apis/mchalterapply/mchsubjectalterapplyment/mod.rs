@@ -14,9 +14,12 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo;
+/// use wxpay::apis::mchalterapply::mchsubjectalterapplyment::{QueryMerchantByOutRequestNo, QueryMerchantByOutRequestNoRequired};
 ///
-/// let request = QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000");
+/// let request = QueryMerchantByOutRequestNo::new(QueryMerchantByOutRequestNoRequired {
+///     merchant_code: "1900006491".into(),
+///     out_request_no: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -41,9 +44,11 @@ pub struct QueryMerchantByOutRequestNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment;
+/// use wxpay::apis::mchalterapply::mchsubjectalterapplyment::{RevokeMchsubjectalterapplyment, RevokeMchsubjectalterapplymentRequired};
 ///
-/// let request = RevokeMchsubjectalterapplyment::new("20220617143306000013906025001");
+/// let request = RevokeMchsubjectalterapplyment::new(RevokeMchsubjectalterapplymentRequired {
+///     apply_id: "20220617143306000013906025001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

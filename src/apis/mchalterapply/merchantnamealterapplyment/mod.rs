@@ -12,9 +12,12 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo;
+/// use wxpay::apis::mchalterapply::merchantnamealterapplyment::{QueryMerchantByOutRequestNo, QueryMerchantByOutRequestNoRequired};
 ///
-/// let request = QueryMerchantByOutRequestNo::new("1900006491", "1900013511_10000");
+/// let request = QueryMerchantByOutRequestNo::new(QueryMerchantByOutRequestNoRequired {
+///     sub_mchid: "1900006491".into(),
+///     out_request_no: "1900013511_10000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -37,9 +40,11 @@ pub struct QueryMerchantByOutRequestNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment;
+/// use wxpay::apis::mchalterapply::merchantnamealterapplyment::{RevokeMerchantnamealterapplyment, RevokeMerchantnamealterapplymentRequired};
 ///
-/// let request = RevokeMerchantnamealterapplyment::new("20220617143306000013906025001");
+/// let request = RevokeMerchantnamealterapplyment::new(RevokeMerchantnamealterapplymentRequired {
+///     apply_id: "20220617143306000013906025001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

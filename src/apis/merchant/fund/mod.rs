@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant::fund::QueryBalanceByAccountType;
+/// use wxpay::apis::merchant::fund::{QueryBalanceByAccountType, QueryBalanceByAccountTypeRequired};
 ///
-/// let request = QueryBalanceByAccountType::new("TEST_ACCOUNT_TYPE");
+/// let request = QueryBalanceByAccountType::new(QueryBalanceByAccountTypeRequired {
+///     account_type: "TEST_ACCOUNT_TYPE".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +40,12 @@ pub struct QueryBalanceByAccountType {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant::fund::QueryDayendbalanceByAccountType;
+/// use wxpay::apis::merchant::fund::{QueryDayendbalanceByAccountType, QueryDayendbalanceByAccountTypeRequired};
 ///
-/// let request = QueryDayendbalanceByAccountType::new("TEST_ACCOUNT_TYPE", "2019-06-11");
+/// let request = QueryDayendbalanceByAccountType::new(QueryDayendbalanceByAccountTypeRequired {
+///     account_type: "TEST_ACCOUNT_TYPE".into(),
+///     date: "2019-06-11".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -63,9 +68,13 @@ pub struct QueryDayendbalanceByAccountType {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant::fund::WithdrawFund;
+/// use wxpay::apis::merchant::fund::{WithdrawFund, WithdrawFundRequired};
 ///
-/// let request = WithdrawFund::new(wxpay::apis::merchant::fund::AccountType::Basic, 1, "20190611222222222200000000012122");
+/// let request = WithdrawFund::new(WithdrawFundRequired {
+///     account_type: wxpay::apis::merchant::fund::AccountType::Basic,
+///     amount: 1,
+///     out_request_no: "20190611222222222200000000012122".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -96,9 +105,12 @@ pub struct WithdrawFund {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant::fund::QueryWithdrawBillTypeByBillType;
+/// use wxpay::apis::merchant::fund::{QueryWithdrawBillTypeByBillType, QueryWithdrawBillTypeByBillTypeRequired};
 ///
-/// let request = QueryWithdrawBillTypeByBillType::new("TEST_BILL_TYPE", "2019-06-11");
+/// let request = QueryWithdrawBillTypeByBillType::new(QueryWithdrawBillTypeByBillTypeRequired {
+///     bill_type: "TEST_BILL_TYPE".into(),
+///     bill_date: "2019-06-11".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -126,9 +138,11 @@ pub struct QueryWithdrawBillTypeByBillType {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNo;
+/// use wxpay::apis::merchant::fund::{QueryWithdrawByOutRequestNo, QueryWithdrawByOutRequestNoRequired};
 ///
-/// let request = QueryWithdrawByOutRequestNo::new("20190611222222222200000000012122");
+/// let request = QueryWithdrawByOutRequestNo::new(QueryWithdrawByOutRequestNoRequired {
+///     out_request_no: "20190611222222222200000000012122".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -149,9 +163,11 @@ pub struct QueryWithdrawByOutRequestNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant::fund::QueryWithdrawByWithdrawId;
+/// use wxpay::apis::merchant::fund::{QueryWithdrawByWithdrawId, QueryWithdrawByWithdrawIdRequired};
 ///
-/// let request = QueryWithdrawByWithdrawId::new("12321937198237912739132791732123");
+/// let request = QueryWithdrawByWithdrawId::new(QueryWithdrawByWithdrawIdRequired {
+///     withdraw_id: "12321937198237912739132791732123".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,11 @@ use serde::Deserialize;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::merchant::media::UploadMarketingImage;
+/// use wxpay::apis::merchant::media::{UploadMarketingImage, UploadMarketingImageRequired};
 ///
-/// let request = UploadMarketingImage::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadMarketingImage::new(UploadMarketingImageRequired {
+///     file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +40,11 @@ pub struct UploadMarketingImage {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::merchant::media::UploadImage;
+/// use wxpay::apis::merchant::media::{UploadImage, UploadImageRequired};
 ///
-/// let request = UploadImage::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadImage::new(UploadImageRequired {
+///     file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -63,9 +67,11 @@ pub struct UploadImage {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::merchant::media::UploadVideo;
+/// use wxpay::apis::merchant::media::{UploadVideo, UploadVideoRequired};
 ///
-/// let request = UploadVideo::new(wxpay::UploadFile::new("clip.mp4", "video/mp4", content)?);
+/// let request = UploadVideo::new(UploadVideoRequired {
+///     file: wxpay::UploadFile::new("clip.mp4", "video/mp4", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::complaints::ListNegotiationHistorys;
+/// use wxpay::apis::merchant_service::complaints::{ListNegotiationHistorys, ListNegotiationHistorysRequired};
 ///
-/// let request = ListNegotiationHistorys::new("4200000404201909069117582536");
+/// let request = ListNegotiationHistorys::new(ListNegotiationHistorysRequired {
+///     transaction_id: "4200000404201909069117582536".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

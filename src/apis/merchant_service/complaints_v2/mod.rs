@@ -15,9 +15,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::complaints_v2::CompleteComplaintsV2;
+/// use wxpay::apis::merchant_service::complaints_v2::{CompleteComplaintsV2, CompleteComplaintsV2Required};
 ///
-/// let request = CompleteComplaintsV2::new("200201820200101080076610000", "1900012181");
+/// let request = CompleteComplaintsV2::new(CompleteComplaintsV2Required {
+///     complaint_id: "200201820200101080076610000".into(),
+///     complainted_mchid: "1900012181".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -40,9 +43,11 @@ pub struct CompleteComplaintsV2 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::complaints_v2::ListNegotiationHistorys;
+/// use wxpay::apis::merchant_service::complaints_v2::{ListNegotiationHistorys, ListNegotiationHistorysRequired};
 ///
-/// let request = ListNegotiationHistorys::new("200201820200101080076610000");
+/// let request = ListNegotiationHistorys::new(ListNegotiationHistorysRequired {
+///     complaint_id: "200201820200101080076610000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -67,9 +72,13 @@ pub struct ListNegotiationHistorys {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::complaints_v2::ResponseComplaintsV2;
+/// use wxpay::apis::merchant_service::complaints_v2::{ResponseComplaintsV2, ResponseComplaintsV2Required};
 ///
-/// let request = ResponseComplaintsV2::new("200201820200101080076610000", "1900012181", "已与用户沟通解决");
+/// let request = ResponseComplaintsV2::new(ResponseComplaintsV2Required {
+///     complaint_id: "200201820200101080076610000".into(),
+///     complainted_mchid: "1900012181".into(),
+///     response_content: "已与用户沟通解决".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -101,9 +110,14 @@ pub struct ResponseComplaintsV2 {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let message: wxpay::apis::merchant_service::complaints_v2::Message = todo!();
-/// use wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateService;
+/// use wxpay::apis::merchant_service::complaints_v2::{CreateResponseImmediateService, CreateResponseImmediateServiceRequired};
 ///
-/// let request = CreateResponseImmediateService::new("200201820200101080076610000", "1900012181", "550e8400-e29b-41d4-a716-446655440000", message);
+/// let request = CreateResponseImmediateService::new(CreateResponseImmediateServiceRequired {
+///     complaint_id: "200201820200101080076610000".into(),
+///     complainted_mchid: "1900012181".into(),
+///     idempotent_id: "550e8400-e29b-41d4-a716-446655440000".into(),
+///     message,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -130,9 +144,12 @@ pub struct CreateResponseImmediateService {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress;
+/// use wxpay::apis::merchant_service::complaints_v2::{CreateUpdateRefundProgress, CreateUpdateRefundProgressRequired};
 ///
-/// let request = CreateUpdateRefundProgress::new("200201820200101080076610000", wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::Reject);
+/// let request = CreateUpdateRefundProgress::new(CreateUpdateRefundProgressRequired {
+///     complaint_id: "200201820200101080076610000".into(),
+///     action: wxpay::apis::merchant_service::complaints_v2::CreateUpdateRefundProgressAction::Reject,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,11 @@ use serde::Deserialize;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::merchant_service::images::UploadImage;
+/// use wxpay::apis::merchant_service::images::{UploadImage, UploadImageRequired};
 ///
-/// let request = UploadImage::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadImage::new(UploadImageRequired {
+///     file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

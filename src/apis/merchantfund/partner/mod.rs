@@ -17,9 +17,14 @@ pub use super::{AccountType, IncomeRecordType, Links};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::merchantfund::partner::ListIncomeRecords;
+/// use wxpay::apis::merchantfund::partner::{ListIncomeRecords, ListIncomeRecordsRequired};
 ///
-/// let request = ListIncomeRecords::new("2480253391", wxpay::apis::merchantfund::partner::AccountType::Basic, "2019-06-11", 100);
+/// let request = ListIncomeRecords::new(ListIncomeRecordsRequired {
+///     sub_mchid: "2480253391".into(),
+///     account_type: wxpay::apis::merchantfund::partner::AccountType::Basic,
+///     date: "2019-06-11".into(),
+///     limit: 100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

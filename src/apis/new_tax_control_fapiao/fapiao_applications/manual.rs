@@ -3,10 +3,14 @@
 //! the platform's file host, fetched with [`Client::download`](crate::Client::download).
 //!
 //! ```no_run
-//! use wxpay::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles;
+//! use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{ListFapiaoFiles, ListFapiaoFilesRequired};
 //! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 //! let files = client
-//!     .send(ListFapiaoFiles::new("4200000444201910177461284488", "1900000109", "20200701123456"))
+//!     .send(ListFapiaoFiles::new(ListFapiaoFilesRequired {
+//!         fapiao_apply_id: "4200000444201910177461284488".into(),
+//!         sub_mchid: "1900000109".into(),
+//!         fapiao_id: "20200701123456".into(),
+//!     }))
 //!     .await?;
 //! for info in files.fapiao_download_info_list.iter().flatten() {
 //!     if let Some(download) = info.download() {

@@ -17,9 +17,14 @@ mod manual;
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
 /// # let fapiao_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoInformation = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral;
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{CreateIssueGeneral, CreateIssueGeneralRequired};
 ///
-/// let request = CreateIssueGeneral::new(buyer_information, "4200000444201910177461284488", fapiao_information, "1900000109");
+/// let request = CreateIssueGeneral::new(CreateIssueGeneralRequired {
+///     buyer_information,
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+///     fapiao_information,
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -47,9 +52,14 @@ pub struct CreateIssueGeneral {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
 /// # let fapiao_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransportFapiaoInformation = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport;
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{CreateIssuePassengerTransport, CreateIssuePassengerTransportRequired};
 ///
-/// let request = CreateIssuePassengerTransport::new(buyer_information, "4200000444201910177461284488", fapiao_information, "1900000109");
+/// let request = CreateIssuePassengerTransport::new(CreateIssuePassengerTransportRequired {
+///     buyer_information,
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+///     fapiao_information,
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -78,9 +88,14 @@ pub struct CreateIssuePassengerTransport {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
 /// # let fapiao_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOilFapiaoInformation = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil;
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{CreateIssueRefinedOil, CreateIssueRefinedOilRequired};
 ///
-/// let request = CreateIssueRefinedOil::new(buyer_information, "4200000444201910177461284488", fapiao_information, "1900000109");
+/// let request = CreateIssueRefinedOil::new(CreateIssueRefinedOilRequired {
+///     buyer_information,
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+///     fapiao_information,
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -108,9 +123,14 @@ pub struct CreateIssueRefinedOil {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
 /// # let fapiao_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasingFapiaoInformation = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing;
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{CreateRealEstateLeasing, CreateRealEstateLeasingRequired};
 ///
-/// let request = CreateRealEstateLeasing::new(buyer_information, "4200000444201910177461284488", fapiao_information, "1900000109");
+/// let request = CreateRealEstateLeasing::new(CreateRealEstateLeasingRequired {
+///     buyer_information,
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+///     fapiao_information,
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -140,9 +160,14 @@ pub struct CreateRealEstateLeasing {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile;
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{UploadFapiaoFile, UploadFapiaoFileRequired};
 ///
-/// let request = UploadFapiaoFile::new(wxpay::UploadFile::new("file.pdf", "application/pdf", content)?, "TEST_DIGEST", "SM3", "PDF");
+/// let request = UploadFapiaoFile::new(UploadFapiaoFileRequired {
+///     file: wxpay::UploadFile::new("file.pdf", "application/pdf", content)?,
+///     digest: "TEST_DIGEST".into(),
+///     digest_alogrithm: "SM3".into(),
+///     file_type: "PDF".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -172,9 +197,13 @@ pub struct UploadFapiaoFile {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles;
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{ListFapiaoFiles, ListFapiaoFilesRequired};
 ///
-/// let request = ListFapiaoFiles::new("4200000444201910177461284488", "1900000109", "20200701123456");
+/// let request = ListFapiaoFiles::new(ListFapiaoFilesRequired {
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+///     sub_mchid: "1900000109".into(),
+///     fapiao_id: "20200701123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -201,9 +230,14 @@ pub struct ListFapiaoFiles {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
 /// # let fapiao_card_information: Vec<wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoCardInformation> = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard;
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{CreateInsertCard, CreateInsertCardRequired};
 ///
-/// let request = CreateInsertCard::new("4200000444201910177461284488", buyer_information, fapiao_card_information, wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWechatpay);
+/// let request = CreateInsertCard::new(CreateInsertCardRequired {
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+///     buyer_information,
+///     fapiao_card_information,
+///     scene: wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWechatpay,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -234,9 +268,13 @@ pub struct CreateInsertCard {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let fapiao_information: Vec<wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplicationFapiaoInformation> = todo!();
-/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication;
+/// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{ReverseFapiaoApplication, ReverseFapiaoApplicationRequired};
 ///
-/// let request = ReverseFapiaoApplication::new("4200000444201910177461284488", fapiao_information, wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseReason::IssueError);
+/// let request = ReverseFapiaoApplication::new(ReverseFapiaoApplicationRequired {
+///     fapiao_apply_id: "4200000444201910177461284488".into(),
+///     fapiao_information,
+///     reverse_reason: wxpay::apis::new_tax_control_fapiao::fapiao_applications::ReverseReason::IssueError,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

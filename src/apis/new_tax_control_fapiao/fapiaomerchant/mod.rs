@@ -13,9 +13,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl;
+/// use wxpay::apis::new_tax_control_fapiao::fapiaomerchant::{QueryGetspinviteurl, QueryGetspinviteurlRequired};
 ///
-/// let request = QueryGetspinviteurl::new(wxpay::apis::new_tax_control_fapiao::fapiaomerchant::OperationType::AuthBinding, wxpay::apis::new_tax_control_fapiao::fapiaomerchant::FapiaoMode::ThirdOrSelfFapiao, "code_20200101_123");
+/// let request = QueryGetspinviteurl::new(QueryGetspinviteurlRequired {
+///     operation_type: wxpay::apis::new_tax_control_fapiao::fapiaomerchant::OperationType::AuthBinding,
+///     fapiao_mode: wxpay::apis::new_tax_control_fapiao::fapiaomerchant::FapiaoMode::ThirdOrSelfFapiao,
+///     invite_code: "code_20200101_123".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -47,9 +51,15 @@ pub struct QueryGetspinviteurl {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo;
+/// use wxpay::apis::new_tax_control_fapiao::fapiaomerchant::{QueryListspinvitemchinfo, QueryListspinvitemchinfoRequired};
 ///
-/// let request = QueryListspinvitemchinfo::new("2020-07-01T12:00:00+08:00", "2020-07-02T12:00:00+08:00", 10, 1, wxpay::apis::new_tax_control_fapiao::fapiaomerchant::MchInviteStatus::MchInviteSucc);
+/// let request = QueryListspinvitemchinfo::new(QueryListspinvitemchinfoRequired {
+///     query_time_start: "2020-07-01T12:00:00+08:00".into(),
+///     query_time_end: "2020-07-02T12:00:00+08:00".into(),
+///     offset: 10,
+///     limit: 1,
+///     mch_invite_status: wxpay::apis::new_tax_control_fapiao::fapiaomerchant::MchInviteStatus::MchInviteSucc,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::merchant::QueryBaseInformation;
+/// use wxpay::apis::new_tax_control_fapiao::merchant::{QueryBaseInformation, QueryBaseInformationRequired};
 ///
-/// let request = QueryBaseInformation::new("1900000109");
+/// let request = QueryBaseInformation::new(QueryBaseInformationRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -87,9 +89,12 @@ pub struct UpdateDevelopmentConfig {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::merchant::ListTaxCodes;
+/// use wxpay::apis::new_tax_control_fapiao::merchant::{ListTaxCodes, ListTaxCodesRequired};
 ///
-/// let request = ListTaxCodes::new(0, 5);
+/// let request = ListTaxCodes::new(ListTaxCodesRequired {
+///     offset: 0,
+///     limit: 5,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -114,9 +119,11 @@ pub struct ListTaxCodes {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::merchant::CheckMerchant;
+/// use wxpay::apis::new_tax_control_fapiao::merchant::{CheckMerchant, CheckMerchantRequired};
 ///
-/// let request = CheckMerchant::new("1900000109");
+/// let request = CheckMerchant::new(CheckMerchantRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -135,9 +142,11 @@ pub struct CheckMerchant {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::merchant::QueryCheckStatus;
+/// use wxpay::apis::new_tax_control_fapiao::merchant::{QueryCheckStatus, QueryCheckStatusRequired};
 ///
-/// let request = QueryCheckStatus::new("1900000109");
+/// let request = QueryCheckStatus::new(QueryCheckStatusRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,16 +14,22 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrl;
+/// use wxpay::apis::new_tax_control_fapiao::user_title::{QueryTitleUrl, QueryTitleUrlRequired};
 ///
-/// let request = QueryTitleUrl::new("fapiao_20200701_123456", wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrlSource::Web, "wxb1170446a4c0a5a2", "plN5twRbHym_j-QcqCzstl0HmwEs", 382895);
+/// let request = QueryTitleUrl::new(QueryTitleUrlRequired {
+///     fapiao_apply_id: "fapiao_20200701_123456".into(),
+///     source: wxpay::apis::new_tax_control_fapiao::user_title::QueryTitleUrlSource::Web,
+///     appid: "wxb1170446a4c0a5a2".into(),
+///     openid: "plN5twRbHym_j-QcqCzstl0HmwEs".into(),
+///     total_amount: 382895,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/new-tax-control-fapiao/user-title/title-url")]
 #[endpoint(GET "/v3/new-tax-control-fapiao/user-title/title-url" -> QueryTitleUrlResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryTitleUrl {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
@@ -34,6 +40,7 @@ pub struct QueryTitleUrl {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 总金额 (`total_amount`).
     pub total_amount: i64,

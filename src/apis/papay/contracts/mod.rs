@@ -14,9 +14,13 @@ use serde::Serialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::contracts::CreateFailNotify;
+/// use wxpay::apis::papay::contracts::{CreateFailNotify, CreateFailNotifyRequired};
 ///
-/// let request = CreateFailNotify::new("123124412412423431", "wxd678efh567hg6787", "1230000109");
+/// let request = CreateFailNotify::new(CreateFailNotifyRequired {
+///     contract_id: "123124412412423431".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +46,14 @@ pub struct CreateFailNotify {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let estimated_amount: wxpay::apis::papay::contracts::EstimatedAmount = todo!();
-/// use wxpay::apis::papay::contracts::NotifyContract;
+/// use wxpay::apis::papay::contracts::{NotifyContract, NotifyContractRequired};
 ///
-/// let request = NotifyContract::new("TEST_CONTRACT_ID", "wxd678efh567hg6787", estimated_amount, "1230000109");
+/// let request = NotifyContract::new(NotifyContractRequired {
+///     contract_id: "TEST_CONTRACT_ID".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     estimated_amount,
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,9 +14,12 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId;
+/// use wxpay::apis::papay::insurance_pay::{QueryPolicyPeriodByPolicyPeriodId, QueryPolicyPeriodByPolicyPeriodIdRequired};
 ///
-/// let request = QueryPolicyPeriodByPolicyPeriodId::new("TEST_CONTRACT_ID", "1");
+/// let request = QueryPolicyPeriodByPolicyPeriodId::new(QueryPolicyPeriodByPolicyPeriodIdRequired {
+///     contract_id: "TEST_CONTRACT_ID".into(),
+///     policy_period_id: "1".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +45,14 @@ pub struct QueryPolicyPeriodByPolicyPeriodId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let scheduled_amount: wxpay::apis::papay::insurance_pay::DeductAmount = todo!();
-/// use wxpay::apis::papay::insurance_pay::CreatePolicyPeriodSchedule;
+/// use wxpay::apis::papay::insurance_pay::{CreatePolicyPeriodSchedule, CreatePolicyPeriodScheduleRequired};
 ///
-/// let request = CreatePolicyPeriodSchedule::new("TEST_CONTRACT_ID", "1", "wxd678efh567hg6787", scheduled_amount);
+/// let request = CreatePolicyPeriodSchedule::new(CreatePolicyPeriodScheduleRequired {
+///     contract_id: "TEST_CONTRACT_ID".into(),
+///     policy_period_id: "1".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     scheduled_amount,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -74,9 +82,17 @@ pub struct CreatePolicyPeriodSchedule {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::insurance_pay::DeductAmount = todo!();
-/// use wxpay::apis::papay::insurance_pay::ApplyTransaction;
+/// use wxpay::apis::papay::insurance_pay::{ApplyTransaction, ApplyTransactionRequired};
 ///
-/// let request = ApplyTransaction::new(amount, "wxd678efh567hg6787", "123124412412423431", "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", 1, "https://www.qq.com/");
+/// let request = ApplyTransaction::new(ApplyTransactionRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_id: "123124412412423431".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     policy_period_id: 1,
+///     transaction_notify_url: "https://www.qq.com/".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,14 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
-/// use wxpay::apis::papay::insurance_sign::CreateContractRenew;
+/// use wxpay::apis::papay::insurance_sign::{CreateContractRenew, CreateContractRenewRequired};
 ///
-/// let request = CreateContractRenew::new("TEST_PLAN_ID", "TEST_CONTRACT_ID", "wxd678efh567hg6787", policy_periods);
+/// let request = CreateContractRenew::new(CreateContractRenewRequired {
+///     plan_id: "TEST_PLAN_ID".into(),
+///     contract_id: "TEST_CONTRACT_ID".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     policy_periods,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -47,9 +52,12 @@ pub struct CreateContractRenew {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::insurance_sign::QueryContractByOutContractCode;
+/// use wxpay::apis::papay::insurance_sign::{QueryContractByOutContractCode, QueryContractByOutContractCodeRequired};
 ///
-/// let request = QueryContractByOutContractCode::new("12535", "wxwtdk20200910100000");
+/// let request = QueryContractByOutContractCode::new(QueryContractByOutContractCodeRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -74,9 +82,13 @@ pub struct QueryContractByOutContractCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::insurance_sign::TerminateContract;
+/// use wxpay::apis::papay::insurance_sign::{TerminateContract, TerminateContractRequired};
 ///
-/// let request = TerminateContract::new("12535", "wxwtdk20200910100000", "用户解约");
+/// let request = TerminateContract::new(TerminateContractRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     contract_termination_remark: "用户解约".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -104,9 +116,18 @@ pub struct TerminateContract {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
-/// use wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignApp;
+/// use wxpay::apis::papay::insurance_sign::{CreateContractPreEntrustSignApp, CreateContractPreEntrustSignAppRequired};
 ///
-/// let request = CreateContractPreEntrustSignApp::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", policy_periods, "2019-11-22");
+/// let request = CreateContractPreEntrustSignApp::new(CreateContractPreEntrustSignAppRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     insured_display_name: "*明".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+///     policy_end_date: "2020-11-22".into(),
+///     policy_periods,
+///     policy_start_date: "2019-11-22".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -134,8 +155,10 @@ pub struct CreateContractPreEntrustSignApp {
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 被保人的展示名称 (`insured_display_name`).
+    #[wxpay(redact)]
     pub insured_display_name: String,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -167,9 +190,18 @@ pub struct CreateContractPreEntrustSignApp {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
-/// use wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5;
+/// use wxpay::apis::papay::insurance_sign::{CreateContractPreEntrustSignH5, CreateContractPreEntrustSignH5Required};
 ///
-/// let request = CreateContractPreEntrustSignH5::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", policy_periods, "2019-11-22");
+/// let request = CreateContractPreEntrustSignH5::new(CreateContractPreEntrustSignH5Required {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     insured_display_name: "*明".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+///     policy_end_date: "2020-11-22".into(),
+///     policy_periods,
+///     policy_start_date: "2019-11-22".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -197,10 +229,12 @@ pub struct CreateContractPreEntrustSignH5 {
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 被保人的展示名称 (`insured_display_name`).
+    #[wxpay(redact)]
     pub insured_display_name: String,
     /// 跳转控制信息 (`jump_control`).
     pub jump_control: Option<JumpControl>,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -232,9 +266,18 @@ pub struct CreateContractPreEntrustSignH5 {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
-/// use wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi;
+/// use wxpay::apis::papay::insurance_sign::{CreateContractPreEntrustSignJsapi, CreateContractPreEntrustSignJsapiRequired};
 ///
-/// let request = CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", policy_periods, "2019-11-22");
+/// let request = CreateContractPreEntrustSignJsapi::new(CreateContractPreEntrustSignJsapiRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     insured_display_name: "*明".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+///     policy_end_date: "2020-11-22".into(),
+///     policy_periods,
+///     policy_start_date: "2019-11-22".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -262,8 +305,10 @@ pub struct CreateContractPreEntrustSignJsapi {
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 被保人的展示名称 (`insured_display_name`).
+    #[wxpay(redact)]
     pub insured_display_name: String,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -295,9 +340,18 @@ pub struct CreateContractPreEntrustSignJsapi {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
-/// use wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram;
+/// use wxpay::apis::papay::insurance_sign::{CreateContractPreEntrustSignMiniProgram, CreateContractPreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", policy_periods, "2019-11-22");
+/// let request = CreateContractPreEntrustSignMiniProgram::new(CreateContractPreEntrustSignMiniProgramRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     insured_display_name: "*明".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+///     policy_end_date: "2020-11-22".into(),
+///     policy_periods,
+///     policy_start_date: "2019-11-22".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -325,8 +379,10 @@ pub struct CreateContractPreEntrustSignMiniProgram {
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 被保人的展示名称 (`insured_display_name`).
+    #[wxpay(redact)]
     pub insured_display_name: String,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -358,9 +414,14 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
-/// use wxpay::apis::papay::insurance_sign::ModifyPolicyPeriod;
+/// use wxpay::apis::papay::insurance_sign::{ModifyPolicyPeriod, ModifyPolicyPeriodRequired};
 ///
-/// let request = ModifyPolicyPeriod::new("12535", "2015071056489715", "wxd678efh567hg6787", policy_periods);
+/// let request = ModifyPolicyPeriod::new(ModifyPolicyPeriodRequired {
+///     plan_id: "12535".into(),
+///     contract_id: "2015071056489715".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     policy_periods,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -391,9 +452,12 @@ pub struct ModifyPolicyPeriod {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode;
+/// use wxpay::apis::papay::insurance_sign::{QueryPolicyPeriodByOutContractCode, QueryPolicyPeriodByOutContractCodeRequired};
 ///
-/// let request = QueryPolicyPeriodByOutContractCode::new("12535", "wxwtdk20200910100000");
+/// let request = QueryPolicyPeriodByOutContractCode::new(QueryPolicyPeriodByOutContractCodeRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

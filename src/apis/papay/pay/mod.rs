@@ -15,9 +15,17 @@ pub mod partner;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::pay::Amount = todo!();
-/// use wxpay::apis::papay::pay::ApplyHarmonyTransaction;
+/// use wxpay::apis::papay::pay::{ApplyHarmonyTransaction, ApplyHarmonyTransactionRequired};
 ///
-/// let request = ApplyHarmonyTransaction::new(amount, "wxd678efh567hg6787", "123124412412423431", "Image形象店-深圳腾大-QQ公仔", "example_harmony_account_id", "1217752501201407033233368018", "https://www.qq.com/");
+/// let request = ApplyHarmonyTransaction::new(ApplyHarmonyTransactionRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_id: "123124412412423431".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     harmony_account_id: "example_harmony_account_id".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     transaction_notify_url: "https://www.qq.com/".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -56,9 +64,11 @@ pub struct ApplyHarmonyTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::pay::QueryScheduleByContractId;
+/// use wxpay::apis::papay::pay::{QueryScheduleByContractId, QueryScheduleByContractIdRequired};
 ///
-/// let request = QueryScheduleByContractId::new("123124412412423431");
+/// let request = QueryScheduleByContractId::new(QueryScheduleByContractIdRequired {
+///     contract_id: "123124412412423431".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -80,9 +90,13 @@ pub struct QueryScheduleByContractId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let schedule_amount: wxpay::apis::papay::pay::Amount = todo!();
-/// use wxpay::apis::papay::pay::CreateScheduleSchedule;
+/// use wxpay::apis::papay::pay::{CreateScheduleSchedule, CreateScheduleScheduleRequired};
 ///
-/// let request = CreateScheduleSchedule::new("123124412412423431", "wxd678efh567hg6787", schedule_amount);
+/// let request = CreateScheduleSchedule::new(CreateScheduleScheduleRequired {
+///     contract_id: "123124412412423431".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     schedule_amount,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -108,9 +122,16 @@ pub struct CreateScheduleSchedule {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::pay::Amount = todo!();
-/// use wxpay::apis::papay::pay::ApplyTransaction;
+/// use wxpay::apis::papay::pay::{ApplyTransaction, ApplyTransactionRequired};
 ///
-/// let request = ApplyTransaction::new(amount, "wxd678efh567hg6787", "123124412412423431", "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", "https://www.qq.com/");
+/// let request = ApplyTransaction::new(ApplyTransactionRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_id: "123124412412423431".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     transaction_notify_url: "https://www.qq.com/".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,16 +16,22 @@ pub mod partner;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp;
+/// use wxpay::apis::papay::scheduled_deduct_sign::{CreateContractPreEntrustSignApp, CreateContractPreEntrustSignAppRequired};
 ///
-/// let request = CreateContractPreEntrustSignApp::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535);
+/// let request = CreateContractPreEntrustSignApp::new(CreateContractPreEntrustSignAppRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app")]
 #[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app" -> CreateContractPreEntrustSignAppResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSignApp {
     /// 应用ID (`appid`).
     pub appid: String,
@@ -36,6 +42,7 @@ pub struct CreateContractPreEntrustSignApp {
     /// 用于预约扣费的预约信息 (`deduct_schedule`).
     pub deduct_schedule: Option<DeductSchedule>,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -53,16 +60,22 @@ pub struct CreateContractPreEntrustSignApp {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5;
+/// use wxpay::apis::papay::scheduled_deduct_sign::{CreateContractPreEntrustSignH5, CreateContractPreEntrustSignH5Required};
 ///
-/// let request = CreateContractPreEntrustSignH5::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535);
+/// let request = CreateContractPreEntrustSignH5::new(CreateContractPreEntrustSignH5Required {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5")]
 #[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignH5Response)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 应用ID (`appid`).
     pub appid: String,
@@ -75,6 +88,7 @@ pub struct CreateContractPreEntrustSignH5 {
     /// 跳转控制信息 (`jump_control`).
     pub jump_control: Option<JumpControl>,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -92,16 +106,22 @@ pub struct CreateContractPreEntrustSignH5 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi;
+/// use wxpay::apis::papay::scheduled_deduct_sign::{CreateContractPreEntrustSignJsapi, CreateContractPreEntrustSignJsapiRequired};
 ///
-/// let request = CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535);
+/// let request = CreateContractPreEntrustSignJsapi::new(CreateContractPreEntrustSignJsapiRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi")]
 #[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignJsapiResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 应用ID (`appid`).
     pub appid: String,
@@ -112,6 +132,7 @@ pub struct CreateContractPreEntrustSignJsapi {
     /// 用于预约扣费的预约信息 (`deduct_schedule`).
     pub deduct_schedule: Option<DeductSchedule>,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,
@@ -129,16 +150,22 @@ pub struct CreateContractPreEntrustSignJsapi {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram;
+/// use wxpay::apis::papay::scheduled_deduct_sign::{CreateContractPreEntrustSignMiniProgram, CreateContractPreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535);
+/// let request = CreateContractPreEntrustSignMiniProgram::new(CreateContractPreEntrustSignMiniProgramRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program")]
 #[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program" -> CreateContractPreEntrustSignMiniProgramResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSignMiniProgram {
     /// 应用ID (`appid`).
     pub appid: String,
@@ -149,6 +176,7 @@ pub struct CreateContractPreEntrustSignMiniProgram {
     /// 用于预约扣费的预约信息 (`deduct_schedule`).
     pub deduct_schedule: Option<DeductSchedule>,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,

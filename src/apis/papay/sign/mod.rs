@@ -15,9 +15,12 @@ pub mod partner;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::sign::QueryHarmonyContractByOutContractCode;
+/// use wxpay::apis::papay::sign::{QueryHarmonyContractByOutContractCode, QueryHarmonyContractByOutContractCodeRequired};
 ///
-/// let request = QueryHarmonyContractByOutContractCode::new("12535", "wxwtdk20200910100000");
+/// let request = QueryHarmonyContractByOutContractCode::new(QueryHarmonyContractByOutContractCodeRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +45,12 @@ pub struct QueryHarmonyContractByOutContractCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::sign::QueryContractByOutContractCode;
+/// use wxpay::apis::papay::sign::{QueryContractByOutContractCode, QueryContractByOutContractCodeRequired};
 ///
-/// let request = QueryContractByOutContractCode::new("12535", "wxwtdk20200910100000");
+/// let request = QueryContractByOutContractCode::new(QueryContractByOutContractCodeRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -67,9 +73,13 @@ pub struct QueryContractByOutContractCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::sign::TerminateContract;
+/// use wxpay::apis::papay::sign::{TerminateContract, TerminateContractRequired};
 ///
-/// let request = TerminateContract::new("12535", "wxwtdk20200910100000", "用户解约");
+/// let request = TerminateContract::new(TerminateContractRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     contract_termination_remark: "用户解约".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -97,16 +107,25 @@ pub struct TerminateContract {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let device_info: wxpay::apis::papay::sign::DeviceInfo = todo!();
-/// use wxpay::apis::papay::sign::CreateContractPreEntrustSign;
+/// use wxpay::apis::papay::sign::{CreateContractPreEntrustSign, CreateContractPreEntrustSignRequired};
 ///
-/// let request = CreateContractPreEntrustSign::new("wxd678efh567hg6787", "微信代扣用户A", "https://yourapp.com/notify", device_info, "wxwtdk20200910100000", "用户A", 12535, wxpay::apis::papay::sign::SignScene::SignSceneApp);
+/// let request = CreateContractPreEntrustSign::new(CreateContractPreEntrustSignRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     device_info,
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     out_user_code: "用户A".into(),
+///     plan_id: 12535,
+///     sign_scene: wxpay::apis::papay::sign::SignScene::SignSceneApp,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/sign/contracts/pre-entrust-sign")]
 #[endpoint(POST "/v3/papay/sign/contracts/pre-entrust-sign" -> CreateContractPreEntrustSignResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSign {
     /// 应用ID (`appid`).
     pub appid: String,
@@ -117,6 +136,7 @@ pub struct CreateContractPreEntrustSign {
     /// 发起预签约的用户 (`device_info`).
     pub device_info: DeviceInfo,
     /// 用户在直连商户应用下的用户标示 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户签约协议号 (`out_contract_code`).
     pub out_contract_code: String,

@@ -13,9 +13,15 @@ use serde::{Deserialize, Serialize};
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::acquiring_bank::Payer = todo!();
-/// use wxpay::apis::pay::acquiring_bank::CreateTransactionExposure;
+/// use wxpay::apis::pay::acquiring_bank::{CreateTransactionExposure, CreateTransactionExposureRequired};
 ///
-/// let request = CreateTransactionExposure::new("1356485", "20001111", "1900000109", "1217752501201407033233368018", payer);
+/// let request = CreateTransactionExposure::new(CreateTransactionExposureRequired {
+///     acquiring_bank_id: "1356485".into(),
+///     channel_id: "20001111".into(),
+///     merchant_id: "1900000109".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,22 +14,27 @@ pub mod partner;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::instal::CreateExposure;
+/// use wxpay::apis::pay::instal::{CreateExposure, CreateExposureRequired};
 ///
-/// let request = CreateExposure::new("wxd678efh567hg6787", "1230000109", wxpay::apis::pay::instal::UserIdType::UnknownUserIdType);
+/// let request = CreateExposure::new(CreateExposureRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     mchid: "1230000109".into(),
+///     user_id_type: wxpay::apis::pay::instal::UserIdType::UnknownUserIdType,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay/instal/exposure")]
 #[endpoint(POST "/v3/pay/instal/exposure" -> CreateExposureResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateExposure {
     /// 应用AppID (`appid`).
     pub appid: String,
     /// 直连商户号 (`mchid`).
     pub mchid: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 用户手机号的十六进制字符串 (`phone_number_hash`).
     pub phone_number_hash: Option<String>,

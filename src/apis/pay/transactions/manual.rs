@@ -3,20 +3,22 @@
 //! the parameters the WeChat front end needs to show the payment sheet.
 //!
 //! ```no_run
-//! use wxpay::apis::pay::transactions::{Amount, CreateJsapiOrder, CreateJsapiOrderPayer};
+//! use wxpay::apis::pay::transactions::{
+//!     Amount, CreateJsapiOrder, CreateJsapiOrderPayer, CreateJsapiOrderRequired,
+//! };
 //! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 //! let appid = "wxd678efh567hg6787";
 //! let prepay = client
 //!     .send(
-//!         CreateJsapiOrder::new(
-//!             Amount::cny(100),
-//!             appid,
-//!             "Image形象店-深圳腾大-QQ公仔",
-//!             client.mchid(),
-//!             "https://www.weixin.qq.com/wxpay/pay.php",
-//!             "1217752501201407033233368018",
-//!             CreateJsapiOrderPayer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-//!         )
+//!         CreateJsapiOrder::new(CreateJsapiOrderRequired {
+//!             amount: Amount::cny(100),
+//!             appid: appid.into(),
+//!             description: "Image形象店-深圳腾大-QQ公仔".into(),
+//!             mchid: client.mchid().into(),
+//!             notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+//!             out_trade_no: "1217752501201407033233368018".into(),
+//!             payer: CreateJsapiOrderPayer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+//!         })
 //!         .attach("深圳分店"),
 //!     )
 //!     .await?;
@@ -30,22 +32,24 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
-    Amount, CreateAppOrderResponse, CreateH5OrderSceneInfo, CreateJsapiOrderPayer,
-    CreateJsapiOrderResponse, H5Info, SceneInfo,
+    Amount, AmountRequired, CreateAppOrderResponse, CreateH5OrderSceneInfo, CreateJsapiOrderPayer,
+    CreateJsapiOrderPayerRequired, CreateJsapiOrderResponse, H5Info, SceneInfo,
 };
 use crate::{CryptoError, MerchantKey};
 
 impl Amount {
     /// `total` fen of Chinese yuan.
     pub fn cny(total: i64) -> Self {
-        Amount::new(total).currency("CNY")
+        Amount::new(AmountRequired { total }).currency("CNY")
     }
 }
 
 impl CreateJsapiOrderPayer {
     /// The payer of a JSAPI order: the user with this OpenID under the order's `appid`.
     pub fn openid(openid: impl Into<String>) -> Self {
-        CreateJsapiOrderPayer::new(openid)
+        CreateJsapiOrderPayer::new(CreateJsapiOrderPayerRequired {
+            openid: openid.into(),
+        })
     }
 }
 

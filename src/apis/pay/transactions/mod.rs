@@ -19,9 +19,16 @@ pub mod partner;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
-/// use wxpay::apis::pay::transactions::CreateAppOrder;
+/// use wxpay::apis::pay::transactions::{CreateAppOrder, CreateAppOrderRequired};
 ///
-/// let request = CreateAppOrder::new(amount, "wxd678efh567hg6787", "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018");
+/// let request = CreateAppOrder::new(CreateAppOrderRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     mchid: "1230000109".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -74,9 +81,17 @@ pub struct CreateAppOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
 /// # let contract_info: wxpay::apis::pay::transactions::ContractInfo = todo!();
-/// use wxpay::apis::pay::transactions::CreateAppWithContract;
+/// use wxpay::apis::pay::transactions::{CreateAppWithContract, CreateAppWithContractRequired};
 ///
-/// let request = CreateAppWithContract::new(amount, "wxd678efh567hg6787", contract_info, "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018");
+/// let request = CreateAppWithContract::new(CreateAppWithContractRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_info,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     mchid: "1230000109".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -128,9 +143,17 @@ pub struct CreateAppWithContract {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
 /// # let payer: wxpay::apis::pay::transactions::CreateCodepayOrderPayer = todo!();
 /// # let scene_info: wxpay::apis::pay::transactions::CreateCodepayOrderSceneInfo = todo!();
-/// use wxpay::apis::pay::transactions::CreateCodepayOrder;
+/// use wxpay::apis::pay::transactions::{CreateCodepayOrder, CreateCodepayOrderRequired};
 ///
-/// let request = CreateCodepayOrder::new(amount, "wxd678efh567hg6787", "Image形象店-深圳腾大-QQ公仔", "1230000109", "1217752501201407033233368018", payer, scene_info);
+/// let request = CreateCodepayOrder::new(CreateCodepayOrderRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     mchid: "1230000109".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+///     scene_info,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -174,9 +197,13 @@ pub struct CreateCodepayOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::transactions::CreateExposurePayer = todo!();
-/// use wxpay::apis::pay::transactions::CreateExposure;
+/// use wxpay::apis::pay::transactions::{CreateExposure, CreateExposureRequired};
 ///
-/// let request = CreateExposure::new("wxd678efh567hg6787", "1217752501201407033233368018", payer);
+/// let request = CreateExposure::new(CreateExposureRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -207,9 +234,17 @@ pub struct CreateExposure {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
 /// # let scene_info: wxpay::apis::pay::transactions::CreateH5OrderSceneInfo = todo!();
-/// use wxpay::apis::pay::transactions::CreateH5Order;
+/// use wxpay::apis::pay::transactions::{CreateH5Order, CreateH5OrderRequired};
 ///
-/// let request = CreateH5Order::new(amount, "wxd678efh567hg6787", "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", scene_info);
+/// let request = CreateH5Order::new(CreateH5OrderRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     mchid: "1230000109".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     scene_info,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -260,9 +295,12 @@ pub struct CreateH5Order {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::transactions::QueryOrderById;
+/// use wxpay::apis::pay::transactions::{QueryOrderById, QueryOrderByIdRequired};
 ///
-/// let request = QueryOrderById::new("1217752501201407033233368018", "1230000109");
+/// let request = QueryOrderById::new(QueryOrderByIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -287,9 +325,17 @@ pub struct QueryOrderById {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
 /// # let payer: wxpay::apis::pay::transactions::CreateJsapiOrderPayer = todo!();
-/// use wxpay::apis::pay::transactions::CreateJsapiOrder;
+/// use wxpay::apis::pay::transactions::{CreateJsapiOrder, CreateJsapiOrderRequired};
 ///
-/// let request = CreateJsapiOrder::new(amount, "wxd678efh567hg6787", "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", payer);
+/// let request = CreateJsapiOrder::new(CreateJsapiOrderRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     mchid: "1230000109".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -345,9 +391,18 @@ pub struct CreateJsapiOrder {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
 /// # let contract_info: wxpay::apis::pay::transactions::CreateJsapiWithContractContractInfo = todo!();
 /// # let payer: wxpay::apis::pay::transactions::QueryOrderByIdPayer = todo!();
-/// use wxpay::apis::pay::transactions::CreateJsapiWithContract;
+/// use wxpay::apis::pay::transactions::{CreateJsapiWithContract, CreateJsapiWithContractRequired};
 ///
-/// let request = CreateJsapiWithContract::new(amount, "wxd678efh567hg6787", contract_info, "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", payer);
+/// let request = CreateJsapiWithContract::new(CreateJsapiWithContractRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     contract_info,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     mchid: "1230000109".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -399,9 +454,16 @@ pub struct CreateJsapiWithContract {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
-/// use wxpay::apis::pay::transactions::CreateNativeOrder;
+/// use wxpay::apis::pay::transactions::{CreateNativeOrder, CreateNativeOrderRequired};
 ///
-/// let request = CreateNativeOrder::new(amount, "wxd678efh567hg6787", "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018");
+/// let request = CreateNativeOrder::new(CreateNativeOrderRequired {
+///     amount,
+///     appid: "wxd678efh567hg6787".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     mchid: "1230000109".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -452,9 +514,12 @@ pub struct CreateNativeOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::transactions::QueryOrderByOutTradeNo;
+/// use wxpay::apis::pay::transactions::{QueryOrderByOutTradeNo, QueryOrderByOutTradeNoRequired};
 ///
-/// let request = QueryOrderByOutTradeNo::new("1217752501201407033233368018", "1230000109");
+/// let request = QueryOrderByOutTradeNo::new(QueryOrderByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -477,9 +542,12 @@ pub struct QueryOrderByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::transactions::CloseOrder;
+/// use wxpay::apis::pay::transactions::{CloseOrder, CloseOrderRequired};
 ///
-/// let request = CloseOrder::new("1217752501201407033233368018", "1230000109");
+/// let request = CloseOrder::new(CloseOrderRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -502,9 +570,13 @@ pub struct CloseOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::transactions::ReverseTransaction;
+/// use wxpay::apis::pay::transactions::{ReverseTransaction, ReverseTransactionRequired};
 ///
-/// let request = ReverseTransaction::new("1217752501201407033233368018", "wxd678efh567hg6787", "1230000109");
+/// let request = ReverseTransaction::new(ReverseTransactionRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

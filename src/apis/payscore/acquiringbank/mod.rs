@@ -15,9 +15,15 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::acquiringbank::CreatePermission;
+/// use wxpay::apis::payscore::acquiringbank::{CreatePermission, CreatePermissionRequired};
 ///
-/// let request = CreatePermission::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "1230000109", "service_id", "1230000109");
+/// let request = CreatePermission::new(CreatePermissionRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     authorization_code: "1234323JKHDFE1243252".into(),
+///     channel_id: "1230000109".into(),
+///     service_id: "service_id".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -50,9 +56,14 @@ pub struct CreatePermission {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode;
+/// use wxpay::apis::payscore::acquiringbank::{QueryPermissionByAuthorizationCode, QueryPermissionByAuthorizationCodeRequired};
 ///
-/// let request = QueryPermissionByAuthorizationCode::new("1275342195190894594", "500001", "1230000109", "1230000109");
+/// let request = QueryPermissionByAuthorizationCode::new(QueryPermissionByAuthorizationCodeRequired {
+///     authorization_code: "1275342195190894594".into(),
+///     service_id: "500001".into(),
+///     channel_id: "1230000109".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -79,9 +90,14 @@ pub struct QueryPermissionByAuthorizationCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::acquiringbank::TerminatePermission;
+/// use wxpay::apis::payscore::acquiringbank::{TerminatePermission, TerminatePermissionRequired};
 ///
-/// let request = TerminatePermission::new("1275342195190894594", "撤销原因", "500001", "1230000109");
+/// let request = TerminatePermission::new(TerminatePermissionRequired {
+///     authorization_code: "1275342195190894594".into(),
+///     reason: "撤销原因".into(),
+///     service_id: "500001".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -110,9 +126,13 @@ pub struct TerminatePermission {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::acquiringbank::QueryServiceorder;
+/// use wxpay::apis::payscore::acquiringbank::{QueryServiceorder, QueryServiceorderRequired};
 ///
-/// let request = QueryServiceorder::new("2002000000000558128851361561536", "1900000109", "1230000109");
+/// let request = QueryServiceorder::new(QueryServiceorderRequired {
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     channel_id: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -141,16 +161,26 @@ pub struct QueryServiceorder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::acquiringbank::RiskFund = todo!();
 /// # let time_range: wxpay::apis::payscore::acquiringbank::TimeRange = todo!();
-/// use wxpay::apis::payscore::acquiringbank::CreateServiceorder;
+/// use wxpay::apis::payscore::acquiringbank::{CreateServiceorder, CreateServiceorderRequired};
 ///
-/// let request = CreateServiceorder::new("wxd678efh567hg6787", "1230000109", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "2002000000000558128851361561536", "XX充电宝", "1900000109", time_range);
+/// let request = CreateServiceorder::new(CreateServiceorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     channel_id: "1230000109".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     risk_fund,
+///     service_id: "2002000000000558128851361561536".into(),
+///     service_introduction: "XX充电宝".into(),
+///     sub_mchid: "1900000109".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/acquiringbank/serviceorder")]
 #[endpoint(POST "/v3/payscore/acquiringbank/serviceorder" -> CreateServiceorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServiceorder {
     /// 服务商应用ID (`appid`).
     pub appid: String,
@@ -165,6 +195,7 @@ pub struct CreateServiceorder {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -183,6 +214,7 @@ pub struct CreateServiceorder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: TimeRange,
@@ -196,9 +228,14 @@ pub struct CreateServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::acquiringbank::QueryServiceorderDeduction;
+/// use wxpay::apis::payscore::acquiringbank::{QueryServiceorderDeduction, QueryServiceorderDeductionRequired};
 ///
-/// let request = QueryServiceorderDeduction::new("2002000000000558128851361561536", "TEST_APPID", "1900000109", "1230000109");
+/// let request = QueryServiceorderDeduction::new(QueryServiceorderDeductionRequired {
+///     service_id: "2002000000000558128851361561536".into(),
+///     appid: "TEST_APPID".into(),
+///     sub_mchid: "1900000109".into(),
+///     channel_id: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -229,9 +266,15 @@ pub struct QueryServiceorderDeduction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::acquiringbank::CancelServiceorder;
+/// use wxpay::apis::payscore::acquiringbank::{CancelServiceorder, CancelServiceorderRequired};
 ///
-/// let request = CancelServiceorder::new("1234323JKHDFE1243252", "1230000109", "用户投诉", "2002000000000558128851361561536", "1900000109");
+/// let request = CancelServiceorder::new(CancelServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     channel_id: "1230000109".into(),
+///     reason: "用户投诉".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -261,9 +304,15 @@ pub struct CancelServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::acquiringbank::PostPayments> = todo!();
-/// use wxpay::apis::payscore::acquiringbank::CompleteServiceorder;
+/// use wxpay::apis::payscore::acquiringbank::{CompleteServiceorder, CompleteServiceorderRequired};
 ///
-/// let request = CompleteServiceorder::new("1234323JKHDFE1243252", post_payments, "2002000000000558128851361561536", "1900000109", 50000);
+/// let request = CompleteServiceorder::new(CompleteServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     post_payments,
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -307,9 +356,15 @@ pub struct CompleteServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::acquiringbank::ModifyServiceorder;
+/// use wxpay::apis::payscore::acquiringbank::{ModifyServiceorder, ModifyServiceorderRequired};
 ///
-/// let request = ModifyServiceorder::new("1234323JKHDFE1243252", "用户投诉", "2002000000000558128851361561536", "1900000109", 50000);
+/// let request = ModifyServiceorder::new(ModifyServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     reason: "用户投诉".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -342,9 +397,14 @@ pub struct ModifyServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo;
+/// use wxpay::apis::payscore::acquiringbank::{CreateServiceorderRegisterdeductinfo, CreateServiceorderRegisterdeductinfoRequired};
 ///
-/// let request = CreateServiceorderRegisterdeductinfo::new("1234323JKHDFE1243252", "1230000109", "2002000000000558128851361561536", "1900000109");
+/// let request = CreateServiceorderRegisterdeductinfo::new(CreateServiceorderRegisterdeductinfoRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     channel_id: "1230000109".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -378,9 +438,15 @@ pub struct CreateServiceorderRegisterdeductinfo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail: wxpay::apis::payscore::acquiringbank::Detail = todo!();
-/// use wxpay::apis::payscore::acquiringbank::SyncServiceorder;
+/// use wxpay::apis::payscore::acquiringbank::{SyncServiceorder, SyncServiceorderRequired};
 ///
-/// let request = SyncServiceorder::new("1234323JKHDFE1243252", detail, "2002000000000558128851361561536", "1900000109", "Order_Paid");
+/// let request = SyncServiceorder::new(SyncServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     detail,
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     type_: "Order_Paid".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -411,16 +477,22 @@ pub struct SyncServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderTimeRange = todo!();
-/// use wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorder;
+/// use wxpay::apis::payscore::acquiringbank::{CreateServicepayondeliveryorder, CreateServicepayondeliveryorderRequired};
 ///
-/// let request = CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001", "某某酒店", time_range);
+/// let request = CreateServicepayondeliveryorder::new(CreateServicepayondeliveryorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     service_id: "500001".into(),
+///     service_introduction: "某某酒店".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/acquiringbank/servicepayondeliveryorder")]
 #[endpoint(POST "/v3/payscore/acquiringbank/servicepayondeliveryorder" -> CreateServicepayondeliveryorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServicepayondeliveryorder {
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -437,6 +509,7 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -457,6 +530,7 @@ pub struct CreateServicepayondeliveryorder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: CreateServicepayondeliveryorderTimeRange,

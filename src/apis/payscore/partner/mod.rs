@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 pub use super::{
     Collection, CollectionState, CreatePermissionResponse, CreateServiceorderTimeRange,
     CreateServicepayondeliveryorderJumpLink, Details, Device, GoodsDetail, JumpLink, JumpLinkType,
-    Location, Name, PaidType, PostPayments, PromotionDetail, PromotionDetailType,
-    QueryServiceorderState, Scope, StateDescription, TimeRange,
+    Location, Name, PaidType, PostPayments, PostPaymentsRequired, PromotionDetail,
+    PromotionDetailType, QueryServiceorderState, Scope, StateDescription, TimeRange,
 };
 
 /// `POST /v3/payscore/partner/permissions` 商户预授权API
@@ -21,9 +21,14 @@ pub use super::{
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::partner::CreatePermission;
+/// use wxpay::apis::payscore::partner::{CreatePermission, CreatePermissionRequired};
 ///
-/// let request = CreatePermission::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "service_id", "1230000109");
+/// let request = CreatePermission::new(CreatePermissionRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     authorization_code: "1234323JKHDFE1243252".into(),
+///     service_id: "service_id".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -54,9 +59,14 @@ pub struct CreatePermission {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::partner::CreateServiceAccountApplication;
+/// use wxpay::apis::payscore::partner::{CreateServiceAccountApplication, CreateServiceAccountApplicationRequired};
 ///
-/// let request = CreateServiceAccountApplication::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "2002000000000558128851361561536", "1900000109");
+/// let request = CreateServiceAccountApplication::new(CreateServiceAccountApplicationRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     out_apply_no: "1234323JKHDFE1243252".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -87,9 +97,11 @@ pub struct CreateServiceAccountApplication {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo;
+/// use wxpay::apis::payscore::partner::{QueryServiceAccountApplicationByOutApplyNo, QueryServiceAccountApplicationByOutApplyNoRequired};
 ///
-/// let request = QueryServiceAccountApplicationByOutApplyNo::new("1234323JKHDFE1243252");
+/// let request = QueryServiceAccountApplicationByOutApplyNo::new(QueryServiceAccountApplicationByOutApplyNoRequired {
+///     out_apply_no: "1234323JKHDFE1243252".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -110,9 +122,12 @@ pub struct QueryServiceAccountApplicationByOutApplyNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::partner::QueryServiceorder;
+/// use wxpay::apis::payscore::partner::{QueryServiceorder, QueryServiceorderRequired};
 ///
-/// let request = QueryServiceorder::new("2002000000000558128851361561536", "1900000109");
+/// let request = QueryServiceorder::new(QueryServiceorderRequired {
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -141,16 +156,25 @@ pub struct QueryServiceorder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::partner::CreateServiceorderRiskFund = todo!();
 /// # let time_range: wxpay::apis::payscore::partner::TimeRange = todo!();
-/// use wxpay::apis::payscore::partner::CreateServiceorder;
+/// use wxpay::apis::payscore::partner::{CreateServiceorder, CreateServiceorderRequired};
 ///
-/// let request = CreateServiceorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "2002000000000558128851361561536", "XX充电宝", "1900000109", time_range);
+/// let request = CreateServiceorder::new(CreateServiceorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     risk_fund,
+///     service_id: "2002000000000558128851361561536".into(),
+///     service_introduction: "XX充电宝".into(),
+///     sub_mchid: "1900000109".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/serviceorder")]
 #[endpoint(POST "/v3/payscore/partner/serviceorder" -> CreateServiceorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServiceorder {
     /// 服务商应用ID (`appid`).
     pub appid: String,
@@ -165,6 +189,7 @@ pub struct CreateServiceorder {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -183,6 +208,7 @@ pub struct CreateServiceorder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
     pub time_range: TimeRange,
@@ -199,16 +225,26 @@ pub struct CreateServiceorder {
 /// # let risk_fund: wxpay::apis::payscore::partner::CreateServiceorderRiskFund = todo!();
 /// # let shopping_info: wxpay::apis::payscore::partner::ShoppingInfo = todo!();
 /// # let time_range: wxpay::apis::payscore::partner::TimeRange = todo!();
-/// use wxpay::apis::payscore::partner::CreateServicepayondeliveryorder;
+/// use wxpay::apis::payscore::partner::{CreateServicepayondeliveryorder, CreateServicepayondeliveryorderRequired};
 ///
-/// let request = CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "500001", "某某酒店", shopping_info, "1900000109", time_range);
+/// let request = CreateServicepayondeliveryorder::new(CreateServicepayondeliveryorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     risk_fund,
+///     service_id: "500001".into(),
+///     service_introduction: "某某酒店".into(),
+///     shopping_info,
+///     sub_mchid: "1900000109".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/servicepayondeliveryorder")]
 #[endpoint(POST "/v3/payscore/partner/servicepayondeliveryorder" -> CreateServicepayondeliveryorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServicepayondeliveryorder {
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -223,6 +259,7 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -243,6 +280,7 @@ pub struct CreateServicepayondeliveryorder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
     pub time_range: TimeRange,

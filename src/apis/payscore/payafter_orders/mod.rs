@@ -14,9 +14,14 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::payafter_orders::CancelPayafterOrder;
+/// use wxpay::apis::payscore::payafter_orders::{CancelPayafterOrder, CancelPayafterOrderRequired};
 ///
-/// let request = CancelPayafterOrder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", "用户投诉", "500001");
+/// let request = CancelPayafterOrder::new(CancelPayafterOrderRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     reason: "用户投诉".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -43,9 +48,13 @@ pub struct CancelPayafterOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::payafter_orders::CompletePayafterOrder;
+/// use wxpay::apis::payscore::payafter_orders::{CompletePayafterOrder, CompletePayafterOrderRequired};
 ///
-/// let request = CompletePayafterOrder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", "500001");
+/// let request = CompletePayafterOrder::new(CompletePayafterOrderRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -90,9 +99,11 @@ pub struct CompletePayafterOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::payafter_orders::SyncPayafterOrder;
+/// use wxpay::apis::payscore::payafter_orders::{SyncPayafterOrder, SyncPayafterOrderRequired};
 ///
-/// let request = SyncPayafterOrder::new("TEST_OUT_ORDER_NO");
+/// let request = SyncPayafterOrder::new(SyncPayafterOrderRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -17,22 +17,26 @@ pub mod partner;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::CreateAssessUserRiskLevel;
+/// use wxpay::apis::payscore::permissions::{CreateAssessUserRiskLevel, CreateAssessUserRiskLevelRequired};
 ///
-/// let request = CreateAssessUserRiskLevel::new("wxd678efh567hg6787", "500001");
+/// let request = CreateAssessUserRiskLevel::new(CreateAssessUserRiskLevelRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/permissions/assess-user-risk-level")]
 #[endpoint(POST "/v3/payscore/permissions/assess-user-risk-level" -> CreateAssessUserRiskLevelResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateAssessUserRiskLevel {
     /// 公众号ID (`appid`).
     pub appid: String,
     /// 授权协议号 (`authorization_code`).
     pub authorization_code: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 服务ID (`service_id`).
     pub service_id: String,
@@ -48,9 +52,12 @@ pub struct CreateAssessUserRiskLevel {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::QueryPermissionByAuthorizationCode;
+/// use wxpay::apis::payscore::permissions::{QueryPermissionByAuthorizationCode, QueryPermissionByAuthorizationCodeRequired};
 ///
-/// let request = QueryPermissionByAuthorizationCode::new("1234323JKHDFE1243252", "500001");
+/// let request = QueryPermissionByAuthorizationCode::new(QueryPermissionByAuthorizationCodeRequired {
+///     authorization_code: "1234323JKHDFE1243252".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -73,9 +80,13 @@ pub struct QueryPermissionByAuthorizationCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::TerminatePermission;
+/// use wxpay::apis::payscore::permissions::{TerminatePermission, TerminatePermissionRequired};
 ///
-/// let request = TerminatePermission::new("1234323JKHDFE1243252", "撤销原因", "500001");
+/// let request = TerminatePermission::new(TerminatePermissionRequired {
+///     authorization_code: "1234323JKHDFE1243252".into(),
+///     reason: "撤销原因".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -100,18 +111,23 @@ pub struct TerminatePermission {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::QueryPermissionByOpenid;
+/// use wxpay::apis::payscore::permissions::{QueryPermissionByOpenid, QueryPermissionByOpenidRequired};
 ///
-/// let request = QueryPermissionByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "2002000000000558128851361561536", "wxd678efh567hg6787");
+/// let request = QueryPermissionByOpenid::new(QueryPermissionByOpenidRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     appid: "wxd678efh567hg6787".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/permissions/openid/{openid}")]
 #[endpoint(GET "/v3/payscore/permissions/openid/<openid>" -> QueryPermissionByOpenidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryPermissionByOpenid {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
@@ -127,18 +143,24 @@ pub struct QueryPermissionByOpenid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::TerminatePermissionByOpenid;
+/// use wxpay::apis::payscore::permissions::{TerminatePermissionByOpenid, TerminatePermissionByOpenidRequired};
 ///
-/// let request = TerminatePermissionByOpenid::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxd678efh567hg6787", "reason", "2002000000000558128851361561536");
+/// let request = TerminatePermissionByOpenid::new(TerminatePermissionByOpenidRequired {
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     reason: "reason".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/permissions/openid/{openid}/terminate")]
 #[endpoint(POST "/v3/payscore/permissions/openid/<openid>/terminate" -> serde_json::Value)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TerminatePermissionByOpenid {
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 公众号id (`appid`).
     pub appid: String,

@@ -17,9 +17,18 @@ pub mod partner;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::plan::CreatePayscorePlan;
+/// use wxpay::apis::payscore::plan::{CreatePayscorePlan, CreatePayscorePlanRequired};
 ///
-/// let request = CreatePayscorePlan::new("wxd678efh567hg6787", 10, "1234323JKHDFE1243252", 300, "瑜伽课20节", "2002000000000558128851361561536", 15000, 15000);
+/// let request = CreatePayscorePlan::new(CreatePayscorePlanRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     deduction_quantity: 10,
+///     merchant_plan_no: "1234323JKHDFE1243252".into(),
+///     plan_duration: 300,
+///     plan_name: "瑜伽课20节".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     total_actual_price: 15000,
+///     total_original_price: 15000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -56,9 +65,11 @@ pub struct CreatePayscorePlan {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo;
+/// use wxpay::apis::payscore::plan::{QueryPayscorePlanByMerchantPlanNo, QueryPayscorePlanByMerchantPlanNoRequired};
 ///
-/// let request = QueryPayscorePlanByMerchantPlanNo::new("1234323JKHDFE1243252");
+/// let request = QueryPayscorePlanByMerchantPlanNo::new(QueryPayscorePlanByMerchantPlanNoRequired {
+///     merchant_plan_no: "1234323JKHDFE1243252".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -79,9 +90,11 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::plan::StopPayscorePlan;
+/// use wxpay::apis::payscore::plan::{StopPayscorePlan, StopPayscorePlanRequired};
 ///
-/// let request = StopPayscorePlan::new("1234323JKHDFE1243252");
+/// let request = StopPayscorePlan::new(StopPayscorePlanRequired {
+///     merchant_plan_no: "1234323JKHDFE1243252".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -17,16 +17,21 @@ pub mod partner;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::serviceorder::TimeRange = todo!();
-/// use wxpay::apis::payscore::serviceorder::CreateDirectComplete;
+/// use wxpay::apis::payscore::serviceorder::{CreateDirectComplete, CreateDirectCompleteRequired};
 ///
-/// let request = CreateDirectComplete::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001", time_range);
+/// let request = CreateDirectComplete::new(CreateDirectCompleteRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     service_id: "500001".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/serviceorder/direct-complete")]
 #[endpoint(POST "/v3/payscore/serviceorder/direct-complete" -> CreateDirectCompleteResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateDirectComplete {
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -39,6 +44,7 @@ pub struct CreateDirectComplete {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -66,9 +72,14 @@ pub struct CreateDirectComplete {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::serviceorder::CancelServiceorder;
+/// use wxpay::apis::payscore::serviceorder::{CancelServiceorder, CancelServiceorderRequired};
 ///
-/// let request = CancelServiceorder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", "用户投诉", "500001");
+/// let request = CancelServiceorder::new(CancelServiceorderRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     reason: "用户投诉".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -96,9 +107,15 @@ pub struct CancelServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayments> = todo!();
-/// use wxpay::apis::payscore::serviceorder::CompleteServiceorder;
+/// use wxpay::apis::payscore::serviceorder::{CompleteServiceorder, CompleteServiceorderRequired};
 ///
-/// let request = CompleteServiceorder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", post_payments, "2002000000000558128851361561536", 50000);
+/// let request = CompleteServiceorder::new(CompleteServiceorderRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     post_payments,
+///     service_id: "2002000000000558128851361561536".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -140,9 +157,16 @@ pub struct CompleteServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayments> = todo!();
-/// use wxpay::apis::payscore::serviceorder::ModifyServiceorder;
+/// use wxpay::apis::payscore::serviceorder::{ModifyServiceorder, ModifyServiceorderRequired};
 ///
-/// let request = ModifyServiceorder::new("1234323JKHDFE1243252", "wxd678efh567hg6787", post_payments, "用户投诉", "2002000000000558128851361561536", 50000);
+/// let request = ModifyServiceorder::new(ModifyServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     post_payments,
+///     reason: "用户投诉".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -177,9 +201,11 @@ pub struct ModifyServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::serviceorder::PayServiceorder;
+/// use wxpay::apis::payscore::serviceorder::{PayServiceorder, PayServiceorderRequired};
 ///
-/// let request = PayServiceorder::new("TEST_OUT_ORDER_NO");
+/// let request = PayServiceorder::new(PayServiceorderRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -205,9 +231,15 @@ pub struct PayServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscounts> = todo!();
-/// use wxpay::apis::payscore::serviceorder::CreateSendPendingmessage;
+/// use wxpay::apis::payscore::serviceorder::{CreateSendPendingmessage, CreateSendPendingmessageRequired};
 ///
-/// let request = CreateSendPendingmessage::new("TEST_OUT_ORDER_NO", post_payments, "20231218", "2002000000000558128851361561536", 50000);
+/// let request = CreateSendPendingmessage::new(CreateSendPendingmessageRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     post_payments,
+///     prepaid_time: "20231218".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -239,9 +271,15 @@ pub struct CreateSendPendingmessage {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscounts> = todo!();
-/// use wxpay::apis::payscore::serviceorder::CreateSendPrepaidmessage;
+/// use wxpay::apis::payscore::serviceorder::{CreateSendPrepaidmessage, CreateSendPrepaidmessageRequired};
 ///
-/// let request = CreateSendPrepaidmessage::new("TEST_OUT_ORDER_NO", post_payments, "20231218", "2002000000000558128851361561536", 50000);
+/// let request = CreateSendPrepaidmessage::new(CreateSendPrepaidmessageRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     post_payments,
+///     prepaid_time: "20231218".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -273,9 +311,15 @@ pub struct CreateSendPrepaidmessage {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail: wxpay::apis::payscore::serviceorder::Detail = todo!();
-/// use wxpay::apis::payscore::serviceorder::SyncServiceorder;
+/// use wxpay::apis::payscore::serviceorder::{SyncServiceorder, SyncServiceorderRequired};
 ///
-/// let request = SyncServiceorder::new("1234323JKHDFE1243252", "wxd678efh567hg6787", detail, "500001", "Order_Paid");
+/// let request = SyncServiceorder::new(SyncServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     detail,
+///     service_id: "500001".into(),
+///     type_: "Order_Paid".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -18,16 +18,26 @@ pub mod partner;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::sign_plan::TimeRange = todo!();
-/// use wxpay::apis::payscore::sign_plan::CreateServiceorder;
+/// use wxpay::apis::payscore::sign_plan::{CreateServiceorder, CreateServiceorderRequired};
 ///
-/// let request = CreateServiceorder::new("wxd678efh567hg6787", "https://api.test.com", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "1514323JSVDFE1243252", 2, "2002000000000558128851361561536", "羽毛球课基础练习课程", "01000033210000324638000000376258", time_range);
+/// let request = CreateServiceorder::new(CreateServiceorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     notify_url: "https://api.test.com".into(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     out_trade_no: "1514323JSVDFE1243252".into(),
+///     plan_detail_no: 2,
+///     service_id: "2002000000000558128851361561536".into(),
+///     service_introduction: "羽毛球课基础练习课程".into(),
+///     sign_plan_id: "01000033210000324638000000376258".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/sign-plan/serviceorder")]
 #[endpoint(POST "/v3/payscore/sign-plan/serviceorder" -> CreateServiceorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServiceorder {
     /// 商户的AppID (`appid`).
     pub appid: String,
@@ -38,6 +48,7 @@ pub struct CreateServiceorder {
     /// 商户扣款成功回调通知的地址 (`notify_url`).
     pub notify_url: String,
     /// 商户公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -62,16 +73,24 @@ pub struct CreateServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sign_plan_detail: Vec<wxpay::apis::payscore::sign_plan::SignPlanDetail> = todo!();
-/// use wxpay::apis::payscore::sign_plan::CreateUserSignPlan;
+/// use wxpay::apis::payscore::sign_plan::{CreateUserSignPlan, CreateUserSignPlanRequired};
 ///
-/// let request = CreateUserSignPlan::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "https://api.test.com", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "01000033210000324638000000376258", "2002000000000558128851361561536", sign_plan_detail);
+/// let request = CreateUserSignPlan::new(CreateUserSignPlanRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
+///     notify_url: "https://api.test.com".into(),
+///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+///     plan_id: "01000033210000324638000000376258".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sign_plan_detail,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/sign-plan/user-sign-plans")]
 #[endpoint(POST "/v3/payscore/sign-plan/user-sign-plans" -> CreateUserSignPlanResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserSignPlan {
     /// AppID (`appid`).
     pub appid: String,
@@ -80,6 +99,7 @@ pub struct CreateUserSignPlan {
     /// 签约成功事件通知回调地址 (`notify_url`).
     pub notify_url: String,
     /// 待签约用户在商户应用下的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 支付分计划ID (`plan_id`).
     pub plan_id: String,
@@ -97,9 +117,11 @@ pub struct CreateUserSignPlan {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo;
+/// use wxpay::apis::payscore::sign_plan::{QueryUserSignPlanByMerchantSignPlanNo, QueryUserSignPlanByMerchantSignPlanNoRequired};
 ///
-/// let request = QueryUserSignPlanByMerchantSignPlanNo::new("1234323JKHDFE1243252");
+/// let request = QueryUserSignPlanByMerchantSignPlanNo::new(QueryUserSignPlanByMerchantSignPlanNoRequired {
+///     merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -122,9 +144,12 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::sign_plan::StopUserSignPlan;
+/// use wxpay::apis::payscore::sign_plan::{StopUserSignPlan, StopUserSignPlanRequired};
 ///
-/// let request = StopUserSignPlan::new("1234323JKHDFE1243252", "用户协商后停止");
+/// let request = StopUserSignPlan::new(StopUserSignPlanRequired {
+///     merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
+///     stop_reason: "用户协商后停止".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

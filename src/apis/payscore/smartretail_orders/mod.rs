@@ -14,9 +14,14 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::smartretail_orders::CancelSmartretailOrder;
+/// use wxpay::apis::payscore::smartretail_orders::{CancelSmartretailOrder, CancelSmartretailOrderRequired};
 ///
-/// let request = CancelSmartretailOrder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", "用户投诉", "500001");
+/// let request = CancelSmartretailOrder::new(CancelSmartretailOrderRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     reason: "用户投诉".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -43,9 +48,13 @@ pub struct CancelSmartretailOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::smartretail_orders::CompleteSmartretailOrder;
+/// use wxpay::apis::payscore::smartretail_orders::{CompleteSmartretailOrder, CompleteSmartretailOrderRequired};
 ///
-/// let request = CompleteSmartretailOrder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", "500001");
+/// let request = CompleteSmartretailOrder::new(CompleteSmartretailOrderRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,23 +13,32 @@ use crate::endpoint;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::users::TerminatePermission;
+/// use wxpay::apis::payscore::users::{TerminatePermission, TerminatePermissionRequired};
 ///
-/// let request = TerminatePermission::new("TEST_OPENID", "TEST_SERVICE_ID", "TEST_OPENID", "TEST_SERVICE_ID", "TEST_APPID", "TEST_REASON");
+/// let request = TerminatePermission::new(TerminatePermissionRequired {
+///     openid: "TEST_OPENID".into(),
+///     service_id: "TEST_SERVICE_ID".into(),
+///     openid_2: "TEST_OPENID".into(),
+///     service_id_2: "TEST_SERVICE_ID".into(),
+///     appid: "TEST_APPID".into(),
+///     reason: "TEST_REASON".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/users/{openid}/permissions/{service_id}/terminate")]
 #[endpoint(POST "/v3/payscore/users/<openid>/permissions/<service_id>/terminate")]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TerminatePermission {
     /// `openid`.
+    #[wxpay(redact)]
     pub openid: String,
     /// `service_id`.
     pub service_id: String,
     /// 用户标识 (`openid`).
     #[wxpay(query)]
+    #[wxpay(redact)]
     #[serde(rename = "openid")]
     pub openid_2: String,
     /// 公众账号ID (`service_id`).

@@ -16,9 +16,14 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let recharge_amount: wxpay::apis::platsolution::ecommerce::RechargeAmount = todo!();
-/// use wxpay::apis::platsolution::ecommerce::ApplyBankTransferRecharge;
+/// use wxpay::apis::platsolution::ecommerce::{ApplyBankTransferRecharge, ApplyBankTransferRechargeRequired};
 ///
-/// let request = ApplyBankTransferRecharge::new(wxpay::apis::platsolution::ecommerce::AccountType::Basic, "cz202407181234", recharge_amount, "ECOMMERCE_BANK_TRANSFER");
+/// let request = ApplyBankTransferRecharge::new(ApplyBankTransferRechargeRequired {
+///     account_type: wxpay::apis::platsolution::ecommerce::AccountType::Basic,
+///     out_recharge_no: "cz202407181234".into(),
+///     recharge_amount,
+///     recharge_scene: "ECOMMERCE_BANK_TRANSFER".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -45,9 +50,11 @@ pub struct ApplyBankTransferRecharge {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryBankTransferRechargeByOutRechargeNo, QueryBankTransferRechargeByOutRechargeNoRequired};
 ///
-/// let request = QueryBankTransferRechargeByOutRechargeNo::new("cz202407181234");
+/// let request = QueryBankTransferRechargeByOutRechargeNo::new(QueryBankTransferRechargeByOutRechargeNoRequired {
+///     out_recharge_no: "cz202407181234".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -71,9 +78,13 @@ pub struct QueryBankTransferRechargeByOutRechargeNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let agreement_list: Vec<wxpay::apis::platsolution::ecommerce::AgreementList> = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateInsuranceCompensationContract;
+/// use wxpay::apis::platsolution::ecommerce::{CreateInsuranceCompensationContract, CreateInsuranceCompensationContractRequired};
 ///
-/// let request = CreateInsuranceCompensationContract::new(agreement_list, "No123456", "1900000109");
+/// let request = CreateInsuranceCompensationContract::new(CreateInsuranceCompensationContractRequired {
+///     agreement_list,
+///     out_apply_no: "No123456".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -98,9 +109,11 @@ pub struct CreateInsuranceCompensationContract {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened;
+/// use wxpay::apis::platsolution::ecommerce::{CreateInsuranceCompensationContractSubMchidCheckOpened, CreateInsuranceCompensationContractSubMchidCheckOpenedRequired};
 ///
-/// let request = CreateInsuranceCompensationContractSubMchidCheckOpened::new("1900000109");
+/// let request = CreateInsuranceCompensationContractSubMchidCheckOpened::new(CreateInsuranceCompensationContractSubMchidCheckOpenedRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -124,9 +137,13 @@ pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferCompensateBill, CreateMchTransferCompensateBillRequired};
 ///
-/// let request = CreateMchTransferCompensateBill::new("plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferCompensateBill::new(CreateMchTransferCompensateBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -159,9 +176,11 @@ pub struct CreateMchTransferCompensateBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferCompensateBillByBillId, QueryMchTransferCompensateBillByBillIdRequired};
 ///
-/// let request = QueryMchTransferCompensateBillByBillId::new("1330000071100999991182020050700019480001");
+/// let request = QueryMchTransferCompensateBillByBillId::new(QueryMchTransferCompensateBillByBillIdRequired {
+///     bill_id: "1330000071100999991182020050700019480001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -182,9 +201,11 @@ pub struct QueryMchTransferCompensateBillByBillId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferCompensateBillByOutBillNo, QueryMchTransferCompensateBillByOutBillNoRequired};
 ///
-/// let request = QueryMchTransferCompensateBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryMchTransferCompensateBillByOutBillNo::new(QueryMchTransferCompensateBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -205,9 +226,11 @@ pub struct QueryMchTransferCompensateBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::CancelMchTransferCompensateBill;
+/// use wxpay::apis::platsolution::ecommerce::{CancelMchTransferCompensateBill, CancelMchTransferCompensateBillRequired};
 ///
-/// let request = CancelMchTransferCompensateBill::new("plfk2020042013");
+/// let request = CancelMchTransferCompensateBill::new(CancelMchTransferCompensateBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -231,9 +254,13 @@ pub struct CancelMchTransferCompensateBill {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferCompensateBillPreTransfer, CreateMchTransferCompensateBillPreTransferRequired};
 ///
-/// let request = CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferCompensateBillPreTransfer::new(CreateMchTransferCompensateBillPreTransferRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -271,9 +298,13 @@ pub struct CreateMchTransferCompensateBillPreTransfer {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferDepositAfterSalesCompensationBill, CreateMchTransferDepositAfterSalesCompensationBillRequired};
 ///
-/// let request = CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferDepositAfterSalesCompensationBill::new(CreateMchTransferDepositAfterSalesCompensationBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -310,9 +341,11 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferDepositAfterSalesCompensationBillByBillId, QueryMchTransferDepositAfterSalesCompensationBillByBillIdRequired};
 ///
-/// let request = QueryMchTransferDepositAfterSalesCompensationBillByBillId::new("1330000071100999991182020050700019480001");
+/// let request = QueryMchTransferDepositAfterSalesCompensationBillByBillId::new(QueryMchTransferDepositAfterSalesCompensationBillByBillIdRequired {
+///     bill_id: "1330000071100999991182020050700019480001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -337,9 +370,11 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo, QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoRequired};
 ///
-/// let request = QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo::new(QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -363,9 +398,13 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferDepositInsurancePremiumsCompensationBill, CreateMchTransferDepositInsurancePremiumsCompensationBillRequired};
 ///
-/// let request = CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferDepositInsurancePremiumsCompensationBill::new(CreateMchTransferDepositInsurancePremiumsCompensationBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -396,9 +435,11 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo, QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoRequired};
 ///
-/// let request = QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo::new(QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -422,9 +463,13 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferDepositShippingCostCompensationBill, CreateMchTransferDepositShippingCostCompensationBillRequired};
 ///
-/// let request = CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferDepositShippingCostCompensationBill::new(CreateMchTransferDepositShippingCostCompensationBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -459,9 +504,11 @@ pub struct CreateMchTransferDepositShippingCostCompensationBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferDepositShippingCostCompensationBillByOutBillNo, QueryMchTransferDepositShippingCostCompensationBillByOutBillNoRequired};
 ///
-/// let request = QueryMchTransferDepositShippingCostCompensationBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryMchTransferDepositShippingCostCompensationBillByOutBillNo::new(QueryMchTransferDepositShippingCostCompensationBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -487,9 +534,13 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferInsuranceClaimBill, CreateMchTransferInsuranceClaimBillRequired};
 ///
-/// let request = CreateMchTransferInsuranceClaimBill::new("plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferInsuranceClaimBill::new(CreateMchTransferInsuranceClaimBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -518,9 +569,11 @@ pub struct CreateMchTransferInsuranceClaimBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferInsuranceClaimBillByBillId, QueryMchTransferInsuranceClaimBillByBillIdRequired};
 ///
-/// let request = QueryMchTransferInsuranceClaimBillByBillId::new("1330000071100999991182020050700019480001");
+/// let request = QueryMchTransferInsuranceClaimBillByBillId::new(QueryMchTransferInsuranceClaimBillByBillIdRequired {
+///     bill_id: "1330000071100999991182020050700019480001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -543,9 +596,11 @@ pub struct QueryMchTransferInsuranceClaimBillByBillId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferInsuranceClaimBillByOutBillNo, QueryMchTransferInsuranceClaimBillByOutBillNoRequired};
 ///
-/// let request = QueryMchTransferInsuranceClaimBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryMchTransferInsuranceClaimBillByOutBillNo::new(QueryMchTransferInsuranceClaimBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -570,9 +625,11 @@ pub struct QueryMchTransferInsuranceClaimBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill;
+/// use wxpay::apis::platsolution::ecommerce::{CancelMchTransferInsuranceClaimBill, CancelMchTransferInsuranceClaimBillRequired};
 ///
-/// let request = CancelMchTransferInsuranceClaimBill::new("plfk2020042013");
+/// let request = CancelMchTransferInsuranceClaimBill::new(CancelMchTransferInsuranceClaimBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -598,9 +655,13 @@ pub struct CancelMchTransferInsuranceClaimBill {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferInsuranceClaimBillPreTransfer, CreateMchTransferInsuranceClaimBillPreTransferRequired};
 ///
-/// let request = CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferInsuranceClaimBillPreTransfer::new(CreateMchTransferInsuranceClaimBillPreTransferRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -630,9 +691,14 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferSubMchCompensationBill, CreateMchTransferSubMchCompensationBillRequired};
 ///
-/// let request = CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferSubMchCompensationBill::new(CreateMchTransferSubMchCompensationBillRequired {
+///     amount: 10000,
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -659,9 +725,11 @@ pub struct CreateMchTransferSubMchCompensationBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferSubMchCompensationBillByOutBillNo, QueryMchTransferSubMchCompensationBillByOutBillNoRequired};
 ///
-/// let request = QueryMchTransferSubMchCompensationBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryMchTransferSubMchCompensationBillByOutBillNo::new(QueryMchTransferSubMchCompensationBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -685,9 +753,14 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill;
+/// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferTransferBill, CreateMchTransferTransferBillRequired};
 ///
-/// let request = CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", receiver, "直播违规扣罚");
+/// let request = CreateMchTransferTransferBill::new(CreateMchTransferTransferBillRequired {
+///     business_type: wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation,
+///     out_bill_no: "plfk2020042013".into(),
+///     receiver,
+///     transfer_remark: "直播违规扣罚".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -722,9 +795,11 @@ pub struct CreateMchTransferTransferBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferTransferBillByBillId, QueryMchTransferTransferBillByBillIdRequired};
 ///
-/// let request = QueryMchTransferTransferBillByBillId::new("1330000071100999991182020050700019480001");
+/// let request = QueryMchTransferTransferBillByBillId::new(QueryMchTransferTransferBillByBillIdRequired {
+///     bill_id: "1330000071100999991182020050700019480001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -747,9 +822,11 @@ pub struct QueryMchTransferTransferBillByBillId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryMchTransferTransferBillByOutBillNo, QueryMchTransferTransferBillByOutBillNoRequired};
 ///
-/// let request = QueryMchTransferTransferBillByOutBillNo::new("plfk2020042013");
+/// let request = QueryMchTransferTransferBillByOutBillNo::new(QueryMchTransferTransferBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -772,18 +849,22 @@ pub struct QueryMchTransferTransferBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::CreateRechargeEmployee;
+/// use wxpay::apis::platsolution::ecommerce::{CreateRechargeEmployee, CreateRechargeEmployeeRequired};
 ///
-/// let request = CreateRechargeEmployee::new("oLTPCuCsfN3ABBz50VUZBNlHDbUU", "1900000109");
+/// let request = CreateRechargeEmployee::new(CreateRechargeEmployeeRequired {
+///     sp_openid: "oLTPCuCsfN3ABBz50VUZBNlHDbUU".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/recharge-employees")]
 #[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees" -> CreateRechargeEmployeeResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateRechargeEmployee {
     /// 员工OpenID (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
@@ -797,9 +878,11 @@ pub struct CreateRechargeEmployee {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid;
+/// use wxpay::apis::platsolution::ecommerce::{QueryRechargeEmployeeSubMchidBySubMchid, QueryRechargeEmployeeSubMchidBySubMchidRequired};
 ///
-/// let request = QueryRechargeEmployeeSubMchidBySubMchid::new("1900000109");
+/// let request = QueryRechargeEmployeeSubMchidBySubMchid::new(QueryRechargeEmployeeSubMchidBySubMchidRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -820,9 +903,12 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid;
+/// use wxpay::apis::platsolution::ecommerce::{DeleteRechargeEmployeeSubMchidSpOpenid, DeleteRechargeEmployeeSubMchidSpOpenidRequired};
 ///
-/// let request = DeleteRechargeEmployeeSubMchidSpOpenid::new("1900000109", "oLTPCuCsfN3ABBz50VUZBNlHDbUU");
+/// let request = DeleteRechargeEmployeeSubMchidSpOpenid::new(DeleteRechargeEmployeeSubMchidSpOpenidRequired {
+///     sub_mchid: "1900000109".into(),
+///     sp_openid: "oLTPCuCsfN3ABBz50VUZBNlHDbUU".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -831,11 +917,12 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchid {
     alias = "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete"
 )]
 #[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete" -> DeleteRechargeEmployeeSubMchidSpOpenidResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 员工OpenID (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: String,
 }
 
@@ -848,9 +935,15 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let recharge_amount: wxpay::apis::platsolution::ecommerce::RechargeAmount = todo!();
-/// use wxpay::apis::platsolution::ecommerce::ApplyRecharge;
+/// use wxpay::apis::platsolution::ecommerce::{ApplyRecharge, ApplyRechargeRequired};
 ///
-/// let request = ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit, "cz202407181234", recharge_amount, wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit, "1900001109");
+/// let request = ApplyRecharge::new(ApplyRechargeRequired {
+///     account_type: wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit,
+///     out_recharge_no: "cz202407181234".into(),
+///     recharge_amount,
+///     recharge_scene: wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit,
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -885,9 +978,12 @@ pub struct ApplyRecharge {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryRechargeByOutRechargeNo, QueryRechargeByOutRechargeNoRequired};
 ///
-/// let request = QueryRechargeByOutRechargeNo::new("cz2020042013", "1900001121");
+/// let request = QueryRechargeByOutRechargeNo::new(QueryRechargeByOutRechargeNoRequired {
+///     out_recharge_no: "cz2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -910,9 +1006,12 @@ pub struct QueryRechargeByOutRechargeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::CloseRecharge;
+/// use wxpay::apis::platsolution::ecommerce::{CloseRecharge, CloseRechargeRequired};
 ///
-/// let request = CloseRecharge::new("cz2020042013", "1900001121");
+/// let request = CloseRecharge::new(CloseRechargeRequired {
+///     out_recharge_no: "cz2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -937,9 +1036,17 @@ pub struct CloseRecharge {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let settle_info_list: Vec<wxpay::apis::platsolution::ecommerce::SettleInfoList> = todo!();
-/// use wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder;
+/// use wxpay::apis::platsolution::ecommerce::{CreateSettlePrepaySettleOrder, CreateSettlePrepaySettleOrderRequired};
 ///
-/// let request = CreateSettlePrepaySettleOrder::new("WXA12368855126622", "共计2笔订单，订单金额xxx元，平台服务费xxx元，合计收款xxx元", "256322110225", "https://www.weixin.qq.com/wxpay/pay.php", "1236698745558870", settle_info_list, wxpay::apis::platsolution::ecommerce::TradeScenario::Recommerce);
+/// let request = CreateSettlePrepaySettleOrder::new(CreateSettlePrepaySettleOrderRequired {
+///     appid: "WXA12368855126622".into(),
+///     description: "共计2笔订单，订单金额xxx元，平台服务费xxx元，合计收款xxx元".into(),
+///     individual_auth_id: "256322110225".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_settle_batch_no: "1236698745558870".into(),
+///     settle_info_list,
+///     trade_scenario: wxpay::apis::platsolution::ecommerce::TradeScenario::Recommerce,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -974,9 +1081,11 @@ pub struct CreateSettlePrepaySettleOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo;
+/// use wxpay::apis::platsolution::ecommerce::{QuerySettlePrepaySettleOrderBySettleBatchNo, QuerySettlePrepaySettleOrderBySettleBatchNoRequired};
 ///
-/// let request = QuerySettlePrepaySettleOrderBySettleBatchNo::new("123685544886666");
+/// let request = QuerySettlePrepaySettleOrderBySettleBatchNo::new(QuerySettlePrepaySettleOrderBySettleBatchNoRequired {
+///     settle_batch_no: "123685544886666".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -995,9 +1104,14 @@ pub struct QuerySettlePrepaySettleOrderBySettleBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle;
+/// use wxpay::apis::platsolution::ecommerce::{CreateSettlePrepaySettleOrderApplyAbnormalSettle, CreateSettlePrepaySettleOrderApplyAbnormalSettleRequired};
 ///
-/// let request = CreateSettlePrepaySettleOrderApplyAbnormalSettle::new("123685544886666", wxpay::apis::platsolution::ecommerce::AbnormalSettleType::TransferToOriginalReceiveUser, "256322110225", "1236698745558870");
+/// let request = CreateSettlePrepaySettleOrderApplyAbnormalSettle::new(CreateSettlePrepaySettleOrderApplyAbnormalSettleRequired {
+///     settle_batch_no: "123685544886666".into(),
+///     abnormal_settle_type: wxpay::apis::platsolution::ecommerce::AbnormalSettleType::TransferToOriginalReceiveUser,
+///     individual_auth_id: "256322110225".into(),
+///     out_abnormal_settle_batch_no: "1236698745558870".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1026,9 +1140,13 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettle {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw;
+/// use wxpay::apis::platsolution::ecommerce::{CreateWithdrawDayEndBalanceWithdraw, CreateWithdrawDayEndBalanceWithdrawRequired};
 ///
-/// let request = CreateWithdrawDayEndBalanceWithdraw::new(wxpay::apis::platsolution::ecommerce::CalculateAmountType::OnlyDayEndBalance, "20190611222222222200000000012122", "1900000109");
+/// let request = CreateWithdrawDayEndBalanceWithdraw::new(CreateWithdrawDayEndBalanceWithdrawRequired {
+///     calculate_amount_type: wxpay::apis::platsolution::ecommerce::CalculateAmountType::OnlyDayEndBalance,
+///     out_request_no: "20190611222222222200000000012122".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1059,9 +1177,12 @@ pub struct CreateWithdrawDayEndBalanceWithdraw {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo;
+/// use wxpay::apis::platsolution::ecommerce::{QueryWithdrawDayEndBalanceWithdrawByOutRequestNo, QueryWithdrawDayEndBalanceWithdrawByOutRequestNoRequired};
 ///
-/// let request = QueryWithdrawDayEndBalanceWithdrawByOutRequestNo::new("20190611222222222200000000012122", "1900000109");
+/// let request = QueryWithdrawDayEndBalanceWithdrawByOutRequestNo::new(QueryWithdrawDayEndBalanceWithdrawByOutRequestNoRequired {
+///     out_request_no: "20190611222222222200000000012122".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,9 +14,20 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::platsolution::insurance::TransferDetailList> = todo!();
-/// use wxpay::apis::platsolution::insurance::ApplyMchTransferBatch;
+/// use wxpay::apis::platsolution::insurance::{ApplyMchTransferBatch, ApplyMchTransferBatchRequired};
 ///
-/// let request = ApplyMchTransferBatch::new("2023年2月深圳分部报销单", "2023年2月深圳分部报销单", "https://www.weixin.qq.com/wxpay/pay.php", "sjzz20230223", "wxf636efh567hg4356", "1900001109", 4000000, 200, transfer_detail_list, "1000");
+/// let request = ApplyMchTransferBatch::new(ApplyMchTransferBatchRequired {
+///     batch_name: "2023年2月深圳分部报销单".into(),
+///     batch_remark: "2023年2月深圳分部报销单".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_batch_no: "sjzz20230223".into(),
+///     sp_appid: "wxf636efh567hg4356".into(),
+///     sub_mchid: "1900001109".into(),
+///     total_amount: 4000000,
+///     total_num: 200,
+///     transfer_detail_list,
+///     transfer_scene_id: "1000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -55,9 +66,13 @@ pub struct ApplyMchTransferBatch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchByBatchId;
+/// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchByBatchId, QueryMchTransferBatchByBatchIdRequired};
 ///
-/// let request = QueryMchTransferBatchByBatchId::new("131000011085109987515042023022300246500006", "1900102208", true);
+/// let request = QueryMchTransferBatchByBatchId::new(QueryMchTransferBatchByBatchIdRequired {
+///     batch_id: "131000011085109987515042023022300246500006".into(),
+///     sub_mchid: "1900102208".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -86,9 +101,13 @@ pub struct QueryMchTransferBatchByBatchId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId;
+/// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchDetailByDetailId, QueryMchTransferBatchDetailByDetailIdRequired};
 ///
-/// let request = QueryMchTransferBatchDetailByDetailId::new("131000011085109987515042023022300246500006", "132000011085109987515042023022300246521006", "1900000109");
+/// let request = QueryMchTransferBatchDetailByDetailId::new(QueryMchTransferBatchDetailByDetailIdRequired {
+///     batch_id: "131000011085109987515042023022300246500006".into(),
+///     detail_id: "132000011085109987515042023022300246521006".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -113,9 +132,13 @@ pub struct QueryMchTransferBatchDetailByDetailId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo;
+/// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchDetailReceiptByOutDetailNo, QueryMchTransferBatchDetailReceiptByOutDetailNoRequired};
 ///
-/// let request = QueryMchTransferBatchDetailReceiptByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109");
+/// let request = QueryMchTransferBatchDetailReceiptByOutDetailNo::new(QueryMchTransferBatchDetailReceiptByOutDetailNoRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -140,9 +163,13 @@ pub struct QueryMchTransferBatchDetailReceiptByOutDetailNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt;
+/// use wxpay::apis::platsolution::insurance::{ApplyMchTransferBatchDetailReceipt, ApplyMchTransferBatchDetailReceiptRequired};
 ///
-/// let request = ApplyMchTransferBatchDetailReceipt::new("sjzz20230223", "x23zy545Bd5436", "1900102208");
+/// let request = ApplyMchTransferBatchDetailReceipt::new(ApplyMchTransferBatchDetailReceiptRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+///     sub_mchid: "1900102208".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -167,9 +194,13 @@ pub struct ApplyMchTransferBatchDetailReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo;
+/// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchByOutBatchNo, QueryMchTransferBatchByOutBatchNoRequired};
 ///
-/// let request = QueryMchTransferBatchByOutBatchNo::new("sjzz20230223", "1900102208", true);
+/// let request = QueryMchTransferBatchByOutBatchNo::new(QueryMchTransferBatchByOutBatchNoRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     sub_mchid: "1900102208".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -198,9 +229,13 @@ pub struct QueryMchTransferBatchByOutBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo;
+/// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchDetailByOutDetailNo, QueryMchTransferBatchDetailByOutDetailNoRequired};
 ///
-/// let request = QueryMchTransferBatchDetailByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109");
+/// let request = QueryMchTransferBatchDetailByOutDetailNo::new(QueryMchTransferBatchDetailByOutDetailNoRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -225,9 +260,12 @@ pub struct QueryMchTransferBatchDetailByOutDetailNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo;
+/// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchSummaryReceiptByOutBatchNo, QueryMchTransferBatchSummaryReceiptByOutBatchNoRequired};
 ///
-/// let request = QueryMchTransferBatchSummaryReceiptByOutBatchNo::new("sjzz20230223", "1900000109");
+/// let request = QueryMchTransferBatchSummaryReceiptByOutBatchNo::new(QueryMchTransferBatchSummaryReceiptByOutBatchNoRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -250,9 +288,12 @@ pub struct QueryMchTransferBatchSummaryReceiptByOutBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt;
+/// use wxpay::apis::platsolution::insurance::{ApplyMchTransferBatchSummaryReceipt, ApplyMchTransferBatchSummaryReceiptRequired};
 ///
-/// let request = ApplyMchTransferBatchSummaryReceipt::new("sjzz20230223", "1900102208");
+/// let request = ApplyMchTransferBatchSummaryReceipt::new(ApplyMchTransferBatchSummaryReceiptRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     sub_mchid: "1900102208".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -275,9 +316,17 @@ pub struct ApplyMchTransferBatchSummaryReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::ApplyMchTransferReservation;
+/// use wxpay::apis::platsolution::insurance::{ApplyMchTransferReservation, ApplyMchTransferReservationRequired};
 ///
-/// let request = ApplyMchTransferReservation::new("2019-11-22", "https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "由于存在收益波动，实际到账资金可能不等于当前金额", "wxf636efh567hg4356", "1900001109", "1000");
+/// let request = ApplyMchTransferReservation::new(ApplyMchTransferReservationRequired {
+///     estimated_date: "2019-11-22".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_reservation_no: "plfk2020042013".into(),
+///     reserve_remark: "由于存在收益波动，实际到账资金可能不等于当前金额".into(),
+///     sp_appid: "wxf636efh567hg4356".into(),
+///     sub_mchid: "1900001109".into(),
+///     transfer_scene_id: "1000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -295,6 +344,7 @@ pub struct ApplyMchTransferReservation {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户预约单号 (`out_reservation_no`).
     pub out_reservation_no: String,
@@ -321,9 +371,12 @@ pub struct ApplyMchTransferReservation {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo;
+/// use wxpay::apis::platsolution::insurance::{QueryMchTransferReservationByOutReservationNo, QueryMchTransferReservationByOutReservationNoRequired};
 ///
-/// let request = QueryMchTransferReservationByOutReservationNo::new("plfk2020042013", "1900001109");
+/// let request = QueryMchTransferReservationByOutReservationNo::new(QueryMchTransferReservationByOutReservationNoRequired {
+///     out_reservation_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -346,9 +399,12 @@ pub struct QueryMchTransferReservationByOutReservationNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::CloseMchTransferReservation;
+/// use wxpay::apis::platsolution::insurance::{CloseMchTransferReservation, CloseMchTransferReservationRequired};
 ///
-/// let request = CloseMchTransferReservation::new("plfk2020042013", "1900001109");
+/// let request = CloseMchTransferReservation::new(CloseMchTransferReservationRequired {
+///     out_reservation_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -372,9 +428,12 @@ pub struct CloseMchTransferReservation {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::insurance::QueryMchTransferReservationByReservationId;
+/// use wxpay::apis::platsolution::insurance::{QueryMchTransferReservationByReservationId, QueryMchTransferReservationByReservationIdRequired};
 ///
-/// let request = QueryMchTransferReservationByReservationId::new("1330000071100999991182020050700019480001", "1900001109");
+/// let request = QueryMchTransferReservationByReservationId::new(QueryMchTransferReservationByReservationIdRequired {
+///     reservation_id: "1330000071100999991182020050700019480001".into(),
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -16,9 +16,20 @@ use time::OffsetDateTime;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::platsolution::mch_transfer::TransferDetailList> = todo!();
-/// use wxpay::apis::platsolution::mch_transfer::ApplyBatch;
+/// use wxpay::apis::platsolution::mch_transfer::{ApplyBatch, ApplyBatchRequired};
 ///
-/// let request = ApplyBatch::new("2023年2月深圳分部报销单", "2023年2月深圳分部报销单", "https://www.weixin.qq.com/wxpay/pay.php", "sjzz20230223", "wxf636efh567hg4356", "1900001109", 4000000, 200, transfer_detail_list, "1000");
+/// let request = ApplyBatch::new(ApplyBatchRequired {
+///     batch_name: "2023年2月深圳分部报销单".into(),
+///     batch_remark: "2023年2月深圳分部报销单".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_batch_no: "sjzz20230223".into(),
+///     sp_appid: "wxf636efh567hg4356".into(),
+///     sub_mchid: "1900001109".into(),
+///     total_amount: 4000000,
+///     total_num: 200,
+///     transfer_detail_list,
+///     transfer_scene_id: "1000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -59,9 +70,13 @@ pub struct ApplyBatch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchId;
+/// use wxpay::apis::platsolution::mch_transfer::{QueryBatchByBatchId, QueryBatchByBatchIdRequired};
 ///
-/// let request = QueryBatchByBatchId::new("131000011085109987515042023022300246500006", "1900102208", true);
+/// let request = QueryBatchByBatchId::new(QueryBatchByBatchIdRequired {
+///     batch_id: "131000011085109987515042023022300246500006".into(),
+///     sub_mchid: "1900102208".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -92,9 +107,13 @@ pub struct QueryBatchByBatchId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId;
+/// use wxpay::apis::platsolution::mch_transfer::{QueryBatchDetailByDetailId, QueryBatchDetailByDetailIdRequired};
 ///
-/// let request = QueryBatchDetailByDetailId::new("131000011085109987515042023022300246500006", "132000011085109987515042023022300246521006", "1900000109");
+/// let request = QueryBatchDetailByDetailId::new(QueryBatchDetailByDetailIdRequired {
+///     batch_id: "131000011085109987515042023022300246500006".into(),
+///     detail_id: "132000011085109987515042023022300246521006".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -121,9 +140,13 @@ pub struct QueryBatchDetailByDetailId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo;
+/// use wxpay::apis::platsolution::mch_transfer::{QueryBatchDetailReceiptByOutDetailNo, QueryBatchDetailReceiptByOutDetailNoRequired};
 ///
-/// let request = QueryBatchDetailReceiptByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109");
+/// let request = QueryBatchDetailReceiptByOutDetailNo::new(QueryBatchDetailReceiptByOutDetailNoRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -150,9 +173,13 @@ pub struct QueryBatchDetailReceiptByOutDetailNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt;
+/// use wxpay::apis::platsolution::mch_transfer::{ApplyBatchDetailReceipt, ApplyBatchDetailReceiptRequired};
 ///
-/// let request = ApplyBatchDetailReceipt::new("sjzz20230223", "x23zy545Bd5436", "1900102208");
+/// let request = ApplyBatchDetailReceipt::new(ApplyBatchDetailReceiptRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+///     sub_mchid: "1900102208".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -179,9 +206,13 @@ pub struct ApplyBatchDetailReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo;
+/// use wxpay::apis::platsolution::mch_transfer::{QueryBatchByOutBatchNo, QueryBatchByOutBatchNoRequired};
 ///
-/// let request = QueryBatchByOutBatchNo::new("sjzz20230223", "1900102208", true);
+/// let request = QueryBatchByOutBatchNo::new(QueryBatchByOutBatchNoRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     sub_mchid: "1900102208".into(),
+///     need_query_detail: true,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -212,9 +243,13 @@ pub struct QueryBatchByOutBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo;
+/// use wxpay::apis::platsolution::mch_transfer::{QueryBatchDetailByOutDetailNo, QueryBatchDetailByOutDetailNoRequired};
 ///
-/// let request = QueryBatchDetailByOutDetailNo::new("sjzz20230223", "x23zy545Bd5436", "1900000109");
+/// let request = QueryBatchDetailByOutDetailNo::new(QueryBatchDetailByOutDetailNoRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     out_detail_no: "x23zy545Bd5436".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -241,9 +276,12 @@ pub struct QueryBatchDetailByOutDetailNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo;
+/// use wxpay::apis::platsolution::mch_transfer::{QueryBatchSummaryReceiptByOutBatchNo, QueryBatchSummaryReceiptByOutBatchNoRequired};
 ///
-/// let request = QueryBatchSummaryReceiptByOutBatchNo::new("sjzz20230223", "1900000109");
+/// let request = QueryBatchSummaryReceiptByOutBatchNo::new(QueryBatchSummaryReceiptByOutBatchNoRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -266,9 +304,12 @@ pub struct QueryBatchSummaryReceiptByOutBatchNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt;
+/// use wxpay::apis::platsolution::mch_transfer::{ApplyBatchSummaryReceipt, ApplyBatchSummaryReceiptRequired};
 ///
-/// let request = ApplyBatchSummaryReceipt::new("sjzz20230223", "1900102208");
+/// let request = ApplyBatchSummaryReceipt::new(ApplyBatchSummaryReceiptRequired {
+///     out_batch_no: "sjzz20230223".into(),
+///     sub_mchid: "1900102208".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -293,9 +334,17 @@ pub struct ApplyBatchSummaryReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::ApplyReservation;
+/// use wxpay::apis::platsolution::mch_transfer::{ApplyReservation, ApplyReservationRequired};
 ///
-/// let request = ApplyReservation::new("2019-11-22", "https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "由于存在收益波动，实际到账资金可能不等于当前金额", "wxf636efh567hg4356", "1900001109", "1000");
+/// let request = ApplyReservation::new(ApplyReservationRequired {
+///     estimated_date: "2019-11-22".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_reservation_no: "plfk2020042013".into(),
+///     reserve_remark: "由于存在收益波动，实际到账资金可能不等于当前金额".into(),
+///     sp_appid: "wxf636efh567hg4356".into(),
+///     sub_mchid: "1900001109".into(),
+///     transfer_scene_id: "1000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -313,6 +362,7 @@ pub struct ApplyReservation {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户预约单号 (`out_reservation_no`).
     pub out_reservation_no: String,
@@ -341,9 +391,12 @@ pub struct ApplyReservation {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo;
+/// use wxpay::apis::platsolution::mch_transfer::{QueryReservationByOutReservationNo, QueryReservationByOutReservationNoRequired};
 ///
-/// let request = QueryReservationByOutReservationNo::new("plfk2020042013", "1900001109");
+/// let request = QueryReservationByOutReservationNo::new(QueryReservationByOutReservationNoRequired {
+///     out_reservation_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -366,9 +419,12 @@ pub struct QueryReservationByOutReservationNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::CloseReservation;
+/// use wxpay::apis::platsolution::mch_transfer::{CloseReservation, CloseReservationRequired};
 ///
-/// let request = CloseReservation::new("plfk2020042013", "1900001109");
+/// let request = CloseReservation::new(CloseReservationRequired {
+///     out_reservation_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -394,9 +450,12 @@ pub struct CloseReservation {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::platsolution::mch_transfer::QueryReservationByReservationId;
+/// use wxpay::apis::platsolution::mch_transfer::{QueryReservationByReservationId, QueryReservationByReservationIdRequired};
 ///
-/// let request = QueryReservationByReservationId::new("1330000071100999991182020050700019480001", "1900001109");
+/// let request = QueryReservationByReservationId::new(QueryReservationByReservationIdRequired {
+///     reservation_id: "1330000071100999991182020050700019480001".into(),
+///     sub_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -17,9 +17,12 @@ pub use manual::*;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::refund::domestic::Amount = todo!();
-/// use wxpay::apis::refund::domestic::CreateRefund;
+/// use wxpay::apis::refund::domestic::{CreateRefund, CreateRefundRequired};
 ///
-/// let request = CreateRefund::new(amount, "1217752501201407033233368018");
+/// let request = CreateRefund::new(CreateRefundRequired {
+///     amount,
+///     out_refund_no: "1217752501201407033233368018".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -56,9 +59,11 @@ pub struct CreateRefund {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::refund::domestic::QueryRefund;
+/// use wxpay::apis::refund::domestic::{QueryRefund, QueryRefundRequired};
 ///
-/// let request = QueryRefund::new("sdk12345678920210326144648");
+/// let request = QueryRefund::new(QueryRefundRequired {
+///     out_refund_no: "sdk12345678920210326144648".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -81,9 +86,13 @@ pub struct QueryRefund {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::refund::domestic::ApplyAbnormalRefund;
+/// use wxpay::apis::refund::domestic::{ApplyAbnormalRefund, ApplyAbnormalRefundRequired};
 ///
-/// let request = ApplyAbnormalRefund::new("50000000382019052709732678859", "1217752501201407033233368018", wxpay::apis::refund::domestic::ApplyAbnormalRefundType::UserBankCard);
+/// let request = ApplyAbnormalRefund::new(ApplyAbnormalRefundRequired {
+///     refund_id: "50000000382019052709732678859".into(),
+///     out_refund_no: "1217752501201407033233368018".into(),
+///     type_: wxpay::apis::refund::domestic::ApplyAbnormalRefundType::UserBankCard,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo;
+/// use wxpay::apis::repayment::partner::{QueryCombineTransactionByCombineOutTradeNo, QueryCombineTransactionByCombineOutTradeNoRequired};
 ///
-/// let request = QueryCombineTransactionByCombineOutTradeNo::new("P20150806125346");
+/// let request = QueryCombineTransactionByCombineOutTradeNo::new(QueryCombineTransactionByCombineOutTradeNoRequired {
+///     combine_out_trade_no: "P20150806125346".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -35,9 +37,12 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::repayment::partner::CloseCombineTransactionSubOrders> = todo!();
-/// use wxpay::apis::repayment::partner::CloseCombineTransaction;
+/// use wxpay::apis::repayment::partner::{CloseCombineTransaction, CloseCombineTransactionRequired};
 ///
-/// let request = CloseCombineTransaction::new("1217752501201407033233368018", sub_orders);
+/// let request = CloseCombineTransaction::new(CloseCombineTransactionRequired {
+///     combine_out_trade_no: "1217752501201407033233368018".into(),
+///     sub_orders,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -61,9 +66,13 @@ pub struct CloseCombineTransaction {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sub_orders: Vec<wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders> = todo!();
-/// use wxpay::apis::repayment::partner::CreateCombineTransactionPrepay;
+/// use wxpay::apis::repayment::partner::{CreateCombineTransactionPrepay, CreateCombineTransactionPrepayRequired};
 ///
-/// let request = CreateCombineTransactionPrepay::new("1230000109", "1217752501201407033233368018", sub_orders);
+/// let request = CreateCombineTransactionPrepay::new(CreateCombineTransactionPrepayRequired {
+///     combine_mchid: "1230000109".into(),
+///     combine_out_trade_no: "1217752501201407033233368018".into(),
+///     sub_orders,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

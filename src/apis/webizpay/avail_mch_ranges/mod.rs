@@ -12,9 +12,14 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers;
+/// use wxpay::apis::webizpay::avail_mch_ranges::{ListMerchantIdentifiers, ListMerchantIdentifiersRequired};
 ///
-/// let request = ListMerchantIdentifiers::new("89f5123e-5ad4-4e0e-89b1-63ced0c798c5", "12341234", 0, 100);
+/// let request = ListMerchantIdentifiers::new(ListMerchantIdentifiersRequired {
+///     range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
+///     sp_mchid: "12341234".into(),
+///     offset: 0,
+///     limit: 100,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -39,9 +44,13 @@ pub struct ListMerchantIdentifiers {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier;
+/// use wxpay::apis::webizpay::avail_mch_ranges::{CreateMerchantIdentifier, CreateMerchantIdentifierRequired};
 ///
-/// let request = CreateMerchantIdentifier::new("89f5123e-5ad4-4e0e-89b1-63ced0c798c5", "91110000710926094P", "12341234");
+/// let request = CreateMerchantIdentifier::new(CreateMerchantIdentifierRequired {
+///     range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
+///     merchant_identifier: "91110000710926094P".into(),
+///     sp_mchid: "12341234".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -64,9 +73,13 @@ pub struct CreateMerchantIdentifier {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier;
+/// use wxpay::apis::webizpay::avail_mch_ranges::{DeleteMerchantIdentifierByMerchantIdentifier, DeleteMerchantIdentifierByMerchantIdentifierRequired};
 ///
-/// let request = DeleteMerchantIdentifierByMerchantIdentifier::new("89f5123e-5ad4-4e0e-89b1-63ced0c798c5", "91110000710926094P", "12341234");
+/// let request = DeleteMerchantIdentifierByMerchantIdentifier::new(DeleteMerchantIdentifierByMerchantIdentifierRequired {
+///     range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
+///     merchant_identifier: "91110000710926094P".into(),
+///     sp_mchid: "12341234".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

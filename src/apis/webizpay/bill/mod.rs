@@ -13,9 +13,15 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::bill::CreateProof;
+/// use wxpay::apis::webizpay::bill::{CreateProof, CreateProofRequired};
 ///
-/// let request = CreateProof::new("2025-04-23", "operation12345678", "12341234", "2025-04-23", "43214321");
+/// let request = CreateProof::new(CreateProofRequired {
+///     end_date: "2025-04-23".into(),
+///     out_operation_id: "operation12345678".into(),
+///     sp_mchid: "12341234".into(),
+///     start_date: "2025-04-23".into(),
+///     sub_mchid: "43214321".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -44,9 +50,14 @@ pub struct CreateProof {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::bill::CreateTradeBill;
+/// use wxpay::apis::webizpay::bill::{CreateTradeBill, CreateTradeBillRequired};
 ///
-/// let request = CreateTradeBill::new("2025-04-23", "12341234", "43214321", wxpay::apis::webizpay::bill::CreateTradeBillType::Qyzfall);
+/// let request = CreateTradeBill::new(CreateTradeBillRequired {
+///     date: "2025-04-23".into(),
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+///     type_: wxpay::apis::webizpay::bill::CreateTradeBillType::Qyzfall,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

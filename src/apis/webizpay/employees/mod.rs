@@ -13,9 +13,14 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo;
+/// use wxpay::apis::webizpay::employees::{QueryOutQuotaCardByOutCardNo, QueryOutQuotaCardByOutCardNoRequired};
 ///
-/// let request = QueryOutQuotaCardByOutCardNo::new("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c", "out_card_123456", "12341234", "43214321");
+/// let request = QueryOutQuotaCardByOutCardNo::new(QueryOutQuotaCardByOutCardNoRequired {
+///     employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
+///     out_card_no: "out_card_123456".into(),
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -40,9 +45,18 @@ pub struct QueryOutQuotaCardByOutCardNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::employees::CreateQuotaCard;
+/// use wxpay::apis::webizpay::employees::{CreateQuotaCard, CreateQuotaCardRequired};
 ///
-/// let request = CreateQuotaCard::new("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c", 10000, "报销额度卡", "template_123", wxpay::time::OffsetDateTime::now_utc(), "mch_card_123456", "12341234", "43214321");
+/// let request = CreateQuotaCard::new(CreateQuotaCardRequired {
+///     employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
+///     amount: 10000,
+///     card_name: "报销额度卡".into(),
+///     card_template_id: "template_123".into(),
+///     effective_end_time: wxpay::time::OffsetDateTime::now_utc(),
+///     out_card_no: "mch_card_123456".into(),
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -80,20 +94,26 @@ pub struct CreateQuotaCard {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::employees::QueryQuotaCardByCardNo;
+/// use wxpay::apis::webizpay::employees::{QueryQuotaCardByCardNo, QueryQuotaCardByCardNoRequired};
 ///
-/// let request = QueryQuotaCardByCardNo::new("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c", "1068019671702503425", "12341234", "43214321");
+/// let request = QueryQuotaCardByCardNo::new(QueryQuotaCardByCardNoRequired {
+///     employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
+///     card_no: "1068019671702503425".into(),
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}")]
 #[endpoint(GET "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>" -> QueryQuotaCardByCardNoResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryQuotaCardByCardNo {
     /// 微信授权关系ID (`employee_id`).
     pub employee_id: String,
     /// 企业支付额度卡卡号 (`card_no`).
+    #[wxpay(redact)]
     pub card_no: String,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
@@ -107,20 +127,27 @@ pub struct QueryQuotaCardByCardNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::employees::CancelQuotaCard;
+/// use wxpay::apis::webizpay::employees::{CancelQuotaCard, CancelQuotaCardRequired};
 ///
-/// let request = CancelQuotaCard::new("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c", "1068019671702503425", "商户主动作废", "12341234", "43214321");
+/// let request = CancelQuotaCard::new(CancelQuotaCardRequired {
+///     employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
+///     card_no: "1068019671702503425".into(),
+///     reason: "商户主动作废".into(),
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel")]
 #[endpoint(POST "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>/cancel" -> CancelQuotaCardResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CancelQuotaCard {
     /// 微信授权关系ID (`employee_id`).
     pub employee_id: String,
     /// 企业支付额度卡卡号 (`card_no`).
+    #[wxpay(redact)]
     pub card_no: String,
     /// 作废原因 (`reason`).
     pub reason: String,
@@ -136,20 +163,27 @@ pub struct CancelQuotaCard {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::employees::QueryQuotaCardPaymentUrl;
+/// use wxpay::apis::webizpay::employees::{QueryQuotaCardPaymentUrl, QueryQuotaCardPaymentUrlRequired};
 ///
-/// let request = QueryQuotaCardPaymentUrl::new("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c", "1068019671702503425", "12341234", "43214321", wxpay::apis::webizpay::employees::ApplicationType::H5);
+/// let request = QueryQuotaCardPaymentUrl::new(QueryQuotaCardPaymentUrlRequired {
+///     employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
+///     card_no: "1068019671702503425".into(),
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+///     application_type: wxpay::apis::webizpay::employees::ApplicationType::H5,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url")]
 #[endpoint(GET "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>/payment-url" -> QueryQuotaCardPaymentUrlResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryQuotaCardPaymentUrl {
     /// 微信授权关系ID (`employee_id`).
     pub employee_id: String,
     /// 企业支付额度卡卡号 (`card_no`).
+    #[wxpay(redact)]
     pub card_no: String,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
@@ -165,9 +199,13 @@ pub struct QueryQuotaCardPaymentUrl {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::employees::RevokeEmployee;
+/// use wxpay::apis::webizpay::employees::{RevokeEmployee, RevokeEmployeeRequired};
 ///
-/// let request = RevokeEmployee::new("WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c", "12341234", "43214321");
+/// let request = RevokeEmployee::new(RevokeEmployeeRequired {
+///     employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::stores::CreateEntityMatch;
+/// use wxpay::apis::webizpay::stores::{CreateEntityMatch, CreateEntityMatchRequired};
 ///
-/// let request = CreateEntityMatch::new("batch12345678", "12341234");
+/// let request = CreateEntityMatch::new(CreateEntityMatchRequired {
+///     out_batch_id: "batch12345678".into(),
+///     sp_mchid: "12341234".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +41,12 @@ pub struct CreateEntityMatch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::stores::QueryEntityMatchByBatchId;
+/// use wxpay::apis::webizpay::stores::{QueryEntityMatchByBatchId, QueryEntityMatchByBatchIdRequired};
 ///
-/// let request = QueryEntityMatchByBatchId::new("1030000071201xxxxx", "12341234");
+/// let request = QueryEntityMatchByBatchId::new(QueryEntityMatchByBatchIdRequired {
+///     batch_id: "1030000071201xxxxx".into(),
+///     sp_mchid: "12341234".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

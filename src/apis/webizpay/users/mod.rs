@@ -13,9 +13,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::users::QueryAuthorizationState;
+/// use wxpay::apis::webizpay::users::{QueryAuthorizationState, QueryAuthorizationStateRequired};
 ///
-/// let request = QueryAuthorizationState::new("123456", "12341234", "43214321");
+/// let request = QueryAuthorizationState::new(QueryAuthorizationStateRequired {
+///     user_id: "123456".into(),
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -38,9 +42,14 @@ pub struct QueryAuthorizationState {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::webizpay::users::CreateAuthorizationUrl;
+/// use wxpay::apis::webizpay::users::{CreateAuthorizationUrl, CreateAuthorizationUrlRequired};
 ///
-/// let request = CreateAuthorizationUrl::new("123456", wxpay::apis::webizpay::users::ApplicationType::H5, "12341234", "43214321");
+/// let request = CreateAuthorizationUrl::new(CreateAuthorizationUrlRequired {
+///     user_id: "123456".into(),
+///     application_type: wxpay::apis::webizpay::users::ApplicationType::H5,
+///     sp_mchid: "12341234".into(),
+///     sub_mchid: "43214321".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

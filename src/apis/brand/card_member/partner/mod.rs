@@ -13,9 +13,11 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::ListCards;
+/// use wxpay::apis::brand::card_member::partner::{ListCards, ListCardsRequired};
 ///
-/// let request = ListCards::new("1004");
+/// let request = ListCards::new(ListCardsRequired {
+///     brand_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -41,9 +43,21 @@ pub struct ListCards {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let valid_date_information: wxpay::apis::brand::card_member::partner::ValidDateInformation = todo!();
-/// use wxpay::apis::brand::card_member::partner::CreateCard;
+/// use wxpay::apis::brand::card_member::partner::{CreateCard, CreateCardRequired};
 ///
-/// let request = CreateCard::new("wxea9c30890f48d5ae", "会员折扣、专属价", "1004", "#FFFF00", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "测试卡", wxpay::apis::brand::card_member::partner::CardType::Purchase, wxpay::apis::brand::card_member::partner::CodeMode::SystemAllocate, wxpay::apis::brand::card_member::partner::CodeType::NoneCode, "https://www.weixin.qq.com/wxpay/notify.php", valid_date_information);
+/// let request = CreateCard::new(CreateCardRequired {
+///     appid: "wxea9c30890f48d5ae".into(),
+///     benefits: "会员折扣、专属价".into(),
+///     brand_id: "1004".into(),
+///     card_color: "#FFFF00".into(),
+///     card_picture_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
+///     card_title: "测试卡".into(),
+///     card_type: wxpay::apis::brand::card_member::partner::CardType::Purchase,
+///     code_mode: wxpay::apis::brand::card_member::partner::CodeMode::SystemAllocate,
+///     code_type: wxpay::apis::brand::card_member::partner::CodeType::NoneCode,
+///     notify_url: "https://www.weixin.qq.com/wxpay/notify.php".into(),
+///     valid_date_information,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -102,9 +116,12 @@ pub struct CreateCard {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::DeleteCardByCardId;
+/// use wxpay::apis::brand::card_member::partner::{DeleteCardByCardId, DeleteCardByCardIdRequired};
 ///
-/// let request = DeleteCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004");
+/// let request = DeleteCardByCardId::new(DeleteCardByCardIdRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     brand_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -125,9 +142,12 @@ pub struct DeleteCardByCardId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::QueryCardByCardId;
+/// use wxpay::apis::brand::card_member::partner::{QueryCardByCardId, QueryCardByCardIdRequired};
 ///
-/// let request = QueryCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004");
+/// let request = QueryCardByCardId::new(QueryCardByCardIdRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     brand_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -148,9 +168,12 @@ pub struct QueryCardByCardId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::UpdateCardByCardId;
+/// use wxpay::apis::brand::card_member::partner::{UpdateCardByCardId, UpdateCardByCardIdRequired};
 ///
-/// let request = UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004");
+/// let request = UpdateCardByCardId::new(UpdateCardByCardIdRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     brand_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -203,9 +226,12 @@ pub struct UpdateCardByCardId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::CreateCardInvalidate;
+/// use wxpay::apis::brand::card_member::partner::{CreateCardInvalidate, CreateCardInvalidateRequired};
 ///
-/// let request = CreateCardInvalidate::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004");
+/// let request = CreateCardInvalidate::new(CreateCardInvalidateRequired {
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     brand_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -226,9 +252,13 @@ pub struct CreateCardInvalidate {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::ListMembershipActivities;
+/// use wxpay::apis::brand::card_member::partner::{ListMembershipActivities, ListMembershipActivitiesRequired};
 ///
-/// let request = ListMembershipActivities::new("1004", 10, 5);
+/// let request = ListMembershipActivities::new(ListMembershipActivitiesRequired {
+///     brand_id: "1004".into(),
+///     offset: 10,
+///     limit: 5,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -256,9 +286,20 @@ pub struct ListMembershipActivities {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let product_coupon_stock_list: Vec<wxpay::apis::brand::card_member::partner::ProductCouponStockList> = todo!();
-/// use wxpay::apis::brand::card_member::partner::CreateMembershipActivity;
+/// use wxpay::apis::brand::card_member::partner::{CreateMembershipActivity, CreateMembershipActivityRequired};
 ///
-/// let request = CreateMembershipActivity::new(wxpay::apis::brand::card_member::partner::ActivityChannel::MechantAppComponent, 1000, wxpay::time::OffsetDateTime::now_utc(), "1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::OffsetDateTime::now_utc(), "100002322019090134234sfdf", product_coupon_stock_list, "5张满减券", "入会享券");
+/// let request = CreateMembershipActivity::new(CreateMembershipActivityRequired {
+///     activity_channel: wxpay::apis::brand::card_member::partner::ActivityChannel::MechantAppComponent,
+///     apply_total: 1000,
+///     begin_time: wxpay::time::OffsetDateTime::now_utc(),
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     end_time: wxpay::time::OffsetDateTime::now_utc(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+///     product_coupon_stock_list,
+///     sub_title: "5张满减券".into(),
+///     title: "入会享券".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -297,9 +338,12 @@ pub struct CreateMembershipActivity {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::QueryMembershipActivityByActivityId;
+/// use wxpay::apis::brand::card_member::partner::{QueryMembershipActivityByActivityId, QueryMembershipActivityByActivityIdRequired};
 ///
-/// let request = QueryMembershipActivityByActivityId::new("371067", "1004");
+/// let request = QueryMembershipActivityByActivityId::new(QueryMembershipActivityByActivityIdRequired {
+///     activity_id: "371067".into(),
+///     brand_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -320,9 +364,16 @@ pub struct QueryMembershipActivityByActivityId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId;
+/// use wxpay::apis::brand::card_member::partner::{UpdateMembershipActivityByActivityId, UpdateMembershipActivityByActivityIdRequired};
 ///
-/// let request = UpdateMembershipActivityByActivityId::new("371067", wxpay::time::OffsetDateTime::now_utc(), "1004", wxpay::time::OffsetDateTime::now_utc(), "5张满减券", "入会享券");
+/// let request = UpdateMembershipActivityByActivityId::new(UpdateMembershipActivityByActivityIdRequired {
+///     activity_id: "371067".into(),
+///     begin_time: wxpay::time::OffsetDateTime::now_utc(),
+///     brand_id: "1004".into(),
+///     end_time: wxpay::time::OffsetDateTime::now_utc(),
+///     sub_title: "5张满减券".into(),
+///     title: "入会享券".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -353,9 +404,12 @@ pub struct UpdateMembershipActivityByActivityId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::TerminateMembershipActivity;
+/// use wxpay::apis::brand::card_member::partner::{TerminateMembershipActivity, TerminateMembershipActivityRequired};
 ///
-/// let request = TerminateMembershipActivity::new("371067", "1004");
+/// let request = TerminateMembershipActivity::new(TerminateMembershipActivityRequired {
+///     activity_id: "371067".into(),
+///     brand_id: "1004".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -376,22 +430,27 @@ pub struct TerminateMembershipActivity {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::CreatePayViewToken;
+/// use wxpay::apis::brand::card_member::partner::{CreatePayViewToken, CreatePayViewTokenRequired};
 ///
-/// let request = CreatePayViewToken::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "obLatjnx9gnqzS4myYGmLZ7LgLBA");
+/// let request = CreatePayViewToken::new(CreatePayViewTokenRequired {
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/pay-view-tokens")]
 #[endpoint(POST "/v3/brand/partner/card-member/pay-view-tokens" -> CreatePayViewTokenResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreatePayViewToken {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 会员卡模板ID (`card_id`).
     pub card_id: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -401,22 +460,27 @@ pub struct CreatePayViewToken {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::CreatePreAuthToken;
+/// use wxpay::apis::brand::card_member::partner::{CreatePreAuthToken, CreatePreAuthTokenRequired};
 ///
-/// let request = CreatePreAuthToken::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "obLatjnx9gnqzS4myYGmLZ7LgLBA");
+/// let request = CreatePreAuthToken::new(CreatePreAuthTokenRequired {
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/pre-auth-tokens")]
 #[endpoint(POST "/v3/brand/partner/card-member/pre-auth-tokens" -> CreatePreAuthTokenResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreatePreAuthToken {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 会员卡模板ID (`card_id`).
     pub card_id: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -426,20 +490,26 @@ pub struct CreatePreAuthToken {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::ListUserCards;
+/// use wxpay::apis::brand::card_member::partner::{ListUserCards, ListUserCardsRequired};
 ///
-/// let request = ListUserCards::new("1004", "obLatjnx9gnqzS4myYGmLZ7LgLBA", 1, 20);
+/// let request = ListUserCards::new(ListUserCardsRequired {
+///     brand_id: "1004".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+///     offset: 1,
+///     limit: 20,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/user-cards")]
 #[endpoint(GET "/v3/brand/partner/card-member/user-cards" -> ListUserCardsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserCards {
     /// 品牌id (`brand_id`).
     pub brand_id: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户会员卡状态 (`user_card_state`).
     pub user_card_state: Option<UserCardState>,
@@ -456,9 +526,16 @@ pub struct ListUserCards {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let date_information: wxpay::apis::brand::card_member::partner::ValidDateInformation = todo!();
-/// use wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenid;
+/// use wxpay::apis::brand::card_member::partner::{CreateUserCardImportByOpenid, CreateUserCardImportByOpenidRequired};
 ///
-/// let request = CreateUserCardImportByOpenid::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", date_information, "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::time::OffsetDateTime::now_utc(), "478515832665");
+/// let request = CreateUserCardImportByOpenid::new(CreateUserCardImportByOpenidRequired {
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     date_information,
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+///     pickup_time: wxpay::time::OffsetDateTime::now_utc(),
+///     user_card_code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -474,6 +551,7 @@ pub struct CreateUserCardImportByOpenid {
     /// 会员卡有效期 (`date_information`).
     pub date_information: ValidDateInformation,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -495,9 +573,16 @@ pub struct CreateUserCardImportByOpenid {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let date_information: wxpay::apis::brand::card_member::partner::ValidDateInformation = todo!();
-/// use wxpay::apis::brand::card_member::partner::CreateUserCardImportByPhone;
+/// use wxpay::apis::brand::card_member::partner::{CreateUserCardImportByPhone, CreateUserCardImportByPhoneRequired};
 ///
-/// let request = CreateUserCardImportByPhone::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", date_information, "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==", wxpay::time::OffsetDateTime::now_utc(), "478515832665");
+/// let request = CreateUserCardImportByPhone::new(CreateUserCardImportByPhoneRequired {
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     date_information,
+///     phone_number: "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into(),
+///     pickup_time: wxpay::time::OffsetDateTime::now_utc(),
+///     user_card_code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -531,16 +616,21 @@ pub struct CreateUserCardImportByPhone {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::QueryUserCardByUserCardCode;
+/// use wxpay::apis::brand::card_member::partner::{QueryUserCardByUserCardCode, QueryUserCardByUserCardCodeRequired};
 ///
-/// let request = QueryUserCardByUserCardCode::new("478515832665", "1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "obLatjnx9gnqzS4myYGmLZ7LgLBA");
+/// let request = QueryUserCardByUserCardCode::new(QueryUserCardByUserCardCodeRequired {
+///     user_card_code: "478515832665".into(),
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/user-cards/{user_card_code}")]
 #[endpoint(GET "/v3/brand/partner/card-member/user-cards/<user_card_code>" -> QueryUserCardByUserCardCodeResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserCardByUserCardCode {
     /// 会员卡code (`user_card_code`).
     pub user_card_code: String,
@@ -549,6 +639,7 @@ pub struct QueryUserCardByUserCardCode {
     /// 会员卡模版ID (`card_id`).
     pub card_id: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -558,9 +649,12 @@ pub struct QueryUserCardByUserCardCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::UpdateUserCardByUserCardCode;
+/// use wxpay::apis::brand::card_member::partner::{UpdateUserCardByUserCardCode, UpdateUserCardByUserCardCodeRequired};
 ///
-/// let request = UpdateUserCardByUserCardCode::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0");
+/// let request = UpdateUserCardByUserCardCode::new(UpdateUserCardByUserCardCodeRequired {
+///     user_card_code: "478515832665".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -585,6 +679,7 @@ pub struct UpdateUserCardByUserCardCode {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -605,9 +700,15 @@ pub struct UpdateUserCardByUserCardCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::ConfirmUserCard;
+/// use wxpay::apis::brand::card_member::partner::{ConfirmUserCard, ConfirmUserCardRequired};
 ///
-/// let request = ConfirmUserCard::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0", "1004", "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::apis::brand::card_member::partner::UserCardConfirmState::CreateCardSuccess);
+/// let request = ConfirmUserCard::new(ConfirmUserCardRequired {
+///     user_card_code: "478515832665".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     brand_id: "1004".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+///     user_card_confirm_state: wxpay::apis::brand::card_member::partner::UserCardConfirmState::CreateCardSuccess,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -632,6 +733,7 @@ pub struct ConfirmUserCard {
     /// 等级 (`level`).
     pub level: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 加密的手机号 (`phone_number`).
     #[wxpay(encrypt)]
@@ -651,16 +753,21 @@ pub struct ConfirmUserCard {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::CreateUserCardInvalidate;
+/// use wxpay::apis::brand::card_member::partner::{CreateUserCardInvalidate, CreateUserCardInvalidateRequired};
 ///
-/// let request = CreateUserCardInvalidate::new("478515832665", "1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "obLatjnx9gnqzS4myYGmLZ7LgLBA");
+/// let request = CreateUserCardInvalidate::new(CreateUserCardInvalidateRequired {
+///     user_card_code: "478515832665".into(),
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate")]
 #[endpoint(POST "/v3/brand/partner/card-member/user-cards/<user_card_code>/invalidate" -> CreateUserCardInvalidateResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserCardInvalidate {
     /// 会员卡code (`user_card_code`).
     pub user_card_code: String,
@@ -673,6 +780,7 @@ pub struct CreateUserCardInvalidate {
     /// 作废原因 (`invalid_reason`).
     pub invalid_reason: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
 }
 
@@ -682,16 +790,23 @@ pub struct CreateUserCardInvalidate {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::CreateUserFeed;
+/// use wxpay::apis::brand::card_member::partner::{CreateUserFeed, CreateUserFeedRequired};
 ///
-/// let request = CreateUserFeed::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "15_1200_1", "obLatjnx9gnqzS4myYGmLZ7LgLBA", "100002322019090134234sfdf", "478515832665");
+/// let request = CreateUserFeed::new(CreateUserFeedRequired {
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     cell_message: "15_1200_1".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+///     user_card_code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/user-feeds")]
 #[endpoint(POST "/v3/brand/partner/card-member/user-feeds" -> CreateUserFeedResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserFeed {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
@@ -700,6 +815,7 @@ pub struct CreateUserFeed {
     /// 会员动态内容 (`cell_message`).
     pub cell_message: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家请求单号 (`out_request_no`).
     pub out_request_no: String,
@@ -713,16 +829,24 @@ pub struct CreateUserFeed {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon;
+/// use wxpay::apis::brand::card_member::partner::{ConfirmUserPointExchangeCoupon, ConfirmUserPointExchangeCouponRequired};
 ///
-/// let request = ConfirmUserPointExchangeCoupon::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "0Flpo7FqTQ", "obLatjnx9gnqzS4myYGmLZ7LgLBA", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCouponState::PointExchangeCouponSuccess, "478515832665");
+/// let request = ConfirmUserPointExchangeCoupon::new(ConfirmUserPointExchangeCouponRequired {
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     exchange_coupon_template_id: "0Flpo7FqTQ".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+///     record_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     state: wxpay::apis::brand::card_member::partner::ConfirmUserPointExchangeCouponState::PointExchangeCouponSuccess,
+///     user_card_code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm")]
 #[endpoint(POST "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm" -> ConfirmUserPointExchangeCouponResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConfirmUserPointExchangeCoupon {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
@@ -735,6 +859,7 @@ pub struct ConfirmUserPointExchangeCoupon {
     /// 兑券失败原因 (`fail_reason`).
     pub fail_reason: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 积分兑券ID (`record_id`).
     pub record_id: String,
@@ -750,22 +875,30 @@ pub struct ConfirmUserPointExchangeCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::card_member::partner::SyncUserPoint;
+/// use wxpay::apis::brand::card_member::partner::{SyncUserPoint, SyncUserPointRequired};
 ///
-/// let request = SyncUserPoint::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", "obLatjnx9gnqzS4myYGmLZ7LgLBA", "100002322019090134234sfdf", 1000, "478515832665");
+/// let request = SyncUserPoint::new(SyncUserPointRequired {
+///     brand_id: "1004".into(),
+///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
+///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+///     out_request_no: "100002322019090134234sfdf".into(),
+///     point_balance: 1000,
+///     user_card_code: "478515832665".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/user-points/sync")]
 #[endpoint(POST "/v3/brand/partner/card-member/user-points/sync" -> SyncUserPointResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SyncUserPoint {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 会员卡模板ID (`card_id`).
     pub card_id: String,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商家请求单号 (`out_request_no`).
     pub out_request_no: String,

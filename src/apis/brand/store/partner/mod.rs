@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::store::partner::ListBrandstores;
+/// use wxpay::apis::brand::store::partner::{ListBrandstores, ListBrandstoresRequired};
 ///
-/// let request = ListBrandstores::new("120344");
+/// let request = ListBrandstores::new(ListBrandstoresRequired {
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -40,9 +42,12 @@ pub struct ListBrandstores {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_address: wxpay::apis::brand::store::partner::StoreAddress = todo!();
-/// use wxpay::apis::brand::store::partner::CreateBrandstore;
+/// use wxpay::apis::brand::store::partner::{CreateBrandstore, CreateBrandstoreRequired};
 ///
-/// let request = CreateBrandstore::new("123456789", store_address);
+/// let request = CreateBrandstore::new(CreateBrandstoreRequired {
+///     brand_id: "123456789".into(),
+///     store_address,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -67,9 +72,12 @@ pub struct CreateBrandstore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::store::partner::DeleteBrandstoreByStoreId;
+/// use wxpay::apis::brand::store::partner::{DeleteBrandstoreByStoreId, DeleteBrandstoreByStoreIdRequired};
 ///
-/// let request = DeleteBrandstoreByStoreId::new("20488000", "123456789");
+/// let request = DeleteBrandstoreByStoreId::new(DeleteBrandstoreByStoreIdRequired {
+///     store_id: "20488000".into(),
+///     brand_id: "123456789".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -91,9 +99,12 @@ pub struct DeleteBrandstoreByStoreId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::store::partner::QueryBrandstoreByStoreId;
+/// use wxpay::apis::brand::store::partner::{QueryBrandstoreByStoreId, QueryBrandstoreByStoreIdRequired};
 ///
-/// let request = QueryBrandstoreByStoreId::new("20488000", "123456789");
+/// let request = QueryBrandstoreByStoreId::new(QueryBrandstoreByStoreIdRequired {
+///     store_id: "20488000".into(),
+///     brand_id: "123456789".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -114,9 +125,12 @@ pub struct QueryBrandstoreByStoreId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::store::partner::UpdateBrandstoreByStoreId;
+/// use wxpay::apis::brand::store::partner::{UpdateBrandstoreByStoreId, UpdateBrandstoreByStoreIdRequired};
 ///
-/// let request = UpdateBrandstoreByStoreId::new("20488000", "123456789");
+/// let request = UpdateBrandstoreByStoreId::new(UpdateBrandstoreByStoreIdRequired {
+///     store_id: "20488000".into(),
+///     brand_id: "123456789".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -143,9 +157,14 @@ pub struct UpdateBrandstoreByStoreId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::store::partner::CreateBrandstoreBindrecipient;
+/// use wxpay::apis::brand::store::partner::{CreateBrandstoreBindrecipient, CreateBrandstoreBindrecipientRequired};
 ///
-/// let request = CreateBrandstoreBindrecipient::new("20488000", "123456789", "腾讯科技（深圳）有限公司", "1230000109");
+/// let request = CreateBrandstoreBindrecipient::new(CreateBrandstoreBindrecipientRequired {
+///     store_id: "20488000".into(),
+///     brand_id: "123456789".into(),
+///     company_name: "腾讯科技（深圳）有限公司".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -170,9 +189,12 @@ pub struct CreateBrandstoreBindrecipient {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::store::partner::CloseBrandstore;
+/// use wxpay::apis::brand::store::partner::{CloseBrandstore, CloseBrandstoreRequired};
 ///
-/// let request = CloseBrandstore::new("20488000", "123456789");
+/// let request = CloseBrandstore::new(CloseBrandstoreRequired {
+///     store_id: "20488000".into(),
+///     brand_id: "123456789".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -193,9 +215,12 @@ pub struct CloseBrandstore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::store::partner::ResumeBrandstore;
+/// use wxpay::apis::brand::store::partner::{ResumeBrandstore, ResumeBrandstoreRequired};
 ///
-/// let request = ResumeBrandstore::new("20488000", "123456789");
+/// let request = ResumeBrandstore::new(ResumeBrandstoreRequired {
+///     store_id: "20488000".into(),
+///     brand_id: "123456789".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -216,9 +241,13 @@ pub struct ResumeBrandstore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::brand::store::partner::CreateBrandstoreUnbindrecipient;
+/// use wxpay::apis::brand::store::partner::{CreateBrandstoreUnbindrecipient, CreateBrandstoreUnbindrecipientRequired};
 ///
-/// let request = CreateBrandstoreUnbindrecipient::new("20488000", "123456789", "1230000109");
+/// let request = CreateBrandstoreUnbindrecipient::new(CreateBrandstoreUnbindrecipientRequired {
+///     store_id: "20488000".into(),
+///     brand_id: "123456789".into(),
+///     mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use super::{
-    AuthorizationInfo, CloseInfoCloseReason, CloseUserConfirmAuthorizationCloseInfo,
-    CloseUserConfirmAuthorizationState, CreateUserConfirmAuthorizationResponse,
-    CreateUserConfirmAuthorizationState, HashType,
+    AuthorizationInfo, AuthorizationInfoRequired, CloseInfoCloseReason,
+    CloseUserConfirmAuthorizationCloseInfo, CloseUserConfirmAuthorizationState,
+    CreateUserConfirmAuthorizationResponse, CreateUserConfirmAuthorizationState, HashType,
     QueryUserConfirmAuthorizationByOutAuthorizationNoState, TransferSceneId,
-    TransferSceneReportInfos,
+    TransferSceneReportInfos, TransferSceneReportInfosRequired,
 };
 
 /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 查询预算出资的电子回单
@@ -21,9 +21,12 @@ pub use super::{
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{ListBudgetElectronicReceipts, ListBudgetElectronicReceiptsRequired};
 ///
-/// let request = ListBudgetElectronicReceipts::new("budget202506300102", "c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp");
+/// let request = ListBudgetElectronicReceipts::new(ListBudgetElectronicReceiptsRequired {
+///     out_budget_no: "budget202506300102".into(),
+///     accept_id: "c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -44,9 +47,14 @@ pub struct ListBudgetElectronicReceipts {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateBudgetElectronicReceipt, CreateBudgetElectronicReceiptRequired};
 ///
-/// let request = CreateBudgetElectronicReceipt::new("budget202506300102", "2025-09-30", "1900001109", "2025-09-01");
+/// let request = CreateBudgetElectronicReceipt::new(CreateBudgetElectronicReceiptRequired {
+///     out_budget_no: "budget202506300102".into(),
+///     end_date: "2025-09-30".into(),
+///     sponsor_mchid: "1900001109".into(),
+///     start_date: "2025-09-01".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -73,9 +81,16 @@ pub struct CreateBudgetElectronicReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudget;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateCharityBudget, CreateCharityBudgetRequired};
 ///
-/// let request = CreateCharityBudget::new("公益企业配捐活动", "公益活动开始于9月1日，帮助困难儿童筹款活动", 20000000, "budget202506300102", "1900001109", "腾讯控股有限公司");
+/// let request = CreateCharityBudget::new(CreateCharityBudgetRequired {
+///     activity_name: "公益企业配捐活动".into(),
+///     activity_remark: "公益活动开始于9月1日，帮助困难儿童筹款活动".into(),
+///     amount: 20000000,
+///     out_budget_no: "budget202506300102".into(),
+///     sponsor_mchid: "1900001109".into(),
+///     sponsor_subject_name: "腾讯控股有限公司".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -106,9 +121,12 @@ pub struct CreateCharityBudget {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{QueryCharityBudgetByOutBudgetNo, QueryCharityBudgetByOutBudgetNoRequired};
 ///
-/// let request = QueryCharityBudgetByOutBudgetNo::new("budget202506300102", "1900001109");
+/// let request = QueryCharityBudgetByOutBudgetNo::new(QueryCharityBudgetByOutBudgetNoRequired {
+///     out_budget_no: "budget202506300102".into(),
+///     sponsor_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -129,9 +147,13 @@ pub struct QueryCharityBudgetByOutBudgetNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::UnlockCharityBudget;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{UnlockCharityBudget, UnlockCharityBudgetRequired};
 ///
-/// let request = UnlockCharityBudget::new("budget202506300102", "公益活动结束，解锁资金", "1900001109");
+/// let request = UnlockCharityBudget::new(UnlockCharityBudgetRequired {
+///     out_budget_no: "budget202506300102".into(),
+///     activity_remark: "公益活动结束，解锁资金".into(),
+///     sponsor_mchid: "1900001109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -154,9 +176,16 @@ pub struct UnlockCharityBudget {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateCharityTransferBill, CreateCharityTransferBillRequired};
 ///
-/// let request = CreateCharityTransferBill::new(20000000, "budget202506300102", "trans202506300102", "1900001109", "1900001109", "帮助受助群体爱心捐款");
+/// let request = CreateCharityTransferBill::new(CreateCharityTransferBillRequired {
+///     amount: 20000000,
+///     out_budget_no: "budget202506300102".into(),
+///     out_transfer_no: "trans202506300102".into(),
+///     receive_mchid: "1900001109".into(),
+///     sponsor_mchid: "1900001109".into(),
+///     transfer_remark: "帮助受助群体爱心捐款".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -187,9 +216,13 @@ pub struct CreateCharityTransferBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{QueryCharityTransferBillByOutTransferNo, QueryCharityTransferBillByOutTransferNoRequired};
 ///
-/// let request = QueryCharityTransferBillByOutTransferNo::new("trans202506300102", "1900001109", "budget202506030102");
+/// let request = QueryCharityTransferBillByOutTransferNo::new(QueryCharityTransferBillByOutTransferNoRequired {
+///     out_transfer_no: "trans202506300102".into(),
+///     sponsor_mchid: "1900001109".into(),
+///     out_budget_no: "budget202506030102".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -214,9 +247,12 @@ pub struct QueryCharityTransferBillByOutTransferNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateElectronicReceipt, CreateElectronicReceiptRequired};
 ///
-/// let request = CreateElectronicReceipt::new("plfk2020042013", "1900001121");
+/// let request = CreateElectronicReceipt::new(CreateElectronicReceiptRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -237,9 +273,12 @@ pub struct CreateElectronicReceipt {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{QueryElectronicReceiptByOutBillNo, QueryElectronicReceiptByOutBillNoRequired};
 ///
-/// let request = QueryElectronicReceiptByOutBillNo::new("plfk2020042013", "1900001121");
+/// let request = QueryElectronicReceiptByOutBillNo::new(QueryElectronicReceiptByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -260,9 +299,12 @@ pub struct QueryElectronicReceiptByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateSubMchAuthorization, CreateSubMchAuthorizationRequired};
 ///
-/// let request = CreateSubMchAuthorization::new("apply2020042013", "1900001121");
+/// let request = CreateSubMchAuthorization::new(CreateSubMchAuthorizationRequired {
+///     out_apply_no: "apply2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -283,9 +325,11 @@ pub struct CreateSubMchAuthorization {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{QuerySubMchAuthorizationBySubMchid, QuerySubMchAuthorizationBySubMchidRequired};
 ///
-/// let request = QuerySubMchAuthorizationBySubMchid::new("1900001121");
+/// let request = QuerySubMchAuthorizationBySubMchid::new(QuerySubMchAuthorizationBySubMchidRequired {
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -305,9 +349,18 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateTransferBill, CreateTransferBillRequired};
 ///
-/// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBill::new(CreateTransferBillRequired {
+///     appid: "wxf636efh567hg4356".into(),
+///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+///     transfer_amount: 400000,
+///     transfer_remark: "2020年4月报销".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000,
+///     transfer_scene_report_infos,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -321,6 +374,7 @@ pub struct CreateTransferBill {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -347,9 +401,12 @@ pub struct CreateTransferBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{QueryTransferBillByOutBillNo, QueryTransferBillByOutBillNoRequired};
 ///
-/// let request = QueryTransferBillByOutBillNo::new("plfk2020042013", "1900001121");
+/// let request = QueryTransferBillByOutBillNo::new(QueryTransferBillByOutBillNoRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -370,9 +427,12 @@ pub struct QueryTransferBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::CancelTransferBill;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CancelTransferBill, CancelTransferBillRequired};
 ///
-/// let request = CancelTransferBill::new("plfk2020042013", "1900001121");
+/// let request = CancelTransferBill::new(CancelTransferBillRequired {
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -394,9 +454,18 @@ pub struct CancelTransferBill {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateTransferBillPreTransferWithAuthorization, CreateTransferBillPreTransferWithAuthorizationRequired};
 ///
-/// let request = CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBillPreTransferWithAuthorization::new(CreateTransferBillPreTransferWithAuthorizationRequired {
+///     appid: "wxf636efh567hg4356".into(),
+///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+///     transfer_amount: 400000,
+///     transfer_remark: "2020年4月报销".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000,
+///     transfer_scene_report_infos,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -412,6 +481,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -439,9 +509,18 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateTransferBillTransfer, CreateTransferBillTransferRequired};
 ///
-/// let request = CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBillTransfer::new(CreateTransferBillTransferRequired {
+///     appid: "wxf636efh567hg4356".into(),
+///     authorization_id: "201202504101000123456789012".into(),
+///     out_bill_no: "plfk2020042013".into(),
+///     sub_mchid: "1900001121".into(),
+///     transfer_amount: 400000,
+///     transfer_remark: "2020年4月报销".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000,
+///     transfer_scene_report_infos,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -481,22 +560,30 @@ pub struct CreateTransferBillTransfer {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CreateUserConfirmAuthorization, CreateUserConfirmAuthorizationRequired};
 ///
-/// let request = CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, "wx_123456");
+/// let request = CreateUserConfirmAuthorization::new(CreateUserConfirmAuthorizationRequired {
+///     appid: "102022609".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+///     out_authorization_no: "plfk2020042013".into(),
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000,
+///     user_display_name: "wx_123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations")]
 #[endpoint(POST "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations" -> CreateUserConfirmAuthorizationResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserConfirmAuthorization {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 授权结果通知地址 (`notify_url`).
     pub notify_url: String,
     /// 收款用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商户侧授权单号 (`out_authorization_no`).
     pub out_authorization_no: String,
@@ -514,9 +601,11 @@ pub struct CreateUserConfirmAuthorization {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{QueryUserConfirmAuthorizationByOutAuthorizationNo, QueryUserConfirmAuthorizationByOutAuthorizationNoRequired};
 ///
-/// let request = QueryUserConfirmAuthorizationByOutAuthorizationNo::new("plfk2020042013");
+/// let request = QueryUserConfirmAuthorizationByOutAuthorizationNo::new(QueryUserConfirmAuthorizationByOutAuthorizationNoRequired {
+///     out_authorization_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -537,9 +626,11 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization;
+/// use wxpay::apis::fund_app::mch_transfer::partner::{CloseUserConfirmAuthorization, CloseUserConfirmAuthorizationRequired};
 ///
-/// let request = CloseUserConfirmAuthorization::new("plfk2020042013");
+/// let request = CloseUserConfirmAuthorization::new(CloseUserConfirmAuthorizationRequired {
+///     out_authorization_no: "plfk2020042013".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

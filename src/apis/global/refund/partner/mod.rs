@@ -16,9 +16,11 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid;
+/// use wxpay::apis::global::refund::partner::{QueryRechargeBalanceSubMchidBySubMchid, QueryRechargeBalanceSubMchidBySubMchidRequired};
 ///
-/// let request = QueryRechargeBalanceSubMchidBySubMchid::new("1900000109");
+/// let request = QueryRechargeBalanceSubMchidBySubMchid::new(QueryRechargeBalanceSubMchidBySubMchidRequired {
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,14 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::delivery_plan::partner::CreateDeliveryPlan;
+/// use wxpay::apis::marketing::delivery_plan::partner::{CreateDeliveryPlan, CreateDeliveryPlanRequired};
 ///
-/// let request = CreateDeliveryPlan::new("40016", "asdf-1234-40016", "701146876221757924829193824428", "701246876221757924829194755312");
+/// let request = CreateDeliveryPlan::new(CreateDeliveryPlanRequired {
+///     brand_id: "40016".into(),
+///     out_request_no: "asdf-1234-40016".into(),
+///     product_coupon_id: "701146876221757924829193824428".into(),
+///     stock_id: "701246876221757924829194755312".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -62,9 +67,11 @@ pub struct CreateDeliveryPlan {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans;
+/// use wxpay::apis::marketing::delivery_plan::partner::{ListDeliveryPlanDeliveryPlans, ListDeliveryPlanDeliveryPlansRequired};
 ///
-/// let request = ListDeliveryPlanDeliveryPlans::new("40016");
+/// let request = ListDeliveryPlanDeliveryPlans::new(ListDeliveryPlanDeliveryPlansRequired {
+///     brand_id: "40016".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -94,9 +101,12 @@ pub struct ListDeliveryPlanDeliveryPlans {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let modify_content: wxpay::apis::marketing::delivery_plan::partner::ModifyContent = todo!();
-/// use wxpay::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId;
+/// use wxpay::apis::marketing::delivery_plan::partner::{UpdateDeliveryPlanByPlanId, UpdateDeliveryPlanByPlanIdRequired};
 ///
-/// let request = UpdateDeliveryPlanByPlanId::new("12000", modify_content);
+/// let request = UpdateDeliveryPlanByPlanId::new(UpdateDeliveryPlanByPlanIdRequired {
+///     plan_id: "12000".into(),
+///     modify_content,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -119,9 +129,11 @@ pub struct UpdateDeliveryPlanByPlanId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan;
+/// use wxpay::apis::marketing::delivery_plan::partner::{TerminateDeliveryPlan, TerminateDeliveryPlanRequired};
 ///
-/// let request = TerminateDeliveryPlan::new("12000");
+/// let request = TerminateDeliveryPlan::new(TerminateDeliveryPlanRequired {
+///     plan_id: "12000".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -140,9 +152,12 @@ pub struct TerminateDeliveryPlan {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::delivery_plan::partner::CreateNotifyUrl;
+/// use wxpay::apis::marketing::delivery_plan::partner::{CreateNotifyUrl, CreateNotifyUrlRequired};
 ///
-/// let request = CreateNotifyUrl::new("298689900", "https://pay.weixin.qq.com");
+/// let request = CreateNotifyUrl::new(CreateNotifyUrlRequired {
+///     sp_mchid: "298689900".into(),
+///     notify_url: "https://pay.weixin.qq.com".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

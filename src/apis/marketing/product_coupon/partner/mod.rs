@@ -13,9 +13,13 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateImageGenerationTask, CreateImageGenerationTaskRequired};
 ///
-/// let request = CreateImageGenerationTask::new("120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage, "image_generation_task_1");
+/// let request = CreateImageGenerationTask::new(CreateImageGenerationTaskRequired {
+///     brand_id: "120344".into(),
+///     image_generation_type: wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage,
+///     task_id: "image_generation_task_1".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,9 +46,13 @@ pub struct CreateImageGenerationTask {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId;
+/// use wxpay::apis::marketing::product_coupon::partner::{QueryImageGenerationTaskByTaskId, QueryImageGenerationTaskByTaskIdRequired};
 ///
-/// let request = QueryImageGenerationTaskByTaskId::new("image_generation_task_1", "120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage);
+/// let request = QueryImageGenerationTaskByTaskId::new(QueryImageGenerationTaskByTaskIdRequired {
+///     task_id: "image_generation_task_1".into(),
+///     brand_id: "120344".into(),
+///     image_generation_type: wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -68,9 +76,11 @@ pub struct QueryImageGenerationTaskByTaskId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::UploadImage;
+/// use wxpay::apis::marketing::product_coupon::partner::{UploadImage, UploadImageRequired};
 ///
-/// let request = UploadImage::new(wxpay::UploadFile::image("logo.png", content)?);
+/// let request = UploadImage::new(UploadImageRequired {
+///     file: wxpay::UploadFile::image("logo.png", content)?,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -108,9 +118,11 @@ pub struct ListNotifyConfigs {}
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::CreateNotifyConfig;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateNotifyConfig, CreateNotifyConfigRequired};
 ///
-/// let request = CreateNotifyConfig::new("https://pay.weixin.qq.com");
+/// let request = CreateNotifyConfig::new(CreateNotifyConfigRequired {
+///     notify_url: "https://pay.weixin.qq.com".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -131,9 +143,17 @@ pub struct CreateNotifyConfig {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let display_info: wxpay::apis::marketing::product_coupon::partner::DisplayInfo = todo!();
 /// # let stock: wxpay::apis::marketing::product_coupon::partner::Stock = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCoupon, CreateProductCouponRequired};
 ///
-/// let request = CreateProductCoupon::new("120344", display_info, "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, stock, wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Single);
+/// let request = CreateProductCoupon::new(CreateProductCouponRequired {
+///     brand_id: "120344".into(),
+///     display_info,
+///     out_request_no: "12345_20250101_A3489".into(),
+///     scope: wxpay::apis::marketing::product_coupon::partner::Scope::All,
+///     stock,
+///     type_: wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal,
+///     usage_mode: wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Single,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -171,9 +191,12 @@ pub struct CreateProductCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId;
+/// use wxpay::apis::marketing::product_coupon::partner::{QueryProductCouponByProductCouponId, QueryProductCouponByProductCouponIdRequired};
 ///
-/// let request = QueryProductCouponByProductCouponId::new("1000000013", "120344");
+/// let request = QueryProductCouponByProductCouponId::new(QueryProductCouponByProductCouponIdRequired {
+///     product_coupon_id: "1000000013".into(),
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -195,9 +218,14 @@ pub struct QueryProductCouponByProductCouponId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let display_info: wxpay::apis::marketing::product_coupon::partner::DisplayInfo = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId;
+/// use wxpay::apis::marketing::product_coupon::partner::{UpdateProductCouponByProductCouponId, UpdateProductCouponByProductCouponIdRequired};
 ///
-/// let request = UpdateProductCouponByProductCouponId::new("1000000013", "120344", display_info, "34657_20250101_123456");
+/// let request = UpdateProductCouponByProductCouponId::new(UpdateProductCouponByProductCouponIdRequired {
+///     product_coupon_id: "1000000013".into(),
+///     brand_id: "120344".into(),
+///     display_info,
+///     out_request_no: "34657_20250101_123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -222,9 +250,14 @@ pub struct UpdateProductCouponByProductCouponId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::DeactivateProductCoupon;
+/// use wxpay::apis::marketing::product_coupon::partner::{DeactivateProductCoupon, DeactivateProductCouponRequired};
 ///
-/// let request = DeactivateProductCoupon::new("1000000013", "120344", "批次信息有误，重新创建", "34657_20250101_123456");
+/// let request = DeactivateProductCoupon::new(DeactivateProductCouponRequired {
+///     product_coupon_id: "1000000013".into(),
+///     brand_id: "120344".into(),
+///     deactivate_reason: "批次信息有误，重新创建".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -252,9 +285,14 @@ pub struct DeactivateProductCoupon {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stock_bundle: wxpay::apis::marketing::product_coupon::partner::StockBundle = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStockBundle, CreateProductCouponStockBundleRequired};
 ///
-/// let request = CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", stock_bundle);
+/// let request = CreateProductCouponStockBundle::new(CreateProductCouponStockBundleRequired {
+///     product_coupon_id: "1000000013".into(),
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     stock_bundle,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -281,9 +319,14 @@ pub struct CreateProductCouponStockBundle {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId;
+/// use wxpay::apis::marketing::product_coupon::partner::{UpdateProductCouponStockBundleByStockBundleId, UpdateProductCouponStockBundleByStockBundleIdRequired};
 ///
-/// let request = UpdateProductCouponStockBundleByStockBundleId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456");
+/// let request = UpdateProductCouponStockBundleByStockBundleId::new(UpdateProductCouponStockBundleByStockBundleIdRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_bundle_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -321,9 +364,14 @@ pub struct UpdateProductCouponStockBundleByStockBundleId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStockBundleAssociateStore, CreateProductCouponStockBundleAssociateStoreRequired};
 ///
-/// let request = CreateProductCouponStockBundleAssociateStore::new("1000000013", "1000000013001", "120344", store_list);
+/// let request = CreateProductCouponStockBundleAssociateStore::new(CreateProductCouponStockBundleAssociateStoreRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_bundle_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     store_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -351,9 +399,14 @@ pub struct CreateProductCouponStockBundleAssociateStore {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStockBundleDisassociateStore, CreateProductCouponStockBundleDisassociateStoreRequired};
 ///
-/// let request = CreateProductCouponStockBundleDisassociateStore::new("1000000013", "1000000013001", "120344", store_list);
+/// let request = CreateProductCouponStockBundleDisassociateStore::new(CreateProductCouponStockBundleDisassociateStoreRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_bundle_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     store_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -380,9 +433,15 @@ pub struct CreateProductCouponStockBundleDisassociateStore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStockBundleUpdateBudget, CreateProductCouponStockBundleUpdateBudgetRequired};
 ///
-/// let request = CreateProductCouponStockBundleUpdateBudget::new("1000000013", "1000000013001", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::UpdateMode::MaxCount);
+/// let request = CreateProductCouponStockBundleUpdateBudget::new(CreateProductCouponStockBundleUpdateBudgetRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_bundle_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     update_mode: wxpay::apis::marketing::product_coupon::partner::UpdateMode::MaxCount,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -419,9 +478,12 @@ pub struct CreateProductCouponStockBundleUpdateBudget {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::ListProductCouponStocks;
+/// use wxpay::apis::marketing::product_coupon::partner::{ListProductCouponStocks, ListProductCouponStocksRequired};
 ///
-/// let request = ListProductCouponStocks::new("1000000013", "120344");
+/// let request = ListProductCouponStocks::new(ListProductCouponStocksRequired {
+///     product_coupon_id: "1000000013".into(),
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -449,9 +511,14 @@ pub struct ListProductCouponStocks {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stock: wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockStock = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStock;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStock, CreateProductCouponStockRequired};
 ///
-/// let request = CreateProductCouponStock::new("1000000013", "120344", "34657_20250101_123456", stock);
+/// let request = CreateProductCouponStock::new(CreateProductCouponStockRequired {
+///     product_coupon_id: "1000000013".into(),
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     stock,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -476,9 +543,13 @@ pub struct CreateProductCouponStock {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId;
+/// use wxpay::apis::marketing::product_coupon::partner::{QueryProductCouponStockByStockId, QueryProductCouponStockByStockIdRequired};
 ///
-/// let request = QueryProductCouponStockByStockId::new("1000000013", "1000000013001", "120344");
+/// let request = QueryProductCouponStockByStockId::new(QueryProductCouponStockByStockIdRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -503,9 +574,14 @@ pub struct QueryProductCouponStockByStockId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId;
+/// use wxpay::apis::marketing::product_coupon::partner::{UpdateProductCouponStockByStockId, UpdateProductCouponStockByStockIdRequired};
 ///
-/// let request = UpdateProductCouponStockByStockId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456");
+/// let request = UpdateProductCouponStockByStockId::new(UpdateProductCouponStockByStockIdRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -543,9 +619,14 @@ pub struct UpdateProductCouponStockByStockId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStockAssociateStore, CreateProductCouponStockAssociateStoreRequired};
 ///
-/// let request = CreateProductCouponStockAssociateStore::new("1000000013", "1000000013001", "120344", store_list);
+/// let request = CreateProductCouponStockAssociateStore::new(CreateProductCouponStockAssociateStoreRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     store_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -572,9 +653,13 @@ pub struct CreateProductCouponStockAssociateStore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores;
+/// use wxpay::apis::marketing::product_coupon::partner::{ListProductCouponStockAssociatedStores, ListProductCouponStockAssociatedStoresRequired};
 ///
-/// let request = ListProductCouponStockAssociatedStores::new("1000000013", "1000000013001", "120344");
+/// let request = ListProductCouponStockAssociatedStores::new(ListProductCouponStockAssociatedStoresRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -603,9 +688,15 @@ pub struct ListProductCouponStockAssociatedStores {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::DeactivateProductCouponStock;
+/// use wxpay::apis::marketing::product_coupon::partner::{DeactivateProductCouponStock, DeactivateProductCouponStockRequired};
 ///
-/// let request = DeactivateProductCouponStock::new("1000000013", "1000000013001", "120344", "批次信息有误，重新创建", "34657_20250101_123456");
+/// let request = DeactivateProductCouponStock::new(DeactivateProductCouponStockRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     deactivate_reason: "批次信息有误，重新创建".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -635,9 +726,14 @@ pub struct DeactivateProductCouponStock {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStockDisassociateStore, CreateProductCouponStockDisassociateStoreRequired};
 ///
-/// let request = CreateProductCouponStockDisassociateStore::new("1000000013", "1000000013001", "120344", store_list);
+/// let request = CreateProductCouponStockDisassociateStore::new(CreateProductCouponStockDisassociateStoreRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     store_list,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -664,9 +760,15 @@ pub struct CreateProductCouponStockDisassociateStore {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStockUpdateBudget, CreateProductCouponStockUpdateBudgetRequired};
 ///
-/// let request = CreateProductCouponStockUpdateBudget::new("1000000013", "1000000013001", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::UpdateMode::MaxCount);
+/// let request = CreateProductCouponStockUpdateBudget::new(CreateProductCouponStockUpdateBudgetRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     update_mode: wxpay::apis::marketing::product_coupon::partner::UpdateMode::MaxCount,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -704,9 +806,15 @@ pub struct CreateProductCouponStockUpdateBudget {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let code_list: Vec<String> = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStockUploadCouponCode, CreateProductCouponStockUploadCouponCodeRequired};
 ///
-/// let request = CreateProductCouponStockUploadCouponCode::new("1000000013", "1000000013001", "120344", code_list, "34657_20250101_123456");
+/// let request = CreateProductCouponStockUploadCouponCode::new(CreateProductCouponStockUploadCouponCodeRequired {
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     brand_id: "120344".into(),
+///     code_list,
+///     out_request_no: "34657_20250101_123456".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -735,18 +843,26 @@ pub struct CreateProductCouponStockUploadCouponCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::CreateUserCouponBundle;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateUserCouponBundle, CreateUserCouponBundleRequired};
 ///
-/// let request = CreateUserCouponBundle::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "712315129419284901");
+/// let request = CreateUserCouponBundle::new(CreateUserCouponBundleRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+///     product_coupon_id: "1000000013".into(),
+///     send_request_no: "34657_20250101_123456".into(),
+///     stock_bundle_id: "712315129419284901".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles")]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles" -> CreateUserCouponBundleResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserCouponBundle {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 公众账号AppID (`appid`).
     pub appid: String,
@@ -770,9 +886,18 @@ pub struct CreateUserCouponBundle {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle;
+/// use wxpay::apis::marketing::product_coupon::partner::{DeactivateUserCouponBundle, DeactivateUserCouponBundleRequired};
 ///
-/// let request = DeactivateUserCouponBundle::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", "120344", "商品已下线，使用户商品券失效", "34657_20250101_123456", "1000000013", "100232301");
+/// let request = DeactivateUserCouponBundle::new(DeactivateUserCouponBundleRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     user_coupon_bundle_id: "123446565767".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+///     deactivate_reason: "商品已下线，使用户商品券失效".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     product_coupon_id: "1000000013".into(),
+///     stock_bundle_id: "100232301".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -781,9 +906,10 @@ pub struct CreateUserCouponBundle {
     alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate"
 )]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles/<user_coupon_bundle_id>/deactivate" -> DeactivateUserCouponBundleResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeactivateUserCouponBundle {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户券组ID (`user_coupon_bundle_id`).
     pub user_coupon_bundle_id: String,
@@ -807,18 +933,23 @@ pub struct DeactivateUserCouponBundle {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::ListUserCoupons;
+/// use wxpay::apis::marketing::product_coupon::partner::{ListUserCoupons, ListUserCouponsRequired};
 ///
-/// let request = ListUserCoupons::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344");
+/// let request = ListUserCoupons::new(ListUserCouponsRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons")]
 #[endpoint(GET "/v3/marketing/partner/product-coupon/users/<openid>/coupons" -> ListUserCouponsResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ListUserCoupons {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: Option<String>,
@@ -842,18 +973,26 @@ pub struct ListUserCoupons {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::CreateUserCoupon;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateUserCoupon, CreateUserCouponRequired};
 ///
-/// let request = CreateUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "1000000013001");
+/// let request = CreateUserCoupon::new(CreateUserCouponRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+///     product_coupon_id: "1000000013".into(),
+///     send_request_no: "34657_20250101_123456".into(),
+///     stock_id: "1000000013001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons")]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons" -> CreateUserCouponResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserCoupon {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 公众账号AppID (`appid`).
     pub appid: String,
@@ -879,18 +1018,26 @@ pub struct CreateUserCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode;
+/// use wxpay::apis::marketing::product_coupon::partner::{QueryUserCouponByCouponCode, QueryUserCouponByCouponCodeRequired};
 ///
-/// let request = QueryUserCouponByCouponCode::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "120344", "1000000013", "1000000013001", "wx233544546545989");
+/// let request = QueryUserCouponByCouponCode::new(QueryUserCouponByCouponCodeRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     coupon_code: "123446565767".into(),
+///     brand_id: "120344".into(),
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     appid: "wx233544546545989".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}")]
 #[endpoint(GET "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>" -> QueryUserCouponByCouponCodeResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueryUserCouponByCouponCode {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户商品券Code (`coupon_code`).
     pub coupon_code: String,
@@ -910,18 +1057,27 @@ pub struct QueryUserCouponByCouponCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::ConfirmUserCoupon;
+/// use wxpay::apis::marketing::product_coupon::partner::{ConfirmUserCoupon, ConfirmUserCouponRequired};
 ///
-/// let request = ConfirmUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", "120344", "34657_20250101_123456", "1000000013", "1000000013001");
+/// let request = ConfirmUserCoupon::new(ConfirmUserCouponRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     coupon_code: "123446565767".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm")]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/confirm" -> ConfirmUserCouponResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConfirmUserCoupon {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户商品券Code (`coupon_code`).
     pub coupon_code: String,
@@ -943,9 +1099,18 @@ pub struct ConfirmUserCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::DeactivateUserCoupon;
+/// use wxpay::apis::marketing::product_coupon::partner::{DeactivateUserCoupon, DeactivateUserCouponRequired};
 ///
-/// let request = DeactivateUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", "120344", "商品已下线，使用户商品券失效", "34657_20250101_123456", "1000000013", "1000000013001");
+/// let request = DeactivateUserCoupon::new(DeactivateUserCouponRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     coupon_code: "123446565767".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+///     deactivate_reason: "商品已下线，使用户商品券失效".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -954,9 +1119,10 @@ pub struct ConfirmUserCoupon {
     alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate"
 )]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/deactivate" -> DeactivateUserCouponResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeactivateUserCoupon {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户商品券Code (`coupon_code`).
     pub coupon_code: String,
@@ -980,18 +1146,27 @@ pub struct DeactivateUserCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::ReturnUserCoupon;
+/// use wxpay::apis::marketing::product_coupon::partner::{ReturnUserCoupon, ReturnUserCouponRequired};
 ///
-/// let request = ReturnUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", "120344", "34657_20250101_123456", "1000000013", "1000000013001");
+/// let request = ReturnUserCoupon::new(ReturnUserCouponRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     coupon_code: "123446565767".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return")]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/return" -> ReturnUserCouponResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReturnUserCoupon {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户商品券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1016,18 +1191,29 @@ pub struct ReturnUserCoupon {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let associated_order_info: wxpay::apis::marketing::product_coupon::partner::AssociatedOrderInfo = todo!();
-/// use wxpay::apis::marketing::product_coupon::partner::UseUserCoupon;
+/// use wxpay::apis::marketing::product_coupon::partner::{UseUserCoupon, UseUserCouponRequired};
 ///
-/// let request = UseUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", associated_order_info, "120344", "34657_20250101_123456", "1000000013", "1000000013001", wxpay::time::OffsetDateTime::now_utc());
+/// let request = UseUserCoupon::new(UseUserCouponRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     coupon_code: "123446565767".into(),
+///     appid: "wx233544546545989".into(),
+///     associated_order_info,
+///     brand_id: "120344".into(),
+///     out_request_no: "34657_20250101_123456".into(),
+///     product_coupon_id: "1000000013".into(),
+///     stock_id: "1000000013001".into(),
+///     use_time: wxpay::time::OffsetDateTime::now_utc(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use")]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/use" -> UseUserCouponResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UseUserCoupon {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 用户商品券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1062,18 +1248,26 @@ pub struct UseUserCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateUserPreSendCoupon, CreateUserPreSendCouponRequired};
 ///
-/// let request = CreateUserPreSendCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "1000000013001");
+/// let request = CreateUserPreSendCoupon::new(CreateUserPreSendCouponRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+///     product_coupon_id: "1000000013".into(),
+///     send_request_no: "34657_20250101_123456".into(),
+///     stock_id: "1000000013001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon")]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon" -> CreateUserPreSendCouponResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserPreSendCoupon {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 公众账号AppID (`appid`).
     pub appid: String,
@@ -1097,18 +1291,26 @@ pub struct CreateUserPreSendCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle;
+/// use wxpay::apis::marketing::product_coupon::partner::{CreateUserPreSendCouponBundle, CreateUserPreSendCouponBundleRequired};
 ///
-/// let request = CreateUserPreSendCouponBundle::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "100232301");
+/// let request = CreateUserPreSendCouponBundle::new(CreateUserPreSendCouponBundleRequired {
+///     openid: "oh-394z-6CGkNoJrsDLTTUKiAnp4".into(),
+///     appid: "wx233544546545989".into(),
+///     brand_id: "120344".into(),
+///     product_coupon_id: "1000000013".into(),
+///     send_request_no: "34657_20250101_123456".into(),
+///     stock_bundle_id: "100232301".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle")]
 #[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon-bundle" -> CreateUserPreSendCouponBundleResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserPreSendCouponBundle {
     /// 用户OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: String,
     /// 公众账号AppID (`appid`).
     pub appid: String,

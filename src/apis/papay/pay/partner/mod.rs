@@ -14,9 +14,12 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::pay::partner::QueryScheduleByContractId;
+/// use wxpay::apis::papay::pay::partner::{QueryScheduleByContractId, QueryScheduleByContractIdRequired};
 ///
-/// let request = QueryScheduleByContractId::new("123124412412423431", "1900000109");
+/// let request = QueryScheduleByContractId::new(QueryScheduleByContractIdRequired {
+///     contract_id: "123124412412423431".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -40,9 +43,14 @@ pub struct QueryScheduleByContractId {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let schedule_amount: wxpay::apis::papay::pay::partner::DeductAmount = todo!();
-/// use wxpay::apis::papay::pay::partner::CreateScheduleSchedule;
+/// use wxpay::apis::papay::pay::partner::{CreateScheduleSchedule, CreateScheduleScheduleRequired};
 ///
-/// let request = CreateScheduleSchedule::new("123124412412423431", schedule_amount, "wxd678efh567hg6787", "1900000109");
+/// let request = CreateScheduleSchedule::new(CreateScheduleScheduleRequired {
+///     contract_id: "123124412412423431".into(),
+///     schedule_amount,
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -72,9 +80,17 @@ pub struct CreateScheduleSchedule {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::pay::partner::DeductAmount = todo!();
-/// use wxpay::apis::papay::pay::partner::ApplyTransaction;
+/// use wxpay::apis::papay::pay::partner::{ApplyTransaction, ApplyTransactionRequired};
 ///
-/// let request = ApplyTransaction::new(amount, "123124412412423431", "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", "wxd678efh567hg6787", "1900000109", "https://www.qq.com/");
+/// let request = ApplyTransaction::new(ApplyTransactionRequired {
+///     amount,
+///     contract_id: "123124412412423431".into(),
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+///     transaction_notify_url: "https://www.qq.com/".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -8,7 +8,8 @@ use crate::endpoint;
 pub use super::{
     CreateContractPreEntrustSignAppResponse, CreateContractPreEntrustSignH5Response,
     CreateContractPreEntrustSignJsapiResponse, CreateContractPreEntrustSignMiniProgramResponse,
-    DeductSchedule, EstimatedDeductAmount, JumpControl,
+    DeductSchedule, DeductScheduleRequired, EstimatedDeductAmount, EstimatedDeductAmountRequired,
+    JumpControl,
 };
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
@@ -19,16 +20,23 @@ pub use super::{
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp;
+/// use wxpay::apis::papay::scheduled_deduct_sign::partner::{CreateContractPreEntrustSignApp, CreateContractPreEntrustSignAppRequired};
 ///
-/// let request = CreateContractPreEntrustSignApp::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109");
+/// let request = CreateContractPreEntrustSignApp::new(CreateContractPreEntrustSignAppRequired {
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app")]
 #[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app" -> CreateContractPreEntrustSignAppResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSignApp {
     /// 用户账户展示名称 (`contract_display_account`).
     pub contract_display_account: String,
@@ -45,12 +53,14 @@ pub struct CreateContractPreEntrustSignApp {
     /// 应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 用户在服务商商户应用下的用户标示 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 子商户的AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户AppID对应的用户OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -62,16 +72,23 @@ pub struct CreateContractPreEntrustSignApp {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5;
+/// use wxpay::apis::papay::scheduled_deduct_sign::partner::{CreateContractPreEntrustSignH5, CreateContractPreEntrustSignH5Required};
 ///
-/// let request = CreateContractPreEntrustSignH5::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109");
+/// let request = CreateContractPreEntrustSignH5::new(CreateContractPreEntrustSignH5Required {
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5")]
 #[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignH5Response)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 用户账户展示名称 (`contract_display_account`).
     pub contract_display_account: String,
@@ -90,12 +107,14 @@ pub struct CreateContractPreEntrustSignH5 {
     /// 应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 用户在服务商商户应用下的用户标示 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 子商户的AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户AppID对应的用户OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -107,16 +126,23 @@ pub struct CreateContractPreEntrustSignH5 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi;
+/// use wxpay::apis::papay::scheduled_deduct_sign::partner::{CreateContractPreEntrustSignJsapi, CreateContractPreEntrustSignJsapiRequired};
 ///
-/// let request = CreateContractPreEntrustSignJsapi::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109");
+/// let request = CreateContractPreEntrustSignJsapi::new(CreateContractPreEntrustSignJsapiRequired {
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi")]
 #[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignJsapiResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 用户账户展示名称 (`contract_display_account`).
     pub contract_display_account: String,
@@ -133,12 +159,14 @@ pub struct CreateContractPreEntrustSignJsapi {
     /// 应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 用户在服务商商户应用下的用户标示 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 子商户的AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户AppID对应的用户OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -150,16 +178,23 @@ pub struct CreateContractPreEntrustSignJsapi {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram;
+/// use wxpay::apis::papay::scheduled_deduct_sign::partner::{CreateContractPreEntrustSignMiniProgram, CreateContractPreEntrustSignMiniProgramRequired};
 ///
-/// let request = CreateContractPreEntrustSignMiniProgram::new("微信代扣用户A", "https://yourapp.com/notify", "wxwtdk20200910100000", 12535, "wxd678efh567hg6787", "1900000109");
+/// let request = CreateContractPreEntrustSignMiniProgram::new(CreateContractPreEntrustSignMiniProgramRequired {
+///     contract_display_account: "微信代扣用户A".into(),
+///     contract_notify_url: "https://yourapp.com/notify".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     plan_id: 12535,
+///     sp_appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program")]
 #[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program" -> CreateContractPreEntrustSignMiniProgramResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateContractPreEntrustSignMiniProgram {
     /// 用户账户展示名称 (`contract_display_account`).
     pub contract_display_account: String,
@@ -176,11 +211,13 @@ pub struct CreateContractPreEntrustSignMiniProgram {
     /// 应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 用户在服务商商户应用下的用户标示 (`sp_openid`).
+    #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 子商户的AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户AppID对应的用户OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }

@@ -17,9 +17,13 @@ pub use super::{DeductAmount, DeductSchedule};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::sign::partner::QueryContractByOutContractCode;
+/// use wxpay::apis::papay::sign::partner::{QueryContractByOutContractCode, QueryContractByOutContractCodeRequired};
 ///
-/// let request = QueryContractByOutContractCode::new("12535", "wxwtdk20200910100000", "1900000109");
+/// let request = QueryContractByOutContractCode::new(QueryContractByOutContractCodeRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -46,9 +50,14 @@ pub struct QueryContractByOutContractCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::papay::sign::partner::TerminateContract;
+/// use wxpay::apis::papay::sign::partner::{TerminateContract, TerminateContractRequired};
 ///
-/// let request = TerminateContract::new("12535", "wxwtdk20200910100000", "用户解约", "1900000109");
+/// let request = TerminateContract::new(TerminateContractRequired {
+///     plan_id: "12535".into(),
+///     out_contract_code: "wxwtdk20200910100000".into(),
+///     contract_termination_remark: "用户解约".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

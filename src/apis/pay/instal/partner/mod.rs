@@ -14,9 +14,13 @@ pub use super::{CreateExposureResponse, UserIdType};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::instal::partner::CreateExposure;
+/// use wxpay::apis::pay::instal::partner::{CreateExposure, CreateExposureRequired};
 ///
-/// let request = CreateExposure::new("wx8888888888888888", "1230000109", "wxd678efh567hg6999");
+/// let request = CreateExposure::new(CreateExposureRequired {
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_appid: "wxd678efh567hg6999".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -8,19 +8,23 @@ use time::OffsetDateTime;
 mod manual;
 
 pub use super::{
-    Amount, CreateCodepayOrderAmount, CreateCodepayOrderResponseGoodsDetail,
-    CreateJsapiOrderResponse, CreateNativeOrderResponse, Detail, GoodsDetail, Identity,
-    IdentityType, InstallmentInfo, LimitPay, Payer, PromotionDetail, SceneInfo, StoreInfo,
-    SubsidyDetail, SubsidyInfo, SubsidyPeriodType, SubsidyPlan, TradeState, TradeType,
+    Amount, AmountRequired, CreateCodepayOrderAmount, CreateCodepayOrderResponseGoodsDetail,
+    CreateJsapiOrderResponse, CreateNativeOrderResponse, Detail, GoodsDetail, GoodsDetailRequired,
+    Identity, IdentityRequired, IdentityType, InstallmentInfo, LimitPay, Payer, PromotionDetail,
+    SceneInfo, StoreInfo, StoreInfoRequired, SubsidyDetail, SubsidyDetailRequired, SubsidyInfo,
+    SubsidyPeriodType, SubsidyPlan, SubsidyPlanRequired, TradeState, TradeType,
 };
 
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 pub use super::{
-    ContractInfo, CreateAppOrderResponse, CreateAppWithContractDetail,
-    CreateAppWithContractResponse, CreateAppWithContractSceneInfo, CreateAppWithContractStoreInfo,
-    CreateCodepayOrderDetail, CreateCodepayOrderGoodsDetail, CreateCodepayOrderPayer,
-    CreateCodepayOrderSceneInfo, CreateCodepayOrderStoreInfo, CreateExposureResponse,
+    ContractInfo, ContractInfoRequired, CreateAppOrderResponse, CreateAppWithContractDetail,
+    CreateAppWithContractDetailRequired, CreateAppWithContractResponse,
+    CreateAppWithContractSceneInfo, CreateAppWithContractSceneInfoRequired,
+    CreateAppWithContractStoreInfo, CreateCodepayOrderDetail, CreateCodepayOrderDetailRequired,
+    CreateCodepayOrderGoodsDetail, CreateCodepayOrderGoodsDetailRequired, CreateCodepayOrderPayer,
+    CreateCodepayOrderPayerRequired, CreateCodepayOrderSceneInfo,
+    CreateCodepayOrderSceneInfoRequired, CreateCodepayOrderStoreInfo, CreateExposureResponse,
     CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractContractInfo,
     CreateJsapiWithContractResponse, H5Info,
 };
@@ -34,9 +38,17 @@ pub use super::{
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateAppOrder;
+/// use wxpay::apis::pay::transactions::partner::{CreateAppOrder, CreateAppOrderRequired};
 ///
-/// let request = CreateAppOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109");
+/// let request = CreateAppOrder::new(CreateAppOrderRequired {
+///     amount,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -95,9 +107,18 @@ pub struct CreateAppOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let contract_info: wxpay::apis::pay::transactions::partner::ContractInfo = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateAppWithContract;
+/// use wxpay::apis::pay::transactions::partner::{CreateAppWithContract, CreateAppWithContractRequired};
 ///
-/// let request = CreateAppWithContract::new(amount, contract_info, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109");
+/// let request = CreateAppWithContract::new(CreateAppWithContractRequired {
+///     amount,
+///     contract_info,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -154,9 +175,17 @@ pub struct CreateAppWithContract {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer = todo!();
 /// # let scene_info: wxpay::apis::pay::transactions::partner::CreateCodepayOrderSceneInfo = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateCodepayOrder;
+/// use wxpay::apis::pay::transactions::partner::{CreateCodepayOrder, CreateCodepayOrderRequired};
 ///
-/// let request = CreateCodepayOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, scene_info, "1230000109", "1230000109");
+/// let request = CreateCodepayOrder::new(CreateCodepayOrderRequired {
+///     amount,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+///     scene_info,
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -204,9 +233,15 @@ pub struct CreateCodepayOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::transactions::partner::CreateExposurePayer = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateExposure;
+/// use wxpay::apis::pay::transactions::partner::{CreateExposure, CreateExposureRequired};
 ///
-/// let request = CreateExposure::new("1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "wxd678efh567hg6999");
+/// let request = CreateExposure::new(CreateExposureRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_appid: "wxd678efh567hg6999".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -241,9 +276,18 @@ pub struct CreateExposure {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let scene_info: wxpay::apis::pay::transactions::partner::CreateH5OrderSceneInfo = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateH5Order;
+/// use wxpay::apis::pay::transactions::partner::{CreateH5Order, CreateH5OrderRequired};
 ///
-/// let request = CreateH5Order::new(amount, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", scene_info, "wx8888888888888888", "1230000109", "1900000109");
+/// let request = CreateH5Order::new(CreateH5OrderRequired {
+///     amount,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     scene_info,
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -300,9 +344,13 @@ pub struct CreateH5Order {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::transactions::partner::QueryOrderById;
+/// use wxpay::apis::pay::transactions::partner::{QueryOrderById, QueryOrderByIdRequired};
 ///
-/// let request = QueryOrderById::new("1217752501201407033233368018", "1230000109", "1900000109");
+/// let request = QueryOrderById::new(QueryOrderByIdRequired {
+///     transaction_id: "1217752501201407033233368018".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -329,9 +377,18 @@ pub struct QueryOrderById {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let payer: wxpay::apis::pay::transactions::partner::CreateJsapiOrderPayer = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateJsapiOrder;
+/// use wxpay::apis::pay::transactions::partner::{CreateJsapiOrder, CreateJsapiOrderRequired};
 ///
-/// let request = CreateJsapiOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
+/// let request = CreateJsapiOrder::new(CreateJsapiOrderRequired {
+///     amount,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -391,9 +448,19 @@ pub struct CreateJsapiOrder {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let contract_info: wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo = todo!();
 /// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateJsapiWithContract;
+/// use wxpay::apis::pay::transactions::partner::{CreateJsapiWithContract, CreateJsapiWithContractRequired};
 ///
-/// let request = CreateJsapiWithContract::new(amount, contract_info, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
+/// let request = CreateJsapiWithContract::new(CreateJsapiWithContractRequired {
+///     amount,
+///     contract_info,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -449,9 +516,17 @@ pub struct CreateJsapiWithContract {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder;
+/// use wxpay::apis::pay::transactions::partner::{CreateMiniprogramOrder, CreateMiniprogramOrderRequired};
 ///
-/// let request = CreateMiniprogramOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
+/// let request = CreateMiniprogramOrder::new(CreateMiniprogramOrderRequired {
+///     amount,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -506,9 +581,17 @@ pub struct CreateMiniprogramOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateNativeOrder;
+/// use wxpay::apis::pay::transactions::partner::{CreateNativeOrder, CreateNativeOrderRequired};
 ///
-/// let request = CreateNativeOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109");
+/// let request = CreateNativeOrder::new(CreateNativeOrderRequired {
+///     amount,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_appid: "wx8888888888888888".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -563,9 +646,13 @@ pub struct CreateNativeOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::transactions::partner::QueryOrderByOutTradeNo;
+/// use wxpay::apis::pay::transactions::partner::{QueryOrderByOutTradeNo, QueryOrderByOutTradeNoRequired};
 ///
-/// let request = QueryOrderByOutTradeNo::new("1217752501201407033233368018", "1230000109", "1900000109");
+/// let request = QueryOrderByOutTradeNo::new(QueryOrderByOutTradeNoRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -590,9 +677,13 @@ pub struct QueryOrderByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::transactions::partner::CloseOrder;
+/// use wxpay::apis::pay::transactions::partner::{CloseOrder, CloseOrderRequired};
 ///
-/// let request = CloseOrder::new("1217752501201407033233368018", "1230000109", "1900000109");
+/// let request = CloseOrder::new(CloseOrderRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -617,9 +708,13 @@ pub struct CloseOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::pay::transactions::partner::ReverseTransaction;
+/// use wxpay::apis::pay::transactions::partner::{ReverseTransaction, ReverseTransactionRequired};
 ///
-/// let request = ReverseTransaction::new("1217752501201407033233368018", "1230000109", "1230000109");
+/// let request = ReverseTransaction::new(ReverseTransactionRequired {
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -653,9 +748,17 @@ pub struct ReverseTransaction {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
 /// # let scene_info: wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo = todo!();
-/// use wxpay::apis::pay::transactions::partner::CreateScannedPosOrder;
+/// use wxpay::apis::pay::transactions::partner::{CreateScannedPosOrder, CreateScannedPosOrderRequired};
 ///
-/// let request = CreateScannedPosOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, scene_info, "1230000109", "1900000109");
+/// let request = CreateScannedPosOrder::new(CreateScannedPosOrderRequired {
+///     amount,
+///     description: "Image形象店-深圳腾大-QQ公仔".into(),
+///     out_trade_no: "1217752501201407033233368018".into(),
+///     payer,
+///     scene_info,
+///     sp_mchid: "1230000109".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -13,9 +13,12 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::oversea::partner::QueryServiceorder;
+/// use wxpay::apis::payscore::oversea::partner::{QueryServiceorder, QueryServiceorderRequired};
 ///
-/// let request = QueryServiceorder::new("2002000000000558128851361561536", "1900000109");
+/// let request = QueryServiceorder::new(QueryServiceorderRequired {
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -42,16 +45,26 @@ pub struct QueryServiceorder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::oversea::partner::RiskFund = todo!();
 /// # let time_range: wxpay::apis::payscore::oversea::partner::CreateServiceorderTimeRange = todo!();
-/// use wxpay::apis::payscore::oversea::partner::CreateServiceorder;
+/// use wxpay::apis::payscore::oversea::partner::{CreateServiceorder, CreateServiceorderRequired};
 ///
-/// let request = CreateServiceorder::new("wxd678efh567hg6787", "HKD", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "2002000000000558128851361561536", "XX充电宝", "1900000109", time_range);
+/// let request = CreateServiceorder::new(CreateServiceorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     currency: "HKD".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     risk_fund,
+///     service_id: "2002000000000558128851361561536".into(),
+///     service_introduction: "XX充电宝".into(),
+///     sub_mchid: "1900000109".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/oversea/partner/serviceorder")]
 #[endpoint(POST "/v3/payscore/oversea/partner/serviceorder" -> CreateServiceorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServiceorder {
     /// 服务商公众号ID (`appid`).
     pub appid: String,
@@ -66,6 +79,7 @@ pub struct CreateServiceorder {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -84,6 +98,7 @@ pub struct CreateServiceorder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
     pub time_range: CreateServiceorderTimeRange,
@@ -95,9 +110,14 @@ pub struct CreateServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::oversea::partner::CancelServiceorder;
+/// use wxpay::apis::payscore::oversea::partner::{CancelServiceorder, CancelServiceorderRequired};
 ///
-/// let request = CancelServiceorder::new("1234323JKHDFE1243252", "用户投诉", "2002000000000558128851361561536", "1900000109");
+/// let request = CancelServiceorder::new(CancelServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     reason: "用户投诉".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -123,9 +143,15 @@ pub struct CancelServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::oversea::partner::PostPayments> = todo!();
-/// use wxpay::apis::payscore::oversea::partner::CompleteServiceorder;
+/// use wxpay::apis::payscore::oversea::partner::{CompleteServiceorder, CompleteServiceorderRequired};
 ///
-/// let request = CompleteServiceorder::new("1234323JKHDFE1243252", post_payments, "2002000000000558128851361561536", "1900000109", 50000);
+/// let request = CompleteServiceorder::new(CompleteServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     post_payments,
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -168,9 +194,15 @@ pub struct CompleteServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail: wxpay::apis::payscore::oversea::partner::Detail = todo!();
-/// use wxpay::apis::payscore::oversea::partner::SyncServiceorder;
+/// use wxpay::apis::payscore::oversea::partner::{SyncServiceorder, SyncServiceorderRequired};
 ///
-/// let request = SyncServiceorder::new("1234323JKHDFE1243252", detail, "2002000000000558128851361561536", "1900000109", wxpay::apis::payscore::oversea::partner::SyncServiceorderType::OrderPaid);
+/// let request = SyncServiceorder::new(SyncServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     detail,
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     type_: wxpay::apis::payscore::oversea::partner::SyncServiceorderType::OrderPaid,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -7,7 +7,9 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use super::{CreateAssessUserRiskLevelResponse, Goods, ShoppingInfo};
+pub use super::{
+    CreateAssessUserRiskLevelResponse, Goods, GoodsRequired, ShoppingInfo, ShoppingInfoRequired,
+};
 
 /// `POST /v3/payscore/partner/permissions/apply-for-scene` 服务商场景中预授权
 ///
@@ -17,9 +19,15 @@ pub use super::{CreateAssessUserRiskLevelResponse, Goods, ShoppingInfo};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::partner::CreateApplyForScene;
+/// use wxpay::apis::payscore::permissions::partner::{CreateApplyForScene, CreateApplyForSceneRequired};
 ///
-/// let request = CreateApplyForScene::new("wxd678efh567hg6787", "实例1234323JKHDFE1243252", "TRANSACTION", "500001", "1230000109");
+/// let request = CreateApplyForScene::new(CreateApplyForSceneRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     authorization_code: "实例1234323JKHDFE1243252".into(),
+///     scene: "TRANSACTION".into(),
+///     service_id: "500001".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -54,16 +62,20 @@ pub struct CreateApplyForScene {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::partner::CreateAssessUserRiskLevel;
+/// use wxpay::apis::payscore::permissions::partner::{CreateAssessUserRiskLevel, CreateAssessUserRiskLevelRequired};
 ///
-/// let request = CreateAssessUserRiskLevel::new("1230000109", "wxd678efh567hg6787", "500001");
+/// let request = CreateAssessUserRiskLevel::new(CreateAssessUserRiskLevelRequired {
+///     sub_mchid: "1230000109".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     service_id: "500001".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/permissions/assess-user-risk-level")]
 #[endpoint(POST "/v3/payscore/partner/permissions/assess-user-risk-level" -> CreateAssessUserRiskLevelResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateAssessUserRiskLevel {
     /// 子商户商户号 (`sub_mchid`).
     #[wxpay(query)]
@@ -73,6 +85,7 @@ pub struct CreateAssessUserRiskLevel {
     /// 授权协议号 (`authorization_code`).
     pub authorization_code: Option<String>,
     /// 服务商的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 服务ID (`service_id`).
     pub service_id: String,
@@ -81,6 +94,7 @@ pub struct CreateAssessUserRiskLevel {
     /// 子商户的公众号ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -92,9 +106,13 @@ pub struct CreateAssessUserRiskLevel {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode;
+/// use wxpay::apis::payscore::permissions::partner::{QueryPermissionByAuthorizationCode, QueryPermissionByAuthorizationCodeRequired};
 ///
-/// let request = QueryPermissionByAuthorizationCode::new("1234323JKHDFE1243252", "500001", "1230000109");
+/// let request = QueryPermissionByAuthorizationCode::new(QueryPermissionByAuthorizationCodeRequired {
+///     authorization_code: "1234323JKHDFE1243252".into(),
+///     service_id: "500001".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -119,9 +137,14 @@ pub struct QueryPermissionByAuthorizationCode {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::partner::TerminatePermission;
+/// use wxpay::apis::payscore::permissions::partner::{TerminatePermission, TerminatePermissionRequired};
 ///
-/// let request = TerminatePermission::new("1234323JKHDFE1243252", "撤销原因", "500001", "1230000109");
+/// let request = TerminatePermission::new(TerminatePermissionRequired {
+///     authorization_code: "1234323JKHDFE1243252".into(),
+///     reason: "撤销原因".into(),
+///     service_id: "500001".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -148,16 +171,20 @@ pub struct TerminatePermission {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::partner::QuerySearch;
+/// use wxpay::apis::payscore::permissions::partner::{QuerySearch, QuerySearchRequired};
 ///
-/// let request = QuerySearch::new("500001", "wxd678efh567hg6787", "1230000109");
+/// let request = QuerySearch::new(QuerySearchRequired {
+///     service_id: "500001".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/permissions/search")]
 #[endpoint(GET "/v3/payscore/partner/permissions/search" -> QuerySearchResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QuerySearch {
     /// 服务ID (`service_id`).
     pub service_id: String,
@@ -168,8 +195,10 @@ pub struct QuerySearch {
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 子商户公众号下openid (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -181,20 +210,26 @@ pub struct QuerySearch {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::permissions::partner::TerminatePermissionByOpenid;
+/// use wxpay::apis::payscore::permissions::partner::{TerminatePermissionByOpenid, TerminatePermissionByOpenidRequired};
 ///
-/// let request = TerminatePermissionByOpenid::new("wxd678efh567hg6787", "reason", "500001", "1230000109");
+/// let request = TerminatePermissionByOpenid::new(TerminatePermissionByOpenidRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     reason: "reason".into(),
+///     service_id: "500001".into(),
+///     sub_mchid: "1230000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/permissions/terminate")]
 #[endpoint(POST "/v3/payscore/partner/permissions/terminate" -> serde_json::Value)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TerminatePermissionByOpenid {
     /// 服务商应用ID (`appid`).
     pub appid: String,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 撤销原因 (`reason`).
     pub reason: String,
@@ -205,6 +240,7 @@ pub struct TerminatePermissionByOpenid {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下openid (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 

@@ -7,7 +7,7 @@ use crate::endpoint;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-pub use super::{CreatePayscorePlanPlanDetailList, PlanDetailList};
+pub use super::{CreatePayscorePlanPlanDetailList, PlanDetailList, PlanDetailListRequired};
 
 /// `POST /v3/payscore/plan/partner/payscore-plans` 创建支付分计划
 ///
@@ -17,9 +17,19 @@ pub use super::{CreatePayscorePlanPlanDetailList, PlanDetailList};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::plan::partner::CreatePayscorePlan;
+/// use wxpay::apis::payscore::plan::partner::{CreatePayscorePlan, CreatePayscorePlanRequired};
 ///
-/// let request = CreatePayscorePlan::new("wxd678efh567hg6787", 10, "1234323JKHDFE1243252", 300, "瑜伽课20节", "2002000000000558128851361561536", "1900000109", 15000, 15000);
+/// let request = CreatePayscorePlan::new(CreatePayscorePlanRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     deduction_quantity: 10,
+///     merchant_plan_no: "1234323JKHDFE1243252".into(),
+///     plan_duration: 300,
+///     plan_name: "瑜伽课20节".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_actual_price: 15000,
+///     total_original_price: 15000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -60,9 +70,12 @@ pub struct CreatePayscorePlan {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo;
+/// use wxpay::apis::payscore::plan::partner::{QueryPayscorePlanByMerchantPlanNo, QueryPayscorePlanByMerchantPlanNoRequired};
 ///
-/// let request = QueryPayscorePlanByMerchantPlanNo::new("1234323JKHDFE1243252", "1900000109");
+/// let request = QueryPayscorePlanByMerchantPlanNo::new(QueryPayscorePlanByMerchantPlanNoRequired {
+///     merchant_plan_no: "1234323JKHDFE1243252".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -85,9 +98,12 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::plan::partner::StopPayscorePlan;
+/// use wxpay::apis::payscore::plan::partner::{StopPayscorePlan, StopPayscorePlanRequired};
 ///
-/// let request = StopPayscorePlan::new("1234323JKHDFE1243252", "1900000109");
+/// let request = StopPayscorePlan::new(StopPayscorePlanRequired {
+///     merchant_plan_no: "1234323JKHDFE1243252".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -7,7 +7,7 @@ use crate::endpoint;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use super::{Device, Location, PostPayments};
+pub use super::{Device, Location, PostPayments, PostPaymentsRequired};
 
 /// `POST /v3/payscore/partner/serviceorder/direct-complete` 创单结单合并API
 ///
@@ -18,16 +18,25 @@ pub use super::{Device, Location, PostPayments};
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::serviceorder::partner::TimeRange = todo!();
-/// use wxpay::apis::payscore::serviceorder::partner::CreateDirectComplete;
+/// use wxpay::apis::payscore::serviceorder::partner::{CreateDirectComplete, CreateDirectCompleteRequired};
 ///
-/// let request = CreateDirectComplete::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", "2002000000000558128851361561536", "XX充电宝", "wxd678efh567hg6999", time_range, 50000);
+/// let request = CreateDirectComplete::new(CreateDirectCompleteRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     service_introduction: "XX充电宝".into(),
+///     sub_appid: "wxd678efh567hg6999".into(),
+///     time_range,
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/serviceorder/direct-complete")]
 #[endpoint(POST "/v3/payscore/partner/serviceorder/direct-complete", idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateDirectComplete {
     /// 服务商应用ID (`appid`).
     pub appid: String,
@@ -40,6 +49,7 @@ pub struct CreateDirectComplete {
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
@@ -71,9 +81,14 @@ pub struct CreateDirectComplete {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::serviceorder::partner::CancelServiceorder;
+/// use wxpay::apis::payscore::serviceorder::partner::{CancelServiceorder, CancelServiceorderRequired};
 ///
-/// let request = CancelServiceorder::new("1234323JKHDFE1243252", "用户投诉", "2002000000000558128851361561536", "1900000109");
+/// let request = CancelServiceorder::new(CancelServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     reason: "用户投诉".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -101,9 +116,15 @@ pub struct CancelServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayments> = todo!();
-/// use wxpay::apis::payscore::serviceorder::partner::CompleteServiceorder;
+/// use wxpay::apis::payscore::serviceorder::partner::{CompleteServiceorder, CompleteServiceorderRequired};
 ///
-/// let request = CompleteServiceorder::new("1234323JKHDFE1243252", post_payments, "2002000000000558128851361561536", "1900000109", 50000);
+/// let request = CompleteServiceorder::new(CompleteServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     post_payments,
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -148,9 +169,15 @@ pub struct CompleteServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayments> = todo!();
-/// use wxpay::apis::payscore::serviceorder::partner::ModifyServiceorder;
+/// use wxpay::apis::payscore::serviceorder::partner::{ModifyServiceorder, ModifyServiceorderRequired};
 ///
-/// let request = ModifyServiceorder::new("1234323JKHDFE1243252", post_payments, "用户投诉", "1900000109", 50000);
+/// let request = ModifyServiceorder::new(ModifyServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     post_payments,
+///     reason: "用户投诉".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -185,9 +212,12 @@ pub struct ModifyServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::serviceorder::partner::PayServiceorder;
+/// use wxpay::apis::payscore::serviceorder::partner::{PayServiceorder, PayServiceorderRequired};
 ///
-/// let request = PayServiceorder::new("1234323JKHDFE1243252", "1900000109");
+/// let request = PayServiceorder::new(PayServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -213,9 +243,16 @@ pub struct PayServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts> = todo!();
-/// use wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessage;
+/// use wxpay::apis::payscore::serviceorder::partner::{CreateSendPendingmessage, CreateSendPendingmessageRequired};
 ///
-/// let request = CreateSendPendingmessage::new("TEST_OUT_ORDER_NO", post_payments, "20231218", "2002000000000558128851361561536", "1900000109", 50000);
+/// let request = CreateSendPendingmessage::new(CreateSendPendingmessageRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     post_payments,
+///     prepaid_time: "20231218".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -249,9 +286,16 @@ pub struct CreateSendPendingmessage {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts> = todo!();
-/// use wxpay::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage;
+/// use wxpay::apis::payscore::serviceorder::partner::{CreateSendPrepaidmessage, CreateSendPrepaidmessageRequired};
 ///
-/// let request = CreateSendPrepaidmessage::new("TEST_OUT_ORDER_NO", post_payments, "20231218", "2002000000000558128851361561536", "1900000109", 50000);
+/// let request = CreateSendPrepaidmessage::new(CreateSendPrepaidmessageRequired {
+///     out_order_no: "TEST_OUT_ORDER_NO".into(),
+///     post_payments,
+///     prepaid_time: "20231218".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     total_amount: 50000,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -285,9 +329,15 @@ pub struct CreateSendPrepaidmessage {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail: wxpay::apis::payscore::serviceorder::partner::Detail = todo!();
-/// use wxpay::apis::payscore::serviceorder::partner::SyncServiceorder;
+/// use wxpay::apis::payscore::serviceorder::partner::{SyncServiceorder, SyncServiceorderRequired};
 ///
-/// let request = SyncServiceorder::new("1234323JKHDFE1243252", detail, "2002000000000558128851361561536", "1900000109", "Order_Paid");
+/// let request = SyncServiceorder::new(SyncServiceorderRequired {
+///     out_order_no: "1234323JKHDFE1243252".into(),
+///     detail,
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1900000109".into(),
+///     type_: "Order_Paid".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -14,9 +14,14 @@ use serde::Deserialize;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId;
+/// use wxpay::apis::payscore::servicequotas::partner::{QueryServicequotaByServiceId, QueryServicequotaByServiceIdRequired};
 ///
-/// let request = QueryServicequotaByServiceId::new("2002000000000558128851361561536", "1230000109", "wxd678efh567hg6787", 1);
+/// let request = QueryServicequotaByServiceId::new(QueryServicequotaByServiceIdRequired {
+///     service_id: "2002000000000558128851361561536".into(),
+///     sub_mchid: "1230000109".into(),
+///     appid: "wxd678efh567hg6787".into(),
+///     risk_level_version: 1,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 pub use super::{
-    Location, PostDiscounts, PostPayments, RiskFund, SignPlanDetail, SignedDetailList, TimeRange,
+    Location, PostDiscounts, PostPayments, RiskFund, SignPlanDetail, SignPlanDetailRequired,
+    SignedDetailList, TimeRange, TimeRangeRequired,
 };
 
 /// `POST /v3/payscore/sign-plan/partner/serviceorder` 创建用户的签约计划详情对应的服务订单
@@ -20,16 +21,26 @@ pub use super::{
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let time_range: wxpay::apis::payscore::sign_plan::partner::TimeRange = todo!();
-/// use wxpay::apis::payscore::sign_plan::partner::CreateServiceorder;
+/// use wxpay::apis::payscore::sign_plan::partner::{CreateServiceorder, CreateServiceorderRequired};
 ///
-/// let request = CreateServiceorder::new("wxd678efh567hg6787", "https://api.test.com", "1514323JSVDFE1243252", 2, "2002000000000558128851361561536", "羽毛球课基础练习课程", "01000033210000324638000000376258", "1900000109", time_range);
+/// let request = CreateServiceorder::new(CreateServiceorderRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     notify_url: "https://api.test.com".into(),
+///     out_trade_no: "1514323JSVDFE1243252".into(),
+///     plan_detail_no: 2,
+///     service_id: "2002000000000558128851361561536".into(),
+///     service_introduction: "羽毛球课基础练习课程".into(),
+///     sign_plan_id: "01000033210000324638000000376258".into(),
+///     sub_mchid: "1900000109".into(),
+///     time_range,
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/sign-plan/partner/serviceorder")]
 #[endpoint(POST "/v3/payscore/sign-plan/partner/serviceorder" -> CreateServiceorderResponse, idempotent)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateServiceorder {
     /// 服务商的AppID (`appid`).
     pub appid: String,
@@ -40,6 +51,7 @@ pub struct CreateServiceorder {
     /// 商户扣款成功回调通知的地址 (`notify_url`).
     pub notify_url: String,
     /// 服务商公众号下的用户标识 (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 商户侧订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -56,6 +68,7 @@ pub struct CreateServiceorder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 子商户公众号下的用户标识 (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
     pub time_range: TimeRange,
@@ -70,16 +83,24 @@ pub struct CreateServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sign_plan_detail: Vec<wxpay::apis::payscore::sign_plan::partner::SignPlanDetail> = todo!();
-/// use wxpay::apis::payscore::sign_plan::partner::CreateUserSignPlan;
+/// use wxpay::apis::payscore::sign_plan::partner::{CreateUserSignPlan, CreateUserSignPlanRequired};
 ///
-/// let request = CreateUserSignPlan::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "https://api.test.com", "01000033210000324638000000376258", "2002000000000558128851361561536", sign_plan_detail, "1900000109");
+/// let request = CreateUserSignPlan::new(CreateUserSignPlanRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
+///     notify_url: "https://api.test.com".into(),
+///     plan_id: "01000033210000324638000000376258".into(),
+///     service_id: "2002000000000558128851361561536".into(),
+///     sign_plan_detail,
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/sign-plan/partner/user-sign-plans")]
 #[endpoint(POST "/v3/payscore/sign-plan/partner/user-sign-plans" -> CreateUserSignPlanResponse)]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateUserSignPlan {
     /// 服务商的AppID (`appid`).
     pub appid: String,
@@ -88,6 +109,7 @@ pub struct CreateUserSignPlan {
     /// 签约成功事件通知回调地址 (`notify_url`).
     pub notify_url: String,
     /// 待签约用户在服务商应用下的OpenID (`openid`).
+    #[wxpay(redact)]
     pub openid: Option<String>,
     /// 支付分计划ID (`plan_id`).
     pub plan_id: String,
@@ -100,6 +122,7 @@ pub struct CreateUserSignPlan {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 待签约用户在子商户应用下的OpenID (`sub_openid`).
+    #[wxpay(redact)]
     pub sub_openid: Option<String>,
 }
 
@@ -111,9 +134,12 @@ pub struct CreateUserSignPlan {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo;
+/// use wxpay::apis::payscore::sign_plan::partner::{QueryUserSignPlanByMerchantSignPlanNo, QueryUserSignPlanByMerchantSignPlanNoRequired};
 ///
-/// let request = QueryUserSignPlanByMerchantSignPlanNo::new("1234323JKHDFE1243252", "1900000109");
+/// let request = QueryUserSignPlanByMerchantSignPlanNo::new(QueryUserSignPlanByMerchantSignPlanNoRequired {
+///     merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -138,9 +164,13 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// use wxpay::apis::payscore::sign_plan::partner::StopUserSignPlan;
+/// use wxpay::apis::payscore::sign_plan::partner::{StopUserSignPlan, StopUserSignPlanRequired};
 ///
-/// let request = StopUserSignPlan::new("1234323JKHDFE1243252", "用户协商后停止", "1900000109");
+/// let request = StopUserSignPlan::new(StopUserSignPlanRequired {
+///     merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
+///     stop_reason: "用户协商后停止".into(),
+///     sub_mchid: "1900000109".into(),
+/// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
