@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use wxpay::Client;
-use wxpay::apis::marketing::favor::QueryStock;
-use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::apis::marketing::favor::{QueryStock, QueryStockRequired};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay_sandbox::{KeyMode, Sandbox};
 
 const TASKS: usize = 64;
@@ -77,24 +77,24 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
                 // platform key the client currently trusts.
                 let result = if n.is_multiple_of(2) {
                     client
-                        .send(QueryStock::new(
-                            sandbox.favor_stock_ids()[0].clone(),
-                            client.mchid().to_owned(),
-                        ))
+                        .send(QueryStock::new(QueryStockRequired {
+                            stock_id: sandbox.favor_stock_ids()[0].clone(),
+                            stock_creator_mchid: client.mchid().to_owned(),
+                        }))
                         .await
                         .map(drop)
                 } else {
                     client
                         .send(
-                            SendMultiuseCoupon::new(
-                                format!("openid-{task}"),
-                                "wxd678efh567hg6787",
-                                CardType::IdCard,
-                                "110101199003072316",
-                                format!("rotation-{task}-{n}"),
-                                sandbox.multiuse_stock_ids()[0].clone(),
-                                "张三",
-                            )
+                            SendMultiuseCoupon::new(SendMultiuseCouponRequired {
+                                openid: format!("openid-{task}"),
+                                appid: "wxd678efh567hg6787".into(),
+                                card_type: CardType::IdCard,
+                                id_card_number: "110101199003072316".into(),
+                                out_request_no: format!("rotation-{task}-{n}"),
+                                stock_id: sandbox.multiuse_stock_ids()[0].clone(),
+                                user_name: "张三".into(),
+                            })
                             .amount(1),
                         )
                         .await

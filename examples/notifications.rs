@@ -19,8 +19,8 @@ use axum::extract::{FromRef, State};
 use axum::routing::post;
 use tokio::net::TcpListener;
 use wxpay::Notification;
-use wxpay::apis::marketing::favor::SendCoupon;
-use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::apis::marketing::favor::{SendCoupon, SendCouponRequired};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay::notification::{Event, NotificationRejection, Reply, SeenNotifications};
 use wxpay::{Client, ClientBuilder};
 use wxpay_sandbox::{DeliveryMode, Sandbox};
@@ -149,28 +149,28 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         // Alternate the two causes: a favor coupon used, a multiuse coupon sent.
         if n % 2 == 0 {
             let coupon = client
-                .send(SendCoupon::new(
+                .send(SendCoupon::new(SendCouponRequired {
                     openid,
                     appid,
-                    format!("notifications-favor-{n}"),
-                    client.mchid(),
-                    sandbox.favor_stock_ids()[0].clone(),
-                ))
+                    out_request_no: format!("notifications-favor-{n}"),
+                    stock_creator_mchid: client.mchid().into(),
+                    stock_id: sandbox.favor_stock_ids()[0].clone(),
+                }))
                 .await?;
             sandbox.use_favor_coupon(&coupon.coupon_id).await?;
             println!("favor coupon {} used ({})", coupon.coupon_id, mode.as_str());
         } else {
             let coupon = client
                 .send(
-                    SendMultiuseCoupon::new(
+                    SendMultiuseCoupon::new(SendMultiuseCouponRequired {
                         openid,
                         appid,
-                        CardType::IdCard,
-                        "110101199003072316",
-                        format!("notifications-multiuse-{n}"),
-                        sandbox.multiuse_stock_ids()[0].clone(),
-                        "张三",
-                    )
+                        card_type: CardType::IdCard,
+                        id_card_number: "110101199003072316".into(),
+                        out_request_no: format!("notifications-multiuse-{n}"),
+                        stock_id: sandbox.multiuse_stock_ids()[0].clone(),
+                        user_name: "张三".into(),
+                    })
                     .amount(100),
                 )
                 .await?;

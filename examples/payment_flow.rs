@@ -22,12 +22,14 @@ use axum::routing::post;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use wxpay::apis::bill::GetTradeBill;
-use wxpay::apis::merchant::media::UploadImage;
+use wxpay::apis::merchant::media::{UploadImage, UploadImageRequired};
 use wxpay::apis::pay::transactions::{
-    Amount, CreateJsapiOrder, CreateJsapiOrderPayer, QueryOrderByOutTradeNo, TradeState, partner,
+    Amount, CreateJsapiOrder, CreateJsapiOrderPayer, CreateJsapiOrderRequired,
+    QueryOrderByOutTradeNo, QueryOrderByOutTradeNoRequired, TradeState, partner,
 };
 use wxpay::apis::refund::domestic::{
-    Amount as RefundAmount, CreateRefund, QueryRefund, RefundStatus,
+    Amount as RefundAmount, CreateRefund, CreateRefundRequired, QueryRefund, QueryRefundRequired,
+    RefundStatus,
 };
 use wxpay::notification::{Event, Reply};
 use wxpay::time::{OffsetDateTime, UtcOffset};
@@ -53,15 +55,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let out_trade_no = format!("flow{}", std::process::id());
 
     let prepay = client
-        .send(CreateJsapiOrder::new(
-            Amount::cny(100),
-            SANDBOX_APPID,
-            "Image形象店-深圳腾大-QQ公仔",
-            client.mchid(),
-            "https://merchant.example.com/wxpay/notify",
-            out_trade_no.clone(),
-            CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
-        ))
+        .send(CreateJsapiOrder::new(CreateJsapiOrderRequired {
+            amount: Amount::cny(100),
+            appid: SANDBOX_APPID.into(),
+            description: "Image形象店-深圳腾大-QQ公仔".into(),
+            mchid: client.mchid().into(),
+            notify_url: "https://merchant.example.com/wxpay/notify".into(),
+            out_trade_no: out_trade_no.clone(),
+            payer: CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
+        }))
         .await?;
     println!("1. JSAPI order placed: {prepay:?}");
 
@@ -84,8 +86,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let order = client
         .send(QueryOrderByOutTradeNo::new(
-            out_trade_no.clone(),
-            client.mchid(),
+            QueryOrderByOutTradeNoRequired {
+                out_trade_no: out_trade_no.clone(),
+                mchid: client.mchid().into(),
+            },
         ))
         .await?;
     println!("4. queried: {order:?}");
@@ -94,15 +98,21 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let refund = client
-        .send(CreateRefund::by_out_trade_no(
-            &out_trade_no,
-            format!("{out_trade_no}r1"),
-            RefundAmount::cny(50, 100),
-        ))
+        .send(
+            CreateRefund::new(CreateRefundRequired {
+                amount: RefundAmount::cny(50, 100),
+                out_refund_no: format!("{out_trade_no}r1"),
+            })
+            .out_trade_no(&out_trade_no),
+        )
         .await?;
     println!("5. refunded half: {refund:?}");
 
-    let refund = client.send(QueryRefund::new(refund.out_refund_no)).await?;
+    let refund = client
+        .send(QueryRefund::new(QueryRefundRequired {
+            out_refund_no: refund.out_refund_no,
+        }))
+        .await?;
     println!("6. refund queried: {refund:?}");
     if refund.status != RefundStatus::Success {
         return Err(format!("expected a finished refund, got {:?}", refund.status).into());
@@ -137,7 +147,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A 1×1 PNG.
     let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
     let uploaded = client
-        .send(UploadImage::new(UploadFile::image("logo.png", png)?))
+        .send(UploadImage::new(UploadImageRequired {
+            file: UploadFile::image("logo.png", png)?,
+        }))
         .await?;
     println!("9. image uploaded: {uploaded:?}");
 
@@ -156,13 +168,15 @@ async fn partner_flow(
     let out_trade_no = format!("sub{}", std::process::id());
     let order = client
         .send(partner::CreateNativeOrder::new(
-            partner::Amount::cny(300),
-            "Image形象店-深圳腾大-QQ公仔",
-            "https://provider.example.com/wxpay/notify",
-            out_trade_no.clone(),
-            SANDBOX_APPID,
-            client.mchid(),
-            SANDBOX_SUB_MCHID,
+            partner::CreateNativeOrderRequired {
+                amount: partner::Amount::cny(300),
+                description: "Image形象店-深圳腾大-QQ公仔".into(),
+                notify_url: "https://provider.example.com/wxpay/notify".into(),
+                out_trade_no: out_trade_no.clone(),
+                sp_appid: SANDBOX_APPID.into(),
+                sp_mchid: client.mchid().into(),
+                sub_mchid: SANDBOX_SUB_MCHID.into(),
+            },
         ))
         .await?;
     println!("10. partner Native order for sub-merchant {SANDBOX_SUB_MCHID}: {order:?}");
@@ -181,9 +195,11 @@ async fn partner_flow(
 
     let order = client
         .send(partner::QueryOrderByOutTradeNo::new(
-            out_trade_no.clone(),
-            client.mchid(),
-            SANDBOX_SUB_MCHID,
+            partner::QueryOrderByOutTradeNoRequired {
+                out_trade_no: out_trade_no.clone(),
+                sp_mchid: client.mchid().into(),
+                sub_mchid: SANDBOX_SUB_MCHID.into(),
+            },
         ))
         .await?;
     println!("12. queried: {order:?}");
@@ -193,16 +209,21 @@ async fn partner_flow(
 
     let refund = client
         .send(
-            CreateRefund::by_out_trade_no(
-                &out_trade_no,
-                format!("{out_trade_no}r1"),
-                RefundAmount::cny(150, 300),
-            )
+            CreateRefund::new(CreateRefundRequired {
+                amount: RefundAmount::cny(150, 300),
+                out_refund_no: format!("{out_trade_no}r1"),
+            })
+            .out_trade_no(&out_trade_no)
             .sub_mchid(SANDBOX_SUB_MCHID),
         )
         .await?;
     let refund = client
-        .send(QueryRefund::new(refund.out_refund_no).sub_mchid(SANDBOX_SUB_MCHID))
+        .send(
+            QueryRefund::new(QueryRefundRequired {
+                out_refund_no: refund.out_refund_no,
+            })
+            .sub_mchid(SANDBOX_SUB_MCHID),
+        )
         .await?;
     println!("13. refunded half and queried: {refund:?}");
     match next_event(events).await? {

@@ -12,8 +12,8 @@
 
 use std::process::ExitCode;
 
-use wxpay::apis::marketing::favor::PauseStock;
-use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::apis::marketing::favor::{PauseStock, PauseStockRequired};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay::time::format_description::well_known::Rfc3339;
 use wxpay::{Client, ClientBuilder};
 use wxpay_sandbox::Sandbox;
@@ -57,25 +57,25 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let out_request_no = format!("quickstart-{}", std::process::id());
     let sent = client
         .send(
-            SendMultiuseCoupon::new(
-                demo.openid.clone(),
-                demo.appid.clone(),
-                CardType::IdCard,
-                "110101199003072316", // encrypted for you
+            SendMultiuseCoupon::new(SendMultiuseCouponRequired {
+                openid: demo.openid.clone(),
+                appid: demo.appid.clone(),
+                card_type: CardType::IdCard,
+                id_card_number: "110101199003072316".into(), // encrypted for you
                 out_request_no,
-                demo.multiuse_stock_id.clone(),
-                "张三", // encrypted for you
-            )
+                stock_id: demo.multiuse_stock_id.clone(),
+                user_name: "张三".into(), // encrypted for you
+            })
             .amount(100),
         )
         .await?;
     println!("multiuse coupon sent: coupon_id = {}", sent.coupon_id);
 
     let paused = client
-        .send(PauseStock::new(
-            demo.stock_id.clone(),
-            client.mchid().to_owned(),
-        ))
+        .send(PauseStock::new(PauseStockRequired {
+            stock_id: demo.stock_id.clone(),
+            stock_creator_mchid: client.mchid().to_owned(),
+        }))
         .await?;
     println!(
         "favor stock paused: stock_id = {}, pause_time = {}",

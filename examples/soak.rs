@@ -15,8 +15,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wxpay::apis::marketing::favor::{QueryStock, SendCoupon};
-use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::apis::marketing::favor::{
+    QueryStock, QueryStockRequired, SendCoupon, SendCouponRequired,
+};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay::{Client, ClientBuilder, Error, RetryPolicy, TransportErrorKind, VerificationError};
 use wxpay_sandbox::{Fault, FaultKind, FaultPlan, InjectedFault, Sandbox};
 
@@ -191,10 +193,10 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
     match operation {
         Operation::QueryStock => {
             let result = client
-                .send(QueryStock::new(
-                    stock_id.to_owned(),
-                    client.mchid().to_owned(),
-                ))
+                .send(QueryStock::new(QueryStockRequired {
+                    stock_id: stock_id.to_owned(),
+                    stock_creator_mchid: client.mchid().to_owned(),
+                }))
                 .await
                 .map(|stock| stock.stock_id.unwrap_or_default());
             Outcome {
@@ -213,13 +215,13 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
             };
             let out_request_no = favor_no(original);
             let result = client
-                .send(SendCoupon::new(
-                    format!("o-soak-{original}"),
-                    wxpay_sandbox::SANDBOX_APPID.to_owned(),
-                    out_request_no.clone(),
-                    client.mchid().to_owned(),
-                    stock_id.to_owned(),
-                ))
+                .send(SendCoupon::new(SendCouponRequired {
+                    openid: format!("o-soak-{original}"),
+                    appid: wxpay_sandbox::SANDBOX_APPID.to_owned(),
+                    out_request_no: out_request_no.clone(),
+                    stock_creator_mchid: client.mchid().to_owned(),
+                    stock_id: stock_id.to_owned(),
+                }))
                 .await
                 .map(|answer| answer.coupon_id);
             Outcome {
@@ -232,15 +234,15 @@ async fn call(client: &Client, index: usize, stock_id: &str, multiuse_stock_id: 
             let out_request_no = format!("soak-multiuse-{index}");
             let result = client
                 .send(
-                    SendMultiuseCoupon::new(
+                    SendMultiuseCoupon::new(SendMultiuseCouponRequired {
                         openid,
-                        wxpay_sandbox::SANDBOX_APPID.to_owned(),
-                        CardType::IdCard,
-                        "110101199003072316",
-                        out_request_no.clone(),
-                        multiuse_stock_id.to_owned(),
-                        "张三",
-                    )
+                        appid: wxpay_sandbox::SANDBOX_APPID.to_owned(),
+                        card_type: CardType::IdCard,
+                        id_card_number: "110101199003072316".into(),
+                        out_request_no: out_request_no.clone(),
+                        stock_id: multiuse_stock_id.to_owned(),
+                        user_name: "张三".into(),
+                    })
                     .amount(100),
                 )
                 .await

@@ -14,8 +14,10 @@ use common::client_for;
 use time::{Duration, OffsetDateTime, UtcOffset};
 use tokio::io::AsyncWrite;
 use wxpay::apis::bill::{AccountType, GetFundFlowBill, GetTradeBill, TarType};
-use wxpay::apis::pay::transactions::{Amount, CreateJsapiOrder, CreateJsapiOrderPayer};
-use wxpay::apis::refund::domestic::{Amount as RefundAmount, CreateRefund};
+use wxpay::apis::pay::transactions::{
+    Amount, CreateJsapiOrder, CreateJsapiOrderPayer, CreateJsapiOrderRequired,
+};
+use wxpay::apis::refund::domestic::{Amount as RefundAmount, CreateRefund, CreateRefundRequired};
 use wxpay::{
     Client, CryptoBackend, Download, DownloadError, Error, FileCheck, MAX_WRITE, endpoint,
 };
@@ -54,24 +56,26 @@ impl AsyncWrite for Meter {
 
 async fn pay_and_refund(sandbox: &Sandbox, client: &Client, no: &str) {
     client
-        .send(CreateJsapiOrder::new(
-            Amount::cny(1234),
-            SANDBOX_APPID,
-            "账单测试",
-            client.mchid(),
-            "https://merchant.example.com/notify",
-            no,
-            CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
-        ))
+        .send(CreateJsapiOrder::new(CreateJsapiOrderRequired {
+            amount: Amount::cny(1234),
+            appid: SANDBOX_APPID.into(),
+            description: "账单测试".into(),
+            mchid: client.mchid().into(),
+            notify_url: "https://merchant.example.com/notify".into(),
+            out_trade_no: no.into(),
+            payer: CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
+        }))
         .await
         .expect("prepay");
     sandbox.pay_order(no).expect("pay");
     client
-        .send(CreateRefund::by_out_trade_no(
-            no,
-            format!("{no}r"),
-            RefundAmount::cny(234, 1234),
-        ))
+        .send(
+            CreateRefund::new(CreateRefundRequired {
+                amount: RefundAmount::cny(234, 1234),
+                out_refund_no: format!("{no}r"),
+            })
+            .out_trade_no(no),
+        )
         .await
         .expect("refund");
 }
@@ -211,7 +215,7 @@ async fn a_declared_download_streams_what_the_url_download_does() {
         .await
         .expect("download by URL");
 
-    let file = BillFile::new(token);
+    let file = BillFile::new(BillFileRequired { token });
     let mut streamed = Vec::new();
     let done = client
         .download_file(

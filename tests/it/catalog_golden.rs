@@ -2,7 +2,9 @@
 
 use http::HeaderValue;
 use serde_json::Value;
-use wxpay::apis::marketing::favor::{PauseStock, QueryStock};
+use wxpay::apis::marketing::favor::{
+    PauseStock, PauseStockRequired, QueryStock, QueryStockRequired,
+};
 use wxpay::protocol::{self, RequestContext, Signer};
 use wxpay::{CryptoBackend, Endpoint, MerchantKey, PlatformKeys};
 
@@ -66,7 +68,10 @@ fn prepare<E: Endpoint>(
 fn pause_stock_is_signed_exactly_as_the_vector() {
     let vector = request_vector("post_json");
     for &backend in CryptoBackend::all() {
-        let pause = PauseStock::new("9856888", "1900009191");
+        let pause = PauseStock::new(PauseStockRequired {
+            stock_id: "9856888".into(),
+            stock_creator_mchid: "1900009191".into(),
+        });
         let request = prepare(&pause, &vector, backend);
         assert_eq!(request.method(), "POST");
         assert_eq!(request.uri().path(), vector["url"].as_str().expect("url"));
@@ -84,7 +89,10 @@ fn pause_stock_is_signed_exactly_as_the_vector() {
 
 #[test]
 fn a_get_sends_its_fields_in_the_query_and_an_empty_body() {
-    let query = QueryStock::new("98 56/888", "1900009191");
+    let query = QueryStock::new(QueryStockRequired {
+        stock_id: "98 56/888".into(),
+        stock_creator_mchid: "1900009191".into(),
+    });
     let request = prepare(
         &query,
         &request_vector("get_query"),
@@ -131,13 +139,14 @@ fn payment_endpoints_with_a_merchant_number_are_idempotent() {
 #[test]
 fn encrypted_request_fields_never_reach_debug_output() {
     use wxpay::apis::refund::domestic::{
-        ApplyAbnormalRefund, ApplyAbnormalRefundType as AbnormalRefundType, BankType,
+        ApplyAbnormalRefund, ApplyAbnormalRefundRequired,
+        ApplyAbnormalRefundType as AbnormalRefundType, BankType,
     };
-    let apply = ApplyAbnormalRefund::new(
-        "50000000382019052709732678859",
-        "1217752501201407033233368018",
-        AbnormalRefundType::UserBankCard,
-    )
+    let apply = ApplyAbnormalRefund::new(ApplyAbnormalRefundRequired {
+        refund_id: "50000000382019052709732678859".into(),
+        out_refund_no: "1217752501201407033233368018".into(),
+        type_: AbnormalRefundType::UserBankCard,
+    })
     .bank_type(BankType::IcbcDebit)
     .bank_account("6212263602012345678")
     .real_name("张三");

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use wxpay::apis::marketing::favor::{QueryStock, SendCoupon, SendCouponResponse, Stock};
+use wxpay::apis::marketing::favor::{
+    QueryStock, QueryStockRequired, SendCoupon, SendCouponRequired, SendCouponResponse, Stock,
+};
 use wxpay::endpoint;
 use wxpay::{Client, Error, RetryPolicy, TransportErrorKind, VerificationError};
 use wxpay_sandbox::{Fault, FaultKind, FaultPlan, SANDBOX_APPID, Sandbox};
@@ -85,22 +87,22 @@ impl Setup {
         out_request_no: &str,
     ) -> Result<SendCouponResponse, Error> {
         self.client
-            .send(SendCoupon::new(
-                "oFaultUser",
-                SANDBOX_APPID,
-                out_request_no,
-                self.client.mchid(),
-                self.sandbox.favor_stock_ids()[0].clone(),
-            ))
+            .send(SendCoupon::new(SendCouponRequired {
+                openid: "oFaultUser".into(),
+                appid: SANDBOX_APPID.into(),
+                out_request_no: out_request_no.into(),
+                stock_creator_mchid: self.client.mchid().into(),
+                stock_id: self.sandbox.favor_stock_ids()[0].clone(),
+            }))
             .await
     }
 
     async fn query_stock(&self) -> Result<Stock, Error> {
         self.client
-            .send(QueryStock::new(
-                self.sandbox.favor_stock_ids()[0].clone(),
-                self.client.mchid(),
-            ))
+            .send(QueryStock::new(QueryStockRequired {
+                stock_id: self.sandbox.favor_stock_ids()[0].clone(),
+                stock_creator_mchid: self.client.mchid().into(),
+            }))
             .await
     }
 

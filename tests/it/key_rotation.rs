@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use wxpay::apis::marketing::favor::QueryStock;
+use wxpay::apis::marketing::favor::{QueryStock, QueryStockRequired};
 use wxpay::certificates::CertificateError;
 use wxpay::{Client, ClientBuilder, Error, VerificationError};
 use wxpay_sandbox::{KeyMode, Sandbox};
@@ -47,10 +47,10 @@ fn certificate_merchant(sandbox: &Sandbox) -> ClientBuilder {
 }
 
 fn query(sandbox: &Sandbox) -> QueryStock {
-    QueryStock::new(
-        sandbox.favor_stock_ids()[0].clone(),
-        sandbox.merchant().mchid.clone(),
-    )
+    QueryStock::new(QueryStockRequired {
+        stock_id: sandbox.favor_stock_ids()[0].clone(),
+        stock_creator_mchid: sandbox.merchant().mchid.clone(),
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -11,7 +11,9 @@ use crate::common;
 
 use common::client_for;
 use http::HeaderValue;
-use wxpay::apis::merchant::media::{UploadImage, UploadMarketingImage};
+use wxpay::apis::merchant::media::{
+    UploadImage, UploadImageRequired, UploadMarketingImage, UploadMarketingImageRequired,
+};
 use wxpay::protocol::{self, RequestContext, Signer};
 use wxpay::{
     CryptoBackend, Error, FileMeta, ImageFormat, MerchantKey, PlatformKeys, RequestError,
@@ -62,7 +64,9 @@ fn the_signature_covers_the_meta_json_and_matches_openssl() {
             platform_keys: &ring,
             user_agent: &user_agent,
         };
-        let upload = UploadImage::new(UploadFile::image("商户 logo.png", png()).expect("image"));
+        let upload = UploadImage::new(UploadImageRequired {
+            file: UploadFile::image("商户 logo.png", png()).expect("image"),
+        });
         let request = protocol::prepare(
             &upload,
             &context,
@@ -131,11 +135,17 @@ fn images_are_checked_before_sending() {
     big.resize(2 * 1024 * 1024 + 1, 0);
     let image = UploadFile::image("big.png", big).expect("image");
     let mut writer = wxpay::RequestWriter::new(http::Method::POST, None, 0);
-    let marketing = UploadMarketingImage::new(image.clone());
+    let marketing = UploadMarketingImage::new(UploadMarketingImageRequired {
+        file: image.clone(),
+    });
     let refused = wxpay::Endpoint::write_request(&marketing, &mut writer);
     assert!(field_reason(refused).contains("2 MiB"));
     let mut writer = wxpay::RequestWriter::new(http::Method::POST, None, 0);
-    wxpay::Endpoint::write_request(&UploadImage::new(image), &mut writer).expect("within 5 MiB");
+    wxpay::Endpoint::write_request(
+        &UploadImage::new(UploadImageRequired { file: image }),
+        &mut writer,
+    )
+    .expect("within 5 MiB");
 }
 
 #[tokio::test]
@@ -145,12 +155,16 @@ async fn both_upload_apis_end_to_end_with_each_backend() {
         let client = client_for(&sandbox, backend);
         let image = UploadFile::image("商户 logo.png", png()).expect("image");
         let uploaded = client
-            .send(UploadImage::new(image.clone()))
+            .send(UploadImage::new(UploadImageRequired {
+                file: image.clone(),
+            }))
             .await
             .expect("merchant media upload");
         assert!(!uploaded.media_id.is_empty());
         let uploaded = client
-            .send(UploadMarketingImage::new(image))
+            .send(UploadMarketingImage::new(UploadMarketingImageRequired {
+                file: image,
+            }))
             .await
             .expect("marketing image upload");
         assert!(
@@ -164,7 +178,7 @@ async fn both_upload_apis_end_to_end_with_each_backend() {
         big.resize(4 * 1024 * 1024, 7);
         let image = UploadFile::image("big.png", big).expect("image");
         client
-            .send(UploadImage::new(image))
+            .send(UploadImage::new(UploadImageRequired { file: image }))
             .await
             .expect("a 4 MiB upload");
     }

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 use tokio::net::TcpListener;
-use wxpay::apis::marketing::favor::SendCoupon;
+use wxpay::apis::marketing::favor::{SendCoupon, SendCouponRequired};
 use wxpay::notification::{Event, Reply};
 use wxpay::{Client, CryptoBackend, Error, Notification, NotificationError, VerificationError};
 use wxpay_sandbox::{
@@ -74,13 +74,13 @@ fn with_apiv3_key(sandbox: &Sandbox, backend: CryptoBackend, apiv3_key: &str) ->
 /// Issues a favor coupon with the SDK and has the sandbox use it: one notification.
 async fn use_a_coupon(sandbox: &Sandbox, client: &Client, out_request_no: &str) -> String {
     let coupon = client
-        .send(SendCoupon::new(
-            SANDBOX_OPENID,
-            SANDBOX_APPID,
-            out_request_no,
-            client.mchid(),
-            sandbox.favor_stock_ids()[0].clone(),
-        ))
+        .send(SendCoupon::new(SendCouponRequired {
+            openid: SANDBOX_OPENID.into(),
+            appid: SANDBOX_APPID.into(),
+            out_request_no: out_request_no.into(),
+            stock_creator_mchid: client.mchid().into(),
+            stock_id: sandbox.favor_stock_ids()[0].clone(),
+        }))
         .await
         .unwrap();
     sandbox.use_favor_coupon(&coupon.coupon_id).await.unwrap();
@@ -262,29 +262,38 @@ mod extractor {
 /// Pays `out_trade_no` (placed before) with the sandbox's control and refunds it in full: a
 /// `TRANSACTION.SUCCESS`, then `REFUND.SUCCESS` (or `REFUND.ABNORMAL`), one at a time.
 async fn pay_and_refund(sandbox: &Sandbox, client: &Client, out_trade_no: &str, abnormal: bool) {
-    use wxpay::apis::refund::domestic::{Amount, CreateRefund, QueryRefund};
+    use wxpay::apis::refund::domestic::{
+        Amount, CreateRefund, CreateRefundRequired, QueryRefund, QueryRefundRequired,
+    };
     sandbox.pay_order(out_trade_no).unwrap();
     sandbox.settled_deliveries().await;
     let out_refund_no = format!("{out_trade_no}r");
     client
-        .send(CreateRefund::by_out_trade_no(
-            out_trade_no,
-            &out_refund_no,
-            Amount::cny(100, 100),
-        ))
+        .send(
+            CreateRefund::new(CreateRefundRequired {
+                amount: Amount::cny(100, 100),
+                out_refund_no: out_refund_no.clone(),
+            })
+            .out_trade_no(out_trade_no),
+        )
         .await
         .unwrap();
     if abnormal {
         sandbox.make_refund_abnormal(&out_refund_no).unwrap();
     } else {
-        client.send(QueryRefund::new(&out_refund_no)).await.unwrap();
+        client
+            .send(QueryRefund::new(QueryRefundRequired {
+                out_refund_no: (&out_refund_no).into(),
+            }))
+            .await
+            .unwrap();
     }
     sandbox.settled_deliveries().await;
 }
 
 #[tokio::test]
 async fn payment_and_refund_notifications_verify_across_a_certificate_rotation_both_ways() {
-    use wxpay::apis::pay::transactions::{Amount, CreateNativeOrder};
+    use wxpay::apis::pay::transactions::{Amount, CreateNativeOrder, CreateNativeOrderRequired};
     let sandbox = Sandbox::builder()
         .key_mode(KeyMode::Certificate)
         .start()
@@ -299,14 +308,14 @@ async fn payment_and_refund_notifications_verify_across_a_certificate_rotation_b
     let (url, outcomes) = serve(client.clone()).await;
     sandbox.set_notify_url(Some(&url)).unwrap();
     let place = |no: &'static str| {
-        client.send(CreateNativeOrder::new(
-            Amount::cny(100),
-            SANDBOX_APPID,
-            "Image形象店-深圳腾大-QQ公仔",
-            client.mchid(),
-            "https://merchant.example.com/wxpay/notify",
-            no,
-        ))
+        client.send(CreateNativeOrder::new(CreateNativeOrderRequired {
+            amount: Amount::cny(100),
+            appid: SANDBOX_APPID.into(),
+            description: "Image形象店-深圳腾大-QQ公仔".into(),
+            mchid: client.mchid().into(),
+            notify_url: "https://merchant.example.com/wxpay/notify".into(),
+            out_trade_no: no.into(),
+        }))
     };
     let old = sandbox.response_serial();
 

@@ -7,10 +7,11 @@ use time::macros::datetime;
 use wxpay::apis::bill::BillResponse;
 use wxpay::apis::bill::GetTradeBill;
 use wxpay::apis::pay::transactions::{
-    Amount, CloseOrder, CreateJsapiOrder, CreateJsapiOrderPayer, QueryOrderByOutTradeNo, SceneInfo,
+    Amount, CloseOrder, CloseOrderRequired, CreateJsapiOrder, CreateJsapiOrderPayer,
+    CreateJsapiOrderRequired, QueryOrderByOutTradeNo, QueryOrderByOutTradeNoRequired, SceneInfo,
     TradeState, TradeType, Transaction,
 };
-use wxpay::apis::refund::domestic::{Amount as RefundAmount, CreateRefund};
+use wxpay::apis::refund::domestic::{Amount as RefundAmount, CreateRefund, CreateRefundRequired};
 use wxpay::{Endpoint, RequestParts, RequestWriter};
 
 fn write<E: Endpoint>(endpoint: &E) -> RequestParts {
@@ -25,15 +26,15 @@ fn body(parts: &RequestParts) -> serde_json::Value {
 
 #[test]
 fn requests_write_the_documented_shapes() {
-    let order = CreateJsapiOrder::new(
-        Amount::cny(100),
-        "wxd678efh567hg6787",
-        "Image形象店-深圳腾大-QQ公仔",
-        "1230000109",
-        "https://www.weixin.qq.com/wxpay/pay.php",
-        "1217752501201407033233368018",
-        CreateJsapiOrderPayer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-    )
+    let order = CreateJsapiOrder::new(CreateJsapiOrderRequired {
+        amount: Amount::cny(100),
+        appid: "wxd678efh567hg6787".into(),
+        description: "Image形象店-深圳腾大-QQ公仔".into(),
+        mchid: "1230000109".into(),
+        notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+        out_trade_no: "1217752501201407033233368018".into(),
+        payer: CreateJsapiOrderPayer::openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+    })
     .time_expire(datetime!(2018-06-08 10:34:56 +08:00))
     .scene_info(SceneInfo::payer_ip("14.23.150.211"));
     let parts = write(&order);
@@ -54,28 +55,32 @@ fn requests_write_the_documented_shapes() {
     );
 
     let query = write(&QueryOrderByOutTradeNo::new(
-        "1217752501201407033233368018",
-        "1230000109",
+        QueryOrderByOutTradeNoRequired {
+            out_trade_no: "1217752501201407033233368018".into(),
+            mchid: "1230000109".into(),
+        },
     ));
     assert_eq!(
         query.path_and_query,
         "/v3/pay/transactions/out-trade-no/1217752501201407033233368018?mchid=1230000109"
     );
-    let close = write(&CloseOrder::new(
-        "1217752501201407033233368018",
-        "1230000109",
-    ));
+    let close = write(&CloseOrder::new(CloseOrderRequired {
+        out_trade_no: "1217752501201407033233368018".into(),
+        mchid: "1230000109".into(),
+    }));
     assert_eq!(
         close.path_and_query,
         "/v3/pay/transactions/out-trade-no/1217752501201407033233368018/close"
     );
     assert_eq!(body(&close), json!({ "mchid": "1230000109" }));
 
-    let refund = write(&CreateRefund::by_out_trade_no(
-        "o1",
-        "r1",
-        RefundAmount::cny(50, 100),
-    ));
+    let refund = write(
+        &CreateRefund::new(CreateRefundRequired {
+            amount: RefundAmount::cny(50, 100),
+            out_refund_no: "r1".into(),
+        })
+        .out_trade_no("o1"),
+    );
     assert_eq!(
         body(&refund),
         json!({

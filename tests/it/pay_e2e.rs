@@ -9,13 +9,16 @@ use common::client_for;
 use time::macros::offset;
 use wxpay::apis::pay::transactions::partner;
 use wxpay::apis::pay::transactions::{
-    Amount, CloseOrder, CreateAppOrder, CreateH5Order, CreateH5OrderSceneInfo, CreateJsapiOrder,
-    CreateJsapiOrderPayer, CreateNativeOrder, QueryOrderById, QueryOrderByOutTradeNo, TradeState,
+    Amount, CloseOrder, CloseOrderRequired, CreateAppOrder, CreateAppOrderRequired, CreateH5Order,
+    CreateH5OrderRequired, CreateH5OrderSceneInfo, CreateJsapiOrder, CreateJsapiOrderPayer,
+    CreateJsapiOrderRequired, CreateNativeOrder, CreateNativeOrderRequired, QueryOrderById,
+    QueryOrderByIdRequired, QueryOrderByOutTradeNo, QueryOrderByOutTradeNoRequired, TradeState,
     TradeType,
 };
 use wxpay::apis::refund::domestic::{
-    Amount as RefundAmount, ApplyAbnormalRefund, ApplyAbnormalRefundType as AbnormalRefundType,
-    BankType, CreateRefund, QueryRefund, RefundChannel, RefundStatus,
+    Amount as RefundAmount, ApplyAbnormalRefund, ApplyAbnormalRefundRequired,
+    ApplyAbnormalRefundType as AbnormalRefundType, BankType, CreateRefund, CreateRefundRequired,
+    QueryRefund, QueryRefundRequired, RefundChannel, RefundStatus,
 };
 use wxpay::{Client, CryptoBackend, Error};
 use wxpay_sandbox::{KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SANDBOX_SUB_MCHID, Sandbox};
@@ -33,20 +36,23 @@ fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
 }
 
 fn jsapi(client: &Client, out_trade_no: &str, total: i64) -> CreateJsapiOrder {
-    CreateJsapiOrder::new(
-        Amount::cny(total),
-        SANDBOX_APPID,
-        "Image形象店-深圳腾大-QQ公仔",
-        client.mchid(),
-        NOTIFY_URL,
-        out_trade_no,
-        CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
-    )
+    CreateJsapiOrder::new(CreateJsapiOrderRequired {
+        amount: Amount::cny(total),
+        appid: SANDBOX_APPID.into(),
+        description: "Image形象店-深圳腾大-QQ公仔".into(),
+        mchid: client.mchid().into(),
+        notify_url: NOTIFY_URL.into(),
+        out_trade_no: out_trade_no.into(),
+        payer: CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
+    })
     .attach("自定义数据")
 }
 
 fn by_out_trade_no(client: &Client, no: &str) -> QueryOrderByOutTradeNo {
-    QueryOrderByOutTradeNo::new(no, client.mchid())
+    QueryOrderByOutTradeNo::new(QueryOrderByOutTradeNoRequired {
+        out_trade_no: no.into(),
+        mchid: client.mchid().into(),
+    })
 }
 
 async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
@@ -77,7 +83,10 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
 
     let transaction_id = sandbox.pay_order(&no).expect("the user pays");
     let paid = client
-        .send(QueryOrderById::new(transaction_id.clone(), client.mchid()))
+        .send(QueryOrderById::new(QueryOrderByIdRequired {
+            transaction_id: transaction_id.clone(),
+            mchid: client.mchid().into(),
+        }))
         .await
         .expect("query by id");
     assert_eq!(paid.trade_state, TradeState::Success);
@@ -90,13 +99,19 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
         Some(SANDBOX_OPENID)
     );
 
-    let close = CloseOrder::new(no.clone(), client.mchid());
+    let close = CloseOrder::new(CloseOrderRequired {
+        out_trade_no: no.clone(),
+        mchid: client.mchid().into(),
+    });
     let (status, code) = api_error(client.send(close).await);
     assert_eq!((status, code.as_str()), (403, "ORDERPAID"));
 
     // Refund half, idempotently, then try to refund more than is left.
-    let half =
-        CreateRefund::by_out_trade_no(&no, format!("refund{tag}1"), RefundAmount::cny(50, 100));
+    let half = CreateRefund::new(CreateRefundRequired {
+        amount: RefundAmount::cny(50, 100),
+        out_refund_no: format!("refund{tag}1"),
+    })
+    .out_trade_no(&no);
     let refund = client.send(half.clone()).await.expect("refund half");
     assert_eq!(refund.status, RefundStatus::Processing);
     assert_eq!(refund.channel, RefundChannel::Original);
@@ -104,16 +119,18 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     let again = client.send(half).await.expect("the same out_refund_no");
     assert_eq!(refund.refund_id, again.refund_id);
 
-    let too_much = CreateRefund::by_transaction_id(
-        &transaction_id,
-        format!("refund{tag}2"),
-        RefundAmount::cny(51, 100),
-    );
+    let too_much = CreateRefund::new(CreateRefundRequired {
+        amount: RefundAmount::cny(51, 100),
+        out_refund_no: format!("refund{tag}2"),
+    })
+    .transaction_id(&transaction_id);
     let (status, code) = api_error(client.send(too_much).await);
     assert_eq!((status, code.as_str()), (400, "INVALID_REQUEST"));
 
     let done = client
-        .send(QueryRefund::new(format!("refund{tag}1")))
+        .send(QueryRefund::new(QueryRefundRequired {
+            out_refund_no: format!("refund{tag}1"),
+        }))
         .await
         .expect("query refund");
     assert_eq!(done.status, RefundStatus::Success);
@@ -125,24 +142,29 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     assert_eq!(order.trade_state, TradeState::Refund);
 
     // The rest goes back, but cannot reach the user: handled as an abnormal refund.
-    let rest =
-        CreateRefund::by_out_trade_no(&no, format!("refund{tag}3"), RefundAmount::cny(50, 100));
+    let rest = CreateRefund::new(CreateRefundRequired {
+        amount: RefundAmount::cny(50, 100),
+        out_refund_no: format!("refund{tag}3"),
+    })
+    .out_trade_no(&no);
     let rest = client.send(rest).await.expect("refund the rest");
     sandbox
         .make_refund_abnormal(&rest.out_refund_no)
         .expect("abnormal");
     let abnormal = client
-        .send(QueryRefund::new(rest.out_refund_no.clone()))
+        .send(QueryRefund::new(QueryRefundRequired {
+            out_refund_no: rest.out_refund_no.clone(),
+        }))
         .await
         .expect("query");
     assert_eq!(abnormal.status, RefundStatus::Abnormal);
     let handled = client
         .send(
-            ApplyAbnormalRefund::new(
-                rest.refund_id.clone(),
-                rest.out_refund_no.clone(),
-                AbnormalRefundType::UserBankCard,
-            )
+            ApplyAbnormalRefund::new(ApplyAbnormalRefundRequired {
+                refund_id: rest.refund_id.clone(),
+                out_refund_no: rest.out_refund_no.clone(),
+                type_: AbnormalRefundType::UserBankCard,
+            })
             .bank_type(BankType::IcbcDebit)
             .bank_account("6212260000000000000")
             .real_name("张三"),
@@ -153,11 +175,11 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     assert_eq!(handled.channel, RefundChannel::OtherBankcard);
     let (_, code) = api_error(
         client
-            .send(ApplyAbnormalRefund::new(
-                rest.refund_id,
-                rest.out_refund_no,
-                AbnormalRefundType::MerchantBankCard,
-            ))
+            .send(ApplyAbnormalRefund::new(ApplyAbnormalRefundRequired {
+                refund_id: rest.refund_id,
+                out_refund_no: rest.out_refund_no,
+                type_: AbnormalRefundType::MerchantBankCard,
+            }))
             .await,
     );
     assert_eq!(
@@ -169,7 +191,12 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
 async fn unpaid_orders(sandbox: &Sandbox, client: &Client, tag: &str) {
     let no = format!("close{tag}0001");
     client.send(jsapi(client, &no, 1)).await.expect("prepay");
-    let close = || CloseOrder::new(no.clone(), client.mchid());
+    let close = || {
+        CloseOrder::new(CloseOrderRequired {
+            out_trade_no: no.clone(),
+            mchid: client.mchid().into(),
+        })
+    };
     client.send(close()).await.expect("close: 204");
     client.send(close()).await.expect("closing twice is fine");
     let closed = client
@@ -183,11 +210,13 @@ async fn unpaid_orders(sandbox: &Sandbox, client: &Client, tag: &str) {
     );
     let (_, code) = api_error(
         client
-            .send(CreateRefund::by_out_trade_no(
-                &no,
-                format!("r{tag}x"),
-                RefundAmount::cny(1, 1),
-            ))
+            .send(
+                CreateRefund::new(CreateRefundRequired {
+                    amount: RefundAmount::cny(1, 1),
+                    out_refund_no: format!("r{tag}x"),
+                })
+                .out_trade_no(&no),
+            )
             .await,
     );
     assert_eq!(
@@ -214,14 +243,14 @@ async fn unpaid_orders(sandbox: &Sandbox, client: &Client, tag: &str) {
 async fn other_prepays(client: &Client, tag: &str) {
     let app = client
         .send(
-            CreateAppOrder::new(
-                Amount::cny(1),
-                SANDBOX_APPID,
-                "app",
-                client.mchid(),
-                NOTIFY_URL,
-                format!("app{tag}00001"),
-            )
+            CreateAppOrder::new(CreateAppOrderRequired {
+                amount: Amount::cny(1),
+                appid: SANDBOX_APPID.into(),
+                description: "app".into(),
+                mchid: client.mchid().into(),
+                notify_url: NOTIFY_URL.into(),
+                out_trade_no: format!("app{tag}00001"),
+            })
             .time_expire(time::OffsetDateTime::now_utc() + time::Duration::hours(1))
             .support_fapiao(false),
         )
@@ -234,28 +263,28 @@ async fn other_prepays(client: &Client, tag: &str) {
 
     let scene = CreateH5OrderSceneInfo::h5("203.0.113.7", "Wap");
     let h5 = client
-        .send(CreateH5Order::new(
-            Amount::cny(1),
-            SANDBOX_APPID,
-            "h5",
-            client.mchid(),
-            NOTIFY_URL,
-            format!("h5{tag}000001"),
-            scene,
-        ))
+        .send(CreateH5Order::new(CreateH5OrderRequired {
+            amount: Amount::cny(1),
+            appid: SANDBOX_APPID.into(),
+            description: "h5".into(),
+            mchid: client.mchid().into(),
+            notify_url: NOTIFY_URL.into(),
+            out_trade_no: format!("h5{tag}000001"),
+            scene_info: scene,
+        }))
         .await
         .expect("h5 prepay");
     assert!(h5.h5_url.starts_with("https://"), "{}", h5.h5_url);
 
     let native = client
-        .send(CreateNativeOrder::new(
-            Amount::cny(1),
-            SANDBOX_APPID,
-            "native",
-            client.mchid(),
-            NOTIFY_URL,
-            format!("native{tag}0001"),
-        ))
+        .send(CreateNativeOrder::new(CreateNativeOrderRequired {
+            amount: Amount::cny(1),
+            appid: SANDBOX_APPID.into(),
+            description: "native".into(),
+            mchid: client.mchid().into(),
+            notify_url: NOTIFY_URL.into(),
+            out_trade_no: format!("native{tag}0001"),
+        }))
         .await
         .expect("native prepay");
     assert!(native.code_url.starts_with("weixin://wxpay/bizpayurl?pr="));
@@ -272,16 +301,16 @@ async fn other_prepays(client: &Client, tag: &str) {
 async fn partner_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     let sub = SANDBOX_SUB_MCHID;
     let jsapi = |no: &str, sub_mchid: &str| {
-        partner::CreateJsapiOrder::new(
-            partner::Amount::cny(200),
-            "Image形象店-深圳腾大-QQ公仔",
-            NOTIFY_URL,
-            no,
-            partner::CreateJsapiOrderPayer::sp_openid(SANDBOX_OPENID),
-            SANDBOX_APPID,
-            client.mchid(),
-            sub_mchid,
-        )
+        partner::CreateJsapiOrder::new(partner::CreateJsapiOrderRequired {
+            amount: partner::Amount::cny(200),
+            description: "Image形象店-深圳腾大-QQ公仔".into(),
+            notify_url: NOTIFY_URL.into(),
+            out_trade_no: no.into(),
+            payer: partner::CreateJsapiOrderPayer::sp_openid(SANDBOX_OPENID),
+            sp_appid: SANDBOX_APPID.into(),
+            sp_mchid: client.mchid().into(),
+            sub_mchid: sub_mchid.into(),
+        })
     };
     let no = format!("sub{tag}0001");
     let prepay = client.send(jsapi(&no, sub)).await.expect("partner prepay");
@@ -297,8 +326,13 @@ async fn partner_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     let (_, code) = api_error(client.send(not_me).await);
     assert_eq!(code, "PARAM_ERROR", "sp_mchid must be the caller");
 
-    let query =
-        |sub_mchid: &str| partner::QueryOrderByOutTradeNo::new(&no, client.mchid(), sub_mchid);
+    let query = |sub_mchid: &str| {
+        partner::QueryOrderByOutTradeNo::new(partner::QueryOrderByOutTradeNoRequired {
+            out_trade_no: (&no).into(),
+            sp_mchid: client.mchid().into(),
+            sub_mchid: sub_mchid.into(),
+        })
+    };
     let unpaid = client.send(query(sub)).await.expect("query unpaid");
     assert_eq!(unpaid.trade_state, partner::TradeState::Notpay);
     assert_eq!(unpaid.sub_mchid, sub);
@@ -312,9 +346,11 @@ async fn partner_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     let transaction_id = sandbox.pay_order(&no).expect("pay");
     let paid = client
         .send(partner::QueryOrderById::new(
-            &transaction_id,
-            client.mchid(),
-            sub,
+            partner::QueryOrderByIdRequired {
+                transaction_id: (&transaction_id).into(),
+                sp_mchid: client.mchid().into(),
+                sub_mchid: sub.into(),
+            },
         ))
         .await
         .expect("query by id");
@@ -326,8 +362,11 @@ async fn partner_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     );
 
     let refund = |sub_mchid: Option<&str>| {
-        let request =
-            CreateRefund::by_out_trade_no(&no, format!("{no}r1"), RefundAmount::cny(80, 200));
+        let request = CreateRefund::new(CreateRefundRequired {
+            amount: RefundAmount::cny(80, 200),
+            out_refund_no: format!("{no}r1"),
+        })
+        .out_trade_no(&no);
         match sub_mchid {
             Some(sub_mchid) => request.sub_mchid(sub_mchid),
             None => request,
@@ -337,13 +376,24 @@ async fn partner_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     assert_eq!((status, code.as_str()), (404, "ORDER_NOT_EXIST"));
     let made = client.send(refund(Some(sub))).await.expect("refund");
     assert_eq!(made.status, RefundStatus::Processing);
-    let (_, code) = api_error(client.send(QueryRefund::new(&made.out_refund_no)).await);
+    let (_, code) = api_error(
+        client
+            .send(QueryRefund::new(QueryRefundRequired {
+                out_refund_no: (&made.out_refund_no).into(),
+            }))
+            .await,
+    );
     assert_eq!(
         code, "RESOURCE_NOT_EXISTS",
         "the provider's own refunds do not hold it"
     );
     let done = client
-        .send(QueryRefund::new(&made.out_refund_no).sub_mchid(sub))
+        .send(
+            QueryRefund::new(QueryRefundRequired {
+                out_refund_no: (&made.out_refund_no).into(),
+            })
+            .sub_mchid(sub),
+        )
         .await
         .expect("query refund");
     assert_eq!(done.status, RefundStatus::Success);
@@ -353,36 +403,44 @@ async fn partner_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     let native_no = format!("sub{tag}0004");
     let native = client
         .send(partner::CreateNativeOrder::new(
-            partner::Amount::cny(1),
-            "Image形象店-深圳腾大-QQ公仔",
-            NOTIFY_URL,
-            &native_no,
-            SANDBOX_APPID,
-            client.mchid(),
-            sub,
+            partner::CreateNativeOrderRequired {
+                amount: partner::Amount::cny(1),
+                description: "Image形象店-深圳腾大-QQ公仔".into(),
+                notify_url: NOTIFY_URL.into(),
+                out_trade_no: (&native_no).into(),
+                sp_appid: SANDBOX_APPID.into(),
+                sp_mchid: client.mchid().into(),
+                sub_mchid: sub.into(),
+            },
         ))
         .await
         .expect("partner native");
     assert!(native.code_url.starts_with("weixin://wxpay/bizpayurl?pr="));
     let (status, code) = api_error(
         client
-            .send(partner::CloseOrder::new(
-                &native_no,
-                client.mchid(),
-                "1900000999",
-            ))
+            .send(partner::CloseOrder::new(partner::CloseOrderRequired {
+                out_trade_no: (&native_no).into(),
+                sp_mchid: client.mchid().into(),
+                sub_mchid: "1900000999".into(),
+            }))
             .await,
     );
     assert_eq!((status, code.as_str()), (400, "PARAM_ERROR"));
     client
-        .send(partner::CloseOrder::new(&native_no, client.mchid(), sub))
+        .send(partner::CloseOrder::new(partner::CloseOrderRequired {
+            out_trade_no: (&native_no).into(),
+            sp_mchid: client.mchid().into(),
+            sub_mchid: sub.into(),
+        }))
         .await
         .expect("close");
     let closed = client
         .send(partner::QueryOrderByOutTradeNo::new(
-            &native_no,
-            client.mchid(),
-            sub,
+            partner::QueryOrderByOutTradeNoRequired {
+                out_trade_no: (&native_no).into(),
+                sp_mchid: client.mchid().into(),
+                sub_mchid: sub.into(),
+            },
         ))
         .await
         .expect("query closed");

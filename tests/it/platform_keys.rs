@@ -6,8 +6,8 @@ use crate::common;
 use std::time::Duration;
 
 use common::{client_for, merchant_builder};
-use wxpay::apis::marketing::favor::PauseStock;
-use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::apis::marketing::favor::{PauseStock, PauseStockRequired};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay::{
     CertificateStore, CryptoBackend, DirectoryStore, Error, PlatformKeyKind, RequestError,
     VerificationError,
@@ -15,22 +15,22 @@ use wxpay::{
 use wxpay_sandbox::{KeyMode, Sandbox};
 
 fn pause(sandbox: &Sandbox) -> PauseStock {
-    PauseStock::new(
-        sandbox.favor_stock_ids()[0].clone(),
-        sandbox.merchant().mchid.clone(),
-    )
+    PauseStock::new(PauseStockRequired {
+        stock_id: sandbox.favor_stock_ids()[0].clone(),
+        stock_creator_mchid: sandbox.merchant().mchid.clone(),
+    })
 }
 
 fn multiuse(sandbox: &Sandbox, n: &str) -> SendMultiuseCoupon {
-    SendMultiuseCoupon::new(
-        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-        "wxd678efh567hg6787",
-        CardType::IdCard,
-        "110101199003072316",
-        n,
-        sandbox.multiuse_stock_ids()[0].clone(),
-        "张三",
-    )
+    SendMultiuseCoupon::new(SendMultiuseCouponRequired {
+        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        appid: "wxd678efh567hg6787".into(),
+        card_type: CardType::IdCard,
+        id_card_number: "110101199003072316".into(),
+        out_request_no: n.into(),
+        stock_id: sandbox.multiuse_stock_ids()[0].clone(),
+        user_name: "张三".into(),
+    })
     .amount(100)
 }
 

@@ -7,10 +7,12 @@ use common::client_for;
 use time::OffsetDateTime;
 use time::macros::{datetime, offset};
 use wxpay::apis::marketing::favor::{
-    CouponUseRule, CreateStock, FixedNormalCoupon, ListStocksStatus as StockStatus, PauseStock,
-    QueryStock, RestartStock, SendCoupon, StartStock, StockType, StockUseRule,
+    CouponUseRule, CreateStock, CreateStockRequired, FixedNormalCoupon, FixedNormalCouponRequired,
+    ListStocksStatus as StockStatus, PauseStock, PauseStockRequired, QueryStock,
+    QueryStockRequired, RestartStock, RestartStockRequired, SendCoupon, SendCouponRequired,
+    StartStock, StartStockRequired, StockType, StockUseRule, StockUseRuleRequired,
 };
-use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay::{Client, CryptoBackend, Error, VerificationError};
 use wxpay_sandbox::{KeyMode, Sandbox};
 
@@ -32,20 +34,29 @@ fn api_code(result: Result<impl std::fmt::Debug, Error>) -> String {
 }
 
 fn create(client: &Client, out_request_no: &str) -> CreateStock {
-    CreateStock::new(
-        datetime!(2026-01-01 00:00:00 +08:00),
-        datetime!(2027-01-01 00:00:00 +08:00),
-        client.mchid(),
-        CouponUseRule::fixed(
-            FixedNormalCoupon::new(100, 1_000),
+    CreateStock::new(CreateStockRequired {
+        available_begin_time: datetime!(2026-01-01 00:00:00 +08:00),
+        available_end_time: datetime!(2027-01-01 00:00:00 +08:00),
+        belong_merchant: client.mchid().into(),
+        coupon_use_rule: CouponUseRule::fixed(
+            FixedNormalCoupon::new(FixedNormalCouponRequired {
+                coupon_amount: 100,
+                transaction_minimum: 1_000,
+            }),
             vec![client.mchid().into()],
         ),
-        false,
-        out_request_no,
-        "满10减1 测试批次",
-        StockType::Normal,
-        StockUseRule::limits(100, 10_000, 5),
-    )
+        no_cash: false,
+        out_request_no: out_request_no.into(),
+        stock_name: "满10减1 测试批次".into(),
+        stock_type: StockType::Normal,
+        stock_use_rule: StockUseRule::new(StockUseRuleRequired {
+            max_amount: 10_000,
+            max_coupons: 100,
+            max_coupons_per_user: 5,
+            natural_person_limit: false,
+            prevent_api_abuse: false,
+        }),
+    })
 }
 
 async fn favor_stock_lifecycle(client: &Client) {
@@ -65,19 +76,35 @@ async fn favor_stock_lifecycle(client: &Client) {
     assert_eq!(created.create_time.offset(), offset!(+8));
     let stock_id = created.stock_id;
 
-    let query = || QueryStock::new(stock_id.clone(), mchid.clone());
+    let query = || {
+        QueryStock::new(QueryStockRequired {
+            stock_id: stock_id.clone(),
+            stock_creator_mchid: mchid.clone(),
+        })
+    };
     let stock = client.send(query()).await.expect("query");
     assert_eq!(stock.status, Some(StockStatus::Unactivated));
     assert_eq!(stock.stock_id.as_ref(), Some(&stock_id));
 
-    let send_coupon = |n: &str| SendCoupon::new(OPENID, APPID, n, mchid.clone(), stock_id.clone());
+    let send_coupon = |n: &str| {
+        SendCoupon::new(SendCouponRequired {
+            openid: OPENID.into(),
+            appid: APPID.into(),
+            out_request_no: n.into(),
+            stock_creator_mchid: mchid.clone(),
+            stock_id: stock_id.clone(),
+        })
+    };
     assert!(
         !api_code(client.send(send_coupon("c-0")).await).is_empty(),
         "no coupons before start"
     );
 
     let started = client
-        .send(StartStock::new(stock_id.clone(), mchid.clone()))
+        .send(StartStock::new(StartStockRequired {
+            stock_id: stock_id.clone(),
+            stock_creator_mchid: mchid.clone(),
+        }))
         .await
         .expect("start");
     assert_eq!(started.stock_id, stock_id);
@@ -106,7 +133,12 @@ async fn favor_stock_lifecycle(client: &Client) {
         Some(2)
     );
 
-    let pause = || PauseStock::new(stock_id.clone(), mchid.clone());
+    let pause = || {
+        PauseStock::new(PauseStockRequired {
+            stock_id: stock_id.clone(),
+            stock_creator_mchid: mchid.clone(),
+        })
+    };
     let paused = client.send(pause()).await.expect("pause");
     assert_eq!(paused.stock_id, stock_id);
     assert_eq!(paused.pause_time.offset(), offset!(+8));
@@ -126,7 +158,10 @@ async fn favor_stock_lifecycle(client: &Client) {
     );
 
     let restarted = client
-        .send(RestartStock::new(stock_id.clone(), mchid.clone()))
+        .send(RestartStock::new(RestartStockRequired {
+            stock_id: stock_id.clone(),
+            stock_creator_mchid: mchid.clone(),
+        }))
         .await
         .expect("restart");
     assert_eq!(restarted.stock_id, stock_id);
@@ -138,15 +173,15 @@ async fn favor_stock_lifecycle(client: &Client) {
 
 async fn multiuse_coupon(client: &Client, stock_id: &str) {
     let send = |n: &str| {
-        SendMultiuseCoupon::new(
-            OPENID,
-            APPID,
-            CardType::IdCard,
-            "110101199003072316",
-            n,
-            stock_id,
-            "张三",
-        )
+        SendMultiuseCoupon::new(SendMultiuseCouponRequired {
+            openid: OPENID.into(),
+            appid: APPID.into(),
+            card_type: CardType::IdCard,
+            id_card_number: "110101199003072316".into(),
+            out_request_no: n.into(),
+            stock_id: stock_id.into(),
+            user_name: "张三".into(),
+        })
         .amount(100)
     };
     let verified = client
@@ -201,10 +236,10 @@ async fn run_all(mode: KeyMode) {
 
         // The stock the sandbox starts with is running and can be paused at once.
         let paused = client
-            .send(PauseStock::new(
-                sandbox.favor_stock_ids()[0].clone(),
-                client.mchid(),
-            ))
+            .send(PauseStock::new(PauseStockRequired {
+                stock_id: sandbox.favor_stock_ids()[0].clone(),
+                stock_creator_mchid: client.mchid().into(),
+            }))
             .await
             .unwrap_or_else(|e| panic!("{mode:?}/{backend:?}: {e}"));
         assert_eq!(paused.stock_id, sandbox.favor_stock_ids()[0]);
@@ -263,7 +298,12 @@ async fn an_answer_signed_by_a_key_the_client_does_not_trust_never_becomes_data(
     let sandbox = fixture_merchant_sandbox().start().await.expect("sandbox");
     let client = fixture_client(&sandbox);
     let stock_id = sandbox.favor_stock_ids()[0].clone();
-    let result = client.send(PauseStock::new(stock_id, "1230000109")).await;
+    let result = client
+        .send(PauseStock::new(PauseStockRequired {
+            stock_id,
+            stock_creator_mchid: "1230000109".into(),
+        }))
+        .await;
     match result {
         Err(Error::Verification {
             kind: VerificationError::UnknownSerial(serial),
@@ -280,7 +320,13 @@ async fn an_answer_signed_by_a_key_the_client_does_not_trust_never_becomes_data(
 async fn a_merchant_the_platform_does_not_know_gets_its_unsigned_sign_error() {
     let sandbox = Sandbox::start().await.expect("sandbox");
     let stranger = fixture_client(&sandbox);
-    match stranger.send(PauseStock::new("1", "1230000109")).await {
+    match stranger
+        .send(PauseStock::new(PauseStockRequired {
+            stock_id: "1".into(),
+            stock_creator_mchid: "1230000109".into(),
+        }))
+        .await
+    {
         Err(Error::Api(e)) => {
             assert_eq!(e.status, 401);
             assert_eq!(e.code, "SIGN_ERROR");
@@ -313,7 +359,12 @@ async fn a_host_that_cannot_be_reached_fails_over_to_the_backup_host() {
         .local_addr()
         .expect("address");
     let stock_id = sandbox.favor_stock_ids()[0].clone();
-    let pause = || PauseStock::new(stock_id.clone(), sandbox.merchant().mchid.clone());
+    let pause = || {
+        PauseStock::new(PauseStockRequired {
+            stock_id: stock_id.clone(),
+            stock_creator_mchid: sandbox.merchant().mchid.clone(),
+        })
+    };
 
     let without = common::merchant_builder(&sandbox)
         .platform_public_key(

@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use wxpay::apis::marketing::favor::PauseStock;
-use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::apis::marketing::favor::{PauseStock, PauseStockRequired};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay::{Client, CryptoBackend, MerchantKey, PlatformKey};
 use wxpay_sandbox::{KeyMode, Sandbox};
 
@@ -102,33 +102,33 @@ async fn traced_run() {
     ];
     let client = builder.build().expect("client");
 
-    let coupon = SendMultiuseCoupon::new(
-        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-        "wxd678efh567hg6787",
-        CardType::IdCard,
-        ID_NUMBER,
-        "secret-test",
-        sandbox.multiuse_stock_ids()[0].clone(),
-        NAME,
-    )
+    let coupon = SendMultiuseCoupon::new(SendMultiuseCouponRequired {
+        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        appid: "wxd678efh567hg6787".into(),
+        card_type: CardType::IdCard,
+        id_card_number: ID_NUMBER.into(),
+        out_request_no: "secret-test".into(),
+        stock_id: sandbox.multiuse_stock_ids()[0].clone(),
+        user_name: NAME.into(),
+    })
     .amount(1);
     shown.push(format!("{coupon:?}"));
     let sent = client.send_verified(coupon.clone()).await.expect("send");
     shown.push(format!("{sent:?}"));
     let paused = client
-        .send(PauseStock::new(
-            sandbox.favor_stock_ids()[0].clone(),
-            merchant.mchid.clone(),
-        ))
+        .send(PauseStock::new(PauseStockRequired {
+            stock_id: sandbox.favor_stock_ids()[0].clone(),
+            stock_creator_mchid: merchant.mchid.clone(),
+        }))
         .await
         .expect("pause");
     shown.push(format!("{paused:?}"));
     // Errors too: a paused stock cannot be paused again, and a bad stock does not exist.
     let error = client
-        .send(PauseStock::new(
-            sandbox.favor_stock_ids()[0].clone(),
-            merchant.mchid.clone(),
-        ))
+        .send(PauseStock::new(PauseStockRequired {
+            stock_id: sandbox.favor_stock_ids()[0].clone(),
+            stock_creator_mchid: merchant.mchid.clone(),
+        }))
         .await
         .expect_err("already paused");
     shown.push(format!("{error:?}"));

@@ -114,9 +114,9 @@ fn key_modes(backend: CryptoBackend) -> Vec<(&'static str, PlatformKeys, &'stati
 }
 
 fn receivers() -> AddReceivers {
-    AddReceivers::new(
-        "wxd678efh567hg6787",
-        vec![
+    AddReceivers::new(AddReceiversRequired {
+        appid: "wxd678efh567hg6787".into(),
+        receivers: vec![
             Receiver {
                 account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
                 name: "张三".into(),
@@ -136,7 +136,7 @@ fn receivers() -> AddReceivers {
                 identity: None,
             },
         ],
-    )
+    })
     .contact_name("王五")
 }
 
@@ -196,7 +196,13 @@ fn an_encrypted_query_parameter_is_percent_encoded_ciphertext() {
     for &backend in CryptoBackend::all() {
         let platform = platform(backend);
         for (mode, keys, serial) in key_modes(backend) {
-            let parts = write(&SearchByPhone::new("13800138000", 10), Some(&keys));
+            let parts = write(
+                &SearchByPhone::new(SearchByPhoneRequired {
+                    mobile: "13800138000".into(),
+                    limit: 10,
+                }),
+                Some(&keys),
+            );
             assert_eq!(parts.headers["wechatpay-serial"], serial, "{mode}");
             let query = parts.path_and_query.split_once("?mobile=").unwrap().1;
             let (mobile, limit) = query.split_once('&').unwrap();
@@ -233,7 +239,10 @@ fn percent_decode(text: &str) -> String {
 #[test]
 fn nothing_to_encrypt_names_no_key() {
     let keys = &key_modes(CryptoBackend::default())[0].1;
-    let mut request = AddReceivers::new("wx1", Vec::new());
+    let mut request = AddReceivers::new(AddReceiversRequired {
+        appid: "wx1".into(),
+        receivers: Vec::new(),
+    });
     let parts = write(&request, Some(keys));
     assert!(parts.headers.get("wechatpay-serial").is_none());
     assert_eq!(parts.body, br#"{"appid":"wx1","receivers":[]}"#);
@@ -414,14 +423,22 @@ use crate::common;
 /// client verifies the answer, then decrypts every `data[].payer_phone` with the merchant key.
 #[tokio::test]
 async fn complaints_arrive_decrypted_from_the_sandbox() {
-    use wxpay::apis::merchant_service::{DataComplaintState as ComplaintState, ListComplaints};
+    use wxpay::apis::merchant_service::{
+        DataComplaintState as ComplaintState, ListComplaints, ListComplaintsRequired,
+    };
     use wxpay_sandbox::{KeyMode, Sandbox};
     for mode in [KeyMode::Certificate, KeyMode::PublicKey] {
         for &backend in CryptoBackend::all() {
             let sandbox = Sandbox::builder().key_mode(mode).start().await.unwrap();
             let client = common::client_for(&sandbox, backend);
             let page = client
-                .send(ListComplaints::new("2026-01-01", "2026-01-31").limit(2))
+                .send(
+                    ListComplaints::new(ListComplaintsRequired {
+                        begin_date: "2026-01-01".into(),
+                        end_date: "2026-01-31".into(),
+                    })
+                    .limit(2),
+                )
                 .await
                 .unwrap_or_else(|e| panic!("{mode:?}/{}: {e}", backend.name()));
             assert_eq!((page.limit, page.offset, page.total_count), (2, 0, Some(3)));
@@ -441,9 +458,12 @@ async fn complaints_arrive_decrypted_from_the_sandbox() {
             // The next page starts where this one ended.
             let rest = client
                 .send(
-                    ListComplaints::new("2026-01-01", "2026-01-31")
-                        .limit(2)
-                        .offset(2),
+                    ListComplaints::new(ListComplaintsRequired {
+                        begin_date: "2026-01-01".into(),
+                        end_date: "2026-01-31".into(),
+                    })
+                    .limit(2)
+                    .offset(2),
                 )
                 .await
                 .unwrap();

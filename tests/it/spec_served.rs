@@ -163,18 +163,18 @@ async fn the_sandbox_lists_what_it_serves_and_how() {
 #[tokio::test]
 async fn an_e_invoice_file_is_downloaded_from_the_link_its_list_hands_out() {
     use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{
-        FapiaoDownloadInfoListStatus, ListFapiaoFiles,
+        FapiaoDownloadInfoListStatus, ListFapiaoFiles, ListFapiaoFilesRequired,
     };
     use wxpay::{Download, FileCheck};
 
     let sandbox = Sandbox::start().await.expect("sandbox");
     let client = common::client_for(&sandbox, CryptoBackend::default());
     let files = client
-        .send(ListFapiaoFiles::new(
-            "4200000444201910177461284488",
-            wxpay_sandbox::SANDBOX_SUB_MCHID,
-            "TEST_FAPIAO_1",
-        ))
+        .send(ListFapiaoFiles::new(ListFapiaoFilesRequired {
+            fapiao_apply_id: "4200000444201910177461284488".into(),
+            sub_mchid: wxpay_sandbox::SANDBOX_SUB_MCHID.into(),
+            fapiao_id: "TEST_FAPIAO_1".into(),
+        }))
         .await
         .expect("the file list");
     let infos = files.fapiao_download_info_list.expect("a list");
