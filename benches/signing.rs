@@ -29,8 +29,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{BatchSize, Criterion, Throughput};
 use http::HeaderValue;
-use wxpay::apis::marketing::favor::{PauseStock, QueryStock};
-use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
+use wxpay::apis::marketing::favor::{
+    PauseStock, PauseStockRequired, QueryStock, QueryStockRequired,
+};
+use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay::protocol::{self, RequestContext, Signer};
 use wxpay::{Client, CryptoBackend, Endpoint, MerchantKey, PlatformKey, PlatformKeys};
 
@@ -167,19 +169,22 @@ impl Keys {
 }
 
 fn pause_stock() -> PauseStock {
-    PauseStock::new("9856888", MCHID)
+    PauseStock::new(PauseStockRequired {
+        stock_id: "9856888".into(),
+        stock_creator_mchid: MCHID.into(),
+    })
 }
 
 fn send_multiuse_coupon() -> SendMultiuseCoupon {
-    SendMultiuseCoupon::new(
-        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-        "wx233544546545989",
-        CardType::IdCard,
-        "110101199003072316",
-        "8956000202407191254642",
-        "9856000",
-        "张三",
-    )
+    SendMultiuseCoupon::new(SendMultiuseCouponRequired {
+        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        appid: "wx233544546545989".into(),
+        card_type: CardType::IdCard,
+        id_card_number: "110101199003072316".into(),
+        out_request_no: "8956000202407191254642".into(),
+        stock_id: "9856000".into(),
+        user_name: "张三".into(),
+    })
     .amount(10000)
 }
 
@@ -403,7 +408,10 @@ fn roundtrip(c: &mut Criterion, summary: &Summary) {
     group.throughput(Throughput::Elements(1));
     for &backend in CryptoBackend::all() {
         let client = client_rt.block_on(async { client_for(&sandbox, backend) });
-        let query = QueryStock::new(stock_id.clone(), client.mchid().to_owned());
+        let query = QueryStock::new(QueryStockRequired {
+            stock_id: stock_id.clone(),
+            stock_creator_mchid: client.mchid().to_owned(),
+        });
         // One call first: connection set up, and a check that the sandbox accepts it.
         client_rt
             .block_on(client.send(query.clone()))

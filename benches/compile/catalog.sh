@@ -8,13 +8,15 @@
 # the default build of that revision (checked out into a temporary worktree with a target dir
 # of its own, since its `wxpay-macros` and runtime must not be taken for this tree's) is
 # measured in the same rounds, so "the default costs no more than before"
-# is one ratio of one run.
+# is one ratio of one run: every configuration measured here is measured there too.
+# PROFILE=release measures release builds (`cargo build --release`) instead of debug ones.
 #
 # With COUNT=instructions the figure is the instructions rustc runs for the crate (valgrind's
 # cachegrind, through ./count-rustc) instead of CPU seconds: the same on a busy machine and
 # every round, so ROUNDS=1 will do.
 #
-# Usage: [BEFORE=<rev>] [CONFIGS=…] [CACHE=dir] [COUNT=instructions] benches/compile/catalog.sh
+# Usage: [BEFORE=<rev>] [CONFIGS=…] [CACHE=dir] [COUNT=instructions] [PROFILE=release]
+#        benches/compile/catalog.sh
 #        [ROUNDS]   (default 3; one round takes about as long as building each configuration once)
 set -euo pipefail
 
@@ -41,7 +43,10 @@ groups=$(sed -n 's/^full = \[\(.*\)\]/\1/p' "$REPO/Cargo.toml" | tr -d '",')
 # CONFIGS="default full" measures only those.
 configs="${CONFIGS:-default $groups full}"
 
-flags_for() { [ "$1" = default ] || echo "--features $1"; }
+flags_for() {
+    [ "${PROFILE:-dev}" = dev ] || echo "--profile $PROFILE"
+    [ "$1" = default ] || echo "--features $1"
+}
 
 # user+sys seconds (or G instructions) of one build of the wxpay crate alone, in directory $1
 # with features $2 (target dir $3, else this tree's).
@@ -70,27 +75,41 @@ fi
 
 # The groups are features of the wxpay crate alone: one unmeasured build fetches and compiles
 # every dependency of every configuration.
-(cd "$REPO" && cargo build --quiet -p wxpay --lib)
-BEFORE_TARGET="$CARGO_TARGET_DIR-before"
-[ -z "${BEFORE:-}" ] || (cd "$WORK/before" && CARGO_TARGET_DIR="$BEFORE_TARGET" cargo build --quiet -p wxpay --lib)
+# shellcheck disable=SC2046
+(cd "$REPO" && cargo build --quiet -p wxpay --lib $(flags_for default))
+# BEFORE_TARGET=<dir> may name the same dir as CACHE: the two trees' path crates do not mix.
+BEFORE_TARGET="${BEFORE_TARGET:-$CARGO_TARGET_DIR-before}"
+# shellcheck disable=SC2046
+[ -z "${BEFORE:-}" ] || (cd "$WORK/before" && CARGO_TARGET_DIR="$BEFORE_TARGET" cargo build --quiet -p wxpay --lib $(flags_for default))
 
 declare -A results
 for round in $(seq "$ROUNDS"); do
     for config in $configs; do
         results[$config]+="$(measure "$REPO" "$config") "
+        if [ -n "${BEFORE:-}" ]; then
+            results[before:$config]+="$(measure "$WORK/before" "$config" "$BEFORE_TARGET") "
+        fi
     done
-    if [ -n "${BEFORE:-}" ]; then
-        results[before]+="$(measure "$WORK/before" default "$BEFORE_TARGET") "
-    fi
     echo "round $round done" >&2
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 base=$(echo "${results[default]}" | median)
-printf '%-16s %10s %8s\n' config "$UNIT" ratio
-for config in ${BEFORE:+before} $configs; do
+echo "profile: ${PROFILE:-dev}"
+if [ -n "${BEFORE:-}" ]; then
+    printf '%-16s %10s %8s %10s %8s\n' config "$UNIT" ratio before "now/before"
+else
+    printf '%-16s %10s %8s\n' config "$UNIT" ratio
+fi
+for config in $configs; do
     m=$(echo "${results[$config]}" | median)
-    printf '%-16s %10s %8s\n' "$config" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
+    if [ -n "${BEFORE:-}" ]; then
+        b=$(echo "${results[before:$config]}" | median)
+        printf '%-16s %10s %8s %10s %8s\n' "$config" "$m" "$(ratio "$m" "$base")" "$b" "$(ratio "$m" "$b")"
+    else
+        printf '%-16s %10s %8s\n' "$config" "$m" "$(ratio "$m" "$base")"
+    fi
 done
 echo "lines generated: $(cat "$REPO"/src/apis/*/mod.rs "$REPO"/src/apis/*/*/mod.rs \
     "$REPO"/src/apis/*/*/*/mod.rs "$REPO"/src/apis/mod.rs "$REPO"/src/apis/operations/table.rs \

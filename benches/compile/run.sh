@@ -26,8 +26,9 @@
 # endpoints with `client.send`, built against that catalog and against one of only 100
 # endpoints: its build must not grow with the endpoints it does not call.
 #
-# Usage: [CACHE=/tmp/dir] [ONLY=catalog|structs] [COUNT=instructions] benches/compile/run.sh
-#        [ROUNDS]   (default 5; debug builds, as `cargo build` does)
+# Usage: [CACHE=/tmp/dir] [ONLY=catalog|structs] [COUNT=instructions] [PROFILE=release]
+#        benches/compile/run.sh [ROUNDS]   (default 5; debug builds, as `cargo build` does, or
+#        release builds with PROFILE=release)
 # COUNT=instructions counts the instructions rustc runs for each measured crate (valgrind's
 # cachegrind) instead of timing it: about 15x slower, but the same on a busy machine as on a
 # quiet one, and the same every round, so one round is enough and small ratios can be trusted.
@@ -44,6 +45,9 @@ export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
 
 N=200
+# PROFILE=release: every build of the generated crates is a release build.
+PROFILE_FLAGS=()
+[ "${PROFILE:-dev}" = dev ] || PROFILE_FLAGS=(--profile "$PROFILE")
 
 # A snapshot of the SDK, so that editing the work tree during a run cannot rebuild wxpay inside
 # a measured build; and its lock file, so that the dependency versions are the project's.
@@ -237,9 +241,10 @@ app() {
   echo '    let mut total = 0;'
   for i in $(seq 1 10); do
     if (( i % 10 == 0 )); then
-      args=", Identity$i { name: \"张三\".into(), id_number: None, kind: \"ID\".into() }"
+      args=", identity: Identity$i { name: \"张三\".into(), id_number: None, kind: \"ID\".into() }"
     else args=""; fi
-    echo "    total += client.send(Operation$i::new(\"t$i\", \"r$i\", $i, \"wx1\"$args).description(\"d\")).await?.amount;"
+    # Built as applications build requests: every required field named.
+    echo "    total += client.send(Operation$i::new(Operation${i}Required { thing_id: \"t$i\".into(), out_request_no: \"r$i\".into(), amount: $i, appid: \"wx1\".into()$args }).description(\"d\")).await?.amount;"
   done
   echo '    Ok(total)'
   echo '}'
@@ -322,7 +327,7 @@ rounds() {
   for round in $(seq 1 "$n"); do
     for crate in "$@"; do
       cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
-      measure cargo build --offline --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
+      measure cargo build --offline "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
       read -r c w <"$WORK/m.txt"
       cpu[$crate]+="$c"$'\n'
       wall[$crate]+="$w"$'\n'
@@ -336,8 +341,8 @@ rounds() {
 }
 
 echo "pre-building the shared dependency cache..."
-cargo build --quiet --offline --target-dir "$TARGET" -p endpoints -p plain 2>/dev/null \
-  || cargo build --quiet --target-dir "$TARGET" -p endpoints -p plain
+cargo build --quiet --offline "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p endpoints -p plain 2>/dev/null \
+  || cargo build --quiet "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p endpoints -p plain
 
 if [ "${ONLY:-}" != catalog ]; then
 
@@ -358,12 +363,12 @@ echo
 echo "proc-macro crates, debug build:"
 for crate in wxpay-macros serde_derive; do
   cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
-  measure cargo build --offline --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
+  measure cargo build --offline "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
   read -r c w <"$WORK/m.txt"
   printf "  %-13s alone (deps cached):        ${CPU}  wall %6.2fs\n" "$crate" "$c" "$w"
 done
 for crate in wxpay-macros serde_derive; do
-  measure cargo build --offline --target-dir "$WORK/empty-$crate" -p "$crate" >"$WORK/m.txt"
+  measure cargo build --offline "${PROFILE_FLAGS[@]}" --target-dir "$WORK/empty-$crate" -p "$crate" >"$WORK/m.txt"
   read -r c w <"$WORK/m.txt"
   printf "  %-13s with deps, empty target:    ${CPU}  wall %6.2fs\n" "$crate" "$c" "$w"
 done
@@ -377,7 +382,7 @@ fi
 
 echo
 echo "catalog at scale: building the catalogs once..."
-cargo build --quiet --offline --target-dir "$TARGET" -p app -p app_small -p catalog_plain
+cargo build --quiet --offline "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p app -p app_small -p catalog_plain
 
 CROUNDS="${CATALOG_ROUNDS:-1}"
 # An app is measured alone: its catalog stays built (`cargo clean -p` cleans one package).
