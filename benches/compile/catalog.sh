@@ -77,8 +77,7 @@ fi
 # every dependency of every configuration.
 # shellcheck disable=SC2046
 (cd "$REPO" && cargo build --quiet -p wxpay --lib $(flags_for default))
-# BEFORE_TARGET=<dir> may name the same dir as CACHE: the two trees' path crates do not mix.
-BEFORE_TARGET="${BEFORE_TARGET:-$CARGO_TARGET_DIR-before}"
+BEFORE_TARGET="$CARGO_TARGET_DIR-before"
 # shellcheck disable=SC2046
 [ -z "${BEFORE:-}" ] || (cd "$WORK/before" && CARGO_TARGET_DIR="$BEFORE_TARGET" cargo build --quiet -p wxpay --lib $(flags_for default))
 
