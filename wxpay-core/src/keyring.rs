@@ -423,6 +423,7 @@ pub(crate) enum StoreKind {
     /// The [`CertificateStore`] of this process.
     Local,
     /// The store a fleet shares.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     Shared,
 }
 
