@@ -607,9 +607,15 @@ impl Client {
         if !uses_certificates {
             return;
         }
+        // The turn lasts a little less than the shortest jittered interval, so each instance's
+        // next timer finds it over and one instance per interval downloads.
         #[cfg(feature = "redis")]
         if let Some(interval) = self.inner.refresh.interval
-            && !self.fleet_takes_refresh(interval / 2).await
+            && !self
+                .fleet_takes_refresh(
+                    Duration::try_from_secs_f64(interval.as_secs_f64() * 0.8).unwrap_or(interval),
+                )
+                .await
         {
             return;
         }

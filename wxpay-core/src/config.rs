@@ -298,7 +298,7 @@ impl ClientBuilder {
     /// ignored entries in [`PlatformKeyStatus::warnings`](crate::PlatformKeyStatus)); then the
     /// instance that takes a short lock in Redis downloads and stores, while the others wait
     /// briefly for it and then download themselves. The periodic refresh is taken by one
-    /// instance per half interval. Redis being down only means each instance downloads for
+    /// instance per interval; the others read what it stored. Redis being down only means each instance downloads for
     /// itself.
     ///
     /// ```no_run

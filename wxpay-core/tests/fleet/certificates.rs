@@ -28,6 +28,10 @@ async fn certificate_sandbox() -> Arc<Sandbox> {
 /// An instance with an empty ring and the APIv3 key: everything it trusts comes from a
 /// download or from the fleet's store.
 fn instance(sandbox: &Sandbox, fleet: RedisFleet) -> Client {
+    builder(sandbox, fleet).build().expect("client")
+}
+
+fn builder(sandbox: &Sandbox, fleet: RedisFleet) -> wxpay_core::ClientBuilder {
     let merchant = sandbox.merchant();
     Client::builder()
         .mchid(&merchant.mchid)
@@ -43,8 +47,6 @@ fn instance(sandbox: &Sandbox, fleet: RedisFleet) -> Client {
         .base_url(sandbox.base_url())
         .unknown_serial_cooldown(Duration::from_millis(200))
         .fleet(fleet)
-        .build()
-        .expect("client")
 }
 
 async fn query_stock(client: &Client, sandbox: &Sandbox) -> Result<Value, wxpay_core::Error> {
@@ -158,6 +160,47 @@ async fn a_fleet_downloads_once_per_rotation_and_no_call_fails() {
         ttl > 24 * 3600,
         "kept past the certificates' expiry, not forever: {ttl}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_periodic_refresh_is_taken_by_one_instance_per_interval() {
+    const INTERVAL: Duration = Duration::from_millis(600);
+    const RUN: Duration = Duration::from_secs(3);
+    let redis = RedisServer::start("periodic");
+    let sandbox = certificate_sandbox().await;
+    let instances: Vec<Client> = (0..INSTANCES)
+        .map(|_| {
+            let fleet = RedisFleet::open(&redis.url()).expect("fleet");
+            builder(&sandbox, fleet)
+                .certificate_refresh_interval(INTERVAL)
+                .build()
+                .expect("client")
+        })
+        .collect();
+    // The first call of each puts it on the refresh scheduler.
+    for client in &instances {
+        query_stock(client, &sandbox).await.expect("first call");
+    }
+    let first = sandbox.certificate_downloads();
+    assert_eq!(first, 1, "one download filled the four rings");
+    tokio::time::sleep(RUN).await;
+    let refreshes = sandbox.certificate_downloads() - first;
+    // Four instances on their own would download RUN / INTERVAL times each (some 20 in all);
+    // the fleet takes one turn per 0.8 interval at most (a turn is a Redis key that lives that
+    // long; timers late on a loaded machine make fewer).
+    let per_instance = (RUN.as_secs_f64() / INTERVAL.as_secs_f64()) as u64;
+    let fleet_bound = (RUN.as_secs_f64() / (0.8 * INTERVAL.as_secs_f64())).ceil() as u64 + 1;
+    eprintln!("{refreshes} refreshes by the fleet; at most {fleet_bound} expected");
+    assert!(refreshes >= 1, "the refresh ran");
+    assert!(
+        refreshes <= fleet_bound && refreshes < INSTANCES as u64 * per_instance / 2,
+        "{refreshes} refreshes in {RUN:?} by {INSTANCES} instances every {INTERVAL:?}"
+    );
+    // Those that did not download read the store: every ring stays whole.
+    for client in &instances {
+        assert!(!client.platform_keys().is_empty());
+        assert!(client.platform_key_status().warnings.is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
