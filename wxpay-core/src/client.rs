@@ -333,17 +333,21 @@ impl Client {
         if self.platform_keys().is_empty() {
             let _download = self.inner.keyring.download.lock().await;
             if self.platform_keys().is_empty() {
+                let cooldown = self.inner.refresh.unknown_serial_cooldown;
+                if !self.inner.keyring.may_download(cooldown) {
+                    // No download now; what another instance stored may still be read.
+                    #[cfg(feature = "redis")]
+                    if self.fleet_adopt().await && !self.platform_keys().is_empty() {
+                        return Ok(());
+                    }
+                    return Err(CertificateError::Cooldown { cooldown }.into());
+                }
                 #[cfg(feature = "redis")]
                 let lock = match self.fleet_turn(&|keys| !keys.is_empty()).await {
                     crate::fleet::Turn::Satisfied => return Ok(()),
                     crate::fleet::Turn::Download(lock) => lock,
                 };
-                let cooldown = self.inner.refresh.unknown_serial_cooldown;
-                let result = if self.inner.keyring.may_download(cooldown) {
-                    self.download_certificates().await
-                } else {
-                    Err(CertificateError::Cooldown { cooldown }.into())
-                };
+                let result = self.download_certificates().await;
                 #[cfg(feature = "redis")]
                 self.fleet_turn_done(lock).await;
                 result?;
@@ -493,17 +497,21 @@ impl Client {
         if self.platform_keys().get(serial).is_some() {
             return;
         }
+        if !keyring.may_download(self.inner.refresh.unknown_serial_cooldown) {
+            // No download (nor a wait for the fleet's) now, so a flood of made-up serials costs
+            // nothing; what another instance stored may still be read.
+            #[cfg(feature = "redis")]
+            self.fleet_adopt().await;
+            tracing::debug!(%serial, "unknown platform serial within the download cooldown");
+            return;
+        }
         #[cfg(feature = "redis")]
         let lock = match self.fleet_turn(&|keys| keys.get(serial).is_some()).await {
             crate::fleet::Turn::Satisfied => return,
             crate::fleet::Turn::Download(lock) => lock,
         };
-        if keyring.may_download(self.inner.refresh.unknown_serial_cooldown) {
-            // Failures are recorded in the status; the caller reports the unknown serial.
-            let _ = self.download_certificates().await;
-        } else {
-            tracing::debug!(%serial, "unknown platform serial within the download cooldown");
-        }
+        // Failures are recorded in the status; the caller reports the unknown serial.
+        let _ = self.download_certificates().await;
         #[cfg(feature = "redis")]
         self.fleet_turn_done(lock).await;
     }

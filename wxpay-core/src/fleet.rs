@@ -585,6 +585,14 @@ impl Client {
         }
     }
 
+    /// Reads the fleet's store into the ring, if there is a fleet; whether anything joined.
+    pub(crate) async fn fleet_adopt(&self) -> bool {
+        match &self.inner.fleet {
+            Some(fleet) => self.adopt_shared(fleet).await,
+            None => false,
+        }
+    }
+
     /// Adds what the shared store holds (checked like any store's entries) to the ring;
     /// whether anything joined.
     async fn adopt_shared(&self, fleet: &RedisFleet) -> bool {

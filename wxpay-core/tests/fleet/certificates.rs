@@ -303,3 +303,51 @@ async fn entries_planted_or_tampered_in_redis_are_ignored_and_reported() {
         "writer, reader twice, third"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lock_holder_or_a_dead_redis_never_blocks_a_call() {
+    let mut redis = RedisServer::start("dead");
+    let sandbox = certificate_sandbox().await;
+    let mchid = sandbox.merchant().mchid.clone();
+    // An instance took the download lock and died: the lock outlives the test.
+    let lock = format!("wxpay:certificates:{mchid}:download-lock");
+    assert_eq!(
+        redis
+            .cli(&["SET", &lock, "dead-instance", "PX", "600000"])
+            .as_deref(),
+        Some("OK")
+    );
+    let fleet = RedisFleet::open(&redis.url())
+        .expect("fleet")
+        .download_lock(Duration::from_millis(300), Duration::from_secs(15));
+    let waiting = instance(&sandbox, fleet.clone());
+    let started = std::time::Instant::now();
+    query_stock(&waiting, &sandbox)
+        .await
+        .expect("a call past a dead lock holder");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "it waited for the holder first"
+    );
+    assert_eq!(sandbox.certificate_downloads(), 1, "then downloaded itself");
+    assert_eq!(
+        redis.cli(&["GET", &lock]).as_deref(),
+        Some("dead-instance"),
+        "another's lock is never released by this instance"
+    );
+
+    // Redis gone: a new instance still downloads and calls; the store failure is reported.
+    redis.kill();
+    let alone = instance(&sandbox, fleet);
+    query_stock(&alone, &sandbox)
+        .await
+        .expect("a call without Redis");
+    assert_eq!(sandbox.certificate_downloads(), 2);
+    let warnings = alone.platform_key_status().warnings;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| matches!(w, KeyWarning::Store(text) if text.contains("cannot save"))),
+        "{warnings:?}"
+    );
+}
