@@ -23,6 +23,8 @@ use crate::notification::{Claim, ClaimToken, LedgerFuture, NotificationLedger, S
 /// The largest certificate list read from Redis: a merchant has two or three certificates of
 /// under 4 KiB each; a larger value was not written by this SDK.
 const MAX_STORED_LIST: usize = 256 << 10;
+/// The most certificates a list may hold: the platform lists two or three.
+const MAX_STORED_CERTIFICATES: usize = 16;
 /// How long after the last certificate's expiry the stored list stays in Redis.
 const STORE_TTL_PAST_EXPIRY: i64 = 24 * 3600;
 /// Between two looks at the store while another instance downloads.
@@ -232,6 +234,17 @@ impl RedisFleet {
         }
         let list: Vec<SharedCertificate> = serde_json::from_slice(&text)
             .map_err(|_| FleetError::Malformed("not a certificate list"))?;
+        // What is read here ends up in logs and warnings: keep it to what this SDK writes.
+        if list.len() > MAX_STORED_CERTIFICATES {
+            return Err(FleetError::Malformed("too many certificates"));
+        }
+        if list.iter().any(|entry| {
+            entry.serial.is_empty()
+                || entry.serial.len() > 64
+                || !entry.serial.bytes().all(|b| b.is_ascii_hexdigit())
+        }) {
+            return Err(FleetError::Malformed("a serial that is not hex"));
+        }
         Ok(list
             .into_iter()
             .map(|entry| StoredCertificate {
