@@ -1,7 +1,7 @@
 //! The HTTP client: the transport at the edge of the pure protocol, and the platform key
 //! ring's refreshes, which need the transport.
 
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -18,7 +18,7 @@ use crate::error::{
     ConfigError, DecodeError, Error, Redirected, SignedRequest, TransportError, TransportErrorKind,
     VerificationError,
 };
-use crate::keyring::{CertificateStore, KeyRing, PlatformKeyStatus};
+use crate::keyring::{CertificateStore, KeyRing, PlatformKeyStatus, StoreKind};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::notification::{self, Notification};
 use crate::protocol::{self, RequestContext, Signer, Verified};
@@ -59,7 +59,11 @@ pub(crate) struct Inner {
     pub(crate) store: Option<Arc<dyn CertificateStore>>,
     pub(crate) transport: TransportPolicy,
     pub(crate) http: reqwest::Client,
-    refresher: OnceLock<()>,
+    /// The Redis a fleet of instances shares certificates through.
+    #[cfg(feature = "redis")]
+    pub(crate) fleet: Option<crate::fleet::RedisFleet>,
+    /// Set once the client is on the refresh scheduler.
+    pub(crate) scheduled: OnceLock<()>,
 }
 
 /// How calls travel: retries, the backup host, the body limit.
@@ -70,6 +74,9 @@ pub(crate) struct TransportPolicy {
     pub(crate) backup_base_url: Option<String>,
     pub(crate) max_body: usize,
     pub(crate) downloads: crate::download::DownloadLimits,
+    /// The time limit of one attempt, applied per request (the shared connection pool has
+    /// none of its own); `None` with the caller's own reqwest client, whose settings apply.
+    pub(crate) request_timeout: Option<Duration>,
 }
 
 /// When certificates are downloaded.
@@ -109,38 +116,6 @@ impl Client {
     /// [`ClientBuilder::from_env`] for the list.
     pub fn from_env() -> Result<Client, Error> {
         Ok(ClientBuilder::from_env()?.build()?)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        mchid: String,
-        merchant_key: MerchantKey,
-        keyring: KeyRing,
-        apiv3_key: Option<ApiV3Key>,
-        base_url: String,
-        user_agent: HeaderValue,
-        timestamp_tolerance: u64,
-        refresh: RefreshPolicy,
-        store: Option<Arc<dyn CertificateStore>>,
-        transport: TransportPolicy,
-        http: reqwest::Client,
-    ) -> Client {
-        Client {
-            inner: Arc::new(Inner {
-                mchid,
-                merchant_key,
-                keyring,
-                apiv3_key,
-                base_url,
-                user_agent,
-                timestamp_tolerance,
-                refresh,
-                store,
-                transport,
-                http,
-                refresher: OnceLock::new(),
-            }),
-        }
     }
 
     /// The merchant number this client signs for.
@@ -354,15 +329,28 @@ impl Client {
     /// first download — at most once per cooldown, so a platform that keeps failing is not
     /// asked again by every call.
     pub(crate) async fn ready(&self) -> Result<(), Error> {
-        self.start_refresher();
+        self.schedule_refresh();
         if self.platform_keys().is_empty() {
             let _download = self.inner.keyring.download.lock().await;
             if self.platform_keys().is_empty() {
                 let cooldown = self.inner.refresh.unknown_serial_cooldown;
                 if !self.inner.keyring.may_download(cooldown) {
+                    // No download now; what another instance stored may still be read.
+                    #[cfg(feature = "redis")]
+                    if self.fleet_adopt().await && !self.platform_keys().is_empty() {
+                        return Ok(());
+                    }
                     return Err(CertificateError::Cooldown { cooldown }.into());
                 }
-                self.download_certificates().await?;
+                #[cfg(feature = "redis")]
+                let lock = match self.fleet_turn(&|keys| !keys.is_empty()).await {
+                    crate::fleet::Turn::Satisfied => return Ok(()),
+                    crate::fleet::Turn::Download(lock) => lock,
+                };
+                let result = self.download_certificates().await;
+                #[cfg(feature = "redis")]
+                self.fleet_turn_done(lock).await;
+                result?;
             }
         }
         Ok(())
@@ -510,11 +498,22 @@ impl Client {
             return;
         }
         if !keyring.may_download(self.inner.refresh.unknown_serial_cooldown) {
+            // No download (nor a wait for the fleet's) now, so a flood of made-up serials costs
+            // nothing; what another instance stored may still be read.
+            #[cfg(feature = "redis")]
+            self.fleet_adopt().await;
             tracing::debug!(%serial, "unknown platform serial within the download cooldown");
             return;
         }
+        #[cfg(feature = "redis")]
+        let lock = match self.fleet_turn(&|keys| keys.get(serial).is_some()).await {
+            crate::fleet::Turn::Satisfied => return,
+            crate::fleet::Turn::Download(lock) => lock,
+        };
         // Failures are recorded in the status; the caller reports the unknown serial.
         let _ = self.download_certificates().await;
+        #[cfg(feature = "redis")]
+        self.fleet_turn_done(lock).await;
     }
 
     /// One download: the caller holds the keyring's download lock.
@@ -578,41 +577,58 @@ impl Client {
         )?;
         let stored = keyring.install(downloaded, now)?;
         if let Some(store) = &self.inner.store {
-            keyring.record_store_result(store.save(&self.inner.mchid, &stored));
+            keyring.record_store_result(StoreKind::Local, store.save(&self.inner.mchid, &stored));
         }
+        #[cfg(feature = "redis")]
+        self.fleet_save(&stored).await;
         Ok(())
     }
 
-    /// Starts the background refresh once, inside the caller's tokio runtime. The task holds a
-    /// weak reference: it ends when the last clone of the client is dropped.
-    fn start_refresher(&self) {
+    /// Puts the client on the process's refresh scheduler once (only merchants that can
+    /// download certificates, with the refresh on): one task serves every client.
+    fn schedule_refresh(&self) {
         let Some(interval) = self.inner.refresh.interval else {
             return;
         };
-        if self.inner.apiv3_key.is_none() || self.inner.refresher.get().is_some() {
+        if self.inner.apiv3_key.is_none() {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        if self.inner.scheduled.get().is_some() {
+            crate::scheduler::keep_running();
             return;
-        };
-        self.inner.refresher.get_or_init(|| {
-            let weak: Weak<Inner> = Arc::downgrade(&self.inner);
-            runtime.spawn(async move {
-                loop {
-                    tokio::time::sleep(with_jitter(interval)).await;
-                    let Some(inner) = weak.upgrade() else { break };
-                    let client = Client { inner };
-                    let uses_certificates = client
-                        .platform_keys()
-                        .iter()
-                        .any(|key| matches!(key.kind(), PlatformKeyKind::Certificate { .. }));
-                    if uses_certificates {
-                        // Failures are recorded in the status and logged.
-                        let _ = client.refresh_platform_certificates().await;
-                    }
-                }
-            });
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        self.inner.scheduled.get_or_init(|| {
+            crate::scheduler::schedule(Arc::downgrade(&self.inner), with_jitter(interval));
         });
+    }
+
+    /// The periodic refresh the scheduler runs: certificate merchants only. In a fleet one
+    /// instance per period downloads; the others read what it stored.
+    pub(crate) async fn scheduled_refresh(&self) {
+        let uses_certificates = self
+            .platform_keys()
+            .iter()
+            .any(|key| matches!(key.kind(), PlatformKeyKind::Certificate { .. }));
+        if !uses_certificates {
+            return;
+        }
+        // The turn lasts a little less than the shortest jittered interval, so each instance's
+        // next timer finds it over and one instance per interval downloads.
+        #[cfg(feature = "redis")]
+        if let Some(interval) = self.inner.refresh.interval
+            && !self
+                .fleet_takes_refresh(
+                    Duration::try_from_secs_f64(interval.as_secs_f64() * 0.8).unwrap_or(interval),
+                )
+                .await
+        {
+            return;
+        }
+        // Failures are recorded in the status and logged.
+        let _ = self.refresh_platform_certificates().await;
     }
 
     /// Sends one request and reads its whole answer, up to the body limit.
@@ -682,6 +698,7 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<reqwest::Response, TransportError> {
         let mut request = reqwest::Request::try_from(request).map_err(classify)?;
+        let timeout = timeout.or(self.inner.transport.request_timeout);
         if timeout.is_some() {
             *request.timeout_mut() = timeout;
         }
@@ -803,7 +820,7 @@ fn jitter() -> f64 {
 
 /// `interval` ± 10 %, so a fleet started together does not download together. Saturates at
 /// `Duration::MAX` (an interval meant as "never" must not panic the refresher).
-fn with_jitter(interval: Duration) -> Duration {
+pub(crate) fn with_jitter(interval: Duration) -> Duration {
     Duration::try_from_secs_f64(interval.as_secs_f64() * (0.9 + 0.2 * jitter()))
         .unwrap_or(Duration::MAX)
 }

@@ -9,17 +9,14 @@ use http::{HeaderValue, Uri};
 use zeroize::Zeroizing;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::client::{Client, RefreshPolicy, TransportPolicy, unix_now};
+use crate::client::{Client, Inner, RefreshPolicy, TransportPolicy, unix_now};
 use crate::crypto::CryptoBackend;
 use crate::download::DownloadLimits;
 use crate::error::ConfigError;
-use crate::keyring::{
-    CertificateStore, KeyRing, KeyRingSetup, KeyWarning, StoreSeal, StoredCertificate,
-};
+use crate::keyring::{CertificateStore, KeyRing, KeyRingSetup, StoreKind, StoreSeal};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
-use crate::pem;
 use crate::retry::RetryPolicy;
 use crate::wire::DEFAULT_TIMESTAMP_TOLERANCE;
 
@@ -83,6 +80,9 @@ pub struct ClientBuilder {
     request_timeout: Option<Duration>,
     downloads: DownloadLimits,
     http: Option<reqwest::Client>,
+    dedicated_connection_pool: bool,
+    #[cfg(feature = "redis")]
+    fleet: Option<crate::fleet::RedisFleet>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -232,7 +232,9 @@ impl ClientBuilder {
     }
 
     /// Time limits: to connect (default 5 s) and for a whole attempt (default 30 s). Ignored
-    /// with [`ClientBuilder::http_client`], whose own settings apply.
+    /// with [`ClientBuilder::http_client`], whose own settings apply. Clients with the same
+    /// connect limit share one connection pool (see
+    /// [`dedicated_connection_pool`](Self::dedicated_connection_pool)).
     pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
         self.connect_timeout = Some(connect);
         self.request_timeout = Some(request);
@@ -272,6 +274,42 @@ impl ClientBuilder {
     /// noticed (the answer's URL is not the request's), but by then it has been sent.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Gives this client a connection pool of its own instead of the one every client of the
+    /// process shares by default (same settings: timeouts, no redirects, rustls).
+    ///
+    /// Sharing is what keeps many merchants in one process cheap: each pool carries its own
+    /// TLS root store and connections, some 100 KiB, where a client on the shared pool costs
+    /// under 10 KiB (see BENCHMARKS.md). A pool of its own keeps one merchant's connections
+    /// apart from the others', at that cost.
+    pub fn dedicated_connection_pool(mut self) -> Self {
+        self.dedicated_connection_pool = true;
+        self
+    }
+
+    /// Shares platform certificates with the other instances of a fleet through Redis (feature
+    /// `redis`); see [`RedisFleet`](crate::RedisFleet).
+    ///
+    /// When the ring lacks a key (at the first call, or when an answer names an unknown
+    /// serial) the client first reads what the fleet stored, checked like a
+    /// [`certificate_store`](Self::certificate_store)'s entries (tag under the APIv3 key;
+    /// ignored entries in [`PlatformKeyStatus::warnings`](crate::PlatformKeyStatus)); then the
+    /// instance that takes a short lock in Redis downloads and stores, while the others wait
+    /// briefly for it and then download themselves. The periodic refresh is taken by one
+    /// instance per interval; the others read what it stored. Redis being down only means each instance downloads for
+    /// itself.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fleet = wxpay_core::RedisFleet::open("redis://127.0.0.1:6379/0")?;
+    /// let client = wxpay_core::ClientBuilder::from_env()?.fleet(fleet).build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn fleet(mut self, fleet: crate::fleet::RedisFleet) -> Self {
+        self.fleet = Some(fleet);
         self
     }
 
@@ -450,21 +488,6 @@ impl ClientBuilder {
                 })?),
                 None => None,
             };
-        let configured: Vec<String> = platform_keys.iter().map(|k| k.id().to_owned()).collect();
-        let mut stored_pems = BTreeMap::new();
-        let mut store_warnings = Vec::new();
-        if let Some(store) = &self.certificate_store {
-            let trust = StoreTrust {
-                mchid: &mchid.value,
-                merchant_serial: merchant_key.serial(),
-                backend,
-                seal: seal.as_ref(),
-                configured: &configured_pems,
-                now,
-            };
-            store_warnings =
-                load_stored(store.as_ref(), &trust, &mut platform_keys, &mut stored_pems);
-        }
         // With the APIv3 key the certificates can be downloaded; without it a key is needed now.
         if platform_keys.is_empty() && apiv3_key.is_none() {
             return Err(missing(
@@ -482,23 +505,17 @@ impl ClientBuilder {
                 .then(|| BACKUP_BASE_URL.to_owned()),
         };
 
-        let http = match self.http {
-            Some(http) => http,
-            // Idle connections close before the platform's own ~8 s keep-alive ends, so a
-            // request never lands on a connection the platform is closing.
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .timeout(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT))
-                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-                // APIv3 never redirects; a followed 3xx would re-send the signed request.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| {
-                    invalid(
-                        "http_client",
-                        &format!("cannot create the HTTP client: {e}"),
-                    )
-                })?,
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let (http, request_timeout) = match self.http {
+            Some(http) => (http, None),
+            None if self.dedicated_connection_pool => (
+                connection_pool(connect_timeout)?,
+                Some(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)),
+            ),
+            None => (
+                shared_connection_pool(connect_timeout)?,
+                Some(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)),
+            ),
         };
 
         let refresh = RefreshPolicy {
@@ -513,129 +530,89 @@ impl ClientBuilder {
         };
         let keyring = KeyRing::new(KeyRingSetup {
             keys: platform_keys,
-            stored: stored_pems,
-            configured,
+            configured_certificates: configured_pems,
             merchant_serial: merchant_key.serial().to_owned(),
             seal,
             mchid: mchid.value.clone(),
-            warnings: store_warnings,
+            backend,
         });
-        Ok(Client::new(
-            mchid.value,
-            merchant_key,
-            keyring,
-            apiv3_key,
-            base_url,
-            user_agent(backup_base_url.is_some()),
-            self.timestamp_tolerance
-                .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs()),
-            refresh,
-            self.certificate_store,
-            TransportPolicy {
-                retry: self.retry,
-                backup_base_url,
-                max_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
-                downloads: self.downloads,
-            },
-            http,
-        ))
+        // A store that cannot be read is reported, not fatal: the client downloads what it
+        // needs.
+        if let Some(store) = &self.certificate_store {
+            match store.load(&mchid.value) {
+                Ok(stored) => {
+                    keyring.adopt_stored(stored, StoreKind::Local, now);
+                }
+                Err(error) => keyring.record_store_unreadable(StoreKind::Local, &error),
+            }
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                mchid: mchid.value,
+                merchant_key,
+                keyring,
+                apiv3_key,
+                base_url,
+                user_agent: user_agent(backup_base_url.is_some()),
+                timestamp_tolerance: self
+                    .timestamp_tolerance
+                    .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs()),
+                refresh,
+                store: self.certificate_store,
+                transport: TransportPolicy {
+                    retry: self.retry,
+                    backup_base_url,
+                    max_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
+                    downloads: self.downloads,
+                    request_timeout,
+                },
+                http,
+                #[cfg(feature = "redis")]
+                fleet: self.fleet,
+                scheduled: OnceLock::new(),
+            }),
+        })
     }
+}
+
+/// A connection pool with the SDK's settings. Idle connections close before the platform's
+/// own ~8 s keep-alive ends, so a request never lands on a connection the platform is
+/// closing. The per-attempt time limit is set on each request, so one pool serves clients
+/// with different limits.
+fn connection_pool(connect_timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        // APIv3 never redirects; a followed 3xx would re-send the signed request.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| {
+            invalid(
+                "http_client",
+                &format!("cannot create the HTTP client: {e}"),
+            )
+        })
+}
+
+/// The pool every client of the process shares by default, one per connect time limit (the
+/// only setting a request cannot carry itself).
+fn shared_connection_pool(connect_timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    static POOLS: Mutex<Vec<(Duration, reqwest::Client)>> = Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, pool)) = pools
+        .iter()
+        .find(|(timeout, _)| *timeout == connect_timeout)
+    {
+        return Ok(pool.clone());
+    }
+    let pool = connection_pool(connect_timeout)?;
+    pools.push((connect_timeout, pool.clone()));
+    Ok(pool)
 }
 
 /// Certificates are downloaded twice a day (the platform rotates them with a long overlap).
 const DEFAULT_CERTIFICATE_REFRESH_INTERVAL: Duration = Duration::from_secs(12 * 60 * 60);
 const DEFAULT_UNKNOWN_SERIAL_COOLDOWN: Duration = Duration::from_secs(30);
-
-/// What a stored certificate is checked against.
-struct StoreTrust<'a> {
-    mchid: &'a str,
-    merchant_serial: &'a str,
-    backend: CryptoBackend,
-    /// `None` without the APIv3 key: then no entry can be checked, and none is used.
-    seal: Option<&'a StoreSeal>,
-    /// Configured certificates by serial: they win over stored ones.
-    configured: &'a BTreeMap<String, String>,
-    now: i64,
-}
-
-impl StoreTrust<'_> {
-    /// The key of a stored certificate that may join the ring, `Ok(None)` for one that is
-    /// fine but not needed, or why it is ignored.
-    fn check(&self, entry: &StoredCertificate) -> Result<Option<PlatformKey>, &'static str> {
-        let key = PlatformKey::from_certificate_pem_with(&entry.pem, self.backend)
-            .map_err(|_| "not a readable certificate")?;
-        if !key.id().eq_ignore_ascii_case(&entry.serial) {
-            return Err("the certificate inside has another serial");
-        }
-        if key.id().eq_ignore_ascii_case(self.merchant_serial) {
-            return Err("it is the merchant's own certificate");
-        }
-        if let Some((_, pem)) = self
-            .configured
-            .iter()
-            .find(|(serial, _)| serial.eq_ignore_ascii_case(key.id()))
-        {
-            let same = matches!(
-                (pem::certificate_der(pem), pem::certificate_der(&entry.pem)),
-                (Ok(a), Ok(b)) if *a == *b
-            );
-            // The configured certificate stays; a different one under its serial is an attack.
-            return if same {
-                Ok(None)
-            } else {
-                Err("it differs from the configured certificate with that serial")
-            };
-        }
-        let seal = self
-            .seal
-            .ok_or("no APIv3 key is configured to check its tag")?;
-        let tag = entry.tag.as_deref().ok_or("it has no integrity tag")?;
-        if !seal.verifies(self.mchid, key.id(), &entry.pem, tag) {
-            return Err(
-                "its integrity tag does not verify (tampered, planted, or written with another APIv3 key)",
-            );
-        }
-        Ok(key.is_valid_at(self.now).then_some(key))
-    }
-}
-
-/// Adds the stored certificates that pass [`StoreTrust::check`] to the ring; returns what was
-/// ignored. A store that cannot be read is reported, not fatal: the client downloads what it
-/// needs.
-fn load_stored(
-    store: &dyn CertificateStore,
-    trust: &StoreTrust<'_>,
-    keys: &mut PlatformKeys,
-    pems: &mut BTreeMap<String, String>,
-) -> Vec<KeyWarning> {
-    let stored = match store.load(trust.mchid) {
-        Ok(stored) => stored,
-        Err(error) => {
-            tracing::warn!(%error, "cannot read the certificate store; certificates will be downloaded");
-            return vec![KeyWarning::Store(format!("cannot read: {error}"))];
-        }
-    };
-    let mut warnings = Vec::new();
-    for entry in stored {
-        match trust.check(&entry) {
-            Ok(Some(key)) => {
-                pems.insert(key.id().to_owned(), entry.pem);
-                keys.insert(key);
-            }
-            Ok(None) => {
-                tracing::debug!(serial = %entry.serial, "skipping a stored certificate that is expired or configured")
-            }
-            Err(reason) => {
-                tracing::warn!(serial = %entry.serial, reason, "ignoring a stored certificate");
-                warnings.push(KeyWarning::StoredCertificateIgnored {
-                    serial: entry.serial,
-                    reason,
-                });
-            }
-        }
-    }
-    warnings
-}
 
 /// `wxpay-rust/<version> (<os>; <arch>)`: the platform asks every caller for a User-Agent.
 /// With failover on it says so, so the platform's logs show which clients may switch hosts.

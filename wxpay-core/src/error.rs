@@ -346,6 +346,30 @@ pub enum ConfigError {
     },
 }
 
+/// State shared by a fleet of instances (Redis, or another [`NotificationLedger`]) could not
+/// be used. Never fatal to a call: the key ring in memory keeps working, and a notification
+/// receiver answers with a retryable failure (or de-duplicates locally, when configured).
+///
+/// Messages name the problem, never the connection URL (which may hold a password).
+///
+/// [`NotificationLedger`]: crate::notification::NotificationLedger
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FleetError {
+    /// The shared store could not be reached or refused the command.
+    #[error("the shared store is unavailable: {0}")]
+    Unavailable(String),
+    /// The shared store did not answer in time.
+    #[error("the shared store did not answer within {0:?}")]
+    TimedOut(std::time::Duration),
+    /// What the shared store holds is not what this SDK writes (planted or damaged).
+    #[error("the shared store holds malformed data: {0}")]
+    Malformed(&'static str),
+    /// A notification id that cannot be a key: empty, or longer than 256 bytes.
+    #[error("a notification id must be 1 to 256 bytes")]
+    BadId,
+}
+
 /// A key, certificate or APIv3 key could not be parsed or is unfit for its role.
 ///
 /// Messages describe the problem, never the key bytes.

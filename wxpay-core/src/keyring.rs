@@ -18,7 +18,8 @@ use crate::certificates::{CertificateError, DownloadedCertificate};
 use crate::crypto::CryptoBackend;
 use crate::error::CryptoError;
 use crate::hex;
-use crate::keys::{ApiV3Key, PlatformKeyKind, PlatformKeys};
+use crate::keys::{ApiV3Key, PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::pem;
 
 /// Where downloaded platform certificates are kept so a fleet of processes can share them and
 /// start without a download. Certificates are public, so nothing secret passes through here.
@@ -395,34 +396,48 @@ struct Bookkeeping {
     pems: BTreeMap<String, String>,
     /// What the store held that was ignored, and the last store failure.
     store_warnings: Vec<KeyWarning>,
+    /// The same for the store a fleet shares (Redis), kept apart so neither hides the other.
+    shared_warnings: Vec<KeyWarning>,
 }
 
-/// What a client's key ring starts from.
+/// What a client's key ring starts from: the configured keys.
 pub(crate) struct KeyRingSetup {
-    /// Configured keys and the stored certificates that passed their checks.
+    /// The configured keys.
     pub(crate) keys: PlatformKeys,
-    /// The PEMs of the stored certificates among `keys`.
-    pub(crate) stored: BTreeMap<String, String>,
-    /// Ids of the configured keys: downloads never replace them.
-    pub(crate) configured: Vec<String>,
+    /// The configured certificates' PEMs by serial: a stored entry under one of these serials
+    /// must be the same certificate.
+    pub(crate) configured_certificates: BTreeMap<String, String>,
     /// The merchant's own certificate serial, never a platform key.
     pub(crate) merchant_serial: String,
-    /// Tags what is saved to the store (only with the APIv3 key).
+    /// Tags what is saved to the store and checks what is read (only with the APIv3 key).
     pub(crate) seal: Option<StoreSeal>,
     /// The merchant number, which store entries are tagged for.
     pub(crate) mchid: String,
-    /// Store entries ignored at start.
-    pub(crate) warnings: Vec<KeyWarning>,
+    /// Parses stored certificates.
+    pub(crate) backend: CryptoBackend,
+}
+
+/// Which store a set of warnings is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreKind {
+    /// The [`CertificateStore`] of this process.
+    Local,
+    /// The store a fleet shares.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Shared,
 }
 
 /// One client's platform keys and their refresh state.
 pub(crate) struct KeyRing {
     keys: RwLock<Arc<PlatformKeys>>,
     bookkeeping: Mutex<Bookkeeping>,
+    /// Ids of the configured keys: downloads never replace them.
     configured: Vec<String>,
+    configured_certificates: BTreeMap<String, String>,
     merchant_serial: String,
     seal: Option<StoreSeal>,
     mchid: String,
+    backend: CryptoBackend,
     /// Held for the whole of a download: concurrent triggers wait and then find the keys.
     pub(crate) download: tokio::sync::Mutex<()>,
 }
@@ -430,17 +445,115 @@ pub(crate) struct KeyRing {
 impl KeyRing {
     pub(crate) fn new(setup: KeyRingSetup) -> Self {
         KeyRing {
+            configured: setup.keys.iter().map(|k| k.id().to_owned()).collect(),
             keys: RwLock::new(Arc::new(setup.keys)),
-            bookkeeping: Mutex::new(Bookkeeping {
-                pems: setup.stored,
-                store_warnings: setup.warnings,
-                ..Bookkeeping::default()
-            }),
-            configured: setup.configured,
+            bookkeeping: Mutex::new(Bookkeeping::default()),
+            configured_certificates: setup.configured_certificates,
             merchant_serial: setup.merchant_serial,
             seal: setup.seal,
             mchid: setup.mchid,
+            backend: setup.backend,
             download: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The key of a stored certificate that may join the ring, `Ok(None)` for one that is
+    /// fine but not needed (expired, or the configured certificate itself), or why it is
+    /// ignored. The rule every store follows: an entry is used only when its tag verifies
+    /// under the APIv3 key, and never in place of a configured key.
+    fn check_stored(
+        &self,
+        entry: &StoredCertificate,
+        now: i64,
+    ) -> Result<Option<PlatformKey>, &'static str> {
+        let key = PlatformKey::from_certificate_pem_with(&entry.pem, self.backend)
+            .map_err(|_| "not a readable certificate")?;
+        if !key.id().eq_ignore_ascii_case(&entry.serial) {
+            return Err("the certificate inside has another serial");
+        }
+        if key.id().eq_ignore_ascii_case(&self.merchant_serial) {
+            return Err("it is the merchant's own certificate");
+        }
+        if let Some((_, pem)) = self
+            .configured_certificates
+            .iter()
+            .find(|(serial, _)| serial.eq_ignore_ascii_case(key.id()))
+        {
+            let same = matches!(
+                (pem::certificate_der(pem), pem::certificate_der(&entry.pem)),
+                (Ok(a), Ok(b)) if *a == *b
+            );
+            // The configured certificate stays; a different one under its serial is an attack.
+            return if same {
+                Ok(None)
+            } else {
+                Err("it differs from the configured certificate with that serial")
+            };
+        }
+        let seal = self
+            .seal
+            .as_ref()
+            .ok_or("no APIv3 key is configured to check its tag")?;
+        let tag = entry.tag.as_deref().ok_or("it has no integrity tag")?;
+        if !seal.verifies(&self.mchid, key.id(), &entry.pem, tag) {
+            return Err(
+                "its integrity tag does not verify (tampered, planted, or written with another APIv3 key)",
+            );
+        }
+        Ok(key.is_valid_at(now).then_some(key))
+    }
+
+    /// Adds the stored certificates that pass [`KeyRing::check_stored`] to the ring, and
+    /// reports the entries it ignored in the status (replacing what `kind` reported before).
+    /// Returns how many entries joined.
+    pub(crate) fn adopt_stored(
+        &self,
+        entries: Vec<StoredCertificate>,
+        kind: StoreKind,
+        now: i64,
+    ) -> usize {
+        let mut trusted = Vec::new();
+        let mut warnings = Vec::new();
+        for entry in entries {
+            match self.check_stored(&entry, now) {
+                Ok(Some(key)) => trusted.push(DownloadedCertificate {
+                    key,
+                    pem: entry.pem,
+                }),
+                Ok(None) => {
+                    tracing::debug!(serial = %entry.serial, "skipping a stored certificate that is expired or configured")
+                }
+                Err(reason) => {
+                    tracing::warn!(serial = %entry.serial, reason, "ignoring a stored certificate");
+                    warnings.push(KeyWarning::StoredCertificateIgnored {
+                        serial: entry.serial,
+                        reason,
+                    });
+                }
+            }
+        }
+        let adopted = trusted.len();
+        if adopted > 0
+            && let Err(error) = self.install(trusted, now)
+        {
+            // Checked above already; kept for the rule's sake.
+            tracing::warn!(%error, "ignoring the stored certificates");
+            return 0;
+        }
+        *self.store_warnings(kind) = warnings;
+        adopted
+    }
+
+    /// Records a store that could not be read: the client downloads what it needs.
+    pub(crate) fn record_store_unreadable(&self, kind: StoreKind, error: &dyn std::fmt::Display) {
+        tracing::warn!(%error, "cannot read the certificate store; certificates will be downloaded");
+        *self.store_warnings(kind) = vec![KeyWarning::Store(format!("cannot read: {error}"))];
+    }
+
+    fn store_warnings(&self, kind: StoreKind) -> MappedWarnings<'_> {
+        MappedWarnings {
+            book: self.bookkeeping(),
+            kind,
         }
     }
 
@@ -486,14 +599,17 @@ impl KeyRing {
     /// Records how saving to the store went: a failure is logged and kept in the status
     /// until the next save succeeds. A save rewrites the merchant's entries, so it also ends
     /// the warnings about entries ignored at start.
-    pub(crate) fn record_store_result(&self, result: io::Result<()>) {
-        let mut book = self.bookkeeping();
-        book.store_warnings.clear();
+    pub(crate) fn record_store_result<E: std::fmt::Display>(
+        &self,
+        kind: StoreKind,
+        result: Result<(), E>,
+    ) {
+        let mut warnings = self.store_warnings(kind);
+        warnings.clear();
         if let Err(error) = result {
             // The keys are installed; only sharing them with other processes failed.
             tracing::warn!(%error, "cannot save the platform certificates to the store");
-            book.store_warnings
-                .push(KeyWarning::Store(format!("cannot save: {error}")));
+            warnings.push(KeyWarning::Store(format!("cannot save: {error}")));
         }
     }
 
@@ -549,6 +665,7 @@ impl KeyRing {
         let key_ids = keys.iter().map(|key| key.id().to_owned()).collect();
         let book = self.bookkeeping();
         let mut warnings = book.store_warnings.clone();
+        warnings.extend(book.shared_warnings.iter().cloned());
         for key in keys.iter() {
             if let PlatformKeyKind::Certificate { not_after, .. } = key.kind()
                 && not_after < now
@@ -565,6 +682,31 @@ impl KeyRing {
             downloads: book.downloads,
             key_ids,
             warnings,
+        }
+    }
+}
+
+/// The warnings of one store, under the bookkeeping lock.
+struct MappedWarnings<'a> {
+    book: std::sync::MutexGuard<'a, Bookkeeping>,
+    kind: StoreKind,
+}
+
+impl std::ops::Deref for MappedWarnings<'_> {
+    type Target = Vec<KeyWarning>;
+    fn deref(&self) -> &Vec<KeyWarning> {
+        match self.kind {
+            StoreKind::Local => &self.book.store_warnings,
+            StoreKind::Shared => &self.book.shared_warnings,
+        }
+    }
+}
+
+impl std::ops::DerefMut for MappedWarnings<'_> {
+    fn deref_mut(&mut self) -> &mut Vec<KeyWarning> {
+        match self.kind {
+            StoreKind::Local => &mut self.book.store_warnings,
+            StoreKind::Shared => &mut self.book.shared_warnings,
         }
     }
 }
@@ -703,18 +845,16 @@ mod tests {
     fn setup() -> KeyRingSetup {
         KeyRingSetup {
             keys: PlatformKeys::new(),
-            stored: BTreeMap::new(),
-            configured: Vec::new(),
+            configured_certificates: BTreeMap::new(),
             merchant_serial: "0A3C5E7F9B1D2F4A6C8E0B2D4F6A8C0E2B4D6F81".into(),
             seal: Some(seal(CryptoBackend::default())),
             mchid: "1230000109".into(),
-            warnings: Vec::new(),
+            backend: CryptoBackend::default(),
         }
     }
 
     fn ring(configured: PlatformKeys) -> KeyRing {
         KeyRing::new(KeyRingSetup {
-            configured: configured.iter().map(|k| k.id().to_owned()).collect(),
             keys: configured,
             ..setup()
         })
@@ -800,26 +940,60 @@ mod tests {
     #[test]
     fn a_failed_save_shows_in_the_status_until_one_succeeds() {
         let ring = ring(PlatformKeys::new());
-        ring.record_store_result(Err(io::Error::other("disk full")));
+        ring.record_store_result(StoreKind::Local, Err(io::Error::other("disk full")));
         let warnings = ring.status(NOW).warnings;
         assert_eq!(warnings.len(), 1);
         assert!(
             warnings[0].to_string().contains("disk full"),
             "{warnings:?}"
         );
-        ring.record_store_result(Ok(()));
+        ring.record_store_result(StoreKind::Local, Ok::<(), io::Error>(()));
         assert!(ring.status(NOW).warnings.is_empty());
-        // Entries ignored at start are rewritten by a save, and no longer reported.
-        let ignored = KeyRing::new(KeyRingSetup {
-            warnings: vec![KeyWarning::StoredCertificateIgnored {
-                serial: "0A".into(),
-                reason: "it has no integrity tag",
-            }],
-            ..setup()
-        });
+        // Entries ignored at start are rewritten by a save, and no longer reported; each
+        // store's warnings are its own.
+        let ignored = ring;
+        let untagged = StoredCertificate {
+            serial: "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E".into(),
+            pem: fixture("TEST_platform_cert.pem"),
+            tag: None,
+        };
+        for kind in [StoreKind::Local, StoreKind::Shared] {
+            assert_eq!(ignored.adopt_stored(vec![untagged.clone()], kind, NOW), 0);
+        }
+        assert_eq!(ignored.status(NOW).warnings.len(), 2);
+        ignored.record_store_result(StoreKind::Shared, Ok::<(), io::Error>(()));
         assert_eq!(ignored.status(NOW).warnings.len(), 1);
-        ignored.record_store_result(Ok(()));
+        ignored.record_store_result(StoreKind::Local, Ok::<(), io::Error>(()));
         assert!(ignored.status(NOW).warnings.is_empty());
+        assert!(ignored.snapshot().is_empty(), "nothing untagged was used");
+    }
+
+    #[test]
+    fn a_tagged_stored_certificate_joins_the_ring_and_a_planted_one_does_not() {
+        let ring = ring(PlatformKeys::new());
+        let pem = fixture("TEST_platform_cert.pem");
+        let serial = "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E";
+        let tag = seal(CryptoBackend::default())
+            .tag("1230000109", serial, &pem)
+            .expect("tag");
+        let planted = StoredCertificate {
+            serial: "1A".into(),
+            pem: pem.clone(),
+            tag: Some(tag.clone()),
+        };
+        let genuine = StoredCertificate {
+            serial: serial.into(),
+            pem,
+            tag: Some(tag),
+        };
+        assert_eq!(
+            ring.adopt_stored(vec![planted, genuine], StoreKind::Shared, NOW),
+            1
+        );
+        assert!(ring.snapshot().get(serial).is_some());
+        let warnings = ring.status(NOW).warnings;
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].to_string().contains("another serial"));
     }
 
     #[test]

@@ -8,12 +8,13 @@
 //! ## Layers
 //!
 //! Each module uses only the modules on lines below its own, so each layer reads without the
-//! ones above it. The top line is the edge, where the client meets the network; its modules
+//! ones above it. The top line is the edge, where the client meets the network (HTTP, the
+//! builder, downloads, Redis, receiving notifications, the refresh scheduler); its modules
 //! also use each other. A test (`tests/it/layers.rs`) reads this picture and fails on any
 //! `crate::` path that goes up or sideways.
 //!
 //! ```text
-//! client config dynamic download merchant notification::axum  HTTP, builder, downloads
+//! client config dynamic download fleet merchant notification::axum notification::receiver scheduler  the edge
 //! keyring                                                      platform keys over time
 //! certificates notification                                    certificate lists, webhooks
 //! protocol retry                                               signing, verification, retries
@@ -94,6 +95,8 @@ mod download;
 mod dynamic;
 mod endpoint;
 mod error;
+#[cfg(feature = "redis")]
+mod fleet;
 mod hex;
 mod keyring;
 pub mod keys;
@@ -102,6 +105,7 @@ pub mod notification;
 mod pem;
 pub mod protocol;
 mod retry;
+mod scheduler;
 mod wire;
 
 pub use client::Client;
@@ -114,10 +118,12 @@ pub use endpoint::{
     Endpoint, FileMeta, ImageFormat, PathSegment, RequestParts, RequestWriter, UploadFile,
 };
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error, KeyError,
-    NotificationError, RequestError, SignedRequest, TransportError, TransportErrorKind,
-    VerificationError,
+    ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error,
+    FleetError, KeyError, NotificationError, RequestError, SignedRequest, TransportError,
+    TransportErrorKind, VerificationError,
 };
+#[cfg(feature = "redis")]
+pub use fleet::{RedisFleet, RedisSeenNotifications};
 pub use keyring::{
     CertificateStore, DirectoryStore, KeyWarning, PlatformKeyStatus, StoredCertificate,
 };

@@ -24,6 +24,12 @@
 //! [`Reply::success`] without acting on it again. [`SeenNotifications`] is a small in-memory
 //! guard for a single process; it does not replace the database check.
 //!
+//! [`Receiver`] does the whole round: it reads a delivery, claims its id in a
+//! [`NotificationLedger`] before the handler runs, marks it handled after, releases the claim
+//! when the handler fails, and answers. The ledger is [`SeenNotifications`] unless told
+//! otherwise; with the `redis` feature, `RedisFleet::seen_notifications` shares it across a
+//! fleet of instances, so a retry that lands on another instance is not handled twice.
+//!
 //! # Replying
 //!
 //! Answer [`Reply::success`] (204) once the event is safely stored, and [`Reply::rejecting`]
@@ -53,6 +59,8 @@
 #[cfg(feature = "axum")]
 mod axum;
 mod events;
+mod ledger;
+mod receiver;
 mod reply;
 mod seen;
 
@@ -71,6 +79,8 @@ use crate::protocol;
 #[cfg(feature = "axum")]
 pub use self::axum::NotificationRejection;
 pub use events::{EventType, Resource};
+pub use ledger::{Claim, ClaimToken, LedgerFuture, NotificationLedger};
+pub use receiver::Receiver;
 pub use reply::Reply;
 pub use seen::SeenNotifications;
 

@@ -1,8 +1,10 @@
 //! An in-memory guard against handling one notification twice.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use super::ledger::{Claim, ClaimToken, LedgerFuture, NotificationLedger};
 
 /// Notification ids seen recently, with bounded memory and time-based expiry.
 ///
@@ -33,7 +35,8 @@ pub struct SeenNotifications {
 /// Each remembered id is in both, exactly once, so memory is bounded by `capacity`.
 #[derive(Debug, Default)]
 struct Ids {
-    seen: HashSet<String>,
+    /// Each id with whether it was handled (`false`: claimed, its handler still running).
+    seen: HashMap<String, bool>,
     /// Ids with when they were first seen, oldest first.
     order: VecDeque<(Instant, String)>,
 }
@@ -56,21 +59,45 @@ impl SeenNotifications {
     /// As [`first_delivery`](Self::first_delivery) at a given instant (for tests and
     /// simulations with their own clock).
     pub fn first_delivery_at(&self, id: &str, now: Instant) -> bool {
+        self.remember(id, now, true).is_none()
+    }
+
+    /// Remembers `id` as `handled` (or claimed) unless it is remembered already; gives what
+    /// was remembered then (`Some(handled)`), `None` for a first delivery.
+    fn remember(&self, id: &str, now: Instant, handled: bool) -> Option<bool> {
         let mut ids = self.lock();
         ids.expire(now, self.retention);
-        if ids.seen.contains(id) {
-            return false;
+        if let Some(&was) = ids.seen.get(id) {
+            return Some(was);
         }
         while ids.order.len() >= self.capacity && ids.pop_oldest() {}
-        ids.seen.insert(id.to_owned());
+        ids.seen.insert(id.to_owned(), handled);
         ids.order.push_back((now, id.to_owned()));
-        true
+        None
+    }
+
+    /// Claims `id` for a handler in this process: see [`NotificationLedger`].
+    pub(crate) fn claim_at(&self, id: &str, now: Instant) -> Claim {
+        match self.remember(id, now, false) {
+            None => Claim::Claimed(ClaimToken::new(String::new())),
+            Some(true) => Claim::Handled,
+            Some(false) => Claim::InProgress,
+        }
+    }
+
+    /// Marks a claimed `id` handled (remembering it again if it was forgotten meanwhile).
+    pub(crate) fn complete_at(&self, id: &str, now: Instant) {
+        if let Some(handled) = self.lock().seen.get_mut(id) {
+            *handled = true;
+            return;
+        }
+        self.remember(id, now, true);
     }
 
     /// Forgets `id`, so its next delivery counts as the first (after a failed attempt).
     pub fn forget(&self, id: &str) {
         let mut ids = self.lock();
-        if ids.seen.remove(id) {
+        if ids.seen.remove(id).is_some() {
             // A linear scan, but forgetting follows a failed handling, which is rare; leaving
             // the entry would let forget-and-redeliver cycles grow `order` past `capacity`.
             if let Some(at) = ids.order.iter().position(|(_, seen)| seen == id) {
@@ -92,6 +119,23 @@ impl SeenNotifications {
     fn lock(&self) -> std::sync::MutexGuard<'_, Ids> {
         // The data stays consistent at every step, so a panic elsewhere does not spoil it.
         self.ids.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The in-memory ledger: claims and handled ids of this process only. Never fails.
+impl NotificationLedger for SeenNotifications {
+    fn claim<'a>(&'a self, id: &'a str) -> LedgerFuture<'a, Claim> {
+        Box::pin(std::future::ready(Ok(self.claim_at(id, Instant::now()))))
+    }
+
+    fn complete<'a>(&'a self, id: &'a str, _claim: &'a ClaimToken) -> LedgerFuture<'a, ()> {
+        self.complete_at(id, Instant::now());
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn release<'a>(&'a self, id: &'a str, _claim: &'a ClaimToken) -> LedgerFuture<'a, ()> {
+        self.forget(id);
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 
@@ -164,6 +208,24 @@ mod tests {
         assert_eq!(seen.len(), 2);
         assert!(!seen.first_delivery_at("b", later));
         assert!(!seen.first_delivery_at("c", later));
+    }
+
+    #[test]
+    fn a_claim_is_in_progress_until_completed_or_released() {
+        let seen = SeenNotifications::new(10, Duration::from_secs(60));
+        let now = Instant::now();
+        assert!(matches!(seen.claim_at("a", now), Claim::Claimed(_)));
+        assert_eq!(seen.claim_at("a", now), Claim::InProgress);
+        seen.forget("a");
+        assert!(matches!(seen.claim_at("a", now), Claim::Claimed(_)));
+        seen.complete_at("a", now);
+        assert_eq!(seen.claim_at("a", now), Claim::Handled);
+        assert!(!seen.first_delivery_at("a", now));
+        // Completing an id that was forgotten meanwhile remembers it as handled.
+        seen.forget("a");
+        seen.complete_at("a", now);
+        assert_eq!(seen.claim_at("a", now), Claim::Handled);
+        assert_eq!(seen.len(), 1);
     }
 
     #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@ mod hardening;
 mod keys;
 mod layers;
 mod loopback;
+mod many_merchants;
 mod properties;
 mod redirects;
 mod signed_is_sent;
