@@ -131,6 +131,9 @@ mod tests {
             verdict_of(502, b"<html>"),
             Verdict::Error { code, .. } if code == "HTTP 502"
         ));
-        assert_eq!(shorten(&"a".repeat(3000)).chars().count(), MAX_EXPECTED_CHARS + 1);
+        assert_eq!(
+            shorten(&"a".repeat(3000)).chars().count(),
+            MAX_EXPECTED_CHARS + 1
+        );
     }
 }

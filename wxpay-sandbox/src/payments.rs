@@ -224,7 +224,10 @@ impl Payments {
 
     /// Every order, newest first.
     pub(crate) fn orders(&self) -> impl Iterator<Item = &Order> {
-        self.placed.iter().rev().filter_map(|no| self.orders.get(no))
+        self.placed
+            .iter()
+            .rev()
+            .filter_map(|no| self.orders.get(no))
     }
 
     /// Every refund, newest first.

@@ -30,8 +30,8 @@ use serde_json::Value;
 
 use crate::auth;
 use crate::clock;
-use crate::journal;
 use crate::error::ApiError;
+use crate::journal;
 use crate::signing::{
     REQUEST_ID, WECHATPAY_SERIAL, new_request_id, sign_response, sign_response_as,
 };
@@ -281,12 +281,26 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
             let error = ApiError::param(format!(
                 "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
             ));
-            return finish(&platform, error.into_response(), request_id, &path, (&method, &url)).await;
+            return finish(
+                &platform,
+                error.into_response(),
+                request_id,
+                &path,
+                (&method, &url),
+            )
+            .await;
         }
     };
     if !parts.headers.contains_key(USER_AGENT) {
         let error = ApiError::param("User-Agent header is required");
-        return finish(&platform, error.into_response(), request_id, &path, (&method, &url)).await;
+        return finish(
+            &platform,
+            error.into_response(),
+            request_id,
+            &path,
+            (&method, &url),
+        )
+        .await;
     }
     let now = clock::unix_seconds(clock::now());
     // A multipart upload is signed over its `meta` JSON, everything else over the body.
@@ -320,7 +334,14 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
                 "Wechatpay-Serial {} unknown: it names no platform certificate or public key of this merchant",
                 String::from_utf8_lossy(serial.as_bytes())
             ));
-            return finish(&platform, error.into_response(), request_id, &path, (&method, &url)).await;
+            return finish(
+                &platform,
+                error.into_response(),
+                request_id,
+                &path,
+                (&method, &url),
+            )
+            .await;
         }
     }
     let mut response = next.run(Request::from_parts(parts, Body::from(body))).await;

@@ -252,13 +252,12 @@ fn new_order(
         .time_expire
         .as_deref()
         .map(|t| {
-            OffsetDateTime::parse(t, &Rfc3339)
-                .map_err(|_| {
-                    ApiError::param_field(
-                        "time_expire",
-                        format!("time_expire {t:?} is not an RFC 3339 time"),
-                    )
-                })
+            OffsetDateTime::parse(t, &Rfc3339).map_err(|_| {
+                ApiError::param_field(
+                    "time_expire",
+                    format!("time_expire {t:?} is not an RFC 3339 time"),
+                )
+            })
         })
         .transpose()?;
     if trade_type == "JSAPI" {

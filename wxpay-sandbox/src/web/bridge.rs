@@ -138,19 +138,27 @@ fn check(platform: &Platform, api: Api, params: &PayParams) -> Result<String, Re
         if partnerid != platform.mchid {
             return Err(refuse(
                 "partnerid",
-                format!("partnerid {partnerid} is not the merchant {}", platform.mchid),
+                format!(
+                    "partnerid {partnerid} is not the merchant {}",
+                    platform.mchid
+                ),
             ));
         }
         let package = given(&params.app_package, "package")?;
         if package != "Sign=WXPay" {
-            return Err(refuse("package", format!("package {package:?} is not \"Sign=WXPay\"")));
+            return Err(refuse(
+                "package",
+                format!("package {package:?} is not \"Sign=WXPay\""),
+            ));
         }
     } else {
         let sign_type = given(&params.sign_type, "signType")?;
         if sign_type != "RSA" {
             return Err(refuse(
                 "signType",
-                format!("signType {sign_type:?} is not \"RSA\" (APIv3 pay parameters are signed with RSA)"),
+                format!(
+                    "signType {sign_type:?} is not \"RSA\" (APIv3 pay parameters are signed with RSA)"
+                ),
             ));
         }
     }
@@ -159,7 +167,10 @@ fn check(platform: &Platform, api: Api, params: &PayParams) -> Result<String, Re
         package
     } else {
         package.strip_prefix("prepay_id=").ok_or_else(|| {
-            refuse(package_field, format!("package {package:?} is not prepay_id=…"))
+            refuse(
+                package_field,
+                format!("package {package:?} is not prepay_id=…"),
+            )
         })?
     };
     let (out_trade_no, order_appids) = {
@@ -190,7 +201,12 @@ fn check(platform: &Platform, api: Api, params: &PayParams) -> Result<String, Re
             )
         })?;
         let mut appids = vec![order.spec.appid.clone()];
-        if let Some(sub_appid) = order.spec.sub_merchant.as_ref().and_then(|s| s.sub_appid.clone()) {
+        if let Some(sub_appid) = order
+            .spec
+            .sub_merchant
+            .as_ref()
+            .and_then(|s| s.sub_appid.clone())
+        {
             appids.push(sub_appid);
         }
         (order.spec.out_trade_no.clone(), appids)
@@ -203,16 +219,25 @@ fn check(platform: &Platform, api: Api, params: &PayParams) -> Result<String, Re
     if !order_appids.contains(&appid) {
         return Err(refuse(
             appid_field,
-            format!("{appid_field} {appid} is not the order's app ({}) 商户号与appid不匹配", order_appids[0]),
+            format!(
+                "{appid_field} {appid} is not the order's app ({}) 商户号与appid不匹配",
+                order_appids[0]
+            ),
         ));
     }
     let timestamp = given(&params.timestamp, ts_field)?;
     if !(1..=10).contains(&timestamp.len()) || !timestamp.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(refuse(ts_field, format!("{ts_field} {timestamp:?} is not unix seconds")));
+        return Err(refuse(
+            ts_field,
+            format!("{ts_field} {timestamp:?} is not unix seconds"),
+        ));
     }
     let nonce = given(&params.nonce, nonce_field)?;
     if nonce.chars().count() > 32 {
-        return Err(refuse(nonce_field, format!("{nonce_field} is longer than 32 characters")));
+        return Err(refuse(
+            nonce_field,
+            format!("{nonce_field} is longer than 32 characters"),
+        ));
     }
     let sign = given(&params.sign, sign_field)?;
     let message = format!("{appid}\n{timestamp}\n{nonce}\n{package}\n");

@@ -125,7 +125,11 @@ fn not_found(what: &str) -> Response {
          <code>{}</code>.</p><p><a href=\"/sandbox/\">Back to the dashboard</a></p></div>",
         esc(what)
     );
-    (StatusCode::NOT_FOUND, html_page("No such order", &bar(), &body)).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        html_page("No such order", &bar(), &body),
+    )
+        .into_response()
 }
 
 /// The cashier page of `order`.
@@ -141,10 +145,18 @@ fn render(platform: &Platform, order: &Order, via: Via, redirect_url: Option<&st
          <dt>Order</dt><dd><code>{no}</code></dd>\n<dt>Type</dt><dd>{trade_type}</dd>\n\
          <dt>State</dt><dd id=\"state\" class=\"state-{state}\">{state} <span lang=\"zh-CN\">{state_desc}</span></dd>\n</dl>\n",
         amount = yuan(spec.total),
-        mchid = esc(&spec.sub_merchant.as_ref().map_or(platform.mchid.as_str(), |s| s.sub_mchid.as_str()).to_owned()),
+        mchid = esc(&spec
+            .sub_merchant
+            .as_ref()
+            .map_or(platform.mchid.as_str(), |s| s.sub_mchid.as_str())
+            .to_owned()),
         desc = esc(&spec.description),
         no = esc(no),
-        trade_type = spec.trade_type,
+        trade_type = match spec.trade_type {
+            "MWEB" => "H5 (MWEB)",
+            "NATIVE" => "Native",
+            other => other,
+        },
         state = order.state.as_str(),
         state_desc = order.state.desc(),
     );
@@ -161,7 +173,11 @@ fn render(platform: &Platform, order: &Order, via: Via, redirect_url: Option<&st
     }
     let redirect = redirect_target(redirect_url);
     if let Err(problem) = &redirect {
-        let _ = write!(body, "<p class=\"notice\" role=\"alert\">{}</p>\n", esc(problem));
+        let _ = write!(
+            body,
+            "<p class=\"notice\" role=\"alert\">{}</p>\n",
+            esc(problem)
+        );
     }
     match order.payable(clock::now()) {
         Ok(()) => {
@@ -200,11 +216,18 @@ fn render(platform: &Platform, order: &Order, via: Via, redirect_url: Option<&st
         }
     }
     body.push_str("</div>\n");
-    html_page(&format!("Pay {} — wxpay sandbox", yuan(spec.total)), &bar(), &body)
+    html_page(
+        &format!("Pay {} — wxpay sandbox", yuan(spec.total)),
+        &bar(),
+        &body,
+    )
 }
 
 /// `GET /sandbox/cashier/{out_trade_no}/qr.svg`: a Native order's `code_url` as a QR code.
-pub(super) async fn qr(State(platform): State<Arc<Platform>>, PathParam(no): PathParam) -> Response {
+pub(super) async fn qr(
+    State(platform): State<Arc<Platform>>,
+    PathParam(no): PathParam,
+) -> Response {
     let code_url = {
         let payments = platform.payments();
         match payments.any_order(&no) {
@@ -220,10 +243,7 @@ pub(super) async fn qr(State(platform): State<Arc<Platform>>, PathParam(no): Pat
                 .quiet_zone(true)
                 .build();
             (
-                [
-                    (CONTENT_TYPE, "image/svg+xml"),
-                    (CACHE_CONTROL, "no-store"),
-                ],
+                [(CONTENT_TYPE, "image/svg+xml"), (CACHE_CONTROL, "no-store")],
                 svg,
             )
                 .into_response()
@@ -259,18 +279,23 @@ pub(super) async fn act(
 ) -> Response {
     let via = Via::parse(form.via.as_deref());
     let outcome = match form.action.as_str() {
-        "pay" => match payable(&platform, &no).and_then(|()| crate::routes::pay_order(&platform, &no)) {
-            Ok(paid) => Outcome {
-                result: "ok",
-                heading: "Payment succeeded 支付成功",
-                detail: format!(
-                    "transaction_id {}; TRANSACTION.SUCCESS goes to the notify URL.",
-                    paid["transaction_id"].as_str().unwrap_or_default()
-                ),
-            },
-            Err(error) => failed(error),
-        },
-        "cancel" => match platform.payments().note_payer(&no, "cancelled by the payer".into()) {
+        "pay" => {
+            match payable(&platform, &no).and_then(|()| crate::routes::pay_order(&platform, &no)) {
+                Ok(paid) => Outcome {
+                    result: "ok",
+                    heading: "Payment succeeded 支付成功",
+                    detail: format!(
+                        "transaction_id {}; TRANSACTION.SUCCESS goes to the notify URL.",
+                        paid["transaction_id"].as_str().unwrap_or_default()
+                    ),
+                },
+                Err(error) => failed(error),
+            }
+        }
+        "cancel" => match platform
+            .payments()
+            .note_payer(&no, "cancelled by the payer".into())
+        {
             Ok(()) => Outcome {
                 result: "cancel",
                 heading: "Payment cancelled 已取消支付",
@@ -280,7 +305,10 @@ pub(super) async fn act(
         },
         "fail" => {
             let reason = "余额不足 (insufficient balance)";
-            match platform.payments().note_payer(&no, format!("failed: {reason}")) {
+            match platform
+                .payments()
+                .note_payer(&no, format!("failed: {reason}"))
+            {
                 Ok(()) => Outcome {
                     result: "fail",
                     heading: "Payment failed 支付失败",
@@ -364,7 +392,12 @@ mod tests {
             redirect_target(Some("http://127.0.0.1:8080/done?o=1")),
             Ok(Some("http://127.0.0.1:8080/done?o=1"))
         );
-        for bad in ["javascript:alert(1)", "//evil", "http://a b", "data:text/html,x"] {
+        for bad in [
+            "javascript:alert(1)",
+            "//evil",
+            "http://a b",
+            "data:text/html,x",
+        ] {
             assert!(redirect_target(Some(bad)).is_err(), "{bad}");
         }
         assert_eq!(

@@ -38,7 +38,11 @@ pub(super) async fn page(
          <a class=\"button\" href=\"#requests\">Requests</a> <a class=\"button\" href=\"/sandbox/\">Refresh</a></p></nav>\n",
     );
     if let Some(done) = query.done.filter(|d| !d.is_empty()) {
-        let _ = writeln!(body, "<p class=\"notice\" role=\"status\" id=\"done\">{}</p>", esc(&done));
+        let _ = writeln!(
+            body,
+            "<p class=\"notice\" role=\"status\" id=\"done\">{}</p>",
+            esc(&done)
+        );
     }
     merchant(&platform, &mut body);
     orders(&platform, &mut body);
@@ -59,11 +63,18 @@ fn fact(body: &mut String, name: &str, value: &str) {
 fn merchant(platform: &Platform, body: &mut String) {
     let now = clock::monotonic();
     body.push_str("<section aria-labelledby=\"merchant\">\n<h2 id=\"merchant\">Merchant</h2>\n<dl class=\"facts\">\n");
-    fact(body, "mchid", &format!("<code>{}</code>", esc(&platform.mchid)));
+    fact(
+        body,
+        "mchid",
+        &format!("<code>{}</code>", esc(&platform.mchid)),
+    );
     fact(
         body,
         "Merchant certificate serial",
-        &format!("<code id=\"merchant-serial\">{}</code>", esc(&platform.merchant.serial)),
+        &format!(
+            "<code id=\"merchant-serial\">{}</code>",
+            esc(&platform.merchant.serial)
+        ),
     );
     let mode = match platform.key_mode() {
         KeyMode::Certificate => "platform certificates",
@@ -151,7 +162,15 @@ fn orders(platform: &Platform, body: &mut String) {
         body,
         "orders-table",
         "Orders, newest first",
-        &["out_trade_no", "Type", "Description", "Amount", "State", "Placed", "Actions"],
+        &[
+            "out_trade_no",
+            "Type",
+            "Description",
+            "Amount",
+            "State",
+            "Placed",
+            "Actions",
+        ],
         &rows,
         "No orders yet: place one with the API (JSAPI, APP, H5 or Native).",
     );
@@ -183,7 +202,13 @@ fn refunds(platform: &Platform, body: &mut String) {
         body,
         "refunds-table",
         "Refunds, newest first",
-        &["out_refund_no", "out_trade_no", "Refund", "Status", "Actions"],
+        &[
+            "out_refund_no",
+            "out_trade_no",
+            "Refund",
+            "Status",
+            "Actions",
+        ],
         &rows,
         "No refunds yet.",
     );
@@ -217,7 +242,11 @@ fn notifications(platform: &Platform, body: &mut String) {
             esc(&delivery.notification_id),
             esc(&delivery.event_type),
             delivery.mode.as_str(),
-            if attempts.is_empty() { "pending".to_owned() } else { attempts },
+            if attempts.is_empty() {
+                "pending".to_owned()
+            } else {
+                attempts
+            },
         );
     }
     table(
@@ -227,7 +256,13 @@ fn notifications(platform: &Platform, body: &mut String) {
             "Each delivery, newest first: up to {} attempts, each with the receiver's answer",
             notify::NOTIFY_ATTEMPTS
         ),
-        &["Notification", "Event", "Mode", "Attempts: receiver's answer", "Outcome"],
+        &[
+            "Notification",
+            "Event",
+            "Mode",
+            "Attempts: receiver's answer",
+            "Outcome",
+        ],
         &rows,
         "No notifications yet.",
     );
@@ -235,7 +270,9 @@ fn notifications(platform: &Platform, body: &mut String) {
 }
 
 fn requests(platform: &Platform, body: &mut String) {
-    body.push_str("<section aria-labelledby=\"requests\">\n<h2 id=\"requests\">Last requests</h2>\n");
+    body.push_str(
+        "<section aria-labelledby=\"requests\">\n<h2 id=\"requests\">Last requests</h2>\n",
+    );
     let mut rows = String::new();
     for entry in platform.journal.newest_first() {
         let _ = writeln!(
@@ -294,7 +331,11 @@ fn verdict(entry: &Entry) -> String {
                 .as_deref()
                 .map(|f| format!(" field <code class=\"field\">{}</code>:", esc(f)))
                 .unwrap_or_default();
-            format!("<span class=\"bad\">{}</span>{field} {}", esc(code), esc(message))
+            format!(
+                "<span class=\"bad\">{}</span>{field} {}",
+                esc(code),
+                esc(message)
+            )
         }
     }
 }
@@ -312,7 +353,10 @@ fn table(body: &mut String, id: &str, caption: &str, headers: &[&str], rows: &st
     for header in headers {
         let _ = write!(body, "<th scope=\"col\">{}</th>", esc(header));
     }
-    let _ = write!(body, "</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</div>\n");
+    let _ = write!(
+        body,
+        "</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</div>\n"
+    );
 }
 
 /// `HH:MM:SS` in Beijing time.
@@ -336,16 +380,31 @@ pub(super) async fn act(
     let id = &form.id;
     let (done, section) = match form.action.as_str() {
         "pay" => match crate::routes::pay_order(&platform, id) {
-            Ok(_) => (format!("Order {id} paid; TRANSACTION.SUCCESS notified."), "orders"),
-            Err(error) => (format!("Order {id} not paid: {}", ApiError::from(error).message), "orders"),
+            Ok(_) => (
+                format!("Order {id} paid; TRANSACTION.SUCCESS notified."),
+                "orders",
+            ),
+            Err(error) => (
+                format!("Order {id} not paid: {}", ApiError::from(error).message),
+                "orders",
+            ),
         },
         "expire" => match platform.payments().expire(id) {
             Ok(_) => (format!("Order {id} expired unpaid (CLOSED)."), "orders"),
-            Err(error) => (format!("Order {id} not expired: {}", ApiError::from(error).message), "orders"),
+            Err(error) => (
+                format!("Order {id} not expired: {}", ApiError::from(error).message),
+                "orders",
+            ),
         },
         "abnormal" => match crate::routes::make_refund_abnormal(&platform, id) {
-            Ok(_) => (format!("Refund {id} is ABNORMAL; REFUND.ABNORMAL notified."), "refunds"),
-            Err(error) => (format!("Refund {id} unchanged: {}", ApiError::from(error).message), "refunds"),
+            Ok(_) => (
+                format!("Refund {id} is ABNORMAL; REFUND.ABNORMAL notified."),
+                "refunds",
+            ),
+            Err(error) => (
+                format!("Refund {id} unchanged: {}", ApiError::from(error).message),
+                "refunds",
+            ),
         },
         other => (format!("No such action: {other}"), "orders"),
     };

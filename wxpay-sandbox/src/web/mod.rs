@@ -33,7 +33,10 @@ pub(crate) use cashier::code_url;
 /// The pages and the bridge as routes of the sandbox's own (unsigned) API.
 pub(crate) fn routes() -> Router<Arc<Platform>> {
     Router::new()
-        .route("/sandbox", get(|| async { Redirect::permanent("/sandbox/") }))
+        .route(
+            "/sandbox",
+            get(|| async { Redirect::permanent("/sandbox/") }),
+        )
         .route("/sandbox/", get(dashboard::page))
         .route("/sandbox/actions", post(dashboard::act))
         .route(
@@ -89,9 +92,10 @@ header.bar { background: #2e2e2e; color: #fff; padding: .75rem 1rem; }
 header.bar a { color: #fff; }
 h1 { font-size: 1.5rem; margin: .25rem 0; }
 h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
+section > h2:first-child { margin-top: 0; }
 section, .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1rem; margin: 1rem 0; }
 .card { max-width: 28rem; margin: 1rem auto; }
-dl.facts { display: grid; grid-template-columns: minmax(9rem, max-content) 1fr; gap: .25rem 1rem; margin: 0; }
+dl.facts { display: grid; grid-template-columns: minmax(6rem, max-content) 1fr; gap: .25rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .table { overflow-x: auto; }
@@ -104,7 +108,7 @@ pre { white-space: pre-wrap; background: #f6f6f6; border: 1px solid var(--line);
 .qr { display: block; width: min(16rem, 80vw); height: auto; margin: .5rem auto; }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; }
 .actions.stack { flex-direction: column; }
-button, .button { font: inherit; min-height: 2.75rem; padding: .5rem 1rem; border-radius: 6px; border: 1px solid #999; background: #fff; color: var(--ink); cursor: pointer; text-decoration: none; display: inline-flex; align-items: center; justify-content: center; }
+button, .button { font: inherit; min-height: 2.75rem; padding: .5rem 1rem; border-radius: 6px; border: 1px solid #999; background: #fff; color: var(--ink); cursor: pointer; text-decoration: none; display: inline-flex; flex-wrap: wrap; gap: .4em; align-items: center; justify-content: center; }
 button.primary { background: var(--green); border-color: var(--green); color: #fff; font-weight: 600; }
 td .actions button, td .actions .button { min-height: 2.25rem; padding: .25rem .6rem; }
 :focus-visible { outline: 3px solid #1f6feb; outline-offset: 2px; }
@@ -114,7 +118,8 @@ td .actions button, td .actions .button { min-height: 2.25rem; padding: .25rem .
 .notice { border-left: 4px solid #1f6feb; background: #eef4ff; padding: .5rem .75rem; }
 .skip { position: absolute; left: -999px; }
 .skip:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; z-index: 1; }
-@media (max-width: 40rem) { main { padding: .5rem; } dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .5rem; } }
+@media (max-width: 40rem) { main { padding: .5rem; } }
+@media (max-width: 20rem) { dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .5rem; } }
 "#;
 
 /// A whole HTML page: `title` in `<title>`, `body` inside `<main id="main">`. Never cached:
@@ -152,6 +157,9 @@ mod tests {
         );
         assert_eq!(yuan(1), "¥0.01");
         assert_eq!(yuan(12345), "¥123.45");
-        assert_eq!(query_value("http://a/b?c=d&e"), "http%3A%2F%2Fa%2Fb%3Fc%3Dd%26e");
+        assert_eq!(
+            query_value("http://a/b?c=d&e"),
+            "http%3A%2F%2Fa%2Fb%3Fc%3Dd%26e"
+        );
     }
 }

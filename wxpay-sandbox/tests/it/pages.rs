@@ -29,7 +29,11 @@ async fn place(merchant: &Merchant, kind: &str, no: &str, total: u64) -> Value {
         _ => {}
     }
     let reply = merchant
-        .call("POST", &format!("/v3/pay/transactions/{kind}"), &order.to_string())
+        .call(
+            "POST",
+            &format!("/v3/pay/transactions/{kind}"),
+            &order.to_string(),
+        )
         .await;
     assert_eq!(reply.status, 200, "{reply:?}");
     reply.json()
@@ -107,7 +111,16 @@ async fn check(merchant: &Merchant, params: &[(&'static str, String)]) -> Reply 
 fn with(params: &[(&'static str, String)], key: &str, value: &str) -> Vec<(&'static str, String)> {
     params
         .iter()
-        .map(|(k, v)| (*k, if *k == key { value.to_owned() } else { v.clone() }))
+        .map(|(k, v)| {
+            (
+                *k,
+                if *k == key {
+                    value.to_owned()
+                } else {
+                    v.clone()
+                },
+            )
+        })
         .collect()
 }
 
@@ -125,21 +138,49 @@ async fn the_bridge_checks_pay_params_like_wechat() {
     assert_eq!(ok.status, 200, "{ok:?}");
     assert_eq!(ok.json()["ok"], true);
     assert_eq!(ok.header("access-control-allow-origin"), Some("*"));
-    let cashier = ok.json()["cashier_url"].as_str().unwrap_or_default().to_owned();
-    assert!(cashier.ends_with("/sandbox/cashier/bridge000001?via=bridge"), "{cashier}");
+    let cashier = ok.json()["cashier_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        cashier.ends_with("/sandbox/cashier/bridge000001?via=bridge"),
+        "{cashier}"
+    );
 
     // Each refusal names the field and says why; the order stays unpaid.
     let mut tampered = STANDARD
-        .decode(&good.iter().find(|(k, _)| *k == "paySign").expect("paySign").1)
+        .decode(
+            &good
+                .iter()
+                .find(|(k, _)| *k == "paySign")
+                .expect("paySign")
+                .1,
+        )
         .expect("base64");
     tampered[10] ^= 1;
     let cases = [
-        (with(&good, "paySign", &STANDARD.encode(&tampered)), "paySign", "支付验证签名失败"),
+        (
+            with(&good, "paySign", &STANDARD.encode(&tampered)),
+            "paySign",
+            "支付验证签名失败",
+        ),
         (with(&good, "signType", "MD5"), "signType", "RSA"),
-        (with(&good, "package", "prepay_id=wx000"), "package", "names no order"),
+        (
+            with(&good, "package", "prepay_id=wx000"),
+            "package",
+            "names no order",
+        ),
         (with(&good, "package", &prepay_id), "package", "prepay_id="),
-        (with(&good, "appId", "wx0000000000000000"), "appId", "not the order's app"),
-        (with(&good, "timeStamp", "soon"), "timeStamp", "unix seconds"),
+        (
+            with(&good, "appId", "wx0000000000000000"),
+            "appId",
+            "not the order's app",
+        ),
+        (
+            with(&good, "timeStamp", "soon"),
+            "timeStamp",
+            "unix seconds",
+        ),
         (with(&good, "nonceStr", ""), "nonceStr", "missing"),
     ];
     for (params, field, reason) in cases {
@@ -149,7 +190,9 @@ async fn the_bridge_checks_pay_params_like_wechat() {
         assert_eq!(answer["ok"], false);
         assert_eq!(answer["field"], field, "{answer}");
         assert!(
-            answer["reason"].as_str().is_some_and(|r| r.contains(reason)),
+            answer["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains(reason)),
             "{field}: {answer}"
         );
     }
@@ -183,10 +226,24 @@ async fn the_bridge_checks_pay_params_like_wechat() {
         ("User-Agent".to_owned(), USER_AGENT.to_owned()),
         ("Content-Type".to_owned(), "application/json".to_owned()),
     ];
-    let ok = send(merchant.addr, "POST", "/sandbox/app/check", &headers, app.to_string().as_bytes()).await;
+    let ok = send(
+        merchant.addr,
+        "POST",
+        "/sandbox/app/check",
+        &headers,
+        app.to_string().as_bytes(),
+    )
+    .await;
     assert_eq!(ok.json()["ok"], true, "{ok:?}");
     app["partnerid"] = json!("1900000000");
-    let refused = send(merchant.addr, "POST", "/sandbox/app/check", &headers, app.to_string().as_bytes()).await;
+    let refused = send(
+        merchant.addr,
+        "POST",
+        "/sandbox/app/check",
+        &headers,
+        app.to_string().as_bytes(),
+    )
+    .await;
     assert_eq!(refused.json()["field"], "partnerid", "{refused:?}");
     let garbage = send(merchant.addr, "POST", "/sandbox/app/check", &headers, b"[1").await;
     assert_eq!(garbage.status, 400);
@@ -202,23 +259,55 @@ async fn the_cashier_pays_cancels_and_fails_like_the_payer() {
     let page = get(&merchant, "/sandbox/cashier/cashier00001").await;
     assert_eq!(page.status, 200);
     let html = text(&page);
-    assert!(html.contains("¥1.23") && html.contains(&code_url.replace('&', "&amp;")), "{html}");
-    assert!(html.contains("QQ公仔 &lt;b&gt;doll&lt;/b&gt;"), "escaped: {html}");
+    assert!(
+        html.contains("¥1.23") && html.contains(&code_url.replace('&', "&amp;")),
+        "{html}"
+    );
+    assert!(
+        html.contains("QQ公仔 &lt;b&gt;doll&lt;/b&gt;"),
+        "escaped: {html}"
+    );
     let qr = get(&merchant, "/sandbox/cashier/cashier00001/qr.svg").await;
     assert_eq!(qr.header("content-type"), Some("image/svg+xml"));
     assert!(text(&qr).contains("<svg"));
 
     // Cancelling and failing leave the order unpaid, and say so.
-    let cancelled = post_form(&merchant, "/sandbox/cashier/cashier00001", &[("action", "cancel")]).await;
-    assert!(text(&cancelled).contains("data-result=\"cancel\""), "{cancelled:?}");
-    let failed = post_form(&merchant, "/sandbox/cashier/cashier00001", &[("action", "fail"), ("via", "bridge")]).await;
-    assert!(text(&failed).contains("\"result\":\"fail\""), "the frame tells the bridge");
+    let cancelled = post_form(
+        &merchant,
+        "/sandbox/cashier/cashier00001",
+        &[("action", "cancel")],
+    )
+    .await;
+    assert!(
+        text(&cancelled).contains("data-result=\"cancel\""),
+        "{cancelled:?}"
+    );
+    let failed = post_form(
+        &merchant,
+        "/sandbox/cashier/cashier00001",
+        &[("action", "fail"), ("via", "bridge")],
+    )
+    .await;
+    assert!(
+        text(&failed).contains("\"result\":\"fail\""),
+        "the frame tells the bridge"
+    );
     assert_eq!(trade_state(&merchant, "cashier00001").await, "NOTPAY");
 
-    let paid = post_form(&merchant, "/sandbox/cashier/cashier00001", &[("action", "pay")]).await;
+    let paid = post_form(
+        &merchant,
+        "/sandbox/cashier/cashier00001",
+        &[("action", "pay")],
+    )
+    .await;
     assert!(text(&paid).contains("data-result=\"ok\""), "{paid:?}");
     assert_eq!(trade_state(&merchant, "cashier00001").await, "SUCCESS");
-    let again = post_form(&merchant, "/sandbox/cashier/cashier00001", &[("action", "pay")]).await;
+    let again = post_form(
+        &merchant,
+        "/sandbox/cashier/cashier00001",
+        &[("action", "pay")],
+    )
+    .await;
     assert!(text(&again).contains("该订单已支付"), "{again:?}");
 
     // H5: h5_url is the sandbox's own cashier; acting returns to redirect_url.
@@ -227,26 +316,46 @@ async fn the_cashier_pays_cancels_and_fails_like_the_payer() {
     let path = h5_url
         .strip_prefix(&format!("http://{}", merchant.addr))
         .expect("h5_url points at the sandbox");
-    let page = get(&merchant, &format!("{path}&redirect_url=http%3A%2F%2F127.0.0.1%3A9%2Fdone")).await;
+    let page = get(
+        &merchant,
+        &format!("{path}&redirect_url=http%3A%2F%2F127.0.0.1%3A9%2Fdone"),
+    )
+    .await;
     assert!(text(&page).contains("name=\"redirect_url\" value=\"http://127.0.0.1:9/done\""));
     let back = post_form(
         &merchant,
         "/sandbox/cashier/cashier00002",
-        &[("action", "pay"), ("via", "h5"), ("redirect_url", "http://127.0.0.1:9/done")],
+        &[
+            ("action", "pay"),
+            ("via", "h5"),
+            ("redirect_url", "http://127.0.0.1:9/done"),
+        ],
     )
     .await;
     assert_eq!(back.status, 303);
     assert_eq!(back.header("location"), Some("http://127.0.0.1:9/done"));
     assert_eq!(trade_state(&merchant, "cashier00002").await, "SUCCESS");
-    let script = get(&merchant, &format!("{path}&redirect_url=javascript:alert(1)")).await;
-    assert!(!text(&script).contains("value=\"javascript:"), "never a script URL");
+    let script = get(
+        &merchant,
+        &format!("{path}&redirect_url=javascript:alert(1)"),
+    )
+    .await;
+    assert!(
+        !text(&script).contains("value=\"javascript:"),
+        "never a script URL"
+    );
 
-    assert_eq!(get(&merchant, "/sandbox/cashier/nothing0001").await.status, 404);
+    assert_eq!(
+        get(&merchant, "/sandbox/cashier/nothing0001").await.status,
+        404
+    );
 }
 
 #[tokio::test]
 async fn the_dashboard_shows_orders_deliveries_and_verdicts_and_no_secret() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let receiver = listener.local_addr().expect("addr");
     // A receiver that refuses everything: each attempt shows with its answer.
     tokio::spawn(async move {
@@ -281,7 +390,11 @@ async fn the_dashboard_shows_orders_deliveries_and_verdicts_and_no_secret() {
         "amount": { "total": 0 },
     });
     let param = merchant
-        .call("POST", "/v3/pay/transactions/native", &no_amount.to_string())
+        .call(
+            "POST",
+            "/v3/pay/transactions/native",
+            &no_amount.to_string(),
+        )
         .await;
     assert_eq!(param.json()["detail"]["field"], "amount.total", "{param:?}");
 
@@ -306,9 +419,18 @@ async fn the_dashboard_shows_orders_deliveries_and_verdicts_and_no_secret() {
     }
 
     // Its buttons: pay from the dashboard, back with what happened.
-    let acted = post_form(&merchant, "/sandbox/actions", &[("action", "pay"), ("id", "dash0000001")]).await;
+    let acted = post_form(
+        &merchant,
+        "/sandbox/actions",
+        &[("action", "pay"), ("id", "dash0000001")],
+    )
+    .await;
     assert_eq!(acted.status, 303);
-    assert!(acted.header("location").is_some_and(|l| l.starts_with("/sandbox/?done=")));
+    assert!(
+        acted
+            .header("location")
+            .is_some_and(|l| l.starts_with("/sandbox/?done="))
+    );
     assert_eq!(trade_state(&merchant, "dash0000001").await, "SUCCESS");
 
     // No page holds the merchant private key or the APIv3 key.
