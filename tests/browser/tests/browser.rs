@@ -265,7 +265,9 @@ async fn save_screenshot(page: &Client, name: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(name);
     std::fs::write(&path, &png)?;
-    if std::env::var_os("WXPAY_DOCS_SCREENSHOTS").is_some() && !name.contains("failure") {
+    // The README's pictures.
+    const DOCS: [&str; 3] = ["checkout.png", "dashboard.png", "h5-cashier.png"];
+    if std::env::var_os("WXPAY_DOCS_SCREENSHOTS").is_some() && DOCS.contains(&name) {
         let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../docs")
             .join(name);
@@ -406,7 +408,7 @@ async fn a_native_order_paid_from_the_dashboard() {
                 t.contains("SUCCESS")
             })
             .await?;
-            save_screenshot(page, "dashboard.png").await?;
+            save_screenshot(page, "dashboard-native.png").await?;
             Ok(())
         })
         .await;
@@ -479,6 +481,24 @@ async fn a_tampered_pay_sign_is_refused_with_the_reason_shown() {
                 requests.contains("SIGN_ERROR") && requests.contains("支付验证签名失败"),
                 "{requests}"
             );
+            // The pages themselves are not platform requests (no favicon asked of the API).
+            assert!(!requests.contains("favicon"), "{requests}");
+            let expected = page
+                .execute(
+                    "const d = document.querySelector('#requests-table details'); d.open = true; \
+                     return d.querySelector('pre.expected').textContent;",
+                    vec![],
+                )
+                .await?;
+            let expected = expected.as_str().unwrap_or_default();
+            assert!(
+                expected.starts_with(&format!("{}\\n\n", wxpay_sandbox::SANDBOX_APPID))
+                    && expected.contains("prepay_id=wx"),
+                "the message that should have been signed: {expected:?}"
+            );
+            // Tall enough to show every section.
+            page.set_window_size(1200, 1600).await?;
+            save_screenshot(page, "dashboard.png").await?;
             Ok(())
         })
         .await;

@@ -130,7 +130,7 @@ pub(crate) fn html_page(title: &str, heading_bar: &str, body: &str) -> Response 
         html,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <title>{title}</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <a class=\"skip\" href=\"#main\">Skip to content</a>\n\
          <header class=\"bar\">{heading_bar}</header>\n<main id=\"main\">\n{body}\n</main>\n</body>\n</html>\n",
         title = esc(title),
