@@ -424,9 +424,9 @@ async fn order_page(
         FrontEnd::H5 { h5_url } => {
             let back = format!("{}/orders/{no}?from=h5", state.url);
             let target = format!("{h5_url}&redirect_url={}", url_encode(&back));
-            let _ = write!(
+            let _ = writeln!(
                 body,
-                "<p><a class=\"button primary\" id=\"pay-h5\" href=\"{}\">Pay with WeChat (H5)</a></p>\n",
+                "<p><a class=\"button primary\" id=\"pay-h5\" href=\"{}\">Pay with WeChat (H5)</a></p>",
                 esc(&target)
             );
             if from.as_deref() == Some("h5") {

@@ -181,7 +181,8 @@ impl IntoResponse for SignRejection {
     }
 }
 
-/// Checks a request's `Authorization` against the merchant the platform knows.
+/// Checks a request's `Authorization` against the merchant the platform knows. A refusal is
+/// boxed: it carries the whole expected message for the dashboard.
 pub(crate) fn verify_request(
     platform: &Platform,
     method: &Method,
@@ -189,9 +190,9 @@ pub(crate) fn verify_request(
     headers: &HeaderMap,
     body: &[u8],
     now_unix: i64,
-) -> Result<Authorization, SignRejection> {
+) -> Result<Authorization, Box<SignRejection>> {
     let reject = |issue: String, ts: &str, nonce: &str| {
-        SignRejection::new(issue, method, url, ts, nonce, body)
+        Box::new(SignRejection::new(issue, method, url, ts, nonce, body))
     };
     let header = match headers.get(axum::http::header::AUTHORIZATION) {
         None => return Err(reject("Authorization header is missing".into(), "", "")),

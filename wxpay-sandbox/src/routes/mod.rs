@@ -321,7 +321,7 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
                 expected_message: rejection.expected_message.clone(),
             },
         });
-        let mut response = rejection.into_response();
+        let mut response = (*rejection).into_response();
         response.headers_mut().insert(REQUEST_ID, request_id);
         return response;
     }

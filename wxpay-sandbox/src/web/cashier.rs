@@ -145,11 +145,10 @@ fn render(platform: &Platform, order: &Order, via: Via, redirect_url: Option<&st
          <dt>Order</dt><dd><code>{no}</code></dd>\n<dt>Type</dt><dd>{trade_type}</dd>\n\
          <dt>State</dt><dd id=\"state\" class=\"state-{state}\">{state} <span lang=\"zh-CN\">{state_desc}</span></dd>\n</dl>\n",
         amount = yuan(spec.total),
-        mchid = esc(&spec
+        mchid = esc(spec
             .sub_merchant
             .as_ref()
-            .map_or(platform.mchid.as_str(), |s| s.sub_mchid.as_str())
-            .to_owned()),
+            .map_or(platform.mchid.as_str(), |s| s.sub_mchid.as_str())),
         desc = esc(&spec.description),
         no = esc(no),
         trade_type = match spec.trade_type {
@@ -173,9 +172,9 @@ fn render(platform: &Platform, order: &Order, via: Via, redirect_url: Option<&st
     }
     let redirect = redirect_target(redirect_url);
     if let Err(problem) = &redirect {
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<p class=\"notice\" role=\"alert\">{}</p>\n",
+            "<p class=\"notice\" role=\"alert\">{}</p>",
             esc(problem)
         );
     }
@@ -189,9 +188,9 @@ fn render(platform: &Platform, order: &Order, via: Via, redirect_url: Option<&st
                 via = via.as_str(),
             );
             if let Ok(Some(url)) = redirect {
-                let _ = write!(
+                let _ = writeln!(
                     body,
-                    "<input type=\"hidden\" name=\"redirect_url\" value=\"{}\">\n",
+                    "<input type=\"hidden\" name=\"redirect_url\" value=\"{}\">",
                     esc(url)
                 );
             }
@@ -208,9 +207,9 @@ fn render(platform: &Platform, order: &Order, via: Via, redirect_url: Option<&st
             );
         }
         Err(error) => {
-            let _ = write!(
+            let _ = writeln!(
                 body,
-                "<p class=\"notice\" role=\"status\" id=\"unpayable\">This order cannot be paid now: {}.</p>\n",
+                "<p class=\"notice\" role=\"status\" id=\"unpayable\">This order cannot be paid now: {}.</p>",
                 esc(&ApiError::from(error).message)
             );
         }
@@ -372,9 +371,9 @@ fn result_page(no: &str, via: Via, outcome: &Outcome) -> Response {
         })
         .to_string()
         .replace("</", "<\\/");
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<script>window.parent.postMessage({message}, \"*\");</script>\n"
+            "<script>window.parent.postMessage({message}, \"*\");</script>"
         );
     }
     html_page(outcome.heading, &bar(), &body)
