@@ -17,7 +17,6 @@
 #[path = "../../../examples/checkout.rs"]
 mod checkout;
 
-use std::future::Future;
 use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -162,19 +161,6 @@ impl World {
         &self.browser.client
     }
 
-    /// Runs a scenario; on failure leaves a screenshot of the page and fails the test.
-    async fn run<'a, F, Fut>(&'a self, name: &str, scenario: F)
-    where
-        F: FnOnce(&'a World) -> Fut,
-        Fut: Future<Output = Result<()>> + 'a,
-    {
-        if let Err(error) = scenario(self).await {
-            let shot = save_screenshot(self.page(), &format!("{name}-failure.png")).await;
-            let url = self.page().current_url().await.map(|u| u.to_string());
-            panic!("{name}: {error}\n  page: {url:?}\n  screenshot: {shot:?}");
-        }
-    }
-
     async fn stop(self) {
         self.browser.stop().await;
         drop(self.shop);
@@ -211,6 +197,20 @@ impl World {
         self.sandbox.settled_deliveries().await;
         self.shop.notified(no)
     }
+}
+
+/// Runs a scenario in a world of its own; on failure leaves a screenshot of the page and fails
+/// the test.
+async fn scenario(name: &str, body: impl AsyncFnOnce(&World) -> Result<()>) {
+    let world = World::start().await;
+    let outcome = body(&world).await;
+    if let Err(error) = outcome {
+        let shot = save_screenshot(world.page(), &format!("{name}-failure.png")).await;
+        let url = world.page().current_url().await.map(|u| u.to_string());
+        world.stop().await;
+        panic!("{name}: {error}\n  page: {url:?}\n  screenshot: {shot:?}");
+    }
+    world.stop().await;
 }
 
 /// An element, waited for.
@@ -352,206 +352,191 @@ async fn act_in_bridge_cashier(page: &Client, button: &str, shot: Option<&str>) 
 
 #[tokio::test]
 async fn a_native_order_paid_from_the_dashboard() {
-    let world = World::start().await;
-    world
-        .run("native", |w| async move {
-            let page = w.page();
-            let no = w.buy("native").await?;
-            let code_url = find(page, "#code-url").await?.text().await?;
-            assert!(
-                code_url.starts_with("weixin://wxpay/bizpayurl?pr="),
-                "{code_url}"
-            );
+    scenario("native", async |w: &World| {
+        let page = w.page();
+        let no = w.buy("native").await?;
+        let code_url = find(page, "#code-url").await?.text().await?;
+        assert!(
+            code_url.starts_with("weixin://wxpay/bizpayurl?pr="),
+            "{code_url}"
+        );
 
-            page.goto(&format!("{}/sandbox/", w.sandbox.base_url()))
-                .await?;
-            check_accessible(page).await?;
-            find(page, &format!("a[href='/sandbox/cashier/{no}']"))
-                .await?
-                .click()
-                .await?;
-            check_accessible(page).await?;
-            let qr = find(page, "img.qr").await?;
-            let drawn = page
-                .execute(
-                    "return arguments[0].complete && arguments[0].naturalWidth > 0",
-                    vec![serde_json::to_value(&qr)?],
-                )
-                .await?;
-            assert_eq!(drawn, json!(true), "the QR code is drawn");
-            assert_eq!(find(page, "#state").await?.text().await?, "NOTPAY 未支付");
-
-            // Paid with the keyboard alone.
-            tab_to(page, "pay")
-                .await?
-                .send_keys(&char::from(Key::Enter).to_string())
-                .await?;
-            wait_text(page, "#result", "success", |t| t.contains("支付成功")).await?;
-            check_accessible(page).await?;
-
-            assert_eq!(w.trade_state(&no).await?, "SUCCESS");
-            let transaction_id = w.notified(&no).await.ok_or("the shop was not notified")?;
-            assert!(transaction_id.starts_with("4200"), "{transaction_id}");
-
-            // The shop's page shows it paid; the dashboard shows the delivery acknowledged.
-            page.goto(&format!("{}/orders/{no}", w.shop.url)).await?;
-            wait_text(page, "#order-state", "paid", |t| t.starts_with("Paid")).await?;
-            page.goto(&format!("{}/sandbox/", w.sandbox.base_url()))
-                .await?;
-            wait_text(page, "#notifications-table", "the delivery", |t| {
-                t.contains("TRANSACTION.SUCCESS")
-                    && t.contains("1: HTTP 204")
-                    && t.contains("acknowledged")
-            })
+        page.goto(&format!("{}/sandbox/", w.sandbox.base_url()))
             .await?;
-            wait_text(page, &format!("#order-{no}"), "the paid order", |t| {
-                t.contains("SUCCESS")
-            })
+        check_accessible(page).await?;
+        find(page, &format!("a[href='/sandbox/cashier/{no}']"))
+            .await?
+            .click()
             .await?;
-            save_screenshot(page, "dashboard-native.png").await?;
-            Ok(())
+        check_accessible(page).await?;
+        let qr = find(page, "img.qr").await?;
+        let drawn = page
+            .execute(
+                "return arguments[0].complete && arguments[0].naturalWidth > 0",
+                vec![serde_json::to_value(&qr)?],
+            )
+            .await?;
+        assert_eq!(drawn, json!(true), "the QR code is drawn");
+        assert_eq!(find(page, "#state").await?.text().await?, "NOTPAY 未支付");
+
+        // Paid with the keyboard alone.
+        tab_to(page, "pay")
+            .await?
+            .send_keys(&char::from(Key::Enter).to_string())
+            .await?;
+        wait_text(page, "#result", "success", |t| t.contains("支付成功")).await?;
+        check_accessible(page).await?;
+
+        assert_eq!(w.trade_state(&no).await?, "SUCCESS");
+        let transaction_id = w.notified(&no).await.ok_or("the shop was not notified")?;
+        assert!(transaction_id.starts_with("4200"), "{transaction_id}");
+
+        // The shop's page shows it paid; the dashboard shows the delivery acknowledged.
+        page.goto(&format!("{}/orders/{no}", w.shop.url)).await?;
+        wait_text(page, "#order-state", "paid", |t| t.starts_with("Paid")).await?;
+        page.goto(&format!("{}/sandbox/", w.sandbox.base_url()))
+            .await?;
+        wait_text(page, "#notifications-table", "the delivery", |t| {
+            t.contains("TRANSACTION.SUCCESS")
+                && t.contains("1: HTTP 204")
+                && t.contains("acknowledged")
         })
-        .await;
-    world.stop().await;
+        .await?;
+        wait_text(page, &format!("#order-{no}"), "the paid order", |t| {
+            t.contains("SUCCESS")
+        })
+        .await?;
+        save_screenshot(page, "dashboard-native.png").await?;
+        Ok(())
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_jsapi_order_paid_through_the_bridge() {
-    let world = World::start().await;
-    world
-        .run("jsapi", |w| async move {
-            let page = w.page();
-            let no = w.buy("jsapi").await?;
-            find(page, "#pay-jsapi").await?.click().await?;
-            act_in_bridge_cashier(page, "pay", Some("checkout.png")).await?;
-            wait_text(page, "#pay-result", "ok", |t| {
-                t == "get_brand_wcpay_request:ok"
-            })
-            .await?;
-            wait_text(page, "#order-state", "paid", |t| t.starts_with("Paid")).await?;
-            assert_eq!(w.trade_state(&no).await?, "SUCCESS");
-            assert!(w.notified(&no).await.is_some(), "the shop was notified");
-            Ok(())
+    scenario("jsapi", async |w: &World| {
+        let page = w.page();
+        let no = w.buy("jsapi").await?;
+        find(page, "#pay-jsapi").await?.click().await?;
+        act_in_bridge_cashier(page, "pay", Some("checkout.png")).await?;
+        wait_text(page, "#pay-result", "ok", |t| {
+            t == "get_brand_wcpay_request:ok"
         })
-        .await;
-    world.stop().await;
+        .await?;
+        wait_text(page, "#order-state", "paid", |t| t.starts_with("Paid")).await?;
+        assert_eq!(w.trade_state(&no).await?, "SUCCESS");
+        assert!(w.notified(&no).await.is_some(), "the shop was notified");
+        Ok(())
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_tampered_pay_sign_is_refused_with_the_reason_shown() {
-    let world = World::start().await;
-    world
-        .run("tampered", |w| async move {
-            let page = w.page();
-            let no = w.buy("jsapi").await?;
-            // One character of the signature changed, as a careless front end might.
-            page.execute(
-                "const s = window.payParams.paySign; \
+    scenario("tampered", async |w: &World| {
+        let page = w.page();
+        let no = w.buy("jsapi").await?;
+        // One character of the signature changed, as a careless front end might.
+        page.execute(
+            "const s = window.payParams.paySign; \
                  window.payParams.paySign = (s[0] === 'A' ? 'B' : 'A') + s.slice(1);",
+            vec![],
+        )
+        .await?;
+        find(page, "#pay-jsapi").await?.click().await?;
+        let shown = wait_text(page, "#wxpay-sandbox-error", "the refusal", |t| {
+            !t.is_empty()
+        })
+        .await?;
+        assert!(shown.contains("paySign does not verify"), "{shown}");
+        wait_text(page, "#pay-result", "fail", |t| {
+            t.starts_with("get_brand_wcpay_request:fail")
+        })
+        .await?;
+        assert!(
+            page.find(Locator::Css("#wxpay-sandbox-cashier"))
+                .await
+                .is_err(),
+            "no cashier opens"
+        );
+        assert_eq!(w.trade_state(&no).await?, "NOTPAY");
+        assert_eq!(w.notified(&no).await, None);
+
+        // The dashboard shows the verdict beside the message that should have been signed.
+        page.goto(&format!("{}/sandbox/", w.sandbox.base_url()))
+            .await?;
+        let requests = wait_text(page, "#requests-table", "the verdict", |t| {
+            t.contains("getBrandWCPayRequest")
+        })
+        .await?;
+        assert!(
+            requests.contains("SIGN_ERROR") && requests.contains("支付验证签名失败"),
+            "{requests}"
+        );
+        // The pages themselves are not platform requests (no favicon asked of the API).
+        assert!(!requests.contains("favicon"), "{requests}");
+        let expected = page
+            .execute(
+                "const d = document.querySelector('#requests-table details'); d.open = true; \
+                     return d.querySelector('pre.expected').textContent;",
                 vec![],
             )
             .await?;
-            find(page, "#pay-jsapi").await?.click().await?;
-            let shown = wait_text(page, "#wxpay-sandbox-error", "the refusal", |t| {
-                !t.is_empty()
-            })
-            .await?;
-            assert!(shown.contains("paySign does not verify"), "{shown}");
-            wait_text(page, "#pay-result", "fail", |t| {
-                t.starts_with("get_brand_wcpay_request:fail")
-            })
-            .await?;
-            assert!(
-                page.find(Locator::Css("#wxpay-sandbox-cashier"))
-                    .await
-                    .is_err(),
-                "no cashier opens"
-            );
-            assert_eq!(w.trade_state(&no).await?, "NOTPAY");
-            assert_eq!(w.notified(&no).await, None);
-
-            // The dashboard shows the verdict beside the message that should have been signed.
-            page.goto(&format!("{}/sandbox/", w.sandbox.base_url()))
-                .await?;
-            let requests = wait_text(page, "#requests-table", "the verdict", |t| {
-                t.contains("getBrandWCPayRequest")
-            })
-            .await?;
-            assert!(
-                requests.contains("SIGN_ERROR") && requests.contains("支付验证签名失败"),
-                "{requests}"
-            );
-            // The pages themselves are not platform requests (no favicon asked of the API).
-            assert!(!requests.contains("favicon"), "{requests}");
-            let expected = page
-                .execute(
-                    "const d = document.querySelector('#requests-table details'); d.open = true; \
-                     return d.querySelector('pre.expected').textContent;",
-                    vec![],
-                )
-                .await?;
-            let expected = expected.as_str().unwrap_or_default();
-            assert!(
-                expected.starts_with(&format!("{}\\n\n", wxpay_sandbox::SANDBOX_APPID))
-                    && expected.contains("prepay_id=wx"),
-                "the message that should have been signed: {expected:?}"
-            );
-            // Tall enough to show every section.
-            page.set_window_size(1200, 1600).await?;
-            save_screenshot(page, "dashboard.png").await?;
-            Ok(())
-        })
-        .await;
-    world.stop().await;
+        let expected = expected.as_str().unwrap_or_default();
+        assert!(
+            expected.starts_with(&format!("{}\\n\n", wxpay_sandbox::SANDBOX_APPID))
+                && expected.contains("prepay_id=wx"),
+            "the message that should have been signed: {expected:?}"
+        );
+        // Tall enough to show every section.
+        page.set_window_size(1200, 1600).await?;
+        save_screenshot(page, "dashboard.png").await?;
+        Ok(())
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_cancelled_payment_leaves_the_order_unpaid() {
-    let world = World::start().await;
-    world
-        .run("cancelled", |w| async move {
-            let page = w.page();
-            let no = w.buy("jsapi").await?;
-            // As a mini program: wx.requestPayment.
-            find(page, "#pay-mini").await?.click().await?;
-            act_in_bridge_cashier(page, "cancel", None).await?;
-            wait_text(page, "#pay-result", "cancel", |t| {
-                t == "requestPayment:fail cancel"
-            })
-            .await?;
-            assert_eq!(w.trade_state(&no).await?, "NOTPAY");
-            assert_eq!(w.notified(&no).await, None);
-            let state = find(page, "#order-state").await?.text().await?;
-            assert_eq!(state, "Waiting for payment");
-            Ok(())
+    scenario("cancelled", async |w: &World| {
+        let page = w.page();
+        let no = w.buy("jsapi").await?;
+        // As a mini program: wx.requestPayment.
+        find(page, "#pay-mini").await?.click().await?;
+        act_in_bridge_cashier(page, "cancel", None).await?;
+        wait_text(page, "#pay-result", "cancel", |t| {
+            t == "requestPayment:fail cancel"
         })
-        .await;
-    world.stop().await;
+        .await?;
+        assert_eq!(w.trade_state(&no).await?, "NOTPAY");
+        assert_eq!(w.notified(&no).await, None);
+        let state = find(page, "#order-state").await?.text().await?;
+        assert_eq!(state, "Waiting for payment");
+        Ok(())
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn an_h5_payment_returns_to_the_redirect_url_at_phone_width() {
-    let world = World::start().await;
-    world
-        .run("h5", |w| async move {
-            let page = w.page();
-            page.set_window_size(390, 844).await?;
-            let no = w.buy("h5").await?;
-            find(page, "#pay-h5").await?.click().await?;
-            wait_url(page, "the H5 cashier", |u| {
-                u.contains("/sandbox/h5/checkmweb?prepay_id=")
-            })
-            .await?;
-            check_accessible(page).await?;
-            save_screenshot(page, "h5-cashier.png").await?;
-            find(page, "#pay").await?.click().await?;
-            let back = format!("{}/orders/{no}?from=h5", w.shop.url);
-            wait_url(page, "the redirect_url", |u| u == back).await?;
-            wait_text(page, "#order-state", "paid", |t| t.starts_with("Paid")).await?;
-            assert_eq!(w.trade_state(&no).await?, "SUCCESS");
-            assert!(w.notified(&no).await.is_some(), "the shop was notified");
-            Ok(())
+    scenario("h5", async |w: &World| {
+        let page = w.page();
+        page.set_window_size(390, 844).await?;
+        let no = w.buy("h5").await?;
+        find(page, "#pay-h5").await?.click().await?;
+        wait_url(page, "the H5 cashier", |u| {
+            u.contains("/sandbox/h5/checkmweb?prepay_id=")
         })
-        .await;
-    world.stop().await;
+        .await?;
+        check_accessible(page).await?;
+        save_screenshot(page, "h5-cashier.png").await?;
+        find(page, "#pay").await?.click().await?;
+        let back = format!("{}/orders/{no}?from=h5", w.shop.url);
+        wait_url(page, "the redirect_url", |u| u == back).await?;
+        wait_text(page, "#order-state", "paid", |t| t.starts_with("Paid")).await?;
+        assert_eq!(w.trade_state(&no).await?, "SUCCESS");
+        assert!(w.notified(&no).await.is_some(), "the shop was notified");
+        Ok(())
+    })
+    .await;
 }

@@ -275,32 +275,23 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
         |pq| pq.as_str().to_owned(),
     );
     let (parts, body) = request.into_parts();
+    let seen = Seen {
+        method: &method,
+        url: &url,
+        path: &path,
+    };
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => {
             let error = ApiError::param(format!(
                 "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
             ));
-            return finish(
-                &platform,
-                error.into_response(),
-                request_id,
-                &path,
-                (&method, &url),
-            )
-            .await;
+            return finish(&platform, error.into_response(), request_id, &seen).await;
         }
     };
     if !parts.headers.contains_key(USER_AGENT) {
         let error = ApiError::param("User-Agent header is required");
-        return finish(
-            &platform,
-            error.into_response(),
-            request_id,
-            &path,
-            (&method, &url),
-        )
-        .await;
+        return finish(&platform, error.into_response(), request_id, &seen).await;
     }
     let now = clock::unix_seconds(clock::now());
     // A multipart upload is signed over its `meta` JSON, everything else over the body.
@@ -334,14 +325,7 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
                 "Wechatpay-Serial {} unknown: it names no platform certificate or public key of this merchant",
                 String::from_utf8_lossy(serial.as_bytes())
             ));
-            return finish(
-                &platform,
-                error.into_response(),
-                request_id,
-                &path,
-                (&method, &url),
-            )
-            .await;
+            return finish(&platform, error.into_response(), request_id, &seen).await;
         }
     }
     let mut response = next.run(Request::from_parts(parts, Body::from(body))).await;
@@ -351,25 +335,33 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
         platform.journal.record(journal::Entry {
             at: clock::now(),
             method: method.to_string(),
-            url,
+            url: url.clone(),
             status: response.status().as_u16(),
             verdict: journal::Verdict::Ok,
         });
         response.headers_mut().insert(REQUEST_ID, request_id);
         return response;
     }
-    finish(&platform, response, request_id, &path, (&method, &url)).await
+    finish(&platform, response, request_id, &seen).await
 }
 
-/// Signs the response to a request for `path` and adds its `Request-ID`; notes the request
-/// (`(method, url)`) and the verdict in the journal.
+/// What the gate saw of a request: for signing its answer and noting it in the journal.
+struct Seen<'a> {
+    method: &'a axum::http::Method,
+    /// The path and query, as signed.
+    url: &'a str,
+    path: &'a str,
+}
+
+/// Signs the response to a request and adds its `Request-ID`; notes the request and the
+/// verdict in the journal.
 async fn finish(
     platform: &Platform,
     response: Response,
     request_id: HeaderValue,
-    path: &str,
-    (method, url): (&axum::http::Method, &str),
+    seen: &Seen<'_>,
 ) -> Response {
+    let Seen { method, url, path } = *seen;
     let (mut parts, body) = response.into_parts();
     let body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => body,
