@@ -315,7 +315,7 @@ fn verdict(entry: &Entry) -> String {
             let info = serde_json::to_string_pretty(sign_information).unwrap_or_default();
             format!(
                 "<span class=\"bad\">SIGN_ERROR</span>: {}\n<details><summary>What was signed, and what was expected</summary>\
-                 <p>The platform's <code>sign_information</code>:</p><pre>{}</pre>\
+                 <p>What the platform reports (<code>sign_information</code>):</p><pre>{}</pre>\
                  <p>The message the sandbox expected to be signed:</p><pre class=\"expected\">{}</pre></details>",
                 esc(issue),
                 esc(&info),
