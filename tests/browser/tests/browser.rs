@@ -60,7 +60,7 @@ impl Browser {
         static PROFILES: AtomicU32 = AtomicU32::new(0);
         let port = StdListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-        let driver = Command::new(&driver_bin)
+        let mut driver = Command::new(&driver_bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -78,6 +78,10 @@ impl Browser {
             {
                 ready = true;
                 break;
+            }
+            if let Some(status) = driver.try_wait()? {
+                // E.g. the port was taken between choosing it and the driver binding it.
+                return Err(format!("{driver_bin} exited: {status}").into());
             }
             tokio::time::sleep(POLL).await;
         }
@@ -149,7 +153,14 @@ impl World {
         let shop = Shop::open(&sandbox, "127.0.0.1:0".parse().expect("address"))
             .await
             .expect("the shop opens");
-        let browser = Browser::start().await.expect("Chromium starts");
+        // A free port can be taken before chromedriver binds it: a second try takes another.
+        let browser = match Browser::start().await {
+            Ok(browser) => browser,
+            Err(first) => {
+                eprintln!("starting the browser again: {first}");
+                Browser::start().await.expect("Chromium starts")
+            }
+        };
         World {
             sandbox,
             shop,
