@@ -121,6 +121,9 @@ pub(crate) struct SignRejection {
     url: String,
     truncated_sign_message: String,
     sign_message_length: usize,
+    /// The whole message the platform expected to be signed (for the dashboard only: the
+    /// answer carries the truncated one, as the platform's does).
+    pub(crate) expected_message: String,
 }
 
 impl SignRejection {
@@ -136,13 +139,25 @@ impl SignRejection {
         let truncated_body: String = body_text.chars().take(TRUNCATED_BODY_CHARS).collect();
         let truncated =
             request_sign_message(method.as_str(), url, ts, nonce, truncated_body.as_bytes());
+        let expected = request_sign_message(method.as_str(), url, ts, nonce, body);
         SignRejection {
             issue: issue.into(),
             method: method.as_str().to_owned(),
             url: url.to_owned(),
             truncated_sign_message: String::from_utf8_lossy(&truncated).into_owned(),
-            sign_message_length: request_sign_message(method.as_str(), url, ts, nonce, body).len(),
+            sign_message_length: expected.len(),
+            expected_message: crate::journal::shorten(&String::from_utf8_lossy(&expected)),
         }
+    }
+
+    /// `detail.sign_information` of the answer.
+    pub(crate) fn sign_information(&self) -> serde_json::Value {
+        json!({
+            "method": self.method,
+            "url": self.url,
+            "truncated_sign_message": self.truncated_sign_message,
+            "sign_message_length": self.sign_message_length,
+        })
     }
 }
 
@@ -155,12 +170,7 @@ impl IntoResponse for SignRejection {
                 "field": "signature",
                 "location": "authorization",
                 "issue": self.issue,
-                "sign_information": {
-                    "method": self.method,
-                    "url": self.url,
-                    "truncated_sign_message": self.truncated_sign_message,
-                    "sign_message_length": self.sign_message_length,
-                },
+                "sign_information": self.sign_information(),
             },
         });
         let mut response = (StatusCode::UNAUTHORIZED, body.to_string()).into_response();
@@ -171,7 +181,8 @@ impl IntoResponse for SignRejection {
     }
 }
 
-/// Checks a request's `Authorization` against the merchant the platform knows.
+/// Checks a request's `Authorization` against the merchant the platform knows. A refusal is
+/// boxed: it carries the whole expected message for the dashboard.
 pub(crate) fn verify_request(
     platform: &Platform,
     method: &Method,
@@ -179,9 +190,9 @@ pub(crate) fn verify_request(
     headers: &HeaderMap,
     body: &[u8],
     now_unix: i64,
-) -> Result<Authorization, SignRejection> {
+) -> Result<Authorization, Box<SignRejection>> {
     let reject = |issue: String, ts: &str, nonce: &str| {
-        SignRejection::new(issue, method, url, ts, nonce, body)
+        Box::new(SignRejection::new(issue, method, url, ts, nonce, body))
     };
     let header = match headers.get(axum::http::header::AUTHORIZATION) {
         None => return Err(reject("Authorization header is missing".into(), "", "")),

@@ -54,8 +54,9 @@ Options:
   -h, --help                 print this help
 
 Output: `listening on http://IP:PORT`, then `stock: ID` and `multiuse-stock: ID`
-lines, then the `export` lines; with --rotate-every, a `rotated: SERIAL` line per
-rotation.
+lines, then the `export` lines, then `dashboard: http://IP:PORT/sandbox/` (orders,
+notifications and the last requests with their verdicts, in a browser); with
+--rotate-every, a `rotated: SERIAL` line per rotation.
 
 Control endpoints (loopback test tools, outside the platform API: no signature asked,
 answer not signed): `POST /sandbox/platform/rotate` with `{\"overlap_ms\": N}`
@@ -331,6 +332,8 @@ fn banner(sandbox: &Sandbox, env: &[(String, String)]) -> String {
     for (name, value) in env {
         out.push_str(&format!("export {name}={}\n", shell_quote(value)));
     }
+    // Last, where a person reading the terminal looks first.
+    out.push_str(&format!("dashboard: {}/sandbox/\n", sandbox.base_url()));
     out
 }
 

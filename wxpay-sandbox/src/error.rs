@@ -14,6 +14,9 @@ pub(crate) struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) code: &'static str,
     pub(crate) message: String,
+    /// The request field at fault, answered as `detail.field` (as the platform does for many
+    /// `PARAM_ERROR`s).
+    pub(crate) field: Option<String>,
 }
 
 impl ApiError {
@@ -22,6 +25,16 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            field: None,
+        }
+    }
+
+    /// 400 `PARAM_ERROR` about one field of the request (`amount.total`), named in
+    /// `detail.field`.
+    pub(crate) fn param_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            field: Some(field.into()),
+            ..Self::param(message)
         }
     }
 
@@ -60,7 +73,11 @@ impl ApiError {
 
     /// The JSON body.
     pub(crate) fn body(&self) -> Value {
-        json!({ "code": self.code, "message": self.message })
+        let mut body = json!({ "code": self.code, "message": self.message });
+        if let Some(field) = &self.field {
+            body["detail"] = json!({ "field": field });
+        }
+        body
     }
 }
 

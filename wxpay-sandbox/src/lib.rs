@@ -62,6 +62,7 @@ mod control;
 mod crypto;
 mod error;
 mod faults;
+mod journal;
 mod keys;
 mod notify;
 mod payments;
@@ -72,6 +73,7 @@ mod settings;
 mod signing;
 mod spec;
 mod state;
+mod web;
 
 pub use builder::SandboxBuilder;
 pub use control::ControlError;

@@ -89,6 +89,31 @@ pub(crate) struct Order {
     pub(crate) success_time: Option<OffsetDateTime>,
     /// Fen refunded so far (refunds in any state but closed).
     pub(crate) refunded: u64,
+    /// When it was placed: its `prepay_id` lives [`PREPAY_ID_LIFETIME`] from then.
+    pub(crate) created: OffsetDateTime,
+    /// What the payer last did at a sandbox cashier without paying (`cancelled`, `failed: …`).
+    pub(crate) payer_note: Option<String>,
+}
+
+/// How long a `prepay_id` can start a payment: two hours, as the platform's.
+pub(crate) const PREPAY_ID_LIFETIME: time::Duration = time::Duration::hours(2);
+
+impl Order {
+    /// Whether the payer can still pay the order at `now`: unpaid, open, within its
+    /// `time_expire` and its `prepay_id`'s lifetime.
+    pub(crate) fn payable(&self, now: OffsetDateTime) -> Result<(), PayError> {
+        match self.state {
+            TradeState::NotPay => {}
+            TradeState::Closed => return Err(PayError::OrderClosed),
+            TradeState::Success | TradeState::Refund => return Err(PayError::OrderPaid),
+        }
+        let expired = self.spec.time_expire.is_some_and(|expire| expire < now)
+            || self.created + PREPAY_ID_LIFETIME < now;
+        if expired {
+            return Err(PayError::OrderClosed);
+        }
+        Ok(())
+    }
 }
 
 /// The state of a refund (`RefundStatus`).
@@ -159,8 +184,12 @@ pub(crate) struct Payments {
     /// Download tokens handed out for e-invoice files, and the file each names.
     pub(crate) fapiao_files: HashMap<String, Vec<u8>>,
     orders: HashMap<String, Order>,
+    /// `out_trade_no`s in the order they were placed.
+    placed: Vec<String>,
     by_transaction_id: HashMap<String, String>,
     refunds: HashMap<String, Refund>,
+    /// `out_refund_no`s in the order they were made.
+    made: Vec<String>,
     by_refund_id: HashMap<String, String>,
 }
 
@@ -176,6 +205,7 @@ impl Payments {
             };
         }
         let prepay_id = format!("wx{}", random_digits(34));
+        self.placed.push(spec.out_trade_no.clone());
         self.orders.insert(
             spec.out_trade_no.clone(),
             Order {
@@ -185,9 +215,45 @@ impl Payments {
                 transaction_id: None,
                 success_time: None,
                 refunded: 0,
+                created: crate::clock::now(),
+                payer_note: None,
             },
         );
         Ok(prepay_id)
+    }
+
+    /// Every order, newest first.
+    pub(crate) fn orders(&self) -> impl Iterator<Item = &Order> {
+        self.placed
+            .iter()
+            .rev()
+            .filter_map(|no| self.orders.get(no))
+    }
+
+    /// Every refund, newest first.
+    pub(crate) fn refunds(&self) -> impl Iterator<Item = &Refund> {
+        self.made.iter().rev().filter_map(|no| self.refunds.get(no))
+    }
+
+    /// The order a `prepay_id` names, of any merchant (the front end knows only the id).
+    pub(crate) fn order_by_prepay_id(&self, prepay_id: &str) -> Option<&Order> {
+        self.orders.values().find(|o| o.prepay_id == prepay_id)
+    }
+
+    /// The order `out_trade_no`, of any merchant (the sandbox's own pages).
+    pub(crate) fn any_order(&self, out_trade_no: &str) -> Option<&Order> {
+        self.orders.get(out_trade_no)
+    }
+
+    /// Notes what the payer did at a cashier without paying; the order stays unpaid.
+    pub(crate) fn note_payer(&mut self, out_trade_no: &str, note: String) -> Result<(), PayError> {
+        let order = self
+            .orders
+            .get_mut(out_trade_no)
+            .ok_or(PayError::OrderNotExist)?;
+        order.payable(crate::clock::now())?;
+        order.payer_note = Some(note);
+        Ok(())
     }
 
     /// The order `out_trade_no` of `sub_mchid` (`None`: of the calling merchant itself).
@@ -344,6 +410,7 @@ impl Payments {
         let out_refund_no = spec.out_refund_no.clone();
         self.by_refund_id
             .insert(refund_id.clone(), out_refund_no.clone());
+        self.made.push(out_refund_no.clone());
         self.refunds.insert(
             out_refund_no.clone(),
             Refund {

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::KeyMode;
 use crate::crypto::random_digits;
+use crate::journal::Journal;
 use crate::keys::{MerchantKey, PlatformKeys};
 use crate::notify::Notifier;
 use crate::payments::Payments;
@@ -26,6 +27,8 @@ pub(crate) struct Platform {
     pub(crate) apiv3_key: Secret,
     /// Where notifications go and what became of them.
     pub(crate) notifier: Notifier,
+    /// The last requests and the verdict on each, for the dashboard.
+    pub(crate) journal: Journal,
     store: Mutex<Store>,
     payments: Mutex<Payments>,
 }
@@ -44,6 +47,7 @@ impl Platform {
             keys,
             apiv3_key,
             notifier: Notifier::default(),
+            journal: Journal::default(),
             store: Mutex::new(store),
             payments: Mutex::default(),
         }

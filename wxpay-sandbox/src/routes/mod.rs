@@ -31,6 +31,7 @@ use serde_json::Value;
 use crate::auth;
 use crate::clock;
 use crate::error::ApiError;
+use crate::journal;
 use crate::signing::{
     REQUEST_ID, WECHATPAY_SERIAL, new_request_id, sign_response, sign_response_as,
 };
@@ -56,9 +57,10 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         .fallback(spec_driven)
         .method_not_allowed_fallback(spec_driven)
         .layer(middleware::from_fn_with_state(platform.clone(), gate))
-        // Merged after the gate: the sandbox's own controls are not platform API and are
-        // neither authenticated nor signed.
+        // Merged after the gate: the sandbox's own controls and pages are not platform API and
+        // are neither authenticated nor signed.
         .merge(control::routes())
+        .merge(crate::web::routes())
         .with_state(platform)
 }
 
@@ -195,7 +197,7 @@ pub(crate) use bill::UnsignedFile;
 
 /// The host the request named, for the download links the sandbox hands out (they must point
 /// back at it, whatever address the client used).
-fn request_host(headers: &axum::http::HeaderMap) -> &str {
+pub(crate) fn request_host(headers: &axum::http::HeaderMap) -> &str {
     headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -273,18 +275,23 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
         |pq| pq.as_str().to_owned(),
     );
     let (parts, body) = request.into_parts();
+    let seen = Seen {
+        method: &method,
+        url: &url,
+        path: &path,
+    };
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => {
             let error = ApiError::param(format!(
                 "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
             ));
-            return finish(&platform, error.into_response(), request_id, &path).await;
+            return finish(&platform, error.into_response(), request_id, &seen).await;
         }
     };
     if !parts.headers.contains_key(USER_AGENT) {
         let error = ApiError::param("User-Agent header is required");
-        return finish(&platform, error.into_response(), request_id, &path).await;
+        return finish(&platform, error.into_response(), request_id, &seen).await;
     }
     let now = clock::unix_seconds(clock::now());
     // A multipart upload is signed over its `meta` JSON, everything else over the body.
@@ -294,7 +301,18 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
         auth::verify_request(&platform, &method, &url, &parts.headers, signed, now)
     {
         tracing::info!(%method, %url, issue = %rejection.issue, "401 SIGN_ERROR");
-        let mut response = rejection.into_response();
+        platform.journal.record(journal::Entry {
+            at: clock::now(),
+            method: method.to_string(),
+            url: url.clone(),
+            status: StatusCode::UNAUTHORIZED.as_u16(),
+            verdict: journal::Verdict::SignError {
+                issue: rejection.issue.clone(),
+                sign_information: rejection.sign_information(),
+                expected_message: rejection.expected_message.clone(),
+            },
+        });
+        let mut response = (*rejection).into_response();
         response.headers_mut().insert(REQUEST_ID, request_id);
         return response;
     }
@@ -307,26 +325,43 @@ async fn gate(State(platform): State<Arc<Platform>>, request: Request, next: Nex
                 "Wechatpay-Serial {} unknown: it names no platform certificate or public key of this merchant",
                 String::from_utf8_lossy(serial.as_bytes())
             ));
-            return finish(&platform, error.into_response(), request_id, &path).await;
+            return finish(&platform, error.into_response(), request_id, &seen).await;
         }
     }
     let mut response = next.run(Request::from_parts(parts, Body::from(body))).await;
     tracing::debug!(%method, %url, status = %response.status(), "answered");
     if response.extensions().get::<bill::UnsignedFile>().is_some() {
         // Files go out as they are generated: unsigned and never buffered whole.
+        platform.journal.record(journal::Entry {
+            at: clock::now(),
+            method: method.to_string(),
+            url: url.clone(),
+            status: response.status().as_u16(),
+            verdict: journal::Verdict::Ok,
+        });
         response.headers_mut().insert(REQUEST_ID, request_id);
         return response;
     }
-    finish(&platform, response, request_id, &path).await
+    finish(&platform, response, request_id, &seen).await
 }
 
-/// Signs the response to a request for `path` and adds its `Request-ID`.
+/// What the gate saw of a request: for signing its answer and noting it in the journal.
+struct Seen<'a> {
+    method: &'a axum::http::Method,
+    /// The path and query, as signed.
+    url: &'a str,
+    path: &'a str,
+}
+
+/// Signs the response to a request and adds its `Request-ID`; notes the request and the
+/// verdict in the journal.
 async fn finish(
     platform: &Platform,
     response: Response,
     request_id: HeaderValue,
-    path: &str,
+    seen: &Seen<'_>,
 ) -> Response {
+    let Seen { method, url, path } = *seen;
     let (mut parts, body) = response.into_parts();
     let body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => body,
@@ -338,6 +373,13 @@ async fn finish(
             Bytes::from(ApiError::system("response body failed").body().to_string())
         }
     };
+    platform.journal.record(journal::Entry {
+        at: clock::now(),
+        method: method.to_string(),
+        url: url.to_owned(),
+        status: parts.status.as_u16(),
+        verdict: journal::verdict_of(parts.status.as_u16(), &body),
+    });
     let now = clock::unix_seconds(clock::now());
     let signed = if path == CERTIFICATES_PATH {
         let signer = platform.keys.download_signer(clock::monotonic());

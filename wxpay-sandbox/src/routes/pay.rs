@@ -127,7 +127,7 @@ pub(super) enum Mode {
 fn required(value: Option<String>, field: &str) -> Result<String, ApiError> {
     value
         .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| ApiError::param(format!("{field} is required")))
+        .ok_or_else(|| ApiError::param_field(field, format!("{field} is required")))
 }
 
 /// `mchid` (or `sp_mchid`) must be the authenticated merchant.
@@ -135,9 +135,10 @@ fn check_caller(platform: &Platform, field: &str, mchid: &str) -> Result<(), Api
     if mchid == platform.mchid {
         Ok(())
     } else {
-        Err(ApiError::param(format!(
-            "{field} {mchid} is not the calling merchant"
-        )))
+        Err(ApiError::param_field(
+            field,
+            format!("{field} {mchid} is not the calling merchant"),
+        ))
     }
 }
 
@@ -189,7 +190,10 @@ fn new_order(
             let sub_mchid = required(body.sub_mchid, "sub_mchid")?;
             check_sub_merchant(platform, &sub_mchid)?;
             if payer.sub_openid.is_some() && body.sub_appid.is_none() {
-                return Err(ApiError::param("payer.sub_openid needs sub_appid"));
+                return Err(ApiError::param_field(
+                    "sub_appid",
+                    "payer.sub_openid needs sub_appid",
+                ));
             }
             let sub_merchant = SubMerchant {
                 sub_mchid,
@@ -208,7 +212,10 @@ fn new_order(
         ("notify_url", &body.notify_url),
     ] {
         if value.trim().is_empty() {
-            return Err(ApiError::param(format!("{field} must not be empty")));
+            return Err(ApiError::param_field(
+                field,
+                format!("{field} must not be empty"),
+            ));
         }
     }
     let no = &body.out_trade_no;
@@ -217,28 +224,40 @@ fn new_order(
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-|*".contains(&b))
     {
-        return Err(ApiError::param(
+        return Err(ApiError::param_field(
+            "out_trade_no",
             "out_trade_no must be 6-32 characters of 0-9, a-z, A-Z, _-|*",
         ));
     }
     if !body.notify_url.starts_with("https://") || body.notify_url.contains('?') {
-        return Err(ApiError::param(
+        return Err(ApiError::param_field(
+            "notify_url",
             "notify_url must be an https URL without a query",
         ));
     }
     if body.amount.total == 0 {
-        return Err(ApiError::param("amount.total must be at least 1 fen"));
+        return Err(ApiError::param_field(
+            "amount.total",
+            "amount.total must be at least 1 fen",
+        ));
     }
     let currency = body.amount.currency.unwrap_or_else(|| "CNY".into());
     if currency != "CNY" {
-        return Err(ApiError::param(format!("currency {currency} is not CNY")));
+        return Err(ApiError::param_field(
+            "amount.currency",
+            format!("currency {currency} is not CNY"),
+        ));
     }
     let time_expire = body
         .time_expire
         .as_deref()
         .map(|t| {
-            OffsetDateTime::parse(t, &Rfc3339)
-                .map_err(|_| ApiError::param(format!("time_expire {t:?} is not an RFC 3339 time")))
+            OffsetDateTime::parse(t, &Rfc3339).map_err(|_| {
+                ApiError::param_field(
+                    "time_expire",
+                    format!("time_expire {t:?} is not an RFC 3339 time"),
+                )
+            })
         })
         .transpose()?;
     if trade_type == "JSAPI" {
@@ -246,10 +265,14 @@ fn new_order(
         let sub_openid = sub_merchant.as_ref().map(|s| &s.sub_openid);
         match mode {
             Mode::Direct if !known(&openid) => {
-                return Err(ApiError::param("payer.openid is required for JSAPI"));
+                return Err(ApiError::param_field(
+                    "payer.openid",
+                    "payer.openid is required for JSAPI",
+                ));
             }
             Mode::Partner if !known(&openid) && !sub_openid.is_some_and(known) => {
-                return Err(ApiError::param(
+                return Err(ApiError::param_field(
+                    "payer.sp_openid",
                     "payer.sp_openid or payer.sub_openid is required for JSAPI",
                 ));
             }
@@ -260,7 +283,8 @@ fn new_order(
         match &body.scene_info {
             Some(scene) if scene.h5_info.is_some() && !scene.payer_client_ip.is_empty() => {}
             _ => {
-                return Err(ApiError::param(
+                return Err(ApiError::param_field(
+                    "scene_info",
                     "scene_info.payer_client_ip and scene_info.h5_info are required for H5",
                 ));
             }
@@ -311,13 +335,18 @@ pub(super) async fn app(
 }
 
 /// `POST /v3/pay/transactions/h5`
+///
+/// `h5_url` leads to the sandbox's own H5 cashier (the platform's is on its own host); the
+/// merchant appends `&redirect_url=…` as with the platform's.
 pub(super) async fn h5(
     State(platform): State<Arc<Platform>>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let prepay_id = prepay(&platform, Mode::Direct, "MWEB", &body)?;
+    let host = super::request_host(&headers);
     Ok(json_ok(json!({
-        "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay_id}&package=2731554261")
+        "h5_url": format!("http://{host}/sandbox/h5/checkmweb?prepay_id={prepay_id}&package=2731554261")
     })))
 }
 
@@ -328,11 +357,8 @@ pub(super) async fn native(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let prepay_id = prepay(&platform, mode, "NATIVE", &body)?;
-    let code = prepay_id
-        .get(prepay_id.len().saturating_sub(12)..)
-        .unwrap_or_default();
     Ok(json_ok(
-        json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={code}") }),
+        json!({ "code_url": crate::web::code_url(&prepay_id) }),
     ))
 }
 

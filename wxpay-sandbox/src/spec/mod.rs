@@ -117,7 +117,10 @@ pub(crate) fn answer(
         match place {
             Place::Query => {
                 if !query.iter().any(|(key, _)| key == name) {
-                    return Err(ApiError::param(format!("missing query parameter `{name}`")));
+                    return Err(ApiError::param_field(
+                        *name,
+                        format!("missing query parameter `{name}`"),
+                    ));
                 }
             }
             Place::Body => check_required(&body, name, *kind, String::new())?,
@@ -255,11 +258,14 @@ fn check_required(value: &Value, path: &str, kind: Kind, at: String) -> Result<(
     let field = value.get(name).filter(|v| !v.is_null());
     let Some(rest) = rest else {
         return match field {
-            None => Err(ApiError::param(format!("missing field `{shown}`"))),
-            Some(field) if !kind_of(field, kind) => Err(ApiError::param(format!(
-                "field `{shown}` must be {}",
-                kind_name(kind)
-            ))),
+            None => Err(ApiError::param_field(
+                shown.clone(),
+                format!("missing field `{shown}`"),
+            )),
+            Some(field) if !kind_of(field, kind) => Err(ApiError::param_field(
+                shown.clone(),
+                format!("field `{shown}` must be {}", kind_name(kind)),
+            )),
             Some(_) => Ok(()),
         };
     };

@@ -42,7 +42,7 @@ async fn with_no_flags_it_prints_where_it_listens_and_the_exports() {
     let mut seen = Vec::new();
     let read_all = async {
         while let Some(line) = lines.next_line().await.expect("read stdout") {
-            let done = line.starts_with("export WXPAY_SUB_MCHID=");
+            let done = line.starts_with("dashboard: ");
             seen.push(line);
             if done {
                 break;
@@ -66,7 +66,15 @@ async fn with_no_flags_it_prints_where_it_listens_and_the_exports() {
         .strip_prefix("multiuse-stock: ")
         .expect("multiuse-stock line")
         .to_owned();
-    let env: HashMap<String, String> = seen[3..].iter().map(|l| parse_export(l)).collect();
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some(format!("dashboard: {base_url}/sandbox/").as_str()),
+        "the banner ends with where a person looks"
+    );
+    let env: HashMap<String, String> = seen[3..seen.len() - 1]
+        .iter()
+        .map(|l| parse_export(l))
+        .collect();
     for name in [
         "WXPAY_MCHID",
         "WXPAY_MERCHANT_SERIAL",

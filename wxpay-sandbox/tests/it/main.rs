@@ -8,6 +8,7 @@ mod faults;
 mod favor;
 mod multiuse;
 mod notify;
+mod pages;
 mod payments;
 mod protocol;
 mod rotation;
