@@ -6,7 +6,7 @@
 #               `Order1::new(Order1Required { appid: "wx".into(), .. }).attach("a")`;
 #   positional: the constructor the SDK generated before, written out:
 #               `Order1::new("wx", "1", .., 1).attach("a")` (`impl Into<String>` parameters);
-#   bon:        the `bon` crate's typestate builder, `#[derive(bon::Builder)]`:
+#   bon_builder: the `bon` crate's typestate builder, `#[derive(bon::Builder)]`:
 #               `Order1::builder().appid("wx")..total(1).attach("a").build()`.
 # Each crate alone is cleaned and rebuilt (dependencies cached), debug and release. With
 # COUNT=instructions the figure is rustc's instructions (valgrind's cachegrind, through
@@ -29,7 +29,7 @@ cp "$REPO/Cargo.lock" "$WORK/gen/Cargo.lock"
 GEN="$WORK/gen"
 cat >"$GEN/Cargo.toml" <<TOML
 [workspace]
-members = ["literal", "positional", "bon"]
+members = ["literal", "positional", "bon_builder"]
 resolver = "3"
 TOML
 
@@ -49,7 +49,7 @@ bon = "3"
 TOML
   echo '#![allow(dead_code)]' >"$GEN/$1/src/lib.rs"
 }
-for flavour in literal positional bon; do crate "$flavour"; done
+for flavour in literal positional bon_builder; do crate "$flavour"; done
 
 fields='    pub appid: String,
     pub mchid: String,
@@ -129,7 +129,7 @@ pub fn build$i() -> Order$i {
 }
 
 RS
-  cat >>"$GEN/bon/src/lib.rs" <<RS
+  cat >>"$GEN/bon_builder/src/lib.rs" <<RS
 #[derive(Clone, serde::Serialize, bon::Builder)]
 #[builder(on(String, into))]
 #[non_exhaustive]
@@ -179,10 +179,10 @@ measure() {
 printf '%s request types, each built once; %s of the crate alone\n' "$N" "$UNIT"
 printf '%-8s %-11s %10s %8s\n' profile mechanism "$UNIT" "/literal"
 for profile in dev release; do
-  cargo build --quiet --target-dir "$TARGET" --profile "$profile" -p literal -p positional -p bon
+  cargo build --quiet --target-dir "$TARGET" --profile "$profile" -p literal -p positional -p bon_builder
   declare -A figure=()
-  for flavour in literal positional bon; do figure[$flavour]=$(measure "$flavour" "$profile"); done
-  for flavour in literal positional bon; do
+  for flavour in literal positional bon_builder; do figure[$flavour]=$(measure "$flavour" "$profile"); done
+  for flavour in literal positional bon_builder; do
     printf '%-8s %-11s %10s %8s\n' "$profile" "$flavour" "${figure[$flavour]}" \
       "$(awk -v a="${figure[$flavour]}" -v b="${figure[literal]}" 'BEGIN {printf "%.2f", a / b}')"
   done
