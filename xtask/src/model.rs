@@ -175,6 +175,13 @@ impl Module {
         self.structs.iter().filter(|s| self.declares(&s.name))
     }
 
+    /// Drops the shape-to-name index of the build once the naming pass has renamed the types
+    /// (it would name them as first met).
+    pub fn forget_shapes(&mut self) {
+        self.shapes.clear();
+        self.enum_shapes.clear();
+    }
+
     /// The enums this module declares.
     pub fn declared_enums(&self) -> impl Iterator<Item = &Enum> {
         self.enums.iter().filter(|e| self.declares(&e.name))
