@@ -7,8 +7,8 @@ use common::client_for;
 use time::OffsetDateTime;
 use time::macros::{datetime, offset};
 use wxpay::apis::marketing::favor::{
-    CouponUseRule, CreateStock, FixedNormalCoupon, ListStocksStatus as StockStatus, PauseStock,
-    QueryStock, RestartStock, SendCoupon, StartStock, StockType, StockUseRule,
+    CouponUseRule, CreateStock, NormalCouponInformation, PauseStock, QueryStock, RestartStock,
+    SendCoupon, StartStock, StockStatus, StockType, StockUseRule,
 };
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon};
 use wxpay::{Client, CryptoBackend, Error, VerificationError};
@@ -37,7 +37,7 @@ fn create(client: &Client, out_request_no: &str) -> CreateStock {
         datetime!(2027-01-01 00:00:00 +08:00),
         client.mchid(),
         CouponUseRule::fixed(
-            FixedNormalCoupon::new(100, 1_000),
+            NormalCouponInformation::new(100, 1_000),
             vec![client.mchid().into()],
         ),
         false,

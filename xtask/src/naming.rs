@@ -613,6 +613,11 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
         for f in &mut op.fields {
             rename_ty(&mut f.ty, &map);
         }
+        if let Answer::Named(name) = &mut op.answer
+            && let Some(new) = map.get(name)
+        {
+            *name = new.clone();
+        }
     }
     for s in &mut module.structs {
         if s.label.is_empty()

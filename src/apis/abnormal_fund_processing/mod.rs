@@ -36,7 +36,7 @@ pub struct QueryReceiptByReceiptId {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction;
 ///
-/// let request = CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser);
+/// let request = CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::TransferMode::TransferToOriginalReceiveUser);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -54,7 +54,7 @@ pub struct CreateReceiptTransferInstruction {
     /// 收款方 (`receiver`).
     pub receiver: Option<Receiver>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
+    pub transfer_mode: TransferMode,
 }
 
 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` 查询在途异常资金付款指令执行结果
@@ -95,7 +95,7 @@ pub struct Commander {
 /// 在途异常资金付款指令信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Instruction {
+pub struct QueryReceiptByReceiptIdInstruction {
     /// 商户AppID (`appid`).
     pub appid: Vec<String>,
     /// 在途异常资金付款指令的发起方 (`commander`).
@@ -108,7 +108,7 @@ pub struct Instruction {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: TransferMode,
+    pub transfer_mode: QueryReceiptByReceiptIdTransferMode,
 }
 
 /// 付款金额信息.
@@ -129,7 +129,7 @@ pub struct QueryReceiptByReceiptIdResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 在途异常资金付款指令信息 (`instruction`).
-    pub instruction: Option<Instruction>,
+    pub instruction: Option<QueryReceiptByReceiptIdInstruction>,
     /// 在途异常资金付款单据更新时间 (`last_update_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_update_time: Option<OffsetDateTime>,
@@ -162,7 +162,7 @@ pub struct Receiver {
 /// 在途异常资金付款指令信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReceiptTransferInstructionInstruction {
+pub struct CreateReceiptTransferInstructionResponseInstruction {
     /// 在途异常资金付款指令的发起方 (`commander`).
     pub commander: Commander,
     /// 在途异常资金付款单据创建时间 (`create_time`).
@@ -180,7 +180,7 @@ pub struct CreateReceiptTransferInstructionInstruction {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
+    pub transfer_mode: TransferMode,
 }
 
 /// `CreateReceiptTransferInstructionResponse`.
@@ -191,7 +191,7 @@ pub struct CreateReceiptTransferInstructionResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 在途异常资金付款指令信息 (`instruction`).
-    pub instruction: Option<CreateReceiptTransferInstructionInstruction>,
+    pub instruction: Option<CreateReceiptTransferInstructionResponseInstruction>,
     /// 在途异常资金付款单据更新时间 (`last_update_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_update_time: Option<OffsetDateTime>,
@@ -256,7 +256,7 @@ pub struct QueryReceiptTransferInstructionByOutInstructionNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
+    pub transfer_mode: TransferMode,
 }
 
 platform_enum! {
@@ -269,7 +269,7 @@ Merchant = "MERCHANT",
 
 platform_enum! {
 /// 付款方式.
-pub enum TransferMode {
+pub enum QueryReceiptByReceiptIdTransferMode {
 /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
 TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
 }
@@ -305,7 +305,7 @@ Cny = "CNY",
 
 platform_enum! {
 /// 付款方式.
-pub enum CreateReceiptTransferInstructionTransferMode {
+pub enum TransferMode {
 /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
 TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
 /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`.

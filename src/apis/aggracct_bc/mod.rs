@@ -378,7 +378,7 @@ pub struct QueryWbChannelAccountBalanceResponse {
     pub in_transit_reduction_exist: Option<bool>,
 }
 
-/// `BeneficialOwner`.
+/// 受益所有人信息列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct BeneficialOwner {
@@ -687,7 +687,7 @@ pub struct CreateWbChannelSpecialReductionResponse {
     /// 特殊减额类型 (`reduction_type`).
     pub reduction_type: Option<ReductionType>,
     /// 处理结果 (`state`).
-    pub state: Option<CreateWbChannelSpecialReductionState>,
+    pub state: Option<WbChannelSpecialReductionState>,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -718,7 +718,7 @@ pub struct QueryWbChannelSpecialReductionByOutRequestNoResponse {
     /// 特殊减额类型 (`reduction_type`).
     pub reduction_type: Option<ReductionType>,
     /// 处理结果 (`state`).
-    pub state: Option<CreateWbChannelSpecialReductionState>,
+    pub state: Option<WbChannelSpecialReductionState>,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -867,7 +867,7 @@ Recover = "RECOVER",
 }
 
 platform_enum! {
-/// `ControlAction`.
+/// 管控方案.
 pub enum ControlAction {
 /// 不可收款 (`DISABLE_RECEIVE`).
 DisableReceive = "DISABLE_RECEIVE",
@@ -928,7 +928,7 @@ TimeOutClosed = "TIME_OUT_CLOSED",
 
 platform_enum! {
 /// 处理结果.
-pub enum CreateWbChannelSpecialReductionState {
+pub enum WbChannelSpecialReductionState {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `SUCCESS`.

@@ -122,7 +122,7 @@ pub struct QuerySubMerchantApplicationByApplicationNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub verify_finish_time: Option<OffsetDateTime>,
     /// 审核状态 (`verify_result`).
-    pub verify_result: VerifyResult,
+    pub verify_result: QuerySubMerchantApplicationByApplicationNoVerifyResult,
 }
 
 /// `CreateSubMerchantModifySettlementResponse`.
@@ -176,7 +176,7 @@ AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
 
 platform_enum! {
 /// 审核状态.
-pub enum VerifyResult {
+pub enum QuerySubMerchantApplicationByApplicationNoVerifyResult {
 /// `AUDIT_SUCCESS`.
 AuditSuccess = "AUDIT_SUCCESS",
 /// `AUDITING`.

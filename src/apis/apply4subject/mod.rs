@@ -180,7 +180,7 @@ pub struct ContactInfo {
     pub contact_id_doc_copy_back: Option<String>,
     /// `contact_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_id_doc_type: Option<ContactIdDocType>,
+    pub contact_id_doc_type: Option<UboIdDocType>,
     /// 联系人证件有效期开始时间 (`contact_period_begin`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_period_begin: Option<String>,
@@ -227,7 +227,7 @@ pub struct IdentificationInfo {
     #[wxpay(encrypt)]
     pub identification_number: String,
     /// `identification_type`.
-    pub identification_type: ContactIdDocType,
+    pub identification_type: UboIdDocType,
     /// 证件有效日期JSON格式字符串 (`identification_valid_date`).
     pub identification_valid_date: String,
     /// 经营者/法人是否为受益人 (`owner`).
@@ -345,7 +345,7 @@ pub struct SubjectInfo {
     pub subject_type: SubjectType,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -363,7 +363,7 @@ pub struct UboInfoList {
     #[wxpay(encrypt)]
     pub ubo_id_doc_number: String,
     /// `ubo_id_doc_type`.
-    pub ubo_id_doc_type: ContactIdDocType,
+    pub ubo_id_doc_type: UboIdDocType,
     /// 证件有效期开始时间 (`ubo_period_begin`).
     pub ubo_period_begin: String,
     /// 证件有效期结束时间 (`ubo_period_end`).
@@ -419,8 +419,8 @@ ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
 }
 
 platform_enum! {
-/// `ContactIdDocType`.
-pub enum ContactIdDocType {
+/// `UboIdDocType`.
+pub enum UboIdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
 IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).

@@ -285,7 +285,7 @@ pub struct ContactInfo {
     pub contact_id_doc_copy_back: Option<String>,
     /// `contact_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_id_doc_type: Option<ContactIdDocType>,
+    pub contact_id_doc_type: Option<IdDocType>,
     /// 超级管理员身份证件号码 (`contact_id_number`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -464,7 +464,7 @@ pub struct IdentityInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_doc_info: Option<IdDocInfo>,
     /// `id_doc_type`.
-    pub id_doc_type: ContactIdDocType,
+    pub id_doc_type: IdDocType,
     /// 超级管理员类型 (`id_holder_type`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_holder_type: Option<ContactType>,
@@ -556,7 +556,7 @@ pub struct OrganizationInfo {
     pub organization_copy: String,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -574,7 +574,7 @@ pub struct UboInfoList {
     #[wxpay(encrypt)]
     pub ubo_id_doc_number: String,
     /// `ubo_id_doc_type`.
-    pub ubo_id_doc_type: ContactIdDocType,
+    pub ubo_id_doc_type: IdDocType,
     /// 证件有效期开始时间 (`ubo_period_begin`).
     pub ubo_period_begin: String,
     /// 证件有效期结束时间 (`ubo_period_end`).
@@ -623,7 +623,7 @@ pub struct CreateApplymentResponse {
     pub applyment_id: i64,
 }
 
-/// `AuditDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditDetail {
@@ -704,8 +704,8 @@ SalesScenesWework = "SALES_SCENES_WEWORK",
 }
 
 platform_enum! {
-/// `ContactIdDocType`.
-pub enum ContactIdDocType {
+/// `IdDocType`.
+pub enum IdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
 IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).

@@ -174,7 +174,7 @@ pub struct QueryBatchDetailByOutDetailNo {
     pub out_detail_no: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -209,14 +209,14 @@ pub struct CreateBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `QueryBatchByBatchIdTransferDetailList`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdTransferDetailList {
+pub struct BatchTransferDetailList {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: TransferDetailListDetailState,
+    pub detail_state: BatchDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 银行明细单号 (`out_detail_no`).
@@ -265,7 +265,7 @@ pub struct QueryBatchByBatchIdResponse {
     /// 转账总笔数 (`total_count`).
     pub total_count: i64,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Vec<QueryBatchByBatchIdTransferDetailList>,
+    pub transfer_detail_list: Vec<BatchTransferDetailList>,
     /// 批量转账用途 (`transfer_purpose`).
     pub transfer_purpose: TransferPurpose,
     /// 转账场景 (`transfer_scene`).
@@ -296,7 +296,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: QueryBatchDetailByDetailIdDetailState,
+    pub detail_state: BatchDetailDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 转账发起时间 (`initiate_time`).
@@ -375,7 +375,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     /// 转账总笔数 (`total_count`).
     pub total_count: i64,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Vec<QueryBatchByBatchIdTransferDetailList>,
+    pub transfer_detail_list: Vec<BatchTransferDetailList>,
     /// 批量转账用途 (`transfer_purpose`).
     pub transfer_purpose: TransferPurpose,
     /// 转账场景 (`transfer_scene`).
@@ -406,7 +406,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: QueryBatchDetailByDetailIdDetailState,
+    pub detail_state: BatchDetailDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 转账发起时间 (`initiate_time`).
@@ -481,7 +481,7 @@ OverdueClose = "OVERDUE_CLOSE",
 
 platform_enum! {
 /// 明细状态.
-pub enum TransferDetailListDetailState {
+pub enum BatchDetailState {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `SUCCESS`.
@@ -593,7 +593,7 @@ BankAccount = "BANK_ACCOUNT",
 
 platform_enum! {
 /// 明细状态.
-pub enum QueryBatchDetailByDetailIdDetailState {
+pub enum BatchDetailDetailState {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `SUCCESS`.

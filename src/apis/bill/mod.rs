@@ -109,7 +109,7 @@ pub struct BillResponse {
     pub hash_value: String,
 }
 
-/// `DownloadBillList`.
+/// 下载信息明细.
 #[cfg(feature = "bill")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
 #[derive(Debug, Clone, Deserialize)]

@@ -86,7 +86,7 @@ pub struct SubjectInfo {
 /// Logo商标注册证.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct LogoTrademarkRegistrationCertificate {
+pub struct TrademarkRegistrationCertificate {
     /// Logo商标授权有效期开始时间 (`authorization_begin_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_begin_time: Option<String>,
@@ -125,7 +125,7 @@ pub struct LogoTrademarkRegistrationCertificate {
 pub struct Trademark {
     /// Logo商标注册证 (`logo_trademark_registration_certificate`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub logo_trademark_registration_certificate: Option<LogoTrademarkRegistrationCertificate>,
+    pub logo_trademark_registration_certificate: Option<TrademarkRegistrationCertificate>,
     /// 无商标额外证明材料 (`no_trademark_addition_prove`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_trademark_addition_prove: Option<String>,
@@ -136,7 +136,7 @@ pub struct Trademark {
     pub trademark_exists: TrademarkExists,
     /// 商标注册证 (`trademark_registration_certificate`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trademark_registration_certificate: Option<LogoTrademarkRegistrationCertificate>,
+    pub trademark_registration_certificate: Option<TrademarkRegistrationCertificate>,
 }
 
 /// `CreateApplymentResponse`.

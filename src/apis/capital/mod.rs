@@ -152,10 +152,10 @@ pub struct ListCapitallhhBankBranches {
     pub limit: i64,
 }
 
-/// `Data`.
+/// 省份列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct CapitallhhAreaProvince {
     /// 省份编码 (`province_code`).
     pub province_code: i64,
     /// 省份名称 (`province_name`).
@@ -167,15 +167,15 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListCapitallhhAreaProvincesResponse {
     /// 省份列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<CapitallhhAreaProvince>>,
     /// 查询数据总条数 (`total_count`).
     pub total_count: i64,
 }
 
-/// `ListAreaProvinceCitiesData`.
+/// 城市列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListAreaProvinceCitiesData {
+pub struct AreaProvinceCity {
     /// 城市编码 (`city_code`).
     pub city_code: i64,
     /// 城市名称 (`city_name`).
@@ -187,15 +187,15 @@ pub struct ListAreaProvinceCitiesData {
 #[non_exhaustive]
 pub struct ListAreaProvinceCitiesResponse {
     /// 城市列表 (`data`).
-    pub data: Option<Vec<ListAreaProvinceCitiesData>>,
+    pub data: Option<Vec<AreaProvinceCity>>,
     /// 查询数据总条数 (`total_count`).
     pub total_count: i64,
 }
 
-/// `QueryCapitallhhBankCorporateBankingData`.
+/// 银行列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCapitallhhBankCorporateBankingData {
+pub struct CapitallhhBank {
     /// 开户银行 (`account_bank`).
     pub account_bank: String,
     /// 开户银行编码 (`account_bank_code`).
@@ -228,7 +228,7 @@ pub struct QueryCapitallhhBankCorporateBankingResponse {
     /// 本次查询数据条数 (`count`).
     pub count: i64,
     /// 银行列表 (`data`).
-    pub data: Option<Vec<QueryCapitallhhBankCorporateBankingData>>,
+    pub data: Option<Vec<CapitallhhBank>>,
     /// 分页链接 (`links`).
     pub links: Links,
     /// 本次查询偏移量 (`offset`).
@@ -244,7 +244,7 @@ pub struct QueryCapitallhhBankPersonalBankingResponse {
     /// 本次查询数据条数 (`count`).
     pub count: i64,
     /// 银行列表 (`data`).
-    pub data: Option<Vec<QueryCapitallhhBankCorporateBankingData>>,
+    pub data: Option<Vec<CapitallhhBank>>,
     /// 分页链接 (`links`).
     pub links: Links,
     /// 本次查询偏移量 (`offset`).
@@ -258,15 +258,15 @@ pub struct QueryCapitallhhBankPersonalBankingResponse {
 #[non_exhaustive]
 pub struct QueryCapitallhhBankSearchBanksByBankAccountResponse {
     /// 银行列表 (`data`).
-    pub data: Option<Vec<QueryCapitallhhBankCorporateBankingData>>,
+    pub data: Option<Vec<CapitallhhBank>>,
     /// 查询数据总条数 (`total_count`).
     pub total_count: i64,
 }
 
-/// `ListCapitallhhBankBranchesData`.
+/// 支行列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListCapitallhhBankBranchesData {
+pub struct CapitallhhBankBranch {
     /// 开户银行支行联行号 (`bank_branch_id`).
     pub bank_branch_id: String,
     /// 开户银行支行名称 (`bank_branch_name`).
@@ -288,7 +288,7 @@ pub struct ListCapitallhhBankBranchesResponse {
     /// 本次查询条数 (`count`).
     pub count: i64,
     /// 支行列表 (`data`).
-    pub data: Option<Vec<ListCapitallhhBankBranchesData>>,
+    pub data: Option<Vec<CapitallhhBankBranch>>,
     /// 分页链接 (`links`).
     pub links: Links,
     /// 本次查询偏移量 (`offset`).

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateAppOrderSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::CreateAppOrder;
 ///
 /// let request = CreateAppOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", sub_orders);
@@ -35,7 +35,7 @@ pub struct CreateAppOrder {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CombinePayerInfo>,
+    pub combine_payer_info: Option<CreateAppOrderCombinePayerInfo>,
     /// 预签约信息 (`contract_info`).
     pub contract_info: Option<ContractInfo>,
     /// 指定支付方式 (`limit_pay`).
@@ -47,7 +47,7 @@ pub struct CreateAppOrder {
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<SubOrders>,
+    pub sub_orders: Vec<CreateAppOrderSubOrder>,
     /// 贴息信息 (`subsidy_info`).
     pub subsidy_info: Option<SubsidyInfo>,
     /// 交易结束时间 (`time_expire`).
@@ -69,7 +69,7 @@ pub struct CreateAppOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let scene_info: wxpay::apis::combine_transactions::CreateH5OrderSceneInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5OrderSubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::CreateH5Order;
 ///
 /// let request = CreateH5Order::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", scene_info, sub_orders);
@@ -89,7 +89,7 @@ pub struct CreateH5Order {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CreateH5OrderCombinePayerInfo>,
+    pub combine_payer_info: Option<CombinePayerInfo>,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
@@ -97,7 +97,7 @@ pub struct CreateH5Order {
     /// 场景信息 (`scene_info`).
     pub scene_info: CreateH5OrderSceneInfo,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateH5OrderSubOrders>,
+    pub sub_orders: Vec<SubOrder>,
     /// 交易结束时间 (`time_expire`).
     pub time_expire: Option<String>,
     /// 交易起始时间 (`time_start`).
@@ -135,8 +135,8 @@ pub struct QueryCombineTransactionByCombineTransactionId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let combine_payer_info: wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateJsapiOrderSubOrders> = todo!();
+/// # let combine_payer_info: wxpay::apis::combine_transactions::CombinePayerInfo = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateJsapiOrderSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::CreateJsapiOrder;
 ///
 /// let request = CreateJsapiOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", combine_payer_info, "https://yourapp.com/notify", sub_orders);
@@ -156,7 +156,7 @@ pub struct CreateJsapiOrder {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: CreateH5OrderCombinePayerInfo,
+    pub combine_payer_info: CombinePayerInfo,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
@@ -164,7 +164,7 @@ pub struct CreateJsapiOrder {
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateJsapiOrderSubOrders>,
+    pub sub_orders: Vec<CreateJsapiOrderSubOrder>,
     /// 贴息信息 (`subsidy_info`).
     pub subsidy_info: Option<SubsidyInfo>,
     /// 交易结束时间 (`time_expire`).
@@ -181,8 +181,8 @@ pub struct CreateJsapiOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let combine_payer_info: wxpay::apis::combine_transactions::CreateMiniprogramOrderCombinePayerInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrders> = todo!();
+/// # let combine_payer_info: wxpay::apis::combine_transactions::CombineCombinePayerInfo = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::CreateMiniprogramOrder;
 ///
 /// let request = CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", combine_payer_info, sub_orders);
@@ -201,13 +201,13 @@ pub struct CreateMiniprogramOrder {
     /// 交易单订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: CreateMiniprogramOrderCombinePayerInfo,
+    pub combine_payer_info: CombineCombinePayerInfo,
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateMiniprogramOrderSubOrders>,
+    pub sub_orders: Vec<CreateMiniprogramOrderSubOrder>,
     /// 交易结束时间 (`time_expire`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub time_expire: Option<OffsetDateTime>,
@@ -223,7 +223,7 @@ pub struct CreateMiniprogramOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5OrderSubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::CreateNativeOrder;
 ///
 /// let request = CreateNativeOrder::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "https://yourapp.com/notify", sub_orders);
@@ -243,7 +243,7 @@ pub struct CreateNativeOrder {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CreateH5OrderCombinePayerInfo>,
+    pub combine_payer_info: Option<CombinePayerInfo>,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
@@ -251,7 +251,7 @@ pub struct CreateNativeOrder {
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateH5OrderSubOrders>,
+    pub sub_orders: Vec<SubOrder>,
     /// 交易结束时间 (`time_expire`).
     pub time_expire: Option<String>,
     /// 交易起始时间 (`time_start`).
@@ -289,7 +289,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CloseCombineTransactionSubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CloseCombineTransactionSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::CloseCombineTransaction;
 ///
 /// let request = CloseCombineTransaction::new("TEST_COMBINE_OUT_TRADE_NO", "wxd678efh567hg6787", sub_orders);
@@ -306,7 +306,7 @@ pub struct CloseCombineTransaction {
     /// 合单商户appid (`combine_appid`).
     pub combine_appid: String,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CloseCombineTransactionSubOrders>,
+    pub sub_orders: Vec<CloseCombineTransactionSubOrder>,
 }
 
 /// 实名支付.
@@ -327,7 +327,7 @@ pub struct Identity {
 /// 支付者.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CombinePayerInfo {
+pub struct CreateAppOrderCombinePayerInfo {
     /// 实名支付 (`identity`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -385,10 +385,10 @@ pub struct SettleInfo {
     pub subsidy_amount: Option<i64>,
 }
 
-/// `SubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct SubOrders {
+pub struct CreateAppOrderSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -425,7 +425,7 @@ pub struct SubOrders {
     pub sub_mchid: Option<String>,
 }
 
-/// `SubsidyPlan`.
+/// 贴息方案列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SubsidyPlan {
@@ -435,7 +435,7 @@ pub struct SubsidyPlan {
     pub subsidy_percent: i64,
 }
 
-/// `SubsidyDetail`.
+/// 贴息详情列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SubsidyDetail {
@@ -477,7 +477,7 @@ pub struct CreateAppOrderResponse {
 /// 支付者.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateH5OrderCombinePayerInfo {
+pub struct CombinePayerInfo {
     /// 实名支付 (`identity`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -525,10 +525,10 @@ pub struct CreateH5OrderSceneInfo {
     pub payer_client_ip: String,
 }
 
-/// `CreateH5OrderSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateH5OrderSubOrders {
+pub struct SubOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -572,7 +572,7 @@ pub struct QueryCombineTransactionByCombineTransactionIdCombinePayerInfo {
 /// 场景信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCombineTransactionByCombineTransactionIdSceneInfo {
+pub struct CombineTransactionSceneInfo {
     /// 商户端设备号 (`device_id`).
     pub device_id: Option<String>,
 }
@@ -593,10 +593,10 @@ pub struct QueryCombineTransactionByCombineTransactionIdAmount {
     pub total_amount: i64,
 }
 
-/// `QueryCombineTransactionByCombineTransactionIdSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCombineTransactionByCombineTransactionIdSubOrders {
+pub struct QueryCombineTransactionByCombineTransactionIdSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Option<QueryCombineTransactionByCombineTransactionIdAmount>,
     /// 附加数据 (`attach`).
@@ -637,17 +637,17 @@ pub struct QueryCombineTransactionByCombineTransactionIdResponse {
     /// 交易单微信支付订单号 (`combine_transaction_id`).
     pub combine_transaction_id: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<QueryCombineTransactionByCombineTransactionIdSceneInfo>,
+    pub scene_info: Option<CombineTransactionSceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineTransactionIdSubOrders>>,
+    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineTransactionIdSubOrder>>,
     /// 交易场景 (`trade_scenario`).
     pub trade_scenario: Option<TradeScenario>,
 }
 
-/// `CreateJsapiOrderSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateJsapiOrderSubOrders {
+pub struct CreateJsapiOrderSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -688,16 +688,16 @@ pub struct CreateJsapiOrderResponse {
 /// 支付者.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMiniprogramOrderCombinePayerInfo {
+pub struct CombineCombinePayerInfo {
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
 }
 
-/// `CreateMiniprogramOrderSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMiniprogramOrderSubOrders {
+pub struct CreateMiniprogramOrderSubOrder {
     /// 商品单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -760,7 +760,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNoAmount {
     pub total_amount: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -776,7 +776,7 @@ pub struct GoodsDetail {
     pub unit_price: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠信息列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -805,10 +805,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `QueryCombineTransactionByCombineOutTradeNoSubOrders`.
+/// 商品单信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryCombineTransactionByCombineOutTradeNoSubOrders {
+pub struct QueryCombineTransactionByCombineOutTradeNoSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Option<QueryCombineTransactionByCombineOutTradeNoAmount>,
     /// 附加数据 (`attach`).
@@ -854,23 +854,23 @@ pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
     /// 合单商户订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: Option<CreateMiniprogramOrderCombinePayerInfo>,
+    pub combine_payer_info: Option<CombineCombinePayerInfo>,
     /// 交易单微信支付订单号 (`combine_transaction_id`).
     pub combine_transaction_id: String,
     /// 使用的商户贴息信息 (`installment_info`).
     pub installment_info: Option<InstallmentInfo>,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<QueryCombineTransactionByCombineTransactionIdSceneInfo>,
+    pub scene_info: Option<CombineTransactionSceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineOutTradeNoSubOrders>>,
+    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineOutTradeNoSubOrder>>,
     /// 交易场景 (`trade_scenario`).
     pub trade_scenario: Option<TradeScenario>,
 }
 
-/// `CloseCombineTransactionSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CloseCombineTransactionSubOrders {
+pub struct CloseCombineTransactionSubOrder {
     /// 商品单个人收款方受理授权ID (`individual_auth_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub individual_auth_id: Option<String>,
@@ -907,7 +907,7 @@ PhoneNumber = "PHONE_NUMBER",
 }
 
 platform_enum! {
-/// `LimitPay`.
+/// 指定支付方式.
 pub enum LimitPay {
 /// `no_balance`.
 NoBalance = "no_balance",

@@ -84,9 +84,9 @@ pub struct CreateCardAddUserRecord {
     /// 卡模板ID (`card_template_id`).
     pub card_template_id: String,
     /// 目标完成记录 (`objective_completion_records`).
-    pub objective_completion_records: Option<Vec<ObjectiveCompletionRecords>>,
+    pub objective_completion_records: Option<Vec<ObjectiveCompletionRecord>>,
     /// 优惠使用记录 (`reward_usage_records`).
-    pub reward_usage_records: Option<Vec<RewardUsageRecords>>,
+    pub reward_usage_records: Option<Vec<RewardUsageRecord>>,
 }
 
 /// `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` 通过先享卡订单号查询订单API
@@ -160,9 +160,9 @@ pub struct UpdateOrderByOutOrderNo {
     /// 先享卡订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 目标达成明细列表 (`objectives`).
-    pub objectives: Option<Vec<UpdateOrderByOutOrderNoObjectives>>,
+    pub objectives: Option<Vec<Objective>>,
     /// 奖励明细列表 (`rewards`).
-    pub rewards: Option<Vec<UpdateOrderByOutOrderNoRewards>>,
+    pub rewards: Option<Vec<Reward>>,
 }
 
 /// `CreateCardResponse`.
@@ -173,10 +173,10 @@ pub struct CreateCardResponse {
     pub prepare_card_token: String,
 }
 
-/// `ObjectiveCompletionRecords`.
+/// 目标完成记录.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ObjectiveCompletionRecords {
+pub struct ObjectiveCompletionRecord {
     /// 目标完成数量 (`completion_count`).
     pub completion_count: i64,
     /// 目标完成时间 (`completion_time`).
@@ -195,10 +195,10 @@ pub struct ObjectiveCompletionRecords {
     pub remark: Option<String>,
 }
 
-/// `Objectives`.
+/// 目标列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Objectives {
+pub struct QueryCardByOutCardCodeObjective {
     /// 目标数量 (`count`).
     pub count: i64,
     /// 目标描述 (`description`).
@@ -206,7 +206,7 @@ pub struct Objectives {
     /// 目标名称 (`name`).
     pub name: String,
     /// 目标完成记录 (`objective_completion_records`).
-    pub objective_completion_records: Option<Vec<ObjectiveCompletionRecords>>,
+    pub objective_completion_records: Option<Vec<ObjectiveCompletionRecord>>,
     /// 目标ID (`objective_id`).
     pub objective_id: String,
     /// 目标单位 (`unit`).
@@ -228,10 +228,10 @@ pub struct PayInformation {
     pub transaction_id: Option<String>,
 }
 
-/// `RewardUsageRecords`.
+/// 优惠使用记录.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct RewardUsageRecords {
+pub struct RewardUsageRecord {
     /// 优惠金额 (`amount`).
     pub amount: i64,
     /// 优惠使用描述 (`description`).
@@ -252,10 +252,10 @@ pub struct RewardUsageRecords {
     pub usage_type: String,
 }
 
-/// `Rewards`.
+/// 优惠列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Rewards {
+pub struct QueryCardByOutCardCodeReward {
     /// 优惠金额 (`amount`).
     pub amount: i64,
     /// 优惠数量 (`count`).
@@ -269,7 +269,7 @@ pub struct Rewards {
     /// 优惠ID (`reward_id`).
     pub reward_id: String,
     /// 优惠使用记录列 (`reward_usage_records`).
-    pub reward_usage_records: Option<Vec<RewardUsageRecords>>,
+    pub reward_usage_records: Option<Vec<RewardUsageRecord>>,
     /// 优惠单位 (`unit`).
     pub unit: String,
 }
@@ -302,7 +302,7 @@ pub struct QueryCardByOutCardCodeResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 目标列表 (`objectives`).
-    pub objectives: Option<Vec<Objectives>>,
+    pub objectives: Option<Vec<QueryCardByOutCardCodeObjective>>,
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -311,7 +311,7 @@ pub struct QueryCardByOutCardCodeResponse {
     /// 用户退回优惠的付款信息 (`pay_information`).
     pub pay_information: Option<PayInformation>,
     /// 优惠列表 (`rewards`).
-    pub rewards: Option<Vec<Rewards>>,
+    pub rewards: Option<Vec<QueryCardByOutCardCodeReward>>,
     /// 邀请者用户标识 (`sharer_openid`).
     #[wxpay(redact)]
     pub sharer_openid: Option<String>,
@@ -325,10 +325,10 @@ pub struct QueryCardByOutCardCodeResponse {
     pub unfinished_reason: Option<String>,
 }
 
-/// `QueryOrderByOutTradeNoObjectives`.
+/// 目标达成明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOrderByOutTradeNoObjectives {
+pub struct OrderObjective {
     /// 目标数量 (`count`).
     pub count: i64,
     /// 目标名称 (`name`).
@@ -343,17 +343,17 @@ pub struct QueryOrderByOutTradeNoObjectives {
     #[serde(with = "time::serde::rfc3339")]
     pub performance_time: OffsetDateTime,
     /// 履约类型 (`performance_type`).
-    pub performance_type: PerformanceType,
+    pub performance_type: RewardType,
     /// 备注说明 (`remark`).
     pub remark: Option<String>,
     /// 目标单位 (`unit`).
     pub unit: Option<String>,
 }
 
-/// `QueryOrderByOutTradeNoRewards`.
+/// 奖励明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOrderByOutTradeNoRewards {
+pub struct OrderReward {
     /// 奖励金额 (`amount`).
     pub amount: i64,
     /// 奖励数量 (`count`).
@@ -372,7 +372,7 @@ pub struct QueryOrderByOutTradeNoRewards {
     #[serde(with = "time::serde::rfc3339")]
     pub reward_time: OffsetDateTime,
     /// 奖励类型 (`reward_type`).
-    pub reward_type: PerformanceType,
+    pub reward_type: RewardType,
     /// 奖励单位 (`unit`).
     pub unit: Option<String>,
 }
@@ -403,7 +403,7 @@ pub struct QueryOrderByOutTradeNoResponse {
     /// 目标描述 (`objective_description`).
     pub objective_description: String,
     /// 目标达成明细列表 (`objectives`).
-    pub objectives: Option<Vec<QueryOrderByOutTradeNoObjectives>>,
+    pub objectives: Option<Vec<OrderObjective>>,
     /// 线下使用说明 (`offline_instructions`).
     pub offline_instructions: Option<String>,
     /// 线上使用说明 (`online_instructions`).
@@ -423,13 +423,13 @@ pub struct QueryOrderByOutTradeNoResponse {
     /// 奖励描述 (`reward_description`).
     pub reward_description: String,
     /// 奖励明细列表 (`rewards`).
-    pub rewards: Option<Vec<QueryOrderByOutTradeNoRewards>>,
+    pub rewards: Option<Vec<OrderReward>>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 结算金额 (`settlement_amount`).
     pub settlement_amount: Option<i64>,
     /// 订单状态 (`state`).
-    pub state: QueryOrderByOutTradeNoState,
+    pub state: OrderState,
     /// 总金额 (`total_amount`).
     pub total_amount: Option<i64>,
     /// 微信支付交易单号 (`transaction_id`).
@@ -462,7 +462,7 @@ pub struct QueryOrderByOutOrderNoResponse {
     /// 目标描述 (`objective_description`).
     pub objective_description: String,
     /// 目标达成明细列表 (`objectives`).
-    pub objectives: Option<Vec<QueryOrderByOutTradeNoObjectives>>,
+    pub objectives: Option<Vec<OrderObjective>>,
     /// 线下使用说明 (`offline_instructions`).
     pub offline_instructions: Option<String>,
     /// 线上使用说明 (`online_instructions`).
@@ -482,23 +482,23 @@ pub struct QueryOrderByOutOrderNoResponse {
     /// 奖励描述 (`reward_description`).
     pub reward_description: String,
     /// 奖励明细列表 (`rewards`).
-    pub rewards: Option<Vec<QueryOrderByOutTradeNoRewards>>,
+    pub rewards: Option<Vec<OrderReward>>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 结算金额 (`settlement_amount`).
     pub settlement_amount: Option<i64>,
     /// 订单状态 (`state`).
-    pub state: QueryOrderByOutTradeNoState,
+    pub state: OrderState,
     /// 总金额 (`total_amount`).
     pub total_amount: Option<i64>,
     /// 微信支付交易单号 (`transaction_id`).
     pub transaction_id: Option<String>,
 }
 
-/// `UpdateOrderByOutOrderNoObjectives`.
+/// 目标达成明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct UpdateOrderByOutOrderNoObjectives {
+pub struct Objective {
     /// 目标数量 (`count`).
     pub count: i64,
     /// 先享卡目标ID (`objective_id`).
@@ -511,16 +511,16 @@ pub struct UpdateOrderByOutOrderNoObjectives {
     #[serde(with = "time::serde::rfc3339")]
     pub performance_time: OffsetDateTime,
     /// 履约类型 (`performance_type`).
-    pub performance_type: PerformanceType,
+    pub performance_type: RewardType,
     /// 备注说明 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
 }
 
-/// `UpdateOrderByOutOrderNoRewards`.
+/// 奖励明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct UpdateOrderByOutOrderNoRewards {
+pub struct Reward {
     /// 奖励金额 (`amount`).
     pub amount: i64,
     /// 奖励数量 (`count`).
@@ -538,7 +538,7 @@ pub struct UpdateOrderByOutOrderNoRewards {
     #[serde(with = "time::serde::rfc3339")]
     pub reward_time: OffsetDateTime,
     /// 奖励类型 (`reward_type`).
-    pub reward_type: PerformanceType,
+    pub reward_type: RewardType,
 }
 
 /// `UpdateOrderByOutOrderNoResponse`.
@@ -553,7 +553,7 @@ pub struct UpdateOrderByOutOrderNoResponse {
 
 platform_enum! {
 /// 履约类型.
-pub enum PerformanceType {
+pub enum RewardType {
 /// 增加 (`INCREASE`).
 Increase = "INCREASE",
 /// 减少 (`DECREASE`).
@@ -563,7 +563,7 @@ Decrease = "DECREASE",
 
 platform_enum! {
 /// 订单状态.
-pub enum QueryOrderByOutTradeNoState {
+pub enum OrderState {
 /// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
 Created = "CREATED",
 /// 订单结算中，表示用户领取的先享卡已到期，订单正在结算。 (`SETTLING`).

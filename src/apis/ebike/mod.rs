@@ -74,7 +74,7 @@ pub struct QueryChargeContractByContractId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let charge_info: wxpay::apis::ebike::ChargeInfo = todo!();
+/// # let charge_info: wxpay::apis::ebike::ConfirmChargeContractChargeInfo = todo!();
 /// use wxpay::apis::ebike::ConfirmChargeContract;
 ///
 /// let request = ConfirmChargeContract::new("aAfixCs13LsdKPpfZfDkk2189ssXjfx", "wx47c677487ce3ac47", charge_info);
@@ -92,7 +92,7 @@ pub struct ConfirmChargeContract {
     /// 服务商公众号ID (`appid`).
     pub appid: String,
     /// 充电场景信息 (`charge_info`).
-    pub charge_info: ChargeInfo,
+    pub charge_info: ConfirmChargeContractChargeInfo,
     /// 特约商户公众号ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
@@ -256,7 +256,7 @@ pub struct QueryChargeContractByContractIdResponse {
 /// 充电场景信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ChargeInfo {
+pub struct ConfirmChargeContractChargeInfo {
     /// 充电枪编号 (`charging_gun_number`).
     pub charging_gun_number: String,
     /// 充电站名称 (`charging_station_name`).
@@ -335,7 +335,7 @@ pub struct CreateChargeTransactionResponse {
 /// 订单金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryChargeTransactionByTransactionIdAmount {
+pub struct ChargeTransactionAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
@@ -358,7 +358,7 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `PromotionDetail`.
+/// 优惠信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -388,7 +388,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct QueryChargeTransactionByTransactionIdResponse {
     /// 订单金额信息 (`amount`).
-    pub amount: QueryChargeTransactionByTransactionIdAmount,
+    pub amount: ChargeTransactionAmount,
     /// 服务商公众号ID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -429,7 +429,7 @@ pub struct QueryChargeTransactionByTransactionIdResponse {
 #[non_exhaustive]
 pub struct QueryChargeTransactionByOutTradeNoResponse {
     /// 订单金额信息 (`amount`).
-    pub amount: QueryChargeTransactionByTransactionIdAmount,
+    pub amount: ChargeTransactionAmount,
     /// 服务商公众号ID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).

@@ -65,7 +65,7 @@ pub struct CreateApplyment {
     #[wxpay(encrypt)]
     pub id_doc_info: Option<IdDocInfo>,
     /// `id_doc_type`.
-    pub id_doc_type: Option<ContactIdDocType>,
+    pub id_doc_type: Option<IdDocType>,
     /// 超级管理员类型 (`id_holder_type`).
     pub id_holder_type: Option<IdHolderType>,
     /// 商户简称 (`merchant_shortname`).
@@ -213,7 +213,7 @@ pub struct ContactInfo {
     pub contact_id_doc_copy_back: Option<String>,
     /// `contact_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_id_doc_type: Option<ContactIdDocType>,
+    pub contact_id_doc_type: Option<IdDocType>,
     /// 超级管理员姓名 (`contact_name`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -327,7 +327,7 @@ pub struct SettlementInfo {
     pub settlement_id: Option<String>,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -345,7 +345,7 @@ pub struct UboInfoList {
     #[wxpay(encrypt)]
     pub ubo_id_doc_number: String,
     /// `ubo_id_doc_type`.
-    pub ubo_id_doc_type: ContactIdDocType,
+    pub ubo_id_doc_type: IdDocType,
     /// 证件有效期开始时间 (`ubo_period_begin`).
     pub ubo_period_begin: String,
     /// 证件有效期结束时间 (`ubo_period_end`).
@@ -390,7 +390,7 @@ pub struct AccountValidation {
     pub remark: String,
 }
 
-/// `AuditDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditDetail {
@@ -484,8 +484,8 @@ CertificateType2522 = "CERTIFICATE_TYPE_2522",
 }
 
 platform_enum! {
-/// `ContactIdDocType`.
-pub enum ContactIdDocType {
+/// `IdDocType`.
+pub enum IdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
 IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).

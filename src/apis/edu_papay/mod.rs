@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/contracts/id/{contract_id}")]
-#[endpoint(GET "/v3/edu-papay/contracts/id/<contract_id>" -> QueryContractByContractIdResponse)]
+#[endpoint(GET "/v3/edu-papay/contracts/id/<contract_id>" -> UserContract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 签约协议号 (`contract_id`).
@@ -276,10 +276,10 @@ pub struct ContractInformation {
     pub create_time: Option<OffsetDateTime>,
 }
 
-/// `QueryContractByContractIdResponse`.
+/// 结果集.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByContractIdResponse {
+pub struct UserContract {
     /// 服务商APPID (`appid`).
     pub appid: String,
     /// 签约信息 (`contract_information`).
@@ -333,7 +333,7 @@ pub struct DeviceInformation {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdAmount {
+pub struct TransactionAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
@@ -356,7 +356,7 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `PromotionDetail`.
+/// 优惠详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -386,7 +386,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// 服务商APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -423,7 +423,7 @@ pub struct QueryTransactionByTransactionIdResponse {
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// 服务商APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -460,7 +460,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
 #[non_exhaustive]
 pub struct ListUserContractsResponse {
     /// 结果集 (`data`).
-    pub data: Option<Vec<QueryContractByContractIdResponse>>,
+    pub data: Option<Vec<UserContract>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).

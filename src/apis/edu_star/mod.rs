@@ -120,10 +120,10 @@ pub struct QueryUserQqByQq {
     pub appid: String,
 }
 
-/// `Data`.
+/// 结果集.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Order {
     /// appid (`appid`).
     pub appid: String,
     /// 权益核销时间 (`create_time`).
@@ -147,7 +147,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListOrdersResponse {
     /// 结果集 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<Order>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).

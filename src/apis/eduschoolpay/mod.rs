@@ -66,7 +66,7 @@ pub struct CreateContractPresign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/contracts/{contract_id}")]
-#[endpoint(GET "/v3/eduschoolpay/contracts/<contract_id>" -> QueryContractByContractIdResponse)]
+#[endpoint(GET "/v3/eduschoolpay/contracts/<contract_id>" -> UserContract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 签约协议号 (`contract_id`).
@@ -297,10 +297,10 @@ pub struct CreateContractPresignResponse {
     pub presign_token: String,
 }
 
-/// `QueryContractByContractIdResponse`.
+/// 查询结果列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByContractIdResponse {
+pub struct UserContract {
     /// 商户appid (`appid`).
     pub appid: String,
     /// 签约协议号 (`contract_id`).
@@ -381,7 +381,7 @@ pub struct CreateTransactionAmount {
 /// 支付者.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Payer {
+pub struct CreateTransactionPayer {
     /// 商户AppID下的用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: Option<String>,
@@ -390,10 +390,10 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `PromotionDetail`.
+/// 优惠详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PromotionDetail {
+pub struct CreateTransactionPromotionDetail {
     /// 优惠券面额 (`amount`).
     pub amount: Option<i64>,
     /// 券ID (`coupon_id`).
@@ -434,9 +434,9 @@ pub struct CreateTransactionResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<Payer>,
+    pub payer: Option<CreateTransactionPayer>,
     /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
+    pub promotion_detail: Option<Vec<CreateTransactionPromotionDetail>>,
     /// 子商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -457,7 +457,7 @@ pub struct CreateTransactionResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdAmount {
+pub struct TransactionAmount {
     /// 货币类型 (`currency`).
     pub currency: String,
     /// 折扣 (`discount_total`).
@@ -471,7 +471,7 @@ pub struct QueryTransactionByTransactionIdAmount {
 /// 支付者.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdPayer {
+pub struct Payer {
     /// 商户appid下的用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -480,10 +480,10 @@ pub struct QueryTransactionByTransactionIdPayer {
     pub sub_openid: Option<String>,
 }
 
-/// `QueryTransactionByTransactionIdPromotionDetail`.
+/// 优惠详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdPromotionDetail {
+pub struct PromotionDetail {
     /// 优惠券面额 (`amount`).
     pub amount: Option<i64>,
     /// 券ID (`coupon_id`).
@@ -510,7 +510,7 @@ pub struct QueryTransactionByTransactionIdPromotionDetail {
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -524,9 +524,9 @@ pub struct QueryTransactionByTransactionIdResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: QueryTransactionByTransactionIdPayer,
+    pub payer: Payer,
     /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<QueryTransactionByTransactionIdPromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 子商户appid (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -549,7 +549,7 @@ pub struct QueryTransactionByTransactionIdResponse {
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -563,9 +563,9 @@ pub struct QueryTransactionByOutTradeNoResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: QueryTransactionByTransactionIdPayer,
+    pub payer: Payer,
     /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<QueryTransactionByTransactionIdPromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 子商户appid (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -601,7 +601,7 @@ pub struct Links {
 #[non_exhaustive]
 pub struct ListUserContractsResponse {
     /// 查询结果列表 (`data`).
-    pub data: Option<Vec<QueryContractByContractIdResponse>>,
+    pub data: Option<Vec<UserContract>>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).

@@ -208,7 +208,7 @@ pub struct ExpressInfo {
     pub express_company_name: String,
 }
 
-/// `GoodsInfo`.
+/// 商品信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsInfo {
@@ -353,7 +353,7 @@ pub struct CreateReturnReturnOrderResponse {
     /// 微信出境退回单号 (`return_id`).
     pub return_id: String,
     /// 出境退回状态 (`state`).
-    pub state: CreateReturnReturnOrderState,
+    pub state: ReturnReturnOrderState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 成功时间 (`success_time`).
@@ -385,7 +385,7 @@ pub struct QueryReturnReturnOrderByOutReturnNoResponse {
     /// 微信出境退回单号 (`return_id`).
     pub return_id: String,
     /// 出境退回状态 (`state`).
-    pub state: CreateReturnReturnOrderState,
+    pub state: ReturnReturnOrderState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 成功时间 (`success_time`).
@@ -425,7 +425,7 @@ ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
 
 platform_enum! {
 /// 出境退回状态.
-pub enum CreateReturnReturnOrderState {
+pub enum ReturnReturnOrderState {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `SUCCESS`.

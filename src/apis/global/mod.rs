@@ -81,7 +81,7 @@ pub struct CreateMerchant {
     /// 董事信息 (`director`).
     pub director: Option<Director>,
     /// H5申请资料 (`h5_payment_apply_info`).
-    pub h5_payment_apply_info: Option<H5PaymentApplyInfo>,
+    pub h5_payment_apply_info: Option<CreateMerchantH5PaymentApplyInfo>,
     /// 注册国家或区域 (`merchant_country_code`).
     pub merchant_country_code: String,
     /// 商户类型 (`merchant_type`).
@@ -257,7 +257,7 @@ pub struct ListRefunds {
 #[derive(Debug, Clone)]
 pub struct CreateRefund {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateRefundAmount>,
+    pub amount: Option<Amount>,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -329,7 +329,7 @@ pub struct EncryptCertificate {
 /// 平台证书列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Certificate {
     /// 证书启用时间 (`effective_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub effective_time: Option<OffsetDateTime>,
@@ -347,7 +347,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListCertificatesResponse {
     /// `data`.
-    pub data: Vec<Data>,
+    pub data: Vec<Certificate>,
 }
 
 /// 业务信息.
@@ -409,7 +409,7 @@ pub struct Director {
 /// H5申请资料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct H5PaymentApplyInfo {
+pub struct CreateMerchantH5PaymentApplyInfo {
     /// 拉起H5支付的域名 (`domains`).
     pub domains: Vec<String>,
     /// H5经营网址 (`h5_website_url`).
@@ -563,7 +563,7 @@ pub struct UpdateMerchantBySubMchidResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct ListRefundsAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 支付币种 (`payer_currency`).
@@ -588,7 +588,7 @@ pub struct ExchangeRate {
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListRefundsAmount {
+pub struct RefundAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 汇率 (`exchange_rate`).
@@ -617,17 +617,17 @@ pub struct RefundDetail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<RefundDetailType>,
+    pub type_: Option<RefundType>,
 }
 
-/// `ListRefundsData`.
+/// 退款单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListRefundsData {
+pub struct Refund {
     /// 退款金额 (`amount`).
-    pub amount: ListRefundsAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<DataChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -642,7 +642,7 @@ pub struct ListRefundsData {
     /// 优惠退款详情 (`refund_detail`).
     pub refund_detail: Option<RefundDetail>,
     /// 退款状态 (`status`).
-    pub status: DataStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -653,11 +653,11 @@ pub struct ListRefundsData {
 #[non_exhaustive]
 pub struct ListRefundsResponse {
     /// 订单金额 (`amount`).
-    pub amount: Amount,
+    pub amount: ListRefundsAmount,
     /// 本次返回退款单数 (`current_total_num`).
     pub current_total_num: i64,
     /// 退款单列表 (`data`).
-    pub data: Vec<ListRefundsData>,
+    pub data: Vec<Refund>,
     /// 微信支付交易订单号 (`id`).
     pub id: String,
     /// 商户号 (`mchid`).
@@ -675,7 +675,7 @@ pub struct ListRefundsResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateRefundAmount {
+pub struct Amount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 退款金额 (`refund`).
@@ -687,7 +687,7 @@ pub struct CreateRefundAmount {
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateRefundResponseAmount {
+pub struct CreateRefundAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 汇率 (`exchange_rate`).
@@ -705,7 +705,7 @@ pub struct CreateRefundResponseAmount {
 #[non_exhaustive]
 pub struct CreateRefundResponse {
     /// 退款金额 (`amount`).
-    pub amount: CreateRefundResponseAmount,
+    pub amount: CreateRefundAmount,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -807,7 +807,7 @@ SettlementRate = "SETTLEMENT_RATE",
 
 platform_enum! {
 /// 退款渠道.
-pub enum DataChannel {
+pub enum RefundChannel {
 /// `ORIGINAL`.
 Original = "ORIGINAL",
 /// `BALANCE`.
@@ -841,7 +841,7 @@ Single = "SINGLE",
 
 platform_enum! {
 /// 优惠类型.
-pub enum RefundDetailType {
+pub enum RefundType {
 /// `COUPON`.
 Coupon = "COUPON",
 /// `DISCOUNT`.
@@ -851,7 +851,7 @@ Discount = "DISCOUNT",
 
 platform_enum! {
 /// 退款状态.
-pub enum DataStatus {
+pub enum RefundStatus {
 /// `SUCCESS`.
 Success = "SUCCESS",
 /// `REFUNDCLOSE`.

@@ -101,7 +101,7 @@ pub struct CreateMerchantCloseAdvertisingShow {
 #[derive(Debug, Clone)]
 pub struct UpdateMerchantOpenAdvertisingShow {
     /// 同业过滤标签值 (`advertising_industry_filters`).
-    pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilters>>,
+    pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilter>>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
@@ -126,7 +126,7 @@ pub struct UpdateMerchantOpenAdvertisingShow {
 #[derive(Debug, Clone)]
 pub struct CreateMerchantSetAdvertisingIndustryFilter {
     /// 同业过滤标签值 (`advertising_industry_filters`).
-    pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilters>>,
+    pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilter>>,
     /// 特约子商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
@@ -173,7 +173,7 @@ Miniprogram = "MINIPROGRAM",
 
 platform_enum! {
 /// 子商户同业过滤的同业过滤标签值.
-pub enum AdvertisingIndustryFilters {
+pub enum AdvertisingIndustryFilter {
 /// 综合电商平台 (`E_COMMERCE`).
 ECommerce = "E_COMMERCE",
 /// 婚恋 (`LOVE_MARRIAGE`).

@@ -233,7 +233,7 @@ pub struct ListRefunds {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::hk::CreateRefundAmount = todo!();
+/// # let amount: wxpay::apis::hk::Amount = todo!();
 /// use wxpay::apis::hk::CreateRefund;
 ///
 /// let request = CreateRefund::new(amount, "wx8888888888888888", "1900000109", "1217752501201407033233368018", "wx8888888888888888", "1900000100", "1900000109");
@@ -246,7 +246,7 @@ pub struct ListRefunds {
 #[derive(Debug, Clone)]
 pub struct CreateRefund {
     /// 订单金额 (`amount`).
-    pub amount: CreateRefundAmount,
+    pub amount: Amount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -315,10 +315,10 @@ pub struct EncryptCertificate {
     pub nonce: Option<String>,
 }
 
-/// `Data`.
+/// `Certificate`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Certificate {
     /// `effective_time`.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub effective_time: Option<OffsetDateTime>,
@@ -336,7 +336,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListCertificatesResponse {
     /// `data`.
-    pub data: Vec<Data>,
+    pub data: Vec<Certificate>,
 }
 
 /// 业务信息.
@@ -488,7 +488,7 @@ pub struct QueryMerchantBySubMchidResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct ListRefundsAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 支付币种 (`payer_currency`).
@@ -513,7 +513,7 @@ pub struct ExchangeRate {
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListRefundsAmount {
+pub struct RefundAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 汇率 (`exchange_rate`).
@@ -542,17 +542,17 @@ pub struct RefundDetail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<RefundDetailType>,
+    pub type_: Option<RefundType>,
 }
 
-/// `ListRefundsData`.
+/// 退款单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListRefundsData {
+pub struct Refund {
     /// 退款金额 (`amount`).
-    pub amount: ListRefundsAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<DataChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -567,7 +567,7 @@ pub struct ListRefundsData {
     /// 优惠退款详情 (`refund_detail`).
     pub refund_detail: Option<RefundDetail>,
     /// 退款状态 (`status`).
-    pub status: DataStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -578,11 +578,11 @@ pub struct ListRefundsData {
 #[non_exhaustive]
 pub struct ListRefundsResponse {
     /// 订单金额 (`amount`).
-    pub amount: Amount,
+    pub amount: ListRefundsAmount,
     /// 本次返回退款单数 (`current_total_num`).
     pub current_total_num: i64,
     /// 退款单列表 (`data`).
-    pub data: Vec<ListRefundsData>,
+    pub data: Vec<Refund>,
     /// 微信支付交易订单号 (`id`).
     pub id: String,
     /// 商户号 (`mchid`).
@@ -600,7 +600,7 @@ pub struct ListRefundsResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateRefundAmount {
+pub struct Amount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 退款金额 (`refund`).
@@ -612,7 +612,7 @@ pub struct CreateRefundAmount {
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateRefundResponseAmount {
+pub struct CreateRefundAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 汇率 (`exchange_rate`).
@@ -630,7 +630,7 @@ pub struct CreateRefundResponseAmount {
 #[non_exhaustive]
 pub struct CreateRefundResponse {
     /// 退款金额 (`amount`).
-    pub amount: CreateRefundResponseAmount,
+    pub amount: CreateRefundAmount,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -684,7 +684,7 @@ SettlementRate = "SETTLEMENT_RATE",
 
 platform_enum! {
 /// 退款渠道.
-pub enum DataChannel {
+pub enum RefundChannel {
 /// `ORIGINAL`.
 Original = "ORIGINAL",
 /// `BALANCE`.
@@ -718,7 +718,7 @@ Single = "SINGLE",
 
 platform_enum! {
 /// 优惠类型.
-pub enum RefundDetailType {
+pub enum RefundType {
 /// `COUPON`.
 Coupon = "COUPON",
 /// `DISCOUNT`.
@@ -728,7 +728,7 @@ Discount = "DISCOUNT",
 
 platform_enum! {
 /// 退款状态.
-pub enum DataStatus {
+pub enum RefundStatus {
 /// `SUCCESS`.
 Success = "SUCCESS",
 /// `REFUNDCLOSE`.

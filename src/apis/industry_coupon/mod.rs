@@ -33,7 +33,7 @@ pub struct CreateToken {
     pub open_id: String,
 }
 
-/// `CouponList`.
+/// 出行券列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CouponList {

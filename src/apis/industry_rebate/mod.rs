@@ -64,7 +64,7 @@ pub struct CreateTransaction {
     pub sub_mchid: String,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {

@@ -87,7 +87,7 @@ pub struct QueryDeviceInspectionByDeviceSnResponse {
 /// 设备信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Device {
     /// 激活状态 (`activation_status`).
     pub activation_status: Option<ActivationStatus>,
     /// 激活时间 (`activation_time`).
@@ -141,7 +141,7 @@ pub struct Links {
 #[non_exhaustive]
 pub struct ListDevicesResponse {
     /// 设备列表 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<Device>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).

@@ -119,10 +119,10 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `Data`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct UserOrder {
     /// 订单金额 (`amount`).
     pub amount: Option<Amount>,
     /// 应用ID (`appid`).
@@ -158,7 +158,7 @@ pub struct QueryUserOrderByBrandIdResponse {
     /// 该次请求返回的记录条数 (`count`).
     pub count: Option<i64>,
     /// 结果集 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<UserOrder>>,
     /// 最大记录条数 (`limit`).
     pub limit: Option<i64>,
     /// 起始位置 (`offset`).

@@ -115,10 +115,10 @@ pub struct UploadSubmissionFile {
     pub manage_record_id: String,
 }
 
-/// `Data`.
+/// 商户管理记录详情列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct MchManageRecordSubMchid {
     /// 是否允许提交资料 (`allow_submit`).
     pub allow_submit: Option<bool>,
     /// 可提交资料结束时间 (`approve_time`).
@@ -165,7 +165,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct QueryMchManageRecordSubMchidBySubMchidResponse {
     /// 商户管理记录详情列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<MchManageRecordSubMchid>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).

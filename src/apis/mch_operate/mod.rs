@@ -156,7 +156,7 @@ pub struct PayeeInfo {
     pub identity_info: Option<IdentityInfo>,
 }
 
-/// `ProofPayeeMedia`.
+/// 申请证明材料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ProofPayeeMedia {

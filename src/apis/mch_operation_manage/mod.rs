@@ -163,10 +163,10 @@ pub struct UploadDueDiligenceFileResponse {
     pub file_id: String,
 }
 
-/// `RecoverySpecifications`.
+/// 被管控原因及解脱路径列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct RecoverySpecifications {
+pub struct RecoverySpecification {
     /// 处置方式 (`limitation_action_type`).
     pub limitation_action_type: Option<LimitationActionType>,
     /// 商户被该原因管控的单据号 (`limitation_case_id`).
@@ -192,7 +192,7 @@ pub struct RecoverySpecifications {
     /// 商户被该原因管控的解脱路径参数 (`recover_way_param`).
     pub recover_way_param: Option<String>,
     /// 商户被该原因管控的能力列表 (`relate_limitations`).
-    pub relate_limitations: Option<Vec<LimitedFunctions>>,
+    pub relate_limitations: Option<Vec<LimitedFunction>>,
 }
 
 /// `QueryMerchantLimitationSubMchidBySubMchidResponse`.
@@ -200,13 +200,13 @@ pub struct RecoverySpecifications {
 #[non_exhaustive]
 pub struct QueryMerchantLimitationSubMchidBySubMchidResponse {
     /// 商户被管控能力列表 (`limited_functions`).
-    pub limited_functions: Option<Vec<LimitedFunctions>>,
+    pub limited_functions: Option<Vec<LimitedFunction>>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户其他被管控能力描述 (`other_limited_functions`).
     pub other_limited_functions: Option<String>,
     /// 被管控原因及解脱路径列表 (`recovery_specifications`).
-    pub recovery_specifications: Option<Vec<RecoverySpecifications>>,
+    pub recovery_specifications: Option<Vec<RecoverySpecification>>,
 }
 
 platform_enum! {
@@ -228,8 +228,8 @@ DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
 }
 
 platform_enum! {
-/// `LimitedFunctions`.
-pub enum LimitedFunctions {
+/// 商户被该原因管控的能力列表.
+pub enum LimitedFunction {
 /// 关闭收单和充值 (`NO_TRANSACTION_AND_RECHARGE`).
 NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
 /// 关闭付款 (`NO_PAYMENT`).

@@ -191,7 +191,7 @@ pub struct ContactInfo {
     /// 超级管理员证件有效期结束时间 (`contact_id_doc_period_end`).
     pub contact_id_doc_period_end: String,
     /// 超级管理员证件类型 (`contact_id_doc_type`).
-    pub contact_id_doc_type: ContactIdDocType,
+    pub contact_id_doc_type: IdDocType,
     /// 超级管理员姓名 (`contact_name`).
     #[wxpay(encrypt)]
     pub contact_name: String,
@@ -208,7 +208,7 @@ pub struct CreateMchcontactalterapplymentResponse {
     pub apply_id: Option<String>,
 }
 
-/// `AuditRejectDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditRejectDetail {
@@ -233,7 +233,7 @@ pub struct QueryMchcontactalterapplymentByApplyIdResponse {
     /// 业务申请编号 (`out_request_no`).
     pub out_request_no: String,
     /// 申请单状态 (`state`).
-    pub state: QueryMchcontactalterapplymentByApplyIdState,
+    pub state: MchcontactalterapplymentState,
 }
 
 /// 补充材料列表.
@@ -350,12 +350,12 @@ pub struct LegalPersonInfo {
     pub card_period_end: Option<String>,
     /// 证件类型 (`id_doc_type`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_doc_type: Option<ContactIdDocType>,
+    pub id_doc_type: Option<IdDocType>,
     /// 证件持有人类型 (`id_holder_type`).
     pub id_holder_type: IdHolderType,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -378,7 +378,7 @@ pub struct UboInfoList {
     /// 证件有效期结束时间 (`card_period_end`).
     pub card_period_end: String,
     /// 证件类型 (`id_doc_type`).
-    pub id_doc_type: ContactIdDocType,
+    pub id_doc_type: IdDocType,
 }
 
 /// `CreateMchsubjectalterapplymentResponse`.
@@ -428,12 +428,12 @@ pub struct QueryMerchantnamealterapplymentByApplyIdResponse {
     /// 业务申请编号 (`out_request_no`).
     pub out_request_no: String,
     /// 申请单状态 (`state`).
-    pub state: QueryMchcontactalterapplymentByApplyIdState,
+    pub state: MchcontactalterapplymentState,
 }
 
 platform_enum! {
 /// 超级管理员证件类型.
-pub enum ContactIdDocType {
+pub enum IdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
 IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
@@ -455,7 +455,7 @@ IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
 
 platform_enum! {
 /// 申请单状态.
-pub enum QueryMchcontactalterapplymentByApplyIdState {
+pub enum MchcontactalterapplymentState {
 /// 审核中 (`APPLYMENT_STATE_AUDITING`).
 ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
 /// 已驳回 (`APPLYMENT_STATE_REJECTED`).

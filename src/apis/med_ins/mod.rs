@@ -184,7 +184,7 @@ pub struct NotifyRefund {
     pub sub_mchid: String,
 }
 
-/// `CashAddDetail`.
+/// 现金补充列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CashAddDetail {
@@ -194,7 +194,7 @@ pub struct CashAddDetail {
     pub cash_add_type: CashAddType,
 }
 
-/// `CashReduceDetail`.
+/// 现金减免列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CashReduceDetail {

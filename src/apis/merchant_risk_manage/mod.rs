@@ -189,7 +189,7 @@ pub struct CreateReportTradeUnionInformation {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 子单列表 (`sub_orders`).
-    pub sub_orders: Option<Vec<SubOrders>>,
+    pub sub_orders: Option<Vec<SubOrder>>,
     /// 下单人风险等级 (`user_risk_level`).
     pub user_risk_level: Option<i64>,
     /// 付款方用户标识 (`userid`).
@@ -354,7 +354,7 @@ pub struct UpdateViolationNotification {
     pub notify_url: Option<String>,
 }
 
-/// `RiskTradeList`.
+/// 风险订单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RiskTradeList {
@@ -429,10 +429,10 @@ pub struct RechargeFields {
     pub account_type: Option<i64>,
 }
 
-/// `SubOrders`.
+/// 子单列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct SubOrders {
+pub struct SubOrder {
     /// 收货城市 (`delivery_city`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_city: Option<String>,

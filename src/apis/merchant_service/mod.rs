@@ -331,13 +331,13 @@ pub struct UpdateComplaintNotificationResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ComplaintV1 {
     /// 订单金额 (`amount`).
     pub amount: i64,
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
     /// 投诉单状态 (`complaint_state`).
-    pub complaint_state: ComplaintState,
+    pub complaint_state: ComplaintV1ComplaintState,
     /// 投诉时间 (`complaint_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
@@ -362,7 +362,7 @@ pub struct Data {
 pub struct ListComplaintsV1Response {
     /// `data`.
     #[wxpay(encrypt)]
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<ComplaintV1>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -407,7 +407,7 @@ pub struct AdditionalInfo {
     pub type_: Option<AdditionalInfoType>,
 }
 
-/// `ComplaintMediaList`.
+/// 投诉资料列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintMediaList {
@@ -417,7 +417,7 @@ pub struct ComplaintMediaList {
     pub media_url: Option<Vec<String>>,
 }
 
-/// `ComplaintOrderInfo`.
+/// 投诉单关联订单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
@@ -429,7 +429,7 @@ pub struct ComplaintOrderInfo {
     pub transaction_id: String,
 }
 
-/// `ServiceOrderInfo`.
+/// 投诉单关联服务单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceOrderInfo {
@@ -441,10 +441,10 @@ pub struct ServiceOrderInfo {
     pub state: Option<ServiceOrderInfoState>,
 }
 
-/// `ListComplaintsData`.
+/// 用户投诉信息详情.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListComplaintsData {
+pub struct Complaint {
     /// 补充信息 (`additional_info`).
     pub additional_info: Option<AdditionalInfo>,
     /// 申请退款金额 (`apply_refund_amount`).
@@ -460,7 +460,7 @@ pub struct ListComplaintsData {
     /// 投诉单关联订单信息 (`complaint_order_info`).
     pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
     /// 投诉单状态 (`complaint_state`).
-    pub complaint_state: DataComplaintState,
+    pub complaint_state: ComplaintState,
     /// 投诉时间 (`complaint_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
@@ -495,7 +495,7 @@ pub struct ListComplaintsData {
 pub struct ComplaintList {
     /// 用户投诉信息详情 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<ListComplaintsData>>,
+    pub data: Option<Vec<Complaint>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -504,7 +504,7 @@ pub struct ComplaintList {
     pub total_count: Option<i64>,
 }
 
-/// `QueryComplaintsV2ByComplaintIdServiceOrderInfo`.
+/// 投诉单关联服务单信息.
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -539,7 +539,7 @@ pub struct QueryComplaintsV2ByComplaintIdResponse {
     /// 投诉单关联订单信息 (`complaint_order_info`).
     pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
     /// 投诉单状态 (`complaint_state`).
-    pub complaint_state: DataComplaintState,
+    pub complaint_state: ComplaintState,
     /// 投诉时间 (`complaint_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
@@ -606,7 +606,7 @@ pub struct QueryComplaintByTransactionIdResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
 /// 投诉单状态.
-pub enum ComplaintState {
+pub enum ComplaintV1ComplaintState {
 /// 用户已投诉 (`PAYER_COMPLAINTED`).
 PayerComplainted = "PAYER_COMPLAINTED",
 /// 交易已冻结 (`FROZENED`).
@@ -644,7 +644,7 @@ OperationImage = "OPERATION_IMAGE",
 
 platform_enum! {
 /// 投诉单状态.
-pub enum DataComplaintState {
+pub enum ComplaintState {
 /// `PENDING`.
 Pending = "PENDING",
 /// `PROCESSING`.
@@ -681,7 +681,7 @@ Done = "DONE",
 }
 
 platform_enum! {
-/// `UserTagList`.
+/// 用户标签列表.
 pub enum UserTagList {
 /// `TRUSTED`.
 Trusted = "TRUSTED",

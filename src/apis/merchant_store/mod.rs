@@ -199,7 +199,7 @@ pub struct StoreBusiness {
     pub service_phone: Option<String>,
 }
 
-/// `StoreRecipient`.
+/// 门店收款信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreRecipient {

@@ -38,10 +38,10 @@ pub struct ListMerchantIncomeRecords {
     pub limit: i64,
 }
 
-/// `Data`.
+/// 银行来账记录列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct MerchantIncomeRecord {
     /// 账户类型 (`account_type`).
     pub account_type: AccountType,
     /// 银行来账金额 (`amount`).
@@ -85,7 +85,7 @@ pub struct Links {
 #[non_exhaustive]
 pub struct ListMerchantIncomeRecordsResponse {
     /// 银行来账记录列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<MerchantIncomeRecord>>,
     /// 本次查询条数 (`limit`).
     pub limit: i64,
     /// 分页链接 (`links`).

@@ -208,10 +208,10 @@ pub struct BuyerInformation {
     pub type_: String,
 }
 
-/// `Items`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Items {
+pub struct FapiaoInformationItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 税局侧规定的货物或应税劳务、服务分类名称 (`goods_category`).
@@ -243,14 +243,14 @@ pub struct Items {
     pub unit: Option<String>,
 }
 
-/// `FapiaoInformation`.
+/// 需要开具的发票信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<Items>,
+    pub items: Vec<FapiaoInformationItem>,
     /// 是否以清单形式开具发票 (`need_list`).
     pub need_list: bool,
     /// 发票备注 (`remark`).
@@ -263,7 +263,7 @@ pub struct FapiaoInformation {
 /// 蓝字发票信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct BlueFapiao {
+pub struct RedFapiao {
     /// 校验码 (`check_code`).
     pub check_code: String,
     /// 发票代码 (`fapiao_code`).
@@ -310,7 +310,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation {
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: BuyerInformationType,
+    pub type_: ApplicationType,
     /// 留言信息 (`user_apply_message`).
     pub user_apply_message: Option<String>,
 }
@@ -344,10 +344,10 @@ pub struct ExtraInformation {
     pub reviewer: Option<String>,
 }
 
-/// `QueryFapiaoApplicationByFapiaoApplyIdItems`.
+/// 发票行信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryFapiaoApplicationByFapiaoApplyIdItems {
+pub struct FapiaoApplication {
     /// 单行金额 (`amount`).
     pub amount: i64,
     /// 是否折扣行 (`discount`).
@@ -395,14 +395,14 @@ pub struct SellerInformation {
     pub telephone: Option<String>,
 }
 
-/// `QueryFapiaoApplicationByFapiaoApplyIdFapiaoInformation`.
+/// 发票信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryFapiaoApplicationByFapiaoApplyIdFapiaoInformation {
     /// 总金额 (`amount`).
     pub amount: i64,
     /// 蓝字发票信息 (`blue_fapiao`).
-    pub blue_fapiao: Option<BlueFapiao>,
+    pub blue_fapiao: Option<RedFapiao>,
     /// 购买方信息 (`buyer_information`).
     #[wxpay(encrypt)]
     pub buyer_information: QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation,
@@ -417,15 +417,15 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdFapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<QueryFapiaoApplicationByFapiaoApplyIdItems>,
+    pub items: Vec<FapiaoApplication>,
     /// 红字发票信息 (`red_fapiao`).
-    pub red_fapiao: Option<BlueFapiao>,
+    pub red_fapiao: Option<RedFapiao>,
     /// 备注信息 (`remark`).
     pub remark: Option<String>,
     /// 销售方信息 (`seller_information`).
     pub seller_information: SellerInformation,
     /// 发票状态 (`status`).
-    pub status: FapiaoInformationStatus,
+    pub status: QueryFapiaoApplicationByFapiaoApplyIdStatus,
     /// 总税额 (`tax_amount`).
     pub tax_amount: i64,
     /// 总价税合计 (`total_amount`).
@@ -476,7 +476,7 @@ pub struct QueryUserTitleResponse {
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: BuyerInformationType,
+    pub type_: ApplicationType,
     /// 留言信息 (`user_apply_message`).
     pub user_apply_message: Option<String>,
 }
@@ -493,7 +493,7 @@ VatFapiao = "VAT_FAPIAO",
 
 platform_enum! {
 /// 购买方类型.
-pub enum BuyerInformationType {
+pub enum ApplicationType {
 /// `INDIVIDUAL`.
 Individual = "INDIVIDUAL",
 /// `ORGANIZATION`.
@@ -533,7 +533,7 @@ ExportZeroRated = "EXPORT_ZERO_RATED",
 
 platform_enum! {
 /// 发票状态.
-pub enum FapiaoInformationStatus {
+pub enum QueryFapiaoApplicationByFapiaoApplyIdStatus {
 /// 开票申请已受理 (`ISSUE_ACCEPTED`).
 IssueAccepted = "ISSUE_ACCEPTED",
 /// 发票已开具 (`ISSUED`).

@@ -356,7 +356,7 @@ pub struct QueryContractByContractIdResponse {
 /// 重采对象.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct FaceCollections {
+pub struct FaceCollection {
     /// 重采ID (`collection_id`).
     pub collection_id: String,
     /// 重采状态 (`collection_state`).
@@ -378,7 +378,7 @@ pub struct FaceCollections {
 #[non_exhaustive]
 pub struct ListFaceCollectionsResponse {
     /// 重采列表 (`face_collections`).
-    pub face_collections: Vec<FaceCollections>,
+    pub face_collections: Vec<FaceCollection>,
 }
 
 /// `QueryFaceCollectionByCollectionIdResponse`.
@@ -464,7 +464,7 @@ pub struct Payer {
 /// 支付场景信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionSceneInfo {
+pub struct TransactionSceneInfo {
     /// 设备IP (`device_ip`).
     pub device_ip: Option<String>,
 }
@@ -494,7 +494,7 @@ pub struct CreateTransactionResponse {
     /// 还款微信订单号 (`repayment_transaction_id`).
     pub repayment_transaction_id: Option<String>,
     /// 支付场景信息 (`scene_info`).
-    pub scene_info: Option<CreateTransactionSceneInfo>,
+    pub scene_info: Option<TransactionSceneInfo>,
     /// 服务商公众号appid (`sp_appid`).
     pub sp_appid: String,
     /// 服务商商户号 (`sp_mchid`).
@@ -541,7 +541,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
     /// 还款微信订单号 (`repayment_transaction_id`).
     pub repayment_transaction_id: Option<String>,
     /// 支付场景信息 (`scene_info`).
-    pub scene_info: Option<CreateTransactionSceneInfo>,
+    pub scene_info: Option<TransactionSceneInfo>,
     /// 服务商公众号appid (`sp_appid`).
     pub sp_appid: String,
     /// 服务商商户号 (`sp_mchid`).

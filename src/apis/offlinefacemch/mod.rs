@@ -85,7 +85,7 @@ pub struct UpdateOrganizationUserByOutUserId {
     /// 职工信息 (`staff_info`).
     pub staff_info: Option<StaffInfo>,
     /// 状态 (`status`).
-    pub status: Option<QueryOrganizationUserByOutUserIdStatus>,
+    pub status: Option<OrganizationUserStatus>,
     /// 学生信息 (`student_info`).
     pub student_info: Option<StudentInfo>,
     /// 姓名 (`user_name`).
@@ -192,7 +192,7 @@ pub struct QueryOrganizationUserByOutUserIdResponse {
     /// 职工信息 (`staff_info`).
     pub staff_info: Option<StaffInfo>,
     /// 用户状态 (`status`).
-    pub status: Option<QueryOrganizationUserByOutUserIdStatus>,
+    pub status: Option<OrganizationUserStatus>,
     /// 学生信息 (`student_info`).
     pub student_info: Option<StudentInfo>,
     /// 刷脸用户ID (`use_id`).
@@ -238,7 +238,7 @@ Contracted = "CONTRACTED",
 
 platform_enum! {
 /// 用户状态.
-pub enum QueryOrganizationUserByOutUserIdStatus {
+pub enum OrganizationUserStatus {
 /// `NORMAL`.
 Normal = "NORMAL",
 /// `DISABLED`.

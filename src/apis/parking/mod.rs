@@ -193,7 +193,7 @@ pub struct CreateReminderExit {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let fee_items: Vec<wxpay::apis::parking::FeeItems> = todo!();
+/// # let fee_items: Vec<wxpay::apis::parking::FeeItem> = todo!();
 /// use wxpay::apis::parking::CreateReminderExtPayment;
 ///
 /// let request = CreateReminderExtPayment::new(fee_items, "TRADE202407041530001", 1719128975);
@@ -206,7 +206,7 @@ pub struct CreateReminderExit {
 #[derive(Debug, Clone)]
 pub struct CreateReminderExtPayment {
     /// 费用明细列表 (`fee_items`).
-    pub fee_items: Vec<FeeItems>,
+    pub fee_items: Vec<FeeItem>,
     /// 商户支付订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付时间 (`pay_time`).
@@ -273,7 +273,7 @@ pub struct QueryReminderParkingLot {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::CreateReminderPayment;
 ///
-/// let request = CreateReminderPayment::new("PARK202407041530001", 1500, "WXPARK001", wxpay::apis::parking::CreateReminderPaymentParkingState::ParkingStatusUnknown, wxpay::apis::parking::PayType::PayTypeUnknown, "粤B12345", 1500);
+/// let request = CreateReminderPayment::new("PARK202407041530001", 1500, "WXPARK001", wxpay::apis::parking::ParkingState::ParkingStatusUnknown, wxpay::apis::parking::PayType::PayTypeUnknown, "粤B12345", 1500);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -293,7 +293,7 @@ pub struct CreateReminderPayment {
     /// 微信停车场ID (`parking_id`).
     pub parking_id: String,
     /// 停车状态 (`parking_state`).
-    pub parking_state: CreateReminderPaymentParkingState,
+    pub parking_state: ParkingState,
     /// 支付渠道 (`pay_channel`).
     pub pay_channel: Option<PayChannel>,
     /// 支付时间 (`pay_time`).
@@ -526,10 +526,10 @@ pub struct CreateReminderApplicationResponse {
     pub parking_lot_audit_no: Option<String>,
 }
 
-/// `Fields`.
+/// `Field`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Fields {
+pub struct Field {
     /// 审核意见 (`comment`).
     pub comment: Option<String>,
     /// 字段名 (`field`).
@@ -541,15 +541,15 @@ pub struct Fields {
 #[non_exhaustive]
 pub struct AuditComment {
     /// `fields`.
-    pub fields: Option<Vec<Fields>>,
+    pub fields: Option<Vec<Field>>,
     /// 改进建议 (`recommendation`).
     pub recommendation: Option<String>,
 }
 
-/// `QueryReminderApplicationQueryParkingLot`.
+/// `ApplicationParkingLot`.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryReminderApplicationQueryParkingLot {
+pub struct ApplicationParkingLot {
     /// `charging_rule`.
     pub charging_rule: Option<ChargingRule>,
     /// 停车场纬度 (`latitude`).
@@ -590,7 +590,7 @@ pub struct Application {
     /// 审核状态 (`audit_status`).
     pub audit_status: Option<AuditStatus>,
     /// `parking_lot`.
-    pub parking_lot: Option<QueryReminderApplicationQueryParkingLot>,
+    pub parking_lot: Option<ApplicationParkingLot>,
     /// 停车场进件审核单号 (`parking_lot_audit_no`).
     pub parking_lot_audit_no: Option<String>,
     /// 提交时间 (`submit_time`).
@@ -625,10 +625,10 @@ pub struct CreateReminderEntryResponse {
     pub serial_number: Option<String>,
 }
 
-/// `FeeItems`.
+/// 费用明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct FeeItems {
+pub struct FeeItem {
     /// 金额 (`amount`).
     pub amount: i64,
     /// 费用类型 (`fee_type`).
@@ -648,7 +648,7 @@ pub struct CreateReminderParkingFeeResponse {
     /// 已付金额 (`paid_amount`).
     pub paid_amount: Option<i64>,
     /// 停车状态 (`parking_state`).
-    pub parking_state: Option<ParkingState>,
+    pub parking_state: Option<CreateReminderParkingFeeParkingState>,
     /// 已停时长 (`parking_timestamp`).
     pub parking_timestamp: Option<i64>,
     /// 支付状态 (`pay_state`).
@@ -991,7 +991,7 @@ ExtParkingPaymentFeeTypeMember = "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER",
 
 platform_enum! {
 /// 停车状态.
-pub enum ParkingState {
+pub enum CreateReminderParkingFeeParkingState {
 /// `PARKING_STATE_UNKNOWN`.
 ParkingStateUnknown = "PARKING_STATE_UNKNOWN",
 /// `PARKING_STATE_ENTERED`.
@@ -1021,7 +1021,7 @@ EnabledStateOffline = "ENABLED_STATE_OFFLINE",
 
 platform_enum! {
 /// 停车状态.
-pub enum CreateReminderPaymentParkingState {
+pub enum ParkingState {
 /// `PARKING_STATUS_UNKNOWN`.
 ParkingStatusUnknown = "PARKING_STATUS_UNKNOWN",
 /// `PARKING_STATUS_PARKING`.

@@ -82,7 +82,7 @@ pub struct QueryBatchByBatchId {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 明细状态 (`detail_status`).
-    pub detail_status: Option<DetailStatus>,
+    pub detail_status: Option<QueryBatchByBatchIdDetailStatus>,
 }
 
 /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付明细单号查询明细单API
@@ -168,7 +168,7 @@ pub struct QueryBatchDetailByOutDetailNo {
     pub out_detail_no: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -203,10 +203,10 @@ pub struct CreateBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `QueryBatchByBatchIdTransferDetailList`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdTransferDetailList {
+pub struct BatchTransferDetailList {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_status`).
@@ -259,7 +259,7 @@ pub struct QueryBatchByBatchIdResponse {
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Option<Vec<QueryBatchByBatchIdTransferDetailList>>,
+    pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
     /// 批量转账用途 (`transfer_purpose`).
     pub transfer_purpose: Option<TransferPurpose>,
     /// 转账场景 (`transfer_scene`).
@@ -357,7 +357,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Vec<QueryBatchByBatchIdTransferDetailList>,
+    pub transfer_detail_list: Vec<BatchTransferDetailList>,
     /// 批量转账用途 (`transfer_purpose`).
     pub transfer_purpose: Option<TransferPurpose>,
     /// 转账场景 (`transfer_scene`).
@@ -453,7 +453,7 @@ PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
 
 platform_enum! {
 /// 明细状态.
-pub enum DetailStatus {
+pub enum QueryBatchByBatchIdDetailStatus {
 /// `ALL`.
 All = "ALL",
 /// `SUCCESS`.

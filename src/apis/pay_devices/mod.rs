@@ -249,7 +249,7 @@ pub struct CreateOpenScenarioSpeakerorderReportResponse {
     pub transaction_id: String,
 }
 
-/// `RowList`.
+/// Value值列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RowList {
@@ -258,7 +258,7 @@ pub struct RowList {
     pub cell_list: Option<Vec<String>>,
 }
 
-/// `TableList`.
+/// 表格变量列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TableList {
@@ -270,7 +270,7 @@ pub struct TableList {
     pub row_list: Option<Vec<RowList>>,
 }
 
-/// `VariableList`.
+/// 变量列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct VariableList {

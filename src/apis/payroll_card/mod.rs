@@ -340,10 +340,10 @@ pub struct CreateWesureTokenValidation {
     pub user_name: String,
 }
 
-/// `Data`.
+/// 查询结果记录列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Authentication {
     /// 商家核身单号 (`authenticate_number`).
     pub authenticate_number: String,
     /// 核身渠道 (`authenticate_scene`).
@@ -373,7 +373,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListAuthenticationsResponse {
     /// 查询结果记录列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Authentication>>,
     /// 本次返回条数 (`limit`).
     pub limit: i64,
     /// 记录起始位置 (`offset`).
@@ -488,7 +488,7 @@ pub struct CreateTokenResponse {
     pub token: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {

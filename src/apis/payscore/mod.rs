@@ -103,9 +103,9 @@ pub struct CreatePayafterOrder {
     /// 商户自定义说明 (`attach`).
     pub attach: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<CreatePayafterOrderDiscounts>>,
+    pub discounts: Option<Vec<Discount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 用户姓名 (`name`).
     #[wxpay(encrypt)]
     pub name: Option<String>,
@@ -203,8 +203,8 @@ pub struct QueryServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let risk_fund: wxpay::apis::payscore::CreateServiceorderRiskFund = todo!();
-/// # let time_range: wxpay::apis::payscore::CreateServiceorderTimeRange = todo!();
+/// # let risk_fund: wxpay::apis::payscore::ServiceorderRiskFund = todo!();
+/// # let time_range: wxpay::apis::payscore::TimeRange = todo!();
 /// use wxpay::apis::payscore::CreateServiceorder;
 ///
 /// let request = CreateServiceorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "2002000000000558128851361561536", "某某酒店", time_range);
@@ -233,17 +233,17 @@ pub struct CreateServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
-    pub risk_fund: CreateServiceorderRiskFund,
+    pub risk_fund: ServiceorderRiskFund,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务时间段 (`time_range`).
-    pub time_range: CreateServiceorderTimeRange,
+    pub time_range: TimeRange,
 }
 
 /// `POST /v3/payscore/servicepayondeliveryorder` 创建先用后付订单
@@ -256,7 +256,7 @@ pub struct CreateServiceorder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::RiskFund = todo!();
 /// # let shopping_info: wxpay::apis::payscore::ShoppingInfo = todo!();
-/// # let time_range: wxpay::apis::payscore::CreateServiceorderTimeRange = todo!();
+/// # let time_range: wxpay::apis::payscore::TimeRange = todo!();
 /// use wxpay::apis::payscore::CreateServicepayondeliveryorder;
 ///
 /// let request = CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "500001", "某某酒店", shopping_info, time_range);
@@ -285,9 +285,9 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// `post_discounts`.
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscount>>,
     /// `post_payments`.
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -297,7 +297,7 @@ pub struct CreateServicepayondeliveryorder {
     /// 先用后付购物详情 (`shopping_info`).
     pub shopping_info: ShoppingInfo,
     /// 服务时间段 (`time_range`).
-    pub time_range: CreateServiceorderTimeRange,
+    pub time_range: TimeRange,
 }
 
 /// `GET /v3/payscore/smartretail-orders` 查询智慧零售订单
@@ -353,9 +353,9 @@ pub struct CreateSmartretailOrder {
     /// 商户自定义说明 (`attach`).
     pub attach: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<CreatePayafterOrderDiscounts>>,
+    pub discounts: Option<Vec<Discount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 使用需用户确认订单类型 (`need_user_confirm`).
     pub need_user_confirm: Option<bool>,
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
@@ -405,7 +405,7 @@ pub struct QueryUserServiceState {
     pub openid: String,
 }
 
-/// `DownloadBillList`.
+/// 下载信息明细.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DownloadBillList {
@@ -433,10 +433,10 @@ pub struct QueryMerchantBillResponse {
     pub download_bill_list: Vec<DownloadBillList>,
 }
 
-/// `Discounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Discounts {
+pub struct OrderDiscount {
     /// 商品优惠金额 (`discount_amount`).
     pub discount_amount: Option<i64>,
     /// 优惠说明 (`discount_desc`).
@@ -445,10 +445,10 @@ pub struct Discounts {
     pub discount_name: Option<String>,
 }
 
-/// `Fees`.
+/// 后付费.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Fees {
+pub struct Fee {
     /// 付费项目总金额 (`fee_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,
@@ -472,9 +472,9 @@ pub struct ListPayafterOrdersResponse {
     /// 商户自定义说明 (`attach`).
     pub attach: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<Discounts>>,
+    pub discounts: Option<Vec<OrderDiscount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 用于完结订单时传入 (`finish_ticket`).
     pub finish_ticket: Option<String>,
     /// 结单交易单号 (`finish_transaction_id`).
@@ -512,15 +512,15 @@ pub struct ListPayafterOrdersResponse {
     /// 服务开始时间 (`service_start_time`).
     pub service_start_time: Option<String>,
     /// `state`.
-    pub state: Option<ListPayafterOrdersState>,
+    pub state: Option<OrderState>,
     /// 总金额 (`total_amount`).
     pub total_amount: Option<i64>,
 }
 
-/// `CreatePayafterOrderDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreatePayafterOrderDiscounts {
+pub struct Discount {
     /// 优惠说明 (`discount_desc`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_desc: Option<String>,
@@ -563,7 +563,7 @@ pub struct CreatePermissionResponse {
     pub apply_permissions_token: String,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -579,7 +579,7 @@ pub struct GoodsDetail {
     pub unit_price: Option<i64>,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -608,10 +608,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `Details`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Details {
+pub struct CollectionDetail {
     /// 单笔收款金额 (`amount`).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
@@ -633,7 +633,7 @@ pub struct Collection {
     /// 收款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
+    pub details: Option<Vec<CollectionDetail>>,
     /// 已收金额 (`paid_amount`).
     pub paid_amount: Option<i64>,
     /// 待收金额 (`paying_amount`).
@@ -656,17 +656,21 @@ pub struct Location {
     pub start_location: Option<String>,
 }
 
-/// `PostDiscounts`.
-#[derive(Debug, Clone, Deserialize)]
+/// 商户优惠.
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
+pub struct ServiceorderPostPayment {
     /// 优惠金额 (`amount`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// 优惠说明 (`description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// 优惠名称 (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -686,7 +690,7 @@ pub struct RiskFund {
 /// 服务时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct TimeRange {
+pub struct ServiceorderTimeRange {
     /// 服务结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
@@ -727,9 +731,9 @@ pub struct QueryServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -737,11 +741,11 @@ pub struct QueryServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 服务时间 (`time_range`).
-    pub time_range: Option<TimeRange>,
+    pub time_range: Option<ServiceorderTimeRange>,
     /// 总金额 (`total_amount`).
     pub total_amount: Option<i64>,
 }
@@ -761,10 +765,10 @@ pub struct Device {
     pub start_device_id: Option<String>,
 }
 
-/// `CreateServiceorderPostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServiceorderPostDiscounts {
+pub struct CreateServiceorderPostDiscount {
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
@@ -774,10 +778,10 @@ pub struct CreateServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostPayments {
+pub struct PostPayment {
     /// 付费金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -794,7 +798,7 @@ pub struct PostPayments {
 /// 服务风险金.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServiceorderRiskFund {
+pub struct ServiceorderRiskFund {
     /// 风险金额 (`amount`).
     pub amount: i64,
     /// 风险说明 (`description`).
@@ -807,7 +811,7 @@ pub struct CreateServiceorderRiskFund {
 /// 服务时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServiceorderTimeRange {
+pub struct TimeRange {
     /// 服务结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
@@ -842,9 +846,9 @@ pub struct CreateServiceorderResponse {
     /// 跳转微信侧小程序订单数据 (`package`).
     pub package: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -852,17 +856,17 @@ pub struct CreateServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 服务时间段 (`time_range`).
-    pub time_range: Option<TimeRange>,
+    pub time_range: Option<ServiceorderTimeRange>,
 }
 
 /// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServicepayondeliveryorderPostDiscounts {
+pub struct CreateServicepayondeliveryorderPostDiscount {
     /// 优惠金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -875,7 +879,7 @@ pub struct CreateServicepayondeliveryorderPostDiscounts {
     pub name: String,
 }
 
-/// `Goods`.
+/// 商品列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
@@ -965,11 +969,11 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 跳转微信侧小程序订单数据 (`package`).
     pub package: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
-    pub risk_fund: Option<CreateServiceorderRiskFund>,
+    pub risk_fund: Option<ServiceorderRiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
@@ -981,7 +985,7 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<String>,
     /// 服务时间段 (`time_range`).
-    pub time_range: Option<TimeRange>,
+    pub time_range: Option<ServiceorderTimeRange>,
 }
 
 /// `ListSmartretailOrdersResponse`.
@@ -993,9 +997,9 @@ pub struct ListSmartretailOrdersResponse {
     /// 商户自定义说明 (`attach`).
     pub attach: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<Discounts>>,
+    pub discounts: Option<Vec<OrderDiscount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 用于完结订单时传入 (`finish_ticket`).
     pub finish_ticket: Option<String>,
     /// 结单交易单号 (`finish_transaction_id`).
@@ -1033,7 +1037,7 @@ pub struct ListSmartretailOrdersResponse {
     /// 服务开始时间 (`service_start_time`).
     pub service_start_time: Option<String>,
     /// `state`.
-    pub state: Option<ListPayafterOrdersState>,
+    pub state: Option<OrderState>,
     /// 总金额 (`total_amount`).
     pub total_amount: Option<i64>,
 }
@@ -1096,8 +1100,8 @@ MchChannelPayType = "MchChannelPayType",
 }
 
 platform_enum! {
-/// `ListPayafterOrdersState`.
-pub enum ListPayafterOrdersState {
+/// `OrderState`.
+pub enum OrderState {
 /// 商户下单已受理 (`CREATED`).
 Created = "CREATED",
 /// 用户成功使用服务 (`USER_ACCEPTED`).
@@ -1169,7 +1173,7 @@ EstimateOrderCost = "ESTIMATE_ORDER_COST",
 
 platform_enum! {
 /// 服务订单状态.
-pub enum QueryServiceorderState {
+pub enum ServiceorderState {
 /// 商户已创建服务订单 (`CREATED`).
 Created = "CREATED",
 /// 服务订单进行中 (`DOING`).

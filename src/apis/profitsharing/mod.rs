@@ -82,7 +82,7 @@ pub struct CreateOrder {
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
     #[wxpay(encrypt)]
-    pub receivers: Option<Vec<Receivers>>,
+    pub receivers: Option<Vec<Receiver>>,
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -159,7 +159,7 @@ pub struct QueryOrderByOutOrderNo {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::CreateReceiverAdd;
 ///
-/// let request = CreateReceiverAdd::new("86693852", "wx8888888888888888", wxpay::apis::profitsharing::RelationType::ServiceProvider, wxpay::apis::profitsharing::ReceiversType::MerchantId);
+/// let request = CreateReceiverAdd::new("86693852", "wx8888888888888888", wxpay::apis::profitsharing::RelationType::ServiceProvider, wxpay::apis::profitsharing::OrderType::MerchantId);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -185,7 +185,7 @@ pub struct CreateReceiverAdd {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `POST /v3/profitsharing/receivers/delete` 删除分账接收方
@@ -198,7 +198,7 @@ pub struct CreateReceiverAdd {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::profitsharing::DeleteReceiver;
 ///
-/// let request = DeleteReceiver::new("86693852", "wx8888888888888888", wxpay::apis::profitsharing::ReceiversType::MerchantId);
+/// let request = DeleteReceiver::new("86693852", "wx8888888888888888", wxpay::apis::profitsharing::OrderType::MerchantId);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -217,7 +217,7 @@ pub struct DeleteReceiver {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `POST /v3/profitsharing/return-orders` 请求分账回退
@@ -327,10 +327,10 @@ pub struct QueryMerchantConfigBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `Receivers`.
+/// 分账接收方列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct Receivers {
+pub struct Receiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -343,13 +343,13 @@ pub struct Receivers {
     pub name: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
-/// `CreateOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers {
+pub struct CreateOrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -370,7 +370,7 @@ pub struct CreateOrderReceivers {
     pub result: ReceiversResult,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `CreateOrderResponse`.
@@ -382,19 +382,19 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers>>,
+    pub receivers: Option<Vec<CreateOrderReceiver>>,
     /// 分账单状态 (`state`).
-    pub state: CreateOrderState,
+    pub state: OrderState,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `UnfreezeOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UnfreezeOrderReceivers {
+pub struct UnfreezeOrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -415,7 +415,7 @@ pub struct UnfreezeOrderReceivers {
     pub result: String,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `UnfreezeOrderResponse`.
@@ -427,19 +427,19 @@ pub struct UnfreezeOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<UnfreezeOrderReceivers>>,
+    pub receivers: Option<Vec<UnfreezeOrderReceiver>>,
     /// 分账单状态 (`state`).
-    pub state: CreateOrderState,
+    pub state: OrderState,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `QueryOrderByOutOrderNoReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOrderByOutOrderNoReceivers {
+pub struct QueryOrderByOutOrderNoReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -460,7 +460,7 @@ pub struct QueryOrderByOutOrderNoReceivers {
     pub result: FailReason,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `QueryOrderByOutOrderNoResponse`.
@@ -472,7 +472,7 @@ pub struct QueryOrderByOutOrderNoResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<QueryOrderByOutOrderNoReceivers>>,
+    pub receivers: Option<Vec<QueryOrderByOutOrderNoReceiver>>,
     /// 分账单状态 (`state`).
     pub state: ReceiversResult,
     /// 子商户号 (`sub_mchid`).
@@ -498,7 +498,7 @@ pub struct CreateReceiverAddResponse {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `DeleteReceiverResponse`.
@@ -511,7 +511,7 @@ pub struct DeleteReceiverResponse {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `CreateReturnOrderResponse`.
@@ -526,7 +526,7 @@ pub struct CreateReturnOrderResponse {
     /// 回退描述 (`description`).
     pub description: String,
     /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<CreateReturnOrderFailReason>,
+    pub fail_reason: Option<ReturnOrderFailReason>,
     /// 完成时间 (`finish_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
@@ -537,7 +537,7 @@ pub struct CreateReturnOrderResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: CreateReturnOrderResult,
+    pub result: ReturnOrderResult,
     /// 微信回退单号 (`return_id`).
     pub return_id: String,
     /// 回退商户号 (`return_mchid`).
@@ -558,7 +558,7 @@ pub struct QueryReturnOrderByOutReturnNoResponse {
     /// 回退描述 (`description`).
     pub description: String,
     /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<CreateReturnOrderFailReason>,
+    pub fail_reason: Option<ReturnOrderFailReason>,
     /// 完成时间 (`finish_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
@@ -569,7 +569,7 @@ pub struct QueryReturnOrderByOutReturnNoResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: CreateReturnOrderResult,
+    pub result: ReturnOrderResult,
     /// 微信回退单号 (`return_id`).
     pub return_id: String,
     /// 回退商户号 (`return_mchid`).
@@ -606,7 +606,7 @@ Sha1 = "SHA1",
 
 platform_enum! {
 /// 分账接收方类型.
-pub enum ReceiversType {
+pub enum OrderType {
 /// `MERCHANT_ID`.
 MerchantId = "MERCHANT_ID",
 /// `PERSONAL_OPENID`.
@@ -652,7 +652,7 @@ Closed = "CLOSED",
 
 platform_enum! {
 /// 分账单状态.
-pub enum CreateOrderState {
+pub enum OrderState {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `FINISHED`.
@@ -690,7 +690,7 @@ Custom = "CUSTOM",
 
 platform_enum! {
 /// 失败原因.
-pub enum CreateReturnOrderFailReason {
+pub enum ReturnOrderFailReason {
 /// 原分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
 AccountAbnormal = "ACCOUNT_ABNORMAL",
 /// 余额不足 (`BALANCE_NOT_ENOUGH`).
@@ -706,7 +706,7 @@ InvalidRequest = "INVALID_REQUEST",
 
 platform_enum! {
 /// 回退结果.
-pub enum CreateReturnOrderResult {
+pub enum ReturnOrderResult {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `SUCCESS`.

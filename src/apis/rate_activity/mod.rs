@@ -89,7 +89,7 @@ pub struct UpdateApplicationByApplicationId {
     pub additional_information: Option<AdditionalInformation>,
 }
 
-/// `ActivityApplyInformation`.
+/// 活动报名材料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ActivityApplyInformation {

@@ -150,7 +150,7 @@ pub struct CreateGuideAssign {
 /// 服务人员信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Guide {
     /// 服务人员ID (`guide_id`).
     pub guide_id: Option<String>,
     /// 手机号码 (`mobile`).
@@ -173,7 +173,7 @@ pub struct Data {
 pub struct ListGuidesResponse {
     /// 服务人员信息列表 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Guide>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).

@@ -415,10 +415,10 @@ pub struct ExtraInformation {
     pub reviewer: Option<String>,
 }
 
-/// `Items`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Items {
+pub struct FapiaoCardInformationItem {
     /// 单行金额 (`amount`).
     pub amount: i64,
     /// 是否折扣行 (`discount`).
@@ -494,7 +494,7 @@ pub struct FapiaoCardInformation {
     pub fapiao_time: OffsetDateTime,
     /// 发票行信息 (`items`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<Items>>,
+    pub items: Option<Vec<FapiaoCardInformationItem>>,
     /// 密码 (`password`).
     pub password: String,
     /// 备注信息 (`remark`).
@@ -730,10 +730,10 @@ pub struct QueryUserTaxiOrderFindByTokenResponse {
     pub up_time: OffsetDateTime,
 }
 
-/// `Data`.
+/// 乘客行程单详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct UserTaxiOrder {
     /// 营运资格证号 (`driver_license`).
     pub driver_license: String,
     /// 车牌号 (`plate_number`).
@@ -761,7 +761,7 @@ pub struct Links {
 #[non_exhaustive]
 pub struct ListUserTaxiOrdersResponse {
     /// 乘客行程单详情 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<UserTaxiOrder>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).

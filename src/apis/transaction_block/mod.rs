@@ -101,10 +101,10 @@ pub struct QueryTransactionBlockSubmissionByBlockSubmissionId {
     pub block_submission_id: String,
 }
 
-/// `Data`.
+/// 交易拦截记录详情列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct TransactionBlockRecordSubMchid {
     /// 拦截原因 (`block_reason`).
     pub block_reason: Option<String>,
     /// 交易拦截记录ID (`block_record_id`).
@@ -125,7 +125,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct QueryTransactionBlockRecordSubMchidBySubMchidResponse {
     /// 交易拦截记录详情列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<TransactionBlockRecordSubMchid>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).

@@ -208,7 +208,7 @@ pub struct QueryBillReceiptByOutBatchNo {
     pub out_batch_no: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -289,10 +289,10 @@ pub struct TransferBatch {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBatchByBatchIdTransferDetailList`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdTransferDetailList {
+pub struct BatchTransferDetailList {
     /// 微信明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_status`).
@@ -308,7 +308,7 @@ pub struct QueryBatchByBatchIdResponse {
     /// 转账批次单 (`transfer_batch`).
     pub transfer_batch: TransferBatch,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Option<Vec<QueryBatchByBatchIdTransferDetailList>>,
+    pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
 }
 
 /// `QueryBatchDetailByDetailIdResponse`.
@@ -360,7 +360,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     /// 转账批次单 (`transfer_batch`).
     pub transfer_batch: TransferBatch,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Option<Vec<QueryBatchByBatchIdTransferDetailList>>,
+    pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
 }
 
 /// `QueryBatchDetailByOutDetailNoResponse`.

@@ -82,7 +82,7 @@ pub struct CreateEtcPreopen {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::vehicle::Amount = todo!();
+/// # let amount: wxpay::apis::vehicle::CreateEtcTransactionHighwayAmount = todo!();
 /// # let highway_info: wxpay::apis::vehicle::HighwayInfo = todo!();
 /// use wxpay::apis::vehicle::CreateEtcTransactionHighway;
 ///
@@ -96,7 +96,7 @@ pub struct CreateEtcPreopen {
 #[derive(Debug, Clone)]
 pub struct CreateEtcTransactionHighway {
     /// 订单金额 (`amount`).
-    pub amount: Amount,
+    pub amount: CreateEtcTransactionHighwayAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 附加信息 (`attach`).
@@ -329,7 +329,7 @@ pub struct CreateTransactionParking {
     /// 停车场景信息 (`parking_info`).
     pub parking_info: Option<ParkingInfo>,
     /// 分账标识 (`profit_sharing`).
-    pub profit_sharing: Option<ProfitSharing>,
+    pub profit_sharing: Option<UserRepaid>,
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: String,
     /// 子商户号 (`sub_mchid`).
@@ -389,7 +389,7 @@ pub struct CreateEtcPreopenResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct CreateEtcTransactionHighwayAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
@@ -442,7 +442,7 @@ pub struct HighwayInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEtcTransactionHighwayAmount {
+pub struct EtcTransactionAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
@@ -456,7 +456,7 @@ pub struct CreateEtcTransactionHighwayAmount {
 /// 设备信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEtcTransactionHighwayDeviceInfo {
+pub struct EtcTransactionDeviceInfo {
     /// 商户端设备号 (`device_id`).
     pub device_id: Option<String>,
     /// 商户端设备IP (`device_ip`).
@@ -475,7 +475,7 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `PromotionDetail`.
+/// 优惠详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -505,7 +505,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct CreateEtcTransactionHighwayResponse {
     /// 订单金额 (`amount`).
-    pub amount: CreateEtcTransactionHighwayAmount,
+    pub amount: EtcTransactionAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -513,7 +513,7 @@ pub struct CreateEtcTransactionHighwayResponse {
     /// 付款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 设备信息 (`device_info`).
-    pub device_info: Option<CreateEtcTransactionHighwayDeviceInfo>,
+    pub device_info: Option<EtcTransactionDeviceInfo>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户订单号 (`out_trade_no`).
@@ -544,7 +544,7 @@ pub struct CreateEtcTransactionHighwayResponse {
 #[non_exhaustive]
 pub struct QueryEtcTransactionByTransactionIdResponse {
     /// 订单金额 (`amount`).
-    pub amount: CreateEtcTransactionHighwayAmount,
+    pub amount: EtcTransactionAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -552,7 +552,7 @@ pub struct QueryEtcTransactionByTransactionIdResponse {
     /// 付款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 设备信息 (`device_info`).
-    pub device_info: Option<CreateEtcTransactionHighwayDeviceInfo>,
+    pub device_info: Option<EtcTransactionDeviceInfo>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户订单号 (`out_trade_no`).
@@ -583,7 +583,7 @@ pub struct QueryEtcTransactionByTransactionIdResponse {
 #[non_exhaustive]
 pub struct QueryEtcTransactionByOutTradeNoResponse {
     /// 订单金额 (`amount`).
-    pub amount: CreateEtcTransactionHighwayAmount,
+    pub amount: EtcTransactionAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -591,7 +591,7 @@ pub struct QueryEtcTransactionByOutTradeNoResponse {
     /// 付款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 设备信息 (`device_info`).
-    pub device_info: Option<CreateEtcTransactionHighwayDeviceInfo>,
+    pub device_info: Option<EtcTransactionDeviceInfo>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户订单号 (`out_trade_no`).
@@ -727,7 +727,7 @@ pub struct ParkingInfo {
 /// 支付者信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoPayer {
+pub struct TransactionPayer {
     /// 用户在appid下的标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -736,7 +736,7 @@ pub struct QueryTransactionByOutTradeNoPayer {
     pub sub_openid: Option<String>,
 }
 
-/// `QueryTransactionByOutTradeNoPromotionDetail`.
+/// 优惠信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoPromotionDetail {
@@ -785,7 +785,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
     /// 停车场景信息 (`parking_info`).
     pub parking_info: Option<ParkingInfo>,
     /// 支付者信息 (`payer`).
-    pub payer: QueryTransactionByOutTradeNoPayer,
+    pub payer: TransactionPayer,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<QueryTransactionByOutTradeNoPromotionDetail>>,
     /// 商户号 (`sp_mchid`).
@@ -834,7 +834,7 @@ pub struct CreateTransactionParkingResponseAmount {
     pub total: i64,
 }
 
-/// `CreateTransactionParkingPromotionDetail`.
+/// 优惠信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionParkingPromotionDetail {
@@ -856,7 +856,7 @@ pub struct CreateTransactionParkingPromotionDetail {
     pub stock_id: Option<String>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<PromotionDetailType>,
+    pub type_: Option<CreateTransactionParkingType>,
     /// 微信出资 (`wechatpay_contribute`).
     pub wechatpay_contribute: Option<i64>,
 }
@@ -883,7 +883,7 @@ pub struct CreateTransactionParkingResponse {
     /// 停车场景信息 (`parking_info`).
     pub parking_info: Option<ParkingInfo>,
     /// 支付者信息 (`payer`).
-    pub payer: QueryTransactionByOutTradeNoPayer,
+    pub payer: TransactionPayer,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<CreateTransactionParkingPromotionDetail>>,
     /// 商户号 (`sp_mchid`).
@@ -904,7 +904,7 @@ pub struct CreateTransactionParkingResponse {
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: Option<String>,
     /// 用户是否已还款 (`user_repaid`).
-    pub user_repaid: Option<ProfitSharing>,
+    pub user_repaid: Option<UserRepaid>,
 }
 
 platform_enum! {
@@ -971,7 +971,7 @@ Cny = "CNY",
 
 platform_enum! {
 /// 分账标识.
-pub enum ProfitSharing {
+pub enum UserRepaid {
 /// `Y`.
 Y = "Y",
 /// `N`.
@@ -991,7 +991,7 @@ Global = "GLOBAL",
 
 platform_enum! {
 /// 优惠类型.
-pub enum PromotionDetailType {
+pub enum CreateTransactionParkingType {
 /// `CASH`.
 Cash = "CASH",
 /// `NOCASH`.

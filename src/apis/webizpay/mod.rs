@@ -56,7 +56,7 @@ pub struct CreateAvailMchRange {
     pub sp_mchid: String,
 }
 
-/// `RangeList`.
+/// 可用商户范围列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RangeList {

@@ -27,7 +27,7 @@ fn brand_requests() {
                     wxpay::apis::brand::TrademarkExists::TrademarkExists,
                 )
                 .logo_trademark_registration_certificate(
-                    wxpay::apis::brand::LogoTrademarkRegistrationCertificate::new(
+                    wxpay::apis::brand::TrademarkRegistrationCertificate::new(
                         "腾讯科技有限公司",
                         "25",
                         "爱马哥",
@@ -47,7 +47,7 @@ fn brand_requests() {
                     "TEST_NO_TRADEMARK_ADDITION_PROVE_LIST",
                 )])
                 .trademark_registration_certificate(
-                    wxpay::apis::brand::LogoTrademarkRegistrationCertificate::new(
+                    wxpay::apis::brand::TrademarkRegistrationCertificate::new(
                         "腾讯科技有限公司",
                         "25",
                         "爱马哥",
@@ -552,9 +552,7 @@ fn brand_card_member_partner_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::brand::card_member::partner::ListCards::new("1004")
-                        .state(
-                            wxpay::apis::brand::card_member::partner::ListCardsState::CardEffective,
-                        )
+                        .state(wxpay::apis::brand::card_member::partner::CardState::CardEffective)
                         .offset(1)
                         .limit(20),
                 )
@@ -569,7 +567,7 @@ fn brand_card_member_partner_requests() {
             body: "{\"appid\":\"wxea9c30890f48d5ae\",\"balance_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"benefits\":\"会员折扣、专属价\",\"brand_id\":\"1004\",\"card_color\":\"#FFFF00\",\"card_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"card_title\":\"测试卡\",\"card_type\":\"PURCHASE\",\"code_jump_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"NONE_CODE\",\"init_level\":\"白银会员\",\"legal_agreement\":\"商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。\",\"need_display_level\":true,\"need_pinned\":true,\"notify_url\":\"https://www.weixin.qq.com/wxpay/notify.php\",\"points_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"purchase_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/purchase/purchase\",\"price\":100},\"service_phone\":\"010-8877xxxx\",\"user_information\":{\"common_field_list\":[\"USER_FORM_FLAG_SEX\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"CHECK_BOX\",\"values\":[\"TEST_VALUES\"]}]},\"valid_date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\"}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::brand::card_member::partner::CreateCard::new("wxea9c30890f48d5ae", "会员折扣、专属价", "1004", "#FFFF00", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "测试卡", wxpay::apis::brand::card_member::partner::CardType::Purchase, wxpay::apis::brand::card_member::partner::CodeMode::SystemAllocate, wxpay::apis::brand::card_member::partner::CodeType::NoneCode, "https://www.weixin.qq.com/wxpay/notify.php", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])))
+                Box::new(wxpay::apis::brand::card_member::partner::CreateCard::new("wxea9c30890f48d5ae", "会员折扣、专属价", "1004", "#FFFF00", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "测试卡", wxpay::apis::brand::card_member::partner::CardType::Purchase, wxpay::apis::brand::card_member::partner::CodeMode::SystemAllocate, wxpay::apis::brand::card_member::partner::CodeType::NoneCode, "https://www.weixin.qq.com/wxpay/notify.php", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))).balance_information(wxpay::apis::brand::card_member::partner::PointsInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).code_jump_information(wxpay::apis::brand::card_member::partner::PointsInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).points_information(wxpay::apis::brand::card_member::partner::PointsInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::Name::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -615,7 +613,7 @@ fn brand_card_member_partner_requests() {
             body: "{\"balance_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"benefits\":\"会员折扣、专属价\",\"brand_id\":\"1004\",\"card_color\":\"#FFFF00\",\"card_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"card_title\":\"测试卡\",\"code_jump_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"init_level\":\"白银会员\",\"legal_agreement\":\"商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。\",\"need_display_level\":true,\"need_pinned\":true,\"notify_url\":\"https://www.weixin.qq.com/wxpay/notify.php\",\"points_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/balance/balance\"},\"purchase_information\":{\"jump_appid\":\"wxea9c30a90fs8d3fe\",\"jump_path\":\"/pages/purchase/purchase\",\"price\":100},\"service_phone\":\"010-8877xxxx\",\"user_information\":{\"common_field_list\":[\"USER_FORM_FLAG_SEX\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"CHECK_BOX\",\"values\":[\"TEST_VALUES\"]}]},\"valid_date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\"}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::brand::card_member::partner::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004").balance_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).benefits("会员折扣、专属价").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").card_title("测试卡").code_jump_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).notify_url("https://www.weixin.qq.com/wxpay/notify.php").points_information(wxpay::apis::brand::card_member::partner::BalanceInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
+                Box::new(wxpay::apis::brand::card_member::partner::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0", "1004").balance_information(wxpay::apis::brand::card_member::partner::PointsInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).benefits("会员折扣、专属价").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").card_title("测试卡").code_jump_information(wxpay::apis::brand::card_member::partner::PointsInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).init_level("白银会员").legal_agreement("商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。").need_display_level(true).need_pinned(true).notify_url("https://www.weixin.qq.com/wxpay/notify.php").points_information(wxpay::apis::brand::card_member::partner::PointsInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/balance/balance")).purchase_information(wxpay::apis::brand::card_member::partner::PurchaseInformation::new().jump_appid("wxea9c30a90fs8d3fe").jump_path("/pages/purchase/purchase").price(100)).service_phone("010-8877xxxx").user_information(wxpay::apis::brand::card_member::partner::UserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::Name::UserFormFlagSex]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::brand::card_member::partner::CustomFieldListType::CheckBox).values(vec![String::from("TEST_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
             },
         },
         super::harness::Case {
@@ -782,7 +780,7 @@ fn brand_card_member_partner_requests() {
                 "user_information.custom_field_list[].user_chosen_values[]",
             ],
             request: || {
-                Box::new(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenid::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])))
+                Box::new(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenid::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::UserCardUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::new().name(wxpay::apis::brand::card_member::partner::Name::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::UserCardCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -798,7 +796,7 @@ fn brand_card_member_partner_requests() {
                 "user_information.custom_field_list[].user_chosen_values[]",
             ],
             request: || {
-                Box::new(wxpay::apis::brand::card_member::partner::CreateUserCardImportByPhone::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])))
+                Box::new(wxpay::apis::brand::card_member::partner::CreateUserCardImportByPhone::new("1004", "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)), "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "478515832665").user_information(wxpay::apis::brand::card_member::partner::UserCardUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::new().name(wxpay::apis::brand::card_member::partner::Name::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::UserCardCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -837,7 +835,7 @@ fn brand_card_member_partner_requests() {
                 "user_information.custom_field_list[].user_chosen_values[]",
             ],
             request: || {
-                Box::new(wxpay::apis::brand::card_member::partner::UpdateUserCardByUserCardCode::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0").attach("自定义数据说明").brand_id("1004").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").openid("obLatjnx9gnqzS4myYGmLZ7LgLBA").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").pickup_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
+                Box::new(wxpay::apis::brand::card_member::partner::UpdateUserCardByUserCardCode::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0").attach("自定义数据说明").brand_id("1004").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").openid("obLatjnx9gnqzS4myYGmLZ7LgLBA").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").pickup_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).user_information(wxpay::apis::brand::card_member::partner::UserCardUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::new().name(wxpay::apis::brand::card_member::partner::Name::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::UserCardCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
             },
         },
         super::harness::Case {
@@ -853,7 +851,7 @@ fn brand_card_member_partner_requests() {
                 "user_information.custom_field_list[].user_chosen_values[]",
             ],
             request: || {
-                Box::new(wxpay::apis::brand::card_member::partner::ConfirmUserCard::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0", "1004", "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::apis::brand::card_member::partner::UserCardConfirmState::CreateCardSuccess).attach("自定义数据说明").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCommonFieldList::new().name(wxpay::apis::brand::card_member::partner::CommonFieldList::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::CreateUserCardImportByOpenidCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
+                Box::new(wxpay::apis::brand::card_member::partner::ConfirmUserCard::new("478515832665", "pbLatjvWOibDc5-TBnbUk1pD12o0", "1004", "obLatjnx9gnqzS4myYGmLZ7LgLBA", wxpay::apis::brand::card_member::partner::UserCardConfirmState::CreateCardSuccess).attach("自定义数据说明").card_color("#FFFF00").card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").level("钻石会员").phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==").user_information(wxpay::apis::brand::card_member::partner::UserCardUserInformation::new().common_field_list(vec![wxpay::apis::brand::card_member::partner::CommonFieldList::new().name(wxpay::apis::brand::card_member::partner::Name::UserFormFlagSex).value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")]).custom_field_list(vec![wxpay::apis::brand::card_member::partner::UserCardCustomFieldList::new().name("喜欢的运动").user_chosen_values(vec![String::from("TEST_USER_CHOSEN_VALUES")])])).valid_date_information(wxpay::apis::brand::card_member::partner::ValidDateInformation::new(wxpay::apis::brand::card_member::partner::ValidDateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))))
             },
         },
         super::harness::Case {
@@ -1101,15 +1099,15 @@ fn brand_card_member_partner_answers() {
 
 #[test]
 fn brand_card_member_partner_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::brand::card_member::partner::ListCardsState>(
+    super::harness::known::<wxpay::apis::brand::card_member::partner::CardState>(
         &["CARD_EFFECTIVE", "CARD_INVALID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::card_member::partner::ListCardsState::Unknown(_)
+                wxpay::apis::brand::card_member::partner::CardState::Unknown(_)
             )
         },
-        wxpay::apis::brand::card_member::partner::ListCardsState::as_str,
+        wxpay::apis::brand::card_member::partner::CardState::as_str,
     );
     super::harness::known::<wxpay::apis::brand::card_member::partner::CardType>(
         &["PURCHASE", "NORMAL", "BALANCE"],
@@ -1147,7 +1145,7 @@ fn brand_card_member_partner_enum_values_are_known() {
         },
         wxpay::apis::brand::card_member::partner::CodeType::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::card_member::partner::CommonFieldList>(
+    super::harness::known::<wxpay::apis::brand::card_member::partner::Name>(
         &[
             "USER_FORM_FLAG_SEX",
             "USER_FORM_FLAG_NAME",
@@ -1159,10 +1157,10 @@ fn brand_card_member_partner_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::card_member::partner::CommonFieldList::Unknown(_)
+                wxpay::apis::brand::card_member::partner::Name::Unknown(_)
             )
         },
-        wxpay::apis::brand::card_member::partner::CommonFieldList::as_str,
+        wxpay::apis::brand::card_member::partner::Name::as_str,
     );
     super::harness::known::<wxpay::apis::brand::card_member::partner::CustomFieldListType>(
         &["CHECK_BOX", "RADIO"],
@@ -1369,11 +1367,11 @@ fn brand_profitsharing_requests() {
                         true,
                         "P20150806125346",
                         vec![
-                            wxpay::apis::brand::profitsharing::CreateOrderReceivers::new(
+                            wxpay::apis::brand::profitsharing::Receiver::new(
                                 "1900000109",
                                 190,
                                 "1900000109分给商户1900000110",
-                                wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
+                                wxpay::apis::brand::profitsharing::ReceiverType::MerchantId,
                             )
                             .name("hu89ohu89ohu89o"),
                         ],
@@ -1413,7 +1411,7 @@ fn brand_profitsharing_requests() {
                         "wx8888888888888888",
                         "1900000108",
                         wxpay::apis::brand::profitsharing::RelationType::Supplier,
-                        wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
+                        wxpay::apis::brand::profitsharing::ReceiverType::MerchantId,
                     )
                     .name("张三网络公司")
                     .sub_appid("wx8888888888888889"),
@@ -1434,7 +1432,7 @@ fn brand_profitsharing_requests() {
                         "1900000109",
                         "wx8888888888888888",
                         "1900000108",
-                        wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
+                        wxpay::apis::brand::profitsharing::ReceiverType::MerchantId,
                     )
                     .sub_appid("wx8888888888888889"),
                 )
@@ -1558,45 +1556,45 @@ fn brand_profitsharing_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::brand::profitsharing::FailReason::Unknown(_)),
         wxpay::apis::brand::profitsharing::FailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ReceiversResult>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::ListOrdersResult>(
         &["PENDING", "SUCEESS", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ReceiversResult::Unknown(_)
+                wxpay::apis::brand::profitsharing::ListOrdersResult::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ReceiversResult::as_str,
+        wxpay::apis::brand::profitsharing::ListOrdersResult::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ReceiversType>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::ReceiverType>(
         &["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ReceiversType::Unknown(_)
+                wxpay::apis::brand::profitsharing::ReceiverType::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ReceiversType::as_str,
+        wxpay::apis::brand::profitsharing::ReceiverType::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ListOrdersStatus>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::OrderStatus>(
         &["PROCESSING", "FINISHED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ListOrdersStatus::Unknown(_)
+                wxpay::apis::brand::profitsharing::OrderStatus::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ListOrdersStatus::as_str,
+        wxpay::apis::brand::profitsharing::OrderStatus::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::CreateOrderReceiversResult>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::CreateOrderResult>(
         &["PENDING", "SUCCESS", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::CreateOrderReceiversResult::Unknown(_)
+                wxpay::apis::brand::profitsharing::CreateOrderResult::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::CreateOrderReceiversResult::as_str,
+        wxpay::apis::brand::profitsharing::CreateOrderResult::as_str,
     );
     super::harness::known::<wxpay::apis::brand::profitsharing::RelationType>(
         &[
@@ -1630,15 +1628,15 @@ fn brand_profitsharing_enum_values_are_known() {
         },
         wxpay::apis::brand::profitsharing::ListReturnordersFailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ListReturnordersResult>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::ReturnorderResult>(
         &["PROCESSING", "SUCCESS", "FAIL"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ListReturnordersResult::Unknown(_)
+                wxpay::apis::brand::profitsharing::ReturnorderResult::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ListReturnordersResult::as_str,
+        wxpay::apis::brand::profitsharing::ReturnorderResult::as_str,
     );
     super::harness::known::<wxpay::apis::brand::profitsharing::CreateReturnorderFailReason>(
         &[

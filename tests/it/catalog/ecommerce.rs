@@ -24,7 +24,7 @@ fn ecommerce_requests() {
                 "contact_info.mobile_phone",
             ],
             request: || {
-                Box::new(wxpay::apis::ecommerce::CreateApplyment::new(wxpay::apis::ecommerce::AccountInfo::new().account_bank("工商银行").account_name("AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==").account_number("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_account_type(wxpay::apis::ecommerce::BankAccountType::V74).bank_address_code("110000").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), wxpay::apis::ecommerce::ContactInfo::new().business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard).contact_name("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").contact_type(wxpay::apis::ecommerce::ContactType::V65).mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", wxpay::apis::ecommerce::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com")).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(wxpay::apis::ecommerce::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(wxpay::apis::ecommerce::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(wxpay::apis::ecommerce::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::ecommerce::FinanceType::BankAgent)).id_card_info(wxpay::apis::ecommerce::IdCardInfo::new().id_card_copy("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_card_name("pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==").id_card_national("vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_card_number("zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4").id_card_valid_time("TEST_ID_CARD_VALID_TIME").id_card_valid_time_begin("TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(wxpay::apis::ecommerce::IdDocInfo::new().doc_period_begin("2020-01-02").doc_period_end("2020-01-02").id_doc_copy("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_name("jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_number("jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ")).id_doc_type(wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard).id_holder_type(wxpay::apis::ecommerce::IdHolderType::Legal).owner(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(wxpay::apis::ecommerce::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![wxpay::apis::ecommerce::UboInfoList::new("TEST_UBO_ID_DOC_ADDRESS", "TEST_UBO_ID_DOC_COPY", "TEST_UBO_ID_DOC_COPY_BACK", "TEST_UBO_ID_DOC_NAME", "TEST_UBO_ID_DOC_NUMBER", wxpay::apis::ecommerce::ContactIdDocType::IdentificationTypeIdcard, "TEST_UBO_PERIOD_BEGIN", "TEST_UBO_PERIOD_END")]))
+                Box::new(wxpay::apis::ecommerce::CreateApplyment::new(wxpay::apis::ecommerce::AccountInfo::new().account_bank("工商银行").account_name("AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==").account_number("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_account_type(wxpay::apis::ecommerce::BankAccountType::V74).bank_address_code("110000").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), wxpay::apis::ecommerce::ContactInfo::new().business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(wxpay::apis::ecommerce::IdDocType::IdentificationTypeIdcard).contact_name("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").contact_type(wxpay::apis::ecommerce::ContactType::V65).mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", wxpay::apis::ecommerce::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com")).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(wxpay::apis::ecommerce::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(wxpay::apis::ecommerce::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(wxpay::apis::ecommerce::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::ecommerce::FinanceType::BankAgent)).id_card_info(wxpay::apis::ecommerce::IdCardInfo::new().id_card_copy("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_card_name("pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==").id_card_national("vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_card_number("zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4").id_card_valid_time("TEST_ID_CARD_VALID_TIME").id_card_valid_time_begin("TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(wxpay::apis::ecommerce::IdDocInfo::new().doc_period_begin("2020-01-02").doc_period_end("2020-01-02").id_doc_copy("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_name("jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_number("jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ")).id_doc_type(wxpay::apis::ecommerce::IdDocType::IdentificationTypeIdcard).id_holder_type(wxpay::apis::ecommerce::IdHolderType::Legal).owner(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(wxpay::apis::ecommerce::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![wxpay::apis::ecommerce::UboInfoList::new("TEST_UBO_ID_DOC_ADDRESS", "TEST_UBO_ID_DOC_COPY", "TEST_UBO_ID_DOC_COPY_BACK", "TEST_UBO_ID_DOC_NAME", "TEST_UBO_ID_DOC_NUMBER", wxpay::apis::ecommerce::IdDocType::IdentificationTypeIdcard, "TEST_UBO_PERIOD_BEGIN", "TEST_UBO_PERIOD_END")]))
             },
         },
         super::harness::Case {
@@ -115,7 +115,7 @@ fn ecommerce_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::ecommerce::CertType::Unknown(_)),
         wxpay::apis::ecommerce::CertType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::ecommerce::IdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -126,8 +126,8 @@ fn ecommerce_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| matches!(e, wxpay::apis::ecommerce::ContactIdDocType::Unknown(_)),
-        wxpay::apis::ecommerce::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::ecommerce::IdDocType::Unknown(_)),
+        wxpay::apis::ecommerce::IdDocType::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::ContactType>(
         &["65", "66"],
@@ -202,7 +202,7 @@ fn ecommerce_account_requests() {
                 "payee_info.identity_info.identification_no",
             ],
             request: || {
-                Box::new(wxpay::apis::ecommerce::account::CreateApplyCancelWithdraw::new("P202410241010125346", wxpay::apis::ecommerce::account::PayeeInfo::new(wxpay::apis::ecommerce::account::AccountType::AccountTypeCorporate, wxpay::apis::ecommerce::account::BankAccountInfo::new("工商银行", "AOZdYGISxo4y44/UgZ69b0zZXkw==", "d+xT+MQCvrLHeorwC+w==").bank_branch_id("402713354941").bank_branch_name("TEST_BANK_BRANCH_NAME").bank_name("402713354941")).identity_info(wxpay::apis::ecommerce::account::IdentityInfo::new("pVd1HJ6zyvPedzfg==", "AOZdYGISxo4y44/UgZ69bkw==").id_doc_type(wxpay::apis::ecommerce::account::IdDocType::IdentificationTypeIdcard)), "1900000109").additional_materials(vec![String::from("TEST_ADDITIONAL_MATERIALS")]).proof_medias(vec![wxpay::apis::ecommerce::account::ProofMedias::new("jTpGmxUX3FBWVQ5NJTZvlKXQ", wxpay::apis::ecommerce::account::ProofMediaType::WithdrawalApplication)]).remark("特殊理由").withdraw(wxpay::apis::ecommerce::account::Withdraw::ApplyWithdraw))
+                Box::new(wxpay::apis::ecommerce::account::CreateApplyCancelWithdraw::new("P202410241010125346", wxpay::apis::ecommerce::account::PayeeInfo::new(wxpay::apis::ecommerce::account::AccountType::AccountTypeCorporate, wxpay::apis::ecommerce::account::BankAccountInfo::new("工商银行", "AOZdYGISxo4y44/UgZ69b0zZXkw==", "d+xT+MQCvrLHeorwC+w==").bank_branch_id("402713354941").bank_branch_name("TEST_BANK_BRANCH_NAME").bank_name("402713354941")).identity_info(wxpay::apis::ecommerce::account::IdentityInfo::new("pVd1HJ6zyvPedzfg==", "AOZdYGISxo4y44/UgZ69bkw==").id_doc_type(wxpay::apis::ecommerce::account::IdDocType::IdentificationTypeIdcard)), "1900000109").additional_materials(vec![String::from("TEST_ADDITIONAL_MATERIALS")]).proof_medias(vec![wxpay::apis::ecommerce::account::ProofMedia::new("jTpGmxUX3FBWVQ5NJTZvlKXQ", wxpay::apis::ecommerce::account::ProofMediaType::WithdrawalApplication)]).remark("特殊理由").withdraw(wxpay::apis::ecommerce::account::Withdraw::ApplyWithdraw))
             },
         },
         super::harness::Case {
@@ -467,7 +467,7 @@ fn ecommerce_account_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::account::WithdrawState::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::account::BlockReasonsType>(
+    super::harness::known::<wxpay::apis::ecommerce::account::BlockReasonType>(
         &[
             "CONSUMER_COMPLAINT_UNPROCESSED",
             "HAS_BLOCKING_CONTROL",
@@ -477,10 +477,10 @@ fn ecommerce_account_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::account::BlockReasonsType::Unknown(_)
+                wxpay::apis::ecommerce::account::BlockReasonType::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::account::BlockReasonsType::as_str,
+        wxpay::apis::ecommerce::account::BlockReasonType::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::account::MerchantState>(
         &["NORMAL", "HAS_BEEN_CANCELLED"],
@@ -515,15 +515,15 @@ fn ecommerce_account_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::account::ApplicationType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::account::CreateCancelApplicationCancelState>(
+    super::harness::known::<wxpay::apis::ecommerce::account::CancelApplicationCancelState>(
         &["REVIEWING", "REJECTED", "CANCEL_SUCCESS"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::account::CreateCancelApplicationCancelState::Unknown(_)
+                wxpay::apis::ecommerce::account::CancelApplicationCancelState::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::account::CreateCancelApplicationCancelState::as_str,
+        wxpay::apis::ecommerce::account::CancelApplicationCancelState::as_str,
     );
 }
 
@@ -582,7 +582,7 @@ fn ecommerce_applyments_requests() {
                 "contact_info.mobile_phone",
             ],
             request: || {
-                Box::new(wxpay::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment::new(wxpay::apis::ecommerce::applyments::AccountInfo::new("工商银行", "AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==", "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==", wxpay::apis::ecommerce::applyments::BankAccountType::V74).bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), wxpay::apis::ecommerce::applyments::ContactInfo::new("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", wxpay::apis::ecommerce::applyments::ContactType::V65).business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_period_begin("2019-06-06").contact_id_doc_period_end("2026-06-06").contact_id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::applyments::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", wxpay::apis::ecommerce::applyments::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com")).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(wxpay::apis::ecommerce::applyments::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(wxpay::apis::ecommerce::applyments::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(wxpay::apis::ecommerce::applyments::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::ecommerce::applyments::FinanceType::BankAgent)).id_card_complete_statement("TEST_ID_CARD_COMPLETE_STATEMENT").id_card_info(wxpay::apis::ecommerce::applyments::IdCardInfo::new("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ", "pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4", "zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4", "TEST_ID_CARD_VALID_TIME", "TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(wxpay::apis::ecommerce::applyments::IdDocInfo::new("2020-01-02", "2020-01-02", "xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4", "jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ", "jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4")).id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).id_holder_type(wxpay::apis::ecommerce::applyments::IdHolderType::Legal).proxy_sign_verify_mode(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(wxpay::apis::ecommerce::applyments::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![wxpay::apis::ecommerce::applyments::UboInfoList::new().ubo_id_doc_address("TEST_UBO_ID_DOC_ADDRESS").ubo_id_doc_copy("TEST_UBO_ID_DOC_COPY").ubo_id_doc_copy_back("TEST_UBO_ID_DOC_COPY_BACK").ubo_id_doc_name("TEST_UBO_ID_DOC_NAME").ubo_id_doc_number("TEST_UBO_ID_DOC_NUMBER").ubo_id_doc_period_begin("TEST_UBO_ID_DOC_PERIOD_BEGIN").ubo_id_doc_period_end("TEST_UBO_ID_DOC_PERIOD_END").ubo_id_doc_type(wxpay::apis::ecommerce::applyments::ContactIdDocType::IdentificationTypeIdcard).ubo_period_begin("TEST_UBO_PERIOD_BEGIN").ubo_period_end("TEST_UBO_PERIOD_END")]))
+                Box::new(wxpay::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment::new(wxpay::apis::ecommerce::applyments::AccountInfo::new("工商银行", "AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==", "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==", wxpay::apis::ecommerce::applyments::BankAccountType::V74).bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), wxpay::apis::ecommerce::applyments::ContactInfo::new("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", wxpay::apis::ecommerce::applyments::ContactType::V65).business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_period_begin("2019-06-06").contact_id_doc_period_end("2026-06-06").contact_id_doc_type(wxpay::apis::ecommerce::applyments::IdDocType::IdentificationTypeIdcard).contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::applyments::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", wxpay::apis::ecommerce::applyments::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com")).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(wxpay::apis::ecommerce::applyments::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(wxpay::apis::ecommerce::applyments::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(wxpay::apis::ecommerce::applyments::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::ecommerce::applyments::FinanceType::BankAgent)).id_card_complete_statement("TEST_ID_CARD_COMPLETE_STATEMENT").id_card_info(wxpay::apis::ecommerce::applyments::IdCardInfo::new("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ", "pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4", "zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4", "TEST_ID_CARD_VALID_TIME", "TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(wxpay::apis::ecommerce::applyments::IdDocInfo::new("2020-01-02", "2020-01-02", "xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4", "jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ", "jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4")).id_doc_type(wxpay::apis::ecommerce::applyments::IdDocType::IdentificationTypeIdcard).id_holder_type(wxpay::apis::ecommerce::applyments::IdHolderType::Legal).proxy_sign_verify_mode(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(wxpay::apis::ecommerce::applyments::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![wxpay::apis::ecommerce::applyments::UboInfoList::new().ubo_id_doc_address("TEST_UBO_ID_DOC_ADDRESS").ubo_id_doc_copy("TEST_UBO_ID_DOC_COPY").ubo_id_doc_copy_back("TEST_UBO_ID_DOC_COPY_BACK").ubo_id_doc_name("TEST_UBO_ID_DOC_NAME").ubo_id_doc_number("TEST_UBO_ID_DOC_NUMBER").ubo_id_doc_period_begin("TEST_UBO_ID_DOC_PERIOD_BEGIN").ubo_id_doc_period_end("TEST_UBO_ID_DOC_PERIOD_END").ubo_id_doc_type(wxpay::apis::ecommerce::applyments::IdDocType::IdentificationTypeIdcard).ubo_period_begin("TEST_UBO_PERIOD_BEGIN").ubo_period_end("TEST_UBO_PERIOD_END")]))
             },
         },
         super::harness::Case {
@@ -710,7 +710,7 @@ fn ecommerce_applyments_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::ecommerce::applyments::CertType::Unknown(_)),
         wxpay::apis::ecommerce::applyments::CertType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::applyments::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::ecommerce::applyments::IdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -721,13 +721,8 @@ fn ecommerce_applyments_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::ecommerce::applyments::ContactIdDocType::Unknown(_)
-            )
-        },
-        wxpay::apis::ecommerce::applyments::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::ecommerce::applyments::IdDocType::Unknown(_)),
+        wxpay::apis::ecommerce::applyments::IdDocType::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::applyments::ContactType>(
         &["65", "66"],
@@ -932,7 +927,7 @@ fn ecommerce_combine_papay_requests() {
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"contract_id\":\"123124412412423431\",\"risk_info\":\"ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;\",\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_risk_info\":\"ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;\"}]}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::ecommerce::combine_papay::CreateTransaction::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "123124412412423431").risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;").sub_orders(vec![wxpay::apis::ecommerce::combine_papay::SubOrders::new(wxpay::apis::ecommerce::combine_papay::Amount::new("CNY", 100), "腾讯充值中心-QQ会员充值", "1900000109", "20150806125346", "1900000109").attach("深圳分店").settle_info(wxpay::apis::ecommerce::combine_papay::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6787").sub_risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;")]))
+                Box::new(wxpay::apis::ecommerce::combine_papay::CreateTransaction::new("wxd678efh567hg6787", "1900000109", "P20150806125346", "123124412412423431").risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;").sub_orders(vec![wxpay::apis::ecommerce::combine_papay::CreateTransactionSubOrder::new(wxpay::apis::ecommerce::combine_papay::Amount::new("CNY", 100), "腾讯充值中心-QQ会员充值", "1900000109", "20150806125346", "1900000109").attach("深圳分店").settle_info(wxpay::apis::ecommerce::combine_papay::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6787").sub_risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;")]))
             },
         },
         super::harness::Case {
@@ -966,7 +961,7 @@ fn ecommerce_combine_papay_requests() {
                         "wxd678efh567hg6787",
                     )
                     .sub_orders(vec![
-                        wxpay::apis::ecommerce::combine_papay::ReverseTransactionSubOrders::new(
+                        wxpay::apis::ecommerce::combine_papay::ReverseTransactionSubOrder::new(
                             "1900000109",
                             "20150806125346",
                             "1900000109",
@@ -1173,7 +1168,7 @@ fn ecommerce_fund_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchidAccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNoStatus>(
+    super::harness::known::<wxpay::apis::ecommerce::fund::WithdrawStatus>(
         &[
             "CREATE_SUCCESS",
             "SUCCESS",
@@ -1182,13 +1177,8 @@ fn ecommerce_fund_enum_values_are_known() {
             "CLOSE",
             "INIT",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNoStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNoStatus::as_str,
+        |e| matches!(e, wxpay::apis::ecommerce::fund::WithdrawStatus::Unknown(_)),
+        wxpay::apis::ecommerce::fund::WithdrawStatus::as_str,
     );
 }
 
@@ -1563,11 +1553,11 @@ fn ecommerce_profitsharing_requests() {
                         true,
                         "P20150806125346",
                         vec![
-                            wxpay::apis::ecommerce::profitsharing::CreateOrderReceivers::new(
+                            wxpay::apis::ecommerce::profitsharing::Receiver::new(
                                 190,
                                 "分给商户1900000109",
                                 "1900000109",
-                                wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+                                wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId,
                             )
                             .receiver_name("hu89ohu89ohu89o"),
                         ],
@@ -1607,8 +1597,8 @@ fn ecommerce_profitsharing_requests() {
                     wxpay::apis::ecommerce::profitsharing::CreateReceiverAdd::new(
                         "190001001",
                         "wx8888888888888888",
-                        wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
-                        wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+                        wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId,
+                        wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId,
                     )
                     .encrypted_name("hu89ohu89ohu89o")
                     .name("张三网络公司"),
@@ -1627,7 +1617,7 @@ fn ecommerce_profitsharing_requests() {
                 Box::new(wxpay::apis::ecommerce::profitsharing::DeleteReceiver::new(
                     "190001001",
                     "wx8888888888888888",
-                    wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+                    wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId,
                 ))
             },
         },
@@ -1813,55 +1803,55 @@ fn ecommerce_profitsharing_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::profitsharing::FundsAbnormalClosedReason::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReceiversResult>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::OrderResult>(
         &["PENDING", "SUCCESS", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ReceiversResult::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::OrderResult::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ReceiversResult::as_str,
+        wxpay::apis::ecommerce::profitsharing::OrderResult::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReceiversType>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReceiverType>(
         &["MERCHANT_ID", "PERSONAL_OPENID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ReceiversType::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::ReceiverType::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ReceiversType::as_str,
+        wxpay::apis::ecommerce::profitsharing::ReceiverType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ListOrdersStatus>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::OrderStatus>(
         &["PROCESSING", "FINISHED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ListOrdersStatus::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::OrderStatus::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ListOrdersStatus::as_str,
+        wxpay::apis::ecommerce::profitsharing::OrderStatus::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ListReturnordersFailReason>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReturnorderFailReason>(
         &["ACCOUNT_ABNORMAL", "TIME_OUT_CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ListReturnordersFailReason::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::ReturnorderFailReason::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ListReturnordersFailReason::as_str,
+        wxpay::apis::ecommerce::profitsharing::ReturnorderFailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ListReturnordersResult>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReturnorderResult>(
         &["PROCESSING", "SUCCESS", "FAIL"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ListReturnordersResult::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::ReturnorderResult::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ListReturnordersResult::as_str,
+        wxpay::apis::ecommerce::profitsharing::ReturnorderResult::as_str,
     );
 }
 
@@ -1881,7 +1871,7 @@ fn ecommerce_refunds_requests() {
                     wxpay::apis::ecommerce::refunds::ApplyRefund::new(
                         wxpay::apis::ecommerce::refunds::Amount::new(888, 888)
                             .currency("CNY")
-                            .from(vec![wxpay::apis::ecommerce::refunds::ApplyRefundFrom::new(
+                            .from(vec![wxpay::apis::ecommerce::refunds::AmountFrom::new(
                                 wxpay::apis::ecommerce::refunds::Account::Available,
                                 444,
                             )]),
@@ -2072,35 +2062,30 @@ fn ecommerce_refunds_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::refunds::PromotionDetailType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdChannel>(
+    super::harness::known::<wxpay::apis::ecommerce::refunds::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdChannel::Unknown(_)
+                wxpay::apis::ecommerce::refunds::RefundChannel::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdChannel::as_str,
+        wxpay::apis::ecommerce::refunds::RefundChannel::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdFundsAccount>(
+    super::harness::known::<wxpay::apis::ecommerce::refunds::RefundFundsAccount>(
         &["AVAILABLE", "UNSETTLED", "OPERATION", "BASIC", "ECNY_BASIC"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdFundsAccount::Unknown(_)
+                wxpay::apis::ecommerce::refunds::RefundFundsAccount::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdFundsAccount::as_str,
+        wxpay::apis::ecommerce::refunds::RefundFundsAccount::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdStatus>(
+    super::harness::known::<wxpay::apis::ecommerce::refunds::RefundStatus>(
         &["SUCCESS", "CLOSE", "PROCESSING", "ABNORMAL"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdStatus::as_str,
+        |e| matches!(e, wxpay::apis::ecommerce::refunds::RefundStatus::Unknown(_)),
+        wxpay::apis::ecommerce::refunds::RefundStatus::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::refunds::BankType>(
         &[
@@ -2261,15 +2246,15 @@ fn ecommerce_subsidies_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::subsidies::CancelSubsidyResult::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::subsidies::CreateCreateResult>(
+    super::harness::known::<wxpay::apis::ecommerce::subsidies::CreateResult>(
         &["SUCCESS", "FAIL", "REFUND"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::subsidies::CreateCreateResult::Unknown(_)
+                wxpay::apis::ecommerce::subsidies::CreateResult::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::subsidies::CreateCreateResult::as_str,
+        wxpay::apis::ecommerce::subsidies::CreateResult::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::subsidies::Account>(
         &["AVAILABLE", "UNAVAILABLE"],

@@ -393,9 +393,7 @@ fn offlinefacemch_requests() {
                     .staff_info(
                         wxpay::apis::offlinefacemch::StaffInfo::new().occupation("TEST_OCCUPATION"),
                     )
-                    .status(
-                        wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus::Normal,
-                    )
+                    .status(wxpay::apis::offlinefacemch::OrganizationUserStatus::Normal)
                     .student_info(
                         wxpay::apis::offlinefacemch::StudentInfo::new()
                             .class_name("TEST_CLASS_NAME"),
@@ -475,15 +473,15 @@ fn offlinefacemch_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::offlinefacemch::ContractState::Unknown(_)),
         wxpay::apis::offlinefacemch::ContractState::as_str,
     );
-    super::harness::known::<wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus>(
+    super::harness::known::<wxpay::apis::offlinefacemch::OrganizationUserStatus>(
         &["NORMAL", "DISABLED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus::Unknown(_)
+                wxpay::apis::offlinefacemch::OrganizationUserStatus::Unknown(_)
             )
         },
-        wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus::as_str,
+        wxpay::apis::offlinefacemch::OrganizationUserStatus::as_str,
     );
     super::harness::known::<wxpay::apis::offlinefacemch::UserType>(
         &["STUDENT", "STUFF"],

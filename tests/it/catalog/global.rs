@@ -21,7 +21,7 @@ fn global_requests() {
             body: "{\"apply_h5_payment\":true,\"attach\":\"555588889999\",\"business\":{\"app_download\":\"https://download.qq.com\",\"business_type\":\"ONLINE\",\"mcc\":\"4214\",\"mini_program\":\"wx8888888888888888\",\"office_account\":\"wx8888888888888888\",\"store_address\":\"10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong\",\"store_photos\":\"[\\\"Media_id1\\\",\\\"Media_id2\\\",\\\"Media_id3\\\"]\",\"website\":\"https://www.qq.com\"},\"business_category\":644,\"channel_id\":\"3200000001\",\"contact\":{\"email\":\"test@test.com\",\"name\":\"李先生\",\"phone\":\"075586010000\"},\"director\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"h5_payment_apply_info\":{\"domains\":[\"TEST_DOMAINS\"],\"h5_website_url\":\"https://qq.com\"},\"merchant_country_code\":\"344\",\"merchant_type\":\"ENTERPRISE\",\"name\":\"Merchant name\",\"office_phone\":\"075586010000\",\"principal\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"registration_certificate_copy\":\"w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs\",\"registration_certificate_date\":\"2020-10-16\",\"registration_certificate_number\":\"5555-8888\",\"settlement_bank_number\":\"555588889999\",\"shortname\":\"Merchant shortname\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\"}",
             encrypted: &["contact.name", "contact.phone", "contact.email"],
             request: || {
-                Box::new(wxpay::apis::global::CreateMerchant::new(wxpay::apis::global::Business::new(wxpay::apis::global::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, wxpay::apis::global::Contact::new("test@test.com", "李先生", "075586010000"), "344", wxpay::apis::global::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001").idempotency_key("GzPCeo963zXKcO2hDVD8AjXIpgrj").apply_h5_payment(true).attach("555588889999").channel_id("3200000001").director(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).h5_payment_apply_info(wxpay::apis::global::H5PaymentApplyInfo::new(vec![String::from("TEST_DOMAINS")], "https://qq.com")).principal(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"))
+                Box::new(wxpay::apis::global::CreateMerchant::new(wxpay::apis::global::Business::new(wxpay::apis::global::BusinessType::Online).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), 644, wxpay::apis::global::Contact::new("test@test.com", "李先生", "075586010000"), "344", wxpay::apis::global::MerchantType::Enterprise, "Merchant name", "075586010000", "Merchant shortname", "wx8888888888888888", "3200000001").idempotency_key("GzPCeo963zXKcO2hDVD8AjXIpgrj").apply_h5_payment(true).attach("555588889999").channel_id("3200000001").director(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).h5_payment_apply_info(wxpay::apis::global::CreateMerchantH5PaymentApplyInfo::new(vec![String::from("TEST_DOMAINS")], "https://qq.com")).principal(wxpay::apis::global::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"))
             },
         },
         super::harness::Case {
@@ -103,9 +103,7 @@ fn global_requests() {
                         "1900000100",
                         "1900000109",
                     )
-                    .amount(wxpay::apis::global::CreateRefundAmount::new(
-                        "CNY", 888, 888,
-                    ))
+                    .amount(wxpay::apis::global::Amount::new("CNY", 888, 888))
                     .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
                     .out_trade_no("TEST_OUT_TRADE_NO")
                     .reason("商品已售完")
@@ -225,10 +223,10 @@ fn global_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::ExchangeRateType::Unknown(_)),
         wxpay::apis::global::ExchangeRateType::as_str,
     );
-    super::harness::known::<wxpay::apis::global::DataChannel>(
+    super::harness::known::<wxpay::apis::global::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
-        |e| matches!(e, wxpay::apis::global::DataChannel::Unknown(_)),
-        wxpay::apis::global::DataChannel::as_str,
+        |e| matches!(e, wxpay::apis::global::RefundChannel::Unknown(_)),
+        wxpay::apis::global::RefundChannel::as_str,
     );
     super::harness::known::<wxpay::apis::global::FundSource>(
         &[
@@ -243,15 +241,15 @@ fn global_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::Scope::Unknown(_)),
         wxpay::apis::global::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::global::RefundDetailType>(
+    super::harness::known::<wxpay::apis::global::RefundType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::global::RefundDetailType::Unknown(_)),
-        wxpay::apis::global::RefundDetailType::as_str,
+        |e| matches!(e, wxpay::apis::global::RefundType::Unknown(_)),
+        wxpay::apis::global::RefundType::as_str,
     );
-    super::harness::known::<wxpay::apis::global::DataStatus>(
+    super::harness::known::<wxpay::apis::global::RefundStatus>(
         &["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"],
-        |e| matches!(e, wxpay::apis::global::DataStatus::Unknown(_)),
-        wxpay::apis::global::DataStatus::as_str,
+        |e| matches!(e, wxpay::apis::global::RefundStatus::Unknown(_)),
+        wxpay::apis::global::RefundStatus::as_str,
     );
 }
 
@@ -606,7 +604,7 @@ fn global_customs_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::customs::Customs::Unknown(_)),
         wxpay::apis::global::customs::Customs::as_str,
     );
-    super::harness::known::<wxpay::apis::global::customs::DataState>(
+    super::harness::known::<wxpay::apis::global::customs::OrderState>(
         &[
             "PROCESSING",
             "UNDECLARED",
@@ -615,8 +613,8 @@ fn global_customs_enum_values_are_known() {
             "FAIL",
             "EXCEPT",
         ],
-        |e| matches!(e, wxpay::apis::global::customs::DataState::Unknown(_)),
-        wxpay::apis::global::customs::DataState::as_str,
+        |e| matches!(e, wxpay::apis::global::customs::OrderState::Unknown(_)),
+        wxpay::apis::global::customs::OrderState::as_str,
     );
     super::harness::known::<wxpay::apis::global::customs::VerifyDepartment>(
         &["UNIONPAY", "NETSUNION", "OTHERS"],
@@ -1286,7 +1284,7 @@ fn global_micropay_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::global::micropay::Detail::new()
+                        wxpay::apis::global::micropay::PayTransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::global::micropay::GoodsDetail::new(
@@ -1351,10 +1349,15 @@ fn global_micropay_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::micropay::Scope::Unknown(_)),
         wxpay::apis::global::micropay::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::global::micropay::DetailType>(
+    super::harness::known::<wxpay::apis::global::micropay::PayTransactionType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::global::micropay::DetailType::Unknown(_)),
-        wxpay::apis::global::micropay::DetailType::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::global::micropay::PayTransactionType::Unknown(_)
+            )
+        },
+        wxpay::apis::global::micropay::PayTransactionType::as_str,
     );
 }
 
@@ -1720,10 +1723,15 @@ fn global_papay_answers() {
 
 #[test]
 fn global_papay_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::global::papay::ExchangeRateType>(
+    super::harness::known::<wxpay::apis::global::papay::CreateTransactionType>(
         &["SETTLEMENT_RATE", "USERPAYMENT_RATE"],
-        |e| matches!(e, wxpay::apis::global::papay::ExchangeRateType::Unknown(_)),
-        wxpay::apis::global::papay::ExchangeRateType::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::global::papay::CreateTransactionType::Unknown(_)
+            )
+        },
+        wxpay::apis::global::papay::CreateTransactionType::as_str,
     );
     super::harness::known::<wxpay::apis::global::papay::Scope>(
         &["GLOBAL", "SINGLE"],
@@ -1752,32 +1760,25 @@ fn global_papay_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::papay::TradeState::Unknown(_)),
         wxpay::apis::global::papay::TradeState::as_str,
     );
-    super::harness::known::<wxpay::apis::global::papay::TradeType>(
+    super::harness::known::<wxpay::apis::global::papay::CreateTransactionTradeType>(
         &["AUTH"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::global::papay::CreateTransactionTradeType::Unknown(_)
+            )
+        },
+        wxpay::apis::global::papay::CreateTransactionTradeType::as_str,
+    );
+    super::harness::known::<wxpay::apis::global::papay::ExchangeRateType>(
+        &["SETTLEMENT_RATE"],
+        |e| matches!(e, wxpay::apis::global::papay::ExchangeRateType::Unknown(_)),
+        wxpay::apis::global::papay::ExchangeRateType::as_str,
+    );
+    super::harness::known::<wxpay::apis::global::papay::TradeType>(
+        &["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"],
         |e| matches!(e, wxpay::apis::global::papay::TradeType::Unknown(_)),
         wxpay::apis::global::papay::TradeType::as_str,
-    );
-    super::harness::known::<wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType>(
-        &["SETTLEMENT_RATE"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType::Unknown(
-                    _
-                )
-            )
-        },
-        wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType::as_str,
-    );
-    super::harness::known::<wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType>(
-        &["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType::Unknown(_)
-            )
-        },
-        wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType::as_str,
     );
 }
 
@@ -1820,12 +1821,12 @@ fn global_profit_sharing_requests() {
                         true,
                     )
                     .receivers(vec![
-                        wxpay::apis::global::profit_sharing::Receivers::new(
+                        wxpay::apis::global::profit_sharing::Receiver::new(
                             "86693852",
                             888,
                             wxpay::apis::global::profit_sharing::Currency::Cny,
                             "分给商户A",
-                            wxpay::apis::global::profit_sharing::ReceiversType::MerchantId,
+                            wxpay::apis::global::profit_sharing::ReceiverType::MerchantId,
                         )
                         .authorized(true)
                         .name("hu89ohu89ohu89o"),
@@ -1890,7 +1891,7 @@ fn global_profit_sharing_requests() {
                         .appid("wx8888888888888888")
                         .sub_appid("wx8888888888888889")
                         .sub_mchid("1900000109")
-                        .type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId),
+                        .type_(wxpay::apis::global::profit_sharing::ReceiverType::MerchantId),
                 )
             },
         },
@@ -1918,7 +1919,7 @@ fn global_profit_sharing_requests() {
                         .scene("该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。")
                         .sub_appid("wx8888888888888889")
                         .sub_mchid("1900000109")
-                        .type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId),
+                        .type_(wxpay::apis::global::profit_sharing::ReceiverType::MerchantId),
                 )
             },
         },
@@ -1943,7 +1944,7 @@ fn global_profit_sharing_requests() {
                         .transaction_id("4208450740201411110007820472")
                         .appid("wx8888888888888888")
                         .sub_appid("wx8888888888888889")
-                        .type_(wxpay::apis::global::profit_sharing::ReceiversType::MerchantId),
+                        .type_(wxpay::apis::global::profit_sharing::ReceiverType::MerchantId),
                 )
             },
         },
@@ -2109,15 +2110,15 @@ fn global_profit_sharing_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::profit_sharing::Currency::Unknown(_)),
         wxpay::apis::global::profit_sharing::Currency::as_str,
     );
-    super::harness::known::<wxpay::apis::global::profit_sharing::ReceiversType>(
+    super::harness::known::<wxpay::apis::global::profit_sharing::ReceiverType>(
         &["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::global::profit_sharing::ReceiversType::Unknown(_)
+                wxpay::apis::global::profit_sharing::ReceiverType::Unknown(_)
             )
         },
-        wxpay::apis::global::profit_sharing::ReceiversType::as_str,
+        wxpay::apis::global::profit_sharing::ReceiverType::as_str,
     );
     super::harness::known::<wxpay::apis::global::profit_sharing::RelationType>(
         &[
@@ -2267,25 +2268,20 @@ fn global_refunds_enum_values_are_known() {
         },
         wxpay::apis::global::refunds::ExchangeRateType::as_str,
     );
-    super::harness::known::<wxpay::apis::global::refunds::QueryRefundByRefundIdChannel>(
+    super::harness::known::<wxpay::apis::global::refunds::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::global::refunds::QueryRefundByRefundIdChannel::Unknown(_)
-            )
-        },
-        wxpay::apis::global::refunds::QueryRefundByRefundIdChannel::as_str,
+        |e| matches!(e, wxpay::apis::global::refunds::RefundChannel::Unknown(_)),
+        wxpay::apis::global::refunds::RefundChannel::as_str,
     );
     super::harness::known::<wxpay::apis::global::refunds::Scope>(
         &["GLOBAL", "SINGLE"],
         |e| matches!(e, wxpay::apis::global::refunds::Scope::Unknown(_)),
         wxpay::apis::global::refunds::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::global::refunds::DetailType>(
+    super::harness::known::<wxpay::apis::global::refunds::RefundType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::global::refunds::DetailType::Unknown(_)),
-        wxpay::apis::global::refunds::DetailType::as_str,
+        |e| matches!(e, wxpay::apis::global::refunds::RefundType::Unknown(_)),
+        wxpay::apis::global::refunds::RefundType::as_str,
     );
     super::harness::known::<wxpay::apis::global::refunds::FundSource>(
         &[
@@ -2295,15 +2291,10 @@ fn global_refunds_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::refunds::FundSource::Unknown(_)),
         wxpay::apis::global::refunds::FundSource::as_str,
     );
-    super::harness::known::<wxpay::apis::global::refunds::QueryRefundByRefundIdStatus>(
+    super::harness::known::<wxpay::apis::global::refunds::RefundStatus>(
         &["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::global::refunds::QueryRefundByRefundIdStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::global::refunds::QueryRefundByRefundIdStatus::as_str,
+        |e| matches!(e, wxpay::apis::global::refunds::RefundStatus::Unknown(_)),
+        wxpay::apis::global::refunds::RefundStatus::as_str,
     );
 }
 
@@ -2390,7 +2381,7 @@ fn global_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::global::transactions::Detail::new()
+                        wxpay::apis::global::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::global::transactions::GoodsDetail::new(
@@ -2496,7 +2487,7 @@ fn global_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::global::transactions::Detail::new()
+                        wxpay::apis::global::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::global::transactions::GoodsDetail::new(
@@ -2571,7 +2562,7 @@ fn global_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::global::transactions::Detail::new()
+                        wxpay::apis::global::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::global::transactions::GoodsDetail::new(
@@ -2621,7 +2612,7 @@ fn global_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::global::transactions::Detail::new()
+                        wxpay::apis::global::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::global::transactions::GoodsDetail::new(
@@ -2870,7 +2861,7 @@ fn hk_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::hk::CreateRefund::new(
-                        wxpay::apis::hk::CreateRefundAmount::new("CNY", 888, 888),
+                        wxpay::apis::hk::Amount::new("CNY", 888, 888),
                         "wx8888888888888888",
                         "1900000109",
                         "1217752501201407033233368018",
@@ -2963,10 +2954,10 @@ fn hk_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::ExchangeRateType::Unknown(_)),
         wxpay::apis::hk::ExchangeRateType::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::DataChannel>(
+    super::harness::known::<wxpay::apis::hk::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
-        |e| matches!(e, wxpay::apis::hk::DataChannel::Unknown(_)),
-        wxpay::apis::hk::DataChannel::as_str,
+        |e| matches!(e, wxpay::apis::hk::RefundChannel::Unknown(_)),
+        wxpay::apis::hk::RefundChannel::as_str,
     );
     super::harness::known::<wxpay::apis::hk::FundSource>(
         &[
@@ -2981,15 +2972,15 @@ fn hk_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::Scope::Unknown(_)),
         wxpay::apis::hk::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::RefundDetailType>(
+    super::harness::known::<wxpay::apis::hk::RefundType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::hk::RefundDetailType::Unknown(_)),
-        wxpay::apis::hk::RefundDetailType::as_str,
+        |e| matches!(e, wxpay::apis::hk::RefundType::Unknown(_)),
+        wxpay::apis::hk::RefundType::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::DataStatus>(
+    super::harness::known::<wxpay::apis::hk::RefundStatus>(
         &["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"],
-        |e| matches!(e, wxpay::apis::hk::DataStatus::Unknown(_)),
-        wxpay::apis::hk::DataStatus::as_str,
+        |e| matches!(e, wxpay::apis::hk::RefundStatus::Unknown(_)),
+        wxpay::apis::hk::RefundStatus::as_str,
     );
 }
 
@@ -3066,25 +3057,20 @@ fn hk_refunds_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::refunds::ExchangeRateType::Unknown(_)),
         wxpay::apis::hk::refunds::ExchangeRateType::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::refunds::QueryRefundByRefundIdChannel>(
+    super::harness::known::<wxpay::apis::hk::refunds::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::hk::refunds::QueryRefundByRefundIdChannel::Unknown(_)
-            )
-        },
-        wxpay::apis::hk::refunds::QueryRefundByRefundIdChannel::as_str,
+        |e| matches!(e, wxpay::apis::hk::refunds::RefundChannel::Unknown(_)),
+        wxpay::apis::hk::refunds::RefundChannel::as_str,
     );
     super::harness::known::<wxpay::apis::hk::refunds::Scope>(
         &["GLOBAL", "SINGLE"],
         |e| matches!(e, wxpay::apis::hk::refunds::Scope::Unknown(_)),
         wxpay::apis::hk::refunds::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::refunds::DetailType>(
+    super::harness::known::<wxpay::apis::hk::refunds::RefundType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::hk::refunds::DetailType::Unknown(_)),
-        wxpay::apis::hk::refunds::DetailType::as_str,
+        |e| matches!(e, wxpay::apis::hk::refunds::RefundType::Unknown(_)),
+        wxpay::apis::hk::refunds::RefundType::as_str,
     );
     super::harness::known::<wxpay::apis::hk::refunds::FundSource>(
         &[
@@ -3094,15 +3080,10 @@ fn hk_refunds_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::refunds::FundSource::Unknown(_)),
         wxpay::apis::hk::refunds::FundSource::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::refunds::QueryRefundByRefundIdStatus>(
+    super::harness::known::<wxpay::apis::hk::refunds::RefundStatus>(
         &["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::hk::refunds::QueryRefundByRefundIdStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::hk::refunds::QueryRefundByRefundIdStatus::as_str,
+        |e| matches!(e, wxpay::apis::hk::refunds::RefundStatus::Unknown(_)),
+        wxpay::apis::hk::refunds::RefundStatus::as_str,
     );
 }
 
@@ -3189,7 +3170,7 @@ fn hk_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::hk::transactions::Detail::new()
+                        wxpay::apis::hk::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::hk::transactions::GoodsDetail::new("12345", 528800, 1)
@@ -3310,7 +3291,7 @@ fn hk_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::hk::transactions::Detail::new()
+                        wxpay::apis::hk::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::hk::transactions::GoodsDetail::new("12345", 528800, 1)
@@ -3371,7 +3352,7 @@ fn hk_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::hk::transactions::Detail::new()
+                        wxpay::apis::hk::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::hk::transactions::GoodsDetail::new("12345", 528800, 1)
@@ -3439,7 +3420,7 @@ fn hk_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::hk::transactions::Detail::new()
+                        wxpay::apis::hk::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::hk::transactions::GoodsDetail::new("12345", 528800, 1)
@@ -3487,7 +3468,7 @@ fn hk_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(vec![
-                        wxpay::apis::hk::transactions::Detail::new()
+                        wxpay::apis::hk::transactions::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::hk::transactions::GoodsDetail::new("12345", 528800, 1)
@@ -3650,15 +3631,10 @@ fn hk_transactions_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::transactions::Scope::Unknown(_)),
         wxpay::apis::hk::transactions::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::transactions::PromotionDetailType>(
+    super::harness::known::<wxpay::apis::hk::transactions::DetailType>(
         &["COUPON", "DISCOUNT"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::hk::transactions::PromotionDetailType::Unknown(_)
-            )
-        },
-        wxpay::apis::hk::transactions::PromotionDetailType::as_str,
+        |e| matches!(e, wxpay::apis::hk::transactions::DetailType::Unknown(_)),
+        wxpay::apis::hk::transactions::DetailType::as_str,
     );
     super::harness::known::<wxpay::apis::hk::transactions::TradeState>(
         &[

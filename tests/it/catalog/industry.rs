@@ -515,15 +515,15 @@ fn aggracct_bc_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::aggracct_bc::FailReason::Unknown(_)),
         wxpay::apis::aggracct_bc::FailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::aggracct_bc::CreateWbChannelSpecialReductionState>(
+    super::harness::known::<wxpay::apis::aggracct_bc::WbChannelSpecialReductionState>(
         &["PROCESSING", "SUCCESS", "FAILED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::aggracct_bc::CreateWbChannelSpecialReductionState::Unknown(_)
+                wxpay::apis::aggracct_bc::WbChannelSpecialReductionState::Unknown(_)
             )
         },
-        wxpay::apis::aggracct_bc::CreateWbChannelSpecialReductionState::as_str,
+        wxpay::apis::aggracct_bc::WbChannelSpecialReductionState::as_str,
     );
 }
 
@@ -1388,7 +1388,7 @@ fn gov_subsidy_requests() {
                 Box::new(
                     wxpay::apis::gov::subsidy::ConfirmZhejiangNQualification::new("123")
                         .data(vec![
-                            wxpay::apis::gov::subsidy::Data::new(
+                            wxpay::apis::gov::subsidy::ZhejiangNQualification::new(
                                 "TEST_ACTIVITY_ADD_CODE",
                                 "TEST_ADD_CODE",
                                 "TEST_ADDRESS",
@@ -1874,15 +1874,10 @@ fn gov_subsidy_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::gov::subsidy::SaleModel::Unknown(_)),
         wxpay::apis::gov::subsidy::SaleModel::as_str,
     );
-    super::harness::known::<wxpay::apis::gov::subsidy::QueryQualificationState>(
+    super::harness::known::<wxpay::apis::gov::subsidy::QualificationState>(
         &["UNCLAIMED", "UNREDEEMED", "REDEEMED"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::gov::subsidy::QueryQualificationState::Unknown(_)
-            )
-        },
-        wxpay::apis::gov::subsidy::QueryQualificationState::as_str,
+        |e| matches!(e, wxpay::apis::gov::subsidy::QualificationState::Unknown(_)),
+        wxpay::apis::gov::subsidy::QualificationState::as_str,
     );
     super::harness::known::<wxpay::apis::gov::subsidy::ClaimMode>(
         &[
@@ -3202,7 +3197,7 @@ fn webizpay_stores_requests() {
                         "12341234",
                     )
                     .match_details(vec![
-                        wxpay::apis::webizpay::stores::MatchDetails::new(
+                        wxpay::apis::webizpay::stores::MatchDetail::new(
                             "91110000710926094P",
                             wxpay::apis::webizpay::stores::ProductType::CodePay,
                             "微信小店",
@@ -3256,15 +3251,15 @@ fn webizpay_stores_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::webizpay::stores::ProductType::Unknown(_)),
         wxpay::apis::webizpay::stores::ProductType::as_str,
     );
-    super::harness::known::<wxpay::apis::webizpay::stores::CreateEntityMatchState>(
+    super::harness::known::<wxpay::apis::webizpay::stores::EntityMatchState>(
         &["ACCEPTED", "IN_PROGRESS", "COMPLETED", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::webizpay::stores::CreateEntityMatchState::Unknown(_)
+                wxpay::apis::webizpay::stores::EntityMatchState::Unknown(_)
             )
         },
-        wxpay::apis::webizpay::stores::CreateEntityMatchState::as_str,
+        wxpay::apis::webizpay::stores::EntityMatchState::as_str,
     );
 }
 

@@ -155,7 +155,7 @@ fn discount_card_requests() {
                         "87789b2f25177433bcbf407e8e471f95",
                     )
                     .objective_completion_records(vec![
-                        wxpay::apis::discount_card::ObjectiveCompletionRecords::new(
+                        wxpay::apis::discount_card::ObjectiveCompletionRecord::new(
                             1,
                             wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                             "INCREASE",
@@ -166,7 +166,7 @@ fn discount_card_requests() {
                         .remark("特价商品"),
                     ])
                     .reward_usage_records(vec![
-                        wxpay::apis::discount_card::RewardUsageRecords::new(
+                        wxpay::apis::discount_card::RewardUsageRecord::new(
                             100,
                             "购买商品",
                             "123456",
@@ -222,25 +222,25 @@ fn discount_card_requests() {
                         "233bcbf407e87789b8e471f251774f95",
                     )
                     .objectives(vec![
-                        wxpay::apis::discount_card::UpdateOrderByOutOrderNoObjectives::new(
+                        wxpay::apis::discount_card::Objective::new(
                             1,
                             123456,
                             "578354545",
                             "购买商品",
                             wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                            wxpay::apis::discount_card::PerformanceType::Increase,
+                            wxpay::apis::discount_card::RewardType::Increase,
                         )
                         .remark("特价商品"),
                     ])
                     .rewards(vec![
-                        wxpay::apis::discount_card::UpdateOrderByOutOrderNoRewards::new(
+                        wxpay::apis::discount_card::Reward::new(
                             100,
                             1,
                             "购买商品",
                             123456,
                             "578354",
                             wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                            wxpay::apis::discount_card::PerformanceType::Increase,
+                            wxpay::apis::discount_card::RewardType::Increase,
                         )
                         .remark("特价商品"),
                     ]),
@@ -283,12 +283,12 @@ fn discount_card_answers() {
 
 #[test]
 fn discount_card_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::discount_card::PerformanceType>(
+    super::harness::known::<wxpay::apis::discount_card::RewardType>(
         &["INCREASE", "DECREASE"],
-        |e| matches!(e, wxpay::apis::discount_card::PerformanceType::Unknown(_)),
-        wxpay::apis::discount_card::PerformanceType::as_str,
+        |e| matches!(e, wxpay::apis::discount_card::RewardType::Unknown(_)),
+        wxpay::apis::discount_card::RewardType::as_str,
     );
-    super::harness::known::<wxpay::apis::discount_card::QueryOrderByOutTradeNoState>(
+    super::harness::known::<wxpay::apis::discount_card::OrderState>(
         &[
             "CREATED",
             "SETTLING",
@@ -297,13 +297,8 @@ fn discount_card_enum_values_are_known() {
             "NO_CHARGE",
             "REVOKED",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::discount_card::QueryOrderByOutTradeNoState::Unknown(_)
-            )
-        },
-        wxpay::apis::discount_card::QueryOrderByOutTradeNoState::as_str,
+        |e| matches!(e, wxpay::apis::discount_card::OrderState::Unknown(_)),
+        wxpay::apis::discount_card::OrderState::as_str,
     );
 }
 
@@ -373,7 +368,7 @@ fn goldplan_requests() {
                 Box::new(
                     wxpay::apis::goldplan::UpdateMerchantOpenAdvertisingShow::new("1900000109")
                         .advertising_industry_filters(vec![
-                            wxpay::apis::goldplan::AdvertisingIndustryFilters::ECommerce,
+                            wxpay::apis::goldplan::AdvertisingIndustryFilter::ECommerce,
                         ]),
                 )
             },
@@ -392,7 +387,7 @@ fn goldplan_requests() {
                         "1900000109",
                     )
                     .advertising_industry_filters(vec![
-                        wxpay::apis::goldplan::AdvertisingIndustryFilters::ECommerce,
+                        wxpay::apis::goldplan::AdvertisingIndustryFilter::ECommerce,
                     ]),
                 )
             },
@@ -432,7 +427,7 @@ fn goldplan_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::goldplan::OperationPayScene::Unknown(_)),
         wxpay::apis::goldplan::OperationPayScene::as_str,
     );
-    super::harness::known::<wxpay::apis::goldplan::AdvertisingIndustryFilters>(
+    super::harness::known::<wxpay::apis::goldplan::AdvertisingIndustryFilter>(
         &[
             "E_COMMERCE",
             "LOVE_MARRIAGE",
@@ -474,10 +469,10 @@ fn goldplan_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::goldplan::AdvertisingIndustryFilters::Unknown(_)
+                wxpay::apis::goldplan::AdvertisingIndustryFilter::Unknown(_)
             )
         },
-        wxpay::apis::goldplan::AdvertisingIndustryFilters::as_str,
+        wxpay::apis::goldplan::AdvertisingIndustryFilter::as_str,
     );
 }
 
@@ -1024,7 +1019,7 @@ fn marketing_busifavor_requests() {
                     wxpay::apis::marketing::busifavor::CreateStock::new(
                         "10000022",
                         wxpay::apis::marketing::busifavor::CouponCodeMode::WechatpayMode,
-                        wxpay::apis::marketing::busifavor::CouponUseRule::new(
+                        wxpay::apis::marketing::busifavor::CreateStockCouponUseRule::new(
                             wxpay::apis::marketing::busifavor::CouponAvailableTime::new(
                                 wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                                 wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
@@ -1066,7 +1061,7 @@ fn marketing_busifavor_requests() {
                         "xxx商品使用",
                         "100002322019090134234sfdf",
                         "8月1日活动券",
-                        wxpay::apis::marketing::busifavor::StockSendRule::new(100, 5)
+                        wxpay::apis::marketing::busifavor::CreateStockStockSendRule::new(100, 5)
                             .max_amount(100000)
                             .max_amount_by_day(1000)
                             .max_coupons_by_day(100)
@@ -1236,9 +1231,7 @@ fn marketing_busifavor_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::marketing::busifavor::ListStockCouponcodes::new("98065001")
-                        .status(
-                            wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::Sended,
-                        )
+                        .status(wxpay::apis::marketing::busifavor::CouponState::Sended)
                         .appid("wx233544546545989")
                         .offset(0)
                         .limit(20),
@@ -1415,9 +1408,7 @@ fn marketing_busifavor_requests() {
                         "wx233544546545989",
                     )
                     .stock_id("9865000")
-                    .coupon_state(
-                        wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::Sended,
-                    )
+                    .coupon_state(wxpay::apis::marketing::busifavor::CouponState::Sended)
                     .creator_merchant("1000000001")
                     .belong_merchant("1000000002")
                     .sender_merchant("1000000003")
@@ -1533,35 +1524,35 @@ fn marketing_busifavor_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::marketing::busifavor::StockState::Unknown(_)),
         wxpay::apis::marketing::busifavor::StockState::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus>(
+    super::harness::known::<wxpay::apis::marketing::busifavor::CouponState>(
         &["SENDED", "USED", "EXPIRED", "DELETED", "DEACTIVATED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::Unknown(_)
+                wxpay::apis::marketing::busifavor::CouponState::Unknown(_)
             )
         },
-        wxpay::apis::marketing::busifavor::ListStockCouponcodesStatus::as_str,
+        wxpay::apis::marketing::busifavor::CouponState::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::busifavor::CouponUseRuleUseMethod>(
+    super::harness::known::<wxpay::apis::marketing::busifavor::UserCouponUseMethod>(
         &["OFF_LINE", "MINI_PROGRAMS", "PAYMENT_CODE", "SELF_CONSUME"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::busifavor::CouponUseRuleUseMethod::Unknown(_)
+                wxpay::apis::marketing::busifavor::UserCouponUseMethod::Unknown(_)
             )
         },
-        wxpay::apis::marketing::busifavor::CouponUseRuleUseMethod::as_str,
+        wxpay::apis::marketing::busifavor::UserCouponUseMethod::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::busifavor::CustomEntranceCodeDisplayMode>(
+    super::harness::known::<wxpay::apis::marketing::busifavor::UserCouponCodeDisplayMode>(
         &["BARCODE", "QRCODE", "NOT_SHOW"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::busifavor::CustomEntranceCodeDisplayMode::Unknown(_)
+                wxpay::apis::marketing::busifavor::UserCouponCodeDisplayMode::Unknown(_)
             )
         },
-        wxpay::apis::marketing::busifavor::CustomEntranceCodeDisplayMode::as_str,
+        wxpay::apis::marketing::busifavor::UserCouponCodeDisplayMode::as_str,
     );
 }
 
@@ -1820,9 +1811,9 @@ fn marketing_favor_requests() {
                                 .exchange_price(1)
                                 .transaction_minimum(1),
                         )
-                        .fixed_normal_coupon(wxpay::apis::marketing::favor::FixedNormalCoupon::new(
-                            1, 1,
-                        ))
+                        .fixed_normal_coupon(
+                            wxpay::apis::marketing::favor::NormalCouponInformation::new(1, 1),
+                        )
                         .goods_tag(vec![String::from("TEST_GOODS_TAG")])
                         .limit_card(
                             wxpay::apis::marketing::favor::LimitCard::new()
@@ -1881,7 +1872,7 @@ fn marketing_favor_requests() {
                     )
                     .create_start_time("TEST_CREATE_START_TIME")
                     .create_end_time("TEST_CREATE_END_TIME")
-                    .status(wxpay::apis::marketing::favor::ListStocksStatus::Unactivated),
+                    .status(wxpay::apis::marketing::favor::StockStatus::Unactivated),
                 )
             },
         },
@@ -2275,15 +2266,10 @@ fn marketing_favor_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::marketing::favor::StockType::Unknown(_)),
         wxpay::apis::marketing::favor::StockType::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::favor::ListStocksStatus>(
+    super::harness::known::<wxpay::apis::marketing::favor::StockStatus>(
         &["unactivated", "audit", "running", "stoped", "paused"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::marketing::favor::ListStocksStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::marketing::favor::ListStocksStatus::as_str,
+        |e| matches!(e, wxpay::apis::marketing::favor::StockStatus::Unknown(_)),
+        wxpay::apis::marketing::favor::StockStatus::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::favor::BusinessType>(
         &["MULTIUSE"],
@@ -2305,10 +2291,10 @@ fn marketing_favor_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::marketing::favor::CouponType::Unknown(_)),
         wxpay::apis::marketing::favor::CouponType::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::favor::DataStatus>(
+    super::harness::known::<wxpay::apis::marketing::favor::CouponStatus>(
         &["SENDED", "USED", "EXPIRED", "RECOVER"],
-        |e| matches!(e, wxpay::apis::marketing::favor::DataStatus::Unknown(_)),
-        wxpay::apis::marketing::favor::DataStatus::as_str,
+        |e| matches!(e, wxpay::apis::marketing::favor::CouponStatus::Unknown(_)),
+        wxpay::apis::marketing::favor::CouponStatus::as_str,
     );
 }
 
@@ -2350,7 +2336,7 @@ fn marketing_goods_subsidy_activity_requests() {
                     wxpay::apis::marketing::goods_subsidy_activity::ApplyActivity::new(
                         "TEST_ACTIVITY_ID",
                         vec![
-                            wxpay::apis::marketing::goods_subsidy_activity::ApplyInfos::new()
+                            wxpay::apis::marketing::goods_subsidy_activity::ApplyInfo::new()
                                 .goods_original_price(1)
                                 .store_info(
                                     wxpay::apis::marketing::goods_subsidy_activity::StoreInfo::new(
@@ -2472,7 +2458,7 @@ fn marketing_goods_subsidy_activity_requests() {
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                         "1002600620019090123143254436",
                         vec![
-                            wxpay::apis::marketing::goods_subsidy_activity::Stores::new()
+                            wxpay::apis::marketing::goods_subsidy_activity::Store::new()
                                 .store_code("abc_001")
                                 .store_name("幸福小店"),
                         ],
@@ -2511,7 +2497,7 @@ fn marketing_goods_subsidy_activity_requests() {
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                         "1002600620019090123143254436",
                         vec![
-                            wxpay::apis::marketing::goods_subsidy_activity::Stores::new()
+                            wxpay::apis::marketing::goods_subsidy_activity::Store::new()
                                 .store_code("abc_001")
                                 .store_name("幸福小店"),
                         ],
@@ -2654,7 +2640,7 @@ fn marketing_membercard_activity_requests() {
             body: "{\"activity_name\":\"良品铺子回馈活动\",\"activity_type\":\"NON_MEMBER_AFTERPAY\",\"award_send_period\":{\"award_send_day_time\":[{\"begin_day_time\":{\"hours\":9,\"minutes\":34,\"seconds\":6},\"end_day_time\":{\"hours\":9,\"minutes\":34,\"seconds\":6}}],\"award_send_time\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}]},\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"card_id\":\"pbLatjvWOibDc5-TBnbUk1pD12o0\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"miniprogram_activity_setting\":{\"award_jump_deploy\":{\"button_text\":\"点击\",\"mini_program_appid\":\"wxc0b84a53ed8e8d29\",\"mini_program_path\":\"mall/pages/List\"},\"outer_str\":[\"TEST_OUTER_STR\"]},\"out_request_no\":\"100002322019090134234sfdf\",\"pay_activity_setting\":{\"activate_setting\":{\"activate_miniprogram\":{\"activate_appid\":\"wxea9c30a90fs8d3fe\",\"activate_path\":\"pages/activate/activate\"},\"activate_type\":\"AUTO_ACTIVATE\",\"activate_url\":\"https://w.url.cn/s/Ahz3p2C\"},\"activity_second_title\":\"湖南麻辣美食券\",\"logo_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"mchid_list\":[\"TEST_MCHID_LIST\"],\"payment_setting\":{\"goods_tags\":[\"xxx,yyy\"],\"limit_bank\":\"CFT\",\"payment_mode\":{\"payment_scene_list\":[\"APP\"]}}},\"stock_list\":[{\"stock_creator_mchid\":\"10000022\",\"stock_id\":\"98065001\"}]}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::membercard_activity::CreateActivity::new("良品铺子回馈活动", wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "100002322019090134234sfdf").award_send_period(wxpay::apis::marketing::membercard_activity::AwardSendPeriod::new().award_send_day_time(vec![wxpay::apis::marketing::membercard_activity::AwardSendDayTime::new(wxpay::apis::marketing::membercard_activity::BeginDayTime::new(9, 34, 6), wxpay::apis::marketing::membercard_activity::BeginDayTime::new(9, 34, 6))]).award_send_time(vec![wxpay::apis::marketing::membercard_activity::AwardSendTime::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).miniprogram_activity_setting(wxpay::apis::marketing::membercard_activity::MiniprogramActivitySetting::new().award_jump_deploy(wxpay::apis::marketing::membercard_activity::AwardJumpDeploy::new().button_text("点击").mini_program_appid("wxc0b84a53ed8e8d29").mini_program_path("mall/pages/List")).outer_str(vec![String::from("TEST_OUTER_STR")])).pay_activity_setting(wxpay::apis::marketing::membercard_activity::PayActivitySetting::new("湖南麻辣美食券", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").activate_setting(wxpay::apis::marketing::membercard_activity::ActivateSetting::new("AUTO_ACTIVATE").activate_miniprogram(wxpay::apis::marketing::membercard_activity::ActivateMiniprogram::new("wxea9c30a90fs8d3fe", "pages/activate/activate")).activate_url("https://w.url.cn/s/Ahz3p2C")).mchid_list(vec![String::from("TEST_MCHID_LIST")]).payment_setting(wxpay::apis::marketing::membercard_activity::PaymentSetting::new().goods_tags(vec![String::from("xxx,yyy")]).limit_bank("CFT").payment_mode(wxpay::apis::marketing::membercard_activity::PaymentMode::new().payment_scene_list(vec![String::from("APP")])))).stock_list(vec![wxpay::apis::marketing::membercard_activity::StockList::new("10000022", "98065001")]))
+                Box::new(wxpay::apis::marketing::membercard_activity::CreateActivity::new("良品铺子回馈活动", wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay, wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), "100002322019090134234sfdf").award_send_period(wxpay::apis::marketing::membercard_activity::AwardSendPeriod::new().award_send_day_time(vec![wxpay::apis::marketing::membercard_activity::AwardSendDayTime::new(wxpay::apis::marketing::membercard_activity::EndDayTime::new(9, 34, 6), wxpay::apis::marketing::membercard_activity::EndDayTime::new(9, 34, 6))]).award_send_time(vec![wxpay::apis::marketing::membercard_activity::AwardSendTime::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).miniprogram_activity_setting(wxpay::apis::marketing::membercard_activity::MiniprogramActivitySetting::new().award_jump_deploy(wxpay::apis::marketing::membercard_activity::AwardJumpDeploy::new().button_text("点击").mini_program_appid("wxc0b84a53ed8e8d29").mini_program_path("mall/pages/List")).outer_str(vec![String::from("TEST_OUTER_STR")])).pay_activity_setting(wxpay::apis::marketing::membercard_activity::PayActivitySetting::new("湖南麻辣美食券", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").activate_setting(wxpay::apis::marketing::membercard_activity::ActivateSetting::new("AUTO_ACTIVATE").activate_miniprogram(wxpay::apis::marketing::membercard_activity::ActivateMiniprogram::new("wxea9c30a90fs8d3fe", "pages/activate/activate")).activate_url("https://w.url.cn/s/Ahz3p2C")).mchid_list(vec![String::from("TEST_MCHID_LIST")]).payment_setting(wxpay::apis::marketing::membercard_activity::PaymentSetting::new().goods_tags(vec![String::from("xxx,yyy")]).limit_bank("CFT").payment_mode(wxpay::apis::marketing::membercard_activity::PaymentMode::new().payment_scene_list(vec![String::from("APP")])))).stock_list(vec![wxpay::apis::marketing::membercard_activity::StockList::new("10000022", "98065001")]))
             },
         },
         super::harness::Case {
@@ -2824,7 +2810,7 @@ fn marketing_membercard_open_requests() {
             body: "{\"additional_statement\":{\"appid\":\"wxea9c30890f48d5ae\",\"path\":\"pages/statement/statement\",\"title\":\"xxx会员卡使用须知\",\"url\":\"https://xxx.111.com\"},\"appid\":\"wxea9c30890f48d5ae\",\"background_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"balance_information\":{\"balance_appid\":\"wxea9c30890f48d5ae\",\"balance_path\":\"pages/balance/balance\",\"balance_url\":\"https://xxx.com\",\"need_balance\":true},\"brand\":{\"brand_id\":\"1004\",\"display_name\":\"微信支付\"},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"BAR_CODE\",\"date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\",\"wait_days_after_receive\":1},\"description\":\"使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有\",\"init_level\":\"白银会员\",\"logo_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"need_display_level\":true,\"need_dynamic_code\":true,\"out_request_no\":\"100002322019090134234sfdf\",\"service_phone\":\"010-8877xxxx\",\"title\":\"微信支付测试卡\",\"total_quantity\":5000000,\"user_information_form\":{\"common_field_list\":[\"USER_FORM_FLAG_MOBILE\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"TEXT\",\"values\":[\"TEST_VALUES\"]}]}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::membercard_open::CreateCard::new("wxea9c30890f48d5ae", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", wxpay::apis::marketing::membercard_open::Brand::new("1004", "微信支付"), wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate, wxpay::apis::marketing::membercard_open::CodeType::BarCode, wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1), "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "100002322019090134234sfdf", "微信支付测试卡").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).init_level("白银会员").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UserInformationForm::new().common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])))
+                Box::new(wxpay::apis::marketing::membercard_open::CreateCard::new("wxea9c30890f48d5ae", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", wxpay::apis::marketing::membercard_open::Brand::new("1004", "微信支付"), wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate, wxpay::apis::marketing::membercard_open::CodeType::BarCode, wxpay::apis::marketing::membercard_open::DateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1), "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "100002322019090134234sfdf", "微信支付测试卡").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).init_level("白银会员").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UserInformationForm::new().common_field_list(vec![wxpay::apis::marketing::membercard_open::CommonFieldList::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -2868,7 +2854,7 @@ fn marketing_membercard_open_requests() {
             body: "{\"additional_statement\":{\"appid\":\"wxea9c30890f48d5ae\",\"path\":\"pages/statement/statement\",\"title\":\"xxx会员卡使用须知\",\"url\":\"https://xxx.111.com\"},\"appid\":\"wxea9c30890f48d5ae\",\"background_picture_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"balance_information\":{\"balance_appid\":\"wxea9c30890f48d5ae\",\"balance_path\":\"pages/balance/balance\",\"balance_url\":\"https://xxx.com\",\"need_balance\":true},\"code_mode\":\"SYSTEM_ALLOCATE\",\"code_type\":\"BAR_CODE\",\"date_information\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_day_after_receive\":200,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"type\":\"FIX_TIME_RANGE\",\"wait_days_after_receive\":1},\"description\":\"使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有\",\"init_level\":\"白银会员\",\"logo_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0\",\"need_display_level\":true,\"need_dynamic_code\":true,\"service_phone\":\"010-8877xxxx\",\"title\":\"微信支付测试卡\",\"total_quantity\":5000000,\"user_information_form\":{\"can_modify_after_activate\":true,\"common_field_list\":[\"USER_FORM_FLAG_MOBILE\"],\"custom_field_list\":[{\"name\":\"喜欢的运动\",\"type\":\"TEXT\",\"values\":[\"TEST_VALUES\"]}]}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::membercard_open::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).appid("wxea9c30890f48d5ae").background_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).code_mode(wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate).code_type(wxpay::apis::marketing::membercard_open::CodeType::BarCode).date_information(wxpay::apis::marketing::membercard_open::CreateCardDateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1)).description("使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有").init_level("白银会员").logo_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").title("微信支付测试卡").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UpdateCardByCardIdUserInformationForm::new().can_modify_after_activate(true).common_field_list(vec![wxpay::apis::marketing::membercard_open::Name::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::ListCardsCustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])))
+                Box::new(wxpay::apis::marketing::membercard_open::UpdateCardByCardId::new("pbLatjvWOibDc5-TBnbUk1pD12o0").additional_statement(wxpay::apis::marketing::membercard_open::AdditionalStatement::new().appid("wxea9c30890f48d5ae").path("pages/statement/statement").title("xxx会员卡使用须知").url("https://xxx.111.com")).appid("wxea9c30890f48d5ae").background_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").balance_information(wxpay::apis::marketing::membercard_open::BalanceInformation::new().balance_appid("wxea9c30890f48d5ae").balance_path("pages/balance/balance").balance_url("https://xxx.com").need_balance(true)).code_mode(wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate).code_type(wxpay::apis::marketing::membercard_open::CodeType::BarCode).date_information(wxpay::apis::marketing::membercard_open::DateInformation::new(wxpay::apis::marketing::membercard_open::DateInformationType::FixTimeRange).available_begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_day_after_receive(200).available_end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wait_days_after_receive(1)).description("使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有").init_level("白银会员").logo_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0").need_display_level(true).need_dynamic_code(true).service_phone("010-8877xxxx").title("微信支付测试卡").total_quantity(5000000).user_information_form(wxpay::apis::marketing::membercard_open::UpdateCardByCardIdUserInformationForm::new().can_modify_after_activate(true).common_field_list(vec![wxpay::apis::marketing::membercard_open::CommonFieldList::UserFormFlagMobile]).custom_field_list(vec![wxpay::apis::marketing::membercard_open::CustomFieldList::new().name("喜欢的运动").type_(wxpay::apis::marketing::membercard_open::CustomFieldListType::Text).values(vec![String::from("TEST_VALUES")])])))
             },
         },
         super::harness::Case {
@@ -3394,7 +3380,7 @@ fn marketing_membercard_open_answers() {
 
 #[test]
 fn marketing_membercard_open_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::marketing::membercard_open::Name>(
+    super::harness::known::<wxpay::apis::marketing::membercard_open::CommonFieldList>(
         &[
             "USER_FORM_FLAG_MOBILE",
             "USER_FORM_FLAG_SEX",
@@ -3404,8 +3390,13 @@ fn marketing_membercard_open_enum_values_are_known() {
             "USER_FORM_FLAG_EMAIL",
             "USER_FORM_FLAG_CITY",
         ],
-        |e| matches!(e, wxpay::apis::marketing::membercard_open::Name::Unknown(_)),
-        wxpay::apis::marketing::membercard_open::Name::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::marketing::membercard_open::CommonFieldList::Unknown(_)
+            )
+        },
+        wxpay::apis::marketing::membercard_open::CommonFieldList::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::membercard_open::CodeMode>(
         &["SYSTEM_ALLOCATE", "MERCHANT_DEPOSIT", "REAL_TIME"],
@@ -3437,15 +3428,15 @@ fn marketing_membercard_open_enum_values_are_known() {
         },
         wxpay::apis::marketing::membercard_open::DateInformationType::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::membercard_open::DataStatus>(
+    super::harness::known::<wxpay::apis::marketing::membercard_open::CardStatus>(
         &["NOT_APPROVE", "APPROVE_FAIL", "APPROVED", "DELETED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::membercard_open::DataStatus::Unknown(_)
+                wxpay::apis::marketing::membercard_open::CardStatus::Unknown(_)
             )
         },
-        wxpay::apis::marketing::membercard_open::DataStatus::as_str,
+        wxpay::apis::marketing::membercard_open::CardStatus::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::membercard_open::CustomFieldListType>(
         &["TEXT", "SELECT", "RADIO", "CHECK_BOX"],
@@ -3457,15 +3448,15 @@ fn marketing_membercard_open_enum_values_are_known() {
         },
         wxpay::apis::marketing::membercard_open::CustomFieldListType::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::membercard_open::DataResult>(
+    super::harness::known::<wxpay::apis::marketing::membercard_open::CardCodeResult>(
         &["SUCCESS", "DUPLICATE", "FAIL"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::membercard_open::DataResult::Unknown(_)
+                wxpay::apis::marketing::membercard_open::CardCodeResult::Unknown(_)
             )
         },
-        wxpay::apis::marketing::membercard_open::DataResult::as_str,
+        wxpay::apis::marketing::membercard_open::CardCodeResult::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::membercard_open::UserCardStatus>(
         &[
@@ -3562,11 +3553,11 @@ fn marketing_partnerships_requests() {
             request: || {
                 Box::new(wxpay::apis::marketing::partnerships::CreateBuild::new(
                     "12345",
-                    wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData::new(
+                    wxpay::apis::marketing::partnerships::AuthorizedData::new(
                         wxpay::apis::marketing::partnerships::BusinessType::FavorStock,
                     )
                     .stock_id("2433405"),
-                    wxpay::apis::marketing::partnerships::CreateBuildPartner::new(
+                    wxpay::apis::marketing::partnerships::Partner::new(
                         wxpay::apis::marketing::partnerships::PartnerType::Appid,
                     )
                     .appid("wx4e1916a585d1f4e9")
@@ -3586,11 +3577,11 @@ fn marketing_partnerships_requests() {
                 Box::new(
                     wxpay::apis::marketing::partnerships::TerminatePartnership::new(
                         "12345",
-                        wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData::new(
+                        wxpay::apis::marketing::partnerships::AuthorizedData::new(
                             wxpay::apis::marketing::partnerships::BusinessType::FavorStock,
                         )
                         .stock_id("2433405"),
-                        wxpay::apis::marketing::partnerships::CreateBuildPartner::new(
+                        wxpay::apis::marketing::partnerships::Partner::new(
                             wxpay::apis::marketing::partnerships::PartnerType::Appid,
                         )
                         .appid("wx4e1916a585d1f4e9")
@@ -3793,7 +3784,7 @@ fn marketing_paygiftactivity_requests() {
             body: "{\"activity_base_info\":{\"activity_name\":\"TEST_ACTIVITY_NAME\",\"activity_second_title\":\"TEST_ACTIVITY_SECOND_TITLE\",\"available_periods\":{\"available_day_time\":[{\"begin_day_time\":\"TEST_BEGIN_DAY_TIME\",\"end_day_time\":\"TEST_END_DAY_TIME\"}],\"available_time\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}]},\"background_color\":\"Color010\",\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"delivery_purpose\":\"OFF_LINE_PAY\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"merchant_logo_url\":\"TEST_MERCHANT_LOGO_URL\",\"mini_programs_appid\":\"TEST_MINI_PROGRAMS_APPID\",\"mini_programs_path\":\"TEST_MINI_PROGRAMS_PATH\",\"out_request_no\":\"TEST_OUT_REQUEST_NO\"},\"advanced_setting\":{\"delivery_user_category\":\"BUSIFAVOR\",\"goods_tags\":[\"TEST_GOODS_TAGS\"],\"merchant_member_appid\":\"TEST_MERCHANT_MEMBER_APPID\",\"payment_method_information\":{\"bank_abbreviation\":\"TEST_BANK_ABBREVIATION\",\"payment_method\":\"CFT\"},\"payment_mode\":{\"payment_method_information\":{\"bank_abbreviation\":\"TEST_BANK_ABBREVIATION\",\"payment_method\":\"CFT\"},\"payment_scene_list\":[\"APP_SCENE\"]}},\"award_send_rule\":{\"award_list\":[{\"original_image_url\":\"TEST_ORIGINAL_IMAGE_URL\",\"stock_id\":\"TEST_STOCK_ID\",\"thumbnail_url\":\"TEST_THUMBNAIL_URL\"}],\"award_type\":\"BUSIFAVOR\",\"merchant_id_list\":[\"TEST_MERCHANT_ID_LIST\"],\"merchant_option\":\"IN_SEVICE_COUPON_MERCHANT\",\"send_content\":\"SINGLE_COUPON\",\"transaction_amount_minimum\":1}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity::new(wxpay::apis::marketing::paygiftactivity::ActivityBaseInfo::new("TEST_ACTIVITY_NAME", "TEST_ACTIVITY_SECOND_TITLE", wxpay::apis::marketing::paygiftactivity::DeliveryPurpose::OffLinePay, "TEST_MERCHANT_LOGO_URL", "TEST_OUT_REQUEST_NO").available_periods(wxpay::apis::marketing::paygiftactivity::AvailablePeriods::new().available_day_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableDayTime::new().begin_day_time("TEST_BEGIN_DAY_TIME").end_day_time("TEST_END_DAY_TIME")]).available_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableTime::new().begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).background_color(wxpay::apis::marketing::paygiftactivity::BackgroundColor::Color010).begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).mini_programs_appid("TEST_MINI_PROGRAMS_APPID").mini_programs_path("TEST_MINI_PROGRAMS_PATH"), wxpay::apis::marketing::paygiftactivity::FullSendRule::new(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor, wxpay::apis::marketing::paygiftactivity::MerchantOption::InSeviceCouponMerchant, wxpay::apis::marketing::paygiftactivity::SendContent::SingleCoupon, 1).award_list(vec![wxpay::apis::marketing::paygiftactivity::AwardList::new().original_image_url("TEST_ORIGINAL_IMAGE_URL").stock_id("TEST_STOCK_ID").thumbnail_url("TEST_THUMBNAIL_URL")]).merchant_id_list(vec![String::from("TEST_MERCHANT_ID_LIST")])).advanced_setting(wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivityAdvancedSetting::new().delivery_user_category(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor).goods_tags(vec![String::from("TEST_GOODS_TAGS")]).merchant_member_appid("TEST_MERCHANT_MEMBER_APPID").payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_mode(wxpay::apis::marketing::paygiftactivity::PaymentMode::new().payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_scene_list(vec![wxpay::apis::marketing::paygiftactivity::PaymentSceneList::AppScene]))))
+                Box::new(wxpay::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity::new(wxpay::apis::marketing::paygiftactivity::ActivityBaseInfo::new("TEST_ACTIVITY_NAME", "TEST_ACTIVITY_SECOND_TITLE", wxpay::apis::marketing::paygiftactivity::DeliveryPurpose::OffLinePay, "TEST_MERCHANT_LOGO_URL", "TEST_OUT_REQUEST_NO").available_periods(wxpay::apis::marketing::paygiftactivity::AvailablePeriods::new().available_day_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableDayTime::new().begin_day_time("TEST_BEGIN_DAY_TIME").end_day_time("TEST_END_DAY_TIME")]).available_time(vec![wxpay::apis::marketing::paygiftactivity::AvailableTime::new().begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))])).background_color(wxpay::apis::marketing::paygiftactivity::BackgroundColor::Color010).begin_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).mini_programs_appid("TEST_MINI_PROGRAMS_APPID").mini_programs_path("TEST_MINI_PROGRAMS_PATH"), wxpay::apis::marketing::paygiftactivity::FullSendRule::new(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor, wxpay::apis::marketing::paygiftactivity::MerchantOption::InSeviceCouponMerchant, wxpay::apis::marketing::paygiftactivity::SendContent::SingleCoupon, 1).award_list(vec![wxpay::apis::marketing::paygiftactivity::AwardList::new().original_image_url("TEST_ORIGINAL_IMAGE_URL").stock_id("TEST_STOCK_ID").thumbnail_url("TEST_THUMBNAIL_URL")]).merchant_id_list(vec![String::from("TEST_MERCHANT_ID_LIST")])).advanced_setting(wxpay::apis::marketing::paygiftactivity::AdvancedSetting::new().delivery_user_category(wxpay::apis::marketing::paygiftactivity::AwardType::Busifavor).goods_tags(vec![String::from("TEST_GOODS_TAGS")]).merchant_member_appid("TEST_MERCHANT_MEMBER_APPID").payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_mode(wxpay::apis::marketing::paygiftactivity::PaymentMode::new().payment_method_information(wxpay::apis::marketing::paygiftactivity::PaymentMethodInformation::new().bank_abbreviation("TEST_BANK_ABBREVIATION").payment_method(wxpay::apis::marketing::paygiftactivity::PaymentMethod::Cft)).payment_scene_list(vec![wxpay::apis::marketing::paygiftactivity::PaymentSceneList::AppScene]))))
             },
         },
     ]);
@@ -3981,7 +3972,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"brand_id\":\"120344\",\"combine_image\":{\"background_color\":\"#ff5733\",\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"exchange_coupon\":{\"exchange_price\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000},\"scope\":\"ALL\",\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"},\"cut_out\":{\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg\"},\"image_generation_type\":\"COMBINE_IMAGE\",\"task_id\":\"image_generation_task_1\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask::new("120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage, "image_generation_task_1").combine_image(wxpay::apis::marketing::product_coupon::partner::CombineImage::new(wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::UsageMode::Single).background_color("#ff5733").discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))).cut_out(wxpay::apis::marketing::product_coupon::partner::CutOut::new("https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg")))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask::new("120344", wxpay::apis::marketing::product_coupon::partner::ImageGenerationType::CombineImage, "image_generation_task_1").combine_image(wxpay::apis::marketing::product_coupon::partner::CombineImage::new(wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::CouponType::Normal, wxpay::apis::marketing::product_coupon::partner::CombineUsageMode::Single).background_color("#ff5733").discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))).cut_out(wxpay::apis::marketing::product_coupon::partner::CutOut::new("https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg")))
             },
         },
         super::harness::Case {
@@ -4036,7 +4027,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"brand_id\":\"120344\",\"display_info\":{\"background_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"combo_package_list\":[{\"choice_list\":[{\"count\":2,\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"mini_program_appid\":\"wx4fd12345678\",\"mini_program_path\":\"/pages/index/index\",\"name\":\"美式\",\"price\":10000}],\"name\":\"咖啡2选1\",\"pick_count\":3}],\"detail_image_url_list\":[\"TEST_DETAIL_IMAGE_URL_LIST\"],\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"name\":\"全场满100立打8折\",\"original_price\":10000},\"out_product_no\":\"Product_1234567890\",\"out_request_no\":\"12345_20250101_A3489\",\"scope\":\"ALL\",\"sequential_usage_info\":{\"available_days\":365,\"count\":15,\"interval_days\":0,\"type\":\"INCREMENTAL\"},\"single_usage_info\":{\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000}},\"stock\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"remark\":\"TEST_REMARK\",\"sequential_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":30,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}],\"special_first\":true},\"single_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"exchange_coupon\":{\"exchange_price\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000}},\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}},\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon::new("120344", wxpay::apis::marketing::product_coupon::partner::DisplayInfo::new("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "全场满100立打8折").combo_package_list(vec![wxpay::apis::marketing::product_coupon::partner::ComboPackageList::new(vec![wxpay::apis::marketing::product_coupon::partner::ChoiceList::new(2, "美式", 10000).image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx").mini_program_appid("wx4fd12345678").mini_program_path("/pages/index/index")], "咖啡2选1", 3)]).detail_image_url_list(vec![String::from("TEST_DETAIL_IMAGE_URL_LIST")]).original_price(10000), "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::Stock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "/path/index/index").guidance_wording("获取更多优惠")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("TEST_REMARK").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Single).out_product_no("Product_1234567890").sequential_usage_info(wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfo::new(365, 15, wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfoType::Incremental).interval_days(0)).single_usage_info(wxpay::apis::marketing::product_coupon::partner::SingleUsageInfo::new().discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon::new("120344", wxpay::apis::marketing::product_coupon::partner::DisplayInfo::new("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "全场满100立打8折").combo_package_list(vec![wxpay::apis::marketing::product_coupon::partner::ComboPackageList::new(vec![wxpay::apis::marketing::product_coupon::partner::ChoiceList::new(2, "美式", 10000).image_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx").mini_program_appid("wx4fd12345678").mini_program_path("/pages/index/index")], "咖啡2选1", 3)]).detail_image_url_list(vec![String::from("TEST_DETAIL_IMAGE_URL_LIST")]).original_price(10000), "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, wxpay::apis::marketing::product_coupon::partner::StockValue::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::StockValueCouponDisplayInfo::new(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::StockValueEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "/path/index/index").guidance_wording("获取更多优惠")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("TEST_REMARK").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::UsageRuleCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))), wxpay::apis::marketing::product_coupon::partner::CouponType::Normal, wxpay::apis::marketing::product_coupon::partner::UsageMode::Single).out_product_no("Product_1234567890").sequential_usage_info(wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfo::new(365, 15, wxpay::apis::marketing::product_coupon::partner::SequentialUsageInfoType::Incremental).interval_days(0)).single_usage_info(wxpay::apis::marketing::product_coupon::partner::SingleUsageInfo::new().discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000))))
             },
         },
         super::harness::Case {
@@ -4091,7 +4082,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"stock_bundle\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"progressive_bundle_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}]},\"remark\":\"疯狂星期四项目专用\",\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::StockBundle::new(wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleStockSendRule::new(100000, 5).max_count_per_day(100000000), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).progressive_bundle_usage_rule(wxpay::apis::marketing::product_coupon::partner::ProgressiveBundleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)])).remark("疯狂星期四项目专用")))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::StockBundle::new(wxpay::apis::marketing::product_coupon::partner::StockCouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockStockSendRule::new(100000, 5).max_count_per_day(100000000), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).progressive_bundle_usage_rule(wxpay::apis::marketing::product_coupon::partner::ProgressiveBundleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::UsageRuleCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)])).remark("疯狂星期四项目专用")))
             },
         },
         super::harness::Case {
@@ -4103,7 +4094,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"brand_id\":\"120344\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"out_request_no\":\"34657_20250101_123456\",\"remark\":\"疯狂星期四项目专用\",\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456").coupon_display_info(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890"))).notify_config(wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323")).remark("疯狂星期四项目专用").store_scope(wxpay::apis::marketing::product_coupon::partner::StoreScope::None).usage_rule_display_info(wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456").coupon_display_info(wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890"))).notify_config(wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323")).remark("疯狂星期四项目专用").store_scope(wxpay::apis::marketing::product_coupon::partner::StoreScope::None).usage_rule_display_info(wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")))
             },
         },
         super::harness::Case {
@@ -4176,7 +4167,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"stock\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"remark\":\"疯狂星期四项目专用\",\"sequential_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":30,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}],\"special_first\":true},\"single_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon\":{\"percent_off\":20,\"threshold\":10000},\"exchange_coupon\":{\"exchange_price\":20,\"threshold\":10000},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":10000}},\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStock::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockStock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("疯狂星期四项目专用").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)))))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStock::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::Stock::new(wxpay::apis::marketing::product_coupon::partner::CouponCodeMode::Wechatpay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockSendRule::new(100000).max_count_per_day(100000000).max_count_per_user(5), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).remark("疯狂星期四项目专用").sequential_usage_rule(wxpay::apis::marketing::product_coupon::partner::SequentialUsageRule::new(wxpay::apis::marketing::product_coupon::partner::CouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(30).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)]).special_first(true)).single_usage_rule(wxpay::apis::marketing::product_coupon::partner::SingleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::UsageRuleCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon(wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)).exchange_coupon(wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)).normal_coupon(wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)))))
             },
         },
         super::harness::Case {
@@ -4200,7 +4191,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"brand_id\":\"120344\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"out_request_no\":\"34657_20250101_123456\",\"remark\":\"疯狂星期四项目专用\",\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456").coupon_display_info(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponCouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponEntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890"))).notify_config(wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323")).remark("疯狂星期四项目专用").store_scope(wxpay::apis::marketing::product_coupon::partner::StoreScope::None).usage_rule_display_info(wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId::new("1000000013", "1000000013001", "120344", "34657_20250101_123456").coupon_display_info(wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890"))).notify_config(wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323")).remark("疯狂星期四项目专用").store_scope(wxpay::apis::marketing::product_coupon::partner::StoreScope::None).usage_rule_display_info(wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")))
             },
         },
         super::harness::Case {
@@ -4288,26 +4279,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"appid\":\"wx233544546545989\",\"attach\":\"example_attach\",\"brand_id\":\"120344\",\"coupon_tag_info\":{\"coupon_tag_list\":[\"TEST_COUPON_TAG_LIST\"],\"member_tag_info\":{\"member_card_id\":\"TEST_MEMBER_CARD_ID\"}},\"product_coupon_id\":\"1000000013\",\"send_request_no\":\"34657_20250101_123456\",\"stock_bundle_id\":\"712315129419284901\"}",
             encrypted: &[],
             request: || {
-                Box::new(
-                    wxpay::apis::marketing::product_coupon::partner::CreateUserCouponBundle::new(
-                        "oh-394z-6CGkNoJrsDLTTUKiAnp4",
-                        "wx233544546545989",
-                        "120344",
-                        "1000000013",
-                        "34657_20250101_123456",
-                        "712315129419284901",
-                    )
-                    .attach("example_attach")
-                    .coupon_tag_info(
-                        wxpay::apis::marketing::product_coupon::partner::CouponTagInfo::new()
-                            .coupon_tag_list(vec![String::from("TEST_COUPON_TAG_LIST")])
-                            .member_tag_info(
-                                wxpay::apis::marketing::product_coupon::partner::MemberTagInfo::new(
-                                    "TEST_MEMBER_CARD_ID",
-                                ),
-                            ),
-                    ),
-                )
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponBundle::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "712315129419284901").attach("example_attach").coupon_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponBundleCouponTagInfo::new().coupon_tag_list(vec![String::from("TEST_COUPON_TAG_LIST")]).member_tag_info(wxpay::apis::marketing::product_coupon::partner::MemberTagInfo::new("TEST_MEMBER_CARD_ID"))))
             },
         },
         super::harness::Case {
@@ -4461,7 +4433,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"appid\":\"wx233544546545989\",\"associated_order_info\":{\"mchid\":\"1234567890\",\"out_trade_no\":\"trade_no_20250724123456\",\"sub_mchid\":\"1234567890\",\"transaction_id\":\"4200000000123456789123456789\"},\"associated_pay_score_order_info\":{\"mchid\":\"TEST_MCHID\",\"order_id\":\"TEST_ORDER_ID\",\"out_order_no\":\"TEST_OUT_ORDER_NO\",\"sub_mchid\":\"TEST_SUB_MCHID\"},\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"product_coupon_id\":\"1000000013\",\"saved_amount\":1,\"sequential_coupon_index\":0,\"stock_id\":\"1000000013001\",\"store_id\":\"TEST_STORE_ID\",\"use_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::UseUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", wxpay::apis::marketing::product_coupon::partner::AssociatedOrderInfo::new().mchid("1234567890").out_trade_no("trade_no_20250724123456").sub_mchid("1234567890").transaction_id("4200000000123456789123456789"), "120344", "34657_20250101_123456", "1000000013", "1000000013001", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).associated_pay_score_order_info(wxpay::apis::marketing::product_coupon::partner::UseUserCouponAssociatedPayScoreOrderInfo::new().mchid("TEST_MCHID").order_id("TEST_ORDER_ID").out_order_no("TEST_OUT_ORDER_NO").sub_mchid("TEST_SUB_MCHID")).saved_amount(1).sequential_coupon_index(0).store_id("TEST_STORE_ID"))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::UseUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "123446565767", "wx233544546545989", wxpay::apis::marketing::product_coupon::partner::AssociatedOrderInfo::new().mchid("1234567890").out_trade_no("trade_no_20250724123456").sub_mchid("1234567890").transaction_id("4200000000123456789123456789"), "120344", "34657_20250101_123456", "1000000013", "1000000013001", wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).associated_pay_score_order_info(wxpay::apis::marketing::product_coupon::partner::AssociatedPayScoreOrderInfo::new().mchid("TEST_MCHID").order_id("TEST_ORDER_ID").out_order_no("TEST_OUT_ORDER_NO").sub_mchid("TEST_SUB_MCHID")).saved_amount(1).sequential_coupon_index(0).store_id("TEST_STORE_ID"))
             },
         },
         super::harness::Case {
@@ -4574,25 +4546,25 @@ fn marketing_product_coupon_partner_enum_values_are_known() {
         },
         wxpay::apis::marketing::product_coupon::partner::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::product_coupon::partner::CombineImageType>(
+    super::harness::known::<wxpay::apis::marketing::product_coupon::partner::CouponType>(
         &["NORMAL", "DISCOUNT", "EXCHANGE"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::product_coupon::partner::CombineImageType::Unknown(_)
+                wxpay::apis::marketing::product_coupon::partner::CouponType::Unknown(_)
             )
         },
-        wxpay::apis::marketing::product_coupon::partner::CombineImageType::as_str,
+        wxpay::apis::marketing::product_coupon::partner::CouponType::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::product_coupon::partner::UsageMode>(
+    super::harness::known::<wxpay::apis::marketing::product_coupon::partner::CombineUsageMode>(
         &["SINGLE", "PROGRESSIVE_BUNDLE"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::product_coupon::partner::UsageMode::Unknown(_)
+                wxpay::apis::marketing::product_coupon::partner::CombineUsageMode::Unknown(_)
             )
         },
-        wxpay::apis::marketing::product_coupon::partner::UsageMode::as_str,
+        wxpay::apis::marketing::product_coupon::partner::CombineUsageMode::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::product_coupon::partner::ImageGenerationType>(
         &["COMBINE_IMAGE", "CUT_OUT"],
@@ -4707,28 +4679,25 @@ fn marketing_product_coupon_partner_enum_values_are_known() {
         },
         wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode,
-    >(
+    super::harness::known::<wxpay::apis::marketing::product_coupon::partner::UsageMode>(
         &["SINGLE", "SEQUENTIAL"],
         |e| {
-            matches!(e, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::marketing::product_coupon::partner::UsageMode::Unknown(_)
+            )
         },
-        wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::as_str,
+        wxpay::apis::marketing::product_coupon::partner::UsageMode::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::marketing::product_coupon::partner::CreateProductCouponState,
-    >(
+    super::harness::known::<wxpay::apis::marketing::product_coupon::partner::ProductCouponState>(
         &["AUDITING", "EFFECTIVE", "DEACTIVATED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::product_coupon::partner::CreateProductCouponState::Unknown(
-                    _
-                )
+                wxpay::apis::marketing::product_coupon::partner::ProductCouponState::Unknown(_)
             )
         },
-        wxpay::apis::marketing::product_coupon::partner::CreateProductCouponState::as_str,
+        wxpay::apis::marketing::product_coupon::partner::ProductCouponState::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::product_coupon::partner::StockState>(
         &["AUDITING", "SENDING", "PAUSED", "STOPPED", "DEACTIVATED"],
@@ -4740,19 +4709,15 @@ fn marketing_product_coupon_partner_enum_values_are_known() {
         },
         wxpay::apis::marketing::product_coupon::partner::StockState::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode,
-    >(
+    super::harness::known::<wxpay::apis::marketing::product_coupon::partner::StockCouponCodeMode>(
         &["WECHATPAY", "UPLOAD"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode::Unknown(
-                    _
-                )
+                wxpay::apis::marketing::product_coupon::partner::StockCouponCodeMode::Unknown(_)
             )
         },
-        wxpay::apis::marketing::product_coupon::partner::StockBundleCouponCodeMode::as_str,
+        wxpay::apis::marketing::product_coupon::partner::StockCouponCodeMode::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::product_coupon::partner::UpdateMode>(
         &["MAX_COUNT", "MAX_COUNT_PER_DAY"],

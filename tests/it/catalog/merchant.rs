@@ -27,7 +27,7 @@ fn abnormal_fund_processing_requests() {
             body: "{\"notify_url\":\"https://weixin.qq.com\",\"out_instruction_no\":\"1200002\",\"receiver\":{\"appid\":\"wxf636efh567hg4356\",\"mchid\":\"1900001108\",\"openid\":\"eoCuiA7RW33Tc3jtz_5CNLegC9kN0\"},\"transfer_mode\":\"TRANSFER_TO_ORIGINAL_RECEIVE_USER\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser).notify_url("https://weixin.qq.com").receiver(wxpay::apis::abnormal_fund_processing::Receiver::new().appid("wxf636efh567hg4356").mchid("1900001108").openid("eoCuiA7RW33Tc3jtz_5CNLegC9kN0")))
+                Box::new(wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstruction::new("0100011742874700562078230000", "1200002", wxpay::apis::abnormal_fund_processing::TransferMode::TransferToOriginalReceiveUser).notify_url("https://weixin.qq.com").receiver(wxpay::apis::abnormal_fund_processing::Receiver::new().appid("wxf636efh567hg4356").mchid("1900001108").openid("eoCuiA7RW33Tc3jtz_5CNLegC9kN0")))
             },
         },
         super::harness::Case {
@@ -66,15 +66,19 @@ fn abnormal_fund_processing_enum_values_are_known() {
         },
         wxpay::apis::abnormal_fund_processing::Operator::as_str,
     );
-    super::harness::known::<wxpay::apis::abnormal_fund_processing::TransferMode>(
+    super::harness::known::<
+        wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptIdTransferMode,
+    >(
         &["TRANSFER_TO_ORIGINAL_RECEIVE_USER"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::abnormal_fund_processing::TransferMode::Unknown(_)
+                wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptIdTransferMode::Unknown(
+                    _
+                )
             )
         },
-        wxpay::apis::abnormal_fund_processing::TransferMode::as_str,
+        wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptIdTransferMode::as_str,
     );
     super::harness::known::<wxpay::apis::abnormal_fund_processing::ProductName>(
         &["C2C"],
@@ -110,18 +114,19 @@ fn abnormal_fund_processing_enum_values_are_known() {
         },
         wxpay::apis::abnormal_fund_processing::Currency::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode,
-    >(
+    super::harness::known::<wxpay::apis::abnormal_fund_processing::TransferMode>(
         &[
             "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
             "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
             "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
         ],
         |e| {
-            matches!(e, wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::abnormal_fund_processing::TransferMode::Unknown(_)
+            )
         },
-        wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::as_str,
+        wxpay::apis::abnormal_fund_processing::TransferMode::as_str,
     );
     super::harness::known::<wxpay::apis::abnormal_fund_processing::InstructionState>(
         &[
@@ -241,10 +246,14 @@ fn apply4sub_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::apply4sub::AccountType::Unknown(_)),
         wxpay::apis::apply4sub::AccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::apply4sub::VerifyResult>(
+    super::harness::known::<
+        wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNoVerifyResult,
+    >(
         &["AUDIT_SUCCESS", "AUDITING", "AUDIT_FAIL"],
-        |e| matches!(e, wxpay::apis::apply4sub::VerifyResult::Unknown(_)),
-        wxpay::apis::apply4sub::VerifyResult::as_str,
+        |e| {
+            matches!(e, wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNoVerifyResult::Unknown(_))
+        },
+        wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNoVerifyResult::as_str,
     );
     super::harness::known::<wxpay::apis::apply4sub::ModifyMode>(
         &["MODIFY_MODE_ASYNC"],
@@ -316,7 +325,7 @@ fn apply4subject_requests() {
                         .contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY")
                         .contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")
                         .contact_id_doc_type(
-                            wxpay::apis::apply4subject::ContactIdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdcard,
                         )
                         .contact_period_begin("TEST_CONTACT_PERIOD_BEGIN")
                         .contact_period_end("TEST_CONTACT_PERIOD_END")
@@ -325,7 +334,7 @@ fn apply4subject_requests() {
                             "TEST_IDENTIFICATION_FRONT_COPY",
                             "TEST_IDENTIFICATION_NAME",
                             "TEST_IDENTIFICATION_NUMBER",
-                            wxpay::apis::apply4subject::ContactIdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdcard,
                             "[\"1970-01-01\",\"forever\"]",
                         )
                         .authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY")
@@ -389,7 +398,7 @@ fn apply4subject_requests() {
                             "TEST_UBO_ID_DOC_COPY_BACK",
                             "TEST_UBO_ID_DOC_NAME",
                             "TEST_UBO_ID_DOC_NUMBER",
-                            wxpay::apis::apply4subject::ContactIdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdcard,
                             "TEST_UBO_PERIOD_BEGIN",
                             "TEST_UBO_PERIOD_END",
                         ),
@@ -488,7 +497,7 @@ fn apply4subject_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::apply4subject::ApplymentState::Unknown(_)),
         wxpay::apis::apply4subject::ApplymentState::as_str,
     );
-    super::harness::known::<wxpay::apis::apply4subject::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::apply4subject::UboIdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -499,8 +508,8 @@ fn apply4subject_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| matches!(e, wxpay::apis::apply4subject::ContactIdDocType::Unknown(_)),
-        wxpay::apis::apply4subject::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::apply4subject::UboIdDocType::Unknown(_)),
+        wxpay::apis::apply4subject::UboIdDocType::as_str,
     );
     super::harness::known::<wxpay::apis::apply4subject::ContactType>(
         &["LEGAL", "SUPER"],
@@ -591,7 +600,207 @@ fn applyment4sub_requests() {
                 "bank_account_info.account_number",
             ],
             request: || {
-                Box::new(wxpay::apis::applyment4sub::CreateApplyment::new(wxpay::apis::applyment4sub::BankAccountInfo::new("工商银行", "TEST_ACCOUNT_NAME", wxpay::apis::applyment4sub::BankAccountType::BankAccountTypeCorporate, "TEST_BANK_ADDRESS_CODE").account_number("ciphertext").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), "TEST_BUSINESS_CODE", wxpay::apis::applyment4sub::BusinessInfo::new("TEST_MERCHANT_SHORTNAME", wxpay::apis::applyment4sub::SalesInfo::new(vec![wxpay::apis::applyment4sub::SalesScenesType::SalesScenesStore]).app_info(wxpay::apis::applyment4sub::AppInfo::new().app_appid("TEST_APP_APPID").app_pics(vec![String::from("TEST_APP_PICS")]).app_sub_appid("TEST_APP_SUB_APPID")).biz_store_info(wxpay::apis::applyment4sub::BizStoreInfo::new("TEST_BIZ_ADDRESS_CODE", "TEST_BIZ_STORE_ADDRESS", "TEST_BIZ_STORE_NAME", vec![String::from("TEST_INDOOR_PIC")], vec![String::from("TEST_STORE_ENTRANCE_PIC")]).biz_sub_appid("TEST_BIZ_SUB_APPID")).mini_program_info(wxpay::apis::applyment4sub::MiniProgramInfo::new().mini_program_appid("TEST_MINI_PROGRAM_APPID").mini_program_pics(vec![String::from("TEST_MINI_PROGRAM_PICS")]).mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID")).mp_info(wxpay::apis::applyment4sub::MpInfo::new().mp_appid("TEST_MP_APPID").mp_pics(vec![String::from("TEST_MP_PICS")]).mp_sub_appid("TEST_MP_SUB_APPID")).web_info(wxpay::apis::applyment4sub::WebInfo::new().domain("TEST_DOMAIN").web_appid("TEST_WEB_APPID").web_authorisation("TEST_WEB_AUTHORISATION")).wework_info(wxpay::apis::applyment4sub::WeworkInfo::new().sub_corp_id("TEST_SUB_CORP_ID").wework_pics(vec![String::from("TEST_WEWORK_PICS")])), "TEST_SERVICE_PHONE"), wxpay::apis::applyment4sub::ContactInfo::new("TEST_CONTACT_EMAIL", "TEST_CONTACT_NAME", wxpay::apis::applyment4sub::ContactType::Legal, "TEST_MOBILE_PHONE").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard).contact_id_number("TEST_CONTACT_ID_NUMBER").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").openid("TEST_OPENID"), wxpay::apis::applyment4sub::SettlementInfo::new().activities_additions(vec![String::from("TEST_ACTIVITIES_ADDITIONS")]).activities_id("TEST_ACTIVITIES_ID").activities_rate("TEST_ACTIVITIES_RATE").credit_activities_rate("TEST_CREDIT_ACTIVITIES_RATE").debit_activities_rate("TEST_DEBIT_ACTIVITIES_RATE").qualification_type("TEST_QUALIFICATION_TYPE").qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_id("TEST_SETTLEMENT_ID"), wxpay::apis::applyment4sub::SubjectInfo::new(wxpay::apis::applyment4sub::BusinessLicenseInfo::new("TEST_LEGAL_PERSON", "TEST_LICENSE_COPY", "TEST_LICENSE_NUMBER", "TEST_MERCHANT_NAME").license_address("TEST_LICENSE_ADDRESS").period_begin("TEST_PERIOD_BEGIN").period_end("TEST_PERIOD_END"), wxpay::apis::applyment4sub::CertificateInfo::new("TEST_CERT_COPY", "TEST_CERT_NUMBER", wxpay::apis::applyment4sub::CertType::CertificateType2388, "TEST_COMPANY_ADDRESS", "TEST_LEGAL_PERSON", "TEST_MERCHANT_NAME", "TEST_PERIOD_BEGIN", "TEST_PERIOD_END"), wxpay::apis::applyment4sub::IdentityInfo::new(wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").id_card_info(wxpay::apis::applyment4sub::IdCardInfo::new("TEST_CARD_PERIOD_BEGIN", "TEST_CARD_PERIOD_END", "TEST_ID_CARD_COPY", "TEST_ID_CARD_NAME", "TEST_ID_CARD_NATIONAL", "TEST_ID_CARD_NUMBER").id_card_address("TEST_ID_CARD_ADDRESS")).id_doc_info(wxpay::apis::applyment4sub::IdDocInfo::new("TEST_DOC_PERIOD_BEGIN", "TEST_DOC_PERIOD_END", "TEST_ID_DOC_COPY", "TEST_ID_DOC_NAME", "TEST_ID_DOC_NUMBER").id_doc_address("TEST_ID_DOC_ADDRESS").id_doc_copy_back("TEST_ID_DOC_COPY_BACK")).id_holder_type(wxpay::apis::applyment4sub::ContactType::Legal).owner(true), wxpay::apis::applyment4sub::SubjectType::SubjectTypeIndividual).certificate_letter_copy("TEST_CERTIFICATE_LETTER_COPY").finance_institution(true).finance_institution_info(wxpay::apis::applyment4sub::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(wxpay::apis::applyment4sub::FinanceType::BankAgent)).micro_biz_info(wxpay::apis::applyment4sub::MicroBizInfo::new(wxpay::apis::applyment4sub::MicroBizType::MicroTypeStore).micro_mobile_info(wxpay::apis::applyment4sub::MicroMobileInfo::new("TEST_MICRO_MOBILE_ADDRESS", "TEST_MICRO_MOBILE_CITY", "TEST_MICRO_MOBILE_NAME", vec![String::from("TEST_MICRO_MOBILE_PICS")])).micro_online_info(wxpay::apis::applyment4sub::MicroOnlineInfo::new("TEST_MICRO_EC_NAME", "TEST_MICRO_ONLINE_STORE").micro_link("TEST_MICRO_LINK").micro_qrcode("TEST_MICRO_QRCODE")).micro_store_info(wxpay::apis::applyment4sub::MicroStoreInfo::new("TEST_MICRO_ADDRESS", "TEST_MICRO_ADDRESS_CODE", "TEST_MICRO_INDOOR_COPY", "TEST_MICRO_NAME", "TEST_STORE_ENTRANCE_PIC").store_latitude("TEST_STORE_LATITUDE").store_longitude("TEST_STORE_LONGITUDE"))).organization_info(wxpay::apis::applyment4sub::OrganizationInfo::new("TEST_ORG_PERIOD_BEGIN", "TEST_ORG_PERIOD_END", "TEST_ORGANIZATION_CODE", "TEST_ORGANIZATION_COPY")).ubo_info_list(vec![wxpay::apis::applyment4sub::UboInfoList::new("TEST_UBO_ID_DOC_ADDRESS", "TEST_UBO_ID_DOC_COPY", "TEST_UBO_ID_DOC_COPY_BACK", "TEST_UBO_ID_DOC_NAME", "TEST_UBO_ID_DOC_NUMBER", wxpay::apis::applyment4sub::ContactIdDocType::IdentificationTypeIdcard, "TEST_UBO_PERIOD_BEGIN", "TEST_UBO_PERIOD_END")])).addition_info(wxpay::apis::applyment4sub::AdditionInfo::new().business_addition_msg("TEST_BUSINESS_ADDITION_MSG").business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).legal_person_commitment("TEST_LEGAL_PERSON_COMMITMENT").legal_person_video("TEST_LEGAL_PERSON_VIDEO")))
+                Box::new(
+                    wxpay::apis::applyment4sub::CreateApplyment::new(
+                        wxpay::apis::applyment4sub::BankAccountInfo::new(
+                            "工商银行",
+                            "TEST_ACCOUNT_NAME",
+                            wxpay::apis::applyment4sub::BankAccountType::BankAccountTypeCorporate,
+                            "TEST_BANK_ADDRESS_CODE",
+                        )
+                        .account_number("ciphertext")
+                        .bank_branch_id("402713354941")
+                        .bank_name("施秉县农村信用合作联社城关信用社"),
+                        "TEST_BUSINESS_CODE",
+                        wxpay::apis::applyment4sub::BusinessInfo::new(
+                            "TEST_MERCHANT_SHORTNAME",
+                            wxpay::apis::applyment4sub::SalesInfo::new(vec![
+                                wxpay::apis::applyment4sub::SalesScenesType::SalesScenesStore,
+                            ])
+                            .app_info(
+                                wxpay::apis::applyment4sub::AppInfo::new()
+                                    .app_appid("TEST_APP_APPID")
+                                    .app_pics(vec![String::from("TEST_APP_PICS")])
+                                    .app_sub_appid("TEST_APP_SUB_APPID"),
+                            )
+                            .biz_store_info(
+                                wxpay::apis::applyment4sub::BizStoreInfo::new(
+                                    "TEST_BIZ_ADDRESS_CODE",
+                                    "TEST_BIZ_STORE_ADDRESS",
+                                    "TEST_BIZ_STORE_NAME",
+                                    vec![String::from("TEST_INDOOR_PIC")],
+                                    vec![String::from("TEST_STORE_ENTRANCE_PIC")],
+                                )
+                                .biz_sub_appid("TEST_BIZ_SUB_APPID"),
+                            )
+                            .mini_program_info(
+                                wxpay::apis::applyment4sub::MiniProgramInfo::new()
+                                    .mini_program_appid("TEST_MINI_PROGRAM_APPID")
+                                    .mini_program_pics(vec![String::from("TEST_MINI_PROGRAM_PICS")])
+                                    .mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID"),
+                            )
+                            .mp_info(
+                                wxpay::apis::applyment4sub::MpInfo::new()
+                                    .mp_appid("TEST_MP_APPID")
+                                    .mp_pics(vec![String::from("TEST_MP_PICS")])
+                                    .mp_sub_appid("TEST_MP_SUB_APPID"),
+                            )
+                            .web_info(
+                                wxpay::apis::applyment4sub::WebInfo::new()
+                                    .domain("TEST_DOMAIN")
+                                    .web_appid("TEST_WEB_APPID")
+                                    .web_authorisation("TEST_WEB_AUTHORISATION"),
+                            )
+                            .wework_info(
+                                wxpay::apis::applyment4sub::WeworkInfo::new()
+                                    .sub_corp_id("TEST_SUB_CORP_ID")
+                                    .wework_pics(vec![String::from("TEST_WEWORK_PICS")]),
+                            ),
+                            "TEST_SERVICE_PHONE",
+                        ),
+                        wxpay::apis::applyment4sub::ContactInfo::new(
+                            "TEST_CONTACT_EMAIL",
+                            "TEST_CONTACT_NAME",
+                            wxpay::apis::applyment4sub::ContactType::Legal,
+                            "TEST_MOBILE_PHONE",
+                        )
+                        .business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER")
+                        .contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY")
+                        .contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")
+                        .contact_id_doc_type(
+                            wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdcard,
+                        )
+                        .contact_id_number("TEST_CONTACT_ID_NUMBER")
+                        .contact_period_begin("TEST_CONTACT_PERIOD_BEGIN")
+                        .contact_period_end("TEST_CONTACT_PERIOD_END")
+                        .openid("TEST_OPENID"),
+                        wxpay::apis::applyment4sub::SettlementInfo::new()
+                            .activities_additions(vec![String::from("TEST_ACTIVITIES_ADDITIONS")])
+                            .activities_id("TEST_ACTIVITIES_ID")
+                            .activities_rate("TEST_ACTIVITIES_RATE")
+                            .credit_activities_rate("TEST_CREDIT_ACTIVITIES_RATE")
+                            .debit_activities_rate("TEST_DEBIT_ACTIVITIES_RATE")
+                            .qualification_type("TEST_QUALIFICATION_TYPE")
+                            .qualifications(vec![String::from("TEST_QUALIFICATIONS")])
+                            .settlement_id("TEST_SETTLEMENT_ID"),
+                        wxpay::apis::applyment4sub::SubjectInfo::new(
+                            wxpay::apis::applyment4sub::BusinessLicenseInfo::new(
+                                "TEST_LEGAL_PERSON",
+                                "TEST_LICENSE_COPY",
+                                "TEST_LICENSE_NUMBER",
+                                "TEST_MERCHANT_NAME",
+                            )
+                            .license_address("TEST_LICENSE_ADDRESS")
+                            .period_begin("TEST_PERIOD_BEGIN")
+                            .period_end("TEST_PERIOD_END"),
+                            wxpay::apis::applyment4sub::CertificateInfo::new(
+                                "TEST_CERT_COPY",
+                                "TEST_CERT_NUMBER",
+                                wxpay::apis::applyment4sub::CertType::CertificateType2388,
+                                "TEST_COMPANY_ADDRESS",
+                                "TEST_LEGAL_PERSON",
+                                "TEST_MERCHANT_NAME",
+                                "TEST_PERIOD_BEGIN",
+                                "TEST_PERIOD_END",
+                            ),
+                            wxpay::apis::applyment4sub::IdentityInfo::new(
+                                wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdcard,
+                            )
+                            .authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY")
+                            .id_card_info(
+                                wxpay::apis::applyment4sub::IdCardInfo::new(
+                                    "TEST_CARD_PERIOD_BEGIN",
+                                    "TEST_CARD_PERIOD_END",
+                                    "TEST_ID_CARD_COPY",
+                                    "TEST_ID_CARD_NAME",
+                                    "TEST_ID_CARD_NATIONAL",
+                                    "TEST_ID_CARD_NUMBER",
+                                )
+                                .id_card_address("TEST_ID_CARD_ADDRESS"),
+                            )
+                            .id_doc_info(
+                                wxpay::apis::applyment4sub::IdDocInfo::new(
+                                    "TEST_DOC_PERIOD_BEGIN",
+                                    "TEST_DOC_PERIOD_END",
+                                    "TEST_ID_DOC_COPY",
+                                    "TEST_ID_DOC_NAME",
+                                    "TEST_ID_DOC_NUMBER",
+                                )
+                                .id_doc_address("TEST_ID_DOC_ADDRESS")
+                                .id_doc_copy_back("TEST_ID_DOC_COPY_BACK"),
+                            )
+                            .id_holder_type(wxpay::apis::applyment4sub::ContactType::Legal)
+                            .owner(true),
+                            wxpay::apis::applyment4sub::SubjectType::SubjectTypeIndividual,
+                        )
+                        .certificate_letter_copy("TEST_CERTIFICATE_LETTER_COPY")
+                        .finance_institution(true)
+                        .finance_institution_info(
+                            wxpay::apis::applyment4sub::FinanceInstitutionInfo::new()
+                                .finance_license_pics(vec![String::from(
+                                    "TEST_FINANCE_LICENSE_PICS",
+                                )])
+                                .finance_type(wxpay::apis::applyment4sub::FinanceType::BankAgent),
+                        )
+                        .micro_biz_info(
+                            wxpay::apis::applyment4sub::MicroBizInfo::new(
+                                wxpay::apis::applyment4sub::MicroBizType::MicroTypeStore,
+                            )
+                            .micro_mobile_info(wxpay::apis::applyment4sub::MicroMobileInfo::new(
+                                "TEST_MICRO_MOBILE_ADDRESS",
+                                "TEST_MICRO_MOBILE_CITY",
+                                "TEST_MICRO_MOBILE_NAME",
+                                vec![String::from("TEST_MICRO_MOBILE_PICS")],
+                            ))
+                            .micro_online_info(
+                                wxpay::apis::applyment4sub::MicroOnlineInfo::new(
+                                    "TEST_MICRO_EC_NAME",
+                                    "TEST_MICRO_ONLINE_STORE",
+                                )
+                                .micro_link("TEST_MICRO_LINK")
+                                .micro_qrcode("TEST_MICRO_QRCODE"),
+                            )
+                            .micro_store_info(
+                                wxpay::apis::applyment4sub::MicroStoreInfo::new(
+                                    "TEST_MICRO_ADDRESS",
+                                    "TEST_MICRO_ADDRESS_CODE",
+                                    "TEST_MICRO_INDOOR_COPY",
+                                    "TEST_MICRO_NAME",
+                                    "TEST_STORE_ENTRANCE_PIC",
+                                )
+                                .store_latitude("TEST_STORE_LATITUDE")
+                                .store_longitude("TEST_STORE_LONGITUDE"),
+                            ),
+                        )
+                        .organization_info(wxpay::apis::applyment4sub::OrganizationInfo::new(
+                            "TEST_ORG_PERIOD_BEGIN",
+                            "TEST_ORG_PERIOD_END",
+                            "TEST_ORGANIZATION_CODE",
+                            "TEST_ORGANIZATION_COPY",
+                        ))
+                        .ubo_info_list(vec![
+                            wxpay::apis::applyment4sub::UboInfoList::new(
+                                "TEST_UBO_ID_DOC_ADDRESS",
+                                "TEST_UBO_ID_DOC_COPY",
+                                "TEST_UBO_ID_DOC_COPY_BACK",
+                                "TEST_UBO_ID_DOC_NAME",
+                                "TEST_UBO_ID_DOC_NUMBER",
+                                wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdcard,
+                                "TEST_UBO_PERIOD_BEGIN",
+                                "TEST_UBO_PERIOD_END",
+                            ),
+                        ]),
+                    )
+                    .addition_info(
+                        wxpay::apis::applyment4sub::AdditionInfo::new()
+                            .business_addition_msg("TEST_BUSINESS_ADDITION_MSG")
+                            .business_addition_pics(vec![String::from(
+                                "TEST_BUSINESS_ADDITION_PICS",
+                            )])
+                            .legal_person_commitment("TEST_LEGAL_PERSON_COMMITMENT")
+                            .legal_person_video("TEST_LEGAL_PERSON_VIDEO"),
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -673,7 +882,7 @@ fn applyment4sub_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::applyment4sub::SalesScenesType::Unknown(_)),
         wxpay::apis::applyment4sub::SalesScenesType::as_str,
     );
-    super::harness::known::<wxpay::apis::applyment4sub::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::applyment4sub::IdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -684,8 +893,8 @@ fn applyment4sub_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| matches!(e, wxpay::apis::applyment4sub::ContactIdDocType::Unknown(_)),
-        wxpay::apis::applyment4sub::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::applyment4sub::IdDocType::Unknown(_)),
+        wxpay::apis::applyment4sub::IdDocType::as_str,
     );
     super::harness::known::<wxpay::apis::applyment4sub::ContactType>(
         &["LEGAL", "SUPER"],
@@ -1397,7 +1606,7 @@ fn mch_operation_manage_enum_values_are_known() {
         },
         wxpay::apis::mch_operation_manage::DueDiligenceState::as_str,
     );
-    super::harness::known::<wxpay::apis::mch_operation_manage::LimitedFunctions>(
+    super::harness::known::<wxpay::apis::mch_operation_manage::LimitedFunction>(
         &[
             "NO_TRANSACTION_AND_RECHARGE",
             "NO_PAYMENT",
@@ -1410,10 +1619,10 @@ fn mch_operation_manage_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::mch_operation_manage::LimitedFunctions::Unknown(_)
+                wxpay::apis::mch_operation_manage::LimitedFunction::Unknown(_)
             )
         },
-        wxpay::apis::mch_operation_manage::LimitedFunctions::as_str,
+        wxpay::apis::mch_operation_manage::LimitedFunction::as_str,
     );
     super::harness::known::<wxpay::apis::mch_operation_manage::LimitationActionType>(
         &[
@@ -1492,7 +1701,7 @@ fn mchalterapply_requests() {
                 "contact_info.mobile_phone",
             ],
             request: || {
-                Box::new(wxpay::apis::mchalterapply::CreateMchcontactalterapplyment::new("2492185251", "1900013511_10000").contact_info(wxpay::apis::mchalterapply::ContactInfo::new("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "TEST_CONTACT_ID_DOC_COPY", "2019-06-06", "2026-06-06", wxpay::apis::mchalterapply::ContactIdDocType::IdentificationTypeIdcard, "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")))
+                Box::new(wxpay::apis::mchalterapply::CreateMchcontactalterapplyment::new("2492185251", "1900013511_10000").contact_info(wxpay::apis::mchalterapply::ContactInfo::new("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "TEST_CONTACT_ID_DOC_COPY", "2019-06-06", "2026-06-06", wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdcard, "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")))
             },
         },
         super::harness::Case {
@@ -1586,7 +1795,7 @@ fn mchalterapply_requests() {
                         .card_period_begin("2019-06-06")
                         .card_period_end("2026-06-06")
                         .id_doc_type(
-                            wxpay::apis::mchalterapply::ContactIdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdcard,
                         ),
                     )
                     .ubo_info_list(vec![
@@ -1597,7 +1806,7 @@ fn mchalterapply_requests() {
                             "MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==",
                             "2019-06-06",
                             "2026-06-06",
-                            wxpay::apis::mchalterapply::ContactIdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdcard,
                         )
                         .card_back("0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo"),
                     ]),
@@ -1707,7 +1916,7 @@ fn mchalterapply_answers() {
 
 #[test]
 fn mchalterapply_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::mchalterapply::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::mchalterapply::IdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -1718,10 +1927,10 @@ fn mchalterapply_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| matches!(e, wxpay::apis::mchalterapply::ContactIdDocType::Unknown(_)),
-        wxpay::apis::mchalterapply::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::mchalterapply::IdDocType::Unknown(_)),
+        wxpay::apis::mchalterapply::IdDocType::as_str,
     );
-    super::harness::known::<wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyIdState>(
+    super::harness::known::<wxpay::apis::mchalterapply::MchcontactalterapplymentState>(
         &[
             "APPLYMENT_STATE_AUDITING",
             "APPLYMENT_STATE_REJECTED",
@@ -1732,10 +1941,10 @@ fn mchalterapply_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyIdState::Unknown(_)
+                wxpay::apis::mchalterapply::MchcontactalterapplymentState::Unknown(_)
             )
         },
-        wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyIdState::as_str,
+        wxpay::apis::mchalterapply::MchcontactalterapplymentState::as_str,
     );
     super::harness::known::<wxpay::apis::mchalterapply::AlterScope>(
         &[
@@ -1849,7 +2058,21 @@ super::harness::Answer { name: "RevokeMchcontactalterapplyment", decode: super::
 
 #[test]
 fn mchalterapply_mchcontactalterapplyment_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNoState>(&["APPLYMENT_STATE_AUDITING", "APPLYMENT_STATE_REJECTED", "APPLYMENT_STATE_MODIFING", "APPLYMENT_STATE_FINISHED", "APPLYMENT_STATE_CANCELED"], |e| matches!(e, wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNoState::Unknown(_)), wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNoState::as_str);
+    super::harness::known::<
+        wxpay::apis::mchalterapply::mchcontactalterapplyment::MchcontactalterapplymentState,
+    >(
+        &[
+            "APPLYMENT_STATE_AUDITING",
+            "APPLYMENT_STATE_REJECTED",
+            "APPLYMENT_STATE_MODIFING",
+            "APPLYMENT_STATE_FINISHED",
+            "APPLYMENT_STATE_CANCELED",
+        ],
+        |e| {
+            matches!(e, wxpay::apis::mchalterapply::mchcontactalterapplyment::MchcontactalterapplymentState::Unknown(_))
+        },
+        wxpay::apis::mchalterapply::mchcontactalterapplyment::MchcontactalterapplymentState::as_str,
+    );
 }
 
 #[test]
@@ -2115,7 +2338,7 @@ fn merchant_fund_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::merchant::fund::HashType::Unknown(_)),
         wxpay::apis::merchant::fund::HashType::as_str,
     );
-    super::harness::known::<wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNoStatus>(
+    super::harness::known::<wxpay::apis::merchant::fund::WithdrawStatus>(
         &[
             "CREATE_SUCCESS",
             "SUCCESS",
@@ -2124,13 +2347,8 @@ fn merchant_fund_enum_values_are_known() {
             "CLOSE",
             "INIT",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNoStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNoStatus::as_str,
+        |e| matches!(e, wxpay::apis::merchant::fund::WithdrawStatus::Unknown(_)),
+        wxpay::apis::merchant::fund::WithdrawStatus::as_str,
     );
 }
 
@@ -2317,7 +2535,7 @@ fn merchant_risk_manage_requests() {
                         .store_identifier("example_store_identifier")
                         .sub_mchid("1900009231")
                         .sub_orders(vec![
-                            wxpay::apis::merchant_risk_manage::SubOrders::new()
+                            wxpay::apis::merchant_risk_manage::SubOrder::new()
                                 .delivery_city("example_delivery_city")
                                 .delivery_province("example_delivery_province")
                                 .mch_id("example_mch_id")
@@ -2757,7 +2975,7 @@ fn merchant_service_answers() {
 
 #[test]
 fn merchant_service_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::merchant_service::ComplaintState>(
+    super::harness::known::<wxpay::apis::merchant_service::ComplaintV1ComplaintState>(
         &[
             "PAYER_COMPLAINTED",
             "FROZENED",
@@ -2767,8 +2985,13 @@ fn merchant_service_enum_values_are_known() {
             "SYSTEM_REFUNDED",
             "MANUAL_UNFROZEN",
         ],
-        |e| matches!(e, wxpay::apis::merchant_service::ComplaintState::Unknown(_)),
-        wxpay::apis::merchant_service::ComplaintState::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::merchant_service::ComplaintV1ComplaintState::Unknown(_)
+            )
+        },
+        wxpay::apis::merchant_service::ComplaintV1ComplaintState::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::AdditionalInfoType>(
         &["SHARE_POWER_TYPE"],
@@ -2785,15 +3008,10 @@ fn merchant_service_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::merchant_service::MediaType::Unknown(_)),
         wxpay::apis::merchant_service::MediaType::as_str,
     );
-    super::harness::known::<wxpay::apis::merchant_service::DataComplaintState>(
+    super::harness::known::<wxpay::apis::merchant_service::ComplaintState>(
         &["PENDING", "PROCESSING", "PROCESSED"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::merchant_service::DataComplaintState::Unknown(_)
-            )
-        },
-        wxpay::apis::merchant_service::DataComplaintState::as_str,
+        |e| matches!(e, wxpay::apis::merchant_service::ComplaintState::Unknown(_)),
+        wxpay::apis::merchant_service::ComplaintState::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::ProblemType>(
         &["REFUND", "SERVICE_NOT_WORK", "OTHERS"],
@@ -2954,7 +3172,7 @@ fn merchant_service_complaints_v2_requests() {
             body: "{\"complainted_mchid\":\"1900012181\",\"idempotent_id\":\"550e8400-e29b-41d4-a716-446655440000\",\"message\":{\"blocks\":[{\"button\":{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"},\"button_group\":{\"button_layout\":\"LAYOUT_UNKNOWN\",\"buttons\":[{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"}],\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true}},\"faq_list\":{\"faqs\":[{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"faq_id\":\"example_faq_id\",\"faq_title\":\"example_faq_title\"}]},\"image\":{\"image_style_type\":\"IMAGE_STYLE_TYPE_NARROW\",\"media_id\":\"example_media_id\"},\"link\":{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"},\"text\":{\"color\":\"DEFAULT\",\"is_bold\":true,\"text\":\"example_text\"},\"type\":\"TEXT\"}],\"custom_data\":\"example_custom_data\",\"sender_identity\":\"UNKNOWN\"}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateService::new("200201820200101080076610000", "1900012181", "550e8400-e29b-41d4-a716-446655440000", wxpay::apis::merchant_service::complaints_v2::Message::new().blocks(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceBlocks::new().button(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).button_group(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButtonGroup::new().button_layout(wxpay::apis::merchant_service::complaints_v2::ButtonLayout::LayoutUnknown).buttons(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")]).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true))).faq_list(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqList::new().faqs(vec![wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceFaqs::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).faq_id("example_faq_id").faq_title("example_faq_title")])).image(wxpay::apis::merchant_service::complaints_v2::Image::new().image_style_type(wxpay::apis::merchant_service::complaints_v2::ImageStyleType::ImageStyleTypeNarrow).media_id("example_media_id")).link(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceButton::new().action(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateServiceMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).text(wxpay::apis::merchant_service::complaints_v2::Text::new().color(wxpay::apis::merchant_service::complaints_v2::Color::Default).is_bold(true).text("example_text")).type_(wxpay::apis::merchant_service::complaints_v2::BlocksType::Text)]).custom_data("example_custom_data").sender_identity(wxpay::apis::merchant_service::complaints_v2::SenderIdentity::UnknownValue)))
+                Box::new(wxpay::apis::merchant_service::complaints_v2::CreateResponseImmediateService::new("200201820200101080076610000", "1900012181", "550e8400-e29b-41d4-a716-446655440000", wxpay::apis::merchant_service::complaints_v2::Message::new().blocks(vec![wxpay::apis::merchant_service::complaints_v2::Block::new().button(wxpay::apis::merchant_service::complaints_v2::Button::new().action(wxpay::apis::merchant_service::complaints_v2::ButtonAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::ButtonMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).button_group(wxpay::apis::merchant_service::complaints_v2::ButtonGroup::new().button_layout(wxpay::apis::merchant_service::complaints_v2::ButtonLayout::LayoutUnknown).buttons(vec![wxpay::apis::merchant_service::complaints_v2::Button::new().action(wxpay::apis::merchant_service::complaints_v2::ButtonAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::ButtonMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")]).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true))).faq_list(wxpay::apis::merchant_service::complaints_v2::FaqList::new().faqs(vec![wxpay::apis::merchant_service::complaints_v2::Faq::new().action(wxpay::apis::merchant_service::complaints_v2::ButtonAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::ButtonMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).faq_id("example_faq_id").faq_title("example_faq_title")])).image(wxpay::apis::merchant_service::complaints_v2::Image::new().image_style_type(wxpay::apis::merchant_service::complaints_v2::ImageStyleType::ImageStyleTypeNarrow).media_id("example_media_id")).link(wxpay::apis::merchant_service::complaints_v2::Button::new().action(wxpay::apis::merchant_service::complaints_v2::ButtonAction::new().action_id("example_action_id").action_type(wxpay::apis::merchant_service::complaints_v2::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(wxpay::apis::merchant_service::complaints_v2::MessageInfo::new("example_content").custom_data("example_custom_data")).mini_program_jump_info(wxpay::apis::merchant_service::complaints_v2::ButtonMiniProgramJumpInfo::new("example_appid").path("example_path").text("example_text"))).invalid_info(wxpay::apis::merchant_service::complaints_v2::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).text(wxpay::apis::merchant_service::complaints_v2::Text::new().color(wxpay::apis::merchant_service::complaints_v2::Color::Default).is_bold(true).text("example_text")).type_(wxpay::apis::merchant_service::complaints_v2::BlockType::Text)]).custom_data("example_custom_data").sender_identity(wxpay::apis::merchant_service::complaints_v2::SenderIdentity::UnknownValue)))
             },
         },
         super::harness::Case {
@@ -3048,7 +3266,7 @@ fn merchant_service_complaints_v2_enum_values_are_known() {
         },
         wxpay::apis::merchant_service::complaints_v2::Color::as_str,
     );
-    super::harness::known::<wxpay::apis::merchant_service::complaints_v2::BlocksType>(
+    super::harness::known::<wxpay::apis::merchant_service::complaints_v2::BlockType>(
         &[
             "TEXT",
             "IMAGE",
@@ -3060,10 +3278,10 @@ fn merchant_service_complaints_v2_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::merchant_service::complaints_v2::BlocksType::Unknown(_)
+                wxpay::apis::merchant_service::complaints_v2::BlockType::Unknown(_)
             )
         },
-        wxpay::apis::merchant_service::complaints_v2::BlocksType::as_str,
+        wxpay::apis::merchant_service::complaints_v2::BlockType::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::complaints_v2::SenderIdentity>(
         &["UNKNOWN", "MANUAL", "MACHINE"],

@@ -52,7 +52,7 @@ fn ebike_requests() {
                     wxpay::apis::ebike::ConfirmChargeContract::new(
                         "aAfixCs13LsdKPpfZfDkk2189ssXjfx",
                         "wx47c677487ce3ac47",
-                        wxpay::apis::ebike::ChargeInfo::new(
+                        wxpay::apis::ebike::ConfirmChargeContractChargeInfo::new(
                             "6555",
                             "xxx充电站",
                             "12343232",
@@ -443,7 +443,7 @@ fn parking_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::parking::CreateReminderExtPayment::new(
-                        vec![wxpay::apis::parking::FeeItems::new(
+                        vec![wxpay::apis::parking::FeeItem::new(
                             5000,
                             wxpay::apis::parking::FeeType::ExtParkingPaymentFeeTypeUnknown,
                         )],
@@ -503,7 +503,24 @@ fn parking_requests() {
             body: "{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_serial_number\":\"PARK202407041530001\",\"out_trade_no\":\"TRADE202407041530001\",\"paid_amount\":1500,\"parking_id\":\"WXPARK001\",\"parking_state\":\"PARKING_STATUS_UNKNOWN\",\"pay_channel\":\"PAY_CHANNEL_UNKNOWN\",\"pay_time\":1720081800,\"pay_type\":\"PAY_TYPE_UNKNOWN\",\"plate_number\":\"粤B12345\",\"sub_mchid\":\"1900000109\",\"token\":\"token1234567890\",\"total_amount\":1500,\"wx_trade_no\":\"4200001999202407041234567890\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::parking::CreateReminderPayment::new("PARK202407041530001", 1500, "WXPARK001", wxpay::apis::parking::CreateReminderPaymentParkingState::ParkingStatusUnknown, wxpay::apis::parking::PayType::PayTypeUnknown, "粤B12345", 1500).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").out_trade_no("TRADE202407041530001").pay_channel(wxpay::apis::parking::PayChannel::PayChannelUnknown).pay_time(1720081800).sub_mchid("1900000109").token("token1234567890").wx_trade_no("4200001999202407041234567890"))
+                Box::new(
+                    wxpay::apis::parking::CreateReminderPayment::new(
+                        "PARK202407041530001",
+                        1500,
+                        "WXPARK001",
+                        wxpay::apis::parking::ParkingState::ParkingStatusUnknown,
+                        wxpay::apis::parking::PayType::PayTypeUnknown,
+                        "粤B12345",
+                        1500,
+                    )
+                    .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                    .out_trade_no("TRADE202407041530001")
+                    .pay_channel(wxpay::apis::parking::PayChannel::PayChannelUnknown)
+                    .pay_time(1720081800)
+                    .sub_mchid("1900000109")
+                    .token("token1234567890")
+                    .wx_trade_no("4200001999202407041234567890"),
+                )
             },
         },
     ]);
@@ -751,7 +768,7 @@ fn parking_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::parking::FeeType::Unknown(_)),
         wxpay::apis::parking::FeeType::as_str,
     );
-    super::harness::known::<wxpay::apis::parking::ParkingState>(
+    super::harness::known::<wxpay::apis::parking::CreateReminderParkingFeeParkingState>(
         &[
             "PARKING_STATE_UNKNOWN",
             "PARKING_STATE_ENTERED",
@@ -759,8 +776,13 @@ fn parking_enum_values_are_known() {
             "PARKING_STATE_EXITED",
             "PARKING_STATE_UNEXPECTED_CLOSE",
         ],
-        |e| matches!(e, wxpay::apis::parking::ParkingState::Unknown(_)),
-        wxpay::apis::parking::ParkingState::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::parking::CreateReminderParkingFeeParkingState::Unknown(_)
+            )
+        },
+        wxpay::apis::parking::CreateReminderParkingFeeParkingState::as_str,
     );
     super::harness::known::<wxpay::apis::parking::EnabledState>(
         &[
@@ -772,19 +794,14 @@ fn parking_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::parking::EnabledState::Unknown(_)),
         wxpay::apis::parking::EnabledState::as_str,
     );
-    super::harness::known::<wxpay::apis::parking::CreateReminderPaymentParkingState>(
+    super::harness::known::<wxpay::apis::parking::ParkingState>(
         &[
             "PARKING_STATUS_UNKNOWN",
             "PARKING_STATUS_PARKING",
             "PARKING_STATUS_NOT_PARKING",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::parking::CreateReminderPaymentParkingState::Unknown(_)
-            )
-        },
-        wxpay::apis::parking::CreateReminderPaymentParkingState::as_str,
+        |e| matches!(e, wxpay::apis::parking::ParkingState::Unknown(_)),
+        wxpay::apis::parking::ParkingState::as_str,
     );
 }
 
@@ -851,7 +868,7 @@ fn vehicle_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::vehicle::CreateEtcTransactionHighway::new(
-                        wxpay::apis::vehicle::Amount::new()
+                        wxpay::apis::vehicle::CreateEtcTransactionHighwayAmount::new()
                             .currency("CNY")
                             .total(888),
                         "wxd678efh567hg6787",
@@ -1030,7 +1047,7 @@ fn vehicle_requests() {
                         "粤B888888",
                         wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     ))
-                    .profit_sharing(wxpay::apis::vehicle::ProfitSharing::Y),
+                    .profit_sharing(wxpay::apis::vehicle::UserRepaid::Y),
                 )
             },
         },
@@ -1127,20 +1144,25 @@ fn vehicle_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::vehicle::Currency::Unknown(_)),
         wxpay::apis::vehicle::Currency::as_str,
     );
-    super::harness::known::<wxpay::apis::vehicle::ProfitSharing>(
+    super::harness::known::<wxpay::apis::vehicle::UserRepaid>(
         &["Y", "N"],
-        |e| matches!(e, wxpay::apis::vehicle::ProfitSharing::Unknown(_)),
-        wxpay::apis::vehicle::ProfitSharing::as_str,
+        |e| matches!(e, wxpay::apis::vehicle::UserRepaid::Unknown(_)),
+        wxpay::apis::vehicle::UserRepaid::as_str,
     );
     super::harness::known::<wxpay::apis::vehicle::Scope>(
         &["SINGLE", "GLOBAL"],
         |e| matches!(e, wxpay::apis::vehicle::Scope::Unknown(_)),
         wxpay::apis::vehicle::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::vehicle::PromotionDetailType>(
+    super::harness::known::<wxpay::apis::vehicle::CreateTransactionParkingType>(
         &["CASH", "NOCASH"],
-        |e| matches!(e, wxpay::apis::vehicle::PromotionDetailType::Unknown(_)),
-        wxpay::apis::vehicle::PromotionDetailType::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::vehicle::CreateTransactionParkingType::Unknown(_)
+            )
+        },
+        wxpay::apis::vehicle::CreateTransactionParkingType::as_str,
     );
     super::harness::known::<wxpay::apis::vehicle::TradeScene>(
         &["PARKING"],

@@ -112,7 +112,7 @@ fn credit_repayment_partner_requests() {
                         "20251105000000123456789",
                         "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         vec![
-                            wxpay::apis::credit_repayment::partner::ScheduleItems::new(
+                            wxpay::apis::credit_repayment::partner::ScheduleItem::new(
                                 "1234567abcde",
                                 "10000",
                                 "2025-11-18",
@@ -574,7 +574,7 @@ fn papay_insurance_pay_requests() {
                         "TEST_CONTRACT_ID",
                         "1",
                         "wxd678efh567hg6787",
-                        wxpay::apis::papay::insurance_pay::DeductAmount::new(1).currency("CNY"),
+                        wxpay::apis::papay::insurance_pay::ScheduledAmount::new(1).currency("CNY"),
                     ),
                 )
             },
@@ -590,7 +590,7 @@ fn papay_insurance_pay_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::papay::insurance_pay::ApplyTransaction::new(
-                        wxpay::apis::papay::insurance_pay::DeductAmount::new(1).currency("CNY"),
+                        wxpay::apis::papay::insurance_pay::ScheduledAmount::new(1).currency("CNY"),
                         "wxd678efh567hg6787",
                         "123124412412423431",
                         "Image形象店-深圳腾大-QQ公仔",
@@ -648,9 +648,8 @@ fn papay_insurance_sign_requests() {
                         "TEST_PLAN_ID",
                         "TEST_CONTRACT_ID",
                         "wxd678efh567hg6787",
-                        vec![wxpay::apis::papay::insurance_sign::PolicyPeriods::new(
-                            wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1)
-                                .currency("CNY"),
+                        vec![wxpay::apis::papay::insurance_sign::PolicyPeriod::new(
+                            wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY"),
                             "2019-11-22",
                             1,
                         )],
@@ -708,18 +707,14 @@ fn papay_insurance_sign_requests() {
                         "wxwtdk20200910100000",
                         12535,
                         "2020-11-22",
-                        vec![wxpay::apis::papay::insurance_sign::PolicyPeriods::new(
-                            wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1)
-                                .currency("CNY"),
+                        vec![wxpay::apis::papay::insurance_sign::PolicyPeriod::new(
+                            wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY"),
                             "2019-11-22",
                             1,
                         )],
                         "2019-11-22",
                     )
-                    .amount(
-                        wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1)
-                            .currency("CNY"),
-                    )
+                    .amount(wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY"))
                     .attach("自定义数据")
                     .can_auto_insure(true)
                     .can_auto_reinsure(true)
@@ -749,7 +744,7 @@ fn papay_insurance_sign_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"can_auto_insure\":true,\"can_auto_reinsure\":true,\"combined_deduct_period_count\":1,\"contract_notify_url\":\"https://yourapp.com/notify\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"insured_display_name\":\"*明\",\"jump_control\":{\"jump_appid\":\"wxd678efh567hg6787\"},\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_trade_no\":\"1217752501201407033233368018\",\"out_user_code\":\"用户昵称\",\"plan_id\":12535,\"policy_end_date\":\"2020-11-22\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_coverage_detail\":{\"policy_amount\":\"50000\",\"policy_clauses\":[{\"clause_name\":\"example_clause_name\",\"clause_quota\":\"example_clause_quota\"}]},\"policy_period_id\":1}],\"policy_start_date\":\"2019-11-22\",\"real_identity\":{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"ID_CARD\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
             request: || {
-                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").jump_control(wxpay::apis::papay::insurance_sign::JumpControl::new().jump_appid("wxd678efh567hg6787")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
+                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod::new(wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClause::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").jump_control(wxpay::apis::papay::insurance_sign::JumpControl::new().jump_appid("wxd678efh567hg6787")).openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
             },
         },
         super::harness::Case {
@@ -761,7 +756,7 @@ fn papay_insurance_sign_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"can_auto_insure\":true,\"can_auto_reinsure\":true,\"combined_deduct_period_count\":1,\"contract_notify_url\":\"https://yourapp.com/notify\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"insured_display_name\":\"*明\",\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_trade_no\":\"1217752501201407033233368018\",\"out_user_code\":\"用户昵称\",\"plan_id\":12535,\"policy_end_date\":\"2020-11-22\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_coverage_detail\":{\"policy_amount\":\"50000\",\"policy_clauses\":[{\"clause_name\":\"example_clause_name\",\"clause_quota\":\"example_clause_quota\"}]},\"policy_period_id\":1}],\"policy_start_date\":\"2019-11-22\",\"real_identity\":{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"ID_CARD\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
             request: || {
-                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
+                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod::new(wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClause::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
             },
         },
         super::harness::Case {
@@ -773,7 +768,7 @@ fn papay_insurance_sign_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":1},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"can_auto_insure\":true,\"can_auto_reinsure\":true,\"combined_deduct_period_count\":1,\"contract_notify_url\":\"https://yourapp.com/notify\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"goods_tag\":\"DISCOUNTS\",\"insured_display_name\":\"*明\",\"openid\":\"oYobu0MVnQfWpSMOYJz2AHPG_gQw\",\"out_contract_code\":\"wxwtdk20200910100000\",\"out_trade_no\":\"1217752501201407033233368018\",\"out_user_code\":\"用户昵称\",\"plan_id\":12535,\"policy_end_date\":\"2020-11-22\",\"policy_periods\":[{\"estimated_deduct_amount\":{\"currency\":\"CNY\",\"total\":1},\"estimated_deduct_date\":\"2019-11-22\",\"policy_coverage_detail\":{\"policy_amount\":\"50000\",\"policy_clauses\":[{\"clause_name\":\"example_clause_name\",\"clause_quota\":\"example_clause_quota\"}]},\"policy_period_id\":1}],\"policy_start_date\":\"2019-11-22\",\"real_identity\":{\"id_card_number\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==\",\"identity_type\":\"ID_CARD\",\"real_name\":\"OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==\"},\"transaction_notify_url\":\"https://www.qq.com/\"}",
             encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
             request: || {
-                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods::new(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClauses::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
+                Box::new(wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", vec![wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod::new(wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY"), "2019-11-22", 1).policy_coverage_detail(wxpay::apis::papay::insurance_sign::PolicyCoverageDetail::new().policy_amount("50000").policy_clauses(vec![wxpay::apis::papay::insurance_sign::PolicyClause::new().clause_name("example_clause_name").clause_quota("example_clause_quota")]))], "2019-11-22").amount(wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY")).attach("自定义数据").can_auto_insure(true).can_auto_reinsure(true).combined_deduct_period_count(1).description("Image形象店-深圳腾大-QQ公仔").goods_tag("DISCOUNTS").openid("oYobu0MVnQfWpSMOYJz2AHPG_gQw").out_trade_no("1217752501201407033233368018").out_user_code("用户昵称").real_identity(wxpay::apis::papay::insurance_sign::RealIdentity::new("1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==", "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==").identity_type(wxpay::apis::papay::insurance_sign::IdentityType::IdCard)).transaction_notify_url("https://www.qq.com/"))
             },
         },
         super::harness::Case {
@@ -790,9 +785,8 @@ fn papay_insurance_sign_requests() {
                         "12535",
                         "2015071056489715",
                         "wxd678efh567hg6787",
-                        vec![wxpay::apis::papay::insurance_sign::PolicyPeriods::new(
-                            wxpay::apis::papay::insurance_sign::EstimatedDeductAmount::new(1)
-                                .currency("CNY"),
+                        vec![wxpay::apis::papay::insurance_sign::PolicyPeriod::new(
+                            wxpay::apis::papay::insurance_sign::Amount::new(1).currency("CNY"),
                             "2019-11-22",
                             1,
                         )],
@@ -1069,7 +1063,7 @@ fn papay_pay_partner_requests() {
                 Box::new(
                     wxpay::apis::papay::pay::partner::CreateScheduleSchedule::new(
                         "123124412412423431",
-                        wxpay::apis::papay::pay::partner::DeductAmount::new(1).currency("CNY"),
+                        wxpay::apis::papay::pay::partner::Amount::new(1).currency("CNY"),
                         "wxd678efh567hg6787",
                         "1900000109",
                     )
@@ -1088,7 +1082,7 @@ fn papay_pay_partner_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::papay::pay::partner::ApplyTransaction::new(
-                        wxpay::apis::papay::pay::partner::DeductAmount::new(1).currency("CNY"),
+                        wxpay::apis::papay::pay::partner::Amount::new(1).currency("CNY"),
                         "123124412412423431",
                         "Image形象店-深圳腾大-QQ公仔",
                         "1217752501201407033233368018",
@@ -1758,7 +1752,7 @@ fn repayment_partner_requests() {
                     wxpay::apis::repayment::partner::CloseCombineTransaction::new(
                         "1217752501201407033233368018",
                         vec![
-                            wxpay::apis::repayment::partner::CloseCombineTransactionSubOrders::new(
+                            wxpay::apis::repayment::partner::CloseCombineTransactionSubOrder::new(
                                 "1900000109",
                                 "20150806125346",
                             )
@@ -1780,7 +1774,7 @@ fn repayment_partner_requests() {
                 "combine_payer_info.identity.name",
             ],
             request: || {
-                Box::new(wxpay::apis::repayment::partner::CreateCombineTransactionPrepay::new("1230000109", "1217752501201407033233368018", vec![wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders::new(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayAmount::new("CNY", 10), "深圳分店", "某某放心借", "1230000109", "20150806125346").settle_info(wxpay::apis::repayment::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_mchid("1900000109")]).app_info(wxpay::apis::repayment::partner::AppInfo::new("wxd678efh567hg6787")).combine_payer_info(wxpay::apis::repayment::partner::CreateCombineTransactionPrepayCombinePayerInfo::new().identity(wxpay::apis::repayment::partner::Identity::new("TEST_NAME", "TEST_NUMBER", wxpay::apis::repayment::partner::IdentityType::Idcard))).h5_info(wxpay::apis::repayment::partner::H5Info::new("https://pay.qq.com", "wxd678efh567hg6787", "127.0.0.1", wxpay::apis::repayment::partner::H5InfoType::IOs).app_name("王者荣耀").bundle_id("com.tencent.wzryiOS").package_name("com.tencent.tmgp.sgame")).miniprogram_info(wxpay::apis::repayment::partner::MiniprogramInfo::new("wxd678efh567hg6787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")).notify_url("https://yourapp.com/notify").time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wechat_web_info(wxpay::apis::repayment::partner::WechatWebInfo::new().combine_appid("TEST_COMBINE_APPID").openid("TEST_OPENID").webview_url("TEST_WEBVIEW_URL")))
+                Box::new(wxpay::apis::repayment::partner::CreateCombineTransactionPrepay::new("1230000109", "1217752501201407033233368018", vec![wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrder::new(wxpay::apis::repayment::partner::Amount::new("CNY", 10), "深圳分店", "某某放心借", "1230000109", "20150806125346").settle_info(wxpay::apis::repayment::partner::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_mchid("1900000109")]).app_info(wxpay::apis::repayment::partner::AppInfo::new("wxd678efh567hg6787")).combine_payer_info(wxpay::apis::repayment::partner::CombinePayerInfo::new().identity(wxpay::apis::repayment::partner::Identity::new("TEST_NAME", "TEST_NUMBER", wxpay::apis::repayment::partner::IdentityType::Idcard))).h5_info(wxpay::apis::repayment::partner::H5Info::new("https://pay.qq.com", "wxd678efh567hg6787", "127.0.0.1", wxpay::apis::repayment::partner::H5InfoType::IOs).app_name("王者荣耀").bundle_id("com.tencent.wzryiOS").package_name("com.tencent.tmgp.sgame")).miniprogram_info(wxpay::apis::repayment::partner::MiniprogramInfo::new("wxd678efh567hg6787", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")).notify_url("https://yourapp.com/notify").time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).wechat_web_info(wxpay::apis::repayment::partner::WechatWebInfo::new().combine_appid("TEST_COMBINE_APPID").openid("TEST_OPENID").webview_url("TEST_WEBVIEW_URL")))
             },
         },
     ]);

@@ -21,7 +21,7 @@ fn combine_transactions_requests() {
                         "P20150806125346",
                         "https://yourapp.com/notify",
                         vec![
-                            wxpay::apis::combine_transactions::SubOrders::new(
+                            wxpay::apis::combine_transactions::CreateAppOrderSubOrder::new(
                                 wxpay::apis::combine_transactions::Amount::new("CNY", 100),
                                 "深圳分店",
                                 "腾讯充值中心-QQ会员充值",
@@ -43,13 +43,12 @@ fn combine_transactions_requests() {
                         ],
                     )
                     .combine_payer_info(
-                        wxpay::apis::combine_transactions::CombinePayerInfo::new().identity(
-                            wxpay::apis::combine_transactions::Identity::new(
+                        wxpay::apis::combine_transactions::CreateAppOrderCombinePayerInfo::new()
+                            .identity(wxpay::apis::combine_transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 wxpay::apis::combine_transactions::IdentityType::Idcard,
-                            ),
-                        ),
+                            )),
                     )
                     .contract_info(wxpay::apis::combine_transactions::ContractInfo::new(
                         "wxd678efh567hg6787",
@@ -107,7 +106,7 @@ fn combine_transactions_requests() {
                             "14.17.22.32",
                         ),
                         vec![
-                            wxpay::apis::combine_transactions::CreateH5OrderSubOrders::new(
+                            wxpay::apis::combine_transactions::SubOrder::new(
                                 wxpay::apis::combine_transactions::Amount::new("CNY", 100),
                                 "深圳分店",
                                 "腾讯充值中心-QQ会员充值",
@@ -125,7 +124,7 @@ fn combine_transactions_requests() {
                         ],
                     )
                     .combine_payer_info(
-                        wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo::new()
+                        wxpay::apis::combine_transactions::CombinePayerInfo::new()
                             .identity(wxpay::apis::combine_transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
@@ -169,7 +168,7 @@ fn combine_transactions_requests() {
                         "wxd678efh567hg6787",
                         "1900000109",
                         "P20150806125346",
-                        wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo::new()
+                        wxpay::apis::combine_transactions::CombinePayerInfo::new()
                             .identity(wxpay::apis::combine_transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
@@ -179,7 +178,7 @@ fn combine_transactions_requests() {
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                         "https://yourapp.com/notify",
                         vec![
-                            wxpay::apis::combine_transactions::CreateJsapiOrderSubOrders::new(
+                            wxpay::apis::combine_transactions::CreateJsapiOrderSubOrder::new(
                                 wxpay::apis::combine_transactions::Amount::new("CNY", 100),
                                 "深圳分店",
                                 "腾讯充值中心-QQ会员充值",
@@ -225,7 +224,7 @@ fn combine_transactions_requests() {
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1230000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"individual_auth_id\":\"1900000109\",\"individual_name\":\"哈哈哈小店\",\"mchid\":\"1230000109\",\"order_service_type\":\"INDIVIDUALTRADE\",\"out_trade_no\":\"20150806125346\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_scenario\":\"RECOMMERCE\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CreateMiniprogramOrderCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrders::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::Individualtrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce))
+                Box::new(wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CombineCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrder::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::Individualtrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce))
             },
         },
         super::harness::Case {
@@ -247,7 +246,7 @@ fn combine_transactions_requests() {
                         "P20150806125346",
                         "https://yourapp.com/notify",
                         vec![
-                            wxpay::apis::combine_transactions::CreateH5OrderSubOrders::new(
+                            wxpay::apis::combine_transactions::SubOrder::new(
                                 wxpay::apis::combine_transactions::Amount::new("CNY", 100),
                                 "深圳分店",
                                 "腾讯充值中心-QQ会员充值",
@@ -265,7 +264,7 @@ fn combine_transactions_requests() {
                         ],
                     )
                     .combine_payer_info(
-                        wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo::new()
+                        wxpay::apis::combine_transactions::CombinePayerInfo::new()
                             .identity(wxpay::apis::combine_transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
@@ -305,7 +304,7 @@ fn combine_transactions_requests() {
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"sub_orders\":[{\"individual_auth_id\":\"1900000109\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}]}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::combine_transactions::CloseCombineTransaction::new("TEST_COMBINE_OUT_TRADE_NO", "wxd678efh567hg6787", vec![wxpay::apis::combine_transactions::CloseCombineTransactionSubOrders::new("1900000109", "20150806125346").individual_auth_id("1900000109").sub_appid("wxd678efh567hg6999").sub_mchid("1900000109")]))
+                Box::new(wxpay::apis::combine_transactions::CloseCombineTransaction::new("TEST_COMBINE_OUT_TRADE_NO", "wxd678efh567hg6787", vec![wxpay::apis::combine_transactions::CloseCombineTransactionSubOrder::new("1900000109", "20150806125346").individual_auth_id("1900000109").sub_appid("wxd678efh567hg6999").sub_mchid("1900000109")]))
             },
         },
     ]);
@@ -592,7 +591,7 @@ fn pay_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(
-                        wxpay::apis::pay::transactions::Detail::new()
+                        wxpay::apis::pay::transactions::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::pay::transactions::GoodsDetail::new(
@@ -656,7 +655,7 @@ fn pay_transactions_requests() {
                     wxpay::apis::pay::transactions::CreateAppWithContract::new(
                         wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
                         "wxd678efh567hg6787",
-                        wxpay::apis::pay::transactions::ContractInfo::new(
+                        wxpay::apis::pay::transactions::CreateAppWithContractContractInfo::new(
                             "wxcbda96de0b165486",
                             "100001256",
                             "123456",
@@ -672,7 +671,7 @@ fn pay_transactions_requests() {
                     )
                     .attach("自定义数据说明")
                     .detail(
-                        wxpay::apis::pay::transactions::CreateAppWithContractDetail::new(vec![
+                        wxpay::apis::pay::transactions::ContractDetail::new(vec![
                             wxpay::apis::pay::transactions::GoodsDetail::new("商品编码", 1, 828800)
                                 .goods_name("iPhoneX 256G")
                                 .wechatpay_goods_id("1001"),
@@ -682,17 +681,15 @@ fn pay_transactions_requests() {
                     )
                     .goods_tag("WXG")
                     .scene_info(
-                        wxpay::apis::pay::transactions::CreateAppWithContractSceneInfo::new(
-                            "14.23.150.211",
-                        )
-                        .device_id("013467007045764")
-                        .store_info(
-                            wxpay::apis::pay::transactions::CreateAppWithContractStoreInfo::new()
-                                .address("广东省深圳市南山区科技中一道10000号")
-                                .area_code("440305")
-                                .id("0001")
-                                .name("腾讯大厦分店"),
-                        ),
+                        wxpay::apis::pay::transactions::ContractSceneInfo::new("14.23.150.211")
+                            .device_id("013467007045764")
+                            .store_info(
+                                wxpay::apis::pay::transactions::ContractStoreInfo::new()
+                                    .address("广东省深圳市南山区科技中一道10000号")
+                                    .area_code("440305")
+                                    .id("0001")
+                                    .name("腾讯大厦分店"),
+                            ),
                     )
                     .settle_info(
                         wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
@@ -811,7 +808,7 @@ fn pay_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(
-                        wxpay::apis::pay::transactions::Detail::new()
+                        wxpay::apis::pay::transactions::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::pay::transactions::GoodsDetail::new(
@@ -886,7 +883,7 @@ fn pay_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(
-                        wxpay::apis::pay::transactions::Detail::new()
+                        wxpay::apis::pay::transactions::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::pay::transactions::GoodsDetail::new(
@@ -957,13 +954,13 @@ fn pay_transactions_requests() {
                         "1230000109",
                         "https://www.weixin.qq.com/wxpay/pay.php",
                         "1217752501201407033233368018",
-                        wxpay::apis::pay::transactions::QueryOrderByIdPayer::new(
+                        wxpay::apis::pay::transactions::TransactionPayer::new(
                             "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                         ),
                     )
                     .attach("自定义数据说明")
                     .detail(
-                        wxpay::apis::pay::transactions::CreateAppWithContractDetail::new(vec![
+                        wxpay::apis::pay::transactions::ContractDetail::new(vec![
                             wxpay::apis::pay::transactions::GoodsDetail::new("商品编码", 1, 828800)
                                 .goods_name("iPhoneX 256G")
                                 .wechatpay_goods_id("1001"),
@@ -973,17 +970,15 @@ fn pay_transactions_requests() {
                     )
                     .goods_tag("WXG")
                     .scene_info(
-                        wxpay::apis::pay::transactions::CreateAppWithContractSceneInfo::new(
-                            "14.23.150.211",
-                        )
-                        .device_id("013467007045764")
-                        .store_info(
-                            wxpay::apis::pay::transactions::CreateAppWithContractStoreInfo::new()
-                                .address("广东省深圳市南山区科技中一道10000号")
-                                .area_code("440305")
-                                .id("0001")
-                                .name("腾讯大厦分店"),
-                        ),
+                        wxpay::apis::pay::transactions::ContractSceneInfo::new("14.23.150.211")
+                            .device_id("013467007045764")
+                            .store_info(
+                                wxpay::apis::pay::transactions::ContractStoreInfo::new()
+                                    .address("广东省深圳市南山区科技中一道10000号")
+                                    .area_code("440305")
+                                    .id("0001")
+                                    .name("腾讯大厦分店"),
+                            ),
                     )
                     .settle_info(
                         wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
@@ -1013,7 +1008,7 @@ fn pay_transactions_requests() {
                     )
                     .attach("自定义数据")
                     .detail(
-                        wxpay::apis::pay::transactions::Detail::new()
+                        wxpay::apis::pay::transactions::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::pay::transactions::GoodsDetail::new(
@@ -1242,7 +1237,7 @@ fn pay_transactions_partner_requests() {
                     )
                     .attach("自定义数据")
                     .detail(
-                        wxpay::apis::pay::transactions::partner::Detail::new()
+                        wxpay::apis::pay::transactions::partner::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::pay::transactions::partner::GoodsDetail::new(
@@ -1311,7 +1306,7 @@ fn pay_transactions_partner_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::pay::transactions::partner::CreateAppWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::ContractInfo::new("wxcbda96de0b165486", "100001256", "123456", "1200009811", "3484306348", "1695").contract_notify_url("https://yoursite.com"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::CreateAppWithContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
+                Box::new(wxpay::apis::pay::transactions::partner::CreateAppWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateAppWithContractContractInfo::new("wxcbda96de0b165486", "100001256", "123456", "1200009811", "3484306348", "1695").contract_notify_url("https://yoursite.com"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::ContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::ContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::ContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::OrderSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
         super::harness::Case {
@@ -1323,7 +1318,7 @@ fn pay_transactions_partner_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据说明\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"1246464644\",\"quantity\":1,\"unit_price\":528800,\"wxpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"auth_code\":\"130061098828009406\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wxd678efh567hg6787\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1230000109\",\"support_fapiao\":true}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::pay::transactions::partner::CreateCodepayOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer::new("130061098828009406"), wxpay::apis::pay::transactions::partner::CreateCodepayOrderSceneInfo::new(wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764").device_ip("128.0.0.1"), "1230000109", "1230000109").attach("自定义数据说明").detail(wxpay::apis::pay::transactions::partner::CreateCodepayOrderDetail::new(vec![wxpay::apis::pay::transactions::partner::CreateCodepayOrderGoodsDetail::new("1246464644", 1, 528800).goods_name("iPhoneX 256G").wxpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wxd678efh567hg6787").sub_appid("wxd678efh567hg6787").support_fapiao(true))
+                Box::new(wxpay::apis::pay::transactions::partner::CreateCodepayOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderPayer::new("130061098828009406"), wxpay::apis::pay::transactions::partner::CreateCodepayOrderSceneInfo::new(wxpay::apis::pay::transactions::partner::OrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764").device_ip("128.0.0.1"), "1230000109", "1230000109").attach("自定义数据说明").detail(wxpay::apis::pay::transactions::partner::CreateCodepayOrderDetail::new(vec![wxpay::apis::pay::transactions::partner::CreateCodepayOrderGoodsDetail::new("1246464644", 1, 528800).goods_name("iPhoneX 256G").wxpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").settle_info(wxpay::apis::pay::transactions::partner::OrderSettleInfo::new().profit_sharing(true)).sp_appid("wxd678efh567hg6787").sub_appid("wxd678efh567hg6787").support_fapiao(true))
             },
         },
         super::harness::Case {
@@ -1390,7 +1385,7 @@ fn pay_transactions_partner_requests() {
                     )
                     .attach("自定义数据")
                     .detail(
-                        wxpay::apis::pay::transactions::partner::Detail::new()
+                        wxpay::apis::pay::transactions::partner::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::pay::transactions::partner::GoodsDetail::new(
@@ -1478,7 +1473,7 @@ fn pay_transactions_partner_requests() {
                     )
                     .attach("自定义数据")
                     .detail(
-                        wxpay::apis::pay::transactions::partner::Detail::new()
+                        wxpay::apis::pay::transactions::partner::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::pay::transactions::partner::GoodsDetail::new(
@@ -1538,7 +1533,7 @@ fn pay_transactions_partner_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::pay::transactions::partner::CreateJsapiWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo::new().contract_appid("wxcbda96de0b165486").contract_code("100001256").contract_display_account("123456").contract_mchid("1200009811").contract_notify_url("https://yoursite.com").password_free_contract_id("201710180325670965").plan_id("3484306348").request_serial("1695").token("201710180325670965"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::CreateAppWithContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
+                Box::new(wxpay::apis::pay::transactions::partner::CreateJsapiWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo::new().contract_appid("wxcbda96de0b165486").contract_code("100001256").contract_display_account("123456").contract_mchid("1200009811").contract_notify_url("https://yoursite.com").password_free_contract_id("201710180325670965").plan_id("3484306348").request_serial("1695").token("201710180325670965"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::TransactionPayer::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::ContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::ContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::ContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::OrderSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
         super::harness::Case {
@@ -1550,7 +1545,7 @@ fn pay_transactions_partner_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").scene_info(wxpay::apis::pay::transactions::partner::CreateMiniprogramOrderSceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111"))).settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
+                Box::new(wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::TransactionPayer::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::TransactionDetail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").scene_info(wxpay::apis::pay::transactions::partner::CreateMiniprogramOrderSceneInfo::new().device_id("013467007045764").payer_client_ip("14.23.150.211").store_info(wxpay::apis::pay::transactions::partner::OrderStoreInfo::new().id("0001").out_id("A1111"))).settle_info(wxpay::apis::pay::transactions::partner::OrderSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
         super::harness::Case {
@@ -1574,7 +1569,7 @@ fn pay_transactions_partner_requests() {
                     )
                     .attach("自定义数据")
                     .detail(
-                        wxpay::apis::pay::transactions::partner::Detail::new()
+                        wxpay::apis::pay::transactions::partner::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 wxpay::apis::pay::transactions::partner::GoodsDetail::new(
@@ -1690,7 +1685,7 @@ fn pay_transactions_partner_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"id\":\"0001\",\"out_id\":\"A1111\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::pay::transactions::partner::CreateScannedPosOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo::new("14.23.150.211", wxpay::apis::pay::transactions::partner::CreateCodepayOrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764"), "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::Detail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").settle_info(wxpay::apis::pay::transactions::partner::CreateAppWithContractSettleInfo::new().profit_sharing(true)).sp_appid("wx8888888888888888").sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
+                Box::new(wxpay::apis::pay::transactions::partner::CreateScannedPosOrder::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::TransactionPayer::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo::new("14.23.150.211", wxpay::apis::pay::transactions::partner::OrderStoreInfo::new().id("0001").out_id("A1111")).device_id("013467007045764"), "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::TransactionDetail::new().cost_price(608800).goods_detail(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).invoice_id("微信123")).goods_tag("WXG").notify_url("https://www.weixin.qq.com/wxpay/pay.php").settle_info(wxpay::apis::pay::transactions::partner::OrderSettleInfo::new().profit_sharing(true)).sp_appid("wx8888888888888888").sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
             },
         },
     ]);

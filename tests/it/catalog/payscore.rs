@@ -67,12 +67,12 @@ fn payscore_requests() {
                     .address("TEST_ADDRESS")
                     .attach("TEST_ATTACH")
                     .discounts(vec![
-                        wxpay::apis::payscore::CreatePayafterOrderDiscounts::new()
+                        wxpay::apis::payscore::Discount::new()
                             .discount_desc("不与其他优惠叠加")
                             .discount_name("满20减1元"),
                     ])
                     .fees(vec![
-                        wxpay::apis::payscore::Fees::new()
+                        wxpay::apis::payscore::Fee::new()
                             .fee_amount(1)
                             .fee_count(1)
                             .fee_desc("TEST_FEE_DESC")
@@ -149,11 +149,11 @@ fn payscore_requests() {
                         "wxd678efh567hg6787",
                         "https://api.test.com",
                         "1234323JKHDFE1243252",
-                        wxpay::apis::payscore::CreateServiceorderRiskFund::new(10000, "DEPOSIT")
+                        wxpay::apis::payscore::ServiceorderRiskFund::new(10000, "DEPOSIT")
                             .description("就餐的预估费用"),
                         "2002000000000558128851361561536",
                         "某某酒店",
-                        wxpay::apis::payscore::CreateServiceorderTimeRange::new("20091225091010")
+                        wxpay::apis::payscore::TimeRange::new("20091225091010")
                             .end_time("20091225121010")
                             .end_time_remark("备注2")
                             .start_time_remark("备注1"),
@@ -173,14 +173,14 @@ fn payscore_requests() {
                     .need_user_confirm(true)
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        wxpay::apis::payscore::CreateServiceorderPostDiscounts::new(
+                        wxpay::apis::payscore::CreateServiceorderPostDiscount::new(
                             "不与其他优惠叠加",
                             "满20减1元",
                         )
                         .count(2),
                     ])
                     .post_payments(vec![
-                        wxpay::apis::payscore::PostPayments::new("就餐费用")
+                        wxpay::apis::payscore::PostPayment::new("就餐费用")
                             .amount(40000)
                             .count(4)
                             .description("就餐人均100元"),
@@ -197,7 +197,7 @@ fn payscore_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", wxpay::apis::payscore::RiskFund::new(10000, wxpay::apis::payscore::Name::Deposit).description("就餐的预估费用"), "500001", "某某酒店", wxpay::apis::payscore::ShoppingInfo::new(vec![wxpay::apis::payscore::Goods::new(40000, 4, "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪", "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200").category_id(vec![String::from("TEST_CATEGORY_ID")])], wxpay::apis::payscore::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), wxpay::apis::payscore::CreateServiceorderTimeRange::new("20091225091010").end_time("20091225121010").end_time_remark("备注2").start_time_remark("备注1")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(wxpay::apis::payscore::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::CreateServicepayondeliveryorderPostDiscounts::new("不与其他优惠叠加", "满20减1元").amount(100).count(2)]).post_payments(vec![wxpay::apis::payscore::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")]))
+                Box::new(wxpay::apis::payscore::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", wxpay::apis::payscore::RiskFund::new(10000, wxpay::apis::payscore::Name::Deposit).description("就餐的预估费用"), "500001", "某某酒店", wxpay::apis::payscore::ShoppingInfo::new(vec![wxpay::apis::payscore::Goods::new(40000, 4, "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪", "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200").category_id(vec![String::from("TEST_CATEGORY_ID")])], wxpay::apis::payscore::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), wxpay::apis::payscore::TimeRange::new("20091225091010").end_time("20091225121010").end_time_remark("备注2").start_time_remark("备注1")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(wxpay::apis::payscore::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::CreateServicepayondeliveryorderPostDiscount::new("不与其他优惠叠加", "满20减1元").amount(100).count(2)]).post_payments(vec![wxpay::apis::payscore::PostPayment::new("就餐费用").amount(40000).count(4).description("就餐人均100元")]))
             },
         },
         super::harness::Case {
@@ -240,12 +240,12 @@ fn payscore_requests() {
                     )
                     .attach("TEST_ATTACH")
                     .discounts(vec![
-                        wxpay::apis::payscore::CreatePayafterOrderDiscounts::new()
+                        wxpay::apis::payscore::Discount::new()
                             .discount_desc("不与其他优惠叠加")
                             .discount_name("满20减1元"),
                     ])
                     .fees(vec![
-                        wxpay::apis::payscore::Fees::new()
+                        wxpay::apis::payscore::Fee::new()
                             .fee_amount(1)
                             .fee_count(1)
                             .fee_desc("TEST_FEE_DESC")
@@ -353,7 +353,7 @@ fn payscore_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::payscore::PayType::Unknown(_)),
         wxpay::apis::payscore::PayType::as_str,
     );
-    super::harness::known::<wxpay::apis::payscore::ListPayafterOrdersState>(
+    super::harness::known::<wxpay::apis::payscore::OrderState>(
         &[
             "CREATED",
             "USER_ACCEPTED",
@@ -362,13 +362,8 @@ fn payscore_enum_values_are_known() {
             "REVOKED",
             "EXPIRED",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::payscore::ListPayafterOrdersState::Unknown(_)
-            )
-        },
-        wxpay::apis::payscore::ListPayafterOrdersState::as_str,
+        |e| matches!(e, wxpay::apis::payscore::OrderState::Unknown(_)),
+        wxpay::apis::payscore::OrderState::as_str,
     );
     super::harness::known::<wxpay::apis::payscore::PaidType>(
         &["NEWTON", "MCH"],
@@ -395,10 +390,10 @@ fn payscore_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::payscore::Name::Unknown(_)),
         wxpay::apis::payscore::Name::as_str,
     );
-    super::harness::known::<wxpay::apis::payscore::QueryServiceorderState>(
+    super::harness::known::<wxpay::apis::payscore::ServiceorderState>(
         &["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"],
-        |e| matches!(e, wxpay::apis::payscore::QueryServiceorderState::Unknown(_)),
-        wxpay::apis::payscore::QueryServiceorderState::as_str,
+        |e| matches!(e, wxpay::apis::payscore::ServiceorderState::Unknown(_)),
+        wxpay::apis::payscore::ServiceorderState::as_str,
     );
     super::harness::known::<wxpay::apis::payscore::StateDescription>(
         &["USER_CONFIRM", "MCH_COMPLETE"],
@@ -545,7 +540,7 @@ fn payscore_acquiringbank_requests() {
                     .need_user_confirm(true)
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        wxpay::apis::payscore::acquiringbank::PostDiscounts::new(
+                        wxpay::apis::payscore::acquiringbank::ServiceorderPostDiscount::new(
                             "不与其他优惠叠加",
                             "满20减1元",
                         )
@@ -553,7 +548,7 @@ fn payscore_acquiringbank_requests() {
                         .count(2),
                     ])
                     .post_payments(vec![
-                        wxpay::apis::payscore::acquiringbank::PostPayments::new("就餐费用")
+                        wxpay::apis::payscore::acquiringbank::PostPayment::new("就餐费用")
                             .amount(40000)
                             .count(4)
                             .description("就餐人均100元"),
@@ -620,7 +615,43 @@ fn payscore_acquiringbank_requests() {
             body: "{\"channel_id\":\"1230000109\",\"complete_time\":\"2026-01-02T03:04:05+08:00\",\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::acquiringbank::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::acquiringbank::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).channel_id("1230000109").complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).goods_tag("goods_tag").location(wxpay::apis::payscore::acquiringbank::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::acquiringbank::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::acquiringbank::TimeRange::new("20091225091010").end_time("20091225121010").end_time_remark("租借结束时间").start_time_remark("开始租借时间")))
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::CompleteServiceorder::new(
+                        "1234323JKHDFE1243252",
+                        vec![
+                            wxpay::apis::payscore::acquiringbank::PostPayment::new("就餐费用")
+                                .amount(40000)
+                                .count(4)
+                                .description("就餐人均100元"),
+                        ],
+                        "2002000000000558128851361561536",
+                        "1900000109",
+                        50000,
+                    )
+                    .channel_id("1230000109")
+                    .complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .goods_tag("goods_tag")
+                    .location(
+                        wxpay::apis::payscore::acquiringbank::Location::new()
+                            .end_location("嗨客时尚主题展餐厅")
+                            .start_location("嗨客时尚主题展餐厅"),
+                    )
+                    .post_discounts(vec![
+                        wxpay::apis::payscore::acquiringbank::PostDiscount::new(
+                            100,
+                            "不与其他优惠叠加",
+                            "满20减1元",
+                        )
+                        .count(2),
+                    ])
+                    .profit_sharing(true)
+                    .time_range(
+                        wxpay::apis::payscore::acquiringbank::TimeRange::new("20091225091010")
+                            .end_time("20091225121010")
+                            .end_time_remark("租借结束时间")
+                            .start_time_remark("开始租借时间"),
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -632,7 +663,30 @@ fn payscore_acquiringbank_requests() {
             body: "{\"channel_id\":\"1230000109\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"reason\":\"用户投诉\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::acquiringbank::ModifyServiceorder::new("1234323JKHDFE1243252", "用户投诉", "2002000000000558128851361561536", "1900000109", 50000).channel_id("1230000109").post_discounts(vec![wxpay::apis::payscore::acquiringbank::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).post_payments(vec![wxpay::apis::payscore::acquiringbank::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")]))
+                Box::new(
+                    wxpay::apis::payscore::acquiringbank::ModifyServiceorder::new(
+                        "1234323JKHDFE1243252",
+                        "用户投诉",
+                        "2002000000000558128851361561536",
+                        "1900000109",
+                        50000,
+                    )
+                    .channel_id("1230000109")
+                    .post_discounts(vec![
+                        wxpay::apis::payscore::acquiringbank::PostDiscount::new(
+                            100,
+                            "不与其他优惠叠加",
+                            "满20减1元",
+                        )
+                        .count(2),
+                    ])
+                    .post_payments(vec![
+                        wxpay::apis::payscore::acquiringbank::PostPayment::new("就餐费用")
+                            .amount(40000)
+                            .count(4)
+                            .description("就餐人均100元"),
+                    ]),
+                )
             },
         },
         super::harness::Case {
@@ -659,7 +713,9 @@ fn payscore_acquiringbank_requests() {
                 Box::new(
                     wxpay::apis::payscore::acquiringbank::SyncServiceorder::new(
                         "1234323JKHDFE1243252",
-                        wxpay::apis::payscore::acquiringbank::Detail::new("20091225091210"),
+                        wxpay::apis::payscore::acquiringbank::SyncServiceorderDetail::new(
+                            "20091225091210",
+                        ),
                         "2002000000000558128851361561536",
                         "1900000109",
                         "Order_Paid",
@@ -677,7 +733,7 @@ fn payscore_acquiringbank_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"channel_id\":\"1230000109\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001", "某某酒店", wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderTimeRange::new().end_time("20091225121010").end_time_remark("备注2").start_time("20091225091010").start_time_remark("备注1")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").channel_id("1230000109").location(wxpay::apis::payscore::acquiringbank::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).notify_url("https://api.test.com").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).risk_fund(wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderRiskFund::new().amount(10000).description("就餐的预估费用").name(wxpay::apis::payscore::acquiringbank::Name::Deposit)).shopping_info(wxpay::apis::payscore::acquiringbank::ShoppingInfo::new().goods(vec![wxpay::apis::payscore::acquiringbank::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(wxpay::apis::payscore::acquiringbank::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::acquiringbank::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787")).sub_appid("wxd678efh567hg6999").sub_mchid("1900000109").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+                Box::new(wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "1234323JKHDFE1243252", "500001", "某某酒店", wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderTimeRange::new().end_time("20091225121010").end_time_remark("备注2").start_time("20091225091010").start_time_remark("备注1")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").channel_id("1230000109").location(wxpay::apis::payscore::acquiringbank::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).notify_url("https://api.test.com").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderPostPayment::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderPostPayment::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).risk_fund(wxpay::apis::payscore::acquiringbank::CreateServicepayondeliveryorderRiskFund::new().amount(10000).description("就餐的预估费用").name(wxpay::apis::payscore::acquiringbank::Name::Deposit)).shopping_info(wxpay::apis::payscore::acquiringbank::ShoppingInfo::new().goods(vec![wxpay::apis::payscore::acquiringbank::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(wxpay::apis::payscore::acquiringbank::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::acquiringbank::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787")).sub_appid("wxd678efh567hg6999").sub_mchid("1900000109").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
             },
         },
     ]);
@@ -802,7 +858,7 @@ fn payscore_oversea_partner_requests() {
                         "2002000000000558128851361561536",
                         "XX充电宝",
                         "1900000109",
-                        wxpay::apis::payscore::oversea::partner::CreateServiceorderTimeRange::new(
+                        wxpay::apis::payscore::oversea::partner::TimeRange::new(
                             wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                         )
                         .end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
@@ -818,7 +874,7 @@ fn payscore_oversea_partner_requests() {
                     .need_user_confirm(true)
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        wxpay::apis::payscore::oversea::partner::PostDiscounts::new(
+                        wxpay::apis::payscore::oversea::partner::PostDiscount::new(
                             "不与其他优惠叠加",
                             "满20减1元",
                         )
@@ -826,7 +882,7 @@ fn payscore_oversea_partner_requests() {
                         .count(2),
                     ])
                     .post_payments(vec![
-                        wxpay::apis::payscore::oversea::partner::PostPayments::new("就餐费用")
+                        wxpay::apis::payscore::oversea::partner::PostPayment::new("就餐费用")
                             .amount(40000)
                             .count(4)
                             .description("就餐人均100元"),
@@ -864,7 +920,7 @@ fn payscore_oversea_partner_requests() {
             body: "{\"complete_time\":\"2026-01-02T03:04:05+08:00\",\"currency\":\"HKD\",\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"time_range\":{\"end_time\":\"2026-01-02T03:04:05+08:00\",\"end_time_remark\":\"备注2\",\"start_time\":\"2026-01-02T03:04:05+08:00\",\"start_time_remark\":\"备注1\"},\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::oversea::partner::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::oversea::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).currency("HKD").goods_tag("goods_tag").location(wxpay::apis::payscore::oversea::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::oversea::partner::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::oversea::partner::CompleteServiceorderTimeRange::new().end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time_remark("备注2").start_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).start_time_remark("备注1")))
+                Box::new(wxpay::apis::payscore::oversea::partner::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::oversea::partner::PostPayment::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).currency("HKD").goods_tag("goods_tag").location(wxpay::apis::payscore::oversea::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::oversea::partner::CompleteServiceorderPostDiscount::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::oversea::partner::CompleteServiceorderTimeRange::new().end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time_remark("备注2").start_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).start_time_remark("备注1")))
             },
         },
         super::harness::Case {
@@ -879,7 +935,7 @@ fn payscore_oversea_partner_requests() {
                 Box::new(
                     wxpay::apis::payscore::oversea::partner::SyncServiceorder::new(
                         "1234323JKHDFE1243252",
-                        wxpay::apis::payscore::oversea::partner::Detail::new(
+                        wxpay::apis::payscore::oversea::partner::SyncServiceorderDetail::new(
                             wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                         )
                         .paid_amount(1)
@@ -956,15 +1012,15 @@ fn payscore_oversea_partner_enum_values_are_known() {
         },
         wxpay::apis::payscore::oversea::partner::CollectionState::as_str,
     );
-    super::harness::known::<wxpay::apis::payscore::oversea::partner::QueryServiceorderState>(
+    super::harness::known::<wxpay::apis::payscore::oversea::partner::ServiceorderState>(
         &["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::payscore::oversea::partner::QueryServiceorderState::Unknown(_)
+                wxpay::apis::payscore::oversea::partner::ServiceorderState::Unknown(_)
             )
         },
-        wxpay::apis::payscore::oversea::partner::QueryServiceorderState::as_str,
+        wxpay::apis::payscore::oversea::partner::ServiceorderState::as_str,
     );
     super::harness::known::<wxpay::apis::payscore::oversea::partner::StateDescription>(
         &["USER_CONFIRM", "MCH_COMPLETE"],
@@ -1087,7 +1143,7 @@ fn payscore_partner_requests() {
                         "wxd678efh567hg6787",
                         "https://api.test.com",
                         "1234323JKHDFE1243252",
-                        wxpay::apis::payscore::partner::CreateServiceorderRiskFund::new(
+                        wxpay::apis::payscore::partner::RiskFund::new(
                             10000,
                             wxpay::apis::payscore::partner::Name::Deposit,
                         )
@@ -1095,7 +1151,7 @@ fn payscore_partner_requests() {
                         "2002000000000558128851361561536",
                         "XX充电宝",
                         "1900000109",
-                        wxpay::apis::payscore::partner::TimeRange::new()
+                        wxpay::apis::payscore::partner::ServiceorderTimeRange::new()
                             .end_time("20091225121010")
                             .end_time_remark("租借结束时间")
                             .start_time("20091225091010")
@@ -1116,7 +1172,7 @@ fn payscore_partner_requests() {
                     .need_user_confirm(true)
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        wxpay::apis::payscore::partner::PostDiscounts::new(
+                        wxpay::apis::payscore::partner::PostDiscount::new(
                             "不与其他优惠叠加",
                             "满20减1元",
                         )
@@ -1124,7 +1180,7 @@ fn payscore_partner_requests() {
                         .count(2),
                     ])
                     .post_payments(vec![
-                        wxpay::apis::payscore::partner::PostPayments::new("就餐费用")
+                        wxpay::apis::payscore::partner::PostPayment::new("就餐费用")
                             .amount(40000)
                             .count(4)
                             .description("就餐人均100元"),
@@ -1143,7 +1199,7 @@ fn payscore_partner_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::partner::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", wxpay::apis::payscore::partner::CreateServiceorderRiskFund::new(10000, wxpay::apis::payscore::partner::Name::Deposit).description("就餐的预估费用"), "500001", "某某酒店", wxpay::apis::payscore::partner::ShoppingInfo::new().goods(vec![wxpay::apis::payscore::partner::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(wxpay::apis::payscore::partner::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::partner::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), "1900000109", wxpay::apis::payscore::partner::TimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(wxpay::apis::payscore::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::partner::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![wxpay::apis::payscore::partner::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).sub_appid("wxd678efh567hg6999").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+                Box::new(wxpay::apis::payscore::partner::CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", wxpay::apis::payscore::partner::RiskFund::new(10000, wxpay::apis::payscore::partner::Name::Deposit).description("就餐的预估费用"), "500001", "某某酒店", wxpay::apis::payscore::partner::ShoppingInfo::new().goods(vec![wxpay::apis::payscore::partner::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(wxpay::apis::payscore::partner::JumpLink::new().appid("TEST_APPID").jump_link_type(wxpay::apis::payscore::partner::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), "1900000109", wxpay::apis::payscore::partner::ServiceorderTimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(wxpay::apis::payscore::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::partner::ServiceorderPostPayment::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![wxpay::apis::payscore::partner::ServiceorderPostPayment::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).sub_appid("wxd678efh567hg6999").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
             },
         },
     ]);
@@ -1230,13 +1286,13 @@ fn payscore_payafter_orders_requests() {
                     )
                     .cancel_reason("TEST_CANCEL_REASON")
                     .discounts(vec![
-                        wxpay::apis::payscore::payafter_orders::Discounts::new()
+                        wxpay::apis::payscore::payafter_orders::Discount::new()
                             .discount_amount(1)
                             .discount_desc("不与其他优惠叠加")
                             .discount_name("满20减1元"),
                     ])
                     .fees(vec![
-                        wxpay::apis::payscore::payafter_orders::Fees::new()
+                        wxpay::apis::payscore::payafter_orders::Fee::new()
                             .fee_amount(1)
                             .fee_count(1)
                             .fee_desc("TEST_FEE_DESC")
@@ -1267,7 +1323,7 @@ fn payscore_payafter_orders_requests() {
                     )
                     .appid("wxd678efh567hg6787")
                     .detail(
-                        wxpay::apis::payscore::payafter_orders::Detail::new()
+                        wxpay::apis::payscore::payafter_orders::SyncPayafterOrderDetail::new()
                             .paid_time("20091225091010"),
                     )
                     .service_id("500001")
@@ -1834,14 +1890,14 @@ fn payscore_serviceorder_requests() {
                     .notify_url("https://api.test.com")
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        wxpay::apis::payscore::serviceorder::PostDiscounts::new()
+                        wxpay::apis::payscore::serviceorder::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
                             .name("满20减1元"),
                     ])
                     .post_payments(vec![
-                        wxpay::apis::payscore::serviceorder::PostDiscounts::new()
+                        wxpay::apis::payscore::serviceorder::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -1881,7 +1937,47 @@ fn payscore_serviceorder_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::serviceorder::CompleteServiceorder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", vec![wxpay::apis::payscore::serviceorder::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", 50000).device(wxpay::apis::payscore::serviceorder::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).goods_tag("goods_tag").location(wxpay::apis::payscore::serviceorder::CompleteServiceorderLocation::new().end_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::serviceorder::CompleteServiceorderPostDiscounts::new(100, "满20减1元").count(2).description("不与其他优惠叠加")]).profit_sharing(true).time_range(wxpay::apis::payscore::serviceorder::TimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")))
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::CompleteServiceorder::new(
+                        "TEST_OUT_ORDER_NO",
+                        "wxd678efh567hg6787",
+                        vec![
+                            wxpay::apis::payscore::serviceorder::PostPayment::new("就餐费用")
+                                .amount(40000)
+                                .count(4)
+                                .description("就餐人均100元"),
+                        ],
+                        "2002000000000558128851361561536",
+                        50000,
+                    )
+                    .device(
+                        wxpay::apis::payscore::serviceorder::Device::new()
+                            .end_device_id("HG123456")
+                            .materiel_no("example_materiel_no")
+                            .start_device_id("HG123456"),
+                    )
+                    .goods_tag("goods_tag")
+                    .location(
+                        wxpay::apis::payscore::serviceorder::CompleteServiceorderLocation::new()
+                            .end_location("嗨客时尚主题展餐厅"),
+                    )
+                    .post_discounts(vec![
+                        wxpay::apis::payscore::serviceorder::CompleteServiceorderPostDiscount::new(
+                            100,
+                            "满20减1元",
+                        )
+                        .count(2)
+                        .description("不与其他优惠叠加"),
+                    ])
+                    .profit_sharing(true)
+                    .time_range(
+                        wxpay::apis::payscore::serviceorder::TimeRange::new()
+                            .end_time("20091225121010")
+                            .end_time_remark("租借结束时间")
+                            .start_time("20091225091010")
+                            .start_time_remark("开始租借时间"),
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -1898,7 +1994,7 @@ fn payscore_serviceorder_requests() {
                         "1234323JKHDFE1243252",
                         "wxd678efh567hg6787",
                         vec![
-                            wxpay::apis::payscore::serviceorder::PostPayments::new("就餐费用")
+                            wxpay::apis::payscore::serviceorder::PostPayment::new("就餐费用")
                                 .amount(40000)
                                 .count(4)
                                 .description("就餐人均100元"),
@@ -1914,7 +2010,7 @@ fn payscore_serviceorder_requests() {
                             .start_device_id("HG123456"),
                     )
                     .post_discounts(vec![
-                        wxpay::apis::payscore::serviceorder::PostDiscounts::new()
+                        wxpay::apis::payscore::serviceorder::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -1952,7 +2048,7 @@ fn payscore_serviceorder_requests() {
                     wxpay::apis::payscore::serviceorder::CreateSendPendingmessage::new(
                         "TEST_OUT_ORDER_NO",
                         vec![
-                            wxpay::apis::payscore::serviceorder::PostDiscounts::new()
+                            wxpay::apis::payscore::serviceorder::PostDiscount::new()
                                 .amount(100)
                                 .count(2)
                                 .description("不与其他优惠叠加")
@@ -1963,7 +2059,7 @@ fn payscore_serviceorder_requests() {
                         50000,
                     )
                     .post_discounts(vec![
-                        wxpay::apis::payscore::serviceorder::PostDiscounts::new()
+                        wxpay::apis::payscore::serviceorder::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -1985,7 +2081,7 @@ fn payscore_serviceorder_requests() {
                     wxpay::apis::payscore::serviceorder::CreateSendPrepaidmessage::new(
                         "TEST_OUT_ORDER_NO",
                         vec![
-                            wxpay::apis::payscore::serviceorder::PostDiscounts::new()
+                            wxpay::apis::payscore::serviceorder::PostDiscount::new()
                                 .amount(100)
                                 .count(2)
                                 .description("不与其他优惠叠加")
@@ -1996,7 +2092,7 @@ fn payscore_serviceorder_requests() {
                         50000,
                     )
                     .post_discounts(vec![
-                        wxpay::apis::payscore::serviceorder::PostDiscounts::new()
+                        wxpay::apis::payscore::serviceorder::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -2017,7 +2113,9 @@ fn payscore_serviceorder_requests() {
                 Box::new(wxpay::apis::payscore::serviceorder::SyncServiceorder::new(
                     "1234323JKHDFE1243252",
                     "wxd678efh567hg6787",
-                    wxpay::apis::payscore::serviceorder::Detail::new("20091225091210"),
+                    wxpay::apis::payscore::serviceorder::SyncServiceorderDetail::new(
+                        "20091225091210",
+                    ),
                     "500001",
                     "Order_Paid",
                 ))
@@ -2072,15 +2170,15 @@ fn payscore_serviceorder_answers() {
 
 #[test]
 fn payscore_serviceorder_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::payscore::serviceorder::CreateDirectCompleteState>(
+    super::harness::known::<wxpay::apis::payscore::serviceorder::ServiceorderState>(
         &["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::payscore::serviceorder::CreateDirectCompleteState::Unknown(_)
+                wxpay::apis::payscore::serviceorder::ServiceorderState::Unknown(_)
             )
         },
-        wxpay::apis::payscore::serviceorder::CreateDirectCompleteState::as_str,
+        wxpay::apis::payscore::serviceorder::ServiceorderState::as_str,
     );
     super::harness::known::<wxpay::apis::payscore::serviceorder::StateDescription>(
         &["USER_CONFIRM", "MCH_COMPLETE"],
@@ -2102,15 +2200,15 @@ fn payscore_serviceorder_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::payscore::serviceorder::PaidType::Unknown(_)),
         wxpay::apis::payscore::serviceorder::PaidType::as_str,
     );
-    super::harness::known::<wxpay::apis::payscore::serviceorder::CollectionState>(
+    super::harness::known::<wxpay::apis::payscore::serviceorder::ModifyServiceorderState>(
         &["USER_PAYING", "USER_PAID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::payscore::serviceorder::CollectionState::Unknown(_)
+                wxpay::apis::payscore::serviceorder::ModifyServiceorderState::Unknown(_)
             )
         },
-        wxpay::apis::payscore::serviceorder::CollectionState::as_str,
+        wxpay::apis::payscore::serviceorder::ModifyServiceorderState::as_str,
     );
 }
 
@@ -2126,47 +2224,7 @@ fn payscore_serviceorder_partner_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(
-                    wxpay::apis::payscore::serviceorder::partner::CreateDirectComplete::new(
-                        "wxd678efh567hg6787",
-                        "https://api.test.com",
-                        "1234323JKHDFE1243252",
-                        "2002000000000558128851361561536",
-                        "XX充电宝",
-                        "wxd678efh567hg6999",
-                        wxpay::apis::payscore::serviceorder::partner::TimeRange::new(
-                            "20091225091010",
-                        )
-                        .end_time("20091225121010")
-                        .end_time_remark("租借结束时间")
-                        .start_time_remark("开始租借时间"),
-                        50000,
-                    )
-                    .attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald")
-                    .goods_tag("goods_tag")
-                    .location(
-                        wxpay::apis::payscore::serviceorder::partner::Location::new()
-                            .end_location("嗨客时尚主题展餐厅")
-                            .start_location("嗨客时尚主题展餐厅"),
-                    )
-                    .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
-                    .post_discounts(vec![
-                        wxpay::apis::payscore::serviceorder::partner::PostDiscounts::new(
-                            "不与其他优惠叠加",
-                            "满20减1元",
-                        )
-                        .amount(100)
-                        .count(2),
-                    ])
-                    .post_payments(vec![
-                        wxpay::apis::payscore::serviceorder::partner::PostPayments::new("就餐费用")
-                            .amount(40000)
-                            .count(4)
-                            .description("就餐人均100元"),
-                    ])
-                    .profit_sharing(true)
-                    .sub_mchid("1900000109"),
-                )
+                Box::new(wxpay::apis::payscore::serviceorder::partner::CreateDirectComplete::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", "2002000000000558128851361561536", "XX充电宝", "wxd678efh567hg6999", wxpay::apis::payscore::serviceorder::partner::CreateDirectCompleteTimeRange::new("20091225091010").end_time("20091225121010").end_time_remark("租借结束时间").start_time_remark("开始租借时间"), 50000).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").goods_tag("goods_tag").location(wxpay::apis::payscore::serviceorder::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CreateDirectCompletePostDiscount::new("不与其他优惠叠加", "满20减1元").amount(100).count(2)]).post_payments(vec![wxpay::apis::payscore::serviceorder::partner::PostPayment::new("就餐费用").amount(40000).count(4).description("就餐人均100元")]).profit_sharing(true).sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -2197,7 +2255,7 @@ fn payscore_serviceorder_partner_requests() {
             body: "{\"complete_time\":\"2026-01-02T03:04:05+08:00\",\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"goods_tag\":\"goods_tag\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"profit_sharing\":true,\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::serviceorder::partner::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::serviceorder::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).device(wxpay::apis::payscore::serviceorder::partner::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).goods_tag("goods_tag").location(wxpay::apis::payscore::serviceorder::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CompleteServiceorderPostDiscounts::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::serviceorder::partner::CompleteServiceorderTimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")))
+                Box::new(wxpay::apis::payscore::serviceorder::partner::CompleteServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::serviceorder::partner::PostPayment::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "2002000000000558128851361561536", "1900000109", 50000).complete_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).device(wxpay::apis::payscore::serviceorder::partner::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).goods_tag("goods_tag").location(wxpay::apis::payscore::serviceorder::partner::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CompleteServiceorderPostDiscount::new(100, "不与其他优惠叠加", "满20减1元").count(2)]).profit_sharing(true).time_range(wxpay::apis::payscore::serviceorder::partner::CompleteServiceorderTimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间")))
             },
         },
         super::harness::Case {
@@ -2209,7 +2267,7 @@ fn payscore_serviceorder_partner_requests() {
             body: "{\"device\":{\"end_device_id\":\"HG123456\",\"materiel_no\":\"example_materiel_no\",\"start_device_id\":\"HG123456\"},\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"reason\":\"用户投诉\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::serviceorder::partner::ModifyServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::serviceorder::partner::PostPayments::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "用户投诉", "1900000109", 50000).device(wxpay::apis::payscore::serviceorder::partner::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::ModifyServiceorderPostDiscounts::new(100, "满20减1元").count(2).description("不与其他优惠叠加")]).service_id("2002000000000558128851361561536"))
+                Box::new(wxpay::apis::payscore::serviceorder::partner::ModifyServiceorder::new("1234323JKHDFE1243252", vec![wxpay::apis::payscore::serviceorder::partner::PostPayment::new("就餐费用").amount(40000).count(4).description("就餐人均100元")], "用户投诉", "1900000109", 50000).device(wxpay::apis::payscore::serviceorder::partner::Device::new().end_device_id("HG123456").materiel_no("example_materiel_no").start_device_id("HG123456")).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::ModifyServiceorderPostDiscount::new(100, "满20减1元").count(2).description("不与其他优惠叠加")]).service_id("2002000000000558128851361561536"))
             },
         },
         super::harness::Case {
@@ -2239,7 +2297,29 @@ fn payscore_serviceorder_partner_requests() {
             body: "{\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"prepaid_time\":\"20231218\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessage::new("TEST_OUT_ORDER_NO", vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")], "20231218", "2002000000000558128851361561536", "1900000109", 50000).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]))
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessage::new(
+                        "TEST_OUT_ORDER_NO",
+                        vec![
+                            wxpay::apis::payscore::serviceorder::partner::SendPostPayment::new()
+                                .amount(100)
+                                .count(2)
+                                .description("不与其他优惠叠加")
+                                .name("满20减1元"),
+                        ],
+                        "20231218",
+                        "2002000000000558128851361561536",
+                        "1900000109",
+                        50000,
+                    )
+                    .post_discounts(vec![
+                        wxpay::apis::payscore::serviceorder::partner::SendPostPayment::new()
+                            .amount(100)
+                            .count(2)
+                            .description("不与其他优惠叠加")
+                            .name("满20减1元"),
+                    ]),
+                )
             },
         },
         super::harness::Case {
@@ -2251,7 +2331,29 @@ fn payscore_serviceorder_partner_requests() {
             body: "{\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"prepaid_time\":\"20231218\",\"service_id\":\"2002000000000558128851361561536\",\"sub_mchid\":\"1900000109\",\"total_amount\":50000}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage::new("TEST_OUT_ORDER_NO", vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")], "20231218", "2002000000000558128851361561536", "1900000109", 50000).post_discounts(vec![wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]))
+                Box::new(
+                    wxpay::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage::new(
+                        "TEST_OUT_ORDER_NO",
+                        vec![
+                            wxpay::apis::payscore::serviceorder::partner::SendPostPayment::new()
+                                .amount(100)
+                                .count(2)
+                                .description("不与其他优惠叠加")
+                                .name("满20减1元"),
+                        ],
+                        "20231218",
+                        "2002000000000558128851361561536",
+                        "1900000109",
+                        50000,
+                    )
+                    .post_discounts(vec![
+                        wxpay::apis::payscore::serviceorder::partner::SendPostPayment::new()
+                            .amount(100)
+                            .count(2)
+                            .description("不与其他优惠叠加")
+                            .name("满20减1元"),
+                    ]),
+                )
             },
         },
         super::harness::Case {
@@ -2266,9 +2368,11 @@ fn payscore_serviceorder_partner_requests() {
                 Box::new(
                     wxpay::apis::payscore::serviceorder::partner::SyncServiceorder::new(
                         "1234323JKHDFE1243252",
-                        wxpay::apis::payscore::serviceorder::partner::Detail::new("20091225091210")
-                            .paid_amount(1)
-                            .seq(1),
+                        wxpay::apis::payscore::serviceorder::partner::SyncServiceorderDetail::new(
+                            "20091225091210",
+                        )
+                        .paid_amount(1)
+                        .seq(1),
                         "2002000000000558128851361561536",
                         "1900000109",
                         "Order_Paid",
@@ -2615,13 +2719,13 @@ fn payscore_smartretail_orders_requests() {
                     )
                     .cancel_reason("TEST_CANCEL_REASON")
                     .discounts(vec![
-                        wxpay::apis::payscore::smartretail_orders::Discounts::new()
+                        wxpay::apis::payscore::smartretail_orders::Discount::new()
                             .discount_amount(1)
                             .discount_desc("不与其他优惠叠加")
                             .discount_name("满20减1元"),
                     ])
                     .fees(vec![
-                        wxpay::apis::payscore::smartretail_orders::Fees::new()
+                        wxpay::apis::payscore::smartretail_orders::Fee::new()
                             .fee_amount(1)
                             .fee_count(1)
                             .fee_desc("TEST_FEE_DESC")

@@ -79,7 +79,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"TRANSACTION_USER\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType::TransactionUser), "直播违规扣罚").amount(10000).sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::TransactionUser), "直播违规扣罚").amount(10000).sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -131,7 +131,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"TRANSACTION_USER\"},\"sp_appid\":\"wx8888888888888888\",\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::ReceiverType::TransactionUser), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sp_appid("wx8888888888888888").sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::TransactionUser), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sp_appid("wx8888888888888888").sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -143,7 +143,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\",\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -179,7 +179,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchTransferDepositInsurancePremiumCompensationBillMchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferType::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -203,7 +203,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -227,7 +227,24 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), "直播违规扣罚").amount(10000).sub_mchid("1900001109"))
+                Box::new(
+                    wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill::new(
+                        "plfk2020042013",
+                        wxpay::apis::platsolution::ecommerce::Receiver::new()
+                            .transaction_info(
+                                wxpay::apis::platsolution::ecommerce::TransactionInfo::new(
+                                    "1217752501201407033233368018",
+                                )
+                                .type_(
+                                    wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay,
+                                ),
+                            )
+                            .type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant),
+                        "直播违规扣罚",
+                    )
+                    .amount(10000)
+                    .sub_mchid("1900001109"),
+                )
             },
         },
         super::harness::Case {
@@ -280,7 +297,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::TransactionInfoType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -292,7 +309,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillMchInfo::new("1900001108"), wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Merchant), "直播违规扣罚").sponsor_mchid("1900001109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill::new(10000, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver::new(wxpay::apis::platsolution::ecommerce::MchInfo::new("1900001108"), wxpay::apis::platsolution::ecommerce::MchTransferType::Merchant), "直播违规扣罚").sponsor_mchid("1900001109"))
             },
         },
         super::harness::Case {
@@ -316,7 +333,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"business_type\":\"DEPOSIT_COMPENSATION\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mch_id\":\"1900001108\",\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"receiver_remark\":\"小店XXXX直播违规扣罚\",\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), "直播违规扣罚").amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBill::new(wxpay::apis::platsolution::ecommerce::BusinessType::DepositCompensation, "plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant), "直播违规扣罚").amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -393,7 +410,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"account_type\":\"DEPOSIT\",\"available_recharge_channels\":[\"BANK_TRANSFER\"],\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_recharge_no\":\"cz202407181234\",\"recharge_amount\":{\"amount\":500000,\"currency\":\"CNY\"},\"recharge_scene\":\"ECOMMERCE_DEPOSIT\",\"remark\":\"example_remark\",\"sub_mchid\":\"1900001109\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit, "cz202407181234", wxpay::apis::platsolution::ecommerce::RechargeAmount::new().amount(500000).currency("CNY"), wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit, "1900001109").available_recharge_channels(vec![wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::BankTransfer]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").remark("example_remark"))
+                Box::new(wxpay::apis::platsolution::ecommerce::ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::RechargeAccountType::Deposit, "cz202407181234", wxpay::apis::platsolution::ecommerce::RechargeAmount::new().amount(500000).currency("CNY"), wxpay::apis::platsolution::ecommerce::RechargeScene::EcommerceDeposit, "1900001109").available_recharge_channels(vec![wxpay::apis::platsolution::ecommerce::AvailableRechargeChannel::BankTransfer]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").remark("example_remark"))
             },
         },
         super::harness::Case {
@@ -570,16 +587,7 @@ fn platsolution_ecommerce_enum_values_are_known() {
         },
         wxpay::apis::platsolution::ecommerce::AccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::RechargeScene>(
-        &["ECOMMERCE_BANK_TRANSFER"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::platsolution::ecommerce::RechargeScene::Unknown(_)
-            )
-        },
-        wxpay::apis::platsolution::ecommerce::RechargeScene::as_str,
-    );
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNoRechargeScene>(&["ECOMMERCE_BANK_TRANSFER"], |e| matches!(e, wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNoRechargeScene::Unknown(_)), wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNoRechargeScene::as_str);
     super::harness::known::<wxpay::apis::platsolution::ecommerce::RechargeState>(
         &["SUCCESS", "RECHARGING", "CLOSED"],
         |e| {
@@ -590,29 +598,27 @@ fn platsolution_ecommerce_enum_values_are_known() {
         },
         wxpay::apis::platsolution::ecommerce::RechargeState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::TransactionInfoType>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::CompensationType>(
         &["WXPAY", "WXVALUE"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::TransactionInfoType::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::CompensationType::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::TransactionInfoType::as_str,
+        wxpay::apis::platsolution::ecommerce::CompensationType::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::ReceiverType>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType>(
         &["TRANSACTION_USER"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::ReceiverType::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::ReceiverType::as_str,
+        wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState,
-    >(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::BillState>(
         &[
             "ACCEPTED",
             "SUCCESS",
@@ -624,23 +630,39 @@ fn platsolution_ecommerce_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState::Unknown(
-                    _
-                )
+                wxpay::apis::platsolution::ecommerce::BillState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState::as_str,
+        wxpay::apis::platsolution::ecommerce::BillState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType>(&["MERCHANT", "TRANSACTION_USER"], |e| matches!(e, wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Unknown(_)), wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::as_str);
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>(&["MERCHANT"], |e| matches!(e, wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Unknown(_)), wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::as_str);
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::BillType>(
+        &["MERCHANT", "TRANSACTION_USER"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::platsolution::ecommerce::BillType::Unknown(_)
+            )
+        },
+        wxpay::apis::platsolution::ecommerce::BillType::as_str,
+    );
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::MchTransferType>(
+        &["MERCHANT"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::platsolution::ecommerce::MchTransferType::Unknown(_)
+            )
+        },
+        wxpay::apis::platsolution::ecommerce::MchTransferType::as_str,
+    );
     super::harness::known::<
-        wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState,
+        wxpay::apis::platsolution::ecommerce::MchTransferSubMchCompensationBillState,
     >(
         &["ACCEPTED", "SUCCESS", "CLOSED"],
         |e| {
-            matches!(e, wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState::Unknown(_))
+            matches!(e, wxpay::apis::platsolution::ecommerce::MchTransferSubMchCompensationBillState::Unknown(_))
         },
-        wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState::as_str,
+        wxpay::apis::platsolution::ecommerce::MchTransferSubMchCompensationBillState::as_str,
     );
     super::harness::known::<wxpay::apis::platsolution::ecommerce::BusinessType>(
         &[
@@ -657,45 +679,45 @@ fn platsolution_ecommerce_enum_values_are_known() {
         },
         wxpay::apis::platsolution::ecommerce::BusinessType::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::CreateRechargeEmployeeState>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::EmployeeState>(
         &["EFFECTIVE", "DELETED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::CreateRechargeEmployeeState::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::EmployeeState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::CreateRechargeEmployeeState::as_str,
+        wxpay::apis::platsolution::ecommerce::EmployeeState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::RechargeAccountType>(
         &["DEPOSIT", "OPERATION"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::RechargeAccountType::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::as_str,
+        wxpay::apis::platsolution::ecommerce::RechargeAccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::AvailableRechargeChannel>(
         &["BANK_TRANSFER", "QR_RECHARGE", "ONLINE_BANK"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::AvailableRechargeChannel::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::as_str,
+        wxpay::apis::platsolution::ecommerce::AvailableRechargeChannel::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::RechargeScene>(
         &["ECOMMERCE_DEPOSIT", "ECOMMERCE_PAYMENT"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::RechargeScene::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::as_str,
+        wxpay::apis::platsolution::ecommerce::RechargeScene::as_str,
     );
     super::harness::known::<wxpay::apis::platsolution::ecommerce::OnlineBankType>(
         &["ONLINE_BANK_TYPE_CORPORATE", "ONLINE_BANK_TYPE_PERSONAL"],
@@ -760,13 +782,18 @@ fn platsolution_ecommerce_enum_values_are_known() {
         wxpay::apis::platsolution::ecommerce::CalculateAmountType::as_str,
     );
     super::harness::known::<
-        wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdrawStatus,
+        wxpay::apis::platsolution::ecommerce::WithdrawDayEndBalanceWithdrawStatus,
     >(
         &["CREATED", "PROCESSING", "FINISHED", "ABNORMAL"],
         |e| {
-            matches!(e, wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdrawStatus::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::platsolution::ecommerce::WithdrawDayEndBalanceWithdrawStatus::Unknown(
+                    _
+                )
+            )
         },
-        wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdrawStatus::as_str,
+        wxpay::apis::platsolution::ecommerce::WithdrawDayEndBalanceWithdrawStatus::as_str,
     );
 }
 
@@ -1070,25 +1097,25 @@ fn platsolution_insurance_enum_values_are_known() {
         },
         wxpay::apis::platsolution::insurance::DetailState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::insurance::DataDetailState>(
+    super::harness::known::<wxpay::apis::platsolution::insurance::MchTransferBatchDetailState>(
         &["INIT", "ALL", "WAIT_PAY", "SUCCESS", "FAIL", "BANK_REFUND"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::insurance::DataDetailState::Unknown(_)
+                wxpay::apis::platsolution::insurance::MchTransferBatchDetailState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::insurance::DataDetailState::as_str,
+        wxpay::apis::platsolution::insurance::MchTransferBatchDetailState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::insurance::CloseReason>(
+    super::harness::known::<wxpay::apis::platsolution::insurance::TransferBatchCloseReason>(
         &["MERCHANT_REVOCATION", "OVERDUE_CLOSE"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::insurance::CloseReason::Unknown(_)
+                wxpay::apis::platsolution::insurance::TransferBatchCloseReason::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::insurance::CloseReason::as_str,
+        wxpay::apis::platsolution::insurance::TransferBatchCloseReason::as_str,
     );
     super::harness::known::<wxpay::apis::platsolution::insurance::FailReason>(
         &[
@@ -1155,17 +1182,17 @@ fn platsolution_insurance_enum_values_are_known() {
         },
         wxpay::apis::platsolution::insurance::ReceiptState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::insurance::ApplyMchTransferReservationState>(
+    super::harness::known::<wxpay::apis::platsolution::insurance::MchTransferReservationState>(
         &["ACCEPTED", "CONFIRMED", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::insurance::ApplyMchTransferReservationState::Unknown(_)
+                wxpay::apis::platsolution::insurance::MchTransferReservationState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::insurance::ApplyMchTransferReservationState::as_str,
+        wxpay::apis::platsolution::insurance::MchTransferReservationState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::insurance::CloseInfoCloseReason>(
+    super::harness::known::<wxpay::apis::platsolution::insurance::CloseReason>(
         &[
             "USER_OVERDUE_UNCONFIRMED",
             "CLOSE_CONFIRMED_VIA_MCH_API",
@@ -1178,10 +1205,10 @@ fn platsolution_insurance_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::insurance::CloseInfoCloseReason::Unknown(_)
+                wxpay::apis::platsolution::insurance::CloseReason::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::insurance::CloseInfoCloseReason::as_str,
+        wxpay::apis::platsolution::insurance::CloseReason::as_str,
     );
 }
 
@@ -1237,16 +1264,7 @@ fn platsolution_mch_transfer_requests() {
             body: "",
             encrypted: &[],
             request: || {
-                Box::new(
-                    wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchId::new(
-                        "131000011085109987515042023022300246500006",
-                        "1900102208",
-                        true,
-                    )
-                    .detail_state(wxpay::apis::platsolution::mch_transfer::DetailState::All)
-                    .offset(1)
-                    .limit(1),
-                )
+                Box::new(wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchId::new("131000011085109987515042023022300246500006", "1900102208", true).detail_state(wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchIdDetailState::All).offset(1).limit(1))
             },
         },
         super::harness::Case {
@@ -1549,15 +1567,15 @@ fn platsolution_mch_transfer_answers() {
 
 #[test]
 fn platsolution_mch_transfer_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::platsolution::mch_transfer::DetailState>(
+    super::harness::known::<wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchIdDetailState>(
         &["ALL", "WAIT_PAY", "SUCCESS", "FAIL"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::mch_transfer::DetailState::Unknown(_)
+                wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchIdDetailState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::mch_transfer::DetailState::as_str,
+        wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchIdDetailState::as_str,
     );
     super::harness::known::<
         wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNoDetailState,

@@ -14,7 +14,7 @@ fn refund_domestic_requests() {
                 Box::new(
                     wxpay::apis::refund::domestic::CreateRefund::new(
                         wxpay::apis::refund::domestic::Amount::new("CNY", 888, 888).from(vec![
-                            wxpay::apis::refund::domestic::CreateRefundFrom::new("AVAILABLE", 444),
+                            wxpay::apis::refund::domestic::AmountFrom::new("AVAILABLE", 444),
                         ]),
                         "1217752501201407033233368018",
                     )

@@ -291,15 +291,10 @@ fn bank_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::bank_transfer::CloseReason::Unknown(_)),
         wxpay::apis::bank_transfer::CloseReason::as_str,
     );
-    super::harness::known::<wxpay::apis::bank_transfer::TransferDetailListDetailState>(
+    super::harness::known::<wxpay::apis::bank_transfer::BatchDetailState>(
         &["PROCESSING", "SUCCESS", "REFUND"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::bank_transfer::TransferDetailListDetailState::Unknown(_)
-            )
-        },
-        wxpay::apis::bank_transfer::TransferDetailListDetailState::as_str,
+        |e| matches!(e, wxpay::apis::bank_transfer::BatchDetailState::Unknown(_)),
+        wxpay::apis::bank_transfer::BatchDetailState::as_str,
     );
     super::harness::known::<wxpay::apis::bank_transfer::FailReason>(
         &[
@@ -357,15 +352,15 @@ fn bank_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::bank_transfer::AccountType::Unknown(_)),
         wxpay::apis::bank_transfer::AccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::bank_transfer::QueryBatchDetailByDetailIdDetailState>(
+    super::harness::known::<wxpay::apis::bank_transfer::BatchDetailDetailState>(
         &["PROCESSING", "SUCCESS", "FAIL", "REFUND"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::bank_transfer::QueryBatchDetailByDetailIdDetailState::Unknown(_)
+                wxpay::apis::bank_transfer::BatchDetailDetailState::Unknown(_)
             )
         },
-        wxpay::apis::bank_transfer::QueryBatchDetailByDetailIdDetailState::as_str,
+        wxpay::apis::bank_transfer::BatchDetailDetailState::as_str,
     );
 }
 
@@ -502,7 +497,7 @@ fn fund_app_brand_redpacket_enum_values_are_known() {
         },
         wxpay::apis::fund_app::brand_redpacket::CloseReason::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::brand_redpacket::DetailListDetailState>(
+    super::harness::known::<wxpay::apis::fund_app::brand_redpacket::BatchDetailState>(
         &[
             "DETAIL_INIT",
             "DETAIL_WAIT_PAY",
@@ -513,10 +508,10 @@ fn fund_app_brand_redpacket_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::brand_redpacket::DetailListDetailState::Unknown(_)
+                wxpay::apis::fund_app::brand_redpacket::BatchDetailState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::brand_redpacket::DetailListDetailState::as_str,
+        wxpay::apis::fund_app::brand_redpacket::BatchDetailState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::brand_redpacket::FailReason>(
         &[
@@ -636,7 +631,7 @@ fn fund_app_mch_transfer_requests() {
                         "2020年4月报销",
                         wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
                         vec![
-                            wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new(
+                            wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new(
                                 "注册会员有礼",
                                 "活动名称",
                             ),
@@ -692,7 +687,7 @@ fn fund_app_mch_transfer_requests() {
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_info\":{\"authorization_notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_authorization_no\":\"plfk2020042013\",\"user_display_name\":\"wx_123456\"},\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sponsor_mchid\":\"1900001109\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sponsor_mchid("1900001109").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sponsor_mchid("1900001109").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -712,7 +707,7 @@ fn fund_app_mch_transfer_requests() {
                         "2020年4月报销",
                         wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
                         vec![
-                            wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new(
+                            wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new(
                                 "注册会员有礼",
                                 "活动名称",
                             ),
@@ -752,7 +747,7 @@ fn fund_app_mch_transfer_requests() {
             body: "{\"appid\":\"102022609\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1401\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_qq\":\"490379403\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_qq("490379403"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_qq("490379403"))
             },
         },
         super::harness::Case {
@@ -871,15 +866,15 @@ fn fund_app_mch_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::fund_app::mch_transfer::HashType::Unknown(_)),
         wxpay::apis::fund_app::mch_transfer::HashType::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNoState>(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::ElecsignState>(
         &["GENERATING", "FINISHED", "FAILED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNoState::Unknown(_)
+                wxpay::apis::fund_app::mch_transfer::ElecsignState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNoState::as_str,
+        wxpay::apis::fund_app::mch_transfer::ElecsignState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::TransferSceneId>(
         &[
@@ -903,7 +898,7 @@ fn fund_app_mch_transfer_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::UserRecvStyleType::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::CreateTransferBillState>(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::BillState>(
         &[
             "ACCEPTED",
             "PROCESSING",
@@ -917,10 +912,10 @@ fn fund_app_mch_transfer_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::mch_transfer::CreateTransferBillState::Unknown(_)
+                wxpay::apis::fund_app::mch_transfer::BillState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::mch_transfer::CreateTransferBillState::as_str,
+        wxpay::apis::fund_app::mch_transfer::BillState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::CancelTransferBillState>(
         &["CANCELING", "CANCELLED"],
@@ -974,32 +969,16 @@ fn fund_app_mch_transfer_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorizationState::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::CloseReason>(
-        &[
-            "CLOSE_VIA_MCH_API",
-            "USER_CLOSE",
-            "USER_OVERDUE_UNCONFIRMED",
-            "TRANSFER_RISK",
-            "USER_ACCOUNT_ABNORMAL",
-        ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::fund_app::mch_transfer::CloseReason::Unknown(_)
-            )
-        },
-        wxpay::apis::fund_app::mch_transfer::CloseReason::as_str,
-    );
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason>(&["CLOSE_VIA_MCH_API", "USER_CLOSE", "USER_OVERDUE_UNCONFIRMED", "TRANSFER_RISK", "USER_ACCOUNT_ABNORMAL"], |e| matches!(e, wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason::Unknown(_)), wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason::as_str);
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoState>(&["TAKING_EFFECT", "CLOSED", "WAIT_USER_CONFIRM"], |e| matches!(e, wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoState::Unknown(_)), wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoState::as_str);
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::CloseInfoCloseReason>(
+    super::harness::known::<
+        wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationCloseReason,
+    >(
         &["CLOSE_VIA_MCH_API"],
         |e| {
-            matches!(
-                e,
-                wxpay::apis::fund_app::mch_transfer::CloseInfoCloseReason::Unknown(_)
-            )
+            matches!(e, wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationCloseReason::Unknown(_))
         },
-        wxpay::apis::fund_app::mch_transfer::CloseInfoCloseReason::as_str,
+        wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationCloseReason::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationState>(
         &["CLOSED"],
@@ -1210,7 +1189,7 @@ fn fund_app_mch_transfer_partner_requests() {
             body: "{\"appid\":\"wxf636efh567hg4356\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1256,7 +1235,7 @@ fn fund_app_mch_transfer_partner_requests() {
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_info\":{\"authorization_notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_authorization_no\":\"plfk2020042013\",\"user_display_name\":\"wx_123456\"},\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::partner::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::partner::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1268,7 +1247,7 @@ fn fund_app_mch_transfer_partner_requests() {
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_id\":\"201202504101000123456789012\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1347,15 +1326,15 @@ fn fund_app_mch_transfer_partner_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::partner::ReceiptState::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudgetState>(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::CharityBudgetState>(
         &["PENDING", "LOCKED", "FINISHED", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudgetState::Unknown(_)
+                wxpay::apis::fund_app::mch_transfer::partner::CharityBudgetState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudgetState::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::CharityBudgetState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::UnlockCharityBudgetState>(
         &["FINISHED"],
@@ -1377,66 +1356,47 @@ fn fund_app_mch_transfer_partner_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::partner::TransactionType::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBillState,
-    >(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::CharityTransferBillState>(
         &["ACCEPTED", "SUCCESS", "CLOSE"],
         |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBillState::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::fund_app::mch_transfer::partner::CharityTransferBillState::Unknown(_)
+            )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBillState::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::CharityTransferBillState::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptHashType,
-    >(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptHashType>(
         &["SM3"],
         |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptHashType::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptHashType::Unknown(_)
+            )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptHashType::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptHashType::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptState,
-    >(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptState>(
         &["GENERATING", "FINISHED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptState::Unknown(
-                    _
-                )
+                wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptState::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptState::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState,
-    >(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::ApplyOrderState>(
         &["INVITED", "PASSED", "REJECTED", "EXPIRED"],
         |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::fund_app::mch_transfer::partner::ApplyOrderState::Unknown(_)
+            )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::ApplyOrderState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState>(&["AUTHORIZED", "UNAUTHORIZED", "CANCELED"], |e| matches!(e, wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState::Unknown(_)), wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState::as_str);
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState,
-    >(
-        &[
-            "ACCEPTED",
-            "PROCESSING",
-            "WAIT_USER_CONFIRM",
-            "TRANSFERING",
-            "SUCCESS",
-            "FAIL",
-            "CANCELING",
-            "CANCELLED",
-        ],
-        |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState::Unknown(_))
-        },
-        wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState::as_str,
-    );
     super::harness::known::<
         wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransferState,
     >(
@@ -1655,15 +1615,15 @@ fn funds_to_oversea_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::funds_to_oversea::FailReason::Unknown(_)),
         wxpay::apis::funds_to_oversea::FailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::funds_to_oversea::CreateReturnReturnOrderState>(
+    super::harness::known::<wxpay::apis::funds_to_oversea::ReturnReturnOrderState>(
         &["PROCESSING", "SUCCESS", "FAILED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::funds_to_oversea::CreateReturnReturnOrderState::Unknown(_)
+                wxpay::apis::funds_to_oversea::ReturnReturnOrderState::Unknown(_)
             )
         },
-        wxpay::apis::funds_to_oversea::CreateReturnReturnOrderState::as_str,
+        wxpay::apis::funds_to_oversea::ReturnReturnOrderState::as_str,
     );
 }
 
@@ -1706,7 +1666,9 @@ fn partner_transfer_requests() {
                     )
                     .offset(0)
                     .limit(20)
-                    .detail_status(wxpay::apis::partner_transfer::DetailStatus::All),
+                    .detail_status(
+                        wxpay::apis::partner_transfer::QueryBatchByBatchIdDetailStatus::All,
+                    ),
                 )
             },
         },
@@ -1847,10 +1809,15 @@ fn partner_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::partner_transfer::TransferScene::Unknown(_)),
         wxpay::apis::partner_transfer::TransferScene::as_str,
     );
-    super::harness::known::<wxpay::apis::partner_transfer::DetailStatus>(
+    super::harness::known::<wxpay::apis::partner_transfer::QueryBatchByBatchIdDetailStatus>(
         &["ALL", "SUCCESS", "FAIL"],
-        |e| matches!(e, wxpay::apis::partner_transfer::DetailStatus::Unknown(_)),
-        wxpay::apis::partner_transfer::DetailStatus::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::partner_transfer::QueryBatchByBatchIdDetailStatus::Unknown(_)
+            )
+        },
+        wxpay::apis::partner_transfer::QueryBatchByBatchIdDetailStatus::as_str,
     );
     super::harness::known::<wxpay::apis::partner_transfer::CloseReason>(
         &[

@@ -325,7 +325,7 @@ pub struct BrandMiniProgramInfo {
     pub default_jump_path: Option<String>,
 }
 
-/// `ServiceList`.
+/// 服务列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ServiceList {
@@ -406,7 +406,7 @@ pub struct CreateCardConfigPublishResponse {
     pub scheduled_publish_time: Option<OffsetDateTime>,
 }
 
-/// `ActiveLinkList`.
+/// 已生效连接列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ActiveLinkList {

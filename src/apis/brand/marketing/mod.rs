@@ -36,7 +36,7 @@ pub struct ListShakeActivityActivities {
     pub audit_state: Option<AuditState>,
 }
 
-/// `StockList`.
+/// 商品券批次列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StockList {
@@ -66,10 +66,10 @@ pub struct TimeRange {
     pub start_time: OffsetDateTime,
 }
 
-/// `Data`.
+/// 摇一摇有优惠活动列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ShakeActivityActivity {
     /// 活动状态 (`activity_state`).
     pub activity_state: ActivityState,
     /// `audit_state`.
@@ -95,7 +95,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListShakeActivityActivitiesResponse {
     /// 摇一摇有优惠活动列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<ShakeActivityActivity>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).

@@ -94,7 +94,7 @@ pub struct ListOrders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receivers: Vec<wxpay::apis::brand::profitsharing::CreateOrderReceivers> = todo!();
+/// # let receivers: Vec<wxpay::apis::brand::profitsharing::Receiver> = todo!();
 /// use wxpay::apis::brand::profitsharing::CreateOrder;
 ///
 /// let request = CreateOrder::new("wx8888888888888888", "1900000108", true, "P20150806125346", receivers, "1900000109", "4208450740201411110007820472");
@@ -116,7 +116,7 @@ pub struct CreateOrder {
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
     #[wxpay(encrypt)]
-    pub receivers: Vec<CreateOrderReceivers>,
+    pub receivers: Vec<Receiver>,
     /// 子商户公众账号ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -158,7 +158,7 @@ pub struct ListOrderAmounts {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::CreateReceiverAdd;
 ///
-/// let request = CreateReceiverAdd::new("1900000109", "wx8888888888888888", "1900000108", wxpay::apis::brand::profitsharing::RelationType::Supplier, wxpay::apis::brand::profitsharing::ReceiversType::MerchantId);
+/// let request = CreateReceiverAdd::new("1900000109", "wx8888888888888888", "1900000108", wxpay::apis::brand::profitsharing::RelationType::Supplier, wxpay::apis::brand::profitsharing::ReceiverType::MerchantId);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -181,7 +181,7 @@ pub struct CreateReceiverAdd {
     pub sub_appid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `POST /v3/brand/profitsharing/receivers/delete` 删除分账接收方API
@@ -194,7 +194,7 @@ pub struct CreateReceiverAdd {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::profitsharing::DeleteReceiver;
 ///
-/// let request = DeleteReceiver::new("1900000109", "wx8888888888888888", "1900000108", wxpay::apis::brand::profitsharing::ReceiversType::MerchantId);
+/// let request = DeleteReceiver::new("1900000109", "wx8888888888888888", "1900000108", wxpay::apis::brand::profitsharing::ReceiverType::MerchantId);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -213,7 +213,7 @@ pub struct DeleteReceiver {
     pub sub_appid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `GET /v3/brand/profitsharing/returnorders` 查询分账回退结果API
@@ -304,10 +304,10 @@ pub struct CreateFinishOrderResponse {
     pub transaction_id: String,
 }
 
-/// `Receivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Receivers {
+pub struct ListOrdersReceiver {
     /// 分账接收方账号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -322,10 +322,10 @@ pub struct Receivers {
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
     /// 分账结果 (`result`).
-    pub result: ReceiversResult,
+    pub result: ListOrdersResult,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `ListOrdersResponse`.
@@ -341,19 +341,19 @@ pub struct ListOrdersResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Vec<Receivers>,
+    pub receivers: Vec<ListOrdersReceiver>,
     /// 分账单状态 (`status`).
-    pub status: ListOrdersStatus,
+    pub status: OrderStatus,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `CreateOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers {
+pub struct Receiver {
     /// 分账接收方账号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -366,13 +366,13 @@ pub struct CreateOrderReceivers {
     pub name: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponseReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderResponseReceivers {
+pub struct CreateOrderReceiver {
     /// 接收方账号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -387,10 +387,10 @@ pub struct CreateOrderResponseReceivers {
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
     /// 分账结果 (`result`).
-    pub result: CreateOrderReceiversResult,
+    pub result: CreateOrderResult,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `CreateOrderResponse`.
@@ -404,9 +404,9 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderResponseReceivers>>,
+    pub receivers: Option<Vec<CreateOrderReceiver>>,
     /// 分账单状态 (`status`).
-    pub status: Option<ListOrdersStatus>,
+    pub status: Option<OrderStatus>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
@@ -433,7 +433,7 @@ pub struct CreateReceiverAddResponse {
     pub brand_mchid: String,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `DeleteReceiverResponse`.
@@ -446,7 +446,7 @@ pub struct DeleteReceiverResponse {
     pub brand_mchid: String,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `ListReturnordersResponse`.
@@ -467,7 +467,7 @@ pub struct ListReturnordersResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: ListReturnordersResult,
+    pub result: ReturnorderResult,
     /// 回退商户号 (`return_mchid`).
     pub return_mchid: String,
     /// 微信回退单号 (`return_no`).
@@ -494,7 +494,7 @@ pub struct CreateReturnorderResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: ListReturnordersResult,
+    pub result: ReturnorderResult,
     /// 回退商户号 (`return_mchid`).
     pub return_mchid: String,
     /// 微信回退单号 (`return_no`).
@@ -527,7 +527,7 @@ InvalidRequest = "INVALID_REQUEST",
 
 platform_enum! {
 /// 分账结果.
-pub enum ReceiversResult {
+pub enum ListOrdersResult {
 /// `PENDING`.
 Pending = "PENDING",
 /// `SUCEESS`.
@@ -539,7 +539,7 @@ Closed = "CLOSED",
 
 platform_enum! {
 /// 分账接收方类型.
-pub enum ReceiversType {
+pub enum ReceiverType {
 /// `MERCHANT_ID`.
 MerchantId = "MERCHANT_ID",
 /// `PERSONAL_OPENID`.
@@ -551,7 +551,7 @@ PersonalSubOpenid = "PERSONAL_SUB_OPENID",
 
 platform_enum! {
 /// 分账单状态.
-pub enum ListOrdersStatus {
+pub enum OrderStatus {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `FINISHED`.
@@ -561,7 +561,7 @@ Finished = "FINISHED",
 
 platform_enum! {
 /// 分账结果.
-pub enum CreateOrderReceiversResult {
+pub enum CreateOrderResult {
 /// `PENDING`.
 Pending = "PENDING",
 /// `SUCCESS`.
@@ -605,7 +605,7 @@ InvalidRequest = "INVALID_REQUEST",
 
 platform_enum! {
 /// 回退结果.
-pub enum ListReturnordersResult {
+pub enum ReturnorderResult {
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `SUCCESS`.

@@ -44,7 +44,7 @@ pub struct ListBrandProductAuthoritiesResponse {
 }
 
 platform_enum! {
-/// `AuthorizationProduct`.
+/// 授权产品权限.
 pub enum AuthorizationProduct {
 /// `BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD`.
 BrandProductAuthorityMerchantCard = "BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD",

@@ -199,7 +199,7 @@ pub struct QueryDeductOrderByOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let schedule_items: Vec<wxpay::apis::credit_repayment::partner::ScheduleItems> = todo!();
+/// # let schedule_items: Vec<wxpay::apis::credit_repayment::partner::ScheduleItem> = todo!();
 /// use wxpay::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate;
 ///
 /// let request = CreateScheduleRecordBatchCreate::new("wxd678efh567hg6787", "20251105000000123456789", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", schedule_items);
@@ -218,7 +218,7 @@ pub struct CreateScheduleRecordBatchCreate {
     /// 用户标识 (`openid`).
     pub openid: String,
     /// 预约还款项列表 (`schedule_items`).
-    pub schedule_items: Vec<ScheduleItems>,
+    pub schedule_items: Vec<ScheduleItem>,
 }
 
 /// `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` 查询预约还款记录
@@ -444,10 +444,10 @@ pub struct QueryDeductOrderByOutTradeNoResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `ScheduleItems`.
+/// 预约还款项列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ScheduleItems {
+pub struct ScheduleItem {
     /// 最低还款金额 (`min_repayment_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_repayment_amount: Option<String>,
@@ -464,10 +464,10 @@ pub struct ScheduleItems {
     pub sub_mchid: String,
 }
 
-/// `ScheduleRecords`.
+/// 预约还款记录列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ScheduleRecords {
+pub struct ScheduleRecord {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 还款协议ID (`contract_id`).
@@ -492,7 +492,7 @@ pub struct ScheduleRecords {
 #[non_exhaustive]
 pub struct CreateScheduleRecordBatchCreateResponse {
     /// 预约还款记录列表 (`schedule_records`).
-    pub schedule_records: Option<Vec<ScheduleRecords>>,
+    pub schedule_records: Option<Vec<ScheduleRecord>>,
 }
 
 /// `QueryScheduleRecordByOutRecordIdResponse`.

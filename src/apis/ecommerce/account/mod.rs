@@ -33,7 +33,7 @@ pub struct CreateApplyCancelWithdraw {
     #[wxpay(encrypt)]
     pub payee_info: PayeeInfo,
     /// 付款申请材料 (`proof_medias`).
-    pub proof_medias: Option<Vec<ProofMedias>>,
+    pub proof_medias: Option<Vec<ProofMedia>>,
     /// 备注 (`remark`).
     pub remark: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -266,10 +266,10 @@ pub struct PayeeInfo {
     pub identity_info: Option<IdentityInfo>,
 }
 
-/// `ProofMedias`.
+/// 付款申请材料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ProofMedias {
+pub struct ProofMedia {
     /// 证明材料照片 (`proof_media`).
     pub proof_media: String,
     /// 申请证明材料类型 (`proof_media_type`).
@@ -286,7 +286,7 @@ pub struct CreateApplyCancelWithdrawResponse {
     pub out_request_no: Option<String>,
 }
 
-/// `AccountInfo`.
+/// 账户信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AccountInfo {
@@ -296,7 +296,7 @@ pub struct AccountInfo {
     pub out_account_type: OutAccountType,
 }
 
-/// `AccountWithdrawResult`.
+/// 账户提现结果.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AccountWithdrawResult {
@@ -390,15 +390,15 @@ pub struct QueryApplyCancelWithdrawByOutRequestNoResponse {
     pub withdraw_state_description: Option<String>,
 }
 
-/// `BlockReasons`.
+/// 不可发起注销原因.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct BlockReasons {
+pub struct BlockReason {
     /// 原因描述 (`description`).
     pub description: Option<String>,
     /// 二级商户号的出款子账户类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<BlockReasonsType>,
+    pub type_: Option<BlockReasonType>,
 }
 
 /// `QueryApplyCancelWithdrawValidateCancelBySubMchidResponse`.
@@ -408,7 +408,7 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchidResponse {
     /// 账户信息 (`account_info`).
     pub account_info: Vec<AccountInfo>,
     /// 不可发起注销原因 (`block_reasons`).
-    pub block_reasons: Option<Vec<BlockReasons>>,
+    pub block_reasons: Option<Vec<BlockReason>>,
     /// 注销提现申请单状态 (`merchant_state`).
     pub merchant_state: MerchantState,
     /// 注销检查的二级商户号 (`sub_mchid`).
@@ -417,7 +417,7 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchidResponse {
     pub validate_result: ValidateResult,
 }
 
-/// `ApplicationInfo`.
+/// 注销申请材料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ApplicationInfo {
@@ -434,7 +434,7 @@ pub struct ApplicationInfo {
 #[non_exhaustive]
 pub struct CreateCancelApplicationResponse {
     /// 注销状态 (`cancel_state`).
-    pub cancel_state: Option<CreateCancelApplicationCancelState>,
+    pub cancel_state: Option<CancelApplicationCancelState>,
     /// 商户注销申请单号 (`out_apply_no`).
     pub out_apply_no: String,
     /// 受理失败原因 (`reject_reason`).
@@ -459,7 +459,7 @@ pub struct UploadCancelApplicationMediaResponse {
 #[non_exhaustive]
 pub struct QueryCancelApplicationByOutApplyNoResponse {
     /// 注销状态 (`cancel_state`).
-    pub cancel_state: Option<CreateCancelApplicationCancelState>,
+    pub cancel_state: Option<CancelApplicationCancelState>,
     /// 商户注销申请单号 (`out_apply_no`).
     pub out_apply_no: String,
     /// 受理失败原因 (`reject_reason`).
@@ -587,7 +587,7 @@ WithdrawSucceed = "WITHDRAW_SUCCEED",
 
 platform_enum! {
 /// 二级商户号的出款子账户类型.
-pub enum BlockReasonsType {
+pub enum BlockReasonType {
 /// 消费者投诉未处理 (`CONSUMER_COMPLAINT_UNPROCESSED`).
 ConsumerComplaintUnprocessed = "CONSUMER_COMPLAINT_UNPROCESSED",
 /// 存在不可注销管控 (`HAS_BLOCKING_CONTROL`).
@@ -631,7 +631,7 @@ SubCancelAccountApplication = "SUB_CANCEL_ACCOUNT_APPLICATION",
 
 platform_enum! {
 /// 注销状态.
-pub enum CreateCancelApplicationCancelState {
+pub enum CancelApplicationCancelState {
 /// `REVIEWING`.
 Reviewing = "REVIEWING",
 /// `REJECTED`.

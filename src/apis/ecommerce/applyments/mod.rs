@@ -98,7 +98,7 @@ pub struct CreateSubmitAccountHostingApplyment {
     #[wxpay(encrypt)]
     pub id_doc_info: Option<IdDocInfo>,
     /// `id_doc_type`.
-    pub id_doc_type: Option<ContactIdDocType>,
+    pub id_doc_type: Option<IdDocType>,
     /// 超级管理员类型 (`id_holder_type`).
     pub id_holder_type: Option<IdHolderType>,
     /// 商户简称 (`merchant_shortname`).
@@ -197,7 +197,7 @@ pub struct AccountValidation {
     pub remark: Option<String>,
 }
 
-/// `AuditDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditDetail {
@@ -318,7 +318,7 @@ pub struct ContactInfo {
     pub contact_id_doc_period_end: Option<String>,
     /// `contact_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_id_doc_type: Option<ContactIdDocType>,
+    pub contact_id_doc_type: Option<IdDocType>,
     /// 超级管理员姓名 (`contact_name`).
     #[wxpay(encrypt)]
     pub contact_name: String,
@@ -419,7 +419,7 @@ pub struct SettlementInfo {
     pub settlement_id: Option<String>,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -449,7 +449,7 @@ pub struct UboInfoList {
     pub ubo_id_doc_period_end: Option<String>,
     /// `ubo_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ubo_id_doc_type: Option<ContactIdDocType>,
+    pub ubo_id_doc_type: Option<IdDocType>,
     /// 证件有效期开始时间 (`ubo_period_begin`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ubo_period_begin: Option<String>,
@@ -573,8 +573,8 @@ CertificateType2522 = "CERTIFICATE_TYPE_2522",
 }
 
 platform_enum! {
-/// `ContactIdDocType`.
-pub enum ContactIdDocType {
+/// `IdDocType`.
+pub enum IdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
 IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).

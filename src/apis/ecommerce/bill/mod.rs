@@ -35,7 +35,7 @@ pub struct QueryFundflowbill {
     pub algorithm: Algorithm,
 }
 
-/// `DownloadBillList`.
+/// 下载信息明细.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DownloadBillList {

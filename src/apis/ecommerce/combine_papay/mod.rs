@@ -159,7 +159,7 @@ pub struct CreateTransaction {
     /// 风控信息 (`risk_info`).
     pub risk_info: Option<String>,
     /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<SubOrders>>,
+    pub sub_orders: Option<Vec<CreateTransactionSubOrder>>,
 }
 
 /// `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` 电商合单委托代扣查询订单API
@@ -209,7 +209,7 @@ pub struct ReverseTransaction {
     /// 合单商户APPID (`combine_appid`).
     pub combine_appid: String,
     /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<ReverseTransactionSubOrders>>,
+    pub sub_orders: Option<Vec<ReverseTransactionSubOrder>>,
 }
 
 /// 协议解约信息.
@@ -318,10 +318,10 @@ pub struct SettleInfo {
     pub subsidy_amount: Option<i64>,
 }
 
-/// `SubOrders`.
+/// 子单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct SubOrders {
+pub struct CreateTransactionSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -358,7 +358,7 @@ pub struct CombinePayerInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionAmount {
+pub struct TransactionAmount {
     /// 标价币种 (`currency`).
     pub currency: String,
     /// 现金支付金额 (`payer_amount`).
@@ -369,12 +369,12 @@ pub struct CreateTransactionAmount {
     pub total_amount: i64,
 }
 
-/// `CreateTransactionSubOrders`.
+/// 子单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionSubOrders {
+pub struct TransactionSubOrder {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateTransactionAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
@@ -411,7 +411,7 @@ pub struct CreateTransactionResponse {
     /// 支付者 (`combine_payer_info`).
     pub combine_payer_info: Option<CombinePayerInfo>,
     /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<CreateTransactionSubOrders>>,
+    pub sub_orders: Option<Vec<TransactionSubOrder>>,
 }
 
 /// `QueryTransactionByCombineOutTradeNoResponse`.
@@ -427,13 +427,13 @@ pub struct QueryTransactionByCombineOutTradeNoResponse {
     /// 支付者 (`combine_payer_info`).
     pub combine_payer_info: Option<CombinePayerInfo>,
     /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<CreateTransactionSubOrders>>,
+    pub sub_orders: Option<Vec<TransactionSubOrder>>,
 }
 
-/// `ReverseTransactionSubOrders`.
+/// 子单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ReverseTransactionSubOrders {
+pub struct ReverseTransactionSubOrder {
     /// 子单商户号 (`mchid`).
     pub mchid: String,
     /// 子单商户订单号 (`out_trade_no`).

@@ -213,7 +213,7 @@ pub struct QueryWithdrawByOutRequestNoResponse {
     /// 电商平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 提现单状态 (`status`).
-    pub status: QueryWithdrawByOutRequestNoStatus,
+    pub status: WithdrawStatus,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 提现状态更新时间 (`update_time`).
@@ -250,7 +250,7 @@ pub struct QueryWithdrawByWithdrawIdResponse {
     /// 电商平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 提现单状态 (`status`).
-    pub status: QueryWithdrawByOutRequestNoStatus,
+    pub status: WithdrawStatus,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 提现状态更新时间 (`update_time`).
@@ -283,7 +283,7 @@ Deposit = "DEPOSIT",
 
 platform_enum! {
 /// 提现单状态.
-pub enum QueryWithdrawByOutRequestNoStatus {
+pub enum WithdrawStatus {
 /// `CREATE_SUCCESS`.
 CreateSuccess = "CREATE_SUCCESS",
 /// `SUCCESS`.

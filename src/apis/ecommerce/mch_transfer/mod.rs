@@ -171,7 +171,7 @@ pub struct QueryTransferBillByTransferBillNo {
     pub sub_mchid: String,
 }
 
-/// `AgreementList`.
+/// 签约协议列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AgreementList {

@@ -130,7 +130,7 @@ pub struct ListOrders {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receivers: Vec<wxpay::apis::ecommerce::profitsharing::CreateOrderReceivers> = todo!();
+/// # let receivers: Vec<wxpay::apis::ecommerce::profitsharing::Receiver> = todo!();
 /// use wxpay::apis::ecommerce::profitsharing::CreateOrder;
 ///
 /// let request = CreateOrder::new(true, "P20150806125346", receivers, "1900000109", "4208450740201411110007820472");
@@ -150,7 +150,7 @@ pub struct CreateOrder {
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
     #[wxpay(encrypt)]
-    pub receivers: Vec<CreateOrderReceivers>,
+    pub receivers: Vec<Receiver>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
@@ -190,7 +190,7 @@ pub struct ListOrderAmounts {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::CreateReceiverAdd;
 ///
-/// let request = CreateReceiverAdd::new("190001001", "wx8888888888888888", wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId, wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId);
+/// let request = CreateReceiverAdd::new("190001001", "wx8888888888888888", wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId, wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -209,10 +209,10 @@ pub struct CreateReceiverAdd {
     /// 接收方名称 (`name`).
     pub name: Option<String>,
     /// 与分账方的关系类型 (`relation_type`).
-    pub relation_type: ReceiversType,
+    pub relation_type: ReceiverType,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `POST /v3/ecommerce/profitsharing/receivers/delete` 删除分账接收方API
@@ -225,7 +225,7 @@ pub struct CreateReceiverAdd {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::profitsharing::DeleteReceiver;
 ///
-/// let request = DeleteReceiver::new("190001001", "wx8888888888888888", wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId);
+/// let request = DeleteReceiver::new("190001001", "wx8888888888888888", wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -240,7 +240,7 @@ pub struct DeleteReceiver {
     pub appid: String,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `GET /v3/ecommerce/profitsharing/returnorders` 查询分账回退结果API
@@ -354,18 +354,18 @@ pub struct CreateFinishOrderResponse {
     pub transaction_id: String,
 }
 
-/// `FundsAbnormalReceivers`.
+/// 平台接收异常资金商户号或运营主体列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct FundsAbnormalReceivers {
+pub struct FundsAbnormalReceiver {
     /// 平台接收异常资金商户号 (`mchid`).
     pub mchid: Option<String>,
 }
 
-/// `Receivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Receivers {
+pub struct ListOrdersReceiver {
     /// 分账金额 (`amount`).
     pub amount: i64,
     /// 分账描述 (`description`).
@@ -382,10 +382,10 @@ pub struct Receivers {
     /// 分账接收商户号 (`receiver_mchid`).
     pub receiver_mchid: Option<String>,
     /// 分账结果 (`result`).
-    pub result: Option<ReceiversResult>,
+    pub result: Option<OrderResult>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `ListOrdersResponse`.
@@ -403,7 +403,7 @@ pub struct ListOrdersResponse {
     /// 异常处理关单原因 (`funds_abnormal_closed_reason`).
     pub funds_abnormal_closed_reason: Option<FundsAbnormalClosedReason>,
     /// 平台接收异常资金商户号或运营主体列表 (`funds_abnormal_receivers`).
-    pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceivers>>,
+    pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceiver>>,
     /// 微信支付在途异常资金付款单号 (`funds_abnormal_redirect_id`).
     pub funds_abnormal_redirect_id: Option<String>,
     /// 微信分账单号 (`order_id`).
@@ -411,19 +411,19 @@ pub struct ListOrdersResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<Receivers>>,
+    pub receivers: Option<Vec<ListOrdersReceiver>>,
     /// 分账单状态 (`status`).
-    pub status: Option<ListOrdersStatus>,
+    pub status: Option<OrderStatus>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `CreateOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers {
+pub struct Receiver {
     /// 分账金额 (`amount`).
     pub amount: i64,
     /// 分账描述 (`description`).
@@ -436,13 +436,13 @@ pub struct CreateOrderReceivers {
     pub receiver_name: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponseReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderResponseReceivers {
+pub struct CreateOrderReceiver {
     /// 异常处理状态 (`abnormal_status`).
     pub abnormal_status: Option<AbnormalStatus>,
     /// 分账金额 (`amount`).
@@ -459,16 +459,16 @@ pub struct CreateOrderResponseReceivers {
     /// 异常处理关单原因 (`funds_abnormal_closed_reason`).
     pub funds_abnormal_closed_reason: Option<FundsAbnormalClosedReason>,
     /// 平台接收异常资金商户号或运营主体列表 (`funds_abnormal_receivers`).
-    pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceivers>>,
+    pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceiver>>,
     /// 微信支付在途异常资金付款单号 (`funds_abnormal_redirect_id`).
     pub funds_abnormal_redirect_id: Option<String>,
     /// 分账接收方账号 (`receiver_account`).
     pub receiver_account: String,
     /// 分账结果 (`result`).
-    pub result: Option<ReceiversResult>,
+    pub result: Option<OrderResult>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `CreateOrderResponse`.
@@ -480,9 +480,9 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Vec<CreateOrderResponseReceivers>,
+    pub receivers: Vec<CreateOrderReceiver>,
     /// 分账单状态 (`status`).
-    pub status: Option<ListOrdersStatus>,
+    pub status: Option<OrderStatus>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
@@ -507,7 +507,7 @@ pub struct CreateReceiverAddResponse {
     pub account: String,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `DeleteReceiverResponse`.
@@ -518,7 +518,7 @@ pub struct DeleteReceiverResponse {
     pub account: String,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `ListReturnordersResponse`.
@@ -528,7 +528,7 @@ pub struct ListReturnordersResponse {
     /// 回退金额 (`amount`).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<ListReturnordersFailReason>,
+    pub fail_reason: Option<ReturnorderFailReason>,
     /// 完成时间 (`finish_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
@@ -539,7 +539,7 @@ pub struct ListReturnordersResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: ListReturnordersResult,
+    pub result: ReturnorderResult,
     /// 回退商户号 (`return_mchid`).
     pub return_mchid: String,
     /// 微信回退单号 (`return_no`).
@@ -555,7 +555,7 @@ pub struct CreateReturnorderResponse {
     /// 回退金额 (`amount`).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<ListReturnordersFailReason>,
+    pub fail_reason: Option<ReturnorderFailReason>,
     /// 完成时间 (`finish_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
@@ -566,7 +566,7 @@ pub struct CreateReturnorderResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: ListReturnordersResult,
+    pub result: ReturnorderResult,
     /// 回退商户号 (`return_mchid`).
     pub return_mchid: String,
     /// 微信回退单号 (`return_no`).
@@ -643,7 +643,7 @@ ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
 
 platform_enum! {
 /// 分账结果.
-pub enum ReceiversResult {
+pub enum OrderResult {
 /// 待分账 (`PENDING`).
 Pending = "PENDING",
 /// 成功 (`SUCCESS`).
@@ -655,7 +655,7 @@ Closed = "CLOSED",
 
 platform_enum! {
 /// 分账接收方类型.
-pub enum ReceiversType {
+pub enum ReceiverType {
 /// 商户 (`MERCHANT_ID`).
 MerchantId = "MERCHANT_ID",
 /// 个人 (`PERSONAL_OPENID`).
@@ -665,7 +665,7 @@ PersonalOpenid = "PERSONAL_OPENID",
 
 platform_enum! {
 /// 分账单状态.
-pub enum ListOrdersStatus {
+pub enum OrderStatus {
 /// 退款处理中 (`PROCESSING`).
 Processing = "PROCESSING",
 /// 分账成功 (`FINISHED`).
@@ -675,7 +675,7 @@ Finished = "FINISHED",
 
 platform_enum! {
 /// 失败原因.
-pub enum ListReturnordersFailReason {
+pub enum ReturnorderFailReason {
 /// 分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
 AccountAbnormal = "ACCOUNT_ABNORMAL",
 /// 超时关单 (`TIME_OUT_CLOSED`).
@@ -685,7 +685,7 @@ TimeOutClosed = "TIME_OUT_CLOSED",
 
 platform_enum! {
 /// 回退结果.
-pub enum ListReturnordersResult {
+pub enum ReturnorderResult {
 /// 退款处理中 (`PROCESSING`).
 Processing = "PROCESSING",
 /// 成功 (`SUCCESS`).

@@ -203,10 +203,10 @@ pub struct CreateReturnAdvance {
     pub sub_mchid: String,
 }
 
-/// `ApplyRefundFrom`.
+/// 退款出资账户及金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ApplyRefundFrom {
+pub struct AmountFrom {
     /// 出资账户类型 (`account`).
     pub account: Account,
     /// 出资金额 (`amount`).
@@ -222,17 +222,17 @@ pub struct Amount {
     pub currency: Option<String>,
     /// 退款出资账户及金额 (`from`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<ApplyRefundFrom>>,
+    pub from: Option<Vec<AmountFrom>>,
     /// 退款金额 (`refund`).
     pub refund: i64,
     /// 原订单金额 (`total`).
     pub total: i64,
 }
 
-/// `ApplyRefundResponseFrom`.
+/// 退款出资账户及金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ApplyRefundResponseFrom {
+pub struct RefundFrom {
     /// 出资账户类型 (`account`).
     pub account: String,
     /// 出资金额 (`amount`).
@@ -250,14 +250,14 @@ pub struct ApplyRefundAmount {
     /// 优惠退款金额 (`discount_refund`).
     pub discount_refund: Option<i64>,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<ApplyRefundResponseFrom>>,
+    pub from: Option<Vec<RefundFrom>>,
     /// 用户退款金额 (`payer_refund`).
     pub payer_refund: i64,
     /// 退款金额 (`refund`).
     pub refund: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠退款详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -296,7 +296,7 @@ pub struct ApplyRefundResponse {
 /// 退款金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryRefundByRefundIdAmount {
+pub struct RefundAmount {
     /// 垫付金额 (`advance`).
     pub advance: Option<i64>,
     /// 退款币种 (`currency`).
@@ -304,7 +304,7 @@ pub struct QueryRefundByRefundIdAmount {
     /// 优惠退款金额 (`discount_refund`).
     pub discount_refund: Option<i64>,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<ApplyRefundFrom>>,
+    pub from: Option<Vec<AmountFrom>>,
     /// 用户退款金额 (`payer_refund`).
     pub payer_refund: i64,
     /// 退款金额 (`refund`).
@@ -316,14 +316,14 @@ pub struct QueryRefundByRefundIdAmount {
 #[non_exhaustive]
 pub struct QueryRefundByRefundIdResponse {
     /// 退款金额信息 (`amount`).
-    pub amount: QueryRefundByRefundIdAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<QueryRefundByRefundIdChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 资金账户 (`funds_account`).
-    pub funds_account: Option<QueryRefundByRefundIdFundsAccount>,
+    pub funds_account: Option<RefundFundsAccount>,
     /// 商户退款单号 (`out_refund_no`).
     pub out_refund_no: String,
     /// 商户订单号 (`out_trade_no`).
@@ -335,7 +335,7 @@ pub struct QueryRefundByRefundIdResponse {
     /// 微信退款单号 (`refund_id`).
     pub refund_id: String,
     /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -351,14 +351,14 @@ pub struct QueryRefundByRefundIdResponse {
 #[non_exhaustive]
 pub struct QueryRefundByOutRefundNoResponse {
     /// 退款金额信息 (`amount`).
-    pub amount: QueryRefundByRefundIdAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<QueryRefundByRefundIdChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 资金账户 (`funds_account`).
-    pub funds_account: Option<QueryRefundByRefundIdFundsAccount>,
+    pub funds_account: Option<RefundFundsAccount>,
     /// 商户退款单号 (`out_refund_no`).
     pub out_refund_no: String,
     /// 商户订单号 (`out_trade_no`).
@@ -370,7 +370,7 @@ pub struct QueryRefundByOutRefundNoResponse {
     /// 微信退款单号 (`refund_id`).
     pub refund_id: String,
     /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -390,7 +390,7 @@ pub struct CreateApplyAbnormalRefundAmount {
     /// 优惠退款金额 (`discount_refund`).
     pub discount_refund: i64,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<ApplyRefundResponseFrom>>,
+    pub from: Option<Vec<RefundFrom>>,
     /// 用户退款金额 (`payer_refund`).
     pub payer_refund: i64,
     /// 退款金额 (`refund`).
@@ -399,7 +399,7 @@ pub struct CreateApplyAbnormalRefundAmount {
     pub refund_fee: Option<i64>,
 }
 
-/// `GoodsDetail`.
+/// 商品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -417,7 +417,7 @@ pub struct GoodsDetail {
     pub wechatpay_goods_id: Option<String>,
 }
 
-/// `CreateApplyAbnormalRefundPromotionDetail`.
+/// 优惠退款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplyAbnormalRefundPromotionDetail {
@@ -460,7 +460,7 @@ pub struct CreateApplyAbnormalRefundResponse {
     /// 微信支付退款号 (`refund_id`).
     pub refund_id: String,
     /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -575,7 +575,7 @@ Discount = "DISCOUNT",
 
 platform_enum! {
 /// 退款渠道.
-pub enum QueryRefundByRefundIdChannel {
+pub enum RefundChannel {
 /// 原路退款 (`ORIGINAL`).
 Original = "ORIGINAL",
 /// 退回到余额 (`BALANCE`).
@@ -589,7 +589,7 @@ OtherBankcard = "OTHER_BANKCARD",
 
 platform_enum! {
 /// 资金账户.
-pub enum QueryRefundByRefundIdFundsAccount {
+pub enum RefundFundsAccount {
 /// `AVAILABLE`.
 Available = "AVAILABLE",
 /// `UNSETTLED`.
@@ -605,7 +605,7 @@ EcnyBasic = "ECNY_BASIC",
 
 platform_enum! {
 /// 退款状态.
-pub enum QueryRefundByRefundIdStatus {
+pub enum RefundStatus {
 /// 成功 (`SUCCESS`).
 Success = "SUCCESS",
 /// 退款关闭 (`CLOSE`).

@@ -127,7 +127,7 @@ pub struct CreateCreateResponse {
     /// 补差描述 (`description`).
     pub description: String,
     /// 补差单结果 (`result`).
-    pub result: CreateCreateResult,
+    pub result: CreateResult,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信补差单号 (`subsidy_id`).
@@ -139,7 +139,7 @@ pub struct CreateCreateResponse {
     pub transaction_id: String,
 }
 
-/// `ReturnSubsidyFrom`.
+/// 回退出资账户及金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ReturnSubsidyFrom {
@@ -164,7 +164,7 @@ pub struct ReturnSubsidyResponse {
     /// 微信退款单号 (`refund_id`).
     pub refund_id: String,
     /// 补差回退结果 (`result`).
-    pub result: CreateCreateResult,
+    pub result: CreateResult,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信补差回退单号 (`subsidy_refund_id`).
@@ -188,7 +188,7 @@ Fail = "FAIL",
 
 platform_enum! {
 /// 补差单结果.
-pub enum CreateCreateResult {
+pub enum CreateResult {
 /// 成功 (`SUCCESS`).
 Success = "SUCCESS",
 /// 失败 (`FAIL`).

@@ -146,7 +146,7 @@ pub struct QueryBrandMerchantOutBatchOutDetailByOutDetailNo {
     pub out_detail_no: String,
 }
 
-/// `DetailList`.
+/// 品牌红包明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct DetailList {
@@ -180,12 +180,12 @@ pub struct CreateBrandMerchantBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `QueryBrandMerchantBatchByBatchNoDetailList`.
+/// 品牌红包明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBrandMerchantBatchByBatchNoDetailList {
+pub struct BatchDetailList {
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailListDetailState,
+    pub detail_state: BatchDetailState,
     /// 商家品牌红包明细单号 (`out_detail_no`).
     pub out_detail_no: String,
     /// 微信支付品牌红包明细单号 (`transfer_detail_no`).
@@ -216,7 +216,7 @@ pub struct QueryBrandMerchantBatchByBatchNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 品牌红包明细列表 (`detail_list`).
-    pub detail_list: Option<Vec<QueryBrandMerchantBatchByBatchNoDetailList>>,
+    pub detail_list: Option<Vec<BatchDetailList>>,
     /// 发放失败金额 (`fail_amount`).
     pub fail_amount: i64,
     /// 发放失败笔数 (`fail_num`).
@@ -255,7 +255,7 @@ pub struct QueryBrandMerchantBatchDetailByDetailNoResponse {
     /// 微信支付品牌红包明细单号 (`detail_no`).
     pub detail_no: String,
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailListDetailState,
+    pub detail_state: BatchDetailState,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 品牌红包发起时间 (`initiate_time`).
@@ -304,7 +304,7 @@ pub struct QueryBrandMerchantOutBatchByOutBatchNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 品牌红包明细列表 (`detail_list`).
-    pub detail_list: Option<Vec<QueryBrandMerchantBatchByBatchNoDetailList>>,
+    pub detail_list: Option<Vec<BatchDetailList>>,
     /// 发放失败金额 (`fail_amount`).
     pub fail_amount: i64,
     /// 发放失败笔数 (`fail_num`).
@@ -343,7 +343,7 @@ pub struct QueryBrandMerchantOutBatchOutDetailByOutDetailNoResponse {
     /// 微信支付品牌红包明细单号 (`detail_no`).
     pub detail_no: String,
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailListDetailState,
+    pub detail_state: BatchDetailState,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 品牌红包发起时间 (`initiate_time`).
@@ -416,7 +416,7 @@ SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
 
 platform_enum! {
 /// 品牌红包明细单状态.
-pub enum DetailListDetailState {
+pub enum BatchDetailState {
 /// 系统转账校验中 (`DETAIL_INIT`).
 DetailInit = "DETAIL_INIT",
 /// 待商户确认，符合免密条件时，系统会自动扭转为发送中 (`DETAIL_WAIT_PAY`).

@@ -109,7 +109,7 @@ pub struct QueryElecsignByTransferBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::CreateTransferBill;
 ///
 /// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
@@ -136,7 +136,7 @@ pub struct CreateTransferBill {
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -198,7 +198,7 @@ pub struct CancelTransferBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization;
 ///
 /// let request = CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
@@ -229,7 +229,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -243,7 +243,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::CreateTransferBillTransfer;
 ///
 /// let request = CreateTransferBillTransfer::new("wxf636efh567hg4356", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
@@ -274,7 +274,7 @@ pub struct CreateTransferBillTransfer {
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -311,7 +311,7 @@ pub struct QueryTransferBillByTransferBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill;
 ///
 /// let request = CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, transfer_scene_report_infos);
@@ -338,7 +338,7 @@ pub struct CreateTransferToQqWalletBill {
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: CreateTransferToQqWalletBillTransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -498,7 +498,7 @@ pub struct QueryElecsignByOutBillNoResponse {
     /// 回单文件摘要值 (`hash_value`).
     pub hash_value: Option<String>,
     /// 申请单状态 (`state`).
-    pub state: QueryElecsignByOutBillNoState,
+    pub state: ElecsignState,
     /// 申请单更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -531,16 +531,16 @@ pub struct QueryElecsignByTransferBillNoResponse {
     /// 回单文件摘要值 (`hash_value`).
     pub hash_value: Option<String>,
     /// 申请单状态 (`state`).
-    pub state: QueryElecsignByOutBillNoState,
+    pub state: ElecsignState,
     /// 申请单更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
 }
 
-/// `TransferSceneReportInfos`.
+/// 转账场景报备信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct TransferSceneReportInfos {
+pub struct TransferSceneReportInfo {
     /// 信息内容 (`info_content`).
     pub info_content: String,
     /// 信息类型 (`info_type`).
@@ -570,7 +570,7 @@ pub struct CreateTransferBillResponse {
     /// 跳转领取页面的package信息 (`package_info`).
     pub package_info: Option<String>,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
+    pub state: BillState,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
 }
@@ -594,7 +594,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
+    pub state: BillState,
     /// 转账金额 (`transfer_amount`).
     pub transfer_amount: i64,
     /// 商家转账订单号 (`transfer_bill_no`).
@@ -710,7 +710,7 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
+    pub state: BillState,
     /// 转账金额 (`transfer_amount`).
     pub transfer_amount: i64,
     /// 商家转账订单号 (`transfer_bill_no`).
@@ -744,7 +744,7 @@ pub struct CreateTransferToQqWalletBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
+    pub state: BillState,
     /// 转账金额 (`transfer_amount`).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
@@ -780,7 +780,7 @@ pub struct QueryTransferToQqWalletBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
+    pub state: BillState,
     /// 转账金额 (`transfer_amount`).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
@@ -816,7 +816,7 @@ pub struct CancelTransferToQqWalletBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
+    pub state: BillState,
     /// 转账金额 (`transfer_amount`).
     pub transfer_amount: Option<i64>,
     /// 微信转账单号 (`transfer_bill_no`).
@@ -866,9 +866,9 @@ pub struct CreateUserConfirmAuthorizationResponse {
 /// 自动收款授权的关闭信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CloseInfo {
+pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo {
     /// 自动收款授权的原因 (`close_reason`).
-    pub close_reason: CloseReason,
+    pub close_reason: QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason,
     /// 关闭时间 (`close_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub close_time: OffsetDateTime,
@@ -886,7 +886,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub authorize_time: Option<OffsetDateTime>,
     /// 自动收款授权的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
+    pub close_info: Option<QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo>,
     /// 单据创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -912,7 +912,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
 #[non_exhaustive]
 pub struct CloseUserConfirmAuthorizationCloseInfo {
     /// 自动收款授权的原因 (`close_reason`).
-    pub close_reason: CloseInfoCloseReason,
+    pub close_reason: CloseUserConfirmAuthorizationCloseReason,
     /// 关闭时间 (`close_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub close_time: OffsetDateTime,
@@ -961,7 +961,7 @@ Sm3 = "SM3",
 
 platform_enum! {
 /// 申请单状态.
-pub enum QueryElecsignByOutBillNoState {
+pub enum ElecsignState {
 /// `GENERATING`.
 Generating = "GENERATING",
 /// `FINISHED`.
@@ -1005,7 +1005,7 @@ RedPacket = "RED_PACKET",
 
 platform_enum! {
 /// 单据状态.
-pub enum CreateTransferBillState {
+pub enum BillState {
 /// 转账已受理 (`ACCEPTED`).
 Accepted = "ACCEPTED",
 /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
@@ -1099,7 +1099,7 @@ WaitUserConfirm = "WAIT_USER_CONFIRM",
 
 platform_enum! {
 /// 自动收款授权的原因.
-pub enum CloseReason {
+pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason {
 /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
 CloseViaMchApi = "CLOSE_VIA_MCH_API",
 /// 用户确认后，主动关闭授权 (`USER_CLOSE`).
@@ -1127,7 +1127,7 @@ WaitUserConfirm = "WAIT_USER_CONFIRM",
 
 platform_enum! {
 /// 自动收款授权的原因.
-pub enum CloseInfoCloseReason {
+pub enum CloseUserConfirmAuthorizationCloseReason {
 /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
 CloseViaMchApi = "CLOSE_VIA_MCH_API",
 }

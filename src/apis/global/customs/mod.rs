@@ -433,10 +433,10 @@ pub struct VerifyCertificate {
     pub transaction_id: String,
 }
 
-/// `Data`.
+/// 报关数据包.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Order {
     /// 海关代码 (`customs`).
     pub customs: Customs,
     /// 关税 (`duty`).
@@ -455,7 +455,7 @@ pub struct Data {
     /// 商品费用 (`product_fee`).
     pub product_fee: Option<i64>,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子单号 (`sub_order_no`).
@@ -471,7 +471,7 @@ pub struct ListOrdersLegacyResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 报关数据包 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<Order>,
     /// 请求最大记录条数 (`limit`).
     pub limit: i64,
     /// 商户号 (`mchid`).
@@ -502,7 +502,7 @@ pub struct UpdateOrderLegacyResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -526,7 +526,7 @@ pub struct CreateOrderLegacyResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -555,7 +555,7 @@ pub struct RedeclareOrderLegacyResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -587,7 +587,7 @@ pub struct ListOrdersResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 报关数据包 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<Order>,
     /// 请求最大记录条数 (`limit`).
     pub limit: i64,
     /// 商户号 (`mchid`).
@@ -618,7 +618,7 @@ pub struct UpdateOrderResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -642,7 +642,7 @@ pub struct CreateOrderResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -671,7 +671,7 @@ pub struct RedeclareOrderResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -736,7 +736,7 @@ Tianjin = "TIANJIN",
 
 platform_enum! {
 /// 报关状态.
-pub enum DataState {
+pub enum OrderState {
 /// 申报中 (`PROCESSING`).
 Processing = "PROCESSING",
 /// 未申报 (`UNDECLARED`).

@@ -323,7 +323,7 @@ pub struct UpdateComplaintNotificationResponse {
     pub url: String,
 }
 
-/// `ComplaintMediaList`.
+/// 投诉资料列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintMediaList {
@@ -333,7 +333,7 @@ pub struct ComplaintMediaList {
     pub media_url: Vec<String>,
 }
 
-/// `ComplaintOrderInfo`.
+/// 投诉单关联订单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
@@ -358,7 +358,7 @@ pub struct ComplaintOrderInfo {
     pub transaction_id: String,
 }
 
-/// `ServiceOrderInfo`.
+/// 投诉单关联服务单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceOrderInfo {
@@ -370,10 +370,10 @@ pub struct ServiceOrderInfo {
     pub state: Option<ServiceOrderInfoState>,
 }
 
-/// `Data`.
+/// 用户投诉信息详情.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Complaint {
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
     /// 投诉详情翻译 (`complaint_detail_trans`).
@@ -416,7 +416,7 @@ pub struct Data {
 pub struct ListComplaintsResponse {
     /// 用户投诉信息详情 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Complaint>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -465,10 +465,10 @@ pub struct QueryComplaintByComplaintIdResponse {
     pub user_complaint_times: i64,
 }
 
-/// `ListComplaintNegotiationHistorysData`.
+/// 投诉协商历史.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListComplaintNegotiationHistorysData {
+pub struct ComplaintNegotiationHistory {
     /// 操作资料列表 (`complaint_media_list`).
     pub complaint_media_list: Option<ComplaintMediaList>,
     /// `image_list`.
@@ -491,7 +491,7 @@ pub struct ListComplaintNegotiationHistorysData {
 #[non_exhaustive]
 pub struct ListComplaintNegotiationHistorysResponse {
     /// 投诉协商历史 (`data`).
-    pub data: Option<Vec<ListComplaintNegotiationHistorysData>>,
+    pub data: Option<Vec<ComplaintNegotiationHistory>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).

@@ -100,7 +100,7 @@ pub struct PayTransaction {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<PayTransactionDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -138,7 +138,7 @@ pub struct Amount {
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -156,10 +156,10 @@ pub struct GoodsDetail {
     pub wxpay_goods_id: Option<String>,
 }
 
-/// `Detail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct PayTransactionDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -242,7 +242,7 @@ pub struct PayTransactionAmount {
     pub total: i64,
 }
 
-/// `PayTransactionGoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayTransactionGoodsDetail {
@@ -256,10 +256,10 @@ pub struct PayTransactionGoodsDetail {
     pub quantity: i64,
 }
 
-/// `PayTransactionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PayTransactionDetail {
+pub struct PayTransactionResponseDetail {
     /// 活动ID (`activity_id`).
     pub activity_id: Option<String>,
     /// 优惠券面额 (`amount`).
@@ -280,7 +280,7 @@ pub struct PayTransactionDetail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<DetailType>,
+    pub type_: Option<PayTransactionType>,
     /// 微信出资 (`wechatpay_contribute_amount`).
     pub wechatpay_contribute_amount: Option<i64>,
 }
@@ -313,7 +313,7 @@ pub struct PayTransactionResponse {
     /// 付款银行 (`bank_type`).
     pub bank_type: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<PayTransactionDetail>>,
+    pub detail: Option<Vec<PayTransactionResponseDetail>>,
     /// 微信支付订单号 (`id`).
     pub id: String,
     /// 商户号 (`mchid`).
@@ -361,7 +361,7 @@ Single = "SINGLE",
 
 platform_enum! {
 /// 优惠类型.
-pub enum DetailType {
+pub enum PayTransactionType {
 /// `COUPON`.
 Coupon = "COUPON",
 /// `DISCOUNT`.

@@ -632,12 +632,12 @@ pub struct SceneInfo {
 /// 汇率信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ExchangeRate {
+pub struct CreateTransactionExchangeRate {
     /// 汇率值 (`rate`).
     pub rate: Option<i64>,
     /// 汇率类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ExchangeRateType>,
+    pub type_: Option<CreateTransactionType>,
 }
 
 /// 订单金额.
@@ -647,7 +647,7 @@ pub struct CreateTransactionAmount {
     /// 订单标价币种 (`currency`).
     pub currency: String,
     /// 汇率信息 (`exchange_rate`).
-    pub exchange_rate: Option<ExchangeRate>,
+    pub exchange_rate: Option<CreateTransactionExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
     /// 用户支付金额 (`payer_total`).
@@ -671,7 +671,7 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -687,7 +687,7 @@ pub struct GoodsDetail {
     pub quantity: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -752,7 +752,7 @@ pub struct CreateTransactionResponse {
     /// 交易状态描述 (`trade_state_desc`).
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
-    pub trade_type: TradeType,
+    pub trade_type: CreateTransactionTradeType,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
 }
@@ -760,22 +760,22 @@ pub struct CreateTransactionResponse {
 /// 汇率信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoExchangeRate {
+pub struct ExchangeRate {
     /// 汇率值 (`rate`).
     pub rate: Option<i64>,
     /// 汇率类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<QueryTransactionByOutTradeNoExchangeRateType>,
+    pub type_: Option<ExchangeRateType>,
 }
 
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoAmount {
+pub struct TransactionAmount {
     /// 订单标价币种 (`currency`).
     pub currency: String,
     /// 汇率信息 (`exchange_rate`).
-    pub exchange_rate: Option<QueryTransactionByOutTradeNoExchangeRate>,
+    pub exchange_rate: Option<ExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
     /// 用户支付金额 (`payer_total`).
@@ -789,7 +789,7 @@ pub struct QueryTransactionByOutTradeNoAmount {
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByOutTradeNoAmount,
+    pub amount: TransactionAmount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -820,7 +820,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
     /// 交易状态描述 (`trade_state_desc`).
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
-    pub trade_type: QueryTransactionByOutTradeNoTradeType,
+    pub trade_type: TradeType,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
 }
@@ -830,7 +830,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByOutTradeNoAmount,
+    pub amount: TransactionAmount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -861,14 +861,14 @@ pub struct QueryTransactionByTransactionIdResponse {
     /// 交易状态描述 (`trade_state_desc`).
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
-    pub trade_type: QueryTransactionByOutTradeNoTradeType,
+    pub trade_type: TradeType,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
 platform_enum! {
 /// 汇率类型.
-pub enum ExchangeRateType {
+pub enum CreateTransactionType {
 /// `SETTLEMENT_RATE`.
 SettlementRate = "SETTLEMENT_RATE",
 /// `USERPAYMENT_RATE`.
@@ -916,7 +916,7 @@ Userpaying = "USERPAYING",
 
 platform_enum! {
 /// 交易类型.
-pub enum TradeType {
+pub enum CreateTransactionTradeType {
 /// `AUTH`.
 Auth = "AUTH",
 }
@@ -924,7 +924,7 @@ Auth = "AUTH",
 
 platform_enum! {
 /// 汇率类型.
-pub enum QueryTransactionByOutTradeNoExchangeRateType {
+pub enum ExchangeRateType {
 /// `SETTLEMENT_RATE`.
 SettlementRate = "SETTLEMENT_RATE",
 }
@@ -932,7 +932,7 @@ SettlementRate = "SETTLEMENT_RATE",
 
 platform_enum! {
 /// 交易类型.
-pub enum QueryTransactionByOutTradeNoTradeType {
+pub enum TradeType {
 /// `JSAPI`.
 Jsapi = "JSAPI",
 /// `NATIVE`.

@@ -61,7 +61,7 @@ pub struct CreateOrder {
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
     #[wxpay(encrypt)]
-    pub receivers: Option<Vec<Receivers>>,
+    pub receivers: Option<Vec<Receiver>>,
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -168,7 +168,7 @@ pub struct DeleteReceiver {
     /// 分账接收方类型 (`type`).
     #[wxpay(body)]
     #[serde(rename = "type")]
-    pub type_: Option<ReceiversType>,
+    pub type_: Option<ReceiverType>,
 }
 
 /// `POST /v3/global/profit-sharing/receivers` 添加分账接收方API
@@ -221,7 +221,7 @@ pub struct CreateReceiver {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ReceiversType>,
+    pub type_: Option<ReceiverType>,
 }
 
 /// `GET /v3/global/profit-sharing/receivers/{account}` 查询分账接收方添加结果API
@@ -257,7 +257,7 @@ pub struct QueryReceiverByAccount {
     pub sub_appid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ReceiversType>,
+    pub type_: Option<ReceiverType>,
 }
 
 /// `GET /v3/global/profit-sharing/refunds/bill-download-url` 获取分账退款账单下载链接API
@@ -400,10 +400,10 @@ pub struct QueryBillDownloadUrlResponse {
     pub download_url: String,
 }
 
-/// `Receivers`.
+/// 分账接收方列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct Receivers {
+pub struct Receiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -421,13 +421,13 @@ pub struct Receivers {
     pub name: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers {
+pub struct OrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
     /// 分账金额 (`amount`).
@@ -458,7 +458,7 @@ pub struct CreateOrderReceivers {
     pub settlement_currency: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `CreateOrderResponse`.
@@ -470,7 +470,7 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers>>,
+    pub receivers: Option<Vec<OrderReceiver>>,
     /// 分账单状态 (`state`).
     pub state: String,
     /// 子商户号 (`sub_mchid`).
@@ -488,7 +488,7 @@ pub struct UnfreezeOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers>>,
+    pub receivers: Option<Vec<OrderReceiver>>,
     /// 分账单状态 (`state`).
     pub state: String,
     /// 子商户号 (`sub_mchid`).
@@ -506,7 +506,7 @@ pub struct QueryOrderByOutOrderNoResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers>>,
+    pub receivers: Option<Vec<OrderReceiver>>,
     /// 分账单状态 (`state`).
     pub state: String,
     /// 子商户号 (`sub_mchid`).
@@ -548,7 +548,7 @@ pub struct CreateReceiverResponse {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `QueryReceiverByAccountResponse`.
@@ -579,7 +579,7 @@ pub struct QueryReceiverByAccountResponse {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `QueryRefundBillDownloadUrlResponse`.
@@ -638,7 +638,7 @@ Cny = "CNY",
 
 platform_enum! {
 /// 分账接收方类型.
-pub enum ReceiversType {
+pub enum ReceiverType {
 /// `MERCHANT_ID`.
 MerchantId = "MERCHANT_ID",
 /// `PERSONAL_OPENID`.

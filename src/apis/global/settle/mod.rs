@@ -77,10 +77,10 @@ pub struct SplitAmount {
     pub unsettle: i64,
 }
 
-/// `Data`.
+/// 结算信息列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Settlement {
     /// 金额 (`amount`).
     pub amount: Amount,
     /// 付款批次号 (`batch_id`).
@@ -102,7 +102,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListSettlementsResponse {
     /// 结算信息列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Settlement>>,
     /// 本次返回条数 (`limit`).
     pub limit: i64,
     /// 记录起始位置 (`offset`).

@@ -38,7 +38,7 @@ pub struct CreateAppOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -164,7 +164,7 @@ pub struct CreateJsapiOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -229,7 +229,7 @@ pub struct CreateMweb {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -293,7 +293,7 @@ pub struct CreateNativeOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -399,7 +399,7 @@ pub struct Amount {
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -417,10 +417,10 @@ pub struct GoodsDetail {
     pub wxpay_goods_id: Option<String>,
 }
 
-/// `Detail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct OrderDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -507,7 +507,7 @@ pub struct ExchangeRate {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdAmount {
+pub struct TransactionAmount {
     /// 订单标价币种 (`currency`).
     pub currency: String,
     /// 汇率信息 (`exchange_rate`).
@@ -520,10 +520,10 @@ pub struct QueryTransactionByTransactionIdAmount {
     pub total: i64,
 }
 
-/// `QueryTransactionByTransactionIdGoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdGoodsDetail {
+pub struct PromotionDetailGoodsDetail {
     /// 商品优惠金额 (`discount_amount`).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
@@ -536,7 +536,7 @@ pub struct QueryTransactionByTransactionIdGoodsDetail {
     pub quantity: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -547,7 +547,7 @@ pub struct PromotionDetail {
     /// 优惠币种 (`currency`).
     pub currency: String,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<QueryTransactionByTransactionIdGoodsDetail>>,
+    pub goods_detail: Option<Vec<PromotionDetailGoodsDetail>>,
     /// 商户出资 (`merchant_contribute_amount`).
     pub merchant_contribute_amount: Option<i64>,
     /// 优惠名称 (`name`).
@@ -570,7 +570,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -654,7 +654,7 @@ pub struct CreateNativeOrderResponse {
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).

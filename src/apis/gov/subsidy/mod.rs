@@ -1241,7 +1241,7 @@ pub struct QueryZhejiangGood {
 pub struct ConfirmZhejiangNQualification {
     /// 品类集合 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<ZhejiangNQualification>>,
     /// 请求流水号 (`req_ssn`).
     pub req_ssn: String,
     /// 请求时间 (`req_time`).
@@ -1743,7 +1743,7 @@ pub struct SyncNQualificationResponse {
 #[non_exhaustive]
 pub struct QueryQualificationResponse {
     /// 资格的状态 (`state`).
-    pub state: QueryQualificationState,
+    pub state: QualificationState,
 }
 
 /// `CancelQualificationPassthroughResponse`.
@@ -1766,10 +1766,10 @@ pub struct CreateQualificationPassthroughClaimResponse {
     pub message: String,
 }
 
-/// `QualificationList`.
+/// 资格状态数组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QualificationList {
+pub struct QueryQualificationPassthroughQualificationList {
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: i64,
     /// 区分对接模式 (`claim_mode`).
@@ -1779,7 +1779,7 @@ pub struct QualificationList {
     /// 领取的地区名称 (`claimed_region_name`).
     pub claimed_region_name: Option<String>,
     /// 状态 (`state`).
-    pub state: QueryQualificationState,
+    pub state: QualificationState,
     /// 区分未领取的原因 (`unclaimed_reason`).
     pub unclaimed_reason: Option<UnclaimedReason>,
 }
@@ -1789,10 +1789,10 @@ pub struct QualificationList {
 #[non_exhaustive]
 pub struct QueryQualificationPassthroughResponse {
     /// 资格状态数组 (`qualification_list`).
-    pub qualification_list: Vec<QualificationList>,
+    pub qualification_list: Vec<QueryQualificationPassthroughQualificationList>,
 }
 
-/// `QueryQualificationsQualificationList`.
+/// 资格状态数组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryQualificationsQualificationList {
@@ -1803,7 +1803,7 @@ pub struct QueryQualificationsQualificationList {
     /// 领取的地区名称 (`claimed_region_name`).
     pub claimed_region_name: Option<String>,
     /// 状态 (`state`).
-    pub state: QueryQualificationState,
+    pub state: QualificationState,
     /// 区分未领取的原因 (`unclaimed_reason`).
     pub unclaimed_reason: Option<UnclaimedReason>,
 }
@@ -1836,7 +1836,7 @@ pub struct LockSncodeResponse {
     pub message: String,
 }
 
-/// `GoodsSnList`.
+/// sn码状态数组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsSnList {
@@ -1866,7 +1866,7 @@ pub struct UnlockSncodeResponse {
     pub message: String,
 }
 
-/// `ShopOrderList`.
+/// 订单状态数组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ShopOrderList {
@@ -2080,10 +2080,10 @@ pub struct QueryZhejiangGoodResponse {
     pub water_effciency: Option<String>,
 }
 
-/// `Data`.
+/// 品类集合.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ZhejiangNQualification {
     /// 活动资金地区编码 (`activity_add_code`).
     pub activity_add_code: String,
     /// 收货地区编码 (`add_code`).
@@ -2166,10 +2166,10 @@ pub struct CreateZhejiangQualificationClaimResponse {
     pub resp_desc: String,
 }
 
-/// `QueryZhejiangQualificationData`.
+/// 资格信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryZhejiangQualificationData {
+pub struct ZhejiangQualification {
     /// 品类编码 (`cate_code`).
     pub cate_code: String,
     /// 状态信息 (`status`).
@@ -2183,14 +2183,14 @@ pub struct QueryZhejiangQualificationData {
 #[non_exhaustive]
 pub struct QueryZhejiangQualificationResponse {
     /// 资格信息 (`data`).
-    pub data: Option<Vec<QueryZhejiangQualificationData>>,
+    pub data: Option<Vec<ZhejiangQualification>>,
     /// 响应码 (`resp_code`).
     pub resp_code: String,
     /// 响应描述 (`resp_desc`).
     pub resp_desc: String,
 }
 
-/// `SyncZhejiangQualificationData`.
+/// 资格集合.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct SyncZhejiangQualificationData {
@@ -2412,7 +2412,7 @@ SaleModelOffline = "SALE_MODEL_OFFLINE",
 
 platform_enum! {
 /// 资格的状态.
-pub enum QueryQualificationState {
+pub enum QualificationState {
 /// 资格未领取（即资格在微信支付平台不存在，未领取） (`UNCLAIMED`).
 Unclaimed = "UNCLAIMED",
 /// 资格领取了，但是未核销; (`UNREDEEMED`).

@@ -99,7 +99,7 @@ pub struct Amount {
 /// 优惠退款详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct RefundDetail {
     /// 优惠券面额 (`amount`).
     pub amount: Option<i64>,
     /// 货币类型 (`currency`).
@@ -112,7 +112,7 @@ pub struct Detail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<DetailType>,
+    pub type_: Option<RefundType>,
 }
 
 /// `QueryRefundByRefundIdResponse`.
@@ -122,12 +122,12 @@ pub struct QueryRefundByRefundIdResponse {
     /// 退款金额 (`amount`).
     pub amount: Amount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<QueryRefundByRefundIdChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 优惠退款详情 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<RefundDetail>,
     /// 退款资金来源 (`fund_source`).
     pub fund_source: Option<FundSource>,
     /// 微信支付退款订单号 (`id`).
@@ -139,7 +139,7 @@ pub struct QueryRefundByRefundIdResponse {
     /// 退款入账账户 (`recv_account`).
     pub recv_account: Option<String>,
     /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -154,12 +154,12 @@ pub struct QueryRefundByOutRefundNoResponse {
     /// 退款金额 (`amount`).
     pub amount: Amount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<QueryRefundByRefundIdChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 优惠退款详情 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<RefundDetail>,
     /// 退款资金来源 (`fund_source`).
     pub fund_source: Option<FundSource>,
     /// 微信支付退款订单号 (`id`).
@@ -171,7 +171,7 @@ pub struct QueryRefundByOutRefundNoResponse {
     /// 退款入账账户 (`recv_account`).
     pub recv_account: Option<String>,
     /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -189,7 +189,7 @@ SettlementRate = "SETTLEMENT_RATE",
 
 platform_enum! {
 /// 退款渠道.
-pub enum QueryRefundByRefundIdChannel {
+pub enum RefundChannel {
 /// `ORIGINAL`.
 Original = "ORIGINAL",
 /// `BALANCE`.
@@ -213,7 +213,7 @@ Single = "SINGLE",
 
 platform_enum! {
 /// 优惠类型.
-pub enum DetailType {
+pub enum RefundType {
 /// `COUPON`.
 Coupon = "COUPON",
 /// `DISCOUNT`.
@@ -233,7 +233,7 @@ RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
 
 platform_enum! {
 /// 退款状态.
-pub enum QueryRefundByRefundIdStatus {
+pub enum RefundStatus {
 /// `SUCCESS`.
 Success = "SUCCESS",
 /// `REFUNDCLOSE`.

@@ -38,7 +38,7 @@ pub struct CreateAppOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -195,7 +195,7 @@ pub struct CreateJsapiOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -259,7 +259,7 @@ pub struct CreateMicropay {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -318,7 +318,7 @@ pub struct CreateMweb {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -382,7 +382,7 @@ pub struct CreateNativeOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -519,7 +519,7 @@ pub struct Amount {
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -537,10 +537,10 @@ pub struct GoodsDetail {
     pub wxpay_goods_id: Option<String>,
 }
 
-/// `Detail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct OrderDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -627,7 +627,7 @@ pub struct ExchangeRate {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdAmount {
+pub struct TransactionAmount {
     /// 订单标价币种 (`currency`).
     pub currency: String,
     /// 汇率信息 (`exchange_rate`).
@@ -640,10 +640,10 @@ pub struct QueryTransactionByTransactionIdAmount {
     pub total: i64,
 }
 
-/// `QueryTransactionByTransactionIdGoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdGoodsDetail {
+pub struct PromotionDetailGoodsDetail {
     /// 商品优惠金额 (`discount_amount`).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
@@ -656,7 +656,7 @@ pub struct QueryTransactionByTransactionIdGoodsDetail {
     pub quantity: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -667,7 +667,7 @@ pub struct PromotionDetail {
     /// 优惠币种 (`currency`).
     pub currency: String,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<QueryTransactionByTransactionIdGoodsDetail>>,
+    pub goods_detail: Option<Vec<PromotionDetailGoodsDetail>>,
     /// 商户出资 (`merchant_contribute_amount`).
     pub merchant_contribute_amount: Option<i64>,
     /// 优惠名称 (`name`).
@@ -680,7 +680,7 @@ pub struct PromotionDetail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<PromotionDetailType>,
+    pub type_: Option<DetailType>,
     /// 微信出资 (`wxpay_contribute_amount`).
     pub wxpay_contribute_amount: Option<i64>,
 }
@@ -690,7 +690,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -759,7 +759,7 @@ pub struct CreateMicropayAmount {
     pub total: i64,
 }
 
-/// `CreateMicropayGoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMicropayGoodsDetail {
@@ -773,7 +773,7 @@ pub struct CreateMicropayGoodsDetail {
     pub quantity: i64,
 }
 
-/// `CreateMicropayDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMicropayDetail {
@@ -797,7 +797,7 @@ pub struct CreateMicropayDetail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<PromotionDetailType>,
+    pub type_: Option<DetailType>,
     /// 微信出资 (`wechatpay_contribute_amount`).
     pub wechatpay_contribute_amount: Option<i64>,
 }
@@ -883,7 +883,7 @@ pub struct CreateNativeOrderResponse {
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -939,7 +939,7 @@ Single = "SINGLE",
 
 platform_enum! {
 /// 优惠类型.
-pub enum PromotionDetailType {
+pub enum DetailType {
 /// `COUPON`.
 Coupon = "COUPON",
 /// `DISCOUNT`.

@@ -67,10 +67,10 @@ pub struct CreatePackageTask {
     pub bank_type: String,
 }
 
-/// `Data`.
+/// 上传任务列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct PackageTask {
     /// 银行类型 (`bank_type`).
     pub bank_type: Option<String>,
     /// 创建上传任务的时间 (`create_time`).
@@ -100,7 +100,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListPackageTasksResponse {
     /// 上传任务列表 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<PackageTask>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).

@@ -342,8 +342,8 @@ pub struct SendProductCoupon {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let coupon_use_rule: wxpay::apis::marketing::busifavor::CouponUseRule = todo!();
-/// # let stock_send_rule: wxpay::apis::marketing::busifavor::StockSendRule = todo!();
+/// # let coupon_use_rule: wxpay::apis::marketing::busifavor::CreateStockCouponUseRule = todo!();
+/// # let stock_send_rule: wxpay::apis::marketing::busifavor::CreateStockStockSendRule = todo!();
 /// use wxpay::apis::marketing::busifavor::CreateStock;
 ///
 /// let request = CreateStock::new("10000022", wxpay::apis::marketing::busifavor::CouponCodeMode::WechatpayMode, coupon_use_rule, "xxx商品使用", "100002322019090134234sfdf", "8月1日活动券", stock_send_rule, wxpay::apis::marketing::busifavor::StockType::Normal);
@@ -362,7 +362,7 @@ pub struct CreateStock {
     /// 券code模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: CouponUseRule,
+    pub coupon_use_rule: CreateStockCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
     pub custom_entrance: Option<CustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
@@ -376,7 +376,7 @@ pub struct CreateStock {
     /// 商家券批次名称 (`stock_name`).
     pub stock_name: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
+    pub stock_send_rule: CreateStockStockSendRule,
     /// 批次类型 (`stock_type`).
     pub stock_type: StockType,
     /// 是否允许营销补贴 (`subsidy`).
@@ -504,7 +504,7 @@ pub struct ListStockCouponcodes {
     /// 批次号 (`stock_id`).
     pub stock_id: String,
     /// 券code状态 (`status`).
-    pub status: Option<ListStockCouponcodesStatus>,
+    pub status: Option<CouponState>,
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,
     /// 分页页码 (`offset`).
@@ -769,7 +769,7 @@ pub struct ListUserCoupons {
     /// 批次号 (`stock_id`).
     pub stock_id: Option<String>,
     /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<ListStockCouponcodesStatus>,
+    pub coupon_state: Option<CouponState>,
     /// 创建批次的商户号 (`creator_merchant`).
     pub creator_merchant: Option<String>,
     /// 批次归属商户号 (`belong_merchant`).
@@ -921,7 +921,7 @@ pub struct SendProductCouponResponse {
     pub stock_id: String,
 }
 
-/// `AvailableDayTime`.
+/// 当天可用时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableDayTime {
@@ -945,7 +945,7 @@ pub struct AvailableWeek {
     pub week_day: Option<Vec<i64>>,
 }
 
-/// `IrregularyAvaliableTime`.
+/// 无规律的有效时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct IrregularyAvaliableTime {
@@ -1025,7 +1025,7 @@ pub struct FixedNormalCoupon {
 /// 核销规则.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CouponUseRule {
+pub struct CreateStockCouponUseRule {
     /// 券可核销时间 (`coupon_available_time`).
     pub coupon_available_time: CouponAvailableTime,
     /// 折扣券使用规则 (`discount_coupon`).
@@ -1131,7 +1131,7 @@ pub struct NotifyConfig {
 /// 发放规则.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct StockSendRule {
+pub struct CreateStockStockSendRule {
     /// 批次总预算 (`max_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount: Option<i64>,
@@ -1183,7 +1183,7 @@ pub struct CouponCodeCount {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryStockByStockIdCouponAvailableTime {
+pub struct CouponUseRuleCouponAvailableTime {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -1203,9 +1203,9 @@ pub struct QueryStockByStockIdCouponAvailableTime {
 /// 核销规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryStockByStockIdCouponUseRule {
+pub struct CouponUseRule {
     /// 券可核销时间 (`coupon_available_time`).
-    pub coupon_available_time: QueryStockByStockIdCouponAvailableTime,
+    pub coupon_available_time: CouponUseRuleCouponAvailableTime,
     /// 折扣券使用规则 (`discount_coupon`).
     pub discount_coupon: Option<DiscountCoupon>,
     /// 换购券使用规则 (`exchange_coupon`).
@@ -1271,7 +1271,7 @@ pub struct QueryStockByStockIdResponse {
     /// 券code模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: QueryStockByStockIdCouponUseRule,
+    pub coupon_use_rule: CouponUseRule,
     /// 自定义入口 (`custom_entrance`).
     pub custom_entrance: Option<CustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
@@ -1354,7 +1354,7 @@ pub struct UpdateStockBudgetResponse {
 /// 券code信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct StockCouponcode {
     /// 商户上传code (`code`).
     pub code: Option<String>,
     /// 商户上传code分配状态 (`code_status`).
@@ -1380,7 +1380,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListStockCouponcodesResponse {
     /// 券code列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<StockCouponcode>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1391,10 +1391,10 @@ pub struct ListStockCouponcodesResponse {
     pub total_count: i64,
 }
 
-/// `FailCodes`.
+/// 上传失败的code及原因.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct FailCodes {
+pub struct FailCode {
     /// 上传失败错误码 (`code`).
     pub code: String,
     /// 上传失败的券code (`coupon_code`).
@@ -1412,7 +1412,7 @@ pub struct CreateStockCouponcodeResponse {
     /// 已存在的code列表 (`exist_codes`).
     pub exist_codes: Option<Vec<String>>,
     /// 上传失败的code及原因 (`fail_codes`).
-    pub fail_codes: Option<Vec<FailCodes>>,
+    pub fail_codes: Option<Vec<FailCode>>,
     /// 上传失败code个数 (`fail_count`).
     pub fail_count: Option<i64>,
     /// 批次号 (`stock_id`).
@@ -1450,7 +1450,7 @@ pub struct CouponInformation {
     /// 券状态 (`coupon_state`).
     pub coupon_state: Option<String>,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: QueryStockByStockIdCouponUseRule,
+    pub coupon_use_rule: CouponUseRule,
     /// 自定义入口 (`custom_entrance`).
     pub custom_entrance: Option<CustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
@@ -1472,12 +1472,12 @@ pub struct CouponInformation {
 #[non_exhaustive]
 pub struct QueryStockCouponcodeByCouponCodeResponse {
     /// 券code信息 (`code_information`).
-    pub code_information: Data,
+    pub code_information: StockCouponcode,
     /// 券码信息 (`coupon_information`).
     pub coupon_information: CouponInformation,
 }
 
-/// `PayReceiptList`.
+/// 补差付款单据列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayReceiptList {
@@ -1666,7 +1666,7 @@ pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsCouponAvailableTime {
+pub struct UserCouponCouponAvailableTime {
     /// 开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub available_begin_time: Option<OffsetDateTime>,
@@ -1680,7 +1680,7 @@ pub struct ListUserCouponsCouponAvailableTime {
 /// 折扣券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsDiscountCoupon {
+pub struct UserCouponDiscountCoupon {
     /// 折扣比例 (`discount_percent`).
     pub discount_percent: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
@@ -1690,7 +1690,7 @@ pub struct ListUserCouponsDiscountCoupon {
 /// 换购券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsExchangeCoupon {
+pub struct UserCouponExchangeCoupon {
     /// 单品换购价 (`exchange_price`).
     pub exchange_price: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
@@ -1700,7 +1700,7 @@ pub struct ListUserCouponsExchangeCoupon {
 /// 固定面额满减券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsFixedNormalCoupon {
+pub struct UserCouponFixedNormalCoupon {
     /// 优惠金额 (`discount_amount`).
     pub discount_amount: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
@@ -1710,17 +1710,17 @@ pub struct ListUserCouponsFixedNormalCoupon {
 /// 核销规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsCouponUseRule {
+pub struct UserCouponCouponUseRule {
     /// 固定周期有效时间段 (`available_week`).
     pub available_week: Option<AvailableWeek>,
     /// 券可核销时间 (`coupon_available_time`).
-    pub coupon_available_time: ListUserCouponsCouponAvailableTime,
+    pub coupon_available_time: UserCouponCouponAvailableTime,
     /// 折扣券使用规则 (`discount_coupon`).
-    pub discount_coupon: Option<ListUserCouponsDiscountCoupon>,
+    pub discount_coupon: Option<UserCouponDiscountCoupon>,
     /// 换购券使用规则 (`exchange_coupon`).
-    pub exchange_coupon: Option<ListUserCouponsExchangeCoupon>,
+    pub exchange_coupon: Option<UserCouponExchangeCoupon>,
     /// 固定面额满减券使用规则 (`fixed_normal_coupon`).
-    pub fixed_normal_coupon: Option<ListUserCouponsFixedNormalCoupon>,
+    pub fixed_normal_coupon: Option<UserCouponFixedNormalCoupon>,
     /// `irregulary_avaliable_time`.
     pub irregulary_avaliable_time: Option<Vec<IrregularyAvaliableTime>>,
     /// 小程序appid (`mini_programs_appid`).
@@ -1728,17 +1728,17 @@ pub struct ListUserCouponsCouponUseRule {
     /// 小程序path (`mini_programs_path`).
     pub mini_programs_path: Option<String>,
     /// 核销方式 (`use_method`).
-    pub use_method: CouponUseRuleUseMethod,
+    pub use_method: UserCouponUseMethod,
 }
 
 /// 自定义入口.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsCustomEntrance {
+pub struct UserCouponCustomEntrance {
     /// 商户公众号appid (`appid`).
     pub appid: Option<String>,
     /// code展示模式 (`code_display_mode`).
-    pub code_display_mode: Option<CustomEntranceCodeDisplayMode>,
+    pub code_display_mode: Option<UserCouponCodeDisplayMode>,
     /// 更多优惠入口 (`hall_id`).
     pub hall_id: Option<String>,
     /// 小程序入口 (`mini_programs_info`).
@@ -1747,10 +1747,10 @@ pub struct ListUserCouponsCustomEntrance {
     pub store_id: Option<String>,
 }
 
-/// `ListUserCouponsData`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsData {
+pub struct UserCoupon {
     /// 券可使用开始时间 (`available_start_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_start_time: OffsetDateTime,
@@ -1761,11 +1761,11 @@ pub struct ListUserCouponsData {
     /// 券code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<ListStockCouponcodesStatus>,
+    pub coupon_state: Option<CouponState>,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: ListUserCouponsCouponUseRule,
+    pub coupon_use_rule: UserCouponCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
-    pub custom_entrance: Option<ListUserCouponsCustomEntrance>,
+    pub custom_entrance: Option<UserCouponCustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
     pub display_pattern_info: DisplayPatternInfo,
     /// 券过期时间 (`expire_time`).
@@ -1800,7 +1800,7 @@ pub struct ListUserCouponsData {
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
     /// 结果集 (`data`).
-    pub data: Vec<ListUserCouponsData>,
+    pub data: Vec<UserCoupon>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1823,11 +1823,11 @@ pub struct QueryUserCouponAppidByAppidResponse {
     /// 券code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<ListStockCouponcodesStatus>,
+    pub coupon_state: Option<CouponState>,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: ListUserCouponsCouponUseRule,
+    pub coupon_use_rule: UserCouponCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
-    pub custom_entrance: Option<ListUserCouponsCustomEntrance>,
+    pub custom_entrance: Option<UserCouponCustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
     pub display_pattern_info: DisplayPatternInfo,
     /// 券过期时间 (`expire_time`).
@@ -1959,7 +1959,7 @@ Paused = "PAUSED",
 
 platform_enum! {
 /// 券code状态.
-pub enum ListStockCouponcodesStatus {
+pub enum CouponState {
 /// `SENDED`.
 Sended = "SENDED",
 /// `USED`.
@@ -1975,7 +1975,7 @@ Deactivated = "DEACTIVATED",
 
 platform_enum! {
 /// 核销方式.
-pub enum CouponUseRuleUseMethod {
+pub enum UserCouponUseMethod {
 /// `OFF_LINE`.
 OffLine = "OFF_LINE",
 /// `MINI_PROGRAMS`.
@@ -1989,7 +1989,7 @@ SelfConsume = "SELF_CONSUME",
 
 platform_enum! {
 /// code展示模式.
-pub enum CustomEntranceCodeDisplayMode {
+pub enum UserCouponCodeDisplayMode {
 /// 一维码 (`BARCODE`).
 Barcode = "BARCODE",
 /// 二维码 (`QRCODE`).

@@ -11,7 +11,7 @@
 //! # Ok(()) }
 //! ```
 
-use super::{CouponAvailableTime, CouponUseRule, FixedNormalCoupon, StockUseRule};
+use super::{CouponAvailableTime, CouponUseRule, NormalCouponInformation, StockUseRule};
 
 impl StockUseRule {
     /// A rule with the given limits (all coupons, budget in fen, coupons per user); both
@@ -23,7 +23,7 @@ impl StockUseRule {
 
 impl CouponUseRule {
     /// A fixed-amount rule usable at the given merchants, whenever the stock is available.
-    pub fn fixed(coupon: FixedNormalCoupon, available_merchants: Vec<String>) -> Self {
+    pub fn fixed(coupon: NormalCouponInformation, available_merchants: Vec<String>) -> Self {
         CouponUseRule::new(CouponAvailableTime::new())
             .fixed_normal_coupon(coupon)
             .available_merchants(available_merchants)

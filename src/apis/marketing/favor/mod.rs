@@ -142,7 +142,7 @@ pub struct ListStocks {
     /// 终止时间 (`create_end_time`).
     pub create_end_time: Option<String>,
     /// 批次状态 (`status`).
-    pub status: Option<ListStocksStatus>,
+    pub status: Option<StockStatus>,
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}` 查询批次详情API
@@ -640,7 +640,7 @@ pub struct ExchangeCoupon {
 /// 固定面额满减券使用规则.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct FixedNormalCoupon {
+pub struct NormalCouponInformation {
     /// 面额 (`coupon_amount`).
     pub coupon_amount: i64,
     /// 门槛 (`transaction_minimum`).
@@ -682,7 +682,7 @@ pub struct CouponUseRule {
     pub exchange_coupon: Option<ExchangeCoupon>,
     /// 固定面额满减券使用规则 (`fixed_normal_coupon`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fixed_normal_coupon: Option<FixedNormalCoupon>,
+    pub fixed_normal_coupon: Option<NormalCouponInformation>,
     /// `goods_tag`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_tag: Option<Vec<String>>,
@@ -760,7 +760,7 @@ pub struct CreateStockResponse {
     pub stock_id: String,
 }
 
-/// `AvailableRegionList`.
+/// 消费金可用地域.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AvailableRegionList {
@@ -787,12 +787,12 @@ pub struct CutToMessage {
     pub single_price_max: Option<i64>,
 }
 
-/// `Data`.
+/// 批次详情.
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ListStocksData {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -822,7 +822,7 @@ pub struct Data {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 批次状态 (`status`).
-    pub status: Option<ListStocksStatus>,
+    pub status: Option<StockStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -845,7 +845,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListStocksResponse {
     /// 批次详情 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<ListStocksData>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -887,7 +887,7 @@ pub struct Stock {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 批次状态 (`status`).
-    pub status: Option<ListStocksStatus>,
+    pub status: Option<StockStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -1070,12 +1070,12 @@ pub struct ConsumeInformation {
     pub transaction_id: Option<String>,
 }
 
-/// `ListUserCouponsData`.
+/// 结果集.
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsData {
+pub struct UserCoupon {
     /// 剩余金额 (`available_balance`).
     pub available_balance: Option<i64>,
     /// 可用开始时间 (`available_begin_time`).
@@ -1102,14 +1102,14 @@ pub struct ListUserCouponsData {
     /// 使用说明 (`description`).
     pub description: Option<String>,
     /// 固定面额满减券使用规则 (`normal_coupon_information`).
-    pub normal_coupon_information: Option<FixedNormalCoupon>,
+    pub normal_coupon_information: Option<NormalCouponInformation>,
     /// 是否单品优惠 (`singleitem`).
     pub singleitem: Option<bool>,
     /// 激活批次的时间 (`start_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 代金券状态 (`status`).
-    pub status: Option<DataStatus>,
+    pub status: Option<CouponStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -1126,7 +1126,7 @@ pub struct ListUserCouponsData {
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
     /// 结果集 (`data`).
-    pub data: Vec<ListUserCouponsData>,
+    pub data: Vec<UserCoupon>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1173,14 +1173,14 @@ pub struct Coupon {
     /// 使用说明 (`description`).
     pub description: Option<String>,
     /// 固定面额满减券使用规则 (`normal_coupon_information`).
-    pub normal_coupon_information: Option<FixedNormalCoupon>,
+    pub normal_coupon_information: Option<NormalCouponInformation>,
     /// 是否单品优惠 (`singleitem`).
     pub singleitem: Option<bool>,
     /// 激活批次的时间 (`start_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 代金券状态 (`status`).
-    pub status: Option<DataStatus>,
+    pub status: Option<CouponStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -1264,7 +1264,7 @@ DiscountCut = "DISCOUNT_CUT",
 
 platform_enum! {
 /// 批次状态.
-pub enum ListStocksStatus {
+pub enum StockStatus {
 /// 未激活 (`unactivated`).
 Unactivated = "unactivated",
 /// 审核中 (`audit`).
@@ -1310,7 +1310,7 @@ CutTo = "CUT_TO",
 
 platform_enum! {
 /// 代金券状态.
-pub enum DataStatus {
+pub enum CouponStatus {
 /// 可用 (`SENDED`).
 Sended = "SENDED",
 /// 已实扣 (`USED`).

@@ -42,7 +42,7 @@ pub struct ListActivities {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let apply_infos: Vec<wxpay::apis::marketing::goods_subsidy_activity::ApplyInfos> = todo!();
+/// # let apply_infos: Vec<wxpay::apis::marketing::goods_subsidy_activity::ApplyInfo> = todo!();
 /// use wxpay::apis::marketing::goods_subsidy_activity::ApplyActivity;
 ///
 /// let request = ApplyActivity::new("TEST_ACTIVITY_ID", apply_infos, "TEST_CALLER_MERCHANT_ID");
@@ -57,7 +57,7 @@ pub struct ApplyActivity {
     /// 活动ID (`activity_id`).
     pub activity_id: String,
     /// 门店报名信息 (`apply_infos`).
-    pub apply_infos: Vec<ApplyInfos>,
+    pub apply_infos: Vec<ApplyInfo>,
     /// 调用报名活动API的商户的商户号 (`caller_merchant_id`).
     pub caller_merchant_id: String,
 }
@@ -245,7 +245,7 @@ pub struct CreateRetailStoreActMaterial {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Stores> = todo!();
+/// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Store> = todo!();
 /// use wxpay::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore;
 ///
 /// let request = DeleteRetailStoreActStore::new("1001", wxpay::time::OffsetDateTime::now_utc(), "1002600620019090123143254436", stores);
@@ -268,7 +268,7 @@ pub struct DeleteRetailStoreActStore {
     pub out_request_no: String,
     /// 待删除的小店活动门店列表 (`stores`).
     #[wxpay(body)]
-    pub stores: Vec<Stores>,
+    pub stores: Vec<Store>,
 }
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 查询小店活动门店列表
@@ -306,7 +306,7 @@ pub struct ListRetailStoreActStores {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Stores> = todo!();
+/// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Store> = todo!();
 /// use wxpay::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore;
 ///
 /// let request = CreateRetailStoreActStore::new("1001", wxpay::time::OffsetDateTime::now_utc(), "1002600620019090123143254436", stores);
@@ -326,7 +326,7 @@ pub struct CreateRetailStoreActStore {
     /// 请求业务单据 (`out_request_no`).
     pub out_request_no: String,
     /// 待新增的小店活动门店列表 (`stores`).
-    pub stores: Vec<Stores>,
+    pub stores: Vec<Store>,
 }
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}` 查询小店活动门店详情
@@ -390,10 +390,10 @@ pub struct GoodsInformation {
     pub goods_picture_url: Option<String>,
 }
 
-/// `Areas`.
+/// 活动区域列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Areas {
+pub struct Area {
     /// 市名称 (`city`).
     pub city: Option<String>,
     /// 区名称 (`district`).
@@ -407,7 +407,7 @@ pub struct Areas {
 #[non_exhaustive]
 pub struct RuleInformation {
     /// 活动区域列表 (`areas`).
-    pub areas: Option<Vec<Areas>>,
+    pub areas: Option<Vec<Area>>,
     /// 购买单件商品 (`service_provider_subsidy`).
     pub service_provider_subsidy: Option<String>,
     /// 购买单件商品 (`store_subsidy`).
@@ -418,10 +418,10 @@ pub struct RuleInformation {
     pub user_subsidy_quota: Option<String>,
 }
 
-/// `Data`.
+/// 小店活动门店集合.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Activity {
     /// 活动ID (`activity_id`).
     pub activity_id: Option<String>,
     /// 活动信息 (`activity_info`).
@@ -441,7 +441,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
     /// 小店活动门店集合 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Activity>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -465,10 +465,10 @@ pub struct StoreInfo {
     pub store_id: Option<String>,
 }
 
-/// `ApplyInfos`.
+/// 门店报名信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ApplyInfos {
+pub struct ApplyInfo {
     /// 商品原价 (`goods_original_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_original_price: Option<i64>,
@@ -482,11 +482,11 @@ pub struct ApplyInfos {
 #[non_exhaustive]
 pub struct ApplyActivityResponse {
     /// 失败的报名记录 (`failed_apply_infos`).
-    pub failed_apply_infos: Option<Vec<ApplyInfos>>,
+    pub failed_apply_infos: Option<Vec<ApplyInfo>>,
     /// 返回结果文案 (`return_message`).
     pub return_message: Option<String>,
     /// 成功的报名记录 (`succeed_apply_infos`).
-    pub succeed_apply_infos: Option<Vec<ApplyInfos>>,
+    pub succeed_apply_infos: Option<Vec<ApplyInfo>>,
 }
 
 /// 订单信息.
@@ -535,7 +535,7 @@ pub struct UnlockQualificationResponse {
     pub succeed_qualification_ids: Option<Vec<String>>,
 }
 
-/// `RepresentativeInfoList`.
+/// 业务代理信息列表.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct RepresentativeInfoList {
@@ -584,7 +584,7 @@ pub struct ListRetailStoreActRepresentativesResponse {
     pub total_count: Option<i64>,
 }
 
-/// `MaterialList`.
+/// 成功的物料码列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct MaterialList {
@@ -602,10 +602,10 @@ pub struct CreateRetailStoreActMaterialResponse {
     pub material_list: Option<Vec<MaterialList>>,
 }
 
-/// `Stores`.
+/// 待删除的小店活动门店列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Stores {
+pub struct Store {
     /// 门店编码 (`store_code`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_code: Option<String>,
@@ -622,7 +622,7 @@ pub struct DeleteRetailStoreActStoreResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub delete_time: Option<OffsetDateTime>,
     /// 删除失败的小店活动门店列表 (`failed_stores`).
-    pub failed_stores: Option<Vec<Stores>>,
+    pub failed_stores: Option<Vec<Store>>,
 }
 
 /// `ListRetailStoreActStoresResponse`.
@@ -630,7 +630,7 @@ pub struct DeleteRetailStoreActStoreResponse {
 #[non_exhaustive]
 pub struct ListRetailStoreActStoresResponse {
     /// 小店活动门店集合 (`data`).
-    pub data: Option<Vec<Stores>>,
+    pub data: Option<Vec<Store>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -647,7 +647,7 @@ pub struct CreateRetailStoreActStoreResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub add_time: Option<OffsetDateTime>,
     /// 添加失败的小店活动门店列表 (`failed_stores`).
-    pub failed_stores: Option<Vec<Stores>>,
+    pub failed_stores: Option<Vec<Store>>,
 }
 
 /// `QueryRetailStoreActStoreByStoreCodeResponse`.

@@ -130,7 +130,7 @@ pub struct TerminateActivity {
 /// 每日发放开始时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct BeginDayTime {
+pub struct EndDayTime {
     /// 时 (`hours`).
     pub hours: i64,
     /// 分 (`minutes`).
@@ -139,17 +139,17 @@ pub struct BeginDayTime {
     pub seconds: i64,
 }
 
-/// `AwardSendDayTime`.
+/// 指定时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardSendDayTime {
     /// 每日发放开始时间 (`begin_day_time`).
-    pub begin_day_time: BeginDayTime,
+    pub begin_day_time: EndDayTime,
     /// 每日发放结束时间 (`end_day_time`).
-    pub end_day_time: BeginDayTime,
+    pub end_day_time: EndDayTime,
 }
 
-/// `AwardSendTime`.
+/// 指定时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardSendTime {
@@ -267,7 +267,7 @@ pub struct PayActivitySetting {
     pub payment_setting: Option<PaymentSetting>,
 }
 
-/// `StockList`.
+/// 优惠券列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StockList {
@@ -277,10 +277,10 @@ pub struct StockList {
     pub stock_id: String,
 }
 
-/// `Data`.
+/// 活动详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Activity {
     /// 活动ID (`activity_id`).
     pub activity_id: String,
     /// 活动名称 (`activity_name`).
@@ -320,7 +320,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
     /// 活动详情 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Activity>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).

@@ -111,7 +111,7 @@ pub struct ListCards {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let brand: wxpay::apis::marketing::membercard_open::Brand = todo!();
-/// # let date_information: wxpay::apis::marketing::membercard_open::CreateCardDateInformation = todo!();
+/// # let date_information: wxpay::apis::marketing::membercard_open::DateInformation = todo!();
 /// use wxpay::apis::marketing::membercard_open::CreateCard;
 ///
 /// let request = CreateCard::new("wxea9c30890f48d5ae", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", brand, wxpay::apis::marketing::membercard_open::CodeMode::SystemAllocate, wxpay::apis::marketing::membercard_open::CodeType::BarCode, date_information, "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0", "100002322019090134234sfdf", "微信支付测试卡");
@@ -138,7 +138,7 @@ pub struct CreateCard {
     /// 会员码型 (`code_type`).
     pub code_type: CodeType,
     /// 有效期 (`date_information`).
-    pub date_information: CreateCardDateInformation,
+    pub date_information: DateInformation,
     /// 使用须知 (`description`).
     pub description: String,
     /// 会员初始等级 (`init_level`).
@@ -241,7 +241,7 @@ pub struct UpdateCardByCardId {
     /// 会员码型 (`code_type`).
     pub code_type: Option<CodeType>,
     /// 有效期 (`date_information`).
-    pub date_information: Option<CreateCardDateInformation>,
+    pub date_information: Option<DateInformation>,
     /// 使用须知 (`description`).
     pub description: Option<String>,
     /// 会员初始等级 (`init_level`).
@@ -919,20 +919,20 @@ pub struct ListUserCards {
     pub limit: i64,
 }
 
-/// `CommonFieldList`.
+/// 平台提供的通用开卡信息字段.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CommonFieldList {
+pub struct UserInformationCommonFieldList {
     /// 平台提供的通用开卡信息字段 (`name`).
-    pub name: Option<Name>,
+    pub name: Option<CommonFieldList>,
     /// 用户开卡时填写的个人信息 (`value`).
     pub value: Option<String>,
 }
 
-/// `CustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CustomFieldList {
+pub struct UserInformationCustomFieldList {
     /// 字段名称 (`name`).
     pub name: Option<String>,
     /// 字段值 (`value`).
@@ -946,9 +946,9 @@ pub struct CustomFieldList {
 #[non_exhaustive]
 pub struct UserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
-    pub common_field_list: Option<Vec<CommonFieldList>>,
+    pub common_field_list: Option<Vec<UserInformationCommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
-    pub custom_field_list: Option<Vec<CustomFieldList>>,
+    pub custom_field_list: Option<Vec<UserInformationCustomFieldList>>,
 }
 
 /// `QueryActivateInformationByActivateTicketResponse`.
@@ -1032,7 +1032,7 @@ pub struct Brand {
 /// 有效期.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct DateInformation {
+pub struct CardDateInformation {
     /// 有效期开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub available_begin_time: Option<OffsetDateTime>,
@@ -1046,10 +1046,10 @@ pub struct DateInformation {
     pub type_: DateInformationType,
 }
 
-/// `ListCardsCustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ListCardsCustomFieldList {
+pub struct CustomFieldList {
     /// 字段名称 (`name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1067,16 +1067,16 @@ pub struct ListCardsCustomFieldList {
 pub struct UserInformationForm {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<Name>>,
+    pub common_field_list: Option<Vec<CommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<ListCardsCustomFieldList>>,
+    pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
 
-/// `Data`.
+/// 会员卡列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Card {
     /// 商户补充声明 (`additional_statement`).
     pub additional_statement: Option<AdditionalStatement>,
     /// 商户AppId (`appid`).
@@ -1097,7 +1097,7 @@ pub struct Data {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 有效期 (`date_information`).
-    pub date_information: DateInformation,
+    pub date_information: CardDateInformation,
     /// 使用须知 (`description`).
     pub description: String,
     /// 会员初始等级 (`init_level`).
@@ -1113,7 +1113,7 @@ pub struct Data {
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 会员卡状态 (`status`).
-    pub status: Option<DataStatus>,
+    pub status: Option<CardStatus>,
     /// 卡名称 (`title`).
     pub title: String,
     /// 会员卡总库存 (`total_quantity`).
@@ -1130,7 +1130,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListCardsResponse {
     /// 会员卡列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Card>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1142,7 +1142,7 @@ pub struct ListCardsResponse {
 /// 有效期.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCardDateInformation {
+pub struct DateInformation {
     /// 有效期开始时间 (`available_begin_time`).
     #[serde(
         default,
@@ -1192,7 +1192,7 @@ pub struct CreateCardResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 有效期 (`date_information`).
-    pub date_information: DateInformation,
+    pub date_information: CardDateInformation,
     /// 使用须知 (`description`).
     pub description: String,
     /// 会员初始等级 (`init_level`).
@@ -1208,7 +1208,7 @@ pub struct CreateCardResponse {
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 会员卡状态 (`status`).
-    pub status: Option<DataStatus>,
+    pub status: Option<CardStatus>,
     /// 卡名称 (`title`).
     pub title: String,
     /// 会员卡总库存 (`total_quantity`).
@@ -1244,7 +1244,7 @@ pub struct QueryCardByCardIdResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 有效期 (`date_information`).
-    pub date_information: DateInformation,
+    pub date_information: CardDateInformation,
     /// 使用须知 (`description`).
     pub description: String,
     /// 会员初始等级 (`init_level`).
@@ -1260,7 +1260,7 @@ pub struct QueryCardByCardIdResponse {
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 会员卡状态 (`status`).
-    pub status: Option<DataStatus>,
+    pub status: Option<CardStatus>,
     /// 卡名称 (`title`).
     pub title: String,
     /// 会员卡总库存 (`total_quantity`).
@@ -1281,20 +1281,20 @@ pub struct UpdateCardByCardIdUserInformationForm {
     pub can_modify_after_activate: Option<bool>,
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<Name>>,
+    pub common_field_list: Option<Vec<CommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<ListCardsCustomFieldList>>,
+    pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
 
-/// `DepositCardCodeData`.
+/// 导入结果.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct DepositCardCodeData {
+pub struct CardCode {
     /// 会员卡code (`code`).
     pub code: Option<String>,
     /// 导入结果 (`result`).
-    pub result: Option<DataResult>,
+    pub result: Option<CardCodeResult>,
 }
 
 /// `DepositCardCodeResponse`.
@@ -1302,7 +1302,7 @@ pub struct DepositCardCodeData {
 #[non_exhaustive]
 pub struct DepositCardCodeResponse {
     /// 导入结果 (`data`).
-    pub data: Option<Vec<DepositCardCodeData>>,
+    pub data: Option<Vec<CardCode>>,
 }
 
 /// `QueryCardCodeByCodeResponse`.
@@ -1393,7 +1393,7 @@ pub struct ActionSetting {
     pub jump_miniprogram: JumpMiniprogram,
 }
 
-/// `FieldList`.
+/// 服务内容列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FieldList {
@@ -1618,10 +1618,10 @@ pub struct QueryPhonenumberMemberSearchResponse {
     pub user_card_information: Option<UserCardInformation>,
 }
 
-/// `ListUserCardsData`.
+/// 会员卡列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCardsData {
+pub struct UserCard {
     /// 会员卡id (`card_id`).
     pub card_id: Option<String>,
     /// 会员卡code (`code`).
@@ -1633,7 +1633,7 @@ pub struct ListUserCardsData {
 #[non_exhaustive]
 pub struct ListUserCardsResponse {
     /// 会员卡列表 (`data`).
-    pub data: Option<Vec<ListUserCardsData>>,
+    pub data: Option<Vec<UserCard>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1644,7 +1644,7 @@ pub struct ListUserCardsResponse {
 
 platform_enum! {
 /// 平台提供的通用开卡信息字段.
-pub enum Name {
+pub enum CommonFieldList {
 /// 手机号 (`USER_FORM_FLAG_MOBILE`).
 UserFormFlagMobile = "USER_FORM_FLAG_MOBILE",
 /// 性别 (`USER_FORM_FLAG_SEX`).
@@ -1702,7 +1702,7 @@ Permanent = "PERMANENT",
 
 platform_enum! {
 /// 会员卡状态.
-pub enum DataStatus {
+pub enum CardStatus {
 /// 待审核 (`NOT_APPROVE`).
 NotApprove = "NOT_APPROVE",
 /// 审核失败 (`APPROVE_FAIL`).
@@ -1730,7 +1730,7 @@ CheckBox = "CHECK_BOX",
 
 platform_enum! {
 /// 导入结果.
-pub enum DataResult {
+pub enum CardCodeResult {
 /// 成功 (`SUCCESS`).
 Success = "SUCCESS",
 /// 重复 (`DUPLICATE`).

@@ -44,8 +44,8 @@ pub struct ListPartnerships {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let authorized_data: wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData = todo!();
-/// # let partner: wxpay::apis::marketing::partnerships::CreateBuildPartner = todo!();
+/// # let authorized_data: wxpay::apis::marketing::partnerships::AuthorizedData = todo!();
+/// # let partner: wxpay::apis::marketing::partnerships::Partner = todo!();
 /// use wxpay::apis::marketing::partnerships::CreateBuild;
 ///
 /// let request = CreateBuild::new("12345", authorized_data, partner);
@@ -61,9 +61,9 @@ pub struct CreateBuild {
     #[wxpay(header = "Idempotency-Key")]
     pub idempotency_key: String,
     /// 被授权数据 (`authorized_data`).
-    pub authorized_data: CreateBuildAuthorizedData,
+    pub authorized_data: AuthorizedData,
     /// 合作方信息 (`partner`).
-    pub partner: CreateBuildPartner,
+    pub partner: Partner,
 }
 
 /// `POST /v3/marketing/partnerships/terminate` 终止合作关系API
@@ -74,8 +74,8 @@ pub struct CreateBuild {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let authorized_data: wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData = todo!();
-/// # let partner: wxpay::apis::marketing::partnerships::CreateBuildPartner = todo!();
+/// # let authorized_data: wxpay::apis::marketing::partnerships::AuthorizedData = todo!();
+/// # let partner: wxpay::apis::marketing::partnerships::Partner = todo!();
 /// use wxpay::apis::marketing::partnerships::TerminatePartnership;
 ///
 /// let request = TerminatePartnership::new("12345", authorized_data, partner);
@@ -91,15 +91,15 @@ pub struct TerminatePartnership {
     #[wxpay(header = "Idempotency-Key")]
     pub idempotency_key: String,
     /// 被授权数据 (`authorized_data`).
-    pub authorized_data: CreateBuildAuthorizedData,
+    pub authorized_data: AuthorizedData,
     /// 合作方信息 (`partner`).
-    pub partner: CreateBuildPartner,
+    pub partner: Partner,
 }
 
 /// 被授权数据.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct AuthorizedData {
+pub struct PartnershipAuthorizedData {
     /// 授权业务类别 (`business_type`).
     pub business_type: String,
     /// 授权批次ID (`stock_id`).
@@ -109,7 +109,7 @@ pub struct AuthorizedData {
 /// 合作方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Partner {
+pub struct PartnershipPartner {
     /// 合作方APPID (`appid`).
     pub appid: Option<String>,
     /// 合作方商户ID (`merchant_id`).
@@ -119,12 +119,12 @@ pub struct Partner {
     pub type_: String,
 }
 
-/// `Data`.
+/// 合作关系结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Partnership {
     /// 被授权数据 (`authorized_data`).
-    pub authorized_data: AuthorizedData,
+    pub authorized_data: PartnershipAuthorizedData,
     /// 建立合作关系时间 (`build_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub build_time: OffsetDateTime,
@@ -132,7 +132,7 @@ pub struct Data {
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 合作方信息 (`partner`).
-    pub partner: Partner,
+    pub partner: PartnershipPartner,
     /// 终止合作关系时间 (`terminate_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub terminate_time: Option<OffsetDateTime>,
@@ -146,7 +146,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListPartnershipsResponse {
     /// 合作关系结果集 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Partnership>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -158,7 +158,7 @@ pub struct ListPartnershipsResponse {
 /// 被授权数据.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateBuildAuthorizedData {
+pub struct AuthorizedData {
     /// 授权业务类别 (`business_type`).
     pub business_type: BusinessType,
     /// 授权批次ID (`stock_id`).
@@ -169,7 +169,7 @@ pub struct CreateBuildAuthorizedData {
 /// 合作方信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateBuildPartner {
+pub struct Partner {
     /// 合作方APPID (`appid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
@@ -186,7 +186,7 @@ pub struct CreateBuildPartner {
 #[non_exhaustive]
 pub struct CreateBuildResponse {
     /// 被授权数据 (`authorized_data`).
-    pub authorized_data: CreateBuildAuthorizedData,
+    pub authorized_data: AuthorizedData,
     /// 建立合作关系时间 (`build_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub build_time: OffsetDateTime,
@@ -194,7 +194,7 @@ pub struct CreateBuildResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 合作方信息 (`partner`).
-    pub partner: CreateBuildPartner,
+    pub partner: Partner,
     /// 合作状态 (`state`).
     pub state: CreateBuildState,
     /// 更新时间 (`update_time`).

@@ -216,12 +216,12 @@ pub struct CreateUniqueThresholdActivity {
     /// 活动基本信息 (`activity_base_info`).
     pub activity_base_info: ActivityBaseInfo,
     /// 活动高级设置 (`advanced_setting`).
-    pub advanced_setting: Option<CreateUniqueThresholdActivityAdvancedSetting>,
+    pub advanced_setting: Option<AdvancedSetting>,
     /// 阶梯送发放规则 (`award_send_rule`).
     pub award_send_rule: FullSendRule,
 }
 
-/// `AvailableDayTime`.
+/// 每日可用时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableDayTime {
@@ -233,7 +233,7 @@ pub struct AvailableDayTime {
     pub end_day_time: Option<String>,
 }
 
-/// `AvailableTime`.
+/// 可用时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableTime {
@@ -334,7 +334,7 @@ pub struct PaymentMode {
 /// 活动高级设置.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct AdvancedSetting {
+pub struct ActivityAdvancedSetting {
     /// 奖品类型 (`delivery_user_category`).
     pub delivery_user_category: Option<AwardType>,
     /// 订单优惠标记 (`goods_tags`).
@@ -345,7 +345,7 @@ pub struct AdvancedSetting {
     pub payment_mode: Option<PaymentMode>,
 }
 
-/// `AwardList`.
+/// 奖品基本信息列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardList {
@@ -393,25 +393,25 @@ pub struct StepSendRule {
 /// 活动奖品发放规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct AwardSendRule {
+pub struct ActivityAwardSendRule {
     /// 阶梯送发放规则 (`full_send_rule`).
     pub full_send_rule: Option<FullSendRule>,
     /// 阶梯送发放规则 (`step_send_rule`).
     pub step_send_rule: Option<StepSendRule>,
 }
 
-/// `Data`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Activity {
     /// 活动基本信息 (`activity_base_info`).
     pub activity_base_info: ActivityBaseInfo,
     /// 活动id (`activity_id`).
     pub activity_id: Option<String>,
     /// 活动高级设置 (`advanced_setting`).
-    pub advanced_setting: Option<AdvancedSetting>,
+    pub advanced_setting: Option<ActivityAdvancedSetting>,
     /// 活动奖品发放规则 (`award_send_rule`).
-    pub award_send_rule: AwardSendRule,
+    pub award_send_rule: ActivityAwardSendRule,
 }
 
 /// `ListActivitiesResponse`.
@@ -419,7 +419,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
     /// 结果集 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Activity>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -465,7 +465,7 @@ pub struct QueryActivityByActivityIdResponse {
     /// 活动类型 (`activity_type`).
     pub activity_type: Option<ActivityType>,
     /// 活动高级设置 (`advanced_setting`).
-    pub advanced_setting: Option<AdvancedSetting>,
+    pub advanced_setting: Option<ActivityAdvancedSetting>,
     /// 活动奖品发放规则 (`award_send_rule`).
     pub award_send_rule: QueryActivityByActivityIdAwardSendRule,
     /// 所属商户号 (`belong_merchant_id`).
@@ -486,10 +486,10 @@ pub struct QueryActivityByActivityIdResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListActivityGoodsData`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListActivityGoodsData {
+pub struct ActivityGoods {
     /// 创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -507,7 +507,7 @@ pub struct ListActivityGoodsResponse {
     /// 活动id (`activity_id`).
     pub activity_id: Option<String>,
     /// 结果集 (`data`).
-    pub data: Option<Vec<ListActivityGoodsData>>,
+    pub data: Option<Vec<ActivityGoods>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -516,10 +516,10 @@ pub struct ListActivityGoodsResponse {
     pub total_count: Option<i64>,
 }
 
-/// `ListActivityMerchantsData`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListActivityMerchantsData {
+pub struct ActivityMerchant {
     /// 创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -539,7 +539,7 @@ pub struct ListActivityMerchantsResponse {
     /// 活动id (`activity_id`).
     pub activity_id: Option<String>,
     /// 结果集 (`data`).
-    pub data: Option<Vec<ListActivityMerchantsData>>,
+    pub data: Option<Vec<ActivityMerchant>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -548,7 +548,7 @@ pub struct ListActivityMerchantsResponse {
     pub total_count: Option<i64>,
 }
 
-/// `InvalidMerchantIdList`.
+/// 未通过规则校验的发券商户号列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct InvalidMerchantIdList {
@@ -596,7 +596,7 @@ pub struct TerminateActivityResponse {
 /// 活动高级设置.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUniqueThresholdActivityAdvancedSetting {
+pub struct AdvancedSetting {
     /// 奖品类型 (`delivery_user_category`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_user_category: Option<AwardType>,
@@ -698,7 +698,7 @@ SpecificBankCard = "SPECIFIC_BANK_CARD",
 }
 
 platform_enum! {
-/// `PaymentSceneList`.
+/// 支付场景列表.
 pub enum PaymentSceneList {
 /// `APP_SCENE`.
 AppScene = "APP_SCENE",

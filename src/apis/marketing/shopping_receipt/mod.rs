@@ -351,7 +351,7 @@ pub struct MerchantContactInformation {
 /// 用户与商家的联系渠道.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct UploadShoppingReceiptMerchantContactInformation {
+pub struct ReceiptMerchantContactInformation {
     /// 品牌售后部门的咨询电话 (`consultation_phone_number`).
     #[wxpay(encrypt)]
     pub consultation_phone_number: Option<SensitiveString>,
@@ -370,7 +370,7 @@ pub struct Receipt {
     pub image_type: String,
     /// 用户与商家的联系渠道 (`merchant_contact_information`).
     #[wxpay(encrypt)]
-    pub merchant_contact_information: Option<UploadShoppingReceiptMerchantContactInformation>,
+    pub merchant_contact_information: Option<ReceiptMerchantContactInformation>,
     /// 电子小票最后一次修改时间 (`modify_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub modify_time: OffsetDateTime,

@@ -90,10 +90,10 @@ pub struct ApplyActivity {
     pub store_id: i64,
 }
 
-/// `Data`.
+/// 周周惠活动详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Activity {
     /// 活动投放区域编码 (`activity_area_code`).
     pub activity_area_code: Vec<String>,
     /// 活动开始时间 (`activity_available_begin_time`).
@@ -133,7 +133,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
     /// 周周惠活动详情 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<Activity>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 请求资源起始位置 (`offset`).

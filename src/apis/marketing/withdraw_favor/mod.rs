@@ -71,10 +71,10 @@ pub struct CreateUserCoupon {
     pub stock_id: String,
 }
 
-/// `Data`.
+/// 银行提现免费券列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct UserCoupon {
     /// 银行提现免费券的券ID (`coupon_id`).
     pub coupon_id: Option<String>,
     /// 银行提现免费券券状态 (`coupon_state`).
@@ -93,7 +93,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
     /// 银行提现免费券列表 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<UserCoupon>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).

@@ -54,7 +54,7 @@ pub struct RevokeMchcontactalterapplyment {
     pub apply_id: String,
 }
 
-/// `AuditRejectDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditRejectDetail {
@@ -79,7 +79,7 @@ pub struct QueryMerchantByOutRequestNoResponse {
     /// 业务申请编号 (`out_request_no`).
     pub out_request_no: String,
     /// 申请单状态 (`state`).
-    pub state: QueryMerchantByOutRequestNoState,
+    pub state: MchcontactalterapplymentState,
 }
 
 /// `RevokeMchcontactalterapplymentResponse`.
@@ -89,12 +89,12 @@ pub struct RevokeMchcontactalterapplymentResponse {
     /// 申请单号 (`apply_id`).
     pub apply_id: Option<String>,
     /// 申请单状态 (`state`).
-    pub state: Option<QueryMerchantByOutRequestNoState>,
+    pub state: Option<MchcontactalterapplymentState>,
 }
 
 platform_enum! {
 /// 申请单状态.
-pub enum QueryMerchantByOutRequestNoState {
+pub enum MchcontactalterapplymentState {
 /// 审核中 (`APPLYMENT_STATE_AUDITING`).
 ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
 /// 已驳回 (`APPLYMENT_STATE_REJECTED`).

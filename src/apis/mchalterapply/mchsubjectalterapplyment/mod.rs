@@ -56,7 +56,7 @@ pub struct RevokeMchsubjectalterapplyment {
     pub apply_id: String,
 }
 
-/// `AuditRejectDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditRejectDetail {

@@ -228,7 +228,7 @@ pub struct QueryWithdrawByOutRequestNoResponse {
     /// 提现失败解决方案 (`solution`).
     pub solution: String,
     /// 提现单状态 (`status`).
-    pub status: QueryWithdrawByOutRequestNoStatus,
+    pub status: WithdrawStatus,
     /// 提现状态更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -258,7 +258,7 @@ pub struct QueryWithdrawByWithdrawIdResponse {
     /// 提现失败解决方案 (`solution`).
     pub solution: String,
     /// 提现单状态 (`status`).
-    pub status: QueryWithdrawByOutRequestNoStatus,
+    pub status: WithdrawStatus,
     /// 提现状态更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -304,7 +304,7 @@ Sha1 = "SHA1",
 
 platform_enum! {
 /// 提现单状态.
-pub enum QueryWithdrawByOutRequestNoStatus {
+pub enum WithdrawStatus {
 /// 受理成功 (`CREATE_SUCCESS`).
 CreateSuccess = "CREATE_SUCCESS",
 /// 提现成功 (`SUCCESS`).

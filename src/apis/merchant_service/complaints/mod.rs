@@ -32,7 +32,7 @@ pub struct ListNegotiationHistorys {
     pub transaction_id: String,
 }
 
-/// `ComplaintNegotiationHistory`.
+/// 投诉协商历史.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintNegotiationHistory {

@@ -203,7 +203,7 @@ pub struct MiniProgramJumpInfo {
 /// 动作.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Action {
+pub struct NormalMessageAction {
     /// 动作id (`action_id`).
     pub action_id: Option<String>,
     /// 动作类型 (`action_type`).
@@ -235,9 +235,9 @@ pub struct InvalidInfo {
 /// 按钮.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Button {
+pub struct NormalMessageButton {
     /// 动作 (`action`).
-    pub action: Option<Action>,
+    pub action: Option<NormalMessageAction>,
     /// 失效配置 (`invalid_info`).
     pub invalid_info: Option<InvalidInfo>,
     /// 文本 (`text`).
@@ -247,21 +247,21 @@ pub struct Button {
 /// 按钮组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ButtonGroup {
+pub struct NormalMessageButtonGroup {
     /// 按钮布局方式 (`button_layout`).
     pub button_layout: Option<ButtonLayout>,
     /// 按钮组 (`buttons`).
-    pub buttons: Option<Vec<Button>>,
+    pub buttons: Option<Vec<NormalMessageButton>>,
     /// 失效配置 (`invalid_info`).
     pub invalid_info: Option<InvalidInfo>,
 }
 
-/// `Faqs`.
+/// FAQ列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Faqs {
+pub struct NormalMessageFaq {
     /// 动作 (`action`).
-    pub action: Option<Action>,
+    pub action: Option<NormalMessageAction>,
     /// faq的id (`faq_id`).
     pub faq_id: Option<String>,
     /// faq内容 (`faq_title`).
@@ -271,9 +271,9 @@ pub struct Faqs {
 /// FAQ列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct FaqList {
+pub struct NormalMessageFaqList {
     /// FAQ列表 (`faqs`).
-    pub faqs: Option<Vec<Faqs>>,
+    pub faqs: Option<Vec<NormalMessageFaq>>,
 }
 
 /// 图片.
@@ -303,25 +303,25 @@ pub struct Text {
     pub text: Option<String>,
 }
 
-/// `Blocks`.
+/// 消息内容.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Blocks {
+pub struct NormalMessageBlock {
     /// 按钮 (`button`).
-    pub button: Option<Button>,
+    pub button: Option<NormalMessageButton>,
     /// 按钮组 (`button_group`).
-    pub button_group: Option<ButtonGroup>,
+    pub button_group: Option<NormalMessageButtonGroup>,
     /// FAQ列表 (`faq_list`).
-    pub faq_list: Option<FaqList>,
+    pub faq_list: Option<NormalMessageFaqList>,
     /// 图片 (`image`).
     pub image: Option<Image>,
     /// 链接 (`link`).
-    pub link: Option<Button>,
+    pub link: Option<NormalMessageButton>,
     /// 文本 (`text`).
     pub text: Option<Text>,
     /// 消息块类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<BlocksType>,
+    pub type_: Option<BlockType>,
 }
 
 /// 普通消息内容.
@@ -329,17 +329,17 @@ pub struct Blocks {
 #[non_exhaustive]
 pub struct NormalMessage {
     /// 消息内容 (`blocks`).
-    pub blocks: Option<Vec<Blocks>>,
+    pub blocks: Option<Vec<NormalMessageBlock>>,
     /// 自定义透传信息 (`custom_data`).
     pub custom_data: Option<String>,
     /// 发送者身份类别 (`sender_identity`).
     pub sender_identity: Option<SenderIdentity>,
 }
 
-/// `Data`.
+/// 投诉协商历史.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct NegotiationHistory {
     /// 用户点击回复消息 (`click_message`).
     pub click_message: Option<ClickMessage>,
     /// 操作资料列表 (`complaint_media_list`).
@@ -370,7 +370,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListNegotiationHistorysResponse {
     /// 投诉协商历史 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<NegotiationHistory>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -382,7 +382,7 @@ pub struct ListNegotiationHistorysResponse {
 /// 跳转小程序信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceMiniProgramJumpInfo {
+pub struct ButtonMiniProgramJumpInfo {
     /// 跳转小程序APPID (`appid`).
     pub appid: String,
     /// 跳转小程序页面PATH (`path`).
@@ -396,7 +396,7 @@ pub struct CreateResponseImmediateServiceMiniProgramJumpInfo {
 /// 动作.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceAction {
+pub struct ButtonAction {
     /// 动作id (`action_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_id: Option<String>,
@@ -411,16 +411,16 @@ pub struct CreateResponseImmediateServiceAction {
     pub message_info: Option<MessageInfo>,
     /// 跳转小程序信息 (`mini_program_jump_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mini_program_jump_info: Option<CreateResponseImmediateServiceMiniProgramJumpInfo>,
+    pub mini_program_jump_info: Option<ButtonMiniProgramJumpInfo>,
 }
 
 /// 按钮.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceButton {
+pub struct Button {
     /// 动作 (`action`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<CreateResponseImmediateServiceAction>,
+    pub action: Option<ButtonAction>,
     /// 失效配置 (`invalid_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invalid_info: Option<InvalidInfo>,
@@ -432,25 +432,25 @@ pub struct CreateResponseImmediateServiceButton {
 /// 按钮组.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceButtonGroup {
+pub struct ButtonGroup {
     /// 按钮布局方式 (`button_layout`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub button_layout: Option<ButtonLayout>,
     /// 按钮组 (`buttons`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub buttons: Option<Vec<CreateResponseImmediateServiceButton>>,
+    pub buttons: Option<Vec<Button>>,
     /// 失效配置 (`invalid_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invalid_info: Option<InvalidInfo>,
 }
 
-/// `CreateResponseImmediateServiceFaqs`.
+/// FAQ列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceFaqs {
+pub struct Faq {
     /// 动作 (`action`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<CreateResponseImmediateServiceAction>,
+    pub action: Option<ButtonAction>,
     /// faq的id (`faq_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub faq_id: Option<String>,
@@ -462,37 +462,37 @@ pub struct CreateResponseImmediateServiceFaqs {
 /// FAQ列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceFaqList {
+pub struct FaqList {
     /// FAQ列表 (`faqs`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub faqs: Option<Vec<CreateResponseImmediateServiceFaqs>>,
+    pub faqs: Option<Vec<Faq>>,
 }
 
-/// `CreateResponseImmediateServiceBlocks`.
+/// 消息内容.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceBlocks {
+pub struct Block {
     /// 按钮 (`button`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub button: Option<CreateResponseImmediateServiceButton>,
+    pub button: Option<Button>,
     /// 按钮组 (`button_group`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub button_group: Option<CreateResponseImmediateServiceButtonGroup>,
+    pub button_group: Option<ButtonGroup>,
     /// FAQ列表 (`faq_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub faq_list: Option<CreateResponseImmediateServiceFaqList>,
+    pub faq_list: Option<FaqList>,
     /// 图片 (`image`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
     /// 链接 (`link`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<CreateResponseImmediateServiceButton>,
+    pub link: Option<Button>,
     /// 文本 (`text`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<Text>,
     /// 消息块类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<BlocksType>,
+    pub type_: Option<BlockType>,
 }
 
 /// 消息内容.
@@ -501,7 +501,7 @@ pub struct CreateResponseImmediateServiceBlocks {
 pub struct Message {
     /// 消息内容 (`blocks`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub blocks: Option<Vec<CreateResponseImmediateServiceBlocks>>,
+    pub blocks: Option<Vec<Block>>,
     /// 自定义透传信息 (`custom_data`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<String>,
@@ -574,7 +574,7 @@ Secondary = "SECONDARY",
 
 platform_enum! {
 /// 消息块类型.
-pub enum BlocksType {
+pub enum BlockType {
 /// `TEXT`.
 Text = "TEXT",
 /// `IMAGE`.

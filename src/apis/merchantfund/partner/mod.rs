@@ -40,10 +40,10 @@ pub struct ListIncomeRecords {
     pub limit: i64,
 }
 
-/// `Data`.
+/// 银行来账记录列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct IncomeRecord {
     /// 账户类型 (`account_type`).
     pub account_type: AccountType,
     /// 银行来账金额 (`amount`).
@@ -74,7 +74,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListIncomeRecordsResponse {
     /// 银行来账记录列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<IncomeRecord>>,
     /// 本次查询条数 (`limit`).
     pub limit: i64,
     /// 分页链接 (`links`).

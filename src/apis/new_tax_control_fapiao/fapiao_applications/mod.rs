@@ -16,7 +16,7 @@ mod manual;
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
-/// # let fapiao_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoInformation = todo!();
+/// # let fapiao_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneralFapiaoInformation = todo!();
 /// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral;
 ///
 /// let request = CreateIssueGeneral::new(buyer_information, "4200000444201910177461284488", fapiao_information, "1900000109");
@@ -34,7 +34,7 @@ pub struct CreateIssueGeneral {
     /// 发票申请单号 (`fapiao_apply_id`).
     pub fapiao_apply_id: String,
     /// 需要开具的数电发票信息 (`fapiao_information`).
-    pub fapiao_information: FapiaoInformation,
+    pub fapiao_information: CreateIssueGeneralFapiaoInformation,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
@@ -304,10 +304,10 @@ pub struct BuyerInformation {
     pub user_apply_message: Option<String>,
 }
 
-/// `Items`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Items {
+pub struct IssueGeneral {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -332,7 +332,7 @@ pub struct Items {
     pub unit: Option<String>,
 }
 
-/// `TransactionInformation`.
+/// 交易信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransactionInformation {
@@ -350,7 +350,7 @@ pub struct TransactionInformation {
 /// 需要开具的数电发票信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct FapiaoInformation {
+pub struct CreateIssueGeneralFapiaoInformation {
     /// 开票人名称 (`billing_person`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_person: Option<String>,
@@ -364,7 +364,7 @@ pub struct FapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<Items>,
+    pub items: Vec<IssueGeneral>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -402,10 +402,10 @@ pub struct PassengerInformation {
     pub transportation_type: TransportationType,
 }
 
-/// `CreateIssuePassengerTransportItems`.
+/// 发票行信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateIssuePassengerTransportItems {
+pub struct IssuePassengerTransport {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -452,7 +452,7 @@ pub struct CreateIssuePassengerTransportFapiaoInformation {
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
     #[wxpay(encrypt)]
-    pub items: Vec<CreateIssuePassengerTransportItems>,
+    pub items: Vec<IssuePassengerTransport>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -478,10 +478,10 @@ pub struct RefinedOilInformation {
     pub trade_time: OffsetDateTime,
 }
 
-/// `CreateIssueRefinedOilItems`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateIssueRefinedOilItems {
+pub struct IssueRefinedOil {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -526,7 +526,7 @@ pub struct CreateIssueRefinedOilFapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<CreateIssueRefinedOilItems>,
+    pub items: Vec<IssueRefinedOil>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -568,10 +568,10 @@ pub struct RealEstateLeasingInformation {
     pub province: String,
 }
 
-/// `CreateRealEstateLeasingItems`.
+/// 发票行信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateRealEstateLeasingItems {
+pub struct RealEstateLeasing {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -618,7 +618,7 @@ pub struct CreateRealEstateLeasingFapiaoInformation {
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
     #[wxpay(encrypt)]
-    pub items: Vec<CreateRealEstateLeasingItems>,
+    pub items: Vec<RealEstateLeasing>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -639,7 +639,7 @@ pub struct UploadFapiaoFileResponse {
     pub fapiao_media_id: String,
 }
 
-/// `FapiaoDownloadInfoList`.
+/// 发票列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct FapiaoDownloadInfoList {
@@ -673,10 +673,10 @@ pub struct ExtraInformation {
     pub reviewer: Option<String>,
 }
 
-/// `CreateInsertCardItems`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateInsertCardItems {
+pub struct FapiaoCardInformationItem {
     /// 单行金额 (`amount`).
     pub amount: i64,
     /// 是否折扣行 (`discount`).
@@ -729,7 +729,7 @@ pub struct SellerInformation {
     pub telephone: Option<String>,
 }
 
-/// `FapiaoCardInformation`.
+/// 电子发票卡券信息列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FapiaoCardInformation {
@@ -749,7 +749,7 @@ pub struct FapiaoCardInformation {
     #[serde(with = "time::serde::rfc3339")]
     pub fapiao_time: OffsetDateTime,
     /// 发票行信息 (`items`).
-    pub items: Vec<CreateInsertCardItems>,
+    pub items: Vec<FapiaoCardInformationItem>,
     /// 密码 (`password`).
     pub password: String,
     /// 备注信息 (`remark`).
@@ -763,7 +763,7 @@ pub struct FapiaoCardInformation {
     pub total_amount: i64,
 }
 
-/// `ReverseFapiaoApplicationFapiaoInformation`.
+/// 需要冲红的发票信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ReverseFapiaoApplicationFapiaoInformation {

@@ -97,7 +97,7 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `MchInviteResultList`.
+/// 邀请的商户结果.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct MchInviteResultList {

@@ -217,10 +217,10 @@ pub struct UpdateDevelopmentConfigResponse {
     pub support_vat_fapiao: Option<bool>,
 }
 
-/// `Data`.
+/// 本次查询到的数据.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct TaxCode {
     /// 税局侧规定的货物或应税劳务、服务分类名称 (`goods_category`).
     pub goods_category: Option<String>,
     /// 企业侧维护的货物或应税劳务、服务编码 (`goods_id`).
@@ -253,7 +253,7 @@ pub struct Links {
 #[non_exhaustive]
 pub struct ListTaxCodesResponse {
     /// 本次查询到的数据 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<TaxCode>,
     /// 本次查询的最大数量 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).
@@ -264,7 +264,7 @@ pub struct ListTaxCodesResponse {
     pub total_count: i64,
 }
 
-/// `AbilityInfo`.
+/// 能力信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AbilityInfo {

@@ -41,7 +41,7 @@ pub struct QueryPolicyPeriodByPolicyPeriodId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let scheduled_amount: wxpay::apis::papay::insurance_pay::DeductAmount = todo!();
+/// # let scheduled_amount: wxpay::apis::papay::insurance_pay::ScheduledAmount = todo!();
 /// use wxpay::apis::papay::insurance_pay::CreatePolicyPeriodSchedule;
 ///
 /// let request = CreatePolicyPeriodSchedule::new("TEST_CONTRACT_ID", "1", "wxd678efh567hg6787", scheduled_amount);
@@ -62,7 +62,7 @@ pub struct CreatePolicyPeriodSchedule {
     /// 应用ID (`appid`).
     pub appid: String,
     /// 预约扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: DeductAmount,
+    pub scheduled_amount: ScheduledAmount,
 }
 
 /// `POST /v3/papay/insurance-pay/transactions/apply` 保险商户受理保险自动续费扣款API
@@ -73,7 +73,7 @@ pub struct CreatePolicyPeriodSchedule {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::papay::insurance_pay::DeductAmount = todo!();
+/// # let amount: wxpay::apis::papay::insurance_pay::ScheduledAmount = todo!();
 /// use wxpay::apis::papay::insurance_pay::ApplyTransaction;
 ///
 /// let request = ApplyTransaction::new(amount, "wxd678efh567hg6787", "123124412412423431", "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", 1, "https://www.qq.com/");
@@ -86,7 +86,7 @@ pub struct CreatePolicyPeriodSchedule {
 #[derive(Debug, Clone)]
 pub struct ApplyTransaction {
     /// 扣费金额信息 (`amount`).
-    pub amount: DeductAmount,
+    pub amount: ScheduledAmount,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -108,7 +108,7 @@ pub struct ApplyTransaction {
 /// 实际扣费金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct DeductAmount {
+pub struct ScheduledAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
@@ -121,7 +121,7 @@ pub struct DeductAmount {
 #[non_exhaustive]
 pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
     /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
+    pub deduct_amount: Option<ScheduledAmount>,
     /// 实际扣费的日期 (`deduct_date`).
     pub deduct_date: Option<String>,
     /// 可扣费结束日期 (`deduct_end_date`).
@@ -133,7 +133,7 @@ pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
     /// 当前扣费周期的状态 (`policy_period_state`).
     pub policy_period_state: String,
     /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
+    pub scheduled_amount: Option<ScheduledAmount>,
 }
 
 /// `CreatePolicyPeriodScheduleResponse`.
@@ -141,7 +141,7 @@ pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
 #[non_exhaustive]
 pub struct CreatePolicyPeriodScheduleResponse {
     /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
+    pub deduct_amount: Option<ScheduledAmount>,
     /// 实际扣费的日期 (`deduct_date`).
     pub deduct_date: Option<String>,
     /// 可扣费结束日期 (`deduct_end_date`).
@@ -153,7 +153,7 @@ pub struct CreatePolicyPeriodScheduleResponse {
     /// 当前扣费周期的状态 (`policy_period_state`).
     pub policy_period_state: String,
     /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
+    pub scheduled_amount: Option<ScheduledAmount>,
 }
 
 /// `ApplyTransactionResponse`.
@@ -161,7 +161,7 @@ pub struct CreatePolicyPeriodScheduleResponse {
 #[non_exhaustive]
 pub struct ApplyTransactionResponse {
     /// 扣费金额信息 (`amount`).
-    pub amount: DeductAmount,
+    pub amount: ScheduledAmount,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
 }

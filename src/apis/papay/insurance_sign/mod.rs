@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::CreateContractRenew;
 ///
 /// let request = CreateContractRenew::new("TEST_PLAN_ID", "TEST_CONTRACT_ID", "wxd678efh567hg6787", policy_periods);
@@ -36,7 +36,7 @@ pub struct CreateContractRenew {
     /// 应用ID (`appid`).
     pub appid: String,
     /// 续期的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<PolicyPeriods>,
+    pub policy_periods: Vec<PolicyPeriod>,
 }
 
 /// `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 保险商户查询保险自动续费协议
@@ -103,7 +103,7 @@ pub struct TerminateContract {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignApp;
 ///
 /// let request = CreateContractPreEntrustSignApp::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", policy_periods, "2019-11-22");
@@ -116,7 +116,7 @@ pub struct TerminateContract {
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignApp {
     /// 扣费金额信息 (`amount`).
-    pub amount: Option<EstimatedDeductAmount>,
+    pub amount: Option<Amount>,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -148,7 +148,7 @@ pub struct CreateContractPreEntrustSignApp {
     /// 保险保单的结束日期 (`policy_end_date`).
     pub policy_end_date: String,
     /// 保单的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<PolicyPeriods>,
+    pub policy_periods: Vec<PolicyPeriod>,
     /// 保险保单的开始日期 (`policy_start_date`).
     pub policy_start_date: String,
     /// 用户实名信息 (`real_identity`).
@@ -166,7 +166,7 @@ pub struct CreateContractPreEntrustSignApp {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5;
 ///
 /// let request = CreateContractPreEntrustSignH5::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", policy_periods, "2019-11-22");
@@ -179,7 +179,7 @@ pub struct CreateContractPreEntrustSignApp {
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 扣费金额信息 (`amount`).
-    pub amount: Option<EstimatedDeductAmount>,
+    pub amount: Option<Amount>,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -213,7 +213,7 @@ pub struct CreateContractPreEntrustSignH5 {
     /// 保险保单的结束日期 (`policy_end_date`).
     pub policy_end_date: String,
     /// 保单的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<CreateContractPreEntrustSignH5PolicyPeriods>,
+    pub policy_periods: Vec<ContractPreEntrustSignPolicyPeriod>,
     /// 保险保单的开始日期 (`policy_start_date`).
     pub policy_start_date: String,
     /// 用户实名信息 (`real_identity`).
@@ -231,7 +231,7 @@ pub struct CreateContractPreEntrustSignH5 {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi;
 ///
 /// let request = CreateContractPreEntrustSignJsapi::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", policy_periods, "2019-11-22");
@@ -244,7 +244,7 @@ pub struct CreateContractPreEntrustSignH5 {
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 扣费金额信息 (`amount`).
-    pub amount: Option<EstimatedDeductAmount>,
+    pub amount: Option<Amount>,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -276,7 +276,7 @@ pub struct CreateContractPreEntrustSignJsapi {
     /// 保险保单的结束日期 (`policy_end_date`).
     pub policy_end_date: String,
     /// 保单的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<CreateContractPreEntrustSignH5PolicyPeriods>,
+    pub policy_periods: Vec<ContractPreEntrustSignPolicyPeriod>,
     /// 保险保单的开始日期 (`policy_start_date`).
     pub policy_start_date: String,
     /// 用户实名信息 (`real_identity`).
@@ -294,7 +294,7 @@ pub struct CreateContractPreEntrustSignJsapi {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram;
 ///
 /// let request = CreateContractPreEntrustSignMiniProgram::new("wxd678efh567hg6787", "https://yourapp.com/notify", "*明", "wxwtdk20200910100000", 12535, "2020-11-22", policy_periods, "2019-11-22");
@@ -307,7 +307,7 @@ pub struct CreateContractPreEntrustSignJsapi {
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignMiniProgram {
     /// 扣费金额信息 (`amount`).
-    pub amount: Option<EstimatedDeductAmount>,
+    pub amount: Option<Amount>,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -339,7 +339,7 @@ pub struct CreateContractPreEntrustSignMiniProgram {
     /// 保险保单的结束日期 (`policy_end_date`).
     pub policy_end_date: String,
     /// 保单的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<CreateContractPreEntrustSignH5PolicyPeriods>,
+    pub policy_periods: Vec<ContractPreEntrustSignPolicyPeriod>,
     /// 保险保单的开始日期 (`policy_start_date`).
     pub policy_start_date: String,
     /// 用户实名信息 (`real_identity`).
@@ -357,7 +357,7 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::ModifyPolicyPeriod;
 ///
 /// let request = ModifyPolicyPeriod::new("12535", "2015071056489715", "wxd678efh567hg6787", policy_periods);
@@ -380,7 +380,7 @@ pub struct ModifyPolicyPeriod {
     /// 应用ID (`appid`).
     pub appid: String,
     /// 续期的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<PolicyPeriods>,
+    pub policy_periods: Vec<PolicyPeriod>,
 }
 
 /// `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 保险商户查询保险扣费周期列表API
@@ -417,7 +417,7 @@ pub struct QueryPolicyPeriodByOutContractCode {
 /// 预计扣费金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct EstimatedDeductAmount {
+pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
@@ -425,12 +425,12 @@ pub struct EstimatedDeductAmount {
     pub total: i64,
 }
 
-/// `PolicyPeriods`.
+/// 续期的扣费周期列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PolicyPeriods {
+pub struct PolicyPeriod {
     /// 预计扣费金额 (`estimated_deduct_amount`).
-    pub estimated_deduct_amount: EstimatedDeductAmount,
+    pub estimated_deduct_amount: Amount,
     /// 预计扣费的日期 (`estimated_deduct_date`).
     pub estimated_deduct_date: String,
     /// 保险扣费周期编号 (`policy_period_id`).
@@ -554,10 +554,10 @@ pub struct JumpControl {
     pub jump_appid: Option<String>,
 }
 
-/// `PolicyClauses`.
+/// 保险条款列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PolicyClauses {
+pub struct PolicyClause {
     /// 条款内容 (`clause_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clause_name: Option<String>,
@@ -575,15 +575,15 @@ pub struct PolicyCoverageDetail {
     pub policy_amount: Option<String>,
     /// 保险条款列表 (`policy_clauses`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy_clauses: Option<Vec<PolicyClauses>>,
+    pub policy_clauses: Option<Vec<PolicyClause>>,
 }
 
-/// `CreateContractPreEntrustSignH5PolicyPeriods`.
+/// 保单的扣费周期列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateContractPreEntrustSignH5PolicyPeriods {
+pub struct ContractPreEntrustSignPolicyPeriod {
     /// 预计扣费金额 (`estimated_deduct_amount`).
-    pub estimated_deduct_amount: EstimatedDeductAmount,
+    pub estimated_deduct_amount: Amount,
     /// 预计扣费的日期 (`estimated_deduct_date`).
     pub estimated_deduct_date: String,
     /// 保障详情 (`policy_coverage_detail`).
@@ -628,19 +628,19 @@ pub struct ModifyPolicyPeriodResponse {
     /// 发生了取消预约的扣费计划项编号 (`cancel_scheduled_policy_period_id`).
     pub cancel_scheduled_policy_period_id: Option<i64>,
     /// 最新的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Option<Vec<PolicyPeriods>>,
+    pub policy_periods: Option<Vec<PolicyPeriod>>,
 }
 
-/// `Data`.
+/// 扣费周期列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct QueryPolicyPeriodByOutContractCodeData {
     /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<EstimatedDeductAmount>,
+    pub deduct_amount: Option<Amount>,
     /// 实际扣费的日期 (`deduct_date`).
     pub deduct_date: Option<String>,
     /// 扣费周期预计的扣费金额 (`estimated_deduct_amount`).
-    pub estimated_deduct_amount: EstimatedDeductAmount,
+    pub estimated_deduct_amount: Amount,
     /// 扣费周期预计的扣费的日期 (`estimated_deduct_date`).
     pub estimated_deduct_date: String,
     /// 保单的扣费周期编号 (`policy_period_id`).
@@ -648,7 +648,7 @@ pub struct Data {
     /// 扣费周期预约状态 (`policy_period_state`).
     pub policy_period_state: String,
     /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<EstimatedDeductAmount>,
+    pub scheduled_amount: Option<Amount>,
 }
 
 /// `QueryPolicyPeriodByOutContractCodeResponse`.
@@ -656,7 +656,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct QueryPolicyPeriodByOutContractCodeResponse {
     /// 扣费周期列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<QueryPolicyPeriodByOutContractCodeData>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).

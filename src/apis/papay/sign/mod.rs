@@ -133,7 +133,7 @@ pub struct CreateContractPreEntrustSign {
 /// 协议解约信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ContractTerminateInfo {
+pub struct QueryHarmonyContractByOutContractCodeContractTerminateInfo {
     /// 协议解约时间 (`contract_terminated_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub contract_terminated_time: OffsetDateTime,
@@ -162,7 +162,7 @@ pub struct QueryHarmonyContractByOutContractCodeResponse {
     /// 委托代扣协议状态 (`contract_state`).
     pub contract_state: ContractState,
     /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<ContractTerminateInfo>,
+    pub contract_terminate_info: Option<QueryHarmonyContractByOutContractCodeContractTerminateInfo>,
     /// 鸿蒙代扣场景的用户微信号掩码 (`mask_wxid`).
     pub mask_wxid: Option<String>,
     /// 商户号 (`mchid`).
@@ -181,7 +181,7 @@ pub struct QueryHarmonyContractByOutContractCodeResponse {
 /// 协议解约信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeContractTerminateInfo {
+pub struct ContractTerminateInfo {
     /// 协议解约时间 (`contract_terminated_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub contract_terminated_time: OffsetDateTime,
@@ -238,7 +238,7 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 委托代扣协议状态 (`contract_state`).
     pub contract_state: String,
     /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<QueryContractByOutContractCodeContractTerminateInfo>,
+    pub contract_terminate_info: Option<ContractTerminateInfo>,
     /// 预约扣费场景的预约信息 (`deduct_schedule`).
     pub deduct_schedule: Option<DeductSchedule>,
     /// 商户号 (`mchid`).
@@ -273,7 +273,7 @@ pub struct TerminateContractResponse {
     /// 委托代扣协议状态 (`contract_state`).
     pub contract_state: String,
     /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<QueryContractByOutContractCodeContractTerminateInfo>,
+    pub contract_terminate_info: Option<ContractTerminateInfo>,
     /// 预约扣费场景的预约信息 (`deduct_schedule`).
     pub deduct_schedule: Option<DeductSchedule>,
     /// 商户号 (`mchid`).

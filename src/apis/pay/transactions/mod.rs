@@ -39,7 +39,7 @@ pub struct CreateAppOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -73,7 +73,7 @@ pub struct CreateAppOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::ContractInfo = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::CreateAppWithContractContractInfo = todo!();
 /// use wxpay::apis::pay::transactions::CreateAppWithContract;
 ///
 /// let request = CreateAppWithContract::new(amount, "wxd678efh567hg6787", contract_info, "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018");
@@ -94,11 +94,11 @@ pub struct CreateAppWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: ContractInfo,
+    pub contract_info: CreateAppWithContractContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateAppWithContractDetail>,
+    pub detail: Option<ContractDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 直连商户号 (`mchid`).
@@ -108,7 +108,7 @@ pub struct CreateAppWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateAppWithContractSceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
@@ -227,7 +227,7 @@ pub struct CreateH5Order {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -307,7 +307,7 @@ pub struct CreateJsapiOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -344,7 +344,7 @@ pub struct CreateJsapiOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
 /// # let contract_info: wxpay::apis::pay::transactions::CreateJsapiWithContractContractInfo = todo!();
-/// # let payer: wxpay::apis::pay::transactions::QueryOrderByIdPayer = todo!();
+/// # let payer: wxpay::apis::pay::transactions::TransactionPayer = todo!();
 /// use wxpay::apis::pay::transactions::CreateJsapiWithContract;
 ///
 /// let request = CreateJsapiWithContract::new(amount, "wxd678efh567hg6787", contract_info, "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", payer);
@@ -369,7 +369,7 @@ pub struct CreateJsapiWithContract {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateAppWithContractDetail>,
+    pub detail: Option<ContractDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 直连商户号 (`mchid`).
@@ -379,9 +379,9 @@ pub struct CreateJsapiWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: QueryOrderByIdPayer,
+    pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateAppWithContractSceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
@@ -419,7 +419,7 @@ pub struct CreateNativeOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -534,7 +534,7 @@ pub struct Amount {
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -555,7 +555,7 @@ pub struct GoodsDetail {
 /// 优惠功能.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct TransactionDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -632,7 +632,7 @@ pub struct SettleInfo {
     pub profit_sharing: Option<bool>,
 }
 
-/// `SubsidyPlan`.
+/// 贴息方案列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SubsidyPlan {
@@ -642,7 +642,7 @@ pub struct SubsidyPlan {
     pub subsidy_percent: i64,
 }
 
-/// `SubsidyDetail`.
+/// 贴息详情列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SubsidyDetail {
@@ -674,7 +674,7 @@ pub struct CreateAppOrderResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ContractInfo {
+pub struct CreateAppWithContractContractInfo {
     /// 签约AppID (`contract_appid`).
     pub contract_appid: String,
     /// 签约协议号 (`contract_code`).
@@ -697,7 +697,7 @@ pub struct ContractInfo {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractDetail {
+pub struct ContractDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -713,7 +713,7 @@ pub struct CreateAppWithContractDetail {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractStoreInfo {
+pub struct ContractStoreInfo {
     /// 详细地址 (`address`).
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -734,7 +734,7 @@ pub struct CreateAppWithContractStoreInfo {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractSceneInfo {
+pub struct ContractSceneInfo {
     /// 商户端设备号 (`device_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -742,7 +742,7 @@ pub struct CreateAppWithContractSceneInfo {
     pub payer_client_ip: String,
     /// 商户门店信息 (`store_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<CreateAppWithContractStoreInfo>,
+    pub store_info: Option<ContractStoreInfo>,
 }
 
 /// `CreateAppWithContractResponse`.
@@ -755,7 +755,7 @@ pub struct CreateAppWithContractResponse {
     pub prepay_id: String,
 }
 
-/// `CreateCodepayOrderGoodsDetail`.
+/// 单品列表.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
@@ -834,7 +834,7 @@ pub struct CreateCodepayOrderSceneInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderAmount {
+pub struct TransactionAmount {
     /// 订单金额货币类型 (`currency`).
     pub currency: Option<String>,
     /// 用户支付货币类型 (`payer_currency`).
@@ -856,10 +856,10 @@ pub struct CreateCodepayOrderResponsePayer {
     pub openid: Option<String>,
 }
 
-/// `CreateCodepayOrderResponseGoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderResponseGoodsDetail {
+pub struct PromotionDetailGoodsDetail {
     /// 商品优惠金额 (`discount_amount`).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
@@ -872,7 +872,7 @@ pub struct CreateCodepayOrderResponseGoodsDetail {
     pub unit_price: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -883,7 +883,7 @@ pub struct PromotionDetail {
     /// 优惠货币类型 (`currency`).
     pub currency: Option<String>,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<CreateCodepayOrderResponseGoodsDetail>>,
+    pub goods_detail: Option<Vec<PromotionDetailGoodsDetail>>,
     /// 商户出资 (`merchant_contribute`).
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
@@ -908,7 +908,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 应用AppID (`appid`).
     pub appid: Option<String>,
     /// 附加数据 (`attach`).
@@ -1023,7 +1023,7 @@ pub struct InstallmentInfo {
 /// 支付者.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct QueryOrderByIdPayer {
+pub struct TransactionPayer {
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -1034,7 +1034,7 @@ pub struct QueryOrderByIdPayer {
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 公众号ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -1044,7 +1044,7 @@ pub struct Transaction {
     /// 商品描述 (`description`).
     pub description: Option<String>,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 使用的商户贴息信息 (`installment_info`).
@@ -1058,7 +1058,7 @@ pub struct Transaction {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<QueryOrderByIdPayer>,
+    pub payer: Option<TransactionPayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 场景信息 (`scene_info`).

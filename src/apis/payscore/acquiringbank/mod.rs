@@ -169,9 +169,9 @@ pub struct CreateServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -260,7 +260,7 @@ pub struct CancelServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::acquiringbank::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::acquiringbank::PostPayment> = todo!();
 /// use wxpay::apis::payscore::acquiringbank::CompleteServiceorder;
 ///
 /// let request = CompleteServiceorder::new("1234323JKHDFE1243252", post_payments, "2002000000000558128851361561536", "1900000109", 50000);
@@ -284,9 +284,9 @@ pub struct CompleteServiceorder {
     /// 实际服务位置 (`location`).
     pub location: Option<Location>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -323,9 +323,9 @@ pub struct ModifyServiceorder {
     /// 渠道商商户号 (`channel_id`).
     pub channel_id: Option<String>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 修改原因 (`reason`).
     pub reason: String,
     /// 服务ID (`service_id`).
@@ -377,7 +377,7 @@ pub struct CreateServiceorderRegisterdeductinfo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let detail: wxpay::apis::payscore::acquiringbank::Detail = todo!();
+/// # let detail: wxpay::apis::payscore::acquiringbank::SyncServiceorderDetail = todo!();
 /// use wxpay::apis::payscore::acquiringbank::SyncServiceorder;
 ///
 /// let request = SyncServiceorder::new("1234323JKHDFE1243252", detail, "2002000000000558128851361561536", "1900000109", "Order_Paid");
@@ -394,7 +394,7 @@ pub struct SyncServiceorder {
     /// 渠道商商户号 (`channel_id`).
     pub channel_id: Option<String>,
     /// 内容信息详情 (`detail`).
-    pub detail: Detail,
+    pub detail: SyncServiceorderDetail,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户号 (`sub_mchid`).
@@ -441,9 +441,9 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// `post_discounts`.
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostPayment>>,
     /// `post_payments`.
-    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: Option<CreateServicepayondeliveryorderRiskFund>,
     /// 服务ID (`service_id`).
@@ -506,7 +506,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     pub sub_openid: Option<String>,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -522,7 +522,7 @@ pub struct GoodsDetail {
     pub unit_price: Option<i64>,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -551,10 +551,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `Details`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Details {
+pub struct CollectionDetail {
     /// 单笔收款金额 (`amount`).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
@@ -574,7 +574,7 @@ pub struct Details {
 #[non_exhaustive]
 pub struct Collection {
     /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
+    pub details: Option<Vec<CollectionDetail>>,
     /// 已收金额 (`paid_amount`).
     pub paid_amount: Option<i64>,
     /// 待收金额 (`paying_amount`).
@@ -597,10 +597,10 @@ pub struct Location {
     pub start_location: Option<String>,
 }
 
-/// `PostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
+pub struct ServiceorderPostDiscount {
     /// 优惠金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -613,10 +613,10 @@ pub struct PostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostPayments {
+pub struct PostPayment {
     /// 付费金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -688,9 +688,9 @@ pub struct QueryServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -724,10 +724,10 @@ pub struct CreateServiceorderLocation {
     pub start_location: Option<String>,
 }
 
-/// `CreateServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateServiceorderPostDiscounts {
+pub struct CreateServiceorderPostDiscount {
     /// 优惠数量 (`count`).
     pub count: Option<i64>,
     /// 优惠说明 (`description`).
@@ -759,9 +759,9 @@ pub struct CreateServiceorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -790,10 +790,10 @@ pub struct QueryServiceorderDeductionResponse {
     pub out_trade_no: String,
 }
 
-/// `CompleteServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CompleteServiceorderPostDiscounts {
+pub struct PostDiscount {
     /// 优惠金额 (`amount`).
     pub amount: i64,
     /// 优惠数量 (`count`).
@@ -816,7 +816,7 @@ pub struct CreateServiceorderRegisterdeductinfoResponse {
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct SyncServiceorderDetail {
     /// 收款成功时间 (`paid_time`).
     pub paid_time: String,
 }
@@ -824,7 +824,7 @@ pub struct Detail {
 /// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServicepayondeliveryorderPostDiscounts {
+pub struct CreateServicepayondeliveryorderPostPayment {
     /// 优惠金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -854,7 +854,7 @@ pub struct CreateServicepayondeliveryorderRiskFund {
     pub name: Option<Name>,
 }
 
-/// `Goods`.
+/// 商品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
@@ -923,7 +923,7 @@ pub struct CreateServicepayondeliveryorderTimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderGoods`.
+/// 商品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderGoods {
@@ -984,9 +984,9 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).

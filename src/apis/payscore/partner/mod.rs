@@ -7,10 +7,11 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 pub use super::{
-    Collection, CollectionState, CreatePermissionResponse, CreateServiceorderTimeRange,
-    CreateServicepayondeliveryorderJumpLink, Details, Device, GoodsDetail, JumpLink, JumpLinkType,
-    Location, Name, PaidType, PostPayments, PromotionDetail, PromotionDetailType,
-    QueryServiceorderState, Scope, StateDescription, TimeRange,
+    Collection, CollectionDetail, CollectionState, CreatePermissionResponse,
+    CreateServicepayondeliveryorderJumpLink, Device, GoodsDetail, JumpLink, JumpLinkType, Location,
+    Name, PaidType, PostPayment, PromotionDetail, PromotionDetailType, RiskFund, Scope,
+    ServiceorderPostPayment, ServiceorderRiskFund, ServiceorderState, ServiceorderTimeRange,
+    StateDescription, TimeRange,
 };
 
 /// `POST /v3/payscore/partner/permissions` 商户预授权API
@@ -139,8 +140,8 @@ pub struct QueryServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let risk_fund: wxpay::apis::payscore::partner::CreateServiceorderRiskFund = todo!();
-/// # let time_range: wxpay::apis::payscore::partner::TimeRange = todo!();
+/// # let risk_fund: wxpay::apis::payscore::partner::RiskFund = todo!();
+/// # let time_range: wxpay::apis::payscore::partner::ServiceorderTimeRange = todo!();
 /// use wxpay::apis::payscore::partner::CreateServiceorder;
 ///
 /// let request = CreateServiceorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "2002000000000558128851361561536", "XX充电宝", "1900000109", time_range);
@@ -169,11 +170,11 @@ pub struct CreateServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
-    pub risk_fund: CreateServiceorderRiskFund,
+    pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
@@ -185,7 +186,7 @@ pub struct CreateServiceorder {
     /// 子商户公众号下的用户标识 (`sub_openid`).
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
-    pub time_range: TimeRange,
+    pub time_range: ServiceorderTimeRange,
 }
 
 /// `POST /v3/payscore/partner/servicepayondeliveryorder` 创建先用后付订单
@@ -196,9 +197,9 @@ pub struct CreateServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let risk_fund: wxpay::apis::payscore::partner::CreateServiceorderRiskFund = todo!();
+/// # let risk_fund: wxpay::apis::payscore::partner::RiskFund = todo!();
 /// # let shopping_info: wxpay::apis::payscore::partner::ShoppingInfo = todo!();
-/// # let time_range: wxpay::apis::payscore::partner::TimeRange = todo!();
+/// # let time_range: wxpay::apis::payscore::partner::ServiceorderTimeRange = todo!();
 /// use wxpay::apis::payscore::partner::CreateServicepayondeliveryorder;
 ///
 /// let request = CreateServicepayondeliveryorder::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "500001", "某某酒店", shopping_info, "1900000109", time_range);
@@ -227,11 +228,11 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// `post_discounts`.
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// `post_payments`.
-    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 订单风险金 (`risk_fund`).
-    pub risk_fund: CreateServiceorderRiskFund,
+    pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
@@ -245,7 +246,7 @@ pub struct CreateServicepayondeliveryorder {
     /// 子商户公众号下的用户标识 (`sub_openid`).
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
-    pub time_range: TimeRange,
+    pub time_range: ServiceorderTimeRange,
 }
 
 /// `CreateServiceAccountApplicationResponse`.
@@ -296,10 +297,10 @@ pub struct QueryServiceAccountApplicationByOutApplyNoResponse {
     pub sub_mchid: String,
 }
 
-/// `PostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
+pub struct PostDiscount {
     /// 优惠金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -309,18 +310,6 @@ pub struct PostDiscounts {
     /// 优惠说明 (`description`).
     pub description: String,
     /// 优惠名称 (`name`).
-    pub name: String,
-}
-
-/// 订单风险金.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RiskFund {
-    /// 风险金额 (`amount`).
-    pub amount: i64,
-    /// 风险说明 (`description`).
-    pub description: Option<String>,
-    /// 风险金名称 (`name`).
     pub name: String,
 }
 
@@ -350,17 +339,17 @@ pub struct QueryServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
-    pub risk_fund: Option<RiskFund>,
+    pub risk_fund: Option<ServiceorderRiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
@@ -371,22 +360,9 @@ pub struct QueryServiceorderResponse {
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
-    pub time_range: Option<TimeRange>,
+    pub time_range: Option<ServiceorderTimeRange>,
     /// 总金额 (`total_amount`).
     pub total_amount: Option<i64>,
-}
-
-/// 订单风险金.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateServiceorderRiskFund {
-    /// 风险金额 (`amount`).
-    pub amount: i64,
-    /// 风险说明 (`description`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// 风险金名称 (`name`).
-    pub name: Name,
 }
 
 /// 服务位置.
@@ -420,17 +396,17 @@ pub struct CreateServiceorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
-    pub risk_fund: Option<CreateServiceorderRiskFund>,
+    pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
@@ -438,28 +414,10 @@ pub struct CreateServiceorderResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 服务时间段 (`time_range`).
-    pub time_range: Option<CreateServiceorderTimeRange>,
+    pub time_range: Option<TimeRange>,
 }
 
-/// 商户优惠.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateServicepayondeliveryorderPostDiscounts {
-    /// 优惠金额 (`amount`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// 优惠数量 (`count`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// 优惠说明 (`description`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// 优惠名称 (`name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-/// `Goods`.
+/// 商品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
@@ -495,7 +453,7 @@ pub struct ShoppingInfo {
     pub real_merchant_appid: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderGoods`.
+/// 商品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderGoods {
@@ -544,11 +502,11 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
-    pub risk_fund: Option<RiskFund>,
+    pub risk_fund: Option<ServiceorderRiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
@@ -564,5 +522,5 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 服务时间 (`time_range`).
-    pub time_range: Option<TimeRange>,
+    pub time_range: Option<ServiceorderTimeRange>,
 }

@@ -148,7 +148,7 @@ pub struct TerminatePermissionByOpenid {
     pub service_id: String,
 }
 
-/// `Goods`.
+/// 商品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {

@@ -94,7 +94,7 @@ pub struct StopPayscorePlan {
     pub merchant_plan_no: String,
 }
 
-/// `PlanDetailList`.
+/// 支付分计划明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PlanDetailList {
@@ -109,10 +109,10 @@ pub struct PlanDetailList {
     pub plan_discount_description: Option<String>,
 }
 
-/// `CreatePayscorePlanPlanDetailList`.
+/// 支付分计划明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePayscorePlanPlanDetailList {
+pub struct PayscorePlanPlanDetailList {
     /// 计划明细实际支付金额 (`actual_price`).
     pub actual_price: i64,
     /// 计划明细原支付金额 (`original_price`).
@@ -138,7 +138,7 @@ pub struct CreatePayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -173,7 +173,7 @@ pub struct QueryPayscorePlanByMerchantPlanNoResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -208,7 +208,7 @@ pub struct StopPayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).

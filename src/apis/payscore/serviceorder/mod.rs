@@ -43,9 +43,9 @@ pub struct CreateDirectComplete {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<PostDiscount>>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -95,7 +95,7 @@ pub struct CancelServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::CompleteServiceorder;
 ///
 /// let request = CompleteServiceorder::new("TEST_OUT_ORDER_NO", "wxd678efh567hg6787", post_payments, "2002000000000558128851361561536", 50000);
@@ -118,9 +118,9 @@ pub struct CompleteServiceorder {
     /// 实际服务位置 (`location`).
     pub location: Option<CompleteServiceorderLocation>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务订单号 (`service_id`).
@@ -139,7 +139,7 @@ pub struct CompleteServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::ModifyServiceorder;
 ///
 /// let request = ModifyServiceorder::new("1234323JKHDFE1243252", "wxd678efh567hg6787", post_payments, "用户投诉", "2002000000000558128851361561536", 50000);
@@ -158,9 +158,9 @@ pub struct ModifyServiceorder {
     /// 设备信息 (`device`).
     pub device: Option<Device>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 修改原因 (`reason`).
     pub reason: String,
     /// 服务ID (`service_id`).
@@ -204,7 +204,7 @@ pub struct PayServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscounts> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscount> = todo!();
 /// use wxpay::apis::payscore::serviceorder::CreateSendPendingmessage;
 ///
 /// let request = CreateSendPendingmessage::new("TEST_OUT_ORDER_NO", post_payments, "20231218", "2002000000000558128851361561536", 50000);
@@ -219,9 +219,9 @@ pub struct CreateSendPendingmessage {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostDiscounts>,
+    pub post_payments: Vec<PostDiscount>,
     /// 预计扣费时间 (`prepaid_time`).
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
@@ -238,7 +238,7 @@ pub struct CreateSendPendingmessage {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscounts> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscount> = todo!();
 /// use wxpay::apis::payscore::serviceorder::CreateSendPrepaidmessage;
 ///
 /// let request = CreateSendPrepaidmessage::new("TEST_OUT_ORDER_NO", post_payments, "20231218", "2002000000000558128851361561536", 50000);
@@ -253,9 +253,9 @@ pub struct CreateSendPrepaidmessage {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostDiscounts>,
+    pub post_payments: Vec<PostDiscount>,
     /// 预计扣费时间 (`prepaid_time`).
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
@@ -272,7 +272,7 @@ pub struct CreateSendPrepaidmessage {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let detail: wxpay::apis::payscore::serviceorder::Detail = todo!();
+/// # let detail: wxpay::apis::payscore::serviceorder::SyncServiceorderDetail = todo!();
 /// use wxpay::apis::payscore::serviceorder::SyncServiceorder;
 ///
 /// let request = SyncServiceorder::new("1234323JKHDFE1243252", "wxd678efh567hg6787", detail, "500001", "Order_Paid");
@@ -289,7 +289,7 @@ pub struct SyncServiceorder {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 内容信息详情 (`detail`).
-    pub detail: Detail,
+    pub detail: SyncServiceorderDetail,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 场景类型 (`type`).
@@ -312,7 +312,7 @@ pub struct Location {
 /// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
+pub struct PostDiscount {
     /// 优惠金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -364,15 +364,15 @@ pub struct CreateDirectCompleteResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<PostDiscount>>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: CreateDirectCompleteState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: StateDescription,
     /// 服务时间段 (`time_range`).
@@ -421,10 +421,10 @@ pub struct CompleteServiceorderLocation {
     pub end_location: Option<String>,
 }
 
-/// `CompleteServiceorderPostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CompleteServiceorderPostDiscounts {
+pub struct CompleteServiceorderPostDiscount {
     /// 优惠金额 (`amount`).
     pub amount: i64,
     /// 优惠数量 (`count`).
@@ -437,10 +437,10 @@ pub struct CompleteServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostPayments {
+pub struct PostPayment {
     /// 付费金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -483,9 +483,9 @@ pub struct CompleteServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -493,7 +493,7 @@ pub struct CompleteServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: CreateDirectCompleteState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 服务时间段 (`time_range`).
@@ -502,10 +502,10 @@ pub struct CompleteServiceorderResponse {
     pub total_amount: i64,
 }
 
-/// `Details`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Details {
+pub struct ModifyServiceorderDetail {
     /// 单笔收款金额 (`amount`).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
@@ -521,17 +521,17 @@ pub struct Details {
 /// 收款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Collection {
+pub struct ModifyServiceorderCollection {
     /// 收款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
+    pub details: Option<Vec<ModifyServiceorderDetail>>,
     /// 已收金额 (`paid_amount`).
     pub paid_amount: Option<i64>,
     /// 待收金额 (`paying_amount`).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
-    pub state: CollectionState,
+    pub state: ModifyServiceorderState,
     /// 总收款金额 (`total_amount`).
     pub total_amount: Option<i64>,
 }
@@ -545,7 +545,7 @@ pub struct ModifyServiceorderResponse {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 收款信息 (`collection`).
-    pub collection: Option<Collection>,
+    pub collection: Option<ModifyServiceorderCollection>,
     /// 服务位置 (`location`).
     pub location: Option<Location>,
     /// 服务商商户号 (`mchid`).
@@ -559,9 +559,9 @@ pub struct ModifyServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -569,7 +569,7 @@ pub struct ModifyServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: CreateDirectCompleteState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 服务时间 (`time_range`).
@@ -597,12 +597,12 @@ pub struct PayServiceorderResponse {
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct SyncServiceorderDetail {
     /// 收款成功时间 (`paid_time`).
     pub paid_time: String,
 }
 
-/// `SyncServiceorderDetails`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncServiceorderDetails {
@@ -634,10 +634,10 @@ pub struct SyncServiceorderCollection {
     pub total_amount: Option<i64>,
 }
 
-/// `SyncServiceorderPostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct SyncServiceorderPostDiscounts {
+pub struct SyncServiceorderPostDiscount {
     /// 优惠金额 (`amount`).
     pub amount: Option<i64>,
     /// 优惠说明 (`description`).
@@ -684,9 +684,9 @@ pub struct SyncServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<SyncServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<SyncServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<PostDiscount>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<SyncServiceorderRiskFund>,
     /// 服务ID (`service_id`).
@@ -705,7 +705,7 @@ pub struct SyncServiceorderResponse {
 
 platform_enum! {
 /// 服务订单状态.
-pub enum CreateDirectCompleteState {
+pub enum ServiceorderState {
 /// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
 Created = "CREATED",
 /// 服务订单进行中 (`DOING`).
@@ -755,7 +755,7 @@ Mch = "MCH",
 
 platform_enum! {
 /// 收款状态.
-pub enum CollectionState {
+pub enum ModifyServiceorderState {
 /// `USER_PAYING`.
 UserPaying = "USER_PAYING",
 /// `USER_PAID`.

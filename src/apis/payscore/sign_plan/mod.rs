@@ -170,20 +170,20 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `PostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PostDiscounts {
+pub struct PostDiscount {
     /// 优惠金额 (`amount`).
     pub amount: Option<i64>,
     /// 优惠名称 (`name`).
     pub name: Option<String>,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PostPayments {
+pub struct PostPayment {
     /// 付费金额 (`amount`).
     pub amount: Option<i64>,
     /// 付费说明 (`description`).
@@ -219,9 +219,9 @@ pub struct CreateServiceorderResponse {
     /// 商户订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -236,7 +236,7 @@ pub struct CreateServiceorderResponse {
     pub time_range: Option<TimeRange>,
 }
 
-/// `SignPlanDetail`.
+/// 签约计划对应的计划详情列表的商户侧单号信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SignPlanDetail {
@@ -246,7 +246,7 @@ pub struct SignPlanDetail {
     pub plan_detail_no: i64,
 }
 
-/// `SignedDetailList`.
+/// 签约计划明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SignedDetailList {

@@ -61,9 +61,9 @@ pub struct CompleteSmartretailOrder {
     /// 取消订单的原因 (`cancel_reason`).
     pub cancel_reason: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<Discounts>>,
+    pub discounts: Option<Vec<Discount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 完结凭证 (`finish_ticket`).
     pub finish_ticket: Option<String>,
     /// 标识用户订单使用情况 (`finish_type`).
@@ -98,10 +98,10 @@ pub struct CancelSmartretailOrderResponse {
     pub service_id: String,
 }
 
-/// `Discounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Discounts {
+pub struct Discount {
     /// 商品优惠金额 (`discount_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
@@ -113,10 +113,10 @@ pub struct Discounts {
     pub discount_name: Option<String>,
 }
 
-/// `Fees`.
+/// 后付费.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Fees {
+pub struct Fee {
     /// 付费项目总金额 (`fee_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,

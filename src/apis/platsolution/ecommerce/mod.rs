@@ -123,7 +123,7 @@ pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill;
 ///
 /// let request = CreateMchTransferCompensateBill::new("plfk2020042013", receiver, "直播违规扣罚");
@@ -140,7 +140,7 @@ pub struct CreateMchTransferCompensateBill {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 收款方信息 (`receiver`).
-    pub receiver: Receiver,
+    pub receiver: MchTransferCompensateBillReceiver,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付原因 (`transfer_remark`).
@@ -230,7 +230,7 @@ pub struct CancelMchTransferCompensateBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer;
 ///
 /// let request = CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", receiver, "直播违规扣罚");
@@ -249,7 +249,7 @@ pub struct CreateMchTransferCompensateBillPreTransfer {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 收款方信息 (`receiver`).
-    pub receiver: Receiver,
+    pub receiver: MchTransferCompensateBillReceiver,
     /// 公众账号ID (`sp_appid`).
     pub sp_appid: Option<String>,
     /// 出资商户号 (`sponsor_mchid`).
@@ -421,7 +421,7 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::MchTransferDepositShippingCostCompensationBillReceiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill;
 ///
 /// let request = CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", receiver, "直播违规扣罚");
@@ -438,7 +438,7 @@ pub struct CreateMchTransferDepositShippingCostCompensationBill {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付用户信息 (`receiver`).
-    pub receiver: CreateMchTransferDepositShippingCostCompensationBillReceiver,
+    pub receiver: MchTransferDepositShippingCostCompensationBillReceiver,
     /// 公众账号ID (`sp_appid`).
     pub sp_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -486,7 +486,7 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill;
 ///
 /// let request = CreateMchTransferInsuranceClaimBill::new("plfk2020042013", receiver, "直播违规扣罚");
@@ -503,7 +503,7 @@ pub struct CreateMchTransferInsuranceClaimBill {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付用户信息 (`receiver`).
-    pub receiver: CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver,
+    pub receiver: Receiver,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 赔付原因 (`transfer_remark`).
@@ -597,7 +597,7 @@ pub struct CancelMchTransferInsuranceClaimBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer;
 ///
 /// let request = CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", receiver, "直播违规扣罚");
@@ -616,7 +616,7 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 收款方信息 (`receiver`).
-    pub receiver: CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver,
+    pub receiver: Receiver,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 赔付原因 (`transfer_remark`).
@@ -780,7 +780,7 @@ pub struct QueryMchTransferTransferBillByOutBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/recharge-employees")]
-#[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees" -> CreateRechargeEmployeeResponse)]
+#[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees" -> Employee)]
 #[derive(Debug, Clone)]
 pub struct CreateRechargeEmployee {
     /// 员工OpenID (`sp_openid`).
@@ -850,7 +850,7 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 /// # let recharge_amount: wxpay::apis::platsolution::ecommerce::RechargeAmount = todo!();
 /// use wxpay::apis::platsolution::ecommerce::ApplyRecharge;
 ///
-/// let request = ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit, "cz202407181234", recharge_amount, wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit, "1900001109");
+/// let request = ApplyRecharge::new(wxpay::apis::platsolution::ecommerce::RechargeAccountType::Deposit, "cz202407181234", recharge_amount, wxpay::apis::platsolution::ecommerce::RechargeScene::EcommerceDeposit, "1900001109");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -860,9 +860,9 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 #[derive(Debug, Clone)]
 pub struct ApplyRecharge {
     /// 充值入账账户 (`account_type`).
-    pub account_type: ApplyRechargeAccountType,
+    pub account_type: RechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
-    pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
+    pub available_recharge_channels: Option<Vec<AvailableRechargeChannel>>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 商户充值单号 (`out_recharge_no`).
@@ -870,7 +870,7 @@ pub struct ApplyRecharge {
     /// 充值金额 (`recharge_amount`).
     pub recharge_amount: RechargeAmount,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: ApplyRechargeRechargeScene,
+    pub recharge_scene: RechargeScene,
     /// 充值备注 (`remark`).
     pub remark: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1123,7 +1123,7 @@ pub struct ApplyBankTransferRechargeResponse {
 /// 转账充值的付款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct BankTransferInfo {
+pub struct QueryBankTransferRechargeByOutRechargeNoBankTransferInfo {
     /// 银行卡号后四位 (`bank_card_tail`).
     pub bank_card_tail: Option<String>,
     /// 开户银行名称 (`bank_name`).
@@ -1147,7 +1147,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
     /// 充值入账账户 (`account_type`).
     pub account_type: AccountType,
     /// 转账充值的付款信息 (`bank_transfer_info`).
-    pub bank_transfer_info: Option<BankTransferInfo>,
+    pub bank_transfer_info: Option<QueryBankTransferRechargeByOutRechargeNoBankTransferInfo>,
     /// 关闭充值时间 (`close_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub close_time: Option<OffsetDateTime>,
@@ -1160,7 +1160,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
     /// 微信支付充值单号 (`recharge_id`).
     pub recharge_id: String,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: RechargeScene,
+    pub recharge_scene: QueryBankTransferRechargeByOutRechargeNoRechargeScene,
     /// 充值状态 (`recharge_state`).
     pub recharge_state: RechargeState,
     /// 充值状态描述 (`recharge_state_desc`).
@@ -1170,7 +1170,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `AgreementList`.
+/// 签约协议列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AgreementList {
@@ -1219,27 +1219,27 @@ pub struct TransactionInfo {
     pub transaction_id: String,
     /// 转账接收方订单类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<TransactionInfoType>,
+    pub type_: Option<CompensationType>,
 }
 
 /// 收款方信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Receiver {
+pub struct MchTransferCompensateBillReceiver {
     /// 转账接收方订单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ReceiverType>,
+    pub type_: Option<MchTransferCompensateBillType>,
 }
 
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ReceiverDetail {
+pub struct MchTransferCompensateBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<Receiver>,
+    pub receiver: Option<MchTransferCompensateBillReceiver>,
 }
 
 /// `CreateMchTransferCompensateBillResponse`.
@@ -1256,13 +1256,13 @@ pub struct CreateMchTransferCompensateBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: ReceiverDetail,
+    pub receiver_detail: MchTransferCompensateBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1297,13 +1297,13 @@ pub struct QueryMchTransferCompensateBillByBillIdResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: ReceiverDetail,
+    pub receiver_detail: MchTransferCompensateBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1327,13 +1327,13 @@ pub struct QueryMchTransferCompensateBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: ReceiverDetail,
+    pub receiver_detail: MchTransferCompensateBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1353,7 +1353,7 @@ pub struct CancelMchTransferCompensateBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
 }
 
 /// `CreateMchTransferCompensateBillPreTransferResponse`.
@@ -1390,7 +1390,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver {
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
+    pub type_: Option<BillType>,
     /// 转账接收方用户 (`user_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_info: Option<UserInfo>,
@@ -1399,21 +1399,21 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver {
 /// 转账接收者信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver {
+pub struct Receiver {
     /// 转账接收方订单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
+    pub type_: Option<BillType>,
 }
 
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail {
+pub struct ReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver>,
+    pub receiver: Option<Receiver>,
 }
 
 /// `CreateMchTransferDepositAfterSalesCompensationBillResponse`.
@@ -1430,13 +1430,13 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1464,13 +1464,13 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1498,13 +1498,13 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse 
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1519,7 +1519,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse 
 /// 转账接收方商户信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct MchInfo {
+pub struct MchTransferDepositInsurancePremiumCompensationBillMchInfo {
     /// 商户号 (`mchid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
@@ -1533,7 +1533,7 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionI
     pub transaction_id: String,
     /// 赔付单类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: TransactionInfoType,
+    pub type_: CompensationType,
 }
 
 /// 赔付用户信息.
@@ -1542,20 +1542,20 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionI
 pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver {
     /// 转账接收方商户信息 (`mch_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mch_info: Option<MchInfo>,
+    pub mch_info: Option<MchTransferDepositInsurancePremiumCompensationBillMchInfo>,
     /// 赔付单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info:
         Option<CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
+    pub type_: Option<MchTransferType>,
 }
 
 /// 赔付单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponseTransactionInfo {
+pub struct MchTransferDepositInsurancePremiumCompensationBillTransactionInfo {
     /// 交易订单号 (`transaction_id`).
     pub transaction_id: String,
 }
@@ -1563,23 +1563,22 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponseTran
 /// 转账接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponseReceiver {
+pub struct MchTransferDepositInsurancePremiumCompensationBillReceiver {
     /// 转账接收方商户信息 (`mch_info`).
-    pub mch_info: Option<MchInfo>,
+    pub mch_info: Option<MchTransferDepositInsurancePremiumCompensationBillMchInfo>,
     /// 赔付单信息 (`transaction_info`).
-    pub transaction_info:
-        Option<CreateMchTransferDepositInsurancePremiumsCompensationBillResponseTransactionInfo>,
+    pub transaction_info: Option<MchTransferDepositInsurancePremiumCompensationBillTransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
+    pub type_: Option<MchTransferType>,
 }
 
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverDetail {
+pub struct MchTransferDepositInsurancePremiumCompensationBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillResponseReceiver>,
+    pub receiver: Option<MchTransferDepositInsurancePremiumCompensationBillReceiver>,
 }
 
 /// `CreateMchTransferDepositInsurancePremiumsCompensationBillResponse`.
@@ -1596,13 +1595,13 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferDepositInsurancePremiumCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1630,13 +1629,13 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoRe
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferDepositInsurancePremiumCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1651,7 +1650,7 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoRe
 /// 赔付用户信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositShippingCostCompensationBillReceiver {
+pub struct MchTransferDepositShippingCostCompensationBillReceiver {
     /// 转账接收方订单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<TransactionInfo>,
@@ -1663,9 +1662,9 @@ pub struct CreateMchTransferDepositShippingCostCompensationBillReceiver {
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositShippingCostCompensationBillReceiverDetail {
+pub struct MchTransferDepositShippingCostCompensationBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferDepositShippingCostCompensationBillReceiver>,
+    pub receiver: Option<MchTransferDepositShippingCostCompensationBillReceiver>,
 }
 
 /// `CreateMchTransferDepositShippingCostCompensationBillResponse`.
@@ -1682,13 +1681,13 @@ pub struct CreateMchTransferDepositShippingCostCompensationBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositShippingCostCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferDepositShippingCostCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1716,13 +1715,13 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNoRespons
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositShippingCostCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferDepositShippingCostCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1746,13 +1745,13 @@ pub struct CreateMchTransferInsuranceClaimBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1765,7 +1764,7 @@ pub struct CreateMchTransferInsuranceClaimBillResponse {
 /// 关单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferInsuranceClaimBillByBillIdCloseInfo {
+pub struct MchTransferInsuranceClaimBillCloseInfo {
     /// 关单时间 (`accept_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub accept_time: Option<OffsetDateTime>,
@@ -1785,17 +1784,17 @@ pub struct QueryMchTransferInsuranceClaimBillByBillIdResponse {
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 关单信息 (`close_info`).
-    pub close_info: Option<QueryMchTransferInsuranceClaimBillByBillIdCloseInfo>,
+    pub close_info: Option<MchTransferInsuranceClaimBillCloseInfo>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1817,17 +1816,17 @@ pub struct QueryMchTransferInsuranceClaimBillByOutBillNoResponse {
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 关单信息 (`close_info`).
-    pub close_info: Option<QueryMchTransferInsuranceClaimBillByBillIdCloseInfo>,
+    pub close_info: Option<MchTransferInsuranceClaimBillCloseInfo>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1849,7 +1848,7 @@ pub struct CancelMchTransferInsuranceClaimBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
 }
@@ -1874,7 +1873,7 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransferResponse {
 /// 赔付接收方商户信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMchTransferSubMchCompensationBillMchInfo {
+pub struct MchInfo {
     /// 商户号 (`mchid`).
     pub mchid: String,
 }
@@ -1884,29 +1883,29 @@ pub struct CreateMchTransferSubMchCompensationBillMchInfo {
 #[non_exhaustive]
 pub struct CreateMchTransferSubMchCompensationBillReceiver {
     /// 赔付接收方商户信息 (`mch_info`).
-    pub mch_info: CreateMchTransferSubMchCompensationBillMchInfo,
+    pub mch_info: MchInfo,
     /// 赔付接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType,
+    pub type_: MchTransferType,
 }
 
 /// 赔付接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferSubMchCompensationBillResponseReceiver {
+pub struct MchTransferSubMchCompensationBillReceiver {
     /// 赔付接收方商户信息 (`mch_info`).
-    pub mch_info: Option<CreateMchTransferSubMchCompensationBillMchInfo>,
+    pub mch_info: Option<MchInfo>,
     /// 赔付接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
+    pub type_: Option<MchTransferType>,
 }
 
 /// 赔付接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferSubMchCompensationBillReceiverDetail {
+pub struct MchTransferSubMchCompensationBillReceiverDetail {
     /// 赔付接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferSubMchCompensationBillResponseReceiver>,
+    pub receiver: Option<MchTransferSubMchCompensationBillReceiver>,
 }
 
 /// `CreateMchTransferSubMchCompensationBillResponse`.
@@ -1923,13 +1922,13 @@ pub struct CreateMchTransferSubMchCompensationBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferSubMchCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferSubMchCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferSubMchCompensationBillState,
+    pub state: MchTransferSubMchCompensationBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1953,13 +1952,13 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferSubMchCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferSubMchCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferSubMchCompensationBillState,
+    pub state: MchTransferSubMchCompensationBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1988,13 +1987,13 @@ pub struct CreateMchTransferTransferBillReceiver {
     pub mch_info: Option<CreateMchTransferTransferBillMchInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
+    pub type_: Option<BillType>,
 }
 
 /// 转账接收方商户信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferTransferBillResponseMchInfo {
+pub struct MchTransferTransferBillMchInfo {
     /// 商户号 (`mch_id`).
     pub mch_id: Option<String>,
 }
@@ -2002,20 +2001,20 @@ pub struct CreateMchTransferTransferBillResponseMchInfo {
 /// 转账接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferTransferBillResponseReceiver {
+pub struct MchTransferTransferBillReceiver {
     /// 转账接收方商户信息 (`mch_info`).
-    pub mch_info: Option<CreateMchTransferTransferBillResponseMchInfo>,
+    pub mch_info: Option<MchTransferTransferBillMchInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
+    pub type_: Option<BillType>,
 }
 
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferTransferBillReceiverDetail {
+pub struct MchTransferTransferBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferTransferBillResponseReceiver>,
+    pub receiver: Option<MchTransferTransferBillReceiver>,
 }
 
 /// `CreateMchTransferTransferBillResponse`.
@@ -2034,7 +2033,7 @@ pub struct CreateMchTransferTransferBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferTransferBillReceiverDetail,
+    pub receiver_detail: MchTransferTransferBillReceiverDetail,
     /// 收款方备注 (`receiver_remark`).
     pub receiver_remark: Option<String>,
     /// 服务商商户号 (`sp_mchid`).
@@ -2042,7 +2041,7 @@ pub struct CreateMchTransferTransferBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -2072,7 +2071,7 @@ pub struct QueryMchTransferTransferBillByBillIdResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferTransferBillReceiverDetail,
+    pub receiver_detail: MchTransferTransferBillReceiverDetail,
     /// 收款方备注 (`receiver_remark`).
     pub receiver_remark: Option<String>,
     /// 服务商商户号 (`sp_mchid`).
@@ -2080,7 +2079,7 @@ pub struct QueryMchTransferTransferBillByBillIdResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -2106,7 +2105,7 @@ pub struct QueryMchTransferTransferBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferTransferBillReceiverDetail,
+    pub receiver_detail: MchTransferTransferBillReceiverDetail,
     /// 收款方备注 (`receiver_remark`).
     pub receiver_remark: Option<String>,
     /// 服务商商户号 (`sp_mchid`).
@@ -2114,7 +2113,7 @@ pub struct QueryMchTransferTransferBillByOutBillNoResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -2122,10 +2121,10 @@ pub struct QueryMchTransferTransferBillByOutBillNoResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `CreateRechargeEmployeeResponse`.
+/// 员工列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateRechargeEmployeeResponse {
+pub struct Employee {
     /// 添加员工时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -2133,7 +2132,7 @@ pub struct CreateRechargeEmployeeResponse {
     #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 员工状态 (`state`).
-    pub state: Option<CreateRechargeEmployeeState>,
+    pub state: Option<EmployeeState>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 最后更新时间 (`update_time`).
@@ -2146,7 +2145,7 @@ pub struct CreateRechargeEmployeeResponse {
 #[non_exhaustive]
 pub struct QueryRechargeEmployeeSubMchidBySubMchidResponse {
     /// 员工列表 (`employees`).
-    pub employees: Option<Vec<CreateRechargeEmployeeResponse>>,
+    pub employees: Option<Vec<Employee>>,
 }
 
 /// `DeleteRechargeEmployeeSubMchidSpOpenidResponse`.
@@ -2160,7 +2159,7 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenidResponse {
     #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 员工状态 (`state`).
-    pub state: Option<CreateRechargeEmployeeState>,
+    pub state: Option<EmployeeState>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 最后更新时间 (`update_time`).
@@ -2183,7 +2182,7 @@ pub struct ApplyRechargeResponse {
 /// 转账充值的付款信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryRechargeByOutRechargeNoBankTransferInfo {
+pub struct BankTransferInfo {
     /// 银行账户名称 (`bank_account_name`).
     #[wxpay(redact)]
     pub bank_account_name: Option<String>,
@@ -2243,11 +2242,11 @@ pub struct QueryRechargeByOutRechargeNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub accept_time: Option<OffsetDateTime>,
     /// 充值入账账户 (`account_type`).
-    pub account_type: ApplyRechargeAccountType,
+    pub account_type: RechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
-    pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
+    pub available_recharge_channels: Option<Vec<AvailableRechargeChannel>>,
     /// 转账充值的付款信息 (`bank_transfer_info`).
-    pub bank_transfer_info: Option<QueryRechargeByOutRechargeNoBankTransferInfo>,
+    pub bank_transfer_info: Option<BankTransferInfo>,
     /// 关闭充值时间 (`close_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub close_time: Option<OffsetDateTime>,
@@ -2260,11 +2259,11 @@ pub struct QueryRechargeByOutRechargeNoResponse {
     /// 充值金额 (`recharge_amount`).
     pub recharge_amount: RechargeAmount,
     /// 充值渠道 (`recharge_channel`).
-    pub recharge_channel: Option<AvailableRechargeChannels>,
+    pub recharge_channel: Option<AvailableRechargeChannel>,
     /// 微信支付充值单号 (`recharge_id`).
     pub recharge_id: String,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: ApplyRechargeRechargeScene,
+    pub recharge_scene: RechargeScene,
     /// 充值状态 (`recharge_state`).
     pub recharge_state: RechargeState,
     /// 充值状态描述 (`recharge_state_desc`).
@@ -2286,11 +2285,11 @@ pub struct CloseRechargeResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub accept_time: Option<OffsetDateTime>,
     /// 充值入账账户 (`account_type`).
-    pub account_type: ApplyRechargeAccountType,
+    pub account_type: RechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
-    pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
+    pub available_recharge_channels: Option<Vec<AvailableRechargeChannel>>,
     /// 转账充值的付款信息 (`bank_transfer_info`).
-    pub bank_transfer_info: Option<QueryRechargeByOutRechargeNoBankTransferInfo>,
+    pub bank_transfer_info: Option<BankTransferInfo>,
     /// 关闭充值时间 (`close_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub close_time: Option<OffsetDateTime>,
@@ -2303,11 +2302,11 @@ pub struct CloseRechargeResponse {
     /// 充值金额 (`recharge_amount`).
     pub recharge_amount: RechargeAmount,
     /// 充值渠道 (`recharge_channel`).
-    pub recharge_channel: Option<AvailableRechargeChannels>,
+    pub recharge_channel: Option<AvailableRechargeChannel>,
     /// 微信支付充值单号 (`recharge_id`).
     pub recharge_id: String,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: ApplyRechargeRechargeScene,
+    pub recharge_scene: RechargeScene,
     /// 充值状态 (`recharge_state`).
     pub recharge_state: RechargeState,
     /// 充值状态描述 (`recharge_state_desc`).
@@ -2332,7 +2331,7 @@ pub struct Amount {
     pub currency: Option<String>,
 }
 
-/// `SettleDetailInfoList`.
+/// 结算明细单列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SettleDetailInfoList {
@@ -2348,7 +2347,7 @@ pub struct SettleDetailInfoList {
     pub settle_type: String,
 }
 
-/// `SettleInfoList`.
+/// 结算信息列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SettleInfoList {
@@ -2482,7 +2481,7 @@ pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
     /// 收付通平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 单据状态 (`status`).
-    pub status: CreateWithdrawDayEndBalanceWithdrawStatus,
+    pub status: WithdrawDayEndBalanceWithdrawStatus,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 提现成功金额 (`success_amount`).
@@ -2527,7 +2526,7 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
     /// 收付通平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 单据状态 (`status`).
-    pub status: CreateWithdrawDayEndBalanceWithdrawStatus,
+    pub status: WithdrawDayEndBalanceWithdrawStatus,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 提现成功金额 (`success_amount`).
@@ -2555,7 +2554,7 @@ Fees = "FEES",
 
 platform_enum! {
 /// 充值场景.
-pub enum RechargeScene {
+pub enum QueryBankTransferRechargeByOutRechargeNoRechargeScene {
 /// `ECOMMERCE_BANK_TRANSFER`.
 EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
 }
@@ -2575,7 +2574,7 @@ Closed = "CLOSED",
 
 platform_enum! {
 /// 转账接收方订单类型.
-pub enum TransactionInfoType {
+pub enum CompensationType {
 /// `WXPAY`.
 Wxpay = "WXPAY",
 /// `WXVALUE`.
@@ -2585,7 +2584,7 @@ Wxvalue = "WXVALUE",
 
 platform_enum! {
 /// 转账接收方类型.
-pub enum ReceiverType {
+pub enum MchTransferCompensateBillType {
 /// `TRANSACTION_USER`.
 TransactionUser = "TRANSACTION_USER",
 }
@@ -2593,7 +2592,7 @@ TransactionUser = "TRANSACTION_USER",
 
 platform_enum! {
 /// 赔付状态.
-pub enum CreateMchTransferCompensateBillState {
+pub enum BillState {
 /// 已受理 (`ACCEPTED`).
 Accepted = "ACCEPTED",
 /// 已成功 (`SUCCESS`).
@@ -2611,7 +2610,7 @@ Cancelled = "CANCELLED",
 
 platform_enum! {
 /// 转账接收方类型.
-pub enum CreateMchTransferDepositAfterSalesCompensationBillReceiverType {
+pub enum BillType {
 /// `MERCHANT`.
 Merchant = "MERCHANT",
 /// `TRANSACTION_USER`.
@@ -2621,7 +2620,7 @@ TransactionUser = "TRANSACTION_USER",
 
 platform_enum! {
 /// 转账接收方类型.
-pub enum CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType {
+pub enum MchTransferType {
 /// `MERCHANT`.
 Merchant = "MERCHANT",
 }
@@ -2629,7 +2628,7 @@ Merchant = "MERCHANT",
 
 platform_enum! {
 /// 赔付状态.
-pub enum CreateMchTransferSubMchCompensationBillState {
+pub enum MchTransferSubMchCompensationBillState {
 /// 已受理 (`ACCEPTED`).
 Accepted = "ACCEPTED",
 /// 已成功 (`SUCCESS`).
@@ -2655,7 +2654,7 @@ DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
 
 platform_enum! {
 /// 员工状态.
-pub enum CreateRechargeEmployeeState {
+pub enum EmployeeState {
 /// `EFFECTIVE`.
 Effective = "EFFECTIVE",
 /// `DELETED`.
@@ -2665,7 +2664,7 @@ Deleted = "DELETED",
 
 platform_enum! {
 /// 充值入账账户.
-pub enum ApplyRechargeAccountType {
+pub enum RechargeAccountType {
 /// `DEPOSIT`.
 Deposit = "DEPOSIT",
 /// `OPERATION`.
@@ -2674,8 +2673,8 @@ Operation = "OPERATION",
 }
 
 platform_enum! {
-/// `AvailableRechargeChannels`.
-pub enum AvailableRechargeChannels {
+/// 可用充值渠道列表.
+pub enum AvailableRechargeChannel {
 /// `BANK_TRANSFER`.
 BankTransfer = "BANK_TRANSFER",
 /// `QR_RECHARGE`.
@@ -2687,7 +2686,7 @@ OnlineBank = "ONLINE_BANK",
 
 platform_enum! {
 /// 充值场景.
-pub enum ApplyRechargeRechargeScene {
+pub enum RechargeScene {
 /// `ECOMMERCE_DEPOSIT`.
 EcommerceDeposit = "ECOMMERCE_DEPOSIT",
 /// `ECOMMERCE_PAYMENT`.
@@ -2781,7 +2780,7 @@ AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
 
 platform_enum! {
 /// 单据状态.
-pub enum CreateWithdrawDayEndBalanceWithdrawStatus {
+pub enum WithdrawDayEndBalanceWithdrawStatus {
 /// `CREATED`.
 Created = "CREATED",
 /// `PROCESSING`.

@@ -391,7 +391,7 @@ pub struct QueryMchTransferReservationByReservationId {
     pub sub_mchid: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -423,14 +423,14 @@ pub struct ApplyMchTransferBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `Data`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct MchTransferBatch {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DataDetailState,
+    pub detail_state: MchTransferBatchDetailState,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
 }
@@ -448,7 +448,7 @@ pub struct TransferBatch {
     /// 批次状态 (`batch_state`).
     pub batch_state: BatchState,
     /// 批次关闭原因 (`close_reason`).
-    pub close_reason: Option<CloseReason>,
+    pub close_reason: Option<TransferBatchCloseReason>,
     /// 批次创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -481,7 +481,7 @@ pub struct TransferBatch {
 #[non_exhaustive]
 pub struct QueryMchTransferBatchByBatchIdResponse {
     /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<MchTransferBatch>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -507,7 +507,7 @@ pub struct QueryMchTransferBatchDetailByDetailIdResponse {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DataDetailState,
+    pub detail_state: MchTransferBatchDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 收款用户OpenID (`openid`).
@@ -578,7 +578,7 @@ pub struct ApplyMchTransferBatchDetailReceiptResponse {
 #[non_exhaustive]
 pub struct QueryMchTransferBatchByOutBatchNoResponse {
     /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<MchTransferBatch>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -604,7 +604,7 @@ pub struct QueryMchTransferBatchDetailByOutDetailNoResponse {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DataDetailState,
+    pub detail_state: MchTransferBatchDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 收款用户OpenID (`openid`).
@@ -705,7 +705,7 @@ pub struct ApplyMchTransferReservationResponse {
     /// 微信转账预约单号 (`reservation_id`).
     pub reservation_id: String,
     /// 预约记录状态 (`state`).
-    pub state: ApplyMchTransferReservationState,
+    pub state: MchTransferReservationState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
@@ -715,7 +715,7 @@ pub struct ApplyMchTransferReservationResponse {
 #[non_exhaustive]
 pub struct CloseInfo {
     /// 预约记录关闭的原因 (`close_reason`).
-    pub close_reason: CloseInfoCloseReason,
+    pub close_reason: CloseReason,
     /// 预约记录关闭的时间 (`close_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub close_time: OffsetDateTime,
@@ -753,7 +753,7 @@ pub struct QueryMchTransferReservationByOutReservationNoResponse {
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 预约记录状态 (`state`).
-    pub state: ApplyMchTransferReservationState,
+    pub state: MchTransferReservationState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -794,7 +794,7 @@ pub struct CloseMchTransferReservationResponse {
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 预约记录状态 (`state`).
-    pub state: ApplyMchTransferReservationState,
+    pub state: MchTransferReservationState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -835,7 +835,7 @@ pub struct QueryMchTransferReservationByReservationIdResponse {
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 预约记录状态 (`state`).
-    pub state: ApplyMchTransferReservationState,
+    pub state: MchTransferReservationState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -876,7 +876,7 @@ BankRefund = "BANK_REFUND",
 
 platform_enum! {
 /// 明细状态.
-pub enum DataDetailState {
+pub enum MchTransferBatchDetailState {
 /// 系统转账校验中 (`INIT`).
 Init = "INIT",
 /// 全部 (`ALL`).
@@ -894,7 +894,7 @@ BankRefund = "BANK_REFUND",
 
 platform_enum! {
 /// 批次关闭原因.
-pub enum CloseReason {
+pub enum TransferBatchCloseReason {
 /// `MERCHANT_REVOCATION`.
 MerchantRevocation = "MERCHANT_REVOCATION",
 /// `OVERDUE_CLOSE`.
@@ -1008,7 +1008,7 @@ Finished = "FINISHED",
 
 platform_enum! {
 /// 预约记录状态.
-pub enum ApplyMchTransferReservationState {
+pub enum MchTransferReservationState {
 /// `ACCEPTED`.
 Accepted = "ACCEPTED",
 /// `CONFIRMED`.
@@ -1020,7 +1020,7 @@ Closed = "CLOSED",
 
 platform_enum! {
 /// 预约记录关闭的原因.
-pub enum CloseInfoCloseReason {
+pub enum CloseReason {
 /// 用户超时未确认，系统自动关闭 (`USER_OVERDUE_UNCONFIRMED`).
 UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
 /// 商户通过API主动关闭已预约的记录 (`CLOSE_CONFIRMED_VIA_MCH_API`).

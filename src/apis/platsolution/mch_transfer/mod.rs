@@ -77,7 +77,7 @@ pub struct QueryBatchByBatchId {
     /// 是否查询转账明细单 (`need_query_detail`).
     pub need_query_detail: bool,
     /// 明细状态 (`detail_state`).
-    pub detail_state: Option<DetailState>,
+    pub detail_state: Option<QueryBatchByBatchIdDetailState>,
     /// 请求资源起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 最大资源条数 (`limit`).
@@ -411,7 +411,7 @@ pub struct QueryReservationByReservationId {
     pub sub_mchid: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -443,10 +443,10 @@ pub struct ApplyBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `Data`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Batch {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
@@ -501,7 +501,7 @@ pub struct TransferBatch {
 #[non_exhaustive]
 pub struct QueryBatchByBatchIdResponse {
     /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Batch>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -598,7 +598,7 @@ pub struct ApplyBatchDetailReceiptResponse {
 #[non_exhaustive]
 pub struct QueryBatchByOutBatchNoResponse {
     /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Batch>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -866,7 +866,7 @@ pub struct QueryReservationByReservationIdResponse {
 
 platform_enum! {
 /// 明细状态.
-pub enum DetailState {
+pub enum QueryBatchByBatchIdDetailState {
 /// 全部 (`ALL`).
 All = "ALL",
 /// 待确认 (`WAIT_PAY`).

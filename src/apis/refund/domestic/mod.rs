@@ -111,10 +111,10 @@ pub struct ApplyAbnormalRefund {
     pub type_: ApplyAbnormalRefundType,
 }
 
-/// `CreateRefundFrom`.
+/// 退款出资账户及金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateRefundFrom {
+pub struct AmountFrom {
     /// 出资账户类型 (`account`).
     pub account: String,
     /// 出资金额 (`amount`).
@@ -129,14 +129,14 @@ pub struct Amount {
     pub currency: String,
     /// 退款出资账户及金额 (`from`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<CreateRefundFrom>>,
+    pub from: Option<Vec<AmountFrom>>,
     /// 退款金额 (`refund`).
     pub refund: i64,
     /// 原订单金额 (`total`).
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 退款商品.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -159,13 +159,13 @@ pub struct GoodsDetail {
 /// 金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateRefundAmount {
+pub struct RefundAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 优惠退款金额 (`discount_refund`).
     pub discount_refund: i64,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<CreateRefundFrom>>,
+    pub from: Option<Vec<AmountFrom>>,
     /// 用户退款金额 (`payer_refund`).
     pub payer_refund: i64,
     /// 用户支付金额 (`payer_total`).
@@ -182,7 +182,7 @@ pub struct CreateRefundAmount {
     pub total: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠退款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -206,7 +206,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct Refund {
     /// 金额信息 (`amount`).
-    pub amount: CreateRefundAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
     pub channel: RefundChannel,
     /// 退款创建时间 (`create_time`).

@@ -34,7 +34,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::repayment::partner::CloseCombineTransactionSubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::repayment::partner::CloseCombineTransactionSubOrder> = todo!();
 /// use wxpay::apis::repayment::partner::CloseCombineTransaction;
 ///
 /// let request = CloseCombineTransaction::new("1217752501201407033233368018", sub_orders);
@@ -51,7 +51,7 @@ pub struct CloseCombineTransaction {
     /// 还款单订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 还款明细单信息列表 (`sub_orders`).
-    pub sub_orders: Vec<CloseCombineTransactionSubOrders>,
+    pub sub_orders: Vec<CloseCombineTransactionSubOrder>,
 }
 
 /// `POST /v3/repayment/combine-transactions/partner/prepay` 还款下单
@@ -60,7 +60,7 @@ pub struct CloseCombineTransaction {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrder> = todo!();
 /// use wxpay::apis::repayment::partner::CreateCombineTransactionPrepay;
 ///
 /// let request = CreateCombineTransactionPrepay::new("1230000109", "1217752501201407033233368018", sub_orders);
@@ -80,7 +80,7 @@ pub struct CreateCombineTransactionPrepay {
     pub combine_out_trade_no: String,
     /// 支付者信息 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CreateCombineTransactionPrepayCombinePayerInfo>,
+    pub combine_payer_info: Option<CombinePayerInfo>,
     /// H5调起支付场景信息 (`h5_info`).
     pub h5_info: Option<H5Info>,
     /// 小程序调起支付场景信息 (`miniprogram_info`).
@@ -88,7 +88,7 @@ pub struct CreateCombineTransactionPrepay {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 还款明细单信息列表 (`sub_orders`).
-    pub sub_orders: Vec<CreateCombineTransactionPrepaySubOrders>,
+    pub sub_orders: Vec<CreateCombineTransactionPrepaySubOrder>,
     /// 交易结束时间 (`time_expire`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub time_expire: Option<OffsetDateTime>,
@@ -99,7 +99,7 @@ pub struct CreateCombineTransactionPrepay {
 /// 还款支付者信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CombinePayerInfo {
+pub struct QueryCombineTransactionByCombineOutTradeNoCombinePayerInfo {
     /// 用户服务商标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -108,7 +108,7 @@ pub struct CombinePayerInfo {
 /// 子单金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct QueryCombineTransactionByCombineOutTradeNoAmount {
     /// 标价币种 (`currency`).
     pub currency: Option<String>,
     /// 现金支付金额 (`payer_amount`).
@@ -119,12 +119,12 @@ pub struct Amount {
     pub total_amount: i64,
 }
 
-/// `SubOrders`.
+/// 还款明细单信息列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct SubOrders {
+pub struct QueryCombineTransactionByCombineOutTradeNoSubOrder {
     /// 子单金额信息 (`amount`).
-    pub amount: Option<Amount>,
+    pub amount: Option<QueryCombineTransactionByCombineOutTradeNoAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
@@ -157,17 +157,17 @@ pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
     /// 还款单订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 还款支付者信息 (`combine_payer_info`).
-    pub combine_payer_info: Option<CombinePayerInfo>,
+    pub combine_payer_info: Option<QueryCombineTransactionByCombineOutTradeNoCombinePayerInfo>,
     /// 还款单微信支付订单号 (`combine_transaction_id`).
     pub combine_transaction_id: String,
     /// 还款明细单信息列表 (`sub_orders`).
-    pub sub_orders: Option<Vec<SubOrders>>,
+    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineOutTradeNoSubOrder>>,
 }
 
-/// `CloseCombineTransactionSubOrders`.
+/// 还款明细单信息列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CloseCombineTransactionSubOrders {
+pub struct CloseCombineTransactionSubOrder {
     /// 还款单发起商户号 (`mchid`).
     pub mchid: String,
     /// 还款明细单订单号 (`out_trade_no`).
@@ -203,7 +203,7 @@ pub struct Identity {
 /// 支付者信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCombineTransactionPrepayCombinePayerInfo {
+pub struct CombinePayerInfo {
     /// 实名支付 (`identity`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -248,7 +248,7 @@ pub struct MiniprogramInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCombineTransactionPrepayAmount {
+pub struct Amount {
     /// 标价币种 (`currency`).
     pub currency: String,
     /// 标价金额 (`total_amount`).
@@ -267,12 +267,12 @@ pub struct SettleInfo {
     pub subsidy_amount: Option<i64>,
 }
 
-/// `CreateCombineTransactionPrepaySubOrders`.
+/// 还款明细单信息列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCombineTransactionPrepaySubOrders {
+pub struct CreateCombineTransactionPrepaySubOrder {
     /// 订单金额 (`amount`).
-    pub amount: CreateCombineTransactionPrepayAmount,
+    pub amount: Amount,
     /// 附加数据 (`attach`).
     pub attach: String,
     /// 商品描述 (`description`).

@@ -59,7 +59,7 @@ pub struct CreateAuthorizationUrl {
     pub sub_mchid: String,
 }
 
-/// `EmployeeList`.
+/// 微信授权关系列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct EmployeeList {

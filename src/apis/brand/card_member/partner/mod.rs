@@ -27,7 +27,7 @@ pub struct ListCards {
     /// 品牌id (`brand_id`).
     pub brand_id: String,
     /// 状态 (`state`).
-    pub state: Option<ListCardsState>,
+    pub state: Option<CardState>,
     /// 分页页码 (`offset`).
     pub offset: Option<i64>,
     /// 分页大小 (`limit`).
@@ -55,7 +55,7 @@ pub struct CreateCard {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -69,7 +69,7 @@ pub struct CreateCard {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -85,7 +85,7 @@ pub struct CreateCard {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
@@ -162,7 +162,7 @@ pub struct UpdateCardByCardId {
     /// 会员卡模板ID (`card_id`).
     pub card_id: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: Option<String>,
     /// 品牌ID (`brand_id`).
@@ -174,7 +174,7 @@ pub struct UpdateCardByCardId {
     /// 卡名称 (`card_title`).
     pub card_title: Option<String>,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员初始等级 (`init_level`).
     pub init_level: Option<String>,
     /// 商家法务协议 (`legal_agreement`).
@@ -186,7 +186,7 @@ pub struct UpdateCardByCardId {
     /// 回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
@@ -485,7 +485,7 @@ pub struct CreateUserCardImportByOpenid {
     pub user_card_code: String,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<CreateUserCardImportByOpenidUserInformation>,
+    pub user_information: Option<UserCardUserInformation>,
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/import-by-phone` 根据手机号导入用户会员卡
@@ -522,7 +522,7 @@ pub struct CreateUserCardImportByPhone {
     pub user_card_code: String,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<CreateUserCardImportByOpenidUserInformation>,
+    pub user_information: Option<UserCardUserInformation>,
 }
 
 /// `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` 查询用户会员卡信息
@@ -594,7 +594,7 @@ pub struct UpdateUserCardByUserCardCode {
     pub pickup_time: Option<OffsetDateTime>,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<CreateUserCardImportByOpenidUserInformation>,
+    pub user_information: Option<UserCardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: Option<ValidDateInformation>,
 }
@@ -640,7 +640,7 @@ pub struct ConfirmUserCard {
     pub user_card_confirm_state: UserCardConfirmState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<CreateUserCardImportByOpenidUserInformation>,
+    pub user_information: Option<UserCardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: Option<ValidDateInformation>,
 }
@@ -778,7 +778,7 @@ pub struct SyncUserPoint {
 /// 储值信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct BalanceInformation {
+pub struct PointsInformation {
     /// 储值小程序AppID (`jump_appid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jump_appid: Option<String>,
@@ -802,7 +802,7 @@ pub struct PurchaseInformation {
     pub price: Option<i64>,
 }
 
-/// `CustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CustomFieldList {
@@ -823,7 +823,7 @@ pub struct CustomFieldList {
 pub struct UserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<CommonFieldList>>,
+    pub common_field_list: Option<Vec<Name>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_field_list: Option<Vec<CustomFieldList>>,
@@ -855,14 +855,14 @@ pub struct ValidDateInformation {
     pub type_: ValidDateInformationType,
 }
 
-/// `Data`.
+/// 会员卡模板列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Card {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -878,7 +878,7 @@ pub struct Data {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -894,7 +894,7 @@ pub struct Data {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
@@ -910,7 +910,7 @@ pub struct Data {
 #[non_exhaustive]
 pub struct ListCardsResponse {
     /// 会员卡模板列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Card>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -926,7 +926,7 @@ pub struct CreateCardResponse {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -942,7 +942,7 @@ pub struct CreateCardResponse {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -958,7 +958,7 @@ pub struct CreateCardResponse {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
@@ -976,7 +976,7 @@ pub struct DeleteCardByCardIdResponse {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -992,7 +992,7 @@ pub struct DeleteCardByCardIdResponse {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -1011,13 +1011,13 @@ pub struct DeleteCardByCardIdResponse {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 状态 (`state`).
-    pub state: ListCardsState,
+    pub state: CardState,
     /// 更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -1034,7 +1034,7 @@ pub struct QueryCardByCardIdResponse {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -1050,7 +1050,7 @@ pub struct QueryCardByCardIdResponse {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -1069,13 +1069,13 @@ pub struct QueryCardByCardIdResponse {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 状态 (`state`).
-    pub state: ListCardsState,
+    pub state: CardState,
     /// 更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -1092,7 +1092,7 @@ pub struct UpdateCardByCardIdResponse {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -1108,7 +1108,7 @@ pub struct UpdateCardByCardIdResponse {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -1127,13 +1127,13 @@ pub struct UpdateCardByCardIdResponse {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 状态 (`state`).
-    pub state: ListCardsState,
+    pub state: CardState,
     /// 更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -1150,7 +1150,7 @@ pub struct CreateCardInvalidateResponse {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -1166,7 +1166,7 @@ pub struct CreateCardInvalidateResponse {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -1179,7 +1179,7 @@ pub struct CreateCardInvalidateResponse {
     /// 商家法务协议 (`legal_agreement`).
     pub legal_agreement: Option<String>,
     /// 会员中心信息 (`member_information`).
-    pub member_information: BalanceInformation,
+    pub member_information: PointsInformation,
     /// 是否展示会员等级 (`need_display_level`).
     pub need_display_level: Option<bool>,
     /// 是否置顶 (`need_pinned`).
@@ -1189,13 +1189,13 @@ pub struct CreateCardInvalidateResponse {
     /// 商家请求单号 (`out_request_no`).
     pub out_request_no: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 状态 (`state`).
-    pub state: ListCardsState,
+    pub state: CardState,
     /// 更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -1205,7 +1205,7 @@ pub struct CreateCardInvalidateResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `ProductCouponStockList`.
+/// 商品券批次列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ProductCouponStockList {
@@ -1215,10 +1215,10 @@ pub struct ProductCouponStockList {
     pub stock_id: String,
 }
 
-/// `ListMembershipActivitiesData`.
+/// 活动列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListMembershipActivitiesData {
+pub struct MembershipActivity {
     /// 活动渠道 (`activity_channel`).
     pub activity_channel: ActivityChannel,
     /// 活动ID (`activity_id`).
@@ -1260,7 +1260,7 @@ pub struct ListMembershipActivitiesData {
 #[non_exhaustive]
 pub struct ListMembershipActivitiesResponse {
     /// 活动列表 (`data`).
-    pub data: Option<Vec<ListMembershipActivitiesData>>,
+    pub data: Option<Vec<MembershipActivity>>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 请求资源起始位置 (`offset`).
@@ -1451,21 +1451,21 @@ pub struct CreatePreAuthTokenResponse {
     pub token: String,
 }
 
-/// `ListUserCardsCommonFieldList`.
+/// 平台提供的通用开卡信息字段.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListUserCardsCommonFieldList {
+pub struct CardCommonFieldList {
     /// 平台提供的通用开卡信息字段 (`name`).
-    pub name: Option<CommonFieldList>,
+    pub name: Option<Name>,
     /// 加密的用户开卡时填写的个人信息 (`value`).
     #[wxpay(encrypt)]
     pub value: Option<SensitiveString>,
 }
 
-/// `ListUserCardsCustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListUserCardsCustomFieldList {
+pub struct CardCustomFieldList {
     /// 字段名称 (`name`).
     pub name: Option<String>,
     /// 加密的用户选择的字段值列表 (`user_chosen_values`).
@@ -1476,19 +1476,19 @@ pub struct ListUserCardsCustomFieldList {
 /// 用户开卡时填写的个人信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListUserCardsUserInformation {
+pub struct CardUserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[wxpay(encrypt)]
-    pub common_field_list: Option<Vec<ListUserCardsCommonFieldList>>,
+    pub common_field_list: Option<Vec<CardCommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[wxpay(encrypt)]
-    pub custom_field_list: Option<Vec<ListUserCardsCustomFieldList>>,
+    pub custom_field_list: Option<Vec<CardCustomFieldList>>,
 }
 
-/// `ListUserCardsData`.
+/// 会员卡列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListUserCardsData {
+pub struct UserCard {
     /// 商家数据包 (`attach`).
     pub attach: Option<String>,
     /// 品牌ID (`brand_id`).
@@ -1523,7 +1523,7 @@ pub struct ListUserCardsData {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
@@ -1534,7 +1534,7 @@ pub struct ListUserCardsData {
 pub struct ListUserCardsResponse {
     /// 会员卡列表 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<ListUserCardsData>>,
+    pub data: Option<Vec<UserCard>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1543,23 +1543,23 @@ pub struct ListUserCardsResponse {
     pub total_count: i64,
 }
 
-/// `CreateUserCardImportByOpenidCommonFieldList`.
+/// 平台提供的通用开卡信息字段.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUserCardImportByOpenidCommonFieldList {
+pub struct CommonFieldList {
     /// 平台提供的通用开卡信息字段 (`name`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<CommonFieldList>,
+    pub name: Option<Name>,
     /// 加密的用户开卡时填写的个人信息 (`value`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
-/// `CreateUserCardImportByOpenidCustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUserCardImportByOpenidCustomFieldList {
+pub struct UserCardCustomFieldList {
     /// 字段名称 (`name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1572,15 +1572,15 @@ pub struct CreateUserCardImportByOpenidCustomFieldList {
 /// 用户开卡时填写的个人信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUserCardImportByOpenidUserInformation {
+pub struct UserCardUserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<CreateUserCardImportByOpenidCommonFieldList>>,
+    pub common_field_list: Option<Vec<CommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<CreateUserCardImportByOpenidCustomFieldList>>,
+    pub custom_field_list: Option<Vec<UserCardCustomFieldList>>,
 }
 
 /// `CreateUserCardImportByOpenidResponse`.
@@ -1621,7 +1621,7 @@ pub struct CreateUserCardImportByOpenidResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
@@ -1664,7 +1664,7 @@ pub struct CreateUserCardImportByPhoneResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
@@ -1707,7 +1707,7 @@ pub struct QueryUserCardByUserCardCodeResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
@@ -1750,7 +1750,7 @@ pub struct UpdateUserCardByUserCardCodeResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
@@ -1793,7 +1793,7 @@ pub struct ConfirmUserCardResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
@@ -1836,7 +1836,7 @@ pub struct CreateUserCardInvalidateResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
@@ -1906,7 +1906,7 @@ pub struct SyncUserPointResponse {
 
 platform_enum! {
 /// 状态.
-pub enum ListCardsState {
+pub enum CardState {
 /// `CARD_EFFECTIVE`.
 CardEffective = "CARD_EFFECTIVE",
 /// `CARD_INVALID`.
@@ -1954,7 +1954,7 @@ JumpMiniProgram = "JUMP_MINI_PROGRAM",
 
 platform_enum! {
 /// 平台提供的通用开卡信息字段.
-pub enum CommonFieldList {
+pub enum Name {
 /// 性别 (`USER_FORM_FLAG_SEX`).
 UserFormFlagSex = "USER_FORM_FLAG_SEX",
 /// 姓名 (`USER_FORM_FLAG_NAME`).

@@ -278,10 +278,10 @@ pub struct StoreBusiness {
     pub service_phone: Option<String>,
 }
 
-/// `StoreRecipient`.
+/// 门店收款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct StoreRecipient {
+pub struct BrandstoreStoreRecipient {
     /// 门店收款主体 (`company_name`).
     pub company_name: Option<String>,
     /// 门店收款商户号 (`mchid`).
@@ -290,10 +290,10 @@ pub struct StoreRecipient {
     pub recipient_state: Option<RecipientState>,
 }
 
-/// `Data`.
+/// 品牌门店列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Brandstore {
     /// 审核状态 (`audit_state`).
     pub audit_state: Option<AuditState>,
     /// 品牌ID (`brand_id`).
@@ -309,7 +309,7 @@ pub struct Data {
     /// 品牌门店ID (`store_id`).
     pub store_id: Option<String>,
     /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<StoreRecipient>>,
+    pub store_recipient: Option<Vec<BrandstoreStoreRecipient>>,
     /// 门店状态 (`store_state`).
     pub store_state: Option<StoreState>,
 }
@@ -321,7 +321,7 @@ pub struct ListBrandstoresResponse {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌门店列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Brandstore>>,
     /// 分页条数 (`limit`).
     pub limit: Option<i64>,
     /// 分页起始位置 (`offset`).
@@ -330,10 +330,10 @@ pub struct ListBrandstoresResponse {
     pub total_count: Option<i64>,
 }
 
-/// `CreateBrandstoreStoreRecipient`.
+/// 门店收款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateBrandstoreStoreRecipient {
+pub struct StoreRecipient {
     /// 门店收款主体 (`company_name`).
     pub company_name: Option<String>,
     /// 门店收款商户号 (`mchid`).
@@ -361,7 +361,7 @@ pub struct CreateBrandstoreResponse {
     /// 品牌门店ID (`store_id`).
     pub store_id: Option<String>,
     /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<CreateBrandstoreStoreRecipient>>,
+    pub store_recipient: Option<Vec<StoreRecipient>>,
     /// 门店状态 (`store_state`).
     pub store_state: Option<StoreState>,
 }
@@ -385,7 +385,7 @@ pub struct QueryBrandstoreByStoreIdResponse {
     /// 品牌门店ID (`store_id`).
     pub store_id: String,
     /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<CreateBrandstoreStoreRecipient>>,
+    pub store_recipient: Option<Vec<StoreRecipient>>,
     /// 门店状态 (`store_state`).
     pub store_state: Option<StoreState>,
 }
@@ -409,7 +409,7 @@ pub struct UpdateBrandstoreByStoreIdResponse {
     /// 品牌门店ID (`store_id`).
     pub store_id: String,
     /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<CreateBrandstoreStoreRecipient>>,
+    pub store_recipient: Option<Vec<StoreRecipient>>,
     /// 门店状态 (`store_state`).
     pub store_state: Option<StoreState>,
 }

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use super::{
-    AuthorizationInfo, CloseInfoCloseReason, CloseUserConfirmAuthorizationCloseInfo,
-    CloseUserConfirmAuthorizationState, CreateUserConfirmAuthorizationResponse,
-    CreateUserConfirmAuthorizationState, HashType,
+    AuthorizationInfo, BillState, CloseUserConfirmAuthorizationCloseInfo,
+    CloseUserConfirmAuthorizationCloseReason, CloseUserConfirmAuthorizationState,
+    CreateUserConfirmAuthorizationResponse, CreateUserConfirmAuthorizationState, HashType,
     QueryUserConfirmAuthorizationByOutAuthorizationNoState, TransferSceneId,
-    TransferSceneReportInfos,
+    TransferSceneReportInfo,
 };
 
 /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 查询预算出资的电子回单
@@ -268,7 +268,7 @@ pub struct QueryElectronicReceiptByOutBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations" -> CreateSubMchAuthorizationResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations" -> ApplyOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateSubMchAuthorization {
     /// 商户申请单号 (`out_apply_no`).
@@ -304,7 +304,7 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill;
 ///
 /// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
@@ -333,7 +333,7 @@ pub struct CreateTransferBill {
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -393,7 +393,7 @@ pub struct CancelTransferBill {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization;
 ///
 /// let request = CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
@@ -424,7 +424,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -438,7 +438,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer;
 ///
 /// let request = CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
@@ -467,7 +467,7 @@ pub struct CreateTransferBillTransfer {
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -638,7 +638,7 @@ pub struct CreateCharityBudgetResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
     /// 预算单状态 (`state`).
-    pub state: Option<CreateCharityBudgetState>,
+    pub state: Option<CharityBudgetState>,
     /// 商户号超管微信号掩码 (`super_admin_wxid_mask`).
     pub super_admin_wxid_mask: Option<String>,
     /// 撤销说明 (`unlock_remark`).
@@ -677,7 +677,7 @@ pub struct QueryCharityBudgetByOutBudgetNoResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
     /// 预算单状态 (`state`).
-    pub state: Option<CreateCharityBudgetState>,
+    pub state: Option<CharityBudgetState>,
     /// 商户号超管微信号掩码 (`super_admin_wxid_mask`).
     pub super_admin_wxid_mask: Option<String>,
     /// 撤销说明 (`unlock_remark`).
@@ -744,7 +744,7 @@ pub struct CreateCharityTransferBillResponse {
     /// 收款商户号 (`receive_mchid`).
     pub receive_mchid: String,
     /// 捐赠状态 (`state`).
-    pub state: CreateCharityTransferBillState,
+    pub state: CharityTransferBillState,
     /// 捐赠完成时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -772,7 +772,7 @@ pub struct QueryCharityTransferBillByOutTransferNoResponse {
     /// 收款商户号 (`receive_mchid`).
     pub receive_mchid: String,
     /// 捐赠状态 (`state`).
-    pub state: CreateCharityTransferBillState,
+    pub state: CharityTransferBillState,
     /// 捐赠完成时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -792,13 +792,13 @@ pub struct CreateElectronicReceiptResponse {
     /// 回单文件下载地址 (`download_url`).
     pub download_url: Option<String>,
     /// 回单文件摘要类型 (`hash_type`).
-    pub hash_type: Option<CreateElectronicReceiptHashType>,
+    pub hash_type: Option<ElectronicReceiptHashType>,
     /// 回单文件摘要值 (`hash_value`).
     pub hash_value: Option<String>,
     /// 商户转账单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 申请单状态 (`state`).
-    pub state: CreateElectronicReceiptState,
+    pub state: ElectronicReceiptState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 申请单更新时间 (`update_time`).
@@ -816,13 +816,13 @@ pub struct QueryElectronicReceiptByOutBillNoResponse {
     /// 回单文件下载地址 (`download_url`).
     pub download_url: Option<String>,
     /// 回单文件摘要类型 (`hash_type`).
-    pub hash_type: Option<CreateElectronicReceiptHashType>,
+    pub hash_type: Option<ElectronicReceiptHashType>,
     /// 回单文件摘要值 (`hash_value`).
     pub hash_value: Option<String>,
     /// 商户转账单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 申请单状态 (`state`).
-    pub state: CreateElectronicReceiptState,
+    pub state: ElectronicReceiptState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 申请单更新时间 (`update_time`).
@@ -830,17 +830,17 @@ pub struct QueryElectronicReceiptByOutBillNoResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `CreateSubMchAuthorizationResponse`.
+/// 授权申请单.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateSubMchAuthorizationResponse {
+pub struct ApplyOrder {
     /// 授权申请受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
     /// 商户申请单号 (`out_apply_no`).
     pub out_apply_no: String,
     /// 授权申请单状态 (`state`).
-    pub state: CreateSubMchAuthorizationState,
+    pub state: ApplyOrderState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 最后一次状态变更时间 (`update_time`).
@@ -853,7 +853,7 @@ pub struct CreateSubMchAuthorizationResponse {
 #[non_exhaustive]
 pub struct QuerySubMchAuthorizationBySubMchidResponse {
     /// 授权申请单 (`apply_order`).
-    pub apply_order: Option<CreateSubMchAuthorizationResponse>,
+    pub apply_order: Option<ApplyOrder>,
     /// 授权时间 (`authorization_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub authorization_time: Option<OffsetDateTime>,
@@ -902,7 +902,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: QueryTransferBillByOutBillNoState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 转账金额 (`transfer_amount`).
@@ -934,7 +934,7 @@ pub struct CancelTransferBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: QueryTransferBillByOutBillNoState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 转账金额 (`transfer_amount`).
@@ -1007,7 +1007,7 @@ pub struct CreateTransferBillTransferResponse {
 /// 自动收款授权的关闭信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CloseInfo {
+pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo {
     /// 自动收款授权的原因 (`close_reason`).
     pub close_reason: CloseReason,
     /// 关闭时间 (`close_time`).
@@ -1027,7 +1027,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub authorize_time: OffsetDateTime,
     /// 自动收款授权的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
+    pub close_info: Option<QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo>,
     /// 单据创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -1089,7 +1089,7 @@ Finished = "FINISHED",
 
 platform_enum! {
 /// 预算单状态.
-pub enum CreateCharityBudgetState {
+pub enum CharityBudgetState {
 /// `PENDING`.
 Pending = "PENDING",
 /// `LOCKED`.
@@ -1119,7 +1119,7 @@ Wxpay = "WXPAY",
 
 platform_enum! {
 /// 捐赠状态.
-pub enum CreateCharityTransferBillState {
+pub enum CharityTransferBillState {
 /// `ACCEPTED`.
 Accepted = "ACCEPTED",
 /// `SUCCESS`.
@@ -1131,7 +1131,7 @@ Close = "CLOSE",
 
 platform_enum! {
 /// 回单文件摘要类型.
-pub enum CreateElectronicReceiptHashType {
+pub enum ElectronicReceiptHashType {
 /// `SM3`.
 Sm3 = "SM3",
 }
@@ -1139,7 +1139,7 @@ Sm3 = "SM3",
 
 platform_enum! {
 /// 申请单状态.
-pub enum CreateElectronicReceiptState {
+pub enum ElectronicReceiptState {
 /// `GENERATING`.
 Generating = "GENERATING",
 /// `FINISHED`.
@@ -1149,7 +1149,7 @@ Finished = "FINISHED",
 
 platform_enum! {
 /// 授权申请单状态.
-pub enum CreateSubMchAuthorizationState {
+pub enum ApplyOrderState {
 /// `INVITED`.
 Invited = "INVITED",
 /// `PASSED`.
@@ -1170,28 +1170,6 @@ Authorized = "AUTHORIZED",
 Unauthorized = "UNAUTHORIZED",
 /// `CANCELED`.
 Canceled = "CANCELED",
-}
-}
-
-platform_enum! {
-/// 单据状态.
-pub enum QueryTransferBillByOutBillNoState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-/// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
-Transfering = "TRANSFERING",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转账失败 (`FAIL`).
-Fail = "FAIL",
-/// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
-Canceling = "CANCELING",
-/// 转账撤销完成 (`CANCELLED`).
-Cancelled = "CANCELLED",
 }
 }
 

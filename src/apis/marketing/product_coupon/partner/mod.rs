@@ -130,10 +130,10 @@ pub struct CreateNotifyConfig {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let display_info: wxpay::apis::marketing::product_coupon::partner::DisplayInfo = todo!();
-/// # let stock: wxpay::apis::marketing::product_coupon::partner::Stock = todo!();
+/// # let stock: wxpay::apis::marketing::product_coupon::partner::StockValue = todo!();
 /// use wxpay::apis::marketing::product_coupon::partner::CreateProductCoupon;
 ///
-/// let request = CreateProductCoupon::new("120344", display_info, "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, stock, wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal, wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Single);
+/// let request = CreateProductCoupon::new("120344", display_info, "12345_20250101_A3489", wxpay::apis::marketing::product_coupon::partner::Scope::All, stock, wxpay::apis::marketing::product_coupon::partner::CouponType::Normal, wxpay::apis::marketing::product_coupon::partner::UsageMode::Single);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -157,12 +157,12 @@ pub struct CreateProductCoupon {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 批次信息 (`stock`).
-    pub stock: Stock,
+    pub stock: StockValue,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
+    pub usage_mode: UsageMode,
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` 查询商品券
@@ -232,7 +232,7 @@ pub struct UpdateProductCouponByProductCouponId {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/deactivate" -> DeactivateProductCouponResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/deactivate" -> ProductCoupon, idempotent)]
 #[derive(Debug, Clone)]
 pub struct DeactivateProductCoupon {
     /// 商品券ID (`product_coupon_id`).
@@ -301,7 +301,7 @@ pub struct UpdateProductCouponStockBundleByStockBundleId {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: Option<CreateProductCouponCouponDisplayInfo>,
+    pub coupon_display_info: Option<CouponDisplayInfo>,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: Option<NotifyConfig>,
     /// 修改请求单号 (`out_request_no`).
@@ -448,7 +448,7 @@ pub struct ListProductCouponStocks {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let stock: wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockStock = todo!();
+/// # let stock: wxpay::apis::marketing::product_coupon::partner::Stock = todo!();
 /// use wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStock;
 ///
 /// let request = CreateProductCouponStock::new("1000000013", "120344", "34657_20250101_123456", stock);
@@ -467,7 +467,7 @@ pub struct CreateProductCouponStock {
     /// 创建请求单号 (`out_request_no`).
     pub out_request_no: String,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockStock,
+    pub stock: Stock,
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` 查询商品券指定批次
@@ -523,7 +523,7 @@ pub struct UpdateProductCouponStockByStockId {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: Option<CreateProductCouponCouponDisplayInfo>,
+    pub coupon_display_info: Option<CouponDisplayInfo>,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: Option<NotifyConfig>,
     /// 修改请求单号 (`out_request_no`).
@@ -674,7 +674,7 @@ pub struct CreateProductCouponStockDisassociateStore {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/update-budget" -> CreateProductCouponStockUpdateBudgetResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/update-budget" -> UserCouponStock, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockUpdateBudget {
     /// 商品券ID (`product_coupon_id`).
@@ -755,7 +755,7 @@ pub struct CreateUserCouponBundle {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 用户商品券标签信息 (`coupon_tag_info`).
-    pub coupon_tag_info: Option<CouponTagInfo>,
+    pub coupon_tag_info: Option<CreateUserCouponBundleCouponTagInfo>,
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 发券请求单号 (`send_request_no`).
@@ -1036,7 +1036,7 @@ pub struct UseUserCoupon {
     /// 关联微信支付订单信息 (`associated_order_info`).
     pub associated_order_info: AssociatedOrderInfo,
     /// 关联微信支付分订单信息 (`associated_pay_score_order_info`).
-    pub associated_pay_score_order_info: Option<UseUserCouponAssociatedPayScoreOrderInfo>,
+    pub associated_pay_score_order_info: Option<AssociatedPayScoreOrderInfo>,
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 核销请求单号 (`out_request_no`).
@@ -1174,9 +1174,9 @@ pub struct CombineImage {
     pub scope: Scope,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: UsageMode,
+    pub usage_mode: CombineUsageMode,
 }
 
 /// 抠图数据.
@@ -1245,7 +1245,7 @@ pub struct CreateNotifyConfigResponse {
     pub update_time: OffsetDateTime,
 }
 
-/// `ChoiceList`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ChoiceList {
@@ -1266,7 +1266,7 @@ pub struct ChoiceList {
     pub price: i64,
 }
 
-/// `ComboPackageList`.
+/// 套餐组合.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ComboPackageList {
@@ -1342,7 +1342,7 @@ pub struct EntranceFinder {
 /// 小程序入口.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct EntranceMiniProgram {
+pub struct StockValueEntranceMiniProgram {
     /// 小程序appid (`appid`).
     pub appid: String,
     /// 入口文案 (`entrance_wording`).
@@ -1365,7 +1365,7 @@ pub struct EntranceOfficialAccount {
 /// 用户商品券展示信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CouponDisplayInfo {
+pub struct StockValueCouponDisplayInfo {
     /// 背景颜色 (`background_color`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub background_color: Option<BackgroundColor>,
@@ -1376,7 +1376,7 @@ pub struct CouponDisplayInfo {
     pub entrance_finder: Option<EntranceFinder>,
     /// 小程序入口 (`entrance_mini_program`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub entrance_mini_program: Option<EntranceMiniProgram>,
+    pub entrance_mini_program: Option<StockValueEntranceMiniProgram>,
     /// 公众号入口 (`entrance_official_account`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entrance_official_account: Option<EntranceOfficialAccount>,
@@ -1391,7 +1391,7 @@ pub struct NotifyConfig {
     pub notify_appid: Option<String>,
 }
 
-/// `IrregularAvailablePeriodList`.
+/// 无规律的可用时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct IrregularAvailablePeriodList {
@@ -1403,7 +1403,7 @@ pub struct IrregularAvailablePeriodList {
     pub end_time: OffsetDateTime,
 }
 
-/// `DayPeriodList`.
+/// 当天可用时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DayPeriodList {
@@ -1469,7 +1469,7 @@ pub struct SequentialUsageRule {
 /// 券可核销时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponCouponAvailablePeriod {
+pub struct UsageRuleCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -1498,7 +1498,7 @@ pub struct CreateProductCouponCouponAvailablePeriod {
 #[non_exhaustive]
 pub struct SingleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CreateProductCouponCouponAvailablePeriod,
+    pub coupon_available_period: UsageRuleCouponAvailablePeriod,
     /// 折扣券使用规则 (`discount_coupon`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_coupon: Option<DiscountCoupon>,
@@ -1569,11 +1569,11 @@ pub struct UsageRuleDisplayInfo {
 /// 批次信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Stock {
+pub struct StockValue {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CouponDisplayInfo,
+    pub coupon_display_info: StockValueCouponDisplayInfo,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: NotifyConfig,
     /// 备注 (`remark`).
@@ -1596,7 +1596,7 @@ pub struct Stock {
 /// 小程序入口.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponEntranceMiniProgram {
+pub struct EntranceMiniProgram {
     /// 小程序appid (`appid`).
     pub appid: String,
     /// 入口文案 (`entrance_wording`).
@@ -1610,7 +1610,7 @@ pub struct CreateProductCouponEntranceMiniProgram {
 /// 用户商品券展示信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponCouponDisplayInfo {
+pub struct CouponDisplayInfo {
     /// 背景颜色 (`background_color`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub background_color: Option<BackgroundColor>,
@@ -1622,7 +1622,7 @@ pub struct CreateProductCouponCouponDisplayInfo {
     pub entrance_finder: Option<EntranceFinder>,
     /// 小程序入口 (`entrance_mini_program`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub entrance_mini_program: Option<CreateProductCouponEntranceMiniProgram>,
+    pub entrance_mini_program: Option<EntranceMiniProgram>,
     /// 公众号入口 (`entrance_official_account`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entrance_official_account: Option<EntranceOfficialAccount>,
@@ -1641,7 +1641,7 @@ pub struct SentCountInfo {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponResponseCouponAvailablePeriod {
+pub struct CouponCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -1661,9 +1661,9 @@ pub struct CreateProductCouponResponseCouponAvailablePeriod {
 /// 单券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponSingleUsageRule {
+pub struct CouponSingleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CreateProductCouponResponseCouponAvailablePeriod,
+    pub coupon_available_period: CouponCouponAvailablePeriod,
     /// 折扣券使用规则 (`discount_coupon`).
     pub discount_coupon: Option<DiscountCoupon>,
     /// 兑换券使用规则 (`exchange_coupon`).
@@ -1681,7 +1681,7 @@ pub struct CreateProductCouponResponseStock {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -1700,7 +1700,7 @@ pub struct CreateProductCouponResponseStock {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -1732,14 +1732,14 @@ pub struct CreateProductCouponResponse {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
+    pub state: ProductCouponState,
     /// 批次信息 (`stock`).
     pub stock: CreateProductCouponResponseStock,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
+    pub usage_mode: UsageMode,
 }
 
 /// `QueryProductCouponByProductCouponIdResponse`.
@@ -1768,12 +1768,12 @@ pub struct QueryProductCouponByProductCouponIdResponse {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
+    pub state: ProductCouponState,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
+    pub usage_mode: UsageMode,
 }
 
 /// `UpdateProductCouponByProductCouponIdResponse`.
@@ -1802,18 +1802,18 @@ pub struct UpdateProductCouponByProductCouponIdResponse {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
+    pub state: ProductCouponState,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
+    pub usage_mode: UsageMode,
 }
 
-/// `DeactivateProductCouponResponse`.
+/// 商品券信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct DeactivateProductCouponResponse {
+pub struct ProductCoupon {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 失效原因 (`deactivate_reason`).
@@ -1836,12 +1836,12 @@ pub struct DeactivateProductCouponResponse {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
+    pub state: ProductCouponState,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
+    pub usage_mode: UsageMode,
 }
 
 /// 多次优惠使用规则.
@@ -1849,7 +1849,7 @@ pub struct DeactivateProductCouponResponse {
 #[non_exhaustive]
 pub struct ProgressiveBundleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CreateProductCouponCouponAvailablePeriod,
+    pub coupon_available_period: UsageRuleCouponAvailablePeriod,
     /// 折扣券使用规则 (`discount_coupon_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_coupon_list: Option<Vec<DiscountCoupon>>,
@@ -1864,7 +1864,7 @@ pub struct ProgressiveBundleUsageRule {
 /// 发放规则.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockBundleStockSendRule {
+pub struct StockStockSendRule {
     /// 发放次数总上限 (`max_count`).
     pub max_count: i64,
     /// 每日发放次数上限 (`max_count_per_day`).
@@ -1879,9 +1879,9 @@ pub struct CreateProductCouponStockBundleStockSendRule {
 #[non_exhaustive]
 pub struct StockBundle {
     /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: StockBundleCouponCodeMode,
+    pub coupon_code_mode: StockCouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: NotifyConfig,
     /// 多次优惠使用规则 (`progressive_bundle_usage_rule`).
@@ -1891,7 +1891,7 @@ pub struct StockBundle {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: CreateProductCouponStockBundleStockSendRule,
+    pub stock_send_rule: StockStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
@@ -1918,7 +1918,7 @@ pub struct StockBundleInfo {
     pub stock_bundle_index: i64,
 }
 
-/// `StockList`.
+/// 批次列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StockList {
@@ -1927,9 +1927,9 @@ pub struct StockList {
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
     pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: StockBundleCouponCodeMode,
+    pub coupon_code_mode: StockCouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -1942,7 +1942,7 @@ pub struct StockList {
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 多次优惠使用规则 (`progressive_bundle_usage_rule`).
-    pub progressive_bundle_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub progressive_bundle_usage_rule: Option<CouponSingleUsageRule>,
     /// 备注 (`remark`).
     pub remark: Option<String>,
     /// 已发放次数 (`sent_count_info`).
@@ -1954,7 +1954,7 @@ pub struct StockList {
     /// 批次ID (`stock_id`).
     pub stock_id: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: CreateProductCouponStockBundleStockSendRule,
+    pub stock_send_rule: StockStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
@@ -1981,7 +1981,7 @@ pub struct UpdateProductCouponStockBundleByStockBundleIdResponse {
     pub stock_list: Vec<StockList>,
 }
 
-/// `StoreList`.
+/// 门店列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreList {
@@ -1989,7 +1989,7 @@ pub struct StoreList {
     pub store_id: String,
 }
 
-/// `FailedStoreList`.
+/// 关联失败的门店列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct FailedStoreList {
@@ -2035,7 +2035,7 @@ pub struct CreateProductCouponStockBundleUpdateBudgetResponse {
     pub stock_list: Vec<StockList>,
 }
 
-/// `ListProductCouponStocksStockList`.
+/// 批次列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListProductCouponStocksStockList {
@@ -2046,7 +2046,7 @@ pub struct ListProductCouponStocksStockList {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2065,7 +2065,7 @@ pub struct ListProductCouponStocksStockList {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -2093,11 +2093,11 @@ pub struct ListProductCouponStocksResponse {
 /// 批次信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockStock {
+pub struct Stock {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: NotifyConfig,
     /// 备注 (`remark`).
@@ -2146,7 +2146,7 @@ pub struct CreateProductCouponStockResponse {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2165,7 +2165,7 @@ pub struct CreateProductCouponStockResponse {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -2189,7 +2189,7 @@ pub struct QueryProductCouponStockByStockIdResponse {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2208,7 +2208,7 @@ pub struct QueryProductCouponStockByStockIdResponse {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -2232,7 +2232,7 @@ pub struct UpdateProductCouponStockByStockIdResponse {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2251,7 +2251,7 @@ pub struct UpdateProductCouponStockByStockIdResponse {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -2299,7 +2299,7 @@ pub struct DeactivateProductCouponStockResponse {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2318,7 +2318,7 @@ pub struct DeactivateProductCouponStockResponse {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -2343,10 +2343,10 @@ pub struct CreateProductCouponStockDisassociateStoreResponse {
     pub total_count: i64,
 }
 
-/// `CreateProductCouponStockUpdateBudgetResponse`.
+/// 批次信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockUpdateBudgetResponse {
+pub struct UserCouponStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
@@ -2354,7 +2354,7 @@ pub struct CreateProductCouponStockUpdateBudgetResponse {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2373,7 +2373,7 @@ pub struct CreateProductCouponStockUpdateBudgetResponse {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -2413,7 +2413,7 @@ pub struct MemberTagInfo {
 /// 用户商品券标签信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CouponTagInfo {
+pub struct CreateUserCouponBundleCouponTagInfo {
     /// 用户商品券标签列表 (`coupon_tag_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon_tag_list: Option<Vec<String>>,
@@ -2425,7 +2425,7 @@ pub struct CouponTagInfo {
 /// 用户商品券标签信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserCouponBundleCouponTagInfo {
+pub struct UserProductCouponListCouponTagInfo {
     /// 用户商品券标签列表 (`coupon_tag_list`).
     pub coupon_tag_list: Option<Vec<CouponTagList>>,
     /// 会员标签信息 (`member_tag_info`).
@@ -2445,7 +2445,7 @@ pub struct ProgressiveBundleUsageInfo {
 /// 商品券信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ProductCoupon {
+pub struct UserProductCouponListProductCoupon {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 失效原因 (`deactivate_reason`).
@@ -2468,12 +2468,12 @@ pub struct ProductCoupon {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
+    pub state: ProductCouponState,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: UsageMode,
+    pub usage_mode: CombineUsageMode,
 }
 
 /// 关联微信支付订单信息.
@@ -2497,7 +2497,7 @@ pub struct AssociatedOrderInfo {
 /// 多次优惠使用详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ProgressiveBundleUsageDetail {
+pub struct SingleUsageDetail {
     /// 关联微信支付订单信息 (`associated_order_info`).
     pub associated_order_info: Option<AssociatedOrderInfo>,
     /// 退券请求单号 (`return_request_no`).
@@ -2515,15 +2515,15 @@ pub struct ProgressiveBundleUsageDetail {
 /// 批次信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserCouponBundleStock {
+pub struct UserProductCouponListStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
     pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: StockBundleCouponCodeMode,
+    pub coupon_code_mode: StockCouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2536,7 +2536,7 @@ pub struct CreateUserCouponBundleStock {
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 多次优惠使用规则 (`progressive_bundle_usage_rule`).
-    pub progressive_bundle_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub progressive_bundle_usage_rule: Option<CouponSingleUsageRule>,
     /// 备注 (`remark`).
     pub remark: Option<String>,
     /// 已发放次数 (`sent_count_info`).
@@ -2548,7 +2548,7 @@ pub struct CreateUserCouponBundleStock {
     /// 批次ID (`stock_id`).
     pub stock_id: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: CreateProductCouponStockBundleStockSendRule,
+    pub stock_send_rule: StockStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
@@ -2569,7 +2569,7 @@ pub struct UserProductCouponBundleInfo {
     pub user_coupon_bundle_index: i64,
 }
 
-/// `UserProductCouponList`.
+/// 用户商品券列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserProductCouponList {
@@ -2589,7 +2589,7 @@ pub struct UserProductCouponList {
     /// 用户商品券状态 (`coupon_state`).
     pub coupon_state: CouponState,
     /// 用户商品券标签信息 (`coupon_tag_info`).
-    pub coupon_tag_info: Option<CreateUserCouponBundleCouponTagInfo>,
+    pub coupon_tag_info: Option<UserProductCouponListCouponTagInfo>,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2598,9 +2598,9 @@ pub struct UserProductCouponList {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: ProductCoupon,
+    pub product_coupon: UserProductCouponListProductCoupon,
     /// 多次优惠使用详情 (`progressive_bundle_usage_detail`).
-    pub progressive_bundle_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub progressive_bundle_usage_detail: Option<SingleUsageDetail>,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -2609,7 +2609,7 @@ pub struct UserProductCouponList {
     /// 发券请求单号 (`send_request_no`).
     pub send_request_no: String,
     /// 批次信息 (`stock`).
-    pub stock: CreateUserCouponBundleStock,
+    pub stock: UserProductCouponListStock,
     /// 用户券组信息 (`user_product_coupon_bundle_info`).
     pub user_product_coupon_bundle_info: UserProductCouponBundleInfo,
     /// 有效期开始时间 (`valid_begin_time`).
@@ -2640,7 +2640,7 @@ pub struct DeactivateUserCouponBundleResponse {
     pub user_product_coupon_list: Vec<UserProductCouponList>,
 }
 
-/// `DetailItemList`.
+/// 轮次使用详情列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DetailItemList {
@@ -2684,7 +2684,7 @@ pub struct SequentialUsageDetail {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsCouponAvailablePeriod {
+pub struct CouponSequentialUsageRuleCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -2704,9 +2704,9 @@ pub struct ListUserCouponsCouponAvailablePeriod {
 /// 多次优惠使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsSequentialUsageRule {
+pub struct CouponSequentialUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: ListUserCouponsCouponAvailablePeriod,
+    pub coupon_available_period: CouponSequentialUsageRuleCouponAvailablePeriod,
     /// 折扣券使用规则列表 (`discount_coupon_list`).
     pub discount_coupon_list: Option<Vec<DiscountCoupon>>,
     /// 兑换券使用规则列表 (`exchange_coupon_list`).
@@ -2720,7 +2720,7 @@ pub struct ListUserCouponsSequentialUsageRule {
 /// 批次信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsStock {
+pub struct CouponStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
@@ -2728,7 +2728,7 @@ pub struct ListUserCouponsStock {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2745,7 +2745,7 @@ pub struct ListUserCouponsStock {
     /// 已发放次数 (`sent_count_info`).
     pub sent_count_info: SentCountInfo,
     /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<ListUserCouponsSequentialUsageRule>,
+    pub sequential_usage_rule: Option<CouponSequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
     pub single_usage_rule: Option<SingleUsageRule>,
     /// 批次状态 (`state`).
@@ -2760,7 +2760,7 @@ pub struct ListUserCouponsStock {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `UserCouponList`.
+/// 用户商品券列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserCouponList {
@@ -2787,7 +2787,7 @@ pub struct UserCouponList {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -2798,9 +2798,9 @@ pub struct UserCouponList {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<SequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: ListUserCouponsStock,
+    pub stock: CouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -2869,7 +2869,7 @@ pub struct CreateUserCouponResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -2880,9 +2880,9 @@ pub struct CreateUserCouponResponse {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<SequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: ListUserCouponsStock,
+    pub stock: CouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -2918,7 +2918,7 @@ pub struct QueryUserCouponByCouponCodeResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -2929,9 +2929,9 @@ pub struct QueryUserCouponByCouponCodeResponse {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<SequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
+    pub stock: UserCouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -2943,7 +2943,7 @@ pub struct QueryUserCouponByCouponCodeResponse {
 /// 券核销的关联微信支付分订单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct AssociatedPayScoreOrderInfo {
+pub struct ConfirmUserCouponAssociatedPayScoreOrderInfo {
     /// 商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 微信支付服务订单号 (`order_id`).
@@ -2957,11 +2957,11 @@ pub struct AssociatedPayScoreOrderInfo {
 /// 单券使用详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct SingleUsageDetail {
+pub struct ConfirmUserCouponSingleUsageDetail {
     /// 关联微信支付订单信息 (`associated_order_info`).
     pub associated_order_info: Option<AssociatedOrderInfo>,
     /// 券核销的关联微信支付分订单信息 (`associated_pay_score_order_info`).
-    pub associated_pay_score_order_info: Option<AssociatedPayScoreOrderInfo>,
+    pub associated_pay_score_order_info: Option<ConfirmUserCouponAssociatedPayScoreOrderInfo>,
     /// 退券请求单号 (`return_request_no`).
     pub return_request_no: Option<String>,
     /// 退券时间 (`return_time`).
@@ -3003,7 +3003,7 @@ pub struct ConfirmUserCouponResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 多次优惠使用详情 (`progressive_bundle_usage_detail`).
     pub progressive_bundle_usage_detail: Option<SequentialUsageDetail>,
     /// 领券时间 (`receive_time`).
@@ -3014,9 +3014,9 @@ pub struct ConfirmUserCouponResponse {
     /// 发券请求单号 (`send_request_no`).
     pub send_request_no: String,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<SingleUsageDetail>,
+    pub single_usage_detail: Option<ConfirmUserCouponSingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
+    pub stock: UserCouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3052,7 +3052,7 @@ pub struct DeactivateUserCouponResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -3063,9 +3063,9 @@ pub struct DeactivateUserCouponResponse {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<SequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
+    pub stock: UserCouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3101,7 +3101,7 @@ pub struct ReturnUserCouponResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -3112,9 +3112,9 @@ pub struct ReturnUserCouponResponse {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<SequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
+    pub stock: UserCouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3126,7 +3126,7 @@ pub struct ReturnUserCouponResponse {
 /// 关联微信支付分订单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct UseUserCouponAssociatedPayScoreOrderInfo {
+pub struct AssociatedPayScoreOrderInfo {
     /// 商户号 (`mchid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
@@ -3141,7 +3141,7 @@ pub struct UseUserCouponAssociatedPayScoreOrderInfo {
     pub sub_mchid: Option<String>,
 }
 
-/// `UseUserCouponDetailItemList`.
+/// 轮次使用详情列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UseUserCouponDetailItemList {
@@ -3209,7 +3209,7 @@ pub struct UseUserCouponResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -3220,9 +3220,9 @@ pub struct UseUserCouponResponse {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<UseUserCouponSequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
+    pub stock: UserCouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3261,7 +3261,7 @@ Category = "CATEGORY",
 
 platform_enum! {
 /// 商品券类型.
-pub enum CombineImageType {
+pub enum CouponType {
 /// `NORMAL`.
 Normal = "NORMAL",
 /// `DISCOUNT`.
@@ -3273,7 +3273,7 @@ Exchange = "EXCHANGE",
 
 platform_enum! {
 /// 使用模式.
-pub enum UsageMode {
+pub enum CombineUsageMode {
 /// `SINGLE`.
 Single = "SINGLE",
 /// `PROGRESSIVE_BUNDLE`.
@@ -3364,7 +3364,7 @@ Qrcode = "QRCODE",
 }
 
 platform_enum! {
-/// `DayList`.
+/// 每周可用星期数.
 pub enum DayList {
 /// `MONDAY`.
 Monday = "MONDAY",
@@ -3408,7 +3408,7 @@ UsageGuide = "USAGE_GUIDE",
 }
 
 platform_enum! {
-/// `CouponUsageMethodList`.
+/// 券使用方式列表.
 pub enum CouponUsageMethodList {
 /// `OFFLINE`.
 Offline = "OFFLINE",
@@ -3423,7 +3423,7 @@ PaymentCode = "PAYMENT_CODE",
 
 platform_enum! {
 /// 使用模式.
-pub enum CreateProductCouponUsageMode {
+pub enum UsageMode {
 /// `SINGLE`.
 Single = "SINGLE",
 /// `SEQUENTIAL`.
@@ -3433,7 +3433,7 @@ Sequential = "SEQUENTIAL",
 
 platform_enum! {
 /// 商品券状态.
-pub enum CreateProductCouponState {
+pub enum ProductCouponState {
 /// `AUDITING`.
 Auditing = "AUDITING",
 /// `EFFECTIVE`.
@@ -3461,7 +3461,7 @@ Deactivated = "DEACTIVATED",
 
 platform_enum! {
 /// 券Code分配模式.
-pub enum StockBundleCouponCodeMode {
+pub enum StockCouponCodeMode {
 /// `WECHATPAY`.
 Wechatpay = "WECHATPAY",
 /// `UPLOAD`.
@@ -3500,7 +3500,7 @@ Deactivated = "DEACTIVATED",
 }
 
 platform_enum! {
-/// `CouponTagList`.
+/// 用户商品券标签列表.
 pub enum CouponTagList {
 /// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
 Member = "MEMBER",

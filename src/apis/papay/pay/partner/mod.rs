@@ -4,7 +4,11 @@
 //! Enabled by the `papay` feature.
 
 use crate::endpoint;
-use serde::{Deserialize, Serialize};
+
+pub use super::{
+    Amount, ApplyTransactionResponse, CreateScheduleScheduleResponse,
+    QueryScheduleByContractIdResponse,
+};
 
 /// `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` 查询扣费预约API
 ///
@@ -39,7 +43,7 @@ pub struct QueryScheduleByContractId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let schedule_amount: wxpay::apis::papay::pay::partner::DeductAmount = todo!();
+/// # let schedule_amount: wxpay::apis::papay::pay::partner::Amount = todo!();
 /// use wxpay::apis::papay::pay::partner::CreateScheduleSchedule;
 ///
 /// let request = CreateScheduleSchedule::new("123124412412423431", schedule_amount, "wxd678efh567hg6787", "1900000109");
@@ -54,7 +58,7 @@ pub struct CreateScheduleSchedule {
     /// 委托代扣协议ID (`contract_id`).
     pub contract_id: String,
     /// 预约的金额信息 (`schedule_amount`).
-    pub schedule_amount: DeductAmount,
+    pub schedule_amount: Amount,
     /// 应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 子商户的AppID (`sub_appid`).
@@ -71,7 +75,7 @@ pub struct CreateScheduleSchedule {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::papay::pay::partner::DeductAmount = todo!();
+/// # let amount: wxpay::apis::papay::pay::partner::Amount = todo!();
 /// use wxpay::apis::papay::pay::partner::ApplyTransaction;
 ///
 /// let request = ApplyTransaction::new(amount, "123124412412423431", "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", "wxd678efh567hg6787", "1900000109", "https://www.qq.com/");
@@ -84,7 +88,7 @@ pub struct CreateScheduleSchedule {
 #[derive(Debug, Clone)]
 pub struct ApplyTransaction {
     /// 扣费金额信息 (`amount`).
-    pub amount: DeductAmount,
+    pub amount: Amount,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 委托代扣协议ID (`contract_id`).
@@ -103,61 +107,4 @@ pub struct ApplyTransaction {
     pub sub_mchid: String,
     /// 通知地址 (`transaction_notify_url`).
     pub transaction_notify_url: String,
-}
-
-/// 实际扣费金额.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct DeductAmount {
-    /// 货币类型 (`currency`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// 金额 (`total`).
-    pub total: i64,
-}
-
-/// `QueryScheduleByContractIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryScheduleByContractIdResponse {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 可扣费结束日期 (`deduct_end_date`).
-    pub deduct_end_date: Option<String>,
-    /// 可扣费开始日期 (`deduct_start_date`).
-    pub deduct_start_date: Option<String>,
-    /// 扣费预约的状态 (`schedule_state`).
-    pub schedule_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
-}
-
-/// `CreateScheduleScheduleResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScheduleScheduleResponse {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 可扣费结束日期 (`deduct_end_date`).
-    pub deduct_end_date: Option<String>,
-    /// 可扣费开始日期 (`deduct_start_date`).
-    pub deduct_start_date: Option<String>,
-    /// 扣费预约的状态 (`schedule_state`).
-    pub schedule_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
-}
-
-/// `ApplyTransactionResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ApplyTransactionResponse {
-    /// 扣费金额信息 (`amount`).
-    pub amount: DeductAmount,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
 }

@@ -7,7 +7,7 @@ use crate::endpoint;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-pub use super::{DeductAmount, DeductSchedule};
+pub use super::{ContractTerminateInfo, DeductAmount, DeductSchedule};
 
 /// `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
 ///
@@ -67,19 +67,6 @@ pub struct TerminateContract {
     pub contract_termination_remark: String,
     /// 子商户号商户号 (`sub_mchid`).
     pub sub_mchid: String,
-}
-
-/// 协议解约信息.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ContractTerminateInfo {
-    /// 协议解约时间 (`contract_terminated_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub contract_terminated_time: OffsetDateTime,
-    /// 协议解约方式 (`contract_termination_mode`).
-    pub contract_termination_mode: String,
-    /// 解约备注 (`contract_termination_remark`).
-    pub contract_termination_remark: Option<String>,
 }
 
 /// `QueryContractByOutContractCodeResponse`.

@@ -8,19 +8,18 @@ use time::OffsetDateTime;
 mod manual;
 
 pub use super::{
-    Amount, CreateCodepayOrderAmount, CreateCodepayOrderResponseGoodsDetail,
-    CreateJsapiOrderResponse, CreateNativeOrderResponse, Detail, GoodsDetail, Identity,
-    IdentityType, InstallmentInfo, LimitPay, Payer, PromotionDetail, SceneInfo, StoreInfo,
-    SubsidyDetail, SubsidyInfo, SubsidyPeriodType, SubsidyPlan, TradeState, TradeType,
+    Amount, CreateJsapiOrderResponse, CreateNativeOrderResponse, GoodsDetail, Identity,
+    IdentityType, InstallmentInfo, LimitPay, Payer, PromotionDetail, PromotionDetailGoodsDetail,
+    SceneInfo, StoreInfo, SubsidyDetail, SubsidyInfo, SubsidyPeriodType, SubsidyPlan, TradeState,
+    TradeType, TransactionAmount, TransactionDetail,
 };
 
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 pub use super::{
-    ContractInfo, CreateAppOrderResponse, CreateAppWithContractDetail,
-    CreateAppWithContractResponse, CreateAppWithContractSceneInfo, CreateAppWithContractStoreInfo,
-    CreateCodepayOrderDetail, CreateCodepayOrderGoodsDetail, CreateCodepayOrderPayer,
-    CreateCodepayOrderSceneInfo, CreateCodepayOrderStoreInfo, CreateExposureResponse,
+    ContractDetail, ContractSceneInfo, ContractStoreInfo, CreateAppOrderResponse,
+    CreateAppWithContractContractInfo, CreateAppWithContractResponse, CreateCodepayOrderDetail,
+    CreateCodepayOrderGoodsDetail, CreateCodepayOrderPayer, CreateExposureResponse,
     CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractContractInfo,
     CreateJsapiWithContractResponse, H5Info,
 };
@@ -54,7 +53,7 @@ pub struct CreateAppOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -94,7 +93,7 @@ pub struct CreateAppOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::partner::ContractInfo = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::partner::CreateAppWithContractContractInfo = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateAppWithContract;
 ///
 /// let request = CreateAppWithContract::new(amount, contract_info, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109");
@@ -113,11 +112,11 @@ pub struct CreateAppWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: ContractInfo,
+    pub contract_info: CreateAppWithContractContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateAppWithContractDetail>,
+    pub detail: Option<ContractDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 通知地址 (`notify_url`).
@@ -125,9 +124,9 @@ pub struct CreateAppWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateAppWithContractSceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 服务商应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 服务商户号 (`sp_mchid`).
@@ -184,7 +183,7 @@ pub struct CreateCodepayOrder {
     /// 场景信息 (`scene_info`).
     pub scene_info: CreateCodepayOrderSceneInfo,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 合作伙伴应用AppID (`sp_appid`).
     pub sp_appid: Option<String>,
     /// 合作伙伴商户号 (`sp_mchid`).
@@ -261,7 +260,7 @@ pub struct CreateH5Order {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -347,7 +346,7 @@ pub struct CreateJsapiOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -390,7 +389,7 @@ pub struct CreateJsapiOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
 /// # let contract_info: wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::TransactionPayer = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateJsapiWithContract;
 ///
 /// let request = CreateJsapiWithContract::new(amount, contract_info, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
@@ -413,7 +412,7 @@ pub struct CreateJsapiWithContract {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateAppWithContractDetail>,
+    pub detail: Option<ContractDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 通知地址 (`notify_url`).
@@ -421,11 +420,11 @@ pub struct CreateJsapiWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderResponsePayer,
+    pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateAppWithContractSceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 服务商应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 服务商户号 (`sp_mchid`).
@@ -448,7 +447,7 @@ pub struct CreateJsapiWithContract {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::TransactionPayer = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateMiniprogramOrder;
 ///
 /// let request = CreateMiniprogramOrder::new(amount, "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", payer, "wx8888888888888888", "1230000109", "1900000109");
@@ -469,7 +468,7 @@ pub struct CreateMiniprogramOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 通知地址 (`notify_url`).
@@ -477,11 +476,11 @@ pub struct CreateMiniprogramOrder {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderResponsePayer,
+    pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<CreateMiniprogramOrderSceneInfo>,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 服务商公众号ID (`sp_appid`).
     pub sp_appid: String,
     /// 服务商户号 (`sp_mchid`).
@@ -524,7 +523,7 @@ pub struct CreateNativeOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -651,7 +650,7 @@ pub struct ReverseTransaction {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::TransactionPayer = todo!();
 /// # let scene_info: wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateScannedPosOrder;
 ///
@@ -673,7 +672,7 @@ pub struct CreateScannedPosOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 通知地址 (`notify_url`).
@@ -681,11 +680,11 @@ pub struct CreateScannedPosOrder {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderResponsePayer,
+    pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
     pub scene_info: CreateScannedPosOrderSceneInfo,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 合作伙伴应用AppID (`sp_appid`).
     pub sp_appid: Option<String>,
     /// 合作伙伴商户号 (`sp_mchid`).
@@ -718,16 +717,46 @@ pub struct SettleInfo {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractSettleInfo {
+pub struct OrderSettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
 }
 
+/// 商户门店信息.
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct OrderStoreInfo {
+    /// 门店编号 (`id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// 商家自定义编码 (`out_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_id: Option<String>,
+}
+
+/// 场景信息.
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct CreateCodepayOrderSceneInfo {
+    /// 商户端设备号 (`device_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// 商户端设备 IP (`device_ip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_ip: Option<String>,
+    /// 商户门店信息 (`store_info`).
+    pub store_info: OrderStoreInfo,
+}
+
 /// 支付者.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderResponsePayer {
+pub struct TransactionPayer {
     /// 合作伙伴用户标识 (`sp_openid`).
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -745,7 +774,7 @@ pub struct CreateCodepayOrderResponsePayer {
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 银行类型 (`bank_type`).
@@ -753,7 +782,7 @@ pub struct CreateCodepayOrderResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayOrderResponsePayer>,
+    pub payer: Option<TransactionPayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 合作伙伴应用AppID (`sp_appid`).
@@ -801,7 +830,7 @@ pub struct CreateExposurePayer {
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
@@ -809,7 +838,7 @@ pub struct Transaction {
     /// 商品描述 (`description`).
     pub description: Option<String>,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 使用的商户贴息信息 (`installment_info`).
@@ -821,7 +850,7 @@ pub struct Transaction {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayOrderResponsePayer>,
+    pub payer: Option<TransactionPayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 场景信息 (`scene_info`).
@@ -885,7 +914,7 @@ pub struct CreateMiniprogramOrderSceneInfo {
     pub payer_client_ip: Option<String>,
     /// 商户门店信息 (`store_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<CreateCodepayOrderStoreInfo>,
+    pub store_info: Option<OrderStoreInfo>,
 }
 
 /// `CreateMiniprogramOrderResponse`.
@@ -928,7 +957,7 @@ pub struct CreateScannedPosOrderSceneInfo {
     /// 用户终端IP (`payer_client_ip`).
     pub payer_client_ip: String,
     /// 商户门店信息 (`store_info`).
-    pub store_info: CreateCodepayOrderStoreInfo,
+    pub store_info: OrderStoreInfo,
 }
 
 /// `CreateScannedPosOrderResponse`.

@@ -41,7 +41,7 @@ pub struct QueryServiceorder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::oversea::partner::RiskFund = todo!();
-/// # let time_range: wxpay::apis::payscore::oversea::partner::CreateServiceorderTimeRange = todo!();
+/// # let time_range: wxpay::apis::payscore::oversea::partner::TimeRange = todo!();
 /// use wxpay::apis::payscore::oversea::partner::CreateServiceorder;
 ///
 /// let request = CreateServiceorder::new("wxd678efh567hg6787", "HKD", "https://api.test.com", "1234323JKHDFE1243252", risk_fund, "2002000000000558128851361561536", "XX充电宝", "1900000109", time_range);
@@ -70,9 +70,9 @@ pub struct CreateServiceorder {
     /// 商户订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -86,7 +86,7 @@ pub struct CreateServiceorder {
     /// 子商户公众号下的用户标识 (`sub_openid`).
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
-    pub time_range: CreateServiceorderTimeRange,
+    pub time_range: TimeRange,
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel` 取消支付分订单
@@ -122,7 +122,7 @@ pub struct CancelServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::oversea::partner::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::oversea::partner::PostPayment> = todo!();
 /// use wxpay::apis::payscore::oversea::partner::CompleteServiceorder;
 ///
 /// let request = CompleteServiceorder::new("1234323JKHDFE1243252", post_payments, "2002000000000558128851361561536", "1900000109", 50000);
@@ -146,9 +146,9 @@ pub struct CompleteServiceorder {
     /// 实际服务位置 (`location`).
     pub location: Option<Location>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -167,7 +167,7 @@ pub struct CompleteServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let detail: wxpay::apis::payscore::oversea::partner::Detail = todo!();
+/// # let detail: wxpay::apis::payscore::oversea::partner::SyncServiceorderDetail = todo!();
 /// use wxpay::apis::payscore::oversea::partner::SyncServiceorder;
 ///
 /// let request = SyncServiceorder::new("1234323JKHDFE1243252", detail, "2002000000000558128851361561536", "1900000109", wxpay::apis::payscore::oversea::partner::SyncServiceorderType::OrderPaid);
@@ -182,7 +182,7 @@ pub struct SyncServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 内容信息详情 (`detail`).
-    pub detail: Detail,
+    pub detail: SyncServiceorderDetail,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户号 (`sub_mchid`).
@@ -192,7 +192,7 @@ pub struct SyncServiceorder {
     pub type_: SyncServiceorderType,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -208,7 +208,7 @@ pub struct GoodsDetail {
     pub unit_price: Option<i64>,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -237,10 +237,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `Details`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Details {
+pub struct CollectionDetail {
     /// 单笔收款金额 (`amount`).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
@@ -263,7 +263,7 @@ pub struct Collection {
     /// 收款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
+    pub details: Option<Vec<CollectionDetail>>,
     /// 已收金额 (`paid_amount`).
     pub paid_amount: Option<i64>,
     /// 待收金额 (`paying_amount`).
@@ -286,10 +286,10 @@ pub struct Location {
     pub start_location: Option<String>,
 }
 
-/// `PostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
+pub struct PostDiscount {
     /// 优惠金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -302,10 +302,10 @@ pub struct PostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostPayments {
+pub struct PostPayment {
     /// 付费金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -335,7 +335,7 @@ pub struct RiskFund {
 /// 服务时间段.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct TimeRange {
+pub struct QueryServiceorderTimeRange {
     /// 服务结束时间 (`end_time`).
     pub end_time: Option<String>,
     /// 服务结束时间备注 (`end_time_remark`).
@@ -378,9 +378,9 @@ pub struct QueryServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -388,7 +388,7 @@ pub struct QueryServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
@@ -399,7 +399,7 @@ pub struct QueryServiceorderResponse {
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间段 (`time_range`).
-    pub time_range: TimeRange,
+    pub time_range: QueryServiceorderTimeRange,
     /// 总金额 (`total_amount`).
     pub total_amount: Option<i64>,
 }
@@ -407,7 +407,7 @@ pub struct QueryServiceorderResponse {
 /// 服务时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServiceorderTimeRange {
+pub struct TimeRange {
     /// 服务结束时间 (`end_time`).
     #[serde(
         default,
@@ -436,10 +436,10 @@ pub struct CreateServiceorderLocation {
     pub start_location: Option<String>,
 }
 
-/// `CreateServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateServiceorderPostDiscounts {
+pub struct CreateServiceorderPostDiscount {
     /// 优惠数量 (`count`).
     pub count: Option<i64>,
     /// 优惠说明 (`description`).
@@ -471,9 +471,9 @@ pub struct CreateServiceorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -481,7 +481,7 @@ pub struct CreateServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
@@ -489,13 +489,13 @@ pub struct CreateServiceorderResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 服务时间段 (`time_range`).
-    pub time_range: Option<CreateServiceorderTimeRange>,
+    pub time_range: Option<TimeRange>,
 }
 
-/// `CompleteServiceorderPostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CompleteServiceorderPostDiscounts {
+pub struct CompleteServiceorderPostDiscount {
     /// 优惠金额 (`amount`).
     pub amount: i64,
     /// 优惠数量 (`count`).
@@ -536,7 +536,7 @@ pub struct CompleteServiceorderTimeRange {
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct SyncServiceorderDetail {
     /// 收款金额 (`paid_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<i64>,
@@ -590,7 +590,7 @@ UserPaid = "USER_PAID",
 
 platform_enum! {
 /// 服务订单状态.
-pub enum QueryServiceorderState {
+pub enum ServiceorderState {
 /// 服务订单已创建 (`CREATED`).
 Created = "CREATED",
 /// 服务订单进行中 (`DOING`).

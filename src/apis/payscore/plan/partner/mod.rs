@@ -7,7 +7,7 @@ use crate::endpoint;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-pub use super::{CreatePayscorePlanPlanDetailList, PlanDetailList};
+pub use super::{PayscorePlanPlanDetailList, PlanDetailList};
 
 /// `POST /v3/payscore/plan/partner/payscore-plans` 创建支付分计划
 ///
@@ -115,7 +115,7 @@ pub struct CreatePayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -154,7 +154,7 @@ pub struct QueryPayscorePlanByMerchantPlanNoResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -193,7 +193,7 @@ pub struct StopPayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).

@@ -7,7 +7,7 @@ use crate::endpoint;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use super::{Device, Location, PostPayments};
+pub use super::{Device, Location, PostPayment};
 
 /// `POST /v3/payscore/partner/serviceorder/direct-complete` 创单结单合并API
 ///
@@ -17,7 +17,7 @@ pub use super::{Device, Location, PostPayments};
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let time_range: wxpay::apis::payscore::serviceorder::partner::TimeRange = todo!();
+/// # let time_range: wxpay::apis::payscore::serviceorder::partner::CreateDirectCompleteTimeRange = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::CreateDirectComplete;
 ///
 /// let request = CreateDirectComplete::new("wxd678efh567hg6787", "https://api.test.com", "1234323JKHDFE1243252", "2002000000000558128851361561536", "XX充电宝", "wxd678efh567hg6999", time_range, 50000);
@@ -44,9 +44,9 @@ pub struct CreateDirectComplete {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateDirectCompletePostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -58,7 +58,7 @@ pub struct CreateDirectComplete {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 服务时间段 (`time_range`).
-    pub time_range: TimeRange,
+    pub time_range: CreateDirectCompleteTimeRange,
     /// 总金额 (`total_amount`).
     pub total_amount: i64,
 }
@@ -100,7 +100,7 @@ pub struct CancelServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::CompleteServiceorder;
 ///
 /// let request = CompleteServiceorder::new("1234323JKHDFE1243252", post_payments, "2002000000000558128851361561536", "1900000109", 50000);
@@ -124,9 +124,9 @@ pub struct CompleteServiceorder {
     /// 实际服务位置 (`location`).
     pub location: Option<Location>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -147,7 +147,7 @@ pub struct CompleteServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::ModifyServiceorder;
 ///
 /// let request = ModifyServiceorder::new("1234323JKHDFE1243252", post_payments, "用户投诉", "1900000109", 50000);
@@ -164,9 +164,9 @@ pub struct ModifyServiceorder {
     /// 设备信息 (`device`).
     pub device: Option<Device>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<ModifyServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<ModifyServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 修改原因 (`reason`).
     pub reason: String,
     /// 服务ID (`service_id`).
@@ -212,7 +212,7 @@ pub struct PayServiceorder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::SendPostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessage;
 ///
 /// let request = CreateSendPendingmessage::new("TEST_OUT_ORDER_NO", post_payments, "20231218", "2002000000000558128851361561536", "1900000109", 50000);
@@ -227,9 +227,9 @@ pub struct CreateSendPendingmessage {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateSendPendingmessagePostDiscounts>>,
+    pub post_discounts: Option<Vec<SendPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<CreateSendPendingmessagePostDiscounts>,
+    pub post_payments: Vec<SendPostPayment>,
     /// 预计扣费时间 (`prepaid_time`).
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
@@ -248,7 +248,7 @@ pub struct CreateSendPendingmessage {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::SendPostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage;
 ///
 /// let request = CreateSendPrepaidmessage::new("TEST_OUT_ORDER_NO", post_payments, "20231218", "2002000000000558128851361561536", "1900000109", 50000);
@@ -263,9 +263,9 @@ pub struct CreateSendPrepaidmessage {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateSendPendingmessagePostDiscounts>>,
+    pub post_discounts: Option<Vec<SendPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<CreateSendPendingmessagePostDiscounts>,
+    pub post_payments: Vec<SendPostPayment>,
     /// 预计扣费时间 (`prepaid_time`).
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
@@ -284,7 +284,7 @@ pub struct CreateSendPrepaidmessage {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let detail: wxpay::apis::payscore::serviceorder::partner::Detail = todo!();
+/// # let detail: wxpay::apis::payscore::serviceorder::partner::SyncServiceorderDetail = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::SyncServiceorder;
 ///
 /// let request = SyncServiceorder::new("1234323JKHDFE1243252", detail, "2002000000000558128851361561536", "1900000109", "Order_Paid");
@@ -299,7 +299,7 @@ pub struct SyncServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 内容信息详情 (`detail`).
-    pub detail: Detail,
+    pub detail: SyncServiceorderDetail,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户号 (`sub_mchid`).
@@ -309,10 +309,10 @@ pub struct SyncServiceorder {
     pub type_: String,
 }
 
-/// `PostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
+pub struct CreateDirectCompletePostDiscount {
     /// 优惠金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -328,7 +328,7 @@ pub struct PostDiscounts {
 /// 服务时间段.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct TimeRange {
+pub struct CreateDirectCompleteTimeRange {
     /// 服务结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
@@ -342,10 +342,10 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `CompleteServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CompleteServiceorderPostDiscounts {
+pub struct CompleteServiceorderPostDiscount {
     /// 优惠金额 (`amount`).
     pub amount: i64,
     /// 优惠数量 (`count`).
@@ -375,10 +375,10 @@ pub struct CompleteServiceorderTimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `ModifyServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ModifyServiceorderPostDiscounts {
+pub struct ModifyServiceorderPostDiscount {
     /// 优惠金额 (`amount`).
     pub amount: i64,
     /// 优惠数量 (`count`).
@@ -391,10 +391,10 @@ pub struct ModifyServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `CreateSendPendingmessagePostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateSendPendingmessagePostDiscounts {
+pub struct SendPostPayment {
     /// 优惠金额 (`amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
@@ -412,7 +412,7 @@ pub struct CreateSendPendingmessagePostDiscounts {
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct SyncServiceorderDetail {
     /// 收款金额 (`paid_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<i64>,

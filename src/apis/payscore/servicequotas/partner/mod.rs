@@ -37,10 +37,10 @@ pub struct QueryServicequotaByServiceId {
     pub risk_level_version: i64,
 }
 
-/// `Quotas`.
+/// 先享金额列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Quotas {
+pub struct Quota {
     /// 用户分层 (`risk_level`).
     pub risk_level: i64,
     /// 建议先享金额 (`suggested_quota`).
@@ -56,7 +56,7 @@ pub struct QueryServicequotaByServiceIdResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 先享金额列表 (`quotas`).
-    pub quotas: Vec<Quotas>,
+    pub quotas: Vec<Quota>,
     /// 分层版本 (`risk_level_version`).
     pub risk_level_version: i64,
     /// 服务ID (`service_id`).

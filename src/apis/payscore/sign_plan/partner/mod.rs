@@ -8,7 +8,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 pub use super::{
-    Location, PostDiscounts, PostPayments, RiskFund, SignPlanDetail, SignedDetailList, TimeRange,
+    Location, PostDiscount, PostPayment, RiskFund, SignPlanDetail, SignedDetailList, TimeRange,
 };
 
 /// `POST /v3/payscore/sign-plan/partner/serviceorder` 创建用户的签约计划详情对应的服务订单
@@ -178,9 +178,9 @@ pub struct CreateServiceorderResponse {
     /// 商户订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
