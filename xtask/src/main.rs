@@ -10,6 +10,7 @@ mod names;
 mod naming;
 mod sandbox;
 mod spec;
+mod variants;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -444,12 +445,40 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
     let conflicts: Vec<&String> = modules.values().flat_map(|m| &m.conflicts).collect();
     if !conflicts.is_empty() {
         return Err(format!(
-            "shared answers (model::ANSWER_NAMES):\n  {}",
+            "shared answers (model::ANSWER_NAMES) or enum_codes.tsv:\n  {}",
             conflicts
                 .iter()
                 .map(|c| c.as_str())
                 .collect::<Vec<_>>()
                 .join("\n  ")
+        ));
+    }
+    // The variant tables name only values the spec still has.
+    let stale = variants::stale(modules.values().flat_map(|m| {
+        let fields = m
+            .ops
+            .iter()
+            .flat_map(|op| &op.fields)
+            .chain(m.structs.iter().flat_map(|s| &s.fields));
+        fields.flat_map(move |f| {
+            let mut ty = &f.ty;
+            while let model::Ty::Vec(inner) = ty {
+                ty = inner;
+            }
+            let values = match ty {
+                model::Ty::Named(name) => m.enums.iter().find(|e| e.name == *name),
+                _ => None,
+            };
+            values
+                .into_iter()
+                .flat_map(|e| &e.variants)
+                .map(move |(_, value, _)| (f.wire.as_str(), value.as_str()))
+        })
+    }));
+    if !stale.is_empty() {
+        return Err(format!(
+            "lines no enum value uses any more (remove them):\n  {}",
+            stale.join("\n  ")
         ));
     }
     // Every use of every shape is known: name the shapes again (naming.rs).

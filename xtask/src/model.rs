@@ -900,20 +900,20 @@ fn enum_of(
     let labels = schema.get("x-enum-labels");
     let mut variants: Vec<(String, String, String)> = Vec::new();
     for value in &values {
-        let mut ident = value.to_upper_camel_case();
-        if ident.is_empty() || !ident.is_ascii() || ident.starts_with(|c: char| c.is_ascii_digit())
-        {
-            ident = format!(
-                "V{}",
-                ident
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .collect::<String>()
-            );
-            if ident == "V" {
-                return None; // values that are not names: keep the field a string
+        let label = labels
+            .and_then(|l| l.get(value))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        // Words from the wire value, bare codes named by label (variants.rs).
+        let mut ident = match crate::variants::variant(wire, value, &label) {
+            Ok(Some(ident)) => ident,
+            Ok(None) => return None, // values that are not names: keep the field a string
+            Err(problem) => {
+                module.conflicts.push(problem);
+                return None;
             }
-        }
+        };
         if ident == "Unknown" || ident == "Self_" || ident == "Self" {
             ident = format!("{ident}Value");
         }
@@ -923,11 +923,6 @@ fn enum_of(
             ident = format!("{base}{n}");
             n += 1;
         }
-        let label = labels
-            .and_then(|l| l.get(value))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
         variants.push((ident, value.clone(), label));
     }
     let field = wire.to_upper_camel_case();

@@ -740,7 +740,7 @@ platform_enum! {
 /// 受益所有人证件类型.
 pub enum BeneficialOwnerIdType {
 /// `01`.
-V01 = "01",
+Code01 = "01",
 }
 }
 
@@ -748,7 +748,7 @@ platform_enum! {
 /// 主体证件类型.
 pub enum MerchantIdType {
 /// `12`.
-V12 = "12",
+Code12 = "12",
 }
 }
 
@@ -756,11 +756,11 @@ platform_enum! {
 /// 主体类型.
 pub enum MerchantType {
 /// `1`.
-V1 = "1",
+Code1 = "1",
 /// `2`.
-V2 = "2",
+Code2 = "2",
 /// `3`.
-V3 = "3",
+Code3 = "3",
 }
 }
 
@@ -838,11 +838,11 @@ platform_enum! {
 /// 场景.
 pub enum NotifyInfoUpdateResultScene {
 /// `01`.
-V01 = "01",
+Code01 = "01",
 /// `02`.
-V02 = "02",
+Code02 = "02",
 /// `03`.
-V03 = "03",
+Code03 = "03",
 }
 }
 

@@ -699,7 +699,7 @@ SalesScenesWeb = "SALES_SCENES_WEB",
 /// `SALES_SCENES_APP`.
 SalesScenesApp = "SALES_SCENES_APP",
 /// `SALES_SCENES_WEWORK`.
-SalesScenesWework = "SALES_SCENES_WEWORK",
+SalesScenesWeWork = "SALES_SCENES_WEWORK",
 }
 }
 
@@ -707,7 +707,7 @@ platform_enum! {
 /// `IdDocType`.
 pub enum IdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
 IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
 /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
@@ -825,7 +825,7 @@ ApplymentStateWaittingForAudit = "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
 /// `APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT`.
 ApplymentStateWaittingForConfirmContact = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT",
 /// `APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON`.
-ApplymentStateWaittingForConfirmLegalperson = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
+ApplymentStateWaittingForConfirmLegalPerson = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
 /// `APPLYMENT_STATE_PASSED`.
 ApplymentStatePassed = "APPLYMENT_STATE_PASSED",
 /// `APPLYMENT_STATE_FREEZED`.

@@ -533,7 +533,7 @@ PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
 /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`.
 PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
 /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`.
-PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+PayrollCardBankCardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
 /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`.
 BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
 /// `BANK_CARD_ACCOUNT_ABNORMAL`.
@@ -547,7 +547,7 @@ BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
 /// `OTHER_FAIL_REASON_TYPE`.
 OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
 /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`.
-RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+RealNameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
 /// `TRANSFER_REMARK_SET_FAIL`.
 TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
 }
@@ -557,7 +557,7 @@ platform_enum! {
 /// 批量转账用途.
 pub enum TransferPurpose {
 /// 货款 (`GOODSPAYMENT`).
-Goodspayment = "GOODSPAYMENT",
+GoodsPayment = "GOODSPAYMENT",
 /// 佣金 (`COMMISSION`).
 Commission = "COMMISSION",
 /// 退款 (`REFUND`).
@@ -585,7 +585,7 @@ platform_enum! {
 /// 收款账户类型.
 pub enum AccountType {
 /// `WECHATPAY_ACCOUNT`.
-WechatpayAccount = "WECHATPAY_ACCOUNT",
+WeChatPayAccount = "WECHATPAY_ACCOUNT",
 /// `BANK_ACCOUNT`.
 BankAccount = "BANK_ACCOUNT",
 }

@@ -890,7 +890,7 @@ platform_enum! {
 /// 证件类型.
 pub enum IdentityType {
 /// `IDCARD`.
-Idcard = "IDCARD",
+IdCard = "IDCARD",
 /// `HONGKONG_MACAO`.
 HongkongMacao = "HONGKONG_MACAO",
 /// `HONGKONG_MACAO_RESIDENT`.
@@ -940,7 +940,7 @@ platform_enum! {
 /// 商品服务类型.
 pub enum OrderServiceType {
 /// `INDIVIDUALTRADE`.
-Individualtrade = "INDIVIDUALTRADE",
+IndividualTrade = "INDIVIDUALTRADE",
 }
 }
 
@@ -960,7 +960,7 @@ pub enum PromotionDetailType {
 /// 充值 (`CASH`).
 Cash = "CASH",
 /// 预充值 (`NOCASH`).
-Nocash = "NOCASH",
+NoCash = "NOCASH",
 }
 }
 
@@ -972,11 +972,11 @@ Success = "SUCCESS",
 /// `REFUND`.
 Refund = "REFUND",
 /// `NOTPAY`.
-Notpay = "NOTPAY",
+NotPay = "NOTPAY",
 /// `CLOSED`.
 Closed = "CLOSED",
 /// `PAYERROR`.
-Payerror = "PAYERROR",
+PayError = "PAYERROR",
 }
 }
 

@@ -31,7 +31,7 @@ pub mod subsidies;
 /// # let sales_scene_info: wxpay::apis::ecommerce::SalesSceneInfo = todo!();
 /// use wxpay::apis::ecommerce::CreateApplyment;
 ///
-/// let request = CreateApplyment::new(account_info, contact_info, "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::OrganizationType::V2401, "TEST_OUT_REQUEST_NO", sales_scene_info);
+/// let request = CreateApplyment::new(account_info, contact_info, "TEST_MERCHANT_SHORTNAME", wxpay::apis::ecommerce::OrganizationType::MicroMerchant, "TEST_OUT_REQUEST_NO", sales_scene_info);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -443,9 +443,9 @@ platform_enum! {
 /// 账户类型.
 pub enum BankAccountType {
 /// 对私账户 (`74`).
-V74 = "74",
+Personal = "74",
 /// 对公账户 (`75`).
-V75 = "75",
+Corporate = "75",
 }
 }
 
@@ -487,7 +487,7 @@ platform_enum! {
 /// `IdDocType`.
 pub enum IdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
 IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
 /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
@@ -509,9 +509,9 @@ platform_enum! {
 /// 超级管理员类型.
 pub enum ContactType {
 /// 经营者/法人 (`65`).
-V65 = "65",
+LegalRepresentative = "65",
 /// 经办人 (`66`).
-V66 = "66",
+Agent = "66",
 }
 }
 
@@ -545,19 +545,19 @@ platform_enum! {
 /// 主体类型.
 pub enum OrganizationType {
 /// 小微商户 (`2401`).
-V2401 = "2401",
+MicroMerchant = "2401",
 /// 个人卖家 (`2500`).
-V2500 = "2500",
+IndividualSeller = "2500",
 /// 个体工商户 (`4`).
-V4 = "4",
+IndividualBusiness = "4",
 /// 企业 (`2`).
-V2 = "2",
+Enterprise = "2",
 /// 事业单位 (`3`).
-V3 = "3",
+PublicInstitution = "3",
 /// 政府机关 (`2502`).
-V2502 = "2502",
+GovernmentAgency = "2502",
 /// 社会组织 (`1708`).
-V1708 = "1708",
+SocialOrganization = "1708",
 }
 }
 

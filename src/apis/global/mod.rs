@@ -799,7 +799,7 @@ platform_enum! {
 /// 汇率类型.
 pub enum ExchangeRateType {
 /// `USERPAYMENT_RATE`.
-UserpaymentRate = "USERPAYMENT_RATE",
+UserPaymentRate = "USERPAYMENT_RATE",
 /// `SETTLEMENT_RATE`.
 SettlementRate = "SETTLEMENT_RATE",
 }
@@ -815,7 +815,7 @@ Balance = "BALANCE",
 /// `OTHER_BALANCE`.
 OtherBalance = "OTHER_BALANCE",
 /// `OTHER_BANKCARD`.
-OtherBankcard = "OTHER_BANKCARD",
+OtherBankCard = "OTHER_BANKCARD",
 }
 }
 
@@ -855,7 +855,7 @@ pub enum RefundStatus {
 /// `SUCCESS`.
 Success = "SUCCESS",
 /// `REFUNDCLOSE`.
-Refundclose = "REFUNDCLOSE",
+RefundClose = "REFUNDCLOSE",
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `ABNORMAL`.

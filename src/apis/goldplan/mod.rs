@@ -163,11 +163,11 @@ platform_enum! {
 /// 支付场景.
 pub enum OperationPayScene {
 /// `JSAPI_AND_MINIPROGRAM`.
-JsapiAndMiniprogram = "JSAPI_AND_MINIPROGRAM",
+JsapiAndMiniProgram = "JSAPI_AND_MINIPROGRAM",
 /// `JSAPI`.
 Jsapi = "JSAPI",
 /// `MINIPROGRAM`.
-Miniprogram = "MINIPROGRAM",
+MiniProgram = "MINIPROGRAM",
 }
 }
 

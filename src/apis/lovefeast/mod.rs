@@ -203,7 +203,7 @@ platform_enum! {
 /// 捐赠来源.
 pub enum DonateSource {
 /// 一起捐小程序 (`MINIPROGRAM_PAY`).
-MiniprogramPay = "MINIPROGRAM_PAY",
+MiniProgramPay = "MINIPROGRAM_PAY",
 /// 一块捐插件 (`ENTRUST_PAY`).
 EntrustPay = "ENTRUST_PAY",
 }

@@ -244,7 +244,7 @@ platform_enum! {
 /// 证件类型.
 pub enum IdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
 IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
 /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
@@ -290,10 +290,10 @@ BusinessLicensePhoto = "BUSINESS_LICENSE_PHOTO",
 /// 收款人身份证正反面照片 (`PAYEE_ID_CARD`).
 PayeeIdCard = "PAYEE_ID_CARD",
 /// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6`.
-WechatPayWithdrawalApplicationType6 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6",
+WeChatPayWithdrawalApplicationType6 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6",
 /// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7`.
-WechatPayWithdrawalApplicationType7 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7",
+WeChatPayWithdrawalApplicationType7 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7",
 /// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8`.
-WechatPayWithdrawalApplicationType8 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8",
+WeChatPayWithdrawalApplicationType8 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8",
 }
 }

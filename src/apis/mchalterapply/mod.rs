@@ -435,7 +435,7 @@ platform_enum! {
 /// 超级管理员证件类型.
 pub enum IdDocType {
 /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
 /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
 IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
 /// 中国香港居民--来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).

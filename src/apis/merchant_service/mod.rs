@@ -674,7 +674,7 @@ Doing = "DOING",
 /// `REVOKED`.
 Revoked = "REVOKED",
 /// `WAITPAY`.
-Waitpay = "WAITPAY",
+WaitPay = "WAITPAY",
 /// `DONE`.
 Done = "DONE",
 }

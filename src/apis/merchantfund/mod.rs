@@ -112,8 +112,8 @@ platform_enum! {
 /// 银行来账类型.
 pub enum IncomeRecordType {
 /// `OFFLINERECHARGE`.
-Offlinerecharge = "OFFLINERECHARGE",
+OfflineRecharge = "OFFLINERECHARGE",
 /// `ENTERPRISEDIRECTREVENUE`.
-Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
+EnterpriseDirectRevenue = "ENTERPRISEDIRECTREVENUE",
 }
 }

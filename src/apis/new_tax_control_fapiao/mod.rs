@@ -111,7 +111,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyId {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::QueryUserTitle;
 ///
-/// let request = QueryUserTitle::new(wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::WithWechatpay, "4200000444201910177461284488");
+/// let request = QueryUserTitle::new(wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::WithWeChatPay, "4200000444201910177461284488");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -553,8 +553,8 @@ platform_enum! {
 /// 开票场景.
 pub enum QueryUserTitleScene {
 /// `WITH_WECHATPAY`.
-WithWechatpay = "WITH_WECHATPAY",
+WithWeChatPay = "WITH_WECHATPAY",
 /// `WITHOUT_WECHATPAY`.
-WithoutWechatpay = "WITHOUT_WECHATPAY",
+WithoutWeChatPay = "WITHOUT_WECHATPAY",
 }
 }

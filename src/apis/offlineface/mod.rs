@@ -229,7 +229,7 @@ pub struct CreateTransaction {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::offlineface::QueryTransactionByOutTradeNo;
 ///
-/// let request = QueryTransactionByOutTradeNo::new("1217752501201407033233368018", "198798777", "3233122121", wxpay::apis::offlineface::BusinessProductId::V2);
+/// let request = QueryTransactionByOutTradeNo::new("1217752501201407033233368018", "198798777", "3233122121", wxpay::apis::offlineface::BusinessProductId::Code2);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -579,7 +579,7 @@ platform_enum! {
 /// 证件类型.
 pub enum IdentificationType {
 /// `IDCARD`.
-Idcard = "IDCARD",
+IdCard = "IDCARD",
 }
 }
 
@@ -645,8 +645,8 @@ platform_enum! {
 /// 平台产品ID.
 pub enum BusinessProductId {
 /// `2`.
-V2 = "2",
+Code2 = "2",
 /// `11`.
-V11 = "11",
+Code11 = "11",
 }
 }

@@ -939,9 +939,9 @@ pub enum PayChannel {
 /// `PAY_CHANNEL_UNKNOWN`.
 PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
 /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`.
-PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
+PayChannelWeChatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
 /// `PAY_CHANNEL_SCAN_QRCODE`.
-PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
+PayChannelScanQrCode = "PAY_CHANNEL_SCAN_QRCODE",
 /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`.
 PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
 /// `PAY_CHANNEL_MCH_MINI_PROG`.
@@ -969,7 +969,7 @@ pub enum PayType {
 /// `PAY_TYPE_UNKNOWN`.
 PayTypeUnknown = "PAY_TYPE_UNKNOWN",
 /// `PAY_TYPE_WXPAY`.
-PayTypeWxpay = "PAY_TYPE_WXPAY",
+PayTypeWxPay = "PAY_TYPE_WXPAY",
 /// `PAY_TYPE_OTHERS`.
 PayTypeOthers = "PAY_TYPE_OTHERS",
 }

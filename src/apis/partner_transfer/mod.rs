@@ -427,7 +427,7 @@ platform_enum! {
 /// 批量转账用途.
 pub enum TransferPurpose {
 /// `GOODSPAYMENT`.
-Goodspayment = "GOODSPAYMENT",
+GoodsPayment = "GOODSPAYMENT",
 /// `COMMISSION`.
 Commission = "COMMISSION",
 /// `REFUND`.

@@ -1143,7 +1143,7 @@ pub enum PromotionDetailType {
 /// `CASH`.
 Cash = "CASH",
 /// `NOCASH`.
-Nocash = "NOCASH",
+NoCash = "NOCASH",
 }
 }
 

@@ -330,7 +330,7 @@ pub enum PromotionDetailType {
 /// `CASH`.
 Cash = "CASH",
 /// `NOCASH`.
-Nocash = "NOCASH",
+NoCash = "NOCASH",
 }
 }
 

@@ -921,7 +921,7 @@ Black = "BLACK",
 /// 白色 (`WHITE`).
 White = "WHITE",
 /// 黄绿色 (`LIMEGREEN`).
-Limegreen = "LIMEGREEN",
+LimeGreen = "LIMEGREEN",
 }
 }
 
@@ -995,7 +995,7 @@ pub enum CreateTransactionParkingType {
 /// `CASH`.
 Cash = "CASH",
 /// `NOCASH`.
-Nocash = "NOCASH",
+NoCash = "NOCASH",
 }
 }
 

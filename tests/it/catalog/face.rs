@@ -97,7 +97,7 @@ fn offlineface_requests() {
                         )
                         .identification(wxpay::apis::offlineface::Identification::new(
                             "TEST_IDENTIFICATION_NUMBER",
-                            wxpay::apis::offlineface::IdentificationType::Idcard,
+                            wxpay::apis::offlineface::IdentificationType::IdCard,
                         ))
                         .identification_name("TEST_IDENTIFICATION_NAME")
                         .phone("TEST_PHONE"),
@@ -109,7 +109,7 @@ fn offlineface_requests() {
                             .bank_type("TEST_BANK_TYPE")
                             .identification(wxpay::apis::offlineface::Identification::new(
                                 "TEST_IDENTIFICATION_NUMBER",
-                                wxpay::apis::offlineface::IdentificationType::Idcard,
+                                wxpay::apis::offlineface::IdentificationType::IdCard,
                             ))
                             .identification_name("TEST_IDENTIFICATION_NAME")
                             .phone("TEST_PHONE")
@@ -232,7 +232,7 @@ fn offlineface_requests() {
                     "1217752501201407033233368018",
                     "198798777",
                     "3233122121",
-                    wxpay::apis::offlineface::BusinessProductId::V2,
+                    wxpay::apis::offlineface::BusinessProductId::Code2,
                 ))
             },
         },

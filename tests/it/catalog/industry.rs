@@ -160,7 +160,7 @@ fn aggracct_bc_requests() {
                     .audit_result(wxpay::apis::aggracct_bc::AuditResult::Pass)
                     .fail_code("1001")
                     .fail_msg("IDCARD_ILLEGAL")
-                    .scene(wxpay::apis::aggracct_bc::NotifyInfoUpdateResultScene::V01),
+                    .scene(wxpay::apis::aggracct_bc::NotifyInfoUpdateResultScene::Code01),
                 )
             },
         },
@@ -1272,7 +1272,7 @@ fn gov_subsidy_requests() {
                     .county_code("330000")
                     .order_no("TEST_ORDER_NO")
                     .plat_subsidy("TEST_PLAT_SUBSIDY")
-                    .sale_models(wxpay::apis::gov::subsidy::SaleModels::V0)
+                    .sale_models(wxpay::apis::gov::subsidy::SaleModels::Online)
                     .subsidy_amt(1)
                     .uniscid("TEST_UNISCID"),
                 )
@@ -1292,7 +1292,7 @@ fn gov_subsidy_requests() {
                         "330000",
                         "A01",
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==",
-                        wxpay::apis::gov::subsidy::CertType::V1,
+                        wxpay::apis::gov::subsidy::CertType::Code1,
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
                         "OEimkKuua8igpd+0YDgqF2Z61l=",
                         "123",
@@ -1329,7 +1329,7 @@ fn gov_subsidy_requests() {
                     .corp_name("TEST_CORP_NAME")
                     .order_no("TEST_ORDER_NO")
                     .plat_subsidy("TEST_PLAT_SUBSIDY")
-                    .sale_models(wxpay::apis::gov::subsidy::SaleModels::V0)
+                    .sale_models(wxpay::apis::gov::subsidy::SaleModels::Online)
                     .subsidy_amt(1)
                     .uniscid("TEST_UNISCID"),
                 )
@@ -1452,7 +1452,7 @@ fn gov_subsidy_requests() {
                         "123",
                         "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
                     )
-                    .cert_type(wxpay::apis::gov::subsidy::CertType::V1),
+                    .cert_type(wxpay::apis::gov::subsidy::CertType::Code1),
                 )
             },
         },
@@ -1501,11 +1501,11 @@ fn gov_subsidy_requests() {
                                 "OEimkKuua8igpd+0YDgqF2Z61l=",
                                 "TEST_OPERATION_TIME",
                                 "TEST_ORDER_NO",
-                                wxpay::apis::gov::subsidy::SaleModels::V0,
+                                wxpay::apis::gov::subsidy::SaleModels::Online,
                                 "TEST_SALES",
                                 "TEST_SN_CODE",
                                 "TEST_SPEC_MODEL",
-                                wxpay::apis::gov::subsidy::SaleModels::V0,
+                                wxpay::apis::gov::subsidy::SaleModels::Online,
                                 "TEST_SUBSIDY",
                                 "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==",
                                 "TEST_UNISCID",

@@ -325,7 +325,7 @@ fn apply4subject_requests() {
                         .contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY")
                         .contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")
                         .contact_id_doc_type(
-                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdCard,
                         )
                         .contact_period_begin("TEST_CONTACT_PERIOD_BEGIN")
                         .contact_period_end("TEST_CONTACT_PERIOD_END")
@@ -334,7 +334,7 @@ fn apply4subject_requests() {
                             "TEST_IDENTIFICATION_FRONT_COPY",
                             "TEST_IDENTIFICATION_NAME",
                             "TEST_IDENTIFICATION_NUMBER",
-                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdCard,
                             "[\"1970-01-01\",\"forever\"]",
                         )
                         .authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY")
@@ -398,7 +398,7 @@ fn apply4subject_requests() {
                             "TEST_UBO_ID_DOC_COPY_BACK",
                             "TEST_UBO_ID_DOC_NAME",
                             "TEST_UBO_ID_DOC_NUMBER",
-                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::apply4subject::UboIdDocType::IdentificationTypeIdCard,
                             "TEST_UBO_PERIOD_BEGIN",
                             "TEST_UBO_PERIOD_END",
                         ),
@@ -668,7 +668,7 @@ fn applyment4sub_requests() {
                         .contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY")
                         .contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")
                         .contact_id_doc_type(
-                            wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdCard,
                         )
                         .contact_id_number("TEST_CONTACT_ID_NUMBER")
                         .contact_period_begin("TEST_CONTACT_PERIOD_BEGIN")
@@ -704,7 +704,7 @@ fn applyment4sub_requests() {
                                 "TEST_PERIOD_END",
                             ),
                             wxpay::apis::applyment4sub::IdentityInfo::new(
-                                wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdcard,
+                                wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdCard,
                             )
                             .authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY")
                             .id_card_info(
@@ -785,7 +785,7 @@ fn applyment4sub_requests() {
                                 "TEST_UBO_ID_DOC_COPY_BACK",
                                 "TEST_UBO_ID_DOC_NAME",
                                 "TEST_UBO_ID_DOC_NUMBER",
-                                wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdcard,
+                                wxpay::apis::applyment4sub::IdDocType::IdentificationTypeIdCard,
                                 "TEST_UBO_PERIOD_BEGIN",
                                 "TEST_UBO_PERIOD_END",
                             ),
@@ -1348,7 +1348,7 @@ fn mch_operate_requests() {
                                 "AOZdYGISxo4y44/UgZ69bkw==",
                             )
                             .id_doc_type(
-                                wxpay::apis::mch_operate::IdDocType::IdentificationTypeIdcard,
+                                wxpay::apis::mch_operate::IdDocType::IdentificationTypeIdCard,
                             ),
                         ),
                         wxpay::apis::mch_operate::PayeeType::ContributionMerchant,
@@ -1701,7 +1701,7 @@ fn mchalterapply_requests() {
                 "contact_info.mobile_phone",
             ],
             request: || {
-                Box::new(wxpay::apis::mchalterapply::CreateMchcontactalterapplyment::new("2492185251", "1900013511_10000").contact_info(wxpay::apis::mchalterapply::ContactInfo::new("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "TEST_CONTACT_ID_DOC_COPY", "2019-06-06", "2026-06-06", wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdcard, "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")))
+                Box::new(wxpay::apis::mchalterapply::CreateMchcontactalterapplyment::new("2492185251", "1900013511_10000").contact_info(wxpay::apis::mchalterapply::ContactInfo::new("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==", "TEST_CONTACT_ID_DOC_COPY", "2019-06-06", "2026-06-06", wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdCard, "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==", "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==").business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")))
             },
         },
         super::harness::Case {
@@ -1795,7 +1795,7 @@ fn mchalterapply_requests() {
                         .card_period_begin("2019-06-06")
                         .card_period_end("2026-06-06")
                         .id_doc_type(
-                            wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdCard,
                         ),
                     )
                     .ubo_info_list(vec![
@@ -1806,7 +1806,7 @@ fn mchalterapply_requests() {
                             "MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==",
                             "2019-06-06",
                             "2026-06-06",
-                            wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdcard,
+                            wxpay::apis::mchalterapply::IdDocType::IdentificationTypeIdCard,
                         )
                         .card_back("0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo"),
                     ]),

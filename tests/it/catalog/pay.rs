@@ -47,7 +47,7 @@ fn combine_transactions_requests() {
                             .identity(wxpay::apis::combine_transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
-                                wxpay::apis::combine_transactions::IdentityType::Idcard,
+                                wxpay::apis::combine_transactions::IdentityType::IdCard,
                             )),
                     )
                     .contract_info(wxpay::apis::combine_transactions::ContractInfo::new(
@@ -128,7 +128,7 @@ fn combine_transactions_requests() {
                             .identity(wxpay::apis::combine_transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
-                                wxpay::apis::combine_transactions::IdentityType::Idcard,
+                                wxpay::apis::combine_transactions::IdentityType::IdCard,
                             ))
                             .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
@@ -172,7 +172,7 @@ fn combine_transactions_requests() {
                             .identity(wxpay::apis::combine_transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
-                                wxpay::apis::combine_transactions::IdentityType::Idcard,
+                                wxpay::apis::combine_transactions::IdentityType::IdCard,
                             ))
                             .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
@@ -224,7 +224,7 @@ fn combine_transactions_requests() {
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1230000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"individual_auth_id\":\"1900000109\",\"individual_name\":\"哈哈哈小店\",\"mchid\":\"1230000109\",\"order_service_type\":\"INDIVIDUALTRADE\",\"out_trade_no\":\"20150806125346\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_scenario\":\"RECOMMERCE\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CombineCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrder::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::Individualtrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce))
+                Box::new(wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CombineCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrder::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::IndividualTrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce))
             },
         },
         super::harness::Case {
@@ -268,7 +268,7 @@ fn combine_transactions_requests() {
                             .identity(wxpay::apis::combine_transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
-                                wxpay::apis::combine_transactions::IdentityType::Idcard,
+                                wxpay::apis::combine_transactions::IdentityType::IdCard,
                             ))
                             .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
@@ -610,7 +610,7 @@ fn pay_transactions_requests() {
                         wxpay::apis::pay::transactions::Identity::new(
                             "6B46824C852FA29AAC3DCE6BFD852E27",
                             "6B46824C852FA29AAC3DCE6BFD852E27",
-                            wxpay::apis::pay::transactions::IdentityType::Idcard,
+                            wxpay::apis::pay::transactions::IdentityType::IdCard,
                         ),
                     ))
                     .scene_info(
@@ -827,7 +827,7 @@ fn pay_transactions_requests() {
                         wxpay::apis::pay::transactions::Identity::new(
                             "6B46824C852FA29AAC3DCE6BFD852E27",
                             "6B46824C852FA29AAC3DCE6BFD852E27",
-                            wxpay::apis::pay::transactions::IdentityType::Idcard,
+                            wxpay::apis::pay::transactions::IdentityType::IdCard,
                         ),
                     ))
                     .settle_info(
@@ -877,7 +877,7 @@ fn pay_transactions_requests() {
                             wxpay::apis::pay::transactions::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
-                                wxpay::apis::pay::transactions::IdentityType::Idcard,
+                                wxpay::apis::pay::transactions::IdentityType::IdCard,
                             ),
                         ),
                     )
@@ -1027,7 +1027,7 @@ fn pay_transactions_requests() {
                         wxpay::apis::pay::transactions::Identity::new(
                             "6B46824C852FA29AAC3DCE6BFD852E27",
                             "6B46824C852FA29AAC3DCE6BFD852E27",
-                            wxpay::apis::pay::transactions::IdentityType::Idcard,
+                            wxpay::apis::pay::transactions::IdentityType::IdCard,
                         ),
                     ))
                     .scene_info(
@@ -1259,7 +1259,7 @@ fn pay_transactions_partner_requests() {
                             wxpay::apis::pay::transactions::partner::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
-                                wxpay::apis::pay::transactions::partner::IdentityType::Idcard,
+                                wxpay::apis::pay::transactions::partner::IdentityType::IdCard,
                             ),
                         ),
                     )
@@ -1407,7 +1407,7 @@ fn pay_transactions_partner_requests() {
                             wxpay::apis::pay::transactions::partner::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
-                                wxpay::apis::pay::transactions::partner::IdentityType::Idcard,
+                                wxpay::apis::pay::transactions::partner::IdentityType::IdCard,
                             ),
                         ),
                     )
@@ -1464,7 +1464,7 @@ fn pay_transactions_partner_requests() {
                         .identity(wxpay::apis::pay::transactions::partner::Identity::new(
                             "6B46824C852FA29AAC3DCE6BFD852E27",
                             "6B46824C852FA29AAC3DCE6BFD852E27",
-                            wxpay::apis::pay::transactions::partner::IdentityType::Idcard,
+                            wxpay::apis::pay::transactions::partner::IdentityType::IdCard,
                         ))
                         .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                         "wx8888888888888888",
@@ -1591,7 +1591,7 @@ fn pay_transactions_partner_requests() {
                             wxpay::apis::pay::transactions::partner::Identity::new(
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
                                 "6B46824C852FA29AAC3DCE6BFD852E27",
-                                wxpay::apis::pay::transactions::partner::IdentityType::Idcard,
+                                wxpay::apis::pay::transactions::partner::IdentityType::IdCard,
                             ),
                         ),
                     )

@@ -79,7 +79,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"TRANSACTION_USER\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::TransactionUser), "直播违规扣罚").amount(10000).sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::WxPay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::TransactionUser), "直播违规扣罚").amount(10000).sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -131,7 +131,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"TRANSACTION_USER\"},\"sp_appid\":\"wx8888888888888888\",\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::TransactionUser), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sp_appid("wx8888888888888888").sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::WxPay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::TransactionUser), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sp_appid("wx8888888888888888").sponsor_mchid("1900001109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -143,7 +143,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\",\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::WxPay)).type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -179,7 +179,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchTransferDepositInsurancePremiumCompensationBillMchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferType::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(wxpay::apis::platsolution::ecommerce::MchTransferDepositInsurancePremiumCompensationBillMchInfo::new().mchid("1900001108")).transaction_info(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new("1217752501201407033233368018", wxpay::apis::platsolution::ecommerce::CompensationType::WxPay)).type_(wxpay::apis::platsolution::ecommerce::MchTransferType::Merchant), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -203,7 +203,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::MchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::WxPay)).user_info(wxpay::apis::platsolution::ecommerce::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), "直播违规扣罚").amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -236,7 +236,7 @@ fn platsolution_ecommerce_requests() {
                                     "1217752501201407033233368018",
                                 )
                                 .type_(
-                                    wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay,
+                                    wxpay::apis::platsolution::ecommerce::CompensationType::WxPay,
                                 ),
                             )
                             .type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant),
@@ -297,7 +297,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::Wxpay)).type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"))
+                Box::new(wxpay::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer::new("plfk2020042013", wxpay::apis::platsolution::ecommerce::Receiver::new().transaction_info(wxpay::apis::platsolution::ecommerce::TransactionInfo::new("1217752501201407033233368018").type_(wxpay::apis::platsolution::ecommerce::CompensationType::WxPay)).type_(wxpay::apis::platsolution::ecommerce::BillType::Merchant), "直播违规扣罚").amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"))
             },
         },
         super::harness::Case {

@@ -629,7 +629,7 @@ fn fund_app_mch_transfer_requests() {
                         "plfk2020042013",
                         400000,
                         "2020年4月报销",
-                        wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+                        wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000,
                         vec![
                             wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new(
                                 "注册会员有礼",
@@ -687,7 +687,7 @@ fn fund_app_mch_transfer_requests() {
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_info\":{\"authorization_notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_authorization_no\":\"plfk2020042013\",\"user_display_name\":\"wx_123456\"},\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sponsor_mchid\":\"1900001109\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sponsor_mchid("1900001109").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sponsor_mchid("1900001109").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -705,7 +705,7 @@ fn fund_app_mch_transfer_requests() {
                         "plfk2020042013",
                         400000,
                         "2020年4月报销",
-                        wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+                        wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000,
                         vec![
                             wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new(
                                 "注册会员有礼",
@@ -747,7 +747,7 @@ fn fund_app_mch_transfer_requests() {
             body: "{\"appid\":\"102022609\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1401\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_qq\":\"490379403\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_qq("490379403"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::Code1401, vec![wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_qq("490379403"))
             },
         },
         super::harness::Case {
@@ -793,7 +793,7 @@ fn fund_app_mch_transfer_requests() {
                         "https://www.weixin.qq.com/wxpay/pay.php",
                         "o-MYE42l80oelYMDE34nYD456Xoy",
                         "plfk2020042013",
-                        wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+                        wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000,
                         "wx_123456",
                     )
                     .scene_info(
@@ -1101,7 +1101,7 @@ fn fund_app_mch_transfer_partner_requests() {
                     .transaction_info(
                         wxpay::apis::fund_app::mch_transfer::partner::TransactionInfo::new(
                             "4217752501201407033233368018",
-                            wxpay::apis::fund_app::mch_transfer::partner::TransactionType::Wxpay,
+                            wxpay::apis::fund_app::mch_transfer::partner::TransactionType::WxPay,
                         ),
                     ),
                 )
@@ -1189,7 +1189,7 @@ fn fund_app_mch_transfer_partner_requests() {
             body: "{\"appid\":\"wxf636efh567hg4356\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1235,7 +1235,7 @@ fn fund_app_mch_transfer_partner_requests() {
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_info\":{\"authorization_notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_authorization_no\":\"plfk2020042013\",\"user_display_name\":\"wx_123456\"},\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::partner::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).authorization_info(wxpay::apis::fund_app::mch_transfer::partner::AuthorizationInfo::new("https://www.weixin.qq.com/wxpay/pay.php", "plfk2020042013", "wx_123456")).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1247,7 +1247,7 @@ fn fund_app_mch_transfer_partner_requests() {
             body: "{\"appid\":\"wxf636efh567hg4356\",\"authorization_id\":\"201202504101000123456789012\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"sub_mchid\":\"1900001121\",\"transfer_amount\":400000,\"transfer_remark\":\"2020年4月报销\",\"transfer_scene_id\":\"1000\",\"transfer_scene_report_infos\":[{\"info_content\":\"注册会员有礼\",\"info_type\":\"活动名称\"}],\"user_name\":\"757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &["user_name"],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000, vec![wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo::new("注册会员有礼", "活动名称")]).notify_url("https://www.weixin.qq.com/wxpay/pay.php").user_name("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1259,7 +1259,7 @@ fn fund_app_mch_transfer_partner_requests() {
             body: "{\"appid\":\"102022609\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_authorization_no\":\"plfk2020042013\",\"transfer_scene_id\":\"1000\",\"user_display_name\":\"wx_123456\",\"user_recv_perception\":\"现金奖励\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, "wx_123456").user_recv_perception("现金奖励"))
+                Box::new(wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000, "wx_123456").user_recv_perception("现金奖励"))
             },
         },
         super::harness::Case {
@@ -1642,7 +1642,7 @@ fn partner_transfer_requests() {
                 "transfer_detail_list[].user_id_card",
             ],
             request: || {
-                Box::new(wxpay::apis::partner_transfer::CreateBatch::new(wxpay::apis::partner_transfer::AuthorizationType::InformationAuthorizationType, "2019年1月深圳分部报销单", "2019年1月深圳分部报销单", "plfk2020042013", "1900000109", 4000000, 200, vec![wxpay::apis::partner_transfer::TransferDetailList::new("o-MYE42l80oelYMDE34nYD456Xoy", "x23zy545Bd5436", 200000, "2020年4月报销", "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_id_card("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f")]).sp_appid("wxf636efh567hg4388").sub_appid("wxf636efh567hg4356").transfer_purpose(wxpay::apis::partner_transfer::TransferPurpose::Goodspayment).transfer_scene(wxpay::apis::partner_transfer::TransferScene::OrdinaryTransfer))
+                Box::new(wxpay::apis::partner_transfer::CreateBatch::new(wxpay::apis::partner_transfer::AuthorizationType::InformationAuthorizationType, "2019年1月深圳分部报销单", "2019年1月深圳分部报销单", "plfk2020042013", "1900000109", 4000000, 200, vec![wxpay::apis::partner_transfer::TransferDetailList::new("o-MYE42l80oelYMDE34nYD456Xoy", "x23zy545Bd5436", 200000, "2020年4月报销", "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45").user_id_card("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f")]).sp_appid("wxf636efh567hg4388").sub_appid("wxf636efh567hg4356").transfer_purpose(wxpay::apis::partner_transfer::TransferPurpose::GoodsPayment).transfer_scene(wxpay::apis::partner_transfer::TransferScene::OrdinaryTransfer))
             },
         },
         super::harness::Case {

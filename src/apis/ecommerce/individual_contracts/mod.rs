@@ -221,7 +221,7 @@ platform_enum! {
 /// 应用授权作用域.
 pub enum Scope {
 /// `pay_realname`.
-PayRealname = "pay_realname",
+PayRealName = "pay_realname",
 }
 }
 

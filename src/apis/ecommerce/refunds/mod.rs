@@ -583,7 +583,7 @@ Balance = "BALANCE",
 /// 原账户异常退到其他余额账户 (`OTHER_BALANCE`).
 OtherBalance = "OTHER_BALANCE",
 /// 原银行卡异常退到其他银行卡 (`OTHER_BANKCARD`).
-OtherBankcard = "OTHER_BANKCARD",
+OtherBankCard = "OTHER_BANKCARD",
 }
 }
 

@@ -472,6 +472,6 @@ MerchantReject = "MERCHANT_REJECT",
 /// 商户员工（转账验密人）超时未验密 (`MERCHANT_NOT_CONFIRM`).
 MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
 /// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`).
-BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+BlockB2cUserLimitAmountBsRuleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
 }
 }

@@ -112,7 +112,7 @@ pub struct QueryElecsignByTransferBillNo {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::CreateTransferBill;
 ///
-/// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000, transfer_scene_report_infos);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -201,7 +201,7 @@ pub struct CancelTransferBill {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization;
 ///
-/// let request = CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000, transfer_scene_report_infos);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -246,7 +246,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::CreateTransferBillTransfer;
 ///
-/// let request = CreateTransferBillTransfer::new("wxf636efh567hg4356", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBillTransfer::new("wxf636efh567hg4356", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000, transfer_scene_report_infos);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -314,7 +314,7 @@ pub struct QueryTransferBillByTransferBillNo {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill;
 ///
-/// let request = CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401, transfer_scene_report_infos);
+/// let request = CreateTransferToQqWalletBill::new("102022609", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::Code1401, transfer_scene_report_infos);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -396,7 +396,7 @@ pub struct CancelTransferToQqWalletBill {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization;
 ///
-/// let request = CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000, "wx_123456");
+/// let request = CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000, "wx_123456");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -975,21 +975,21 @@ platform_enum! {
 /// 转账场景ID.
 pub enum TransferSceneId {
 /// `1000`.
-V1000 = "1000",
+Code1000 = "1000",
 /// `1002`.
-V1002 = "1002",
+Code1002 = "1002",
 /// `1004`.
-V1004 = "1004",
+Code1004 = "1004",
 /// `1005`.
-V1005 = "1005",
+Code1005 = "1005",
 /// `1009`.
-V1009 = "1009",
+Code1009 = "1009",
 /// `1010`.
-V1010 = "1010",
+Code1010 = "1010",
 /// `1011`.
-V1011 = "1011",
+Code1011 = "1011",
 /// `1013`.
-V1013 = "1013",
+Code1013 = "1013",
 }
 }
 
@@ -1071,7 +1071,7 @@ platform_enum! {
 /// 转账场景ID.
 pub enum CreateTransferToQqWalletBillTransferSceneId {
 /// `1401`.
-V1401 = "1401",
+Code1401 = "1401",
 }
 }
 

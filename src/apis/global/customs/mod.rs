@@ -187,7 +187,7 @@ pub struct RedeclareOrderLegacy {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::VerifyCertificateLegacy;
 ///
-/// let request = VerifyCertificateLegacy::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::Idcard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = VerifyCertificateLegacy::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::IdCard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -400,7 +400,7 @@ pub struct RedeclareOrder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::global::customs::VerifyCertificate;
 ///
-/// let request = VerifyCertificate::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::Idcard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
+/// let request = VerifyCertificate::new("wxd678efh567hg6787", "330821198809085211", "张三", wxpay::apis::global::customs::CertificateType::IdCard, wxpay::apis::global::customs::Customs::GuangzhouZs, "1230000109", "123456", "20150806125346", "1000320306201511078440737890");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -756,9 +756,9 @@ platform_enum! {
 /// 核验机构.
 pub enum VerifyDepartment {
 /// 银联 (`UNIONPAY`).
-Unionpay = "UNIONPAY",
+UnionPay = "UNIONPAY",
 /// 网联 (`NETSUNION`).
-Netsunion = "NETSUNION",
+NetsUnion = "NETSUNION",
 /// 其他 (`OTHERS`).
 Others = "OTHERS",
 }
@@ -768,7 +768,7 @@ platform_enum! {
 /// 证件类型.
 pub enum CertificateType {
 /// `IDCARD`.
-Idcard = "IDCARD",
+IdCard = "IDCARD",
 }
 }
 

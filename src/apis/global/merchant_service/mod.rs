@@ -580,7 +580,7 @@ Doing = "DOING",
 /// `REVOKED`.
 Revoked = "REVOKED",
 /// `WAITPAY`.
-Waitpay = "WAITPAY",
+WaitPay = "WAITPAY",
 /// `DONE`.
 Done = "DONE",
 }

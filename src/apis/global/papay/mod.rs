@@ -872,7 +872,7 @@ pub enum CreateTransactionType {
 /// `SETTLEMENT_RATE`.
 SettlementRate = "SETTLEMENT_RATE",
 /// `USERPAYMENT_RATE`.
-UserpaymentRate = "USERPAYMENT_RATE",
+UserPaymentRate = "USERPAYMENT_RATE",
 }
 }
 
@@ -904,13 +904,13 @@ Success = "SUCCESS",
 /// 转入退款 (`REFUND`).
 Refund = "REFUND",
 /// 未支付 (`NOTPAY`).
-Notpay = "NOTPAY",
+NotPay = "NOTPAY",
 /// 已关闭 (`CLOSED`).
 Closed = "CLOSED",
 /// 支付失败 (`PAYERROR`).
-Payerror = "PAYERROR",
+PayError = "PAYERROR",
 /// 用户支付中 (`USERPAYING`).
-Userpaying = "USERPAYING",
+UserPaying = "USERPAYING",
 }
 }
 

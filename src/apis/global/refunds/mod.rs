@@ -179,7 +179,7 @@ platform_enum! {
 /// 汇率类型.
 pub enum ExchangeRateType {
 /// `USERPAYMENT_RATE`.
-UserpaymentRate = "USERPAYMENT_RATE",
+UserPaymentRate = "USERPAYMENT_RATE",
 /// `SETTLEMENT_RATE`.
 SettlementRate = "SETTLEMENT_RATE",
 }
@@ -195,7 +195,7 @@ Balance = "BALANCE",
 /// `OTHER_BALANCE`.
 OtherBalance = "OTHER_BALANCE",
 /// `OTHER_BANKCARD`.
-OtherBankcard = "OTHER_BANKCARD",
+OtherBankCard = "OTHER_BANKCARD",
 }
 }
 
@@ -235,7 +235,7 @@ pub enum RefundStatus {
 /// `SUCCESS`.
 Success = "SUCCESS",
 /// `REFUNDCLOSE`.
-Refundclose = "REFUNDCLOSE",
+RefundClose = "REFUNDCLOSE",
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `ABNORMAL`.

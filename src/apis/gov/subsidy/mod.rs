@@ -1077,7 +1077,7 @@ pub struct CreateZhejiangAuthcodeCommit {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeIssue;
 ///
-/// let request = CreateZhejiangAuthcodeIssue::new("330000", "A01", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::CertType::V1, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", "OEimkKuua8igpd+0YDgqF2Z61l=", "123");
+/// let request = CreateZhejiangAuthcodeIssue::new("330000", "A01", "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==", wxpay::apis::gov::subsidy::CertType::Code1, "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==", "OEimkKuua8igpd+0YDgqF2Z61l=", "123");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -2460,11 +2460,11 @@ platform_enum! {
 /// 状态.
 pub enum GoodsSnListState {
 /// `SNCODE_STATE_UNKNOWN`.
-SncodeStateUnknown = "SNCODE_STATE_UNKNOWN",
+SnCodeStateUnknown = "SNCODE_STATE_UNKNOWN",
 /// `SNCODE_STATE_SELLABLE`.
-SncodeStateSellable = "SNCODE_STATE_SELLABLE",
+SnCodeStateSellable = "SNCODE_STATE_SELLABLE",
 /// `SNCODE_STATE_NOT_SELLABLE`.
-SncodeStateNotSellable = "SNCODE_STATE_NOT_SELLABLE",
+SnCodeStateNotSellable = "SNCODE_STATE_NOT_SELLABLE",
 }
 }
 
@@ -2486,9 +2486,9 @@ platform_enum! {
 /// 销售方式.
 pub enum SaleModels {
 /// `0`.
-V0 = "0",
+Online = "0",
 /// `1`.
-V1 = "1",
+Offline = "1",
 }
 }
 
@@ -2496,15 +2496,15 @@ platform_enum! {
 /// 证件类型.
 pub enum CertType {
 /// `1`.
-V1 = "1",
+Code1 = "1",
 /// `2`.
-V2 = "2",
+Code2 = "2",
 /// `3`.
-V3 = "3",
+Code3 = "3",
 /// `4`.
-V4 = "4",
+Code4 = "4",
 /// `5`.
-V5 = "5",
+Code5 = "5",
 }
 }
 
@@ -2512,9 +2512,9 @@ platform_enum! {
 /// 条码类型.
 pub enum CodeType {
 /// `001`.
-V001 = "001",
+Code001 = "001",
 /// `002`.
-V002 = "002",
+Code002 = "002",
 }
 }
 
@@ -2522,19 +2522,19 @@ platform_enum! {
 /// 状态编码.
 pub enum StatusCode {
 /// `00`.
-V00 = "00",
+Code00 = "00",
 /// `01`.
-V01 = "01",
+Code01 = "01",
 /// `02`.
-V02 = "02",
+Code02 = "02",
 /// `03`.
-V03 = "03",
+Code03 = "03",
 /// `04`.
-V04 = "04",
+Code04 = "04",
 /// `05`.
-V05 = "05",
+Code05 = "05",
 /// `06`.
-V06 = "06",
+Code06 = "06",
 }
 }
 

@@ -197,7 +197,7 @@ Balance = "BALANCE",
 /// `OTHER_BALANCE`.
 OtherBalance = "OTHER_BALANCE",
 /// `OTHER_BANKCARD`.
-OtherBankcard = "OTHER_BANKCARD",
+OtherBankCard = "OTHER_BANKCARD",
 }
 }
 
@@ -237,7 +237,7 @@ pub enum RefundStatus {
 /// `SUCCESS`.
 Success = "SUCCESS",
 /// `REFUNDCLOSE`.
-Refundclose = "REFUNDCLOSE",
+RefundClose = "REFUNDCLOSE",
 /// `PROCESSING`.
 Processing = "PROCESSING",
 /// `ABNORMAL`.

@@ -955,15 +955,15 @@ Success = "SUCCESS",
 /// 转入退款 (`REFUND`).
 Refund = "REFUND",
 /// 未支付 (`NOTPAY`).
-Notpay = "NOTPAY",
+NotPay = "NOTPAY",
 /// 已关闭 (`CLOSED`).
 Closed = "CLOSED",
 /// 已撤销（刷卡支付） (`REVOKED`).
 Revoked = "REVOKED",
 /// 用户支付中 (`USERPAYING`).
-Userpaying = "USERPAYING",
+UserPaying = "USERPAYING",
 /// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
-Payerror = "PAYERROR",
+PayError = "PAYERROR",
 }
 }
 

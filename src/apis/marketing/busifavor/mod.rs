@@ -346,7 +346,7 @@ pub struct SendProductCoupon {
 /// # let stock_send_rule: wxpay::apis::marketing::busifavor::CreateStockStockSendRule = todo!();
 /// use wxpay::apis::marketing::busifavor::CreateStock;
 ///
-/// let request = CreateStock::new("10000022", wxpay::apis::marketing::busifavor::CouponCodeMode::WechatpayMode, coupon_use_rule, "xxx商品使用", "100002322019090134234sfdf", "8月1日活动券", stock_send_rule, wxpay::apis::marketing::busifavor::StockType::Normal);
+/// let request = CreateStock::new("10000022", wxpay::apis::marketing::busifavor::CouponCodeMode::WeChatPayMode, coupon_use_rule, "xxx商品使用", "100002322019090134234sfdf", "8月1日活动券", stock_send_rule, wxpay::apis::marketing::busifavor::StockType::Normal);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1871,7 +1871,7 @@ platform_enum! {
 /// 券code模式.
 pub enum CouponCodeMode {
 /// `WECHATPAY_MODE`.
-WechatpayMode = "WECHATPAY_MODE",
+WeChatPayMode = "WECHATPAY_MODE",
 /// `MERCHANT_API`.
 MerchantApi = "MERCHANT_API",
 /// `MERCHANT_UPLOAD`.
@@ -1901,7 +1901,7 @@ NotShow = "NOT_SHOW",
 /// `BARCODE`.
 Barcode = "BARCODE",
 /// `QRCODE`.
-Qrcode = "QRCODE",
+QrCode = "QRCODE",
 }
 }
 
@@ -1993,7 +1993,7 @@ pub enum UserCouponCodeDisplayMode {
 /// 一维码 (`BARCODE`).
 Barcode = "BARCODE",
 /// 二维码 (`QRCODE`).
-Qrcode = "QRCODE",
+QrCode = "QRCODE",
 /// 不展示code (`NOT_SHOW`).
 NotShow = "NOT_SHOW",
 }

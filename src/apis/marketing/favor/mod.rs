@@ -1194,9 +1194,9 @@ platform_enum! {
 /// 支付方式.
 pub enum TradeType {
 /// 小程序支付 (`MICROAPP`).
-Microapp = "MICROAPP",
+MicroApp = "MICROAPP",
 /// APP支付 (`APPPAY`).
-Apppay = "APPPAY",
+AppPay = "APPPAY",
 /// 免密支付 (`PPAY`).
 Ppay = "PPAY",
 /// 刷卡支付 (`CARD`).

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_activity::ListActivities;
 ///
-/// let request = ListActivities::new(wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay);
+/// let request = ListActivities::new(wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterPay);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -48,7 +48,7 @@ pub struct ListActivities {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_activity::CreateActivity;
 ///
-/// let request = CreateActivity::new("良品铺子回馈活动", wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay, wxpay::time::OffsetDateTime::now_utc(), "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::OffsetDateTime::now_utc(), "100002322019090134234sfdf");
+/// let request = CreateActivity::new("良品铺子回馈活动", wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterPay, wxpay::time::OffsetDateTime::now_utc(), "pbLatjvWOibDc5-TBnbUk1pD12o0", wxpay::time::OffsetDateTime::now_utc(), "100002322019090134234sfdf");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -420,13 +420,13 @@ platform_enum! {
 /// 活动类型.
 pub enum ActivityType {
 /// `NON_MEMBER_AFTERPAY`.
-NonMemberAfterpay = "NON_MEMBER_AFTERPAY",
+NonMemberAfterPay = "NON_MEMBER_AFTERPAY",
 /// `MEMBER_AFTERPAY`.
-MemberAfterpay = "MEMBER_AFTERPAY",
+MemberAfterPay = "MEMBER_AFTERPAY",
 /// `NON_MEMBER_MINIPROGRAM`.
-NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
+NonMemberMiniProgram = "NON_MEMBER_MINIPROGRAM",
 /// `MEMBER_MINIPROGRAM`.
-MemberMiniprogram = "MEMBER_MINIPROGRAM",
+MemberMiniProgram = "MEMBER_MINIPROGRAM",
 }
 }
 

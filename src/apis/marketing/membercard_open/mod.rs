@@ -1680,9 +1680,9 @@ pub enum CodeType {
 /// 条形码 (`BAR_CODE`).
 BarCode = "BAR_CODE",
 /// 二维码 (`QRCODE`).
-Qrcode = "QRCODE",
+QrCode = "QRCODE",
 /// 条形码和二维码 (`BAR_CODE_AND_QRCODE`).
-BarCodeAndQrcode = "BAR_CODE_AND_QRCODE",
+BarCodeAndQrCode = "BAR_CODE_AND_QRCODE",
 /// 不显示任何码型 (`NONE_CODE`).
 NoneCode = "NONE_CODE",
 }

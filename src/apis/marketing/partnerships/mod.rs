@@ -217,7 +217,7 @@ pub enum BusinessType {
 /// `FAVOR_STOCK`.
 FavorStock = "FAVOR_STOCK",
 /// `BUSIFAVOR_STOCK`.
-BusifavorStock = "BUSIFAVOR_STOCK",
+BusiFavorStock = "BUSIFAVOR_STOCK",
 }
 }
 

@@ -647,7 +647,7 @@ platform_enum! {
 /// 奖品类型.
 pub enum AwardType {
 /// 奖品类型 (`BUSIFAVOR`).
-Busifavor = "BUSIFAVOR",
+BusiFavor = "BUSIFAVOR",
 }
 }
 

@@ -203,7 +203,7 @@ pub struct ListFapiaoFiles {
 /// # let fapiao_card_information: Vec<wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoCardInformation> = todo!();
 /// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard;
 ///
-/// let request = CreateInsertCard::new("4200000444201910177461284488", buyer_information, fapiao_card_information, wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWechatpay);
+/// let request = CreateInsertCard::new("4200000444201910177461284488", buyer_information, fapiao_card_information, wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWeChatPay);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -800,7 +800,7 @@ platform_enum! {
 /// 支付渠道.
 pub enum PayChannel {
 /// `WECHAT_PAY`.
-WechatPay = "WECHAT_PAY",
+WeChatPay = "WECHAT_PAY",
 }
 }
 
@@ -914,9 +914,9 @@ platform_enum! {
 /// 插卡场景.
 pub enum CreateInsertCardScene {
 /// `WITH_WECHATPAY`.
-WithWechatpay = "WITH_WECHATPAY",
+WithWeChatPay = "WITH_WECHATPAY",
 /// `WITHOUT_WECHATPAY`.
-WithoutWechatpay = "WITHOUT_WECHATPAY",
+WithoutWeChatPay = "WITHOUT_WECHATPAY",
 }
 }
 

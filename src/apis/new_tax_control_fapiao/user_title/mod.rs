@@ -69,6 +69,6 @@ pub enum QueryTitleUrlSource {
 /// `WEB`.
 Web = "WEB",
 /// `MINIPROGRAM`.
-Miniprogram = "MINIPROGRAM",
+MiniProgram = "MINIPROGRAM",
 }
 }

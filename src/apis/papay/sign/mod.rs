@@ -347,7 +347,7 @@ UserTerminate = "USER_TERMINATE",
 /// 商户通过API发起的解约 (`MCH_API_TERMINATE`).
 MchApiTerminate = "MCH_API_TERMINATE",
 /// 商户在商户平台发起的解约 (`WEPAY_WEB_TERMINATE`).
-WepayWebTerminate = "WEPAY_WEB_TERMINATE",
+WePayWebTerminate = "WEPAY_WEB_TERMINATE",
 /// 用户联系微信支付客服发起的解约 (`CUSTOMER_SERVICE_TERMINATE`).
 CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
 /// 微信支付系统主动发起的解约 (`SYSTEM_TERMINATE`).
@@ -397,6 +397,6 @@ pub enum SignScene {
 /// `SIGN_SCENE_APP`.
 SignSceneApp = "SIGN_SCENE_APP",
 /// `SIGN_SCENE_QRCODE`.
-SignSceneQrcode = "SIGN_SCENE_QRCODE",
+SignSceneQrCode = "SIGN_SCENE_QRCODE",
 }
 }

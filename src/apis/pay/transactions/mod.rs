@@ -1187,7 +1187,7 @@ platform_enum! {
 /// 证件类型.
 pub enum IdentityType {
 /// `IDCARD`.
-Idcard = "IDCARD",
+IdCard = "IDCARD",
 /// `HONGKONG_MACAO`.
 HongkongMacao = "HONGKONG_MACAO",
 /// `HONGKONG_MACAO_RESIDENT`.
@@ -1221,15 +1221,15 @@ Success = "SUCCESS",
 /// 已全额回退 (`REFUND`).
 Refund = "REFUND",
 /// 未支付 (`NOTPAY`).
-Notpay = "NOTPAY",
+NotPay = "NOTPAY",
 /// 已关闭 (`CLOSED`).
 Closed = "CLOSED",
 /// 已撤销（付款码支付） (`REVOKED`).
 Revoked = "REVOKED",
 /// 用户支付中（付款码支付） (`USERPAYING`).
-Userpaying = "USERPAYING",
+UserPaying = "USERPAYING",
 /// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
-Payerror = "PAYERROR",
+PayError = "PAYERROR",
 }
 }
 
@@ -1247,6 +1247,6 @@ Micropay = "MICROPAY",
 /// H5支付 (`MWEB`).
 Mweb = "MWEB",
 /// 刷脸支付 (`FACEPAY`).
-Facepay = "FACEPAY",
+FacePay = "FACEPAY",
 }
 }

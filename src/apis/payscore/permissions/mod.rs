@@ -283,6 +283,6 @@ Unavailable = "UNAVAILABLE",
 /// 用户已授权服务 (`AVAILABLE`).
 Available = "AVAILABLE",
 /// 未绑定用户 (`UNBINDUSER`).
-Unbinduser = "UNBINDUSER",
+UnbindUser = "UNBINDUSER",
 }
 }

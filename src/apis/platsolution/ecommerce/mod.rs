@@ -2576,9 +2576,9 @@ platform_enum! {
 /// 转账接收方订单类型.
 pub enum CompensationType {
 /// `WXPAY`.
-Wxpay = "WXPAY",
+WxPay = "WXPAY",
 /// `WXVALUE`.
-Wxvalue = "WXVALUE",
+WxValue = "WXVALUE",
 }
 }
 
@@ -2764,7 +2764,7 @@ pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario {
 /// `RECOMMERCE`.
 Recommerce = "RECOMMERCE",
 /// `INDIVIDUALTRADE`.
-Individualtrade = "INDIVIDUALTRADE",
+IndividualTrade = "INDIVIDUALTRADE",
 }
 }
 

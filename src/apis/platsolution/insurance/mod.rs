@@ -944,7 +944,7 @@ PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
 /// 务工卡身份证和用户身份证不一致 (`PAYROLL_CARD_ID_CARD_NOT_MATCH`).
 PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
 /// 务工卡所选银行卡已解绑 (`PAYROLL_CARD_BANKCARD_UNBUNDLING`).
-PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+PayrollCardBankCardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
 /// 银行卡属二/三类卡，达到收款限额无法入账 (`BANK_CARD_COLLECTIONS_ABOVE_QUOTA`).
 BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
 /// 银行卡已被销户、冻结、作废、挂失等致无法入账 (`BANK_CARD_ACCOUNT_ABNORMAL`).
@@ -958,7 +958,7 @@ BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
 /// 其它失败原因 (`OTHER_FAIL_REASON_TYPE`).
 OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
 /// 请引导用户在微信支付查看详情 (`REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`).
-RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+RealNameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
 /// 请在产品设置中调整，添加该用户为收款人 (`RECEIVE_ACCOUNT_NOT_PERMMIT`).
 ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
 /// 请联系用户完善其在微信支付的身份信息以继续收款 (`PAYEE_ACCOUNT_ABNORMAL`).
@@ -974,9 +974,9 @@ TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
 /// 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加 (`RECEIVE_ACCOUNT_NOT_CONFIGURE`).
 ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
 /// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`).
-BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+BlockB2cUserLimitAmountBsRuleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
 /// 用户账户存在风险收款受限，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_MONTH`).
-BlockB2cUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
+BlockB2cUserLimitAmountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
 /// 商户员工（转账验密人）已驳回转账 (`MERCHANT_REJECT`).
 MerchantReject = "MERCHANT_REJECT",
 /// 商户员工（转账验密人）超时未验密 (`MERCHANT_NOT_CONFIRM`).

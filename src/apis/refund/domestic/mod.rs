@@ -244,7 +244,7 @@ Balance = "BALANCE",
 /// `OTHER_BALANCE`.
 OtherBalance = "OTHER_BALANCE",
 /// `OTHER_BANKCARD`.
-OtherBankcard = "OTHER_BANKCARD",
+OtherBankCard = "OTHER_BANKCARD",
 }
 }
 

@@ -321,7 +321,7 @@ pub enum TradeState {
 /// `SUCCESS`.
 Success = "SUCCESS",
 /// `NOTPAY`.
-Notpay = "NOTPAY",
+NotPay = "NOTPAY",
 /// `CLOSED`.
 Closed = "CLOSED",
 }
@@ -339,7 +339,7 @@ platform_enum! {
 /// 类型.
 pub enum IdentityType {
 /// 身份证 (`IDCARD`).
-Idcard = "IDCARD",
+IdCard = "IDCARD",
 /// 港澳回乡证 (`HONGKONG_MACAO`).
 HongkongMacao = "HONGKONG_MACAO",
 /// 港澳居住证 (`HONGKONG_MACAO_RESIDENT`).

@@ -406,7 +406,7 @@ pub enum ApplicationType {
 /// `H5`.
 H5 = "H5",
 /// `MINIPROGRAM`.
-Miniprogram = "MINIPROGRAM",
+MiniProgram = "MINIPROGRAM",
 }
 }
 

@@ -128,6 +128,6 @@ pub enum ApplicationType {
 /// `H5`.
 H5 = "H5",
 /// `MINIPROGRAM`.
-Miniprogram = "MINIPROGRAM",
+MiniProgram = "MINIPROGRAM",
 }
 }

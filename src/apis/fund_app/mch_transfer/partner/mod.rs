@@ -307,7 +307,7 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBill;
 ///
-/// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBill::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000, transfer_scene_report_infos);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -396,7 +396,7 @@ pub struct CancelTransferBill {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization;
 ///
-/// let request = CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBillPreTransferWithAuthorization::new("wxf636efh567hg4356", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000, transfer_scene_report_infos);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -441,7 +441,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 /// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer;
 ///
-/// let request = CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, transfer_scene_report_infos);
+/// let request = CreateTransferBillTransfer::new("wxf636efh567hg4356", "201202504101000123456789012", "plfk2020042013", "1900001121", 400000, "2020年4月报销", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000, transfer_scene_report_infos);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -483,7 +483,7 @@ pub struct CreateTransferBillTransfer {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization;
 ///
-/// let request = CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000, "wx_123456");
+/// let request = CreateUserConfirmAuthorization::new("102022609", "https://www.weixin.qq.com/wxpay/pay.php", "o-MYE42l80oelYMDE34nYD456Xoy", "plfk2020042013", wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000, "wx_123456");
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -1113,7 +1113,7 @@ platform_enum! {
 /// 订单类型.
 pub enum TransactionType {
 /// `WXPAY`.
-Wxpay = "WXPAY",
+WxPay = "WXPAY",
 }
 }
 

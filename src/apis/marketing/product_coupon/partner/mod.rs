@@ -3317,7 +3317,7 @@ platform_enum! {
 /// 券Code分配模式.
 pub enum CouponCodeMode {
 /// `WECHATPAY`.
-Wechatpay = "WECHATPAY",
+WeChatPay = "WECHATPAY",
 /// `UPLOAD`.
 Upload = "UPLOAD",
 /// `API_ASSIGN`.
@@ -3359,7 +3359,7 @@ Invisible = "INVISIBLE",
 /// `BARCODE`.
 Barcode = "BARCODE",
 /// `QRCODE`.
-Qrcode = "QRCODE",
+QrCode = "QRCODE",
 }
 }
 
@@ -3463,7 +3463,7 @@ platform_enum! {
 /// 券Code分配模式.
 pub enum StockCouponCodeMode {
 /// `WECHATPAY`.
-Wechatpay = "WECHATPAY",
+WeChatPay = "WECHATPAY",
 /// `UPLOAD`.
 Upload = "UPLOAD",
 }

@@ -574,7 +574,7 @@ pub enum PromotionDetailType {
 /// `CASH`.
 Cash = "CASH",
 /// `NOCASH`.
-Nocash = "NOCASH",
+NoCash = "NOCASH",
 }
 }
 
