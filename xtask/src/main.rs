@@ -475,9 +475,11 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
                 .map(move |(_, value, _)| (f.wire.as_str(), value.as_str()))
         })
     }));
+    let mut stale = stale;
+    stale.extend(model::stale_time_rows(modules.values()));
     if !stale.is_empty() {
         return Err(format!(
-            "lines no enum value uses any more (remove them):\n  {}",
+            "lines no enum value or time field uses any more (remove them):\n  {}",
             stale.join("\n  ")
         ));
     }
