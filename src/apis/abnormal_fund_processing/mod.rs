@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}` 查询在途异常资金付款结果
 ///
-/// Query receipt by receipt id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptId;
@@ -29,8 +27,6 @@ pub struct QueryReceiptByReceiptId {
 }
 
 /// `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` 发起在途异常资金付款指令
-///
-/// Create receipt transfer instruction.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -58,8 +54,6 @@ pub struct CreateReceiptTransferInstruction {
 }
 
 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` 查询在途异常资金付款指令执行结果
-///
-/// Query receipt transfer instruction by out instruction no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -117,11 +111,11 @@ pub struct QueryReceiptByReceiptIdInstruction {
 pub struct TransferAmount {
     /// 货币类型 (`currency`).
     pub currency: Currency,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `QueryReceiptByReceiptIdResponse`.
+/// The answer of [`QueryReceiptByReceiptId`] (查询在途异常资金付款结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReceiptByReceiptIdResponse {
@@ -183,7 +177,7 @@ pub struct CreateReceiptTransferInstructionResponseInstruction {
     pub transfer_mode: TransferMode,
 }
 
-/// `CreateReceiptTransferInstructionResponse`.
+/// The answer of [`CreateReceiptTransferInstruction`] (发起在途异常资金付款指令).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReceiptTransferInstructionResponse {
@@ -230,7 +224,7 @@ pub struct QueryReceiptTransferInstructionByOutInstructionNoReceiver {
     pub openid: Option<String>,
 }
 
-/// `QueryReceiptTransferInstructionByOutInstructionNoResponse`.
+/// The answer of [`QueryReceiptTransferInstructionByOutInstructionNo`] (查询在途异常资金付款指令执行结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReceiptTransferInstructionByOutInstructionNoResponse {
@@ -260,71 +254,71 @@ pub struct QueryReceiptTransferInstructionByOutInstructionNoResponse {
 }
 
 platform_enum! {
-/// 发起在途异常资金付款请求的角色.
-pub enum Operator {
-/// `MERCHANT`.
-Merchant = "MERCHANT",
-}
-}
-
-platform_enum! {
-/// 付款方式.
-pub enum QueryReceiptByReceiptIdTransferMode {
-/// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
-TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-}
+    /// 发起在途异常资金付款请求的角色.
+    pub enum Operator {
+        /// `MERCHANT`.
+        Merchant = "MERCHANT",
+    }
 }
 
 platform_enum! {
-/// 产品名称.
-pub enum ProductName {
-/// `C2C`.
-C2c = "C2C",
-}
-}
-
-platform_enum! {
-/// 在途异常资金付款状态.
-pub enum ReceiptState {
-/// `RECEIPT_STATE_PENDING`.
-ReceiptStatePending = "RECEIPT_STATE_PENDING",
-/// `RECEIPT_STATE_PROGRESS`.
-ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
-/// `RECEIPT_STATE_COMPLETED`.
-ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
-}
+    /// 付款方式.
+    pub enum QueryReceiptByReceiptIdTransferMode {
+        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+    }
 }
 
 platform_enum! {
-/// 货币类型.
-pub enum Currency {
-/// `CNY`.
-Cny = "CNY",
-}
-}
-
-platform_enum! {
-/// 付款方式.
-pub enum TransferMode {
-/// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
-TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-/// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`.
-TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-/// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`.
-TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
-}
+    /// 产品名称.
+    pub enum ProductName {
+        /// `C2C`.
+        C2c = "C2C",
+    }
 }
 
 platform_enum! {
-/// 在途异常资金付款指令状态.
-pub enum InstructionState {
-/// `INSTRUCTION_STATE_PENDING`.
-InstructionStatePending = "INSTRUCTION_STATE_PENDING",
-/// `INSTRUCTION_STATE_IN_PROGRESS`.
-InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
-/// `INSTRUCTION_STATE_CLOSED`.
-InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
-/// `INSTRUCTION_STATE_SUCCESS`.
-InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+    /// 在途异常资金付款状态.
+    pub enum ReceiptState {
+        /// `RECEIPT_STATE_PENDING`.
+        ReceiptStatePending = "RECEIPT_STATE_PENDING",
+        /// `RECEIPT_STATE_PROGRESS`.
+        ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
+        /// `RECEIPT_STATE_COMPLETED`.
+        ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
+    }
 }
+
+platform_enum! {
+    /// 货币类型.
+    pub enum Currency {
+        /// `CNY`.
+        Cny = "CNY",
+    }
+}
+
+platform_enum! {
+    /// 付款方式.
+    pub enum TransferMode {
+        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+        /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`.
+        TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
+        /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`.
+        TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+    }
+}
+
+platform_enum! {
+    /// 在途异常资金付款指令状态.
+    pub enum InstructionState {
+        /// `INSTRUCTION_STATE_PENDING`.
+        InstructionStatePending = "INSTRUCTION_STATE_PENDING",
+        /// `INSTRUCTION_STATE_IN_PROGRESS`.
+        InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
+        /// `INSTRUCTION_STATE_CLOSED`.
+        InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
+        /// `INSTRUCTION_STATE_SUCCESS`.
+        InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/bank-batch-transfer/receipt/detail-receipts` 查询明细电子回单受理结果API
 ///
-/// List receipt detail receipts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct ListReceiptDetailReceipts {
 }
 
 /// `POST /v3/bank-batch-transfer/receipt/detail-receipts` 受理明细电子回单API
-///
-/// Create receipt detail receipt.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml)
 ///
@@ -59,8 +55,6 @@ pub struct CreateReceiptDetailReceipt {
 
 /// `GET /v3/bank-batch-transfer/receipt/summary-receipts` 查询汇总电子回单受理结果API
 ///
-/// List receipt summary receipts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml)
 ///
 /// ```no_run
@@ -82,8 +76,6 @@ pub struct ListReceiptSummaryReceipts {
 
 /// `POST /v3/bank-batch-transfer/receipt/summary-receipts` 受理汇总电子回单API
 ///
-/// Create receipt summary receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml)
 ///
 /// ```no_run
@@ -103,7 +95,7 @@ pub struct CreateReceiptSummaryReceipt {
     pub out_batch_no: String,
 }
 
-/// `ListReceiptDetailReceiptsResponse`.
+/// The answer of [`ListReceiptDetailReceipts`] (查询明细电子回单受理结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListReceiptDetailReceiptsResponse {
@@ -123,7 +115,7 @@ pub struct ListReceiptDetailReceiptsResponse {
     pub receipt_state: Option<String>,
 }
 
-/// `CreateReceiptDetailReceiptResponse`.
+/// The answer of [`CreateReceiptDetailReceipt`] (受理明细电子回单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReceiptDetailReceiptResponse {
@@ -143,7 +135,7 @@ pub struct CreateReceiptDetailReceiptResponse {
     pub receipt_state: Option<String>,
 }
 
-/// `ListReceiptSummaryReceiptsResponse`.
+/// The answer of [`ListReceiptSummaryReceipts`] (查询汇总电子回单受理结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListReceiptSummaryReceiptsResponse {
@@ -167,7 +159,7 @@ pub struct ListReceiptSummaryReceiptsResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `CreateReceiptSummaryReceiptResponse`.
+/// The answer of [`CreateReceiptSummaryReceipt`] (受理汇总电子回单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReceiptSummaryReceiptResponse {

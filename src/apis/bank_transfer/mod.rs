@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/bank-transfer/batches` 发起批量转账API
 ///
-/// Create batch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_1.shtml)
 ///
 /// ```no_run
@@ -40,7 +38,7 @@ pub struct CreateBatch {
     pub specialized_payment_mchid: String,
     /// 实际出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_count`).
     pub total_count: i64,
@@ -58,8 +56,6 @@ pub struct CreateBatch {
 }
 
 /// `GET /v3/bank-transfer/batches/batch-id/{batch_id}` 微信支付批次单号查询批次单API
-///
-/// Query batch by batch id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_2.shtml)
 ///
@@ -90,8 +86,6 @@ pub struct QueryBatchByBatchId {
 
 /// `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付明细单号查询明细单API
 ///
-/// Query batch detail by detail id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_3.shtml)
 ///
 /// ```no_run
@@ -114,8 +108,6 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` 银行批次单号查询批次单API
-///
-/// Query batch by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_4.shtml)
 ///
@@ -149,8 +141,6 @@ pub struct QueryBatchByOutBatchNo {
 
 /// `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 银行明细单号查询明细单API
 ///
-/// Query batch detail by out detail no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml)
 ///
 /// ```no_run
@@ -183,7 +173,7 @@ pub struct TransferDetailList {
     pub openid: String,
     /// 银行明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -196,7 +186,7 @@ pub struct TransferDetailList {
     pub user_name: String,
 }
 
-/// `CreateBatchResponse`.
+/// The answer of [`CreateBatch`] (发起批量转账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBatchResponse {
@@ -223,7 +213,7 @@ pub struct BatchTransferDetailList {
     pub out_detail_no: String,
 }
 
-/// `QueryBatchByBatchIdResponse`.
+/// The answer of [`QueryBatchByBatchId`] (微信支付批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByBatchIdResponse {
@@ -244,7 +234,7 @@ pub struct QueryBatchByBatchIdResponse {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_count`).
     pub fail_count: Option<i64>,
@@ -256,11 +246,11 @@ pub struct QueryBatchByBatchIdResponse {
     pub specialized_payment_mchid: String,
     /// 实际出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_count`).
     pub success_count: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_count`).
     pub total_count: i64,
@@ -279,7 +269,7 @@ pub struct QueryBatchByBatchIdResponse {
     pub user_authorized_mchid: String,
 }
 
-/// `QueryBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryBatchDetailByDetailId`] (微信支付明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByDetailIdResponse {
@@ -315,7 +305,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub specialized_payment_mchid: String,
     /// 实际出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -333,7 +323,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub username: String,
 }
 
-/// `QueryBatchByOutBatchNoResponse`.
+/// The answer of [`QueryBatchByOutBatchNo`] (银行批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByOutBatchNoResponse {
@@ -354,7 +344,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_count`).
     pub fail_count: Option<i64>,
@@ -366,11 +356,11 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub specialized_payment_mchid: String,
     /// 实际出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_count`).
     pub success_count: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_count`).
     pub total_count: i64,
@@ -389,7 +379,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub user_authorized_mchid: String,
 }
 
-/// `QueryBatchDetailByOutDetailNoResponse`.
+/// The answer of [`QueryBatchDetailByOutDetailNo`] (银行明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByOutDetailNoResponse {
@@ -425,7 +415,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     pub specialized_payment_mchid: String,
     /// 实际出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -444,163 +434,163 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum DetailState {
-/// `ALL`.
-All = "ALL",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
-}
-
-platform_enum! {
-/// 批次状态.
-pub enum BatchState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 明细状态.
+    pub enum DetailState {
+        /// `ALL`.
+        All = "ALL",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 批次关闭原因.
-pub enum CloseReason {
-/// `MERCHANT_REVOCATION`.
-MerchantRevocation = "MERCHANT_REVOCATION",
-/// `OVERDUE_CLOSE`.
-OverdueClose = "OVERDUE_CLOSE",
-}
-}
-
-platform_enum! {
-/// 明细状态.
-pub enum BatchDetailState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// 退款 (`REFUND`).
-Refund = "REFUND",
-}
+    /// 批次状态.
+    pub enum BatchState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 明细失败原因.
-pub enum FailReason {
-/// `ACCOUNT_FROZEN`.
-AccountFrozen = "ACCOUNT_FROZEN",
-/// `REAL_NAME_CHECK_FAIL`.
-RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-/// `NAME_NOT_CORRECT`.
-NameNotCorrect = "NAME_NOT_CORRECT",
-/// `OPENID_INVALID`.
-OpenidInvalid = "OPENID_INVALID",
-/// `TRANSFER_QUOTA_EXCEED`.
-TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-/// `DAY_RECEIVED_QUOTA_EXCEED`.
-DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-/// `MONTH_RECEIVED_QUOTA_EXCEED`.
-MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-/// `DAY_RECEIVED_COUNT_EXCEED`.
-DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-/// `PRODUCT_AUTH_CHECK_FAIL`.
-ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-/// `OVERDUE_CLOSE`.
-OverdueClose = "OVERDUE_CLOSE",
-/// `ID_CARD_NOT_CORRECT`.
-IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-/// `ACCOUNT_NOT_EXIST`.
-AccountNotExist = "ACCOUNT_NOT_EXIST",
-/// `TRANSFER_RISK`.
-TransferRisk = "TRANSFER_RISK",
-/// `PAYROLL_CARD_ALREADY_LOGOUT`.
-PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-/// `PAYROLL_CARD_ALREADY_FROZEN`.
-PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-/// `PAYROLL_CARD_UNAUTHORIZED`.
-PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-/// `PAYROLL_CARD_USER_NOT_OPEN`.
-PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-/// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`.
-PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-/// `PAYROLL_CARD_ID_CARD_NOT_MATCH`.
-PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-/// `PAYROLL_CARD_BANKCARD_UNBUNDLING`.
-PayrollCardBankCardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-/// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`.
-BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-/// `BANK_CARD_ACCOUNT_ABNORMAL`.
-BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-/// `BANK_CARD_STATUS_ABNORMAL`.
-BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-/// `BANK_CARD_BANK_INFO_WRONG`.
-BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-/// `BANK_CARD_CARD_INFO_WRONG`.
-BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-/// `OTHER_FAIL_REASON_TYPE`.
-OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-/// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`.
-RealNameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-/// `TRANSFER_REMARK_SET_FAIL`.
-TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-}
+    /// 批次关闭原因.
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`.
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        /// `OVERDUE_CLOSE`.
+        OverdueClose = "OVERDUE_CLOSE",
+    }
 }
 
 platform_enum! {
-/// 批量转账用途.
-pub enum TransferPurpose {
-/// 货款 (`GOODSPAYMENT`).
-GoodsPayment = "GOODSPAYMENT",
-/// 佣金 (`COMMISSION`).
-Commission = "COMMISSION",
-/// 退款 (`REFUND`).
-Refund = "REFUND",
-/// 报销 (`REIMBURSEMENT`).
-Reimbursement = "REIMBURSEMENT",
-/// 运费 (`FREIGHT`).
-Freight = "FREIGHT",
-/// 其他 (`OTHERS`).
-Others = "OTHERS",
-}
+    /// 明细状态.
+    pub enum BatchDetailState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// 退款 (`REFUND`).
+        Refund = "REFUND",
+    }
 }
 
 platform_enum! {
-/// 转账场景.
-pub enum TransferScene {
-/// `ORDINARY_TRANSFER`.
-OrdinaryTransfer = "ORDINARY_TRANSFER",
-/// `PAYROLL_CARD_TRANSFER`.
-PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-}
+    /// 明细失败原因.
+    pub enum FailReason {
+        /// `ACCOUNT_FROZEN`.
+        AccountFrozen = "ACCOUNT_FROZEN",
+        /// `REAL_NAME_CHECK_FAIL`.
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        /// `NAME_NOT_CORRECT`.
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        /// `OPENID_INVALID`.
+        OpenidInvalid = "OPENID_INVALID",
+        /// `TRANSFER_QUOTA_EXCEED`.
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        /// `DAY_RECEIVED_QUOTA_EXCEED`.
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        /// `MONTH_RECEIVED_QUOTA_EXCEED`.
+        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+        /// `DAY_RECEIVED_COUNT_EXCEED`.
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        /// `PRODUCT_AUTH_CHECK_FAIL`.
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        /// `OVERDUE_CLOSE`.
+        OverdueClose = "OVERDUE_CLOSE",
+        /// `ID_CARD_NOT_CORRECT`.
+        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+        /// `ACCOUNT_NOT_EXIST`.
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        /// `TRANSFER_RISK`.
+        TransferRisk = "TRANSFER_RISK",
+        /// `PAYROLL_CARD_ALREADY_LOGOUT`.
+        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+        /// `PAYROLL_CARD_ALREADY_FROZEN`.
+        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+        /// `PAYROLL_CARD_UNAUTHORIZED`.
+        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+        /// `PAYROLL_CARD_USER_NOT_OPEN`.
+        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+        /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`.
+        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+        /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`.
+        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+        /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`.
+        PayrollCardBankCardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+        /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`.
+        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+        /// `BANK_CARD_ACCOUNT_ABNORMAL`.
+        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+        /// `BANK_CARD_STATUS_ABNORMAL`.
+        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+        /// `BANK_CARD_BANK_INFO_WRONG`.
+        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+        /// `BANK_CARD_CARD_INFO_WRONG`.
+        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+        /// `OTHER_FAIL_REASON_TYPE`.
+        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+        /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`.
+        RealNameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+        /// `TRANSFER_REMARK_SET_FAIL`.
+        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+    }
 }
 
 platform_enum! {
-/// 收款账户类型.
-pub enum AccountType {
-/// `WECHATPAY_ACCOUNT`.
-WeChatPayAccount = "WECHATPAY_ACCOUNT",
-/// `BANK_ACCOUNT`.
-BankAccount = "BANK_ACCOUNT",
-}
+    /// 批量转账用途.
+    pub enum TransferPurpose {
+        /// 货款 (`GOODSPAYMENT`).
+        GoodsPayment = "GOODSPAYMENT",
+        /// 佣金 (`COMMISSION`).
+        Commission = "COMMISSION",
+        /// 退款 (`REFUND`).
+        Refund = "REFUND",
+        /// 报销 (`REIMBURSEMENT`).
+        Reimbursement = "REIMBURSEMENT",
+        /// 运费 (`FREIGHT`).
+        Freight = "FREIGHT",
+        /// 其他 (`OTHERS`).
+        Others = "OTHERS",
+    }
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum BatchDetailDetailState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-/// `REFUND`.
-Refund = "REFUND",
+    /// 转账场景.
+    pub enum TransferScene {
+        /// `ORDINARY_TRANSFER`.
+        OrdinaryTransfer = "ORDINARY_TRANSFER",
+        /// `PAYROLL_CARD_TRANSFER`.
+        PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+    }
 }
+
+platform_enum! {
+    /// 收款账户类型.
+    pub enum AccountType {
+        /// `WECHATPAY_ACCOUNT`.
+        WeChatPayAccount = "WECHATPAY_ACCOUNT",
+        /// `BANK_ACCOUNT`.
+        BankAccount = "BANK_ACCOUNT",
+    }
+}
+
+platform_enum! {
+    /// 明细状态.
+    pub enum BatchDetailDetailState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+    }
 }

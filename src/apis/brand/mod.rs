@@ -15,8 +15,6 @@ pub mod store;
 
 /// `POST /v3/brand/applyments` 提交入驻申请
 ///
-/// Create applyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let admin_info: wxpay::apis::brand::AdminInfo = todo!();
@@ -139,7 +137,7 @@ pub struct Trademark {
     pub trademark_registration_certificate: Option<TrademarkRegistrationCertificate>,
 }
 
-/// `CreateApplymentResponse`.
+/// The answer of [`CreateApplyment`] (提交入驻申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplymentResponse {
@@ -150,39 +148,39 @@ pub struct CreateApplymentResponse {
 }
 
 platform_enum! {
-/// 管理员证件类型.
-pub enum IdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_MAINLAND_ID_CARD`).
-IdentificationTypeMainlandIdCard = "IDENTIFICATION_TYPE_MAINLAND_ID_CARD",
-/// 中国香港居民--来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG`).
-IdentificationTypeHongkong = "IDENTIFICATION_TYPE_HONGKONG",
-/// 中国澳门居民--来往内地通行证 (`IDENTIFICATION_TYPE_MACAO`).
-IdentificationTypeMacao = "IDENTIFICATION_TYPE_MACAO",
-/// 中国台湾居民--来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN`).
-IdentificationTypeTaiwan = "IDENTIFICATION_TYPE_TAIWAN",
-/// 港澳居民居住证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民居住证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
-}
-
-platform_enum! {
-/// 主体类型.
-pub enum SubjectType {
-/// 企业 (`SUBJECT_TYPE_ENTERPRISE`).
-SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
-/// 个体工商户 (`SUBJECT_TYPE_INDIVIDUAL`).
-SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
-}
+    /// 管理员证件类型.
+    pub enum IdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_MAINLAND_ID_CARD`).
+        IdentificationTypeMainlandIdCard = "IDENTIFICATION_TYPE_MAINLAND_ID_CARD",
+        /// 中国香港居民--来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG`).
+        IdentificationTypeHongkong = "IDENTIFICATION_TYPE_HONGKONG",
+        /// 中国澳门居民--来往内地通行证 (`IDENTIFICATION_TYPE_MACAO`).
+        IdentificationTypeMacao = "IDENTIFICATION_TYPE_MACAO",
+        /// 中国台湾居民--来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN`).
+        IdentificationTypeTaiwan = "IDENTIFICATION_TYPE_TAIWAN",
+        /// 港澳居民居住证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民居住证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 有无商标.
-pub enum TrademarkExists {
-/// `TRADEMARK_EXISTS`.
-TrademarkExists = "TRADEMARK_EXISTS",
-/// `TRADEMARK_NONE`.
-TrademarkNone = "TRADEMARK_NONE",
+    /// 主体类型.
+    pub enum SubjectType {
+        /// 企业 (`SUBJECT_TYPE_ENTERPRISE`).
+        SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
+        /// 个体工商户 (`SUBJECT_TYPE_INDIVIDUAL`).
+        SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
+    }
 }
+
+platform_enum! {
+    /// 有无商标.
+    pub enum TrademarkExists {
+        /// `TRADEMARK_EXISTS`.
+        TrademarkExists = "TRADEMARK_EXISTS",
+        /// `TRADEMARK_NONE`.
+        TrademarkNone = "TRADEMARK_NONE",
+    }
 }

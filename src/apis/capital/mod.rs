@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/capital/capitallhh/areas/provinces` 查询省份列表API
 ///
-/// List capitallhh area provinces.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012698641)
 ///
 /// ```no_run
@@ -27,8 +25,6 @@ use serde::Deserialize;
 pub struct ListCapitallhhAreaProvinces {}
 
 /// `GET /v3/capital/capitallhh/areas/provinces/{province_code}/cities` 查询城市列表API
-///
-/// List area province cities.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697470)
 ///
@@ -50,8 +46,6 @@ pub struct ListAreaProvinceCities {
 }
 
 /// `GET /v3/capital/capitallhh/banks/corporate-banking` 查询支持对公业务的银行列表API
-///
-/// Query capitallhh bank corporate banking.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697626)
 ///
@@ -76,8 +70,6 @@ pub struct QueryCapitallhhBankCorporateBanking {
 
 /// `GET /v3/capital/capitallhh/banks/personal-banking` 查询支持个人业务的银行列表API
 ///
-/// Query capitallhh bank personal banking.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697583)
 ///
 /// ```no_run
@@ -101,8 +93,6 @@ pub struct QueryCapitallhhBankPersonalBanking {
 
 /// `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` 获取对私银行卡号开户银行API
 ///
-/// Query capitallhh bank search banks by bank account.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697541)
 ///
 /// ```no_run
@@ -124,8 +114,6 @@ pub struct QueryCapitallhhBankSearchBanksByBankAccount {
 }
 
 /// `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` 查询支行列表API
-///
-/// List capitallhh bank branches.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697673)
 ///
@@ -162,7 +150,7 @@ pub struct CapitallhhAreaProvince {
     pub province_name: String,
 }
 
-/// `ListCapitallhhAreaProvincesResponse`.
+/// The answer of [`ListCapitallhhAreaProvinces`] (查询省份列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCapitallhhAreaProvincesResponse {
@@ -182,7 +170,7 @@ pub struct AreaProvinceCity {
     pub city_name: String,
 }
 
-/// `ListAreaProvinceCitiesResponse`.
+/// The answer of [`ListAreaProvinceCities`] (查询城市列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListAreaProvinceCitiesResponse {
@@ -221,7 +209,7 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `QueryCapitallhhBankCorporateBankingResponse`.
+/// The answer of [`QueryCapitallhhBankCorporateBanking`] (查询支持对公业务的银行列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCapitallhhBankCorporateBankingResponse {
@@ -237,7 +225,7 @@ pub struct QueryCapitallhhBankCorporateBankingResponse {
     pub total_count: i64,
 }
 
-/// `QueryCapitallhhBankPersonalBankingResponse`.
+/// The answer of [`QueryCapitallhhBankPersonalBanking`] (查询支持个人业务的银行列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCapitallhhBankPersonalBankingResponse {
@@ -253,7 +241,7 @@ pub struct QueryCapitallhhBankPersonalBankingResponse {
     pub total_count: i64,
 }
 
-/// `QueryCapitallhhBankSearchBanksByBankAccountResponse`.
+/// The answer of [`QueryCapitallhhBankSearchBanksByBankAccount`] (获取对私银行卡号开户银行API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCapitallhhBankSearchBanksByBankAccountResponse {
@@ -273,7 +261,7 @@ pub struct CapitallhhBankBranch {
     pub bank_branch_name: String,
 }
 
-/// `ListCapitallhhBankBranchesResponse`.
+/// The answer of [`ListCapitallhhBankBranches`] (查询支行列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCapitallhhBankBranchesResponse {

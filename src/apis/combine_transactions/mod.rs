@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/combine-transactions/app` 合单下单-APP支付API
 ///
-/// Create app order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556944)
 ///
 /// ```no_run
@@ -62,8 +60,6 @@ pub struct CreateAppOrder {
 
 /// `POST /v3/combine-transactions/h5` 合单下单-H5支付API
 ///
-/// Create h5 order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556961)
 ///
 /// ```no_run
@@ -99,14 +95,14 @@ pub struct CreateH5Order {
     /// 商品单信息 (`sub_orders`).
     pub sub_orders: Vec<SubOrder>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
 }
 
 /// `GET /v3/combine-transactions/id/{combine_transaction_id}` 个人收款交易通过微信支付订单号查单
-///
-/// Query combine transaction by combine transaction id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html)
 ///
@@ -128,8 +124,6 @@ pub struct QueryCombineTransactionByCombineTransactionId {
 }
 
 /// `POST /v3/combine-transactions/jsapi` 合单下单-JSAPI支付API
-///
-/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556926)
 ///
@@ -168,14 +162,14 @@ pub struct CreateJsapiOrder {
     /// 贴息信息 (`subsidy_info`).
     pub subsidy_info: Option<SubsidyInfo>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
 }
 
 /// `POST /v3/combine-transactions/miniprogram` 个人收款交易下单-小程序
-///
-/// Create miniprogram order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html)
 ///
@@ -217,8 +211,6 @@ pub struct CreateMiniprogramOrder {
 
 /// `POST /v3/combine-transactions/native` 合单下单-Native支付API
 ///
-/// Create native order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556982)
 ///
 /// ```no_run
@@ -253,14 +245,14 @@ pub struct CreateNativeOrder {
     /// 商品单信息 (`sub_orders`).
     pub sub_orders: Vec<SubOrder>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
 }
 
 /// `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}` 合单查询订单API
-///
-/// Query combine transaction by combine out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012557006)
 ///
@@ -282,8 +274,6 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 }
 
 /// `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close` 合单关闭订单API
-///
-/// Close combine transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012577452)
 ///
@@ -369,7 +359,7 @@ pub struct SceneInfo {
 pub struct Amount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -380,7 +370,7 @@ pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// 补差金额 (`subsidy_amount`).
+    /// 补差金额 (`subsidy_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
@@ -464,7 +454,7 @@ pub struct ContractResult {
     pub message: Option<String>,
 }
 
-/// `CreateAppOrderResponse`.
+/// The answer of [`CreateAppOrder`] (合单下单-APP支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAppOrderResponse {
@@ -552,7 +542,7 @@ pub struct SubOrder {
     pub sub_mchid: String,
 }
 
-/// `CreateH5OrderResponse`.
+/// The answer of [`CreateH5Order`] (合单下单-H5支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateH5OrderResponse {
@@ -583,13 +573,13 @@ pub struct CombineTransactionSceneInfo {
 pub struct QueryCombineTransactionByCombineTransactionIdAmount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 现金支付金额 (`payer_amount`).
+    /// 现金支付金额 (`payer_amount`), in fen (分).
     pub payer_amount: i64,
     /// 现金支付币种 (`payer_currency`).
     pub payer_currency: String,
     /// 结算汇率 (`settlement_rate`).
     pub settlement_rate: Option<i64>,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -622,7 +612,7 @@ pub struct QueryCombineTransactionByCombineTransactionIdSubOrder {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryCombineTransactionByCombineTransactionIdResponse`.
+/// The answer of [`QueryCombineTransactionByCombineTransactionId`] (个人收款交易通过微信支付订单号查单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCombineTransactionByCombineTransactionIdResponse {
@@ -677,7 +667,7 @@ pub struct CreateJsapiOrderSubOrder {
     pub sub_mchid: String,
 }
 
-/// `CreateJsapiOrderResponse`.
+/// The answer of [`CreateJsapiOrder`] (合单下单-JSAPI支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateJsapiOrderResponse {
@@ -718,7 +708,7 @@ pub struct CreateMiniprogramOrderSubOrder {
     pub out_trade_no: String,
 }
 
-/// `CreateMiniprogramOrderResponse`.
+/// The answer of [`CreateMiniprogramOrder`] (个人收款交易下单-小程序).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMiniprogramOrderResponse {
@@ -726,7 +716,7 @@ pub struct CreateMiniprogramOrderResponse {
     pub prepay_id: String,
 }
 
-/// `CreateNativeOrderResponse`.
+/// The answer of [`CreateNativeOrder`] (合单下单-Native支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNativeOrderResponse {
@@ -750,13 +740,13 @@ pub struct InstallmentInfo {
 pub struct QueryCombineTransactionByCombineOutTradeNoAmount {
     /// 标价币种 (`currency`).
     pub currency: Option<String>,
-    /// 现金支付金额 (`payer_amount`).
+    /// 现金支付金额 (`payer_amount`), in fen (分).
     pub payer_amount: i64,
     /// 现金支付币种 (`payer_currency`).
     pub payer_currency: Option<String>,
     /// 结算汇率 (`settlement_rate`).
     pub settlement_rate: Option<i64>,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -764,7 +754,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNoAmount {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -843,7 +833,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNoSubOrder {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryCombineTransactionByCombineOutTradeNoResponse`.
+/// The answer of [`QueryCombineTransactionByCombineOutTradeNo`] (合单查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
@@ -887,109 +877,109 @@ pub struct CloseCombineTransactionSubOrder {
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum IdentityType {
-/// `IDCARD`.
-IdCard = "IDCARD",
-/// `HONGKONG_MACAO`.
-HongkongMacao = "HONGKONG_MACAO",
-/// `HONGKONG_MACAO_RESIDENT`.
-HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-/// `TAIWAN_RESIDENT`.
-TaiwanResident = "TAIWAN_RESIDENT",
-/// `FOREIGN_RESIDENT`.
-ForeignResident = "FOREIGN_RESIDENT",
-/// `OVERSEA_PASSPORT`.
-OverseaPassport = "OVERSEA_PASSPORT",
-/// `PHONE_NUMBER`.
-PhoneNumber = "PHONE_NUMBER",
-}
-}
-
-platform_enum! {
-/// 指定支付方式.
-pub enum LimitPay {
-/// `no_balance`.
-NoBalance = "no_balance",
-/// `no_debit`.
-NoDebit = "no_debit",
-/// `balance_only`.
-BalanceOnly = "balance_only",
-}
+    /// 证件类型.
+    pub enum IdentityType {
+        /// `IDCARD`.
+        IdCard = "IDCARD",
+        /// `HONGKONG_MACAO`.
+        HongkongMacao = "HONGKONG_MACAO",
+        /// `HONGKONG_MACAO_RESIDENT`.
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        /// `TAIWAN_RESIDENT`.
+        TaiwanResident = "TAIWAN_RESIDENT",
+        /// `FOREIGN_RESIDENT`.
+        ForeignResident = "FOREIGN_RESIDENT",
+        /// `OVERSEA_PASSPORT`.
+        OverseaPassport = "OVERSEA_PASSPORT",
+        /// `PHONE_NUMBER`.
+        PhoneNumber = "PHONE_NUMBER",
+    }
 }
 
 platform_enum! {
-/// 贴息方案类型.
-pub enum SubsidyPeriodType {
-/// 随时还 (`DAILY`).
-Daily = "DAILY",
-/// 分期还 (`PERIOD`).
-Period = "PERIOD",
-}
-}
-
-platform_enum! {
-/// 交易场景.
-pub enum TradeScenario {
-/// `RECOMMERCE`.
-Recommerce = "RECOMMERCE",
-}
+    /// 指定支付方式.
+    pub enum LimitPay {
+        /// `no_balance`.
+        NoBalance = "no_balance",
+        /// `no_debit`.
+        NoDebit = "no_debit",
+        /// `balance_only`.
+        BalanceOnly = "balance_only",
+    }
 }
 
 platform_enum! {
-/// 商品服务类型.
-pub enum OrderServiceType {
-/// `INDIVIDUALTRADE`.
-IndividualTrade = "INDIVIDUALTRADE",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// 全场代金券 (`GLOBAL`).
-Global = "GLOBAL",
-/// 单品优惠 (`SINGLE`).
-Single = "SINGLE",
-}
+    /// 贴息方案类型.
+    pub enum SubsidyPeriodType {
+        /// 随时还 (`DAILY`).
+        Daily = "DAILY",
+        /// 分期还 (`PERIOD`).
+        Period = "PERIOD",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// 充值 (`CASH`).
-Cash = "CASH",
-/// 预充值 (`NOCASH`).
-NoCash = "NOCASH",
-}
+    /// 交易场景.
+    pub enum TradeScenario {
+        /// `RECOMMERCE`.
+        Recommerce = "RECOMMERCE",
+    }
 }
 
 platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `REFUND`.
-Refund = "REFUND",
-/// `NOTPAY`.
-NotPay = "NOTPAY",
-/// `CLOSED`.
-Closed = "CLOSED",
-/// `PAYERROR`.
-PayError = "PAYERROR",
-}
+    /// 商品服务类型.
+    pub enum OrderServiceType {
+        /// `INDIVIDUALTRADE`.
+        IndividualTrade = "INDIVIDUALTRADE",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `NATIVE`.
-Native = "NATIVE",
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
+    /// 优惠范围.
+    pub enum Scope {
+        /// 全场代金券 (`GLOBAL`).
+        Global = "GLOBAL",
+        /// 单品优惠 (`SINGLE`).
+        Single = "SINGLE",
+    }
 }
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// 充值 (`CASH`).
+        Cash = "CASH",
+        /// 预充值 (`NOCASH`).
+        NoCash = "NOCASH",
+    }
+}
+
+platform_enum! {
+    /// 交易状态.
+    pub enum TradeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `NOTPAY`.
+        NotPay = "NOTPAY",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+        /// `PAYERROR`.
+        PayError = "PAYERROR",
+    }
+}
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+    }
 }

@@ -10,8 +10,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/discount-card/cards` 预受理领卡请求API
 ///
-/// Create card.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -39,8 +37,6 @@ pub struct CreateCard {
 
 /// `GET /v3/discount-card/cards/{out_card_code}` 查询先享卡订单API
 ///
-/// Query card by out card code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -61,8 +57,6 @@ pub struct QueryCardByOutCardCode {
 }
 
 /// `POST /v3/discount-card/cards/{out_card_code}/add-user-records` 增加用户记录API
-///
-/// Create card add user record.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml)
 ///
@@ -91,8 +85,6 @@ pub struct CreateCardAddUserRecord {
 
 /// `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` 通过先享卡订单号查询订单API
 ///
-/// Query order by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -115,8 +107,6 @@ pub struct QueryOrderByOutTradeNo {
 
 /// `GET /v3/discount-card/orders/{out_order_no}` 通过先享卡订单号查询订单API
 ///
-/// Query order by out order no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -138,8 +128,6 @@ pub struct QueryOrderByOutOrderNo {
 }
 
 /// `PATCH /v3/discount-card/orders/{out_order_no}` 更新先享卡订单API
-///
-/// Update order by out order no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_2.shtml)
 ///
@@ -165,7 +153,7 @@ pub struct UpdateOrderByOutOrderNo {
     pub rewards: Option<Vec<Reward>>,
 }
 
-/// `CreateCardResponse`.
+/// The answer of [`CreateCard`] (预受理领卡请求API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardResponse {
@@ -217,7 +205,7 @@ pub struct QueryCardByOutCardCodeObjective {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayInformation {
-    /// 付款金额 (`pay_amount`).
+    /// 付款金额 (`pay_amount`), in fen (分).
     pub pay_amount: i64,
     /// 付款状态 (`pay_state`).
     pub pay_state: String,
@@ -232,7 +220,7 @@ pub struct PayInformation {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RewardUsageRecord {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠使用描述 (`description`).
     pub description: String,
@@ -256,7 +244,7 @@ pub struct RewardUsageRecord {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCardByOutCardCodeReward {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     pub count: i64,
@@ -286,7 +274,7 @@ pub struct TimeRange {
     pub end_time: OffsetDateTime,
 }
 
-/// `QueryCardByOutCardCodeResponse`.
+/// The answer of [`QueryCardByOutCardCode`] (查询先享卡订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryCardByOutCardCodeResponse {
@@ -319,7 +307,7 @@ pub struct QueryCardByOutCardCodeResponse {
     pub state: String,
     /// 约定时间期限 (`time_range`).
     pub time_range: TimeRange,
-    /// 享受优惠总金额 (`total_amount`).
+    /// 享受优惠总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
     /// 未完成约定原因 (`unfinished_reason`).
     pub unfinished_reason: Option<String>,
@@ -354,7 +342,7 @@ pub struct OrderObjective {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct OrderReward {
-    /// 奖励金额 (`amount`).
+    /// 奖励金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 奖励数量 (`count`).
     pub count: i64,
@@ -377,7 +365,7 @@ pub struct OrderReward {
     pub unit: Option<String>,
 }
 
-/// `QueryOrderByOutTradeNoResponse`.
+/// The answer of [`QueryOrderByOutTradeNo`] (通过先享卡订单号查询订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrderByOutTradeNoResponse {
@@ -394,11 +382,11 @@ pub struct QueryOrderByOutTradeNoResponse {
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 扣除金额 (`deduction_amount`).
+    /// 扣除金额 (`deduction_amount`), in fen (分).
     pub deduction_amount: Option<i64>,
     /// 先享卡ID (`discount_card_id`).
     pub discount_card_id: String,
-    /// 预估奖励金额 (`estimated_reward_amount`).
+    /// 预估奖励金额 (`estimated_reward_amount`), in fen (分).
     pub estimated_reward_amount: i64,
     /// 目标描述 (`objective_description`).
     pub objective_description: String,
@@ -426,17 +414,17 @@ pub struct QueryOrderByOutTradeNoResponse {
     pub rewards: Option<Vec<OrderReward>>,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 结算金额 (`settlement_amount`).
+    /// 结算金额 (`settlement_amount`), in fen (分).
     pub settlement_amount: Option<i64>,
     /// 订单状态 (`state`).
     pub state: OrderState,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
     /// 微信支付交易单号 (`transaction_id`).
     pub transaction_id: Option<String>,
 }
 
-/// `QueryOrderByOutOrderNoResponse`.
+/// The answer of [`QueryOrderByOutOrderNo`] (通过先享卡订单号查询订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrderByOutOrderNoResponse {
@@ -453,11 +441,11 @@ pub struct QueryOrderByOutOrderNoResponse {
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 扣除金额 (`deduction_amount`).
+    /// 扣除金额 (`deduction_amount`), in fen (分).
     pub deduction_amount: Option<i64>,
     /// 先享卡ID (`discount_card_id`).
     pub discount_card_id: String,
-    /// 预估奖励金额 (`estimated_reward_amount`).
+    /// 预估奖励金额 (`estimated_reward_amount`), in fen (分).
     pub estimated_reward_amount: i64,
     /// 目标描述 (`objective_description`).
     pub objective_description: String,
@@ -485,11 +473,11 @@ pub struct QueryOrderByOutOrderNoResponse {
     pub rewards: Option<Vec<OrderReward>>,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 结算金额 (`settlement_amount`).
+    /// 结算金额 (`settlement_amount`), in fen (分).
     pub settlement_amount: Option<i64>,
     /// 订单状态 (`state`).
     pub state: OrderState,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
     /// 微信支付交易单号 (`transaction_id`).
     pub transaction_id: Option<String>,
@@ -521,7 +509,7 @@ pub struct Objective {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Reward {
-    /// 奖励金额 (`amount`).
+    /// 奖励金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 奖励数量 (`count`).
     pub count: i64,
@@ -541,7 +529,7 @@ pub struct Reward {
     pub reward_type: RewardType,
 }
 
-/// `UpdateOrderByOutOrderNoResponse`.
+/// The answer of [`UpdateOrderByOutOrderNo`] (更新先享卡订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateOrderByOutOrderNoResponse {
@@ -552,29 +540,29 @@ pub struct UpdateOrderByOutOrderNoResponse {
 }
 
 platform_enum! {
-/// 履约类型.
-pub enum RewardType {
-/// 增加 (`INCREASE`).
-Increase = "INCREASE",
-/// 减少 (`DECREASE`).
-Decrease = "DECREASE",
-}
+    /// 履约类型.
+    pub enum RewardType {
+        /// 增加 (`INCREASE`).
+        Increase = "INCREASE",
+        /// 减少 (`DECREASE`).
+        Decrease = "DECREASE",
+    }
 }
 
 platform_enum! {
-/// 订单状态.
-pub enum OrderState {
-/// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
-Created = "CREATED",
-/// 订单结算中，表示用户领取的先享卡已到期，订单正在结算。 (`SETTLING`).
-Settling = "SETTLING",
-/// 订单扣款中，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，正在扣款中。 (`CHARGING`).
-Charging = "CHARGING",
-/// 订单扣款成功，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，扣款已成功。 (`CHARGED`).
-Charged = "CHARGED",
-/// 订单无需扣款，表示用户已完成先享卡目标或者未享受奖励。 (`NO_CHARGE`).
-NoCharge = "NO_CHARGE",
-/// 已撤销（付款码支付） (`REVOKED`).
-Revoked = "REVOKED",
-}
+    /// 订单状态.
+    pub enum OrderState {
+        /// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
+        Created = "CREATED",
+        /// 订单结算中，表示用户领取的先享卡已到期，订单正在结算。 (`SETTLING`).
+        Settling = "SETTLING",
+        /// 订单扣款中，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，正在扣款中。 (`CHARGING`).
+        Charging = "CHARGING",
+        /// 订单扣款成功，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，扣款已成功。 (`CHARGED`).
+        Charged = "CHARGED",
+        /// 订单无需扣款，表示用户已完成先享卡目标或者未享受奖励。 (`NO_CHARGE`).
+        NoCharge = "NO_CHARGE",
+        /// 已撤销（付款码支付） (`REVOKED`).
+        Revoked = "REVOKED",
+    }
 }

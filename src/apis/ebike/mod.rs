@@ -10,8 +10,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ebike/charge/contracts/preopen` 预开通服务API
 ///
-/// Create charge contract preopen.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -42,8 +40,6 @@ pub struct CreateChargeContractPreopen {
 
 /// `GET /v3/ebike/charge/contracts/{contract_id}` 通过签约号查询用户状态API
 ///
-/// Query charge contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_2.shtml)
 ///
 /// ```no_run
@@ -67,8 +63,6 @@ pub struct QueryChargeContractByContractId {
 }
 
 /// `POST /v3/ebike/charge/contracts/{contract_id}/confirm` 创建用户当次充电代扣凭证API
-///
-/// Confirm charge contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_4.shtml)
 ///
@@ -100,8 +94,6 @@ pub struct ConfirmChargeContract {
 }
 
 /// `POST /v3/ebike/charge/transactions` 充电自行车代扣受理扣款API
-///
-/// Create charge transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_5.shtml)
 ///
@@ -150,8 +142,6 @@ pub struct CreateChargeTransaction {
 
 /// `GET /v3/ebike/charge/transactions/id/{transaction_id}` 查询订单API
 ///
-/// Query charge transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -175,8 +165,6 @@ pub struct QueryChargeTransactionByTransactionId {
 }
 
 /// `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` 查询订单API
-///
-/// Query charge transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml)
 ///
@@ -202,8 +190,6 @@ pub struct QueryChargeTransactionByOutTradeNo {
 
 /// `GET /v3/ebike/charge/users/{openid}/contract` 通过用户标识查询用户状态API
 ///
-/// Query charge user contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -228,7 +214,7 @@ pub struct QueryChargeUserContract {
     pub trade_scene: String,
 }
 
-/// `CreateChargeContractPreopenResponse`.
+/// The answer of [`CreateChargeContractPreopen`] (预开通服务API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateChargeContractPreopenResponse {
@@ -236,7 +222,7 @@ pub struct CreateChargeContractPreopenResponse {
     pub preopen_id: String,
 }
 
-/// `QueryChargeContractByContractIdResponse`.
+/// The answer of [`QueryChargeContractByContractId`] (通过签约号查询用户状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryChargeContractByContractIdResponse {
@@ -268,7 +254,7 @@ pub struct ConfirmChargeContractChargeInfo {
     pub start_time: OffsetDateTime,
 }
 
-/// `ConfirmChargeContractResponse`.
+/// The answer of [`ConfirmChargeContract`] (创建用户当次充电代扣凭证API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ConfirmChargeContractResponse {
@@ -283,7 +269,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 订单总金额 (`total`).
+    /// 订单总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -321,7 +307,7 @@ pub struct DeviceInfo {
     pub device_ip: String,
 }
 
-/// `CreateChargeTransactionResponse`.
+/// The answer of [`CreateChargeTransaction`] (充电自行车代扣受理扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateChargeTransactionResponse {
@@ -340,9 +326,9 @@ pub struct ChargeTransactionAmount {
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户实际支付金额 (`payer_total`).
+    /// 用户实际支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -383,7 +369,7 @@ pub struct PromotionDetail {
     pub wxpay_contribute: Option<i64>,
 }
 
-/// `QueryChargeTransactionByTransactionIdResponse`.
+/// The answer of [`QueryChargeTransactionByTransactionId`] (查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryChargeTransactionByTransactionIdResponse {
@@ -424,7 +410,7 @@ pub struct QueryChargeTransactionByTransactionIdResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryChargeTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryChargeTransactionByOutTradeNo`] (查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryChargeTransactionByOutTradeNoResponse {
@@ -465,7 +451,7 @@ pub struct QueryChargeTransactionByOutTradeNoResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryChargeUserContractResponse`.
+/// The answer of [`QueryChargeUserContract`] (通过用户标识查询用户状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryChargeUserContractResponse {

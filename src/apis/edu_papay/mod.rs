@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/edu-papay/contracts/id/{contract_id}` 通过协议号查询签约API
 ///
-/// Query contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012522951)
 ///
 /// ```no_run
@@ -37,8 +35,6 @@ pub struct QueryContractByContractId {
 }
 
 /// `POST /v3/edu-papay/contracts/presign` 预签约API
-///
-/// Create contract presign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012522560)
 ///
@@ -77,8 +73,6 @@ pub struct CreateContractPresign {
 
 /// `DELETE /v3/edu-papay/contracts/{contract_id}` 解约API
 ///
-/// Delete contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466882)
 ///
 /// ```no_run
@@ -99,8 +93,6 @@ pub struct DeleteContractByContractId {
 }
 
 /// `POST /v3/edu-papay/transactions` 教育通扣款受理API
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012524731)
 ///
@@ -147,8 +139,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/edu-papay/transactions/id/{transaction_id}` 微信订单号查单API
 ///
-/// Query transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523468)
 ///
 /// ```no_run
@@ -172,8 +162,6 @@ pub struct QueryTransactionByTransactionId {
 
 /// `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` 商户订单号查单API
 ///
-/// Query transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523591)
 ///
 /// ```no_run
@@ -196,8 +184,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/edu-papay/user-notifications/{contract_id}/send` 发送扣款预通知API
-///
-/// Send user notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012524814)
 ///
@@ -225,8 +211,6 @@ pub struct SendUserNotification {
 }
 
 /// `GET /v3/edu-papay/user/{openid}/contracts` 通过用户标识查询签约API
-///
-/// List user contracts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523265)
 ///
@@ -276,7 +260,7 @@ pub struct ContractInformation {
     pub create_time: Option<OffsetDateTime>,
 }
 
-/// 结果集.
+/// 结果集 (the answer of [`QueryContractByContractId`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UserContract {
@@ -300,7 +284,7 @@ pub struct UserContract {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateContractPresignResponse`.
+/// The answer of [`CreateContractPresign`] (预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPresignResponse {
@@ -315,7 +299,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -338,9 +322,9 @@ pub struct TransactionAmount {
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -381,7 +365,7 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `QueryTransactionByTransactionIdResponse`.
+/// The answer of [`QueryTransactionByTransactionId`] (微信订单号查单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
@@ -418,7 +402,7 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (商户订单号查单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -455,7 +439,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `ListUserContractsResponse`.
+/// The answer of [`ListUserContracts`] (通过用户标识查询签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserContractsResponse {
@@ -470,11 +454,11 @@ pub struct ListUserContractsResponse {
 }
 
 platform_enum! {
-/// 签约状态.
-pub enum ContractStatus {
-/// `ADD`.
-Add = "ADD",
-/// `DELETE`.
-Delete = "DELETE",
-}
+    /// 签约状态.
+    pub enum ContractStatus {
+        /// `ADD`.
+        Add = "ADD",
+        /// `DELETE`.
+        Delete = "DELETE",
+    }
 }

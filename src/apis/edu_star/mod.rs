@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/edu-star/orders` 通过QQ账号查询核销订单列表API
 ///
-/// List orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 ///
 /// ```no_run
@@ -39,8 +37,6 @@ pub struct ListOrders {
 }
 
 /// `POST /v3/edu-star/orders` 创建核销订单API
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 ///
@@ -72,8 +68,6 @@ pub struct CreateOrder {
 
 /// `GET /v3/edu-star/users/openid/{wechat_openid}` 通过微信用户标识查询用户信息API
 ///
-/// Query user openid by wechat openid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 ///
 /// ```no_run
@@ -96,8 +90,6 @@ pub struct QueryUserOpenidByWechatOpenid {
 }
 
 /// `GET /v3/edu-star/users/qq/{qq}` 通过QQ账号查询用户信息API
-///
-/// Query user qq by qq.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 ///
@@ -142,7 +134,7 @@ pub struct Order {
     pub wechat_openid: String,
 }
 
-/// `ListOrdersResponse`.
+/// The answer of [`ListOrders`] (通过QQ账号查询核销订单列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersResponse {
@@ -156,7 +148,7 @@ pub struct ListOrdersResponse {
     pub total_count: i64,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (创建核销订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -178,7 +170,7 @@ pub struct CreateOrderResponse {
     pub wechat_openid: String,
 }
 
-/// `QueryUserOpenidByWechatOpenidResponse`.
+/// The answer of [`QueryUserOpenidByWechatOpenid`] (通过微信用户标识查询用户信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserOpenidByWechatOpenidResponse {
@@ -196,7 +188,7 @@ pub struct QueryUserOpenidByWechatOpenidResponse {
     pub wechat_openid: String,
 }
 
-/// `QueryUserQqByQqResponse`.
+/// The answer of [`QueryUserQqByQq`] (通过QQ账号查询用户信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserQqByQqResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/eduschoolpay/contracts/presign` 预签约API
 ///
-/// Create contract presign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468952)
 ///
 /// ```no_run
@@ -52,8 +50,6 @@ pub struct CreateContractPresign {
 
 /// `GET /v3/eduschoolpay/contracts/{contract_id}` 通过协议号查询签约API
 ///
-/// Query contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468959)
 ///
 /// ```no_run
@@ -75,8 +71,6 @@ pub struct QueryContractByContractId {
 
 /// `POST /v3/eduschoolpay/contracts/{contract_id}/terminate` 商户主动解约API
 ///
-/// Terminate contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469025)
 ///
 /// ```no_run
@@ -97,8 +91,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/eduschoolpay/transactions` 扣款API
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469030)
 ///
@@ -152,8 +144,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/eduschoolpay/transactions/id/{transaction_id}` 微信支付订单号查单API
 ///
-/// Query transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469063)
 ///
 /// ```no_run
@@ -177,8 +167,6 @@ pub struct QueryTransactionByTransactionId {
 
 /// `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` 商户订单号查单API
 ///
-/// Query transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469097)
 ///
 /// ```no_run
@@ -201,8 +189,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `GET /v3/eduschoolpay/users/{openid}/contracts` 查询用户签约列表API
-///
-/// List user contracts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468993)
 ///
@@ -232,8 +218,6 @@ pub struct ListUserContracts {
 }
 
 /// `GET /v3/eduschoolpay/users/{openid}/debt-state` 商户查询用户欠款状态API
-///
-/// Query user debt state.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469161)
 ///
@@ -289,7 +273,7 @@ pub struct Identity {
     pub real_name: String,
 }
 
-/// `CreateContractPresignResponse`.
+/// The answer of [`CreateContractPresign`] (预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPresignResponse {
@@ -297,7 +281,7 @@ pub struct CreateContractPresignResponse {
     pub presign_token: String,
 }
 
-/// 查询结果列表.
+/// 查询结果列表 (the answer of [`QueryContractByContractId`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UserContract {
@@ -327,7 +311,7 @@ pub struct UserContract {
 pub struct Amount {
     /// 货币类型 (`currency`).
     pub currency: String,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -372,9 +356,9 @@ pub struct CreateTransactionAmount {
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -415,7 +399,7 @@ pub struct CreateTransactionPromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`] (扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionResponse {
@@ -462,9 +446,9 @@ pub struct TransactionAmount {
     pub currency: String,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -505,7 +489,7 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `QueryTransactionByTransactionIdResponse`.
+/// The answer of [`QueryTransactionByTransactionId`] (微信支付订单号查单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
@@ -544,7 +528,7 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (商户订单号查单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -596,7 +580,7 @@ pub struct Links {
     pub self_: String,
 }
 
-/// `ListUserContractsResponse`.
+/// The answer of [`ListUserContracts`] (查询用户签约列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserContractsResponse {
@@ -612,7 +596,7 @@ pub struct ListUserContractsResponse {
     pub total_count: i64,
 }
 
-/// `QueryUserDebtStateResponse`.
+/// The answer of [`QueryUserDebtState`] (商户查询用户欠款状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserDebtStateResponse {

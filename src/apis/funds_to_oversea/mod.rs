@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/funds-to-oversea/bill-download-url` 获取购付汇账单文件下载链接API
 ///
-/// Query bill download url.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476132)
 ///
 /// ```no_run
@@ -34,8 +32,6 @@ pub struct QueryBillDownloadUrl {
 
 /// `POST /v3/funds-to-oversea/orders` 申请资金出境API
 ///
-/// Create order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476113)
 ///
 /// ```no_run
@@ -54,7 +50,7 @@ pub struct QueryBillDownloadUrl {
 #[endpoint(POST "/v3/funds-to-oversea/orders" -> CreateOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateOrder {
-    /// 出境金额 (`amount`).
+    /// 出境金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 物流信息 (`express_info`).
     pub express_info: ExpressInfo,
@@ -77,8 +73,6 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/funds-to-oversea/orders/{out_order_id}` 查询出境结果API
-///
-/// Query order by out order id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476127)
 ///
@@ -105,8 +99,6 @@ pub struct QueryOrderByOutOrderId {
 
 /// `POST /v3/funds-to-oversea/return/return-orders` 申请资金出境退回
 ///
-/// Create return return order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735039)
 ///
 /// ```no_run
@@ -122,7 +114,7 @@ pub struct QueryOrderByOutOrderId {
 #[endpoint(POST "/v3/funds-to-oversea/return/return-orders" -> CreateReturnReturnOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnReturnOrder {
-    /// 退回金额 (`amount`).
+    /// 退回金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商户出境单号 (`out_order_id`).
     pub out_order_id: String,
@@ -137,8 +129,6 @@ pub struct CreateReturnReturnOrder {
 }
 
 /// `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` 查询出境退回结果（通过商户出境退回单号）
-///
-/// Query return return order by out return no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735052)
 ///
@@ -163,8 +153,6 @@ pub struct QueryReturnReturnOrderByOutReturnNo {
 
 /// `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` 查询订单剩余可出境余额API
 ///
-/// List transaction available abroad amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476109)
 ///
 /// ```no_run
@@ -186,7 +174,7 @@ pub struct ListTransactionAvailableAbroadAmounts {
     pub sub_mchid: String,
 }
 
-/// `QueryBillDownloadUrlResponse`.
+/// The answer of [`QueryBillDownloadUrl`] (获取购付汇账单文件下载链接API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBillDownloadUrlResponse {
@@ -240,7 +228,7 @@ pub struct PresaleInfo {
     /// 关联定金订单号 (`deposit_transaction_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deposit_transaction_id: Option<String>,
-    /// 预售订单总金额 (`total_amount`).
+    /// 预售订单总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 订单类型 (`type`).
     #[serde(rename = "type")]
@@ -259,17 +247,17 @@ pub struct SellerInfo {
     pub seller_id: String,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (申请资金出境API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
-    /// 请求出境人民币金额 (`amount`).
+    /// 请求出境人民币金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 手续费承担账户 (`charge_account_type`).
     pub charge_account_type: Option<String>,
     /// 手续费承担商户号 (`charge_mchid`).
     pub charge_mchid: Option<String>,
-    /// 真实出境人民币金额 (`departure_amount`).
+    /// 真实出境人民币金额 (`departure_amount`), in fen (分).
     pub departure_amount: Option<i64>,
     /// 预计购汇时间 (`estimate_exchange_rate_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -279,9 +267,9 @@ pub struct CreateOrderResponse {
     pub exchange_rate_time: Option<OffsetDateTime>,
     /// 出境失败的原因 (`fail_reason`).
     pub fail_reason: Option<String>,
-    /// 手续费人民币金额 (`fee`).
+    /// 手续费人民币金额 (`fee`), in fen (分).
     pub fee: Option<i64>,
-    /// 真实出境外币金额 (`foreign_amount`).
+    /// 真实出境外币金额 (`foreign_amount`), in fen (分).
     pub foreign_amount: Option<i64>,
     /// 外币币种 (`foreign_currency`).
     pub foreign_currency: String,
@@ -297,17 +285,17 @@ pub struct CreateOrderResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryOrderByOutOrderIdResponse`.
+/// The answer of [`QueryOrderByOutOrderId`] (查询出境结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryOrderByOutOrderIdResponse {
-    /// 请求出境人民币金额 (`amount`).
+    /// 请求出境人民币金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 手续费承担账户 (`charge_account_type`).
     pub charge_account_type: Option<String>,
     /// 手续费承担商户号 (`charge_mchid`).
     pub charge_mchid: Option<String>,
-    /// 真实出境人民币金额 (`departure_amount`).
+    /// 真实出境人民币金额 (`departure_amount`), in fen (分).
     pub departure_amount: Option<i64>,
     /// 预计购汇时间 (`estimate_exchange_rate_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -317,9 +305,9 @@ pub struct QueryOrderByOutOrderIdResponse {
     pub exchange_rate_time: Option<OffsetDateTime>,
     /// 出境失败的原因 (`fail_reason`).
     pub fail_reason: Option<String>,
-    /// 手续费人民币金额 (`fee`).
+    /// 手续费人民币金额 (`fee`), in fen (分).
     pub fee: Option<i64>,
-    /// 真实出境外币金额 (`foreign_amount`).
+    /// 真实出境外币金额 (`foreign_amount`), in fen (分).
     pub foreign_amount: Option<i64>,
     /// 外币币种 (`foreign_currency`).
     pub foreign_currency: String,
@@ -335,11 +323,11 @@ pub struct QueryOrderByOutOrderIdResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateReturnReturnOrderResponse`.
+/// The answer of [`CreateReturnReturnOrder`] (申请资金出境退回).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReturnReturnOrderResponse {
-    /// 退回金额 (`amount`).
+    /// 退回金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -365,11 +353,11 @@ pub struct CreateReturnReturnOrderResponse {
     pub transaction_id: String,
 }
 
-/// `QueryReturnReturnOrderByOutReturnNoResponse`.
+/// The answer of [`QueryReturnReturnOrderByOutReturnNo`] (查询出境退回结果（通过商户出境退回单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReturnReturnOrderByOutReturnNoResponse {
-    /// 退回金额 (`amount`).
+    /// 退回金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -395,42 +383,42 @@ pub struct QueryReturnReturnOrderByOutReturnNoResponse {
     pub transaction_id: String,
 }
 
-/// `ListTransactionAvailableAbroadAmountsResponse`.
+/// The answer of [`ListTransactionAvailableAbroadAmounts`] (查询订单剩余可出境余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTransactionAvailableAbroadAmountsResponse {
-    /// 订单剩余可出境金额 (`available_abroad_amount`).
+    /// 订单剩余可出境金额 (`available_abroad_amount`), in fen (分).
     pub available_abroad_amount: i64,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
 platform_enum! {
-/// 订单类型.
-pub enum PresaleInfoType {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `BALANCE`.
-Balance = "BALANCE",
-}
-}
-
-platform_enum! {
-/// 失败原因.
-pub enum FailReason {
-/// `RETURN_AMOUNT_NOT_ENOUGH`.
-ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
-}
+    /// 订单类型.
+    pub enum PresaleInfoType {
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+    }
 }
 
 platform_enum! {
-/// 出境退回状态.
-pub enum ReturnReturnOrderState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAILED`.
-Failed = "FAILED",
+    /// 失败原因.
+    pub enum FailReason {
+        /// `RETURN_AMOUNT_NOT_ENOUGH`.
+        ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
+    }
 }
+
+platform_enum! {
+    /// 出境退回状态.
+    pub enum ReturnReturnOrderState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }

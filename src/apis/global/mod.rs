@@ -21,8 +21,6 @@ pub mod transactions;
 
 /// `GET /v3/global/certificates` 获取平台证书列表
 ///
-/// List certificates.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -42,8 +40,6 @@ pub mod transactions;
 pub struct ListCertificates {}
 
 /// `POST /v3/global/merchants` 子商户进件（融合钱包）
-///
-/// Create merchant.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -110,8 +106,6 @@ pub struct CreateMerchant {
 
 /// `GET /v3/global/merchants/{sub_mchid}` 查询子商户（融合钱包）
 ///
-/// Query merchant by sub mchid.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -136,8 +130,6 @@ pub struct QueryMerchantBySubMchid {
 }
 
 /// `PATCH /v3/global/merchants/{sub_mchid}` 修改子商户（融合钱包）
-///
-/// Update merchant by sub mchid.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -204,8 +196,6 @@ pub struct UpdateMerchantBySubMchid {
 
 /// `GET /v3/global/refunds` 查询所有退款
 ///
-/// List refunds.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -238,8 +228,6 @@ pub struct ListRefunds {
 }
 
 /// `POST /v3/global/refunds` 申请退款
-///
-/// Create refund.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -283,8 +271,6 @@ pub struct CreateRefund {
 }
 
 /// `GET /v3/global/statements` 下载对账单
-///
-/// Download statements.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -342,7 +328,7 @@ pub struct Certificate {
     pub serial_no: Option<String>,
 }
 
-/// `ListCertificatesResponse`.
+/// The answer of [`ListCertificates`] (获取平台证书列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCertificatesResponse {
@@ -416,7 +402,7 @@ pub struct CreateMerchantH5PaymentApplyInfo {
     pub h5_website_url: String,
 }
 
-/// `CreateMerchantResponse`.
+/// The answer of [`CreateMerchant`] (子商户进件（融合钱包）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantResponse {
@@ -497,7 +483,7 @@ pub struct SubMerchantState {
     pub sub_merchant_status: Option<SubMerchantStatus>,
 }
 
-/// `QueryMerchantBySubMchidResponse`.
+/// The answer of [`QueryMerchantBySubMchid`] (查询子商户（融合钱包）).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryMerchantBySubMchidResponse {
@@ -550,7 +536,7 @@ pub struct UpdateMerchantBySubMchidH5PaymentApplyInfo {
     pub website_url: Option<String>,
 }
 
-/// `UpdateMerchantBySubMchidResponse`.
+/// The answer of [`UpdateMerchantBySubMchid`] (修改子商户（融合钱包）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMerchantBySubMchidResponse {
@@ -568,9 +554,9 @@ pub struct ListRefundsAmount {
     pub currency: Option<String>,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -595,9 +581,9 @@ pub struct RefundAmount {
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
@@ -648,7 +634,7 @@ pub struct Refund {
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `ListRefundsResponse`.
+/// The answer of [`ListRefunds`] (查询所有退款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListRefundsResponse {
@@ -678,9 +664,9 @@ pub struct ListRefundsResponse {
 pub struct Amount {
     /// 退款币种 (`currency`).
     pub currency: String,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
-    /// 原订单金额 (`total`).
+    /// 原订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -694,13 +680,13 @@ pub struct CreateRefundAmount {
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
-/// `CreateRefundResponse`.
+/// The answer of [`CreateRefund`] (申请退款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRefundResponse {
@@ -718,147 +704,147 @@ pub struct CreateRefundResponse {
 }
 
 platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `ONLINE`.
-Online = "ONLINE",
-/// `OFFLINE`.
-Offline = "OFFLINE",
-/// `BOTH`.
-Both = "BOTH",
-}
-}
-
-platform_enum! {
-/// 商户类型.
-pub enum MerchantType {
-/// `ENTERPRISE`.
-Enterprise = "ENTERPRISE",
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-}
+    /// 业务类型.
+    pub enum BusinessType {
+        /// `ONLINE`.
+        Online = "ONLINE",
+        /// `OFFLINE`.
+        Offline = "OFFLINE",
+        /// `BOTH`.
+        Both = "BOTH",
+    }
 }
 
 platform_enum! {
-/// H5支付权限状态.
-pub enum H5AuthorizationState {
-/// 已有H5权限 (`APPROVED`).
-Approved = "APPROVED",
-/// 未获得H5权限，也未申请过H5权限 (`UNAUTHORIZED`).
-Unauthorized = "UNAUTHORIZED",
-/// H5权限申请当前在审核中 (`UNDER_REVIEW`).
-UnderReview = "UNDER_REVIEW",
-/// H5权限申请被驳回 (`REJECTED`).
-Rejected = "REJECTED",
-/// 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理； (`UNDER_PUNISHMENT`).
-UnderPunishment = "UNDER_PUNISHMENT",
-/// H5权限申请单创建失败 (`APPLICATION_FAILED`).
-ApplicationFailed = "APPLICATION_FAILED",
-}
+    /// 商户类型.
+    pub enum MerchantType {
+        /// `ENTERPRISE`.
+        Enterprise = "ENTERPRISE",
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+    }
 }
 
 platform_enum! {
-/// 验证状态.
-pub enum VerificationStatus {
-/// `Under Review`.
-UnderReview = "Under Review",
-/// 已批准 (`Approved`).
-Approved = "Approved",
-}
-}
-
-platform_enum! {
-/// 子商户入驻状态.
-pub enum ApplicationStatus {
-/// `INCOMPLETE_APPLICATION`.
-IncompleteApplication = "INCOMPLETE_APPLICATION",
-/// H5权限申请当前在审核中 (`UNDER_REVIEW`).
-UnderReview = "UNDER_REVIEW",
-/// H5权限申请被驳回 (`REJECTED`).
-Rejected = "REJECTED",
-}
+    /// H5支付权限状态.
+    pub enum H5AuthorizationState {
+        /// 已有H5权限 (`APPROVED`).
+        Approved = "APPROVED",
+        /// 未获得H5权限，也未申请过H5权限 (`UNAUTHORIZED`).
+        Unauthorized = "UNAUTHORIZED",
+        /// H5权限申请当前在审核中 (`UNDER_REVIEW`).
+        UnderReview = "UNDER_REVIEW",
+        /// H5权限申请被驳回 (`REJECTED`).
+        Rejected = "REJECTED",
+        /// 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理； (`UNDER_PUNISHMENT`).
+        UnderPunishment = "UNDER_PUNISHMENT",
+        /// H5权限申请单创建失败 (`APPLICATION_FAILED`).
+        ApplicationFailed = "APPLICATION_FAILED",
+    }
 }
 
 platform_enum! {
-/// 子商户状态.
-pub enum SubMerchantStatus {
-/// `OPERATING`.
-Operating = "OPERATING",
-/// `PENDING`.
-Pending = "PENDING",
-/// `DEACTIVATED`.
-Deactivated = "DEACTIVATED",
-/// `CLOSED`.
-Closed = "CLOSED",
-/// `INCOMPLETE_APPLICATION`.
-IncompleteApplication = "INCOMPLETE_APPLICATION",
-}
+    /// 验证状态.
+    pub enum VerificationStatus {
+        /// `Under Review`.
+        UnderReview = "Under Review",
+        /// 已批准 (`Approved`).
+        Approved = "Approved",
+    }
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `USERPAYMENT_RATE`.
-UserPaymentRate = "USERPAYMENT_RATE",
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 退款渠道.
-pub enum RefundChannel {
-/// `ORIGINAL`.
-Original = "ORIGINAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-/// `OTHER_BALANCE`.
-OtherBalance = "OTHER_BALANCE",
-/// `OTHER_BANKCARD`.
-OtherBankCard = "OTHER_BANKCARD",
-}
+    /// 子商户入驻状态.
+    pub enum ApplicationStatus {
+        /// `INCOMPLETE_APPLICATION`.
+        IncompleteApplication = "INCOMPLETE_APPLICATION",
+        /// H5权限申请当前在审核中 (`UNDER_REVIEW`).
+        UnderReview = "UNDER_REVIEW",
+        /// H5权限申请被驳回 (`REJECTED`).
+        Rejected = "REJECTED",
+    }
 }
 
 platform_enum! {
-/// 退款资金来源.
-pub enum FundSource {
-/// `REFUND_SOURCE_UNSETTLED_FUNDS`.
-RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-/// `REFUND_SOURCE_REchARGE_FUNDS`.
-RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 子商户状态.
+    pub enum SubMerchantStatus {
+        /// `OPERATING`.
+        Operating = "OPERATING",
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `DEACTIVATED`.
+        Deactivated = "DEACTIVATED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+        /// `INCOMPLETE_APPLICATION`.
+        IncompleteApplication = "INCOMPLETE_APPLICATION",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum RefundType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `USERPAYMENT_RATE`.
+        UserPaymentRate = "USERPAYMENT_RATE",
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 退款状态.
-pub enum RefundStatus {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `REFUNDCLOSE`.
-RefundClose = "REFUNDCLOSE",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
+    /// 退款渠道.
+    pub enum RefundChannel {
+        /// `ORIGINAL`.
+        Original = "ORIGINAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+        /// `OTHER_BALANCE`.
+        OtherBalance = "OTHER_BALANCE",
+        /// `OTHER_BANKCARD`.
+        OtherBankCard = "OTHER_BANKCARD",
+    }
 }
+
+platform_enum! {
+    /// 退款资金来源.
+    pub enum FundSource {
+        /// `REFUND_SOURCE_UNSETTLED_FUNDS`.
+        RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+        /// `REFUND_SOURCE_REchARGE_FUNDS`.
+        RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+    }
+}
+
+platform_enum! {
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
+}
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum RefundType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
+}
+
+platform_enum! {
+    /// 退款状态.
+    pub enum RefundStatus {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `REFUNDCLOSE`.
+        RefundClose = "REFUNDCLOSE",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/hire-power-bank/insurance-orders` 创建保险订单
 ///
-/// Create insurance order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct CreateInsuranceOrder {
 
 /// `GET /v3/hire-power-bank/insurance-orders/{out_order_no}` 查询保险订单详情
 ///
-/// Query insurance order by out order no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html)
 ///
 /// ```no_run
@@ -61,8 +57,6 @@ pub struct QueryInsuranceOrderByOutOrderNo {
 
 /// `GET /v3/hire-power-bank/user-qualifications/{openid}` 查询用户保险订单领取资格
 ///
-/// Query user qualification by openid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html)
 ///
 /// ```no_run
@@ -82,7 +76,7 @@ pub struct QueryUserQualificationByOpenid {
     pub openid: String,
 }
 
-/// `CreateInsuranceOrderResponse`.
+/// The answer of [`CreateInsuranceOrder`] (创建保险订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateInsuranceOrderResponse {
@@ -110,7 +104,7 @@ pub struct CreateInsuranceOrderResponse {
     pub out_order_no: Option<String>,
 }
 
-/// `QueryInsuranceOrderByOutOrderNoResponse`.
+/// The answer of [`QueryInsuranceOrderByOutOrderNo`] (查询保险订单详情).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryInsuranceOrderByOutOrderNoResponse {
@@ -138,7 +132,7 @@ pub struct QueryInsuranceOrderByOutOrderNoResponse {
     pub out_order_no: Option<String>,
 }
 
-/// `QueryUserQualificationByOpenidResponse`.
+/// The answer of [`QueryUserQualificationByOpenid`] (查询用户保险订单领取资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserQualificationByOpenidResponse {

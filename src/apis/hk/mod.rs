@@ -13,8 +13,6 @@ pub mod transactions;
 
 /// `GET /hk/v3/certificates` 获取平台证书列表
 ///
-/// List certificates.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -34,8 +32,6 @@ pub mod transactions;
 pub struct ListCertificates {}
 
 /// `POST /hk/v3/merchants` 子商户进件（融合钱包）
-///
-/// Create merchant.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_1.shtml)
 ///
@@ -98,8 +94,6 @@ pub struct CreateMerchant {
 
 /// `PUT /hk/v3/merchants` 修改子商户（融合钱包）
 ///
-/// Update merchant.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -159,8 +153,6 @@ pub struct UpdateMerchant {
 
 /// `GET /hk/v3/merchants/{sub_mchid}` 查询子商户（融合钱包）
 ///
-/// Query merchant by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -187,8 +179,6 @@ pub struct QueryMerchantBySubMchid {
 }
 
 /// `GET /hk/v3/refunds` 查询所有退款
-///
-/// List refunds.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml)
 ///
@@ -224,8 +214,6 @@ pub struct ListRefunds {
 }
 
 /// `POST /hk/v3/refunds` 申请退款
-///
-/// Create refund.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml)
 ///
@@ -272,8 +260,6 @@ pub struct CreateRefund {
 }
 
 /// `GET /hk/v3/statements` 下载对账单
-///
-/// List statements.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml)
 ///
@@ -331,7 +317,7 @@ pub struct Certificate {
     pub serial_no: Option<String>,
 }
 
-/// `ListCertificatesResponse`.
+/// The answer of [`ListCertificates`] (获取平台证书列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCertificatesResponse {
@@ -395,7 +381,7 @@ pub struct Director {
     pub number: Option<String>,
 }
 
-/// `CreateMerchantResponse`.
+/// The answer of [`CreateMerchant`] (子商户进件（融合钱包）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantResponse {
@@ -407,7 +393,7 @@ pub struct CreateMerchantResponse {
     pub verification_status: Option<VerificationStatus>,
 }
 
-/// `UpdateMerchantResponse`.
+/// The answer of [`UpdateMerchant`] (修改子商户（融合钱包）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMerchantResponse {
@@ -450,7 +436,7 @@ pub struct QueryMerchantBySubMchidContact {
     pub phone: Option<SensitiveString>,
 }
 
-/// `QueryMerchantBySubMchidResponse`.
+/// The answer of [`QueryMerchantBySubMchid`] (查询子商户（融合钱包）).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryMerchantBySubMchidResponse {
@@ -493,9 +479,9 @@ pub struct ListRefundsAmount {
     pub currency: Option<String>,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -520,9 +506,9 @@ pub struct RefundAmount {
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
@@ -573,7 +559,7 @@ pub struct Refund {
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `ListRefundsResponse`.
+/// The answer of [`ListRefunds`] (查询所有退款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListRefundsResponse {
@@ -603,9 +589,9 @@ pub struct ListRefundsResponse {
 pub struct Amount {
     /// 退款币种 (`currency`).
     pub currency: String,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
-    /// 原订单金额 (`total`).
+    /// 原订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -619,13 +605,13 @@ pub struct CreateRefundAmount {
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
-/// `CreateRefundResponse`.
+/// The answer of [`CreateRefund`] (申请退款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRefundResponse {
@@ -643,99 +629,99 @@ pub struct CreateRefundResponse {
 }
 
 platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `ONLINE`.
-Online = "ONLINE",
-/// `OFFLINE`.
-Offline = "OFFLINE",
-/// `BOTH`.
-Both = "BOTH",
-}
-}
-
-platform_enum! {
-/// 商户类型.
-pub enum MerchantType {
-/// `ENTERPRISE`.
-Enterprise = "ENTERPRISE",
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-}
+    /// 业务类型.
+    pub enum BusinessType {
+        /// `ONLINE`.
+        Online = "ONLINE",
+        /// `OFFLINE`.
+        Offline = "OFFLINE",
+        /// `BOTH`.
+        Both = "BOTH",
+    }
 }
 
 platform_enum! {
-/// 验证状态.
-pub enum VerificationStatus {
-/// `Under Review`.
-UnderReview = "Under Review",
-/// `Approved`.
-Approved = "Approved",
-}
-}
-
-platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
+    /// 商户类型.
+    pub enum MerchantType {
+        /// `ENTERPRISE`.
+        Enterprise = "ENTERPRISE",
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+    }
 }
 
 platform_enum! {
-/// 退款渠道.
-pub enum RefundChannel {
-/// `ORIGINAL`.
-Original = "ORIGINAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-/// `OTHER_BALANCE`.
-OtherBalance = "OTHER_BALANCE",
-/// `OTHER_BANKCARD`.
-OtherBankCard = "OTHER_BANKCARD",
-}
+    /// 验证状态.
+    pub enum VerificationStatus {
+        /// `Under Review`.
+        UnderReview = "Under Review",
+        /// `Approved`.
+        Approved = "Approved",
+    }
 }
 
 platform_enum! {
-/// 退款资金来源.
-pub enum FundSource {
-/// `REFUND_SOURCE_UNSETTLED_FUNDS`.
-RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-/// `REFUND_SOURCE_REchARGE_FUNDS`.
-RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum RefundType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
+    /// 退款渠道.
+    pub enum RefundChannel {
+        /// `ORIGINAL`.
+        Original = "ORIGINAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+        /// `OTHER_BALANCE`.
+        OtherBalance = "OTHER_BALANCE",
+        /// `OTHER_BANKCARD`.
+        OtherBankCard = "OTHER_BANKCARD",
+    }
 }
 
 platform_enum! {
-/// 退款状态.
-pub enum RefundStatus {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `REFUNDCLOSE`.
-RefundClose = "REFUNDCLOSE",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
+    /// 退款资金来源.
+    pub enum FundSource {
+        /// `REFUND_SOURCE_UNSETTLED_FUNDS`.
+        RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+        /// `REFUND_SOURCE_REchARGE_FUNDS`.
+        RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+    }
 }
+
+platform_enum! {
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
+}
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum RefundType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
+}
+
+platform_enum! {
+    /// 退款状态.
+    pub enum RefundStatus {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `REFUNDCLOSE`.
+        RefundClose = "REFUNDCLOSE",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }

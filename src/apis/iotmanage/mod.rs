@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/iotmanage/device-inspections/{device_sn}` 获取出厂检查结果
 ///
-/// Query device inspection by device sn.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html)
 ///
 /// ```no_run
@@ -31,8 +29,6 @@ pub struct QueryDeviceInspectionByDeviceSn {
 }
 
 /// `GET /v3/iotmanage/devices` 智能设备列表
-///
-/// List devices.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html)
 ///
@@ -55,7 +51,7 @@ pub struct ListDevices {
     pub offset: i64,
 }
 
-/// `QueryDeviceInspectionByDeviceSnResponse`.
+/// The answer of [`QueryDeviceInspectionByDeviceSn`] (获取出厂检查结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryDeviceInspectionByDeviceSnResponse {
@@ -136,7 +132,7 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `ListDevicesResponse`.
+/// The answer of [`ListDevices`] (智能设备列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListDevicesResponse {
@@ -153,23 +149,23 @@ pub struct ListDevicesResponse {
 }
 
 platform_enum! {
-/// 查询结果.
-pub enum QueryDeviceInspectionByDeviceSnResult {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `WARN`.
-Warn = "WARN",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 查询结果.
+    pub enum QueryDeviceInspectionByDeviceSnResult {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `WARN`.
+        Warn = "WARN",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 激活状态.
-pub enum ActivationStatus {
-/// `ACTIVATED`.
-Activated = "ACTIVATED",
-/// `INACTIVATED`.
-Inactivated = "INACTIVATED",
-}
+    /// 激活状态.
+    pub enum ActivationStatus {
+        /// `ACTIVATED`.
+        Activated = "ACTIVATED",
+        /// `INACTIVATED`.
+        Inactivated = "INACTIVATED",
+    }
 }

@@ -5,10 +5,9 @@
 
 use crate::endpoint;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 /// `GET /v3/lovefeast/brands/{brand_id}` 查询爱心餐品牌信息
-///
-/// Query brand by brand id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012472863)
 ///
@@ -30,8 +29,6 @@ pub struct QueryBrandByBrandId {
 }
 
 /// `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` 查询用户捐赠单列表
-///
-/// Query user order by brand id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -58,8 +55,6 @@ pub struct QueryUserOrderByBrandId {
 
 /// `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}` 查询用户捐赠单详情
 ///
-/// Query user order by out trade no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::lovefeast::QueryUserOrderByOutTradeNo;
@@ -79,7 +74,7 @@ pub struct QueryUserOrderByOutTradeNo {
     pub out_trade_no: String,
 }
 
-/// `QueryBrandByBrandIdResponse`.
+/// The answer of [`QueryBrandByBrandId`] (查询爱心餐品牌信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBrandByBrandIdResponse {
@@ -97,9 +92,9 @@ pub struct Amount {
     pub currency: Option<String>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: Option<String>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: Option<i64>,
 }
 
@@ -146,12 +141,13 @@ pub struct UserOrder {
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 支付完成时间 (`success_time`).
-    pub success_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub success_time: Option<OffsetDateTime>,
     /// 捐赠订单号 (`welfare_trade_id`).
     pub welfare_trade_id: Option<String>,
 }
 
-/// `QueryUserOrderByBrandIdResponse`.
+/// The answer of [`QueryUserOrderByBrandId`] (查询用户捐赠单列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserOrderByBrandIdResponse {
@@ -167,7 +163,7 @@ pub struct QueryUserOrderByBrandIdResponse {
     pub total_count: Option<i64>,
 }
 
-/// `QueryUserOrderByOutTradeNoResponse`.
+/// The answer of [`QueryUserOrderByOutTradeNo`] (查询用户捐赠单详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserOrderByOutTradeNoResponse {
@@ -194,17 +190,18 @@ pub struct QueryUserOrderByOutTradeNoResponse {
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 支付完成时间 (`success_time`).
-    pub success_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub success_time: Option<OffsetDateTime>,
     /// 捐赠订单号 (`welfare_trade_id`).
     pub welfare_trade_id: Option<String>,
 }
 
 platform_enum! {
-/// 捐赠来源.
-pub enum DonateSource {
-/// 一起捐小程序 (`MINIPROGRAM_PAY`).
-MiniProgramPay = "MINIPROGRAM_PAY",
-/// 一块捐插件 (`ENTRUST_PAY`).
-EntrustPay = "ENTRUST_PAY",
-}
+    /// 捐赠来源.
+    pub enum DonateSource {
+        /// 一起捐小程序 (`MINIPROGRAM_PAY`).
+        MiniProgramPay = "MINIPROGRAM_PAY",
+        /// 一块捐插件 (`ENTRUST_PAY`).
+        EntrustPay = "ENTRUST_PAY",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` 分页查询子商户名下的商户管理记录
 ///
-/// Query mch manage record sub mchid by sub mchid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid;
@@ -38,8 +36,6 @@ pub struct QueryMchManageRecordSubMchidBySubMchid {
 
 /// `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` 查询子商户下指定商户管理记录
 ///
-/// Query mch manage record by manage record id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_manage::QueryMchManageRecordByManageRecordId;
@@ -60,8 +56,6 @@ pub struct QueryMchManageRecordByManageRecordId {
 }
 
 /// `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` 对指定商户管理记录提交资料
-///
-/// Create mch manage record mch manage submission.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -85,8 +79,6 @@ pub struct CreateMchManageRecordMchManageSubmission {
 }
 
 /// `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` 上传商户提交资料文件
-///
-/// Upload submission file.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -160,7 +152,7 @@ pub struct MchManageRecordSubMchid {
     pub submit_start_time: Option<OffsetDateTime>,
 }
 
-/// `QueryMchManageRecordSubMchidBySubMchidResponse`.
+/// The answer of [`QueryMchManageRecordSubMchidBySubMchid`] (分页查询子商户名下的商户管理记录).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchManageRecordSubMchidBySubMchidResponse {
@@ -174,7 +166,7 @@ pub struct QueryMchManageRecordSubMchidBySubMchidResponse {
     pub total_count: Option<i64>,
 }
 
-/// `QueryMchManageRecordByManageRecordIdResponse`.
+/// The answer of [`QueryMchManageRecordByManageRecordId`] (查询子商户下指定商户管理记录).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchManageRecordByManageRecordIdResponse {
@@ -219,7 +211,7 @@ pub struct QueryMchManageRecordByManageRecordIdResponse {
     pub submit_start_time: Option<OffsetDateTime>,
 }
 
-/// `CreateMchManageRecordMchManageSubmissionResponse`.
+/// The answer of [`CreateMchManageRecordMchManageSubmission`] (对指定商户管理记录提交资料).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchManageRecordMchManageSubmissionResponse {
@@ -227,7 +219,7 @@ pub struct CreateMchManageRecordMchManageSubmissionResponse {
     pub manage_submission_id: Option<String>,
 }
 
-/// `UploadSubmissionFileResponse`.
+/// The answer of [`UploadSubmissionFile`] (上传商户提交资料文件).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadSubmissionFileResponse {
@@ -236,55 +228,55 @@ pub struct UploadSubmissionFileResponse {
 }
 
 platform_enum! {
-/// 商户管理记录类型.
-pub enum ManageRecordType {
-/// `FUNCTIONAL_LIMIT_RECORD`.
-FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-/// `INVESTIGATE_RECORD`.
-InvestigateRecord = "INVESTIGATE_RECORD",
-}
-}
-
-platform_enum! {
-/// 商户管理记录状态.
-pub enum ManageRecordState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `SUBMITTED`.
-Submitted = "SUBMITTED",
-/// `EXPIRED`.
-Expired = "EXPIRED",
-/// `UNDER_REVIEW`.
-UnderReview = "UNDER_REVIEW",
-/// `RECOVERED`.
-Recovered = "RECOVERED",
-/// `REJECTED`.
-Rejected = "REJECTED",
-}
+    /// 商户管理记录类型.
+    pub enum ManageRecordType {
+        /// `FUNCTIONAL_LIMIT_RECORD`.
+        FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
+        /// `INVESTIGATE_RECORD`.
+        InvestigateRecord = "INVESTIGATE_RECORD",
+    }
 }
 
 platform_enum! {
-/// 解除管控原因.
-pub enum RecoverReason {
-/// `MERCHANT_SUBMIT_RECOVER`.
-MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
-/// `MERCHANT_OPERATE_RECOVER`.
-MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
-/// `PLATFORM_AUTO_RECOVER`.
-PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
-}
+    /// 商户管理记录状态.
+    pub enum ManageRecordState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `SUBMITTED`.
+        Submitted = "SUBMITTED",
+        /// `EXPIRED`.
+        Expired = "EXPIRED",
+        /// `UNDER_REVIEW`.
+        UnderReview = "UNDER_REVIEW",
+        /// `RECOVERED`.
+        Recovered = "RECOVERED",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+    }
 }
 
 platform_enum! {
-/// 解除管控方式.
-pub enum RecoverWay {
-/// `SUBMIT_INFORMATION`.
-SubmitInformation = "SUBMIT_INFORMATION",
-/// `VERIFY_INACTIVE_MERCHANT_IDENTITY`.
-VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
-/// `MODIFY_ORGANIZATION_INFORMATION`.
-ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
-/// `OTHER`.
-Other = "OTHER",
+    /// 解除管控原因.
+    pub enum RecoverReason {
+        /// `MERCHANT_SUBMIT_RECOVER`.
+        MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
+        /// `MERCHANT_OPERATE_RECOVER`.
+        MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
+        /// `PLATFORM_AUTO_RECOVER`.
+        PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
+    }
 }
+
+platform_enum! {
+    /// 解除管控方式.
+    pub enum RecoverWay {
+        /// `SUBMIT_INFORMATION`.
+        SubmitInformation = "SUBMIT_INFORMATION",
+        /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`.
+        VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
+        /// `MODIFY_ORGANIZATION_INFORMATION`.
+        ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
+        /// `OTHER`.
+        Other = "OTHER",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` 查询风险订单
 ///
-/// Create ec trade risk query risk trade.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade;
@@ -44,8 +42,6 @@ pub struct CreateEcTradeRiskQueryRiskTrade {
 
 /// `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` 回传处置结果
 ///
-/// Create ec trade risk recv dispose result.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult;
@@ -73,7 +69,7 @@ pub struct CreateEcTradeRiskRecvDisposeResult {
     pub mchid: Option<String>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
-    /// 退款金额 (`refund_amount`).
+    /// 退款金额 (`refund_amount`), in fen (分).
     pub refund_amount: Option<i64>,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: Option<String>,
@@ -82,8 +78,6 @@ pub struct CreateEcTradeRiskRecvDisposeResult {
 }
 
 /// `POST /v3/merchant-risk-manage/report-trade-union-information` 上报订单关联信息
-///
-/// Create report trade union information.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/report-trade-risk-information.html)
 ///
@@ -198,8 +192,6 @@ pub struct CreateReportTradeUnionInformation {
 
 /// `GET /v3/merchant-risk-manage/trade-risk-information` 查询风险信息
 ///
-/// Query trade risk information.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html)
 ///
 /// ```no_run
@@ -230,8 +222,6 @@ pub struct QueryTradeRiskInformation {
 }
 
 /// `POST /v3/merchant-risk-manage/trade-risk-result` 处置结果回传
-///
-/// Create trade risk result.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html)
 ///
@@ -270,8 +260,6 @@ pub struct CreateTradeRiskResult {
 
 /// `DELETE /v3/merchant-risk-manage/violation-notifications` 删除商户违规通知回调地址API
 ///
-/// Delete violation notification.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml)
 ///
 /// ```no_run
@@ -290,8 +278,6 @@ pub struct DeleteViolationNotification {}
 
 /// `GET /v3/merchant-risk-manage/violation-notifications` 查询商户违规通知回调地址API
 ///
-/// List violation notifications.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml)
 ///
 /// ```no_run
@@ -309,8 +295,6 @@ pub struct DeleteViolationNotification {}
 pub struct ListViolationNotifications {}
 
 /// `POST /v3/merchant-risk-manage/violation-notifications` 创建商户违规通知回调地址API
-///
-/// Create violation notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml)
 ///
@@ -332,8 +316,6 @@ pub struct CreateViolationNotification {
 }
 
 /// `PUT /v3/merchant-risk-manage/violation-notifications` 修改商户违规通知回调地址API
-///
-/// Update violation notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml)
 ///
@@ -371,7 +353,7 @@ pub struct RiskTradeList {
     pub risk_type: Option<i64>,
 }
 
-/// `CreateEcTradeRiskQueryRiskTradeResponse`.
+/// The answer of [`CreateEcTradeRiskQueryRiskTrade`] (查询风险订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEcTradeRiskQueryRiskTradeResponse {
@@ -381,7 +363,7 @@ pub struct CreateEcTradeRiskQueryRiskTradeResponse {
     pub total_num: Option<i64>,
 }
 
-/// `CreateEcTradeRiskRecvDisposeResultResponse`.
+/// The answer of [`CreateEcTradeRiskRecvDisposeResult`] (回传处置结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEcTradeRiskRecvDisposeResultResponse {
@@ -403,7 +385,7 @@ pub struct LivingExpensesFields {
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// 缴费金额 (`amount`).
+    /// 缴费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 缴费城市 (`city`).
@@ -456,7 +438,7 @@ pub struct SubOrder {
     pub user_risk_level: Option<i64>,
 }
 
-/// `CreateReportTradeUnionInformationResponse`.
+/// The answer of [`CreateReportTradeUnionInformation`] (上报订单关联信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReportTradeUnionInformationResponse {
@@ -472,7 +454,7 @@ pub struct CreateReportTradeUnionInformationResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryTradeRiskInformationResponse`.
+/// The answer of [`QueryTradeRiskInformation`] (查询风险信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTradeRiskInformationResponse {
@@ -486,7 +468,7 @@ pub struct QueryTradeRiskInformationResponse {
     pub risk_type: Option<RiskType>,
 }
 
-/// `CreateTradeRiskResultResponse`.
+/// The answer of [`CreateTradeRiskResult`] (处置结果回传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTradeRiskResultResponse {
@@ -510,7 +492,7 @@ pub struct CreateTradeRiskResultResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `ListViolationNotificationsResponse`.
+/// The answer of [`ListViolationNotifications`] (查询商户违规通知回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListViolationNotificationsResponse {
@@ -518,7 +500,7 @@ pub struct ListViolationNotificationsResponse {
     pub notify_url: Option<String>,
 }
 
-/// `CreateViolationNotificationResponse`.
+/// The answer of [`CreateViolationNotification`] (创建商户违规通知回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateViolationNotificationResponse {
@@ -526,7 +508,7 @@ pub struct CreateViolationNotificationResponse {
     pub notify_url: Option<String>,
 }
 
-/// `UpdateViolationNotificationResponse`.
+/// The answer of [`UpdateViolationNotification`] (修改商户违规通知回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateViolationNotificationResponse {
@@ -535,43 +517,43 @@ pub struct UpdateViolationNotificationResponse {
 }
 
 platform_enum! {
-/// 处置手段.
-pub enum PunishType {
-/// `OTHER_PUNISH`.
-OtherPunish = "OTHER_PUNISH",
-/// `DISABLE_PAYMENT`.
-DisablePayment = "DISABLE_PAYMENT",
-/// `SUSPEND_SETTLEMENT`.
-SuspendSettlement = "SUSPEND_SETTLEMENT",
-/// `DISABLE_WITHDRAW`.
-DisableWithdraw = "DISABLE_WITHDRAW",
-/// `REMOVE_MERCHANTS`.
-RemoveMerchants = "REMOVE_MERCHANTS",
-/// `ADD_MERCHANTS_BLACKLIST`.
-AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
-/// `REFUND`.
-Refund = "REFUND",
-/// `FREEZING_FUND_BY_TRANSACTION`.
-FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
-/// `FREEZING_FUND_BY_MERCHANTS`.
-FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
-/// `BLOCKED_USER`.
-BlockedUser = "BLOCKED_USER",
-}
+    /// 处置手段.
+    pub enum PunishType {
+        /// `OTHER_PUNISH`.
+        OtherPunish = "OTHER_PUNISH",
+        /// `DISABLE_PAYMENT`.
+        DisablePayment = "DISABLE_PAYMENT",
+        /// `SUSPEND_SETTLEMENT`.
+        SuspendSettlement = "SUSPEND_SETTLEMENT",
+        /// `DISABLE_WITHDRAW`.
+        DisableWithdraw = "DISABLE_WITHDRAW",
+        /// `REMOVE_MERCHANTS`.
+        RemoveMerchants = "REMOVE_MERCHANTS",
+        /// `ADD_MERCHANTS_BLACKLIST`.
+        AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `FREEZING_FUND_BY_TRANSACTION`.
+        FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
+        /// `FREEZING_FUND_BY_MERCHANTS`.
+        FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
+        /// `BLOCKED_USER`.
+        BlockedUser = "BLOCKED_USER",
+    }
 }
 
 platform_enum! {
-/// 风险类型.
-pub enum RiskType {
-/// `OTHER_RISK`.
-OtherRisk = "OTHER_RISK",
-/// `INDUCE_PAYMENT`.
-InducePayment = "INDUCE_PAYMENT",
-/// `FRAUD`.
-Fraud = "FRAUD",
-/// `GAMBLING`.
-Gambling = "GAMBLING",
-/// `CYBERSEX`.
-Cybersex = "CYBERSEX",
-}
+    /// 风险类型.
+    pub enum RiskType {
+        /// `OTHER_RISK`.
+        OtherRisk = "OTHER_RISK",
+        /// `INDUCE_PAYMENT`.
+        InducePayment = "INDUCE_PAYMENT",
+        /// `FRAUD`.
+        Fraud = "FRAUD",
+        /// `GAMBLING`.
+        Gambling = "GAMBLING",
+        /// `CYBERSEX`.
+        Cybersex = "CYBERSEX",
+    }
 }

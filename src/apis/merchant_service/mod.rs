@@ -20,8 +20,6 @@ pub mod images;
 
 /// `DELETE /v3/merchant-service/complaint-notifications` 删除投诉通知回调API
 ///
-/// Delete complaint notification.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/delete-complaint-notifications.html)
 ///
 /// ```no_run
@@ -42,8 +40,6 @@ pub struct DeleteComplaintNotification {}
 
 /// `GET /v3/merchant-service/complaint-notifications` 查询投诉通知回调API
 ///
-/// List complaint notifications.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/query-complaint-notifications.html)
 ///
 /// ```no_run
@@ -63,8 +59,6 @@ pub struct DeleteComplaintNotification {}
 pub struct ListComplaintNotifications {}
 
 /// `POST /v3/merchant-service/complaint-notifications` 创建投诉通知回调API
-///
-/// Create complaint notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/create-complaint-notifications.html)
 ///
@@ -89,8 +83,6 @@ pub struct CreateComplaintNotification {
 
 /// `PUT /v3/merchant-service/complaint-notifications` 更新投诉通知回调API
 ///
-/// Update complaint notification.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html)
 ///
 /// ```no_run
@@ -113,8 +105,6 @@ pub struct UpdateComplaintNotification {
 }
 
 /// `GET /v3/merchant-service/complaints` 查询投诉信息API
-///
-/// List complaints v1.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml)
 ///
@@ -148,8 +138,6 @@ pub struct ListComplaintsV1 {
 
 /// `GET /v3/merchant-service/complaints-v2` 查询投诉单列表API
 ///
-/// List complaints.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/list-complaints-v2.html)
 ///
 /// ```no_run
@@ -179,8 +167,6 @@ pub struct ListComplaints {
 
 /// `GET /v3/merchant-service/complaints-v2/{complaint_id}` 查询投诉单详情API
 ///
-/// Query complaints v2 by complaint id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html)
 ///
 /// ```no_run
@@ -203,8 +189,6 @@ pub struct QueryComplaintsV2ByComplaintId {
 }
 
 /// `GET /v3/merchant-service/complaints/{transaction_id}` 查询投诉详情API
-///
-/// Query complaint by transaction id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml)
 ///
@@ -229,8 +213,6 @@ pub struct QueryComplaintByTransactionId {
 }
 
 /// `POST /v3/merchant-service/feedbacks` 商户反馈API
-///
-/// Create feedback.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml)
 ///
@@ -266,8 +248,6 @@ pub struct CreateFeedback {
 
 /// `GET /v3/merchant-service/images/{media_id}` 图片下载API
 ///
-/// Download image.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/images/query-images.html)
 ///
 /// ```no_run
@@ -290,7 +270,7 @@ pub struct DownloadImage {
     pub media_id: String,
 }
 
-/// `ListComplaintNotificationsResponse`.
+/// The answer of [`ListComplaintNotifications`] (查询投诉通知回调API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -302,7 +282,7 @@ pub struct ListComplaintNotificationsResponse {
     pub url: String,
 }
 
-/// `CreateComplaintNotificationResponse`.
+/// The answer of [`CreateComplaintNotification`] (创建投诉通知回调API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -314,7 +294,7 @@ pub struct CreateComplaintNotificationResponse {
     pub url: String,
 }
 
-/// `UpdateComplaintNotificationResponse`.
+/// The answer of [`UpdateComplaintNotification`] (更新投诉通知回调API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -332,7 +312,7 @@ pub struct UpdateComplaintNotificationResponse {
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ComplaintV1 {
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
@@ -342,7 +322,8 @@ pub struct ComplaintV1 {
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
     /// 冻结结束时间 (`frozen_end_time`).
-    pub frozen_end_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub frozen_end_time: Option<OffsetDateTime>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 投诉人联系方式 (`payer_phone`).
@@ -354,7 +335,7 @@ pub struct ComplaintV1 {
     pub transaction_id: String,
 }
 
-/// `ListComplaintsV1Response`.
+/// The answer of [`ListComplaintsV1`] (查询投诉信息API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
@@ -421,7 +402,7 @@ pub struct ComplaintMediaList {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -447,7 +428,7 @@ pub struct ServiceOrderInfo {
 pub struct Complaint {
     /// 补充信息 (`additional_info`).
     pub additional_info: Option<AdditionalInfo>,
-    /// 申请退款金额 (`apply_refund_amount`).
+    /// 申请退款金额 (`apply_refund_amount`), in fen (分).
     pub apply_refund_amount: Option<i64>,
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
@@ -489,7 +470,7 @@ pub struct Complaint {
     pub user_tag_list: Option<Vec<UserTagList>>,
 }
 
-/// `ComplaintList`.
+/// The answer of [`ListComplaints`] (查询投诉单列表API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ComplaintList {
@@ -518,7 +499,7 @@ pub struct QueryComplaintsV2ByComplaintIdServiceOrderInfo {
     pub state: Option<String>,
 }
 
-/// `QueryComplaintsV2ByComplaintIdResponse`.
+/// The answer of [`QueryComplaintsV2ByComplaintId`] (查询投诉单详情API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
@@ -526,7 +507,7 @@ pub struct QueryComplaintsV2ByComplaintIdServiceOrderInfo {
 pub struct QueryComplaintsV2ByComplaintIdResponse {
     /// 补充信息 (`additional_info`).
     pub additional_info: Option<AdditionalInfo>,
-    /// 申请退款金额 (`apply_refund_amount`).
+    /// 申请退款金额 (`apply_refund_amount`), in fen (分).
     pub apply_refund_amount: Option<i64>,
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
@@ -571,13 +552,13 @@ pub struct QueryComplaintsV2ByComplaintIdResponse {
     pub user_tag_list: Option<Vec<UserTagList>>,
 }
 
-/// `QueryComplaintByTransactionIdResponse`.
+/// The answer of [`QueryComplaintByTransactionId`] (查询投诉详情API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryComplaintByTransactionIdResponse {
-    /// 投诉金额 (`amount`).
+    /// 投诉金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 投诉描述 (`complaint_detail`).
     pub complaint_detail: String,
@@ -602,90 +583,90 @@ pub struct QueryComplaintByTransactionIdResponse {
     pub transaction_id: String,
 }
 
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
-/// 投诉单状态.
-pub enum ComplaintV1ComplaintState {
-/// 用户已投诉 (`PAYER_COMPLAINTED`).
-PayerComplainted = "PAYER_COMPLAINTED",
-/// 交易已冻结 (`FROZENED`).
-Frozened = "FROZENED",
-/// 冻结已结束 (`FROZEN_FINISHED`).
-FrozenFinished = "FROZEN_FINISHED",
-/// 用户已撤诉 (`PAYER_CANCELED`).
-PayerCanceled = "PAYER_CANCELED",
-/// 商户已退款 (`MERCHANT_REFUNDED`).
-MerchantRefunded = "MERCHANT_REFUNDED",
-/// 系统（微信支付）已退款 (`SYSTEM_REFUNDED`).
-SystemRefunded = "SYSTEM_REFUNDED",
-/// 人工（微信支付运营人员）手动解冻 (`MANUAL_UNFROZEN`).
-ManualUnfrozen = "MANUAL_UNFROZEN",
-}
+    #[cfg(feature = "merchant")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
+    /// 投诉单状态.
+    pub enum ComplaintV1ComplaintState {
+        /// 用户已投诉 (`PAYER_COMPLAINTED`).
+        PayerComplainted = "PAYER_COMPLAINTED",
+        /// 交易已冻结 (`FROZENED`).
+        Frozened = "FROZENED",
+        /// 冻结已结束 (`FROZEN_FINISHED`).
+        FrozenFinished = "FROZEN_FINISHED",
+        /// 用户已撤诉 (`PAYER_CANCELED`).
+        PayerCanceled = "PAYER_CANCELED",
+        /// 商户已退款 (`MERCHANT_REFUNDED`).
+        MerchantRefunded = "MERCHANT_REFUNDED",
+        /// 系统（微信支付）已退款 (`SYSTEM_REFUNDED`).
+        SystemRefunded = "SYSTEM_REFUNDED",
+        /// 人工（微信支付运营人员）手动解冻 (`MANUAL_UNFROZEN`).
+        ManualUnfrozen = "MANUAL_UNFROZEN",
+    }
 }
 
 platform_enum! {
-/// 补充信息类型.
-pub enum AdditionalInfoType {
-/// `SHARE_POWER_TYPE`.
-SharePowerType = "SHARE_POWER_TYPE",
-}
-}
-
-platform_enum! {
-/// 媒体文件业务类型.
-pub enum MediaType {
-/// `USER_COMPLAINT_IMAGE`.
-UserComplaintImage = "USER_COMPLAINT_IMAGE",
-/// `OPERATION_IMAGE`.
-OperationImage = "OPERATION_IMAGE",
-}
+    /// 补充信息类型.
+    pub enum AdditionalInfoType {
+        /// `SHARE_POWER_TYPE`.
+        SharePowerType = "SHARE_POWER_TYPE",
+    }
 }
 
 platform_enum! {
-/// 投诉单状态.
-pub enum ComplaintState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `PROCESSED`.
-Processed = "PROCESSED",
-}
+    /// 媒体文件业务类型.
+    pub enum MediaType {
+        /// `USER_COMPLAINT_IMAGE`.
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        /// `OPERATION_IMAGE`.
+        OperationImage = "OPERATION_IMAGE",
+    }
 }
 
 platform_enum! {
-/// 问题类型.
-pub enum ProblemType {
-/// `REFUND`.
-Refund = "REFUND",
-/// `SERVICE_NOT_WORK`.
-ServiceNotWork = "SERVICE_NOT_WORK",
-/// `OTHERS`.
-Others = "OTHERS",
-}
-}
-
-platform_enum! {
-/// 支付分服务单状态.
-pub enum ServiceOrderInfoState {
-/// `DOING`.
-Doing = "DOING",
-/// `REVOKED`.
-Revoked = "REVOKED",
-/// `WAITPAY`.
-WaitPay = "WAITPAY",
-/// `DONE`.
-Done = "DONE",
-}
+    /// 投诉单状态.
+    pub enum ComplaintState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `PROCESSED`.
+        Processed = "PROCESSED",
+    }
 }
 
 platform_enum! {
-/// 用户标签列表.
-pub enum UserTagList {
-/// `TRUSTED`.
-Trusted = "TRUSTED",
-/// `HIGH_RISK`.
-HighRisk = "HIGH_RISK",
+    /// 问题类型.
+    pub enum ProblemType {
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `SERVICE_NOT_WORK`.
+        ServiceNotWork = "SERVICE_NOT_WORK",
+        /// `OTHERS`.
+        Others = "OTHERS",
+    }
 }
+
+platform_enum! {
+    /// 支付分服务单状态.
+    pub enum ServiceOrderInfoState {
+        /// `DOING`.
+        Doing = "DOING",
+        /// `REVOKED`.
+        Revoked = "REVOKED",
+        /// `WAITPAY`.
+        WaitPay = "WAITPAY",
+        /// `DONE`.
+        Done = "DONE",
+    }
+}
+
+platform_enum! {
+    /// 用户标签列表.
+    pub enum UserTagList {
+        /// `TRUSTED`.
+        Trusted = "TRUSTED",
+        /// `HIGH_RISK`.
+        HighRisk = "HIGH_RISK",
+    }
 }

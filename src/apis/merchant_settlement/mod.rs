@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/merchant-settlement/merchant-settle-rule-applications` 申请修改特约商户结算规则API
 ///
-/// Create merchant settle rule application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct CreateMerchantSettleRuleApplication {
 
 /// `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}` 根据申请单ID查询结果API
 ///
-/// Query merchant settle rule application by application id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml)
 ///
 /// ```no_run
@@ -59,7 +55,7 @@ pub struct QueryMerchantSettleRuleApplicationByApplicationId {
     pub application_id: String,
 }
 
-/// `CreateMerchantSettleRuleApplicationResponse`.
+/// The answer of [`CreateMerchantSettleRuleApplication`] (申请修改特约商户结算规则API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantSettleRuleApplicationResponse {
@@ -82,7 +78,7 @@ pub struct CreateMerchantSettleRuleApplicationResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryMerchantSettleRuleApplicationByApplicationIdResponse`.
+/// The answer of [`QueryMerchantSettleRuleApplicationByApplicationId`] (根据申请单ID查询结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantSettleRuleApplicationByApplicationIdResponse {

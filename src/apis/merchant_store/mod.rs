@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v3/merchant-store/stores` 创建门店API
 ///
-/// Create store.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948546)
 ///
 /// ```no_run
@@ -39,8 +37,6 @@ pub struct CreateStore {
 
 /// `GET /v3/merchant-store/stores/{store_id}` 查询门店API
 ///
-/// Query store by store id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948577)
 ///
 /// ```no_run
@@ -63,8 +59,6 @@ pub struct QueryStoreByStoreId {
 }
 
 /// `PATCH /v3/merchant-store/stores/{store_id}` 修改门店API
-///
-/// Update store by store id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948551)
 ///
@@ -95,8 +89,6 @@ pub struct UpdateStoreByStoreId {
 
 /// `POST /v3/merchant-store/stores/{store_id}/recipients/bind` 绑定门店收款信息
 ///
-/// Bind store recipient.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948579)
 ///
 /// ```no_run
@@ -122,8 +114,6 @@ pub struct BindStoreRecipient {
 }
 
 /// `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` 解除门店收款信息绑定
-///
-/// Unbind store recipient.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948580)
 ///
@@ -210,7 +200,7 @@ pub struct StoreRecipient {
     pub mchid: String,
 }
 
-/// `CreateStoreResponse`.
+/// The answer of [`CreateStore`] (创建门店API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateStoreResponse {
@@ -230,7 +220,7 @@ pub struct StoreState {
     pub store_state_value: Option<String>,
 }
 
-/// `QueryStoreByStoreIdResponse`.
+/// The answer of [`QueryStoreByStoreId`] (查询门店API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryStoreByStoreIdResponse {
@@ -256,7 +246,7 @@ pub struct FailedStoreRecipient {
     pub mchid: Option<String>,
 }
 
-/// `BindStoreRecipientResponse`.
+/// The answer of [`BindStoreRecipient`] (绑定门店收款信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct BindStoreRecipientResponse {
@@ -264,7 +254,7 @@ pub struct BindStoreRecipientResponse {
     pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
 }
 
-/// `UnbindStoreRecipientResponse`.
+/// The answer of [`UnbindStoreRecipient`] (解除门店收款信息绑定).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnbindStoreRecipientResponse {

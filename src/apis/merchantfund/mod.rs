@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `GET /v3/merchantfund/merchant/income-records` 服务商银行来账查询
 ///
-/// List merchant income records.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_7.shtml)
 ///
 /// ```no_run
@@ -44,7 +42,7 @@ pub struct ListMerchantIncomeRecords {
 pub struct MerchantIncomeRecord {
     /// 账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 银行来账金额 (`amount`).
+    /// 银行来账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 付款方银行户名 (`bank_account_name`).
     #[wxpay(redact)]
@@ -80,7 +78,7 @@ pub struct Links {
     pub self_: String,
 }
 
-/// `ListMerchantIncomeRecordsResponse`.
+/// The answer of [`ListMerchantIncomeRecords`] (服务商银行来账查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListMerchantIncomeRecordsResponse {
@@ -97,23 +95,23 @@ pub struct ListMerchantIncomeRecordsResponse {
 }
 
 platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `FEES`.
-Fees = "FEES",
-}
+    /// 账户类型.
+    pub enum AccountType {
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+        /// `FEES`.
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 银行来账类型.
-pub enum IncomeRecordType {
-/// `OFFLINERECHARGE`.
-OfflineRecharge = "OFFLINERECHARGE",
-/// `ENTERPRISEDIRECTREVENUE`.
-EnterpriseDirectRevenue = "ENTERPRISEDIRECTREVENUE",
-}
+    /// 银行来账类型.
+    pub enum IncomeRecordType {
+        /// `OFFLINERECHARGE`.
+        OfflineRecharge = "OFFLINERECHARGE",
+        /// `ENTERPRISEDIRECTREVENUE`.
+        EnterpriseDirectRevenue = "ENTERPRISEDIRECTREVENUE",
+    }
 }

@@ -8,8 +8,6 @@ mod manual;
 
 /// `GET /v3/multiuse/stocks/{stock_id}/refund-flow` 下载批次退款明细
 ///
-/// Query stock refund flow.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html)
 ///
 /// ```no_run
@@ -32,8 +30,6 @@ pub struct QueryStockRefundFlow {
 }
 
 /// `GET /v3/multiuse/stocks/{stock_id}/send-flow` 下载批次发放明细
-///
-/// Query stock send flow.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html)
 ///
@@ -58,8 +54,6 @@ pub struct QueryStockSendFlow {
 
 /// `GET /v3/multiuse/stocks/{stock_id}/use-flow` 下载核销明细
 ///
-/// Query stock use flow.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html)
 ///
 /// ```no_run
@@ -82,8 +76,6 @@ pub struct QueryStockUseFlow {
 }
 
 /// `POST /v3/multiuse/users/{openid}/coupons` 发放指定批次的消费金
-///
-/// Send multiuse coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html)
 ///
@@ -120,7 +112,7 @@ pub struct SendMultiuseCoupon {
     pub user_name: String,
 }
 
-/// `QueryStockRefundFlowResponse`.
+/// The answer of [`QueryStockRefundFlow`] (下载批次退款明细).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -130,7 +122,7 @@ pub struct QueryStockRefundFlowResponse {
     pub url: String,
 }
 
-/// `QueryStockSendFlowResponse`.
+/// The answer of [`QueryStockSendFlow`] (下载批次发放明细).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -140,7 +132,7 @@ pub struct QueryStockSendFlowResponse {
     pub url: String,
 }
 
-/// `QueryStockUseFlowResponse`.
+/// The answer of [`QueryStockUseFlow`] (下载核销明细).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -150,7 +142,7 @@ pub struct QueryStockUseFlowResponse {
     pub url: String,
 }
 
-/// `SendMultiuseCouponResponse`.
+/// The answer of [`SendMultiuseCoupon`] (发放指定批次的消费金).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendMultiuseCouponResponse {
@@ -159,9 +151,9 @@ pub struct SendMultiuseCouponResponse {
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum CardType {
-/// `ID_CARD`.
-IdCard = "ID_CARD",
-}
+    /// 证件类型.
+    pub enum CardType {
+        /// `ID_CARD`.
+        IdCard = "ID_CARD",
+    }
 }

@@ -14,8 +14,6 @@ pub mod user_title;
 
 /// `POST /v3/new-tax-control-fapiao/card-template` 创建电子发票卡券模板
 ///
-/// Create card template.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml)
 ///
 /// ```no_run
@@ -41,8 +39,6 @@ pub struct CreateCardTemplate {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications` 开具电子发票
-///
-/// Create fapiao application.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_8.shtml)
 ///
@@ -76,8 +72,6 @@ pub struct CreateFapiaoApplication {
 
 /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` 查询电子发票
 ///
-/// Query fapiao application by fapiao apply id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml)
 ///
 /// ```no_run
@@ -102,8 +96,6 @@ pub struct QueryFapiaoApplicationByFapiaoApplyId {
 }
 
 /// `GET /v3/new-tax-control-fapiao/user-title` 获取用户填写的抬头
-///
-/// Query user title.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml)
 ///
@@ -161,7 +153,7 @@ pub struct CardTemplateInformation {
     pub payee_name: Option<String>,
 }
 
-/// `CreateCardTemplateResponse`.
+/// The answer of [`CreateCardTemplate`] (创建电子发票卡券模板).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardTemplateResponse {
@@ -236,7 +228,7 @@ pub struct FapiaoInformationItem {
     /// 税率 (`tax_rate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_rate: Option<i64>,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -284,7 +276,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation {
     /// 地址 (`address`).
     #[wxpay(redact)]
     pub address: Option<String>,
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
     #[wxpay(redact)]
@@ -348,7 +340,7 @@ pub struct ExtraInformation {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct FapiaoApplication {
-    /// 单行金额 (`amount`).
+    /// 单行金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 是否折扣行 (`discount`).
     pub discount: bool,
@@ -366,7 +358,7 @@ pub struct FapiaoApplication {
     pub tax_prefer_mark: TaxPreferMark,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     pub unit: Option<String>,
@@ -399,7 +391,7 @@ pub struct SellerInformation {
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryFapiaoApplicationByFapiaoApplyIdFapiaoInformation {
-    /// 总金额 (`amount`).
+    /// 总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 蓝字发票信息 (`blue_fapiao`).
     pub blue_fapiao: Option<RedFapiao>,
@@ -432,7 +424,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdFapiaoInformation {
     pub total_amount: i64,
 }
 
-/// `QueryFapiaoApplicationByFapiaoApplyIdResponse`.
+/// The answer of [`QueryFapiaoApplicationByFapiaoApplyId`] (查询电子发票).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryFapiaoApplicationByFapiaoApplyIdResponse {
@@ -443,14 +435,14 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdResponse {
     pub total_count: i64,
 }
 
-/// `QueryUserTitleResponse`.
+/// The answer of [`QueryUserTitle`] (获取用户填写的抬头).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserTitleResponse {
     /// 地址 (`address`).
     #[wxpay(redact)]
     pub address: Option<String>,
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
     #[wxpay(redact)]
@@ -482,79 +474,79 @@ pub struct QueryUserTitleResponse {
 }
 
 platform_enum! {
-/// 开具的发票类型.
-pub enum FapiaoBillType {
-/// `COMM_FAPIAO`.
-CommFapiao = "COMM_FAPIAO",
-/// `VAT_FAPIAO`.
-VatFapiao = "VAT_FAPIAO",
-}
-}
-
-platform_enum! {
-/// 购买方类型.
-pub enum ApplicationType {
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-/// `ORGANIZATION`.
-Organization = "ORGANIZATION",
-}
+    /// 开具的发票类型.
+    pub enum FapiaoBillType {
+        /// `COMM_FAPIAO`.
+        CommFapiao = "COMM_FAPIAO",
+        /// `VAT_FAPIAO`.
+        VatFapiao = "VAT_FAPIAO",
+    }
 }
 
 platform_enum! {
-/// 发票卡券状态.
-pub enum CardStatus {
-/// `INSERT_ACCEPTED`.
-InsertAccepted = "INSERT_ACCEPTED",
-/// `INSERTED`.
-Inserted = "INSERTED",
-/// `DISCARD_ACCEPTED`.
-DiscardAccepted = "DISCARD_ACCEPTED",
-/// `DISCARDED`.
-Discarded = "DISCARDED",
-}
+    /// 购买方类型.
+    pub enum ApplicationType {
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+        /// `ORGANIZATION`.
+        Organization = "ORGANIZATION",
+    }
 }
 
 platform_enum! {
-/// 税收优惠政策标识.
-pub enum TaxPreferMark {
-/// 无优惠 (`NO_FAVORABLE`).
-NoFavorable = "NO_FAVORABLE",
-/// 不征税 (`OUTSIDE_VAT`).
-OutsideVat = "OUTSIDE_VAT",
-/// 免税 (`VAT_EXEMPT`).
-VatExempt = "VAT_EXEMPT",
-/// 普通零税率 (`NORMAL_ZERO_RATED`).
-NormalZeroRated = "NORMAL_ZERO_RATED",
-/// 出口零税率 (`EXPORT_ZERO_RATED`).
-ExportZeroRated = "EXPORT_ZERO_RATED",
-}
+    /// 发票卡券状态.
+    pub enum CardStatus {
+        /// `INSERT_ACCEPTED`.
+        InsertAccepted = "INSERT_ACCEPTED",
+        /// `INSERTED`.
+        Inserted = "INSERTED",
+        /// `DISCARD_ACCEPTED`.
+        DiscardAccepted = "DISCARD_ACCEPTED",
+        /// `DISCARDED`.
+        Discarded = "DISCARDED",
+    }
 }
 
 platform_enum! {
-/// 发票状态.
-pub enum QueryFapiaoApplicationByFapiaoApplyIdStatus {
-/// 开票申请已受理 (`ISSUE_ACCEPTED`).
-IssueAccepted = "ISSUE_ACCEPTED",
-/// 发票已开具 (`ISSUED`).
-Issued = "ISSUED",
-/// 冲红申请已受理 (`REVERSE_ACCEPTED`).
-ReverseAccepted = "REVERSE_ACCEPTED",
-/// 发票已冲红 (`REVERSED`).
-Reversed = "REVERSED",
-/// 发票开具已失败，数电发票模式特有字段 (`ISSUE_FAILED`).
-IssueFailed = "ISSUE_FAILED",
-/// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
-ReverseFailed = "REVERSE_FAILED",
-}
+    /// 税收优惠政策标识.
+    pub enum TaxPreferMark {
+        /// 无优惠 (`NO_FAVORABLE`).
+        NoFavorable = "NO_FAVORABLE",
+        /// 不征税 (`OUTSIDE_VAT`).
+        OutsideVat = "OUTSIDE_VAT",
+        /// 免税 (`VAT_EXEMPT`).
+        VatExempt = "VAT_EXEMPT",
+        /// 普通零税率 (`NORMAL_ZERO_RATED`).
+        NormalZeroRated = "NORMAL_ZERO_RATED",
+        /// 出口零税率 (`EXPORT_ZERO_RATED`).
+        ExportZeroRated = "EXPORT_ZERO_RATED",
+    }
 }
 
 platform_enum! {
-/// 开票场景.
-pub enum QueryUserTitleScene {
-/// `WITH_WECHATPAY`.
-WithWeChatPay = "WITH_WECHATPAY",
-/// `WITHOUT_WECHATPAY`.
-WithoutWeChatPay = "WITHOUT_WECHATPAY",
+    /// 发票状态.
+    pub enum QueryFapiaoApplicationByFapiaoApplyIdStatus {
+        /// 开票申请已受理 (`ISSUE_ACCEPTED`).
+        IssueAccepted = "ISSUE_ACCEPTED",
+        /// 发票已开具 (`ISSUED`).
+        Issued = "ISSUED",
+        /// 冲红申请已受理 (`REVERSE_ACCEPTED`).
+        ReverseAccepted = "REVERSE_ACCEPTED",
+        /// 发票已冲红 (`REVERSED`).
+        Reversed = "REVERSED",
+        /// 发票开具已失败，数电发票模式特有字段 (`ISSUE_FAILED`).
+        IssueFailed = "ISSUE_FAILED",
+        /// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
+        ReverseFailed = "REVERSE_FAILED",
+    }
 }
+
+platform_enum! {
+    /// 开票场景.
+    pub enum QueryUserTitleScene {
+        /// `WITH_WECHATPAY`.
+        WithWeChatPay = "WITH_WECHATPAY",
+        /// `WITHOUT_WECHATPAY`.
+        WithoutWeChatPay = "WITHOUT_WECHATPAY",
+    }
 }

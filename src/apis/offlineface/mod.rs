@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/offlineface/authinfo` 获取authinfo接口
 ///
-/// Create authinfo.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
 /// ```no_run
@@ -42,8 +40,6 @@ pub struct CreateAuthinfo {
 
 /// `POST /v3/offlineface/contracts/presign` 预签约接口
 ///
-/// Create contract presign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
 /// ```no_run
@@ -74,8 +70,6 @@ pub struct CreateContractPresign {
 
 /// `GET /v3/offlineface/contracts/{contract_id}` 签约查询接口
 ///
-/// Query contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -98,8 +92,6 @@ pub struct QueryContractByContractId {
 }
 
 /// `GET /v3/offlineface/face-collections` 查询重采用户列表
-///
-/// List face collections.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
@@ -126,8 +118,6 @@ pub struct ListFaceCollections {
 
 /// `GET /v3/offlineface/face-collections/{collection_id}` 查询重采请求详情
 ///
-/// Query face collection by collection id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -148,8 +138,6 @@ pub struct QueryFaceCollectionByCollectionId {
 }
 
 /// `POST /v3/offlineface/repayment-url` 获取还款链接接口
-///
-/// Create repayment url.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html#_1-3-%E8%A7%A3%E7%BA%A6)
 ///
@@ -173,8 +161,6 @@ pub struct CreateRepaymentUrl {
 }
 
 /// `POST /v3/offlineface/transactions` 申请扣款接口
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
@@ -221,8 +207,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` 查单接口
 ///
-/// Query transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -248,7 +232,7 @@ pub struct QueryTransactionByOutTradeNo {
     pub business_product_id: BusinessProductId,
 }
 
-/// `CreateAuthinfoResponse`.
+/// The answer of [`CreateAuthinfo`] (获取authinfo接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAuthinfoResponse {
@@ -316,7 +300,7 @@ pub struct LimitBankCard {
     pub valid_thru: Option<String>,
 }
 
-/// `CreateContractPresignResponse`.
+/// The answer of [`CreateContractPresign`] (预签约接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPresignResponse {
@@ -324,7 +308,7 @@ pub struct CreateContractPresignResponse {
     pub presign_token: String,
 }
 
-/// `QueryContractByContractIdResponse`.
+/// The answer of [`QueryContractByContractId`] (签约查询接口).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByContractIdResponse {
@@ -373,7 +357,7 @@ pub struct FaceCollection {
     pub use_id: String,
 }
 
-/// `ListFaceCollectionsResponse`.
+/// The answer of [`ListFaceCollections`] (查询重采用户列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListFaceCollectionsResponse {
@@ -381,7 +365,7 @@ pub struct ListFaceCollectionsResponse {
     pub face_collections: Vec<FaceCollection>,
 }
 
-/// `QueryFaceCollectionByCollectionIdResponse`.
+/// The answer of [`QueryFaceCollectionByCollectionId`] (查询重采请求详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryFaceCollectionByCollectionIdResponse {
@@ -401,7 +385,7 @@ pub struct QueryFaceCollectionByCollectionIdResponse {
     pub use_id: String,
 }
 
-/// `CreateRepaymentUrlResponse`.
+/// The answer of [`CreateRepaymentUrl`] (获取还款链接接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRepaymentUrlResponse {
@@ -418,7 +402,7 @@ pub struct CreateRepaymentUrlResponse {
 pub struct Amount {
     /// 货币类型 (`currency`).
     pub currency: Currency,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -469,7 +453,7 @@ pub struct TransactionSceneInfo {
     pub device_ip: Option<String>,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`] (申请扣款接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionResponse {
@@ -516,7 +500,7 @@ pub struct CreateTransactionResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (查单接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -564,89 +548,89 @@ pub struct QueryTransactionByOutTradeNoResponse {
 }
 
 platform_enum! {
-/// 签约模式.
-pub enum ContractMode {
-/// 指定卡签约 (`LIMIT_BANK_CARD`).
-LimitBankCard = "LIMIT_BANK_CARD",
-/// 优先卡签约 (`PRIORITY_BANK_CARD`).
-PriorityBankCard = "PRIORITY_BANK_CARD",
-/// 任意卡签约 (`LIMIT_NONE`).
-LimitNone = "LIMIT_NONE",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum IdentificationType {
-/// `IDCARD`.
-IdCard = "IDCARD",
-}
+    /// 签约模式.
+    pub enum ContractMode {
+        /// 指定卡签约 (`LIMIT_BANK_CARD`).
+        LimitBankCard = "LIMIT_BANK_CARD",
+        /// 优先卡签约 (`PRIORITY_BANK_CARD`).
+        PriorityBankCard = "PRIORITY_BANK_CARD",
+        /// 任意卡签约 (`LIMIT_NONE`).
+        LimitNone = "LIMIT_NONE",
+    }
 }
 
 platform_enum! {
-/// 签约卡来源.
-pub enum ContractBankCardFrom {
-/// 商户指定的签约卡 (`MERCHANT_LIMITED_BANK_CARD`).
-MerchantLimitedBankCard = "MERCHANT_LIMITED_BANK_CARD",
-/// 用户选择的签约卡 (`USER_SELECT_FREE`).
-UserSelectFree = "USER_SELECT_FREE",
-}
+    /// 证件类型.
+    pub enum IdentificationType {
+        /// `IDCARD`.
+        IdCard = "IDCARD",
+    }
 }
 
 platform_enum! {
-/// 签约状态.
-pub enum ContractState {
-/// 未签约 (`NOT_CONTRACTED`).
-NotContracted = "NOT_CONTRACTED",
-/// 已解约 (`TERMINATED`).
-Terminated = "TERMINATED",
-/// 已签约 (`CONTRACTED`).
-Contracted = "CONTRACTED",
-}
+    /// 签约卡来源.
+    pub enum ContractBankCardFrom {
+        /// 商户指定的签约卡 (`MERCHANT_LIMITED_BANK_CARD`).
+        MerchantLimitedBankCard = "MERCHANT_LIMITED_BANK_CARD",
+        /// 用户选择的签约卡 (`USER_SELECT_FREE`).
+        UserSelectFree = "USER_SELECT_FREE",
+    }
 }
 
 platform_enum! {
-/// 重采状态.
-pub enum CollectionState {
-/// 该刷脸用户需要进行重采 (`COLLECTION_REQUIRED`).
-CollectionRequired = "COLLECTION_REQUIRED",
-/// 照片已上传 (`PHOTO_UPLOADED`).
-PhotoUploaded = "PHOTO_UPLOADED",
-/// 支付用户已经确认照片, 重采结束 (`COMPLETE`).
-Complete = "COMPLETE",
-}
-}
-
-platform_enum! {
-/// 货币类型.
-pub enum Currency {
-/// `CNY`.
-Cny = "CNY",
-}
+    /// 签约状态.
+    pub enum ContractState {
+        /// 未签约 (`NOT_CONTRACTED`).
+        NotContracted = "NOT_CONTRACTED",
+        /// 已解约 (`TERMINATED`).
+        Terminated = "TERMINATED",
+        /// 已签约 (`CONTRACTED`).
+        Contracted = "CONTRACTED",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `NATIVE`.
-Native = "NATIVE",
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
-/// 行业代扣 (`AUTH`).
-Auth = "AUTH",
-}
+    /// 重采状态.
+    pub enum CollectionState {
+        /// 该刷脸用户需要进行重采 (`COLLECTION_REQUIRED`).
+        CollectionRequired = "COLLECTION_REQUIRED",
+        /// 照片已上传 (`PHOTO_UPLOADED`).
+        PhotoUploaded = "PHOTO_UPLOADED",
+        /// 支付用户已经确认照片, 重采结束 (`COMPLETE`).
+        Complete = "COMPLETE",
+    }
 }
 
 platform_enum! {
-/// 平台产品ID.
-pub enum BusinessProductId {
-/// `2`.
-Code2 = "2",
-/// `11`.
-Code11 = "11",
+    /// 货币类型.
+    pub enum Currency {
+        /// `CNY`.
+        Cny = "CNY",
+    }
 }
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+        /// 行业代扣 (`AUTH`).
+        Auth = "AUTH",
+    }
+}
+
+platform_enum! {
+    /// 平台产品ID.
+    pub enum BusinessProductId {
+        /// `2`.
+        Code2 = "2",
+        /// `11`.
+        Code11 = "11",
+    }
 }

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/offlinefacemch/organizations` 查询机构信息接口
 ///
-/// List organizations.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct ListOrganizations {
 
 /// `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` 刷脸用户信息查询接口
 ///
-/// Query organization user by out user id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -57,8 +53,6 @@ pub struct QueryOrganizationUserByOutUserId {
 }
 
 /// `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` 刷脸用户信息修改接口
-///
-/// Update organization user by out user id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
@@ -97,8 +91,6 @@ pub struct UpdateOrganizationUserByOutUserId {
 
 /// `POST /v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract` 解除刷脸用户签约关系接口
 ///
-/// Create organization user terminate contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
 /// ```no_run
@@ -124,8 +116,6 @@ pub struct CreateOrganizationUserTerminateContract {
 
 /// `POST /v3/offlinefacemch/tokens` 获取凭证授权接口
 ///
-/// Create token.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
 /// ```no_run
@@ -147,7 +137,7 @@ pub struct CreateToken {
     pub web_init_data: Option<WebInitData>,
 }
 
-/// `ListOrganizationsResponse`.
+/// The answer of [`ListOrganizations`] (查询机构信息接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrganizationsResponse {
@@ -175,7 +165,7 @@ pub struct StudentInfo {
     pub class_name: Option<String>,
 }
 
-/// `QueryOrganizationUserByOutUserIdResponse`.
+/// The answer of [`QueryOrganizationUserByOutUserId`] (刷脸用户信息查询接口).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrganizationUserByOutUserIdResponse {
@@ -216,7 +206,7 @@ pub struct WebInitData {
     pub out_user_id: Option<String>,
 }
 
-/// `CreateTokenResponse`.
+/// The answer of [`CreateToken`] (获取凭证授权接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTokenResponse {
@@ -225,33 +215,33 @@ pub struct CreateTokenResponse {
 }
 
 platform_enum! {
-/// 签约状态.
-pub enum ContractState {
-/// 未签约 (`NOT_CONTRACTED`).
-NotContracted = "NOT_CONTRACTED",
-/// 已解约 (`TERMINATED`).
-Terminated = "TERMINATED",
-/// 已签约 (`CONTRACTED`).
-Contracted = "CONTRACTED",
-}
-}
-
-platform_enum! {
-/// 用户状态.
-pub enum OrganizationUserStatus {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `DISABLED`.
-Disabled = "DISABLED",
-}
+    /// 签约状态.
+    pub enum ContractState {
+        /// 未签约 (`NOT_CONTRACTED`).
+        NotContracted = "NOT_CONTRACTED",
+        /// 已解约 (`TERMINATED`).
+        Terminated = "TERMINATED",
+        /// 已签约 (`CONTRACTED`).
+        Contracted = "CONTRACTED",
+    }
 }
 
 platform_enum! {
-/// 用户类型.
-pub enum UserType {
-/// `STUDENT`.
-Student = "STUDENT",
-/// `STUFF`.
-Stuff = "STUFF",
+    /// 用户状态.
+    pub enum OrganizationUserStatus {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `DISABLED`.
+        Disabled = "DISABLED",
+    }
 }
+
+platform_enum! {
+    /// 用户类型.
+    pub enum UserType {
+        /// `STUDENT`.
+        Student = "STUDENT",
+        /// `STUFF`.
+        Stuff = "STUFF",
+    }
 }

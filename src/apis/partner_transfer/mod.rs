@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/partner-transfer/batches` 发起批量转账API
 ///
-/// Create batch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml)
 ///
 /// ```no_run
@@ -41,7 +39,7 @@ pub struct CreateBatch {
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -55,8 +53,6 @@ pub struct CreateBatch {
 }
 
 /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}` 微信支付批次单号查询批次单API
-///
-/// Query batch by batch id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_7.shtml)
 ///
@@ -87,8 +83,6 @@ pub struct QueryBatchByBatchId {
 
 /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付明细单号查询明细单API
 ///
-/// Query batch detail by detail id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_8.shtml)
 ///
 /// ```no_run
@@ -111,8 +105,6 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` 商家批次单号查询批次单API
-///
-/// Query batch by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_9.shtml)
 ///
@@ -142,8 +134,6 @@ pub struct QueryBatchByOutBatchNo {
 }
 
 /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商家明细单号查询明细单API
-///
-/// Query batch detail by out detail no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_10.shtml)
 ///
@@ -177,7 +167,7 @@ pub struct TransferDetailList {
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -190,7 +180,7 @@ pub struct TransferDetailList {
     pub user_name: String,
 }
 
-/// `CreateBatchResponse`.
+/// The answer of [`CreateBatch`] (发起批量转账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBatchResponse {
@@ -215,7 +205,7 @@ pub struct BatchTransferDetailList {
     pub out_detail_no: String,
 }
 
-/// `QueryBatchByBatchIdResponse`.
+/// The answer of [`QueryBatchByBatchId`] (微信支付批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByBatchIdResponse {
@@ -236,7 +226,7 @@ pub struct QueryBatchByBatchIdResponse {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_num`).
     pub fail_num: Option<i64>,
@@ -250,11 +240,11 @@ pub struct QueryBatchByBatchIdResponse {
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_num`).
     pub success_num: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -269,7 +259,7 @@ pub struct QueryBatchByBatchIdResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryBatchDetailByDetailId`] (微信支付明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByDetailIdResponse {
@@ -301,7 +291,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub out_detail_no: String,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -313,7 +303,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub username: String,
 }
 
-/// `QueryBatchByOutBatchNoResponse`.
+/// The answer of [`QueryBatchByOutBatchNo`] (商家批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByOutBatchNoResponse {
@@ -334,7 +324,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_num`).
     pub fail_num: Option<i64>,
@@ -348,11 +338,11 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_num`).
     pub success_num: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -367,7 +357,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBatchDetailByOutDetailNoResponse`.
+/// The answer of [`QueryBatchDetailByOutDetailNo`] (商家明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByOutDetailNoResponse {
@@ -399,7 +389,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     pub out_detail_no: String,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -412,79 +402,79 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
 }
 
 platform_enum! {
-/// 特约商户授权类型.
-pub enum AuthorizationType {
-/// `INFORMATION_AUTHORIZATION_TYPE`.
-InformationAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE",
-/// `FUND_AUTHORIZATION_TYPE`.
-FundAuthorizationType = "FUND_AUTHORIZATION_TYPE",
-/// `INFORMATION_AND_FUND_AUTHORIZATION_TYPE`.
-InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
-}
-}
-
-platform_enum! {
-/// 批量转账用途.
-pub enum TransferPurpose {
-/// `GOODSPAYMENT`.
-GoodsPayment = "GOODSPAYMENT",
-/// `COMMISSION`.
-Commission = "COMMISSION",
-/// `REFUND`.
-Refund = "REFUND",
-/// `REIMBURSEMENT`.
-Reimbursement = "REIMBURSEMENT",
-/// `FREIGHT`.
-Freight = "FREIGHT",
-/// `OTHERS`.
-Others = "OTHERS",
-}
+    /// 特约商户授权类型.
+    pub enum AuthorizationType {
+        /// `INFORMATION_AUTHORIZATION_TYPE`.
+        InformationAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE",
+        /// `FUND_AUTHORIZATION_TYPE`.
+        FundAuthorizationType = "FUND_AUTHORIZATION_TYPE",
+        /// `INFORMATION_AND_FUND_AUTHORIZATION_TYPE`.
+        InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
+    }
 }
 
 platform_enum! {
-/// 转账场景.
-pub enum TransferScene {
-/// `ORDINARY_TRANSFER`.
-OrdinaryTransfer = "ORDINARY_TRANSFER",
-/// `PAYROLL_CARD_TRANSFER`.
-PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-}
-}
-
-platform_enum! {
-/// 明细状态.
-pub enum QueryBatchByBatchIdDetailStatus {
-/// `ALL`.
-All = "ALL",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 批量转账用途.
+    pub enum TransferPurpose {
+        /// `GOODSPAYMENT`.
+        GoodsPayment = "GOODSPAYMENT",
+        /// `COMMISSION`.
+        Commission = "COMMISSION",
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `REIMBURSEMENT`.
+        Reimbursement = "REIMBURSEMENT",
+        /// `FREIGHT`.
+        Freight = "FREIGHT",
+        /// `OTHERS`.
+        Others = "OTHERS",
+    }
 }
 
 platform_enum! {
-/// 批次关闭原因.
-pub enum CloseReason {
-/// `MERCHANT_REVOCATION`.
-MerchantRevocation = "MERCHANT_REVOCATION",
-/// `OVERDUE_CLOSE`.
-OverdueClose = "OVERDUE_CLOSE",
-/// `PAYER_ACCOUNT_ABNORMAL`.
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-}
+    /// 转账场景.
+    pub enum TransferScene {
+        /// `ORDINARY_TRANSFER`.
+        OrdinaryTransfer = "ORDINARY_TRANSFER",
+        /// `PAYROLL_CARD_TRANSFER`.
+        PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+    }
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum QueryBatchByOutBatchNoDetailStatus {
-/// `ALL`.
-All = "ALL",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-/// `REFUND`.
-Refund = "REFUND",
+    /// 明细状态.
+    pub enum QueryBatchByBatchIdDetailStatus {
+        /// `ALL`.
+        All = "ALL",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }
+
+platform_enum! {
+    /// 批次关闭原因.
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`.
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        /// `OVERDUE_CLOSE`.
+        OverdueClose = "OVERDUE_CLOSE",
+        /// `PAYER_ACCOUNT_ABNORMAL`.
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    }
+}
+
+platform_enum! {
+    /// 明细状态.
+    pub enum QueryBatchByOutBatchNoDetailStatus {
+        /// `ALL`.
+        All = "ALL",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+    }
 }

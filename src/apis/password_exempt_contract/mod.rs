@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` 电商收付通模式小程序场景预签约API
 ///
-/// Create ecommerce pre entrust sign mini program.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html)
 ///
 /// ```no_run
@@ -41,8 +39,6 @@ pub struct CreateEcommercePreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` 电商收付通模式支付后场景预签约API
-///
-/// Create ecommerce pre entrust sign pay redirect sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html)
 ///
@@ -79,8 +75,6 @@ pub struct CreateEcommercePreEntrustSignPayRedirectSign {
 
 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` 直连商户模式小程序场景预签约API
 ///
-/// Create normal pre entrust sign mini program.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html)
 ///
 /// ```no_run
@@ -111,8 +105,6 @@ pub struct CreateNormalPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` 直连商户模式支付后场景预签约API
-///
-/// Create normal pre entrust sign pay redirect sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html)
 ///
@@ -146,8 +138,6 @@ pub struct CreateNormalPreEntrustSignPayRedirectSign {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` 清算机构模式小程序场景预签约API
-///
-/// Create qs pre entrust sign mini program.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html)
 ///
@@ -185,8 +175,6 @@ pub struct CreateQsPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` 清算机构模式支付后场景预签约API
-///
-/// Create qs pre entrust sign pay redirect sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html)
 ///
@@ -227,8 +215,6 @@ pub struct CreateQsPreEntrustSignPayRedirectSign {
 
 /// `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` 商户通过商户协议号查询协议API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html)
 ///
 /// ```no_run
@@ -253,8 +239,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` 商户通过商户协议号解约协议API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html)
 ///
@@ -282,8 +266,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` 服务商模式小程序场景预签约API
-///
-/// Create service provider pre entrust sign mini program.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html)
 ///
@@ -324,8 +306,6 @@ pub struct CreateServiceProviderPreEntrustSignMiniProgram {
 
 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` 服务商模式支付后场景预签约API
 ///
-/// Create service provider pre entrust sign pay redirect sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html)
 ///
 /// ```no_run
@@ -365,7 +345,7 @@ pub struct CreateServiceProviderPreEntrustSignPayRedirectSign {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateEcommercePreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateEcommercePreEntrustSignMiniProgram`] (电商收付通模式小程序场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEcommercePreEntrustSignMiniProgramResponse {
@@ -383,7 +363,7 @@ pub struct CreateEcommercePreEntrustSignMiniProgramResponse {
     pub sign_mp_path: String,
 }
 
-/// `CreateEcommercePreEntrustSignPayRedirectSignResponse`.
+/// The answer of [`CreateEcommercePreEntrustSignPayRedirectSign`] (电商收付通模式支付后场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEcommercePreEntrustSignPayRedirectSignResponse {
@@ -395,7 +375,7 @@ pub struct CreateEcommercePreEntrustSignPayRedirectSignResponse {
     pub service_id: i64,
 }
 
-/// `CreateNormalPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateNormalPreEntrustSignMiniProgram`] (直连商户模式小程序场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNormalPreEntrustSignMiniProgramResponse {
@@ -413,7 +393,7 @@ pub struct CreateNormalPreEntrustSignMiniProgramResponse {
     pub sign_mp_path: String,
 }
 
-/// `CreateNormalPreEntrustSignPayRedirectSignResponse`.
+/// The answer of [`CreateNormalPreEntrustSignPayRedirectSign`] (直连商户模式支付后场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNormalPreEntrustSignPayRedirectSignResponse {
@@ -425,7 +405,7 @@ pub struct CreateNormalPreEntrustSignPayRedirectSignResponse {
     pub service_id: i64,
 }
 
-/// `CreateQsPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateQsPreEntrustSignMiniProgram`] (清算机构模式小程序场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateQsPreEntrustSignMiniProgramResponse {
@@ -443,7 +423,7 @@ pub struct CreateQsPreEntrustSignMiniProgramResponse {
     pub sign_mp_path: String,
 }
 
-/// `CreateQsPreEntrustSignPayRedirectSignResponse`.
+/// The answer of [`CreateQsPreEntrustSignPayRedirectSign`] (清算机构模式支付后场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateQsPreEntrustSignPayRedirectSignResponse {
@@ -468,7 +448,7 @@ pub struct ContractTerminateInfo {
     pub contract_termination_remark: Option<String>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (商户通过商户协议号查询协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -501,7 +481,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub sub_openid: Option<String>,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (商户通过商户协议号解约协议API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -513,7 +493,7 @@ pub struct TerminateContractResponse {
     pub service_id: i64,
 }
 
-/// `CreateServiceProviderPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateServiceProviderPreEntrustSignMiniProgram`] (服务商模式小程序场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceProviderPreEntrustSignMiniProgramResponse {
@@ -533,7 +513,7 @@ pub struct CreateServiceProviderPreEntrustSignMiniProgramResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateServiceProviderPreEntrustSignPayRedirectSignResponse`.
+/// The answer of [`CreateServiceProviderPreEntrustSignPayRedirectSign`] (服务商模式支付后场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceProviderPreEntrustSignPayRedirectSignResponse {

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` 查询音箱绑定信息
 ///
-/// Query open scenario speaker by device sn.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn;
@@ -28,8 +26,6 @@ pub struct QueryOpenScenarioSpeakerByDeviceSn {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` 绑定音箱设备码牌
-///
-/// Bind open scenario speaker.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -54,8 +50,6 @@ pub struct BindOpenScenarioSpeaker {
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` 出厂预绑定音箱和码牌
 ///
-/// Create open scenario speaker prebind.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::CreateOpenScenarioSpeakerPrebind;
@@ -77,8 +71,6 @@ pub struct CreateOpenScenarioSpeakerPrebind {
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` 解绑音箱设备码牌
 ///
-/// Unbind open scenario speaker.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::UnbindOpenScenarioSpeaker;
@@ -97,8 +89,6 @@ pub struct UnbindOpenScenarioSpeaker {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` 码牌支付结果上报
-///
-/// Create open scenario speakerorder report.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -126,8 +116,6 @@ pub struct CreateOpenScenarioSpeakerorderReport {
 }
 
 /// `POST /v3/pay-devices/printers/{device_id}/print-orders` 小票机打印
-///
-/// Create printer print order.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -158,8 +146,6 @@ pub struct CreatePrinterPrintOrder {
 
 /// `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}` 查询订单
 ///
-/// Query printer print order by print order no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo;
@@ -179,7 +165,7 @@ pub struct QueryPrinterPrintOrderByPrintOrderNo {
     pub print_order_no: String,
 }
 
-/// `QueryOpenScenarioSpeakerByDeviceSnResponse`.
+/// The answer of [`QueryOpenScenarioSpeakerByDeviceSn`] (查询音箱绑定信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryOpenScenarioSpeakerByDeviceSnResponse {
@@ -193,7 +179,7 @@ pub struct QueryOpenScenarioSpeakerByDeviceSnResponse {
     pub sub_mchid: String,
 }
 
-/// `BindOpenScenarioSpeakerResponse`.
+/// The answer of [`BindOpenScenarioSpeaker`] (绑定音箱设备码牌).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct BindOpenScenarioSpeakerResponse {
@@ -207,7 +193,7 @@ pub struct BindOpenScenarioSpeakerResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateOpenScenarioSpeakerPrebindResponse`.
+/// The answer of [`CreateOpenScenarioSpeakerPrebind`] (出厂预绑定音箱和码牌).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOpenScenarioSpeakerPrebindResponse {
@@ -219,7 +205,7 @@ pub struct CreateOpenScenarioSpeakerPrebindResponse {
     pub device_sn: String,
 }
 
-/// `UnbindOpenScenarioSpeakerResponse`.
+/// The answer of [`UnbindOpenScenarioSpeaker`] (解绑音箱设备码牌).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnbindOpenScenarioSpeakerResponse {
@@ -233,7 +219,7 @@ pub struct UnbindOpenScenarioSpeakerResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateOpenScenarioSpeakerorderReportResponse`.
+/// The answer of [`CreateOpenScenarioSpeakerorderReport`] (码牌支付结果上报).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOpenScenarioSpeakerorderReportResponse {
@@ -282,7 +268,7 @@ pub struct VariableList {
     pub value: Option<String>,
 }
 
-/// `QueryPrinterPrintOrderByPrintOrderNoResponse`.
+/// The answer of [`QueryPrinterPrintOrderByPrintOrderNo`] (查询订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPrinterPrintOrderByPrintOrderNoResponse {
@@ -303,25 +289,25 @@ pub struct QueryPrinterPrintOrderByPrintOrderNoResponse {
 }
 
 platform_enum! {
-/// 绑定状态.
-pub enum BindState {
-/// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`.
-OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-/// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`.
-OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-}
+    /// 绑定状态.
+    pub enum BindState {
+        /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`.
+        OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
+        /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`.
+        OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
+    }
 }
 
 platform_enum! {
-/// 打印状态.
-pub enum PrintState {
-/// `PRINT_STATE_WAIT`.
-PrintStateWait = "PRINT_STATE_WAIT",
-/// `PRINT_STATE_SUCCESS`.
-PrintStateSuccess = "PRINT_STATE_SUCCESS",
-/// `PRINT_STATE_FAIL`.
-PrintStateFail = "PRINT_STATE_FAIL",
-/// `PRINT_STATE_CACHED`.
-PrintStateCached = "PRINT_STATE_CACHED",
-}
+    /// 打印状态.
+    pub enum PrintState {
+        /// `PRINT_STATE_WAIT`.
+        PrintStateWait = "PRINT_STATE_WAIT",
+        /// `PRINT_STATE_SUCCESS`.
+        PrintStateSuccess = "PRINT_STATE_SUCCESS",
+        /// `PRINT_STATE_FAIL`.
+        PrintStateFail = "PRINT_STATE_FAIL",
+        /// `PRINT_STATE_CACHED`.
+        PrintStateCached = "PRINT_STATE_CACHED",
+    }
 }

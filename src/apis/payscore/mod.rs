@@ -20,8 +20,6 @@ pub mod users;
 
 /// `GET /v3/payscore/merchant-bill` 商户申请获取对账单API
 ///
-/// Query merchant bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml)
 ///
 /// ```no_run
@@ -49,8 +47,6 @@ pub struct QueryMerchantBill {
 
 /// `GET /v3/payscore/payafter-orders` 查询先享后付订单
 ///
-/// List payafter orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4)
 ///
 /// ```no_run
@@ -77,8 +73,6 @@ pub struct ListPayafterOrders {
 }
 
 /// `POST /v3/payscore/payafter-orders` 创建先享后付订单
-///
-/// Create payafter order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3)
 ///
@@ -118,7 +112,7 @@ pub struct CreatePayafterOrder {
     /// 用户手机号 (`phone`).
     #[wxpay(encrypt)]
     pub phone: Option<String>,
-    /// 订单风险金额 (`risk_amount`).
+    /// 订单风险金额 (`risk_amount`), in fen (分).
     pub risk_amount: Option<i64>,
     /// 预计服务结束的地点 (`service_end_location`).
     pub service_end_location: Option<String>,
@@ -138,8 +132,6 @@ pub struct CreatePayafterOrder {
 }
 
 /// `POST /v3/payscore/permissions` 商户预授权API
-///
-/// Create permission.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_2.shtml)
 ///
@@ -168,8 +160,6 @@ pub struct CreatePermission {
 
 /// `GET /v3/payscore/serviceorder` 查询支付分订单API
 ///
-/// Query serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_2.shtml)
 ///
 /// ```no_run
@@ -196,8 +186,6 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/serviceorder` 创建支付分订单API
-///
-/// Create serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587900)
 ///
@@ -247,8 +235,6 @@ pub struct CreateServiceorder {
 }
 
 /// `POST /v3/payscore/servicepayondeliveryorder` 创建先用后付订单
-///
-/// Create servicepayondeliveryorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html)
 ///
@@ -302,8 +288,6 @@ pub struct CreateServicepayondeliveryorder {
 
 /// `GET /v3/payscore/smartretail-orders` 查询智慧零售订单
 ///
-/// List smartretail orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4)
 ///
 /// ```no_run
@@ -330,8 +314,6 @@ pub struct ListSmartretailOrders {
 }
 
 /// `POST /v3/payscore/smartretail-orders` 创建智慧零售订单
-///
-/// Create smartretail order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3)
 ///
@@ -362,7 +344,7 @@ pub struct CreateSmartretailOrder {
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
-    /// 订单风险金额 (`risk_amount`).
+    /// 订单风险金额 (`risk_amount`), in fen (分).
     pub risk_amount: Option<i64>,
     /// 预计服务结束的地点 (`service_end_location`).
     pub service_end_location: Option<String>,
@@ -379,8 +361,6 @@ pub struct CreateSmartretailOrder {
 }
 
 /// `GET /v3/payscore/user-service-state` 查询用户授权状态API
-///
-/// Query user service state.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml)
 ///
@@ -423,7 +403,7 @@ pub struct DownloadBillList {
     pub nonce: String,
 }
 
-/// `QueryMerchantBillResponse`.
+/// The answer of [`QueryMerchantBill`] (商户申请获取对账单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantBillResponse {
@@ -437,7 +417,7 @@ pub struct QueryMerchantBillResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct OrderDiscount {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 优惠说明 (`discount_desc`).
     pub discount_desc: Option<String>,
@@ -449,7 +429,7 @@ pub struct OrderDiscount {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Fee {
-    /// 付费项目总金额 (`fee_amount`).
+    /// 付费项目总金额 (`fee_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,
     /// 付费项目数量 (`fee_count`).
@@ -463,7 +443,7 @@ pub struct Fee {
     pub fee_name: Option<String>,
 }
 
-/// `ListPayafterOrdersResponse`.
+/// The answer of [`ListPayafterOrders`] (查询先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListPayafterOrdersResponse {
@@ -497,7 +477,7 @@ pub struct ListPayafterOrdersResponse {
     pub real_service_start_location: Option<String>,
     /// 实际服务开始时间 (`real_service_start_time`).
     pub real_service_start_time: Option<String>,
-    /// 订单风险金额 (`risk_amount`).
+    /// 订单风险金额 (`risk_amount`), in fen (分).
     pub risk_amount: Option<i64>,
     /// 预计服务结束的地点 (`service_end_location`).
     pub service_end_location: Option<String>,
@@ -513,7 +493,7 @@ pub struct ListPayafterOrdersResponse {
     pub service_start_time: Option<String>,
     /// `state`.
     pub state: Option<OrderState>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -529,7 +509,7 @@ pub struct Discount {
     pub discount_name: Option<String>,
 }
 
-/// `CreatePayafterOrderResponse`.
+/// The answer of [`CreatePayafterOrder`] (创建先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePayafterOrderResponse {
@@ -555,7 +535,7 @@ pub struct CreatePayafterOrderResponse {
     pub service_id: Option<String>,
 }
 
-/// `CreatePermissionResponse`.
+/// The answer of [`CreatePermission`] (商户预授权API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePermissionResponse {
@@ -567,7 +547,7 @@ pub struct CreatePermissionResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -612,7 +592,7 @@ pub struct PromotionDetail {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CollectionDetail {
-    /// 单笔收款金额 (`amount`).
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     pub paid_time: Option<String>,
@@ -634,13 +614,13 @@ pub struct Collection {
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
     pub details: Option<Vec<CollectionDetail>>,
-    /// 已收金额 (`paid_amount`).
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: CollectionState,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -660,7 +640,7 @@ pub struct Location {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ServiceorderPostPayment {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -678,7 +658,7 @@ pub struct ServiceorderPostPayment {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -705,7 +685,7 @@ pub struct ServiceorderTimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `QueryServiceorderResponse`.
+/// The answer of [`QueryServiceorder`] (查询支付分订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
@@ -746,7 +726,7 @@ pub struct QueryServiceorderResponse {
     pub state_description: Option<StateDescription>,
     /// 服务时间 (`time_range`).
     pub time_range: Option<ServiceorderTimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -782,7 +762,7 @@ pub struct CreateServiceorderPostDiscount {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayment {
-    /// 付费金额 (`amount`).
+    /// 付费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 付费数量 (`count`).
@@ -799,7 +779,7 @@ pub struct PostPayment {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ServiceorderRiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -825,7 +805,7 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建支付分订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -867,7 +847,7 @@ pub struct CreateServiceorderResponse {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderPostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -883,7 +863,7 @@ pub struct CreateServicepayondeliveryorderPostDiscount {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商品品类ID (`category_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -948,7 +928,7 @@ pub struct CreateServicepayondeliveryorderShoppingInfo {
     pub real_merchant_appid: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderResponse`.
+/// The answer of [`CreateServicepayondeliveryorder`] (创建先用后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderResponse {
@@ -988,7 +968,7 @@ pub struct CreateServicepayondeliveryorderResponse {
     pub time_range: Option<ServiceorderTimeRange>,
 }
 
-/// `ListSmartretailOrdersResponse`.
+/// The answer of [`ListSmartretailOrders`] (查询智慧零售订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListSmartretailOrdersResponse {
@@ -1022,7 +1002,7 @@ pub struct ListSmartretailOrdersResponse {
     pub real_service_start_location: Option<String>,
     /// 实际服务开始时间 (`real_service_start_time`).
     pub real_service_start_time: Option<String>,
-    /// 订单风险金额 (`risk_amount`).
+    /// 订单风险金额 (`risk_amount`), in fen (分).
     pub risk_amount: Option<i64>,
     /// 预计服务结束的地点 (`service_end_location`).
     pub service_end_location: Option<String>,
@@ -1038,11 +1018,11 @@ pub struct ListSmartretailOrdersResponse {
     pub service_start_time: Option<String>,
     /// `state`.
     pub state: Option<OrderState>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `CreateSmartretailOrderResponse`.
+/// The answer of [`CreateSmartretailOrder`] (创建智慧零售订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSmartretailOrderResponse {
@@ -1068,7 +1048,7 @@ pub struct CreateSmartretailOrderResponse {
     pub service_id: Option<String>,
 }
 
-/// `QueryUserServiceStateResponse`.
+/// The answer of [`QueryUserServiceState`] (查询用户授权状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserServiceStateResponse {
@@ -1084,133 +1064,133 @@ pub struct QueryUserServiceStateResponse {
 }
 
 platform_enum! {
-/// 压缩类型.
-pub enum TarType {
-/// 返回格式为.gzip的压缩包账单 (`GZIP`).
-Gzip = "GZIP",
-}
-}
-
-platform_enum! {
-/// 支付方式.
-pub enum PayType {
-/// `MchChannelPayType`.
-MchChannelPayType = "MchChannelPayType",
-}
+    /// 压缩类型.
+    pub enum TarType {
+        /// 返回格式为.gzip的压缩包账单 (`GZIP`).
+        Gzip = "GZIP",
+    }
 }
 
 platform_enum! {
-/// `OrderState`.
-pub enum OrderState {
-/// 商户下单已受理 (`CREATED`).
-Created = "CREATED",
-/// 用户成功使用服务 (`USER_ACCEPTED`).
-UserAccepted = "USER_ACCEPTED",
-/// 商户完结订单 (`FINISHED`).
-Finished = "FINISHED",
-/// 用户订单支付成功 (`USER_PAID`).
-UserPaid = "USER_PAID",
-/// 商户撤销订单 (`REVOKED`).
-Revoked = "REVOKED",
-/// 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效 (`EXPIRED`).
-Expired = "EXPIRED",
-}
+    /// 支付方式.
+    pub enum PayType {
+        /// `MchChannelPayType`.
+        MchChannelPayType = "MchChannelPayType",
+    }
 }
 
 platform_enum! {
-/// 收款成功渠道.
-pub enum PaidType {
-/// `NEWTON`.
-Newton = "NEWTON",
-/// `MCH`.
-Mch = "MCH",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `GLOBAL`.
-Global = "GLOBAL",
-}
+    /// `OrderState`.
+    pub enum OrderState {
+        /// 商户下单已受理 (`CREATED`).
+        Created = "CREATED",
+        /// 用户成功使用服务 (`USER_ACCEPTED`).
+        UserAccepted = "USER_ACCEPTED",
+        /// 商户完结订单 (`FINISHED`).
+        Finished = "FINISHED",
+        /// 用户订单支付成功 (`USER_PAID`).
+        UserPaid = "USER_PAID",
+        /// 商户撤销订单 (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效 (`EXPIRED`).
+        Expired = "EXPIRED",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-NoCash = "NOCASH",
-}
-}
-
-platform_enum! {
-/// 收款状态.
-pub enum CollectionState {
-/// `USER_PAYING`.
-UserPaying = "USER_PAYING",
-/// `USER_PAID`.
-UserPaid = "USER_PAID",
-}
+    /// 收款成功渠道.
+    pub enum PaidType {
+        /// `NEWTON`.
+        Newton = "NEWTON",
+        /// `MCH`.
+        Mch = "MCH",
+    }
 }
 
 platform_enum! {
-/// 风险名称.
-pub enum Name {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `ADVANCE`.
-Advance = "ADVANCE",
-/// `CASH_DEPOSIT`.
-CashDeposit = "CASH_DEPOSIT",
-/// `ESTIMATE_ORDER_COST`.
-EstimateOrderCost = "ESTIMATE_ORDER_COST",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+    }
 }
 
 platform_enum! {
-/// 服务订单状态.
-pub enum ServiceorderState {
-/// 商户已创建服务订单 (`CREATED`).
-Created = "CREATED",
-/// 服务订单进行中 (`DOING`).
-Doing = "DOING",
-/// 服务订单完成(终态) (`DONE`).
-Done = "DONE",
-/// 商户取消服务订单(终态) (`REVOKED`).
-Revoked = "REVOKED",
-/// 服务订单已失效 (`EXPIRED`).
-Expired = "EXPIRED",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `CASH`.
+        Cash = "CASH",
+        /// `NOCASH`.
+        NoCash = "NOCASH",
+    }
 }
 
 platform_enum! {
-/// 订单状态说明.
-pub enum StateDescription {
-/// `USER_CONFIRM`.
-UserConfirm = "USER_CONFIRM",
-/// `MCH_COMPLETE`.
-MchComplete = "MCH_COMPLETE",
-}
-}
-
-platform_enum! {
-/// 跳转链接类型.
-pub enum JumpLinkType {
-/// `JUMP_LINK_MINI_PROGRAM`.
-JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-}
+    /// 收款状态.
+    pub enum CollectionState {
+        /// `USER_PAYING`.
+        UserPaying = "USER_PAYING",
+        /// `USER_PAID`.
+        UserPaid = "USER_PAID",
+    }
 }
 
 platform_enum! {
-/// 用户授权服务情况.
-pub enum UseServiceState {
-/// 已失效 (`UNAVAILABLE`).
-Unavailable = "UNAVAILABLE",
-/// 用户已授权服务 (`AVAILABLE`).
-Available = "AVAILABLE",
+    /// 风险名称.
+    pub enum Name {
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+        /// `ADVANCE`.
+        Advance = "ADVANCE",
+        /// `CASH_DEPOSIT`.
+        CashDeposit = "CASH_DEPOSIT",
+        /// `ESTIMATE_ORDER_COST`.
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    }
 }
+
+platform_enum! {
+    /// 服务订单状态.
+    pub enum ServiceorderState {
+        /// 商户已创建服务订单 (`CREATED`).
+        Created = "CREATED",
+        /// 服务订单进行中 (`DOING`).
+        Doing = "DOING",
+        /// 服务订单完成(终态) (`DONE`).
+        Done = "DONE",
+        /// 商户取消服务订单(终态) (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 服务订单已失效 (`EXPIRED`).
+        Expired = "EXPIRED",
+    }
+}
+
+platform_enum! {
+    /// 订单状态说明.
+    pub enum StateDescription {
+        /// `USER_CONFIRM`.
+        UserConfirm = "USER_CONFIRM",
+        /// `MCH_COMPLETE`.
+        MchComplete = "MCH_COMPLETE",
+    }
+}
+
+platform_enum! {
+    /// 跳转链接类型.
+    pub enum JumpLinkType {
+        /// `JUMP_LINK_MINI_PROGRAM`.
+        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+    }
+}
+
+platform_enum! {
+    /// 用户授权服务情况.
+    pub enum UseServiceState {
+        /// 已失效 (`UNAVAILABLE`).
+        Unavailable = "UNAVAILABLE",
+        /// 用户已授权服务 (`AVAILABLE`).
+        Available = "AVAILABLE",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/profitsharing/bills` 申请分账账单
 ///
-/// List bills.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_11.shtml)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct ListBills {
 
 /// `GET /v3/profitsharing/merchant-configs/{sub_mchid}` 查询最大分账比例
 ///
-/// Query merchant config by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_7.shtml)
 ///
 /// ```no_run
@@ -58,8 +54,6 @@ pub struct QueryMerchantConfigBySubMchid {
 }
 
 /// `POST /v3/profitsharing/orders` 请求分账
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_1.shtml)
 ///
@@ -95,8 +89,6 @@ pub struct CreateOrder {
 
 /// `POST /v3/profitsharing/orders/unfreeze` 解冻剩余资金
 ///
-/// Unfreeze order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_5.shtml)
 ///
 /// ```no_run
@@ -124,8 +116,6 @@ pub struct UnfreezeOrder {
 
 /// `GET /v3/profitsharing/orders/{out_order_no}` 查询分账结果
 ///
-/// Query order by out order no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_2.shtml)
 ///
 /// ```no_run
@@ -150,8 +140,6 @@ pub struct QueryOrderByOutOrderNo {
 }
 
 /// `POST /v3/profitsharing/receivers/add` 添加分账接收方
-///
-/// Create receiver add.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_8.shtml)
 ///
@@ -190,8 +178,6 @@ pub struct CreateReceiverAdd {
 
 /// `POST /v3/profitsharing/receivers/delete` 删除分账接收方
 ///
-/// Delete receiver.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_9.shtml)
 ///
 /// ```no_run
@@ -222,8 +208,6 @@ pub struct DeleteReceiver {
 
 /// `POST /v3/profitsharing/return-orders` 请求分账回退
 ///
-/// Create return order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_3.shtml)
 ///
 /// ```no_run
@@ -239,7 +223,7 @@ pub struct DeleteReceiver {
 #[endpoint(POST "/v3/profitsharing/return-orders" -> CreateReturnOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnOrder {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 回退描述 (`description`).
     pub description: String,
@@ -256,8 +240,6 @@ pub struct CreateReturnOrder {
 }
 
 /// `GET /v3/profitsharing/return-orders/{out_return_no}` 查询分账回退结果
-///
-/// Query return order by out return no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_4.shtml)
 ///
@@ -284,8 +266,6 @@ pub struct QueryReturnOrderByOutReturnNo {
 
 /// `GET /v3/profitsharing/transactions/{transaction_id}/amounts` 查询剩余待分金额
 ///
-/// List transaction amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_6.shtml)
 ///
 /// ```no_run
@@ -305,7 +285,7 @@ pub struct ListTransactionAmounts {
     pub transaction_id: String,
 }
 
-/// `ListBillsResponse`.
+/// The answer of [`ListBills`] (申请分账账单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListBillsResponse {
@@ -317,7 +297,7 @@ pub struct ListBillsResponse {
     pub hash_value: String,
 }
 
-/// `QueryMerchantConfigBySubMchidResponse`.
+/// The answer of [`QueryMerchantConfigBySubMchid`] (查询最大分账比例).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantConfigBySubMchidResponse {
@@ -333,7 +313,7 @@ pub struct QueryMerchantConfigBySubMchidResponse {
 pub struct Receiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -352,7 +332,7 @@ pub struct Receiver {
 pub struct CreateOrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -373,7 +353,7 @@ pub struct CreateOrderReceiver {
     pub type_: OrderType,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (请求分账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -397,7 +377,7 @@ pub struct CreateOrderResponse {
 pub struct UnfreezeOrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -418,7 +398,7 @@ pub struct UnfreezeOrderReceiver {
     pub type_: OrderType,
 }
 
-/// `UnfreezeOrderResponse`.
+/// The answer of [`UnfreezeOrder`] (解冻剩余资金).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnfreezeOrderResponse {
@@ -442,7 +422,7 @@ pub struct UnfreezeOrderResponse {
 pub struct QueryOrderByOutOrderNoReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -463,7 +443,7 @@ pub struct QueryOrderByOutOrderNoReceiver {
     pub type_: OrderType,
 }
 
-/// `QueryOrderByOutOrderNoResponse`.
+/// The answer of [`QueryOrderByOutOrderNo`] (查询分账结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryOrderByOutOrderNoResponse {
@@ -481,7 +461,7 @@ pub struct QueryOrderByOutOrderNoResponse {
     pub transaction_id: String,
 }
 
-/// `CreateReceiverAddResponse`.
+/// The answer of [`CreateReceiverAdd`] (添加分账接收方).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateReceiverAddResponse {
@@ -501,7 +481,7 @@ pub struct CreateReceiverAddResponse {
     pub type_: OrderType,
 }
 
-/// `DeleteReceiverResponse`.
+/// The answer of [`DeleteReceiver`] (删除分账接收方).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteReceiverResponse {
@@ -514,11 +494,11 @@ pub struct DeleteReceiverResponse {
     pub type_: OrderType,
 }
 
-/// `CreateReturnOrderResponse`.
+/// The answer of [`CreateReturnOrder`] (请求分账回退).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReturnOrderResponse {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -546,11 +526,11 @@ pub struct CreateReturnOrderResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryReturnOrderByOutReturnNoResponse`.
+/// The answer of [`QueryReturnOrderByOutReturnNo`] (查询分账回退结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReturnOrderByOutReturnNoResponse {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -578,140 +558,140 @@ pub struct QueryReturnOrderByOutReturnNoResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `ListTransactionAmountsResponse`.
+/// The answer of [`ListTransactionAmounts`] (查询剩余待分金额).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTransactionAmountsResponse {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
-    /// 订单剩余待分金额 (`unsplit_amount`).
+    /// 订单剩余待分金额 (`unsplit_amount`), in fen (分).
     pub unsplit_amount: i64,
 }
 
 platform_enum! {
-/// 压缩类型.
-pub enum TarType {
-/// 返回格式为.gzip的压缩包账单 (`GZIP`).
-Gzip = "GZIP",
-}
-}
-
-platform_enum! {
-/// 哈希类型.
-pub enum HashType {
-/// `SHA1`.
-Sha1 = "SHA1",
-}
+    /// 压缩类型.
+    pub enum TarType {
+        /// 返回格式为.gzip的压缩包账单 (`GZIP`).
+        Gzip = "GZIP",
+    }
 }
 
 platform_enum! {
-/// 分账接收方类型.
-pub enum OrderType {
-/// `MERCHANT_ID`.
-MerchantId = "MERCHANT_ID",
-/// `PERSONAL_OPENID`.
-PersonalOpenid = "PERSONAL_OPENID",
-/// `PERSONAL_SUB_OPENID`.
-PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-}
+    /// 哈希类型.
+    pub enum HashType {
+        /// `SHA1`.
+        Sha1 = "SHA1",
+    }
 }
 
 platform_enum! {
-/// 分账失败原因.
-pub enum FailReason {
-/// 分账接收账户异常 (`ACCOUNT_ABNORMAL`).
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// 分账关系已解除 (`NO_RELATION`).
-NoRelation = "NO_RELATION",
-/// 高风险接收方 (`RECEIVER_HIGH_RISK`).
-ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-/// 接收方未实名 (`RECEIVER_REAL_NAME_NOT_VERIFIED`).
-ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-/// 分账权限已解除 (`NO_AUTH`).
-NoAuth = "NO_AUTH",
-/// 超出用户月收款限额 (`RECEIVER_RECEIPT_LIMIT`).
-ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-/// 分出方账户异常 (`PAYER_ACCOUNT_ABNORMAL`).
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// 描述参数设置失败 (`INVALID_REQUEST`).
-InvalidRequest = "INVALID_REQUEST",
-}
+    /// 分账接收方类型.
+    pub enum OrderType {
+        /// `MERCHANT_ID`.
+        MerchantId = "MERCHANT_ID",
+        /// `PERSONAL_OPENID`.
+        PersonalOpenid = "PERSONAL_OPENID",
+        /// `PERSONAL_SUB_OPENID`.
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    }
 }
 
 platform_enum! {
-/// 分账结果.
-pub enum ReceiversResult {
-/// `PENDING`.
-Pending = "PENDING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 分账单状态.
-pub enum OrderState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
-}
-
-platform_enum! {
-/// 与分账方的关系类型.
-pub enum RelationType {
-/// 服务商 (`SERVICE_PROVIDER`).
-ServiceProvider = "SERVICE_PROVIDER",
-/// 门店 (`STORE`).
-Store = "STORE",
-/// 员工 (`STAFF`).
-Staff = "STAFF",
-/// 店主 (`STORE_OWNER`).
-StoreOwner = "STORE_OWNER",
-/// 合作伙伴 (`PARTNER`).
-Partner = "PARTNER",
-/// 总部 (`HEADQUARTER`).
-Headquarter = "HEADQUARTER",
-/// 品牌方 (`BRAND`).
-Brand = "BRAND",
-/// 分销商 (`DISTRIBUTOR`).
-Distributor = "DISTRIBUTOR",
-/// 用户 (`USER`).
-User = "USER",
-/// 供应商 (`SUPPLIER`).
-Supplier = "SUPPLIER",
-/// 自定义 (`CUSTOM`).
-Custom = "CUSTOM",
-}
+    /// 分账失败原因.
+    pub enum FailReason {
+        /// 分账接收账户异常 (`ACCOUNT_ABNORMAL`).
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// 分账关系已解除 (`NO_RELATION`).
+        NoRelation = "NO_RELATION",
+        /// 高风险接收方 (`RECEIVER_HIGH_RISK`).
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        /// 接收方未实名 (`RECEIVER_REAL_NAME_NOT_VERIFIED`).
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        /// 分账权限已解除 (`NO_AUTH`).
+        NoAuth = "NO_AUTH",
+        /// 超出用户月收款限额 (`RECEIVER_RECEIPT_LIMIT`).
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        /// 分出方账户异常 (`PAYER_ACCOUNT_ABNORMAL`).
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// 描述参数设置失败 (`INVALID_REQUEST`).
+        InvalidRequest = "INVALID_REQUEST",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum ReturnOrderFailReason {
-/// 原分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// 余额不足 (`BALANCE_NOT_ENOUGH`).
-BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-/// 超时关单 (`TIME_OUT_CLOSED`).
-TimeOutClosed = "TIME_OUT_CLOSED",
-/// 原分账分出方账户异常 (`PAYER_ACCOUNT_ABNORMAL`).
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// 描述参数设置失败 (`INVALID_REQUEST`).
-InvalidRequest = "INVALID_REQUEST",
-}
+    /// 分账结果.
+    pub enum ReceiversResult {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 回退结果.
-pub enum ReturnOrderResult {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAILED`.
-Failed = "FAILED",
+    /// 分账单状态.
+    pub enum OrderState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
+
+platform_enum! {
+    /// 与分账方的关系类型.
+    pub enum RelationType {
+        /// 服务商 (`SERVICE_PROVIDER`).
+        ServiceProvider = "SERVICE_PROVIDER",
+        /// 门店 (`STORE`).
+        Store = "STORE",
+        /// 员工 (`STAFF`).
+        Staff = "STAFF",
+        /// 店主 (`STORE_OWNER`).
+        StoreOwner = "STORE_OWNER",
+        /// 合作伙伴 (`PARTNER`).
+        Partner = "PARTNER",
+        /// 总部 (`HEADQUARTER`).
+        Headquarter = "HEADQUARTER",
+        /// 品牌方 (`BRAND`).
+        Brand = "BRAND",
+        /// 分销商 (`DISTRIBUTOR`).
+        Distributor = "DISTRIBUTOR",
+        /// 用户 (`USER`).
+        User = "USER",
+        /// 供应商 (`SUPPLIER`).
+        Supplier = "SUPPLIER",
+        /// 自定义 (`CUSTOM`).
+        Custom = "CUSTOM",
+    }
+}
+
+platform_enum! {
+    /// 失败原因.
+    pub enum ReturnOrderFailReason {
+        /// 原分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// 余额不足 (`BALANCE_NOT_ENOUGH`).
+        BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+        /// 超时关单 (`TIME_OUT_CLOSED`).
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        /// 原分账分出方账户异常 (`PAYER_ACCOUNT_ABNORMAL`).
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// 描述参数设置失败 (`INVALID_REQUEST`).
+        InvalidRequest = "INVALID_REQUEST",
+    }
+}
+
+platform_enum! {
+    /// 回退结果.
+    pub enum ReturnOrderResult {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/qrcode/transactions` 扣费受理
 ///
-/// Create transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::qrcode::CreateTransaction;
@@ -54,8 +52,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` 查询订单
 ///
-/// Query transaction by out trade no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::qrcode::QueryTransactionByOutTradeNo;
@@ -76,8 +72,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `GET /v3/qrcode/user-services/contract-id/{contract_id}` 查询用户服务可用信息
-///
-/// Query user service by contract id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -109,7 +103,7 @@ pub struct Amount {
     /// 符合ISO 4217标准的三位字母代码 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 订单总金额 (`total`).
+    /// 订单总金额 (`total`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
@@ -186,7 +180,7 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`] (扣费受理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionResponse {
@@ -239,7 +233,7 @@ pub struct CreateTransactionResponse {
     pub user_repay_state: Option<UserRepayState>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -292,7 +286,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
     pub user_repay_state: Option<UserRepayState>,
 }
 
-/// `QueryUserServiceByContractIdResponse`.
+/// The answer of [`QueryUserServiceByContractId`] (查询用户服务可用信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserServiceByContractIdResponse {
@@ -305,67 +299,67 @@ pub struct QueryUserServiceByContractIdResponse {
 }
 
 platform_enum! {
-/// 交易场景值.
-pub enum TradeScene {
-/// `BUS`.
-Bus = "BUS",
-/// `METRO`.
-Metro = "METRO",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 交易场景值.
+    pub enum TradeScene {
+        /// `BUS`.
+        Bus = "BUS",
+        /// `METRO`.
+        Metro = "METRO",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-NoCash = "NOCASH",
-}
-}
-
-platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PAY_FAIL`.
-PayFail = "PAY_FAIL",
-/// `REFUND`.
-Refund = "REFUND",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 用户还款状态.
-pub enum UserRepayState {
-/// `NOT_REPAY`.
-NotRepay = "NOT_REPAY",
-/// `REPAID`.
-Repaid = "REPAID",
-/// `ALL_REFUND`.
-AllRefund = "ALL_REFUND",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `CASH`.
+        Cash = "CASH",
+        /// `NOCASH`.
+        NoCash = "NOCASH",
+    }
 }
 
 platform_enum! {
-/// `UserServiceState`.
-pub enum UserServiceState {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `BLOCKED`.
-Blocked = "BLOCKED",
+    /// 交易状态.
+    pub enum TradeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PAY_FAIL`.
+        PayFail = "PAY_FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+    }
 }
+
+platform_enum! {
+    /// 用户还款状态.
+    pub enum UserRepayState {
+        /// `NOT_REPAY`.
+        NotRepay = "NOT_REPAY",
+        /// `REPAID`.
+        Repaid = "REPAID",
+        /// `ALL_REFUND`.
+        AllRefund = "ALL_REFUND",
+    }
+}
+
+platform_enum! {
+    /// `UserServiceState`.
+    pub enum UserServiceState {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `BLOCKED`.
+        Blocked = "BLOCKED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/rate-activity/applications` 报名费率优惠活动API
 ///
-/// Create application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -41,8 +39,6 @@ pub struct CreateApplication {
 
 /// `GET /v3/rate-activity/applications/id/{application_id}` 根据申请单ID查询申请单结果API
 ///
-/// Query application by application id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_2.shtml)
 ///
 /// ```no_run
@@ -63,8 +59,6 @@ pub struct QueryApplicationByApplicationId {
 }
 
 /// `PATCH /v3/rate-activity/applications/id/{application_id}` 修改单据信息API
-///
-/// Update application by application id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_3.shtml)
 ///
@@ -127,7 +121,7 @@ pub struct AdditionalInformation {
     pub additional_message: Option<String>,
 }
 
-/// `CreateApplicationResponse`.
+/// The answer of [`CreateApplication`] (报名费率优惠活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplicationResponse {
@@ -135,7 +129,7 @@ pub struct CreateApplicationResponse {
     pub application_id: String,
 }
 
-/// `QueryApplicationByApplicationIdResponse`.
+/// The answer of [`QueryApplicationByApplicationId`] (根据申请单ID查询申请单结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplicationByApplicationIdResponse {
@@ -164,7 +158,7 @@ pub struct ActivityDetailModification {
     pub activity_rate: Option<String>,
 }
 
-/// `UpdateApplicationByApplicationIdResponse`.
+/// The answer of [`UpdateApplicationByApplicationId`] (修改单据信息API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateApplicationByApplicationIdResponse {

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/smartguide/guides` 服务人员查询API
 ///
-/// List guides.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -43,8 +41,6 @@ pub struct ListGuides {
 }
 
 /// `POST /v3/smartguide/guides` 服务人员注册API
-///
-/// Create guide.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml)
 ///
@@ -85,8 +81,6 @@ pub struct CreateGuide {
 
 /// `PATCH /v3/smartguide/guides/{guide_id}` 服务人员信息更新API
 ///
-/// Update guide by guide id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_4.shtml)
 ///
 /// ```no_run
@@ -121,8 +115,6 @@ pub struct UpdateGuideByGuideId {
 }
 
 /// `POST /v3/smartguide/guides/{guide_id}/assign` 服务人员分配API
-///
-/// Create guide assign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml)
 ///
@@ -167,7 +159,7 @@ pub struct Guide {
     pub work_id: Option<String>,
 }
 
-/// `ListGuidesResponse`.
+/// The answer of [`ListGuides`] (服务人员查询API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListGuidesResponse {
@@ -182,7 +174,7 @@ pub struct ListGuidesResponse {
     pub total_count: Option<i64>,
 }
 
-/// `CreateGuideResponse`.
+/// The answer of [`CreateGuide`] (服务人员注册API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateGuideResponse {

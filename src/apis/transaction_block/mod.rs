@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` 分页查询子商户名下的交易拦截记录
 ///
-/// Query transaction block record sub mchid by sub mchid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid;
@@ -34,8 +32,6 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchid {
 
 /// `GET /v3/transaction-block/transaction-block-records/{block_record_id}` 查询子商户交易拦截记录详情
 ///
-/// Query transaction block record by block record id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId;
@@ -56,8 +52,6 @@ pub struct QueryTransactionBlockRecordByBlockRecordId {
 }
 
 /// `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` 发起交易拦截申诉
-///
-/// Create transaction block submission sub mchid.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -81,8 +75,6 @@ pub struct CreateTransactionBlockSubmissionSubMchid {
 }
 
 /// `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}` 查询交易拦截申诉详情
-///
-/// Query transaction block submission by block submission id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -120,7 +112,7 @@ pub struct TransactionBlockRecordSubMchid {
     pub requested_item_info: Option<String>,
 }
 
-/// `QueryTransactionBlockRecordSubMchidBySubMchidResponse`.
+/// The answer of [`QueryTransactionBlockRecordSubMchidBySubMchid`] (分页查询子商户名下的交易拦截记录).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionBlockRecordSubMchidBySubMchidResponse {
@@ -134,7 +126,7 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchidResponse {
     pub total_count: Option<i64>,
 }
 
-/// `QueryTransactionBlockRecordByBlockRecordIdResponse`.
+/// The answer of [`QueryTransactionBlockRecordByBlockRecordId`] (查询子商户交易拦截记录详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionBlockRecordByBlockRecordIdResponse {
@@ -153,7 +145,7 @@ pub struct QueryTransactionBlockRecordByBlockRecordIdResponse {
     pub requested_item_info: Option<String>,
 }
 
-/// `CreateTransactionBlockSubmissionSubMchidResponse`.
+/// The answer of [`CreateTransactionBlockSubmissionSubMchid`] (发起交易拦截申诉).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionBlockSubmissionSubMchidResponse {
@@ -171,7 +163,7 @@ pub struct CreateTransactionBlockSubmissionSubMchidResponse {
     pub submit_time: Option<OffsetDateTime>,
 }
 
-/// `QueryTransactionBlockSubmissionByBlockSubmissionIdResponse`.
+/// The answer of [`QueryTransactionBlockSubmissionByBlockSubmissionId`] (查询交易拦截申诉详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionBlockSubmissionByBlockSubmissionIdResponse {
@@ -190,35 +182,35 @@ pub struct QueryTransactionBlockSubmissionByBlockSubmissionIdResponse {
 }
 
 platform_enum! {
-/// 拦截笔数.
-pub enum NumberOfBlock {
-/// `LESS_THAN_TWENTY`.
-LessThanTwenty = "LESS_THAN_TWENTY",
-/// `LESS_THAN_ONE_HUNDRED`.
-LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
-/// `LESS_THAN_ONE_THOUSAND`.
-LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
-/// `OVER_ONE_THOUSAND`.
-OverOneThousand = "OVER_ONE_THOUSAND",
-}
-}
-
-platform_enum! {
-/// 解除管控方式.
-pub enum RecoverWay {
-/// `SUBMIT_INFORMATION`.
-SubmitInformation = "SUBMIT_INFORMATION",
-}
+    /// 拦截笔数.
+    pub enum NumberOfBlock {
+        /// `LESS_THAN_TWENTY`.
+        LessThanTwenty = "LESS_THAN_TWENTY",
+        /// `LESS_THAN_ONE_HUNDRED`.
+        LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
+        /// `LESS_THAN_ONE_THOUSAND`.
+        LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
+        /// `OVER_ONE_THOUSAND`.
+        OverOneThousand = "OVER_ONE_THOUSAND",
+    }
 }
 
 platform_enum! {
-/// 审核结果.
-pub enum ReviewResult {
-/// `EMPTY`.
-Empty = "EMPTY",
-/// `PASS`.
-Pass = "PASS",
-/// `REJECT`.
-Reject = "REJECT",
+    /// 解除管控方式.
+    pub enum RecoverWay {
+        /// `SUBMIT_INFORMATION`.
+        SubmitInformation = "SUBMIT_INFORMATION",
+    }
 }
+
+platform_enum! {
+    /// 审核结果.
+    pub enum ReviewResult {
+        /// `EMPTY`.
+        Empty = "EMPTY",
+        /// `PASS`.
+        Pass = "PASS",
+        /// `REJECT`.
+        Reject = "REJECT",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/transfer/batches` 发起批量转账API
 ///
-/// Create batch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -37,7 +35,7 @@ pub struct CreateBatch {
     pub notify_url: Option<String>,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -49,8 +47,6 @@ pub struct CreateBatch {
 }
 
 /// `GET /v3/transfer/batches/batch-id/{batch_id}` 微信批次单号查询批次单API
-///
-/// Query batch by batch id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml)
 ///
@@ -81,8 +77,6 @@ pub struct QueryBatchByBatchId {
 
 /// `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信明细单号查询明细单API
 ///
-/// Query batch detail by detail id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -105,8 +99,6 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` 商家批次单号查询批次单API
-///
-/// Query batch by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml)
 ///
@@ -137,8 +129,6 @@ pub struct QueryBatchByOutBatchNo {
 
 /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商家明细单号查询明细单API
 ///
-/// Query batch detail by out detail no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml)
 ///
 /// ```no_run
@@ -164,8 +154,6 @@ pub struct QueryBatchDetailByOutDetailNo {
 
 /// `POST /v3/transfer/bill-receipt` 转账电子回单申请受理API
 ///
-/// Create bill receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_11.shtml)
 ///
 /// ```no_run
@@ -186,8 +174,6 @@ pub struct CreateBillReceipt {
 }
 
 /// `GET /v3/transfer/bill-receipt/{out_batch_no}` 查询转账电子回单API
-///
-/// Query bill receipt by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_12.shtml)
 ///
@@ -217,7 +203,7 @@ pub struct TransferDetailList {
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -230,7 +216,7 @@ pub struct TransferDetailList {
     pub user_name: String,
 }
 
-/// `CreateBatchResponse`.
+/// The answer of [`CreateBatch`] (发起批量转账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBatchResponse {
@@ -266,7 +252,7 @@ pub struct TransferBatch {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_num`).
     pub fail_num: Option<i64>,
@@ -274,11 +260,11 @@ pub struct TransferBatch {
     pub mchid: String,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_num`).
     pub success_num: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -301,7 +287,7 @@ pub struct BatchTransferDetailList {
     pub out_detail_no: String,
 }
 
-/// `QueryBatchByBatchIdResponse`.
+/// The answer of [`QueryBatchByBatchId`] (微信批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByBatchIdResponse {
@@ -311,7 +297,7 @@ pub struct QueryBatchByBatchIdResponse {
     pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
 }
 
-/// `QueryBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryBatchDetailByDetailId`] (微信明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByDetailIdResponse {
@@ -337,7 +323,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub out_batch_no: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -349,7 +335,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub user_name: String,
 }
 
-/// `QueryBatchByOutBatchNoResponse`.
+/// The answer of [`QueryBatchByOutBatchNo`] (商家批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByOutBatchNoResponse {
@@ -363,7 +349,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
 }
 
-/// `QueryBatchDetailByOutDetailNoResponse`.
+/// The answer of [`QueryBatchDetailByOutDetailNo`] (商家明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByOutDetailNoResponse {
@@ -389,7 +375,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     pub out_batch_no: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -401,7 +387,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     pub user_name: String,
 }
 
-/// `CreateBillReceiptResponse`.
+/// The answer of [`CreateBillReceipt`] (转账电子回单申请受理API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBillReceiptResponse {
@@ -425,7 +411,7 @@ pub struct CreateBillReceiptResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBillReceiptByOutBatchNoResponse`.
+/// The answer of [`QueryBillReceiptByOutBatchNo`] (查询转账电子回单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBillReceiptByOutBatchNoResponse {
@@ -450,15 +436,15 @@ pub struct QueryBillReceiptByOutBatchNoResponse {
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum BatchStatus {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 批次状态.
+    pub enum BatchStatus {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/transfer-detail/electronic-receipts` 查询转账明细电子回单受理结果API
 ///
-/// List electronic receipts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_14.shtml)
 ///
 /// ```no_run
@@ -35,8 +33,6 @@ pub struct ListElectronicReceipts {
 
 /// `POST /v3/transfer-detail/electronic-receipts` 转账明细电子回单受理API
 ///
-/// Create electronic receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_13.shtml)
 ///
 /// ```no_run
@@ -60,7 +56,7 @@ pub struct CreateElectronicReceipt {
     pub out_detail_no: String,
 }
 
-/// `ListElectronicReceiptsResponse`.
+/// The answer of [`ListElectronicReceipts`] (查询转账明细电子回单受理结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListElectronicReceiptsResponse {
@@ -82,7 +78,7 @@ pub struct ListElectronicReceiptsResponse {
     pub signature_status: Option<String>,
 }
 
-/// `CreateElectronicReceiptResponse`.
+/// The answer of [`CreateElectronicReceipt`] (转账明细电子回单受理API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateElectronicReceiptResponse {
@@ -105,13 +101,13 @@ pub struct CreateElectronicReceiptResponse {
 }
 
 platform_enum! {
-/// 受理类型.
-pub enum AcceptType {
-/// `BATCH_TRANSFER`.
-BatchTransfer = "BATCH_TRANSFER",
-/// `TRANSFER_TO_POCKET`.
-TransferToPocket = "TRANSFER_TO_POCKET",
-/// `TRANSFER_TO_BANK`.
-TransferToBank = "TRANSFER_TO_BANK",
-}
+    /// 受理类型.
+    pub enum AcceptType {
+        /// `BATCH_TRANSFER`.
+        BatchTransfer = "BATCH_TRANSFER",
+        /// `TRANSFER_TO_POCKET`.
+        TransferToPocket = "TRANSFER_TO_POCKET",
+        /// `TRANSFER_TO_BANK`.
+        TransferToBank = "TRANSFER_TO_BANK",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/vehicle/etc/contracts/{contract_id}` 通过商户ETC绑定号查询签约状态
 ///
-/// Query etc contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct QueryEtcContractByContractId {
 }
 
 /// `POST /v3/vehicle/etc/preopen` 预开通用户ETC指定卡扣费API
-///
-/// Create etc preopen.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_1.shtml)
 ///
@@ -75,8 +71,6 @@ pub struct CreateEtcPreopen {
 }
 
 /// `POST /v3/vehicle/etc/transactions/highway` 高速场景商户扣款API
-///
-/// Create etc transaction highway.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml)
 ///
@@ -121,8 +115,6 @@ pub struct CreateEtcTransactionHighway {
 
 /// `GET /v3/vehicle/etc/transactions/id/{transaction_id}` 查询订单API
 ///
-/// Query etc transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
 ///
 /// ```no_run
@@ -146,8 +138,6 @@ pub struct QueryEtcTransactionByTransactionId {
 
 /// `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` 查询订单API
 ///
-/// Query etc transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
 ///
 /// ```no_run
@@ -170,8 +160,6 @@ pub struct QueryEtcTransactionByOutTradeNo {
 }
 
 /// `GET /v3/vehicle/etc/users/{openid}/contracts` 查询ETC签约状态API
-///
-/// List etc user contracts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml)
 ///
@@ -199,8 +187,6 @@ pub struct ListEtcUserContracts {
 }
 
 /// `POST /v3/vehicle/parking/parkings` 创建停车入场API
-///
-/// Create parking parking.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml)
 ///
@@ -238,8 +224,6 @@ pub struct CreateParkingParking {
 
 /// `GET /v3/vehicle/parking/services/find` 查询车牌服务开通信息API
 ///
-/// Query parking service find.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml)
 ///
 /// ```no_run
@@ -269,8 +253,6 @@ pub struct QueryParkingServiceFind {
 
 /// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` 查询订单API
 ///
-/// Query transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml)
 ///
 /// ```no_run
@@ -293,8 +275,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/vehicle/transactions/parking` 扣费受理API
-///
-/// Create transaction parking.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534352)
 ///
@@ -338,7 +318,7 @@ pub struct CreateTransactionParking {
     pub trade_scene: String,
 }
 
-/// `QueryEtcContractByContractIdResponse`.
+/// The answer of [`QueryEtcContractByContractId`] (通过商户ETC绑定号查询签约状态).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryEtcContractByContractIdResponse {
@@ -378,7 +358,7 @@ pub struct Identify {
     pub encrypted_real_name: String,
 }
 
-/// `CreateEtcPreopenResponse`.
+/// The answer of [`CreateEtcPreopen`] (预开通用户ETC指定卡扣费API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEtcPreopenResponse {
@@ -393,7 +373,7 @@ pub struct CreateEtcTransactionHighwayAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
@@ -447,9 +427,9 @@ pub struct EtcTransactionAmount {
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户实际支付金额 (`payer_total`).
+    /// 用户实际支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -500,7 +480,7 @@ pub struct PromotionDetail {
     pub wxpay_contribute: Option<i64>,
 }
 
-/// `CreateEtcTransactionHighwayResponse`.
+/// The answer of [`CreateEtcTransactionHighway`] (高速场景商户扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEtcTransactionHighwayResponse {
@@ -539,7 +519,7 @@ pub struct CreateEtcTransactionHighwayResponse {
     pub transaction_id: String,
 }
 
-/// `QueryEtcTransactionByTransactionIdResponse`.
+/// The answer of [`QueryEtcTransactionByTransactionId`] (查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryEtcTransactionByTransactionIdResponse {
@@ -578,7 +558,7 @@ pub struct QueryEtcTransactionByTransactionIdResponse {
     pub transaction_id: String,
 }
 
-/// `QueryEtcTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryEtcTransactionByOutTradeNo`] (查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryEtcTransactionByOutTradeNoResponse {
@@ -617,7 +597,7 @@ pub struct QueryEtcTransactionByOutTradeNoResponse {
     pub transaction_id: String,
 }
 
-/// `ListEtcUserContractsResponse`.
+/// The answer of [`ListEtcUserContracts`] (查询ETC签约状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListEtcUserContractsResponse {
@@ -643,7 +623,7 @@ pub struct ListEtcUserContractsResponse {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateParkingParkingResponse`.
+/// The answer of [`CreateParkingParking`] (创建停车入场API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateParkingParkingResponse {
@@ -668,7 +648,7 @@ pub struct CreateParkingParkingResponse {
     pub state: CreateParkingParkingState,
 }
 
-/// `QueryParkingServiceFindResponse`.
+/// The answer of [`QueryParkingServiceFind`] (查询车牌服务开通信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryParkingServiceFindResponse {
@@ -694,9 +674,9 @@ pub struct QueryTransactionByOutTradeNoAmount {
     pub currency: String,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户实际支付金额 (`payer_total`).
+    /// 用户实际支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -763,7 +743,7 @@ pub struct QueryTransactionByOutTradeNoPromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -816,7 +796,7 @@ pub struct CreateTransactionParkingAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -828,9 +808,9 @@ pub struct CreateTransactionParkingResponseAmount {
     pub currency: Currency,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户实际支付金额 (`payer_total`).
+    /// 用户实际支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -861,7 +841,7 @@ pub struct CreateTransactionParkingPromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateTransactionParkingResponse`.
+/// The answer of [`CreateTransactionParking`] (扣费受理API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionParkingResponse {
@@ -908,115 +888,115 @@ pub struct CreateTransactionParkingResponse {
 }
 
 platform_enum! {
-/// 车牌颜色.
-pub enum PlateColor {
-/// 蓝色 (`BLUE`).
-Blue = "BLUE",
-/// 绿色 (`GREEN`).
-Green = "GREEN",
-/// 黄色 (`YELLOW`).
-Yellow = "YELLOW",
-/// 黑色 (`BLACK`).
-Black = "BLACK",
-/// 白色 (`WHITE`).
-White = "WHITE",
-/// 黄绿色 (`LIMEGREEN`).
-LimeGreen = "LIMEGREEN",
-}
-}
-
-platform_enum! {
-/// 不可用状态描述.
-pub enum BlockReason {
-/// `PAUSE`.
-Pause = "PAUSE",
-/// `OVERDUE`.
-Overdue = "OVERDUE",
-/// `OUT_SERVICE`.
-OutService = "OUT_SERVICE",
-/// `EVALUATION_FAILED`.
-EvaluationFailed = "EVALUATION_FAILED",
-}
+    /// 车牌颜色.
+    pub enum PlateColor {
+        /// 蓝色 (`BLUE`).
+        Blue = "BLUE",
+        /// 绿色 (`GREEN`).
+        Green = "GREEN",
+        /// 黄色 (`YELLOW`).
+        Yellow = "YELLOW",
+        /// 黑色 (`BLACK`).
+        Black = "BLACK",
+        /// 白色 (`WHITE`).
+        White = "WHITE",
+        /// 黄绿色 (`LIMEGREEN`).
+        LimeGreen = "LIMEGREEN",
+    }
 }
 
 platform_enum! {
-/// 停车入场状态.
-pub enum CreateParkingParkingState {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `BLOCKED`.
-Blocked = "BLOCKED",
-}
-}
-
-platform_enum! {
-/// 车牌服务开通状态.
-pub enum ServiceState {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `PAUSE`.
-Pause = "PAUSE",
-/// `OUT_SERVICE`.
-OutService = "OUT_SERVICE",
-}
+    /// 不可用状态描述.
+    pub enum BlockReason {
+        /// `PAUSE`.
+        Pause = "PAUSE",
+        /// `OVERDUE`.
+        Overdue = "OVERDUE",
+        /// `OUT_SERVICE`.
+        OutService = "OUT_SERVICE",
+        /// `EVALUATION_FAILED`.
+        EvaluationFailed = "EVALUATION_FAILED",
+    }
 }
 
 platform_enum! {
-/// 货币类型.
-pub enum Currency {
-/// `CNY`.
-Cny = "CNY",
-}
-}
-
-platform_enum! {
-/// 分账标识.
-pub enum UserRepaid {
-/// `Y`.
-Y = "Y",
-/// `N`.
-N = "N",
-}
+    /// 停车入场状态.
+    pub enum CreateParkingParkingState {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `BLOCKED`.
+        Blocked = "BLOCKED",
+    }
 }
 
 platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `GLOBAL`.
-Global = "GLOBAL",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum CreateTransactionParkingType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-NoCash = "NOCASH",
-}
+    /// 车牌服务开通状态.
+    pub enum ServiceState {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `PAUSE`.
+        Pause = "PAUSE",
+        /// `OUT_SERVICE`.
+        OutService = "OUT_SERVICE",
+    }
 }
 
 platform_enum! {
-/// 交易场景.
-pub enum TradeScene {
-/// `PARKING`.
-Parking = "PARKING",
-}
+    /// 货币类型.
+    pub enum Currency {
+        /// `CNY`.
+        Cny = "CNY",
+    }
 }
 
 platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PAY_FAIL`.
-PayFail = "PAY_FAIL",
-/// `REFUND`.
-Refund = "REFUND",
+    /// 分账标识.
+    pub enum UserRepaid {
+        /// `Y`.
+        Y = "Y",
+        /// `N`.
+        N = "N",
+    }
 }
+
+platform_enum! {
+    /// 优惠范围.
+    pub enum Scope {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+    }
+}
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum CreateTransactionParkingType {
+        /// `CASH`.
+        Cash = "CASH",
+        /// `NOCASH`.
+        NoCash = "NOCASH",
+    }
+}
+
+platform_enum! {
+    /// 交易场景.
+    pub enum TradeScene {
+        /// `PARKING`.
+        Parking = "PARKING",
+    }
+}
+
+platform_enum! {
+    /// 交易状态.
+    pub enum TradeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PAY_FAIL`.
+        PayFail = "PAY_FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+    }
 }

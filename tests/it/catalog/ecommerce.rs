@@ -1139,14 +1139,14 @@ fn ecommerce_fund_answers() {
             decode: super::harness::decodes::<
                 wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNo,
             >,
-            body: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"TEST_CREATE_TIME\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"TEST_UPDATE_TIME\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+            body: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
         },
         super::harness::Answer {
             name: "QueryWithdrawByWithdrawId",
             decode: super::harness::decodes::<
                 wxpay::apis::ecommerce::fund::QueryWithdrawByWithdrawId,
             >,
-            body: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"TEST_CREATE_TIME\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"TEST_UPDATE_TIME\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+            body: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
         },
     ]);
 }

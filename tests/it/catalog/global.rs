@@ -2362,7 +2362,7 @@ fn global_transactions_requests() {
             path: "/v3/global/transactions/app",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"APP\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"APP\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -2415,8 +2415,8 @@ fn global_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -2468,7 +2468,7 @@ fn global_transactions_requests() {
             path: "/v3/global/transactions/jsapi",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"JSAPI\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"JSAPI\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -2521,8 +2521,8 @@ fn global_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -2532,7 +2532,7 @@ fn global_transactions_requests() {
             path: "/v3/global/transactions/mweb",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"MWEB\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"MWEB\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -2582,8 +2582,8 @@ fn global_transactions_requests() {
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -2593,7 +2593,7 @@ fn global_transactions_requests() {
             path: "/v3/global/transactions/native",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"NATIVE\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"NATIVE\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -2646,8 +2646,8 @@ fn global_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -3151,7 +3151,7 @@ fn hk_transactions_requests() {
             path: "/hk/v3/transactions/app",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"APP\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"APP\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -3202,8 +3202,8 @@ fn hk_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -3272,7 +3272,7 @@ fn hk_transactions_requests() {
             path: "/hk/v3/transactions/jsapi",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"JSAPI\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"JSAPI\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -3323,8 +3323,8 @@ fn hk_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -3390,7 +3390,7 @@ fn hk_transactions_requests() {
             path: "/hk/v3/transactions/mweb",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"MWEB\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"MWEB\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -3438,8 +3438,8 @@ fn hk_transactions_requests() {
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -3449,7 +3449,7 @@ fn hk_transactions_requests() {
             path: "/hk/v3/transactions/native",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"NATIVE\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"NATIVE\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -3500,8 +3500,8 @@ fn hk_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },

@@ -620,12 +620,12 @@ fn lovefeast_answers() {
         super::harness::Answer {
             name: "QueryUserOrderByBrandId",
             decode: super::harness::decodes::<wxpay::apis::lovefeast::QueryUserOrderByBrandId>,
-            body: "{\"count\":1,\"data\":[{\"amount\":{\"currency\":\"TEST_CURRENCY\",\"payer_currency\":\"TEST_PAYER_CURRENCY\",\"payer_total\":1,\"total\":1},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"TEST_SUCCESS_TIME\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+            body: "{\"count\":1,\"data\":[{\"amount\":{\"currency\":\"TEST_CURRENCY\",\"payer_currency\":\"TEST_PAYER_CURRENCY\",\"payer_total\":1,\"total\":1},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
         },
         super::harness::Answer {
             name: "QueryUserOrderByOutTradeNo",
             decode: super::harness::decodes::<wxpay::apis::lovefeast::QueryUserOrderByOutTradeNo>,
-            body: "{\"amount\":{},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"TEST_SUCCESS_TIME\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}",
+            body: "{\"amount\":{},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}",
         },
     ]);
 }
@@ -4856,7 +4856,7 @@ fn marketing_shopping_receipt_uploads() {
     super::harness::uploads(&[super::harness::Upload {
         name: "UploadShoppingReceipt",
         path: "/v3/marketing/shopping-receipt/shoppingreceipts",
-        meta: "{\"merchant_contact_information\":{\"consultation_phone_number\":\"pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==\"},\"openid\":\"TEST_OPENID\",\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\",\"transaction_id\":\"TEST_TRANSACTION_ID\",\"transaction_mchid\":\"TEST_TRANSACTION_MCHID\",\"transaction_sub_mchid\":\"TEST_TRANSACTION_SUB_MCHID\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
+        meta: "{\"merchant_contact_information\":{\"consultation_phone_number\":\"pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==\"},\"openid\":\"TEST_OPENID\",\"out_trade_no\":\"TEST_OUT_TRADE_NO\",\"sha256\":\"e1b805929feba141938d8785d05b436dc544055b1fdb807a94dba97ceae16013\",\"transaction_id\":\"TEST_TRANSACTION_ID\",\"transaction_mchid\":\"TEST_TRANSACTION_MCHID\",\"transaction_sub_mchid\":\"TEST_TRANSACTION_SUB_MCHID\",\"upload_time\":\"2026-01-02T03:04:05+08:00\"}",
         encrypted: &[],
         parts: &[],
         file_part: "file",
@@ -4876,7 +4876,7 @@ fn marketing_shopping_receipt_uploads() {
                 .out_trade_no("TEST_OUT_TRADE_NO")
                 .transaction_mchid("TEST_TRANSACTION_MCHID")
                 .transaction_sub_mchid("TEST_TRANSACTION_SUB_MCHID")
-                .upload_time("TEST_UPLOAD_TIME"),
+                .upload_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
             )
         },
     }]);

@@ -1136,7 +1136,7 @@ fn compliance_requests() {
 fn compliance_answers() {
     super::harness::answers(&[
 super::harness::Answer { name: "CreateInactiveMerchantIdentityVerificationMerchant", decode: super::harness::decodes::<wxpay::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant>, body: "{\"verification_id\":\"28011678863778000000123124312\"}" },
-super::harness::Answer { name: "QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId", decode: super::harness::decodes::<wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId>, body: "{\"create_time\":\"TEST_CREATE_TIME\",\"fail_reason\":\"MATERIALS_ABNORMAL\",\"finish_time\":\"TEST_FINISH_TIME\",\"state\":\"PROCESSING\",\"sub_mchid\":\"1900009231\",\"verification_id\":\"28011678863778000000123124312\"}" },
+super::harness::Answer { name: "QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId", decode: super::harness::decodes::<wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId>, body: "{\"create_time\":\"2026-01-02T03:04:05+08:00\",\"fail_reason\":\"MATERIALS_ABNORMAL\",\"finish_time\":\"2026-01-02T03:04:05+08:00\",\"state\":\"PROCESSING\",\"sub_mchid\":\"1900009231\",\"verification_id\":\"28011678863778000000123124312\"}" },
 ]);
 }
 
@@ -2949,7 +2949,7 @@ fn merchant_service_answers() {
         super::harness::Answer {
             name: "ListComplaintsV1",
             decode: super::harness::decodes::<wxpay::apis::merchant_service::ListComplaintsV1>,
-            body: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"TEST_FROZEN_END_TIME\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+            body: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
         },
         super::harness::Answer {
             name: "ListComplaints",

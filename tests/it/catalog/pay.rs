@@ -84,7 +84,7 @@ fn combine_transactions_requests() {
             path: "/v3/combine-transactions/h5",
             query: &[],
             headers: &[],
-            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"h5_info\":{\"app_name\":\"王者荣耀\",\"app_url\":\"https://pay.qq.com\",\"bundle_id\":\"com.tencent.wzryiOS\",\"package_name\":\"com.tencent.tmgp.sgame\",\"type\":\"iOS\"},\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"time_expire\":\"2019-12-31T15:59:60+08:00\",\"time_start\":\"2019-12-31T15:59:60+08:00\"}",
+            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"h5_info\":{\"app_name\":\"王者荣耀\",\"app_url\":\"https://pay.qq.com\",\"bundle_id\":\"com.tencent.wzryiOS\",\"package_name\":\"com.tencent.tmgp.sgame\",\"type\":\"iOS\"},\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
@@ -134,8 +134,8 @@ fn combine_transactions_requests() {
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                     )
                     .limit_pay(vec![wxpay::apis::combine_transactions::LimitPay::NoBalance])
-                    .time_expire("2019-12-31T15:59:60+08:00")
-                    .time_start("2019-12-31T15:59:60+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -157,7 +157,7 @@ fn combine_transactions_requests() {
             path: "/v3/combine-transactions/jsapi",
             query: &[],
             headers: &[],
-            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"detail\":\"买单费用\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"profit_sharing\":true,\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"time_expire\":\"2019-12-31T15:59:60+08:00\",\"time_start\":\"2019-12-31T15:59:60+08:00\"}",
+            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"detail\":\"买单费用\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"profit_sharing\":true,\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
@@ -210,8 +210,8 @@ fn combine_transactions_requests() {
                             ),
                         ]),
                     )
-                    .time_expire("2019-12-31T15:59:60+08:00")
-                    .time_start("2019-12-31T15:59:60+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -233,7 +233,7 @@ fn combine_transactions_requests() {
             path: "/v3/combine-transactions/native",
             query: &[],
             headers: &[],
-            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"time_expire\":\"2019-12-31T15:59:60+08:00\",\"time_start\":\"2019-12-31T15:59:60+08:00\"}",
+            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
@@ -278,8 +278,8 @@ fn combine_transactions_requests() {
                         wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32")
                             .device_id("POS1:1"),
                     )
-                    .time_expire("2019-12-31T15:59:60+08:00")
-                    .time_start("2019-12-31T15:59:60+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -648,7 +648,7 @@ fn pay_transactions_requests() {
             path: "/v3/pay/transactions/app-with-contract",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -695,7 +695,7 @@ fn pay_transactions_requests() {
                         wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
                     )
                     .support_fapiao(true)
-                    .time_expire("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -933,7 +933,7 @@ fn pay_transactions_requests() {
             path: "/v3/pay/transactions/jsapi-with-contract",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -984,7 +984,7 @@ fn pay_transactions_requests() {
                         wxpay::apis::pay::transactions::SettleInfo::new().profit_sharing(true),
                     )
                     .support_fapiao(true)
-                    .time_expire("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },

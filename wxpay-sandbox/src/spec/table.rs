@@ -2376,7 +2376,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"create_time\":\"TEST_CREATE_TIME\",\"fail_reason\":\"MATERIALS_ABNORMAL\",\"finish_time\":\"TEST_FINISH_TIME\",\"state\":\"PROCESSING\",\"sub_mchid\":\"1900009231\",\"verification_id\":\"28011678863778000000123124312\"}",
+        answer: "{\"create_time\":\"2026-01-02T03:04:05+08:00\",\"fail_reason\":\"MATERIALS_ABNORMAL\",\"finish_time\":\"2026-01-02T03:04:05+08:00\",\"state\":\"PROCESSING\",\"sub_mchid\":\"1900009231\",\"verification_id\":\"28011678863778000000123124312\"}",
     },
     Operation {
         method: "POST",
@@ -3231,7 +3231,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"TEST_CREATE_TIME\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"TEST_UPDATE_TIME\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+        answer: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
     },
     Operation {
         method: "GET",
@@ -3241,7 +3241,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"TEST_CREATE_TIME\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"TEST_UPDATE_TIME\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+        answer: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
     },
     Operation {
         method: "GET",
@@ -6300,7 +6300,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"basis_price\":\"TEST_BASIS_PRICE\",\"city\":\"TEST_CITY\",\"code_type\":\"001\",\"county\":\"TEST_COUNTY\",\"data_state\":\"TEST_DATA_STATE\",\"description\":\"TEST_DESCRIPTION\",\"device_type\":\"TEST_DEVICE_TYPE\",\"energy_effciency\":\"TEST_ENERGY_EFFCIENCY\",\"energy_reg_code\":\"TEST_ENERGY_REG_CODE\",\"energy_reg_model\":\"TEST_ENERGY_REG_MODEL\",\"expire_date\":\"TEST_EXPIRE_DATE\",\"expire_time\":\"TEST_EXPIRE_TIME\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"gpc\":\"TEST_GPC\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"logo_name\":\"TEST_LOGO_NAME\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"manufact_code\":\"TEST_MANUFACT_CODE\",\"manufact_firm_name\":\"TEST_MANUFACT_FIRM_NAME\",\"manufact_login_date\":\"TEST_MANUFACT_LOGIN_DATE\",\"manufact_logout_date\":\"TEST_MANUFACT_LOGOUT_DATE\",\"manufact_logout_flag\":\"TEST_MANUFACT_LOGOUT_FLAG\",\"manufact_price\":\"TEST_MANUFACT_PRICE\",\"manufact_register_addr\":\"TEST_MANUFACT_REGISTER_ADDR\",\"manufact_valid_date\":\"TEST_MANUFACT_VALID_DATE\",\"msg_src_platform\":\"TEST_MSG_SRC_PLATFORM\",\"net_content\":\"TEST_NET_CONTENT\",\"origin\":\"TEST_ORIGIN\",\"pc_type\":\"TEST_PC_TYPE\",\"price_unit\":\"TEST_PRICE_UNIT\",\"province\":\"TEST_PROVINCE\",\"reg_3c_code\":\"TEST_REG_3C_CODE\",\"remark\":\"TEST_REMARK\",\"resp_code\":\"000000\",\"resp_desc\":\"成功\",\"sale_date\":\"TEST_SALE_DATE\",\"seq_id\":\"TEST_SEQ_ID\",\"unit_code\":\"TEST_UNIT_CODE\",\"upload_state\":\"TEST_UPLOAD_STATE\",\"water_effciency\":\"TEST_WATER_EFFCIENCY\"}",
+        answer: "{\"basis_price\":\"TEST_BASIS_PRICE\",\"city\":\"TEST_CITY\",\"code_type\":\"001\",\"county\":\"TEST_COUNTY\",\"data_state\":\"TEST_DATA_STATE\",\"description\":\"TEST_DESCRIPTION\",\"device_type\":\"TEST_DEVICE_TYPE\",\"energy_effciency\":\"TEST_ENERGY_EFFCIENCY\",\"energy_reg_code\":\"TEST_ENERGY_REG_CODE\",\"energy_reg_model\":\"TEST_ENERGY_REG_MODEL\",\"expire_date\":\"TEST_EXPIRE_DATE\",\"expire_time\":\"2026-01-02T03:04:05+08:00\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"gpc\":\"TEST_GPC\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"logo_name\":\"TEST_LOGO_NAME\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"manufact_code\":\"TEST_MANUFACT_CODE\",\"manufact_firm_name\":\"TEST_MANUFACT_FIRM_NAME\",\"manufact_login_date\":\"TEST_MANUFACT_LOGIN_DATE\",\"manufact_logout_date\":\"TEST_MANUFACT_LOGOUT_DATE\",\"manufact_logout_flag\":\"TEST_MANUFACT_LOGOUT_FLAG\",\"manufact_price\":\"TEST_MANUFACT_PRICE\",\"manufact_register_addr\":\"TEST_MANUFACT_REGISTER_ADDR\",\"manufact_valid_date\":\"TEST_MANUFACT_VALID_DATE\",\"msg_src_platform\":\"TEST_MSG_SRC_PLATFORM\",\"net_content\":\"TEST_NET_CONTENT\",\"origin\":\"TEST_ORIGIN\",\"pc_type\":\"TEST_PC_TYPE\",\"price_unit\":\"TEST_PRICE_UNIT\",\"province\":\"TEST_PROVINCE\",\"reg_3c_code\":\"TEST_REG_3C_CODE\",\"remark\":\"TEST_REMARK\",\"resp_code\":\"000000\",\"resp_desc\":\"成功\",\"sale_date\":\"TEST_SALE_DATE\",\"seq_id\":\"TEST_SEQ_ID\",\"unit_code\":\"TEST_UNIT_CODE\",\"upload_state\":\"TEST_UPLOAD_STATE\",\"water_effciency\":\"TEST_WATER_EFFCIENCY\"}",
     },
     Operation {
         method: "POST",
@@ -7071,7 +7071,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"count\":1,\"data\":[{\"amount\":{\"currency\":\"TEST_CURRENCY\",\"payer_currency\":\"TEST_PAYER_CURRENCY\",\"payer_total\":1,\"total\":1},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"TEST_SUCCESS_TIME\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        answer: "{\"count\":1,\"data\":[{\"amount\":{\"currency\":\"TEST_CURRENCY\",\"payer_currency\":\"TEST_PAYER_CURRENCY\",\"payer_total\":1,\"total\":1},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
     },
     Operation {
         method: "GET",
@@ -7081,7 +7081,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"amount\":{},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"TEST_SUCCESS_TIME\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}",
+        answer: "{\"amount\":{},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}",
     },
     Operation {
         method: "GET",
@@ -10888,7 +10888,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &["data[].payer_phone"],
         status: 200,
-        answer: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"TEST_FROZEN_END_TIME\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        answer: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
     },
     Operation {
         method: "GET",

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/brand/applyments/applyment-id/{applyment_id}` 根据申请单ID查询申请状态
 ///
-/// Query applyment by applyment id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::applyments::QueryApplymentByApplymentId;
@@ -28,8 +26,6 @@ pub struct QueryApplymentByApplymentId {
 }
 
 /// `GET /v3/brand/applyments/business-code/{business_code}` 根据业务申请编号查询申请状态
-///
-/// Query applyment by business code.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -50,8 +46,6 @@ pub struct QueryApplymentByBusinessCode {
 
 /// `POST /v3/brand/applyments/cancel-applyment` 撤销申请
 ///
-/// Create cancel applyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::applyments::CreateCancelApplyment;
@@ -71,7 +65,7 @@ pub struct CreateCancelApplyment {
     pub business_code: Option<String>,
 }
 
-/// `QueryApplymentByApplymentIdResponse`.
+/// The answer of [`QueryApplymentByApplymentId`] (根据申请单ID查询申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplymentByApplymentIdResponse {
@@ -91,7 +85,7 @@ pub struct QueryApplymentByApplymentIdResponse {
     pub reject_reason: Option<String>,
 }
 
-/// `QueryApplymentByBusinessCodeResponse`.
+/// The answer of [`QueryApplymentByBusinessCode`] (根据业务申请编号查询申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplymentByBusinessCodeResponse {
@@ -111,7 +105,7 @@ pub struct QueryApplymentByBusinessCodeResponse {
     pub reject_reason: Option<String>,
 }
 
-/// `CreateCancelApplymentResponse`.
+/// The answer of [`CreateCancelApplyment`] (撤销申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCancelApplymentResponse {
@@ -122,25 +116,25 @@ pub struct CreateCancelApplymentResponse {
 }
 
 platform_enum! {
-/// 申请状态.
-pub enum ApplymentState {
-/// 未知状态，非终态 (`APPLYMENT_STATE_UNKNOWN`).
-ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
-/// 申请未提交，非终态 (`APPLYMENT_STATE_UNSUBMITTED`).
-ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
-/// 待主体意愿确认，非终态 (`APPLYMENT_STATE_WAITING_VALIDATE`).
-ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
-/// 资料审核中，非终态 (`APPLYMENT_STATE_WAITING_AUDIT`).
-ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
-/// 待授权确认，非终态 (`APPLYMENT_STATE_WAITING_AUTH`).
-ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
-/// 开号中，非终态 (`APPLYMENT_STATE_OPEN_ACCOUNT`).
-ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
-/// 入驻完成，终态 (`APPLYMENT_STATE_FINISH`).
-ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
-/// 审核驳回，非终态 (`APPLYMENT_STATE_AUDIT_REJECTED`).
-ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
-/// 申请撤销，终态 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-}
+    /// 申请状态.
+    pub enum ApplymentState {
+        /// 未知状态，非终态 (`APPLYMENT_STATE_UNKNOWN`).
+        ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
+        /// 申请未提交，非终态 (`APPLYMENT_STATE_UNSUBMITTED`).
+        ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
+        /// 待主体意愿确认，非终态 (`APPLYMENT_STATE_WAITING_VALIDATE`).
+        ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
+        /// 资料审核中，非终态 (`APPLYMENT_STATE_WAITING_AUDIT`).
+        ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
+        /// 待授权确认，非终态 (`APPLYMENT_STATE_WAITING_AUTH`).
+        ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
+        /// 开号中，非终态 (`APPLYMENT_STATE_OPEN_ACCOUNT`).
+        ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
+        /// 入驻完成，终态 (`APPLYMENT_STATE_FINISH`).
+        ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
+        /// 审核驳回，非终态 (`APPLYMENT_STATE_AUDIT_REJECTED`).
+        ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
+        /// 申请撤销，终态 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand/card/card-configs` 查询商家名片配置申请状态
 ///
-/// List card configs.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::ListCardConfigs;
@@ -33,8 +31,6 @@ pub struct ListCardConfigs {
 }
 
 /// `POST /v3/brand/card/card-configs` 提交商家名片配置申请
-///
-/// Create card config.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -64,8 +60,6 @@ pub struct CreateCardConfig {
 
 /// `POST /v3/brand/card/card-configs/cancel-applyment` 撤销商家名片配置申请
 ///
-/// Create card config cancel applyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::CreateCardConfigCancelApplyment;
@@ -89,8 +83,6 @@ pub struct CreateCardConfigCancelApplyment {
 
 /// `GET /v3/brand/card/card-configs/preview-url` 获取商家名片预览二维码
 ///
-/// Query card config preview url.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::QueryCardConfigPreviewUrl;
@@ -113,8 +105,6 @@ pub struct QueryCardConfigPreviewUrl {
 }
 
 /// `POST /v3/brand/card/card-configs/publish` 发布商家名片配置
-///
-/// Create card config publish.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -144,8 +134,6 @@ pub struct CreateCardConfigPublish {
 
 /// `GET /v3/brand/card/card-links` 查询已生效交易连接名片规则
 ///
-/// List card links.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::ListCardLinks;
@@ -170,8 +158,6 @@ pub struct ListCardLinks {
 }
 
 /// `POST /v3/brand/card/card-links` 添加交易连接名片规则申请
-///
-/// Create card link.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -202,8 +188,6 @@ pub struct CreateCardLink {
 
 /// `GET /v3/brand/card/card-links/business-code/{business_code}` 根据业务申请编号查询添加申请状态
 ///
-/// Query card link by business code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::QueryCardLinkByBusinessCode;
@@ -225,8 +209,6 @@ pub struct QueryCardLinkByBusinessCode {
 
 /// `POST /v3/brand/card/card-links/cancel-applyment` 撤销交易连接名片配置申请
 ///
-/// Create card link cancel applyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::CreateCardLinkCancelApplyment;
@@ -247,8 +229,6 @@ pub struct CreateCardLinkCancelApplyment {
 }
 
 /// `POST /v3/brand/card/card-links/unbind-card-link` 解除已生效交易连接名片场景
-///
-/// Create card link unbind card link.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -275,7 +255,7 @@ pub struct CreateCardLinkUnbindCardLink {
     pub service_id: Option<String>,
 }
 
-/// `ListCardConfigsResponse`.
+/// The answer of [`ListCardConfigs`] (查询商家名片配置申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCardConfigsResponse {
@@ -344,7 +324,7 @@ pub struct ServiceList {
     pub service_name: Option<String>,
 }
 
-/// `CreateCardConfigResponse`.
+/// The answer of [`CreateCardConfig`] (提交商家名片配置申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardConfigResponse {
@@ -358,7 +338,7 @@ pub struct CreateCardConfigResponse {
     pub card_preview_url: String,
 }
 
-/// `CreateCardConfigCancelApplymentResponse`.
+/// The answer of [`CreateCardConfigCancelApplyment`] (撤销商家名片配置申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardConfigCancelApplymentResponse {
@@ -372,7 +352,7 @@ pub struct CreateCardConfigCancelApplymentResponse {
     pub business_code: String,
 }
 
-/// `QueryCardConfigPreviewUrlResponse`.
+/// The answer of [`QueryCardConfigPreviewUrl`] (获取商家名片预览二维码).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCardConfigPreviewUrlResponse {
@@ -389,7 +369,7 @@ pub struct QueryCardConfigPreviewUrlResponse {
     pub url_expired_time: OffsetDateTime,
 }
 
-/// `CreateCardConfigPublishResponse`.
+/// The answer of [`CreateCardConfigPublish`] (发布商家名片配置).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardConfigPublishResponse {
@@ -420,7 +400,7 @@ pub struct ActiveLinkList {
     pub service_id: Option<String>,
 }
 
-/// `ListCardLinksResponse`.
+/// The answer of [`ListCardLinks`] (查询已生效交易连接名片规则).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCardLinksResponse {
@@ -436,7 +416,7 @@ pub struct ListCardLinksResponse {
     pub total_num: Option<i64>,
 }
 
-/// `CreateCardLinkResponse`.
+/// The answer of [`CreateCardLink`] (添加交易连接名片规则申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardLinkResponse {
@@ -454,7 +434,7 @@ pub struct CreateCardLinkResponse {
     pub service_id: Option<String>,
 }
 
-/// `QueryCardLinkByBusinessCodeResponse`.
+/// The answer of [`QueryCardLinkByBusinessCode`] (根据业务申请编号查询添加申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCardLinkByBusinessCodeResponse {
@@ -476,7 +456,7 @@ pub struct QueryCardLinkByBusinessCodeResponse {
     pub service_id: Option<String>,
 }
 
-/// `CreateCardLinkCancelApplymentResponse`.
+/// The answer of [`CreateCardLinkCancelApplyment`] (撤销交易连接名片配置申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardLinkCancelApplymentResponse {
@@ -484,7 +464,7 @@ pub struct CreateCardLinkCancelApplymentResponse {
     pub business_code: String,
 }
 
-/// `CreateCardLinkUnbindCardLinkResponse`.
+/// The answer of [`CreateCardLinkUnbindCardLink`] (解除已生效交易连接名片场景).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardLinkUnbindCardLinkResponse {
@@ -501,85 +481,85 @@ pub struct CreateCardLinkUnbindCardLinkResponse {
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum ApplymentState {
-/// 状态未知，非终态 (`STATE_UNKNOWN`).
-StateUnknown = "STATE_UNKNOWN",
-/// 配置中，非终态 (`DRAFTING`).
-Drafting = "DRAFTING",
-/// 审核中，非终态 (`AUDITING`).
-Auditing = "AUDITING",
-/// 审核驳回，终态 (`AUDIT_REJECTED`).
-AuditRejected = "AUDIT_REJECTED",
-/// 待发布，非终态 (`PENDING_PUBLISH`).
-PendingPublish = "PENDING_PUBLISH",
-/// 已发布，终态 (`PUBLISHED`).
-Published = "PUBLISHED",
-/// 已撤销，终态 (`CANCELED`).
-Canceled = "CANCELED",
-}
-}
-
-platform_enum! {
-/// 客服类型.
-pub enum CustomerServiceType {
-/// `MINI_PROGRAM`.
-MiniProgram = "MINI_PROGRAM",
-/// `CUSTOMIZE_WEB`.
-CustomizeWeb = "CUSTOMIZE_WEB",
-/// `CUSTOMIZE_MP`.
-CustomizeMp = "CUSTOMIZE_MP",
-/// `SERVICE_PHONE`.
-ServicePhone = "SERVICE_PHONE",
-}
+    /// 申请单状态.
+    pub enum ApplymentState {
+        /// 状态未知，非终态 (`STATE_UNKNOWN`).
+        StateUnknown = "STATE_UNKNOWN",
+        /// 配置中，非终态 (`DRAFTING`).
+        Drafting = "DRAFTING",
+        /// 审核中，非终态 (`AUDITING`).
+        Auditing = "AUDITING",
+        /// 审核驳回，终态 (`AUDIT_REJECTED`).
+        AuditRejected = "AUDIT_REJECTED",
+        /// 待发布，非终态 (`PENDING_PUBLISH`).
+        PendingPublish = "PENDING_PUBLISH",
+        /// 已发布，终态 (`PUBLISHED`).
+        Published = "PUBLISHED",
+        /// 已撤销，终态 (`CANCELED`).
+        Canceled = "CANCELED",
+    }
 }
 
 platform_enum! {
-/// 服务跳转类型.
-pub enum ServiceJumpType {
-/// `JUMP_MINI_PROGRAM`.
-JumpMiniProgram = "JUMP_MINI_PROGRAM",
-/// `JUMP_WEB_PAGE`.
-JumpWebPage = "JUMP_WEB_PAGE",
-}
-}
-
-platform_enum! {
-/// 发布方式.
-pub enum PublishType {
-/// `IMMEDIATE_PUBLISH`.
-ImmediatePublish = "IMMEDIATE_PUBLISH",
-/// `SCHEDULED_PUBLISH`.
-ScheduledPublish = "SCHEDULED_PUBLISH",
-}
+    /// 客服类型.
+    pub enum CustomerServiceType {
+        /// `MINI_PROGRAM`.
+        MiniProgram = "MINI_PROGRAM",
+        /// `CUSTOMIZE_WEB`.
+        CustomizeWeb = "CUSTOMIZE_WEB",
+        /// `CUSTOMIZE_MP`.
+        CustomizeMp = "CUSTOMIZE_MP",
+        /// `SERVICE_PHONE`.
+        ServicePhone = "SERVICE_PHONE",
+    }
 }
 
 platform_enum! {
-/// 交易场景类型.
-pub enum PaymentScene {
-/// `MINI_PROGRAM`.
-MiniProgram = "MINI_PROGRAM",
-/// `APP`.
-App = "APP",
-/// `PAYMENT_SCORE`.
-PaymentScore = "PAYMENT_SCORE",
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-}
+    /// 服务跳转类型.
+    pub enum ServiceJumpType {
+        /// `JUMP_MINI_PROGRAM`.
+        JumpMiniProgram = "JUMP_MINI_PROGRAM",
+        /// `JUMP_WEB_PAGE`.
+        JumpWebPage = "JUMP_WEB_PAGE",
+    }
 }
 
 platform_enum! {
-/// 交易连接名片配置状态.
-pub enum ConfigurationState {
-/// `WAITING_AUDIT`.
-WaitingAudit = "WAITING_AUDIT",
-/// `AUDIT_REJECT`.
-AuditReject = "AUDIT_REJECT",
-/// `WAITING_CONFIRMATION`.
-WaitingConfirmation = "WAITING_CONFIRMATION",
-/// `MERCHANT_ADMIN_REJECT`.
-MerchantAdminReject = "MERCHANT_ADMIN_REJECT",
-/// `IN_EFFECT`.
-InEffect = "IN_EFFECT",
+    /// 发布方式.
+    pub enum PublishType {
+        /// `IMMEDIATE_PUBLISH`.
+        ImmediatePublish = "IMMEDIATE_PUBLISH",
+        /// `SCHEDULED_PUBLISH`.
+        ScheduledPublish = "SCHEDULED_PUBLISH",
+    }
 }
+
+platform_enum! {
+    /// 交易场景类型.
+    pub enum PaymentScene {
+        /// `MINI_PROGRAM`.
+        MiniProgram = "MINI_PROGRAM",
+        /// `APP`.
+        App = "APP",
+        /// `PAYMENT_SCORE`.
+        PaymentScore = "PAYMENT_SCORE",
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+    }
+}
+
+platform_enum! {
+    /// 交易连接名片配置状态.
+    pub enum ConfigurationState {
+        /// `WAITING_AUDIT`.
+        WaitingAudit = "WAITING_AUDIT",
+        /// `AUDIT_REJECT`.
+        AuditReject = "AUDIT_REJECT",
+        /// `WAITING_CONFIRMATION`.
+        WaitingConfirmation = "WAITING_CONFIRMATION",
+        /// `MERCHANT_ADMIN_REJECT`.
+        MerchantAdminReject = "MERCHANT_ADMIN_REJECT",
+        /// `IN_EFFECT`.
+        InEffect = "IN_EFFECT",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand/marketing/shake-activities/activities` 查询摇优惠活动列表
 ///
-/// List shake activity activities.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::marketing::ListShakeActivityActivities;
@@ -90,7 +88,7 @@ pub struct ShakeActivityActivity {
     pub total_quota: i64,
 }
 
-/// `ListShakeActivityActivitiesResponse`.
+/// The answer of [`ListShakeActivityActivities`] (查询摇优惠活动列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListShakeActivityActivitiesResponse {
@@ -105,39 +103,39 @@ pub struct ListShakeActivityActivitiesResponse {
 }
 
 platform_enum! {
-/// 活动状态.
-pub enum ActivityState {
-/// 已创建 (`CREATED`).
-Created = "CREATED",
-/// 投放中 (`DELIVERING`).
-Delivering = "DELIVERING",
-/// 已过期 (`EXPIRED`).
-Expired = "EXPIRED",
-/// 已暂停 (`PAUSED`).
-Paused = "PAUSED",
-/// 已终止 (`TERMINATED`).
-Terminated = "TERMINATED",
-}
-}
-
-platform_enum! {
-/// `AuditState`.
-pub enum AuditState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `APPROVED`.
-Approved = "APPROVED",
-/// `REJECTED`.
-Rejected = "REJECTED",
-}
+    /// 活动状态.
+    pub enum ActivityState {
+        /// 已创建 (`CREATED`).
+        Created = "CREATED",
+        /// 投放中 (`DELIVERING`).
+        Delivering = "DELIVERING",
+        /// 已过期 (`EXPIRED`).
+        Expired = "EXPIRED",
+        /// 已暂停 (`PAUSED`).
+        Paused = "PAUSED",
+        /// 已终止 (`TERMINATED`).
+        Terminated = "TERMINATED",
+    }
 }
 
 platform_enum! {
-/// 投放模式.
-pub enum DeliveryMode {
-/// `SMART`.
-Smart = "SMART",
-/// `TARGETED`.
-Targeted = "TARGETED",
+    /// `AuditState`.
+    pub enum AuditState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `APPROVED`.
+        Approved = "APPROVED",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+    }
 }
+
+platform_enum! {
+    /// 投放模式.
+    pub enum DeliveryMode {
+        /// `SMART`.
+        Smart = "SMART",
+        /// `TARGETED`.
+        Targeted = "TARGETED",
+    }
 }

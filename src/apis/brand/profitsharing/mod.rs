@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}` 查询最大分账比例API
 ///
-/// Query brand config by brand mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467022)
 ///
 /// ```no_run
@@ -31,8 +29,6 @@ pub struct QueryBrandConfigByBrandMchid {
 }
 
 /// `POST /v3/brand/profitsharing/finish-order` 完结分账API
-///
-/// Create finish order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467016)
 ///
@@ -61,8 +57,6 @@ pub struct CreateFinishOrder {
 
 /// `GET /v3/brand/profitsharing/orders` 查询分账结果API
 ///
-/// List orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467002)
 ///
 /// ```no_run
@@ -87,8 +81,6 @@ pub struct ListOrders {
 }
 
 /// `POST /v3/brand/profitsharing/orders` 请求分账API
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692975)
 ///
@@ -127,8 +119,6 @@ pub struct CreateOrder {
 
 /// `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts` 查询订单剩余待分金额API
 ///
-/// List order amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467021)
 ///
 /// ```no_run
@@ -149,8 +139,6 @@ pub struct ListOrderAmounts {
 }
 
 /// `POST /v3/brand/profitsharing/receivers/add` 添加分账接收方API
-///
-/// Create receiver add.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467100)
 ///
@@ -186,8 +174,6 @@ pub struct CreateReceiverAdd {
 
 /// `POST /v3/brand/profitsharing/receivers/delete` 删除分账接收方API
 ///
-/// Delete receiver.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467103)
 ///
 /// ```no_run
@@ -218,8 +204,6 @@ pub struct DeleteReceiver {
 
 /// `GET /v3/brand/profitsharing/returnorders` 查询分账回退结果API
 ///
-/// List returnorders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467011)
 ///
 /// ```no_run
@@ -247,8 +231,6 @@ pub struct ListReturnorders {
 
 /// `POST /v3/brand/profitsharing/returnorders` 请求分账回退API
 ///
-/// Create returnorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467097)
 ///
 /// ```no_run
@@ -264,7 +246,7 @@ pub struct ListReturnorders {
 #[endpoint(POST "/v3/brand/profitsharing/returnorders" -> CreateReturnorderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnorder {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 回退描述 (`description`).
     pub description: String,
@@ -280,7 +262,7 @@ pub struct CreateReturnorder {
     pub sub_mchid: String,
 }
 
-/// `QueryBrandConfigByBrandMchidResponse`.
+/// The answer of [`QueryBrandConfigByBrandMchid`] (查询最大分账比例API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBrandConfigByBrandMchidResponse {
@@ -290,7 +272,7 @@ pub struct QueryBrandConfigByBrandMchidResponse {
     pub max_ratio: i64,
 }
 
-/// `CreateFinishOrderResponse`.
+/// The answer of [`CreateFinishOrder`] (完结分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateFinishOrderResponse {
@@ -310,7 +292,7 @@ pub struct CreateFinishOrderResponse {
 pub struct ListOrdersReceiver {
     /// 分账接收方账号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -328,11 +310,11 @@ pub struct ListOrdersReceiver {
     pub type_: ReceiverType,
 }
 
-/// `ListOrdersResponse`.
+/// The answer of [`ListOrders`] (查询分账结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersResponse {
-    /// 分账完结金额 (`finish_amount`).
+    /// 分账完结金额 (`finish_amount`), in fen (分).
     pub finish_amount: Option<i64>,
     /// 分账完结描述 (`finish_description`).
     pub finish_description: Option<String>,
@@ -356,7 +338,7 @@ pub struct ListOrdersResponse {
 pub struct Receiver {
     /// 分账接收方账号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -375,7 +357,7 @@ pub struct Receiver {
 pub struct CreateOrderReceiver {
     /// 接收方账号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -393,7 +375,7 @@ pub struct CreateOrderReceiver {
     pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (请求分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -413,17 +395,17 @@ pub struct CreateOrderResponse {
     pub transaction_id: String,
 }
 
-/// `ListOrderAmountsResponse`.
+/// The answer of [`ListOrderAmounts`] (查询订单剩余待分金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrderAmountsResponse {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
-    /// 订单剩余待分金额 (`unsplit_amount`).
+    /// 订单剩余待分金额 (`unsplit_amount`), in fen (分).
     pub unsplit_amount: i64,
 }
 
-/// `CreateReceiverAddResponse`.
+/// The answer of [`CreateReceiverAdd`] (添加分账接收方API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReceiverAddResponse {
@@ -436,7 +418,7 @@ pub struct CreateReceiverAddResponse {
     pub type_: ReceiverType,
 }
 
-/// `DeleteReceiverResponse`.
+/// The answer of [`DeleteReceiver`] (删除分账接收方API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteReceiverResponse {
@@ -449,11 +431,11 @@ pub struct DeleteReceiverResponse {
     pub type_: ReceiverType,
 }
 
-/// `ListReturnordersResponse`.
+/// The answer of [`ListReturnorders`] (查询分账回退结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListReturnordersResponse {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<ListReturnordersFailReason>,
@@ -476,11 +458,11 @@ pub struct ListReturnordersResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateReturnorderResponse`.
+/// The answer of [`CreateReturnorder`] (请求分账回退API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReturnorderResponse {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<CreateReturnorderFailReason>,
@@ -504,125 +486,125 @@ pub struct CreateReturnorderResponse {
 }
 
 platform_enum! {
-/// 分账失败原因.
-pub enum FailReason {
-/// `ACCOUNT_ABNORMAL`.
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// `NO_RELATION`.
-NoRelation = "NO_RELATION",
-/// `RECEIVER_HIGH_RISK`.
-ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-/// `RECEIVER_REAL_NAME_NOT_VERIFIED`.
-ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-/// `NO_AUTH`.
-NoAuth = "NO_AUTH",
-/// `RECEIVER_RECEIPT_LIMIT`.
-ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-/// `PAYER_ACCOUNT_ABNORMAL`.
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// `INVALID_REQUEST`.
-InvalidRequest = "INVALID_REQUEST",
-}
-}
-
-platform_enum! {
-/// 分账结果.
-pub enum ListOrdersResult {
-/// `PENDING`.
-Pending = "PENDING",
-/// `SUCEESS`.
-Suceess = "SUCEESS",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 分账失败原因.
+    pub enum FailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `NO_RELATION`.
+        NoRelation = "NO_RELATION",
+        /// `RECEIVER_HIGH_RISK`.
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`.
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        /// `NO_AUTH`.
+        NoAuth = "NO_AUTH",
+        /// `RECEIVER_RECEIPT_LIMIT`.
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        /// `PAYER_ACCOUNT_ABNORMAL`.
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// `INVALID_REQUEST`.
+        InvalidRequest = "INVALID_REQUEST",
+    }
 }
 
 platform_enum! {
-/// 分账接收方类型.
-pub enum ReceiverType {
-/// `MERCHANT_ID`.
-MerchantId = "MERCHANT_ID",
-/// `PERSONAL_OPENID`.
-PersonalOpenid = "PERSONAL_OPENID",
-/// `PERSONAL_SUB_OPENID`.
-PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-}
-}
-
-platform_enum! {
-/// 分账单状态.
-pub enum OrderStatus {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
+    /// 分账结果.
+    pub enum ListOrdersResult {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `SUCEESS`.
+        Suceess = "SUCEESS",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 分账结果.
-pub enum CreateOrderResult {
-/// `PENDING`.
-Pending = "PENDING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 与品牌主商户的的关系类型.
-pub enum RelationType {
-/// 供应商 (`SUPPLIER`).
-Supplier = "SUPPLIER",
-/// 分销商 (`DISTRIBUTOR`).
-Distributor = "DISTRIBUTOR",
-/// 服务商 (`SERVICE_PROVIDER`).
-ServiceProvider = "SERVICE_PROVIDER",
-/// 平台 (`PLATFORM`).
-Platform = "PLATFORM",
-/// 员工 (`STAFF`).
-Staff = "STAFF",
-/// 其他 (`OTHERS`).
-Others = "OTHERS",
-}
+    /// 分账接收方类型.
+    pub enum ReceiverType {
+        /// `MERCHANT_ID`.
+        MerchantId = "MERCHANT_ID",
+        /// `PERSONAL_OPENID`.
+        PersonalOpenid = "PERSONAL_OPENID",
+        /// `PERSONAL_SUB_OPENID`.
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum ListReturnordersFailReason {
-/// `ACCOUNT_ABNORMAL`.
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// `TIME_OUT_CLOSED`.
-TimeOutClosed = "TIME_OUT_CLOSED",
-/// `PAYER_ACCOUNT_ABNORMAL`.
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// `INVALID_REQUEST`.
-InvalidRequest = "INVALID_REQUEST",
-}
+    /// 分账单状态.
+    pub enum OrderStatus {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
 
 platform_enum! {
-/// 回退结果.
-pub enum ReturnorderResult {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 分账结果.
+    pub enum CreateOrderResult {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum CreateReturnorderFailReason {
-/// `ACCOUNT_ABNORMAL`.
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// `TIME_OUT_CLOSED`.
-TimeOutClosed = "TIME_OUT_CLOSED",
-/// `PAYER_ACCOUNT_ABNORMAL`.
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    /// 与品牌主商户的的关系类型.
+    pub enum RelationType {
+        /// 供应商 (`SUPPLIER`).
+        Supplier = "SUPPLIER",
+        /// 分销商 (`DISTRIBUTOR`).
+        Distributor = "DISTRIBUTOR",
+        /// 服务商 (`SERVICE_PROVIDER`).
+        ServiceProvider = "SERVICE_PROVIDER",
+        /// 平台 (`PLATFORM`).
+        Platform = "PLATFORM",
+        /// 员工 (`STAFF`).
+        Staff = "STAFF",
+        /// 其他 (`OTHERS`).
+        Others = "OTHERS",
+    }
 }
+
+platform_enum! {
+    /// 失败原因.
+    pub enum ListReturnordersFailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `TIME_OUT_CLOSED`.
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        /// `PAYER_ACCOUNT_ABNORMAL`.
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// `INVALID_REQUEST`.
+        InvalidRequest = "INVALID_REQUEST",
+    }
+}
+
+platform_enum! {
+    /// 回退结果.
+    pub enum ReturnorderResult {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
+}
+
+platform_enum! {
+    /// 失败原因.
+    pub enum CreateReturnorderFailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `TIME_OUT_CLOSED`.
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        /// `PAYER_ACCOUNT_ABNORMAL`.
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    }
 }

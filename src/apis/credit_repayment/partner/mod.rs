@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/credit-repayment/partner/contracts/app-presign` APP预签约自动还款协议
 ///
-/// Create contract app presign.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let real_identity: wxpay::apis::credit_repayment::partner::RealIdentity = todo!();
@@ -51,8 +49,6 @@ pub struct CreateContractAppPresign {
 }
 
 /// `POST /v3/credit-repayment/partner/contracts/h5-presign` H5预签约自动还款协议
-///
-/// Create contract h5 presign.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -97,8 +93,6 @@ pub struct CreateContractH5Presign {
 
 /// `POST /v3/credit-repayment/partner/contracts/terminate` 解除自动还款协议
 ///
-/// Terminate contract.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::TerminateContract;
@@ -120,8 +114,6 @@ pub struct TerminateContract {
 
 /// `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` 查询自动还款协议
 ///
-/// Query contract by out contract code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::QueryContractByOutContractCode;
@@ -140,8 +132,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/credit-repayment/partner/deduct-orders` 发起还款
-///
-/// Create deduct order.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -174,8 +164,6 @@ pub struct CreateDeductOrder {
 
 /// `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` 查询还款单
 ///
-/// Query deduct order by out trade no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo;
@@ -194,8 +182,6 @@ pub struct QueryDeductOrderByOutTradeNo {
 }
 
 /// `POST /v3/credit-repayment/partner/schedule-records/batch-create` 预约还款
-///
-/// Create schedule record batch create.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -222,8 +208,6 @@ pub struct CreateScheduleRecordBatchCreate {
 }
 
 /// `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` 查询预约还款记录
-///
-/// Query schedule record by out record id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -265,7 +249,7 @@ pub struct TradeInfo {
     /// 商户数据包 (`attach`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
-    /// 还款金额 (`deduct_amount`).
+    /// 还款金额 (`deduct_amount`), in fen (分).
     pub deduct_amount: i64,
     /// 产品描述 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -277,7 +261,7 @@ pub struct TradeInfo {
     pub out_trade_no: String,
 }
 
-/// `CreateContractAppPresignResponse`.
+/// The answer of [`CreateContractAppPresign`] (APP预签约自动还款协议).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractAppPresignResponse {
@@ -296,7 +280,7 @@ pub struct JumpInfo {
     pub jump_appid: Option<String>,
 }
 
-/// `CreateContractH5PresignResponse`.
+/// The answer of [`CreateContractH5Presign`] (H5预签约自动还款协议).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractH5PresignResponse {
@@ -333,13 +317,13 @@ pub struct ContractInfo {
     pub out_contract_code: String,
     /// 模板ID (`plan_id`).
     pub plan_id: String,
-    /// 还款金额上限 (`repayment_amount_limit`).
+    /// 还款金额上限 (`repayment_amount_limit`), in fen (分).
     pub repayment_amount_limit: i64,
     /// 还款日 (`repayment_day`).
     pub repayment_day: Option<i64>,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (解除自动还款协议).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -347,7 +331,7 @@ pub struct TerminateContractResponse {
     pub contract_info: Option<ContractInfo>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (查询自动还款协议).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -376,13 +360,13 @@ pub struct QueryContractByOutContractCodeResponse {
     pub out_contract_code: String,
     /// 模板ID (`plan_id`).
     pub plan_id: String,
-    /// 还款金额上限 (`repayment_amount_limit`).
+    /// 还款金额上限 (`repayment_amount_limit`), in fen (分).
     pub repayment_amount_limit: i64,
     /// 还款日 (`repayment_day`).
     pub repayment_day: Option<i64>,
 }
 
-/// `CreateDeductOrderResponse`.
+/// The answer of [`CreateDeductOrder`] (发起还款).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateDeductOrderResponse {
@@ -413,7 +397,7 @@ pub struct CreateDeductOrderResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryDeductOrderByOutTradeNoResponse`.
+/// The answer of [`QueryDeductOrderByOutTradeNo`] (查询还款单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryDeductOrderByOutTradeNoResponse {
@@ -487,7 +471,7 @@ pub struct ScheduleRecord {
     pub sub_appid: Option<String>,
 }
 
-/// `CreateScheduleRecordBatchCreateResponse`.
+/// The answer of [`CreateScheduleRecordBatchCreate`] (预约还款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateScheduleRecordBatchCreateResponse {
@@ -495,7 +479,7 @@ pub struct CreateScheduleRecordBatchCreateResponse {
     pub schedule_records: Option<Vec<ScheduleRecord>>,
 }
 
-/// `QueryScheduleRecordByOutRecordIdResponse`.
+/// The answer of [`QueryScheduleRecordByOutRecordId`] (查询预约还款记录).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryScheduleRecordByOutRecordIdResponse {
@@ -519,51 +503,51 @@ pub struct QueryScheduleRecordByOutRecordIdResponse {
 }
 
 platform_enum! {
-/// 实名验证类型.
-pub enum IdentityType {
-/// `REAL_IDENTITY_TYPE_INVALID`.
-RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
-/// `REAL_IDENTITY_TYPE_ID_CARD`.
-RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
-}
-}
-
-platform_enum! {
-/// 协议状态.
-pub enum ContractState {
-/// `CONTRACT_STATE_INVALID`.
-ContractStateInvalid = "CONTRACT_STATE_INVALID",
-/// `CONTRACT_STATE_EFFECTIVE`.
-ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
-/// `CONTRACT_STATE_TERMINATED`.
-ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
-}
+    /// 实名验证类型.
+    pub enum IdentityType {
+        /// `REAL_IDENTITY_TYPE_INVALID`.
+        RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
+        /// `REAL_IDENTITY_TYPE_ID_CARD`.
+        RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
+    }
 }
 
 platform_enum! {
-/// 协议解约方式.
-pub enum ContractTerminatedMode {
-/// 无效值 (`TERMINATION_MODE_INVALID`).
-TerminationModeInvalid = "TERMINATION_MODE_INVALID",
-/// 用户解约 (`TERMINATION_MODE_BY_USER`).
-TerminationModeByUser = "TERMINATION_MODE_BY_USER",
-/// 商户解约 (`TERMINATION_MODE_BY_MERCHANT`).
-TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
-/// 客服解约 (`TERMINATION_MODE_BY_CUSTOMER_SERVICE`).
-TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
-}
+    /// 协议状态.
+    pub enum ContractState {
+        /// `CONTRACT_STATE_INVALID`.
+        ContractStateInvalid = "CONTRACT_STATE_INVALID",
+        /// `CONTRACT_STATE_EFFECTIVE`.
+        ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
+        /// `CONTRACT_STATE_TERMINATED`.
+        ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
+    }
 }
 
 platform_enum! {
-/// 还款单状态.
-pub enum OrderState {
-/// 待处理 (`DEDUCT_ORDER_STATE_PENDING`).
-DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
-/// 待还款 (`DEDUCT_ORDER_STATE_NOT_PAY`).
-DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
-/// 还款成功 (`DEDUCT_ORDER_STATE_PAY_SUCCESS`).
-DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-/// 还款失败 (`DEDUCT_ORDER_STATE_PAY_FAIL`).
-DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+    /// 协议解约方式.
+    pub enum ContractTerminatedMode {
+        /// 无效值 (`TERMINATION_MODE_INVALID`).
+        TerminationModeInvalid = "TERMINATION_MODE_INVALID",
+        /// 用户解约 (`TERMINATION_MODE_BY_USER`).
+        TerminationModeByUser = "TERMINATION_MODE_BY_USER",
+        /// 商户解约 (`TERMINATION_MODE_BY_MERCHANT`).
+        TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
+        /// 客服解约 (`TERMINATION_MODE_BY_CUSTOMER_SERVICE`).
+        TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
+    }
 }
+
+platform_enum! {
+    /// 还款单状态.
+    pub enum OrderState {
+        /// 待处理 (`DEDUCT_ORDER_STATE_PENDING`).
+        DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
+        /// 待还款 (`DEDUCT_ORDER_STATE_NOT_PAY`).
+        DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
+        /// 还款成功 (`DEDUCT_ORDER_STATE_PAY_SUCCESS`).
+        DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
+        /// 还款失败 (`DEDUCT_ORDER_STATE_PAY_FAIL`).
+        DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/account/apply-cancel-withdraw` 提交注销提现申请
 ///
-/// Create apply cancel withdraw.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payee_info: wxpay::apis::ecommerce::account::PayeeInfo = todo!();
@@ -44,8 +42,6 @@ pub struct CreateApplyCancelWithdraw {
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}` 微信支付注销提现申请单号查询申请单状态
 ///
-/// Query apply cancel withdraw by applyment id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId;
@@ -64,8 +60,6 @@ pub struct QueryApplyCancelWithdrawByApplymentId {
 }
 
 /// `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` 平台代商户确认注销
-///
-/// Confirm apply cancel withdraw.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -97,8 +91,6 @@ pub struct ConfirmApplyCancelWithdraw {
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` 商户注销提现申请单号查询申请单状态
 ///
-/// Query apply cancel withdraw by out request no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo;
@@ -118,8 +110,6 @@ pub struct QueryApplyCancelWithdrawByOutRequestNo {
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}` 商户注销资格校验
 ///
-/// Query apply cancel withdraw validate cancel by sub mchid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid;
@@ -138,8 +128,6 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchid {
 }
 
 /// `POST /v3/ecommerce/account/cancel-applications` 提交注销申请单
-///
-/// Create cancel application.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476217)
 ///
@@ -167,8 +155,6 @@ pub struct CreateCancelApplication {
 
 /// `POST /v3/ecommerce/account/cancel-applications/media` 图片上传API
 ///
-/// Upload cancel application media.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691710)
 ///
 /// ```no_run
@@ -191,8 +177,6 @@ pub struct UploadCancelApplicationMedia {
 }
 
 /// `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` 查询注销单状态
-///
-/// Query cancel application by out apply no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476223)
 ///
@@ -276,7 +260,7 @@ pub struct ProofMedia {
     pub proof_media_type: ProofMediaType,
 }
 
-/// `CreateApplyCancelWithdrawResponse`.
+/// The answer of [`CreateApplyCancelWithdraw`] (提交注销提现申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplyCancelWithdrawResponse {
@@ -290,7 +274,7 @@ pub struct CreateApplyCancelWithdrawResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AccountInfo {
-    /// 账户金额 (`amount`).
+    /// 账户金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 二级商户号的出款子账户类型 (`out_account_type`).
     pub out_account_type: OutAccountType,
@@ -316,7 +300,7 @@ pub struct ConfirmCancel {
     pub confirm_cancel_url: Option<String>,
 }
 
-/// `QueryApplyCancelWithdrawByApplymentIdResponse`.
+/// The answer of [`QueryApplyCancelWithdrawByApplymentId`] (微信支付注销提现申请单号查询申请单状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplyCancelWithdrawByApplymentIdResponse {
@@ -347,7 +331,7 @@ pub struct QueryApplyCancelWithdrawByApplymentIdResponse {
     pub withdraw_state_description: Option<String>,
 }
 
-/// `ConfirmApplyCancelWithdrawResponse`.
+/// The answer of [`ConfirmApplyCancelWithdraw`] (平台代商户确认注销).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ConfirmApplyCancelWithdrawResponse {
@@ -359,7 +343,7 @@ pub struct ConfirmApplyCancelWithdrawResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryApplyCancelWithdrawByOutRequestNoResponse`.
+/// The answer of [`QueryApplyCancelWithdrawByOutRequestNo`] (商户注销提现申请单号查询申请单状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplyCancelWithdrawByOutRequestNoResponse {
@@ -401,7 +385,7 @@ pub struct BlockReason {
     pub type_: Option<BlockReasonType>,
 }
 
-/// `QueryApplyCancelWithdrawValidateCancelBySubMchidResponse`.
+/// The answer of [`QueryApplyCancelWithdrawValidateCancelBySubMchid`] (商户注销资格校验).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplyCancelWithdrawValidateCancelBySubMchidResponse {
@@ -429,7 +413,7 @@ pub struct ApplicationInfo {
     pub application_type: Option<ApplicationType>,
 }
 
-/// `CreateCancelApplicationResponse`.
+/// The answer of [`CreateCancelApplication`] (提交注销申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCancelApplicationResponse {
@@ -446,7 +430,7 @@ pub struct CreateCancelApplicationResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `UploadCancelApplicationMediaResponse`.
+/// The answer of [`UploadCancelApplicationMedia`] (图片上传API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadCancelApplicationMediaResponse {
@@ -454,7 +438,7 @@ pub struct UploadCancelApplicationMediaResponse {
     pub media_id: String,
 }
 
-/// `QueryCancelApplicationByOutApplyNoResponse`.
+/// The answer of [`QueryCancelApplicationByOutApplyNo`] (查询注销单状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCancelApplicationByOutApplyNoResponse {
@@ -472,171 +456,171 @@ pub struct QueryCancelApplicationByOutApplyNoResponse {
 }
 
 platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// `ACCOUNT_TYPE_CORPORATE`.
-AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
-/// `ACCOUNT_TYPE_PERSONAL`.
-AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum IdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
-/// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
-IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-/// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
-IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-/// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
-IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-/// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
-IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-/// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
-IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-/// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
+    /// 账户类型.
+    pub enum AccountType {
+        /// `ACCOUNT_TYPE_CORPORATE`.
+        AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
+        /// `ACCOUNT_TYPE_PERSONAL`.
+        AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
+    }
 }
 
 platform_enum! {
-/// 申请证明材料类型.
-pub enum ProofMediaType {
-/// `WITHDRAWAL_APPLICATION`.
-WithdrawalApplication = "WITHDRAWAL_APPLICATION",
-}
-}
-
-platform_enum! {
-/// 是否提取资金.
-pub enum Withdraw {
-/// `APPLY_WITHDRAW`.
-ApplyWithdraw = "APPLY_WITHDRAW",
-/// `NOT_APPLY_WITHDRAW`.
-NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
-}
-}
-
-platform_enum! {
-/// 二级商户号的出款子账户类型.
-pub enum OutAccountType {
-/// 商户的基本户 (`BASIC_ACCOUNT`).
-BasicAccount = "BASIC_ACCOUNT",
-/// 商户的运营账户 (`OPERATE_ACCOUNT`).
-OperateAccount = "OPERATE_ACCOUNT",
-/// 商户的保证金户 (`MARGIN_ACCOUNT`).
-MarginAccount = "MARGIN_ACCOUNT",
-/// 商户的手续费账户 (`TRADE_FEE_ACCOUNT`).
-TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-}
+    /// 证件类型.
+    pub enum IdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
+        IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
+        /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        /// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        /// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        /// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        /// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 付款状态.
-pub enum PayState {
-/// 处理中 (`PAY_PROCESSING`).
-PayProcessing = "PAY_PROCESSING",
-/// 付款成功 (`PAY_SUCCEED`).
-PaySucceed = "PAY_SUCCEED",
-/// 付款失败 (`PAY_FAIL`).
-PayFail = "PAY_FAIL",
-/// 银行退票 (`BANK_REFUNDED`).
-BankRefunded = "BANK_REFUNDED",
-}
+    /// 申请证明材料类型.
+    pub enum ProofMediaType {
+        /// `WITHDRAWAL_APPLICATION`.
+        WithdrawalApplication = "WITHDRAWAL_APPLICATION",
+    }
 }
 
 platform_enum! {
-/// 注销提现申请单状态.
-pub enum CancelState {
-/// 已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 审核中 (`REVIEWING`).
-Reviewing = "REVIEWING",
-/// 审批驳回 (`REJECTED`).
-Rejected = "REJECTED",
-/// 等待商户确认 (`WAITING_MERCHANT_CONFIRM`).
-WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
-/// 已撤销 (`REVOKED`).
-Revoked = "REVOKED",
-/// 系统处理中 (`SYSTEM_PROCESSING`).
-SystemProcessing = "SYSTEM_PROCESSING",
-/// 已注销 (`CANCELED`).
-Canceled = "CANCELED",
-/// 资金处理中 (`FUND_PROCESSING`).
-FundProcessing = "FUND_PROCESSING",
-/// 注销完成 (`FINISH`).
-Finish = "FINISH",
-}
+    /// 是否提取资金.
+    pub enum Withdraw {
+        /// `APPLY_WITHDRAW`.
+        ApplyWithdraw = "APPLY_WITHDRAW",
+        /// `NOT_APPLY_WITHDRAW`.
+        NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
+    }
 }
 
 platform_enum! {
-/// 提现状态.
-pub enum WithdrawState {
-/// `WITHDRAW_PROCESSING`.
-WithdrawProcessing = "WITHDRAW_PROCESSING",
-/// `WITHDRAW_EXCEPTION`.
-WithdrawException = "WITHDRAW_EXCEPTION",
-/// `WITHDRAW_SUCCEED`.
-WithdrawSucceed = "WITHDRAW_SUCCEED",
-}
-}
-
-platform_enum! {
-/// 二级商户号的出款子账户类型.
-pub enum BlockReasonType {
-/// 消费者投诉未处理 (`CONSUMER_COMPLAINT_UNPROCESSED`).
-ConsumerComplaintUnprocessed = "CONSUMER_COMPLAINT_UNPROCESSED",
-/// 存在不可注销管控 (`HAS_BLOCKING_CONTROL`).
-HasBlockingControl = "HAS_BLOCKING_CONTROL",
-/// 商户资金待处理 (`FUNDS_PENDING_PROCESSING`).
-FundsPendingProcessing = "FUNDS_PENDING_PROCESSING",
-/// 其他原因 (`OTHER_REASON`).
-OtherReason = "OTHER_REASON",
-}
+    /// 二级商户号的出款子账户类型.
+    pub enum OutAccountType {
+        /// 商户的基本户 (`BASIC_ACCOUNT`).
+        BasicAccount = "BASIC_ACCOUNT",
+        /// 商户的运营账户 (`OPERATE_ACCOUNT`).
+        OperateAccount = "OPERATE_ACCOUNT",
+        /// 商户的保证金户 (`MARGIN_ACCOUNT`).
+        MarginAccount = "MARGIN_ACCOUNT",
+        /// 商户的手续费账户 (`TRADE_FEE_ACCOUNT`).
+        TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+    }
 }
 
 platform_enum! {
-/// 注销提现申请单状态.
-pub enum MerchantState {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `HAS_BEEN_CANCELLED`.
-HasBeenCancelled = "HAS_BEEN_CANCELLED",
-}
-}
-
-platform_enum! {
-/// 注销资格检查结果.
-pub enum ValidateResult {
-/// `ALLOW_CANCEL_WITHDRAW`.
-AllowCancelWithdraw = "ALLOW_CANCEL_WITHDRAW",
-/// `NOT_ALLOW_CANCEL_WITHDRAW`.
-NotAllowCancelWithdraw = "NOT_ALLOW_CANCEL_WITHDRAW",
-}
+    /// 付款状态.
+    pub enum PayState {
+        /// 处理中 (`PAY_PROCESSING`).
+        PayProcessing = "PAY_PROCESSING",
+        /// 付款成功 (`PAY_SUCCEED`).
+        PaySucceed = "PAY_SUCCEED",
+        /// 付款失败 (`PAY_FAIL`).
+        PayFail = "PAY_FAIL",
+        /// 银行退票 (`BANK_REFUNDED`).
+        BankRefunded = "BANK_REFUNDED",
+    }
 }
 
 platform_enum! {
-/// 注销申请材料类型.
-pub enum ApplicationType {
-/// `SP_CANCEL_ACCOUNT_APPLICATION`.
-SpCancelAccountApplication = "SP_CANCEL_ACCOUNT_APPLICATION",
-/// `SUB_CANCEL_ACCOUNT_APPLICATION`.
-SubCancelAccountApplication = "SUB_CANCEL_ACCOUNT_APPLICATION",
-}
+    /// 注销提现申请单状态.
+    pub enum CancelState {
+        /// 已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 审核中 (`REVIEWING`).
+        Reviewing = "REVIEWING",
+        /// 审批驳回 (`REJECTED`).
+        Rejected = "REJECTED",
+        /// 等待商户确认 (`WAITING_MERCHANT_CONFIRM`).
+        WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
+        /// 已撤销 (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 系统处理中 (`SYSTEM_PROCESSING`).
+        SystemProcessing = "SYSTEM_PROCESSING",
+        /// 已注销 (`CANCELED`).
+        Canceled = "CANCELED",
+        /// 资金处理中 (`FUND_PROCESSING`).
+        FundProcessing = "FUND_PROCESSING",
+        /// 注销完成 (`FINISH`).
+        Finish = "FINISH",
+    }
 }
 
 platform_enum! {
-/// 注销状态.
-pub enum CancelApplicationCancelState {
-/// `REVIEWING`.
-Reviewing = "REVIEWING",
-/// `REJECTED`.
-Rejected = "REJECTED",
-/// `CANCEL_SUCCESS`.
-CancelSuccess = "CANCEL_SUCCESS",
+    /// 提现状态.
+    pub enum WithdrawState {
+        /// `WITHDRAW_PROCESSING`.
+        WithdrawProcessing = "WITHDRAW_PROCESSING",
+        /// `WITHDRAW_EXCEPTION`.
+        WithdrawException = "WITHDRAW_EXCEPTION",
+        /// `WITHDRAW_SUCCEED`.
+        WithdrawSucceed = "WITHDRAW_SUCCEED",
+    }
 }
+
+platform_enum! {
+    /// 二级商户号的出款子账户类型.
+    pub enum BlockReasonType {
+        /// 消费者投诉未处理 (`CONSUMER_COMPLAINT_UNPROCESSED`).
+        ConsumerComplaintUnprocessed = "CONSUMER_COMPLAINT_UNPROCESSED",
+        /// 存在不可注销管控 (`HAS_BLOCKING_CONTROL`).
+        HasBlockingControl = "HAS_BLOCKING_CONTROL",
+        /// 商户资金待处理 (`FUNDS_PENDING_PROCESSING`).
+        FundsPendingProcessing = "FUNDS_PENDING_PROCESSING",
+        /// 其他原因 (`OTHER_REASON`).
+        OtherReason = "OTHER_REASON",
+    }
+}
+
+platform_enum! {
+    /// 注销提现申请单状态.
+    pub enum MerchantState {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `HAS_BEEN_CANCELLED`.
+        HasBeenCancelled = "HAS_BEEN_CANCELLED",
+    }
+}
+
+platform_enum! {
+    /// 注销资格检查结果.
+    pub enum ValidateResult {
+        /// `ALLOW_CANCEL_WITHDRAW`.
+        AllowCancelWithdraw = "ALLOW_CANCEL_WITHDRAW",
+        /// `NOT_ALLOW_CANCEL_WITHDRAW`.
+        NotAllowCancelWithdraw = "NOT_ALLOW_CANCEL_WITHDRAW",
+    }
+}
+
+platform_enum! {
+    /// 注销申请材料类型.
+    pub enum ApplicationType {
+        /// `SP_CANCEL_ACCOUNT_APPLICATION`.
+        SpCancelAccountApplication = "SP_CANCEL_ACCOUNT_APPLICATION",
+        /// `SUB_CANCEL_ACCOUNT_APPLICATION`.
+        SubCancelAccountApplication = "SUB_CANCEL_ACCOUNT_APPLICATION",
+    }
+}
+
+platform_enum! {
+    /// 注销状态.
+    pub enum CancelApplicationCancelState {
+        /// `REVIEWING`.
+        Reviewing = "REVIEWING",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+        /// `CANCEL_SUCCESS`.
+        CancelSuccess = "CANCEL_SUCCESS",
+    }
 }

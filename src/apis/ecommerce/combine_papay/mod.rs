@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询协议API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884060)
 ///
 /// ```no_run
@@ -35,8 +33,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 商户协议号解约协议API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884072)
 ///
@@ -64,8 +60,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` APP方式预签约API
-///
-/// Create contract pre entrust sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012881608)
 ///
@@ -100,8 +94,6 @@ pub struct CreateContractPreEntrustSign {
 
 /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` 小程序方式预签约API
 ///
-/// Create contract pre entrust sign mini program.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml)
 ///
 /// ```no_run
@@ -130,8 +122,6 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/ecommerce/combine-papay/transactions` 电商合单委托代扣支付API
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884121)
 ///
@@ -164,8 +154,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` 电商合单委托代扣查询订单API
 ///
-/// Query transaction by combine out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884130)
 ///
 /// ```no_run
@@ -186,8 +174,6 @@ pub struct QueryTransactionByCombineOutTradeNo {
 }
 
 /// `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse` 电商合单委托代扣撤销订单API
-///
-/// Reverse transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884126)
 ///
@@ -225,7 +211,7 @@ pub struct ContractTerminateInfo {
     pub contract_termination_remark: String,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (通过商户协议号查询协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -256,7 +242,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub plan_id: i64,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (商户协议号解约协议API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -268,7 +254,7 @@ pub struct TerminateContractResponse {
     pub plan_id: i64,
 }
 
-/// `CreateContractPreEntrustSignResponse`.
+/// The answer of [`CreateContractPreEntrustSign`] (APP方式预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignResponse {
@@ -282,7 +268,7 @@ pub struct CreateContractPreEntrustSignResponse {
     pub pre_entrustweb_id: String,
 }
 
-/// `CreateContractPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateContractPreEntrustSignMiniProgram`] (小程序方式预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignMiniProgramResponse {
@@ -302,7 +288,7 @@ pub struct CreateContractPreEntrustSignMiniProgramResponse {
 pub struct Amount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -313,7 +299,7 @@ pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// 补差金额 (`subsidy_amount`).
+    /// 补差金额 (`subsidy_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
@@ -361,11 +347,11 @@ pub struct CombinePayerInfo {
 pub struct TransactionAmount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 现金支付金额 (`payer_amount`).
+    /// 现金支付金额 (`payer_amount`), in fen (分).
     pub payer_amount: Option<i64>,
     /// 现金支付币种 (`payer_currency`).
     pub payer_currency: Option<String>,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -398,7 +384,7 @@ pub struct TransactionSubOrder {
     pub transaction_id: String,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`] (电商合单委托代扣支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionResponse {
@@ -414,7 +400,7 @@ pub struct CreateTransactionResponse {
     pub sub_orders: Option<Vec<TransactionSubOrder>>,
 }
 
-/// `QueryTransactionByCombineOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByCombineOutTradeNo`] (电商合单委托代扣查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByCombineOutTradeNoResponse {

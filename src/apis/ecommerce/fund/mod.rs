@@ -5,10 +5,9 @@
 
 use crate::endpoint;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/fund/balance/{sub_mchid}` 查询二级商户账户实时余额API
-///
-/// Query balance by sub mchid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476690)
 ///
@@ -32,8 +31,6 @@ pub struct QueryBalanceBySubMchid {
 }
 
 /// `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` 查询二级商户账户日终余额API
-///
-/// Query enddaybalance by sub mchid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476693)
 ///
@@ -60,8 +57,6 @@ pub struct QueryEnddaybalanceBySubMchid {
 
 /// `POST /v3/ecommerce/fund/withdraw` 账户余额提现API
 ///
-/// Withdraw fund.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476652)
 ///
 /// ```no_run
@@ -79,7 +74,7 @@ pub struct QueryEnddaybalanceBySubMchid {
 pub struct WithdrawFund {
     /// 出款账户类型 (`account_type`).
     pub account_type: Option<AccountType>,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行附言 (`bank_memo`).
     pub bank_memo: Option<String>,
@@ -94,8 +89,6 @@ pub struct WithdrawFund {
 }
 
 /// `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` 商户提现单号查询
-///
-/// Query withdraw by out request no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476656)
 ///
@@ -120,8 +113,6 @@ pub struct QueryWithdrawByOutRequestNo {
 
 /// `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` 微信支付提现单号查询
 ///
-/// Query withdraw by withdraw id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476665)
 ///
 /// ```no_run
@@ -143,7 +134,7 @@ pub struct QueryWithdrawByWithdrawId {
     pub sub_mchid: String,
 }
 
-/// `QueryBalanceBySubMchidResponse`.
+/// The answer of [`QueryBalanceBySubMchid`] (查询二级商户账户实时余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBalanceBySubMchidResponse {
@@ -157,7 +148,7 @@ pub struct QueryBalanceBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryEnddaybalanceBySubMchidResponse`.
+/// The answer of [`QueryEnddaybalanceBySubMchid`] (查询二级商户账户日终余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryEnddaybalanceBySubMchidResponse {
@@ -171,7 +162,7 @@ pub struct QueryEnddaybalanceBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `WithdrawFundResponse`.
+/// The answer of [`WithdrawFund`] (账户余额提现API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct WithdrawFundResponse {
@@ -185,7 +176,7 @@ pub struct WithdrawFundResponse {
     pub withdraw_id: String,
 }
 
-/// `QueryWithdrawByOutRequestNoResponse`.
+/// The answer of [`QueryWithdrawByOutRequestNo`] (商户提现单号查询).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryWithdrawByOutRequestNoResponse {
@@ -196,14 +187,15 @@ pub struct QueryWithdrawByOutRequestNoResponse {
     pub account_number: Option<String>,
     /// 出款账户类型 (`account_type`).
     pub account_type: Option<AccountType>,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行备注 (`bank_memo`).
     pub bank_memo: Option<String>,
     /// 入账银行全称 (`bank_name`).
     pub bank_name: Option<String>,
     /// 发起提现时间 (`create_time`).
-    pub create_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub create_time: Option<OffsetDateTime>,
     /// 商户提现单号 (`out_request_no`).
     pub out_request_no: String,
     /// 失败原因 (`reason`).
@@ -217,12 +209,13 @@ pub struct QueryWithdrawByOutRequestNoResponse {
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 提现状态更新时间 (`update_time`).
-    pub update_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub update_time: Option<OffsetDateTime>,
     /// 微信支付提现单号 (`withdraw_id`).
     pub withdraw_id: String,
 }
 
-/// `QueryWithdrawByWithdrawIdResponse`.
+/// The answer of [`QueryWithdrawByWithdrawId`] (微信支付提现单号查询).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryWithdrawByWithdrawIdResponse {
@@ -233,14 +226,15 @@ pub struct QueryWithdrawByWithdrawIdResponse {
     pub account_number: Option<String>,
     /// 出款账户类型 (`account_type`).
     pub account_type: Option<AccountType>,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行备注 (`bank_memo`).
     pub bank_memo: Option<String>,
     /// 入账银行全称 (`bank_name`).
     pub bank_name: Option<String>,
     /// 发起提现时间 (`create_time`).
-    pub create_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub create_time: Option<OffsetDateTime>,
     /// 商户提现单号 (`out_request_no`).
     pub out_request_no: String,
     /// 失败原因 (`reason`).
@@ -254,47 +248,48 @@ pub struct QueryWithdrawByWithdrawIdResponse {
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 提现状态更新时间 (`update_time`).
-    pub update_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub update_time: Option<OffsetDateTime>,
     /// 微信支付提现单号 (`withdraw_id`).
     pub withdraw_id: String,
 }
 
 platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// 基本账户 (`BASIC`).
-Basic = "BASIC",
-/// 运营账户 (`OPERATION`).
-Operation = "OPERATION",
-/// 手续费账户 (`FEES`).
-Fees = "FEES",
-}
-}
-
-platform_enum! {
-/// 账户类型.
-pub enum QueryEnddaybalanceBySubMchidAccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-}
+    /// 账户类型.
+    pub enum AccountType {
+        /// 基本账户 (`BASIC`).
+        Basic = "BASIC",
+        /// 运营账户 (`OPERATION`).
+        Operation = "OPERATION",
+        /// 手续费账户 (`FEES`).
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 提现单状态.
-pub enum WithdrawStatus {
-/// `CREATE_SUCCESS`.
-CreateSuccess = "CREATE_SUCCESS",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-/// `REFUND`.
-Refund = "REFUND",
-/// `CLOSE`.
-Close = "CLOSE",
-/// `INIT`.
-Init = "INIT",
+    /// 账户类型.
+    pub enum QueryEnddaybalanceBySubMchidAccountType {
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+    }
 }
+
+platform_enum! {
+    /// 提现单状态.
+    pub enum WithdrawStatus {
+        /// `CREATE_SUCCESS`.
+        CreateSuccess = "CREATE_SUCCESS",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `CLOSE`.
+        Close = "CLOSE",
+        /// `INIT`.
+        Init = "INIT",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` 根据业务申请单号查签约信息
 ///
-/// Query individual contract by out contract code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode;
@@ -31,8 +29,6 @@ pub struct QueryIndividualContractByOutContractCode {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` APP场景预签约（需要实名验证）
-///
-/// Create pre entrust sign with real name identity app.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -62,8 +58,6 @@ pub struct CreatePreEntrustSignWithRealNameIdentityApp {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` 小程序场景预签约（需要实名验证）
-///
-/// Create pre entrust sign with real name identity mini program.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -98,8 +92,6 @@ pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` APP场景预签约
 ///
-/// Create pre entrust sign app.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp;
@@ -120,8 +112,6 @@ pub struct CreatePreEntrustSignApp {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` 小程序场景预签约
-///
-/// Create pre entrust sign mini program.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -157,7 +147,7 @@ pub struct RealNameAuthResult {
     pub scope: Scope,
 }
 
-/// `QueryIndividualContractByOutContractCodeResponse`.
+/// The answer of [`QueryIndividualContractByOutContractCode`] (根据业务申请单号查签约信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryIndividualContractByOutContractCodeResponse {
@@ -175,7 +165,7 @@ pub struct QueryIndividualContractByOutContractCodeResponse {
     pub signed_time: OffsetDateTime,
 }
 
-/// `CreatePreEntrustSignWithRealNameIdentityAppResponse`.
+/// The answer of [`CreatePreEntrustSignWithRealNameIdentityApp`] (APP场景预签约（需要实名验证）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePreEntrustSignWithRealNameIdentityAppResponse {
@@ -183,7 +173,7 @@ pub struct CreatePreEntrustSignWithRealNameIdentityAppResponse {
     pub pre_entrustweb_id: String,
 }
 
-/// `CreatePreEntrustSignWithRealNameIdentityMiniProgramResponse`.
+/// The answer of [`CreatePreEntrustSignWithRealNameIdentityMiniProgram`] (小程序场景预签约（需要实名验证）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgramResponse {
@@ -191,7 +181,7 @@ pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgramResponse {
     pub pre_entrustweb_id: String,
 }
 
-/// `CreatePreEntrustSignAppResponse`.
+/// The answer of [`CreatePreEntrustSignApp`] (APP场景预签约).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePreEntrustSignAppResponse {
@@ -199,7 +189,7 @@ pub struct CreatePreEntrustSignAppResponse {
     pub pre_entrustweb_id: String,
 }
 
-/// `CreatePreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreatePreEntrustSignMiniProgram`] (小程序场景预签约).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePreEntrustSignMiniProgramResponse {
@@ -208,27 +198,27 @@ pub struct CreatePreEntrustSignMiniProgramResponse {
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum AuthState {
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `UNAUTHORIZED`.
-Unauthorized = "UNAUTHORIZED",
-}
-}
-
-platform_enum! {
-/// 应用授权作用域.
-pub enum Scope {
-/// `pay_realname`.
-PayRealName = "pay_realname",
-}
+    /// 授权状态.
+    pub enum AuthState {
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `UNAUTHORIZED`.
+        Unauthorized = "UNAUTHORIZED",
+    }
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum CredType {
-/// `ID_CARD`.
-IdCard = "ID_CARD",
+    /// 应用授权作用域.
+    pub enum Scope {
+        /// `pay_realname`.
+        PayRealName = "pay_realname",
+    }
 }
+
+platform_enum! {
+    /// 证件类型.
+    pub enum CredType {
+        /// `ID_CARD`.
+        IdCard = "ID_CARD",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/mch-transfer/authorizations` 申请二级商户商家转账授权
 ///
-/// Create authorization.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504208)
 ///
 /// ```no_run
@@ -35,8 +33,6 @@ pub struct CreateAuthorization {
 
 /// `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}` 查询二级商户商家转账授权状态
 ///
-/// Query authorization by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504209)
 ///
 /// ```no_run
@@ -57,8 +53,6 @@ pub struct QueryAuthorizationBySubMchid {
 }
 
 /// `POST /v3/ecommerce/mch-transfer/transfer-bills` 发起转账
-///
-/// Create transfer bill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504211)
 ///
@@ -85,7 +79,7 @@ pub struct CreateTransferBill {
     pub out_bill_no: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -97,8 +91,6 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
-///
-/// Query transfer bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504213)
 ///
@@ -123,8 +115,6 @@ pub struct QueryTransferBillByOutBillNo {
 
 /// `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
 ///
-/// Cancel transfer bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504212)
 ///
 /// ```no_run
@@ -147,8 +137,6 @@ pub struct CancelTransferBill {
 }
 
 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` 微信转账单号查询转账单
-///
-/// Query transfer bill by transfer bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504214)
 ///
@@ -186,7 +174,7 @@ pub struct AgreementList {
     pub sign_time: OffsetDateTime,
 }
 
-/// `CreateAuthorizationResponse`.
+/// The answer of [`CreateAuthorization`] (申请二级商户商家转账授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAuthorizationResponse {
@@ -202,7 +190,7 @@ pub struct CreateAuthorizationResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryAuthorizationBySubMchidResponse`.
+/// The answer of [`QueryAuthorizationBySubMchid`] (查询二级商户商家转账授权状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryAuthorizationBySubMchidResponse {
@@ -215,7 +203,7 @@ pub struct QueryAuthorizationBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateTransferBillResponse`.
+/// The answer of [`CreateTransferBill`] (发起转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBillResponse {
@@ -236,7 +224,7 @@ pub struct CreateTransferBillResponse {
     pub transfer_bill_no: String,
 }
 
-/// `QueryTransferBillByOutBillNoResponse`.
+/// The answer of [`QueryTransferBillByOutBillNo`] (商户单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByOutBillNoResponse {
@@ -258,7 +246,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub state: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -274,7 +262,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub user_name: Option<String>,
 }
 
-/// `CancelTransferBillResponse`.
+/// The answer of [`CancelTransferBill`] (撤销转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelTransferBillResponse {
@@ -291,7 +279,7 @@ pub struct CancelTransferBillResponse {
     pub update_time: OffsetDateTime,
 }
 
-/// `QueryTransferBillByTransferBillNoResponse`.
+/// The answer of [`QueryTransferBillByTransferBillNo`] (微信转账单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByTransferBillNoResponse {
@@ -313,7 +301,7 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     pub state: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/profitsharing/after-sales-orders` 查询售后服务分账结果
 ///
-/// List after sales orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
 ///
 /// ```no_run
@@ -34,8 +32,6 @@ pub struct ListAfterSalesOrders {
 
 /// `POST /v3/ecommerce/profitsharing/after-sales-orders` 请求售后服务分账
 ///
-/// Create after sales order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
 ///
 /// ```no_run
@@ -51,7 +47,7 @@ pub struct ListAfterSalesOrders {
 #[endpoint(POST "/v3/ecommerce/profitsharing/after-sales-orders" -> CreateAfterSalesOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateAfterSalesOrder {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信退款单号 (`refund_id`).
     pub refund_id: String,
@@ -67,8 +63,6 @@ pub struct CreateAfterSalesOrder {
 }
 
 /// `POST /v3/ecommerce/profitsharing/finish-order` 完结分账API
-///
-/// Create finish order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477745)
 ///
@@ -97,8 +91,6 @@ pub struct CreateFinishOrder {
 
 /// `GET /v3/ecommerce/profitsharing/orders` 查询分账结果API
 ///
-/// List orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477734)
 ///
 /// ```no_run
@@ -123,8 +115,6 @@ pub struct ListOrders {
 }
 
 /// `POST /v3/ecommerce/profitsharing/orders` 请求分账API
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691594)
 ///
@@ -159,8 +149,6 @@ pub struct CreateOrder {
 
 /// `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts` 查询订单剩余待分金额API
 ///
-/// List order amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477751)
 ///
 /// ```no_run
@@ -181,8 +169,6 @@ pub struct ListOrderAmounts {
 }
 
 /// `POST /v3/ecommerce/profitsharing/receivers/add` 添加分账接收方API
-///
-/// Create receiver add.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477758)
 ///
@@ -217,8 +203,6 @@ pub struct CreateReceiverAdd {
 
 /// `POST /v3/ecommerce/profitsharing/receivers/delete` 删除分账接收方API
 ///
-/// Delete receiver.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477759)
 ///
 /// ```no_run
@@ -244,8 +228,6 @@ pub struct DeleteReceiver {
 }
 
 /// `GET /v3/ecommerce/profitsharing/returnorders` 查询分账回退结果API
-///
-/// List returnorders.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477740)
 ///
@@ -274,8 +256,6 @@ pub struct ListReturnorders {
 
 /// `POST /v3/ecommerce/profitsharing/returnorders` 请求分账回退API
 ///
-/// Create returnorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477737)
 ///
 /// ```no_run
@@ -291,7 +271,7 @@ pub struct ListReturnorders {
 #[endpoint(POST "/v3/ecommerce/profitsharing/returnorders" -> CreateReturnorderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnorder {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 回退描述 (`description`).
     pub description: String,
@@ -309,11 +289,11 @@ pub struct CreateReturnorder {
     pub transaction_id: Option<String>,
 }
 
-/// `ListAfterSalesOrdersResponse`.
+/// The answer of [`ListAfterSalesOrders`] (查询售后服务分账结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListAfterSalesOrdersResponse {
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
@@ -328,11 +308,11 @@ pub struct ListAfterSalesOrdersResponse {
     pub transaction_id: String,
 }
 
-/// `CreateAfterSalesOrderResponse`.
+/// The answer of [`CreateAfterSalesOrder`] (请求售后服务分账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAfterSalesOrderResponse {
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
@@ -340,7 +320,7 @@ pub struct CreateAfterSalesOrderResponse {
     pub transaction_id: String,
 }
 
-/// `CreateFinishOrderResponse`.
+/// The answer of [`CreateFinishOrder`] (完结分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateFinishOrderResponse {
@@ -366,7 +346,7 @@ pub struct FundsAbnormalReceiver {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersReceiver {
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -388,7 +368,7 @@ pub struct ListOrdersReceiver {
     pub type_: ReceiverType,
 }
 
-/// `ListOrdersResponse`.
+/// The answer of [`ListOrders`] (查询分账结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersResponse {
@@ -396,7 +376,7 @@ pub struct ListOrdersResponse {
     pub abnormal_status: Option<AbnormalStatus>,
     /// 关单原因描述 (`close_reason`).
     pub close_reason: Option<String>,
-    /// 分账完结的分账金额 (`finish_amount`).
+    /// 分账完结的分账金额 (`finish_amount`), in fen (分).
     pub finish_amount: Option<i64>,
     /// 分账完结的原因描述 (`finish_description`).
     pub finish_description: Option<String>,
@@ -424,7 +404,7 @@ pub struct ListOrdersResponse {
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Receiver {
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -445,7 +425,7 @@ pub struct Receiver {
 pub struct CreateOrderReceiver {
     /// 异常处理状态 (`abnormal_status`).
     pub abnormal_status: Option<AbnormalStatus>,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -471,7 +451,7 @@ pub struct CreateOrderReceiver {
     pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (请求分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -489,17 +469,17 @@ pub struct CreateOrderResponse {
     pub transaction_id: String,
 }
 
-/// `ListOrderAmountsResponse`.
+/// The answer of [`ListOrderAmounts`] (查询订单剩余待分金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrderAmountsResponse {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
-    /// 订单剩余待分金额 (`unsplit_amount`).
+    /// 订单剩余待分金额 (`unsplit_amount`), in fen (分).
     pub unsplit_amount: i64,
 }
 
-/// `CreateReceiverAddResponse`.
+/// The answer of [`CreateReceiverAdd`] (添加分账接收方API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReceiverAddResponse {
@@ -510,7 +490,7 @@ pub struct CreateReceiverAddResponse {
     pub type_: ReceiverType,
 }
 
-/// `DeleteReceiverResponse`.
+/// The answer of [`DeleteReceiver`] (删除分账接收方API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteReceiverResponse {
@@ -521,11 +501,11 @@ pub struct DeleteReceiverResponse {
     pub type_: ReceiverType,
 }
 
-/// `ListReturnordersResponse`.
+/// The answer of [`ListReturnorders`] (查询分账回退结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListReturnordersResponse {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<ReturnorderFailReason>,
@@ -548,11 +528,11 @@ pub struct ListReturnordersResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateReturnorderResponse`.
+/// The answer of [`CreateReturnorder`] (请求分账回退API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReturnorderResponse {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<ReturnorderFailReason>,
@@ -576,121 +556,121 @@ pub struct CreateReturnorderResponse {
 }
 
 platform_enum! {
-/// 分账失败原因.
-pub enum FailReason {
-/// `ACCOUNT_ABNORMAL`.
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// `NO_RELATION`.
-NoRelation = "NO_RELATION",
-/// `RECEIVER_HIGH_RISK`.
-ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-}
-}
-
-platform_enum! {
-/// 分账结果.
-pub enum ListAfterSalesOrdersResult {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAILED`.
-Failed = "FAILED",
-}
+    /// 分账失败原因.
+    pub enum FailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `NO_RELATION`.
+        NoRelation = "NO_RELATION",
+        /// `RECEIVER_HIGH_RISK`.
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+    }
 }
 
 platform_enum! {
-/// 场景.
-pub enum CreateAfterSalesOrderScene {
-/// 退票 (`REFUND_TICKET`).
-RefundTicket = "REFUND_TICKET",
-/// 改签 (`CHANGE_TICKET`).
-ChangeTicket = "CHANGE_TICKET",
-/// 退货 (`RETURN_GOODS`).
-ReturnGoods = "RETURN_GOODS",
-}
-}
-
-platform_enum! {
-/// 类型.
-pub enum CreateAfterSalesOrderType {
-/// `SERVICE_FEE_INCOME`.
-ServiceFeeIncome = "SERVICE_FEE_INCOME",
-}
+    /// 分账结果.
+    pub enum ListAfterSalesOrdersResult {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }
 
 platform_enum! {
-/// 异常处理状态.
-pub enum AbnormalStatus {
-/// `ABNORMAL_PENDING`.
-AbnormalPending = "ABNORMAL_PENDING",
-/// `ABNORMAL_FINISHED`.
-AbnormalFinished = "ABNORMAL_FINISHED",
-/// `ABNORMAL_CLOSED`.
-AbnormalClosed = "ABNORMAL_CLOSED",
-}
-}
-
-platform_enum! {
-/// 异常处理关单原因.
-pub enum FundsAbnormalClosedReason {
-/// `CLOSED_REASON_TIMEOUT`.
-ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
-/// `CLOSED_REASON_RESTRICT_TRANSFER`.
-ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
-}
+    /// 场景.
+    pub enum CreateAfterSalesOrderScene {
+        /// 退票 (`REFUND_TICKET`).
+        RefundTicket = "REFUND_TICKET",
+        /// 改签 (`CHANGE_TICKET`).
+        ChangeTicket = "CHANGE_TICKET",
+        /// 退货 (`RETURN_GOODS`).
+        ReturnGoods = "RETURN_GOODS",
+    }
 }
 
 platform_enum! {
-/// 分账结果.
-pub enum OrderResult {
-/// 待分账 (`PENDING`).
-Pending = "PENDING",
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 已关闭 (`CLOSED`).
-Closed = "CLOSED",
-}
+    /// 类型.
+    pub enum CreateAfterSalesOrderType {
+        /// `SERVICE_FEE_INCOME`.
+        ServiceFeeIncome = "SERVICE_FEE_INCOME",
+    }
 }
 
 platform_enum! {
-/// 分账接收方类型.
-pub enum ReceiverType {
-/// 商户 (`MERCHANT_ID`).
-MerchantId = "MERCHANT_ID",
-/// 个人 (`PERSONAL_OPENID`).
-PersonalOpenid = "PERSONAL_OPENID",
-}
-}
-
-platform_enum! {
-/// 分账单状态.
-pub enum OrderStatus {
-/// 退款处理中 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 分账成功 (`FINISHED`).
-Finished = "FINISHED",
-}
+    /// 异常处理状态.
+    pub enum AbnormalStatus {
+        /// `ABNORMAL_PENDING`.
+        AbnormalPending = "ABNORMAL_PENDING",
+        /// `ABNORMAL_FINISHED`.
+        AbnormalFinished = "ABNORMAL_FINISHED",
+        /// `ABNORMAL_CLOSED`.
+        AbnormalClosed = "ABNORMAL_CLOSED",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum ReturnorderFailReason {
-/// 分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// 超时关单 (`TIME_OUT_CLOSED`).
-TimeOutClosed = "TIME_OUT_CLOSED",
-}
+    /// 异常处理关单原因.
+    pub enum FundsAbnormalClosedReason {
+        /// `CLOSED_REASON_TIMEOUT`.
+        ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
+        /// `CLOSED_REASON_RESTRICT_TRANSFER`.
+        ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
+    }
 }
 
 platform_enum! {
-/// 回退结果.
-pub enum ReturnorderResult {
-/// 退款处理中 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 失败 (`FAIL`).
-Fail = "FAIL",
+    /// 分账结果.
+    pub enum OrderResult {
+        /// 待分账 (`PENDING`).
+        Pending = "PENDING",
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 已关闭 (`CLOSED`).
+        Closed = "CLOSED",
+    }
 }
+
+platform_enum! {
+    /// 分账接收方类型.
+    pub enum ReceiverType {
+        /// 商户 (`MERCHANT_ID`).
+        MerchantId = "MERCHANT_ID",
+        /// 个人 (`PERSONAL_OPENID`).
+        PersonalOpenid = "PERSONAL_OPENID",
+    }
+}
+
+platform_enum! {
+    /// 分账单状态.
+    pub enum OrderStatus {
+        /// 退款处理中 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 分账成功 (`FINISHED`).
+        Finished = "FINISHED",
+    }
+}
+
+platform_enum! {
+    /// 失败原因.
+    pub enum ReturnorderFailReason {
+        /// 分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// 超时关单 (`TIME_OUT_CLOSED`).
+        TimeOutClosed = "TIME_OUT_CLOSED",
+    }
+}
+
+platform_enum! {
+    /// 回退结果.
+    pub enum ReturnorderResult {
+        /// 退款处理中 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 失败 (`FAIL`).
+        Fail = "FAIL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/subsidies/cancel` 取消补差API
 ///
-/// Cancel subsidy.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477639)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct CancelSubsidy {
 
 /// `POST /v3/ecommerce/subsidies/create` 请求补差API
 ///
-/// Create create.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477631)
 ///
 /// ```no_run
@@ -53,7 +49,7 @@ pub struct CancelSubsidy {
 #[endpoint(POST "/v3/ecommerce/subsidies/create" -> CreateCreateResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateCreate {
-    /// 补差金额 (`amount`).
+    /// 补差金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 补差描述 (`description`).
     pub description: String,
@@ -68,8 +64,6 @@ pub struct CreateCreate {
 }
 
 /// `POST /v3/ecommerce/subsidies/return` 请求补差回退API
-///
-/// Return subsidy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477636)
 ///
@@ -86,7 +80,7 @@ pub struct CreateCreate {
 #[endpoint(POST "/v3/ecommerce/subsidies/return" -> ReturnSubsidyResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ReturnSubsidy {
-    /// 补差回退金额 (`amount`).
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 补差回退描述 (`description`).
     pub description: String,
@@ -104,7 +98,7 @@ pub struct ReturnSubsidy {
     pub transaction_id: String,
 }
 
-/// `CancelSubsidyResponse`.
+/// The answer of [`CancelSubsidy`] (取消补差API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelSubsidyResponse {
@@ -118,11 +112,11 @@ pub struct CancelSubsidyResponse {
     pub transaction_id: String,
 }
 
-/// `CreateCreateResponse`.
+/// The answer of [`CreateCreate`] (请求补差API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCreateResponse {
-    /// 补差金额 (`amount`).
+    /// 补差金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 补差描述 (`description`).
     pub description: String,
@@ -146,16 +140,16 @@ pub struct ReturnSubsidyFrom {
     /// 出资账户类型 (`account`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
-    /// 出资金额 (`amount`).
+    /// 出资金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
 
-/// `ReturnSubsidyResponse`.
+/// The answer of [`ReturnSubsidy`] (请求补差回退API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnSubsidyResponse {
-    /// 补差回退金额 (`amount`).
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 补差回退描述 (`description`).
     pub description: String,
@@ -177,33 +171,33 @@ pub struct ReturnSubsidyResponse {
 }
 
 platform_enum! {
-/// 取消补差结果.
-pub enum CancelSubsidyResult {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 失败 (`FAIL`).
-Fail = "FAIL",
-}
-}
-
-platform_enum! {
-/// 补差单结果.
-pub enum CreateResult {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 失败 (`FAIL`).
-Fail = "FAIL",
-/// 已全额回退 (`REFUND`).
-Refund = "REFUND",
-}
+    /// 取消补差结果.
+    pub enum CancelSubsidyResult {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 失败 (`FAIL`).
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 出资账户类型.
-pub enum Account {
-/// `AVAILABLE`.
-Available = "AVAILABLE",
-/// `UNAVAILABLE`.
-Unavailable = "UNAVAILABLE",
+    /// 补差单结果.
+    pub enum CreateResult {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 已全额回退 (`REFUND`).
+        Refund = "REFUND",
+    }
 }
+
+platform_enum! {
+    /// 出资账户类型.
+    pub enum Account {
+        /// `AVAILABLE`.
+        Available = "AVAILABLE",
+        /// `UNAVAILABLE`.
+        Unavailable = "UNAVAILABLE",
+    }
 }

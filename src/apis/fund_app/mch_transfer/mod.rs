@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` 商户单号申请电子回单
 ///
-/// Create elecsign out bill no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716452)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct CreateElecsignOutBillNo {
 }
 
 /// `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}` 商户单号查询电子回单
-///
-/// Query elecsign by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716436)
 ///
@@ -57,8 +53,6 @@ pub struct QueryElecsignByOutBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` 微信单号申请电子回单
 ///
-/// Create elecsign transfer bill no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716456)
 ///
 /// ```no_run
@@ -80,8 +74,6 @@ pub struct CreateElecsignTransferBillNo {
 
 /// `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}` 微信单号查询电子回单
 ///
-/// Query elecsign by transfer bill no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
 ///
 /// ```no_run
@@ -102,8 +94,6 @@ pub struct QueryElecsignByTransferBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills` 发起转账
-///
-/// Create transfer bill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716434)
 ///
@@ -129,7 +119,7 @@ pub struct CreateTransferBill {
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -147,8 +137,6 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
-///
-/// Query transfer bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716437)
 ///
@@ -171,8 +159,6 @@ pub struct QueryTransferBillByOutBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
 ///
-/// Cancel transfer bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716458)
 ///
 /// ```no_run
@@ -193,8 +179,6 @@ pub struct CancelTransferBill {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` 发起转账并完成自动收款授权
-///
-/// Create transfer bill pre transfer with authorization.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -222,7 +206,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
     pub out_bill_no: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -238,8 +222,6 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` 用户授权后转账
-///
-/// Create transfer bill transfer.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -267,7 +249,7 @@ pub struct CreateTransferBillTransfer {
     pub out_bill_no: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -283,8 +265,6 @@ pub struct CreateTransferBillTransfer {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` 微信转账单号查询转账单
-///
-/// Query transfer bill by transfer bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716457)
 ///
@@ -306,8 +286,6 @@ pub struct QueryTransferBillByTransferBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` 发起转账到QQ钱包
-///
-/// Create transfer to qq wallet bill.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -331,7 +309,7 @@ pub struct CreateTransferToQqWalletBill {
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -347,8 +325,6 @@ pub struct CreateTransferToQqWalletBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` 查询转账到QQ钱包的结果
-///
-/// Query transfer to qq wallet bill by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -369,8 +345,6 @@ pub struct QueryTransferToQqWalletBillByOutBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel` 撤销转账到QQ钱包
 ///
-/// Cancel transfer to qq wallet bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill;
@@ -389,8 +363,6 @@ pub struct CancelTransferToQqWalletBill {
 }
 
 /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization` 申请免确认收款授权
-///
-/// Create user confirm authorization.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -425,8 +397,6 @@ pub struct CreateUserConfirmAuthorization {
 
 /// `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` 商户单号查询自动收款授权
 ///
-/// Query user confirm authorization by out authorization no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo;
@@ -450,8 +420,6 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNo {
 
 /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` 解除免确认收款授权
 ///
-/// Close user confirm authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization;
@@ -471,7 +439,7 @@ pub struct CloseUserConfirmAuthorization {
     pub out_authorization_no: String,
 }
 
-/// `CreateElecsignOutBillNoResponse`.
+/// The answer of [`CreateElecsignOutBillNo`] (商户单号申请电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateElecsignOutBillNoResponse {
@@ -482,7 +450,7 @@ pub struct CreateElecsignOutBillNoResponse {
     pub state: String,
 }
 
-/// `QueryElecsignByOutBillNoResponse`.
+/// The answer of [`QueryElecsignByOutBillNo`] (商户单号查询电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryElecsignByOutBillNoResponse {
@@ -504,7 +472,7 @@ pub struct QueryElecsignByOutBillNoResponse {
     pub update_time: OffsetDateTime,
 }
 
-/// `CreateElecsignTransferBillNoResponse`.
+/// The answer of [`CreateElecsignTransferBillNo`] (微信单号申请电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateElecsignTransferBillNoResponse {
@@ -515,7 +483,7 @@ pub struct CreateElecsignTransferBillNoResponse {
     pub state: String,
 }
 
-/// `QueryElecsignByTransferBillNoResponse`.
+/// The answer of [`QueryElecsignByTransferBillNo`] (微信单号查询电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryElecsignByTransferBillNoResponse {
@@ -556,7 +524,7 @@ pub struct UserRecvStyle {
     pub type_: UserRecvStyleType,
 }
 
-/// `CreateTransferBillResponse`.
+/// The answer of [`CreateTransferBill`] (发起转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBillResponse {
@@ -575,7 +543,7 @@ pub struct CreateTransferBillResponse {
     pub transfer_bill_no: String,
 }
 
-/// `QueryTransferBillByOutBillNoResponse`.
+/// The answer of [`QueryTransferBillByOutBillNo`] (商户单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByOutBillNoResponse {
@@ -595,7 +563,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub out_bill_no: String,
     /// 单据状态 (`state`).
     pub state: BillState,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 商家转账订单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -609,7 +577,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CancelTransferBillResponse`.
+/// The answer of [`CancelTransferBill`] (撤销转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelTransferBillResponse {
@@ -636,7 +604,7 @@ pub struct AuthorizationInfo {
     pub user_display_name: String,
 }
 
-/// `CreateTransferBillPreTransferWithAuthorizationResponse`.
+/// The answer of [`CreateTransferBillPreTransferWithAuthorization`] (发起转账并完成自动收款授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBillPreTransferWithAuthorizationResponse {
@@ -657,7 +625,7 @@ pub struct CreateTransferBillPreTransferWithAuthorizationResponse {
     pub user_display_name: Option<String>,
 }
 
-/// `CreateTransferBillTransferResponse`.
+/// The answer of [`CreateTransferBillTransfer`] (用户授权后转账).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateTransferBillTransferResponse {
@@ -677,7 +645,7 @@ pub struct CreateTransferBillTransferResponse {
     pub out_bill_no: String,
     /// 单据状态 (`state`).
     pub state: CreateTransferBillTransferState,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -691,7 +659,7 @@ pub struct CreateTransferBillTransferResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `QueryTransferBillByTransferBillNoResponse`.
+/// The answer of [`QueryTransferBillByTransferBillNo`] (微信转账单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByTransferBillNoResponse {
@@ -711,7 +679,7 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     pub out_bill_no: String,
     /// 单据状态 (`state`).
     pub state: BillState,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 商家转账订单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -725,7 +693,7 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CreateTransferToQqWalletBillResponse`.
+/// The answer of [`CreateTransferToQqWalletBill`] (发起转账到QQ钱包).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateTransferToQqWalletBillResponse {
@@ -745,7 +713,7 @@ pub struct CreateTransferToQqWalletBillResponse {
     pub out_bill_no: String,
     /// 单据状态 (`state`).
     pub state: BillState,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -761,7 +729,7 @@ pub struct CreateTransferToQqWalletBillResponse {
     pub user_qq: Option<String>,
 }
 
-/// `QueryTransferToQqWalletBillByOutBillNoResponse`.
+/// The answer of [`QueryTransferToQqWalletBillByOutBillNo`] (查询转账到QQ钱包的结果).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferToQqWalletBillByOutBillNoResponse {
@@ -781,7 +749,7 @@ pub struct QueryTransferToQqWalletBillByOutBillNoResponse {
     pub out_bill_no: String,
     /// 单据状态 (`state`).
     pub state: BillState,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -797,7 +765,7 @@ pub struct QueryTransferToQqWalletBillByOutBillNoResponse {
     pub user_qq: Option<String>,
 }
 
-/// `CancelTransferToQqWalletBillResponse`.
+/// The answer of [`CancelTransferToQqWalletBill`] (撤销转账到QQ钱包).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CancelTransferToQqWalletBillResponse {
@@ -817,7 +785,7 @@ pub struct CancelTransferToQqWalletBillResponse {
     pub out_bill_no: String,
     /// 单据状态 (`state`).
     pub state: BillState,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: Option<i64>,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -848,7 +816,7 @@ pub struct SceneInfo {
     pub device_type: Option<DeviceType>,
 }
 
-/// `CreateUserConfirmAuthorizationResponse`.
+/// The answer of [`CreateUserConfirmAuthorization`] (申请免确认收款授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserConfirmAuthorizationResponse {
@@ -874,7 +842,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo {
     pub close_time: OffsetDateTime,
 }
 
-/// `QueryUserConfirmAuthorizationByOutAuthorizationNoResponse`.
+/// The answer of [`QueryUserConfirmAuthorizationByOutAuthorizationNo`] (商户单号查询自动收款授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
@@ -918,7 +886,7 @@ pub struct CloseUserConfirmAuthorizationCloseInfo {
     pub close_time: OffsetDateTime,
 }
 
-/// `CloseUserConfirmAuthorizationResponse`.
+/// The answer of [`CloseUserConfirmAuthorization`] (解除免确认收款授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseUserConfirmAuthorizationResponse {
@@ -950,193 +918,193 @@ pub struct CloseUserConfirmAuthorizationResponse {
 }
 
 platform_enum! {
-/// 回单文件摘要类型.
-pub enum HashType {
-/// `SHA256`.
-Sha256 = "SHA256",
-/// `SM3`.
-Sm3 = "SM3",
-}
-}
-
-platform_enum! {
-/// 申请单状态.
-pub enum ElecsignState {
-/// `GENERATING`.
-Generating = "GENERATING",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `FAILED`.
-Failed = "FAILED",
-}
+    /// 回单文件摘要类型.
+    pub enum HashType {
+        /// `SHA256`.
+        Sha256 = "SHA256",
+        /// `SM3`.
+        Sm3 = "SM3",
+    }
 }
 
 platform_enum! {
-/// 转账场景ID.
-pub enum TransferSceneId {
-/// `1000`.
-Code1000 = "1000",
-/// `1002`.
-Code1002 = "1002",
-/// `1004`.
-Code1004 = "1004",
-/// `1005`.
-Code1005 = "1005",
-/// `1009`.
-Code1009 = "1009",
-/// `1010`.
-Code1010 = "1010",
-/// `1011`.
-Code1011 = "1011",
-/// `1013`.
-Code1013 = "1013",
-}
+    /// 申请单状态.
+    pub enum ElecsignState {
+        /// `GENERATING`.
+        Generating = "GENERATING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }
 
 platform_enum! {
-/// 用户收款样式类型.
-pub enum UserRecvStyleType {
-/// `CONFIRM_PAGE`.
-ConfirmPage = "CONFIRM_PAGE",
-/// `RED_PACKET`.
-RedPacket = "RED_PACKET",
-}
-}
-
-platform_enum! {
-/// 单据状态.
-pub enum BillState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-/// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
-Transfering = "TRANSFERING",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转账失败 (`FAIL`).
-Fail = "FAIL",
-/// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
-Canceling = "CANCELING",
-/// 转账撤销完成 (`CANCELLED`).
-Cancelled = "CANCELLED",
-}
+    /// 转账场景ID.
+    pub enum TransferSceneId {
+        /// `1000`.
+        Code1000 = "1000",
+        /// `1002`.
+        Code1002 = "1002",
+        /// `1004`.
+        Code1004 = "1004",
+        /// `1005`.
+        Code1005 = "1005",
+        /// `1009`.
+        Code1009 = "1009",
+        /// `1010`.
+        Code1010 = "1010",
+        /// `1011`.
+        Code1011 = "1011",
+        /// `1013`.
+        Code1013 = "1013",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CancelTransferBillState {
-/// `CANCELING`.
-Canceling = "CANCELING",
-/// `CANCELLED`.
-Cancelled = "CANCELLED",
-}
-}
-
-platform_enum! {
-/// 单据状态.
-pub enum CreateTransferBillPreTransferWithAuthorizationState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-/// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
-Transfering = "TRANSFERING",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
-Canceling = "CANCELING",
-}
+    /// 用户收款样式类型.
+    pub enum UserRecvStyleType {
+        /// `CONFIRM_PAGE`.
+        ConfirmPage = "CONFIRM_PAGE",
+        /// `RED_PACKET`.
+        RedPacket = "RED_PACKET",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CreateTransferBillTransferState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
-Transfering = "TRANSFERING",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-}
-}
-
-platform_enum! {
-/// 转账场景ID.
-pub enum CreateTransferToQqWalletBillTransferSceneId {
-/// `1401`.
-Code1401 = "1401",
-}
-}
-
-platform_enum! {
-/// 用户设备类型.
-pub enum DeviceType {
-/// `IOS`.
-Ios = "IOS",
-/// `ANDROID`.
-Android = "ANDROID",
-/// `HARMONY`.
-Harmony = "HARMONY",
-/// `OTHER`.
-Other = "OTHER",
-}
+    /// 单据状态.
+    pub enum BillState {
+        /// 转账已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
+        Transfering = "TRANSFERING",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转账失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
+        Canceling = "CANCELING",
+        /// 转账撤销完成 (`CANCELLED`).
+        Cancelled = "CANCELLED",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CreateUserConfirmAuthorizationState {
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-}
-}
-
-platform_enum! {
-/// 自动收款授权的原因.
-pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason {
-/// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
-CloseViaMchApi = "CLOSE_VIA_MCH_API",
-/// 用户确认后，主动关闭授权 (`USER_CLOSE`).
-UserClose = "USER_CLOSE",
-/// `USER_OVERDUE_UNCONFIRMED`.
-UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-/// `TRANSFER_RISK`.
-TransferRisk = "TRANSFER_RISK",
-/// `USER_ACCOUNT_ABNORMAL`.
-UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
-}
+    /// 单据状态.
+    pub enum CancelTransferBillState {
+        /// `CANCELING`.
+        Canceling = "CANCELING",
+        /// `CANCELLED`.
+        Cancelled = "CANCELLED",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoState {
-/// 用户已确认授权，授权生效中，可发起转账到授权对应的用户 (`TAKING_EFFECT`).
-TakingEffect = "TAKING_EFFECT",
-/// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
-Closed = "CLOSED",
-/// `WAIT_USER_CONFIRM`.
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-}
-}
-
-platform_enum! {
-/// 自动收款授权的原因.
-pub enum CloseUserConfirmAuthorizationCloseReason {
-/// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
-CloseViaMchApi = "CLOSE_VIA_MCH_API",
-}
+    /// 单据状态.
+    pub enum CreateTransferBillPreTransferWithAuthorizationState {
+        /// 转账已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
+        Transfering = "TRANSFERING",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
+        Canceling = "CANCELING",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CloseUserConfirmAuthorizationState {
-/// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
-Closed = "CLOSED",
+    /// 单据状态.
+    pub enum CreateTransferBillTransferState {
+        /// 转账已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
+        Transfering = "TRANSFERING",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+    }
 }
+
+platform_enum! {
+    /// 转账场景ID.
+    pub enum CreateTransferToQqWalletBillTransferSceneId {
+        /// `1401`.
+        Code1401 = "1401",
+    }
+}
+
+platform_enum! {
+    /// 用户设备类型.
+    pub enum DeviceType {
+        /// `IOS`.
+        Ios = "IOS",
+        /// `ANDROID`.
+        Android = "ANDROID",
+        /// `HARMONY`.
+        Harmony = "HARMONY",
+        /// `OTHER`.
+        Other = "OTHER",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum CreateUserConfirmAuthorizationState {
+        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+    }
+}
+
+platform_enum! {
+    /// 自动收款授权的原因.
+    pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason {
+        /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
+        CloseViaMchApi = "CLOSE_VIA_MCH_API",
+        /// 用户确认后，主动关闭授权 (`USER_CLOSE`).
+        UserClose = "USER_CLOSE",
+        /// `USER_OVERDUE_UNCONFIRMED`.
+        UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+        /// `TRANSFER_RISK`.
+        TransferRisk = "TRANSFER_RISK",
+        /// `USER_ACCOUNT_ABNORMAL`.
+        UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoState {
+        /// 用户已确认授权，授权生效中，可发起转账到授权对应的用户 (`TAKING_EFFECT`).
+        TakingEffect = "TAKING_EFFECT",
+        /// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
+        Closed = "CLOSED",
+        /// `WAIT_USER_CONFIRM`.
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+    }
+}
+
+platform_enum! {
+    /// 自动收款授权的原因.
+    pub enum CloseUserConfirmAuthorizationCloseReason {
+        /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
+        CloseViaMchApi = "CLOSE_VIA_MCH_API",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum CloseUserConfirmAuthorizationState {
+        /// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
+        Closed = "CLOSED",
+    }
 }

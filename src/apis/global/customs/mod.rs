@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /global/v3/customs/orders` 报关查询API
 ///
-/// List orders legacy.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -46,8 +44,6 @@ pub struct ListOrdersLegacy {
 
 /// `PATCH /global/v3/customs/orders` 报关信息修改API
 ///
-/// Update order legacy.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -75,7 +71,7 @@ pub struct UpdateOrderLegacy {
     pub mchid: String,
     /// 商户海关备案号 (`merchant_customs_no`).
     pub merchant_customs_no: String,
-    /// 子订单金额 (`order_fee`).
+    /// 子订单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -90,8 +86,6 @@ pub struct UpdateOrderLegacy {
 }
 
 /// `POST /global/v3/customs/orders` 报关API
-///
-/// Create order legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml)
 ///
@@ -122,7 +116,7 @@ pub struct CreateOrderLegacy {
     pub mchid: String,
     /// 商户海关备案号 (`merchant_customs_no`).
     pub merchant_customs_no: String,
-    /// 子订单金额 (`order_fee`).
+    /// 子订单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -137,8 +131,6 @@ pub struct CreateOrderLegacy {
 }
 
 /// `POST /global/v3/customs/redeclare` 报关重推API
-///
-/// Redeclare order legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml)
 ///
@@ -176,8 +168,6 @@ pub struct RedeclareOrderLegacy {
 }
 
 /// `POST /global/v3/customs/verify-certificate` 身份信息校验API
-///
-/// Verify certificate legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_2.shtml)
 ///
@@ -222,8 +212,6 @@ pub struct VerifyCertificateLegacy {
 
 /// `GET /v3/global/customs/orders` 报关查询API
 ///
-/// List orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -259,8 +247,6 @@ pub struct ListOrders {
 
 /// `PATCH /v3/global/customs/orders` 报关信息修改API
 ///
-/// Update order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -288,7 +274,7 @@ pub struct UpdateOrder {
     pub mchid: String,
     /// 商户海关备案号 (`merchant_customs_no`).
     pub merchant_customs_no: String,
-    /// 子订单金额 (`order_fee`).
+    /// 子订单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -303,8 +289,6 @@ pub struct UpdateOrder {
 }
 
 /// `POST /v3/global/customs/orders` 报关API
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml)
 ///
@@ -335,7 +319,7 @@ pub struct CreateOrder {
     pub mchid: String,
     /// 商户海关备案号 (`merchant_customs_no`).
     pub merchant_customs_no: String,
-    /// 子订单金额 (`order_fee`).
+    /// 子订单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -350,8 +334,6 @@ pub struct CreateOrder {
 }
 
 /// `POST /v3/global/customs/redeclare` 报关重推API
-///
-/// Redeclare order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml)
 ///
@@ -389,8 +371,6 @@ pub struct RedeclareOrder {
 }
 
 /// `POST /v3/global/customs/verify-certificate` 身份信息校验API
-///
-/// Verify certificate.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml)
 ///
@@ -450,7 +430,7 @@ pub struct Order {
     /// 最后更新时间 (`modify_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub modify_time: OffsetDateTime,
-    /// 子单金额 (`order_fee`).
+    /// 子单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商品费用 (`product_fee`).
     pub product_fee: Option<i64>,
@@ -464,7 +444,7 @@ pub struct Order {
     pub transport_fee: Option<i64>,
 }
 
-/// `ListOrdersLegacyResponse`.
+/// The answer of [`ListOrdersLegacy`] (报关查询API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersLegacyResponse {
@@ -488,7 +468,7 @@ pub struct ListOrdersLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `UpdateOrderLegacyResponse`.
+/// The answer of [`UpdateOrderLegacy`] (报关信息修改API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateOrderLegacyResponse {
@@ -515,7 +495,7 @@ pub struct UpdateOrderLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `CreateOrderLegacyResponse`.
+/// The answer of [`CreateOrderLegacy`] (报关API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderLegacyResponse {
@@ -539,7 +519,7 @@ pub struct CreateOrderLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `RedeclareOrderLegacyResponse`.
+/// The answer of [`RedeclareOrderLegacy`] (报关重推API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RedeclareOrderLegacyResponse {
@@ -564,7 +544,7 @@ pub struct RedeclareOrderLegacyResponse {
     pub transaction_id: String,
 }
 
-/// `VerifyCertificateLegacyResponse`.
+/// The answer of [`VerifyCertificateLegacy`] (身份信息校验API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct VerifyCertificateLegacyResponse {
@@ -580,7 +560,7 @@ pub struct VerifyCertificateLegacyResponse {
     pub transaction_id: String,
 }
 
-/// `ListOrdersResponse`.
+/// The answer of [`ListOrders`] (报关查询API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersResponse {
@@ -604,7 +584,7 @@ pub struct ListOrdersResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `UpdateOrderResponse`.
+/// The answer of [`UpdateOrder`] (报关信息修改API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateOrderResponse {
@@ -631,7 +611,7 @@ pub struct UpdateOrderResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (报关API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -655,7 +635,7 @@ pub struct CreateOrderResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `RedeclareOrderResponse`.
+/// The answer of [`RedeclareOrder`] (报关重推API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RedeclareOrderResponse {
@@ -680,7 +660,7 @@ pub struct RedeclareOrderResponse {
     pub transaction_id: String,
 }
 
-/// `VerifyCertificateResponse`.
+/// The answer of [`VerifyCertificate`] (身份信息校验API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct VerifyCertificateResponse {
@@ -697,87 +677,87 @@ pub struct VerifyCertificateResponse {
 }
 
 platform_enum! {
-/// 订单类型.
-pub enum OrderType {
-/// `out_trade_no`.
-OutTradeNo = "out_trade_no",
-/// `transaction_id`.
-TransactionId = "transaction_id",
-/// `sub_order_no`.
-SubOrderNo = "sub_order_no",
-/// `sub_order_id`.
-SubOrderId = "sub_order_id",
-}
-}
-
-platform_enum! {
-/// 海关.
-pub enum Customs {
-/// 广州（总署版） (`GUANGZHOU_ZS`).
-GuangzhouZs = "GUANGZHOU_ZS",
-/// 杭州（总署版） (`HANGZHOU_ZS`).
-HangzhouZs = "HANGZHOU_ZS",
-/// 宁波 (`NINGBO`).
-Ningbo = "NINGBO",
-/// 郑州（保税物流中心） (`ZHENGZHOU_BS`).
-ZhengzhouBs = "ZHENGZHOU_BS",
-/// 重庆 (`CHONGQING`).
-Chongqing = "CHONGQING",
-/// 上海（总署版） (`SHANGHAI_ZS`).
-ShanghaiZs = "SHANGHAI_ZS",
-/// 深圳 (`SHENZHEN`).
-Shenzhen = "SHENZHEN",
-/// 郑州综保（总署版） (`ZHENGZHOU_ZH_ZS`).
-ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-/// 天津 (`TIANJIN`).
-Tianjin = "TIANJIN",
-}
+    /// 订单类型.
+    pub enum OrderType {
+        /// `out_trade_no`.
+        OutTradeNo = "out_trade_no",
+        /// `transaction_id`.
+        TransactionId = "transaction_id",
+        /// `sub_order_no`.
+        SubOrderNo = "sub_order_no",
+        /// `sub_order_id`.
+        SubOrderId = "sub_order_id",
+    }
 }
 
 platform_enum! {
-/// 报关状态.
-pub enum OrderState {
-/// 申报中 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 未申报 (`UNDECLARED`).
-Undeclared = "UNDECLARED",
-/// 已修改未申报 (`SUBMITTED`).
-Submitted = "SUBMITTED",
-/// 申报成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 申报失败 (`FAIL`).
-Fail = "FAIL",
-/// 海关接口异常 (`EXCEPT`).
-Except = "EXCEPT",
-}
-}
-
-platform_enum! {
-/// 核验机构.
-pub enum VerifyDepartment {
-/// 银联 (`UNIONPAY`).
-UnionPay = "UNIONPAY",
-/// 网联 (`NETSUNION`).
-NetsUnion = "NETSUNION",
-/// 其他 (`OTHERS`).
-Others = "OTHERS",
-}
+    /// 海关.
+    pub enum Customs {
+        /// 广州（总署版） (`GUANGZHOU_ZS`).
+        GuangzhouZs = "GUANGZHOU_ZS",
+        /// 杭州（总署版） (`HANGZHOU_ZS`).
+        HangzhouZs = "HANGZHOU_ZS",
+        /// 宁波 (`NINGBO`).
+        Ningbo = "NINGBO",
+        /// 郑州（保税物流中心） (`ZHENGZHOU_BS`).
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        /// 重庆 (`CHONGQING`).
+        Chongqing = "CHONGQING",
+        /// 上海（总署版） (`SHANGHAI_ZS`).
+        ShanghaiZs = "SHANGHAI_ZS",
+        /// 深圳 (`SHENZHEN`).
+        Shenzhen = "SHENZHEN",
+        /// 郑州综保（总署版） (`ZHENGZHOU_ZH_ZS`).
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        /// 天津 (`TIANJIN`).
+        Tianjin = "TIANJIN",
+    }
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum CertificateType {
-/// `IDCARD`.
-IdCard = "IDCARD",
-}
+    /// 报关状态.
+    pub enum OrderState {
+        /// 申报中 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 未申报 (`UNDECLARED`).
+        Undeclared = "UNDECLARED",
+        /// 已修改未申报 (`SUBMITTED`).
+        Submitted = "SUBMITTED",
+        /// 申报成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 申报失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 海关接口异常 (`EXCEPT`).
+        Except = "EXCEPT",
+    }
 }
 
 platform_enum! {
-/// 身份核验结果.
-pub enum CertificateCheckResult {
-/// `SAME`.
-Same = "SAME",
-/// `DIFFERENT`.
-Different = "DIFFERENT",
+    /// 核验机构.
+    pub enum VerifyDepartment {
+        /// 银联 (`UNIONPAY`).
+        UnionPay = "UNIONPAY",
+        /// 网联 (`NETSUNION`).
+        NetsUnion = "NETSUNION",
+        /// 其他 (`OTHERS`).
+        Others = "OTHERS",
+    }
 }
+
+platform_enum! {
+    /// 证件类型.
+    pub enum CertificateType {
+        /// `IDCARD`.
+        IdCard = "IDCARD",
+    }
+}
+
+platform_enum! {
+    /// 身份核验结果.
+    pub enum CertificateCheckResult {
+        /// `SAME`.
+        Same = "SAME",
+        /// `DIFFERENT`.
+        Different = "DIFFERENT",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `POST /v3/global/merchant/h5/permission/applications` 创建H5支付权限申请单
 ///
-/// Create h5 permission application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -54,8 +52,6 @@ pub struct CreateH5PermissionApplication {
 
 /// `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` 查询H5支付权限申请单详情
 ///
-/// Query h5 permission application by applyment id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -78,8 +74,6 @@ pub struct QueryH5PermissionApplicationByApplymentId {
 }
 
 /// `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` 修改H5支付权限申请单
-///
-/// Update h5 permission application by applyment id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml)
 ///
@@ -119,8 +113,6 @@ pub struct UpdateH5PermissionApplicationByApplymentId {
 
 /// `POST /v3/global/merchant/h5/permission/domain/applications` 创建H5支付域名修改申请单
 ///
-/// Create permission domain application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -159,8 +151,6 @@ pub struct CreatePermissionDomainApplication {
 
 /// `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` 查询H5支付域名修改申请单
 ///
-/// Query permission domain application by applyment id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -183,8 +173,6 @@ pub struct QueryPermissionDomainApplicationByApplymentId {
 }
 
 /// `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` 修改H5支付域名修改申请单
-///
-/// Update permission domain application by applyment id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml)
 ///
@@ -220,8 +208,6 @@ pub struct UpdatePermissionDomainApplicationByApplymentId {
 
 /// `GET /v3/global/merchant/h5/permission/{sub_mchid}` 查询子商户H5支付权限状态
 ///
-/// Query h5 permission by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -243,7 +229,7 @@ pub struct QueryH5PermissionBySubMchid {
     pub sub_mchid: String,
 }
 
-/// `CreateH5PermissionApplicationResponse`.
+/// The answer of [`CreateH5PermissionApplication`] (创建H5支付权限申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateH5PermissionApplicationResponse {
@@ -277,7 +263,7 @@ pub struct CreateH5PermissionApplicationResponse {
     pub website_url: String,
 }
 
-/// `QueryH5PermissionApplicationByApplymentIdResponse`.
+/// The answer of [`QueryH5PermissionApplicationByApplymentId`] (查询H5支付权限申请单详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryH5PermissionApplicationByApplymentIdResponse {
@@ -311,7 +297,7 @@ pub struct QueryH5PermissionApplicationByApplymentIdResponse {
     pub website_url: String,
 }
 
-/// `UpdateH5PermissionApplicationByApplymentIdResponse`.
+/// The answer of [`UpdateH5PermissionApplicationByApplymentId`] (修改H5支付权限申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateH5PermissionApplicationByApplymentIdResponse {
@@ -345,7 +331,7 @@ pub struct UpdateH5PermissionApplicationByApplymentIdResponse {
     pub website_url: String,
 }
 
-/// `CreatePermissionDomainApplicationResponse`.
+/// The answer of [`CreatePermissionDomainApplication`] (创建H5支付域名修改申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePermissionDomainApplicationResponse {
@@ -373,7 +359,7 @@ pub struct CreatePermissionDomainApplicationResponse {
     pub website_state: WebsiteState,
 }
 
-/// `QueryPermissionDomainApplicationByApplymentIdResponse`.
+/// The answer of [`QueryPermissionDomainApplicationByApplymentId`] (查询H5支付域名修改申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPermissionDomainApplicationByApplymentIdResponse {
@@ -401,7 +387,7 @@ pub struct QueryPermissionDomainApplicationByApplymentIdResponse {
     pub website_state: WebsiteState,
 }
 
-/// `UpdatePermissionDomainApplicationByApplymentIdResponse`.
+/// The answer of [`UpdatePermissionDomainApplicationByApplymentId`] (修改H5支付域名修改申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePermissionDomainApplicationByApplymentIdResponse {
@@ -429,7 +415,7 @@ pub struct UpdatePermissionDomainApplicationByApplymentIdResponse {
     pub website_state: WebsiteState,
 }
 
-/// `QueryH5PermissionBySubMchidResponse`.
+/// The answer of [`QueryH5PermissionBySubMchid`] (查询子商户H5支付权限状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryH5PermissionBySubMchidResponse {
@@ -440,63 +426,63 @@ pub struct QueryH5PermissionBySubMchidResponse {
 }
 
 platform_enum! {
-/// 申请单类型.
-pub enum ApplymentType {
-/// `APPLY_FOR_PAYMENT_AUTHORITY`.
-ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-/// `APPLY_FOR_RELIEVE_LIMITED`.
-ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-}
-}
-
-platform_enum! {
-/// 限额类型.
-pub enum TransactionLimitType {
-/// `UN_LAUNCHED_WEBSITE_LIMIT`.
-UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-/// `NORMAL_LIMIT`.
-NormalLimit = "NORMAL_LIMIT",
-/// `NO_LIMIT`.
-NoLimit = "NO_LIMIT",
-}
+    /// 申请单类型.
+    pub enum ApplymentType {
+        /// `APPLY_FOR_PAYMENT_AUTHORITY`.
+        ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
+        /// `APPLY_FOR_RELIEVE_LIMITED`.
+        ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
+    }
 }
 
 platform_enum! {
-/// 子商户经营网址状态.
-pub enum WebsiteState {
-/// `HAS_LAUNCHED`.
-HasLaunched = "HAS_LAUNCHED",
-/// `UN_LAUNCHED`.
-UnLaunched = "UN_LAUNCHED",
-}
-}
-
-platform_enum! {
-/// 申请单状态.
-pub enum ApplymentState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `UNDER_REVIEW`.
-UnderReview = "UNDER_REVIEW",
-/// `APPROVED`.
-Approved = "APPROVED",
-/// `REJECTED`.
-Rejected = "REJECTED",
-}
+    /// 限额类型.
+    pub enum TransactionLimitType {
+        /// `UN_LAUNCHED_WEBSITE_LIMIT`.
+        UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
+        /// `NORMAL_LIMIT`.
+        NormalLimit = "NORMAL_LIMIT",
+        /// `NO_LIMIT`.
+        NoLimit = "NO_LIMIT",
+    }
 }
 
 platform_enum! {
-/// H5支付权限状态.
-pub enum AuthorizationState {
-/// `AUTHORITY_TO_TEST`.
-AuthorityToTest = "AUTHORITY_TO_TEST",
-/// `FORMAL_AUTHORITY`.
-FormalAuthority = "FORMAL_AUTHORITY",
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `UNDER_PUNISHMENT`.
-UnderPunishment = "UNDER_PUNISHMENT",
-/// `UNAUTHORIZED`.
-Unauthorized = "UNAUTHORIZED",
+    /// 子商户经营网址状态.
+    pub enum WebsiteState {
+        /// `HAS_LAUNCHED`.
+        HasLaunched = "HAS_LAUNCHED",
+        /// `UN_LAUNCHED`.
+        UnLaunched = "UN_LAUNCHED",
+    }
 }
+
+platform_enum! {
+    /// 申请单状态.
+    pub enum ApplymentState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `UNDER_REVIEW`.
+        UnderReview = "UNDER_REVIEW",
+        /// `APPROVED`.
+        Approved = "APPROVED",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+    }
+}
+
+platform_enum! {
+    /// H5支付权限状态.
+    pub enum AuthorizationState {
+        /// `AUTHORITY_TO_TEST`.
+        AuthorityToTest = "AUTHORITY_TO_TEST",
+        /// `FORMAL_AUTHORITY`.
+        FormalAuthority = "FORMAL_AUTHORITY",
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `UNDER_PUNISHMENT`.
+        UnderPunishment = "UNDER_PUNISHMENT",
+        /// `UNAUTHORIZED`.
+        Unauthorized = "UNAUTHORIZED",
+    }
 }

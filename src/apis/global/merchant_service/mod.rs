@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `DELETE /v3/global/merchant-service/complaint-notifications` 删除投诉通知回调
 ///
-/// Delete complaint notification.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -29,8 +27,6 @@ pub struct DeleteComplaintNotification {}
 
 /// `GET /v3/global/merchant-service/complaint-notifications` 查询投诉通知回调
 ///
-/// List complaint notifications.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -48,8 +44,6 @@ pub struct DeleteComplaintNotification {}
 pub struct ListComplaintNotifications {}
 
 /// `POST /v3/global/merchant-service/complaint-notifications` 创建投诉通知回调
-///
-/// Create complaint notification.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -72,8 +66,6 @@ pub struct CreateComplaintNotification {
 
 /// `PUT /v3/global/merchant-service/complaint-notifications` 更新投诉通知回调
 ///
-/// Update complaint notification.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -94,8 +86,6 @@ pub struct UpdateComplaintNotification {
 }
 
 /// `GET /v3/global/merchant-service/complaints` 查询投诉单列表
-///
-/// List complaints.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -128,8 +118,6 @@ pub struct ListComplaints {
 
 /// `GET /v3/global/merchant-service/complaints/{complaint_id}` 查询投诉单详情
 ///
-/// Query complaint by complaint id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -155,8 +143,6 @@ pub struct QueryComplaintByComplaintId {
 
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/complete` 反馈处理完成
 ///
-/// Complete complaint.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -179,8 +165,6 @@ pub struct CompleteComplaint {
 }
 
 /// `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` 查询投诉协商历史
-///
-/// List complaint negotiation historys.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html)
 ///
@@ -210,8 +194,6 @@ pub struct ListComplaintNegotiationHistorys {
 }
 
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/response` 提交回复
-///
-/// Response complaint.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -244,8 +226,6 @@ pub struct ResponseComplaint {
 
 /// `POST /v3/global/merchant-service/images/upload` 商户上传反馈图片API
 ///
-/// Upload image.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -269,8 +249,6 @@ pub struct UploadImage {
 
 /// `GET /v3/global/merchant-service/images/{media_id}` 图片下载API
 ///
-/// Download image.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -293,7 +271,7 @@ pub struct DownloadImage {
     pub complaint_id: String,
 }
 
-/// `ListComplaintNotificationsResponse`.
+/// The answer of [`ListComplaintNotifications`] (查询投诉通知回调).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListComplaintNotificationsResponse {
@@ -303,7 +281,7 @@ pub struct ListComplaintNotificationsResponse {
     pub url: String,
 }
 
-/// `CreateComplaintNotificationResponse`.
+/// The answer of [`CreateComplaintNotification`] (创建投诉通知回调).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateComplaintNotificationResponse {
@@ -313,7 +291,7 @@ pub struct CreateComplaintNotificationResponse {
     pub url: String,
 }
 
-/// `UpdateComplaintNotificationResponse`.
+/// The answer of [`UpdateComplaintNotification`] (更新投诉通知回调).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateComplaintNotificationResponse {
@@ -339,13 +317,13 @@ pub struct ComplaintMediaList {
 pub struct ComplaintOrderInfo {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
-    /// 订单金额 (`payer_amount`).
+    /// 订单金额 (`payer_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_amount: i64,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 支付币种累计已退款金额 (`payer_refunded_amount`).
+    /// 支付币种累计已退款金额 (`payer_refunded_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refunded_amount: i64,
-    /// 结算币种金额 (`settlement_amount`).
+    /// 结算币种金额 (`settlement_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub settlement_amount: i64,
     /// 结算币种 (`settlement_currency`).
     pub settlement_currency: String,
@@ -410,7 +388,7 @@ pub struct Complaint {
     pub user_complaint_times: i64,
 }
 
-/// `ListComplaintsResponse`.
+/// The answer of [`ListComplaints`] (查询投诉单列表).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListComplaintsResponse {
@@ -425,7 +403,7 @@ pub struct ListComplaintsResponse {
     pub total_count: Option<i64>,
 }
 
-/// `QueryComplaintByComplaintIdResponse`.
+/// The answer of [`QueryComplaintByComplaintId`] (查询投诉单详情).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryComplaintByComplaintIdResponse {
@@ -486,7 +464,7 @@ pub struct ComplaintNegotiationHistory {
     pub operator: String,
 }
 
-/// `ListComplaintNegotiationHistorysResponse`.
+/// The answer of [`ListComplaintNegotiationHistorys`] (查询投诉协商历史).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListComplaintNegotiationHistorysResponse {
@@ -500,7 +478,7 @@ pub struct ListComplaintNegotiationHistorysResponse {
     pub total_count: Option<i64>,
 }
 
-/// `UploadImageResponse`.
+/// The answer of [`UploadImage`] (商户上传反馈图片API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadImageResponse {
@@ -509,127 +487,127 @@ pub struct UploadImageResponse {
 }
 
 platform_enum! {
-/// 商户语言.
-pub enum MchLanguage {
-/// 简体中文 (`ZH_CN`).
-ZhCn = "ZH_CN",
-/// 台湾繁体中文 (`ZH_TW`).
-ZhTw = "ZH_TW",
-/// 香港繁体中文 (`ZH_HK`).
-ZhHk = "ZH_HK",
-/// 英语 (`EN`).
-En = "EN",
-/// 日语 (`JA`).
-Ja = "JA",
-/// 韩语 (`KO`).
-Ko = "KO",
-/// 泰语 (`TH`).
-Th = "TH",
-/// 越南语 (`VI`).
-Vi = "VI",
-/// 俄罗斯语 (`RU`).
-Ru = "RU",
-/// 德语 (`DE`).
-De = "DE",
-/// 法语 (`FR`).
-Fr = "FR",
-/// 阿拉伯语 (`AR`).
-Ar = "AR",
-/// 西班牙语 (`ES`).
-Es = "ES",
-}
-}
-
-platform_enum! {
-/// 媒体文件业务类型.
-pub enum MediaType {
-/// `USER_COMPLAINT_IMAGE`.
-UserComplaintImage = "USER_COMPLAINT_IMAGE",
-/// `OPERATION_IMAGE`.
-OperationImage = "OPERATION_IMAGE",
-}
+    /// 商户语言.
+    pub enum MchLanguage {
+        /// 简体中文 (`ZH_CN`).
+        ZhCn = "ZH_CN",
+        /// 台湾繁体中文 (`ZH_TW`).
+        ZhTw = "ZH_TW",
+        /// 香港繁体中文 (`ZH_HK`).
+        ZhHk = "ZH_HK",
+        /// 英语 (`EN`).
+        En = "EN",
+        /// 日语 (`JA`).
+        Ja = "JA",
+        /// 韩语 (`KO`).
+        Ko = "KO",
+        /// 泰语 (`TH`).
+        Th = "TH",
+        /// 越南语 (`VI`).
+        Vi = "VI",
+        /// 俄罗斯语 (`RU`).
+        Ru = "RU",
+        /// 德语 (`DE`).
+        De = "DE",
+        /// 法语 (`FR`).
+        Fr = "FR",
+        /// 阿拉伯语 (`AR`).
+        Ar = "AR",
+        /// 西班牙语 (`ES`).
+        Es = "ES",
+    }
 }
 
 platform_enum! {
-/// 投诉单状态.
-pub enum ComplaintState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `PROCESSED`.
-Processed = "PROCESSED",
-}
+    /// 媒体文件业务类型.
+    pub enum MediaType {
+        /// `USER_COMPLAINT_IMAGE`.
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        /// `OPERATION_IMAGE`.
+        OperationImage = "OPERATION_IMAGE",
+    }
 }
 
 platform_enum! {
-/// 优先级.
-pub enum Priority {
-/// `PRIORITY`.
-Priority = "PRIORITY",
-/// `GENERAL`.
-General = "GENERAL",
-}
-}
-
-platform_enum! {
-/// 支付分服务单状态.
-pub enum ServiceOrderInfoState {
-/// `DOING`.
-Doing = "DOING",
-/// `REVOKED`.
-Revoked = "REVOKED",
-/// `WAITPAY`.
-WaitPay = "WAITPAY",
-/// `DONE`.
-Done = "DONE",
-}
+    /// 投诉单状态.
+    pub enum ComplaintState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `PROCESSED`.
+        Processed = "PROCESSED",
+    }
 }
 
 platform_enum! {
-/// 操作类型.
-pub enum OperateType {
-/// 用户提交投诉 (`USER_CREATE_COMPLAINT`).
-UserCreateComplaint = "USER_CREATE_COMPLAINT",
-/// 用户继续投诉 (`USER_CONTINUE_COMPLAINT`).
-UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
-/// 用户留言 (`USER_RESPONSE`).
-UserResponse = "USER_RESPONSE",
-/// 平台留言 (`PLATFORM_RESPONSE`).
-PlatformResponse = "PLATFORM_RESPONSE",
-/// 商户留言 (`MERCHANT_RESPONSE`).
-MerchantResponse = "MERCHANT_RESPONSE",
-/// 商户申请结单 (`MERCHANT_CONFIRM_COMPLETE`).
-MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
-/// 用户提交投诉系统通知 (`USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`).
-UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
-/// 投诉单发起全额退款系统通知 (`COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`).
-ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
-/// 用户继续投诉系统通知 (`USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`).
-UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
-/// 用户主动撤诉（只存在于历史投诉单的协商历史中） (`USER_REVOKE_COMPLAINT`).
-UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
-/// 用户确认投诉解决（只存在于历史投诉单的协商历史中） (`USER_COMFIRM_COMPLAINT`).
-UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
-/// 平台催办 (`PLATFORM_HELP_APPLICATION`).
-PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
-/// 用户申请平台协助 (`USER_APPLY_PLATFORM_HELP`).
-UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
-/// 商户同意退款申请 (`MERCHANT_APPROVE_REFUND`).
-MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
-/// 商户拒绝退款申请, 此时操作内容里展示拒绝原因 (`MERCHANT_REFUSE_RERUND`).
-MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
-/// 用户提交满意度调查结果,此时操作内容里会展示满意度分数 (`USER_SUBMIT_SATISFACTION`).
-UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
-/// 服务订单已取消 (`SERVICE_ORDER_CANCEL`).
-ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
-/// 服务订单已完成 (`SERVICE_ORDER_COMPLETE`).
-ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
-/// 投诉单发起部分退款系统通知 (`COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`).
-ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
-/// 投诉单退款到账系统通知 (`COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`).
-ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
-/// 投诉单受托退款系统通知 (`COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`).
-ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
+    /// 优先级.
+    pub enum Priority {
+        /// `PRIORITY`.
+        Priority = "PRIORITY",
+        /// `GENERAL`.
+        General = "GENERAL",
+    }
 }
+
+platform_enum! {
+    /// 支付分服务单状态.
+    pub enum ServiceOrderInfoState {
+        /// `DOING`.
+        Doing = "DOING",
+        /// `REVOKED`.
+        Revoked = "REVOKED",
+        /// `WAITPAY`.
+        WaitPay = "WAITPAY",
+        /// `DONE`.
+        Done = "DONE",
+    }
+}
+
+platform_enum! {
+    /// 操作类型.
+    pub enum OperateType {
+        /// 用户提交投诉 (`USER_CREATE_COMPLAINT`).
+        UserCreateComplaint = "USER_CREATE_COMPLAINT",
+        /// 用户继续投诉 (`USER_CONTINUE_COMPLAINT`).
+        UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
+        /// 用户留言 (`USER_RESPONSE`).
+        UserResponse = "USER_RESPONSE",
+        /// 平台留言 (`PLATFORM_RESPONSE`).
+        PlatformResponse = "PLATFORM_RESPONSE",
+        /// 商户留言 (`MERCHANT_RESPONSE`).
+        MerchantResponse = "MERCHANT_RESPONSE",
+        /// 商户申请结单 (`MERCHANT_CONFIRM_COMPLETE`).
+        MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
+        /// 用户提交投诉系统通知 (`USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`).
+        UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
+        /// 投诉单发起全额退款系统通知 (`COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`).
+        ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
+        /// 用户继续投诉系统通知 (`USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`).
+        UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
+        /// 用户主动撤诉（只存在于历史投诉单的协商历史中） (`USER_REVOKE_COMPLAINT`).
+        UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
+        /// 用户确认投诉解决（只存在于历史投诉单的协商历史中） (`USER_COMFIRM_COMPLAINT`).
+        UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
+        /// 平台催办 (`PLATFORM_HELP_APPLICATION`).
+        PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
+        /// 用户申请平台协助 (`USER_APPLY_PLATFORM_HELP`).
+        UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
+        /// 商户同意退款申请 (`MERCHANT_APPROVE_REFUND`).
+        MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
+        /// 商户拒绝退款申请, 此时操作内容里展示拒绝原因 (`MERCHANT_REFUSE_RERUND`).
+        MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
+        /// 用户提交满意度调查结果,此时操作内容里会展示满意度分数 (`USER_SUBMIT_SATISFACTION`).
+        UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
+        /// 服务订单已取消 (`SERVICE_ORDER_CANCEL`).
+        ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
+        /// 服务订单已完成 (`SERVICE_ORDER_COMPLETE`).
+        ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
+        /// 投诉单发起部分退款系统通知 (`COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`).
+        ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
+        /// 投诉单退款到账系统通知 (`COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`).
+        ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
+        /// 投诉单受托退款系统通知 (`COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`).
+        ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
+    }
 }

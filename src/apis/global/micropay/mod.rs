@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse` 撤销订单(微信支付订单号)
 ///
-/// Reverse transaction by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -40,8 +38,6 @@ pub struct ReverseTransactionById {
 
 /// `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
 ///
-/// Reverse transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -70,8 +66,6 @@ pub struct ReverseTransactionByOutTradeNo {
 }
 
 /// `POST /v3/global/micropay/transactions/pay` 提交付款码支付
-///
-/// Pay transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml)
 ///
@@ -134,7 +128,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -236,9 +230,9 @@ pub struct PayTransactionAmount {
     /// 支付货币类型 (`payer _currency`).
     #[serde(rename = "payer _currency")]
     pub payer_currency: Option<String>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -300,7 +294,7 @@ pub struct PayTransactionPayer {
     pub sub_openid: Option<String>,
 }
 
-/// `PayTransactionResponse`.
+/// The answer of [`PayTransaction`] (提交付款码支付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayTransactionResponse {
@@ -342,29 +336,29 @@ pub struct PayTransactionResponse {
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PayTransactionType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum PayTransactionType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }

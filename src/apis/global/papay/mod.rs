@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/global/papay/contracts/app-pre-entrust-sign` APP签约API
 ///
-/// Create contract app pre entrust sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -56,8 +54,6 @@ pub struct CreateContractAppPreEntrustSign {
 }
 
 /// `POST /v3/global/papay/contracts/h5-pre-entrust-sign` H5预签约API
-///
-/// Create contract h5 pre entrust sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml)
 ///
@@ -107,8 +103,6 @@ pub struct CreateContractH5PreEntrustSign {
 
 /// `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` JSAPI预签约API
 ///
-/// Create contract jsapi pre entrust sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -154,8 +148,6 @@ pub struct CreateContractJsapiPreEntrustSign {
 }
 
 /// `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` 小程序签约API
-///
-/// Create contract miniprogram pre entrust sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml)
 ///
@@ -203,8 +195,6 @@ pub struct CreateContractMiniprogramPreEntrustSign {
 
 /// `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` 商户协议号查询签约API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -237,8 +227,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/global/papay/contracts/web-pre-entrust-sign` WEB预签约API
-///
-/// Create contract web pre entrust sign.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -282,8 +270,6 @@ pub struct CreateContractWebPreEntrustSign {
 
 /// `GET /v3/global/papay/contracts/{contract_id}` 代扣协议ID查询签约API
 ///
-/// Query contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -319,8 +305,6 @@ pub struct QueryContractByContractId {
 
 /// `POST /v3/global/papay/contracts/{contract_id}/terminate` 申请解约API
 ///
-/// Terminate contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -353,8 +337,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/global/papay/transactions` 支付扣款API
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml)
 ///
@@ -404,8 +386,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` 查询订单(商户订单号)
 ///
-/// Query transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -430,8 +410,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
-///
-/// Reverse transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml)
 ///
@@ -459,8 +437,6 @@ pub struct ReverseTransaction {
 
 /// `GET /v3/global/papay/transactions/{transaction_id}` 查询订单(微信支付订单号)
 ///
-/// Query transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -484,7 +460,7 @@ pub struct QueryTransactionByTransactionId {
     pub sub_mchid: String,
 }
 
-/// `CreateContractAppPreEntrustSignResponse`.
+/// The answer of [`CreateContractAppPreEntrustSign`] (APP签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractAppPreEntrustSignResponse {
@@ -492,7 +468,7 @@ pub struct CreateContractAppPreEntrustSignResponse {
     pub session_id: String,
 }
 
-/// `CreateContractH5PreEntrustSignResponse`.
+/// The answer of [`CreateContractH5PreEntrustSign`] (H5预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractH5PreEntrustSignResponse {
@@ -500,7 +476,7 @@ pub struct CreateContractH5PreEntrustSignResponse {
     pub sign_url: String,
 }
 
-/// `CreateContractJsapiPreEntrustSignResponse`.
+/// The answer of [`CreateContractJsapiPreEntrustSign`] (JSAPI预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractJsapiPreEntrustSignResponse {
@@ -508,7 +484,7 @@ pub struct CreateContractJsapiPreEntrustSignResponse {
     pub sign_url: String,
 }
 
-/// `CreateContractMiniprogramPreEntrustSignResponse`.
+/// The answer of [`CreateContractMiniprogramPreEntrustSign`] (小程序签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractMiniprogramPreEntrustSignResponse {
@@ -516,7 +492,7 @@ pub struct CreateContractMiniprogramPreEntrustSignResponse {
     pub session_id: String,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (商户协议号查询签约API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -557,7 +533,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub user_display_name: Option<String>,
 }
 
-/// `CreateContractWebPreEntrustSignResponse`.
+/// The answer of [`CreateContractWebPreEntrustSign`] (WEB预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractWebPreEntrustSignResponse {
@@ -565,7 +541,7 @@ pub struct CreateContractWebPreEntrustSignResponse {
     pub show_code_url: String,
 }
 
-/// `QueryContractByContractIdResponse`.
+/// The answer of [`QueryContractByContractId`] (代扣协议ID查询签约API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByContractIdResponse {
@@ -613,7 +589,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -650,9 +626,9 @@ pub struct CreateTransactionAmount {
     pub exchange_rate: Option<CreateTransactionExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -675,7 +651,7 @@ pub struct Payer {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -716,7 +692,7 @@ pub struct PromotionDetail {
     pub wxpay_contribute_amount: Option<i64>,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`] (支付扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionResponse {
@@ -778,13 +754,13 @@ pub struct TransactionAmount {
     pub exchange_rate: Option<ExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单(商户订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -825,7 +801,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
     pub transaction_id: String,
 }
 
-/// `QueryTransactionByTransactionIdResponse`.
+/// The answer of [`QueryTransactionByTransactionId`] (查询订单(微信支付订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
@@ -867,81 +843,81 @@ pub struct QueryTransactionByTransactionIdResponse {
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum CreateTransactionType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-/// `USERPAYMENT_RATE`.
-UserPaymentRate = "USERPAYMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 汇率类型.
+    pub enum CreateTransactionType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+        /// `USERPAYMENT_RATE`.
+        UserPaymentRate = "USERPAYMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
-}
-
-platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// 支付成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转入退款 (`REFUND`).
-Refund = "REFUND",
-/// 未支付 (`NOTPAY`).
-NotPay = "NOTPAY",
-/// 已关闭 (`CLOSED`).
-Closed = "CLOSED",
-/// 支付失败 (`PAYERROR`).
-PayError = "PAYERROR",
-/// 用户支付中 (`USERPAYING`).
-UserPaying = "USERPAYING",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum CreateTransactionTradeType {
-/// `AUTH`.
-Auth = "AUTH",
-}
-}
-
-platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `NATIVE`.
-Native = "NATIVE",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
-/// `MICROPAY`.
-Micropay = "MICROPAY",
+    /// 交易状态.
+    pub enum TradeState {
+        /// 支付成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转入退款 (`REFUND`).
+        Refund = "REFUND",
+        /// 未支付 (`NOTPAY`).
+        NotPay = "NOTPAY",
+        /// 已关闭 (`CLOSED`).
+        Closed = "CLOSED",
+        /// 支付失败 (`PAYERROR`).
+        PayError = "PAYERROR",
+        /// 用户支付中 (`USERPAYING`).
+        UserPaying = "USERPAYING",
+    }
 }
+
+platform_enum! {
+    /// 交易类型.
+    pub enum CreateTransactionTradeType {
+        /// `AUTH`.
+        Auth = "AUTH",
+    }
+}
+
+platform_enum! {
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
+}
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+        /// `MICROPAY`.
+        Micropay = "MICROPAY",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/global/profit-sharing/bill-download-url` 获取分账账单文件下载地址API
 ///
-/// Query bill download url.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -35,8 +33,6 @@ pub struct QueryBillDownloadUrl {
 }
 
 /// `POST /v3/global/profit-sharing/orders` 请求分账API
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml)
 ///
@@ -74,8 +70,6 @@ pub struct CreateOrder {
 
 /// `POST /v3/global/profit-sharing/orders/unfreeze` 解冻剩余资金API
 ///
-/// Unfreeze order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -105,8 +99,6 @@ pub struct UnfreezeOrder {
 
 /// `GET /v3/global/profit-sharing/orders/{out_order_no}` 查询分账结果API
 ///
-/// Query order by out order no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -133,8 +125,6 @@ pub struct QueryOrderByOutOrderNo {
 }
 
 /// `DELETE /v3/global/profit-sharing/receivers` 删除分账接收方API
-///
-/// Delete receiver.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml)
 ///
@@ -172,8 +162,6 @@ pub struct DeleteReceiver {
 }
 
 /// `POST /v3/global/profit-sharing/receivers` 添加分账接收方API
-///
-/// Create receiver.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml)
 ///
@@ -226,8 +214,6 @@ pub struct CreateReceiver {
 
 /// `GET /v3/global/profit-sharing/receivers/{account}` 查询分账接收方添加结果API
 ///
-/// Query receiver by account.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -262,8 +248,6 @@ pub struct QueryReceiverByAccount {
 
 /// `GET /v3/global/profit-sharing/refunds/bill-download-url` 获取分账退款账单下载链接API
 ///
-/// Query refund bill download url.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -289,8 +273,6 @@ pub struct QueryRefundBillDownloadUrl {
 
 /// `GET /v3/global/profit-sharing/refunds/refundable-balance` 查询可供垫付退款实时余额API
 ///
-/// Query refund refundable balance.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -310,8 +292,6 @@ pub struct QueryRefundBillDownloadUrl {
 pub struct QueryRefundRefundableBalance {}
 
 /// `POST /v3/global/profit-sharing/transactions/mark` 分账标记API
-///
-/// Create transaction mark.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml)
 ///
@@ -340,8 +320,6 @@ pub struct CreateTransactionMark {
 
 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` 查询剩余待分金额API
 ///
-/// List transaction amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -367,8 +345,6 @@ pub struct ListTransactionAmounts {
 
 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` 查询订单剩余可退款金额API
 ///
-/// List transaction refundable amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -392,7 +368,7 @@ pub struct ListTransactionRefundableAmounts {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryBillDownloadUrlResponse`.
+/// The answer of [`QueryBillDownloadUrl`] (获取分账账单文件下载地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBillDownloadUrlResponse {
@@ -406,7 +382,7 @@ pub struct QueryBillDownloadUrlResponse {
 pub struct Receiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in the currency's minor unit (fen, 分, for CNY).
     pub amount: i64,
     /// 是否已经获取用户实名信息授权 (`authorized`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -430,7 +406,7 @@ pub struct Receiver {
 pub struct OrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in the currency's minor unit (fen, 分, for CNY).
     pub amount: i64,
     /// 分账创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -452,7 +428,7 @@ pub struct OrderReceiver {
     pub rate: Option<i64>,
     /// 分账结果 (`result`).
     pub result: String,
-    /// 出资方结算金额 (`settlement_amount`).
+    /// 出资方结算金额 (`settlement_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub settlement_amount: Option<i64>,
     /// 出资方结算币种 (`settlement_currency`).
     pub settlement_currency: Option<String>,
@@ -461,7 +437,7 @@ pub struct OrderReceiver {
     pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (请求分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -479,7 +455,7 @@ pub struct CreateOrderResponse {
     pub transaction_id: String,
 }
 
-/// `UnfreezeOrderResponse`.
+/// The answer of [`UnfreezeOrder`] (解冻剩余资金API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnfreezeOrderResponse {
@@ -497,7 +473,7 @@ pub struct UnfreezeOrderResponse {
     pub transaction_id: String,
 }
 
-/// `QueryOrderByOutOrderNoResponse`.
+/// The answer of [`QueryOrderByOutOrderNo`] (查询分账结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryOrderByOutOrderNoResponse {
@@ -515,7 +491,7 @@ pub struct QueryOrderByOutOrderNoResponse {
     pub transaction_id: String,
 }
 
-/// `CreateReceiverResponse`.
+/// The answer of [`CreateReceiver`] (添加分账接收方API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateReceiverResponse {
@@ -551,7 +527,7 @@ pub struct CreateReceiverResponse {
     pub type_: ReceiverType,
 }
 
-/// `QueryReceiverByAccountResponse`.
+/// The answer of [`QueryReceiverByAccount`] (查询分账接收方添加结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReceiverByAccountResponse {
@@ -582,7 +558,7 @@ pub struct QueryReceiverByAccountResponse {
     pub type_: ReceiverType,
 }
 
-/// `QueryRefundBillDownloadUrlResponse`.
+/// The answer of [`QueryRefundBillDownloadUrl`] (获取分账退款账单下载链接API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRefundBillDownloadUrlResponse {
@@ -590,7 +566,7 @@ pub struct QueryRefundBillDownloadUrlResponse {
     pub download_url: String,
 }
 
-/// `QueryRefundRefundableBalanceResponse`.
+/// The answer of [`QueryRefundRefundableBalance`] (查询可供垫付退款实时余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRefundRefundableBalanceResponse {
@@ -602,7 +578,7 @@ pub struct QueryRefundRefundableBalanceResponse {
     pub sponsor_mchid: Option<String>,
 }
 
-/// `ListTransactionAmountsResponse`.
+/// The answer of [`ListTransactionAmounts`] (查询剩余待分金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTransactionAmountsResponse {
@@ -610,56 +586,56 @@ pub struct ListTransactionAmountsResponse {
     pub currency: Option<String>,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
-    /// 订单剩余待分金额 (`unsplit_amount`).
+    /// 订单剩余待分金额 (`unsplit_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub unsplit_amount: Option<i64>,
 }
 
-/// `ListTransactionRefundableAmountsResponse`.
+/// The answer of [`ListTransactionRefundableAmounts`] (查询订单剩余可退款金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTransactionRefundableAmountsResponse {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
-    /// 订单剩余可使用垫付资金退款的金额 (`funds_refundable_amount`).
+    /// 订单剩余可使用垫付资金退款的金额 (`funds_refundable_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub funds_refundable_amount: Option<i64>,
-    /// 订单剩余可退款金额 (`refundable_amount`).
+    /// 订单剩余可退款金额 (`refundable_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub refundable_amount: Option<i64>,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
 platform_enum! {
-/// 分账币种.
-pub enum Currency {
-/// `CNY`.
-Cny = "CNY",
-}
-}
-
-platform_enum! {
-/// 分账接收方类型.
-pub enum ReceiverType {
-/// `MERCHANT_ID`.
-MerchantId = "MERCHANT_ID",
-/// `PERSONAL_OPENID`.
-PersonalOpenid = "PERSONAL_OPENID",
-/// `PERSONAL_SUB_OPENID`.
-PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-}
+    /// 分账币种.
+    pub enum Currency {
+        /// `CNY`.
+        Cny = "CNY",
+    }
 }
 
 platform_enum! {
-/// 与分账方的关系类型.
-pub enum RelationType {
-/// `SUPPLIER`.
-Supplier = "SUPPLIER",
-/// `DISTRIBUTOR`.
-Distributor = "DISTRIBUTOR",
-/// `TAX_SERVICE_PROVIDER`.
-TaxServiceProvider = "TAX_SERVICE_PROVIDER",
-/// `IT_SERVICE_PROVIDER`.
-ItServiceProvider = "IT_SERVICE_PROVIDER",
-/// `CUSTOM`.
-Custom = "CUSTOM",
+    /// 分账接收方类型.
+    pub enum ReceiverType {
+        /// `MERCHANT_ID`.
+        MerchantId = "MERCHANT_ID",
+        /// `PERSONAL_OPENID`.
+        PersonalOpenid = "PERSONAL_OPENID",
+        /// `PERSONAL_SUB_OPENID`.
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    }
 }
+
+platform_enum! {
+    /// 与分账方的关系类型.
+    pub enum RelationType {
+        /// `SUPPLIER`.
+        Supplier = "SUPPLIER",
+        /// `DISTRIBUTOR`.
+        Distributor = "DISTRIBUTOR",
+        /// `TAX_SERVICE_PROVIDER`.
+        TaxServiceProvider = "TAX_SERVICE_PROVIDER",
+        /// `IT_SERVICE_PROVIDER`.
+        ItServiceProvider = "IT_SERVICE_PROVIDER",
+        /// `CUSTOM`.
+        Custom = "CUSTOM",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/global/refunds/id/{refund_id}` 查询单笔退款(微信支付退款订单号)
 ///
-/// Query refund by refund id.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -37,8 +35,6 @@ pub struct QueryRefundByRefundId {
 }
 
 /// `GET /v3/global/refunds/out-refund-no/{out_refund_no}` 查询单笔退款(商户退款订单号)
-///
-/// Query refund by out refund no.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -86,9 +82,9 @@ pub struct Amount {
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
@@ -111,7 +107,7 @@ pub struct RefundDetail {
     pub type_: Option<RefundType>,
 }
 
-/// `QueryRefundByRefundIdResponse`.
+/// The answer of [`QueryRefundByRefundId`] (查询单笔退款(微信支付退款订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRefundByRefundIdResponse {
@@ -143,7 +139,7 @@ pub struct QueryRefundByRefundIdResponse {
     pub transaction_id: String,
 }
 
-/// `QueryRefundByOutRefundNoResponse`.
+/// The answer of [`QueryRefundByOutRefundNo`] (查询单笔退款(商户退款订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRefundByOutRefundNoResponse {
@@ -176,69 +172,69 @@ pub struct QueryRefundByOutRefundNoResponse {
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `USERPAYMENT_RATE`.
-UserPaymentRate = "USERPAYMENT_RATE",
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 退款渠道.
-pub enum RefundChannel {
-/// `ORIGINAL`.
-Original = "ORIGINAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-/// `OTHER_BALANCE`.
-OtherBalance = "OTHER_BALANCE",
-/// `OTHER_BANKCARD`.
-OtherBankCard = "OTHER_BANKCARD",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `USERPAYMENT_RATE`.
+        UserPaymentRate = "USERPAYMENT_RATE",
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum RefundType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
+    /// 退款渠道.
+    pub enum RefundChannel {
+        /// `ORIGINAL`.
+        Original = "ORIGINAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+        /// `OTHER_BALANCE`.
+        OtherBalance = "OTHER_BALANCE",
+        /// `OTHER_BANKCARD`.
+        OtherBankCard = "OTHER_BANKCARD",
+    }
 }
 
 platform_enum! {
-/// 退款资金来源.
-pub enum FundSource {
-/// `REFUND_SOURCE_UNSETTLED_FUNDS`.
-RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-/// `REFUND_SOURCE_REchARGE_FUNDS`.
-RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 退款状态.
-pub enum RefundStatus {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `REFUNDCLOSE`.
-RefundClose = "REFUNDCLOSE",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
+    /// 优惠类型.
+    pub enum RefundType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }
+
+platform_enum! {
+    /// 退款资金来源.
+    pub enum FundSource {
+        /// `REFUND_SOURCE_UNSETTLED_FUNDS`.
+        RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+        /// `REFUND_SOURCE_REchARGE_FUNDS`.
+        RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+    }
+}
+
+platform_enum! {
+    /// 退款状态.
+    pub enum RefundStatus {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `REFUNDCLOSE`.
+        RefundClose = "REFUNDCLOSE",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/global/transactions/app` APP支付下单
 ///
-/// Create app order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -64,16 +62,16 @@ pub struct CreateAppOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `GET /v3/global/transactions/id/{transaction_id}` 查询订单(微信支付订单号)
-///
-/// Query transaction by transaction id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
 ///
@@ -104,8 +102,6 @@ pub struct QueryTransactionByTransactionId {
 
 /// `POST /v3/global/transactions/id/{transaction_id}/close` 关闭订单(微信支付订单号)
 ///
-/// Close transaction by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -134,8 +130,6 @@ pub struct CloseTransactionById {
 }
 
 /// `POST /v3/global/transactions/jsapi` JSAPI支付下单API
-///
-/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml)
 ///
@@ -190,16 +184,16 @@ pub struct CreateJsapiOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `POST /v3/global/transactions/mweb` H5支付下单
-///
-/// Create mweb.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
 ///
@@ -255,16 +249,16 @@ pub struct CreateMweb {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `POST /v3/global/transactions/native` Native支付下单API
-///
-/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml)
 ///
@@ -319,16 +313,16 @@ pub struct CreateNativeOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `GET /v3/global/transactions/out-trade-no/{out_trade_no}` 查询订单(商户订单号)
-///
-/// Query transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
 ///
@@ -358,8 +352,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` 关闭订单(商户订单号)
-///
-/// Close transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
 ///
@@ -395,7 +387,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -485,7 +477,7 @@ pub struct SceneInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `CreateAppOrderResponse`.
+/// The answer of [`CreateAppOrder`] (APP支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAppOrderResponse {
@@ -514,9 +506,9 @@ pub struct TransactionAmount {
     pub exchange_rate: Option<ExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -524,7 +516,7 @@ pub struct TransactionAmount {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetailGoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -565,7 +557,7 @@ pub struct PromotionDetail {
     pub wxpay_contribute_amount: Option<i64>,
 }
 
-/// `QueryTransactionByTransactionIdResponse`.
+/// The answer of [`QueryTransactionByTransactionId`] (查询订单(微信支付订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
@@ -606,7 +598,7 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub trade_type: TradeType,
 }
 
-/// `CreateJsapiOrderResponse`.
+/// The answer of [`CreateJsapiOrder`] (JSAPI支付下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateJsapiOrderResponse {
@@ -633,7 +625,7 @@ pub struct CreateMwebSceneInfo {
     pub store_info: StoreInfo,
 }
 
-/// `CreateMwebResponse`.
+/// The answer of [`CreateMweb`] (H5支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMwebResponse {
@@ -641,7 +633,7 @@ pub struct CreateMwebResponse {
     pub mweb_url: String,
 }
 
-/// `CreateNativeOrderResponse`.
+/// The answer of [`CreateNativeOrder`] (Native支付下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNativeOrderResponse {
@@ -649,7 +641,7 @@ pub struct CreateNativeOrderResponse {
     pub code_url: String,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单(商户订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -691,35 +683,35 @@ pub struct QueryTransactionByOutTradeNoResponse {
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `NATIVE`.
-Native = "NATIVE",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
-/// `MICROPAY`.
-Micropay = "MICROPAY",
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+        /// `MICROPAY`.
+        Micropay = "MICROPAY",
+    }
 }

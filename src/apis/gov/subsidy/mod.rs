@@ -9,13 +9,11 @@ use time::OffsetDateTime;
 
 /// `POST /v3/gov/subsidy/audit/cup/invalid` 查询审核结果
 ///
-/// Create audit cup invalid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateAuditCupInvalid;
 ///
-/// let request = CreateAuditCupInvalid::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", "TEST_UPLOAD_TIME");
+/// let request = CreateAuditCupInvalid::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", wxpay::time::OffsetDateTime::now_utc());
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -29,18 +27,17 @@ pub struct CreateAuditCupInvalid {
     /// 分公司机构代码 (`org_no`).
     pub org_no: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/query` 查询审核结果
-///
-/// Query audit cup.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryAuditCup;
 ///
-/// let request = QueryAuditCup::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", "TEST_UPLOAD_TIME");
+/// let request = QueryAuditCup::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", wxpay::time::OffsetDateTime::now_utc());
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -54,18 +51,17 @@ pub struct QueryAuditCup {
     /// 分公司机构代码 (`org_no`).
     pub org_no: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/refund/sync` 同步非银联支付交易退款信息
-///
-/// Sync audit cup refund.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncAuditCupRefund;
 ///
-/// let request = SyncAuditCupRefund::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", "TEST_REFUND_AT", "TEST_REFUND_DT", "TEST_UPLOAD_TIME");
+/// let request = SyncAuditCupRefund::new("TEST_MCHNT_ORDER_ID", "TEST_ORG_NO", "TEST_REFUND_AT", "TEST_REFUND_DT", wxpay::time::OffsetDateTime::now_utc());
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -83,12 +79,11 @@ pub struct SyncAuditCupRefund {
     /// 退款日期 (`refund_dt`).
     pub refund_dt: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/update` 更新审核数据
-///
-/// Create audit cup update.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -96,7 +91,7 @@ pub struct SyncAuditCupRefund {
 /// # let track_info: wxpay::apis::gov::subsidy::TrackInfo = todo!();
 /// use wxpay::apis::gov::subsidy::CreateAuditCupUpdate;
 ///
-/// let request = CreateAuditCupUpdate::new("TEST_ACTUAL_AT", "TEST_BRAND_NM", "TEST_DISCOUNT_AT", invoice_info, "TEST_MCHNT_CD", "TEST_MCHNT_ORDER_ID", "TEST_NOTIFY_URL", "TEST_ONLINE_NO", "TEST_ORG_NO", "TEST_PAYER_TP", "TEST_PLAT_FORM", "TEST_PROD_ID", "TEST_PROD_MODEL", "TEST_SALES_AT", "TEST_SN_CODE", "TEST_SUB_MCHNT_CD", "TEST_SUB_MCHNT_NM", track_info, "TEST_TRANS_TM", "TEST_UPLOAD_TIME");
+/// let request = CreateAuditCupUpdate::new("TEST_ACTUAL_AT", "TEST_BRAND_NM", "TEST_DISCOUNT_AT", invoice_info, "TEST_MCHNT_CD", "TEST_MCHNT_ORDER_ID", "TEST_NOTIFY_URL", "TEST_ONLINE_NO", "TEST_ORG_NO", "TEST_PAYER_TP", "TEST_PLAT_FORM", "TEST_PROD_ID", "TEST_PROD_MODEL", "TEST_SALES_AT", "TEST_SN_CODE", "TEST_SUB_MCHNT_CD", "TEST_SUB_MCHNT_NM", track_info, "TEST_TRANS_TM", wxpay::time::OffsetDateTime::now_utc());
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -200,12 +195,11 @@ pub struct CreateAuditCupUpdate {
     /// 交易时间 (`trans_tm`).
     pub trans_tm: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/upload` 上传审核数据
-///
-/// Upload audit cup.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -213,7 +207,7 @@ pub struct CreateAuditCupUpdate {
 /// # let track_info: wxpay::apis::gov::subsidy::TrackInfo = todo!();
 /// use wxpay::apis::gov::subsidy::UploadAuditCup;
 ///
-/// let request = UploadAuditCup::new("TEST_ACTUAL_AT", "TEST_BRAND_NM", "TEST_DISCOUNT_AT", invoice_info, "TEST_MCHNT_CD", "TEST_MCHNT_ORDER_ID", "TEST_NOTIFY_URL", "TEST_ONLINE_NO", "TEST_ORG_NO", "TEST_PAYER_TP", "TEST_PLAT_FORM", "TEST_PROD_ID", "TEST_PROD_MODEL", "TEST_SALES_AT", "TEST_SN_CODE", "TEST_SUB_MCHNT_CD", "TEST_SUB_MCHNT_NM", track_info, "TEST_TRANS_TM", "TEST_UPLOAD_TIME");
+/// let request = UploadAuditCup::new("TEST_ACTUAL_AT", "TEST_BRAND_NM", "TEST_DISCOUNT_AT", invoice_info, "TEST_MCHNT_CD", "TEST_MCHNT_ORDER_ID", "TEST_NOTIFY_URL", "TEST_ONLINE_NO", "TEST_ORG_NO", "TEST_PAYER_TP", "TEST_PLAT_FORM", "TEST_PROD_ID", "TEST_PROD_MODEL", "TEST_SALES_AT", "TEST_SN_CODE", "TEST_SUB_MCHNT_CD", "TEST_SUB_MCHNT_NM", track_info, "TEST_TRANS_TM", wxpay::time::OffsetDateTime::now_utc());
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -317,12 +311,11 @@ pub struct UploadAuditCup {
     /// 交易时间 (`trans_tm`).
     pub trans_tm: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/companies/query` 企业信息查询
-///
-/// Query company.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -345,8 +338,6 @@ pub struct QueryCompany {
 
 /// `POST /v3/gov/subsidy/goods/upload` 商品信息上传
 ///
-/// Upload good.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::UploadGood;
@@ -362,7 +353,7 @@ pub struct QueryCompany {
 pub struct UploadGood {
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: i64,
-    /// 近1个月平均交易价 (`average_trading_price`).
+    /// 近1个月平均交易价 (`average_trading_price`), in fen (分).
     pub average_trading_price: i64,
     /// 商品条码 (`bar_code`).
     pub bar_code: String,
@@ -387,8 +378,6 @@ pub struct UploadGood {
 }
 
 /// `POST /v3/gov/subsidy/n-qualifications/sync` N品类同步资格核销信息
-///
-/// Sync n qualification.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -418,7 +407,7 @@ pub struct SyncNQualification {
     /// 签收时间 (`delivery_time`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivery_time: Option<OffsetDateTime>,
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 能效等级 (`energy_grade`).
     pub energy_grade: Option<EnergyGrade>,
@@ -446,7 +435,7 @@ pub struct SyncNQualification {
     pub longitude: Option<String>,
     /// 线上平台订单编号 (`mch_order_id`).
     pub mch_order_id: String,
-    /// 订单金额 (`order_amount`).
+    /// 订单金额 (`order_amount`), in fen (分).
     pub order_amount: i64,
     /// 商户支付订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -482,8 +471,6 @@ pub struct SyncNQualification {
 }
 
 /// `GET /v3/gov/subsidy/qualification` 查询补贴资格
-///
-/// Query qualification.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -521,8 +508,6 @@ pub struct QueryQualification {
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/cancel` 取消资格(透传模式)
 ///
-/// Cancel qualification passthrough.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CancelQualificationPassthrough;
@@ -556,8 +541,6 @@ pub struct CancelQualificationPassthrough {
 }
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/claim` 领取资格(透传模式)
-///
-/// Create qualification passthrough claim.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -595,8 +578,6 @@ pub struct CreateQualificationPassthroughClaim {
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/query` 批量查询用户资格(透传模式)
 ///
-/// Query qualification passthrough.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryQualificationPassthrough;
@@ -626,8 +607,6 @@ pub struct QueryQualificationPassthrough {
 }
 
 /// `POST /v3/gov/subsidy/qualifications/query` 批量查询用户资格
-///
-/// Query qualifications.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -659,8 +638,6 @@ pub struct QueryQualifications {
 
 /// `POST /v3/gov/subsidy/qualifications/sync` 同步资格核销信息
 ///
-/// Sync qualification.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncQualification;
@@ -687,7 +664,7 @@ pub struct SyncQualification {
     /// 签收时间 (`delivery_time`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivery_time: Option<OffsetDateTime>,
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 能效等级 (`energy_grade`).
     pub energy_grade: Option<EnergyGrade>,
@@ -719,7 +696,7 @@ pub struct SyncQualification {
     pub mch_name: String,
     /// 线上平台订单编号 (`mch_order_id`).
     pub mch_order_id: String,
-    /// 订单金额 (`order_amount`).
+    /// 订单金额 (`order_amount`), in fen (分).
     pub order_amount: i64,
     /// 商户支付订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -759,8 +736,6 @@ pub struct SyncQualification {
 }
 
 /// `POST /v3/gov/subsidy/sncode/lock` sn码锁定
-///
-/// Lock sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -804,8 +779,6 @@ pub struct LockSncode {
 
 /// `POST /v3/gov/subsidy/sncode/query` 查询sn码状态
 ///
-/// Query sncode.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sn_code_list: Vec<String> = todo!();
@@ -827,8 +800,6 @@ pub struct QuerySncode {
 }
 
 /// `POST /v3/gov/subsidy/sncode/unlock` sn码解锁
-///
-/// Unlock sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -859,8 +830,6 @@ pub struct UnlockSncode {
 
 /// `POST /v3/gov/subsidy/transactions/query` 交易信息查询
 ///
-/// Query transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let order_number_list: Vec<String> = todo!();
@@ -882,8 +851,6 @@ pub struct QueryTransaction {
 }
 
 /// `POST /v3/gov/subsidy/transactions/summary/query-day` 查询单日交易汇总
-///
-/// Create transaction summary query day.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -912,8 +879,6 @@ pub struct CreateTransactionSummaryQueryDay {
 
 /// `POST /v3/gov/subsidy/transactions/sync` 交易信息回传
 ///
-/// Sync transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncTransaction;
@@ -935,7 +900,7 @@ pub struct SyncTransaction {
     pub brand: String,
     /// 品类状态 (`cate_state`).
     pub cate_state: CateState,
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 能效等级 (`energy_grade`).
     pub energy_grade: Option<EnergyGrade>,
@@ -950,7 +915,7 @@ pub struct SyncTransaction {
     pub mch_name: String,
     /// 线上平台订单编号 (`mch_order_id`).
     pub mch_order_id: String,
-    /// 订单金额 (`order_amount`).
+    /// 订单金额 (`order_amount`), in fen (分).
     pub order_amount: i64,
     /// 商户支付订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -978,8 +943,6 @@ pub struct SyncTransaction {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/cancel` 品类凭证码预核销撤销
-///
-/// Cancel zhejiang authcode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1010,8 +973,6 @@ pub struct CancelZhejiangAuthcode {
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/commit` 品类凭证码上报确认
 ///
-/// Create zhejiang authcode commit.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::CreateZhejiangAuthcodeCommit;
@@ -1031,13 +992,13 @@ pub struct CreateZhejiangAuthcodeCommit {
     pub add_code: Option<String>,
     /// 收货地址 (`address`).
     pub address: Option<String>,
-    /// 原订单金额 (`amount`).
+    /// 原订单金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 品类凭证码 (`auth_code`).
     pub auth_code: String,
     /// 银行机构名称 (`bank_name`).
     pub bank_name: Option<String>,
-    /// 银行补贴金额 (`bank_subsidy`).
+    /// 银行补贴金额 (`bank_subsidy`), in yuan (元).
     pub bank_subsidy: Option<String>,
     /// 商品条码 (`barcode`).
     pub barcode: Option<String>,
@@ -1051,7 +1012,7 @@ pub struct CreateZhejiangAuthcodeCommit {
     pub cred_frozen_no: String,
     /// 商户订单号 (`order_no`).
     pub order_no: Option<String>,
-    /// 交易平台补贴金额 (`plat_subsidy`).
+    /// 交易平台补贴金额 (`plat_subsidy`), in yuan (元).
     pub plat_subsidy: Option<String>,
     /// 请求流水号 (`req_ssn`).
     pub req_ssn: String,
@@ -1059,7 +1020,7 @@ pub struct CreateZhejiangAuthcodeCommit {
     pub sale_models: Option<SaleModels>,
     /// 接入方请求流水号 (`sp_serial_no`).
     pub sp_serial_no: String,
-    /// 政府补贴金额 (`subsidy_amt`).
+    /// 政府补贴金额 (`subsidy_amt`), in fen (分).
     pub subsidy_amt: Option<i64>,
     /// 交易日期 (`trans_date`).
     pub trans_date: String,
@@ -1070,8 +1031,6 @@ pub struct CreateZhejiangAuthcodeCommit {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/issue` 申请品类凭证码
-///
-/// Create zhejiang authcode issue.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1111,8 +1070,6 @@ pub struct CreateZhejiangAuthcodeIssue {
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/refund` 品类凭证码上报撤销
 ///
-/// Refund zhejiang authcode.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::RefundZhejiangAuthcode;
@@ -1134,7 +1091,7 @@ pub struct RefundZhejiangAuthcode {
     pub auth_code: String,
     /// 银行机构名称 (`bank_name`).
     pub bank_name: Option<String>,
-    /// 银行补贴金额 (`bank_subsidy`).
+    /// 银行补贴金额 (`bank_subsidy`), in yuan (元).
     pub bank_subsidy: Option<String>,
     /// 商品条码 (`barcode`).
     pub barcode: Option<String>,
@@ -1146,7 +1103,7 @@ pub struct RefundZhejiangAuthcode {
     pub cred_frozen_no: String,
     /// 商户订单号 (`order_no`).
     pub order_no: Option<String>,
-    /// 交易平台补贴金额 (`plat_subsidy`).
+    /// 交易平台补贴金额 (`plat_subsidy`), in yuan (元).
     pub plat_subsidy: Option<String>,
     /// 请求流水号 (`req_ssn`).
     pub req_ssn: String,
@@ -1154,7 +1111,7 @@ pub struct RefundZhejiangAuthcode {
     pub sale_models: Option<SaleModels>,
     /// 接入方请求流水号 (`sp_serial_no`).
     pub sp_serial_no: String,
-    /// 政府补贴金额 (`subsidy_amt`).
+    /// 政府补贴金额 (`subsidy_amt`), in fen (分).
     pub subsidy_amt: Option<i64>,
     /// 交易日期 (`trans_date`).
     pub trans_date: String,
@@ -1165,8 +1122,6 @@ pub struct RefundZhejiangAuthcode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/try` 预核销品类凭证码
-///
-/// Create zhejiang authcode try.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1197,8 +1152,6 @@ pub struct CreateZhejiangAuthcodeTry {
 
 /// `POST /v3/gov/subsidy/zhejiang/goods/query` 商品信息查询
 ///
-/// Query zhejiang good.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryZhejiangGood;
@@ -1224,8 +1177,6 @@ pub struct QueryZhejiangGood {
 
 /// `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` n品类核销
 ///
-/// Confirm zhejiang n qualification.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::ConfirmZhejiangNQualification;
@@ -1249,8 +1200,6 @@ pub struct ConfirmZhejiangNQualification {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/alter` 变更资格
-///
-/// Create zhejiang qualification alter.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1281,8 +1230,6 @@ pub struct CreateZhejiangQualificationAlter {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/claim` 领取资格
-///
-/// Create zhejiang qualification claim.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1316,8 +1263,6 @@ pub struct CreateZhejiangQualificationClaim {
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/query` 查询补贴资格
 ///
-/// Query zhejiang qualification.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::QueryZhejiangQualification;
@@ -1342,8 +1287,6 @@ pub struct QueryZhejiangQualification {
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/sync` 核销资格
 ///
-/// Sync zhejiang qualification.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncZhejiangQualification;
@@ -1365,8 +1308,6 @@ pub struct SyncZhejiangQualification {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/lock` sn码锁定
-///
-/// Lock zhejiang sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1420,7 +1361,8 @@ pub struct LockZhejiangSncode {
     /// 渠道类型 (`sale_models`).
     pub sale_models: Option<String>,
     /// 销售时间 (`sale_time`).
-    pub sale_time: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sale_time: Option<OffsetDateTime>,
     /// 销售订单号 (`sell_orderid`).
     pub sell_orderid: String,
     /// 商品 SN码 (`sn`).
@@ -1430,8 +1372,6 @@ pub struct LockZhejiangSncode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/query` sn码销售状态查询
-///
-/// Query zhejiang sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1469,8 +1409,6 @@ pub struct QueryZhejiangSncode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/unlock` sn码解锁
-///
-/// Unlock zhejiang sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1524,7 +1462,8 @@ pub struct UnlockZhejiangSncode {
     /// 请求时间 (`req_time`).
     pub req_time: String,
     /// 销售时间 (`sale_time`).
-    pub sale_time: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sale_time: Option<OffsetDateTime>,
     /// 渠道类型 (`sales_models`).
     pub sales_models: Option<String>,
     /// 销售订单 号 (`sell_orderid`).
@@ -1535,7 +1474,7 @@ pub struct UnlockZhejiangSncode {
     pub trans_orderid: String,
 }
 
-/// `CreateAuditCupInvalidResponse`.
+/// The answer of [`CreateAuditCupInvalid`] (查询审核结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAuditCupInvalidResponse {
@@ -1549,7 +1488,7 @@ pub struct CreateAuditCupInvalidResponse {
     pub sub_msg: Option<String>,
 }
 
-/// `QueryAuditCupResponse`.
+/// The answer of [`QueryAuditCup`] (查询审核结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryAuditCupResponse {
@@ -1581,7 +1520,7 @@ pub struct QueryAuditCupResponse {
     pub verify_status_desc: Option<String>,
 }
 
-/// `SyncAuditCupRefundResponse`.
+/// The answer of [`SyncAuditCupRefund`] (同步非银联支付交易退款信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncAuditCupRefundResponse {
@@ -1648,8 +1587,12 @@ pub struct TrackInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_method: Option<String>,
     /// 签收时间 (`delivery_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery_time: Option<String>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delivery_time: Option<OffsetDateTime>,
     /// 发货地址 (`shipping_addr`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_addr: Option<String>,
@@ -1676,7 +1619,7 @@ pub struct TrackInfo {
     pub usr_prov: Option<String>,
 }
 
-/// `CreateAuditCupUpdateResponse`.
+/// The answer of [`CreateAuditCupUpdate`] (更新审核数据).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAuditCupUpdateResponse {
@@ -1690,7 +1633,7 @@ pub struct CreateAuditCupUpdateResponse {
     pub sub_msg: Option<String>,
 }
 
-/// `UploadAuditCupResponse`.
+/// The answer of [`UploadAuditCup`] (上传审核数据).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadAuditCupResponse {
@@ -1704,7 +1647,7 @@ pub struct UploadAuditCupResponse {
     pub sub_msg: Option<String>,
 }
 
-/// `QueryCompanyResponse`.
+/// The answer of [`QueryCompany`] (企业信息查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCompanyResponse {
@@ -1718,7 +1661,7 @@ pub struct QueryCompanyResponse {
     pub message: String,
 }
 
-/// `UploadGoodResponse`.
+/// The answer of [`UploadGood`] (商品信息上传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadGoodResponse {
@@ -1728,7 +1671,7 @@ pub struct UploadGoodResponse {
     pub message: String,
 }
 
-/// `SyncNQualificationResponse`.
+/// The answer of [`SyncNQualification`] (N品类同步资格核销信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncNQualificationResponse {
@@ -1738,7 +1681,7 @@ pub struct SyncNQualificationResponse {
     pub message: String,
 }
 
-/// `QueryQualificationResponse`.
+/// The answer of [`QueryQualification`] (查询补贴资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryQualificationResponse {
@@ -1746,7 +1689,7 @@ pub struct QueryQualificationResponse {
     pub state: QualificationState,
 }
 
-/// `CancelQualificationPassthroughResponse`.
+/// The answer of [`CancelQualificationPassthrough`] (取消资格(透传模式)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelQualificationPassthroughResponse {
@@ -1756,7 +1699,7 @@ pub struct CancelQualificationPassthroughResponse {
     pub message: String,
 }
 
-/// `CreateQualificationPassthroughClaimResponse`.
+/// The answer of [`CreateQualificationPassthroughClaim`] (领取资格(透传模式)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateQualificationPassthroughClaimResponse {
@@ -1784,7 +1727,7 @@ pub struct QueryQualificationPassthroughQualificationList {
     pub unclaimed_reason: Option<UnclaimedReason>,
 }
 
-/// `QueryQualificationPassthroughResponse`.
+/// The answer of [`QueryQualificationPassthrough`] (批量查询用户资格(透传模式)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryQualificationPassthroughResponse {
@@ -1808,7 +1751,7 @@ pub struct QueryQualificationsQualificationList {
     pub unclaimed_reason: Option<UnclaimedReason>,
 }
 
-/// `QueryQualificationsResponse`.
+/// The answer of [`QueryQualifications`] (批量查询用户资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryQualificationsResponse {
@@ -1816,7 +1759,7 @@ pub struct QueryQualificationsResponse {
     pub qualification_list: Vec<QueryQualificationsQualificationList>,
 }
 
-/// `SyncQualificationResponse`.
+/// The answer of [`SyncQualification`] (同步资格核销信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncQualificationResponse {
@@ -1826,7 +1769,7 @@ pub struct SyncQualificationResponse {
     pub message: String,
 }
 
-/// `LockSncodeResponse`.
+/// The answer of [`LockSncode`] (sn码锁定).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct LockSncodeResponse {
@@ -1848,7 +1791,7 @@ pub struct GoodsSnList {
     pub state: GoodsSnListState,
 }
 
-/// `QuerySncodeResponse`.
+/// The answer of [`QuerySncode`] (查询sn码状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QuerySncodeResponse {
@@ -1856,7 +1799,7 @@ pub struct QuerySncodeResponse {
     pub goods_sn_list: Vec<GoodsSnList>,
 }
 
-/// `UnlockSncodeResponse`.
+/// The answer of [`UnlockSncode`] (sn码解锁).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnlockSncodeResponse {
@@ -1878,7 +1821,7 @@ pub struct ShopOrderList {
     pub shop_order_number: Option<String>,
 }
 
-/// `QueryTransactionResponse`.
+/// The answer of [`QueryTransaction`] (交易信息查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionResponse {
@@ -1890,7 +1833,7 @@ pub struct QueryTransactionResponse {
     pub shop_order_list: Vec<ShopOrderList>,
 }
 
-/// `CreateTransactionSummaryQueryDayResponse`.
+/// The answer of [`CreateTransactionSummaryQueryDay`] (查询单日交易汇总).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionSummaryQueryDayResponse {
@@ -1898,15 +1841,15 @@ pub struct CreateTransactionSummaryQueryDayResponse {
     pub code: String,
     /// 响应描述 (`message`).
     pub message: String,
-    /// 补贴总金额 (`total_subsidy_count`).
+    /// 补贴总金额 (`total_subsidy_count`), in fen (分).
     pub total_subsidy_count: i64,
-    /// 交易总金额 (`total_trade_amount`).
+    /// 交易总金额 (`total_trade_amount`), in fen (分).
     pub total_trade_amount: i64,
     /// 交易总笔数 (`total_trade_count`).
     pub total_trade_count: i64,
 }
 
-/// `SyncTransactionResponse`.
+/// The answer of [`SyncTransaction`] (交易信息回传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncTransactionResponse {
@@ -1916,7 +1859,7 @@ pub struct SyncTransactionResponse {
     pub message: String,
 }
 
-/// `CancelZhejiangAuthcodeResponse`.
+/// The answer of [`CancelZhejiangAuthcode`] (品类凭证码预核销撤销).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelZhejiangAuthcodeResponse {
@@ -1926,7 +1869,7 @@ pub struct CancelZhejiangAuthcodeResponse {
     pub resp_desc: String,
 }
 
-/// `CreateZhejiangAuthcodeCommitResponse`.
+/// The answer of [`CreateZhejiangAuthcodeCommit`] (品类凭证码上报确认).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangAuthcodeCommitResponse {
@@ -1936,7 +1879,7 @@ pub struct CreateZhejiangAuthcodeCommitResponse {
     pub resp_desc: String,
 }
 
-/// `CreateZhejiangAuthcodeIssueResponse`.
+/// The answer of [`CreateZhejiangAuthcodeIssue`] (申请品类凭证码).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangAuthcodeIssueResponse {
@@ -1948,7 +1891,7 @@ pub struct CreateZhejiangAuthcodeIssueResponse {
     pub resp_desc: String,
 }
 
-/// `RefundZhejiangAuthcodeResponse`.
+/// The answer of [`RefundZhejiangAuthcode`] (品类凭证码上报撤销).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RefundZhejiangAuthcodeResponse {
@@ -1958,11 +1901,11 @@ pub struct RefundZhejiangAuthcodeResponse {
     pub resp_desc: String,
 }
 
-/// `CreateZhejiangAuthcodeTryResponse`.
+/// The answer of [`CreateZhejiangAuthcodeTry`] (预核销品类凭证码).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangAuthcodeTryResponse {
-    /// 原订单金额 (`amount`).
+    /// 原订单金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 品类编码 (`category_id`).
     pub category_id: String,
@@ -1972,7 +1915,7 @@ pub struct CreateZhejiangAuthcodeTryResponse {
     pub channel_evt_no: Option<String>,
     /// 冻结流水号 (`cred_frozen_no`).
     pub cred_frozen_no: String,
-    /// 优惠金额 (`discount_amt`).
+    /// 优惠金额 (`discount_amt`), in fen (分).
     pub discount_amt: Option<i64>,
     /// 优惠模式 (`discount_mode`).
     pub discount_mode: i64,
@@ -1980,7 +1923,7 @@ pub struct CreateZhejiangAuthcodeTryResponse {
     pub event_id: String,
     /// 活动标题 (`event_title`).
     pub event_title: String,
-    /// 实付金额 (`pay_amt`).
+    /// 实付金额 (`pay_amt`), in fen (分).
     pub pay_amt: Option<i64>,
     /// 响应码 (`resp_code`).
     pub resp_code: String,
@@ -1988,7 +1931,7 @@ pub struct CreateZhejiangAuthcodeTryResponse {
     pub resp_desc: String,
 }
 
-/// `QueryZhejiangGoodResponse`.
+/// The answer of [`QueryZhejiangGood`] (商品信息查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryZhejiangGoodResponse {
@@ -2015,7 +1958,8 @@ pub struct QueryZhejiangGoodResponse {
     /// 有效期 (`expire_date`).
     pub expire_date: Option<String>,
     /// 失效时间 (`expire_time`).
-    pub expire_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expire_time: Option<OffsetDateTime>,
     /// 商品条码 (`goods_bar_code`).
     pub goods_bar_code: String,
     /// 商品型号 (`goods_model`).
@@ -2094,7 +2038,7 @@ pub struct ZhejiangNQualification {
     /// 银行机构名称 (`bank_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
-    /// 银行补贴金额 (`bank_subsidy`).
+    /// 银行补贴金额 (`bank_subsidy`), in yuan (元).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_subsidy: Option<String>,
     /// 家电品牌 (`brand`).
@@ -2114,18 +2058,18 @@ pub struct ZhejiangNQualification {
     pub name: String,
     /// 交易完成或商品退回时间戳 (`operation_time`).
     pub operation_time: String,
-    /// 交易平台补贴金额 (`plat_subsidy`).
+    /// 交易平台补贴金额 (`plat_subsidy`), in yuan (元).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plat_subsidy: Option<String>,
     /// 销售方式 (`sale_models`).
     pub sale_models: String,
-    /// 销售金额 (`sales`).
+    /// 销售金额 (`sales`), in yuan (元).
     pub sales: String,
     /// 数据流水号 (`serial_num`).
     pub serial_num: String,
     /// 品类状态 (`status`).
     pub status: String,
-    /// 政府补贴金额 (`subsidy`).
+    /// 政府补贴金额 (`subsidy`), in yuan (元).
     pub subsidy: String,
     /// 手机号 (`tel`).
     #[wxpay(encrypt)]
@@ -2134,7 +2078,7 @@ pub struct ZhejiangNQualification {
     pub uniscid: String,
 }
 
-/// `ConfirmZhejiangNQualificationResponse`.
+/// The answer of [`ConfirmZhejiangNQualification`] (n品类核销).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ConfirmZhejiangNQualificationResponse {
@@ -2144,7 +2088,7 @@ pub struct ConfirmZhejiangNQualificationResponse {
     pub resp_desc: String,
 }
 
-/// `CreateZhejiangQualificationAlterResponse`.
+/// The answer of [`CreateZhejiangQualificationAlter`] (变更资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangQualificationAlterResponse {
@@ -2156,7 +2100,7 @@ pub struct CreateZhejiangQualificationAlterResponse {
     pub resp_desc: String,
 }
 
-/// `CreateZhejiangQualificationClaimResponse`.
+/// The answer of [`CreateZhejiangQualificationClaim`] (领取资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangQualificationClaimResponse {
@@ -2178,7 +2122,7 @@ pub struct ZhejiangQualification {
     pub status_code: Option<StatusCode>,
 }
 
-/// `QueryZhejiangQualificationResponse`.
+/// The answer of [`QueryZhejiangQualification`] (查询补贴资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryZhejiangQualificationResponse {
@@ -2206,7 +2150,7 @@ pub struct SyncZhejiangQualificationData {
     /// 银行机构名称 (`bank_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
-    /// 银行补贴金额 (`bank_subsidy`).
+    /// 银行补贴金额 (`bank_subsidy`), in yuan (元).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_subsidy: Option<String>,
     /// 商品条码 (`barcode`).
@@ -2224,8 +2168,12 @@ pub struct SyncZhejiangQualificationData {
     /// 销售企业名称 (`corp_name`).
     pub corp_name: String,
     /// 签收时间 (`delivery_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery_time: Option<String>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delivery_time: Option<OffsetDateTime>,
     /// 能耗等级 (`grade`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grade: Option<String>,
@@ -2258,12 +2206,12 @@ pub struct SyncZhejiangQualificationData {
     /// 类型 (`pc_type`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pc_type: Option<String>,
-    /// 交易平台补贴金额 (`plat_subsidy`).
+    /// 交易平台补贴金额 (`plat_subsidy`), in yuan (元).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plat_subsidy: Option<String>,
     /// 销售方式 (`sale_models`).
     pub sale_models: SaleModels,
-    /// 销售金额 (`sales`).
+    /// 销售金额 (`sales`), in yuan (元).
     pub sales: String,
     /// S/N码 (`sn_code`).
     pub sn_code: String,
@@ -2271,7 +2219,7 @@ pub struct SyncZhejiangQualificationData {
     pub spec_model: String,
     /// 品类状态 (`status`).
     pub status: SaleModels,
-    /// 政府补贴金额 (`subsidy`).
+    /// 政府补贴金额 (`subsidy`), in yuan (元).
     pub subsidy: String,
     /// 手机号 (`tel`).
     #[wxpay(encrypt)]
@@ -2280,7 +2228,7 @@ pub struct SyncZhejiangQualificationData {
     pub uniscid: String,
 }
 
-/// `SyncZhejiangQualificationResponse`.
+/// The answer of [`SyncZhejiangQualification`] (核销资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncZhejiangQualificationResponse {
@@ -2292,7 +2240,7 @@ pub struct SyncZhejiangQualificationResponse {
     pub resp_desc: String,
 }
 
-/// `LockZhejiangSncodeResponse`.
+/// The answer of [`LockZhejiangSncode`] (sn码锁定).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct LockZhejiangSncodeResponse {
@@ -2306,7 +2254,7 @@ pub struct LockZhejiangSncodeResponse {
     pub resp_desc: String,
 }
 
-/// `QueryZhejiangSncodeResponse`.
+/// The answer of [`QueryZhejiangSncode`] (sn码销售状态查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryZhejiangSncodeResponse {
@@ -2322,7 +2270,7 @@ pub struct QueryZhejiangSncodeResponse {
     pub sn: Option<String>,
 }
 
-/// `UnlockZhejiangSncodeResponse`.
+/// The answer of [`UnlockZhejiangSncode`] (sn码解锁).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnlockZhejiangSncodeResponse {
@@ -2333,221 +2281,221 @@ pub struct UnlockZhejiangSncodeResponse {
 }
 
 platform_enum! {
-/// 归集状态枚举.
-pub enum CollectState {
-/// 未归集 (`COLLECT_STATE_NOT_COLLECT`).
-CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
-/// 已归集 (`COLLECT_STATE_COLLECTED`).
-CollectStateCollected = "COLLECT_STATE_COLLECTED",
-/// 归集失败 (`COLLECT_STATE_COLLECTION_FAILED`).
-CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
-}
-}
-
-platform_enum! {
-/// 能效等级.
-pub enum EnergyGrade {
-/// `FIRST_LEVEL`.
-FirstLevel = "FIRST_LEVEL",
-/// `SECOND_LEVEL`.
-SecondLevel = "SECOND_LEVEL",
-/// `ENERGY_GRADE_UNKNOWN`.
-EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
-}
+    /// 归集状态枚举.
+    pub enum CollectState {
+        /// 未归集 (`COLLECT_STATE_NOT_COLLECT`).
+        CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
+        /// 已归集 (`COLLECT_STATE_COLLECTED`).
+        CollectStateCollected = "COLLECT_STATE_COLLECTED",
+        /// 归集失败 (`COLLECT_STATE_COLLECTION_FAILED`).
+        CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
+    }
 }
 
 platform_enum! {
-/// 产品类型.
-pub enum ProductType {
-/// 普通产品 (`COMMON_PRODUCT`).
-CommonProduct = "COMMON_PRODUCT",
-/// AI产品 (`AI_PRODUCT`).
-AiProduct = "AI_PRODUCT",
-}
-}
-
-platform_enum! {
-/// 品类状态.
-pub enum CateState {
-/// 已核销 (`CATE_STATE_REDEEM`).
-CateStateRedeem = "CATE_STATE_REDEEM",
-/// 已退回 (`CATE_STATE_REFUND`).
-CateStateRefund = "CATE_STATE_REFUND",
-}
+    /// 能效等级.
+    pub enum EnergyGrade {
+        /// `FIRST_LEVEL`.
+        FirstLevel = "FIRST_LEVEL",
+        /// `SECOND_LEVEL`.
+        SecondLevel = "SECOND_LEVEL",
+        /// `ENERGY_GRADE_UNKNOWN`.
+        EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+    }
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum IdentityDocumentType {
-/// 身份证号 (`ID_DOC_TYPE_ID_CARD`).
-IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-/// 回乡证（港澳居民来往内地通行证） (`ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`).
-IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-/// 台胞证（台湾居民来往大陆通行证） (`ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`).
-IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-}
+    /// 产品类型.
+    pub enum ProductType {
+        /// 普通产品 (`COMMON_PRODUCT`).
+        CommonProduct = "COMMON_PRODUCT",
+        /// AI产品 (`AI_PRODUCT`).
+        AiProduct = "AI_PRODUCT",
+    }
 }
 
 platform_enum! {
-/// 类型.
-pub enum PcType {
-/// `DESKTOP`.
-Desktop = "DESKTOP",
-/// `LAPTOP`.
-Laptop = "LAPTOP",
-/// `COMPUTER_TYPE_UNKNOWN`.
-ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
-}
+    /// 品类状态.
+    pub enum CateState {
+        /// 已核销 (`CATE_STATE_REDEEM`).
+        CateStateRedeem = "CATE_STATE_REDEEM",
+        /// 已退回 (`CATE_STATE_REFUND`).
+        CateStateRefund = "CATE_STATE_REFUND",
+    }
 }
 
 platform_enum! {
-/// 销售方式.
-pub enum SaleModel {
-/// `SALE_MODEL_ONLINE`.
-SaleModelOnline = "SALE_MODEL_ONLINE",
-/// `SALE_MODEL_OFFLINE`.
-SaleModelOffline = "SALE_MODEL_OFFLINE",
-}
-}
-
-platform_enum! {
-/// 资格的状态.
-pub enum QualificationState {
-/// 资格未领取（即资格在微信支付平台不存在，未领取） (`UNCLAIMED`).
-Unclaimed = "UNCLAIMED",
-/// 资格领取了，但是未核销; (`UNREDEEMED`).
-Unredeemed = "UNREDEEMED",
-/// 资格被核销; (`REDEEMED`).
-Redeemed = "REDEEMED",
-}
+    /// 证件类型.
+    pub enum IdentityDocumentType {
+        /// 身份证号 (`ID_DOC_TYPE_ID_CARD`).
+        IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+        /// 回乡证（港澳居民来往内地通行证） (`ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`).
+        IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+        /// 台胞证（台湾居民来往大陆通行证） (`ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`).
+        IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+    }
 }
 
 platform_enum! {
-/// 区分对接模式.
-pub enum ClaimMode {
-/// 即微信支付官方入口领取 (`CLAIM_MODE_MINI_PROGRAM`).
-ClaimModeMiniProgram = "CLAIM_MODE_MINI_PROGRAM",
-/// 被商家端内接口 (`CLAIM_MODE_INTERFACE_PASS_THROUGH`).
-ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
-}
-}
-
-platform_enum! {
-/// 区分未领取的原因.
-pub enum UnclaimedReason {
-/// 被其它微信侧的其它地区领取了，会返回claimed\_region\_name (`REASON_CLAIMED_BY_OTHER_REGION`).
-ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
-/// 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed\_region\_name、claimed\_platform\_name。 (`REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`).
-ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
-/// 其它平台、地区也没领取 (`REASON_UNCLAIMED`).
-ReasonUnclaimed = "REASON_UNCLAIMED",
-/// 被其他对接方式领取（有多种接入微信国补的方式），会返回claim\_mode，对小程序方式对接的商户来说，可当成被其它平台领取。 (`REASON_CLAIMED_BY_OTHER_MODE`).
-ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
-}
+    /// 类型.
+    pub enum PcType {
+        /// `DESKTOP`.
+        Desktop = "DESKTOP",
+        /// `LAPTOP`.
+        Laptop = "LAPTOP",
+        /// `COMPUTER_TYPE_UNKNOWN`.
+        ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
+    }
 }
 
 platform_enum! {
-/// 不可售的原因.
-pub enum NotSellableReason {
-/// `NOT_SELLABLE_REASON_USED`.
-NotSellableReasonUsed = "NOT_SELLABLE_REASON_USED",
-/// `NOT_SELLABLE_REASON_NOT_FOUND`.
-NotSellableReasonNotFound = "NOT_SELLABLE_REASON_NOT_FOUND",
-}
-}
-
-platform_enum! {
-/// 状态.
-pub enum GoodsSnListState {
-/// `SNCODE_STATE_UNKNOWN`.
-SnCodeStateUnknown = "SNCODE_STATE_UNKNOWN",
-/// `SNCODE_STATE_SELLABLE`.
-SnCodeStateSellable = "SNCODE_STATE_SELLABLE",
-/// `SNCODE_STATE_NOT_SELLABLE`.
-SnCodeStateNotSellable = "SNCODE_STATE_NOT_SELLABLE",
-}
+    /// 销售方式.
+    pub enum SaleModel {
+        /// `SALE_MODEL_ONLINE`.
+        SaleModelOnline = "SALE_MODEL_ONLINE",
+        /// `SALE_MODEL_OFFLINE`.
+        SaleModelOffline = "SALE_MODEL_OFFLINE",
+    }
 }
 
 platform_enum! {
-/// 查询的订单类别.
-pub enum QueryType {
-/// 交易 (`ORDER_TYPE_TRANSACTION`).
-OrderTypeTransaction = "ORDER_TYPE_TRANSACTION",
-/// 家电核销 (`ORDER_TYPE_APPLIANCE_REDEEM`).
-OrderTypeApplianceRedeem = "ORDER_TYPE_APPLIANCE_REDEEM",
-/// 3C核销 (`ORDER_TYPE_3C_REDEEM`).
-OrderType3cRedeem = "ORDER_TYPE_3C_REDEEM",
-/// N品类核销 (`ORDER_TYPE_N_QUALIFICATION_REDEEM`).
-OrderTypeNQualificationRedeem = "ORDER_TYPE_N_QUALIFICATION_REDEEM",
-}
+    /// 资格的状态.
+    pub enum QualificationState {
+        /// 资格未领取（即资格在微信支付平台不存在，未领取） (`UNCLAIMED`).
+        Unclaimed = "UNCLAIMED",
+        /// 资格领取了，但是未核销; (`UNREDEEMED`).
+        Unredeemed = "UNREDEEMED",
+        /// 资格被核销; (`REDEEMED`).
+        Redeemed = "REDEEMED",
+    }
 }
 
 platform_enum! {
-/// 销售方式.
-pub enum SaleModels {
-/// `0`.
-Online = "0",
-/// `1`.
-Offline = "1",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum CertType {
-/// `1`.
-Code1 = "1",
-/// `2`.
-Code2 = "2",
-/// `3`.
-Code3 = "3",
-/// `4`.
-Code4 = "4",
-/// `5`.
-Code5 = "5",
-}
+    /// 区分对接模式.
+    pub enum ClaimMode {
+        /// 即微信支付官方入口领取 (`CLAIM_MODE_MINI_PROGRAM`).
+        ClaimModeMiniProgram = "CLAIM_MODE_MINI_PROGRAM",
+        /// 被商家端内接口 (`CLAIM_MODE_INTERFACE_PASS_THROUGH`).
+        ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
+    }
 }
 
 platform_enum! {
-/// 条码类型.
-pub enum CodeType {
-/// `001`.
-Code001 = "001",
-/// `002`.
-Code002 = "002",
-}
-}
-
-platform_enum! {
-/// 状态编码.
-pub enum StatusCode {
-/// `00`.
-Code00 = "00",
-/// `01`.
-Code01 = "01",
-/// `02`.
-Code02 = "02",
-/// `03`.
-Code03 = "03",
-/// `04`.
-Code04 = "04",
-/// `05`.
-Code05 = "05",
-/// `06`.
-Code06 = "06",
-}
+    /// 区分未领取的原因.
+    pub enum UnclaimedReason {
+        /// 被其它微信侧的其它地区领取了，会返回claimed\_region\_name (`REASON_CLAIMED_BY_OTHER_REGION`).
+        ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
+        /// 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed\_region\_name、claimed\_platform\_name。 (`REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`).
+        ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
+        /// 其它平台、地区也没领取 (`REASON_UNCLAIMED`).
+        ReasonUnclaimed = "REASON_UNCLAIMED",
+        /// 被其他对接方式领取（有多种接入微信国补的方式），会返回claim\_mode，对小程序方式对接的商户来说，可当成被其它平台领取。 (`REASON_CLAIMED_BY_OTHER_MODE`).
+        ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
+    }
 }
 
 platform_enum! {
-/// 售卖状态.
-pub enum SellState {
-/// `U0022`.
-U0022 = "U0022",
-/// `U0023`.
-U0023 = "U0023",
-/// `U0024`.
-U0024 = "U0024",
-/// `U9999`.
-U9999 = "U9999",
+    /// 不可售的原因.
+    pub enum NotSellableReason {
+        /// `NOT_SELLABLE_REASON_USED`.
+        NotSellableReasonUsed = "NOT_SELLABLE_REASON_USED",
+        /// `NOT_SELLABLE_REASON_NOT_FOUND`.
+        NotSellableReasonNotFound = "NOT_SELLABLE_REASON_NOT_FOUND",
+    }
 }
+
+platform_enum! {
+    /// 状态.
+    pub enum GoodsSnListState {
+        /// `SNCODE_STATE_UNKNOWN`.
+        SnCodeStateUnknown = "SNCODE_STATE_UNKNOWN",
+        /// `SNCODE_STATE_SELLABLE`.
+        SnCodeStateSellable = "SNCODE_STATE_SELLABLE",
+        /// `SNCODE_STATE_NOT_SELLABLE`.
+        SnCodeStateNotSellable = "SNCODE_STATE_NOT_SELLABLE",
+    }
+}
+
+platform_enum! {
+    /// 查询的订单类别.
+    pub enum QueryType {
+        /// 交易 (`ORDER_TYPE_TRANSACTION`).
+        OrderTypeTransaction = "ORDER_TYPE_TRANSACTION",
+        /// 家电核销 (`ORDER_TYPE_APPLIANCE_REDEEM`).
+        OrderTypeApplianceRedeem = "ORDER_TYPE_APPLIANCE_REDEEM",
+        /// 3C核销 (`ORDER_TYPE_3C_REDEEM`).
+        OrderType3cRedeem = "ORDER_TYPE_3C_REDEEM",
+        /// N品类核销 (`ORDER_TYPE_N_QUALIFICATION_REDEEM`).
+        OrderTypeNQualificationRedeem = "ORDER_TYPE_N_QUALIFICATION_REDEEM",
+    }
+}
+
+platform_enum! {
+    /// 销售方式.
+    pub enum SaleModels {
+        /// `0`.
+        Online = "0",
+        /// `1`.
+        Offline = "1",
+    }
+}
+
+platform_enum! {
+    /// 证件类型.
+    pub enum CertType {
+        /// `1`.
+        Code1 = "1",
+        /// `2`.
+        Code2 = "2",
+        /// `3`.
+        Code3 = "3",
+        /// `4`.
+        Code4 = "4",
+        /// `5`.
+        Code5 = "5",
+    }
+}
+
+platform_enum! {
+    /// 条码类型.
+    pub enum CodeType {
+        /// `001`.
+        Code001 = "001",
+        /// `002`.
+        Code002 = "002",
+    }
+}
+
+platform_enum! {
+    /// 状态编码.
+    pub enum StatusCode {
+        /// `00`.
+        Code00 = "00",
+        /// `01`.
+        Code01 = "01",
+        /// `02`.
+        Code02 = "02",
+        /// `03`.
+        Code03 = "03",
+        /// `04`.
+        Code04 = "04",
+        /// `05`.
+        Code05 = "05",
+        /// `06`.
+        Code06 = "06",
+    }
+}
+
+platform_enum! {
+    /// 售卖状态.
+    pub enum SellState {
+        /// `U0022`.
+        U0022 = "U0022",
+        /// `U0023`.
+        U0023 = "U0023",
+        /// `U0024`.
+        U0024 = "U0024",
+        /// `U9999`.
+        U9999 = "U9999",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /hk/v3/transactions/app` APP支付下单
 ///
-/// Create app order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -64,16 +62,16 @@ pub struct CreateAppOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `GET /hk/v3/transactions/id/{transaction_id}` 查询订单(微信支付订单号)
-///
-/// Query transaction by transaction id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
 ///
@@ -104,8 +102,6 @@ pub struct QueryTransactionByTransactionId {
 
 /// `POST /hk/v3/transactions/id/{transaction_id}/close` 关闭订单(微信支付订单号)
 ///
-/// Close transaction by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -135,8 +131,6 @@ pub struct CloseTransactionById {
 
 /// `POST /hk/v3/transactions/id/{transaction_id}/reverse` 撤销订单(微信支付订单号)
 ///
-/// Reverse transaction by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -165,8 +159,6 @@ pub struct ReverseTransactionById {
 }
 
 /// `POST /hk/v3/transactions/jsapi` 小程序/公众号支付下单
-///
-/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml)
 ///
@@ -221,16 +213,16 @@ pub struct CreateJsapiOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `POST /hk/v3/transactions/micropay` 提交付款码支付
-///
-/// Create micropay.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml)
 ///
@@ -288,8 +280,6 @@ pub struct CreateMicropay {
 
 /// `POST /hk/v3/transactions/mweb` H5支付下单
 ///
-/// Create mweb.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -344,16 +334,16 @@ pub struct CreateMweb {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `POST /hk/v3/transactions/native` 扫码支付下单
-///
-/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml)
 ///
@@ -408,16 +398,16 @@ pub struct CreateNativeOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` 查询订单(商户订单号)
-///
-/// Query transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
 ///
@@ -448,8 +438,6 @@ pub struct QueryTransactionByOutTradeNo {
 
 /// `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/close` 关闭订单(商户订单号)
 ///
-/// Close transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -478,8 +466,6 @@ pub struct CloseTransactionByOutTradeNo {
 }
 
 /// `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
-///
-/// Reverse transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
 ///
@@ -515,7 +501,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -605,7 +591,7 @@ pub struct SceneInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `CreateAppOrderResponse`.
+/// The answer of [`CreateAppOrder`] (APP支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAppOrderResponse {
@@ -634,9 +620,9 @@ pub struct TransactionAmount {
     pub exchange_rate: Option<ExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -644,7 +630,7 @@ pub struct TransactionAmount {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetailGoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -685,7 +671,7 @@ pub struct PromotionDetail {
     pub wxpay_contribute_amount: Option<i64>,
 }
 
-/// `QueryTransactionByTransactionIdResponse`.
+/// The answer of [`QueryTransactionByTransactionId`] (查询订单(微信支付订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByTransactionIdResponse {
@@ -726,7 +712,7 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub trade_type: TradeType,
 }
 
-/// `CreateJsapiOrderResponse`.
+/// The answer of [`CreateJsapiOrder`] (小程序/公众号支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateJsapiOrderResponse {
@@ -753,9 +739,9 @@ pub struct CreateMicropayAmount {
     /// 支付货币类型 (`payer _currency`).
     #[serde(rename = "payer _currency")]
     pub payer_currency: Option<String>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -802,7 +788,7 @@ pub struct CreateMicropayDetail {
     pub wechatpay_contribute_amount: Option<i64>,
 }
 
-/// `CreateMicropayResponse`.
+/// The answer of [`CreateMicropay`] (提交付款码支付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMicropayResponse {
@@ -862,7 +848,7 @@ pub struct CreateMwebSceneInfo {
     pub store_info: StoreInfo,
 }
 
-/// `CreateMwebResponse`.
+/// The answer of [`CreateMweb`] (H5支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMwebResponse {
@@ -870,7 +856,7 @@ pub struct CreateMwebResponse {
     pub mweb_url: String,
 }
 
-/// `CreateNativeOrderResponse`.
+/// The answer of [`CreateNativeOrder`] (扫码支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNativeOrderResponse {
@@ -878,7 +864,7 @@ pub struct CreateNativeOrderResponse {
     pub code_url: String,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单(商户订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -920,65 +906,65 @@ pub struct QueryTransactionByOutTradeNoResponse {
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum DetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
-}
-
-platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// 支付成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转入退款 (`REFUND`).
-Refund = "REFUND",
-/// 未支付 (`NOTPAY`).
-NotPay = "NOTPAY",
-/// 已关闭 (`CLOSED`).
-Closed = "CLOSED",
-/// 已撤销（刷卡支付） (`REVOKED`).
-Revoked = "REVOKED",
-/// 用户支付中 (`USERPAYING`).
-UserPaying = "USERPAYING",
-/// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
-PayError = "PAYERROR",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `NATIVE`.
-Native = "NATIVE",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
-/// `MICROPAY`.
-Micropay = "MICROPAY",
+    /// 优惠类型.
+    pub enum DetailType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }
+
+platform_enum! {
+    /// 交易状态.
+    pub enum TradeState {
+        /// 支付成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转入退款 (`REFUND`).
+        Refund = "REFUND",
+        /// 未支付 (`NOTPAY`).
+        NotPay = "NOTPAY",
+        /// 已关闭 (`CLOSED`).
+        Closed = "CLOSED",
+        /// 已撤销（刷卡支付） (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 用户支付中 (`USERPAYING`).
+        UserPaying = "USERPAYING",
+        /// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
+        PayError = "PAYERROR",
+    }
+}
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+        /// `MICROPAY`.
+        Micropay = "MICROPAY",
+    }
 }

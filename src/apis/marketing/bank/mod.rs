@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/bank/packages/{package_id}/tasks` 查询上传任务列表API
 ///
-/// List package tasks.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml)
 ///
 /// ```no_run
@@ -39,8 +37,6 @@ pub struct ListPackageTasks {
 }
 
 /// `POST /v3/marketing/bank/packages/{package_id}/tasks` 导入定向用户协议号API
-///
-/// Create package task.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml)
 ///
@@ -95,7 +91,7 @@ pub struct PackageTask {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListPackageTasksResponse`.
+/// The answer of [`ListPackageTasks`] (查询上传任务列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListPackageTasksResponse {
@@ -109,7 +105,7 @@ pub struct ListPackageTasksResponse {
     pub total_count: i64,
 }
 
-/// `CreatePackageTaskResponse`.
+/// The answer of [`CreatePackageTask`] (导入定向用户协议号API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePackageTaskResponse {
@@ -138,11 +134,11 @@ pub struct CreatePackageTaskResponse {
 }
 
 platform_enum! {
-/// 任务状态.
-pub enum ListPackageTasksStatus {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
+    /// 任务状态.
+    pub enum ListPackageTasksStatus {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }

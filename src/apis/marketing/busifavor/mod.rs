@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/busifavor/callbacks` 查询商家券事件通知地址API
 ///
-/// List callbacks.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465507)
 ///
 /// ```no_run
@@ -31,8 +29,6 @@ pub struct ListCallbacks {
 }
 
 /// `POST /v3/marketing/busifavor/callbacks` 设置商家券事件通知地址API
-///
-/// Create callback.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465431)
 ///
@@ -56,8 +52,6 @@ pub struct CreateCallback {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/associate` 关联订单信息API
-///
-/// Associate coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465596)
 ///
@@ -86,8 +80,6 @@ pub struct AssociateCoupon {
 
 /// `POST /v3/marketing/busifavor/coupons/deactivate` 使券失效API
 ///
-/// Deactivate coupon.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465890)
 ///
 /// ```no_run
@@ -114,8 +106,6 @@ pub struct DeactivateCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/disassociate` 取消关联订单信息API
-///
-/// Disassociate coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465673)
 ///
@@ -144,8 +134,6 @@ pub struct DisassociateCoupon {
 
 /// `POST /v3/marketing/busifavor/coupons/return` 申请退券API
 ///
-/// Return coupon.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465845)
 ///
 /// ```no_run
@@ -170,8 +158,6 @@ pub struct ReturnCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/send` 向用户发券
-///
-/// Send coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 ///
@@ -201,8 +187,6 @@ pub struct SendCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/use` 核销用户券API
-///
-/// Use coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465292)
 ///
@@ -242,8 +226,6 @@ pub struct UseCoupon {
 
 /// `POST /v3/marketing/busifavor/coupons/{card_id}/send` 发放消费卡API
 ///
-/// Send consumption card.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -274,8 +256,6 @@ pub struct SendConsumptionCard {
 
 /// `POST /v3/marketing/busifavor/product-coupons/pre-send` 向用户预发放商品券
 ///
-/// Create product coupon pre send.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::CreateProductCouponPreSend;
@@ -302,8 +282,6 @@ pub struct CreateProductCouponPreSend {
 }
 
 /// `POST /v3/marketing/busifavor/product-coupons/send` 向用户发放商品券
-///
-/// Send product coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -335,8 +313,6 @@ pub struct SendProductCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/stocks` 创建商家券API
-///
-/// Create stock.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534855)
 ///
@@ -385,8 +361,6 @@ pub struct CreateStock {
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}` 查询商家券详情API
 ///
-/// Query stock by stock id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534928)
 ///
 /// ```no_run
@@ -407,8 +381,6 @@ pub struct QueryStockByStockId {
 }
 
 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}` 修改商家券基本信息API
-///
-/// Update stock by stock id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535020)
 ///
@@ -451,8 +423,6 @@ pub struct UpdateStockByStockId {
 
 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` 修改批次预算API
 ///
-/// Update stock budget.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465739)
 ///
 /// ```no_run
@@ -484,8 +454,6 @@ pub struct UpdateStockBudget {
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` 查询预存code列表
 ///
-/// List stock couponcodes.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 ///
 /// ```no_run
@@ -515,8 +483,6 @@ pub struct ListStockCouponcodes {
 
 /// `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` 上传预存code API
 ///
-/// Create stock couponcode.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487038)
 ///
 /// ```no_run
@@ -541,8 +507,6 @@ pub struct CreateStockCouponcode {
 }
 
 /// `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` 删除预存code
-///
-/// Delete stock couponcode by coupon code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 ///
@@ -569,8 +533,6 @@ pub struct DeleteStockCouponcodeByCouponCode {
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` 查询预存code详情
 ///
-/// Query stock couponcode by coupon code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 ///
 /// ```no_run
@@ -595,8 +557,6 @@ pub struct QueryStockCouponcodeByCouponCode {
 }
 
 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts` 查询营销补差付款单列表API
-///
-/// List subsidy pay receipts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml)
 ///
@@ -623,8 +583,6 @@ pub struct ListSubsidyPayReceipts {
 
 /// `POST /v3/marketing/busifavor/subsidy/pay-receipts` 营销补差付款API
 ///
-/// Create subsidy pay receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml)
 ///
 /// ```no_run
@@ -640,7 +598,7 @@ pub struct ListSubsidyPayReceipts {
 #[endpoint(POST "/v3/marketing/busifavor/subsidy/pay-receipts" -> CreateSubsidyPayReceiptResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateSubsidyPayReceipt {
-    /// 补差付款金额 (`amount`).
+    /// 补差付款金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -659,8 +617,6 @@ pub struct CreateSubsidyPayReceipt {
 }
 
 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}` 查询营销补差付款单详情API
-///
-/// Query subsidy pay receipt by subsidy receipt id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml)
 ///
@@ -683,8 +639,6 @@ pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
 
 /// `POST /v3/marketing/busifavor/subsidy/return-receipts` 营销补差回退API
 ///
-/// Create subsidy return receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml)
 ///
 /// ```no_run
@@ -700,7 +654,7 @@ pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
 #[endpoint(POST "/v3/marketing/busifavor/subsidy/return-receipts" -> CreateSubsidyReturnReceiptResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateSubsidyReturnReceipt {
-    /// 补差回退金额 (`amount`).
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -722,8 +676,6 @@ pub struct CreateSubsidyReturnReceipt {
 
 /// `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}` 查询商家券营销补差回退单详情
 ///
-/// Query subsidy return receipt by subsidy return receipt id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_21.shtml)
 ///
 /// ```no_run
@@ -744,8 +696,6 @@ pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptId {
 }
 
 /// `GET /v3/marketing/busifavor/users/{openid}/coupons` 根据过滤条件查询用户券API
-///
-/// List user coupons.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534963)
 ///
@@ -784,8 +734,6 @@ pub struct ListUserCoupons {
 
 /// `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}` 查询用户单张券详情API
 ///
-/// Query user coupon appid by appid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535011)
 ///
 /// ```no_run
@@ -809,7 +757,7 @@ pub struct QueryUserCouponAppidByAppid {
     pub appid: String,
 }
 
-/// `ListCallbacksResponse`.
+/// The answer of [`ListCallbacks`] (查询商家券事件通知地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCallbacksResponse {
@@ -819,7 +767,7 @@ pub struct ListCallbacksResponse {
     pub notify_url: String,
 }
 
-/// `CreateCallbackResponse`.
+/// The answer of [`CreateCallback`] (设置商家券事件通知地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCallbackResponse {
@@ -832,7 +780,7 @@ pub struct CreateCallbackResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `AssociateCouponResponse`.
+/// The answer of [`AssociateCoupon`] (关联订单信息API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AssociateCouponResponse {
@@ -841,7 +789,7 @@ pub struct AssociateCouponResponse {
     pub wechatpay_associate_time: OffsetDateTime,
 }
 
-/// `DeactivateCouponResponse`.
+/// The answer of [`DeactivateCoupon`] (使券失效API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeactivateCouponResponse {
@@ -849,7 +797,7 @@ pub struct DeactivateCouponResponse {
     pub wechatpay_deactivate_time: String,
 }
 
-/// `DisassociateCouponResponse`.
+/// The answer of [`DisassociateCoupon`] (取消关联订单信息API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DisassociateCouponResponse {
@@ -858,7 +806,7 @@ pub struct DisassociateCouponResponse {
     pub wechatpay_disassociate_time: OffsetDateTime,
 }
 
-/// `ReturnCouponResponse`.
+/// The answer of [`ReturnCoupon`] (申请退券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnCouponResponse {
@@ -867,7 +815,7 @@ pub struct ReturnCouponResponse {
     pub wechatpay_return_time: OffsetDateTime,
 }
 
-/// `SendCouponResponse`.
+/// The answer of [`SendCoupon`] (向用户发券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendCouponResponse {
@@ -879,7 +827,7 @@ pub struct SendCouponResponse {
     pub stock_id: String,
 }
 
-/// `UseCouponResponse`.
+/// The answer of [`UseCoupon`] (核销用户券API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UseCouponResponse {
@@ -893,7 +841,7 @@ pub struct UseCouponResponse {
     pub wechatpay_use_time: OffsetDateTime,
 }
 
-/// `SendConsumptionCardResponse`.
+/// The answer of [`SendConsumptionCard`] (发放消费卡API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendConsumptionCardResponse {
@@ -901,7 +849,7 @@ pub struct SendConsumptionCardResponse {
     pub card_code: String,
 }
 
-/// `CreateProductCouponPreSendResponse`.
+/// The answer of [`CreateProductCouponPreSend`] (向用户预发放商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponPreSendResponse {
@@ -909,7 +857,7 @@ pub struct CreateProductCouponPreSendResponse {
     pub token: String,
 }
 
-/// `SendProductCouponResponse`.
+/// The answer of [`SendProductCoupon`] (向用户发放商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendProductCouponResponse {
@@ -1016,7 +964,7 @@ pub struct ExchangeCoupon {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FixedNormalCoupon {
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 消费门槛 (`transaction_minimum`).
     pub transaction_minimum: i64,
@@ -1135,7 +1083,7 @@ pub struct CreateStockStockSendRule {
     /// 批次总预算 (`max_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount: Option<i64>,
-    /// 单天发放上限金额 (`max_amount_by_day`).
+    /// 单天发放上限金额 (`max_amount_by_day`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount_by_day: Option<i64>,
     /// 批次最大发放个数 (`max_coupons`).
@@ -1159,7 +1107,7 @@ pub struct CreateStockStockSendRule {
     pub transferable: Option<bool>,
 }
 
-/// `CreateStockResponse`.
+/// The answer of [`CreateStock`] (创建商家券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateStockResponse {
@@ -1224,11 +1172,11 @@ pub struct CouponUseRule {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendCountInformation {
-    /// 单天已发放券金额 (`today_send_amount`).
+    /// 单天已发放券金额 (`today_send_amount`), in fen (分).
     pub today_send_amount: Option<i64>,
     /// 单天已发放券张数 (`today_send_num`).
     pub today_send_num: Option<i64>,
-    /// 已发放券金额 (`total_send_amount`).
+    /// 已发放券金额 (`total_send_amount`), in fen (分).
     pub total_send_amount: Option<i64>,
     /// 已发放券张数 (`total_send_num`).
     pub total_send_num: Option<i64>,
@@ -1240,7 +1188,7 @@ pub struct SendCountInformation {
 pub struct QueryStockByStockIdStockSendRule {
     /// 批次总预算 (`max_amount`).
     pub max_amount: i64,
-    /// 单天发放上限金额 (`max_amount_by_day`).
+    /// 单天发放上限金额 (`max_amount_by_day`), in fen (分).
     pub max_amount_by_day: Option<i64>,
     /// 批次最大发放个数 (`max_coupons`).
     pub max_coupons: Option<i64>,
@@ -1258,7 +1206,7 @@ pub struct QueryStockByStockIdStockSendRule {
     pub transferable: Option<bool>,
 }
 
-/// `QueryStockByStockIdResponse`.
+/// The answer of [`QueryStockByStockId`] (查询商家券详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryStockByStockIdResponse {
@@ -1341,7 +1289,7 @@ pub struct UpdateStockByStockIdStockSendRule {
     pub prevent_api_abuse: Option<bool>,
 }
 
-/// `UpdateStockBudgetResponse`.
+/// The answer of [`UpdateStockBudget`] (修改批次预算API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateStockBudgetResponse {
@@ -1375,7 +1323,7 @@ pub struct StockCouponcode {
     pub upload_time: Option<OffsetDateTime>,
 }
 
-/// `ListStockCouponcodesResponse`.
+/// The answer of [`ListStockCouponcodes`] (查询预存code列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListStockCouponcodesResponse {
@@ -1403,7 +1351,7 @@ pub struct FailCode {
     pub message: String,
 }
 
-/// `CreateStockCouponcodeResponse`.
+/// The answer of [`CreateStockCouponcode`] (上传预存code API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateStockCouponcodeResponse {
@@ -1428,7 +1376,7 @@ pub struct CreateStockCouponcodeResponse {
     pub total_count: i64,
 }
 
-/// `DeleteStockCouponcodeByCouponCodeResponse`.
+/// The answer of [`DeleteStockCouponcodeByCouponCode`] (删除预存code).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteStockCouponcodeByCouponCodeResponse {
@@ -1467,7 +1415,7 @@ pub struct CouponInformation {
     pub transferable: Option<bool>,
 }
 
-/// `QueryStockCouponcodeByCouponCodeResponse`.
+/// The answer of [`QueryStockCouponcodeByCouponCode`] (查询预存code详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryStockCouponcodeByCouponCodeResponse {
@@ -1481,7 +1429,7 @@ pub struct QueryStockCouponcodeByCouponCodeResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayReceiptList {
-    /// 补差付款金额 (`amount`).
+    /// 补差付款金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1511,7 +1459,7 @@ pub struct PayReceiptList {
     pub transaction_id: String,
 }
 
-/// `ListSubsidyPayReceiptsResponse`.
+/// The answer of [`ListSubsidyPayReceipts`] (查询营销补差付款单列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListSubsidyPayReceiptsResponse {
@@ -1519,11 +1467,11 @@ pub struct ListSubsidyPayReceiptsResponse {
     pub pay_receipt_list: Option<Vec<PayReceiptList>>,
 }
 
-/// `CreateSubsidyPayReceiptResponse`.
+/// The answer of [`CreateSubsidyPayReceipt`] (营销补差付款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSubsidyPayReceiptResponse {
-    /// 补差付款金额 (`amount`).
+    /// 补差付款金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1553,11 +1501,11 @@ pub struct CreateSubsidyPayReceiptResponse {
     pub transaction_id: String,
 }
 
-/// `QuerySubsidyPayReceiptBySubsidyReceiptIdResponse`.
+/// The answer of [`QuerySubsidyPayReceiptBySubsidyReceiptId`] (查询营销补差付款单详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QuerySubsidyPayReceiptBySubsidyReceiptIdResponse {
-    /// 补差付款金额 (`amount`).
+    /// 补差付款金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1587,11 +1535,11 @@ pub struct QuerySubsidyPayReceiptBySubsidyReceiptIdResponse {
     pub transaction_id: String,
 }
 
-/// `CreateSubsidyReturnReceiptResponse`.
+/// The answer of [`CreateSubsidyReturnReceipt`] (营销补差回退API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSubsidyReturnReceiptResponse {
-    /// 补差回退金额 (`amount`).
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1625,11 +1573,11 @@ pub struct CreateSubsidyReturnReceiptResponse {
     pub transaction_id: String,
 }
 
-/// `QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse`.
+/// The answer of [`QuerySubsidyReturnReceiptBySubsidyReturnReceiptId`] (查询商家券营销补差回退单详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse {
-    /// 补差回退金额 (`amount`).
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1701,7 +1649,7 @@ pub struct UserCouponExchangeCoupon {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserCouponFixedNormalCoupon {
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
     pub transaction_minimum: Option<i64>,
@@ -1795,7 +1743,7 @@ pub struct UserCoupon {
     pub use_time: Option<OffsetDateTime>,
 }
 
-/// `ListUserCouponsResponse`.
+/// The answer of [`ListUserCoupons`] (根据过滤条件查询用户券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
@@ -1809,7 +1757,7 @@ pub struct ListUserCouponsResponse {
     pub total_count: i64,
 }
 
-/// `QueryUserCouponAppidByAppidResponse`.
+/// The answer of [`QueryUserCouponAppidByAppid`] (查询用户单张券详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserCouponAppidByAppidResponse {
@@ -1858,143 +1806,143 @@ pub struct QueryUserCouponAppidByAppidResponse {
 }
 
 platform_enum! {
-/// 券类型.
-pub enum CouponType {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `MEMBER`.
-Member = "MEMBER",
-}
-}
-
-platform_enum! {
-/// 券code模式.
-pub enum CouponCodeMode {
-/// `WECHATPAY_MODE`.
-WeChatPayMode = "WECHATPAY_MODE",
-/// `MERCHANT_API`.
-MerchantApi = "MERCHANT_API",
-/// `MERCHANT_UPLOAD`.
-MerchantUpload = "MERCHANT_UPLOAD",
-}
+    /// 券类型.
+    pub enum CouponType {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `MEMBER`.
+        Member = "MEMBER",
+    }
 }
 
 platform_enum! {
-/// 核销方式.
-pub enum UseMethod {
-/// `OFF_LINE`.
-OffLine = "OFF_LINE",
-/// `MINI_PROGRAMS`.
-MiniPrograms = "MINI_PROGRAMS",
-/// `SELF_CONSUME`.
-SelfConsume = "SELF_CONSUME",
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-}
+    /// 券code模式.
+    pub enum CouponCodeMode {
+        /// `WECHATPAY_MODE`.
+        WeChatPayMode = "WECHATPAY_MODE",
+        /// `MERCHANT_API`.
+        MerchantApi = "MERCHANT_API",
+        /// `MERCHANT_UPLOAD`.
+        MerchantUpload = "MERCHANT_UPLOAD",
+    }
 }
 
 platform_enum! {
-/// code展示模式.
-pub enum CodeDisplayMode {
-/// `NOT_SHOW`.
-NotShow = "NOT_SHOW",
-/// `BARCODE`.
-Barcode = "BARCODE",
-/// `QRCODE`.
-QrCode = "QRCODE",
-}
-}
-
-platform_enum! {
-/// 背景颜色.
-pub enum BackgroundColor {
-/// `Color010`.
-Color010 = "Color010",
-/// `Color020`.
-Color020 = "Color020",
-/// `Color030`.
-Color030 = "Color030",
-/// `Color040`.
-Color040 = "Color040",
-/// `Color050`.
-Color050 = "Color050",
-/// `Color060`.
-Color060 = "Color060",
-/// `Color070`.
-Color070 = "Color070",
-/// `Color080`.
-Color080 = "Color080",
-/// `Color090`.
-Color090 = "Color090",
-/// `Color100`.
-Color100 = "Color100",
-}
+    /// 核销方式.
+    pub enum UseMethod {
+        /// `OFF_LINE`.
+        OffLine = "OFF_LINE",
+        /// `MINI_PROGRAMS`.
+        MiniPrograms = "MINI_PROGRAMS",
+        /// `SELF_CONSUME`.
+        SelfConsume = "SELF_CONSUME",
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+    }
 }
 
 platform_enum! {
-/// 批次类型.
-pub enum StockType {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-/// `EXCHANGE`.
-Exchange = "EXCHANGE",
-}
-}
-
-platform_enum! {
-/// 批次状态.
-pub enum StockState {
-/// `UNAUDIT`.
-Unaudit = "UNAUDIT",
-/// `RUNNING`.
-Running = "RUNNING",
-/// `STOPED`.
-Stoped = "STOPED",
-/// `PAUSED`.
-Paused = "PAUSED",
-}
+    /// code展示模式.
+    pub enum CodeDisplayMode {
+        /// `NOT_SHOW`.
+        NotShow = "NOT_SHOW",
+        /// `BARCODE`.
+        Barcode = "BARCODE",
+        /// `QRCODE`.
+        QrCode = "QRCODE",
+    }
 }
 
 platform_enum! {
-/// 券code状态.
-pub enum CouponState {
-/// `SENDED`.
-Sended = "SENDED",
-/// `USED`.
-Used = "USED",
-/// `EXPIRED`.
-Expired = "EXPIRED",
-/// `DELETED`.
-Deleted = "DELETED",
-/// `DEACTIVATED`.
-Deactivated = "DEACTIVATED",
-}
-}
-
-platform_enum! {
-/// 核销方式.
-pub enum UserCouponUseMethod {
-/// `OFF_LINE`.
-OffLine = "OFF_LINE",
-/// `MINI_PROGRAMS`.
-MiniPrograms = "MINI_PROGRAMS",
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-/// `SELF_CONSUME`.
-SelfConsume = "SELF_CONSUME",
-}
+    /// 背景颜色.
+    pub enum BackgroundColor {
+        /// `Color010`.
+        Color010 = "Color010",
+        /// `Color020`.
+        Color020 = "Color020",
+        /// `Color030`.
+        Color030 = "Color030",
+        /// `Color040`.
+        Color040 = "Color040",
+        /// `Color050`.
+        Color050 = "Color050",
+        /// `Color060`.
+        Color060 = "Color060",
+        /// `Color070`.
+        Color070 = "Color070",
+        /// `Color080`.
+        Color080 = "Color080",
+        /// `Color090`.
+        Color090 = "Color090",
+        /// `Color100`.
+        Color100 = "Color100",
+    }
 }
 
 platform_enum! {
-/// code展示模式.
-pub enum UserCouponCodeDisplayMode {
-/// 一维码 (`BARCODE`).
-Barcode = "BARCODE",
-/// 二维码 (`QRCODE`).
-QrCode = "QRCODE",
-/// 不展示code (`NOT_SHOW`).
-NotShow = "NOT_SHOW",
+    /// 批次类型.
+    pub enum StockType {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+        /// `EXCHANGE`.
+        Exchange = "EXCHANGE",
+    }
 }
+
+platform_enum! {
+    /// 批次状态.
+    pub enum StockState {
+        /// `UNAUDIT`.
+        Unaudit = "UNAUDIT",
+        /// `RUNNING`.
+        Running = "RUNNING",
+        /// `STOPED`.
+        Stoped = "STOPED",
+        /// `PAUSED`.
+        Paused = "PAUSED",
+    }
+}
+
+platform_enum! {
+    /// 券code状态.
+    pub enum CouponState {
+        /// `SENDED`.
+        Sended = "SENDED",
+        /// `USED`.
+        Used = "USED",
+        /// `EXPIRED`.
+        Expired = "EXPIRED",
+        /// `DELETED`.
+        Deleted = "DELETED",
+        /// `DEACTIVATED`.
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+platform_enum! {
+    /// 核销方式.
+    pub enum UserCouponUseMethod {
+        /// `OFF_LINE`.
+        OffLine = "OFF_LINE",
+        /// `MINI_PROGRAMS`.
+        MiniPrograms = "MINI_PROGRAMS",
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+        /// `SELF_CONSUME`.
+        SelfConsume = "SELF_CONSUME",
+    }
+}
+
+platform_enum! {
+    /// code展示模式.
+    pub enum UserCouponCodeDisplayMode {
+        /// 一维码 (`BARCODE`).
+        Barcode = "BARCODE",
+        /// 二维码 (`QRCODE`).
+        QrCode = "QRCODE",
+        /// 不展示code (`NOT_SHOW`).
+        NotShow = "NOT_SHOW",
+    }
 }

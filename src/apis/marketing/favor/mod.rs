@@ -9,8 +9,6 @@ mod manual;
 
 /// `GET /v3/marketing/favor/callbacks` 获取已设置的消息通知地址API
 ///
-/// List callbacks.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012464198)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct ListCallbacks {
 }
 
 /// `POST /v3/marketing/favor/callbacks` 设置消息通知地址API
-///
-/// Create callback.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012464070)
 ///
@@ -62,8 +58,6 @@ pub struct CreateCallback {
 }
 
 /// `POST /v3/marketing/favor/coupon-stocks` 创建代金券批次API
-///
-/// Create stock.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534633)
 ///
@@ -112,8 +106,6 @@ pub struct CreateStock {
 
 /// `GET /v3/marketing/favor/stocks` 条件查询批次列表API
 ///
-/// List stocks.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460489)
 ///
 /// ```no_run
@@ -147,8 +139,6 @@ pub struct ListStocks {
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}` 查询批次详情API
 ///
-/// Query stock.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460564)
 ///
 /// ```no_run
@@ -171,8 +161,6 @@ pub struct QueryStock {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/items` 查询代金券可用单品API
-///
-/// List stock items.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463442)
 ///
@@ -203,8 +191,6 @@ pub struct ListStockItems {
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/merchants` 查询代金券可用商户API
 ///
-/// List stock merchants.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463358)
 ///
 /// ```no_run
@@ -234,8 +220,6 @@ pub struct ListStockMerchants {
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` 修改可用单品编码
 ///
-/// Create stock modify goods id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::CreateStockModifyGoodsId;
@@ -263,8 +247,6 @@ pub struct CreateStockModifyGoodsId {
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/pause` 暂停代金券批次API
 ///
-/// Pause stock.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460305)
 ///
 /// ```no_run
@@ -287,8 +269,6 @@ pub struct PauseStock {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow` 下载批次退款明细API
-///
-/// Query stock refund flow.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463523)
 ///
@@ -313,8 +293,6 @@ pub struct QueryStockRefundFlow {
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` 获取批次退款明细下载链接
 ///
-/// Query stock refund flow by day.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::QueryStockRefundFlowByDay;
@@ -337,8 +315,6 @@ pub struct QueryStockRefundFlowByDay {
 }
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/restart` 重启代金券批次API
-///
-/// Restart stock.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460411)
 ///
@@ -363,8 +339,6 @@ pub struct RestartStock {
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/start` 激活代金券批次API
 ///
-/// Start stock.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460137)
 ///
 /// ```no_run
@@ -387,8 +361,6 @@ pub struct StartStock {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow` 下载批次核销明细API
-///
-/// Query stock use flow.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463585)
 ///
@@ -413,8 +385,6 @@ pub struct QueryStockUseFlow {
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` 获取批次核销明细下载链接
 ///
-/// Query stock use flow by day.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::favor::QueryStockUseFlowByDay;
@@ -437,8 +407,6 @@ pub struct QueryStockUseFlowByDay {
 }
 
 /// `GET /v3/marketing/favor/users/{openid}/coupons` 根据商户号查用户的券
-///
-/// List user coupons.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534690)
 ///
@@ -481,8 +449,6 @@ pub struct ListUserCoupons {
 
 /// `POST /v3/marketing/favor/users/{openid}/coupons` 发放代金券API
 ///
-/// Send coupon.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463767)
 ///
 /// ```no_run
@@ -516,8 +482,6 @@ pub struct SendCoupon {
 
 /// `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` 查询代金券详情API
 ///
-/// Query user coupon by coupon id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012486942)
 ///
 /// ```no_run
@@ -541,7 +505,7 @@ pub struct QueryUserCouponByCouponId {
     pub appid: String,
 }
 
-/// `ListCallbacksResponse`.
+/// The answer of [`ListCallbacks`] (获取已设置的消息通知地址API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -553,7 +517,7 @@ pub struct ListCallbacksResponse {
     pub notify_url: String,
 }
 
-/// `CreateCallbackResponse`.
+/// The answer of [`CreateCallback`] (设置消息通知地址API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -614,7 +578,7 @@ pub struct CouponAvailableTime {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DiscountCoupon {
-    /// 最高折扣金额 (`discount_amount_max`).
+    /// 最高折扣金额 (`discount_amount_max`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount_max: Option<i64>,
     /// 折扣百分比 (`discount_percent`).
@@ -736,7 +700,7 @@ pub struct PatternInfo {
 pub struct StockUseRule {
     /// 总预算 (`max_amount`).
     pub max_amount: i64,
-    /// 单天发放上限金额 (`max_amount_by_day`).
+    /// 单天发放上限金额 (`max_amount_by_day`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount_by_day: Option<i64>,
     /// 发放总上限 (`max_coupons`).
@@ -749,7 +713,7 @@ pub struct StockUseRule {
     pub prevent_api_abuse: bool,
 }
 
-/// `CreateStockResponse`.
+/// The answer of [`CreateStock`] (创建代金券批次API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateStockResponse {
@@ -838,7 +802,7 @@ pub struct ListStocksData {
     pub stop_time: Option<OffsetDateTime>,
 }
 
-/// `ListStocksResponse`.
+/// The answer of [`ListStocks`] (条件查询批次列表API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -854,7 +818,7 @@ pub struct ListStocksResponse {
     pub total_count: i64,
 }
 
-/// `Stock`.
+/// The answer of [`QueryStock`] (查询批次详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Stock {
@@ -903,7 +867,7 @@ pub struct Stock {
     pub stop_time: Option<OffsetDateTime>,
 }
 
-/// `ListStockItemsResponse`.
+/// The answer of [`ListStockItems`] (查询代金券可用单品API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -921,7 +885,7 @@ pub struct ListStockItemsResponse {
     pub total_count: i64,
 }
 
-/// `ListStockMerchantsResponse`.
+/// The answer of [`ListStockMerchants`] (查询代金券可用商户API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -939,7 +903,7 @@ pub struct ListStockMerchantsResponse {
     pub total_count: i64,
 }
 
-/// `CreateStockModifyGoodsIdResponse`.
+/// The answer of [`CreateStockModifyGoodsId`] (修改可用单品编码).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -952,7 +916,7 @@ pub struct CreateStockModifyGoodsIdResponse {
     pub stock_id: String,
 }
 
-/// `PauseStockResponse`.
+/// The answer of [`PauseStock`] (暂停代金券批次API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PauseStockResponse {
@@ -963,7 +927,7 @@ pub struct PauseStockResponse {
     pub stock_id: String,
 }
 
-/// `QueryStockRefundFlowResponse`.
+/// The answer of [`QueryStockRefundFlow`] (下载批次退款明细API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -977,7 +941,7 @@ pub struct QueryStockRefundFlowResponse {
     pub url: String,
 }
 
-/// `QueryStockRefundFlowByDayResponse`.
+/// The answer of [`QueryStockRefundFlowByDay`] (获取批次退款明细下载链接).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -991,7 +955,7 @@ pub struct QueryStockRefundFlowByDayResponse {
     pub url: String,
 }
 
-/// `RestartStockResponse`.
+/// The answer of [`RestartStock`] (重启代金券批次API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RestartStockResponse {
@@ -1002,7 +966,7 @@ pub struct RestartStockResponse {
     pub stock_id: String,
 }
 
-/// `StartStockResponse`.
+/// The answer of [`StartStock`] (激活代金券批次API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StartStockResponse {
@@ -1013,7 +977,7 @@ pub struct StartStockResponse {
     pub stock_id: String,
 }
 
-/// `QueryStockUseFlowResponse`.
+/// The answer of [`QueryStockUseFlow`] (下载批次核销明细API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1027,7 +991,7 @@ pub struct QueryStockUseFlowResponse {
     pub url: String,
 }
 
-/// `QueryStockUseFlowByDayResponse`.
+/// The answer of [`QueryStockUseFlowByDay`] (获取批次核销明细下载链接).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1045,7 +1009,7 @@ pub struct QueryStockUseFlowByDayResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: Option<String>,
@@ -1076,7 +1040,7 @@ pub struct ConsumeInformation {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserCoupon {
-    /// 剩余金额 (`available_balance`).
+    /// 剩余金额 (`available_balance`), in fen (分).
     pub available_balance: Option<i64>,
     /// 可用开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -1119,7 +1083,7 @@ pub struct UserCoupon {
     pub stop_time: Option<OffsetDateTime>,
 }
 
-/// `ListUserCouponsResponse`.
+/// The answer of [`ListUserCoupons`] (根据商户号查用户的券).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1135,7 +1099,7 @@ pub struct ListUserCouponsResponse {
     pub total_count: i64,
 }
 
-/// `SendCouponResponse`.
+/// The answer of [`SendCoupon`] (发放代金券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendCouponResponse {
@@ -1143,11 +1107,11 @@ pub struct SendCouponResponse {
     pub coupon_id: String,
 }
 
-/// `Coupon`.
+/// The answer of [`QueryUserCouponByCouponId`] (查询代金券详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Coupon {
-    /// 剩余金额 (`available_balance`).
+    /// 剩余金额 (`available_balance`), in fen (分).
     pub available_balance: Option<i64>,
     /// 可用开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -1191,133 +1155,133 @@ pub struct Coupon {
 }
 
 platform_enum! {
-/// 支付方式.
-pub enum TradeType {
-/// 小程序支付 (`MICROAPP`).
-MicroApp = "MICROAPP",
-/// APP支付 (`APPPAY`).
-AppPay = "APPPAY",
-/// 免密支付 (`PPAY`).
-Ppay = "PPAY",
-/// 刷卡支付 (`CARD`).
-Card = "CARD",
-/// 人脸支付 (`FACE`).
-Face = "FACE",
-/// 其他支付 (`OTHER`).
-Other = "OTHER",
-}
-}
-
-platform_enum! {
-/// 背景颜色.
-pub enum BackgroundColor {
-/// `Color010`.
-Color010 = "Color010",
-/// `Color020`.
-Color020 = "Color020",
-/// `Color030`.
-Color030 = "Color030",
-/// `Color040`.
-Color040 = "Color040",
-/// `Color050`.
-Color050 = "Color050",
-/// `Color060`.
-Color060 = "Color060",
-/// `Color070`.
-Color070 = "Color070",
-/// `Color080`.
-Color080 = "Color080",
-/// `Color090`.
-Color090 = "Color090",
-/// `Color100`.
-Color100 = "Color100",
-}
+    /// 支付方式.
+    pub enum TradeType {
+        /// 小程序支付 (`MICROAPP`).
+        MicroApp = "MICROAPP",
+        /// APP支付 (`APPPAY`).
+        AppPay = "APPPAY",
+        /// 免密支付 (`PPAY`).
+        Ppay = "PPAY",
+        /// 刷卡支付 (`CARD`).
+        Card = "CARD",
+        /// 人脸支付 (`FACE`).
+        Face = "FACE",
+        /// 其他支付 (`OTHER`).
+        Other = "OTHER",
+    }
 }
 
 platform_enum! {
-/// 卡包跳转目标.
-pub enum JumpTarget {
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-/// `MINI_PROGRAM`.
-MiniProgram = "MINI_PROGRAM",
-/// `DEFAULT_PAGE`.
-DefaultPage = "DEFAULT_PAGE",
-}
-}
-
-platform_enum! {
-/// 批次类型.
-pub enum StockType {
-/// 满减券 (`NORMAL`).
-Normal = "NORMAL",
-/// 免充值型优惠券，商户不需要预先充值营销经费 (`DISCOUNT`).
-Discount = "DISCOUNT",
-/// 换购券批次 (`EXCHAHGE`).
-Exchahge = "EXCHAHGE",
-/// 千人千面券批次 (`RANDOM`).
-Random = "RANDOM",
-/// 立减与折扣 (`DISCOUNT_CUT`).
-DiscountCut = "DISCOUNT_CUT",
-}
+    /// 背景颜色.
+    pub enum BackgroundColor {
+        /// `Color010`.
+        Color010 = "Color010",
+        /// `Color020`.
+        Color020 = "Color020",
+        /// `Color030`.
+        Color030 = "Color030",
+        /// `Color040`.
+        Color040 = "Color040",
+        /// `Color050`.
+        Color050 = "Color050",
+        /// `Color060`.
+        Color060 = "Color060",
+        /// `Color070`.
+        Color070 = "Color070",
+        /// `Color080`.
+        Color080 = "Color080",
+        /// `Color090`.
+        Color090 = "Color090",
+        /// `Color100`.
+        Color100 = "Color100",
+    }
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum StockStatus {
-/// 未激活 (`unactivated`).
-Unactivated = "unactivated",
-/// 审核中 (`audit`).
-Audit = "audit",
-/// 运行中 (`running`).
-Running = "running",
-/// 已停止 (`stoped`).
-Stoped = "stoped",
-/// 暂停发放 (`paused`).
-Paused = "paused",
-}
+    /// 卡包跳转目标.
+    pub enum JumpTarget {
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+        /// `MINI_PROGRAM`.
+        MiniProgram = "MINI_PROGRAM",
+        /// `DEFAULT_PAGE`.
+        DefaultPage = "DEFAULT_PAGE",
+    }
 }
 
 platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `MULTIUSE`.
-Multiuse = "MULTIUSE",
-}
-}
-
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-platform_enum! {
-/// 券或消费金状态.
-pub enum ListUserCouponsStatus {
-/// `SENDED`.
-Sended = "SENDED",
-/// `USED`.
-Used = "USED",
-}
+    /// 批次类型.
+    pub enum StockType {
+        /// 满减券 (`NORMAL`).
+        Normal = "NORMAL",
+        /// 免充值型优惠券，商户不需要预先充值营销经费 (`DISCOUNT`).
+        Discount = "DISCOUNT",
+        /// 换购券批次 (`EXCHAHGE`).
+        Exchahge = "EXCHAHGE",
+        /// 千人千面券批次 (`RANDOM`).
+        Random = "RANDOM",
+        /// 立减与折扣 (`DISCOUNT_CUT`).
+        DiscountCut = "DISCOUNT_CUT",
+    }
 }
 
 platform_enum! {
-/// 券类型.
-pub enum CouponType {
-/// 满减券 (`NORMAL`).
-Normal = "NORMAL",
-/// 减至券 (`CUT_TO`).
-CutTo = "CUT_TO",
-}
+    /// 批次状态.
+    pub enum StockStatus {
+        /// 未激活 (`unactivated`).
+        Unactivated = "unactivated",
+        /// 审核中 (`audit`).
+        Audit = "audit",
+        /// 运行中 (`running`).
+        Running = "running",
+        /// 已停止 (`stoped`).
+        Stoped = "stoped",
+        /// 暂停发放 (`paused`).
+        Paused = "paused",
+    }
 }
 
 platform_enum! {
-/// 代金券状态.
-pub enum CouponStatus {
-/// 可用 (`SENDED`).
-Sended = "SENDED",
-/// 已实扣 (`USED`).
-Used = "USED",
-/// 已过期 (`EXPIRED`).
-Expired = "EXPIRED",
-/// 已回收 (`RECOVER`).
-Recover = "RECOVER",
+    /// 业务类型.
+    pub enum BusinessType {
+        /// `MULTIUSE`.
+        Multiuse = "MULTIUSE",
+    }
 }
+
+platform_enum! {
+    #[cfg(feature = "marketing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
+    /// 券或消费金状态.
+    pub enum ListUserCouponsStatus {
+        /// `SENDED`.
+        Sended = "SENDED",
+        /// `USED`.
+        Used = "USED",
+    }
+}
+
+platform_enum! {
+    /// 券类型.
+    pub enum CouponType {
+        /// 满减券 (`NORMAL`).
+        Normal = "NORMAL",
+        /// 减至券 (`CUT_TO`).
+        CutTo = "CUT_TO",
+    }
+}
+
+platform_enum! {
+    /// 代金券状态.
+    pub enum CouponStatus {
+        /// 可用 (`SENDED`).
+        Sended = "SENDED",
+        /// 已实扣 (`USED`).
+        Used = "USED",
+        /// 已过期 (`EXPIRED`).
+        Expired = "EXPIRED",
+        /// 已回收 (`RECOVER`).
+        Recover = "RECOVER",
+    }
 }

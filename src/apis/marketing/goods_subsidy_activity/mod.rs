@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/goods-subsidy-activity/activities` 按区域查询品牌加价购活动
 ///
-/// List activities.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 ///
 /// ```no_run
@@ -35,8 +33,6 @@ pub struct ListActivities {
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` 门店报名品牌加价购活动
-///
-/// Apply activity.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 ///
@@ -64,8 +60,6 @@ pub struct ApplyActivity {
 
 /// `POST /v3/marketing/goods-subsidy-activity/qualification/lock` 锁定品牌加价购活动资格
 ///
-/// Lock qualification.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 ///
 /// ```no_run
@@ -91,8 +85,6 @@ pub struct LockQualification {
 
 /// `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` 解锁品牌加价购活动资格
 ///
-/// Unlock qualification.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 ///
 /// ```no_run
@@ -117,8 +109,6 @@ pub struct UnlockQualification {
 }
 
 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` 删除零售小店活动业务代理
-///
-/// Delete retail store act representative.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384344)
 ///
@@ -152,8 +142,6 @@ pub struct DeleteRetailStoreActRepresentative {
 
 /// `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` 添加零售小店活动业务代理
 ///
-/// Update retail store act representative.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384327)
 ///
 /// ```no_run
@@ -183,8 +171,6 @@ pub struct UpdateRetailStoreActRepresentative {
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` 查询零售小店活动业务代理
 ///
-/// List retail store act representatives.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384347)
 ///
 /// ```no_run
@@ -212,8 +198,6 @@ pub struct ListRetailStoreActRepresentatives {
 
 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` 生成小店活动物料码
 ///
-/// Create retail store act material.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384337)
 ///
 /// ```no_run
@@ -238,8 +222,6 @@ pub struct CreateRetailStoreActMaterial {
 }
 
 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 删除小店活动门店
-///
-/// Delete retail store act store.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384363)
 ///
@@ -273,8 +255,6 @@ pub struct DeleteRetailStoreActStore {
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 查询小店活动门店列表
 ///
-/// List retail store act stores.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384355)
 ///
 /// ```no_run
@@ -299,8 +279,6 @@ pub struct ListRetailStoreActStores {
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 添加小店活动门店
-///
-/// Create retail store act store.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384359)
 ///
@@ -330,8 +308,6 @@ pub struct CreateRetailStoreActStore {
 }
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}` 查询小店活动门店详情
-///
-/// Query retail store act store by store code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384379)
 ///
@@ -436,7 +412,7 @@ pub struct Activity {
     pub rule_information: Option<RuleInformation>,
 }
 
-/// `ListActivitiesResponse`.
+/// The answer of [`ListActivities`] (按区域查询品牌加价购活动).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
@@ -477,7 +453,7 @@ pub struct ApplyInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `ApplyActivityResponse`.
+/// The answer of [`ApplyActivity`] (门店报名品牌加价购活动).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyActivityResponse {
@@ -506,12 +482,12 @@ pub struct OrderInformation {
     /// 门店商户号 (`store_merchant_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_merchant_id: Option<String>,
-    /// 订单总金额 (`total_fee`).
+    /// 订单总金额 (`total_fee`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_fee: Option<i64>,
 }
 
-/// `LockQualificationResponse`.
+/// The answer of [`LockQualification`] (锁定品牌加价购活动资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct LockQualificationResponse {
@@ -523,7 +499,7 @@ pub struct LockQualificationResponse {
     pub succeed_qualification_ids: Option<Vec<String>>,
 }
 
-/// `UnlockQualificationResponse`.
+/// The answer of [`UnlockQualification`] (解锁品牌加价购活动资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnlockQualificationResponse {
@@ -544,7 +520,7 @@ pub struct RepresentativeInfoList {
     pub openid: String,
 }
 
-/// `DeleteRetailStoreActRepresentativeResponse`.
+/// The answer of [`DeleteRetailStoreActRepresentative`] (删除零售小店活动业务代理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteRetailStoreActRepresentativeResponse {
@@ -557,7 +533,7 @@ pub struct DeleteRetailStoreActRepresentativeResponse {
     pub failed_representative_info_list: Option<Vec<RepresentativeInfoList>>,
 }
 
-/// `UpdateRetailStoreActRepresentativeResponse`.
+/// The answer of [`UpdateRetailStoreActRepresentative`] (添加零售小店活动业务代理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateRetailStoreActRepresentativeResponse {
@@ -570,7 +546,7 @@ pub struct UpdateRetailStoreActRepresentativeResponse {
     pub failed_representative_info_list: Option<Vec<RepresentativeInfoList>>,
 }
 
-/// `ListRetailStoreActRepresentativesResponse`.
+/// The answer of [`ListRetailStoreActRepresentatives`] (查询零售小店活动业务代理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListRetailStoreActRepresentativesResponse {
@@ -594,7 +570,7 @@ pub struct MaterialList {
     pub material_url: Option<String>,
 }
 
-/// `CreateRetailStoreActMaterialResponse`.
+/// The answer of [`CreateRetailStoreActMaterial`] (生成小店活动物料码).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRetailStoreActMaterialResponse {
@@ -614,7 +590,7 @@ pub struct Store {
     pub store_name: Option<String>,
 }
 
-/// `DeleteRetailStoreActStoreResponse`.
+/// The answer of [`DeleteRetailStoreActStore`] (删除小店活动门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteRetailStoreActStoreResponse {
@@ -625,7 +601,7 @@ pub struct DeleteRetailStoreActStoreResponse {
     pub failed_stores: Option<Vec<Store>>,
 }
 
-/// `ListRetailStoreActStoresResponse`.
+/// The answer of [`ListRetailStoreActStores`] (查询小店活动门店列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListRetailStoreActStoresResponse {
@@ -639,7 +615,7 @@ pub struct ListRetailStoreActStoresResponse {
     pub total_count: Option<i64>,
 }
 
-/// `CreateRetailStoreActStoreResponse`.
+/// The answer of [`CreateRetailStoreActStore`] (添加小店活动门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRetailStoreActStoreResponse {
@@ -650,7 +626,7 @@ pub struct CreateRetailStoreActStoreResponse {
     pub failed_stores: Option<Vec<Store>>,
 }
 
-/// `QueryRetailStoreActStoreByStoreCodeResponse`.
+/// The answer of [`QueryRetailStoreActStoreByStoreCode`] (查询小店活动门店详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRetailStoreActStoreByStoreCodeResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/membercard-activity/activities` 查询活动列表API
 ///
-/// List activities.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553261)
 ///
 /// ```no_run
@@ -39,8 +37,6 @@ pub struct ListActivities {
 }
 
 /// `POST /v3/marketing/membercard-activity/activities` 创建活动API
-///
-/// Create activity.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553030)
 ///
@@ -83,8 +79,6 @@ pub struct CreateActivity {
 
 /// `GET /v3/marketing/membercard-activity/activities/{activity_id}` 查询活动详情API
 ///
-/// Query activity by activity id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553365)
 ///
 /// ```no_run
@@ -105,8 +99,6 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate` 终止活动API
-///
-/// Terminate activity.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553381)
 ///
@@ -315,7 +307,7 @@ pub struct Activity {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListActivitiesResponse`.
+/// The answer of [`ListActivities`] (查询活动列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
@@ -329,7 +321,7 @@ pub struct ListActivitiesResponse {
     pub total_count: Option<i64>,
 }
 
-/// `CreateActivityResponse`.
+/// The answer of [`CreateActivity`] (创建活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateActivityResponse {
@@ -367,7 +359,7 @@ pub struct CreateActivityResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryActivityByActivityIdResponse`.
+/// The answer of [`QueryActivityByActivityId`] (查询活动详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryActivityByActivityIdResponse {
@@ -405,7 +397,7 @@ pub struct QueryActivityByActivityIdResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `TerminateActivityResponse`.
+/// The answer of [`TerminateActivity`] (终止活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateActivityResponse {
@@ -417,29 +409,29 @@ pub struct TerminateActivityResponse {
 }
 
 platform_enum! {
-/// 活动类型.
-pub enum ActivityType {
-/// `NON_MEMBER_AFTERPAY`.
-NonMemberAfterPay = "NON_MEMBER_AFTERPAY",
-/// `MEMBER_AFTERPAY`.
-MemberAfterPay = "MEMBER_AFTERPAY",
-/// `NON_MEMBER_MINIPROGRAM`.
-NonMemberMiniProgram = "NON_MEMBER_MINIPROGRAM",
-/// `MEMBER_MINIPROGRAM`.
-MemberMiniProgram = "MEMBER_MINIPROGRAM",
-}
+    /// 活动类型.
+    pub enum ActivityType {
+        /// `NON_MEMBER_AFTERPAY`.
+        NonMemberAfterPay = "NON_MEMBER_AFTERPAY",
+        /// `MEMBER_AFTERPAY`.
+        MemberAfterPay = "MEMBER_AFTERPAY",
+        /// `NON_MEMBER_MINIPROGRAM`.
+        NonMemberMiniProgram = "NON_MEMBER_MINIPROGRAM",
+        /// `MEMBER_MINIPROGRAM`.
+        MemberMiniProgram = "MEMBER_MINIPROGRAM",
+    }
 }
 
 platform_enum! {
-/// 活动的当前状态.
-pub enum ActivityStatus {
-/// `CREATED`.
-Created = "CREATED",
-/// `ONGOING`.
-Ongoing = "ONGOING",
-/// `TERMINATED`.
-Terminated = "TERMINATED",
-/// `OVER_TIME`.
-OverTime = "OVER_TIME",
-}
+    /// 活动的当前状态.
+    pub enum ActivityStatus {
+        /// `CREATED`.
+        Created = "CREATED",
+        /// `ONGOING`.
+        Ongoing = "ONGOING",
+        /// `TERMINATED`.
+        Terminated = "TERMINATED",
+        /// `OVER_TIME`.
+        OverTime = "OVER_TIME",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket}` 获取用户信息（跳转型激活）API
 ///
-/// Query activate information by activate ticket.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550779)
 ///
 /// ```no_run
@@ -32,8 +30,6 @@ pub struct QueryActivateInformationByActivateTicket {
 
 /// `GET /v3/marketing/membercard-open/callback` 查询回调地址API
 ///
-/// Query callback.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552275)
 ///
 /// ```no_run
@@ -51,8 +47,6 @@ pub struct QueryActivateInformationByActivateTicket {
 pub struct QueryCallback {}
 
 /// `PATCH /v3/marketing/membercard-open/callback` 设置回调地址API
-///
-/// Update callback.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552251)
 ///
@@ -74,8 +68,6 @@ pub struct UpdateCallback {
 }
 
 /// `GET /v3/marketing/membercard-open/cards` 查询会员卡模板列表API
-///
-/// List cards.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012547108)
 ///
@@ -103,8 +95,6 @@ pub struct ListCards {
 }
 
 /// `POST /v3/marketing/membercard-open/cards` 创建会员卡模板API
-///
-/// Create card.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545584)
 ///
@@ -163,8 +153,6 @@ pub struct CreateCard {
 
 /// `DELETE /v3/marketing/membercard-open/cards/{card_id}` 删除会员卡模板API
 ///
-/// Delete card by card id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549682)
 ///
 /// ```no_run
@@ -186,8 +174,6 @@ pub struct DeleteCardByCardId {
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}` 查询会员卡模板信息API
 ///
-/// Query card by card id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012547650)
 ///
 /// ```no_run
@@ -208,8 +194,6 @@ pub struct QueryCardByCardId {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}` 修改会员卡模板信息API
-///
-/// Update card by card id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549567)
 ///
@@ -264,8 +248,6 @@ pub struct UpdateCardByCardId {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` 导入会员Code API
 ///
-/// Deposit card code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545728)
 ///
 /// ```no_run
@@ -289,8 +271,6 @@ pub struct DepositCardCode {
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` 查询用户会员卡信息API
 ///
-/// Query card code by code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_4.shtml)
 ///
 /// ```no_run
@@ -313,8 +293,6 @@ pub struct QueryCardCodeByCode {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` 修改用户会员卡信息API
-///
-/// Update card code by code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549292)
 ///
@@ -353,8 +331,6 @@ pub struct UpdateCardCodeByCode {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate` 激活会员卡（跳转型激活）API
 ///
-/// Activate card code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550809)
 ///
 /// ```no_run
@@ -379,8 +355,6 @@ pub struct ActivateCardCode {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit` 设置支付后展示的积分到账API
-///
-/// Create code bonus commit.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551350)
 ///
@@ -413,8 +387,6 @@ pub struct CreateCodeBonusCommit {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare` 支付结果页展示会员积分API
 ///
-/// Create code bonus prepare.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012595808)
 ///
 /// ```no_run
@@ -445,8 +417,6 @@ pub struct CreateCodeBonusPrepare {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights` 设置会员权益API
-///
-/// Update card code right.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551213)
 ///
@@ -487,8 +457,6 @@ pub struct UpdateCardCodeRight {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data` 设置会员服务项用户信息
 ///
-/// Create card code set service module data.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let state_setting: wxpay::apis::marketing::membercard_open::StateSetting = todo!();
@@ -517,8 +485,6 @@ pub struct CreateCardCodeSetServiceModuleData {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable` 作废用户会员卡API
 ///
-/// Create card code unavailable.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549677)
 ///
 /// ```no_run
@@ -544,8 +510,6 @@ pub struct CreateCardCodeUnavailable {
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` 加密code解码（跳转型激活）API
 ///
-/// Query card decrypt code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550742)
 ///
 /// ```no_run
@@ -568,8 +532,6 @@ pub struct QueryCardDecryptCode {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` 商户预授权
-///
-/// Create card permission token.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550867)
 ///
@@ -604,8 +566,6 @@ pub struct CreateCardPermissionToken {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` 根据手机号导入用户会员卡API
 ///
-/// Create card phone membercard import.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550535)
 ///
 /// ```no_run
@@ -633,8 +593,6 @@ pub struct CreateCardPhoneMembercardImport {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode` 创建会员卡二维码API
-///
-/// Create card qrcode.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550605)
 ///
@@ -666,8 +624,6 @@ pub struct CreateCardQrcode {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights` 设置会员卡模板权益项API
-///
-/// Update card right.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551219)
 ///
@@ -706,8 +662,6 @@ pub struct UpdateCardRight {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` 添加会员卡服务项
 ///
-/// Create card service module.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_miniprogram: wxpay::apis::marketing::membercard_open::JumpMiniprogram = todo!();
@@ -732,8 +686,6 @@ pub struct CreateCardServiceModule {
 
 /// `DELETE /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` 移除会员卡服务项
 ///
-/// Delete card service module by service module id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId;
@@ -754,8 +706,6 @@ pub struct DeleteCardServiceModuleByServiceModuleId {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` 修改会员卡服务项
-///
-/// Update card service module by service module id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -781,8 +731,6 @@ pub struct UpdateCardServiceModuleByServiceModuleId {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade` 老会员卡模板升级API
 ///
-/// Create card upgrade.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545673)
 ///
 /// ```no_run
@@ -807,8 +755,6 @@ pub struct CreateCardUpgrade {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` 根据openid导入用户会员卡API
-///
-/// Create card user import.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549739)
 ///
@@ -837,8 +783,6 @@ pub struct CreateCardUserImport {
 
 /// `POST /v3/marketing/membercard-open/phonenumber-member/import` 导入加密手机号提醒会员领卡API
 ///
-/// Create phonenumber member import.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_1.shtml)
 ///
 /// ```no_run
@@ -866,8 +810,6 @@ pub struct CreatePhonenumberMemberImport {
 
 /// `GET /v3/marketing/membercard-open/phonenumber-member/search` 通过加密手机号查询会员领卡状态API
 ///
-/// Query phonenumber member search.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_2.shtml)
 ///
 /// ```no_run
@@ -891,8 +833,6 @@ pub struct QueryPhonenumberMemberSearch {
 }
 
 /// `GET /v3/marketing/membercard-open/user/cards` 查询用户在品牌下所有会员卡API
-///
-/// List user cards.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549255)
 ///
@@ -951,7 +891,7 @@ pub struct UserInformation {
     pub custom_field_list: Option<Vec<UserInformationCustomFieldList>>,
 }
 
-/// `QueryActivateInformationByActivateTicketResponse`.
+/// The answer of [`QueryActivateInformationByActivateTicket`] (获取用户信息（跳转型激活）API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryActivateInformationByActivateTicketResponse {
@@ -963,7 +903,7 @@ pub struct QueryActivateInformationByActivateTicketResponse {
     pub user_information: Option<UserInformation>,
 }
 
-/// `QueryCallbackResponse`.
+/// The answer of [`QueryCallback`] (查询回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCallbackResponse {
@@ -973,7 +913,7 @@ pub struct QueryCallbackResponse {
     pub notify_url: String,
 }
 
-/// `UpdateCallbackResponse`.
+/// The answer of [`UpdateCallback`] (设置回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateCallbackResponse {
@@ -1125,7 +1065,7 @@ pub struct Card {
     pub user_information_form: Option<UserInformationForm>,
 }
 
-/// `ListCardsResponse`.
+/// The answer of [`ListCards`] (查询会员卡模板列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCardsResponse {
@@ -1168,7 +1108,7 @@ pub struct DateInformation {
     pub wait_days_after_receive: Option<i64>,
 }
 
-/// `CreateCardResponse`.
+/// The answer of [`CreateCard`] (创建会员卡模板API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardResponse {
@@ -1220,7 +1160,7 @@ pub struct CreateCardResponse {
     pub user_information_form: Option<UserInformationForm>,
 }
 
-/// `QueryCardByCardIdResponse`.
+/// The answer of [`QueryCardByCardId`] (查询会员卡模板信息API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCardByCardIdResponse {
@@ -1297,7 +1237,7 @@ pub struct CardCode {
     pub result: Option<CardCodeResult>,
 }
 
-/// `DepositCardCodeResponse`.
+/// The answer of [`DepositCardCode`] (导入会员Code API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DepositCardCodeResponse {
@@ -1305,7 +1245,7 @@ pub struct DepositCardCodeResponse {
     pub data: Option<Vec<CardCode>>,
 }
 
-/// `QueryCardCodeByCodeResponse`.
+/// The answer of [`QueryCardCodeByCode`] (查询用户会员卡信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryCardCodeByCodeResponse {
@@ -1438,7 +1378,7 @@ pub struct StateSetting {
     pub state_id: String,
 }
 
-/// `QueryCardDecryptCodeResponse`.
+/// The answer of [`QueryCardDecryptCode`] (加密code解码（跳转型激活）API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCardDecryptCodeResponse {
@@ -1446,7 +1386,7 @@ pub struct QueryCardDecryptCodeResponse {
     pub code: String,
 }
 
-/// `CreateCardPermissionTokenResponse`.
+/// The answer of [`CreateCardPermissionToken`] (商户预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardPermissionTokenResponse {
@@ -1454,7 +1394,7 @@ pub struct CreateCardPermissionTokenResponse {
     pub permission_token: String,
 }
 
-/// `CreateCardPhoneMembercardImportResponse`.
+/// The answer of [`CreateCardPhoneMembercardImport`] (根据手机号导入用户会员卡API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardPhoneMembercardImportResponse {
@@ -1462,7 +1402,7 @@ pub struct CreateCardPhoneMembercardImportResponse {
     pub code: String,
 }
 
-/// `CreateCardQrcodeResponse`.
+/// The answer of [`CreateCardQrcode`] (创建会员卡二维码API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardQrcodeResponse {
@@ -1538,7 +1478,7 @@ pub struct Favor {
     pub show_coupon: bool,
 }
 
-/// `CreateCardServiceModuleResponse`.
+/// The answer of [`CreateCardServiceModule`] (添加会员卡服务项).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardServiceModuleResponse {
@@ -1550,7 +1490,7 @@ pub struct CreateCardServiceModuleResponse {
     pub service_module_id: String,
 }
 
-/// `UpdateCardServiceModuleByServiceModuleIdResponse`.
+/// The answer of [`UpdateCardServiceModuleByServiceModuleId`] (修改会员卡服务项).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateCardServiceModuleByServiceModuleIdResponse {
@@ -1562,7 +1502,7 @@ pub struct UpdateCardServiceModuleByServiceModuleIdResponse {
     pub service_module_id: String,
 }
 
-/// `CreateCardUserImportResponse`.
+/// The answer of [`CreateCardUserImport`] (根据openid导入用户会员卡API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardUserImportResponse {
@@ -1608,7 +1548,7 @@ pub struct UserCardInformation {
     pub unionid: Option<String>,
 }
 
-/// `QueryPhonenumberMemberSearchResponse`.
+/// The answer of [`QueryPhonenumberMemberSearch`] (通过加密手机号查询会员领卡状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPhonenumberMemberSearchResponse {
@@ -1628,7 +1568,7 @@ pub struct UserCard {
     pub code: Option<String>,
 }
 
-/// `ListUserCardsResponse`.
+/// The answer of [`ListUserCards`] (查询用户在品牌下所有会员卡API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCardsResponse {
@@ -1643,157 +1583,157 @@ pub struct ListUserCardsResponse {
 }
 
 platform_enum! {
-/// 平台提供的通用开卡信息字段.
-pub enum CommonFieldList {
-/// 手机号 (`USER_FORM_FLAG_MOBILE`).
-UserFormFlagMobile = "USER_FORM_FLAG_MOBILE",
-/// 性别 (`USER_FORM_FLAG_SEX`).
-UserFormFlagSex = "USER_FORM_FLAG_SEX",
-/// 姓名 (`USER_FORM_FLAG_NAME`).
-UserFormFlagName = "USER_FORM_FLAG_NAME",
-/// 生日 (`USER_FORM_FLAG_BIRTHDAY`).
-UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-/// 地址 (`USER_FORM_FLAG_ADDRESS`).
-UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-/// 邮箱 (`USER_FORM_FLAG_EMAIL`).
-UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-/// 城市 (`USER_FORM_FLAG_CITY`).
-UserFormFlagCity = "USER_FORM_FLAG_CITY",
-}
-}
-
-platform_enum! {
-/// 会员卡code分配类型.
-pub enum CodeMode {
-/// 系统分配 (`SYSTEM_ALLOCATE`).
-SystemAllocate = "SYSTEM_ALLOCATE",
-/// 商户预存 (`MERCHANT_DEPOSIT`).
-MerchantDeposit = "MERCHANT_DEPOSIT",
-/// 实时传入 (`REAL_TIME`).
-RealTime = "REAL_TIME",
-}
+    /// 平台提供的通用开卡信息字段.
+    pub enum CommonFieldList {
+        /// 手机号 (`USER_FORM_FLAG_MOBILE`).
+        UserFormFlagMobile = "USER_FORM_FLAG_MOBILE",
+        /// 性别 (`USER_FORM_FLAG_SEX`).
+        UserFormFlagSex = "USER_FORM_FLAG_SEX",
+        /// 姓名 (`USER_FORM_FLAG_NAME`).
+        UserFormFlagName = "USER_FORM_FLAG_NAME",
+        /// 生日 (`USER_FORM_FLAG_BIRTHDAY`).
+        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+        /// 地址 (`USER_FORM_FLAG_ADDRESS`).
+        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+        /// 邮箱 (`USER_FORM_FLAG_EMAIL`).
+        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+        /// 城市 (`USER_FORM_FLAG_CITY`).
+        UserFormFlagCity = "USER_FORM_FLAG_CITY",
+    }
 }
 
 platform_enum! {
-/// 会员码型.
-pub enum CodeType {
-/// 条形码 (`BAR_CODE`).
-BarCode = "BAR_CODE",
-/// 二维码 (`QRCODE`).
-QrCode = "QRCODE",
-/// 条形码和二维码 (`BAR_CODE_AND_QRCODE`).
-BarCodeAndQrCode = "BAR_CODE_AND_QRCODE",
-/// 不显示任何码型 (`NONE_CODE`).
-NoneCode = "NONE_CODE",
-}
+    /// 会员卡code分配类型.
+    pub enum CodeMode {
+        /// 系统分配 (`SYSTEM_ALLOCATE`).
+        SystemAllocate = "SYSTEM_ALLOCATE",
+        /// 商户预存 (`MERCHANT_DEPOSIT`).
+        MerchantDeposit = "MERCHANT_DEPOSIT",
+        /// 实时传入 (`REAL_TIME`).
+        RealTime = "REAL_TIME",
+    }
 }
 
 platform_enum! {
-/// 有效期类型.
-pub enum DateInformationType {
-/// 固定时间范围内有效 (`FIX_TIME_RANGE`).
-FixTimeRange = "FIX_TIME_RANGE",
-/// 相对时间范围内有效 (`FIX_TERM`).
-FixTerm = "FIX_TERM",
-/// 永久有效 (`PERMANENT`).
-Permanent = "PERMANENT",
-}
-}
-
-platform_enum! {
-/// 会员卡状态.
-pub enum CardStatus {
-/// 待审核 (`NOT_APPROVE`).
-NotApprove = "NOT_APPROVE",
-/// 审核失败 (`APPROVE_FAIL`).
-ApproveFail = "APPROVE_FAIL",
-/// 通过审核 (`APPROVED`).
-Approved = "APPROVED",
-/// 卡被商户删除 (`DELETED`).
-Deleted = "DELETED",
-}
+    /// 会员码型.
+    pub enum CodeType {
+        /// 条形码 (`BAR_CODE`).
+        BarCode = "BAR_CODE",
+        /// 二维码 (`QRCODE`).
+        QrCode = "QRCODE",
+        /// 条形码和二维码 (`BAR_CODE_AND_QRCODE`).
+        BarCodeAndQrCode = "BAR_CODE_AND_QRCODE",
+        /// 不显示任何码型 (`NONE_CODE`).
+        NoneCode = "NONE_CODE",
+    }
 }
 
 platform_enum! {
-/// 商户自定义的开卡信息字段类型.
-pub enum CustomFieldListType {
-/// 文本型 (`TEXT`).
-Text = "TEXT",
-/// 自定义选择项 (`SELECT`).
-Select = "SELECT",
-/// 自定义单选 (`RADIO`).
-Radio = "RADIO",
-/// 自定义多选 (`CHECK_BOX`).
-CheckBox = "CHECK_BOX",
-}
+    /// 有效期类型.
+    pub enum DateInformationType {
+        /// 固定时间范围内有效 (`FIX_TIME_RANGE`).
+        FixTimeRange = "FIX_TIME_RANGE",
+        /// 相对时间范围内有效 (`FIX_TERM`).
+        FixTerm = "FIX_TERM",
+        /// 永久有效 (`PERMANENT`).
+        Permanent = "PERMANENT",
+    }
 }
 
 platform_enum! {
-/// 导入结果.
-pub enum CardCodeResult {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 重复 (`DUPLICATE`).
-Duplicate = "DUPLICATE",
-/// 失败 (`FAIL`).
-Fail = "FAIL",
-}
-}
-
-platform_enum! {
-/// 用户会员卡状态.
-pub enum UserCardStatus {
-/// 未激活 (`NOT_ACTIVATE`).
-NotActivate = "NOT_ACTIVATE",
-/// 生效中 (`EFFECTIVE`).
-Effective = "EFFECTIVE",
-/// 已过期 (`EXPIRE`).
-Expire = "EXPIRE",
-/// 已失效 (`UNAVAILABLE`).
-Unavailable = "UNAVAILABLE",
-/// 已删除 (`DELETE`).
-Delete = "DELETE",
-}
+    /// 会员卡状态.
+    pub enum CardStatus {
+        /// 待审核 (`NOT_APPROVE`).
+        NotApprove = "NOT_APPROVE",
+        /// 审核失败 (`APPROVE_FAIL`).
+        ApproveFail = "APPROVE_FAIL",
+        /// 通过审核 (`APPROVED`).
+        Approved = "APPROVED",
+        /// 卡被商户删除 (`DELETED`).
+        Deleted = "DELETED",
+    }
 }
 
 platform_enum! {
-/// 会员卡激活类型.
-pub enum ActivateType {
-/// 一键自动激活 (`AUTO_ACTIVATE`).
-AutoActivate = "AUTO_ACTIVATE",
-/// 跳转激活 (`JUMP_ACTIVATE`).
-JumpActivate = "JUMP_ACTIVATE",
-}
-}
-
-platform_enum! {
-/// 会员优惠栏目名称.
-pub enum FavorModuleTitle {
-/// `FAVOR`.
-Favor = "FAVOR",
-/// `VIP`.
-Vip = "VIP",
-}
+    /// 商户自定义的开卡信息字段类型.
+    pub enum CustomFieldListType {
+        /// 文本型 (`TEXT`).
+        Text = "TEXT",
+        /// 自定义选择项 (`SELECT`).
+        Select = "SELECT",
+        /// 自定义单选 (`RADIO`).
+        Radio = "RADIO",
+        /// 自定义多选 (`CHECK_BOX`).
+        CheckBox = "CHECK_BOX",
+    }
 }
 
 platform_enum! {
-/// 会员专享价标题.
-pub enum MemberPriceTitle {
-/// `MEMBER_PRICE`.
-MemberPrice = "MEMBER_PRICE",
-/// `MEMBER_ACTIVITY`.
-MemberActivity = "MEMBER_ACTIVITY",
-}
+    /// 导入结果.
+    pub enum CardCodeResult {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 重复 (`DUPLICATE`).
+        Duplicate = "DUPLICATE",
+        /// 失败 (`FAIL`).
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 用户领取状态.
-pub enum ReceiveStatus {
-/// 未曝光 (`UNSHOWED`).
-Unshowed = "UNSHOWED",
-/// 未领取 (`UNRECEIVED`).
-Unreceived = "UNRECEIVED",
-/// 已被领取 (`RECEIVED`).
-Received = "RECEIVED",
+    /// 用户会员卡状态.
+    pub enum UserCardStatus {
+        /// 未激活 (`NOT_ACTIVATE`).
+        NotActivate = "NOT_ACTIVATE",
+        /// 生效中 (`EFFECTIVE`).
+        Effective = "EFFECTIVE",
+        /// 已过期 (`EXPIRE`).
+        Expire = "EXPIRE",
+        /// 已失效 (`UNAVAILABLE`).
+        Unavailable = "UNAVAILABLE",
+        /// 已删除 (`DELETE`).
+        Delete = "DELETE",
+    }
 }
+
+platform_enum! {
+    /// 会员卡激活类型.
+    pub enum ActivateType {
+        /// 一键自动激活 (`AUTO_ACTIVATE`).
+        AutoActivate = "AUTO_ACTIVATE",
+        /// 跳转激活 (`JUMP_ACTIVATE`).
+        JumpActivate = "JUMP_ACTIVATE",
+    }
+}
+
+platform_enum! {
+    /// 会员优惠栏目名称.
+    pub enum FavorModuleTitle {
+        /// `FAVOR`.
+        Favor = "FAVOR",
+        /// `VIP`.
+        Vip = "VIP",
+    }
+}
+
+platform_enum! {
+    /// 会员专享价标题.
+    pub enum MemberPriceTitle {
+        /// `MEMBER_PRICE`.
+        MemberPrice = "MEMBER_PRICE",
+        /// `MEMBER_ACTIVITY`.
+        MemberActivity = "MEMBER_ACTIVITY",
+    }
+}
+
+platform_enum! {
+    /// 用户领取状态.
+    pub enum ReceiveStatus {
+        /// 未曝光 (`UNSHOWED`).
+        Unshowed = "UNSHOWED",
+        /// 未领取 (`UNRECEIVED`).
+        Unreceived = "UNRECEIVED",
+        /// 已被领取 (`RECEIVED`).
+        Received = "RECEIVED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/partnerships` 查询合作关系列表API
 ///
-/// List partnerships.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012380536)
 ///
 /// ```no_run
@@ -37,8 +35,6 @@ pub struct ListPartnerships {
 }
 
 /// `POST /v3/marketing/partnerships/build` 建立合作关系API
-///
-/// Create build.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012380498)
 ///
@@ -67,8 +63,6 @@ pub struct CreateBuild {
 }
 
 /// `POST /v3/marketing/partnerships/terminate` 终止合作关系API
-///
-/// Terminate partnership.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_2.shtml)
 ///
@@ -141,7 +135,7 @@ pub struct Partnership {
     pub update_time: OffsetDateTime,
 }
 
-/// `ListPartnershipsResponse`.
+/// The answer of [`ListPartnerships`] (查询合作关系列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListPartnershipsResponse {
@@ -181,7 +175,7 @@ pub struct Partner {
     pub type_: PartnerType,
 }
 
-/// `CreateBuildResponse`.
+/// The answer of [`CreateBuild`] (建立合作关系API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBuildResponse {
@@ -202,7 +196,7 @@ pub struct CreateBuildResponse {
     pub update_time: OffsetDateTime,
 }
 
-/// `TerminatePartnershipResponse`.
+/// The answer of [`TerminatePartnership`] (终止合作关系API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminatePartnershipResponse {
@@ -212,31 +206,31 @@ pub struct TerminatePartnershipResponse {
 }
 
 platform_enum! {
-/// 授权业务类别.
-pub enum BusinessType {
-/// `FAVOR_STOCK`.
-FavorStock = "FAVOR_STOCK",
-/// `BUSIFAVOR_STOCK`.
-BusiFavorStock = "BUSIFAVOR_STOCK",
-}
-}
-
-platform_enum! {
-/// 合作方类别.
-pub enum PartnerType {
-/// `APPID`.
-Appid = "APPID",
-/// `MERCHANT`.
-Merchant = "MERCHANT",
-}
+    /// 授权业务类别.
+    pub enum BusinessType {
+        /// `FAVOR_STOCK`.
+        FavorStock = "FAVOR_STOCK",
+        /// `BUSIFAVOR_STOCK`.
+        BusiFavorStock = "BUSIFAVOR_STOCK",
+    }
 }
 
 platform_enum! {
-/// 合作状态.
-pub enum CreateBuildState {
-/// 已建立 (`ESTABLISHED`).
-Established = "ESTABLISHED",
-/// 已终止 (`TERMINATED`).
-Terminated = "TERMINATED",
+    /// 合作方类别.
+    pub enum PartnerType {
+        /// `APPID`.
+        Appid = "APPID",
+        /// `MERCHANT`.
+        Merchant = "MERCHANT",
+    }
 }
+
+platform_enum! {
+    /// 合作状态.
+    pub enum CreateBuildState {
+        /// 已建立 (`ESTABLISHED`).
+        Established = "ESTABLISHED",
+        /// 已终止 (`TERMINATED`).
+        Terminated = "TERMINATED",
+    }
 }

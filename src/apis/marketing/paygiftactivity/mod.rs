@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/paygiftactivity/activities` 获取支付有礼活动列表API
 ///
-/// List activities.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012489126)
 ///
 /// ```no_run
@@ -40,8 +38,6 @@ pub struct ListActivities {
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}` 查询活动详情接口API
 ///
-/// Query activity by activity id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487971)
 ///
 /// ```no_run
@@ -62,8 +58,6 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` 查询活动指定商品列表API
-///
-/// List activity goods.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466448)
 ///
@@ -90,8 +84,6 @@ pub struct ListActivityGoods {
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` 查询活动发券商户号API
 ///
-/// List activity merchants.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466149)
 ///
 /// ```no_run
@@ -116,8 +108,6 @@ pub struct ListActivityMerchants {
 }
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` 新增活动发券商户号API
-///
-/// Create activity merchant add.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466671)
 ///
@@ -144,8 +134,6 @@ pub struct CreateActivityMerchantAdd {
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` 删除活动发券商户号API
 ///
-/// Delete activity merchant.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466787)
 ///
 /// ```no_run
@@ -171,8 +159,6 @@ pub struct DeleteActivityMerchant {
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/terminate` 终止活动API
 ///
-/// Terminate activity.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466523)
 ///
 /// ```no_run
@@ -193,8 +179,6 @@ pub struct TerminateActivity {
 }
 
 /// `POST /v3/marketing/paygiftactivity/unique-threshold-activity` 创建全场满额送活动API
-///
-/// Create unique threshold activity.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487898)
 ///
@@ -376,7 +360,7 @@ pub struct FullSendRule {
     pub merchant_option: MerchantOption,
     /// 发放内容 (`send_content`).
     pub send_content: SendContent,
-    /// 消费金额门槛 (`transaction_amount_minimum`).
+    /// 消费金额门槛 (`transaction_amount_minimum`), in fen (分).
     pub transaction_amount_minimum: i64,
 }
 
@@ -414,7 +398,7 @@ pub struct Activity {
     pub award_send_rule: ActivityAwardSendRule,
 }
 
-/// `ListActivitiesResponse`.
+/// The answer of [`ListActivities`] (获取支付有礼活动列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
@@ -440,7 +424,7 @@ pub struct QueryActivityByActivityIdFullSendRule {
     pub merchant_option: MerchantOption,
     /// 发放内容 (`send_content`).
     pub send_content: SendContent,
-    /// 消费金额门槛 (`transaction_amount_minimum`).
+    /// 消费金额门槛 (`transaction_amount_minimum`), in fen (分).
     pub transaction_amount_minimum: i64,
 }
 
@@ -452,7 +436,7 @@ pub struct QueryActivityByActivityIdAwardSendRule {
     pub full_send_rule: Option<QueryActivityByActivityIdFullSendRule>,
 }
 
-/// `QueryActivityByActivityIdResponse`.
+/// The answer of [`QueryActivityByActivityId`] (查询活动详情接口API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryActivityByActivityIdResponse {
@@ -500,7 +484,7 @@ pub struct ActivityGoods {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListActivityGoodsResponse`.
+/// The answer of [`ListActivityGoods`] (查询活动指定商品列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivityGoodsResponse {
@@ -532,7 +516,7 @@ pub struct ActivityMerchant {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListActivityMerchantsResponse`.
+/// The answer of [`ListActivityMerchants`] (查询活动发券商户号API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivityMerchantsResponse {
@@ -558,7 +542,7 @@ pub struct InvalidMerchantIdList {
     pub mchid: Option<String>,
 }
 
-/// `CreateActivityMerchantAddResponse`.
+/// The answer of [`CreateActivityMerchantAdd`] (新增活动发券商户号API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateActivityMerchantAddResponse {
@@ -571,7 +555,7 @@ pub struct CreateActivityMerchantAddResponse {
     pub invalid_merchant_id_list: Option<Vec<InvalidMerchantIdList>>,
 }
 
-/// `DeleteActivityMerchantResponse`.
+/// The answer of [`DeleteActivityMerchant`] (删除活动发券商户号API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteActivityMerchantResponse {
@@ -582,7 +566,7 @@ pub struct DeleteActivityMerchantResponse {
     pub delete_time: Option<OffsetDateTime>,
 }
 
-/// `TerminateActivityResponse`.
+/// The answer of [`TerminateActivity`] (终止活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateActivityResponse {
@@ -614,7 +598,7 @@ pub struct AdvancedSetting {
     pub payment_mode: Option<PaymentMode>,
 }
 
-/// `CreateUniqueThresholdActivityResponse`.
+/// The answer of [`CreateUniqueThresholdActivity`] (创建全场满额送活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUniqueThresholdActivityResponse {
@@ -626,113 +610,113 @@ pub struct CreateUniqueThresholdActivityResponse {
 }
 
 platform_enum! {
-/// 活动状态.
-pub enum ActivityStatus {
-/// 已创建 (`CREATE_ACT_STATUS`).
-CreateActStatus = "CREATE_ACT_STATUS",
-/// 运行中 (`ONGOING_ACT_STATUS`).
-OngoingActStatus = "ONGOING_ACT_STATUS",
-/// 已终止 (`TERMINATE_ACT_STATUS`).
-TerminateActStatus = "TERMINATE_ACT_STATUS",
-/// 已暂停 (`STOP_ACT_STATUS`).
-StopActStatus = "STOP_ACT_STATUS",
-/// 已过期 (`OVER_TIME_ACT_STATUS`).
-OverTimeActStatus = "OVER_TIME_ACT_STATUS",
-/// 创建活动失败 (`CREATE_ACT_FAILED`).
-CreateActFailed = "CREATE_ACT_FAILED",
-}
-}
-
-platform_enum! {
-/// 奖品类型.
-pub enum AwardType {
-/// 奖品类型 (`BUSIFAVOR`).
-BusiFavor = "BUSIFAVOR",
-}
+    /// 活动状态.
+    pub enum ActivityStatus {
+        /// 已创建 (`CREATE_ACT_STATUS`).
+        CreateActStatus = "CREATE_ACT_STATUS",
+        /// 运行中 (`ONGOING_ACT_STATUS`).
+        OngoingActStatus = "ONGOING_ACT_STATUS",
+        /// 已终止 (`TERMINATE_ACT_STATUS`).
+        TerminateActStatus = "TERMINATE_ACT_STATUS",
+        /// 已暂停 (`STOP_ACT_STATUS`).
+        StopActStatus = "STOP_ACT_STATUS",
+        /// 已过期 (`OVER_TIME_ACT_STATUS`).
+        OverTimeActStatus = "OVER_TIME_ACT_STATUS",
+        /// 创建活动失败 (`CREATE_ACT_FAILED`).
+        CreateActFailed = "CREATE_ACT_FAILED",
+    }
 }
 
 platform_enum! {
-/// 背景颜色.
-pub enum BackgroundColor {
-/// `Color010`.
-Color010 = "Color010",
-/// `Color020`.
-Color020 = "Color020",
-/// `Color030`.
-Color030 = "Color030",
-/// `Color040`.
-Color040 = "Color040",
-/// `Color050`.
-Color050 = "Color050",
-/// `Color060`.
-Color060 = "Color060",
-/// `Color070`.
-Color070 = "Color070",
-/// `Color080`.
-Color080 = "Color080",
-/// `Color090`.
-Color090 = "Color090",
-/// `Color100`.
-Color100 = "Color100",
-}
+    /// 奖品类型.
+    pub enum AwardType {
+        /// 奖品类型 (`BUSIFAVOR`).
+        BusiFavor = "BUSIFAVOR",
+    }
 }
 
 platform_enum! {
-/// 投放目的.
-pub enum DeliveryPurpose {
-/// 拉用户回店消费 (`OFF_LINE_PAY`).
-OffLinePay = "OFF_LINE_PAY",
-/// 引导用户前往小程序消费 (`JUMP_MINI_APP`).
-JumpMiniApp = "JUMP_MINI_APP",
-}
-}
-
-platform_enum! {
-/// 支付方式.
-pub enum PaymentMethod {
-/// `CFT`.
-Cft = "CFT",
-/// `SPECIFIC_BANK_CARD`.
-SpecificBankCard = "SPECIFIC_BANK_CARD",
-}
-}
-
-platform_enum! {
-/// 支付场景列表.
-pub enum PaymentSceneList {
-/// `APP_SCENE`.
-AppScene = "APP_SCENE",
-}
+    /// 背景颜色.
+    pub enum BackgroundColor {
+        /// `Color010`.
+        Color010 = "Color010",
+        /// `Color020`.
+        Color020 = "Color020",
+        /// `Color030`.
+        Color030 = "Color030",
+        /// `Color040`.
+        Color040 = "Color040",
+        /// `Color050`.
+        Color050 = "Color050",
+        /// `Color060`.
+        Color060 = "Color060",
+        /// `Color070`.
+        Color070 = "Color070",
+        /// `Color080`.
+        Color080 = "Color080",
+        /// `Color090`.
+        Color090 = "Color090",
+        /// `Color100`.
+        Color100 = "Color100",
+    }
 }
 
 platform_enum! {
-/// 发券商户号选项.
-pub enum MerchantOption {
-/// 在用券商户号 (`IN_SEVICE_COUPON_MERCHANT`).
-InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
-/// 手动输入发券商户号 (`MANUAL_INPUT_MERCHANT`).
-ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
-}
-}
-
-platform_enum! {
-/// 发放内容.
-pub enum SendContent {
-/// 单张券 (`SINGLE_COUPON`).
-SingleCoupon = "SINGLE_COUPON",
-/// 礼包 (`GIFT_PACKAGE`).
-GiftPackage = "GIFT_PACKAGE",
-}
+    /// 投放目的.
+    pub enum DeliveryPurpose {
+        /// 拉用户回店消费 (`OFF_LINE_PAY`).
+        OffLinePay = "OFF_LINE_PAY",
+        /// 引导用户前往小程序消费 (`JUMP_MINI_APP`).
+        JumpMiniApp = "JUMP_MINI_APP",
+    }
 }
 
 platform_enum! {
-/// 活动类型.
-pub enum ActivityType {
-/// 满额送 (`FULL_SEND_ACT_TYPE`).
-FullSendActType = "FULL_SEND_ACT_TYPE",
-/// 阶梯送 (`STEP_SEND_ACT_TYPE`).
-StepSendActType = "STEP_SEND_ACT_TYPE",
-/// 满A送B (`SPECIFIC_SEND_ACT_TYPE`).
-SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
+    /// 支付方式.
+    pub enum PaymentMethod {
+        /// `CFT`.
+        Cft = "CFT",
+        /// `SPECIFIC_BANK_CARD`.
+        SpecificBankCard = "SPECIFIC_BANK_CARD",
+    }
 }
+
+platform_enum! {
+    /// 支付场景列表.
+    pub enum PaymentSceneList {
+        /// `APP_SCENE`.
+        AppScene = "APP_SCENE",
+    }
+}
+
+platform_enum! {
+    /// 发券商户号选项.
+    pub enum MerchantOption {
+        /// 在用券商户号 (`IN_SEVICE_COUPON_MERCHANT`).
+        InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
+        /// 手动输入发券商户号 (`MANUAL_INPUT_MERCHANT`).
+        ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
+    }
+}
+
+platform_enum! {
+    /// 发放内容.
+    pub enum SendContent {
+        /// 单张券 (`SINGLE_COUPON`).
+        SingleCoupon = "SINGLE_COUPON",
+        /// 礼包 (`GIFT_PACKAGE`).
+        GiftPackage = "GIFT_PACKAGE",
+    }
+}
+
+platform_enum! {
+    /// 活动类型.
+    pub enum ActivityType {
+        /// 满额送 (`FULL_SEND_ACT_TYPE`).
+        FullSendActType = "FULL_SEND_ACT_TYPE",
+        /// 阶梯送 (`STEP_SEND_ACT_TYPE`).
+        StepSendActType = "STEP_SEND_ACT_TYPE",
+        /// 满A送B (`SPECIFIC_SEND_ACT_TYPE`).
+        SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/marketing/shopping-receipt/customentrances` 创建自定义入口
 ///
-/// Create customentrance.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526342)
 ///
 /// ```no_run
@@ -51,8 +49,6 @@ pub struct CreateCustomentrance {
 
 /// `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}` 查询自定义入口
 ///
-/// Query customentrance by brand id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526406)
 ///
 /// ```no_run
@@ -73,8 +69,6 @@ pub struct QueryCustomentranceByBrandId {
 }
 
 /// `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` 更新自定义入口
-///
-/// Update customentrance by brand id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526475)
 ///
@@ -115,8 +109,6 @@ pub struct UpdateCustomentranceByBrandId {
 
 /// `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` 上传商家电子小票跳转信息
 ///
-/// Create merchantshoppingreceiptjumpinfo.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012443843)
 ///
 /// ```no_run
@@ -150,8 +142,6 @@ pub struct CreateMerchantshoppingreceiptjumpinfo {
 
 /// `POST /v3/marketing/shopping-receipt/shoppingreceipts` 上传电子小票
 ///
-/// Upload shopping receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553506)
 ///
 /// ```no_run
@@ -181,7 +171,8 @@ pub struct UploadShoppingReceipt {
     /// 微信支付订单的下单子商户号 (`transaction_sub_mchid`).
     pub transaction_sub_mchid: Option<String>,
     /// 上传时间 (`upload_time`).
-    pub upload_time: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub upload_time: Option<OffsetDateTime>,
     /// 图片文件 (`file`).
     #[wxpay(file(sha256 = "sha256", max_bytes = 204800))]
     pub file: crate::UploadFile,
@@ -197,7 +188,7 @@ pub struct JumpLink {
     pub mini_programs_path: String,
 }
 
-/// `CreateCustomentranceResponse`.
+/// The answer of [`CreateCustomentrance`] (创建自定义入口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCustomentranceResponse {
@@ -229,7 +220,7 @@ pub struct CreateCustomentranceResponse {
     pub subtitle: String,
 }
 
-/// `QueryCustomentranceByBrandIdResponse`.
+/// The answer of [`QueryCustomentranceByBrandId`] (查询自定义入口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCustomentranceByBrandIdResponse {
@@ -261,7 +252,7 @@ pub struct QueryCustomentranceByBrandIdResponse {
     pub subtitle: String,
 }
 
-/// `UpdateCustomentranceByBrandIdResponse`.
+/// The answer of [`UpdateCustomentranceByBrandId`] (更新自定义入口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateCustomentranceByBrandIdResponse {
@@ -331,7 +322,7 @@ pub struct MerchantJumpInfo {
     pub transaction_sub_mchid: Option<String>,
 }
 
-/// `CreateMerchantshoppingreceiptjumpinfoResponse`.
+/// The answer of [`CreateMerchantshoppingreceiptjumpinfo`] (上传商家电子小票跳转信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantshoppingreceiptjumpinfoResponse {
@@ -394,7 +385,7 @@ pub struct Receipt {
     pub upload_time: Option<OffsetDateTime>,
 }
 
-/// `UploadShoppingReceiptResponse`.
+/// The answer of [`UploadShoppingReceipt`] (上传电子小票).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UploadShoppingReceiptResponse {
@@ -404,33 +395,33 @@ pub struct UploadShoppingReceiptResponse {
 }
 
 platform_enum! {
-/// 设置自定义入口的状态.
-pub enum CustomEntranceState {
-/// `ONLINE`.
-Online = "ONLINE",
-/// `OFFLINE`.
-Offline = "OFFLINE",
-}
-}
-
-platform_enum! {
-/// 自定义入口种类.
-pub enum CustomEntranceType {
-/// `MERCHANT_ACTIVITY`.
-MerchantActivity = "MERCHANT_ACTIVITY",
-/// `MERCHANT_MINI_PROGRAM`.
-MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
-}
+    /// 设置自定义入口的状态.
+    pub enum CustomEntranceState {
+        /// `ONLINE`.
+        Online = "ONLINE",
+        /// `OFFLINE`.
+        Offline = "OFFLINE",
+    }
 }
 
 platform_enum! {
-/// 电子小票图片审核状态.
-pub enum ReceiptState {
-/// 等待审核 (`WAIT_REVIEW`).
-WaitReview = "WAIT_REVIEW",
-/// 审核不通过 (`NOT_PASS_REVIEW`).
-NotPassReview = "NOT_PASS_REVIEW",
-/// 审核通过 (`PASS_REVIEW`).
-PassReview = "PASS_REVIEW",
+    /// 自定义入口种类.
+    pub enum CustomEntranceType {
+        /// `MERCHANT_ACTIVITY`.
+        MerchantActivity = "MERCHANT_ACTIVITY",
+        /// `MERCHANT_MINI_PROGRAM`.
+        MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+    }
 }
+
+platform_enum! {
+    /// 电子小票图片审核状态.
+    pub enum ReceiptState {
+        /// 等待审核 (`WAIT_REVIEW`).
+        WaitReview = "WAIT_REVIEW",
+        /// 审核不通过 (`NOT_PASS_REVIEW`).
+        NotPassReview = "NOT_PASS_REVIEW",
+        /// 审核通过 (`PASS_REVIEW`).
+        PassReview = "PASS_REVIEW",
+    }
 }

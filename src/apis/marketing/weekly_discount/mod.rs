@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/weekly-discount/activities` 查询周周惠活动列表API
 ///
-/// List activities.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml)
 ///
 /// ```no_run
@@ -42,8 +40,6 @@ pub struct ListActivities {
 
 /// `GET /v3/marketing/weekly-discount/activities/{activity_id}` 查询周周惠活动详情API
 ///
-/// Query activity by activity id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml)
 ///
 /// ```no_run
@@ -64,8 +60,6 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` 报名周周惠活动API
-///
-/// Apply activity.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml)
 ///
@@ -104,7 +98,7 @@ pub struct Activity {
     pub activity_available_end_time: OffsetDateTime,
     /// 活动可使用周期 (`activity_available_week`).
     pub activity_available_week: Vec<String>,
-    /// 活动优惠金额 (`activity_coupon_amount`).
+    /// 活动优惠金额 (`activity_coupon_amount`), in fen (分).
     pub activity_coupon_amount: i64,
     /// 活动ID (`activity_id`).
     pub activity_id: Option<String>,
@@ -128,7 +122,7 @@ pub struct Activity {
     pub activity_transaction_minimum_amount: i64,
 }
 
-/// `ListActivitiesResponse`.
+/// The answer of [`ListActivities`] (查询周周惠活动列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
@@ -142,7 +136,7 @@ pub struct ListActivitiesResponse {
     pub total_count: i64,
 }
 
-/// `QueryActivityByActivityIdResponse`.
+/// The answer of [`QueryActivityByActivityId`] (查询周周惠活动详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryActivityByActivityIdResponse {
@@ -156,7 +150,7 @@ pub struct QueryActivityByActivityIdResponse {
     pub activity_available_end_time: OffsetDateTime,
     /// 活动可使用周期 (`activity_available_week`).
     pub activity_available_week: Vec<String>,
-    /// 活动优惠金额 (`activity_coupon_amount`).
+    /// 活动优惠金额 (`activity_coupon_amount`), in fen (分).
     pub activity_coupon_amount: i64,
     /// 活动ID (`activity_id`).
     pub activity_id: Option<String>,
@@ -180,7 +174,7 @@ pub struct QueryActivityByActivityIdResponse {
     pub activity_transaction_minimum_amount: i64,
 }
 
-/// `ApplyActivityResponse`.
+/// The answer of [`ApplyActivity`] (报名周周惠活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyActivityResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` 查询批次下用户银行提现免费券列表API
 ///
-/// List user coupons.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml)
 ///
 /// ```no_run
@@ -41,8 +39,6 @@ pub struct ListUserCoupons {
 }
 
 /// `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` 为用户发银行提现免费券API
-///
-/// Create user coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml)
 ///
@@ -88,7 +84,7 @@ pub struct UserCoupon {
     pub use_quota: Option<i64>,
 }
 
-/// `ListUserCouponsResponse`.
+/// The answer of [`ListUserCoupons`] (查询批次下用户银行提现免费券列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
@@ -102,7 +98,7 @@ pub struct ListUserCouponsResponse {
     pub total_count: i64,
 }
 
-/// `CreateUserCouponResponse`.
+/// The answer of [`CreateUserCoupon`] (为用户发银行提现免费券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserCouponResponse {

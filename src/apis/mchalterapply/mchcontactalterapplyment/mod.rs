@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` 查询超管变更申请单状态-使用业务单号和商户号
 ///
-/// Query merchant by out request no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
 ///
 /// ```no_run
@@ -34,8 +32,6 @@ pub struct QueryMerchantByOutRequestNo {
 }
 
 /// `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke` 撤销超管变更申请单
-///
-/// Revoke mchcontactalterapplyment.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -64,7 +60,7 @@ pub struct AuditRejectDetail {
     pub reject_reason: Option<String>,
 }
 
-/// `QueryMerchantByOutRequestNoResponse`.
+/// The answer of [`QueryMerchantByOutRequestNo`] (查询超管变更申请单状态-使用业务单号和商户号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantByOutRequestNoResponse {
@@ -82,7 +78,7 @@ pub struct QueryMerchantByOutRequestNoResponse {
     pub state: MchcontactalterapplymentState,
 }
 
-/// `RevokeMchcontactalterapplymentResponse`.
+/// The answer of [`RevokeMchcontactalterapplyment`] (撤销超管变更申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RevokeMchcontactalterapplymentResponse {
@@ -93,17 +89,17 @@ pub struct RevokeMchcontactalterapplymentResponse {
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum MchcontactalterapplymentState {
-/// 审核中 (`APPLYMENT_STATE_AUDITING`).
-ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-/// 已驳回 (`APPLYMENT_STATE_REJECTED`).
-ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-/// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
-ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-/// 已完成 (`APPLYMENT_STATE_FINISHED`).
-ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-/// 已作废 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-}
+    /// 申请单状态.
+    pub enum MchcontactalterapplymentState {
+        /// 审核中 (`APPLYMENT_STATE_AUDITING`).
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        /// 已驳回 (`APPLYMENT_STATE_REJECTED`).
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        /// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        /// 已完成 (`APPLYMENT_STATE_FINISHED`).
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        /// 已作废 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    }
 }

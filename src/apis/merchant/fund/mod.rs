@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/merchant/fund/balance/{account_type}` 查询账户实时余额API
 ///
-/// Query balance by account type.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_20.shtml)
 ///
 /// ```no_run
@@ -31,8 +29,6 @@ pub struct QueryBalanceByAccountType {
 }
 
 /// `GET /v3/merchant/fund/dayendbalance/{account_type}` 查询账户日终余额API
-///
-/// Query dayendbalance by account type.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_4.shtml)
 ///
@@ -57,8 +53,6 @@ pub struct QueryDayendbalanceByAccountType {
 
 /// `POST /v3/merchant/fund/withdraw` 电商平台提现API
 ///
-/// Withdraw fund.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_5.shtml)
 ///
 /// ```no_run
@@ -76,7 +70,7 @@ pub struct QueryDayendbalanceByAccountType {
 pub struct WithdrawFund {
     /// 资金账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行附言 (`bank_memo`).
     pub bank_memo: Option<String>,
@@ -89,8 +83,6 @@ pub struct WithdrawFund {
 }
 
 /// `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` 按日下载提现异常文件API
-///
-/// Query withdraw bill type by bill type.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_24.shtml)
 ///
@@ -120,8 +112,6 @@ pub struct QueryWithdrawBillTypeByBillType {
 
 /// `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}` 电商平台(商户提现单号查询)提现状态API
 ///
-/// Query withdraw by out request no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -143,8 +133,6 @@ pub struct QueryWithdrawByOutRequestNo {
 
 /// `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` 电商平台(微信支付提现单号)查询提现状态API
 ///
-/// Query withdraw by withdraw id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -164,7 +152,7 @@ pub struct QueryWithdrawByWithdrawId {
     pub withdraw_id: String,
 }
 
-/// `QueryBalanceByAccountTypeResponse`.
+/// The answer of [`QueryBalanceByAccountType`] (查询账户实时余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBalanceByAccountTypeResponse {
@@ -174,7 +162,7 @@ pub struct QueryBalanceByAccountTypeResponse {
     pub pending_amount: Option<i64>,
 }
 
-/// `QueryDayendbalanceByAccountTypeResponse`.
+/// The answer of [`QueryDayendbalanceByAccountType`] (查询账户日终余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryDayendbalanceByAccountTypeResponse {
@@ -184,7 +172,7 @@ pub struct QueryDayendbalanceByAccountTypeResponse {
     pub pending_amount: Option<i64>,
 }
 
-/// `WithdrawFundResponse`.
+/// The answer of [`WithdrawFund`] (电商平台提现API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct WithdrawFundResponse {
@@ -194,7 +182,7 @@ pub struct WithdrawFundResponse {
     pub withdraw_id: String,
 }
 
-/// `QueryWithdrawBillTypeByBillTypeResponse`.
+/// The answer of [`QueryWithdrawBillTypeByBillType`] (按日下载提现异常文件API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryWithdrawBillTypeByBillTypeResponse {
@@ -206,13 +194,13 @@ pub struct QueryWithdrawBillTypeByBillTypeResponse {
     pub hash_value: String,
 }
 
-/// `QueryWithdrawByOutRequestNoResponse`.
+/// The answer of [`QueryWithdrawByOutRequestNo`] (电商平台(商户提现单号查询)提现状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryWithdrawByOutRequestNoResponse {
     /// 出款账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行附言 (`bank_memo`).
     pub bank_memo: String,
@@ -236,13 +224,13 @@ pub struct QueryWithdrawByOutRequestNoResponse {
     pub withdraw_id: String,
 }
 
-/// `QueryWithdrawByWithdrawIdResponse`.
+/// The answer of [`QueryWithdrawByWithdrawId`] (电商平台(微信支付提现单号)查询提现状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryWithdrawByWithdrawIdResponse {
     /// 出款账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行附言 (`bank_memo`).
     pub bank_memo: String,
@@ -267,55 +255,55 @@ pub struct QueryWithdrawByWithdrawIdResponse {
 }
 
 platform_enum! {
-/// 资金账户类型.
-pub enum AccountType {
-/// 基本账户 (`BASIC`).
-Basic = "BASIC",
-/// 运营账户 (`OPERATION`).
-Operation = "OPERATION",
-/// 手续费账户 (`FEES`).
-Fees = "FEES",
-}
-}
-
-platform_enum! {
-/// 账单类型.
-pub enum BillType {
-/// `NO_SUCC`.
-NoSucc = "NO_SUCC",
-}
+    /// 资金账户类型.
+    pub enum AccountType {
+        /// 基本账户 (`BASIC`).
+        Basic = "BASIC",
+        /// 运营账户 (`OPERATION`).
+        Operation = "OPERATION",
+        /// 手续费账户 (`FEES`).
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 压缩类型.
-pub enum TarType {
-/// 返回格式为.gzip的压缩包账单 (`GZIP`).
-Gzip = "GZIP",
-}
-}
-
-platform_enum! {
-/// 哈希类型.
-pub enum HashType {
-/// `SHA1`.
-Sha1 = "SHA1",
-}
+    /// 账单类型.
+    pub enum BillType {
+        /// `NO_SUCC`.
+        NoSucc = "NO_SUCC",
+    }
 }
 
 platform_enum! {
-/// 提现单状态.
-pub enum WithdrawStatus {
-/// 受理成功 (`CREATE_SUCCESS`).
-CreateSuccess = "CREATE_SUCCESS",
-/// 提现成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 提现失败 (`FAIL`).
-Fail = "FAIL",
-/// 提现退票 (`REFUND`).
-Refund = "REFUND",
-/// 关单 (`CLOSE`).
-Close = "CLOSE",
-/// 业务单已创建 (`INIT`).
-Init = "INIT",
+    /// 压缩类型.
+    pub enum TarType {
+        /// 返回格式为.gzip的压缩包账单 (`GZIP`).
+        Gzip = "GZIP",
+    }
 }
+
+platform_enum! {
+    /// 哈希类型.
+    pub enum HashType {
+        /// `SHA1`.
+        Sha1 = "SHA1",
+    }
+}
+
+platform_enum! {
+    /// 提现单状态.
+    pub enum WithdrawStatus {
+        /// 受理成功 (`CREATE_SUCCESS`).
+        CreateSuccess = "CREATE_SUCCESS",
+        /// 提现成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 提现失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 提现退票 (`REFUND`).
+        Refund = "REFUND",
+        /// 关单 (`CLOSE`).
+        Close = "CLOSE",
+        /// 业务单已创建 (`INIT`).
+        Init = "INIT",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/complete` 反馈处理完成API
 ///
-/// Complete complaints v2.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/complete-complaint-v2.html)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct CompleteComplaintsV2 {
 }
 
 /// `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` 查询投诉协商历史API
-///
-/// List negotiation historys.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html)
 ///
@@ -60,8 +56,6 @@ pub struct ListNegotiationHistorys {
 }
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response` 提交回复API
-///
-/// Response complaints v2.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/response-complaint-v2.html)
 ///
@@ -96,8 +90,6 @@ pub struct ResponseComplaintsV2 {
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` 回复需要即时服务的投诉单
 ///
-/// Create response immediate service.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let message: wxpay::apis::merchant_service::complaints_v2::Message = todo!();
@@ -123,8 +115,6 @@ pub struct CreateResponseImmediateService {
 }
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress` 更新退款审批结果API
-///
-/// Create update refund progress.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/update-refund-progress.html)
 ///
@@ -365,7 +355,7 @@ pub struct NegotiationHistory {
     pub user_appy_platform_service_reason_description: Option<String>,
 }
 
-/// `ListNegotiationHistorysResponse`.
+/// The answer of [`ListNegotiationHistorys`] (查询投诉协商历史API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListNegotiationHistorysResponse {
@@ -510,7 +500,7 @@ pub struct Message {
     pub sender_identity: Option<SenderIdentity>,
 }
 
-/// `CreateResponseImmediateServiceResponse`.
+/// The answer of [`CreateResponseImmediateService`] (回复需要即时服务的投诉单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateResponseImmediateServiceResponse {
@@ -519,151 +509,151 @@ pub struct CreateResponseImmediateServiceResponse {
 }
 
 platform_enum! {
-/// 媒体文件业务类型.
-pub enum MediaType {
-/// `USER_COMPLAINT_IMAGE`.
-UserComplaintImage = "USER_COMPLAINT_IMAGE",
-/// `OPERATION_IMAGE`.
-OperationImage = "OPERATION_IMAGE",
-}
-}
-
-platform_enum! {
-/// 动作类型.
-pub enum ActionType {
-/// `ACTION_TYPE_SEND_MESSAGE`.
-ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-/// `ACTION_TYPE_JUMP_URL`.
-ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-/// `ACTION_TYPE_JUMP_MINI_PROGRAM`.
-ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-}
+    /// 媒体文件业务类型.
+    pub enum MediaType {
+        /// `USER_COMPLAINT_IMAGE`.
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        /// `OPERATION_IMAGE`.
+        OperationImage = "OPERATION_IMAGE",
+    }
 }
 
 platform_enum! {
-/// 按钮布局方式.
-pub enum ButtonLayout {
-/// `LAYOUT_UNKNOWN`.
-LayoutUnknown = "LAYOUT_UNKNOWN",
-/// `LAYOUT_HORIZONTAL`.
-LayoutHorizontal = "LAYOUT_HORIZONTAL",
-/// `LAYOUT_VERTICAL`.
-LayoutVertical = "LAYOUT_VERTICAL",
-}
-}
-
-platform_enum! {
-/// 图片样式类型.
-pub enum ImageStyleType {
-/// `IMAGE_STYLE_TYPE_NARROW`.
-ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
-/// `IMAGE_STYLE_TYPE_WIDE`.
-ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
-}
+    /// 动作类型.
+    pub enum ActionType {
+        /// `ACTION_TYPE_SEND_MESSAGE`.
+        ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+        /// `ACTION_TYPE_JUMP_URL`.
+        ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+        /// `ACTION_TYPE_JUMP_MINI_PROGRAM`.
+        ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+    }
 }
 
 platform_enum! {
-/// 文本颜色.
-pub enum Color {
-/// `DEFAULT`.
-Default = "DEFAULT",
-/// `SECONDARY`.
-Secondary = "SECONDARY",
-}
-}
-
-platform_enum! {
-/// 消息块类型.
-pub enum BlockType {
-/// `TEXT`.
-Text = "TEXT",
-/// `IMAGE`.
-Image = "IMAGE",
-/// `LINK`.
-Link = "LINK",
-/// `FAQ_LIST`.
-FaqList = "FAQ_LIST",
-/// `BUTTON`.
-Button = "BUTTON",
-/// `BUTTON_GROUP`.
-ButtonGroup = "BUTTON_GROUP",
-}
+    /// 按钮布局方式.
+    pub enum ButtonLayout {
+        /// `LAYOUT_UNKNOWN`.
+        LayoutUnknown = "LAYOUT_UNKNOWN",
+        /// `LAYOUT_HORIZONTAL`.
+        LayoutHorizontal = "LAYOUT_HORIZONTAL",
+        /// `LAYOUT_VERTICAL`.
+        LayoutVertical = "LAYOUT_VERTICAL",
+    }
 }
 
 platform_enum! {
-/// 发送者身份类别.
-pub enum SenderIdentity {
-/// `UNKNOWN`.
-UnknownValue = "UNKNOWN",
-/// `MANUAL`.
-Manual = "MANUAL",
-/// `MACHINE`.
-Machine = "MACHINE",
-}
+    /// 图片样式类型.
+    pub enum ImageStyleType {
+        /// `IMAGE_STYLE_TYPE_NARROW`.
+        ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
+        /// `IMAGE_STYLE_TYPE_WIDE`.
+        ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
+    }
 }
 
 platform_enum! {
-/// 操作类型.
-pub enum OperateType {
-/// 用户提交投诉 (`USER_CREATE_COMPLAINT`).
-UserCreateComplaint = "USER_CREATE_COMPLAINT",
-/// 用户继续投诉 (`USER_CONTINUE_COMPLAINT`).
-UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
-/// 用户留言 (`USER_RESPONSE`).
-UserResponse = "USER_RESPONSE",
-/// 平台留言 (`PLATFORM_RESPONSE`).
-PlatformResponse = "PLATFORM_RESPONSE",
-/// 商户留言 (`MERCHANT_RESPONSE`).
-MerchantResponse = "MERCHANT_RESPONSE",
-/// 商户申请结单 (`MERCHANT_CONFIRM_COMPLETE`).
-MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
-/// 用户提交投诉系统通知 (`USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`).
-UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
-/// 投诉单发起全额退款系统通知 (`COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`).
-ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
-/// 用户继续投诉系统通知 (`USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`).
-UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
-/// 用户主动撤诉（只存在于历史投诉单的协商历史中） (`USER_REVOKE_COMPLAINT`).
-UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
-/// 用户确认投诉解决（只存在于历史投诉单的协商历史中） (`USER_COMFIRM_COMPLAINT`).
-UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
-/// 平台催办 (`PLATFORM_HELP_APPLICATION`).
-PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
-/// 用户申请平台协助 (`USER_APPLY_PLATFORM_HELP`).
-UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
-/// 商户同意退款申请 (`MERCHANT_APPROVE_REFUND`).
-MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
-/// 商户拒绝退款申请, 此时操作内容里展示拒绝原因 (`MERCHANT_REFUSE_RERUND`).
-MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
-/// 用户提交满意度调查结果,此时操作内容里会展示满意度分数 (`USER_SUBMIT_SATISFACTION`).
-UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
-/// 服务订单已取消 (`SERVICE_ORDER_CANCEL`).
-ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
-/// 服务订单已完成 (`SERVICE_ORDER_COMPLETE`).
-ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
-/// 投诉单发起部分退款系统通知 (`COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`).
-ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
-/// 投诉单退款到账系统通知 (`COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`).
-ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
-/// 投诉单受托退款系统通知 (`COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`).
-ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
-/// 用户申请平台协助 (`USER_APPLY_PLATFORM_SERVICE`).
-UserApplyPlatformService = "USER_APPLY_PLATFORM_SERVICE",
-/// 用户取消平台协助 (`USER_CANCEL_PLATFORM_SERVICE`).
-UserCancelPlatformService = "USER_CANCEL_PLATFORM_SERVICE",
-/// 客服结束平台协助 (`PLATFORM_SERVICE_FINISHED`).
-PlatformServiceFinished = "PLATFORM_SERVICE_FINISHED",
-/// 用户因点击产生留言 (`USER_CLICK_RESPONSE`).
-UserClickResponse = "USER_CLICK_RESPONSE",
-}
+    /// 文本颜色.
+    pub enum Color {
+        /// `DEFAULT`.
+        Default = "DEFAULT",
+        /// `SECONDARY`.
+        Secondary = "SECONDARY",
+    }
 }
 
 platform_enum! {
-/// 审批动作.
-pub enum CreateUpdateRefundProgressAction {
-/// `REJECT`.
-Reject = "REJECT",
-/// `APPROVE`.
-Approve = "APPROVE",
+    /// 消息块类型.
+    pub enum BlockType {
+        /// `TEXT`.
+        Text = "TEXT",
+        /// `IMAGE`.
+        Image = "IMAGE",
+        /// `LINK`.
+        Link = "LINK",
+        /// `FAQ_LIST`.
+        FaqList = "FAQ_LIST",
+        /// `BUTTON`.
+        Button = "BUTTON",
+        /// `BUTTON_GROUP`.
+        ButtonGroup = "BUTTON_GROUP",
+    }
 }
+
+platform_enum! {
+    /// 发送者身份类别.
+    pub enum SenderIdentity {
+        /// `UNKNOWN`.
+        UnknownValue = "UNKNOWN",
+        /// `MANUAL`.
+        Manual = "MANUAL",
+        /// `MACHINE`.
+        Machine = "MACHINE",
+    }
+}
+
+platform_enum! {
+    /// 操作类型.
+    pub enum OperateType {
+        /// 用户提交投诉 (`USER_CREATE_COMPLAINT`).
+        UserCreateComplaint = "USER_CREATE_COMPLAINT",
+        /// 用户继续投诉 (`USER_CONTINUE_COMPLAINT`).
+        UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
+        /// 用户留言 (`USER_RESPONSE`).
+        UserResponse = "USER_RESPONSE",
+        /// 平台留言 (`PLATFORM_RESPONSE`).
+        PlatformResponse = "PLATFORM_RESPONSE",
+        /// 商户留言 (`MERCHANT_RESPONSE`).
+        MerchantResponse = "MERCHANT_RESPONSE",
+        /// 商户申请结单 (`MERCHANT_CONFIRM_COMPLETE`).
+        MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
+        /// 用户提交投诉系统通知 (`USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`).
+        UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
+        /// 投诉单发起全额退款系统通知 (`COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`).
+        ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
+        /// 用户继续投诉系统通知 (`USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`).
+        UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
+        /// 用户主动撤诉（只存在于历史投诉单的协商历史中） (`USER_REVOKE_COMPLAINT`).
+        UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
+        /// 用户确认投诉解决（只存在于历史投诉单的协商历史中） (`USER_COMFIRM_COMPLAINT`).
+        UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
+        /// 平台催办 (`PLATFORM_HELP_APPLICATION`).
+        PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
+        /// 用户申请平台协助 (`USER_APPLY_PLATFORM_HELP`).
+        UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
+        /// 商户同意退款申请 (`MERCHANT_APPROVE_REFUND`).
+        MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
+        /// 商户拒绝退款申请, 此时操作内容里展示拒绝原因 (`MERCHANT_REFUSE_RERUND`).
+        MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
+        /// 用户提交满意度调查结果,此时操作内容里会展示满意度分数 (`USER_SUBMIT_SATISFACTION`).
+        UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
+        /// 服务订单已取消 (`SERVICE_ORDER_CANCEL`).
+        ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
+        /// 服务订单已完成 (`SERVICE_ORDER_COMPLETE`).
+        ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
+        /// 投诉单发起部分退款系统通知 (`COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`).
+        ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
+        /// 投诉单退款到账系统通知 (`COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`).
+        ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
+        /// 投诉单受托退款系统通知 (`COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`).
+        ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
+        /// 用户申请平台协助 (`USER_APPLY_PLATFORM_SERVICE`).
+        UserApplyPlatformService = "USER_APPLY_PLATFORM_SERVICE",
+        /// 用户取消平台协助 (`USER_CANCEL_PLATFORM_SERVICE`).
+        UserCancelPlatformService = "USER_CANCEL_PLATFORM_SERVICE",
+        /// 客服结束平台协助 (`PLATFORM_SERVICE_FINISHED`).
+        PlatformServiceFinished = "PLATFORM_SERVICE_FINISHED",
+        /// 用户因点击产生留言 (`USER_CLICK_RESPONSE`).
+        UserClickResponse = "USER_CLICK_RESPONSE",
+    }
+}
+
+platform_enum! {
+    /// 审批动作.
+    pub enum CreateUpdateRefundProgressAction {
+        /// `REJECT`.
+        Reject = "REJECT",
+        /// `APPROVE`.
+        Approve = "APPROVE",
+    }
 }

@@ -11,8 +11,6 @@ pub use super::{AccountType, IncomeRecordType, Links};
 
 /// `GET /v3/merchantfund/partner/income-records` 特约商户银行来账查询
 ///
-/// List income records.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -46,7 +44,7 @@ pub struct ListIncomeRecords {
 pub struct IncomeRecord {
     /// 账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 银行来账金额 (`amount`).
+    /// 银行来账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 付款方银行户名 (`bank_account_name`).
     #[wxpay(redact)]
@@ -69,7 +67,7 @@ pub struct IncomeRecord {
     pub success_time: OffsetDateTime,
 }
 
-/// `ListIncomeRecordsResponse`.
+/// The answer of [`ListIncomeRecords`] (特约商户银行来账查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListIncomeRecordsResponse {

@@ -11,8 +11,6 @@ mod manual;
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` 开具通用行业电子发票
 ///
-/// Create issue general.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
@@ -40,8 +38,6 @@ pub struct CreateIssueGeneral {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` 开具旅客运输行业电子发票
-///
-/// Create issue passenger transport.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -72,8 +68,6 @@ pub struct CreateIssuePassengerTransport {
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` 开具成品油行业电子发票
 ///
-/// Create issue refined oil.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
@@ -101,8 +95,6 @@ pub struct CreateIssueRefinedOil {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` 开具不动产租赁行业电子发票
-///
-/// Create real estate leasing.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -132,8 +124,6 @@ pub struct CreateRealEstateLeasing {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` 上传电子发票文件
-///
-/// Upload fapiao file.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556605)
 ///
@@ -166,8 +156,6 @@ pub struct UploadFapiaoFile {
 
 /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` 获取发票下载信息
 ///
-/// List fapiao files.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html)
 ///
 /// ```no_run
@@ -192,8 +180,6 @@ pub struct ListFapiaoFiles {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards` 将电子发票插入微信用户卡包
-///
-/// Create insert card.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_11.shtml)
 ///
@@ -226,8 +212,6 @@ pub struct CreateInsertCard {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse` 冲红电子发票
-///
-/// Reverse fapiao application.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_9.shtml)
 ///
@@ -263,7 +247,7 @@ pub struct BuyerInformation {
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
@@ -325,7 +309,7 @@ pub struct IssueGeneral {
     pub tax_code: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -336,7 +320,7 @@ pub struct IssueGeneral {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransactionInformation {
-    /// 交易金额 (`amount`).
+    /// 交易金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 支付商户订单号 (`out_trade_no`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -427,7 +411,7 @@ pub struct IssuePassengerTransport {
     pub tax_code: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -502,7 +486,7 @@ pub struct IssueRefinedOil {
     pub tax_code: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 成品油单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -593,7 +577,7 @@ pub struct RealEstateLeasing {
     pub tax_code: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -631,7 +615,7 @@ pub struct CreateRealEstateLeasingFapiaoInformation {
     pub vat_refund_levy_code: Option<i64>,
 }
 
-/// `UploadFapiaoFileResponse`.
+/// The answer of [`UploadFapiaoFile`] (上传电子发票文件).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadFapiaoFileResponse {
@@ -651,7 +635,7 @@ pub struct FapiaoDownloadInfoList {
     pub status: Option<FapiaoDownloadInfoListStatus>,
 }
 
-/// `ListFapiaoFilesResponse`.
+/// The answer of [`ListFapiaoFiles`] (获取发票下载信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListFapiaoFilesResponse {
@@ -677,7 +661,7 @@ pub struct ExtraInformation {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FapiaoCardInformationItem {
-    /// 单行金额 (`amount`).
+    /// 单行金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 是否折扣行 (`discount`).
     pub discount: bool,
@@ -696,7 +680,7 @@ pub struct FapiaoCardInformationItem {
     pub tax_prefer_mark: TaxPreferMark,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -733,7 +717,7 @@ pub struct SellerInformation {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FapiaoCardInformation {
-    /// 总金额 (`amount`).
+    /// 总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 校验码 (`check_code`).
     pub check_code: String,
@@ -777,159 +761,159 @@ pub struct ReverseFapiaoApplicationFapiaoInformation {
 }
 
 platform_enum! {
-/// 开具的发票类型.
-pub enum FapiaoBillType {
-/// `COMM_FAPIAO`.
-CommFapiao = "COMM_FAPIAO",
-/// `VAT_FAPIAO`.
-VatFapiao = "VAT_FAPIAO",
-}
-}
-
-platform_enum! {
-/// 购买方类型.
-pub enum BuyerInformationType {
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-/// `ORGANIZATION`.
-Organization = "ORGANIZATION",
-}
+    /// 开具的发票类型.
+    pub enum FapiaoBillType {
+        /// `COMM_FAPIAO`.
+        CommFapiao = "COMM_FAPIAO",
+        /// `VAT_FAPIAO`.
+        VatFapiao = "VAT_FAPIAO",
+    }
 }
 
 platform_enum! {
-/// 支付渠道.
-pub enum PayChannel {
-/// `WECHAT_PAY`.
-WeChatPay = "WECHAT_PAY",
-}
-}
-
-platform_enum! {
-/// 出行人证件类型.
-pub enum CertificateType {
-/// `IDENTITY_CARD`.
-IdentityCard = "IDENTITY_CARD",
-/// `PASSPORT`.
-Passport = "PASSPORT",
-/// `HONG_KONG_PERMIT`.
-HongKongPermit = "HONG_KONG_PERMIT",
-/// `MACAO_PERMIT`.
-MacaoPermit = "MACAO_PERMIT",
-/// `TAIWAN_PERMIT`.
-TaiwanPermit = "TAIWAN_PERMIT",
-/// `FOREIGNER_RESIDENCE_PERMIT`.
-ForeignerResidencePermit = "FOREIGNER_RESIDENCE_PERMIT",
-/// `HONG_KONG_RESIDENT_CARD`.
-HongKongResidentCard = "HONG_KONG_RESIDENT_CARD",
-/// `MACAO_RESIDENT_CARD`.
-MacaoResidentCard = "MACAO_RESIDENT_CARD",
-/// `TAIWAN_RESIDENT_CARD`.
-TaiwanResidentCard = "TAIWAN_RESIDENT_CARD",
-/// `MILITARY_OFFICER_CARD`.
-MilitaryOfficerCard = "MILITARY_OFFICER_CARD",
-/// `ARMED_POLICE_OFFICER_CARD`.
-ArmedPoliceOfficerCard = "ARMED_POLICE_OFFICER_CARD",
-/// `SOLDIER_CARD`.
-SoldierCard = "SOLDIER_CARD",
-/// `HOMECOMING_CERT`.
-HomecomingCert = "HOMECOMING_CERT",
-/// `TAIWAN_COMPATRIOT_CERT`.
-TaiwanCompatriotCert = "TAIWAN_COMPATRIOT_CERT",
-}
+    /// 购买方类型.
+    pub enum BuyerInformationType {
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+        /// `ORGANIZATION`.
+        Organization = "ORGANIZATION",
+    }
 }
 
 platform_enum! {
-/// 交通工具等级.
-pub enum TransportationClasses {
-/// `SHIP_FIRST_CLASS_CABIN`.
-ShipFirstClassCabin = "SHIP_FIRST_CLASS_CABIN",
-/// `SHIP_SECOND_CLASS_CABIN`.
-ShipSecondClassCabin = "SHIP_SECOND_CLASS_CABIN",
-/// `SHIP_THIRD_CLASS_CABIN`.
-ShipThirdClassCabin = "SHIP_THIRD_CLASS_CABIN",
-}
+    /// 支付渠道.
+    pub enum PayChannel {
+        /// `WECHAT_PAY`.
+        WeChatPay = "WECHAT_PAY",
+    }
 }
 
 platform_enum! {
-/// 交通工具类型.
-pub enum TransportationType {
-/// `LONG_DISTANCE_BUS`.
-LongDistanceBus = "LONG_DISTANCE_BUS",
-/// `PUBLIC_TRANSPORTATION`.
-PublicTransportation = "PUBLIC_TRANSPORTATION",
-/// `CAR`.
-Car = "CAR",
-/// `SHIP`.
-Ship = "SHIP",
-/// `OTHER_TRANSPORTATION`.
-OtherTransportation = "OTHER_TRANSPORTATION",
-}
-}
-
-platform_enum! {
-/// 成品油单位.
-pub enum Unit {
-/// `TON`.
-Ton = "TON",
-/// `LETER`.
-Leter = "LETER",
-}
-}
-
-platform_enum! {
-/// 发票状态.
-pub enum FapiaoDownloadInfoListStatus {
-/// 开票申请已受理 (`ISSUE_ACCEPTED`).
-IssueAccepted = "ISSUE_ACCEPTED",
-/// 发票已开具 (`ISSUED`).
-Issued = "ISSUED",
-/// 冲红申请已受理 (`REVERSE_ACCEPTED`).
-ReverseAccepted = "REVERSE_ACCEPTED",
-/// 发票已冲红 (`REVERSED`).
-Reversed = "REVERSED",
-/// 发票开具已失败，数电发票模式特有字段 (`ISSUE_FAILED`).
-IssueFailed = "ISSUE_FAILED",
-/// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
-ReverseFailed = "REVERSE_FAILED",
-}
+    /// 出行人证件类型.
+    pub enum CertificateType {
+        /// `IDENTITY_CARD`.
+        IdentityCard = "IDENTITY_CARD",
+        /// `PASSPORT`.
+        Passport = "PASSPORT",
+        /// `HONG_KONG_PERMIT`.
+        HongKongPermit = "HONG_KONG_PERMIT",
+        /// `MACAO_PERMIT`.
+        MacaoPermit = "MACAO_PERMIT",
+        /// `TAIWAN_PERMIT`.
+        TaiwanPermit = "TAIWAN_PERMIT",
+        /// `FOREIGNER_RESIDENCE_PERMIT`.
+        ForeignerResidencePermit = "FOREIGNER_RESIDENCE_PERMIT",
+        /// `HONG_KONG_RESIDENT_CARD`.
+        HongKongResidentCard = "HONG_KONG_RESIDENT_CARD",
+        /// `MACAO_RESIDENT_CARD`.
+        MacaoResidentCard = "MACAO_RESIDENT_CARD",
+        /// `TAIWAN_RESIDENT_CARD`.
+        TaiwanResidentCard = "TAIWAN_RESIDENT_CARD",
+        /// `MILITARY_OFFICER_CARD`.
+        MilitaryOfficerCard = "MILITARY_OFFICER_CARD",
+        /// `ARMED_POLICE_OFFICER_CARD`.
+        ArmedPoliceOfficerCard = "ARMED_POLICE_OFFICER_CARD",
+        /// `SOLDIER_CARD`.
+        SoldierCard = "SOLDIER_CARD",
+        /// `HOMECOMING_CERT`.
+        HomecomingCert = "HOMECOMING_CERT",
+        /// `TAIWAN_COMPATRIOT_CERT`.
+        TaiwanCompatriotCert = "TAIWAN_COMPATRIOT_CERT",
+    }
 }
 
 platform_enum! {
-/// 税收优惠政策标识.
-pub enum TaxPreferMark {
-/// 无优惠 (`NO_FAVORABLE`).
-NoFavorable = "NO_FAVORABLE",
-/// 不征税 (`OUTSIDE_VAT`).
-OutsideVat = "OUTSIDE_VAT",
-/// 免税 (`VAT_EXEMPT`).
-VatExempt = "VAT_EXEMPT",
-/// 普通零税率 (`NORMAL_ZERO_RATED`).
-NormalZeroRated = "NORMAL_ZERO_RATED",
-/// 出口零税率 (`EXPORT_ZERO_RATED`).
-ExportZeroRated = "EXPORT_ZERO_RATED",
-}
+    /// 交通工具等级.
+    pub enum TransportationClasses {
+        /// `SHIP_FIRST_CLASS_CABIN`.
+        ShipFirstClassCabin = "SHIP_FIRST_CLASS_CABIN",
+        /// `SHIP_SECOND_CLASS_CABIN`.
+        ShipSecondClassCabin = "SHIP_SECOND_CLASS_CABIN",
+        /// `SHIP_THIRD_CLASS_CABIN`.
+        ShipThirdClassCabin = "SHIP_THIRD_CLASS_CABIN",
+    }
 }
 
 platform_enum! {
-/// 插卡场景.
-pub enum CreateInsertCardScene {
-/// `WITH_WECHATPAY`.
-WithWeChatPay = "WITH_WECHATPAY",
-/// `WITHOUT_WECHATPAY`.
-WithoutWeChatPay = "WITHOUT_WECHATPAY",
-}
+    /// 交通工具类型.
+    pub enum TransportationType {
+        /// `LONG_DISTANCE_BUS`.
+        LongDistanceBus = "LONG_DISTANCE_BUS",
+        /// `PUBLIC_TRANSPORTATION`.
+        PublicTransportation = "PUBLIC_TRANSPORTATION",
+        /// `CAR`.
+        Car = "CAR",
+        /// `SHIP`.
+        Ship = "SHIP",
+        /// `OTHER_TRANSPORTATION`.
+        OtherTransportation = "OTHER_TRANSPORTATION",
+    }
 }
 
 platform_enum! {
-/// 冲红原因.
-pub enum ReverseReason {
-/// `ISSUE_ERROR`.
-IssueError = "ISSUE_ERROR",
-/// `SALES_RETURN`.
-SalesReturn = "SALES_RETURN",
-/// `SERVICE_SUSPENTION`.
-ServiceSuspention = "SERVICE_SUSPENTION",
-/// `SALES_DISCOUNT`.
-SalesDiscount = "SALES_DISCOUNT",
+    /// 成品油单位.
+    pub enum Unit {
+        /// `TON`.
+        Ton = "TON",
+        /// `LETER`.
+        Leter = "LETER",
+    }
 }
+
+platform_enum! {
+    /// 发票状态.
+    pub enum FapiaoDownloadInfoListStatus {
+        /// 开票申请已受理 (`ISSUE_ACCEPTED`).
+        IssueAccepted = "ISSUE_ACCEPTED",
+        /// 发票已开具 (`ISSUED`).
+        Issued = "ISSUED",
+        /// 冲红申请已受理 (`REVERSE_ACCEPTED`).
+        ReverseAccepted = "REVERSE_ACCEPTED",
+        /// 发票已冲红 (`REVERSED`).
+        Reversed = "REVERSED",
+        /// 发票开具已失败，数电发票模式特有字段 (`ISSUE_FAILED`).
+        IssueFailed = "ISSUE_FAILED",
+        /// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
+        ReverseFailed = "REVERSE_FAILED",
+    }
+}
+
+platform_enum! {
+    /// 税收优惠政策标识.
+    pub enum TaxPreferMark {
+        /// 无优惠 (`NO_FAVORABLE`).
+        NoFavorable = "NO_FAVORABLE",
+        /// 不征税 (`OUTSIDE_VAT`).
+        OutsideVat = "OUTSIDE_VAT",
+        /// 免税 (`VAT_EXEMPT`).
+        VatExempt = "VAT_EXEMPT",
+        /// 普通零税率 (`NORMAL_ZERO_RATED`).
+        NormalZeroRated = "NORMAL_ZERO_RATED",
+        /// 出口零税率 (`EXPORT_ZERO_RATED`).
+        ExportZeroRated = "EXPORT_ZERO_RATED",
+    }
+}
+
+platform_enum! {
+    /// 插卡场景.
+    pub enum CreateInsertCardScene {
+        /// `WITH_WECHATPAY`.
+        WithWeChatPay = "WITH_WECHATPAY",
+        /// `WITHOUT_WECHATPAY`.
+        WithoutWeChatPay = "WITHOUT_WECHATPAY",
+    }
+}
+
+platform_enum! {
+    /// 冲红原因.
+    pub enum ReverseReason {
+        /// `ISSUE_ERROR`.
+        IssueError = "ISSUE_ERROR",
+        /// `SALES_RETURN`.
+        SalesReturn = "SALES_RETURN",
+        /// `SERVICE_SUSPENTION`.
+        ServiceSuspention = "SERVICE_SUSPENTION",
+        /// `SALES_DISCOUNT`.
+        SalesDiscount = "SALES_DISCOUNT",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/new-tax-control-fapiao/merchant/base-information` 获取商户开票基础信息
 ///
-/// Query base information.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -32,8 +30,6 @@ pub struct QueryBaseInformation {
 
 /// `GET /v3/new-tax-control-fapiao/merchant/development-config` 查询商户配置的开发选项
 ///
-/// Query development config.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml)
 ///
 /// ```no_run
@@ -51,8 +47,6 @@ pub struct QueryBaseInformation {
 pub struct QueryDevelopmentConfig {}
 
 /// `PATCH /v3/new-tax-control-fapiao/merchant/development-config` 配置开发选项
-///
-/// Update development config.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/fapiao/fapiao-merchant/update-development-config.html)
 ///
@@ -81,8 +75,6 @@ pub struct UpdateDevelopmentConfig {
 
 /// `GET /v3/new-tax-control-fapiao/merchant/tax-codes` 获取商品和服务税收分类对照表
 ///
-/// List tax codes.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml)
 ///
 /// ```no_run
@@ -108,8 +100,6 @@ pub struct ListTaxCodes {
 
 /// `POST /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check` 检查子商户开票功能状态
 ///
-/// Check merchant.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -130,8 +120,6 @@ pub struct CheckMerchant {
 }
 
 /// `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status` 检查子商户开票功能状态
-///
-/// Query check status.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -183,7 +171,7 @@ pub struct SellerInformation {
     pub telephone: Option<String>,
 }
 
-/// `QueryBaseInformationResponse`.
+/// The answer of [`QueryBaseInformation`] (获取商户开票基础信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBaseInformationResponse {
@@ -193,7 +181,7 @@ pub struct QueryBaseInformationResponse {
     pub seller_information: SellerInformation,
 }
 
-/// `QueryDevelopmentConfigResponse`.
+/// The answer of [`QueryDevelopmentConfig`] (查询商户配置的开发选项).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryDevelopmentConfigResponse {
@@ -205,7 +193,7 @@ pub struct QueryDevelopmentConfigResponse {
     pub support_vat_fapiao: Option<bool>,
 }
 
-/// `UpdateDevelopmentConfigResponse`.
+/// The answer of [`UpdateDevelopmentConfig`] (配置开发选项).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateDevelopmentConfigResponse {
@@ -248,7 +236,7 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `ListTaxCodesResponse`.
+/// The answer of [`ListTaxCodes`] (获取商品和服务税收分类对照表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTaxCodesResponse {
@@ -315,7 +303,7 @@ pub struct ThirdMode {
     pub status: ThirdModeStatus,
 }
 
-/// `QueryCheckStatusResponse`.
+/// The answer of [`QueryCheckStatus`] (检查子商户开票功能状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCheckStatusResponse {
@@ -328,63 +316,63 @@ pub struct QueryCheckStatusResponse {
 }
 
 platform_enum! {
-/// 能力授权状态.
-pub enum AbilityInfoStatus {
-/// 数电开通能力已授权 (`AUTHORIZED`).
-Authorized = "AUTHORIZED",
-/// 需要财务负责人或者法定代表人，登录电子税局系统，进行开票能力授权 (`AUTHORIZE_PENDING`).
-AuthorizePending = "AUTHORIZE_PENDING",
-/// 商户已经解除与联用平台在税局系统的关联关系 (`DEAUTHORIZED`).
-Deauthorized = "DEAUTHORIZED",
-/// 能力授权失败 (`AUTHORIZE_FAILED`).
-AuthorizeFailed = "AUTHORIZE_FAILED",
-}
-}
-
-platform_enum! {
-/// 能力类型.
-pub enum AbilityInfoType {
-/// `BASE_ABILITY`.
-BaseAbility = "BASE_ABILITY",
-/// `PASSENGER_TRANSPORT_ABILITY`.
-PassengerTransportAbility = "PASSENGER_TRANSPORT_ABILITY",
-/// `REAL_ESTATE_ABILITY`.
-RealEstateAbility = "REAL_ESTATE_ABILITY",
-}
+    /// 能力授权状态.
+    pub enum AbilityInfoStatus {
+        /// 数电开通能力已授权 (`AUTHORIZED`).
+        Authorized = "AUTHORIZED",
+        /// 需要财务负责人或者法定代表人，登录电子税局系统，进行开票能力授权 (`AUTHORIZE_PENDING`).
+        AuthorizePending = "AUTHORIZE_PENDING",
+        /// 商户已经解除与联用平台在税局系统的关联关系 (`DEAUTHORIZED`).
+        Deauthorized = "DEAUTHORIZED",
+        /// 能力授权失败 (`AUTHORIZE_FAILED`).
+        AuthorizeFailed = "AUTHORIZE_FAILED",
+    }
 }
 
 platform_enum! {
-/// 接入状态.
-pub enum DigitalTaxModeStatus {
-/// 请等待当地税务机关审批 (`APPROVAL_PENDING`).
-ApprovalPending = "APPROVAL_PENDING",
-/// 请商户法定代表人/财务负责人登陆电子税局或者国家税务总局乐企数字开放平台进行确认 (`ACCESS_CONFIRMED_PENDING`).
-AccessConfirmedPending = "ACCESS_CONFIRMED_PENDING",
-/// 请商户法定代表人/财务负责人登录电子税局进行能力授权确认 (`ABILITY_CONFIRMED_PENDING`).
-AbilityConfirmedPending = "ABILITY_CONFIRMED_PENDING",
-/// 请商户法定代表人/财务负责人登陆电子税局进行开票员设置 (`BILLING_PERSON_REGISTER_PENDING`).
-BillingPersonRegisterPending = "BILLING_PERSON_REGISTER_PENDING",
-/// 请开票员登陆电子税局-乐企进行授权 (`BILLING_PERSON_CONFIRMED_PENDING`).
-BillingPersonConfirmedPending = "BILLING_PERSON_CONFIRMED_PENDING",
-/// 请商户法定代表人/财务负责人登陆电子税局进行设置开票安全验证有效期 (`SECURITY_SETTING_PENDING`).
-SecuritySettingPending = "SECURITY_SETTING_PENDING",
-/// 税局申请不通过，请查看接入失败原因 (`APPLY_FAILED`).
-ApplyFailed = "APPLY_FAILED",
-/// 未接入或商户解除授权，请重新发起能力邀请商户确认授权 (`DISABLED`).
-Disabled = "DISABLED",
-/// 商户数电开票能力，税局接入完成 (`ENABLED`).
-Enabled = "ENABLED",
-/// 商户使用的数电服务商资源过期，请联系数电服务商 (`RESOURCE_EXPIRED`).
-ResourceExpired = "RESOURCE_EXPIRED",
-}
+    /// 能力类型.
+    pub enum AbilityInfoType {
+        /// `BASE_ABILITY`.
+        BaseAbility = "BASE_ABILITY",
+        /// `PASSENGER_TRANSPORT_ABILITY`.
+        PassengerTransportAbility = "PASSENGER_TRANSPORT_ABILITY",
+        /// `REAL_ESTATE_ABILITY`.
+        RealEstateAbility = "REAL_ESTATE_ABILITY",
+    }
 }
 
 platform_enum! {
-/// 第三方/自建发票能力接入状态.
-pub enum ThirdModeStatus {
-/// 未接入或商户解除授权，请重新发起能力邀请商户确认授权 (`DISABLED`).
-Disabled = "DISABLED",
-/// 商户数电开票能力，税局接入完成 (`ENABLED`).
-Enabled = "ENABLED",
+    /// 接入状态.
+    pub enum DigitalTaxModeStatus {
+        /// 请等待当地税务机关审批 (`APPROVAL_PENDING`).
+        ApprovalPending = "APPROVAL_PENDING",
+        /// 请商户法定代表人/财务负责人登陆电子税局或者国家税务总局乐企数字开放平台进行确认 (`ACCESS_CONFIRMED_PENDING`).
+        AccessConfirmedPending = "ACCESS_CONFIRMED_PENDING",
+        /// 请商户法定代表人/财务负责人登录电子税局进行能力授权确认 (`ABILITY_CONFIRMED_PENDING`).
+        AbilityConfirmedPending = "ABILITY_CONFIRMED_PENDING",
+        /// 请商户法定代表人/财务负责人登陆电子税局进行开票员设置 (`BILLING_PERSON_REGISTER_PENDING`).
+        BillingPersonRegisterPending = "BILLING_PERSON_REGISTER_PENDING",
+        /// 请开票员登陆电子税局-乐企进行授权 (`BILLING_PERSON_CONFIRMED_PENDING`).
+        BillingPersonConfirmedPending = "BILLING_PERSON_CONFIRMED_PENDING",
+        /// 请商户法定代表人/财务负责人登陆电子税局进行设置开票安全验证有效期 (`SECURITY_SETTING_PENDING`).
+        SecuritySettingPending = "SECURITY_SETTING_PENDING",
+        /// 税局申请不通过，请查看接入失败原因 (`APPLY_FAILED`).
+        ApplyFailed = "APPLY_FAILED",
+        /// 未接入或商户解除授权，请重新发起能力邀请商户确认授权 (`DISABLED`).
+        Disabled = "DISABLED",
+        /// 商户数电开票能力，税局接入完成 (`ENABLED`).
+        Enabled = "ENABLED",
+        /// 商户使用的数电服务商资源过期，请联系数电服务商 (`RESOURCE_EXPIRED`).
+        ResourceExpired = "RESOURCE_EXPIRED",
+    }
 }
+
+platform_enum! {
+    /// 第三方/自建发票能力接入状态.
+    pub enum ThirdModeStatus {
+        /// 未接入或商户解除授权，请重新发起能力邀请商户确认授权 (`DISABLED`).
+        Disabled = "DISABLED",
+        /// 商户数电开票能力，税局接入完成 (`ENABLED`).
+        Enabled = "ENABLED",
+    }
 }

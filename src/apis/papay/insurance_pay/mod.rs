@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}` 保险商户查询保险自动续费预约API
 ///
-/// Query policy period by policy period id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html)
 ///
 /// ```no_run
@@ -34,8 +32,6 @@ pub struct QueryPolicyPeriodByPolicyPeriodId {
 }
 
 /// `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` 保险商户预约保险自动续费API
-///
-/// Create policy period schedule.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html)
 ///
@@ -66,8 +62,6 @@ pub struct CreatePolicyPeriodSchedule {
 }
 
 /// `POST /v3/papay/insurance-pay/transactions/apply` 保险商户受理保险自动续费扣款API
-///
-/// Apply transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html)
 ///
@@ -112,11 +106,11 @@ pub struct ScheduledAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `QueryPolicyPeriodByPolicyPeriodIdResponse`.
+/// The answer of [`QueryPolicyPeriodByPolicyPeriodId`] (保险商户查询保险自动续费预约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
@@ -136,7 +130,7 @@ pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
     pub scheduled_amount: Option<ScheduledAmount>,
 }
 
-/// `CreatePolicyPeriodScheduleResponse`.
+/// The answer of [`CreatePolicyPeriodSchedule`] (保险商户预约保险自动续费API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePolicyPeriodScheduleResponse {
@@ -156,7 +150,7 @@ pub struct CreatePolicyPeriodScheduleResponse {
     pub scheduled_amount: Option<ScheduledAmount>,
 }
 
-/// `ApplyTransactionResponse`.
+/// The answer of [`ApplyTransaction`] (保险商户受理保险自动续费扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyTransactionResponse {

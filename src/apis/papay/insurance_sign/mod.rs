@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew` 保险商户受理续期自动续费协议
 ///
-/// Create contract renew.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html)
 ///
 /// ```no_run
@@ -41,8 +39,6 @@ pub struct CreateContractRenew {
 
 /// `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 保险商户查询保险自动续费协议
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/get-contract-by-code.html)
 ///
 /// ```no_run
@@ -67,8 +63,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 保险商户通过商户协议号解除保险自动续费协议
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/terminate-contract-by-code.html)
 ///
@@ -96,8 +90,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` 保险商户App预签约API
-///
-/// Create contract pre entrust sign app.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/app-sign-and-create-transaction.html)
 ///
@@ -159,8 +151,6 @@ pub struct CreateContractPreEntrustSignApp {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` 保险商户H5预签约API
-///
-/// Create contract pre entrust sign h5.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/h5-sign-and-create-transaction.html)
 ///
@@ -225,8 +215,6 @@ pub struct CreateContractPreEntrustSignH5 {
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` 保险商户JSAPI预签约API
 ///
-/// Create contract pre entrust sign jsapi.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/jsapi-sign-and-create-transaction.html)
 ///
 /// ```no_run
@@ -287,8 +275,6 @@ pub struct CreateContractPreEntrustSignJsapi {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` 保险商户小程序预签约API
-///
-/// Create contract pre entrust sign mini program.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/mimi-program-sign-and-create-transaction.html)
 ///
@@ -351,8 +337,6 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 
 /// `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` 保险商户修改保险扣费周期列表
 ///
-/// Modify policy period.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012987596)
 ///
 /// ```no_run
@@ -384,8 +368,6 @@ pub struct ModifyPolicyPeriod {
 }
 
 /// `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 保险商户查询保险扣费周期列表API
-///
-/// Query policy period by out contract code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html)
 ///
@@ -421,7 +403,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -450,7 +432,7 @@ pub struct ContractTerminateInfo {
     pub contract_termination_remark: Option<String>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (保险商户查询保险自动续费协议).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -488,7 +470,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub revoke_terminate_contract_redirect_url: Option<String>,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (保险商户通过商户协议号解除保险自动续费协议).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -537,7 +519,7 @@ pub struct RealIdentity {
     pub real_name: String,
 }
 
-/// `CreateContractPreEntrustSignAppResponse`.
+/// The answer of [`CreateContractPreEntrustSignApp`] (保险商户App预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignAppResponse {
@@ -593,7 +575,7 @@ pub struct ContractPreEntrustSignPolicyPeriod {
     pub policy_period_id: i64,
 }
 
-/// `CreateContractPreEntrustSignH5Response`.
+/// The answer of [`CreateContractPreEntrustSignH5`] (保险商户H5预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignH5Response {
@@ -601,7 +583,7 @@ pub struct CreateContractPreEntrustSignH5Response {
     pub redirect_url: String,
 }
 
-/// `CreateContractPreEntrustSignJsapiResponse`.
+/// The answer of [`CreateContractPreEntrustSignJsapi`] (保险商户JSAPI预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignJsapiResponse {
@@ -609,7 +591,7 @@ pub struct CreateContractPreEntrustSignJsapiResponse {
     pub redirect_url: String,
 }
 
-/// `CreateContractPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateContractPreEntrustSignMiniProgram`] (保险商户小程序预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignMiniProgramResponse {
@@ -621,7 +603,7 @@ pub struct CreateContractPreEntrustSignMiniProgramResponse {
     pub redirect_path: String,
 }
 
-/// `ModifyPolicyPeriodResponse`.
+/// The answer of [`ModifyPolicyPeriod`] (保险商户修改保险扣费周期列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyPolicyPeriodResponse {
@@ -651,7 +633,7 @@ pub struct QueryPolicyPeriodByOutContractCodeData {
     pub scheduled_amount: Option<Amount>,
 }
 
-/// `QueryPolicyPeriodByOutContractCodeResponse`.
+/// The answer of [`QueryPolicyPeriodByOutContractCode`] (保险商户查询保险扣费周期列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPolicyPeriodByOutContractCodeResponse {
@@ -666,41 +648,41 @@ pub struct QueryPolicyPeriodByOutContractCodeResponse {
 }
 
 platform_enum! {
-/// 委托代扣协议状态.
-pub enum ContractState {
-/// `SIGNED`.
-Signed = "SIGNED",
-/// `TERMINATED`.
-Terminated = "TERMINATED",
-/// `SIGN_FAILED`.
-SignFailed = "SIGN_FAILED",
-/// `TO_BE_RENEWED`.
-ToBeRenewed = "TO_BE_RENEWED",
-/// `TERMINATE_PENDING`.
-TerminatePending = "TERMINATE_PENDING",
-}
-}
-
-platform_enum! {
-/// 协议解约方式.
-pub enum ContractTerminationMode {
-/// `USER_TERMINATE`.
-UserTerminate = "USER_TERMINATE",
-/// `MCH_API_TERMINATE`.
-MchApiTerminate = "MCH_API_TERMINATE",
-/// `WEPAY_WEB_TERMINATE`.
-WePayWebTerminate = "WEPAY_WEB_TERMINATE",
-/// `CUSTOMER_SERVICE_TERMINATE`.
-CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-/// `SYSTEM_TERMINATE`.
-SystemTerminate = "SYSTEM_TERMINATE",
-}
+    /// 委托代扣协议状态.
+    pub enum ContractState {
+        /// `SIGNED`.
+        Signed = "SIGNED",
+        /// `TERMINATED`.
+        Terminated = "TERMINATED",
+        /// `SIGN_FAILED`.
+        SignFailed = "SIGN_FAILED",
+        /// `TO_BE_RENEWED`.
+        ToBeRenewed = "TO_BE_RENEWED",
+        /// `TERMINATE_PENDING`.
+        TerminatePending = "TERMINATE_PENDING",
+    }
 }
 
 platform_enum! {
-/// 实名验证类型.
-pub enum IdentityType {
-/// `ID_CARD`.
-IdCard = "ID_CARD",
+    /// 协议解约方式.
+    pub enum ContractTerminationMode {
+        /// `USER_TERMINATE`.
+        UserTerminate = "USER_TERMINATE",
+        /// `MCH_API_TERMINATE`.
+        MchApiTerminate = "MCH_API_TERMINATE",
+        /// `WEPAY_WEB_TERMINATE`.
+        WePayWebTerminate = "WEPAY_WEB_TERMINATE",
+        /// `CUSTOMER_SERVICE_TERMINATE`.
+        CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+        /// `SYSTEM_TERMINATE`.
+        SystemTerminate = "SYSTEM_TERMINATE",
+    }
 }
+
+platform_enum! {
+    /// 实名验证类型.
+    pub enum IdentityType {
+        /// `ID_CARD`.
+        IdCard = "ID_CARD",
+    }
 }

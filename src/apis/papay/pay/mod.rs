@@ -10,8 +10,6 @@ pub mod partner;
 
 /// `POST /v3/papay/pay/harmony/transactions/apply` 代扣受理扣款
 ///
-/// Apply harmony transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::pay::Amount = todo!();
@@ -50,8 +48,6 @@ pub struct ApplyHarmonyTransaction {
 
 /// `GET /v3/papay/pay/schedules/contract-id/{contract_id}` 查询扣费预约API
 ///
-/// Query schedule by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html)
 ///
 /// ```no_run
@@ -72,8 +68,6 @@ pub struct QueryScheduleByContractId {
 }
 
 /// `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` 预约扣费API
-///
-/// Create schedule schedule.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html)
 ///
@@ -100,8 +94,6 @@ pub struct CreateScheduleSchedule {
 }
 
 /// `POST /v3/papay/pay/transactions/apply` 受理扣款API
-///
-/// Apply transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html)
 ///
@@ -144,11 +136,11 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `ApplyHarmonyTransactionResponse`.
+/// The answer of [`ApplyHarmonyTransaction`] (代扣受理扣款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyHarmonyTransactionResponse {
@@ -158,7 +150,7 @@ pub struct ApplyHarmonyTransactionResponse {
     pub out_trade_no: String,
 }
 
-/// `QueryScheduleByContractIdResponse`.
+/// The answer of [`QueryScheduleByContractId`] (查询扣费预约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryScheduleByContractIdResponse {
@@ -176,7 +168,7 @@ pub struct QueryScheduleByContractIdResponse {
     pub scheduled_amount: Option<Amount>,
 }
 
-/// `CreateScheduleScheduleResponse`.
+/// The answer of [`CreateScheduleSchedule`] (预约扣费API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateScheduleScheduleResponse {
@@ -194,7 +186,7 @@ pub struct CreateScheduleScheduleResponse {
     pub scheduled_amount: Option<Amount>,
 }
 
-/// `ApplyTransactionResponse`.
+/// The answer of [`ApplyTransaction`] (受理扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyTransactionResponse {

@@ -10,8 +10,6 @@ pub mod partner;
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign app.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -46,8 +44,6 @@ pub struct CreateContractPreEntrustSignApp {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` H5场景预约扣费类型签约的预签约API
-///
-/// Create contract pre entrust sign h5.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html)
 ///
@@ -86,8 +82,6 @@ pub struct CreateContractPreEntrustSignH5 {
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` JSAPI场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign jsapi.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -122,8 +116,6 @@ pub struct CreateContractPreEntrustSignJsapi {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` 小程序场景预约扣费类型签约的预签约API
-///
-/// Create contract pre entrust sign mini program.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html)
 ///
@@ -165,7 +157,7 @@ pub struct EstimatedDeductAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -181,7 +173,7 @@ pub struct DeductSchedule {
     pub estimated_deduct_date: String,
 }
 
-/// `CreateContractPreEntrustSignAppResponse`.
+/// The answer of [`CreateContractPreEntrustSignApp`] (App场景预约扣费类型签约的预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignAppResponse {
@@ -202,7 +194,7 @@ pub struct JumpControl {
     pub jump_appid: Option<String>,
 }
 
-/// `CreateContractPreEntrustSignH5Response`.
+/// The answer of [`CreateContractPreEntrustSignH5`] (H5场景预约扣费类型签约的预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignH5Response {
@@ -210,7 +202,7 @@ pub struct CreateContractPreEntrustSignH5Response {
     pub redirect_url: String,
 }
 
-/// `CreateContractPreEntrustSignJsapiResponse`.
+/// The answer of [`CreateContractPreEntrustSignJsapi`] (JSAPI场景预约扣费类型签约的预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignJsapiResponse {
@@ -218,7 +210,7 @@ pub struct CreateContractPreEntrustSignJsapiResponse {
     pub redirect_url: String,
 }
 
-/// `CreateContractPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateContractPreEntrustSignMiniProgram`] (小程序场景预约扣费类型签约的预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignMiniProgramResponse {

@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议
 ///
-/// Query harmony contract by out contract code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::sign::QueryHarmonyContractByOutContractCode;
@@ -36,8 +34,6 @@ pub struct QueryHarmonyContractByOutContractCode {
 
 /// `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html)
 ///
 /// ```no_run
@@ -60,8 +56,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 通过商户协议号解除委托代扣签约协议API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html)
 ///
@@ -89,8 +83,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/papay/sign/contracts/pre-entrust-sign` 代扣预签约
-///
-/// Create contract pre entrust sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012978414)
 ///
@@ -143,7 +135,7 @@ pub struct QueryHarmonyContractByOutContractCodeContractTerminateInfo {
     pub contract_termination_remark: Option<String>,
 }
 
-/// `QueryHarmonyContractByOutContractCodeResponse`.
+/// The answer of [`QueryHarmonyContractByOutContractCode`] (通过商户协议号查询委托代扣签约协议).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryHarmonyContractByOutContractCodeResponse {
@@ -197,7 +189,7 @@ pub struct ContractTerminateInfo {
 pub struct DeductAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -219,7 +211,7 @@ pub struct DeductSchedule {
     pub scheduled_amount: Option<DeductAmount>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (通过商户协议号查询委托代扣签约协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -254,7 +246,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub plan_id: i64,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (通过商户协议号解除委托代扣签约协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -311,7 +303,7 @@ pub struct DeviceInfo {
     pub weixin_version: String,
 }
 
-/// `CreateContractPreEntrustSignResponse`.
+/// The answer of [`CreateContractPreEntrustSign`] (代扣预签约).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignResponse {
@@ -326,77 +318,77 @@ pub struct CreateContractPreEntrustSignResponse {
 }
 
 platform_enum! {
-/// 委托代扣协议状态.
-pub enum ContractState {
-/// `SIGNED`.
-Signed = "SIGNED",
-/// `TERMINATED`.
-Terminated = "TERMINATED",
-/// `SIGN_FAILED`.
-SignFailed = "SIGN_FAILED",
-/// `TO_BE_RENEWED`.
-ToBeRenewed = "TO_BE_RENEWED",
-}
-}
-
-platform_enum! {
-/// 协议解约方式.
-pub enum ContractTerminationMode {
-/// 用户发起的解约 (`USER_TERMINATE`).
-UserTerminate = "USER_TERMINATE",
-/// 商户通过API发起的解约 (`MCH_API_TERMINATE`).
-MchApiTerminate = "MCH_API_TERMINATE",
-/// 商户在商户平台发起的解约 (`WEPAY_WEB_TERMINATE`).
-WePayWebTerminate = "WEPAY_WEB_TERMINATE",
-/// 用户联系微信支付客服发起的解约 (`CUSTOMER_SERVICE_TERMINATE`).
-CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-/// 微信支付系统主动发起的解约 (`SYSTEM_TERMINATE`).
-SystemTerminate = "SYSTEM_TERMINATE",
-}
+    /// 委托代扣协议状态.
+    pub enum ContractState {
+        /// `SIGNED`.
+        Signed = "SIGNED",
+        /// `TERMINATED`.
+        Terminated = "TERMINATED",
+        /// `SIGN_FAILED`.
+        SignFailed = "SIGN_FAILED",
+        /// `TO_BE_RENEWED`.
+        ToBeRenewed = "TO_BE_RENEWED",
+    }
 }
 
 platform_enum! {
-/// 发起预签约的用户首次登录该设备的时间.
-pub enum DaysSinceFirstLogin {
-/// 距离现在的天数未知 (`DAYS_SINCE_FIRST_LOGIN_UNKNOW`).
-DaysSinceFirstLoginUnknow = "DAYS_SINCE_FIRST_LOGIN_UNKNOW",
-/// 距离现在(0,1\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY`).
-DaysSinceFirstLoginWithin1Day = "DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY",
-/// 距离现在(1,7\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS`).
-DaysSinceFirstLoginWithin7Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS",
-/// 距离现在(7,30\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS`).
-DaysSinceFirstLoginWithin30Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS",
-/// 距离现在(30,90\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS`).
-DaysSinceFirstLoginWithin90Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS",
-/// 距离现在(90,180\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS`).
-DaysSinceFirstLoginWithin180Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS",
-/// 距离现在大于180天 (`DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS`).
-DaysSinceFirstLoginMoreThen180Days = "DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS",
-}
+    /// 协议解约方式.
+    pub enum ContractTerminationMode {
+        /// 用户发起的解约 (`USER_TERMINATE`).
+        UserTerminate = "USER_TERMINATE",
+        /// 商户通过API发起的解约 (`MCH_API_TERMINATE`).
+        MchApiTerminate = "MCH_API_TERMINATE",
+        /// 商户在商户平台发起的解约 (`WEPAY_WEB_TERMINATE`).
+        WePayWebTerminate = "WEPAY_WEB_TERMINATE",
+        /// 用户联系微信支付客服发起的解约 (`CUSTOMER_SERVICE_TERMINATE`).
+        CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+        /// 微信支付系统主动发起的解约 (`SYSTEM_TERMINATE`).
+        SystemTerminate = "SYSTEM_TERMINATE",
+    }
 }
 
 platform_enum! {
-/// 设备类型.
-pub enum DeviceType {
-/// 设备类型未知 (`DEVICE_TYPE_UNKNOW`).
-DeviceTypeUnknow = "DEVICE_TYPE_UNKNOW",
-/// 手机 (`DEVICE_TYPE_PHONE`).
-DeviceTypePhone = "DEVICE_TYPE_PHONE",
-/// 平板 (`DEVICE_TYPE_PAD`).
-DeviceTypePad = "DEVICE_TYPE_PAD",
-/// 电视 (`DEVICE_TYPE_TV`).
-DeviceTypeTv = "DEVICE_TYPE_TV",
-/// 手表 (`DEVICE_TYPE_WATCH`).
-DeviceTypeWatch = "DEVICE_TYPE_WATCH",
-}
+    /// 发起预签约的用户首次登录该设备的时间.
+    pub enum DaysSinceFirstLogin {
+        /// 距离现在的天数未知 (`DAYS_SINCE_FIRST_LOGIN_UNKNOW`).
+        DaysSinceFirstLoginUnknow = "DAYS_SINCE_FIRST_LOGIN_UNKNOW",
+        /// 距离现在(0,1\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY`).
+        DaysSinceFirstLoginWithin1Day = "DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY",
+        /// 距离现在(1,7\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS`).
+        DaysSinceFirstLoginWithin7Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS",
+        /// 距离现在(7,30\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS`).
+        DaysSinceFirstLoginWithin30Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS",
+        /// 距离现在(30,90\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS`).
+        DaysSinceFirstLoginWithin90Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS",
+        /// 距离现在(90,180\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS`).
+        DaysSinceFirstLoginWithin180Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS",
+        /// 距离现在大于180天 (`DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS`).
+        DaysSinceFirstLoginMoreThen180Days = "DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS",
+    }
 }
 
 platform_enum! {
-/// 签约场景.
-pub enum SignScene {
-/// `SIGN_SCENE_APP`.
-SignSceneApp = "SIGN_SCENE_APP",
-/// `SIGN_SCENE_QRCODE`.
-SignSceneQrCode = "SIGN_SCENE_QRCODE",
+    /// 设备类型.
+    pub enum DeviceType {
+        /// 设备类型未知 (`DEVICE_TYPE_UNKNOW`).
+        DeviceTypeUnknow = "DEVICE_TYPE_UNKNOW",
+        /// 手机 (`DEVICE_TYPE_PHONE`).
+        DeviceTypePhone = "DEVICE_TYPE_PHONE",
+        /// 平板 (`DEVICE_TYPE_PAD`).
+        DeviceTypePad = "DEVICE_TYPE_PAD",
+        /// 电视 (`DEVICE_TYPE_TV`).
+        DeviceTypeTv = "DEVICE_TYPE_TV",
+        /// 手表 (`DEVICE_TYPE_WATCH`).
+        DeviceTypeWatch = "DEVICE_TYPE_WATCH",
+    }
 }
+
+platform_enum! {
+    /// 签约场景.
+    pub enum SignScene {
+        /// `SIGN_SCENE_APP`.
+        SignSceneApp = "SIGN_SCENE_APP",
+        /// `SIGN_SCENE_QRCODE`.
+        SignSceneQrCode = "SIGN_SCENE_QRCODE",
+    }
 }

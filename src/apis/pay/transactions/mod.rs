@@ -12,8 +12,6 @@ pub mod partner;
 
 /// `POST /v3/pay/transactions/app` APP下单API
 ///
-/// Create app order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -68,8 +66,6 @@ pub struct CreateAppOrder {
 
 /// `POST /v3/pay/transactions/app-with-contract` APP下单并签约
 ///
-/// Create app with contract.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
@@ -114,12 +110,11 @@ pub struct CreateAppWithContract {
     /// 电子发票入口开放标识 (`support_fapiao`).
     pub support_fapiao: Option<bool>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
 }
 
 /// `POST /v3/pay/transactions/codepay` 付款码支付
-///
-/// Create codepay order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html)
 ///
@@ -169,8 +164,6 @@ pub struct CreateCodepayOrder {
 
 /// `POST /v3/pay/transactions/exposure` 微信分付-支付方式前置服务
 ///
-/// Create exposure.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::transactions::CreateExposurePayer = todo!();
@@ -198,8 +191,6 @@ pub struct CreateExposure {
 }
 
 /// `POST /v3/pay/transactions/h5` H5下单API
-///
-/// Create h5 order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml)
 ///
@@ -254,8 +245,6 @@ pub struct CreateH5Order {
 
 /// `GET /v3/pay/transactions/id/{transaction_id}` 微信支付订单号查询
 ///
-/// Query order by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml)
 ///
 /// ```no_run
@@ -278,8 +267,6 @@ pub struct QueryOrderById {
 }
 
 /// `POST /v3/pay/transactions/jsapi` JSAPI下单API
-///
-/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml)
 ///
@@ -336,8 +323,6 @@ pub struct CreateJsapiOrder {
 
 /// `POST /v3/pay/transactions/jsapi-with-contract` JSAPI下单并授权/签约
 ///
-/// Create jsapi with contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hide-jsapi-payment/direct-jsons/jsapi-contract-prepay.html)
 ///
 /// ```no_run
@@ -387,12 +372,11 @@ pub struct CreateJsapiWithContract {
     /// 电子发票入口开放标识 (`support_fapiao`).
     pub support_fapiao: Option<bool>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
 }
 
 /// `POST /v3/pay/transactions/native` Native下单API
-///
-/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml)
 ///
@@ -446,8 +430,6 @@ pub struct CreateNativeOrder {
 
 /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` 商户订单号查询
 ///
-/// Query order by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml)
 ///
 /// ```no_run
@@ -471,8 +453,6 @@ pub struct QueryOrderByOutTradeNo {
 
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` 关单API
 ///
-/// Close order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -495,8 +475,6 @@ pub struct CloseOrder {
 }
 
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销
-///
-/// Reverse transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html)
 ///
@@ -530,7 +508,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -661,7 +639,7 @@ pub struct SubsidyInfo {
     pub subsidy_detail: Option<Vec<SubsidyDetail>>,
 }
 
-/// `CreateAppOrderResponse`.
+/// The answer of [`CreateAppOrder`] (APP下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAppOrderResponse {
@@ -745,7 +723,7 @@ pub struct ContractSceneInfo {
     pub store_info: Option<ContractStoreInfo>,
 }
 
-/// `CreateAppWithContractResponse`.
+/// The answer of [`CreateAppWithContract`] (APP下单并签约).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -839,9 +817,9 @@ pub struct TransactionAmount {
     pub currency: Option<String>,
     /// 用户支付货币类型 (`payer_currency`).
     pub payer_currency: Option<String>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -860,7 +838,7 @@ pub struct CreateCodepayOrderResponsePayer {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetailGoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -901,7 +879,7 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateCodepayOrderResponse`.
+/// The answer of [`CreateCodepayOrder`] (付款码支付).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -951,7 +929,7 @@ pub struct CreateExposurePayer {
     pub phone_number_hash: Option<String>,
 }
 
-/// `CreateExposureResponse`.
+/// The answer of [`CreateExposure`] (微信分付-支付方式前置服务).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1002,7 +980,7 @@ pub struct CreateH5OrderSceneInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `CreateH5OrderResponse`.
+/// The answer of [`CreateH5Order`] (H5下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateH5OrderResponse {
@@ -1029,7 +1007,7 @@ pub struct TransactionPayer {
     pub openid: String,
 }
 
-/// `Transaction`.
+/// The answer of [`QueryOrderById`], [`QueryOrderByOutTradeNo`] (微信支付订单号查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Transaction {
@@ -1094,7 +1072,7 @@ pub struct CreateJsapiOrderPayer {
     pub openid: String,
 }
 
-/// `CreateJsapiOrderResponse`.
+/// The answer of [`CreateJsapiOrder`] (JSAPI下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateJsapiOrderResponse {
@@ -1137,7 +1115,7 @@ pub struct CreateJsapiWithContractContractInfo {
     pub token: Option<String>,
 }
 
-/// `CreateJsapiWithContractResponse`.
+/// The answer of [`CreateJsapiWithContract`] (JSAPI下单并授权/签约).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1147,7 +1125,7 @@ pub struct CreateJsapiWithContractResponse {
     pub prepay_id: String,
 }
 
-/// `CreateNativeOrderResponse`.
+/// The answer of [`CreateNativeOrder`] (Native下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNativeOrderResponse {
@@ -1155,7 +1133,7 @@ pub struct CreateNativeOrderResponse {
     pub code_url: String,
 }
 
-/// `ReverseTransactionResponse`.
+/// The answer of [`ReverseTransaction`] (撤销).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1170,83 +1148,83 @@ pub struct ReverseTransactionResponse {
 }
 
 platform_enum! {
-/// 支付方式.
-pub enum LimitPay {
-/// `no_balance`.
-NoBalance = "no_balance",
-/// `no_credit`.
-NoCredit = "no_credit",
-/// `no_debit`.
-NoDebit = "no_debit",
-/// `balance_only`.
-BalanceOnly = "balance_only",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum IdentityType {
-/// `IDCARD`.
-IdCard = "IDCARD",
-/// `HONGKONG_MACAO`.
-HongkongMacao = "HONGKONG_MACAO",
-/// `HONGKONG_MACAO_RESIDENT`.
-HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-/// `TAIWAN_RESIDENT`.
-TaiwanResident = "TAIWAN_RESIDENT",
-/// `FOREIGN_RESIDENT`.
-ForeignResident = "FOREIGN_RESIDENT",
-/// `OVERSEA_PASSPORT`.
-OverseaPassport = "OVERSEA_PASSPORT",
-/// `PHONE_NUMBER`.
-PhoneNumber = "PHONE_NUMBER",
-}
+    /// 支付方式.
+    pub enum LimitPay {
+        /// `no_balance`.
+        NoBalance = "no_balance",
+        /// `no_credit`.
+        NoCredit = "no_credit",
+        /// `no_debit`.
+        NoDebit = "no_debit",
+        /// `balance_only`.
+        BalanceOnly = "balance_only",
+    }
 }
 
 platform_enum! {
-/// 贴息方案类型.
-pub enum SubsidyPeriodType {
-/// 随时还 (`DAILY`).
-Daily = "DAILY",
-/// 分期还 (`PERIOD`).
-Period = "PERIOD",
-}
-}
-
-platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 已全额回退 (`REFUND`).
-Refund = "REFUND",
-/// 未支付 (`NOTPAY`).
-NotPay = "NOTPAY",
-/// 已关闭 (`CLOSED`).
-Closed = "CLOSED",
-/// 已撤销（付款码支付） (`REVOKED`).
-Revoked = "REVOKED",
-/// 用户支付中（付款码支付） (`USERPAYING`).
-UserPaying = "USERPAYING",
-/// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
-PayError = "PAYERROR",
-}
+    /// 证件类型.
+    pub enum IdentityType {
+        /// `IDCARD`.
+        IdCard = "IDCARD",
+        /// `HONGKONG_MACAO`.
+        HongkongMacao = "HONGKONG_MACAO",
+        /// `HONGKONG_MACAO_RESIDENT`.
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        /// `TAIWAN_RESIDENT`.
+        TaiwanResident = "TAIWAN_RESIDENT",
+        /// `FOREIGN_RESIDENT`.
+        ForeignResident = "FOREIGN_RESIDENT",
+        /// `OVERSEA_PASSPORT`.
+        OverseaPassport = "OVERSEA_PASSPORT",
+        /// `PHONE_NUMBER`.
+        PhoneNumber = "PHONE_NUMBER",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// 公众号支付 (`JSAPI`).
-Jsapi = "JSAPI",
-/// 扫码支付 (`NATIVE`).
-Native = "NATIVE",
-/// APP支付 (`APP`).
-App = "APP",
-/// 付款码支付 (`MICROPAY`).
-Micropay = "MICROPAY",
-/// H5支付 (`MWEB`).
-Mweb = "MWEB",
-/// 刷脸支付 (`FACEPAY`).
-FacePay = "FACEPAY",
+    /// 贴息方案类型.
+    pub enum SubsidyPeriodType {
+        /// 随时还 (`DAILY`).
+        Daily = "DAILY",
+        /// 分期还 (`PERIOD`).
+        Period = "PERIOD",
+    }
 }
+
+platform_enum! {
+    /// 交易状态.
+    pub enum TradeState {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 已全额回退 (`REFUND`).
+        Refund = "REFUND",
+        /// 未支付 (`NOTPAY`).
+        NotPay = "NOTPAY",
+        /// 已关闭 (`CLOSED`).
+        Closed = "CLOSED",
+        /// 已撤销（付款码支付） (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 用户支付中（付款码支付） (`USERPAYING`).
+        UserPaying = "USERPAYING",
+        /// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
+        PayError = "PAYERROR",
+    }
+}
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// 公众号支付 (`JSAPI`).
+        Jsapi = "JSAPI",
+        /// 扫码支付 (`NATIVE`).
+        Native = "NATIVE",
+        /// APP支付 (`APP`).
+        App = "APP",
+        /// 付款码支付 (`MICROPAY`).
+        Micropay = "MICROPAY",
+        /// H5支付 (`MWEB`).
+        Mweb = "MWEB",
+        /// 刷脸支付 (`FACEPAY`).
+        FacePay = "FACEPAY",
+    }
 }

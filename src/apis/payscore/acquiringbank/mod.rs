@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/payscore/acquiringbank/permissions` 从业机构预授权
 ///
-/// Create permission.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html)
 ///
 /// ```no_run
@@ -44,8 +42,6 @@ pub struct CreatePermission {
 
 /// `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` 从业机构查询与用户授权记录（授权协议号）
 ///
-/// Query permission by authorization code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html)
 ///
 /// ```no_run
@@ -72,8 +68,6 @@ pub struct QueryPermissionByAuthorizationCode {
 }
 
 /// `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate` 从业机构解除用户授权关系（授权协议号）
-///
-/// Terminate permission.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html)
 ///
@@ -106,8 +100,6 @@ pub struct TerminatePermission {
 
 /// `GET /v3/payscore/acquiringbank/serviceorder` 从业机构查询微信支付分订单
 ///
-/// Query serviceorder.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::QueryServiceorder;
@@ -134,8 +126,6 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder` 从业机构创建微信支付分订单
-///
-/// Create serviceorder.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -190,8 +180,6 @@ pub struct CreateServiceorder {
 
 /// `GET /v3/payscore/acquiringbank/serviceorder/deduction` 从业机构查询微信支付分扣款信息
 ///
-/// Query serviceorder deduction.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html)
 ///
 /// ```no_run
@@ -223,8 +211,6 @@ pub struct QueryServiceorderDeduction {
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel` 从业机构取消微信支付分订单
 ///
-/// Cancel serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html)
 ///
 /// ```no_run
@@ -253,8 +239,6 @@ pub struct CancelServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete` 从业机构完结微信支付分订单
-///
-/// Complete serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html)
 ///
@@ -295,13 +279,11 @@ pub struct CompleteServiceorder {
     pub sub_mchid: String,
     /// 实际服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify` 从业机构修改微信支付分订单金额
-///
-/// Modify serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html)
 ///
@@ -332,13 +314,11 @@ pub struct ModifyServiceorder {
     pub service_id: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` 从业机构登记微信支付分扣款信息
-///
-/// Create serviceorder registerdeductinfo.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -370,8 +350,6 @@ pub struct CreateServiceorderRegisterdeductinfo {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync` 从业机构同步微信支付分订单信息
-///
-/// Sync serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html)
 ///
@@ -405,8 +383,6 @@ pub struct SyncServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` 从业机构创建先用后付订单
-///
-/// Create servicepayondeliveryorder.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -462,7 +438,7 @@ pub struct CreateServicepayondeliveryorder {
     pub time_range: CreateServicepayondeliveryorderTimeRange,
 }
 
-/// `CreatePermissionResponse`.
+/// The answer of [`CreatePermission`] (从业机构预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePermissionResponse {
@@ -470,7 +446,7 @@ pub struct CreatePermissionResponse {
     pub apply_permissions_token: String,
 }
 
-/// `QueryPermissionByAuthorizationCodeResponse`.
+/// The answer of [`QueryPermissionByAuthorizationCode`] (从业机构查询与用户授权记录（授权协议号）).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByAuthorizationCodeResponse {
@@ -510,7 +486,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -555,7 +531,7 @@ pub struct PromotionDetail {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CollectionDetail {
-    /// 单笔收款金额 (`amount`).
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     pub paid_time: Option<String>,
@@ -575,13 +551,13 @@ pub struct CollectionDetail {
 pub struct Collection {
     /// 收款明细列表 (`details`).
     pub details: Option<Vec<CollectionDetail>>,
-    /// 已收金额 (`paid_amount`).
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: String,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -601,7 +577,7 @@ pub struct Location {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ServiceorderPostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -617,7 +593,7 @@ pub struct ServiceorderPostDiscount {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayment {
-    /// 付费金额 (`amount`).
+    /// 付费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 付费数量 (`count`).
@@ -634,7 +610,7 @@ pub struct PostPayment {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -660,7 +636,7 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `QueryServiceorderResponse`.
+/// The answer of [`QueryServiceorder`] (从业机构查询微信支付分订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
@@ -710,7 +686,7 @@ pub struct QueryServiceorderResponse {
     pub sub_openid: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: TimeRange,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -736,7 +712,7 @@ pub struct CreateServiceorderPostDiscount {
     pub name: String,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (从业机构创建微信支付分订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -780,7 +756,7 @@ pub struct CreateServiceorderResponse {
     pub time_range: Option<TimeRange>,
 }
 
-/// `QueryServiceorderDeductionResponse`.
+/// The answer of [`QueryServiceorderDeduction`] (从业机构查询微信支付分扣款信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryServiceorderDeductionResponse {
@@ -794,7 +770,7 @@ pub struct QueryServiceorderDeductionResponse {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -805,7 +781,7 @@ pub struct PostDiscount {
     pub name: String,
 }
 
-/// `CreateServiceorderRegisterdeductinfoResponse`.
+/// The answer of [`CreateServiceorderRegisterdeductinfo`] (从业机构登记微信支付分扣款信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderRegisterdeductinfoResponse {
@@ -825,7 +801,7 @@ pub struct SyncServiceorderDetail {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderPostPayment {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -843,7 +819,7 @@ pub struct CreateServicepayondeliveryorderPostPayment {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderRiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 风险说明 (`description`).
@@ -858,7 +834,7 @@ pub struct CreateServicepayondeliveryorderRiskFund {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// `category_id`.
@@ -927,7 +903,7 @@ pub struct CreateServicepayondeliveryorderTimeRange {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderGoods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商品品类ID (`category_id`).
     pub category_id: Option<Vec<String>>,
@@ -963,7 +939,7 @@ pub struct CreateServicepayondeliveryorderShoppingInfo {
     pub real_merchant_appid: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderResponse`.
+/// The answer of [`CreateServicepayondeliveryorder`] (从业机构创建先用后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderResponse {
@@ -1008,23 +984,23 @@ pub struct CreateServicepayondeliveryorderResponse {
 }
 
 platform_enum! {
-/// 风险金名称.
-pub enum Name {
-/// 押金 (`DEPOSIT`).
-Deposit = "DEPOSIT",
-/// 预付款 (`ADVANCE`).
-Advance = "ADVANCE",
-/// 保证金 (`CASH_DEPOSIT`).
-CashDeposit = "CASH_DEPOSIT",
-/// 预估订单费用 (`ESTIMATE_ORDER_COST`).
-EstimateOrderCost = "ESTIMATE_ORDER_COST",
-}
+    /// 风险金名称.
+    pub enum Name {
+        /// 押金 (`DEPOSIT`).
+        Deposit = "DEPOSIT",
+        /// 预付款 (`ADVANCE`).
+        Advance = "ADVANCE",
+        /// 保证金 (`CASH_DEPOSIT`).
+        CashDeposit = "CASH_DEPOSIT",
+        /// 预估订单费用 (`ESTIMATE_ORDER_COST`).
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    }
 }
 
 platform_enum! {
-/// 跳转链接类型.
-pub enum JumpLinkType {
-/// `JUMP_LINK_MINI_PROGRAM`.
-JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-}
+    /// 跳转链接类型.
+    pub enum JumpLinkType {
+        /// `JUMP_LINK_MINI_PROGRAM`.
+        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+    }
 }

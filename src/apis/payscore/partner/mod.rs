@@ -16,8 +16,6 @@ pub use super::{
 
 /// `POST /v3/payscore/partner/permissions` 商户预授权API
 ///
-/// Create permission.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_18.shtml)
 ///
 /// ```no_run
@@ -48,8 +46,6 @@ pub struct CreatePermission {
 }
 
 /// `POST /v3/payscore/partner/service-account-applications` 收付通子商户申请绑定支付分服务
-///
-/// Create service account application.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_13.shtml)
 ///
@@ -82,8 +78,6 @@ pub struct CreateServiceAccountApplication {
 
 /// `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` 查询收付通子商户服务绑定结果
 ///
-/// Query service account application by out apply no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_14.shtml)
 ///
 /// ```no_run
@@ -104,8 +98,6 @@ pub struct QueryServiceAccountApplicationByOutApplyNo {
 }
 
 /// `GET /v3/payscore/partner/serviceorder` 查询支付分订单
-///
-/// Query serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/get-partner-service-order.html)
 ///
@@ -133,8 +125,6 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/partner/serviceorder` 创建支付分订单
-///
-/// Create serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-service-order.html)
 ///
@@ -190,8 +180,6 @@ pub struct CreateServiceorder {
 }
 
 /// `POST /v3/payscore/partner/servicepayondeliveryorder` 创建先用后付订单
-///
-/// Create servicepayondeliveryorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html)
 ///
@@ -249,7 +237,7 @@ pub struct CreateServicepayondeliveryorder {
     pub time_range: ServiceorderTimeRange,
 }
 
-/// `CreateServiceAccountApplicationResponse`.
+/// The answer of [`CreateServiceAccountApplication`] (收付通子商户申请绑定支付分服务).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceAccountApplicationResponse {
@@ -273,7 +261,7 @@ pub struct CreateServiceAccountApplicationResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryServiceAccountApplicationByOutApplyNoResponse`.
+/// The answer of [`QueryServiceAccountApplicationByOutApplyNo`] (查询收付通子商户服务绑定结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryServiceAccountApplicationByOutApplyNoResponse {
@@ -301,7 +289,7 @@ pub struct QueryServiceAccountApplicationByOutApplyNoResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -313,7 +301,7 @@ pub struct PostDiscount {
     pub name: String,
 }
 
-/// `QueryServiceorderResponse`.
+/// The answer of [`QueryServiceorder`] (查询支付分订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
@@ -361,7 +349,7 @@ pub struct QueryServiceorderResponse {
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
     pub time_range: Option<ServiceorderTimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -375,7 +363,7 @@ pub struct CreateServiceorderLocation {
     pub start_location: Option<String>,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建支付分订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -421,7 +409,7 @@ pub struct CreateServiceorderResponse {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 商品品类ID (`category_id`).
@@ -457,7 +445,7 @@ pub struct ShoppingInfo {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderGoods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商品品类ID (`category_id`).
     pub category_id: Option<Vec<String>>,
@@ -481,7 +469,7 @@ pub struct CreateServicepayondeliveryorderShoppingInfo {
     pub real_merchant_appid: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderResponse`.
+/// The answer of [`CreateServicepayondeliveryorder`] (创建先用后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderResponse {

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` 撤销先享后付订单
 ///
-/// Cancel payafter order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct CancelPayafterOrder {
 }
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/complete` 完结先享后付订单
-///
-/// Complete payafter order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6)
 ///
@@ -78,13 +74,11 @@ pub struct CompletePayafterOrder {
     pub real_service_start_time: Option<String>,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/sync` 支付分订单同步
-///
-/// Sync payafter order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1)
 ///
@@ -114,7 +108,7 @@ pub struct SyncPayafterOrder {
     pub type_: Option<SyncPayafterOrderType>,
 }
 
-/// `CancelPayafterOrderResponse`.
+/// The answer of [`CancelPayafterOrder`] (撤销先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelPayafterOrderResponse {
@@ -134,7 +128,7 @@ pub struct CancelPayafterOrderResponse {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Discount {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
     /// 优惠说明 (`discount_desc`).
@@ -149,7 +143,7 @@ pub struct Discount {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Fee {
-    /// 付费项目总金额 (`fee_amount`).
+    /// 付费项目总金额 (`fee_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,
     /// 付费项目数量 (`fee_count`).
@@ -163,7 +157,7 @@ pub struct Fee {
     pub fee_name: Option<String>,
 }
 
-/// `CompletePayafterOrderResponse`.
+/// The answer of [`CompletePayafterOrder`] (完结先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CompletePayafterOrderResponse {
@@ -188,7 +182,7 @@ pub struct SyncPayafterOrderDetail {
     pub paid_time: Option<String>,
 }
 
-/// `SyncPayafterOrderResponse`.
+/// The answer of [`SyncPayafterOrder`] (支付分订单同步).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncPayafterOrderResponse {
@@ -203,9 +197,9 @@ pub struct SyncPayafterOrderResponse {
 }
 
 platform_enum! {
-/// 场景类型.
-pub enum SyncPayafterOrderType {
-/// 用户付款成功 (`Order_Paid`).
-OrderPaid = "Order_Paid",
-}
+    /// 场景类型.
+    pub enum SyncPayafterOrderType {
+        /// 用户付款成功 (`Order_Paid`).
+        OrderPaid = "Order_Paid",
+    }
 }

@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `POST /v3/payscore/plan/payscore-plans` 创建支付分计划
 ///
-/// Create payscore plan.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html)
 ///
 /// ```no_run
@@ -42,15 +40,13 @@ pub struct CreatePayscorePlan {
     pub plan_name: String,
     /// 计划所属服务 (`service_id`).
     pub service_id: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }
 
 /// `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` 查询支付分计划
-///
-/// Query payscore plan by merchant plan no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html)
 ///
@@ -72,8 +68,6 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 }
 
 /// `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` 停止支付分计划
-///
-/// Stop payscore plan.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html)
 ///
@@ -98,9 +92,9 @@ pub struct StopPayscorePlan {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PlanDetailList {
-    /// 计划明细实际支付金额 (`actual_price`).
+    /// 计划明细实际支付金额 (`actual_price`), in fen (分).
     pub actual_price: i64,
-    /// 计划明细原支付金额 (`original_price`).
+    /// 计划明细原支付金额 (`original_price`), in fen (分).
     pub original_price: i64,
     /// 计划明细名称 (`plan_detail_name`).
     pub plan_detail_name: String,
@@ -113,9 +107,9 @@ pub struct PlanDetailList {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayscorePlanPlanDetailList {
-    /// 计划明细实际支付金额 (`actual_price`).
+    /// 计划明细实际支付金额 (`actual_price`), in fen (分).
     pub actual_price: i64,
-    /// 计划明细原支付金额 (`original_price`).
+    /// 计划明细原支付金额 (`original_price`), in fen (分).
     pub original_price: i64,
     /// 计划明细名称 (`plan_detail_name`).
     pub plan_detail_name: String,
@@ -125,7 +119,7 @@ pub struct PayscorePlanPlanDetailList {
     pub plan_discount_description: Option<String>,
 }
 
-/// `CreatePayscorePlanResponse`.
+/// The answer of [`CreatePayscorePlan`] (创建支付分计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePayscorePlanResponse {
@@ -154,13 +148,13 @@ pub struct CreatePayscorePlanResponse {
     /// 终止时间 (`stop_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub stop_time: Option<OffsetDateTime>,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }
 
-/// `QueryPayscorePlanByMerchantPlanNoResponse`.
+/// The answer of [`QueryPayscorePlanByMerchantPlanNo`] (查询支付分计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPayscorePlanByMerchantPlanNoResponse {
@@ -189,13 +183,13 @@ pub struct QueryPayscorePlanByMerchantPlanNoResponse {
     /// 终止时间 (`stop_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub stop_time: Option<OffsetDateTime>,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }
 
-/// `StopPayscorePlanResponse`.
+/// The answer of [`StopPayscorePlan`] (停止支付分计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StopPayscorePlanResponse {
@@ -224,8 +218,8 @@ pub struct StopPayscorePlanResponse {
     /// 终止时间 (`stop_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub stop_time: Option<OffsetDateTime>,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }

@@ -10,8 +10,6 @@ pub mod partner;
 
 /// `POST /v3/payscore/serviceorder/direct-complete` 创单结单合并API
 ///
-/// Create direct complete.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml)
 ///
 /// ```no_run
@@ -54,13 +52,11 @@ pub struct CreateDirectComplete {
     pub service_introduction: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: TimeRange,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/cancel` 取消支付分订单API
-///
-/// Cancel serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_3.shtml)
 ///
@@ -88,8 +84,6 @@ pub struct CancelServiceorder {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/complete` 完结支付分订单API
-///
-/// Complete serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587955)
 ///
@@ -127,13 +121,11 @@ pub struct CompleteServiceorder {
     pub service_id: String,
     /// 实际服务时间段 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/modify` 修改订单金额API
-///
-/// Modify serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587957)
 ///
@@ -165,13 +157,11 @@ pub struct ModifyServiceorder {
     pub reason: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/pay` 商户发起催收扣款API
-///
-/// Pay serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml)
 ///
@@ -197,8 +187,6 @@ pub struct PayServiceorder {
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage` 下发服务费用待处理消息
-///
-/// Create send pendingmessage.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html)
 ///
@@ -226,13 +214,11 @@ pub struct CreateSendPendingmessage {
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` 下发服务预扣费消息
-///
-/// Create send prepaidmessage.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html)
 ///
@@ -260,13 +246,11 @@ pub struct CreateSendPrepaidmessage {
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/sync` 同步服务订单信息API
-///
-/// Sync serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml)
 ///
@@ -313,7 +297,7 @@ pub struct Location {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -345,7 +329,7 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `CreateDirectCompleteResponse`.
+/// The answer of [`CreateDirectComplete`] (创单结单合并API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDirectCompleteResponse {
@@ -377,11 +361,11 @@ pub struct CreateDirectCompleteResponse {
     pub state_description: StateDescription,
     /// 服务时间段 (`time_range`).
     pub time_range: TimeRange,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `CancelServiceorderResponse`.
+/// The answer of [`CancelServiceorder`] (取消支付分订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelServiceorderResponse {
@@ -425,7 +409,7 @@ pub struct CompleteServiceorderLocation {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CompleteServiceorderPostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -441,7 +425,7 @@ pub struct CompleteServiceorderPostDiscount {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayment {
-    /// 付费金额 (`amount`).
+    /// 付费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 付费数量 (`count`).
@@ -458,7 +442,7 @@ pub struct PostPayment {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     pub description: Option<String>,
@@ -466,7 +450,7 @@ pub struct RiskFund {
     pub name: Name,
 }
 
-/// `CompleteServiceorderResponse`.
+/// The answer of [`CompleteServiceorder`] (完结支付分订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CompleteServiceorderResponse {
@@ -498,7 +482,7 @@ pub struct CompleteServiceorderResponse {
     pub state_description: Option<StateDescription>,
     /// 服务时间段 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 商户收款总金额 (`total_amount`).
+    /// 商户收款总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -506,7 +490,7 @@ pub struct CompleteServiceorderResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyServiceorderDetail {
-    /// 单笔收款金额 (`amount`).
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     pub paid_time: Option<String>,
@@ -526,17 +510,17 @@ pub struct ModifyServiceorderCollection {
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
     pub details: Option<Vec<ModifyServiceorderDetail>>,
-    /// 已收金额 (`paid_amount`).
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: ModifyServiceorderState,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `ModifyServiceorderResponse`.
+/// The answer of [`ModifyServiceorder`] (修改订单金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyServiceorderResponse {
@@ -574,11 +558,11 @@ pub struct ModifyServiceorderResponse {
     pub state_description: Option<StateDescription>,
     /// 服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `PayServiceorderResponse`.
+/// The answer of [`PayServiceorder`] (商户发起催收扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayServiceorderResponse {
@@ -606,7 +590,7 @@ pub struct SyncServiceorderDetail {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncServiceorderDetails {
-    /// 单笔收款金额 (`amount`).
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     pub paid_time: Option<String>,
@@ -624,13 +608,13 @@ pub struct SyncServiceorderCollection {
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
     pub details: Option<Vec<SyncServiceorderDetails>>,
-    /// 已收金额 (`paid_amount`).
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: String,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -638,7 +622,7 @@ pub struct SyncServiceorderCollection {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncServiceorderPostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 优惠说明 (`description`).
     pub description: Option<String>,
@@ -650,7 +634,7 @@ pub struct SyncServiceorderPostDiscount {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncServiceorderRiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     pub description: Option<String>,
@@ -658,7 +642,7 @@ pub struct SyncServiceorderRiskFund {
     pub name: String,
 }
 
-/// `SyncServiceorderResponse`.
+/// The answer of [`SyncServiceorder`] (同步服务订单信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SyncServiceorderResponse {
@@ -699,66 +683,66 @@ pub struct SyncServiceorderResponse {
     pub state_description: Option<String>,
     /// 服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
 platform_enum! {
-/// 服务订单状态.
-pub enum ServiceorderState {
-/// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
-Created = "CREATED",
-/// 服务订单进行中 (`DOING`).
-Doing = "DOING",
-/// 服务订单完成 (`DONE`).
-Done = "DONE",
-/// 已撤销（付款码支付） (`REVOKED`).
-Revoked = "REVOKED",
-/// 已过期 (`EXPIRED`).
-Expired = "EXPIRED",
-}
-}
-
-platform_enum! {
-/// 订单状态说明.
-pub enum StateDescription {
-/// 用户确认 (`USER_CONFIRM`).
-UserConfirm = "USER_CONFIRM",
-/// 商户完结 (`MCH_COMPLETE`).
-MchComplete = "MCH_COMPLETE",
-}
+    /// 服务订单状态.
+    pub enum ServiceorderState {
+        /// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
+        Created = "CREATED",
+        /// 服务订单进行中 (`DOING`).
+        Doing = "DOING",
+        /// 服务订单完成 (`DONE`).
+        Done = "DONE",
+        /// 已撤销（付款码支付） (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 已过期 (`EXPIRED`).
+        Expired = "EXPIRED",
+    }
 }
 
 platform_enum! {
-/// 风险名称.
-pub enum Name {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `ADVANCE`.
-Advance = "ADVANCE",
-/// `CASH_DEPOSIT`.
-CashDeposit = "CASH_DEPOSIT",
-/// `ESTIMATE_ORDER_COST`.
-EstimateOrderCost = "ESTIMATE_ORDER_COST",
-}
+    /// 订单状态说明.
+    pub enum StateDescription {
+        /// 用户确认 (`USER_CONFIRM`).
+        UserConfirm = "USER_CONFIRM",
+        /// 商户完结 (`MCH_COMPLETE`).
+        MchComplete = "MCH_COMPLETE",
+    }
 }
 
 platform_enum! {
-/// 收款成功渠道.
-pub enum PaidType {
-/// `NEWTON`.
-Newton = "NEWTON",
-/// `MCH`.
-Mch = "MCH",
-}
+    /// 风险名称.
+    pub enum Name {
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+        /// `ADVANCE`.
+        Advance = "ADVANCE",
+        /// `CASH_DEPOSIT`.
+        CashDeposit = "CASH_DEPOSIT",
+        /// `ESTIMATE_ORDER_COST`.
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    }
 }
 
 platform_enum! {
-/// 收款状态.
-pub enum ModifyServiceorderState {
-/// `USER_PAYING`.
-UserPaying = "USER_PAYING",
-/// `USER_PAID`.
-UserPaid = "USER_PAID",
+    /// 收款成功渠道.
+    pub enum PaidType {
+        /// `NEWTON`.
+        Newton = "NEWTON",
+        /// `MCH`.
+        Mch = "MCH",
+    }
 }
+
+platform_enum! {
+    /// 收款状态.
+    pub enum ModifyServiceorderState {
+        /// `USER_PAYING`.
+        UserPaying = "USER_PAYING",
+        /// `USER_PAID`.
+        UserPaid = "USER_PAID",
+    }
 }

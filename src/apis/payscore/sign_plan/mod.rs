@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `POST /v3/payscore/sign-plan/serviceorder` 创建用户的签约计划详情对应的服务订单
 ///
-/// Create serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html)
 ///
 /// ```no_run
@@ -55,8 +53,6 @@ pub struct CreateServiceorder {
 
 /// `POST /v3/payscore/sign-plan/user-sign-plans` 创建用户的签约计划
 ///
-/// Create user sign plan.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html)
 ///
 /// ```no_run
@@ -91,8 +87,6 @@ pub struct CreateUserSignPlan {
 
 /// `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` 查询用户的签约计划
 ///
-/// Query user sign plan by merchant sign plan no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html)
 ///
 /// ```no_run
@@ -115,8 +109,6 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 }
 
 /// `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` 直连商户取消用户的签约计划
-///
-/// Stop user sign plan.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html)
 ///
@@ -174,7 +166,7 @@ pub struct TimeRange {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 优惠名称 (`name`).
     pub name: Option<String>,
@@ -184,7 +176,7 @@ pub struct PostDiscount {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PostPayment {
-    /// 付费金额 (`amount`).
+    /// 付费金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 付费说明 (`description`).
     pub description: Option<String>,
@@ -196,11 +188,11 @@ pub struct PostPayment {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建用户的签约计划详情对应的服务订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -250,9 +242,9 @@ pub struct SignPlanDetail {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SignedDetailList {
-    /// 计划明细对应订单实际支付金额 (`actual_pay_price`).
+    /// 计划明细对应订单实际支付金额 (`actual_pay_price`), in fen (分).
     pub actual_pay_price: Option<i64>,
-    /// 计划明细实际支付金额 (`actual_price`).
+    /// 计划明细实际支付金额 (`actual_price`), in fen (分).
     pub actual_price: i64,
     /// 详情取消时间 (`cancel_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -264,7 +256,7 @@ pub struct SignedDetailList {
     pub merchant_plan_detail_no: String,
     /// 计划明细对应的支付分服务单号 (`order_id`).
     pub order_id: Option<String>,
-    /// 计划明细原支付金额 (`original_price`).
+    /// 计划明细原支付金额 (`original_price`), in fen (分).
     pub original_price: i64,
     /// 计划详情名称 (`plan_detail_name`).
     pub plan_detail_name: String,
@@ -323,13 +315,13 @@ pub struct SignPlan {
     pub sign_time: Option<OffsetDateTime>,
     /// 签约计划明细列表 (`signed_detail_list`).
     pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 签约计划实际总金额 (`total_actual_price`).
+    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
+    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
     pub total_origin_price: i64,
 }
 
-/// `CreateUserSignPlanResponse`.
+/// The answer of [`CreateUserSignPlan`] (创建用户的签约计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserSignPlanResponse {
@@ -339,7 +331,7 @@ pub struct CreateUserSignPlanResponse {
     pub sign_plan: SignPlan,
 }
 
-/// `QueryUserSignPlanByMerchantSignPlanNoResponse`.
+/// The answer of [`QueryUserSignPlanByMerchantSignPlanNo`] (查询用户的签约计划).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
@@ -383,13 +375,13 @@ pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
     pub sign_time: Option<OffsetDateTime>,
     /// 签约计划明细列表 (`signed_detail_list`).
     pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 签约计划实际总金额 (`total_actual_price`).
+    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
+    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
     pub total_origin_price: i64,
 }
 
-/// `StopUserSignPlanResponse`.
+/// The answer of [`StopUserSignPlan`] (直连商户取消用户的签约计划).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct StopUserSignPlanResponse {
@@ -433,8 +425,8 @@ pub struct StopUserSignPlanResponse {
     pub sign_time: Option<OffsetDateTime>,
     /// 签约计划明细列表 (`signed_detail_list`).
     pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 签约计划实际总金额 (`total_actual_price`).
+    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
+    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
     pub total_origin_price: i64,
 }

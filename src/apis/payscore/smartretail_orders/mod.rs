@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` 撤销智慧零售订单
 ///
-/// Cancel smartretail order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct CancelSmartretailOrder {
 }
 
 /// `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` 完结智慧零售订单
-///
-/// Complete smartretail order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6)
 ///
@@ -78,11 +74,11 @@ pub struct CompleteSmartretailOrder {
     pub real_service_start_time: Option<String>,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `CancelSmartretailOrderResponse`.
+/// The answer of [`CancelSmartretailOrder`] (撤销智慧零售订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelSmartretailOrderResponse {
@@ -102,7 +98,7 @@ pub struct CancelSmartretailOrderResponse {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Discount {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
     /// 优惠说明 (`discount_desc`).
@@ -117,7 +113,7 @@ pub struct Discount {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Fee {
-    /// 付费项目总金额 (`fee_amount`).
+    /// 付费项目总金额 (`fee_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,
     /// 付费项目数量 (`fee_count`).
@@ -131,7 +127,7 @@ pub struct Fee {
     pub fee_name: Option<String>,
 }
 
-/// `CompleteSmartretailOrderResponse`.
+/// The answer of [`CompleteSmartretailOrder`] (完结智慧零售订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CompleteSmartretailOrderResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` 申请银行转账充值
 ///
-/// Apply bank transfer recharge.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
 ///
 /// ```no_run
@@ -39,8 +37,6 @@ pub struct ApplyBankTransferRecharge {
 
 /// `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` 查询银行转账充值结果
 ///
-/// Query bank transfer recharge by out recharge no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
 ///
 /// ```no_run
@@ -63,8 +59,6 @@ pub struct QueryBankTransferRechargeByOutRechargeNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` 开通保险理赔功能
-///
-/// Create insurance compensation contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html)
 ///
@@ -92,8 +86,6 @@ pub struct CreateInsuranceCompensationContract {
 
 /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` 查询保险理赔功能开通状态
 ///
-/// Create insurance compensation contract sub mchid check opened.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html)
 ///
 /// ```no_run
@@ -117,8 +109,6 @@ pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` 请求赔付
 ///
-/// Create mch transfer compensate bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504175)
 ///
 /// ```no_run
@@ -135,7 +125,7 @@ pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/compensate-bills" -> CreateMchTransferCompensateBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferCompensateBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -152,8 +142,6 @@ pub struct CreateMchTransferCompensateBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}` 查询赔付结果（按微信支付赔付单号）
-///
-/// Query mch transfer compensate bill by bill id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504179)
 ///
@@ -176,8 +164,6 @@ pub struct QueryMchTransferCompensateBillByBillId {
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` 查询赔付结果（按商户赔付单号）
 ///
-/// Query mch transfer compensate bill by out bill no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504178)
 ///
 /// ```no_run
@@ -198,8 +184,6 @@ pub struct QueryMchTransferCompensateBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel` 请求撤销赔付
-///
-/// Cancel mch transfer compensate bill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504177)
 ///
@@ -224,8 +208,6 @@ pub struct CancelMchTransferCompensateBill {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` 请求赔付预下单
 ///
-/// Create mch transfer compensate bill pre transfer.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504176)
 ///
 /// ```no_run
@@ -242,7 +224,7 @@ pub struct CancelMchTransferCompensateBill {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer" -> CreateMchTransferCompensateBillPreTransferResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferCompensateBillPreTransfer {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
@@ -264,8 +246,6 @@ pub struct CreateMchTransferCompensateBillPreTransfer {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` 请求保证金售后赔付
 ///
-/// Create mch transfer deposit after sales compensation bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504194)
 ///
 /// ```no_run
@@ -282,7 +262,7 @@ pub struct CreateMchTransferCompensateBillPreTransfer {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills" -> CreateMchTransferDepositAfterSalesCompensationBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferDepositAfterSalesCompensationBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -303,8 +283,6 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` 查询保证金售后赔付结果（按微信支付赔付单号）
-///
-/// Query mch transfer deposit after sales compensation bill by bill id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504196)
 ///
@@ -331,8 +309,6 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillId {
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` 查询保证金售后赔付结果（按商户赔付单号）
 ///
-/// Query mch transfer deposit after sales compensation bill by out bill no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504195)
 ///
 /// ```no_run
@@ -358,8 +334,6 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` 发起保证金赔付保司保费
 ///
-/// Create mch transfer deposit insurance premiums compensation bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver = todo!();
@@ -376,7 +350,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills" -> CreateMchTransferDepositInsurancePremiumsCompensationBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferDepositInsurancePremiumsCompensationBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -391,8 +365,6 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}` 查询保证金赔付保司保费结果（按商户赔付单号）
-///
-/// Query mch transfer deposit insurance premiums compensation bill by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -415,8 +387,6 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` 发起保证金赔付用户运费
 ///
-/// Create mch transfer deposit shipping cost compensation bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504202)
 ///
 /// ```no_run
@@ -433,7 +403,7 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills" -> CreateMchTransferDepositShippingCostCompensationBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferDepositShippingCostCompensationBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -452,8 +422,6 @@ pub struct CreateMchTransferDepositShippingCostCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` 查询保证金售后赔付运费结果（按商户赔付单号）
-///
-/// Query mch transfer deposit shipping cost compensation bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504203)
 ///
@@ -480,8 +448,6 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNo {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` 请求保险理赔
 ///
-/// Create mch transfer insurance claim bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504184)
 ///
 /// ```no_run
@@ -498,7 +464,7 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNo {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills" -> CreateMchTransferInsuranceClaimBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferInsuranceClaimBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -511,8 +477,6 @@ pub struct CreateMchTransferInsuranceClaimBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` 查询保险理赔结果（按微信支付赔付单号）
-///
-/// Query mch transfer insurance claim bill by bill id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504188)
 ///
@@ -536,8 +500,6 @@ pub struct QueryMchTransferInsuranceClaimBillByBillId {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` 查询保险理赔结果（按商户赔付单号）
-///
-/// Query mch transfer insurance claim bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504187)
 ///
@@ -564,8 +526,6 @@ pub struct QueryMchTransferInsuranceClaimBillByOutBillNo {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` 请求撤销保险理赔
 ///
-/// Cancel mch transfer insurance claim bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504186)
 ///
 /// ```no_run
@@ -591,8 +551,6 @@ pub struct CancelMchTransferInsuranceClaimBill {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` 请求保险理赔预下单
 ///
-/// Create mch transfer insurance claim bill pre transfer.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504185)
 ///
 /// ```no_run
@@ -609,7 +567,7 @@ pub struct CancelMchTransferInsuranceClaimBill {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer" -> CreateMchTransferInsuranceClaimBillPreTransferResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
@@ -625,8 +583,6 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` 请求赔付
 ///
-/// Create mch transfer sub mch compensation bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillReceiver = todo!();
@@ -641,7 +597,7 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills" -> CreateMchTransferSubMchCompensationBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferSubMchCompensationBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -654,8 +610,6 @@ pub struct CreateMchTransferSubMchCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` 查询赔付结果（按商户赔付单号）
-///
-/// Query mch transfer sub mch compensation bill by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -678,8 +632,6 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNo {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` 保证金赔付
 ///
-/// Create mch transfer transfer bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504198)
 ///
 /// ```no_run
@@ -696,7 +648,7 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNo {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/transfer-bills" -> CreateMchTransferTransferBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferTransferBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 业务类型 (`business_type`).
     pub business_type: BusinessType,
@@ -715,8 +667,6 @@ pub struct CreateMchTransferTransferBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` 查询保证金赔付结果（按微信支付赔付单号）
-///
-/// Query mch transfer transfer bill by bill id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504200)
 ///
@@ -741,8 +691,6 @@ pub struct QueryMchTransferTransferBillByBillId {
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 查询保证金赔付结果（按商户赔付单号）
 ///
-/// Query mch transfer transfer bill by out bill no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504199)
 ///
 /// ```no_run
@@ -765,8 +713,6 @@ pub struct QueryMchTransferTransferBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharge-employees` 添加二级商户可扫码充值员工
-///
-/// Create recharge employee.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521743)
 ///
@@ -791,8 +737,6 @@ pub struct CreateRechargeEmployee {
 
 /// `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}` 查询二级商户可扫码充值员工列表
 ///
-/// Query recharge employee sub mchid by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521757)
 ///
 /// ```no_run
@@ -813,8 +757,6 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchid {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` 删除二级商户可扫码充值员工
-///
-/// Delete recharge employee sub mchid sp openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521753)
 ///
@@ -840,8 +782,6 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharges/apply` 申请二级商户充值
-///
-/// Apply recharge.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html)
 ///
@@ -879,8 +819,6 @@ pub struct ApplyRecharge {
 
 /// `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` 查询二级商户充值结果
 ///
-/// Query recharge by out recharge no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html)
 ///
 /// ```no_run
@@ -903,8 +841,6 @@ pub struct QueryRechargeByOutRechargeNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` 关闭二级商户充值
-///
-/// Close recharge.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html)
 ///
@@ -929,8 +865,6 @@ pub struct CloseRecharge {
 }
 
 /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` 个人收款-申请批量结算
-///
-/// Create settle prepay settle order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html)
 ///
@@ -968,8 +902,6 @@ pub struct CreateSettlePrepaySettleOrder {
 
 /// `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}` 个人收款-查询批量结算信息
 ///
-/// Query settle prepay settle order by settle batch no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html)
 ///
 /// ```no_run
@@ -990,8 +922,6 @@ pub struct QuerySettlePrepaySettleOrderBySettleBatchNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` 个人收款-申请异常结算批次单处理
-///
-/// Create settle prepay settle order apply abnormal settle.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1021,8 +951,6 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettle {
 }
 
 /// `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` 二级商户按日终余额预约提现
-///
-/// Create withdraw day end balance withdraw.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1055,8 +983,6 @@ pub struct CreateWithdrawDayEndBalanceWithdraw {
 
 /// `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` 查询二级商户按日终余额预约提现状态
 ///
-/// Query withdraw day end balance withdraw by out request no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo;
@@ -1082,7 +1008,7 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNo {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RechargeAmount {
-    /// 总金额 (`amount`).
+    /// 总金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 货币类型 (`currency`).
@@ -1108,7 +1034,7 @@ pub struct TransferInAccount {
     pub bank_name: Option<String>,
 }
 
-/// `ApplyBankTransferRechargeResponse`.
+/// The answer of [`ApplyBankTransferRecharge`] (申请银行转账充值).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBankTransferRechargeResponse {
@@ -1137,7 +1063,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNoBankTransferInfo {
     pub return_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBankTransferRechargeByOutRechargeNoResponse`.
+/// The answer of [`QueryBankTransferRechargeByOutRechargeNo`] (查询银行转账充值结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
@@ -1185,7 +1111,7 @@ pub struct AgreementList {
     pub sign_time: OffsetDateTime,
 }
 
-/// `CreateInsuranceCompensationContractResponse`.
+/// The answer of [`CreateInsuranceCompensationContract`] (开通保险理赔功能).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateInsuranceCompensationContractResponse {
@@ -1198,7 +1124,7 @@ pub struct CreateInsuranceCompensationContractResponse {
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `CreateInsuranceCompensationContractSubMchidCheckOpenedResponse`.
+/// The answer of [`CreateInsuranceCompensationContractSubMchidCheckOpened`] (查询保险理赔功能开通状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateInsuranceCompensationContractSubMchidCheckOpenedResponse {
@@ -1242,14 +1168,14 @@ pub struct MchTransferCompensateBillReceiverDetail {
     pub receiver: Option<MchTransferCompensateBillReceiver>,
 }
 
-/// `CreateMchTransferCompensateBillResponse`.
+/// The answer of [`CreateMchTransferCompensateBill`] (请求赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferCompensateBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1281,14 +1207,14 @@ pub struct CloseInfo {
     pub close_time: Option<OffsetDateTime>,
 }
 
-/// `QueryMchTransferCompensateBillByBillIdResponse`.
+/// The answer of [`QueryMchTransferCompensateBillByBillId`] (查询赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferCompensateBillByBillIdResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1311,14 +1237,14 @@ pub struct QueryMchTransferCompensateBillByBillIdResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `QueryMchTransferCompensateBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferCompensateBillByOutBillNo`] (查询赔付结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferCompensateBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1341,7 +1267,7 @@ pub struct QueryMchTransferCompensateBillByOutBillNoResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `CancelMchTransferCompensateBillResponse`.
+/// The answer of [`CancelMchTransferCompensateBill`] (请求撤销赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelMchTransferCompensateBillResponse {
@@ -1356,7 +1282,7 @@ pub struct CancelMchTransferCompensateBillResponse {
     pub state: BillState,
 }
 
-/// `CreateMchTransferCompensateBillPreTransferResponse`.
+/// The answer of [`CreateMchTransferCompensateBillPreTransfer`] (请求赔付预下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferCompensateBillPreTransferResponse {
@@ -1416,14 +1342,14 @@ pub struct ReceiverDetail {
     pub receiver: Option<Receiver>,
 }
 
-/// `CreateMchTransferDepositAfterSalesCompensationBillResponse`.
+/// The answer of [`CreateMchTransferDepositAfterSalesCompensationBill`] (请求保证金售后赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferDepositAfterSalesCompensationBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1448,14 +1374,14 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse`.
+/// The answer of [`QueryMchTransferDepositAfterSalesCompensationBillByBillId`] (查询保证金售后赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1482,14 +1408,14 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo`] (查询保证金售后赔付结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1581,14 +1507,14 @@ pub struct MchTransferDepositInsurancePremiumCompensationBillReceiverDetail {
     pub receiver: Option<MchTransferDepositInsurancePremiumCompensationBillReceiver>,
 }
 
-/// `CreateMchTransferDepositInsurancePremiumsCompensationBillResponse`.
+/// The answer of [`CreateMchTransferDepositInsurancePremiumsCompensationBill`] (发起保证金赔付保司保费).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1613,14 +1539,14 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo`] (查询保证金赔付保司保费结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1667,14 +1593,14 @@ pub struct MchTransferDepositShippingCostCompensationBillReceiverDetail {
     pub receiver: Option<MchTransferDepositShippingCostCompensationBillReceiver>,
 }
 
-/// `CreateMchTransferDepositShippingCostCompensationBillResponse`.
+/// The answer of [`CreateMchTransferDepositShippingCostCompensationBill`] (发起保证金赔付用户运费).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferDepositShippingCostCompensationBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1699,14 +1625,14 @@ pub struct CreateMchTransferDepositShippingCostCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferDepositShippingCostCompensationBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferDepositShippingCostCompensationBillByOutBillNo`] (查询保证金售后赔付运费结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1731,14 +1657,14 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNoRespons
     pub transfer_remark: Option<String>,
 }
 
-/// `CreateMchTransferInsuranceClaimBillResponse`.
+/// The answer of [`CreateMchTransferInsuranceClaimBill`] (请求保险理赔).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferInsuranceClaimBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1772,14 +1698,14 @@ pub struct MchTransferInsuranceClaimBillCloseInfo {
     pub close_reason: Option<String>,
 }
 
-/// `QueryMchTransferInsuranceClaimBillByBillIdResponse`.
+/// The answer of [`QueryMchTransferInsuranceClaimBillByBillId`] (查询保险理赔结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferInsuranceClaimBillByBillIdResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1804,14 +1730,14 @@ pub struct QueryMchTransferInsuranceClaimBillByBillIdResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `QueryMchTransferInsuranceClaimBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferInsuranceClaimBillByOutBillNo`] (查询保险理赔结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferInsuranceClaimBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1836,7 +1762,7 @@ pub struct QueryMchTransferInsuranceClaimBillByOutBillNoResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `CancelMchTransferInsuranceClaimBillResponse`.
+/// The answer of [`CancelMchTransferInsuranceClaimBill`] (请求撤销保险理赔).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelMchTransferInsuranceClaimBillResponse {
@@ -1853,7 +1779,7 @@ pub struct CancelMchTransferInsuranceClaimBillResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `CreateMchTransferInsuranceClaimBillPreTransferResponse`.
+/// The answer of [`CreateMchTransferInsuranceClaimBillPreTransfer`] (请求保险理赔预下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferInsuranceClaimBillPreTransferResponse {
@@ -1908,14 +1834,14 @@ pub struct MchTransferSubMchCompensationBillReceiverDetail {
     pub receiver: Option<MchTransferSubMchCompensationBillReceiver>,
 }
 
-/// `CreateMchTransferSubMchCompensationBillResponse`.
+/// The answer of [`CreateMchTransferSubMchCompensationBill`] (请求赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferSubMchCompensationBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1936,14 +1862,14 @@ pub struct CreateMchTransferSubMchCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferSubMchCompensationBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferSubMchCompensationBillByOutBillNo`] (查询赔付结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferSubMchCompensationBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -2017,14 +1943,14 @@ pub struct MchTransferTransferBillReceiverDetail {
     pub receiver: Option<MchTransferTransferBillReceiver>,
 }
 
-/// `CreateMchTransferTransferBillResponse`.
+/// The answer of [`CreateMchTransferTransferBill`] (保证金赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferTransferBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -2053,14 +1979,14 @@ pub struct CreateMchTransferTransferBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferTransferBillByBillIdResponse`.
+/// The answer of [`QueryMchTransferTransferBillByBillId`] (查询保证金赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferTransferBillByBillIdResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -2087,14 +2013,14 @@ pub struct QueryMchTransferTransferBillByBillIdResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `QueryMchTransferTransferBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferTransferBillByOutBillNo`] (查询保证金赔付结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferTransferBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -2121,7 +2047,7 @@ pub struct QueryMchTransferTransferBillByOutBillNoResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// 员工列表.
+/// 员工列表 (the answer of [`CreateRechargeEmployee`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Employee {
@@ -2140,7 +2066,7 @@ pub struct Employee {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryRechargeEmployeeSubMchidBySubMchidResponse`.
+/// The answer of [`QueryRechargeEmployeeSubMchidBySubMchid`] (查询二级商户可扫码充值员工列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRechargeEmployeeSubMchidBySubMchidResponse {
@@ -2148,7 +2074,7 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchidResponse {
     pub employees: Option<Vec<Employee>>,
 }
 
-/// `DeleteRechargeEmployeeSubMchidSpOpenidResponse`.
+/// The answer of [`DeleteRechargeEmployeeSubMchidSpOpenid`] (删除二级商户可扫码充值员工).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct DeleteRechargeEmployeeSubMchidSpOpenidResponse {
@@ -2167,7 +2093,7 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenidResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ApplyRechargeResponse`.
+/// The answer of [`ApplyRecharge`] (申请二级商户充值).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyRechargeResponse {
@@ -2234,7 +2160,7 @@ pub struct QrRechargeInfo {
     pub openid: Option<String>,
 }
 
-/// `QueryRechargeByOutRechargeNoResponse`.
+/// The answer of [`QueryRechargeByOutRechargeNo`] (查询二级商户充值结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRechargeByOutRechargeNoResponse {
@@ -2277,7 +2203,7 @@ pub struct QueryRechargeByOutRechargeNoResponse {
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `CloseRechargeResponse`.
+/// The answer of [`CloseRecharge`] (关闭二级商户充值).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CloseRechargeResponse {
@@ -2324,7 +2250,7 @@ pub struct CloseRechargeResponse {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
-    /// 金额 (`amount`).
+    /// 金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 币种 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2359,7 +2285,7 @@ pub struct SettleInfoList {
     pub transaction_id: String,
 }
 
-/// `CreateSettlePrepaySettleOrderResponse`.
+/// The answer of [`CreateSettlePrepaySettleOrder`] (个人收款-申请批量结算).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSettlePrepaySettleOrderResponse {
@@ -2383,7 +2309,7 @@ pub struct CreateSettlePrepaySettleOrderResponse {
     pub trade_scenario: String,
 }
 
-/// `QuerySettlePrepaySettleOrderBySettleBatchNoResponse`.
+/// The answer of [`QuerySettlePrepaySettleOrderBySettleBatchNo`] (个人收款-查询批量结算信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QuerySettlePrepaySettleOrderBySettleBatchNoResponse {
@@ -2422,7 +2348,7 @@ pub struct AbnormalSettleResult {
     pub out_abnormal_settle_batch_no: String,
 }
 
-/// `CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse`.
+/// The answer of [`CreateSettlePrepaySettleOrderApplyAbnormalSettle`] (个人收款-申请异常结算批次单处理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse {
@@ -2450,7 +2376,7 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse {
     pub trade_scenario: CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario,
 }
 
-/// `CreateWithdrawDayEndBalanceWithdrawResponse`.
+/// The answer of [`CreateWithdrawDayEndBalanceWithdraw`] (二级商户按日终余额预约提现).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
@@ -2468,13 +2394,13 @@ pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
     /// 发起提现时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 提现失败金额 (`fail_amount`).
+    /// 提现失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 商户提现单号 (`out_request_no`).
     pub out_request_no: String,
     /// 失败原因 (`reason`).
     pub reason: Option<String>,
-    /// 提现退票金额 (`refund_amount`).
+    /// 提现退票金额 (`refund_amount`), in fen (分).
     pub refund_amount: Option<i64>,
     /// 提现备注 (`remark`).
     pub remark: Option<String>,
@@ -2484,9 +2410,9 @@ pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
     pub status: WithdrawDayEndBalanceWithdrawStatus,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 提现成功金额 (`success_amount`).
+    /// 提现成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
-    /// 提现金额 (`total_amount`).
+    /// 提现金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 提现状态更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -2495,7 +2421,7 @@ pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
     pub withdraw_id: String,
 }
 
-/// `QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse`.
+/// The answer of [`QueryWithdrawDayEndBalanceWithdrawByOutRequestNo`] (查询二级商户按日终余额预约提现状态).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
@@ -2513,13 +2439,13 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
     /// 发起提现时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 提现失败金额 (`fail_amount`).
+    /// 提现失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 商户提现单号 (`out_request_no`).
     pub out_request_no: String,
     /// 失败原因 (`reason`).
     pub reason: Option<String>,
-    /// 提现退票金额 (`refund_amount`).
+    /// 提现退票金额 (`refund_amount`), in fen (分).
     pub refund_amount: Option<i64>,
     /// 提现备注 (`remark`).
     pub remark: Option<String>,
@@ -2529,9 +2455,9 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
     pub status: WithdrawDayEndBalanceWithdrawStatus,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 提现成功金额 (`success_amount`).
+    /// 提现成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
-    /// 提现金额 (`total_amount`).
+    /// 提现金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 提现状态更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -2541,253 +2467,253 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
 }
 
 platform_enum! {
-/// 充值入账账户.
-pub enum AccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `FEES`.
-Fees = "FEES",
-}
-}
-
-platform_enum! {
-/// 充值场景.
-pub enum QueryBankTransferRechargeByOutRechargeNoRechargeScene {
-/// `ECOMMERCE_BANK_TRANSFER`.
-EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
-}
+    /// 充值入账账户.
+    pub enum AccountType {
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+        /// `FEES`.
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 充值状态.
-pub enum RechargeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `RECHARGING`.
-Recharging = "RECHARGING",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 充值场景.
+    pub enum QueryBankTransferRechargeByOutRechargeNoRechargeScene {
+        /// `ECOMMERCE_BANK_TRANSFER`.
+        EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
+    }
 }
 
 platform_enum! {
-/// 转账接收方订单类型.
-pub enum CompensationType {
-/// `WXPAY`.
-WxPay = "WXPAY",
-/// `WXVALUE`.
-WxValue = "WXVALUE",
-}
-}
-
-platform_enum! {
-/// 转账接收方类型.
-pub enum MchTransferCompensateBillType {
-/// `TRANSACTION_USER`.
-TransactionUser = "TRANSACTION_USER",
-}
+    /// 充值状态.
+    pub enum RechargeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `RECHARGING`.
+        Recharging = "RECHARGING",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 赔付状态.
-pub enum BillState {
-/// 已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 已成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 系统关闭（余额不足、转账失败等原因）。 (`CLOSED`).
-Closed = "CLOSED",
-/// 预下单成功，等待用户确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-/// 商户撤销请求受理成功，该笔付款正在撤销中 (`CANCELING`).
-Canceling = "CANCELING",
-/// 付款撤销完成 (`CANCELLED`).
-Cancelled = "CANCELLED",
-}
+    /// 转账接收方订单类型.
+    pub enum CompensationType {
+        /// `WXPAY`.
+        WxPay = "WXPAY",
+        /// `WXVALUE`.
+        WxValue = "WXVALUE",
+    }
 }
 
 platform_enum! {
-/// 转账接收方类型.
-pub enum BillType {
-/// `MERCHANT`.
-Merchant = "MERCHANT",
-/// `TRANSACTION_USER`.
-TransactionUser = "TRANSACTION_USER",
-}
+    /// 转账接收方类型.
+    pub enum MchTransferCompensateBillType {
+        /// `TRANSACTION_USER`.
+        TransactionUser = "TRANSACTION_USER",
+    }
 }
 
 platform_enum! {
-/// 转账接收方类型.
-pub enum MchTransferType {
-/// `MERCHANT`.
-Merchant = "MERCHANT",
-}
-}
-
-platform_enum! {
-/// 赔付状态.
-pub enum MchTransferSubMchCompensationBillState {
-/// 已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 已成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 系统关闭（余额不足、转账失败等原因）。 (`CLOSED`).
-Closed = "CLOSED",
-}
+    /// 赔付状态.
+    pub enum BillState {
+        /// 已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 已成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 系统关闭（余额不足、转账失败等原因）。 (`CLOSED`).
+        Closed = "CLOSED",
+        /// 预下单成功，等待用户确认 (`WAIT_USER_CONFIRM`).
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        /// 商户撤销请求受理成功，该笔付款正在撤销中 (`CANCELING`).
+        Canceling = "CANCELING",
+        /// 付款撤销完成 (`CANCELLED`).
+        Cancelled = "CANCELLED",
+    }
 }
 
 platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `DEPOSIT_COMPENSATION`.
-DepositCompensation = "DEPOSIT_COMPENSATION",
-/// `PLATFORM_AFTER_SALES_COMPENSATION`.
-PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-/// `INSURANCE_CLAIM`.
-InsuranceClaim = "INSURANCE_CLAIM",
-/// `DEPOSIT_AFTER_SALES_COMPENSATION`.
-DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-}
+    /// 转账接收方类型.
+    pub enum BillType {
+        /// `MERCHANT`.
+        Merchant = "MERCHANT",
+        /// `TRANSACTION_USER`.
+        TransactionUser = "TRANSACTION_USER",
+    }
 }
 
 platform_enum! {
-/// 员工状态.
-pub enum EmployeeState {
-/// `EFFECTIVE`.
-Effective = "EFFECTIVE",
-/// `DELETED`.
-Deleted = "DELETED",
-}
+    /// 转账接收方类型.
+    pub enum MchTransferType {
+        /// `MERCHANT`.
+        Merchant = "MERCHANT",
+    }
 }
 
 platform_enum! {
-/// 充值入账账户.
-pub enum RechargeAccountType {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `OPERATION`.
-Operation = "OPERATION",
-}
-}
-
-platform_enum! {
-/// 可用充值渠道列表.
-pub enum AvailableRechargeChannel {
-/// `BANK_TRANSFER`.
-BankTransfer = "BANK_TRANSFER",
-/// `QR_RECHARGE`.
-QrRecharge = "QR_RECHARGE",
-/// `ONLINE_BANK`.
-OnlineBank = "ONLINE_BANK",
-}
+    /// 赔付状态.
+    pub enum MchTransferSubMchCompensationBillState {
+        /// 已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 已成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 系统关闭（余额不足、转账失败等原因）。 (`CLOSED`).
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 充值场景.
-pub enum RechargeScene {
-/// `ECOMMERCE_DEPOSIT`.
-EcommerceDeposit = "ECOMMERCE_DEPOSIT",
-/// `ECOMMERCE_PAYMENT`.
-EcommercePayment = "ECOMMERCE_PAYMENT",
-}
-}
-
-platform_enum! {
-/// 网银类型.
-pub enum OnlineBankType {
-/// `ONLINE_BANK_TYPE_CORPORATE`.
-OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
-/// `ONLINE_BANK_TYPE_PERSONAL`.
-OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
-}
+    /// 业务类型.
+    pub enum BusinessType {
+        /// `DEPOSIT_COMPENSATION`.
+        DepositCompensation = "DEPOSIT_COMPENSATION",
+        /// `PLATFORM_AFTER_SALES_COMPENSATION`.
+        PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+        /// `INSURANCE_CLAIM`.
+        InsuranceClaim = "INSURANCE_CLAIM",
+        /// `DEPOSIT_AFTER_SALES_COMPENSATION`.
+        DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+    }
 }
 
 platform_enum! {
-/// 员工类型.
-pub enum EmployeeType {
-/// `ADMIN`.
-Admin = "ADMIN",
-/// `STAFF`.
-Staff = "STAFF",
-}
-}
-
-platform_enum! {
-/// 交易场景.
-pub enum TradeScenario {
-/// `RECOMMERCE`.
-Recommerce = "RECOMMERCE",
-}
+    /// 员工状态.
+    pub enum EmployeeState {
+        /// `EFFECTIVE`.
+        Effective = "EFFECTIVE",
+        /// `DELETED`.
+        Deleted = "DELETED",
+    }
 }
 
 platform_enum! {
-/// 异常结算批次单处理方式.
-pub enum AbnormalSettleType {
-/// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
-TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-}
-}
-
-platform_enum! {
-/// 异常原因类型.
-pub enum AbnormalType {
-/// `AUTH_RELATIONSHIP_INVALID`.
-AuthRelationshipInvalid = "AUTH_RELATIONSHIP_INVALID",
-/// `USER_PAY_QUOTA_LIMIT`.
-UserPayQuotaLimit = "USER_PAY_QUOTA_LIMIT",
-}
+    /// 充值入账账户.
+    pub enum RechargeAccountType {
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+    }
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleState {
-/// 结算已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 用户入账成功 (`RECEIVED`).
-Received = "RECEIVED",
-/// 结算完成 (`SUCCESS`).
-Success = "SUCCESS",
-/// 用户入账成功扣费失败 (`DEDUCT_FEE_FAIL`).
-DeductFeeFail = "DEDUCT_FEE_FAIL",
-/// 结算异常 (`ABNORMAL`).
-Abnormal = "ABNORMAL",
-/// 异常结算处理申请成功 (`ABNORMAL_SETTLE_SUCCESS`).
-AbnormalSettleSuccess = "ABNORMAL_SETTLE_SUCCESS",
-}
+    /// 可用充值渠道列表.
+    pub enum AvailableRechargeChannel {
+        /// `BANK_TRANSFER`.
+        BankTransfer = "BANK_TRANSFER",
+        /// `QR_RECHARGE`.
+        QrRecharge = "QR_RECHARGE",
+        /// `ONLINE_BANK`.
+        OnlineBank = "ONLINE_BANK",
+    }
 }
 
 platform_enum! {
-/// 交易场景.
-pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario {
-/// `RECOMMERCE`.
-Recommerce = "RECOMMERCE",
-/// `INDIVIDUALTRADE`.
-IndividualTrade = "INDIVIDUALTRADE",
-}
-}
-
-platform_enum! {
-/// 计算提现金额方式.
-pub enum CalculateAmountType {
-/// `ONLY_DAY_END_BALANCE`.
-OnlyDayEndBalance = "ONLY_DAY_END_BALANCE",
-/// `ALLOW_CURRENT_BALANCE`.
-AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
-}
+    /// 充值场景.
+    pub enum RechargeScene {
+        /// `ECOMMERCE_DEPOSIT`.
+        EcommerceDeposit = "ECOMMERCE_DEPOSIT",
+        /// `ECOMMERCE_PAYMENT`.
+        EcommercePayment = "ECOMMERCE_PAYMENT",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum WithdrawDayEndBalanceWithdrawStatus {
-/// `CREATED`.
-Created = "CREATED",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
+    /// 网银类型.
+    pub enum OnlineBankType {
+        /// `ONLINE_BANK_TYPE_CORPORATE`.
+        OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
+        /// `ONLINE_BANK_TYPE_PERSONAL`.
+        OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
+    }
 }
+
+platform_enum! {
+    /// 员工类型.
+    pub enum EmployeeType {
+        /// `ADMIN`.
+        Admin = "ADMIN",
+        /// `STAFF`.
+        Staff = "STAFF",
+    }
+}
+
+platform_enum! {
+    /// 交易场景.
+    pub enum TradeScenario {
+        /// `RECOMMERCE`.
+        Recommerce = "RECOMMERCE",
+    }
+}
+
+platform_enum! {
+    /// 异常结算批次单处理方式.
+    pub enum AbnormalSettleType {
+        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+    }
+}
+
+platform_enum! {
+    /// 异常原因类型.
+    pub enum AbnormalType {
+        /// `AUTH_RELATIONSHIP_INVALID`.
+        AuthRelationshipInvalid = "AUTH_RELATIONSHIP_INVALID",
+        /// `USER_PAY_QUOTA_LIMIT`.
+        UserPayQuotaLimit = "USER_PAY_QUOTA_LIMIT",
+    }
+}
+
+platform_enum! {
+    /// 批次状态.
+    pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleState {
+        /// 结算已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 用户入账成功 (`RECEIVED`).
+        Received = "RECEIVED",
+        /// 结算完成 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 用户入账成功扣费失败 (`DEDUCT_FEE_FAIL`).
+        DeductFeeFail = "DEDUCT_FEE_FAIL",
+        /// 结算异常 (`ABNORMAL`).
+        Abnormal = "ABNORMAL",
+        /// 异常结算处理申请成功 (`ABNORMAL_SETTLE_SUCCESS`).
+        AbnormalSettleSuccess = "ABNORMAL_SETTLE_SUCCESS",
+    }
+}
+
+platform_enum! {
+    /// 交易场景.
+    pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario {
+        /// `RECOMMERCE`.
+        Recommerce = "RECOMMERCE",
+        /// `INDIVIDUALTRADE`.
+        IndividualTrade = "INDIVIDUALTRADE",
+    }
+}
+
+platform_enum! {
+    /// 计算提现金额方式.
+    pub enum CalculateAmountType {
+        /// `ONLY_DAY_END_BALANCE`.
+        OnlyDayEndBalance = "ONLY_DAY_END_BALANCE",
+        /// `ALLOW_CURRENT_BALANCE`.
+        AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum WithdrawDayEndBalanceWithdrawStatus {
+        /// `CREATED`.
+        Created = "CREATED",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }

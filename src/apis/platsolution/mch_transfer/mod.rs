@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/platsolution/mch-transfer/batches/apply` 受理商家转账
 ///
-/// Apply batch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-apply.html)
 ///
 /// ```no_run
@@ -41,7 +39,7 @@ pub struct ApplyBatch {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -52,8 +50,6 @@ pub struct ApplyBatch {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` 微信支付转账批次单号查询批次单
-///
-/// Query batch by batch id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-id.html)
 ///
@@ -86,8 +82,6 @@ pub struct QueryBatchByBatchId {
 
 /// `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付转账明细单号查询明细单
 ///
-/// Query batch detail by detail id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/get-transfer-detail-by-no.html)
 ///
 /// ```no_run
@@ -114,8 +108,6 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` 查询商家转账明细电子回单
-///
-/// Query batch detail receipt by out detail no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-query-by-detail-out-no.html)
 ///
@@ -144,8 +136,6 @@ pub struct QueryBatchDetailReceiptByOutDetailNo {
 
 /// `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` 申请商家转账明细电子回单
 ///
-/// Apply batch detail receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-apply-by-detail-out-no.html)
 ///
 /// ```no_run
@@ -172,8 +162,6 @@ pub struct ApplyBatchDetailReceipt {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` 商户转账批次单号查询批次单
-///
-/// Query batch by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html)
 ///
@@ -206,8 +194,6 @@ pub struct QueryBatchByOutBatchNo {
 
 /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商户明细单号查询明细单
 ///
-/// Query batch detail by out detail no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-detail-by-out-no.html)
 ///
 /// ```no_run
@@ -235,8 +221,6 @@ pub struct QueryBatchDetailByOutDetailNo {
 
 /// `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` 查询商家转账批次电子回单
 ///
-/// Query batch summary receipt by out batch no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html)
 ///
 /// ```no_run
@@ -259,8 +243,6 @@ pub struct QueryBatchSummaryReceiptByOutBatchNo {
 }
 
 /// `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` 申请商家转账批次电子回单
-///
-/// Apply batch summary receipt.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-apply-by-batch-out-no.html)
 ///
@@ -287,8 +269,6 @@ pub struct ApplyBatchSummaryReceipt {
 
 /// `POST /v3/platsolution/mch-transfer/reservation/apply` 受理单次预约商家转账
 ///
-/// Apply reservation.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-apply.html)
 ///
 /// ```no_run
@@ -306,9 +286,9 @@ pub struct ApplyBatchSummaryReceipt {
 pub struct ApplyReservation {
     /// 预计最晚转账日期 (`estimated_date`).
     pub estimated_date: String,
-    /// 预计最大转账金额 (`estimated_max_amount`).
+    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
     pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
+    /// 准确转账金额 (`exact_amount`), in fen (分).
     pub exact_amount: Option<i64>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
@@ -335,8 +315,6 @@ pub struct ApplyReservation {
 
 /// `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` 商户预约单号查询预约商家转账记录
 ///
-/// Query reservation by out reservation no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-out-no.html)
 ///
 /// ```no_run
@@ -359,8 +337,6 @@ pub struct QueryReservationByOutReservationNo {
 }
 
 /// `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` 关闭预约商家转账记录
-///
-/// Close reservation.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html)
 ///
@@ -387,8 +363,6 @@ pub struct CloseReservation {
 }
 
 /// `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` 微信支付预约单号查询预约商家转账记录
-///
-/// Query reservation by reservation id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-id.html)
 ///
@@ -422,13 +396,13 @@ pub struct TransferDetailList {
     pub out_detail_no: String,
     /// 微信转账预约单号 (`reservation_id`).
     pub reservation_id: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
 }
 
-/// `ApplyBatchResponse`.
+/// The answer of [`ApplyBatch`] (受理商家转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBatchResponse {
@@ -472,7 +446,7 @@ pub struct TransferBatch {
     /// 批次创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 转账失败金额 (`failed_amount`).
+    /// 转账失败金额 (`failed_amount`), in fen (分).
     pub failed_amount: i64,
     /// 转账失败笔数 (`failed_num`).
     pub failed_num: i64,
@@ -484,11 +458,11 @@ pub struct TransferBatch {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: i64,
     /// 转账成功笔数 (`success_num`).
     pub success_num: i64,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -496,7 +470,7 @@ pub struct TransferBatch {
     pub transfer_scene_id: String,
 }
 
-/// `QueryBatchByBatchIdResponse`.
+/// The answer of [`QueryBatchByBatchId`] (微信支付转账批次单号查询批次单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByBatchIdResponse {
@@ -510,7 +484,7 @@ pub struct QueryBatchByBatchIdResponse {
     pub transfer_batch: TransferBatch,
 }
 
-/// `QueryBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryBatchDetailByDetailId`] (微信支付转账明细单号查询明细单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByDetailIdResponse {
@@ -543,7 +517,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账完成时间 (`transfer_finish_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -555,7 +529,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub user_name: Option<String>,
 }
 
-/// `QueryBatchDetailReceiptByOutDetailNoResponse`.
+/// The answer of [`QueryBatchDetailReceiptByOutDetailNo`] (查询商家转账明细电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchDetailReceiptByOutDetailNoResponse {
@@ -579,7 +553,7 @@ pub struct QueryBatchDetailReceiptByOutDetailNoResponse {
     pub sub_mchid: String,
 }
 
-/// `ApplyBatchDetailReceiptResponse`.
+/// The answer of [`ApplyBatchDetailReceipt`] (申请商家转账明细电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBatchDetailReceiptResponse {
@@ -593,7 +567,7 @@ pub struct ApplyBatchDetailReceiptResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryBatchByOutBatchNoResponse`.
+/// The answer of [`QueryBatchByOutBatchNo`] (商户转账批次单号查询批次单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByOutBatchNoResponse {
@@ -607,7 +581,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub transfer_batch: TransferBatch,
 }
 
-/// `QueryBatchDetailByOutDetailNoResponse`.
+/// The answer of [`QueryBatchDetailByOutDetailNo`] (商户明细单号查询明细单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBatchDetailByOutDetailNoResponse {
@@ -640,7 +614,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账完成时间 (`transfer_finish_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -652,7 +626,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     pub user_name: Option<String>,
 }
 
-/// `QueryBatchSummaryReceiptByOutBatchNoResponse`.
+/// The answer of [`QueryBatchSummaryReceiptByOutBatchNo`] (查询商家转账批次电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchSummaryReceiptByOutBatchNoResponse {
@@ -672,7 +646,7 @@ pub struct QueryBatchSummaryReceiptByOutBatchNoResponse {
     pub sub_mchid: String,
 }
 
-/// `ApplyBatchSummaryReceiptResponse`.
+/// The answer of [`ApplyBatchSummaryReceipt`] (申请商家转账批次电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBatchSummaryReceiptResponse {
@@ -711,7 +685,7 @@ pub struct SceneReportData {
     pub insurance_policy: Option<InsurancePolicy>,
 }
 
-/// `ApplyReservationResponse`.
+/// The answer of [`ApplyReservation`] (受理单次预约商家转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyReservationResponse {
@@ -741,7 +715,7 @@ pub struct CloseInfo {
     pub close_time: OffsetDateTime,
 }
 
-/// `QueryReservationByOutReservationNoResponse`.
+/// The answer of [`QueryReservationByOutReservationNo`] (商户预约单号查询预约商家转账记录).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryReservationByOutReservationNoResponse {
@@ -754,9 +728,9 @@ pub struct QueryReservationByOutReservationNoResponse {
     pub close_info: Option<CloseInfo>,
     /// 预计最晚转账日期 (`estimated_date`).
     pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
+    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
     pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
+    /// 准确转账金额 (`exact_amount`), in fen (分).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
     #[wxpay(redact)]
@@ -782,7 +756,7 @@ pub struct QueryReservationByOutReservationNoResponse {
     pub transfer_scene_id: String,
 }
 
-/// `CloseReservationResponse`.
+/// The answer of [`CloseReservation`] (关闭预约商家转账记录).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseReservationResponse {
@@ -795,9 +769,9 @@ pub struct CloseReservationResponse {
     pub close_info: Option<CloseInfo>,
     /// 预计最晚转账日期 (`estimated_date`).
     pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
+    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
     pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
+    /// 准确转账金额 (`exact_amount`), in fen (分).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
     #[wxpay(redact)]
@@ -823,7 +797,7 @@ pub struct CloseReservationResponse {
     pub transfer_scene_id: String,
 }
 
-/// `QueryReservationByReservationIdResponse`.
+/// The answer of [`QueryReservationByReservationId`] (微信支付预约单号查询预约商家转账记录).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryReservationByReservationIdResponse {
@@ -836,9 +810,9 @@ pub struct QueryReservationByReservationIdResponse {
     pub close_info: Option<CloseInfo>,
     /// 预计最晚转账日期 (`estimated_date`).
     pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
+    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
     pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
+    /// 准确转账金额 (`exact_amount`), in fen (分).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
     #[wxpay(redact)]
@@ -865,43 +839,43 @@ pub struct QueryReservationByReservationIdResponse {
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum QueryBatchByBatchIdDetailState {
-/// 全部 (`ALL`).
-All = "ALL",
-/// 待确认 (`WAIT_PAY`).
-WaitPay = "WAIT_PAY",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转账失败 (`FAIL`).
-Fail = "FAIL",
-}
-}
-
-platform_enum! {
-/// 明细状态.
-pub enum QueryBatchByOutBatchNoDetailState {
-/// 全部 (`ALL`).
-All = "ALL",
-/// 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中 (`WAIT_PAY`).
-WaitPay = "WAIT_PAY",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单） (`FAIL`).
-Fail = "FAIL",
-/// 银行返回转账成功后，拒绝入账，资金会返回商户账户。 (`BANK_REFUND`).
-BankRefund = "BANK_REFUND",
-}
+    /// 明细状态.
+    pub enum QueryBatchByBatchIdDetailState {
+        /// 全部 (`ALL`).
+        All = "ALL",
+        /// 待确认 (`WAIT_PAY`).
+        WaitPay = "WAIT_PAY",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转账失败 (`FAIL`).
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 预约记录状态.
-pub enum ApplyReservationState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `CONFIRMED`.
-Confirmed = "CONFIRMED",
-/// `CLOSED`.
-Closed = "CLOSED",
+    /// 明细状态.
+    pub enum QueryBatchByOutBatchNoDetailState {
+        /// 全部 (`ALL`).
+        All = "ALL",
+        /// 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中 (`WAIT_PAY`).
+        WaitPay = "WAIT_PAY",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单） (`FAIL`).
+        Fail = "FAIL",
+        /// 银行返回转账成功后，拒绝入账，资金会返回商户账户。 (`BANK_REFUND`).
+        BankRefund = "BANK_REFUND",
+    }
 }
+
+platform_enum! {
+    /// 预约记录状态.
+    pub enum ApplyReservationState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `CONFIRMED`.
+        Confirmed = "CONFIRMED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}` 还款单查询
 ///
-/// Query combine transaction by combine out trade no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo;
@@ -29,8 +27,6 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 }
 
 /// `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close` 商户关单
-///
-/// Close combine transaction.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -55,8 +51,6 @@ pub struct CloseCombineTransaction {
 }
 
 /// `POST /v3/repayment/combine-transactions/partner/prepay` 还款下单
-///
-/// Create combine transaction prepay.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -111,11 +105,11 @@ pub struct QueryCombineTransactionByCombineOutTradeNoCombinePayerInfo {
 pub struct QueryCombineTransactionByCombineOutTradeNoAmount {
     /// 标价币种 (`currency`).
     pub currency: Option<String>,
-    /// 现金支付金额 (`payer_amount`).
+    /// 现金支付金额 (`payer_amount`), in fen (分).
     pub payer_amount: i64,
     /// 现金支付币种 (`payer_currency`).
     pub payer_currency: Option<String>,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -146,7 +140,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNoSubOrder {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryCombineTransactionByCombineOutTradeNoResponse`.
+/// The answer of [`QueryCombineTransactionByCombineOutTradeNo`] (还款单查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
@@ -251,7 +245,7 @@ pub struct MiniprogramInfo {
 pub struct Amount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -262,7 +256,7 @@ pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// 补差金额 (`subsidy_amount`).
+    /// 补差金额 (`subsidy_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
@@ -305,7 +299,7 @@ pub struct WechatWebInfo {
     pub webview_url: Option<String>,
 }
 
-/// `CreateCombineTransactionPrepayResponse`.
+/// The answer of [`CreateCombineTransactionPrepay`] (还款下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCombineTransactionPrepayResponse {
@@ -316,53 +310,53 @@ pub struct CreateCombineTransactionPrepayResponse {
 }
 
 platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `NOTPAY`.
-NotPay = "NOTPAY",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `REPAYMENT`.
-Repayment = "REPAYMENT",
-}
+    /// 交易状态.
+    pub enum TradeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `NOTPAY`.
+        NotPay = "NOTPAY",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 类型.
-pub enum IdentityType {
-/// 身份证 (`IDCARD`).
-IdCard = "IDCARD",
-/// 港澳回乡证 (`HONGKONG_MACAO`).
-HongkongMacao = "HONGKONG_MACAO",
-/// 港澳居住证 (`HONGKONG_MACAO_RESIDENT`).
-HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-/// 台湾居住证 (`TAIWAN_RESIDENT`).
-TaiwanResident = "TAIWAN_RESIDENT",
-/// 外国人永居证 (`FOREIGN_RESIDENT`).
-ForeignResident = "FOREIGN_RESIDENT",
-/// 护照 (`OVERSEA_PASSPORT`).
-OverseaPassport = "OVERSEA_PASSPORT",
-/// 台胞证 (`TAIWAN_COMPATRIOT_PERMIT`).
-TaiwanCompatriotPermit = "TAIWAN_COMPATRIOT_PERMIT",
-}
+    /// 交易类型.
+    pub enum TradeType {
+        /// `REPAYMENT`.
+        Repayment = "REPAYMENT",
+    }
 }
 
 platform_enum! {
-/// 场景类型.
-pub enum H5InfoType {
-/// `iOS`.
-IOs = "iOS",
-/// `Android`.
-Android = "Android",
-/// `Wap`.
-Wap = "Wap",
+    /// 类型.
+    pub enum IdentityType {
+        /// 身份证 (`IDCARD`).
+        IdCard = "IDCARD",
+        /// 港澳回乡证 (`HONGKONG_MACAO`).
+        HongkongMacao = "HONGKONG_MACAO",
+        /// 港澳居住证 (`HONGKONG_MACAO_RESIDENT`).
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        /// 台湾居住证 (`TAIWAN_RESIDENT`).
+        TaiwanResident = "TAIWAN_RESIDENT",
+        /// 外国人永居证 (`FOREIGN_RESIDENT`).
+        ForeignResident = "FOREIGN_RESIDENT",
+        /// 护照 (`OVERSEA_PASSPORT`).
+        OverseaPassport = "OVERSEA_PASSPORT",
+        /// 台胞证 (`TAIWAN_COMPATRIOT_PERMIT`).
+        TaiwanCompatriotPermit = "TAIWAN_COMPATRIOT_PERMIT",
+    }
 }
+
+platform_enum! {
+    /// 场景类型.
+    pub enum H5InfoType {
+        /// `iOS`.
+        IOs = "iOS",
+        /// `Android`.
+        Android = "Android",
+        /// `Wap`.
+        Wap = "Wap",
+    }
 }

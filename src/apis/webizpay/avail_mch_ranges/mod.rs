@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` 查询商户标识列表
 ///
-/// List merchant identifiers.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers;
@@ -35,8 +33,6 @@ pub struct ListMerchantIdentifiers {
 
 /// `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` 添加商户标识
 ///
-/// Create merchant identifier.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier;
@@ -59,8 +55,6 @@ pub struct CreateMerchantIdentifier {
 }
 
 /// `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` 删除商户标识
-///
-/// Delete merchant identifier by merchant identifier.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -86,7 +80,7 @@ pub struct DeleteMerchantIdentifierByMerchantIdentifier {
     pub sp_mchid: String,
 }
 
-/// `ListMerchantIdentifiersResponse`.
+/// The answer of [`ListMerchantIdentifiers`] (查询商户标识列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListMerchantIdentifiersResponse {
@@ -102,7 +96,7 @@ pub struct ListMerchantIdentifiersResponse {
     pub total_count: i64,
 }
 
-/// `CreateMerchantIdentifierResponse`.
+/// The answer of [`CreateMerchantIdentifier`] (添加商户标识).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantIdentifierResponse {
@@ -110,7 +104,7 @@ pub struct CreateMerchantIdentifierResponse {
     pub range_id: String,
 }
 
-/// `DeleteMerchantIdentifierByMerchantIdentifierResponse`.
+/// The answer of [`DeleteMerchantIdentifierByMerchantIdentifier`] (删除商户标识).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteMerchantIdentifierByMerchantIdentifierResponse {

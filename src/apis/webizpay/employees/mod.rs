@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` 使用商户卡号查询企业支付额度卡
 ///
-/// Query out quota card by out card no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo;
@@ -36,8 +34,6 @@ pub struct QueryOutQuotaCardByOutCardNo {
 
 /// `POST /v3/webizpay/employees/{employee_id}/quota-cards` 企业商户为员工下发企业支付额度卡
 ///
-/// Create quota card.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::CreateQuotaCard;
@@ -53,7 +49,7 @@ pub struct QueryOutQuotaCardByOutCardNo {
 pub struct CreateQuotaCard {
     /// 微信授权关系ID (`employee_id`).
     pub employee_id: String,
-    /// 卡片总金额 (`amount`).
+    /// 卡片总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 可用商户范围ID (`avail_mch_range_id`).
     pub avail_mch_range_id: Option<String>,
@@ -75,8 +71,6 @@ pub struct CreateQuotaCard {
 }
 
 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` 企业商户查询企业支付额度卡
-///
-/// Query quota card by card no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -102,8 +96,6 @@ pub struct QueryQuotaCardByCardNo {
 }
 
 /// `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` 企业商户作废员工企业支付额度卡
-///
-/// Cancel quota card.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -132,8 +124,6 @@ pub struct CancelQuotaCard {
 
 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` 企业商户获取指定额度卡支付链接
 ///
-/// Query quota card payment url.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::QueryQuotaCardPaymentUrl;
@@ -161,8 +151,6 @@ pub struct QueryQuotaCardPaymentUrl {
 
 /// `POST /v3/webizpay/employees/{employee_id}/revoke` 企业商户发起解除员工企业支付授权
 ///
-/// Revoke employee.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::RevokeEmployee;
@@ -184,11 +172,11 @@ pub struct RevokeEmployee {
     pub sub_mchid: String,
 }
 
-/// `QueryOutQuotaCardByOutCardNoResponse`.
+/// The answer of [`QueryOutQuotaCardByOutCardNo`] (使用商户卡号查询企业支付额度卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOutQuotaCardByOutCardNoResponse {
-    /// 卡片总金额 (`amount`).
+    /// 卡片总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 卡片失效时间 (`card_disabled_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -223,7 +211,7 @@ pub struct QueryOutQuotaCardByOutCardNoResponse {
     pub reason: Option<String>,
     /// 退款规则 (`refund_rule`).
     pub refund_rule: RefundRule,
-    /// 卡片可用金额 (`remain_amount`).
+    /// 卡片可用金额 (`remain_amount`), in fen (分).
     pub remain_amount: i64,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
@@ -233,7 +221,7 @@ pub struct QueryOutQuotaCardByOutCardNoResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `CreateQuotaCardResponse`.
+/// The answer of [`CreateQuotaCard`] (企业商户为员工下发企业支付额度卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateQuotaCardResponse {
@@ -256,11 +244,11 @@ pub struct CreateQuotaCardResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryQuotaCardByCardNoResponse`.
+/// The answer of [`QueryQuotaCardByCardNo`] (企业商户查询企业支付额度卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryQuotaCardByCardNoResponse {
-    /// 卡片总金额 (`amount`).
+    /// 卡片总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 卡片失效时间 (`card_disabled_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -295,7 +283,7 @@ pub struct QueryQuotaCardByCardNoResponse {
     pub reason: Option<String>,
     /// 退款规则 (`refund_rule`).
     pub refund_rule: RefundRule,
-    /// 卡片可用金额 (`remain_amount`).
+    /// 卡片可用金额 (`remain_amount`), in fen (分).
     pub remain_amount: i64,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
@@ -305,7 +293,7 @@ pub struct QueryQuotaCardByCardNoResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `CancelQuotaCardResponse`.
+/// The answer of [`CancelQuotaCard`] (企业商户作废员工企业支付额度卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CancelQuotaCardResponse {
@@ -325,7 +313,7 @@ pub struct CancelQuotaCardResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryQuotaCardPaymentUrlResponse`.
+/// The answer of [`QueryQuotaCardPaymentUrl`] (企业商户获取指定额度卡支付链接).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryQuotaCardPaymentUrlResponse {
@@ -351,7 +339,7 @@ pub struct QueryQuotaCardPaymentUrlResponse {
     pub sub_mchid: String,
 }
 
-/// `RevokeEmployeeResponse`.
+/// The answer of [`RevokeEmployee`] (企业商户发起解除员工企业支付授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RevokeEmployeeResponse {
@@ -371,51 +359,51 @@ pub struct RevokeEmployeeResponse {
 }
 
 platform_enum! {
-/// 使用规则.
-pub enum CardRule {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `MULTIPLE`.
-Multiple = "MULTIPLE",
-}
-}
-
-platform_enum! {
-/// 卡片状态.
-pub enum CardState {
-/// `ACTIVE`.
-Active = "ACTIVE",
-/// `DISABLED`.
-Disabled = "DISABLED",
-}
+    /// 使用规则.
+    pub enum CardRule {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `MULTIPLE`.
+        Multiple = "MULTIPLE",
+    }
 }
 
 platform_enum! {
-/// 退款规则.
-pub enum RefundRule {
-/// `RETURN`.
-Return = "RETURN",
-/// `NOT_RETURN`.
-NotReturn = "NOT_RETURN",
-}
-}
-
-platform_enum! {
-/// 拉起付款码页面的企业应用类型.
-pub enum ApplicationType {
-/// `H5`.
-H5 = "H5",
-/// `MINIPROGRAM`.
-MiniProgram = "MINIPROGRAM",
-}
+    /// 卡片状态.
+    pub enum CardState {
+        /// `ACTIVE`.
+        Active = "ACTIVE",
+        /// `DISABLED`.
+        Disabled = "DISABLED",
+    }
 }
 
 platform_enum! {
-/// 员工企业支付权限状态.
-pub enum AuthorizationState {
-/// `REVOKED`.
-Revoked = "REVOKED",
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
+    /// 退款规则.
+    pub enum RefundRule {
+        /// `RETURN`.
+        Return = "RETURN",
+        /// `NOT_RETURN`.
+        NotReturn = "NOT_RETURN",
+    }
 }
+
+platform_enum! {
+    /// 拉起付款码页面的企业应用类型.
+    pub enum ApplicationType {
+        /// `H5`.
+        H5 = "H5",
+        /// `MINIPROGRAM`.
+        MiniProgram = "MINIPROGRAM",
+    }
+}
+
+platform_enum! {
+    /// 员工企业支付权限状态.
+    pub enum AuthorizationState {
+        /// `REVOKED`.
+        Revoked = "REVOKED",
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+    }
 }

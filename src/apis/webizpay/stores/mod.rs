@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/webizpay/stores/entity-matches` 发起门店主体匹配
 ///
-/// Create entity match.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::stores::CreateEntityMatch;
@@ -33,8 +31,6 @@ pub struct CreateEntityMatch {
 }
 
 /// `GET /v3/webizpay/stores/entity-matches/{batch_id}` 查询门店主体匹配结果
-///
-/// Query entity match by batch id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -67,7 +63,7 @@ pub struct MatchDetail {
     pub store_name: String,
 }
 
-/// `CreateEntityMatchResponse`.
+/// The answer of [`CreateEntityMatch`] (发起门店主体匹配).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEntityMatchResponse {
@@ -96,7 +92,7 @@ pub struct MatchResult {
     pub store_name: String,
 }
 
-/// `QueryEntityMatchByBatchIdResponse`.
+/// The answer of [`QueryEntityMatchByBatchId`] (查询门店主体匹配结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryEntityMatchByBatchIdResponse {
@@ -113,25 +109,25 @@ pub struct QueryEntityMatchByBatchIdResponse {
 }
 
 platform_enum! {
-/// 需要查询的支付产品.
-pub enum ProductType {
-/// `CODE_PAY`.
-CodePay = "CODE_PAY",
-/// `NONE`.
-None = "NONE",
-}
+    /// 需要查询的支付产品.
+    pub enum ProductType {
+        /// `CODE_PAY`.
+        CodePay = "CODE_PAY",
+        /// `NONE`.
+        None = "NONE",
+    }
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum EntityMatchState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `IN_PROGRESS`.
-InProgress = "IN_PROGRESS",
-/// `COMPLETED`.
-Completed = "COMPLETED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 批次状态.
+    pub enum EntityMatchState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `IN_PROGRESS`.
+        InProgress = "IN_PROGRESS",
+        /// `COMPLETED`.
+        Completed = "COMPLETED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }

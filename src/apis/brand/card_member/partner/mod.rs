@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand/partner/card-member/cards` 查询会员卡模板列表
 ///
-/// List cards.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::ListCards;
@@ -35,8 +33,6 @@ pub struct ListCards {
 }
 
 /// `POST /v3/brand/partner/card-member/cards` 创建会员卡模板
-///
-/// Create card.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -98,8 +94,6 @@ pub struct CreateCard {
 
 /// `DELETE /v3/brand/partner/card-member/cards/{card_id}` 删除会员卡模板
 ///
-/// Delete card by card id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::DeleteCardByCardId;
@@ -121,8 +115,6 @@ pub struct DeleteCardByCardId {
 
 /// `GET /v3/brand/partner/card-member/cards/{card_id}` 查询会员卡模板信息
 ///
-/// Query card by card id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::QueryCardByCardId;
@@ -143,8 +135,6 @@ pub struct QueryCardByCardId {
 }
 
 /// `PATCH /v3/brand/partner/card-member/cards/{card_id}` 修改会员卡模板信息
-///
-/// Update card by card id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -199,8 +189,6 @@ pub struct UpdateCardByCardId {
 
 /// `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` 作废会员卡模板
 ///
-/// Create card invalidate.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreateCardInvalidate;
@@ -221,8 +209,6 @@ pub struct CreateCardInvalidate {
 }
 
 /// `GET /v3/brand/partner/card-member/membership-activities` 查询品牌会员发券活动列表
-///
-/// List membership activities.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -250,8 +236,6 @@ pub struct ListMembershipActivities {
 }
 
 /// `POST /v3/brand/partner/card-member/membership-activities` 创建品牌会员发券活动
-///
-/// Create membership activity.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -293,8 +277,6 @@ pub struct CreateMembershipActivity {
 
 /// `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` 查询品牌会员发券活动
 ///
-/// Query membership activity by activity id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::QueryMembershipActivityByActivityId;
@@ -315,8 +297,6 @@ pub struct QueryMembershipActivityByActivityId {
 }
 
 /// `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` 修改品牌会员发券活动信息
-///
-/// Update membership activity by activity id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -349,8 +329,6 @@ pub struct UpdateMembershipActivityByActivityId {
 
 /// `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` 终止品牌会员发券活动
 ///
-/// Terminate membership activity.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::TerminateMembershipActivity;
@@ -371,8 +349,6 @@ pub struct TerminateMembershipActivity {
 }
 
 /// `POST /v3/brand/partner/card-member/pay-view-tokens` 品牌会员展示付款码组件预授权
-///
-/// Create pay view token.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -397,8 +373,6 @@ pub struct CreatePayViewToken {
 
 /// `POST /v3/brand/partner/card-member/pre-auth-tokens` 入会组件预授权
 ///
-/// Create pre auth token.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreatePreAuthToken;
@@ -421,8 +395,6 @@ pub struct CreatePreAuthToken {
 }
 
 /// `GET /v3/brand/partner/card-member/user-cards` 查询用户在品牌下所有会员卡
-///
-/// List user cards.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -450,8 +422,6 @@ pub struct ListUserCards {
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/import-by-openid` 根据openid导入用户会员卡
-///
-/// Create user card import by openid.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -490,8 +460,6 @@ pub struct CreateUserCardImportByOpenid {
 
 /// `POST /v3/brand/partner/card-member/user-cards/import-by-phone` 根据手机号导入用户会员卡
 ///
-/// Create user card import by phone.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let date_information: wxpay::apis::brand::card_member::partner::ValidDateInformation = todo!();
@@ -527,8 +495,6 @@ pub struct CreateUserCardImportByPhone {
 
 /// `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` 查询用户会员卡信息
 ///
-/// Query user card by user card code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::QueryUserCardByUserCardCode;
@@ -553,8 +519,6 @@ pub struct QueryUserCardByUserCardCode {
 }
 
 /// `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` 修改用户会员卡信息
-///
-/// Update user card by user card code.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -601,8 +565,6 @@ pub struct UpdateUserCardByUserCardCode {
 
 /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` 同步会员开通结果
 ///
-/// Confirm user card.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::ConfirmUserCard;
@@ -647,8 +609,6 @@ pub struct ConfirmUserCard {
 
 /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` 作废用户会员卡
 ///
-/// Create user card invalidate.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreateUserCardInvalidate;
@@ -678,8 +638,6 @@ pub struct CreateUserCardInvalidate {
 
 /// `POST /v3/brand/partner/card-member/user-feeds` 创建用户动态信息
 ///
-/// Create user feed.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::CreateUserFeed;
@@ -708,8 +666,6 @@ pub struct CreateUserFeed {
 }
 
 /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` 同步积分兑券结果
-///
-/// Confirm user point exchange coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -745,8 +701,6 @@ pub struct ConfirmUserPointExchangeCoupon {
 }
 
 /// `POST /v3/brand/partner/card-member/user-points/sync` 同步积分余额
-///
-/// Sync user point.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -905,7 +859,7 @@ pub struct Card {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `ListCardsResponse`.
+/// The answer of [`ListCards`] (查询会员卡模板列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCardsResponse {
@@ -919,7 +873,7 @@ pub struct ListCardsResponse {
     pub total_count: i64,
 }
 
-/// `CreateCardResponse`.
+/// The answer of [`CreateCard`] (创建会员卡模板).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardResponse {
@@ -969,7 +923,7 @@ pub struct CreateCardResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `DeleteCardByCardIdResponse`.
+/// The answer of [`DeleteCardByCardId`] (删除会员卡模板).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteCardByCardIdResponse {
@@ -1027,7 +981,7 @@ pub struct DeleteCardByCardIdResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `QueryCardByCardIdResponse`.
+/// The answer of [`QueryCardByCardId`] (查询会员卡模板信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCardByCardIdResponse {
@@ -1085,7 +1039,7 @@ pub struct QueryCardByCardIdResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `UpdateCardByCardIdResponse`.
+/// The answer of [`UpdateCardByCardId`] (修改会员卡模板信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateCardByCardIdResponse {
@@ -1143,7 +1097,7 @@ pub struct UpdateCardByCardIdResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `CreateCardInvalidateResponse`.
+/// The answer of [`CreateCardInvalidate`] (作废会员卡模板).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardInvalidateResponse {
@@ -1255,7 +1209,7 @@ pub struct MembershipActivity {
     pub title: String,
 }
 
-/// `ListMembershipActivitiesResponse`.
+/// The answer of [`ListMembershipActivities`] (查询品牌会员发券活动列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListMembershipActivitiesResponse {
@@ -1269,7 +1223,7 @@ pub struct ListMembershipActivitiesResponse {
     pub total_count: i64,
 }
 
-/// `CreateMembershipActivityResponse`.
+/// The answer of [`CreateMembershipActivity`] (创建品牌会员发券活动).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMembershipActivityResponse {
@@ -1309,7 +1263,7 @@ pub struct CreateMembershipActivityResponse {
     pub title: String,
 }
 
-/// `QueryMembershipActivityByActivityIdResponse`.
+/// The answer of [`QueryMembershipActivityByActivityId`] (查询品牌会员发券活动).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMembershipActivityByActivityIdResponse {
@@ -1349,7 +1303,7 @@ pub struct QueryMembershipActivityByActivityIdResponse {
     pub title: String,
 }
 
-/// `UpdateMembershipActivityByActivityIdResponse`.
+/// The answer of [`UpdateMembershipActivityByActivityId`] (修改品牌会员发券活动信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMembershipActivityByActivityIdResponse {
@@ -1389,7 +1343,7 @@ pub struct UpdateMembershipActivityByActivityIdResponse {
     pub title: String,
 }
 
-/// `TerminateMembershipActivityResponse`.
+/// The answer of [`TerminateMembershipActivity`] (终止品牌会员发券活动).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateMembershipActivityResponse {
@@ -1429,7 +1383,7 @@ pub struct TerminateMembershipActivityResponse {
     pub title: String,
 }
 
-/// `CreatePayViewTokenResponse`.
+/// The answer of [`CreatePayViewToken`] (品牌会员展示付款码组件预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePayViewTokenResponse {
@@ -1440,7 +1394,7 @@ pub struct CreatePayViewTokenResponse {
     pub token: String,
 }
 
-/// `CreatePreAuthTokenResponse`.
+/// The answer of [`CreatePreAuthToken`] (入会组件预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePreAuthTokenResponse {
@@ -1528,7 +1482,7 @@ pub struct UserCard {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `ListUserCardsResponse`.
+/// The answer of [`ListUserCards`] (查询用户在品牌下所有会员卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListUserCardsResponse {
@@ -1583,7 +1537,7 @@ pub struct UserCardUserInformation {
     pub custom_field_list: Option<Vec<UserCardCustomFieldList>>,
 }
 
-/// `CreateUserCardImportByOpenidResponse`.
+/// The answer of [`CreateUserCardImportByOpenid`] (根据openid导入用户会员卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserCardImportByOpenidResponse {
@@ -1626,7 +1580,7 @@ pub struct CreateUserCardImportByOpenidResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `CreateUserCardImportByPhoneResponse`.
+/// The answer of [`CreateUserCardImportByPhone`] (根据手机号导入用户会员卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserCardImportByPhoneResponse {
@@ -1669,7 +1623,7 @@ pub struct CreateUserCardImportByPhoneResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `QueryUserCardByUserCardCodeResponse`.
+/// The answer of [`QueryUserCardByUserCardCode`] (查询用户会员卡信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserCardByUserCardCodeResponse {
@@ -1712,7 +1666,7 @@ pub struct QueryUserCardByUserCardCodeResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `UpdateUserCardByUserCardCodeResponse`.
+/// The answer of [`UpdateUserCardByUserCardCode`] (修改用户会员卡信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UpdateUserCardByUserCardCodeResponse {
@@ -1755,7 +1709,7 @@ pub struct UpdateUserCardByUserCardCodeResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `ConfirmUserCardResponse`.
+/// The answer of [`ConfirmUserCard`] (同步会员开通结果).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ConfirmUserCardResponse {
@@ -1798,7 +1752,7 @@ pub struct ConfirmUserCardResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `CreateUserCardInvalidateResponse`.
+/// The answer of [`CreateUserCardInvalidate`] (作废用户会员卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserCardInvalidateResponse {
@@ -1841,7 +1795,7 @@ pub struct CreateUserCardInvalidateResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `CreateUserFeedResponse`.
+/// The answer of [`CreateUserFeed`] (创建用户动态信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserFeedResponse {
@@ -1860,7 +1814,7 @@ pub struct CreateUserFeedResponse {
     pub user_card_code: String,
 }
 
-/// `ConfirmUserPointExchangeCouponResponse`.
+/// The answer of [`ConfirmUserPointExchangeCoupon`] (同步积分兑券结果).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ConfirmUserPointExchangeCouponResponse {
@@ -1885,7 +1839,7 @@ pub struct ConfirmUserPointExchangeCouponResponse {
     pub user_card_code: String,
 }
 
-/// `SyncUserPointResponse`.
+/// The answer of [`SyncUserPoint`] (同步积分余额).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SyncUserPointResponse {
@@ -1905,145 +1859,145 @@ pub struct SyncUserPointResponse {
 }
 
 platform_enum! {
-/// 状态.
-pub enum CardState {
-/// `CARD_EFFECTIVE`.
-CardEffective = "CARD_EFFECTIVE",
-/// `CARD_INVALID`.
-CardInvalid = "CARD_INVALID",
-}
-}
-
-platform_enum! {
-/// 会员卡类型.
-pub enum CardType {
-/// `PURCHASE`.
-Purchase = "PURCHASE",
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-}
+    /// 状态.
+    pub enum CardState {
+        /// `CARD_EFFECTIVE`.
+        CardEffective = "CARD_EFFECTIVE",
+        /// `CARD_INVALID`.
+        CardInvalid = "CARD_INVALID",
+    }
 }
 
 platform_enum! {
-/// 会员卡code分配类型.
-pub enum CodeMode {
-/// 系统分配 (`SYSTEM_ALLOCATE`).
-SystemAllocate = "SYSTEM_ALLOCATE",
-/// 商户预存 (`MERCHANT_ALLOCATE`).
-MerchantAllocate = "MERCHANT_ALLOCATE",
-}
-}
-
-platform_enum! {
-/// 会员码型.
-pub enum CodeType {
-/// 不显示任何码型 (`NONE_CODE`).
-NoneCode = "NONE_CODE",
-/// 条形码 (`BAR_CODE`).
-BarCode = "BAR_CODE",
-/// 二维码 (`QR_CODE`).
-QrCode = "QR_CODE",
-/// 条形码和二维码 (`BAR_CODE_AND_QR_CODE`).
-BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-/// 跳转商家小程序 (`JUMP_MINI_PROGRAM`).
-JumpMiniProgram = "JUMP_MINI_PROGRAM",
-}
+    /// 会员卡类型.
+    pub enum CardType {
+        /// `PURCHASE`.
+        Purchase = "PURCHASE",
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+    }
 }
 
 platform_enum! {
-/// 平台提供的通用开卡信息字段.
-pub enum Name {
-/// 性别 (`USER_FORM_FLAG_SEX`).
-UserFormFlagSex = "USER_FORM_FLAG_SEX",
-/// 姓名 (`USER_FORM_FLAG_NAME`).
-UserFormFlagName = "USER_FORM_FLAG_NAME",
-/// 生日 (`USER_FORM_FLAG_BIRTHDAY`).
-UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-/// 地址 (`USER_FORM_FLAG_ADDRESS`).
-UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-/// 邮箱 (`USER_FORM_FLAG_EMAIL`).
-UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-/// 城市 (`USER_FORM_FLAG_CITY`).
-UserFormFlagCity = "USER_FORM_FLAG_CITY",
-}
+    /// 会员卡code分配类型.
+    pub enum CodeMode {
+        /// 系统分配 (`SYSTEM_ALLOCATE`).
+        SystemAllocate = "SYSTEM_ALLOCATE",
+        /// 商户预存 (`MERCHANT_ALLOCATE`).
+        MerchantAllocate = "MERCHANT_ALLOCATE",
+    }
 }
 
 platform_enum! {
-/// 商户自定义的开卡信息字段类型.
-pub enum CustomFieldListType {
-/// 自定义多选 (`CHECK_BOX`).
-CheckBox = "CHECK_BOX",
-/// 自定义单选 (`RADIO`).
-Radio = "RADIO",
-}
-}
-
-platform_enum! {
-/// 有效期类型.
-pub enum ValidDateInformationType {
-/// 固定时间范围内有效 (`FIX_TIME_RANGE`).
-FixTimeRange = "FIX_TIME_RANGE",
-/// 相对时间范围内有效 (`FIX_TERM`).
-FixTerm = "FIX_TERM",
-/// 永久有效 (`PERMANENT`).
-Permanent = "PERMANENT",
-}
+    /// 会员码型.
+    pub enum CodeType {
+        /// 不显示任何码型 (`NONE_CODE`).
+        NoneCode = "NONE_CODE",
+        /// 条形码 (`BAR_CODE`).
+        BarCode = "BAR_CODE",
+        /// 二维码 (`QR_CODE`).
+        QrCode = "QR_CODE",
+        /// 条形码和二维码 (`BAR_CODE_AND_QR_CODE`).
+        BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+        /// 跳转商家小程序 (`JUMP_MINI_PROGRAM`).
+        JumpMiniProgram = "JUMP_MINI_PROGRAM",
+    }
 }
 
 platform_enum! {
-/// 活动状态.
-pub enum ActivityState {
-/// `MEMBERSHIP_ACTIVITY_CREATED`.
-MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-/// `MEMBERSHIP_ACTIVITY_EFFECTIVE`.
-MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-/// `MEMBERSHIP_ACTIVITY_TERMINATED`.
-MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-/// `MEMBERSHIP_ACTIVITY_EXPIRED`.
-MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-}
-}
-
-platform_enum! {
-/// 活动渠道.
-pub enum ActivityChannel {
-/// `MECHANT_APP_COMPONENT`.
-MechantAppComponent = "MECHANT_APP_COMPONENT",
-}
+    /// 平台提供的通用开卡信息字段.
+    pub enum Name {
+        /// 性别 (`USER_FORM_FLAG_SEX`).
+        UserFormFlagSex = "USER_FORM_FLAG_SEX",
+        /// 姓名 (`USER_FORM_FLAG_NAME`).
+        UserFormFlagName = "USER_FORM_FLAG_NAME",
+        /// 生日 (`USER_FORM_FLAG_BIRTHDAY`).
+        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+        /// 地址 (`USER_FORM_FLAG_ADDRESS`).
+        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+        /// 邮箱 (`USER_FORM_FLAG_EMAIL`).
+        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+        /// 城市 (`USER_FORM_FLAG_CITY`).
+        UserFormFlagCity = "USER_FORM_FLAG_CITY",
+    }
 }
 
 platform_enum! {
-/// 用户会员卡状态.
-pub enum UserCardState {
-/// `UNACTIVATED`.
-Unactivated = "UNACTIVATED",
-/// `EFFECTIVE`.
-Effective = "EFFECTIVE",
-/// `EXPIRED`.
-Expired = "EXPIRED",
-/// `INVALID`.
-Invalid = "INVALID",
-}
+    /// 商户自定义的开卡信息字段类型.
+    pub enum CustomFieldListType {
+        /// 自定义多选 (`CHECK_BOX`).
+        CheckBox = "CHECK_BOX",
+        /// 自定义单选 (`RADIO`).
+        Radio = "RADIO",
+    }
 }
 
 platform_enum! {
-/// 会员开卡状态.
-pub enum UserCardConfirmState {
-/// `CREATE_CARD_SUCCESS`.
-CreateCardSuccess = "CREATE_CARD_SUCCESS",
-/// `CREATE_CARD_FAIL`.
-CreateCardFail = "CREATE_CARD_FAIL",
-}
+    /// 有效期类型.
+    pub enum ValidDateInformationType {
+        /// 固定时间范围内有效 (`FIX_TIME_RANGE`).
+        FixTimeRange = "FIX_TIME_RANGE",
+        /// 相对时间范围内有效 (`FIX_TERM`).
+        FixTerm = "FIX_TERM",
+        /// 永久有效 (`PERMANENT`).
+        Permanent = "PERMANENT",
+    }
 }
 
 platform_enum! {
-/// 积分兑券状态.
-pub enum ConfirmUserPointExchangeCouponState {
-/// `POINT_EXCHANGE_COUPON_SUCCESS`.
-PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
-/// `POINT_EXCHANGE_COUPON_FAIL`.
-PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
+    /// 活动状态.
+    pub enum ActivityState {
+        /// `MEMBERSHIP_ACTIVITY_CREATED`.
+        MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+        /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`.
+        MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+        /// `MEMBERSHIP_ACTIVITY_TERMINATED`.
+        MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+        /// `MEMBERSHIP_ACTIVITY_EXPIRED`.
+        MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+    }
 }
+
+platform_enum! {
+    /// 活动渠道.
+    pub enum ActivityChannel {
+        /// `MECHANT_APP_COMPONENT`.
+        MechantAppComponent = "MECHANT_APP_COMPONENT",
+    }
+}
+
+platform_enum! {
+    /// 用户会员卡状态.
+    pub enum UserCardState {
+        /// `UNACTIVATED`.
+        Unactivated = "UNACTIVATED",
+        /// `EFFECTIVE`.
+        Effective = "EFFECTIVE",
+        /// `EXPIRED`.
+        Expired = "EXPIRED",
+        /// `INVALID`.
+        Invalid = "INVALID",
+    }
+}
+
+platform_enum! {
+    /// 会员开卡状态.
+    pub enum UserCardConfirmState {
+        /// `CREATE_CARD_SUCCESS`.
+        CreateCardSuccess = "CREATE_CARD_SUCCESS",
+        /// `CREATE_CARD_FAIL`.
+        CreateCardFail = "CREATE_CARD_FAIL",
+    }
+}
+
+platform_enum! {
+    /// 积分兑券状态.
+    pub enum ConfirmUserPointExchangeCouponState {
+        /// `POINT_EXCHANGE_COUPON_SUCCESS`.
+        PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
+        /// `POINT_EXCHANGE_COUPON_FAIL`.
+        PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
+    }
 }

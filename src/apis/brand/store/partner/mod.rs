@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/brand/partner/store/brandstores` 列表查询品牌门店信息
 ///
-/// List brandstores.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::ListBrandstores;
@@ -34,8 +32,6 @@ pub struct ListBrandstores {
 }
 
 /// `POST /v3/brand/partner/store/brandstores` 创建品牌门店
-///
-/// Create brandstore.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -63,8 +59,6 @@ pub struct CreateBrandstore {
 
 /// `DELETE /v3/brand/partner/store/brandstores/{store_id}` 删除品牌门店
 ///
-/// Delete brandstore by store id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::DeleteBrandstoreByStoreId;
@@ -87,8 +81,6 @@ pub struct DeleteBrandstoreByStoreId {
 
 /// `GET /v3/brand/partner/store/brandstores/{store_id}` 查询品牌门店
 ///
-/// Query brandstore by store id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::QueryBrandstoreByStoreId;
@@ -109,8 +101,6 @@ pub struct QueryBrandstoreByStoreId {
 }
 
 /// `PATCH /v3/brand/partner/store/brandstores/{store_id}` 更新品牌门店
-///
-/// Update brandstore by store id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -139,8 +129,6 @@ pub struct UpdateBrandstoreByStoreId {
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` 绑定收款商户号
 ///
-/// Create brandstore bindrecipient.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::CreateBrandstoreBindrecipient;
@@ -166,8 +154,6 @@ pub struct CreateBrandstoreBindrecipient {
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/close` 暂停门店营业
 ///
-/// Close brandstore.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::CloseBrandstore;
@@ -189,8 +175,6 @@ pub struct CloseBrandstore {
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/resume` 恢复门店营业
 ///
-/// Resume brandstore.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::ResumeBrandstore;
@@ -211,8 +195,6 @@ pub struct ResumeBrandstore {
 }
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` 解绑收款商户号
-///
-/// Create brandstore unbindrecipient.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -314,7 +296,7 @@ pub struct Brandstore {
     pub store_state: Option<StoreState>,
 }
 
-/// `ListBrandstoresResponse`.
+/// The answer of [`ListBrandstores`] (列表查询品牌门店信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListBrandstoresResponse {
@@ -342,7 +324,7 @@ pub struct StoreRecipient {
     pub recipient_state: Option<RecipientState>,
 }
 
-/// `CreateBrandstoreResponse`.
+/// The answer of [`CreateBrandstore`] (创建品牌门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBrandstoreResponse {
@@ -366,7 +348,7 @@ pub struct CreateBrandstoreResponse {
     pub store_state: Option<StoreState>,
 }
 
-/// `QueryBrandstoreByStoreIdResponse`.
+/// The answer of [`QueryBrandstoreByStoreId`] (查询品牌门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBrandstoreByStoreIdResponse {
@@ -390,7 +372,7 @@ pub struct QueryBrandstoreByStoreIdResponse {
     pub store_state: Option<StoreState>,
 }
 
-/// `UpdateBrandstoreByStoreIdResponse`.
+/// The answer of [`UpdateBrandstoreByStoreId`] (更新品牌门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateBrandstoreByStoreIdResponse {
@@ -414,7 +396,7 @@ pub struct UpdateBrandstoreByStoreIdResponse {
     pub store_state: Option<StoreState>,
 }
 
-/// `CreateBrandstoreBindrecipientResponse`.
+/// The answer of [`CreateBrandstoreBindrecipient`] (绑定收款商户号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBrandstoreBindrecipientResponse {
@@ -430,7 +412,7 @@ pub struct CreateBrandstoreBindrecipientResponse {
     pub store_id: Option<String>,
 }
 
-/// `CloseBrandstoreResponse`.
+/// The answer of [`CloseBrandstore`] (暂停门店营业).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CloseBrandstoreResponse {
@@ -442,7 +424,7 @@ pub struct CloseBrandstoreResponse {
     pub store_state: Option<StoreState>,
 }
 
-/// `ResumeBrandstoreResponse`.
+/// The answer of [`ResumeBrandstore`] (恢复门店营业).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ResumeBrandstoreResponse {
@@ -454,7 +436,7 @@ pub struct ResumeBrandstoreResponse {
     pub store_state: Option<StoreState>,
 }
 
-/// `CreateBrandstoreUnbindrecipientResponse`.
+/// The answer of [`CreateBrandstoreUnbindrecipient`] (解绑收款商户号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBrandstoreUnbindrecipientResponse {
@@ -463,39 +445,39 @@ pub struct CreateBrandstoreUnbindrecipientResponse {
 }
 
 platform_enum! {
-/// 门店状态.
-pub enum StoreState {
-/// `OPEN`.
-Open = "OPEN",
-/// `CREATING`.
-Creating = "CREATING",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 审核状态.
-pub enum AuditState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `REJECTED`.
-Rejected = "REJECTED",
-}
+    /// 门店状态.
+    pub enum StoreState {
+        /// `OPEN`.
+        Open = "OPEN",
+        /// `CREATING`.
+        Creating = "CREATING",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 收款绑定状态.
-pub enum RecipientState {
-/// 门店已绑定此收款商户号 (`CONFIRMED`).
-Confirmed = "CONFIRMED",
-/// 商户管理员已拒绝 (`ADMIN_REJECTED`).
-AdminRejected = "ADMIN_REJECTED",
-/// 商户号管理员确认中 (`CONFIRMING`).
-Confirming = "CONFIRMING",
-/// 由于商户管理员确认超时，系统自动拒绝此绑定 (`TIMEOUT_REJECTED`).
-TimeoutRejected = "TIMEOUT_REJECTED",
+    /// 审核状态.
+    pub enum AuditState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+    }
 }
+
+platform_enum! {
+    /// 收款绑定状态.
+    pub enum RecipientState {
+        /// 门店已绑定此收款商户号 (`CONFIRMED`).
+        Confirmed = "CONFIRMED",
+        /// 商户管理员已拒绝 (`ADMIN_REJECTED`).
+        AdminRejected = "ADMIN_REJECTED",
+        /// 商户号管理员确认中 (`CONFIRMING`).
+        Confirming = "CONFIRMING",
+        /// 由于商户管理员确认超时，系统自动拒绝此绑定 (`TIMEOUT_REJECTED`).
+        TimeoutRejected = "TIMEOUT_REJECTED",
+    }
 }

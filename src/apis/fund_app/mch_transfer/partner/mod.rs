@@ -17,8 +17,6 @@ pub use super::{
 
 /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 查询预算出资的电子回单
 ///
-/// List budget electronic receipts.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts;
@@ -39,8 +37,6 @@ pub struct ListBudgetElectronicReceipts {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 申请预算出资的电子回单
-///
-/// Create budget electronic receipt.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -69,8 +65,6 @@ pub struct CreateBudgetElectronicReceipt {
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-budget` 申请公益捐赠预算
 ///
-/// Create charity budget.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudget;
@@ -88,7 +82,7 @@ pub struct CreateCharityBudget {
     pub activity_name: String,
     /// 活动说明 (`activity_remark`).
     pub activity_remark: String,
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 回调地址 (`notify_url`).
     pub notify_url: Option<String>,
@@ -101,8 +95,6 @@ pub struct CreateCharityBudget {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` 商户单号查询公益捐赠预算详情
-///
-/// Query charity budget by out budget no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -124,8 +116,6 @@ pub struct QueryCharityBudgetByOutBudgetNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` 解锁公益捐赠预算
-///
-/// Unlock charity budget.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -150,8 +140,6 @@ pub struct UnlockCharityBudget {
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` 发起公益捐赠
 ///
-/// Create charity transfer bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill;
@@ -165,7 +153,7 @@ pub struct UnlockCharityBudget {
 #[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-transfer-bills" -> CreateCharityTransferBillResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateCharityTransferBill {
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商户预算单号 (`out_budget_no`).
     pub out_budget_no: String,
@@ -182,8 +170,6 @@ pub struct CreateCharityTransferBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` 商户单号查询公益捐赠详情
-///
-/// Query charity transfer bill by out transfer no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -210,8 +196,6 @@ pub struct QueryCharityTransferBillByOutTransferNo {
 
 /// `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` 申请单笔转账电子回单
 ///
-/// Create electronic receipt.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt;
@@ -232,8 +216,6 @@ pub struct CreateElectronicReceipt {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` 查询单笔转账电子回单
-///
-/// Query electronic receipt by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -256,8 +238,6 @@ pub struct QueryElectronicReceiptByOutBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` 申请子商户商家转账授权
 ///
-/// Create sub mch authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization;
@@ -279,8 +259,6 @@ pub struct CreateSubMchAuthorization {
 
 /// `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}` 查询子商户商家转账授权状态
 ///
-/// Query sub mch authorization by sub mchid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid;
@@ -299,8 +277,6 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills` 发起转账
-///
-/// Create transfer bill.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -326,7 +302,7 @@ pub struct CreateTransferBill {
     pub out_bill_no: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -342,8 +318,6 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
-///
-/// Query transfer bill by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -366,8 +340,6 @@ pub struct QueryTransferBillByOutBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
 ///
-/// Cancel transfer bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CancelTransferBill;
@@ -388,8 +360,6 @@ pub struct CancelTransferBill {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` 发起转账并完成自动收款授权
-///
-/// Create transfer bill pre transfer with authorization.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -417,7 +387,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
     pub out_bill_no: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -433,8 +403,6 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` 转账（用户自动收款）
-///
-/// Create transfer bill transfer.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -460,7 +428,7 @@ pub struct CreateTransferBillTransfer {
     pub out_bill_no: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -476,8 +444,6 @@ pub struct CreateTransferBillTransfer {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` 申请免确认收款授权
-///
-/// Create user confirm authorization.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -510,8 +476,6 @@ pub struct CreateUserConfirmAuthorization {
 
 /// `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` 商户单号查询自动收款授权
 ///
-/// Query user confirm authorization by out authorization no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo;
@@ -533,8 +497,6 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNo {
 
 /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` 解除免确认收款授权
 ///
-/// Close user confirm authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization;
@@ -554,7 +516,7 @@ pub struct CloseUserConfirmAuthorization {
     pub out_authorization_no: String,
 }
 
-/// `ListBudgetElectronicReceiptsResponse`.
+/// The answer of [`ListBudgetElectronicReceipts`] (查询预算出资的电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListBudgetElectronicReceiptsResponse {
@@ -580,7 +542,7 @@ pub struct ListBudgetElectronicReceiptsResponse {
     pub start_date: String,
 }
 
-/// `CreateBudgetElectronicReceiptResponse`.
+/// The answer of [`CreateBudgetElectronicReceipt`] (申请预算出资的电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBudgetElectronicReceiptResponse {
@@ -606,7 +568,7 @@ pub struct CreateBudgetElectronicReceiptResponse {
     pub start_date: String,
 }
 
-/// `CreateCharityBudgetResponse`.
+/// The answer of [`CreateCharityBudget`] (申请公益捐赠预算).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCharityBudgetResponse {
@@ -614,7 +576,7 @@ pub struct CreateCharityBudgetResponse {
     pub activity_name: String,
     /// 活动说明 (`activity_remark`).
     pub activity_remark: String,
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
@@ -631,7 +593,7 @@ pub struct CreateCharityBudgetResponse {
     pub locked_time: Option<OffsetDateTime>,
     /// 商户预算单号 (`out_budget_no`).
     pub out_budget_no: String,
-    /// 剩余预算金额 (`remain_amount`).
+    /// 剩余预算金额 (`remain_amount`), in fen (分).
     pub remain_amount: Option<i64>,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
@@ -645,7 +607,7 @@ pub struct CreateCharityBudgetResponse {
     pub unlock_remark: Option<String>,
 }
 
-/// `QueryCharityBudgetByOutBudgetNoResponse`.
+/// The answer of [`QueryCharityBudgetByOutBudgetNo`] (商户单号查询公益捐赠预算详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCharityBudgetByOutBudgetNoResponse {
@@ -653,7 +615,7 @@ pub struct QueryCharityBudgetByOutBudgetNoResponse {
     pub activity_name: String,
     /// 活动说明 (`activity_remark`).
     pub activity_remark: String,
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
@@ -670,7 +632,7 @@ pub struct QueryCharityBudgetByOutBudgetNoResponse {
     pub locked_time: Option<OffsetDateTime>,
     /// 商户预算单号 (`out_budget_no`).
     pub out_budget_no: String,
-    /// 剩余预算金额 (`remain_amount`).
+    /// 剩余预算金额 (`remain_amount`), in fen (分).
     pub remain_amount: Option<i64>,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
@@ -684,7 +646,7 @@ pub struct QueryCharityBudgetByOutBudgetNoResponse {
     pub unlock_remark: Option<String>,
 }
 
-/// `UnlockCharityBudgetResponse`.
+/// The answer of [`UnlockCharityBudget`] (解锁公益捐赠预算).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnlockCharityBudgetResponse {
@@ -692,7 +654,7 @@ pub struct UnlockCharityBudgetResponse {
     pub activity_name: String,
     /// 活动说明 (`activity_remark`).
     pub activity_remark: String,
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
@@ -712,7 +674,7 @@ pub struct UnlockCharityBudgetResponse {
     pub state: UnlockCharityBudgetState,
     /// 撤销说明 (`unlock_remark`).
     pub unlock_remark: String,
-    /// 解锁金额 (`unlocked_amount`).
+    /// 解锁金额 (`unlocked_amount`), in fen (分).
     pub unlocked_amount: Option<i64>,
 }
 
@@ -726,11 +688,11 @@ pub struct TransactionInfo {
     pub transaction_type: TransactionType,
 }
 
-/// `CreateCharityTransferBillResponse`.
+/// The answer of [`CreateCharityTransferBill`] (发起公益捐赠).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCharityTransferBillResponse {
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
@@ -754,11 +716,11 @@ pub struct CreateCharityTransferBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryCharityTransferBillByOutTransferNoResponse`.
+/// The answer of [`QueryCharityTransferBillByOutTransferNo`] (商户单号查询公益捐赠详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCharityTransferBillByOutTransferNoResponse {
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
@@ -782,7 +744,7 @@ pub struct QueryCharityTransferBillByOutTransferNoResponse {
     pub transfer_remark: String,
 }
 
-/// `CreateElectronicReceiptResponse`.
+/// The answer of [`CreateElectronicReceipt`] (申请单笔转账电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateElectronicReceiptResponse {
@@ -806,7 +768,7 @@ pub struct CreateElectronicReceiptResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryElectronicReceiptByOutBillNoResponse`.
+/// The answer of [`QueryElectronicReceiptByOutBillNo`] (查询单笔转账电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryElectronicReceiptByOutBillNoResponse {
@@ -830,7 +792,7 @@ pub struct QueryElectronicReceiptByOutBillNoResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// 授权申请单.
+/// 授权申请单 (the answer of [`CreateSubMchAuthorization`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyOrder {
@@ -848,7 +810,7 @@ pub struct ApplyOrder {
     pub update_time: OffsetDateTime,
 }
 
-/// `QuerySubMchAuthorizationBySubMchidResponse`.
+/// The answer of [`QuerySubMchAuthorizationBySubMchid`] (查询子商户商家转账授权状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QuerySubMchAuthorizationBySubMchidResponse {
@@ -866,7 +828,7 @@ pub struct QuerySubMchAuthorizationBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateTransferBillResponse`.
+/// The answer of [`CreateTransferBill`] (发起转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBillResponse {
@@ -883,7 +845,7 @@ pub struct CreateTransferBillResponse {
     pub transfer_bill_no: String,
 }
 
-/// `QueryTransferBillByOutBillNoResponse`.
+/// The answer of [`QueryTransferBillByOutBillNo`] (商户单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByOutBillNoResponse {
@@ -905,7 +867,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 商家转账订单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -919,7 +881,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CancelTransferBillResponse`.
+/// The answer of [`CancelTransferBill`] (撤销转账).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CancelTransferBillResponse {
@@ -937,7 +899,7 @@ pub struct CancelTransferBillResponse {
     pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: Option<i64>,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -951,7 +913,7 @@ pub struct CancelTransferBillResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CreateTransferBillPreTransferWithAuthorizationResponse`.
+/// The answer of [`CreateTransferBillPreTransferWithAuthorization`] (发起转账并完成自动收款授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBillPreTransferWithAuthorizationResponse {
@@ -968,7 +930,7 @@ pub struct CreateTransferBillPreTransferWithAuthorizationResponse {
     pub transfer_bill_no: String,
 }
 
-/// `CreateTransferBillTransferResponse`.
+/// The answer of [`CreateTransferBillTransfer`] (转账（用户自动收款）).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateTransferBillTransferResponse {
@@ -990,7 +952,7 @@ pub struct CreateTransferBillTransferResponse {
     pub state: CreateTransferBillTransferState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -1015,7 +977,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo {
     pub close_time: OffsetDateTime,
 }
 
-/// `QueryUserConfirmAuthorizationByOutAuthorizationNoResponse`.
+/// The answer of [`QueryUserConfirmAuthorizationByOutAuthorizationNo`] (商户单号查询自动收款授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
@@ -1046,7 +1008,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     pub user_recv_perception: Option<String>,
 }
 
-/// `CloseUserConfirmAuthorizationResponse`.
+/// The answer of [`CloseUserConfirmAuthorization`] (解除免确认收款授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseUserConfirmAuthorizationResponse {
@@ -1078,117 +1040,117 @@ pub struct CloseUserConfirmAuthorizationResponse {
 }
 
 platform_enum! {
-/// 电子回单状态.
-pub enum ReceiptState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
-}
-
-platform_enum! {
-/// 预算单状态.
-pub enum CharityBudgetState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `LOCKED`.
-Locked = "LOCKED",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 电子回单状态.
+    pub enum ReceiptState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
 
 platform_enum! {
-/// 预算单状态.
-pub enum UnlockCharityBudgetState {
-/// `FINISHED`.
-Finished = "FINISHED",
-}
-}
-
-platform_enum! {
-/// 订单类型.
-pub enum TransactionType {
-/// `WXPAY`.
-WxPay = "WXPAY",
-}
+    /// 预算单状态.
+    pub enum CharityBudgetState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `LOCKED`.
+        Locked = "LOCKED",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 捐赠状态.
-pub enum CharityTransferBillState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `CLOSE`.
-Close = "CLOSE",
-}
+    /// 预算单状态.
+    pub enum UnlockCharityBudgetState {
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
 
 platform_enum! {
-/// 回单文件摘要类型.
-pub enum ElectronicReceiptHashType {
-/// `SM3`.
-Sm3 = "SM3",
-}
-}
-
-platform_enum! {
-/// 申请单状态.
-pub enum ElectronicReceiptState {
-/// `GENERATING`.
-Generating = "GENERATING",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
+    /// 订单类型.
+    pub enum TransactionType {
+        /// `WXPAY`.
+        WxPay = "WXPAY",
+    }
 }
 
 platform_enum! {
-/// 授权申请单状态.
-pub enum ApplyOrderState {
-/// `INVITED`.
-Invited = "INVITED",
-/// `PASSED`.
-Passed = "PASSED",
-/// `REJECTED`.
-Rejected = "REJECTED",
-/// `EXPIRED`.
-Expired = "EXPIRED",
-}
+    /// 捐赠状态.
+    pub enum CharityTransferBillState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `CLOSE`.
+        Close = "CLOSE",
+    }
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum QuerySubMchAuthorizationBySubMchidState {
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `UNAUTHORIZED`.
-Unauthorized = "UNAUTHORIZED",
-/// `CANCELED`.
-Canceled = "CANCELED",
-}
+    /// 回单文件摘要类型.
+    pub enum ElectronicReceiptHashType {
+        /// `SM3`.
+        Sm3 = "SM3",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CreateTransferBillTransferState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-}
+    /// 申请单状态.
+    pub enum ElectronicReceiptState {
+        /// `GENERATING`.
+        Generating = "GENERATING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
 
 platform_enum! {
-/// 自动收款授权的原因.
-pub enum CloseReason {
-/// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
-CloseViaMchApi = "CLOSE_VIA_MCH_API",
-/// 用户确认后，主动关闭授权 (`USER_CLOSE`).
-UserClose = "USER_CLOSE",
+    /// 授权申请单状态.
+    pub enum ApplyOrderState {
+        /// `INVITED`.
+        Invited = "INVITED",
+        /// `PASSED`.
+        Passed = "PASSED",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+        /// `EXPIRED`.
+        Expired = "EXPIRED",
+    }
 }
+
+platform_enum! {
+    /// 授权状态.
+    pub enum QuerySubMchAuthorizationBySubMchidState {
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `UNAUTHORIZED`.
+        Unauthorized = "UNAUTHORIZED",
+        /// `CANCELED`.
+        Canceled = "CANCELED",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum CreateTransferBillTransferState {
+        /// 转账已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+    }
+}
+
+platform_enum! {
+    /// 自动收款授权的原因.
+    pub enum CloseReason {
+        /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
+        CloseViaMchApi = "CLOSE_VIA_MCH_API",
+        /// 用户确认后，主动关闭授权 (`USER_CLOSE`).
+        UserClose = "USER_CLOSE",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/marketing/partner/delivery-plan/delivery-plans` 创建投放计划
 ///
-/// Create delivery plan.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::CreateDeliveryPlan;
@@ -58,8 +56,6 @@ pub struct CreateDeliveryPlan {
 
 /// `GET /v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans` 分页查询投放计划列表
 ///
-/// List delivery plan delivery plans.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans;
@@ -89,8 +85,6 @@ pub struct ListDeliveryPlanDeliveryPlans {
 
 /// `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}` 更新投放计划
 ///
-/// Update delivery plan by plan id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let modify_content: wxpay::apis::marketing::delivery_plan::partner::ModifyContent = todo!();
@@ -115,8 +109,6 @@ pub struct UpdateDeliveryPlanByPlanId {
 
 /// `POST /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate` 终止投放计划
 ///
-/// Terminate delivery plan.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan;
@@ -135,8 +127,6 @@ pub struct TerminateDeliveryPlan {
 }
 
 /// `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` 设置投放计划回调地址
-///
-/// Create notify url.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -189,7 +179,7 @@ pub struct Plan {
     pub user_limit: Option<i64>,
 }
 
-/// `CreateDeliveryPlanResponse`.
+/// The answer of [`CreateDeliveryPlan`] (创建投放计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDeliveryPlanResponse {
@@ -197,7 +187,7 @@ pub struct CreateDeliveryPlanResponse {
     pub plan: Plan,
 }
 
-/// `ListDeliveryPlanDeliveryPlansResponse`.
+/// The answer of [`ListDeliveryPlanDeliveryPlans`] (分页查询投放计划列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListDeliveryPlanDeliveryPlansResponse {
@@ -235,7 +225,7 @@ pub struct ModifyContent {
     pub user_limit: Option<i64>,
 }
 
-/// `UpdateDeliveryPlanByPlanIdResponse`.
+/// The answer of [`UpdateDeliveryPlanByPlanId`] (更新投放计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateDeliveryPlanByPlanIdResponse {
@@ -243,7 +233,7 @@ pub struct UpdateDeliveryPlanByPlanIdResponse {
     pub plan: Plan,
 }
 
-/// `CreateNotifyUrlResponse`.
+/// The answer of [`CreateNotifyUrl`] (设置投放计划回调地址).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNotifyUrlResponse {
@@ -252,45 +242,45 @@ pub struct CreateNotifyUrlResponse {
 }
 
 platform_enum! {
-/// 使用模式.
-pub enum UsageMode {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `PROGRESSIVE_BUNDLE`.
-ProgressiveBundle = "PROGRESSIVE_BUNDLE",
-}
-}
-
-platform_enum! {
-/// 投放计划状态.
-pub enum PlanState {
-/// 创建中 (`PLAN_CREATING`).
-PlanCreating = "PLAN_CREATING",
-/// 创建成功 (`PLAN_CREATED`).
-PlanCreated = "PLAN_CREATED",
-/// 终止中 (`PLAN_TERMINATING`).
-PlanTerminating = "PLAN_TERMINATING",
-/// 已终止 (`PLAN_TERMINATED`).
-PlanTerminated = "PLAN_TERMINATED",
-/// 已过期 (`PLAN_EXPIRED`).
-PlanExpired = "PLAN_EXPIRED",
-/// 投放中 (`PLAN_DELIVERING`).
-PlanDelivering = "PLAN_DELIVERING",
-/// 已暂停 (`PLAN_PAUSED`).
-PlanPaused = "PLAN_PAUSED",
-}
+    /// 使用模式.
+    pub enum UsageMode {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `PROGRESSIVE_BUNDLE`.
+        ProgressiveBundle = "PROGRESSIVE_BUNDLE",
+    }
 }
 
 platform_enum! {
-/// 投放计划审核状态.
-pub enum AuditState {
-/// 初始化 (`AUDIT_INITIAL`).
-AuditInitial = "AUDIT_INITIAL",
-/// 审批中 (`AUDIT_PROCESSING`).
-AuditProcessing = "AUDIT_PROCESSING",
-/// 审批通过 (`AUDIT_PASSED`).
-AuditPassed = "AUDIT_PASSED",
-/// 审批拒绝 (`AUDIT_REJECTED`).
-AuditRejected = "AUDIT_REJECTED",
+    /// 投放计划状态.
+    pub enum PlanState {
+        /// 创建中 (`PLAN_CREATING`).
+        PlanCreating = "PLAN_CREATING",
+        /// 创建成功 (`PLAN_CREATED`).
+        PlanCreated = "PLAN_CREATED",
+        /// 终止中 (`PLAN_TERMINATING`).
+        PlanTerminating = "PLAN_TERMINATING",
+        /// 已终止 (`PLAN_TERMINATED`).
+        PlanTerminated = "PLAN_TERMINATED",
+        /// 已过期 (`PLAN_EXPIRED`).
+        PlanExpired = "PLAN_EXPIRED",
+        /// 投放中 (`PLAN_DELIVERING`).
+        PlanDelivering = "PLAN_DELIVERING",
+        /// 已暂停 (`PLAN_PAUSED`).
+        PlanPaused = "PLAN_PAUSED",
+    }
 }
+
+platform_enum! {
+    /// 投放计划审核状态.
+    pub enum AuditState {
+        /// 初始化 (`AUDIT_INITIAL`).
+        AuditInitial = "AUDIT_INITIAL",
+        /// 审批中 (`AUDIT_PROCESSING`).
+        AuditProcessing = "AUDIT_PROCESSING",
+        /// 审批通过 (`AUDIT_PASSED`).
+        AuditPassed = "AUDIT_PASSED",
+        /// 审批拒绝 (`AUDIT_REJECTED`).
+        AuditRejected = "AUDIT_REJECTED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/marketing/partner/product-coupon/image-generation-tasks` 提交图片生成任务
 ///
-/// Create image generation task.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::CreateImageGenerationTask;
@@ -38,8 +36,6 @@ pub struct CreateImageGenerationTask {
 
 /// `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}` 查询图片生成任务执行结果
 ///
-/// Query image generation task by task id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId;
@@ -63,8 +59,6 @@ pub struct QueryImageGenerationTaskByTaskId {
 
 /// `POST /v3/marketing/partner/product-coupon/media/upload-image` 图片上传
 ///
-/// Upload image.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
@@ -86,8 +80,6 @@ pub struct UploadImage {
 
 /// `GET /v3/marketing/partner/product-coupon/notify-configs` 获取商品券事件通知地址
 ///
-/// List notify configs.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ListNotifyConfigs;
@@ -103,8 +95,6 @@ pub struct UploadImage {
 pub struct ListNotifyConfigs {}
 
 /// `POST /v3/marketing/partner/product-coupon/notify-configs` 设置商品券事件通知地址
-///
-/// Create notify config.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -124,8 +114,6 @@ pub struct CreateNotifyConfig {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons` 创建商品券
-///
-/// Create product coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -167,8 +155,6 @@ pub struct CreateProductCoupon {
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` 查询商品券
 ///
-/// Query product coupon by product coupon id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId;
@@ -189,8 +175,6 @@ pub struct QueryProductCouponByProductCouponId {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` 修改商品券
-///
-/// Update product coupon by product coupon id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -217,8 +201,6 @@ pub struct UpdateProductCouponByProductCouponId {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` 失效商品券
-///
-/// Deactivate product coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -247,8 +229,6 @@ pub struct DeactivateProductCoupon {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles` 添加商品券批次组
 ///
-/// Create product coupon stock bundle.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stock_bundle: wxpay::apis::marketing::product_coupon::partner::StockBundle = todo!();
@@ -276,8 +256,6 @@ pub struct CreateProductCouponStockBundle {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` 修改商品券批次组
-///
-/// Update product coupon stock bundle by stock bundle id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -316,8 +294,6 @@ pub struct UpdateProductCouponStockBundleByStockBundleId {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` 批次组批量关联门店
 ///
-/// Create product coupon stock bundle associate store.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
@@ -346,8 +322,6 @@ pub struct CreateProductCouponStockBundleAssociateStore {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores` 批次组批量取消关联门店
 ///
-/// Create product coupon stock bundle disassociate store.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
@@ -375,8 +349,6 @@ pub struct CreateProductCouponStockBundleDisassociateStore {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget` 修改商品券批次组发放预算
-///
-/// Create product coupon stock bundle update budget.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -415,8 +387,6 @@ pub struct CreateProductCouponStockBundleUpdateBudget {
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` 查询商品券批次列表
 ///
-/// List product coupon stocks.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ListProductCouponStocks;
@@ -444,8 +414,6 @@ pub struct ListProductCouponStocks {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` 添加商品券批次
 ///
-/// Create product coupon stock.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let stock: wxpay::apis::marketing::product_coupon::partner::Stock = todo!();
@@ -472,8 +440,6 @@ pub struct CreateProductCouponStock {
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` 查询商品券指定批次
 ///
-/// Query product coupon stock by stock id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId;
@@ -498,8 +464,6 @@ pub struct QueryProductCouponStockByStockId {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` 修改商品券指定批次
-///
-/// Update product coupon stock by stock id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -538,8 +502,6 @@ pub struct UpdateProductCouponStockByStockId {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores` 批次关联门店
 ///
-/// Create product coupon stock associate store.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
@@ -567,8 +529,6 @@ pub struct CreateProductCouponStockAssociateStore {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` 查询批次关联门店列表
-///
-/// List product coupon stock associated stores.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -599,8 +559,6 @@ pub struct ListProductCouponStockAssociatedStores {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` 失效商品券批次
 ///
-/// Deactivate product coupon stock.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::DeactivateProductCouponStock;
@@ -630,8 +588,6 @@ pub struct DeactivateProductCouponStock {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores` 批次取消关联门店
 ///
-/// Create product coupon stock disassociate store.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let store_list: Vec<wxpay::apis::marketing::product_coupon::partner::StoreList> = todo!();
@@ -659,8 +615,6 @@ pub struct CreateProductCouponStockDisassociateStore {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget` 修改商品券批次发放预算
-///
-/// Create product coupon stock update budget.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -699,8 +653,6 @@ pub struct CreateProductCouponStockUpdateBudget {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` 预上传券Code
 ///
-/// Create product coupon stock upload coupon code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let code_list: Vec<String> = todo!();
@@ -730,8 +682,6 @@ pub struct CreateProductCouponStockUploadCouponCode {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` 向用户发放商品券批次组
-///
-/// Create user coupon bundle.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -765,8 +715,6 @@ pub struct CreateUserCouponBundle {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` 失效用户商品券组
-///
-/// Deactivate user coupon bundle.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -803,8 +751,6 @@ pub struct DeactivateUserCouponBundle {
 
 /// `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` 指定券状态查询用户商品券列表
 ///
-/// List user coupons.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ListUserCoupons;
@@ -837,8 +783,6 @@ pub struct ListUserCoupons {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` 向用户发放商品券
-///
-/// Create user coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -875,8 +819,6 @@ pub struct CreateUserCoupon {
 
 /// `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` 查询用户商品券详情
 ///
-/// Query user coupon by coupon code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode;
@@ -905,8 +847,6 @@ pub struct QueryUserCouponByCouponCode {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` 确认发放用户商品券
-///
-/// Confirm user coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -938,8 +878,6 @@ pub struct ConfirmUserCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` 失效用户商品券
-///
-/// Deactivate user coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -976,8 +914,6 @@ pub struct DeactivateUserCoupon {
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` 退券
 ///
-/// Return user coupon.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ReturnUserCoupon;
@@ -1011,8 +947,6 @@ pub struct ReturnUserCoupon {
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` 核销用户商品券
 ///
-/// Use user coupon.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let associated_order_info: wxpay::apis::marketing::product_coupon::partner::AssociatedOrderInfo = todo!();
@@ -1043,7 +977,7 @@ pub struct UseUserCoupon {
     pub out_request_no: String,
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
-    /// 优惠金额 (`saved_amount`).
+    /// 优惠金额 (`saved_amount`), in fen (分).
     pub saved_amount: Option<i64>,
     /// 多次优惠索引 (`sequential_coupon_index`).
     pub sequential_coupon_index: Option<i64>,
@@ -1057,8 +991,6 @@ pub struct UseUserCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` 向用户预发放商品券
-///
-/// Create user pre send coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1092,8 +1024,6 @@ pub struct CreateUserPreSendCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` 向用户预发放商品券批次组
-///
-/// Create user pre send coupon bundle.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1130,7 +1060,7 @@ pub struct CreateUserPreSendCouponBundle {
 pub struct DiscountCoupon {
     /// 固定减免百分比 (`percent_off`).
     pub percent_off: i64,
-    /// 门槛金额 (`threshold`).
+    /// 门槛金额 (`threshold`), in fen (分).
     pub threshold: i64,
 }
 
@@ -1140,7 +1070,7 @@ pub struct DiscountCoupon {
 pub struct ExchangeCoupon {
     /// 固定兑换价格 (`exchange_price`).
     pub exchange_price: i64,
-    /// 门槛金额 (`threshold`).
+    /// 门槛金额 (`threshold`), in fen (分).
     pub threshold: i64,
 }
 
@@ -1148,9 +1078,9 @@ pub struct ExchangeCoupon {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct NormalCoupon {
-    /// 固定减免金额 (`discount_amount`).
+    /// 固定减免金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
-    /// 门槛金额 (`threshold`).
+    /// 门槛金额 (`threshold`), in fen (分).
     pub threshold: i64,
 }
 
@@ -1187,7 +1117,7 @@ pub struct CutOut {
     pub image_url: String,
 }
 
-/// `CreateImageGenerationTaskResponse`.
+/// The answer of [`CreateImageGenerationTask`] (提交图片生成任务).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateImageGenerationTaskResponse {
@@ -1197,7 +1127,7 @@ pub struct CreateImageGenerationTaskResponse {
     pub task_id: String,
 }
 
-/// `QueryImageGenerationTaskByTaskIdResponse`.
+/// The answer of [`QueryImageGenerationTaskByTaskId`] (查询图片生成任务执行结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryImageGenerationTaskByTaskIdResponse {
@@ -1215,7 +1145,7 @@ pub struct QueryImageGenerationTaskByTaskIdResponse {
     pub task_state: TaskState,
 }
 
-/// `UploadImageResponse`.
+/// The answer of [`UploadImage`] (图片上传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadImageResponse {
@@ -1223,7 +1153,7 @@ pub struct UploadImageResponse {
     pub media_url: String,
 }
 
-/// `ListNotifyConfigsResponse`.
+/// The answer of [`ListNotifyConfigs`] (获取商品券事件通知地址).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListNotifyConfigsResponse {
@@ -1234,7 +1164,7 @@ pub struct ListNotifyConfigsResponse {
     pub update_time: OffsetDateTime,
 }
 
-/// `CreateNotifyConfigResponse`.
+/// The answer of [`CreateNotifyConfig`] (设置商品券事件通知地址).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNotifyConfigResponse {
@@ -1713,7 +1643,7 @@ pub struct CreateProductCouponResponseStock {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `CreateProductCouponResponse`.
+/// The answer of [`CreateProductCoupon`] (创建商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponResponse {
@@ -1742,7 +1672,7 @@ pub struct CreateProductCouponResponse {
     pub usage_mode: UsageMode,
 }
 
-/// `QueryProductCouponByProductCouponIdResponse`.
+/// The answer of [`QueryProductCouponByProductCouponId`] (查询商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryProductCouponByProductCouponIdResponse {
@@ -1776,7 +1706,7 @@ pub struct QueryProductCouponByProductCouponIdResponse {
     pub usage_mode: UsageMode,
 }
 
-/// `UpdateProductCouponByProductCouponIdResponse`.
+/// The answer of [`UpdateProductCouponByProductCouponId`] (修改商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateProductCouponByProductCouponIdResponse {
@@ -1810,7 +1740,7 @@ pub struct UpdateProductCouponByProductCouponIdResponse {
     pub usage_mode: UsageMode,
 }
 
-/// 商品券信息.
+/// 商品券信息 (the answer of [`DeactivateProductCoupon`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ProductCoupon {
@@ -1961,7 +1891,7 @@ pub struct StockList {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `CreateProductCouponStockBundleResponse`.
+/// The answer of [`CreateProductCouponStockBundle`] (添加商品券批次组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockBundleResponse {
@@ -1971,7 +1901,7 @@ pub struct CreateProductCouponStockBundleResponse {
     pub stock_list: Vec<StockList>,
 }
 
-/// `UpdateProductCouponStockBundleByStockBundleIdResponse`.
+/// The answer of [`UpdateProductCouponStockBundleByStockBundleId`] (修改商品券批次组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateProductCouponStockBundleByStockBundleIdResponse {
@@ -2001,7 +1931,7 @@ pub struct FailedStoreList {
     pub store_id: String,
 }
 
-/// `CreateProductCouponStockBundleAssociateStoreResponse`.
+/// The answer of [`CreateProductCouponStockBundleAssociateStore`] (批次组批量关联门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockBundleAssociateStoreResponse {
@@ -2013,7 +1943,7 @@ pub struct CreateProductCouponStockBundleAssociateStoreResponse {
     pub total_count: i64,
 }
 
-/// `CreateProductCouponStockBundleDisassociateStoreResponse`.
+/// The answer of [`CreateProductCouponStockBundleDisassociateStore`] (批次组批量取消关联门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockBundleDisassociateStoreResponse {
@@ -2025,7 +1955,7 @@ pub struct CreateProductCouponStockBundleDisassociateStoreResponse {
     pub total_count: i64,
 }
 
-/// `CreateProductCouponStockBundleUpdateBudgetResponse`.
+/// The answer of [`CreateProductCouponStockBundleUpdateBudget`] (修改商品券批次组发放预算).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockBundleUpdateBudgetResponse {
@@ -2078,7 +2008,7 @@ pub struct ListProductCouponStocksStockList {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `ListProductCouponStocksResponse`.
+/// The answer of [`ListProductCouponStocks`] (查询商品券批次列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListProductCouponStocksResponse {
@@ -2135,7 +2065,7 @@ pub struct CreateProductCouponStockUsageRuleDisplayInfo {
     pub usage_description: String,
 }
 
-/// `CreateProductCouponStockResponse`.
+/// The answer of [`CreateProductCouponStock`] (添加商品券批次).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockResponse {
@@ -2178,7 +2108,7 @@ pub struct CreateProductCouponStockResponse {
     pub usage_rule_display_info: CreateProductCouponStockUsageRuleDisplayInfo,
 }
 
-/// `QueryProductCouponStockByStockIdResponse`.
+/// The answer of [`QueryProductCouponStockByStockId`] (查询商品券指定批次).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryProductCouponStockByStockIdResponse {
@@ -2221,7 +2151,7 @@ pub struct QueryProductCouponStockByStockIdResponse {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `UpdateProductCouponStockByStockIdResponse`.
+/// The answer of [`UpdateProductCouponStockByStockId`] (修改商品券指定批次).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateProductCouponStockByStockIdResponse {
@@ -2264,7 +2194,7 @@ pub struct UpdateProductCouponStockByStockIdResponse {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `CreateProductCouponStockAssociateStoreResponse`.
+/// The answer of [`CreateProductCouponStockAssociateStore`] (批次关联门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockAssociateStoreResponse {
@@ -2276,7 +2206,7 @@ pub struct CreateProductCouponStockAssociateStoreResponse {
     pub total_count: i64,
 }
 
-/// `ListProductCouponStockAssociatedStoresResponse`.
+/// The answer of [`ListProductCouponStockAssociatedStores`] (查询批次关联门店列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListProductCouponStockAssociatedStoresResponse {
@@ -2288,7 +2218,7 @@ pub struct ListProductCouponStockAssociatedStoresResponse {
     pub total_count: i64,
 }
 
-/// `DeactivateProductCouponStockResponse`.
+/// The answer of [`DeactivateProductCouponStock`] (失效商品券批次).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeactivateProductCouponStockResponse {
@@ -2331,7 +2261,7 @@ pub struct DeactivateProductCouponStockResponse {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `CreateProductCouponStockDisassociateStoreResponse`.
+/// The answer of [`CreateProductCouponStockDisassociateStore`] (批次取消关联门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockDisassociateStoreResponse {
@@ -2343,7 +2273,7 @@ pub struct CreateProductCouponStockDisassociateStoreResponse {
     pub total_count: i64,
 }
 
-/// 批次信息.
+/// 批次信息 (the answer of [`CreateProductCouponStockUpdateBudget`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserCouponStock {
@@ -2386,7 +2316,7 @@ pub struct UserCouponStock {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `CreateProductCouponStockUploadCouponCodeResponse`.
+/// The answer of [`CreateProductCouponStockUploadCouponCode`] (预上传券Code).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockUploadCouponCodeResponse {
@@ -2620,7 +2550,7 @@ pub struct UserProductCouponList {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `CreateUserCouponBundleResponse`.
+/// The answer of [`CreateUserCouponBundle`] (向用户发放商品券批次组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserCouponBundleResponse {
@@ -2630,7 +2560,7 @@ pub struct CreateUserCouponBundleResponse {
     pub user_product_coupon_list: Vec<UserProductCouponList>,
 }
 
-/// `DeactivateUserCouponBundleResponse`.
+/// The answer of [`DeactivateUserCouponBundle`] (失效用户商品券组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeactivateUserCouponBundleResponse {
@@ -2809,7 +2739,7 @@ pub struct UserCouponList {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `ListUserCouponsResponse`.
+/// The answer of [`ListUserCoupons`] (指定券状态查询用户商品券列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
@@ -2842,7 +2772,7 @@ pub struct CreateUserCouponCouponTagInfo {
     pub member_tag_info: Option<CreateUserCouponMemberTagInfo>,
 }
 
-/// `CreateUserCouponResponse`.
+/// The answer of [`CreateUserCoupon`] (向用户发放商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserCouponResponse {
@@ -2891,7 +2821,7 @@ pub struct CreateUserCouponResponse {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `QueryUserCouponByCouponCodeResponse`.
+/// The answer of [`QueryUserCouponByCouponCode`] (查询用户商品券详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserCouponByCouponCodeResponse {
@@ -2967,7 +2897,7 @@ pub struct ConfirmUserCouponSingleUsageDetail {
     /// 退券时间 (`return_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub return_time: Option<OffsetDateTime>,
-    /// 优惠金额 (`saved_amount`).
+    /// 优惠金额 (`saved_amount`), in fen (分).
     pub saved_amount: Option<i64>,
     /// 券核销请求单号 (`use_request_no`).
     pub use_request_no: Option<String>,
@@ -2976,7 +2906,7 @@ pub struct ConfirmUserCouponSingleUsageDetail {
     pub use_time: Option<OffsetDateTime>,
 }
 
-/// `ConfirmUserCouponResponse`.
+/// The answer of [`ConfirmUserCoupon`] (确认发放用户商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ConfirmUserCouponResponse {
@@ -3025,7 +2955,7 @@ pub struct ConfirmUserCouponResponse {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `DeactivateUserCouponResponse`.
+/// The answer of [`DeactivateUserCoupon`] (失效用户商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeactivateUserCouponResponse {
@@ -3074,7 +3004,7 @@ pub struct DeactivateUserCouponResponse {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `ReturnUserCouponResponse`.
+/// The answer of [`ReturnUserCoupon`] (退券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnUserCouponResponse {
@@ -3182,7 +3112,7 @@ pub struct UseUserCouponSequentialUsageDetail {
     pub used_count: i64,
 }
 
-/// `UseUserCouponResponse`.
+/// The answer of [`UseUserCoupon`] (核销用户商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UseUserCouponResponse {
@@ -3231,7 +3161,7 @@ pub struct UseUserCouponResponse {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `CreateUserPreSendCouponResponse`.
+/// The answer of [`CreateUserPreSendCoupon`] (向用户预发放商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserPreSendCouponResponse {
@@ -3239,7 +3169,7 @@ pub struct CreateUserPreSendCouponResponse {
     pub token: String,
 }
 
-/// `CreateUserPreSendCouponBundleResponse`.
+/// The answer of [`CreateUserPreSendCouponBundle`] (向用户预发放商品券批次组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserPreSendCouponBundleResponse {
@@ -3248,297 +3178,297 @@ pub struct CreateUserPreSendCouponBundleResponse {
 }
 
 platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `ALL`.
-All = "ALL",
-/// `SINGLE`.
-Single = "SINGLE",
-/// `CATEGORY`.
-Category = "CATEGORY",
-}
-}
-
-platform_enum! {
-/// 商品券类型.
-pub enum CouponType {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-/// `EXCHANGE`.
-Exchange = "EXCHANGE",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `ALL`.
+        All = "ALL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `CATEGORY`.
+        Category = "CATEGORY",
+    }
 }
 
 platform_enum! {
-/// 使用模式.
-pub enum CombineUsageMode {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `PROGRESSIVE_BUNDLE`.
-ProgressiveBundle = "PROGRESSIVE_BUNDLE",
-}
-}
-
-platform_enum! {
-/// 图片生成类型.
-pub enum ImageGenerationType {
-/// `COMBINE_IMAGE`.
-CombineImage = "COMBINE_IMAGE",
-/// `CUT_OUT`.
-CutOut = "CUT_OUT",
-}
+    /// 商品券类型.
+    pub enum CouponType {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+        /// `EXCHANGE`.
+        Exchange = "EXCHANGE",
+    }
 }
 
 platform_enum! {
-/// 任务状态.
-pub enum TaskState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FAIL`.
-Fail = "FAIL",
-/// `SUCCESS`.
-Success = "SUCCESS",
-}
+    /// 使用模式.
+    pub enum CombineUsageMode {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `PROGRESSIVE_BUNDLE`.
+        ProgressiveBundle = "PROGRESSIVE_BUNDLE",
+    }
 }
 
 platform_enum! {
-/// 多次优惠规则类型.
-pub enum SequentialUsageInfoType {
-/// `INCREMENTAL`.
-Incremental = "INCREMENTAL",
-/// `EQUAL`.
-Equal = "EQUAL",
-}
-}
-
-platform_enum! {
-/// 券Code分配模式.
-pub enum CouponCodeMode {
-/// `WECHATPAY`.
-WeChatPay = "WECHATPAY",
-/// `UPLOAD`.
-Upload = "UPLOAD",
-/// `API_ASSIGN`.
-ApiAssign = "API_ASSIGN",
-}
+    /// 图片生成类型.
+    pub enum ImageGenerationType {
+        /// `COMBINE_IMAGE`.
+        CombineImage = "COMBINE_IMAGE",
+        /// `CUT_OUT`.
+        CutOut = "CUT_OUT",
+    }
 }
 
 platform_enum! {
-/// 背景颜色.
-pub enum BackgroundColor {
-/// `Color010`.
-Color010 = "Color010",
-/// `Color020`.
-Color020 = "Color020",
-/// `Color030`.
-Color030 = "Color030",
-/// `Color040`.
-Color040 = "Color040",
-/// `Color050`.
-Color050 = "Color050",
-/// `Color060`.
-Color060 = "Color060",
-/// `Color070`.
-Color070 = "Color070",
-/// `Color080`.
-Color080 = "Color080",
-/// `Color090`.
-Color090 = "Color090",
-/// `Color100`.
-Color100 = "Color100",
-}
+    /// 任务状态.
+    pub enum TaskState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FAIL`.
+        Fail = "FAIL",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+    }
 }
 
 platform_enum! {
-/// 用户商品券Code展示模式.
-pub enum CodeDisplayMode {
-/// `INVISIBLE`.
-Invisible = "INVISIBLE",
-/// `BARCODE`.
-Barcode = "BARCODE",
-/// `QRCODE`.
-QrCode = "QRCODE",
-}
+    /// 多次优惠规则类型.
+    pub enum SequentialUsageInfoType {
+        /// `INCREMENTAL`.
+        Incremental = "INCREMENTAL",
+        /// `EQUAL`.
+        Equal = "EQUAL",
+    }
 }
 
 platform_enum! {
-/// 每周可用星期数.
-pub enum DayList {
-/// `MONDAY`.
-Monday = "MONDAY",
-/// `TUESDAY`.
-Tuesday = "TUESDAY",
-/// `WEDNESDAY`.
-Wednesday = "WEDNESDAY",
-/// `THURSDAY`.
-Thursday = "THURSDAY",
-/// `FRIDAY`.
-Friday = "FRIDAY",
-/// `SATURDAY`.
-Saturday = "SATURDAY",
-/// `SUNDAY`.
-Sunday = "SUNDAY",
-}
+    /// 券Code分配模式.
+    pub enum CouponCodeMode {
+        /// `WECHATPAY`.
+        WeChatPay = "WECHATPAY",
+        /// `UPLOAD`.
+        Upload = "UPLOAD",
+        /// `API_ASSIGN`.
+        ApiAssign = "API_ASSIGN",
+    }
 }
 
 platform_enum! {
-/// 可用门店范围.
-pub enum StoreScope {
-/// `NONE`.
-None = "NONE",
-/// `ALL`.
-All = "ALL",
-/// `SPECIFIC`.
-Specific = "SPECIFIC",
-}
-}
-
-platform_enum! {
-/// APP跳转类型.
-pub enum AppJumpType {
-/// `H5`.
-H5 = "H5",
-/// `PASSCODE_LINK`.
-PasscodeLink = "PASSCODE_LINK",
-/// `USAGE_GUIDE`.
-UsageGuide = "USAGE_GUIDE",
-}
-}
-
-platform_enum! {
-/// 券使用方式列表.
-pub enum CouponUsageMethodList {
-/// `OFFLINE`.
-Offline = "OFFLINE",
-/// `MINI_PROGRAM`.
-MiniProgram = "MINI_PROGRAM",
-/// `APP`.
-App = "APP",
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-}
+    /// 背景颜色.
+    pub enum BackgroundColor {
+        /// `Color010`.
+        Color010 = "Color010",
+        /// `Color020`.
+        Color020 = "Color020",
+        /// `Color030`.
+        Color030 = "Color030",
+        /// `Color040`.
+        Color040 = "Color040",
+        /// `Color050`.
+        Color050 = "Color050",
+        /// `Color060`.
+        Color060 = "Color060",
+        /// `Color070`.
+        Color070 = "Color070",
+        /// `Color080`.
+        Color080 = "Color080",
+        /// `Color090`.
+        Color090 = "Color090",
+        /// `Color100`.
+        Color100 = "Color100",
+    }
 }
 
 platform_enum! {
-/// 使用模式.
-pub enum UsageMode {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `SEQUENTIAL`.
-Sequential = "SEQUENTIAL",
-}
-}
-
-platform_enum! {
-/// 商品券状态.
-pub enum ProductCouponState {
-/// `AUDITING`.
-Auditing = "AUDITING",
-/// `EFFECTIVE`.
-Effective = "EFFECTIVE",
-/// `DEACTIVATED`.
-Deactivated = "DEACTIVATED",
-}
+    /// 用户商品券Code展示模式.
+    pub enum CodeDisplayMode {
+        /// `INVISIBLE`.
+        Invisible = "INVISIBLE",
+        /// `BARCODE`.
+        Barcode = "BARCODE",
+        /// `QRCODE`.
+        QrCode = "QRCODE",
+    }
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum StockState {
-/// `AUDITING`.
-Auditing = "AUDITING",
-/// `SENDING`.
-Sending = "SENDING",
-/// `PAUSED`.
-Paused = "PAUSED",
-/// `STOPPED`.
-Stopped = "STOPPED",
-/// `DEACTIVATED`.
-Deactivated = "DEACTIVATED",
-}
-}
-
-platform_enum! {
-/// 券Code分配模式.
-pub enum StockCouponCodeMode {
-/// `WECHATPAY`.
-WeChatPay = "WECHATPAY",
-/// `UPLOAD`.
-Upload = "UPLOAD",
-}
+    /// 每周可用星期数.
+    pub enum DayList {
+        /// `MONDAY`.
+        Monday = "MONDAY",
+        /// `TUESDAY`.
+        Tuesday = "TUESDAY",
+        /// `WEDNESDAY`.
+        Wednesday = "WEDNESDAY",
+        /// `THURSDAY`.
+        Thursday = "THURSDAY",
+        /// `FRIDAY`.
+        Friday = "FRIDAY",
+        /// `SATURDAY`.
+        Saturday = "SATURDAY",
+        /// `SUNDAY`.
+        Sunday = "SUNDAY",
+    }
 }
 
 platform_enum! {
-/// 更新模式.
-pub enum UpdateMode {
-/// `MAX_COUNT`.
-MaxCount = "MAX_COUNT",
-/// `MAX_COUNT_PER_DAY`.
-MaxCountPerDay = "MAX_COUNT_PER_DAY",
-}
-}
-
-platform_enum! {
-/// 用户商品券状态.
-pub enum CouponState {
-/// 待确认 (`CONFIRMING`).
-Confirming = "CONFIRMING",
-/// 已发放待生效 (`PENDING`).
-Pending = "PENDING",
-/// 已生效 (`EFFECTIVE`).
-Effective = "EFFECTIVE",
-/// 已核销 (`USED`).
-Used = "USED",
-/// 已过期 (`EXPIRED`).
-Expired = "EXPIRED",
-/// 已删除 (`DELETED`).
-Deleted = "DELETED",
-/// 已失效 (`DEACTIVATED`).
-Deactivated = "DEACTIVATED",
-}
+    /// 可用门店范围.
+    pub enum StoreScope {
+        /// `NONE`.
+        None = "NONE",
+        /// `ALL`.
+        All = "ALL",
+        /// `SPECIFIC`.
+        Specific = "SPECIFIC",
+    }
 }
 
 platform_enum! {
-/// 用户商品券标签列表.
-pub enum CouponTagList {
-/// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
-Member = "MEMBER",
-}
-}
-
-platform_enum! {
-/// 发券渠道.
-pub enum SendChannel {
-/// 品牌方自主发放，品牌方调用发券接口自行发放 (`API`).
-Api = "API",
-/// 摇一摇有优惠，通过摇一摇有优惠渠道发放 (`BRAND_MANAGE`).
-BrandManage = "BRAND_MANAGE",
-/// 名片优惠，通过名片优惠渠道发放 (`MERCHANT_CARD`).
-MerchantCard = "MERCHANT_CARD",
-/// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
-Member = "MEMBER",
-/// 小活动，通过小活动渠道发放 (`SMALL_ACTIVITY`).
-SmallActivity = "SMALL_ACTIVITY",
-/// 小程序领券组件 (`RECEIVE_COMPONENT`).
-ReceiveComponent = "RECEIVE_COMPONENT",
-}
+    /// APP跳转类型.
+    pub enum AppJumpType {
+        /// `H5`.
+        H5 = "H5",
+        /// `PASSCODE_LINK`.
+        PasscodeLink = "PASSCODE_LINK",
+        /// `USAGE_GUIDE`.
+        UsageGuide = "USAGE_GUIDE",
+    }
 }
 
 platform_enum! {
-/// 轮次使用详情状态.
-pub enum DetailState {
-/// 待生效，尚未到达可用开始时间 (`PENDING`).
-Pending = "PENDING",
-/// 已生效，已到达可用开始时间 (`EFFECTIVE`).
-Effective = "EFFECTIVE",
-/// 已核销 (`USED`).
-Used = "USED",
-/// 已过期，已超过有效期，不再可用 (`EXPIRED`).
-Expired = "EXPIRED",
-/// 已删除，用户主动删除 (`DELETED`).
-Deleted = "DELETED",
-/// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效 (`DEACTIVATED`).
-Deactivated = "DEACTIVATED",
+    /// 券使用方式列表.
+    pub enum CouponUsageMethodList {
+        /// `OFFLINE`.
+        Offline = "OFFLINE",
+        /// `MINI_PROGRAM`.
+        MiniProgram = "MINI_PROGRAM",
+        /// `APP`.
+        App = "APP",
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+    }
 }
+
+platform_enum! {
+    /// 使用模式.
+    pub enum UsageMode {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `SEQUENTIAL`.
+        Sequential = "SEQUENTIAL",
+    }
+}
+
+platform_enum! {
+    /// 商品券状态.
+    pub enum ProductCouponState {
+        /// `AUDITING`.
+        Auditing = "AUDITING",
+        /// `EFFECTIVE`.
+        Effective = "EFFECTIVE",
+        /// `DEACTIVATED`.
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+platform_enum! {
+    /// 批次状态.
+    pub enum StockState {
+        /// `AUDITING`.
+        Auditing = "AUDITING",
+        /// `SENDING`.
+        Sending = "SENDING",
+        /// `PAUSED`.
+        Paused = "PAUSED",
+        /// `STOPPED`.
+        Stopped = "STOPPED",
+        /// `DEACTIVATED`.
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+platform_enum! {
+    /// 券Code分配模式.
+    pub enum StockCouponCodeMode {
+        /// `WECHATPAY`.
+        WeChatPay = "WECHATPAY",
+        /// `UPLOAD`.
+        Upload = "UPLOAD",
+    }
+}
+
+platform_enum! {
+    /// 更新模式.
+    pub enum UpdateMode {
+        /// `MAX_COUNT`.
+        MaxCount = "MAX_COUNT",
+        /// `MAX_COUNT_PER_DAY`.
+        MaxCountPerDay = "MAX_COUNT_PER_DAY",
+    }
+}
+
+platform_enum! {
+    /// 用户商品券状态.
+    pub enum CouponState {
+        /// 待确认 (`CONFIRMING`).
+        Confirming = "CONFIRMING",
+        /// 已发放待生效 (`PENDING`).
+        Pending = "PENDING",
+        /// 已生效 (`EFFECTIVE`).
+        Effective = "EFFECTIVE",
+        /// 已核销 (`USED`).
+        Used = "USED",
+        /// 已过期 (`EXPIRED`).
+        Expired = "EXPIRED",
+        /// 已删除 (`DELETED`).
+        Deleted = "DELETED",
+        /// 已失效 (`DEACTIVATED`).
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+platform_enum! {
+    /// 用户商品券标签列表.
+    pub enum CouponTagList {
+        /// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
+        Member = "MEMBER",
+    }
+}
+
+platform_enum! {
+    /// 发券渠道.
+    pub enum SendChannel {
+        /// 品牌方自主发放，品牌方调用发券接口自行发放 (`API`).
+        Api = "API",
+        /// 摇一摇有优惠，通过摇一摇有优惠渠道发放 (`BRAND_MANAGE`).
+        BrandManage = "BRAND_MANAGE",
+        /// 名片优惠，通过名片优惠渠道发放 (`MERCHANT_CARD`).
+        MerchantCard = "MERCHANT_CARD",
+        /// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
+        Member = "MEMBER",
+        /// 小活动，通过小活动渠道发放 (`SMALL_ACTIVITY`).
+        SmallActivity = "SMALL_ACTIVITY",
+        /// 小程序领券组件 (`RECEIVE_COMPONENT`).
+        ReceiveComponent = "RECEIVE_COMPONENT",
+    }
+}
+
+platform_enum! {
+    /// 轮次使用详情状态.
+    pub enum DetailState {
+        /// 待生效，尚未到达可用开始时间 (`PENDING`).
+        Pending = "PENDING",
+        /// 已生效，已到达可用开始时间 (`EFFECTIVE`).
+        Effective = "EFFECTIVE",
+        /// 已核销 (`USED`).
+        Used = "USED",
+        /// 已过期，已超过有效期，不再可用 (`EXPIRED`).
+        Expired = "EXPIRED",
+        /// 已删除，用户主动删除 (`DELETED`).
+        Deleted = "DELETED",
+        /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效 (`DEACTIVATED`).
+        Deactivated = "DEACTIVATED",
+    }
 }

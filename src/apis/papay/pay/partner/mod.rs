@@ -12,8 +12,6 @@ pub use super::{
 
 /// `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` 查询扣费预约API
 ///
-/// Query schedule by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct QueryScheduleByContractId {
 }
 
 /// `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` 预约扣费API
-///
-/// Create schedule schedule.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html)
 ///
@@ -68,8 +64,6 @@ pub struct CreateScheduleSchedule {
 }
 
 /// `POST /v3/papay/pay/partner/transactions/apply` 受理扣款API
-///
-/// Apply transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html)
 ///

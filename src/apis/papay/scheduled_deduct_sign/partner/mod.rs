@@ -13,8 +13,6 @@ pub use super::{
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign app.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -55,8 +53,6 @@ pub struct CreateContractPreEntrustSignApp {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` H5场景预约扣费类型签约的预签约API
-///
-/// Create contract pre entrust sign h5.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html)
 ///
@@ -101,8 +97,6 @@ pub struct CreateContractPreEntrustSignH5 {
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` JSAPI场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign jsapi.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -143,8 +137,6 @@ pub struct CreateContractPreEntrustSignJsapi {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` 小程序场景预约扣费类型签约的预签约API
-///
-/// Create contract pre entrust sign mini program.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html)
 ///

@@ -11,8 +11,6 @@ pub use super::{ContractTerminateInfo, DeductAmount, DeductSchedule};
 
 /// `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html)
 ///
 /// ```no_run
@@ -39,8 +37,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 通过商户协议号解除委托代扣签约协议API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-terminate-contract-by-code.html)
 ///
@@ -69,7 +65,7 @@ pub struct TerminateContract {
     pub sub_mchid: String,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (通过商户协议号查询委托代扣签约协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -111,7 +107,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub sub_openid: Option<String>,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (通过商户协议号解除委托代扣签约协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {

@@ -26,8 +26,6 @@ pub use super::{
 
 /// `POST /v3/pay/partner/transactions/app` APP下单API
 ///
-/// Create app order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_1.shtml)
 ///
 /// ```no_run
@@ -88,8 +86,6 @@ pub struct CreateAppOrder {
 
 /// `POST /v3/pay/partner/transactions/app-with-contract` APP下单并签约
 ///
-/// Create app with contract.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -144,8 +140,6 @@ pub struct CreateAppWithContract {
 
 /// `POST /v3/pay/partner/transactions/codepay` 付款码支付
 ///
-/// Create codepay order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html)
 ///
 /// ```no_run
@@ -198,8 +192,6 @@ pub struct CreateCodepayOrder {
 
 /// `POST /v3/pay/partner/transactions/exposure` 微信分付-支付方式前置服务
 ///
-/// Create exposure.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::transactions::partner::CreateExposurePayer = todo!();
@@ -231,8 +223,6 @@ pub struct CreateExposure {
 }
 
 /// `POST /v3/pay/partner/transactions/h5` H5下单API
-///
-/// Create h5 order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_4.shtml)
 ///
@@ -293,8 +283,6 @@ pub struct CreateH5Order {
 
 /// `GET /v3/pay/partner/transactions/id/{transaction_id}` 微信支付订单号查询
 ///
-/// Query order by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml)
 ///
 /// ```no_run
@@ -319,8 +307,6 @@ pub struct QueryOrderById {
 }
 
 /// `POST /v3/pay/partner/transactions/jsapi` JSAPI下单API
-///
-/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_2.shtml)
 ///
@@ -381,8 +367,6 @@ pub struct CreateJsapiOrder {
 
 /// `POST /v3/pay/partner/transactions/jsapi-with-contract` JSAPI下单并授权/签约
 ///
-/// Create jsapi with contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/hide-partner-jsapi-payment/partner-jsons/partner-jsapi-contract-prepay.html)
 ///
 /// ```no_run
@@ -442,8 +426,6 @@ pub struct CreateJsapiWithContract {
 
 /// `POST /v3/pay/partner/transactions/miniprogram` 小程序支付下单
 ///
-/// Create miniprogram order.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
@@ -497,8 +479,6 @@ pub struct CreateMiniprogramOrder {
 }
 
 /// `POST /v3/pay/partner/transactions/native` Native下单API
-///
-/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_3.shtml)
 ///
@@ -556,8 +536,6 @@ pub struct CreateNativeOrder {
 
 /// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` 商户订单号查询
 ///
-/// Query order by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml)
 ///
 /// ```no_run
@@ -583,8 +561,6 @@ pub struct QueryOrderByOutTradeNo {
 
 /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` 关单API
 ///
-/// Close order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_6.shtml)
 ///
 /// ```no_run
@@ -609,8 +585,6 @@ pub struct CloseOrder {
 }
 
 /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` 撤销
-///
-/// Reverse transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html)
 ///
@@ -642,8 +616,6 @@ pub struct ReverseTransaction {
 }
 
 /// `POST /v3/pay/partner/transactions/scannedpos` 扫码支付下单
-///
-/// Create scanned pos order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html)
 ///
@@ -707,7 +679,7 @@ pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// 补差金额 (`subsidy_amount`).
+    /// 补差金额 (`subsidy_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
@@ -767,7 +739,7 @@ pub struct TransactionPayer {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateCodepayOrderResponse`.
+/// The answer of [`CreateCodepayOrder`] (付款码支付).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -825,7 +797,7 @@ pub struct CreateExposurePayer {
     pub sub_openid: Option<String>,
 }
 
-/// `Transaction`.
+/// The answer of [`QueryOrderById`], [`QueryOrderByOutTradeNo`] (微信支付订单号查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Transaction {
@@ -917,7 +889,7 @@ pub struct CreateMiniprogramOrderSceneInfo {
     pub store_info: Option<OrderStoreInfo>,
 }
 
-/// `CreateMiniprogramOrderResponse`.
+/// The answer of [`CreateMiniprogramOrder`] (小程序支付下单).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -927,7 +899,7 @@ pub struct CreateMiniprogramOrderResponse {
     pub prepay_id: String,
 }
 
-/// `ReverseTransactionResponse`.
+/// The answer of [`ReverseTransaction`] (撤销).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -960,7 +932,7 @@ pub struct CreateScannedPosOrderSceneInfo {
     pub store_info: OrderStoreInfo,
 }
 
-/// `CreateScannedPosOrderResponse`.
+/// The answer of [`CreateScannedPosOrder`] (扫码支付下单).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/payscore/oversea/partner/serviceorder` 查询支付分订单
 ///
-/// Query serviceorder.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::oversea::partner::QueryServiceorder;
@@ -35,8 +33,6 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder` 创建支付分订单
-///
-/// Create serviceorder.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -91,8 +87,6 @@ pub struct CreateServiceorder {
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel` 取消支付分订单
 ///
-/// Cancel serviceorder.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::oversea::partner::CancelServiceorder;
@@ -117,8 +111,6 @@ pub struct CancelServiceorder {
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete` 完结支付分订单
-///
-/// Complete serviceorder.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -157,13 +149,11 @@ pub struct CompleteServiceorder {
     pub sub_mchid: String,
     /// 实际服务时间 (`time_range`).
     pub time_range: Option<CompleteServiceorderTimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync` 同步支付分订单信息
-///
-/// Sync serviceorder.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -196,7 +186,7 @@ pub struct SyncServiceorder {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -241,7 +231,7 @@ pub struct PromotionDetail {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CollectionDetail {
-    /// 单笔收款金额 (`amount`).
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -264,13 +254,13 @@ pub struct Collection {
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
     pub details: Option<Vec<CollectionDetail>>,
-    /// 已收金额 (`paid_amount`).
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: CollectionState,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -290,7 +280,7 @@ pub struct Location {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -306,7 +296,7 @@ pub struct PostDiscount {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PostPayment {
-    /// 付费金额 (`amount`).
+    /// 付费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 付费数量 (`count`).
@@ -323,7 +313,7 @@ pub struct PostPayment {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -346,7 +336,7 @@ pub struct QueryServiceorderTimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `QueryServiceorderResponse`.
+/// The answer of [`QueryServiceorder`] (查询支付分订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
@@ -400,7 +390,7 @@ pub struct QueryServiceorderResponse {
     pub sub_openid: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: QueryServiceorderTimeRange,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -448,7 +438,7 @@ pub struct CreateServiceorderPostDiscount {
     pub name: String,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建支付分订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -496,7 +486,7 @@ pub struct CreateServiceorderResponse {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CompleteServiceorderPostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -537,7 +527,7 @@ pub struct CompleteServiceorderTimeRange {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SyncServiceorderDetail {
-    /// 收款金额 (`paid_amount`).
+    /// 收款金额 (`paid_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
@@ -549,75 +539,75 @@ pub struct SyncServiceorderDetail {
 }
 
 platform_enum! {
-/// 收款成功渠道.
-pub enum PaidType {
-/// `NEWTON`.
-Newton = "NEWTON",
-/// `MCH`.
-Mch = "MCH",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 收款成功渠道.
+    pub enum PaidType {
+        /// `NEWTON`.
+        Newton = "NEWTON",
+        /// `MCH`.
+        Mch = "MCH",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-NoCash = "NOCASH",
-}
-}
-
-platform_enum! {
-/// 收款状态.
-pub enum CollectionState {
-/// `USER_PAYING`.
-UserPaying = "USER_PAYING",
-/// `USER_PAID`.
-UserPaid = "USER_PAID",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 服务订单状态.
-pub enum ServiceorderState {
-/// 服务订单已创建 (`CREATED`).
-Created = "CREATED",
-/// 服务订单进行中 (`DOING`).
-Doing = "DOING",
-/// 服务订单已完成 (`DONE`).
-Done = "DONE",
-/// 商户取消服务订单 (`REVOKED`).
-Revoked = "REVOKED",
-/// 服务订单已失效， (`EXPIRED`).
-Expired = "EXPIRED",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `CASH`.
+        Cash = "CASH",
+        /// `NOCASH`.
+        NoCash = "NOCASH",
+    }
 }
 
 platform_enum! {
-/// 订单状态说明.
-pub enum StateDescription {
-/// `USER_CONFIRM`.
-UserConfirm = "USER_CONFIRM",
-/// `MCH_COMPLETE`.
-MchComplete = "MCH_COMPLETE",
-}
+    /// 收款状态.
+    pub enum CollectionState {
+        /// `USER_PAYING`.
+        UserPaying = "USER_PAYING",
+        /// `USER_PAID`.
+        UserPaid = "USER_PAID",
+    }
 }
 
 platform_enum! {
-/// 场景类型.
-pub enum SyncServiceorderType {
-/// `Order_Paid`.
-OrderPaid = "Order_Paid",
+    /// 服务订单状态.
+    pub enum ServiceorderState {
+        /// 服务订单已创建 (`CREATED`).
+        Created = "CREATED",
+        /// 服务订单进行中 (`DOING`).
+        Doing = "DOING",
+        /// 服务订单已完成 (`DONE`).
+        Done = "DONE",
+        /// 商户取消服务订单 (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 服务订单已失效， (`EXPIRED`).
+        Expired = "EXPIRED",
+    }
 }
+
+platform_enum! {
+    /// 订单状态说明.
+    pub enum StateDescription {
+        /// `USER_CONFIRM`.
+        UserConfirm = "USER_CONFIRM",
+        /// `MCH_COMPLETE`.
+        MchComplete = "MCH_COMPLETE",
+    }
+}
+
+platform_enum! {
+    /// 场景类型.
+    pub enum SyncServiceorderType {
+        /// `Order_Paid`.
+        OrderPaid = "Order_Paid",
+    }
 }

@@ -11,8 +11,6 @@ pub use super::{PayscorePlanPlanDetailList, PlanDetailList};
 
 /// `POST /v3/payscore/plan/partner/payscore-plans` 创建支付分计划
 ///
-/// Create payscore plan.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html)
 ///
 /// ```no_run
@@ -46,15 +44,13 @@ pub struct CreatePayscorePlan {
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }
 
 /// `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` 查询支付分计划
-///
-/// Query payscore plan by merchant plan no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html)
 ///
@@ -79,8 +75,6 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 
 /// `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` 停止支付分计划
 ///
-/// Stop payscore plan.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html)
 ///
 /// ```no_run
@@ -102,7 +96,7 @@ pub struct StopPayscorePlan {
     pub sub_mchid: String,
 }
 
-/// `CreatePayscorePlanResponse`.
+/// The answer of [`CreatePayscorePlan`] (创建支付分计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePayscorePlanResponse {
@@ -135,13 +129,13 @@ pub struct CreatePayscorePlanResponse {
     pub sub_appid: Option<String>,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }
 
-/// `QueryPayscorePlanByMerchantPlanNoResponse`.
+/// The answer of [`QueryPayscorePlanByMerchantPlanNo`] (查询支付分计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPayscorePlanByMerchantPlanNoResponse {
@@ -174,13 +168,13 @@ pub struct QueryPayscorePlanByMerchantPlanNoResponse {
     pub sub_appid: Option<String>,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }
 
-/// `StopPayscorePlanResponse`.
+/// The answer of [`StopPayscorePlan`] (停止支付分计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StopPayscorePlanResponse {
@@ -213,8 +207,8 @@ pub struct StopPayscorePlanResponse {
     pub sub_appid: Option<String>,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }

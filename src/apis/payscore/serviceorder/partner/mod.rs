@@ -11,8 +11,6 @@ pub use super::{Device, Location, PostPayment};
 
 /// `POST /v3/payscore/partner/serviceorder/direct-complete` 创单结单合并API
 ///
-/// Create direct complete.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml)
 ///
 /// ```no_run
@@ -59,13 +57,11 @@ pub struct CreateDirectComplete {
     pub sub_mchid: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: CreateDirectCompleteTimeRange,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel` 取消支付分订单API
-///
-/// Cancel serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_3.shtml)
 ///
@@ -93,8 +89,6 @@ pub struct CancelServiceorder {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete` 完结支付分订单API
-///
-/// Complete serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692408)
 ///
@@ -135,13 +129,11 @@ pub struct CompleteServiceorder {
     pub sub_mchid: String,
     /// 实际服务时间 (`time_range`).
     pub time_range: Option<CompleteServiceorderTimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify` 修改订单金额API
-///
-/// Modify serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692360)
 ///
@@ -173,13 +165,11 @@ pub struct ModifyServiceorder {
     pub service_id: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/pay` 商户发起催收扣款API
-///
-/// Pay serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_6.shtml)
 ///
@@ -205,8 +195,6 @@ pub struct PayServiceorder {
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage` 下发服务费用待处理消息
-///
-/// Create send pendingmessage.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html)
 ///
@@ -236,13 +224,11 @@ pub struct CreateSendPendingmessage {
     pub service_id: String,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` 下发服务预扣费消息
-///
-/// Create send prepaidmessage.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html)
 ///
@@ -272,13 +258,11 @@ pub struct CreateSendPrepaidmessage {
     pub service_id: String,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync` 同步订单信息API
-///
-/// Sync serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_7.shtml)
 ///
@@ -313,7 +297,7 @@ pub struct SyncServiceorder {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateDirectCompletePostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -346,7 +330,7 @@ pub struct CreateDirectCompleteTimeRange {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CompleteServiceorderPostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -379,7 +363,7 @@ pub struct CompleteServiceorderTimeRange {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ModifyServiceorderPostDiscount {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -395,7 +379,7 @@ pub struct ModifyServiceorderPostDiscount {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SendPostPayment {
-    /// 优惠金额 (`amount`).
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -413,7 +397,7 @@ pub struct SendPostPayment {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SyncServiceorderDetail {
-    /// 收款金额 (`paid_amount`).
+    /// 收款金额 (`paid_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` 查询用户分层对应建议先享金额
 ///
-/// Query servicequota by service id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html)
 ///
 /// ```no_run
@@ -43,11 +41,11 @@ pub struct QueryServicequotaByServiceId {
 pub struct Quota {
     /// 用户分层 (`risk_level`).
     pub risk_level: i64,
-    /// 建议先享金额 (`suggested_quota`).
+    /// 建议先享金额 (`suggested_quota`), in fen (分).
     pub suggested_quota: i64,
 }
 
-/// `QueryServicequotaByServiceIdResponse`.
+/// The answer of [`QueryServicequotaByServiceId`] (查询用户分层对应建议先享金额).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryServicequotaByServiceIdResponse {

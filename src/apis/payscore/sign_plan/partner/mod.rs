@@ -13,8 +13,6 @@ pub use super::{
 
 /// `POST /v3/payscore/sign-plan/partner/serviceorder` 创建用户的签约计划详情对应的服务订单
 ///
-/// Create serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-service-order/create-partner-service-order.html)
 ///
 /// ```no_run
@@ -63,8 +61,6 @@ pub struct CreateServiceorder {
 
 /// `POST /v3/payscore/sign-plan/partner/user-sign-plans` 创建用户的签约计划
 ///
-/// Create user sign plan.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/create-partner-user-sign-plan.html)
 ///
 /// ```no_run
@@ -105,8 +101,6 @@ pub struct CreateUserSignPlan {
 
 /// `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` 查询用户的签约计划
 ///
-/// Query user sign plan by merchant sign plan no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/query-partner-user-sign-plan.html)
 ///
 /// ```no_run
@@ -131,8 +125,6 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 }
 
 /// `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` 取消用户的签约计划
-///
-/// Stop user sign plan.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/stop-partner-user-sign-plan.html)
 ///
@@ -159,7 +151,7 @@ pub struct StopUserSignPlan {
     pub sub_mchid: String,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建用户的签约计划详情对应的服务订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -250,13 +242,13 @@ pub struct SignPlan {
     /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
-    /// 签约计划实际总金额 (`total_actual_price`).
+    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
+    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
     pub total_origin_price: i64,
 }
 
-/// `CreateUserSignPlanResponse`.
+/// The answer of [`CreateUserSignPlan`] (创建用户的签约计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserSignPlanResponse {
@@ -266,7 +258,7 @@ pub struct CreateUserSignPlanResponse {
     pub sign_plan: SignPlan,
 }
 
-/// `QueryUserSignPlanByMerchantSignPlanNoResponse`.
+/// The answer of [`QueryUserSignPlanByMerchantSignPlanNo`] (查询用户的签约计划).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
@@ -317,13 +309,13 @@ pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
     /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
-    /// 签约计划实际总金额 (`total_actual_price`).
+    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
+    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
     pub total_origin_price: i64,
 }
 
-/// `StopUserSignPlanResponse`.
+/// The answer of [`StopUserSignPlan`] (取消用户的签约计划).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct StopUserSignPlanResponse {
@@ -374,8 +366,8 @@ pub struct StopUserSignPlanResponse {
     /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
-    /// 签约计划实际总金额 (`total_actual_price`).
+    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
+    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
     pub total_origin_price: i64,
 }
