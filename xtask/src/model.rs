@@ -978,7 +978,7 @@ pub fn redacted(f: &Field) -> bool {
 }
 
 /// Field names too vague to name a type alone: `Type` becomes `IdentityType`.
-const VAGUE: &[&str] = &[
+pub const VAGUE: &[&str] = &[
     "Type", "State", "Status", "Result", "Mode", "Scene", "Kind", "Code", "Level", "Reason",
     "Source", "Channel", "Category", "Method", "Action", "Stage", "Flag", "Way", "Role",
 ];

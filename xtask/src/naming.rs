@@ -20,12 +20,15 @@ use heck::ToUpperCamelCase;
 
 use crate::model::{ANSWER_NAMES, Answer, Module, Ty};
 
-/// Field names too vague to name a type alone: `Type` becomes `IdentityType`.
-const VAGUE: &[&str] = &[
-    "Type", "State", "Status", "Result", "Mode", "Scene", "Kind", "Code", "Level", "Reason",
-    "Source", "Channel", "Category", "Method", "Action", "Stage", "Flag", "Way", "Role", "Data",
-    "Info", "Item", "List", "Detail", "Details", "Value", "Content", "Extra", "Param", "Params",
+/// Besides [`model::VAGUE`](crate::model::VAGUE): names that say too little for a struct.
+const VAGUE_STRUCTS: &[&str] = &[
+    "Data", "Info", "Item", "List", "Detail", "Details", "Value", "Content", "Extra", "Param",
+    "Params",
 ];
+
+fn vague(base: &str) -> bool {
+    crate::model::VAGUE.contains(&base) || VAGUE_STRUCTS.contains(&base)
+}
 
 /// Plural-looking words that are not plurals (or whose singular reads worse).
 const NOT_PLURAL: &[&str] = &[
@@ -154,7 +157,7 @@ fn words(name: &str) -> Vec<&str> {
 }
 
 /// A list's item in the singular: `sub_orders` → `sub_order`; `goods` stays.
-fn singular(wire: &str) -> String {
+pub fn singular(wire: &str) -> String {
     let (head, last) = match wire.rfind('_') {
         Some(i) => (&wire[..=i], &wire[i + 1..]),
         None => ("", wire),
@@ -387,7 +390,7 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
     // 1. Bare names: the type most requests reach wins its field's name.
     let mut by_base: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
     for t in &renamable {
-        if !VAGUE.contains(&bases[t].as_str()) {
+        if !vague(&bases[t]) {
             by_base.entry(bases[t].as_str()).or_default().push(t);
         }
     }
@@ -558,7 +561,7 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
                 }
             }
         }
-        if !VAGUE.contains(&base.as_str()) {
+        if !vague(base) {
             candidates.push(base.clone());
         }
         if prefixes.len() > 1 {
