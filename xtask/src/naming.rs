@@ -622,34 +622,28 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
             *name = new.clone();
         }
     }
-    for s in &mut module.structs {
-        if s.label.is_empty()
+    // A type without a label takes its field's; then its new name.
+    let mut relabel = |name: &mut String, label: &mut String| {
+        if label.is_empty()
             && let Some(u) = uses
-                .get(&s.name)
+                .get(name.as_str())
                 .and_then(|u| u.iter().find(|u| !u.label.is_empty()))
         {
-            s.label = u.label.clone();
+            *label = u.label.clone();
             counts.labelled += 1;
         }
-        if let Some(new) = map.get(&s.name) {
-            s.name = new.clone();
+        if let Some(new) = map.get(name.as_str()) {
+            *name = new.clone();
         }
+    };
+    for s in &mut module.structs {
+        relabel(&mut s.name, &mut s.label);
         for f in &mut s.fields {
             rename_ty(&mut f.ty, &map);
         }
     }
     for e in &mut module.enums {
-        if e.label.is_empty()
-            && let Some(u) = uses
-                .get(&e.name)
-                .and_then(|u| u.iter().find(|u| !u.label.is_empty()))
-        {
-            e.label = u.label.clone();
-            counts.labelled += 1;
-        }
-        if let Some(new) = map.get(&e.name) {
-            e.name = new.clone();
-        }
+        relabel(&mut e.name, &mut e.label);
     }
     module.forget_shapes();
     counts
