@@ -502,20 +502,18 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
             })
             .collect();
         let mut candidates: Vec<String> = Vec::new();
-        let join = |prefix: &str| {
-            if prefix.ends_with(base.as_str()) {
-                prefix.to_owned()
-            } else {
-                format!("{prefix}{base}")
-            }
-        };
+        let join = |prefix: &str| join(prefix, base);
         if prefixes.len() == 1
             && let Some((prefix, _)) = prefixes.iter().next()
         {
             // One owner: the list item of `ListComplaints.data` is a `Complaint`.
             if base == "Data" || base == "Item" {
                 match prefixes.iter().next() {
-                    Some((p, true)) => candidates.push(object(p).concat()),
+                    // What a list or a query answers: `ListComplaints.data` holds `Complaint`s.
+                    Some((p, true)) if p.starts_with("List") || p.starts_with("Query") => {
+                        candidates.push(object(p).concat())
+                    }
+                    Some((_, true)) => {}
                     // The items of a `ComplaintList` are `Complaint`s.
                     Some((p, false)) => {
                         if let Some(item) = p.strip_suffix("List").filter(|i| !i.is_empty()) {
@@ -554,7 +552,7 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
             let common_prefix = common(&objects, false);
             for c in [common_suffix, common_prefix] {
                 if !c.is_empty() {
-                    if base == "Data" || base == "Item" {
+                    if base == "Data" {
                         candidates.push(c.clone());
                     }
                     candidates.push(join(&c));
@@ -649,6 +647,17 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
     counts
 }
 
+/// `prefix` then `base`, a word they share said once: `UserCoupon` + `CouponUseRule` →
+/// `UserCouponUseRule`, `Refund` + `Amount` → `RefundAmount`.
+fn join(prefix: &str, base: &str) -> String {
+    let (p, b) = (words(prefix), words(base));
+    let overlap = (1..=p.len().min(b.len()))
+        .rev()
+        .find(|&k| p[p.len() - k..] == b[..k])
+        .unwrap_or(0);
+    format!("{prefix}{}", b[overlap..].concat())
+}
+
 /// A type's shape without the names of the types it holds: its fields on the wire (a
 /// struct), or its values (an enum).
 fn rough_shape(module: &Module, name: &str) -> Option<String> {
@@ -723,7 +732,7 @@ fn fallback(
         if *is_op && prefixes.len() > 1 {
             continue;
         }
-        let name = format!("{prefix}{base}");
+        let name = join(prefix, base);
         if !taken.contains(&name) {
             return name;
         }
