@@ -206,7 +206,7 @@ pub struct BatchTransferDetailList {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: BatchDetailState,
+    pub detail_state: BatchTransferDetailListDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 银行明细单号 (`out_detail_no`).
@@ -286,7 +286,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: BatchDetailDetailState,
+    pub detail_state: BatchDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 转账发起时间 (`initiate_time`).
@@ -396,7 +396,7 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: BatchDetailDetailState,
+    pub detail_state: BatchDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 转账发起时间 (`initiate_time`).
@@ -471,7 +471,7 @@ platform_enum! {
 
 platform_enum! {
     /// 明细状态.
-    pub enum BatchDetailState {
+    pub enum BatchTransferDetailListDetailState {
         /// `PROCESSING`.
         Processing = "PROCESSING",
         /// `SUCCESS`.
@@ -583,7 +583,7 @@ platform_enum! {
 
 platform_enum! {
     /// 明细状态.
-    pub enum BatchDetailDetailState {
+    pub enum BatchDetailState {
         /// `PROCESSING`.
         Processing = "PROCESSING",
         /// `SUCCESS`.

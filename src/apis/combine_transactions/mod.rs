@@ -175,7 +175,7 @@ pub struct CreateJsapiOrder {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let combine_payer_info: wxpay::apis::combine_transactions::CombineCombinePayerInfo = todo!();
+/// # let combine_payer_info: wxpay::apis::combine_transactions::MiniprogramCombinePayerInfo = todo!();
 /// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::CreateMiniprogramOrder;
 ///
@@ -195,7 +195,7 @@ pub struct CreateMiniprogramOrder {
     /// 交易单订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: CombineCombinePayerInfo,
+    pub combine_payer_info: MiniprogramCombinePayerInfo,
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 场景信息 (`scene_info`).
@@ -678,7 +678,7 @@ pub struct CreateJsapiOrderResponse {
 /// 支付者.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CombineCombinePayerInfo {
+pub struct MiniprogramCombinePayerInfo {
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -844,7 +844,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
     /// 合单商户订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: Option<CombineCombinePayerInfo>,
+    pub combine_payer_info: Option<MiniprogramCombinePayerInfo>,
     /// 交易单微信支付订单号 (`combine_transaction_id`).
     pub combine_transaction_id: String,
     /// 使用的商户贴息信息 (`installment_info`).

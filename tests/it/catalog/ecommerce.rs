@@ -2128,7 +2128,7 @@ fn ecommerce_refunds_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundFundsAccount::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundRefundAccount>(
+    super::harness::known::<wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundAccount>(
         &[
             "REFUND_SOURCE_PARTNER_ADVANCE",
             "REFUND_SOURCE_SUB_MERCHANT",
@@ -2136,10 +2136,10 @@ fn ecommerce_refunds_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundRefundAccount::Unknown(_)
+                wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundAccount::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundRefundAccount::as_str,
+        wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundAccount::as_str,
     );
 }
 

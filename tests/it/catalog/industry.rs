@@ -1392,7 +1392,7 @@ fn gov_subsidy_requests() {
                 Box::new(
                     wxpay::apis::gov::subsidy::ConfirmZhejiangNQualification::new("123")
                         .data(vec![
-                            wxpay::apis::gov::subsidy::ZhejiangNQualification::new(
+                            wxpay::apis::gov::subsidy::ConfirmZhejiangNQualificationData::new(
                                 "TEST_ACTIVITY_ADD_CODE",
                                 "TEST_ADD_CODE",
                                 "TEST_ADDRESS",

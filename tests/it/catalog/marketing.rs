@@ -1061,7 +1061,7 @@ fn marketing_busifavor_requests() {
                         "xxx商品使用",
                         "100002322019090134234sfdf",
                         "8月1日活动券",
-                        wxpay::apis::marketing::busifavor::CreateStockStockSendRule::new(100, 5)
+                        wxpay::apis::marketing::busifavor::CreateStockSendRule::new(100, 5)
                             .max_amount(100000)
                             .max_amount_by_day(1000)
                             .max_coupons_by_day(100)
@@ -1534,15 +1534,15 @@ fn marketing_busifavor_enum_values_are_known() {
         },
         wxpay::apis::marketing::busifavor::CouponState::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::busifavor::UserCouponUseMethod>(
+    super::harness::known::<wxpay::apis::marketing::busifavor::UserUseMethod>(
         &["OFF_LINE", "MINI_PROGRAMS", "PAYMENT_CODE", "SELF_CONSUME"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::busifavor::UserCouponUseMethod::Unknown(_)
+                wxpay::apis::marketing::busifavor::UserUseMethod::Unknown(_)
             )
         },
-        wxpay::apis::marketing::busifavor::UserCouponUseMethod::as_str,
+        wxpay::apis::marketing::busifavor::UserUseMethod::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::busifavor::UserCouponCodeDisplayMode>(
         &["BARCODE", "QRCODE", "NOT_SHOW"],
@@ -3448,15 +3448,15 @@ fn marketing_membercard_open_enum_values_are_known() {
         },
         wxpay::apis::marketing::membercard_open::CustomFieldListType::as_str,
     );
-    super::harness::known::<wxpay::apis::marketing::membercard_open::CardCodeResult>(
+    super::harness::known::<wxpay::apis::marketing::membercard_open::DepositCardCodeResult>(
         &["SUCCESS", "DUPLICATE", "FAIL"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::marketing::membercard_open::CardCodeResult::Unknown(_)
+                wxpay::apis::marketing::membercard_open::DepositCardCodeResult::Unknown(_)
             )
         },
-        wxpay::apis::marketing::membercard_open::CardCodeResult::as_str,
+        wxpay::apis::marketing::membercard_open::DepositCardCodeResult::as_str,
     );
     super::harness::known::<wxpay::apis::marketing::membercard_open::UserCardStatus>(
         &[
@@ -4082,7 +4082,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"brand_id\":\"120344\",\"out_request_no\":\"34657_20250101_123456\",\"stock_bundle\":{\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"progressive_bundle_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":30,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"available_seconds\":1,\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":60,\"end_time\":86399}]}},\"discount_coupon_list\":[{\"percent_off\":20,\"threshold\":10000}],\"exchange_coupon_list\":[{\"exchange_price\":20,\"threshold\":10000}],\"normal_coupon_list\":[{\"discount_amount\":1,\"threshold\":10000}]},\"remark\":\"疯狂星期四项目专用\",\"stock_send_rule\":{\"max_count\":100000,\"max_count_per_day\":100000000,\"max_count_per_user\":5},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}}}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::StockBundle::new(wxpay::apis::marketing::product_coupon::partner::StockCouponCodeMode::WeChatPay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::StockStockSendRule::new(100000, 5).max_count_per_day(100000000), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).progressive_bundle_usage_rule(wxpay::apis::marketing::product_coupon::partner::ProgressiveBundleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::UsageRuleCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)])).remark("疯狂星期四项目专用")))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle::new("1000000013", "120344", "34657_20250101_123456", wxpay::apis::marketing::product_coupon::partner::StockBundle::new(wxpay::apis::marketing::product_coupon::partner::StockCouponCodeMode::WeChatPay, wxpay::apis::marketing::product_coupon::partner::CouponDisplayInfo::new().background_color(wxpay::apis::marketing::product_coupon::partner::BackgroundColor::Color010).code_display_mode(wxpay::apis::marketing::product_coupon::partner::CodeDisplayMode::Invisible).entrance_finder(wxpay::apis::marketing::product_coupon::partner::EntranceFinder::new("gh_12345678", "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx", "UDFsdf24df34dD456Hdf34")).entrance_mini_program(wxpay::apis::marketing::product_coupon::partner::EntranceMiniProgram::new("wx234545656765876", "欢迎选购", "获取更多优惠", "/path/index/index")).entrance_official_account(wxpay::apis::marketing::product_coupon::partner::EntranceOfficialAccount::new("wx1234567890")), wxpay::apis::marketing::product_coupon::partner::NotifyConfig::new().notify_appid("wx23232232323"), wxpay::apis::marketing::product_coupon::partner::ListStockSendRule::new(100000, 5).max_count_per_day(100000000), wxpay::apis::marketing::product_coupon::partner::StoreScope::None, wxpay::apis::marketing::product_coupon::partner::UsageRuleDisplayInfo::new(vec![wxpay::apis::marketing::product_coupon::partner::CouponUsageMethodList::Offline], "工作日可用").app_jump_type(wxpay::apis::marketing::product_coupon::partner::AppJumpType::H5).app_path("https://weixin.qq.com/jump-to-app").coupon_available_store_info(wxpay::apis::marketing::product_coupon::partner::CouponAvailableStoreInfo::new("所有门店可用，可使用小程序查看门店列表").mini_program_appid("wx1234567890").mini_program_path("/pages/index/product")).mini_program_appid("wx1234567890").mini_program_path("/pages/index/product").passcode_link("passcode_link.example")).progressive_bundle_usage_rule(wxpay::apis::marketing::product_coupon::partner::ProgressiveBundleUsageRule::new(wxpay::apis::marketing::product_coupon::partner::UsageRuleCouponAvailablePeriod::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).available_days(30).available_seconds(1).irregular_available_period_list(vec![wxpay::apis::marketing::product_coupon::partner::IrregularAvailablePeriodList::new(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))]).wait_days_after_receive(1).weekly_available_period(wxpay::apis::marketing::product_coupon::partner::WeeklyAvailablePeriod::new().day_list(vec![wxpay::apis::marketing::product_coupon::partner::DayList::Monday]).day_period_list(vec![wxpay::apis::marketing::product_coupon::partner::DayPeriodList::new(60, 86399)]))).discount_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::DiscountCoupon::new(20, 10000)]).exchange_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::ExchangeCoupon::new(20, 10000)]).normal_coupon_list(vec![wxpay::apis::marketing::product_coupon::partner::NormalCoupon::new(1, 10000)])).remark("疯狂星期四项目专用")))
             },
         },
         super::harness::Case {
@@ -4336,7 +4336,7 @@ fn marketing_product_coupon_partner_requests() {
             body: "{\"appid\":\"wx233544546545989\",\"attach\":\"example_attach\",\"brand_id\":\"120344\",\"coupon_code\":\"123446565767\",\"coupon_tag_info\":{\"coupon_tag_list\":[\"MEMBER\"],\"member_tag_info\":{\"member_card_id\":\"TEST_MEMBER_CARD_ID\"}},\"product_coupon_id\":\"1000000013\",\"send_request_no\":\"34657_20250101_123456\",\"stock_id\":\"1000000013001\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "1000000013001").attach("example_attach").coupon_code("123446565767").coupon_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponCouponTagInfo::new().coupon_tag_list(vec![wxpay::apis::marketing::product_coupon::partner::CouponTagList::Member]).member_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponMemberTagInfo::new().member_card_id("TEST_MEMBER_CARD_ID"))))
+                Box::new(wxpay::apis::marketing::product_coupon::partner::CreateUserCoupon::new("oh-394z-6CGkNoJrsDLTTUKiAnp4", "wx233544546545989", "120344", "1000000013", "34657_20250101_123456", "1000000013001").attach("example_attach").coupon_code("123446565767").coupon_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponTagInfo::new().coupon_tag_list(vec![wxpay::apis::marketing::product_coupon::partner::CouponTagList::Member]).member_tag_info(wxpay::apis::marketing::product_coupon::partner::CreateUserCouponMemberTagInfo::new().member_card_id("TEST_MEMBER_CARD_ID"))))
             },
         },
         super::harness::Case {

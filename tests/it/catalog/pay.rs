@@ -224,7 +224,7 @@ fn combine_transactions_requests() {
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1230000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"individual_auth_id\":\"1900000109\",\"individual_name\":\"哈哈哈小店\",\"mchid\":\"1230000109\",\"order_service_type\":\"INDIVIDUALTRADE\",\"out_trade_no\":\"20150806125346\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"trade_scenario\":\"RECOMMERCE\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::CombineCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrder::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::IndividualTrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce))
+                Box::new(wxpay::apis::combine_transactions::CreateMiniprogramOrder::new("wxd678efh567hg6787", "1230000109", "P20150806125346", wxpay::apis::combine_transactions::MiniprogramCombinePayerInfo::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), vec![wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrder::new(wxpay::apis::combine_transactions::Amount::new("CNY", 100), "深圳分店", "Image形象店-深圳腾大-QQ公仔", "1900000109", "1230000109", "20150806125346").individual_name("哈哈哈小店").order_service_type(wxpay::apis::combine_transactions::OrderServiceType::IndividualTrade)]).notify_url("https://yourapp.com/notify").scene_info(wxpay::apis::combine_transactions::SceneInfo::new("14.17.22.32").device_id("POS1:1")).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).trade_scenario(wxpay::apis::combine_transactions::TradeScenario::Recommerce))
             },
         },
         super::harness::Case {
@@ -655,7 +655,7 @@ fn pay_transactions_requests() {
                     wxpay::apis::pay::transactions::CreateAppWithContract::new(
                         wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
                         "wxd678efh567hg6787",
-                        wxpay::apis::pay::transactions::CreateAppWithContractContractInfo::new(
+                        wxpay::apis::pay::transactions::CreateAppWithContractInfo::new(
                             "wxcbda96de0b165486",
                             "100001256",
                             "123456",
@@ -940,7 +940,7 @@ fn pay_transactions_requests() {
                     wxpay::apis::pay::transactions::CreateJsapiWithContract::new(
                         wxpay::apis::pay::transactions::Amount::new(100).currency("CNY"),
                         "wxd678efh567hg6787",
-                        wxpay::apis::pay::transactions::CreateJsapiWithContractContractInfo::new()
+                        wxpay::apis::pay::transactions::CreateJsapiWithContractInfo::new()
                             .contract_appid("wxcbda96de0b165486")
                             .contract_code("100001256")
                             .contract_display_account("123456")
@@ -1306,7 +1306,61 @@ fn pay_transactions_partner_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::pay::transactions::partner::CreateAppWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateAppWithContractContractInfo::new("wxcbda96de0b165486", "100001256", "123456", "1200009811", "3484306348", "1695").contract_notify_url("https://yoursite.com"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::ContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::ContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::ContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::OrderSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::CreateAppWithContract::new(
+                        wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"),
+                        wxpay::apis::pay::transactions::partner::CreateAppWithContractInfo::new(
+                            "wxcbda96de0b165486",
+                            "100001256",
+                            "123456",
+                            "1200009811",
+                            "3484306348",
+                            "1695",
+                        )
+                        .contract_notify_url("https://yoursite.com"),
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "https://www.weixin.qq.com/wxpay/pay.php",
+                        "1217752501201407033233368018",
+                        "wx8888888888888888",
+                        "1230000109",
+                        "1900000109",
+                    )
+                    .attach("自定义数据")
+                    .detail(
+                        wxpay::apis::pay::transactions::partner::ContractDetail::new(vec![
+                            wxpay::apis::pay::transactions::partner::GoodsDetail::new(
+                                "商品编码",
+                                1,
+                                828800,
+                            )
+                            .goods_name("iPhoneX 256G")
+                            .wechatpay_goods_id("1001"),
+                        ])
+                        .cost_price(608800)
+                        .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .scene_info(
+                        wxpay::apis::pay::transactions::partner::ContractSceneInfo::new(
+                            "14.23.150.211",
+                        )
+                        .device_id("013467007045764")
+                        .store_info(
+                            wxpay::apis::pay::transactions::partner::ContractStoreInfo::new()
+                                .address("广东省深圳市南山区科技中一道10000号")
+                                .area_code("440305")
+                                .id("0001")
+                                .name("腾讯大厦分店"),
+                        ),
+                    )
+                    .settle_info(
+                        wxpay::apis::pay::transactions::partner::OrderSettleInfo::new()
+                            .profit_sharing(true),
+                    )
+                    .sub_appid("wxd678efh567hg6999")
+                    .support_fapiao(true)
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
+                )
             },
         },
         super::harness::Case {
@@ -1533,7 +1587,65 @@ fn pay_transactions_partner_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"attach\":\"自定义数据\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
-                Box::new(wxpay::apis::pay::transactions::partner::CreateJsapiWithContract::new(wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"), wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo::new().contract_appid("wxcbda96de0b165486").contract_code("100001256").contract_display_account("123456").contract_mchid("1200009811").contract_notify_url("https://yoursite.com").password_free_contract_id("201710180325670965").plan_id("3484306348").request_serial("1695").token("201710180325670965"), "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", wxpay::apis::pay::transactions::partner::TransactionPayer::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), "wx8888888888888888", "1230000109", "1900000109").attach("自定义数据").detail(wxpay::apis::pay::transactions::partner::ContractDetail::new(vec![wxpay::apis::pay::transactions::partner::GoodsDetail::new("商品编码", 1, 828800).goods_name("iPhoneX 256G").wechatpay_goods_id("1001")]).cost_price(608800).invoice_id("微信123")).goods_tag("WXG").scene_info(wxpay::apis::pay::transactions::partner::ContractSceneInfo::new("14.23.150.211").device_id("013467007045764").store_info(wxpay::apis::pay::transactions::partner::ContractStoreInfo::new().address("广东省深圳市南山区科技中一道10000号").area_code("440305").id("0001").name("腾讯大厦分店"))).settle_info(wxpay::apis::pay::transactions::partner::OrderSettleInfo::new().profit_sharing(true)).sub_appid("wxd678efh567hg6999").support_fapiao(true).time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)))
+                Box::new(
+                    wxpay::apis::pay::transactions::partner::CreateJsapiWithContract::new(
+                        wxpay::apis::pay::transactions::partner::Amount::new(100).currency("CNY"),
+                        wxpay::apis::pay::transactions::partner::CreateJsapiWithContractInfo::new()
+                            .contract_appid("wxcbda96de0b165486")
+                            .contract_code("100001256")
+                            .contract_display_account("123456")
+                            .contract_mchid("1200009811")
+                            .contract_notify_url("https://yoursite.com")
+                            .password_free_contract_id("201710180325670965")
+                            .plan_id("3484306348")
+                            .request_serial("1695")
+                            .token("201710180325670965"),
+                        "Image形象店-深圳腾大-QQ公仔",
+                        "https://www.weixin.qq.com/wxpay/pay.php",
+                        "1217752501201407033233368018",
+                        wxpay::apis::pay::transactions::partner::TransactionPayer::new()
+                            .sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                            .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+                        "wx8888888888888888",
+                        "1230000109",
+                        "1900000109",
+                    )
+                    .attach("自定义数据")
+                    .detail(
+                        wxpay::apis::pay::transactions::partner::ContractDetail::new(vec![
+                            wxpay::apis::pay::transactions::partner::GoodsDetail::new(
+                                "商品编码",
+                                1,
+                                828800,
+                            )
+                            .goods_name("iPhoneX 256G")
+                            .wechatpay_goods_id("1001"),
+                        ])
+                        .cost_price(608800)
+                        .invoice_id("微信123"),
+                    )
+                    .goods_tag("WXG")
+                    .scene_info(
+                        wxpay::apis::pay::transactions::partner::ContractSceneInfo::new(
+                            "14.23.150.211",
+                        )
+                        .device_id("013467007045764")
+                        .store_info(
+                            wxpay::apis::pay::transactions::partner::ContractStoreInfo::new()
+                                .address("广东省深圳市南山区科技中一道10000号")
+                                .area_code("440305")
+                                .id("0001")
+                                .name("腾讯大厦分店"),
+                        ),
+                    )
+                    .settle_info(
+                        wxpay::apis::pay::transactions::partner::OrderSettleInfo::new()
+                            .profit_sharing(true),
+                    )
+                    .sub_appid("wxd678efh567hg6999")
+                    .support_fapiao(true)
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
+                )
             },
         },
         super::harness::Case {

@@ -291,10 +291,15 @@ fn bank_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::bank_transfer::CloseReason::Unknown(_)),
         wxpay::apis::bank_transfer::CloseReason::as_str,
     );
-    super::harness::known::<wxpay::apis::bank_transfer::BatchDetailState>(
+    super::harness::known::<wxpay::apis::bank_transfer::BatchTransferDetailListDetailState>(
         &["PROCESSING", "SUCCESS", "REFUND"],
-        |e| matches!(e, wxpay::apis::bank_transfer::BatchDetailState::Unknown(_)),
-        wxpay::apis::bank_transfer::BatchDetailState::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::bank_transfer::BatchTransferDetailListDetailState::Unknown(_)
+            )
+        },
+        wxpay::apis::bank_transfer::BatchTransferDetailListDetailState::as_str,
     );
     super::harness::known::<wxpay::apis::bank_transfer::FailReason>(
         &[
@@ -352,15 +357,10 @@ fn bank_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::bank_transfer::AccountType::Unknown(_)),
         wxpay::apis::bank_transfer::AccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::bank_transfer::BatchDetailDetailState>(
+    super::harness::known::<wxpay::apis::bank_transfer::BatchDetailState>(
         &["PROCESSING", "SUCCESS", "FAIL", "REFUND"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::bank_transfer::BatchDetailDetailState::Unknown(_)
-            )
-        },
-        wxpay::apis::bank_transfer::BatchDetailDetailState::as_str,
+        |e| matches!(e, wxpay::apis::bank_transfer::BatchDetailState::Unknown(_)),
+        wxpay::apis::bank_transfer::BatchDetailState::as_str,
     );
 }
 

@@ -444,7 +444,7 @@ pub struct CreateApplyAbnormalRefundResponse {
     /// 优惠退款信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<CreateApplyAbnormalRefundPromotionDetail>>,
     /// 退款出资商户 (`refund_account`).
-    pub refund_account: Option<CreateApplyAbnormalRefundRefundAccount>,
+    pub refund_account: Option<CreateApplyAbnormalRefundAccount>,
     /// 微信支付退款号 (`refund_id`).
     pub refund_id: String,
     /// 退款状态 (`status`).
@@ -663,7 +663,7 @@ platform_enum! {
 
 platform_enum! {
     /// 退款出资商户.
-    pub enum CreateApplyAbnormalRefundRefundAccount {
+    pub enum CreateApplyAbnormalRefundAccount {
         /// `REFUND_SOURCE_PARTNER_ADVANCE`.
         RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
         /// `REFUND_SOURCE_SUB_MERCHANT`.

@@ -1192,7 +1192,7 @@ pub struct QueryZhejiangGood {
 pub struct ConfirmZhejiangNQualification {
     /// 品类集合 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<ZhejiangNQualification>>,
+    pub data: Option<Vec<ConfirmZhejiangNQualificationData>>,
     /// 请求流水号 (`req_ssn`).
     pub req_ssn: String,
     /// 请求时间 (`req_time`).
@@ -2027,7 +2027,7 @@ pub struct QueryZhejiangGoodResponse {
 /// 品类集合.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct ZhejiangNQualification {
+pub struct ConfirmZhejiangNQualificationData {
     /// 活动资金地区编码 (`activity_add_code`).
     pub activity_add_code: String,
     /// 收货地区编码 (`add_code`).

@@ -319,7 +319,7 @@ pub struct SendProductCoupon {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let coupon_use_rule: wxpay::apis::marketing::busifavor::CreateStockCouponUseRule = todo!();
-/// # let stock_send_rule: wxpay::apis::marketing::busifavor::CreateStockStockSendRule = todo!();
+/// # let stock_send_rule: wxpay::apis::marketing::busifavor::CreateStockSendRule = todo!();
 /// use wxpay::apis::marketing::busifavor::CreateStock;
 ///
 /// let request = CreateStock::new("10000022", wxpay::apis::marketing::busifavor::CouponCodeMode::WeChatPayMode, coupon_use_rule, "xxx商品使用", "100002322019090134234sfdf", "8月1日活动券", stock_send_rule, wxpay::apis::marketing::busifavor::StockType::Normal);
@@ -352,7 +352,7 @@ pub struct CreateStock {
     /// 商家券批次名称 (`stock_name`).
     pub stock_name: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: CreateStockStockSendRule,
+    pub stock_send_rule: CreateStockSendRule,
     /// 批次类型 (`stock_type`).
     pub stock_type: StockType,
     /// 是否允许营销补贴 (`subsidy`).
@@ -1079,7 +1079,7 @@ pub struct NotifyConfig {
 /// 发放规则.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateStockStockSendRule {
+pub struct CreateStockSendRule {
     /// 批次总预算 (`max_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount: Option<i64>,
@@ -1614,7 +1614,7 @@ pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UserCouponCouponAvailableTime {
+pub struct UserCouponAvailableTime {
     /// 开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub available_begin_time: Option<OffsetDateTime>,
@@ -1628,7 +1628,7 @@ pub struct UserCouponCouponAvailableTime {
 /// 折扣券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UserCouponDiscountCoupon {
+pub struct UserDiscountCoupon {
     /// 折扣比例 (`discount_percent`).
     pub discount_percent: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
@@ -1638,7 +1638,7 @@ pub struct UserCouponDiscountCoupon {
 /// 换购券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UserCouponExchangeCoupon {
+pub struct UserExchangeCoupon {
     /// 单品换购价 (`exchange_price`).
     pub exchange_price: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
@@ -1648,7 +1648,7 @@ pub struct UserCouponExchangeCoupon {
 /// 固定面额满减券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UserCouponFixedNormalCoupon {
+pub struct UserFixedNormalCoupon {
     /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
@@ -1658,17 +1658,17 @@ pub struct UserCouponFixedNormalCoupon {
 /// 核销规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UserCouponCouponUseRule {
+pub struct UserCouponUseRule {
     /// 固定周期有效时间段 (`available_week`).
     pub available_week: Option<AvailableWeek>,
     /// 券可核销时间 (`coupon_available_time`).
-    pub coupon_available_time: UserCouponCouponAvailableTime,
+    pub coupon_available_time: UserCouponAvailableTime,
     /// 折扣券使用规则 (`discount_coupon`).
-    pub discount_coupon: Option<UserCouponDiscountCoupon>,
+    pub discount_coupon: Option<UserDiscountCoupon>,
     /// 换购券使用规则 (`exchange_coupon`).
-    pub exchange_coupon: Option<UserCouponExchangeCoupon>,
+    pub exchange_coupon: Option<UserExchangeCoupon>,
     /// 固定面额满减券使用规则 (`fixed_normal_coupon`).
-    pub fixed_normal_coupon: Option<UserCouponFixedNormalCoupon>,
+    pub fixed_normal_coupon: Option<UserFixedNormalCoupon>,
     /// `irregulary_avaliable_time`.
     pub irregulary_avaliable_time: Option<Vec<IrregularyAvaliableTime>>,
     /// 小程序appid (`mini_programs_appid`).
@@ -1676,7 +1676,7 @@ pub struct UserCouponCouponUseRule {
     /// 小程序path (`mini_programs_path`).
     pub mini_programs_path: Option<String>,
     /// 核销方式 (`use_method`).
-    pub use_method: UserCouponUseMethod,
+    pub use_method: UserUseMethod,
 }
 
 /// 自定义入口.
@@ -1711,7 +1711,7 @@ pub struct UserCoupon {
     /// 券状态 (`coupon_state`).
     pub coupon_state: Option<CouponState>,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: UserCouponCouponUseRule,
+    pub coupon_use_rule: UserCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
     pub custom_entrance: Option<UserCouponCustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
@@ -1773,7 +1773,7 @@ pub struct QueryUserCouponAppidByAppidResponse {
     /// 券状态 (`coupon_state`).
     pub coupon_state: Option<CouponState>,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: UserCouponCouponUseRule,
+    pub coupon_use_rule: UserCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
     pub custom_entrance: Option<UserCouponCustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
@@ -1923,7 +1923,7 @@ platform_enum! {
 
 platform_enum! {
     /// 核销方式.
-    pub enum UserCouponUseMethod {
+    pub enum UserUseMethod {
         /// `OFF_LINE`.
         OffLine = "OFF_LINE",
         /// `MINI_PROGRAMS`.

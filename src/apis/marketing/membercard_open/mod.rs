@@ -1230,11 +1230,11 @@ pub struct UpdateCardByCardIdUserInformationForm {
 /// 导入结果.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CardCode {
+pub struct DepositCardCodeData {
     /// 会员卡code (`code`).
     pub code: Option<String>,
     /// 导入结果 (`result`).
-    pub result: Option<CardCodeResult>,
+    pub result: Option<DepositCardCodeResult>,
 }
 
 /// The answer of [`DepositCardCode`] (导入会员Code API).
@@ -1242,7 +1242,7 @@ pub struct CardCode {
 #[non_exhaustive]
 pub struct DepositCardCodeResponse {
     /// 导入结果 (`data`).
-    pub data: Option<Vec<CardCode>>,
+    pub data: Option<Vec<DepositCardCodeData>>,
 }
 
 /// The answer of [`QueryCardCodeByCode`] (查询用户会员卡信息API).
@@ -1670,7 +1670,7 @@ platform_enum! {
 
 platform_enum! {
     /// 导入结果.
-    pub enum CardCodeResult {
+    pub enum DepositCardCodeResult {
         /// 成功 (`SUCCESS`).
         Success = "SUCCESS",
         /// 重复 (`DUPLICATE`).

@@ -291,7 +291,7 @@ pub struct BuyerInformation {
 /// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct IssueGeneral {
+pub struct CreateIssueGeneralItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -348,7 +348,7 @@ pub struct CreateIssueGeneralFapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<IssueGeneral>,
+    pub items: Vec<CreateIssueGeneralItem>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -389,7 +389,7 @@ pub struct PassengerInformation {
 /// 发票行信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct IssuePassengerTransport {
+pub struct CreateIssuePassengerTransportItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -436,7 +436,7 @@ pub struct CreateIssuePassengerTransportFapiaoInformation {
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
     #[wxpay(encrypt)]
-    pub items: Vec<IssuePassengerTransport>,
+    pub items: Vec<CreateIssuePassengerTransportItem>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -465,7 +465,7 @@ pub struct RefinedOilInformation {
 /// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct IssueRefinedOil {
+pub struct CreateIssueRefinedOilItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -510,7 +510,7 @@ pub struct CreateIssueRefinedOilFapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<IssueRefinedOil>,
+    pub items: Vec<CreateIssueRefinedOilItem>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -555,7 +555,7 @@ pub struct RealEstateLeasingInformation {
 /// 发票行信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct RealEstateLeasing {
+pub struct CreateRealEstateLeasingItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -602,7 +602,7 @@ pub struct CreateRealEstateLeasingFapiaoInformation {
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
     #[wxpay(encrypt)]
-    pub items: Vec<RealEstateLeasing>,
+    pub items: Vec<CreateRealEstateLeasingItem>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,

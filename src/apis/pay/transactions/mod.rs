@@ -69,7 +69,7 @@ pub struct CreateAppOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::CreateAppWithContractContractInfo = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::CreateAppWithContractInfo = todo!();
 /// use wxpay::apis::pay::transactions::CreateAppWithContract;
 ///
 /// let request = CreateAppWithContract::new(amount, "wxd678efh567hg6787", contract_info, "Image形象店-深圳腾大-QQ公仔", "1230000109", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018");
@@ -90,7 +90,7 @@ pub struct CreateAppWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: CreateAppWithContractContractInfo,
+    pub contract_info: CreateAppWithContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
@@ -328,7 +328,7 @@ pub struct CreateJsapiOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::CreateJsapiWithContractContractInfo = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::CreateJsapiWithContractInfo = todo!();
 /// # let payer: wxpay::apis::pay::transactions::TransactionPayer = todo!();
 /// use wxpay::apis::pay::transactions::CreateJsapiWithContract;
 ///
@@ -350,7 +350,7 @@ pub struct CreateJsapiWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: CreateJsapiWithContractContractInfo,
+    pub contract_info: CreateJsapiWithContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
@@ -652,7 +652,7 @@ pub struct CreateAppOrderResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractContractInfo {
+pub struct CreateAppWithContractInfo {
     /// 签约AppID (`contract_appid`).
     pub contract_appid: String,
     /// 签约协议号 (`contract_code`).
@@ -1085,7 +1085,7 @@ pub struct CreateJsapiOrderResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateJsapiWithContractContractInfo {
+pub struct CreateJsapiWithContractInfo {
     /// 签约AppID (`contract_appid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_appid: Option<String>,

@@ -106,7 +106,7 @@ pub struct PlanDetailList {
 /// 支付分计划明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PayscorePlanPlanDetailList {
+pub struct PayscorePlanDetailList {
     /// 计划明细实际支付金额 (`actual_price`), in fen (分).
     pub actual_price: i64,
     /// 计划明细原支付金额 (`original_price`), in fen (分).
@@ -132,7 +132,7 @@ pub struct CreatePayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -167,7 +167,7 @@ pub struct QueryPayscorePlanByMerchantPlanNoResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -202,7 +202,7 @@ pub struct StopPayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).

@@ -808,7 +808,7 @@ pub struct CreateUserCoupon {
     /// 用户商品券Code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 用户商品券标签信息 (`coupon_tag_info`).
-    pub coupon_tag_info: Option<CreateUserCouponCouponTagInfo>,
+    pub coupon_tag_info: Option<CreateUserCouponTagInfo>,
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 发券请求单号 (`send_request_no`).
@@ -1571,7 +1571,7 @@ pub struct SentCountInfo {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CouponCouponAvailablePeriod {
+pub struct CouponSingleUsageRuleCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -1593,7 +1593,7 @@ pub struct CouponCouponAvailablePeriod {
 #[non_exhaustive]
 pub struct CouponSingleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CouponCouponAvailablePeriod,
+    pub coupon_available_period: CouponSingleUsageRuleCouponAvailablePeriod,
     /// 折扣券使用规则 (`discount_coupon`).
     pub discount_coupon: Option<DiscountCoupon>,
     /// 兑换券使用规则 (`exchange_coupon`).
@@ -1794,7 +1794,7 @@ pub struct ProgressiveBundleUsageRule {
 /// 发放规则.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct StockStockSendRule {
+pub struct ListStockSendRule {
     /// 发放次数总上限 (`max_count`).
     pub max_count: i64,
     /// 每日发放次数上限 (`max_count_per_day`).
@@ -1821,7 +1821,7 @@ pub struct StockBundle {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockStockSendRule,
+    pub stock_send_rule: ListStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
@@ -1884,7 +1884,7 @@ pub struct StockList {
     /// 批次ID (`stock_id`).
     pub stock_id: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockStockSendRule,
+    pub stock_send_rule: ListStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
@@ -2478,7 +2478,7 @@ pub struct UserProductCouponListStock {
     /// 批次ID (`stock_id`).
     pub stock_id: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockStockSendRule,
+    pub stock_send_rule: ListStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
@@ -2763,7 +2763,7 @@ pub struct CreateUserCouponMemberTagInfo {
 /// 用户商品券标签信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUserCouponCouponTagInfo {
+pub struct CreateUserCouponTagInfo {
     /// 用户商品券标签列表 (`coupon_tag_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon_tag_list: Option<Vec<CouponTagList>>,

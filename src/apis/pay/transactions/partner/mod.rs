@@ -18,9 +18,9 @@ pub use super::{
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 pub use super::{
     ContractDetail, ContractSceneInfo, ContractStoreInfo, CreateAppOrderResponse,
-    CreateAppWithContractContractInfo, CreateAppWithContractResponse, CreateCodepayOrderDetail,
+    CreateAppWithContractInfo, CreateAppWithContractResponse, CreateCodepayOrderDetail,
     CreateCodepayOrderGoodsDetail, CreateCodepayOrderPayer, CreateExposureResponse,
-    CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractContractInfo,
+    CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractInfo,
     CreateJsapiWithContractResponse, H5Info,
 };
 
@@ -89,7 +89,7 @@ pub struct CreateAppOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::partner::CreateAppWithContractContractInfo = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::partner::CreateAppWithContractInfo = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateAppWithContract;
 ///
 /// let request = CreateAppWithContract::new(amount, contract_info, "Image形象店-深圳腾大-QQ公仔", "https://www.weixin.qq.com/wxpay/pay.php", "1217752501201407033233368018", "wx8888888888888888", "1230000109", "1900000109");
@@ -108,7 +108,7 @@ pub struct CreateAppWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: CreateAppWithContractContractInfo,
+    pub contract_info: CreateAppWithContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
@@ -372,7 +372,7 @@ pub struct CreateJsapiOrder {
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::partner::CreateJsapiWithContractInfo = todo!();
 /// # let payer: wxpay::apis::pay::transactions::partner::TransactionPayer = todo!();
 /// use wxpay::apis::pay::transactions::partner::CreateJsapiWithContract;
 ///
@@ -392,7 +392,7 @@ pub struct CreateJsapiWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: CreateJsapiWithContractContractInfo,
+    pub contract_info: CreateJsapiWithContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).

@@ -7,7 +7,7 @@ use crate::endpoint;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-pub use super::{PayscorePlanPlanDetailList, PlanDetailList};
+pub use super::{PayscorePlanDetailList, PlanDetailList};
 
 /// `POST /v3/payscore/plan/partner/payscore-plans` 创建支付分计划
 ///
@@ -109,7 +109,7 @@ pub struct CreatePayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -148,7 +148,7 @@ pub struct QueryPayscorePlanByMerchantPlanNoResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -187,7 +187,7 @@ pub struct StopPayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<PayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
