@@ -1,5 +1,6 @@
 //! `cargo xtask codegen [--check] [--spec DIR] [--add-names]`: generates `wxpay::apis` from
-//! the APIv3 spec (see xtask/README.md).
+//! the APIv3 spec (see xtask/README.md). `cargo xtask renames OLD_APIS_DIR`: what the
+//! checked-in catalog renamed against an older one.
 
 mod cases;
 mod catalog;
