@@ -433,7 +433,9 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
                     .filter(|e| e.module == entry.module)
                     .map(|e| e.name.clone()),
             );
-            Module::new(entry.module.clone(), reserved)
+            let mut module = Module::new(entry.module.clone(), reserved);
+            module.pinned = identifiers(&dir.join("manual.rs"));
+            module
         });
         if entry.manual {
             continue;
@@ -499,6 +501,7 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         modules.insert(path.clone(), module);
         renamed.renamed += counts.renamed;
         renamed.labelled += counts.labelled;
+        renamed.merged += counts.merged;
     }
     // A partner module's types that are its direct twin's are declared once, in the twin.
     let partners: Vec<String> = modules
@@ -660,8 +663,8 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
     );
     summary.push_str(&format!(
         "  naming pass: {} types named again once all their uses were known, {} labelled from \
-         their field\n",
-        renamed.renamed, renamed.labelled
+         their field, {} made one with a type identical on the wire\n",
+        renamed.renamed, renamed.labelled, renamed.merged
     ));
     for (feature, (ops, types)) in &counts {
         summary.push_str(&format!("  {feature}: {ops} operations, {types} types\n"));
@@ -890,6 +893,18 @@ fn reserved_names(manual: &Path) -> BTreeSet<String> {
                 .collect();
             (!name.is_empty()).then_some(name)
         })
+        .collect()
+}
+
+/// Every identifier a hand-written `manual.rs` writes: the generated types it extends or
+/// uses keep their names (and are not merged away).
+fn identifiers(manual: &Path) -> BTreeSet<String> {
+    let Ok(text) = fs::read_to_string(manual) else {
+        return BTreeSet::new();
+    };
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(str::to_owned)
         .collect()
 }
 

@@ -154,6 +154,8 @@ pub struct Module {
     /// the direct module's `Amount`, `TradeState`, …): kept in the model, so lookups by name
     /// work, but declared once, in the parent, and re-exported here.
     pub shared: BTreeSet<String>,
+    /// Names the module's `manual.rs` writes: kept by the naming pass.
+    pub pinned: BTreeSet<String>,
     /// The `time_fields.tsv` lines the module's fields used.
     pub time_rows: BTreeSet<String>,
     shapes: BTreeMap<String, String>,

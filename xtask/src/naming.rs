@@ -118,6 +118,8 @@ struct Use {
 pub struct Counts {
     pub renamed: usize,
     pub labelled: usize,
+    /// Types that were the same on the wire as another and are now that one.
+    pub merged: usize,
 }
 
 fn named(ty: &Ty) -> Option<(&str, bool)> {
@@ -201,6 +203,7 @@ fn object(op: &str) -> Vec<String> {
 
 /// Renames the module's nested types and enums (see the module doc); returns what it did.
 pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
+    let merged = merge_identical(module);
     let ops: BTreeSet<String> = module.ops.iter().map(|o| o.entry.name.clone()).collect();
     // Answers keep their names: `<Request>Response`, or a domain object (`Transaction`).
     let answers: BTreeMap<String, BTreeSet<String>> = {
@@ -311,17 +314,26 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
         .iter()
         .map(|s| s.name.clone())
         .chain(module.enums.iter().map(|e| e.name.clone()))
-        .filter(|n| {
-            !ops.contains(n)
-                && uses.contains_key(n)
-                && (!answers.contains_key(n) || nested_answer(n))
+        .filter(|n| !ops.contains(n) && !module.pinned.contains(n))
+        .filter(|n| match answers.get(n) {
+            None => uses.contains_key(n),
+            // Identical answers made one (`merge_identical`): named for what they are.
+            Some(by) => {
+                nested_answer(n)
+                    || (by.len() > 1
+                        && !domains.contains(n.as_str())
+                        && !by.iter().any(|op| defaults.contains(op.as_str())))
+            }
         })
         .collect();
 
     // The field name each type takes: the most common among its uses (then the shortest).
     let base_of = |ty: &str| -> String {
+        let Some(list) = uses.get(ty) else {
+            return answer_base(&answers[ty]);
+        };
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for u in &uses[ty] {
+        for u in list {
             let wire = if u.list {
                 singular(&u.wire)
             } else {
@@ -390,7 +402,8 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
     // 1. Bare names: the type most requests reach wins its field's name.
     let mut by_base: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
     for t in &renamable {
-        if !vague(&bases[t]) {
+        // An answer only answers: `answer_names` says when its object is its name.
+        if !vague(&bases[t]) && uses.contains_key(t) {
             by_base.entry(bases[t].as_str()).or_default().push(t);
         }
     }
@@ -477,7 +490,17 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
                 None => (current.to_owned(), false),
             }
         };
-        let owners: BTreeSet<&str> = uses[t].iter().map(|u| u.owner.as_str()).collect();
+        let mut owners: BTreeSet<&str> = uses
+            .get(t)
+            .into_iter()
+            .flatten()
+            .map(|u| u.owner.as_str())
+            .collect();
+        let answer_only = owners.is_empty();
+        // A nested type that also answers requests belongs to them too.
+        if !answer_only && let Some(by) = answers.get(t.as_str()) {
+            owners.extend(by.iter().map(String::as_str));
+        }
         // An answer's own type is the request's (`CreateCodepayOrderPayer`), or else its
         // answer's (`CreateCodepayOrderResponsePayer`): `\0` marks where `Response` goes.
         let marked: BTreeSet<(String, bool)> = owners.iter().map(|o| owner_prefix(o)).collect();
@@ -503,7 +526,12 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
             .collect();
         let mut candidates: Vec<String> = Vec::new();
         let join = |prefix: &str| join(prefix, base);
-        if prefixes.len() == 1
+        if let Some(by) = answers.get(t.as_str())
+            && answer_only
+        {
+            // An answer of several requests: their object (`Refund`), else `…Response`.
+            candidates.extend(answer_names(by, base, &ops));
+        } else if prefixes.len() == 1
             && let Some((prefix, _)) = prefixes.iter().next()
         {
             // One owner: the list item of `ListComplaints.data` is a `Complaint`.
@@ -609,6 +637,7 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
     let mut counts = Counts {
         renamed: map.len(),
         labelled: 0,
+        merged,
     };
     for op in &mut module.ops {
         for f in &mut op.fields {
@@ -645,6 +674,152 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
     }
     module.forget_shapes();
     counts
+}
+
+/// Makes types identical on the wire one type: an answer shaped like another answer or a
+/// nested type of the module becomes that one (the builder shares nested shapes already, not
+/// answers). Answers of the default build's operations, domain answers and the names
+/// `manual.rs` uses stay as they are. Returns how many types went.
+fn merge_identical(module: &mut Module) -> usize {
+    let domains: BTreeSet<&str> = ANSWER_NAMES.iter().map(|(_, _, a)| *a).collect();
+    let fixed: BTreeSet<String> = module
+        .ops
+        .iter()
+        .filter(|op| op.entry.default)
+        .filter_map(|op| match &op.answer {
+            Answer::Named(n) => Some(n.clone()),
+            _ => None,
+        })
+        .chain(domains.iter().map(|d| (*d).to_owned()))
+        .chain(module.pinned.iter().cloned())
+        .collect();
+    let answers: BTreeSet<String> = module
+        .ops
+        .iter()
+        .filter_map(|op| match &op.answer {
+            Answer::Named(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    let key = |s: &crate::model::Struct| {
+        s.fields
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{}:{:?}:{}:{}",
+                    f.ident, f.wire, f.ty, f.required, f.encrypt
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    // The first of each shape keeps it: a nested type before an answer.
+    let mut keeper: BTreeMap<String, String> = BTreeMap::new();
+    let mut order: Vec<&crate::model::Struct> = module.structs.iter().collect();
+    order.sort_by_key(|s| answers.contains(&s.name));
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    // The requests each answer answers, to merge only answers of requests about one thing.
+    let mut answering: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+    for op in &module.ops {
+        if let Answer::Named(n) = &op.answer {
+            answering
+                .entry(n.as_str())
+                .or_default()
+                .push(&op.entry.name);
+        }
+    }
+    let mut group: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+    for s in order {
+        if fixed.contains(&s.name) || s.fields.is_empty() || s.sensitive {
+            continue;
+        }
+        let by = answering.get(s.name.as_str()).cloned().unwrap_or_default();
+        match keeper.get(&key(s)) {
+            Some(k) if answers.contains(&s.name) => {
+                let mut joined = group.get(k).cloned().unwrap_or_default();
+                joined.extend(by.iter().copied());
+                if !answers.contains(k) || common_object(joined.iter().copied()).is_some() {
+                    group.insert(k.clone(), joined);
+                    map.insert(s.name.clone(), k.clone());
+                }
+            }
+            Some(_) => {}
+            None => {
+                keeper.insert(key(s), s.name.clone());
+                group.insert(s.name.clone(), by);
+            }
+        }
+    }
+    if map.is_empty() {
+        return 0;
+    }
+    let gone: Vec<(String, bool, bool)> = module
+        .structs
+        .iter()
+        .filter(|s| map.contains_key(&s.name))
+        .map(|s| (s.name.clone(), s.serialize, s.deserialize))
+        .collect();
+    for (name, ser, de) in &gone {
+        if let Some(k) = module.structs.iter_mut().find(|s| s.name == map[name]) {
+            k.serialize |= ser;
+            k.deserialize |= de;
+        }
+    }
+    module.structs.retain(|s| !map.contains_key(&s.name));
+    for op in &mut module.ops {
+        for f in &mut op.fields {
+            rename_ty(&mut f.ty, &map);
+        }
+        if let Answer::Named(name) = &mut op.answer
+            && let Some(new) = map.get(name)
+        {
+            *name = new.clone();
+        }
+    }
+    for s in &mut module.structs {
+        for f in &mut s.fields {
+            rename_ty(&mut f.ty, &map);
+        }
+    }
+    map.len()
+}
+
+/// The objects of the requests an answer answers, when they are one (`QueryRefundByRefundId`,
+/// `QueryRefundByOutRefundNo` → `Refund`), else the words they end with.
+fn answer_base(by: &BTreeSet<String>) -> String {
+    common_object(by).unwrap_or_else(|| "Answer".to_owned())
+}
+
+/// The words all the requests' objects end with, else start with.
+fn common_object<'a>(by: impl IntoIterator<Item = &'a String>) -> Option<String> {
+    let objects: Vec<Vec<String>> = by.into_iter().map(|op| object(op)).collect();
+    [common(&objects, true), common(&objects, false)]
+        .into_iter()
+        .find(|c| !c.is_empty())
+}
+
+/// Names for an answer several requests share, best first: what they query (`Refund`), then
+/// their shared verb and object with `Response` (`CreateOrderResponse`), then the object with
+/// `Response`.
+fn answer_names(by: &BTreeSet<String>, base: &str, ops: &BTreeSet<String>) -> Vec<String> {
+    let verbs: BTreeSet<&str> = by
+        .iter()
+        .filter_map(|op| words(op).first().copied())
+        .collect();
+    let querying = verbs.iter().all(|v| matches!(*v, "Query" | "Get" | "List"));
+    let objects: BTreeSet<Vec<String>> = by.iter().map(|op| object(op)).collect();
+    let mut names = Vec::new();
+    if querying || objects.len() == 1 {
+        names.push(base.to_owned());
+    }
+    // Not a request's name (`UpdateOrderResponse` also answering `UpdateOrderLegacy`).
+    if let [verb] = verbs.iter().copied().collect::<Vec<_>>()[..]
+        && !ops.contains(&format!("{verb}{base}"))
+    {
+        names.push(format!("{verb}{base}Response"));
+    }
+    names.push(format!("{base}Response"));
+    names
 }
 
 /// `prefix` then `base`, a word they share said once: `UserCoupon` + `CouponUseRule` →
