@@ -61,7 +61,7 @@ pub struct CreateApplyment {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/applyment4sub/applyment/applyment_id/{applyment_id}")]
-#[endpoint(GET "/v3/applyment4sub/applyment/applyment_id/<applyment_id>" -> QueryApplymentByApplymentIdResponse)]
+#[endpoint(GET "/v3/applyment4sub/applyment/applyment_id/<applyment_id>" -> Applyment)]
 #[derive(Debug, Clone)]
 pub struct QueryApplymentByApplymentId {
     /// 业务申请编号 (`applyment_id`).
@@ -82,7 +82,7 @@ pub struct QueryApplymentByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/applyment4sub/applyment/business_code/{business_code}")]
-#[endpoint(GET "/v3/applyment4sub/applyment/business_code/<business_code>" -> QueryApplymentByBusinessCodeResponse)]
+#[endpoint(GET "/v3/applyment4sub/applyment/business_code/<business_code>" -> Applyment)]
 #[derive(Debug, Clone)]
 pub struct QueryApplymentByBusinessCode {
     /// 业务申请编号 (`business_code`).
@@ -629,30 +629,10 @@ pub struct AuditDetail {
     pub reject_reason: Option<String>,
 }
 
-/// The answer of [`QueryApplymentByApplymentId`] (通过申请单号查询申请状态).
+/// The answer of [`QueryApplymentByApplymentId`], [`QueryApplymentByBusinessCode`] (通过申请单号查询申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryApplymentByApplymentIdResponse {
-    /// 微信支付申请单号 (`applyment_id`).
-    pub applyment_id: Option<i64>,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: ApplymentState,
-    /// 申请状态描述 (`applyment_state_msg`).
-    pub applyment_state_msg: Option<String>,
-    /// 驳回原因详情 (`audit_detail`).
-    pub audit_detail: Option<Vec<AuditDetail>>,
-    /// 业务申请编号 (`business_code`).
-    pub business_code: Option<String>,
-    /// 超级管理员签约链接 (`sign_url`).
-    pub sign_url: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-}
-
-/// The answer of [`QueryApplymentByBusinessCode`] (通过业务申请编号查询申请状态).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryApplymentByBusinessCodeResponse {
+pub struct Applyment {
     /// 微信支付申请单号 (`applyment_id`).
     pub applyment_id: Option<i64>,
     /// 申请单状态 (`applyment_state`).

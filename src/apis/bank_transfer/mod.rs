@@ -69,7 +69,7 @@ pub struct CreateBatch {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-transfer/batches/batch-id/{batch_id}")]
-#[endpoint(GET "/v3/bank-transfer/batches/batch-id/<batch_id>" -> QueryBatchByBatchIdResponse)]
+#[endpoint(GET "/v3/bank-transfer/batches/batch-id/<batch_id>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchByBatchId {
     /// 微信支付批次单号 (`batch_id`).
@@ -98,7 +98,7 @@ pub struct QueryBatchByBatchId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}")]
-#[endpoint(GET "/v3/bank-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> QueryBatchDetailByDetailIdResponse)]
+#[endpoint(GET "/v3/bank-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByDetailId {
     /// 微信支付批次单号 (`batch_id`).
@@ -121,7 +121,7 @@ pub struct QueryBatchDetailByDetailId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}")]
-#[endpoint(GET "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>" -> QueryBatchByOutBatchNoResponse)]
+#[endpoint(GET "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchByOutBatchNo {
     /// `out_batch_no`.
@@ -155,7 +155,7 @@ pub struct QueryBatchByOutBatchNo {
 #[doc(
     alias = "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}"
 )]
-#[endpoint(GET "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> QueryBatchDetailByOutDetailNoResponse)]
+#[endpoint(GET "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByOutDetailNo {
     /// 银行批次单号 (`out_batch_no`).
@@ -213,10 +213,10 @@ pub struct BatchTransferDetailList {
     pub out_detail_no: String,
 }
 
-/// The answer of [`QueryBatchByBatchId`] (微信支付批次单号查询批次单API).
+/// The answer of [`QueryBatchByBatchId`], [`QueryBatchByOutBatchNo`] (微信支付批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdResponse {
+pub struct Batch {
     /// 附加信息 (`attach_remark`).
     pub attach_remark: Option<String>,
     /// 银行服务商号 (`bank_sp_mchid`).
@@ -269,120 +269,10 @@ pub struct QueryBatchByBatchIdResponse {
     pub user_authorized_mchid: String,
 }
 
-/// The answer of [`QueryBatchDetailByDetailId`] (微信支付明细单号查询明细单API).
+/// The answer of [`QueryBatchDetailByDetailId`], [`QueryBatchDetailByOutDetailNo`] (微信支付明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryBatchDetailByDetailIdResponse {
-    /// 收款账户类型 (`account_type`).
-    pub account_type: AccountType,
-    /// 银行卡尾号 (`bank_card_number_tail`).
-    pub bank_card_number_tail: Option<String>,
-    /// 银行名称 (`bank_name`).
-    pub bank_name: Option<String>,
-    /// 银行服务商号 (`bank_sp_mchid`).
-    pub bank_sp_mchid: String,
-    /// 微信支付批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 微信支付明细单号 (`detail_id`).
-    pub detail_id: String,
-    /// 明细状态 (`detail_state`).
-    pub detail_state: BatchDetailState,
-    /// 明细失败原因 (`fail_reason`).
-    pub fail_reason: Option<FailReason>,
-    /// 转账发起时间 (`initiate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub initiate_time: Option<OffsetDateTime>,
-    /// 收款用户openid (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 银行批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 银行明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 服务平台商户号 (`platform_mchid`).
-    pub platform_mchid: String,
-    /// 付款企业商户号 (`specialized_payment_mchid`).
-    pub specialized_payment_mchid: String,
-    /// 实际出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: String,
-    /// 转账金额 (`transfer_amount`), in fen (分).
-    pub transfer_amount: i64,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 转账场景 (`transfer_scene`).
-    pub transfer_scene: TransferScene,
-    /// 明细更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 用户授权appid (`user_authorized_appid`).
-    pub user_authorized_appid: String,
-    /// 用户授权商户号 (`user_authorized_mchid`).
-    pub user_authorized_mchid: String,
-    /// 收款用户姓名 (`username`).
-    #[wxpay(redact)]
-    pub username: String,
-}
-
-/// The answer of [`QueryBatchByOutBatchNo`] (银行批次单号查询批次单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBatchByOutBatchNoResponse {
-    /// 附加信息 (`attach_remark`).
-    pub attach_remark: Option<String>,
-    /// 银行服务商号 (`bank_sp_mchid`).
-    pub bank_sp_mchid: String,
-    /// 微信支付批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 批次名称 (`batch_name`).
-    pub batch_name: String,
-    /// 批次备注 (`batch_remark`).
-    pub batch_remark: String,
-    /// 批次状态 (`batch_state`).
-    pub batch_state: BatchState,
-    /// 批次关闭原因 (`close_reason`).
-    pub close_reason: Option<CloseReason>,
-    /// 批次创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`), in fen (分).
-    pub fail_amount: Option<i64>,
-    /// 转账失败笔数 (`fail_count`).
-    pub fail_count: Option<i64>,
-    /// 银行批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 服务平台商户号 (`platform_mchid`).
-    pub platform_mchid: String,
-    /// 付款企业商户号 (`specialized_payment_mchid`).
-    pub specialized_payment_mchid: String,
-    /// 实际出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: String,
-    /// 转账成功金额 (`success_amount`), in fen (分).
-    pub success_amount: Option<i64>,
-    /// 转账成功笔数 (`success_count`).
-    pub success_count: Option<i64>,
-    /// 转账总金额 (`total_amount`), in fen (分).
-    pub total_amount: i64,
-    /// 转账总笔数 (`total_count`).
-    pub total_count: i64,
-    /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Vec<BatchTransferDetailList>,
-    /// 批量转账用途 (`transfer_purpose`).
-    pub transfer_purpose: TransferPurpose,
-    /// 转账场景 (`transfer_scene`).
-    pub transfer_scene: TransferScene,
-    /// 批次更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-    /// 用户授权appid (`user_authorized_appid`).
-    pub user_authorized_appid: String,
-    /// 用户授权商户号 (`user_authorized_mchid`).
-    pub user_authorized_mchid: String,
-}
-
-/// The answer of [`QueryBatchDetailByOutDetailNo`] (银行明细单号查询明细单API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryBatchDetailByOutDetailNoResponse {
+pub struct BatchDetail {
     /// 收款账户类型 (`account_type`).
     pub account_type: AccountType,
     /// 银行卡尾号 (`bank_card_number_tail`).

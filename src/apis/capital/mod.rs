@@ -59,7 +59,7 @@ pub struct ListAreaProvinceCities {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/capital/capitallhh/banks/corporate-banking")]
-#[endpoint(GET "/v3/capital/capitallhh/banks/corporate-banking" -> QueryCapitallhhBankCorporateBankingResponse)]
+#[endpoint(GET "/v3/capital/capitallhh/banks/corporate-banking" -> Banking)]
 #[derive(Debug, Clone)]
 pub struct QueryCapitallhhBankCorporateBanking {
     /// 本次查询偏移量 (`offset`).
@@ -82,7 +82,7 @@ pub struct QueryCapitallhhBankCorporateBanking {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/capital/capitallhh/banks/personal-banking")]
-#[endpoint(GET "/v3/capital/capitallhh/banks/personal-banking" -> QueryCapitallhhBankPersonalBankingResponse)]
+#[endpoint(GET "/v3/capital/capitallhh/banks/personal-banking" -> Banking)]
 #[derive(Debug, Clone)]
 pub struct QueryCapitallhhBankPersonalBanking {
     /// 本次查询偏移量 (`offset`).
@@ -183,7 +183,7 @@ pub struct ListAreaProvinceCitiesResponse {
 /// 银行列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CapitallhhBank {
+pub struct BankData {
     /// 开户银行 (`account_bank`).
     pub account_bank: String,
     /// 开户银行编码 (`account_bank_code`).
@@ -209,30 +209,14 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// The answer of [`QueryCapitallhhBankCorporateBanking`] (查询支持对公业务的银行列表API).
+/// The answer of [`QueryCapitallhhBankCorporateBanking`], [`QueryCapitallhhBankPersonalBanking`] (查询支持对公业务的银行列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCapitallhhBankCorporateBankingResponse {
+pub struct Banking {
     /// 本次查询数据条数 (`count`).
     pub count: i64,
     /// 银行列表 (`data`).
-    pub data: Option<Vec<CapitallhhBank>>,
-    /// 分页链接 (`links`).
-    pub links: Links,
-    /// 本次查询偏移量 (`offset`).
-    pub offset: i64,
-    /// 查询数据总条数 (`total_count`).
-    pub total_count: i64,
-}
-
-/// The answer of [`QueryCapitallhhBankPersonalBanking`] (查询支持个人业务的银行列表API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCapitallhhBankPersonalBankingResponse {
-    /// 本次查询数据条数 (`count`).
-    pub count: i64,
-    /// 银行列表 (`data`).
-    pub data: Option<Vec<CapitallhhBank>>,
+    pub data: Option<Vec<BankData>>,
     /// 分页链接 (`links`).
     pub links: Links,
     /// 本次查询偏移量 (`offset`).
@@ -246,7 +230,7 @@ pub struct QueryCapitallhhBankPersonalBankingResponse {
 #[non_exhaustive]
 pub struct QueryCapitallhhBankSearchBanksByBankAccountResponse {
     /// 银行列表 (`data`).
-    pub data: Option<Vec<CapitallhhBank>>,
+    pub data: Option<Vec<BankData>>,
     /// 查询数据总条数 (`total_count`).
     pub total_count: i64,
 }

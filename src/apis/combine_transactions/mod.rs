@@ -139,7 +139,7 @@ pub struct QueryCombineTransactionByCombineTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/jsapi")]
-#[endpoint(POST "/v3/combine-transactions/jsapi" -> CreateJsapiOrderResponse)]
+#[endpoint(POST "/v3/combine-transactions/jsapi" -> CreateOrderResponse)]
 #[derive(Clone)]
 pub struct CreateJsapiOrder {
     /// 合单商户appid (`combine_appid`).
@@ -185,7 +185,7 @@ pub struct CreateJsapiOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/miniprogram")]
-#[endpoint(POST "/v3/combine-transactions/miniprogram" -> CreateMiniprogramOrderResponse)]
+#[endpoint(POST "/v3/combine-transactions/miniprogram" -> CreateOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateMiniprogramOrder {
     /// 平台商户应用ID (`combine_appid`).
@@ -667,10 +667,10 @@ pub struct CreateJsapiOrderSubOrder {
     pub sub_mchid: String,
 }
 
-/// The answer of [`CreateJsapiOrder`] (合单下单-JSAPI支付API).
+/// The answer of [`CreateJsapiOrder`], [`CreateMiniprogramOrder`] (合单下单-JSAPI支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateJsapiOrderResponse {
+pub struct CreateOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -706,14 +706,6 @@ pub struct CreateMiniprogramOrderSubOrder {
     pub order_service_type: Option<OrderServiceType>,
     /// 商品单商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
-}
-
-/// The answer of [`CreateMiniprogramOrder`] (个人收款交易下单-小程序).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateMiniprogramOrderResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
 }
 
 /// The answer of [`CreateNativeOrder`] (合单下单-Native支付API).

@@ -98,7 +98,7 @@ pub struct CreateCardAddUserRecord {
 /// ```
 #[doc(alias = "/v3/discount-card/orders/out-trade-no/{out_trade_no}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/discount-card/orders/out-trade-no/<out_trade_no>" -> QueryOrderByOutTradeNoResponse)]
+#[endpoint(GET "/v3/discount-card/orders/out-trade-no/<out_trade_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -120,7 +120,7 @@ pub struct QueryOrderByOutTradeNo {
 /// ```
 #[doc(alias = "/v3/discount-card/orders/{out_order_no}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/discount-card/orders/<out_order_no>" -> QueryOrderByOutOrderNoResponse)]
+#[endpoint(GET "/v3/discount-card/orders/<out_order_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutOrderNo {
     /// 先享卡订单号 (`out_order_no`).
@@ -365,69 +365,10 @@ pub struct OrderReward {
     pub unit: Option<String>,
 }
 
-/// The answer of [`QueryOrderByOutTradeNo`] (通过先享卡订单号查询订单API).
+/// The answer of [`QueryOrderByOutTradeNo`], [`QueryOrderByOutOrderNo`] (通过先享卡订单号查询订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryOrderByOutTradeNoResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: String,
-    /// 先享卡开始时间 (`card_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub card_begin_time: OffsetDateTime,
-    /// 先享卡结束时间 (`card_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub card_end_time: OffsetDateTime,
-    /// 先享卡名称 (`card_name`).
-    pub card_name: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 扣除金额 (`deduction_amount`), in fen (分).
-    pub deduction_amount: Option<i64>,
-    /// 先享卡ID (`discount_card_id`).
-    pub discount_card_id: String,
-    /// 预估奖励金额 (`estimated_reward_amount`), in fen (分).
-    pub estimated_reward_amount: i64,
-    /// 目标描述 (`objective_description`).
-    pub objective_description: String,
-    /// 目标达成明细列表 (`objectives`).
-    pub objectives: Option<Vec<OrderObjective>>,
-    /// 线下使用说明 (`offline_instructions`).
-    pub offline_instructions: Option<String>,
-    /// 线上使用说明 (`online_instructions`).
-    pub online_instructions: Option<String>,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 微信支付服务订单号 (`order_id`).
-    pub order_id: String,
-    /// 先享卡订单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付时间 (`pay_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub pay_time: Option<OffsetDateTime>,
-    /// 奖励描述 (`reward_description`).
-    pub reward_description: String,
-    /// 奖励明细列表 (`rewards`).
-    pub rewards: Option<Vec<OrderReward>>,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
-    /// 结算金额 (`settlement_amount`), in fen (分).
-    pub settlement_amount: Option<i64>,
-    /// 订单状态 (`state`).
-    pub state: OrderState,
-    /// 总金额 (`total_amount`), in fen (分).
-    pub total_amount: Option<i64>,
-    /// 微信支付交易单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// The answer of [`QueryOrderByOutOrderNo`] (通过先享卡订单号查询订单API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryOrderByOutOrderNoResponse {
+pub struct Order {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 先享卡开始时间 (`card_begin_time`).

@@ -53,7 +53,7 @@ pub struct CreateChargeContractPreopen {
 /// ```
 #[doc(alias = "/v3/ebike/charge/contracts/{contract_id}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/ebike/charge/contracts/<contract_id>" -> QueryChargeContractByContractIdResponse)]
+#[endpoint(GET "/v3/ebike/charge/contracts/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryChargeContractByContractId {
     /// 充电授权扣费协议号 (`contract_id`).
@@ -155,7 +155,7 @@ pub struct CreateChargeTransaction {
 /// ```
 #[doc(alias = "/v3/ebike/charge/transactions/id/{transaction_id}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/ebike/charge/transactions/id/<transaction_id>" -> QueryChargeTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/ebike/charge/transactions/id/<transaction_id>" -> ChargeTransaction)]
 #[derive(Debug, Clone)]
 pub struct QueryChargeTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -179,7 +179,7 @@ pub struct QueryChargeTransactionByTransactionId {
 /// ```
 #[doc(alias = "/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/ebike/charge/transactions/out-trade-no/<out_trade_no>" -> QueryChargeTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/ebike/charge/transactions/out-trade-no/<out_trade_no>" -> ChargeTransaction)]
 #[derive(Debug, Clone)]
 pub struct QueryChargeTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -203,7 +203,7 @@ pub struct QueryChargeTransactionByOutTradeNo {
 /// ```
 #[doc(alias = "/v3/ebike/charge/users/{openid}/contract")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/ebike/charge/users/<openid>/contract" -> QueryChargeUserContractResponse)]
+#[endpoint(GET "/v3/ebike/charge/users/<openid>/contract" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryChargeUserContract {
     /// 用户标识 (`openid`).
@@ -222,10 +222,10 @@ pub struct CreateChargeContractPreopenResponse {
     pub preopen_id: String,
 }
 
-/// The answer of [`QueryChargeContractByContractId`] (通过签约号查询用户状态API).
+/// The answer of [`QueryChargeContractByContractId`], [`QueryChargeUserContract`] (通过签约号查询用户状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryChargeContractByContractIdResponse {
+pub struct Contract {
     /// 充电授权扣费协议号 (`contract_id`).
     pub contract_id: Option<String>,
     /// 协议状态 (`contract_state`).
@@ -369,10 +369,10 @@ pub struct PromotionDetail {
     pub wxpay_contribute: Option<i64>,
 }
 
-/// The answer of [`QueryChargeTransactionByTransactionId`] (查询订单API).
+/// The answer of [`QueryChargeTransactionByTransactionId`], [`QueryChargeTransactionByOutTradeNo`] (查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryChargeTransactionByTransactionIdResponse {
+pub struct ChargeTransaction {
     /// 订单金额信息 (`amount`).
     pub amount: ChargeTransactionAmount,
     /// 服务商公众号ID (`appid`).
@@ -408,62 +408,4 @@ pub struct QueryChargeTransactionByTransactionIdResponse {
     pub trade_type: String,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: Option<String>,
-}
-
-/// The answer of [`QueryChargeTransactionByOutTradeNo`] (查询订单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryChargeTransactionByOutTradeNoResponse {
-    /// 订单金额信息 (`amount`).
-    pub amount: ChargeTransactionAmount,
-    /// 服务商公众号ID (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 充电授权扣费协议号 (`contract_id`).
-    pub contract_id: String,
-    /// 设备信息 (`device_info`).
-    pub device_info: DeviceInfo,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者信息 (`payer`).
-    pub payer: Option<Payer>,
-    /// 优惠信息 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 特约商户公众号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_des`).
-    pub trade_state_des: Option<String>,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: String,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// The answer of [`QueryChargeUserContract`] (通过用户标识查询用户状态API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryChargeUserContractResponse {
-    /// 充电授权扣费协议号 (`contract_id`).
-    pub contract_id: Option<String>,
-    /// 协议状态 (`contract_state`).
-    pub contract_state: String,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
 }

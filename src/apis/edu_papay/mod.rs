@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/contracts/id/{contract_id}")]
-#[endpoint(GET "/v3/edu-papay/contracts/id/<contract_id>" -> UserContract)]
+#[endpoint(GET "/v3/edu-papay/contracts/id/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 签约协议号 (`contract_id`).
@@ -151,7 +151,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/edu-papay/transactions/id/<transaction_id>" -> QueryTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/edu-papay/transactions/id/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -174,7 +174,7 @@ pub struct QueryTransactionByTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/edu-papay/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/edu-papay/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -263,7 +263,7 @@ pub struct ContractInformation {
 /// 结果集 (the answer of [`QueryContractByContractId`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct UserContract {
+pub struct Contract {
     /// 服务商APPID (`appid`).
     pub appid: String,
     /// 签约信息 (`contract_information`).
@@ -365,47 +365,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// The answer of [`QueryTransactionByTransactionId`] (微信订单号查单API).
+/// The answer of [`QueryTransactionByTransactionId`], [`QueryTransactionByOutTradeNo`] (微信订单号查单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdResponse {
-    /// 订单金额 (`amount`).
-    pub amount: TransactionAmount,
-    /// 服务商APPID (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 设备信息 (`device_information`).
-    pub device_information: DeviceInformation,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Option<Payer>,
-    /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 子商户APPID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_description`).
-    pub trade_state_description: Option<String>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// The answer of [`QueryTransactionByOutTradeNo`] (商户订单号查单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
     pub amount: TransactionAmount,
     /// 服务商APPID (`appid`).
@@ -444,7 +407,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
 #[non_exhaustive]
 pub struct ListUserContractsResponse {
     /// 结果集 (`data`).
-    pub data: Option<Vec<UserContract>>,
+    pub data: Option<Vec<Contract>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).

@@ -50,7 +50,7 @@ pub struct ListOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-star/orders")]
-#[endpoint(POST "/v3/edu-star/orders" -> CreateOrderResponse)]
+#[endpoint(POST "/v3/edu-star/orders" -> Order)]
 #[derive(Debug, Clone)]
 pub struct CreateOrder {
     /// appid (`appid`).
@@ -112,7 +112,7 @@ pub struct QueryUserQqByQq {
     pub appid: String,
 }
 
-/// 结果集.
+/// 结果集 (the answer of [`CreateOrder`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Order {
@@ -146,28 +146,6 @@ pub struct ListOrdersResponse {
     pub offset: Option<i64>,
     /// 总数量 (`total_count`).
     pub total_count: i64,
-}
-
-/// The answer of [`CreateOrder`] (创建核销订单API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CreateOrderResponse {
-    /// appid (`appid`).
-    pub appid: String,
-    /// 权益核销时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 订单号 (`order_id`).
-    pub order_id: String,
-    /// 订单状态 (`order_state`).
-    pub order_state: String,
-    /// 用户QQ账号 (`qq`).
-    pub qq: Option<String>,
-    /// 权益ID (`right_id`).
-    pub right_id: String,
-    /// 用户在appid下的唯一标识 (`wechat_openid`).
-    #[wxpay(redact)]
-    pub wechat_openid: String,
 }
 
 /// The answer of [`QueryUserOpenidByWechatOpenid`] (通过微信用户标识查询用户信息API).

@@ -62,7 +62,7 @@ pub struct CreateContractPresign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/contracts/{contract_id}")]
-#[endpoint(GET "/v3/eduschoolpay/contracts/<contract_id>" -> UserContract)]
+#[endpoint(GET "/v3/eduschoolpay/contracts/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 签约协议号 (`contract_id`).
@@ -156,7 +156,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/eduschoolpay/transactions/id/<transaction_id>" -> QueryTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/eduschoolpay/transactions/id/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -179,7 +179,7 @@ pub struct QueryTransactionByTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/eduschoolpay/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/eduschoolpay/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -284,7 +284,7 @@ pub struct CreateContractPresignResponse {
 /// 查询结果列表 (the answer of [`QueryContractByContractId`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct UserContract {
+pub struct Contract {
     /// 商户appid (`appid`).
     pub appid: String,
     /// 签约协议号 (`contract_id`).
@@ -489,49 +489,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// The answer of [`QueryTransactionByTransactionId`] (微信支付订单号查单API).
+/// The answer of [`QueryTransactionByTransactionId`], [`QueryTransactionByOutTradeNo`] (微信支付订单号查单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdResponse {
-    /// 订单金额 (`amount`).
-    pub amount: TransactionAmount,
-    /// 商户appid (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 设备信息 (`device_info`).
-    pub device_info: DeviceInfo,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Payer,
-    /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 子商户appid (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: Option<String>,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: Option<String>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// The answer of [`QueryTransactionByOutTradeNo`] (商户订单号查单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
     pub amount: TransactionAmount,
     /// 商户appid (`appid`).
@@ -585,7 +546,7 @@ pub struct Links {
 #[non_exhaustive]
 pub struct ListUserContractsResponse {
     /// 查询结果列表 (`data`).
-    pub data: Option<Vec<UserContract>>,
+    pub data: Option<Vec<Contract>>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).

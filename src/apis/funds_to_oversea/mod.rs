@@ -47,7 +47,7 @@ pub struct QueryBillDownloadUrl {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/funds-to-oversea/orders")]
-#[endpoint(POST "/v3/funds-to-oversea/orders" -> CreateOrderResponse)]
+#[endpoint(POST "/v3/funds-to-oversea/orders" -> Order)]
 #[derive(Debug, Clone)]
 pub struct CreateOrder {
     /// 出境金额 (`amount`), in fen (分).
@@ -86,7 +86,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/funds-to-oversea/orders/{out_order_id}")]
-#[endpoint(GET "/v3/funds-to-oversea/orders/<out_order_id>" -> QueryOrderByOutOrderIdResponse)]
+#[endpoint(GET "/v3/funds-to-oversea/orders/<out_order_id>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutOrderId {
     /// 商户出境单号 (`out_order_id`).
@@ -247,48 +247,10 @@ pub struct SellerInfo {
     pub seller_id: String,
 }
 
-/// The answer of [`CreateOrder`] (申请资金出境API).
+/// The answer of [`CreateOrder`], [`QueryOrderByOutOrderId`] (申请资金出境API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderResponse {
-    /// 请求出境人民币金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 手续费承担账户 (`charge_account_type`).
-    pub charge_account_type: Option<String>,
-    /// 手续费承担商户号 (`charge_mchid`).
-    pub charge_mchid: Option<String>,
-    /// 真实出境人民币金额 (`departure_amount`), in fen (分).
-    pub departure_amount: Option<i64>,
-    /// 预计购汇时间 (`estimate_exchange_rate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub estimate_exchange_rate_time: Option<OffsetDateTime>,
-    /// 购汇时间 (`exchange_rate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub exchange_rate_time: Option<OffsetDateTime>,
-    /// 出境失败的原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 手续费人民币金额 (`fee`), in fen (分).
-    pub fee: Option<i64>,
-    /// 真实出境外币金额 (`foreign_amount`), in fen (分).
-    pub foreign_amount: Option<i64>,
-    /// 外币币种 (`foreign_currency`).
-    pub foreign_currency: String,
-    /// 微信出境单号 (`order_id`).
-    pub order_id: String,
-    /// 商户出境单号 (`out_order_id`).
-    pub out_order_id: String,
-    /// 汇率 (`rate`).
-    pub rate: Option<i64>,
-    /// 出境结果 (`result`).
-    pub result: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// The answer of [`QueryOrderByOutOrderId`] (查询出境结果API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryOrderByOutOrderIdResponse {
+pub struct Order {
     /// 请求出境人民币金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 手续费承担账户 (`charge_account_type`).

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/hire-power-bank/insurance-orders")]
-#[endpoint(POST "/v3/hire-power-bank/insurance-orders" -> CreateInsuranceOrderResponse)]
+#[endpoint(POST "/v3/hire-power-bank/insurance-orders" -> InsuranceOrder)]
 #[derive(Debug, Clone)]
 pub struct CreateInsuranceOrder {
     /// 用于接收保险订单状态变化通知 (`notify_url`).
@@ -48,7 +48,7 @@ pub struct CreateInsuranceOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/hire-power-bank/insurance-orders/{out_order_no}")]
-#[endpoint(GET "/v3/hire-power-bank/insurance-orders/<out_order_no>" -> QueryInsuranceOrderByOutOrderNoResponse)]
+#[endpoint(GET "/v3/hire-power-bank/insurance-orders/<out_order_no>" -> InsuranceOrder)]
 #[derive(Debug, Clone)]
 pub struct QueryInsuranceOrderByOutOrderNo {
     /// 商户创建保险订单时的凭据号 (`out_order_no`).
@@ -76,38 +76,10 @@ pub struct QueryUserQualificationByOpenid {
     pub openid: String,
 }
 
-/// The answer of [`CreateInsuranceOrder`] (创建保险订单).
+/// The answer of [`CreateInsuranceOrder`], [`QueryInsuranceOrderByOutOrderNo`] (创建保险订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateInsuranceOrderResponse {
-    /// 一笔保险订单对应的已理赔次数 (`claimed_count`).
-    pub claimed_count: Option<i64>,
-    /// 一笔保险订单对应的最大理赔次数 (`max_claim_count`).
-    pub max_claim_count: Option<i64>,
-    /// 微信用户在商户对应appid下的唯一标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 保险订单开始时间 (`order_begin_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub order_begin_time: Option<OffsetDateTime>,
-    /// 保险订单结束时间 (`order_end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub order_end_time: Option<OffsetDateTime>,
-    /// 租借充电宝隔夜归还保险订单号 (`order_id`).
-    pub order_id: Option<String>,
-    /// 保险订单领取状态 (`order_receive_state`).
-    pub order_receive_state: Option<String>,
-    /// 保险订单领取时间 (`order_receive_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub order_receive_time: Option<OffsetDateTime>,
-    /// 商户创建保险订单时的凭据号 (`out_order_no`).
-    pub out_order_no: Option<String>,
-}
-
-/// The answer of [`QueryInsuranceOrderByOutOrderNo`] (查询保险订单详情).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryInsuranceOrderByOutOrderNoResponse {
+pub struct InsuranceOrder {
     /// 一笔保险订单对应的已理赔次数 (`claimed_count`).
     pub claimed_count: Option<i64>,
     /// 一笔保险订单对应的最大理赔次数 (`max_claim_count`).

@@ -46,7 +46,7 @@ pub struct QueryMchManageRecordSubMchidBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/mch-manage/mch-manage-records/{manage_record_id}")]
-#[endpoint(GET "/v3/mch-manage/mch-manage-records/<manage_record_id>" -> QueryMchManageRecordByManageRecordIdResponse)]
+#[endpoint(GET "/v3/mch-manage/mch-manage-records/<manage_record_id>" -> MchManageRecord)]
 #[derive(Debug, Clone)]
 pub struct QueryMchManageRecordByManageRecordId {
     /// 商户管理记录ID (`manage_record_id`).
@@ -107,10 +107,10 @@ pub struct UploadSubmissionFile {
     pub manage_record_id: String,
 }
 
-/// 商户管理记录详情列表.
+/// 商户管理记录详情列表 (the answer of [`QueryMchManageRecordByManageRecordId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct MchManageRecordSubMchid {
+pub struct MchManageRecord {
     /// 是否允许提交资料 (`allow_submit`).
     pub allow_submit: Option<bool>,
     /// 可提交资料结束时间 (`approve_time`).
@@ -157,58 +157,13 @@ pub struct MchManageRecordSubMchid {
 #[non_exhaustive]
 pub struct QueryMchManageRecordSubMchidBySubMchidResponse {
     /// 商户管理记录详情列表 (`data`).
-    pub data: Option<Vec<MchManageRecordSubMchid>>,
+    pub data: Option<Vec<MchManageRecord>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 资源总条数 (`total_count`).
     pub total_count: Option<i64>,
-}
-
-/// The answer of [`QueryMchManageRecordByManageRecordId`] (查询子商户下指定商户管理记录).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchManageRecordByManageRecordIdResponse {
-    /// 是否允许提交资料 (`allow_submit`).
-    pub allow_submit: Option<bool>,
-    /// 可提交资料结束时间 (`approve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub approve_time: Option<OffsetDateTime>,
-    /// 禁止提交资料原因 (`forbid_submit_reason`).
-    pub forbid_submit_reason: Option<String>,
-    /// 限制功能 (`limit_ability`).
-    pub limit_ability: Option<String>,
-    /// 管控原因 (`manage_reason`).
-    pub manage_reason: Option<String>,
-    /// 商户管理记录ID (`manage_record_id`).
-    pub manage_record_id: Option<String>,
-    /// 商户管理记录状态 (`manage_record_state`).
-    pub manage_record_state: Option<ManageRecordState>,
-    /// 商户管理记录类型 (`manage_record_type`).
-    pub manage_record_type: Option<ManageRecordType>,
-    /// 管控时间 (`manage_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub manage_time: Option<OffsetDateTime>,
-    /// 解除管控原因 (`recover_reason`).
-    pub recover_reason: Option<RecoverReason>,
-    /// 解除管控时间 (`recover_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub recover_time: Option<OffsetDateTime>,
-    /// 解除管控方式 (`recover_way`).
-    pub recover_way: Option<RecoverWay>,
-    /// 申诉驳回原因 (`reject_reason`).
-    pub reject_reason: Option<String>,
-    /// 要求提交的资料 (`requested_item_info`).
-    pub requested_item_info: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 可提交资料结束时间 (`submit_end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub submit_end_time: Option<OffsetDateTime>,
-    /// 可提交资料开始时间 (`submit_start_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub submit_start_time: Option<OffsetDateTime>,
 }
 
 /// The answer of [`CreateMchManageRecordMchManageSubmission`] (对指定商户管理记录提交资料).

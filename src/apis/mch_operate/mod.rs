@@ -62,7 +62,7 @@ pub struct CreateRiskWithdrawlApply {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}")]
-#[endpoint(GET "/v3/mch_operate/risk/withdrawl-apply/applyment-id/<applyment_id>" -> QueryRiskWithdrawlApplyByApplymentIdResponse)]
+#[endpoint(GET "/v3/mch_operate/risk/withdrawl-apply/applyment-id/<applyment_id>" -> RiskWithdrawlApply)]
 #[derive(Debug, Clone)]
 pub struct QueryRiskWithdrawlApplyByApplymentId {
     /// 微信支付提现申请单号 (`applyment_id`).
@@ -83,7 +83,7 @@ pub struct QueryRiskWithdrawlApplyByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}")]
-#[endpoint(GET "/v3/mch_operate/risk/withdrawl-apply/out-request-no/<out_request_no>" -> QueryRiskWithdrawlApplyByOutRequestNoResponse)]
+#[endpoint(GET "/v3/mch_operate/risk/withdrawl-apply/out-request-no/<out_request_no>" -> RiskWithdrawlApply)]
 #[derive(Debug, Clone)]
 pub struct QueryRiskWithdrawlApplyByOutRequestNo {
     /// 商户提现申请号 (`out_request_no`).
@@ -196,18 +196,10 @@ pub struct WithdrawlApply {
     pub state: String,
 }
 
-/// The answer of [`QueryRiskWithdrawlApplyByApplymentId`] (微信支付提现申请单号查询提现申请单状态API).
+/// The answer of [`QueryRiskWithdrawlApplyByApplymentId`], [`QueryRiskWithdrawlApplyByOutRequestNo`] (微信支付提现申请单号查询提现申请单状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryRiskWithdrawlApplyByApplymentIdResponse {
-    /// 提现申请单信息 (`withdrawl_apply`).
-    pub withdrawl_apply: WithdrawlApply,
-}
-
-/// The answer of [`QueryRiskWithdrawlApplyByOutRequestNo`] (商户提现申请单号查询提现申请单状态).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryRiskWithdrawlApplyByOutRequestNoResponse {
+pub struct RiskWithdrawlApply {
     /// 提现申请单信息 (`withdrawl_apply`).
     pub withdrawl_apply: WithdrawlApply,
 }

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/med-ins/orders")]
-#[endpoint(POST "/v3/med-ins/orders" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/v3/med-ins/orders" -> Order, idempotent)]
 #[derive(Clone)]
 pub struct CreateOrder {
     /// 从业机构的公众号ID (`appid`).
@@ -108,7 +108,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/med-ins/orders/mix-trade-no/{mix_trade_no}")]
-#[endpoint(GET "/v3/med-ins/orders/mix-trade-no/<mix_trade_no>" -> QueryOrderByMixTradeNoResponse)]
+#[endpoint(GET "/v3/med-ins/orders/mix-trade-no/<mix_trade_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByMixTradeNo {
     /// 医保自费混合订单号 (`mix_trade_no`).
@@ -129,7 +129,7 @@ pub struct QueryOrderByMixTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/med-ins/orders/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/med-ins/orders/out-trade-no/<out_trade_no>" -> QueryOrderByOutTradeNoResponse)]
+#[endpoint(GET "/v3/med-ins/orders/out-trade-no/<out_trade_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutTradeNo {
     /// 医保自费混合订单号 (`out_trade_no`).
@@ -210,186 +210,10 @@ pub struct Payer {
     pub name: String,
 }
 
-/// The answer of [`CreateOrder`] (医保自费混合收款下单).
+/// The answer of [`CreateOrder`], [`QueryOrderByMixTradeNo`], [`QueryOrderByOutTradeNo`] (医保自费混合收款下单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateOrderResponse {
-    /// 从业机构的公众号ID (`appid`).
-    pub appid: String,
-    /// 附加数据 (`attach`).
-    pub attach: Option<String>,
-    /// 回调通知URL (`callback_url`).
-    pub callback_url: String,
-    /// 现金补充列表 (`cash_add_detail`).
-    pub cash_add_detail: Option<Vec<CashAddDetail>>,
-    /// 现金减免列表 (`cash_reduce_detail`).
-    pub cash_reduce_detail: Option<Vec<CashReduceDetail>>,
-    /// 渠道号 (`channel_no`).
-    pub channel_no: Option<String>,
-    /// 城市ID (`city_id`).
-    pub city_id: String,
-    /// 扩展字段 (`extends`).
-    pub extends: Option<String>,
-    /// 用户定位信息 (`geo_location`).
-    pub geo_location: Option<String>,
-    /// 医保局结算后 (`med_ins_cash_fee`), in fen (分).
-    pub med_ins_cash_fee: Option<i64>,
-    /// 医保支付失败原因 (`med_ins_fail_reason`).
-    pub med_ins_fail_reason: Option<String>,
-    /// 医保局结算后 (`med_ins_gov_fee`), in fen (分).
-    pub med_ins_gov_fee: Option<i64>,
-    /// 医保下单时间 (`med_ins_order_create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub med_ins_order_create_time: Option<OffsetDateTime>,
-    /// 医保局结算后 (`med_ins_other_fee`), in fen (分).
-    pub med_ins_other_fee: Option<i64>,
-    /// 混合订单中自费部分的支付状态 (`med_ins_pay_status`).
-    pub med_ins_pay_status: MedInsPayStatus,
-    /// 医保局结算后 (`med_ins_self_fee`), in fen (分).
-    pub med_ins_self_fee: Option<i64>,
-    /// 是否到医保局测试环境下单 (`med_ins_test_env`).
-    pub med_ins_test_env: Option<bool>,
-    /// 医疗机构名称 (`med_inst_name`).
-    pub med_inst_name: String,
-    /// 医疗机构编码 (`med_inst_no`).
-    pub med_inst_no: String,
-    /// 医保自费混合订单支付状态 (`mix_pay_status`).
-    pub mix_pay_status: MixPayStatus,
-    /// 混合支付类型 (`mix_pay_type`).
-    pub mix_pay_type: MixPayType,
-    /// 医保自费混合订单号 (`mix_trade_no`).
-    pub mix_trade_no: String,
-    /// 用户在appid下的唯一标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 订单类型 (`order_type`).
-    pub order_type: OrderType,
-    /// 从业机构订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 订单支付时间 (`paid_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub paid_time: Option<OffsetDateTime>,
-    /// 医疗机构透传给医保的数据 (`passthrough_request_content`).
-    pub passthrough_request_content: Option<String>,
-    /// 支付完成后医保局返回内容 (`passthrough_response_content`).
-    pub passthrough_response_content: Option<String>,
-    /// 医保局返回的支付授权码 (`pay_auth_no`).
-    pub pay_auth_no: Option<String>,
-    /// 是否代亲属支付 (`pay_for_relatives`).
-    pub pay_for_relatives: Option<bool>,
-    /// 医保局返回的支付单ID (`pay_order_id`).
-    pub pay_order_id: Option<String>,
-    /// 自费预下单ID (`prepay_id`).
-    pub prepay_id: Option<String>,
-    /// 混合订单中自费部分的支付状态 (`self_pay_status`).
-    pub self_pay_status: SelfPayStatus,
-    /// 医疗机构订单号 (`serial_no`).
-    pub serial_no: String,
-    /// 医疗机构的公众号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 医疗机构的商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
-    /// 使用该接口下单的总金额 (`total_fee`), in fen (分).
-    pub total_fee: i64,
-    /// 实际需要用户微信支付的金额 (`wechat_pay_cash_fee`), in fen (分).
-    pub wechat_pay_cash_fee: Option<i64>,
-}
-
-/// The answer of [`QueryOrderByMixTradeNo`] (使用医保自费混合订单号查看下单结果).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryOrderByMixTradeNoResponse {
-    /// 从业机构的公众号ID (`appid`).
-    pub appid: String,
-    /// 附加数据 (`attach`).
-    pub attach: Option<String>,
-    /// 回调通知URL (`callback_url`).
-    pub callback_url: String,
-    /// 现金补充列表 (`cash_add_detail`).
-    pub cash_add_detail: Option<Vec<CashAddDetail>>,
-    /// 现金减免列表 (`cash_reduce_detail`).
-    pub cash_reduce_detail: Option<Vec<CashReduceDetail>>,
-    /// 渠道号 (`channel_no`).
-    pub channel_no: Option<String>,
-    /// 城市ID (`city_id`).
-    pub city_id: String,
-    /// 扩展字段 (`extends`).
-    pub extends: Option<String>,
-    /// 用户定位信息 (`geo_location`).
-    pub geo_location: Option<String>,
-    /// 医保局结算后 (`med_ins_cash_fee`), in fen (分).
-    pub med_ins_cash_fee: Option<i64>,
-    /// 医保支付失败原因 (`med_ins_fail_reason`).
-    pub med_ins_fail_reason: Option<String>,
-    /// 医保局结算后 (`med_ins_gov_fee`), in fen (分).
-    pub med_ins_gov_fee: Option<i64>,
-    /// 医保下单时间 (`med_ins_order_create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub med_ins_order_create_time: Option<OffsetDateTime>,
-    /// 医保局结算后 (`med_ins_other_fee`), in fen (分).
-    pub med_ins_other_fee: Option<i64>,
-    /// 混合订单中自费部分的支付状态 (`med_ins_pay_status`).
-    pub med_ins_pay_status: MedInsPayStatus,
-    /// 医保局结算后 (`med_ins_self_fee`), in fen (分).
-    pub med_ins_self_fee: Option<i64>,
-    /// 是否到医保局测试环境下单 (`med_ins_test_env`).
-    pub med_ins_test_env: Option<bool>,
-    /// 医疗机构名称 (`med_inst_name`).
-    pub med_inst_name: String,
-    /// 医疗机构编码 (`med_inst_no`).
-    pub med_inst_no: String,
-    /// 医保自费混合订单支付状态 (`mix_pay_status`).
-    pub mix_pay_status: MixPayStatus,
-    /// 混合支付类型 (`mix_pay_type`).
-    pub mix_pay_type: MixPayType,
-    /// 医保自费混合订单号 (`mix_trade_no`).
-    pub mix_trade_no: String,
-    /// 用户在appid下的唯一标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 订单类型 (`order_type`).
-    pub order_type: OrderType,
-    /// 从业机构订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 订单支付时间 (`paid_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub paid_time: Option<OffsetDateTime>,
-    /// 医疗机构透传给医保的数据 (`passthrough_request_content`).
-    pub passthrough_request_content: Option<String>,
-    /// 支付完成后医保局返回内容 (`passthrough_response_content`).
-    pub passthrough_response_content: Option<String>,
-    /// 医保局返回的支付授权码 (`pay_auth_no`).
-    pub pay_auth_no: Option<String>,
-    /// 是否代亲属支付 (`pay_for_relatives`).
-    pub pay_for_relatives: Option<bool>,
-    /// 医保局返回的支付单ID (`pay_order_id`).
-    pub pay_order_id: Option<String>,
-    /// 自费预下单ID (`prepay_id`).
-    pub prepay_id: Option<String>,
-    /// 混合订单中自费部分的支付状态 (`self_pay_status`).
-    pub self_pay_status: SelfPayStatus,
-    /// 医疗机构订单号 (`serial_no`).
-    pub serial_no: String,
-    /// 医疗机构的公众号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 医疗机构的商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
-    /// 使用该接口下单的总金额 (`total_fee`), in fen (分).
-    pub total_fee: i64,
-    /// 实际需要用户微信支付的金额 (`wechat_pay_cash_fee`), in fen (分).
-    pub wechat_pay_cash_fee: Option<i64>,
-}
-
-/// The answer of [`QueryOrderByOutTradeNo`] (使用商户订单号查看下单结果).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryOrderByOutTradeNoResponse {
+pub struct Order {
     /// 从业机构的公众号ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).

@@ -290,7 +290,7 @@ pub struct DeleteViolationNotification {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-risk-manage/violation-notifications")]
-#[endpoint(GET "/v3/merchant-risk-manage/violation-notifications" -> ListViolationNotificationsResponse)]
+#[endpoint(GET "/v3/merchant-risk-manage/violation-notifications" -> ViolationNotification)]
 #[derive(Debug, Clone)]
 pub struct ListViolationNotifications {}
 
@@ -308,7 +308,7 @@ pub struct ListViolationNotifications {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-risk-manage/violation-notifications")]
-#[endpoint(POST "/v3/merchant-risk-manage/violation-notifications" -> CreateViolationNotificationResponse)]
+#[endpoint(POST "/v3/merchant-risk-manage/violation-notifications" -> ViolationNotification)]
 #[derive(Debug, Clone)]
 pub struct CreateViolationNotification {
     /// 通知地址 (`notify_url`).
@@ -329,7 +329,7 @@ pub struct CreateViolationNotification {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-risk-manage/violation-notifications")]
-#[endpoint(PUT "/v3/merchant-risk-manage/violation-notifications" -> UpdateViolationNotificationResponse)]
+#[endpoint(PUT "/v3/merchant-risk-manage/violation-notifications" -> ViolationNotification)]
 #[derive(Debug, Clone)]
 pub struct UpdateViolationNotification {
     /// 通知链接 (`notify_url`).
@@ -492,26 +492,10 @@ pub struct CreateTradeRiskResultResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// The answer of [`ListViolationNotifications`] (查询商户违规通知回调地址API).
+/// The answer of [`ListViolationNotifications`], [`CreateViolationNotification`], [`UpdateViolationNotification`] (查询商户违规通知回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListViolationNotificationsResponse {
-    /// 通知地址 (`notify_url`).
-    pub notify_url: Option<String>,
-}
-
-/// The answer of [`CreateViolationNotification`] (创建商户违规通知回调地址API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateViolationNotificationResponse {
-    /// 通知地址 (`notify_url`).
-    pub notify_url: Option<String>,
-}
-
-/// The answer of [`UpdateViolationNotification`] (修改商户违规通知回调地址API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateViolationNotificationResponse {
+pub struct ViolationNotification {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
 }

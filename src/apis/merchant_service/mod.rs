@@ -54,7 +54,7 @@ pub struct DeleteComplaintNotification {}
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
-#[endpoint(GET "/v3/merchant-service/complaint-notifications" -> ListComplaintNotificationsResponse)]
+#[endpoint(GET "/v3/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct ListComplaintNotifications {}
 
@@ -74,7 +74,7 @@ pub struct ListComplaintNotifications {}
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
-#[endpoint(POST "/v3/merchant-service/complaint-notifications" -> CreateComplaintNotificationResponse)]
+#[endpoint(POST "/v3/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct CreateComplaintNotification {
     /// 通知地址 (`url`).
@@ -97,7 +97,7 @@ pub struct CreateComplaintNotification {
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
-#[endpoint(PUT "/v3/merchant-service/complaint-notifications" -> UpdateComplaintNotificationResponse)]
+#[endpoint(PUT "/v3/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct UpdateComplaintNotification {
     /// 通知地址 (`url`).
@@ -270,36 +270,12 @@ pub struct DownloadImage {
     pub media_id: String,
 }
 
-/// The answer of [`ListComplaintNotifications`] (查询投诉通知回调API).
+/// The answer of [`ListComplaintNotifications`], [`CreateComplaintNotification`], [`UpdateComplaintNotification`] (查询投诉通知回调API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListComplaintNotificationsResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 通知地址 (`url`).
-    pub url: String,
-}
-
-/// The answer of [`CreateComplaintNotification`] (创建投诉通知回调API).
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateComplaintNotificationResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 通知地址 (`url`).
-    pub url: String,
-}
-
-/// The answer of [`UpdateComplaintNotification`] (更新投诉通知回调API).
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateComplaintNotificationResponse {
+pub struct ComplaintNotification {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 通知地址 (`url`).

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-settlement/merchant-settle-rule-applications")]
-#[endpoint(POST "/v3/merchant-settlement/merchant-settle-rule-applications" -> CreateMerchantSettleRuleApplicationResponse)]
+#[endpoint(POST "/v3/merchant-settlement/merchant-settle-rule-applications" -> MerchantSettleRuleApplication)]
 #[derive(Debug, Clone)]
 pub struct CreateMerchantSettleRuleApplication {
     /// 从业机构号 (`acquiring_bank_id`).
@@ -48,40 +48,17 @@ pub struct CreateMerchantSettleRuleApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}")]
-#[endpoint(GET "/v3/merchant-settlement/merchant-settle-rule-applications/<application_id>" -> QueryMerchantSettleRuleApplicationByApplicationIdResponse)]
+#[endpoint(GET "/v3/merchant-settlement/merchant-settle-rule-applications/<application_id>" -> MerchantSettleRuleApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryMerchantSettleRuleApplicationByApplicationId {
     /// 申请单编号 (`application_id`).
     pub application_id: String,
 }
 
-/// The answer of [`CreateMerchantSettleRuleApplication`] (申请修改特约商户结算规则API).
+/// The answer of [`CreateMerchantSettleRuleApplication`], [`QueryMerchantSettleRuleApplicationByApplicationId`] (申请修改特约商户结算规则API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMerchantSettleRuleApplicationResponse {
-    /// 从业机构号 (`acquiring_bank_id`).
-    pub acquiring_bank_id: Option<String>,
-    /// 申请单编号 (`application_id`).
-    pub application_id: String,
-    /// 申请单处理信息 (`application_process_info`).
-    pub application_process_info: Option<String>,
-    /// 申请单状态 (`application_state`).
-    pub application_state: Option<String>,
-    /// 渠道商户号 (`channel_id`).
-    pub channel_id: Option<String>,
-    /// 结算规则id (`settle_rule_id`).
-    pub settle_rule_id: Option<i64>,
-    /// 从业机构特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 最后更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`QueryMerchantSettleRuleApplicationByApplicationId`] (根据申请单ID查询结果API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMerchantSettleRuleApplicationByApplicationIdResponse {
+pub struct MerchantSettleRuleApplication {
     /// 从业机构号 (`acquiring_bank_id`).
     pub acquiring_bank_id: Option<String>,
     /// 申请单编号 (`application_id`).

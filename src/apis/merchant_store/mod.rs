@@ -102,7 +102,7 @@ pub struct UpdateStoreByStoreId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-store/stores/{store_id}/recipients/bind")]
-#[endpoint(POST "/v3/merchant-store/stores/<store_id>/recipients/bind" -> BindStoreRecipientResponse)]
+#[endpoint(POST "/v3/merchant-store/stores/<store_id>/recipients/bind" -> StoreRecipientResponse)]
 #[derive(Debug, Clone)]
 pub struct BindStoreRecipient {
     /// 微信支付商户门店ID (`store_id`).
@@ -127,7 +127,7 @@ pub struct BindStoreRecipient {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-store/stores/{store_id}/recipients/unbind")]
-#[endpoint(POST "/v3/merchant-store/stores/<store_id>/recipients/unbind" -> UnbindStoreRecipientResponse)]
+#[endpoint(POST "/v3/merchant-store/stores/<store_id>/recipients/unbind" -> StoreRecipientResponse)]
 #[derive(Debug, Clone)]
 pub struct UnbindStoreRecipient {
     /// 微信支付商户门店ID (`store_id`).
@@ -246,18 +246,10 @@ pub struct FailedStoreRecipient {
     pub mchid: Option<String>,
 }
 
-/// The answer of [`BindStoreRecipient`] (绑定门店收款信息).
+/// The answer of [`BindStoreRecipient`], [`UnbindStoreRecipient`] (绑定门店收款信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct BindStoreRecipientResponse {
-    /// `failed_store_recipient`.
-    pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
-}
-
-/// The answer of [`UnbindStoreRecipient`] (解除门店收款信息绑定).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnbindStoreRecipientResponse {
+pub struct StoreRecipientResponse {
     /// `failed_store_recipient`.
     pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
 }

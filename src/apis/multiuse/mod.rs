@@ -22,7 +22,7 @@ mod manual;
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/multiuse/stocks/{stock_id}/refund-flow")]
-#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/refund-flow" -> QueryStockRefundFlowResponse)]
+#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/refund-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockRefundFlow {
     /// 批次号 (`stock_id`).
@@ -45,7 +45,7 @@ pub struct QueryStockRefundFlow {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/multiuse/stocks/{stock_id}/send-flow")]
-#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/send-flow" -> QueryStockSendFlowResponse)]
+#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/send-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockSendFlow {
     /// 批次号 (`stock_id`).
@@ -68,7 +68,7 @@ pub struct QueryStockSendFlow {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/multiuse/stocks/{stock_id}/use-flow")]
-#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/use-flow" -> QueryStockUseFlowResponse)]
+#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/use-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockUseFlow {
     /// 批次号 (`stock_id`).
@@ -112,32 +112,12 @@ pub struct SendMultiuseCoupon {
     pub user_name: String,
 }
 
-/// The answer of [`QueryStockRefundFlow`] (下载批次退款明细).
+/// The answer of [`QueryStockRefundFlow`], [`QueryStockSendFlow`], [`QueryStockUseFlow`] (下载批次退款明细).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryStockRefundFlowResponse {
-    /// 下载链接 (`url`).
-    pub url: String,
-}
-
-/// The answer of [`QueryStockSendFlow`] (下载批次发放明细).
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryStockSendFlowResponse {
-    /// 下载链接 (`url`).
-    pub url: String,
-}
-
-/// The answer of [`QueryStockUseFlow`] (下载核销明细).
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryStockUseFlowResponse {
+pub struct Flow {
     /// 下载链接 (`url`).
     pub url: String,
 }

@@ -130,7 +130,7 @@ pub struct ListFaceCollections {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/offlineface/face-collections/{collection_id}")]
-#[endpoint(GET "/v3/offlineface/face-collections/<collection_id>" -> QueryFaceCollectionByCollectionIdResponse)]
+#[endpoint(GET "/v3/offlineface/face-collections/<collection_id>" -> FaceCollection)]
 #[derive(Debug, Clone)]
 pub struct QueryFaceCollectionByCollectionId {
     /// 重采ID (`collection_id`).
@@ -337,7 +337,7 @@ pub struct QueryContractByContractIdResponse {
     pub use_id: Option<String>,
 }
 
-/// 重采对象.
+/// 重采对象 (the answer of [`QueryFaceCollectionByCollectionId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct FaceCollection {
@@ -363,26 +363,6 @@ pub struct FaceCollection {
 pub struct ListFaceCollectionsResponse {
     /// 重采列表 (`face_collections`).
     pub face_collections: Vec<FaceCollection>,
-}
-
-/// The answer of [`QueryFaceCollectionByCollectionId`] (查询重采请求详情).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryFaceCollectionByCollectionIdResponse {
-    /// 重采ID (`collection_id`).
-    pub collection_id: String,
-    /// 重采状态 (`collection_state`).
-    pub collection_state: CollectionState,
-    /// 支付用户确认时间 (`confirm_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub confirm_time: Option<OffsetDateTime>,
-    /// 机构ID (`organization_id`).
-    pub organization_id: String,
-    /// 注册照上传时间 (`register_photo_upload_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub register_photo_upload_time: Option<OffsetDateTime>,
-    /// 用户ID (`use_id`).
-    pub use_id: String,
 }
 
 /// The answer of [`CreateRepaymentUrl`] (获取还款链接接口).

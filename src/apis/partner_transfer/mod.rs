@@ -95,7 +95,7 @@ pub struct QueryBatchByBatchId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}")]
-#[endpoint(GET "/v3/partner-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> QueryBatchDetailByDetailIdResponse)]
+#[endpoint(GET "/v3/partner-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByDetailId {
     /// 微信支付批次单号 (`batch_id`).
@@ -149,7 +149,7 @@ pub struct QueryBatchByOutBatchNo {
 #[doc(
     alias = "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}"
 )]
-#[endpoint(GET "/v3/partner-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> QueryBatchDetailByOutDetailNoResponse)]
+#[endpoint(GET "/v3/partner-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByOutDetailNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -259,10 +259,10 @@ pub struct QueryBatchByBatchIdResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// The answer of [`QueryBatchDetailByDetailId`] (微信支付明细单号查询明细单API).
+/// The answer of [`QueryBatchDetailByDetailId`], [`QueryBatchDetailByOutDetailNo`] (微信支付明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryBatchDetailByDetailIdResponse {
+pub struct BatchDetail {
     /// 收款账户类型 (`account_type`).
     pub account_type: Option<String>,
     /// 商户的appid (`appid`).
@@ -355,50 +355,6 @@ pub struct QueryBatchByOutBatchNoResponse {
     /// 批次更新时间 (`update_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub update_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`QueryBatchDetailByOutDetailNo`] (商家明细单号查询明细单API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryBatchDetailByOutDetailNoResponse {
-    /// 收款账户类型 (`account_type`).
-    pub account_type: Option<String>,
-    /// 商户的appid (`appid`).
-    pub appid: Option<String>,
-    /// 银行卡尾号 (`bank_card_number_tail`).
-    pub bank_card_number_tail: Option<String>,
-    /// 银行名称 (`bank_name`).
-    pub bank_name: Option<String>,
-    /// 微信支付批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 微信支付明细单号 (`detail_id`).
-    pub detail_id: String,
-    /// 明细状态 (`detail_status`).
-    pub detail_status: String,
-    /// 明细失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 转账发起时间 (`initiate_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub initiate_time: OffsetDateTime,
-    /// 收款用户openid (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商家批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 商家明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 转账金额 (`transfer_amount`), in fen (分).
-    pub transfer_amount: i64,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 明细更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 收款用户姓名 (`username`).
-    #[wxpay(redact)]
-    pub username: String,
 }
 
 platform_enum! {

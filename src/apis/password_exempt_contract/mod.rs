@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program" -> CreateEcommercePreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateEcommercePreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
@@ -54,7 +54,7 @@ pub struct CreateEcommercePreEntrustSignMiniProgram {
 #[doc(
     alias = "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign"
 )]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign" -> CreateEcommercePreEntrustSignPayRedirectSignResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign" -> CreatePreEntrustSignPayRedirectSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateEcommercePreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
@@ -87,7 +87,7 @@ pub struct CreateEcommercePreEntrustSignPayRedirectSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program" -> CreateNormalPreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateNormalPreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
@@ -118,7 +118,7 @@ pub struct CreateNormalPreEntrustSignMiniProgram {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign" -> CreateNormalPreEntrustSignPayRedirectSignResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign" -> CreatePreEntrustSignPayRedirectSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateNormalPreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
@@ -151,7 +151,7 @@ pub struct CreateNormalPreEntrustSignPayRedirectSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program" -> CreateQsPreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateQsPreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
@@ -188,7 +188,7 @@ pub struct CreateQsPreEntrustSignMiniProgram {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign" -> CreateQsPreEntrustSignPayRedirectSignResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign" -> CreatePreEntrustSignPayRedirectSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateQsPreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
@@ -345,10 +345,10 @@ pub struct CreateServiceProviderPreEntrustSignPayRedirectSign {
     pub sub_openid: Option<String>,
 }
 
-/// The answer of [`CreateEcommercePreEntrustSignMiniProgram`] (电商收付通模式小程序场景预签约API).
+/// The answer of [`CreateEcommercePreEntrustSignMiniProgram`], [`CreateNormalPreEntrustSignMiniProgram`], [`CreateQsPreEntrustSignMiniProgram`] (电商收付通模式小程序场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEcommercePreEntrustSignMiniProgramResponse {
+pub struct CreatePreEntrustSignMiniProgramResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户签约协议号 (`out_contract_code`).
@@ -363,70 +363,10 @@ pub struct CreateEcommercePreEntrustSignMiniProgramResponse {
     pub sign_mp_path: String,
 }
 
-/// The answer of [`CreateEcommercePreEntrustSignPayRedirectSign`] (电商收付通模式支付后场景预签约API).
+/// The answer of [`CreateEcommercePreEntrustSignPayRedirectSign`], [`CreateNormalPreEntrustSignPayRedirectSign`], [`CreateQsPreEntrustSignPayRedirectSign`] (电商收付通模式支付后场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEcommercePreEntrustSignPayRedirectSignResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 免密支付服务ID (`service_id`).
-    pub service_id: i64,
-}
-
-/// The answer of [`CreateNormalPreEntrustSignMiniProgram`] (直连商户模式小程序场景预签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateNormalPreEntrustSignMiniProgramResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 预签约ID (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-    /// 免密支付服务ID (`service_id`).
-    pub service_id: i64,
-    /// 跳转签约的小程序AppID (`sign_mp_appid`).
-    pub sign_mp_appid: String,
-    /// 跳转签约的小程序路径 (`sign_mp_path`).
-    pub sign_mp_path: String,
-}
-
-/// The answer of [`CreateNormalPreEntrustSignPayRedirectSign`] (直连商户模式支付后场景预签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateNormalPreEntrustSignPayRedirectSignResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 免密支付服务ID (`service_id`).
-    pub service_id: i64,
-}
-
-/// The answer of [`CreateQsPreEntrustSignMiniProgram`] (清算机构模式小程序场景预签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateQsPreEntrustSignMiniProgramResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 预签约ID (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-    /// 免密支付服务ID (`service_id`).
-    pub service_id: i64,
-    /// 跳转签约的小程序AppID (`sign_mp_appid`).
-    pub sign_mp_appid: String,
-    /// 跳转签约的小程序路径 (`sign_mp_path`).
-    pub sign_mp_path: String,
-}
-
-/// The answer of [`CreateQsPreEntrustSignPayRedirectSign`] (清算机构模式支付后场景预签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateQsPreEntrustSignPayRedirectSignResponse {
+pub struct CreatePreEntrustSignPayRedirectSignResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户签约协议号 (`out_contract_code`).

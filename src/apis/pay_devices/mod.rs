@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay-devices/open-scenario-speaker/{device_sn}")]
-#[endpoint(GET "/v3/pay-devices/open-scenario-speaker/<device_sn>" -> QueryOpenScenarioSpeakerByDeviceSnResponse)]
+#[endpoint(GET "/v3/pay-devices/open-scenario-speaker/<device_sn>" -> OpenScenarioSpeaker)]
 #[derive(Debug, Clone)]
 pub struct QueryOpenScenarioSpeakerByDeviceSn {
     /// 设备sn (`device_sn`).
@@ -37,7 +37,7 @@ pub struct QueryOpenScenarioSpeakerByDeviceSn {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay-devices/open-scenario-speaker/{device_sn}/bind")]
-#[endpoint(POST "/v3/pay-devices/open-scenario-speaker/<device_sn>/bind" -> BindOpenScenarioSpeakerResponse)]
+#[endpoint(POST "/v3/pay-devices/open-scenario-speaker/<device_sn>/bind" -> OpenScenarioSpeaker)]
 #[derive(Debug, Clone)]
 pub struct BindOpenScenarioSpeaker {
     /// 设备sn (`device_sn`).
@@ -81,7 +81,7 @@ pub struct CreateOpenScenarioSpeakerPrebind {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind")]
-#[endpoint(POST "/v3/pay-devices/open-scenario-speaker/<device_sn>/unbind" -> UnbindOpenScenarioSpeakerResponse)]
+#[endpoint(POST "/v3/pay-devices/open-scenario-speaker/<device_sn>/unbind" -> OpenScenarioSpeaker)]
 #[derive(Debug, Clone)]
 pub struct UnbindOpenScenarioSpeaker {
     /// 设备sn (`device_sn`).
@@ -165,24 +165,10 @@ pub struct QueryPrinterPrintOrderByPrintOrderNo {
     pub print_order_no: String,
 }
 
-/// The answer of [`QueryOpenScenarioSpeakerByDeviceSn`] (查询音箱绑定信息).
+/// The answer of [`QueryOpenScenarioSpeakerByDeviceSn`], [`BindOpenScenarioSpeaker`], [`UnbindOpenScenarioSpeaker`] (查询音箱绑定信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOpenScenarioSpeakerByDeviceSnResponse {
-    /// 绑定状态 (`bind_state`).
-    pub bind_state: BindState,
-    /// 收款链接url (`code_url`).
-    pub code_url: String,
-    /// 设备sn (`device_sn`).
-    pub device_sn: String,
-    /// 子商户 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// The answer of [`BindOpenScenarioSpeaker`] (绑定音箱设备码牌).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct BindOpenScenarioSpeakerResponse {
+pub struct OpenScenarioSpeaker {
     /// 绑定状态 (`bind_state`).
     pub bind_state: BindState,
     /// 收款链接url (`code_url`).
@@ -203,20 +189,6 @@ pub struct CreateOpenScenarioSpeakerPrebindResponse {
     pub code_url: String,
     /// 设备sn (`device_sn`).
     pub device_sn: String,
-}
-
-/// The answer of [`UnbindOpenScenarioSpeaker`] (解绑音箱设备码牌).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnbindOpenScenarioSpeakerResponse {
-    /// 绑定状态 (`bind_state`).
-    pub bind_state: BindState,
-    /// 收款链接url (`code_url`).
-    pub code_url: String,
-    /// 设备sn (`device_sn`).
-    pub device_sn: String,
-    /// 子商户 (`sub_mchid`).
-    pub sub_mchid: String,
 }
 
 /// The answer of [`CreateOpenScenarioSpeakerorderReport`] (码牌支付结果上报).

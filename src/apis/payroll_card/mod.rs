@@ -56,7 +56,7 @@ pub struct ListAuthentications {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payroll-card/authentications/pre-order")]
-#[endpoint(POST "/v3/payroll-card/authentications/pre-order" -> CreateAuthenticationPreOrderResponse)]
+#[endpoint(POST "/v3/payroll-card/authentications/pre-order" -> AuthenticationPreOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateAuthenticationPreOrder {
     /// 应用ID (`appid`).
@@ -91,7 +91,7 @@ pub struct CreateAuthenticationPreOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payroll-card/authentications/pre-order-with-auth")]
-#[endpoint(POST "/v3/payroll-card/authentications/pre-order-with-auth" -> CreateAuthenticationPreOrderWithAuthResponse)]
+#[endpoint(POST "/v3/payroll-card/authentications/pre-order-with-auth" -> AuthenticationPreOrderResponse)]
 #[derive(Clone)]
 pub struct CreateAuthenticationPreOrderWithAuth {
     /// 应用ID (`appid`).
@@ -364,29 +364,10 @@ pub struct ListAuthenticationsResponse {
     pub total_count: i64,
 }
 
-/// The answer of [`CreateAuthenticationPreOrder`] (微工卡核身预下单API).
+/// The answer of [`CreateAuthenticationPreOrder`], [`CreateAuthenticationPreOrderWithAuth`] (微工卡核身预下单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateAuthenticationPreOrderResponse {
-    /// 商家核身单号 (`authenticate_number`).
-    pub authenticate_number: String,
-    /// token有效时间 (`expires_in`).
-    pub expires_in: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// token值 (`token`).
-    pub token: String,
-}
-
-/// The answer of [`CreateAuthenticationPreOrderWithAuth`] (微工卡核身预下单（流程中完成授权）).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CreateAuthenticationPreOrderWithAuthResponse {
+pub struct AuthenticationPreOrderResponse {
     /// 商家核身单号 (`authenticate_number`).
     pub authenticate_number: String,
     /// token有效时间 (`expires_in`).

@@ -59,7 +59,7 @@ pub struct QueryMerchantBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/payafter-orders")]
-#[endpoint(GET "/v3/payscore/payafter-orders" -> ListPayafterOrdersResponse)]
+#[endpoint(GET "/v3/payscore/payafter-orders" -> Order)]
 #[derive(Debug, Clone)]
 pub struct ListPayafterOrders {
     /// 服务ID (`service_id`).
@@ -86,7 +86,7 @@ pub struct ListPayafterOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/payafter-orders")]
-#[endpoint(POST "/v3/payscore/payafter-orders" -> CreatePayafterOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/payafter-orders" -> CreateOrderResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreatePayafterOrder {
     /// 用户收货地址 (`address`).
@@ -300,7 +300,7 @@ pub struct CreateServicepayondeliveryorder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders")]
-#[endpoint(GET "/v3/payscore/smartretail-orders" -> ListSmartretailOrdersResponse)]
+#[endpoint(GET "/v3/payscore/smartretail-orders" -> Order)]
 #[derive(Debug, Clone)]
 pub struct ListSmartretailOrders {
     /// 服务ID (`service_id`).
@@ -327,7 +327,7 @@ pub struct ListSmartretailOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders")]
-#[endpoint(POST "/v3/payscore/smartretail-orders" -> CreateSmartretailOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/smartretail-orders" -> CreateOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateSmartretailOrder {
     /// 公众账号ID (`appid`).
@@ -443,10 +443,10 @@ pub struct Fee {
     pub fee_name: Option<String>,
 }
 
-/// The answer of [`ListPayafterOrders`] (查询先享后付订单).
+/// The answer of [`ListPayafterOrders`], [`ListSmartretailOrders`] (查询先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListPayafterOrdersResponse {
+pub struct Order {
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,
     /// 商户自定义说明 (`attach`).
@@ -509,10 +509,10 @@ pub struct Discount {
     pub discount_name: Option<String>,
 }
 
-/// The answer of [`CreatePayafterOrder`] (创建先享后付订单).
+/// The answer of [`CreatePayafterOrder`], [`CreateSmartretailOrder`] (创建先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePayafterOrderResponse {
+pub struct CreateOrderResponse {
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,
     /// 商户号 (`mchid`).
@@ -966,86 +966,6 @@ pub struct CreateServicepayondeliveryorderResponse {
     pub state_description: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: Option<ServiceorderTimeRange>,
-}
-
-/// The answer of [`ListSmartretailOrders`] (查询智慧零售订单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListSmartretailOrdersResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: Option<String>,
-    /// 商户自定义说明 (`attach`).
-    pub attach: Option<String>,
-    /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<OrderDiscount>>,
-    /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fee>>,
-    /// 用于完结订单时传入 (`finish_ticket`).
-    pub finish_ticket: Option<String>,
-    /// 结单交易单号 (`finish_transaction_id`).
-    pub finish_transaction_id: Option<String>,
-    /// 标识用户订单使用情况 (`finish_type`).
-    pub finish_type: Option<i64>,
-    /// 商户号 (`mchid`).
-    pub mchid: Option<String>,
-    /// 商户服务订单号 (`out_order_no`).
-    pub out_order_no: Option<String>,
-    /// 支付完成时间 (`pay_succ_time`).
-    pub pay_succ_time: Option<String>,
-    /// 支付方式 (`pay_type`).
-    pub pay_type: Option<PayType>,
-    /// 预计服务结束的地点 (`real_service_end_location`).
-    pub real_service_end_location: Option<String>,
-    /// 实际服务结束时间 (`real_service_end_time`).
-    pub real_service_end_time: Option<String>,
-    /// 开始使用服务的地点 (`real_service_start_location`).
-    pub real_service_start_location: Option<String>,
-    /// 实际服务开始时间 (`real_service_start_time`).
-    pub real_service_start_time: Option<String>,
-    /// 订单风险金额 (`risk_amount`), in fen (分).
-    pub risk_amount: Option<i64>,
-    /// 预计服务结束的地点 (`service_end_location`).
-    pub service_end_location: Option<String>,
-    /// 服务结束时间 (`service_end_time`).
-    pub service_end_time: Option<String>,
-    /// 服务ID (`service_id`).
-    pub service_id: Option<String>,
-    /// 服务信息 (`service_introduction`).
-    pub service_introduction: Option<String>,
-    /// 开始使用服务的地点 (`service_start_location`).
-    pub service_start_location: Option<String>,
-    /// 服务开始时间 (`service_start_time`).
-    pub service_start_time: Option<String>,
-    /// `state`.
-    pub state: Option<OrderState>,
-    /// 总金额 (`total_amount`), in fen (分).
-    pub total_amount: Option<i64>,
-}
-
-/// The answer of [`CreateSmartretailOrder`] (创建智慧零售订单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSmartretailOrderResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: Option<String>,
-    /// 商户号 (`mchid`).
-    pub mchid: Option<String>,
-    /// 小程序跳转appid (`miniprogram_appid`).
-    pub miniprogram_appid: Option<String>,
-    /// 小程序跳转businessType (`miniprogram_businesstype`).
-    pub miniprogram_businesstype: Option<String>,
-    /// 小程序跳转路径 (`miniprogram_path`).
-    pub miniprogram_path: Option<String>,
-    /// 小程序跳转username (`miniprogram_username`).
-    pub miniprogram_username: Option<String>,
-    /// 微信支付服务订单号 (`order_id`).
-    pub order_id: Option<String>,
-    /// 商户服务订单号 (`out_order_no`).
-    pub out_order_no: Option<String>,
-    /// 用于跳转到微信侧小程序订单数据 (`package`).
-    pub package: Option<String>,
-    /// 服务ID (`service_id`).
-    pub service_id: Option<String>,
 }
 
 /// The answer of [`QueryUserServiceState`] (查询用户授权状态API).

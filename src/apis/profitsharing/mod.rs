@@ -220,7 +220,7 @@ pub struct DeleteReceiver {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/profitsharing/return-orders")]
-#[endpoint(POST "/v3/profitsharing/return-orders" -> CreateReturnOrderResponse)]
+#[endpoint(POST "/v3/profitsharing/return-orders" -> ReturnOrder)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnOrder {
     /// 回退金额 (`amount`), in fen (分).
@@ -253,7 +253,7 @@ pub struct CreateReturnOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/profitsharing/return-orders/{out_return_no}")]
-#[endpoint(GET "/v3/profitsharing/return-orders/<out_return_no>" -> QueryReturnOrderByOutReturnNoResponse)]
+#[endpoint(GET "/v3/profitsharing/return-orders/<out_return_no>" -> ReturnOrder)]
 #[derive(Debug, Clone)]
 pub struct QueryReturnOrderByOutReturnNo {
     /// 商户回退单号 (`out_return_no`).
@@ -494,42 +494,10 @@ pub struct DeleteReceiverResponse {
     pub type_: OrderType,
 }
 
-/// The answer of [`CreateReturnOrder`] (请求分账回退).
+/// The answer of [`CreateReturnOrder`], [`QueryReturnOrderByOutReturnNo`] (请求分账回退).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReturnOrderResponse {
-    /// 回退金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 回退描述 (`description`).
-    pub description: String,
-    /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<ReturnOrderFailReason>,
-    /// 完成时间 (`finish_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub finish_time: OffsetDateTime,
-    /// 微信分账单号 (`order_id`).
-    pub order_id: String,
-    /// 商户分账单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 商户回退单号 (`out_return_no`).
-    pub out_return_no: String,
-    /// 回退结果 (`result`).
-    pub result: ReturnOrderResult,
-    /// 微信回退单号 (`return_id`).
-    pub return_id: String,
-    /// 回退商户号 (`return_mchid`).
-    pub return_mchid: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-}
-
-/// The answer of [`QueryReturnOrderByOutReturnNo`] (查询分账回退结果).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryReturnOrderByOutReturnNoResponse {
+pub struct ReturnOrder {
     /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 创建时间 (`create_time`).

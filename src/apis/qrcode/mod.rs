@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/qrcode/transactions")]
-#[endpoint(POST "/v3/qrcode/transactions" -> CreateTransactionResponse, idempotent)]
+#[endpoint(POST "/v3/qrcode/transactions" -> Transaction, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateTransaction {
     /// 订单金额信息 (`amount`).
@@ -62,7 +62,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/qrcode/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/qrcode/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/qrcode/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户系统内部订单号 (`out_trade_no`).
@@ -180,63 +180,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// The answer of [`CreateTransaction`] (扣费受理).
+/// The answer of [`CreateTransaction`], [`QueryTransactionByOutTradeNo`] (扣费受理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionResponse {
-    /// 订单金额信息 (`amount`).
-    pub amount: Option<serde_json::Value>,
-    /// 公众账号ID (`appid`).
-    pub appid: Option<String>,
-    /// 附加数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 公交场景信息 (`bus_info`).
-    pub bus_info: Option<BusInfo>,
-    /// 代扣签约ID (`contract_id`).
-    pub contract_id: Option<String>,
-    /// 订单创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 服务描述 (`description`).
-    pub description: Option<String>,
-    /// 地铁场景信息 (`metro_info`).
-    pub metro_info: Option<MetroInfo>,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: Option<String>,
-    /// `promotion_detail`.
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 垫资还款时间 (`repay_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub repay_time: Option<OffsetDateTime>,
-    /// 还款微信支付订单号 (`repay_transaction_id`).
-    pub repay_transaction_id: Option<String>,
-    /// 商户号 (`sp_mchid`).
-    pub sp_mchid: Option<String>,
-    /// 子商户公众账号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易场景 (`trade_scene`).
-    pub trade_scene: Option<TradeScene>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: Option<TradeState>,
-    /// 交易状态描述 (`trade_state_description`).
-    pub trade_state_description: Option<String>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-    /// 用户还款状态 (`user_repay_state`).
-    pub user_repay_state: Option<UserRepayState>,
-}
-
-/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
+pub struct Transaction {
     /// 订单金额信息 (`amount`).
     pub amount: Option<serde_json::Value>,
     /// 公众账号ID (`appid`).

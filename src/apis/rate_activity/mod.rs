@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/rate-activity/applications")]
-#[endpoint(POST "/v3/rate-activity/applications" -> CreateApplicationResponse)]
+#[endpoint(POST "/v3/rate-activity/applications" -> Application)]
 #[derive(Debug, Clone)]
 pub struct CreateApplication {
     /// 从业机构号 (`acquiring_bank_id`).
@@ -72,7 +72,7 @@ pub struct QueryApplicationByApplicationId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/rate-activity/applications/id/{application_id}")]
-#[endpoint(PATCH "/v3/rate-activity/applications/id/<application_id>" -> UpdateApplicationByApplicationIdResponse)]
+#[endpoint(PATCH "/v3/rate-activity/applications/id/<application_id>" -> Application)]
 #[derive(Debug, Clone)]
 pub struct UpdateApplicationByApplicationId {
     /// 申请单编号 (`application_id`).
@@ -121,10 +121,10 @@ pub struct AdditionalInformation {
     pub additional_message: Option<String>,
 }
 
-/// The answer of [`CreateApplication`] (报名费率优惠活动API).
+/// The answer of [`CreateApplication`], [`UpdateApplicationByApplicationId`] (报名费率优惠活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateApplicationResponse {
+pub struct Application {
     /// 申请单编号 (`application_id`).
     pub application_id: String,
 }
@@ -156,12 +156,4 @@ pub struct ActivityDetailModification {
     /// 活动费率 (`activity_rate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity_rate: Option<String>,
-}
-
-/// The answer of [`UpdateApplicationByApplicationId`] (修改单据信息API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateApplicationByApplicationIdResponse {
-    /// 申请单编号 (`application_id`).
-    pub application_id: String,
 }

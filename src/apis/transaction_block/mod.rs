@@ -42,7 +42,7 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transaction-block/transaction-block-records/{block_record_id}")]
-#[endpoint(GET "/v3/transaction-block/transaction-block-records/<block_record_id>" -> QueryTransactionBlockRecordByBlockRecordIdResponse)]
+#[endpoint(GET "/v3/transaction-block/transaction-block-records/<block_record_id>" -> TransactionBlockRecord)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionBlockRecordByBlockRecordId {
     /// 交易拦截记录ID (`block_record_id`).
@@ -63,7 +63,7 @@ pub struct QueryTransactionBlockRecordByBlockRecordId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}")]
-#[endpoint(POST "/v3/transaction-block/transaction-block-submissions/sub-mchid/<sub_mchid>" -> CreateTransactionBlockSubmissionSubMchidResponse)]
+#[endpoint(POST "/v3/transaction-block/transaction-block-submissions/sub-mchid/<sub_mchid>" -> TransactionBlockSubmissionResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateTransactionBlockSubmissionSubMchid {
     /// 子商户号 (`sub_mchid`).
@@ -86,17 +86,17 @@ pub struct CreateTransactionBlockSubmissionSubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transaction-block/transaction-block-submissions/{block_submission_id}")]
-#[endpoint(GET "/v3/transaction-block/transaction-block-submissions/<block_submission_id>" -> QueryTransactionBlockSubmissionByBlockSubmissionIdResponse)]
+#[endpoint(GET "/v3/transaction-block/transaction-block-submissions/<block_submission_id>" -> TransactionBlockSubmissionResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionBlockSubmissionByBlockSubmissionId {
     /// 交易拦截申诉ID (`block_submission_id`).
     pub block_submission_id: String,
 }
 
-/// 交易拦截记录详情列表.
+/// 交易拦截记录详情列表 (the answer of [`QueryTransactionBlockRecordByBlockRecordId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct TransactionBlockRecordSubMchid {
+pub struct TransactionBlockRecord {
     /// 拦截原因 (`block_reason`).
     pub block_reason: Option<String>,
     /// 交易拦截记录ID (`block_record_id`).
@@ -117,7 +117,7 @@ pub struct TransactionBlockRecordSubMchid {
 #[non_exhaustive]
 pub struct QueryTransactionBlockRecordSubMchidBySubMchidResponse {
     /// 交易拦截记录详情列表 (`data`).
-    pub data: Option<Vec<TransactionBlockRecordSubMchid>>,
+    pub data: Option<Vec<TransactionBlockRecord>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -126,47 +126,10 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchidResponse {
     pub total_count: Option<i64>,
 }
 
-/// The answer of [`QueryTransactionBlockRecordByBlockRecordId`] (查询子商户交易拦截记录详情).
+/// The answer of [`CreateTransactionBlockSubmissionSubMchid`], [`QueryTransactionBlockSubmissionByBlockSubmissionId`] (发起交易拦截申诉).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionBlockRecordByBlockRecordIdResponse {
-    /// 拦截原因 (`block_reason`).
-    pub block_reason: Option<String>,
-    /// 交易拦截记录ID (`block_record_id`).
-    pub block_record_id: Option<String>,
-    /// 拦截时间 (`block_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub block_time: Option<OffsetDateTime>,
-    /// 拦截笔数 (`number_of_block`).
-    pub number_of_block: Option<NumberOfBlock>,
-    /// 解除管控方式 (`recover_way`).
-    pub recover_way: Option<RecoverWay>,
-    /// 商户提交资料内容 (`requested_item_info`).
-    pub requested_item_info: Option<String>,
-}
-
-/// The answer of [`CreateTransactionBlockSubmissionSubMchid`] (发起交易拦截申诉).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateTransactionBlockSubmissionSubMchidResponse {
-    /// 交易拦截申诉ID (`block_submission_id`).
-    pub block_submission_id: Option<String>,
-    /// 审核驳回原因 (`review_reject_reason`).
-    pub review_reject_reason: Option<String>,
-    /// 审核结果 (`review_result`).
-    pub review_result: Option<ReviewResult>,
-    /// 审核时间 (`review_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub review_time: Option<OffsetDateTime>,
-    /// 提交时间 (`submit_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub submit_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`QueryTransactionBlockSubmissionByBlockSubmissionId`] (查询交易拦截申诉详情).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionBlockSubmissionByBlockSubmissionIdResponse {
+pub struct TransactionBlockSubmissionResponse {
     /// 交易拦截申诉ID (`block_submission_id`).
     pub block_submission_id: Option<String>,
     /// 审核驳回原因 (`review_reject_reason`).

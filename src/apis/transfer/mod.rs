@@ -89,7 +89,7 @@ pub struct QueryBatchByBatchId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}")]
-#[endpoint(GET "/v3/transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> QueryBatchDetailByDetailIdResponse)]
+#[endpoint(GET "/v3/transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByDetailId {
     /// 微信批次单号 (`batch_id`).
@@ -143,7 +143,7 @@ pub struct QueryBatchByOutBatchNo {
 #[doc(
     alias = "/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}"
 )]
-#[endpoint(GET "/v3/transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> QueryBatchDetailByOutDetailNoResponse)]
+#[endpoint(GET "/v3/transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByOutDetailNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -166,7 +166,7 @@ pub struct QueryBatchDetailByOutDetailNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transfer/bill-receipt")]
-#[endpoint(POST "/v3/transfer/bill-receipt" -> CreateBillReceiptResponse, idempotent)]
+#[endpoint(POST "/v3/transfer/bill-receipt" -> BillReceipt, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateBillReceipt {
     /// 商家批次单号 (`out_batch_no`).
@@ -187,7 +187,7 @@ pub struct CreateBillReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transfer/bill-receipt/{out_batch_no}")]
-#[endpoint(GET "/v3/transfer/bill-receipt/<out_batch_no>" -> QueryBillReceiptByOutBatchNoResponse)]
+#[endpoint(GET "/v3/transfer/bill-receipt/<out_batch_no>" -> BillReceipt)]
 #[derive(Debug, Clone)]
 pub struct QueryBillReceiptByOutBatchNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -297,10 +297,10 @@ pub struct QueryBatchByBatchIdResponse {
     pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
 }
 
-/// The answer of [`QueryBatchDetailByDetailId`] (微信明细单号查询明细单API).
+/// The answer of [`QueryBatchDetailByDetailId`], [`QueryBatchDetailByOutDetailNo`] (微信明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryBatchDetailByDetailIdResponse {
+pub struct BatchDetail {
     /// 直连商户的appid (`appid`).
     pub appid: String,
     /// 微信批次单号 (`batch_id`).
@@ -349,72 +349,10 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
 }
 
-/// The answer of [`QueryBatchDetailByOutDetailNo`] (商家明细单号查询明细单API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryBatchDetailByOutDetailNoResponse {
-    /// 直连商户的appid (`appid`).
-    pub appid: String,
-    /// 微信批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 微信明细单号 (`detail_id`).
-    pub detail_id: String,
-    /// 明细状态 (`detail_status`).
-    pub detail_status: String,
-    /// 明细失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 转账发起时间 (`initiate_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub initiate_time: OffsetDateTime,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 用户在直连商户应用下的用户标示 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商家批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 商家明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`), in fen (分).
-    pub transfer_amount: i64,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 明细更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 收款用户姓名 (`user_name`).
-    #[wxpay(redact)]
-    pub user_name: String,
-}
-
-/// The answer of [`CreateBillReceipt`] (转账电子回单申请受理API).
+/// The answer of [`CreateBillReceipt`], [`QueryBillReceiptByOutBatchNo`] (转账电子回单申请受理API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateBillReceiptResponse {
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 电子回单文件的下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 电子回单文件的hash方法 (`hash_type`).
-    pub hash_type: Option<String>,
-    /// 电子回单文件的hash值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 商家批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 电子回单申请单号 (`signature_no`).
-    pub signature_no: String,
-    /// 电子回单状态 (`signature_status`).
-    pub signature_status: Option<String>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`QueryBillReceiptByOutBatchNo`] (查询转账电子回单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBillReceiptByOutBatchNoResponse {
+pub struct BillReceipt {
     /// 创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,

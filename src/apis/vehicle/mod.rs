@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/contracts/{contract_id}")]
-#[endpoint(GET "/v3/vehicle/etc/contracts/<contract_id>" -> QueryEtcContractByContractIdResponse)]
+#[endpoint(GET "/v3/vehicle/etc/contracts/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryEtcContractByContractId {
     /// 商户etc绑定号 (`contract_id`).
@@ -86,7 +86,7 @@ pub struct CreateEtcPreopen {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/transactions/highway")]
-#[endpoint(POST "/v3/vehicle/etc/transactions/highway" -> CreateEtcTransactionHighwayResponse, idempotent)]
+#[endpoint(POST "/v3/vehicle/etc/transactions/highway" -> EtcTransactionResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateEtcTransactionHighway {
     /// 订单金额 (`amount`).
@@ -127,7 +127,7 @@ pub struct CreateEtcTransactionHighway {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/vehicle/etc/transactions/id/<transaction_id>" -> QueryEtcTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/vehicle/etc/transactions/id/<transaction_id>" -> EtcTransactionResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryEtcTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -150,7 +150,7 @@ pub struct QueryEtcTransactionByTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/vehicle/etc/transactions/out-trade-no/<out_trade_no>" -> QueryEtcTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/vehicle/etc/transactions/out-trade-no/<out_trade_no>" -> EtcTransactionResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryEtcTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -173,7 +173,7 @@ pub struct QueryEtcTransactionByOutTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/users/{openid}/contracts")]
-#[endpoint(GET "/v3/vehicle/etc/users/<openid>/contracts" -> ListEtcUserContractsResponse)]
+#[endpoint(GET "/v3/vehicle/etc/users/<openid>/contracts" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct ListEtcUserContracts {
     /// 用户标识 (`openid`).
@@ -318,10 +318,10 @@ pub struct CreateTransactionParking {
     pub trade_scene: String,
 }
 
-/// The answer of [`QueryEtcContractByContractId`] (通过商户ETC绑定号查询签约状态).
+/// The answer of [`QueryEtcContractByContractId`], [`ListEtcUserContracts`] (通过商户ETC绑定号查询签约状态).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryEtcContractByContractIdResponse {
+pub struct Contract {
     /// 发起签约的appid (`appid`).
     pub appid: String,
     /// ETC绑定状态 (`bind_state`).
@@ -422,7 +422,7 @@ pub struct HighwayInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct EtcTransactionAmount {
+pub struct EtcTransactionResponseAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
@@ -436,7 +436,7 @@ pub struct EtcTransactionAmount {
 /// 设备信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct EtcTransactionDeviceInfo {
+pub struct EtcTransactionResponseDeviceInfo {
     /// 商户端设备号 (`device_id`).
     pub device_id: Option<String>,
     /// 商户端设备IP (`device_ip`).
@@ -480,12 +480,12 @@ pub struct PromotionDetail {
     pub wxpay_contribute: Option<i64>,
 }
 
-/// The answer of [`CreateEtcTransactionHighway`] (高速场景商户扣款API).
+/// The answer of [`CreateEtcTransactionHighway`], [`QueryEtcTransactionByTransactionId`], [`QueryEtcTransactionByOutTradeNo`] (高速场景商户扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEtcTransactionHighwayResponse {
+pub struct EtcTransactionResponse {
     /// 订单金额 (`amount`).
-    pub amount: EtcTransactionAmount,
+    pub amount: EtcTransactionResponseAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -493,7 +493,7 @@ pub struct CreateEtcTransactionHighwayResponse {
     /// 付款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 设备信息 (`device_info`).
-    pub device_info: Option<EtcTransactionDeviceInfo>,
+    pub device_info: Option<EtcTransactionResponseDeviceInfo>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户订单号 (`out_trade_no`).
@@ -517,110 +517,6 @@ pub struct CreateEtcTransactionHighwayResponse {
     pub trade_type: String,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
-}
-
-/// The answer of [`QueryEtcTransactionByTransactionId`] (查询订单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryEtcTransactionByTransactionIdResponse {
-    /// 订单金额 (`amount`).
-    pub amount: EtcTransactionAmount,
-    /// 商户appid (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 设备信息 (`device_info`).
-    pub device_info: Option<EtcTransactionDeviceInfo>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Option<Payer>,
-    /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 特约商户appid (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: Option<String>,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: String,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`QueryEtcTransactionByOutTradeNo`] (查询订单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryEtcTransactionByOutTradeNoResponse {
-    /// 订单金额 (`amount`).
-    pub amount: EtcTransactionAmount,
-    /// 商户appid (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 设备信息 (`device_info`).
-    pub device_info: Option<EtcTransactionDeviceInfo>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Option<Payer>,
-    /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 特约商户appid (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: Option<String>,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: String,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`ListEtcUserContracts`] (查询ETC签约状态API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct ListEtcUserContractsResponse {
-    /// 发起签约的appid (`appid`).
-    pub appid: String,
-    /// ETC绑定状态 (`bind_state`).
-    pub bind_state: String,
-    /// ETC扣费授权协议号 (`contract_id`).
-    pub contract_id: String,
-    /// 绑定的车牌号 (`plate_number`).
-    pub plate_number: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 用户在发起签约APP的标识 (`sp_openid`).
-    #[wxpay(redact)]
-    pub sp_openid: String,
-    /// 子商户appid (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 用户在发起签约子APP的标识 (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
 }
 
 /// The answer of [`CreateParkingParking`] (创建停车入场API).

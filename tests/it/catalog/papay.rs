@@ -574,7 +574,7 @@ fn papay_insurance_pay_requests() {
                         "TEST_CONTRACT_ID",
                         "1",
                         "wxd678efh567hg6787",
-                        wxpay::apis::papay::insurance_pay::ScheduledAmount::new(1).currency("CNY"),
+                        wxpay::apis::papay::insurance_pay::Amount::new(1).currency("CNY"),
                     ),
                 )
             },
@@ -590,7 +590,7 @@ fn papay_insurance_pay_requests() {
             request: || {
                 Box::new(
                     wxpay::apis::papay::insurance_pay::ApplyTransaction::new(
-                        wxpay::apis::papay::insurance_pay::ScheduledAmount::new(1).currency("CNY"),
+                        wxpay::apis::papay::insurance_pay::Amount::new(1).currency("CNY"),
                         "wxd678efh567hg6787",
                         "123124412412423431",
                         "Image形象店-深圳腾大-QQ公仔",
@@ -851,7 +851,7 @@ fn papay_insurance_sign_answers() {
             decode: super::harness::decodes::<
                 wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi,
             >,
-            body: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}",
+            body: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}",
         },
         super::harness::Answer {
             name: "CreateContractPreEntrustSignMiniProgram",
@@ -1224,7 +1224,7 @@ fn papay_scheduled_deduct_sign_answers() {
             decode: super::harness::decodes::<
                 wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi,
             >,
-            body: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}",
+            body: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}",
         },
         super::harness::Answer {
             name: "CreateContractPreEntrustSignMiniProgram",
@@ -1295,7 +1295,7 @@ fn papay_scheduled_deduct_sign_partner_answers() {
     super::harness::answers(&[
 super::harness::Answer { name: "CreateContractPreEntrustSignApp", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp>, body: "{\"miniprogram_path\":\"pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx\",\"miniprogram_username\":\"gh_xxxxxxxxxxxxx\",\"pre_entrustweb_id\":\"5778aadY9nltAsZzXixCkFIGYnV2V\"}" },
 super::harness::Answer { name: "CreateContractPreEntrustSignH5", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5>, body: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}" },
-super::harness::Answer { name: "CreateContractPreEntrustSignJsapi", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi>, body: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}" },
+super::harness::Answer { name: "CreateContractPreEntrustSignJsapi", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi>, body: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}" },
 super::harness::Answer { name: "CreateContractPreEntrustSignMiniProgram", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram>, body: "{\"pre_entrustweb_id\":\"5778aadY9nltAsZzXixCkFIGYnV2V\",\"redirect_appid\":\"wxbd687630cd02ce1d\",\"redirect_path\":\"pages/PwdExemptContract/index\"}" },
 ]);
 }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/applyments/applyment-id/{applyment_id}")]
-#[endpoint(GET "/v3/brand/applyments/applyment-id/<applyment_id>" -> QueryApplymentByApplymentIdResponse)]
+#[endpoint(GET "/v3/brand/applyments/applyment-id/<applyment_id>" -> Applyment)]
 #[derive(Debug, Clone)]
 pub struct QueryApplymentByApplymentId {
     /// 微信支付申请单号 (`applyment_id`).
@@ -37,7 +37,7 @@ pub struct QueryApplymentByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/applyments/business-code/{business_code}")]
-#[endpoint(GET "/v3/brand/applyments/business-code/<business_code>" -> QueryApplymentByBusinessCodeResponse)]
+#[endpoint(GET "/v3/brand/applyments/business-code/<business_code>" -> Applyment)]
 #[derive(Debug, Clone)]
 pub struct QueryApplymentByBusinessCode {
     /// 业务申请编号 (`business_code`).
@@ -65,30 +65,10 @@ pub struct CreateCancelApplyment {
     pub business_code: Option<String>,
 }
 
-/// The answer of [`QueryApplymentByApplymentId`] (根据申请单ID查询申请状态).
+/// The answer of [`QueryApplymentByApplymentId`], [`QueryApplymentByBusinessCode`] (根据申请单ID查询申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryApplymentByApplymentIdResponse {
-    /// 微信支付申请单号 (`applyment_id`).
-    pub applyment_id: String,
-    /// 申请状态 (`applyment_state`).
-    pub applyment_state: ApplymentState,
-    /// 申请状态说明 (`applyment_state_desc`).
-    pub applyment_state_desc: String,
-    /// 授权确认二维码链接 (`authorization_confirmation_qr_code`).
-    pub authorization_confirmation_qr_code: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: Option<String>,
-    /// 业务申请编号 (`business_code`).
-    pub business_code: String,
-    /// 驳回原因 (`reject_reason`).
-    pub reject_reason: Option<String>,
-}
-
-/// The answer of [`QueryApplymentByBusinessCode`] (根据业务申请编号查询申请状态).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryApplymentByBusinessCodeResponse {
+pub struct Applyment {
     /// 微信支付申请单号 (`applyment_id`).
     pub applyment_id: String,
     /// 申请状态 (`applyment_state`).

@@ -152,7 +152,7 @@ pub struct ListOrderAmounts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/profitsharing/receivers/add")]
-#[endpoint(POST "/v3/brand/profitsharing/receivers/add" -> CreateReceiverAddResponse)]
+#[endpoint(POST "/v3/brand/profitsharing/receivers/add" -> ReceiverResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateReceiverAdd {
     /// 分账接收方账号 (`account`).
@@ -186,7 +186,7 @@ pub struct CreateReceiverAdd {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/profitsharing/receivers/delete")]
-#[endpoint(POST "/v3/brand/profitsharing/receivers/delete" -> DeleteReceiverResponse)]
+#[endpoint(POST "/v3/brand/profitsharing/receivers/delete" -> ReceiverResponse)]
 #[derive(Debug, Clone)]
 pub struct DeleteReceiver {
     /// 分账接收方账号 (`account`).
@@ -405,23 +405,10 @@ pub struct ListOrderAmountsResponse {
     pub unsplit_amount: i64,
 }
 
-/// The answer of [`CreateReceiverAdd`] (添加分账接收方API).
+/// The answer of [`CreateReceiverAdd`], [`DeleteReceiver`] (添加分账接收方API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReceiverAddResponse {
-    /// 分账接收方账号 (`account`).
-    pub account: String,
-    /// 品牌主商户号 (`brand_mchid`).
-    pub brand_mchid: String,
-    /// 分账接收方类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: ReceiverType,
-}
-
-/// The answer of [`DeleteReceiver`] (删除分账接收方API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeleteReceiverResponse {
+pub struct ReceiverResponse {
     /// 分账接收方账号 (`account`).
     pub account: String,
     /// 品牌主商户号 (`brand_mchid`).

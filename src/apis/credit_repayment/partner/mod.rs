@@ -124,7 +124,7 @@ pub struct TerminateContract {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/contracts/{out_contract_code}")]
-#[endpoint(GET "/v3/credit-repayment/partner/contracts/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
+#[endpoint(GET "/v3/credit-repayment/partner/contracts/<out_contract_code>" -> ContractInfo)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
     /// 服务商签约协议号 (`out_contract_code`).
@@ -143,7 +143,7 @@ pub struct QueryContractByOutContractCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/deduct-orders")]
-#[endpoint(POST "/v3/credit-repayment/partner/deduct-orders" -> CreateDeductOrderResponse, idempotent)]
+#[endpoint(POST "/v3/credit-repayment/partner/deduct-orders" -> DeductOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateDeductOrder {
     /// 商户数据包 (`attach`).
@@ -174,7 +174,7 @@ pub struct CreateDeductOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/deduct-orders/{out_trade_no}")]
-#[endpoint(GET "/v3/credit-repayment/partner/deduct-orders/<out_trade_no>" -> QueryDeductOrderByOutTradeNoResponse)]
+#[endpoint(GET "/v3/credit-repayment/partner/deduct-orders/<out_trade_no>" -> DeductOrder)]
 #[derive(Debug, Clone)]
 pub struct QueryDeductOrderByOutTradeNo {
     /// 商户侧交易单号 (`out_trade_no`).
@@ -219,7 +219,7 @@ pub struct CreateScheduleRecordBatchCreate {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/schedule-records/{out_record_id}")]
-#[endpoint(GET "/v3/credit-repayment/partner/schedule-records/<out_record_id>" -> QueryScheduleRecordByOutRecordIdResponse)]
+#[endpoint(GET "/v3/credit-repayment/partner/schedule-records/<out_record_id>" -> ScheduleRecord)]
 #[derive(Debug, Clone)]
 pub struct QueryScheduleRecordByOutRecordId {
     /// 商户侧预约还款单号 (`out_record_id`).
@@ -288,7 +288,7 @@ pub struct CreateContractH5PresignResponse {
     pub redirect_url: String,
 }
 
-/// 协议信息.
+/// 协议信息 (the answer of [`QueryContractByOutContractCode`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ContractInfo {
@@ -331,76 +331,10 @@ pub struct TerminateContractResponse {
     pub contract_info: Option<ContractInfo>,
 }
 
-/// The answer of [`QueryContractByOutContractCode`] (查询自动还款协议).
+/// The answer of [`CreateDeductOrder`], [`QueryDeductOrderByOutTradeNo`] (发起还款).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeResponse {
-    /// 服务商AppID (`appid`).
-    pub appid: Option<String>,
-    /// 协议ID (`contract_id`).
-    pub contract_id: String,
-    /// 协议签署时间 (`contract_signed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_signed_time: Option<OffsetDateTime>,
-    /// 协议状态 (`contract_state`).
-    pub contract_state: ContractState,
-    /// 协议解约方式 (`contract_terminated_mode`).
-    pub contract_terminated_mode: Option<ContractTerminatedMode>,
-    /// 协议解约时间 (`contract_terminated_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_terminated_time: Option<OffsetDateTime>,
-    /// 协议解约备注 (`contract_termination_remark`).
-    pub contract_termination_remark: Option<String>,
-    /// 用户展示名称 (`display_name`).
-    pub display_name: String,
-    /// 用户服务商标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 服务商签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 模板ID (`plan_id`).
-    pub plan_id: String,
-    /// 还款金额上限 (`repayment_amount_limit`), in fen (分).
-    pub repayment_amount_limit: i64,
-    /// 还款日 (`repayment_day`).
-    pub repayment_day: Option<i64>,
-}
-
-/// The answer of [`CreateDeductOrder`] (发起还款).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CreateDeductOrderResponse {
-    /// 商户AppID (`appid`).
-    pub appid: String,
-    /// 商户数据包 (`attach`).
-    pub attach: Option<String>,
-    /// 还款协议ID (`contract_id`).
-    pub contract_id: String,
-    /// 还款金额 (`deduct_amount`).
-    pub deduct_amount: String,
-    /// 产品描述 (`description`).
-    pub description: String,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 还款单状态 (`order_state`).
-    pub order_state: OrderState,
-    /// 商户侧预约还款单号 (`out_record_id`).
-    pub out_record_id: String,
-    /// 商户侧交易单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 实际还款金额 (`pay_success_amount`).
-    pub pay_success_amount: Option<String>,
-    /// 子商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 微信支付的支付单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// The answer of [`QueryDeductOrderByOutTradeNo`] (查询还款单).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryDeductOrderByOutTradeNoResponse {
+pub struct DeductOrder {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 商户数据包 (`attach`).
@@ -448,7 +382,7 @@ pub struct ScheduleItem {
     pub sub_mchid: String,
 }
 
-/// 预约还款记录列表.
+/// 预约还款记录列表 (the answer of [`QueryScheduleRecordByOutRecordId`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ScheduleRecord {
@@ -477,29 +411,6 @@ pub struct ScheduleRecord {
 pub struct CreateScheduleRecordBatchCreateResponse {
     /// 预约还款记录列表 (`schedule_records`).
     pub schedule_records: Option<Vec<ScheduleRecord>>,
-}
-
-/// The answer of [`QueryScheduleRecordByOutRecordId`] (查询预约还款记录).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryScheduleRecordByOutRecordIdResponse {
-    /// 商户AppID (`appid`).
-    pub appid: String,
-    /// 还款协议ID (`contract_id`).
-    pub contract_id: Option<String>,
-    /// 最低还款金额 (`min_repayment_amount`).
-    pub min_repayment_amount: String,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户侧预约还款单号 (`out_record_id`).
-    pub out_record_id: String,
-    /// 应还款金额 (`repayment_amount`).
-    pub repayment_amount: String,
-    /// 还款日期 (`repayment_date`).
-    pub repayment_date: String,
-    /// 子商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
 }
 
 platform_enum! {

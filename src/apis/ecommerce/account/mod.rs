@@ -52,7 +52,7 @@ pub struct CreateApplyCancelWithdraw {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}")]
-#[endpoint(GET "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/<applyment_id>" -> QueryApplyCancelWithdrawByApplymentIdResponse)]
+#[endpoint(GET "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/<applyment_id>" -> ApplyCancelWithdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryApplyCancelWithdrawByApplymentId {
     /// 微信支付付销提现申请单号 (`applyment_id`).
@@ -101,7 +101,7 @@ pub struct ConfirmApplyCancelWithdraw {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}")]
-#[endpoint(GET "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/<out_request_no>" -> QueryApplyCancelWithdrawByOutRequestNoResponse)]
+#[endpoint(GET "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/<out_request_no>" -> ApplyCancelWithdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryApplyCancelWithdrawByOutRequestNo {
     /// 商户注销提现申请号 (`out_request_no`).
@@ -142,7 +142,7 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/account/cancel-applications")]
-#[endpoint(POST "/v3/ecommerce/account/cancel-applications" -> CreateCancelApplicationResponse, idempotent)]
+#[endpoint(POST "/v3/ecommerce/account/cancel-applications" -> CancelApplication, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateCancelApplication {
     /// 注销申请材料 (`application_info`).
@@ -190,7 +190,7 @@ pub struct UploadCancelApplicationMedia {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}")]
-#[endpoint(GET "/v3/ecommerce/account/cancel-applications/out-apply-no/<out_apply_no>" -> QueryCancelApplicationByOutApplyNoResponse)]
+#[endpoint(GET "/v3/ecommerce/account/cancel-applications/out-apply-no/<out_apply_no>" -> CancelApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryCancelApplicationByOutApplyNo {
     /// 商户注销申请单号 (`out_apply_no`).
@@ -300,10 +300,10 @@ pub struct ConfirmCancel {
     pub confirm_cancel_url: Option<String>,
 }
 
-/// The answer of [`QueryApplyCancelWithdrawByApplymentId`] (微信支付注销提现申请单号查询申请单状态).
+/// The answer of [`QueryApplyCancelWithdrawByApplymentId`], [`QueryApplyCancelWithdrawByOutRequestNo`] (微信支付注销提现申请单号查询申请单状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryApplyCancelWithdrawByApplymentIdResponse {
+pub struct ApplyCancelWithdraw {
     /// 账户信息 (`account_info`).
     pub account_info: Option<Vec<AccountInfo>>,
     /// 账户提现结果 (`account_withdraw_result`).
@@ -341,37 +341,6 @@ pub struct ConfirmApplyCancelWithdrawResponse {
     pub out_request_no: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
-}
-
-/// The answer of [`QueryApplyCancelWithdrawByOutRequestNo`] (商户注销提现申请单号查询申请单状态).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryApplyCancelWithdrawByOutRequestNoResponse {
-    /// 账户信息 (`account_info`).
-    pub account_info: Option<Vec<AccountInfo>>,
-    /// 账户提现结果 (`account_withdraw_result`).
-    pub account_withdraw_result: Option<Vec<AccountWithdrawResult>>,
-    /// 微信支付注销提现申请单号 (`applyment_id`).
-    pub applyment_id: String,
-    /// 注销提现申请单状态 (`cancel_state`).
-    pub cancel_state: CancelState,
-    /// 注销提现申请单状态描述 (`cancel_state_description`).
-    pub cancel_state_description: String,
-    /// 用于引导商户超级管理员确认注销的信息 (`confirm_cancel`).
-    pub confirm_cancel: Option<ConfirmCancel>,
-    /// 最后更新时间 (`modify_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub modify_time: Option<OffsetDateTime>,
-    /// 商户注销提现申请单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 申请注销的二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 是否提取资金 (`withdraw`).
-    pub withdraw: Option<Withdraw>,
-    /// 提现状态 (`withdraw_state`).
-    pub withdraw_state: Option<WithdrawState>,
-    /// 提现状态描述 (`withdraw_state_description`).
-    pub withdraw_state_description: Option<String>,
 }
 
 /// 不可发起注销原因.
@@ -413,10 +382,10 @@ pub struct ApplicationInfo {
     pub application_type: Option<ApplicationType>,
 }
 
-/// The answer of [`CreateCancelApplication`] (提交注销申请单).
+/// The answer of [`CreateCancelApplication`], [`QueryCancelApplicationByOutApplyNo`] (提交注销申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCancelApplicationResponse {
+pub struct CancelApplication {
     /// 注销状态 (`cancel_state`).
     pub cancel_state: Option<CancelApplicationCancelState>,
     /// 商户注销申请单号 (`out_apply_no`).
@@ -436,23 +405,6 @@ pub struct CreateCancelApplicationResponse {
 pub struct UploadCancelApplicationMediaResponse {
     /// 媒体文件标识Id (`media_id`).
     pub media_id: String,
-}
-
-/// The answer of [`QueryCancelApplicationByOutApplyNo`] (查询注销单状态).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCancelApplicationByOutApplyNoResponse {
-    /// 注销状态 (`cancel_state`).
-    pub cancel_state: Option<CancelApplicationCancelState>,
-    /// 商户注销申请单号 (`out_apply_no`).
-    pub out_apply_no: String,
-    /// 受理失败原因 (`reject_reason`).
-    pub reject_reason: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 最后更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
 }
 
 platform_enum! {

@@ -40,7 +40,7 @@ pub struct QueryApplymentByOutRequestNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke")]
-#[endpoint(POST "/v3/ecommerce/applyments/out-request-no/<out_request_no>/revoke" -> RevokeApplymentResponse, idempotent)]
+#[endpoint(POST "/v3/ecommerce/applyments/out-request-no/<out_request_no>/revoke" -> ApplymentResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct RevokeApplyment {
     /// 业务申请编号 (`out_request_no`).
@@ -62,7 +62,7 @@ pub struct RevokeApplyment {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/applyments/submit-account-hosting-applyment")]
-#[endpoint(POST "/v3/ecommerce/applyments/submit-account-hosting-applyment" -> CreateSubmitAccountHostingApplymentResponse, idempotent)]
+#[endpoint(POST "/v3/ecommerce/applyments/submit-account-hosting-applyment" -> ApplymentResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateSubmitAccountHostingApplyment {
     /// 结算银行账户 (`account_info`).
@@ -152,7 +152,7 @@ pub struct CreateSubmitSignVerifyInfo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/applyments/{applyment_id}/revoke")]
-#[endpoint(POST "/v3/ecommerce/applyments/<applyment_id>/revoke" -> RevokeApplymentByIdResponse)]
+#[endpoint(POST "/v3/ecommerce/applyments/<applyment_id>/revoke" -> ApplymentResponse)]
 #[derive(Debug, Clone)]
 pub struct RevokeApplymentById {
     /// 微信支付申请单号 (`applyment_id`).
@@ -223,10 +223,10 @@ pub struct QueryApplymentByOutRequestNoResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// The answer of [`RevokeApplyment`] (撤销申请单-使用业务申请编号).
+/// The answer of [`RevokeApplyment`], [`CreateSubmitAccountHostingApplyment`], [`RevokeApplymentById`] (撤销申请单-使用业务申请编号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct RevokeApplymentResponse {
+pub struct ApplymentResponse {
     /// 微信支付申请单号 (`applyment_id`).
     pub applyment_id: i64,
     /// 业务申请编号 (`out_request_no`).
@@ -448,16 +448,6 @@ pub struct UboInfoList {
     pub ubo_period_end: Option<String>,
 }
 
-/// The answer of [`CreateSubmitAccountHostingApplyment`] (提交申请单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSubmitAccountHostingApplymentResponse {
-    /// 微信支付申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 业务申请编号 (`out_request_no`).
-    pub out_request_no: String,
-}
-
 /// 平台代理核身信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
@@ -474,16 +464,6 @@ pub struct ProxyVerifyIdentityInfo {
 pub struct CreateSubmitSignVerifyInfoResponse {
     /// 微信支付申请单号 (`applyment_id`).
     pub applyment_id: i64,
-}
-
-/// The answer of [`RevokeApplymentById`] (撤销申请单-使用申请单号).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RevokeApplymentByIdResponse {
-    /// 微信支付申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 业务申请编号 (`out_request_no`).
-    pub out_request_no: String,
 }
 
 platform_enum! {

@@ -73,7 +73,7 @@ pub struct TerminateContract {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign")]
-#[endpoint(POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign" -> CreateContractPreEntrustSignResponse)]
+#[endpoint(POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign" -> ContractPreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractPreEntrustSign {
     /// 商户APPID (`appid`).
@@ -106,7 +106,7 @@ pub struct CreateContractPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program" -> CreateContractPreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program" -> ContractPreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractPreEntrustSignMiniProgram {
     /// 商户APPID (`appid`).
@@ -135,7 +135,7 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/combine-papay/transactions")]
-#[endpoint(POST "/v3/ecommerce/combine-papay/transactions" -> CreateTransactionResponse)]
+#[endpoint(POST "/v3/ecommerce/combine-papay/transactions" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct CreateTransaction {
     /// 合单商户appid (`combine_appid`).
@@ -166,7 +166,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}")]
-#[endpoint(GET "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>" -> QueryTransactionByCombineOutTradeNoResponse)]
+#[endpoint(GET "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByCombineOutTradeNo {
     /// 合单商户订单号 (`combine_out_trade_no`).
@@ -254,10 +254,10 @@ pub struct TerminateContractResponse {
     pub plan_id: i64,
 }
 
-/// The answer of [`CreateContractPreEntrustSign`] (APP方式预签约API).
+/// The answer of [`CreateContractPreEntrustSign`], [`CreateContractPreEntrustSignMiniProgram`] (APP方式预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractPreEntrustSignResponse {
+pub struct ContractPreEntrustSignResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户签约协议号 (`out_contract_code`).
@@ -265,20 +265,6 @@ pub struct CreateContractPreEntrustSignResponse {
     /// 委托代扣协议模板Id (`plan_id`).
     pub plan_id: i64,
     /// 预签约Id (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
-/// The answer of [`CreateContractPreEntrustSignMiniProgram`] (小程序方式预签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignMiniProgramResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 委托代扣协议模板ID (`plan_id`).
-    pub plan_id: i64,
-    /// 预签约ID (`pre_entrustweb_id`).
     pub pre_entrustweb_id: String,
 }
 
@@ -384,26 +370,10 @@ pub struct TransactionSubOrder {
     pub transaction_id: String,
 }
 
-/// The answer of [`CreateTransaction`] (电商合单委托代扣支付API).
+/// The answer of [`CreateTransaction`], [`QueryTransactionByCombineOutTradeNo`] (电商合单委托代扣支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionResponse {
-    /// 合单商户APPID (`combine_appid`).
-    pub combine_appid: String,
-    /// 合单商户号 (`combine_mchid`).
-    pub combine_mchid: String,
-    /// 合单商户订单号 (`combine_out_trade_no`).
-    pub combine_out_trade_no: String,
-    /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: Option<CombinePayerInfo>,
-    /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<TransactionSubOrder>>,
-}
-
-/// The answer of [`QueryTransactionByCombineOutTradeNo`] (电商合单委托代扣查询订单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByCombineOutTradeNoResponse {
+pub struct Transaction {
     /// 合单商户APPID (`combine_appid`).
     pub combine_appid: String,
     /// 合单商户号 (`combine_mchid`).

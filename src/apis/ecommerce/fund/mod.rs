@@ -102,7 +102,7 @@ pub struct WithdrawFund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}")]
-#[endpoint(GET "/v3/ecommerce/fund/withdraw/out-request-no/<out_request_no>" -> QueryWithdrawByOutRequestNoResponse)]
+#[endpoint(GET "/v3/ecommerce/fund/withdraw/out-request-no/<out_request_no>" -> Withdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawByOutRequestNo {
     /// 商户提现单号 (`out_request_no`).
@@ -125,7 +125,7 @@ pub struct QueryWithdrawByOutRequestNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/fund/withdraw/{withdraw_id}")]
-#[endpoint(GET "/v3/ecommerce/fund/withdraw/<withdraw_id>" -> QueryWithdrawByWithdrawIdResponse)]
+#[endpoint(GET "/v3/ecommerce/fund/withdraw/<withdraw_id>" -> Withdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawByWithdrawId {
     /// 微信支付提现单号 (`withdraw_id`).
@@ -176,49 +176,10 @@ pub struct WithdrawFundResponse {
     pub withdraw_id: String,
 }
 
-/// The answer of [`QueryWithdrawByOutRequestNo`] (商户提现单号查询).
+/// The answer of [`QueryWithdrawByOutRequestNo`], [`QueryWithdrawByWithdrawId`] (商户提现单号查询).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryWithdrawByOutRequestNoResponse {
-    /// 入账银行 (`account_bank`).
-    pub account_bank: Option<String>,
-    /// 入账银行账号后四位 (`account_number`).
-    #[wxpay(redact)]
-    pub account_number: Option<String>,
-    /// 出款账户类型 (`account_type`).
-    pub account_type: Option<AccountType>,
-    /// 提现金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 银行备注 (`bank_memo`).
-    pub bank_memo: Option<String>,
-    /// 入账银行全称 (`bank_name`).
-    pub bank_name: Option<String>,
-    /// 发起提现时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 商户提现单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 失败原因 (`reason`).
-    pub reason: Option<String>,
-    /// 提现备注 (`remark`).
-    pub remark: Option<String>,
-    /// 电商平台商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 提现单状态 (`status`).
-    pub status: WithdrawStatus,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 提现状态更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-    /// 微信支付提现单号 (`withdraw_id`).
-    pub withdraw_id: String,
-}
-
-/// The answer of [`QueryWithdrawByWithdrawId`] (微信支付提现单号查询).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryWithdrawByWithdrawIdResponse {
+pub struct Withdraw {
     /// 入账银行 (`account_bank`).
     pub account_bank: Option<String>,
     /// 入账银行账号后四位 (`account_number`).

@@ -40,7 +40,7 @@ pub struct QueryIndividualContractByOutContractCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app")]
-#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app" -> CreatePreEntrustSignWithRealNameIdentityAppResponse)]
+#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app" -> CreatePreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreatePreEntrustSignWithRealNameIdentityApp {
     /// 签约和付款的AppID (`appid`).
@@ -71,7 +71,7 @@ pub struct CreatePreEntrustSignWithRealNameIdentityApp {
 #[doc(
     alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program"
 )]
-#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program" -> CreatePreEntrustSignWithRealNameIdentityMiniProgramResponse)]
+#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program" -> CreatePreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
     /// 签约和付款的AppID (`appid`).
@@ -102,7 +102,7 @@ pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign/app")]
-#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/app" -> CreatePreEntrustSignAppResponse)]
+#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/app" -> CreatePreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreatePreEntrustSignApp {
     /// 签约和付款的AppID (`appid`).
@@ -123,7 +123,7 @@ pub struct CreatePreEntrustSignApp {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program" -> CreatePreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreatePreEntrustSignMiniProgram {
     /// 签约和付款的AppID (`appid`).
@@ -165,34 +165,10 @@ pub struct QueryIndividualContractByOutContractCodeResponse {
     pub signed_time: OffsetDateTime,
 }
 
-/// The answer of [`CreatePreEntrustSignWithRealNameIdentityApp`] (APP场景预签约（需要实名验证）).
+/// The answer of [`CreatePreEntrustSignWithRealNameIdentityApp`], [`CreatePreEntrustSignWithRealNameIdentityMiniProgram`], [`CreatePreEntrustSignApp`], [`CreatePreEntrustSignMiniProgram`] (APP场景预签约（需要实名验证）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePreEntrustSignWithRealNameIdentityAppResponse {
-    /// 预签约id (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
-/// The answer of [`CreatePreEntrustSignWithRealNameIdentityMiniProgram`] (小程序场景预签约（需要实名验证）).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgramResponse {
-    /// 预签约id (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
-/// The answer of [`CreatePreEntrustSignApp`] (APP场景预签约).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePreEntrustSignAppResponse {
-    /// 预签约id (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
-/// The answer of [`CreatePreEntrustSignMiniProgram`] (小程序场景预签约).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePreEntrustSignMiniProgramResponse {
+pub struct CreatePreEntrustSignResponse {
     /// 预签约id (`pre_entrustweb_id`).
     pub pre_entrustweb_id: String,
 }

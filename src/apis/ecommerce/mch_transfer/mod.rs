@@ -104,7 +104,7 @@ pub struct CreateTransferBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}")]
-#[endpoint(GET "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>" -> QueryTransferBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>" -> TransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryTransferBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -150,7 +150,7 @@ pub struct CancelTransferBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}")]
-#[endpoint(GET "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/<transfer_bill_no>" -> QueryTransferBillByTransferBillNoResponse)]
+#[endpoint(GET "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/<transfer_bill_no>" -> TransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryTransferBillByTransferBillNo {
     /// 微信转账单号 (`transfer_bill_no`).
@@ -224,10 +224,10 @@ pub struct CreateTransferBillResponse {
     pub transfer_bill_no: String,
 }
 
-/// The answer of [`QueryTransferBillByOutBillNo`] (商户单号查询转账单).
+/// The answer of [`QueryTransferBillByOutBillNo`], [`QueryTransferBillByTransferBillNo`] (商户单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryTransferBillByOutBillNoResponse {
+pub struct TransferBill {
     /// 服务商AppID (`appid`).
     pub appid: String,
     /// 单据创建时间 (`create_time`).
@@ -277,42 +277,4 @@ pub struct CancelTransferBillResponse {
     /// 状态变更时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
-}
-
-/// The answer of [`QueryTransferBillByTransferBillNo`] (微信转账单号查询转账单).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryTransferBillByTransferBillNoResponse {
-    /// 服务商AppID (`appid`).
-    pub appid: String,
-    /// 单据创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 单据状态 (`state`).
-    pub state: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`), in fen (分).
-    pub transfer_amount: i64,
-    /// 微信转账单号 (`transfer_bill_no`).
-    pub transfer_bill_no: String,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-    /// 状态变更时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 收款用户姓名 (`user_name`).
-    #[wxpay(redact)]
-    pub user_name: Option<String>,
 }

@@ -182,7 +182,7 @@ pub struct ListOrderAmounts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/profitsharing/receivers/add")]
-#[endpoint(POST "/v3/ecommerce/profitsharing/receivers/add" -> CreateReceiverAddResponse)]
+#[endpoint(POST "/v3/ecommerce/profitsharing/receivers/add" -> ReceiverResponse)]
 #[derive(Clone)]
 pub struct CreateReceiverAdd {
     /// 接收方账号 (`account`).
@@ -215,7 +215,7 @@ pub struct CreateReceiverAdd {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/profitsharing/receivers/delete")]
-#[endpoint(POST "/v3/ecommerce/profitsharing/receivers/delete" -> DeleteReceiverResponse)]
+#[endpoint(POST "/v3/ecommerce/profitsharing/receivers/delete" -> ReceiverResponse)]
 #[derive(Debug, Clone)]
 pub struct DeleteReceiver {
     /// 接收方账号 (`account`).
@@ -241,7 +241,7 @@ pub struct DeleteReceiver {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/profitsharing/returnorders")]
-#[endpoint(GET "/v3/ecommerce/profitsharing/returnorders" -> ListReturnordersResponse)]
+#[endpoint(GET "/v3/ecommerce/profitsharing/returnorders" -> Returnorder)]
 #[derive(Debug, Clone)]
 pub struct ListReturnorders {
     /// 二级商户号 (`sub_mchid`).
@@ -268,7 +268,7 @@ pub struct ListReturnorders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/profitsharing/returnorders")]
-#[endpoint(POST "/v3/ecommerce/profitsharing/returnorders" -> CreateReturnorderResponse)]
+#[endpoint(POST "/v3/ecommerce/profitsharing/returnorders" -> Returnorder)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnorder {
     /// 回退金额 (`amount`), in fen (分).
@@ -479,10 +479,10 @@ pub struct ListOrderAmountsResponse {
     pub unsplit_amount: i64,
 }
 
-/// The answer of [`CreateReceiverAdd`] (添加分账接收方API).
+/// The answer of [`CreateReceiverAdd`], [`DeleteReceiver`] (添加分账接收方API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReceiverAddResponse {
+pub struct ReceiverResponse {
     /// 接收方账号 (`account`).
     pub account: String,
     /// 接收方类型 (`type`).
@@ -490,48 +490,10 @@ pub struct CreateReceiverAddResponse {
     pub type_: ReceiverType,
 }
 
-/// The answer of [`DeleteReceiver`] (删除分账接收方API).
+/// The answer of [`ListReturnorders`], [`CreateReturnorder`] (查询分账回退结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct DeleteReceiverResponse {
-    /// 接收方账号 (`account`).
-    pub account: String,
-    /// 接收方类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: ReceiverType,
-}
-
-/// The answer of [`ListReturnorders`] (查询分账回退结果API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListReturnordersResponse {
-    /// 回退金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<ReturnorderFailReason>,
-    /// 完成时间 (`finish_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub finish_time: OffsetDateTime,
-    /// 微信分账单号 (`order_id`).
-    pub order_id: String,
-    /// 商户分账单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 商户回退单号 (`out_return_no`).
-    pub out_return_no: String,
-    /// 回退结果 (`result`).
-    pub result: ReturnorderResult,
-    /// 回退商户号 (`return_mchid`).
-    pub return_mchid: String,
-    /// 微信回退单号 (`return_no`).
-    pub return_no: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// The answer of [`CreateReturnorder`] (请求分账回退API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateReturnorderResponse {
+pub struct Returnorder {
     /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).

@@ -71,7 +71,7 @@ pub struct ApplyRefund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/refunds/id/{refund_id}")]
-#[endpoint(GET "/v3/ecommerce/refunds/id/<refund_id>" -> QueryRefundByRefundIdResponse)]
+#[endpoint(GET "/v3/ecommerce/refunds/id/<refund_id>" -> Refund)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByRefundId {
     /// 微信退款单号 (`refund_id`).
@@ -96,7 +96,7 @@ pub struct QueryRefundByRefundId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/refunds/out-refund-no/{out_refund_no}")]
-#[endpoint(GET "/v3/ecommerce/refunds/out-refund-no/<out_refund_no>" -> QueryRefundByOutRefundNoResponse)]
+#[endpoint(GET "/v3/ecommerce/refunds/out-refund-no/<out_refund_no>" -> Refund)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByOutRefundNo {
     /// 商户退款单号 (`out_refund_no`).
@@ -159,7 +159,7 @@ pub struct CreateApplyAbnormalRefund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/refunds/{refund_id}/return-advance")]
-#[endpoint(GET "/v3/ecommerce/refunds/<refund_id>/return-advance" -> QueryReturnAdvanceResponse)]
+#[endpoint(GET "/v3/ecommerce/refunds/<refund_id>/return-advance" -> ReturnAdvance)]
 #[derive(Debug, Clone)]
 pub struct QueryReturnAdvance {
     /// 微信退款单号 (`refund_id`).
@@ -182,7 +182,7 @@ pub struct QueryReturnAdvance {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/refunds/{refund_id}/return-advance")]
-#[endpoint(POST "/v3/ecommerce/refunds/<refund_id>/return-advance" -> CreateReturnAdvanceResponse)]
+#[endpoint(POST "/v3/ecommerce/refunds/<refund_id>/return-advance" -> ReturnAdvance)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnAdvance {
     /// 微信退款单号 (`refund_id`).
@@ -299,45 +299,10 @@ pub struct RefundAmount {
     pub refund: i64,
 }
 
-/// The answer of [`QueryRefundByRefundId`] (通过微信支付退款单号查询退款).
+/// The answer of [`QueryRefundByRefundId`], [`QueryRefundByOutRefundNo`] (通过微信支付退款单号查询退款).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryRefundByRefundIdResponse {
-    /// 退款金额信息 (`amount`).
-    pub amount: RefundAmount,
-    /// 退款渠道 (`channel`).
-    pub channel: Option<RefundChannel>,
-    /// 退款创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 资金账户 (`funds_account`).
-    pub funds_account: Option<RefundFundsAccount>,
-    /// 商户退款单号 (`out_refund_no`).
-    pub out_refund_no: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 营销详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 退款出资商户 (`refund_account`).
-    pub refund_account: Option<RefundAccount>,
-    /// 微信退款单号 (`refund_id`).
-    pub refund_id: String,
-    /// 退款状态 (`status`).
-    pub status: RefundStatus,
-    /// 退款成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 退款入账账户 (`user_received_account`).
-    #[wxpay(redact)]
-    pub user_received_account: Option<String>,
-}
-
-/// The answer of [`QueryRefundByOutRefundNo`] (通过商户退款单号查询退款).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryRefundByOutRefundNoResponse {
+pub struct Refund {
     /// 退款金额信息 (`amount`).
     pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
@@ -459,35 +424,10 @@ pub struct CreateApplyAbnormalRefundResponse {
     pub user_received_account: Option<String>,
 }
 
-/// The answer of [`QueryReturnAdvance`] (查询垫付回补结果API).
+/// The answer of [`QueryReturnAdvance`], [`CreateReturnAdvance`] (查询垫付回补结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryReturnAdvanceResponse {
-    /// 微信回补单号 (`advance_return_id`).
-    pub advance_return_id: String,
-    /// 入账方账户 (`payee_account`).
-    pub payee_account: String,
-    /// 入账方商户号 (`payee_mchid`).
-    pub payee_mchid: String,
-    /// 出款方账户 (`payer_account`).
-    pub payer_account: String,
-    /// 出款方商户号 (`payer_mchid`).
-    pub payer_mchid: String,
-    /// 微信退款单号 (`refund_id`).
-    pub refund_id: String,
-    /// 垫付回补结果 (`result`).
-    pub result: String,
-    /// 垫付回补金额 (`return_amount`), in fen (分).
-    pub return_amount: i64,
-    /// 垫付回补完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`CreateReturnAdvance`] (垫付退款回补API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateReturnAdvanceResponse {
+pub struct ReturnAdvance {
     /// 微信回补单号 (`advance_return_id`).
     pub advance_return_id: String,
     /// 入账方账户 (`payee_account`).

@@ -58,7 +58,7 @@ pub struct CreateBrandMerchantBatch {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}")]
-#[endpoint(GET "/v3/fund-app/brand-redpacket/brand-merchant-batches/<batch_no>" -> QueryBrandMerchantBatchByBatchNoResponse)]
+#[endpoint(GET "/v3/fund-app/brand-redpacket/brand-merchant-batches/<batch_no>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBrandMerchantBatchByBatchNo {
     /// 微信支付品牌红包批次单号 (`batch_no`).
@@ -102,7 +102,7 @@ pub struct QueryBrandMerchantBatchDetailByDetailNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}")]
-#[endpoint(GET "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/<out_batch_no>" -> QueryBrandMerchantOutBatchByOutBatchNoResponse)]
+#[endpoint(GET "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/<out_batch_no>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBrandMerchantOutBatchByOutBatchNo {
     /// 商家品牌红包批次单号 (`out_batch_no`).
@@ -182,10 +182,10 @@ pub struct BatchDetailList {
     pub transfer_detail_no: String,
 }
 
-/// The answer of [`QueryBrandMerchantBatchByBatchNo`] (微信支付批次单号查询批次单).
+/// The answer of [`QueryBrandMerchantBatchByBatchNo`], [`QueryBrandMerchantOutBatchByOutBatchNo`] (微信支付批次单号查询批次单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBrandMerchantBatchByBatchNoResponse {
+pub struct Batch {
     /// 品牌红包批次名称 (`batch_name`).
     pub batch_name: String,
     /// 微信支付品牌红包批次单号 (`batch_no`).
@@ -268,52 +268,6 @@ pub struct QueryBrandMerchantBatchDetailByDetailNoResponse {
     /// 接收红包用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<SensitiveString>,
-}
-
-/// The answer of [`QueryBrandMerchantOutBatchByOutBatchNo`] (商家批次单号查询批次单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBrandMerchantOutBatchByOutBatchNoResponse {
-    /// 品牌红包批次名称 (`batch_name`).
-    pub batch_name: String,
-    /// 微信支付品牌红包批次单号 (`batch_no`).
-    pub batch_no: String,
-    /// 品牌红包批次备注 (`batch_remark`).
-    pub batch_remark: String,
-    /// 批次单状态 (`batch_state`).
-    pub batch_state: BatchState,
-    /// 品牌AppID (`brand_appid`).
-    pub brand_appid: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: Option<i64>,
-    /// 品牌主商户号 (`brand_mchid`).
-    pub brand_mchid: String,
-    /// 品牌红包批次单关闭原因 (`close_reason`).
-    pub close_reason: Option<CloseReason>,
-    /// 品牌红包批次创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 品牌红包明细列表 (`detail_list`).
-    pub detail_list: Option<Vec<BatchDetailList>>,
-    /// 发放失败金额 (`fail_amount`), in fen (分).
-    pub fail_amount: i64,
-    /// 发放失败笔数 (`fail_num`).
-    pub fail_num: i64,
-    /// 商家品牌红包批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 发放成功金额 (`success_amount`), in fen (分).
-    pub success_amount: i64,
-    /// 发放成功笔数 (`success_num`).
-    pub success_num: i64,
-    /// 品牌红包模板ID (`template_id`).
-    pub template_id: Option<String>,
-    /// 总金额 (`total_amount`), in fen (分).
-    pub total_amount: i64,
-    /// 总笔数 (`total_num`).
-    pub total_num: i64,
-    /// 品牌红包批次更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
 }
 
 /// The answer of [`QueryBrandMerchantOutBatchOutDetailByOutDetailNo`] (商家明细单号查询明细单).

@@ -23,7 +23,7 @@ pub mod partner;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/elecsign/out-bill-no")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/elecsign/out-bill-no" -> CreateElecsignOutBillNoResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/elecsign/out-bill-no" -> CreateBillNoResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateElecsignOutBillNo {
     /// 商户转账单号 (`out_bill_no`).
@@ -44,7 +44,7 @@ pub struct CreateElecsignOutBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/elecsign/out-bill-no/<out_bill_no>" -> QueryElecsignByOutBillNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/elecsign/out-bill-no/<out_bill_no>" -> Elecsign)]
 #[derive(Debug, Clone)]
 pub struct QueryElecsignByOutBillNo {
     /// 商户转账单号 (`out_bill_no`).
@@ -65,7 +65,7 @@ pub struct QueryElecsignByOutBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no" -> CreateElecsignTransferBillNoResponse)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no" -> CreateBillNoResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateElecsignTransferBillNo {
     /// 微信转账单号 (`transfer_bill_no`).
@@ -86,7 +86,7 @@ pub struct CreateElecsignTransferBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/<transfer_bill_no>" -> QueryElecsignByTransferBillNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/<transfer_bill_no>" -> Elecsign)]
 #[derive(Debug, Clone)]
 pub struct QueryElecsignByTransferBillNo {
     /// 微信转账单号 (`transfer_bill_no`).
@@ -439,10 +439,10 @@ pub struct CloseUserConfirmAuthorization {
     pub out_authorization_no: String,
 }
 
-/// The answer of [`CreateElecsignOutBillNo`] (商户单号申请电子回单).
+/// The answer of [`CreateElecsignOutBillNo`], [`CreateElecsignTransferBillNo`] (商户单号申请电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateElecsignOutBillNoResponse {
+pub struct CreateBillNoResponse {
     /// 申请单创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -450,43 +450,10 @@ pub struct CreateElecsignOutBillNoResponse {
     pub state: String,
 }
 
-/// The answer of [`QueryElecsignByOutBillNo`] (商户单号查询电子回单).
+/// The answer of [`QueryElecsignByOutBillNo`], [`QueryElecsignByTransferBillNo`] (商户单号查询电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryElecsignByOutBillNoResponse {
-    /// 申请单创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 回单文件下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 回单文件摘要类型 (`hash_type`).
-    pub hash_type: Option<HashType>,
-    /// 回单文件摘要值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 申请单状态 (`state`).
-    pub state: ElecsignState,
-    /// 申请单更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-}
-
-/// The answer of [`CreateElecsignTransferBillNo`] (微信单号申请电子回单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateElecsignTransferBillNoResponse {
-    /// 申请单创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 申请单状态 (`state`).
-    pub state: String,
-}
-
-/// The answer of [`QueryElecsignByTransferBillNo`] (微信单号查询电子回单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryElecsignByTransferBillNoResponse {
+pub struct Elecsign {
     /// 申请单创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,

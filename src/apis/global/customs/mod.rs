@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(GET "/global/v3/customs/orders" -> ListOrdersLegacyResponse)]
+#[endpoint(GET "/global/v3/customs/orders" -> ListOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct ListOrdersLegacy {
     /// 机构APPID (`appid`).
@@ -58,7 +58,7 @@ pub struct ListOrdersLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(PATCH "/global/v3/customs/orders" -> UpdateOrderLegacyResponse)]
+#[endpoint(PATCH "/global/v3/customs/orders" -> OrderResponse)]
 #[derive(Debug, Clone)]
 pub struct UpdateOrderLegacy {
     /// 机构APPID (`appid`).
@@ -101,7 +101,7 @@ pub struct UpdateOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(POST "/global/v3/customs/orders" -> CreateOrderLegacyResponse, idempotent)]
+#[endpoint(POST "/global/v3/customs/orders" -> Order, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateOrderLegacy {
     /// 机构APPID (`appid`).
@@ -146,7 +146,7 @@ pub struct CreateOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/redeclare")]
-#[endpoint(POST "/global/v3/customs/redeclare" -> RedeclareOrderLegacyResponse)]
+#[endpoint(POST "/global/v3/customs/redeclare" -> RedeclareRedeclareOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct RedeclareOrderLegacy {
     /// 机构APPID (`appid`).
@@ -183,7 +183,7 @@ pub struct RedeclareOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/verify-certificate")]
-#[endpoint(POST "/global/v3/customs/verify-certificate" -> VerifyCertificateLegacyResponse, idempotent)]
+#[endpoint(POST "/global/v3/customs/verify-certificate" -> Certificate, idempotent)]
 #[derive(Clone)]
 pub struct VerifyCertificateLegacy {
     /// 机构APPID (`appid`).
@@ -226,7 +226,7 @@ pub struct VerifyCertificateLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(GET "/v3/global/customs/orders" -> ListOrdersResponse)]
+#[endpoint(GET "/v3/global/customs/orders" -> ListOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct ListOrders {
     /// 机构APPID (`appid`).
@@ -261,7 +261,7 @@ pub struct ListOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(PATCH "/v3/global/customs/orders" -> UpdateOrderResponse)]
+#[endpoint(PATCH "/v3/global/customs/orders" -> OrderResponse)]
 #[derive(Debug, Clone)]
 pub struct UpdateOrder {
     /// 机构APPID (`appid`).
@@ -304,7 +304,7 @@ pub struct UpdateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(POST "/v3/global/customs/orders" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/customs/orders" -> Order, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateOrder {
     /// 机构APPID (`appid`).
@@ -349,7 +349,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/redeclare")]
-#[endpoint(POST "/v3/global/customs/redeclare" -> RedeclareOrderResponse)]
+#[endpoint(POST "/v3/global/customs/redeclare" -> RedeclareRedeclareOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct RedeclareOrder {
     /// 机构APPID (`appid`).
@@ -386,7 +386,7 @@ pub struct RedeclareOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/verify-certificate")]
-#[endpoint(POST "/v3/global/customs/verify-certificate" -> VerifyCertificateResponse, idempotent)]
+#[endpoint(POST "/v3/global/customs/verify-certificate" -> Certificate, idempotent)]
 #[derive(Clone)]
 pub struct VerifyCertificate {
     /// 机构APPID (`appid`).
@@ -416,7 +416,7 @@ pub struct VerifyCertificate {
 /// 报关数据包.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Order {
+pub struct ListOrderResponseData {
     /// 海关代码 (`customs`).
     pub customs: Customs,
     /// 关税 (`duty`).
@@ -444,14 +444,14 @@ pub struct Order {
     pub transport_fee: Option<i64>,
 }
 
-/// The answer of [`ListOrdersLegacy`] (报关查询API).
+/// The answer of [`ListOrdersLegacy`], [`ListOrders`] (报关查询API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListOrdersLegacyResponse {
+pub struct ListOrderResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 报关数据包 (`data`).
-    pub data: Vec<Order>,
+    pub data: Vec<ListOrderResponseData>,
     /// 请求最大记录条数 (`limit`).
     pub limit: i64,
     /// 商户号 (`mchid`).
@@ -468,10 +468,10 @@ pub struct ListOrdersLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// The answer of [`UpdateOrderLegacy`] (报关信息修改API).
+/// The answer of [`UpdateOrderLegacy`], [`UpdateOrder`] (报关信息修改API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UpdateOrderLegacyResponse {
+pub struct OrderResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -495,10 +495,10 @@ pub struct UpdateOrderLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// The answer of [`CreateOrderLegacy`] (报关API).
+/// The answer of [`CreateOrderLegacy`], [`CreateOrder`] (报关API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderLegacyResponse {
+pub struct Order {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -519,10 +519,10 @@ pub struct CreateOrderLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// The answer of [`RedeclareOrderLegacy`] (报关重推API).
+/// The answer of [`RedeclareOrderLegacy`], [`RedeclareOrder`] (报关重推API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct RedeclareOrderLegacyResponse {
+pub struct RedeclareRedeclareOrderResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 申报结果说明 (`explanation`).
@@ -544,126 +544,10 @@ pub struct RedeclareOrderLegacyResponse {
     pub transaction_id: String,
 }
 
-/// The answer of [`VerifyCertificateLegacy`] (身份信息校验API).
+/// The answer of [`VerifyCertificateLegacy`], [`VerifyCertificate`] (身份信息校验API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct VerifyCertificateLegacyResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 身份核验结果 (`certificate_check_result`).
-    pub certificate_check_result: CertificateCheckResult,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`ListOrders`] (报关查询API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrdersResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 报关数据包 (`data`).
-    pub data: Vec<Order>,
-    /// 请求最大记录条数 (`limit`).
-    pub limit: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 偏移量 (`offset`).
-    pub offset: i64,
-    /// 查询结果总条数 (`total_count`).
-    pub total_count: i64,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// The answer of [`UpdateOrder`] (报关信息修改API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrderResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 最后更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: OrderState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// The answer of [`CreateOrder`] (报关API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrderResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: OrderState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构交易流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// The answer of [`RedeclareOrder`] (报关重推API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RedeclareOrderResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 申报结果说明 (`explanation`).
-    pub explanation: Option<String>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 最后更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: OrderState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`VerifyCertificate`] (身份信息校验API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct VerifyCertificateResponse {
+pub struct Certificate {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 身份核验结果 (`certificate_check_result`).

@@ -23,7 +23,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications")]
-#[endpoint(POST "/v3/global/merchant/h5/permission/applications" -> CreateH5PermissionApplicationResponse)]
+#[endpoint(POST "/v3/global/merchant/h5/permission/applications" -> H5PermissionApplication)]
 #[derive(Debug, Clone)]
 pub struct CreateH5PermissionApplication {
     /// 申请单类型 (`applyment_type`).
@@ -66,7 +66,7 @@ pub struct CreateH5PermissionApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications/{applyment_id}")]
-#[endpoint(GET "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> QueryH5PermissionApplicationByApplymentIdResponse)]
+#[endpoint(GET "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> H5PermissionApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryH5PermissionApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -90,7 +90,7 @@ pub struct QueryH5PermissionApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications/{applyment_id}")]
-#[endpoint(PATCH "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> UpdateH5PermissionApplicationByApplymentIdResponse)]
+#[endpoint(PATCH "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> H5PermissionApplication)]
 #[derive(Debug, Clone)]
 pub struct UpdateH5PermissionApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -128,7 +128,7 @@ pub struct UpdateH5PermissionApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications")]
-#[endpoint(POST "/v3/global/merchant/h5/permission/domain/applications" -> CreatePermissionDomainApplicationResponse)]
+#[endpoint(POST "/v3/global/merchant/h5/permission/domain/applications" -> PermissionDomainApplication)]
 #[derive(Debug, Clone)]
 pub struct CreatePermissionDomainApplication {
     /// H5支付域名 (`domains`).
@@ -165,7 +165,7 @@ pub struct CreatePermissionDomainApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}")]
-#[endpoint(GET "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> QueryPermissionDomainApplicationByApplymentIdResponse)]
+#[endpoint(GET "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> PermissionDomainApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryPermissionDomainApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -189,7 +189,7 @@ pub struct QueryPermissionDomainApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}")]
-#[endpoint(PATCH "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> UpdatePermissionDomainApplicationByApplymentIdResponse)]
+#[endpoint(PATCH "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> PermissionDomainApplication)]
 #[derive(Debug, Clone)]
 pub struct UpdatePermissionDomainApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -229,10 +229,10 @@ pub struct QueryH5PermissionBySubMchid {
     pub sub_mchid: String,
 }
 
-/// The answer of [`CreateH5PermissionApplication`] (创建H5支付权限申请单).
+/// The answer of [`CreateH5PermissionApplication`], [`QueryH5PermissionApplicationByApplymentId`], [`UpdateH5PermissionApplicationByApplymentId`] (创建H5支付权限申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateH5PermissionApplicationResponse {
+pub struct H5PermissionApplication {
     /// 申请单号 (`applyment_id`).
     pub applyment_id: i64,
     /// 申请单状态 (`applyment_state`).
@@ -263,134 +263,10 @@ pub struct CreateH5PermissionApplicationResponse {
     pub website_url: String,
 }
 
-/// The answer of [`QueryH5PermissionApplicationByApplymentId`] (查询H5支付权限申请单详情).
+/// The answer of [`CreatePermissionDomainApplication`], [`QueryPermissionDomainApplicationByApplymentId`], [`UpdatePermissionDomainApplicationByApplymentId`] (创建H5支付域名修改申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryH5PermissionApplicationByApplymentIdResponse {
-    /// 申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: ApplymentState,
-    /// 申请单类型 (`applyment_type`).
-    pub applyment_type: ApplymentType,
-    /// 驳回原因 (`audit_reject_detail`).
-    pub audit_reject_detail: Option<String>,
-    /// 公司介绍和业务描述 (`business_description`).
-    pub business_description: Option<String>,
-    /// 公司注册资质证书 (`company_register_cert`).
-    pub company_register_cert: Option<String>,
-    /// H5支付域名 (`domains`).
-    pub domains: Vec<String>,
-    /// 商户提供的审核结果回调接口 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 限额类型 (`transaction_limit_type`).
-    pub transaction_limit_type: TransactionLimitType,
-    /// 经营网址商业页面截图 (`website_business_page_pics`).
-    pub website_business_page_pics: Option<Vec<String>>,
-    /// 经营网址首页截图 (`website_homepage_pics`).
-    pub website_homepage_pics: Option<Vec<String>>,
-    /// 子商户经营网址状态 (`website_state`).
-    pub website_state: WebsiteState,
-    /// 子商户H5经营网址 (`website_url`).
-    pub website_url: String,
-}
-
-/// The answer of [`UpdateH5PermissionApplicationByApplymentId`] (修改H5支付权限申请单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateH5PermissionApplicationByApplymentIdResponse {
-    /// 申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: ApplymentState,
-    /// 申请单类型 (`applyment_type`).
-    pub applyment_type: ApplymentType,
-    /// 驳回原因 (`audit_reject_detail`).
-    pub audit_reject_detail: Option<String>,
-    /// 公司介绍和业务描述 (`business_description`).
-    pub business_description: Option<String>,
-    /// 公司注册资质证书 (`company_register_cert`).
-    pub company_register_cert: Option<String>,
-    /// H5支付域名 (`domains`).
-    pub domains: Vec<String>,
-    /// 商户提供的审核结果回调接口 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 限额类型 (`transaction_limit_type`).
-    pub transaction_limit_type: TransactionLimitType,
-    /// 经营网址商业页面截图 (`website_business_page_pics`).
-    pub website_business_page_pics: Option<Vec<String>>,
-    /// 经营网址首页截图 (`website_homepage_pics`).
-    pub website_homepage_pics: Option<Vec<String>>,
-    /// 子商户经营网址状态 (`website_state`).
-    pub website_state: WebsiteState,
-    /// 子商户H5经营网址 (`website_url`).
-    pub website_url: String,
-}
-
-/// The answer of [`CreatePermissionDomainApplication`] (创建H5支付域名修改申请单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePermissionDomainApplicationResponse {
-    /// 申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: Option<ApplymentState>,
-    /// 驳回原因 (`audit_reject_detail`).
-    pub audit_reject_detail: Option<String>,
-    /// H5支付域名 (`domains`).
-    pub domains: Vec<String>,
-    /// 商户提供的审核结果回调接口 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 商户申请单号 (`out_applyment_id`).
-    pub out_applyment_id: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 子商户H5经营网址 (`webiste_url`).
-    pub webiste_url: String,
-    /// 经营网址商业页面截图 (`website_business_page_pics`).
-    pub website_business_page_pics: Option<Vec<String>>,
-    /// 经营网址首页截图 (`website_homepage_pics`).
-    pub website_homepage_pics: Option<Vec<String>>,
-    /// 子商户经营网址状态 (`website_state`).
-    pub website_state: WebsiteState,
-}
-
-/// The answer of [`QueryPermissionDomainApplicationByApplymentId`] (查询H5支付域名修改申请单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryPermissionDomainApplicationByApplymentIdResponse {
-    /// 申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: Option<ApplymentState>,
-    /// 驳回原因 (`audit_reject_detail`).
-    pub audit_reject_detail: Option<String>,
-    /// H5支付域名 (`domains`).
-    pub domains: Vec<String>,
-    /// 商户提供的审核结果回调接口 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 商户申请单号 (`out_applyment_id`).
-    pub out_applyment_id: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 子商户H5经营网址 (`webiste_url`).
-    pub webiste_url: String,
-    /// 经营网址商业页面截图 (`website_business_page_pics`).
-    pub website_business_page_pics: Option<Vec<String>>,
-    /// 经营网址首页截图 (`website_homepage_pics`).
-    pub website_homepage_pics: Option<Vec<String>>,
-    /// 子商户经营网址状态 (`website_state`).
-    pub website_state: WebsiteState,
-}
-
-/// The answer of [`UpdatePermissionDomainApplicationByApplymentId`] (修改H5支付域名修改申请单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdatePermissionDomainApplicationByApplymentIdResponse {
+pub struct PermissionDomainApplication {
     /// 申请单号 (`applyment_id`).
     pub applyment_id: i64,
     /// 申请单状态 (`applyment_state`).

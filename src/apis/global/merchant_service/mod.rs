@@ -39,7 +39,7 @@ pub struct DeleteComplaintNotification {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(GET "/v3/global/merchant-service/complaint-notifications" -> ListComplaintNotificationsResponse)]
+#[endpoint(GET "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct ListComplaintNotifications {}
 
@@ -57,7 +57,7 @@ pub struct ListComplaintNotifications {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(POST "/v3/global/merchant-service/complaint-notifications" -> CreateComplaintNotificationResponse)]
+#[endpoint(POST "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct CreateComplaintNotification {
     /// 通知地址 (`url`).
@@ -78,7 +78,7 @@ pub struct CreateComplaintNotification {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(PUT "/v3/global/merchant-service/complaint-notifications" -> UpdateComplaintNotificationResponse)]
+#[endpoint(PUT "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct UpdateComplaintNotification {
     /// 通知地址 (`url`).
@@ -271,30 +271,10 @@ pub struct DownloadImage {
     pub complaint_id: String,
 }
 
-/// The answer of [`ListComplaintNotifications`] (查询投诉通知回调).
+/// The answer of [`ListComplaintNotifications`], [`CreateComplaintNotification`], [`UpdateComplaintNotification`] (查询投诉通知回调).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListComplaintNotificationsResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 通知地址 (`url`).
-    pub url: String,
-}
-
-/// The answer of [`CreateComplaintNotification`] (创建投诉通知回调).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateComplaintNotificationResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 通知地址 (`url`).
-    pub url: String,
-}
-
-/// The answer of [`UpdateComplaintNotification`] (更新投诉通知回调).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateComplaintNotificationResponse {
+pub struct ComplaintNotification {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 通知地址 (`url`).

@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/app-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/app-pre-entrust-sign" -> CreateContractAppPreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/app-pre-entrust-sign" -> CreatePreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractAppPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -69,7 +69,7 @@ pub struct CreateContractAppPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/h5-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/h5-pre-entrust-sign" -> CreateContractH5PreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/h5-pre-entrust-sign" -> PreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractH5PreEntrustSign {
     /// 机构APPID (`appid`).
@@ -117,7 +117,7 @@ pub struct CreateContractH5PreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/jsapi-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/jsapi-pre-entrust-sign" -> CreateContractJsapiPreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/jsapi-pre-entrust-sign" -> PreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractJsapiPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -163,7 +163,7 @@ pub struct CreateContractJsapiPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/miniprogram-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/miniprogram-pre-entrust-sign" -> CreateContractMiniprogramPreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/miniprogram-pre-entrust-sign" -> CreatePreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractMiniprogramPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -209,7 +209,7 @@ pub struct CreateContractMiniprogramPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/out-contract-code/{out_contract_code}")]
-#[endpoint(GET "/v3/global/papay/contracts/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
+#[endpoint(GET "/v3/global/papay/contracts/out-contract-code/<out_contract_code>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
     /// 签约协议号 (`out_contract_code`).
@@ -284,7 +284,7 @@ pub struct CreateContractWebPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/{contract_id}")]
-#[endpoint(GET "/v3/global/papay/contracts/<contract_id>" -> QueryContractByContractIdResponse)]
+#[endpoint(GET "/v3/global/papay/contracts/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 委托代扣协议ID (`contract_id`).
@@ -400,7 +400,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/global/papay/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/global/papay/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// `out_trade_no`.
@@ -451,7 +451,7 @@ pub struct ReverseTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/transactions/{transaction_id}")]
-#[endpoint(GET "/v3/global/papay/transactions/<transaction_id>" -> QueryTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/global/papay/transactions/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -460,42 +460,26 @@ pub struct QueryTransactionByTransactionId {
     pub sub_mchid: String,
 }
 
-/// The answer of [`CreateContractAppPreEntrustSign`] (APP签约API).
+/// The answer of [`CreateContractAppPreEntrustSign`], [`CreateContractMiniprogramPreEntrustSign`] (APP签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractAppPreEntrustSignResponse {
+pub struct CreatePreEntrustSignResponse {
     /// 委托代扣签约会话id (`session_id`).
     pub session_id: String,
 }
 
-/// The answer of [`CreateContractH5PreEntrustSign`] (H5预签约API).
+/// The answer of [`CreateContractH5PreEntrustSign`], [`CreateContractJsapiPreEntrustSign`] (H5预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractH5PreEntrustSignResponse {
+pub struct PreEntrustSignResponse {
     /// 签约跳转URL (`sign_url`).
     pub sign_url: String,
 }
 
-/// The answer of [`CreateContractJsapiPreEntrustSign`] (JSAPI预签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractJsapiPreEntrustSignResponse {
-    /// 签约跳转URL (`sign_url`).
-    pub sign_url: String,
-}
-
-/// The answer of [`CreateContractMiniprogramPreEntrustSign`] (小程序签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractMiniprogramPreEntrustSignResponse {
-    /// 委托代扣签约会话id (`session_id`).
-    pub session_id: String,
-}
-
-/// The answer of [`QueryContractByOutContractCode`] (商户协议号查询签约API).
+/// The answer of [`QueryContractByOutContractCode`], [`QueryContractByContractId`] (商户协议号查询签约API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeResponse {
+pub struct Contract {
     /// 机构APPID (`appid`).
     pub appid: Option<String>,
     /// 委托代扣协议ID (`contract_id`).
@@ -539,47 +523,6 @@ pub struct QueryContractByOutContractCodeResponse {
 pub struct CreateContractWebPreEntrustSignResponse {
     /// 展码页面URL (`show_code_url`).
     pub show_code_url: String,
-}
-
-/// The answer of [`QueryContractByContractId`] (代扣协议ID查询签约API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryContractByContractIdResponse {
-    /// 机构APPID (`appid`).
-    pub appid: Option<String>,
-    /// 委托代扣协议ID (`contract_id`).
-    pub contract_id: Option<String>,
-    /// 商户号 (`mchid`).
-    pub mchid: Option<String>,
-    /// 商户appid下的用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 商户侧签约协议号 (`out_contract_code`).
-    pub out_contract_code: Option<String>,
-    /// 模板ID (`plan_id`).
-    pub plan_id: Option<i64>,
-    /// 协议签署时间 (`signed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub signed_time: Option<OffsetDateTime>,
-    /// 机构appid (`sp_appid`).
-    pub sp_appid: Option<String>,
-    /// 机构商户号 (`sp_mchid`).
-    pub sp_mchid: Option<String>,
-    /// 协议状态 (`state`).
-    pub state: Option<String>,
-    /// 子商户应用ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 协议签署时间 (`terminated_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub terminated_time: Option<OffsetDateTime>,
-    /// 协议解约方式 (`termination_mode`).
-    pub termination_mode: Option<String>,
-    /// 解约备注 (`termination_note`).
-    pub termination_note: Option<String>,
-    /// 用户账户展示名称 (`user_display_name`).
-    pub user_display_name: Option<String>,
 }
 
 /// 订单金额.
@@ -760,51 +703,10 @@ pub struct TransactionAmount {
     pub total: i64,
 }
 
-/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单(商户订单号)).
+/// The answer of [`QueryTransactionByOutTradeNo`], [`QueryTransactionByTransactionId`] (查询订单(商户订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
-    /// 订单金额 (`amount`).
-    pub amount: TransactionAmount,
-    /// APPID (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Payer,
-    /// 优惠功能 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 机构APPID (`sp_appid`).
-    pub sp_appid: String,
-    /// 机构商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 子商户APPID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 支付完成时间 (`success_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub success_time: OffsetDateTime,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: String,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: TradeType,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`QueryTransactionByTransactionId`] (查询订单(微信支付订单号)).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByTransactionIdResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
     pub amount: TransactionAmount,
     /// APPID (`appid`).

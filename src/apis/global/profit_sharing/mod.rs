@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/bill-download-url")]
-#[endpoint(GET "/v3/global/profit-sharing/bill-download-url" -> QueryBillDownloadUrlResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/bill-download-url" -> BillDownloadUrl)]
 #[derive(Debug, Clone)]
 pub struct QueryBillDownloadUrl {
     /// 子商户号 (`sub_mchid`).
@@ -48,7 +48,7 @@ pub struct QueryBillDownloadUrl {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders")]
-#[endpoint(POST "/v3/global/profit-sharing/orders" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/profit-sharing/orders" -> Order, idempotent)]
 #[derive(Clone)]
 pub struct CreateOrder {
     /// 应用ID (`appid`).
@@ -84,7 +84,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders/unfreeze")]
-#[endpoint(POST "/v3/global/profit-sharing/orders/unfreeze" -> UnfreezeOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/profit-sharing/orders/unfreeze" -> Order, idempotent)]
 #[derive(Debug, Clone)]
 pub struct UnfreezeOrder {
     /// 分账描述 (`description`).
@@ -113,7 +113,7 @@ pub struct UnfreezeOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders/{out_order_no}")]
-#[endpoint(GET "/v3/global/profit-sharing/orders/<out_order_no>" -> QueryOrderByOutOrderNoResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/orders/<out_order_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutOrderNo {
     /// 商户分账单号 (`out_order_no`).
@@ -262,7 +262,7 @@ pub struct QueryReceiverByAccount {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/refunds/bill-download-url")]
-#[endpoint(GET "/v3/global/profit-sharing/refunds/bill-download-url" -> QueryRefundBillDownloadUrlResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/refunds/bill-download-url" -> BillDownloadUrl)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundBillDownloadUrl {
     /// 子商户号 (`sub_mchid`).
@@ -368,10 +368,10 @@ pub struct ListTransactionRefundableAmounts {
     pub sub_mchid: Option<String>,
 }
 
-/// The answer of [`QueryBillDownloadUrl`] (获取分账账单文件下载地址API).
+/// The answer of [`QueryBillDownloadUrl`], [`QueryRefundBillDownloadUrl`] (获取分账账单文件下载地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBillDownloadUrlResponse {
+pub struct BillDownloadUrl {
     /// 下载地址 (`download_url`).
     pub download_url: String,
 }
@@ -437,46 +437,10 @@ pub struct OrderReceiver {
     pub type_: ReceiverType,
 }
 
-/// The answer of [`CreateOrder`] (请求分账API).
+/// The answer of [`CreateOrder`], [`UnfreezeOrder`], [`QueryOrderByOutOrderNo`] (请求分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderResponse {
-    /// 微信分账单号 (`order_id`).
-    pub order_id: String,
-    /// 商户分账单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<OrderReceiver>>,
-    /// 分账单状态 (`state`).
-    pub state: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`UnfreezeOrder`] (解冻剩余资金API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnfreezeOrderResponse {
-    /// 微信分账单号 (`order_id`).
-    pub order_id: String,
-    /// 商户分账单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<OrderReceiver>>,
-    /// 分账单状态 (`state`).
-    pub state: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`QueryOrderByOutOrderNo`] (查询分账结果API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryOrderByOutOrderNoResponse {
+pub struct Order {
     /// 微信分账单号 (`order_id`).
     pub order_id: String,
     /// 商户分账单号 (`out_order_no`).
@@ -556,14 +520,6 @@ pub struct QueryReceiverByAccountResponse {
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
     pub type_: ReceiverType,
-}
-
-/// The answer of [`QueryRefundBillDownloadUrl`] (获取分账退款账单下载链接API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryRefundBillDownloadUrlResponse {
-    /// 下载地址 (`download_url`).
-    pub download_url: String,
 }
 
 /// The answer of [`QueryRefundRefundableBalance`] (查询可供垫付退款实时余额API).

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/refunds/id/{refund_id}")]
-#[endpoint(GET "/v3/global/refunds/id/<refund_id>" -> QueryRefundByRefundIdResponse)]
+#[endpoint(GET "/v3/global/refunds/id/<refund_id>" -> Refund)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByRefundId {
     /// 微信支付退款订单号 (`refund_id`).
@@ -48,7 +48,7 @@ pub struct QueryRefundByRefundId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/refunds/out-refund-no/{out_refund_no}")]
-#[endpoint(GET "/v3/global/refunds/out-refund-no/<out_refund_no>" -> QueryRefundByOutRefundNoResponse)]
+#[endpoint(GET "/v3/global/refunds/out-refund-no/<out_refund_no>" -> Refund)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByOutRefundNo {
     /// 商户退款订单号 (`out_refund_no`).
@@ -107,42 +107,10 @@ pub struct RefundDetail {
     pub type_: Option<RefundType>,
 }
 
-/// The answer of [`QueryRefundByRefundId`] (查询单笔退款(微信支付退款订单号)).
+/// The answer of [`QueryRefundByRefundId`], [`QueryRefundByOutRefundNo`] (查询单笔退款(微信支付退款订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryRefundByRefundIdResponse {
-    /// 退款金额 (`amount`).
-    pub amount: Amount,
-    /// 退款渠道 (`channel`).
-    pub channel: Option<RefundChannel>,
-    /// 退款创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 优惠退款详情 (`detail`).
-    pub detail: Option<RefundDetail>,
-    /// 退款资金来源 (`fund_source`).
-    pub fund_source: Option<FundSource>,
-    /// 微信支付退款订单号 (`id`).
-    pub id: String,
-    /// 商户退款单号 (`out_refund_no`).
-    pub out_refund_no: String,
-    /// 商户原交易订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 退款入账账户 (`recv_account`).
-    pub recv_account: Option<String>,
-    /// 退款状态 (`status`).
-    pub status: RefundStatus,
-    /// 退款成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信支付交易订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`QueryRefundByOutRefundNo`] (查询单笔退款(商户退款订单号)).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryRefundByOutRefundNoResponse {
+pub struct Refund {
     /// 退款金额 (`amount`).
     pub amount: Amount,
     /// 退款渠道 (`channel`).

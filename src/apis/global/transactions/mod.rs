@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/app")]
-#[endpoint(POST "/v3/global/transactions/app" -> CreateAppOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/app" -> CreateOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateAppOrder {
     /// 订单金额 (`amount`).
@@ -87,7 +87,7 @@ pub struct CreateAppOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/global/transactions/id/<transaction_id>" -> QueryTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/global/transactions/id/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -146,7 +146,7 @@ pub struct CloseTransactionById {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/jsapi")]
-#[endpoint(POST "/v3/global/transactions/jsapi" -> CreateJsapiOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/jsapi" -> CreateOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateJsapiOrder {
     /// 订单金额 (`amount`).
@@ -338,7 +338,7 @@ pub struct CreateNativeOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/global/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/global/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -477,10 +477,10 @@ pub struct SceneInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// The answer of [`CreateAppOrder`] (APP支付下单).
+/// The answer of [`CreateAppOrder`], [`CreateJsapiOrder`] (APP支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAppOrderResponse {
+pub struct CreateOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -557,10 +557,10 @@ pub struct PromotionDetail {
     pub wxpay_contribute_amount: Option<i64>,
 }
 
-/// The answer of [`QueryTransactionByTransactionId`] (查询订单(微信支付订单号)).
+/// The answer of [`QueryTransactionByTransactionId`], [`QueryTransactionByOutTradeNo`] (查询订单(微信支付订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
     pub amount: TransactionAmount,
     /// APPID (`appid`).
@@ -596,14 +596,6 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
     pub trade_type: TradeType,
-}
-
-/// The answer of [`CreateJsapiOrder`] (JSAPI支付下单API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateJsapiOrderResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
 }
 
 /// 场景信息.
@@ -639,47 +631,6 @@ pub struct CreateMwebResponse {
 pub struct CreateNativeOrderResponse {
     /// 二维码链接 (`code_url`).
     pub code_url: String,
-}
-
-/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单(商户订单号)).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
-    /// 订单金额 (`amount`).
-    pub amount: TransactionAmount,
-    /// APPID (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: String,
-    /// 微信支付订单号 (`id`).
-    pub id: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Payer,
-    /// 优惠功能 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 机构APPID (`sp_appid`).
-    pub sp_appid: String,
-    /// 机构商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 子商户APPID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 支付完成时间 (`success_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub success_time: OffsetDateTime,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: String,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: TradeType,
 }
 
 platform_enum! {

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/audit/cup/invalid")]
-#[endpoint(POST "/v3/gov/subsidy/audit/cup/invalid" -> CreateAuditCupInvalidResponse)]
+#[endpoint(POST "/v3/gov/subsidy/audit/cup/invalid" -> AuditCupResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateAuditCupInvalid {
     /// 商户订单号 (`mchnt_order_id`).
@@ -67,7 +67,7 @@ pub struct QueryAuditCup {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/audit/cup/refund/sync")]
-#[endpoint(POST "/v3/gov/subsidy/audit/cup/refund/sync" -> SyncAuditCupRefundResponse)]
+#[endpoint(POST "/v3/gov/subsidy/audit/cup/refund/sync" -> AuditCupResponse)]
 #[derive(Debug, Clone)]
 pub struct SyncAuditCupRefund {
     /// 商户订单号 (`mchnt_order_id`).
@@ -97,7 +97,7 @@ pub struct SyncAuditCupRefund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/audit/cup/update")]
-#[endpoint(POST "/v3/gov/subsidy/audit/cup/update" -> CreateAuditCupUpdateResponse)]
+#[endpoint(POST "/v3/gov/subsidy/audit/cup/update" -> AuditCupResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateAuditCupUpdate {
     /// 实付金额 (`actual_at`).
@@ -213,7 +213,7 @@ pub struct CreateAuditCupUpdate {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/audit/cup/upload")]
-#[endpoint(POST "/v3/gov/subsidy/audit/cup/upload" -> UploadAuditCupResponse)]
+#[endpoint(POST "/v3/gov/subsidy/audit/cup/upload" -> AuditCupResponse)]
 #[derive(Debug, Clone)]
 pub struct UploadAuditCup {
     /// 实付金额 (`actual_at`).
@@ -954,7 +954,7 @@ pub struct SyncTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/authcode/cancel")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/cancel" -> CancelZhejiangAuthcodeResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/cancel" -> ZhejiangResponse)]
 #[derive(Debug, Clone)]
 pub struct CancelZhejiangAuthcode {
     /// 品类凭证码 (`auth_code`).
@@ -983,7 +983,7 @@ pub struct CancelZhejiangAuthcode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/authcode/commit")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/commit" -> CreateZhejiangAuthcodeCommitResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/commit" -> ZhejiangResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateZhejiangAuthcodeCommit {
     /// 收单机构订单号 (`acq_org_order_no`).
@@ -1080,7 +1080,7 @@ pub struct CreateZhejiangAuthcodeIssue {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/authcode/refund")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/refund" -> RefundZhejiangAuthcodeResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/refund" -> ZhejiangResponse)]
 #[derive(Debug, Clone)]
 pub struct RefundZhejiangAuthcode {
     /// 收货地区编码 (`add_code`).
@@ -1187,7 +1187,7 @@ pub struct QueryZhejiangGood {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/n-qualifications/confirm")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/n-qualifications/confirm" -> ConfirmZhejiangNQualificationResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/n-qualifications/confirm" -> ZhejiangResponse)]
 #[derive(Clone)]
 pub struct ConfirmZhejiangNQualification {
     /// 品类集合 (`data`).
@@ -1241,7 +1241,7 @@ pub struct CreateZhejiangQualificationAlter {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/qualifications/claim")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/qualifications/claim" -> CreateZhejiangQualificationClaimResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/qualifications/claim" -> ZhejiangResponse)]
 #[derive(Clone)]
 pub struct CreateZhejiangQualificationClaim {
     /// 品类编码 (`cate_code`).
@@ -1420,7 +1420,7 @@ pub struct QueryZhejiangSncode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/sncode/unlock")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/sncode/unlock" -> UnlockZhejiangSncodeResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/sncode/unlock" -> ZhejiangResponse)]
 #[derive(Debug, Clone)]
 pub struct UnlockZhejiangSncode {
     /// 收单机构 (`acquire_code`).
@@ -1474,10 +1474,10 @@ pub struct UnlockZhejiangSncode {
     pub trans_orderid: String,
 }
 
-/// The answer of [`CreateAuditCupInvalid`] (查询审核结果).
+/// The answer of [`CreateAuditCupInvalid`], [`SyncAuditCupRefund`], [`CreateAuditCupUpdate`], [`UploadAuditCup`] (查询审核结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAuditCupInvalidResponse {
+pub struct AuditCupResponse {
     /// 响应码 (`code`).
     pub code: String,
     /// 响应描述 (`msg`).
@@ -1518,20 +1518,6 @@ pub struct QueryAuditCupResponse {
     pub verify_status: Option<String>,
     /// 核验结果描述 (`verify_status_desc`).
     pub verify_status_desc: Option<String>,
-}
-
-/// The answer of [`SyncAuditCupRefund`] (同步非银联支付交易退款信息).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct SyncAuditCupRefundResponse {
-    /// 响应码 (`code`).
-    pub code: String,
-    /// 响应描述 (`msg`).
-    pub msg: String,
-    /// 详细应答码 (`sub_code`).
-    pub sub_code: Option<String>,
-    /// 详细应答码描述 (`sub_msg`).
-    pub sub_msg: Option<String>,
 }
 
 /// 发票信息.
@@ -1617,34 +1603,6 @@ pub struct TrackInfo {
     /// 收货省 (`usr_prov`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usr_prov: Option<String>,
-}
-
-/// The answer of [`CreateAuditCupUpdate`] (更新审核数据).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateAuditCupUpdateResponse {
-    /// 响应码 (`code`).
-    pub code: String,
-    /// 响应描述 (`msg`).
-    pub msg: String,
-    /// 详细应答码 (`sub_code`).
-    pub sub_code: Option<String>,
-    /// 详细应答码描述 (`sub_msg`).
-    pub sub_msg: Option<String>,
-}
-
-/// The answer of [`UploadAuditCup`] (上传审核数据).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UploadAuditCupResponse {
-    /// 响应码 (`code`).
-    pub code: String,
-    /// 响应描述 (`msg`).
-    pub msg: String,
-    /// 详细应答码 (`sub_code`).
-    pub sub_code: Option<String>,
-    /// 详细应答码描述 (`sub_msg`).
-    pub sub_msg: Option<String>,
 }
 
 /// The answer of [`QueryCompany`] (企业信息查询).
@@ -1859,20 +1817,10 @@ pub struct SyncTransactionResponse {
     pub message: String,
 }
 
-/// The answer of [`CancelZhejiangAuthcode`] (品类凭证码预核销撤销).
+/// The answer of [`CancelZhejiangAuthcode`], [`CreateZhejiangAuthcodeCommit`], [`RefundZhejiangAuthcode`], [`ConfirmZhejiangNQualification`], [`CreateZhejiangQualificationClaim`], [`UnlockZhejiangSncode`] (品类凭证码预核销撤销).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CancelZhejiangAuthcodeResponse {
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
-}
-
-/// The answer of [`CreateZhejiangAuthcodeCommit`] (品类凭证码上报确认).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateZhejiangAuthcodeCommitResponse {
+pub struct ZhejiangResponse {
     /// 响应码 (`resp_code`).
     pub resp_code: String,
     /// 响应描述 (`resp_desc`).
@@ -1885,16 +1833,6 @@ pub struct CreateZhejiangAuthcodeCommitResponse {
 pub struct CreateZhejiangAuthcodeIssueResponse {
     /// 品类凭证码 (`auth_code`).
     pub auth_code: Option<String>,
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
-}
-
-/// The answer of [`RefundZhejiangAuthcode`] (品类凭证码上报撤销).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RefundZhejiangAuthcodeResponse {
     /// 响应码 (`resp_code`).
     pub resp_code: String,
     /// 响应描述 (`resp_desc`).
@@ -2078,32 +2016,12 @@ pub struct ConfirmZhejiangNQualificationData {
     pub uniscid: String,
 }
 
-/// The answer of [`ConfirmZhejiangNQualification`] (n品类核销).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ConfirmZhejiangNQualificationResponse {
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
-}
-
 /// The answer of [`CreateZhejiangQualificationAlter`] (变更资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangQualificationAlterResponse {
     /// 品类凭证码 (`auth_code`).
     pub auth_code: String,
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
-}
-
-/// The answer of [`CreateZhejiangQualificationClaim`] (领取资格).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateZhejiangQualificationClaimResponse {
     /// 响应码 (`resp_code`).
     pub resp_code: String,
     /// 响应描述 (`resp_desc`).
@@ -2268,16 +2186,6 @@ pub struct QueryZhejiangSncodeResponse {
     pub sell_state: Option<SellState>,
     /// 商品SN码 (`sn`).
     pub sn: Option<String>,
-}
-
-/// The answer of [`UnlockZhejiangSncode`] (sn码解锁).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnlockZhejiangSncodeResponse {
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
 }
 
 platform_enum! {

@@ -51,7 +51,7 @@ pub struct ListPackageTasks {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/bank/packages/{package_id}/tasks")]
-#[endpoint(POST "/v3/marketing/bank/packages/<package_id>/tasks" -> CreatePackageTaskResponse)]
+#[endpoint(POST "/v3/marketing/bank/packages/<package_id>/tasks" -> PackageTask)]
 #[derive(Debug, Clone)]
 pub struct CreatePackageTask {
     /// 号码包id (`package_id`).
@@ -63,7 +63,7 @@ pub struct CreatePackageTask {
     pub bank_type: String,
 }
 
-/// 上传任务列表.
+/// 上传任务列表 (the answer of [`CreatePackageTask`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PackageTask {
@@ -103,34 +103,6 @@ pub struct ListPackageTasksResponse {
     pub offset: i64,
     /// 总数量 (`total_count`).
     pub total_count: i64,
-}
-
-/// The answer of [`CreatePackageTask`] (导入定向用户协议号API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePackageTaskResponse {
-    /// 银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 创建上传任务的时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 失败数 (`fail_count`).
-    pub fail_count: Option<i64>,
-    /// 文件名 (`filename`).
-    pub filename: String,
-    /// 号码包id (`package_id`).
-    pub package_id: String,
-    /// 任务状态 (`status`).
-    pub status: Option<String>,
-    /// 成功数 (`success_count`).
-    pub success_count: Option<i64>,
-    /// 匹配成功的微信用户数 (`success_user_count`).
-    pub success_user_count: Option<i64>,
-    /// 上传任务 (`task_id`).
-    pub task_id: String,
-    /// 上传任务最近一次更新的时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
 }
 
 platform_enum! {

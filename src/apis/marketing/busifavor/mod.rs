@@ -595,7 +595,7 @@ pub struct ListSubsidyPayReceipts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/subsidy/pay-receipts")]
-#[endpoint(POST "/v3/marketing/busifavor/subsidy/pay-receipts" -> CreateSubsidyPayReceiptResponse)]
+#[endpoint(POST "/v3/marketing/busifavor/subsidy/pay-receipts" -> PayReceiptList)]
 #[derive(Debug, Clone)]
 pub struct CreateSubsidyPayReceipt {
     /// 补差付款金额 (`amount`), in fen (分).
@@ -630,7 +630,7 @@ pub struct CreateSubsidyPayReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}")]
-#[endpoint(GET "/v3/marketing/busifavor/subsidy/pay-receipts/<subsidy_receipt_id>" -> QuerySubsidyPayReceiptBySubsidyReceiptIdResponse)]
+#[endpoint(GET "/v3/marketing/busifavor/subsidy/pay-receipts/<subsidy_receipt_id>" -> PayReceiptList)]
 #[derive(Debug, Clone)]
 pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
     /// 补差付款单号 (`subsidy_receipt_id`).
@@ -651,7 +651,7 @@ pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/subsidy/return-receipts")]
-#[endpoint(POST "/v3/marketing/busifavor/subsidy/return-receipts" -> CreateSubsidyReturnReceiptResponse)]
+#[endpoint(POST "/v3/marketing/busifavor/subsidy/return-receipts" -> SubsidyReturnReceipt)]
 #[derive(Debug, Clone)]
 pub struct CreateSubsidyReturnReceipt {
     /// 补差回退金额 (`amount`), in fen (分).
@@ -688,7 +688,7 @@ pub struct CreateSubsidyReturnReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}")]
-#[endpoint(GET "/v3/marketing/busifavor/subsidy/return-receipts/<subsidy_return_receipt_id>" -> QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse)]
+#[endpoint(GET "/v3/marketing/busifavor/subsidy/return-receipts/<subsidy_return_receipt_id>" -> SubsidyReturnReceipt)]
 #[derive(Debug, Clone)]
 pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptId {
     /// 补差回退单号 (`subsidy_return_receipt_id`).
@@ -746,7 +746,7 @@ pub struct ListUserCoupons {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}")]
-#[endpoint(GET "/v3/marketing/busifavor/users/<openid>/coupons/<coupon_code>/appids/<appid>" -> QueryUserCouponAppidByAppidResponse)]
+#[endpoint(GET "/v3/marketing/busifavor/users/<openid>/coupons/<coupon_code>/appids/<appid>" -> UserCoupon)]
 #[derive(Debug, Clone)]
 pub struct QueryUserCouponAppidByAppid {
     /// 用户标识 (`openid`).
@@ -1425,7 +1425,7 @@ pub struct QueryStockCouponcodeByCouponCodeResponse {
     pub coupon_information: CouponInformation,
 }
 
-/// 补差付款单据列表.
+/// 补差付款单据列表 (the answer of [`CreateSubsidyPayReceipt`], [`QuerySubsidyPayReceiptBySubsidyReceiptId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayReceiptList {
@@ -1467,116 +1467,10 @@ pub struct ListSubsidyPayReceiptsResponse {
     pub pay_receipt_list: Option<Vec<PayReceiptList>>,
 }
 
-/// The answer of [`CreateSubsidyPayReceipt`] (营销补差付款API).
+/// The answer of [`CreateSubsidyReturnReceipt`], [`QuerySubsidyReturnReceiptBySubsidyReturnReceiptId`] (营销补差回退API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateSubsidyPayReceiptResponse {
-    /// 补差付款金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 商家券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 补差付款发起时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 补差付款描述 (`description`).
-    pub description: String,
-    /// 补差付款失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 业务请求唯一单号 (`out_subsidy_no`).
-    pub out_subsidy_no: String,
-    /// 营销补差入账商户号 (`payee_merchant`).
-    pub payee_merchant: String,
-    /// 营销补差扣款商户号 (`payer_merchant`).
-    pub payer_merchant: String,
-    /// 补差付款单据状态 (`status`).
-    pub status: String,
-    /// 商家券批次号 (`stock_id`).
-    pub stock_id: String,
-    /// 补差付款单号 (`subsidy_receipt_id`).
-    pub subsidy_receipt_id: String,
-    /// 补差付款完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`QuerySubsidyPayReceiptBySubsidyReceiptId`] (查询营销补差付款单详情API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QuerySubsidyPayReceiptBySubsidyReceiptIdResponse {
-    /// 补差付款金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 商家券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 补差付款发起时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 补差付款描述 (`description`).
-    pub description: String,
-    /// 补差付款失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 业务请求唯一单号 (`out_subsidy_no`).
-    pub out_subsidy_no: String,
-    /// 营销补差入账商户号 (`payee_merchant`).
-    pub payee_merchant: String,
-    /// 营销补差扣款商户号 (`payer_merchant`).
-    pub payer_merchant: String,
-    /// 补差付款单据状态 (`status`).
-    pub status: String,
-    /// 商家券批次号 (`stock_id`).
-    pub stock_id: String,
-    /// 补差付款单号 (`subsidy_receipt_id`).
-    pub subsidy_receipt_id: String,
-    /// 补差付款完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`CreateSubsidyReturnReceipt`] (营销补差回退API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSubsidyReturnReceiptResponse {
-    /// 补差回退金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 商家券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 补差回退描述 (`description`).
-    pub description: String,
-    /// 补差回退失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 业务请求唯一单号 (`out_subsidy_return_no`).
-    pub out_subsidy_return_no: String,
-    /// 原营销补差入账商户号 (`payee_merchant`).
-    pub payee_merchant: String,
-    /// 原营销补差扣款商户号 (`payer_merchant`).
-    pub payer_merchant: String,
-    /// 微信支付退款单号 (`refund_id`).
-    pub refund_id: String,
-    /// 补差回退发起时间 (`return_create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub return_create_time: Option<OffsetDateTime>,
-    /// 补差回退完成时间 (`return_done_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub return_done_time: Option<OffsetDateTime>,
-    /// 补差回退单据状态 (`status`).
-    pub status: String,
-    /// 商家券批次号 (`stock_id`).
-    pub stock_id: String,
-    /// 补差付款单号 (`subsidy_receipt_id`).
-    pub subsidy_receipt_id: String,
-    /// 补差回退单号 (`subsidy_return_receipt_id`).
-    pub subsidy_return_receipt_id: Option<String>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// The answer of [`QuerySubsidyReturnReceiptBySubsidyReturnReceiptId`] (查询商家券营销补差回退单详情).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse {
+pub struct SubsidyReturnReceipt {
     /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
@@ -1695,7 +1589,7 @@ pub struct UserCouponCustomEntrance {
     pub store_id: Option<String>,
 }
 
-/// 结果集.
+/// 结果集 (the answer of [`QueryUserCouponAppidByAppid`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserCoupon {
@@ -1755,54 +1649,6 @@ pub struct ListUserCouponsResponse {
     pub offset: i64,
     /// 总数量 (`total_count`).
     pub total_count: i64,
-}
-
-/// The answer of [`QueryUserCouponAppidByAppid`] (查询用户单张券详情API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryUserCouponAppidByAppidResponse {
-    /// 券可使用开始时间 (`available_start_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub available_start_time: OffsetDateTime,
-    /// 批次归属商户号 (`belong_merchant`).
-    pub belong_merchant: String,
-    /// 批次备注 (`comment`).
-    pub comment: Option<String>,
-    /// 券code (`coupon_code`).
-    pub coupon_code: Option<String>,
-    /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<CouponState>,
-    /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: UserCouponUseRule,
-    /// 自定义入口 (`custom_entrance`).
-    pub custom_entrance: Option<UserCouponCustomEntrance>,
-    /// 样式信息 (`display_pattern_info`).
-    pub display_pattern_info: DisplayPatternInfo,
-    /// 券过期时间 (`expire_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub expire_time: OffsetDateTime,
-    /// 适用商品范围 (`goods_name`).
-    pub goods_name: String,
-    /// 券领券时间 (`receive_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub receive_time: OffsetDateTime,
-    /// 发券请求单号 (`send_request_no`).
-    pub send_request_no: String,
-    /// 是否允许分享链接 (`shareable`).
-    pub shareable: Option<bool>,
-    /// 批次号 (`stock_id`).
-    pub stock_id: Option<String>,
-    /// 商家券批次名称 (`stock_name`).
-    pub stock_name: String,
-    /// 批次类型 (`stock_type`).
-    pub stock_type: StockType,
-    /// 是否允许转赠 (`transferable`).
-    pub transferable: Option<bool>,
-    /// 核销请求单号 (`use_request_no`).
-    pub use_request_no: Option<String>,
-    /// 券核销时间 (`use_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub use_time: Option<OffsetDateTime>,
 }
 
 platform_enum! {

@@ -176,7 +176,7 @@ pub struct QueryStock {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/stocks/{stock_id}/items")]
-#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/items" -> ListStockItemsResponse)]
+#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/items" -> ListStockResponse)]
 #[derive(Debug, Clone)]
 pub struct ListStockItems {
     /// 批次号 (`stock_id`).
@@ -205,7 +205,7 @@ pub struct ListStockItems {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/stocks/{stock_id}/merchants")]
-#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/merchants" -> ListStockMerchantsResponse)]
+#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/merchants" -> ListStockResponse)]
 #[derive(Debug, Clone)]
 pub struct ListStockMerchants {
     /// 批次号 (`stock_id`).
@@ -284,7 +284,7 @@ pub struct PauseStock {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/stocks/{stock_id}/refund-flow")]
-#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/refund-flow" -> QueryStockRefundFlowResponse)]
+#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/refund-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockRefundFlow {
     /// 批次号 (`stock_id`).
@@ -376,7 +376,7 @@ pub struct StartStock {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/stocks/{stock_id}/use-flow")]
-#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/use-flow" -> QueryStockUseFlowResponse)]
+#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/use-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockUseFlow {
     /// 批次号 (`stock_id`).
@@ -867,12 +867,12 @@ pub struct Stock {
     pub stop_time: Option<OffsetDateTime>,
 }
 
-/// The answer of [`ListStockItems`] (查询代金券可用单品API).
+/// The answer of [`ListStockItems`], [`ListStockMerchants`] (查询代金券可用单品API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListStockItemsResponse {
+pub struct ListStockResponse {
     /// `data`.
     pub data: Option<Vec<String>>,
     /// 分页大小 (`limit`).
@@ -882,24 +882,6 @@ pub struct ListStockItemsResponse {
     /// 批次号 (`stock_id`).
     pub stock_id: String,
     /// 可用单品编码总数 (`total_count`).
-    pub total_count: i64,
-}
-
-/// The answer of [`ListStockMerchants`] (查询代金券可用商户API).
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListStockMerchantsResponse {
-    /// 可用商户列表 (`data`).
-    pub data: Option<Vec<String>>,
-    /// 分页大小 (`limit`).
-    pub limit: i64,
-    /// 分页页码 (`offset`).
-    pub offset: i64,
-    /// 批次号 (`stock_id`).
-    pub stock_id: String,
-    /// 可用商户总数量 (`total_count`).
     pub total_count: i64,
 }
 
@@ -927,12 +909,12 @@ pub struct PauseStockResponse {
     pub stock_id: String,
 }
 
-/// The answer of [`QueryStockRefundFlow`] (下载批次退款明细API).
+/// The answer of [`QueryStockRefundFlow`], [`QueryStockUseFlow`] (下载批次退款明细API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryStockRefundFlowResponse {
+pub struct Flow {
     /// 哈希算法类型 (`hash_type`).
     pub hash_type: String,
     /// 安全校验码 (`hash_value`).
@@ -975,20 +957,6 @@ pub struct StartStockResponse {
     pub start_time: OffsetDateTime,
     /// 批次号 (`stock_id`).
     pub stock_id: String,
-}
-
-/// The answer of [`QueryStockUseFlow`] (下载批次核销明细API).
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryStockUseFlowResponse {
-    /// 哈希算法类型 (`hash_type`).
-    pub hash_type: String,
-    /// 安全校验码 (`hash_value`).
-    pub hash_value: String,
-    /// 下载链接 (`url`).
-    pub url: String,
 }
 
 /// The answer of [`QueryStockUseFlowByDay`] (获取批次核销明细下载链接).

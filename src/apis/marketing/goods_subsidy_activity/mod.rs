@@ -74,7 +74,7 @@ pub struct ApplyActivity {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/goods-subsidy-activity/qualification/lock")]
-#[endpoint(POST "/v3/marketing/goods-subsidy-activity/qualification/lock" -> LockQualificationResponse)]
+#[endpoint(POST "/v3/marketing/goods-subsidy-activity/qualification/lock" -> Qualification)]
 #[derive(Debug, Clone)]
 pub struct LockQualification {
     /// 订单信息 (`order_information`).
@@ -99,7 +99,7 @@ pub struct LockQualification {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/goods-subsidy-activity/qualification/unlock")]
-#[endpoint(POST "/v3/marketing/goods-subsidy-activity/qualification/unlock" -> UnlockQualificationResponse)]
+#[endpoint(POST "/v3/marketing/goods-subsidy-activity/qualification/unlock" -> Qualification)]
 #[derive(Debug, Clone)]
 pub struct UnlockQualification {
     /// 订单信息 (`order_information`).
@@ -323,7 +323,7 @@ pub struct CreateRetailStoreActStore {
 #[doc(
     alias = "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}"
 )]
-#[endpoint(GET "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores/<store_code>" -> QueryRetailStoreActStoreByStoreCodeResponse)]
+#[endpoint(GET "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores/<store_code>" -> Store)]
 #[derive(Debug, Clone)]
 pub struct QueryRetailStoreActStoreByStoreCode {
     /// 品牌ID (`brand_id`).
@@ -487,22 +487,10 @@ pub struct OrderInformation {
     pub total_fee: Option<i64>,
 }
 
-/// The answer of [`LockQualification`] (锁定品牌加价购活动资格).
+/// The answer of [`LockQualification`], [`UnlockQualification`] (锁定品牌加价购活动资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct LockQualificationResponse {
-    /// 锁定失败的资格ID列表 (`failed_qualification_ids`).
-    pub failed_qualification_ids: Option<Vec<String>>,
-    /// 返回结果文案 (`return_message`).
-    pub return_message: Option<String>,
-    /// 锁定成功的资格ID列表 (`succeed_qualification_ids`).
-    pub succeed_qualification_ids: Option<Vec<String>>,
-}
-
-/// The answer of [`UnlockQualification`] (解锁品牌加价购活动资格).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnlockQualificationResponse {
+pub struct Qualification {
     /// 锁定失败的资格ID列表 (`failed_qualification_ids`).
     pub failed_qualification_ids: Option<Vec<String>>,
     /// 返回结果文案 (`return_message`).
@@ -578,7 +566,7 @@ pub struct CreateRetailStoreActMaterialResponse {
     pub material_list: Option<Vec<MaterialList>>,
 }
 
-/// 待删除的小店活动门店列表.
+/// 待删除的小店活动门店列表 (the answer of [`QueryRetailStoreActStoreByStoreCode`]).
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Store {
@@ -624,14 +612,4 @@ pub struct CreateRetailStoreActStoreResponse {
     pub add_time: Option<OffsetDateTime>,
     /// 添加失败的小店活动门店列表 (`failed_stores`).
     pub failed_stores: Option<Vec<Store>>,
-}
-
-/// The answer of [`QueryRetailStoreActStoreByStoreCode`] (查询小店活动门店详情).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryRetailStoreActStoreByStoreCodeResponse {
-    /// 门店编码 (`store_code`).
-    pub store_code: Option<String>,
-    /// 门店名称 (`store_name`).
-    pub store_name: Option<String>,
 }

@@ -50,7 +50,7 @@ pub struct ListActivities {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-activity/activities")]
-#[endpoint(POST "/v3/marketing/membercard-activity/activities" -> CreateActivityResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/membercard-activity/activities" -> Activity, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateActivity {
     /// 活动名称 (`activity_name`).
@@ -91,7 +91,7 @@ pub struct CreateActivity {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-activity/activities/{activity_id}")]
-#[endpoint(GET "/v3/marketing/membercard-activity/activities/<activity_id>" -> QueryActivityByActivityIdResponse)]
+#[endpoint(GET "/v3/marketing/membercard-activity/activities/<activity_id>" -> Activity)]
 #[derive(Debug, Clone)]
 pub struct QueryActivityByActivityId {
     /// 活动ID (`activity_id`).
@@ -269,7 +269,7 @@ pub struct StockList {
     pub stock_id: String,
 }
 
-/// 活动详情.
+/// 活动详情 (the answer of [`CreateActivity`], [`QueryActivityByActivityId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Activity {
@@ -319,82 +319,6 @@ pub struct ListActivitiesResponse {
     pub offset: Option<i64>,
     /// 资源总条数 (`total_count`).
     pub total_count: Option<i64>,
-}
-
-/// The answer of [`CreateActivity`] (创建活动API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateActivityResponse {
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动名称 (`activity_name`).
-    pub activity_name: Option<String>,
-    /// 活动的当前状态 (`activity_status`).
-    pub activity_status: Option<String>,
-    /// 活动类型 (`activity_type`).
-    pub activity_type: Option<String>,
-    /// 发放时间段 (`award_send_period`).
-    pub award_send_period: Option<AwardSendPeriod>,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub begin_time: Option<OffsetDateTime>,
-    /// 会员卡ID (`card_id`).
-    pub card_id: Option<String>,
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 活动结束时间 (`end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub end_time: Option<OffsetDateTime>,
-    /// 支付前会员活动设置 (`miniprogram_activity_setting`).
-    pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: Option<String>,
-    /// 支付后活动设置 (`pay_activity_setting`).
-    pub pay_activity_setting: Option<PayActivitySetting>,
-    /// 优惠券列表 (`stock_list`).
-    pub stock_list: Option<Vec<StockList>>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`QueryActivityByActivityId`] (查询活动详情API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryActivityByActivityIdResponse {
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动名称 (`activity_name`).
-    pub activity_name: Option<String>,
-    /// 活动的当前状态 (`activity_status`).
-    pub activity_status: Option<String>,
-    /// 活动类型 (`activity_type`).
-    pub activity_type: Option<String>,
-    /// 发放时间段 (`award_send_period`).
-    pub award_send_period: Option<AwardSendPeriod>,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub begin_time: Option<OffsetDateTime>,
-    /// 会员卡ID (`card_id`).
-    pub card_id: Option<String>,
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 活动结束时间 (`end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub end_time: Option<OffsetDateTime>,
-    /// 支付前会员活动设置 (`miniprogram_activity_setting`).
-    pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: Option<String>,
-    /// 支付后活动设置 (`pay_activity_setting`).
-    pub pay_activity_setting: Option<PayActivitySetting>,
-    /// 优惠券列表 (`stock_list`).
-    pub stock_list: Option<Vec<StockList>>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
 }
 
 /// The answer of [`TerminateActivity`] (终止活动API).

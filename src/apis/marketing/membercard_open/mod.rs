@@ -42,7 +42,7 @@ pub struct QueryActivateInformationByActivateTicket {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/callback")]
-#[endpoint(GET "/v3/marketing/membercard-open/callback" -> QueryCallbackResponse)]
+#[endpoint(GET "/v3/marketing/membercard-open/callback" -> Callback)]
 #[derive(Debug, Clone)]
 pub struct QueryCallback {}
 
@@ -60,7 +60,7 @@ pub struct QueryCallback {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/callback")]
-#[endpoint(PATCH "/v3/marketing/membercard-open/callback" -> UpdateCallbackResponse)]
+#[endpoint(PATCH "/v3/marketing/membercard-open/callback" -> Callback)]
 #[derive(Debug, Clone)]
 pub struct UpdateCallback {
     /// 通知url地址 (`notify_url`).
@@ -110,7 +110,7 @@ pub struct ListCards {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards")]
-#[endpoint(POST "/v3/marketing/membercard-open/cards" -> CreateCardResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/membercard-open/cards" -> Card, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateCard {
     /// 商户补充声明 (`additional_statement`).
@@ -186,7 +186,7 @@ pub struct DeleteCardByCardId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}")]
-#[endpoint(GET "/v3/marketing/membercard-open/cards/<card_id>" -> QueryCardByCardIdResponse)]
+#[endpoint(GET "/v3/marketing/membercard-open/cards/<card_id>" -> Card)]
 #[derive(Debug, Clone)]
 pub struct QueryCardByCardId {
     /// 会员卡id (`card_id`).
@@ -522,7 +522,7 @@ pub struct CreateCardCodeUnavailable {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/decrypt-code")]
-#[endpoint(GET "/v3/marketing/membercard-open/cards/<card_id>/decrypt-code" -> QueryCardDecryptCodeResponse)]
+#[endpoint(GET "/v3/marketing/membercard-open/cards/<card_id>/decrypt-code" -> CardResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryCardDecryptCode {
     /// 会员卡id (`card_id`).
@@ -578,7 +578,7 @@ pub struct CreateCardPermissionToken {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import")]
-#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/phone-membercard/import" -> CreateCardPhoneMembercardImportResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/phone-membercard/import" -> CardResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateCardPhoneMembercardImport {
     /// 会员卡ID (`card_id`).
@@ -673,7 +673,7 @@ pub struct UpdateCardRight {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/service-modules")]
-#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/service-modules" -> CreateCardServiceModuleResponse)]
+#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/service-modules" -> CardServiceModule)]
 #[derive(Debug, Clone)]
 pub struct CreateCardServiceModule {
     /// 会员卡id (`card_id`).
@@ -718,7 +718,7 @@ pub struct DeleteCardServiceModuleByServiceModuleId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}")]
-#[endpoint(PATCH "/v3/marketing/membercard-open/cards/<card_id>/service-modules/<service_module_id>" -> UpdateCardServiceModuleByServiceModuleIdResponse)]
+#[endpoint(PATCH "/v3/marketing/membercard-open/cards/<card_id>/service-modules/<service_module_id>" -> CardServiceModule)]
 #[derive(Debug, Clone)]
 pub struct UpdateCardServiceModuleByServiceModuleId {
     /// 会员卡id (`card_id`).
@@ -768,7 +768,7 @@ pub struct CreateCardUpgrade {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/users/import")]
-#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/users/import" -> CreateCardUserImportResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/users/import" -> CardResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateCardUserImport {
     /// 会员卡ID (`card_id`).
@@ -903,20 +903,10 @@ pub struct QueryActivateInformationByActivateTicketResponse {
     pub user_information: Option<UserInformation>,
 }
 
-/// The answer of [`QueryCallback`] (查询回调地址API).
+/// The answer of [`QueryCallback`], [`UpdateCallback`] (查询回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCallbackResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: Option<String>,
-    /// 通知url地址 (`notify_url`).
-    pub notify_url: String,
-}
-
-/// The answer of [`UpdateCallback`] (设置回调地址API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCallbackResponse {
+pub struct Callback {
     /// 商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 通知url地址 (`notify_url`).
@@ -1013,7 +1003,7 @@ pub struct UserInformationForm {
     pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
 
-/// 会员卡列表.
+/// 会员卡列表 (the answer of [`CreateCard`], [`QueryCardByCardId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Card {
@@ -1106,110 +1096,6 @@ pub struct DateInformation {
     /// 领取后N天开始生效 (`wait_days_after_receive`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_days_after_receive: Option<i64>,
-}
-
-/// The answer of [`CreateCard`] (创建会员卡模板API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCardResponse {
-    /// 商户补充声明 (`additional_statement`).
-    pub additional_statement: Option<AdditionalStatement>,
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 会员卡背景图 (`background_picture_url`).
-    pub background_picture_url: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
-    /// 品牌信息 (`brand`).
-    pub brand: Brand,
-    /// 会员卡id (`card_id`).
-    pub card_id: String,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 有效期 (`date_information`).
-    pub date_information: CardDateInformation,
-    /// 使用须知 (`description`).
-    pub description: String,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 会员卡logo (`logo_url`).
-    pub logo_url: String,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 剩余库存 (`remain_quantity`).
-    pub remain_quantity: Option<i64>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 会员卡状态 (`status`).
-    pub status: Option<CardStatus>,
-    /// 卡名称 (`title`).
-    pub title: String,
-    /// 会员卡总库存 (`total_quantity`).
-    pub total_quantity: Option<i64>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-    /// 开卡信息 (`user_information_form`).
-    pub user_information_form: Option<UserInformationForm>,
-}
-
-/// The answer of [`QueryCardByCardId`] (查询会员卡模板信息API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCardByCardIdResponse {
-    /// 商户补充声明 (`additional_statement`).
-    pub additional_statement: Option<AdditionalStatement>,
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 会员卡背景图 (`background_picture_url`).
-    pub background_picture_url: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
-    /// 品牌信息 (`brand`).
-    pub brand: Brand,
-    /// 会员卡id (`card_id`).
-    pub card_id: String,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 有效期 (`date_information`).
-    pub date_information: CardDateInformation,
-    /// 使用须知 (`description`).
-    pub description: String,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 会员卡logo (`logo_url`).
-    pub logo_url: String,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 剩余库存 (`remain_quantity`).
-    pub remain_quantity: Option<i64>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 会员卡状态 (`status`).
-    pub status: Option<CardStatus>,
-    /// 卡名称 (`title`).
-    pub title: String,
-    /// 会员卡总库存 (`total_quantity`).
-    pub total_quantity: Option<i64>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-    /// 开卡信息 (`user_information_form`).
-    pub user_information_form: Option<UserInformationForm>,
 }
 
 /// 开卡信息.
@@ -1378,10 +1264,10 @@ pub struct StateSetting {
     pub state_id: String,
 }
 
-/// The answer of [`QueryCardDecryptCode`] (加密code解码（跳转型激活）API).
+/// The answer of [`QueryCardDecryptCode`], [`CreateCardPhoneMembercardImport`], [`CreateCardUserImport`] (加密code解码（跳转型激活）API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCardDecryptCodeResponse {
+pub struct CardResponse {
     /// 会员卡code (`code`).
     pub code: String,
 }
@@ -1392,14 +1278,6 @@ pub struct QueryCardDecryptCodeResponse {
 pub struct CreateCardPermissionTokenResponse {
     /// 预授权token (`permission_token`).
     pub permission_token: String,
-}
-
-/// The answer of [`CreateCardPhoneMembercardImport`] (根据手机号导入用户会员卡API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCardPhoneMembercardImportResponse {
-    /// 会员卡code (`code`).
-    pub code: String,
 }
 
 /// The answer of [`CreateCardQrcode`] (创建会员卡二维码API).
@@ -1478,36 +1356,16 @@ pub struct Favor {
     pub show_coupon: bool,
 }
 
-/// The answer of [`CreateCardServiceModule`] (添加会员卡服务项).
+/// The answer of [`CreateCardServiceModule`], [`UpdateCardServiceModuleByServiceModuleId`] (添加会员卡服务项).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCardServiceModuleResponse {
+pub struct CardServiceModule {
     /// 会员卡id (`card_id`).
     pub card_id: String,
     /// 跳转小程序 (`jump_miniprogram`).
     pub jump_miniprogram: JumpMiniprogram,
     /// 会员服务项ID (`service_module_id`).
     pub service_module_id: String,
-}
-
-/// The answer of [`UpdateCardServiceModuleByServiceModuleId`] (修改会员卡服务项).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCardServiceModuleByServiceModuleIdResponse {
-    /// 会员卡id (`card_id`).
-    pub card_id: String,
-    /// 跳转小程序 (`jump_miniprogram`).
-    pub jump_miniprogram: JumpMiniprogram,
-    /// 会员服务项ID (`service_module_id`).
-    pub service_module_id: String,
-}
-
-/// The answer of [`CreateCardUserImport`] (根据openid导入用户会员卡API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCardUserImportResponse {
-    /// 会员卡code (`code`).
-    pub code: String,
 }
 
 /// 会员信息.

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/shopping-receipt/customentrances")]
-#[endpoint(POST "/v3/marketing/shopping-receipt/customentrances" -> CreateCustomentranceResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/shopping-receipt/customentrances" -> Customentrance, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateCustomentrance {
     /// 自定义入口的归属品牌ID (`brand_id`).
@@ -61,7 +61,7 @@ pub struct CreateCustomentrance {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/shopping-receipt/customentrances/{brand_id}")]
-#[endpoint(GET "/v3/marketing/shopping-receipt/customentrances/<brand_id>" -> QueryCustomentranceByBrandIdResponse)]
+#[endpoint(GET "/v3/marketing/shopping-receipt/customentrances/<brand_id>" -> Customentrance)]
 #[derive(Debug, Clone)]
 pub struct QueryCustomentranceByBrandId {
     /// 自定义入口的归属品牌ID (`brand_id`).
@@ -82,7 +82,7 @@ pub struct QueryCustomentranceByBrandId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/shopping-receipt/customentrances/{brand_id}")]
-#[endpoint(PATCH "/v3/marketing/shopping-receipt/customentrances/<brand_id>" -> UpdateCustomentranceByBrandIdResponse)]
+#[endpoint(PATCH "/v3/marketing/shopping-receipt/customentrances/<brand_id>" -> Customentrance)]
 #[derive(Debug, Clone)]
 pub struct UpdateCustomentranceByBrandId {
     /// 自定义入口的归属品牌ID (`brand_id`).
@@ -188,74 +188,10 @@ pub struct JumpLink {
     pub mini_programs_path: String,
 }
 
-/// The answer of [`CreateCustomentrance`] (创建自定义入口).
+/// The answer of [`CreateCustomentrance`], [`QueryCustomentranceByBrandId`], [`UpdateCustomentranceByBrandId`] (创建自定义入口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCustomentranceResponse {
-    /// 自定义入口的归属品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 自定义入口创建的时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 设置自定义入口的状态 (`custom_entrance_state`).
-    pub custom_entrance_state: CustomEntranceState,
-    /// 自定义入口种类 (`custom_entrance_type`).
-    pub custom_entrance_type: CustomEntranceType,
-    /// 自定义入口的结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 展示商品信息 (`goods_thumbnail_url`).
-    pub goods_thumbnail_url: Option<String>,
-    /// 自定义入口跳转信息 (`jump_link`).
-    pub jump_link: JumpLink,
-    /// 自定义入口修改的时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户创建自定义入口的凭据号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 自定义入口的开始时间 (`start_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub start_time: OffsetDateTime,
-    /// 副标题 (`subtitle`).
-    pub subtitle: String,
-}
-
-/// The answer of [`QueryCustomentranceByBrandId`] (查询自定义入口).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCustomentranceByBrandIdResponse {
-    /// 自定义入口的归属品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 自定义入口创建的时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 设置自定义入口的状态 (`custom_entrance_state`).
-    pub custom_entrance_state: CustomEntranceState,
-    /// 自定义入口种类 (`custom_entrance_type`).
-    pub custom_entrance_type: CustomEntranceType,
-    /// 自定义入口的结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 展示商品信息 (`goods_thumbnail_url`).
-    pub goods_thumbnail_url: Option<String>,
-    /// 自定义入口跳转信息 (`jump_link`).
-    pub jump_link: JumpLink,
-    /// 自定义入口修改的时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户创建自定义入口的凭据号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 自定义入口的开始时间 (`start_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub start_time: OffsetDateTime,
-    /// 副标题 (`subtitle`).
-    pub subtitle: String,
-}
-
-/// The answer of [`UpdateCustomentranceByBrandId`] (更新自定义入口).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCustomentranceByBrandIdResponse {
+pub struct Customentrance {
     /// 自定义入口的归属品牌ID (`brand_id`).
     pub brand_id: String,
     /// 自定义入口创建的时间 (`create_time`).

@@ -124,7 +124,7 @@ pub struct QueryWithdrawBillTypeByBillType {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant/fund/withdraw/out-request-no/{out_request_no}")]
-#[endpoint(GET "/v3/merchant/fund/withdraw/out-request-no/<out_request_no>" -> QueryWithdrawByOutRequestNoResponse)]
+#[endpoint(GET "/v3/merchant/fund/withdraw/out-request-no/<out_request_no>" -> Withdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawByOutRequestNo {
     /// 商户提现单号 (`out_request_no`).
@@ -145,7 +145,7 @@ pub struct QueryWithdrawByOutRequestNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}")]
-#[endpoint(GET "/v3/merchant/fund/withdraw/withdraw-id/<withdraw_id>" -> QueryWithdrawByWithdrawIdResponse)]
+#[endpoint(GET "/v3/merchant/fund/withdraw/withdraw-id/<withdraw_id>" -> Withdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawByWithdrawId {
     /// 微信支付提现单号 (`withdraw_id`).
@@ -194,40 +194,10 @@ pub struct QueryWithdrawBillTypeByBillTypeResponse {
     pub hash_value: String,
 }
 
-/// The answer of [`QueryWithdrawByOutRequestNo`] (电商平台(商户提现单号查询)提现状态API).
+/// The answer of [`QueryWithdrawByOutRequestNo`], [`QueryWithdrawByWithdrawId`] (电商平台(商户提现单号查询)提现状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryWithdrawByOutRequestNoResponse {
-    /// 出款账户类型 (`account_type`).
-    pub account_type: AccountType,
-    /// 提现金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 银行附言 (`bank_memo`).
-    pub bank_memo: String,
-    /// 发起提现时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商户提现单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 失败原因 (`reason`).
-    pub reason: String,
-    /// 提现备注 (`remark`).
-    pub remark: String,
-    /// 提现失败解决方案 (`solution`).
-    pub solution: String,
-    /// 提现单状态 (`status`).
-    pub status: WithdrawStatus,
-    /// 提现状态更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 微信支付提现单号 (`withdraw_id`).
-    pub withdraw_id: String,
-}
-
-/// The answer of [`QueryWithdrawByWithdrawId`] (电商平台(微信支付提现单号)查询提现状态API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryWithdrawByWithdrawIdResponse {
+pub struct Withdraw {
     /// 出款账户类型 (`account_type`).
     pub account_type: AccountType,
     /// 提现金额 (`amount`), in fen (分).

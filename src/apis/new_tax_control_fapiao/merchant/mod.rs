@@ -42,7 +42,7 @@ pub struct QueryBaseInformation {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/new-tax-control-fapiao/merchant/development-config")]
-#[endpoint(GET "/v3/new-tax-control-fapiao/merchant/development-config" -> QueryDevelopmentConfigResponse)]
+#[endpoint(GET "/v3/new-tax-control-fapiao/merchant/development-config" -> DevelopmentConfig)]
 #[derive(Debug, Clone)]
 pub struct QueryDevelopmentConfig {}
 
@@ -60,7 +60,7 @@ pub struct QueryDevelopmentConfig {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/new-tax-control-fapiao/merchant/development-config")]
-#[endpoint(PATCH "/v3/new-tax-control-fapiao/merchant/development-config" -> UpdateDevelopmentConfigResponse)]
+#[endpoint(PATCH "/v3/new-tax-control-fapiao/merchant/development-config" -> DevelopmentConfig)]
 #[derive(Debug, Clone)]
 pub struct UpdateDevelopmentConfig {
     /// 商户回调地址 (`callback_url`).
@@ -181,22 +181,10 @@ pub struct QueryBaseInformationResponse {
     pub seller_information: SellerInformation,
 }
 
-/// The answer of [`QueryDevelopmentConfig`] (查询商户配置的开发选项).
+/// The answer of [`QueryDevelopmentConfig`], [`UpdateDevelopmentConfig`] (查询商户配置的开发选项).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryDevelopmentConfigResponse {
-    /// 商户回调地址 (`callback_url`).
-    pub callback_url: String,
-    /// 全部账单展示开发票入口开关 (`show_fapiao_cell`).
-    pub show_fapiao_cell: Option<bool>,
-    /// 商户是否支持开电子专票 (`support_vat_fapiao`).
-    pub support_vat_fapiao: Option<bool>,
-}
-
-/// The answer of [`UpdateDevelopmentConfig`] (配置开发选项).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateDevelopmentConfigResponse {
+pub struct DevelopmentConfig {
     /// 商户回调地址 (`callback_url`).
     pub callback_url: String,
     /// 全部账单展示开发票入口开关 (`show_fapiao_cell`).

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 #[doc(
     alias = "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}"
 )]
-#[endpoint(GET "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>" -> QueryPolicyPeriodByPolicyPeriodIdResponse)]
+#[endpoint(GET "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>" -> PolicyPeriodResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryPolicyPeriodByPolicyPeriodId {
     /// 委托代扣协议ID (`contract_id`).
@@ -37,7 +37,7 @@ pub struct QueryPolicyPeriodByPolicyPeriodId {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let scheduled_amount: wxpay::apis::papay::insurance_pay::ScheduledAmount = todo!();
+/// # let scheduled_amount: wxpay::apis::papay::insurance_pay::Amount = todo!();
 /// use wxpay::apis::papay::insurance_pay::CreatePolicyPeriodSchedule;
 ///
 /// let request = CreatePolicyPeriodSchedule::new("TEST_CONTRACT_ID", "1", "wxd678efh567hg6787", scheduled_amount);
@@ -48,7 +48,7 @@ pub struct QueryPolicyPeriodByPolicyPeriodId {
 #[doc(
     alias = "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule"
 )]
-#[endpoint(POST "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>/schedule" -> CreatePolicyPeriodScheduleResponse)]
+#[endpoint(POST "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>/schedule" -> PolicyPeriodResponse)]
 #[derive(Debug, Clone)]
 pub struct CreatePolicyPeriodSchedule {
     /// 委托代扣协议ID (`contract_id`).
@@ -58,7 +58,7 @@ pub struct CreatePolicyPeriodSchedule {
     /// 应用ID (`appid`).
     pub appid: String,
     /// 预约扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: ScheduledAmount,
+    pub scheduled_amount: Amount,
 }
 
 /// `POST /v3/papay/insurance-pay/transactions/apply` 保险商户受理保险自动续费扣款API
@@ -67,7 +67,7 @@ pub struct CreatePolicyPeriodSchedule {
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::papay::insurance_pay::ScheduledAmount = todo!();
+/// # let amount: wxpay::apis::papay::insurance_pay::Amount = todo!();
 /// use wxpay::apis::papay::insurance_pay::ApplyTransaction;
 ///
 /// let request = ApplyTransaction::new(amount, "wxd678efh567hg6787", "123124412412423431", "Image形象店-深圳腾大-QQ公仔", "1217752501201407033233368018", 1, "https://www.qq.com/");
@@ -80,7 +80,7 @@ pub struct CreatePolicyPeriodSchedule {
 #[derive(Debug, Clone)]
 pub struct ApplyTransaction {
     /// 扣费金额信息 (`amount`).
-    pub amount: ScheduledAmount,
+    pub amount: Amount,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -102,7 +102,7 @@ pub struct ApplyTransaction {
 /// 实际扣费金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ScheduledAmount {
+pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
@@ -110,12 +110,12 @@ pub struct ScheduledAmount {
     pub total: i64,
 }
 
-/// The answer of [`QueryPolicyPeriodByPolicyPeriodId`] (保险商户查询保险自动续费预约API).
+/// The answer of [`QueryPolicyPeriodByPolicyPeriodId`], [`CreatePolicyPeriodSchedule`] (保险商户查询保险自动续费预约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
+pub struct PolicyPeriodResponse {
     /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<ScheduledAmount>,
+    pub deduct_amount: Option<Amount>,
     /// 实际扣费的日期 (`deduct_date`).
     pub deduct_date: Option<String>,
     /// 可扣费结束日期 (`deduct_end_date`).
@@ -127,27 +127,7 @@ pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
     /// 当前扣费周期的状态 (`policy_period_state`).
     pub policy_period_state: String,
     /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<ScheduledAmount>,
-}
-
-/// The answer of [`CreatePolicyPeriodSchedule`] (保险商户预约保险自动续费API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePolicyPeriodScheduleResponse {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<ScheduledAmount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 可扣费结束日期 (`deduct_end_date`).
-    pub deduct_end_date: Option<String>,
-    /// 可扣费开始日期 (`deduct_start_date`).
-    pub deduct_start_date: Option<String>,
-    /// 保单的扣费周期编号 (`policy_period_id`).
-    pub policy_period_id: i64,
-    /// 当前扣费周期的状态 (`policy_period_state`).
-    pub policy_period_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<ScheduledAmount>,
+    pub scheduled_amount: Option<Amount>,
 }
 
 /// The answer of [`ApplyTransaction`] (保险商户受理保险自动续费扣款API).
@@ -155,7 +135,7 @@ pub struct CreatePolicyPeriodScheduleResponse {
 #[non_exhaustive]
 pub struct ApplyTransactionResponse {
     /// 扣费金额信息 (`amount`).
-    pub amount: ScheduledAmount,
+    pub amount: Amount,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
 }

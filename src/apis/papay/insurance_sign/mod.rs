@@ -165,7 +165,7 @@ pub struct CreateContractPreEntrustSignApp {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5")]
-#[endpoint(POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignH5Response)]
+#[endpoint(POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 扣费金额信息 (`amount`).
@@ -228,7 +228,7 @@ pub struct CreateContractPreEntrustSignH5 {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi")]
-#[endpoint(POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignJsapiResponse)]
+#[endpoint(POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 扣费金额信息 (`amount`).
@@ -575,19 +575,11 @@ pub struct ContractPreEntrustSignPolicyPeriod {
     pub policy_period_id: i64,
 }
 
-/// The answer of [`CreateContractPreEntrustSignH5`] (保险商户H5预签约API).
+/// The answer of [`CreateContractPreEntrustSignH5`], [`CreateContractPreEntrustSignJsapi`] (保险商户H5预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractPreEntrustSignH5Response {
+pub struct CreateContractPreEntrustSignResponse {
     /// 拉起微信支付客户端的URL (`redirect_url`).
-    pub redirect_url: String,
-}
-
-/// The answer of [`CreateContractPreEntrustSignJsapi`] (保险商户JSAPI预签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignJsapiResponse {
-    /// 跳转签约并支付流程的URL (`redirect_url`).
     pub redirect_url: String,
 }
 

@@ -21,7 +21,7 @@ pub mod partner;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/harmony/transactions/apply")]
-#[endpoint(POST "/v3/papay/pay/harmony/transactions/apply" -> ApplyHarmonyTransactionResponse, idempotent)]
+#[endpoint(POST "/v3/papay/pay/harmony/transactions/apply" -> TransactionResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ApplyHarmonyTransaction {
     /// 扣费金额信息 (`amount`).
@@ -60,7 +60,7 @@ pub struct ApplyHarmonyTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/schedules/contract-id/{contract_id}")]
-#[endpoint(GET "/v3/papay/pay/schedules/contract-id/<contract_id>" -> QueryScheduleByContractIdResponse)]
+#[endpoint(GET "/v3/papay/pay/schedules/contract-id/<contract_id>" -> ScheduleResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryScheduleByContractId {
     /// 委托代扣协议ID (`contract_id`).
@@ -82,7 +82,7 @@ pub struct QueryScheduleByContractId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/schedules/contract-id/{contract_id}/schedule")]
-#[endpoint(POST "/v3/papay/pay/schedules/contract-id/<contract_id>/schedule" -> CreateScheduleScheduleResponse)]
+#[endpoint(POST "/v3/papay/pay/schedules/contract-id/<contract_id>/schedule" -> ScheduleResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateScheduleSchedule {
     /// 委托代扣协议ID (`contract_id`).
@@ -108,7 +108,7 @@ pub struct CreateScheduleSchedule {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/transactions/apply")]
-#[endpoint(POST "/v3/papay/pay/transactions/apply" -> ApplyTransactionResponse, idempotent)]
+#[endpoint(POST "/v3/papay/pay/transactions/apply" -> TransactionResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ApplyTransaction {
     /// 扣费金额信息 (`amount`).
@@ -140,20 +140,20 @@ pub struct Amount {
     pub total: i64,
 }
 
-/// The answer of [`ApplyHarmonyTransaction`] (代扣受理扣款).
+/// The answer of [`ApplyHarmonyTransaction`], [`ApplyTransaction`] (代扣受理扣款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ApplyHarmonyTransactionResponse {
+pub struct TransactionResponse {
     /// 扣费金额信息 (`amount`).
     pub amount: Amount,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
 }
 
-/// The answer of [`QueryScheduleByContractId`] (查询扣费预约API).
+/// The answer of [`QueryScheduleByContractId`], [`CreateScheduleSchedule`] (查询扣费预约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryScheduleByContractIdResponse {
+pub struct ScheduleResponse {
     /// 实际扣费金额 (`deduct_amount`).
     pub deduct_amount: Option<Amount>,
     /// 实际扣费的日期 (`deduct_date`).
@@ -166,32 +166,4 @@ pub struct QueryScheduleByContractIdResponse {
     pub schedule_state: String,
     /// 已预约的扣费金额信息 (`scheduled_amount`).
     pub scheduled_amount: Option<Amount>,
-}
-
-/// The answer of [`CreateScheduleSchedule`] (预约扣费API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScheduleScheduleResponse {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<Amount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 可扣费结束日期 (`deduct_end_date`).
-    pub deduct_end_date: Option<String>,
-    /// 可扣费开始日期 (`deduct_start_date`).
-    pub deduct_start_date: Option<String>,
-    /// 扣费预约的状态 (`schedule_state`).
-    pub schedule_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<Amount>,
-}
-
-/// The answer of [`ApplyTransaction`] (受理扣款API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ApplyTransactionResponse {
-    /// 扣费金额信息 (`amount`).
-    pub amount: Amount,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
 }

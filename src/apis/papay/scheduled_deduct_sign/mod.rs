@@ -57,7 +57,7 @@ pub struct CreateContractPreEntrustSignApp {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5")]
-#[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignH5Response)]
+#[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 应用ID (`appid`).
@@ -94,7 +94,7 @@ pub struct CreateContractPreEntrustSignH5 {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi")]
-#[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignJsapiResponse)]
+#[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 应用ID (`appid`).
@@ -194,19 +194,11 @@ pub struct JumpControl {
     pub jump_appid: Option<String>,
 }
 
-/// The answer of [`CreateContractPreEntrustSignH5`] (H5场景预约扣费类型签约的预签约API).
+/// The answer of [`CreateContractPreEntrustSignH5`], [`CreateContractPreEntrustSignJsapi`] (H5场景预约扣费类型签约的预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractPreEntrustSignH5Response {
+pub struct CreateContractPreEntrustSignResponse {
     /// 拉起微信支付客户端的URL (`redirect_url`).
-    pub redirect_url: String,
-}
-
-/// The answer of [`CreateContractPreEntrustSignJsapi`] (JSAPI场景预约扣费类型签约的预签约API).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignJsapiResponse {
-    /// 跳转签约流程的URL (`redirect_url`).
     pub redirect_url: String,
 }
 

@@ -46,7 +46,7 @@ pub struct QueryHarmonyContractByOutContractCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}")]
-#[endpoint(GET "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
+#[endpoint(GET "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
     /// 委托代扣模板ID (`plan_id`).
@@ -71,7 +71,7 @@ pub struct QueryContractByOutContractCode {
 #[doc(
     alias = "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate"
 )]
-#[endpoint(POST "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate" -> TerminateContractResponse)]
+#[endpoint(POST "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct TerminateContract {
     /// 委托代扣模板ID (`plan_id`).
@@ -211,45 +211,10 @@ pub struct DeductSchedule {
     pub scheduled_amount: Option<DeductAmount>,
 }
 
-/// The answer of [`QueryContractByOutContractCode`] (通过商户协议号查询委托代扣签约协议API).
+/// The answer of [`QueryContractByOutContractCode`], [`TerminateContract`] (通过商户协议号查询委托代扣签约协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeResponse {
-    /// 商户AppID (`appid`).
-    pub appid: String,
-    /// 用户账户展示名称 (`contract_display_account`).
-    pub contract_display_account: String,
-    /// 协议到期时间 (`contract_expired_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_expired_time: Option<OffsetDateTime>,
-    /// 委托代扣协议ID (`contract_id`).
-    pub contract_id: String,
-    /// 协议签署时间 (`contract_signed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_signed_time: Option<OffsetDateTime>,
-    /// 委托代扣协议状态 (`contract_state`).
-    pub contract_state: String,
-    /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<ContractTerminateInfo>,
-    /// 预约扣费场景的预约信息 (`deduct_schedule`).
-    pub deduct_schedule: Option<DeductSchedule>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 商户侧用户标识 (`out_user_code`).
-    pub out_user_code: Option<String>,
-    /// 委托代扣模板ID (`plan_id`).
-    pub plan_id: i64,
-}
-
-/// The answer of [`TerminateContract`] (通过商户协议号解除委托代扣签约协议API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct TerminateContractResponse {
+pub struct Contract {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 用户账户展示名称 (`contract_display_account`).

@@ -80,7 +80,7 @@ pub struct CreateAppOrder {
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[doc(alias = "/v3/pay/transactions/app-with-contract")]
-#[endpoint(POST "/v3/pay/transactions/app-with-contract" -> CreateAppWithContractResponse, idempotent)]
+#[endpoint(POST "/v3/pay/transactions/app-with-contract" -> CreateContractResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateAppWithContract {
     /// 订单金额 (`amount`).
@@ -104,7 +104,7 @@ pub struct CreateAppWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<ContractSceneInfo>,
+    pub scene_info: Option<SceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
@@ -340,7 +340,7 @@ pub struct CreateJsapiOrder {
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[doc(alias = "/v3/pay/transactions/jsapi-with-contract")]
-#[endpoint(POST "/v3/pay/transactions/jsapi-with-contract" -> CreateJsapiWithContractResponse, idempotent)]
+#[endpoint(POST "/v3/pay/transactions/jsapi-with-contract" -> CreateContractResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateJsapiWithContract {
     /// 订单金额 (`amount`).
@@ -366,7 +366,7 @@ pub struct CreateJsapiWithContract {
     /// 支付者 (`payer`).
     pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<ContractSceneInfo>,
+    pub scene_info: Option<SceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
@@ -502,7 +502,7 @@ pub struct ReverseTransaction {
 }
 
 /// 订单金额.
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
     /// 货币类型 (`currency`).
@@ -691,7 +691,7 @@ pub struct ContractDetail {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct ContractStoreInfo {
+pub struct SceneInfoStoreInfo {
     /// 详细地址 (`address`).
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -708,11 +708,9 @@ pub struct ContractStoreInfo {
 }
 
 /// 场景信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ContractSceneInfo {
+pub struct SceneInfo {
     /// 商户端设备号 (`device_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -720,15 +718,15 @@ pub struct ContractSceneInfo {
     pub payer_client_ip: String,
     /// 商户门店信息 (`store_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<ContractStoreInfo>,
+    pub store_info: Option<SceneInfoStoreInfo>,
 }
 
-/// The answer of [`CreateAppWithContract`] (APP下单并签约).
+/// The answer of [`CreateAppWithContract`], [`CreateJsapiWithContract`] (APP下单并签约).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAppWithContractResponse {
+pub struct CreateContractResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -812,7 +810,7 @@ pub struct CreateCodepayOrderSceneInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct TransactionAmount {
+pub struct Amount {
     /// 订单金额货币类型 (`currency`).
     pub currency: Option<String>,
     /// 用户支付货币类型 (`payer_currency`).
@@ -886,7 +884,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<TransactionAmount>,
+    pub amount: Option<Amount>,
     /// 应用AppID (`appid`).
     pub appid: Option<String>,
     /// 附加数据 (`attach`).
@@ -1012,7 +1010,7 @@ pub struct TransactionPayer {
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: Option<TransactionAmount>,
+    pub amount: Option<Amount>,
     /// 公众号ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -1113,16 +1111,6 @@ pub struct CreateJsapiWithContractInfo {
     /// 扣费服务预授权token (`token`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-}
-
-/// The answer of [`CreateJsapiWithContract`] (JSAPI下单并授权/签约).
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateJsapiWithContractResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
 }
 
 /// The answer of [`CreateNativeOrder`] (Native下单API).

@@ -59,7 +59,7 @@ pub struct CreatePermission {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/service-account-applications")]
-#[endpoint(POST "/v3/payscore/partner/service-account-applications" -> CreateServiceAccountApplicationResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/partner/service-account-applications" -> ServiceAccountApplication, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateServiceAccountApplication {
     /// 服务商应用ID (`appid`).
@@ -90,7 +90,7 @@ pub struct CreateServiceAccountApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/service-account-applications/{out_apply_no}")]
-#[endpoint(GET "/v3/payscore/partner/service-account-applications/<out_apply_no>" -> QueryServiceAccountApplicationByOutApplyNoResponse)]
+#[endpoint(GET "/v3/payscore/partner/service-account-applications/<out_apply_no>" -> ServiceAccountApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryServiceAccountApplicationByOutApplyNo {
     /// 商户申请绑定单号 (`out_apply_no`).
@@ -237,34 +237,10 @@ pub struct CreateServicepayondeliveryorder {
     pub time_range: ServiceorderTimeRange,
 }
 
-/// The answer of [`CreateServiceAccountApplication`] (收付通子商户申请绑定支付分服务).
+/// The answer of [`CreateServiceAccountApplication`], [`QueryServiceAccountApplicationByOutApplyNo`] (收付通子商户申请绑定支付分服务).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateServiceAccountApplicationResponse {
-    /// 服务商应用ID (`appid`).
-    pub appid: String,
-    /// 受理状态 (`apply_state`).
-    pub apply_state: String,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 申请单号 (`out_apply_no`).
-    pub out_apply_no: String,
-    /// 拒绝原因 (`reject_reason`).
-    pub reject_reason: Option<String>,
-    /// 绑定结果回调通知地址 (`result_notify_url`).
-    pub result_notify_url: Option<String>,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
-    /// 子商户应用ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// The answer of [`QueryServiceAccountApplicationByOutApplyNo`] (查询收付通子商户服务绑定结果).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryServiceAccountApplicationByOutApplyNoResponse {
+pub struct ServiceAccountApplication {
     /// 服务商应用ID (`appid`).
     pub appid: String,
     /// 受理状态 (`apply_state`).

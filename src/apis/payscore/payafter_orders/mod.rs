@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/payafter-orders/{out_order_no}/cancel")]
-#[endpoint(POST "/v3/payscore/payafter-orders/<out_order_no>/cancel" -> CancelPayafterOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/payafter-orders/<out_order_no>/cancel" -> PayafterOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CancelPayafterOrder {
     /// 商户服务订单号 (`out_order_no`).
@@ -47,7 +47,7 @@ pub struct CancelPayafterOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/payafter-orders/{out_order_no}/complete")]
-#[endpoint(POST "/v3/payscore/payafter-orders/<out_order_no>/complete" -> CompletePayafterOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/payafter-orders/<out_order_no>/complete" -> PayafterOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CompletePayafterOrder {
     /// 商户服务订单号 (`out_order_no`).
@@ -108,10 +108,10 @@ pub struct SyncPayafterOrder {
     pub type_: Option<SyncPayafterOrderType>,
 }
 
-/// The answer of [`CancelPayafterOrder`] (撤销先享后付订单).
+/// The answer of [`CancelPayafterOrder`], [`CompletePayafterOrder`] (撤销先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CancelPayafterOrderResponse {
+pub struct PayafterOrder {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -155,22 +155,6 @@ pub struct Fee {
     /// 付费项目名称 (`fee_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_name: Option<String>,
-}
-
-/// The answer of [`CompletePayafterOrder`] (完结先享后付订单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CompletePayafterOrderResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 微信支付服务订单号 (`order_id`).
-    pub order_id: String,
-    /// 商户服务订单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
 }
 
 /// 内容信息详情.

@@ -101,7 +101,7 @@ pub struct CreateUserSignPlan {
 #[doc(
     alias = "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}"
 )]
-#[endpoint(GET "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>" -> QueryUserSignPlanByMerchantSignPlanNoResponse)]
+#[endpoint(GET "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>" -> SignPlan)]
 #[derive(Debug, Clone)]
 pub struct QueryUserSignPlanByMerchantSignPlanNo {
     /// 商户签约计划号 (`merchant_sign_plan_no`).
@@ -124,7 +124,7 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 #[doc(
     alias = "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop"
 )]
-#[endpoint(POST "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop" -> StopUserSignPlanResponse)]
+#[endpoint(POST "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop" -> SignPlan)]
 #[derive(Debug, Clone)]
 pub struct StopUserSignPlan {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
@@ -271,7 +271,7 @@ pub struct SignedDetailList {
     pub use_time: Option<OffsetDateTime>,
 }
 
-/// 用户的签约计划.
+/// 用户的签约计划 (the answer of [`QueryUserSignPlanByMerchantSignPlanNo`], [`StopUserSignPlan`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SignPlan {
@@ -329,104 +329,4 @@ pub struct CreateUserSignPlanResponse {
     pub package: String,
     /// 用户的签约计划 (`sign_plan`).
     pub sign_plan: SignPlan,
-}
-
-/// The answer of [`QueryUserSignPlanByMerchantSignPlanNo`] (查询用户的签约计划).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
-    /// AppID (`appid`).
-    pub appid: String,
-    /// 签约计划取消原因 (`cancel_reason`).
-    pub cancel_reason: Option<String>,
-    /// 签约计划取消时间 (`cancel_sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub cancel_sign_time: Option<OffsetDateTime>,
-    /// 签约计划取消类型 (`cancel_sign_type`).
-    pub cancel_sign_type: Option<String>,
-    /// 签约计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 目前用户进行到的计划详情序号 (`going_detail_no`).
-    pub going_detail_no: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户回调地址 (`merchant_callback_url`).
-    pub merchant_callback_url: String,
-    /// 商户侧签约计划号 (`merchant_sign_plan_no`).
-    pub merchant_sign_plan_no: String,
-    /// 签约计划用户应用下的OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 签约所属计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 签约计划的名称 (`plan_name`).
-    pub plan_name: String,
-    /// 签约计划的过期时间 (`plan_over_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub plan_over_time: OffsetDateTime,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 计划签约ID (`sign_plan_id`).
-    pub sign_plan_id: String,
-    /// 计划签约状态 (`sign_state`).
-    pub sign_state: String,
-    /// 签约时间 (`sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub sign_time: Option<OffsetDateTime>,
-    /// 签约计划明细列表 (`signed_detail_list`).
-    pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
-    pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
-    pub total_origin_price: i64,
-}
-
-/// The answer of [`StopUserSignPlan`] (直连商户取消用户的签约计划).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct StopUserSignPlanResponse {
-    /// AppID (`appid`).
-    pub appid: String,
-    /// 签约计划取消原因 (`cancel_reason`).
-    pub cancel_reason: Option<String>,
-    /// 签约计划取消时间 (`cancel_sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub cancel_sign_time: Option<OffsetDateTime>,
-    /// 签约计划取消类型 (`cancel_sign_type`).
-    pub cancel_sign_type: Option<String>,
-    /// 签约计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 目前用户进行到的计划详情序号 (`going_detail_no`).
-    pub going_detail_no: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户回调地址 (`merchant_callback_url`).
-    pub merchant_callback_url: String,
-    /// 商户侧签约计划号 (`merchant_sign_plan_no`).
-    pub merchant_sign_plan_no: String,
-    /// 签约计划用户应用下的OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 签约所属计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 签约计划的名称 (`plan_name`).
-    pub plan_name: String,
-    /// 签约计划的过期时间 (`plan_over_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub plan_over_time: OffsetDateTime,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 计划签约ID (`sign_plan_id`).
-    pub sign_plan_id: String,
-    /// 计划签约状态 (`sign_state`).
-    pub sign_state: String,
-    /// 签约时间 (`sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub sign_time: Option<OffsetDateTime>,
-    /// 签约计划明细列表 (`signed_detail_list`).
-    pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
-    pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
-    pub total_origin_price: i64,
 }

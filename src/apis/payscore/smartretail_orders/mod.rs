@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders/{out_order_no}/cancel")]
-#[endpoint(POST "/v3/payscore/smartretail-orders/<out_order_no>/cancel" -> CancelSmartretailOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/smartretail-orders/<out_order_no>/cancel" -> SmartretailOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CancelSmartretailOrder {
     /// 商户服务订单号 (`out_order_no`).
@@ -47,7 +47,7 @@ pub struct CancelSmartretailOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders/{out_order_no}/complete")]
-#[endpoint(POST "/v3/payscore/smartretail-orders/<out_order_no>/complete" -> CompleteSmartretailOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/smartretail-orders/<out_order_no>/complete" -> SmartretailOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CompleteSmartretailOrder {
     /// 商户服务订单号 (`out_order_no`).
@@ -78,10 +78,10 @@ pub struct CompleteSmartretailOrder {
     pub total_amount: Option<i64>,
 }
 
-/// The answer of [`CancelSmartretailOrder`] (撤销智慧零售订单).
+/// The answer of [`CancelSmartretailOrder`], [`CompleteSmartretailOrder`] (撤销智慧零售订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CancelSmartretailOrderResponse {
+pub struct SmartretailOrder {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -125,20 +125,4 @@ pub struct Fee {
     /// 付费项目名称 (`fee_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_name: Option<String>,
-}
-
-/// The answer of [`CompleteSmartretailOrder`] (完结智慧零售订单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CompleteSmartretailOrderResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 微信支付服务订单号 (`order_id`).
-    pub order_id: String,
-    /// 商户服务订单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
 }

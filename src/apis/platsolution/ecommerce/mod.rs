@@ -73,7 +73,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/insurance-compensation-contracts")]
-#[endpoint(POST "/v3/platsolution/ecommerce/insurance-compensation-contracts" -> CreateInsuranceCompensationContractResponse, idempotent)]
+#[endpoint(POST "/v3/platsolution/ecommerce/insurance-compensation-contracts" -> InsuranceCompensationContractResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateInsuranceCompensationContract {
     /// 签约协议列表 (`agreement_list`).
@@ -100,7 +100,7 @@ pub struct CreateInsuranceCompensationContract {
 #[doc(
     alias = "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened"
 )]
-#[endpoint(POST "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/<sub_mchid>/check-opened" -> CreateInsuranceCompensationContractSubMchidCheckOpenedResponse)]
+#[endpoint(POST "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/<sub_mchid>/check-opened" -> InsuranceCompensationContractResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
     /// 二级商户号 (`sub_mchid`).
@@ -155,7 +155,7 @@ pub struct CreateMchTransferCompensateBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/<bill_id>" -> QueryMchTransferCompensateBillByBillIdResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/<bill_id>" -> MchTransferCompensateBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferCompensateBillByBillId {
     /// 微信支付单号 (`bill_id`).
@@ -176,7 +176,7 @@ pub struct QueryMchTransferCompensateBillByBillId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>" -> QueryMchTransferCompensateBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>" -> MchTransferCompensateBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferCompensateBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -298,7 +298,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBill {
 #[doc(
     alias = "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}"
 )]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/<bill_id>" -> QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/<bill_id>" -> MchTransferDepositAfterSaleCompensationBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillId {
     /// 微信支付单号 (`bill_id`).
@@ -323,7 +323,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillId {
 #[doc(
     alias = "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}"
 )]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/<out_bill_no>" -> QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/<out_bill_no>" -> MchTransferDepositAfterSaleCompensationBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -490,7 +490,7 @@ pub struct CreateMchTransferInsuranceClaimBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/<bill_id>" -> QueryMchTransferInsuranceClaimBillByBillIdResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/<bill_id>" -> MchTransferInsuranceClaimBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferInsuranceClaimBillByBillId {
     /// 微信支付单号 (`bill_id`).
@@ -515,7 +515,7 @@ pub struct QueryMchTransferInsuranceClaimBillByBillId {
 #[doc(
     alias = "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}"
 )]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>" -> QueryMchTransferInsuranceClaimBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>" -> MchTransferInsuranceClaimBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferInsuranceClaimBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -680,7 +680,7 @@ pub struct CreateMchTransferTransferBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/<bill_id>" -> QueryMchTransferTransferBillByBillIdResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/<bill_id>" -> MchTransferTransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferTransferBillByBillId {
     /// 微信支付单号 (`bill_id`).
@@ -703,7 +703,7 @@ pub struct QueryMchTransferTransferBillByBillId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>" -> QueryMchTransferTransferBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>" -> MchTransferTransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferTransferBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -772,7 +772,7 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchid {
 #[doc(
     alias = "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete"
 )]
-#[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete" -> DeleteRechargeEmployeeSubMchidSpOpenidResponse)]
+#[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete" -> Employee)]
 #[derive(Debug, Clone)]
 pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
     /// 二级商户号 (`sub_mchid`).
@@ -831,7 +831,7 @@ pub struct ApplyRecharge {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>" -> QueryRechargeByOutRechargeNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>" -> Recharge)]
 #[derive(Debug, Clone)]
 pub struct QueryRechargeByOutRechargeNo {
     /// 商户充值单号 (`out_recharge_no`).
@@ -854,7 +854,7 @@ pub struct QueryRechargeByOutRechargeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close")]
-#[endpoint(POST "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>/close" -> CloseRechargeResponse)]
+#[endpoint(POST "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>/close" -> Recharge)]
 #[derive(Debug, Clone)]
 pub struct CloseRecharge {
     /// 商户充值单号 (`out_recharge_no`).
@@ -962,7 +962,7 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettle {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw")]
-#[endpoint(POST "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw" -> CreateWithdrawDayEndBalanceWithdrawResponse, idempotent)]
+#[endpoint(POST "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw" -> WithdrawDayEndBalanceWithdraw, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateWithdrawDayEndBalanceWithdraw {
     /// 银行附言 (`bank_memo`).
@@ -995,7 +995,7 @@ pub struct CreateWithdrawDayEndBalanceWithdraw {
 #[doc(
     alias = "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}"
 )]
-#[endpoint(GET "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/<out_request_no>" -> QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/<out_request_no>" -> WithdrawDayEndBalanceWithdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNo {
     /// 商户提现单号 (`out_request_no`).
@@ -1111,23 +1111,10 @@ pub struct AgreementList {
     pub sign_time: OffsetDateTime,
 }
 
-/// The answer of [`CreateInsuranceCompensationContract`] (开通保险理赔功能).
+/// The answer of [`CreateInsuranceCompensationContract`], [`CreateInsuranceCompensationContractSubMchidCheckOpened`] (开通保险理赔功能).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateInsuranceCompensationContractResponse {
-    /// 是否开通成功 (`opened`).
-    pub opened: bool,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`CreateInsuranceCompensationContractSubMchidCheckOpened`] (查询保险理赔功能开通状态).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateInsuranceCompensationContractSubMchidCheckOpenedResponse {
+pub struct InsuranceCompensationContractResponse {
     /// 是否开通成功 (`opened`).
     pub opened: bool,
     /// 二级商户号 (`sub_mchid`).
@@ -1207,40 +1194,10 @@ pub struct CloseInfo {
     pub close_time: Option<OffsetDateTime>,
 }
 
-/// The answer of [`QueryMchTransferCompensateBillByBillId`] (查询赔付结果（按微信支付赔付单号）).
+/// The answer of [`QueryMchTransferCompensateBillByBillId`], [`QueryMchTransferCompensateBillByOutBillNo`] (查询赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferCompensateBillByBillIdResponse {
-    /// 受理时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`), in fen (分).
-    pub amount: Option<i64>,
-    /// 微信支付转账单号 (`bill_id`).
-    pub bill_id: String,
-    /// 关单信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: MchTransferCompensateBillReceiverDetail,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: Option<String>,
-    /// 赔付状态 (`state`).
-    pub state: BillState,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 赔付原因 (`transfer_remark`).
-    pub transfer_remark: Option<String>,
-}
-
-/// The answer of [`QueryMchTransferCompensateBillByOutBillNo`] (查询赔付结果（按商户赔付单号）).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferCompensateBillByOutBillNoResponse {
+pub struct MchTransferCompensateBill {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
@@ -1374,44 +1331,10 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// The answer of [`QueryMchTransferDepositAfterSalesCompensationBillByBillId`] (查询保证金售后赔付结果（按微信支付赔付单号）).
+/// The answer of [`QueryMchTransferDepositAfterSalesCompensationBillByBillId`], [`QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo`] (查询保证金售后赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse {
-    /// 受理时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`), in fen (分).
-    pub amount: Option<i64>,
-    /// 微信支付转账单号 (`bill_id`).
-    pub bill_id: String,
-    /// 关单信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: ReceiverDetail,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: Option<String>,
-    /// 赔付状态 (`state`).
-    pub state: BillState,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 赔付原因 (`transfer_remark`).
-    pub transfer_remark: Option<String>,
-}
-
-/// The answer of [`QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo`] (查询保证金售后赔付结果（按商户赔付单号）).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse {
+pub struct MchTransferDepositAfterSaleCompensationBill {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
@@ -1698,42 +1621,10 @@ pub struct MchTransferInsuranceClaimBillCloseInfo {
     pub close_reason: Option<String>,
 }
 
-/// The answer of [`QueryMchTransferInsuranceClaimBillByBillId`] (查询保险理赔结果（按微信支付赔付单号）).
+/// The answer of [`QueryMchTransferInsuranceClaimBillByBillId`], [`QueryMchTransferInsuranceClaimBillByOutBillNo`] (查询保险理赔结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferInsuranceClaimBillByBillIdResponse {
-    /// 受理时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`), in fen (分).
-    pub amount: Option<i64>,
-    /// 微信支付转账单号 (`bill_id`).
-    pub bill_id: String,
-    /// 关单信息 (`close_info`).
-    pub close_info: Option<MchTransferInsuranceClaimBillCloseInfo>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: ReceiverDetail,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: Option<String>,
-    /// 赔付状态 (`state`).
-    pub state: BillState,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 赔付原因 (`transfer_remark`).
-    pub transfer_remark: Option<String>,
-}
-
-/// The answer of [`QueryMchTransferInsuranceClaimBillByOutBillNo`] (查询保险理赔结果（按商户赔付单号）).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferInsuranceClaimBillByOutBillNoResponse {
+pub struct MchTransferInsuranceClaimBill {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
@@ -1979,10 +1870,10 @@ pub struct CreateMchTransferTransferBillResponse {
     pub transfer_remark: String,
 }
 
-/// The answer of [`QueryMchTransferTransferBillByBillId`] (查询保证金赔付结果（按微信支付赔付单号）).
+/// The answer of [`QueryMchTransferTransferBillByBillId`], [`QueryMchTransferTransferBillByOutBillNo`] (查询保证金赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferTransferBillByBillIdResponse {
+pub struct MchTransferTransferBill {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
@@ -2013,41 +1904,7 @@ pub struct QueryMchTransferTransferBillByBillIdResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// The answer of [`QueryMchTransferTransferBillByOutBillNo`] (查询保证金赔付结果（按商户赔付单号）).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferTransferBillByOutBillNoResponse {
-    /// 受理时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`), in fen (分).
-    pub amount: Option<i64>,
-    /// 微信支付转账单号 (`bill_id`).
-    pub bill_id: String,
-    /// 业务类型 (`business_type`).
-    pub business_type: Option<BusinessType>,
-    /// 关单信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: MchTransferTransferBillReceiverDetail,
-    /// 收款方备注 (`receiver_remark`).
-    pub receiver_remark: Option<String>,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: Option<String>,
-    /// 赔付状态 (`state`).
-    pub state: BillState,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 赔付原因 (`transfer_remark`).
-    pub transfer_remark: Option<String>,
-}
-
-/// 员工列表 (the answer of [`CreateRechargeEmployee`]).
+/// 员工列表 (the answer of [`CreateRechargeEmployee`], [`DeleteRechargeEmployeeSubMchidSpOpenid`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Employee {
@@ -2072,25 +1929,6 @@ pub struct Employee {
 pub struct QueryRechargeEmployeeSubMchidBySubMchidResponse {
     /// 员工列表 (`employees`).
     pub employees: Option<Vec<Employee>>,
-}
-
-/// The answer of [`DeleteRechargeEmployeeSubMchidSpOpenid`] (删除二级商户可扫码充值员工).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct DeleteRechargeEmployeeSubMchidSpOpenidResponse {
-    /// 添加员工时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 员工OpenID (`sp_openid`).
-    #[wxpay(redact)]
-    pub sp_openid: Option<String>,
-    /// 员工状态 (`state`).
-    pub state: Option<EmployeeState>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 最后更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
 }
 
 /// The answer of [`ApplyRecharge`] (申请二级商户充值).
@@ -2160,53 +1998,10 @@ pub struct QrRechargeInfo {
     pub openid: Option<String>,
 }
 
-/// The answer of [`QueryRechargeByOutRechargeNo`] (查询二级商户充值结果).
+/// The answer of [`QueryRechargeByOutRechargeNo`], [`CloseRecharge`] (查询二级商户充值结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryRechargeByOutRechargeNoResponse {
-    /// 受理充值时间 (`accept_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub accept_time: Option<OffsetDateTime>,
-    /// 充值入账账户 (`account_type`).
-    pub account_type: RechargeAccountType,
-    /// 可用充值渠道列表 (`available_recharge_channels`).
-    pub available_recharge_channels: Option<Vec<AvailableRechargeChannel>>,
-    /// 转账充值的付款信息 (`bank_transfer_info`).
-    pub bank_transfer_info: Option<BankTransferInfo>,
-    /// 关闭充值时间 (`close_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub close_time: Option<OffsetDateTime>,
-    /// 网银充值的付款信息 (`online_bank_recharge_info`).
-    pub online_bank_recharge_info: Option<OnlineBankRechargeInfo>,
-    /// 商户充值单号 (`out_recharge_no`).
-    pub out_recharge_no: String,
-    /// 扫码充值的付款信息 (`qr_recharge_info`).
-    pub qr_recharge_info: Option<QrRechargeInfo>,
-    /// 充值金额 (`recharge_amount`).
-    pub recharge_amount: RechargeAmount,
-    /// 充值渠道 (`recharge_channel`).
-    pub recharge_channel: Option<AvailableRechargeChannel>,
-    /// 微信支付充值单号 (`recharge_id`).
-    pub recharge_id: String,
-    /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: RechargeScene,
-    /// 充值状态 (`recharge_state`).
-    pub recharge_state: RechargeState,
-    /// 充值状态描述 (`recharge_state_desc`).
-    pub recharge_state_desc: Option<String>,
-    /// 平台商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 充值成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`CloseRecharge`] (关闭二级商户充值).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CloseRechargeResponse {
+pub struct Recharge {
     /// 受理充值时间 (`accept_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub accept_time: Option<OffsetDateTime>,
@@ -2376,55 +2171,10 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse {
     pub trade_scenario: CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario,
 }
 
-/// The answer of [`CreateWithdrawDayEndBalanceWithdraw`] (二级商户按日终余额预约提现).
+/// The answer of [`CreateWithdrawDayEndBalanceWithdraw`], [`QueryWithdrawDayEndBalanceWithdrawByOutRequestNo`] (二级商户按日终余额预约提现).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
-    /// 入账银行 (`account_bank`).
-    pub account_bank: String,
-    /// 入账银行账号后四位 (`account_number`).
-    #[wxpay(redact)]
-    pub account_number: String,
-    /// 出款账户类型 (`account_type`).
-    pub account_type: AccountType,
-    /// 银行附言 (`bank_memo`).
-    pub bank_memo: Option<String>,
-    /// 入账银行全称 (`bank_name`).
-    pub bank_name: Option<String>,
-    /// 发起提现时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 提现失败金额 (`fail_amount`), in fen (分).
-    pub fail_amount: Option<i64>,
-    /// 商户提现单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 失败原因 (`reason`).
-    pub reason: Option<String>,
-    /// 提现退票金额 (`refund_amount`), in fen (分).
-    pub refund_amount: Option<i64>,
-    /// 提现备注 (`remark`).
-    pub remark: Option<String>,
-    /// 收付通平台商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 单据状态 (`status`).
-    pub status: WithdrawDayEndBalanceWithdrawStatus,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 提现成功金额 (`success_amount`), in fen (分).
-    pub success_amount: Option<i64>,
-    /// 提现金额 (`total_amount`), in fen (分).
-    pub total_amount: i64,
-    /// 提现状态更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 微信支付提现单号 (`withdraw_id`).
-    pub withdraw_id: String,
-}
-
-/// The answer of [`QueryWithdrawDayEndBalanceWithdrawByOutRequestNo`] (查询二级商户按日终余额预约提现状态).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
+pub struct WithdrawDayEndBalanceWithdraw {
     /// 入账银行 (`account_bank`).
     pub account_bank: String,
     /// 入账银行账号后四位 (`account_number`).

@@ -59,7 +59,7 @@ pub struct ApplyMchTransferBatch {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}")]
-#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/batches/batch-id/<batch_id>" -> QueryMchTransferBatchByBatchIdResponse)]
+#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/batches/batch-id/<batch_id>" -> MchTransferBatch)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferBatchByBatchId {
     /// 商家转账批次单号 (`batch_id`).
@@ -163,7 +163,7 @@ pub struct ApplyMchTransferBatchDetailReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}")]
-#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/<out_batch_no>" -> QueryMchTransferBatchByOutBatchNoResponse)]
+#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/<out_batch_no>" -> MchTransferBatch)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferBatchByOutBatchNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -309,7 +309,7 @@ pub struct ApplyMchTransferReservation {
 #[doc(
     alias = "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}"
 )]
-#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>" -> QueryMchTransferReservationByOutReservationNoResponse)]
+#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>" -> MchTransferReservation)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferReservationByOutReservationNo {
     /// 商户预约单号 (`out_reservation_no`).
@@ -332,7 +332,7 @@ pub struct QueryMchTransferReservationByOutReservationNo {
 #[doc(
     alias = "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close"
 )]
-#[endpoint(POST "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close" -> CloseMchTransferReservationResponse)]
+#[endpoint(POST "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close" -> MchTransferReservation)]
 #[derive(Debug, Clone)]
 pub struct CloseMchTransferReservation {
     /// 商户预约单号 (`out_reservation_no`).
@@ -356,7 +356,7 @@ pub struct CloseMchTransferReservation {
 #[doc(
     alias = "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}"
 )]
-#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/<reservation_id>" -> QueryMchTransferReservationByReservationIdResponse)]
+#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/<reservation_id>" -> MchTransferReservation)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferReservationByReservationId {
     /// 微信转账预约单号 (`reservation_id`).
@@ -400,7 +400,7 @@ pub struct ApplyMchTransferBatchResponse {
 /// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct MchTransferBatch {
+pub struct MchTransferBatchData {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
@@ -450,12 +450,12 @@ pub struct TransferBatch {
     pub transfer_scene_id: String,
 }
 
-/// The answer of [`QueryMchTransferBatchByBatchId`] (微信支付转账批次单号查询批次单).
+/// The answer of [`QueryMchTransferBatchByBatchId`], [`QueryMchTransferBatchByOutBatchNo`] (微信支付转账批次单号查询批次单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferBatchByBatchIdResponse {
+pub struct MchTransferBatch {
     /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<MchTransferBatch>>,
+    pub data: Option<Vec<MchTransferBatchData>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -545,20 +545,6 @@ pub struct ApplyMchTransferBatchDetailReceiptResponse {
     pub receipt_state: ReceiptState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-}
-
-/// The answer of [`QueryMchTransferBatchByOutBatchNo`] (商户转账批次单号查询批次单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferBatchByOutBatchNoResponse {
-    /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<MchTransferBatch>>,
-    /// 最大资源条数 (`limit`).
-    pub limit: Option<i64>,
-    /// 请求资源起始位置 (`offset`).
-    pub offset: Option<i64>,
-    /// 转账批次单 (`transfer_batch`).
-    pub transfer_batch: TransferBatch,
 }
 
 /// The answer of [`QueryMchTransferBatchDetailByOutDetailNo`] (商户明细单号查询明细单).
@@ -695,92 +681,10 @@ pub struct CloseInfo {
     pub close_time: OffsetDateTime,
 }
 
-/// The answer of [`QueryMchTransferReservationByOutReservationNo`] (商户预约单号查询预约商家转账记录).
+/// The answer of [`QueryMchTransferReservationByOutReservationNo`], [`CloseMchTransferReservation`], [`QueryMchTransferReservationByReservationId`] (商户预约单号查询预约商家转账记录).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryMchTransferReservationByOutReservationNoResponse {
-    /// 预约记录受理的时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 预约记录的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 预计最晚转账日期 (`estimated_date`).
-    pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
-    pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`), in fen (分).
-    pub exact_amount: Option<i64>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户预约单号 (`out_reservation_no`).
-    pub out_reservation_no: String,
-    /// 微信转账预约单号 (`reservation_id`).
-    pub reservation_id: String,
-    /// 预约记录用户确认预约的时间 (`reserve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reserve_time: Option<OffsetDateTime>,
-    /// 服务商AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 预约记录状态 (`state`).
-    pub state: MchTransferReservationState,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-}
-
-/// The answer of [`CloseMchTransferReservation`] (关闭预约商家转账记录).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CloseMchTransferReservationResponse {
-    /// 预约记录受理的时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 预约记录的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 预计最晚转账日期 (`estimated_date`).
-    pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
-    pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`), in fen (分).
-    pub exact_amount: Option<i64>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户预约单号 (`out_reservation_no`).
-    pub out_reservation_no: String,
-    /// 微信转账预约单号 (`reservation_id`).
-    pub reservation_id: String,
-    /// 预约记录用户确认预约的时间 (`reserve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reserve_time: Option<OffsetDateTime>,
-    /// 服务商AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 预约记录状态 (`state`).
-    pub state: MchTransferReservationState,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-}
-
-/// The answer of [`QueryMchTransferReservationByReservationId`] (微信支付预约单号查询预约商家转账记录).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryMchTransferReservationByReservationIdResponse {
+pub struct MchTransferReservation {
     /// 预约记录受理的时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,

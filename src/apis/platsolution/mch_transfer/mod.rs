@@ -63,7 +63,7 @@ pub struct ApplyBatch {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}")]
-#[endpoint(GET "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>" -> QueryBatchByBatchIdResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchByBatchId {
     /// 商家转账批次单号 (`batch_id`).
@@ -96,7 +96,7 @@ pub struct QueryBatchByBatchId {
 #[doc(
     alias = "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}"
 )]
-#[endpoint(GET "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> QueryBatchDetailByDetailIdResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByDetailId {
     /// 商家转账批次单号 (`batch_id`).
@@ -175,7 +175,7 @@ pub struct ApplyBatchDetailReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}")]
-#[endpoint(GET "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>" -> QueryBatchByOutBatchNoResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchByOutBatchNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -208,7 +208,7 @@ pub struct QueryBatchByOutBatchNo {
 #[doc(
     alias = "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}"
 )]
-#[endpoint(GET "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> QueryBatchDetailByOutDetailNoResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByOutDetailNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -327,7 +327,7 @@ pub struct ApplyReservation {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}")]
-#[endpoint(GET "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>" -> QueryReservationByOutReservationNoResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>" -> Reservation)]
 #[derive(Debug, Clone)]
 pub struct QueryReservationByOutReservationNo {
     /// 商户预约单号 (`out_reservation_no`).
@@ -352,7 +352,7 @@ pub struct QueryReservationByOutReservationNo {
 #[doc(
     alias = "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close"
 )]
-#[endpoint(POST "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close" -> CloseReservationResponse)]
+#[endpoint(POST "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close" -> Reservation)]
 #[derive(Debug, Clone)]
 pub struct CloseReservation {
     /// 商户预约单号 (`out_reservation_no`).
@@ -376,7 +376,7 @@ pub struct CloseReservation {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}")]
-#[endpoint(GET "/v3/platsolution/mch-transfer/reservation/reservation-id/<reservation_id>" -> QueryReservationByReservationIdResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/reservation/reservation-id/<reservation_id>" -> Reservation)]
 #[derive(Debug, Clone)]
 pub struct QueryReservationByReservationId {
     /// 微信转账预约单号 (`reservation_id`).
@@ -420,7 +420,7 @@ pub struct ApplyBatchResponse {
 /// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Batch {
+pub struct BatchData {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
@@ -470,12 +470,12 @@ pub struct TransferBatch {
     pub transfer_scene_id: String,
 }
 
-/// The answer of [`QueryBatchByBatchId`] (微信支付转账批次单号查询批次单).
+/// The answer of [`QueryBatchByBatchId`], [`QueryBatchByOutBatchNo`] (微信支付转账批次单号查询批次单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdResponse {
+pub struct Batch {
     /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Batch>>,
+    pub data: Option<Vec<BatchData>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -484,10 +484,10 @@ pub struct QueryBatchByBatchIdResponse {
     pub transfer_batch: TransferBatch,
 }
 
-/// The answer of [`QueryBatchDetailByDetailId`] (微信支付转账明细单号查询明细单).
+/// The answer of [`QueryBatchDetailByDetailId`], [`QueryBatchDetailByOutDetailNo`] (微信支付转账明细单号查询明细单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryBatchDetailByDetailIdResponse {
+pub struct BatchDetail {
     /// 银行退票时间 (`bank_refund_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub bank_refund_time: Option<OffsetDateTime>,
@@ -565,65 +565,6 @@ pub struct ApplyBatchDetailReceiptResponse {
     pub receipt_state: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-}
-
-/// The answer of [`QueryBatchByOutBatchNo`] (商户转账批次单号查询批次单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBatchByOutBatchNoResponse {
-    /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Batch>>,
-    /// 最大资源条数 (`limit`).
-    pub limit: Option<i64>,
-    /// 请求资源起始位置 (`offset`).
-    pub offset: Option<i64>,
-    /// 转账批次单 (`transfer_batch`).
-    pub transfer_batch: TransferBatch,
-}
-
-/// The answer of [`QueryBatchDetailByOutDetailNo`] (商户明细单号查询明细单).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryBatchDetailByOutDetailNoResponse {
-    /// 银行退票时间 (`bank_refund_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub bank_refund_time: Option<OffsetDateTime>,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 商家转账批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 转账发起时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商家转账明细单号 (`detail_id`).
-    pub detail_id: String,
-    /// 明细状态 (`detail_state`).
-    pub detail_state: String,
-    /// 明细失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 商家批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 商家明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 服务商应用ID (`sp_appid`).
-    pub sp_appid: String,
-    /// 二级商户应用ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`), in fen (分).
-    pub transfer_amount: i64,
-    /// 转账完成时间 (`transfer_finish_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub transfer_finish_time: Option<OffsetDateTime>,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 收款用户姓名 (`user_name`).
-    #[wxpay(redact)]
-    pub user_name: Option<String>,
 }
 
 /// The answer of [`QueryBatchSummaryReceiptByOutBatchNo`] (查询商家转账批次电子回单).
@@ -715,92 +656,10 @@ pub struct CloseInfo {
     pub close_time: OffsetDateTime,
 }
 
-/// The answer of [`QueryReservationByOutReservationNo`] (商户预约单号查询预约商家转账记录).
+/// The answer of [`QueryReservationByOutReservationNo`], [`CloseReservation`], [`QueryReservationByReservationId`] (商户预约单号查询预约商家转账记录).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryReservationByOutReservationNoResponse {
-    /// 预约记录受理的时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 预约记录的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 预计最晚转账日期 (`estimated_date`).
-    pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
-    pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`), in fen (分).
-    pub exact_amount: Option<i64>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户预约单号 (`out_reservation_no`).
-    pub out_reservation_no: String,
-    /// 微信转账预约单号 (`reservation_id`).
-    pub reservation_id: String,
-    /// 预约记录用户确认预约的时间 (`reserve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reserve_time: Option<OffsetDateTime>,
-    /// 服务商AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 预约记录状态 (`state`).
-    pub state: String,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-}
-
-/// The answer of [`CloseReservation`] (关闭预约商家转账记录).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CloseReservationResponse {
-    /// 预约记录受理的时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 预约记录的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 预计最晚转账日期 (`estimated_date`).
-    pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
-    pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`), in fen (分).
-    pub exact_amount: Option<i64>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户预约单号 (`out_reservation_no`).
-    pub out_reservation_no: String,
-    /// 微信转账预约单号 (`reservation_id`).
-    pub reservation_id: String,
-    /// 预约记录用户确认预约的时间 (`reserve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reserve_time: Option<OffsetDateTime>,
-    /// 服务商AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 预约记录状态 (`state`).
-    pub state: String,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-}
-
-/// The answer of [`QueryReservationByReservationId`] (微信支付预约单号查询预约商家转账记录).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryReservationByReservationIdResponse {
+pub struct Reservation {
     /// 预约记录受理的时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,

@@ -153,7 +153,7 @@ pub struct GoodsDetail {
 /// 金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct RefundAmount {
+pub struct Amount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 优惠退款金额 (`discount_refund`), in fen (分).
@@ -200,7 +200,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct Refund {
     /// 金额信息 (`amount`).
-    pub amount: RefundAmount,
+    pub amount: Amount,
     /// 退款渠道 (`channel`).
     pub channel: RefundChannel,
     /// 退款创建时间 (`create_time`).

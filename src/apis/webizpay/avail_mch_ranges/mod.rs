@@ -43,7 +43,7 @@ pub struct ListMerchantIdentifiers {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers")]
-#[endpoint(POST "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers" -> CreateMerchantIdentifierResponse)]
+#[endpoint(POST "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers" -> MerchantIdentifier)]
 #[derive(Debug, Clone)]
 pub struct CreateMerchantIdentifier {
     /// 可用商户范围id (`range_id`).
@@ -68,7 +68,7 @@ pub struct CreateMerchantIdentifier {
 #[doc(
     alias = "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}"
 )]
-#[endpoint(DELETE "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers/<merchant_identifier>" -> DeleteMerchantIdentifierByMerchantIdentifierResponse)]
+#[endpoint(DELETE "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers/<merchant_identifier>" -> MerchantIdentifier)]
 #[derive(Debug, Clone)]
 pub struct DeleteMerchantIdentifierByMerchantIdentifier {
     /// 可用商户范围id (`range_id`).
@@ -96,18 +96,10 @@ pub struct ListMerchantIdentifiersResponse {
     pub total_count: i64,
 }
 
-/// The answer of [`CreateMerchantIdentifier`] (添加商户标识).
+/// The answer of [`CreateMerchantIdentifier`], [`DeleteMerchantIdentifierByMerchantIdentifier`] (添加商户标识).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMerchantIdentifierResponse {
-    /// 可用商户范围id (`range_id`).
-    pub range_id: String,
-}
-
-/// The answer of [`DeleteMerchantIdentifierByMerchantIdentifier`] (删除商户标识).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeleteMerchantIdentifierByMerchantIdentifierResponse {
+pub struct MerchantIdentifier {
     /// 可用商户范围id (`range_id`).
     pub range_id: String,
 }

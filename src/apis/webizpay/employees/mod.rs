@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}")]
-#[endpoint(GET "/v3/webizpay/employees/<employee_id>/out-quota-cards/<out_card_no>" -> QueryOutQuotaCardByOutCardNoResponse)]
+#[endpoint(GET "/v3/webizpay/employees/<employee_id>/out-quota-cards/<out_card_no>" -> QuotaCard)]
 #[derive(Debug, Clone)]
 pub struct QueryOutQuotaCardByOutCardNo {
     /// 微信授权关系ID (`employee_id`).
@@ -82,7 +82,7 @@ pub struct CreateQuotaCard {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}")]
-#[endpoint(GET "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>" -> QueryQuotaCardByCardNoResponse)]
+#[endpoint(GET "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>" -> QuotaCard)]
 #[derive(Debug, Clone)]
 pub struct QueryQuotaCardByCardNo {
     /// 微信授权关系ID (`employee_id`).
@@ -172,10 +172,10 @@ pub struct RevokeEmployee {
     pub sub_mchid: String,
 }
 
-/// The answer of [`QueryOutQuotaCardByOutCardNo`] (使用商户卡号查询企业支付额度卡).
+/// The answer of [`QueryOutQuotaCardByOutCardNo`], [`QueryQuotaCardByCardNo`] (使用商户卡号查询企业支付额度卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryOutQuotaCardByOutCardNoResponse {
+pub struct QuotaCard {
     /// 卡片总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 卡片失效时间 (`card_disabled_time`).
@@ -242,55 +242,6 @@ pub struct CreateQuotaCardResponse {
     pub sp_mchid: String,
     /// 出资子商户号 (`sub_mchid`).
     pub sub_mchid: String,
-}
-
-/// The answer of [`QueryQuotaCardByCardNo`] (企业商户查询企业支付额度卡).
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryQuotaCardByCardNoResponse {
-    /// 卡片总金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 卡片失效时间 (`card_disabled_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub card_disabled_time: Option<OffsetDateTime>,
-    /// 卡片名称 (`card_name`).
-    pub card_name: String,
-    /// 企业支付额度卡卡号 (`card_no`).
-    #[wxpay(redact)]
-    pub card_no: String,
-    /// 卡片备注 (`card_remark`).
-    pub card_remark: Option<String>,
-    /// 使用规则 (`card_rule`).
-    pub card_rule: CardRule,
-    /// 卡片状态 (`card_state`).
-    pub card_state: CardState,
-    /// 企业支付卡模板ID (`card_template_id`).
-    pub card_template_id: String,
-    /// 卡片使用时间 (`card_usage_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub card_usage_time: Option<OffsetDateTime>,
-    /// 卡片生效时间 (`effective_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub effective_begin_time: OffsetDateTime,
-    /// 卡片有效期 (`effective_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub effective_end_time: OffsetDateTime,
-    /// 微信授权关系ID (`employee_id`).
-    pub employee_id: String,
-    /// 商户卡号 (`out_card_no`).
-    pub out_card_no: String,
-    /// 失效原因 (`reason`).
-    pub reason: Option<String>,
-    /// 退款规则 (`refund_rule`).
-    pub refund_rule: RefundRule,
-    /// 卡片可用金额 (`remain_amount`), in fen (分).
-    pub remain_amount: i64,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 卡片关联微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
 }
 
 /// The answer of [`CancelQuotaCard`] (企业商户作废员工企业支付额度卡).

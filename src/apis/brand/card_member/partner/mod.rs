@@ -45,7 +45,7 @@ pub struct ListCards {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/cards")]
-#[endpoint(POST "/v3/brand/partner/card-member/cards" -> CreateCardResponse)]
+#[endpoint(POST "/v3/brand/partner/card-member/cards" -> CardData)]
 #[derive(Debug, Clone)]
 pub struct CreateCard {
     /// 商户AppId (`appid`).
@@ -104,7 +104,7 @@ pub struct CreateCard {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/cards/{card_id}")]
-#[endpoint(DELETE "/v3/brand/partner/card-member/cards/<card_id>" -> DeleteCardByCardIdResponse)]
+#[endpoint(DELETE "/v3/brand/partner/card-member/cards/<card_id>" -> Card)]
 #[derive(Debug, Clone)]
 pub struct DeleteCardByCardId {
     /// 会员卡模板ID (`card_id`).
@@ -125,7 +125,7 @@ pub struct DeleteCardByCardId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/cards/{card_id}")]
-#[endpoint(GET "/v3/brand/partner/card-member/cards/<card_id>" -> QueryCardByCardIdResponse)]
+#[endpoint(GET "/v3/brand/partner/card-member/cards/<card_id>" -> Card)]
 #[derive(Debug, Clone)]
 pub struct QueryCardByCardId {
     /// 会员卡模板ID (`card_id`).
@@ -146,7 +146,7 @@ pub struct QueryCardByCardId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/cards/{card_id}")]
-#[endpoint(PATCH "/v3/brand/partner/card-member/cards/<card_id>" -> UpdateCardByCardIdResponse)]
+#[endpoint(PATCH "/v3/brand/partner/card-member/cards/<card_id>" -> Card)]
 #[derive(Debug, Clone)]
 pub struct UpdateCardByCardId {
     /// 会员卡模板ID (`card_id`).
@@ -248,7 +248,7 @@ pub struct ListMembershipActivities {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/membership-activities")]
-#[endpoint(POST "/v3/brand/partner/card-member/membership-activities" -> CreateMembershipActivityResponse, idempotent)]
+#[endpoint(POST "/v3/brand/partner/card-member/membership-activities" -> MembershipActivity, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMembershipActivity {
     /// 活动渠道 (`activity_channel`).
@@ -287,7 +287,7 @@ pub struct CreateMembershipActivity {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/membership-activities/{activity_id}")]
-#[endpoint(GET "/v3/brand/partner/card-member/membership-activities/<activity_id>" -> QueryMembershipActivityByActivityIdResponse)]
+#[endpoint(GET "/v3/brand/partner/card-member/membership-activities/<activity_id>" -> MembershipActivity)]
 #[derive(Debug, Clone)]
 pub struct QueryMembershipActivityByActivityId {
     /// 活动ID (`activity_id`).
@@ -308,7 +308,7 @@ pub struct QueryMembershipActivityByActivityId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/membership-activities/{activity_id}")]
-#[endpoint(PATCH "/v3/brand/partner/card-member/membership-activities/<activity_id>" -> UpdateMembershipActivityByActivityIdResponse)]
+#[endpoint(PATCH "/v3/brand/partner/card-member/membership-activities/<activity_id>" -> MembershipActivity)]
 #[derive(Debug, Clone)]
 pub struct UpdateMembershipActivityByActivityId {
     /// 活动ID (`activity_id`).
@@ -339,7 +339,7 @@ pub struct UpdateMembershipActivityByActivityId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate")]
-#[endpoint(POST "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate" -> TerminateMembershipActivityResponse)]
+#[endpoint(POST "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate" -> MembershipActivity)]
 #[derive(Debug, Clone)]
 pub struct TerminateMembershipActivity {
     /// 活动ID (`activity_id`).
@@ -360,7 +360,7 @@ pub struct TerminateMembershipActivity {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/pay-view-tokens")]
-#[endpoint(POST "/v3/brand/partner/card-member/pay-view-tokens" -> CreatePayViewTokenResponse)]
+#[endpoint(POST "/v3/brand/partner/card-member/pay-view-tokens" -> CreateTokenResponse)]
 #[derive(Debug, Clone)]
 pub struct CreatePayViewToken {
     /// 品牌ID (`brand_id`).
@@ -383,7 +383,7 @@ pub struct CreatePayViewToken {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/pre-auth-tokens")]
-#[endpoint(POST "/v3/brand/partner/card-member/pre-auth-tokens" -> CreatePreAuthTokenResponse)]
+#[endpoint(POST "/v3/brand/partner/card-member/pre-auth-tokens" -> CreateTokenResponse)]
 #[derive(Debug, Clone)]
 pub struct CreatePreAuthToken {
     /// 品牌ID (`brand_id`).
@@ -809,10 +809,10 @@ pub struct ValidDateInformation {
     pub type_: ValidDateInformationType,
 }
 
-/// 会员卡模板列表.
+/// 会员卡模板列表 (the answer of [`CreateCard`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Card {
+pub struct CardData {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
@@ -864,7 +864,7 @@ pub struct Card {
 #[non_exhaustive]
 pub struct ListCardsResponse {
     /// 会员卡模板列表 (`data`).
-    pub data: Option<Vec<Card>>,
+    pub data: Option<Vec<CardData>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -873,176 +873,10 @@ pub struct ListCardsResponse {
     pub total_count: i64,
 }
 
-/// The answer of [`CreateCard`] (创建会员卡模板).
+/// The answer of [`DeleteCardByCardId`], [`QueryCardByCardId`], [`UpdateCardByCardId`] (删除会员卡模板).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCardResponse {
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<PointsInformation>,
-    /// 会员权益 (`benefits`).
-    pub benefits: String,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 卡背景颜色 (`card_color`).
-    pub card_color: String,
-    /// 会员卡模板ID (`card_id`).
-    pub card_id: String,
-    /// 卡背景图URL (`card_picture_url`).
-    pub card_picture_url: String,
-    /// 卡名称 (`card_title`).
-    pub card_title: String,
-    /// 会员卡类型 (`card_type`).
-    pub card_type: CardType,
-    /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<PointsInformation>,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 商家法务协议 (`legal_agreement`).
-    pub legal_agreement: Option<String>,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 是否置顶 (`need_pinned`).
-    pub need_pinned: Option<bool>,
-    /// 回调地址 (`notify_url`).
-    pub notify_url: String,
-    /// 积分信息 (`points_information`).
-    pub points_information: Option<PointsInformation>,
-    /// 付费会员信息 (`purchase_information`).
-    pub purchase_information: Option<PurchaseInformation>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 用户开卡信息 (`user_information`).
-    pub user_information: Option<UserInformation>,
-    /// 会员卡有效期 (`valid_date_information`).
-    pub valid_date_information: ValidDateInformation,
-}
-
-/// The answer of [`DeleteCardByCardId`] (删除会员卡模板).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeleteCardByCardIdResponse {
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<PointsInformation>,
-    /// 会员权益 (`benefits`).
-    pub benefits: String,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 卡背景颜色 (`card_color`).
-    pub card_color: String,
-    /// 会员卡模板ID (`card_id`).
-    pub card_id: String,
-    /// 卡背景图URL (`card_picture_url`).
-    pub card_picture_url: String,
-    /// 卡名称 (`card_title`).
-    pub card_title: String,
-    /// 会员卡类型 (`card_type`).
-    pub card_type: CardType,
-    /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<PointsInformation>,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 商家法务协议 (`legal_agreement`).
-    pub legal_agreement: Option<String>,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 是否置顶 (`need_pinned`).
-    pub need_pinned: Option<bool>,
-    /// 回调地址 (`notify_url`).
-    pub notify_url: String,
-    /// 积分信息 (`points_information`).
-    pub points_information: Option<PointsInformation>,
-    /// 付费会员信息 (`purchase_information`).
-    pub purchase_information: Option<PurchaseInformation>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 状态 (`state`).
-    pub state: CardState,
-    /// 更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 用户开卡信息 (`user_information`).
-    pub user_information: Option<UserInformation>,
-    /// 会员卡有效期 (`valid_date_information`).
-    pub valid_date_information: ValidDateInformation,
-}
-
-/// The answer of [`QueryCardByCardId`] (查询会员卡模板信息).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCardByCardIdResponse {
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<PointsInformation>,
-    /// 会员权益 (`benefits`).
-    pub benefits: String,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 卡背景颜色 (`card_color`).
-    pub card_color: String,
-    /// 会员卡模板ID (`card_id`).
-    pub card_id: String,
-    /// 卡背景图URL (`card_picture_url`).
-    pub card_picture_url: String,
-    /// 卡名称 (`card_title`).
-    pub card_title: String,
-    /// 会员卡类型 (`card_type`).
-    pub card_type: CardType,
-    /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<PointsInformation>,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 商家法务协议 (`legal_agreement`).
-    pub legal_agreement: Option<String>,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 是否置顶 (`need_pinned`).
-    pub need_pinned: Option<bool>,
-    /// 回调地址 (`notify_url`).
-    pub notify_url: String,
-    /// 积分信息 (`points_information`).
-    pub points_information: Option<PointsInformation>,
-    /// 付费会员信息 (`purchase_information`).
-    pub purchase_information: Option<PurchaseInformation>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 状态 (`state`).
-    pub state: CardState,
-    /// 更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 用户开卡信息 (`user_information`).
-    pub user_information: Option<UserInformation>,
-    /// 会员卡有效期 (`valid_date_information`).
-    pub valid_date_information: ValidDateInformation,
-}
-
-/// The answer of [`UpdateCardByCardId`] (修改会员卡模板信息).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCardByCardIdResponse {
+pub struct Card {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
@@ -1169,7 +1003,7 @@ pub struct ProductCouponStockList {
     pub stock_id: String,
 }
 
-/// 活动列表.
+/// 活动列表 (the answer of [`CreateMembershipActivity`], [`QueryMembershipActivityByActivityId`], [`UpdateMembershipActivityByActivityId`], [`TerminateMembershipActivity`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct MembershipActivity {
@@ -1223,181 +1057,10 @@ pub struct ListMembershipActivitiesResponse {
     pub total_count: i64,
 }
 
-/// The answer of [`CreateMembershipActivity`] (创建品牌会员发券活动).
+/// The answer of [`CreatePayViewToken`], [`CreatePreAuthToken`] (品牌会员展示付款码组件预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMembershipActivityResponse {
-    /// 活动渠道 (`activity_channel`).
-    pub activity_channel: ActivityChannel,
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: ActivityState,
-    /// 活动剩余库存 (`apply_available`).
-    pub apply_available: i64,
-    /// 活动总库存 (`apply_total`).
-    pub apply_total: i64,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub begin_time: OffsetDateTime,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 会员卡ID (`card_id`).
-    pub card_id: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 活动结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 商品券批次列表 (`product_coupon_stock_list`).
-    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
-    /// 活动主标题 (`sub_title`).
-    pub sub_title: String,
-    /// 活动主标题 (`title`).
-    pub title: String,
-}
-
-/// The answer of [`QueryMembershipActivityByActivityId`] (查询品牌会员发券活动).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMembershipActivityByActivityIdResponse {
-    /// 活动渠道 (`activity_channel`).
-    pub activity_channel: ActivityChannel,
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: ActivityState,
-    /// 活动剩余库存 (`apply_available`).
-    pub apply_available: i64,
-    /// 活动总库存 (`apply_total`).
-    pub apply_total: i64,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub begin_time: OffsetDateTime,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 会员卡ID (`card_id`).
-    pub card_id: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 活动结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 商品券批次列表 (`product_coupon_stock_list`).
-    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
-    /// 活动主标题 (`sub_title`).
-    pub sub_title: String,
-    /// 活动主标题 (`title`).
-    pub title: String,
-}
-
-/// The answer of [`UpdateMembershipActivityByActivityId`] (修改品牌会员发券活动信息).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateMembershipActivityByActivityIdResponse {
-    /// 活动渠道 (`activity_channel`).
-    pub activity_channel: ActivityChannel,
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: ActivityState,
-    /// 活动剩余库存 (`apply_available`).
-    pub apply_available: i64,
-    /// 活动总库存 (`apply_total`).
-    pub apply_total: i64,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub begin_time: OffsetDateTime,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 会员卡ID (`card_id`).
-    pub card_id: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 活动结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 商品券批次列表 (`product_coupon_stock_list`).
-    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
-    /// 活动主标题 (`sub_title`).
-    pub sub_title: String,
-    /// 活动主标题 (`title`).
-    pub title: String,
-}
-
-/// The answer of [`TerminateMembershipActivity`] (终止品牌会员发券活动).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct TerminateMembershipActivityResponse {
-    /// 活动渠道 (`activity_channel`).
-    pub activity_channel: ActivityChannel,
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: ActivityState,
-    /// 活动剩余库存 (`apply_available`).
-    pub apply_available: i64,
-    /// 活动总库存 (`apply_total`).
-    pub apply_total: i64,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub begin_time: OffsetDateTime,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 会员卡ID (`card_id`).
-    pub card_id: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 活动结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 商品券批次列表 (`product_coupon_stock_list`).
-    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
-    /// 活动主标题 (`sub_title`).
-    pub sub_title: String,
-    /// 活动主标题 (`title`).
-    pub title: String,
-}
-
-/// The answer of [`CreatePayViewToken`] (品牌会员展示付款码组件预授权).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePayViewTokenResponse {
-    /// token 过期时间 (`expire_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub expire_time: OffsetDateTime,
-    /// 预授权token (`token`).
-    pub token: String,
-}
-
-/// The answer of [`CreatePreAuthToken`] (入会组件预授权).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePreAuthTokenResponse {
+pub struct CreateTokenResponse {
     /// token 过期时间 (`expire_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub expire_time: OffsetDateTime,

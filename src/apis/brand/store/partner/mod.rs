@@ -91,7 +91,7 @@ pub struct DeleteBrandstoreByStoreId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/store/brandstores/{store_id}")]
-#[endpoint(GET "/v3/brand/partner/store/brandstores/<store_id>" -> QueryBrandstoreByStoreIdResponse)]
+#[endpoint(GET "/v3/brand/partner/store/brandstores/<store_id>" -> BrandstoreResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryBrandstoreByStoreId {
     /// 品牌门店ID (`store_id`).
@@ -112,7 +112,7 @@ pub struct QueryBrandstoreByStoreId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/store/brandstores/{store_id}")]
-#[endpoint(PATCH "/v3/brand/partner/store/brandstores/<store_id>" -> UpdateBrandstoreByStoreIdResponse)]
+#[endpoint(PATCH "/v3/brand/partner/store/brandstores/<store_id>" -> BrandstoreResponse)]
 #[derive(Debug, Clone)]
 pub struct UpdateBrandstoreByStoreId {
     /// 品牌门店ID (`store_id`).
@@ -164,7 +164,7 @@ pub struct CreateBrandstoreBindrecipient {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/store/brandstores/{store_id}/close")]
-#[endpoint(POST "/v3/brand/partner/store/brandstores/<store_id>/close" -> CloseBrandstoreResponse)]
+#[endpoint(POST "/v3/brand/partner/store/brandstores/<store_id>/close" -> Brandstore)]
 #[derive(Debug, Clone)]
 pub struct CloseBrandstore {
     /// 品牌门店ID (`store_id`).
@@ -185,7 +185,7 @@ pub struct CloseBrandstore {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/store/brandstores/{store_id}/resume")]
-#[endpoint(POST "/v3/brand/partner/store/brandstores/<store_id>/resume" -> ResumeBrandstoreResponse)]
+#[endpoint(POST "/v3/brand/partner/store/brandstores/<store_id>/resume" -> Brandstore)]
 #[derive(Debug, Clone)]
 pub struct ResumeBrandstore {
     /// 品牌门店ID (`store_id`).
@@ -263,7 +263,7 @@ pub struct StoreBusiness {
 /// 门店收款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct BrandstoreStoreRecipient {
+pub struct ListBrandstoresStoreRecipient {
     /// 门店收款主体 (`company_name`).
     pub company_name: Option<String>,
     /// 门店收款商户号 (`mchid`).
@@ -275,7 +275,7 @@ pub struct BrandstoreStoreRecipient {
 /// 品牌门店列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Brandstore {
+pub struct ListBrandstoresData {
     /// 审核状态 (`audit_state`).
     pub audit_state: Option<AuditState>,
     /// 品牌ID (`brand_id`).
@@ -291,7 +291,7 @@ pub struct Brandstore {
     /// 品牌门店ID (`store_id`).
     pub store_id: Option<String>,
     /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<BrandstoreStoreRecipient>>,
+    pub store_recipient: Option<Vec<ListBrandstoresStoreRecipient>>,
     /// 门店状态 (`store_state`).
     pub store_state: Option<StoreState>,
 }
@@ -303,7 +303,7 @@ pub struct ListBrandstoresResponse {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌门店列表 (`data`).
-    pub data: Option<Vec<Brandstore>>,
+    pub data: Option<Vec<ListBrandstoresData>>,
     /// 分页条数 (`limit`).
     pub limit: Option<i64>,
     /// 分页起始位置 (`offset`).
@@ -348,34 +348,10 @@ pub struct CreateBrandstoreResponse {
     pub store_state: Option<StoreState>,
 }
 
-/// The answer of [`QueryBrandstoreByStoreId`] (查询品牌门店).
+/// The answer of [`QueryBrandstoreByStoreId`], [`UpdateBrandstoreByStoreId`] (查询品牌门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBrandstoreByStoreIdResponse {
-    /// 审核状态 (`audit_state`).
-    pub audit_state: Option<AuditState>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 审核失败原因 (`review_reject_reason`).
-    pub review_reject_reason: Option<String>,
-    /// 门店地址信息 (`store_address`).
-    pub store_address: Option<StoreAddress>,
-    /// 门店基础信息 (`store_basics`).
-    pub store_basics: Option<StoreBasics>,
-    /// 门店经营信息 (`store_business`).
-    pub store_business: Option<StoreBusiness>,
-    /// 品牌门店ID (`store_id`).
-    pub store_id: String,
-    /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<StoreRecipient>>,
-    /// 门店状态 (`store_state`).
-    pub store_state: Option<StoreState>,
-}
-
-/// The answer of [`UpdateBrandstoreByStoreId`] (更新品牌门店).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandstoreByStoreIdResponse {
+pub struct BrandstoreResponse {
     /// 审核状态 (`audit_state`).
     pub audit_state: Option<AuditState>,
     /// 品牌ID (`brand_id`).
@@ -412,22 +388,10 @@ pub struct CreateBrandstoreBindrecipientResponse {
     pub store_id: Option<String>,
 }
 
-/// The answer of [`CloseBrandstore`] (暂停门店营业).
+/// The answer of [`CloseBrandstore`], [`ResumeBrandstore`] (暂停门店营业).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CloseBrandstoreResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌门店ID (`store_id`).
-    pub store_id: Option<String>,
-    /// 门店状态 (`store_state`).
-    pub store_state: Option<StoreState>,
-}
-
-/// The answer of [`ResumeBrandstore`] (恢复门店营业).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ResumeBrandstoreResponse {
+pub struct Brandstore {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌门店ID (`store_id`).

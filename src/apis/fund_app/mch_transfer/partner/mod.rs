@@ -27,7 +27,7 @@ pub use super::{
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts" -> ListBudgetElectronicReceiptsResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts" -> BudgetElectronicReceipt)]
 #[derive(Debug, Clone)]
 pub struct ListBudgetElectronicReceipts {
     /// 商户预算单号 (`out_budget_no`).
@@ -48,7 +48,7 @@ pub struct ListBudgetElectronicReceipts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts" -> CreateBudgetElectronicReceiptResponse)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts" -> BudgetElectronicReceipt)]
 #[derive(Debug, Clone)]
 pub struct CreateBudgetElectronicReceipt {
     /// 商户预算单号 (`out_budget_no`).
@@ -75,7 +75,7 @@ pub struct CreateBudgetElectronicReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/charity-budget")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-budget" -> CreateCharityBudgetResponse)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-budget" -> CharityBudget)]
 #[derive(Debug, Clone)]
 pub struct CreateCharityBudget {
     /// 活动名称 (`activity_name`).
@@ -106,7 +106,7 @@ pub struct CreateCharityBudget {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>" -> QueryCharityBudgetByOutBudgetNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>" -> CharityBudget)]
 #[derive(Debug, Clone)]
 pub struct QueryCharityBudgetByOutBudgetNo {
     /// 商户预算单号 (`out_budget_no`).
@@ -150,7 +150,7 @@ pub struct UnlockCharityBudget {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/charity-transfer-bills")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-transfer-bills" -> CreateCharityTransferBillResponse)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-transfer-bills" -> CharityTransferBill)]
 #[derive(Debug, Clone)]
 pub struct CreateCharityTransferBill {
     /// 预算总金额 (`amount`), in fen (分).
@@ -183,7 +183,7 @@ pub struct CreateCharityTransferBill {
 #[doc(
     alias = "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}"
 )]
-#[endpoint(GET "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/<out_transfer_no>" -> QueryCharityTransferBillByOutTransferNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/<out_transfer_no>" -> CharityTransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryCharityTransferBillByOutTransferNo {
     /// 商户公益捐赠单号 (`out_transfer_no`).
@@ -206,7 +206,7 @@ pub struct QueryCharityTransferBillByOutTransferNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/electronic-receipts")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/electronic-receipts" -> CreateElectronicReceiptResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/electronic-receipts" -> ElectronicReceipt, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateElectronicReceipt {
     /// 商户转账单号 (`out_bill_no`).
@@ -227,7 +227,7 @@ pub struct CreateElectronicReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/partner/electronic-receipts/<out_bill_no>" -> QueryElectronicReceiptByOutBillNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/partner/electronic-receipts/<out_bill_no>" -> ElectronicReceipt)]
 #[derive(Debug, Clone)]
 pub struct QueryElectronicReceiptByOutBillNo {
     /// 商户转账单号 (`out_bill_no`).
@@ -289,7 +289,7 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/transfer-bills")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/transfer-bills" -> CreateTransferBillResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/transfer-bills" -> TransferBillResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateTransferBill {
     /// 商户AppID (`appid`).
@@ -372,7 +372,7 @@ pub struct CancelTransferBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization" -> CreateTransferBillPreTransferWithAuthorizationResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization" -> TransferBillResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateTransferBillPreTransferWithAuthorization {
     /// 商户AppID (`appid`).
@@ -516,10 +516,10 @@ pub struct CloseUserConfirmAuthorization {
     pub out_authorization_no: String,
 }
 
-/// The answer of [`ListBudgetElectronicReceipts`] (查询预算出资的电子回单).
+/// The answer of [`ListBudgetElectronicReceipts`], [`CreateBudgetElectronicReceipt`] (查询预算出资的电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListBudgetElectronicReceiptsResponse {
+pub struct BudgetElectronicReceipt {
     /// 受理凭证 (`accept_id`).
     pub accept_id: String,
     /// 电子回单下载地址 (`download_url`).
@@ -542,75 +542,10 @@ pub struct ListBudgetElectronicReceiptsResponse {
     pub start_date: String,
 }
 
-/// The answer of [`CreateBudgetElectronicReceipt`] (申请预算出资的电子回单).
+/// The answer of [`CreateCharityBudget`], [`QueryCharityBudgetByOutBudgetNo`] (申请公益捐赠预算).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateBudgetElectronicReceiptResponse {
-    /// 受理凭证 (`accept_id`).
-    pub accept_id: String,
-    /// 电子回单下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 结束日期 (`end_date`).
-    pub end_date: String,
-    /// 电子回单文件的hash方法 (`hash_type`).
-    pub hash_type: Option<HashType>,
-    /// 电子回单文件的hash值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 商户预算单号 (`out_budget_no`).
-    pub out_budget_no: String,
-    /// 电子回单状态 (`receipt_state`).
-    pub receipt_state: ReceiptState,
-    /// 收款商户号 (`receiver_mchid`).
-    pub receiver_mchid: Option<String>,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: String,
-    /// 开始日期 (`start_date`).
-    pub start_date: String,
-}
-
-/// The answer of [`CreateCharityBudget`] (申请公益捐赠预算).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCharityBudgetResponse {
-    /// 活动名称 (`activity_name`).
-    pub activity_name: String,
-    /// 活动说明 (`activity_remark`).
-    pub activity_remark: String,
-    /// 预算总金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 微信支付预算单号 (`budget_id`).
-    pub budget_id: String,
-    /// 关闭时间 (`closed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub closed_time: Option<OffsetDateTime>,
-    /// 确认出资页面地址 (`confirm_url`).
-    pub confirm_url: Option<String>,
-    /// 完成时间 (`finished_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub finished_time: Option<OffsetDateTime>,
-    /// 资金锁定时间 (`locked_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub locked_time: Option<OffsetDateTime>,
-    /// 商户预算单号 (`out_budget_no`).
-    pub out_budget_no: String,
-    /// 剩余预算金额 (`remain_amount`), in fen (分).
-    pub remain_amount: Option<i64>,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: String,
-    /// 预算单状态 (`state`).
-    pub state: Option<CharityBudgetState>,
-    /// 商户号超管微信号掩码 (`super_admin_wxid_mask`).
-    pub super_admin_wxid_mask: Option<String>,
-    /// 撤销说明 (`unlock_remark`).
-    pub unlock_remark: Option<String>,
-}
-
-/// The answer of [`QueryCharityBudgetByOutBudgetNo`] (商户单号查询公益捐赠预算详情).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCharityBudgetByOutBudgetNoResponse {
+pub struct CharityBudget {
     /// 活动名称 (`activity_name`).
     pub activity_name: String,
     /// 活动说明 (`activity_remark`).
@@ -688,10 +623,10 @@ pub struct TransactionInfo {
     pub transaction_type: TransactionType,
 }
 
-/// The answer of [`CreateCharityTransferBill`] (发起公益捐赠).
+/// The answer of [`CreateCharityTransferBill`], [`QueryCharityTransferBillByOutTransferNo`] (发起公益捐赠).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCharityTransferBillResponse {
+pub struct CharityTransferBill {
     /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
@@ -716,62 +651,10 @@ pub struct CreateCharityTransferBillResponse {
     pub transfer_remark: String,
 }
 
-/// The answer of [`QueryCharityTransferBillByOutTransferNo`] (商户单号查询公益捐赠详情).
+/// The answer of [`CreateElectronicReceipt`], [`QueryElectronicReceiptByOutBillNo`] (申请单笔转账电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCharityTransferBillByOutTransferNoResponse {
-    /// 预算总金额 (`amount`), in fen (分).
-    pub amount: i64,
-    /// 微信支付预算单号 (`budget_id`).
-    pub budget_id: String,
-    /// 捐赠单创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商户预算单号 (`out_budget_no`).
-    pub out_budget_no: String,
-    /// 商户公益捐赠单号 (`out_transfer_no`).
-    pub out_transfer_no: String,
-    /// 收款商户号 (`receive_mchid`).
-    pub receive_mchid: String,
-    /// 捐赠状态 (`state`).
-    pub state: CharityTransferBillState,
-    /// 捐赠完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信支付公益捐赠单号 (`transfer_id`).
-    pub transfer_id: String,
-    /// 捐赠备注 (`transfer_remark`).
-    pub transfer_remark: String,
-}
-
-/// The answer of [`CreateElectronicReceipt`] (申请单笔转账电子回单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateElectronicReceiptResponse {
-    /// 申请单创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 回单文件下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 回单文件摘要类型 (`hash_type`).
-    pub hash_type: Option<ElectronicReceiptHashType>,
-    /// 回单文件摘要值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 商户转账单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 申请单状态 (`state`).
-    pub state: ElectronicReceiptState,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 申请单更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// The answer of [`QueryElectronicReceiptByOutBillNo`] (查询单笔转账电子回单).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryElectronicReceiptByOutBillNoResponse {
+pub struct ElectronicReceipt {
     /// 申请单创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -828,10 +711,10 @@ pub struct QuerySubMchAuthorizationBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// The answer of [`CreateTransferBill`] (发起转账).
+/// The answer of [`CreateTransferBill`], [`CreateTransferBillPreTransferWithAuthorization`] (发起转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransferBillResponse {
+pub struct TransferBillResponse {
     /// 单据创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -911,23 +794,6 @@ pub struct CancelTransferBillResponse {
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<SensitiveString>,
-}
-
-/// The answer of [`CreateTransferBillPreTransferWithAuthorization`] (发起转账并完成自动收款授权).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateTransferBillPreTransferWithAuthorizationResponse {
-    /// 单据创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 跳转领取页面的package信息 (`package_info`).
-    pub package_info: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 微信转账单号 (`transfer_bill_no`).
-    pub transfer_bill_no: String,
 }
 
 /// The answer of [`CreateTransferBillTransfer`] (转账（用户自动收款）).

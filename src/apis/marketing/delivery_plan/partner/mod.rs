@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/delivery-plan/delivery-plans")]
-#[endpoint(POST "/v3/marketing/partner/delivery-plan/delivery-plans" -> CreateDeliveryPlanResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/delivery-plan/delivery-plans" -> DeliveryPlan, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateDeliveryPlan {
     /// 创建投放计划的品牌ID (`brand_id`).
@@ -96,7 +96,7 @@ pub struct ListDeliveryPlanDeliveryPlans {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}")]
-#[endpoint(PATCH "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>" -> UpdateDeliveryPlanByPlanIdResponse)]
+#[endpoint(PATCH "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>" -> DeliveryPlan)]
 #[derive(Debug, Clone)]
 pub struct UpdateDeliveryPlanByPlanId {
     /// 投放计划ID (`plan_id`).
@@ -179,10 +179,10 @@ pub struct Plan {
     pub user_limit: Option<i64>,
 }
 
-/// The answer of [`CreateDeliveryPlan`] (创建投放计划).
+/// The answer of [`CreateDeliveryPlan`], [`UpdateDeliveryPlanByPlanId`] (创建投放计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateDeliveryPlanResponse {
+pub struct DeliveryPlan {
     /// 投放计划详情 (`plan`).
     pub plan: Plan,
 }
@@ -223,14 +223,6 @@ pub struct ModifyContent {
     /// 单用户限领 (`user_limit`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_limit: Option<i64>,
-}
-
-/// The answer of [`UpdateDeliveryPlanByPlanId`] (更新投放计划).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateDeliveryPlanByPlanIdResponse {
-    /// 投放计划详情 (`plan`).
-    pub plan: Plan,
 }
 
 /// The answer of [`CreateNotifyUrl`] (设置投放计划回调地址).

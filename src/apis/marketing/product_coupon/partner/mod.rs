@@ -90,7 +90,7 @@ pub struct UploadImage {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/notify-configs")]
-#[endpoint(GET "/v3/marketing/partner/product-coupon/notify-configs" -> ListNotifyConfigsResponse)]
+#[endpoint(GET "/v3/marketing/partner/product-coupon/notify-configs" -> NotifyConfigResponse)]
 #[derive(Debug, Clone)]
 pub struct ListNotifyConfigs {}
 
@@ -106,7 +106,7 @@ pub struct ListNotifyConfigs {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/notify-configs")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/notify-configs" -> CreateNotifyConfigResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/notify-configs" -> NotifyConfigResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateNotifyConfig {
     /// 通知URL地址 (`notify_url`).
@@ -165,7 +165,7 @@ pub struct CreateProductCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}")]
-#[endpoint(GET "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>" -> QueryProductCouponByProductCouponIdResponse)]
+#[endpoint(GET "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>" -> ProductCoupon)]
 #[derive(Debug, Clone)]
 pub struct QueryProductCouponByProductCouponId {
     /// 商品券ID (`product_coupon_id`).
@@ -187,7 +187,7 @@ pub struct QueryProductCouponByProductCouponId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}")]
-#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>" -> UpdateProductCouponByProductCouponIdResponse)]
+#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>" -> ProductCoupon)]
 #[derive(Debug, Clone)]
 pub struct UpdateProductCouponByProductCouponId {
     /// 商品券ID (`product_coupon_id`).
@@ -242,7 +242,7 @@ pub struct DeactivateProductCoupon {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles" -> CreateProductCouponStockBundleResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles" -> ProductCouponStockBundleResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockBundle {
     /// 商品券ID (`product_coupon_id`).
@@ -269,7 +269,7 @@ pub struct CreateProductCouponStockBundle {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}"
 )]
-#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>" -> UpdateProductCouponStockBundleByStockBundleIdResponse)]
+#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>" -> ProductCouponStockBundleResponse)]
 #[derive(Debug, Clone)]
 pub struct UpdateProductCouponStockBundleByStockBundleId {
     /// 商品券ID (`product_coupon_id`).
@@ -307,7 +307,7 @@ pub struct UpdateProductCouponStockBundleByStockBundleId {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/associate-stores" -> CreateProductCouponStockBundleAssociateStoreResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/associate-stores" -> CreateStoreResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockBundleAssociateStore {
     /// 商品券ID (`product_coupon_id`).
@@ -335,7 +335,7 @@ pub struct CreateProductCouponStockBundleAssociateStore {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/disassociate-stores" -> CreateProductCouponStockBundleDisassociateStoreResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/disassociate-stores" -> CreateStoreResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockBundleDisassociateStore {
     /// 商品券ID (`product_coupon_id`).
@@ -362,7 +362,7 @@ pub struct CreateProductCouponStockBundleDisassociateStore {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/update-budget" -> CreateProductCouponStockBundleUpdateBudgetResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/update-budget" -> ProductCouponStockBundleResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockBundleUpdateBudget {
     /// 商品券ID (`product_coupon_id`).
@@ -452,7 +452,7 @@ pub struct CreateProductCouponStock {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}"
 )]
-#[endpoint(GET "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>" -> QueryProductCouponStockByStockIdResponse)]
+#[endpoint(GET "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>" -> CouponStock)]
 #[derive(Debug, Clone)]
 pub struct QueryProductCouponStockByStockId {
     /// 商品券ID (`product_coupon_id`).
@@ -477,7 +477,7 @@ pub struct QueryProductCouponStockByStockId {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}"
 )]
-#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>" -> UpdateProductCouponStockByStockIdResponse)]
+#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>" -> CouponStock)]
 #[derive(Debug, Clone)]
 pub struct UpdateProductCouponStockByStockId {
     /// 商品券ID (`product_coupon_id`).
@@ -515,7 +515,7 @@ pub struct UpdateProductCouponStockByStockId {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/associate-stores" -> CreateProductCouponStockAssociateStoreResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/associate-stores" -> CreateStoreResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockAssociateStore {
     /// 商品券ID (`product_coupon_id`).
@@ -571,7 +571,7 @@ pub struct ListProductCouponStockAssociatedStores {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/deactivate" -> DeactivateProductCouponStockResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/deactivate" -> CouponStock, idempotent)]
 #[derive(Debug, Clone)]
 pub struct DeactivateProductCouponStock {
     /// 商品券ID (`product_coupon_id`).
@@ -601,7 +601,7 @@ pub struct DeactivateProductCouponStock {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/disassociate-stores" -> CreateProductCouponStockDisassociateStoreResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/disassociate-stores" -> CreateStoreResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockDisassociateStore {
     /// 商品券ID (`product_coupon_id`).
@@ -628,7 +628,7 @@ pub struct CreateProductCouponStockDisassociateStore {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/update-budget" -> UserCouponStock, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/update-budget" -> CouponStock, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockUpdateBudget {
     /// 商品券ID (`product_coupon_id`).
@@ -693,7 +693,7 @@ pub struct CreateProductCouponStockUploadCouponCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles" -> CreateUserCouponBundleResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles" -> UserCouponBundle)]
 #[derive(Debug, Clone)]
 pub struct CreateUserCouponBundle {
     /// 用户OpenID (`openid`).
@@ -728,7 +728,7 @@ pub struct CreateUserCouponBundle {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles/<user_coupon_bundle_id>/deactivate" -> DeactivateUserCouponBundleResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles/<user_coupon_bundle_id>/deactivate" -> UserCouponBundle, idempotent)]
 #[derive(Debug, Clone)]
 pub struct DeactivateUserCouponBundle {
     /// 用户OpenID (`openid`).
@@ -794,7 +794,7 @@ pub struct ListUserCoupons {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons" -> CreateUserCouponResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons" -> UserCouponList)]
 #[derive(Debug, Clone)]
 pub struct CreateUserCoupon {
     /// 用户OpenID (`openid`).
@@ -829,7 +829,7 @@ pub struct CreateUserCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}")]
-#[endpoint(GET "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>" -> QueryUserCouponByCouponCodeResponse)]
+#[endpoint(GET "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>" -> UserCoupon)]
 #[derive(Debug, Clone)]
 pub struct QueryUserCouponByCouponCode {
     /// 用户OpenID (`openid`).
@@ -891,7 +891,7 @@ pub struct ConfirmUserCoupon {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/deactivate" -> DeactivateUserCouponResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/deactivate" -> UserCoupon, idempotent)]
 #[derive(Debug, Clone)]
 pub struct DeactivateUserCoupon {
     /// 用户OpenID (`openid`).
@@ -924,7 +924,7 @@ pub struct DeactivateUserCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/return" -> ReturnUserCouponResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/return" -> UserCoupon, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ReturnUserCoupon {
     /// 用户OpenID (`openid`).
@@ -1002,7 +1002,7 @@ pub struct UseUserCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon" -> CreateUserPreSendCouponResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon" -> UserPreSendCouponResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateUserPreSendCoupon {
     /// 用户OpenID (`openid`).
@@ -1035,7 +1035,7 @@ pub struct CreateUserPreSendCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon-bundle" -> CreateUserPreSendCouponBundleResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon-bundle" -> UserPreSendCouponResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateUserPreSendCouponBundle {
     /// 用户OpenID (`openid`).
@@ -1153,21 +1153,10 @@ pub struct UploadImageResponse {
     pub media_url: String,
 }
 
-/// The answer of [`ListNotifyConfigs`] (获取商品券事件通知地址).
+/// The answer of [`ListNotifyConfigs`], [`CreateNotifyConfig`] (获取商品券事件通知地址).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListNotifyConfigsResponse {
-    /// 通知URL地址 (`notify_url`).
-    pub notify_url: String,
-    /// 修改时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-}
-
-/// The answer of [`CreateNotifyConfig`] (设置商品券事件通知地址).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateNotifyConfigResponse {
+pub struct NotifyConfigResponse {
     /// 通知URL地址 (`notify_url`).
     pub notify_url: String,
     /// 修改时间 (`update_time`).
@@ -1672,75 +1661,7 @@ pub struct CreateProductCouponResponse {
     pub usage_mode: UsageMode,
 }
 
-/// The answer of [`QueryProductCouponByProductCouponId`] (查询商品券).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryProductCouponByProductCouponIdResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 展示信息 (`display_info`).
-    pub display_info: DisplayInfo,
-    /// 外部商品ID (`out_product_no`).
-    pub out_product_no: Option<String>,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 优惠范围 (`scope`).
-    pub scope: Scope,
-    /// 多次优惠模式信息 (`sequential_usage_info`).
-    pub sequential_usage_info: Option<SequentialUsageInfo>,
-    /// 单券模式信息 (`single_usage_info`).
-    pub single_usage_info: Option<SingleUsageInfo>,
-    /// 商品券状态 (`state`).
-    pub state: ProductCouponState,
-    /// 商品券类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: CouponType,
-    /// 使用模式 (`usage_mode`).
-    pub usage_mode: UsageMode,
-}
-
-/// The answer of [`UpdateProductCouponByProductCouponId`] (修改商品券).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateProductCouponByProductCouponIdResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 展示信息 (`display_info`).
-    pub display_info: DisplayInfo,
-    /// 外部商品ID (`out_product_no`).
-    pub out_product_no: Option<String>,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 优惠范围 (`scope`).
-    pub scope: Scope,
-    /// 多次优惠模式信息 (`sequential_usage_info`).
-    pub sequential_usage_info: Option<SequentialUsageInfo>,
-    /// 单券模式信息 (`single_usage_info`).
-    pub single_usage_info: Option<SingleUsageInfo>,
-    /// 商品券状态 (`state`).
-    pub state: ProductCouponState,
-    /// 商品券类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: CouponType,
-    /// 使用模式 (`usage_mode`).
-    pub usage_mode: UsageMode,
-}
-
-/// 商品券信息 (the answer of [`DeactivateProductCoupon`]).
+/// 商品券信息 (the answer of [`QueryProductCouponByProductCouponId`], [`UpdateProductCouponByProductCouponId`], [`DeactivateProductCoupon`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ProductCoupon {
@@ -1891,20 +1812,10 @@ pub struct StockList {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// The answer of [`CreateProductCouponStockBundle`] (添加商品券批次组).
+/// The answer of [`CreateProductCouponStockBundle`], [`UpdateProductCouponStockBundleByStockBundleId`], [`CreateProductCouponStockBundleUpdateBudget`] (添加商品券批次组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockBundleResponse {
-    /// 批次组ID (`stock_bundle_id`).
-    pub stock_bundle_id: String,
-    /// 批次列表 (`stock_list`).
-    pub stock_list: Vec<StockList>,
-}
-
-/// The answer of [`UpdateProductCouponStockBundleByStockBundleId`] (修改商品券批次组).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateProductCouponStockBundleByStockBundleIdResponse {
+pub struct ProductCouponStockBundleResponse {
     /// 批次组ID (`stock_bundle_id`).
     pub stock_bundle_id: String,
     /// 批次列表 (`stock_list`).
@@ -1931,10 +1842,10 @@ pub struct FailedStoreList {
     pub store_id: String,
 }
 
-/// The answer of [`CreateProductCouponStockBundleAssociateStore`] (批次组批量关联门店).
+/// The answer of [`CreateProductCouponStockBundleAssociateStore`], [`CreateProductCouponStockBundleDisassociateStore`], [`CreateProductCouponStockAssociateStore`], [`CreateProductCouponStockDisassociateStore`] (批次组批量关联门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockBundleAssociateStoreResponse {
+pub struct CreateStoreResponse {
     /// 关联失败的门店列表 (`failed_store_list`).
     pub failed_store_list: Option<Vec<FailedStoreList>>,
     /// 关联成功的门店列表 (`success_store_list`).
@@ -1943,32 +1854,10 @@ pub struct CreateProductCouponStockBundleAssociateStoreResponse {
     pub total_count: i64,
 }
 
-/// The answer of [`CreateProductCouponStockBundleDisassociateStore`] (批次组批量取消关联门店).
+/// 批次列表 (the answer of [`QueryProductCouponStockByStockId`], [`UpdateProductCouponStockByStockId`], [`DeactivateProductCouponStock`], [`CreateProductCouponStockUpdateBudget`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockBundleDisassociateStoreResponse {
-    /// 取消关联失败的门店列表 (`failed_store_list`).
-    pub failed_store_list: Option<Vec<FailedStoreList>>,
-    /// 取消关联成功的门店列表 (`success_store_list`).
-    pub success_store_list: Option<Vec<StoreList>>,
-    /// 去重后门店总数 (`total_count`).
-    pub total_count: i64,
-}
-
-/// The answer of [`CreateProductCouponStockBundleUpdateBudget`] (修改商品券批次组发放预算).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateProductCouponStockBundleUpdateBudgetResponse {
-    /// 批次组ID (`stock_bundle_id`).
-    pub stock_bundle_id: String,
-    /// 批次列表 (`stock_list`).
-    pub stock_list: Vec<StockList>,
-}
-
-/// 批次列表.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListProductCouponStocksStockList {
+pub struct CouponStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
@@ -2015,7 +1904,7 @@ pub struct ListProductCouponStocksResponse {
     /// 下一页Token (`next_page_token`).
     pub next_page_token: Option<String>,
     /// 批次列表 (`stock_list`).
-    pub stock_list: Option<Vec<ListProductCouponStocksStockList>>,
+    pub stock_list: Option<Vec<CouponStock>>,
     /// 总个数 (`total_count`).
     pub total_count: i64,
 }
@@ -2108,104 +1997,6 @@ pub struct CreateProductCouponStockResponse {
     pub usage_rule_display_info: CreateProductCouponStockUsageRuleDisplayInfo,
 }
 
-/// The answer of [`QueryProductCouponStockByStockId`] (查询商品券指定批次).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryProductCouponStockByStockIdResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
-    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
-    /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: CouponCodeMode,
-    /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CouponDisplayInfo,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 事件通知配置 (`notify_config`).
-    pub notify_config: NotifyConfig,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 备注 (`remark`).
-    pub remark: Option<String>,
-    /// 已发放次数 (`sent_count_info`).
-    pub sent_count_info: SentCountInfo,
-    /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<SequentialUsageRule>,
-    /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CouponSingleUsageRule>,
-    /// 批次状态 (`state`).
-    pub state: StockState,
-    /// 批次ID (`stock_id`).
-    pub stock_id: String,
-    /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
-    /// 可用门店范围 (`store_scope`).
-    pub store_scope: StoreScope,
-    /// 券使用规则展示信息 (`usage_rule_display_info`).
-    pub usage_rule_display_info: UsageRuleDisplayInfo,
-}
-
-/// The answer of [`UpdateProductCouponStockByStockId`] (修改商品券指定批次).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateProductCouponStockByStockIdResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
-    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
-    /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: CouponCodeMode,
-    /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CouponDisplayInfo,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 事件通知配置 (`notify_config`).
-    pub notify_config: NotifyConfig,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 备注 (`remark`).
-    pub remark: Option<String>,
-    /// 已发放次数 (`sent_count_info`).
-    pub sent_count_info: SentCountInfo,
-    /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<SequentialUsageRule>,
-    /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CouponSingleUsageRule>,
-    /// 批次状态 (`state`).
-    pub state: StockState,
-    /// 批次ID (`stock_id`).
-    pub stock_id: String,
-    /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
-    /// 可用门店范围 (`store_scope`).
-    pub store_scope: StoreScope,
-    /// 券使用规则展示信息 (`usage_rule_display_info`).
-    pub usage_rule_display_info: UsageRuleDisplayInfo,
-}
-
-/// The answer of [`CreateProductCouponStockAssociateStore`] (批次关联门店).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateProductCouponStockAssociateStoreResponse {
-    /// 关联失败的门店列表 (`failed_store_list`).
-    pub failed_store_list: Option<Vec<FailedStoreList>>,
-    /// 关联成功的门店列表 (`success_store_list`).
-    pub success_store_list: Option<Vec<StoreList>>,
-    /// 去重后门店总数 (`total_count`).
-    pub total_count: i64,
-}
-
 /// The answer of [`ListProductCouponStockAssociatedStores`] (查询批次关联门店列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -2216,104 +2007,6 @@ pub struct ListProductCouponStockAssociatedStoresResponse {
     pub store_list: Option<Vec<StoreList>>,
     /// 总个数 (`total_count`).
     pub total_count: i64,
-}
-
-/// The answer of [`DeactivateProductCouponStock`] (失效商品券批次).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeactivateProductCouponStockResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
-    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
-    /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: CouponCodeMode,
-    /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CouponDisplayInfo,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 事件通知配置 (`notify_config`).
-    pub notify_config: NotifyConfig,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 备注 (`remark`).
-    pub remark: Option<String>,
-    /// 已发放次数 (`sent_count_info`).
-    pub sent_count_info: SentCountInfo,
-    /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<SequentialUsageRule>,
-    /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CouponSingleUsageRule>,
-    /// 批次状态 (`state`).
-    pub state: StockState,
-    /// 批次ID (`stock_id`).
-    pub stock_id: String,
-    /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
-    /// 可用门店范围 (`store_scope`).
-    pub store_scope: StoreScope,
-    /// 券使用规则展示信息 (`usage_rule_display_info`).
-    pub usage_rule_display_info: UsageRuleDisplayInfo,
-}
-
-/// The answer of [`CreateProductCouponStockDisassociateStore`] (批次取消关联门店).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateProductCouponStockDisassociateStoreResponse {
-    /// 取消关联失败的门店列表 (`failed_store_list`).
-    pub failed_store_list: Option<Vec<FailedStoreList>>,
-    /// 取消关联成功的门店列表 (`success_store_list`).
-    pub success_store_list: Option<Vec<StoreList>>,
-    /// 去重后门店总数 (`total_count`).
-    pub total_count: i64,
-}
-
-/// 批次信息 (the answer of [`CreateProductCouponStockUpdateBudget`]).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UserCouponStock {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
-    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
-    /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: CouponCodeMode,
-    /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CouponDisplayInfo,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 事件通知配置 (`notify_config`).
-    pub notify_config: NotifyConfig,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 备注 (`remark`).
-    pub remark: Option<String>,
-    /// 已发放次数 (`sent_count_info`).
-    pub sent_count_info: SentCountInfo,
-    /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<SequentialUsageRule>,
-    /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CouponSingleUsageRule>,
-    /// 批次状态 (`state`).
-    pub state: StockState,
-    /// 批次ID (`stock_id`).
-    pub stock_id: String,
-    /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
-    /// 可用门店范围 (`store_scope`).
-    pub store_scope: StoreScope,
-    /// 券使用规则展示信息 (`usage_rule_display_info`).
-    pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
 /// The answer of [`CreateProductCouponStockUploadCouponCode`] (预上传券Code).
@@ -2550,20 +2243,10 @@ pub struct UserProductCouponList {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// The answer of [`CreateUserCouponBundle`] (向用户发放商品券批次组).
+/// The answer of [`CreateUserCouponBundle`], [`DeactivateUserCouponBundle`] (向用户发放商品券批次组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserCouponBundleResponse {
-    /// 用户券组ID (`user_coupon_bundle_id`).
-    pub user_coupon_bundle_id: String,
-    /// 用户商品券列表 (`user_product_coupon_list`).
-    pub user_product_coupon_list: Vec<UserProductCouponList>,
-}
-
-/// The answer of [`DeactivateUserCouponBundle`] (失效用户商品券组).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeactivateUserCouponBundleResponse {
+pub struct UserCouponBundle {
     /// 用户券组ID (`user_coupon_bundle_id`).
     pub user_coupon_bundle_id: String,
     /// 用户商品券列表 (`user_product_coupon_list`).
@@ -2614,7 +2297,7 @@ pub struct SequentialUsageDetail {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CouponSequentialUsageRuleCouponAvailablePeriod {
+pub struct UserCouponListCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -2634,9 +2317,9 @@ pub struct CouponSequentialUsageRuleCouponAvailablePeriod {
 /// 多次优惠使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CouponSequentialUsageRule {
+pub struct UserCouponListSequentialUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CouponSequentialUsageRuleCouponAvailablePeriod,
+    pub coupon_available_period: UserCouponListCouponAvailablePeriod,
     /// 折扣券使用规则列表 (`discount_coupon_list`).
     pub discount_coupon_list: Option<Vec<DiscountCoupon>>,
     /// 兑换券使用规则列表 (`exchange_coupon_list`).
@@ -2650,7 +2333,7 @@ pub struct CouponSequentialUsageRule {
 /// 批次信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CouponStock {
+pub struct UserCouponListStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
@@ -2675,7 +2358,7 @@ pub struct CouponStock {
     /// 已发放次数 (`sent_count_info`).
     pub sent_count_info: SentCountInfo,
     /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<CouponSequentialUsageRule>,
+    pub sequential_usage_rule: Option<UserCouponListSequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
     pub single_usage_rule: Option<SingleUsageRule>,
     /// 批次状态 (`state`).
@@ -2690,7 +2373,7 @@ pub struct CouponStock {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// 用户商品券列表.
+/// 用户商品券列表 (the answer of [`CreateUserCoupon`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserCouponList {
@@ -2730,7 +2413,7 @@ pub struct UserCouponList {
     /// 单券使用详情 (`single_usage_detail`).
     pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: CouponStock,
+    pub stock: UserCouponListStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -2772,10 +2455,10 @@ pub struct CreateUserCouponTagInfo {
     pub member_tag_info: Option<CreateUserCouponMemberTagInfo>,
 }
 
-/// The answer of [`CreateUserCoupon`] (向用户发放商品券).
+/// The answer of [`QueryUserCouponByCouponCode`], [`DeactivateUserCoupon`], [`ReturnUserCoupon`] (查询用户商品券详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserCouponResponse {
+pub struct UserCoupon {
     /// 自定义附加信息 (`attach`).
     pub attach: Option<String>,
     /// 品牌ID (`brand_id`).
@@ -2813,55 +2496,6 @@ pub struct CreateUserCouponResponse {
     pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
     pub stock: CouponStock,
-    /// 有效期开始时间 (`valid_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_begin_time: OffsetDateTime,
-    /// 有效期结束时间 (`valid_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_end_time: OffsetDateTime,
-}
-
-/// The answer of [`QueryUserCouponByCouponCode`] (查询用户商品券详情).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryUserCouponByCouponCodeResponse {
-    /// 自定义附加信息 (`attach`).
-    pub attach: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 渠道自定义信息 (`channel_custom_info`).
-    pub channel_custom_info: Option<String>,
-    /// 确认请求单号 (`confirm_request_no`).
-    pub confirm_request_no: Option<String>,
-    /// 确认发放时间 (`confirm_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub confirm_time: Option<OffsetDateTime>,
-    /// 用户商品券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 用户商品券状态 (`coupon_state`).
-    pub coupon_state: CouponState,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 商品券信息 (`product_coupon`).
-    pub product_coupon: ProductCoupon,
-    /// 领券时间 (`receive_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub receive_time: OffsetDateTime,
-    /// 发券渠道 (`send_channel`).
-    pub send_channel: SendChannel,
-    /// 发券请求单号 (`send_request_no`).
-    pub send_request_no: String,
-    /// 多次优惠使用详情 (`sequential_usage_detail`).
-    pub sequential_usage_detail: Option<SequentialUsageDetail>,
-    /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<SingleUsageDetail>,
-    /// 批次信息 (`stock`).
-    pub stock: UserCouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -2946,105 +2580,7 @@ pub struct ConfirmUserCouponResponse {
     /// 单券使用详情 (`single_usage_detail`).
     pub single_usage_detail: Option<ConfirmUserCouponSingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: UserCouponStock,
-    /// 有效期开始时间 (`valid_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_begin_time: OffsetDateTime,
-    /// 有效期结束时间 (`valid_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_end_time: OffsetDateTime,
-}
-
-/// The answer of [`DeactivateUserCoupon`] (失效用户商品券).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeactivateUserCouponResponse {
-    /// 自定义附加信息 (`attach`).
-    pub attach: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 渠道自定义信息 (`channel_custom_info`).
-    pub channel_custom_info: Option<String>,
-    /// 确认请求单号 (`confirm_request_no`).
-    pub confirm_request_no: Option<String>,
-    /// 确认发放时间 (`confirm_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub confirm_time: Option<OffsetDateTime>,
-    /// 用户商品券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 用户商品券状态 (`coupon_state`).
-    pub coupon_state: CouponState,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 商品券信息 (`product_coupon`).
-    pub product_coupon: ProductCoupon,
-    /// 领券时间 (`receive_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub receive_time: OffsetDateTime,
-    /// 发券渠道 (`send_channel`).
-    pub send_channel: SendChannel,
-    /// 发券请求单号 (`send_request_no`).
-    pub send_request_no: String,
-    /// 多次优惠使用详情 (`sequential_usage_detail`).
-    pub sequential_usage_detail: Option<SequentialUsageDetail>,
-    /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<SingleUsageDetail>,
-    /// 批次信息 (`stock`).
-    pub stock: UserCouponStock,
-    /// 有效期开始时间 (`valid_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_begin_time: OffsetDateTime,
-    /// 有效期结束时间 (`valid_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_end_time: OffsetDateTime,
-}
-
-/// The answer of [`ReturnUserCoupon`] (退券).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ReturnUserCouponResponse {
-    /// 自定义附加信息 (`attach`).
-    pub attach: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 渠道自定义信息 (`channel_custom_info`).
-    pub channel_custom_info: Option<String>,
-    /// 确认请求单号 (`confirm_request_no`).
-    pub confirm_request_no: Option<String>,
-    /// 确认发放时间 (`confirm_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub confirm_time: Option<OffsetDateTime>,
-    /// 用户商品券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 用户商品券状态 (`coupon_state`).
-    pub coupon_state: CouponState,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 商品券信息 (`product_coupon`).
-    pub product_coupon: ProductCoupon,
-    /// 领券时间 (`receive_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub receive_time: OffsetDateTime,
-    /// 发券渠道 (`send_channel`).
-    pub send_channel: SendChannel,
-    /// 发券请求单号 (`send_request_no`).
-    pub send_request_no: String,
-    /// 多次优惠使用详情 (`sequential_usage_detail`).
-    pub sequential_usage_detail: Option<SequentialUsageDetail>,
-    /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<SingleUsageDetail>,
-    /// 批次信息 (`stock`).
-    pub stock: UserCouponStock,
+    pub stock: CouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3152,7 +2688,7 @@ pub struct UseUserCouponResponse {
     /// 单券使用详情 (`single_usage_detail`).
     pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: UserCouponStock,
+    pub stock: CouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3161,18 +2697,10 @@ pub struct UseUserCouponResponse {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// The answer of [`CreateUserPreSendCoupon`] (向用户预发放商品券).
+/// The answer of [`CreateUserPreSendCoupon`], [`CreateUserPreSendCouponBundle`] (向用户预发放商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserPreSendCouponResponse {
-    /// 预发券token (`token`).
-    pub token: String,
-}
-
-/// The answer of [`CreateUserPreSendCouponBundle`] (向用户预发放商品券批次组).
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserPreSendCouponBundleResponse {
+pub struct UserPreSendCouponResponse {
     /// 预发券token (`token`).
     pub token: String,
 }

@@ -4,11 +4,9 @@
 //! Enabled by the `papay` feature.
 
 use crate::endpoint;
+use serde::Deserialize;
 
-pub use super::{
-    Amount, ApplyTransactionResponse, CreateScheduleScheduleResponse,
-    QueryScheduleByContractIdResponse,
-};
+pub use super::{Amount, ScheduleResponse};
 
 /// `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` 查询扣费预约API
 ///
@@ -24,7 +22,7 @@ pub use super::{
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/partner/schedules/contract-id/{contract_id}")]
-#[endpoint(GET "/v3/papay/pay/partner/schedules/contract-id/<contract_id>" -> QueryScheduleByContractIdResponse)]
+#[endpoint(GET "/v3/papay/pay/partner/schedules/contract-id/<contract_id>" -> ScheduleResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryScheduleByContractId {
     /// 委托代扣协议ID (`contract_id`).
@@ -48,7 +46,7 @@ pub struct QueryScheduleByContractId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule")]
-#[endpoint(POST "/v3/papay/pay/partner/schedules/contract-id/<contract_id>/schedule" -> CreateScheduleScheduleResponse)]
+#[endpoint(POST "/v3/papay/pay/partner/schedules/contract-id/<contract_id>/schedule" -> ScheduleResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateScheduleSchedule {
     /// 委托代扣协议ID (`contract_id`).
@@ -101,4 +99,14 @@ pub struct ApplyTransaction {
     pub sub_mchid: String,
     /// 通知地址 (`transaction_notify_url`).
     pub transaction_notify_url: String,
+}
+
+/// The answer of [`ApplyTransaction`] (受理扣款API).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct ApplyTransactionResponse {
+    /// 扣费金额信息 (`amount`).
+    pub amount: Amount,
+    /// 商户订单号 (`out_trade_no`).
+    pub out_trade_no: String,
 }

@@ -6,9 +6,8 @@
 use crate::endpoint;
 
 pub use super::{
-    CreateContractPreEntrustSignAppResponse, CreateContractPreEntrustSignH5Response,
-    CreateContractPreEntrustSignJsapiResponse, CreateContractPreEntrustSignMiniProgramResponse,
-    DeductSchedule, EstimatedDeductAmount, JumpControl,
+    CreateContractPreEntrustSignAppResponse, CreateContractPreEntrustSignMiniProgramResponse,
+    CreateContractPreEntrustSignResponse, DeductSchedule, EstimatedDeductAmount, JumpControl,
 };
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
@@ -66,7 +65,7 @@ pub struct CreateContractPreEntrustSignApp {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5")]
-#[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignH5Response)]
+#[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 用户账户展示名称 (`contract_display_account`).
@@ -109,7 +108,7 @@ pub struct CreateContractPreEntrustSignH5 {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi")]
-#[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignJsapiResponse)]
+#[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 用户账户展示名称 (`contract_display_account`).

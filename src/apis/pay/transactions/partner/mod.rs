@@ -11,17 +11,16 @@ pub use super::{
     Amount, CreateJsapiOrderResponse, CreateNativeOrderResponse, GoodsDetail, Identity,
     IdentityType, InstallmentInfo, LimitPay, Payer, PromotionDetail, PromotionDetailGoodsDetail,
     SceneInfo, StoreInfo, SubsidyDetail, SubsidyInfo, SubsidyPeriodType, SubsidyPlan, TradeState,
-    TradeType, TransactionAmount, TransactionDetail,
+    TradeType, TransactionDetail,
 };
 
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 pub use super::{
-    ContractDetail, ContractSceneInfo, ContractStoreInfo, CreateAppOrderResponse,
-    CreateAppWithContractInfo, CreateAppWithContractResponse, CreateCodepayOrderDetail,
+    ContractDetail, CreateAppWithContractInfo, CreateCodepayOrderDetail,
     CreateCodepayOrderGoodsDetail, CreateCodepayOrderPayer, CreateExposureResponse,
-    CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractInfo,
-    CreateJsapiWithContractResponse, H5Info,
+    CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractInfo, H5Info,
+    SceneInfoStoreInfo,
 };
 
 /// `POST /v3/pay/partner/transactions/app` APP下单API
@@ -41,7 +40,7 @@ pub use super::{
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[doc(alias = "/v3/pay/partner/transactions/app")]
-#[endpoint(POST "/v3/pay/partner/transactions/app" -> CreateAppOrderResponse, idempotent)]
+#[endpoint(POST "/v3/pay/partner/transactions/app" -> CreateAppResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateAppOrder {
     /// 订单金额 (`amount`).
@@ -100,7 +99,7 @@ pub struct CreateAppOrder {
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[doc(alias = "/v3/pay/partner/transactions/app-with-contract")]
-#[endpoint(POST "/v3/pay/partner/transactions/app-with-contract" -> CreateAppWithContractResponse, idempotent)]
+#[endpoint(POST "/v3/pay/partner/transactions/app-with-contract" -> CreateAppResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateAppWithContract {
     /// 订单金额 (`amount`).
@@ -684,6 +683,32 @@ pub struct SettleInfo {
     pub subsidy_amount: Option<i64>,
 }
 
+/// The answer of [`CreateAppOrder`], [`CreateAppWithContract`] (APP下单API).
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct CreateAppResponse {
+    /// 预支付交易会话标识 (`prepay_id`).
+    pub prepay_id: String,
+}
+
+/// 场景信息.
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct ContractSceneInfo {
+    /// 商户端设备号 (`device_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// 用户终端IP (`payer_client_ip`).
+    pub payer_client_ip: String,
+    /// 商户门店信息 (`store_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_info: Option<SceneInfoStoreInfo>,
+}
+
 /// 结算信息.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
@@ -746,7 +771,7 @@ pub struct TransactionPayer {
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<TransactionAmount>,
+    pub amount: Option<Amount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 银行类型 (`bank_type`).
@@ -802,7 +827,7 @@ pub struct CreateExposurePayer {
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: Option<TransactionAmount>,
+    pub amount: Option<Amount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
@@ -870,6 +895,16 @@ pub struct CreateJsapiOrderPayer {
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
+}
+
+/// The answer of [`CreateJsapiWithContract`] (JSAPI下单并授权/签约).
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct CreateJsapiWithContractResponse {
+    /// 预支付交易会话标识 (`prepay_id`).
+    pub prepay_id: String,
 }
 
 /// 场景信息.
