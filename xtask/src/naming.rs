@@ -353,7 +353,16 @@ pub fn rename(module: &mut Module, parent: Option<&Module>) -> Counts {
 
     let mut taken: BTreeSet<String> = module.reserved.clone();
     taken.extend(ops.iter().cloned());
-    taken.extend(answers.keys().filter(|a| !renamable.contains(a)).cloned());
+    // Every type that keeps its name (answers, names `manual.rs` uses, types no field holds).
+    taken.extend(
+        module
+            .structs
+            .iter()
+            .map(|s| &s.name)
+            .chain(module.enums.iter().map(|e| &e.name))
+            .filter(|n| !renamable.contains(n))
+            .cloned(),
+    );
     let mut names: BTreeMap<String, String> = BTreeMap::new();
 
     // 0. A partner module's type shaped like its direct twin's takes the twin's name, so

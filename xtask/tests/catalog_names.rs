@@ -82,6 +82,20 @@ fn no_type_is_named_data() {
 }
 
 #[test]
+fn no_two_items_of_a_module_share_a_name() {
+    let mut offenders = Vec::new();
+    for m in catalog() {
+        let mut seen = std::collections::BTreeSet::new();
+        for item in &m.items {
+            if !seen.insert(item.name.as_str()) || m.reexports.contains(&item.name) {
+                offenders.push(format!("{}::{}", m.path, item.name));
+            }
+        }
+    }
+    assert_none("names declared twice", offenders);
+}
+
+#[test]
 fn no_field_is_typed_after_another_operation() {
     let mut offenders = Vec::new();
     for m in catalog() {
