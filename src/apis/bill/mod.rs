@@ -41,7 +41,7 @@ pub struct GetFundFlowBill {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::bill::QuerySubMerchantFundflowbill;
 ///
-/// let request = QuerySubMerchantFundflowbill::new("19000000001", "2019-06-11", wxpay::apis::bill::Algorithm::AeadAes256Gcm, wxpay::apis::bill::AccountType::Basic);
+/// let request = QuerySubMerchantFundflowbill::new("19000000001", "2019-06-11", wxpay::apis::bill::Algorithm::AeadAes256Gcm, wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::Basic);
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
@@ -61,7 +61,7 @@ pub struct QuerySubMerchantFundflowbill {
     /// 加密算法 (`algorithm`).
     pub algorithm: Algorithm,
     /// 资金账户类型 (`account_type`).
-    pub account_type: AccountType,
+    pub account_type: QuerySubMerchantFundflowbillAccountType,
 }
 
 /// `GET /v3/bill/tradebill` 申请交易账单API
@@ -168,8 +168,10 @@ platform_enum! {
 }
 
 platform_enum! {
+    #[cfg(feature = "bill")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
     /// 资金账户类型.
-    pub enum AccountType {
+    pub enum QuerySubMerchantFundflowbillAccountType {
         /// `BASIC`.
         Basic = "BASIC",
         /// `OPERATION`.

@@ -44,7 +44,7 @@ fn bill_requests() {
                         "19000000001",
                         "2019-06-11",
                         wxpay::apis::bill::Algorithm::AeadAes256Gcm,
-                        wxpay::apis::bill::AccountType::Basic,
+                        wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::Basic,
                     )
                     .tar_type(wxpay::apis::bill::TarType::Gzip),
                 )
@@ -113,10 +113,15 @@ fn bill_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::bill::Algorithm::Unknown(_)),
         wxpay::apis::bill::Algorithm::as_str,
     );
-    super::harness::known::<wxpay::apis::bill::AccountType>(
+    super::harness::known::<wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType>(
         &["BASIC", "OPERATION", "FEES", "DEPOSIT"],
-        |e| matches!(e, wxpay::apis::bill::AccountType::Unknown(_)),
-        wxpay::apis::bill::AccountType::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::Unknown(_)
+            )
+        },
+        wxpay::apis::bill::QuerySubMerchantFundflowbillAccountType::as_str,
     );
     super::harness::known::<wxpay::apis::bill::BillType>(
         &["ALL", "SUCCESS", "REFUND"],

@@ -104,7 +104,7 @@ pub struct CreateAppWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<SceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
@@ -366,7 +366,7 @@ pub struct CreateJsapiWithContract {
     /// 支付者 (`payer`).
     pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<SceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
@@ -502,7 +502,7 @@ pub struct ReverseTransaction {
 }
 
 /// 订单金额.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
     /// 货币类型 (`currency`).
@@ -691,7 +691,7 @@ pub struct ContractDetail {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct SceneInfoStoreInfo {
+pub struct ContractStoreInfo {
     /// 详细地址 (`address`).
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -708,9 +708,11 @@ pub struct SceneInfoStoreInfo {
 }
 
 /// 场景信息.
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct SceneInfo {
+pub struct ContractSceneInfo {
     /// 商户端设备号 (`device_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -718,7 +720,7 @@ pub struct SceneInfo {
     pub payer_client_ip: String,
     /// 商户门店信息 (`store_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<SceneInfoStoreInfo>,
+    pub store_info: Option<ContractStoreInfo>,
 }
 
 /// The answer of [`CreateAppWithContract`], [`CreateJsapiWithContract`] (APP下单并签约).
@@ -810,7 +812,7 @@ pub struct CreateCodepayOrderSceneInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct TransactionAmount {
     /// 订单金额货币类型 (`currency`).
     pub currency: Option<String>,
     /// 用户支付货币类型 (`payer_currency`).
@@ -884,7 +886,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<Amount>,
+    pub amount: Option<TransactionAmount>,
     /// 应用AppID (`appid`).
     pub appid: Option<String>,
     /// 附加数据 (`attach`).
@@ -1010,7 +1012,7 @@ pub struct TransactionPayer {
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: Option<Amount>,
+    pub amount: Option<TransactionAmount>,
     /// 公众号ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).

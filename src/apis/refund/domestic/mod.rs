@@ -153,7 +153,7 @@ pub struct GoodsDetail {
 /// 金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct RefundAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 优惠退款金额 (`discount_refund`), in fen (分).
@@ -200,7 +200,7 @@ pub struct PromotionDetail {
 #[non_exhaustive]
 pub struct Refund {
     /// 金额信息 (`amount`).
-    pub amount: Amount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
     pub channel: RefundChannel,
     /// 退款创建时间 (`create_time`).

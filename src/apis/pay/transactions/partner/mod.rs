@@ -11,16 +11,16 @@ pub use super::{
     Amount, CreateJsapiOrderResponse, CreateNativeOrderResponse, GoodsDetail, Identity,
     IdentityType, InstallmentInfo, LimitPay, Payer, PromotionDetail, PromotionDetailGoodsDetail,
     SceneInfo, StoreInfo, SubsidyDetail, SubsidyInfo, SubsidyPeriodType, SubsidyPlan, TradeState,
-    TradeType, TransactionDetail,
+    TradeType, TransactionAmount, TransactionDetail,
 };
 
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 pub use super::{
-    ContractDetail, CreateAppWithContractInfo, CreateCodepayOrderDetail,
-    CreateCodepayOrderGoodsDetail, CreateCodepayOrderPayer, CreateExposureResponse,
-    CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractInfo, H5Info,
-    SceneInfoStoreInfo,
+    ContractDetail, ContractSceneInfo, ContractStoreInfo, CreateAppWithContractInfo,
+    CreateCodepayOrderDetail, CreateCodepayOrderGoodsDetail, CreateCodepayOrderPayer,
+    CreateExposureResponse, CreateH5OrderResponse, CreateH5OrderSceneInfo,
+    CreateJsapiWithContractInfo, H5Info,
 };
 
 /// `POST /v3/pay/partner/transactions/app` APP下单API
@@ -693,22 +693,6 @@ pub struct CreateAppResponse {
     pub prepay_id: String,
 }
 
-/// 场景信息.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Serialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct ContractSceneInfo {
-    /// 商户端设备号 (`device_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
-    /// 用户终端IP (`payer_client_ip`).
-    pub payer_client_ip: String,
-    /// 商户门店信息 (`store_info`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<SceneInfoStoreInfo>,
-}
-
 /// 结算信息.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
@@ -771,7 +755,7 @@ pub struct TransactionPayer {
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<Amount>,
+    pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 银行类型 (`bank_type`).
@@ -827,7 +811,7 @@ pub struct CreateExposurePayer {
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: Option<Amount>,
+    pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
