@@ -120,9 +120,9 @@ fn with_gate(gate: &str, item: &str) -> String {
     if gate.is_empty() {
         return item.to_owned();
     }
-    if let Some(rest) = item.strip_prefix("platform_enum! {\n") {
-        let gate: String = gate.lines().map(|l| format!("    {l}\n")).collect();
-        return format!("platform_enum! {{\n{gate}{rest}");
+    if item.starts_with("platform_enum! {\n") {
+        // On the macro call: the gate must hold the impls it expands to as well.
+        return format!("{gate}{item}");
     }
     let split = item
         .lines()
