@@ -155,9 +155,9 @@ platform_enum! {
     }
 }
 
+#[cfg(feature = "bill")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
 platform_enum! {
-    #[cfg(feature = "bill")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
     /// 加密算法.
     pub enum Algorithm {
         /// `AEAD_AES_256_GCM`.
@@ -167,9 +167,9 @@ platform_enum! {
     }
 }
 
+#[cfg(feature = "bill")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
 platform_enum! {
-    #[cfg(feature = "bill")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
     /// 资金账户类型.
     pub enum QuerySubMerchantFundflowbillAccountType {
         /// `BASIC`.

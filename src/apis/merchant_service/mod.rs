@@ -559,9 +559,9 @@ pub struct QueryComplaintByTransactionIdResponse {
     pub transaction_id: String,
 }
 
+#[cfg(feature = "merchant")]
+#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
-    #[cfg(feature = "merchant")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
     /// 投诉单状态.
     pub enum ComplaintV1ComplaintState {
         /// 用户已投诉 (`PAYER_COMPLAINTED`).

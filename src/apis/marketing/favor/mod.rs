@@ -1218,9 +1218,9 @@ platform_enum! {
     }
 }
 
+#[cfg(feature = "marketing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 platform_enum! {
-    #[cfg(feature = "marketing")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
     /// 券或消费金状态.
     pub enum ListUserCouponsStatus {
         /// `SENDED`.
