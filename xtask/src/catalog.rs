@@ -83,7 +83,7 @@ impl Module {
 /// Every generated module under `apis` (a `src/apis`), parsed.
 pub fn read(apis: &Path) -> Vec<Module> {
     let mut files = Vec::new();
-    collect(&apis, &mut files);
+    collect(apis, &mut files);
     files.sort();
     let modules: Vec<Module> = files
         .into_iter()
@@ -92,7 +92,7 @@ pub fn read(apis: &Path) -> Vec<Module> {
             if !text.starts_with("// @generated") {
                 return None;
             }
-            let dir = file.parent()?.strip_prefix(&apis).ok()?;
+            let dir = file.parent()?.strip_prefix(apis).ok()?;
             let path = dir
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
